@@ -1,0 +1,41 @@
+/* Small shared helpers: a growable byte buffer and NULL-terminated argv arrays. */
+#ifndef DCC_UTIL_H
+#define DCC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct dcc_buf {
+    char *data; /* always NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+};
+
+/* All return 0, or -1 with errno ENOMEM; the buffer is unchanged on failure. */
+int dcc_buf_reserve(struct dcc_buf *b, size_t extra);
+int dcc_buf_append(struct dcc_buf *b, const void *data, size_t len);
+int dcc_buf_appends(struct dcc_buf *b, const char *s);
+int dcc_buf_printf(struct dcc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int dcc_buf_vprintf(struct dcc_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void dcc_buf_free(struct dcc_buf *b);
+
+/* argv arrays: NULL-terminated, every string and the array malloc'd. */
+size_t dcc_argv_len(char *const *argv);
+char **dcc_argv_dup(char *const *argv);             /* NULL on ENOMEM */
+void dcc_argv_free(char **argv);                    /* NULL is fine */
+/* Inserts copies of the strings at position pos (0..len); 0 or -1 (ENOMEM). */
+int dcc_argv_insert(char ***argv, size_t pos, const char *const *items, size_t n);
+/* Removes n entries starting at pos. */
+void dcc_argv_remove(char **argv, size_t pos, size_t n);
+/* Replaces entry i with a copy of s; 0 or -1. */
+int dcc_argv_set(char **argv, size_t i, const char *s);
+/* One printable line for logs: words separated by spaces, quoted where they
+ * hold blanks or quotes. Caller frees; NULL on ENOMEM. */
+char *dcc_argv_join(char *const *argv);
+
+/* 1 if s ends with suffix. */
+int dcc_str_endswith(const char *s, const char *suffix);
+/* 1 if s starts with prefix. */
+int dcc_str_startswith(const char *s, const char *prefix);
+
+#endif
