@@ -1,0 +1,61 @@
+/* Compiler argument scanning: what stays local, input/output files, the
+ * client's cpp and strip rewrites, and the daemon's safety policy. */
+#ifndef DCC_ARGS_H
+#define DCC_ARGS_H
+
+#include <stddef.h>
+
+struct dcc_scan {
+    int local_only;          /* 1: this job must run on this machine */
+    char why_local[200];     /* the reason, for DISTCC_VERBOSE ("-march=native ...") */
+    int local_exit;          /* exit code distcc uses for it: 120 for -E, else 0 */
+    size_t input_idx;        /* argv index of the source file (valid unless local_only) */
+    size_t output_idx;       /* argv index of the object file name (after "-o") */
+    const char *input;       /* == argv[input_idx] */
+    const char *output;      /* == argv[output_idx] */
+    int has_dash_c;          /* -c */
+    int has_dash_S;          /* -S (wins over -c for the default output name) */
+    int preprocessed;        /* input is .i .ii .mi .mii: no cpp needed */
+    int wants_deps;          /* -MD or -MMD (after -Wp, expansion) */
+};
+
+/* Scans argv (argv[0] is the compiler) the way distcc does and normalises it
+ * in place: -Wp,-MD,F and -Wp,-MMD,F become -MD -MF F, and a missing -o gets
+ * "-o BASE.o" (".s" with -S) appended. *argv may be reallocated.
+ * Returns 0 (look at scan->local_only), or -1 with err on ENOMEM. */
+int dcc_args_scan(char ***argv, struct dcc_scan *scan, char *err, size_t errlen);
+
+/* The extension cpp output gets for a source name: ".i", ".ii", ".mi",
+ * ".mii", or NULL when it is not a source distcc sends. */
+const char *dcc_args_preproc_ext(const char *source);
+
+/* 1 if the name is a source file distcc can distribute. */
+int dcc_args_is_source(const char *name);
+
+/* Client: the argv that runs cpp locally: -c/-S become -E, -o and its file are
+ * dropped, -o CPP_OUT added. New array (caller frees), NULL on ENOMEM. */
+char **dcc_args_cpp_argv(char *const *argv, const struct dcc_scan *scan, const char *cpp_out);
+
+/* Client: the argv sent to a helper in plain mode: preprocessor-only options
+ * (-D -U -I -include -imacros -idirafter -iprefix -iwithprefix(before)
+ * -isystem -Wp, -Wl, -l -L -MF -MT -MQ -MD -MMD -MG -MP -undef -nostdinc
+ * -nostdinc++ ...) removed. New array, NULL on ENOMEM. */
+char **dcc_args_strip_local(char *const *argv);
+
+/* Daemon: where the sysroots a job may name live (--sysroot=, -isysroot). */
+struct dcc_policy {
+    const char *const *sysroot_prefixes; /* NULL-terminated; NULL means {"/usr/", NULL} */
+};
+
+/* Daemon: refuses arguments that run or load another program, or read or
+ * write outside the job directory. Returns 0 when argv is safe, else -1 with
+ * one line in why naming the argument and the reason, e.g.
+ *   argument "-wrapper" is refused: it runs another program on the helper
+ * argv[0] is not looked at (the whitelist decides about the compiler). */
+int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char *why, size_t whylen);
+
+/* Daemon: replaces the input and output names found by dcc_args_scan with
+ * the job's own files. 0, or -1 on ENOMEM. */
+int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output);
+
+#endif
