@@ -1,0 +1,44 @@
+/* distccd's settings and the entry points of its parts. */
+#ifndef DCCD_DAEMON_H
+#define DCCD_DAEMON_H
+
+#include <stdint.h>
+
+#include "dcc_acl.h"
+#include "dcc_log.h"
+#include "dcc_stats.h"
+
+struct dccd_config {
+    struct dcc_acl acl;
+    int acl_given;            /* --allow or --allow-private seen */
+    const char *listen_addr;  /* NULL: every address */
+    int port;
+    int jobs;
+    int nice;
+    const char *user;
+    int daemon_mode, no_detach, inetd, log_stderr, no_fork;
+    const char *pid_file;
+    const char *log_file;
+    enum dcc_log_level log_level;
+    int job_lifetime;         /* seconds, 0 = none */
+    int lifetime;             /* seconds the daemon lives, 0 = forever */
+    int stats, stats_port;
+    int zeroconf;
+    int tcp_insecure;         /* --enable-tcp-insecure: no whitelist */
+    const char *whitelist_dir;
+    uint64_t max_body;
+    int io_timeout_ms;
+    const char *tmpdir;
+    const char *compiler_path; /* PATH used to find compilers */
+    char hostname[128];
+};
+
+/* Serves one job on the given fds (a socket, or stdin/stdout under ssh).
+ * peer names the client in logs. Fills rec for the statistics. */
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
+                    struct dcc_job_record *rec);
+
+/* Answers one HTTP request on the stats port with a snapshot of st. */
+void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, const struct dcc_stats *st);
+
+#endif

@@ -1,0 +1,547 @@
+/* One distccd job: read the request, check it, compile in a private
+ * directory, reply, and leave nothing behind. */
+#include "daemon.h"
+
+#include "dcc_args.h"
+#include "dcc_bulk.h"
+#include "dcc_exit.h"
+#include "dcc_log.h"
+#include "dcc_util.h"
+#include "dcc_whitelist.h"
+#include "dcc_wire.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct job {
+    const struct dccd_config *cfg;
+    const char *peer;
+    struct dcc_conn conn;
+    uint32_t protover;
+    enum dcc_compress how;
+    char **argv;
+    struct dcc_scan scan;
+    char compiler[128];
+    char compiler_path[PATH_MAX];
+    char dir[PATH_MAX];
+    char input[PATH_MAX];
+    char output[PATH_MAX];
+    char out_stdout[PATH_MAX];
+    char out_stderr[PATH_MAX];
+    char refusal[600];    /* non-empty: why the job is refused */
+    int refusal_exit;
+    struct dcc_buf log_lines; /* distccd's own warnings for this job, sent in SERR */
+    struct timespec started;
+    long max_rss_kb;
+};
+
+static volatile sig_atomic_t job_terminated;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    job_terminated = 1;
+}
+
+static void capture_log(enum dcc_log_level level, const char *line, void *ctx)
+{
+    (void)level;
+    dcc_buf_appends(ctx, line);
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void refuse(struct job *j, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(struct job *j, int exit_code, const char *fmt, ...)
+{
+    if (j->refusal[0])
+        return; /* the first reason is the one worth telling */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->refusal, sizeof j->refusal, fmt, ap);
+    va_end(ap);
+    j->refusal_exit = exit_code;
+}
+
+/* Removes the job directory and whatever the compiler left in it. Never
+ * follows symlinks: only entries inside the directory are unlinked. */
+static void remove_tree_at(int dirfd)
+{
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        close(dirfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd, e->d_name, 0) == 0)
+            continue;
+        if (errno == EISDIR || errno == EPERM) {
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                remove_tree_at(sub);
+            unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+        }
+    }
+    closedir(d);
+}
+
+static void remove_job_dir(struct job *j)
+{
+    if (!j->dir[0])
+        return;
+    int fd = open(j->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0)
+        remove_tree_at(fd);
+    if (rmdir(j->dir) != 0 && errno != ENOENT)
+        dcc_warn("cannot remove job directory %s: %s", j->dir, strerror(errno));
+    j->dir[0] = '\0';
+}
+
+/* Protocol 3 (pump) is not served yet: read the whole request so the client is
+ * not cut off mid-write, then refuse it with a reason. */
+static int drain_v3_request(struct job *j)
+{
+    struct dcc_conn *c = &j->conn;
+    char *cdir = NULL;
+    int rc = dcc_wire_read_string(c, "CDIR", c->limits.max_arg_len, &cdir);
+    free(cdir);
+    if (rc)
+        return rc;
+    rc = dcc_wire_read_argv(c, &j->argv);
+    if (rc)
+        return rc;
+    uint32_t nfil;
+    rc = dcc_wire_read_token(c, "NFIL", &nfil);
+    if (rc)
+        return rc;
+    if (nfil > c->limits.max_files) {
+        snprintf(c->err, sizeof c->err, "NFIL %u exceeds the limit of %u", nfil, c->limits.max_files);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    for (uint32_t i = 0; i < nfil; i++) {
+        char *name = NULL;
+        rc = dcc_wire_read_string(c, "NAME", c->limits.max_arg_len, &name);
+        free(name);
+        if (rc)
+            return rc;
+        int which;
+        uint32_t len;
+        rc = dcc_wire_read_either(c, "FILE", "LINK", &which, &len);
+        if (rc)
+            return rc;
+        uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
+        if (len > cap) {
+            snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? "LINK" : "FILE",
+                     len, (unsigned long long)cap);
+            return DCC_EXIT_PROTOCOL_ERROR;
+        }
+        rc = dcc_wire_discard(c, len);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Everything about the request that can be decided before the source
+ * arrives: compiler whitelist, argument policy, distributable at all. */
+static void check_request(struct job *j)
+{
+    const struct dccd_config *cfg = j->cfg;
+    char why[512];
+    const char *argv0 = j->argv[0];
+
+    if (cfg->tcp_insecure) {
+        const char *b = strrchr(argv0, '/');
+        snprintf(j->compiler, sizeof j->compiler, "%s", b ? b + 1 : argv0);
+    } else if (dcc_whitelist_check(cfg->whitelist_dir, argv0, j->compiler, sizeof j->compiler, why, sizeof why)) {
+        refuse(j, DCC_EXIT_COMPILER_MISSING, "%s", why);
+        return;
+    }
+    if (dcc_args_check_safe(j->argv, NULL, why, sizeof why) != 0) {
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "%s", why);
+        return;
+    }
+    char err[256];
+    if (dcc_args_scan(&j->argv, &j->scan, err, sizeof err) != 0) {
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "%s", err);
+        return;
+    }
+    if (j->scan.local_only) {
+        refuse(j, DCC_EXIT_BAD_ARGUMENTS, "this job cannot be compiled remotely: %s", j->scan.why_local);
+        return;
+    }
+    const char *search = cfg->compiler_path;
+    if (dcc_whitelist_find_compiler(j->compiler, search, cfg->whitelist_dir, j->compiler_path,
+                                    sizeof j->compiler_path, why, sizeof why) != 0)
+        refuse(j, DCC_EXIT_COMPILER_MISSING, "%s", why);
+}
+
+static int make_job_files(struct job *j)
+{
+    int n = snprintf(j->dir, sizeof j->dir, "%s/distccd_XXXXXX", j->cfg->tmpdir);
+    if (n < 0 || (size_t)n >= sizeof j->dir || !mkdtemp(j->dir)) {
+        int e = errno;
+        j->dir[0] = '\0';
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot create a job directory in %s: %s", j->cfg->tmpdir, strerror(e));
+        return -1;
+    }
+    /* The job's files keep the client's base name so compiler messages that
+     * mention them still make sense; the directory makes them unique. */
+    const char *base = strrchr(j->scan.input, '/');
+    base = base ? base + 1 : j->scan.input;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (stem > 100)
+        stem = 100;
+    const char *ext = j->scan.preprocessed ? strrchr(base, '.') : dcc_args_preproc_ext(base);
+    if (!ext)
+        ext = ".i";
+    snprintf(j->input, sizeof j->input, "%s/%.*s%s", j->dir, (int)stem, base, ext);
+    snprintf(j->output, sizeof j->output, "%s/%.*s%s", j->dir, (int)stem, base, j->scan.has_dash_S ? ".s" : ".o");
+    snprintf(j->out_stdout, sizeof j->out_stdout, "%s/compiler.stdout", j->dir);
+    snprintf(j->out_stderr, sizeof j->out_stderr, "%s/compiler.stderr", j->dir);
+    return 0;
+}
+
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* 1 when the client has gone away (EOF or reset). Extra bytes from the client
+ * at this point break the protocol; they count as gone too. */
+static int client_gone(int fd)
+{
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return 1;
+    if (n < 0)
+        return errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTSOCK;
+    return 1;
+}
+
+static void kill_group(pid_t pid)
+{
+    kill(-pid, SIGTERM);
+    for (int i = 0; i < 20; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(-pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+enum run_result { RUN_DONE, RUN_TIMEOUT, RUN_DISCONNECT, RUN_TERMINATED, RUN_FAILED };
+
+static void exec_compiler(struct job *j)
+{
+    /* In the child: its own process group so one kill stops cc1 and as too. */
+    setpgid(0, 0);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (chdir(j->dir) != 0)
+        _exit(DCC_EXIT_IO_ERROR);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(j->out_stdout, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int err = open(j->out_stderr, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (in < 0 || out < 0 || err < 0)
+        _exit(DCC_EXIT_IO_ERROR);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    /* gcc's own temporary files land in the job directory too. */
+    setenv("TMPDIR", j->dir, 1);
+    execv(j->compiler_path, j->argv);
+    dprintf(2, "distccd: cannot run %s: %s\n", j->compiler_path, strerror(errno));
+    _exit(DCC_EXIT_COMPILER_MISSING);
+}
+
+static enum run_result run_compiler(struct job *j, int *status)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "cannot start the compiler: %s", strerror(errno));
+        return RUN_FAILED;
+    }
+    if (pid == 0)
+        exec_compiler(j);
+    setpgid(pid, pid); /* both sides, so kill(-pid) works at once */
+
+    int pidfd = open_pidfd(pid);
+    int watch_fd = j->conn.in_fd;
+    struct timespec begun;
+    clock_gettime(CLOCK_MONOTONIC, &begun);
+    enum run_result result = RUN_DONE;
+    for (;;) {
+        struct rusage ru;
+        pid_t w = wait4(pid, status, WNOHANG, &ru);
+        if (w == pid) {
+            j->max_rss_kb = ru.ru_maxrss;
+            break;
+        }
+        if (job_terminated) {
+            result = RUN_TERMINATED;
+            break;
+        }
+        int timeout = pidfd >= 0 ? -1 : 50;
+        if (j->cfg->job_lifetime > 0) {
+            long left = (long)j->cfg->job_lifetime * 1000 - elapsed_ms(&begun);
+            if (left <= 0) {
+                result = RUN_TIMEOUT;
+                break;
+            }
+            if (timeout < 0 || left < timeout)
+                timeout = (int)(left > INT_MAX ? INT_MAX : left);
+        }
+        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = watch_fd, .events = POLLIN | POLLRDHUP}};
+        int n = poll(p, 2, timeout);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && watch_fd >= 0 && (p[1].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR))) {
+            if (client_gone(watch_fd)) {
+                result = RUN_DISCONNECT;
+                break;
+            }
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    if (result != RUN_DONE)
+        kill_group(pid);
+    return result;
+}
+
+static int send_file_or_empty(struct job *j, const char *token, const char *path, const struct dcc_buf *extra)
+{
+    /* SERR/SOUT are small: gather in memory so distccd's own lines can be
+     * appended to what the compiler said. */
+    struct dcc_buf b = {0};
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        char chunk[8192];
+        ssize_t n;
+        while ((n = read(fd, chunk, sizeof chunk)) > 0 && b.len < 16 * 1024 * 1024)
+            dcc_buf_append(&b, chunk, (size_t)n);
+        close(fd);
+    }
+    if (extra && extra->len)
+        dcc_buf_append(&b, extra->data, extra->len);
+    int rc = dcc_bulk_send_buf(&j->conn, token, b.data ? b.data : "", b.len, j->how);
+    dcc_buf_free(&b);
+    return rc;
+}
+
+static int send_reply(struct job *j, int status, const struct dcc_buf *serr_extra, int send_object)
+{
+    struct dcc_conn *c = &j->conn;
+    dcc_wire_cork(c->out_fd, 1);
+    int rc = dcc_wire_write_token(c, "DONE", j->protover);
+    if (!rc)
+        rc = dcc_wire_write_token(c, "STAT", (uint32_t)status);
+    if (!rc)
+        rc = send_file_or_empty(j, "SERR", j->dir[0] ? j->out_stderr : NULL, serr_extra);
+    if (!rc)
+        rc = send_file_or_empty(j, "SOUT", j->dir[0] ? j->out_stdout : NULL, NULL);
+    if (!rc) {
+        struct stat st;
+        if (send_object && stat(j->output, &st) == 0)
+            rc = dcc_bulk_send_file(c, "DOTO", j->output, j->how);
+        else
+            rc = dcc_bulk_send_buf(c, "DOTO", "", 0, j->how);
+    }
+    dcc_wire_cork(c->out_fd, 0);
+    return rc;
+}
+
+static void summarise(struct job *j, struct dcc_job_record *rec, const char *what, int status)
+{
+    rec->msecs = elapsed_ms(&j->started);
+    rec->max_rss_kb = j->max_rss_kb;
+    const char *src = j->scan.input ? j->scan.input : "-";
+    const char *b = strrchr(src, '/');
+    snprintf(rec->file, sizeof rec->file, "%s", b ? b + 1 : src);
+    snprintf(rec->compiler, sizeof rec->compiler, "%s", j->compiler[0] ? j->compiler : "-");
+    dcc_notice("job from %s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
+               rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+               WIFSIGNALED(status) ? " (signal)" : "", j->protover == 2 ? ", lzo" : "", rec->msecs,
+               (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
+}
+
+/* Reads DOTI into the job directory, or throws it away when the job is already
+ * refused. Returns 0, or the wire error when the request itself broke off. */
+static int receive_source(struct job *j)
+{
+    uint32_t len;
+    int rc = dcc_wire_read_token(&j->conn, "DOTI", &len);
+    if (rc)
+        return rc;
+    if (len > j->conn.limits.max_body) {
+        snprintf(j->conn.err, sizeof j->conn.err, "DOTI of %u bytes exceeds the limit of %llu bytes", len,
+                 (unsigned long long)j->conn.limits.max_body);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    if (j->refusal[0])
+        return dcc_wire_discard(&j->conn, len);
+    int fd = open(j->input, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot create %s: %s", j->input, strerror(errno));
+        return dcc_wire_discard(&j->conn, len);
+    }
+    /* A full disk here also ends the connection: the rest of the body is
+     * still on the wire, and a client that backs off a helper whose disk is
+     * full is doing the right thing. */
+    rc = dcc_bulk_recv_body_fd(&j->conn, len, j->how, fd, NULL);
+    if (close(fd) != 0 && !rc)
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot write %s: %s", j->input, strerror(errno));
+    return rc;
+}
+
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
+                    struct dcc_job_record *rec)
+{
+    struct job j;
+    memset(&j, 0, sizeof j);
+    memset(rec, 0, sizeof *rec);
+    j.cfg = cfg;
+    j.peer = peer;
+    clock_gettime(CLOCK_MONOTONIC, &j.started);
+    dcc_conn_init(&j.conn, in_fd, out_fd, cfg->io_timeout_ms);
+    j.conn.limits.max_body = cfg->max_body;
+
+    struct sigaction sa = {.sa_handler = on_term};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    int rc = dcc_wire_read_token(&j.conn, "DIST", &j.protover);
+    if (rc == 0 && (j.protover < 1 || j.protover > 3)) {
+        snprintf(j.conn.err, sizeof j.conn.err, "unsupported protocol version %u", j.protover);
+        rc = DCC_EXIT_PROTOCOL_ERROR;
+    }
+    if (rc == 0 && j.protover == 3) {
+        rc = drain_v3_request(&j);
+        if (rc == 0)
+            refuse(&j, DCC_EXIT_ACCESS_DENIED,
+                   "pump mode (protocol 3) is not served by this helper yet; use \",lzo\" without \",cpp\"");
+    } else if (rc == 0) {
+        rc = dcc_wire_read_argv(&j.conn, &j.argv);
+    }
+    if (rc) {
+        /* Garbage or a broken peer: nothing sensible to answer. */
+        dcc_warn("bad request from %s: %s", peer, j.conn.err);
+        rec->outcome = rc == DCC_EXIT_TIMEOUT ? DCC_JOB_TIMEOUT : DCC_JOB_BAD_REQUEST;
+        summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
+        dcc_argv_free(j.argv);
+        return;
+    }
+    j.how = j.protover >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
+
+    if (j.protover < 3) {
+        check_request(&j);
+        if (!j.refusal[0])
+            make_job_files(&j);
+        rc = receive_source(&j);
+    }
+    if (rc) {
+        /* The request broke off: the client is gone or not speaking distcc. */
+        dcc_warn("bad request from %s: %s", peer, j.conn.err);
+        rec->outcome = rc == DCC_EXIT_TIMEOUT ? DCC_JOB_TIMEOUT : DCC_JOB_BAD_REQUEST;
+        summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
+        remove_job_dir(&j);
+        dcc_argv_free(j.argv);
+        return;
+    }
+
+    struct dcc_buf serr_extra = {0};
+    int status;
+    const char *what;
+    int send_object = 0;
+    if (j.refusal[0]) {
+        dcc_warn("refused job from %s: %s", peer, j.refusal);
+        dcc_buf_printf(&serr_extra, "distccd on %s refused this job: %s\n", cfg->hostname, j.refusal);
+        status = W_EXITCODE(j.refusal_exit, 0);
+        rec->outcome = DCC_JOB_REFUSED;
+        what = "refused";
+    } else {
+        dcc_log_set_hook(capture_log, DCC_LOG_WARNING, &serr_extra);
+        enum run_result r = run_compiler(&j, &status);
+        dcc_log_set_hook(NULL, DCC_LOG_WARNING, NULL);
+        switch (r) {
+        case RUN_DONE:
+            send_object = status == 0;
+            rec->outcome = status == 0 ? DCC_JOB_OK : DCC_JOB_COMPILE_ERROR;
+            what = status == 0 ? "compiled" : "compile failed";
+            break;
+        case RUN_TIMEOUT:
+            dcc_buf_printf(&serr_extra, "distccd on %s: the compile exceeded the job lifetime of %d s and was killed\n",
+                           cfg->hostname, cfg->job_lifetime);
+            status = W_EXITCODE(DCC_EXIT_TIMEOUT, 0);
+            rec->outcome = DCC_JOB_TIMEOUT;
+            what = "killed after the job lifetime";
+            break;
+        case RUN_DISCONNECT:
+            rec->outcome = DCC_JOB_CLI_DISCONNECT;
+            dcc_warn("client %s disconnected during the compile; compiler killed", peer);
+            summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
+            goto out;
+        case RUN_TERMINATED:
+            rec->outcome = DCC_JOB_OTHER;
+            summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
+            goto out;
+        default:
+            dcc_buf_printf(&serr_extra, "distccd on %s: %s\n", cfg->hostname, j.refusal);
+            status = W_EXITCODE(j.refusal_exit, 0);
+            rec->outcome = DCC_JOB_OTHER;
+            what = "failed to start the compiler";
+            break;
+        }
+    }
+    rc = send_reply(&j, status, &serr_extra, send_object);
+    if (rc) {
+        dcc_warn("cannot send the result to %s: %s", peer, j.conn.err);
+        if (rec->outcome == DCC_JOB_OK || rec->outcome == DCC_JOB_COMPILE_ERROR)
+            rec->outcome = DCC_JOB_CLI_DISCONNECT;
+    }
+    summarise(&j, rec, what, status);
+out:
+    dcc_buf_free(&serr_extra);
+    remove_job_dir(&j);
+    dcc_argv_free(j.argv);
+}

@@ -1,0 +1,114 @@
+/* The --stats port: one HTTP request per connection, answered from a snapshot
+ * of the counters (this runs in a forked child). */
+#include "daemon.h"
+
+#include "dcc_log.h"
+#include "dcc_stats.h"
+#include "dcc_toolchain.h"
+#include "dcc_util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQUEST_MAX 8192
+#define REQUEST_TIMEOUT_MS 5000
+
+/* Reads until the end of the request headers, a full buffer, or the timeout;
+ * only the request line matters. */
+static int read_request(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    while (len + 1 < cap) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, REQUEST_TIMEOUT_MS) <= 0)
+            break;
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
+            break;
+    }
+    buf[len] = '\0';
+    return (int)len;
+}
+
+static void write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+        if (poll(&pf, 1, REQUEST_TIMEOUT_MS) <= 0)
+            return;
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void respond(int fd, const char *status, const char *type, const struct dcc_buf *body)
+{
+    struct dcc_buf out = {0};
+    dcc_buf_printf(&out, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                   status, type, body->len);
+    dcc_buf_append(&out, body->data ? body->data : "", body->len);
+    write_all(fd, out.data, out.len);
+    dcc_buf_free(&out);
+}
+
+void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, const struct dcc_stats *st)
+{
+    char req[REQUEST_MAX];
+    read_request(fd, req, sizeof req);
+    /* "GET /path HTTP/1.x": anything else gets the classic page, as stock does. */
+    char path[256] = "/";
+    if (strncmp(req, "GET ", 4) == 0) {
+        size_t i = 0;
+        const char *p = req + 4;
+        while (p[i] && p[i] != ' ' && p[i] != '\r' && p[i] != '\n' && i < sizeof path - 1) {
+            path[i] = p[i];
+            i++;
+        }
+        path[i] = '\0';
+    }
+    char *q = strchr(path, '?');
+    if (q)
+        *q = '\0';
+
+    time_t now = time(NULL);
+    struct dcc_host_figures fig;
+    dcc_stats_read_host(&fig, cfg->tmpdir);
+    struct dcc_buf body = {0};
+    char err[512];
+    if (strcmp(path, "/stats.json") == 0) {
+        if (dcc_stats_render_json(st, &fig, now, &body) == 0)
+            respond(fd, "200 OK", "application/json", &body);
+    } else if (strcmp(path, "/metrics") == 0) {
+        if (dcc_stats_render_prometheus(st, &fig, now, &body) == 0)
+            respond(fd, "200 OK", "text/plain; version=0.0.4", &body);
+    } else if (strcmp(path, "/toolchain") == 0) {
+        if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) == 0) {
+            respond(fd, "200 OK", "application/json", &body);
+        } else {
+            dcc_warn("toolchain report for %s failed: %s", peer, err);
+            dcc_buf_free(&body);
+            dcc_buf_printf(&body, "%s\n", err);
+            respond(fd, "500 Internal Server Error", "text/plain", &body);
+        }
+    } else {
+        /* The distcc 3.x page, byte for byte, for existing scrapers. */
+        if (dcc_stats_render_text(st, &fig, now, &body) == 0)
+            write_all(fd, body.data, body.len);
+    }
+    dcc_buf_free(&body);
+}

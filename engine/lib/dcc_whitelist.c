@@ -1,0 +1,116 @@
+/* Compiler whitelist checks and the PATH search for the real compiler. */
+#include "dcc_whitelist.h"
+
+#include "dcc_util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef DCC_LIBDIR
+#define DCC_LIBDIR "/usr/lib"
+#endif
+
+const char *const dcc_whitelist_default_dirs[] = {DCC_LIBDIR "/distcc", "/usr/lib/distcc", NULL};
+
+int dcc_whitelist_dir_usable(const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "compiler whitelist %s cannot be read: %s", dir, strerror(errno));
+        return -1;
+    }
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, "bin") != 0;
+    closedir(d);
+    if (!found) {
+        snprintf(err, errlen, "compiler whitelist %s is empty", dir);
+        return -1;
+    }
+    return 0;
+}
+
+int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t namelen, char *why, size_t whylen)
+{
+    const char *base = argv0;
+    if (dcc_str_startswith(base, "/usr/bin/"))
+        base += strlen("/usr/bin/");
+    else if (dcc_str_startswith(base, "/bin/"))
+        base += strlen("/bin/");
+    if (*base == '\0' || strchr(base, '/') || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+        strcmp(base, "bin") == 0) {
+        snprintf(why, whylen, "compiler \"%s\" is refused: only names from the whitelist %s may run", argv0, dir);
+        return -1;
+    }
+    if (strlen(base) >= namelen || strlen(dir) + strlen(base) + 2 > PATH_MAX) {
+        snprintf(why, whylen, "compiler name \"%.64s...\" is too long", argv0);
+        return -1;
+    }
+    char entry[PATH_MAX];
+    snprintf(entry, sizeof entry, "%s/%s", dir, base);
+    struct stat st;
+    if (lstat(entry, &st) != 0 || S_ISDIR(st.st_mode)) {
+        snprintf(why, whylen, "compiler \"%s\" is not in the whitelist %s on this helper (add a link there)", base,
+                 dir);
+        return -1;
+    }
+    snprintf(name, namelen, "%s", base);
+    return 0;
+}
+
+/* True when file looks like the distcc client: running it from the daemon
+ * would send the job straight back out. */
+static int is_distcc_binary(const char *file)
+{
+    char real[PATH_MAX];
+    if (!realpath(file, real))
+        return 0;
+    const char *b = strrchr(real, '/');
+    b = b ? b + 1 : real;
+    return strcmp(b, "distcc") == 0;
+}
+
+int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out,
+                                size_t outlen, char *err, size_t errlen)
+{
+    char wl_real[PATH_MAX] = "";
+    if (whitelist_dir && !realpath(whitelist_dir, wl_real))
+        wl_real[0] = '\0';
+    const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (*p) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        char dir[PATH_MAX];
+        if (len > 0 && len < sizeof dir) {
+            memcpy(dir, p, len);
+            dir[len] = '\0';
+            char dir_real[PATH_MAX];
+            int skip = wl_real[0] && realpath(dir, dir_real) && strcmp(dir_real, wl_real) == 0;
+            char cand[PATH_MAX];
+            if (!skip && (size_t)snprintf(cand, sizeof cand, "%s/%s", dir, name) < sizeof cand) {
+                struct stat st;
+                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0 &&
+                    !is_distcc_binary(cand)) {
+                    if (strlen(cand) >= outlen) {
+                        snprintf(err, errlen, "path of %s is too long", name);
+                        return -1;
+                    }
+                    snprintf(out, outlen, "%s", cand);
+                    return 0;
+                }
+            }
+        }
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    snprintf(err, errlen, "compiler %s is whitelisted but not found on this helper's PATH", name);
+    return -1;
+}

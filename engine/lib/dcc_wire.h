@@ -1,0 +1,74 @@
+/* Wire framing of the distcc protocol: 12-byte token headers, strings and
+ * argv, over fds with an idle timeout and caps on every received length. */
+#ifndef DCC_WIRE_H
+#define DCC_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DCC_TOKEN_LEN 4
+#define DCC_HEADER_LEN 12
+
+/* Every length read from a peer is checked against these before anything is
+ * allocated. */
+struct dcc_wire_limits {
+    uint32_t max_argc;       /* ARGC */
+    uint32_t max_arg_len;    /* one ARGV, CDIR, NAME, LINK */
+    uint64_t max_args_total; /* all ARGV bytes of one request */
+    uint64_t max_body;       /* one bulk body, compressed and decompressed */
+    uint32_t max_files;      /* NFIL (protocol 3) */
+};
+
+#define DCC_WIRE_DEFAULT_MAX_ARGC 4096u
+#define DCC_WIRE_DEFAULT_MAX_ARG_LEN (64u * 1024u)
+#define DCC_WIRE_DEFAULT_MAX_ARGS_TOTAL (2u * 1024u * 1024u)
+#define DCC_WIRE_DEFAULT_MAX_BODY (1024ull * 1024u * 1024u)
+#define DCC_WIRE_DEFAULT_MAX_FILES 65536u
+
+/* One end of a job connection. in_fd and out_fd are the same socket except in
+ * --inetd/ssh mode. Errors leave one line in err and return a distcc exit
+ * code: 107 I/O, 108 truncated (peer closed early), 109 protocol, 118 timeout,
+ * 105 out of memory. */
+struct dcc_conn {
+    int in_fd;
+    int out_fd;
+    int timeout_ms; /* idle timeout for each wait; <= 0 waits forever */
+    struct dcc_wire_limits limits;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+    char err[512];
+};
+
+void dcc_conn_init(struct dcc_conn *c, int in_fd, int out_fd, int timeout_ms);
+
+/* Raw I/O: everything or an error. */
+int dcc_wire_read(struct dcc_conn *c, void *buf, size_t len);
+int dcc_wire_write(struct dcc_conn *c, const void *buf, size_t len);
+/* Reads and throws away len bytes (for bodies of refused requests). */
+int dcc_wire_discard(struct dcc_conn *c, uint64_t len);
+
+/* Formats / parses a header. Parsing accepts exactly 4 token characters and 8
+ * hex digits; returns 0 or -1. */
+void dcc_wire_format_header(char out[DCC_HEADER_LEN], const char *token, uint32_t value);
+int dcc_wire_parse_header(const char in[DCC_HEADER_LEN], char token[DCC_TOKEN_LEN + 1], uint32_t *value);
+
+int dcc_wire_write_token(struct dcc_conn *c, const char *token, uint32_t value);
+/* Reads a header and insists on `token` ("protocol derailment" otherwise). */
+int dcc_wire_read_token(struct dcc_conn *c, const char *token, uint32_t *value);
+/* Reads a header whose token is one of `a` or `b`; *which is 0 or 1. */
+int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which, uint32_t *value);
+
+/* A string body (not NUL-terminated on the wire). Reading caps the length at
+ * max and returns a NUL-terminated copy; an embedded NUL is a protocol error. */
+int dcc_wire_write_string(struct dcc_conn *c, const char *token, const char *s);
+int dcc_wire_read_string(struct dcc_conn *c, const char *token, uint32_t max, char **out);
+
+/* ARGC then one ARGV per word. */
+int dcc_wire_write_argv(struct dcc_conn *c, char *const *argv);
+int dcc_wire_read_argv(struct dcc_conn *c, char ***argv);
+
+/* Sets TCP_CORK (when on) so headers and bodies leave in full packets;
+ * harmless on non-TCP fds. */
+void dcc_wire_cork(int fd, int on);
+
+#endif

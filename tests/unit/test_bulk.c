@@ -1,0 +1,263 @@
+/* Unit tests for dcc_bulk: plain and LZO bodies, sendfile/splice paths, and
+ * the caps that keep a crafted body from exhausting memory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dcc_bulk.h"
+#include "dcc_exit.h"
+
+struct pair {
+    int a, b;
+    struct dcc_conn ca, cb;
+    char dir[64];
+};
+
+static int setup(void **state)
+{
+    struct pair *p = calloc(1, sizeof *p);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    p->a = sv[0];
+    p->b = sv[1];
+    dcc_conn_init(&p->ca, p->a, p->a, 5000);
+    dcc_conn_init(&p->cb, p->b, p->b, 5000);
+    snprintf(p->dir, sizeof p->dir, "/tmp/test_bulk_XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct pair *p = *state;
+    close(p->a);
+    close(p->b);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", p->dir);
+    assert_int_equal(system(cmd), 0);
+    free(p);
+    return 0;
+}
+
+/* Big bodies do not fit in a socket buffer: send them from a child. */
+static pid_t send_in_child(struct pair *p, const char *token, const void *data, size_t len, enum dcc_compress how)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(dcc_bulk_send_buf(&p->ca, token, data, len, how) == 0 ? 0 : 1);
+    return pid;
+}
+
+static void expect_child_ok(pid_t pid)
+{
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static char *pattern(size_t len)
+{
+    char *d = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        d[i] = (char)("int main(void) { return 0; }\n"[i % 29] ^ (char)(i / 4096));
+    return d;
+}
+
+static void test_lzo_roundtrip_and_compresses(void **state)
+{
+    (void)state;
+    size_t len = 200000;
+    char *d = pattern(len);
+    char *z, *back, err[256];
+    size_t zlen, blen;
+    assert_int_equal(dcc_lzo_compress(d, len, &z, &zlen, err, sizeof err), 0);
+    assert_true(zlen < len / 4);
+    assert_int_equal(dcc_lzo_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err), 0);
+    assert_int_equal(blen, len);
+    assert_memory_equal(back, d, len);
+    free(d);
+    free(z);
+    free(back);
+}
+
+static void test_lzo_bomb_is_capped(void **state)
+{
+    (void)state;
+    size_t len = 4 << 20;
+    char *zeros = calloc(1, len);
+    char *z, *back = NULL, err[256];
+    size_t zlen, blen;
+    assert_int_equal(dcc_lzo_compress(zeros, len, &z, &zlen, err, sizeof err), 0);
+    assert_int_equal(dcc_lzo_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err), DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(back);
+    char want[200];
+    snprintf(want, sizeof want, "lzo body of %zu bytes decompresses to more than the limit of 1048576 bytes", zlen);
+    assert_string_equal(err, want);
+    free(zeros);
+    free(z);
+}
+
+static void test_lzo_corrupt(void **state)
+{
+    (void)state;
+    char junk[64];
+    memset(junk, 0xff, sizeof junk);
+    char *back = NULL, err[256];
+    size_t blen;
+    assert_int_equal(dcc_lzo_decompress(junk, sizeof junk, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(back);
+    assert_true(strncmp(err, "corrupt lzo body of 64 bytes", 28) == 0);
+}
+
+static void test_plain_buf_roundtrip(void **state)
+{
+    struct pair *p = *state;
+    assert_int_equal(dcc_bulk_send_buf(&p->ca, "SERR", "warning: x\n", 11, DCC_COMPRESS_NONE), 0);
+    char *d;
+    size_t len;
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "SERR", DCC_COMPRESS_NONE, &d, &len), 0);
+    assert_int_equal(len, 11);
+    assert_string_equal(d, "warning: x\n");
+    free(d);
+}
+
+static void test_empty_lzo_body_is_raw_zero(void **state)
+{
+    struct pair *p = *state;
+    assert_int_equal(dcc_bulk_send_buf(&p->ca, "DOTO", "", 0, DCC_COMPRESS_LZO1X), 0);
+    char hdr[13] = {0};
+    assert_int_equal(read(p->b, hdr, 12), 12);
+    assert_string_equal(hdr, "DOTO00000000");
+}
+
+static void test_big_lzo_roundtrip(void **state)
+{
+    struct pair *p = *state;
+    size_t len = 3 << 20;
+    char *d = pattern(len);
+    pid_t pid = send_in_child(p, "DOTI", d, len, DCC_COMPRESS_LZO1X);
+    char *got;
+    size_t glen;
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, &got, &glen), 0);
+    expect_child_ok(pid);
+    assert_int_equal(glen, len);
+    assert_memory_equal(got, d, len);
+    assert_true(p->cb.bytes_in < len / 4);
+    free(got);
+    free(d);
+}
+
+static void test_file_plain_roundtrip_via_sendfile_and_splice(void **state)
+{
+    struct pair *p = *state;
+    size_t len = 1 << 20;
+    char *d = pattern(len);
+    char src[128], dst[128];
+    snprintf(src, sizeof src, "%s/src.o", p->dir);
+    snprintf(dst, sizeof dst, "%s/dst.o", p->dir);
+    int fd = open(src, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_int_equal(write(fd, d, len), (ssize_t)len);
+    close(fd);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(dcc_bulk_send_file(&p->ca, "DOTO", src, DCC_COMPRESS_NONE) == 0 ? 0 : 1);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    uint64_t got = 0;
+    assert_int_equal(dcc_bulk_recv_fd(&p->cb, "DOTO", DCC_COMPRESS_NONE, out, &got), 0);
+    close(out);
+    expect_child_ok(pid);
+    assert_int_equal(got, len);
+    char *back = malloc(len);
+    fd = open(dst, O_RDONLY);
+    assert_int_equal(read(fd, back, len), (ssize_t)len);
+    close(fd);
+    assert_memory_equal(back, d, len);
+    free(back);
+    free(d);
+}
+
+static void test_file_lzo_to_fd(void **state)
+{
+    struct pair *p = *state;
+    char src[128], dst[128];
+    snprintf(src, sizeof src, "%s/in.i", p->dir);
+    snprintf(dst, sizeof dst, "%s/out.i", p->dir);
+    FILE *f = fopen(src, "w");
+    for (int i = 0; i < 1000; i++)
+        fprintf(f, "int v%d = %d;\n", i, i);
+    fclose(f);
+    assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", src, DCC_COMPRESS_LZO1X), 0);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    uint64_t got = 0;
+    assert_int_equal(dcc_bulk_recv_fd(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, out, &got), 0);
+    close(out);
+    struct stat a, b;
+    stat(src, &a);
+    stat(dst, &b);
+    assert_int_equal(a.st_size, b.st_size);
+    assert_int_equal(got, (uint64_t)a.st_size);
+}
+
+static void test_missing_file(void **state)
+{
+    struct pair *p = *state;
+    assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", "/nonexistent/x.i", DCC_COMPRESS_NONE),
+                     DCC_EXIT_NO_SUCH_FILE);
+    assert_string_equal(p->ca.err, "cannot open /nonexistent/x.i: No such file or directory");
+}
+
+static void test_body_over_cap_not_allocated(void **state)
+{
+    struct pair *p = *state;
+    assert_int_equal(write(p->a, "DOTIffffffff", 12), 12);
+    char *d = NULL;
+    size_t len;
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len), DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(d);
+    assert_string_equal(p->cb.err, "body of 4294967295 bytes exceeds the limit of 1073741824 bytes");
+}
+
+static void test_truncated_body(void **state)
+{
+    struct pair *p = *state;
+    assert_int_equal(write(p->a, "DOTI00000010abc", 15), 15);
+    shutdown(p->a, SHUT_WR);
+    char *d = NULL;
+    size_t len;
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len), DCC_EXIT_TRUNCATED);
+    assert_null(d);
+    assert_string_equal(p->cb.err, "peer closed the connection with 13 bytes still expected");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lzo_roundtrip_and_compresses),
+        cmocka_unit_test(test_lzo_bomb_is_capped),
+        cmocka_unit_test(test_lzo_corrupt),
+        cmocka_unit_test_setup_teardown(test_plain_buf_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_lzo_body_is_raw_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_lzo_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_plain_roundtrip_via_sendfile_and_splice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_lzo_to_fd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_over_cap_not_allocated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_body, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("bulk", tests, NULL, NULL);
+}

@@ -1,0 +1,83 @@
+/* Unit tests for dcc_util: the growable buffer and argv helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcc_exit.h"
+#include "dcc_util.h"
+
+static void test_buf(void **state)
+{
+    (void)state;
+    struct dcc_buf b = {0};
+    assert_int_equal(dcc_buf_appends(&b, "abc"), 0);
+    assert_int_equal(dcc_buf_printf(&b, "-%d-%s", 42, "x"), 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(dcc_buf_append(&b, "z", 1), 0);
+    assert_int_equal(b.len, 9 + 1000);
+    assert_memory_equal(b.data, "abc-42-xz", 9);
+    assert_int_equal(b.data[b.len], '\0');
+    dcc_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+}
+
+static void test_argv_edit(void **state)
+{
+    (void)state;
+    char *src[] = {"gcc", "-c", "x.c", NULL};
+    char **a = dcc_argv_dup(src);
+    assert_int_equal(dcc_argv_len(a), 3);
+    const char *ins[] = {"-o", "x.o"};
+    assert_int_equal(dcc_argv_insert(&a, 3, ins, 2), 0);
+    assert_int_equal(dcc_argv_insert(&a, 1, ins, 1), 0);
+    char *joined = dcc_argv_join(a);
+    assert_string_equal(joined, "gcc -o -c x.c -o x.o");
+    free(joined);
+    dcc_argv_remove(a, 1, 1);
+    assert_int_equal(dcc_argv_set(a, 2, "y.c"), 0);
+    joined = dcc_argv_join(a);
+    assert_string_equal(joined, "gcc -c y.c -o x.o");
+    free(joined);
+    dcc_argv_remove(a, 3, 10);
+    assert_int_equal(dcc_argv_len(a), 3);
+    assert_null(a[3]);
+    dcc_argv_free(a);
+}
+
+static void test_join_quotes(void **state)
+{
+    (void)state;
+    char *src[] = {"gcc", "-DX=a b", "", "it's", NULL};
+    char *j = dcc_argv_join(src);
+    assert_string_equal(j, "gcc '-DX=a b' '' 'it'\\''s'");
+    free(j);
+}
+
+static void test_str_and_exit_names(void **state)
+{
+    (void)state;
+    assert_true(dcc_str_endswith("x.cpp", ".cpp"));
+    assert_false(dcc_str_endswith("c", ".cpp"));
+    assert_true(dcc_str_startswith("-fplugin=x", "-fplugin"));
+    assert_false(dcc_str_startswith("-f", "-fplugin"));
+    assert_string_equal(dcc_exit_name(118), "timeout");
+    assert_string_equal(dcc_exit_name(106), "bad host specification");
+    assert_null(dcc_exit_name(3));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_argv_edit),
+        cmocka_unit_test(test_join_quotes),
+        cmocka_unit_test(test_str_and_exit_names),
+    };
+    return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
