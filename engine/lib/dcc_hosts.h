@@ -11,6 +11,7 @@
 #define DCC_DEFAULT_LOCAL_SLOTS 4     /* --localslots: jobs that must run locally */
 #define DCC_DEFAULT_LOCAL_SLOTS_CPP 8 /* --localslots_cpp: concurrent local cpp */
 #define DCC_MAX_SLOTS 10000           /* larger /N values are refused */
+#define DCC_HOSTS_FILE_MAX (1024 * 1024) /* larger hosts files are refused */
 
 enum dcc_host_mode {
     DCC_HOST_LOCAL, /* the word "localhost" (runs here, no daemon) */

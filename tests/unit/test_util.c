@@ -19,7 +19,7 @@ static void test_buf(void **state)
     assert_int_equal(dcc_buf_printf(&b, "-%d-%s", 42, "x"), 0);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(dcc_buf_append(&b, "z", 1), 0);
-    assert_int_equal(b.len, 9 + 1000);
+    assert_int_equal(b.len, 8 + 1000);
     assert_memory_equal(b.data, "abc-42-xz", 9);
     assert_int_equal(b.data[b.len], '\0');
     dcc_buf_free(&b);
