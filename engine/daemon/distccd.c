@@ -8,6 +8,7 @@
 #include "dcc_stats.h"
 #include "dcc_util.h"
 #include "dcc_whitelist.h"
+#include "dcc_wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -38,7 +38,7 @@ struct job {
     struct dcc_scan scan;
     char compiler[128];
     char compiler_path[PATH_MAX];
-    char dir[PATH_MAX];
+    char dir[PATH_MAX - 256]; /* room for the file names inside it */
     char input[PATH_MAX];
     char output[PATH_MAX];
     char out_stdout[PATH_MAX];
@@ -397,7 +397,7 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
     const char *src = j->scan.input ? j->scan.input : "-";
     const char *b = strrchr(src, '/');
     snprintf(rec->file, sizeof rec->file, "%s", b ? b + 1 : src);
-    snprintf(rec->compiler, sizeof rec->compiler, "%s", j->compiler[0] ? j->compiler : "-");
+    snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
     dcc_notice("job from %s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
                rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                WIFSIGNALED(status) ? " (signal)" : "", j->protover == 2 ? ", lzo" : "", rec->msecs,

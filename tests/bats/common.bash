@@ -36,3 +36,42 @@ dcc_stop_pid() {
 dcc_need_root() {
   if [ "$(id -u)" -ne 0 ]; then skip "skipped: needs root"; fi
 }
+
+# Starts our distccd on a free loopback port, in the foreground, bounded by
+# --lifetime, with a whitelist of the usual compiler names and a job TMPDIR
+# that the unprivileged job user can write. Extra arguments go to distccd.
+# Sets DAEMON_PID DAEMON_PORT DAEMON_LOG DAEMON_DIR DAEMON_TMP DAEMON_WL.
+dcc_start_distccd() {
+  DAEMON_DIR=$(mktemp -d /tmp/dcc-daemon.XXXXXX)
+  chmod 0755 "$DAEMON_DIR"
+  DAEMON_WL="$DAEMON_DIR/whitelist"
+  DAEMON_TMP="$DAEMON_DIR/tmp"
+  DAEMON_LOG="$DAEMON_DIR/distccd.log"
+  mkdir -p "$DAEMON_WL" "$DAEMON_TMP"
+  chmod 1777 "$DAEMON_TMP"
+  local name
+  for name in gcc g++ cc c++ "$(gcc -dumpmachine)-gcc" "$(gcc -dumpmachine)-g++"; do
+    ln -s /usr/bin/distcc "$DAEMON_WL/$name"
+  done
+  ln -s . "$DAEMON_WL/bin"
+  DAEMON_PORT=$(dcc_free_port)
+  TMPDIR="$DAEMON_TMP" "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
+    --log-file "$DAEMON_LOG" --log-level info --whitelist-dir "$DAEMON_WL" --lifetime 300 "$@" &
+  DAEMON_PID=$!
+  dcc_wait_port "$DAEMON_PORT" 10
+}
+
+dcc_stop_distccd() {
+  dcc_stop_pid "${DAEMON_PID:-}"
+  DAEMON_PID=
+  [ -n "${DAEMON_DIR:-}" ] && rm -rf "$DAEMON_DIR"
+  DAEMON_DIR=
+}
+
+# Runs Debian's stock distcc 3.4 client against our daemon, with its own
+# DISTCC_DIR, and no silent local fallback: a job that does not compile
+# remotely fails instead.
+stock_distcc() {
+  DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" DISTCC_HOSTS="${STOCK_HOSTS:-127.0.0.1:$DAEMON_PORT}" \
+    DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_BACKOFF_PERIOD=0 /usr/bin/distcc "$@"
+}
