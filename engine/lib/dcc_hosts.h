@@ -45,7 +45,9 @@ struct dcc_hostlist {
 /* Parses a whole host list (whitespace separated, # comments to end of line).
  * Returns 0, or -1 with one line in err naming the bad token, e.g.
  *   bad host specification "box:port": port "port" is not a number 1-65535
- * An empty list parses to n == 0 (callers decide whether that is an error). */
+ * An empty list parses to n == 0 (callers decide whether that is an error);
+ * NULL text counts as empty. *list is initialised here (its old contents are
+ * not freed); on failure it is left empty, so dcc_hosts_free is always safe. */
 int dcc_hosts_parse(const char *text, struct dcc_hostlist *list, char *err, size_t errlen);
 void dcc_hosts_free(struct dcc_hostlist *list);
 

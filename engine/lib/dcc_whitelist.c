@@ -53,8 +53,11 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
         snprintf(why, whylen, "compiler name \"%.64s...\" is too long", argv0);
         return -1;
     }
-    char entry[PATH_MAX];
-    snprintf(entry, sizeof entry, "%s/%s", dir, base);
+    char entry[PATH_MAX + 1];
+    if ((size_t)snprintf(entry, sizeof entry, "%s/%s", dir, base) >= sizeof entry) {
+        snprintf(why, whylen, "whitelist path for \"%.64s\" is too long", base);
+        return -1;
+    }
     struct stat st;
     if (lstat(entry, &st) != 0 || S_ISDIR(st.st_mode)) {
         snprintf(why, whylen, "compiler \"%s\" is not in the whitelist %s on this helper (add a link there)", base,
