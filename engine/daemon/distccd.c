@@ -490,6 +490,9 @@ int main(int argc, char **argv)
 
     static struct dcc_stats stats;
     dcc_stats_init(&stats, time(NULL));
+    dcc_stats_set_max_kids(&stats, cfg.jobs);
+    dcc_stats_sample_io();
+    time_t last_io_sample = time(NULL);
     size_t max_children = (size_t)cfg.jobs + MAX_STATS_CHILDREN;
     struct child *children = calloc(max_children, sizeof *children);
     if (!children)
@@ -533,6 +536,11 @@ int main(int argc, char **argv)
         while (read(rec_pipe[0], &rec, sizeof rec) == (ssize_t)sizeof rec)
             dcc_stats_record(&stats, &rec, time(NULL));
         dcc_stats_set_kids(&stats, running_jobs, time(NULL));
+        if (cfg.stats && time(NULL) - last_io_sample >= 60) {
+            /* Stats pages render in children: they inherit the last sample. */
+            dcc_stats_sample_io();
+            last_io_sample = time(NULL);
+        }
         if (n <= 0)
             continue;
 

@@ -89,6 +89,11 @@ struct dcc_host_figures {
  * Returns 0, or -1 when some figure could not be read: those keep the
  * "unknown" values above and the rest are still filled. */
 int dcc_stats_read_host(struct dcc_host_figures *fig, const char *tmpdir);
+/* Takes a disk sample for dcc_stats_read_host's io rate without reading the
+ * rest. A daemon that renders in forked children calls this in the parent
+ * now and then (a minute apart is plenty): each child inherits the sample
+ * and reports the rate since it. 0, or -1 when /proc/diskstats is unusable. */
+int dcc_stats_sample_io(void);
 
 /* The same with its sources named, for tests: proc_dir stands for /proc, and
  * io carries the previous disk sample (zero it before the first call). */
