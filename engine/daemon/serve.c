@@ -43,6 +43,7 @@ struct job {
     char output[PATH_MAX];
     char out_stdout[PATH_MAX];
     char out_stderr[PATH_MAX];
+    char client_input[256]; /* the source name the client sent, for logs */
     char refusal[600];    /* non-empty: why the job is refused */
     int refusal_exit;
     struct dcc_buf log_lines; /* distccd's own warnings for this job, sent in SERR */
@@ -171,8 +172,16 @@ static void check_request(struct job *j)
 {
     const struct dccd_config *cfg = j->cfg;
     char why[512];
-    const char *argv0 = j->argv[0];
 
+    /* Scan first so every log line can name the source file. */
+    char err[256];
+    if (dcc_args_scan(&j->argv, &j->scan, err, sizeof err) != 0) {
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "%s", err);
+        return;
+    }
+    if (j->scan.input)
+        snprintf(j->client_input, sizeof j->client_input, "%s", j->scan.input);
+    const char *argv0 = j->argv[0];
     if (cfg->tcp_insecure) {
         const char *b = strrchr(argv0, '/');
         snprintf(j->compiler, sizeof j->compiler, "%s", b ? b + 1 : argv0);
@@ -184,17 +193,11 @@ static void check_request(struct job *j)
         refuse(j, DCC_EXIT_ACCESS_DENIED, "%s", why);
         return;
     }
-    char err[256];
-    if (dcc_args_scan(&j->argv, &j->scan, err, sizeof err) != 0) {
-        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "%s", err);
-        return;
-    }
     if (j->scan.local_only) {
         refuse(j, DCC_EXIT_BAD_ARGUMENTS, "this job cannot be compiled remotely: %s", j->scan.why_local);
         return;
     }
-    const char *search = cfg->compiler_path;
-    if (dcc_whitelist_find_compiler(j->compiler, search, cfg->whitelist_dir, j->compiler_path,
+    if (dcc_whitelist_find_compiler(j->compiler, cfg->compiler_path, cfg->whitelist_dir, j->compiler_path,
                                     sizeof j->compiler_path, why, sizeof why) != 0)
         refuse(j, DCC_EXIT_COMPILER_MISSING, "%s", why);
 }
@@ -394,9 +397,9 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
 {
     rec->msecs = elapsed_ms(&j->started);
     rec->max_rss_kb = j->max_rss_kb;
-    const char *src = j->scan.input ? j->scan.input : "-";
+    const char *src = j->client_input[0] ? j->client_input : "-";
     const char *b = strrchr(src, '/');
-    snprintf(rec->file, sizeof rec->file, "%s", b ? b + 1 : src);
+    snprintf(rec->file, sizeof rec->file, "%.127s", b ? b + 1 : src);
     snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
     dcc_notice("job from %s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
                rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
@@ -475,8 +478,9 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
 
     if (j.protover < 3) {
         check_request(&j);
-        if (!j.refusal[0])
-            make_job_files(&j);
+        if (!j.refusal[0] && make_job_files(&j) == 0 &&
+            dcc_args_set_files(j.argv, &j.scan, j.input, j.output) != 0)
+            refuse(&j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
         rc = receive_source(&j);
     }
     if (rc) {

@@ -72,6 +72,7 @@ dcc_stop_distccd() {
 # DISTCC_DIR, and no silent local fallback: a job that does not compile
 # remotely fails instead.
 stock_distcc() {
+  mkdir -p "$BATS_TEST_TMPDIR/distcc-dir"
   DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" DISTCC_HOSTS="${STOCK_HOSTS:-127.0.0.1:$DAEMON_PORT}" \
     DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_BACKOFF_PERIOD=0 /usr/bin/distcc "$@"
 }
