@@ -7,6 +7,8 @@
 #   make install DESTDIR=... PREFIX=/usr
 #   make bench            speed comparison with stock distcc and plain gcc
 
+.DEFAULT_GOAL := all
+
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin

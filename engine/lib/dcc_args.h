@@ -12,16 +12,20 @@ struct dcc_scan {
     size_t input_idx;        /* argv index of the source file (valid unless local_only) */
     size_t output_idx;       /* argv index of the object file name (after "-o") */
     const char *input;       /* == argv[input_idx] */
-    const char *output;      /* == argv[output_idx] */
+    const char *output;      /* == argv[output_idx], or argv[output_idx] + 2 when output_joined */
     int has_dash_c;          /* -c */
     int has_dash_S;          /* -S (wins over -c for the default output name) */
-    int preprocessed;        /* input is .i .ii .mi .mii: no cpp needed */
+    int preprocessed;        /* no cpp needed: .i .ii .mi .mii, or -x *-cpp-output */
     int wants_deps;          /* -MD or -MMD (after -Wp, expansion) */
+    int output_joined;       /* the output was given as one word "-oFILE" */
+    int output_added;        /* no -o was given: scan appended "-o BASE.o" (".s") */
 };
 
 /* Scans argv (argv[0] is the compiler) the way distcc does and normalises it
  * in place: -Wp,-MD,F and -Wp,-MMD,F become -MD -MF F, and a missing -o gets
  * "-o BASE.o" (".s" with -S) appended. *argv may be reallocated.
+ * Like distcc 3.4, every other -Wp,A,B is split into A B as well.
+ * argv and its strings must be malloc'd (dcc_argv_dup).
  * Returns 0 (look at scan->local_only), or -1 with err on ENOMEM. */
 int dcc_args_scan(char ***argv, struct dcc_scan *scan, char *err, size_t errlen);
 
@@ -33,7 +37,10 @@ const char *dcc_args_preproc_ext(const char *source);
 int dcc_args_is_source(const char *name);
 
 /* Client: the argv that runs cpp locally: -c/-S become -E, -o and its file are
- * dropped, -o CPP_OUT added. New array (caller frees), NULL on ENOMEM. */
+ * dropped, -o CPP_OUT added. With -MD/-MMD, "-MF OUTPUT-with-.d" is added
+ * unless -MF is given, and "-MQ OUTPUT" unless -MT/-MQ is given or scan added
+ * the -o, so the .d file is the one a plain compile writes.
+ * New array (caller frees), NULL on ENOMEM. */
 char **dcc_args_cpp_argv(char *const *argv, const struct dcc_scan *scan, const char *cpp_out);
 
 /* Client: the argv sent to a helper in plain mode: preprocessor-only options
@@ -51,11 +58,16 @@ struct dcc_policy {
  * write outside the job directory. Returns 0 when argv is safe, else -1 with
  * one line in why naming the argument and the reason, e.g.
  *   argument "-wrapper" is refused: it runs another program on the helper
- * argv[0] is not looked at (the whitelist decides about the compiler). */
+ * argv[0] is not looked at (the whitelist decides about the compiler), nor
+ * are the source and -o (dcc_args_set_files replaces them). A job that
+ * dcc_args_scan calls local_only (a link, several inputs, several -o ...)
+ * must be refused as well: this check assumes one compile of one file. */
 int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char *why, size_t whylen);
 
 /* Daemon: replaces the input and output names found by dcc_args_scan with
- * the job's own files. 0, or -1 on ENOMEM. */
+ * the job's own files ("-oFILE" stays one word). scan->input and
+ * scan->output point at freed strings afterwards. 0, or -1 on ENOMEM, or
+ * -1 with EINVAL when scan found no files (local_only). */
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output);
 
 #endif

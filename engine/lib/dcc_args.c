@@ -1,0 +1,1072 @@
+/* Compiler argument scanning: local-only decisions, input/output files, the client's cpp and strip rewrites, and the daemon's safety policy. */
+#include "dcc_args.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcc_exit.h"
+#include "dcc_util.h"
+
+/* ------------------------------------------------------------------------
+ * Option shapes: which options carry a value, and where.
+ *
+ * Scanning, stripping and the safety check all need to know that in
+ * "-MT foo.c" or "-Xclang -E" the second word is a value, not a source file
+ * or an option of its own. Every option that can take a separate value must
+ * be listed here; options that only take a joined value are listed when
+ * strip_local drops them.
+ * ------------------------------------------------------------------------ */
+
+enum {
+    DCC_SHAPE_SEP = 1,   /* the exact name takes the next word as its value */
+    DCC_SHAPE_JOIN = 2,  /* name+VALUE in one word */
+    DCC_SHAPE_EQ = 4,    /* name=VALUE in one word */
+    DCC_SHAPE_STRIP = 8, /* preprocessor- or link-only: dropped by strip_local */
+};
+
+struct dcc_shape {
+    const char *name;
+    unsigned flags;
+};
+
+#define SJ (DCC_SHAPE_SEP | DCC_SHAPE_JOIN)
+#define SE (DCC_SHAPE_SEP | DCC_SHAPE_EQ)
+#define STRIP DCC_SHAPE_STRIP
+
+static const struct dcc_shape dcc_shapes[] = {
+    /* handled specially by the scanner */
+    {"-o", SJ},
+    {"-x", SJ},
+    {"--language", SE},
+    {"--output", SE},
+    /* preprocessor only: the client's cpp has used them up */
+    {"-D", SJ | STRIP},
+    {"-U", SJ | STRIP},
+    {"-I", SJ | STRIP},
+    {"-A", SJ | STRIP},
+    {"-include", SJ | STRIP},
+    {"-imacros", SJ | STRIP},
+    {"-idirafter", SJ | STRIP},
+    {"-iprefix", SJ | STRIP},
+    {"-iwithprefix", SJ | STRIP},
+    {"-iwithprefixbefore", SJ | STRIP},
+    {"-isystem", SJ | STRIP},
+    {"-isystem-after", SJ | STRIP},
+    {"-iquote", SJ | STRIP},
+    {"-isysroot", SJ | STRIP},
+    {"-imultilib", SJ | STRIP},
+    {"-imultiarch", SJ | STRIP},
+    {"-iwithsysroot", SJ | STRIP},
+    {"-cxx-isystem", SJ | STRIP},
+    {"-MF", SJ | STRIP},
+    {"-MT", SJ | STRIP},
+    {"-MQ", SJ | STRIP},
+    {"-MD", STRIP},
+    {"-MMD", STRIP},
+    {"-MG", STRIP},
+    {"-MP", STRIP},
+    {"-Xpreprocessor", DCC_SHAPE_SEP | STRIP},
+    {"-Wp,", DCC_SHAPE_JOIN | STRIP},
+    {"-undef", STRIP},
+    {"-nostdinc", STRIP},
+    {"-nostdinc++", STRIP},
+    {"-stdlib", DCC_SHAPE_EQ | STRIP},
+    /* the .i is already in the source charset; converting it again would
+     * garble it */
+    {"-finput-charset", DCC_SHAPE_EQ | STRIP},
+    {"-H", STRIP},
+    {"-P", STRIP},
+    {"-C", STRIP},
+    {"-CC", STRIP},
+    {"-remap", STRIP},
+    {"-traditional-cpp", STRIP},
+    {"--include-directory", SE | STRIP},
+    {"--include-directory-after", SE | STRIP},
+    {"--include-prefix", SE | STRIP},
+    {"--include-with-prefix", SE | STRIP},
+    {"--include-with-prefix-before", SE | STRIP},
+    {"--include-with-prefix-after", SE | STRIP},
+    {"--define-macro", SE | STRIP},
+    {"--undefine-macro", SE | STRIP},
+    {"--include", SE | STRIP},
+    {"--imacros", SE | STRIP},
+    {"--assert", SE | STRIP},
+    {"--no-standard-includes", STRIP},
+    /* link only: nothing is linked with -c */
+    {"-l", SJ | STRIP},
+    {"-L", SJ | STRIP},
+    {"-Wl,", DCC_SHAPE_JOIN | STRIP},
+    {"-Xlinker", DCC_SHAPE_SEP | STRIP},
+    {"--for-linker", SE | STRIP},
+    /* kept, but their value must not be mistaken for a file */
+    {"-u", SJ},
+    {"-e", SJ},
+    {"-T", SJ},
+    {"-z", SJ},
+    {"-B", SJ},
+    {"--prefix", SE},
+    {"-Xassembler", DCC_SHAPE_SEP},
+    {"-Xclang", DCC_SHAPE_SEP},
+    {"-Xanalyzer", DCC_SHAPE_SEP},
+    {"-mllvm", DCC_SHAPE_SEP},
+    {"-aux-info", SE},
+    {"--sysroot", SE},
+    {"-wrapper", DCC_SHAPE_SEP},
+    {"-specs", SE},
+    {"--specs", SE},
+    {"-param", DCC_SHAPE_SEP},
+    {"--param", SE},
+    {"-dumpdir", DCC_SHAPE_SEP},
+    {"-dumpbase", DCC_SHAPE_SEP},
+    {"-dumpbase-ext", DCC_SHAPE_SEP},
+    {"-target", DCC_SHAPE_SEP},
+    {"-arch", DCC_SHAPE_SEP},
+    {"-gcc-toolchain", DCC_SHAPE_SEP},
+    {"-include-pch", DCC_SHAPE_SEP},
+    {"-ivfsoverlay", DCC_SHAPE_SEP},
+    {"-MJ", SJ},
+    {"--serialize-diagnostics", DCC_SHAPE_SEP},
+};
+
+#undef SJ
+#undef SE
+#undef STRIP
+
+/* Finds the shape of an option word. An exact name wins; otherwise the
+ * longest name the word starts with and may be joined to. *next says
+ * whether the following word is the option's value; *value points at the
+ * joined value (NULL when there is none in this word). */
+static const struct dcc_shape *dcc_shape_find(const char *word, int *next, const char **value)
+{
+    const struct dcc_shape *best = NULL;
+    size_t best_len = 0;
+    *next = 0;
+    *value = NULL;
+    for (size_t i = 0; i < sizeof dcc_shapes / sizeof dcc_shapes[0]; i++) {
+        const struct dcc_shape *s = &dcc_shapes[i];
+        size_t n = strlen(s->name);
+        if (strncmp(word, s->name, n) != 0)
+            continue;
+        if (word[n] == '\0') {
+            *next = (s->flags & DCC_SHAPE_SEP) != 0;
+            return s;
+        }
+        int joined = (s->flags & DCC_SHAPE_JOIN) || ((s->flags & DCC_SHAPE_EQ) && word[n] == '=');
+        if (joined && n > best_len) {
+            best = s;
+            best_len = n;
+        }
+    }
+    if (best)
+        *value = word + best_len + (word[best_len] == '=' && !(best->flags & DCC_SHAPE_JOIN));
+    return best;
+}
+
+static int dcc_shape_is(const struct dcc_shape *s, const char *name)
+{
+    return s && strcmp(s->name, name) == 0;
+}
+
+/* ------------------------------------------------------------------------
+ * File names
+ * ------------------------------------------------------------------------ */
+
+/* source suffix -> suffix of its cpp output */
+static const struct {
+    const char *suffix;
+    const char *preproc;
+} dcc_source_suffixes[] = {
+    {"c", ".i"},     {"i", ".i"},     {"cc", ".ii"},   {"cpp", ".ii"}, {"cxx", ".ii"},
+    {"cp", ".ii"},   {"c++", ".ii"},  {"C", ".ii"},    {"ii", ".ii"},  {"m", ".mi"},
+    {"mi", ".mi"},   {"mm", ".mii"},  {"M", ".mii"},   {"mii", ".mii"},
+};
+
+static const char *dcc_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* The suffix after the last dot of the base name, without the dot; NULL
+ * when there is none or it is empty. */
+static const char *dcc_suffix(const char *path)
+{
+    const char *dot = strrchr(dcc_basename(path), '.');
+    return dot && dot[1] ? dot + 1 : NULL;
+}
+
+const char *dcc_args_preproc_ext(const char *source)
+{
+    const char *suffix = dcc_suffix(source);
+    if (!suffix)
+        return NULL;
+    for (size_t i = 0; i < sizeof dcc_source_suffixes / sizeof dcc_source_suffixes[0]; i++)
+        if (strcmp(suffix, dcc_source_suffixes[i].suffix) == 0)
+            return dcc_source_suffixes[i].preproc;
+    return NULL;
+}
+
+int dcc_args_is_source(const char *name)
+{
+    return dcc_args_preproc_ext(name) != NULL;
+}
+
+static int dcc_suffix_is_preprocessed(const char *name)
+{
+    const char *suffix = dcc_suffix(name);
+    return suffix && (strcmp(suffix, "i") == 0 || strcmp(suffix, "ii") == 0 ||
+                      strcmp(suffix, "mi") == 0 || strcmp(suffix, "mii") == 0);
+}
+
+static int dcc_suffix_is_assembler(const char *name)
+{
+    const char *suffix = dcc_suffix(name);
+    return suffix && (strcmp(suffix, "s") == 0 || strcmp(suffix, "S") == 0 ||
+                      strcmp(suffix, "sx") == 0);
+}
+
+/* NAME with the suffix of its base name replaced by new_suffix (".o");
+ * dir_too keeps the directory part. NULL on ENOMEM. */
+static char *dcc_replace_suffix(const char *name, const char *new_suffix, int dir_too)
+{
+    const char *start = dir_too ? name : dcc_basename(name);
+    const char *dot = strrchr(dcc_basename(name), '.');
+    size_t keep = dot ? (size_t)(dot - start) : strlen(start);
+    size_t n = keep + strlen(new_suffix) + 1;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    memcpy(out, start, keep);
+    strcpy(out + keep, new_suffix);
+    return out;
+}
+
+/* ------------------------------------------------------------------------
+ * Languages given with -x
+ * ------------------------------------------------------------------------ */
+
+static const struct {
+    const char *lang;
+    const char *preprocessed; /* the same language after cpp; NULL if it is already */
+} dcc_languages[] = {
+    {"c", "cpp-output"},
+    {"c++", "c++-cpp-output"},
+    {"objective-c", "objective-c-cpp-output"},
+    {"objective-c++", "objective-c++-cpp-output"},
+    {"cpp-output", NULL},
+    {"c++-cpp-output", NULL},
+    {"objective-c-cpp-output", NULL},
+    {"objective-c++-cpp-output", NULL},
+    {"none", NULL},
+};
+
+/* Index into dcc_languages, or -1 for a language distcc does not send. */
+static int dcc_language_find(const char *lang)
+{
+    for (size_t i = 0; i < sizeof dcc_languages / sizeof dcc_languages[0]; i++)
+        if (strcmp(lang, dcc_languages[i].lang) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * dcc_args_scan
+ * ------------------------------------------------------------------------ */
+
+/* Splits every -Wp,A,B into A B, the way distcc 3.4 does, and turns the
+ * -MD,FILE / -MMD,FILE pairs into -MD -MF FILE so that the dependency file is
+ * visible to everything after. */
+static int dcc_expand_wp(char ***argvp)
+{
+    for (size_t i = 1; (*argvp)[i]; i++) {
+        const char *word = (*argvp)[i];
+        if (!dcc_str_startswith(word, "-Wp,"))
+            continue;
+        char *copy = strdup(word + 4);
+        size_t cap = 2 * strlen(word) + 2, n = 0;
+        const char **parts = calloc(cap, sizeof *parts);
+        if (!copy || !parts) {
+            free(copy);
+            free(parts);
+            return -1;
+        }
+        for (char *save = NULL, *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+            parts[n++] = p;
+            if (strcmp(p, "-MD") == 0 || strcmp(p, "-MMD") == 0) {
+                char *file = strtok_r(NULL, ",", &save);
+                if (file) {
+                    parts[n++] = "-MF";
+                    parts[n++] = file;
+                }
+            }
+        }
+        int rc = dcc_argv_insert(argvp, i + 1, parts, n);
+        free(copy);
+        free(parts);
+        if (rc != 0)
+            return -1;
+        dcc_argv_remove(*argvp, i, 1);
+        i += n;
+        i--; /* the loop's i++ moves past the last inserted word */
+    }
+    return 0;
+}
+
+enum dcc_local_match {
+    DCC_LOCAL_EXACT,
+    DCC_LOCAL_PREFIX,
+    DCC_LOCAL_ASM_OUTPUT, /* -Wa, with a listing (,-a) or dependency (--MD) file */
+};
+
+/* Options that keep a job on this machine, first match wins. The reason is
+ * appended to the option word; a NULL reason means the option is fine and
+ * ends the search (the -M family). */
+static const struct dcc_local_rule {
+    const char *name;
+    enum dcc_local_match match;
+    const char *why;
+    int exit_code;
+} dcc_local_rules[] = {
+    {"-E", DCC_LOCAL_EXACT, ": preprocessing only", DCC_EXIT_LOCAL_CPP},
+    {"-MD", DCC_LOCAL_EXACT, NULL, 0},
+    {"-MMD", DCC_LOCAL_EXACT, NULL, 0},
+    {"-MG", DCC_LOCAL_EXACT, NULL, 0},
+    {"-MP", DCC_LOCAL_EXACT, NULL, 0},
+    {"-MF", DCC_LOCAL_PREFIX, NULL, 0},
+    {"-MT", DCC_LOCAL_PREFIX, NULL, 0},
+    {"-MQ", DCC_LOCAL_PREFIX, NULL, 0},
+    {"-M", DCC_LOCAL_PREFIX, ": dependency output only", 0},
+    {"-march=native", DCC_LOCAL_EXACT, " generates code for this machine's CPU; use distccflags to expand it", 0},
+    {"-mcpu=native", DCC_LOCAL_EXACT, " generates code for this machine's CPU; use distccflags to expand it", 0},
+    {"-mtune=native", DCC_LOCAL_EXACT, " tunes code for this machine's CPU; use distccflags to expand it", 0},
+    {"-flto", DCC_LOCAL_EXACT, ": LTO objects must come from the compiler that links them", 0},
+    {"-flto=", DCC_LOCAL_PREFIX, ": LTO objects must come from the compiler that links them", 0},
+    {"-Wa,", DCC_LOCAL_ASM_OUTPUT, ": the assembler writes a listing or dependency file", 0},
+    {"-specs", DCC_LOCAL_PREFIX, ": a specs file on this machine changes the compiler", 0},
+    {"--specs", DCC_LOCAL_PREFIX, ": a specs file on this machine changes the compiler", 0},
+    {"-fprofile-arcs", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
+    {"-ftest-coverage", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
+    {"--coverage", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
+    {"-fprofile-correction", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
+    {"-fbranch-probabilities", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
+    {"-fprofile-generate", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-fprofile-use", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-fauto-profile", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-fprofile-instr-generate", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-fprofile-instr-use", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-fprofile-sample-use", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-fcs-profile-generate", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
+    {"-frepo", DCC_LOCAL_EXACT, ": writes .rpo files next to the source", 0},
+    {"-dr", DCC_LOCAL_PREFIX, ": debug dumps write extra files", 0},
+    /* beyond 3.4: these write files next to the output that a helper would
+     * keep, or only print */
+    {"-fdump-", DCC_LOCAL_PREFIX, ": debug dumps write extra files", 0},
+    {"-save-temps", DCC_LOCAL_PREFIX, ": temporary files would stay on the helper", 0},
+    {"-gsplit-dwarf", DCC_LOCAL_EXACT, ": the .dwo file would stay on the helper", 0},
+    {"-fstack-usage", DCC_LOCAL_EXACT, ": the .su file would stay on the helper", 0},
+    {"-fcallgraph-info", DCC_LOCAL_PREFIX, ": the .ci file would stay on the helper", 0},
+    {"-aux-info", DCC_LOCAL_PREFIX, ": writes an extra file", 0},
+    {"-fsyntax-only", DCC_LOCAL_EXACT, ": no object file is made", 0},
+    {"-###", DCC_LOCAL_EXACT, ": only prints the commands", 0},
+    {"--output", DCC_LOCAL_PREFIX, ": only -o names the output for distcc", 0},
+    {"-include-pch", DCC_LOCAL_EXACT, ": precompiled headers live on this machine", 0},
+    /* beyond 3.4: the helper refuses these, so do not ask it */
+    {"-wrapper", DCC_LOCAL_EXACT, ": runs a program on this machine", 0},
+    {"-B", DCC_LOCAL_PREFIX, ": the compiler runs programs from this machine's directories", 0},
+    {"--prefix", DCC_LOCAL_PREFIX, ": the compiler runs programs from this machine's directories", 0},
+    {"-fplugin", DCC_LOCAL_PREFIX, ": plugins live on this machine", 0},
+    {"-fpass-plugin", DCC_LOCAL_PREFIX, ": plugins live on this machine", 0},
+    {"-iplugindir", DCC_LOCAL_PREFIX, ": plugins live on this machine", 0},
+    {"--gcc-toolchain", DCC_LOCAL_PREFIX, ": the toolchain lives on this machine", 0},
+    {"-gcc-toolchain", DCC_LOCAL_EXACT, ": the toolchain lives on this machine", 0},
+};
+
+static const struct dcc_local_rule *dcc_local_rule_find(const char *word)
+{
+    for (size_t i = 0; i < sizeof dcc_local_rules / sizeof dcc_local_rules[0]; i++) {
+        const struct dcc_local_rule *r = &dcc_local_rules[i];
+        int hit = 0;
+        switch (r->match) {
+        case DCC_LOCAL_EXACT:
+            hit = strcmp(word, r->name) == 0;
+            break;
+        case DCC_LOCAL_PREFIX:
+            hit = dcc_str_startswith(word, r->name);
+            break;
+        case DCC_LOCAL_ASM_OUTPUT:
+            hit = dcc_str_startswith(word, r->name) &&
+                  (strstr(word, ",-a") || strstr(word, "--MD"));
+            break;
+        }
+        if (hit)
+            return r;
+    }
+    return NULL;
+}
+
+/* -Xclang words that load code into clang. */
+static int dcc_clang_loads_plugin(const char *arg)
+{
+    static const char *const prefixes[] = {"-load", "-plugin", "-add-plugin", "-fpass-plugin", "-fplugin"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (dcc_str_startswith(arg, prefixes[i]))
+            return 1;
+    return 0;
+}
+
+static void dcc_scan_local(struct dcc_scan *scan, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void dcc_scan_local(struct dcc_scan *scan, int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(scan->why_local, sizeof scan->why_local, fmt, ap);
+    va_end(ap);
+    scan->local_only = 1;
+    scan->local_exit = exit_code;
+}
+
+int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen)
+{
+    memset(scan, 0, sizeof *scan);
+    if (dcc_expand_wp(argvp) != 0) {
+        snprintf(err, errlen, "out of memory expanding -Wp, options");
+        return -1;
+    }
+    char **argv = *argvp;
+
+    /* Problems with plain words and outputs are reported after the -c/-S
+     * check, so that a link is called a link and not "object file". */
+    char later[sizeof scan->why_local] = "";
+    const char *lang = NULL, *source_lang = NULL;
+    int outputs = 0;
+
+    for (size_t i = 1; argv[i]; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] != '\0') {
+            const struct dcc_local_rule *rule = dcc_local_rule_find(a);
+            if (rule && rule->why) {
+                dcc_scan_local(scan, rule->exit_code, "%s%s", a, rule->why);
+                return 0;
+            }
+            if (strcmp(a, "-c") == 0)
+                scan->has_dash_c = 1;
+            else if (strcmp(a, "-S") == 0)
+                scan->has_dash_S = 1;
+            else if (strcmp(a, "-MD") == 0 || strcmp(a, "-MMD") == 0)
+                scan->wants_deps = 1;
+
+            int next;
+            const char *value;
+            const struct dcc_shape *shape = dcc_shape_find(a, &next, &value);
+            if (next) {
+                if (!argv[i + 1]) {
+                    dcc_scan_local(scan, 0, "%s: missing argument", a);
+                    return 0;
+                }
+                value = argv[i + 1];
+            }
+            if (dcc_shape_is(shape, "-x") || dcc_shape_is(shape, "--language")) {
+                if (dcc_language_find(value) < 0) {
+                    dcc_scan_local(scan, 0, "-x %s not distributable", value);
+                    return 0;
+                }
+                lang = value;
+            } else if (dcc_shape_is(shape, "-o")) {
+                if (++outputs == 1) {
+                    scan->output_idx = next ? i + 1 : i;
+                    scan->output = value;
+                    scan->output_joined = !next;
+                } else if (!later[0]) {
+                    snprintf(later, sizeof later, "several output files: %s, %s", scan->output, value);
+                }
+            } else if (strcmp(a, "-Xclang") == 0 && dcc_clang_loads_plugin(value)) {
+                dcc_scan_local(scan, 0, "-Xclang %s: plugins live on this machine", value);
+                return 0;
+            }
+            if (next)
+                i++;
+            continue;
+        }
+
+        if (later[0])
+            continue;
+        if (a[0] == '@') {
+            snprintf(later, sizeof later, "%s: response files are not read by distcc", a);
+        } else if (strcmp(a, "-") == 0) {
+            snprintf(later, sizeof later, "source read from stdin (-)");
+        } else if (dcc_args_is_source(a)) {
+            if (scan->input) {
+                snprintf(later, sizeof later, "several source files: %s, %s", scan->input, a);
+            } else {
+                scan->input_idx = i;
+                scan->input = a;
+                source_lang = lang;
+            }
+        } else if (dcc_suffix_is_assembler(a)) {
+            snprintf(later, sizeof later, "%s: assembler input", a);
+        } else if (dcc_suffix(a) && strcmp(dcc_suffix(a), "o") == 0) {
+            snprintf(later, sizeof later, "%s: object file input, this is a link", a);
+        } else {
+            snprintf(later, sizeof later, "%s: not a source file distcc distributes", a);
+        }
+    }
+
+    if (!scan->has_dash_c && !scan->has_dash_S) {
+        dcc_scan_local(scan, 0, "no -c or -S: this is a link");
+        return 0;
+    }
+    if (later[0]) {
+        dcc_scan_local(scan, 0, "%s", later);
+        return 0;
+    }
+    if (!scan->input) {
+        dcc_scan_local(scan, 0, "no source file");
+        return 0;
+    }
+    const char *base = dcc_basename(scan->input);
+    if (dcc_str_startswith(base, "conftest.") || dcc_str_startswith(base, "tmp.conftest.")) {
+        dcc_scan_local(scan, 0, "%s: autoconf test", base);
+        return 0;
+    }
+    if (scan->output && strcmp(scan->output, "-") == 0) {
+        dcc_scan_local(scan, 0, "output to stdout (-o -)");
+        return 0;
+    }
+
+    if (source_lang) {
+        int l = dcc_language_find(source_lang);
+        scan->preprocessed = strcmp(source_lang, "none") == 0
+                                 ? dcc_suffix_is_preprocessed(scan->input)
+                                 : dcc_languages[l].preprocessed == NULL;
+    } else {
+        scan->preprocessed = dcc_suffix_is_preprocessed(scan->input);
+    }
+
+    if (!scan->output) {
+        /* gcc puts the default output in the current directory, whatever
+         * directory the source is in */
+        char *name = dcc_replace_suffix(scan->input, scan->has_dash_S ? ".s" : ".o", 0);
+        if (!name) {
+            snprintf(err, errlen, "out of memory naming the output");
+            return -1;
+        }
+        const char *add[] = {"-o", name};
+        size_t len = dcc_argv_len(argv);
+        int rc = dcc_argv_insert(argvp, len, add, 2);
+        free(name);
+        if (rc != 0) {
+            snprintf(err, errlen, "out of memory adding -o");
+            return -1;
+        }
+        argv = *argvp;
+        scan->output_idx = len + 1;
+        scan->output = argv[len + 1];
+        scan->output_added = 1;
+    }
+    scan->input = argv[scan->input_idx];
+    scan->output = argv[scan->output_idx] + (scan->output_joined ? 2 : 0);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Client rewrites
+ * ------------------------------------------------------------------------ */
+
+char **dcc_args_cpp_argv(char *const *argv, const struct dcc_scan *scan, const char *cpp_out)
+{
+    size_t len = dcc_argv_len(argv);
+    /* room for -MF F -MQ O -o OUT */
+    char **out = calloc(len + 7, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    int has_mf = 0, has_target = 0;
+    char *deps = NULL;
+
+    for (size_t i = 0; i < len; i++) {
+        const char *a = argv[i];
+        int next = 0;
+        const char *value;
+        const struct dcc_shape *shape = i > 0 && a[0] == '-' ? dcc_shape_find(a, &next, &value) : NULL;
+        if (dcc_shape_is(shape, "-o")) {
+            i += next;
+            continue;
+        }
+        has_mf |= dcc_shape_is(shape, "-MF");
+        has_target |= dcc_shape_is(shape, "-MT") || dcc_shape_is(shape, "-MQ");
+        int is_action = i > 0 && (strcmp(a, "-c") == 0 || strcmp(a, "-S") == 0);
+        if (!(out[n++] = strdup(is_action ? "-E" : a)))
+            goto nomem;
+        if (next && argv[i + 1]) {
+            if (!(out[n++] = strdup(argv[++i])))
+                goto nomem;
+        }
+    }
+
+    /* With -E and -o CPP_OUT, gcc would name the dependency file and its
+     * target after CPP_OUT; name them after the real object as a plain
+     * compile does. */
+    if (scan->wants_deps && scan->output) {
+        if (!has_mf) {
+            if (!(deps = dcc_replace_suffix(scan->output, ".d", 1)))
+                goto nomem;
+            if (!(out[n++] = strdup("-MF")) || !(out[n++] = deps))
+                goto nomem;
+            deps = NULL;
+        }
+        if (!has_target && !scan->output_added) {
+            if (!(out[n++] = strdup("-MQ")) || !(out[n++] = strdup(scan->output)))
+                goto nomem;
+        }
+    }
+    if (!(out[n++] = strdup("-o")) || !(out[n++] = strdup(cpp_out)))
+        goto nomem;
+    out[n] = NULL;
+    return out;
+
+nomem:
+    free(deps);
+    dcc_argv_free(out);
+    return NULL;
+}
+
+static int dcc_push(char **out, size_t *n, const char *s)
+{
+    if (!(out[*n] = strdup(s)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+char **dcc_args_strip_local(char *const *argv)
+{
+    size_t len = dcc_argv_len(argv);
+    /* each file may get a "-x LANG" in front of it */
+    char **out = calloc(3 * len + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    /* -x is dropped and given again in front of the file it applies to, as
+     * the language after cpp: "-x c++" on foo.c must compile foo.i as
+     * preprocessed C++, not as C and not preprocess it again. */
+    const char *lang = "none", *emitted = "none";
+
+    for (size_t i = 0; i < len; i++) {
+        const char *a = argv[i];
+        if (i > 0 && a[0] == '-' && a[1] != '\0') {
+            int next;
+            const char *value;
+            const struct dcc_shape *shape = dcc_shape_find(a, &next, &value);
+            if (next)
+                value = argv[i + 1];
+            if (dcc_shape_is(shape, "-x") || dcc_shape_is(shape, "--language")) {
+                if (value)
+                    lang = value;
+                i += next;
+                continue;
+            }
+            if (shape && (shape->flags & DCC_SHAPE_STRIP)) {
+                i += next;
+                continue;
+            }
+            if (dcc_push(out, &n, a) != 0)
+                goto nomem;
+            if (next && argv[i + 1] && dcc_push(out, &n, argv[++i]) != 0)
+                goto nomem;
+            continue;
+        }
+        if (i > 0 && strcmp(lang, emitted) != 0) {
+            int l = dcc_language_find(lang);
+            const char *after_cpp = l >= 0 && dcc_languages[l].preprocessed ? dcc_languages[l].preprocessed : lang;
+            if (dcc_push(out, &n, "-x") != 0 || dcc_push(out, &n, after_cpp) != 0)
+                goto nomem;
+            emitted = lang;
+        }
+        if (dcc_push(out, &n, a) != 0)
+            goto nomem;
+    }
+    out[n] = NULL;
+    return out;
+
+nomem:
+    dcc_argv_free(out);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Daemon safety policy
+ * ------------------------------------------------------------------------ */
+
+enum dcc_where {
+    DCC_VALUE_NONE, /* the option word alone decides */
+    DCC_VALUE_SAME, /* the value is the rest of the word after the name */
+    DCC_VALUE_NEXT, /* the value is the next word */
+};
+
+enum dcc_check {
+    DCC_CHECK_ALWAYS,         /* refused whatever the value */
+    DCC_CHECK_READ,           /* reads: relative inside the job, or under a system prefix */
+    DCC_CHECK_READ_LAST_EQ,   /* like READ, on the part after the last '=' */
+    DCC_CHECK_WRITE,          /* writes: relative inside the job only */
+    DCC_CHECK_WRITE_AFTER_EQ, /* like WRITE, on the part after the first '=' if any */
+    DCC_CHECK_SYSROOT,        /* "/", relative, or under a sysroot prefix */
+    DCC_CHECK_SAVE_TEMPS,     /* only cwd or obj */
+    DCC_CHECK_PROGRAM_PATH,   /* a program name is fine, a path is not */
+    DCC_CHECK_DIAG_FILE,      /* a file= key must be inside the job */
+    DCC_CHECK_CPP_LIST,       /* -Wp, parts: only -D -U -I */
+    DCC_CHECK_CPP_ONE,        /* one -Xpreprocessor word: only -D -U -I */
+    DCC_CHECK_ASM_LIST,       /* -Wa, parts naming files */
+    DCC_CHECK_ASM_ONE,        /* one -Xassembler word naming a file */
+    DCC_CHECK_PLUGIN_ARG,     /* -Xclang / -mllvm word that loads a plugin */
+    DCC_CHECK_PATH_ARG,       /* -Xclang / -mllvm word naming a path outside the job */
+};
+
+#define R_RUNS "it runs another program on the helper"
+#define R_BDIR "it makes the compiler run programs from another directory"
+#define R_TOOLS "it makes the compiler run tools from another directory"
+#define R_PLUGIN "it loads a plugin into the compiler"
+#define R_PLUGINDIR "it makes the compiler load plugins from another directory"
+#define R_SPECS "a specs file can make the compiler run any program"
+#define R_LD "it names a linker program by path"
+#define R_MAPPER "a module mapper can run another program or open a connection"
+#define R_RESPONSE "a response file would be read from the helper's disk"
+#define R_READ "it reads a file outside the job"
+#define R_WRITE "it writes a file outside the job"
+#define R_SYSROOT "the sysroot is outside the allowed prefixes"
+#define R_ASM "it makes the assembler read or write another file"
+#define R_CPP "it passes the preprocessor an option that may name a file"
+#define R_CLANG_PATH "it passes clang an option that names a file outside the job"
+#define R_LLVM_PATH "it passes LLVM an option that names a file outside the job"
+#define R_OUTPUT "it names an output file the helper does not choose; use -o"
+
+/* What a helper refuses to run, and why.
+ *
+ * A helper compiles for anyone its --allow list lets in, as its own user,
+ * so an argument must not choose code to run or files to touch on it:
+ * - Programs and plugins: -wrapper, -B/--prefix, specs files, plugins,
+ *   clang's toolchain switches, a linker given by path and module mappers
+ *   all make the compiler execute something the client picked. (A linker
+ *   name such as -fuse-ld=lld is harmless: nothing is linked with -c, and
+ *   a link is refused because dcc_args_scan calls it local.) Clang's
+ *   -no-integrated-as is allowed: it runs the helper's own assembler, just
+ *   as gcc always does.
+ * - Response files (@FILE) are expanded by the driver before anything
+ *   else, anywhere in argv, so every word is checked for them, values too.
+ * - Reads: -include/-imacros and profile, sanitizer and module lists may
+ *   name system files (under the sysroot prefixes, /usr/ by default) or
+ *   files inside the job, never "..". Search directories (-I, -isystem,
+ *   -iquote, -idirafter) are allowed: they only add places to look, a
+ *   source preprocessed on the helper (pump mode, -x c) can #include an
+ *   absolute path anyway, and pump mode needs them.
+ * - Writes: dependency, dump, optimisation, aux-info, profile and
+ *   diagnostics files must stay inside the job: relative, no "..".
+ *   --output is refused because only -o is replaced by the job's file.
+ * - Options smuggled through to another tool (-Wp, -Xpreprocessor, -Wa,
+ *   -Xassembler, -Xclang, -mllvm) are checked for the same things.
+ * argv[0], the source and -o are not checked: the whitelist decides about
+ * the compiler and dcc_args_set_files replaces the files. */
+static const struct dcc_safety_rule {
+    const char *name;
+    int exact;            /* 1: the word is the name; 0: the word starts with it */
+    enum dcc_where where; /* where the value is */
+    enum dcc_check check;
+    int values_too;       /* also applies to words that are another option's value */
+    const char *why;
+} dcc_safety_rules[] = {
+    {"@", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 1, R_RESPONSE},
+    /* programs and plugins */
+    {"-wrapper", 1, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_RUNS},
+    {"-B", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_BDIR},
+    {"--prefix", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_BDIR},
+    {"-specs", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_SPECS},
+    {"--specs", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_SPECS},
+    {"-fplugin", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_PLUGIN},
+    {"-fpass-plugin", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_PLUGIN},
+    {"-iplugindir", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_PLUGINDIR},
+    {"-Xclang", 1, DCC_VALUE_NEXT, DCC_CHECK_PLUGIN_ARG, 0, R_PLUGIN},
+    {"-Xclang", 1, DCC_VALUE_NEXT, DCC_CHECK_PATH_ARG, 0, R_CLANG_PATH},
+    {"-mllvm", 1, DCC_VALUE_NEXT, DCC_CHECK_PLUGIN_ARG, 0, R_PLUGIN},
+    {"-mllvm", 1, DCC_VALUE_NEXT, DCC_CHECK_PATH_ARG, 0, R_LLVM_PATH},
+    {"--gcc-toolchain", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_TOOLS},
+    {"-gcc-toolchain", 1, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_TOOLS},
+    {"--gcc-install-dir", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_TOOLS},
+    {"-ccc-", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_TOOLS},
+    {"-fuse-ld=", 0, DCC_VALUE_SAME, DCC_CHECK_PROGRAM_PATH, 0, R_LD},
+    {"--ld-path", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_LD},
+    {"-fmodule-mapper", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_MAPPER},
+    {"-Wa,", 0, DCC_VALUE_SAME, DCC_CHECK_ASM_LIST, 0, R_ASM},
+    {"-Xassembler", 1, DCC_VALUE_NEXT, DCC_CHECK_ASM_ONE, 0, R_ASM},
+    {"-Wp,", 0, DCC_VALUE_SAME, DCC_CHECK_CPP_LIST, 0, R_CPP},
+    {"-Xpreprocessor", 1, DCC_VALUE_NEXT, DCC_CHECK_CPP_ONE, 0, R_CPP},
+    /* reads */
+    {"-include", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
+    {"-include", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-imacros", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
+    {"-imacros", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"--include", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
+    {"--include=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"--imacros", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
+    {"--imacros=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-include-pch", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
+    {"-ivfsoverlay", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
+    {"-fprofile-use=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fauto-profile=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fprofile-sample-use=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fprofile-instr-use=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fprofile-remapping-file=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fprofile-list=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fsanitize-blacklist=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fsanitize-ignorelist=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fsanitize-system-ignorelist=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fsanitize-coverage-allowlist=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fsanitize-coverage-ignorelist=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fxray-always-instrument=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fxray-never-instrument=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fxray-attr-list=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fmodule-file=", 0, DCC_VALUE_SAME, DCC_CHECK_READ_LAST_EQ, 0, R_READ},
+    {"-fmodule-map-file=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fprebuilt-module-path=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-fself-test=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"--sysroot", 1, DCC_VALUE_NEXT, DCC_CHECK_SYSROOT, 0, R_SYSROOT},
+    {"--sysroot=", 0, DCC_VALUE_SAME, DCC_CHECK_SYSROOT, 0, R_SYSROOT},
+    {"-isysroot", 1, DCC_VALUE_NEXT, DCC_CHECK_SYSROOT, 0, R_SYSROOT},
+    {"-isysroot", 0, DCC_VALUE_SAME, DCC_CHECK_SYSROOT, 0, R_SYSROOT},
+    /* writes */
+    {"--output", 0, DCC_VALUE_NONE, DCC_CHECK_ALWAYS, 0, R_OUTPUT},
+    {"-MF", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-MF", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-MJ", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-MJ", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-aux-info", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-aux-info=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-dumpdir", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-dumpbase", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-dumpbase-ext", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"--serialize-diagnostics", 1, DCC_VALUE_NEXT, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fdump-", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE_AFTER_EQ, 0, R_WRITE},
+    {"-fopt-info", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE_AFTER_EQ, 0, R_WRITE},
+    {"-save-temps=", 0, DCC_VALUE_SAME, DCC_CHECK_SAVE_TEMPS, 0, R_WRITE},
+    {"-fprofile-generate=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fprofile-instr-generate=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fcs-profile-generate=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fprofile-dir=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fprofile-note=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fdeps-file=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-ftime-trace=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-foptimization-record-file=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fcrash-diagnostics-dir=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fmodules-cache-path=", 0, DCC_VALUE_SAME, DCC_CHECK_WRITE, 0, R_WRITE},
+    {"-fdiagnostics-add-output=", 0, DCC_VALUE_SAME, DCC_CHECK_DIAG_FILE, 0, R_WRITE},
+    {"-fdiagnostics-set-output=", 0, DCC_VALUE_SAME, DCC_CHECK_DIAG_FILE, 0, R_WRITE},
+};
+
+static const char *const dcc_default_sysroot_prefixes[] = {"/usr/", NULL};
+
+static int dcc_has_dotdot(const char *path)
+{
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 1;
+        p += n;
+        p += *p == '/';
+    }
+    return 0;
+}
+
+/* A prefix matches at a directory boundary: "/usr/" takes "/usr" and
+ * "/usr/lib" but "/opt/sdk" does not take "/opt/sdk2". */
+static int dcc_under_prefixes(const char *path, const char *const *prefixes)
+{
+    for (size_t i = 0; prefixes[i]; i++) {
+        const char *pre = prefixes[i];
+        size_t n = strlen(pre);
+        while (n > 1 && pre[n - 1] == '/')
+            n--;
+        if (strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/' || pre[n - 1] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+static int dcc_write_ok(const char *path)
+{
+    return path[0] != '/' && !dcc_has_dotdot(path);
+}
+
+static int dcc_read_ok(const char *path, const char *const *prefixes)
+{
+    if (dcc_has_dotdot(path))
+        return 0;
+    return path[0] != '/' || dcc_under_prefixes(path, prefixes);
+}
+
+/* One preprocessor option passed through: macros and search directories
+ * are what people use -Wp, for; anything else could name a file. */
+static int dcc_cpp_arg_ok(const char *arg)
+{
+    return arg[0] == '\0' || dcc_str_startswith(arg, "-D") || dcc_str_startswith(arg, "-U") ||
+           dcc_str_startswith(arg, "-I");
+}
+
+/* One assembler option: response files, listings (-a...=FILE), dependency
+ * files (--MD FILE) and a second output (-o) name files. */
+static int dcc_asm_arg_ok(const char *arg)
+{
+    if (arg[0] == '@' || dcc_str_startswith(arg, "--MD") || dcc_str_startswith(arg, "-o"))
+        return 0;
+    return !(dcc_str_startswith(arg, "-a") && strchr(arg, '='));
+}
+
+/* Runs check on each comma-separated part of list; a part too long to
+ * copy is refused rather than checked in pieces. */
+static int dcc_each_part_ok(const char *list, int (*check)(const char *))
+{
+    char part[4096];
+    for (const char *p = list;;) {
+        size_t n = strcspn(p, ",");
+        if (n >= sizeof part)
+            return 0;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (!check(part))
+            return 0;
+        if (p[n] == '\0')
+            return 1;
+        p += n + 1;
+    }
+}
+
+/* A word passed to clang's cc1 or to LLVM: refused when it, or what follows
+ * its '=', is an absolute path or climbs out with "..", or when it is a
+ * second -o. */
+static int dcc_tool_arg_ok(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (strcmp(arg, "-o") == 0 || !dcc_write_ok(arg))
+        return 0;
+    return !eq || dcc_write_ok(eq + 1);
+}
+
+/* The file= key of a diagnostics output spec ("sarif:file=out.sarif"). */
+static int dcc_diag_output_ok(const char *spec)
+{
+    char path[4096];
+    for (const char *p = strstr(spec, "file="); p; p = strstr(p + 1, "file=")) {
+        size_t n = strcspn(p + 5, ",");
+        if (n >= sizeof path)
+            return 0;
+        memcpy(path, p + 5, n);
+        path[n] = '\0';
+        if (!dcc_write_ok(path))
+            return 0;
+    }
+    return 1;
+}
+
+static int dcc_value_ok(enum dcc_check check, const char *value, const char *const *prefixes)
+{
+    const char *eq;
+    switch (check) {
+    case DCC_CHECK_ALWAYS:
+        return 0;
+    case DCC_CHECK_READ:
+        return dcc_read_ok(value, prefixes);
+    case DCC_CHECK_READ_LAST_EQ:
+        eq = strrchr(value, '=');
+        return dcc_read_ok(eq ? eq + 1 : value, prefixes);
+    case DCC_CHECK_WRITE:
+        return dcc_write_ok(value);
+    case DCC_CHECK_WRITE_AFTER_EQ:
+        eq = strchr(value, '=');
+        return !eq || dcc_write_ok(eq + 1);
+    case DCC_CHECK_SYSROOT:
+        if (dcc_has_dotdot(value))
+            return 0;
+        return value[0] != '/' || value[strspn(value, "/")] == '\0' || dcc_under_prefixes(value, prefixes);
+    case DCC_CHECK_SAVE_TEMPS:
+        return strcmp(value, "cwd") == 0 || strcmp(value, "obj") == 0;
+    case DCC_CHECK_PROGRAM_PATH:
+        return strchr(value, '/') == NULL;
+    case DCC_CHECK_DIAG_FILE:
+        return dcc_diag_output_ok(value);
+    case DCC_CHECK_CPP_LIST:
+        return dcc_each_part_ok(value, dcc_cpp_arg_ok);
+    case DCC_CHECK_CPP_ONE:
+        return dcc_cpp_arg_ok(value);
+    case DCC_CHECK_ASM_LIST:
+        return dcc_each_part_ok(value, dcc_asm_arg_ok);
+    case DCC_CHECK_ASM_ONE:
+        return dcc_asm_arg_ok(value);
+    case DCC_CHECK_PLUGIN_ARG:
+        return !dcc_clang_loads_plugin(value);
+    case DCC_CHECK_PATH_ARG:
+        return dcc_tool_arg_ok(value);
+    }
+    return 0;
+}
+
+int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char *why, size_t whylen)
+{
+    const char *const *prefixes = policy && policy->sysroot_prefixes ? policy->sysroot_prefixes
+                                                                      : dcc_default_sysroot_prefixes;
+    size_t len = dcc_argv_len(argv);
+    int is_value = 0; /* this word is the value of the option before it */
+
+    for (size_t i = 1; i < len; i++) {
+        const char *a = argv[i];
+        for (size_t r = 0; r < sizeof dcc_safety_rules / sizeof dcc_safety_rules[0]; r++) {
+            const struct dcc_safety_rule *rule = &dcc_safety_rules[r];
+            size_t n = strlen(rule->name);
+            if (is_value && !rule->values_too)
+                continue;
+            if (rule->exact ? strcmp(a, rule->name) != 0 : strncmp(a, rule->name, n) != 0)
+                continue;
+            const char *value = a;
+            if (rule->where == DCC_VALUE_SAME)
+                value = a + n;
+            else if (rule->where == DCC_VALUE_NEXT)
+                value = i + 1 < len ? argv[i + 1] : "";
+            if (dcc_value_ok(rule->check, value, prefixes))
+                continue;
+            if (rule->where == DCC_VALUE_NEXT)
+                snprintf(why, whylen, "argument \"%s %s\" is refused: %s", a, value, rule->why);
+            else
+                snprintf(why, whylen, "argument \"%s\" is refused: %s", a, rule->why);
+            return -1;
+        }
+        int next = 0;
+        const char *joined;
+        if (!is_value && a[0] == '-')
+            dcc_shape_find(a, &next, &joined);
+        is_value = next;
+    }
+    return 0;
+}
+
+int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output)
+{
+    size_t len = dcc_argv_len(argv);
+    if (scan->local_only || !scan->input || !scan->output || scan->input_idx == 0 ||
+        scan->input_idx >= len || scan->output_idx == 0 || scan->output_idx >= len) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (dcc_argv_set(argv, scan->input_idx, input) != 0)
+        return -1;
+    if (!scan->output_joined)
+        return dcc_argv_set(argv, scan->output_idx, output);
+    char *word = malloc(strlen(output) + 3);
+    if (!word)
+        return -1;
+    strcpy(word, "-o");
+    strcat(word, output);
+    free(argv[scan->output_idx]);
+    argv[scan->output_idx] = word;
+    return 0;
+}

@@ -1,0 +1,699 @@
+/* Unit tests for dcc_args: what stays local, the normalised argv, cpp and strip rewrites, the helper's safety policy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcc_args.h"
+#include "dcc_util.h"
+
+/* "gcc -c x.c" -> malloc'd argv; words never hold blanks in these tests. */
+static char **words(const char *line)
+{
+    char *copy = strdup(line);
+    char *parts[128];
+    size_t n = 0;
+    assert_non_null(copy);
+    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        assert_true(n < 127);
+        parts[n++] = w;
+    }
+    parts[n] = NULL;
+    char **argv = dcc_argv_dup(parts);
+    assert_non_null(argv);
+    free(copy);
+    return argv;
+}
+
+static void assert_argv(char *const *argv, const char *expected)
+{
+    char *joined = dcc_argv_join(argv);
+    assert_non_null(joined);
+    assert_string_equal(joined, expected);
+    free(joined);
+}
+
+/* Scans line; returns the (normalised) argv, the caller frees it. */
+static char **scan_line(const char *line, struct dcc_scan *scan)
+{
+    char **argv = words(line);
+    char err[200] = "";
+    assert_int_equal(dcc_args_scan(&argv, scan, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    return argv;
+}
+
+/* ---- jobs that are sent, and the argv they are sent with ---- */
+
+static const struct remote_case {
+    const char *line;
+    const char *normalised;
+    const char *input;
+    const char *output;
+    size_t input_idx, output_idx;
+    int preprocessed, wants_deps, joined, added;
+} remote_cases[] = {
+    {"gcc -c foo.c", "gcc -c foo.c -o foo.o", "foo.c", "foo.o", 2, 4, 0, 0, 0, 1},
+    {"gcc -c src/foo.c", "gcc -c src/foo.c -o foo.o", "src/foo.c", "foo.o", 2, 4, 0, 0, 0, 1},
+    {"gcc -S src/foo.c", "gcc -S src/foo.c -o foo.s", "src/foo.c", "foo.s", 2, 4, 0, 0, 0, 1},
+    {"gcc -c -S foo.cc", "gcc -c -S foo.cc -o foo.s", "foo.cc", "foo.s", 3, 5, 0, 0, 0, 1},
+    {"g++ -c /abs/dir/foo.tar.cpp", "g++ -c /abs/dir/foo.tar.cpp -o foo.tar.o", "/abs/dir/foo.tar.cpp",
+     "foo.tar.o", 2, 4, 0, 0, 0, 1},
+    {"gcc -O2 -c foo.c -o obj/foo.o", "gcc -O2 -c foo.c -o obj/foo.o", "foo.c", "obj/foo.o", 3, 5, 0, 0, 0, 0},
+    {"gcc -o obj/foo.o -c foo.c", "gcc -o obj/foo.o -c foo.c", "foo.c", "obj/foo.o", 4, 2, 0, 0, 0, 0},
+    {"gcc -c foo.c -oobj/foo.o", "gcc -c foo.c -oobj/foo.o", "foo.c", "obj/foo.o", 2, 3, 0, 0, 1, 0},
+    {"gcc -Wp,-MD,.deps/foo.d -c foo.c -o foo.o", "gcc -MD -MF .deps/foo.d -c foo.c -o foo.o", "foo.c", "foo.o",
+     5, 7, 0, 1, 0, 0},
+    {"gcc -Wp,-MMD,x.d,-DFOO -c foo.c", "gcc -MMD -MF x.d -DFOO -c foo.c -o foo.o", "foo.c", "foo.o", 6, 8, 0, 1,
+     0, 1},
+    {"gcc -Wp,-D_FORTIFY_SOURCE=2 -O2 -c a.cc", "gcc -D_FORTIFY_SOURCE=2 -O2 -c a.cc -o a.o", "a.cc", "a.o", 4, 6, 0,
+     0, 0, 1},
+    {"gcc -Wp,-MD -c a.c", "gcc -MD -c a.c -o a.o", "a.c", "a.o", 3, 5, 0, 1, 0, 1},
+    {"gcc -Wp,-MD,a.d -Wp,-DX -c a.c", "gcc -MD -MF a.d -DX -c a.c -o a.o", "a.c", "a.o", 6, 8, 0, 1, 0, 1},
+    {"gcc -Wp, -c a.c", "gcc -c a.c -o a.o", "a.c", "a.o", 2, 4, 0, 0, 0, 1},
+    {"gcc -MD -MT foo.o -c foo.c -o foo.o", "gcc -MD -MT foo.o -c foo.c -o foo.o", "foo.c", "foo.o", 5, 7, 0, 1,
+     0, 0},
+    /* what build systems write */
+    {"cc -DFOO -I/path -O2 -MD -MT CMakeFiles/x.dir/a.c.o -MF CMakeFiles/x.dir/a.c.o.d -o CMakeFiles/x.dir/a.c.o "
+     "-c /abs/src/a.c",
+     "cc -DFOO -I/path -O2 -MD -MT CMakeFiles/x.dir/a.c.o -MF CMakeFiles/x.dir/a.c.o.d -o CMakeFiles/x.dir/a.c.o "
+     "-c /abs/src/a.c",
+     "/abs/src/a.c", "CMakeFiles/x.dir/a.c.o", 12, 10, 0, 1, 0, 0},
+    {"gcc -DHAVE_CONFIG_H -I. -g -O2 -MT foo.lo -MD -MP -MF .deps/foo.Tpo -c foo.c -fPIC -DPIC -o .libs/foo.o",
+     "gcc -DHAVE_CONFIG_H -I. -g -O2 -MT foo.lo -MD -MP -MF .deps/foo.Tpo -c foo.c -fPIC -DPIC -o .libs/foo.o",
+     "foo.c", ".libs/foo.o", 12, 16, 0, 1, 0, 0},
+    {"gcc -Wp,-MMD,arch/x86/.foo.o.d -nostdinc -include ./include/linux/kconfig.h -D__KERNEL__ -c -o foo.o foo.c",
+     "gcc -MMD -MF arch/x86/.foo.o.d -nostdinc -include ./include/linux/kconfig.h -D__KERNEL__ -c -o foo.o foo.c",
+     "foo.c", "foo.o", 11, 10, 0, 1, 0, 0},
+    /* values of options are never the source or the output */
+    {"gcc -MT x.c -MF y.c -MQ z.o -c real.c -o r.o", "gcc -MT x.c -MF y.c -MQ z.o -c real.c -o r.o", "real.c",
+     "r.o", 8, 10, 0, 0, 0, 0},
+    {"gcc -I inc.c -D X.c -U Y.c -include h.c -imacros m.c -isystem s.c -idirafter d.c -iquote q.c -c real.c",
+     "gcc -I inc.c -D X.c -U Y.c -include h.c -imacros m.c -isystem s.c -idirafter d.c -iquote q.c -c real.c -o "
+     "real.o",
+     "real.c", "real.o", 18, 20, 0, 0, 0, 1},
+    {"clang -Xclang -E -mllvm -S -target x86_64-pc-linux-gnu -c a.c", "clang -Xclang -E -mllvm -S -target "
+     "x86_64-pc-linux-gnu -c a.c -o a.o", "a.c", "a.o", 8, 10, 0, 0, 0, 1},
+    {"gcc --param max-inline-insns-single=100 -Xlinker b.o -c a.c",
+     "gcc --param max-inline-insns-single=100 -Xlinker b.o -c a.c -o a.o", "a.c", "a.o", 6, 8, 0, 0, 0, 1},
+    {"gcc -isysroot sr.c --sysroot sr2.c -Xassembler as.c -Xpreprocessor pp.c -c a.c -o a.o",
+     "gcc -isysroot sr.c --sysroot sr2.c -Xassembler as.c -Xpreprocessor pp.c -c a.c -o a.o", "a.c", "a.o", 10, 12,
+     0, 0, 0, 0},
+    /* the language decides whether cpp is needed */
+    {"gcc -c a.ii", "gcc -c a.ii -o a.o", "a.ii", "a.o", 2, 4, 1, 0, 0, 1},
+    {"gcc -c a.mi -o a.o", "gcc -c a.mi -o a.o", "a.mi", "a.o", 2, 4, 1, 0, 0, 0},
+    {"gcc -x c++ -c a.c", "gcc -x c++ -c a.c -o a.o", "a.c", "a.o", 4, 6, 0, 0, 0, 1},
+    {"gcc -x cpp-output -c a.c", "gcc -x cpp-output -c a.c -o a.o", "a.c", "a.o", 4, 6, 1, 0, 0, 1},
+    {"gcc -xc -c a.i", "gcc -xc -c a.i -o a.o", "a.i", "a.o", 3, 5, 0, 0, 0, 1},
+    {"gcc -x c -x none -c a.i", "gcc -x c -x none -c a.i -o a.o", "a.i", "a.o", 6, 8, 1, 0, 0, 1},
+    {"gcc -c a.c -x c++-cpp-output", "gcc -c a.c -x c++-cpp-output -o a.o", "a.c", "a.o", 2, 6, 0, 0, 0, 1},
+    {"gcc --language=objective-c -c a.m", "gcc --language=objective-c -c a.m -o a.o", "a.m", "a.o", 3, 5, 0, 0, 0,
+     1},
+};
+
+static void test_scan_remote_jobs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof remote_cases / sizeof remote_cases[0]; i++) {
+        const struct remote_case *c = &remote_cases[i];
+        struct dcc_scan scan;
+        char **argv = scan_line(c->line, &scan);
+        print_message("# %s\n", c->line);
+        assert_int_equal(scan.local_only, 0);
+        assert_string_equal(scan.why_local, "");
+        assert_argv(argv, c->normalised);
+        assert_string_equal(scan.input, c->input);
+        assert_string_equal(scan.output, c->output);
+        assert_int_equal(scan.input_idx, c->input_idx);
+        assert_int_equal(scan.output_idx, c->output_idx);
+        assert_ptr_equal(scan.input, argv[scan.input_idx]);
+        assert_ptr_equal(scan.output, argv[scan.output_idx] + (c->joined ? 2 : 0));
+        assert_int_equal(scan.preprocessed, c->preprocessed);
+        assert_int_equal(scan.wants_deps, c->wants_deps);
+        assert_int_equal(scan.output_joined, c->joined);
+        assert_int_equal(scan.output_added, c->added);
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_scan_dash_c_and_S_flags(void **state)
+{
+    (void)state;
+    struct dcc_scan scan;
+    char **argv = scan_line("gcc -c -S foo.c", &scan);
+    assert_int_equal(scan.has_dash_c, 1);
+    assert_int_equal(scan.has_dash_S, 1);
+    dcc_argv_free(argv);
+    argv = scan_line("gcc -c foo.c", &scan);
+    assert_int_equal(scan.has_dash_c, 1);
+    assert_int_equal(scan.has_dash_S, 0);
+    dcc_argv_free(argv);
+}
+
+/* ---- jobs that stay here, with the reason shown to the user ---- */
+
+static const struct local_case {
+    const char *line;
+    const char *why;
+    int exit_code;
+} local_cases[] = {
+    {"gcc -E foo.c", "-E: preprocessing only", 120},
+    {"gcc -c -E foo.c -o foo.i", "-E: preprocessing only", 120},
+    {"gcc foo.c -o foo", "no -c or -S: this is a link", 0},
+    {"gcc foo.o bar.o -o prog", "no -c or -S: this is a link", 0},
+    {"gcc -c conftest.c", "conftest.c: autoconf test", 0},
+    {"gcc -c sub/tmp.conftest.cpp -o x.o", "tmp.conftest.cpp: autoconf test", 0},
+    {"gcc -c a.c b.c", "several source files: a.c, b.c", 0},
+    {"gcc -c a.c -o -", "output to stdout (-o -)", 0},
+    {"gcc -c a.c -o a.o -ob.o", "several output files: a.o, b.o", 0},
+    {"gcc -x assembler-with-cpp -c a.c", "-x assembler-with-cpp not distributable", 0},
+    {"gcc -xgo -c a.c", "-x go not distributable", 0},
+    {"gcc --language=fortran -c a.c", "-x fortran not distributable", 0},
+    {"gcc -x c-header -c a.c", "-x c-header not distributable", 0},
+    {"gcc -M foo.c", "-M: dependency output only", 0},
+    {"gcc -MM -c foo.c", "-MM: dependency output only", 0},
+    {"gcc -Wp,-M -c foo.c", "-M: dependency output only", 0},
+    {"gcc -c foo.s", "foo.s: assembler input", 0},
+    {"gcc -c foo.S -o foo.o", "foo.S: assembler input", 0},
+    {"gcc -march=native -c a.c", "-march=native generates code for this machine's CPU; use distccflags to expand it",
+     0},
+    {"gcc -mcpu=native -c a.c", "-mcpu=native generates code for this machine's CPU; use distccflags to expand it",
+     0},
+    {"gcc -mtune=native -c a.c", "-mtune=native tunes code for this machine's CPU; use distccflags to expand it", 0},
+    {"gcc -flto -c a.c", "-flto: LTO objects must come from the compiler that links them", 0},
+    {"gcc -flto=auto -c a.c", "-flto=auto: LTO objects must come from the compiler that links them", 0},
+    {"gcc -Wa,-alh=a.lst -c a.c", "-Wa,-alh=a.lst: the assembler writes a listing or dependency file", 0},
+    {"gcc -Wa,--MD,a.d -c a.c", "-Wa,--MD,a.d: the assembler writes a listing or dependency file", 0},
+    {"gcc -specs=my.specs -c a.c", "-specs=my.specs: a specs file on this machine changes the compiler", 0},
+    {"gcc --specs=my.specs -c a.c", "--specs=my.specs: a specs file on this machine changes the compiler", 0},
+    {"gcc -fprofile-arcs -c a.c", "-fprofile-arcs: profile or coverage files belong to this machine", 0},
+    {"gcc -ftest-coverage -c a.c", "-ftest-coverage: profile or coverage files belong to this machine", 0},
+    {"gcc --coverage -c a.c", "--coverage: profile or coverage files belong to this machine", 0},
+    {"gcc -fprofile-generate=dir -c a.c", "-fprofile-generate=dir: profile or coverage files belong to this machine",
+     0},
+    {"gcc -fprofile-use -c a.c", "-fprofile-use: profile or coverage files belong to this machine", 0},
+    {"gcc -fauto-profile=a.afdo -c a.c", "-fauto-profile=a.afdo: profile or coverage files belong to this machine",
+     0},
+    {"gcc -fprofile-correction -c a.c", "-fprofile-correction: profile or coverage files belong to this machine", 0},
+    {"gcc -fbranch-probabilities -c a.c",
+     "-fbranch-probabilities: profile or coverage files belong to this machine", 0},
+    {"clang -fprofile-instr-generate -c a.c",
+     "-fprofile-instr-generate: profile or coverage files belong to this machine", 0},
+    {"g++ -frepo -c a.cc", "-frepo: writes .rpo files next to the source", 0},
+    {"gcc -dr -c a.c", "-dr: debug dumps write extra files", 0},
+    {"gcc -fdump-tree-all -c a.c", "-fdump-tree-all: debug dumps write extra files", 0},
+    {"gcc -save-temps -c a.c", "-save-temps: temporary files would stay on the helper", 0},
+    {"gcc -gsplit-dwarf -c a.c", "-gsplit-dwarf: the .dwo file would stay on the helper", 0},
+    {"gcc -fstack-usage -c a.c", "-fstack-usage: the .su file would stay on the helper", 0},
+    {"gcc -fsyntax-only -c a.c", "-fsyntax-only: no object file is made", 0},
+    {"gcc -### -c a.c", "-###: only prints the commands", 0},
+    {"gcc -c a.c --output=a.o", "--output=a.o: only -o names the output for distcc", 0},
+    {"gcc -wrapper gdb,--args -c a.c", "-wrapper: runs a program on this machine", 0},
+    {"gcc -B/opt/bin -c a.c", "-B/opt/bin: the compiler runs programs from this machine's directories", 0},
+    {"gcc -fplugin=foo.so -c a.c", "-fplugin=foo.so: plugins live on this machine", 0},
+    {"clang -Xclang -load -Xclang x.so -c a.c", "-Xclang -load: plugins live on this machine", 0},
+    {"gcc -c a.c -o", "-o: missing argument", 0},
+    {"gcc -c a.c -MF", "-MF: missing argument", 0},
+    {"gcc -c @args", "@args: response files are not read by distcc", 0},
+    {"gcc -c -x c -", "source read from stdin (-)", 0},
+    {"gcc -c a.c b.o", "b.o: object file input, this is a link", 0},
+    {"gcc -c a.c libx.a", "libx.a: not a source file distcc distributes", 0},
+    {"gcc -c foo.h", "foo.h: not a source file distcc distributes", 0},
+    {"gcc -x c -c notes.txt", "notes.txt: not a source file distcc distributes", 0},
+    {"gcc -c a.C b.o.d", "b.o.d: not a source file distcc distributes", 0},
+    {"gcc -c", "no source file", 0},
+    /* an option that keeps the job here is reported before a missing -c */
+    {"gcc -march=native foo.c", "-march=native generates code for this machine's CPU; use distccflags to expand it",
+     0},
+    /* and a link is a link even with object files */
+    {"gcc a.c b.o", "no -c or -S: this is a link", 0},
+};
+
+static void test_scan_local_jobs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof local_cases / sizeof local_cases[0]; i++) {
+        const struct local_case *c = &local_cases[i];
+        struct dcc_scan scan;
+        print_message("# %s\n", c->line);
+        char **argv = scan_line(c->line, &scan);
+        assert_int_equal(scan.local_only, 1);
+        assert_string_equal(scan.why_local, c->why);
+        assert_int_equal(scan.local_exit, c->exit_code);
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_scan_local_keeps_argv(void **state)
+{
+    (void)state;
+    /* a local job runs the user's command: no -o is added to a link */
+    struct dcc_scan scan;
+    char **argv = scan_line("gcc foo.c -o foo", &scan);
+    assert_argv(argv, "gcc foo.c -o foo");
+    dcc_argv_free(argv);
+}
+
+static void test_source_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *ext;
+    } cases[] = {
+        {"a.c", ".i"},       {"a.i", ".i"},        {"a.cc", ".ii"},     {"a.cpp", ".ii"},  {"a.cxx", ".ii"},
+        {"a.cp", ".ii"},     {"a.c++", ".ii"},     {"a.C", ".ii"},      {"a.ii", ".ii"},   {"a.m", ".mi"},
+        {"a.mi", ".mi"},     {"a.mm", ".mii"},     {"a.M", ".mii"},     {"a.mii", ".mii"}, {"dir.c/a.cc", ".ii"},
+        {"a.s", NULL},       {"a.S", NULL},        {"a.h", NULL},       {"a.o", NULL},     {"a", NULL},
+        {"a.", NULL},        {"dir.c/a", NULL},    {"a.CC", NULL},      {"a.f90", NULL},   {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *ext = dcc_args_preproc_ext(cases[i].name);
+        print_message("# %s\n", cases[i].name);
+        if (cases[i].ext)
+            assert_string_equal(ext, cases[i].ext);
+        else
+            assert_null(ext);
+        assert_int_equal(dcc_args_is_source(cases[i].name), cases[i].ext != NULL);
+    }
+}
+
+/* ---- the client's cpp command ---- */
+
+static const struct {
+    const char *line;
+    const char *cpp;
+} cpp_cases[] = {
+    {"gcc -O2 -c foo.c -o obj/foo.o", "gcc -O2 -E foo.c -o /tmp/distcc_1.i"},
+    {"gcc -c foo.c -oobj/foo.o -g", "gcc -E foo.c -g -o /tmp/distcc_1.i"},
+    {"gcc -S -c foo.c", "gcc -E -E foo.c -o /tmp/distcc_1.i"},
+    {"gcc -DX -Iinc -include cfg.h -x c++ -c foo.c -o foo.o",
+     "gcc -DX -Iinc -include cfg.h -x c++ -E foo.c -o /tmp/distcc_1.i"},
+    {"gcc -MD -c foo.c -o obj/foo.o", "gcc -MD -E foo.c -MF obj/foo.d -MQ obj/foo.o -o /tmp/distcc_1.i"},
+    {"gcc -MD -MF d/foo.d -MT t -c foo.c -o foo.o", "gcc -MD -MF d/foo.d -MT t -E foo.c -o /tmp/distcc_1.i"},
+    {"gcc -MMD -MQ q -c foo.c -o foo.o", "gcc -MMD -MQ q -E foo.c -MF foo.d -o /tmp/distcc_1.i"},
+    {"gcc -Wp,-MD,k.d -c foo.c -o dir/foo.o", "gcc -MD -MF k.d -E foo.c -MQ dir/foo.o -o /tmp/distcc_1.i"},
+    {"gcc -MMD -c src/foo.c", "gcc -MMD -E src/foo.c -MF foo.d -o /tmp/distcc_1.i"},
+    {"gcc -MD -c foo.c -o objfoo", "gcc -MD -E foo.c -MF objfoo.d -MQ objfoo -o /tmp/distcc_1.i"},
+    {"clang -Xclang -S -c foo.c", "clang -Xclang -S -E foo.c -o /tmp/distcc_1.i"},
+};
+
+static void test_cpp_argv(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cpp_cases / sizeof cpp_cases[0]; i++) {
+        struct dcc_scan scan;
+        print_message("# %s\n", cpp_cases[i].line);
+        char **argv = scan_line(cpp_cases[i].line, &scan);
+        assert_int_equal(scan.local_only, 0);
+        char **cpp = dcc_args_cpp_argv(argv, &scan, "/tmp/distcc_1.i");
+        assert_non_null(cpp);
+        assert_argv(cpp, cpp_cases[i].cpp);
+        dcc_argv_free(cpp);
+        dcc_argv_free(argv);
+    }
+}
+
+/* ---- what plain mode sends ---- */
+
+static const struct {
+    const char *line;
+    const char *stripped;
+} strip_cases[] = {
+    {"gcc -DX -D Y -UZ -U W -Iinc -I inc2 -include cfg.h -includecfg2.h -imacros m.h -isystem s -isystemt "
+     "-idirafter a -iprefix p -iwithprefix w -iwithprefixbefore wb -iquote q -isysroot /sr -O2 -c foo.i -o foo.o",
+     "gcc -O2 -c foo.i -o foo.o"},
+    {"gcc -MD -MMD -MF f.d -MFg.d -MT t -MTt -MQ q -MG -MP -g -c foo.i -o foo.o", "gcc -g -c foo.i -o foo.o"},
+    {"gcc -undef -nostdinc -nostdinc++ -Wp,-DX -Wl,-z,now -lfoo -l bar -Lx -L y -stdlib=libc++ -c foo.i -o foo.o",
+     "gcc -c foo.i -o foo.o"},
+    {"gcc -Xpreprocessor -DZ -Xlinker -Bsymbolic -finput-charset=latin1 -H -P -C -A x=y -c foo.i -o foo.o",
+     "gcc -c foo.i -o foo.o"},
+    {"gcc --include-directory=x --define-macro Y --include=z.h -c foo.i -o foo.o", "gcc -c foo.i -o foo.o"},
+    /* what the compiler proper needs stays, in order */
+    {"gcc -O2 -pipe -march=x86-64 -fPIC -fstack-protector-strong -std=gnu11 -g -Wall -fdebug-prefix-map=/a=/b "
+     "-ffile-prefix-map=/c=/d -fexec-charset=UTF-8 --sysroot=/usr/sr -c foo.i -o foo.o",
+     "gcc -O2 -pipe -march=x86-64 -fPIC -fstack-protector-strong -std=gnu11 -g -Wall -fdebug-prefix-map=/a=/b "
+     "-ffile-prefix-map=/c=/d -fexec-charset=UTF-8 --sysroot=/usr/sr -c foo.i -o foo.o"},
+    {"gcc -c foo.i -ofoo.o", "gcc -c foo.i -ofoo.o"},
+    /* a value is kept with its option, even when it looks strippable */
+    {"clang -Xclang -I. -mllvm -D -Xassembler -I -c a.i -o a.o",
+     "clang -Xclang -I. -mllvm -D -Xassembler -I -c a.i -o a.o"},
+    /* -x moves in front of the file, as the preprocessed language */
+    {"gcc -x c++ -O2 -c /tmp/distcc_1.i -o foo.o", "gcc -O2 -c -x c++-cpp-output /tmp/distcc_1.i -o foo.o"},
+    {"gcc -xc -c a.i -o a.o", "gcc -c -x cpp-output a.i -o a.o"},
+    {"gcc -x objective-c -c a.mi -o a.o", "gcc -c -x objective-c-cpp-output a.mi -o a.o"},
+    {"gcc -x objective-c++ -c a.mii -o a.o", "gcc -c -x objective-c++-cpp-output a.mii -o a.o"},
+    {"gcc --language=c++ -c a.ii -o a.o", "gcc -c -x c++-cpp-output a.ii -o a.o"},
+    {"gcc -x cpp-output -c a.i -o a.o", "gcc -c -x cpp-output a.i -o a.o"},
+    {"gcc -x c -x none -c a.i -o a.o", "gcc -c a.i -o a.o"},
+    {"gcc -c a.i -o a.o -x c", "gcc -c a.i -o a.o"},
+};
+
+static void test_strip_local(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof strip_cases / sizeof strip_cases[0]; i++) {
+        print_message("# %s\n", strip_cases[i].line);
+        char **argv = words(strip_cases[i].line);
+        char **stripped = dcc_args_strip_local(argv);
+        assert_non_null(stripped);
+        assert_argv(stripped, strip_cases[i].stripped);
+        dcc_argv_free(stripped);
+        dcc_argv_free(argv);
+    }
+}
+
+/* The whole client pipeline: what a stock distcc 3.4 helper receives must
+ * scan back to the same input and output. */
+static void test_stripped_argv_scans_on_helper(void **state)
+{
+    (void)state;
+    struct dcc_scan scan;
+    char **argv = scan_line("gcc -Wp,-MD,.deps/a.d -DX -I. -x c++ -O2 -c src/a.c", &scan);
+    assert_int_equal(scan.local_only, 0);
+    assert_int_equal(dcc_args_set_files(argv, &scan, "/tmp/distcc_9.i", "a.o"), 0);
+    char **sent = dcc_args_strip_local(argv);
+    assert_non_null(sent);
+    assert_argv(sent, "gcc -O2 -c -x c++-cpp-output /tmp/distcc_9.i -o a.o");
+    struct dcc_scan helper;
+    char **copy = dcc_argv_dup(sent);
+    char err[100];
+    assert_int_equal(dcc_args_scan(&copy, &helper, err, sizeof err), 0);
+    assert_int_equal(helper.local_only, 0);
+    assert_string_equal(helper.input, "/tmp/distcc_9.i");
+    assert_string_equal(helper.output, "a.o");
+    assert_int_equal(helper.preprocessed, 1);
+    char why[200] = "";
+    assert_int_equal(dcc_args_check_safe(copy, NULL, why, sizeof why), 0);
+    assert_string_equal(why, "");
+    dcc_argv_free(copy);
+    dcc_argv_free(sent);
+    dcc_argv_free(argv);
+}
+
+/* ---- the helper's policy ---- */
+
+static const struct {
+    const char *args; /* between "gcc" and "-c x.i -o x.o" */
+    const char *why;
+} refused_cases[] = {
+    /* programs and plugins */
+    {"-wrapper /bin/sh,-c,id", "argument \"-wrapper\" is refused: it runs another program on the helper"},
+    {"-B/tmp/evil", "argument \"-B/tmp/evil\" is refused: it makes the compiler run programs from another directory"},
+    {"-B /tmp/evil", "argument \"-B\" is refused: it makes the compiler run programs from another directory"},
+    {"--prefix=/tmp/", "argument \"--prefix=/tmp/\" is refused: it makes the compiler run programs from another "
+                       "directory"},
+    {"-specs=/tmp/s", "argument \"-specs=/tmp/s\" is refused: a specs file can make the compiler run any program"},
+    {"-specs /tmp/s", "argument \"-specs\" is refused: a specs file can make the compiler run any program"},
+    {"--specs=s", "argument \"--specs=s\" is refused: a specs file can make the compiler run any program"},
+    {"-fplugin=/tmp/x.so", "argument \"-fplugin=/tmp/x.so\" is refused: it loads a plugin into the compiler"},
+    {"-fplugin-arg-x-y=z", "argument \"-fplugin-arg-x-y=z\" is refused: it loads a plugin into the compiler"},
+    {"-fpass-plugin=p.so", "argument \"-fpass-plugin=p.so\" is refused: it loads a plugin into the compiler"},
+    {"-iplugindir=/tmp", "argument \"-iplugindir=/tmp\" is refused: it makes the compiler load plugins from "
+                         "another directory"},
+    {"-Xclang -load -Xclang /tmp/x.so", "argument \"-Xclang -load\" is refused: it loads a plugin into the compiler"},
+    {"-Xclang -plugin -Xclang p", "argument \"-Xclang -plugin\" is refused: it loads a plugin into the compiler"},
+    {"-Xclang -add-plugin -Xclang p", "argument \"-Xclang -add-plugin\" is refused: it loads a plugin into the "
+                                      "compiler"},
+    {"-Xclang -load-pass-plugin=p.so", "argument \"-Xclang -load-pass-plugin=p.so\" is refused: it loads a plugin "
+                                       "into the compiler"},
+    {"-Xclang -fpass-plugin=p.so", "argument \"-Xclang -fpass-plugin=p.so\" is refused: it loads a plugin into the "
+                                   "compiler"},
+    {"-Xclang -dependency-file -Xclang /tmp/x.d", "argument \"-Xclang /tmp/x.d\" is refused: it passes clang an "
+                                                  "option that names a file outside the job"},
+    {"-Xclang -o -Xclang x.o", "argument \"-Xclang -o\" is refused: it passes clang an option that names a file "
+                               "outside the job"},
+    {"-Xclang -header-include-file=../h", "argument \"-Xclang -header-include-file=../h\" is refused: it passes clang "
+                                          "an option that names a file outside the job"},
+    {"-mllvm -load=/tmp/x.so", "argument \"-mllvm -load=/tmp/x.so\" is refused: it loads a plugin into the compiler"},
+    {"-mllvm -info-output-file=/tmp/x", "argument \"-mllvm -info-output-file=/tmp/x\" is refused: it passes LLVM an "
+                                        "option that names a file outside the job"},
+    {"--gcc-toolchain=/opt/gcc", "argument \"--gcc-toolchain=/opt/gcc\" is refused: it makes the compiler run tools "
+                                 "from another directory"},
+    {"-gcc-toolchain /opt/gcc", "argument \"-gcc-toolchain\" is refused: it makes the compiler run tools from "
+                                "another directory"},
+    {"--gcc-install-dir=/opt/gcc", "argument \"--gcc-install-dir=/opt/gcc\" is refused: it makes the compiler run "
+                                   "tools from another directory"},
+    {"-ccc-gcc-name", "argument \"-ccc-gcc-name\" is refused: it makes the compiler run tools from another "
+                      "directory"},
+    {"-fuse-ld=/tmp/ld", "argument \"-fuse-ld=/tmp/ld\" is refused: it names a linker program by path"},
+    {"--ld-path=/tmp/ld", "argument \"--ld-path=/tmp/ld\" is refused: it names a linker program by path"},
+    {"-fmodule-mapper=|/bin/sh", "argument \"-fmodule-mapper=|/bin/sh\" is refused: a module mapper can run another "
+                                 "program or open a connection"},
+    {"-Wa,@/etc/x", "argument \"-Wa,@/etc/x\" is refused: it makes the assembler read or write another file"},
+    {"-Wa,-adhln=/tmp/l", "argument \"-Wa,-adhln=/tmp/l\" is refused: it makes the assembler read or write another "
+                          "file"},
+    {"-Wa,--noexecstack,--MD,/tmp/d", "argument \"-Wa,--noexecstack,--MD,/tmp/d\" is refused: it makes the "
+                                      "assembler read or write another file"},
+    {"-Wa,-o,/tmp/x", "argument \"-Wa,-o,/tmp/x\" is refused: it makes the assembler read or write another file"},
+    {"-Xassembler @/x", "argument \"-Xassembler @/x\" is refused: it makes the assembler read or write another file"},
+    {"-Xassembler --MD -Xassembler d", "argument \"-Xassembler --MD\" is refused: it makes the assembler read or "
+                                       "write another file"},
+    {"-Wp,-MD,/tmp/x.d", "argument \"-Wp,-MD,/tmp/x.d\" is refused: it passes the preprocessor an option that may "
+                         "name a file"},
+    {"-Wp,-DX,-include,/etc/passwd", "argument \"-Wp,-DX,-include,/etc/passwd\" is refused: it passes the "
+                                     "preprocessor an option that may name a file"},
+    {"-Xpreprocessor -imacros", "argument \"-Xpreprocessor -imacros\" is refused: it passes the preprocessor an "
+                                "option that may name a file"},
+    /* response files, wherever they are */
+    {"@/etc/passwd", "argument \"@/etc/passwd\" is refused: a response file would be read from the helper's disk"},
+    {"-D @x", "argument \"@x\" is refused: a response file would be read from the helper's disk"},
+    {"-Xlinker @x", "argument \"@x\" is refused: a response file would be read from the helper's disk"},
+    /* reads */
+    {"-include /etc/passwd", "argument \"-include /etc/passwd\" is refused: it reads a file outside the job"},
+    {"-include/etc/passwd", "argument \"-include/etc/passwd\" is refused: it reads a file outside the job"},
+    {"-include ../x.h", "argument \"-include ../x.h\" is refused: it reads a file outside the job"},
+    {"-include /usr/../etc/passwd", "argument \"-include /usr/../etc/passwd\" is refused: it reads a file outside "
+                                    "the job"},
+    {"-imacros /etc/x", "argument \"-imacros /etc/x\" is refused: it reads a file outside the job"},
+    {"--include=/etc/x", "argument \"--include=/etc/x\" is refused: it reads a file outside the job"},
+    {"--imacros /etc/x", "argument \"--imacros /etc/x\" is refused: it reads a file outside the job"},
+    {"-include-pch /tmp/x.pch", "argument \"-include-pch /tmp/x.pch\" is refused: it reads a file outside the job"},
+    {"-ivfsoverlay /tmp/v.yaml", "argument \"-ivfsoverlay /tmp/v.yaml\" is refused: it reads a file outside the job"},
+    {"-fprofile-use=/home/u/p", "argument \"-fprofile-use=/home/u/p\" is refused: it reads a file outside the job"},
+    {"-fauto-profile=/x.afdo", "argument \"-fauto-profile=/x.afdo\" is refused: it reads a file outside the job"},
+    {"-fsanitize-blacklist=/etc/x", "argument \"-fsanitize-blacklist=/etc/x\" is refused: it reads a file outside "
+                                    "the job"},
+    {"-fsanitize-ignorelist=../x", "argument \"-fsanitize-ignorelist=../x\" is refused: it reads a file outside the "
+                                   "job"},
+    {"-fmodule-file=m=/etc/x", "argument \"-fmodule-file=m=/etc/x\" is refused: it reads a file outside the job"},
+    /* sysroots */
+    {"--sysroot=/etc", "argument \"--sysroot=/etc\" is refused: the sysroot is outside the allowed prefixes"},
+    {"--sysroot /home/x", "argument \"--sysroot /home/x\" is refused: the sysroot is outside the allowed prefixes"},
+    {"-isysroot /opt/sdk", "argument \"-isysroot /opt/sdk\" is refused: the sysroot is outside the allowed prefixes"},
+    {"-isysroot/opt/sdk", "argument \"-isysroot/opt/sdk\" is refused: the sysroot is outside the allowed prefixes"},
+    {"--sysroot=/usr/../etc", "argument \"--sysroot=/usr/../etc\" is refused: the sysroot is outside the allowed "
+                              "prefixes"},
+    {"--sysroot=/usrlocal", "argument \"--sysroot=/usrlocal\" is refused: the sysroot is outside the allowed "
+                            "prefixes"},
+    /* writes */
+    {"-MD -MF /tmp/x.d", "argument \"-MF /tmp/x.d\" is refused: it writes a file outside the job"},
+    {"-MF../x.d", "argument \"-MF../x.d\" is refused: it writes a file outside the job"},
+    {"-MJ /tmp/j", "argument \"-MJ /tmp/j\" is refused: it writes a file outside the job"},
+    {"-fdump-tree-all=/tmp/d", "argument \"-fdump-tree-all=/tmp/d\" is refused: it writes a file outside the job"},
+    {"-fopt-info-vec=/tmp/o", "argument \"-fopt-info-vec=/tmp/o\" is refused: it writes a file outside the job"},
+    {"-aux-info /tmp/a", "argument \"-aux-info /tmp/a\" is refused: it writes a file outside the job"},
+    {"-aux-info=/tmp/a", "argument \"-aux-info=/tmp/a\" is refused: it writes a file outside the job"},
+    {"-dumpdir /tmp/", "argument \"-dumpdir /tmp/\" is refused: it writes a file outside the job"},
+    {"-dumpbase ../x", "argument \"-dumpbase ../x\" is refused: it writes a file outside the job"},
+    {"-save-temps=/tmp", "argument \"-save-temps=/tmp\" is refused: it writes a file outside the job"},
+    {"-fprofile-generate=/tmp/p", "argument \"-fprofile-generate=/tmp/p\" is refused: it writes a file outside the "
+                                  "job"},
+    {"-ftime-trace=/tmp/t", "argument \"-ftime-trace=/tmp/t\" is refused: it writes a file outside the job"},
+    {"--serialize-diagnostics /tmp/d", "argument \"--serialize-diagnostics /tmp/d\" is refused: it writes a file "
+                                       "outside the job"},
+    {"-fdiagnostics-add-output=sarif:file=/tmp/s.sarif", "argument \"-fdiagnostics-add-output=sarif:file=/tmp/"
+                                                         "s.sarif\" is refused: it writes a file outside the job"},
+    {"--output=/tmp/x.o", "argument \"--output=/tmp/x.o\" is refused: it names an output file the helper does not "
+                          "choose; use -o"},
+};
+
+static char **job(const char *args)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "gcc %s -c x.i -o x.o", args);
+    return words(line);
+}
+
+static void test_policy_refuses(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof refused_cases / sizeof refused_cases[0]; i++) {
+        print_message("# %s\n", refused_cases[i].args);
+        char **argv = job(refused_cases[i].args);
+        char why[300] = "";
+        assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), -1);
+        assert_string_equal(why, refused_cases[i].why);
+        dcc_argv_free(argv);
+    }
+}
+
+/* What Gentoo builds put on compile lines, and what a stock distcc client
+ * sends; each must pass on its own. */
+static const char *const ordinary_args[] = {
+    "-O2", "-pipe", "-march=x86-64", "-mtune=generic", "-march=x86-64-v3", "-fPIC", "-fpic", "-fPIE",
+    "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-U_FORTIFY_SOURCE", "-g", "-ggdb", "-ggdb3", "-gdwarf-5",
+    "-gz", "-Wall", "-Wextra", "-Werror=format-security", "-Werror=implicit-function-declaration", "-std=gnu11",
+    "-std=c++17", "-fno-strict-aliasing", "-ffunction-sections", "-fdata-sections",
+    "-fdebug-prefix-map=/var/tmp/portage/x=/usr/src/debug/x", "-ffile-prefix-map=/a=/b", "-fmacro-prefix-map=/a=.",
+    "-x c", "-x c++", "-xc", "-x cpp-output", "-MD -MT x.o", "-MMD -MP -MQ x.o", "-MD -MF x.d", "-MF .deps/x.Tpo",
+    "-fcf-protection", "-fstack-clash-protection", "-fno-plt", "-fvisibility=hidden", "-fno-semantic-interposition",
+    "-fexceptions", "-fno-omit-frame-pointer", "-fsanitize=address", "-pthread", "-m64", "-m32", "-fopenmp",
+    "-frecord-gcc-switches", "-fdiagnostics-color=always", "-fuse-ld=lld", "-fuse-ld=gold", "-Wl,-O1",
+    "-Wl,--as-needed", "-Xlinker -Bsymbolic", "-lm", "-L/usr/lib64", "-I/usr/include/glib-2.0", "-I../include",
+    "-I/home/u/src/include", "-isystem /usr/include/foo", "-iquote ../src", "-idirafter /opt/inc",
+    "-include config.h", "-include /usr/include/stdio.h", "-imacros ./defs.h", "--sysroot=/",
+    "--sysroot=/usr/aarch64-unknown-linux-gnu", "--sysroot /usr/x", "-isysroot /usr", "--sysroot=",
+    "-Wa,--noexecstack", "-Wa,-mrelax-relocations=no", "-Wa,--compress-debug-sections=zlib", "-Wa,-I,.",
+    "-Xassembler --noexecstack", "-Wp,-D_FORTIFY_SOURCE=3", "-Wp,-D_GLIBCXX_ASSERTIONS,-UNDEBUG",
+    "-Xpreprocessor -DX", "-no-integrated-as", "-fno-integrated-as", "-Xclang -fcolor-diagnostics",
+    "-Xclang -fno-pch-timestamp", "-mllvm -inline-threshold=100", "-target x86_64-pc-linux-gnu",
+    "--param=ssp-buffer-size=4", "--param ssp-buffer-size=4", "-fprofile-update=atomic", "-fprofile-use",
+    "-fprofile-use=x.gcda", "-fprofile-generate", "-fdump-tree-all", "-fdump-tree-optimized=opt.txt",
+    "-fopt-info-vec-missed", "-fopt-info-vec=vec.txt", "-save-temps", "-save-temps=obj", "-save-temps=cwd",
+    "-fstack-usage", "-fcallgraph-info=su", "-gsplit-dwarf", "-flto=auto", "-ffat-lto-objects", "-fcompare-debug",
+    "-ftime-trace", "-ftime-trace=t.json", "-dumpbase x", "-fdiagnostics-add-output=sarif:file=x.sarif",
+    "-fdiagnostics-format=json", "-o /home/u/build/obj/x.o", "-ox.o", "-fmodules-ts", "-v", "-fsyntax-only",
+    "-stdlib=libc++", "-fsanitize-ignorelist=/usr/share/ignore.txt", "-D X=@", "-D@X",
+};
+
+static void test_policy_allows_ordinary_flags(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ordinary_args / sizeof ordinary_args[0]; i++) {
+        print_message("# %s\n", ordinary_args[i]);
+        char **argv = job(ordinary_args[i]);
+        char why[300] = "";
+        assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), 0);
+        assert_string_equal(why, "");
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_policy_allows_a_gentoo_command(void **state)
+{
+    (void)state;
+    char **argv = words("x86_64-pc-linux-gnu-gcc -DHAVE_CONFIG_H -I. -I.. -isystem /usr/include/glib-2.0 "
+                        "-O2 -pipe -march=x86-64 -mtune=generic -fstack-protector-strong -D_FORTIFY_SOURCE=2 "
+                        "-fPIC -g -ggdb -Wall -std=gnu11 -fno-strict-aliasing -MD -MT libfoo_la-foo.lo "
+                        "-MF .deps/libfoo_la-foo.Tpo -x c -c /tmp/distcc_4f2a.i -o .libs/libfoo_la-foo.o");
+    char why[300] = "";
+    assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), 0);
+    dcc_argv_free(argv);
+}
+
+static void test_policy_ignores_argv0(void **state)
+{
+    (void)state;
+    char *argv[] = {"@/etc/passwd", "-c", "x.i", "-o", "x.o", NULL};
+    char why[100] = "";
+    assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), 0);
+}
+
+static void test_policy_sysroot_prefixes(void **state)
+{
+    (void)state;
+    static const char *const prefixes[] = {"/opt/sdk/", "/srv/sysroots", NULL};
+    struct dcc_policy policy = {.sysroot_prefixes = prefixes};
+    static const struct {
+        const char *args;
+        int ok;
+    } cases[] = {
+        {"--sysroot=/opt/sdk/arm", 1},   {"--sysroot=/opt/sdk", 1},       {"--sysroot=/srv/sysroots/a", 1},
+        {"--sysroot=/srv/sysroots", 1},  {"--sysroot=/", 1},              {"--sysroot=sub/dir", 1},
+        {"--sysroot=/srv/sysroots2", 0}, {"--sysroot=/opt/sdk2", 0},      {"--sysroot=/usr/x", 0},
+        {"-isysroot /opt/sdk/../../etc", 0}, {"-include /opt/sdk/inc.h", 1}, {"-include /usr/include/a.h", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("# %s\n", cases[i].args);
+        char **argv = job(cases[i].args);
+        char why[300] = "";
+        assert_int_equal(dcc_args_check_safe(argv, &policy, why, sizeof why), cases[i].ok ? 0 : -1);
+        dcc_argv_free(argv);
+    }
+    /* an empty policy means the default, /usr/ */
+    struct dcc_policy empty = {0};
+    char **argv = job("--sysroot=/usr/x");
+    char why[300] = "";
+    assert_int_equal(dcc_args_check_safe(argv, &empty, why, sizeof why), 0);
+    dcc_argv_free(argv);
+}
+
+static void test_policy_message_is_truncated_safely(void **state)
+{
+    (void)state;
+    char **argv = job("-wrapper x");
+    char why[20];
+    memset(why, 'X', sizeof why);
+    assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), -1);
+    assert_string_equal(why, "argument \"-wrapper\"");
+    dcc_argv_free(argv);
+}
+
+/* ---- the helper's own file names ---- */
+
+static const struct {
+    const char *line;
+    const char *after;
+} set_files_cases[] = {
+    {"gcc -O2 -c foo.c -o obj/foo.o", "gcc -O2 -c /job/in.i -o /job/out.o"},
+    {"gcc -c foo.c -oobj/foo.o", "gcc -c /job/in.i -o/job/out.o"},
+    {"gcc -c src/foo.c", "gcc -c /job/in.i -o /job/out.o"},
+    {"gcc -o foo.o -MT foo.c -c foo.i", "gcc -o /job/out.o -MT foo.c -c /job/in.i"},
+    {"gcc -Wp,-MD,x.d -c foo.c -o foo.o", "gcc -MD -MF x.d -c /job/in.i -o /job/out.o"},
+};
+
+static void test_set_files(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof set_files_cases / sizeof set_files_cases[0]; i++) {
+        struct dcc_scan scan;
+        print_message("# %s\n", set_files_cases[i].line);
+        char **argv = scan_line(set_files_cases[i].line, &scan);
+        assert_int_equal(dcc_args_set_files(argv, &scan, "/job/in.i", "/job/out.o"), 0);
+        assert_argv(argv, set_files_cases[i].after);
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_set_files_refuses_local_job(void **state)
+{
+    (void)state;
+    struct dcc_scan scan;
+    char **argv = scan_line("gcc a.c b.c -o prog", &scan);
+    assert_int_equal(scan.local_only, 1);
+    errno = 0;
+    assert_int_equal(dcc_args_set_files(argv, &scan, "/job/in.i", "/job/out.o"), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_argv(argv, "gcc a.c b.c -o prog");
+    dcc_argv_free(argv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scan_remote_jobs),
+        cmocka_unit_test(test_scan_dash_c_and_S_flags),
+        cmocka_unit_test(test_scan_local_jobs),
+        cmocka_unit_test(test_scan_local_keeps_argv),
+        cmocka_unit_test(test_source_names),
+        cmocka_unit_test(test_cpp_argv),
+        cmocka_unit_test(test_strip_local),
+        cmocka_unit_test(test_stripped_argv_scans_on_helper),
+        cmocka_unit_test(test_policy_refuses),
+        cmocka_unit_test(test_policy_allows_ordinary_flags),
+        cmocka_unit_test(test_policy_allows_a_gentoo_command),
+        cmocka_unit_test(test_policy_ignores_argv0),
+        cmocka_unit_test(test_policy_sysroot_prefixes),
+        cmocka_unit_test(test_policy_message_is_truncated_safely),
+        cmocka_unit_test(test_set_files),
+        cmocka_unit_test(test_set_files_refuses_local_job),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
