@@ -467,8 +467,12 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         rc = dcc_wire_read_argv(&j.conn, &j.argv);
     }
     if (rc) {
-        /* Garbage or a broken peer: nothing sensible to answer. */
-        dcc_warn("bad request from %s: %s", peer, j.conn.err);
+        /* Garbage or a broken peer: nothing sensible to answer. A port
+         * probe that closes without a byte is not worth a warning. */
+        if (j.conn.bytes_in == 0 && rc == DCC_EXIT_TRUNCATED)
+            dcc_info("connection from %s closed without a request", peer);
+        else
+            dcc_warn("bad request from %s: %s", peer, j.conn.err);
         rec->outcome = rc == DCC_EXIT_TIMEOUT ? DCC_JOB_TIMEOUT : DCC_JOB_BAD_REQUEST;
         summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
         dcc_argv_free(j.argv);

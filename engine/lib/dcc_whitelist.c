@@ -59,7 +59,14 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
         return -1;
     }
     struct stat st;
-    if (lstat(entry, &st) != 0 || S_ISDIR(st.st_mode)) {
+    int found = lstat(entry, &st) == 0;
+    if (!found && errno != ENOENT && errno != ENOTDIR) {
+        /* Usually the job user cannot reach the directory: say that, not
+         * "missing", or the admin looks for the wrong fault. */
+        snprintf(why, whylen, "whitelist entry %s cannot be checked: %s", entry, strerror(errno));
+        return -1;
+    }
+    if (!found || S_ISDIR(st.st_mode)) {
         snprintf(why, whylen, "compiler \"%s\" is not in the whitelist %s on this helper (add a link there)", base,
                  dir);
         return -1;

@@ -10,15 +10,25 @@ dcc_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Waits up to $2 seconds (default 5) for something to listen on 127.0.0.1:$1.
+# Waits up to $2 seconds (default 5) until something listens on TCP port $1.
+# Asks the kernel (ss) rather than connecting, so daemons do not log a probe.
 dcc_wait_port() {
   local port=$1 limit=${2:-5} i
   for ((i = 0; i < limit * 20; i++)); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then return 0; fi
     sleep 0.05
   done
-  echo "nothing listens on 127.0.0.1:$port after ${limit}s" >&2
+  echo "nothing listens on port $port after ${limit}s" >&2
   return 1
+}
+
+# Prints the raw HTTP reply (headers too) for GET $2 on 127.0.0.1:$1.
+dcc_http_get() {
+  local port=$1 path=$2
+  exec 7<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET %s HTTP/1.0\r\n\r\n' "$path" >&7
+  timeout 10 cat <&7
+  exec 7<&-
 }
 
 # Kills a pid (and waits briefly) if it is still running.

@@ -1,0 +1,311 @@
+#!/usr/bin/env bats
+# distccd as a drop-in helper for Debian's stock distcc 3.4 client: what an
+# admin relies on when a Gentoo helper runs our daemon.
+
+load common
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+  printf '#include <stdio.h>\nint main(void) { puts("hello from distccd"); return 0; }\n' >hello.c
+}
+
+teardown() {
+  dcc_stop_distccd
+  [ -n "${FAKEBIN:-}" ] && rm -rf "$FAKEBIN"
+  FAKEBIN=
+}
+
+compiled_lines() {
+  grep -c ": compiled, exit 0" "$DAEMON_LOG" || true
+}
+
+@test "stock client, protocol 1: hello world compiles remotely, links and runs" {
+  dcc_start_distccd
+  run stock_distcc gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  [ "$(compiled_lines)" -eq 1 ]
+  grep -q "hello.c: compiled, exit 0, [0-9]* ms" "$DAEMON_LOG"
+  gcc hello.o -o hello
+  run ./hello
+  [ "$output" = "hello from distccd" ]
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
+@test "stock client, protocol 2 (,lzo): the object is the same as a local build" {
+  dcc_start_distccd
+  STOCK_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" run stock_distcc gcc -O2 -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  grep -q "hello.c: compiled, exit 0, lzo," "$DAEMON_LOG"
+  gcc -O2 -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
+@test "a C++ file compiles remotely and links" {
+  dcc_start_distccd
+  printf '#include <iostream>\n#include <vector>\nint main() { std::vector<int> v{1, 2}; std::cout << v.size() << "\\n"; }\n' >v.cpp
+  STOCK_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" run stock_distcc g++ -c v.cpp -o v.o
+  [ "$status" -eq 0 ]
+  grep -q "g++ v.cpp: compiled, exit 0" "$DAEMON_LOG"
+  g++ v.o -o v
+  [ "$(./v)" = "2" ]
+}
+
+@test "a syntax error returns the compiler's message and status, and no object" {
+  dcc_start_distccd
+  printf 'int main(void) { return missing; }\n' >bad.c
+  run stock_distcc gcc -c bad.c -o bad.o
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"bad.c:1:25: error: 'missing' undeclared"* ]] || [[ "$output" == *"bad.c:1:25: error: ‘missing’ undeclared"* ]]
+  [ ! -e bad.o ]
+  grep -q "bad.c: compile failed, exit 1" "$DAEMON_LOG"
+}
+
+# The stock client runs cpp locally with the same arguments, so the wrapper
+# does run once on the client; it records its TMPDIR, which on the daemon
+# would be the job directory.
+@test "-wrapper is refused with the reason, and the daemon never runs it" {
+  dcc_start_distccd
+  printf '#!/bin/sh\necho "$TMPDIR" >>%s/wrapper-ran\nexec "$@"\n' "$BATS_TEST_TMPDIR" >wrap.sh
+  chmod +x wrap.sh
+  run stock_distcc gcc -wrapper "$BATS_TEST_TMPDIR/wrap.sh" -c hello.c -o hello.o
+  [ "$status" -eq 113 ]
+  [[ "$output" == *"distccd on $(hostname) refused this job: argument \"-wrapper\" is refused: it runs another program on the helper"* ]]
+  [ ! -e hello.o ]
+  ! grep -q "$DAEMON_TMP" wrapper-ran
+  grep -q "refused job from 127.0.0.1: argument \"-wrapper\" is refused" "$DAEMON_LOG"
+  [ -z "$(ls -A "$DAEMON_TMP")" ]
+}
+
+# The stock client expands @file itself, so this request is written by hand:
+# protocol 1, "gcc @opts -c hello.c -o hello.o", a one-line source.
+@test "an @file response file is refused with the reason, as a normal reply" {
+  dcc_start_distccd
+  exec 7<>"/dev/tcp/127.0.0.1/$DAEMON_PORT"
+  printf 'DIST00000001ARGC00000006ARGV00000003gccARGV00000005@optsARGV00000002-cARGV00000007hello.cARGV00000002-oARGV00000007hello.oDOTI0000000cint x = 1;\n\n' >&7
+  reply=$(timeout 10 cat <&7 | tr -d '\0')
+  exec 7<&-
+  want="DONE00000001STAT00007100SERR"
+  [ "${reply:0:28}" = "$want" ]
+  [[ "$reply" == *"distccd on $(hostname) refused this job: argument \"@opts\" is refused"* ]]
+  [[ "$reply" == *"SOUT00000000DOTO00000000" ]]
+  grep -q 'refused job from 127.0.0.1: argument "@opts" is refused' "$DAEMON_LOG"
+}
+
+@test "a compiler missing from the whitelist is refused, naming the whitelist" {
+  dcc_start_distccd
+  mkdir bin
+  printf '#!/bin/sh\nexec gcc "$@"\n' >bin/mycc
+  chmod +x bin/mycc
+  PATH="$BATS_TEST_TMPDIR/bin:$PATH" run stock_distcc mycc -c hello.c -o hello.o
+  [ "$status" -eq 110 ]
+  [[ "$output" == *"refused this job: compiler \"mycc\" is not in the whitelist $DAEMON_WL on this helper (add a link there)"* ]]
+  [ ! -e hello.o ]
+}
+
+@test "with no --allow only loopback may connect, and the log says so once" {
+  dcc_start_distccd
+  run stock_distcc gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$(grep -c "no --allow given: accepting clients from loopback only (127.0.0.0/8, ::1)" "$DAEMON_LOG")" -eq 1 ]
+}
+
+# A private network namespace lets the client use 127.0.0.2 as its source.
+@test "--allow refuses a client from another address" {
+  dcc_need_root
+  port=$(dcc_free_port)
+  FAKEBIN=$(mktemp -d /tmp/dcc-allow.XXXXXX)
+  d=$FAKEBIN
+  chmod 755 "$d"
+  mkdir -p "$d/wl" "$d/tmp" dd && chmod 1777 "$d/tmp"
+  for n in gcc "$(gcc -dumpmachine)-gcc"; do ln -s /usr/bin/distcc "$d/wl/$n"; done
+  cat >scenario.sh <<SH
+set -u
+ip link set lo up
+ip route replace local 127.0.0.2 dev lo table local src 127.0.0.2
+run_with_allow() {
+  TMPDIR=$d/tmp "$DCC_BIN/distccd" --no-detach --daemon --port $port --allow "\$1" \
+    --log-file "$BATS_TEST_TMPDIR/d-\$2.log" --whitelist-dir "$d/wl" --lifetime 30 &
+  pid=\$!
+  for i in \$(seq 50); do [ -n "\$(ss -Hltn "sport = :$port")" ] && break; sleep 0.1; done
+  rm -rf dd/lock
+  DISTCC_DIR=$BATS_TEST_TMPDIR/dd DISTCC_HOSTS=127.0.0.2:$port DISTCC_FALLBACK=0 \
+    /usr/bin/distcc gcc -c hello.c -o "hello-\$2.o" 2>"client-\$2.err"
+  echo "\$2 exit \$?"
+  kill \$pid; wait \$pid
+}
+run_with_allow 127.0.0.1/32 denied
+run_with_allow 127.0.0.2/32 allowed
+SH
+  run unshare -n bash scenario.sh
+  # Stock distcc backs the refusing host off and has none left: 116.
+  [ "${lines[0]}" = "denied exit 116" ]
+  [ "${lines[1]}" = "allowed exit 0" ]
+  grep -q "refused job connection from 127.0.0.2: not in the --allow list (127.0.0.1/32)" d-denied.log
+  grep -q "job from 127.0.0.2: .*hello.c: compiled, exit 0" d-allowed.log
+  [ ! -e hello-denied.o ]
+  [ -e hello-allowed.o ]
+}
+
+@test "the stats port serves the distcc 3.x page, JSON, Prometheus and /toolchain" {
+  sport=$(dcc_free_port)
+  dcc_start_distccd --stats --stats-port "$sport"
+  stock_distcc gcc -c hello.c -o hello.o
+  run dcc_http_get "$sport" /
+  [ "${lines[0]}" = "HTTP/1.0 200 OK" ]
+  [ "${lines[1]}" = "Content-Type: text/plain" ]
+  [ "${lines[2]}" = "Connection: close" ]
+  [ "${lines[3]}" = "argv /distccd" ]
+  [ "${lines[4]}" = "<distccstats>" ]
+  [ "${lines[5]}" = "dcc_tcp_accept 1" ]
+  [[ "$output" == *$'\ndcc_compile_ok 1\n'* ]]
+  [ "${lines[-1]}" = "</distccstats>" ]
+  curl -s "http://127.0.0.1:$sport/stats.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["counters"]["compile_ok"]==1, d'
+  run curl -s "http://127.0.0.1:$sport/metrics"
+  [[ "$output" == *'distccd_jobs_total{outcome="ok"} 1'* ]]
+  curl -s "http://127.0.0.1:$sport/toolchain" >tc.json
+  python3 -c 'import json,sys; d=json.load(open("tc.json")); g=d["compilers"]["gcc"]; print(g["version"], g["machine"])' >got
+  echo "$(gcc -dumpfullversion) $(gcc -dumpmachine)" >want
+  diff want got
+}
+
+@test "the stats port honours --allow" {
+  sport=$(dcc_free_port)
+  dcc_start_distccd --stats --stats-port "$sport" --allow 10.0.0.0/8
+  run curl -s --max-time 5 "http://127.0.0.1:$sport/"
+  [ "$output" = "" ]
+  grep -q "refused stats connection from 127.0.0.1: not in the --allow list (10.0.0.0/8)" "$DAEMON_LOG"
+}
+
+make_slowcc() {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 1777 "$FAKEBIN" # the job user writes slow.pid here
+  # Preprocesses like gcc (the client runs that part), compiles forever.
+  printf '#!/bin/sh\ncase " $* " in *" -E "*) exec gcc "$@" ;; esac\necho $$ >%s/slow.pid\nexec sleep 60\n' "$FAKEBIN" >"$FAKEBIN/slowcc"
+  chmod 755 "$FAKEBIN/slowcc"
+}
+
+@test "--job-lifetime kills a compile that runs too long and says why" {
+  make_slowcc
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --job-lifetime 1
+  ln -s /usr/bin/distcc "$DAEMON_WL/slowcc"
+  PATH="$FAKEBIN:$PATH" run stock_distcc slowcc -c hello.c -o hello.o
+  [ "$status" -eq 118 ]
+  [[ "$output" == *"the compile exceeded the job lifetime of 1 s and was killed"* ]]
+  ! kill -0 "$(cat "$FAKEBIN/slow.pid")" 2>/dev/null
+  [ -z "$(ls -A "$DAEMON_TMP")" ]
+}
+
+@test "a client that disconnects mid-compile gets its compiler killed" {
+  make_slowcc
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/slowcc"
+  mkdir -p dd
+  DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 PATH="$FAKEBIN:$PATH" \
+    /usr/bin/distcc slowcc -c hello.c -o hello.o 2>/dev/null &
+  client=$!
+  for _ in $(seq 100); do [ -s "$FAKEBIN/slow.pid" ] && break; sleep 0.05; done
+  kill -9 "$client"
+  slow=$(cat "$FAKEBIN/slow.pid")
+  for _ in $(seq 100); do kill -0 "$slow" 2>/dev/null || break; sleep 0.05; done
+  ! kill -0 "$slow" 2>/dev/null
+  grep -q "client 127.0.0.1 disconnected during the compile; compiler killed" "$DAEMON_LOG"
+  [ -z "$(ls -A "$DAEMON_TMP")" ]
+}
+
+@test "ssh mode: --inetd serves one job on stdin and stdout" {
+  mkdir -p wl dd && ln -s /usr/bin/distcc wl/gcc
+  # Stands in for ssh: drops the host, runs our daemon where distccd is named.
+  cat >fake-ssh <<SH
+#!/bin/sh
+while [ "\$1" != distccd ]; do shift; done
+shift
+exec "$DCC_BIN/distccd" "\$@" --log-file "$BATS_TEST_TMPDIR/inetd.log" --whitelist-dir "$BATS_TEST_TMPDIR/wl"
+SH
+  chmod +x fake-ssh
+  DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_SSH="$BATS_TEST_TMPDIR/fake-ssh" DISTCC_HOSTS="@helper" \
+    DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 run /usr/bin/distcc gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  grep -q "job from ssh/stdin: x86_64-linux-gnu-gcc hello.c: compiled, exit 0" inetd.log || grep -q "job from ssh/stdin: gcc hello.c: compiled, exit 0" inetd.log
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
+@test "--help lists the options and exits 0; --version names the protocols" {
+  run "$DCC_BIN/distccd" --help
+  [ "$status" -eq 0 ]
+  for opt in --allow --allow-private --listen --port --jobs --nice --user --daemon --no-detach --inetd \
+    --pid-file --log-file --log-level --log-stderr --job-lifetime --stats --stats-port --zeroconf \
+    --enable-tcp-insecure --whitelist-dir --max-body-size; do
+    [[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
+  done
+  run "$DCC_BIN/distccd" --version
+  [ "$status" -eq 0 ]
+  [[ "$output" == "distccd "*"(protocols 1 and 2; 3 refused with a reason) (default port 3632)" ]]
+}
+
+@test "a bad option or value exits 101 with one line naming it" {
+  run "$DCC_BIN/distccd" --no-such-option
+  [ "$status" -eq 101 ]
+  [ "$output" = "distccd[${output#distccd[}" ]
+  [[ "$output" == *"critical: --no-such-option: unknown option (see distccd --help)" ]]
+  run "$DCC_BIN/distccd" --port 70000
+  [ "$status" -eq 101 ]
+  [[ "$output" == *'critical: --port "70000" is not a number from 1 to 65535' ]]
+  run "$DCC_BIN/distccd" --allow 10.0.0.0/33
+  [ "$status" -eq 101 ]
+  [[ "$output" == *'--allow: bad --allow address "10.0.0.0/33": prefix length "33" is not a number 0-32' ]]
+  run "$DCC_BIN/distccd" --log-level loud
+  [ "$status" -eq 101 ]
+  [[ "$output" == *'--log-level "loud" is not one of critical, error, warning, notice, info, debug' ]]
+}
+
+@test "a port in use exits 102" {
+  dcc_start_distccd
+  run "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" --log-stderr --whitelist-dir "$DAEMON_WL"
+  [ "$status" -eq 102 ]
+  [[ "$output" == *"cannot bind * port $DAEMON_PORT for jobs: Address already in use (is another distccd running?)" ]]
+}
+
+@test "a missing or empty whitelist exits 110 and says what to do" {
+  run "$DCC_BIN/distccd" --no-detach --daemon --port "$(dcc_free_port)" --log-stderr --whitelist-dir "$BATS_TEST_TMPDIR/none"
+  [ "$status" -eq 110 ]
+  [[ "$output" == *"compiler whitelist $BATS_TEST_TMPDIR/none cannot be read: No such file or directory; link the allowed compilers there (distcc-config --update-masquerade) before starting distccd" ]]
+  mkdir empty && ln -s . empty/bin
+  run "$DCC_BIN/distccd" --no-detach --daemon --port "$(dcc_free_port)" --log-stderr --whitelist-dir "$BATS_TEST_TMPDIR/empty"
+  [ "$status" -eq 110 ]
+  [[ "$output" == *"compiler whitelist $BATS_TEST_TMPDIR/empty is empty;"* ]]
+}
+
+@test "an unwritable --log-file is named and the daemon does not start" {
+  mkdir wl && ln -s /usr/bin/distcc wl/gcc
+  run "$DCC_BIN/distccd" --no-detach --daemon --port "$(dcc_free_port)" --log-file /nonexistent/distccd.log --whitelist-dir wl
+  [ "$status" -eq 107 ]
+  [ "$output" = "distccd: cannot open log file /nonexistent/distccd.log: No such file or directory; create it writable by the daemon's user, or use syslog" ]
+}
+
+@test "--daemon detaches only after binding and writes the pid file" {
+  mkdir -p wl && ln -s /usr/bin/distcc wl/gcc
+  port=$(dcc_free_port)
+  run "$DCC_BIN/distccd" --daemon --port "$port" --pid-file "$BATS_TEST_TMPDIR/d.pid" --log-file "$BATS_TEST_TMPDIR/d.log" --whitelist-dir "$BATS_TEST_TMPDIR/wl" --lifetime 20
+  [ "$status" -eq 0 ]
+  # The port is already bound when the parent returns.
+  (exec 7<>"/dev/tcp/127.0.0.1/$port")
+  pid=$(cat d.pid)
+  kill -0 "$pid"
+  kill "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
+@test "as root the daemon drops to an unprivileged user before any job" {
+  dcc_need_root
+  dcc_start_distccd --user nobody
+  printf '#include <stdio.h>\n' >uid.c
+  run stock_distcc gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  for _ in $(seq 20); do pgrep -P "$DAEMON_PID" >/dev/null || break; sleep 0.05; done
+  [ "$(ps -o user= -p "$DAEMON_PID")" = "nobody" ]
+  grep -q "running jobs as user nobody (uid 65534)" "$DAEMON_LOG"
+}
