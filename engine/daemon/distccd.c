@@ -39,6 +39,9 @@ enum opt_id {
     OPT_MAX_BODY,
 };
 
+/* The option strings live in popt's context for the whole run; a global keeps
+ * them reachable (not leaked) whichever way the process ends. */
+static poptContext opt_ctx;
 static volatile sig_atomic_t stop_requested;
 static int detached; /* stderr is /dev/null from then on */
 static int sigchld_pipe[2] = {-1, -1};
@@ -124,11 +127,12 @@ static void usage(poptContext ctx)
 
 static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
 {
-    char *allow = NULL, *log_level = NULL, *max_body = NULL;
+    /* popt hands out malloc'd strings; static keeps them reachable until exit. */
+    static char *allow, *log_level, *max_body;
     long port = DCC_DEFAULT_PORT, jobs = 0, nice_val = 5, job_lifetime = 0, lifetime = 0,
          stats_port = DCC_DEFAULT_STATS_PORT;
     int wizard = 0, verbose = 0;
-    char *port_s = NULL, *jobs_s = NULL, *nice_s = NULL, *jl_s = NULL, *lt_s = NULL, *sp_s = NULL;
+    static char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s;
     struct poptOption table[] = {
         {"allow", 'a', POPT_ARG_STRING, &allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)", "ADDR[/BITS]"},
         {"allow-private", 0, POPT_ARG_NONE, NULL, OPT_ALLOW_PRIVATE, "accept clients from private networks and loopback", NULL},
@@ -161,7 +165,7 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"version", 0, POPT_ARG_NONE, NULL, OPT_VERSION, "show the version", NULL},
         POPT_TABLEEND,
     };
-    poptContext ctx = poptGetContext("distccd", argc, argv, table, 0);
+    poptContext ctx = opt_ctx = poptGetContext("distccd", argc, argv, table, 0);
     int rc;
     while ((rc = poptGetNextOpt(ctx)) > 0) {
         char err[256];
@@ -169,6 +173,8 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         case OPT_ALLOW:
             if (dcc_acl_add(&cfg->acl, allow, err, sizeof err) != 0)
                 die(DCC_EXIT_BAD_ARGUMENTS, "--allow: %s", err);
+            free(allow); /* repeatable: popt gives a new copy each time */
+            allow = NULL;
             cfg->acl_given = 1;
             break;
         case OPT_ALLOW_PRIVATE:
@@ -619,6 +625,7 @@ int main(int argc, char **argv)
     if (cfg.pid_file)
         unlink(cfg.pid_file);
     dcc_notice("distccd exiting");
+    poptFreeContext(opt_ctx);
     free(children);
     dcc_acl_free(&cfg.acl);
     return 0;
