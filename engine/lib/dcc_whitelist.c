@@ -1,6 +1,7 @@
 /* Compiler whitelist checks and the PATH search for the real compiler. */
 #include "dcc_whitelist.h"
 
+#include "dcc_toolchain.h"
 #include "dcc_util.h"
 
 #include <dirent.h>
@@ -75,52 +76,14 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
     return 0;
 }
 
-/* True when file looks like the distcc client: running it from the daemon
- * would send the job straight back out. */
-static int is_distcc_binary(const char *file)
-{
-    char real[PATH_MAX];
-    if (!realpath(file, real))
-        return 0;
-    const char *b = strrchr(real, '/');
-    b = b ? b + 1 : real;
-    return strcmp(b, "distcc") == 0;
-}
-
 int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out,
                                 size_t outlen, char *err, size_t errlen)
 {
-    char wl_real[PATH_MAX] = "";
-    if (whitelist_dir && !realpath(whitelist_dir, wl_real))
-        wl_real[0] = '\0';
-    const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
-    while (*p) {
-        const char *colon = strchr(p, ':');
-        size_t len = colon ? (size_t)(colon - p) : strlen(p);
-        char dir[PATH_MAX];
-        if (len > 0 && len < sizeof dir) {
-            memcpy(dir, p, len);
-            dir[len] = '\0';
-            char dir_real[PATH_MAX];
-            int skip = wl_real[0] && realpath(dir, dir_real) && strcmp(dir_real, wl_real) == 0;
-            char cand[PATH_MAX];
-            if (!skip && (size_t)snprintf(cand, sizeof cand, "%s/%s", dir, name) < sizeof cand) {
-                struct stat st;
-                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0 &&
-                    !is_distcc_binary(cand)) {
-                    if (strlen(cand) >= outlen) {
-                        snprintf(err, errlen, "path of %s is too long", name);
-                        return -1;
-                    }
-                    snprintf(out, outlen, "%s", cand);
-                    return 0;
-                }
-            }
-        }
-        p += len;
-        if (*p == ':')
-            p++;
-    }
-    snprintf(err, errlen, "compiler %s is whitelisted but not found on this helper's PATH", name);
+    /* One PATH search for the whole project: dcc_toolchain_find skips the
+     * whitelist directory and anything that is distcc itself. */
+    if (dcc_toolchain_find(name, path && *path ? path : "/usr/local/bin:/usr/bin:/bin", whitelist_dir, out,
+                           outlen) == 0)
+        return 0;
+    snprintf(err, errlen, "compiler %s is not found on PATH (apart from distcc itself)", name);
     return -1;
 }

@@ -115,7 +115,7 @@ static void test_find_skips_distcc_and_whitelist(void **state)
 
     snprintf(path, sizeof path, "%s:%s", wl, bin1);
     assert_int_equal(dcc_whitelist_find_compiler("gcc", path, wl, out, sizeof out, err, sizeof err), -1);
-    assert_string_equal(err, "compiler gcc is whitelisted but not found on this helper's PATH");
+    assert_string_equal(err, "compiler gcc is not found on PATH (apart from distcc itself)");
 }
 
 int main(void)
