@@ -1,0 +1,432 @@
+#!/usr/bin/env bats
+# distccd against hostile clients. Whatever arrives on the job port (garbage,
+# packets out of order, lengths meant to exhaust memory, a body cut short, an
+# LZO bomb, silence), the daemon logs one clear line, closes the connection
+# without an answer, leaves nothing in its job directory, stays clean under
+# ASan/UBSan, and compiles the next honest job. Also: many honest clients at
+# once against a daemon that runs four jobs at a time.
+
+load common
+
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
+WIRE="$DCC_TOP/tests/bats/wire_client.py"
+# The port probe in dcc_start_distccd connects and hangs up at once; the
+# daemon rightly logs it as a bad request, and every test here ignores it.
+PROBE_LINE='warning: bad request from 127.0.0.1: while waiting for DIST: peer closed the connection with 12 bytes still expected'
+PUMP_REFUSAL='pump mode (protocol 3) is not served by this helper yet; use ",lzo" without ",cpp"'
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return
+  printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >hello.c
+  # Already preprocessed, so a raw request needs nothing from the client's cpp.
+  printf 'int main(void) { return 0; }\n' >hello.i
+  # No request here justifies a large allocation: under ASan, one above
+  # 256 MiB is an error report, so "refused before allocation" is checked.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=256"
+  DAEMON_STDERR="$BATS_TEST_TMPDIR/distccd.stderr"
+  : >"$DAEMON_STDERR"
+}
+
+teardown() {
+  dcc_stop_distccd
+  if [ -n "${INETD_DIR:-}" ]; then rm -rf "$INETD_DIR"; fi
+}
+
+# dcc_start_distccd, with the daemon's stderr (where ASan and UBSan report,
+# for the daemon and every job process it forks) kept in $DAEMON_STDERR.
+start_daemon() {
+  dcc_start_distccd "$@" 2>>"$DAEMON_STDERR"
+}
+
+# Sends raw packets to the daemon (see wire_client.py for the notation); the
+# transcript lands in $output / $lines.
+send() {
+  run "$WIRE" --port "$DAEMON_PORT" "$@"
+}
+
+# The request of `gcc -c hello.i -o hello.o`, up to (not including) DOTI.
+HELLO_ARGV=(ARGC00000005 ARGV:gcc ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o)
+
+# The last transcript: we spoke, the daemon hung up without a word.
+assert_hung_up_silently() {
+  local line
+  if [ "$status" -ne 0 ] || [ "${lines[-1]}" != "closed" ]; then
+    printf 'expected the daemon to close the connection:\n%s\n' "$output" >&2
+    return 1
+  fi
+  for line in "${lines[@]}"; do
+    if [[ "$line" == "<"* ]]; then
+      printf 'expected no answer, the daemon sent: %s\n' "$line" >&2
+      return 1
+    fi
+  done
+}
+
+# The daemon's warnings and errors so far, without time stamps and pids.
+daemon_warnings() {
+  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" |
+    grep -vxF "$PROBE_LINE" || true
+}
+
+# Exactly these lines are what the daemon warned about.
+assert_warnings() {
+  local expected got
+  expected=$(printf '%s\n' "$@")
+  got=$(daemon_warnings)
+  if [ "$got" != "$expected" ]; then
+    printf 'daemon warnings:\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
+    return 1
+  fi
+}
+
+assert_no_job_dirs() {
+  local left
+  left=$(ls -A "${1:-$DAEMON_TMP}")
+  if [ -n "$left" ]; then
+    printf 'left behind in the job tmp dir: %s\n' "$left" >&2
+    return 1
+  fi
+}
+
+# Waits up to $1 seconds for a command to succeed.
+wait_until() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  "$@"
+}
+
+# An honest job from Debian's distcc still compiles, and leaves no job
+# directory behind once it is done.
+assert_still_serves() {
+  rm -f hello.o
+  run stock_distcc gcc -c hello.c -o hello.o
+  if [ "$status" -ne 0 ] || [ ! -s hello.o ]; then
+    printf 'the next honest job failed (exit %s):\n%s\n' "$status" "$output" >&2
+    return 1
+  fi
+  wait_until 5 assert_no_job_dirs 2>/dev/null || assert_no_job_dirs
+}
+
+# Stops the daemon (LeakSanitizer checks the daemon process as it exits),
+# which must exit 0 on SIGTERM, and insists no sanitizer spoke, in the
+# daemon or any of its job processes.
+assert_daemon_sanitizer_clean() {
+  local pid=$DAEMON_PID rc=0
+  dcc_stop_distccd
+  wait "$pid" || rc=$?
+  assert_sanitizer_clean "$DAEMON_STDERR"
+  if [ "$rc" -ne 0 ]; then
+    printf 'distccd exited %s after SIGTERM\n' "$rc" >&2
+    return 1
+  fi
+}
+
+# Sanitizer reports (ASan, LSan, UBSan), and the sanitizers' own failures.
+assert_sanitizer_clean() {
+  if grep -qE 'Sanitizer|runtime error' "$1"; then
+    printf 'sanitizer report in %s:\n' "$1" >&2
+    cat "$1" >&2
+    return 1
+  fi
+}
+
+@test "an HTTP request on the job port is logged as a derailment and hung up on" {
+  start_daemon
+
+  send $'GET / HTTP/1.0\r\n\r\n'
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: protocol derailment: expected DIST, got "GET / HTTP/1"'
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "binary garbage instead of a header is shown escaped in the log" {
+  start_daemon
+
+  # Exactly one header's worth: 12 bytes.
+  send $'\x01\x02\xff\xfe\x7f\x1b[0m"\\\t'
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: protocol derailment: expected DIST, got "\x01\x02\xff\xfe\x7f\x1b[0m\x22\x5c\x09"'
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "packets in the wrong order are a protocol derailment" {
+  start_daemon
+
+  send DIST00000001 DOTI00000000
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: protocol derailment: expected ARGC, got DOTI'
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "ARGC of 2^31 is refused against the limit before anything is allocated" {
+  start_daemon
+
+  send DIST00000001 ARGC80000000
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: ARGC 2147483648 exceeds the limit of 4096'
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "ARGC 0, an ARGV claiming 4 GiB and an ARGV with a NUL byte are bad requests" {
+  start_daemon
+  printf 'gc\0c' >nul-arg
+
+  send DIST00000001 ARGC00000000
+  assert_hung_up_silently
+  send DIST00000001 ARGC00000001 ARGVffffffff
+  assert_hung_up_silently
+  send DIST00000001 ARGC00000001 ARGV00000004 "body@nul-arg"
+  assert_hung_up_silently
+
+  assert_warnings \
+    'warning: bad request from 127.0.0.1: ARGC is 0: no compiler named' \
+    'warning: bad request from 127.0.0.1: ARGV of 4294967295 bytes exceeds the limit of 65536' \
+    'warning: bad request from 127.0.0.1: ARGV contains a NUL byte'
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a DOTI length of 4 GiB - 1 is refused against the body limit before allocation" {
+  start_daemon
+
+  # The header holds 32 bits: ffffffff is the largest length a client can claim.
+  send DIST00000001 "${HELLO_ARGV[@]}" DOTIffffffff
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: DOTI of 4294967295 bytes exceeds the limit of 1073741824 bytes'
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a source body cut short by the client is logged with the bytes missing" {
+  start_daemon
+
+  # Announces 4096 bytes, sends 5, then ends its side of the connection.
+  send --half-close DIST00000001 "${HELLO_ARGV[@]}" DOTI00001000 hello
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: peer closed the connection with 4091 bytes still expected'
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "an LZO body that would decompress beyond --max-body-size is refused" {
+  start_daemon --max-body-size 1M
+  # 16 MiB of zeros as one LZO1X-1 block: a few KiB on the wire, 16 times
+  # the daemon's cap once inflated.
+  "$WIRE" --lzo-zeros 16777216:bomb.lzo
+  bomb_size=$(stat -c %s bomb.lzo)
+  [ "$bomb_size" -lt 1048576 ]
+
+  send DIST00000002 "${HELLO_ARGV[@]}" DOTI@bomb.lzo
+
+  assert_hung_up_silently
+  assert_warnings "warning: bad request from 127.0.0.1: lzo body of $bomb_size bytes decompresses to more than the limit of 1048576 bytes"
+  assert_no_job_dirs
+  # The cap is on the inflated size, so honest compressed jobs still pass.
+  STOCK_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" assert_still_serves
+  grep -q ': compiled, exit 0, lzo, ' "$DAEMON_LOG"
+  assert_daemon_sanitizer_clean
+}
+
+@test "an LZO body that is not LZO is a corrupt body, not a crash" {
+  start_daemon
+  head -c 300 /dev/zero | tr '\0' '\377' >not-lzo
+
+  send DIST00000002 "${HELLO_ARGV[@]}" DOTI@not-lzo
+
+  assert_hung_up_silently
+  run daemon_warnings
+  [[ "$output" =~ ^"warning: bad request from 127.0.0.1: corrupt lzo body of 300 bytes (lzo error -"[0-9]+")"$ ]]
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a client that connects and sends nothing is dropped after DISTCC_IO_TIMEOUT and frees its slot" {
+  DISTCC_IO_TIMEOUT=2 start_daemon -j 1
+
+  # The silent client holds the only job slot; the honest job queues behind
+  # it and is served once the daemon gives up on the silent one.
+  "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready silent.connected >silent.out &
+  silent=$!
+  wait_until 5 test -e silent.connected
+  begun=${EPOCHREALTIME/./}
+  assert_still_serves
+  waited_ms=$(((${EPOCHREALTIME/./} - begun) / 1000))
+  wait "$silent"
+
+  [ "$(cat silent.out)" = "closed" ]
+  # Queued behind the silent client for most of its 2 s, but not for long.
+  [ "$waited_ms" -ge 1000 ]
+  [ "$waited_ms" -le 10000 ]
+  assert_warnings 'warning: bad request from 127.0.0.1: while waiting for DIST: timed out after 2 s waiting to read from peer'
+  assert_daemon_sanitizer_clean
+}
+
+@test "a pump (protocol 3) request gets a refusal with a reason, not a hang" {
+  start_daemon
+  cp hello.i pumped.c
+
+  send DIST00000003 CDIR:/src ARGC00000005 ARGV:gcc ARGV:-c ARGV:pumped.c ARGV:-o ARGV:pumped.o \
+    NFIL00000002 NAME:/src/pumped.c "FILE@lzo:pumped.c" NAME:/src/cc LINK:pumped.c
+
+  [ "$status" -eq 0 ]
+  [ "${lines[-6]}" = "< DONE00000003" ]
+  [ "${lines[-5]}" = "< STAT00007100" ] # exit 113, access denied
+  [[ "${lines[-4]}" == "< SERR"????????" distccd on $(hostname) refused this job: $PUMP_REFUSAL\n" ]]
+  [ "${lines[-3]}" = "< SOUT00000000" ]
+  [ "${lines[-2]}" = "< DOTO00000000 (0 bytes)" ]
+  [ "${lines[-1]}" = "closed" ]
+  assert_warnings "warning: refused job from 127.0.0.1: $PUMP_REFUSAL"
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "protocol versions 0 and 4 are bad requests" {
+  start_daemon
+
+  send DIST00000000
+  assert_hung_up_silently
+  send DIST00000004
+  assert_hung_up_silently
+
+  assert_warnings \
+    'warning: bad request from 127.0.0.1: unsupported protocol version 0' \
+    'warning: bad request from 127.0.0.1: unsupported protocol version 4'
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+# One hostile request to `distccd --inetd`: the job runs in the process that
+# exits, so LeakSanitizer sees everything the job allocated.
+inetd_case() {
+  local expected=$1
+  shift
+  : >inetd.stderr
+  run env TMPDIR="$INETD_TMP" DISTCC_IO_TIMEOUT=2 "$WIRE" --timeout 20 --stderr inetd.stderr "$@" \
+    --exec "$DCC_BIN/distccd" --inetd --log-file "$INETD_DIR/distccd.log" --log-level info \
+    --whitelist-dir "$INETD_WL" --max-body-size 1M
+  assert_sanitizer_clean inetd.stderr
+  if [ "$status" -ne 0 ] || [ "${lines[-2]}" != "closed" ] || [ "${lines[-1]}" != "exit 0" ]; then
+    printf 'inetd case "%s": expected a hang-up and exit 0:\n%s\n' "$expected" "$output" >&2
+    return 1
+  fi
+  assert_no_job_dirs "$INETD_TMP"
+  local got
+  got=$(sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] (warning: .*)$/\1/p' "$INETD_DIR/distccd.log")
+  : >"$INETD_DIR/distccd.log"
+  if [ "$got" != "warning: bad request from ssh/stdin: $expected" ]; then
+    printf 'inetd case: expected "%s", logged:\n%s\n' "$expected" "$got" >&2
+    return 1
+  fi
+}
+
+@test "every hostile request frees all it allocated (one job per process, via --inetd)" {
+  # Outside $BATS_TEST_TMPDIR: as root, distccd runs the job as nobody.
+  INETD_DIR=$(mktemp -d /tmp/dcc-inetd.XXXXXX)
+  INETD_TMP="$INETD_DIR/tmp"
+  INETD_WL="$INETD_DIR/whitelist"
+  mkdir -p "$INETD_TMP" "$INETD_WL"
+  chmod 0755 "$INETD_DIR"
+  chmod 1777 "$INETD_TMP"
+  ln -s /usr/bin/distcc "$INETD_WL/gcc"
+  "$WIRE" --lzo-zeros 16777216:bomb.lzo
+  bomb_size=$(stat -c %s bomb.lzo)
+
+  inetd_case 'protocol derailment: expected DIST, got "GET / HTTP/1"' $'GET / HTTP/1.0\r\n\r\n'
+  inetd_case 'protocol derailment: expected ARGC, got DOTI' DIST00000001 DOTI00000000
+  inetd_case 'unsupported protocol version 4' DIST00000004
+  inetd_case 'ARGC 2147483648 exceeds the limit of 4096' DIST00000001 ARGC80000000
+  inetd_case 'ARGV of 4294967295 bytes exceeds the limit of 65536' DIST00000001 ARGC00000002 ARGV:gcc ARGVffffffff
+  inetd_case 'DOTI of 4294967295 bytes exceeds the limit of 1048576 bytes' DIST00000001 "${HELLO_ARGV[@]}" DOTIffffffff
+  inetd_case 'peer closed the connection with 4091 bytes still expected' \
+    --half-close DIST00000001 "${HELLO_ARGV[@]}" DOTI00001000 hello
+  inetd_case 'peer closed the connection with 4091 bytes still expected' \
+    --half-close DIST00000002 "${HELLO_ARGV[@]}" DOTI00001000 hello
+  inetd_case "lzo body of $bomb_size bytes decompresses to more than the limit of 1048576 bytes" \
+    DIST00000002 "${HELLO_ARGV[@]}" DOTI@bomb.lzo
+  inetd_case 'NFIL 4294967295 exceeds the limit of 65536' \
+    DIST00000003 CDIR:/src "${HELLO_ARGV[@]}" NFILffffffff
+  inetd_case 'while waiting for DIST: timed out after 2 s waiting to read from peer'
+
+  # And an honest job through the same door still compiles.
+  run env TMPDIR="$INETD_TMP" "$WIRE" --timeout 20 --stderr inetd.stderr DIST00000002 "${HELLO_ARGV[@]}" \
+    DOTI@lzo:hello.i --exec "$DCC_BIN/distccd" --inetd --log-file "$INETD_DIR/distccd.log" \
+    --whitelist-dir "$INETD_WL"
+  [ "$status" -eq 0 ]
+  [ "${lines[-7]}" = "< DONE00000002" ]
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  [[ "${lines[-3]}" == "< DOTO"*" bytes)" ]]
+  [ "${lines[-1]}" = "exit 0" ]
+  assert_sanitizer_clean inetd.stderr
+  assert_no_job_dirs "$INETD_TMP"
+}
+
+# The largest number of job processes the daemon had at once, sampled until
+# the file $1 appears (or the daemon is gone); written to max-jobs.
+sample_daemon_jobs() {
+  local max=0 n
+  while [ ! -e "$1" ] && kill -0 "$DAEMON_PID" 2>/dev/null; do
+    n=$(pgrep -P "$DAEMON_PID" | wc -l || true)
+    if ((n > max)); then max=$n; fi
+    sleep 0.05
+  done
+  echo "$max" >max-jobs
+}
+
+@test "50 stock clients at once all get their objects from a daemon running 4 jobs at a time" {
+  stats_port=$(dcc_free_port)
+  start_daemon -j 4 --stats --stats-port "$stats_port"
+  grep -q "listening on all addresses port $DAEMON_PORT, 4 jobs," "$DAEMON_LOG"
+
+  sample_daemon_jobs clients-done &
+  sampler=$!
+  # 50 client slots on this host, so the clients do not queue on their own
+  # lock files: all 50 reach the daemon and wait in its backlog.
+  pids=()
+  for i in $(seq 50); do
+    STOCK_HOSTS="127.0.0.1:$DAEMON_PORT/50" DISTCC_IO_TIMEOUT=120 \
+      stock_distcc gcc -c hello.c -o "hello$i.o" 2>"client$i.err" &
+    pids+=($!)
+  done
+  failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+  touch clients-done
+  wait "$sampler"
+
+  [ "$failed" -eq 0 ] || { cat client*.err >&2; false; }
+  for i in $(seq 50); do [ -s "hello$i.o" ]; done
+  gcc hello37.o -o hello
+  [ "$(./hello)" = "hello" ]
+  [ "$(grep -c ': compiled, exit 0, ' "$DAEMON_LOG")" -eq 50 ]
+  assert_warnings # none
+  max_jobs=$(cat max-jobs)
+  [ "$max_jobs" -ge 2 ]
+  [ "$max_jobs" -le 4 ]
+
+  # The parent counts a job once the job process has reported; allow that.
+  page_says_50() { curl -s --max-time 5 "http://127.0.0.1:$stats_port/" >stats.txt && grep -qx 'dcc_compile_ok 50' stats.txt; }
+  wait_until 5 page_says_50
+  grep -qx 'dcc_compile_error 0' stats.txt
+  grep -qx 'dcc_cli_disconnect 0' stats.txt
+  wait_until 5 assert_no_job_dirs 2>/dev/null
+  assert_daemon_sanitizer_clean
+}
