@@ -32,10 +32,13 @@ WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Werror
 CFLAGS   ?= -g
 DCC_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE \
 	-DDCC_VERSION='"$(VERSION)"' -DDCC_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-DDCC_LIBDIR='"$(LIBDIR)"' -Iengine/lib $(DEP_CFLAGS) $(CFLAGS)
+	-DDCC_LIBDIR='"$(LIBDIR)"' -DDCC_GNU_HOST='"$(GNU_HOST)"' -Iengine/lib $(DEP_CFLAGS) $(CFLAGS)
 DCC_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+# The triple distcc rewrites gcc to (gcc -> x86_64-pc-linux-gnu-gcc), fixed at
+# build time so no job pays for asking the compiler.
+GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 
 PKGS     = popt lzo2 jansson libcurl
 DEPS_OK := $(shell scripts/deps.sh --quiet-check >/dev/null 2>&1 && echo yes)

@@ -240,17 +240,19 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
-/* 1 when the client has gone away (EOF or reset). Extra bytes from the client
- * at this point break the protocol; they count as gone too. */
-static int client_gone(int fd)
+enum client_state { CLIENT_WAITING, CLIENT_GONE, CLIENT_TALKING };
+
+/* Whether the client went away (EOF or reset) or broke the protocol by
+ * sending more after its request. */
+static enum client_state client_state(int fd)
 {
     char b;
     ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0)
-        return 1;
+        return CLIENT_GONE;
     if (n < 0)
-        return errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTSOCK;
-    return 1;
+        return errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTSOCK ? CLIENT_GONE : CLIENT_WAITING;
+    return CLIENT_TALKING;
 }
 
 static void kill_group(pid_t pid)
@@ -266,7 +268,7 @@ static void kill_group(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-enum run_result { RUN_DONE, RUN_TIMEOUT, RUN_DISCONNECT, RUN_TERMINATED, RUN_FAILED };
+enum run_result { RUN_DONE, RUN_TIMEOUT, RUN_DISCONNECT, RUN_TALKING, RUN_TERMINATED, RUN_FAILED };
 
 static void exec_compiler(struct job *j)
 {
@@ -338,8 +340,9 @@ static enum run_result run_compiler(struct job *j, int *status)
         if (n < 0 && errno != EINTR)
             break;
         if (n > 0 && watch_fd >= 0 && (p[1].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR))) {
-            if (client_gone(watch_fd)) {
-                result = RUN_DISCONNECT;
+            enum client_state cs = client_state(watch_fd);
+            if (cs != CLIENT_WAITING) {
+                result = cs == CLIENT_GONE ? RUN_DISCONNECT : RUN_TALKING;
                 break;
             }
         }
@@ -528,6 +531,11 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
             rec->outcome = DCC_JOB_CLI_DISCONNECT;
             dcc_warn("client %s disconnected during the compile; compiler killed", peer);
             summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
+            goto out;
+        case RUN_TALKING:
+            rec->outcome = DCC_JOB_BAD_REQUEST;
+            dcc_warn("bad request from %s: it sent more data after its source; compiler killed", peer);
+            summarise(&j, rec, "bad request", W_EXITCODE(DCC_EXIT_PROTOCOL_ERROR, 0));
             goto out;
         case RUN_TERMINATED:
             rec->outcome = DCC_JOB_OTHER;

@@ -254,13 +254,34 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
     int rc = check_body_len(c, wire_len);
     if (rc)
         return rc;
-    char *raw = malloc((size_t)wire_len + 1);
+    /* Memory follows the bytes that really arrive: a header that merely
+     * claims a large body reserves nothing. */
+    size_t cap = wire_len < 1024 * 1024 ? wire_len : 1024 * 1024;
+    char *raw = malloc(cap + 1);
     if (!raw)
         return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for a %u-byte body", wire_len);
-    rc = dcc_wire_read(c, raw, wire_len);
-    if (rc) {
-        free(raw);
-        return rc;
+    size_t got = 0;
+    while (got < wire_len) {
+        if (got == cap) {
+            size_t grown = cap * 2 < wire_len ? cap * 2 : wire_len;
+            char *p = realloc(raw, grown + 1);
+            if (!p) {
+                free(raw);
+                return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for a %u-byte body", wire_len);
+            }
+            raw = p;
+            cap = grown;
+        }
+        uint64_t before = c->bytes_in;
+        rc = dcc_wire_read(c, raw + got, cap - got);
+        if (rc) {
+            free(raw);
+            if (rc == DCC_EXIT_TRUNCATED) /* count from the whole body, not this chunk */
+                snprintf(c->err, sizeof c->err, "peer closed the connection with %llu bytes still expected",
+                         (unsigned long long)(wire_len - got - (c->bytes_in - before)));
+            return rc;
+        }
+        got = cap;
     }
     raw[wire_len] = '\0';
     if (how == DCC_COMPRESS_NONE || wire_len == 0) {
