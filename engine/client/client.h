@@ -1,0 +1,22 @@
+/* The client's settings for one invocation and its build flow. */
+#ifndef DCC_CLIENT_H
+#define DCC_CLIENT_H
+
+#include "dcc_hosts.h"
+
+struct client {
+    int verbose, logging_to_file;
+    int fallback, skip_local_retry, save_temps, tcp_cork;
+    int backoff_period;
+    int io_timeout_ms;
+    const char *tmpdir;
+    char **local_argv; /* the command as given (argv[0] resolved before running) */
+    struct dcc_hostlist hosts;
+    int hosts_source; /* enum dcc_hosts_source */
+    char distcc_dir[4096];
+};
+
+/* Builds the job described by *argv somewhere; returns the exit code. */
+int dcc_client_build(struct client *cl, char ***argv);
+
+#endif

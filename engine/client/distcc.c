@@ -1,0 +1,259 @@
+/* distcc: the client. Decides where a compile runs, runs it, and falls back
+ * to a local build when helpers cannot do it. */
+#include "client.h"
+#include "slots.h"
+
+#include "dcc_args.h"
+#include "dcc_exec.h"
+#include "dcc_exit.h"
+#include "dcc_hosts.h"
+#include "dcc_log.h"
+#include "dcc_remote.h"
+#include "dcc_util.h"
+#include "dcc_whitelist.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <popt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef DCC_GNU_HOST
+#define DCC_GNU_HOST "x86_64-linux-gnu"
+#endif
+
+/* Booleans accept only "1" and "0", as stock distcc's do. */
+static int env_bool(const char *name, int def)
+{
+    const char *v = getenv(name);
+    if (v && strcmp(v, "1") == 0)
+        return 1;
+    if (v && strcmp(v, "0") == 0)
+        return 0;
+    return def;
+}
+
+static int env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < INT_MIN || n > INT_MAX)
+        return def;
+    return (int)n;
+}
+
+static void setup_logging(struct client *cl)
+{
+    dcc_log_set_program("distcc");
+    const char *log = getenv("DISTCC_LOG");
+    cl->verbose = env_bool("DISTCC_VERBOSE", 0);
+    if (log && *log) {
+        char err[512];
+        if (dcc_log_to_file(log, err, sizeof err) == 0) {
+            dcc_log_set_level(cl->verbose ? DCC_LOG_DEBUG : DCC_LOG_INFO);
+            cl->logging_to_file = 1;
+            return;
+        }
+        fprintf(stderr, "distcc[%ld] warning: %s; logging to stderr\n", (long)getpid(), err);
+    }
+    dcc_log_to_stderr();
+    dcc_log_set_level(cl->verbose ? DCC_LOG_DEBUG : DCC_LOG_WARNING);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: distcc [COMPILER] [compile options] -o OBJECT -c SOURCE\n"
+            "       distcc [--help | --version | --show-hosts | -j]\n"
+            "   or: a link named after the compiler in the masquerade directory\n"
+            "\n"
+            "Options:\n"
+            "  --help        show this help\n"
+            "  --version     show the version, protocols and default port\n"
+            "  --show-hosts  print the host list in effect, one host per line\n"
+            "  -j            print the total number of slots (for make -j)\n"
+            "\n"
+            "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
+            "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\".\n"
+            "\n"
+            "Environment: DISTCC_HOSTS DISTCC_DIR DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK\n"
+            "DISTCC_BACKOFF_PERIOD DISTCC_IO_TIMEOUT DISTCC_PAUSE_TIME_MSEC DISTCC_SAVE_TEMPS\n"
+            "DISTCC_SKIP_LOCAL_RETRY DISTCC_TCP_CORK DISTCC_SSH DISTCC_NO_REWRITE_CROSS TMPDIR\n"
+            "\n"
+            "Exit codes: the compiler's own status, or distcc's: 100 failed, 101 bad\n"
+            "arguments, 103 connect failed, 106 bad host list, 107 I/O error, 108\n"
+            "truncated, 109 protocol error, 110 compiler missing, 111 recursion, 113\n"
+            "refused, 116 no hosts (with DISTCC_FALLBACK=0), 118 timeout.\n",
+            DCC_SYSCONFDIR);
+}
+
+static int show_hosts(struct client *cl)
+{
+    int rc = dcc_slots_load_hosts(cl);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < cl->hosts.n; i++) {
+        char buf[600];
+        if (dcc_hosts_format(&cl->hosts.hosts[i], buf, sizeof buf) == 0)
+            printf("%s\n", buf);
+    }
+    return 0;
+}
+
+static int handle_own_option(struct client *cl, int argc, const char **argv)
+{
+    int help = 0, version = 0, show = 0, jobs = 0;
+    struct poptOption table[] = {
+        {"help", 0, POPT_ARG_NONE, &help, 0, NULL, NULL},
+        {"version", 0, POPT_ARG_NONE, &version, 0, NULL, NULL},
+        {"show-hosts", 0, POPT_ARG_NONE, &show, 0, NULL, NULL},
+        {NULL, 'j', POPT_ARG_NONE, &jobs, 0, NULL, NULL},
+        POPT_TABLEEND,
+    };
+    poptContext ctx = poptGetContext("distcc", argc, argv, table, 0);
+    int rc = poptGetNextOpt(ctx);
+    if (rc < -1 || poptPeekArg(ctx)) {
+        fprintf(stderr, "distcc: %s: %s (see distcc --help)\n",
+                rc < -1 ? poptBadOption(ctx, POPT_BADOPTION_NOALIAS) : poptPeekArg(ctx),
+                rc < -1 ? poptStrerror(rc) : "unexpected argument");
+        poptFreeContext(ctx);
+        return DCC_EXIT_BAD_ARGUMENTS;
+    }
+    poptFreeContext(ctx);
+    if (help) {
+        usage(stdout);
+        return 0;
+    }
+    if (version) {
+        printf("distcc %s %s\n  (protocols 1, 2 and 3) (default port %d)\n", DCC_VERSION, DCC_GNU_HOST,
+               DCC_DEFAULT_PORT);
+        return 0;
+    }
+    if (show)
+        return show_hosts(cl);
+    rc = dcc_slots_load_hosts(cl);
+    if (rc)
+        return rc;
+    printf("%d\n", dcc_hosts_total_slots(&cl->hosts));
+    return 0;
+}
+
+/* gcc -> x86_64-pc-linux-gnu-gcc (and g++, cc, c++, with -VER) when that
+ * exists on PATH, so a helper with several compilers runs the right one. */
+static int rewrite_cross(char ***argvp)
+{
+    if (getenv("DISTCC_NO_REWRITE_CROSS"))
+        return 0;
+    char **argv = *argvp;
+    const char *name = argv[0];
+    if (strchr(name, '/'))
+        return 0;
+    const char *family = NULL;
+    if (strcmp(name, "cc") == 0 || dcc_str_startswith(name, "gcc"))
+        family = "gcc";
+    else if (strcmp(name, "c++") == 0 || dcc_str_startswith(name, "g++"))
+        family = "g++";
+    if (!family)
+        return 0;
+    const char *suffix = "";
+    if (strcmp(name, "cc") != 0 && strcmp(name, "c++") != 0) {
+        suffix = name + 3;
+        if (*suffix && *suffix != '-')
+            return 0; /* gccgo, gcc-ar... */
+    } else {
+        /* cc and c++ only when they are gcc on this machine. */
+        char found[PATH_MAX], err[256], real[PATH_MAX];
+        if (dcc_whitelist_find_compiler(name, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) != 0 ||
+            !realpath(found, real) || !strstr(base_name(real), family))
+            return 0;
+    }
+    char cross[256], found[PATH_MAX], err[256];
+    snprintf(cross, sizeof cross, "%s-%s%s", DCC_GNU_HOST, family, suffix);
+    if (dcc_whitelist_find_compiler(cross, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) != 0)
+        return 0;
+    dcc_debug("rewrote %s to %s", name, cross);
+    return dcc_argv_set(argv, 0, cross);
+}
+
+int main(int argc, char **argv)
+{
+    static struct client cl;
+    setup_logging(&cl);
+    signal(SIGPIPE, SIG_IGN);
+
+    const char *self = base_name(argv[0]);
+    char **job = NULL;
+    if (!strstr(self, "distcc")) {
+        /* Masquerade: we are "gcc" in /usr/lib/distcc; find the real one
+         * further along PATH, never ourselves. */
+        if (getenv("_DISTCC_SAFEGUARD")) {
+            dcc_error("distcc seems to have invoked itself recursively (as %s); check PATH and the masquerade directory", self);
+            return DCC_EXIT_RECURSION;
+        }
+        char real[PATH_MAX], err[512];
+        if (dcc_whitelist_find_compiler(self, getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
+            dcc_error("%s", err);
+            return DCC_EXIT_COMPILER_MISSING;
+        }
+        job = dcc_argv_dup(argv);
+        if (job)
+            dcc_argv_set(job, 0, self);
+    } else if (argc < 2) {
+        usage(stderr);
+        return DCC_EXIT_BAD_ARGUMENTS;
+    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
+               strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "-j") == 0) {
+        return handle_own_option(&cl, argc, (const char **)argv);
+    } else if (argv[1][0] == '-') {
+        /* Implicit: "distcc -c x.c" means cc. */
+        job = dcc_argv_dup(argv);
+        if (job)
+            dcc_argv_set(job, 0, "cc");
+    } else {
+        job = dcc_argv_dup(argv + 1);
+    }
+    if (!job) {
+        dcc_error("out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    /* Compilers we start must not come back into distcc by masquerade. */
+    setenv("_DISTCC_SAFEGUARD", "1", 1);
+
+    cl.fallback = env_bool("DISTCC_FALLBACK", 1);
+    cl.skip_local_retry = getenv("DISTCC_SKIP_LOCAL_RETRY") != NULL;
+    cl.save_temps = env_bool("DISTCC_SAVE_TEMPS", 0);
+    cl.tcp_cork = env_bool("DISTCC_TCP_CORK", 1);
+    cl.backoff_period = env_int("DISTCC_BACKOFF_PERIOD", 60);
+    int io = env_int("DISTCC_IO_TIMEOUT", 300);
+    if (io <= 0) {
+        dcc_error("DISTCC_IO_TIMEOUT must be a positive number of seconds, not \"%s\"", getenv("DISTCC_IO_TIMEOUT"));
+        return DCC_EXIT_BAD_ARGUMENTS;
+    }
+    cl.io_timeout_ms = io * 1000;
+    cl.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    cl.local_argv = dcc_argv_dup(job);
+    if (!cl.local_argv || rewrite_cross(&job) != 0) {
+        dcc_error("out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    int rc = dcc_client_build(&cl, &job);
+    dcc_argv_free(job);
+    dcc_argv_free(cl.local_argv);
+    dcc_hosts_free(&cl.hosts);
+    return rc;
+}

@@ -1,0 +1,150 @@
+/* Binds the client's flow to dcc_lock (slots, backoff) and dcc_state (monitor). */
+#include "slots.h"
+
+#include "dcc_exit.h"
+#include "dcc_lock.h"
+#include "dcc_log.h"
+#include "dcc_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct dcc_lock_opts lock_opts;
+static unsigned char *failed; /* hosts that failed this job, by index */
+
+void dcc_slots_init(struct client *cl)
+{
+    (void)cl;
+    dcc_lock_opts_init(&lock_opts);
+}
+
+void dcc_slots_done(struct client *cl)
+{
+    (void)cl;
+    dcc_state_remove();
+    free(failed);
+    failed = NULL;
+}
+
+void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host, int slot)
+{
+    (void)cl;
+    char err[512];
+    /* The monitor is a nicety: a full or read-only DISTCC_DIR must not stop
+     * the build, so this is debug only. */
+    if (dcc_state_update(lock_opts.distcc_dir, phase, file, host, slot, err, sizeof err) != 0)
+        dcc_debug("%s", err);
+}
+
+int dcc_slots_load_hosts(struct client *cl)
+{
+    char *text = NULL, path[4096], err[600];
+    enum dcc_hosts_source src;
+    if (dcc_hosts_find(DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
+        dcc_error("%s", err);
+        return DCC_EXIT_BAD_HOSTSPEC;
+    }
+    int rc = 0;
+    if (text && dcc_hosts_parse(text, &cl->hosts, err, sizeof err) != 0) {
+        dcc_error("%s (in %s)", err, src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
+        rc = DCC_EXIT_BAD_HOSTSPEC;
+    } else if (text && cl->hosts.n == 0) {
+        dcc_warn("the host list in %s contains no hosts", src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
+    }
+    free(text);
+    cl->hosts_source = (int)src;
+    if (cl->hosts.randomize)
+        dcc_hosts_shuffle(&cl->hosts, (unsigned int)getpid());
+    free(failed);
+    failed = calloc(cl->hosts.n + 1, 1);
+    return rc;
+}
+
+const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, const char *file)
+{
+    slot->fd = -1;
+    slot->index = 0;
+    /* A view of the list without the helpers that already failed this job,
+     * so a disabled backoff cannot send it back to them. */
+    struct dcc_hostlist view = cl->hosts;
+    struct dcc_host *hosts = calloc(cl->hosts.n + 1, sizeof *hosts);
+    size_t *map = calloc(cl->hosts.n + 1, sizeof *map);
+    if (!hosts || !map || !failed) {
+        free(hosts);
+        free(map);
+        return NULL;
+    }
+    view.n = 0;
+    for (size_t i = 0; i < cl->hosts.n; i++) {
+        if (failed[i])
+            continue;
+        map[view.n] = i;
+        hosts[view.n++] = cl->hosts.hosts[i];
+    }
+    view.hosts = hosts;
+    const struct dcc_host *chosen = NULL;
+    if (view.n > 0) {
+        dcc_slots_state(cl, DCC_PHASE_BLOCKED, file, NULL, -1);
+        struct dcc_lock lock;
+        dcc_lock_init(&lock);
+        char err[512];
+        int rc = dcc_lock_pick_host(&lock_opts, &view, &lock, err, sizeof err);
+        if (rc == 0) {
+            chosen = &cl->hosts.hosts[map[lock.host_index]];
+            slot->fd = lock.fd;
+            slot->index = lock.slot;
+        } else if (rc != DCC_EXIT_NO_HOSTS) {
+            dcc_warn("cannot take a slot: %s", err);
+        }
+    }
+    free(hosts);
+    free(map);
+    return chosen;
+}
+
+static void acquire_local(int cpp, struct client *cl, struct dcc_slot *slot)
+{
+    struct dcc_lock lock;
+    dcc_lock_init(&lock);
+    char err[512];
+    int n = cpp ? cl->hosts.local_slots_cpp : cl->hosts.local_slots;
+    if (n <= 0) /* no host list loaded: the defaults */
+        n = cpp ? DCC_DEFAULT_LOCAL_SLOTS_CPP : DCC_DEFAULT_LOCAL_SLOTS;
+    int rc = cpp ? dcc_lock_cpp_slot(&lock_opts, n, &lock, err, sizeof err)
+                 : dcc_lock_local_slot(&lock_opts, n, &lock, err, sizeof err);
+    if (rc != 0)
+        dcc_debug("running without a local slot: %s", err);
+    slot->fd = rc == 0 ? lock.fd : -1;
+    slot->index = rc == 0 ? lock.slot : 0;
+}
+
+void dcc_slots_acquire_local(struct client *cl, struct dcc_slot *slot) { acquire_local(0, cl, slot); }
+void dcc_slots_acquire_cpp(struct client *cl, struct dcc_slot *slot) { acquire_local(1, cl, slot); }
+
+void dcc_slots_release(struct dcc_slot *slot)
+{
+    struct dcc_lock lock;
+    dcc_lock_init(&lock);
+    lock.fd = slot->fd;
+    dcc_lock_release(&lock);
+    slot->fd = -1;
+}
+
+void dcc_slots_backoff(struct client *cl, const struct dcc_host *host)
+{
+    size_t i = (size_t)(host - cl->hosts.hosts);
+    if (failed && i < cl->hosts.n)
+        failed[i] = 1;
+    char err[512];
+    if (dcc_lock_backoff_mark(&lock_opts, host, err, sizeof err) != 0)
+        dcc_debug("%s", err);
+}
+
+void dcc_slots_backoff_clear(struct client *cl, const struct dcc_host *host)
+{
+    (void)cl;
+    char err[512];
+    if (dcc_lock_backoff_clear(&lock_opts, host, err, sizeof err) != 0)
+        dcc_debug("%s", err);
+}

@@ -1,0 +1,34 @@
+/* The client's use of slots, backoff and monitor state, on top of dcc_lock
+ * and dcc_state. */
+#ifndef DCC_CLIENT_SLOTS_H
+#define DCC_CLIENT_SLOTS_H
+
+#include "client.h"
+#include "dcc_hosts.h"
+#include "dcc_state.h"
+
+struct dcc_slot {
+    int index; /* slot number on its host, for the monitor */
+    int fd;    /* held lock, -1 when none */
+};
+
+void dcc_slots_init(struct client *cl);
+/* Removes the monitor state file. */
+void dcc_slots_done(struct client *cl);
+void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host, int slot);
+
+/* Loads the host list; 0, or 106 after printing why. */
+int dcc_slots_load_hosts(struct client *cl);
+
+/* Waits for a free slot on a helper that has not failed this job and is not
+ * backed off; NULL when none is left. */
+const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, const char *file);
+void dcc_slots_acquire_local(struct client *cl, struct dcc_slot *slot);
+void dcc_slots_acquire_cpp(struct client *cl, struct dcc_slot *slot);
+void dcc_slots_release(struct dcc_slot *slot);
+
+/* A helper failed this job: skip it for now and for DISTCC_BACKOFF_PERIOD. */
+void dcc_slots_backoff(struct client *cl, const struct dcc_host *host);
+void dcc_slots_backoff_clear(struct client *cl, const struct dcc_host *host);
+
+#endif

@@ -1,0 +1,88 @@
+/* fork/exec of local programs with optional output redirection. */
+#include "dcc_exec.h"
+
+#include "dcc_exit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen)
+{
+    /* A pipe tells the parent whether exec worked, so "cannot run" is an
+     * error here rather than an exit status that looks like the compiler's. */
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(errno));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    if (child == 0) {
+        close(report[0]);
+        if (out_fd >= 0 && out_fd != 1)
+            dup2(out_fd, 1);
+        if (err_fd >= 0 && err_fd != 2)
+            dup2(err_fd, 2);
+        execvp(argv[0], argv);
+        int e = errno;
+        (void)!write(report[1], &e, sizeof e);
+        _exit(DCC_EXIT_COMPILER_MISSING);
+    }
+    close(report[1]);
+    int e = 0;
+    ssize_t n;
+    do
+        n = read(report[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof e) {
+        waitpid(child, NULL, 0);
+        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    *pid = child;
+    return 0;
+}
+
+int dcc_exec_wait(pid_t pid, int *status)
+{
+    for (;;) {
+        pid_t w = waitpid(pid, status, 0);
+        if (w == pid)
+            return 0;
+        if (w < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+int dcc_exec_run(char *const argv[], int out_fd, int err_fd, int *status, char *err, size_t errlen)
+{
+    pid_t pid;
+    int rc = dcc_exec_spawn(argv, out_fd, err_fd, &pid, err, errlen);
+    if (rc)
+        return rc;
+    if (dcc_exec_wait(pid, status) != 0) {
+        snprintf(err, errlen, "waiting for %s failed: %s", argv[0], strerror(errno));
+        return DCC_EXIT_DISTCC_FAILED;
+    }
+    return 0;
+}
+
+int dcc_exec_exit_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return DCC_EXIT_DISTCC_FAILED;
+}

@@ -1,0 +1,257 @@
+/* One compile on one helper, plain or LZO, with the object written atomically. */
+#include "dcc_remote.h"
+
+#include "dcc_bulk.h"
+#include "dcc_exec.h"
+#include "dcc_exit.h"
+#include "dcc_log.h"
+#include "dcc_net.h"
+#include "dcc_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp,
+                  char *err, size_t errlen)
+{
+    memset(cpp, 0, sizeof *cpp);
+    if (scan->preprocessed) {
+        snprintf(cpp->path, sizeof cpp->path, "%s", scan->input);
+        return 0;
+    }
+    const char *ext = dcc_args_preproc_ext(scan->input);
+    if (!ext)
+        ext = ".i";
+    int n = snprintf(cpp->path, sizeof cpp->path, "%s/distcc_XXXXXX%s", tmpdir, ext);
+    if (n < 0 || (size_t)n >= sizeof cpp->path) {
+        snprintf(err, errlen, "TMPDIR %s is too long", tmpdir);
+        return DCC_EXIT_IO_ERROR;
+    }
+    int fd = mkostemps(cpp->path, (int)strlen(ext), O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file in %s: %s", tmpdir, strerror(errno));
+        cpp->path[0] = '\0';
+        return DCC_EXIT_IO_ERROR;
+    }
+    close(fd);
+    cpp->owns_file = 1;
+    char **cpp_argv = dcc_args_cpp_argv(argv, scan, cpp->path);
+    if (!cpp_argv) {
+        snprintf(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    int rc = dcc_exec_spawn(cpp_argv, -1, -1, &cpp->pid, err, errlen);
+    dcc_argv_free(cpp_argv);
+    return rc;
+}
+
+int dcc_cpp_finish(struct dcc_cpp *cpp)
+{
+    if (cpp->pid > 0) {
+        if (dcc_exec_wait(cpp->pid, &cpp->status) != 0)
+            cpp->status = W_EXITCODE(DCC_EXIT_DISTCC_FAILED, 0);
+        cpp->pid = 0;
+    }
+    return cpp->status;
+}
+
+void dcc_cpp_cleanup(struct dcc_cpp *cpp, int keep)
+{
+    if (cpp->pid > 0) {
+        kill(cpp->pid, SIGTERM);
+        dcc_cpp_finish(cpp);
+    }
+    if (cpp->owns_file && !keep && cpp->path[0])
+        unlink(cpp->path);
+    cpp->owns_file = 0;
+}
+
+void dcc_remote_result_free(struct dcc_remote_result *res)
+{
+    dcc_buf_free(&res->serr);
+    dcc_buf_free(&res->sout);
+}
+
+const char *dcc_remote_refusal(const struct dcc_buf *serr)
+{
+    if (!serr->data)
+        return NULL;
+    const char *p = strstr(serr->data, " refused this job: ");
+    if (!p)
+        return NULL;
+    while (p > serr->data && p[-1] != '\n')
+        p--;
+    return strncmp(p, "distccd on ", 11) == 0 ? p : NULL;
+}
+
+static void host_failed(struct dcc_remote_result *res, int code, const char *what, const char *why)
+{
+    res->outcome = DCC_REMOTE_HOST_FAILED;
+    res->exit_code = code;
+    snprintf(res->err, sizeof res->err, "%s: %s", what, why);
+}
+
+/* Receives DOTO into a temporary file beside the output and renames it into
+ * place, so an interrupted job never leaves a truncated object. */
+static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *output, int keep,
+                          struct dcc_remote_result *res)
+{
+    char tmp[PATH_MAX];
+    const char *slash = strrchr(output, '/');
+    int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.distcc-XXXXXX", (int)(slash - output), output, slash + 1)
+                  : snprintf(tmp, sizeof tmp, ".%s.distcc-XXXXXX", output);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        snprintf(res->err, sizeof res->err, "output name %s is too long", output);
+        return -1;
+    }
+    uint32_t len;
+    int rc = dcc_wire_read_token(c, "DOTO", &len);
+    if (rc) {
+        host_failed(res, rc, "reading the object", c->err);
+        return -1;
+    }
+    if (!keep) {
+        /* A failed compile sends no object; drain whatever came. */
+        rc = dcc_wire_discard(c, len);
+        if (rc)
+            host_failed(res, rc, "reading the reply", c->err);
+        return rc ? -1 : 0;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        res->exit_code = DCC_EXIT_IO_ERROR;
+        snprintf(res->err, sizeof res->err, "cannot create %.300s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    rc = dcc_bulk_recv_body_fd(c, len, how, fd, NULL);
+    int close_rc = close(fd);
+    if (rc == 0 && close_rc != 0) {
+        rc = DCC_EXIT_IO_ERROR;
+        snprintf(c->err, sizeof c->err, "cannot write %.300s: %s", tmp, strerror(errno));
+    }
+    if (rc) {
+        unlink(tmp);
+        /* A write error is our disk; anything else is the helper or the net. */
+        if (strncmp(c->err, "cannot write", 12) == 0) {
+            res->outcome = DCC_REMOTE_LOCAL_ERROR;
+            res->exit_code = DCC_EXIT_IO_ERROR;
+            snprintf(res->err, sizeof res->err, "%s", c->err);
+        } else {
+            host_failed(res, rc, "reading the object", c->err);
+        }
+        return -1;
+    }
+    /* mkstemp made it 0600; an object gets the usual mode. */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(tmp, 0666 & ~mask);
+    if (rename(tmp, output) != 0) {
+        int e = errno;
+        unlink(tmp);
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        res->exit_code = DCC_EXIT_IO_ERROR;
+        snprintf(res->err, sizeof res->err, "cannot rename the object to %s: %s", output, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
+                        struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct dcc_transport t;
+    int rc = dcc_net_open(host, opts->connect_timeout_ms, &t, res->err, sizeof res->err);
+    if (rc) {
+        res->outcome = DCC_REMOTE_HOST_FAILED;
+        res->exit_code = rc;
+        return;
+    }
+    struct dcc_conn c;
+    dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
+    uint32_t ver = (uint32_t)(host->protover >= 2 ? 2 : 1);
+    enum dcc_compress how = ver >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
+    char **remote_argv = dcc_args_strip_local(argv);
+    if (!remote_argv) {
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        res->exit_code = DCC_EXIT_OUT_OF_MEMORY;
+        snprintf(res->err, sizeof res->err, "out of memory");
+        dcc_net_close(&t);
+        return;
+    }
+    if (opts->tcp_cork)
+        dcc_wire_cork(t.out_fd, 1);
+    /* The header and arguments go out while cpp still runs. */
+    rc = dcc_wire_write_token(&c, "DIST", ver);
+    if (!rc)
+        rc = dcc_wire_write_argv(&c, remote_argv);
+    dcc_argv_free(remote_argv);
+    if (rc) {
+        host_failed(res, rc, "sending the request", c.err);
+        goto out;
+    }
+    int cpp_status = dcc_cpp_finish(cpp);
+    if (cpp_status != 0) {
+        res->outcome = DCC_REMOTE_CPP_FAILED;
+        res->status = cpp_status;
+        goto out;
+    }
+    rc = dcc_bulk_send_file(&c, "DOTI", cpp->path, how);
+    if (opts->tcp_cork)
+        dcc_wire_cork(t.out_fd, 0);
+    if (rc) {
+        if (rc == DCC_EXIT_NO_SUCH_FILE || strncmp(c.err, "cannot", 6) == 0) {
+            res->outcome = DCC_REMOTE_LOCAL_ERROR;
+            res->exit_code = rc;
+            snprintf(res->err, sizeof res->err, "%s", c.err);
+        } else {
+            host_failed(res, rc, "sending the source", c.err);
+        }
+        goto out;
+    }
+
+    uint32_t done_ver, stat;
+    rc = dcc_wire_read_token(&c, "DONE", &done_ver);
+    if (rc) {
+        host_failed(res, rc, "waiting for the result", c.err);
+        goto out;
+    }
+    if (done_ver != ver) {
+        host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result", "the helper answered in another protocol version");
+        goto out;
+    }
+    rc = dcc_wire_read_token(&c, "STAT", &stat);
+    char *body = NULL;
+    size_t blen = 0;
+    if (!rc)
+        rc = dcc_bulk_recv_buf(&c, "SERR", how, &body, &blen);
+    if (!rc) {
+        dcc_buf_append(&res->serr, body, blen);
+        free(body);
+        body = NULL;
+        rc = dcc_bulk_recv_buf(&c, "SOUT", how, &body, &blen);
+    }
+    if (!rc) {
+        dcc_buf_append(&res->sout, body, blen);
+        free(body);
+    }
+    if (rc) {
+        host_failed(res, rc, "reading the result", c.err);
+        goto out;
+    }
+    res->status = (int)stat;
+    if (receive_object(&c, how, scan->output, stat == 0, res) == 0)
+        res->outcome = DCC_REMOTE_DONE;
+out:
+    dcc_net_close(&t);
+}

@@ -1,0 +1,62 @@
+/* One compile on one helper: cpp runs here while we connect, the source goes
+ * out, the object comes back under a temporary name and is renamed in place. */
+#ifndef DCC_REMOTE_H
+#define DCC_REMOTE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "dcc_args.h"
+#include "dcc_hosts.h"
+#include "dcc_util.h"
+
+/* The local preprocessing of one job, shared by every helper it is tried on. */
+struct dcc_cpp {
+    char path[4096];  /* the .i file (or the source when already preprocessed) */
+    pid_t pid;        /* running cpp, 0 when finished or not needed */
+    int status;       /* cpp's wait status once finished */
+    int owns_file;    /* path is our temporary and is removed by dcc_cpp_cleanup */
+};
+
+/* Starts cpp for argv into a temporary file in tmpdir (unless the input is
+ * already preprocessed). 0, or an exit code with err. */
+int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp,
+                  char *err, size_t errlen);
+/* Waits for cpp if it still runs; returns its wait status. */
+int dcc_cpp_finish(struct dcc_cpp *cpp);
+/* Removes the temporary (unless keep), killing cpp if it still runs. */
+void dcc_cpp_cleanup(struct dcc_cpp *cpp, int keep);
+
+enum dcc_remote_outcome {
+    DCC_REMOTE_DONE,        /* the helper answered; *status is its STAT */
+    DCC_REMOTE_HOST_FAILED, /* connect, I/O or protocol trouble: try elsewhere */
+    DCC_REMOTE_CPP_FAILED,  /* cpp failed here; *status is cpp's status */
+    DCC_REMOTE_LOCAL_ERROR, /* our side failed (disk full, ...): build locally */
+};
+
+struct dcc_remote_result {
+    enum dcc_remote_outcome outcome;
+    int status;            /* raw wait status from STAT (or cpp) */
+    struct dcc_buf serr;   /* the helper's stderr */
+    struct dcc_buf sout;   /* the helper's stdout */
+    char err[600];         /* why, for HOST_FAILED / LOCAL_ERROR */
+    int exit_code;         /* distcc exit code for err (103, 107, 109, 118...) */
+};
+
+struct dcc_remote_opts {
+    int io_timeout_ms;
+    int connect_timeout_ms;
+    int tcp_cork;
+};
+
+/* Runs the job on host. argv is the normalised client argv (after
+ * dcc_args_scan). On DONE with status 0 the object is in place. */
+void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
+                        struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res);
+void dcc_remote_result_free(struct dcc_remote_result *res);
+
+/* When SERR is the daemon's refusal ("distccd on HOST refused this job: ..."),
+ * returns a pointer to that line inside serr, else NULL. */
+const char *dcc_remote_refusal(const struct dcc_buf *serr);
+
+#endif
