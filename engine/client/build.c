@@ -110,7 +110,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
     else
         dcc_argv_set(cpp_source, 0, cl->local_argv[0]);
 
-    struct dcc_cpp cpp = {.path = ""};
+    struct dcc_cpp cpp = {.path = "", .slot_fd = -1};
     int cpp_started = 0, result = -1, last_failure = DCC_EXIT_NO_HOSTS;
     char why_local[700] = "no helper could take it";
     char remote_failed_on[600] = "";
@@ -135,10 +135,12 @@ int dcc_client_build(struct client *cl, char ***argvp)
             struct dcc_slot cslot;
             dcc_slots_acquire_cpp(cl, &cslot);
             dcc_slots_state(cl, DCC_PHASE_CPP, file, hostname, slot.index);
+            /* cpp runs while dcc_remote_compile connects; the cpp slot is
+             * dropped as soon as cpp ends. */
+            cpp.slot_fd = cslot.fd;
             rc = dcc_cpp_start(cpp_source, &scan, cl->tmpdir, &cpp, err, sizeof err);
-            if (rc == 0)
+            if (rc)
                 dcc_cpp_finish(&cpp);
-            dcc_slots_release(&cslot);
             cpp_started = 1;
             if (rc) {
                 dcc_slots_release(&slot);

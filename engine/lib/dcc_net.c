@@ -63,7 +63,14 @@ int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, cha
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
     struct addrinfo *res = NULL;
+    /* A numeric address needs no resolver (and no netlink query for
+     * AI_ADDRCONFIG) on every job. */
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
     int grc = getaddrinfo(name, port_s, &hints, &res);
+    if (grc == EAI_NONAME) {
+        hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+        grc = getaddrinfo(name, port_s, &hints, &res);
+    }
     if (grc != 0) {
         snprintf(err, errlen, "cannot resolve helper \"%s\": %s", name, gai_strerror(grc));
         return DCC_EXIT_CONNECT_FAILED;

@@ -22,7 +22,9 @@
 int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp,
                   char *err, size_t errlen)
 {
+    int slot_fd = cpp->slot_fd;
     memset(cpp, 0, sizeof *cpp);
+    cpp->slot_fd = slot_fd;
     if (scan->preprocessed) {
         snprintf(cpp->path, sizeof cpp->path, "%s", scan->input);
         return 0;
@@ -59,6 +61,10 @@ int dcc_cpp_finish(struct dcc_cpp *cpp)
         if (dcc_exec_wait(cpp->pid, &cpp->status) != 0)
             cpp->status = W_EXITCODE(DCC_EXIT_DISTCC_FAILED, 0);
         cpp->pid = 0;
+    }
+    if (cpp->slot_fd >= 0) {
+        close(cpp->slot_fd); /* closing drops the (OFD) lock */
+        cpp->slot_fd = -1;
     }
     return cpp->status;
 }

@@ -16,13 +16,15 @@ struct dcc_cpp {
     pid_t pid;        /* running cpp, 0 when finished or not needed */
     int status;       /* cpp's wait status once finished */
     int owns_file;    /* path is our temporary and is removed by dcc_cpp_cleanup */
+    int slot_fd;      /* a held lock (cpp slot) closed once cpp finishes, or -1 */
 };
 
 /* Starts cpp for argv into a temporary file in tmpdir (unless the input is
  * already preprocessed). 0, or an exit code with err. */
 int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp,
                   char *err, size_t errlen);
-/* Waits for cpp if it still runs; returns its wait status. */
+/* Waits for cpp if it still runs, then drops slot_fd; returns cpp's wait
+ * status. The connection to a helper is made while cpp runs. */
 int dcc_cpp_finish(struct dcc_cpp *cpp);
 /* Removes the temporary (unless keep), killing cpp if it still runs. */
 void dcc_cpp_cleanup(struct dcc_cpp *cpp, int keep);

@@ -244,10 +244,28 @@ int dcc_wire_read_string(struct dcc_conn *c, const char *token, uint32_t max, ch
 
 int dcc_wire_write_argv(struct dcc_conn *c, char *const *argv)
 {
+    /* One write for the whole argument list: dozens of small packets cost
+     * more than the bytes. */
     size_t n = dcc_argv_len(argv);
-    int rc = dcc_wire_write_token(c, "ARGC", (uint32_t)n);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = dcc_wire_write_string(c, "ARGV", argv[i]);
+    struct dcc_buf b = {0};
+    char hdr[DCC_HEADER_LEN];
+    dcc_wire_format_header(hdr, "ARGC", (uint32_t)n);
+    int bad = dcc_buf_append(&b, hdr, sizeof hdr);
+    for (size_t i = 0; !bad && i < n; i++) {
+        size_t len = strlen(argv[i]);
+        if (len > UINT32_MAX) {
+            dcc_buf_free(&b);
+            return fail(c, DCC_EXIT_PROTOCOL_ERROR, "argument %zu is too long to send", i);
+        }
+        dcc_wire_format_header(hdr, "ARGV", (uint32_t)len);
+        bad = dcc_buf_append(&b, hdr, sizeof hdr) || dcc_buf_append(&b, argv[i], len);
+    }
+    if (bad) {
+        dcc_buf_free(&b);
+        return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory sending %zu arguments", n);
+    }
+    int rc = dcc_wire_write(c, b.data, b.len);
+    dcc_buf_free(&b);
     return rc;
 }
 

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# make bench: plain gcc, stock distcc 3.4 and ours on the same work over
+# loopback, in one run. Prints medians and ratios; writes bench/out/results.txt.
+#   (a) N sequential compiles of a tiny file (per-job overhead, client CPU)
+#   (b) make -j8 of this project's engine/lib, plain and ,lzo
+set -euo pipefail
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin="$top/$build/bin"
+runs=${BENCH_RUNS:-5}
+jobs_a=${BENCH_JOBS:-300}
+out="$top/bench/out"
+mkdir -p "$out"
+work=$(mktemp -d /tmp/distcc-bench.XXXXXX)
+chmod 0755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v /usr/bin/distcc >/dev/null || { echo "bench: stock distcc (Debian package distcc) is needed" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$1")" ] && return 0; sleep 0.05; done; return 1; }
+now_ns() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+mkdir -p "$work/wl" "$work/tmp" "$work/tmp2"
+chmod 1777 "$work/tmp" "$work/tmp2"
+machine=$(gcc -dumpmachine)
+for n in gcc cc "$machine-gcc"; do ln -s /usr/bin/distcc "$work/wl/$n"; done
+
+# Both daemons run the same number of jobs and the same niceness.
+our_port=$(free_port)
+TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --port "$our_port" --jobs 8 -N 0 \
+  --log-file "$work/ours.log" --log-level warning --whitelist-dir "$work/wl" --lifetime 3600 &
+pids+=($!)
+stock_port=$(free_port)
+stock_user=()
+[ "$(id -u)" -eq 0 ] && stock_user=(--user nobody)
+TMPDIR="$work/tmp2" /usr/bin/distccd --no-detach --daemon --port "$stock_port" --jobs 8 -N 0 \
+  --allow 127.0.0.1 --log-file "$work/stock.log" --log-level warning "${stock_user[@]}" &
+pids+=($!)
+wait_port "$our_port"
+wait_port "$stock_port"
+
+cd "$work"
+printf 'static int sq(int x) { return x * x; }\nint tiny(int v) { return sq(v) + 1; }\n' >tiny.c
+
+# name, command prefix, host list
+declare -A prefix hosts
+prefix[gcc]=""
+prefix[stock]="/usr/bin/distcc"
+prefix[ours]="$bin/distcc"
+hosts[gcc]=""
+hosts[stock]="127.0.0.1:$stock_port/8"
+hosts[ours]="127.0.0.1:$our_port/8"
+
+# (a) one run: N sequential compiles; prints "wall_ms cpu_ms" (cpu of the
+# client side: distcc plus the cpp it runs, via the children's rusage).
+run_tiny() {
+  local who=$1 n=$2
+  mkdir -p "dd-$who"
+  python3 - "$who" "$n" "${prefix[$who]}" "${hosts[$who]}" "$work/dd-$who" <<'PY'
+import os, resource, subprocess, sys, time
+who, n, prefix, hosts, ddir = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1")
+cmd = (prefix.split() if prefix else []) + ["gcc", "-O2", "-c", "tiny.c", "-o", "tiny-%s.o" % who]
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.monotonic()
+for _ in range(n):
+    subprocess.run(cmd, env=env, check=True)
+wall = (time.monotonic() - t0) * 1000
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000
+print("%.1f %.1f" % (wall / n, cpu / n))
+PY
+}
+
+# (b) one run: make -j8 of engine/lib into a fresh tree; prints wall ms.
+run_make() {
+  local who=$1 lzo=$2 h=${hosts[$1]}
+  [ -n "$h" ] && [ "$lzo" = 1 ] && h="$h,lzo"
+  rm -rf "$work/obj-$who"
+  local t0 t1
+  t0=$(now_ns)
+  DISTCC_HOSTS="$h" DISTCC_DIR="$work/dd-$who" DISTCC_FALLBACK=0 \
+    make -C "$top" --no-print-directory -s -j8 BUILD="$work/obj-$who" \
+    CC="${prefix[$who]:+${prefix[$who]} }gcc" "$work/obj-$who/libdcc.a" >/dev/null
+  t1=$(now_ns)
+  echo $(((t1 - t0) / 1000000))
+}
+
+{
+echo "distcc bench, $(date -u +%Y-%m-%d), $(nproc) cores, gcc $(gcc -dumpfullversion), $runs runs each"
+echo
+echo "(a) $jobs_a sequential compiles of a tiny file: median per job"
+for who in gcc stock ours; do
+  for r in $(seq "$runs"); do run_tiny "$who" "$jobs_a"; done >"a-$who.txt"
+  wall=$(cut -d' ' -f1 "a-$who.txt" | median)
+  cpu=$(cut -d' ' -f2 "a-$who.txt" | median)
+  printf '  %-6s %7.2f ms wall  %7.2f ms client cpu\n' "$who" "$wall" "$cpu"
+  eval "wall_$who=$wall cpu_$who=$cpu"
+done
+# shellcheck disable=SC2154
+awk -v g="$wall_gcc" -v s="$wall_stock" -v o="$wall_ours" -v cs="$cpu_stock" -v co="$cpu_ours" 'BEGIN {
+  printf "  overhead over plain gcc: stock %.2f ms, ours %.2f ms; ours/stock = %.2f (target <= 0.50)\n", s-g, o-g, (o-g)/(s-g)
+  printf "  client cpu per job: ours/stock = %.2f (target < 1.00)\n", co/cs }'
+echo
+echo "(b) make -j8 of engine/lib ($(ls "$top"/engine/lib/*.c | wc -l) files): median wall"
+for lzo in 0 1; do
+  for who in gcc stock ours; do
+    [ "$who" = gcc ] && [ "$lzo" = 1 ] && continue
+    for r in $(seq "$runs"); do run_make "$who" "$lzo"; done | median >"b-$who-$lzo.txt"
+    printf '  %-6s %s %6d ms\n' "$who" "$([ "$lzo" = 1 ] && echo ",lzo " || echo "plain")" "$(cat "b-$who-$lzo.txt")"
+  done
+  awk -v s="$(cat "b-stock-$lzo.txt")" -v o="$(cat "b-ours-$lzo.txt")" 'BEGIN { printf "  ours/stock = %.2f\n", o/s }'
+done
+} | tee "$out/results.txt"
