@@ -46,6 +46,9 @@ pids+=($!)
 wait_port "$our_port"
 wait_port "$stock_port"
 
+# The code base for (b) is a copy, so no client can leave files in the tree.
+mkdir -p "$work/src"
+cp -r "$top/engine" "$top/Makefile" "$top/scripts" "$top/VERSION" "$work/src/"
 cd "$work"
 printf 'static int sq(int x) { return x * x; }\nint tiny(int v) { return sq(v) + 1; }\n' >tiny.c
 
@@ -87,7 +90,7 @@ run_make() {
   local t0 t1
   t0=$(now_ns)
   DISTCC_HOSTS="$h" DISTCC_DIR="$work/dd-$who" DISTCC_FALLBACK=0 \
-    make -C "$top" --no-print-directory -s -j8 BUILD="$work/obj-$who" \
+    make -C "$work/src" --no-print-directory -s -j8 BUILD="$work/obj-$who" \
     CC="${prefix[$who]:+${prefix[$who]} }gcc" "$work/obj-$who/libdcc.a" >/dev/null
   t1=$(now_ns)
   echo $(((t1 - t0) / 1000000))

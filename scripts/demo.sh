@@ -47,7 +47,10 @@ echo "== two daemons on loopback:$hosts"
 echo "== client: $client"
 
 export DISTCC_HOSTS="$hosts" DISTCC_DIR="$work/distcc"
-src="$top"
+# Build a copy, so nothing the build writes lands in the source tree.
+src="$work/src"
+mkdir -p "$src"
+cp -r "$top/engine" "$top/Makefile" "$top/scripts" "$top/VERSION" "$src/"
 start=$(date +%s%N)
 make -C "$src" --no-print-directory -j8 BUILD="$work/objects" CC="$client gcc" \
   "$work/objects/libdcc.a" >"$work/make.log" 2>&1 &

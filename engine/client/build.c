@@ -134,7 +134,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
         if (!cpp_started) {
             struct dcc_slot cslot;
             dcc_slots_acquire_cpp(cl, &cslot);
-            dcc_slots_state(cl, DCC_PHASE_CPP, file, hostname, slot.index);
+            dcc_slots_state(cl, DCC_PHASE_CPP, file, host->hostname, slot.index);
             /* cpp runs while dcc_remote_compile connects; the cpp slot is
              * dropped as soon as cpp ends. */
             cpp.slot_fd = cslot.fd;
@@ -149,10 +149,10 @@ int dcc_client_build(struct client *cl, char ***argvp)
                 break;
             }
         }
-        dcc_slots_state(cl, DCC_PHASE_COMPILE, file, hostname, slot.index);
+        dcc_slots_state(cl, DCC_PHASE_COMPILE, file, host->hostname, slot.index);
         struct dcc_remote_result res;
         dcc_remote_compile(argv, &scan, host, &cpp, &opts, &res);
-        dcc_slots_state(cl, DCC_PHASE_RECEIVE, file, hostname, slot.index);
+        dcc_slots_state(cl, DCC_PHASE_RECEIVE, file, host->hostname, slot.index);
         dcc_slots_release(&slot);
 
         if (res.outcome == DCC_REMOTE_HOST_FAILED) {
