@@ -100,7 +100,14 @@ deps:
 $(BUILD)/bin:
 	@mkdir -p $@
 
-$(BUILD)/%.o: %.c
+# Objects depend on a stamp named after a hash of the flags, so changing
+# SYSCONFDIR, SAN or CFLAGS rebuilds them instead of mixing old and new.
+FLAGS_HASH := $(shell printf '%s' "$(subst ",\",$(DCC_CFLAGS) $(DCC_LDFLAGS))" | md5sum | cut -c1-12)
+FLAGS_STAMP := $(BUILD)/.flags-$(FLAGS_HASH)
+$(FLAGS_STAMP):
+	@mkdir -p $(@D) && rm -f $(BUILD)/.flags-* && touch $@
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(DCC_CFLAGS) -MMD -MP -c -o $@ $<
 
