@@ -1,6 +1,8 @@
 /* env.d files: parse and edit without losing lines, distcc's variable table, atomic file writes. */
 #include "dcc_envd.h"
 
+#include "dcc_util.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,17 +39,6 @@ const struct dcc_envd_var dcc_envd_vars[] = {
     {NULL, DCC_ENVD_TEXT, NULL},
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int dcc_envd_name_ok(const char *name)
 {
     if (!name || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
@@ -62,11 +53,11 @@ int dcc_envd_value_ok(const char *value, char *err, size_t errlen)
 {
     for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
         if (*p == '"' || *p == '\\' || *p == '$' || *p == '`') {
-            set_err(err, errlen, "the value may not contain %c (env-update would expand or unquote it)", *p);
+            dcc_set_err(err, errlen, "the value may not contain %c (env-update would expand or unquote it)", *p);
             return -1;
         }
         if (*p < 0x20 || *p == 0x7f) {
-            set_err(err, errlen, "the value may not contain control characters such as newlines");
+            dcc_set_err(err, errlen, "the value may not contain control characters such as newlines");
             return -1;
         }
     }
@@ -85,16 +76,16 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
 {
     const struct dcc_envd_var *v = dcc_envd_var_find(name);
     if (!v) {
-        set_err(err, errlen, "%.100s is not one of distcc's variables (the list is in distcc-config(1))", name);
+        dcc_set_err(err, errlen, "%.100s is not one of distcc's variables (the list is in distcc-config(1))", name);
         return -1;
     }
     if (v->kind == DCC_ENVD_REFUSED) {
-        set_err(err, errlen, "%s %s", v->name, v->about);
+        dcc_set_err(err, errlen, "%s %s", v->name, v->about);
         return -1;
     }
     char why[160];
     if (dcc_envd_value_ok(value, why, sizeof why) != 0) {
-        set_err(err, errlen, "%s: %s", name, why);
+        dcc_set_err(err, errlen, "%s: %s", name, why);
         return -1;
     }
     if (*value == '\0')
@@ -102,21 +93,21 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
     switch (v->kind) {
     case DCC_ENVD_BOOL:
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) {
-            set_err(err, errlen, "%s takes 0 or 1, not \"%.60s\"", name, value);
+            dcc_set_err(err, errlen, "%s takes 0 or 1, not \"%.60s\"", name, value);
             return -1;
         }
         break;
     case DCC_ENVD_NUMBER: {
         size_t len = strlen(value);
         if (len > 9 || strspn(value, "0123456789") != len) {
-            set_err(err, errlen, "%s takes a whole number, not \"%.60s\"", name, value);
+            dcc_set_err(err, errlen, "%s takes a whole number, not \"%.60s\"", name, value);
             return -1;
         }
         break;
     }
     case DCC_ENVD_ABSPATH:
         if (value[0] != '/') {
-            set_err(err, errlen, "%s takes an absolute path (starting with /), not \"%.60s\"", name, value);
+            dcc_set_err(err, errlen, "%s takes an absolute path (starting with /), not \"%.60s\"", name, value);
             return -1;
         }
         break;
@@ -251,11 +242,11 @@ int dcc_envd_parse(const char *text, size_t len, struct dcc_envd *env, char *err
 {
     memset(env, 0, sizeof *env);
     if (len > DCC_ENVD_MAX_SIZE) {
-        set_err(err, errlen, "larger than %d bytes, which is not an env.d file", DCC_ENVD_MAX_SIZE);
+        dcc_set_err(err, errlen, "larger than %d bytes, which is not an env.d file", DCC_ENVD_MAX_SIZE);
         return -1;
     }
     if (memchr(text, '\0', len)) {
-        set_err(err, errlen, "it holds a NUL byte, which is not an env.d file");
+        dcc_set_err(err, errlen, "it holds a NUL byte, which is not an env.d file");
         return -1;
     }
     size_t at = 0;
@@ -263,7 +254,7 @@ int dcc_envd_parse(const char *text, size_t len, struct dcc_envd *env, char *err
         const char *nl = memchr(text + at, '\n', len - at);
         size_t line_len = nl ? (size_t)(nl - (text + at)) : len - at;
         if (append_line(env, text + at, line_len) != 0) {
-            set_err(err, errlen, "out of memory");
+            dcc_set_err(err, errlen, "out of memory");
             dcc_envd_free(env);
             return -1;
         }
@@ -278,19 +269,19 @@ int dcc_envd_load(const char *path, struct dcc_envd *env, char *err, size_t errl
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int saved = errno;
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(saved));
+        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(saved));
         errno = saved;
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
         close(fd);
         errno = EIO;
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "cannot read %s: not a regular file", path);
+        dcc_set_err(err, errlen, "cannot read %s: not a regular file", path);
         close(fd);
         errno = EINVAL;
         return -1;
@@ -302,18 +293,18 @@ int dcc_envd_load(const char *path, struct dcc_envd *env, char *err, size_t errl
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
             goto fail;
         }
         if (got == 0)
             break;
         if ((size_t)got > DCC_ENVD_MAX_SIZE - b.len) {
-            set_err(err, errlen, "cannot read %s: larger than %d bytes, which is not an env.d file", path,
+            dcc_set_err(err, errlen, "cannot read %s: larger than %d bytes, which is not an env.d file", path,
                     DCC_ENVD_MAX_SIZE);
             goto fail;
         }
         if (dcc_buf_append(&b, chunk, (size_t)got) != 0) {
-            set_err(err, errlen, "cannot read %s: out of memory", path);
+            dcc_set_err(err, errlen, "cannot read %s: out of memory", path);
             goto fail;
         }
     }
@@ -321,7 +312,7 @@ int dcc_envd_load(const char *path, struct dcc_envd *env, char *err, size_t errl
     char why[200];
     int rc = dcc_envd_parse(b.data ? b.data : "", b.len, env, why, sizeof why);
     if (rc != 0) {
-        set_err(err, errlen, "cannot read %s: %s", path, why);
+        dcc_set_err(err, errlen, "cannot read %s: %s", path, why);
         errno = EINVAL;
     }
     dcc_buf_free(&b);
@@ -369,7 +360,7 @@ int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum
                  char *err, size_t errlen)
 {
     if (!dcc_envd_name_ok(name)) {
-        set_err(err, errlen, "\"%.60s\" is not a variable name", name);
+        dcc_set_err(err, errlen, "\"%.60s\" is not a variable name", name);
         return -1;
     }
     if (dcc_envd_value_ok(value, err, errlen) != 0)
@@ -389,7 +380,7 @@ int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum
         struct dcc_buf line = {0};
         if (dcc_buf_printf(&line, "%s=\"%s\"", name, value) != 0 || append_line(env, line.data, line.len) != 0) {
             dcc_buf_free(&line);
-            set_err(err, errlen, "out of memory");
+            dcc_set_err(err, errlen, "out of memory");
             return -1;
         }
         dcc_buf_free(&line);
@@ -403,7 +394,7 @@ int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum
         return 0;
     }
     if (rewrite_line(l, value) != 0) {
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
         return -1;
     }
     /* env-update lets a later assignment win, so keeping one would undo ours. */
@@ -435,7 +426,7 @@ int dcc_envd_save(const char *path, const struct dcc_envd *env, char *err, size_
     struct dcc_buf b = {0};
     if (dcc_envd_render(env, &b) != 0) {
         dcc_buf_free(&b);
-        set_err(err, errlen, "cannot write %s: out of memory", path);
+        dcc_set_err(err, errlen, "cannot write %s: out of memory", path);
         return -1;
     }
     int rc = dcc_envd_write_file(path, b.data, b.len, 0644, err, errlen);
@@ -466,13 +457,13 @@ int dcc_envd_write_file(const char *path, const void *data, size_t len, mode_t m
     int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)dir_len, path, base)
                   : snprintf(tmp, sizeof tmp, ".%s.XXXXXX", base);
     if (*base == '\0' || n < 0 || (size_t)n >= sizeof tmp) {
-        set_err(err, errlen, "cannot write %s: the name is empty or too long", path);
+        dcc_set_err(err, errlen, "cannot write %s: the name is empty or too long", path);
         return -1;
     }
 
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "cannot write %s: cannot create a temporary file there: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot write %s: cannot create a temporary file there: %s", path, strerror(errno));
         return -1;
     }
     const char *step = "write";
@@ -512,7 +503,7 @@ fail:;
     if (fd >= 0)
         close(fd);
     unlink(tmp);
-    set_err(err, errlen, "cannot write %s: %s failed: %s", path, step, strerror(saved));
+    dcc_set_err(err, errlen, "cannot write %s: %s failed: %s", path, step, strerror(saved));
     errno = saved;
     return -1;
 }
@@ -524,7 +515,7 @@ int dcc_envd_mkdirs(const char *path, mode_t mode, int *created, char *err, size
     if (created)
         *created = 0;
     if (len == 0 || len >= sizeof buf) {
-        set_err(err, errlen, "cannot create directory \"%.80s\": the name is empty or too long", path);
+        dcc_set_err(err, errlen, "cannot create directory \"%.80s\": the name is empty or too long", path);
         return -1;
     }
     memcpy(buf, path, len + 1);
@@ -540,18 +531,18 @@ int dcc_envd_mkdirs(const char *path, mode_t mode, int *created, char *err, size
         if (mkdir(buf, mode) == 0) {
             /* The umask must not leave /etc/distcc unreadable for users. */
             if (chmod(buf, mode) != 0) {
-                set_err(err, errlen, "cannot set the mode of %s: %s", buf, strerror(errno));
+                dcc_set_err(err, errlen, "cannot set the mode of %s: %s", buf, strerror(errno));
                 return -1;
             }
             if (last && created)
                 *created = 1;
         } else if (errno != EEXIST) {
-            set_err(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
+            dcc_set_err(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
             return -1;
         } else {
             struct stat st;
             if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                set_err(err, errlen, "cannot create directory %s: a file of that name is in the way", buf);
+                dcc_set_err(err, errlen, "cannot create directory %s: a file of that name is in the way", buf);
                 return -1;
             }
         }

@@ -37,19 +37,6 @@ struct spec_ctx {
     size_t errlen;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Copies n bytes of s for quoting in an error line. Control bytes become '?'
  * so a hosts file with escape sequences cannot drive the user's terminal, and
  * the line stays one line. */
@@ -80,7 +67,7 @@ static int spec_bad(struct spec_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    set_err(c->err, c->errlen, "bad host specification \"%s\": %s",
+    dcc_set_err(c->err, c->errlen, "bad host specification \"%s\": %s",
             shown(tok, sizeof tok, c->token, strlen(c->token)), why);
     return -1;
 }
@@ -401,7 +388,7 @@ int dcc_hosts_parse(const char *text, struct dcc_hostlist *list, char *err, size
         }
         char *token = strndup(p, n);
         if (!token) {
-            set_err(err, errlen, "out of memory while reading the host list");
+            dcc_set_err(err, errlen, "out of memory while reading the host list");
             goto fail;
         }
         p += n;
@@ -422,7 +409,7 @@ int dcc_hosts_parse(const char *text, struct dcc_hostlist *list, char *err, size
                 grown = realloc(list->hosts, ncap * sizeof *grown);
             if (!grown) {
                 free(token);
-                set_err(err, errlen, "out of memory while reading the host list");
+                dcc_set_err(err, errlen, "out of memory while reading the host list");
                 goto fail;
             }
             list->hosts = grown;
@@ -483,14 +470,14 @@ int dcc_hosts_distcc_dir(char *buf, size_t buflen, char *err, size_t errlen)
             home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
         }
         if (!home) {
-            set_err(err, errlen, "cannot find the distcc directory: neither DISTCC_DIR nor HOME "
+            dcc_set_err(err, errlen, "cannot find the distcc directory: neither DISTCC_DIR nor HOME "
                                  "is set, and the user has no home directory");
             return -1;
         }
         n = snprintf(buf, buflen, "%s/.distcc", home);
     }
     if (n < 0 || (size_t)n >= buflen) {
-        set_err(err, errlen, "the distcc directory name is too long (over %zu bytes)",
+        dcc_set_err(err, errlen, "the distcc directory name is too long (over %zu bytes)",
                 buflen ? buflen - 1 : 0);
         if (buflen)
             buf[0] = '\0';
@@ -509,17 +496,17 @@ static int read_hosts_file(const char *path, char **text, char *err, size_t errl
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 1;
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "cannot read %s: not a regular file", path);
+        dcc_set_err(err, errlen, "cannot read %s: not a regular file", path);
         close(fd);
         return -1;
     }
@@ -531,23 +518,23 @@ static int read_hosts_file(const char *path, char **text, char *err, size_t errl
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
             goto fail;
         }
         if (got == 0)
             break;
         if ((size_t)got > DCC_HOSTS_FILE_MAX - b.len) {
-            set_err(err, errlen, "cannot read %s: larger than %d bytes, which is not a host list",
+            dcc_set_err(err, errlen, "cannot read %s: larger than %d bytes, which is not a host list",
                     path, DCC_HOSTS_FILE_MAX);
             goto fail;
         }
         if (memchr(chunk, '\0', (size_t)got)) {
-            set_err(err, errlen, "cannot read %s: it holds a NUL byte, which is not a host list",
+            dcc_set_err(err, errlen, "cannot read %s: it holds a NUL byte, which is not a host list",
                     path);
             goto fail;
         }
         if (dcc_buf_append(&b, chunk, (size_t)got) != 0) {
-            set_err(err, errlen, "cannot read %s: out of memory", path);
+            dcc_set_err(err, errlen, "cannot read %s: out of memory", path);
             goto fail;
         }
     }
@@ -555,7 +542,7 @@ static int read_hosts_file(const char *path, char **text, char *err, size_t errl
     if (!b.data) {
         b.data = strdup("");
         if (!b.data) {
-            set_err(err, errlen, "cannot read %s: out of memory", path);
+            dcc_set_err(err, errlen, "cannot read %s: out of memory", path);
             return -1;
         }
     }
@@ -572,7 +559,7 @@ static int set_path(char *path, size_t pathlen, const char *value, char *err, si
 {
     int n = snprintf(path, pathlen, "%s", value);
     if (n < 0 || (size_t)n >= pathlen) {
-        set_err(err, errlen, "host list path %s is too long", value);
+        dcc_set_err(err, errlen, "host list path %s is too long", value);
         if (pathlen)
             path[0] = '\0';
         return -1;
@@ -596,7 +583,7 @@ int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *s
     if (env) {
         *text = strdup(env);
         if (!*text) {
-            set_err(err, errlen, "out of memory copying $DISTCC_HOSTS");
+            dcc_set_err(err, errlen, "out of memory copying $DISTCC_HOSTS");
             return -1;
         }
         *src = DCC_HOSTS_FROM_ENV;

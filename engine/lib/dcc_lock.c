@@ -2,6 +2,8 @@
 #include "dcc_lock.h"
 #include "dcc_exit.h"
 
+#include "dcc_util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,18 +43,6 @@
  * keeps the file open), and is the only mechanism when inotify is unavailable
  * (fs.inotify.max_user_instances reached, which is 128 by default).
  */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Cleared the first time the kernel refuses F_OFD_* (EINVAL before 3.15). */
 static int ofd_locks = 1;
@@ -99,12 +89,12 @@ static int make_dir(const char *path, char *err, size_t errlen)
     if (saved == EEXIST) {
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             return 0;
-        set_err(err, errlen, "cannot use %s: it exists but is not a directory", path);
+        dcc_set_err(err, errlen, "cannot use %s: it exists but is not a directory", path);
         return -1;
     }
     if (saved == ENOENT)
         return 1;
-    set_err(err, errlen, "cannot create directory %s: %s (set DISTCC_DIR to a writable directory)",
+    dcc_set_err(err, errlen, "cannot create directory %s: %s (set DISTCC_DIR to a writable directory)",
             path, strerror(saved));
     return -1;
 }
@@ -121,7 +111,7 @@ static int subdir_name(const char *distcc_dir, const char *sub, char *path, size
     }
     int n = snprintf(path, pathlen, "%s/%s", distcc_dir, sub);
     if (n < 0 || (size_t)n >= pathlen) {
-        set_err(err, errlen, "the distcc directory name %s is too long", distcc_dir);
+        dcc_set_err(err, errlen, "the distcc directory name %s is too long", distcc_dir);
         return DCC_EXIT_IO_ERROR;
     }
     return 0;
@@ -140,7 +130,7 @@ int dcc_lock_subdir(const char *distcc_dir, const char *sub, char *path, size_t 
         snprintf(top, sizeof top, "%.*s", (int)(strlen(path) - strlen(sub) - 1), path);
         rc = make_dir(top, err, errlen);
         if (rc == 1) {
-            set_err(err, errlen,
+            dcc_set_err(err, errlen,
                     "cannot create directory %s: its parent does not exist "
                     "(set DISTCC_DIR to a writable directory)",
                     top);
@@ -149,7 +139,7 @@ int dcc_lock_subdir(const char *distcc_dir, const char *sub, char *path, size_t 
         if (rc == 0)
             rc = make_dir(path, err, errlen);
         if (rc == 1)
-            set_err(err, errlen, "cannot create directory %s: %s", path, strerror(ENOENT));
+            dcc_set_err(err, errlen, "cannot create directory %s: %s", path, strerror(ENOENT));
     }
     return rc == 0 ? 0 : DCC_EXIT_IO_ERROR;
 }
@@ -165,7 +155,7 @@ static int file_path(char *buf, size_t buflen, const char *dir, const char *kind
 {
     int n = snprintf(buf, buflen, "%s/%s_%s_%d", dir, kind, name, slot);
     if (n < 0 || (size_t)n >= buflen) {
-        set_err(err, errlen, "lock file name in %s is too long", dir);
+        dcc_set_err(err, errlen, "lock file name in %s is too long", dir);
         return -1;
     }
     return 0;
@@ -178,7 +168,7 @@ static int open_for_lock(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
     if (fd < 0)
-        set_err(err, errlen, "cannot open lock file %s: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot open lock file %s: %s", path, strerror(errno));
     return fd;
 }
 
@@ -215,7 +205,7 @@ static int try_path(const char *path, int *fd_out, char *err, size_t errlen)
     close(fd);
     if (saved == EAGAIN || saved == EACCES)
         return DCC_EXIT_BUSY;
-    set_err(err, errlen, "cannot lock %s: %s", path, strerror(saved));
+    dcc_set_err(err, errlen, "cannot lock %s: %s", path, strerror(saved));
     return DCC_EXIT_IO_ERROR;
 }
 
@@ -238,7 +228,7 @@ static int check_name(const char *name, char *err, size_t errlen)
     size_t n = strlen(name);
     if (n == 0 || n >= DCC_LOCK_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0 ||
         strcmp(name, "..") == 0) {
-        set_err(err, errlen, "bad lock name \"%.64s\"", name);
+        dcc_set_err(err, errlen, "bad lock name \"%.64s\"", name);
         return -1;
     }
     return 0;
@@ -259,7 +249,7 @@ int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, stru
     dcc_lock_init(lock);
     if (check_name(name, err, errlen) != 0 || slot < 0) {
         if (slot < 0)
-            set_err(err, errlen, "bad lock slot %d", slot);
+            dcc_set_err(err, errlen, "bad lock slot %d", slot);
         return DCC_EXIT_IO_ERROR;
     }
     int rc = lock_dir(o, dir, sizeof dir, err, errlen);
@@ -305,7 +295,7 @@ static int backoff_file(const char *dir, const struct dcc_host *h, char *path, s
 {
     char name[DCC_LOCK_NAME_MAX];
     if (dcc_hosts_lock_name(h, name, sizeof name) != 0 || check_name(name, err, errlen) != 0) {
-        set_err(err, errlen, "cannot make a lock name for host \"%.64s\"", h->spec ? h->spec : "");
+        dcc_set_err(err, errlen, "cannot make a lock name for host \"%.64s\"", h->spec ? h->spec : "");
         return DCC_EXIT_IO_ERROR;
     }
     return file_path(path, pathlen, dir, "backoff", name, 0, err, errlen) == 0 ? 0 : DCC_EXIT_IO_ERROR;
@@ -464,19 +454,19 @@ int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist 
 {
     dcc_lock_init(lock);
     if (!list || list->n == 0) {
-        set_err(err, errlen, "no hosts to choose from");
+        dcc_set_err(err, errlen, "no hosts to choose from");
         return DCC_EXIT_NO_HOSTS;
     }
     struct request r = {.o = o, .list = list, .n_targets = list->n};
     r.targets = calloc(list->n, sizeof *r.targets);
     if (!r.targets) {
-        set_err(err, errlen, "out of memory choosing a host");
+        dcc_set_err(err, errlen, "out of memory choosing a host");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
     for (size_t i = 0; i < list->n; i++) {
         if (dcc_hosts_lock_name(&list->hosts[i], r.targets[i].name, sizeof r.targets[i].name) != 0 ||
             check_name(r.targets[i].name, err, errlen) != 0) {
-            set_err(err, errlen, "cannot make a lock name for host \"%.64s\"", list->hosts[i].spec);
+            dcc_set_err(err, errlen, "cannot make a lock name for host \"%.64s\"", list->hosts[i].spec);
             free(r.targets);
             return DCC_EXIT_IO_ERROR;
         }
@@ -484,9 +474,9 @@ int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist 
     }
     int rc = acquire(&r, lock, err, errlen);
     if (rc == DCC_EXIT_NO_HOSTS)
-        set_err(err, errlen, "every host is in backoff after a recent failure");
+        dcc_set_err(err, errlen, "every host is in backoff after a recent failure");
     else if (rc == DCC_EXIT_BUSY)
-        set_err(err, errlen, "every host slot is still busy after %d ms", o->timeout_msec);
+        dcc_set_err(err, errlen, "every host slot is still busy after %d ms", o->timeout_msec);
     free(r.targets);
     return rc;
 }
@@ -497,7 +487,7 @@ static int local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *loc
     struct request r = {.o = o, .targets = &t, .n_targets = 1};
     int rc = acquire(&r, lock, err, errlen);
     if (rc == DCC_EXIT_BUSY)
-        set_err(err, errlen, "every local slot is still busy after %d ms", o->timeout_msec);
+        dcc_set_err(err, errlen, "every local slot is still busy after %d ms", o->timeout_msec);
     return rc;
 }
 
@@ -524,7 +514,7 @@ int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *
         return rc;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
     if (fd < 0) {
-        set_err(err, errlen, "cannot mark %s: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot mark %s: %s", path, strerror(errno));
         return DCC_EXIT_IO_ERROR;
     }
     /* Opening an existing file does not touch its mtime; the mtime is the mark. */
@@ -532,7 +522,7 @@ int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *
     int saved = errno;
     close(fd);
     if (rc != 0) {
-        set_err(err, errlen, "cannot set the time of %s: %s", path, strerror(saved));
+        dcc_set_err(err, errlen, "cannot set the time of %s: %s", path, strerror(saved));
         return DCC_EXIT_IO_ERROR;
     }
     return 0;
@@ -549,7 +539,7 @@ int dcc_lock_backoff_clear(const struct dcc_lock_opts *o, const struct dcc_host 
     if (rc != 0)
         return rc;
     if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
-        set_err(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         return DCC_EXIT_IO_ERROR;
     }
     return 0;

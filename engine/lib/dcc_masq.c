@@ -23,17 +23,6 @@ static const struct {
     {"gcc", 1}, {"g++", 1}, {"clang", 1}, {"clang++", 1}, {"cc", 0}, {"c++", 0}, {"c99", 0},
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int is_chost_char(char c)
 {
     return isalnum((unsigned char)c) || c == '_' || c == '.';
@@ -169,7 +158,7 @@ static int scan_dir(int dfd, int staged, int chost_only, struct names *found, ch
             usable = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
         if (usable && names_add(found, e->d_name) != 0) {
             closedir(d);
-            set_err(err, errlen, "out of memory listing compilers");
+            dcc_set_err(err, errlen, "out of memory listing compilers");
             return -1;
         }
     }
@@ -246,7 +235,7 @@ int dcc_masq_scan_path(const char *root, const char *path, const char *skip_dir,
 nomem:
     free(seen);
     dcc_argv_free(found.v);
-    set_err(err, errlen, "out of memory listing compilers");
+    dcc_set_err(err, errlen, "out of memory listing compilers");
     return -1;
 }
 
@@ -334,13 +323,13 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
 
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno != ENOENT) {
-            set_err(err, errlen, "cannot look at %s/%s: %s", conf->dir, name, strerror(errno));
+            dcc_set_err(err, errlen, "cannot look at %s/%s: %s", conf->dir, name, strerror(errno));
             return -1;
         }
         if (!is_bin && !wanted)
             return 0;
         if (symlinkat(is_bin ? "." : conf->target, dfd, name) != 0) {
-            set_err(err, errlen, "cannot create link %s/%s: %s", conf->dir, name, strerror(errno));
+            dcc_set_err(err, errlen, "cannot create link %s/%s: %s", conf->dir, name, strerror(errno));
             return -1;
         }
         action = DCC_MASQ_CREATED;
@@ -351,7 +340,7 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
         char text[PATH_MAX];
         ssize_t len = readlinkat(dfd, name, text, sizeof text - 1);
         if (len < 0) {
-            set_err(err, errlen, "cannot read link %s/%s: %s", conf->dir, name, strerror(errno));
+            dcc_set_err(err, errlen, "cannot read link %s/%s: %s", conf->dir, name, strerror(errno));
             return -1;
         }
         text[len] = '\0';
@@ -366,7 +355,7 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
             action = DCC_MASQ_KEPT;
         } else {
             if (unlinkat(dfd, name, 0) != 0) {
-                set_err(err, errlen, "cannot remove stale link %s/%s: %s", conf->dir, name, strerror(errno));
+                dcc_set_err(err, errlen, "cannot remove stale link %s/%s: %s", conf->dir, name, strerror(errno));
                 return -1;
             }
             action = DCC_MASQ_REMOVED;
@@ -374,7 +363,7 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
         }
     }
     if (report_add(rep, action, name, why) != 0) {
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -386,13 +375,13 @@ int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted, struc
     memset(rep, 0, sizeof *rep);
     int dfd = open(conf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
-        set_err(err, errlen, "cannot open %s: %s", conf->dir, strerror(errno));
+        dcc_set_err(err, errlen, "cannot open %s: %s", conf->dir, strerror(errno));
         return -1;
     }
     int list_fd = dup(dfd);
     DIR *d = list_fd >= 0 ? fdopendir(list_fd) : NULL;
     if (!d) {
-        set_err(err, errlen, "cannot list %s: %s", conf->dir, strerror(errno));
+        dcc_set_err(err, errlen, "cannot list %s: %s", conf->dir, strerror(errno));
         if (list_fd >= 0)
             close(list_fd);
         close(dfd);
@@ -411,7 +400,7 @@ int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted, struc
     for (size_t i = 0; rc == 0 && wanted && wanted[i]; i++) {
         if (wanted[i][0] == '\0' || strchr(wanted[i], '/') || strcmp(wanted[i], ".") == 0 ||
             strcmp(wanted[i], "..") == 0 || strcmp(wanted[i], "bin") == 0) {
-            set_err(err, errlen, "\"%.80s\" cannot be a masquerade link name", wanted[i]);
+            dcc_set_err(err, errlen, "\"%.80s\" cannot be a masquerade link name", wanted[i]);
             dcc_argv_free(all.v);
             close(dfd);
             return -1;
@@ -419,7 +408,7 @@ int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted, struc
         rc = names_add(&all, wanted[i]);
     }
     if (rc != 0) {
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
         dcc_argv_free(all.v);
         close(dfd);
         return -1;

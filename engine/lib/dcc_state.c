@@ -27,18 +27,6 @@ _Static_assert(offsetof(struct dcc_state_record, phase) == 284, "phase at 284");
 _Static_assert(offsetof(struct dcc_state_record, next) == 288, "next at 288");
 #endif
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const char *const phase_names[] = {
     [DCC_PHASE_STARTUP] = "Startup", [DCC_PHASE_BLOCKED] = "Blocked", [DCC_PHASE_CONNECT] = "Connect",
     [DCC_PHASE_CPP] = "Preprocess",  [DCC_PHASE_SEND] = "Send",       [DCC_PHASE_COMPILE] = "Compile",
@@ -80,13 +68,13 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
     int n1 = snprintf(path, pathlen, "%s/" DCC_STATE_PREFIX "%ld", dir, (long)pid);
     int n2 = snprintf(tmp, sizeof tmp, "%s/." DCC_STATE_PREFIX "%ld.tmp", dir, (long)pid);
     if (n1 < 0 || (size_t)n1 >= pathlen || n2 < 0 || (size_t)n2 >= sizeof tmp) {
-        set_err(err, errlen, "state directory name %s is too long", dir);
+        dcc_set_err(err, errlen, "state directory name %s is too long", dir);
         return -1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int saved = errno;
-        set_err(err, errlen, "cannot write state file %s: %s", tmp, strerror(saved));
+        dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp, strerror(saved));
         errno = saved;
         return -1;
     }
@@ -97,14 +85,14 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         w = -1;
     }
     if (w != (ssize_t)sizeof my_state) {
-        set_err(err, errlen, "cannot write state file %s: %s", tmp, w < 0 ? strerror(saved) : "short write");
+        dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp, w < 0 ? strerror(saved) : "short write");
         unlink(tmp);
         errno = EIO;
         return -1;
     }
     if (rename(tmp, path) != 0) {
         saved = errno;
-        set_err(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
+        dcc_set_err(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
         unlink(tmp);
         errno = EIO;
         return -1;
@@ -137,7 +125,7 @@ int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *f
     }
     int n = snprintf(dir, sizeof dir, "%s/state", distcc_dir);
     if (n < 0 || (size_t)n >= sizeof dir) {
-        set_err(err, errlen, "the distcc directory name %s is too long", distcc_dir);
+        dcc_set_err(err, errlen, "the distcc directory name %s is too long", distcc_dir);
         return DCC_EXIT_IO_ERROR;
     }
     /* state/ exists on every call but the first; create it only when the
@@ -251,7 +239,7 @@ int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *
     if (!d) {
         if (errno == ENOENT)
             return 0;
-        set_err(err, errlen, "cannot read state directory %s: %s", state_dir, strerror(errno));
+        dcc_set_err(err, errlen, "cannot read state directory %s: %s", state_dir, strerror(errno));
         return DCC_EXIT_IO_ERROR;
     }
     size_t cap = 0;
@@ -274,7 +262,7 @@ int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *
             size_t ncap = cap ? cap * 2 : 16;
             struct dcc_state_entry *p = realloc(out->items, ncap * sizeof *p);
             if (!p) {
-                set_err(err, errlen, "out of memory reading %s", state_dir);
+                dcc_set_err(err, errlen, "out of memory reading %s", state_dir);
                 rc = DCC_EXIT_OUT_OF_MEMORY;
                 break;
             }

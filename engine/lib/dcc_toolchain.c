@@ -1,6 +1,8 @@
 /* Probes the whitelisted compilers, as and ld, and the CHOST, and writes the /toolchain JSON report. */
 #include "dcc_toolchain.h"
 
+#include "dcc_util.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -23,19 +25,6 @@ extern char **environ;
 #define DEFAULT_MAKE_CONF "/etc/portage/make.conf"
 #define DEFAULT_PROBE_MS 5000
 #define DEFAULT_TOTAL_MS 30000
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static long long now_ms(void)
 {
@@ -181,21 +170,21 @@ int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_
     char *path_var = NULL;
     char **envp = child_env(env_path, &path_var);
     if (!envp) {
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
         return -1;
     }
     if (pipe_above_stderr(outp) != 0) {
-        set_err(err, errlen, "pipe: %s", strerror(errno));
+        dcc_set_err(err, errlen, "pipe: %s", strerror(errno));
         goto fail_env;
     }
     if (pipe_above_stderr(errp) != 0) {
-        set_err(err, errlen, "pipe: %s", strerror(errno));
+        dcc_set_err(err, errlen, "pipe: %s", strerror(errno));
         goto fail_outp;
     }
 
     pid_t pid = fork();
     if (pid < 0) {
-        set_err(err, errlen, "fork: %s", strerror(errno));
+        dcc_set_err(err, errlen, "fork: %s", strerror(errno));
         close(errp[0]);
         close(errp[1]);
         goto fail_outp;
@@ -284,15 +273,15 @@ int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_
         timed_out = 1;
 
     if (nomem) {
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
         return -1;
     }
     if (exec_errno) {
-        set_err(err, errlen, "cannot run %s: %s", prog, strerror(exec_errno));
+        dcc_set_err(err, errlen, "cannot run %s: %s", prog, strerror(exec_errno));
         return -1;
     }
     if (timed_out) {
-        set_err(err, errlen, "%s did not finish within %d ms", prog, timeout_ms);
+        dcc_set_err(err, errlen, "%s did not finish within %d ms", prog, timeout_ms);
         return -1;
     }
     *wstatus = st;
@@ -570,7 +559,7 @@ static enum probe_result run_probe(const struct probe *pr, const char *prog, con
 {
     long long left = pr->deadline - now_ms();
     if (left <= 0) {
-        set_err(err, errlen, "%s %s: not probed: the report ran out of time", name, flag);
+        dcc_set_err(err, errlen, "%s %s: not probed: the report ran out of time", name, flag);
         return PROBE_STOP;
     }
     int timeout = pr->probe_ms < left ? pr->probe_ms : (int)left;
@@ -582,15 +571,15 @@ static enum probe_result run_probe(const struct probe *pr, const char *prog, con
         out->data[0] = '\0';
     if (dcc_toolchain_capture(prog, argv, pr->path, timeout, DCC_TOOLCHAIN_OUTPUT_CAP, out, &st,
                               why, sizeof(why)) != 0) {
-        set_err(err, errlen, "%s %s: %s", name, flag, why);
+        dcc_set_err(err, errlen, "%s %s: %s", name, flag, why);
         return PROBE_STOP;
     }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return PROBE_OK;
     if (WIFSIGNALED(st))
-        set_err(err, errlen, "%s %s: killed by signal %d", name, flag, WTERMSIG(st));
+        dcc_set_err(err, errlen, "%s %s: killed by signal %d", name, flag, WTERMSIG(st));
     else
-        set_err(err, errlen, "%s %s: exited with status %d", name, flag, WEXITSTATUS(st));
+        dcc_set_err(err, errlen, "%s %s: exited with status %d", name, flag, WEXITSTATUS(st));
     return PROBE_FAILED;
 }
 
@@ -666,7 +655,7 @@ static json_t *probe_compiler(const struct probe *pr, const char *name, const ch
             error[0] = '\0';
             r = run_probe(pr, prog, name, "-dumpversion", &out, error, sizeof(error));
             if (r == PROBE_OK && version_word(text_of(&out), version, sizeof(version)) != 0)
-                set_err(error, sizeof(error), "%s -dumpversion: no version in its output", name);
+                dcc_set_err(error, sizeof(error), "%s -dumpversion: no version in its output", name);
         }
         if (r != PROBE_STOP) {
             char e2[sizeof(error)] = "";
@@ -720,7 +709,7 @@ static json_t *probe_binutil(const struct probe *pr, const char *name, const cha
         if (run_probe(pr, prog, name, "--version", &out, error, sizeof(error)) == PROBE_OK) {
             first_line(text_of(&out), banner, sizeof(banner));
             if (dcc_toolchain_banner_version(banner, version, sizeof(version)) != 0)
-                set_err(error, sizeof(error), "%s --version: no version in \"%s\"", name, banner);
+                dcc_set_err(error, sizeof(error), "%s --version: no version in \"%s\"", name, banner);
         }
         dcc_buf_free(&out);
     }
@@ -748,13 +737,13 @@ static char **whitelist_names(const char *dir, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        set_err(err, errlen, "cannot read the whitelist directory %s: %s", dir, strerror(errno));
+        dcc_set_err(err, errlen, "cannot read the whitelist directory %s: %s", dir, strerror(errno));
         return NULL;
     }
     char **names = calloc(DCC_TOOLCHAIN_MAX_NAMES + 1, sizeof(*names));
     if (!names) {
         closedir(d);
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
         return NULL;
     }
     size_t n = 0;
@@ -776,7 +765,7 @@ static char **whitelist_names(const char *dir, char *err, size_t errlen)
         if (!names[n]) {
             closedir(d);
             dcc_argv_free(names);
-            set_err(err, errlen, "out of memory");
+            dcc_set_err(err, errlen, "out of memory");
             return NULL;
         }
         n++;
@@ -790,7 +779,7 @@ int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_
                               char *err, size_t errlen)
 {
     if (!opts->whitelist_dir) {
-        set_err(err, errlen, "no whitelist directory given");
+        dcc_set_err(err, errlen, "no whitelist directory given");
         return -1;
     }
     struct probe pr = {
@@ -863,7 +852,7 @@ int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_
     free(text);
 out:
     if (rc != 0)
-        set_err(err, errlen, "out of memory");
+        dcc_set_err(err, errlen, "out of memory");
     json_decref(root);
     json_decref(compilers);
     json_decref(binutils);

@@ -33,6 +33,9 @@ int dcc_argv_set(char **argv, size_t i, const char *s);
  * hold blanks or quotes. Caller frees; NULL on ENOMEM. */
 char *dcc_argv_join(char *const *argv);
 
+/* Formats one line into a caller's error buffer; NULL or size 0 is fine. */
+void dcc_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* 1 if s ends with suffix. */
 int dcc_str_endswith(const char *s, const char *suffix);
 /* 1 if s starts with prefix. */
