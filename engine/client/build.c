@@ -72,7 +72,11 @@ int dcc_client_build(struct client *cl, char ***argvp)
     }
     char **argv = *argvp;
     char file[256];
-    snprintf(file, sizeof file, "%s", scan.input ? base_name(scan.input) : "-");
+    const char *named = scan.input;
+    for (size_t i = 1; !named && argv[i]; i++)
+        if (argv[i][0] != '-' && dcc_args_is_source(argv[i]) && !(i > 1 && strcmp(argv[i - 1], "-o") == 0))
+            named = argv[i]; /* the scan stopped at a local-only option */
+    snprintf(file, sizeof file, "%s", named ? base_name(named) : "-");
     dcc_slots_init(cl);
     dcc_slots_state(cl, DCC_PHASE_STARTUP, file, "", 0);
 
@@ -146,6 +150,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
                 dcc_slots_release(&slot);
                 dcc_warn("%s; building %s locally", err, file);
                 snprintf(why_local, sizeof why_local, "cpp could not start");
+                last_failure = rc;
                 break;
             }
         }
@@ -169,8 +174,10 @@ int dcc_client_build(struct client *cl, char ***argvp)
             break;
         }
         if (res.outcome == DCC_REMOTE_LOCAL_ERROR) {
-            dcc_warn("%s; building %s locally", res.err, file);
+            if (cl->fallback)
+                dcc_warn("%s; building %s locally", res.err, file);
             snprintf(why_local, sizeof why_local, "%s", res.err);
+            last_failure = res.exit_code ? res.exit_code : DCC_EXIT_IO_ERROR;
             dcc_remote_result_free(&res);
             break;
         }
@@ -182,14 +189,14 @@ int dcc_client_build(struct client *cl, char ***argvp)
             write_out(1, &res.sout);
             dcc_info("job %s: compiled on %s", file, hostname);
             result = 0;
-        } else if (refusal && !cl->skip_local_retry) {
+        } else if (refusal && !cl->skip_local_retry && cl->fallback) {
             /* Said once, so the admin learns why this helper did not help. */
             size_t len = strcspn(refusal, "\n");
             dcc_warn("%.*s; building %s locally", (int)len, refusal, file);
             snprintf(why_local, sizeof why_local, "refused by %s", hostname);
             dcc_remote_result_free(&res);
             break;
-        } else if (code >= 1 && code <= 127 && !cl->skip_local_retry) {
+        } else if (code >= 1 && code <= 127 && !cl->skip_local_retry && cl->fallback) {
             /* Usually an ordinary compile error that the local run repeats;
              * see below for when it is not. */
             dcc_info("compile of %s on %s failed (exit %d), retrying locally", file, hostname, code);

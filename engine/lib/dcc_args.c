@@ -279,7 +279,7 @@ static int dcc_language_find(const char *lang)
 /* Splits every -Wp,A,B into A B, the way distcc 3.4 does, and turns the
  * -MD,FILE / -MMD,FILE pairs into -MD -MF FILE so that the dependency file is
  * visible to everything after. */
-static int dcc_expand_wp(char ***argvp)
+static int dcc_expand_wp(char ***argvp, int *deps_from_wp)
 {
     for (size_t i = 1; (*argvp)[i]; i++) {
         const char *word = (*argvp)[i];
@@ -301,6 +301,7 @@ static int dcc_expand_wp(char ***argvp)
                     parts[n++] = "-MF";
                     parts[n++] = file;
                 }
+                *deps_from_wp = 1;
             }
         }
         int rc = dcc_argv_insert(argvp, i + 1, parts, n);
@@ -433,7 +434,7 @@ static void dcc_scan_local(struct dcc_scan *scan, int exit_code, const char *fmt
 int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen)
 {
     memset(scan, 0, sizeof *scan);
-    if (dcc_expand_wp(argvp) != 0) {
+    if (dcc_expand_wp(argvp, &scan->deps_from_wp) != 0) {
         snprintf(err, errlen, "out of memory expanding -Wp, options");
         return -1;
     }
@@ -619,7 +620,19 @@ char **dcc_args_cpp_argv(char *const *argv, const struct dcc_scan *scan, const c
                 goto nomem;
             deps = NULL;
         }
-        if (!has_target && !scan->output_added) {
+        if (!has_target && scan->deps_from_wp) {
+            /* -Wp,-MD reaches cc1 directly, whose target is the source's
+             * base name with .o whatever -o says; say so, or the driver
+             * would name the target after CPP_OUT. */
+            char *target = dcc_replace_suffix(scan->input, ".o", 0);
+            if (!target)
+                goto nomem;
+            if (!(out[n++] = strdup("-MQ"))) {
+                free(target);
+                goto nomem;
+            }
+            out[n++] = target;
+        } else if (!has_target && !scan->output_added) {
             if (!(out[n++] = strdup("-MQ")) || !(out[n++] = strdup(scan->output)))
                 goto nomem;
         }

@@ -17,6 +17,7 @@ struct dcc_scan {
     int has_dash_S;          /* -S (wins over -c for the default output name) */
     int preprocessed;        /* no cpp needed: .i .ii .mi .mii, or -x *-cpp-output */
     int wants_deps;          /* -MD or -MMD (after -Wp, expansion) */
+    int deps_from_wp;        /* they came as -Wp,-MD,FILE: cc1 picks the target */
     int output_joined;       /* the output was given as one word "-oFILE" */
     int output_added;        /* no -o was given: scan appended "-o BASE.o" (".s") */
 };

@@ -149,9 +149,11 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
         unlink(tmp);
         /* A write error is our disk; anything else is the helper or the net. */
         if (strncmp(c->err, "cannot write", 12) == 0) {
+            /* Name the object: "cannot write file" alone does not say where. */
+            const char *why = strrchr(c->err, ':');
             res->outcome = DCC_REMOTE_LOCAL_ERROR;
             res->exit_code = DCC_EXIT_IO_ERROR;
-            snprintf(res->err, sizeof res->err, "%s", c->err);
+            snprintf(res->err, sizeof res->err, "cannot write %.300s: %.200s", output, why ? why + 2 : c->err);
         } else {
             host_failed(res, rc, "reading the object", c->err);
         }

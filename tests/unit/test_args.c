@@ -298,7 +298,8 @@ static const struct {
     {"gcc -MD -c foo.c -o obj/foo.o", "gcc -MD -E foo.c -MF obj/foo.d -MQ obj/foo.o -o /tmp/distcc_1.i"},
     {"gcc -MD -MF d/foo.d -MT t -c foo.c -o foo.o", "gcc -MD -MF d/foo.d -MT t -E foo.c -o /tmp/distcc_1.i"},
     {"gcc -MMD -MQ q -c foo.c -o foo.o", "gcc -MMD -MQ q -E foo.c -MF foo.d -o /tmp/distcc_1.i"},
-    {"gcc -Wp,-MD,k.d -c foo.c -o dir/foo.o", "gcc -MD -MF k.d -E foo.c -MQ dir/foo.o -o /tmp/distcc_1.i"},
+    /* -Wp,-MD goes straight to cc1, whose target ignores -o (checked against gcc 12). */
+    {"gcc -Wp,-MD,k.d -c foo.c -o dir/foo.o", "gcc -MD -MF k.d -E foo.c -MQ foo.o -o /tmp/distcc_1.i"},
     {"gcc -MMD -c src/foo.c", "gcc -MMD -E src/foo.c -MF foo.d -o /tmp/distcc_1.i"},
     {"gcc -MD -c foo.c -o objfoo", "gcc -MD -E foo.c -MF objfoo.d -MQ objfoo -o /tmp/distcc_1.i"},
     {"clang -Xclang -S -c foo.c", "clang -Xclang -S -E foo.c -o /tmp/distcc_1.i"},
