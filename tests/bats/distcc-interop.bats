@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# Our distcc client against Debian's stock distccd 3.4, as on a network where
+# some helpers still run the stock daemon. (Stock client against our daemon:
+# distccd.bats.)
+
+load common
+
+setup() {
+  [ -x /usr/bin/distccd ] || skip "skipped: no stock /usr/bin/distccd (Debian package distcc)"
+  cd "$BATS_TEST_TMPDIR"
+  unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
+    DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_BACKOFF_PERIOD DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD \
+    DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES
+  export LC_ALL=C
+  export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
+  printf '#include <stdio.h>\nint main(void) { puts("hello from distcc"); return 0; }\n' >hello.c
+  start_stock_distccd
+}
+
+teardown() {
+  dcc_stop_pid "${STOCK_PID:-}"
+  STOCK_PID=
+  [ -n "${STOCK_DIR:-}" ] && rm -rf "$STOCK_DIR"
+  STOCK_DIR=
+}
+
+# Stock distccd on a free loopback port, in the foreground, bounded by
+# --lifetime. Its whitelist is the package's /usr/lib/distcc. As root it runs
+# jobs as nobody, who opens the log and writes the job files: both are made
+# for that user.
+start_stock_distccd() {
+  STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
+  chmod 0755 "$STOCK_DIR"
+  mkdir "$STOCK_DIR/tmp"
+  chmod 1777 "$STOCK_DIR/tmp"
+  STOCK_LOG="$STOCK_DIR/distccd.log"
+  : >"$STOCK_LOG"
+  chmod 0666 "$STOCK_LOG"
+  STOCK_PORT=$(dcc_free_port)
+  local user=()
+  [ "$(id -u)" -ne 0 ] || user=(--user nobody)
+  TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$STOCK_PORT" --allow 127.0.0.1 \
+    --log-file "$STOCK_LOG" --log-level info "${user[@]}" --lifetime 300 &
+  STOCK_PID=$!
+  dcc_wait_port "$STOCK_PORT" 10
+}
+
+# Our client, no silent local fallback: a job that does not compile on the
+# stock helper fails instead.
+our_distcc() {
+  DISTCC_HOSTS="${HOSTS:-127.0.0.1:$STOCK_PORT}" DISTCC_FALLBACK=0 "$DCC_BIN/distcc" "$@"
+}
+
+stock_compiled() {
+  grep -c "COMPILE_OK exit:0" "$STOCK_LOG" || true
+}
+
+@test "protocol 1 to stock distccd: the object matches a local build and links" {
+  run our_distcc gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  [ "$(stock_compiled)" -eq 1 ]
+  grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-gcc hello.c" "$STOCK_LOG"
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
+  gcc hello.o -o hello
+  [ "$(./hello)" = "hello from distcc" ]
+}
+
+@test "protocol 2 (,lzo) to stock distccd: -O2 object matches a local build" {
+  HOSTS="127.0.0.1:$STOCK_PORT,lzo" run our_distcc gcc -O2 -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  [ "$(stock_compiled)" -eq 1 ]
+  gcc -O2 -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
+@test "a C++ file through stock distccd with ,lzo compiles and links" {
+  printf '#include <iostream>\n#include <vector>\nint main() { std::vector<int> v{1, 2}; std::cout << v.size() << "\\n"; }\n' >v.cpp
+  HOSTS="127.0.0.1:$STOCK_PORT,lzo" run our_distcc g++ -c v.cpp -o v.o
+  [ "$status" -eq 0 ]
+  grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-g++ v.cpp" "$STOCK_LOG"
+  g++ v.o -o v
+  [ "$(./v)" = "2" ]
+}
+
+@test "a compile error on stock distccd comes back with the compiler's message and status" {
+  printf 'int main(void) { return missing; }\n' >bad.c
+  DISTCC_SKIP_LOCAL_RETRY=1 HOSTS="127.0.0.1:$STOCK_PORT,lzo" run our_distcc gcc -c bad.c -o bad.o
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"bad.c:1:25: error: 'missing' undeclared"* ]]
+  [ ! -e bad.o ]
+  grep -q "COMPILE_ERROR exit:1" "$STOCK_LOG"
+}
+
+@test "-MD through stock distccd writes the same .d file as plain gcc" {
+  mkdir -p sub inc
+  printf '#include "inc/a.h"\nint f(void) { return A; }\n' >sub/x.c
+  printf '#define A 1\n' >inc/a.h
+  run our_distcc gcc -I. -MD -c sub/x.c -o sub/x.o
+  [ "$status" -eq 0 ]
+  mv sub/x.d distcc.d
+  mv sub/x.o distcc.o
+  gcc -I. -MD -c sub/x.c -o sub/x.o
+  cmp sub/x.d distcc.d
+  cmp sub/x.o distcc.o
+  [ "$(stock_compiled)" -eq 1 ]
+}
