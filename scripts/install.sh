@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
 # Installs (or uninstalls) exactly the files listed by install_list below.
-#   install.sh install|uninstall DESTDIR BUILD BINDIR SBINDIR LIBDIR MANDIR SYSCONFDIR PREFIX
+#   install.sh install|uninstall|list DESTDIR BUILD BINDIR SBINDIR LIBDIR MANDIR SYSCONFDIR PREFIX
+# "list" prints the destinations, one a line, without touching anything.
 set -euo pipefail
 action=$1 destdir=$2 build=$3 bindir=$4 sbindir=$5 libdir=$6 mandir=$7 sysconfdir=$8 prefix=$9
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-: "$sbindir" "$libdir" "$sysconfdir" "$prefix"
+: "$sbindir" "$libdir"
+
+# Portage's files (bashrc, make.conf example) and other shared data.
+datadir=$prefix/share/distcc
+# systemd looks in PREFIX/lib, never lib64, whatever LIBDIR is.
+unitdir=$prefix/lib/systemd/system
+tmpfilesdir=$prefix/lib/tmpfiles.d
+# The Gentoo files are rendered here first: @BINDIR@, @SYSCONFDIR@ and
+# @DATADIR@ become this install's paths.
+rendered=$build/gentoo
+
+# The Gentoo files: mode, source in the tree, destination.
+gentoo_files() {
+  cat <<EOF
+0644 conf.d/distccd $sysconfdir/conf.d/distccd
+0755 init.d/distccd $sysconfdir/init.d/distccd
+0644 env.d/02distcc $sysconfdir/env.d/02distcc
+0644 systemd/distccd.service $unitdir/distccd.service
+0644 systemd/distccd.service.d/00gentoo.conf $sysconfdir/systemd/system/distccd.service.d/00gentoo.conf
+0644 systemd/distccd.tmpfiles $tmpfilesdir/distccd.conf
+0644 portage/bashrc $datadir/portage/bashrc
+0644 portage/make.conf.example $datadir/portage/make.conf.example
+EOF
+}
 
 # Prints "MODE SOURCE DESTINATION" for every file we install.
 install_list() {
-  local prog page section
+  local prog page section mode src dst
   for prog in distcc distccd distccmon-text distcc-config distccflags distcc-preflight pump; do
     [ -x "$build/bin/$prog" ] && echo "0755 $build/bin/$prog $bindir/$prog"
   done
@@ -18,10 +42,32 @@ install_list() {
     section=${page##*.}
     echo "0644 $page $mandir/man$section/$(basename "$page")"
   done
+  while read -r mode src dst; do
+    echo "$mode $rendered/$src $dst"
+  done < <(gentoo_files)
+}
+
+# Writes every Gentoo file into $rendered with this install's paths, and
+# refuses a placeholder it does not know (a typo would install verbatim).
+render_gentoo_files() {
+  local _mode src _dst out left
+  while read -r _mode src _dst; do
+    out=$rendered/$src
+    mkdir -p "$(dirname "$out")"
+    sed -e "s|@BINDIR@|$bindir|g" -e "s|@SYSCONFDIR@|$sysconfdir|g" -e "s|@DATADIR@|$datadir|g" \
+      "$src" >"$out.tmp"
+    if left=$(grep -noE '@[A-Z_]+@' "$out.tmp"); then
+      echo "install.sh: $src has an unknown placeholder: $left" >&2
+      rm -f "$out.tmp"
+      exit 1
+    fi
+    mv "$out.tmp" "$out"
+  done < <(gentoo_files)
 }
 
 case "$action" in
 install)
+  render_gentoo_files
   while read -r mode src dst; do
     install -D -m "$mode" "$src" "$destdir$dst"
     echo "installed $dst"
@@ -38,6 +84,11 @@ uninstall)
         dir=$(dirname "$dir")
       done
     fi
+  done < <(install_list)
+  ;;
+list)
+  while read -r _mode _src dst; do
+    echo "$dst"
   done < <(install_list)
   ;;
 *) echo "install.sh: unknown action '$action'" >&2; exit 2 ;;

@@ -1,0 +1,375 @@
+#!/usr/bin/env bats
+# portage/bashrc run the way Portage runs it: one bash per phase that
+# restores the environment the previous phase saved, sources the bashrc, runs
+# pre_<func>, the phase function and post_<func>, and saves the environment;
+# stdout and stderr are the build log. The phases call a stand-in client that
+# follows the log-line contract written at the top of portage/bashrc.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  load common
+  BASHRC="$DCC_TOP/portage/bashrc"
+  T="$BATS_TEST_TMPDIR/portage/app-misc/foo-1.0/temp"
+  OUT="$BATS_TEST_TMPDIR/out"
+  BODY="$BATS_TEST_TMPDIR/body.sh"
+  DRIVER="$BATS_TEST_TMPDIR/ebuild.sh"
+  mkdir -p "$T" "$OUT" "$BATS_TEST_TMPDIR/bin"
+  write_driver
+  write_body
+}
+
+# A small stand-in for Portage's ebuild.sh running one phase.
+#   ebuild.sh PHASE BASHRC|none BODY
+write_driver() {
+  cat >"$DRIVER" <<'EOF'
+ebuild_sh_phase=$1 ebuild_sh_bashrc=$2 ebuild_sh_body=$3
+# Bash's own variables and the driver's are neither saved nor compared.
+ebuild_sh_internal='^(BASH.*|COLUMNS|COMP_WORDBREAKS|DIRSTACK|EPOCH.*|EUID|FUNCNAME|GROUPS|HISTCMD|HOSTNAME|HOSTTYPE|IFS|LINENO|LINES|MACHTYPE|OPTERR|OPTIND|OSTYPE|PIPESTATUS|PPID|PS4|PWD|RANDOM|SECONDS|SHELLOPTS|SHLVL|SRANDOM|UID|_|ebuild_sh_.*)$'
+if [[ -f ${T}/environment ]]; then
+  # shellcheck disable=SC1091
+  source "${T}/environment"
+fi
+EBUILD_PHASE=$ebuild_sh_phase
+case $EBUILD_PHASE in
+  setup) ebuild_sh_func=pkg_setup ;;
+  *) ebuild_sh_func=src_$EBUILD_PHASE ;;
+esac
+einfo() { printf ' * %s\n' "$*" >&2; }
+ewarn() { printf ' * WARNING: %s\n' "$*" >&2; }
+die() { printf ' * ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC1090
+source "$ebuild_sh_body"
+if [[ $ebuild_sh_bashrc != none ]]; then
+  # shellcheck disable=SC1090
+  source "$ebuild_sh_bashrc"
+fi
+if declare -F "pre_$ebuild_sh_func" >/dev/null; then "pre_$ebuild_sh_func"; fi
+"$ebuild_sh_func"
+if declare -F "post_$ebuild_sh_func" >/dev/null; then "post_$ebuild_sh_func"; fi
+# What the phase leaves behind: every variable and function name.
+{
+  for ebuild_sh_v in $(compgen -v | grep -vE "$ebuild_sh_internal"); do declare -p "$ebuild_sh_v"; done
+  declare -F
+} >"$OUT/after.$EBUILD_PHASE"
+# Saved for the next phase, without Portage's (here: the driver's) helpers.
+{
+  for ebuild_sh_v in $(compgen -v | grep -vE "$ebuild_sh_internal"); do declare -p "$ebuild_sh_v" 2>/dev/null; done
+  for ebuild_sh_v in $(compgen -A function); do
+    case $ebuild_sh_v in einfo|ewarn|die|fake_distcc|record|src_*|pkg_setup) ;; *) declare -f "$ebuild_sh_v" ;; esac
+  done
+} >"${T}/environment"
+EOF
+}
+
+# The phase functions: each records the distcc variables it sees, then
+# runs the jobs named in JOBS_<phase> ("PID FILE OUTCOME" per line).
+write_body() {
+  cat >"$BODY" <<'EOF'
+# fake_distcc PID FILE OUTCOME: one job as our client reports it.
+fake_distcc() {
+  local line="distcc[$1] info: job $2: $3"
+  if [[ $DISTCC_VERBOSE == 1 ]]; then
+    if [[ -n $DISTCC_LOG ]]; then
+      printf '2024-05-01 10:00:00 %s\n' "$line" >>"$DISTCC_LOG"
+    else
+      printf '%s\n' "$line" >&2
+    fi
+  fi
+  if [[ $DISTCC_SAVE_TEMPS == 1 ]]; then
+    : >"$TMPDIR/distcc_${2%.*}.i"
+    : >"$TMPDIR/distcc_server_stderr_${2%.*}.txt"
+  fi
+}
+record() {
+  env | grep '^DISTCC_' | LC_ALL=C sort >"$OUT/during.$EBUILD_PHASE"
+  local jobs_var="JOBS_$EBUILD_PHASE" pid file outcome
+  while read -r pid file outcome; do
+    [[ -n $pid ]] && fake_distcc "$pid" "$file" "$outcome"
+  done <<<"${!jobs_var:-}"
+  if [[ -n ${EXTRA_WORK:-} ]]; then eval "$EXTRA_WORK"; fi
+}
+pkg_setup() { record; }
+src_unpack() { record; }
+src_prepare() { record; }
+src_configure() { record; }
+src_compile() { record; }
+src_test() { record; }
+src_install() { record; }
+EOF
+}
+
+# run_phase PHASE [VAR=VALUE...]: one phase with a clean environment like
+# Portage's (the env.d defaults, FEATURES=distcc), the build log in ${T}.
+run_phase() {
+  local phase=$1
+  shift
+  env -i PATH="$BATS_TEST_TMPDIR/bin:/usr/bin:/bin" HOME="$BATS_TEST_TMPDIR" OUT="$OUT" \
+    T="$T" TMPDIR="$T" CATEGORY=app-misc PF=foo-1.0 FEATURES="sandbox distcc userpriv" \
+    PORTAGE_LOG_FILE="$T/build.log" DISTCC_VERBOSE=0 DISTCC_FALLBACK=1 DISTCC_SAVE_TEMPS=0 DISTCC_LOG= \
+    "$@" bash "$DRIVER" "$phase" "${RC:-$BASHRC}" "$BODY" >>"$T/build.log" 2>&1
+}
+
+# Every phase Portage runs for a source build, in order.
+PHASES="setup unpack prepare configure compile test install"
+
+run_all_phases() {
+  local phase
+  for phase in $PHASES; do
+    run_phase "$phase" "$@" || return 1
+  done
+}
+
+# The files in ${T}, one relative path a line.
+t_files() {
+  (cd "$T" && find . -mindepth 1 | LC_ALL=C sort)
+}
+
+summary_lines() {
+  grep -F ' * distcc app-misc/foo-1.0 ' "$T/build.log" || true
+}
+
+JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
+102 util.c compiled on box2
+103 conftest.c built locally (conftest files stay local), exit 0"
+
+@test "the bashrc is shellcheck clean" {
+  command -v shellcheck >/dev/null || skip "shellcheck is not installed"
+  run shellcheck -s bash "$BASHRC"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "nothing asked for: every phase runs exactly as without the bashrc" {
+  RC=none run_all_phases JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  mkdir "$BATS_TEST_TMPDIR/plain"
+  cp -r "$OUT" "$BATS_TEST_TMPDIR/plain/out"
+  cp "$T/build.log" "$BATS_TEST_TMPDIR/plain/build.log"
+  t_files >"$BATS_TEST_TMPDIR/plain/files"
+  rm -rf "$T" "$OUT"
+  mkdir -p "$T" "$OUT"
+
+  run_all_phases JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  for phase in $PHASES; do
+    diff -u "$BATS_TEST_TMPDIR/plain/out/during.$phase" "$OUT/during.$phase"
+    diff -u "$BATS_TEST_TMPDIR/plain/out/after.$phase" "$OUT/after.$phase"
+  done
+  diff -u "$BATS_TEST_TMPDIR/plain/build.log" "$T/build.log"
+  diff -u "$BATS_TEST_TMPDIR/plain/files" <(t_files)
+  [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
+  # The comparison can fail: the client settings are visible to it.
+  grep -qx 'DISTCC_VERBOSE=0' "$OUT/during.compile"
+}
+
+@test "asked for, but FEATURES has no distcc (package.env opt-out): nothing changes" {
+  local asks=(DISTCC_PORTAGE_VERBOSE=1 DISTCC_PORTAGE_SUMMARY=1 DISTCC_PORTAGE_SAVE_TEMPS=1
+    DISTCC_PORTAGE_PREFLIGHT=strict "FEATURES=sandbox -distcc userpriv")
+  printf '#!/bin/sh\necho preflight ran\n' >"$BATS_TEST_TMPDIR/bin/distcc-preflight"
+  chmod +x "$BATS_TEST_TMPDIR/bin/distcc-preflight"
+  RC=none run_all_phases "${asks[@]}" JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  cp -r "$OUT" "$BATS_TEST_TMPDIR/plain"
+  cp "$T/build.log" "$BATS_TEST_TMPDIR/plain.log"
+  rm -rf "$T" "$OUT"
+  mkdir -p "$T" "$OUT"
+
+  run_all_phases "${asks[@]}" JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  diff -ru "$BATS_TEST_TMPDIR/plain" "$OUT"
+  diff -u "$BATS_TEST_TMPDIR/plain.log" "$T/build.log"
+  [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
+}
+
+@test "DISTCC_PORTAGE_VERBOSE: verbose client in configure/compile/test only, put back after, summary in the build log" {
+  run_all_phases DISTCC_PORTAGE_VERBOSE=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  [ "$(cat "$OUT/during.compile")" = "$(printf '%s\n' DISTCC_FALLBACK=1 DISTCC_LOG= \
+    DISTCC_PORTAGE_VERBOSE=1 DISTCC_SAVE_TEMPS=0 DISTCC_VERBOSE=1)" ]
+  cmp "$OUT/during.compile" "$OUT/during.configure"
+  cmp "$OUT/during.compile" "$OUT/during.test"
+  for phase in setup unpack prepare install; do
+    grep -qx 'DISTCC_VERBOSE=0' "$OUT/during.$phase" || { echo "$phase saw a changed DISTCC_VERBOSE"; false; }
+  done
+  # After the phase: the env.d value again, and no state of the hook left.
+  grep -qx 'declare -x DISTCC_VERBOSE="0"' "$OUT/after.compile"
+  run ! grep -q 'DISTCC_HOOK_' "$OUT/after.compile"
+  # The client's lines went to the build log, then the summary of each phase.
+  grep -qx 'distcc\[101\] info: job main.c: compiled on box1' "$T/build.log"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 configure: 0 sent, 0 run locally, 0 failed
+ * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent
+ * distcc app-misc/foo-1.0 test: 0 sent, 0 run locally, 0 failed" ]
+  [ "$(tail -n 1 "$T/build.log")" = " * distcc app-misc/foo-1.0 test: 0 sent, 0 run locally, 0 failed" ]
+  [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
+}
+
+@test "each phase's summary counts only the jobs of that phase" {
+  run_all_phases DISTCC_PORTAGE_VERBOSE=yes \
+    JOBS_configure="11 conftest.c built locally (conftest files stay local), exit 0" \
+    JOBS_compile="21 a.c compiled on box1
+22 b.c compiled on box1
+23 c.c failed on box2, exit 1" \
+    JOBS_test="31 t.c compiled on box2"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 configure: 0 sent, 1 run locally, 0 failed
+ * distcc app-misc/foo-1.0 compile: 2 sent, 0 run locally, 1 failed; box1: 2 sent; box2: 1 failed
+ * distcc app-misc/foo-1.0 test: 1 sent, 0 run locally, 0 failed; box2: 1 sent" ]
+}
+
+@test "the sample compile log is summed up per host, each job once" {
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 \
+    EXTRA_WORK="cat '$DCC_TOP/tests/data/bashrc/compile-phase.log' >&2"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 4 sent, 2 run locally, 3 failed; 192.168.0.2: 2 sent, 1 failed; 192.168.0.3:3700: 1 sent, 1 failed; @build1: 1 sent; [fe80::1]:3632: 1 failed" ]
+}
+
+@test "DISTCC_PORTAGE_SUMMARY alone: the verbose log goes to \${T}/distcc/client.log, the build log gets the summary" {
+  run_all_phases DISTCC_PORTAGE_SUMMARY=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  [ "$(cat "$OUT/during.compile")" = "$(printf '%s\n' DISTCC_FALLBACK=1 "DISTCC_LOG=$T/distcc/client.log" \
+    DISTCC_PORTAGE_SUMMARY=1 DISTCC_SAVE_TEMPS=0 DISTCC_VERBOSE=1)" ]
+  grep -qx 'declare -x DISTCC_LOG=""' "$OUT/after.compile"
+  grep -qx 'declare -x DISTCC_VERBOSE="0"' "$OUT/after.compile"
+  grep -qx 'DISTCC_LOG=' "$OUT/during.install"
+  run ! grep -q 'distcc\[' "$T/build.log"
+  [ "$(cat "$T/distcc/client.log")" = "2024-05-01 10:00:00 distcc[101] info: job main.c: compiled on box1
+2024-05-01 10:00:00 distcc[102] info: job util.c: compiled on box2
+2024-05-01 10:00:00 distcc[103] info: job conftest.c: built locally (conftest files stay local), exit 0" ]
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 configure: 0 sent, 0 run locally, 0 failed
+ * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent
+ * distcc app-misc/foo-1.0 test: 0 sent, 0 run locally, 0 failed" ]
+  [ "$(t_files)" = "$(printf './build.log\n./distcc\n./distcc/client.log\n./environment')" ]
+}
+
+@test "a DISTCC_LOG of the user's is kept, and only what this phase wrote is counted" {
+  local user_log="$BATS_TEST_TMPDIR/distcc-client.log"
+  printf '%s\n' '2024-04-30 09:00:00 distcc[7] info: job old.c: compiled on box9' >"$user_log"
+  run_phase compile DISTCC_PORTAGE_SUMMARY=1 DISTCC_LOG="$user_log" JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  grep -qx "DISTCC_LOG=$user_log" "$OUT/during.compile"
+  grep -qx "declare -x DISTCC_LOG=\"$user_log\"" "$OUT/after.compile"
+  [ "$(wc -l <"$user_log")" -eq 4 ]
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent" ]
+  [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
+}
+
+@test "DISTCC_PORTAGE_SAVE_TEMPS: the kept files are collected in \${T}/distcc/<phase>/" {
+  : >"$T/unrelated.tmp"
+  run_all_phases DISTCC_PORTAGE_SAVE_TEMPS=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL" \
+    JOBS_test="201 check.c compiled on box1"
+  grep -qx 'DISTCC_SAVE_TEMPS=1' "$OUT/during.compile"
+  grep -qx 'DISTCC_VERBOSE=0' "$OUT/during.compile"
+  grep -qx 'DISTCC_SAVE_TEMPS=0' "$OUT/during.install"
+  grep -qx 'declare -x DISTCC_SAVE_TEMPS="0"' "$OUT/after.compile"
+  [ "$(t_files)" = "./build.log
+./distcc
+./distcc/compile
+./distcc/compile/distcc_conftest.i
+./distcc/compile/distcc_main.i
+./distcc/compile/distcc_server_stderr_conftest.txt
+./distcc/compile/distcc_server_stderr_main.txt
+./distcc/compile/distcc_server_stderr_util.txt
+./distcc/compile/distcc_util.i
+./distcc/test
+./distcc/test/distcc_check.i
+./distcc/test/distcc_server_stderr_check.txt
+./environment
+./unrelated.tmp" ]
+  # Keeping files prints nothing by itself.
+  [ -z "$(summary_lines)" ]
+}
+
+@test "a post_src_compile defined elsewhere is kept, and told how to chain the hook" {
+  printf '%s\n' 'post_src_compile() { echo "own post hook" >&2; }' >>"$BODY"
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  grep -qx ' \* WARNING: distcc bashrc: post_src_compile is defined elsewhere; call distcc_hook_phase_end in it for the summary' "$T/build.log"
+  grep -qx 'own post hook' "$T/build.log"
+  [ -z "$(summary_lines)" ]
+  # The settings leaked to the end of this phase; the next phase starts clean.
+  grep -qx 'declare -x DISTCC_VERBOSE="1"' "$OUT/after.compile"
+  run_phase install DISTCC_PORTAGE_VERBOSE=1
+  grep -qx 'DISTCC_VERBOSE=0' "$OUT/during.install"
+  run ! grep -q 'DISTCC_HOOK_' "$OUT/after.install"
+}
+
+@test "a post_src_compile that calls distcc_hook_phase_end gets the summary" {
+  printf '%s\n' 'post_src_compile() { echo "own post hook" >&2; distcc_hook_phase_end; }' >>"$BODY"
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  run ! grep -q 'WARNING' "$T/build.log"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent" ]
+  grep -qx 'declare -x DISTCC_VERBOSE="0"' "$OUT/after.compile"
+}
+
+@test "verbose without a readable build log: no summary, and it says why" {
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 PORTAGE_LOG_FILE= JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: no summary, PORTAGE_LOG_FILE is unset" ]
+  # A new build of the package: no environment saved by an earlier phase.
+  rm "$T/environment"
+  : >"$T/build.log"
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 PORTAGE_LOG_FILE="$T/build.log.gz" JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: no summary, the build log is compressed (FEATURES=compress-build-logs); DISTCC_PORTAGE_SUMMARY=1 keeps a log of its own" ]
+  run ! grep -q 'DISTCC_HOOK_' "$OUT/after.compile"
+}
+
+@test "preflight: skipped without a trace when distcc-preflight is not installed" {
+  RC=none run_phase setup
+  cp "$T/build.log" "$BATS_TEST_TMPDIR/plain.log"
+  cp "$OUT/after.setup" "$BATS_TEST_TMPDIR/plain.after"
+  rm -rf "$T"
+  mkdir -p "$T"
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1
+  diff -u "$BATS_TEST_TMPDIR/plain.log" "$T/build.log"
+  diff -u <(grep -v DISTCC_PORTAGE_PREFLIGHT "$BATS_TEST_TMPDIR/plain.after") \
+    <(grep -v DISTCC_PORTAGE_PREFLIGHT "$OUT/after.setup")
+  [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
+}
+
+# A distcc-preflight that logs its arguments and exits with $1.
+fake_preflight() {
+  cat >"$BATS_TEST_TMPDIR/bin/distcc-preflight" <<EOF
+#!/bin/sh
+echo "preflight called with [\$*]" >>"$BATS_TEST_TMPDIR/preflight.calls"
+echo "host table"
+exit $1
+EOF
+  chmod +x "$BATS_TEST_TMPDIR/bin/distcc-preflight"
+}
+
+@test "preflight: runs once, in pkg_setup, with no arguments; its table goes to the build log" {
+  fake_preflight 0
+  run_all_phases DISTCC_PORTAGE_PREFLIGHT=1
+  [ "$(cat "$BATS_TEST_TMPDIR/preflight.calls")" = "preflight called with []" ]
+  [ "$(grep -c '^host table$' "$T/build.log")" -eq 1 ]
+  [ "$(sed -n '1p' "$T/build.log")" = "host table" ]
+  run ! grep -q WARNING "$T/build.log"
+}
+
+@test "preflight: a mismatch warns and the build goes on" {
+  fake_preflight 1
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1
+  [ "$(cat "$T/build.log")" = "host table
+ * WARNING: distcc-preflight found a problem (exit 1), see above; the build goes on" ]
+}
+
+@test "preflight: strict stops the build on a mismatch" {
+  fake_preflight 3
+  run run_phase setup DISTCC_PORTAGE_PREFLIGHT=strict
+  [ "$status" -eq 1 ]
+  [ "$(cat "$T/build.log")" = "host table
+ * ERROR: distcc-preflight found a problem (exit 3), see above; DISTCC_PORTAGE_PREFLIGHT=1 only warns" ]
+}
+
+@test "preflight: not for binary packages" {
+  fake_preflight 1
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 MERGE_TYPE=binary
+  [ ! -e "$BATS_TEST_TMPDIR/preflight.calls" ]
+  [ ! -s "$T/build.log" ]
+}
+
+@test "the real client's lines are counted (log-line contract)" {
+  [ -x "$DCC_BIN/distcc" ] || skip "the distcc client is not built in $DCC_BIN"
+  dcc_start_distccd
+  local src="$BATS_TEST_TMPDIR/src"
+  mkdir -p "$src" "$BATS_TEST_TMPDIR/distcc-dir"
+  printf 'int answer(void) { return 42; }\n' >"$src/remote.c"
+  printf 'int native(void) { return 1; }\n' >"$src/native.c"
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" \
+    DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" \
+    EXTRA_WORK="cd '$src' && '$DCC_BIN/distcc' gcc -c remote.c -o remote.o && '$DCC_BIN/distcc' gcc -march=native -c native.c -o native.o"
+  dcc_stop_distccd
+  [ -s "$src/remote.o" ]
+  [ -s "$src/native.o" ]
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 1 sent, 1 run locally, 0 failed; 127.0.0.1:$DAEMON_PORT: 1 sent" ] ||
+    { cat "$T/build.log"; false; }
+}
