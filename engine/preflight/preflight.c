@@ -1,0 +1,637 @@
+/* distcc-preflight: asks every host for its toolchain and prints one table of what disagrees. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <iniparser.h>
+#include <jansson.h>
+#include <limits.h>
+#include <popt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dcc_hosts.h"
+#include "dcc_preflight.h"
+#include "dcc_toolchain.h"
+#include "dcc_util.h"
+
+/* Exit codes; when hosts disagree AND some are unreachable, the errors win
+ * (2): a definite mismatch is the more urgent news. */
+enum {
+    EXIT_AGREE = 0,
+    EXIT_WARNINGS = 1,
+    EXIT_ERRORS = 2,
+    EXIT_UNREACHABLE = 3,
+    EXIT_USAGE = 4, /* bad option, unreadable config or host list, local failure */
+};
+
+#define MAX_NAMES 64
+#define MAX_IGNORE 256
+#define ANSWER_CAP (1024 * 1024) /* a /toolchain answer larger than this is refused */
+
+static const char *prog_name = "distcc-preflight";
+
+static void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+struct settings {
+    double timeout_s;
+    int stats_port;
+    unsigned errors;
+    int warn_ok;
+    int json;
+    int quiet;
+    const char *hosts_text;
+    const char *names[MAX_NAMES];
+    size_t n_names;
+    char *ignore[MAX_IGNORE];
+    size_t n_ignore;
+};
+
+/* Adds the blank/comma separated words of text to the ignore list. */
+static int add_ignore(struct settings *s, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        if (len == 0)
+            break;
+        if (s->n_ignore >= MAX_IGNORE) {
+            say_error("too many hosts to ignore (at most %d)", MAX_IGNORE);
+            return -1;
+        }
+        s->ignore[s->n_ignore] = strndup(p, len);
+        if (!s->ignore[s->n_ignore]) {
+            say_error("out of memory");
+            return -1;
+        }
+        s->n_ignore++;
+        p += len;
+    }
+    return 0;
+}
+
+static int is_ignored(const struct settings *s, const char *host)
+{
+    for (size_t i = 0; i < s->n_ignore; i++)
+        if (strcmp(s->ignore[i], host) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_timeout(const char *text, double *out, const char *where)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v > 0) || v > 3600) {
+        say_error("%s: timeout \"%s\" is not a number of seconds between 0 and 3600", where, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* [preflight] in distcc.conf: timeout, errors, ignore, stats_port, warn_ok. */
+static int read_config(const char *file, int must_exist, struct settings *s)
+{
+    if (access(file, F_OK) != 0) {
+        if (!must_exist && errno == ENOENT)
+            return 0;
+        say_error("cannot read config %s: %s", file, strerror(errno));
+        return -1;
+    }
+    if (access(file, R_OK) != 0) {
+        say_error("cannot read config %s: %s", file, strerror(errno));
+        return -1;
+    }
+    dictionary *ini = iniparser_load(file);
+    if (!ini) {
+        say_error("cannot parse config %s (is it an INI file?)", file);
+        return -1;
+    }
+    int rc = -1;
+    char where[PATH_MAX + 32];
+    char err[256];
+    const char *v = iniparser_getstring(ini, "preflight:timeout", NULL);
+    snprintf(where, sizeof(where), "%s [preflight] timeout", file);
+    if (v && parse_timeout(v, &s->timeout_s, where) != 0)
+        goto out;
+    v = iniparser_getstring(ini, "preflight:errors", NULL);
+    if (v && dcc_preflight_parse_fields(v, &s->errors, err, sizeof(err)) != 0) {
+        say_error("%s [preflight] errors: %s", file, err);
+        goto out;
+    }
+    v = iniparser_getstring(ini, "preflight:ignore", NULL);
+    if (v && add_ignore(s, v) != 0)
+        goto out;
+    v = iniparser_getstring(ini, "preflight:stats_port", NULL);
+    if (v) {
+        char *end;
+        long port = strtol(v, &end, 10);
+        if (end == v || *end || port < 1 || port > 65535) {
+            say_error("%s [preflight] stats_port: \"%s\" is not a port 1-65535", file, v);
+            goto out;
+        }
+        s->stats_port = (int)port;
+    }
+    int b = iniparser_getboolean(ini, "preflight:warn_ok", -1);
+    if (b >= 0)
+        s->warn_ok = b;
+    rc = 0;
+out:
+    iniparser_freedict(ini);
+    return rc;
+}
+
+/* ---- asking the hosts, all at once ------------------------------------------ */
+
+struct target {
+    struct dcc_pf_row row; /* host, kind, reason */
+    char url[400];
+    struct dcc_buf body;
+    int too_big;
+    CURL *easy;
+    char curl_err[CURL_ERROR_SIZE];
+    json_t *report;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+    struct target *t = user;
+    size_t len = size * nmemb;
+    if (t->body.len + len > ANSWER_CAP) {
+        t->too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    return dcc_buf_append(&t->body, data, len) == 0 ? len : 0;
+}
+
+static void set_unreachable(struct target *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_unreachable(struct target *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    t->row.kind = DCC_PF_ROW_UNREACHABLE;
+    vsnprintf(t->row.reason, sizeof(t->row.reason), fmt, ap);
+    va_end(ap);
+}
+
+static void finish_target(struct target *t, CURLcode res)
+{
+    if (res != CURLE_OK) {
+        if (t->too_big)
+            set_unreachable(t, "bad answer: larger than %d bytes (%s)", ANSWER_CAP, t->url);
+        else
+            set_unreachable(t, "%s (%s)", t->curl_err[0] ? t->curl_err : curl_easy_strerror(res),
+                            t->url);
+        return;
+    }
+    long code = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code == 404) {
+        set_unreachable(t, "no /toolchain endpoint: HTTP 404 (%s)", t->url);
+        return;
+    }
+    if (code != 200 && code != 0) { /* 0: HTTP/0.9, a stock distcc stats page */
+        set_unreachable(t, "bad answer: HTTP %ld (%s)", code, t->url);
+        return;
+    }
+    char err[300];
+    if (dcc_preflight_parse_report(t->body.data, t->body.len, &t->report, err, sizeof(err)) != 0) {
+        set_unreachable(t, "bad answer: %s (%s)", err, t->url);
+        return;
+    }
+    t->row.kind = DCC_PF_ROW_REMOTE;
+}
+
+static int fetch_all(struct target *targets, size_t n, double timeout_s)
+{
+    CURLM *multi = curl_multi_init();
+    if (!multi) {
+        say_error("cannot start libcurl");
+        return -1;
+    }
+    long ms = (long)(timeout_s * 1000.0);
+    if (ms < 1)
+        ms = 1;
+    size_t running_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct target *t = &targets[i];
+        if (t->row.kind == DCC_PF_ROW_UNREACHABLE)
+            continue;
+        t->easy = curl_easy_init();
+        if (!t->easy) {
+            set_unreachable(t, "cannot start libcurl");
+            continue;
+        }
+        curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+        curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http");
+        curl_easy_setopt(t->easy, CURLOPT_NOPROXY, "*"); /* the daemon's ACL sees us, not a proxy */
+        curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, ms);
+        curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
+        curl_easy_setopt(t->easy, CURLOPT_HTTP09_ALLOWED, 1L); /* stock distcc's page has no headers */
+        curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+        curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
+        curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+        if (curl_multi_add_handle(multi, t->easy) != CURLM_OK) {
+            set_unreachable(t, "cannot start libcurl");
+            curl_easy_cleanup(t->easy);
+            t->easy = NULL;
+            continue;
+        }
+        running_n++;
+    }
+    int still = 0;
+    while (running_n > 0) {
+        if (curl_multi_perform(multi, &still) != CURLM_OK)
+            break;
+        int left;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct target *t = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            finish_target(t, msg->data.result);
+            curl_multi_remove_handle(multi, t->easy);
+            curl_easy_cleanup(t->easy);
+            t->easy = NULL;
+            running_n--;
+        }
+        if (running_n > 0 && curl_multi_poll(multi, NULL, 0, 200, NULL) != CURLM_OK)
+            break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (targets[i].easy) { /* only after a libcurl failure */
+            set_unreachable(&targets[i], "libcurl failed (%s)", targets[i].url);
+            curl_multi_remove_handle(multi, targets[i].easy);
+            curl_easy_cleanup(targets[i].easy);
+            targets[i].easy = NULL;
+        }
+    }
+    curl_multi_cleanup(multi);
+    return 0;
+}
+
+/* ---- the program ------------------------------------------------------------ */
+
+static int add_name(struct settings *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_names; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return 0;
+    if (s->n_names >= MAX_NAMES) {
+        say_error("too many --compiler names (at most %d)", MAX_NAMES);
+        return -1;
+    }
+    s->names[s->n_names++] = name;
+    return 0;
+}
+
+/* The compiler's own triple, when nothing else names the CHOST. */
+static void triple_of(const char *name, char *out, size_t outlen)
+{
+    char prog[PATH_MAX];
+    const char *path = getenv("PATH");
+    out[0] = '\0';
+    if (!path || dcc_toolchain_find(name, path, NULL, prog, sizeof(prog)) != 0)
+        return;
+    char *argv[] = {(char *)name, "-dumpmachine", NULL};
+    struct dcc_buf b = {0};
+    int st = 0;
+    char why[256];
+    if (dcc_toolchain_capture(prog, argv, NULL, 5000, 4096, &b, &st, why, sizeof(why)) == 0 &&
+        st == 0 && b.data) {
+        size_t len = strcspn(b.data, " \t\r\n");
+        if (len > 0 && len < outlen) {
+            memcpy(out, b.data, len);
+            out[len] = '\0';
+        }
+    }
+    dcc_buf_free(&b);
+}
+
+static const char *usage_tail =
+    "\nAsks each TCP host of the distcc host list (--hosts, $DISTCC_HOSTS, ~/.distcc/hosts,\n"
+    "/etc/distcc/hosts) for GET /toolchain on its --stats port and compares gcc version,\n"
+    "triple, as/ld and PIE/SSP defaults with this machine. Settings: [preflight] in\n"
+    "/etc/distcc/distcc.conf (timeout, errors, ignore, stats_port, warn_ok).\n"
+    "\nExit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,\n"
+    "3 a host is unreachable (2 wins when there are errors too), 4 usage or setup error.\n";
+
+int main(int argc, const char **argv)
+{
+    struct settings s = {.timeout_s = 5.0, .stats_port = DCC_DEFAULT_STATS_PORT,
+                         .errors = DCC_PF_DEFAULT_ERRORS};
+    char *opt_hosts = NULL, *opt_config = NULL, *opt_errors = NULL, *opt_timeout = NULL;
+    char *opt_arg = NULL;
+    int opt_port = 0, opt_warn_ok = 0, opt_version = 0;
+    enum { OPT_COMPILER = 1, OPT_IGNORE, OPT_HELP };
+    struct poptOption options[] = {
+        {"hosts", 0, POPT_ARG_STRING, &opt_hosts, 0,
+         "check these hosts instead of the distcc host list", "\"SPEC...\""},
+        {"compiler", 'c', POPT_ARG_STRING, &opt_arg, OPT_COMPILER,
+         "compiler name to check (repeatable; default gcc, g++ and $CHOST-gcc)", "NAME"},
+        {"stats-port", 0, POPT_ARG_INT, &opt_port, 0, "the daemons' --stats port (3633)", "PORT"},
+        {"timeout", 't', POPT_ARG_STRING, &opt_timeout, 0,
+         "seconds to wait for all hosts (5)", "SEC"},
+        {"errors", 0, POPT_ARG_STRING, &opt_errors, 0,
+         "fields whose difference is an error: version,triple,binutils,pie,ssp,found or none",
+         "LIST"},
+        {"ignore", 0, POPT_ARG_STRING, &opt_arg, OPT_IGNORE, "skip this host (repeatable)",
+         "HOST"},
+        {"warn-ok", 0, POPT_ARG_NONE, &opt_warn_ok, 0, "exit 0 when there are only warnings",
+         NULL},
+        {"json", 0, POPT_ARG_NONE, &s.json, 0, "print JSON instead of the table", NULL},
+        {"quiet", 'q', POPT_ARG_NONE, &s.quiet, 0, "print nothing; the exit code tells", NULL},
+        {"config", 0, POPT_ARG_STRING, &opt_config, 0,
+         "settings file (" DCC_SYSCONFDIR "/distcc/distcc.conf)", "FILE"},
+        {"version", 0, POPT_ARG_NONE, &opt_version, 0, "print the version", NULL},
+        {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
+        POPT_TABLEEND};
+
+    int exit_code = EXIT_USAGE;
+    struct target *targets = NULL;
+    size_t n_targets = 0;
+    struct dcc_pf_row *rows = NULL;
+    size_t n_rows = 0;
+    struct dcc_hostlist hl = {0};
+    char *hosts_text = NULL;
+    json_t *local = NULL;
+    struct dcc_buf local_json = {0};
+    char err[1024];
+    const char *cli_names[MAX_NAMES];
+    size_t n_cli_names = 0;
+    char *cli_ignore[MAX_IGNORE];
+    size_t n_cli_ignore = 0;
+
+    poptContext pc = poptGetContext(prog_name, argc, argv, options, 0);
+    poptSetOtherOptionHelp(pc, "[OPTION...]");
+    int rc;
+    while ((rc = poptGetNextOpt(pc)) > 0) {
+        if (rc == OPT_COMPILER) {
+            if (n_cli_names >= MAX_NAMES) {
+                say_error("too many --compiler names (at most %d)", MAX_NAMES);
+                goto done;
+            }
+            cli_names[n_cli_names++] = opt_arg;
+        } else if (rc == OPT_IGNORE) {
+            if (n_cli_ignore >= MAX_IGNORE) {
+                say_error("too many --ignore hosts (at most %d)", MAX_IGNORE);
+                goto done;
+            }
+            cli_ignore[n_cli_ignore++] = opt_arg;
+        } else if (rc == OPT_HELP) {
+            poptPrintHelp(pc, stdout, 0);
+            fputs(usage_tail, stdout);
+            exit_code = 0;
+            goto done;
+        }
+    }
+    if (rc < -1) {
+        say_error("%s: %s (see --help)", poptBadOption(pc, POPT_BADOPTION_NOALIAS),
+                  poptStrerror(rc));
+        goto done;
+    }
+    if (poptPeekArg(pc)) {
+        say_error("unexpected argument \"%s\" (see --help)", poptPeekArg(pc));
+        goto done;
+    }
+    if (opt_version) {
+        printf("distcc-preflight %s\n", DCC_VERSION);
+        exit_code = 0;
+        goto done;
+    }
+
+    /* The file first, then the options over it. */
+    if (read_config(opt_config ? opt_config : DCC_SYSCONFDIR "/distcc/distcc.conf",
+                    opt_config != NULL, &s) != 0)
+        goto done;
+    if (opt_timeout && parse_timeout(opt_timeout, &s.timeout_s, "--timeout") != 0)
+        goto done;
+    if (opt_errors && dcc_preflight_parse_fields(opt_errors, &s.errors, err, sizeof(err)) != 0) {
+        say_error("--errors: %s", err);
+        goto done;
+    }
+    if (opt_port) {
+        if (opt_port < 1 || opt_port > 65535) {
+            say_error("--stats-port %d is not a port 1-65535", opt_port);
+            goto done;
+        }
+        s.stats_port = opt_port;
+    }
+    if (opt_warn_ok)
+        s.warn_ok = 1;
+    for (size_t i = 0; i < n_cli_ignore; i++)
+        if (add_ignore(&s, cli_ignore[i]) != 0)
+            goto done;
+    if (s.json && s.quiet) {
+        say_error("--json and --quiet exclude each other");
+        goto done;
+    }
+
+    /* The host list. */
+    enum dcc_hosts_source src = DCC_HOSTS_FROM_NONE;
+    char hosts_path[PATH_MAX] = "";
+    if (opt_hosts) {
+        s.hosts_text = opt_hosts;
+    } else {
+        if (dcc_hosts_find(DCC_SYSCONFDIR, &hosts_text, &src, hosts_path, sizeof(hosts_path),
+                           err, sizeof(err)) != 0) {
+            say_error("%s", err);
+            goto done;
+        }
+        s.hosts_text = hosts_text;
+    }
+    if (dcc_hosts_parse(s.hosts_text, &hl, err, sizeof(err)) != 0) {
+        say_error("%s", err);
+        goto done;
+    }
+
+    /* This machine. */
+    char chost[128] = "";
+    const char *chost_source = NULL;
+    if (dcc_preflight_local_chost(NULL, NULL, chost, sizeof(chost), &chost_source) != 0) {
+        triple_of("gcc", chost, sizeof(chost));
+        chost_source = chost[0] ? "gcc -dumpmachine" : NULL;
+    }
+    char chost_gcc[160] = "";
+    if (n_cli_names > 0) {
+        for (size_t i = 0; i < n_cli_names; i++)
+            if (add_name(&s, cli_names[i]) != 0)
+                goto done;
+    } else {
+        add_name(&s, "gcc");
+        add_name(&s, "g++");
+        char found[PATH_MAX];
+        const char *path = getenv("PATH");
+        snprintf(chost_gcc, sizeof(chost_gcc), "%s-gcc", chost);
+        if (chost[0] && path &&
+            dcc_toolchain_find(chost_gcc, path, NULL, found, sizeof(found)) == 0)
+            add_name(&s, chost_gcc);
+    }
+    int probe_ms = (int)(s.timeout_s * 1000.0);
+    if (dcc_preflight_local_report(s.names, s.n_names, NULL, chost[0] ? chost : NULL, probe_ms,
+                                   &local_json, err, sizeof(err)) != 0) {
+        say_error("cannot take this machine's toolchain: %s", err);
+        goto done;
+    }
+    if (dcc_preflight_parse_report(local_json.data, local_json.len, &local, err, sizeof(err)) !=
+        0) {
+        say_error("this machine's toolchain report: %s", err);
+        goto done;
+    }
+
+    /* The hosts: TCP ones over HTTP, in parallel. */
+    targets = calloc(hl.n ? hl.n : 1, sizeof(*targets));
+    if (!targets) {
+        say_error("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < hl.n; i++) {
+        const struct dcc_host *h = &hl.hosts[i];
+        if (h->mode == DCC_HOST_LOCAL || is_ignored(&s, h->hostname))
+            continue;
+        int dup = 0;
+        for (size_t k = 0; k < n_targets; k++)
+            if (strcmp(targets[k].row.host, h->hostname) == 0)
+                dup = 1;
+        if (dup)
+            continue;
+        struct target *t = &targets[n_targets++];
+        t->row.kind = DCC_PF_ROW_REMOTE;
+        snprintf(t->row.host, sizeof(t->row.host), "%s", h->hostname);
+        if (h->mode == DCC_HOST_SSH) {
+            set_unreachable(t, "not checked: ssh host (%s); the probe over ssh is not implemented",
+                            h->spec);
+            continue;
+        }
+        snprintf(t->url, sizeof(t->url), h->is_ipv6 ? "http://[%s]:%d/toolchain"
+                                                    : "http://%s:%d/toolchain",
+                 h->hostname, s.stats_port);
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        say_error("cannot start libcurl");
+        goto done;
+    }
+    if (fetch_all(targets, n_targets, s.timeout_s) != 0) {
+        curl_global_cleanup();
+        goto done;
+    }
+    curl_global_cleanup();
+
+    /* The rows: this machine first, then each host. */
+    size_t max_rows = s.n_names * (n_targets + 1);
+    rows = calloc(max_rows ? max_rows : 1, sizeof(*rows));
+    if (!rows) {
+        say_error("out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < s.n_names; k++) {
+        struct dcc_pf_row *r = &rows[n_rows++];
+        r->kind = DCC_PF_ROW_LOCAL;
+        snprintf(r->host, sizeof(r->host), "(local)");
+        dcc_preflight_row_from_report(local, s.names[k], r);
+    }
+    int any_error = 0, any_warn = 0, any_unreach = 0;
+    size_t n_err_hosts = 0, n_warn_hosts = 0, n_unreach = 0;
+    for (size_t i = 0; i < n_targets; i++) {
+        struct target *t = &targets[i];
+        if (t->row.kind == DCC_PF_ROW_UNREACHABLE) {
+            rows[n_rows++] = t->row;
+            any_unreach = 1;
+            n_unreach++;
+            continue;
+        }
+        enum dcc_pf_level worst = DCC_PF_SAME;
+        for (size_t k = 0; k < s.n_names; k++) {
+            struct dcc_pf_row *r = &rows[n_rows++];
+            r->kind = DCC_PF_ROW_REMOTE;
+            snprintf(r->host, sizeof(r->host), "%s", t->row.host);
+            dcc_preflight_row_from_report(t->report, s.names[k], r);
+            enum dcc_pf_level l = dcc_preflight_compare(&rows[k], r, s.errors);
+            if (l > worst)
+                worst = l;
+        }
+        if (worst == DCC_PF_ERROR) {
+            any_error = 1;
+            n_err_hosts++;
+        } else if (worst == DCC_PF_WARN) {
+            any_warn = 1;
+            n_warn_hosts++;
+        }
+    }
+    exit_code = any_error     ? EXIT_ERRORS
+                : any_unreach ? EXIT_UNREACHABLE
+                : any_warn    ? (s.warn_ok ? EXIT_AGREE : EXIT_WARNINGS)
+                              : EXIT_AGREE;
+
+    if (s.quiet)
+        goto done;
+    if (s.json) {
+        json_t *out = json_pack("{s:i, s:i, s:{s:o, s:o}, s:o}", "schema", 1, "exit", exit_code,
+                                "local", "chost", chost[0] ? json_string(chost) : json_null(),
+                                "chost_source",
+                                chost_source ? json_string(chost_source) : json_null(), "rows",
+                                dcc_preflight_rows_json(rows, n_rows));
+        if (!out || json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+            json_decref(out);
+            say_error("out of memory");
+            exit_code = EXIT_USAGE;
+            goto done;
+        }
+        putchar('\n');
+        json_decref(out);
+        goto done;
+    }
+    struct dcc_buf text = {0};
+    if (dcc_preflight_render_table(rows, n_rows, &text) != 0 ||
+        (n_targets > 0 && dcc_buf_appends(&text, "\n") != 0) ||
+        dcc_preflight_render_findings(rows, n_rows, &text) != 0 ||
+        dcc_buf_printf(&text,
+                       "%s%zu host%s checked: %zu with errors, %zu with warnings only, %zu "
+                       "unreachable (exit %d)\n",
+                       n_targets == 0 ? "no remote hosts in the host list; " : "", n_targets,
+                       n_targets == 1 ? "" : "s", n_err_hosts, n_warn_hosts, n_unreach,
+                       exit_code) != 0) {
+        dcc_buf_free(&text);
+        say_error("out of memory");
+        exit_code = EXIT_USAGE;
+        goto done;
+    }
+    fwrite(text.data, 1, text.len, stdout);
+    dcc_buf_free(&text);
+
+done:
+    if (fflush(stdout) != 0 && exit_code != EXIT_USAGE) {
+        say_error("cannot write the output: %s", strerror(errno));
+        exit_code = EXIT_USAGE;
+    }
+    for (size_t i = 0; i < n_targets; i++) {
+        dcc_buf_free(&targets[i].body);
+        json_decref(targets[i].report);
+    }
+    free(targets);
+    free(rows);
+    json_decref(local);
+    dcc_buf_free(&local_json);
+    dcc_hosts_free(&hl);
+    free(hosts_text);
+    for (size_t i = 0; i < s.n_ignore; i++)
+        free(s.ignore[i]);
+    poptFreeContext(pc);
+    return exit_code;
+}

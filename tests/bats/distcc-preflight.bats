@@ -1,0 +1,322 @@
+#!/usr/bin/env bats
+# distcc-preflight against real daemons on loopback whose PATH holds fake
+# compilers and binutils: the table, the reasons and the exit code an admin
+# or a Portage hook relies on.
+# shellcheck disable=SC2154 # output, status, lines come from bats' run
+# shellcheck disable=SC2030,SC2031 # each @test is a subshell on purpose
+
+load common
+bats_require_minimum_version 1.5.0
+
+PREFLIGHT="$DCC_BIN/distcc-preflight"
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return 1
+  : >empty.conf
+  FAKE_DIRS=()
+  SERVER_PIDS=()
+  unset CHOST DISTCC_HOSTS
+  export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
+}
+
+teardown() {
+  local pid d
+  dcc_stop_distccd
+  for pid in "${SERVER_PIDS[@]}"; do dcc_stop_pid "$pid"; done
+  for d in "${FAKE_DIRS[@]}"; do rm -rf "$d"; done
+}
+
+# make_toolchain VERSION TRIPLE BINUTILS PIE(yes|no) -> prints a world-readable
+# directory with gcc, g++, as and ld answering the probes with those values
+# (the daemon drops to nobody, so not under the test's private tmp dir).
+make_toolchain() {
+  local version=$1 triple=$2 binutils=$3 pie=$4 dir cc configured
+  dir=$(mktemp -d /tmp/dcc-preflight-tc.XXXXXX)
+  chmod 755 "$dir"
+  configured="../configure --prefix=/usr --enable-default-ssp"
+  [ "$pie" = yes ] && configured="$configured --enable-default-pie"
+  for cc in gcc g++; do
+    cat >"$dir/$cc" <<EOF
+#!/bin/sh
+case "\$1" in
+-dumpfullversion) echo $version ;;
+-dumpversion) echo ${version%%.*} ;;
+-dumpmachine) echo $triple ;;
+-v)
+  echo "Using built-in specs." >&2
+  echo "Target: $triple" >&2
+  echo "Configured with: $configured" >&2
+  echo "Thread model: posix" >&2
+  echo "gcc version $version (Gentoo $version p1)" >&2 ;;
+*) exit 1 ;;
+esac
+EOF
+  done
+  printf '#!/bin/sh\necho "GNU assembler (Gentoo %s p5) %s"\n' "$binutils" "$binutils" >"$dir/as"
+  printf '#!/bin/sh\necho "GNU ld (Gentoo %s p5) %s"\n' "$binutils" "$binutils" >"$dir/ld"
+  chmod 755 "$dir"/*
+  echo "$dir"
+}
+
+# The local machine: gcc 13.2.1 for x86_64-pc-linux-gnu, binutils 2.41, PIE.
+local_toolchain() {
+  LOCAL_TC=$(make_toolchain 13.2.1 x86_64-pc-linux-gnu 2.41 yes)
+  FAKE_DIRS+=("$LOCAL_TC")
+}
+
+# start_helper ADDR VERSION TRIPLE BINUTILS PIE: our distccd on ADDR with a
+# stats port shared by every helper of the test ($STATS_PORT).
+start_helper() {
+  local addr=$1 tc
+  shift
+  tc=$(make_toolchain "$@")
+  FAKE_DIRS+=("$tc")
+  : "${STATS_PORT:=$(dcc_free_port)}"
+  DISTCCD_PATH="$tc" dcc_start_distccd --listen "$addr" --stats --stats-port "$STATS_PORT"
+  dcc_wait_port "$STATS_PORT" 10
+}
+
+preflight() {
+  PATH="$LOCAL_TC:/usr/bin:/bin" "$PREFLIGHT" --config "$BATS_TEST_TMPDIR/empty.conf" \
+    --stats-port "$STATS_PORT" --timeout 3 "$@"
+}
+
+# A one-shot HTTP server on ADDR:$STATS_PORT answering every request with $2.
+start_fake_stats() {
+  local addr=$1 reply=$2
+  : "${STATS_PORT:=$(dcc_free_port)}"
+  timeout 30 python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+c, _ = s.accept()
+c.recv(4096)
+if sys.argv[3] == "SILENT":
+    import time; time.sleep(25)
+c.sendall(sys.argv[3].encode().decode("unicode_escape").encode())
+c.close()
+' "$addr" "$STATS_PORT" "$reply" &
+  SERVER_PIDS+=($!)
+  dcc_wait_port "$STATS_PORT" 10
+}
+
+@test "all hosts agree: one table, exit 0" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 x86_64-pc-linux-gnu 2.41 yes
+  run preflight --hosts "localhost/2 127.0.0.2:$DAEMON_PORT/4,lzo"
+  [ "$status" -eq 0 ]
+  diff - <(printf '%s\n' "$output") <<'EOF'
+HOST       COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT
+(local)    gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
+(local)    g++       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
+127.0.0.2  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    ok
+127.0.0.2  g++       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    ok
+
+1 host checked: 0 with errors, 0 with warnings only, 0 unreachable (exit 0)
+EOF
+}
+
+@test "a different gcc minor version is an error: exit 2" {
+  local_toolchain
+  start_helper 127.0.0.2 13.1.0 x86_64-pc-linux-gnu 2.41 yes
+  run preflight --hosts 127.0.0.2
+  [ "$status" -eq 2 ]
+  diff - <(printf '%s\n' "$output") <<'EOF'
+HOST       COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT
+(local)    gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
+(local)    g++       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
+127.0.0.2  gcc       13.1.0!  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    error
+127.0.0.2  g++       13.1.0!  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    error
+
+127.0.0.2 gcc: error: version 13.1.0, local 13.2.1: minor version differs
+127.0.0.2 g++: error: version 13.1.0, local 13.2.1: minor version differs
+1 host checked: 1 with errors, 0 with warnings only, 0 unreachable (exit 2)
+EOF
+}
+
+@test "a different target triple (CHOST) is an error: exit 2" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 aarch64-unknown-linux-gnu 2.41 yes
+  run preflight --hosts 127.0.0.2 --compiler gcc
+  [ "$status" -eq 2 ]
+  diff - <(printf '%s\n' "$output") <<'EOF'
+HOST       COMPILER  VERSION  TRIPLE                      AS    LD    PIE/SSP  FOUND  RESULT
+(local)    gcc       13.2.1   x86_64-pc-linux-gnu         2.41  2.41  yes/yes  yes    reference
+127.0.0.2  gcc       13.2.1   aarch64-unknown-linux-gnu!  2.41  2.41  yes/yes  yes    error
+
+127.0.0.2 gcc: error: machine aarch64-unknown-linux-gnu, local x86_64-pc-linux-gnu: differs
+1 host checked: 1 with errors, 0 with warnings only, 0 unreachable (exit 2)
+EOF
+}
+
+@test "a different binutils version is an error: exit 2" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 x86_64-pc-linux-gnu 2.40 yes
+  run preflight --hosts 127.0.0.2 --compiler gcc
+  [ "$status" -eq 2 ]
+  diff - <(printf '%s\n' "$output") <<'EOF'
+HOST       COMPILER  VERSION  TRIPLE               AS     LD     PIE/SSP  FOUND  RESULT
+(local)    gcc       13.2.1   x86_64-pc-linux-gnu  2.41   2.41   yes/yes  yes    reference
+127.0.0.2  gcc       13.2.1   x86_64-pc-linux-gnu  2.40!  2.40!  yes/yes  yes    error
+
+127.0.0.2 gcc: error: as 2.40, local 2.41: differs
+127.0.0.2 gcc: error: ld 2.40, local 2.41: differs
+1 host checked: 1 with errors, 0 with warnings only, 0 unreachable (exit 2)
+EOF
+}
+
+@test "a different PIE default is an error: exit 2" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 x86_64-pc-linux-gnu 2.41 no
+  run preflight --hosts 127.0.0.2 --compiler gcc
+  [ "$status" -eq 2 ]
+  [ "${lines[2]}" = "127.0.0.2  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  no!/yes  yes    error" ]
+  [ "${lines[3]}" = "127.0.0.2 gcc: error: pie_default no, local yes: differs" ]
+}
+
+@test "a different patch level is a warning: exit 1, or 0 with --warn-ok" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.0 x86_64-pc-linux-gnu 2.41 yes
+  run preflight --hosts 127.0.0.2 --compiler gcc
+  [ "$status" -eq 1 ]
+  diff - <(printf '%s\n' "$output") <<'EOF'
+HOST       COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT
+(local)    gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
+127.0.0.2  gcc       13.2.0~  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    warning
+
+127.0.0.2 gcc: warning: version 13.2.0, local 13.2.1: patch level differs
+1 host checked: 0 with errors, 1 with warnings only, 0 unreachable (exit 1)
+EOF
+  run preflight --hosts 127.0.0.2 --compiler gcc --warn-ok
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = "1 host checked: 0 with errors, 1 with warnings only, 0 unreachable (exit 0)" ]
+}
+
+@test "a host that is down is unreachable, with the reason: exit 3" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 x86_64-pc-linux-gnu 2.41 yes
+  run preflight --hosts "127.0.0.2 127.0.0.3" --compiler gcc
+  [ "$status" -eq 3 ]
+  [ "${lines[2]}" = "127.0.0.2  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    ok" ]
+  [ "${lines[3]}" = "127.0.0.3  -         -        -                    -     -     -        -      unreachable" ]
+  [[ "${lines[4]}" == "127.0.0.3: unreachable: Failed to connect to 127.0.0.3 port $STATS_PORT after "*" ms: "*" (http://127.0.0.3:$STATS_PORT/toolchain)" ]]
+  [ "${lines[5]}" = "2 hosts checked: 0 with errors, 0 with warnings only, 1 unreachable (exit 3)" ]
+}
+
+@test "errors win over an unreachable host: exit 2" {
+  local_toolchain
+  start_helper 127.0.0.2 12.3.1 x86_64-pc-linux-gnu 2.41 yes
+  run preflight --hosts "127.0.0.3 127.0.0.2" --compiler gcc
+  [ "$status" -eq 2 ]
+  [ "${lines[-1]}" = "2 hosts checked: 1 with errors, 0 with warnings only, 1 unreachable (exit 2)" ]
+  [[ "$output" == *"127.0.0.2 gcc: error: version 12.3.1, local 13.2.1: major version differs"* ]]
+}
+
+@test "a stats port that answers garbage is a bad answer, named as such: exit 3" {
+  local_toolchain
+  start_fake_stats 127.0.0.4 'HTTP/1.0 200 OK\r\n\r\nnot json'
+  run preflight --hosts 127.0.0.4
+  [ "$status" -eq 3 ]
+  [ "${lines[3]}" = "127.0.0.4  -         -        -                    -     -     -        -      unreachable" ]
+  [ "${lines[4]}" = "127.0.0.4: unreachable: bad answer: not a /toolchain report: '[' or '{' expected near 'not' (line 1) (http://127.0.0.4:$STATS_PORT/toolchain)" ]
+}
+
+@test "a host that accepts but never answers is bounded by --timeout" {
+  local_toolchain
+  start_fake_stats 127.0.0.4 SILENT
+  SECONDS=0
+  PATH="$LOCAL_TC:/usr/bin:/bin" run "$PREFLIGHT" --config empty.conf --stats-port "$STATS_PORT" \
+    --hosts 127.0.0.4 --compiler gcc --timeout 1
+  [ "$status" -eq 3 ]
+  [ "$SECONDS" -le 3 ]
+  [[ "${lines[3]}" == "127.0.0.4: unreachable: Operation timed out after "*" (http://127.0.0.4:$STATS_PORT/toolchain)" ]]
+}
+
+@test "a stock distcc 3.4 stats port: no /toolchain endpoint" {
+  local_toolchain
+  start_fake_stats 127.0.0.4 '<distccstats>\ndcc_tcp_accept 0\n</distccstats>\n'
+  run preflight --hosts 127.0.0.4 --compiler gcc
+  [ "$status" -eq 3 ]
+  [ "${lines[3]}" = "127.0.0.4: unreachable: bad answer: no /toolchain endpoint (a stock distcc stats page answered) (http://127.0.0.4:$STATS_PORT/toolchain)" ]
+}
+
+@test "ssh hosts are listed as not checked; localhost is this machine and skipped" {
+  local_toolchain
+  STATS_PORT=$(dcc_free_port)
+  run preflight --hosts "localhost @builder" --compiler gcc
+  [ "$status" -eq 3 ]
+  diff - <(printf '%s\n' "$output") <<'EOF'
+HOST     COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT
+(local)  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
+builder  -         -        -                    -     -     -        -      unreachable
+
+builder: unreachable: not checked: ssh host (@builder); the probe over ssh is not implemented
+1 host checked: 0 with errors, 0 with warnings only, 1 unreachable (exit 3)
+EOF
+}
+
+@test "--quiet prints nothing; --json carries the rows and the exit code" {
+  local_toolchain
+  start_helper 127.0.0.2 13.1.0 x86_64-pc-linux-gnu 2.41 yes
+  run --separate-stderr preflight --hosts 127.0.0.2 --quiet
+  [ "$status" -eq 2 ]
+  [ "$output" = "" ]
+  [ "$stderr" = "" ]
+  run preflight --hosts 127.0.0.2 --compiler gcc --json
+  [ "$status" -eq 2 ]
+  printf '%s\n' "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["exit"] == 2, d
+assert d["local"]["chost"] == "x86_64-pc-linux-gnu", d["local"]
+r = d["rows"][1]
+assert (r["host"], r["compiler"], r["version"], r["result"]) == ("127.0.0.2", "gcc", "13.1.0", "error"), r
+assert r["findings"] == [{"field": "version", "level": "error", "what": "version", "local": "13.2.1", "remote": "13.1.0", "why": "minor version differs"}], r
+'
+}
+
+@test "distcc.conf [preflight]: errors, ignore and timeout; options override the file" {
+  local_toolchain
+  start_helper 127.0.0.2 13.1.0 x86_64-pc-linux-gnu 2.41 yes
+  printf '[preflight]\nerrors = triple, binutils, pie\nignore = 127.0.0.3\ntimeout = 2\n' >pf.conf
+  PATH="$LOCAL_TC:/usr/bin:/bin" run "$PREFLIGHT" --config pf.conf --stats-port "$STATS_PORT" \
+    --hosts "127.0.0.2 127.0.0.3" --compiler gcc
+  [ "$status" -eq 1 ]
+  [ "${lines[-2]}" = "127.0.0.2 gcc: warning: version 13.1.0, local 13.2.1: minor version differs" ]
+  [ "${lines[-1]}" = "1 host checked: 0 with errors, 1 with warnings only, 0 unreachable (exit 1)" ]
+  PATH="$LOCAL_TC:/usr/bin:/bin" run "$PREFLIGHT" --config pf.conf --stats-port "$STATS_PORT" \
+    --hosts "127.0.0.2" --compiler gcc --errors version
+  [ "$status" -eq 2 ]
+}
+
+@test "the host list comes from DISTCC_HOSTS when --hosts is not given" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 x86_64-pc-linux-gnu 2.41 yes
+  DISTCC_HOSTS="127.0.0.2/4" run preflight --compiler g++
+  [ "$status" -eq 0 ]
+  [ "${lines[2]}" = "127.0.0.2  g++       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    ok" ]
+}
+
+@test "bad input: unknown option, bad field list, missing config file: one line, exit 4" {
+  run --separate-stderr "$PREFLIGHT" --frobnicate
+  [ "$status" -eq 4 ]
+  [ "$stderr" = "distcc-preflight: --frobnicate: unknown option (see --help)" ]
+  run --separate-stderr "$PREFLIGHT" --errors version,colour --hosts ""
+  [ "$status" -eq 4 ]
+  [ "$stderr" = "distcc-preflight: --errors: unknown field \"colour\" (known: version, triple, binutils, pie, ssp, found, none)" ]
+  run --separate-stderr "$PREFLIGHT" --config "$BATS_TEST_TMPDIR/nope.conf"
+  [ "$status" -eq 4 ]
+  [ "$stderr" = "distcc-preflight: cannot read config $BATS_TEST_TMPDIR/nope.conf: No such file or directory" ]
+  run --separate-stderr "$PREFLIGHT" --hosts "box:notaport"
+  [ "$status" -eq 4 ]
+  [[ "$stderr" == "distcc-preflight: bad host specification \"box:notaport\""* ]]
+}
+
+@test "--help names the exit codes" {
+  run "$PREFLIGHT" --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"--stats-port=PORT"* ]]
+  [[ "$output" == *"Exit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,"* ]]
+}
