@@ -41,14 +41,14 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 
 PKGS     = popt lzo2 jansson libcurl
-DEPS_OK := $(shell scripts/deps.sh --quiet-check >/dev/null 2>&1 && echo yes)
+DEPS_OK ?= $(shell scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
 ifeq ($(DEPS_OK),yes)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS)) -I/usr/include/iniparser
 LIB_popt    := $(shell pkg-config --libs popt)
 LIB_lzo2    := $(shell pkg-config --libs lzo2)
 LIB_jansson := $(shell pkg-config --libs jansson)
 LIB_curl    := $(shell pkg-config --libs libcurl)
-LIB_cmocka  := $(shell pkg-config --libs cmocka)
+LIB_cmocka  := $(shell pkg-config --libs cmocka 2>/dev/null)
 LIB_ini     := -liniparser
 endif
 
@@ -87,7 +87,10 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 ifneq ($(DEPS_OK),yes)
 # A fresh machine: install what is missing, then run the same goal again so
 # the pkg-config results above are read with the libraries present.
-all units check demo bench install:
+all units demo bench install:
+	@scripts/deps.sh --build
+	@$(MAKE) --no-print-directory $@
+check:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory $@
 else
@@ -124,6 +127,7 @@ units: $(UNIT_BINS)
 # Results of every suite are TAP files in $(BUILD)/tap; scripts/tap-summary.sh
 # prints the one summary line and fails if anything failed.
 check:
+	@scripts/deps.sh
 	@rm -rf build/tap build-asan/tap
 	@$(MAKE) --no-print-directory all units
 	@scripts/run-tests.sh unit build

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Checks for the build and test dependencies and installs the missing ones
-# (Debian: apt-get; Gentoo: prints the emerge line). --quiet-check only tests.
+# (Debian: apt-get; Gentoo: prints the emerge line).
+#   deps.sh [--quiet-check] [--build]
+# --quiet-check only tests (exit 1 when something is missing); --build looks
+# at what building needs, not at the test tools (for make, make install and
+# the ebuild).
 set -euo pipefail
 
-quiet_check=0
-[ "${1:-}" = "--quiet-check" ] && quiet_check=1
+quiet_check=0 build_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet-check) quiet_check=1 ;;
+    --build) build_only=1 ;;
+    *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 # pkg-config name : Debian package : Gentoo atom
 pc_deps=(
@@ -12,17 +22,31 @@ pc_deps=(
   "lzo2:liblzo2-dev:dev-libs/lzo"
   "jansson:libjansson-dev:dev-libs/jansson"
   "libcurl:libcurl4-openssl-dev:net-misc/curl"
-  "cmocka:libcmocka-dev:dev-util/cmocka"
 )
 # command or file : Debian package : Gentoo atom
 other_deps=(
   "/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser"
   "pkg-config:pkg-config:dev-util/pkgconf"
-  "bats:bats:dev-util/bats"
-  "distcc:distcc:sys-devel/distcc"
-  "ip:iproute2:sys-apps/iproute2"
-  "setpriv:util-linux:sys-apps/util-linux"
 )
+if [ "$build_only" -eq 0 ]; then
+  pc_deps+=("cmocka:libcmocka-dev:dev-util/cmocka")
+  # Test tools; stock distcc 3.4 is the interoperation peer.
+  other_deps+=(
+    "bats:bats:dev-util/bats"
+    "/usr/bin/distccd:distcc:sys-devel/distcc"
+    "ip:iproute2:sys-apps/iproute2"
+    "ss:iproute2:sys-apps/iproute2"
+    "setpriv:util-linux:sys-apps/util-linux"
+    "python3:python3:dev-lang/python"
+    "curl:curl:net-misc/curl"
+    "shellcheck:shellcheck:dev-util/shellcheck"
+    "openrc-run:openrc:sys-apps/openrc"
+    "systemd-analyze:systemd:sys-apps/systemd"
+    "groff:groff-base:sys-apps/groff"
+    "dash:dash:app-shells/dash"
+    "xmllint:libxml2-utils:dev-libs/libxml2"
+  )
+fi
 
 missing_deb=()
 missing_gentoo=()
