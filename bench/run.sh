@@ -39,7 +39,11 @@ TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --port "$our_port" --jobs
 pids+=($!)
 stock_port=$(free_port)
 stock_user=()
-[ "$(id -u)" -eq 0 ] && stock_user=(--user nobody)
+if [ "$(id -u)" -eq 0 ]; then
+  stock_user=(--user nobody)
+  # Stock opens its log after dropping root (Gentoo bug 477630).
+  touch "$work/stock.log" && chown nobody "$work/stock.log"
+fi
 TMPDIR="$work/tmp2" /usr/bin/distccd --no-detach --daemon --port "$stock_port" --jobs 8 -N 0 \
   --allow 127.0.0.1 --log-file "$work/stock.log" --log-level warning "${stock_user[@]}" &
 pids+=($!)
