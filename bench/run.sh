@@ -105,7 +105,7 @@ echo "distcc bench, $(date -u +%Y-%m-%d), $(nproc) cores, gcc $(gcc -dumpfullver
 echo
 echo "(a) $jobs_a sequential compiles of a tiny file: median per job"
 for who in gcc stock ours; do
-  for r in $(seq "$runs"); do run_tiny "$who" "$jobs_a"; done >"a-$who.txt"
+  for _ in $(seq "$runs"); do run_tiny "$who" "$jobs_a"; done >"a-$who.txt"
   wall=$(cut -d' ' -f1 "a-$who.txt" | median)
   cpu=$(cut -d' ' -f2 "a-$who.txt" | median)
   printf '  %-6s %7.2f ms wall  %7.2f ms client cpu\n' "$who" "$wall" "$cpu"
@@ -120,7 +120,7 @@ echo "(b) make -j8 of engine/lib ($(ls "$top"/engine/lib/*.c | wc -l) files): me
 for lzo in 0 1; do
   for who in gcc stock ours; do
     [ "$who" = gcc ] && [ "$lzo" = 1 ] && continue
-    for r in $(seq "$runs"); do run_make "$who" "$lzo"; done | median >"b-$who-$lzo.txt"
+    for _ in $(seq "$runs"); do run_make "$who" "$lzo"; done | median >"b-$who-$lzo.txt"
     printf '  %-6s %s %6d ms\n' "$who" "$([ "$lzo" = 1 ] && echo ",lzo " || echo "plain")" "$(cat "b-$who-$lzo.txt")"
   done
   awk -v s="$(cat "b-stock-$lzo.txt")" -v o="$(cat "b-ours-$lzo.txt")" 'BEGIN { printf "  ours/stock = %.2f\n", o/s }'

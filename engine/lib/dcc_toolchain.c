@@ -313,8 +313,10 @@ int dcc_toolchain_find(const char *name, const char *path, const char *whitelist
 {
     if (!name || !*name || strchr(name, '/') || !path)
         return -1;
-    char wl_real[PATH_MAX];
-    int have_wl = whitelist_dir && realpath(whitelist_dir, wl_real) != NULL;
+    /* The whitelist directory is recognised by device and inode: one stat
+     * per PATH entry instead of resolving every entry with realpath(). */
+    struct stat wl_st;
+    int have_wl = whitelist_dir && stat(whitelist_dir, &wl_st) == 0;
 
     for (const char *p = path; *p;) {
         const char *colon = strchr(p, ':');
@@ -333,8 +335,8 @@ int dcc_toolchain_find(const char *name, const char *path, const char *whitelist
         while (len > 1 && dir[len - 1] == '/')
             dir[--len] = '\0';
 
-        char dir_real[PATH_MAX];
-        if (have_wl && realpath(dir, dir_real) && strcmp(dir_real, wl_real) == 0)
+        struct stat dir_st;
+        if (have_wl && stat(dir, &dir_st) == 0 && dir_st.st_dev == wl_st.st_dev && dir_st.st_ino == wl_st.st_ino)
             continue;
         char cand[PATH_MAX];
         if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", len == 1 ? "" : dir, name) >=
