@@ -125,4 +125,42 @@ for lzo in 0 1; do
   done
   awk -v s="$(cat "b-stock-$lzo.txt")" -v o="$(cat "b-ours-$lzo.txt")" 'BEGIN { printf "  ours/stock = %.2f\n", o/s }'
 done
+echo
+if command -v valgrind >/dev/null; then
+  echo "(c) instructions per job (callgrind; the distcc process only, not cpp or the compiler)"
+  # The daemons serve one job each through --inetd, started by a stand-in for
+  # ssh, so callgrind sees the daemon's own work on exactly one job.
+  for who in stock ours; do
+    client="${prefix[$who]}"
+    daemon=/usr/bin/distccd
+    [ "$who" = ours ] && daemon="$bin/distccd --whitelist-dir $work/wl --log-file $work/inetd-$who.log"
+    [ "$who" = stock ] && daemon="$daemon --log-file $work/inetd-stock.log"
+    [ "$who" = stock ] && [ "$(id -u)" -eq 0 ] && touch "$work/inetd-stock.log" && chown nobody "$work/inetd-stock.log"
+    # The daemon drops root before valgrind writes its output: the file
+    # must already exist and be writable by the job user.
+    cgout="$work/tmp/cg-daemon-$who.out"
+    : >"$cgout"
+    chmod 666 "$cgout"
+    cat >"$work/ssh-$who" <<SH
+#!/bin/sh
+while [ "\$1" != distccd ]; do shift; done
+shift
+exec valgrind --tool=callgrind --callgrind-out-file=$cgout $daemon "\$@" 2>$work/vg-daemon-$who.err
+SH
+    chmod 755 "$work/ssh-$who"
+    mkdir -p "$work/dd-cg-$who"
+    DISTCC_DIR="$work/dd-cg-$who" DISTCC_HOSTS="${hosts[$who]}" DISTCC_FALLBACK=0 \
+      valgrind --tool=callgrind --callgrind-out-file="$work/cg-client-$who.out" \
+      $client gcc -O2 -c tiny.c -o "cg-$who.o" 2>"$work/vg-client-$who.err"
+    DISTCC_DIR="$work/dd-cg-$who" DISTCC_HOSTS="@localhost" DISTCC_SSH="$work/ssh-$who" DISTCC_FALLBACK=0 \
+      $client gcc -O2 -c tiny.c -o "cg2-$who.o"
+    ci=$(sed -n 's/.*Collected : //p' "$work/vg-client-$who.err")
+    di=$(sed -n 's/.*Collected : //p' "$work/vg-daemon-$who.err")
+    printf '  %-6s client %9d   daemon %9d\n' "$who" "$ci" "$di"
+    eval "ci_$who=$ci di_$who=$di"
+  done
+  # shellcheck disable=SC2154
+  awk -v cs="$ci_stock" -v co="$ci_ours" -v ds="$di_stock" -v do_="$di_ours" 'BEGIN {
+    printf "  ours/stock: client %.2f, daemon %.2f\n", co/cs, do_/ds }'
+fi
 } | tee "$out/results.txt"
