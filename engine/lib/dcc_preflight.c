@@ -5,10 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dcc_toolchain.h"
@@ -246,6 +251,24 @@ static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *l
     }
 }
 
+/* The version in "GCC: (Gentoo 13.2.1_p20240210 p14) 13.2.1 20240210": the
+ * first word after the vendor's parentheses (a snapshot date may follow). */
+static int comment_version(const char *comment, char *out, size_t outlen)
+{
+    const char *p = strrchr(comment, ')');
+    if (!p)
+        return dcc_toolchain_banner_version(comment, out, outlen);
+    p++;
+    while (*p == ' ')
+        p++;
+    size_t len = strspn(p, "0123456789.");
+    if (len == 0 || len >= outlen)
+        return -1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
 enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
                                         unsigned errors)
 {
@@ -257,8 +280,14 @@ enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct d
         return DCC_PF_SAME;
 
     /* Binutils and CHOST are the host's, whatever the compiler. */
-    compare_text(remote, DCC_PF_BINUTILS, errors, "as", local->as_version, remote->as_version);
-    compare_text(remote, DCC_PF_BINUTILS, errors, "ld", local->ld_version, remote->ld_version);
+    /* A probe compile never runs ld, and a refused one not even as:
+     * unknown there is not news. */
+    if (!(remote->probed && !*remote->as_version))
+        compare_text(remote, DCC_PF_BINUTILS, errors, "as", local->as_version,
+                     remote->as_version);
+    if (!(remote->probed && !*remote->ld_version))
+        compare_text(remote, DCC_PF_BINUTILS, errors, "ld", local->ld_version,
+                     remote->ld_version);
     if (*local->chost && *remote->chost)
         compare_text(remote, DCC_PF_TRIPLE, errors, "chost", local->chost, remote->chost);
 
@@ -268,11 +297,22 @@ enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct d
     }
     if (remote->found != 1) {
         add_finding(remote, DCC_PF_FOUND, severity(errors, DCC_PF_FOUND), "found", "yes", "no",
-                    remote->found < 0 ? "not in the helper's whitelist"
-                                      : "not on the helper's PATH");
+                    remote->probed         ? "the helper refused or failed the probe job"
+                    : remote->found < 0    ? "not in the helper's whitelist"
+                                           : "not on the helper's PATH");
         return remote->level;
     }
     compare_version(remote, errors, local->version, remote->version);
+    if (remote->probed && *remote->comment && *remote->version) {
+        /* The object's own word on who compiled it, against the helper's -v. */
+        char cv[64];
+        if (comment_version(remote->comment, cv, sizeof(cv)) == 0 &&
+            strcmp(cv, remote->version) != 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "the helper's gcc -v said %s", remote->version);
+            add_finding(remote, DCC_PF_VERSION, DCC_PF_WARN, ".comment", local->version, cv, why);
+        }
+    }
     compare_text(remote, DCC_PF_TRIPLE, errors, "machine", local->machine, remote->machine);
     compare_text(remote, DCC_PF_PIE, errors, "pie_default", flag_text(local->pie),
                  flag_text(remote->pie));
@@ -374,6 +414,478 @@ int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out
         dcc_buf_free(&b);
     }
     return dcc_toolchain_chost(make_conf, out, outlen, source);
+}
+
+/* ---- probing by compiling ---------------------------------------------------- */
+
+#define PROBE_OUTPUT_CAP 65536
+#define PROBE_OBJECT_CAP (16 * 1024 * 1024)
+
+/* Copies the rest of the line at p (up to outlen-1 bytes), blanks trimmed. */
+static void line_rest(const char *p, char *out, size_t outlen)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t len = strcspn(p, "\r\n");
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    if (len >= outlen)
+        len = outlen - 1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+void dcc_preflight_parse_probe_output(const char *text, struct dcc_pf_row *row)
+{
+    struct dcc_compiler_v v;
+    dcc_toolchain_parse_v(text ? text : "", &v);
+    row->pie = v.pie_default;
+    row->ssp = v.ssp_default;
+    /* "gcc version 13.2.1 20240210 (Gentoo ...)": the word after "version". */
+    const char *ver = strstr(v.version_line, "version ");
+    row->version[0] = '\0';
+    if (ver) {
+        ver += 8;
+        size_t len = strcspn(ver, " \t");
+        if (len > 0 && len < sizeof(row->version)) {
+            memcpy(row->version, ver, len);
+            row->version[len] = '\0';
+        }
+    }
+    row->machine[0] = row->as_version[0] = '\0';
+    for (const char *line = text ? text : ""; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!row->machine[0] && dcc_str_startswith(line, "Target:")) {
+            line_rest(line + 7, row->machine, sizeof(row->machine));
+        } else if (!row->as_version[0] && dcc_str_startswith(line, "GNU assembler version ")) {
+            char l[256];
+            line_rest(line, l, sizeof(l));
+            if (dcc_toolchain_banner_version(l, row->as_version, sizeof(row->as_version)) != 0)
+                row->as_version[0] = '\0';
+        }
+        if (!eol)
+            break;
+        line = eol + 1;
+    }
+}
+
+/* Reads an unsigned field of size sz (1, 2, 4, 8) at off in the byte order. */
+static uint64_t elf_get(const unsigned char *d, size_t off, size_t sz, int big)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < sz; i++)
+        v |= (uint64_t)d[off + (big ? sz - 1 - i : i)] << (8 * i);
+    return v;
+}
+
+int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, size_t outlen,
+                              char *err, size_t errlen)
+{
+    out[0] = '\0';
+    if (len < 52 || memcmp(d, "\177ELF", 4) != 0) {
+        dcc_set_err(err, errlen, "not an ELF object");
+        return -1;
+    }
+    int is64 = d[4] == 2, big = d[5] == 2;
+    if ((d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2) || (is64 && len < 64)) {
+        dcc_set_err(err, errlen, "not an ELF object");
+        return -1;
+    }
+    /* Offsets of the header and section header fields, ELF32 vs ELF64. */
+    size_t w = is64 ? 8 : 4;
+    uint64_t shoff = elf_get(d, is64 ? 0x28 : 0x20, w, big);
+    uint64_t shentsize = elf_get(d, is64 ? 0x3a : 0x2e, 2, big);
+    uint64_t shnum = elf_get(d, is64 ? 0x3c : 0x30, 2, big);
+    uint64_t shstrndx = elf_get(d, is64 ? 0x3e : 0x32, 2, big);
+    size_t need = is64 ? 64 : 40;
+    if (shentsize < need || shnum == 0 || shstrndx >= shnum || shoff > len ||
+        shnum > (len - shoff) / shentsize) {
+        dcc_set_err(err, errlen, "truncated or odd ELF section table");
+        return -1;
+    }
+    size_t o_name = 0, o_offset = is64 ? 0x18 : 0x10, o_size = is64 ? 0x20 : 0x14;
+    const unsigned char *strsec = d + shoff + shstrndx * shentsize;
+    uint64_t str_off = elf_get(strsec, o_offset, w, big), str_size = elf_get(strsec, o_size, w, big);
+    if (str_off > len || str_size > len - str_off) {
+        dcc_set_err(err, errlen, "truncated ELF section names");
+        return -1;
+    }
+    for (uint64_t i = 0; i < shnum; i++) {
+        const unsigned char *sh = d + shoff + i * shentsize;
+        uint64_t name = elf_get(sh, o_name, 4, big);
+        if (name >= str_size || str_size - name < 9 ||
+            memcmp(d + str_off + name, ".comment", 9) != 0)
+            continue;
+        uint64_t off = elf_get(sh, o_offset, w, big), size = elf_get(sh, o_size, w, big);
+        if (off > len || size > len - off) {
+            dcc_set_err(err, errlen, "truncated .comment section");
+            return -1;
+        }
+        /* The first non-empty string; the section is a run of them. */
+        const char *p = (const char *)d + off, *end = p + size;
+        while (p < end && *p == '\0')
+            p++;
+        size_t slen = 0;
+        while (p + slen < end && p[slen] != '\0')
+            slen++;
+        if (slen == 0)
+            break;
+        if (slen >= outlen)
+            slen = outlen - 1;
+        memcpy(out, p, slen);
+        out[slen] = '\0';
+        for (char *c = out; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+                *c = ' ';
+        return 0;
+    }
+    dcc_set_err(err, errlen, "no .comment section");
+    return -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static int is_cxx_name(const char *name)
+{
+    return strstr(name, "++") != NULL;
+}
+
+/* Reads at most cap bytes of file into b; 0, or -1 when it cannot be opened. */
+static int read_capped(const char *file, size_t cap, struct dcc_buf *b)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char chunk[8192];
+    ssize_t got;
+    while (b->len < cap && (got = read(fd, chunk, sizeof(chunk))) > 0) {
+        size_t take = (size_t)got;
+        if (take > cap - b->len)
+            take = cap - b->len;
+        if (dcc_buf_append(b, chunk, take) != 0)
+            break;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The environment of a probe: the caller's minus what changes the client's
+ * output or where it writes, plus the probe's own settings. NULL on ENOMEM. */
+static char **probe_env(const char *host_spec, const char *dir, int timeout_ms)
+{
+    static const char *const drop[] = {
+        "DISTCC_HOSTS=", "DISTCC_FALLBACK=", "DISTCC_SKIP_LOCAL_RETRY=", "DISTCC_DIR=",
+        "DISTCC_VERBOSE=", "DISTCC_LOG=", "DISTCC_SAVE_TEMPS=", "DISTCC_BACKOFF_PERIOD=",
+        "DISTCC_IO_TIMEOUT=", "LC_ALL=", NULL};
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 12, sizeof(*env));
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int keep = 1;
+        for (size_t j = 0; drop[j] && keep; j++)
+            if (dcc_str_startswith(environ[i], drop[j]))
+                keep = 0;
+        if (keep)
+            env[k++] = environ[i];
+    }
+    char buf[PATH_MAX + 1100];
+    const char *add[] = {"DISTCC_FALLBACK=0", "DISTCC_SKIP_LOCAL_RETRY=1",
+                         "DISTCC_BACKOFF_PERIOD=0", "LC_ALL=C", NULL};
+    for (size_t j = 0; add[j]; j++)
+        env[k++] = (char *)add[j];
+    /* The four strings made here come last; free_env frees them. */
+    int secs = (timeout_ms + 999) / 1000;
+    char *owned[4] = {NULL, NULL, NULL, NULL};
+    snprintf(buf, sizeof(buf), "DISTCC_HOSTS=%s", host_spec);
+    owned[0] = strdup(buf);
+    snprintf(buf, sizeof(buf), "DISTCC_DIR=%s/distcc-dir", dir);
+    owned[1] = strdup(buf);
+    /* The client's temporary files go where the caller's do: an ssh
+     * helper's distccd inherits TMPDIR too, and must be able to use it. */
+    snprintf(buf, sizeof(buf), "DISTCC_VERBOSE=0");
+    owned[2] = strdup(buf);
+    snprintf(buf, sizeof(buf), "DISTCC_IO_TIMEOUT=%d", secs > 0 ? secs : 1);
+    owned[3] = strdup(buf);
+    for (int j = 0; j < 4; j++) {
+        if (!owned[j]) {
+            for (int m = 0; m < 4; m++)
+                free(owned[m]);
+            free(env);
+            return NULL;
+        }
+        env[k++] = owned[j];
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    if (!env)
+        return;
+    size_t k = 0;
+    while (env[k])
+        k++;
+    for (size_t j = k - 4; j < k; j++) /* the four strings probe_env made */
+        free(env[j]);
+    free(env);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
+                            int timeout_ms, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    char top[PATH_MAX];
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t)snprintf(top, sizeof(top), "%s/distcc-preflight-probe.XXXXXX", tmp) >=
+        sizeof(top) - 64) {
+        dcc_set_err(err, errlen, "TMPDIR is too long");
+        return -1;
+    }
+    if (!mkdtemp(top)) {
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
+                    strerror(errno));
+        return -1;
+    }
+    pid_t *pids = calloc(n ? n : 1, sizeof(*pids));
+    if (!pids) {
+        rmdir(top);
+        dcc_set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct dcc_pf_probe *p = &probes[i];
+        char dir[PATH_MAX + 32], file[PATH_MAX + 64];
+        const char *src = is_cxx_name(p->compiler) ? "probe.ii" : "probe.i";
+        p->started = p->timed_out = p->have_object = 0;
+        p->status = -1;
+        p->comment[0] = p->err[0] = '\0';
+        snprintf(dir, sizeof(dir), "%s/%zu", top, i);
+        if (mkdir(dir, 0700) != 0) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot make %s: %s", dir, strerror(errno));
+            continue;
+        }
+        snprintf(file, sizeof(file), "%s/%s", dir, src);
+        FILE *f = fopen(file, "we");
+        if (!f || fputs("int dcc_preflight_probe;\n", f) == EOF || fclose(f) != 0) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot write %s", file);
+            continue;
+        }
+        snprintf(file, sizeof(file), "%s/output", dir);
+        int out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        char **env = probe_env(p->host_spec, dir, timeout_ms);
+        if (out_fd < 0 || null_fd < 0 || !env) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot set up the probe in %s", dir);
+            if (out_fd >= 0)
+                close(out_fd);
+            if (null_fd >= 0)
+                close(null_fd);
+            free_env(env);
+            continue;
+        }
+        char *argv[] = {"distcc", (char *)p->compiler, "-c", "-v", (char *)src, "-o", "probe.o",
+                        NULL};
+        pid_t pid = fork();
+        if (pid == 0) {
+            setpgid(0, 0);
+            if (chdir(dir) != 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+                dup2(out_fd, 2) < 0)
+                _exit(127);
+            execve(distcc_path, argv, env);
+            dprintf(2, "cannot run %s: %s\n", distcc_path, strerror(errno));
+            _exit(127);
+        }
+        close(out_fd);
+        close(null_fd);
+        free_env(env);
+        if (pid < 0) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot start %s: %s", distcc_path,
+                        strerror(errno));
+            continue;
+        }
+        setpgid(pid, pid); /* also here: no race with the kill below */
+        pids[i] = pid;
+        p->started = 1;
+    }
+
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+    for (;;) {
+        size_t left = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (pids[i] <= 0)
+                continue;
+            int st;
+            pid_t r = waitpid(pids[i], &st, WNOHANG);
+            if (r == pids[i] || (r < 0 && errno == ECHILD)) {
+                probes[i].status = r == pids[i] ? st : 0;
+                pids[i] = 0;
+            } else {
+                left++;
+            }
+        }
+        if (left == 0)
+            break;
+        if (now_ms() >= deadline) {
+            for (size_t i = 0; i < n; i++) {
+                if (pids[i] <= 0)
+                    continue;
+                kill(-pids[i], SIGKILL);
+                kill(pids[i], SIGKILL);
+                int st;
+                while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+                    ;
+                probes[i].timed_out = 1;
+                probes[i].status = st;
+                pids[i] = 0;
+            }
+            break;
+        }
+        struct timespec nap = {0, 10 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    free(pids);
+
+    for (size_t i = 0; i < n; i++) {
+        struct dcc_pf_probe *p = &probes[i];
+        if (!p->started)
+            continue;
+        char file[PATH_MAX + 64];
+        snprintf(file, sizeof(file), "%s/%zu/output", top, i);
+        read_capped(file, PROBE_OUTPUT_CAP, &p->output);
+        dcc_buf_appends(&p->output, ""); /* NUL-terminated even when empty */
+        snprintf(file, sizeof(file), "%s/%zu/probe.o", top, i);
+        struct dcc_buf obj = {0};
+        if (!p->timed_out && read_capped(file, PROBE_OBJECT_CAP, &obj) == 0) {
+            p->have_object = obj.len > 0;
+            if (p->have_object &&
+                dcc_preflight_elf_comment((const unsigned char *)obj.data, obj.len, p->comment,
+                                          sizeof(p->comment), p->err, sizeof(p->err)) != 0)
+                p->comment[0] = '\0';
+        }
+        dcc_buf_free(&obj);
+    }
+    nftw(top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+void dcc_preflight_probe_free(struct dcc_pf_probe *probes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dcc_buf_free(&probes[i].output);
+}
+
+/* The client's own explanation: the text after "warning: HOST failed for
+ * FILE: " up to "; trying elsewhere", else its last "error:" line, else the
+ * last line of the output. */
+static void client_reason(const char *text, char *out, size_t outlen)
+{
+    const char *best = NULL, *last = NULL;
+    size_t best_len = 0, last_len = 0;
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len > 0) {
+            last = line;
+            last_len = len;
+        }
+        const char *w = memmem(line, len, "] warning: ", 11);
+        const char *f = w ? memmem(w, len - (size_t)(w - line), " failed for ", 12) : NULL;
+        const char *c = f ? memmem(f + 12, len - (size_t)(f + 12 - line), ": ", 2) : NULL;
+        if (c && !best) {
+            best = c + 2;
+            const char *t = memmem(best, len - (size_t)(best - line), "; trying elsewhere", 18);
+            best_len = t ? (size_t)(t - best) : len - (size_t)(best - line);
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    if (!best) {
+        best = last;
+        best_len = last_len;
+    }
+    if (!best) {
+        snprintf(out, outlen, "no output");
+        return;
+    }
+    if (best_len >= outlen)
+        best_len = outlen - 1;
+    memcpy(out, best, best_len);
+    out[best_len] = '\0';
+}
+
+void dcc_preflight_row_from_probe(const struct dcc_pf_probe *p, struct dcc_pf_row *row)
+{
+    const char *text = p->output.data ? p->output.data : "";
+    char why[200];
+    snprintf(row->compiler, sizeof(row->compiler), "%s", p->compiler);
+    row->probed = 1;
+    row->found = -1;
+    row->pie = row->ssp = -1;
+    row->chost[0] = row->ld_version[0] = '\0';
+    snprintf(row->comment, sizeof(row->comment), "%s", p->comment);
+    if (!p->started) {
+        row->kind = DCC_PF_ROW_UNREACHABLE;
+        snprintf(row->reason, sizeof(row->reason), "probe compile not started: %s", p->err);
+        return;
+    }
+    if (p->timed_out) {
+        row->kind = DCC_PF_ROW_UNREACHABLE;
+        snprintf(row->reason, sizeof(row->reason), "probe compile timed out");
+        return;
+    }
+    int code = WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+    client_reason(text, why, sizeof(why));
+    if (code == 0 && p->have_object) {
+        row->kind = DCC_PF_ROW_REMOTE;
+        row->found = 1;
+        dcc_preflight_parse_probe_output(text, row);
+        return;
+    }
+    /* Could not reach the helper at all: connect, no host, timeout, not run. */
+    if (code == 103 || code == 116 || code == 118 || code == 127 || code < 0) {
+        row->kind = DCC_PF_ROW_UNREACHABLE;
+        snprintf(row->reason, sizeof(row->reason), "probe compile: %s", why);
+        return;
+    }
+    if (p->over_ssh && code >= 107 && code <= 109) {
+        /* ssh itself failed when it said something: its lines are the ones
+         * that are not the client's. */
+        for (const char *line = text; *line;) {
+            size_t len = strcspn(line, "\n");
+            if (len > 0 && !dcc_str_startswith(line, "distcc[")) {
+                row->kind = DCC_PF_ROW_UNREACHABLE;
+                snprintf(row->reason, sizeof(row->reason), "probe compile over ssh: %.*s",
+                         (int)(len > 300 ? 300 : len), line);
+                return;
+            }
+            line += len;
+            if (*line)
+                line++;
+        }
+    }
+    row->kind = DCC_PF_ROW_REMOTE;
+    snprintf(row->error, sizeof(row->error), "exit %d: %s", code, why);
 }
 
 /* ---- output ------------------------------------------------------------------ */
@@ -482,6 +994,15 @@ int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struc
                 return -1;
             continue;
         }
+        if (r->probed && r->found == 1 &&
+            dcc_buf_printf(out, "%s %s: probe: compiled through the daemon (%s); .comment: %s\n",
+                           r->host, r->compiler, r->probe_why,
+                           *r->comment ? r->comment : "none") != 0)
+            return -1;
+        if (r->probed && r->found != 1 &&
+            dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n",
+                           r->host, r->compiler, r->probe_why, r->error) != 0)
+            return -1;
         for (size_t k = 0; k < r->n_findings; k++) {
             const struct dcc_pf_finding *f = &r->findings[k];
             if (dcc_buf_printf(out, "%s %s: %s: %s %s, local %s: %s\n", r->host, r->compiler,
@@ -517,6 +1038,15 @@ static json_t *row_json(const struct dcc_pf_row *r)
                           "findings", json_array());
     if (!o)
         return NULL;
+    if (r->kind == DCC_PF_ROW_REMOTE &&
+        json_object_set_new(o, "source", json_string(r->probed ? "probe" : "toolchain")) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (r->probed && json_object_set_new(o, "comment", str_or_null(r->comment)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     if (r->kind != DCC_PF_ROW_UNREACHABLE) {
         json_t *more = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "compiler",
                                  r->compiler, "found", json_boolean(r->found == 1), "chost",

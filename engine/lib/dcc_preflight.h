@@ -67,6 +67,11 @@ struct dcc_pf_row {
     int pie, ssp;
     char error[256];   /* the report's "error" for this compiler, if any */
     char reason[512];  /* UNREACHABLE: why */
+    /* Rows read from a probe compile (a host without /toolchain): ld is not
+     * known that way and is not compared; comment is the object's .comment. */
+    int probed;
+    char probe_why[64];  /* why there was no report: "stats port closed", ... */
+    char comment[128];
     enum dcc_pf_level cell[DCC_PF_NFIELDS];
     enum dcc_pf_level level; /* the worst cell */
     struct dcc_pf_finding findings[DCC_PF_MAX_FINDINGS];
@@ -112,6 +117,52 @@ int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out
  * does not start with a number. */
 int dcc_preflight_split_version(const char *v, long *major, long *minor, long *patch);
 
+/* ---- probing by compiling (hosts without /toolchain) ---------------------- */
+
+/* One probe: `distcc COMPILER -c -v probe.i -o probe.o` with DISTCC_HOSTS set
+ * to host_spec, no fallback and no local retry, in a fresh directory and
+ * DISTCC_DIR. Only stderr of the remote compiler comes back: the source is
+ * already preprocessed (probe.i, or probe.ii for a C++ name), so no local cpp
+ * writes its own -v text. */
+struct dcc_pf_probe {
+    const char *host_spec;  /* in */
+    const char *compiler;   /* in */
+    int over_ssh;           /* in: an @host spec (the client runs $DISTCC_SSH) */
+    int started;            /* out: 1 when the client ran */
+    int timed_out;          /* out: killed at the timeout */
+    int status;             /* out: the client's wait status */
+    int have_object;        /* out: probe.o came back */
+    struct dcc_buf output;  /* out: the client's stdout and stderr (capped) */
+    char comment[128];      /* out: the object's .comment ("" when none) */
+    char err[256];          /* out: why it did not start, or the object is unreadable */
+};
+
+/* Runs every probe at once with the client at distcc_path, each bounded by
+ * timeout_ms (killed with its process group after it). TMPDIR holds the
+ * work directories, removed before the call returns. 0 (each probe has its
+ * own outcome), or -1 with err when no work directory could be made. */
+int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
+                            int timeout_ms, char *err, size_t errlen);
+void dcc_preflight_probe_free(struct dcc_pf_probe *probes, size_t n);
+
+/* Fills row from a probe's outcome: REMOTE with version ("gcc version"),
+ * machine ("Target:"), PIE/SSP ("Configured with:"), as ("GNU assembler
+ * version") and found 1 when the object came back; REMOTE with found -1 and
+ * error when the helper refused or failed the job; UNREACHABLE with reason
+ * when the client could not reach it (exit 103, 116, 118, timeout, no start;
+ * over ssh also a lost connection, 107-109, with ssh's own message). */
+void dcc_preflight_row_from_probe(const struct dcc_pf_probe *p, struct dcc_pf_row *row);
+
+/* The text of a -v compile's stderr into row (version, machine, pie, ssp,
+ * as_version). */
+void dcc_preflight_parse_probe_output(const char *text, struct dcc_pf_row *row);
+
+/* The first non-empty string of an ELF object's .comment section (ELF32 or
+ * ELF64, either byte order), control characters made blanks. 0, or -1 with
+ * err (not ELF, truncated, no .comment). */
+int dcc_preflight_elf_comment(const unsigned char *data, size_t len, char *out, size_t outlen,
+                              char *err, size_t errlen);
+
 /* The table (columns padded with blanks, no trailing blanks), then one line
  * per finding or unreachable host:
  *
@@ -123,7 +174,9 @@ int dcc_preflight_split_version(const char *v, long *major, long *minor, long *p
 int dcc_preflight_render_table(const struct dcc_pf_row *rows, size_t n, struct dcc_buf *out);
 
 /* The detail lines alone ("HOST COMPILER: error: version 13.1.0, local 13.2.1:
- * major.minor differs"), as in the table output. 0 or -1. */
+ * major.minor differs"), as in the table output; a probed row first gets
+ * "HOST COMPILER: probe: compiled through the daemon (WHY); .comment: TEXT".
+ * 0 or -1. */
 int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struct dcc_buf *out);
 
 /* The rows as a JSON array of objects (for --json). NULL on ENOMEM. */

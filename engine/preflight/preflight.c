@@ -157,6 +157,10 @@ out:
 
 struct target {
     struct dcc_pf_row row; /* host, kind, reason */
+    const char *spec;      /* the host as written, for a probe compile */
+    int over_ssh;
+    char probe_why[64];    /* set: no /toolchain here, so compile a probe */
+    size_t first_probe;    /* its probes, one per compiler name, from here */
     char url[400];
     struct dcc_buf body;
     int too_big;
@@ -189,6 +193,8 @@ static void set_unreachable(struct target *t, const char *fmt, ...)
 
 static void finish_target(struct target *t, CURLcode res)
 {
+    if (res == CURLE_COULDNT_CONNECT)
+        snprintf(t->probe_why, sizeof(t->probe_why), "stats port closed");
     if (res != CURLE_OK) {
         if (t->too_big)
             set_unreachable(t, "bad answer: larger than %d bytes (%s)", ANSWER_CAP, t->url);
@@ -200,6 +206,7 @@ static void finish_target(struct target *t, CURLcode res)
     long code = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
     if (code == 404) {
+        snprintf(t->probe_why, sizeof(t->probe_why), "no /toolchain: HTTP 404");
         set_unreachable(t, "no /toolchain endpoint: HTTP 404 (%s)", t->url);
         return;
     }
@@ -209,6 +216,8 @@ static void finish_target(struct target *t, CURLcode res)
     }
     char err[300];
     if (dcc_preflight_parse_report(t->body.data, t->body.len, &t->report, err, sizeof(err)) != 0) {
+        if (t->body.data && memmem(t->body.data, t->body.len, "<distccstats>", 13))
+            snprintf(t->probe_why, sizeof(t->probe_why), "stock distcc stats page");
         set_unreachable(t, "bad answer: %s (%s)", err, t->url);
         return;
     }
@@ -286,6 +295,93 @@ static int fetch_all(struct target *targets, size_t n, double timeout_s)
     return 0;
 }
 
+/* ---- hosts without /toolchain: a probe compile through the daemon ----------- */
+
+/* The client: --distcc, else distcc next to this program, else on $PATH. */
+static int find_distcc(const char *opt, char *out, size_t outlen)
+{
+    if (opt) {
+        if (access(opt, X_OK) != 0) {
+            say_error("--distcc %s: %s", opt, strerror(errno));
+            return -1;
+        }
+        snprintf(out, outlen, "%s", opt);
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (len > 0) {
+        self[len] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            if ((size_t)snprintf(out, outlen, "%s/distcc", self) < outlen &&
+                access(out, X_OK) == 0)
+                return 0;
+        }
+    }
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        if (n > 0 && path[0] == '/' &&
+            (size_t)snprintf(out, outlen, "%.*s/distcc", (int)n, path) < outlen &&
+            access(out, X_OK) == 0)
+            return 0;
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    out[0] = '\0';
+    return -1;
+}
+
+/* Every target marked with probe_why gets one probe per compiler name, all
+ * run at once. Unreachable ones keep the first reason plus the probe's. */
+static int probe_targets(struct target *targets, size_t n_targets, const struct settings *s,
+                         const char *distcc, struct dcc_pf_probe **probes_out, size_t *n_out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_targets; i++)
+        if (targets[i].probe_why[0])
+            n += s->n_names;
+    *probes_out = NULL;
+    *n_out = 0;
+    if (n == 0)
+        return 0;
+    struct dcc_pf_probe *probes = calloc(n, sizeof(*probes));
+    if (!probes) {
+        say_error("out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n_targets; i++) {
+        if (!targets[i].probe_why[0])
+            continue;
+        targets[i].first_probe = k;
+        for (size_t c = 0; c < s->n_names; c++) {
+            probes[k].host_spec = targets[i].spec;
+            probes[k].compiler = s->names[c];
+            probes[k].over_ssh = targets[i].over_ssh;
+            k++;
+        }
+    }
+    char err[512];
+    if (!distcc[0]) {
+        for (size_t i = 0; i < n; i++)
+            snprintf(probes[i].err, sizeof(probes[i].err),
+                     "no distcc client found (next to distcc-preflight or on PATH; see --distcc)");
+    } else if (dcc_preflight_probe_run(probes, n, distcc, (int)(s->timeout_s * 1000.0), err,
+                                       sizeof(err)) != 0) {
+        say_error("cannot probe: %s", err);
+        dcc_preflight_probe_free(probes, n);
+        free(probes);
+        return -1;
+    }
+    *probes_out = probes;
+    *n_out = n;
+    return 0;
+}
+
 /* ---- the program ------------------------------------------------------------ */
 
 static int add_name(struct settings *s, const char *name)
@@ -327,7 +423,10 @@ static void triple_of(const char *name, char *out, size_t outlen)
 static const char *usage_tail =
     "\nAsks each TCP host of the distcc host list (--hosts, $DISTCC_HOSTS, ~/.distcc/hosts,\n"
     "/etc/distcc/hosts) for GET /toolchain on its --stats port and compares gcc version,\n"
-    "triple, as/ld and PIE/SSP defaults with this machine. Settings: [preflight] in\n"
+    "triple, as/ld and PIE/SSP defaults with this machine. A host without /toolchain\n"
+    "(stats port closed, stock distcc 3.x) and an @ssh host are probed instead by\n"
+    "compiling through the daemon with the distcc client (gcc -v and the object's\n"
+    ".comment; ld is not known that way). Settings: [preflight] in\n"
     "/etc/distcc/distcc.conf (timeout, errors, ignore, stats_port, warn_ok).\n"
     "\nExit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,\n"
     "3 a host is unreachable (2 wins when there are errors too), 4 usage or setup error.\n";
@@ -337,7 +436,7 @@ int main(int argc, const char **argv)
     struct settings s = {.timeout_s = 5.0, .stats_port = DCC_DEFAULT_STATS_PORT,
                          .errors = DCC_PF_DEFAULT_ERRORS};
     char *opt_hosts = NULL, *opt_config = NULL, *opt_errors = NULL, *opt_timeout = NULL;
-    char *opt_arg = NULL;
+    char *opt_arg = NULL, *opt_distcc = NULL;
     int opt_port = 0, opt_warn_ok = 0, opt_version = 0;
     enum { OPT_COMPILER = 1, OPT_IGNORE, OPT_HELP };
     struct poptOption options[] = {
@@ -355,6 +454,9 @@ int main(int argc, const char **argv)
          "HOST"},
         {"warn-ok", 0, POPT_ARG_NONE, &opt_warn_ok, 0, "exit 0 when there are only warnings",
          NULL},
+        {"distcc", 0, POPT_ARG_STRING, &opt_distcc, 0,
+         "the distcc client for probe compiles (default: next to this program, else $PATH)",
+         "PATH"},
         {"json", 0, POPT_ARG_NONE, &s.json, 0, "print JSON instead of the table", NULL},
         {"quiet", 'q', POPT_ARG_NONE, &s.quiet, 0, "print nothing; the exit code tells", NULL},
         {"config", 0, POPT_ARG_STRING, &opt_config, 0,
@@ -368,6 +470,9 @@ int main(int argc, const char **argv)
     size_t n_targets = 0;
     struct dcc_pf_row *rows = NULL;
     size_t n_rows = 0;
+    struct dcc_pf_probe *probes = NULL;
+    size_t n_probes = 0;
+    char distcc[PATH_MAX];
     struct dcc_hostlist hl = {0};
     char *hosts_text = NULL;
     json_t *local = NULL;
@@ -385,12 +490,14 @@ int main(int argc, const char **argv)
         if (rc == OPT_COMPILER) {
             if (n_cli_names >= MAX_NAMES) {
                 say_error("too many --compiler names (at most %d)", MAX_NAMES);
+                free(opt_arg);
                 goto done;
             }
             cli_names[n_cli_names++] = opt_arg;
         } else if (rc == OPT_IGNORE) {
             if (n_cli_ignore >= MAX_IGNORE) {
                 say_error("too many --ignore hosts (at most %d)", MAX_IGNORE);
+                free(opt_arg);
                 goto done;
             }
             cli_ignore[n_cli_ignore++] = opt_arg;
@@ -514,9 +621,11 @@ int main(int argc, const char **argv)
         struct target *t = &targets[n_targets++];
         t->row.kind = DCC_PF_ROW_REMOTE;
         snprintf(t->row.host, sizeof(t->row.host), "%s", h->hostname);
+        t->spec = h->spec;
+        t->over_ssh = h->mode == DCC_HOST_SSH;
         if (h->mode == DCC_HOST_SSH) {
-            set_unreachable(t, "not checked: ssh host (%s); the probe over ssh is not implemented",
-                            h->spec);
+            snprintf(t->probe_why, sizeof(t->probe_why), "ssh host");
+            set_unreachable(t, "ssh host (%s)", h->spec);
             continue;
         }
         snprintf(t->url, sizeof(t->url), h->is_ipv6 ? "http://[%s]:%d/toolchain"
@@ -532,6 +641,10 @@ int main(int argc, const char **argv)
         goto done;
     }
     curl_global_cleanup();
+    if (find_distcc(opt_distcc, distcc, sizeof(distcc)) != 0 && opt_distcc)
+        goto done;
+    if (probe_targets(targets, n_targets, &s, distcc, &probes, &n_probes) != 0)
+        goto done;
 
     /* The rows: this machine first, then each host. */
     size_t max_rows = s.n_names * (n_targets + 1);
@@ -550,6 +663,22 @@ int main(int argc, const char **argv)
     size_t n_err_hosts = 0, n_warn_hosts = 0, n_unreach = 0;
     for (size_t i = 0; i < n_targets; i++) {
         struct target *t = &targets[i];
+        if (t->probe_why[0]) {
+            /* Unreachable by probe too: one row, both reasons. */
+            int reached = 1;
+            for (size_t k = 0; k < s.n_names && reached; k++) {
+                struct dcc_pf_row pr = {0};
+                dcc_preflight_row_from_probe(&probes[t->first_probe + k], &pr);
+                if (pr.kind == DCC_PF_ROW_UNREACHABLE) {
+                    size_t used = strlen(t->row.reason);
+                    snprintf(t->row.reason + used, sizeof(t->row.reason) - used, "; %.300s",
+                             pr.reason);
+                    reached = 0;
+                }
+            }
+            if (reached)
+                t->row.kind = DCC_PF_ROW_REMOTE;
+        }
         if (t->row.kind == DCC_PF_ROW_UNREACHABLE) {
             rows[n_rows++] = t->row;
             any_unreach = 1;
@@ -557,11 +686,24 @@ int main(int argc, const char **argv)
             continue;
         }
         enum dcc_pf_level worst = DCC_PF_SAME;
+        char host_as[64] = ""; /* a probe's as is the host's, whichever compiler ran it */
+        for (size_t k = 0; t->probe_why[0] && k < s.n_names && !host_as[0]; k++) {
+            struct dcc_pf_row pr = {0};
+            dcc_preflight_row_from_probe(&probes[t->first_probe + k], &pr);
+            snprintf(host_as, sizeof(host_as), "%s", pr.as_version);
+        }
         for (size_t k = 0; k < s.n_names; k++) {
             struct dcc_pf_row *r = &rows[n_rows++];
             r->kind = DCC_PF_ROW_REMOTE;
+            if (t->probe_why[0]) {
+                dcc_preflight_row_from_probe(&probes[t->first_probe + k], r);
+                snprintf(r->probe_why, sizeof(r->probe_why), "%s", t->probe_why);
+                if (!r->as_version[0])
+                    snprintf(r->as_version, sizeof(r->as_version), "%s", host_as);
+            } else {
+                dcc_preflight_row_from_report(t->report, s.names[k], r);
+            }
             snprintf(r->host, sizeof(r->host), "%s", t->row.host);
-            dcc_preflight_row_from_report(t->report, s.names[k], r);
             enum dcc_pf_level l = dcc_preflight_compare(&rows[k], r, s.errors);
             if (l > worst)
                 worst = l;
@@ -626,12 +768,24 @@ done:
     }
     free(targets);
     free(rows);
+    dcc_preflight_probe_free(probes, n_probes);
+    free(probes);
     json_decref(local);
     dcc_buf_free(&local_json);
     dcc_hosts_free(&hl);
     free(hosts_text);
     for (size_t i = 0; i < s.n_ignore; i++)
         free(s.ignore[i]);
+    /* popt strdup()s every string argument and leaves freeing them to us. */
+    for (size_t i = 0; i < n_cli_names; i++)
+        free((char *)cli_names[i]);
+    for (size_t i = 0; i < n_cli_ignore; i++)
+        free(cli_ignore[i]);
+    free(opt_hosts);
+    free(opt_config);
+    free(opt_errors);
+    free(opt_timeout);
+    free(opt_distcc);
     poptFreeContext(pc);
     return exit_code;
 }

@@ -21,6 +21,9 @@ setup() {
 
 teardown() {
   local pid d
+  dcc_stop_pid "${STOCK_PID:-}"
+  [ -n "${STOCK_DIR:-}" ] && rm -rf "$STOCK_DIR"
+  netns_teardown
   dcc_stop_distccd
   for pid in "${SERVER_PIDS[@]}"; do dcc_stop_pid "$pid"; done
   for d in "${FAKE_DIRS[@]}"; do rm -rf "$d"; done
@@ -201,7 +204,7 @@ EOF
   [ "$status" -eq 3 ]
   [ "${lines[2]}" = "127.0.0.2  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    ok" ]
   [ "${lines[3]}" = "127.0.0.3  -         -        -                    -     -     -        -      unreachable" ]
-  [[ "${lines[4]}" == "127.0.0.3: unreachable: Failed to connect to 127.0.0.3 port $STATS_PORT after "*" ms: "*" (http://127.0.0.3:$STATS_PORT/toolchain)" ]]
+  [[ "${lines[4]}" == "127.0.0.3: unreachable: Failed to connect to 127.0.0.3 port $STATS_PORT after "*" ms: "*" (http://127.0.0.3:$STATS_PORT/toolchain); probe compile: cannot connect to 127.0.0.3:3632: Connection refused" ]]
   [ "${lines[5]}" = "2 hosts checked: 0 with errors, 0 with warnings only, 1 unreachable (exit 3)" ]
 }
 
@@ -234,27 +237,12 @@ EOF
   [[ "${lines[3]}" == "127.0.0.4: unreachable: Operation timed out after "*" (http://127.0.0.4:$STATS_PORT/toolchain)" ]]
 }
 
-@test "a stock distcc 3.4 stats port: no /toolchain endpoint" {
+@test "a stock distcc 3.4 stats page and no daemon behind it: both reasons, exit 3" {
   local_toolchain
   start_fake_stats 127.0.0.4 '<distccstats>\ndcc_tcp_accept 0\n</distccstats>\n'
   run preflight --hosts 127.0.0.4 --compiler gcc
   [ "$status" -eq 3 ]
-  [ "${lines[3]}" = "127.0.0.4: unreachable: bad answer: no /toolchain endpoint (a stock distcc stats page answered) (http://127.0.0.4:$STATS_PORT/toolchain)" ]
-}
-
-@test "ssh hosts are listed as not checked; localhost is this machine and skipped" {
-  local_toolchain
-  STATS_PORT=$(dcc_free_port)
-  run preflight --hosts "localhost @builder" --compiler gcc
-  [ "$status" -eq 3 ]
-  diff - <(printf '%s\n' "$output") <<'EOF'
-HOST     COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT
-(local)  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference
-builder  -         -        -                    -     -     -        -      unreachable
-
-builder: unreachable: not checked: ssh host (@builder); the probe over ssh is not implemented
-1 host checked: 0 with errors, 0 with warnings only, 1 unreachable (exit 3)
-EOF
+  [ "${lines[3]}" = "127.0.0.4: unreachable: bad answer: no /toolchain endpoint (a stock distcc stats page answered) (http://127.0.0.4:$STATS_PORT/toolchain); probe compile: cannot connect to 127.0.0.4:3632: Connection refused" ]
 }
 
 @test "--quiet prints nothing; --json carries the rows and the exit code" {
@@ -318,5 +306,229 @@ assert r["findings"] == [{"field": "version", "level": "error", "what": "version
   run "$PREFLIGHT" --help
   [ "$status" -eq 0 ]
   [[ "$output" == *"--stats-port=PORT"* ]]
+  [[ "$output" == *"--distcc=PATH"* ]]
   [[ "$output" == *"Exit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,"* ]]
+}
+
+# ---- hosts without /toolchain: a probe compile through the daemon ------------
+
+# Debian's stock distccd 3.4 on 127.0.0.1, as in distcc-interop.bats: root
+# runs its jobs as nobody, who writes the log and the job files. Extra
+# arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG.
+start_stock_distccd() {
+  [ -x /usr/bin/distccd ] || skip "skipped: no stock /usr/bin/distccd (Debian package distcc)"
+  STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
+  chmod 0755 "$STOCK_DIR"
+  mkdir "$STOCK_DIR/tmp"
+  chmod 1777 "$STOCK_DIR/tmp"
+  STOCK_LOG="$STOCK_DIR/distccd.log"
+  : >"$STOCK_LOG"
+  chmod 0666 "$STOCK_LOG"
+  STOCK_PORT=$(dcc_free_port)
+  local user=()
+  [ "$(id -u)" -ne 0 ] || user=(--user nobody)
+  TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$STOCK_PORT" --allow 127.0.0.1 \
+    --log-file "$STOCK_LOG" --log-level info "${user[@]}" --lifetime 300 "$@" &
+  STOCK_PID=$!
+  dcc_wait_port "$STOCK_PORT" 10
+}
+
+# One row of this machine's real gcc, words separated by blanks:
+#   real_gcc_row HOST LD RESULT
+real_gcc_row() {
+  local pie=no ssp=no v
+  v=$(LC_ALL=C gcc -v 2>&1)
+  [[ $v == *--enable-default-pie* ]] && pie=yes
+  [[ $v == *--enable-default-ssp* ]] && ssp=yes
+  printf '%s gcc %s %s %s %s %s/%s yes %s\n' "$1" "$(gcc -dumpfullversion)" "$(gcc -dumpmachine)" \
+    "$(as --version | sed -n '1s/.* //p')" "$2" "$pie" "$ssp" "$3"
+}
+
+# The table this machine's gcc and one probed HOST make, as printed.
+expected_probe_table() {
+  {
+    echo "HOST COMPILER VERSION TRIPLE AS LD PIE/SSP FOUND RESULT"
+    real_gcc_row "(local)" "$(ld --version | sed -n '1s/.* //p')" reference
+    real_gcc_row "$1" "?" ok
+  } | column -t
+}
+
+# The .comment a local compile leaves in an object.
+local_comment() {
+  echo 'int x;' | gcc -x c -c - -o "$BATS_TEST_TMPDIR/comment.o"
+  readelf -p .comment "$BATS_TEST_TMPDIR/comment.o" | sed -n 's/^ *\[ *[0-9]*\]  //p' | head -n 1
+}
+
+# The table part of an output (up to the first blank line).
+table_of() {
+  printf '%s\n' "$1" | sed '/^$/,$d'
+}
+
+real_preflight() {
+  PATH="/usr/bin:/bin" "$PREFLIGHT" --config "$BATS_TEST_TMPDIR/empty.conf" --distcc "$DCC_BIN/distcc" \
+    --timeout 20 "$@"
+}
+
+@test "stock distccd 3.4, stats port closed: probed by compiling, agrees with the local gcc: exit 0" {
+  start_stock_distccd
+  run real_preflight --hosts "127.0.0.1:$STOCK_PORT" --stats-port "$(dcc_free_port)" --compiler gcc
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  diff <(expected_probe_table 127.0.0.1) <(table_of "$output")
+  [ "${#lines[@]}" -eq 5 ]
+  [ "${lines[3]}" = "127.0.0.1 gcc: probe: compiled through the daemon (stats port closed); .comment: $(local_comment)" ]
+  [ "${lines[4]}" = "1 host checked: 0 with errors, 0 with warnings only, 0 unreachable (exit 0)" ]
+  # The helper really compiled it.
+  grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-gcc probe.i" "$STOCK_LOG"
+}
+
+@test "stock distccd 3.4 with --stats: its stats page means no /toolchain, so it is probed" {
+  local stats
+  stats=$(dcc_free_port)
+  start_stock_distccd --stats --stats-port "$stats"
+  dcc_wait_port "$stats" 10
+  run real_preflight --hosts "127.0.0.1:$STOCK_PORT/2,lzo" --stats-port "$stats" --compiler gcc --compiler g++
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ "${lines[3]}" == "127.0.0.1  gcc  "*"  ok" ]]
+  [[ "${lines[4]}" == "127.0.0.1  g++  "*"  ok" ]]
+  [ "${lines[5]}" = "127.0.0.1 gcc: probe: compiled through the daemon (stock distcc stats page); .comment: $(local_comment)" ]
+  [ "${lines[6]}" = "127.0.0.1 g++: probe: compiled through the daemon (stock distcc stats page); .comment: $(local_comment)" ]
+  grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-g++ probe.ii" "$STOCK_LOG"
+}
+
+@test "stock distccd 3.4 refuses a compiler outside its whitelist: FOUND no, a warning: exit 1" {
+  start_stock_distccd
+  mkdir -p tc
+  ln -s /usr/bin/gcc tc/probecc
+  PATH="$BATS_TEST_TMPDIR/tc:/usr/bin:/bin" run "$PREFLIGHT" --config empty.conf --distcc "$DCC_BIN/distcc" \
+    --timeout 20 --hosts "127.0.0.1:$STOCK_PORT" --stats-port "$(dcc_free_port)" --compiler probecc
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  [[ "${lines[2]}" == "127.0.0.1  probecc   -        -  "*"  ?     ?     -        no~    warning" ]]
+  [ "${lines[3]}" = "127.0.0.1 probecc: probe: compile through the daemon failed (stats port closed): exit 108: waiting for the result: while waiting for DONE: peer closed the connection with 12 bytes still expected" ]
+  [ "${lines[4]}" = "127.0.0.1 probecc: warning: found no, local yes: the helper refused or failed the probe job" ]
+  grep -q "probecc not in .* whitelist" "$STOCK_LOG"
+}
+
+@test "an @ssh host is probed through the client and \$DISTCC_SSH: exact table, exit 0" {
+  mkdir -p wl
+  ln -s /usr/bin/distcc wl/gcc
+  ln -s /usr/bin/distcc "wl/$(gcc -dumpmachine)-gcc"
+  # Stands in for ssh: drops the host, runs our daemon where distccd is named.
+  cat >fake-ssh <<SH
+#!/bin/sh
+echo "ssh \$*" >>"$BATS_TEST_TMPDIR/ssh.calls"
+while [ "\$1" != distccd ]; do shift; done
+shift
+exec "$DCC_BIN/distccd" "\$@" --log-file "$BATS_TEST_TMPDIR/inetd.log" --whitelist-dir "$BATS_TEST_TMPDIR/wl"
+SH
+  chmod +x fake-ssh
+  DISTCC_SSH="$BATS_TEST_TMPDIR/fake-ssh" run real_preflight --hosts "localhost @builder" --compiler gcc \
+    --stats-port "$(dcc_free_port)"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  diff <(expected_probe_table builder) <(table_of "$output")
+  [ "${lines[3]}" = "builder gcc: probe: compiled through the daemon (ssh host); .comment: $(local_comment)" ]
+  [ "${lines[4]}" = "1 host checked: 0 with errors, 0 with warnings only, 0 unreachable (exit 0)" ]
+  [ "$(cat ssh.calls)" = "ssh builder distccd --inetd --enable-tcp-insecure" ]
+  grep -q "job from ssh/stdin: .*gcc probe.i: compiled, exit 0" inetd.log
+}
+
+@test "an @ssh host whose ssh fails is unreachable with the client's reason: exit 3" {
+  local_toolchain
+  printf '#!/bin/sh\necho "ssh: connect to host builder port 22: No route to host" >&2\nexit 255\n' >fake-ssh
+  chmod +x fake-ssh
+  STATS_PORT=$(dcc_free_port)
+  DISTCC_SSH="$BATS_TEST_TMPDIR/fake-ssh" run preflight --hosts "@builder" --compiler gcc \
+    --distcc "$DCC_BIN/distcc"
+  [ "$status" -eq 3 ] || { echo "$output"; false; }
+  [ "${lines[2]}" = "builder  -         -        -                    -     -     -        -      unreachable" ]
+  [ "${lines[3]}" = "builder: unreachable: ssh host (@builder); probe compile over ssh: ssh: connect to host builder port 22: No route to host" ]
+  [ "${lines[4]}" = "1 host checked: 0 with errors, 0 with warnings only, 1 unreachable (exit 3)" ]
+}
+
+# ---- helpers in network namespaces (root only) --------------------------------
+
+NS_NAMES=()
+NS_LINKS=()
+NS_PIDS=()
+
+# netns_helper INDEX VERSION TRIPLE BINUTILS PIE: a namespace dccpf<pid>-INDEX
+# joined to this one by a veth pair (here 10.$NS_NET.INDEX.1, there .2),
+# running our distccd on the default ports 3632 and 3633 (--stats) with a
+# fake toolchain, allowing this side only. Prints nothing; sets NS_ADDR.
+netns_helper() {
+  local i=$1 ns link tc dir
+  shift
+  : "${NS_NET:=$(( $$ % 200 + 20 ))}"
+  ns="dccpf$$-$i"
+  link="dpf$$h$i"
+  NS_NAMES+=("$ns")
+  ip netns add "$ns"
+  ip link add "$link" type veth peer name "dpf$$n$i"
+  NS_LINKS+=("$link")
+  ip link set "dpf$$n$i" netns "$ns"
+  ip addr add "10.$NS_NET.$i.1/24" dev "$link"
+  ip link set "$link" up
+  ip netns exec "$ns" ip addr add "10.$NS_NET.$i.2/24" dev "dpf$$n$i"
+  ip netns exec "$ns" ip link set "dpf$$n$i" up
+  ip netns exec "$ns" ip link set lo up
+  NS_ADDR="10.$NS_NET.$i.2"
+  tc=$(make_toolchain "$@")
+  FAKE_DIRS+=("$tc")
+  dir=$(mktemp -d /tmp/dcc-preflight-ns.XXXXXX)
+  FAKE_DIRS+=("$dir")
+  chmod 755 "$dir"
+  mkdir -p "$dir/wl" "$dir/tmp"
+  chmod 1777 "$dir/tmp"
+  ln -s /usr/bin/distcc "$dir/wl/gcc"
+  ln -s /usr/bin/distcc "$dir/wl/g++"
+  ip netns exec "$ns" env DISTCCD_PATH="$tc" TMPDIR="$dir/tmp" "$DCC_BIN/distccd" --no-detach --daemon \
+    --listen "$NS_ADDR" --allow "10.$NS_NET.$i.1/32" --stats --log-file "$dir/distccd.log" \
+    --whitelist-dir "$dir/wl" --lifetime 120 &
+  NS_PIDS+=($!)
+  local n
+  for ((n = 0; n < 200; n++)); do
+    [ -n "$(ip netns exec "$ns" ss -Hltn 'sport = :3633')" ] && return 0
+    sleep 0.05
+  done
+  echo "distccd in $ns does not listen on 3633" >&2
+  return 1
+}
+
+# Everything netns_helper made, also after a failed test.
+netns_teardown() {
+  local pid ns link
+  for pid in "${NS_PIDS[@]}"; do dcc_stop_pid "$pid"; done
+  for ns in "${NS_NAMES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  for link in "${NS_LINKS[@]}"; do ip link del "$link" 2>/dev/null || true; done
+  NS_PIDS=()
+  NS_NAMES=()
+  NS_LINKS=()
+}
+
+@test "two helpers in network namespaces on the default ports: one agrees, one mismatches: exit 2" {
+  dcc_need_root
+  command -v ip >/dev/null || skip "skipped: no ip (iproute2)"
+  local_toolchain
+  netns_helper 1 13.2.1 x86_64-pc-linux-gnu 2.41 yes
+  local good=$NS_ADDR
+  netns_helper 2 12.3.1 x86_64-pc-linux-gnu 2.40 yes
+  local bad=$NS_ADDR
+  PATH="$LOCAL_TC:/usr/bin:/bin" run "$PREFLIGHT" --config empty.conf --timeout 5 --hosts "$good/4 $bad/4,lzo"
+  [ "$status" -eq 2 ] || { echo "$output"; false; }
+  diff - <(printf '%s\n' "$output") <<EOF
+$({ echo "HOST COMPILER VERSION TRIPLE AS LD PIE/SSP FOUND RESULT"
+  echo "(local) gcc 13.2.1 x86_64-pc-linux-gnu 2.41 2.41 yes/yes yes reference"
+  echo "(local) g++ 13.2.1 x86_64-pc-linux-gnu 2.41 2.41 yes/yes yes reference"
+  echo "$good gcc 13.2.1 x86_64-pc-linux-gnu 2.41 2.41 yes/yes yes ok"
+  echo "$good g++ 13.2.1 x86_64-pc-linux-gnu 2.41 2.41 yes/yes yes ok"
+  echo "$bad gcc 12.3.1! x86_64-pc-linux-gnu 2.40! 2.40! yes/yes yes error"
+  echo "$bad g++ 12.3.1! x86_64-pc-linux-gnu 2.40! 2.40! yes/yes yes error"; } | column -t)
+
+$bad gcc: error: as 2.40, local 2.41: differs
+$bad gcc: error: ld 2.40, local 2.41: differs
+$bad gcc: error: version 12.3.1, local 13.2.1: major version differs
+$bad g++: error: as 2.40, local 2.41: differs
+$bad g++: error: ld 2.40, local 2.41: differs
+$bad g++: error: version 12.3.1, local 13.2.1: major version differs
+2 hosts checked: 1 with errors, 0 with warnings only, 0 unreachable (exit 2)
+EOF
 }

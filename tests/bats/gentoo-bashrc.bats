@@ -105,7 +105,7 @@ run_phase() {
   local phase=$1
   shift
   env -i PATH="$BATS_TEST_TMPDIR/bin:/usr/bin:/bin" HOME="$BATS_TEST_TMPDIR" OUT="$OUT" \
-    T="$T" TMPDIR="$T" CATEGORY=app-misc PF=foo-1.0 FEATURES="sandbox distcc userpriv" \
+    T="$T" TMPDIR="$T" PORTAGE_TMPDIR="$BATS_TEST_TMPDIR/var-tmp" CATEGORY=app-misc PF=foo-1.0 FEATURES="sandbox distcc userpriv" \
     PORTAGE_LOG_FILE="$T/build.log" DISTCC_VERBOSE=0 DISTCC_FALLBACK=1 DISTCC_SAVE_TEMPS=0 DISTCC_LOG= \
     "$@" bash "$DRIVER" "$phase" "${RC:-$BASHRC}" "$BODY" >>"$T/build.log" 2>&1
 }
@@ -348,6 +348,77 @@ EOF
   [ "$status" -eq 1 ]
   [ "$(cat "$T/build.log")" = "host table
  * ERROR: distcc-preflight found a problem (exit 3), see above; DISTCC_PORTAGE_PREFLIGHT=1 only warns" ]
+}
+
+# The cached verdict files (one per host list and compilers).
+verdicts() {
+  find "$BATS_TEST_TMPDIR/var-tmp/portage/.distcc/preflight" -type f 2>/dev/null | LC_ALL=C sort
+}
+
+# Switches to a second package of the same emerge run: its own ${T}.
+next_package() {
+  T="$BATS_TEST_TMPDIR/portage/app-misc/$1/temp"
+  mkdir -p "$T"
+}
+
+calls() {
+  if [ -e "$BATS_TEST_TMPDIR/preflight.calls" ]; then wc -l <"$BATS_TEST_TMPDIR/preflight.calls"; else echo 0; fi
+}
+
+@test "preflight: one emerge run checks once; the next package reuses the verdict" {
+  fake_preflight 0
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 DISTCC_HOSTS="box1 box2"
+  [ "$(calls)" -eq 1 ]
+  [ "$(cat "$T/build.log")" = "host table" ]
+  [ "$(verdicts | wc -l)" -eq 1 ]
+  local verdict
+  verdict=$(verdicts)
+  [ "$(cat "$verdict")" = "0
+host table" ]
+  next_package bar-1.0
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 DISTCC_HOSTS="box1 box2" PF=bar-1.0
+  [ "$(calls)" -eq 1 ]
+  [ "$(cat "$T/build.log")" = " * distcc-preflight: verdict of $(date -r "$verdict" +%H:%M:%S) reused (exit 0; same hosts and compilers, less than 10 min old):
+host table" ]
+  # Another host list is another question.
+  next_package baz-1.0
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 DISTCC_HOSTS="box1 box3" PF=baz-1.0
+  [ "$(calls)" -eq 2 ]
+  [ "$(verdicts | wc -l)" -eq 2 ]
+  # An old verdict is not reused; a fresh one replaces it.
+  touch -d '11 minutes ago' "$verdict"
+  next_package qux-1.0
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 DISTCC_HOSTS="box1 box2" PF=qux-1.0
+  [ "$(calls)" -eq 3 ]
+  [ "$(cat "$T/build.log")" = "host table" ]
+  [ -n "$(find "$verdict" -mmin -1)" ]
+}
+
+@test "preflight: DISTCC_PORTAGE_PREFLIGHT_CACHE=0 checks for every package and keeps nothing" {
+  fake_preflight 0
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 DISTCC_PORTAGE_PREFLIGHT_CACHE=0
+  next_package bar-1.0
+  run_phase setup DISTCC_PORTAGE_PREFLIGHT=1 DISTCC_PORTAGE_PREFLIGHT_CACHE=0 PF=bar-1.0
+  [ "$(calls)" -eq 2 ]
+  [ -z "$(verdicts)" ]
+}
+
+@test "preflight: toolchains that disagree stop the build, and the next package from the cache" {
+  fake_preflight 2
+  run run_phase setup DISTCC_PORTAGE_PREFLIGHT=1
+  [ "$status" -eq 1 ]
+  local stop=" * ERROR: distcc-preflight: the distcc hosts' toolchains disagree (exit 2), see the table above; objects from them would not mix. Fix the hosts, drop them from the host list, or build this without distcc (FEATURES=-distcc)"
+  [ "$(cat "$T/build.log")" = "host table
+$stop" ]
+  next_package bar-1.0
+  run run_phase setup DISTCC_PORTAGE_PREFLIGHT=strict PF=bar-1.0
+  [ "$status" -eq 1 ]
+  [ "$(calls)" -eq 1 ]
+  [ "$(cat "$T/build.log")" = " * distcc-preflight: verdict of $(date -r "$(verdicts)" +%H:%M:%S) reused (exit 2; same hosts and compilers, less than 10 min old):
+host table
+$stop" ]
+  # The next phase never ran: no environment saved by this one.
+  [ ! -e "$T/environment" ]
 }
 
 @test "preflight: not for binary packages" {

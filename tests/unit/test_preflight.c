@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dcc_preflight.h"
@@ -214,6 +216,224 @@ static void test_table(void **state)
     json_decref(j);
 }
 
+static char *read_data(const char *name)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", data_dir(), name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return text;
+}
+
+static void test_probe_output(void **state)
+{
+    (void)state;
+    struct dcc_pf_row r = {0};
+    dcc_preflight_parse_probe_output(read_data("probe-gentoo.txt"), &r);
+    assert_string_equal(r.version, "13.2.1");
+    assert_string_equal(r.machine, "x86_64-pc-linux-gnu");
+    assert_string_equal(r.as_version, "2.41");
+    assert_int_equal(r.pie, 1);
+    assert_int_equal(r.ssp, 1);
+    assert_string_equal(r.ld_version, "");
+
+    /* Nothing recognisable: everything unknown, no crash. */
+    struct dcc_pf_row e = {0};
+    dcc_preflight_parse_probe_output("distcc[1] error: nope\n", &e);
+    assert_string_equal(e.version, "");
+    assert_string_equal(e.machine, "");
+    assert_string_equal(e.as_version, "");
+    assert_int_equal(e.pie, -1);
+}
+
+/* A minimal relocatable ELF: null, .shstrtab and .comment sections. */
+static size_t make_elf(unsigned char *d, size_t cap, int is64, int big, const char *comment)
+{
+    static const char names[] = "\0.shstrtab\0.comment";
+    size_t ehsize = is64 ? 64 : 52, shentsize = is64 ? 64 : 40;
+    size_t names_off = ehsize, comment_off = names_off + sizeof names;
+    size_t clen = strlen(comment) + 2; /* a leading and a trailing NUL */
+    size_t shoff = (comment_off + clen + 7) & ~(size_t)7;
+    size_t total = shoff + 3 * shentsize;
+    assert_true(total <= cap);
+    memset(d, 0, total);
+    memcpy(d, "\177ELF", 4);
+    d[4] = is64 ? 2 : 1;
+    d[5] = big ? 2 : 1;
+    d[6] = 1;
+#define PUT(off, size, val)                                                              \
+    do {                                                                                 \
+        uint64_t v_ = (val);                                                             \
+        for (size_t i_ = 0; i_ < (size); i_++)                                           \
+            d[(off) + (big ? (size) - 1 - i_ : i_)] = (unsigned char)(v_ >> (8 * i_));   \
+    } while (0)
+    size_t w = is64 ? 8 : 4;
+    PUT(is64 ? 0x28 : 0x20, w, shoff);
+    PUT(is64 ? 0x3a : 0x2e, 2, shentsize);
+    PUT(is64 ? 0x3c : 0x30, 2, 3);
+    PUT(is64 ? 0x3e : 0x32, 2, 1);
+    memcpy(d + names_off, names, sizeof names);
+    memcpy(d + comment_off + 1, comment, strlen(comment));
+    size_t sh1 = shoff + shentsize, sh2 = shoff + 2 * shentsize;
+    PUT(sh1, 4, 1); /* ".shstrtab" */
+    PUT(sh1 + (is64 ? 0x18 : 0x10), w, names_off);
+    PUT(sh1 + (is64 ? 0x20 : 0x14), w, sizeof names);
+    PUT(sh2, 4, 11); /* ".comment" */
+    PUT(sh2 + (is64 ? 0x18 : 0x10), w, comment_off);
+    PUT(sh2 + (is64 ? 0x20 : 0x14), w, clen);
+#undef PUT
+    return total;
+}
+
+static void test_elf_comment(void **state)
+{
+    (void)state;
+    unsigned char d[1024];
+    char out[128], err[128];
+    const char *gcc = "GCC: (Gentoo 13.2.1_p20240210 p14) 13.2.1 20240210";
+    for (int is64 = 0; is64 <= 1; is64++)
+        for (int big = 0; big <= 1; big++) {
+            size_t len = make_elf(d, sizeof d, is64, big, gcc);
+            assert_int_equal(dcc_preflight_elf_comment(d, len, out, sizeof out, err, sizeof err), 0);
+            assert_string_equal(out, gcc);
+            /* Cut anywhere: an error, never a read past the end. */
+            for (size_t cut = 0; cut < len; cut += 7)
+                assert_int_equal(
+                    dcc_preflight_elf_comment(d, cut, out, sizeof out, err, sizeof err), -1);
+        }
+    assert_int_equal(dcc_preflight_elf_comment((const unsigned char *)"int x;\n", 7, out, sizeof out,
+                                               err, sizeof err),
+                     -1);
+    assert_string_equal(err, "not an ELF object");
+}
+
+static void probe_with(struct dcc_pf_probe *p, int code, const char *output, int have_object)
+{
+    memset(p, 0, sizeof *p);
+    p->host_spec = "box";
+    p->compiler = "gcc";
+    p->started = 1;
+    p->status = code << 8; /* a wait status of a normal exit */
+    p->have_object = have_object;
+    assert_int_equal(dcc_buf_appends(&p->output, output), 0);
+}
+
+static void test_row_from_probe(void **state)
+{
+    (void)state;
+    struct dcc_pf_probe p;
+    struct dcc_pf_row r;
+
+    probe_with(&p, 0, read_data("probe-gentoo.txt"), 1);
+    snprintf(p.comment, sizeof p.comment, "GCC: (Gentoo 13.2.1_p20240210 p14) 13.2.1 20240210");
+    memset(&r, 0, sizeof r);
+    dcc_preflight_row_from_probe(&p, &r);
+    assert_int_equal(r.kind, DCC_PF_ROW_REMOTE);
+    assert_int_equal(r.found, 1);
+    assert_int_equal(r.probed, 1);
+    assert_string_equal(r.version, "13.2.1");
+    dcc_buf_free(&p.output);
+
+    /* A local row that agrees: ld is unknown on the probe and not news. */
+    struct dcc_pf_row local = {.kind = DCC_PF_ROW_LOCAL, .found = 1, .pie = 1, .ssp = 1};
+    snprintf(local.version, sizeof local.version, "13.2.1");
+    snprintf(local.machine, sizeof local.machine, "x86_64-pc-linux-gnu");
+    snprintf(local.as_version, sizeof local.as_version, "2.41");
+    snprintf(local.ld_version, sizeof local.ld_version, "2.41");
+    assert_int_equal(dcc_preflight_compare(&local, &r, DCC_PF_DEFAULT_ERRORS), DCC_PF_SAME);
+    /* An object whose .comment disagrees with -v: a warning. */
+    snprintf(r.comment, sizeof r.comment, "GCC: (Gentoo 13.1.0 p1) 13.1.0");
+    assert_int_equal(dcc_preflight_compare(&local, &r, DCC_PF_DEFAULT_ERRORS), DCC_PF_WARN);
+    assert_string_equal(r.findings[0].what, ".comment");
+    assert_string_equal(r.findings[0].why, "the helper's gcc -v said 13.2.1");
+
+    /* Refused by the helper: reached, but the compiler is not there. */
+    probe_with(&p, 108,
+               "distcc[7] warning: box/4 failed for probe.i: waiting for the result: peer "
+               "closed the connection; trying elsewhere\n"
+               "distcc[7] error: probe.i was not built\n",
+               0);
+    memset(&r, 0, sizeof r);
+    dcc_preflight_row_from_probe(&p, &r);
+    assert_int_equal(r.kind, DCC_PF_ROW_REMOTE);
+    assert_int_equal(r.found, -1);
+    assert_string_equal(r.error, "exit 108: waiting for the result: peer closed the connection");
+    dcc_buf_free(&p.output);
+
+    /* Not reached: connect failed. */
+    probe_with(&p, 103,
+               "distcc[7] warning: box/4 failed for probe.i: cannot connect to box:3632: "
+               "Connection refused; trying elsewhere\n",
+               0);
+    memset(&r, 0, sizeof r);
+    dcc_preflight_row_from_probe(&p, &r);
+    assert_int_equal(r.kind, DCC_PF_ROW_UNREACHABLE);
+    assert_string_equal(r.reason, "probe compile: cannot connect to box:3632: Connection refused");
+    dcc_buf_free(&p.output);
+
+    /* Over ssh, ssh's own complaint names the failure. */
+    probe_with(&p, 108,
+               "ssh: Could not resolve hostname box: Name or service not known\n"
+               "distcc[7] warning: @box/4 failed for probe.i: peer closed; trying elsewhere\n",
+               0);
+    p.over_ssh = 1;
+    memset(&r, 0, sizeof r);
+    dcc_preflight_row_from_probe(&p, &r);
+    assert_int_equal(r.kind, DCC_PF_ROW_UNREACHABLE);
+    assert_string_equal(r.reason, "probe compile over ssh: ssh: Could not resolve hostname box: "
+                                  "Name or service not known");
+    dcc_buf_free(&p.output);
+
+    /* Killed at the timeout. */
+    probe_with(&p, 0, "", 0);
+    p.timed_out = 1;
+    memset(&r, 0, sizeof r);
+    dcc_preflight_row_from_probe(&p, &r);
+    assert_int_equal(r.kind, DCC_PF_ROW_UNREACHABLE);
+    assert_string_equal(r.reason, "probe compile timed out");
+    dcc_buf_free(&p.output);
+}
+
+/* The runner with a stand-in client: a script that writes what a helper
+ * would send back. */
+static void test_probe_run(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dcc-test-probe.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char script[PATH_MAX];
+    snprintf(script, sizeof script, "%s/fake-distcc", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n"
+               "[ \"$DISTCC_FALLBACK$DISTCC_SKIP_LOCAL_RETRY\" = 01 ] || exit 99\n"
+               "case \"$DISTCC_HOSTS\" in slow) exec sleep 30 ;; down) echo 'distcc[1] warning: "
+               "down failed for x: cannot connect; trying elsewhere' >&2; exit 103 ;; esac\n"
+               "echo \"gcc version 13.2.1 ($DISTCC_HOSTS $1 $4)\" >&2\n"
+               "echo 'not an object' >probe.o\n");
+    fclose(f);
+    chmod(script, 0755);
+    struct dcc_pf_probe p[3] = {{.host_spec = "box", .compiler = "g++"},
+                                {.host_spec = "down", .compiler = "gcc"},
+                                {.host_spec = "slow", .compiler = "gcc"}};
+    char err[256];
+    assert_int_equal(dcc_preflight_probe_run(p, 3, script, 1000, err, sizeof err), 0);
+    assert_int_equal(WEXITSTATUS(p[0].status), 0);
+    assert_string_equal(p[0].output.data, "gcc version 13.2.1 (box g++ probe.ii)\n");
+    assert_int_equal(p[0].have_object, 1);
+    assert_string_equal(p[0].comment, "");
+    assert_string_equal(p[0].err, "not an ELF object");
+    assert_int_equal(WEXITSTATUS(p[1].status), 103);
+    assert_int_equal(p[2].timed_out, 1);
+    dcc_preflight_probe_free(p, 3);
+    unlink(script);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +444,10 @@ int main(void)
         cmocka_unit_test(test_parse_report_rejects_garbage),
         cmocka_unit_test(test_fields_and_versions),
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_probe_output),
+        cmocka_unit_test(test_elf_comment),
+        cmocka_unit_test(test_row_from_probe),
+        cmocka_unit_test(test_probe_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
