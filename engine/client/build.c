@@ -158,15 +158,18 @@ int dcc_client_build(struct client *cl, char ***argvp)
         struct dcc_remote_result res;
         dcc_remote_compile(argv, &scan, host, &cpp, &opts, &res);
         dcc_slots_state(cl, DCC_PHASE_RECEIVE, file, host->hostname, slot.index);
-        dcc_slots_release(&slot);
 
         if (res.outcome == DCC_REMOTE_HOST_FAILED) {
-            dcc_warn("%s failed for %s: %s; trying elsewhere", hostname, file, res.err);
+            /* Backed off before its slot is freed, so no waiting job takes
+             * the slot and fails the same way. */
             dcc_slots_backoff(cl, host);
+            dcc_slots_release(&slot);
+            dcc_warn("%s failed for %s: %s; trying elsewhere", hostname, file, res.err);
             last_failure = res.exit_code ? res.exit_code : DCC_EXIT_DISTCC_FAILED;
             dcc_remote_result_free(&res);
             continue;
         }
+        dcc_slots_release(&slot);
         if (res.outcome == DCC_REMOTE_CPP_FAILED) {
             /* The preprocessor's own errors are already on stderr. */
             result = dcc_exec_exit_code(res.status);

@@ -231,7 +231,13 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     uint32_t done_ver, stat;
     rc = dcc_wire_read_token(&c, "DONE", &done_ver);
     if (rc) {
-        host_failed(res, rc, "waiting for the result", c.err);
+        if (rc == DCC_EXIT_TRUNCATED && c.bytes_in == 0)
+            /* A helper closes on clients outside its --allow list without a
+             * word (it does not read requests from strangers). */
+            host_failed(res, rc, "no answer",
+                        "the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?)");
+        else
+            host_failed(res, rc, "waiting for the result", c.err);
         goto out;
     }
     if (done_ver != ver) {

@@ -403,7 +403,7 @@ real_preflight() {
     --timeout 20 --hosts "127.0.0.1:$STOCK_PORT" --stats-port "$(dcc_free_port)" --compiler probecc
   [ "$status" -eq 1 ] || { echo "$output"; false; }
   [[ "${lines[2]}" == "127.0.0.1  probecc   -        -  "*"  ?     ?     -        no~    warning" ]]
-  [ "${lines[3]}" = "127.0.0.1 probecc: probe: compile through the daemon failed (stats port closed): exit 108: waiting for the result: while waiting for DONE: peer closed the connection with 12 bytes still expected" ]
+  [ "${lines[3]}" = "127.0.0.1 probecc: probe: compile through the daemon failed (stats port closed): exit 108: no answer: the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?)" ]
   [ "${lines[4]}" = "127.0.0.1 probecc: warning: found no, local yes: the helper refused or failed the probe job" ]
   grep -q "probecc not in .* whitelist" "$STOCK_LOG"
 }
