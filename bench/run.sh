@@ -93,9 +93,13 @@ run_make() {
   rm -rf "$work/obj-$who"
   local t0 t1
   t0=$(now_ns)
-  DISTCC_HOSTS="$h" DISTCC_DIR="$work/dd-$who" DISTCC_FALLBACK=0 \
+  # A failed build (a client or daemon error) is counted, not timed.
+  if ! DISTCC_HOSTS="$h" DISTCC_DIR="$work/dd-$who" DISTCC_FALLBACK=0 \
     make -C "$work/src" --no-print-directory -s -j8 BUILD="$work/obj-$who" \
-    CC="${prefix[$who]:+${prefix[$who]} }gcc" "$work/obj-$who/libdcc.a" >/dev/null
+    CC="${prefix[$who]:+${prefix[$who]} }gcc" "$work/obj-$who/libdcc.a" >/dev/null 2>"$work/make-$who.err"; then
+    echo "$who $lzo: build failed: $(grep -m1 -i error "$work/make-$who.err")" >>"$work/failures.txt"
+    return 0
+  fi
   t1=$(now_ns)
   echo $(((t1 - t0) / 1000000))
 }
@@ -125,6 +129,10 @@ for lzo in 0 1; do
   done
   awk -v s="$(cat "b-stock-$lzo.txt")" -v o="$(cat "b-ours-$lzo.txt")" 'BEGIN { printf "  ours/stock = %.2f\n", o/s }'
 done
+if [ -s "$work/failures.txt" ]; then
+  echo "  failed builds (not timed):"
+  sed 's/^/    /' "$work/failures.txt"
+fi
 echo
 if command -v valgrind >/dev/null; then
   echo "(c) instructions per job (callgrind; the distcc process only, not cpp or the compiler)"
