@@ -273,40 +273,12 @@ int dcc_envd_load(const char *path, struct dcc_envd *env, char *err, size_t errl
         errno = saved;
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        close(fd);
-        errno = EIO;
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        dcc_set_err(err, errlen, "cannot read %s: not a regular file", path);
-        close(fd);
-        errno = EINVAL;
-        return -1;
-    }
     struct dcc_buf b = {0};
-    char chunk[8192];
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (got == 0)
-            break;
-        if ((size_t)got > DCC_ENVD_MAX_SIZE - b.len) {
-            dcc_set_err(err, errlen, "cannot read %s: larger than %d bytes, which is not an env.d file", path,
-                    DCC_ENVD_MAX_SIZE);
-            goto fail;
-        }
-        if (dcc_buf_append(&b, chunk, (size_t)got) != 0) {
-            dcc_set_err(err, errlen, "cannot read %s: out of memory", path);
-            goto fail;
-        }
+    if (dcc_read_regular_fd(fd, path, DCC_ENVD_MAX_SIZE, "an env.d file", &b, err, errlen) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
     }
     close(fd);
     char why[200];
@@ -318,11 +290,7 @@ int dcc_envd_load(const char *path, struct dcc_envd *env, char *err, size_t errl
     dcc_buf_free(&b);
     return rc;
 
-fail:
-    dcc_buf_free(&b);
-    close(fd);
-    errno = EIO;
-    return -1;
+
 }
 
 const char *dcc_envd_get(const struct dcc_envd *env, const char *name)

@@ -499,44 +499,16 @@ static int read_hosts_file(const char *path, char **text, char *err, size_t errl
         dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        dcc_set_err(err, errlen, "cannot read %s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-
     struct dcc_buf b = {0};
-    char chunk[8192];
-    for (;;) {
-        ssize_t got = read(fd, chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (got == 0)
-            break;
-        if ((size_t)got > DCC_HOSTS_FILE_MAX - b.len) {
-            dcc_set_err(err, errlen, "cannot read %s: larger than %d bytes, which is not a host list",
-                    path, DCC_HOSTS_FILE_MAX);
-            goto fail;
-        }
-        if (memchr(chunk, '\0', (size_t)got)) {
-            dcc_set_err(err, errlen, "cannot read %s: it holds a NUL byte, which is not a host list",
-                    path);
-            goto fail;
-        }
-        if (dcc_buf_append(&b, chunk, (size_t)got) != 0) {
-            dcc_set_err(err, errlen, "cannot read %s: out of memory", path);
-            goto fail;
-        }
+    if (dcc_read_regular_fd(fd, path, DCC_HOSTS_FILE_MAX, "a host list", &b, err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (memchr(b.data, '\0', b.len)) {
+        dcc_set_err(err, errlen, "cannot read %s: it holds a NUL byte, which is not a host list", path);
+        dcc_buf_free(&b);
+        close(fd);
+        return -1;
     }
     close(fd);
     if (!b.data) {
@@ -548,11 +520,6 @@ static int read_hosts_file(const char *path, char **text, char *err, size_t errl
     }
     *text = b.data;
     return 0;
-
-fail:
-    dcc_buf_free(&b);
-    close(fd);
-    return -1;
 }
 
 static int set_path(char *path, size_t pathlen, const char *value, char *err, size_t errlen)

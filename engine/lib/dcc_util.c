@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int dcc_buf_reserve(struct dcc_buf *b, size_t extra)
 {
@@ -202,4 +204,46 @@ void dcc_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out, char *err,
+                        size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        errno = EIO;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        dcc_set_err(err, errlen, "cannot read %s: not a regular file", path);
+        errno = EINVAL;
+        return -1;
+    }
+    char chunk[8192];
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            dcc_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0) {
+            if (!out->data && dcc_buf_append(out, "", 0) != 0)
+                break;
+            return 0;
+        }
+        if ((size_t)got > max - out->len) {
+            dcc_set_err(err, errlen, "cannot read %s: larger than %zu bytes, which is not %s", path, max, what);
+            break;
+        }
+        if (dcc_buf_append(out, chunk, (size_t)got) != 0) {
+            dcc_set_err(err, errlen, "cannot read %s: out of memory", path);
+            break;
+        }
+    }
+    dcc_buf_free(out);
+    errno = EIO;
+    return -1;
 }

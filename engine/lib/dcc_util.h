@@ -36,6 +36,14 @@ char *dcc_argv_join(char *const *argv);
 /* Formats one line into a caller's error buffer; NULL or size 0 is fine. */
 void dcc_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Reads the whole regular file open on fd into out (NUL-terminated), refusing
+ * one larger than max bytes. path and what ("a host list") only word the
+ * error: "cannot read PATH: larger than MAX bytes, which is not WHAT".
+ * 0, or -1 with err and errno (EINVAL not a regular file, EIO otherwise).
+ * fd stays open. */
+int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out, char *err,
+                        size_t errlen);
+
 /* 1 if s ends with suffix. */
 int dcc_str_endswith(const char *s, const char *suffix);
 /* 1 if s starts with prefix. */
