@@ -86,3 +86,26 @@ stock_distcc() {
   DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" DISTCC_HOSTS="${STOCK_HOSTS:-127.0.0.1:$DAEMON_PORT}" \
     DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_BACKOFF_PERIOD=0 /usr/bin/distcc "$@"
 }
+
+# Debian's stock distccd 3.4 on a free loopback port, in the foreground,
+# bounded by --lifetime; its whitelist is the package's /usr/lib/distcc. As
+# root it runs jobs as nobody, who opens the log (after dropping root: Gentoo
+# bug 477630) and writes the job files, so both are made for that user.
+# Extra arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG.
+dcc_start_stock_distccd() {
+  [ -x /usr/bin/distccd ] || skip "skipped: no stock /usr/bin/distccd (Debian package distcc)"
+  STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
+  chmod 0755 "$STOCK_DIR"
+  mkdir "$STOCK_DIR/tmp"
+  chmod 1777 "$STOCK_DIR/tmp"
+  STOCK_LOG="$STOCK_DIR/distccd.log"
+  : >"$STOCK_LOG"
+  chmod 0666 "$STOCK_LOG"
+  STOCK_PORT=$(dcc_free_port)
+  local user=()
+  [ "$(id -u)" -ne 0 ] || user=(--user nobody)
+  TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$STOCK_PORT" --allow 127.0.0.1 \
+    --log-file "$STOCK_LOG" --log-level info "${user[@]}" --lifetime 300 "$@" &
+  STOCK_PID=$!
+  dcc_wait_port "$STOCK_PORT" 10
+}

@@ -14,7 +14,7 @@ setup() {
   export LC_ALL=C
   export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
   printf '#include <stdio.h>\nint main(void) { puts("hello from distcc"); return 0; }\n' >hello.c
-  start_stock_distccd
+  dcc_start_stock_distccd
 }
 
 teardown() {
@@ -22,27 +22,6 @@ teardown() {
   STOCK_PID=
   [ -n "${STOCK_DIR:-}" ] && rm -rf "$STOCK_DIR"
   STOCK_DIR=
-}
-
-# Stock distccd on a free loopback port, in the foreground, bounded by
-# --lifetime. Its whitelist is the package's /usr/lib/distcc. As root it runs
-# jobs as nobody, who opens the log and writes the job files: both are made
-# for that user.
-start_stock_distccd() {
-  STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
-  chmod 0755 "$STOCK_DIR"
-  mkdir "$STOCK_DIR/tmp"
-  chmod 1777 "$STOCK_DIR/tmp"
-  STOCK_LOG="$STOCK_DIR/distccd.log"
-  : >"$STOCK_LOG"
-  chmod 0666 "$STOCK_LOG"
-  STOCK_PORT=$(dcc_free_port)
-  local user=()
-  [ "$(id -u)" -ne 0 ] || user=(--user nobody)
-  TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$STOCK_PORT" --allow 127.0.0.1 \
-    --log-file "$STOCK_LOG" --log-level info "${user[@]}" --lifetime 300 &
-  STOCK_PID=$!
-  dcc_wait_port "$STOCK_PORT" 10
 }
 
 # Our client, no silent local fallback: a job that does not compile on the

@@ -312,27 +312,6 @@ assert r["findings"] == [{"field": "version", "level": "error", "what": "version
 
 # ---- hosts without /toolchain: a probe compile through the daemon ------------
 
-# Debian's stock distccd 3.4 on 127.0.0.1, as in distcc-interop.bats: root
-# runs its jobs as nobody, who writes the log and the job files. Extra
-# arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG.
-start_stock_distccd() {
-  [ -x /usr/bin/distccd ] || skip "skipped: no stock /usr/bin/distccd (Debian package distcc)"
-  STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
-  chmod 0755 "$STOCK_DIR"
-  mkdir "$STOCK_DIR/tmp"
-  chmod 1777 "$STOCK_DIR/tmp"
-  STOCK_LOG="$STOCK_DIR/distccd.log"
-  : >"$STOCK_LOG"
-  chmod 0666 "$STOCK_LOG"
-  STOCK_PORT=$(dcc_free_port)
-  local user=()
-  [ "$(id -u)" -ne 0 ] || user=(--user nobody)
-  TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$STOCK_PORT" --allow 127.0.0.1 \
-    --log-file "$STOCK_LOG" --log-level info "${user[@]}" --lifetime 300 "$@" &
-  STOCK_PID=$!
-  dcc_wait_port "$STOCK_PORT" 10
-}
-
 # One row of this machine's real gcc, words separated by blanks:
 #   real_gcc_row HOST LD RESULT
 real_gcc_row() {
@@ -370,7 +349,7 @@ real_preflight() {
 }
 
 @test "stock distccd 3.4, stats port closed: probed by compiling, agrees with the local gcc: exit 0" {
-  start_stock_distccd
+  dcc_start_stock_distccd
   run real_preflight --hosts "127.0.0.1:$STOCK_PORT" --stats-port "$(dcc_free_port)" --compiler gcc
   [ "$status" -eq 0 ] || { echo "$output"; false; }
   diff <(expected_probe_table 127.0.0.1) <(table_of "$output")
@@ -384,7 +363,7 @@ real_preflight() {
 @test "stock distccd 3.4 with --stats: its stats page means no /toolchain, so it is probed" {
   local stats
   stats=$(dcc_free_port)
-  start_stock_distccd --stats --stats-port "$stats"
+  dcc_start_stock_distccd --stats --stats-port "$stats"
   dcc_wait_port "$stats" 10
   run real_preflight --hosts "127.0.0.1:$STOCK_PORT/2,lzo" --stats-port "$stats" --compiler gcc --compiler g++
   [ "$status" -eq 0 ] || { echo "$output"; false; }
@@ -396,7 +375,7 @@ real_preflight() {
 }
 
 @test "stock distccd 3.4 refuses a compiler outside its whitelist: FOUND no, a warning: exit 1" {
-  start_stock_distccd
+  dcc_start_stock_distccd
   mkdir -p tc
   ln -s /usr/bin/gcc tc/probecc
   PATH="$BATS_TEST_TMPDIR/tc:/usr/bin:/bin" run "$PREFLIGHT" --config empty.conf --distcc "$DCC_BIN/distcc" \
