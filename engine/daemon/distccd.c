@@ -433,8 +433,8 @@ int main(int argc, char **argv)
         struct stat st;
         cfg.inetd = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
     }
-    if (cfg.inetd && !cfg.log_file && !cfg.log_stderr)
-        cfg.log_stderr = 0; /* stderr may be the socket itself: syslog */
+    /* Under --inetd stderr may be the socket itself: without --log-file or
+     * --log-stderr, setup_logging picks syslog. */
     setup_logging(&cfg);
     choose_whitelist(&cfg);
     if (!cfg.acl_given) {

@@ -15,14 +15,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int fail_as(struct dcc_conn *c, int local, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int fail_as(struct dcc_conn *c, int local, int code, const char *fmt, va_list ap)
+{
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    c->local_fault = local;
+    return code;
+}
+
+/* The peer or the connection failed. */
 static int fail(struct dcc_conn *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    int rc = fail_as(c, 0, code, fmt, ap);
     va_end(ap);
-    return code;
+    return rc;
+}
+
+/* Our own file failed: callers then know not to blame the peer. */
+static int fail_local(struct dcc_conn *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_local(struct dcc_conn *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fail_as(c, 1, code, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static int lzo_ready(char *err, size_t errlen)
@@ -119,7 +140,7 @@ int dcc_bulk_write_fd(struct dcc_conn *c, int fd, const void *buf, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return fail(c, DCC_EXIT_IO_ERROR, "cannot write file: %s", strerror(errno));
+            return fail_local(c, DCC_EXIT_IO_ERROR, "cannot write file: %s", strerror(errno));
         p += n;
         len -= (size_t)n;
     }
@@ -161,7 +182,7 @@ static int slurp_fd(struct dcc_conn *c, int fd, size_t size, char **out)
             continue;
         if (n <= 0) {
             free(buf);
-            return fail(c, DCC_EXIT_IO_ERROR, "cannot read file: %s", n < 0 ? strerror(errno) : "it shrank");
+            return fail_local(c, DCC_EXIT_IO_ERROR, "cannot read file: %s", n < 0 ? strerror(errno) : "it shrank");
         }
         got += (size_t)n;
     }
@@ -192,7 +213,7 @@ static int send_plain_fd(struct dcc_conn *c, int fd, size_t size)
             return fail(c, errno == EPIPE || errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
                         "sending file failed: %s", strerror(errno));
         if (n == 0)
-            return fail(c, DCC_EXIT_IO_ERROR, "file shrank while being sent");
+            return fail_local(c, DCC_EXIT_IO_ERROR, "file shrank while being sent");
         c->bytes_out += (uint64_t)n;
     }
     if ((size_t)off == size)
@@ -210,7 +231,7 @@ int dcc_bulk_send_fd(struct dcc_conn *c, const char *token, int fd, enum dcc_com
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return fail(c, DCC_EXIT_IO_ERROR, "cannot stat file: %s", strerror(errno));
+        return fail_local(c, DCC_EXIT_IO_ERROR, "cannot stat file: %s", strerror(errno));
     if (st.st_size < 0 || (uint64_t)st.st_size > UINT32_MAX)
         return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s file of %lld bytes is too large for the protocol", token,
                     (long long)st.st_size);
@@ -232,7 +253,7 @@ int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path, 
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(c, errno == ENOENT ? DCC_EXIT_NO_SUCH_FILE : DCC_EXIT_IO_ERROR, "cannot open %s: %s", path,
+        return fail_local(c, errno == ENOENT ? DCC_EXIT_NO_SUCH_FILE : DCC_EXIT_IO_ERROR, "cannot open %s: %s", path,
                     strerror(errno));
     int rc = dcc_bulk_send_fd(c, token, fd, how);
     close(fd);
@@ -349,7 +370,7 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
             if (m < 0 && errno == EINTR)
                 continue;
             if (m <= 0) {
-                rc = fail(c, DCC_EXIT_IO_ERROR, "cannot write file: %s", m < 0 ? strerror(errno) : "no progress");
+                rc = fail_local(c, DCC_EXIT_IO_ERROR, "cannot write file: %s", m < 0 ? strerror(errno) : "no progress");
                 break;
             }
             moved += m;

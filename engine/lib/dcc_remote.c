@@ -147,8 +147,7 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     }
     if (rc) {
         unlink(tmp);
-        /* A write error is our disk; anything else is the helper or the net. */
-        if (strncmp(c->err, "cannot write", 12) == 0) {
+        if (c->local_fault) {
             /* Name the object: "cannot write file" alone does not say where. */
             const char *why = strrchr(c->err, ':');
             res->outcome = DCC_REMOTE_LOCAL_ERROR;
@@ -218,7 +217,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
     if (rc) {
-        if (rc == DCC_EXIT_NO_SUCH_FILE || strncmp(c.err, "cannot", 6) == 0) {
+        if (c.local_fault) {
             res->outcome = DCC_REMOTE_LOCAL_ERROR;
             res->exit_code = rc;
             snprintf(res->err, sizeof res->err, "%s", c.err);

@@ -34,6 +34,7 @@ static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
+    c->local_fault = 0;
     return code;
 }
 

@@ -36,6 +36,7 @@ struct dcc_conn {
     struct dcc_wire_limits limits;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    int local_fault; /* the last error was on our own file (disk full, unreadable), not the peer */
     char err[512];
 };
 

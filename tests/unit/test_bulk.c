@@ -219,6 +219,7 @@ static void test_missing_file(void **state)
     assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", "/nonexistent/x.i", DCC_COMPRESS_NONE),
                      DCC_EXIT_NO_SUCH_FILE);
     assert_string_equal(p->ca.err, "cannot open /nonexistent/x.i: No such file or directory");
+    assert_int_equal(p->ca.local_fault, 1); /* our file, not the peer */
 }
 
 static void test_body_over_cap_not_allocated(void **state)
@@ -242,6 +243,7 @@ static void test_truncated_body(void **state)
     assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len), DCC_EXIT_TRUNCATED);
     assert_null(d);
     assert_string_equal(p->cb.err, "peer closed the connection with 13 bytes still expected");
+    assert_int_equal(p->cb.local_fault, 0);
 }
 
 int main(void)
