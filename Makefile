@@ -33,7 +33,9 @@ CFLAGS   ?= -g
 DCC_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE \
 	-DDCC_VERSION='"$(VERSION)"' -DDCC_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DDCC_LIBDIR='"$(LIBDIR)"' -DDCC_GNU_HOST='"$(GNU_HOST)"' -Iengine/lib $(DEP_CFLAGS) $(CFLAGS)
-DCC_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+# --as-needed: each program loads only the libraries it calls (start-up time
+# is per job for the client).
+DCC_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 # The triple distcc rewrites gcc to (gcc -> x86_64-pc-linux-gnu-gcc), fixed at

@@ -3,12 +3,16 @@
 # loopback, in one run. Prints medians and ratios; writes bench/out/results.txt.
 #   (a) N sequential compiles of a tiny file (per-job overhead, client CPU)
 #   (b) make -j8 of this project's engine/lib, plain and ,lzo
+#   (c) instructions per job under callgrind (when valgrind is there)
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abc") narrow it down;
+# BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
+sections=${BENCH_SECTIONS:-abc}
 out="$top/bench/out"
 mkdir -p "$out"
 work=$(mktemp -d /tmp/distcc-bench.XXXXXX)
@@ -35,7 +39,8 @@ for n in gcc cc "$machine-gcc"; do ln -s /usr/bin/distcc "$work/wl/$n"; done
 # Both daemons run the same number of jobs and the same niceness.
 our_port=$(free_port)
 TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --port "$our_port" --jobs 8 -N 0 \
-  --log-file "$work/ours.log" --log-level warning --whitelist-dir "$work/wl" --lifetime 3600 &
+  --log-file "$work/ours.log" --log-level warning --whitelist-dir "$work/wl" --lifetime 3600 \
+  ${BENCH_DISTCCD_ARGS:-} &
 pids+=($!)
 stock_port=$(free_port)
 stock_user=()
@@ -106,6 +111,7 @@ run_make() {
 
 {
 echo "distcc bench, $(date -u +%Y-%m-%d), $(nproc) cores, gcc $(gcc -dumpfullversion), $runs runs each"
+if [[ $sections == *a* ]]; then
 echo
 echo "(a) $jobs_a sequential compiles of a tiny file: median per job"
 for who in gcc stock ours; do
@@ -119,6 +125,8 @@ done
 awk -v g="$wall_gcc" -v s="$wall_stock" -v o="$wall_ours" -v cs="$cpu_stock" -v co="$cpu_ours" 'BEGIN {
   printf "  overhead over plain gcc: stock %.2f ms, ours %.2f ms; ours/stock = %.2f (target <= 0.50)\n", s-g, o-g, (o-g)/(s-g)
   printf "  client cpu per job: ours/stock = %.2f (target < 1.00)\n", co/cs }'
+fi
+if [[ $sections == *b* ]]; then
 echo
 echo "(b) make -j8 of engine/lib ($(ls "$top"/engine/lib/*.c | wc -l) files): median wall"
 for lzo in 0 1; do
@@ -133,8 +141,9 @@ if [ -s "$work/failures.txt" ]; then
   echo "  failed builds (not timed):"
   sed 's/^/    /' "$work/failures.txt"
 fi
-echo
-if command -v valgrind >/dev/null; then
+fi
+if [[ $sections == *c* ]] && command -v valgrind >/dev/null; then
+  echo
   echo "(c) instructions per job (callgrind; the distcc process only, not cpp or the compiler)"
   # The daemons serve one job each through --inetd, started by a stand-in for
   # ssh, so callgrind sees the daemon's own work on exactly one job.

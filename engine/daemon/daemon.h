@@ -27,6 +27,7 @@ struct dccd_config {
     int tcp_insecure;         /* --enable-tcp-insecure: no whitelist */
     const char *whitelist_dir;
     uint64_t max_body;
+    int early_start;          /* start the compiler before the source arrives */
     int io_timeout_ms;
     const char *tmpdir;
     const char *compiler_path; /* PATH used to find compilers */

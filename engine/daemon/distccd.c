@@ -131,7 +131,7 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
     static char *allow, *log_level, *max_body;
     long port = DCC_DEFAULT_PORT, jobs = 0, nice_val = 5, job_lifetime = 0, lifetime = 0,
          stats_port = DCC_DEFAULT_STATS_PORT;
-    int wizard = 0, verbose = 0;
+    int wizard = 0, verbose = 0, no_early = 0;
     static char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s;
     struct poptOption table[] = {
         {"allow", 'a', POPT_ARG_STRING, &allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)", "ADDR[/BITS]"},
@@ -161,6 +161,7 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"make-me-a-botnet", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &cfg->tcp_insecure, 0, NULL, NULL},
         {"whitelist-dir", 0, POPT_ARG_STRING, &cfg->whitelist_dir, 0, "compiler whitelist directory", "DIR"},
         {"max-body-size", 0, POPT_ARG_STRING, &max_body, OPT_MAX_BODY, "largest file a client may send, with K/M/G (default 1G)", "BYTES"},
+        {"no-early-start", 0, POPT_ARG_NONE, &no_early, 0, "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
         {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
         {"version", 0, POPT_ARG_NONE, NULL, OPT_VERSION, "show the version", NULL},
         POPT_TABLEEND,
@@ -232,6 +233,7 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
     cfg->job_lifetime = (int)job_lifetime;
     cfg->lifetime = (int)lifetime;
     cfg->stats_port = (int)stats_port;
+    cfg->early_start = !no_early;
     (void)wizard;
     (void)verbose;
     /* popt's strings live in the context; keep it for the process lifetime. */

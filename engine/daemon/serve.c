@@ -49,6 +49,8 @@ struct job {
     struct dcc_buf log_lines; /* distccd's own warnings for this job, sent in SERR */
     struct timespec started;
     long max_rss_kb;
+    pid_t pid;     /* the compiler, once started */
+    int source_fd; /* early start: the pipe to the compiler's stdin, else -1 */
 };
 
 static volatile sig_atomic_t job_terminated;
@@ -270,7 +272,7 @@ static void kill_group(pid_t pid)
 
 enum run_result { RUN_DONE, RUN_TIMEOUT, RUN_DISCONNECT, RUN_TALKING, RUN_TERMINATED, RUN_FAILED };
 
-static void exec_compiler(struct job *j)
+static void exec_compiler(struct job *j, int source_fd)
 {
     /* In the child: its own process group so one kill stops cc1 and as too. */
     setpgid(0, 0);
@@ -281,7 +283,7 @@ static void exec_compiler(struct job *j)
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (chdir(j->dir) != 0)
         _exit(DCC_EXIT_IO_ERROR);
-    int in = open("/dev/null", O_RDONLY);
+    int in = source_fd >= 0 ? source_fd : open("/dev/null", O_RDONLY);
     int out = open(j->out_stdout, O_WRONLY | O_CREAT | O_EXCL, 0600);
     int err = open(j->out_stderr, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (in < 0 || out < 0 || err < 0)
@@ -302,16 +304,127 @@ static void exec_compiler(struct job *j)
     _exit(DCC_EXIT_COMPILER_MISSING);
 }
 
-static enum run_result run_compiler(struct job *j, int *status)
+/* Forks the compiler in its own process group; its stdin is source_fd
+ * (early start) or /dev/null. 0, or -1 with the job refused. */
+static int spawn_compiler(struct job *j, int source_fd)
 {
     pid_t pid = fork();
     if (pid < 0) {
         refuse(j, DCC_EXIT_OUT_OF_MEMORY, "cannot start the compiler: %s", strerror(errno));
-        return RUN_FAILED;
+        return -1;
     }
     if (pid == 0)
-        exec_compiler(j);
+        exec_compiler(j, source_fd);
     setpgid(pid, pid); /* both sides, so kill(-pid) works at once */
+    j->pid = pid;
+    return 0;
+}
+
+/* Stops a compiler that will not be waited for (the request broke off or
+ * was refused after an early start). */
+static void stop_compiler(struct job *j)
+{
+    if (j->pid > 0)
+        kill_group(j->pid);
+    j->pid = 0;
+    if (j->source_fd >= 0)
+        close(j->source_fd);
+    j->source_fd = -1;
+}
+
+/* Early start: when the request is acceptable, the compiler starts before
+ * the source arrives and reads it from a pipe, so its start-up (exec, the
+ * dynamic linker, option and spec processing) overlaps the client's
+ * preprocessing and the transfer. Falls back to the file quietly. */
+static void start_early(struct job *j)
+{
+    if (!j->cfg->early_start || j->refusal[0])
+        return;
+    int rc = dcc_args_early_start(&j->argv, &j->scan);
+    if (rc < 0)
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
+    if (rc != 0)
+        return;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "cannot create a pipe for the compiler: %s", strerror(errno));
+        return;
+    }
+    if (spawn_compiler(j, p[0]) != 0) {
+        close(p[0]);
+        close(p[1]);
+        return;
+    }
+    close(p[0]);
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+    j->source_fd = p[1];
+}
+
+/* Writes to the compiler's stdin. A compiler that exited (or closed its
+ * input) stops the feeding; what it said is its answer. A compiler that
+ * stops reading for the I/O timeout is killed. */
+static void feed_compiler(struct job *j, const char *p, size_t n)
+{
+    while (n > 0 && j->source_fd >= 0 && !job_terminated) {
+        ssize_t w = write(j->source_fd, p, n);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pf = {.fd = j->source_fd, .events = POLLOUT};
+            int timeout = j->conn.timeout_ms > 0 ? j->conn.timeout_ms : -1;
+            int r = poll(&pf, 1, timeout);
+            if (r > 0 || (r < 0 && errno == EINTR))
+                continue; /* writable, or POLLERR: the next write says which */
+            if (r == 0) {
+                refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not read its source for %d s", timeout / 1000);
+                stop_compiler(j);
+                return;
+            }
+        }
+        /* EPIPE: the compiler is gone; its status and stderr tell why. */
+        close(j->source_fd);
+        j->source_fd = -1;
+    }
+}
+
+/* The DOTI body, into the compiler's stdin. Bytes the compiler no longer
+ * wants are still read, so the reply is not mixed with the request. */
+static int feed_source(struct job *j, uint32_t len)
+{
+    int rc = 0;
+    if (j->how == DCC_COMPRESS_NONE) {
+        static char chunk[64 * 1024];
+        while (len > 0 && rc == 0) {
+            size_t n = len < sizeof chunk ? len : sizeof chunk;
+            rc = dcc_wire_read(&j->conn, chunk, n);
+            if (rc == 0)
+                feed_compiler(j, chunk, n);
+            len -= (uint32_t)n;
+        }
+    } else {
+        char *data = NULL;
+        size_t dlen = 0;
+        rc = dcc_bulk_recv_body_buf(&j->conn, len, j->how, &data, &dlen);
+        if (rc == 0)
+            feed_compiler(j, data, dlen);
+        free(data);
+    }
+    if (j->source_fd >= 0)
+        close(j->source_fd); /* end of file for the compiler */
+    j->source_fd = -1;
+    return rc;
+}
+
+static enum run_result run_compiler(struct job *j, int *status)
+{
+    if (j->pid == 0 && spawn_compiler(j, -1) != 0)
+        return RUN_FAILED;
+    pid_t pid = j->pid;
 
     int pidfd = open_pidfd(pid);
     int watch_fd = j->conn.in_fd;
@@ -355,6 +468,7 @@ static enum run_result run_compiler(struct job *j, int *status)
         close(pidfd);
     if (result != RUN_DONE)
         kill_group(pid);
+    j->pid = 0;
     return result;
 }
 
@@ -429,6 +543,8 @@ static int receive_source(struct job *j)
     }
     if (j->refusal[0])
         return dcc_wire_discard(&j->conn, len);
+    if (j->pid > 0)
+        return feed_source(j, len);
     int fd = open(j->input, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         refuse(j, DCC_EXIT_IO_ERROR, "cannot create %s: %s", j->input, strerror(errno));
@@ -451,6 +567,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     memset(rec, 0, sizeof *rec);
     j.cfg = cfg;
     j.peer = peer;
+    j.source_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &j.started);
     dcc_conn_init(&j.conn, in_fd, out_fd, cfg->io_timeout_ms);
     j.conn.limits.max_body = cfg->max_body;
@@ -492,8 +609,11 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         if (!j.refusal[0] && make_job_files(&j) == 0 &&
             dcc_args_set_files(j.argv, &j.scan, j.input, j.output) != 0)
             refuse(&j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
+        start_early(&j);
         rc = receive_source(&j);
     }
+    if (rc || j.refusal[0])
+        stop_compiler(&j);
     if (rc) {
         /* The request broke off: the client is gone or not speaking distcc. */
         dcc_warn("bad request from %s: %s", peer, j.conn.err);

@@ -173,6 +173,17 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     return 0;
 }
 
+/* A helper hangs up on clients outside its --allow list without a word
+ * (it does not read requests from strangers): the connection ends before
+ * any byte of a reply, while we send or while we wait. */
+static int hung_up_unheard(const struct dcc_conn *c, int rc)
+{
+    return rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0;
+}
+
+static const char no_answer_hint[] =
+    "the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?)";
+
 void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
                         struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
 {
@@ -204,8 +215,15 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         rc = dcc_wire_write_argv(&c, remote_argv);
     dcc_argv_free(remote_argv);
     if (rc) {
-        host_failed(res, rc, "sending the request", c.err);
+        host_failed(res, rc, hung_up_unheard(&c, rc) ? "no answer" : "sending the request",
+                    hung_up_unheard(&c, rc) ? no_answer_hint : c.err);
         goto out;
+    }
+    /* Flush the request now: a helper that starts the compiler as soon as it
+     * has the arguments overlaps its start-up with our cpp. */
+    if (opts->tcp_cork) {
+        dcc_wire_cork(t.out_fd, 0);
+        dcc_wire_cork(t.out_fd, 1);
     }
     int cpp_status = dcc_cpp_finish(cpp);
     if (cpp_status != 0) {
@@ -221,6 +239,8 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
             res->outcome = DCC_REMOTE_LOCAL_ERROR;
             res->exit_code = rc;
             snprintf(res->err, sizeof res->err, "%s", c.err);
+        } else if (hung_up_unheard(&c, rc)) {
+            host_failed(res, rc, "no answer", no_answer_hint);
         } else {
             host_failed(res, rc, "sending the source", c.err);
         }
@@ -230,11 +250,8 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     uint32_t done_ver, stat;
     rc = dcc_wire_read_token(&c, "DONE", &done_ver);
     if (rc) {
-        if (rc == DCC_EXIT_TRUNCATED && c.bytes_in == 0)
-            /* A helper closes on clients outside its --allow list without a
-             * word (it does not read requests from strangers). */
-            host_failed(res, rc, "no answer",
-                        "the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?)");
+        if (hung_up_unheard(&c, rc))
+            host_failed(res, rc, "no answer", no_answer_hint);
         else
             host_failed(res, rc, "waiting for the result", c.err);
         goto out;

@@ -64,8 +64,10 @@ int dcc_wire_read(struct dcc_conn *c, void *buf, size_t len)
         ssize_t n = read(c->in_fd, p, len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
+        /* A reset is the peer closing on unread data: a close, as for write. */
         if (n < 0)
-            return fail(c, DCC_EXIT_IO_ERROR, "read failed: %s", strerror(errno));
+            return fail(c, errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR, "read failed: %s",
+                        strerror(errno));
         if (n == 0)
             return fail(c, DCC_EXIT_TRUNCATED, "peer closed the connection with %zu bytes still expected", len);
         p += n;

@@ -4,6 +4,8 @@
 
 load common
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+
 setup() {
   cd "$BATS_TEST_TMPDIR"
   printf '#include <stdio.h>\nint main(void) { puts("hello from distccd"); return 0; }\n' >hello.c
@@ -184,6 +186,95 @@ make_slowcc() {
   # Preprocesses like gcc (the client runs that part), compiles forever.
   printf '#!/bin/sh\ncase " $* " in *" -E "*) exec gcc "$@" ;; esac\necho $$ >%s/slow.pid\nexec sleep 60\n' "$FAKEBIN" >"$FAKEBIN/slowcc"
   chmod 755 "$FAKEBIN/slowcc"
+}
+
+# A compiler whose cpp half (run by the client) takes a second and then notes
+# whether the helper's half had already started by then; the helper's half
+# records its arguments.
+make_earlycc() {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 1777 "$FAKEBIN"
+  cat >"$FAKEBIN/earlycc" <<SH
+#!/bin/sh
+case " \$* " in
+*" -E "*)
+  sleep 1
+  if [ -e $FAKEBIN/helper.started ]; then echo started; else echo waiting; fi >$FAKEBIN/helper.when-cpp-ended
+  exec gcc "\$@" ;;
+esac
+printf '%s\n' "\$*" >$FAKEBIN/helper.args
+: >$FAKEBIN/helper.started
+exec gcc "\$@"
+SH
+  chmod 755 "$FAKEBIN/earlycc"
+}
+
+# Our client sends the arguments before its cpp ends, so the helper can start.
+our_distcc() {
+  mkdir -p "$BATS_TEST_TMPDIR/our-dir"
+  DISTCC_DIR="$BATS_TEST_TMPDIR/our-dir" DISTCC_HOSTS="${OUR_HOSTS:-127.0.0.1:$DAEMON_PORT}" \
+    DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 "$DCC_BIN/distcc" "$@"
+}
+
+@test "early start: the compiler starts while the client still preprocesses, and reads the source from a pipe" {
+  make_earlycc
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
+  PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = started ]
+  [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c -o $DAEMON_TMP/distccd_"*"/hello.o -pipe -x cpp-output -" ]]
+  gcc -O2 -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
+@test "--no-early-start: the compiler starts once the source is in the job directory" {
+  make_earlycc
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --no-early-start
+  ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
+  PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = waiting ]
+  [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c $DAEMON_TMP/distccd_"*"/hello.i -o $DAEMON_TMP/distccd_"*"/hello.o" ]]
+  gcc -O2 -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
+# About 2.5 MB of preprocessed source: far more than a pipe holds.
+make_big_source() {
+  awk 'BEGIN { for (i = 0; i < 40000; i++) printf "int big_%d(int x) { return x * %d + %d; }\n", i, i, i % 7 }' >big.c
+}
+
+@test "a source larger than a pipe compiles through the pipe, plain and ,lzo, same object as a local build" {
+  make_big_source
+  dcc_start_distccd
+  run our_distcc gcc -c big.c -o big.o
+  [ "$status" -eq 0 ]
+  OUR_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" run our_distcc gcc -c big.c -o big-lzo.o
+  [ "$status" -eq 0 ]
+  [ "$(compiled_lines)" -eq 2 ]
+  gcc -c big.c -o local.o
+  cmp big.o local.o
+  cmp big-lzo.o local.o
+}
+
+@test "a compiler that exits without reading a large source: its message and status, no hang" {
+  make_big_source
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 755 "$FAKEBIN"
+  printf '#!/bin/sh\ncase " $* " in *" -E "*) exec gcc "$@" ;; esac\necho "quitcc: not today" >&2\nexit 3\n' >"$FAKEBIN/quitcc"
+  chmod 755 "$FAKEBIN/quitcc"
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/quitcc"
+  PATH="$FAKEBIN:$PATH" run our_distcc quitcc -c big.c -o big.o
+  [ "$status" -eq 3 ]
+  [ "$output" = "quitcc: not today" ]
+  STOCK_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" PATH="$FAKEBIN:$PATH" run stock_distcc quitcc -c big.c -o big.o
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"quitcc: not today"* ]]
+  [ "$(grep -c "quitcc big.c: compile failed, exit 3" "$DAEMON_LOG")" -eq 2 ]
+  [ ! -e big.o ]
+  [ -z "$(ls -A "$DAEMON_TMP")" ]
 }
 
 @test "--job-lifetime kills a compile that runs too long and says why" {

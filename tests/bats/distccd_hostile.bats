@@ -221,6 +221,7 @@ assert_sanitizer_clean() {
 
   assert_hung_up_silently
   assert_warnings 'warning: bad request from 127.0.0.1: peer closed the connection with 4091 bytes still expected'
+  [ -z "$(job_compilers)" ]
   assert_no_job_dirs
   assert_still_serves
   assert_daemon_sanitizer_clean
@@ -277,6 +278,29 @@ assert_sanitizer_clean() {
   [ "$waited_ms" -ge 1000 ]
   [ "$waited_ms" -le 10000 ]
   assert_warnings 'warning: bad request from 127.0.0.1: while waiting for DIST: timed out after 2 s waiting to read from peer'
+  assert_daemon_sanitizer_clean
+}
+
+# Compilers the daemon started for a job: their arguments name the job dir.
+job_compilers() {
+  pgrep -f -- "-o $DAEMON_TMP/distccd_" || true
+}
+
+@test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
+  DISTCC_IO_TIMEOUT=2 start_daemon
+
+  "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready args.sent DIST00000001 "${HELLO_ARGV[@]}" >silent.out &
+  client=$!
+  wait_until 5 test -e args.sent
+  # The compiler runs already, waiting for its source on stdin.
+  wait_until 5 test -n "$(job_compilers)"
+  wait "$client"
+
+  [ "$(cat silent.out | tail -n 1)" = "closed" ]
+  assert_warnings 'warning: bad request from 127.0.0.1: while waiting for DOTI: timed out after 2 s waiting to read from peer'
+  [ -z "$(job_compilers)" ]
+  assert_no_job_dirs
+  assert_still_serves
   assert_daemon_sanitizer_clean
 }
 

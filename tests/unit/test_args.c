@@ -676,6 +676,55 @@ static void test_set_files_refuses_local_job(void **state)
     dcc_argv_free(argv);
 }
 
+/* ---- early start: the source through the compiler's stdin ---- */
+
+static const struct {
+    const char *line; /* the job's argv after dcc_args_set_files */
+    int rc;
+    const char *after;
+} early_cases[] = {
+    {"gcc -O2 -c /job/x.i -o /job/x.o", 0, "gcc -O2 -c -o /job/x.o -pipe -x cpp-output -"},
+    {"g++ -c /job/x.ii -o /job/x.o", 0, "g++ -c -o /job/x.o -pipe -x c++-cpp-output -"},
+    {"gcc -c /job/x.mi -o /job/x.o", 0, "gcc -c -o /job/x.o -pipe -x objective-c-cpp-output -"},
+    {"g++ -c /job/x.mii -o /job/x.o", 0, "g++ -c -o /job/x.o -pipe -x objective-c++-cpp-output -"},
+    {"gcc -pipe -S /job/x.i -o /job/x.s", 0, "gcc -pipe -S -o /job/x.s -x cpp-output -"},
+    {"gcc -c /job/x.i -o/job/x.o", 0, "gcc -c -o/job/x.o -pipe -x cpp-output -"},
+    /* an explicit language stays as it is, and so does the file */
+    {"gcc -x c++-cpp-output -c /job/x.i -o /job/x.o", 1, "gcc -x c++-cpp-output -c /job/x.i -o /job/x.o"},
+    {"gcc -xc -c /job/x.i -o /job/x.o", 1, "gcc -xc -c /job/x.i -o /job/x.o"},
+    /* compiles the input twice: a pipe can be read once */
+    {"gcc -fcompare-debug -c /job/x.i -o /job/x.o", 1, "gcc -fcompare-debug -c /job/x.i -o /job/x.o"},
+    {"gcc -fcompare-debug=-g0 -c /job/x.i -o /job/x.o", 1, "gcc -fcompare-debug=-g0 -c /job/x.i -o /job/x.o"},
+    /* not preprocessed C, C++ or Objective-C */
+    {"gcc -c /job/x.s -o /job/x.o", 1, "gcc -c /job/x.s -o /job/x.o"},
+};
+
+static void test_early_start(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof early_cases / sizeof early_cases[0]; i++) {
+        struct dcc_scan scan;
+        print_message("# %s\n", early_cases[i].line);
+        char **argv = scan_line(early_cases[i].line, &scan);
+        if (early_cases[i].rc == 0)
+            assert_int_equal(scan.local_only, 0);
+        assert_int_equal(dcc_args_early_start(&argv, &scan), early_cases[i].rc);
+        assert_argv(argv, early_cases[i].after);
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_early_start_needs_a_remote_job(void **state)
+{
+    (void)state;
+    struct dcc_scan scan;
+    char **argv = scan_line("gcc a.i b.i -o prog", &scan);
+    assert_int_equal(scan.local_only, 1);
+    assert_int_equal(dcc_args_early_start(&argv, &scan), 1);
+    assert_argv(argv, "gcc a.i b.i -o prog");
+    dcc_argv_free(argv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +744,8 @@ int main(void)
         cmocka_unit_test(test_policy_message_is_truncated_safely),
         cmocka_unit_test(test_set_files),
         cmocka_unit_test(test_set_files_refuses_local_job),
+        cmocka_unit_test(test_early_start),
+        cmocka_unit_test(test_early_start_needs_a_remote_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
