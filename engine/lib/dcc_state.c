@@ -174,13 +174,68 @@ static int pid_alive(unsigned long cpid)
     return kill((pid_t)cpid, 0) == 0 || errno == EPERM;
 }
 
+/* When the process started, in seconds since the epoch, from the start time
+ * in /proc/PID/stat (clock ticks since boot); -1 when unknown. */
+static double process_start_time(unsigned long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%lu/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may hold anything; fields resume after its last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    p++;
+    for (int field = 3; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (!p)
+        return -1;
+    char *end;
+    unsigned long long ticks = strtoull(p + 1, &end, 10);
+    long hz = sysconf(_SC_CLK_TCK);
+    struct timespec boot, real;
+    if (end == p + 1 || hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0 ||
+        clock_gettime(CLOCK_REALTIME, &real) != 0)
+        return -1;
+    double since_boot = (double)boot.tv_sec + boot.tv_nsec / 1e9;
+    double now = (double)real.tv_sec + real.tv_nsec / 1e9;
+    return now - since_boot + (double)ticks / (double)hz;
+}
+
+/* An old state file still describes a running job (a long compile) when its
+ * writer lives: the pid exists and started before the file was written. A
+ * pid started later is a reuse of a crashed client's pid. */
+static int writer_alive(unsigned long cpid, time_t written)
+{
+    if (!pid_alive(cpid))
+        return 0;
+    double started = process_start_time(cpid);
+    return started < 0 || started <= (double)written + 1.0;
+}
+
 static int is_leftover_temp(const char *name)
 {
     return name[0] == '.' && dcc_str_startswith(name + 1, DCC_STATE_PREFIX) && dcc_str_endswith(name, ".tmp");
 }
 
 /* 1 with *e filled, 0 when the file is not a live job. */
-static int read_one(int dfd, const char *name, time_t now, struct dcc_state_entry *e)
+/* Removes name if it still holds the file fstat'ed as st, not a fresh one
+ * a client renamed into place meanwhile. */
+static void unlink_if_same(int dfd, const char *name, const struct stat *st)
+{
+    struct stat cur;
+    if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == st->st_ino && cur.st_dev == st->st_dev)
+        unlinkat(dfd, name, 0);
+}
+
+static int read_one(int dfd, const char *name, time_t now, int max_age, struct dcc_state_entry *e)
 {
     struct stat st;
     struct dcc_state_record rec;
@@ -191,19 +246,18 @@ static int read_one(int dfd, const char *name, time_t now, struct dcc_state_entr
         close(fd);
         return 0;
     }
-    if (difftime(now, st.st_mtime) > DCC_STATE_MAX_AGE) {
-        close(fd);
-        /* Only if the name still holds the file judged too old, not a fresh
-         * one a client renamed into place meanwhile. */
-        struct stat cur;
-        if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == st.st_ino &&
-            cur.st_dev == st.st_dev)
-            unlinkat(dfd, name, 0);
-        return 0;
-    }
     ssize_t got = st.st_size == (off_t)sizeof rec ? read(fd, &rec, sizeof rec) : -1;
     close(fd);
-    if (got != (ssize_t)sizeof rec || rec.magic != DCC_STATE_MAGIC || rec.struct_size != sizeof rec)
+    int valid = got == (ssize_t)sizeof rec && rec.magic == DCC_STATE_MAGIC && rec.struct_size == sizeof rec;
+    if (difftime(now, st.st_mtime) > max_age) {
+        /* Old: a leftover, unless its writer still runs (a long compile
+         * writes no new phase for minutes). */
+        if (!valid || !writer_alive(rec.cpid, st.st_mtime)) {
+            unlink_if_same(dfd, name, &st);
+            return 0;
+        }
+    }
+    if (!valid)
         return 0;
     /* Unsigned like stock's enum, so a negative phase also reads as Compile. */
     if ((unsigned)rec.phase > DCC_PHASE_DONE)
@@ -233,6 +287,11 @@ static int by_host_slot(const void *a, const void *b)
 
 int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *err, size_t errlen)
 {
+    return dcc_state_read_dir_aged(state_dir, DCC_STATE_MAX_AGE, out, err, errlen);
+}
+
+int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state_list *out, char *err, size_t errlen)
+{
     out->items = NULL;
     out->n = 0;
     DIR *d = opendir(state_dir);
@@ -252,7 +311,7 @@ int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *
             struct stat st;
             /* A client killed between write and rename leaves one behind. */
             if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                difftime(now, st.st_mtime) > DCC_STATE_MAX_AGE)
+                difftime(now, st.st_mtime) > max_age)
                 unlinkat(dirfd(d), name, 0);
             continue;
         }
@@ -269,7 +328,7 @@ int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *
             out->items = p;
             cap = ncap;
         }
-        out->n += (size_t)read_one(dirfd(d), name, now, &out->items[out->n]);
+        out->n += (size_t)read_one(dirfd(d), name, now, max_age, &out->items[out->n]);
     }
     closedir(d);
     if (rc != 0) {

@@ -67,12 +67,17 @@ struct dcc_state_list {
 };
 
 /* Reads every binstate_* in state_dir: files of the wrong size or magic are
- * ignored, files older than DCC_STATE_MAX_AGE seconds are unlinked, jobs
- * whose pid no longer exists and jobs in phase Done are left out; a phase
- * beyond Done reads as Compile, as in stock. Sorted by host, then slot (then
- * pid). A missing directory is an empty list. 0, or DCC_EXIT_IO_ERROR /
- * DCC_EXIT_OUT_OF_MEMORY with err; *out is always safe to free. */
+ * ignored; files older than DCC_STATE_MAX_AGE seconds are leftovers and
+ * unlinked, unless the pid in them still runs and started before the file
+ * was written (a long compile, which writes no new phase for minutes; a pid
+ * started later is a reused one). Jobs whose pid no longer exists and jobs
+ * in phase Done are left out; a phase beyond Done reads as Compile, as in
+ * stock. Sorted by host, then slot (then pid). A missing directory is an
+ * empty list. 0, or DCC_EXIT_IO_ERROR / DCC_EXIT_OUT_OF_MEMORY with err;
+ * *out is always safe to free. */
 int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *err, size_t errlen);
+/* The same with another age limit in seconds (for tests). */
+int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state_list *out, char *err, size_t errlen);
 void dcc_state_list_free(struct dcc_state_list *list);
 
 #endif

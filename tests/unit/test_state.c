@@ -360,6 +360,47 @@ static void test_read_dir_keeps_live_jobs_sorted_by_host_then_slot(void **state)
     assert_true(exists_in_state(f, name));
 }
 
+/* A long compile writes no new phase for minutes: its file is old, but its
+ * writer runs, so it is shown and kept. The same pid in a file written
+ * before that process started is a crashed client's leftover whose pid was
+ * reused: removed. */
+static void test_old_file_of_a_running_writer_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    pid_t compiling = fork();
+    assert_true(compiling >= 0);
+    if (compiling == 0) {
+        sleep(30);
+        _exit(0);
+    }
+    long gone = dead_pid();
+    write_stock(f, (long)compiling, "long.c", "h", 1, DCC_PHASE_COMPILE);
+    write_stock_file(f, "binstate_reused", (long)compiling, "before.c", "h", 2, DCC_PHASE_COMPILE, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
+    age(f, "binstate_reused", 30);
+    write_stock(f, gone, "dead.c", "h", 3, DCC_PHASE_COMPILE);
+    /* Every file is older than the limit of 0 s once a second has passed. */
+    struct timespec pause = {1, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+
+    struct dcc_state_list list;
+    char err[256] = "";
+    assert_int_equal(dcc_state_read_dir_aged(f->state, 0, &list, err, sizeof err), 0);
+    kill(compiling, SIGKILL);
+    waitpid(compiling, NULL, 0);
+
+    assert_int_equal(list.n, 1);
+    assert_int_equal(list.items[0].pid, (long)compiling);
+    assert_string_equal(list.items[0].file, "long.c");
+    dcc_state_list_free(&list);
+    char name[64];
+    snprintf(name, sizeof name, "binstate_%ld", (long)compiling);
+    assert_true(exists_in_state(f, name));
+    assert_false(exists_in_state(f, "binstate_reused"));
+    snprintf(name, sizeof name, "binstate_%ld", gone);
+    assert_false(exists_in_state(f, name));
+}
+
 static void test_our_file_reads_back(void **state)
 {
     struct fixture *f = *state;
@@ -413,6 +454,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_update_writes_the_stock_record_bytes),
         T(test_update_keeps_what_it_is_not_told),
+        T(test_old_file_of_a_running_writer_is_kept),
         T(test_long_names_are_cut_to_fit),
         T(test_remove_takes_only_our_own_file),
         T(test_unwritable_state_dir_is_reported),
