@@ -5,7 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,23 +13,49 @@
 
 int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen)
 {
-    /* posix_spawn: the child shares our memory until it execs (no page
-     * tables copied, no copy-on-write faults afterwards: this runs once per
-     * job), and an exec failure comes back as the return value, so "cannot
-     * run" is an error here rather than an exit status that looks like the
-     * compiler's. */
-    posix_spawn_file_actions_t fa;
-    int rc = posix_spawn_file_actions_init(&fa);
-    if (rc == 0 && out_fd >= 0 && out_fd != 1)
-        rc = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    if (rc == 0 && err_fd >= 0 && err_fd != 2)
-        rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-    pid_t child = -1;
-    if (rc == 0)
-        rc = posix_spawnp(&child, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(rc));
+    /* A pipe tells the parent whether exec worked, so "cannot run" is an
+     * error here rather than an exit status that looks like the compiler's. */
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(errno));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    if (child == 0) {
+        close(report[0]);
+        /* distcc ignores SIGPIPE for its sockets; the compiler must not. */
+        signal(SIGPIPE, SIG_DFL);
+        /* err_fd 1 means our stdout: keep a copy before 1 is replaced. */
+        if (err_fd == 1 && out_fd >= 0 && out_fd != 1)
+            err_fd = dup(1);
+        if (out_fd >= 0 && out_fd != 1)
+            dup2(out_fd, 1);
+        if (err_fd >= 0 && err_fd != 2)
+            dup2(err_fd, 2);
+        /* execvp, not posix_spawnp: a script without "#!" runs with /bin/sh,
+         * as in a shell. */
+        execvp(argv[0], argv);
+        int e = errno;
+        (void)!write(report[1], &e, sizeof e);
+        _exit(DCC_EXIT_COMPILER_MISSING);
+    }
+    close(report[1]);
+    int e = 0;
+    ssize_t n;
+    do
+        n = read(report[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof e) {
+        waitpid(child, NULL, 0);
+        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
         return DCC_EXIT_COMPILER_MISSING;
     }
     *pid = child;
