@@ -100,8 +100,16 @@ int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct d
         snprintf(err, errlen, "out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
-    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w && nw < 8; w = strtok_r(NULL, " \t", &save))
+    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        if (nw == 8) {
+            free(copy);
+            snprintf(err, errlen, "DISTCC_SSH \"%.200s\" has more than 8 words", ssh_command);
+            return DCC_EXIT_BAD_ARGUMENTS;
+        }
         words[nw++] = w;
+    }
+    if (nw == 0)
+        words[nw++] = "ssh"; /* DISTCC_SSH of blanks only */
     if (h->user && *h->user) {
         words[nw++] = "-l";
         words[nw++] = h->user;
@@ -124,6 +132,18 @@ int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct d
         free(copy);
         snprintf(err, errlen, "cannot create a pipe for ssh: %s", strerror(errno));
         return DCC_EXIT_CONNECT_FAILED;
+    }
+    /* With our stdin or stdout closed a pipe end could be fd 0 or 1, and
+     * the dup2 calls below would then clobber or keep close-on-exec. */
+    int *ends[] = {&to_child[0], &to_child[1], &from_child[0], &from_child[1]};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        if (*ends[i] > 2)
+            continue;
+        int moved = fcntl(*ends[i], F_DUPFD_CLOEXEC, 3);
+        if (moved >= 0) {
+            close(*ends[i]);
+            *ends[i] = moved;
+        }
     }
     pid_t pid = fork();
     if (pid == 0) {
@@ -179,7 +199,17 @@ void dcc_net_close(struct dcc_transport *t)
             struct timespec ts = {0, 20 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
+        /* Then SIGTERM, and SIGKILL for one that ignores it. */
         kill(t->ssh_pid, SIGTERM);
+        for (int i = 0; i < 50; i++) {
+            if (waitpid(t->ssh_pid, NULL, WNOHANG) == t->ssh_pid) {
+                t->ssh_pid = 0;
+                return;
+            }
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        kill(t->ssh_pid, SIGKILL);
         waitpid(t->ssh_pid, NULL, 0);
         t->ssh_pid = 0;
     }

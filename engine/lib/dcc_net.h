@@ -21,7 +21,8 @@ struct dcc_transport {
 int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, char *err, size_t errlen);
 
 /* Starts `$DISTCC_SSH [-l USER] HOST CMD --inetd --enable-tcp-insecure`
- * (DISTCC_SSH split on blanks, default "ssh"; CMD default "distccd"). */
+ * (DISTCC_SSH split on blanks into at most 8 words, else 101; empty or
+ * blank means "ssh"; CMD default "distccd"). */
 int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct dcc_transport *t, char *err,
                      size_t errlen);
 
