@@ -198,7 +198,9 @@ static int send_plain_fd(struct dcc_conn *c, int fd, size_t size)
         struct pollfd p = {.fd = c->out_fd, .events = POLLOUT};
         int pr = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
         if (pr == 0)
-            return fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to write to peer", c->timeout_ms / 1000);
+            return c->timeout_ms % 1000
+                       ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to write to peer", c->timeout_ms)
+                       : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to write to peer", c->timeout_ms / 1000);
         if (pr < 0) {
             if (errno == EINTR)
                 continue;
@@ -337,7 +339,9 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
         struct pollfd p = {.fd = c->in_fd, .events = POLLIN};
         int pr = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
         if (pr == 0) {
-            rc = fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to read from peer", c->timeout_ms / 1000);
+            rc = c->timeout_ms % 1000
+                     ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to read from peer", c->timeout_ms)
+                     : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to read from peer", c->timeout_ms / 1000);
             break;
         }
         if (pr < 0) {
@@ -354,7 +358,8 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
             break;
         }
         if (n < 0) {
-            rc = fail(c, DCC_EXIT_IO_ERROR, "read failed: %s", strerror(errno));
+            rc = fail(c, errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR, "read failed: %s",
+                      strerror(errno));
             break;
         }
         if (n == 0) {

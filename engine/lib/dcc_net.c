@@ -41,7 +41,9 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *fdp, int 
         int soerr = 0;
         socklen_t len = sizeof soerr;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-        rc = soerr ? -1 : 0;
+        /* A reset comes only after the connection was made (a helper that
+         * hangs up on strangers at once): the exchange reports it. */
+        rc = soerr && soerr != ECONNRESET ? -1 : 0;
         errno = soerr;
     }
     if (rc != 0) {

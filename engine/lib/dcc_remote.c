@@ -90,12 +90,16 @@ const char *dcc_remote_refusal(const struct dcc_buf *serr)
 {
     if (!serr->data)
         return NULL;
-    const char *p = strstr(serr->data, " refused this job: ");
-    if (!p)
-        return NULL;
-    while (p > serr->data && p[-1] != '\n')
-        p--;
-    return strncmp(p, "distccd on ", 11) == 0 ? p : NULL;
+    /* Any line may hold the phrase (a compiler message quoting it); the
+     * refusal is a line of its own that starts "distccd on ". */
+    for (const char *m = strstr(serr->data, " refused this job: "); m; m = strstr(m + 1, " refused this job: ")) {
+        const char *p = m;
+        while (p > serr->data && p[-1] != '\n')
+            p--;
+        if (strncmp(p, "distccd on ", 11) == 0)
+            return p;
+    }
+    return NULL;
 }
 
 static void host_failed(struct dcc_remote_result *res, int code, const char *what, const char *why)
