@@ -50,7 +50,11 @@ struct job {
     struct timespec started;
     long max_rss_kb;
     pid_t pid;     /* the compiler, once started */
-    int source_fd; /* early start: the pipe to the compiler's stdin, else -1 */
+    int source_fd; /* early start: our writing end of the input FIFO, else -1 */
+    int early;     /* the input is a FIFO and the compiler runs already */
+    int lifetime_over; /* --job-lifetime passed while the source was coming */
+    int client_gone;   /* the client hung up while its source was coming */
+    struct timespec spawned; /* when the compiler started (--job-lifetime) */
 };
 
 static volatile sig_atomic_t job_terminated;
@@ -272,7 +276,7 @@ static void kill_group(pid_t pid)
 
 enum run_result { RUN_DONE, RUN_TIMEOUT, RUN_DISCONNECT, RUN_TALKING, RUN_TERMINATED, RUN_FAILED };
 
-static void exec_compiler(struct job *j, int source_fd)
+static void exec_compiler(struct job *j)
 {
     /* In the child: its own process group so one kill stops cc1 and as too. */
     setpgid(0, 0);
@@ -283,7 +287,7 @@ static void exec_compiler(struct job *j, int source_fd)
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (chdir(j->dir) != 0)
         _exit(DCC_EXIT_IO_ERROR);
-    int in = source_fd >= 0 ? source_fd : open("/dev/null", O_RDONLY);
+    int in = open("/dev/null", O_RDONLY);
     int out = open(j->out_stdout, O_WRONLY | O_CREAT | O_EXCL, 0600);
     int err = open(j->out_stderr, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (in < 0 || out < 0 || err < 0)
@@ -304,9 +308,9 @@ static void exec_compiler(struct job *j, int source_fd)
     _exit(DCC_EXIT_COMPILER_MISSING);
 }
 
-/* Forks the compiler in its own process group; its stdin is source_fd
- * (early start) or /dev/null. 0, or -1 with the job refused. */
-static int spawn_compiler(struct job *j, int source_fd)
+/* Forks the compiler in its own process group. 0, or -1 with the job
+ * refused. */
+static int spawn_compiler(struct job *j)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -314,28 +318,31 @@ static int spawn_compiler(struct job *j, int source_fd)
         return -1;
     }
     if (pid == 0)
-        exec_compiler(j, source_fd);
+        exec_compiler(j);
     setpgid(pid, pid); /* both sides, so kill(-pid) works at once */
     j->pid = pid;
+    clock_gettime(CLOCK_MONOTONIC, &j->spawned);
     return 0;
 }
 
-/* Stops a compiler that will not be waited for (the request broke off or
- * was refused after an early start). */
+/* Stops a compiler that will not be waited for (the request broke off, was
+ * refused, or the daemon is stopping). */
 static void stop_compiler(struct job *j)
 {
-    if (j->pid > 0)
-        kill_group(j->pid);
-    j->pid = 0;
     if (j->source_fd >= 0)
         close(j->source_fd);
     j->source_fd = -1;
+    if (j->pid > 0)
+        kill_group(j->pid);
+    j->pid = 0;
 }
 
 /* Early start: when the request is acceptable, the compiler starts before
- * the source arrives and reads it from a pipe, so its start-up (exec, the
- * dynamic linker, option and spec processing) overlaps the client's
- * preprocessing and the transfer. Falls back to the file quietly. */
+ * the source arrives, with a FIFO in place of the source file: the same name
+ * and the same arguments, so it compiles exactly what it would compile from
+ * the file, but its start-up (exec, dynamic linking, option and spec
+ * processing, with -pipe the assembler's) overlaps the client's cpp and the
+ * transfer. Anything in the way falls back to the file. */
 static void start_early(struct job *j)
 {
     if (!j->cfg->early_start || j->refusal[0])
@@ -345,27 +352,91 @@ static void start_early(struct job *j)
         refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
     if (rc != 0)
         return;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "cannot create a pipe for the compiler: %s", strerror(errno));
+    if (mkfifo(j->input, 0600) != 0) {
+        dcc_info("cannot create a FIFO in the job directory (%s); the compiler starts once the source is here",
+                 strerror(errno));
         return;
     }
-    if (spawn_compiler(j, p[0]) != 0) {
-        close(p[0]);
-        close(p[1]);
-        return;
-    }
-    close(p[0]);
-    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
-    j->source_fd = p[1];
+    if (spawn_compiler(j) == 0)
+        j->early = 1;
 }
 
-/* Writes to the compiler's stdin. A compiler that exited (or closed its
- * input) stops the feeding; what it said is its answer. A compiler that
- * stops reading for the I/O timeout is killed. */
-static void feed_compiler(struct job *j, const char *p, size_t n)
+static int compiler_exited(const struct job *j)
 {
-    while (n > 0 && j->source_fd >= 0 && !job_terminated) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    return waitid(P_PID, (id_t)j->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == j->pid;
+}
+
+/* Whether feeding must stop: the daemon is stopping, or the job lifetime is
+ * over (it counts from the compiler's start, the wait for the source too). */
+static int feed_cut_off(struct job *j)
+{
+    if (job_terminated)
+        return 1;
+    if (j->cfg->job_lifetime > 0 && elapsed_ms(&j->spawned) > (long)j->cfg->job_lifetime * 1000) {
+        j->lifetime_over = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Waits up to ms for the client to hang up (a client that dies sends its
+ * end of stream even with its request unread here); 1 if it did. */
+static int client_hung_up(struct job *j, int ms)
+{
+    struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
+    if (poll(&p, 1, ms) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        j->client_gone = 1;
+        return 1;
+    }
+    return 0;
+}
+
+enum feed_state { FEED_WRITING, FEED_GONE, FEED_BROKEN };
+
+/* Opens the FIFO for writing once the compiler has it open for reading
+ * (before that, a non-blocking open fails with ENXIO; there is no event to
+ * wait for, so it is retried every few ms). A compiler that exits without
+ * opening it is FEED_GONE: its status and stderr are the answer. */
+static enum feed_state open_source(struct job *j)
+{
+    struct timespec since;
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    long pause_us = 1000;
+    for (;;) {
+        j->source_fd = open(j->input, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (j->source_fd >= 0)
+            return FEED_WRITING;
+        if (errno != ENXIO && errno != EINTR) {
+            refuse(j, DCC_EXIT_IO_ERROR, "cannot open the compiler's input %s: %s", j->input, strerror(errno));
+            return FEED_BROKEN;
+        }
+        if (compiler_exited(j))
+            return FEED_GONE;
+        if (feed_cut_off(j))
+            return FEED_BROKEN;
+        if (j->conn.timeout_ms > 0 && elapsed_ms(&since) > j->conn.timeout_ms) {
+            refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not open its source for %d s", j->conn.timeout_ms / 1000);
+            return FEED_BROKEN;
+        }
+        if (client_hung_up(j, (int)(pause_us / 1000)))
+            return FEED_BROKEN;
+        if (pause_us < 10000)
+            pause_us *= 2;
+    }
+}
+
+/* Writes to the FIFO. EPIPE means the compiler closed its input (it
+ * exited): FEED_GONE, its status and stderr are the answer. A compiler that
+ * stops reading for the I/O timeout, a write error, or a cut-off is
+ * FEED_BROKEN, and the compiler is killed later: it must never get an end of
+ * file after a partial source. */
+static enum feed_state feed_compiler(struct job *j, const char *p, size_t n)
+{
+    while (n > 0) {
+        if (feed_cut_off(j))
+            return FEED_BROKEN;
         ssize_t w = write(j->source_fd, p, n);
         if (w > 0) {
             p += w;
@@ -374,62 +445,71 @@ static void feed_compiler(struct job *j, const char *p, size_t n)
         }
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && errno == EPIPE)
+            return FEED_GONE;
         if (w < 0 && errno == EAGAIN) {
-            struct pollfd pf = {.fd = j->source_fd, .events = POLLOUT};
+            struct pollfd pf[2] = {{.fd = j->source_fd, .events = POLLOUT},
+                                   {.fd = j->conn.in_fd, .events = POLLRDHUP}};
             int timeout = j->conn.timeout_ms > 0 ? j->conn.timeout_ms : -1;
-            int r = poll(&pf, 1, timeout);
+            int r = poll(pf, 2, timeout);
+            if (r > 0 && (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) && !(pf[0].revents & POLLOUT)) {
+                j->client_gone = 1;
+                return FEED_BROKEN;
+            }
             if (r > 0 || (r < 0 && errno == EINTR))
                 continue; /* writable, or POLLERR: the next write says which */
             if (r == 0) {
                 refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not read its source for %d s", timeout / 1000);
-                stop_compiler(j);
-                return;
+                return FEED_BROKEN;
             }
         }
-        /* EPIPE: the compiler is gone; its status and stderr tell why. */
-        close(j->source_fd);
-        j->source_fd = -1;
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot write the source to the compiler: %s", strerror(errno));
+        return FEED_BROKEN;
     }
+    return FEED_WRITING;
 }
 
-/* The DOTI body, into the compiler's stdin. Bytes the compiler no longer
- * wants are still read, so the reply is not mixed with the request. */
+/* The DOTI body, into the compiler's FIFO. Bytes the compiler no longer
+ * wants are still read, so the reply is not mixed with the request. Only a
+ * complete source ends with an end of file for the compiler. */
 static int feed_source(struct job *j, uint32_t len)
 {
+    enum feed_state st = open_source(j);
     int rc = 0;
     if (j->how == DCC_COMPRESS_NONE) {
         static char chunk[64 * 1024];
         while (len > 0 && rc == 0) {
             size_t n = len < sizeof chunk ? len : sizeof chunk;
             rc = dcc_wire_read(&j->conn, chunk, n);
-            if (rc == 0)
-                feed_compiler(j, chunk, n);
+            if (rc == 0 && st == FEED_WRITING)
+                st = feed_compiler(j, chunk, n);
             len -= (uint32_t)n;
         }
     } else {
         char *data = NULL;
         size_t dlen = 0;
         rc = dcc_bulk_recv_body_buf(&j->conn, len, j->how, &data, &dlen);
-        if (rc == 0)
-            feed_compiler(j, data, dlen);
+        if (rc == 0 && st == FEED_WRITING)
+            st = feed_compiler(j, data, dlen);
         free(data);
     }
-    if (j->source_fd >= 0)
-        close(j->source_fd); /* end of file for the compiler */
-    j->source_fd = -1;
+    if (rc == 0 && st == FEED_WRITING && !job_terminated) {
+        close(j->source_fd); /* the end of file: the source is complete */
+        j->source_fd = -1;
+    } else if (st != FEED_GONE) {
+        stop_compiler(j); /* broken off: no end of file after a partial source */
+    }
     return rc;
 }
 
 static enum run_result run_compiler(struct job *j, int *status)
 {
-    if (j->pid == 0 && spawn_compiler(j, -1) != 0)
+    if (j->pid == 0 && spawn_compiler(j) != 0)
         return RUN_FAILED;
     pid_t pid = j->pid;
 
     int pidfd = open_pidfd(pid);
     int watch_fd = j->conn.in_fd;
-    struct timespec begun;
-    clock_gettime(CLOCK_MONOTONIC, &begun);
     enum run_result result = RUN_DONE;
     for (;;) {
         struct rusage ru;
@@ -444,7 +524,7 @@ static enum run_result run_compiler(struct job *j, int *status)
         }
         int timeout = pidfd >= 0 ? -1 : 50;
         if (j->cfg->job_lifetime > 0) {
-            long left = (long)j->cfg->job_lifetime * 1000 - elapsed_ms(&begun);
+            long left = (long)j->cfg->job_lifetime * 1000 - elapsed_ms(&j->spawned);
             if (left <= 0) {
                 result = RUN_TIMEOUT;
                 break;
@@ -543,7 +623,7 @@ static int receive_source(struct job *j)
     }
     if (j->refusal[0])
         return dcc_wire_discard(&j->conn, len);
-    if (j->pid > 0)
+    if (j->early)
         return feed_source(j, len);
     int fd = open(j->input, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
@@ -570,6 +650,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     j.source_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &j.started);
     dcc_conn_init(&j.conn, in_fd, out_fd, cfg->io_timeout_ms);
+    j.conn.cancel = &job_terminated; /* SIGTERM ends a wait for the client */
     j.conn.limits.max_body = cfg->max_body;
 
     struct sigaction sa = {.sa_handler = on_term};
@@ -589,6 +670,12 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
                    "pump mode (protocol 3) is not served by this helper yet; use \",lzo\" without \",cpp\"");
     } else if (rc == 0) {
         rc = dcc_wire_read_argv(&j.conn, &j.argv);
+    }
+    if (rc && job_terminated) {
+        rec->outcome = DCC_JOB_OTHER;
+        summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
+        dcc_argv_free(j.argv);
+        return;
     }
     if (rc) {
         /* Garbage or a broken peer: nothing sensible to answer. A port
@@ -612,8 +699,25 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         start_early(&j);
         rc = receive_source(&j);
     }
-    if (rc || j.refusal[0])
+    if (rc || j.refusal[0] || job_terminated || j.client_gone || j.lifetime_over)
         stop_compiler(&j);
+    /* A request cut short is a bad request (below), with the bytes missing;
+     * a whole request whose client then hung up is a disconnect. */
+    if (j.client_gone && !job_terminated && rc == 0) {
+        rec->outcome = DCC_JOB_CLI_DISCONNECT;
+        dcc_warn("client %s disconnected during the compile; compiler killed", peer);
+        summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
+        remove_job_dir(&j);
+        dcc_argv_free(j.argv);
+        return;
+    }
+    if (job_terminated) {
+        rec->outcome = DCC_JOB_OTHER;
+        summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
+        remove_job_dir(&j);
+        dcc_argv_free(j.argv);
+        return;
+    }
     if (rc) {
         /* The request broke off: the client is gone or not speaking distcc. */
         dcc_warn("bad request from %s: %s", peer, j.conn.err);
@@ -636,7 +740,8 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         what = "refused";
     } else {
         dcc_log_set_hook(capture_log, DCC_LOG_WARNING, &serr_extra);
-        enum run_result r = run_compiler(&j, &status);
+        /* A lifetime that ran out while the source came in ends the same way. */
+        enum run_result r = j.lifetime_over ? RUN_TIMEOUT : run_compiler(&j, &status);
         dcc_log_set_hook(NULL, DCC_LOG_WARNING, NULL);
         switch (r) {
         case RUN_DONE:

@@ -1086,37 +1086,16 @@ int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *inp
 
 int dcc_args_early_start(char ***argv, const struct dcc_scan *scan)
 {
-    static const struct {
-        const char *ext, *lang;
-    } langs[] = {
-        {".i", "cpp-output"},
-        {".ii", "c++-cpp-output"},
-        {".mi", "objective-c-cpp-output"},
-        {".mii", "objective-c++-cpp-output"},
-    };
     char **a = *argv;
     size_t len = dcc_argv_len(a);
-    if (scan->local_only || scan->input_idx == 0 || scan->input_idx >= len)
-        return 1;
-    for (size_t i = 1; i < len; i++) {
-        if (i == scan->input_idx)
-            continue;
-        if (strncmp(a[i], "-x", 2) == 0 || strncmp(a[i], "-fcompare-debug", 15) == 0)
-            return 1;
-    }
-    const char *dot = strrchr(a[scan->input_idx], '.');
-    const char *lang = NULL;
-    for (size_t i = 0; dot && i < sizeof langs / sizeof langs[0]; i++)
-        if (strcmp(dot, langs[i].ext) == 0)
-            lang = langs[i].lang;
-    if (!lang)
+    if (scan->local_only)
         return 1;
     int has_pipe = 0;
-    for (size_t i = 1; i < len; i++)
+    for (size_t i = 1; i < len; i++) {
+        if (strncmp(a[i], "-fcompare-debug", 15) == 0)
+            return 1;
         has_pipe |= strcmp(a[i], "-pipe") == 0;
-    const char *tail[] = {"-pipe", "-x", lang, "-"};
-    if (dcc_argv_insert(argv, len, tail + has_pipe, 4 - (size_t)has_pipe) != 0)
-        return -1;
-    dcc_argv_remove(*argv, scan->input_idx, 1);
-    return 0;
+    }
+    const char *pipe_word = "-pipe";
+    return has_pipe ? 0 : dcc_argv_insert(argv, len, &pipe_word, 1);
 }

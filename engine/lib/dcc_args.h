@@ -71,14 +71,12 @@ int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char
  * -1 with EINVAL when scan found no files (local_only). */
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output);
 
-/* Daemon, after dcc_args_set_files: makes the compiler read its source from
- * stdin, so it can start while the source is still on the wire. The input
- * word at scan->input_idx is removed and "-x LANG -" appended, LANG from the
- * input's extension (.i .ii .mi .mii); "-pipe" is added too, so the
- * assembler starts along with the compiler instead of after it. Returns 0,
- * 1 when this would change what the compiler does (an explicit -x, or
- * -fcompare-debug, which reads the input twice, or another extension; argv
- * is untouched), -1 on ENOMEM. */
+/* Daemon, after dcc_args_set_files: whether the compiler may start before
+ * its source has arrived (the source file is then a FIFO the daemon fills as
+ * the source comes in), and the arguments for that: "-pipe" is appended
+ * unless given, so the assembler starts along with the compiler instead of
+ * after it. Returns 0, 1 when the input must be a regular file
+ * (-fcompare-debug compiles it twice; argv is untouched), -1 on ENOMEM. */
 int dcc_args_early_start(char ***argv, const struct dcc_scan *scan);
 
 #endif

@@ -336,6 +336,10 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
     uint32_t left = len;
     int rc = 0, first = 1;
     while (left > 0) {
+        if (c->cancel && *c->cancel) {
+            rc = fail(c, DCC_EXIT_GONE, "interrupted while waiting to read from peer");
+            break;
+        }
         struct pollfd p = {.fd = c->in_fd, .events = POLLIN};
         int pr = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
         if (pr == 0) {

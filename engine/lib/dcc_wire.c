@@ -43,6 +43,8 @@ static int wait_fd(struct dcc_conn *c, int fd, short events, const char *what)
 {
     struct pollfd p = {.fd = fd, .events = events};
     for (;;) {
+        if (c->cancel && *c->cancel)
+            return fail(c, DCC_EXIT_GONE, "interrupted while waiting to %s", what);
         int n = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
         if (n > 0)
             return 0;

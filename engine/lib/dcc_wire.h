@@ -4,6 +4,7 @@
 #define DCC_WIRE_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #define DCC_TOKEN_LEN 4
@@ -37,6 +38,10 @@ struct dcc_conn {
     uint64_t bytes_in;
     uint64_t bytes_out;
     int local_fault; /* the last error was on our own file (disk full, unreadable), not the peer */
+    /* When set: a wait interrupted by a signal after which *cancel is non-zero
+     * ends with 117 ("interrupted") instead of waiting on (a daemon job
+     * process being stopped). */
+    const volatile sig_atomic_t *cancel;
     char err[512];
 };
 

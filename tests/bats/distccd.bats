@@ -190,7 +190,7 @@ make_slowcc() {
 
 # A compiler whose cpp half (run by the client) takes a second and then notes
 # whether the helper's half had already started by then; the helper's half
-# records its arguments.
+# records its arguments and whether its source was a FIFO or a file.
 make_earlycc() {
   FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
   chmod 1777 "$FAKEBIN"
@@ -203,6 +203,9 @@ case " \$* " in
   exec gcc "\$@" ;;
 esac
 printf '%s\n' "\$*" >$FAKEBIN/helper.args
+for a in "\$@"; do
+  case "\$a" in *.i) if [ -p "\$a" ]; then echo fifo; elif [ -f "\$a" ]; then echo file; fi >$FAKEBIN/helper.input ;; esac
+done
 : >$FAKEBIN/helper.started
 exec gcc "\$@"
 SH
@@ -216,14 +219,15 @@ our_distcc() {
     DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 "$DCC_BIN/distcc" "$@"
 }
 
-@test "early start: the compiler starts while the client still preprocesses, and reads the source from a pipe" {
+@test "early start: the compiler starts while the client still preprocesses, and reads its source from a FIFO" {
   make_earlycc
   DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
   ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
   PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
   [ "$status" -eq 0 ]
   [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = started ]
-  [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c -o $DAEMON_TMP/distccd_"*"/hello.o -pipe -x cpp-output -" ]]
+  [ "$(cat "$FAKEBIN/helper.input")" = fifo ]
+  [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c $DAEMON_TMP/distccd_"*"/hello.i -o $DAEMON_TMP/distccd_"*"/hello.o -pipe" ]]
   gcc -O2 -c hello.c -o local.o
   cmp hello.o local.o
 }
@@ -235,9 +239,26 @@ our_distcc() {
   PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
   [ "$status" -eq 0 ]
   [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = waiting ]
+  [ "$(cat "$FAKEBIN/helper.input")" = file ]
   [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c $DAEMON_TMP/distccd_"*"/hello.i -o $DAEMON_TMP/distccd_"*"/hello.o" ]]
   gcc -O2 -c hello.c -o local.o
   cmp hello.o local.o
+}
+
+@test "early start keeps the driver's language and the file name: g++ compiles a .c as C++, -g names the source" {
+  dcc_start_distccd
+  printf 'int char_size(void) { return sizeof(%s); }\n' "'a'" >size.c
+  run our_distcc g++ -O2 -c size.c -o size.o
+  [ "$status" -eq 0 ]
+  STOCK_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" run stock_distcc g++ -O2 -c size.c -o size-stock.o
+  [ "$status" -eq 0 ]
+  g++ -O2 -c size.c -o local.o
+  cmp size.o local.o
+  cmp size-stock.o local.o
+  nm size.o | grep -q " T _Z9char_sizev"
+  run our_distcc gcc -g -c hello.c -o hello-g.o
+  [ "$status" -eq 0 ]
+  [ "$(readelf --debug-dump=info hello-g.o | sed -n 's/.*DW_AT_name *: (indirect line string, offset: [0-9a-fx]*): //p' | head -n 1)" = hello.c ]
 }
 
 # About 2.5 MB of preprocessed source: far more than a pipe holds.

@@ -29,6 +29,8 @@ setup() {
 
 teardown() {
   dcc_stop_distccd
+  if [ -n "${FAKEBIN:-}" ]; then rm -rf "$FAKEBIN"; fi
+  FAKEBIN=
   if [ -n "${INETD_DIR:-}" ]; then rm -rf "$INETD_DIR"; fi
 }
 
@@ -287,21 +289,55 @@ job_compilers() {
 }
 
 @test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
-  DISTCC_IO_TIMEOUT=2 start_daemon
+  # A compiler that never opens its source and never ends by itself: only
+  # the daemon's kill stops it.
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 755 "$FAKEBIN"
+  printf '#!/bin/sh\nsleep 60\n' >"$FAKEBIN/stubborncc"
+  chmod 755 "$FAKEBIN/stubborncc"
+  DISTCC_IO_TIMEOUT=2 DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon
+  ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
 
-  "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready args.sent DIST00000001 "${HELLO_ARGV[@]}" >silent.out &
+  "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready args.sent DIST00000001 ARGC00000005 ARGV:stubborncc \
+    ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o >silent.out &
   client=$!
   wait_until 5 test -e args.sent
-  # The compiler runs already, waiting for its source on stdin.
+  # The compiler runs already, before any source.
   wait_until 5 test -n "$(job_compilers)"
   wait "$client"
 
-  [ "$(cat silent.out | tail -n 1)" = "closed" ]
+  [ "$(tail -n 1 silent.out)" = "closed" ]
   assert_warnings 'warning: bad request from 127.0.0.1: while waiting for DOTI: timed out after 2 s waiting to read from peer'
-  [ -z "$(job_compilers)" ]
+  wait_until 5 test -z "$(job_compilers)"
   assert_no_job_dirs
   assert_still_serves
   assert_daemon_sanitizer_clean
+}
+
+@test "the daemon stopped while a job waits for its source: the job ends and its compiler is killed" {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 755 "$FAKEBIN"
+  printf '#!/bin/sh\nsleep 60\n' >"$FAKEBIN/stubborncc"
+  chmod 755 "$FAKEBIN/stubborncc"
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon
+  ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
+
+  "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready args.sent DIST00000001 ARGC00000005 ARGV:stubborncc \
+    ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o >waiting.out &
+  client=$!
+  wait_until 5 test -e args.sent
+  wait_until 5 test -n "$(job_compilers)"
+  pid=$DAEMON_PID
+  kill -TERM "$pid"
+  # The job process ends its wait for the client at once, not after the
+  # 300 s I/O timeout, and takes its compiler with it.
+  wait_until 5 test -z "$(job_compilers)"
+  wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+  wait "$client"
+  [ "$(tail -n 1 waiting.out)" = "closed" ]
+  grep -q "stubborncc hello.i: daemon shutting down" "$DAEMON_LOG"
+  assert_no_job_dirs
+  assert_sanitizer_clean "$DAEMON_STDERR"
 }
 
 @test "a pump (protocol 3) request gets a refusal with a reason, not a hang" {
