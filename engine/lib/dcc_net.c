@@ -184,6 +184,19 @@ int dcc_net_open(const struct dcc_host *h, int timeout_ms, struct dcc_transport 
     return rc;
 }
 
+/* 1 once pid has exited and been reaped, 0 if it still runs after ms. */
+static int reaped_within(pid_t pid, int ms)
+{
+    for (int waited = 0;; waited += 20) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return 1;
+        if (waited >= ms)
+            return 0;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 void dcc_net_close(struct dcc_transport *t)
 {
     if (t->in_fd >= 0)
@@ -192,27 +205,15 @@ void dcc_net_close(struct dcc_transport *t)
         close(t->out_fd);
     t->in_fd = t->out_fd = -1;
     if (t->ssh_pid > 0) {
-        /* ssh ends when its stdin closes; do not wait for ever. */
-        for (int i = 0; i < 50; i++) {
-            if (waitpid(t->ssh_pid, NULL, WNOHANG) == t->ssh_pid) {
-                t->ssh_pid = 0;
-                return;
+        /* ssh ends when its stdin closes; do not wait for ever: then
+         * SIGTERM, and SIGKILL for one that ignores it. */
+        if (!reaped_within(t->ssh_pid, 1000)) {
+            kill(t->ssh_pid, SIGTERM);
+            if (!reaped_within(t->ssh_pid, 1000)) {
+                kill(t->ssh_pid, SIGKILL);
+                waitpid(t->ssh_pid, NULL, 0);
             }
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
         }
-        /* Then SIGTERM, and SIGKILL for one that ignores it. */
-        kill(t->ssh_pid, SIGTERM);
-        for (int i = 0; i < 50; i++) {
-            if (waitpid(t->ssh_pid, NULL, WNOHANG) == t->ssh_pid) {
-                t->ssh_pid = 0;
-                return;
-            }
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        kill(t->ssh_pid, SIGKILL);
-        waitpid(t->ssh_pid, NULL, 0);
         t->ssh_pid = 0;
     }
 }

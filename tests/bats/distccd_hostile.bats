@@ -283,18 +283,22 @@ assert_sanitizer_clean() {
   assert_daemon_sanitizer_clean
 }
 
+# A compiler that never opens its source and never ends by itself: only the
+# daemon's kill stops it. The daemon finds it through DISTCCD_PATH=$FAKEBIN.
+make_stubborncc() {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 755 "$FAKEBIN"
+  printf '#!/bin/sh\nsleep 60\n' >"$FAKEBIN/stubborncc"
+  chmod 755 "$FAKEBIN/stubborncc"
+}
+
 # Compilers the daemon started for a job: their arguments name the job dir.
 job_compilers() {
   pgrep -f -- "-o $DAEMON_TMP/distccd_" || true
 }
 
 @test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
-  # A compiler that never opens its source and never ends by itself: only
-  # the daemon's kill stops it.
-  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
-  chmod 755 "$FAKEBIN"
-  printf '#!/bin/sh\nsleep 60\n' >"$FAKEBIN/stubborncc"
-  chmod 755 "$FAKEBIN/stubborncc"
+  make_stubborncc
   DISTCC_IO_TIMEOUT=2 DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon
   ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
 
@@ -315,10 +319,7 @@ job_compilers() {
 }
 
 @test "the daemon stopped while a job waits for its source: the job ends and its compiler is killed" {
-  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
-  chmod 755 "$FAKEBIN"
-  printf '#!/bin/sh\nsleep 60\n' >"$FAKEBIN/stubborncc"
-  chmod 755 "$FAKEBIN/stubborncc"
+  make_stubborncc
   DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon
   ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
 

@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "dcc_exit.h"
@@ -207,6 +209,43 @@ static void test_discard(void **state)
     assert_int_equal(v, 1);
 }
 
+static volatile sig_atomic_t stop_now;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    stop_now = 1;
+}
+
+/* A daemon job being stopped: the signal handler sets the cancel flag, and
+ * the wait for a silent peer ends at once with 117 instead of running out
+ * its timeout. Without a cancel flag the same signal is only a retry. */
+static void test_cancel_ends_a_wait(void **state)
+{
+    struct pair *p = *state;
+    struct sigaction sa = {.sa_handler = on_alarm}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old);
+    struct itimerval it = {.it_value = {0, 100 * 1000}};
+    char buf[12];
+
+    stop_now = 0;
+    p->cb.cancel = &stop_now;
+    p->cb.timeout_ms = 5000;
+    setitimer(ITIMER_REAL, &it, NULL);
+    assert_int_equal(dcc_wire_read(&p->cb, buf, sizeof buf), DCC_EXIT_GONE);
+    assert_string_equal(p->cb.err, "interrupted while waiting to read from peer");
+
+    /* No flag: the interrupted wait goes on until the (short) timeout. */
+    stop_now = 0;
+    p->cb.cancel = NULL;
+    p->cb.timeout_ms = 400;
+    setitimer(ITIMER_REAL, &it, NULL);
+    assert_int_equal(dcc_wire_read(&p->cb, buf, sizeof buf), DCC_EXIT_TIMEOUT);
+    assert_int_equal(stop_now, 1);
+    sigaction(SIGALRM, &old, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_string_with_nul_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_either, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_ends_a_wait, setup, teardown),
     };
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
