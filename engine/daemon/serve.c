@@ -381,29 +381,18 @@ static int feed_cut_off(struct job *j)
     return 0;
 }
 
-/* Waits up to ms for the client to hang up (a client that dies sends its
- * end of stream even with its request unread here); 1 if it did. */
-static int client_hung_up(struct job *j, int ms)
-{
-    struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
-    if (poll(&p, 1, ms) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-        j->client_gone = 1;
-        return 1;
-    }
-    return 0;
-}
-
 enum feed_state { FEED_WRITING, FEED_GONE, FEED_BROKEN };
 
 /* Opens the FIFO for writing once the compiler has it open for reading
  * (before that, a non-blocking open fails with ENXIO; there is no event to
- * wait for, so it is retried every few ms). A compiler that exits without
- * opening it is FEED_GONE: its status and stderr are the answer. */
+ * wait for, so it is retried: every 0.25 ms for the first 100 ms, which is
+ * when a compiler normally gets there, so the source waits for no timer,
+ * then every 10 ms). A compiler that exits without opening it is FEED_GONE:
+ * its status and stderr are the answer. */
 static enum feed_state open_source(struct job *j)
 {
     struct timespec since;
     clock_gettime(CLOCK_MONOTONIC, &since);
-    long pause_us = 1000;
     for (;;) {
         j->source_fd = open(j->input, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (j->source_fd >= 0)
@@ -420,10 +409,12 @@ static enum feed_state open_source(struct job *j)
             refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not open its source for %d s", j->conn.timeout_ms / 1000);
             return FEED_BROKEN;
         }
-        if (client_hung_up(j, (int)(pause_us / 1000)))
+        struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
+        struct timespec pause = {0, elapsed_ms(&since) < 100 ? 250 * 1000 : 10 * 1000 * 1000};
+        if (ppoll(&p, 1, &pause, NULL) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            j->client_gone = 1; /* a client that dies sends its end of stream */
             return FEED_BROKEN;
-        if (pause_us < 10000)
-            pause_us *= 2;
+        }
     }
 }
 
@@ -493,11 +484,11 @@ static int feed_source(struct job *j, uint32_t len)
             st = feed_compiler(j, data, dlen);
         free(data);
     }
-    if (rc == 0 && st == FEED_WRITING && !job_terminated) {
-        close(j->source_fd); /* the end of file: the source is complete */
-        j->source_fd = -1;
-    } else if (st != FEED_GONE) {
+    if (st == FEED_BROKEN || (st == FEED_WRITING && (rc != 0 || job_terminated))) {
         stop_compiler(j); /* broken off: no end of file after a partial source */
+    } else if (j->source_fd >= 0) {
+        close(j->source_fd); /* complete, or the compiler is gone: end of file */
+        j->source_fd = -1;
     }
     return rc;
 }
