@@ -296,6 +296,9 @@ make_stubborncc() {
 job_compilers() {
   pgrep -f -- "-o $DAEMON_TMP/distccd_" || true
 }
+# For wait_until, which must look again on each try.
+compilers_running() { [ -n "$(job_compilers)" ]; }
+no_compilers() { [ -z "$(job_compilers)" ]; }
 
 @test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
   make_stubborncc
@@ -307,12 +310,12 @@ job_compilers() {
   client=$!
   wait_until 5 test -e args.sent
   # The compiler runs already, before any source.
-  wait_until 5 test -n "$(job_compilers)"
+  wait_until 5 compilers_running
   wait "$client"
 
   [ "$(tail -n 1 silent.out)" = "closed" ]
   assert_warnings 'warning: bad request from 127.0.0.1: while waiting for DOTI: timed out after 2 s waiting to read from peer'
-  wait_until 5 test -z "$(job_compilers)"
+  wait_until 5 no_compilers
   assert_no_job_dirs
   assert_still_serves
   assert_daemon_sanitizer_clean
@@ -327,12 +330,12 @@ job_compilers() {
     ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o >waiting.out &
   client=$!
   wait_until 5 test -e args.sent
-  wait_until 5 test -n "$(job_compilers)"
+  wait_until 5 compilers_running
   pid=$DAEMON_PID
   kill -TERM "$pid"
   # The job process ends its wait for the client at once, not after the
   # 300 s I/O timeout, and takes its compiler with it.
-  wait_until 5 test -z "$(job_compilers)"
+  wait_until 5 no_compilers
   wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
   wait "$client"
   [ "$(tail -n 1 waiting.out)" = "closed" ]
