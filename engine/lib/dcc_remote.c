@@ -177,16 +177,19 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     return 0;
 }
 
-/* A helper hangs up on clients outside its --allow list without a word
- * (it does not read requests from strangers): the connection ends before
- * any byte of a reply, while we send or while we wait. */
-static int hung_up_unheard(const struct dcc_conn *c, int rc)
+/* A failure while we send or wait for the reply. A helper hangs up on
+ * clients outside its --allow list without a word (it does not read
+ * requests from strangers): the connection ends before any byte of a reply,
+ * which gets a hint instead of the bare socket error. */
+static void request_failed(struct dcc_remote_result *res, const struct dcc_conn *c, int rc, const char *what)
 {
-    return rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0;
+    if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0)
+        host_failed(res, rc, "no answer",
+                    "the helper closed the connection without a reply (is this machine in its --allow list? did "
+                    "the daemon stop?)");
+    else
+        host_failed(res, rc, what, c->err);
 }
-
-static const char no_answer_hint[] =
-    "the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?)";
 
 void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
                         struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
@@ -219,8 +222,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         rc = dcc_wire_write_argv(&c, remote_argv);
     dcc_argv_free(remote_argv);
     if (rc) {
-        host_failed(res, rc, hung_up_unheard(&c, rc) ? "no answer" : "sending the request",
-                    hung_up_unheard(&c, rc) ? no_answer_hint : c.err);
+        request_failed(res, &c, rc, "sending the request");
         goto out;
     }
     /* Flush the request now: a helper that starts the compiler as soon as it
@@ -243,10 +245,8 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
             res->outcome = DCC_REMOTE_LOCAL_ERROR;
             res->exit_code = rc;
             snprintf(res->err, sizeof res->err, "%s", c.err);
-        } else if (hung_up_unheard(&c, rc)) {
-            host_failed(res, rc, "no answer", no_answer_hint);
         } else {
-            host_failed(res, rc, "sending the source", c.err);
+            request_failed(res, &c, rc, "sending the source");
         }
         goto out;
     }
@@ -254,10 +254,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     uint32_t done_ver, stat;
     rc = dcc_wire_read_token(&c, "DONE", &done_ver);
     if (rc) {
-        if (hung_up_unheard(&c, rc))
-            host_failed(res, rc, "no answer", no_answer_hint);
-        else
-            host_failed(res, rc, "waiting for the result", c.err);
+        request_failed(res, &c, rc, "waiting for the result");
         goto out;
     }
     if (done_ver != ver) {

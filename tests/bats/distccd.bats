@@ -219,30 +219,30 @@ our_distcc() {
     DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 "$DCC_BIN/distcc" "$@"
 }
 
-@test "early start: the compiler starts while the client still preprocesses, and reads its source from a FIFO" {
+# Runs one earlycc job through our client against a daemon started with the
+# given options; the object must equal a local build.
+earlycc_job() {
   make_earlycc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd "$@"
   ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
   PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
   [ "$status" -eq 0 ]
-  [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = started ]
-  [ "$(cat "$FAKEBIN/helper.input")" = fifo ]
-  [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c $DAEMON_TMP/distccd_"*"/hello.i -o $DAEMON_TMP/distccd_"*"/hello.o -pipe" ]]
   gcc -O2 -c hello.c -o local.o
   cmp hello.o local.o
 }
 
+@test "early start: the compiler starts while the client still preprocesses, and reads its source from a FIFO" {
+  earlycc_job
+  [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = started ]
+  [ "$(cat "$FAKEBIN/helper.input")" = fifo ]
+  [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c $DAEMON_TMP/distccd_"*"/hello.i -o $DAEMON_TMP/distccd_"*"/hello.o -pipe" ]]
+}
+
 @test "--no-early-start: the compiler starts once the source is in the job directory" {
-  make_earlycc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --no-early-start
-  ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
-  PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
-  [ "$status" -eq 0 ]
+  earlycc_job --no-early-start
   [ "$(cat "$FAKEBIN/helper.when-cpp-ended")" = waiting ]
   [ "$(cat "$FAKEBIN/helper.input")" = file ]
   [[ "$(cat "$FAKEBIN/helper.args")" == "-O2 -c $DAEMON_TMP/distccd_"*"/hello.i -o $DAEMON_TMP/distccd_"*"/hello.o" ]]
-  gcc -O2 -c hello.c -o local.o
-  cmp hello.o local.o
 }
 
 @test "early start keeps the driver's language and the file name: g++ compiles a .c as C++, -g names the source" {
