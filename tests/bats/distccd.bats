@@ -183,8 +183,10 @@ SH
 make_slowcc() {
   FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
   chmod 1777 "$FAKEBIN" # the job user writes slow.pid here
-  # Preprocesses like gcc (the client runs that part), compiles forever.
-  printf '#!/bin/sh\ncase " $* " in *" -E "*) exec gcc "$@" ;; esac\necho $$ >%s/slow.pid\nexec sleep 60\n' "$FAKEBIN" >"$FAKEBIN/slowcc"
+  # Preprocesses like gcc (the client runs that part), compiles forever. It
+  # reads its whole source first (early start hands it over through a FIFO),
+  # so slow.pid means the request is complete and the compile has begun.
+  printf '#!/bin/sh\ncase " $* " in *" -E "*) exec gcc "$@" ;; esac\nfor a; do case "$a" in *.i) cat "$a" >/dev/null ;; esac; done\necho $$ >%s/slow.pid\nexec sleep 60\n' "$FAKEBIN" >"$FAKEBIN/slowcc"
   chmod 755 "$FAKEBIN/slowcc"
 }
 
