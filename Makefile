@@ -65,7 +65,8 @@ PROGRAMS := distccd:engine/daemon:popt \
             distccmon-text:engine/monitor:popt \
             distcc-preflight:engine/preflight:popt+curl+ini \
             distcc-config:distcc-config:popt \
-            distccflags:flags:popt
+            distccflags:flags:popt \
+            pump:engine/pump:popt
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 prog_libs = $(foreach l,$(subst +, ,$(word 3,$(subst :, ,$(1)))),$(LIB_$(l)))

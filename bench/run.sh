@@ -3,6 +3,8 @@
 # loopback, in one run. Prints medians and ratios; writes bench/out/results.txt.
 #   (a) N sequential compiles of a tiny file (per-job overhead, client CPU)
 #   (b) make -j8 of this project's engine/lib, plain and ,lzo
+#   both also for ours in pump mode ("pump": ,cpp,lzo under pump; stock's own
+#   pump needs its Python include server, which fails on Debian's Python 3.11)
 #   (c) instructions per job under callgrind (when valgrind is there)
 # BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abc") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
@@ -66,19 +68,27 @@ declare -A prefix hosts
 prefix[gcc]=""
 prefix[stock]="/usr/bin/distcc"
 prefix[ours]="$bin/distcc"
+prefix[pump]="$bin/distcc"
 hosts[gcc]=""
 hosts[stock]="127.0.0.1:$stock_port/8"
 hosts[ours]="127.0.0.1:$our_port/8"
+hosts[pump]="127.0.0.1:$our_port/8,cpp,lzo"
+# Pump mode as `pump` sets it up, for the whole bench.
+eval "$("$bin/pump" --startup)"
+pump_dir=$INCLUDE_SERVER_DIR
+unset INCLUDE_SERVER_DIR INCLUDE_SERVER_PORT
 
 # (a) one run: N sequential compiles; prints "wall_ms cpu_ms" (cpu of the
 # client side: distcc plus the cpp it runs, via the children's rusage).
 run_tiny() {
   local who=$1 n=$2
   mkdir -p "dd-$who"
-  python3 - "$who" "$n" "${prefix[$who]}" "${hosts[$who]}" "$work/dd-$who" <<'PY'
+  python3 - "$who" "$n" "${prefix[$who]}" "${hosts[$who]}" "$work/dd-$who" "$pump_dir" <<'PY'
 import os, resource, subprocess, sys, time
-who, n, prefix, hosts, ddir = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+who, n, prefix, hosts, ddir, pump_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1")
+if who == "pump":
+    env.update(INCLUDE_SERVER_DIR=pump_dir, INCLUDE_SERVER_PORT=pump_dir + "/socket")
 cmd = (prefix.split() if prefix else []) + ["gcc", "-O2", "-c", "tiny.c", "-o", "tiny-%s.o" % who]
 before = resource.getrusage(resource.RUSAGE_CHILDREN)
 t0 = time.monotonic()
@@ -93,14 +103,15 @@ PY
 
 # (b) one run: make -j8 of engine/lib into a fresh tree; prints wall ms.
 run_make() {
-  local who=$1 lzo=$2 h=${hosts[$1]}
-  [ -n "$h" ] && [ "$lzo" = 1 ] && h="$h,lzo"
+  local who=$1 lzo=$2 h=${hosts[$1]} wrap=()
+  [ -n "$h" ] && [ "$lzo" = 1 ] && [ "$who" != pump ] && h="$h,lzo"
+  [ "$who" = pump ] && wrap=("$bin/pump")
   rm -rf "$work/obj-$who"
   local t0 t1
   t0=$(now_ns)
   # A failed build (a client or daemon error) is counted, not timed.
   if ! DISTCC_HOSTS="$h" DISTCC_DIR="$work/dd-$who" DISTCC_FALLBACK=0 \
-    make -C "$work/src" --no-print-directory -s -j8 BUILD="$work/obj-$who" \
+    "${wrap[@]}" make -C "$work/src" --no-print-directory -s -j8 BUILD="$work/obj-$who" \
     CC="${prefix[$who]:+${prefix[$who]} }gcc" "$work/obj-$who/libdcc.a" >/dev/null 2>"$work/make-$who.err"; then
     echo "$who $lzo: build failed: $(grep -m1 -i error "$work/make-$who.err")" >>"$work/failures.txt"
     return 0
@@ -114,7 +125,7 @@ echo "distcc bench, $(date -u +%Y-%m-%d), $(nproc) cores, gcc $(gcc -dumpfullver
 if [[ $sections == *a* ]]; then
 echo
 echo "(a) $jobs_a sequential compiles of a tiny file: median per job"
-for who in gcc stock ours; do
+for who in gcc stock ours pump; do
   for _ in $(seq "$runs"); do run_tiny "$who" "$jobs_a"; done >"a-$who.txt"
   wall=$(cut -d' ' -f1 "a-$who.txt" | median)
   cpu=$(cut -d' ' -f2 "a-$who.txt" | median)
@@ -122,20 +133,26 @@ for who in gcc stock ours; do
   eval "wall_$who=$wall cpu_$who=$cpu"
 done
 # shellcheck disable=SC2154
-awk -v g="$wall_gcc" -v s="$wall_stock" -v o="$wall_ours" -v cs="$cpu_stock" -v co="$cpu_ours" 'BEGIN {
-  printf "  overhead over plain gcc: stock %.2f ms, ours %.2f ms; ours/stock = %.2f (target <= 0.50)\n", s-g, o-g, (o-g)/(s-g)
-  printf "  client cpu per job: ours/stock = %.2f (target < 1.00)\n", co/cs }'
+awk -v g="$wall_gcc" -v s="$wall_stock" -v o="$wall_ours" -v p="$wall_pump" -v cs="$cpu_stock" -v co="$cpu_ours" \
+  -v cp="$cpu_pump" 'BEGIN {
+  printf "  overhead over plain gcc: stock %.2f ms, ours %.2f ms, ours in pump mode %.2f ms\n", s-g, o-g, p-g
+  printf "  overhead ours/stock = %.2f, pump/stock = %.2f (target <= 0.50)\n", (o-g)/(s-g), (p-g)/(s-g)
+  printf "  client cpu per job: ours/stock = %.2f, pump/stock = %.2f (target < 1.00)\n", co/cs, cp/cs }'
 fi
 if [[ $sections == *b* ]]; then
 echo
 echo "(b) make -j8 of engine/lib ($(ls "$top"/engine/lib/*.c | wc -l) files): median wall"
 for lzo in 0 1; do
-  for who in gcc stock ours; do
+  for who in gcc stock ours pump; do
     [ "$who" = gcc ] && [ "$lzo" = 1 ] && continue
+    [ "$who" = pump ] && [ "$lzo" = 0 ] && continue
     for _ in $(seq "$runs"); do run_make "$who" "$lzo"; done | median >"b-$who-$lzo.txt"
     printf '  %-6s %s %6d ms\n' "$who" "$([ "$lzo" = 1 ] && echo ",lzo " || echo "plain")" "$(cat "b-$who-$lzo.txt")"
   done
   awk -v s="$(cat "b-stock-$lzo.txt")" -v o="$(cat "b-ours-$lzo.txt")" 'BEGIN { printf "  ours/stock = %.2f\n", o/s }'
+  if [ "$lzo" = 1 ]; then
+    awk -v s="$(cat "b-stock-1.txt")" -v p="$(cat "b-pump-1.txt")" 'BEGIN { printf "  pump (,cpp,lzo)/stock ,lzo = %.2f\n", p/s }'
+  fi
 done
 if [ -s "$work/failures.txt" ]; then
   echo "  failed builds (not timed):"

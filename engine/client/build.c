@@ -5,16 +5,20 @@
 #include "dcc_args.h"
 #include "dcc_exec.h"
 #include "dcc_exit.h"
+#include "dcc_incscan.h"
 #include "dcc_log.h"
 #include "dcc_net.h"
 #include "dcc_remote.h"
 #include "dcc_util.h"
 #include "dcc_whitelist.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +64,99 @@ static int build_locally(struct client *cl, const char *file, const char *why)
     }
     dcc_info("job %s: built locally (%s), exit %d", file, why, dcc_exec_exit_code(status));
     return dcc_exec_exit_code(status);
+}
+
+/* Pump mode for one job: decided once, before the first ",cpp,lzo" helper
+ * is tried; any doubt means the job goes as protocol 2 with local cpp. */
+struct pump_job {
+    int decided, usable;
+    struct dcc_inc_list files;
+    char cwd[PATH_MAX];
+    char *deps_file;
+    char why[700];
+};
+
+static void discrepancy_path(const struct client *cl, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/discrepancy_counter", cl->pump_dir);
+}
+
+/* How many jobs of this build failed on a pump helper but compiled here: one
+ * '@' each, as stock distcc keeps it. */
+static long discrepancies(const struct client *cl)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    discrepancy_path(cl, path, sizeof path);
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static void add_discrepancy(const struct client *cl, const char *file)
+{
+    char path[PATH_MAX];
+    discrepancy_path(cl, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || write(fd, "@", 1) != 1)
+        dcc_warn("cannot count the pump discrepancy of %s in %s: %s", file, path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (discrepancies(cl) >= cl->max_discrepancy)
+        dcc_warn("%ld jobs failed in pump mode but compiled here (DISTCC_MAX_DISCREPANCY=%d): pump mode is off "
+                 "for the rest of this build", discrepancies(cl), cl->max_discrepancy);
+}
+
+/* The file list for pump mode, or why this job cannot use it. */
+static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *scan, const char *compiler,
+                        struct pump_job *p)
+{
+    p->decided = 1;
+    char **sysdirs = NULL;
+    if (!cl->pump_dir) {
+        snprintf(p->why, sizeof p->why, "not run under pump (INCLUDE_SERVER_PORT is unset)");
+        return;
+    }
+    if (scan->preprocessed) {
+        snprintf(p->why, sizeof p->why, "the source is preprocessed already");
+        return;
+    }
+    if (scan->deps_from_wp) {
+        snprintf(p->why, sizeof p->why, "-Wp,-MD and -Wp,-MMD are not sent in pump mode");
+        return;
+    }
+    long n = discrepancies(cl);
+    if (n >= cl->max_discrepancy) {
+        snprintf(p->why, sizeof p->why, "%ld jobs of this build failed in pump mode but compiled here "
+                 "(DISTCC_MAX_DISCREPANCY=%d)", n, cl->max_discrepancy);
+        return;
+    }
+    if (!getcwd(p->cwd, sizeof p->cwd)) {
+        snprintf(p->why, sizeof p->why, "cannot get the working directory: %s", strerror(errno));
+        return;
+    }
+    errno = 0;
+    p->deps_file = dcc_args_deps_file(argv, scan);
+    if (!p->deps_file && errno == ENOMEM) {
+        snprintf(p->why, sizeof p->why, "out of memory");
+        return;
+    }
+    char err[600];
+    if (dcc_incscan_sysdirs(compiler, argv, cl->pump_dir, &sysdirs, err, sizeof err) != 0) {
+        snprintf(p->why, sizeof p->why, "%s", err);
+        return;
+    }
+    int rc = dcc_incscan_run(argv, scan, p->cwd, sysdirs, &p->files, err, sizeof err);
+    dcc_argv_free(sysdirs);
+    if (rc != 0) {
+        snprintf(p->why, sizeof p->why, "%s", rc < 0 ? "out of memory" : err);
+        return;
+    }
+    p->usable = 1;
+}
+
+static void pump_free(struct pump_job *p)
+{
+    dcc_inc_list_free(&p->files);
+    free(p->deps_file);
 }
 
 int dcc_client_build(struct client *cl, char ***argvp)
@@ -115,6 +212,8 @@ int dcc_client_build(struct client *cl, char ***argvp)
         dcc_argv_set(cpp_source, 0, cl->local_argv[0]);
 
     struct dcc_cpp cpp = {.path = "", .slot_fd = -1};
+    struct pump_job pump = {0};
+    int failed_in_pump = 0;
     int cpp_started = 0, result = -1, last_failure = DCC_EXIT_NO_HOSTS;
     char why_local[700] = "no helper could take it";
     char remote_failed_on[600] = "";
@@ -135,7 +234,13 @@ int dcc_client_build(struct client *cl, char ***argvp)
         }
         char hostname[600];
         dcc_hosts_format(host, hostname, sizeof hostname);
-        if (!cpp_started) {
+        if (host->protover == 3 && !pump.decided) {
+            pump_decide(cl, argv, &scan, cpp_source[0], &pump);
+            if (!pump.usable)
+                dcc_info("%s goes to %s without pump mode: %s", file, hostname, pump.why);
+        }
+        int pumped = host->protover == 3 && pump.usable;
+        if (!cpp_started && !pumped) {
             struct dcc_slot cslot;
             dcc_slots_acquire_cpp(cl, &cslot);
             dcc_slots_state(cl, DCC_PHASE_CPP, file, host->hostname, slot.index);
@@ -156,7 +261,12 @@ int dcc_client_build(struct client *cl, char ***argvp)
         }
         dcc_slots_state(cl, DCC_PHASE_COMPILE, file, host->hostname, slot.index);
         struct dcc_remote_result res;
-        dcc_remote_compile(argv, &scan, host, &cpp, &opts, &res);
+        if (pumped) {
+            struct dcc_pump_request req = {.files = &pump.files, .cwd = pump.cwd, .deps_file = pump.deps_file};
+            dcc_remote_compile_pump(argv, &scan, host, &req, &opts, &res);
+        } else {
+            dcc_remote_compile(argv, &scan, host, &cpp, &opts, &res);
+        }
         dcc_slots_state(cl, DCC_PHASE_RECEIVE, file, host->hostname, slot.index);
 
         if (res.outcome == DCC_REMOTE_HOST_FAILED) {
@@ -206,6 +316,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
             dcc_debug("the helper said: %s", res.serr.data ? res.serr.data : "");
             snprintf(why_local, sizeof why_local, "failed on %s", hostname);
             snprintf(remote_failed_on, sizeof remote_failed_on, "%s", hostname);
+            failed_in_pump = pumped;
             dcc_info("job %s: failed on %s, built locally", file, hostname);
             dcc_remote_result_free(&res);
             break;
@@ -222,17 +333,70 @@ int dcc_client_build(struct client *cl, char ***argvp)
     if (cl->save_temps && cpp.path[0] && !scan.preprocessed)
         dcc_info("kept the preprocessed source of %s in %s", file, cpp.path);
     dcc_argv_free(cpp_source);
+    pump_free(&pump);
     if (result < 0) {
         if (!cl->fallback) {
             dcc_error("%s was not built: %s, and DISTCC_FALLBACK=0 forbids building it locally", file, why_local);
             result = last_failure;
         } else {
             result = build_locally(cl, file, why_local);
-            if (result == 0 && remote_failed_on[0])
+            if (result == 0 && failed_in_pump) {
+                dcc_warn("%s failed in pump mode on %s but compiled here: counted as a pump discrepancy", file,
+                         remote_failed_on);
+                add_discrepancy(cl, file);
+            } else if (result == 0 && remote_failed_on[0])
                 dcc_warn("%s failed on %s but compiled here: the helper's compiler or binutils differ from this "
                          "machine's (distcc-preflight compares them)", file, remote_failed_on);
         }
     }
     dcc_slots_done(cl);
     return result;
+}
+
+int dcc_client_scan_includes(struct client *cl, char ***argvp)
+{
+    struct dcc_scan scan;
+    char err[600], real[PATH_MAX];
+    if (dcc_args_scan(argvp, &scan, err, sizeof err) != 0) {
+        dcc_error("%s", err);
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    char **argv = *argvp;
+    if (scan.local_only) {
+        dcc_error("this command is not distributed, so nothing would be sent: %s", scan.why_local);
+        return DCC_EXIT_BAD_ARGUMENTS;
+    }
+    const char *compiler = argv[0];
+    if (!strchr(compiler, '/')) {
+        if (dcc_whitelist_find_compiler(compiler, getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
+            dcc_error("%s", err);
+            return DCC_EXIT_COMPILER_MISSING;
+        }
+        compiler = real;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) {
+        dcc_error("cannot get the working directory: %s", strerror(errno));
+        return DCC_EXIT_IO_ERROR;
+    }
+    char **sysdirs = NULL;
+    int rc = dcc_incscan_sysdirs(compiler, argv, cl->pump_dir, &sysdirs, err, sizeof err);
+    if (rc) {
+        dcc_error("%s", err);
+        return rc;
+    }
+    struct dcc_inc_list files = {0};
+    rc = dcc_incscan_run(argv, &scan, cwd, sysdirs, &files, err, sizeof err);
+    dcc_argv_free(sysdirs);
+    if (rc) {
+        dcc_error("pump mode would not be used for %s: %s", scan.input, rc < 0 ? "out of memory" : err);
+        dcc_inc_list_free(&files);
+        return rc < 0 ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_DISTCC_FAILED;
+    }
+    static const char *const kinds[] = {[DCC_INC_FILE] = "FILE", [DCC_INC_DIR] = "DIRECTORY",
+                                        [DCC_INC_SYSTEMDIR] = "SYSTEMDIR"};
+    for (size_t i = 0; i < files.n; i++)
+        printf("%-9s %s\n", kinds[files.v[i].kind], files.v[i].path);
+    dcc_inc_list_free(&files);
+    return fflush(stdout) == 0 ? 0 : DCC_EXIT_IO_ERROR;
 }

@@ -14,9 +14,15 @@ struct client {
     struct dcc_hostlist hosts;
     int hosts_source; /* enum dcc_hosts_source */
     char distcc_dir[4096];
+    const char *pump_dir;  /* under `pump`: the build's directory, else NULL */
+    int max_discrepancy;   /* DISTCC_MAX_DISCREPANCY */
 };
 
 /* Builds the job described by *argv somewhere; returns the exit code. */
 int dcc_client_build(struct client *cl, char ***argv);
+
+/* distcc --scan-includes COMPILER ARGS: prints what pump mode would send,
+ * one "FILE|DIRECTORY|SYSTEMDIR path" line each; returns the exit code. */
+int dcc_client_scan_includes(struct client *cl, char ***argv);
 
 #endif

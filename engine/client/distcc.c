@@ -80,6 +80,7 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: distcc [COMPILER] [compile options] -o OBJECT -c SOURCE\n"
             "       distcc [--help | --version | --show-hosts | -j]\n"
+            "       distcc --scan-includes COMPILER [compile options] -c SOURCE\n"
             "   or: a link named after the compiler in the masquerade directory\n"
             "\n"
             "Options:\n"
@@ -87,13 +88,17 @@ static void usage(FILE *out)
             "  --version     show the version, protocols and default port\n"
             "  --show-hosts  print the host list in effect, one host per line\n"
             "  -j            print the total number of slots (for make -j)\n"
+            "  --scan-includes COMPILER ARGS...\n"
+            "                print the files pump mode would send for this compile\n"
+            "                (FILE, DIRECTORY and SYSTEMDIR lines) and compile nothing\n"
             "\n"
             "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
             "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\".\n"
             "\n"
             "Environment: DISTCC_HOSTS DISTCC_DIR DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK\n"
             "DISTCC_BACKOFF_PERIOD DISTCC_IO_TIMEOUT DISTCC_PAUSE_TIME_MSEC DISTCC_SAVE_TEMPS\n"
-            "DISTCC_SKIP_LOCAL_RETRY DISTCC_TCP_CORK DISTCC_SSH DISTCC_NO_REWRITE_CROSS TMPDIR\n"
+            "DISTCC_SKIP_LOCAL_RETRY DISTCC_TCP_CORK DISTCC_SSH DISTCC_NO_REWRITE_CROSS\n"
+            "DISTCC_MAX_DISCREPANCY INCLUDE_SERVER_PORT (set by pump) TMPDIR\n"
             "\n"
             "Exit codes: the compiler's own status, or distcc's: 100 failed, 101 bad\n"
             "arguments, 103 connect failed, 106 bad host list, 107 I/O error, 108\n"
@@ -198,6 +203,7 @@ int main(int argc, char **argv)
 
     const char *self = base_name(argv[0]);
     char **job = NULL;
+    int scan_only = 0;
     if (!strstr(self, "distcc")) {
         /* Masquerade: we are "gcc" in /usr/lib/distcc; find the real one
          * further along PATH, never ourselves. */
@@ -216,6 +222,13 @@ int main(int argc, char **argv)
     } else if (argc < 2) {
         usage(stderr);
         return DCC_EXIT_BAD_ARGUMENTS;
+    } else if (strcmp(argv[1], "--scan-includes") == 0) {
+        if (argc < 3) {
+            dcc_error("--scan-includes needs a compile command, e.g. distcc --scan-includes gcc -c x.c");
+            return DCC_EXIT_BAD_ARGUMENTS;
+        }
+        job = dcc_argv_dup(argv + 2);
+        scan_only = 1;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
                strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "-j") == 0) {
         return handle_own_option(&cl, argc, (const char **)argv);
@@ -251,7 +264,20 @@ int main(int argc, char **argv)
         dcc_error("out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
-    int rc = dcc_client_build(&cl, &job);
+    /* Under pump: the build's directory, named by the socket stock distcc's
+     * include server listens on (we need no server: the scan is ours). */
+    static char pump_dir[PATH_MAX];
+    const char *port = getenv("INCLUDE_SERVER_PORT");
+    if (port && *port && strlen(port) < sizeof pump_dir) {
+        snprintf(pump_dir, sizeof pump_dir, "%s", port);
+        char *slash = strrchr(pump_dir, '/');
+        if (slash && slash != pump_dir) {
+            *slash = '\0';
+            cl.pump_dir = pump_dir;
+        }
+    }
+    cl.max_discrepancy = env_int("DISTCC_MAX_DISCREPANCY", 1);
+    int rc = scan_only ? dcc_client_scan_includes(&cl, &job) : dcc_client_build(&cl, &job);
     dcc_argv_free(job);
     dcc_argv_free(cl.local_argv);
     dcc_hosts_free(&cl.hosts);

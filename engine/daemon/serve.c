@@ -6,6 +6,7 @@
 #include "dcc_bulk.h"
 #include "dcc_exit.h"
 #include "dcc_log.h"
+#include "dcc_pump.h"
 #include "dcc_util.h"
 #include "dcc_whitelist.h"
 #include "dcc_wire.h"
@@ -43,6 +44,10 @@ struct job {
     char output[PATH_MAX];
     char out_stdout[PATH_MAX];
     char out_stderr[PATH_MAX];
+    char cwd[PATH_MAX];   /* the compiler's working directory: dir, or root + CDIR */
+    char root[PATH_MAX];  /* protocol 3: the client's "/" inside dir */
+    char deps[PATH_MAX];  /* protocol 3: the .d file the compiler writes, sent as DOTD */
+    char *cdir;           /* protocol 3: the client's working directory */
     char client_input[256]; /* the source name the client sent, for logs */
     char refusal[600];    /* non-empty: why the job is refused */
     int refusal_exit;
@@ -127,51 +132,6 @@ static void remove_job_dir(struct job *j)
     j->dir[0] = '\0';
 }
 
-/* Protocol 3 (pump) is not served yet: read the whole request so the client is
- * not cut off mid-write, then refuse it with a reason. */
-static int drain_v3_request(struct job *j)
-{
-    struct dcc_conn *c = &j->conn;
-    char *cdir = NULL;
-    int rc = dcc_wire_read_string(c, "CDIR", c->limits.max_arg_len, &cdir);
-    free(cdir);
-    if (rc)
-        return rc;
-    rc = dcc_wire_read_argv(c, &j->argv);
-    if (rc)
-        return rc;
-    uint32_t nfil;
-    rc = dcc_wire_read_token(c, "NFIL", &nfil);
-    if (rc)
-        return rc;
-    if (nfil > c->limits.max_files) {
-        snprintf(c->err, sizeof c->err, "NFIL %u exceeds the limit of %u", nfil, c->limits.max_files);
-        return DCC_EXIT_PROTOCOL_ERROR;
-    }
-    for (uint32_t i = 0; i < nfil; i++) {
-        char *name = NULL;
-        rc = dcc_wire_read_string(c, "NAME", c->limits.max_arg_len, &name);
-        free(name);
-        if (rc)
-            return rc;
-        int which;
-        uint32_t len;
-        rc = dcc_wire_read_either(c, "FILE", "LINK", &which, &len);
-        if (rc)
-            return rc;
-        uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
-        if (len > cap) {
-            snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? "LINK" : "FILE",
-                     len, (unsigned long long)cap);
-            return DCC_EXIT_PROTOCOL_ERROR;
-        }
-        rc = dcc_wire_discard(c, len);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* Everything about the request that can be decided before the source
  * arrives: compiler whitelist, argument policy, distributable at all. */
 static void check_request(struct job *j)
@@ -195,7 +155,9 @@ static void check_request(struct job *j)
         refuse(j, DCC_EXIT_COMPILER_MISSING, "%s", why);
         return;
     }
-    if (dcc_args_check_safe(j->argv, NULL, why, sizeof why) != 0) {
+    /* Protocol 3 re-roots absolute -include/-imacros into the job. */
+    struct dcc_policy policy = {.pump = j->protover == 3};
+    if (dcc_args_check_safe(j->argv, &policy, why, sizeof why) != 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "%s", why);
         return;
     }
@@ -232,6 +194,18 @@ static int make_job_files(struct job *j)
     snprintf(j->output, sizeof j->output, "%s/%.*s%s", j->dir, (int)stem, base, j->scan.has_dash_S ? ".s" : ".o");
     snprintf(j->out_stdout, sizeof j->out_stdout, "%s/compiler.stdout", j->dir);
     snprintf(j->out_stderr, sizeof j->out_stderr, "%s/compiler.stderr", j->dir);
+    snprintf(j->cwd, sizeof j->cwd, "%s", j->dir);
+    if (j->protover == 3) {
+        /* The client's files go under root; what the compiler writes for
+         * the reply stays beside it, out of the client's reach. */
+        snprintf(j->root, sizeof j->root, "%s/root", j->dir);
+        snprintf(j->deps, sizeof j->deps, "%s/deps.d", j->dir);
+        if (mkdir(j->root, 0700) != 0) {
+            refuse(j, DCC_EXIT_IO_ERROR, "cannot create %s: %s", j->root, strerror(errno));
+            j->root[0] = '\0';
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -285,7 +259,7 @@ static void exec_compiler(struct job *j)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (chdir(j->dir) != 0)
+    if (chdir(j->cwd) != 0)
         _exit(DCC_EXIT_IO_ERROR);
     int in = open("/dev/null", O_RDONLY);
     int out = open(j->out_stdout, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -543,7 +517,11 @@ static enum run_result run_compiler(struct job *j, int *status)
     return result;
 }
 
-static int send_file_or_empty(struct job *j, const char *token, const char *path, const struct dcc_buf *extra)
+/* Sends a small file (SERR, SOUT, DOTD) plus extra; with strip_root, the
+ * job's root is taken out of the file's text so it names the client's
+ * paths. */
+static int send_file_or_empty(struct job *j, const char *token, const char *path, const struct dcc_buf *extra,
+                              int strip_root)
 {
     /* SERR/SOUT are small: gather in memory so distccd's own lines can be
      * appended to what the compiler said. */
@@ -556,6 +534,8 @@ static int send_file_or_empty(struct job *j, const char *token, const char *path
             dcc_buf_append(&b, chunk, (size_t)n);
         close(fd);
     }
+    if (strip_root && b.data && j->root[0])
+        b.len = dcc_pump_strip_root(b.data, b.len, j->root);
     if (extra && extra->len)
         dcc_buf_append(&b, extra->data, extra->len);
     int rc = dcc_bulk_send_buf(&j->conn, token, b.data ? b.data : "", b.len, j->how);
@@ -571,9 +551,9 @@ static int send_reply(struct job *j, int status, const struct dcc_buf *serr_extr
     if (!rc)
         rc = dcc_wire_write_token(c, "STAT", (uint32_t)status);
     if (!rc)
-        rc = send_file_or_empty(j, "SERR", j->dir[0] ? j->out_stderr : NULL, serr_extra);
+        rc = send_file_or_empty(j, "SERR", j->dir[0] ? j->out_stderr : NULL, serr_extra, 1);
     if (!rc)
-        rc = send_file_or_empty(j, "SOUT", j->dir[0] ? j->out_stdout : NULL, NULL);
+        rc = send_file_or_empty(j, "SOUT", j->dir[0] ? j->out_stdout : NULL, NULL, 0);
     if (!rc) {
         struct stat st;
         if (send_object && stat(j->output, &st) == 0)
@@ -581,6 +561,9 @@ static int send_reply(struct job *j, int status, const struct dcc_buf *serr_extr
         else
             rc = dcc_bulk_send_buf(c, "DOTO", "", 0, j->how);
     }
+    /* Protocol 3: the dependency file, in the client's paths. */
+    if (!rc && j->protover == 3 && status == 0)
+        rc = send_file_or_empty(j, "DOTD", j->dir[0] && j->deps[0] ? j->deps : NULL, NULL, 1);
     dcc_wire_cork(c->out_fd, 0);
     return rc;
 }
@@ -595,7 +578,7 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
     snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
     dcc_notice("job from %s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
                rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-               WIFSIGNALED(status) ? " (signal)" : "", j->protover == 2 ? ", lzo" : "", rec->msecs,
+               WIFSIGNALED(status) ? " (signal)" : "", j->protover == 2 ? ", lzo" : j->protover == 3 ? ", pump" : "", rec->msecs,
                (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
 }
 
@@ -630,6 +613,265 @@ static int receive_source(struct job *j)
     return rc;
 }
 
+/* ------------------------------------------------------------------------
+ * Protocol 3 (pump): the client's files under jobdir/root
+ * ------------------------------------------------------------------------ */
+
+/* The body of a string packet whose header (len) has been read. NUL bytes
+ * are kept for the caller to refuse with the name, instead of hanging up. */
+static int read_string_body(struct dcc_conn *c, const char *token, uint32_t len, char **out)
+{
+    *out = NULL;
+    if (len > c->limits.max_arg_len) {
+        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %u", token, len, c->limits.max_arg_len);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    char *s = malloc((size_t)len + 1);
+    if (!s) {
+        snprintf(c->err, sizeof c->err, "out of memory for a %u-byte %s", len, token);
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    int rc = dcc_wire_read(c, s, len);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    s[len] = '\0';
+    *out = s;
+    return 0;
+}
+
+/* Opens the directory that holds path (a checked client path) under the
+ * root, or with whole the directory path itself, creating what is missing
+ * one component at a time. Never follows a symlink: an earlier LINK cannot
+ * redirect a later write. *last is the final component of path (without
+ * whole). Returns an fd, or -1 with the reason in why. */
+static int open_client_dir(int rootfd, const char *path, int whole, const char **last, char *why, size_t whylen)
+{
+    int fd = rootfd;
+    const char *p = path + 1;
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (!whole && p[n] == '\0')) {
+            *last = p;
+            return fd == rootfd ? dup(rootfd) : fd;
+        }
+        char comp[256];
+        snprintf(comp, sizeof comp, "%.*s", (int)n, p);
+        if (mkdirat(fd, comp, 0700) != 0 && errno != EEXIST) {
+            snprintf(why, whylen, "cannot create %.*s: %s", (int)(p + n - path), path, strerror(errno));
+            if (fd != rootfd)
+                close(fd);
+            return -1;
+        }
+        int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) {
+            struct stat st;
+            int is_link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+            snprintf(why, whylen, "%.*s is %s", (int)(p + n - path), path,
+                     is_link ? "a symbolic link" : "not a directory");
+            if (fd != rootfd)
+                close(fd);
+            return -1;
+        }
+        if (fd != rootfd)
+            close(fd);
+        fd = sub;
+        p += n;
+        if (*p == '\0') {
+            *last = p;
+            return fd;
+        }
+        p++;
+    }
+}
+
+/* Why name (the last component, in dirfd) cannot be created anew. */
+static const char *exists_why(int dirfd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        return "it is a directory holding an earlier NAME";
+    return "it was sent twice";
+}
+
+static void store_pump_file(struct job *j, int rootfd, const char *name, const char *data, size_t len)
+{
+    char why[400];
+    const char *last;
+    int dirfd = open_client_dir(rootfd, name, 0, &last, why, sizeof why);
+    if (dirfd < 0) {
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+        return;
+    }
+    int fd = openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, exists_why(dirfd, last));
+        else
+            refuse(j, DCC_EXIT_IO_ERROR, "cannot create NAME \"%.300s\" in the job: %s", name, strerror(errno));
+        close(dirfd);
+        return;
+    }
+    close(dirfd);
+    if (dcc_bulk_write_fd(&j->conn, fd, data, len) != 0)
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, j->conn.err);
+    if (close(fd) != 0)
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, strerror(errno));
+}
+
+static void store_pump_link(struct job *j, int rootfd, const char *name, const char *target, size_t len)
+{
+    char why[400];
+    char *to = dcc_pump_link_target(j->root, name, target, len, why, sizeof why);
+    if (!to) {
+        refuse(j, errno == ENOMEM ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_ACCESS_DENIED,
+               "LINK \"%.300s\" -> \"%.200s\" is refused: %s", name, target, why);
+        return;
+    }
+    const char *last;
+    int dirfd = open_client_dir(rootfd, name, 0, &last, why, sizeof why);
+    if (dirfd < 0) {
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    } else {
+        if (symlinkat(to, dirfd, last) != 0) {
+            if (errno == EEXIST)
+                refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, exists_why(dirfd, last));
+            else
+                refuse(j, DCC_EXIT_IO_ERROR, "cannot create LINK \"%.300s\" in the job: %s", name, strerror(errno));
+        }
+        close(dirfd);
+    }
+    free(to);
+}
+
+/* One NAME and its FILE or LINK. Once the job is refused, bodies are read
+ * and thrown away, so the refusal can still be answered. */
+static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
+{
+    struct dcc_conn *c = &j->conn;
+    uint32_t len;
+    char *name = NULL, *target = NULL, *data = NULL;
+    int rc = dcc_wire_read_token(c, "NAME", &len);
+    if (!rc)
+        rc = read_string_body(c, "NAME", len, &name);
+    int which;
+    uint32_t blen;
+    if (!rc)
+        rc = dcc_wire_read_either(c, "FILE", "LINK", &which, &blen);
+    if (rc)
+        goto out;
+    uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
+    if (blen > cap) {
+        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? "LINK" : "FILE", blen,
+                 (unsigned long long)cap);
+        rc = DCC_EXIT_PROTOCOL_ERROR;
+        goto out;
+    }
+    char why[300];
+    if (!j->refusal[0] && dcc_pump_check_path(name, len, 0, why, sizeof why) != 0)
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    if (j->refusal[0] || rootfd < 0) {
+        rc = dcc_wire_discard(c, blen);
+        goto out;
+    }
+    if (which == 1) {
+        rc = read_string_body(c, "LINK", blen, &target);
+        if (!rc)
+            store_pump_link(j, rootfd, name, target, blen);
+        goto out;
+    }
+    size_t dlen;
+    rc = dcc_bulk_recv_body_buf(c, blen, j->how, &data, &dlen);
+    if (rc)
+        goto out;
+    *total += dlen;
+    if (*total > c->limits.max_body)
+        refuse(j, DCC_EXIT_ACCESS_DENIED,
+               "NAME \"%.300s\" is refused: the job's files add up to more than the limit of %llu bytes "
+               "(--max-body-size)", name, (unsigned long long)c->limits.max_body);
+    else
+        store_pump_file(j, rootfd, name, data, dlen);
+out:
+    free(name);
+    free(target);
+    free(data);
+    return rc;
+}
+
+/* The request after DIST 3: CDIR, ARGC/ARGV, NFIL, the files. Checks as
+ * protocol 2 does, writes the files under jobdir/root, makes root + CDIR the
+ * compiler's working directory and rewrites the arguments to match. A
+ * refused request is read to its end. 0, or the wire error when the request
+ * itself broke off. */
+static int receive_pump_request(struct job *j)
+{
+    struct dcc_conn *c = &j->conn;
+    uint32_t len;
+    char why[300];
+    int rc = dcc_wire_read_token(c, "CDIR", &len);
+    if (!rc)
+        rc = read_string_body(c, "CDIR", len, &j->cdir);
+    if (rc)
+        return rc;
+    if (dcc_pump_check_path(j->cdir, len, 1, why, sizeof why) != 0)
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: %s", j->cdir, why);
+    rc = dcc_wire_read_argv(c, &j->argv);
+    if (rc)
+        return rc;
+    check_request(j);
+    if (!j->refusal[0])
+        make_job_files(j);
+
+    uint32_t nfil;
+    rc = dcc_wire_read_token(c, "NFIL", &nfil);
+    if (rc)
+        return rc;
+    if (nfil > c->limits.max_files) {
+        /* Not read to its end: that could take any time. */
+        snprintf(c->err, sizeof c->err, "NFIL %u exceeds the limit of %u", nfil, c->limits.max_files);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    int rootfd = -1;
+    if (!j->refusal[0] && j->root[0]) {
+        rootfd = open(j->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (rootfd < 0)
+            refuse(j, DCC_EXIT_IO_ERROR, "cannot open %s: %s", j->root, strerror(errno));
+    }
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < nfil && rc == 0; i++)
+        rc = receive_pump_file(j, rootfd, &total);
+    if (rc || j->refusal[0]) {
+        if (rootfd >= 0)
+            close(rootfd);
+        return rc;
+    }
+
+    const char *last;
+    int cwdfd = open_client_dir(rootfd, j->cdir, 1, &last, why, sizeof why);
+    close(rootfd);
+    if (cwdfd < 0) {
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: %s", j->cdir, why);
+        return 0;
+    }
+    close(cwdfd);
+    int n = snprintf(j->cwd, sizeof j->cwd, "%s%s", j->root, strcmp(j->cdir, "/") == 0 ? "" : j->cdir);
+    if (n < 0 || (size_t)n >= sizeof j->cwd) {
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: it is too long inside the job directory",
+               j->cdir);
+        return 0;
+    }
+    struct dcc_pump_paths paths = {.root = j->root, .output = j->output, .deps = j->deps};
+    char err[200];
+    if (dcc_pump_rewrite_args(&j->argv, &j->scan, &paths, err, sizeof err) != 0)
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "%s", err);
+    /* The files are all here, so nothing can start early; -pipe still
+     * lets the assembler run beside the compiler instead of after it. */
+    else if (j->cfg->early_start && dcc_args_early_start(&j->argv, &j->scan) < 0)
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
+    return 0;
+}
+
 void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
                     struct dcc_job_record *rec)
 {
@@ -654,18 +896,13 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         snprintf(j.conn.err, sizeof j.conn.err, "unsupported protocol version %u", j.protover);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }
-    if (rc == 0 && j.protover == 3) {
-        rc = drain_v3_request(&j);
-        if (rc == 0)
-            refuse(&j, DCC_EXIT_ACCESS_DENIED,
-                   "pump mode (protocol 3) is not served by this helper yet; use \",lzo\" without \",cpp\"");
-    } else if (rc == 0) {
+    if (rc == 0 && j.protover < 3)
         rc = dcc_wire_read_argv(&j.conn, &j.argv);
-    }
     if (rc && job_terminated) {
         rec->outcome = DCC_JOB_OTHER;
         summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
         dcc_argv_free(j.argv);
+        free(j.cdir);
         return;
     }
     if (rc) {
@@ -678,6 +915,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         rec->outcome = rc == DCC_EXIT_TIMEOUT ? DCC_JOB_TIMEOUT : DCC_JOB_BAD_REQUEST;
         summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
         dcc_argv_free(j.argv);
+        free(j.cdir);
         return;
     }
     j.how = j.protover >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
@@ -689,6 +927,9 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
             refuse(&j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
         start_early(&j);
         rc = receive_source(&j);
+    } else {
+        /* No early start: the compiler needs every file first. */
+        rc = receive_pump_request(&j);
     }
     if (rc || j.refusal[0] || job_terminated || j.client_gone || j.lifetime_over)
         stop_compiler(&j);
@@ -700,6 +941,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
         remove_job_dir(&j);
         dcc_argv_free(j.argv);
+        free(j.cdir);
         return;
     }
     if (job_terminated) {
@@ -707,6 +949,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
         remove_job_dir(&j);
         dcc_argv_free(j.argv);
+        free(j.cdir);
         return;
     }
     if (rc) {
@@ -716,6 +959,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
         remove_job_dir(&j);
         dcc_argv_free(j.argv);
+        free(j.cdir);
         return;
     }
 
@@ -780,4 +1024,5 @@ out:
     dcc_buf_free(&serr_extra);
     remove_job_dir(&j);
     dcc_argv_free(j.argv);
+    free(j.cdir);
 }

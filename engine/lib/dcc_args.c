@@ -656,6 +656,49 @@ static int dcc_push(char **out, size_t *n, const char *s)
     return 0;
 }
 
+char *dcc_args_deps_file(char *const *argv, const struct dcc_scan *scan)
+{
+    errno = 0;
+    if (!scan->wants_deps || !scan->output)
+        return NULL;
+    const char *mf = NULL;
+    for (size_t i = 1; argv[i]; i++) {
+        int next = 0;
+        const char *value;
+        const struct dcc_shape *shape = argv[i][0] == '-' ? dcc_shape_find(argv[i], &next, &value) : NULL;
+        if (dcc_shape_is(shape, "-MF"))
+            mf = next ? argv[i + 1] : value;
+        if (next && argv[i + 1])
+            i++;
+    }
+    if (mf && *mf)
+        return strdup(mf);
+    return dcc_replace_suffix(scan->output, ".d", 1);
+}
+
+char **dcc_args_pump_argv(char *const *argv)
+{
+    size_t len = dcc_argv_len(argv);
+    char **out = calloc(len + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int next = 0;
+        const char *value;
+        const struct dcc_shape *shape = i > 0 && argv[i][0] == '-' ? dcc_shape_find(argv[i], &next, &value) : NULL;
+        if (dcc_shape_is(shape, "-MF")) {
+            i += next;
+            continue;
+        }
+        if (dcc_push(out, &n, argv[i]) != 0 || (next && argv[i + 1] && dcc_push(out, &n, argv[++i]) != 0)) {
+            dcc_argv_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 char **dcc_args_strip_local(char *const *argv)
 {
     size_t len = dcc_argv_len(argv);
@@ -725,6 +768,7 @@ enum dcc_check {
     DCC_CHECK_ALWAYS,         /* refused whatever the value */
     DCC_CHECK_READ,           /* reads: relative inside the job, or under a system prefix */
     DCC_CHECK_READ_LAST_EQ,   /* like READ, on the part after the last '=' */
+    DCC_CHECK_READ_REROOTED,  /* like READ, but any absolute path in pump mode (it is re-rooted) */
     DCC_CHECK_WRITE,          /* writes: relative inside the job only */
     DCC_CHECK_WRITE_AFTER_EQ, /* like WRITE, on the part after the first '=' if any */
     DCC_CHECK_SYSROOT,        /* "/", relative, or under a sysroot prefix */
@@ -772,7 +816,9 @@ enum dcc_check {
  *   else, anywhere in argv, so every word is checked for them, values too.
  * - Reads: -include/-imacros and profile, sanitizer and module lists may
  *   name system files (under the sysroot prefixes, /usr/ by default) or
- *   files inside the job, never "..". Search directories (-I, -isystem,
+ *   files inside the job, never "..". In pump mode (policy->pump) an
+ *   absolute -include/-imacros is allowed too: it is re-rooted into the job
+ *   (dcc_pump_rewrite_args). Search directories (-I, -isystem,
  *   -iquote, -idirafter) are allowed: they only add places to look, a
  *   source preprocessed on the helper (pump mode, -x c) can #include an
  *   absolute path anyway, and pump mode needs them.
@@ -817,14 +863,14 @@ static const struct dcc_safety_rule {
     {"-Wp,", 0, DCC_VALUE_SAME, DCC_CHECK_CPP_LIST, 0, R_CPP},
     {"-Xpreprocessor", 1, DCC_VALUE_NEXT, DCC_CHECK_CPP_ONE, 0, R_CPP},
     /* reads */
-    {"-include", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
-    {"-include", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
-    {"-imacros", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
-    {"-imacros", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
-    {"--include", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
-    {"--include=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
-    {"--imacros", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
-    {"--imacros=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
+    {"-include", 1, DCC_VALUE_NEXT, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"-include", 0, DCC_VALUE_SAME, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"-imacros", 1, DCC_VALUE_NEXT, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"-imacros", 0, DCC_VALUE_SAME, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"--include", 1, DCC_VALUE_NEXT, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"--include=", 0, DCC_VALUE_SAME, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"--imacros", 1, DCC_VALUE_NEXT, DCC_CHECK_READ_REROOTED, 0, R_READ},
+    {"--imacros=", 0, DCC_VALUE_SAME, DCC_CHECK_READ_REROOTED, 0, R_READ},
     {"-include-pch", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
     {"-ivfsoverlay", 1, DCC_VALUE_NEXT, DCC_CHECK_READ, 0, R_READ},
     {"-fprofile-use=", 0, DCC_VALUE_SAME, DCC_CHECK_READ, 0, R_READ},
@@ -982,10 +1028,14 @@ static int dcc_diag_output_ok(const char *spec)
     return 1;
 }
 
-static int dcc_value_ok(enum dcc_check check, const char *value, const char *const *prefixes)
+static int dcc_value_ok(enum dcc_check check, const char *value, const char *const *prefixes, int pump)
 {
     const char *eq;
     switch (check) {
+    case DCC_CHECK_READ_REROOTED:
+        if (pump)
+            return !dcc_has_dotdot(value);
+        return dcc_read_ok(value, prefixes);
     case DCC_CHECK_ALWAYS:
         return 0;
     case DCC_CHECK_READ:
@@ -1045,7 +1095,7 @@ int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char
                 value = a + n;
             else if (rule->where == DCC_VALUE_NEXT)
                 value = i + 1 < len ? argv[i + 1] : "";
-            if (dcc_value_ok(rule->check, value, prefixes))
+            if (dcc_value_ok(rule->check, value, prefixes, policy && policy->pump))
                 continue;
             if (rule->where == DCC_VALUE_NEXT)
                 snprintf(why, whylen, "argument \"%s %s\" is refused: %s", a, value, rule->why);
@@ -1060,6 +1110,15 @@ int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char
         is_value = next;
     }
     return 0;
+}
+
+int dcc_args_takes_value(const char *word)
+{
+    int next = 0;
+    const char *joined;
+    if (word[0] == '-')
+        dcc_shape_find(word, &next, &joined);
+    return next;
 }
 
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output)

@@ -44,6 +44,16 @@ int dcc_args_is_source(const char *name);
  * New array (caller frees), NULL on ENOMEM. */
 char **dcc_args_cpp_argv(char *const *argv, const struct dcc_scan *scan, const char *cpp_out);
 
+/* Client, pump mode: where a plain compile of this job writes its
+ * dependency file (the -MF value, else the object's name with ".d"), or
+ * NULL when it writes none. malloc'd; NULL as well on ENOMEM (check errno). */
+char *dcc_args_deps_file(char *const *argv, const struct dcc_scan *scan);
+
+/* Client, pump mode: the argv sent to a helper: everything but -MF and its
+ * file (the helper writes the dependency file into its job and sends it
+ * back; the client puts it where dcc_args_deps_file says). NULL on ENOMEM. */
+char **dcc_args_pump_argv(char *const *argv);
+
 /* Client: the argv sent to a helper in plain mode: preprocessor-only options
  * (-D -U -I -include -imacros -idirafter -iprefix -iwithprefix(before)
  * -isystem -Wp, -Wl, -l -L -MF -MT -MQ -MD -MMD -MG -MP -undef -nostdinc
@@ -53,6 +63,7 @@ char **dcc_args_strip_local(char *const *argv);
 /* Daemon: where the sysroots a job may name live (--sysroot=, -isysroot). */
 struct dcc_policy {
     const char *const *sysroot_prefixes; /* NULL-terminated; NULL means {"/usr/", NULL} */
+    int pump; /* protocol 3: absolute -include/-imacros are re-rooted into the job, so allowed */
 };
 
 /* Daemon: refuses arguments that run or load another program, or read or
@@ -69,6 +80,10 @@ int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char
  * the job's own files ("-oFILE" stays one word). scan->input and
  * scan->output point at freed strings afterwards. 0, or -1 on ENOMEM, or
  * -1 with EINVAL when scan found no files (local_only). */
+/* 1 when the option word takes the next word as its value ("-MT", "-o",
+ * "-Xclang"), else 0. */
+int dcc_args_takes_value(const char *word);
+
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output);
 
 /* Daemon, after dcc_args_set_files: whether the compiler may start before

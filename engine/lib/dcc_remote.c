@@ -109,22 +109,14 @@ static void host_failed(struct dcc_remote_result *res, int code, const char *wha
     snprintf(res->err, sizeof res->err, "%s: %s", what, why);
 }
 
-/* Receives DOTO into a temporary file beside the output and renames it into
- * place, so an interrupted job never leaves a truncated object. */
-static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *output, int keep,
+/* Receives DOTO (or DOTD) into a temporary file beside the output and
+ * renames it into place, so an interrupted job never leaves a truncated
+ * object. */
+static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *token, const char *output, int keep,
                           struct dcc_remote_result *res)
 {
-    char tmp[PATH_MAX];
-    const char *slash = strrchr(output, '/');
-    int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.distcc-XXXXXX", (int)(slash - output), output, slash + 1)
-                  : snprintf(tmp, sizeof tmp, ".%s.distcc-XXXXXX", output);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        res->outcome = DCC_REMOTE_LOCAL_ERROR;
-        snprintf(res->err, sizeof res->err, "output name %s is too long", output);
-        return -1;
-    }
     uint32_t len;
-    int rc = dcc_wire_read_token(c, "DOTO", &len);
+    int rc = dcc_wire_read_token(c, token, &len);
     if (rc) {
         host_failed(res, rc, "reading the object", c->err);
         return -1;
@@ -135,6 +127,15 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
         if (rc)
             host_failed(res, rc, "reading the reply", c->err);
         return rc ? -1 : 0;
+    }
+    char tmp[PATH_MAX];
+    const char *slash = strrchr(output, '/');
+    int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.distcc-XXXXXX", (int)(slash - output), output, slash + 1)
+                  : snprintf(tmp, sizeof tmp, ".%s.distcc-XXXXXX", output);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        snprintf(res->err, sizeof res->err, "output name %s is too long", output);
+        return -1;
     }
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -189,6 +190,48 @@ static void request_failed(struct dcc_remote_result *res, const struct dcc_conn 
                     "the daemon stop?)");
     else
         host_failed(res, rc, what, c->err);
+}
+
+/* DONE STAT SERR SOUT DOTO, and in protocol 3 DOTD after a success (into
+ * deps_file, or dropped when that is NULL). */
+static void read_reply(struct dcc_conn *c, uint32_t ver, enum dcc_compress how, const char *output,
+                       const char *deps_file, struct dcc_remote_result *res)
+{
+    uint32_t done_ver, stat;
+    int rc = dcc_wire_read_token(c, "DONE", &done_ver);
+    if (rc) {
+        request_failed(res, c, rc, "waiting for the result");
+        return;
+    }
+    if (done_ver != ver) {
+        host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result", "the helper answered in another protocol version");
+        return;
+    }
+    rc = dcc_wire_read_token(c, "STAT", &stat);
+    char *body = NULL;
+    size_t blen = 0;
+    if (!rc)
+        rc = dcc_bulk_recv_buf(c, "SERR", how, &body, &blen);
+    if (!rc) {
+        dcc_buf_append(&res->serr, body, blen);
+        free(body);
+        body = NULL;
+        rc = dcc_bulk_recv_buf(c, "SOUT", how, &body, &blen);
+    }
+    if (!rc) {
+        dcc_buf_append(&res->sout, body, blen);
+        free(body);
+    }
+    if (rc) {
+        host_failed(res, rc, "reading the result", c->err);
+        return;
+    }
+    res->status = (int)stat;
+    if (receive_object(c, how, "DOTO", output, stat == 0, res) != 0)
+        return;
+    if (ver == 3 && stat == 0 && receive_object(c, how, "DOTD", deps_file, deps_file != NULL, res) != 0)
+        return;
+    res->outcome = DCC_REMOTE_DONE;
 }
 
 void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
@@ -251,38 +294,88 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         goto out;
     }
 
-    uint32_t done_ver, stat;
-    rc = dcc_wire_read_token(&c, "DONE", &done_ver);
-    if (rc) {
-        request_failed(res, &c, rc, "waiting for the result");
-        goto out;
-    }
-    if (done_ver != ver) {
-        host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result", "the helper answered in another protocol version");
-        goto out;
-    }
-    rc = dcc_wire_read_token(&c, "STAT", &stat);
-    char *body = NULL;
-    size_t blen = 0;
-    if (!rc)
-        rc = dcc_bulk_recv_buf(&c, "SERR", how, &body, &blen);
-    if (!rc) {
-        dcc_buf_append(&res->serr, body, blen);
-        free(body);
-        body = NULL;
-        rc = dcc_bulk_recv_buf(&c, "SOUT", how, &body, &blen);
-    }
-    if (!rc) {
-        dcc_buf_append(&res->sout, body, blen);
-        free(body);
-    }
-    if (rc) {
-        host_failed(res, rc, "reading the result", c.err);
-        goto out;
-    }
-    res->status = (int)stat;
-    if (receive_object(&c, how, scan->output, stat == 0, res) == 0)
-        res->outcome = DCC_REMOTE_DONE;
+    read_reply(&c, ver, how, scan->output, NULL, res);
 out:
+    dcc_net_close(&t);
+}
+
+/* The name stock distcc's include server gives the empty file that makes a
+ * directory exist on the helper; its helpers expect exactly this. */
+#define DCC_PUMP_DIR_PLACEHOLDER "forcing_technique_271828"
+
+static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < files->n; i++)
+        n += files->v[i].kind != DCC_INC_SYSTEMDIR;
+    int rc = dcc_wire_write_token(c, "NFIL", n);
+    for (size_t i = 0; i < files->n && !rc; i++) {
+        const struct dcc_inc_entry *e = &files->v[i];
+        if (e->kind == DCC_INC_FILE) {
+            rc = dcc_wire_write_string(c, "NAME", e->path);
+            if (!rc)
+                rc = dcc_bulk_send_file(c, "FILE", e->path, DCC_COMPRESS_LZO1X);
+        } else if (e->kind == DCC_INC_DIR) {
+            char name[PATH_MAX];
+            int len = snprintf(name, sizeof name, "%s/%s", strcmp(e->path, "/") ? e->path : "",
+                               DCC_PUMP_DIR_PLACEHOLDER);
+            if (len < 0 || (size_t)len >= sizeof name) {
+                c->local_fault = 1;
+                snprintf(c->err, sizeof c->err, "directory name %.200s... is too long", e->path);
+                return DCC_EXIT_IO_ERROR;
+            }
+            rc = dcc_wire_write_string(c, "NAME", name);
+            if (!rc)
+                rc = dcc_bulk_send_buf(c, "FILE", "", 0, DCC_COMPRESS_LZO1X);
+        }
+    }
+    return rc;
+}
+
+void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
+                             const struct dcc_pump_request *pump, const struct dcc_remote_opts *opts,
+                             struct dcc_remote_result *res)
+{
+    memset(res, 0, sizeof *res);
+    char **remote_argv = dcc_args_pump_argv(argv);
+    if (!remote_argv) {
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        res->exit_code = DCC_EXIT_OUT_OF_MEMORY;
+        snprintf(res->err, sizeof res->err, "out of memory");
+        return;
+    }
+    struct dcc_transport t;
+    int rc = dcc_net_open(host, opts->connect_timeout_ms, &t, res->err, sizeof res->err);
+    if (rc) {
+        dcc_argv_free(remote_argv);
+        res->outcome = DCC_REMOTE_HOST_FAILED;
+        res->exit_code = rc;
+        return;
+    }
+    struct dcc_conn c;
+    dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
+    if (opts->tcp_cork)
+        dcc_wire_cork(t.out_fd, 1);
+    rc = dcc_wire_write_token(&c, "DIST", 3);
+    if (!rc)
+        rc = dcc_wire_write_string(&c, "CDIR", pump->cwd);
+    if (!rc)
+        rc = dcc_wire_write_argv(&c, remote_argv);
+    if (!rc)
+        rc = send_pump_files(&c, pump->files);
+    dcc_argv_free(remote_argv);
+    if (opts->tcp_cork)
+        dcc_wire_cork(t.out_fd, 0);
+    if (rc) {
+        if (c.local_fault) {
+            res->outcome = DCC_REMOTE_LOCAL_ERROR;
+            res->exit_code = rc;
+            snprintf(res->err, sizeof res->err, "%s", c.err);
+        } else {
+            request_failed(res, &c, rc, "sending the request");
+        }
+    } else {
+        read_reply(&c, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, res);
+    }
     dcc_net_close(&t);
 }

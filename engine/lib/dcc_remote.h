@@ -8,6 +8,7 @@
 
 #include "dcc_args.h"
 #include "dcc_hosts.h"
+#include "dcc_incscan.h"
 #include "dcc_util.h"
 
 /* The local preprocessing of one job, shared by every helper it is tried on. */
@@ -55,6 +56,23 @@ struct dcc_remote_opts {
  * dcc_args_scan). On DONE with status 0 the object is in place. */
 void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
                         struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res);
+/* Pump mode (protocol 3): the helper preprocesses. files lists the source
+ * and the headers it reads that are not system headers (dcc_incscan_run);
+ * directories go as an empty "forcing_technique_271828" file inside them,
+ * as stock distcc's include server sends them. */
+struct dcc_pump_request {
+    const struct dcc_inc_list *files;
+    const char *cwd;       /* the client's working directory (CDIR) */
+    const char *deps_file; /* where the helper's dependency file goes, or NULL */
+};
+
+/* Runs the job on a ",cpp,lzo" host in protocol 3. argv as for
+ * dcc_remote_compile (-MF is dropped here). Same outcomes, without
+ * DCC_REMOTE_CPP_FAILED; on DONE with status 0 the object and the
+ * dependency file are in place. */
+void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
+                             const struct dcc_pump_request *pump, const struct dcc_remote_opts *opts,
+                             struct dcc_remote_result *res);
 void dcc_remote_result_free(struct dcc_remote_result *res);
 
 /* When SERR is the daemon's refusal ("distccd on HOST refused this job: ..."),

@@ -13,7 +13,7 @@ WIRE="$DCC_TOP/tests/bats/wire_client.py"
 # The port probe in dcc_start_distccd connects and hangs up at once; the
 # daemon rightly logs it as a bad request, and every test here ignores it.
 PROBE_LINE='warning: bad request from 127.0.0.1: while waiting for DIST: peer closed the connection with 12 bytes still expected'
-PUMP_REFUSAL='pump mode (protocol 3) is not served by this helper yet; use ",lzo" without ",cpp"'
+PUMP_REFUSAL='NAME "/src/../cc" is refused: it has a ".." component'
 
 setup() {
   cd "$BATS_TEST_TMPDIR" || return
@@ -344,12 +344,12 @@ no_compilers() { [ -z "$(job_compilers)" ]; }
   assert_sanitizer_clean "$DAEMON_STDERR"
 }
 
-@test "a pump (protocol 3) request gets a refusal with a reason, not a hang" {
+@test "a pump (protocol 3) request with a hostile NAME gets a refusal with a reason, not a hang" {
   start_daemon
   cp hello.i pumped.c
 
   send DIST00000003 CDIR:/src ARGC00000005 ARGV:gcc ARGV:-c ARGV:pumped.c ARGV:-o ARGV:pumped.o \
-    NFIL00000002 NAME:/src/pumped.c "FILE@lzo:pumped.c" NAME:/src/cc LINK:pumped.c
+    NFIL00000002 NAME:/src/pumped.c "FILE@lzo:pumped.c" NAME:/src/../cc LINK:pumped.c
 
   [ "$status" -eq 0 ]
   [ "${lines[-6]}" = "< DONE00000003" ]

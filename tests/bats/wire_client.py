@@ -21,6 +21,8 @@ Options:
     --ready FILE      create FILE once connected (to order concurrent clients)
     --lzo-zeros N:F   no connection: write N zero bytes, LZO1X-1 compressed,
                       to F (an LZO bomb when N is above the daemon's cap)
+    --save TOKEN:F    write the (decompressed) body of the reply packet TOKEN
+                      (DOTO, DOTD, SERR, SOUT) to file F; repeatable
 
 Transcript on stdout, one line each: "> HEADER [text]" for what was sent,
 "< HEADER [text]" for every reply packet (bodies of DONE >= 2 replies are
@@ -150,8 +152,9 @@ class Reader:
         return data
 
 
-def read_replies(reader, timeout):
-    """Prints reply packets until EOF; False if the peer kept the line open."""
+def read_replies(reader, timeout, saves=None):
+    """Prints reply packets until EOF; False if the peer kept the line open.
+    Bodies of the tokens in saves (token -> path) are written to files."""
     version = 0
     while True:
         if not reader.fill(12):
@@ -183,6 +186,9 @@ def read_replies(reader, timeout):
             continue
         if version >= 2 and body:
             body = lzo_decompress(body)
+        if saves and token in saves:
+            with open(saves[token], "wb") as f:
+                f.write(body)
         if token == "DOTO":
             print(f"< {hdr.decode()} ({len(body)} bytes)")
         else:
@@ -196,6 +202,7 @@ def main(argv):
     half_close = False
     ready_path = None
     timeout = 10.0
+    saves = {}
     pieces = []
     i = 0
     while i < len(argv):
@@ -208,6 +215,10 @@ def main(argv):
             i += 2
         elif a == "--ready":
             ready_path = argv[i + 1]
+            i += 2
+        elif a == "--save":
+            token, path = argv[i + 1].split(":", 1)
+            saves[token] = path
             i += 2
         elif a == "--half-close":
             half_close = True
@@ -256,7 +267,7 @@ def main(argv):
         except OSError:
             pass
 
-    ok = read_replies(Reader(sock, time.monotonic() + timeout), timeout)
+    ok = read_replies(Reader(sock, time.monotonic() + timeout), timeout, saves)
     sock.close()
     if proc is not None:
         try:

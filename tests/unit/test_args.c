@@ -321,6 +321,46 @@ static void test_cpp_argv(void **state)
     }
 }
 
+/* ---- what pump mode sends, and where its dependency file goes ---- */
+
+static const struct {
+    const char *line;
+    const char *deps; /* NULL: no dependency file */
+    const char *sent;
+} pump_cases[] = {
+    {"gcc -c foo.c -o foo.o", NULL, "gcc -c foo.c -o foo.o"},
+    {"gcc -MD -c src/foo.c -o obj/foo.o", "obj/foo.d", "gcc -MD -c src/foo.c -o obj/foo.o"},
+    {"gcc -MMD -c src/foo.c", "foo.d", "gcc -MMD -c src/foo.c -o foo.o"},
+    {"gcc -MD -MF /abs/deps/foo.d -MT t -c foo.c -o foo.o", "/abs/deps/foo.d", "gcc -MD -MT t -c foo.c -o foo.o"},
+    {"gcc -MMD -MFk.d -Iinc -include c.h -c foo.c -o foo.o", "k.d", "gcc -MMD -Iinc -include c.h -c foo.c -o foo.o"},
+    /* -MF without -MD/-MMD writes nothing on a compile */
+    {"gcc -MF k.d -c foo.c -o foo.o", NULL, "gcc -c foo.c -o foo.o"},
+    /* a value that looks like -MF stays with its option */
+    {"gcc -MD -MT -MF -c foo.c -o foo.o", "foo.d", "gcc -MD -MT -MF -c foo.c -o foo.o"},
+};
+
+static void test_pump_argv_and_deps_file(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof pump_cases / sizeof pump_cases[0]; i++) {
+        struct dcc_scan scan;
+        print_message("# %s\n", pump_cases[i].line);
+        char **argv = scan_line(pump_cases[i].line, &scan);
+        assert_int_equal(scan.local_only, 0);
+        char *deps = dcc_args_deps_file(argv, &scan);
+        if (pump_cases[i].deps)
+            assert_string_equal(deps, pump_cases[i].deps);
+        else
+            assert_null(deps);
+        free(deps);
+        char **sent = dcc_args_pump_argv(argv);
+        assert_non_null(sent);
+        assert_argv(sent, pump_cases[i].sent);
+        dcc_argv_free(sent);
+        dcc_argv_free(argv);
+    }
+}
+
 /* ---- what plain mode sends ---- */
 
 static const struct {
@@ -626,6 +666,43 @@ static void test_policy_sysroot_prefixes(void **state)
     dcc_argv_free(argv);
 }
 
+/* Pump mode re-roots absolute -include/-imacros into the job, so they pass;
+ * ".." and the other reads stay refused. */
+static void test_policy_pump_allows_rerooted_includes(void **state)
+{
+    (void)state;
+    struct dcc_policy pump = {.pump = 1};
+    static const struct {
+        const char *args;
+        int plain_ok, pump_ok;
+    } cases[] = {
+        {"-include /home/u/config.h", 0, 1},  {"-include/home/u/config.h", 0, 1},
+        {"-imacros /home/u/m.h", 0, 1},       {"-imacros/home/u/m.h", 0, 1},
+        {"--include=/home/u/c.h", 0, 1},      {"--imacros /home/u/m.h", 0, 1},
+        {"-include /home/../etc/passwd", 0, 0}, {"-include-pch /home/u/x.pch", 0, 0},
+        {"-fprofile-use=/home/u/p", 0, 0},    {"-include config.h", 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("# %s\n", cases[i].args);
+        char **argv = job(cases[i].args);
+        char why[300] = "";
+        assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), cases[i].plain_ok ? 0 : -1);
+        assert_int_equal(dcc_args_check_safe(argv, &pump, why, sizeof why), cases[i].pump_ok ? 0 : -1);
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_takes_value(void **state)
+{
+    (void)state;
+    assert_int_equal(dcc_args_takes_value("-MT"), 1);
+    assert_int_equal(dcc_args_takes_value("-Xclang"), 1);
+    assert_int_equal(dcc_args_takes_value("-I"), 1);
+    assert_int_equal(dcc_args_takes_value("-I/x"), 0);
+    assert_int_equal(dcc_args_takes_value("-c"), 0);
+    assert_int_equal(dcc_args_takes_value("x.c"), 0);
+}
+
 static void test_policy_message_is_truncated_safely(void **state)
 {
     (void)state;
@@ -738,6 +815,9 @@ int main(void)
         cmocka_unit_test(test_policy_allows_a_gentoo_command),
         cmocka_unit_test(test_policy_ignores_argv0),
         cmocka_unit_test(test_policy_sysroot_prefixes),
+        cmocka_unit_test(test_policy_pump_allows_rerooted_includes),
+        cmocka_unit_test(test_takes_value),
+        cmocka_unit_test(test_pump_argv_and_deps_file),
         cmocka_unit_test(test_policy_message_is_truncated_safely),
         cmocka_unit_test(test_set_files),
         cmocka_unit_test(test_set_files_refuses_local_job),

@@ -1,0 +1,1783 @@
+/* Pump mode's include scanner: system directories from the compiler, then a
+ * lexer-level walk of #include lines that gives up whenever it is unsure. */
+#include "dcc_incscan.h"
+
+#include "dcc_exit.h"
+#include "dcc_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* Hashes s including its terminating NUL, so "ab","c" differs from "a","bc". */
+static uint64_t fnv1a_str(uint64_t h, const char *s)
+{
+    return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+char *dcc_incscan_normalise(const char *base, const char *rel)
+{
+    size_t blen = rel[0] == '/' ? 0 : strlen(base);
+    size_t rlen = strlen(rel);
+    char *out = malloc(blen + rlen + 3);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    const char *parts[2] = {rel[0] == '/' ? "" : base, rel};
+    size_t lens[2] = {blen, rlen};
+    for (int k = 0; k < 2; k++) {
+        const char *s = parts[k];
+        size_t i = 0, n = lens[k];
+        while (i < n) {
+            while (i < n && s[i] == '/')
+                i++;
+            size_t start = i;
+            while (i < n && s[i] != '/')
+                i++;
+            size_t clen = i - start;
+            if (clen == 0 || (clen == 1 && s[start] == '.'))
+                continue;
+            if (clen == 2 && s[start] == '.' && s[start + 1] == '.') {
+                while (len > 0 && out[len - 1] != '/')
+                    len--;
+                if (len > 0)
+                    len--;
+                continue;
+            }
+            out[len++] = '/';
+            memcpy(out + len, s + start, clen);
+            len += clen;
+        }
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return out;
+}
+
+/* A hash map from byte strings (may hold NULs) to pointers. */
+struct smap_slot {
+    char *key; /* NULL: empty */
+    size_t keylen;
+    uint64_t hash;
+    void *val;
+};
+
+struct smap {
+    struct smap_slot *slots;
+    size_t cap, n; /* cap is 0 or a power of two */
+};
+
+static struct smap_slot *smap_find(const struct smap *m, const char *key, size_t keylen, uint64_t hash)
+{
+    if (m->cap == 0)
+        return NULL;
+    for (size_t i = hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        struct smap_slot *s = &m->slots[i];
+        if (!s->key)
+            return s;
+        if (s->hash == hash && s->keylen == keylen && memcmp(s->key, key, keylen) == 0)
+            return s;
+    }
+}
+
+/* The value for key, or NULL when absent. */
+static void *smap_get(const struct smap *m, const char *key, size_t keylen)
+{
+    struct smap_slot *s = smap_find(m, key, keylen, fnv1a(FNV_OFFSET, key, keylen));
+    return s && s->key ? s->val : NULL;
+}
+
+static int smap_grow(struct smap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    struct smap_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    struct smap old = *m;
+    m->slots = slots;
+    m->cap = cap;
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.slots[i].key)
+            *smap_find(m, old.slots[i].key, old.slots[i].keylen, old.slots[i].hash) = old.slots[i];
+    }
+    free(old.slots);
+    return 0;
+}
+
+/* Sets key to val (copying the key). 0, or -1 on ENOMEM. */
+static int smap_put(struct smap *m, const char *key, size_t keylen, void *val)
+{
+    if ((m->n + 1) * 4 > m->cap * 3 && smap_grow(m) != 0)
+        return -1;
+    uint64_t hash = fnv1a(FNV_OFFSET, key, keylen);
+    struct smap_slot *s = smap_find(m, key, keylen, hash);
+    if (s->key) {
+        s->val = val;
+        return 0;
+    }
+    char *copy = malloc(keylen + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, key, keylen);
+    copy[keylen] = '\0';
+    *s = (struct smap_slot){copy, keylen, hash, val};
+    m->n++;
+    return 0;
+}
+
+static void smap_free(struct smap *m, int free_values)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->slots[i].key);
+        if (free_values)
+            free(m->slots[i].val);
+    }
+    free(m->slots);
+    *m = (struct smap){0};
+}
+
+static int ptrvec_push(void ***v, size_t *n, size_t *cap, void *p)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 32;
+        void **nv = realloc(*v, c * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = p;
+    return 0;
+}
+
+void dcc_inc_list_free(struct dcc_inc_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].path);
+    free(l->v);
+    *l = (struct dcc_inc_list){0};
+}
+
+static int inc_list_add(struct dcc_inc_list *l, enum dcc_inc_kind kind, const char *path)
+{
+    if (l->n == l->cap) {
+        size_t c = l->cap ? l->cap * 2 : 32;
+        struct dcc_inc_entry *nv = realloc(l->v, c * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = c;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    l->v[l->n++] = (struct dcc_inc_entry){kind, copy};
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the compiler's system directories                                   */
+
+enum sysopt_form { SYSOPT_EXACT, SYSOPT_PREFIX, SYSOPT_SEPARATE, SYSOPT_JOINED_OR_SEPARATE };
+
+/* Options that change the compiler's default include directories. */
+static const struct sysopt {
+    const char *name;
+    enum sysopt_form form;
+} sysopts[] = {
+    {"-nostdinc", SYSOPT_EXACT},    {"-nostdinc++", SYSOPT_EXACT}, {"--sysroot=", SYSOPT_PREFIX},
+    {"--sysroot", SYSOPT_SEPARATE}, {"-isysroot", SYSOPT_JOINED_OR_SEPARATE},
+    {"-stdlib=", SYSOPT_PREFIX},    {"--target=", SYSOPT_PREFIX},  {"-target", SYSOPT_SEPARATE},
+    {"-m", SYSOPT_PREFIX},
+};
+
+/* Options whose value is the next word, so that word is not a file name. */
+static const char *const separate_value_opts[] = {
+    "-o",      "-x",         "-D",       "-U",   "-MF", "-MT", "-MQ", "-Xlinker", "-Xassembler", "-aux-info",
+    "-A",      "-L",         "-l",       "-T",   "-u",  "-z",  "-e",  "--param",  "-target",     "--sysroot",
+    "-isysroot", "-I",       "-iquote",  "-isystem", "-idirafter", "-include", "-imacros", "-dumpdir", "-dumpbase",
+    "-dumpbase-ext",
+};
+
+static int takes_separate_value(const char *a)
+{
+    for (size_t i = 0; i < sizeof separate_value_opts / sizeof *separate_value_opts; i++)
+        if (strcmp(a, separate_value_opts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static const struct suffix_lang {
+    const char *suffix;
+    const char *lang;
+} suffix_langs[] = {
+    {".c", "c"},       {".cc", "c++"},           {".cp", "c++"},           {".cxx", "c++"},
+    {".cpp", "c++"},   {".CPP", "c++"},          {".c++", "c++"},          {".C", "c++"},
+    {".m", "objective-c"}, {".mm", "objective-c++"}, {".M", "objective-c++"},
+};
+
+static const char *lang_of_source(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || strchr(dot, '/'))
+        return NULL;
+    for (size_t i = 0; i < sizeof suffix_langs / sizeof *suffix_langs; i++)
+        if (strcmp(dot, suffix_langs[i].suffix) == 0)
+            return suffix_langs[i].lang;
+    return NULL;
+}
+
+/* Collects into *opts (pointers into argv) the options passed to the compiler's
+ * -v run, and the language. 0, or -1 on ENOMEM. */
+static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, const char **lang)
+{
+    size_t cap = 0;
+    const char *xlang = NULL, *srclang = NULL;
+    *opts = NULL;
+    *nopts = 0;
+    for (size_t i = 1; argv[0] && argv[i]; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            const char *l = lang_of_source(a);
+            if (l)
+                srclang = l;
+            continue;
+        }
+        if (strcmp(a, "-x") == 0 || (strncmp(a, "-x", 2) == 0 && a[2])) {
+            const char *v = a[2] ? a + 2 : argv[i + 1];
+            if (!a[2] && v)
+                i++;
+            if (v)
+                xlang = strcmp(v, "none") == 0 ? NULL : v;
+            continue;
+        }
+        const struct sysopt *hit = NULL;
+        for (size_t k = 0; k < sizeof sysopts / sizeof *sysopts && !hit; k++) {
+            const struct sysopt *o = &sysopts[k];
+            size_t nl = strlen(o->name);
+            if (o->form == SYSOPT_EXACT || o->form == SYSOPT_SEPARATE ? strcmp(a, o->name) == 0
+                                                                     : strncmp(a, o->name, nl) == 0)
+                hit = o;
+        }
+        if (!hit) {
+            if (takes_separate_value(a) && argv[i + 1])
+                i++;
+            continue;
+        }
+        int with_next = (hit->form == SYSOPT_SEPARATE ||
+                         (hit->form == SYSOPT_JOINED_OR_SEPARATE && strcmp(a, hit->name) == 0)) &&
+                        argv[i + 1];
+        for (int k = 0; k <= with_next; k++) {
+            if (ptrvec_push((void ***)opts, nopts, &cap, (void *)argv[i + (size_t)k]) != 0) {
+                free(*opts);
+                *opts = NULL;
+                return -1;
+            }
+        }
+        i += (size_t)with_next;
+    }
+    *lang = xlang ? xlang : srclang ? srclang : "c";
+    return 0;
+}
+
+static const char *const dropped_env[] = {"LC_ALL=",           "LC_MESSAGES=", "LANGUAGE=",         "LANG=",
+                                          "CPATH=",            "C_INCLUDE_PATH=", "CPLUS_INCLUDE_PATH=",
+                                          "OBJC_INCLUDE_PATH=", "DEPENDENCIES_OUTPUT=", "SUNPRO_DEPENDENCIES="};
+
+/* environ without the locale and include-path variables, plus LC_ALL=C.
+ * The array is malloc'd, the strings are environ's. */
+static char **sysdir_env(void)
+{
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **env = malloc((n + 2) * sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int drop = 0;
+        for (size_t d = 0; d < sizeof dropped_env / sizeof *dropped_env && !drop; d++)
+            drop = dcc_str_startswith(environ[i], dropped_env[d]);
+        if (!drop)
+            env[k++] = environ[i];
+    }
+    env[k++] = (char *)"LC_ALL=C";
+    env[k] = NULL;
+    return env;
+}
+
+/* Runs the compiler with stdout and stdin on /dev/null and its stderr read
+ * into out. Returns 0 with *status, or a dcc_exit code with err. */
+static int sysdir_run(char *const *cmd, struct dcc_buf *out, int *status, char *err, size_t errlen)
+{
+    char **env = sysdir_env();
+    if (!env) {
+        dcc_set_err(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    int pipefd[2] = {-1, -1}, report[2] = {-1, -1};
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(errno));
+        goto fail_fds;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(errno));
+        goto fail_fds;
+    }
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(pipefd[1], 2);
+        execve(cmd[0], cmd, env);
+        int e = errno;
+        (void)!write(report[1], &e, sizeof e);
+        _exit(127);
+    }
+    free(env);
+    env = NULL;
+    close(devnull);
+    close(pipefd[1]);
+    close(report[1]);
+    devnull = pipefd[1] = report[1] = -1;
+
+    int e = 0, rc = 0;
+    ssize_t r;
+    do
+        r = read(report[0], &e, sizeof e);
+    while (r < 0 && errno == EINTR);
+    close(report[0]);
+    if (r == (ssize_t)sizeof e) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(e));
+        rc = DCC_EXIT_COMPILER_MISSING;
+    }
+    char chunk[4096];
+    for (;;) {
+        r = read(pipefd[0], chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        /* A -v listing is a few kB; more is not a compiler we understand. */
+        if (rc == 0 && out->len < (1u << 20) && dcc_buf_append(out, chunk, (size_t)r) != 0) {
+            dcc_set_err(err, errlen, "out of memory");
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+        }
+    }
+    close(pipefd[0]);
+    while (waitpid(pid, status, 0) < 0) {
+        if (errno != EINTR) {
+            if (rc == 0) {
+                dcc_set_err(err, errlen, "cannot wait for %s: %s", cmd[0], strerror(errno));
+                rc = DCC_EXIT_DISTCC_FAILED;
+            }
+            break;
+        }
+    }
+    return rc;
+
+fail_fds:
+    free(env);
+    if (devnull >= 0)
+        close(devnull);
+    for (int i = 0; i < 2; i++) {
+        if (pipefd[i] >= 0)
+            close(pipefd[i]);
+        if (report[i] >= 0)
+            close(report[i]);
+    }
+    return DCC_EXIT_COMPILER_MISSING;
+}
+
+/* Parses the "#include <...> search starts here:" block of text (NUL-
+ * terminated). With cache_format, text is instead our cache file. Returns
+ * a NULL-terminated array, or NULL with *bad set when it does not parse,
+ * or NULL with *bad clear on ENOMEM. */
+static char **sysdir_parse(const char *text, int cache_format, int *bad)
+{
+    static const char begin[] = "#include <...> search starts here:";
+    static const char end[] = "End of search list.";
+    static const char cache_begin[] = "dcc-incscan-sysdirs 1";
+    const char *first = cache_format ? cache_begin : begin;
+    const char *last = cache_format ? "." : end;
+    char **dirs = NULL;
+    size_t n = 0, cap = 0;
+    int in_list = 0, done = 0;
+    *bad = 1;
+    for (const char *line = text; *line && !done;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len && line[len - 1] == '\r')
+            len--;
+        if (!in_list) {
+            if (len == strlen(first) && memcmp(line, first, len) == 0)
+                in_list = 1;
+            else if (cache_format)
+                goto bad;
+        } else if (len == strlen(last) && memcmp(line, last, len) == 0) {
+            done = 1;
+            if (cache_format && nl && nl[1])
+                goto bad;
+        } else {
+            const char *d = line;
+            if (!cache_format) {
+                if (len == 0 || d[0] != ' ')
+                    goto bad;
+                while (len && *d == ' ') {
+                    d++;
+                    len--;
+                }
+                static const char fw[] = " (framework directory)";
+                if (len > strlen(fw) && memcmp(d + len - strlen(fw), fw, strlen(fw)) == 0)
+                    len -= strlen(fw);
+            }
+            if (len == 0 || d[0] != '/' || memchr(d, '\0', len))
+                goto bad;
+            char *raw = strndup(d, len);
+            char *norm = raw ? dcc_incscan_normalise("/", raw) : NULL;
+            free(raw);
+            if (!norm)
+                goto nomem;
+            int dup = 0;
+            for (size_t i = 0; i < n && !dup; i++)
+                dup = strcmp(dirs[i], norm) == 0;
+            if (dup) {
+                free(norm);
+            } else if (ptrvec_push((void ***)&dirs, &n, &cap, norm) != 0) {
+                free(norm);
+                goto nomem;
+            }
+        }
+        line = nl ? nl + 1 : line + len;
+        if (!nl)
+            break;
+    }
+    if (!done)
+        goto bad;
+    if (ptrvec_push((void ***)&dirs, &n, &cap, NULL) != 0)
+        goto nomem;
+    *bad = 0;
+    return dirs;
+nomem:
+    *bad = 0;
+bad:
+    for (size_t i = 0; i < n; i++)
+        free(dirs[i]);
+    free(dirs);
+    return NULL;
+}
+
+/* Best effort: a cache that cannot be written only costs a compiler run. */
+static void sysdir_cache_write(const char *cache_dir, const char *path, char *const *dirs)
+{
+    struct dcc_buf b = {0};
+    int ok = dcc_buf_appends(&b, "dcc-incscan-sysdirs 1\n") == 0;
+    for (size_t i = 0; ok && dirs[i]; i++) {
+        if (strchr(dirs[i], '\n'))
+            ok = 0;
+        else
+            ok = dcc_buf_printf(&b, "%s\n", dirs[i]) == 0;
+    }
+    ok = ok && dcc_buf_appends(&b, ".\n") == 0;
+    char *tmp = NULL;
+    if (ok && asprintf(&tmp, "%s/.sysdirs-XXXXXX", cache_dir) < 0)
+        tmp = NULL;
+    if (tmp) {
+        int fd = mkstemp(tmp);
+        if (fd >= 0) {
+            size_t off = 0;
+            while (off < b.len) {
+                ssize_t w = write(fd, b.data + off, b.len - off);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break;
+                off += (size_t)w;
+            }
+            int closed = close(fd) == 0;
+            if (off != b.len || !closed || rename(tmp, path) != 0)
+                unlink(tmp);
+        }
+    }
+    free(tmp);
+    dcc_buf_free(&b);
+}
+
+/* Reads a cache file; NULL when absent, unreadable or malformed. */
+static char **sysdir_cache_read(const char *path, int *nomem)
+{
+    *nomem = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct dcc_buf b = {0};
+    char ignored[64];
+    int r = dcc_read_regular_fd(fd, path, 1u << 20, "a sysdirs cache", &b, ignored, sizeof ignored);
+    close(fd);
+    char **dirs = NULL;
+    if (r == 0 && b.data) {
+        int bad;
+        dirs = sysdir_parse(b.data, 1, &bad);
+        *nomem = !dirs && !bad;
+    }
+    dcc_buf_free(&b);
+    return dirs;
+}
+
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir, char ***dirs, char *err,
+                        size_t errlen)
+{
+    *dirs = NULL;
+    struct stat st;
+    if (stat(compiler_path, &st) != 0) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", compiler_path, strerror(errno));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    const char **opts = NULL, *lang = NULL;
+    size_t nopts = 0;
+    if (sysdir_options(argv, &opts, &nopts, &lang) != 0) {
+        dcc_set_err(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+
+    char *cache_path = NULL;
+    int rc = 0;
+    if (cache_dir) {
+        char ident[160];
+        snprintf(ident, sizeof ident, "%ju %ju %jd %jd.%09ld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                 (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+        uint64_t h = fnv1a_str(FNV_OFFSET, "dcc-incscan-sysdirs 1");
+        h = fnv1a_str(h, compiler_path);
+        h = fnv1a_str(h, ident);
+        for (size_t i = 0; i < nopts; i++)
+            h = fnv1a_str(h, opts[i]);
+        h = fnv1a_str(h, "-x");
+        h = fnv1a_str(h, lang);
+        h = fnv1a_str(h, getenv("GCC_EXEC_PREFIX"));
+        h = fnv1a_str(h, getenv("COMPILER_PATH"));
+        if (asprintf(&cache_path, "%s/sysdirs-%016" PRIx64, cache_dir, h) < 0) {
+            cache_path = NULL;
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+            dcc_set_err(err, errlen, "out of memory");
+            goto out;
+        }
+        int nomem;
+        *dirs = sysdir_cache_read(cache_path, &nomem);
+        if (*dirs)
+            goto out;
+        if (nomem) {
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+            dcc_set_err(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+
+    /* COMPILER OPTS -E -v -x LANG /dev/null */
+    const char **cmd = malloc((nopts + 7) * sizeof *cmd);
+    if (!cmd) {
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+        dcc_set_err(err, errlen, "out of memory");
+        goto out;
+    }
+    size_t k = 0;
+    cmd[k++] = compiler_path;
+    for (size_t i = 0; i < nopts; i++)
+        cmd[k++] = opts[i];
+    cmd[k++] = "-E";
+    cmd[k++] = "-v";
+    cmd[k++] = "-x";
+    cmd[k++] = lang;
+    cmd[k++] = "/dev/null";
+    cmd[k] = NULL;
+    struct dcc_buf text = {0};
+    int status = 0;
+    rc = sysdir_run((char *const *)cmd, &text, &status, err, errlen);
+    free(cmd);
+    if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        dcc_set_err(err, errlen, "%s -E -v -x %s /dev/null failed (%s %d) while listing its include directories",
+                    compiler_path, lang, WIFEXITED(status) ? "exit status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+        rc = DCC_EXIT_DISTCC_FAILED;
+    }
+    if (rc == 0) {
+        int bad;
+        *dirs = sysdir_parse(text.data ? text.data : "", 0, &bad);
+        if (!*dirs && bad) {
+            dcc_set_err(err, errlen, "%s -v printed no \"#include <...> search starts here:\" list", compiler_path);
+            rc = DCC_EXIT_DISTCC_FAILED;
+        } else if (!*dirs) {
+            dcc_set_err(err, errlen, "out of memory");
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+        }
+    }
+    dcc_buf_free(&text);
+    if (rc == 0 && cache_path)
+        sysdir_cache_write(cache_dir, cache_path, *dirs);
+out:
+    free(cache_path);
+    free(opts);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the scanner                                                         */
+
+/* A file seen during the scan. */
+struct incfile {
+    char *path;    /* normalised absolute; the files map owns it */
+    size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
+    unsigned listed : 1, queued_user : 1, queued_sys : 1;
+};
+
+/* One directory of the search chain. */
+struct chain_dir {
+    char *path;
+    int sys; /* a compiler default directory: files found here are not sent */
+};
+
+/* What one (chain start, name) lookup found. */
+struct lookup_hit {
+    struct incfile *f; /* NULL: found nowhere */
+    size_t idx;        /* chain index it was found in */
+    int kind;          /* PROBE_* */
+    int err;           /* errno with PROBE_ERROR */
+};
+
+enum { PROBE_MISSING = 1, PROBE_FILE, PROBE_DIR, PROBE_OTHER, PROBE_ERROR };
+
+struct queued {
+    struct incfile *f;
+    int user;
+};
+
+struct scanner {
+    const char *cwd;
+    size_t cwdlen;
+    struct chain_dir *chain;
+    size_t nchain, bracket_start;
+    struct smap files;   /* normalised path -> struct incfile */
+    struct smap probes;  /* raw path -> PROBE_* | errno << 4 */
+    struct smap lookups; /* 'q' or 'b', then the name -> struct lookup_hit */
+    struct smap dirset;  /* listed directories -> (void *)1 */
+    struct incfile **listed;
+    size_t nlisted, caplisted;
+    const char **dirs; /* keys of dirset, in discovery order */
+    size_t ndirs, capdirs;
+    struct queued *queue;
+    size_t nqueue, capqueue, head;
+    struct dcc_buf line; /* scratch: an #if line, an include name */
+    struct dcc_buf path; /* scratch: a joined path */
+    char *why;
+    size_t whylen;
+};
+
+static int is_ident(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+           c >= 0x80;
+}
+
+static int is_hblank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r';
+}
+
+/* How the user sees a path in a message: relative to cwd when under it. */
+static const char *shown(const struct scanner *s, const char *path)
+{
+    if (s->cwdlen == 1 && path[0] == '/' && path[1])
+        return path + 1;
+    if (strncmp(path, s->cwd, s->cwdlen) == 0 && path[s->cwdlen] == '/' && path[s->cwdlen + 1])
+        return path + s->cwdlen + 1;
+    return path;
+}
+
+static unsigned line_of(const char *b, size_t pos)
+{
+    unsigned line = 1;
+    for (const char *p = b; (p = memchr(p, '\n', (size_t)(b + pos - p))) != NULL; p++)
+        line++;
+    return line;
+}
+
+__attribute__((format(printf, 2, 3))) static int give_up(struct scanner *s, const char *fmt, ...)
+{
+    if (s->why && s->whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->why, s->whylen, fmt, ap);
+        va_end(ap);
+    }
+    return 1;
+}
+
+/* s->path = dir "/" name (NUL-terminated). 0 or -1. */
+static int join_path(struct scanner *s, const char *dir, const char *name, size_t namelen)
+{
+    s->path.len = 0;
+    if (dcc_buf_appends(&s->path, dir) != 0)
+        return -1;
+    if (!(s->path.len && s->path.data[s->path.len - 1] == '/') && dcc_buf_append(&s->path, "/", 1) != 0)
+        return -1;
+    return dcc_buf_append(&s->path, name, namelen);
+}
+
+/* stat()s a raw path once per scan. Returns PROBE_*, -1 on ENOMEM. */
+static int probe(struct scanner *s, const char *raw, int *err)
+{
+    size_t len = strlen(raw);
+    void *v = smap_get(&s->probes, raw, len);
+    if (!v) {
+        struct stat st;
+        uintptr_t kind, e = 0;
+        if (stat(raw, &st) == 0)
+            kind = S_ISREG(st.st_mode) ? PROBE_FILE : S_ISDIR(st.st_mode) ? PROBE_DIR : PROBE_OTHER;
+        else if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG)
+            kind = PROBE_MISSING;
+        else {
+            kind = PROBE_ERROR;
+            e = (uintptr_t)errno;
+        }
+        v = (void *)(kind | e << 4);
+        if (smap_put(&s->probes, raw, len, v) != 0)
+            return -1;
+    }
+    *err = (int)((uintptr_t)v >> 4);
+    return (int)((uintptr_t)v & 15);
+}
+
+/* The file record for a normalised path (takes norm). NULL on ENOMEM. */
+static struct incfile *intern(struct scanner *s, char *norm)
+{
+    size_t len = strlen(norm);
+    struct incfile *f = smap_get(&s->files, norm, len);
+    if (f) {
+        free(norm);
+        return f;
+    }
+    f = calloc(1, sizeof *f);
+    if (!f || smap_put(&s->files, norm, len, f) != 0) {
+        free(f);
+        free(norm);
+        return NULL;
+    }
+    f->path = smap_find(&s->files, norm, len, fnv1a(FNV_OFFSET, norm, len))->key;
+    free(norm);
+    const char *slash = strrchr(f->path, '/');
+    f->dirlen = (size_t)(slash - f->path);
+    return f;
+}
+
+/* gcc resolves ".." physically: a user path is only sent under its lexical
+ * name when no symbolic link is involved. 0, 1 (gave up) or -1. */
+static int check_physical(struct scanner *s, const char *raw, const char *norm)
+{
+    char *real = realpath(raw, NULL);
+    if (!real) {
+        if (errno == ENOMEM)
+            return -1;
+        return give_up(s, "%s: cannot resolve: %s", shown(s, norm), strerror(errno));
+    }
+    int same = strcmp(real, norm) == 0;
+    int rc = same ? 0 : give_up(s, "%s is reached through a symbolic link (real path %s)", shown(s, norm), real);
+    free(real);
+    return rc;
+}
+
+/* Lists a directory the helper must create. 0 or -1. */
+static int add_dir(struct scanner *s, const char *norm)
+{
+    size_t len = strlen(norm);
+    if (smap_get(&s->dirset, norm, len))
+        return 0;
+    if (smap_put(&s->dirset, norm, len, (void *)1) != 0)
+        return -1;
+    const char *key = smap_find(&s->dirset, norm, len, fnv1a(FNV_OFFSET, norm, len))->key;
+    return ptrvec_push((void ***)&s->dirs, &s->ndirs, &s->capdirs, (void *)key);
+}
+
+/* "a/b/../../x.h" looked up in base passes through base/a and base/a/b:
+ * they must exist on the helper too. 0 or -1. */
+static int add_dotdot_dirs(struct scanner *s, const char *base, const char *name, size_t namelen)
+{
+    for (size_t i = 0; i + 1 < namelen; i++) {
+        int at_start = i == 0 || name[i - 1] == '/';
+        if (!at_start || name[i] != '.' || name[i + 1] != '.' || (i + 2 < namelen && name[i + 2] != '/'))
+            continue;
+        if (i == 0)
+            continue;
+        char *prefix = strndup(name, i);
+        char *norm = prefix ? dcc_incscan_normalise(base, prefix) : NULL;
+        free(prefix);
+        if (!norm || add_dir(s, norm) != 0) {
+            free(norm);
+            return -1;
+        }
+        free(norm);
+    }
+    return 0;
+}
+
+static int enqueue(struct scanner *s, struct incfile *f, int user)
+{
+    if (user ? f->queued_user : (f->queued_user || f->queued_sys))
+        return 0;
+    if (s->nqueue == s->capqueue) {
+        size_t c = s->capqueue ? s->capqueue * 2 : 64;
+        struct queued *q = realloc(s->queue, c * sizeof *q);
+        if (!q)
+            return -1;
+        s->queue = q;
+        s->capqueue = c;
+    }
+    s->queue[s->nqueue++] = (struct queued){f, user};
+    if (user)
+        f->queued_user = 1;
+    else
+        f->queued_sys = 1;
+    return 0;
+}
+
+/* A user file: checked, listed once and scanned. raw is the name gcc opens. */
+static int add_user_file(struct scanner *s, struct incfile *f, const char *raw)
+{
+    if (!f->listed) {
+        if (s->nlisted >= DCC_INCSCAN_MAX_FILES)
+            return give_up(s, "more than %d files", DCC_INCSCAN_MAX_FILES);
+        int rc = check_physical(s, raw, f->path);
+        if (rc != 0)
+            return rc;
+        if (ptrvec_push((void ***)&s->listed, &s->nlisted, &s->caplisted, f) != 0)
+            return -1;
+        f->listed = 1;
+    }
+    return enqueue(s, f, 1);
+}
+
+/* Looks name up along the chain from index start, once per scan. */
+static int chain_lookup(struct scanner *s, size_t start, const char *name, size_t namelen, struct lookup_hit **out)
+{
+    s->line.len = 0;
+    if (dcc_buf_append(&s->line, start == 0 ? "q" : "b", 1) != 0 || dcc_buf_append(&s->line, name, namelen) != 0)
+        return -1;
+    struct lookup_hit *hit = smap_get(&s->lookups, s->line.data, s->line.len);
+    if (hit) {
+        *out = hit;
+        return 0;
+    }
+    hit = calloc(1, sizeof *hit);
+    if (!hit)
+        return -1;
+    for (size_t i = start; i < s->nchain; i++) {
+        if (join_path(s, s->chain[i].path, name, namelen) != 0)
+            goto nomem;
+        int e, kind = probe(s, s->path.data, &e);
+        if (kind < 0)
+            goto nomem;
+        if (kind == PROBE_MISSING || kind == PROBE_DIR)
+            continue;
+        hit->idx = i;
+        hit->kind = kind;
+        hit->err = e;
+        if (kind != PROBE_ERROR) {
+            hit->f = intern(s, dcc_incscan_normalise("/", s->path.data));
+            if (!hit->f)
+                goto nomem;
+        }
+        break;
+    }
+    /* The key is rebuilt: join_path and probe used the scratch buffers. */
+    s->line.len = 0;
+    if (dcc_buf_append(&s->line, start == 0 ? "q" : "b", 1) != 0 || dcc_buf_append(&s->line, name, namelen) != 0 ||
+        smap_put(&s->lookups, s->line.data, s->line.len, hit) != 0)
+        goto nomem;
+    *out = hit;
+    return 0;
+nomem:
+    free(hit);
+    return -1;
+}
+
+/* Where an include comes from, for resolving and for messages. */
+struct include_site {
+    const char *curdir; /* searched first by a quoted name; NULL: none */
+    int user;           /* from a user file (or the command line) */
+    int cmdline;        /* -include / -imacros: absolute names are fine */
+    const char *where;  /* for messages: the file shown, or "-include" */
+    const char *buf;    /* with pos: the line number is counted on give-up only */
+    size_t pos;
+};
+
+/* give_up with "FILE:LINE: " (or "-include: ") in front. */
+__attribute__((format(printf, 3, 4))) static int give_up_at(struct scanner *s, const struct include_site *site,
+                                                            const char *fmt, ...)
+{
+    char msg[PATH_MAX + 200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (site->buf)
+        return give_up(s, "%s:%u: %s", site->where, line_of(site->buf, site->pos), msg);
+    return give_up(s, "%s: %s", site->where, msg);
+}
+
+/* Resolves one include and lists or queues what it finds. 0, 1 or -1. */
+static int include_file(struct scanner *s, const struct include_site *site, const char *name, size_t namelen,
+                        int angle)
+{
+    if (namelen == 0 || memchr(name, '\0', namelen) || namelen > PATH_MAX)
+        return 0; /* gcc rejects it too */
+    if (name[0] == '/' && !site->cmdline) {
+        if (site->user)
+            return give_up_at(s, site, "#include of an absolute path %.*s", (int)namelen, name);
+        return 0;
+    }
+    struct incfile *f = NULL;
+    int kind = PROBE_MISSING, e = 0, in_curdir = 0, sys = !site->user;
+    const char *base = NULL;
+    if (name[0] == '/' || (!angle && site->curdir)) {
+        base = name[0] == '/' ? "/" : site->curdir;
+        if (join_path(s, base, name, namelen) != 0)
+            return -1;
+        kind = probe(s, s->path.data, &e);
+        if (kind < 0)
+            return -1;
+        if (kind == PROBE_FILE || kind == PROBE_OTHER) {
+            f = intern(s, dcc_incscan_normalise("/", s->path.data));
+            if (!f)
+                return -1;
+            in_curdir = 1;
+        } else if (kind != PROBE_ERROR) {
+            kind = PROBE_MISSING;
+        }
+    }
+    if (!f && kind != PROBE_ERROR && name[0] != '/') {
+        struct lookup_hit *hit;
+        if (chain_lookup(s, angle ? s->bracket_start : 0, name, namelen, &hit) != 0)
+            return -1;
+        if (hit->kind == PROBE_ERROR || hit->f) {
+            f = hit->f;
+            kind = hit->kind;
+            e = hit->err;
+            base = s->chain[hit->idx].path;
+            sys = s->chain[hit->idx].sys;
+        }
+    }
+    if (kind == PROBE_ERROR) {
+        if (join_path(s, base, name, namelen) != 0)
+            return -1;
+        return give_up_at(s, site, "cannot look at %s: %s", s->path.data, strerror(e));
+    }
+    if (!f)
+        return 0; /* maybe under a false #if; if not, the helper fails and we retry */
+    if (kind == PROBE_OTHER) {
+        if (sys)
+            return 0;
+        return give_up_at(s, site, "%s is not a regular file", shown(s, f->path));
+    }
+    if (sys)
+        return enqueue(s, f, 0);
+    if (in_curdir && name[0] != '/') {
+        char *dir = dcc_incscan_normalise("/", site->curdir);
+        int rc = dir ? add_dir(s, dir) : -1;
+        free(dir);
+        if (rc != 0)
+            return -1;
+    }
+    if (add_dotdot_dirs(s, base, name, namelen) != 0)
+        return -1;
+    char *raw = NULL;
+    if (join_path(s, base, name, namelen) != 0 || !(raw = strdup(s->path.data)))
+        return -1;
+    int rc = add_user_file(s, f, raw);
+    free(raw);
+    return rc;
+}
+
+/* ---- lexing ---- */
+
+/* Length of a backslash-newline at p (gcc allows blanks between), else 0. */
+static size_t splice_len(const char *b, size_t n, size_t p)
+{
+    if (p >= n || b[p] != '\\')
+        return 0;
+    size_t q = p + 1;
+    while (q < n && (b[q] == ' ' || b[q] == '\t' || b[q] == '\f' || b[q] == '\v'))
+        q++;
+    if (q < n && b[q] == '\r')
+        q++;
+    return q < n && b[q] == '\n' ? q + 1 - p : 0;
+}
+
+static size_t skip_splices(const char *b, size_t n, size_t p)
+{
+    size_t l;
+    while ((l = splice_len(b, n, p)) != 0)
+        p += l;
+    return p;
+}
+
+/* The newline at q continues the logical line. */
+static int newline_spliced(const char *b, size_t q)
+{
+    size_t i = q;
+    if (i > 0 && b[i - 1] == '\r')
+        i--;
+    while (i > 0 && (b[i - 1] == ' ' || b[i - 1] == '\t' || b[i - 1] == '\f' || b[i - 1] == '\v'))
+        i--;
+    return i > 0 && b[i - 1] == '\\';
+}
+
+/* p is just after the opening slash-star; returns the position after its end. */
+static size_t skip_block_comment(const char *b, size_t n, size_t p)
+{
+    for (;;) {
+        const char *star = p < n ? memchr(b + p, '*', n - p) : NULL;
+        if (!star)
+            return n;
+        size_t q = skip_splices(b, n, (size_t)(star - b) + 1);
+        if (q < n && b[q] == '/')
+            return q + 1;
+        p = (size_t)(star - b) + 1;
+    }
+}
+
+/* Returns the position of the newline that ends the logical line, or n. */
+static size_t skip_to_eol(const char *b, size_t n, size_t p)
+{
+    for (;;) {
+        const char *nl = p < n ? memchr(b + p, '\n', n - p) : NULL;
+        if (!nl)
+            return n;
+        size_t q = (size_t)(nl - b);
+        if (!newline_spliced(b, q))
+            return q;
+        p = q + 1;
+    }
+}
+
+/* p is after the opening quote; an unterminated literal ends at the newline. */
+static size_t skip_literal(const char *b, size_t n, size_t p, char quote)
+{
+    while (p < n) {
+        char c = b[p];
+        if (c == quote)
+            return p + 1;
+        if (c == '\n')
+            return p;
+        if (c == '\\') {
+            size_t l = splice_len(b, n, p);
+            p += l ? l : 2;
+            continue;
+        }
+        p++;
+    }
+    return n;
+}
+
+/* At 'R' followed by '"': the end of a raw string R"delim(...)delim", or 0
+ * when this is not one. Splices are not processed inside raw strings. */
+static size_t skip_raw_string(const char *b, size_t n, size_t p)
+{
+    size_t j = p;
+    while (j > 0 && p - j < 3 && is_ident((unsigned char)b[j - 1]))
+        j--;
+    size_t plen = p - j;
+    if (j > 0 && is_ident((unsigned char)b[j - 1]))
+        return 0;
+    if (!(plen == 0 || (plen == 2 && b[j] == 'u' && b[j + 1] == '8') ||
+          (plen == 1 && (b[j] == 'u' || b[j] == 'U' || b[j] == 'L'))))
+        return 0;
+    size_t d = p + 2, q = d;
+    while (q < n && q - d <= 16 && b[q] != '(') {
+        unsigned char c = (unsigned char)b[q];
+        if (c <= ' ' || c == '\\' || c == ')' || c == '"' || c >= 0x7f)
+            return 0;
+        q++;
+    }
+    if (q >= n || b[q] != '(')
+        return 0;
+    size_t dlen = q - d;
+    for (size_t r = q + 1; r < n;) {
+        const char *close = memchr(b + r, ')', n - r);
+        if (!close)
+            return n;
+        size_t c = (size_t)(close - b);
+        if (c + 1 + dlen < n && memcmp(b + c + 1, b + d, dlen) == 0 && b[c + 1 + dlen] == '"')
+            return c + 2 + dlen;
+        r = c + 1;
+    }
+    return n;
+}
+
+/* Blanks, splices and block comments on a directive line. */
+static size_t skip_hspace(const char *b, size_t n, size_t p)
+{
+    for (;;) {
+        p = skip_splices(b, n, p);
+        if (p >= n)
+            return n;
+        if (is_hblank((unsigned char)b[p])) {
+            p++;
+            continue;
+        }
+        if (b[p] == '/') {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+                continue;
+            }
+        }
+        return p;
+    }
+}
+
+/* The rest of a logical line into s->line, comments as blanks. Returns the
+ * position of its newline (or n), or (size_t)-1 on ENOMEM. */
+static size_t extract_line(struct scanner *s, const char *b, size_t n, size_t p)
+{
+    s->line.len = 0;
+    while (p < n) {
+        char c = b[p];
+        size_t l = splice_len(b, n, p);
+        if (l) {
+            p += l;
+            continue;
+        }
+        if (c == '\n')
+            break;
+        size_t from = p, to = p + 1;
+        if (c == '/') {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+                if (dcc_buf_append(&s->line, " ", 1) != 0)
+                    return (size_t)-1;
+                continue;
+            }
+            if (q < n && b[q] == '/')
+                return skip_to_eol(b, n, q + 1);
+        } else if (c == '"' || c == '\'') {
+            to = skip_literal(b, n, p + 1, c);
+        }
+        if (dcc_buf_append(&s->line, b + from, to - from) != 0)
+            return (size_t)-1;
+        p = to;
+    }
+    return p;
+}
+
+static int word_is(const char *w, size_t len, const char *lit)
+{
+    return strlen(lit) == len && memcmp(w, lit, len) == 0;
+}
+
+/* Looks for __has_include in s->line (an #if, #elif or #define line). */
+static int scan_has_include(struct scanner *s, const struct include_site *site)
+{
+    /* The names are copied out: include_file reuses s->line. */
+    char *l = malloc(s->line.len + 1);
+    if (!l)
+        return -1;
+    memcpy(l, s->line.data ? s->line.data : "", s->line.len);
+    size_t len = s->line.len, i = 0;
+    int after_defined = 0, rc = 0;
+    while (i < len && rc == 0) {
+        unsigned char c = (unsigned char)l[i];
+        if (c == '"' || c == '\'') {
+            i = skip_literal(l, len, i + 1, (char)c);
+            after_defined = 0;
+            continue;
+        }
+        if (!is_ident(c) || (c >= '0' && c <= '9')) {
+            if (!(is_hblank(c) || c == '('))
+                after_defined = 0;
+            /* Skip a whole pp-number so "1__x" is not an identifier. */
+            if (c >= '0' && c <= '9')
+                while (i < len && is_ident((unsigned char)l[i]))
+                    i++;
+            else
+                i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && is_ident((unsigned char)l[j]))
+            j++;
+        const char *w = l + i;
+        size_t wl = j - i;
+        i = j;
+        if (word_is(w, wl, "defined")) {
+            after_defined = 1;
+            continue;
+        }
+        int plain = word_is(w, wl, "__has_include") || word_is(w, wl, "__has_include__");
+        int next = word_is(w, wl, "__has_include_next") || word_is(w, wl, "__has_include_next__");
+        if ((!plain && !next) || after_defined) {
+            after_defined = 0;
+            continue;
+        }
+        size_t k = j;
+        while (k < len && is_hblank((unsigned char)l[k]))
+            k++;
+        int literal = 0, angle = 0;
+        size_t name = 0, namelen = 0;
+        if (k < len && l[k] == '(') {
+            k++;
+            while (k < len && is_hblank((unsigned char)l[k]))
+                k++;
+            if (k < len && (l[k] == '"' || l[k] == '<')) {
+                angle = l[k] == '<';
+                const char *close = memchr(l + k + 1, angle ? '>' : '"', len - k - 1);
+                if (close) {
+                    name = k + 1;
+                    namelen = (size_t)(close - l) - name;
+                    k = (size_t)(close - l) + 1;
+                    while (k < len && is_hblank((unsigned char)l[k]))
+                        k++;
+                    literal = k < len && l[k] == ')';
+                }
+            }
+        }
+        if (site->user && next)
+            rc = give_up_at(s, site, "__has_include_next");
+        else if (site->user && !literal)
+            rc = give_up_at(s, site, "__has_include with a macro argument");
+        else if (literal && !next)
+            rc = include_file(s, site, l + name, namelen, angle);
+        i = literal ? k + 1 : k;
+        after_defined = 0;
+    }
+    free(l);
+    return rc;
+}
+
+enum directive { DIR_OTHER, DIR_INCLUDE, DIR_INCLUDE_NEXT, DIR_IMPORT, DIR_IF, DIR_DEFINE };
+
+static const struct directive_name {
+    const char *name;
+    enum directive d;
+} directive_names[] = {
+    {"include", DIR_INCLUDE}, {"include_next", DIR_INCLUDE_NEXT}, {"import", DIR_IMPORT},
+    {"if", DIR_IF},           {"elif", DIR_IF},                   {"define", DIR_DEFINE},
+};
+
+/* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
+ * 0, 1 or -1. */
+static int lex_directive(struct scanner *s, const struct incfile *f, int user, const char *b, size_t n,
+                         size_t hash, size_t *endp)
+{
+    size_t p = skip_hspace(b, n, hash + 1);
+    char word[16];
+    size_t wl = 0;
+    for (;;) {
+        p = skip_splices(b, n, p);
+        if (p >= n || !is_ident((unsigned char)b[p]))
+            break;
+        if (wl < sizeof word)
+            word[wl] = b[p];
+        wl++;
+        p++;
+    }
+    *endp = p;
+    enum directive d = DIR_OTHER;
+    for (size_t i = 0; i < sizeof directive_names / sizeof *directive_names && wl < sizeof word; i++)
+        if (word_is(word, wl, directive_names[i].name))
+            d = directive_names[i].d;
+    if (d == DIR_OTHER || (d == DIR_DEFINE && !user))
+        return 0;
+
+    char curdir[PATH_MAX + 1];
+    if (f->dirlen > PATH_MAX)
+        return give_up(s, "%s: path too long", f->path);
+    memcpy(curdir, f->path, f->dirlen);
+    curdir[f->dirlen] = '\0';
+    if (!curdir[0])
+        strcpy(curdir, "/");
+    struct include_site site = {curdir, user, 0, shown(s, f->path), b, hash};
+
+    if (d == DIR_IF || d == DIR_DEFINE) {
+        size_t end = extract_line(s, b, n, p);
+        if (end == (size_t)-1)
+            return -1;
+        *endp = end;
+        if (!s->line.data || !memmem(s->line.data, s->line.len, "__has_include", 13))
+            return 0;
+        return scan_has_include(s, &site);
+    }
+    const char *dname = d == DIR_IMPORT ? "#import" : d == DIR_INCLUDE_NEXT ? "#include_next" : "#include";
+    if (d == DIR_INCLUDE_NEXT)
+        return user ? give_up_at(s, &site, "#include_next") : 0;
+    p = skip_hspace(b, n, p);
+    *endp = p;
+    if (p < n && (b[p] == '"' || b[p] == '<')) {
+        char close = b[p] == '"' ? '"' : '>';
+        s->line.len = 0;
+        size_t q = p + 1;
+        for (;;) {
+            q = skip_splices(b, n, q);
+            if (q >= n || b[q] == '\n')
+                break;
+            if (b[q] == close)
+                break;
+            if (dcc_buf_append(&s->line, b + q, 1) != 0)
+                return -1;
+            q++;
+        }
+        if (q < n && b[q] == close) {
+            *endp = q + 1;
+            char *name = strndup(s->line.data ? s->line.data : "", s->line.len);
+            if (!name)
+                return -1;
+            int rc = include_file(s, &site, name, s->line.len, close == '>');
+            free(name);
+            return rc;
+        }
+    }
+    return user ? give_up_at(s, &site, "%s with a macro argument", dname) : 0;
+}
+
+/* Bytes that matter away from the start of a line. */
+static const unsigned char lex_special[256] = {
+    ['\n'] = 1, ['\\'] = 1, ['/'] = 1, ['"'] = 1, ['\''] = 1, ['R'] = 1,
+};
+
+static int lex_file(struct scanner *s, const struct incfile *f, int user, const char *b, size_t n)
+{
+    size_t p = 0;
+    int bol = 1;
+    while (p < n) {
+        unsigned char c = (unsigned char)b[p];
+        if (!bol && !lex_special[c]) {
+            p++;
+            continue;
+        }
+        switch (c) {
+        case '\n':
+            bol = 1;
+            p++;
+            break;
+        case ' ':
+        case '\t':
+        case '\f':
+        case '\v':
+        case '\r':
+            p++;
+            break;
+        case '\\': {
+            size_t l = splice_len(b, n, p);
+            if (!l)
+                bol = 0;
+            p += l ? l : 1;
+            break;
+        }
+        case '/': {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+            } else if (q < n && b[q] == '/') {
+                p = skip_to_eol(b, n, q + 1);
+            } else {
+                bol = 0;
+                p++;
+            }
+            break;
+        }
+        case '"':
+            bol = 0;
+            p = skip_literal(b, n, p + 1, '"');
+            break;
+        case '\'': {
+            bol = 0;
+            /* C++14 digit separator: 1'000 is one pp-number. */
+            size_t j = p;
+            while (j > 0 && p - j < 64 && (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
+                j--;
+            if (j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n && is_ident((unsigned char)b[p + 1]))
+                p++;
+            else
+                p = skip_literal(b, n, p + 1, '\'');
+            break;
+        }
+        case 'R': {
+            bol = 0;
+            size_t end = p + 1 < n && b[p + 1] == '"' ? skip_raw_string(b, n, p) : 0;
+            p = end ? end : p + 1;
+            break;
+        }
+        case '#':
+            if (bol) {
+                bol = 0;
+                int rc = lex_directive(s, f, user, b, n, p, &p);
+                if (rc != 0)
+                    return rc;
+                break;
+            }
+            p++;
+            break;
+        default:
+            bol = 0;
+            p++;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Reads and lexes one file. 0, 1 or -1. */
+static int scan_file(struct scanner *s, struct incfile *f, int user)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(errno)) : 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)(256 << 20)) {
+        close(fd);
+        return user ? give_up(s, "%s: cannot read: not a regular file of at most 256 MiB", shown(s, f->path)) : 0;
+    }
+    size_t size = (size_t)st.st_size, len = 0;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return -1;
+    }
+    while (len < size) {
+        ssize_t r = read(fd, buf + len, size - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            free(buf);
+            return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(e)) : 0;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    int rc = lex_file(s, f, user, buf, len);
+    free(buf);
+    return rc;
+}
+
+/* ---- the job's options ---- */
+
+enum runopt_kind { RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER, RO_INCLUDE, RO_REFUSE, RO_REFUSE_PREFIX };
+
+/* Options that decide what the preprocessor reads. The -I family takes its
+ * directory joined or as the next word; "refuse" means pump mode cannot
+ * follow the option and the job falls back. Order: longest prefix first. */
+static const struct runopt {
+    const char *name;
+    enum runopt_kind kind;
+} runopts[] = {
+    {"-I-", RO_REFUSE},
+    {"-iquote", RO_QUOTE},
+    {"-isystem", RO_SYSTEM},
+    {"-idirafter", RO_AFTER},
+    {"-include", RO_INCLUDE},
+    {"-imacros", RO_INCLUDE},
+    {"-iprefix", RO_REFUSE_PREFIX},
+    {"-iwithprefix", RO_REFUSE_PREFIX},
+    {"-imultilib", RO_REFUSE_PREFIX},
+    {"-imultiarch", RO_REFUSE_PREFIX},
+    {"-iwithsysroot", RO_REFUSE_PREFIX},
+    {"-iframework", RO_REFUSE_PREFIX},
+    {"-cxx-isystem", RO_REFUSE_PREFIX},
+    {"-ivfsoverlay", RO_REFUSE_PREFIX},
+    {"-nostdinc++", RO_REFUSE},
+    {"--include", RO_REFUSE_PREFIX},
+    {"--imacros", RO_REFUSE_PREFIX},
+    {"--system-header-prefix", RO_REFUSE_PREFIX},
+    {"-Xpreprocessor", RO_REFUSE},
+    {"-Wp,", RO_REFUSE_PREFIX},
+    {"-traditional-cpp", RO_REFUSE},
+    {"-fpreprocessed", RO_REFUSE},
+    {"-I", RO_BRACKET},
+};
+
+static const char *const refused_env[] = {"CPATH",           "C_INCLUDE_PATH",      "CPLUS_INCLUDE_PATH",
+                                          "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+
+struct user_dirs {
+    char **v[4]; /* RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER: normalised */
+    size_t n[4], cap[4];
+    const char **includes; /* -include / -imacros names, in order */
+    size_t nincludes, capincludes;
+};
+
+static void user_dirs_free(struct user_dirs *u)
+{
+    for (int k = 0; k < 4; k++) {
+        for (size_t i = 0; i < u->n[k]; i++)
+            free(u->v[k][i]);
+        free(u->v[k]);
+    }
+    free(u->includes);
+}
+
+/* Reads the options into u. 0, 1 (gave up) or -1. */
+static int read_options(struct scanner *s, char *const *argv, const struct dcc_scan *scan, struct user_dirs *u)
+{
+    for (size_t i = 1; argv[i]; i++) {
+        const char *a = argv[i];
+        if (i == scan->input_idx || a[0] != '-')
+            continue;
+        const struct runopt *o = NULL;
+        for (size_t k = 0; k < sizeof runopts / sizeof *runopts && !o; k++) {
+            size_t nl = strlen(runopts[k].name);
+            if (runopts[k].kind == RO_REFUSE ? strcmp(a, runopts[k].name) == 0 : strncmp(a, runopts[k].name, nl) == 0)
+                o = &runopts[k];
+        }
+        if (!o) {
+            if (takes_separate_value(a) && argv[i + 1])
+                i++;
+            continue;
+        }
+        if (o->kind == RO_REFUSE || o->kind == RO_REFUSE_PREFIX)
+            return give_up(s, "argument %s is not supported in pump mode", a);
+        const char *v = a + strlen(o->name);
+        if (!*v) {
+            v = argv[i + 1];
+            if (!v)
+                return give_up(s, "argument %s lacks its value", a);
+            i++;
+        }
+        if (o->kind == RO_INCLUDE) {
+            if (ptrvec_push((void ***)&u->includes, &u->nincludes, &u->capincludes, (void *)v) != 0)
+                return -1;
+            continue;
+        }
+        /* "=dir" and "$SYSROOT/dir" are relative to the sysroot. */
+        if (v[0] == '=' || strncmp(v, "$SYSROOT", 8) == 0)
+            return give_up(s, "argument %s%s%s names a sysroot directory", a, *(a + strlen(o->name)) ? "" : " ", 
+                           *(a + strlen(o->name)) ? "" : v);
+        int k = (int)o->kind;
+        char *norm = dcc_incscan_normalise(s->cwd, v);
+        if (!norm || ptrvec_push((void ***)&u->v[k], &u->n[k], &u->cap[k], norm) != 0) {
+            free(norm);
+            return -1;
+        }
+        /* A ".." in the option must pass through directories that exist. */
+        if (add_dotdot_dirs(s, s->cwd, v, strlen(v)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int in_list(char *const *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+static int chain_has(const struct scanner *s, size_t from, const char *path)
+{
+    for (size_t i = from; i < s->nchain; i++)
+        if (strcmp(s->chain[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Appends a directory to the chain: user ones must exist and be physical.
+ * 0, 1 or -1. */
+static int chain_add(struct scanner *s, const char *path, int sys, size_t *cap)
+{
+    if (!sys) {
+        int e, kind = probe(s, path, &e);
+        if (kind < 0)
+            return -1;
+        if (kind == PROBE_ERROR)
+            return give_up(s, "cannot look at %s: %s", path, strerror(e));
+        if (kind != PROBE_DIR)
+            return 0; /* gcc ignores it too */
+        int rc = check_physical(s, path, path);
+        if (rc != 0)
+            return rc;
+        if (add_dir(s, path) != 0)
+            return -1;
+    }
+    if (s->nchain == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        struct chain_dir *v = realloc(s->chain, c * sizeof *v);
+        if (!v)
+            return -1;
+        s->chain = v;
+        *cap = c;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    s->chain[s->nchain++] = (struct chain_dir){copy, sys};
+    return 0;
+}
+
+/* gcc's order: -iquote, then -I, -isystem, defaults, -idirafter. A -I or
+ * -iquote directory that is also a system one is dropped; later copies of a
+ * directory are dropped. */
+static int build_chain(struct scanner *s, const struct user_dirs *u, char *const *sysdirs)
+{
+    size_t cap = 0, nsys = dcc_argv_len(sysdirs);
+    int rc = 0;
+    for (int part = 0; part < 2 && rc == 0; part++) {
+        size_t part_start = s->nchain;
+        if (part == 1)
+            s->bracket_start = part_start;
+        for (size_t i = 0; i < u->n[part] && rc == 0; i++) {
+            const char *d = u->v[part][i];
+            if (in_list(u->v[RO_SYSTEM], u->n[RO_SYSTEM], d) || in_list(sysdirs, nsys, d) ||
+                in_list(u->v[RO_AFTER], u->n[RO_AFTER], d) || chain_has(s, part_start, d))
+                continue;
+            rc = chain_add(s, d, 0, &cap);
+        }
+    }
+    size_t system_start = s->nchain;
+    for (size_t i = 0; i < u->n[RO_SYSTEM] && rc == 0; i++)
+        if (!chain_has(s, system_start, u->v[RO_SYSTEM][i]))
+            rc = chain_add(s, u->v[RO_SYSTEM][i], in_list(sysdirs, nsys, u->v[RO_SYSTEM][i]), &cap);
+    for (size_t i = 0; i < nsys && rc == 0; i++) {
+        char *norm = dcc_incscan_normalise("/", sysdirs[i]);
+        if (!norm)
+            return -1;
+        if (!chain_has(s, system_start, norm))
+            rc = chain_add(s, norm, 1, &cap);
+        free(norm);
+    }
+    for (size_t i = 0; i < u->n[RO_AFTER] && rc == 0; i++)
+        if (!chain_has(s, system_start, u->v[RO_AFTER][i]))
+            rc = chain_add(s, u->v[RO_AFTER][i], 0, &cap);
+    return rc;
+}
+
+static void scanner_free(struct scanner *s)
+{
+    for (size_t i = 0; i < s->files.cap; i++)
+        free(s->files.slots ? s->files.slots[i].val : NULL);
+    smap_free(&s->files, 0);
+    smap_free(&s->probes, 0);
+    smap_free(&s->lookups, 1);
+    smap_free(&s->dirset, 0);
+    for (size_t i = 0; i < s->nchain; i++)
+        free(s->chain[i].path);
+    free(s->chain);
+    free(s->listed);
+    free(s->dirs);
+    free(s->queue);
+    dcc_buf_free(&s->line);
+    dcc_buf_free(&s->path);
+}
+
+static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan *scan, char *const *sysdirs)
+{
+    for (size_t i = 0; i < sizeof refused_env / sizeof *refused_env; i++) {
+        const char *v = getenv(refused_env[i]);
+        if (v && *v)
+            return give_up(s, "%s is set in the environment", refused_env[i]);
+    }
+    if (scan->local_only || !scan->input)
+        return give_up(s, "the job is not sent to a helper");
+    if (scan->preprocessed)
+        return give_up(s, "already preprocessed");
+
+    struct user_dirs u = {0};
+    int rc = read_options(s, argv, scan, &u);
+    if (rc == 0)
+        rc = build_chain(s, &u, sysdirs);
+
+    /* The source: its directory is searched first by its quoted includes. */
+    if (rc == 0) {
+        char *raw = NULL, *norm = dcc_incscan_normalise(s->cwd, scan->input);
+        if (!norm || asprintf(&raw, "%s%s%s", scan->input[0] == '/' ? "" : s->cwd,
+                              scan->input[0] == '/' ? "" : "/", scan->input) < 0) {
+            free(norm);
+            rc = -1;
+        } else {
+            int e, kind = probe(s, raw, &e);
+            struct incfile *f = NULL;
+            if (kind < 0)
+                rc = -1;
+            else if (kind != PROBE_FILE) {
+                rc = give_up(s, "%s: cannot read: %s", scan->input,
+                             kind == PROBE_ERROR ? strerror(e) : kind == PROBE_MISSING ? strerror(ENOENT)
+                                                                                         : "not a regular file");
+                free(norm);
+            } else if (!(f = intern(s, norm))) {
+                rc = -1;
+            } else if ((rc = add_dotdot_dirs(s, s->cwd, scan->input, strlen(scan->input))) == 0) {
+                rc = add_user_file(s, f, raw);
+            }
+            free(raw);
+        }
+    }
+    /* -include FILE: as #include "FILE" searched from the working directory. */
+    for (size_t i = 0; i < u.nincludes && rc == 0; i++) {
+        struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0};
+        rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0);
+    }
+    user_dirs_free(&u);
+    while (rc == 0 && s->head < s->nqueue) {
+        struct queued q = s->queue[s->head++];
+        rc = scan_file(s, q.f, q.user);
+    }
+    return rc;
+}
+
+int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd, char *const *sysdirs,
+                    struct dcc_inc_list *out, char *why, size_t whylen)
+{
+    *out = (struct dcc_inc_list){0};
+    dcc_set_err(why, whylen, "%s", "");
+    struct scanner s = {.cwd = cwd, .cwdlen = strlen(cwd), .why = why, .whylen = whylen};
+    int rc = cwd[0] == '/' ? run_scan(&s, argv, scan, sysdirs) : give_up(&s, "the working directory is not absolute");
+    for (size_t i = 0; rc == 0 && i < s.nlisted; i++)
+        rc = inc_list_add(out, DCC_INC_FILE, s.listed[i]->path);
+    for (size_t i = 0; rc == 0 && i < s.ndirs; i++)
+        rc = inc_list_add(out, DCC_INC_DIR, s.dirs[i]);
+    for (size_t i = 0; rc == 0 && i < s.nchain; i++)
+        if (s.chain[i].sys)
+            rc = inc_list_add(out, DCC_INC_SYSTEMDIR, s.chain[i].path);
+    scanner_free(&s);
+    if (rc != 0)
+        dcc_inc_list_free(out);
+    if (rc < 0)
+        dcc_set_err(why, whylen, "out of memory");
+    return rc;
+}

@@ -1,0 +1,376 @@
+/* Protocol 3 (pump) on the daemon: client path and link checks, argument re-rooting, .d root stripping. */
+#include "dcc_pump.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcc_util.h"
+
+#define DCC_PUMP_MAX_COMPONENT 255
+
+int dcc_pump_check_path(const char *path, size_t len, int may_be_root, char *why, size_t whylen)
+{
+    if (strlen(path) != len) {
+        dcc_set_err(why, whylen, "it contains a NUL byte");
+        return -1;
+    }
+    if (path[0] != '/') {
+        dcc_set_err(why, whylen, "it is not an absolute path");
+        return -1;
+    }
+    if (len >= PATH_MAX) {
+        dcc_set_err(why, whylen, "it is longer than %d bytes", PATH_MAX - 1);
+        return -1;
+    }
+    if (len == 1) {
+        if (may_be_root)
+            return 0;
+        dcc_set_err(why, whylen, "it names the root directory");
+        return -1;
+    }
+    for (const char *p = path + 1;; p++) {
+        size_t n = strcspn(p, "/");
+        if (n == 0) {
+            dcc_set_err(why, whylen, "it has an empty component (\"//\" or a trailing \"/\")");
+            return -1;
+        }
+        if (n == 1 && p[0] == '.') {
+            dcc_set_err(why, whylen, "it has a \".\" component");
+            return -1;
+        }
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            dcc_set_err(why, whylen, "it has a \"..\" component");
+            return -1;
+        }
+        if (n > DCC_PUMP_MAX_COMPONENT) {
+            dcc_set_err(why, whylen, "a component is longer than %d bytes", DCC_PUMP_MAX_COMPONENT);
+            return -1;
+        }
+        p += n;
+        if (*p == '\0')
+            return 0;
+    }
+}
+
+char *dcc_pump_link_target(const char *root, const char *name, const char *target, size_t len, char *why,
+                           size_t whylen)
+{
+    if (strlen(target) != len) {
+        dcc_set_err(why, whylen, "its target contains a NUL byte");
+        errno = EINVAL;
+        return NULL;
+    }
+    if (len == 0) {
+        dcc_set_err(why, whylen, "its target is empty");
+        errno = EINVAL;
+        return NULL;
+    }
+    int absolute = target[0] == '/';
+    size_t rootlen = strlen(root);
+    if ((absolute ? rootlen : 0) + len >= PATH_MAX) {
+        dcc_set_err(why, whylen, "its target is longer than %d bytes", PATH_MAX - 1);
+        errno = EINVAL;
+        return NULL;
+    }
+    /* How deep below the root the walk is: the link's directory for a
+     * relative target (name is checked: no ".", "..", or empty parts). */
+    long depth = 0;
+    if (!absolute)
+        for (const char *p = name + 1; (p = strchr(p, '/')) != NULL; p++)
+            depth++;
+    for (const char *p = target;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0) {
+                dcc_set_err(why, whylen, "its target climbs out of the job's root");
+                errno = EINVAL;
+                return NULL;
+            }
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n;
+        if (*p == '\0')
+            break;
+        p++;
+    }
+    char *out = malloc((absolute ? rootlen : 0) + len + 1);
+    if (!out) {
+        dcc_set_err(why, whylen, "out of memory");
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (absolute) {
+        memcpy(out, root, rootlen);
+        memcpy(out + rootlen, target, len + 1);
+    } else {
+        memcpy(out, target, len + 1);
+    }
+    return out;
+}
+
+/* Options whose value is a path the compiler reads, re-rooted when absolute. */
+enum { PUMP_SEP = 1, PUMP_JOIN = 2, PUMP_EQ = 4 };
+
+static const struct dcc_pump_path_option {
+    const char *name;
+    unsigned forms;
+} dcc_pump_path_options[] = {
+    {"-I", PUMP_SEP | PUMP_JOIN},
+    {"-include", PUMP_SEP | PUMP_JOIN},
+    {"-imacros", PUMP_SEP | PUMP_JOIN},
+    {"-idirafter", PUMP_SEP | PUMP_JOIN},
+    {"-iprefix", PUMP_SEP | PUMP_JOIN},
+    {"-iwithprefix", PUMP_SEP | PUMP_JOIN},
+    {"-iwithprefixbefore", PUMP_SEP | PUMP_JOIN},
+    {"-isystem", PUMP_SEP | PUMP_JOIN},
+    {"-iquote", PUMP_SEP | PUMP_JOIN},
+    {"--include-directory", PUMP_SEP | PUMP_EQ},
+    {"--include-directory-after", PUMP_SEP | PUMP_EQ},
+    {"--include-prefix", PUMP_SEP | PUMP_EQ},
+    {"--include-with-prefix", PUMP_SEP | PUMP_EQ},
+    {"--include-with-prefix-before", PUMP_SEP | PUMP_EQ},
+    {"--include-with-prefix-after", PUMP_SEP | PUMP_EQ},
+    {"--include", PUMP_SEP | PUMP_EQ},
+    {"--imacros", PUMP_SEP | PUMP_EQ},
+};
+
+/* Options that map a path prefix OLD=NEW; OLD is re-rooted when absolute. */
+static const char *const dcc_pump_prefix_maps[] = {
+    "-fdebug-prefix-map=",
+    "-fmacro-prefix-map=",
+    "-ffile-prefix-map=",
+};
+
+/* Finds word among the path options: *sep is set when the value is the next
+ * word, else *value_at is where the value starts in word. The longest
+ * joined name wins ("-iwithprefixbefore/x" is not "-iwithprefix"). */
+static int dcc_pump_path_option_find(const char *word, int *sep, size_t *value_at)
+{
+    size_t best = 0;
+    *sep = 0;
+    *value_at = 0;
+    for (size_t i = 0; i < sizeof dcc_pump_path_options / sizeof dcc_pump_path_options[0]; i++) {
+        const struct dcc_pump_path_option *o = &dcc_pump_path_options[i];
+        size_t n = strlen(o->name);
+        if (strncmp(word, o->name, n) != 0)
+            continue;
+        if (word[n] == '\0') {
+            if (!(o->forms & PUMP_SEP))
+                continue;
+            *sep = 1;
+            return 1;
+        }
+        size_t at = 0;
+        if (o->forms & PUMP_JOIN)
+            at = n;
+        else if ((o->forms & PUMP_EQ) && word[n] == '=')
+            at = n + 1;
+        if (at && n > best) {
+            best = n;
+            *value_at = at;
+        }
+    }
+    return best > 0;
+}
+
+/* A new argv under construction: every word malloc'd. */
+struct dcc_pump_argv {
+    char **words;
+    size_t n, cap;
+};
+
+static int dcc_pump_push_own(struct dcc_pump_argv *a, char *word)
+{
+    if (!word)
+        return -1;
+    if (a->n + 2 > a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        char **w = realloc(a->words, cap * sizeof *w);
+        if (!w) {
+            free(word);
+            return -1;
+        }
+        a->words = w;
+        a->cap = cap;
+    }
+    a->words[a->n++] = word;
+    a->words[a->n] = NULL;
+    return 0;
+}
+
+static int dcc_pump_push(struct dcc_pump_argv *a, const char *word)
+{
+    return dcc_pump_push_own(a, strdup(word));
+}
+
+/* prefix + (value with root in front when absolute) */
+static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *value, const char *root)
+{
+    const char *r = value[0] == '/' ? root : "";
+    size_t rl = strlen(r), vl = strlen(value);
+    char *out = malloc(prefix_len + rl + vl + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, prefix, prefix_len);
+    memcpy(out + prefix_len, r, rl);
+    memcpy(out + prefix_len + rl, value, vl + 1);
+    return out;
+}
+
+/* A path option word (joined form) rewritten, or NULL when word is not one
+ * (*is_path 0) or on ENOMEM (*is_path 1). */
+static char *dcc_pump_rewrite_joined(const char *word, const char *root, int *is_path)
+{
+    int sep;
+    size_t at;
+    *is_path = dcc_pump_path_option_find(word, &sep, &at) && !sep;
+    return *is_path ? dcc_pump_rooted(word, at, word + at, root) : NULL;
+}
+
+/* The target cc1 names in a -Wp,-MD file: the source's base name, its
+ * suffix replaced by ".o". */
+static char *dcc_pump_wp_target(const char *source)
+{
+    const char *base = strrchr(source, '/');
+    base = base ? base + 1 : source;
+    const char *dot = strrchr(base, '.');
+    size_t keep = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    char *out = malloc(keep + 3);
+    if (out) {
+        memcpy(out, base, keep);
+        memcpy(out + keep, ".o", 3);
+    }
+    return out;
+}
+
+/* prefix + root + suffix, for the maps given first. */
+static char *dcc_pump_map(const char *option, const char *root)
+{
+    char *out = malloc(strlen(option) + strlen(root) + 2);
+    if (out)
+        sprintf(out, "%s%s=", option, root);
+    return out;
+}
+
+/* A -f...-prefix-map=OLD=NEW word with OLD re-rooted; NULL when word is not
+ * a map (*is_map 0) or on ENOMEM. */
+static char *dcc_pump_rewrite_map(const char *word, const char *root, int *is_map)
+{
+    *is_map = 0;
+    for (size_t i = 0; i < sizeof dcc_pump_prefix_maps / sizeof dcc_pump_prefix_maps[0]; i++) {
+        size_t n = strlen(dcc_pump_prefix_maps[i]);
+        if (strncmp(word, dcc_pump_prefix_maps[i], n) == 0) {
+            *is_map = 1;
+            return dcc_pump_rooted(word, n, word + n, root);
+        }
+    }
+    return NULL;
+}
+
+int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const struct dcc_pump_paths *paths, char *err,
+                          size_t errlen)
+{
+    char **argv = *argvp;
+    const char *root = paths->root;
+    struct dcc_pump_argv a = {0};
+    char *target = NULL, *input = NULL;
+    int has_md = 0, has_target = 0;
+
+    if (scan->local_only || !scan->input || !scan->output) {
+        dcc_set_err(err, errlen, "this job has no source or output to rewrite");
+        return -1;
+    }
+    /* Taken before dcc_args_set_files frees them. */
+    target = scan->deps_from_wp ? dcc_pump_wp_target(scan->input) : strdup(scan->output);
+    input = dcc_pump_rooted("", 0, scan->input, root);
+    if (!target || !input || dcc_args_set_files(argv, scan, input, paths->output) != 0)
+        goto nomem;
+
+    if (dcc_pump_push(&a, argv[0]) != 0 || dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root)) != 0 ||
+        dcc_pump_push_own(&a, dcc_pump_map("-fmacro-prefix-map=", root)) != 0)
+        goto nomem;
+
+    for (size_t i = 1; argv[i]; i++) {
+        const char *w = argv[i];
+        const char *next = argv[i + 1];
+        if (i == scan->input_idx || w[0] != '-') {
+            if (dcc_pump_push(&a, w) != 0)
+                goto nomem;
+            continue;
+        }
+        int sep;
+        size_t at;
+        if (dcc_pump_path_option_find(w, &sep, &at)) {
+            if (sep && next) {
+                if (dcc_pump_push(&a, w) != 0 || dcc_pump_push_own(&a, dcc_pump_rooted("", 0, next, root)) != 0)
+                    goto nomem;
+                i++;
+            } else if (dcc_pump_push_own(&a, dcc_pump_rooted(w, at, w + at, root)) != 0) {
+                goto nomem;
+            }
+            continue;
+        }
+        int is_map;
+        char *map = dcc_pump_rewrite_map(w, root, &is_map);
+        if (is_map) {
+            if (dcc_pump_push_own(&a, map) != 0)
+                goto nomem;
+            continue;
+        }
+        if (strncmp(w, "-MF", 3) == 0) {
+            i += w[3] == '\0' && next; /* the client's .d is written by the client, from DOTD */
+            continue;
+        }
+        has_md |= strcmp(w, "-MD") == 0 || strcmp(w, "-MMD") == 0;
+        has_target |= strncmp(w, "-MT", 3) == 0 || strncmp(w, "-MQ", 3) == 0;
+        if (dcc_pump_push(&a, w) != 0)
+            goto nomem;
+        if (dcc_args_takes_value(w) && next) {
+            int is_path = 0;
+            char *cpp = strcmp(w, "-Xpreprocessor") == 0 ? dcc_pump_rewrite_joined(next, root, &is_path) : NULL;
+            if (is_path ? dcc_pump_push_own(&a, cpp) != 0 : dcc_pump_push(&a, next) != 0)
+                goto nomem;
+            i++;
+        }
+    }
+    if (!has_md && dcc_pump_push(&a, "-MMD") != 0)
+        goto nomem;
+    if (dcc_pump_push(&a, "-MF") != 0 || dcc_pump_push(&a, paths->deps) != 0)
+        goto nomem;
+    if (!has_target && (dcc_pump_push(&a, "-MQ") != 0 || dcc_pump_push(&a, target) != 0))
+        goto nomem;
+    free(target);
+    free(input);
+    dcc_argv_free(*argvp);
+    *argvp = a.words;
+    return 0;
+
+nomem:
+    dcc_set_err(err, errlen, "out of memory rewriting the arguments");
+    free(target);
+    free(input);
+    dcc_argv_free(a.words);
+    return -1;
+}
+
+size_t dcc_pump_strip_root(char *buf, size_t len, const char *root)
+{
+    size_t rl = strlen(root);
+    if (rl == 0)
+        return len;
+    size_t r = 0, w = 0;
+    while (r < len) {
+        if (r + rl < len && buf[r + rl] == '/' && memcmp(buf + r, root, rl) == 0) {
+            r += rl;
+            continue;
+        }
+        buf[w++] = buf[r++];
+    }
+    if (w < len)
+        buf[w] = '\0';
+    return w;
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/env bats
+# distccd serving protocol 3 (pump mode), spoken raw with wire_client.py:
+# the client's files land under the job's root, the compiler runs in the
+# client's directory there, and the object and .d file come back as a local
+# compile would make them. Hostile names and links are refused with a reason
+# the client prints, and nothing is written outside the job directory.
+
+load common
+
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+WIRE="$DCC_TOP/tests/bats/wire_client.py"
+PROBE_LINE='warning: bad request from 127.0.0.1: while waiting for DIST: peer closed the connection with 12 bytes still expected'
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return
+  # The client's tree: a project with a relative include, and a directory
+  # it names with an absolute -I.
+  PROJ="$BATS_TEST_TMPDIR/proj"
+  EXT="$BATS_TEST_TMPDIR/ext"
+  mkdir -p "$PROJ/inc" "$EXT"
+  printf '#define A_VALUE 40\nstatic inline int a_twice(int x) { return 2 * x; }\n' >"$PROJ/inc/a.h"
+  printf '#define B_VALUE 2\n' >"$EXT/b.h"
+  cat >"$PROJ/m.c" <<'EOF'
+#include "inc/a.h"
+#include <b.h>
+const char *where = __FILE__;
+int answer(int x) { return a_twice(x) + A_VALUE + B_VALUE; }
+EOF
+  DAEMON_STDERR="$BATS_TEST_TMPDIR/distccd.stderr"
+  : >"$DAEMON_STDERR"
+  # Paths outside the job that escape attempts aim at; none may appear.
+  ESCAPE_DIR=$(mktemp -d /tmp/dcc-pump-escape.XXXXXX)
+  chmod 0777 "$ESCAPE_DIR"
+}
+
+teardown() {
+  dcc_stop_distccd
+  if [ -n "${ESCAPE_DIR:-}" ]; then rm -rf "$ESCAPE_DIR"; fi
+}
+
+start_daemon() {
+  dcc_start_distccd "$@" 2>>"$DAEMON_STDERR"
+}
+
+send() {
+  run "$WIRE" --port "$DAEMON_PORT" "$@"
+}
+
+# ARGC and ARGV pieces for the words given.
+argv_pieces() {
+  printf 'ARGC%08x\n' "$#"
+  local w
+  for w in "$@"; do printf 'ARGV:%s\n' "$w"; done
+}
+
+# A pump request: CDIR $1, the command in CMD (array), then the file pieces.
+pump_request() {
+  local cdir=$1
+  shift
+  local -a args
+  mapfile -t args < <(argv_pieces "${CMD[@]}")
+  REQUEST=(DIST00000003 "CDIR:$cdir" "${args[@]}" "$@")
+}
+
+# NFIL with the count of NAME pieces that follow, then those pieces.
+files() {
+  local n=0 p
+  for p in "$@"; do [[ "$p" == NAME:* ]] && n=$((n + 1)); done
+  printf 'NFIL%08x\n' "$n"
+  printf '%s\n' "$@"
+}
+
+# The pieces for one file: NAME:path FILE@lzo:path (empty files: FILE00000000,
+# as the stock client sends them).
+file_pieces() {
+  local f
+  for f in "$@"; do
+    echo "NAME:$f"
+    if [ -s "$f" ]; then echo "FILE@lzo:$f"; else echo "FILE00000000"; fi
+  done
+}
+
+daemon_warnings() {
+  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" |
+    grep -vxF "$PROBE_LINE" || true
+}
+
+assert_warnings() {
+  local expected got
+  expected=$(printf '%s\n' "$@")
+  got=$(daemon_warnings)
+  if [ "$got" != "$expected" ]; then
+    printf 'daemon warnings:\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
+    return 1
+  fi
+}
+
+assert_no_job_dirs() {
+  local left
+  left=$(ls -A "$DAEMON_TMP")
+  if [ -n "$left" ]; then
+    printf 'left behind in the job tmp dir: %s\n' "$left" >&2
+    return 1
+  fi
+}
+
+assert_nothing_escaped() {
+  local left
+  left=$(ls -A "$ESCAPE_DIR")
+  if [ -n "$left" ]; then
+    printf 'written outside the job: %s\n' "$left" >&2
+    return 1
+  fi
+}
+
+assert_sanitizer_clean() {
+  if grep -qE 'Sanitizer|runtime error' "$DAEMON_STDERR"; then
+    cat "$DAEMON_STDERR" >&2
+    return 1
+  fi
+}
+
+# The last transcript is a refusal with exactly this reason, answered in
+# SERR with exit 113, and the daemon logged it.
+assert_refused() {
+  local reason=$1
+  local serr="distccd on $(hostname) refused this job: $reason\\n"
+  if [ "$status" -ne 0 ] || [ "${#lines[@]}" -lt 6 ] || [ "${lines[-6]}" != "< DONE00000003" ] ||
+    [ "${lines[-5]}" != "< STAT00007100" ] || [ "${lines[-4]:0:6}" != "< SERR" ] ||
+    [ "${lines[-4]:15}" != "$serr" ] ||
+    [ "${lines[-3]}" != "< SOUT00000000" ] || [ "${lines[-2]}" != "< DOTO00000000 (0 bytes)" ] ||
+    [ "${lines[-1]}" != "closed" ]; then
+    printf 'expected the refusal "%s", got:\n%s\n' "$reason" "$output" >&2
+    return 1
+  fi
+  assert_warnings "warning: refused job from 127.0.0.1: $reason"
+  assert_no_job_dirs
+  assert_nothing_escaped
+  assert_sanitizer_clean
+}
+
+assert_hung_up() {
+  local line
+  [ "$status" -eq 0 ] && [ "${lines[-1]}" = "closed" ] || {
+    printf 'expected a hang-up:\n%s\n' "$output" >&2
+    return 1
+  }
+  for line in "${lines[@]}"; do
+    if [[ "$line" == "<"* ]]; then
+      printf 'expected no answer, got: %s\n' "$line" >&2
+      return 1
+    fi
+  done
+}
+
+# A .d file as one line of words: gcc breaks long lines by their length,
+# which on the helper includes the job's root, so only the words compare.
+dotd_words() {
+  tr -d '\\\n' <"$1" | tr -s ' '
+}
+
+# A job log line without its time stamp, pid, time and byte counts.
+job_lines() {
+  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] notice: (job from .*), [0-9]+ ms, [0-9]+ bytes in, [0-9]+ bytes out$/\1/p' \
+    "$DAEMON_LOG"
+}
+
+@test "a pump job with a relative and an absolute -I include gives the local object, byte for byte, and its .d" {
+  start_daemon
+  CMD=(gcc -c -g -O2 "-I$EXT" m.c -o m.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/m.c" "$PROJ/inc/a.h" "$EXT/b.h"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save DOTO:remote.o --save DOTD:remote.d "${REQUEST[@]}"
+
+  [ "$status" -eq 0 ]
+  [ "${lines[-7]}" = "< DONE00000003" ]
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  [ "${lines[-5]}" = "< SERR00000000" ]
+  [ "${lines[-4]}" = "< SOUT00000000" ]
+  [[ "${lines[-3]}" == "< DOTO"*" bytes)" ]]
+  [[ "${lines[-2]}" == "< DOTD"* ]]
+  [ "${lines[-1]}" = "closed" ]
+
+  (cd "$PROJ" && gcc -c -g -O2 "-I$EXT" m.c -o "$BATS_TEST_TMPDIR/local.o" \
+    -MMD -MF "$BATS_TEST_TMPDIR/local.d" -MQ m.o)
+  cmp local.o remote.o
+  [ "$(dotd_words remote.d)" = "$(dotd_words local.d)" ]
+  # Spelled out too, so a .d wrong in the same way on both sides shows.
+  [ "$(dotd_words remote.d)" = "m.o: m.c inc/a.h $EXT/b.h" ]
+  # __FILE__ and the debug info name the client's directory, never the job's.
+  ! grep -q distccd_ remote.o
+  objdump --dwarf=info remote.o | grep -q "DW_AT_comp_dir.*: $PROJ\$"
+
+  [ "$(job_lines)" = "job from 127.0.0.1: gcc m.c: compiled, exit 0, pump" ]
+  assert_warnings
+  assert_no_job_dirs
+  assert_sanitizer_clean
+}
+
+@test "a placeholder makes a directory exist that a relative include climbs through; links inside the root work" {
+  start_daemon
+  mkdir -p "$PROJ/empty" "$PROJ/sub"
+  : >"$PROJ/empty/forcing_technique_271828"
+  ln -s a.h "$PROJ/inc/alias.h"
+  ln -s "$EXT" "$PROJ/extlink"
+  cat >"$PROJ/sub/p.c" <<'EOF'
+#include "../empty/../inc/alias.h"
+#include "../extlink/b.h"
+int p(void) { return A_VALUE + B_VALUE; }
+EOF
+  CMD=(gcc -c sub/p.c -o sub/p.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/sub/p.c" "$PROJ/inc/a.h" "$EXT/b.h" \
+    "$PROJ/empty/forcing_technique_271828") \
+    "NAME:$PROJ/inc/alias.h" LINK:a.h "NAME:$PROJ/extlink" "LINK:$EXT")
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save DOTO:remote.o --save DOTD:remote.d "${REQUEST[@]}"
+
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  (cd "$PROJ" && gcc -c sub/p.c -o "$BATS_TEST_TMPDIR/local.o" -MMD -MF "$BATS_TEST_TMPDIR/local.d" -MQ sub/p.o)
+  cmp local.o remote.o
+  [ "$(dotd_words remote.d)" = "$(dotd_words local.d)" ]
+  [ "$(dotd_words remote.d)" = "sub/p.o: sub/p.c sub/../empty/../inc/alias.h sub/../extlink/b.h" ]
+  [ "$(job_lines)" = "job from 127.0.0.1: gcc p.c: compiled, exit 0, pump" ]
+  assert_no_job_dirs
+  assert_sanitizer_clean
+}
+
+@test "without the placeholder the directory is missing and the include fails, naming the client's path" {
+  start_daemon
+  printf '#include "empty/../inc/a.h"\nint v = A_VALUE;\n' >"$PROJ/q.c"
+  CMD=(gcc -c q.c -o q.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/q.c" "$PROJ/inc/a.h"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send "${REQUEST[@]}"
+
+  [ "${lines[-6]}" = "< DONE00000003" ]
+  [ "${lines[-5]}" = "< STAT00000100" ]
+  [[ "${lines[-4]}" == "< SERR"????????" q.c:1:10: fatal error: empty/../inc/a.h: No such file or directory"* ]]
+  [ "${lines[-2]}" = "< DOTO00000000 (0 bytes)" ] # and no DOTD: the compile failed
+  [ "${lines[-1]}" = "closed" ]
+  assert_no_job_dirs
+}
+
+@test "a compile error in a header found through an absolute -I is reported with the client's path" {
+  start_daemon
+  printf '#error boom\n' >"$EXT/b.h"
+  CMD=(gcc -c "-I$EXT" m.c -o m.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/m.c" "$PROJ/inc/a.h" "$EXT/b.h"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save SERR:serr.txt "${REQUEST[@]}"
+
+  [ "${lines[-5]}" = "< STAT00000100" ]
+  [ "${lines[-1]}" = "closed" ]
+  grep -qxF "$EXT/b.h:1:2: error: #error boom" serr.txt
+  grep -qxF "In file included from m.c:2:" serr.txt
+  ! grep -q distccd_ serr.txt
+  [ "$(job_lines)" = "job from 127.0.0.1: gcc m.c: compile failed, exit 1, pump" ]
+  assert_no_job_dirs
+}
+
+@test "a NAME with a \"..\" component is refused and nothing is written outside" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  evil="/src/../../../../../../../../..$ESCAPE_DIR/evil.h"
+  pump_request /src NFIL00000002 NAME:/src/m.c "FILE@lzo:$PROJ/m.c" "NAME:$evil" "FILE@lzo:$EXT/b.h"
+  send "${REQUEST[@]}"
+  [ ! -e "$ESCAPE_DIR/evil.h" ]
+  assert_refused "NAME \"$evil\" is refused: it has a \"..\" component"
+}
+
+@test "a relative NAME is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000002 NAME:src/m.c "FILE@lzo:$PROJ/m.c" NAME:/src/b.h "FILE@lzo:$EXT/b.h"
+  send "${REQUEST[@]}"
+  assert_refused 'NAME "src/m.c" is refused: it is not an absolute path'
+}
+
+@test "a NAME with an empty component is refused, not collapsed" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000001 NAME:/src//m.c "FILE@lzo:$PROJ/m.c"
+  send "${REQUEST[@]}"
+  assert_refused 'NAME "/src//m.c" is refused: it has an empty component ("//" or a trailing "/")'
+}
+
+@test "a NAME through an earlier LINK to a directory is refused: writes never follow links" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000003 NAME:/src/d/a.h "FILE@lzo:$PROJ/inc/a.h" NAME:/src/l LINK:d \
+    NAME:/src/l/evil.h "FILE@lzo:$EXT/b.h"
+  send "${REQUEST[@]}"
+  assert_refused 'NAME "/src/l/evil.h" is refused: /src/l is a symbolic link'
+}
+
+@test "a LINK whose relative target climbs out of the root is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  target="../../../../../../../../../..$ESCAPE_DIR"
+  pump_request /src NFIL00000002 NAME:/src/out "LINK:$target" NAME:/src/out/evil.h "FILE@lzo:$EXT/b.h"
+  send "${REQUEST[@]}"
+  [ ! -e "$ESCAPE_DIR/evil.h" ]
+  assert_refused "LINK \"/src/out\" -> \"$target\" is refused: its target climbs out of the job's root"
+}
+
+@test "an absolute LINK target that climbs above / is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000001 NAME:/src/out "LINK:/..$ESCAPE_DIR"
+  send "${REQUEST[@]}"
+  assert_refused "LINK \"/src/out\" -> \"/..$ESCAPE_DIR\" is refused: its target climbs out of the job's root"
+}
+
+@test "a NAME sent twice is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000002 NAME:/src/m.c "FILE@lzo:$PROJ/m.c" NAME:/src/m.c "FILE@lzo:$EXT/b.h"
+  send "${REQUEST[@]}"
+  assert_refused 'NAME "/src/m.c" is refused: it was sent twice'
+}
+
+@test "a CDIR with \"..\" is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src/.. NFIL00000001 NAME:/src/m.c "FILE@lzo:$PROJ/m.c"
+  send "${REQUEST[@]}"
+  assert_refused 'CDIR "/src/.." is refused: it has a ".." component'
+}
+
+@test "files that add up to more than --max-body-size are refused, though each one fits" {
+  start_daemon --max-body-size 1K
+  head -c 700 /dev/urandom | base64 -w 0 | head -c 700 >big1.h
+  cp big1.h big2.h
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000003 NAME:/src/big1.h FILE@lzo:big1.h NAME:/src/big2.h FILE@lzo:big2.h \
+    NAME:/src/m.c "FILE@lzo:$PROJ/m.c"
+  send "${REQUEST[@]}"
+  assert_refused 'NAME "/src/big2.h" is refused: the job'"'"'s files add up to more than the limit of 1024 bytes (--max-body-size)'
+}
+
+@test "NFIL over the limit of 65536 is a bad request: the daemon hangs up at once" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00010001
+  send "${REQUEST[@]}"
+  assert_hung_up
+  assert_warnings 'warning: bad request from 127.0.0.1: NFIL 65537 exceeds the limit of 65536'
+  assert_no_job_dirs
+}
+
+@test "arguments refused in pump mode as in plain mode; an absolute -include is re-rooted and allowed" {
+  start_daemon
+  printf 'int main_value = 1;\n' >"$EXT/pre.h"
+  printf 'int v(void) { return main_value; }\n' >"$PROJ/v.c"
+  CMD=(gcc -c -include "$EXT/pre.h" v.c -o v.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/v.c" "$EXT/pre.h"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save DOTO:remote.o "${REQUEST[@]}"
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  (cd "$PROJ" && gcc -c -include "$EXT/pre.h" v.c -o "$BATS_TEST_TMPDIR/local.o")
+  cmp local.o remote.o
+
+  : >"$DAEMON_LOG"
+  CMD=(gcc -c -fplugin=/tmp/x.so v.c -o v.o)
+  pump_request "$PROJ" "${pieces[@]}"
+  send "${REQUEST[@]}"
+  assert_refused 'argument "-fplugin=/tmp/x.so" is refused: it loads a plugin into the compiler'
+}

@@ -1,0 +1,794 @@
+/* Unit tests for dcc_incscan: which files pump mode sends, when it gives up, and the cached system directories. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dcc_args.h"
+#include "dcc_incscan.h"
+#include "dcc_util.h"
+
+/* A fresh directory under /tmp, by its physical name. */
+static char *make_root(void)
+{
+    char tmpl[] = "/tmp/dcc-incscan-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    char *real = realpath(tmpl, NULL);
+    assert_non_null(real);
+    return real;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_root(char *root)
+{
+    chmod(root, 0700);
+    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(root);
+}
+
+static void make_dirs(const char *path)
+{
+    char *copy = strdup(path);
+    assert_non_null(copy);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(copy, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(copy, 0755);
+    free(copy);
+}
+
+/* Writes root/rel (len bytes of text), creating its directories. */
+static void write_bytes(const char *root, const char *rel, const char *text, size_t len)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    make_dirs(path);
+    *slash = '/';
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void write_file(const char *root, const char *rel, const char *text)
+{
+    write_bytes(root, rel, text, strlen(text));
+}
+
+static void make_dir(const char *root, const char *rel)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    make_dirs(path);
+}
+
+/* "gcc -c x.c" -> malloc'd argv; words never hold blanks in these tests. */
+static char **words(const char *line)
+{
+    char *copy = strdup(line);
+    char *parts[128];
+    size_t n = 0;
+    assert_non_null(copy);
+    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        assert_true(n < 127);
+        parts[n++] = w;
+    }
+    parts[n] = NULL;
+    char **argv = dcc_argv_dup(parts);
+    assert_non_null(argv);
+    free(copy);
+    return argv;
+}
+
+/* The list as one line: "F:$/src/x.c D:$/inc S:/usr/include", $ = root. */
+static char *list_text(const struct dcc_inc_list *l, const char *root, int with_sysdirs)
+{
+    struct dcc_buf b = {0};
+    size_t rl = strlen(root);
+    for (size_t i = 0; i < l->n; i++) {
+        const struct dcc_inc_entry *e = &l->v[i];
+        if (e->kind == DCC_INC_SYSTEMDIR && !with_sysdirs)
+            continue;
+        const char *p = e->path;
+        int under = strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0');
+        assert_int_equal(dcc_buf_printf(&b, "%s%s:%s%s", b.len ? " " : "",
+                                        e->kind == DCC_INC_FILE  ? "F"
+                                        : e->kind == DCC_INC_DIR ? "D"
+                                                                 : "S",
+                                        under ? "$" : "", under ? p + rl : p),
+                         0);
+    }
+    if (!b.data)
+        assert_int_equal(dcc_buf_appends(&b, ""), 0);
+    return b.data;
+}
+
+/* Scans the job "line" run in root with the given system directories.
+ * Returns dcc_incscan_run's answer; *text is the list (or the why). */
+static int scan_job(const char *root, const char *line, char *const *sysdirs, char **text)
+{
+    char **argv = words(line);
+    struct dcc_scan scan;
+    char err[200] = "";
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    struct dcc_inc_list out = {0};
+    char why[PATH_MAX + 300] = "";
+    int rc = dcc_incscan_run(argv, &scan, root, sysdirs, &out, why, sizeof why);
+    if (rc == 0) {
+        assert_string_equal(why, "");
+        *text = list_text(&out, root, 0);
+    } else {
+        assert_int_equal(out.n, 0);
+        *text = strdup(why);
+        assert_non_null(*text);
+    }
+    dcc_inc_list_free(&out);
+    dcc_argv_free(argv);
+    return rc;
+}
+
+/* root/sys as the only system directory. */
+static char **fake_sysdirs(const char *root)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/sys", root);
+    make_dirs(path);
+    char *v[] = {path, NULL};
+    char **dirs = dcc_argv_dup(v);
+    assert_non_null(dirs);
+    return dirs;
+}
+
+static void expect_scan(const char *root, const char *line, char *const *sysdirs, const char *expected)
+{
+    char *text = NULL;
+    int rc = scan_job(root, line, sysdirs, &text);
+    if (rc != 0)
+        fail_msg("scan gave up: %s", text);
+    assert_string_equal(text, expected);
+    free(text);
+}
+
+/* why with "$" standing for root. */
+static void expect_give_up(const char *root, const char *line, char *const *sysdirs, const char *expected)
+{
+    char *text = NULL;
+    assert_int_equal(scan_job(root, line, sysdirs, &text), 1);
+    char want[PATH_MAX + 300];
+    const char *dollar = strchr(expected, '$');
+    if (dollar)
+        snprintf(want, sizeof want, "%.*s%s%s", (int)(dollar - expected), expected, root, dollar + 1);
+    else
+        snprintf(want, sizeof want, "%s", expected);
+    assert_string_equal(text, want);
+    free(text);
+}
+
+/* ---- what is sent ---- */
+
+static void test_quoted_include_is_relative_to_the_including_file(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "src/main.c", "#include \"a/b.h\"\nint main(void) { return 0; }\n");
+    write_file(root, "src/a/b.h", "#include \"c.h\"\n");
+    write_file(root, "src/a/c.h", "/* the right one */\n");
+    write_file(root, "src/c.h", "/* not this one */\n");
+    expect_scan(root, "gcc -c src/main.c", sys, "F:$/src/main.c F:$/src/a/b.h F:$/src/a/c.h D:$/src D:$/src/a");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_iquote_comes_before_I_and_only_for_quotes(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "main.c", "#include \"x.h\"\n#include <y.h>\n");
+    write_file(root, "inc1/x.h", "");
+    write_file(root, "inc1/y.h", "");
+    write_file(root, "inc2/x.h", "");
+    write_file(root, "inc2/y.h", "");
+    expect_scan(root, "gcc -Iinc1 -c main.c -iquote inc2", sys,
+                "F:$/main.c F:$/inc2/x.h F:$/inc1/y.h D:$/inc2 D:$/inc1");
+    /* Joined spellings, and -isystem / -idirafter for angle includes. */
+    write_file(root, "inc3/z.h", "");
+    write_file(root, "inc4/w.h", "");
+    write_file(root, "main2.c", "#include <z.h>\n#include <w.h>\n#include \"y.h\"\n");
+    expect_scan(root, "gcc -c main2.c -iquoteinc2 -isysteminc3 -idirafterinc4", sys,
+                "F:$/main2.c F:$/inc3/z.h F:$/inc4/w.h F:$/inc2/y.h D:$/inc2 D:$/inc3 D:$/inc4");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_system_headers_are_not_listed(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = NULL;
+    char err[300] = "";
+    char *argv[] = {"gcc", "-c", "main.c", NULL};
+    assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv, NULL, &sys, err, sizeof err), 0);
+    write_file(root, "main.c", "#include <stdio.h>\n#include \"local.h\"\n#include <stdlib.h>\n");
+    write_file(root, "local.h", "#include <string.h>\n");
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c F:$/local.h D:$");
+
+    /* The system directories are reported, in the compiler's order. */
+    char **argv2 = words("gcc -c main.c");
+    struct dcc_scan scan;
+    assert_int_equal(dcc_args_scan(&argv2, &scan, err, sizeof err), 0);
+    struct dcc_inc_list out = {0};
+    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, &out, err, sizeof err), 0);
+    size_t nsys = 0;
+    for (size_t i = 0; i < out.n; i++) {
+        if (out.v[i].kind == DCC_INC_SYSTEMDIR)
+            assert_string_equal(out.v[i].path, sys[nsys++]);
+    }
+    assert_int_equal(nsys, dcc_argv_len(sys));
+    dcc_inc_list_free(&out);
+    dcc_argv_free(argv2);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_fake_system_header_reaching_a_user_override(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "main.c", "#include <sysh.h>\n");
+    /* Computed includes and #include_next stay in the system directories. */
+    write_file(root, "sys/sysh.h", "#include <over.h>\n#include SOMETHING\n#include_next <sysh.h>\n#include <plain.h>\n"
+                                   "#include \"/abs/thing.h\"\n");
+    write_file(root, "sys/over.h", "/* the system one */\n");
+    write_file(root, "sys/plain.h", "#include \"sibling.h\"\n");
+    write_file(root, "sys/sibling.h", "");
+    write_file(root, "inc/over.h", "#include \"over2.h\"\n");
+    write_file(root, "inc/over2.h", "");
+    expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/inc/over.h F:$/inc/over2.h D:$/inc");
+    /* Without the -I, nothing but the source is sent. */
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
+    /* A -I naming a system directory stays a system directory. */
+    expect_scan(root, "gcc -Isys -c main.c", sys, "F:$/main.c");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_include_option_is_searched_from_the_working_directory(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "src/main.c", "#include \"cfg.h\"\n");
+    write_file(root, "src/cfg.h", "/* found by the source's include */\n");
+    write_file(root, "cfg.h", "#include \"more.h\"\n");
+    write_file(root, "more.h", "");
+    write_file(root, "inc/macros.h", "");
+    expect_scan(root, "gcc -include cfg.h -imacros macros.h -Iinc -c src/main.c", sys,
+                "F:$/src/main.c F:$/cfg.h F:$/inc/macros.h F:$/src/cfg.h F:$/more.h D:$/inc D:$ D:$/src");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_lexing_of_directives(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    static const char *const headers[] = {"c1.h",      "c2.h", "c3.h", "c4.h",  "c5.h",    "c6.h", "c7.h", "spliced.h",
+                                          "commented.h", "ifzero.h", "after.h", "crlf.h", "last.h", "sp2.h", "raw.h", "ifx.h",
+                                          "sep.h", "sepno.h"};
+    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++)
+        write_file(root, headers[i], "");
+    write_file(root, "main.cc", "/* #include \"c1.h\" */\n"
+                                "// #include \"c2.h\"\n"
+                                "const char *s = \"#include \\\"c3.h\\\"\";\n"
+                                "/* multi\n"
+                                "#include \"c4.h\"\n"
+                                "*/ #include \"c5.h\"\n"
+                                "// comment \\\n"
+                                "#include \"c6.h\"\n"
+                                "int x; /* a\n */ #include \"c7.h\"\n"
+                                "#\\\n"
+                                "include \"spliced.h\"\n"
+                                "# /* c */ include /* d */ \"commented.h\" // trailing\n"
+                                "#if 0\n"
+                                "#include \"ifzero.h\"\n"
+                                "#elif defined(X)\n"
+                                "  #  include \"ifx.h\"\n"
+                                "#endif\n"
+                                "\"unterminated\n"
+                                "#include \"after.h\"\n"
+                                "#include \"crlf.h\"\r\n"
+                                "// y \\  \n"
+                                "#include \"sp2.h\"\n"
+                                "auto r = R\"x(\n"
+                                "#include \"raw.h\" )\" still raw\n"
+                                ")x\";\n"
+                                "int n = 1'000'000; /* not a char literal */\n"
+                                "int m = 1'0; /* x'\n#include \"sepno.h\"\n*/\n"
+                                "#include \"sep.h\"\n"
+                                "#include \"last.h\"");
+    expect_scan(root, "g++ -c main.cc", sys,
+                "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifzero.h F:$/ifx.h F:$/after.h F:$/crlf.h "
+                "F:$/sep.h F:$/last.h D:$");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_binary_bytes_do_not_crash(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    /* NULs, a NUL inside a name, an escaped NUL in an unterminated string. */
+    static const char junk[] = "\0\0#include \"no.h\"\n#include \"a\0b.h\"\n\xff\xfe\"\\\0\n#include \"ok.h\"\n#";
+    write_bytes(root, "main.c", junk, sizeof junk - 1);
+    write_file(root, "ok.h", "");
+    write_file(root, "no.h", "");
+    write_file(root, "a", "");
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c F:$/ok.h D:$");
+    write_file(root, "tail.c", "#include \"ok.h\"\n/* unterminated comment \\");
+    expect_scan(root, "gcc -c tail.c", sys, "F:$/tail.c F:$/ok.h D:$");
+    write_file(root, "bad.c", "#include \"ok.h\"\n#include <\n");
+    expect_give_up(root, "gcc -c bad.c", sys, "bad.c:2: #include with a macro argument");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_missing_include_is_skipped_and_duplicates_listed_once(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "main.c", "#include \"nothere.h\"\n#include \"a.h\"\n#include \"b.h\"\n#include \"a.h\"\n");
+    write_file(root, "a.h", "#include \"b.h\"\n");
+    write_file(root, "b.h", "#include \"a.h\"\n#include <a.h>\n");
+    expect_scan(root, "gcc -I. -c main.c", sys, "F:$/main.c F:$/a.h F:$/b.h D:$");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_directories_the_helper_needs(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    /* inc/sub holds no file but <../up.h> needs it; sub2 is passed by "..". */
+    write_file(root, "main.c", "#include <../up.h>\n#include \"sub2/../side.h\"\n");
+    make_dir(root, "inc/sub");
+    make_dir(root, "sub2");
+    write_file(root, "inc/up.h", "");
+    write_file(root, "side.h", "");
+    expect_scan(root, "gcc -Iinc/sub -Inothere -c main.c", sys,
+                "F:$/main.c F:$/inc/up.h F:$/side.h D:$/inc/sub D:$ D:$/sub2");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_has_include_with_a_literal_is_followed(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "main.c", "#if defined(__has_include) && __has_include(\"opt.h\")\n#endif\n"
+                               "#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n"
+                               "#define HAS_X __has_include(\"opt3.h\")\n");
+    write_file(root, "opt.h", "");
+    write_file(root, "inc/opt2.h", "");
+    write_file(root, "opt3.h", "");
+    expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/opt.h F:$/inc/opt2.h F:$/opt3.h D:$/inc D:$");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+/* ---- when pump mode is not used ---- */
+
+static const struct give_up_case {
+    const char *source; /* main.c */
+    const char *line;
+    const char *why;
+} give_up_cases[] = {
+    {"#define H \"a.h\"\n#include H\n", "gcc -c main.c", "main.c:2: #include with a macro argument"},
+    {"int a;\n#import H\n", "gcc -c main.c", "main.c:2: #import with a macro argument"},
+    {"#include_next <a.h>\n", "gcc -c main.c", "main.c:1: #include_next"},
+    {"\n\n#  include_next \"a.h\"\n", "gcc -c main.c", "main.c:3: #include_next"},
+    {"#include \"/usr/include/stdio.h\"\n", "gcc -c main.c",
+     "main.c:1: #include of an absolute path /usr/include/stdio.h"},
+    {"#if __has_include(H)\n#endif\n", "gcc -c main.c", "main.c:1: __has_include with a macro argument"},
+    {"/*\n*/\n#elif __has_include_next(<a.h>)\n", "gcc -c main.c", "main.c:3: __has_include_next"},
+    {"#define HAS(x) __has_include(x)\n", "gcc -c main.c", "main.c:1: __has_include with a macro argument"},
+    {"", "gcc -I- -c main.c", "argument -I- is not supported in pump mode"},
+    {"", "gcc -iprefix /x -c main.c", "argument -iprefix is not supported in pump mode"},
+    {"", "gcc -iwithprefix x -c main.c", "argument -iwithprefix is not supported in pump mode"},
+    {"", "gcc -iwithprefixbefore x -c main.c", "argument -iwithprefixbefore is not supported in pump mode"},
+    {"", "gcc -imultilib x -c main.c", "argument -imultilib is not supported in pump mode"},
+    {"", "gcc -iwithsysroot x -c main.c", "argument -iwithsysroot is not supported in pump mode"},
+    {"", "gcc -nostdinc++ -c main.c", "argument -nostdinc++ is not supported in pump mode"},
+    {"", "gcc --include-directory=x -c main.c", "argument --include-directory=x is not supported in pump mode"},
+    {"", "gcc -Xpreprocessor -P -c main.c", "argument -Xpreprocessor is not supported in pump mode"},
+    {"", "gcc -traditional-cpp -c main.c", "argument -traditional-cpp is not supported in pump mode"},
+    {"", "gcc -fpreprocessed -c main.c", "argument -fpreprocessed is not supported in pump mode"},
+    {"", "gcc -I=inc -c main.c", "argument -I=inc names a sysroot directory"},
+    {"", "gcc -c main.i", "already preprocessed"},
+    {"", "gcc -c nothere.c", "nothere.c: cannot read: No such file or directory"},
+};
+
+static void test_give_up_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof give_up_cases / sizeof *give_up_cases; i++) {
+        const struct give_up_case *c = &give_up_cases[i];
+        char *root = make_root();
+        char **sys = fake_sysdirs(root);
+        write_file(root, "main.c", c->source);
+        write_file(root, "main.i", "int x;\n");
+        write_file(root, "a.h", "");
+        expect_give_up(root, c->line, sys, c->why);
+        dcc_argv_free(sys);
+        remove_root(root);
+    }
+}
+
+static void test_give_up_on_environment(void **state)
+{
+    (void)state;
+    static const char *const vars[] = {"CPATH",           "C_INCLUDE_PATH",      "CPLUS_INCLUDE_PATH",
+                                       "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "main.c", "");
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        /* Empty means unset for gcc. */
+        setenv(vars[i], "", 1);
+        expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
+        setenv(vars[i], "/somewhere", 1);
+        char want[100];
+        snprintf(want, sizeof want, "%s is set in the environment", vars[i]);
+        expect_give_up(root, "gcc -c main.c", sys, want);
+        unsetenv(vars[i]);
+    }
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_give_up_on_symbolic_links(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char path[PATH_MAX];
+    write_file(root, "main.c", "#include \"link.h\"\n");
+    write_file(root, "real/real.h", "");
+    snprintf(path, sizeof path, "%s/link.h", root);
+    assert_int_equal(symlink("real/real.h", path), 0);
+    expect_give_up(root, "gcc -c main.c", sys, "link.h is reached through a symbolic link (real path $/real/real.h)");
+
+    /* A symlinked -I directory, even though "../x.h" would look fine lexically. */
+    write_file(root, "main2.c", "#include <x.h>\n");
+    write_file(root, "real/x.h", "");
+    snprintf(path, sizeof path, "%s/incl", root);
+    assert_int_equal(symlink("real", path), 0);
+    expect_give_up(root, "gcc -Iincl -c main2.c", sys, "incl is reached through a symbolic link (real path $/real)");
+
+    /* "deep/../y.h" where deep is a link: gcc resolves ".." physically. */
+    write_file(root, "main3.c", "#include \"deep/../y.h\"\n");
+    write_file(root, "y.h", "");
+    write_file(root, "real/y.h", "");
+    make_dir(root, "real/sub");
+    snprintf(path, sizeof path, "%s/deep", root);
+    assert_int_equal(symlink("real/sub", path), 0);
+    expect_give_up(root, "gcc -c main3.c", sys, "y.h is reached through a symbolic link (real path $/real/y.h)");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_give_up_on_unreadable_file(void **state)
+{
+    (void)state;
+    if (geteuid() == 0)
+        skip();
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "main.c", "#include \"secret.h\"\n");
+    write_file(root, "secret.h", "");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/secret.h", root);
+    assert_int_equal(chmod(path, 0), 0);
+    expect_give_up(root, "gcc -c main.c", sys, "secret.h: cannot read: Permission denied");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_give_up_on_too_many_files(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    struct dcc_buf src = {0};
+    for (int i = 0; i < DCC_INCSCAN_MAX_FILES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "h/%d.h", i);
+        write_file(root, name, "");
+        assert_int_equal(dcc_buf_printf(&src, "#include \"h/%d.h\"\n", i), 0);
+    }
+    write_file(root, "main.c", src.data);
+    expect_give_up(root, "gcc -c main.c", sys, "more than 20000 files");
+    dcc_buf_free(&src);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+/* ---- the compiler's system directories ---- */
+
+static void test_sysdirs_of_the_real_gcc(void **state)
+{
+    (void)state;
+    char **dirs = NULL;
+    char err[300] = "";
+    char *argv[] = {"gcc", "-O2", "-I/nowhere", "-c", "x.c", NULL};
+    assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv, NULL, &dirs, err, sizeof err), 0);
+    int has_usr_include = 0;
+    for (size_t i = 0; dirs[i]; i++) {
+        has_usr_include |= strcmp(dirs[i], "/usr/include") == 0;
+        assert_null(strstr(dirs[i], "/.."));
+        assert_string_not_equal(dirs[i], "/nowhere");
+    }
+    assert_true(has_usr_include);
+    dcc_argv_free(dirs);
+
+    char *nostd[] = {"gcc", "-nostdinc", "-c", "x.c", NULL};
+    assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", nostd, NULL, &dirs, err, sizeof err), 0);
+    assert_null(dirs[0]);
+    dcc_argv_free(dirs);
+
+    assert_int_equal(dcc_incscan_sysdirs("/nonexistent/gcc", argv, NULL, &dirs, err, sizeof err), 110);
+    assert_string_equal(err, "cannot run /nonexistent/gcc: No such file or directory");
+    assert_null(dirs);
+}
+
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_sysdirs_cache(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char compiler[PATH_MAX], runs[PATH_MAX], cache[PATH_MAX], script[PATH_MAX * 2 + 400];
+    snprintf(compiler, sizeof compiler, "%s/fakecc", root);
+    snprintf(runs, sizeof runs, "%s/runs", root);
+    snprintf(cache, sizeof cache, "%s/cache", root);
+    make_dirs(cache);
+    snprintf(script, sizeof script,
+             "#!/bin/sh\n"
+             "echo \"$* LC_ALL=$LC_ALL\" >> %s\n"
+             "echo 'ignoring nonexistent directory \"/x\"' >&2\n"
+             "echo '#include \"...\" search starts here:' >&2\n"
+             "echo '#include <...> search starts here:' >&2\n"
+             "echo ' /fake/lib/gcc/12/../../../include' >&2\n"
+             "echo ' /fake/usr//include/' >&2\n"
+             "echo 'End of search list.' >&2\n",
+             runs);
+    write_file(root, "fakecc", script);
+    assert_int_equal(chmod(compiler, 0755), 0);
+
+    char *argv[] = {"cc", "-m32", "-O2", "--sysroot", "/sr", "-Iinc", "-x", "c++", "-c", "x.c", NULL};
+    char **dirs = NULL;
+    char err[300] = "";
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
+    char *joined = dcc_argv_join(dirs);
+    assert_string_equal(joined, "/fake/include /fake/usr/include");
+    free(joined);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 1);
+    assert_string_equal(read_all(runs), "-m32 --sysroot /sr -E -v -x c++ /dev/null LC_ALL=C\n");
+
+    /* Same inputs: answered from the cache, the compiler does not run. */
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
+    joined = dcc_argv_join(dirs);
+    assert_string_equal(joined, "/fake/include /fake/usr/include");
+    free(joined);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 1);
+
+    /* One cache file, named by the hash. */
+    char cmd[PATH_MAX + 100];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c '^sysdirs-[0-9a-f]\\{16\\}$' | grep -qx 1", cache);
+    assert_int_equal(system(cmd), 0);
+
+    /* A corrupt cache file is ignored and rewritten. */
+    snprintf(cmd, sizeof cmd, "for f in %s/sysdirs-*; do printf 'dcc-incscan-sysdirs 1\\n/trunc' > $f; done", cache);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
+    joined = dcc_argv_join(dirs);
+    assert_string_equal(joined, "/fake/include /fake/usr/include");
+    free(joined);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 2);
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 2);
+    /* So is one with something after its end mark. */
+    snprintf(cmd, sizeof cmd, "for f in %s/sysdirs-*; do printf 'dcc-incscan-sysdirs 1\\n/x\\n.\\n/y\\n' > $f; done",
+             cache);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
+    joined = dcc_argv_join(dirs);
+    assert_string_equal(joined, "/fake/include /fake/usr/include");
+    free(joined);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 3);
+
+    /* Other options that change the directories, or a changed compiler: run again. */
+    char *argv2[] = {"cc", "-m64", "-c", "x.cc", NULL};
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv2, cache, &dirs, err, sizeof err), 0);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 4);
+    write_file(root, "fakecc", script); /* same size: mtime/inode still differ */
+    assert_int_equal(chmod(compiler, 0755), 0);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, compiler, later, 0), 0);
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv2, cache, &dirs, err, sizeof err), 0);
+    dcc_argv_free(dirs);
+    assert_int_equal(count_lines(runs), 5);
+    remove_root(root);
+}
+
+static void test_sysdirs_errors(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char compiler[PATH_MAX];
+    snprintf(compiler, sizeof compiler, "%s/fakecc", root);
+    char *argv[] = {"cc", "-c", "x.c", NULL};
+    char **dirs = NULL;
+    char err[PATH_MAX + 200] = "";
+    char want[PATH_MAX + 200];
+
+    write_file(root, "fakecc", "#!/bin/sh\necho 'no list here' >&2\n");
+    assert_int_equal(chmod(compiler, 0755), 0);
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, NULL, &dirs, err, sizeof err), 100);
+    snprintf(want, sizeof want, "%s -v printed no \"#include <...> search starts here:\" list", compiler);
+    assert_string_equal(err, want);
+    assert_null(dirs);
+
+    write_file(root, "fakecc", "#!/bin/sh\nexit 3\n");
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, NULL, &dirs, err, sizeof err), 100);
+    snprintf(want, sizeof want,
+             "%s -E -v -x c /dev/null failed (exit status 3) while listing its include directories", compiler);
+    assert_string_equal(err, want);
+
+    assert_int_equal(chmod(compiler, 0644), 0);
+    assert_int_equal(dcc_incscan_sysdirs(compiler, argv, NULL, &dirs, err, sizeof err), 110);
+    snprintf(want, sizeof want, "cannot run %s: Permission denied", compiler);
+    if (geteuid() != 0)
+        assert_string_equal(err, want);
+    remove_root(root);
+}
+
+static void test_normalise(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"/a/b", "c", "/a/b/c"},          {"/a/b", "../c", "/a/c"},     {"/a/b", "../../../c", "/c"},
+        {"/a/b", "/x//y/./z/", "/x/y/z"}, {"/", ".", "/"},              {"/a", "..", "/"},
+        {"/a/", "./b/../c/", "/a/c"},     {"/a", "b/..//..//c", "/c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *n = dcc_incscan_normalise(cases[i][0], cases[i][1]);
+        assert_non_null(n);
+        assert_string_equal(n, cases[i][2]);
+        free(n);
+    }
+}
+
+/* ---- speed ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_speed_of_a_small_job(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = NULL;
+    char err[300] = "";
+    char *argv0[] = {"gcc", "-c", "main.c", NULL};
+    assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv0, NULL, &sys, err, sizeof err), 0);
+    write_file(root, "main.c", "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
+    char **argv = words("gcc -O2 -c main.c");
+    struct dcc_scan scan;
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    double t[50];
+    for (int i = 0; i < 50; i++) {
+        struct timespec a, b;
+        struct dcc_inc_list out = {0};
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(dcc_incscan_run(argv, &scan, root, sys, &out, err, sizeof err), 0);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+        dcc_inc_list_free(&out);
+    }
+    qsort(t, 50, sizeof *t, cmp_double);
+    printf("# incscan: stdio.h+stdlib.h+string.h with gcc's sysdirs: median %.3f ms (min %.3f, max %.3f) over 50 runs\n",
+           t[25], t[0], t[49]);
+    dcc_argv_free(argv);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quoted_include_is_relative_to_the_including_file),
+        cmocka_unit_test(test_iquote_comes_before_I_and_only_for_quotes),
+        cmocka_unit_test(test_system_headers_are_not_listed),
+        cmocka_unit_test(test_fake_system_header_reaching_a_user_override),
+        cmocka_unit_test(test_include_option_is_searched_from_the_working_directory),
+        cmocka_unit_test(test_lexing_of_directives),
+        cmocka_unit_test(test_binary_bytes_do_not_crash),
+        cmocka_unit_test(test_missing_include_is_skipped_and_duplicates_listed_once),
+        cmocka_unit_test(test_directories_the_helper_needs),
+        cmocka_unit_test(test_has_include_with_a_literal_is_followed),
+        cmocka_unit_test(test_give_up_cases),
+        cmocka_unit_test(test_give_up_on_environment),
+        cmocka_unit_test(test_give_up_on_symbolic_links),
+        cmocka_unit_test(test_give_up_on_unreadable_file),
+        cmocka_unit_test(test_give_up_on_too_many_files),
+        cmocka_unit_test(test_sysdirs_of_the_real_gcc),
+        cmocka_unit_test(test_sysdirs_cache),
+        cmocka_unit_test(test_sysdirs_errors),
+        cmocka_unit_test(test_normalise),
+        cmocka_unit_test(test_speed_of_a_small_job),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

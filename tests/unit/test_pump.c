@@ -1,0 +1,311 @@
+/* Unit tests for dcc_pump: client path and link checks, argument re-rooting, .d root stripping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcc_args.h"
+#include "dcc_pump.h"
+#include "dcc_util.h"
+
+#define ROOT "/var/tmp/distccd_ab12CD/root"
+
+/* ---- NAME and CDIR ---- */
+
+static const struct path_case {
+    const char *path;
+    int may_be_root;
+    const char *why; /* NULL: accepted */
+} path_cases[] = {
+    {"/src/m.c", 0, NULL},
+    {"/usr/include/stdio.h", 0, NULL},
+    {"/src/inc/forcing_technique_271828", 0, NULL},
+    {"/a", 0, NULL},
+    {"/src/..hidden/.x", 0, NULL},
+    {"/src/a...b", 0, NULL},
+    {"/", 1, NULL},
+    {"/home/u/proj", 1, NULL},
+    {"/", 0, "it names the root directory"},
+    {"", 0, "it is not an absolute path"},
+    {"src/m.c", 0, "it is not an absolute path"},
+    {"./m.c", 0, "it is not an absolute path"},
+    {"../m.c", 1, "it is not an absolute path"},
+    {"/src/../etc/passwd", 0, "it has a \"..\" component"},
+    {"/..", 0, "it has a \"..\" component"},
+    {"/src/..", 1, "it has a \"..\" component"},
+    {"/src/./m.c", 0, "it has a \".\" component"},
+    {"/.", 1, "it has a \".\" component"},
+    {"/src//m.c", 0, "it has an empty component (\"//\" or a trailing \"/\")"},
+    {"//src/m.c", 0, "it has an empty component (\"//\" or a trailing \"/\")"},
+    {"/src/", 0, "it has an empty component (\"//\" or a trailing \"/\")"},
+    {"/src/", 1, "it has an empty component (\"//\" or a trailing \"/\")"},
+    {"//", 1, "it has an empty component (\"//\" or a trailing \"/\")"},
+};
+
+static void test_check_path_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof path_cases / sizeof path_cases[0]; i++) {
+        const struct path_case *c = &path_cases[i];
+        print_message("# \"%s\" (may be root: %d)\n", c->path, c->may_be_root);
+        char why[200] = "";
+        int rc = dcc_pump_check_path(c->path, strlen(c->path), c->may_be_root, why, sizeof why);
+        assert_int_equal(rc, c->why ? -1 : 0);
+        assert_string_equal(why, c->why ? c->why : "");
+    }
+}
+
+static void test_check_path_nul_byte(void **state)
+{
+    (void)state;
+    static const char name[] = "/src/a.h\0/../../etc/passwd";
+    char why[200] = "";
+    assert_int_equal(dcc_pump_check_path(name, sizeof name - 1, 0, why, sizeof why), -1);
+    assert_string_equal(why, "it contains a NUL byte");
+}
+
+static void test_check_path_lengths(void **state)
+{
+    (void)state;
+    char why[200] = "";
+    /* a 255-byte component passes, 256 does not */
+    char name[PATH_MAX + 8];
+    name[0] = '/';
+    memset(name + 1, 'a', 255);
+    name[256] = '\0';
+    assert_int_equal(dcc_pump_check_path(name, strlen(name), 0, why, sizeof why), 0);
+    strcpy(name + 256, "b");
+    assert_int_equal(dcc_pump_check_path(name, strlen(name), 0, why, sizeof why), -1);
+    assert_string_equal(why, "a component is longer than 255 bytes");
+    /* the whole: shorter than PATH_MAX */
+    size_t n = 0;
+    while (n + 100 < PATH_MAX) {
+        name[n++] = '/';
+        memset(name + n, 'd', 99);
+        n += 99;
+    }
+    name[n] = '\0';
+    assert_int_equal(dcc_pump_check_path(name, n, 0, why, sizeof why), 0);
+    memset(name + n, 'e', PATH_MAX - n);
+    name[PATH_MAX] = '\0';
+    assert_int_equal(dcc_pump_check_path(name, PATH_MAX, 0, why, sizeof why), -1);
+    snprintf(name, sizeof name, "it is longer than %d bytes", PATH_MAX - 1);
+    assert_string_equal(why, name);
+}
+
+/* ---- LINK ---- */
+
+static const struct link_case {
+    const char *name;
+    const char *target;
+    const char *made; /* NULL: refused */
+} link_cases[] = {
+    {"/src/cc", "m.c", "m.c"},
+    {"/src/inc/b.h", "../other/b.h", "../other/b.h"},
+    {"/src/inc/b.h", "./b2.h", "./b2.h"},
+    {"/a/b/c/l", "../../x", "../../x"},
+    {"/a/b/c/l", "../../../x", "../../../x"}, /* lands on /x: still inside */
+    {"/a/b/c/l", "d/../../../../../x", NULL},
+    {"/a/b/c/l", "d/../../../../x", "d/../../../../x"},
+    {"/a/b/c/l", "../../../../x", NULL},
+    {"/l", "..", NULL},
+    {"/l", "x/..", "x/.."},
+    {"/l", ".", "."},
+    {"/src/lib", "/usr/lib/x", ROOT "/usr/lib/x"},
+    {"/src/lib", "/", ROOT "/"},
+    {"/src/lib", "/a/../b", ROOT "/a/../b"},
+    {"/src/lib", "/../etc", NULL},
+    {"/src/lib", "/a/../../etc", NULL},
+    {"/src/lib", "", NULL},
+};
+
+static void test_link_target_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof link_cases / sizeof link_cases[0]; i++) {
+        const struct link_case *c = &link_cases[i];
+        print_message("# %s -> %s\n", c->name, c->target);
+        char why[200] = "";
+        char *made = dcc_pump_link_target(ROOT, c->name, c->target, strlen(c->target), why, sizeof why);
+        if (c->made) {
+            assert_non_null(made);
+            assert_string_equal(made, c->made);
+            assert_string_equal(why, "");
+        } else {
+            assert_null(made);
+            assert_string_equal(why, c->target[0] ? "its target climbs out of the job's root" : "its target is empty");
+        }
+        free(made);
+    }
+}
+
+static void test_link_target_nul_byte(void **state)
+{
+    (void)state;
+    static const char target[] = "a.h\0../../../../etc";
+    char why[200] = "";
+    assert_null(dcc_pump_link_target(ROOT, "/src/l", target, sizeof target - 1, why, sizeof why));
+    assert_string_equal(why, "its target contains a NUL byte");
+}
+
+/* ---- arguments ---- */
+
+static char **words(const char *line)
+{
+    char *copy = strdup(line);
+    char *parts[128];
+    size_t n = 0;
+    assert_non_null(copy);
+    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        assert_true(n < 127);
+        parts[n++] = w;
+    }
+    parts[n] = NULL;
+    char **argv = dcc_argv_dup(parts);
+    assert_non_null(argv);
+    free(copy);
+    return argv;
+}
+
+#define MAPS "-fdebug-prefix-map=" ROOT "= -fmacro-prefix-map=" ROOT "= "
+#define OUT "/var/tmp/distccd_ab12CD/m.o"
+#define DEPS "/var/tmp/distccd_ab12CD/deps.d"
+
+static const struct rewrite_case {
+    const char *client;
+    const char *server;
+} rewrite_cases[] = {
+    /* the plain job: -MMD, -MF, and -MQ naming the client's -o */
+    {"gcc -c m.c -o m.o", "gcc " MAPS "-c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    /* no -o: the name scan gave it */
+    {"gcc -O2 -c sub/m.c", "gcc " MAPS "-O2 -c sub/m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc -c m.c -oobj/m.o", "gcc " MAPS "-c m.c -o" OUT " -MMD -MF " DEPS " -MQ obj/m.o"},
+    /* an absolute source */
+    {"gcc -c /home/u/m.c -o /home/u/m.o", "gcc " MAPS "-c " ROOT "/home/u/m.c -o " OUT " -MMD -MF " DEPS
+                                           " -MQ /home/u/m.o"},
+    /* every path option, separate and joined */
+    {"gcc -I/a -I /b -Irel -I rel2 -c m.c -o m.o",
+     "gcc " MAPS "-I" ROOT "/a -I " ROOT "/b -Irel -I rel2 -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc -include /a/c.h -include/b/c.h -include c.h -imacros /m.h -imacros/n.h -c m.c -o m.o",
+     "gcc " MAPS "-include " ROOT "/a/c.h -include" ROOT "/b/c.h -include c.h -imacros " ROOT "/m.h -imacros" ROOT
+     "/n.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc -idirafter /d -idirafter/e -iprefix /p/ -iwithprefix /w -iwithprefixbefore /wb -iwithprefixbefore/wc "
+     "-c m.c -o m.o",
+     "gcc " MAPS "-idirafter " ROOT "/d -idirafter" ROOT "/e -iprefix " ROOT "/p/ -iwithprefix " ROOT
+     "/w -iwithprefixbefore " ROOT "/wb -iwithprefixbefore" ROOT "/wc -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc -isystem /s -isystem/t -iquote /q -iquote/r -iquote q -c m.c -o m.o",
+     "gcc " MAPS "-isystem " ROOT "/s -isystem" ROOT "/t -iquote " ROOT "/q -iquote" ROOT
+     "/r -iquote q -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc --include-directory=/x --include-directory /y --include-directory-after=/z --include=/c.h --imacros /m.h "
+     "-c m.c -o m.o",
+     "gcc " MAPS "--include-directory=" ROOT "/x --include-directory " ROOT "/y --include-directory-after=" ROOT
+     "/z --include=" ROOT "/c.h --imacros " ROOT "/m.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc -Xpreprocessor -I/x -Xpreprocessor -DX -c m.c -o m.o",
+     "gcc " MAPS "-Xpreprocessor -I" ROOT "/x -Xpreprocessor -DX -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    /* values of other options are not paths to re-root */
+    {"gcc -MT -I/x -D -I/y -c m.c -o m.o", "gcc " MAPS "-MT -I/x -D -I/y -c m.c -o " OUT " -MMD -MF " DEPS},
+    {"gcc -isysroot /usr/sys --sysroot=/usr/sys -c m.c -o m.o",
+     "gcc " MAPS "-isysroot /usr/sys --sysroot=/usr/sys -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    /* dependency options: -MF goes (both forms), the rest stay */
+    {"gcc -MD -MF m.d -c m.c -o m.o", "gcc " MAPS "-MD -c m.c -o " OUT " -MF " DEPS " -MQ m.o"},
+    {"gcc -MMD -MFdeps/m.d -MP -c m.c -o m.o", "gcc " MAPS "-MMD -MP -c m.c -o " OUT " -MF " DEPS " -MQ m.o"},
+    {"gcc -MD -MT tgt -MQ q -MG -c m.c -o m.o", "gcc " MAPS "-MD -MT tgt -MQ q -MG -c m.c -o " OUT " -MF " DEPS},
+    {"gcc -MD -MTtgt -c m.c -o m.o", "gcc " MAPS "-MD -MTtgt -c m.c -o " OUT " -MF " DEPS},
+    {"gcc -MD -MQtgt -c m.c -o m.o", "gcc " MAPS "-MD -MQtgt -c m.c -o " OUT " -MF " DEPS},
+    /* -Wp,-MD,F: cc1 names the target after the source */
+    {"gcc -Wp,-MD,.deps/m.d -c src/m.c -o obj/x.o", "gcc " MAPS "-MD -c src/m.c -o " OUT " -MF " DEPS " -MQ m.o"},
+    {"gcc -Wp,-MMD,m.d -c a.b.cc", "gcc " MAPS "-MMD -c a.b.cc -o " OUT " -MF " DEPS " -MQ a.b.o"},
+    {"gcc -Wp,-MD,m.d -MT t -c m.c", "gcc " MAPS "-MD -MT t -c m.c -o " OUT " -MF " DEPS},
+    /* the client's prefix maps: OLD re-rooted when absolute, after ours */
+    {"gcc -g -fdebug-prefix-map=/home/u=/src -fmacro-prefix-map=/home/u=. -ffile-prefix-map=/b=/c "
+     "-ffile-prefix-map=rel=x -c m.c -o m.o",
+     "gcc " MAPS "-g -fdebug-prefix-map=" ROOT "/home/u=/src -fmacro-prefix-map=" ROOT
+     "/home/u=. -ffile-prefix-map=" ROOT "/b=/c -ffile-prefix-map=rel=x -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+};
+
+static void test_rewrite_table(void **state)
+{
+    (void)state;
+    struct dcc_pump_paths paths = {.root = ROOT, .output = OUT, .deps = DEPS};
+    for (size_t i = 0; i < sizeof rewrite_cases / sizeof rewrite_cases[0]; i++) {
+        const struct rewrite_case *c = &rewrite_cases[i];
+        print_message("# %s\n", c->client);
+        char **argv = words(c->client);
+        struct dcc_scan scan;
+        char err[200] = "";
+        assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+        assert_false(scan.local_only);
+        assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), 0);
+        char *joined = dcc_argv_join(argv);
+        assert_non_null(joined);
+        assert_string_equal(joined, c->server);
+        free(joined);
+        dcc_argv_free(argv);
+    }
+}
+
+static void test_rewrite_refuses_a_local_job(void **state)
+{
+    (void)state;
+    struct dcc_pump_paths paths = {.root = ROOT, .output = OUT, .deps = DEPS};
+    char **argv = words("gcc m.o -o prog");
+    struct dcc_scan scan;
+    char err[200] = "";
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    assert_true(scan.local_only);
+    assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), -1);
+    assert_string_equal(err, "this job has no source or output to rewrite");
+    assert_string_equal(argv[1], "m.o"); /* untouched */
+    dcc_argv_free(argv);
+}
+
+/* ---- .d and stderr ---- */
+
+static void test_strip_root(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"m.o: m.c " ROOT "/src/inc/a.h \\\n " ROOT "/opt/x.h\n", "m.o: m.c /src/inc/a.h \\\n /opt/x.h\n"},
+        {ROOT "/a", "/a"},
+        {ROOT, ROOT},                         /* not followed by '/' */
+        {ROOT "x/a", ROOT "x/a"},             /* a longer name that starts the same */
+        {"/var/tmp/distccd_ab12CD/m.o", "/var/tmp/distccd_ab12CD/m.o"},
+        {ROOT "/" ROOT "/", "//"},
+        {"", ""},
+        {"no root here\n", "no root here\n"},
+        {ROOT "/src/m.c:3:2: error: #error x\n", "/src/m.c:3:2: error: #error x\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("# %s\n", cases[i].in);
+        char *buf = strdup(cases[i].in);
+        assert_non_null(buf);
+        size_t n = dcc_pump_strip_root(buf, strlen(buf), ROOT);
+        assert_int_equal(n, strlen(cases[i].out));
+        assert_string_equal(buf, cases[i].out);
+        free(buf);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_path_table),
+        cmocka_unit_test(test_check_path_nul_byte),
+        cmocka_unit_test(test_check_path_lengths),
+        cmocka_unit_test(test_link_target_table),
+        cmocka_unit_test(test_link_target_nul_byte),
+        cmocka_unit_test(test_rewrite_table),
+        cmocka_unit_test(test_rewrite_refuses_a_local_job),
+        cmocka_unit_test(test_strip_root),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
