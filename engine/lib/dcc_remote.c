@@ -109,12 +109,14 @@ static void host_failed(struct dcc_remote_result *res, int code, const char *wha
     snprintf(res->err, sizeof res->err, "%s: %s", what, why);
 }
 
-/* Receives DOTO (or DOTD) into a temporary file beside the output and
- * renames it into place, so an interrupted job never leaves a truncated
- * object. */
+/* Receives DOTO (or DOTD) into a temporary file beside the output, named in
+ * tmp ("" when keep is 0 and the body was dropped); place_file renames it
+ * into place once the whole reply is here, so an interrupted job never
+ * leaves a truncated or lone file. */
 static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *token, const char *output, int keep,
-                          struct dcc_remote_result *res)
+                          char tmp[PATH_MAX], struct dcc_remote_result *res)
 {
+    tmp[0] = '\0';
     uint32_t len;
     int rc = dcc_wire_read_token(c, token, &len);
     if (rc) {
@@ -128,11 +130,11 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
             host_failed(res, rc, "reading the reply", c->err);
         return rc ? -1 : 0;
     }
-    char tmp[PATH_MAX];
     const char *slash = strrchr(output, '/');
-    int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.distcc-XXXXXX", (int)(slash - output), output, slash + 1)
-                  : snprintf(tmp, sizeof tmp, ".%s.distcc-XXXXXX", output);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
+    int n = slash ? snprintf(tmp, PATH_MAX, "%.*s/.%s.distcc-XXXXXX", (int)(slash - output), output, slash + 1)
+                  : snprintf(tmp, PATH_MAX, ".%s.distcc-XXXXXX", output);
+    if (n < 0 || n >= PATH_MAX) {
+        tmp[0] = '\0';
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
         snprintf(res->err, sizeof res->err, "output name %s is too long", output);
         return -1;
@@ -142,6 +144,7 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
         res->exit_code = DCC_EXIT_IO_ERROR;
         snprintf(res->err, sizeof res->err, "cannot create %.300s: %s", tmp, strerror(errno));
+        tmp[0] = '\0';
         return -1;
     }
     rc = dcc_bulk_recv_body_fd(c, len, how, fd, NULL);
@@ -152,6 +155,7 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     }
     if (rc) {
         unlink(tmp);
+        tmp[0] = '\0';
         if (c->local_fault) {
             /* Name the object: "cannot write file" alone does not say where. */
             const char *why = strrchr(c->err, ':');
@@ -163,6 +167,12 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
         }
         return -1;
     }
+    return 0;
+}
+
+/* Renames a received file into place; on failure removes it. */
+static int place_file(char *tmp, const char *output, struct dcc_remote_result *res)
+{
     /* mkstemp made it 0600; an object gets the usual mode. */
     mode_t mask = umask(0);
     umask(mask);
@@ -170,11 +180,13 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     if (rename(tmp, output) != 0) {
         int e = errno;
         unlink(tmp);
+        tmp[0] = '\0';
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
         res->exit_code = DCC_EXIT_IO_ERROR;
-        snprintf(res->err, sizeof res->err, "cannot rename the object to %s: %s", output, strerror(e));
+        snprintf(res->err, sizeof res->err, "cannot rename the result to %s: %s", output, strerror(e));
         return -1;
     }
+    tmp[0] = '\0';
     return 0;
 }
 
@@ -227,10 +239,17 @@ static void read_reply(struct dcc_conn *c, uint32_t ver, enum dcc_compress how, 
         return;
     }
     res->status = (int)stat;
-    if (receive_object(c, how, "DOTO", output, stat == 0, res) != 0)
+    /* Both files arrive before either is in place, the object last: a reply
+     * cut short, or a .d that cannot be written, leaves neither behind. */
+    char obj_tmp[PATH_MAX], deps_tmp[PATH_MAX] = "";
+    if (receive_object(c, how, "DOTO", output, stat == 0, obj_tmp, res) != 0)
         return;
-    if (ver == 3 && stat == 0 && receive_object(c, how, "DOTD", deps_file, deps_file != NULL, res) != 0)
+    if ((ver == 3 && stat == 0 && receive_object(c, how, "DOTD", deps_file, deps_file != NULL, deps_tmp, res) != 0) ||
+        (deps_tmp[0] && place_file(deps_tmp, deps_file, res) != 0) || (obj_tmp[0] && place_file(obj_tmp, output, res) != 0)) {
+        if (obj_tmp[0])
+            unlink(obj_tmp);
         return;
+    }
     res->outcome = DCC_REMOTE_DONE;
 }
 

@@ -177,6 +177,17 @@ EOF
   cmp obj/v.o local-v.o
 }
 
+@test "a .d file that cannot be written leaves no object behind" {
+  dcc_start_distccd
+  cd proj
+  run pump_distcc "127.0.0.1:$DAEMON_PORT,cpp,lzo" gcc -Iinclude -Isrc -include pre.h -MD -MF nodir/main.d \
+    -c src/main.c -o obj/main.o
+  [ "$status" -eq 107 ]
+  printf '%s\n' "$output" | grep -q "cannot create nodir/.main.d.distcc-"
+  [ ! -e obj/main.o ]
+  [ -z "$(ls -A obj)" ]
+}
+
 @test "a job the scan cannot follow goes in plain mode to a pump helper, and -v says why" {
   dcc_start_distccd
   cd proj
