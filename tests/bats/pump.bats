@@ -143,6 +143,20 @@ EOF
   printf '%s\n' "$output" | grep -qx 'SYSTEMDIR /usr/include'
 }
 
+@test "distcc --scan-includes says why pump mode would not be used" {
+  cd proj
+  printf '#define HDR "cfg.h"\n#include HDR\n' >src/computed.c
+  run "$DCC_BIN/distcc" --scan-includes gcc -Iinclude -c src/computed.c -o computed.o
+  [ "$status" -eq 100 ]
+  [ "$(printf '%s\n' "$output" | without_pids)" = "distcc: error: pump mode would not be used for src/computed.c: src/computed.c:2: #include with a macro argument" ]
+  run "$DCC_BIN/distcc" --scan-includes
+  [ "$status" -eq 101 ]
+  [ "$(printf '%s\n' "$output" | without_pids)" = "distcc: error: --scan-includes needs a compile command, e.g. distcc --scan-includes gcc -c x.c" ]
+  run "$DCC_BIN/distcc" --scan-includes gcc -E src/main.c
+  [ "$status" -eq 101 ]
+  [ "$(printf '%s\n' "$output" | without_pids)" = "distcc: error: this command is not distributed, so nothing would be sent: -E: preprocessing only" ]
+}
+
 @test "a pump compile on our distccd matches a local build, object and .d, with -g" {
   dcc_start_distccd
   cd proj
