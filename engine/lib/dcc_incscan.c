@@ -660,8 +660,14 @@ out:
 struct incfile {
     char *path;    /* normalised absolute; the files map owns it */
     size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
-    unsigned listed : 1, queued_user : 1, queued_sys : 1;
+    size_t sys_next; /* the include_next start it was first queued with as a system file */
+    unsigned listed : 1, queued_user : 1, queued_sys : 1, scanned : 1, has_next : 1;
 };
+
+/* Where #include_next in a file continues, as gcc does: the chain index after
+ * the directory the file was found in (0 when found next to its includer),
+ * or NEXT_NONE when it was not found by a search (it then acts as #include). */
+#define NEXT_NONE SIZE_MAX
 
 /* One directory of the search chain. */
 struct chain_dir {
@@ -682,6 +688,12 @@ enum { PROBE_MISSING = 1, PROBE_FILE, PROBE_DIR, PROBE_OTHER, PROBE_ERROR };
 struct queued {
     struct incfile *f;
     int user;
+    size_t next; /* for #include_next in this reading of f */
+};
+
+/* What the job's language and -std= make of the source text. */
+struct lex_mode {
+    unsigned raw_strings : 1, digraphs : 1, trigraphs : 1, digit_separators : 1;
 };
 
 struct scanner {
@@ -689,9 +701,12 @@ struct scanner {
     size_t cwdlen;
     struct chain_dir *chain;
     size_t nchain, bracket_start;
+    int chain_has_user; /* a computed include in a system header could reach a user file */
+    struct lex_mode mode;
     struct smap files;   /* normalised path -> struct incfile */
     struct smap probes;  /* raw path -> PROBE_* | errno << 4 */
-    struct smap lookups; /* 'q' or 'b', then the name -> struct lookup_hit */
+    struct smap lookups; /* chain start (size_t bytes), then the name -> struct lookup_hit */
+    struct smap visits;  /* (file, include_next start) a system file was queued with */
     struct smap dirset;  /* listed directories -> (void *)1 */
     struct incfile **listed;
     size_t nlisted, caplisted;
@@ -711,9 +726,10 @@ static int is_ident(unsigned char c)
            c >= 0x80;
 }
 
+/* gcc ignores NUL bytes like blanks (with a warning). */
 static int is_hblank(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r';
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r' || c == '\0';
 }
 
 /* How the user sees a path in a message: relative to cwd when under it. */
@@ -852,10 +868,24 @@ static int add_dotdot_dirs(struct scanner *s, const char *base, const char *name
     return 0;
 }
 
-static int enqueue(struct scanner *s, struct incfile *f, int user)
+/* Queues f to be read. A system file is read again when it is reached
+ * through another directory, for its #include_next (see scan_queued). */
+static int enqueue(struct scanner *s, struct incfile *f, int user, size_t next)
 {
-    if (user ? f->queued_user : (f->queued_user || f->queued_sys))
+    if (user && f->queued_user)
         return 0;
+    /* A user file gives up on #include_next, so one reading covers all. */
+    if (!user && (f->queued_user || (f->queued_sys && f->sys_next == next)))
+        return 0;
+    if (!user && f->queued_sys) {
+        char key[sizeof f + sizeof next];
+        memcpy(key, &f, sizeof f);
+        memcpy(key + sizeof f, &next, sizeof next);
+        if (smap_get(&s->visits, key, sizeof key))
+            return 0;
+        if (smap_put(&s->visits, key, sizeof key, (void *)1) != 0)
+            return -1;
+    }
     if (s->nqueue == s->capqueue) {
         size_t c = s->capqueue ? s->capqueue * 2 : 64;
         struct queued *q = realloc(s->queue, c * sizeof *q);
@@ -864,16 +894,18 @@ static int enqueue(struct scanner *s, struct incfile *f, int user)
         s->queue = q;
         s->capqueue = c;
     }
-    s->queue[s->nqueue++] = (struct queued){f, user};
-    if (user)
+    s->queue[s->nqueue++] = (struct queued){f, user, next};
+    if (user) {
         f->queued_user = 1;
-    else
+    } else if (!f->queued_sys) {
         f->queued_sys = 1;
+        f->sys_next = next;
+    }
     return 0;
 }
 
 /* A user file: checked, listed once and scanned. raw is the name gcc opens. */
-static int add_user_file(struct scanner *s, struct incfile *f, const char *raw)
+static int add_user_file(struct scanner *s, struct incfile *f, const char *raw, size_t next)
 {
     if (!f->listed) {
         if (s->nlisted >= DCC_INCSCAN_MAX_FILES)
@@ -885,14 +917,14 @@ static int add_user_file(struct scanner *s, struct incfile *f, const char *raw)
             return -1;
         f->listed = 1;
     }
-    return enqueue(s, f, 1);
+    return enqueue(s, f, 1, next);
 }
 
 /* Looks name up along the chain from index start, once per scan. */
 static int chain_lookup(struct scanner *s, size_t start, const char *name, size_t namelen, struct lookup_hit **out)
 {
     s->line.len = 0;
-    if (dcc_buf_append(&s->line, start == 0 ? "q" : "b", 1) != 0 || dcc_buf_append(&s->line, name, namelen) != 0)
+    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 || dcc_buf_append(&s->line, name, namelen) != 0)
         return -1;
     struct lookup_hit *hit = smap_get(&s->lookups, s->line.data, s->line.len);
     if (hit) {
@@ -922,7 +954,7 @@ static int chain_lookup(struct scanner *s, size_t start, const char *name, size_
     }
     /* The key is rebuilt: join_path and probe used the scratch buffers. */
     s->line.len = 0;
-    if (dcc_buf_append(&s->line, start == 0 ? "q" : "b", 1) != 0 || dcc_buf_append(&s->line, name, namelen) != 0 ||
+    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 || dcc_buf_append(&s->line, name, namelen) != 0 ||
         smap_put(&s->lookups, s->line.data, s->line.len, hit) != 0)
         goto nomem;
     *out = hit;
@@ -940,6 +972,8 @@ struct include_site {
     const char *where;  /* for messages: the file shown, or "-include" */
     const char *buf;    /* with pos: the line number is counted on give-up only */
     size_t pos;
+    size_t next;        /* where #include_next in this file searches (NEXT_NONE: as #include) */
+    struct incfile *file; /* NULL for the command line */
 };
 
 /* give_up with "FILE:LINE: " (or "-include: ") in front. */
@@ -956,11 +990,19 @@ __attribute__((format(printf, 3, 4))) static int give_up_at(struct scanner *s, c
     return give_up(s, "%s: %s", site->where, msg);
 }
 
-/* Resolves one include and lists or queues what it finds. 0, 1 or -1. */
+/* Resolves one include and lists or queues what it finds. next_from: for
+ * #include_next, the chain index where the search starts (NEXT_NONE: an
+ * ordinary #include). 0, 1 or -1. */
 static int include_file(struct scanner *s, const struct include_site *site, const char *name, size_t namelen,
-                        int angle)
+                        int angle, size_t next_from)
 {
-    if (namelen == 0 || memchr(name, '\0', namelen) || namelen > PATH_MAX)
+    const char *nul = memchr(name, '\0', namelen);
+    if (nul) {
+        if (site->user)
+            return give_up_at(s, site, "a NUL byte in an #include name");
+        namelen = (size_t)(nul - name); /* gcc opens the name cut there */
+    }
+    if (namelen == 0 || namelen > PATH_MAX)
         return 0; /* gcc rejects it too */
     if (name[0] == '/' && !site->cmdline) {
         if (site->user)
@@ -969,8 +1011,9 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     }
     struct incfile *f = NULL;
     int kind = PROBE_MISSING, e = 0, in_curdir = 0, sys = !site->user;
+    size_t next = name[0] == '/' ? NEXT_NONE : 0; /* gcc: a file found next to its includer goes on at 0 */
     const char *base = NULL;
-    if (name[0] == '/' || (!angle && site->curdir)) {
+    if (name[0] == '/' || (!angle && site->curdir && next_from == NEXT_NONE)) {
         base = name[0] == '/' ? "/" : site->curdir;
         if (join_path(s, base, name, namelen) != 0)
             return -1;
@@ -988,7 +1031,8 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     }
     if (!f && kind != PROBE_ERROR && name[0] != '/') {
         struct lookup_hit *hit;
-        if (chain_lookup(s, angle ? s->bracket_start : 0, name, namelen, &hit) != 0)
+        size_t start = next_from != NEXT_NONE ? next_from : angle ? s->bracket_start : 0;
+        if (chain_lookup(s, start, name, namelen, &hit) != 0)
             return -1;
         if (hit->kind == PROBE_ERROR || hit->f) {
             f = hit->f;
@@ -996,6 +1040,7 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
             e = hit->err;
             base = s->chain[hit->idx].path;
             sys = s->chain[hit->idx].sys;
+            next = hit->idx + 1;
         }
     }
     if (kind == PROBE_ERROR) {
@@ -1011,7 +1056,7 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
         return give_up_at(s, site, "%s is not a regular file", shown(s, f->path));
     }
     if (sys)
-        return enqueue(s, f, 0);
+        return enqueue(s, f, 0, next);
     if (in_curdir && name[0] != '/') {
         char *dir = dcc_incscan_normalise("/", site->curdir);
         int rc = dir ? add_dir(s, dir) : -1;
@@ -1024,7 +1069,7 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     char *raw = NULL;
     if (join_path(s, base, name, namelen) != 0 || !(raw = strdup(s->path.data)))
         return -1;
-    int rc = add_user_file(s, f, raw);
+    int rc = add_user_file(s, f, raw, next);
     free(raw);
     return rc;
 }
@@ -1277,8 +1322,14 @@ static int scan_has_include(struct scanner *s, const struct include_site *site)
             rc = give_up_at(s, site, "__has_include_next");
         else if (site->user && !literal)
             rc = give_up_at(s, site, "__has_include with a macro argument");
-        else if (literal && !next)
-            rc = include_file(s, site, l + name, namelen, angle);
+        else if (!literal)
+            rc = s->chain_has_user ? give_up_at(s, site, "__has_include with a macro argument in a system header, "
+                                                         "with user include directories")
+                                   : 0;
+        else
+            rc = include_file(s, site, l + name, namelen, angle, next ? site->next : NEXT_NONE);
+        if (next && site->file)
+            site->file->has_next = 1;
         i = literal ? k + 1 : k;
         after_defined = 0;
     }
@@ -1298,8 +1349,8 @@ static const struct directive_name {
 
 /* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
  * 0, 1 or -1. */
-static int lex_directive(struct scanner *s, const struct incfile *f, int user, const char *b, size_t n,
-                         size_t hash, size_t *endp)
+static int lex_directive(struct scanner *s, const struct queued *item, const char *b, size_t n, size_t hash,
+                         size_t *endp)
 {
     size_t p = skip_hspace(b, n, hash + 1);
     char word[16];
@@ -1318,8 +1369,17 @@ static int lex_directive(struct scanner *s, const struct incfile *f, int user, c
     for (size_t i = 0; i < sizeof directive_names / sizeof *directive_names && wl < sizeof word; i++)
         if (word_is(word, wl, directive_names[i].name))
             d = directive_names[i].d;
-    if (d == DIR_OTHER || (d == DIR_DEFINE && !user))
+    if (d == DIR_OTHER)
         return 0;
+    struct incfile *f = item->f;
+    int user = item->user;
+    /* A system #define is only read for __has_include: look before copying
+     * (a block comment may carry the line on, so one is read in full). */
+    if (d == DIR_DEFINE && !user) {
+        size_t eol = skip_to_eol(b, n, p);
+        if (!memmem(b + p, eol - p, "__has_include", 13) && !memmem(b + p, eol - p, "/*", 2))
+            return 0;
+    }
 
     char curdir[PATH_MAX + 1];
     if (f->dirlen > PATH_MAX)
@@ -1328,7 +1388,7 @@ static int lex_directive(struct scanner *s, const struct incfile *f, int user, c
     curdir[f->dirlen] = '\0';
     if (!curdir[0])
         strcpy(curdir, "/");
-    struct include_site site = {curdir, user, 0, shown(s, f->path), b, hash};
+    struct include_site site = {curdir, user, 0, shown(s, f->path), b, hash, item->next, f};
 
     if (d == DIR_IF || d == DIR_DEFINE) {
         size_t end = extract_line(s, b, n, p);
@@ -1340,8 +1400,11 @@ static int lex_directive(struct scanner *s, const struct incfile *f, int user, c
         return scan_has_include(s, &site);
     }
     const char *dname = d == DIR_IMPORT ? "#import" : d == DIR_INCLUDE_NEXT ? "#include_next" : "#include";
-    if (d == DIR_INCLUDE_NEXT)
-        return user ? give_up_at(s, &site, "#include_next") : 0;
+    if (d == DIR_INCLUDE_NEXT) {
+        if (user)
+            return give_up_at(s, &site, "#include_next");
+        f->has_next = 1;
+    }
     p = skip_hspace(b, n, p);
     *endp = p;
     if (p < n && (b[p] == '"' || b[p] == '<')) {
@@ -1363,12 +1426,19 @@ static int lex_directive(struct scanner *s, const struct incfile *f, int user, c
             char *name = strndup(s->line.data ? s->line.data : "", s->line.len);
             if (!name)
                 return -1;
-            int rc = include_file(s, &site, name, s->line.len, close == '>');
+            int rc = include_file(s, &site, name, s->line.len, close == '>',
+                                  d == DIR_INCLUDE_NEXT ? item->next : NEXT_NONE);
             free(name);
             return rc;
         }
     }
-    return user ? give_up_at(s, &site, "%s with a macro argument", dname) : 0;
+    if (user)
+        return give_up_at(s, &site, "%s with a macro argument", dname);
+    /* Whatever the macro names, it could be found in a user directory. */
+    if (s->chain_has_user)
+        return give_up_at(s, &site, "%s with a macro argument in a system header, with user include directories",
+                          dname);
+    return 0;
 }
 
 /* Bytes that matter away from the start of a line. */
@@ -1376,7 +1446,7 @@ static const unsigned char lex_special[256] = {
     ['\n'] = 1, ['\\'] = 1, ['/'] = 1, ['"'] = 1, ['\''] = 1, ['R'] = 1,
 };
 
-static int lex_file(struct scanner *s, const struct incfile *f, int user, const char *b, size_t n)
+static int lex_file(struct scanner *s, const struct queued *item, const char *b, size_t n)
 {
     size_t p = 0;
     int bol = 1;
@@ -1396,6 +1466,7 @@ static int lex_file(struct scanner *s, const struct incfile *f, int user, const 
         case '\f':
         case '\v':
         case '\r':
+        case '\0':
             p++;
             break;
         case '\\': {
@@ -1427,7 +1498,8 @@ static int lex_file(struct scanner *s, const struct incfile *f, int user, const 
             size_t j = p;
             while (j > 0 && p - j < 64 && (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
                 j--;
-            if (j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n && is_ident((unsigned char)b[p + 1]))
+            if (s->mode.digit_separators && j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n &&
+                is_ident((unsigned char)b[p + 1]))
                 p++;
             else
                 p = skip_literal(b, n, p + 1, '\'');
@@ -1435,20 +1507,34 @@ static int lex_file(struct scanner *s, const struct incfile *f, int user, const 
         }
         case 'R': {
             bol = 0;
-            size_t end = p + 1 < n && b[p + 1] == '"' ? skip_raw_string(b, n, p) : 0;
+            size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"' ? skip_raw_string(b, n, p) : 0;
             p = end ? end : p + 1;
             break;
         }
         case '#':
             if (bol) {
                 bol = 0;
-                int rc = lex_directive(s, f, user, b, n, p, &p);
+                int rc = lex_directive(s, item, b, n, p, &p);
                 if (rc != 0)
                     return rc;
                 break;
             }
             p++;
             break;
+        case '%': {
+            /* The digraph %: is # (not in C90). */
+            size_t colon = skip_splices(b, n, p + 1);
+            if (bol && s->mode.digraphs && colon < n && b[colon] == ':') {
+                bol = 0;
+                int rc = lex_directive(s, item, b, n, colon, &p);
+                if (rc != 0)
+                    return rc;
+                break;
+            }
+            bol = 0;
+            p++;
+            break;
+        }
         default:
             bol = 0;
             p++;
@@ -1458,9 +1544,23 @@ static int lex_file(struct scanner *s, const struct incfile *f, int user, const 
     return 0;
 }
 
-/* Reads and lexes one file. 0, 1 or -1. */
-static int scan_file(struct scanner *s, struct incfile *f, int user)
+/* With trigraphs on, ??= is # and ??/ a backslash that splices lines and
+ * escapes quotes: the lexer does not follow them, so a file with one gives up. */
+static int check_trigraphs(struct scanner *s, const struct incfile *f, const char *b, size_t n)
 {
+    for (const char *p = b; (p = memmem(p, n - (size_t)(p - b), "??", 2)) != NULL; p++) {
+        if (p + 2 < b + n && (p[2] == '=' || p[2] == '/'))
+            return give_up(s, "%s:%u: trigraph ??%c with trigraphs enabled", shown(s, f->path),
+                           line_of(b, (size_t)(p - b)), p[2]);
+    }
+    return 0;
+}
+
+/* Reads and lexes one file. 0, 1 or -1. */
+static int scan_file(struct scanner *s, const struct queued *q)
+{
+    struct incfile *f = q->f;
+    int user = q->user;
     int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(errno)) : 0;
@@ -1491,7 +1591,10 @@ static int scan_file(struct scanner *s, struct incfile *f, int user)
     }
     close(fd);
     buf[len] = '\0';
-    int rc = lex_file(s, f, user, buf, len);
+    int rc = s->mode.trigraphs ? check_trigraphs(s, f, buf, len) : 0;
+    if (rc == 0)
+        rc = lex_file(s, q, buf, len);
+    f->scanned = 1;
     free(buf);
     return rc;
 }
@@ -1531,6 +1634,114 @@ static const struct runopt {
     {"-fpreprocessed", RO_REFUSE},
     {"-I", RO_BRACKET},
 };
+
+/* What each -std= does to the lexer, after gcc's libcpp lang_defaults. A
+ * standard whose trigraphs are in doubt (C2X) counts as having them: that
+ * only makes a file with one give up. */
+enum { STD_C = 1, STD_CXX = 2 };
+static const struct std_mode {
+    const char *name;
+    int family;
+    struct lex_mode mode; /* raw strings, digraphs, trigraphs, digit separators */
+} std_modes[] = {
+    {"c89", STD_C, {0, 0, 1, 0}},          {"c90", STD_C, {0, 0, 1, 0}},
+    {"iso9899:1990", STD_C, {0, 0, 1, 0}}, {"iso9899:199409", STD_C, {0, 1, 1, 0}},
+    {"c99", STD_C, {0, 1, 1, 0}},          {"c9x", STD_C, {0, 1, 1, 0}},
+    {"iso9899:1999", STD_C, {0, 1, 1, 0}}, {"iso9899:199x", STD_C, {0, 1, 1, 0}},
+    {"c11", STD_C, {0, 1, 1, 0}},          {"c1x", STD_C, {0, 1, 1, 0}},
+    {"iso9899:2011", STD_C, {0, 1, 1, 0}}, {"c17", STD_C, {0, 1, 1, 0}},
+    {"c18", STD_C, {0, 1, 1, 0}},          {"iso9899:2017", STD_C, {0, 1, 1, 0}},
+    {"iso9899:2018", STD_C, {0, 1, 1, 0}}, {"c2x", STD_C, {0, 1, 1, 1}},
+    {"c23", STD_C, {0, 1, 1, 1}},          {"iso9899:2024", STD_C, {0, 1, 1, 1}},
+    {"gnu89", STD_C, {0, 1, 0, 0}},        {"gnu90", STD_C, {0, 1, 0, 0}},
+    {"gnu99", STD_C, {1, 1, 0, 0}},        {"gnu9x", STD_C, {1, 1, 0, 0}},
+    {"gnu11", STD_C, {1, 1, 0, 0}},        {"gnu1x", STD_C, {1, 1, 0, 0}},
+    {"gnu17", STD_C, {1, 1, 0, 0}},        {"gnu18", STD_C, {1, 1, 0, 0}},
+    {"gnu2x", STD_C, {1, 1, 0, 1}},        {"gnu23", STD_C, {1, 1, 0, 1}},
+    {"c++98", STD_CXX, {0, 1, 1, 0}},      {"c++03", STD_CXX, {0, 1, 1, 0}},
+    {"gnu++98", STD_CXX, {0, 1, 0, 0}},    {"gnu++03", STD_CXX, {0, 1, 0, 0}},
+    {"c++11", STD_CXX, {1, 1, 1, 0}},      {"c++0x", STD_CXX, {1, 1, 1, 0}},
+    {"gnu++11", STD_CXX, {1, 1, 0, 0}},    {"gnu++0x", STD_CXX, {1, 1, 0, 0}},
+    {"c++14", STD_CXX, {1, 1, 1, 1}},      {"c++1y", STD_CXX, {1, 1, 1, 1}},
+    {"gnu++14", STD_CXX, {1, 1, 0, 1}},    {"gnu++1y", STD_CXX, {1, 1, 0, 1}},
+    {"c++17", STD_CXX, {1, 1, 0, 1}},      {"c++1z", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++17", STD_CXX, {1, 1, 0, 1}},    {"gnu++1z", STD_CXX, {1, 1, 0, 1}},
+    {"c++20", STD_CXX, {1, 1, 0, 1}},      {"c++2a", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++20", STD_CXX, {1, 1, 0, 1}},    {"gnu++2a", STD_CXX, {1, 1, 0, 1}},
+    {"c++23", STD_CXX, {1, 1, 0, 1}},      {"c++2b", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++23", STD_CXX, {1, 1, 0, 1}},    {"gnu++2b", STD_CXX, {1, 1, 0, 1}},
+    {"c++26", STD_CXX, {1, 1, 0, 1}},      {"c++2c", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++26", STD_CXX, {1, 1, 0, 1}},    {"gnu++2c", STD_CXX, {1, 1, 0, 1}},
+};
+
+static const struct std_mode *std_mode_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof std_modes / sizeof *std_modes; i++)
+        if (strcmp(std_modes[i].name, name) == 0)
+            return &std_modes[i];
+    return NULL;
+}
+
+/* The lexer's mode for the job: the language is the last -x before the
+ * source (else its suffix), then the last -std= (or -ansi) of that language
+ * wins over gcc's defaults (gnu17, gnu++17); gcc ignores a -std= of the other
+ * language. 0, or 1 (gave up) for a -std= gcc's table does not hold. */
+static int read_lex_mode(struct scanner *s, char *const *argv, const struct dcc_scan *scan)
+{
+    const char *lang = NULL;
+    for (size_t i = 1; argv[i] && i < scan->input_idx; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-x") == 0 && argv[i + 1])
+            lang = argv[++i];
+        else if (strncmp(a, "-x", 2) == 0 && a[2])
+            lang = a + 2;
+        else if (a[0] == '-' && takes_separate_value(a) && argv[i + 1])
+            i++;
+    }
+    if (!lang || strcmp(lang, "none") == 0)
+        lang = lang_of_source(scan->input);
+    if (!lang)
+        lang = "c";
+    if (strcmp(lang, "assembler-with-cpp") == 0) {
+        s->mode = (struct lex_mode){0, 0, 0, 0};
+        return 0;
+    }
+    int family = strstr(lang, "c++") ? STD_CXX : STD_C;
+    s->mode = std_mode_named(family == STD_CXX ? "gnu++17" : "gnu17")->mode;
+    int trigraphs = 0;
+    for (size_t i = 1; argv[i]; i++) {
+        const char *a = argv[i];
+        if (i == scan->input_idx || a[0] != '-')
+            continue;
+        if (a[1] == '-' && (strncmp(a, "--std", 5) == 0 || strcmp(a, "--ansi") == 0 || strcmp(a, "--trigraphs") == 0))
+            a++; /* the driver's long spellings */
+        const char *std = NULL;
+        if (strncmp(a, "-std=", 5) == 0)
+            std = a + 5;
+        else if (strcmp(a, "-std") == 0 && argv[i] != a && argv[i + 1])
+            std = argv[++i]; /* "--std c11" */
+        else if (strcmp(a, "-ansi") == 0)
+            std = family == STD_CXX ? "c++98" : "c90";
+        else if (strcmp(a, "-trigraphs") == 0)
+            trigraphs = 1;
+        else if (strcmp(a, "-fraw-string-literals") == 0)
+            s->mode.raw_strings = 1; /* clang */
+        else if (strcmp(a, "-fno-raw-string-literals") == 0)
+            s->mode.raw_strings = 0;
+        else if (takes_separate_value(a) && argv[i + 1])
+            i++;
+        if (!std)
+            continue;
+        const struct std_mode *m = std_mode_named(std);
+        if (!m)
+            return give_up(s, "-std=%s is not known to pump mode", std);
+        if (m->family == family)
+            s->mode = m->mode;
+    }
+    /* A later -std= may turn -trigraphs off again; assuming on only costs give-ups. */
+    s->mode.trigraphs |= trigraphs;
+    return 0;
+}
 
 static const char *const refused_env[] = {"CPATH",           "C_INCLUDE_PATH",      "CPLUS_INCLUDE_PATH",
                                           "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
@@ -1651,8 +1862,10 @@ static int chain_add(struct scanner *s, const char *path, int sys, size_t *cap)
 }
 
 /* gcc's order: -iquote, then -I, -isystem, defaults, -idirafter. A -I or
- * -iquote directory that is also a system one is dropped; later copies of a
- * directory are dropped. */
+ * -iquote directory that is also a system one is dropped, like a -idirafter
+ * one that repeats a default (the helper's re-rooted copy is empty, so the
+ * same); later copies of a directory are dropped. -isystem of a default
+ * directory reorders the defaults: that gives up. */
 static int build_chain(struct scanner *s, const struct user_dirs *u, char *const *sysdirs)
 {
     size_t cap = 0, nsys = dcc_argv_len(sysdirs);
@@ -1670,9 +1883,14 @@ static int build_chain(struct scanner *s, const struct user_dirs *u, char *const
         }
     }
     size_t system_start = s->nchain;
-    for (size_t i = 0; i < u->n[RO_SYSTEM] && rc == 0; i++)
+    for (size_t i = 0; i < u->n[RO_SYSTEM] && rc == 0; i++) {
+        /* gcc moves such a directory ahead of the other defaults; the helper
+         * would keep its own order and search an empty re-rooted copy. */
+        if (in_list(sysdirs, nsys, u->v[RO_SYSTEM][i]))
+            return give_up(s, "-isystem %s names a compiler default directory", u->v[RO_SYSTEM][i]);
         if (!chain_has(s, system_start, u->v[RO_SYSTEM][i]))
-            rc = chain_add(s, u->v[RO_SYSTEM][i], in_list(sysdirs, nsys, u->v[RO_SYSTEM][i]), &cap);
+            rc = chain_add(s, u->v[RO_SYSTEM][i], 0, &cap);
+    }
     for (size_t i = 0; i < nsys && rc == 0; i++) {
         char *norm = dcc_incscan_normalise("/", sysdirs[i]);
         if (!norm)
@@ -1684,6 +1902,8 @@ static int build_chain(struct scanner *s, const struct user_dirs *u, char *const
     for (size_t i = 0; i < u->n[RO_AFTER] && rc == 0; i++)
         if (!chain_has(s, system_start, u->v[RO_AFTER][i]))
             rc = chain_add(s, u->v[RO_AFTER][i], 0, &cap);
+    for (size_t i = 0; i < s->nchain; i++)
+        s->chain_has_user |= !s->chain[i].sys;
     return rc;
 }
 
@@ -1694,6 +1914,7 @@ static void scanner_free(struct scanner *s)
     smap_free(&s->files, 0);
     smap_free(&s->probes, 0);
     smap_free(&s->lookups, 1);
+    smap_free(&s->visits, 0);
     smap_free(&s->dirset, 0);
     for (size_t i = 0; i < s->nchain; i++)
         free(s->chain[i].path);
@@ -1718,7 +1939,9 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
         return give_up(s, "already preprocessed");
 
     struct user_dirs u = {0};
-    int rc = read_options(s, argv, scan, &u);
+    int rc = read_lex_mode(s, argv, scan);
+    if (rc == 0)
+        rc = read_options(s, argv, scan, &u);
     if (rc == 0)
         rc = build_chain(s, &u, sysdirs);
 
@@ -1742,20 +1965,23 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
             } else if (!(f = intern(s, norm))) {
                 rc = -1;
             } else if ((rc = add_dotdot_dirs(s, s->cwd, scan->input, strlen(scan->input))) == 0) {
-                rc = add_user_file(s, f, raw);
+                rc = add_user_file(s, f, raw, NEXT_NONE);
             }
             free(raw);
         }
     }
     /* -include FILE: as #include "FILE" searched from the working directory. */
     for (size_t i = 0; i < u.nincludes && rc == 0; i++) {
-        struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0};
-        rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0);
+        struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0, NEXT_NONE, NULL};
+        rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0, NEXT_NONE);
     }
     user_dirs_free(&u);
     while (rc == 0 && s->head < s->nqueue) {
         struct queued q = s->queue[s->head++];
-        rc = scan_file(s, q.f, q.user);
+        /* Another reading of a system file only matters for its #include_next. */
+        if (!q.user && q.f->scanned && !q.f->has_next)
+            continue;
+        rc = scan_file(s, &q);
     }
     return rc;
 }

@@ -53,6 +53,11 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
  * every DCC_INC_DIR (existing user search directories, the directories quoted
  * includes were found relative to, and directories a ".." in a name passes
  * through), then every DCC_INC_SYSTEMDIR; no duplicates.
+ * Lexing follows the job's language and -std= as gcc does (raw strings,
+ * digraphs, digit separators); a file with ??= or ??/ gives up where
+ * trigraphs are on. #include_next in a system header is followed the way gcc
+ * searches it; a computed include there gives up when user directories are
+ * searched.
  * Returns 1 when pump mode must not be used for this job, with one line in
  * why naming the place and the construct ("src/x.c:12: #include with a macro
  * argument"; paths under cwd are shown relative to it), or -1 on ENOMEM.

@@ -263,8 +263,8 @@ static void test_fake_system_header_reaching_a_user_override(void **state)
     char *root = make_root();
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c", "#include <sysh.h>\n");
-    /* Computed includes and #include_next stay in the system directories. */
-    write_file(root, "sys/sysh.h", "#include <over.h>\n#include SOMETHING\n#include_next <sysh.h>\n#include <plain.h>\n"
+    /* #include_next past the last system directory finds nothing. */
+    write_file(root, "sys/sysh.h", "#include <over.h>\n#include_next <sysh.h>\n#include <plain.h>\n"
                                    "#include \"/abs/thing.h\"\n");
     write_file(root, "sys/over.h", "/* the system one */\n");
     write_file(root, "sys/plain.h", "#include \"sibling.h\"\n");
@@ -274,8 +274,10 @@ static void test_fake_system_header_reaching_a_user_override(void **state)
     expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/inc/over.h F:$/inc/over2.h D:$/inc");
     /* Without the -I, nothing but the source is sent. */
     expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
-    /* A -I naming a system directory stays a system directory. */
+    /* A -I, -iquote or -idirafter naming a system directory is dropped by gcc
+     * ("ignoring duplicate directory"): it stays a system directory. */
     expect_scan(root, "gcc -Isys -c main.c", sys, "F:$/main.c");
+    expect_scan(root, "gcc -iquote sys -idirafter sys -c main.c", sys, "F:$/main.c");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -347,13 +349,22 @@ static void test_binary_bytes_do_not_crash(void **state)
     (void)state;
     char *root = make_root();
     char **sys = fake_sysdirs(root);
-    /* NULs, a NUL inside a name, an escaped NUL in an unterminated string. */
-    static const char junk[] = "\0\0#include \"no.h\"\n#include \"a\0b.h\"\n\xff\xfe\"\\\0\n#include \"ok.h\"\n#";
+    /* NULs (blanks to gcc, even before a '#'), an escaped NUL in an
+     * unterminated string. */
+    static const char junk[] = "\0\0#include \"no.h\"\n\xff\xfe\"\\\0\n#include \"ok.h\"\n# \0 include \"nul.h\"\n#";
     write_bytes(root, "main.c", junk, sizeof junk - 1);
     write_file(root, "ok.h", "");
     write_file(root, "no.h", "");
+    write_file(root, "nul.h", "");
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c F:$/no.h F:$/ok.h F:$/nul.h D:$");
+    /* gcc opens "a" for "a\0b.h": a user file gives up rather than guess. */
+    static const char nulname[] = "#include \"ok.h\"\n#include \"a\0b.h\"\n";
+    write_bytes(root, "nulname.c", nulname, sizeof nulname - 1);
     write_file(root, "a", "");
-    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c F:$/ok.h D:$");
+    expect_give_up(root, "gcc -c nulname.c", sys, "nulname.c:2: a NUL byte in an #include name");
+    static const char nulhas[] = "#if __has_include(\"a\0b.h\")\n#endif\n";
+    write_bytes(root, "nulhas.c", nulhas, sizeof nulhas - 1);
+    expect_give_up(root, "gcc -c nulhas.c", sys, "nulhas.c:1: a NUL byte in an #include name");
     write_file(root, "tail.c", "#include \"ok.h\"\n/* unterminated comment \\");
     expect_scan(root, "gcc -c tail.c", sys, "F:$/tail.c F:$/ok.h D:$");
     write_file(root, "bad.c", "#include \"ok.h\"\n#include <\n");
@@ -408,6 +419,186 @@ static void test_has_include_with_a_literal_is_followed(void **state)
     remove_root(root);
 }
 
+/* root/sys1 and root/sys2, in that order. */
+static char **two_fake_sysdirs(const char *root)
+{
+    char p1[PATH_MAX], p2[PATH_MAX];
+    snprintf(p1, sizeof p1, "%s/sys1", root);
+    snprintf(p2, sizeof p2, "%s/sys2", root);
+    make_dirs(p1);
+    make_dirs(p2);
+    char *v[] = {p1, p2, NULL};
+    char **dirs = dcc_argv_dup(v);
+    assert_non_null(dirs);
+    return dirs;
+}
+
+static void test_include_next_in_a_system_header_goes_on_after_its_directory(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = two_fake_sysdirs(root);
+    /* sys1/foo.h -> sys2/foo.h -> the -idirafter one, which is sent. */
+    write_file(root, "main.c", "#include <foo.h>\n");
+    write_file(root, "inc/other.h", "");
+    write_file(root, "sys1/foo.h", "#include_next <foo.h>\n");
+    write_file(root, "sys2/foo.h", "#if __has_include_next(<bar.h>)\n#endif\n#include_next <foo.h>\n");
+    write_file(root, "after/foo.h", "#include \"foo2.h\"\n");
+    write_file(root, "after/foo2.h", "");
+    write_file(root, "after/bar.h", "");
+    write_file(root, "sys1/bar.h", "/* before sys2: not what __has_include_next sees */\n");
+    expect_scan(root, "gcc -Iinc -idirafter after -c main.c", sys,
+                "F:$/main.c F:$/after/bar.h F:$/after/foo.h F:$/after/foo2.h D:$/inc D:$/after");
+
+    /* The same system file reached through another directory searches on
+     * from there: sys2/x.h found in sys1 (as ../sys2/x.h) goes on at sys2,
+     * found in sys2 it goes on at the -idirafter directory. */
+    write_file(root, "main2.c", "#include <../sys2/x.h>\n#include <x.h>\n");
+    write_file(root, "sys2/x.h", "#include_next <y.h>\n");
+    write_file(root, "sys2/y.h", "");
+    write_file(root, "after/y.h", "");
+    expect_scan(root, "gcc -idirafter after -c main2.c", sys, "F:$/main2.c F:$/after/y.h D:$/after");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_computed_include_in_a_system_header(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    /* Like Xft.h's "#include FT_FREETYPE_H" meeting -I/usr/include/freetype2. */
+    write_file(root, "main.c", "#include <sysh.h>\n");
+    write_file(root, "sys/sysh.h", "#define H <ft.h>\n#include H\n");
+    write_file(root, "inc/ft.h", "");
+    expect_give_up(root, "gcc -Iinc -c main.c", sys,
+                   "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
+    expect_give_up(root, "gcc -idirafter inc -c main.c", sys,
+                   "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
+    write_file(root, "sys/has.h", "#if __has_include(H)\n#endif\n");
+    write_file(root, "main2.c", "#include <has.h>\n");
+    expect_give_up(root, "gcc -iquote inc -c main2.c", sys,
+                   "sys/has.h:1: __has_include with a macro argument in a system header, with user include directories");
+    /* With no user directory it can only find system headers. */
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
+    expect_scan(root, "gcc -c main2.c", sys, "F:$/main2.c");
+    /* A system #define with a literal __has_include is followed. */
+    write_file(root, "sys/cfg.h", "#define HAS_TBB __has_include(<tbb.h>) /* c */\n#define X 1\n");
+    write_file(root, "inc/tbb.h", "");
+    write_file(root, "main3.c", "#include <cfg.h>\n");
+    expect_scan(root, "gcc -Iinc -c main3.c", sys, "F:$/main3.c F:$/inc/tbb.h D:$/inc");
+    /* A NUL in a system header's name: gcc opens the part before it. */
+    static const char nul[] = "#include <over\0x.h>\n";
+    write_bytes(root, "sys/nul.h", nul, sizeof nul - 1);
+    write_file(root, "inc/over", "");
+    write_file(root, "main4.c", "#include <nul.h>\n");
+    expect_scan(root, "gcc -Iinc -c main4.c", sys, "F:$/main4.c F:$/inc/over D:$/inc");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+/* The compiler's own headers have no computed include, so common jobs with
+ * a user directory still use pump mode. */
+static void test_common_system_headers_with_a_user_directory(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *compiler, *source, *text;
+    } jobs[] = {
+        {"/usr/bin/gcc", "main.c",
+         "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <math.h>\n#include <pthread.h>\n"},
+        {"/usr/bin/g++", "main.cc",
+         "#include <iostream>\n#include <vector>\n#include <map>\n#include <string>\n#include <memory>\n"
+         "#include <algorithm>\n#include <cmath>\n#include <cstdlib>\n"},
+    };
+    for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++) {
+        if (access(jobs[i].compiler, X_OK) != 0)
+            continue;
+        char *root = make_root();
+        char **sys = NULL;
+        char err[300] = "", line[200];
+        char *argv[] = {"cc", (char *)jobs[i].source, NULL};
+        assert_int_equal(dcc_incscan_sysdirs(jobs[i].compiler, argv, NULL, &sys, err, sizeof err), 0);
+        write_file(root, jobs[i].source, jobs[i].text);
+        write_file(root, "inc/mine.h", "");
+        snprintf(line, sizeof line, "cc -Iinc -c %s", jobs[i].source);
+        char want[100];
+        snprintf(want, sizeof want, "F:$/%s D:$/inc", jobs[i].source);
+        expect_scan(root, line, sys, want);
+        dcc_argv_free(sys);
+        remove_root(root);
+    }
+}
+
+static void test_directives_spelled_with_digraphs_and_trigraphs(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    /* An override stdint.h in -Iinc read through %:include. */
+    write_file(root, "main.c", "%:include <stdint.h>\n  %:\\\n include \"b.h\"\nint x; %:include \"no.h\"\n");
+    write_file(root, "inc/stdint.h", "");
+    write_file(root, "b.h", "");
+    write_file(root, "no.h", "");
+    expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/inc/stdint.h F:$/b.h D:$/inc D:$");
+    /* C90 has no digraphs: %: is no directive there. */
+    expect_scan(root, "gcc -std=c90 -Iinc -c main.c", sys, "F:$/main.c D:$/inc");
+    expect_scan(root, "gcc -ansi -Iinc -c main.c", sys, "F:$/main.c D:$/inc");
+
+    /* ?\?= is # and ?\?/ a backslash where trigraphs are on: give up there. */
+    write_file(root, "tri.c", "#include \"b.h\"\n?\?=include \"no.h\"\n");
+    write_file(root, "tri2.cc", "// a comment ?\?/\n#include \"no.h\"\n");
+    expect_scan(root, "gcc -c tri.c", sys, "F:$/tri.c F:$/b.h D:$");
+    expect_scan(root, "gcc -std=gnu11 -c tri.c", sys, "F:$/tri.c F:$/b.h D:$");
+    expect_give_up(root, "gcc -std=c11 -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -std=iso9899:1999 -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -trigraphs -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -ansi -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -std=c99 -std=gnu99 -trigraphs -c tri.c", sys,
+                   "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_scan(root, "g++ -std=c++17 -c tri2.cc", sys, "F:$/tri2.cc F:$/no.h D:$");
+    expect_scan(root, "g++ -std=gnu++11 -c tri2.cc", sys, "F:$/tri2.cc F:$/no.h D:$");
+    expect_scan(root, "g++ -std=c11 -c tri2.cc", sys, "F:$/tri2.cc F:$/no.h D:$"); /* a C -std= is ignored for C++ */
+    expect_give_up(root, "g++ -std=c++11 -c tri2.cc", sys, "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
+    expect_give_up(root, "g++ -std=c++03 -c tri2.cc", sys, "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
+    expect_give_up(root, "g++ --std=c++14 -c tri2.cc", sys, "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+static void test_raw_strings_follow_the_language(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    static const char text[] = "const char *r = R\"x(\n#include \"raw.h\"\n)x\";\n";
+    write_file(root, "main.c", text);
+    write_file(root, "main.cc", text);
+    write_file(root, "raw.h", "");
+    /* Raw strings: GNU C from gnu99, C++11 on. Elsewhere R is a name. */
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
+    expect_scan(root, "gcc -std=gnu11 -c main.c", sys, "F:$/main.c");
+    expect_scan(root, "gcc -std=c11 -c main.c", sys, "F:$/main.c F:$/raw.h D:$");
+    expect_scan(root, "gcc -std=iso9899:2011 -c main.c", sys, "F:$/main.c F:$/raw.h D:$");
+    expect_scan(root, "gcc -std=gnu89 -c main.c", sys, "F:$/main.c F:$/raw.h D:$");
+    expect_scan(root, "g++ -c main.cc", sys, "F:$/main.cc");
+    expect_scan(root, "g++ -std=c++11 -c main.cc", sys, "F:$/main.cc");
+    expect_scan(root, "g++ -std=c++98 -c main.cc", sys, "F:$/main.cc F:$/raw.h D:$");
+    expect_scan(root, "g++ -std=gnu++03 -c main.cc", sys, "F:$/main.cc F:$/raw.h D:$");
+    expect_scan(root, "g++ -ansi -c main.cc", sys, "F:$/main.cc F:$/raw.h D:$");
+    expect_scan(root, "gcc -std=c++98 -x c++ -c main.c", sys, "F:$/main.c F:$/raw.h D:$");
+    expect_scan(root, "gcc -std=c11 -x c++ -c main.c", sys, "F:$/main.c");
+    expect_give_up(root, "gcc -std=c13 -c main.c", sys, "-std=c13 is not known to pump mode");
+
+    /* 1'0 is a digit separator in C++14 and C2X only; elsewhere ' opens a
+     * character literal that ends with the line, and the comment is none. */
+    write_file(root, "sep.c", "int m = 1'0; /* x'\n#include \"raw.h\"\n*/\n");
+    expect_scan(root, "gcc -c sep.c", sys, "F:$/sep.c F:$/raw.h D:$");
+    expect_scan(root, "gcc -std=c2x -c sep.c", sys, "F:$/sep.c");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
 /* ---- when pump mode is not used ---- */
 
 static const struct give_up_case {
@@ -436,6 +627,9 @@ static const struct give_up_case {
     {"", "gcc -traditional-cpp -c main.c", "argument -traditional-cpp is not supported in pump mode"},
     {"", "gcc -fpreprocessed -c main.c", "argument -fpreprocessed is not supported in pump mode"},
     {"", "gcc -I=inc -c main.c", "argument -I=inc names a sysroot directory"},
+    /* gcc moves it ahead of the other defaults; the helper would not. */
+    {"", "gcc -isystem sys -c main.c", "-isystem $/sys names a compiler default directory"},
+    {"", "gcc -isystemsys/../sys -c main.c", "-isystem $/sys names a compiler default directory"},
     {"", "gcc -c main.i", "already preprocessed"},
     {"", "gcc -c nothere.c", "nothere.c: cannot read: No such file or directory"},
 };
@@ -779,6 +973,11 @@ int main(void)
         cmocka_unit_test(test_missing_include_is_skipped_and_duplicates_listed_once),
         cmocka_unit_test(test_directories_the_helper_needs),
         cmocka_unit_test(test_has_include_with_a_literal_is_followed),
+        cmocka_unit_test(test_include_next_in_a_system_header_goes_on_after_its_directory),
+        cmocka_unit_test(test_computed_include_in_a_system_header),
+        cmocka_unit_test(test_common_system_headers_with_a_user_directory),
+        cmocka_unit_test(test_directives_spelled_with_digraphs_and_trigraphs),
+        cmocka_unit_test(test_raw_strings_follow_the_language),
         cmocka_unit_test(test_give_up_cases),
         cmocka_unit_test(test_give_up_on_environment),
         cmocka_unit_test(test_give_up_on_symbolic_links),
