@@ -29,6 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A LINK as the client sent it and as it was made. */
+struct pump_link {
+    char *name;
+    char *sent;
+    char *made;
+};
+
 struct job {
     const struct dccd_config *cfg;
     const char *peer;
@@ -48,6 +55,9 @@ struct job {
     char root[PATH_MAX];  /* protocol 3: the client's "/" inside dir */
     char deps[PATH_MAX];  /* protocol 3: the .d file the compiler writes, sent as DOTD */
     char *cdir;           /* protocol 3: the client's working directory */
+    unsigned pump_dirs;   /* protocol 3: directories created under root */
+    struct pump_link *links; /* protocol 3: the links made, checked once all are here */
+    size_t nlinks, links_cap;
     char client_input[256]; /* the source name the client sent, for logs */
     char refusal[600];    /* non-empty: why the job is refused */
     int refusal_exit;
@@ -96,28 +106,73 @@ static void refuse(struct job *j, int exit_code, const char *fmt, ...)
 }
 
 /* Removes the job directory and whatever the compiler left in it. Never
- * follows symlinks: only entries inside the directory are unlinked. */
+ * follows symlinks: only entries inside the directory are unlinked. Holds
+ * two fds whatever the depth: it goes down into the first directory that is
+ * not empty, back up with "..", and reads the parent again, where the
+ * emptied directory now goes with rmdir. stuck[i] counts the directories at
+ * depth i it came back from without emptying them (something in them
+ * cannot be removed); they are passed over, in the order readdir gives. */
 static void remove_tree_at(int dirfd)
 {
-    DIR *d = fdopendir(dirfd);
-    if (!d) {
+    size_t depth = 0, cap = 16;
+    unsigned *stuck = calloc(cap, sizeof *stuck);
+    if (!stuck) {
         close(dirfd);
         return;
     }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (unlinkat(dirfd, e->d_name, 0) == 0)
-            continue;
-        if (errno == EISDIR || errno == EPERM) {
-            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                remove_tree_at(sub);
-            unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+    int fd = dirfd;
+    while (fd >= 0) {
+        DIR *d = fdopendir(fd);
+        if (!d) {
+            close(fd);
+            break;
         }
+        unsigned skip = stuck[depth];
+        int next = -1, left = 0;
+        struct dirent *e;
+        while (next < 0 && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            if (unlinkat(fd, e->d_name, 0) == 0)
+                continue;
+            if (errno != EISDIR && errno != EPERM) {
+                left = 1;
+                continue;
+            }
+            if (unlinkat(fd, e->d_name, AT_REMOVEDIR) == 0)
+                continue;
+            left = 1;
+            if (errno != ENOTEMPTY && errno != EEXIST)
+                continue;
+            if (skip > 0) {
+                skip--;
+                continue;
+            }
+            next = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0)
+                stuck[depth]++;
+        }
+        if (next >= 0) {
+            closedir(d);
+            if (depth + 1 == cap) {
+                unsigned *grown = realloc(stuck, 2 * cap * sizeof *stuck);
+                if (!grown) {
+                    close(next);
+                    break;
+                }
+                stuck = grown;
+                cap *= 2;
+            }
+            stuck[++depth] = 0;
+            fd = next;
+            continue;
+        }
+        fd = depth > 0 ? openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        closedir(d);
+        if (depth > 0)
+            stuck[--depth] += left;
     }
-    closedir(d);
+    free(stuck);
 }
 
 static void remove_job_dir(struct job *j)
@@ -643,10 +698,12 @@ static int read_string_body(struct dcc_conn *c, const char *token, uint32_t len,
 
 /* Opens the directory that holds path (a checked client path) under the
  * root, or with whole the directory path itself, creating what is missing
- * one component at a time. Never follows a symlink: an earlier LINK cannot
+ * one component at a time, at most DCC_PUMP_MAX_DIRS in all (*dirs counts
+ * them for the job). Never follows a symlink: an earlier LINK cannot
  * redirect a later write. *last is the final component of path (without
  * whole). Returns an fd, or -1 with the reason in why. */
-static int open_client_dir(int rootfd, const char *path, int whole, const char **last, char *why, size_t whylen)
+static int open_client_dir(int rootfd, const char *path, int whole, unsigned *dirs, const char **last, char *why,
+                           size_t whylen)
 {
     int fd = rootfd;
     const char *p = path + 1;
@@ -658,13 +715,23 @@ static int open_client_dir(int rootfd, const char *path, int whole, const char *
         }
         char comp[256];
         snprintf(comp, sizeof comp, "%.*s", (int)n, p);
-        if (mkdirat(fd, comp, 0700) != 0 && errno != EEXIST) {
-            snprintf(why, whylen, "cannot create %.*s: %s", (int)(p + n - path), path, strerror(errno));
-            if (fd != rootfd)
-                close(fd);
-            return -1;
-        }
         int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0 && errno == ENOENT) {
+            if (*dirs >= DCC_PUMP_MAX_DIRS) {
+                snprintf(why, whylen, "the job's files would need more than %d directories", DCC_PUMP_MAX_DIRS);
+                if (fd != rootfd)
+                    close(fd);
+                return -1;
+            }
+            if (mkdirat(fd, comp, 0700) != 0) {
+                snprintf(why, whylen, "cannot create %.*s: %s", (int)(p + n - path), path, strerror(errno));
+                if (fd != rootfd)
+                    close(fd);
+                return -1;
+            }
+            (*dirs)++;
+            sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
         if (sub < 0) {
             struct stat st;
             int is_link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
@@ -695,14 +762,19 @@ static const char *exists_why(int dirfd, const char *name)
     return "it was sent twice";
 }
 
-static void store_pump_file(struct job *j, int rootfd, const char *name, const char *data, size_t len)
+/* Creates NAME name under the root and writes the FILE body (wire_len bytes
+ * on the wire) into it as it arrives, as DOTI is in protocols 1 and 2, and
+ * adds its size to *total. 0, or the wire error when the body broke off or
+ * could not be written (the rest of it is then still on the wire). */
+static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t wire_len, uint64_t *total)
 {
+    struct dcc_conn *c = &j->conn;
     char why[400];
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &last, why, sizeof why);
+    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
     if (dirfd < 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
-        return;
+        return dcc_wire_discard(c, wire_len);
     }
     int fd = openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -711,38 +783,111 @@ static void store_pump_file(struct job *j, int rootfd, const char *name, const c
         else
             refuse(j, DCC_EXIT_IO_ERROR, "cannot create NAME \"%.300s\" in the job: %s", name, strerror(errno));
         close(dirfd);
-        return;
+        return dcc_wire_discard(c, wire_len);
     }
     close(dirfd);
-    if (dcc_bulk_write_fd(&j->conn, fd, data, len) != 0)
-        refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, j->conn.err);
-    if (close(fd) != 0)
+    /* One body is bounded by --max-body-size (an LZO body is decompressed
+     * within it); the sum is checked right after, so the job's files never
+     * count more than the limit once it is accepted. */
+    uint64_t len = 0;
+    int rc = dcc_bulk_recv_body_fd(c, wire_len, j->how, fd, &len);
+    if (rc && c->local_fault && j->how != DCC_COMPRESS_NONE) {
+        /* An LZO body is all read before it is written: the request can
+         * go on, and the client hears why (a full disk, say). */
+        refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, c->err);
+        rc = 0;
+    }
+    if (close(fd) != 0 && !rc)
         refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, strerror(errno));
+    *total += len;
+    return rc;
 }
 
+/* Makes the link (its target re-made by dcc_pump_link_target) and keeps it
+ * for dcc_pump_check_link_beneath, once every file is in place. */
 static void store_pump_link(struct job *j, int rootfd, const char *name, const char *target, size_t len)
 {
     char why[400];
-    char *to = dcc_pump_link_target(j->root, name, target, len, why, sizeof why);
+    char *to = dcc_pump_link_target(name, target, len, why, sizeof why);
     if (!to) {
         refuse(j, errno == ENOMEM ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_ACCESS_DENIED,
                "LINK \"%.300s\" -> \"%.200s\" is refused: %s", name, target, why);
         return;
     }
+    if (j->nlinks == j->links_cap) {
+        size_t cap = j->links_cap ? 2 * j->links_cap : 16;
+        struct pump_link *grown = realloc(j->links, cap * sizeof *grown);
+        if (!grown) {
+            refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory for LINK \"%.300s\"", name);
+            free(to);
+            return;
+        }
+        j->links = grown;
+        j->links_cap = cap;
+    }
+    struct pump_link *l = &j->links[j->nlinks];
+    l->name = strdup(name);
+    l->sent = strdup(target);
+    l->made = to;
+    if (!l->name || !l->sent) {
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory for LINK \"%.300s\"", name);
+        free(l->name);
+        free(l->sent);
+        free(to);
+        return;
+    }
+    j->nlinks++;
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &last, why, sizeof why);
+    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
     if (dirfd < 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
-    } else {
-        if (symlinkat(to, dirfd, last) != 0) {
-            if (errno == EEXIST)
-                refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, exists_why(dirfd, last));
-            else
-                refuse(j, DCC_EXIT_IO_ERROR, "cannot create LINK \"%.300s\" in the job: %s", name, strerror(errno));
-        }
-        close(dirfd);
+        return;
     }
-    free(to);
+    if (symlinkat(to, dirfd, last) != 0) {
+        if (errno == EEXIST)
+            refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, exists_why(dirfd, last));
+        else
+            refuse(j, DCC_EXIT_IO_ERROR, "cannot create LINK \"%.300s\" in the job: %s", name, strerror(errno));
+    }
+    close(dirfd);
+}
+
+static void free_pump_links(struct job *j)
+{
+    for (size_t i = 0; i < j->nlinks; i++) {
+        free(j->links[i].name);
+        free(j->links[i].sent);
+        free(j->links[i].made);
+    }
+    free(j->links);
+    j->links = NULL;
+    j->nlinks = j->links_cap = 0;
+}
+
+/* Every link, now that all are in place: one that passed the lexical check
+ * alone can still lead out through another ("t -> s/../..", "s -> ..."),
+ * and the compiler follows links when it writes its dump files. */
+static void check_pump_links(struct job *j, int rootfd)
+{
+    char why[300];
+    for (size_t i = 0; i < j->nlinks && !j->refusal[0]; i++) {
+        const struct pump_link *l = &j->links[i];
+        if (dcc_pump_check_link_beneath(rootfd, l->name, l->made, why, sizeof why) != 0)
+            refuse(j, errno == ENOMEM ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_ACCESS_DENIED,
+                   "LINK \"%.300s\" -> \"%.200s\" is refused: %s", l->name, l->sent, why);
+    }
+}
+
+/* Adds n bytes to the job's total; refuses the job (naming name) once the
+ * files and the names and link targets that came with them exceed
+ * --max-body-size. */
+static void count_pump_bytes(struct job *j, const char *name, uint64_t *total, uint64_t n)
+{
+    *total += n;
+    if (*total > j->conn.limits.max_body)
+        refuse(j, DCC_EXIT_ACCESS_DENIED,
+               "NAME \"%.300s\" is refused: the job's files, names and links add up to more than the limit of "
+               "%llu bytes (--max-body-size)", name, (unsigned long long)j->conn.limits.max_body);
 }
 
 /* One NAME and its FILE or LINK. Once the job is refused, bodies are read
@@ -751,7 +896,7 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
 {
     struct dcc_conn *c = &j->conn;
     uint32_t len;
-    char *name = NULL, *target = NULL, *data = NULL;
+    char *name = NULL, *target = NULL;
     int rc = dcc_wire_read_token(c, "NAME", &len);
     if (!rc)
         rc = read_string_body(c, "NAME", len, &name);
@@ -771,6 +916,11 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
     char why[300];
     if (!j->refusal[0] && dcc_pump_check_path(name, len, 0, why, sizeof why) != 0)
         refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    if (!j->refusal[0] && rootfd >= 0 && strlen(j->root) + len >= PATH_MAX)
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: it is too long inside the job directory",
+               name);
+    if (!j->refusal[0])
+        count_pump_bytes(j, name, total, (uint64_t)len + (which == 1 ? blen : 0));
     if (j->refusal[0] || rootfd < 0) {
         rc = dcc_wire_discard(c, blen);
         goto out;
@@ -781,21 +931,12 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
             store_pump_link(j, rootfd, name, target, blen);
         goto out;
     }
-    size_t dlen;
-    rc = dcc_bulk_recv_body_buf(c, blen, j->how, &data, &dlen);
-    if (rc)
-        goto out;
-    *total += dlen;
-    if (*total > c->limits.max_body)
-        refuse(j, DCC_EXIT_ACCESS_DENIED,
-               "NAME \"%.300s\" is refused: the job's files add up to more than the limit of %llu bytes "
-               "(--max-body-size)", name, (unsigned long long)c->limits.max_body);
-    else
-        store_pump_file(j, rootfd, name, data, dlen);
+    rc = store_pump_file(j, rootfd, name, blen, total);
+    if (!rc && !j->refusal[0])
+        count_pump_bytes(j, name, total, 0);
 out:
     free(name);
     free(target);
-    free(data);
     return rc;
 }
 
@@ -841,6 +982,9 @@ static int receive_pump_request(struct job *j)
     uint64_t total = 0;
     for (uint32_t i = 0; i < nfil && rc == 0; i++)
         rc = receive_pump_file(j, rootfd, &total);
+    if (!rc && rootfd >= 0)
+        check_pump_links(j, rootfd);
+    free_pump_links(j);
     if (rc || j->refusal[0]) {
         if (rootfd >= 0)
             close(rootfd);
@@ -848,7 +992,7 @@ static int receive_pump_request(struct job *j)
     }
 
     const char *last;
-    int cwdfd = open_client_dir(rootfd, j->cdir, 1, &last, why, sizeof why);
+    int cwdfd = open_client_dir(rootfd, j->cdir, 1, &j->pump_dirs, &last, why, sizeof why);
     close(rootfd);
     if (cwdfd < 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: %s", j->cdir, why);

@@ -2,10 +2,14 @@
 #include "dcc_pump.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "dcc_util.h"
 
@@ -31,8 +35,13 @@ int dcc_pump_check_path(const char *path, size_t len, int may_be_root, char *why
         dcc_set_err(why, whylen, "it names the root directory");
         return -1;
     }
+    size_t components = 0;
     for (const char *p = path + 1;; p++) {
         size_t n = strcspn(p, "/");
+        if (++components > DCC_PUMP_MAX_DEPTH) {
+            dcc_set_err(why, whylen, "it has more than %d components", DCC_PUMP_MAX_DEPTH);
+            return -1;
+        }
         if (n == 0) {
             dcc_set_err(why, whylen, "it has an empty component (\"//\" or a trailing \"/\")");
             return -1;
@@ -55,8 +64,17 @@ int dcc_pump_check_path(const char *path, size_t len, int may_be_root, char *why
     }
 }
 
-char *dcc_pump_link_target(const char *root, const char *name, const char *target, size_t len, char *why,
-                           size_t whylen)
+/* How many directories below the root the directory holding name is
+ * (name is checked: no ".", "..", or empty parts). */
+static size_t dcc_pump_name_depth(const char *name)
+{
+    size_t depth = 0;
+    for (const char *p = name + 1; (p = strchr(p, '/')) != NULL; p++)
+        depth++;
+    return depth;
+}
+
+char *dcc_pump_link_target(const char *name, const char *target, size_t len, char *why, size_t whylen)
 {
     if (strlen(target) != len) {
         dcc_set_err(why, whylen, "its target contains a NUL byte");
@@ -69,18 +87,19 @@ char *dcc_pump_link_target(const char *root, const char *name, const char *targe
         return NULL;
     }
     int absolute = target[0] == '/';
-    size_t rootlen = strlen(root);
-    if ((absolute ? rootlen : 0) + len >= PATH_MAX) {
+    size_t up = dcc_pump_name_depth(name);
+    /* An absolute target becomes "../" for each directory above the link,
+     * then the target without its "/": the directories above a link are
+     * real ones (every NAME is created with O_NOFOLLOW), so it names the
+     * same file, and the job's root never appears in the link itself, so
+     * the whole chain can be checked with RESOLVE_BENEATH. */
+    size_t outlen = absolute ? 3 * up + len - 1 : len;
+    if (outlen >= PATH_MAX) {
         dcc_set_err(why, whylen, "its target is longer than %d bytes", PATH_MAX - 1);
         errno = EINVAL;
         return NULL;
     }
-    /* How deep below the root the walk is: the link's directory for a
-     * relative target (name is checked: no ".", "..", or empty parts). */
-    long depth = 0;
-    if (!absolute)
-        for (const char *p = name + 1; (p = strchr(p, '/')) != NULL; p++)
-            depth++;
+    long depth = absolute ? 0 : (long)up;
     for (const char *p = target;;) {
         size_t n = strcspn(p, "/");
         if (n == 2 && p[0] == '.' && p[1] == '.') {
@@ -97,19 +116,121 @@ char *dcc_pump_link_target(const char *root, const char *name, const char *targe
             break;
         p++;
     }
-    char *out = malloc((absolute ? rootlen : 0) + len + 1);
+    if (absolute && outlen == 0)
+        outlen = 1; /* "/" for a link directly under the root: "." */
+    char *out = malloc(outlen + 1);
     if (!out) {
         dcc_set_err(why, whylen, "out of memory");
         errno = ENOMEM;
         return NULL;
     }
-    if (absolute) {
-        memcpy(out, root, rootlen);
-        memcpy(out + rootlen, target, len + 1);
-    } else {
+    if (!absolute) {
         memcpy(out, target, len + 1);
+    } else if (up == 0 && len == 1) {
+        memcpy(out, ".", 2);
+    } else {
+        for (size_t i = 0; i < up; i++)
+            memcpy(out + 3 * i, "../", 3);
+        memcpy(out + 3 * up, target + 1, len); /* with the NUL */
+        if (len == 1)
+            out[3 * up - 1] = '\0'; /* "/" alone: "../.." rather than "../../" */
     }
     return out;
+}
+
+/* Whether the unresolved rest of a link's path, after a component the job
+ * does not have (yet), climbs with "..": the compiler could create that
+ * directory, and then the ".." would count from wherever the links before
+ * it really led. */
+static int dcc_pump_climbs_after(const char *rest)
+{
+    for (const char *p = rest;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 1;
+        p += n;
+        if (*p == '\0')
+            return 0;
+        p++;
+    }
+}
+
+static int dcc_pump_openat2_beneath(int rootfd, const char *path, int flags)
+{
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC | (unsigned)flags,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    /* EAGAIN: a rename somewhere raced a ".." step; the kernel asks to retry. */
+    int fd, tries = 0;
+    do
+        fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    while (fd < 0 && errno == EAGAIN && ++tries < 16);
+    if (fd >= 0)
+        close(fd);
+    return fd >= 0 ? 0 : -1;
+}
+
+static int dcc_pump_link_error(int err, char *why, size_t whylen)
+{
+    if (err == EXDEV)
+        dcc_set_err(why, whylen, "it leads out of the job's root through other links");
+    else if (err == ELOOP)
+        dcc_set_err(why, whylen, "it is part of a loop of links, or of a chain longer than the kernel follows");
+    else if (err == ENOSYS)
+        dcc_set_err(why, whylen, "this kernel has no openat2, so links cannot be checked");
+    else
+        dcc_set_err(why, whylen, "it cannot be checked: %s", strerror(err));
+    return -1;
+}
+
+int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why, size_t whylen)
+{
+    /* The kernel walks the link and every link after it, and stops with
+     * EXDEV at the first step out of the root, before it would notice
+     * that something further on is missing. */
+    if (dcc_pump_openat2_beneath(rootfd, name + 1, 0) == 0)
+        return 0;
+    int err = errno;
+    if (err != ENOENT && err != ENOTDIR)
+        return dcc_pump_link_error(err, why, whylen);
+    /* Dangling: fine when it is the last component that is missing.
+     * Otherwise find the first prefix of the target that does not resolve;
+     * nothing after it may climb. */
+    const char *slash = strrchr(name, '/');
+    size_t dirlen = (size_t)(slash - name); /* without the leading "/" below */
+    size_t tlen = strlen(target);
+    char *path = malloc(dirlen + tlen + 2);
+    if (!path) {
+        dcc_set_err(why, whylen, "out of memory");
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = 0;
+    for (const char *p = target;;) {
+        p += strcspn(p, "/");
+        if (*p == '\0')
+            break; /* only the whole target is missing */
+        if (dirlen > 0)
+            snprintf(path, dirlen + tlen + 2, "%.*s/%.*s", (int)dirlen - 1, name + 1, (int)(p - target), target);
+        else
+            snprintf(path, dirlen + tlen + 2, "%.*s", (int)(p - target), target);
+        /* a prefix is walked through: a file there stops the walk too */
+        if (dcc_pump_openat2_beneath(rootfd, path, O_DIRECTORY) != 0) {
+            err = errno;
+            if (err != ENOENT && err != ENOTDIR)
+                rc = dcc_pump_link_error(err, why, whylen);
+            else if (dcc_pump_climbs_after(p + 1)) {
+                dcc_set_err(why, whylen, "its target climbs with \"..\" out of a directory the job does not have");
+                errno = EINVAL;
+                rc = -1;
+            }
+            break;
+        }
+        p++;
+    }
+    free(path);
+    return rc;
 }
 
 /* Options whose value is a path the compiler reads, re-rooted when absolute. */

@@ -8,24 +8,45 @@
 
 #include "dcc_args.h"
 
+/* Limits on what one job's files may make under its root. The stock
+ * include server sends headers from a few hundred directories at most, a
+ * few levels below /usr/include or a project; these leave room for that
+ * many times over while bounding what a hostile client can make a helper
+ * create (and remove). */
+#define DCC_PUMP_MAX_DEPTH 64  /* components in a NAME or CDIR */
+#define DCC_PUMP_MAX_DIRS 4096 /* directories created for one job */
+
 /* Whether path (a NAME or CDIR of len bytes as received) may be created
  * under the job's root: absolute, no NUL byte, no "." or ".." component, no
  * empty component ("//" and a trailing "/" are refused, not collapsed), each
- * component at most 255 bytes, the whole shorter than PATH_MAX. "/" alone
+ * component at most 255 bytes, at most DCC_PUMP_MAX_DEPTH components, the
+ * whole shorter than PATH_MAX. "/" alone
  * passes only when may_be_root (a CDIR). 0, or -1 with the reason in why,
  * e.g. "it has a \"..\" component". */
 int dcc_pump_check_path(const char *path, size_t len, int may_be_root, char *why, size_t whylen);
 
 /* The target to give a symlink that the client sent as NAME name (checked
- * with dcc_pump_check_path) -> LINK target (len bytes as received):
- * an absolute target gets root in front, as distcc 3.4 does; a relative one
- * is kept. Either must, resolved lexically (from "/" or from the link's
- * directory), stay inside the root. Returns a malloc'd string, or NULL with
- * the reason in why (errno ENOMEM when out of memory). Lexical only: the
- * daemon never follows these links itself (every write walks with
- * O_NOFOLLOW), they are for the compiler's reads. */
-char *dcc_pump_link_target(const char *root, const char *name, const char *target, size_t len, char *why,
-                           size_t whylen);
+ * with dcc_pump_check_path) -> LINK target (len bytes as received).
+ * A relative target is kept. An absolute one is made relative to the
+ * link's directory ("/usr/include" under NAME "/src/l" becomes
+ * "../usr/include"): it names the same file under the root, as distcc 3.4's
+ * root-prefixed target does, and keeps every link checkable with
+ * dcc_pump_check_link_beneath. Either must, resolved lexically (from "/" or
+ * from the link's directory), stay inside the root. Returns a malloc'd
+ * string, or NULL with the reason in why (errno ENOMEM when out of
+ * memory). This is the first line only: a chain of links can pass it and
+ * still lead out. */
+char *dcc_pump_link_target(const char *name, const char *target, size_t len, char *why, size_t whylen);
+
+/* Whether the link at name (a client path) under the directory rootfd,
+ * whose target (as made by dcc_pump_link_target) is target, resolves inside
+ * that directory, following every link on the way as the compiler would:
+ * openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS. Call it once all
+ * of a job's files are in place. A dangling link passes when the missing
+ * component is the last one, or when nothing after it climbs with "..".
+ * 0, or -1 with the reason in why: a step out of the root (EXDEV), a loop
+ * (ELOOP), or a kernel without openat2 (ENOSYS: nothing can be checked). */
+int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why, size_t whylen);
 
 /* The job's own files for the rewrite. */
 struct dcc_pump_paths {

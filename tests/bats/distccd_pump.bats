@@ -335,7 +335,119 @@ EOF
   pump_request /src NFIL00000003 NAME:/src/big1.h FILE@lzo:big1.h NAME:/src/big2.h FILE@lzo:big2.h \
     NAME:/src/m.c "FILE@lzo:$PROJ/m.c"
   send "${REQUEST[@]}"
-  assert_refused 'NAME "/src/big2.h" is refused: the job'"'"'s files add up to more than the limit of 1024 bytes (--max-body-size)'
+  assert_refused 'NAME "/src/big2.h" is refused: the job'"'"'s files, names and links add up to more than the limit of 1024 bytes (--max-body-size)'
+}
+
+@test "names count toward --max-body-size too: many empty files under long names are refused" {
+  start_daemon --max-body-size 1K
+  CMD=(gcc -c m.c -o m.o)
+  local -a pieces=()
+  local i name
+  for i in $(seq 10 21); do
+    # 100 bytes each: the eleventh name takes the job over 1024 bytes
+    name="/src/$i-$(printf 'n%.0s' $(seq 92))"
+    pieces+=("NAME:$name" FILE00000000)
+  done
+  mapfile -t pieces < <(files "${pieces[@]}" NAME:/src/m.c "FILE@lzo:$PROJ/m.c")
+  pump_request /src "${pieces[@]}"
+  send "${REQUEST[@]}"
+  assert_refused "NAME \"/src/20-$(printf 'n%.0s' $(seq 92))\" is refused: the job's files, names and links add up to more than the limit of 1024 bytes (--max-body-size)"
+}
+
+@test "a chain of links that passes the lexical check but leads out of the root is refused before the compiler runs" {
+  start_daemon
+  # s is the root itself; t climbs four more levels through it: from the
+  # link's directory alone neither leaves the root. The compiler, in
+  # root/src, would write its -fopt-info file through t (4 levels above
+  # the root is /tmp, where ESCAPE_DIR is).
+  CMD=(gcc -c m.c -o m.o -O2 "-fopt-info-all=a/b/c/t/${ESCAPE_DIR#/tmp/}/pwned")
+  pump_request /src NFIL00000003 NAME:/src/m.c "FILE@lzo:$PROJ/m.c" \
+    NAME:/src/a/b/c/s LINK:../../../.. NAME:/src/a/b/c/t LINK:s/../../../..
+  send "${REQUEST[@]}"
+  [ ! -e "$ESCAPE_DIR/pwned" ]
+  assert_refused 'LINK "/src/a/b/c/t" -> "s/../../../.." is refused: it leads out of the job'"'"'s root through other links'
+}
+
+@test "a link chain that leads out and then names something missing is refused, not taken for dangling" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000003 NAME:/src/m.c "FILE@lzo:$PROJ/m.c" \
+    NAME:/src/a/b/c/s LINK:../../../.. NAME:/src/a/b/c/u LINK:s/../no-such-dir/x.h
+  send "${REQUEST[@]}"
+  assert_refused 'LINK "/src/a/b/c/u" -> "s/../no-such-dir/x.h" is refused: it leads out of the job'"'"'s root through other links'
+}
+
+@test "a dangling link that stays inside the root is kept, and the compile works" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o "-I$EXT")
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/m.c" "$PROJ/inc/a.h" "$EXT/b.h") \
+    "NAME:$PROJ/inc/gone.h" LINK:no-such.h "NAME:$PROJ/abs" "LINK:$EXT/b.h")
+  pump_request "$PROJ" "${pieces[@]}"
+  send "${REQUEST[@]}"
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  assert_warnings
+  assert_no_job_dirs
+  assert_sanitizer_clean
+}
+
+# A NAME of $1 components: /$2/d/d/.../f
+deep_name() {
+  local name="/$2" i
+  for ((i = 2; i < $1; i++)); do name+=/d; done
+  printf '%s/f' "$name"
+}
+
+@test "a NAME with more than 64 components is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  name=$(deep_name 65 src)
+  pump_request /src NFIL00000002 NAME:/src/m.c "FILE@lzo:$PROJ/m.c" "NAME:$name" FILE00000000
+  send "${REQUEST[@]}"
+  assert_refused "NAME \"$name\" is refused: it has more than 64 components"
+}
+
+@test "a job that would make more than 4096 directories is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  # 63 new directories for each name: the 66th needs the 4096th and 4097th
+  local -a pieces=(NAME:/src/m.c "FILE@lzo:$PROJ/m.c")
+  local i
+  for i in $(seq 10 75); do pieces+=("NAME:$(deep_name 64 "n$i")" FILE00000000); done
+  mapfile -t pieces < <(files "${pieces[@]}")
+  pump_request /src "${pieces[@]}"
+  send "${REQUEST[@]}"
+  assert_refused "NAME \"$(deep_name 64 n75)\" is refused: the job's files would need more than 4096 directories"
+}
+
+@test "a NAME too long with the job's root in front is refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  # 15 components of 255 bytes and one to make 4094 bytes: fine as sent,
+  # too long under any job root
+  local name='' i
+  for i in $(seq 15); do name+=/$(printf 'x%.0s' $(seq 255)); done
+  name+=/$(printf 'y%.0s' $(seq 253))
+  [ "${#name}" -eq 4094 ]
+  pump_request /src NFIL00000002 NAME:/src/m.c "FILE@lzo:$PROJ/m.c" "NAME:$name" FILE00000000
+  send "${REQUEST[@]}"
+  assert_refused "NAME \"${name:0:300}\" is refused: it is too long inside the job directory"
+}
+
+@test "a tree 61 levels deep is removed by a daemon limited to 64 open files" {
+  local soft
+  soft=$(ulimit -Sn)
+  ulimit -Sn 64 # the daemon and its jobs inherit it
+  start_daemon
+  ulimit -Sn "$soft"
+  [ "$(awk '/^Max open files/ { print $4 }' "/proc/$DAEMON_PID/limits")" -eq 64 ]
+  printf 'int s;\n' >s.c
+  CMD=(gcc -c s.c -o s.o)
+  pump_request /src NFIL00000002 NAME:/src/s.c FILE@lzo:s.c "NAME:$(deep_name 61 deep)" FILE00000000
+  send "${REQUEST[@]}"
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  assert_warnings
+  assert_no_job_dirs
+  assert_sanitizer_clean
 }
 
 @test "NFIL over the limit of 65536 is a bad request: the daemon hangs up at once" {

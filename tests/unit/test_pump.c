@@ -6,10 +6,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dcc_args.h"
 #include "dcc_pump.h"
@@ -71,6 +73,22 @@ static void test_check_path_nul_byte(void **state)
     assert_string_equal(why, "it contains a NUL byte");
 }
 
+static void test_check_path_depth(void **state)
+{
+    (void)state;
+    /* 64 components pass (each directory costs the helper an inode), 65 do not */
+    char name[65 * 2 + 1];
+    for (int i = 0; i < 65; i++)
+        memcpy(name + 2 * i, "/d", 2);
+    name[64 * 2] = '\0';
+    char why[200] = "";
+    assert_int_equal(dcc_pump_check_path(name, strlen(name), 0, why, sizeof why), 0);
+    name[64 * 2] = '/';
+    name[65 * 2] = '\0';
+    assert_int_equal(dcc_pump_check_path(name, strlen(name), 1, why, sizeof why), -1);
+    assert_string_equal(why, "it has more than 64 components");
+}
+
 static void test_check_path_lengths(void **state)
 {
     (void)state;
@@ -118,9 +136,14 @@ static const struct link_case {
     {"/l", "..", NULL},
     {"/l", "x/..", "x/.."},
     {"/l", ".", "."},
-    {"/src/lib", "/usr/lib/x", ROOT "/usr/lib/x"},
-    {"/src/lib", "/", ROOT "/"},
-    {"/src/lib", "/a/../b", ROOT "/a/../b"},
+    /* absolute: made relative to the link's directory, never the host path */
+    {"/src/lib", "/usr/lib/x", "../usr/lib/x"},
+    {"/src/lib", "/", ".."},
+    {"/src/lib", "/a/../b", "../a/../b"},
+    {"/a/b/l", "/", "../.."},
+    {"/a/b/l", "/usr/", "../../usr/"},
+    {"/l", "/", "."},
+    {"/l", "/usr/include", "usr/include"},
     {"/src/lib", "/../etc", NULL},
     {"/src/lib", "/a/../../etc", NULL},
     {"/src/lib", "", NULL},
@@ -133,7 +156,7 @@ static void test_link_target_table(void **state)
         const struct link_case *c = &link_cases[i];
         print_message("# %s -> %s\n", c->name, c->target);
         char why[200] = "";
-        char *made = dcc_pump_link_target(ROOT, c->name, c->target, strlen(c->target), why, sizeof why);
+        char *made = dcc_pump_link_target(c->name, c->target, strlen(c->target), why, sizeof why);
         if (c->made) {
             assert_non_null(made);
             assert_string_equal(made, c->made);
@@ -151,8 +174,88 @@ static void test_link_target_nul_byte(void **state)
     (void)state;
     static const char target[] = "a.h\0../../../../etc";
     char why[200] = "";
-    assert_null(dcc_pump_link_target(ROOT, "/src/l", target, sizeof target - 1, why, sizeof why));
+    assert_null(dcc_pump_link_target("/src/l", target, sizeof target - 1, why, sizeof why));
     assert_string_equal(why, "its target contains a NUL byte");
+}
+
+/* ---- links, checked with the kernel once all are in place ---- */
+
+/* A job root in a fresh directory: src/a/b/c, usr/include/stdio.h. */
+static int make_root(char *dir, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, len, "%s/test_pump.XXXXXX", tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    char cmd[PATH_MAX + 100];
+    snprintf(cmd, sizeof cmd, "cd '%s' && mkdir -p root/src/a/b/c root/usr/include && : >root/usr/include/stdio.h",
+             dir);
+    assert_int_equal(system(cmd), 0);
+    char root[PATH_MAX + 8];
+    snprintf(root, sizeof root, "%s/root", dir);
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void remove_root(int rootfd, const char *dir)
+{
+    close(rootfd);
+    char cmd[PATH_MAX + 100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Makes NAME name -> LINK sent as the daemon does. */
+static char *add_link(int rootfd, const char *name, const char *sent)
+{
+    char why[200] = "";
+    char *made = dcc_pump_link_target(name, sent, strlen(sent), why, sizeof why);
+    assert_non_null(made);
+    assert_int_equal(symlinkat(made, rootfd, name + 1), 0);
+    return made;
+}
+
+static const struct beneath_case {
+    const char *name;
+    const char *sent;
+    const char *why; /* NULL: accepted */
+} beneath_cases[] = {
+    /* each passes the lexical check alone */
+    {"/src/a/b/c/s", "../../../..", NULL}, /* the root itself */
+    {"/src/a/b/c/t", "s/../../../..", "it leads out of the job's root through other links"},
+    /* a ".." that climbs out is found before what is missing after it */
+    {"/src/a/b/c/u", "s/../no/such/file", "it leads out of the job's root through other links"},
+    {"/src/a/b/c/v", "s/src/a/b/c/t/x", "it leads out of the job's root through other links"},
+    {"/src/inc", "/usr/include", NULL},
+    {"/src/stdio.h", "inc/stdio.h", NULL},
+    {"/src/abs", "/src/a/b/c/s/usr/include/stdio.h", NULL},
+    /* dangling: fine when only the end is missing, or nothing after climbs */
+    {"/src/dangling.h", "no-such.h", NULL},
+    {"/src/a/dangling", "../../src/no/such/dir", NULL},
+    {"/src/a/b/c/w", "s/no-such-dir/../..", "its target climbs with \"..\" out of a directory the job does not have"},
+    {"/src/a/b/c/x", "../../../../usr/include/stdio.h/..", "its target climbs with \"..\" out of a directory the job does not have"},
+    {"/src/loop1", "loop2", "it is part of a loop of links, or of a chain longer than the kernel follows"},
+    {"/src/loop2", "loop1", "it is part of a loop of links, or of a chain longer than the kernel follows"},
+};
+
+static void test_link_beneath_table(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX];
+    int rootfd = make_root(dir, sizeof dir);
+    char *made[sizeof beneath_cases / sizeof beneath_cases[0]];
+    for (size_t i = 0; i < sizeof beneath_cases / sizeof beneath_cases[0]; i++)
+        made[i] = add_link(rootfd, beneath_cases[i].name, beneath_cases[i].sent);
+    for (size_t i = 0; i < sizeof beneath_cases / sizeof beneath_cases[0]; i++) {
+        const struct beneath_case *c = &beneath_cases[i];
+        print_message("# %s -> %s (made %s)\n", c->name, c->sent, made[i]);
+        char why[300] = "";
+        int rc = dcc_pump_check_link_beneath(rootfd, c->name, made[i], why, sizeof why);
+        assert_string_equal(why, c->why ? c->why : "");
+        assert_int_equal(rc, c->why ? -1 : 0);
+        free(made[i]);
+    }
+    remove_root(rootfd, dir);
 }
 
 /* ---- arguments ---- */
@@ -300,9 +403,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_path_table),
         cmocka_unit_test(test_check_path_nul_byte),
+        cmocka_unit_test(test_check_path_depth),
         cmocka_unit_test(test_check_path_lengths),
         cmocka_unit_test(test_link_target_table),
         cmocka_unit_test(test_link_target_nul_byte),
+        cmocka_unit_test(test_link_beneath_table),
         cmocka_unit_test(test_rewrite_table),
         cmocka_unit_test(test_rewrite_refuses_a_local_job),
         cmocka_unit_test(test_strip_root),
