@@ -1007,8 +1007,9 @@ static int receive_pump_request(struct job *j)
     }
     struct dcc_pump_paths paths = {.root = j->root, .output = j->output, .deps = j->deps};
     char err[200];
-    if (dcc_pump_rewrite_args(&j->argv, &j->scan, &paths, err, sizeof err) != 0)
-        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "%s", err);
+    int rewrite = dcc_pump_rewrite_args(&j->argv, &j->scan, &paths, err, sizeof err);
+    if (rewrite != 0)
+        refuse(j, rewrite == -2 ? DCC_EXIT_ACCESS_DENIED : DCC_EXIT_OUT_OF_MEMORY, "%s", err);
     /* The files are all here, so nothing can start early; -pipe still
      * lets the assembler run beside the compiler instead of after it. */
     else if (j->cfg->early_start && dcc_args_early_start(&j->argv, &j->scan) < 0)

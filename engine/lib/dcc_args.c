@@ -214,6 +214,12 @@ int dcc_args_is_source(const char *name)
     return dcc_args_preproc_ext(name) != NULL;
 }
 
+int dcc_args_is_object(const char *name)
+{
+    const char *suffix = dcc_suffix(name);
+    return suffix && strcmp(suffix, "o") == 0;
+}
+
 static int dcc_suffix_is_preprocessed(const char *name)
 {
     const char *suffix = dcc_suffix(name);
@@ -1104,9 +1110,16 @@ int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char
             return -1;
         }
         int next = 0;
-        const char *joined;
+        const char *joined = NULL;
         if (!is_value && a[0] == '-')
             dcc_shape_find(a, &next, &joined);
+        /* The driver hands many joined options on as two words ("-MQ@x"
+         * reaches cc1 as "-MQ" "@x"), and cc1 reads "@x" as a response
+         * file. */
+        if (joined && joined[0] == '@') {
+            snprintf(why, whylen, "argument \"%s\" is refused: %s", a, R_RESPONSE);
+            return -1;
+        }
         is_value = next;
     }
     return 0;

@@ -462,8 +462,35 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
         goto nomem;
     if (dcc_pump_push(&a, "-MF") != 0 || dcc_pump_push(&a, paths->deps) != 0)
         goto nomem;
-    if (!has_target && (dcc_pump_push(&a, "-MQ") != 0 || dcc_pump_push(&a, target) != 0))
-        goto nomem;
+    /* Joined, never "-MQ" "TARGET", so a target that starts with '-' stays
+     * a target. */
+    if (!has_target && target[0] == '@') {
+        /* Even joined, the driver hands cc1 "-MQ" "@..." as two words. */
+        dcc_set_err(err, errlen, "the dependency target \"%.200s\" would be read by gcc as a response file", target);
+        free(target);
+        free(input);
+        dcc_argv_free(a.words);
+        return -2;
+    }
+    if (!has_target) {
+        char *mq = malloc(strlen(target) + 4);
+        if (!mq)
+            goto nomem;
+        memcpy(mq, "-MQ", 3);
+        memcpy(mq + 3, target, strlen(target) + 1);
+        if (dcc_pump_push_own(&a, mq) != 0)
+            goto nomem;
+    }
+    /* The last guard: whatever the rewrite did, no word but the compiler's
+     * name may start with '@'. */
+    for (size_t i = 1; a.words[i]; i++)
+        if (a.words[i][0] == '@') {
+            dcc_set_err(err, errlen, "the argument \"%.200s\" would be read by gcc as a response file", a.words[i]);
+            free(target);
+            free(input);
+            dcc_argv_free(a.words);
+            return -2;
+        }
     free(target);
     free(input);
     dcc_argv_free(*argvp);

@@ -69,12 +69,15 @@ struct dcc_pump_paths {
  *   an absolute source get ROOT in front;
  * - -o names paths->output;
  * - every -MF goes; -MMD is added unless -MD or -MMD is there; "-MF
- *   paths->deps" is added; without -MT/-MQ, "-MQ TARGET" is added, TARGET
+ *   paths->deps" is added; without -MT/-MQ, "-MQTARGET" is added, TARGET
  *   being the client's -o (what gcc's driver names the target after), or
  *   with -Wp,-MD (scan->deps_from_wp) the source's base name with ".o" (what
- *   cc1 names it after).
+ *   cc1 names it after), joined as one word so TARGET cannot be read as an
+ *   option;
  * *argv is replaced (the old array freed). 0, or -1 with err on ENOMEM, or
- * when scan found no files (local_only). */
+ * when scan found no files (local_only), or -2 with err when TARGET or a
+ * word of the result other than argv[0] starts with '@' (cc1 would read a
+ * response file from the job: refuse it). */
 int dcc_pump_rewrite_args(char ***argv, const struct dcc_scan *scan, const struct dcc_pump_paths *paths, char *err,
                           size_t errlen);
 

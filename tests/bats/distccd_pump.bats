@@ -478,3 +478,30 @@ deep_name() {
   send "${REQUEST[@]}"
   assert_refused 'argument "-fplugin=/tmp/x.so" is refused: it loads a plugin into the compiler'
 }
+
+# gcc reads any word that starts with '@' as a response file. The target the
+# helper adds for the .d comes from the client's -o, so it must not become a
+# word of its own: here it would read "opts", a file the client sent, and run
+# the -wrapper in it.
+@test "an -o of @FILE cannot make the helper read a response file from the job" {
+  start_daemon
+  printf -- '-wrapper /bin/sh,-c,touch\\ %s/PWNED\n' "$ESCAPE_DIR" >"$PROJ/opts"
+  printf 'int x;\n' >"$PROJ/t.c"
+  CMD=(gcc -c t.c -o@opts)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/t.c" "$PROJ/opts"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send "${REQUEST[@]}"
+  assert_refused "argument \"-o@opts\" is refused: a response file would be read from the helper's disk"
+}
+
+@test "with -Wp,-MD a source named @x.c cannot make the helper read a response file either" {
+  start_daemon
+  mkdir -p "$PROJ/sub"
+  printf -- '-wrapper /bin/sh,-c,touch\\ %s/PWNED\n' "$ESCAPE_DIR" >"$PROJ/x.o"
+  printf 'int x;\n' >"$PROJ/sub/@x.c"
+  CMD=(gcc -Wp,-MD,d.d -c sub/@x.c -o out.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/sub/@x.c" "$PROJ/x.o"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send "${REQUEST[@]}"
+  assert_refused 'the dependency target "@x.o" would be read by gcc as a response file'
+}

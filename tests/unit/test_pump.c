@@ -286,51 +286,53 @@ static const struct rewrite_case {
     const char *server;
 } rewrite_cases[] = {
     /* the plain job: -MMD, -MF, and -MQ naming the client's -o */
-    {"gcc -c m.c -o m.o", "gcc " MAPS "-c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+    {"gcc -c m.c -o m.o", "gcc " MAPS "-c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     /* no -o: the name scan gave it */
-    {"gcc -O2 -c sub/m.c", "gcc " MAPS "-O2 -c sub/m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
-    {"gcc -c m.c -oobj/m.o", "gcc " MAPS "-c m.c -o" OUT " -MMD -MF " DEPS " -MQ obj/m.o"},
+    {"gcc -O2 -c sub/m.c", "gcc " MAPS "-O2 -c sub/m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+    {"gcc -c m.c -oobj/m.o", "gcc " MAPS "-c m.c -o" OUT " -MMD -MF " DEPS " -MQobj/m.o"},
     /* an absolute source */
     {"gcc -c /home/u/m.c -o /home/u/m.o", "gcc " MAPS "-c " ROOT "/home/u/m.c -o " OUT " -MMD -MF " DEPS
-                                           " -MQ /home/u/m.o"},
+                                           " -MQ/home/u/m.o"},
     /* every path option, separate and joined */
     {"gcc -I/a -I /b -Irel -I rel2 -c m.c -o m.o",
-     "gcc " MAPS "-I" ROOT "/a -I " ROOT "/b -Irel -I rel2 -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "gcc " MAPS "-I" ROOT "/a -I " ROOT "/b -Irel -I rel2 -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -include /a/c.h -include/b/c.h -include c.h -imacros /m.h -imacros/n.h -c m.c -o m.o",
      "gcc " MAPS "-include " ROOT "/a/c.h -include" ROOT "/b/c.h -include c.h -imacros " ROOT "/m.h -imacros" ROOT
-     "/n.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "/n.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -idirafter /d -idirafter/e -iprefix /p/ -iwithprefix /w -iwithprefixbefore /wb -iwithprefixbefore/wc "
      "-c m.c -o m.o",
      "gcc " MAPS "-idirafter " ROOT "/d -idirafter" ROOT "/e -iprefix " ROOT "/p/ -iwithprefix " ROOT
-     "/w -iwithprefixbefore " ROOT "/wb -iwithprefixbefore" ROOT "/wc -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "/w -iwithprefixbefore " ROOT "/wb -iwithprefixbefore" ROOT "/wc -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -isystem /s -isystem/t -iquote /q -iquote/r -iquote q -c m.c -o m.o",
      "gcc " MAPS "-isystem " ROOT "/s -isystem" ROOT "/t -iquote " ROOT "/q -iquote" ROOT
-     "/r -iquote q -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "/r -iquote q -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc --include-directory=/x --include-directory /y --include-directory-after=/z --include=/c.h --imacros /m.h "
      "-c m.c -o m.o",
      "gcc " MAPS "--include-directory=" ROOT "/x --include-directory " ROOT "/y --include-directory-after=" ROOT
-     "/z --include=" ROOT "/c.h --imacros " ROOT "/m.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "/z --include=" ROOT "/c.h --imacros " ROOT "/m.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -Xpreprocessor -I/x -Xpreprocessor -DX -c m.c -o m.o",
-     "gcc " MAPS "-Xpreprocessor -I" ROOT "/x -Xpreprocessor -DX -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "gcc " MAPS "-Xpreprocessor -I" ROOT "/x -Xpreprocessor -DX -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     /* values of other options are not paths to re-root */
     {"gcc -MT -I/x -D -I/y -c m.c -o m.o", "gcc " MAPS "-MT -I/x -D -I/y -c m.c -o " OUT " -MMD -MF " DEPS},
     {"gcc -isysroot /usr/sys --sysroot=/usr/sys -c m.c -o m.o",
-     "gcc " MAPS "-isysroot /usr/sys --sysroot=/usr/sys -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "gcc " MAPS "-isysroot /usr/sys --sysroot=/usr/sys -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     /* dependency options: -MF goes (both forms), the rest stay */
-    {"gcc -MD -MF m.d -c m.c -o m.o", "gcc " MAPS "-MD -c m.c -o " OUT " -MF " DEPS " -MQ m.o"},
-    {"gcc -MMD -MFdeps/m.d -MP -c m.c -o m.o", "gcc " MAPS "-MMD -MP -c m.c -o " OUT " -MF " DEPS " -MQ m.o"},
-    {"gcc -MD -MT tgt -MQ q -MG -c m.c -o m.o", "gcc " MAPS "-MD -MT tgt -MQ q -MG -c m.c -o " OUT " -MF " DEPS},
+    {"gcc -MD -MF m.d -c m.c -o m.o", "gcc " MAPS "-MD -c m.c -o " OUT " -MF " DEPS " -MQm.o"},
+    {"gcc -MMD -MFdeps/m.d -MP -c m.c -o m.o", "gcc " MAPS "-MMD -MP -c m.c -o " OUT " -MF " DEPS " -MQm.o"},
+    {"gcc -MD -MT tgt -MQq -MG -c m.c -o m.o", "gcc " MAPS "-MD -MT tgt -MQq -MG -c m.c -o " OUT " -MF " DEPS},
     {"gcc -MD -MTtgt -c m.c -o m.o", "gcc " MAPS "-MD -MTtgt -c m.c -o " OUT " -MF " DEPS},
     {"gcc -MD -MQtgt -c m.c -o m.o", "gcc " MAPS "-MD -MQtgt -c m.c -o " OUT " -MF " DEPS},
     /* -Wp,-MD,F: cc1 names the target after the source */
-    {"gcc -Wp,-MD,.deps/m.d -c src/m.c -o obj/x.o", "gcc " MAPS "-MD -c src/m.c -o " OUT " -MF " DEPS " -MQ m.o"},
-    {"gcc -Wp,-MMD,m.d -c a.b.cc", "gcc " MAPS "-MMD -c a.b.cc -o " OUT " -MF " DEPS " -MQ a.b.o"},
+    {"gcc -Wp,-MD,.deps/m.d -c src/m.c -o obj/x.o", "gcc " MAPS "-MD -c src/m.c -o " OUT " -MF " DEPS " -MQm.o"},
+    {"gcc -Wp,-MMD,m.d -c a.b.cc", "gcc " MAPS "-MMD -c a.b.cc -o " OUT " -MF " DEPS " -MQa.b.o"},
+    /* a target that starts with '-' stays a target */
+    {"gcc -c m.c -o-m.o", "gcc " MAPS "-c m.c -o" OUT " -MMD -MF " DEPS " -MQ-m.o"},
     {"gcc -Wp,-MD,m.d -MT t -c m.c", "gcc " MAPS "-MD -MT t -c m.c -o " OUT " -MF " DEPS},
     /* the client's prefix maps: OLD re-rooted when absolute, after ours */
     {"gcc -g -fdebug-prefix-map=/home/u=/src -fmacro-prefix-map=/home/u=. -ffile-prefix-map=/b=/c "
      "-ffile-prefix-map=rel=x -c m.c -o m.o",
      "gcc " MAPS "-g -fdebug-prefix-map=" ROOT "/home/u=/src -fmacro-prefix-map=" ROOT
-     "/home/u=. -ffile-prefix-map=" ROOT "/b=/c -ffile-prefix-map=rel=x -c m.c -o " OUT " -MMD -MF " DEPS " -MQ m.o"},
+     "/home/u=. -ffile-prefix-map=" ROOT "/b=/c -ffile-prefix-map=rel=x -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
 };
 
 static void test_rewrite_table(void **state)
@@ -367,6 +369,35 @@ static void test_rewrite_refuses_a_local_job(void **state)
     assert_string_equal(err, "this job has no source or output to rewrite");
     assert_string_equal(argv[1], "m.o"); /* untouched */
     dcc_argv_free(argv);
+}
+
+/* Whatever reaches the rewrite, no word it returns starts with '@'. */
+static void test_rewrite_refuses_a_response_file(void **state)
+{
+    (void)state;
+    struct dcc_pump_paths paths = {.root = ROOT, .output = OUT, .deps = DEPS};
+    char **argv = words("gcc -D @opts -c m.c -o m.o");
+    struct dcc_scan scan;
+    char err[200] = "";
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), -2);
+    assert_string_equal(err, "the argument \"@opts\" would be read by gcc as a response file");
+    dcc_argv_free(argv);
+
+    /* cc1 gets -MQ and its value as two words whatever the driver got. */
+    static const char *const targets[][2] = {
+        {"gcc -c m.c -o@opts", "@opts"},
+        {"gcc -Wp,-MD,d.d -c sub/@x.c", "@x.o"},
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        argv = words(targets[i][0]);
+        assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+        assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), -2);
+        char want[200];
+        snprintf(want, sizeof want, "the dependency target \"%s\" would be read by gcc as a response file", targets[i][1]);
+        assert_string_equal(err, want);
+        dcc_argv_free(argv);
+    }
 }
 
 /* ---- .d and stderr ---- */
@@ -410,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_link_beneath_table),
         cmocka_unit_test(test_rewrite_table),
         cmocka_unit_test(test_rewrite_refuses_a_local_job),
+        cmocka_unit_test(test_rewrite_refuses_a_response_file),
         cmocka_unit_test(test_strip_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
