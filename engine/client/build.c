@@ -41,19 +41,24 @@ static void write_out(int fd, const struct dcc_buf *b)
 
 /* Runs the user's command here, in a local slot. argv[0] is resolved past
  * the masquerade directory so the compiler does not come back into distcc. */
-static int build_locally(struct client *cl, const char *file, const char *why)
+static int build_locally_in(struct client *cl, const char *file, const char *why, struct dcc_slot *held)
 {
     char **argv = cl->local_argv;
     char real[PATH_MAX], err[512];
     if (!strchr(argv[0], '/')) {
         if (dcc_whitelist_find_compiler(argv[0], getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
             dcc_error("%s", err);
+            if (held)
+                dcc_slots_release(held);
             return DCC_EXIT_COMPILER_MISSING;
         }
         dcc_argv_set(argv, 0, real);
     }
     struct dcc_slot slot;
-    dcc_slots_acquire_local(cl, &slot);
+    if (held)
+        slot = *held; /* the localhost slot picked from the host list */
+    else
+        dcc_slots_acquire_local(cl, &slot);
     dcc_slots_state(cl, DCC_PHASE_COMPILE, file, "localhost", slot.index);
     int status;
     int rc = dcc_exec_run(argv, -1, -1, &status, err, sizeof err);
@@ -64,6 +69,17 @@ static int build_locally(struct client *cl, const char *file, const char *why)
     }
     dcc_info("job %s: built locally (%s), exit %d", file, why, dcc_exec_exit_code(status));
     return dcc_exec_exit_code(status);
+}
+
+static int build_locally(struct client *cl, const char *file, const char *why)
+{
+    return build_locally_in(cl, file, why, NULL);
+}
+
+/* The monitor's view of a remote job, told by dcc_remote as it goes. */
+static void note_phase(void *ctx, int phase)
+{
+    dcc_slots_state(ctx, (enum dcc_phase)phase, NULL, NULL, -1);
 }
 
 /* Pump mode for one job: decided once, before the first ",cpp,lzo" helper
@@ -179,17 +195,26 @@ int dcc_client_build(struct client *cl, char ***argvp)
 
     if (scan.local_only) {
         dcc_debug("%s must be built locally: %s", file, scan.why_local);
+        /* Only for --localslots: a bad list is reported by distributed jobs. */
+        dcc_slots_load_hosts(cl, 1);
         int rc = build_locally(cl, file, scan.why_local);
         dcc_slots_done(cl);
         return rc;
     }
-    int rc = dcc_slots_load_hosts(cl);
+    int rc = dcc_slots_load_hosts(cl, 0);
     if (rc == DCC_EXIT_BAD_HOSTSPEC || cl->hosts.n == 0) {
-        if (rc != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE)
-            dcc_warn("no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or %s/distcc/hosts); building %s locally",
-                     DCC_SYSCONFDIR, file);
+        if (rc != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE) {
+            if (cl->fallback)
+                dcc_warn("no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or %s/distcc/hosts); "
+                         "building %s locally", DCC_SYSCONFDIR, file);
+            else
+                dcc_error("no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or %s/distcc/hosts), and "
+                          "DISTCC_FALLBACK=0 forbids building %s locally", DCC_SYSCONFDIR, file);
+        } else if (!cl->fallback) {
+            dcc_error("%s, and DISTCC_FALLBACK=0 forbids building %s locally",
+                      rc ? "the host list is unusable" : "the host list names no hosts", file);
+        }
         if (!cl->fallback) {
-            dcc_error("DISTCC_FALLBACK=0: not building %s locally", file);
             dcc_slots_done(cl);
             return rc ? rc : DCC_EXIT_NO_HOSTS;
         }
@@ -221,14 +246,20 @@ int dcc_client_build(struct client *cl, char ***argvp)
         .io_timeout_ms = cl->io_timeout_ms,
         .connect_timeout_ms = DCC_CONNECT_TIMEOUT_MS,
         .tcp_cork = cl->tcp_cork,
+        .phase = note_phase,
+        .phase_ctx = cl,
     };
+    struct dcc_slot local_slot = {.fd = -1};
+    int local_slot_held = 0;
     for (;;) {
         struct dcc_slot slot;
         const struct dcc_host *host = dcc_slots_pick(cl, &slot, file);
         if (!host)
             break; /* every helper failed or is backed off */
         if (host->mode == DCC_HOST_LOCAL) {
-            dcc_slots_release(&slot);
+            /* Kept for the local compile, so localhost/N holds. */
+            local_slot = slot;
+            local_slot_held = 1;
             snprintf(why_local, sizeof why_local, "localhost was chosen");
             break;
         }
@@ -259,7 +290,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
                 break;
             }
         }
-        dcc_slots_state(cl, DCC_PHASE_COMPILE, file, host->hostname, slot.index);
+        dcc_slots_state(cl, DCC_PHASE_CONNECT, file, host->hostname, slot.index);
         struct dcc_remote_result res;
         if (pumped) {
             struct dcc_pump_request req = {.files = &pump.files, .cwd = pump.cwd, .deps_file = pump.deps_file};
@@ -267,7 +298,6 @@ int dcc_client_build(struct client *cl, char ***argvp)
         } else {
             dcc_remote_compile(argv, &scan, host, &cpp, &opts, &res);
         }
-        dcc_slots_state(cl, DCC_PHASE_RECEIVE, file, host->hostname, slot.index);
 
         if (res.outcome == DCC_REMOTE_HOST_FAILED) {
             /* Backed off before its slot is freed, so no waiting job takes
@@ -302,7 +332,9 @@ int dcc_client_build(struct client *cl, char ***argvp)
             write_out(1, &res.sout);
             dcc_info("job %s: compiled on %s", file, hostname);
             result = 0;
-        } else if (refusal && !cl->skip_local_retry && cl->fallback) {
+        } else if (refusal && cl->fallback) {
+            /* A refusal is not a compile failure: DISTCC_SKIP_LOCAL_RETRY
+             * does not keep the job from being built here. */
             /* Said once, so the admin learns why this helper did not help. */
             size_t len = strcspn(refusal, "\n");
             dcc_warn("%.*s; building %s locally", (int)len, refusal, file);
@@ -335,11 +367,13 @@ int dcc_client_build(struct client *cl, char ***argvp)
     dcc_argv_free(cpp_source);
     pump_free(&pump);
     if (result < 0) {
-        if (!cl->fallback) {
+        /* localhost from the host list is a choice, not a fallback. */
+        if (!cl->fallback && !local_slot_held) {
             dcc_error("%s was not built: %s, and DISTCC_FALLBACK=0 forbids building it locally", file, why_local);
             result = last_failure;
         } else {
-            result = build_locally(cl, file, why_local);
+            result = build_locally_in(cl, file, why_local, local_slot_held ? &local_slot : NULL);
+            local_slot_held = 0;
             if (result == 0 && failed_in_pump) {
                 dcc_warn("%s failed in pump mode on %s but compiled here: counted as a pump discrepancy", file,
                          remote_failed_on);
@@ -349,6 +383,9 @@ int dcc_client_build(struct client *cl, char ***argvp)
                          "machine's (distcc-preflight compares them)", file, remote_failed_on);
         }
     }
+    if (local_slot_held)
+        dcc_slots_release(&local_slot);
+    dcc_slots_state(cl, DCC_PHASE_DONE, NULL, NULL, -1);
     dcc_slots_done(cl);
     return result;
 }

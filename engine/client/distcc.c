@@ -4,6 +4,7 @@
 #include "slots.h"
 
 #include "dcc_args.h"
+#include "dcc_cleanup.h"
 #include "dcc_exec.h"
 #include "dcc_exit.h"
 #include "dcc_hosts.h"
@@ -109,7 +110,7 @@ static void usage(FILE *out)
 
 static int show_hosts(struct client *cl)
 {
-    int rc = dcc_slots_load_hosts(cl);
+    int rc = dcc_slots_load_hosts(cl, 0);
     if (rc)
         return rc;
     for (size_t i = 0; i < cl->hosts.n; i++) {
@@ -151,7 +152,7 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
     }
     if (show)
         return show_hosts(cl);
-    rc = dcc_slots_load_hosts(cl);
+    rc = dcc_slots_load_hosts(cl, 0);
     if (rc)
         return rc;
     printf("%d\n", dcc_hosts_total_slots(&cl->hosts));
@@ -195,11 +196,35 @@ static int rewrite_cross(char ***argvp)
     return dcc_argv_set(argv, 0, cross);
 }
 
+/* Ctrl-C, a kill from make or a closed terminal: remove our temporary
+ * files and state file, stop the compiler or cpp we run, then die of the
+ * same signal so the caller sees what happened. */
+static void on_fatal_signal(int sig)
+{
+    dcc_cleanup_run(sig);
+    dcc_state_remove();
+    raise(sig); /* SA_RESETHAND: the default action, once this returns */
+}
+
+static void catch_fatal_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa = {.sa_handler = on_fatal_signal, .sa_flags = SA_RESETHAND};
+        sigemptyset(&sa.sa_mask);
+        /* A signal ignored by whoever started us (nohup, "cmd &") stays so. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static struct client cl;
     setup_logging(&cl);
     signal(SIGPIPE, SIG_IGN);
+    catch_fatal_signals();
 
     const char *self = base_name(argv[0]);
     char **job = NULL;
@@ -232,8 +257,9 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
                strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "-j") == 0) {
         return handle_own_option(&cl, argc, (const char **)argv);
-    } else if (argv[1][0] == '-') {
-        /* Implicit: "distcc -c x.c" means cc. */
+    } else if (argv[1][0] == '-' || dcc_args_is_source(argv[1]) || dcc_args_is_object(argv[1])) {
+        /* Implicit: "distcc -c x.c", "distcc x.c -c" and "distcc x.o -o x"
+         * mean cc, as in stock distcc. */
         job = dcc_argv_dup(argv);
         if (job)
             dcc_argv_set(job, 0, "cc");

@@ -37,19 +37,21 @@ void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, 
         dcc_debug("%s", err);
 }
 
-int dcc_slots_load_hosts(struct client *cl)
+int dcc_slots_load_hosts(struct client *cl, int quiet)
 {
     char *text = NULL, path[4096], err[600];
     enum dcc_hosts_source src;
     if (dcc_hosts_find(DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
-        dcc_error("%s", err);
+        if (!quiet)
+            dcc_error("%s", err);
         return DCC_EXIT_BAD_HOSTSPEC;
     }
     int rc = 0;
     if (text && dcc_hosts_parse(text, &cl->hosts, err, sizeof err) != 0) {
-        dcc_error("%s (in %s)", err, src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
+        if (!quiet)
+            dcc_error("%s (in %s)", err, src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
         rc = DCC_EXIT_BAD_HOSTSPEC;
-    } else if (text && cl->hosts.n == 0) {
+    } else if (text && cl->hosts.n == 0 && !quiet) {
         dcc_warn("the host list in %s contains no hosts", src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
     }
     free(text);

@@ -17,8 +17,9 @@ void dcc_slots_init(struct client *cl);
 void dcc_slots_done(struct client *cl);
 void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host, int slot);
 
-/* Loads the host list; 0, or 106 after printing why. */
-int dcc_slots_load_hosts(struct client *cl);
+/* Loads the host list; 0, or 106 after printing why (quiet: without a
+ * word, for local jobs that only want --localslots). */
+int dcc_slots_load_hosts(struct client *cl, int quiet);
 
 /* Waits for a free slot on a helper that has not failed this job and is not
  * backed off; NULL when none is left. */

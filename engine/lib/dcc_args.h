@@ -37,6 +37,9 @@ const char *dcc_args_preproc_ext(const char *source);
 /* 1 if the name is a source file distcc can distribute. */
 int dcc_args_is_source(const char *name);
 
+/* 1 if the name ends in ".o" (an object: "distcc x.o -o x" is implicit cc). */
+int dcc_args_is_object(const char *name);
+
 /* Client: the argv that runs cpp locally: -c/-S become -E, -o and its file are
  * dropped, -o CPP_OUT added. With -MD/-MMD, "-MF OUTPUT-with-.d" is added
  * unless -MF is given, and "-MQ OUTPUT" unless -MT/-MQ is given or scan added

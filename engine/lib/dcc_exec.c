@@ -1,6 +1,7 @@
 /* fork/exec of local programs with optional output redirection. */
 #include "dcc_exec.h"
 
+#include "dcc_cleanup.h"
 #include "dcc_exit.h"
 
 #include <errno.h>
@@ -47,6 +48,8 @@ int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char 
         _exit(DCC_EXIT_COMPILER_MISSING);
     }
     close(report[1]);
+    /* From here an interrupted client takes the child down with it. */
+    dcc_cleanup_add_child(child);
     int e = 0;
     ssize_t n;
     do
@@ -55,6 +58,7 @@ int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char 
     close(report[0]);
     if (n == (ssize_t)sizeof e) {
         waitpid(child, NULL, 0);
+        dcc_cleanup_forget_child(child);
         snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
         return DCC_EXIT_COMPILER_MISSING;
     }
@@ -66,8 +70,10 @@ int dcc_exec_wait(pid_t pid, int *status)
 {
     for (;;) {
         pid_t w = waitpid(pid, status, 0);
-        if (w == pid)
+        if (w == pid) {
+            dcc_cleanup_forget_child(pid);
             return 0;
+        }
         if (w < 0 && errno != EINTR)
             return -1;
     }

@@ -2,10 +2,12 @@
 #include "dcc_remote.h"
 
 #include "dcc_bulk.h"
+#include "dcc_cleanup.h"
 #include "dcc_exec.h"
 #include "dcc_exit.h"
 #include "dcc_log.h"
 #include "dcc_net.h"
+#include "dcc_state.h"
 #include "dcc_wire.h"
 
 #include <errno.h>
@@ -45,6 +47,7 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
     }
     close(fd);
     cpp->owns_file = 1;
+    dcc_cleanup_add_file(cpp->path);
     char **cpp_argv = dcc_args_cpp_argv(argv, scan, cpp->path);
     if (!cpp_argv) {
         snprintf(err, errlen, "out of memory");
@@ -77,6 +80,8 @@ void dcc_cpp_cleanup(struct dcc_cpp *cpp, int keep)
     }
     if (cpp->owns_file && !keep && cpp->path[0])
         unlink(cpp->path);
+    if (cpp->owns_file)
+        dcc_cleanup_forget_file(cpp->path);
     cpp->owns_file = 0;
 }
 
@@ -100,6 +105,12 @@ const char *dcc_remote_refusal(const struct dcc_buf *serr)
             return p;
     }
     return NULL;
+}
+
+static void note_phase(const struct dcc_remote_opts *opts, enum dcc_phase phase)
+{
+    if (opts->phase)
+        opts->phase(opts->phase_ctx, (int)phase);
 }
 
 static void host_failed(struct dcc_remote_result *res, int code, const char *what, const char *why)
@@ -140,6 +151,8 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
         return -1;
     }
     int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd >= 0)
+        dcc_cleanup_add_file(tmp);
     if (fd < 0) {
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
         res->exit_code = DCC_EXIT_IO_ERROR;
@@ -155,6 +168,7 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     }
     if (rc) {
         unlink(tmp);
+        dcc_cleanup_forget_file(tmp);
         tmp[0] = '\0';
         if (c->local_fault) {
             /* Name the object: "cannot write file" alone does not say where. */
@@ -177,9 +191,12 @@ static int place_file(char *tmp, const char *output, struct dcc_remote_result *r
     mode_t mask = umask(0);
     umask(mask);
     chmod(tmp, 0666 & ~mask);
-    if (rename(tmp, output) != 0) {
-        int e = errno;
+    int renamed = rename(tmp, output) == 0;
+    int e = errno;
+    if (!renamed)
         unlink(tmp);
+    dcc_cleanup_forget_file(tmp);
+    if (!renamed) {
         tmp[0] = '\0';
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
         res->exit_code = DCC_EXIT_IO_ERROR;
@@ -207,14 +224,16 @@ static void request_failed(struct dcc_remote_result *res, const struct dcc_conn 
 /* DONE STAT SERR SOUT DOTO, and in protocol 3 DOTD after a success (into
  * deps_file, or dropped when that is NULL). */
 static void read_reply(struct dcc_conn *c, uint32_t ver, enum dcc_compress how, const char *output,
-                       const char *deps_file, struct dcc_remote_result *res)
+                       const char *deps_file, const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
 {
     uint32_t done_ver, stat;
+    note_phase(opts, DCC_PHASE_COMPILE);
     int rc = dcc_wire_read_token(c, "DONE", &done_ver);
     if (rc) {
         request_failed(res, c, rc, "waiting for the result");
         return;
     }
+    note_phase(opts, DCC_PHASE_RECEIVE);
     if (done_ver != ver) {
         host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result", "the helper answered in another protocol version");
         return;
@@ -246,8 +265,10 @@ static void read_reply(struct dcc_conn *c, uint32_t ver, enum dcc_compress how, 
         return;
     if ((ver == 3 && stat == 0 && receive_object(c, how, "DOTD", deps_file, deps_file != NULL, deps_tmp, res) != 0) ||
         (deps_tmp[0] && place_file(deps_tmp, deps_file, res) != 0) || (obj_tmp[0] && place_file(obj_tmp, output, res) != 0)) {
-        if (obj_tmp[0])
+        if (obj_tmp[0]) {
             unlink(obj_tmp);
+            dcc_cleanup_forget_file(obj_tmp);
+        }
         return;
     }
     res->outcome = DCC_REMOTE_DONE;
@@ -258,6 +279,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
 {
     memset(res, 0, sizeof *res);
     struct dcc_transport t;
+    note_phase(opts, DCC_PHASE_CONNECT);
     int rc = dcc_net_open(host, opts->connect_timeout_ms, &t, res->err, sizeof res->err);
     if (rc) {
         res->outcome = DCC_REMOTE_HOST_FAILED;
@@ -293,12 +315,15 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         dcc_wire_cork(t.out_fd, 0);
         dcc_wire_cork(t.out_fd, 1);
     }
+    if (cpp->pid > 0)
+        note_phase(opts, DCC_PHASE_CPP);
     int cpp_status = dcc_cpp_finish(cpp);
     if (cpp_status != 0) {
         res->outcome = DCC_REMOTE_CPP_FAILED;
         res->status = cpp_status;
         goto out;
     }
+    note_phase(opts, DCC_PHASE_SEND);
     rc = dcc_bulk_send_file(&c, "DOTI", cpp->path, how);
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
@@ -313,7 +338,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         goto out;
     }
 
-    read_reply(&c, ver, how, scan->output, NULL, res);
+    read_reply(&c, ver, how, scan->output, NULL, opts, res);
 out:
     dcc_net_close(&t);
 }
@@ -364,6 +389,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, con
         return;
     }
     struct dcc_transport t;
+    note_phase(opts, DCC_PHASE_CONNECT);
     int rc = dcc_net_open(host, opts->connect_timeout_ms, &t, res->err, sizeof res->err);
     if (rc) {
         dcc_argv_free(remote_argv);
@@ -375,6 +401,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, con
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
+    note_phase(opts, DCC_PHASE_SEND);
     rc = dcc_wire_write_token(&c, "DIST", 3);
     if (!rc)
         rc = dcc_wire_write_string(&c, "CDIR", pump->cwd);
@@ -394,7 +421,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, con
             request_failed(res, &c, rc, "sending the request");
         }
     } else {
-        read_reply(&c, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, res);
+        read_reply(&c, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, opts, res);
     }
     dcc_net_close(&t);
 }

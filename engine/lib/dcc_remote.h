@@ -50,6 +50,11 @@ struct dcc_remote_opts {
     int io_timeout_ms;
     int connect_timeout_ms;
     int tcp_cork;
+    /* Told each phase the job enters (enum dcc_phase: Connect, Preprocess
+     * while cpp is still running, Send, Compile, Receive), for the monitor;
+     * NULL for none. */
+    void (*phase)(void *ctx, int phase);
+    void *phase_ctx;
 };
 
 /* Runs the job on host. argv is the normalised client argv (after

@@ -1,5 +1,7 @@
 /* Monitor state files: writing this process's binstate_<pid>, reading everyone's for the monitors. */
 #include "dcc_state.h"
+
+#include "dcc_cleanup.h"
 #include "dcc_exit.h"
 #include "dcc_lock.h"
 #include "dcc_util.h"
@@ -44,7 +46,7 @@ const char *dcc_state_phase_name(int phase)
  * so later phases need not repeat them. */
 static struct dcc_state_record my_state;
 static char my_path[PATH_MAX];
-static pid_t my_path_pid;
+static volatile pid_t my_path_pid;
 
 /* Zero-filled so a shorter name leaves nothing of the longer one behind. */
 static void copy_field(char *dst, size_t dstlen, const char *src)
@@ -78,6 +80,7 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         errno = saved;
         return -1;
     }
+    dcc_cleanup_add_file(tmp); /* a client interrupted here leaves no .tmp */
     ssize_t w = write(fd, &my_state, sizeof my_state);
     int saved = errno;
     if (close(fd) != 0 && w == (ssize_t)sizeof my_state) {
@@ -87,6 +90,7 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
     if (w != (ssize_t)sizeof my_state) {
         dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp, w < 0 ? strerror(saved) : "short write");
         unlink(tmp);
+        dcc_cleanup_forget_file(tmp);
         errno = EIO;
         return -1;
     }
@@ -94,9 +98,11 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         saved = errno;
         dcc_set_err(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
         unlink(tmp);
+        dcc_cleanup_forget_file(tmp);
         errno = EIO;
         return -1;
     }
+    dcc_cleanup_forget_file(tmp);
     return 0;
 }
 
@@ -137,8 +143,13 @@ int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *f
             write_record(dir, pid, path, sizeof path, err, errlen) != 0)
             return DCC_EXIT_IO_ERROR;
     }
-    copy_field(my_path, sizeof my_path, path);
-    my_path_pid = pid;
+    /* dcc_state_remove may run from a signal handler: the pid marks the
+     * path as whole, so it is cleared while the path changes. */
+    if (my_path_pid != pid || strcmp(my_path, path) != 0) {
+        my_path_pid = 0;
+        copy_field(my_path, sizeof my_path, path);
+        my_path_pid = pid;
+    }
     return 0;
 }
 

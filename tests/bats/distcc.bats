@@ -105,6 +105,20 @@ wait_for_file() {
   cmp hello.o local.o
 }
 
+@test "implicit with the source first: 'distcc x.c -c' compiles with cc, 'distcc x.o -o x' links with cc" {
+  dcc_start_distccd
+  DISTCC_NO_REWRITE_CROSS=1 run distcc_client hello.c -c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  grep -q "job from 127.0.0.1: cc hello.c: compiled, exit 0" "$DAEMON_LOG"
+  cc -c hello.c -o local.o
+  cmp hello.o local.o
+  run distcc_client hello.o -o hello
+  [ "$status" -eq 0 ]
+  [ "$(./hello)" = "hello from distcc" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+}
+
 @test "masquerade: a gcc link to distcc first on PATH compiles remotely with the real gcc, and links locally" {
   dcc_start_distccd
   mkdir masq
@@ -229,6 +243,7 @@ localhost/2
   cmp hello.o local.o
   run nohosts env DISTCC_FALLBACK=0 "$DCC_BIN/distcc" gcc -c hello.c -o again.o
   [ "$status" -eq 116 ]
+  [ "$(without_pids <<<"$output")" = "distcc: error: no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or /etc/distcc/hosts), and DISTCC_FALLBACK=0 forbids building hello.c locally" ]
   [ ! -e again.o ]
 }
 
@@ -488,6 +503,18 @@ hello.c" ]
   gcc -c hello.c -o local.o
   cmp hello.o local.o
   grep -q 'refused job from 127.0.0.1: compiler "mycc" is not in the whitelist' "$DAEMON_LOG"
+}
+
+@test "DISTCC_SKIP_LOCAL_RETRY does not stop a refused job from building locally" {
+  dcc_start_distccd
+  mkdir bin
+  printf '#!/bin/sh\nexec gcc "$@"\n' >bin/mycc
+  chmod +x bin/mycc
+  PATH="$BATS_TEST_TMPDIR/bin:$PATH" DISTCC_SKIP_LOCAL_RETRY=1 run distcc_client mycc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$output")" = "distcc: warning: distccd on $(hostname) refused this job: compiler \"mycc\" is not in the whitelist $DAEMON_WL on this helper (add a link there); building hello.c locally" ]
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
 }
 
 @test "with DISTCC_FALLBACK=0 a refused job fails with the helper's status and reason" {

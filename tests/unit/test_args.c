@@ -284,6 +284,21 @@ static void test_source_names(void **state)
     }
 }
 
+/* "distcc x.o -o x" is implicit cc only for a ".o" name. */
+static void test_is_object(void **state)
+{
+    (void)state;
+    assert_true(dcc_args_is_object("a.o"));
+    assert_true(dcc_args_is_object("dir.c/a.o"));
+    assert_false(dcc_args_is_object("a.c"));
+    assert_false(dcc_args_is_object("a.O"));
+    assert_false(dcc_args_is_object("a.os"));
+    assert_false(dcc_args_is_object("dir.o/a"));
+    assert_false(dcc_args_is_object("o"));
+    assert_false(dcc_args_is_object("a."));
+    assert_false(dcc_args_is_object(""));
+}
+
 /* ---- the client's cpp command ---- */
 
 static const struct {
@@ -553,6 +568,13 @@ static const struct {
                                                          "s.sarif\" is refused: it writes a file outside the job"},
     {"--output=/tmp/x.o", "argument \"--output=/tmp/x.o\" is refused: it names an output file the helper does not "
                           "choose; use -o"},
+    /* joined values that the driver passes on as a word of their own */
+    {"-MQ@opts", "argument \"-MQ@opts\" is refused: a response file would be read from the helper's disk"},
+    {"-MT@opts", "argument \"-MT@opts\" is refused: a response file would be read from the helper's disk"},
+    {"-D@opts", "argument \"-D@opts\" is refused: a response file would be read from the helper's disk"},
+    {"-I@inc", "argument \"-I@inc\" is refused: a response file would be read from the helper's disk"},
+    {"-include@h", "argument \"-include@h\" is refused: a response file would be read from the helper's disk"},
+    {"-o@opts", "argument \"-o@opts\" is refused: a response file would be read from the helper's disk"},
 };
 
 static char **job(const char *args)
@@ -601,7 +623,7 @@ static const char *const ordinary_args[] = {
     "-fstack-usage", "-fcallgraph-info=su", "-gsplit-dwarf", "-flto=auto", "-ffat-lto-objects", "-fcompare-debug",
     "-ftime-trace", "-ftime-trace=t.json", "-dumpbase x", "-fdiagnostics-add-output=sarif:file=x.sarif",
     "-fdiagnostics-format=json", "-o /home/u/build/obj/x.o", "-ox.o", "-fmodules-ts", "-v", "-fsyntax-only",
-    "-stdlib=libc++", "-fsanitize-ignorelist=/usr/share/ignore.txt", "-D X=@", "-D@X",
+    "-stdlib=libc++", "-fsanitize-ignorelist=/usr/share/ignore.txt", "-D X=@",
 };
 
 static void test_policy_allows_ordinary_flags(void **state)
@@ -807,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_scan_local_jobs),
         cmocka_unit_test(test_scan_local_keeps_argv),
         cmocka_unit_test(test_source_names),
+        cmocka_unit_test(test_is_object),
         cmocka_unit_test(test_cpp_argv),
         cmocka_unit_test(test_strip_local),
         cmocka_unit_test(test_stripped_argv_scans_on_helper),
