@@ -10,6 +10,7 @@
 #include "dcc_hosts.h"
 #include "dcc_log.h"
 #include "dcc_remote.h"
+#include "dcc_toolchain.h"
 #include "dcc_util.h"
 #include "dcc_whitelist.h"
 
@@ -244,6 +245,12 @@ int main(int argc, char **argv)
         job = dcc_argv_dup(argv);
         if (job)
             dcc_argv_set(job, 0, self);
+        /* What we start (cpp, the local compiler, a wrapper such as ccache
+         * further along PATH) must not find us again. */
+        const char *path = getenv("PATH");
+        static char trimmed[65536];
+        if (path && dcc_toolchain_path_without_distcc(self, path, trimmed, sizeof trimmed) == 0)
+            setenv("PATH", trimmed, 1);
     } else if (argc < 2) {
         usage(stderr);
         return DCC_EXIT_BAD_ARGUMENTS;

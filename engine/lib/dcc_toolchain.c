@@ -308,6 +308,31 @@ static int is_distcc_binary(const char *file)
     return strcmp(base, "distcc") == 0 || strcmp(base, "distccd") == 0;
 }
 
+int dcc_toolchain_path_without_distcc(const char *name, const char *path, char *out, size_t outlen)
+{
+    size_t w = 0;
+    if (outlen == 0)
+        return -1;
+    for (const char *p = path; *p;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        char cand[PATH_MAX];
+        int ours = len > 0 && len + strlen(name) + 2 <= sizeof cand &&
+                   snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p, name) > 0 && is_distcc_binary(cand);
+        if (!ours) {
+            if (w + (w > 0) + len >= outlen)
+                return -1;
+            if (w > 0)
+                out[w++] = ':';
+            memcpy(out + w, p, len);
+            w += len;
+        }
+        p = colon ? colon + 1 : p + len;
+    }
+    out[w] = '\0';
+    return 0;
+}
+
 int dcc_toolchain_find(const char *name, const char *path, const char *whitelist_dir, char *out,
                        size_t outlen)
 {

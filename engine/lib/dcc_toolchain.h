@@ -81,6 +81,12 @@ int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_
                           int timeout_ms, size_t cap, struct dcc_buf *out, int *wstatus,
                           char *err, size_t errlen);
 
+/* path (a PATH string) without the entries in which name is the distcc
+ * client (the masquerade directory): a compiler or wrapper that distcc
+ * starts in masquerade mode then cannot find distcc again, as in stock
+ * distcc. 0 with out, or -1 when out is too small. */
+int dcc_toolchain_path_without_distcc(const char *name, const char *path, char *out, size_t outlen);
+
 /* Finds name on path with the skips above; 0 with the file in out, -1 if none. */
 int dcc_toolchain_find(const char *name, const char *path, const char *whitelist_dir,
                        char *out, size_t outlen);

@@ -134,6 +134,31 @@ wait_for_file() {
   [ "$(compiled_jobs)" -eq 1 ]
 }
 
+@test "masquerade: a wrapper after the masquerade dir (as ccache can be) does not find distcc again" {
+  dcc_start_distccd
+  mkdir masq wrap
+  ln -s "$DCC_BIN/distcc" masq/gcc
+  # Like ccache: runs the next gcc on PATH that is not itself.
+  cat >wrap/gcc <<'SH'
+#!/bin/sh
+me=$(dirname "$(readlink -f "$0")")
+IFS=:
+for d in $PATH; do
+  [ "$(readlink -f "$d")" = "$me" ] && continue
+  [ -x "$d/gcc" ] && exec "$d/gcc" "$@"
+done
+exit 127
+SH
+  chmod +x wrap/gcc
+  run env PATH="$BATS_TEST_TMPDIR/masq:$BATS_TEST_TMPDIR/wrap:$PATH" DISTCC_NO_REWRITE_CROSS=1 \
+    DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
+}
+
 @test "masquerade: when the only gcc on PATH is distcc itself, exit 110 naming the compiler" {
   mkdir masq
   ln -s "$DCC_BIN/distcc" masq/gcc
@@ -594,4 +619,243 @@ hello.c" ]
   [ "$second" -ge 1 ]
   [ $((first + second)) -eq 8 ]
   grep -q "compiled, exit 0, lzo," "$FIRST_LOG"
+}
+
+# ---------------------------------------------------------------------------
+# Phases, signals and local slots
+
+# The phase number in a binstate file (stock's enum: 1 Blocked, 3 Preprocess,
+# 5 Compile, 6 Receive).
+phase_of() {
+  od -An -td4 -j284 -N4 "$DISTCC_DIR/state/binstate_$1" | tr -d ' '
+}
+
+# Waits up to 10 s until the client's binstate file shows phase $2.
+wait_for_phase() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ "$(phase_of "$1" 2>/dev/null)" = "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "binstate_$1 never showed phase $2 (last: $(phase_of "$1" 2>/dev/null))" >&2
+  return 1
+}
+
+# A client-side compiler whose cpp (-E) waits for $FAKEBIN/cpp-open and
+# records its pid in $FAKEBIN/cpp.pid; compiles are plain gcc.
+make_gated_cpp() {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  mkdir -p "$FAKEBIN/client"
+  chmod 755 "$FAKEBIN" "$FAKEBIN/client"
+  cat >"$FAKEBIN/client/cppgate" <<SH
+#!/bin/sh
+case " \$* " in *" -E "*)
+  echo \$\$ >$FAKEBIN/cpp.pid
+  i=0
+  while [ ! -e $FAKEBIN/cpp-open ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done ;;
+esac
+exec gcc "\$@"
+SH
+  chmod 755 "$FAKEBIN/client/cppgate"
+}
+
+@test "the monitor sees Preprocess while the client's cpp runs, then Compile on the helper" {
+  make_gated_cpp
+  DISTCCD_PATH="$FAKEBIN/client:/usr/bin:/bin" dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/cppgate"
+  PATH="$FAKEBIN/client:$PATH" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" "$DCC_BIN/distcc" cppgate -c hello.c -o hello.o \
+    2>client.err &
+  client=$!
+  wait_for_file "$FAKEBIN/cpp.pid"
+  wait_for_phase "$client" 3
+  [ "$(dd if="$DISTCC_DIR/state/binstate_$client" bs=1 skip=152 count=128 2>/dev/null | tr -d '\0')" = "127.0.0.1" ]
+  touch "$FAKEBIN/cpp-open"
+  wait "$client"
+  [ ! -s client.err ]
+  [ ! -e "$DISTCC_DIR/state/binstate_$client" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+}
+
+@test "a client waiting for a helper's only slot shows Blocked" {
+  start_distccd_with_gatecc
+  PATH="$FAKEBIN/client:$PATH" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/1" "$DCC_BIN/distcc" gatecc -c hello.c -o hello.o &
+  first=$!
+  wait_for_file "$FAKEBIN/gate.pid"
+  cp hello.c second.c
+  PATH="$FAKEBIN/client:$PATH" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/1" "$DCC_BIN/distcc" gatecc -c second.c -o second.o &
+  second=$!
+  wait_for_phase "$second" 1
+  [ "$(dd if="$DISTCC_DIR/state/binstate_$second" bs=1 skip=24 count=128 2>/dev/null | tr -d '\0')" = "second.c" ]
+  touch "$FAKEBIN/open"
+  wait "$first"
+  wait "$second"
+  [ "$(compiled_jobs)" -eq 2 ]
+}
+
+@test "SIGTERM while the helper compiles: the client dies of it and leaves no .i, no object, no state file" {
+  start_distccd_with_gatecc
+  mkdir tmp
+  PATH="$FAKEBIN/client:$PATH" TMPDIR="$BATS_TEST_TMPDIR/tmp" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" \
+    "$DCC_BIN/distcc" gatecc -c hello.c -o hello.o &
+  client=$!
+  wait_for_file "$FAKEBIN/gate.pid"
+  wait_for_phase "$client" 5
+  [ -n "$(ls -A tmp)" ] # the preprocessed source, until the signal
+  kill -TERM "$client"
+  status=0
+  wait "$client" || status=$?
+  touch "$FAKEBIN/open"
+  [ "$status" -eq 143 ]
+  [ -z "$(ls -A tmp)" ]
+  [ ! -e hello.o ]
+  [ ! -e "$DISTCC_DIR/state/binstate_$client" ]
+  [ -z "$(ls -A "$DISTCC_DIR/state")" ]
+}
+
+@test "Ctrl-C (SIGINT) during cpp: cpp is stopped too, and nothing is left" {
+  dcc_start_distccd
+  make_gated_cpp
+  mkdir tmp
+  # A background job of a script ignores SIGINT; env gives the client the
+  # default, as a terminal's foreground job has.
+  PATH="$FAKEBIN/client:$PATH" TMPDIR="$BATS_TEST_TMPDIR/tmp" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" \
+    env --default-signal=INT "$DCC_BIN/distcc" cppgate -c hello.c -o hello.o &
+  client=$!
+  wait_for_file "$FAKEBIN/cpp.pid"
+  cpp=$(cat "$FAKEBIN/cpp.pid")
+  kill -INT "$client"
+  status=0
+  wait "$client" || status=$?
+  [ "$status" -eq 130 ]
+  for _ in $(seq 100); do kill -0 "$cpp" 2>/dev/null || break; sleep 0.05; done
+  ! kill -0 "$cpp" 2>/dev/null
+  [ -z "$(ls -A tmp)" ]
+  [ ! -e hello.o ]
+  [ -z "$(ls -A "$DISTCC_DIR/state")" ]
+}
+
+@test "SIGTERM while the object arrives: no temporary object is left beside the output" {
+  # A helper that answers with the first 10 bytes of a 100000-byte object
+  # and then stalls (bounded to 60 s).
+  port=$(dcc_free_port)
+  timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+c.settimeout(0.5)
+try:
+    while c.recv(65536):
+        pass
+except socket.timeout:
+    pass
+c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO000186a0" + b"x" * 10)
+time.sleep(60)
+' "$port" &
+  FIRST_PID=$!
+  dcc_wait_port "$port"
+  mkdir out
+  DISTCC_HOSTS="127.0.0.1:$port" "$DCC_BIN/distcc" gcc -c hello.c -o out/hello.o &
+  client=$!
+  wait_for_phase "$client" 6
+  for _ in $(seq 100); do [ -n "$(ls -A out)" ] && break; sleep 0.05; done
+  [[ "$(ls -A out)" == .hello.o.distcc-* ]]
+  kill -TERM "$client"
+  status=0
+  wait "$client" || status=$?
+  [ "$status" -eq 143 ]
+  [ -z "$(ls -A out)" ]
+  [ -z "$(ls -A "$DISTCC_DIR/state")" ]
+}
+
+@test "SIGTERM during a local build stops the local compiler" {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  printf '#!/bin/sh\necho $$ >%s/cc.pid\nexec sleep 60\n' "$FAKEBIN" >"$FAKEBIN/sleepcc"
+  chmod 755 "$FAKEBIN/sleepcc"
+  # A link is always local.
+  PATH="$FAKEBIN:$PATH" DISTCC_HOSTS="127.0.0.1:1" "$DCC_BIN/distcc" sleepcc hello.o -o hello &
+  client=$!
+  wait_for_file "$FAKEBIN/cc.pid"
+  compiler=$(cat "$FAKEBIN/cc.pid")
+  kill -TERM "$client"
+  status=0
+  wait "$client" || status=$?
+  [ "$status" -eq 143 ]
+  for _ in $(seq 100); do kill -0 "$compiler" 2>/dev/null || break; sleep 0.05; done
+  ! kill -0 "$compiler" 2>/dev/null
+}
+
+# A compiler that counts how many of its runs overlap (COUNTCC=all: every
+# run; COUNTCC=cpp: only cpp runs; unset, as on the helper: none): each
+# counted run holds for 0.4 s; the highest count seen ends up in
+# $FAKEBIN/max.
+make_countcc() {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 755 "$FAKEBIN"
+  cat >"$FAKEBIN/countcc" <<SH
+#!/bin/bash
+case "\${COUNTCC:-}" in
+  all) ;;
+  cpp) case " \$* " in *" -E "*) ;; *) exec gcc "\$@" ;; esac ;;
+  *) exec gcc "\$@" ;;
+esac
+(
+  flock 9
+  n=\$((\$(cat $FAKEBIN/now 2>/dev/null || echo 0) + 1))
+  echo \$n >$FAKEBIN/now
+  [ \$n -gt \$(cat $FAKEBIN/max 2>/dev/null || echo 0) ] && echo \$n >$FAKEBIN/max
+) 9>$FAKEBIN/lock
+sleep 0.4
+( flock 9; echo \$((\$(cat $FAKEBIN/now) - 1)) >$FAKEBIN/now ) 9>$FAKEBIN/lock
+exec gcc "\$@"
+SH
+  chmod 755 "$FAKEBIN/countcc"
+}
+
+# Runs six clients at once with the host list $1 and the command after it
+# (each in its own directory), and waits for all of them.
+six_clients() {
+  local hosts=$1 i
+  shift
+  local pids=()
+  for i in 1 2 3 4 5 6; do
+    mkdir -p "c$i" && cp hello.c "c$i/"
+    (cd "c$i" && PATH="$FAKEBIN:$PATH" DISTCC_HOSTS="$hosts" COUNTCC=${COUNTCC:-all} exec "$DCC_BIN/distcc" "$@") &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+}
+
+@test "--localslots=1 in the host list: local-only jobs run one at a time" {
+  make_countcc
+  six_clients "--localslots=1 127.0.0.1:1" countcc -march=native -c hello.c -o hello.o
+  [ "$(cat "$FAKEBIN/max")" -eq 1 ]
+  [ -s c6/hello.o ]
+  rm -f "$FAKEBIN/max"
+  six_clients "--localslots=3 127.0.0.1:1" countcc -march=native -c hello.c -o hello.o
+  [ "$(cat "$FAKEBIN/max")" -ge 2 ]
+  [ "$(cat "$FAKEBIN/max")" -le 3 ]
+}
+
+@test "--localslots_cpp=1: the clients' preprocessors run one at a time" {
+  make_countcc
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/countcc"
+  COUNTCC=cpp six_clients "--localslots_cpp=1 127.0.0.1:$DAEMON_PORT" countcc -c hello.c -o hello.o
+  [ "$(cat "$FAKEBIN/max")" -eq 1 ]
+  [ "$(compiled_jobs)" -eq 6 ]
+}
+
+@test "localhost/1 in the host list: local compiles hold its one slot, also with DISTCC_FALLBACK=0" {
+  make_countcc
+  DISTCC_FALLBACK=0 six_clients "localhost/1" countcc -c hello.c -o hello.o
+  [ "$(cat "$FAKEBIN/max")" -eq 1 ]
+  for i in 1 2 3 4 5 6; do [ -s "c$i/hello.o" ]; done
+  dcc_start_distccd
+  DISTCC_VERBOSE=1 DISTCC_HOSTS="localhost/1 127.0.0.1:$DAEMON_PORT/1" run "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"job hello.c: built locally (localhost was chosen), exit 0"* ]]
+  [ "$(compiled_jobs)" -eq 0 ]
 }

@@ -286,6 +286,24 @@ static void missing_whitelist_dir_is_an_error(void **state)
     assert_int_equal(buf.len, 0);
 }
 
+static void path_without_distcc_drops_the_masquerade_dir(void **state)
+{
+    (void)state;
+    char path[1024], out[1024], want[1024];
+    daemon_path(path, sizeof(path));
+    /* wl/gcc (also as wl/bin/) and masq/gcc are links to distcc: those
+     * entries go, everything else stays in its order. */
+    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", path, out, sizeof(out)), 0);
+    assert_true((size_t)snprintf(want, sizeof(want), "relative/dir::%s/bin", root) < sizeof(want));
+    assert_string_equal(out, want);
+    /* A name that is no distcc link anywhere keeps PATH as it was. */
+    assert_int_equal(dcc_toolchain_path_without_distcc("notthere", path, out, sizeof(out)), 0);
+    assert_string_equal(out, path);
+    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", "", out, sizeof(out)), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", path, out, 10), -1);
+}
+
 static void find_skips_distcc_and_the_whitelist(void **state)
 {
     (void)state;
@@ -708,6 +726,7 @@ int main(void)
         cmocka_unit_test(chost_from_the_environment_wins),
         cmocka_unit_test(missing_whitelist_dir_is_an_error),
         cmocka_unit_test(find_skips_distcc_and_the_whitelist),
+        cmocka_unit_test(path_without_distcc_drops_the_masquerade_dir),
         cmocka_unit_test(capture_times_out_and_kills_the_whole_group),
         cmocka_unit_test(capture_keeps_the_first_cap_bytes_and_drains_the_rest),
         cmocka_unit_test(capture_reports_programs_that_cannot_start),
