@@ -3,7 +3,10 @@
 # stops with distcc's documented code under DISTCC_FALLBACK=0), and no
 # half-written object is ever left behind.
 
+# shellcheck disable=SC2154 # stderr, stderr_lines come from bats' run
+
 load common
+bats_require_minimum_version 1.5.0
 
 setup() {
   cd "$BATS_TEST_TMPDIR"
@@ -175,24 +178,36 @@ dir_holds_only() {
 }
 
 # A private mount namespace puts a tiny, full tmpfs on the client's TMPDIR.
-@test "a full TMPDIR: a clean error or a correct build, and no partial files" {
+# The client preprocesses into TMPDIR, so cpp is what fails: the job ends as
+# a compile error with gcc's own message and status, exactly as plain gcc
+# (whose .s goes to TMPDIR too) would, whether or not fallback is allowed.
+# No temporary is left: gcc removes the .i it could not finish writing.
+@test "a full TMPDIR: gcc's own error about the preprocessed file, exit 1, no object and no temporary left" {
   dcc_need_root
   dcc_start_distccd
   mkdir tmp
-  run unshare -m sh -c '
+  run --separate-stderr unshare -m sh -c '
     mount -t tmpfs -o size=64k tmpfs "$1/tmp" || exit 99
     dd if=/dev/zero of="$1/tmp/fill" bs=4k count=100 2>/dev/null
-    cd "$1/src" && DISTCC_HOSTS="127.0.0.1:$2" TMPDIR="$1/tmp" "$3" gcc -c hello.c -o hello.o
+    cd "$1/src" || exit 98
+    DISTCC_HOSTS="127.0.0.1:$2" TMPDIR="$1/tmp" "$3" gcc -c hello.c -o hello.o
+    echo "exit $?"
+    DISTCC_HOSTS="127.0.0.1:$2" DISTCC_FALLBACK=0 TMPDIR="$1/tmp" "$3" gcc -c hello.c -o hello.o
     echo "exit $?"
     ls -A "$1/tmp"' sh "$BATS_TEST_TMPDIR" "$DAEMON_PORT" "$DCC_BIN/distcc"
-  [ "${lines[-1]}" = "fill" ]
-  if [ "${lines[-2]}" = "exit 0" ]; then
-    cmp src/hello.o local.o
-    dir_holds_only src hello.c hello.o
-  else
-    [[ "$output" == *"No space left on device"* ]]
-    dir_holds_only src hello.c
-  fi
+  [ "$output" = "exit 1
+exit 1
+fill" ]
+  # Twice gcc's message, naming the file it could not write, and not a word
+  # from distcc.
+  errors=$(sed -E 's/distcc_[A-Za-z0-9]{6}\.i/distcc_XXXXXX.i/' <<<"$stderr")
+  [ "$(grep -cxF "hello.c:2: fatal error: when writing output to $BATS_TEST_TMPDIR/tmp/distcc_XXXXXX.i: No space left on device" <<<"$errors")" -eq 2 ]
+  [ "$(grep -cxF "compilation terminated." <<<"$errors")" -eq 2 ]
+  [ "${stderr_lines[-1]}" = "compilation terminated." ]
+  [ "$(grep -c '^distcc\[' <<<"$stderr" || true)" -eq 0 ]
+  dir_holds_only src hello.c
+  # Nothing was compiled on the helper either.
+  [ "$(grep -c ': compiled' "$DAEMON_LOG" || true)" -eq 0 ]
 }
 
 # The object comes back but cannot be written next to its name.
