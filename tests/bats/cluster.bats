@@ -224,6 +224,79 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
   [ ! -e "$DISTCC_DIR/lock/backoff_tcp_${H2}_3632_0" ]
 }
 
+# Milliseconds since $1 (a date +%s%N).
+ms_since() {
+  echo $((($(date +%s%N) - $1) / 1000000))
+}
+
+@test "a helper whose packets are dropped: connecting gives up after 4 s and the job builds locally; exit 118 under DISTCC_FALLBACK=0" {
+  net_init
+  net_add_machine client 0
+  net_add_machine h1 1
+  net_start_distccd h1 --allow "$CLIENT_NET"
+  printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >hello.c
+  gcc -c hello.c -o local.o
+  # The router drops every packet for the helper without a word, as a dead
+  # cable further on would: a blackhole route sends no ICMP. (A link that is
+  # down at the router answers "Network is unreachable" at once instead.)
+  ip -n "$NET_ROUTER" route add blackhole "$H1/32"
+
+  # The client's connect timeout is fixed at 4 s (DCC_CONNECT_TIMEOUT_MS, as
+  # in stock distcc). The upper bound only guards against hanging.
+  local start ms
+  start=$(date +%s%N)
+  DISTCC_HOSTS=$H1 run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+  ms=$(ms_since "$start")
+  [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: connecting to $H1:3632 timed out after 4000 ms; trying elsewhere" ]
+  [ "$ms" -ge 4000 ] && [ "$ms" -lt 10000 ] || { echo "took $ms ms"; false; }
+  cmp hello.o local.o
+  [ -e "$DISTCC_DIR/lock/backoff_tcp_${H1}_3632_0" ]
+
+  # A fresh DISTCC_DIR, so the helper is not backed off: the same wait, then
+  # 118 (timeout) and no object.
+  start=$(date +%s%N)
+  DISTCC_DIR="$BATS_TEST_TMPDIR/fresh" DISTCC_HOSTS=$H1 DISTCC_FALLBACK=0 \
+    run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o again.o
+  ms=$(ms_since "$start")
+  [ "$status" -eq 118 ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: connecting to $H1:3632 timed out after 4000 ms; trying elsewhere
+distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBACK=0 forbids building it locally" ]
+  [ "$ms" -ge 4000 ] && [ "$ms" -lt 10000 ] || { echo "took $ms ms"; false; }
+  # Neither the object nor a temporary of it (.again.o.distcc-*).
+  [ -z "$(find . -maxdepth 1 -name '*again*')" ]
+  # Not one packet reached the helper.
+  [ "$(grep -c '10\.77\.0\.2' "$(net_daemon_log h1)" || true)" -eq 0 ]
+}
+
+@test "a helper whose link is down at the router: no wait, the router says unreachable; exit 103 under DISTCC_FALLBACK=0" {
+  net_init
+  net_add_machine client 0
+  net_add_machine h1 1
+  net_start_distccd h1 --allow "$CLIENT_NET"
+  printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >hello.c
+  gcc -c hello.c -o local.o
+  # The router loses its route to the helper's subnet and answers with ICMP.
+  ip -n "$NET_ROUTER" link set "$(net_veth h1)" down
+
+  local start ms
+  start=$(date +%s%N)
+  DISTCC_HOSTS=$H1 run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+  ms=$(ms_since "$start")
+  [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: cannot connect to $H1:3632: Network is unreachable; trying elsewhere" ]
+  # Well under the 4 s connect timeout: nothing waited for it.
+  [ "$ms" -lt 3000 ] || { echo "took $ms ms"; false; }
+  cmp hello.o local.o
+
+  DISTCC_DIR="$BATS_TEST_TMPDIR/fresh" DISTCC_HOSTS=$H1 DISTCC_FALLBACK=0 \
+    run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o again.o
+  [ "$status" -eq 103 ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: cannot connect to $H1:3632: Network is unreachable; trying elsewhere
+distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBACK=0 forbids building it locally" ]
+  [ -z "$(find . -maxdepth 1 -name '*again*')" ]
+}
+
 @test "a helper whose daemon is stopped mid-build: the build completes and the helper is backed off" {
   net_init
   net_add_machine client 0
