@@ -1450,6 +1450,10 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
 {
     size_t p = 0;
     int bol = 1;
+    /* gcc skips a UTF-8 byte-order mark: a directive right after it is
+     * still at the start of a line. */
+    if (n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
+        p = 3;
     while (p < n) {
         unsigned char c = (unsigned char)b[p];
         if (!bol && !lex_special[c]) {

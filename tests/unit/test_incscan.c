@@ -344,6 +344,20 @@ static void test_lexing_of_directives(void **state)
     remove_root(root);
 }
 
+/* gcc skips a UTF-8 byte-order mark, so the directive after it counts. */
+static void test_byte_order_mark_is_skipped(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    write_file(root, "bom.h", "");
+    write_file(root, "mid.h", "");
+    write_file(root, "main.c", "\xef\xbb\xbf#include \"bom.h\"\nint a; \xef\xbb\xbf#include \"mid.h\"\n");
+    expect_scan(root, "gcc -c main.c", sys, "F:$/main.c F:$/bom.h D:$");
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
 static void test_binary_bytes_do_not_crash(void **state)
 {
     (void)state;
@@ -969,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_fake_system_header_reaching_a_user_override),
         cmocka_unit_test(test_include_option_is_searched_from_the_working_directory),
         cmocka_unit_test(test_lexing_of_directives),
+        cmocka_unit_test(test_byte_order_mark_is_skipped),
         cmocka_unit_test(test_binary_bytes_do_not_crash),
         cmocka_unit_test(test_missing_include_is_skipped_and_duplicates_listed_once),
         cmocka_unit_test(test_directories_the_helper_needs),
