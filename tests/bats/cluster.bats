@@ -101,11 +101,6 @@ compiled_on() {
     "$(net_daemon_log "$1")" | sort
 }
 
-# Client messages carry the pid; tests compare them without it.
-without_pids() {
-  sed -E 's/^distcc\[[0-9]+\] /distcc: /'
-}
-
 # A compiler for a helper's DISTCCD_PATH that records each job in
 # $GATE/started.<pid> and then waits (at most 60 s) until $GATE/open exists.
 make_gate() {

@@ -109,3 +109,38 @@ dcc_start_stock_distccd() {
   STOCK_PID=$!
   dcc_wait_port "$STOCK_PORT" 10
 }
+
+# Client messages carry the pid; tests compare them without it.
+without_pids() {
+  sed -E 's/^distcc\[[0-9]+\] /distcc: /'
+}
+
+# How many jobs a daemon log shows compiled ($1, default this test's daemon).
+compiled_jobs() {
+  grep -c ": compiled, exit 0" "${1:-$DAEMON_LOG}" || true
+}
+
+# A compiler whose cpp half (run by the client) takes a second and then notes
+# whether the helper's half had already started by then; the helper's half
+# records its arguments and whether its source was a FIFO or a file. Sets
+# FAKEBIN (the caller's teardown removes it).
+make_earlycc() {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 1777 "$FAKEBIN"
+  cat >"$FAKEBIN/earlycc" <<SH
+#!/bin/sh
+case " \$* " in
+*" -E "*)
+  sleep 1
+  if [ -e $FAKEBIN/helper.started ]; then echo started; else echo waiting; fi >$FAKEBIN/helper.when-cpp-ended
+  exec gcc "\$@" ;;
+esac
+printf '%s\n' "\$*" >$FAKEBIN/helper.args
+for a in "\$@"; do
+  case "\$a" in *.i) if [ -p "\$a" ]; then echo fifo; elif [ -f "\$a" ]; then echo file; fi >$FAKEBIN/helper.input ;; esac
+done
+: >$FAKEBIN/helper.started
+exec gcc "\$@"
+SH
+  chmod 755 "$FAKEBIN/earlycc"
+}

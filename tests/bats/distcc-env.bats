@@ -32,16 +32,6 @@ teardown() {
   FAKEBIN=
 }
 
-# Client messages carry the pid; tests compare them without it.
-without_pids() {
-  sed -E 's/^distcc\[[0-9]+\] /distcc: /'
-}
-
-# How many jobs a daemon log shows compiled ($1, default this test's daemon).
-compiled_jobs() {
-  grep -c ": compiled, exit 0" "${1:-$DAEMON_LOG}" || true
-}
-
 # A directory the daemon's job user can read, for fake compilers.
 make_fakebin() {
   FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
@@ -333,29 +323,6 @@ not-gcc: cc" ]
 
 # ---------------------------------------------------------------------------
 # Early start with compression
-
-# A compiler whose cpp half (run by the client) takes a second and then notes
-# whether the helper's half had already started by then; the helper's half
-# records its arguments and whether its source was a FIFO or a file.
-make_earlycc() {
-  make_fakebin
-  cat >"$FAKEBIN/earlycc" <<SH
-#!/bin/sh
-case " \$* " in
-*" -E "*)
-  sleep 1
-  if [ -e $FAKEBIN/helper.started ]; then echo started; else echo waiting; fi >$FAKEBIN/helper.when-cpp-ended
-  exec gcc "\$@" ;;
-esac
-printf '%s\n' "\$*" >$FAKEBIN/helper.args
-for a in "\$@"; do
-  case "\$a" in *.i) if [ -p "\$a" ]; then echo fifo; elif [ -f "\$a" ]; then echo file; fi >$FAKEBIN/helper.input ;; esac
-done
-: >$FAKEBIN/helper.started
-exec gcc "\$@"
-SH
-  chmod 755 "$FAKEBIN/earlycc"
-}
 
 @test "early start on a ,lzo helper: the compiler starts while the client still preprocesses, from a FIFO" {
   make_earlycc

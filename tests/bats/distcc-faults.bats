@@ -28,10 +28,6 @@ teardown() {
   FAKEBIN=
 }
 
-without_pids() {
-  sed -E 's/^distcc\[[0-9]+\] /distcc: /'
-}
-
 # A TCP server on a free loopback port that accepts every connection, counts
 # it in $BATS_TEST_TMPDIR/accepted, and then: "silent" keeps it open without
 # a word; "garbage" reads the request and answers with HTTP. Bounded to 120 s.

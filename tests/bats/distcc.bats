@@ -33,15 +33,6 @@ distcc_client() {
   DISTCC_HOSTS="${DISTCC_HOSTS-127.0.0.1:$DAEMON_PORT}" "$DCC_BIN/distcc" "$@"
 }
 
-# Client messages carry the pid; tests compare them without it.
-without_pids() {
-  sed -E 's/^distcc\[[0-9]+\] /distcc: /'
-}
-
-compiled_jobs() {
-  grep -c ": compiled, exit 0" "$DAEMON_LOG" || true
-}
-
 # Fake compilers: in $FAKEBIN/daemon the helper's "gatecc" waits until
 # $FAKEBIN/open exists (at most 60 s) and records its pid in $FAKEBIN/gate.pid;
 # in $FAKEBIN/client the client's "gatecc" is plain gcc, so cpp and local

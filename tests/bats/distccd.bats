@@ -190,30 +190,6 @@ make_slowcc() {
   chmod 755 "$FAKEBIN/slowcc"
 }
 
-# A compiler whose cpp half (run by the client) takes a second and then notes
-# whether the helper's half had already started by then; the helper's half
-# records its arguments and whether its source was a FIFO or a file.
-make_earlycc() {
-  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
-  chmod 1777 "$FAKEBIN"
-  cat >"$FAKEBIN/earlycc" <<SH
-#!/bin/sh
-case " \$* " in
-*" -E "*)
-  sleep 1
-  if [ -e $FAKEBIN/helper.started ]; then echo started; else echo waiting; fi >$FAKEBIN/helper.when-cpp-ended
-  exec gcc "\$@" ;;
-esac
-printf '%s\n' "\$*" >$FAKEBIN/helper.args
-for a in "\$@"; do
-  case "\$a" in *.i) if [ -p "\$a" ]; then echo fifo; elif [ -f "\$a" ]; then echo file; fi >$FAKEBIN/helper.input ;; esac
-done
-: >$FAKEBIN/helper.started
-exec gcc "\$@"
-SH
-  chmod 755 "$FAKEBIN/earlycc"
-}
-
 # Our client sends the arguments before its cpp ends, so the helper can start.
 our_distcc() {
   mkdir -p "$BATS_TEST_TMPDIR/our-dir"
