@@ -58,6 +58,10 @@ struct job {
     unsigned pump_dirs;   /* protocol 3: directories created under root */
     struct pump_link *links; /* protocol 3: the links made, checked once all are here */
     size_t nlinks, links_cap;
+    /* protocol 3: stock's links to the client compiler's default include
+     * directories, kept as names only (NULL-terminated) */
+    char *system_dirs[DCC_PUMP_MAX_SYSTEM_DIRS + 1];
+    size_t nsystem_dirs;
     char client_input[256]; /* the source name the client sent, for logs */
     char refusal[600];    /* non-empty: why the job is refused */
     int refusal_exit;
@@ -852,6 +856,32 @@ static void store_pump_link(struct job *j, int rootfd, const char *name, const c
     close(dirfd);
 }
 
+/* A stock client's link to one of its compiler's default include
+ * directories: no link is made (nothing in the job points out of it); path
+ * options under the directory keep naming the helper's own. */
+static void keep_system_dir(struct job *j, const char *name)
+{
+    if (j->nsystem_dirs >= DCC_PUMP_MAX_SYSTEM_DIRS) {
+        refuse(j, DCC_EXIT_ACCESS_DENIED, "LINK \"%.300s\" is refused: more than %d system directories", name,
+               DCC_PUMP_MAX_SYSTEM_DIRS);
+        return;
+    }
+    char *copy = strdup(name);
+    if (!copy) {
+        refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory for LINK \"%.300s\"", name);
+        return;
+    }
+    j->system_dirs[j->nsystem_dirs++] = copy;
+}
+
+static void free_system_dirs(struct job *j)
+{
+    for (size_t i = 0; i < j->nsystem_dirs; i++)
+        free(j->system_dirs[i]);
+    j->nsystem_dirs = 0;
+    j->system_dirs[0] = NULL;
+}
+
 static void free_pump_links(struct job *j)
 {
     for (size_t i = 0; i < j->nlinks; i++) {
@@ -927,7 +957,9 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
     }
     if (which == 1) {
         rc = read_string_body(c, "LINK", blen, &target);
-        if (!rc)
+        if (!rc && dcc_pump_is_system_link(name, target, blen))
+            keep_system_dir(j, name);
+        else if (!rc)
             store_pump_link(j, rootfd, name, target, blen);
         goto out;
     }
@@ -988,6 +1020,7 @@ static int receive_pump_request(struct job *j)
     if (rc || j->refusal[0]) {
         if (rootfd >= 0)
             close(rootfd);
+        free_system_dirs(j);
         return rc;
     }
 
@@ -996,6 +1029,7 @@ static int receive_pump_request(struct job *j)
     close(rootfd);
     if (cwdfd < 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: %s", j->cdir, why);
+        free_system_dirs(j);
         return 0;
     }
     close(cwdfd);
@@ -1003,11 +1037,14 @@ static int receive_pump_request(struct job *j)
     if (n < 0 || (size_t)n >= sizeof j->cwd) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: it is too long inside the job directory",
                j->cdir);
+        free_system_dirs(j);
         return 0;
     }
-    struct dcc_pump_paths paths = {.root = j->root, .output = j->output, .deps = j->deps};
+    struct dcc_pump_paths paths = {.root = j->root, .output = j->output, .deps = j->deps,
+                                   .system_dirs = j->system_dirs};
     char err[200];
     int rewrite = dcc_pump_rewrite_args(&j->argv, &j->scan, &paths, err, sizeof err);
+    free_system_dirs(j);
     if (rewrite != 0)
         refuse(j, rewrite == -2 ? DCC_EXIT_ACCESS_DENIED : DCC_EXIT_OUT_OF_MEMORY, "%s", err);
     /* The files are all here, so nothing can start early; -pipe still

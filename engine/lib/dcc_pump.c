@@ -329,9 +329,33 @@ static int dcc_pump_push(struct dcc_pump_argv *a, const char *word)
 }
 
 /* prefix + (value with root in front when absolute) */
-static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *value, const char *root)
+/* Whether path is dir or below it, component by component. */
+static int dcc_pump_path_under(const char *path, const char *dir)
 {
-    const char *r = value[0] == '/' ? root : "";
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int dcc_pump_is_system_link(const char *name, const char *target, size_t len)
+{
+    if (strlen(target) != len || !dcc_pump_path_under(name, "/usr") || strcmp(name, "/usr") == 0)
+        return 0;
+    size_t up = 0;
+    while (strncmp(target + 3 * up, "../", 3) == 0)
+        up++;
+    /* At least enough to climb from the link's own directory to "/". */
+    return up >= dcc_pump_name_depth(name) + 1 && strcmp(target + 3 * up, name + 1) == 0;
+}
+
+/* prefix + root + value for an absolute value that is not under one of
+ * system_dirs, else prefix + value. */
+static char *dcc_pump_rooted_except(const char *prefix, size_t prefix_len, const char *value, const char *root,
+                                    char *const *system_dirs)
+{
+    int keep = 0;
+    for (size_t i = 0; value[0] == '/' && system_dirs && system_dirs[i] && !keep; i++)
+        keep = dcc_pump_path_under(value, system_dirs[i]);
+    const char *r = value[0] == '/' && !keep ? root : "";
     size_t rl = strlen(r), vl = strlen(value);
     char *out = malloc(prefix_len + rl + vl + 1);
     if (!out)
@@ -342,14 +366,19 @@ static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *
     return out;
 }
 
+static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *value, const char *root)
+{
+    return dcc_pump_rooted_except(prefix, prefix_len, value, root, NULL);
+}
+
 /* A path option word (joined form) rewritten, or NULL when word is not one
  * (*is_path 0) or on ENOMEM (*is_path 1). */
-static char *dcc_pump_rewrite_joined(const char *word, const char *root, int *is_path)
+static char *dcc_pump_rewrite_joined(const char *word, const char *root, char *const *system_dirs, int *is_path)
 {
     int sep;
     size_t at;
     *is_path = dcc_pump_path_option_find(word, &sep, &at) && !sep;
-    return *is_path ? dcc_pump_rooted(word, at, word + at, root) : NULL;
+    return *is_path ? dcc_pump_rooted_except(word, at, word + at, root, system_dirs) : NULL;
 }
 
 /* The target cc1 names in a -Wp,-MD file: the source's base name, its
@@ -427,10 +456,11 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
         size_t at;
         if (dcc_pump_path_option_find(w, &sep, &at)) {
             if (sep && next) {
-                if (dcc_pump_push(&a, w) != 0 || dcc_pump_push_own(&a, dcc_pump_rooted("", 0, next, root)) != 0)
+                if (dcc_pump_push(&a, w) != 0 ||
+                    dcc_pump_push_own(&a, dcc_pump_rooted_except("", 0, next, root, paths->system_dirs)) != 0)
                     goto nomem;
                 i++;
-            } else if (dcc_pump_push_own(&a, dcc_pump_rooted(w, at, w + at, root)) != 0) {
+            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, at, w + at, root, paths->system_dirs)) != 0) {
                 goto nomem;
             }
             continue;
@@ -452,7 +482,8 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
             goto nomem;
         if (dcc_args_takes_value(w) && next) {
             int is_path = 0;
-            char *cpp = strcmp(w, "-Xpreprocessor") == 0 ? dcc_pump_rewrite_joined(next, root, &is_path) : NULL;
+            char *cpp = strcmp(w, "-Xpreprocessor") == 0 ? dcc_pump_rewrite_joined(next, root, paths->system_dirs, &is_path)
+                                                           : NULL;
             if (is_path ? dcc_pump_push_own(&a, cpp) != 0 : dcc_pump_push(&a, next) != 0)
                 goto nomem;
             i++;

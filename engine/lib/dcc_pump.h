@@ -48,11 +48,29 @@ char *dcc_pump_link_target(const char *name, const char *target, size_t len, cha
  * (ELOOP), or a kernel without openat2 (ENOSYS: nothing can be checked). */
 int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why, size_t whylen);
 
+/* How many of stock's system-directory links one job may name. */
+#define DCC_PUMP_MAX_SYSTEM_DIRS 64
+
+/* 1 when LINK name -> target (len bytes) is the link stock distcc's include
+ * server sends for each default include directory of the client's compiler:
+ * name is an absolute directory under /usr/ and target is "../" repeated
+ * at least once per component of name, then name without its leading '/',
+ * so that it resolves to the same directory on the helper's own disk. The
+ * helper makes no link for it (nothing in a job points out of it) and
+ * instead leaves path options under name as they are (see system_dirs).
+ * name must have passed the NAME checks (absolute, no ".", ".." or empty
+ * components). */
+int dcc_pump_is_system_link(const char *name, const char *target, size_t len);
+
 /* The job's own files for the rewrite. */
 struct dcc_pump_paths {
     const char *root;   /* the client's "/" on this machine, no trailing slash */
     const char *output; /* the object (or .s) the compiler writes */
     const char *deps;   /* the .d file the compiler writes (sent back as DOTD) */
+    /* NULL, or a NULL-terminated list of the client's system directories
+     * (dcc_pump_is_system_link): path options naming them or anything
+     * below them are not re-rooted, so they name the helper's own. */
+    char *const *system_dirs;
 };
 
 /* Rewrites the client's argv (scanned by dcc_args_scan, checked by
@@ -65,8 +83,9 @@ struct dcc_pump_paths {
  *   absolute;
  * - absolute values of -I -include -imacros -idirafter -iprefix
  *   -iwithprefix -iwithprefixbefore -isystem -iquote (joined, separate, and
- *   the --include-directory=... long forms, and inside -Xpreprocessor) and
- *   an absolute source get ROOT in front;
+ *   the --include-directory=... long forms, and inside -Xpreprocessor),
+ *   except those in paths->system_dirs, and an absolute source get ROOT in
+ *   front;
  * - -o names paths->output;
  * - every -MF goes; -MMD is added unless -MD or -MMD is there; "-MF
  *   paths->deps" is added; without -MT/-MQ, "-MQTARGET" is added, TARGET

@@ -505,3 +505,46 @@ deep_name() {
   send "${REQUEST[@]}"
   assert_refused 'the dependency target "@x.o" would be read by gcc as a response file'
 }
+
+# Stock distcc's include server sends, with every job, a link per default
+# include directory of the client's compiler ("/usr/include" ->
+# "../../(22 times)usr/include"), so that -I options under those directories
+# name the helper's own copies. The helper makes no such link (nothing in
+# a job may point out of it) and leaves those options un-rerooted.
+@test "a stock client's link to a default include directory: -I under it names the helper's own directory" {
+  start_daemon
+  printf '#include "version.h"\nint v = LINUX_VERSION_CODE;\n' >"$PROJ/v.c"
+  CMD=(gcc -c -I/usr/include/linux v.c -o v.o)
+  up=$(printf '../%.0s' $(seq 22))
+  mapfile -t pieces < <(files NAME:/usr/include "LINK:${up}usr/include" $(file_pieces "$PROJ/v.c"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save DOTO:remote.o "${REQUEST[@]}"
+  [ "$status" -eq 0 ]
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  (cd "$PROJ" && gcc -c -I/usr/include/linux v.c -o "$BATS_TEST_TMPDIR/local.o")
+  cmp local.o remote.o
+  assert_warnings
+  assert_no_job_dirs
+}
+
+@test "without that link the same -I is re-rooted and the header is not found" {
+  start_daemon
+  printf '#include "version.h"\nint v = LINUX_VERSION_CODE;\n' >"$PROJ/v.c"
+  CMD=(gcc -c -I/usr/include/linux v.c -o v.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/v.c"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send "${REQUEST[@]}"
+  [ "$status" -eq 0 ]
+  [ "${lines[-5]}" = "< STAT00000100" ]
+  [[ "${lines[-4]}" == *"version.h: No such file or directory"* ]]
+  assert_no_job_dirs
+}
+
+@test "the same link shape outside /usr is still refused" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  up=$(printf '../%.0s' $(seq 22))
+  pump_request /src NFIL00000001 NAME:/etc "LINK:${up}etc"
+  send "${REQUEST[@]}"
+  assert_refused "LINK \"/etc\" -> \"${up}etc\" is refused: its target climbs out of the job's root"
+}

@@ -400,6 +400,55 @@ static void test_rewrite_refuses_a_response_file(void **state)
     }
 }
 
+/* Stock's links to the client compiler's default include directories. */
+static void test_system_links(void **state)
+{
+    (void)state;
+    char up22[3 * 22 + 1] = "", up2[7] = "../../", target[512];
+    for (int i = 0; i < 22; i++)
+        strcat(up22, "../");
+    static const struct {
+        const char *name, *up, *rest;
+        int is_system;
+    } cases[] = {
+        {"/usr/include", "22", "usr/include", 1},
+        {"/usr/lib/gcc/x86_64-linux-gnu/12/include", "22", "usr/lib/gcc/x86_64-linux-gnu/12/include", 1},
+        {"/usr/include", "2", "usr/include", 1},
+        {"/usr/local/include", "2", "usr/local/include", 0}, /* not enough to leave the root */
+        {"/usr/include", "22", "usr/lib", 0},
+        {"/usr/include", "22", "usr/include/", 0},
+        {"/usr/include", "22", "./usr/include", 0},
+        {"/usr", "22", "usr", 0},
+        {"/usrx/include", "22", "usrx/include", 0},
+        {"/etc", "22", "etc", 0},
+        {"/src/out", "22", "src/out", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(target, sizeof target, "%s%s", strcmp(cases[i].up, "22") == 0 ? up22 : up2, cases[i].rest);
+        print_message("# %s -> %s\n", cases[i].name, target);
+        assert_int_equal(dcc_pump_is_system_link(cases[i].name, target, strlen(target)), cases[i].is_system);
+    }
+    /* A NUL inside the target is never one. */
+    snprintf(target, sizeof target, "%susr/include", up22);
+    assert_int_equal(dcc_pump_is_system_link("/usr/include", target, strlen(target) + 1), 0);
+
+    /* Options under a system directory are left alone, the rest re-rooted. */
+    char *sys[] = {"/usr/include", NULL};
+    struct dcc_pump_paths paths = {.root = ROOT, .output = OUT, .deps = DEPS, .system_dirs = sys};
+    char **argv = words("gcc -I/usr/include/linux -I /usr/include -I/usr/includex -isystem/usr/include/x "
+                        "-Xpreprocessor -I/usr/include/y -c /usr/include/m.c -o m.o");
+    struct dcc_scan scan;
+    char err[200] = "";
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), 0);
+    char *joined = dcc_argv_join(argv);
+    assert_string_equal(joined, "gcc " MAPS "-I/usr/include/linux -I /usr/include -I" ROOT "/usr/includex "
+                                "-isystem/usr/include/x -Xpreprocessor -I/usr/include/y -c " ROOT
+                                "/usr/include/m.c -o " OUT " -MMD -MF " DEPS " -MQm.o");
+    free(joined);
+    dcc_argv_free(argv);
+}
+
 /* ---- .d and stderr ---- */
 
 static void test_strip_root(void **state)
@@ -442,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_table),
         cmocka_unit_test(test_rewrite_refuses_a_local_job),
         cmocka_unit_test(test_rewrite_refuses_a_response_file),
+        cmocka_unit_test(test_system_links),
         cmocka_unit_test(test_strip_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
