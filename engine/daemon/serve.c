@@ -238,6 +238,12 @@ static int make_job_files(struct job *j)
         refuse(j, DCC_EXIT_IO_ERROR, "cannot create a job directory in %s: %s", j->cfg->tmpdir, strerror(e));
         return -1;
     }
+    /* The compiler's working directory is what getcwd() says (debug info's
+     * comp_dir), so the job's paths are spelled the same way: a TMPDIR
+     * with a symlink or a trailing slash would not match the prefix maps. */
+    char real[PATH_MAX];
+    if (realpath(j->dir, real) && strlen(real) < sizeof j->dir)
+        memcpy(j->dir, real, strlen(real) + 1);
     /* The job's files keep the client's base name so compiler messages that
      * mention them still make sense; the directory makes them unique. */
     const char *base = strrchr(j->scan.input, '/');

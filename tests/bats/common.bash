@@ -50,6 +50,8 @@ dcc_need_root() {
 # Starts our distccd on a free loopback port, in the foreground, bounded by
 # --lifetime, with a whitelist of the usual compiler names and a job TMPDIR
 # that the unprivileged job user can write. Extra arguments go to distccd.
+# With DAEMON_TMP_VIA_LINK=1 the daemon is given that TMPDIR through a
+# symbolic link and with a trailing slash.
 # Sets DAEMON_PID DAEMON_PORT DAEMON_LOG DAEMON_DIR DAEMON_TMP DAEMON_WL.
 dcc_start_distccd() {
   DAEMON_DIR=$(mktemp -d /tmp/dcc-daemon.XXXXXX)
@@ -65,7 +67,12 @@ dcc_start_distccd() {
   done
   ln -s . "$DAEMON_WL/bin"
   DAEMON_PORT=$(dcc_free_port)
-  TMPDIR="$DAEMON_TMP" "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
+  local tmpdir=$DAEMON_TMP
+  if [ "${DAEMON_TMP_VIA_LINK:-}" = 1 ]; then
+    ln -s tmp "$DAEMON_DIR/tmp-link"
+    tmpdir="$DAEMON_DIR/tmp-link/"
+  fi
+  TMPDIR="$tmpdir" "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
     --log-file "$DAEMON_LOG" --log-level info --whitelist-dir "$DAEMON_WL" --lifetime 300 "$@" &
   DAEMON_PID=$!
   dcc_wait_port "$DAEMON_PORT" 10

@@ -548,3 +548,17 @@ deep_name() {
   send "${REQUEST[@]}"
   assert_refused "LINK \"/etc\" -> \"${up}etc\" is refused: its target climbs out of the job's root"
 }
+
+@test "a job TMPDIR reached through a symlink and spelled with a trailing slash still gives the local object with -g" {
+  DAEMON_TMP_VIA_LINK=1 start_daemon
+  CMD=(gcc -c -g -O2 "-I$EXT" m.c -o m.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/m.c" "$PROJ/inc/a.h" "$EXT/b.h"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save DOTO:remote.o "${REQUEST[@]}"
+  [ "$status" -eq 0 ]
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  (cd "$PROJ" && gcc -c -g -O2 "-I$EXT" m.c -o "$BATS_TEST_TMPDIR/local.o")
+  cmp local.o remote.o
+  ! grep -q distccd_ remote.o
+  assert_no_job_dirs
+}
