@@ -155,6 +155,11 @@ static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *s
         snprintf(p->why, sizeof p->why, "out of memory");
         return;
     }
+    if (p->deps_file && strcmp(p->deps_file, "-") == 0) {
+        /* gcc writes that .d to stdout; the helper's comes back as a file. */
+        snprintf(p->why, sizeof p->why, "-MF - (dependencies on stdout) is not sent in pump mode");
+        return;
+    }
     char err[600];
     if (dcc_incscan_sysdirs(compiler, argv, cl->pump_dir, &sysdirs, err, sizeof err) != 0) {
         snprintf(p->why, sizeof p->why, "%s", err);

@@ -214,6 +214,19 @@ EOF
   cmp obj/computed.o local.o
 }
 
+@test "-MF - (dependencies on stdout) goes in plain mode and prints them as gcc does, with no file named -" {
+  dcc_start_distccd
+  cd proj
+  printf '#include "cfg.h"\nint v = CFG_VALUE;\n' >src/dep.c
+  DISTCC_VERBOSE=1 pump_distcc "127.0.0.1:$DAEMON_PORT,cpp,lzo" gcc -Iinclude -MD -MF - -c src/dep.c -o obj/dep.o \
+    >remote.out 2>remote.err
+  grep -q "dep.c goes to 127.0.0.1:$DAEMON_PORT/4,cpp,lzo without pump mode: -MF - (dependencies on stdout) is not sent in pump mode" remote.err
+  gcc -Iinclude -MD -MF - -c src/dep.c -o obj/local.o >local.out
+  [ "$(cat remote.out)" = "$(sed 's/local\.o/dep.o/' local.out)" ]
+  [ ! -e ./- ]
+  cmp obj/dep.o obj/local.o
+}
+
 @test "without pump a ,cpp,lzo helper gets plain protocol 2" {
   dcc_start_distccd
   cd proj
