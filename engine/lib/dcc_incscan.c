@@ -1337,7 +1337,7 @@ static int scan_has_include(struct scanner *s, const struct include_site *site)
     return rc;
 }
 
-enum directive { DIR_OTHER, DIR_INCLUDE, DIR_INCLUDE_NEXT, DIR_IMPORT, DIR_IF, DIR_DEFINE };
+enum directive { DIR_OTHER, DIR_INCLUDE, DIR_INCLUDE_NEXT, DIR_IMPORT, DIR_IF, DIR_DEFINE, DIR_EMBED };
 
 static const struct directive_name {
     const char *name;
@@ -1345,6 +1345,7 @@ static const struct directive_name {
 } directive_names[] = {
     {"include", DIR_INCLUDE}, {"include_next", DIR_INCLUDE_NEXT}, {"import", DIR_IMPORT},
     {"if", DIR_IF},           {"elif", DIR_IF},                   {"define", DIR_DEFINE},
+    {"embed", DIR_EMBED},
 };
 
 /* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
@@ -1390,11 +1391,17 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
         strcpy(curdir, "/");
     struct include_site site = {curdir, user, 0, shown(s, f->path), b, hash, item->next, f};
 
+    /* C23's #embed and __has_embed (gcc 15) read files the scan does not
+     * send: a helper would embed nothing or take the other branch. */
+    if (d == DIR_EMBED)
+        return user ? give_up_at(s, &site, "#embed") : 0;
     if (d == DIR_IF || d == DIR_DEFINE) {
         size_t end = extract_line(s, b, n, p);
         if (end == (size_t)-1)
             return -1;
         *endp = end;
+        if (user && s->line.data && memmem(s->line.data, s->line.len, "__has_embed", 11))
+            return give_up_at(s, &site, "__has_embed");
         if (!s->line.data || !memmem(s->line.data, s->line.len, "__has_include", 13))
             return 0;
         return scan_has_include(s, &site);
