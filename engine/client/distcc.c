@@ -160,41 +160,68 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
     return 0;
 }
 
-/* gcc -> x86_64-pc-linux-gnu-gcc (and g++, cc, c++, with -VER) when that
- * exists on PATH, so a helper with several compilers runs the right one. */
+/* Stock 3.4's rewrite, so a helper with several compilers runs the one for
+ * this machine: cc and c++ become what they are here (gcc, g++, clang,
+ * clang++); gcc and g++ (with any -VERSION) become $CHOST-gcc / $CHOST-g++
+ * when that exists on PATH; clang gets "-target $CHOST". */
 static int rewrite_cross(char ***argvp)
 {
     if (getenv("DISTCC_NO_REWRITE_CROSS"))
         return 0;
     char **argv = *argvp;
-    const char *name = argv[0];
-    if (strchr(name, '/'))
+    if (strchr(argv[0], '/') || strlen(argv[0]) >= 128)
         return 0;
-    const char *family = NULL;
-    if (strcmp(name, "cc") == 0 || dcc_str_startswith(name, "gcc"))
-        family = "gcc";
-    else if (strcmp(name, "c++") == 0 || dcc_str_startswith(name, "g++"))
-        family = "g++";
-    if (!family)
-        return 0;
-    const char *suffix = "";
-    if (strcmp(name, "cc") != 0 && strcmp(name, "c++") != 0) {
+    /* A copy: argv[0] is replaced below. */
+    char name[128];
+    snprintf(name, sizeof name, "%s", argv[0]);
+    int generic = strcmp(name, "cc") == 0 || strcmp(name, "c++") == 0;
+    const char *family = NULL, *suffix = "";
+    if (generic) {
+        char found[PATH_MAX], err[256], real[PATH_MAX];
+        if (dcc_whitelist_find_compiler(name, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) != 0 ||
+            !realpath(found, real))
+            return 0;
+        const char *base = base_name(real);
+        int cxx = name[1] == '+';
+        if (strstr(base, "clang"))
+            family = cxx ? "clang++" : "clang";
+        else if (strstr(base, cxx ? "g++" : "gcc"))
+            family = cxx ? "g++" : "gcc";
+        else
+            return 0; /* a wrapper or another compiler: sent as it is */
+    } else if (dcc_str_startswith(name, "clang")) {
+        family = dcc_str_startswith(name, "clang++") ? "clang++" : "clang";
+        suffix = name + strlen(family);
+        if (*suffix && *suffix != '-')
+            return 0; /* clang-format, clangd ... */
+        family = name;
+    } else if (dcc_str_startswith(name, "gcc") || dcc_str_startswith(name, "g++")) {
+        family = name[1] == '+' ? "g++" : "gcc";
         suffix = name + 3;
         if (*suffix && *suffix != '-')
             return 0; /* gccgo, gcc-ar... */
     } else {
-        /* cc and c++ only when they are gcc on this machine. */
-        char found[PATH_MAX], err[256], real[PATH_MAX];
-        if (dcc_whitelist_find_compiler(name, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) != 0 ||
-            !realpath(found, real) || !strstr(base_name(real), family))
-            return 0;
-    }
-    char cross[256], found[PATH_MAX], err[256];
-    snprintf(cross, sizeof cross, "%s-%s%s", DCC_GNU_HOST, family, suffix);
-    if (dcc_whitelist_find_compiler(cross, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) != 0)
         return 0;
-    dcc_debug("rewrote %s to %s", name, cross);
-    return dcc_argv_set(argv, 0, cross);
+    }
+    if (dcc_str_startswith(family, "clang")) {
+        for (size_t i = 1; argv[i]; i++)
+            if (strcmp(argv[i], "-target") == 0 || dcc_str_startswith(argv[i], "--target="))
+                return generic ? dcc_argv_set(argv, 0, family) : 0;
+        const char *target[] = {"-target", DCC_GNU_HOST};
+        if ((generic && dcc_argv_set(argv, 0, family) != 0) || dcc_argv_insert(argvp, 1, target, 2) != 0)
+            return -1;
+        dcc_debug("added -target %s for %s", DCC_GNU_HOST, name);
+        return 0;
+    }
+    char cross[512], found[PATH_MAX], err[256];
+    snprintf(cross, sizeof cross, "%s-%s%s", DCC_GNU_HOST, family, suffix);
+    const char *to = dcc_whitelist_find_compiler(cross, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) == 0
+                         ? cross
+                         : generic ? family : NULL;
+    if (!to)
+        return 0;
+    dcc_debug("rewrote %s to %s", name, to);
+    return dcc_argv_set(argv, 0, to);
 }
 
 /* Ctrl-C, a kill from make or a closed terminal: remove our temporary

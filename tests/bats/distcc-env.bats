@@ -299,7 +299,7 @@ last_compiler_sent() {
 # cc on PATH resolves to a gcc and the cross name is on PATH, and otherwise
 # sends cc unchanged. Stock distcc 3.4 differs in the middle case: it turns a
 # cc that links to gcc into "gcc" even when no cross name is on PATH.
-@test "cc becomes the cross name only when cc is gcc here and the cross name is on PATH" {
+@test "cc becomes gcc when it is gcc here, and the cross name when that is on PATH too, as in stock 3.4" {
   dcc_start_distccd
   printf '#!/bin/sh\nexec /usr/bin/gcc "$@"\n' >mycc
   chmod 755 mycc
@@ -316,8 +316,32 @@ last_compiler_sent() {
     sent+=("$dir: $(last_compiler_sent)")
   done
   [ "$(printf '%s\n' "${sent[@]}")" = "gcc-and-cross: $CROSS_GCC
-gcc-only: cc
+gcc-only: gcc
 not-gcc: cc" ]
+  [ "$(compiled_jobs)" -eq 3 ]
+}
+
+@test "clang, and a cc that is clang here, are sent as clang with -target for this machine" {
+  command -v clang >/dev/null || skip "clang is not installed"
+  dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/clang"
+  make_path_dir clang-here clang=/usr/bin/clang cc=/usr/bin/clang
+  for cmd in clang cc; do
+    PATH="$BATS_TEST_TMPDIR/clang-here" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 DISTCC_VERBOSE=1 \
+      run "$DCC_BIN/distcc" "$cmd" -c hello.c -o "$cmd.o"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"added -target $(gcc -dumpmachine) for $cmd"* ]]
+    [ "$(last_compiler_sent)" = clang ]
+  done
+  clang -target "$(gcc -dumpmachine)" -c hello.c -o clang-local.o
+  cmp clang.o clang-local.o
+  cmp cc.o clang-local.o
+  # A -target of the user's own is left alone.
+  PATH="$BATS_TEST_TMPDIR/clang-here" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 DISTCC_VERBOSE=1 \
+    run "$DCC_BIN/distcc" clang -target "$(gcc -dumpmachine)" -c hello.c -o own.o
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"added -target"* ]]
+  cmp own.o clang-local.o
   [ "$(compiled_jobs)" -eq 3 ]
 }
 
