@@ -7,7 +7,6 @@
 struct client {
     int verbose, logging_to_file;
     int fallback, skip_local_retry, save_temps, tcp_cork;
-    int backoff_period;
     int io_timeout_ms;
     const char *tmpdir;
     char **local_argv; /* the command as given (argv[0] resolved before running) */

@@ -311,7 +311,6 @@ int main(int argc, char **argv)
     cl.skip_local_retry = getenv("DISTCC_SKIP_LOCAL_RETRY") != NULL;
     cl.save_temps = env_bool("DISTCC_SAVE_TEMPS", 0);
     cl.tcp_cork = env_bool("DISTCC_TCP_CORK", 1);
-    cl.backoff_period = env_int("DISTCC_BACKOFF_PERIOD", 60);
     int io = env_int("DISTCC_IO_TIMEOUT", 300);
     if (io <= 0) {
         dcc_error("DISTCC_IO_TIMEOUT must be a positive number of seconds, not \"%s\"", getenv("DISTCC_IO_TIMEOUT"));
