@@ -73,6 +73,7 @@ struct job {
     int early;     /* the input is a FIFO and the compiler runs already */
     int lifetime_over; /* --job-lifetime passed while the source was coming */
     int client_gone;   /* the client hung up while its source was coming */
+    int abandoned;     /* the client closed cleanly where its source would start */
     struct timespec spawned; /* when the compiler started (--job-lifetime) */
 };
 
@@ -652,7 +653,11 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
 static int receive_source(struct job *j)
 {
     uint32_t len;
+    uint64_t before = j->conn.bytes_in;
     int rc = dcc_wire_read_token(&j->conn, "DOTI", &len);
+    /* Our client sends the arguments before its cpp ends; when cpp fails it
+     * closes here, which is not a broken request. */
+    j->abandoned = rc == DCC_EXIT_TRUNCATED && j->conn.bytes_in == before;
     if (rc)
         return rc;
     if (len > j->conn.limits.max_body) {
@@ -1135,6 +1140,15 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     if (job_terminated) {
         rec->outcome = DCC_JOB_OTHER;
         summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
+        remove_job_dir(&j);
+        dcc_argv_free(j.argv);
+        free(j.cdir);
+        return;
+    }
+    if (rc && j.abandoned) {
+        rec->outcome = DCC_JOB_CLI_DISCONNECT;
+        dcc_info("client %s closed the connection before sending its source (its preprocessor failed?)", peer);
+        summarise(&j, rec, "abandoned by the client", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
         remove_job_dir(&j);
         dcc_argv_free(j.argv);
         free(j.cdir);

@@ -494,3 +494,20 @@ sample_daemon_jobs() {
   wait_until 5 assert_no_job_dirs 2>/dev/null
   assert_daemon_sanitizer_clean
 }
+
+# Our client sends the arguments while its cpp runs; when cpp fails it closes
+# the connection right where the source would start. That is no broken
+# request: the log says so at info level and warns about nothing.
+@test "a client that closes where its source would start abandoned the job: no warning, compiler stopped" {
+  start_daemon
+  send --half-close DIST00000001 "${HELLO_ARGV[@]}"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = "closed" ]
+  wait_until 5 grep -q 'closed the connection before sending its source' "$DAEMON_LOG"
+  grep -q 'info: client 127.0.0.1 closed the connection before sending its source (its preprocessor failed?)' "$DAEMON_LOG"
+  grep -q 'notice: job from 127.0.0.1: gcc hello.i: abandoned by the client, exit 107' "$DAEMON_LOG"
+  assert_warnings
+  wait_until 5 no_compilers
+  assert_no_job_dirs
+  assert_still_serves
+}
