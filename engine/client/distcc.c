@@ -264,6 +264,18 @@ int main(int argc, char **argv)
             dcc_error("distcc seems to have invoked itself recursively (as %s); check PATH and the masquerade directory", self);
             return DCC_EXIT_RECURSION;
         }
+        /* PATH loses our directory and what came before it (as in stock
+         * distcc): the compiler we find and what it starts cannot come back
+         * to us, and a wrapper before us (ccache) does not run twice. */
+        const char *path = getenv("PATH");
+        static char trimmed[65536];
+        if (path && dcc_toolchain_path_without_distcc(self, path, trimmed, sizeof trimmed) == 0) {
+            if (!trimmed[0] && path[0]) {
+                dcc_error("compiler %s is not found on PATH (apart from distcc itself)", self);
+                return DCC_EXIT_COMPILER_MISSING;
+            }
+            setenv("PATH", trimmed, 1);
+        }
         char real[PATH_MAX], err[512];
         if (dcc_whitelist_find_compiler(self, getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
             dcc_error("%s", err);
@@ -272,12 +284,6 @@ int main(int argc, char **argv)
         job = dcc_argv_dup(argv);
         if (job)
             dcc_argv_set(job, 0, self);
-        /* What we start (cpp, the local compiler, a wrapper such as ccache
-         * further along PATH) must not find us again. */
-        const char *path = getenv("PATH");
-        static char trimmed[65536];
-        if (path && dcc_toolchain_path_without_distcc(self, path, trimmed, sizeof trimmed) == 0)
-            setenv("PATH", trimmed, 1);
     } else if (argc < 2) {
         usage(stderr);
         return DCC_EXIT_BAD_ARGUMENTS;

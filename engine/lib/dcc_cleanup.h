@@ -17,12 +17,14 @@ int dcc_cleanup_add_file(const char *path);
 /* Forgets path (after it was renamed into place, removed or kept). */
 void dcc_cleanup_forget_file(const char *path);
 
-/* Remembers and forgets a running child; dcc_cleanup_run signals it. */
+/* Remembers and forgets a running child; dcc_cleanup_run signals it (with
+ * _group: its whole process group, whose leader it is). */
 void dcc_cleanup_add_child(pid_t pid);
+void dcc_cleanup_add_group(pid_t pid);
 void dcc_cleanup_forget_child(pid_t pid);
 
-/* Async-signal-safe: sends sig to every remembered child and removes every
- * remembered file. Does nothing in a process other than the one that
+/* Async-signal-safe: sends sig to every remembered child, waits up to 0.5 s
+ * for them to end, and removes every remembered file. Does nothing in a process other than the one that
  * registered them (a child between fork and exec). Returns how many files
  * were removed. */
 int dcc_cleanup_run(int sig);

@@ -12,7 +12,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err, size_t errlen);
+
 int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen)
+{
+    return spawn(argv, out_fd, err_fd, 0, pid, err, errlen);
+}
+
+int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen)
+{
+    return spawn(argv, out_fd, err_fd, 1, pid, err, errlen);
+}
+
+static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err, size_t errlen)
 {
     /* A pipe tells the parent whether exec worked, so "cannot run" is an
      * error here rather than an exit status that looks like the compiler's. */
@@ -31,6 +43,8 @@ int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char 
     }
     if (child == 0) {
         close(report[0]);
+        if (own_group)
+            setpgid(0, 0);
         /* distcc ignores SIGPIPE for its sockets; the compiler must not. */
         signal(SIGPIPE, SIG_DFL);
         /* err_fd 1 means our stdout: keep a copy before 1 is replaced. */
@@ -48,8 +62,14 @@ int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char 
         _exit(DCC_EXIT_COMPILER_MISSING);
     }
     close(report[1]);
-    /* From here an interrupted client takes the child down with it. */
-    dcc_cleanup_add_child(child);
+    /* From here an interrupted client takes the child down with it. Both
+     * sides set the group, so it is in place whichever runs first. */
+    if (own_group) {
+        setpgid(child, child);
+        dcc_cleanup_add_group(child);
+    } else {
+        dcc_cleanup_add_child(child);
+    }
     int e = 0;
     ssize_t n;
     do
@@ -57,8 +77,8 @@ int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char 
     while (n < 0 && errno == EINTR);
     close(report[0]);
     if (n == (ssize_t)sizeof e) {
+        dcc_cleanup_forget_child(child); /* before the pid can be reused */
         waitpid(child, NULL, 0);
-        dcc_cleanup_forget_child(child);
         snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
         return DCC_EXIT_COMPILER_MISSING;
     }
@@ -68,12 +88,19 @@ int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char 
 
 int dcc_exec_wait(pid_t pid, int *status)
 {
+    /* Waited for without reaping first, so the cleanup table forgets the
+     * pid while it still names our child, never a reused one. */
+    siginfo_t si;
+    int rc;
+    while ((rc = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT)) != 0 && errno == EINTR)
+        ;
+    dcc_cleanup_forget_child(pid);
+    if (rc != 0)
+        return -1;
     for (;;) {
         pid_t w = waitpid(pid, status, 0);
-        if (w == pid) {
-            dcc_cleanup_forget_child(pid);
+        if (w == pid)
             return 0;
-        }
         if (w < 0 && errno != EINTR)
             return -1;
     }

@@ -11,6 +11,10 @@
  * 0 with *pid, or 110 (cannot run) with err. */
 int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen);
 
+/* The same, in a process group of its own, which an interrupted client
+ * signals as a whole (cpp: the driver and the cc1 it runs). */
+int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen);
+
 /* Waits for pid; *status is the raw wait status. 0, or -1 with errno. */
 int dcc_exec_wait(pid_t pid, int *status);
 

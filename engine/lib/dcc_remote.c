@@ -53,7 +53,7 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
         snprintf(err, errlen, "out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
-    int rc = dcc_exec_spawn(cpp_argv, -1, -1, &cpp->pid, err, errlen);
+    int rc = dcc_exec_spawn_group(cpp_argv, -1, -1, &cpp->pid, err, errlen);
     dcc_argv_free(cpp_argv);
     return rc;
 }
@@ -75,7 +75,7 @@ int dcc_cpp_finish(struct dcc_cpp *cpp)
 void dcc_cpp_cleanup(struct dcc_cpp *cpp, int keep)
 {
     if (cpp->pid > 0) {
-        kill(cpp->pid, SIGTERM);
+        kill(-cpp->pid, SIGTERM); /* its group: the driver and its cc1 */
         dcc_cpp_finish(cpp);
     }
     if (cpp->owns_file && !keep && cpp->path[0])

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,14 +74,17 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         dcc_set_err(err, errlen, "state directory name %s is too long", dir);
         return -1;
     }
+    /* Registered before it exists: a client interrupted from here on
+     * leaves no .tmp. */
+    dcc_cleanup_add_file(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int saved = errno;
+        dcc_cleanup_forget_file(tmp);
         dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp, strerror(saved));
         errno = saved;
         return -1;
     }
-    dcc_cleanup_add_file(tmp); /* a client interrupted here leaves no .tmp */
     ssize_t w = write(fd, &my_state, sizeof my_state);
     int saved = errno;
     if (close(fd) != 0 && w == (ssize_t)sizeof my_state) {
@@ -93,6 +97,17 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         dcc_cleanup_forget_file(tmp);
         errno = EIO;
         return -1;
+    }
+    /* dcc_state_remove (also from a signal handler) knows the path before
+     * the file is there. The pid marks it as whole, so it is cleared while
+     * the path changes. */
+    pid_t me = getpid();
+    if (my_path_pid != me || strcmp(my_path, path) != 0) {
+        my_path_pid = 0;
+        atomic_signal_fence(memory_order_seq_cst);
+        copy_field(my_path, sizeof my_path, path);
+        atomic_signal_fence(memory_order_seq_cst);
+        my_path_pid = me;
     }
     if (rename(tmp, path) != 0) {
         saved = errno;
@@ -142,13 +157,6 @@ int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *f
         if (dcc_lock_subdir(distcc_dir, "state", dir, sizeof dir, err, errlen) != 0 ||
             write_record(dir, pid, path, sizeof path, err, errlen) != 0)
             return DCC_EXIT_IO_ERROR;
-    }
-    /* dcc_state_remove may run from a signal handler: the pid marks the
-     * path as whole, so it is cleared while the path changes. */
-    if (my_path_pid != pid || strcmp(my_path, path) != 0) {
-        my_path_pid = 0;
-        copy_field(my_path, sizeof my_path, path);
-        my_path_pid = pid;
     }
     return 0;
 }

@@ -308,26 +308,55 @@ static int is_distcc_binary(const char *file)
     return strcmp(base, "distcc") == 0 || strcmp(base, "distccd") == 0;
 }
 
+/* Whether dir (len bytes of a PATH string) holds name as the distcc client. */
+static int path_entry_is_distcc(const char *dir, size_t len, const char *name)
+{
+    char cand[PATH_MAX];
+    return len > 0 && len + strlen(name) + 2 <= sizeof cand &&
+           snprintf(cand, sizeof cand, "%.*s/%s", (int)len, dir, name) > 0 && is_distcc_binary(cand);
+}
+
 int dcc_toolchain_path_without_distcc(const char *name, const char *path, char *out, size_t outlen)
 {
-    size_t w = 0;
     if (outlen == 0)
         return -1;
+    /* As stock distcc: everything up to and including the first entry
+     * where name is distcc goes (a wrapper such as ccache placed before it
+     * already ran); later distcc entries go too. Empty entries (the
+     * working directory) are kept. */
+    const char *rest = path;
     for (const char *p = path; *p;) {
         const char *colon = strchr(p, ':');
         size_t len = colon ? (size_t)(colon - p) : strlen(p);
-        char cand[PATH_MAX];
-        int ours = len > 0 && len + strlen(name) + 2 <= sizeof cand &&
-                   snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p, name) > 0 && is_distcc_binary(cand);
-        if (!ours) {
-            if (w + (w > 0) + len >= outlen)
+        if (path_entry_is_distcc(p, len, name)) {
+            rest = colon ? colon + 1 : p + len;
+            break;
+        }
+        if (!colon)
+            break;
+        p = colon + 1;
+    }
+    size_t w = 0;
+    int first = 1;
+    if (rest != path && *rest == '\0') {
+        out[0] = '\0';
+        return 0;
+    }
+    for (const char *p = rest;;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        if (!path_entry_is_distcc(p, len, name)) {
+            if (w + !first + len >= outlen)
                 return -1;
-            if (w > 0)
+            if (!first)
                 out[w++] = ':';
             memcpy(out + w, p, len);
             w += len;
+            first = 0;
         }
-        p = colon ? colon + 1 : p + len;
+        if (!colon)
+            break;
+        p = colon + 1;
     }
     out[w] = '\0';
     return 0;

@@ -81,10 +81,12 @@ int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_
                           int timeout_ms, size_t cap, struct dcc_buf *out, int *wstatus,
                           char *err, size_t errlen);
 
-/* path (a PATH string) without the entries in which name is the distcc
- * client (the masquerade directory): a compiler or wrapper that distcc
- * starts in masquerade mode then cannot find distcc again, as in stock
- * distcc. 0 with out, or -1 when out is too small. */
+/* path (a PATH string) after the first entry in which name is the distcc
+ * client (the masquerade directory), without later such entries, as stock
+ * distcc trims it in masquerade mode: the compiler and what it starts then
+ * cannot find distcc again, and a wrapper placed before distcc (ccache) is
+ * not run twice. path itself when no entry holds distcc. 0 with out, or -1
+ * when out is too small. */
 int dcc_toolchain_path_without_distcc(const char *name, const char *path, char *out, size_t outlen);
 
 /* Finds name on path with the skips above; 0 with the file in out, -1 if none. */

@@ -141,6 +141,51 @@ static void test_children_from_dcc_exec_are_signalled(void **state)
     assert_int_equal(dcc_cleanup_run(SIGKILL), 0);
 }
 
+/* cpp runs in a group of its own: the driver's children go too. */
+static void test_a_group_is_signalled_whole(void **state)
+{
+    struct fixture *f = *state;
+    char pidfile[PATH_MAX], script[PATH_MAX + 64];
+    snprintf(pidfile, sizeof pidfile, "%s/grandchild.pid", f->dir);
+    snprintf(script, sizeof script, "sleep 30 & echo $! >%s; wait", pidfile);
+    char *argv[] = {"sh", "-c", script, NULL};
+    pid_t pid;
+    char err[256];
+    assert_int_equal(dcc_exec_spawn_group(argv, -1, -1, &pid, err, sizeof err), 0);
+    long grandchild = 0;
+    for (int i = 0; i < 200 && grandchild == 0; i++) {
+        FILE *fp = fopen(pidfile, "r");
+        if (fp) {
+            if (fscanf(fp, "%ld", &grandchild) != 1)
+                grandchild = 0;
+            fclose(fp);
+        }
+        if (grandchild == 0)
+            usleep(10000);
+    }
+    assert_true(grandchild > 0);
+    assert_int_equal(getpgid((pid_t)grandchild), pid);
+    dcc_cleanup_run(SIGTERM);
+    int status;
+    assert_int_equal(dcc_exec_wait(pid, &status), 0);
+    /* The grandchild was ours to signal too (it is init's to reap). */
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
+        char stat_path[64], buf[512] = "";
+        snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", grandchild);
+        FILE *fp = fopen(stat_path, "r");
+        gone = !fp;
+        if (fp) {
+            /* A zombie waiting for its reaper counts as gone. */
+            gone = fgets(buf, sizeof buf, fp) && strstr(buf, ") Z ");
+            fclose(fp);
+        }
+        if (!gone)
+            usleep(10000);
+    }
+    assert_true(gone);
+}
+
 /* A forked child (between fork and exec) must not remove its parent's
  * files. */
 static void test_forked_child_does_nothing(void **state)
@@ -168,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_full_and_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_paths_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_children_from_dcc_exec_are_signalled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_is_signalled_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forked_child_does_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
