@@ -45,10 +45,13 @@ hosts=""
 for i in 1 2; do
   port=$(free_port)
   stats=$(free_port)
-  TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --port "$port" --stats --stats-port "$stats" \
-    --log-file "$work/distccd$i.log" --whitelist-dir "$work/whitelist" --jobs 4 --lifetime 600 &
+  # One loopback address each (127.0.0.1, 127.0.0.2), so the monitor shows
+  # them as two hosts.
+  TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --listen "127.0.0.$i" --port "$port" --stats \
+    --stats-port "$stats" --log-file "$work/distccd$i.log" --whitelist-dir "$work/whitelist" --jobs 4 \
+    --lifetime 600 &
   pids+=($!)
-  hosts="$hosts 127.0.0.1:$port/4,lzo"
+  hosts="$hosts 127.0.0.$i:$port/4,lzo"
   eval "stats$i=$stats"
 done
 sleep 0.5
@@ -118,9 +121,9 @@ printf '== built %d objects in %d.%03d s; %d of them compiled in pump mode\n' \
 check_jobs "pump build" "$objects" "$before1" "$before2"
 for i in 1 2; do
   port_var="stats$i"
-  echo "== daemon $i statistics (http://127.0.0.1:${!port_var}/)"
+  echo "== daemon $i statistics (http://127.0.0.$i:${!port_var}/)"
   # Plain bash, so the demo needs no HTTP client installed.
-  exec 7<>"/dev/tcp/127.0.0.1/${!port_var}"
+  exec 7<>"/dev/tcp/127.0.0.$i/${!port_var}"
   printf 'GET / HTTP/1.0\r\n\r\n' >&7
   grep -E '^dcc_(tcp_accept|compile_ok|compile_error|other) ' <&7 || true
   exec 7<&-

@@ -87,13 +87,14 @@ objects_in() {
   [ -z "$stderr" ]
   objects=$(find "$DCC_TOP/engine/lib" -name '*.c' | wc -l)
 
-  [[ "${lines[0]}" =~ ^==\ two\ daemons\ on\ loopback:\ 127\.0\.0\.1:([0-9]+)/4,lzo\ 127\.0\.0\.1:([0-9]+)/4,lzo$ ]]
-  [ "${BASH_REMATCH[1]}" -ne "${BASH_REMATCH[2]}" ]
+  [[ "${lines[0]}" =~ ^==\ two\ daemons\ on\ loopback:\ 127\.0\.0\.1:([0-9]+)/4,lzo\ 127\.0\.0\.2:([0-9]+)/4,lzo$ ]]
   [ "${lines[1]}" = "== client: $DCC_BIN/distcc" ]
   # The monitor ran while the build did: some poll shows a running job.
   [ "${lines[2]}" = "== distccmon-text" ]
-  grep -qE '^ +[0-9]+  [A-Za-z]+ +dcc_[a-z_]+\.c +127\.0\.0\.1\[[0-3]\]$' <<<"$output"
-  grep -qE '^  127\.0\.0\.1  [1-8]/8 running$' <<<"$output"
+  grep -qE '^ +[0-9]+  [A-Za-z]+ +dcc_[a-z_]+\.c +127\.0\.0\.[12]\[[0-3]\]$' <<<"$output"
+  # One load line per daemon.
+  grep -qE '^  127\.0\.0\.1:[0-9]+  [0-4]/4 running$' <<<"$output"
+  grep -qE '^  127\.0\.0\.2:[0-9]+  [0-4]/4 running$' <<<"$output"
 
   # The plain build and the pump build: every object compiled on a daemon.
   mapfile -t counts < <(grep -E '^== (built|the daemons|the same build)' <<<"$output" | sed -E 's/ in [0-9]+\.[0-9]{3} s/ in T s/')
