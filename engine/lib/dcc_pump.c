@@ -397,12 +397,12 @@ static char *dcc_pump_wp_target(const char *source)
     return out;
 }
 
-/* prefix + root + suffix, for the maps given first. */
-static char *dcc_pump_map(const char *option, const char *root)
+/* option + root + tail, for the maps given first. */
+static char *dcc_pump_map(const char *option, const char *root, const char *tail)
 {
-    char *out = malloc(strlen(option) + strlen(root) + 2);
+    char *out = malloc(strlen(option) + strlen(root) + strlen(tail) + 1);
     if (out)
-        sprintf(out, "%s%s=", option, root);
+        sprintf(out, "%s%s%s", option, root, tail);
     return out;
 }
 
@@ -440,8 +440,12 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
     if (!target || !input || dcc_args_set_files(argv, scan, input, paths->output) != 0)
         goto nomem;
 
-    if (dcc_pump_push(&a, argv[0]) != 0 || dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root)) != 0 ||
-        dcc_pump_push_own(&a, dcc_pump_map("-fmacro-prefix-map=", root)) != 0)
+    /* gcc tries the last map given first: "ROOT/" makes the paths below the
+     * root the client's, and "ROOT" alone (the working directory when CDIR
+     * is "/") becomes "/", as comp_dir is in a local build there. */
+    if (dcc_pump_push(&a, argv[0]) != 0 || dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root, "=/")) != 0 ||
+        dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root, "/=/")) != 0 ||
+        dcc_pump_push_own(&a, dcc_pump_map("-fmacro-prefix-map=", root, "=")) != 0)
         goto nomem;
 
     for (size_t i = 1; argv[i]; i++) {

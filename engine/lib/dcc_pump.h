@@ -76,9 +76,10 @@ struct dcc_pump_paths {
 /* Rewrites the client's argv (scanned by dcc_args_scan, checked by
  * dcc_args_check_safe with policy.pump) to run inside the root, with the
  * compiler's working directory at root + CDIR:
- * - "-fdebug-prefix-map=ROOT=" and "-fmacro-prefix-map=ROOT=" right after
- *   argv[0] (gcc tries the last map given first, so the client's own maps
- *   still win), and OLD of the client's -fdebug-prefix-map=OLD=NEW,
+ * - "-fdebug-prefix-map=ROOT=/", "-fdebug-prefix-map=ROOT/=/" (so a
+ *   working directory of ROOT itself is "/") and "-fmacro-prefix-map=ROOT="
+ *   right after argv[0] (gcc tries the last map given first, so the
+ *   client's own maps still win), and OLD of the client's -fdebug-prefix-map=OLD=NEW,
  *   -fmacro-prefix-map and -ffile-prefix-map gets ROOT in front when
  *   absolute;
  * - absolute values of -I -include -imacros -idirafter -iprefix

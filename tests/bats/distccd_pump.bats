@@ -562,3 +562,19 @@ deep_name() {
   ! grep -q distccd_ remote.o
   assert_no_job_dirs
 }
+
+@test "a job whose working directory is / gets comp_dir / in its debug info, as a local build there" {
+  start_daemon
+  CMD=(gcc -c -g "$PROJ/m.c" -I "$EXT" -o /tmp/m.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/m.c" "$PROJ/inc/a.h" "$EXT/b.h"))
+  pump_request / "${pieces[@]}"
+  send --save DOTO:remote.o "${REQUEST[@]}"
+  [ "$status" -eq 0 ]
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  (cd / && gcc -c -g "$PROJ/m.c" -I "$EXT" -o "$BATS_TEST_TMPDIR/local.o")
+  [ "$(objdump --dwarf=info remote.o | grep DW_AT_comp_dir)" = "$(objdump --dwarf=info local.o | grep DW_AT_comp_dir)" ]
+  objdump --dwarf=info remote.o | grep -q 'DW_AT_comp_dir.*: /$'
+  # Not byte-identical: gcc 12 does not remap entry 0 of the DWARF 5 line
+  # table's directories when the working directory is exactly the mapped one.
+  assert_no_job_dirs
+}

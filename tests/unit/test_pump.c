@@ -277,7 +277,7 @@ static char **words(const char *line)
     return argv;
 }
 
-#define MAPS "-fdebug-prefix-map=" ROOT "= -fmacro-prefix-map=" ROOT "= "
+#define MAPS "-fdebug-prefix-map=" ROOT "=/ -fdebug-prefix-map=" ROOT "/=/ -fmacro-prefix-map=" ROOT "= "
 #define OUT "/var/tmp/distccd_ab12CD/m.o"
 #define DEPS "/var/tmp/distccd_ab12CD/deps.d"
 
