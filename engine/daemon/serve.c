@@ -1065,6 +1065,14 @@ static int receive_pump_request(struct job *j)
     return 0;
 }
 
+/* What every way out of a job undoes. */
+static void end_job(struct job *j)
+{
+    remove_job_dir(j);
+    dcc_argv_free(j->argv);
+    free(j->cdir);
+}
+
 void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
                     struct dcc_job_record *rec)
 {
@@ -1094,8 +1102,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     if (rc && job_terminated) {
         rec->outcome = DCC_JOB_OTHER;
         summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
-        dcc_argv_free(j.argv);
-        free(j.cdir);
+        end_job(&j); /* no job directory yet */
         return;
     }
     if (rc) {
@@ -1107,8 +1114,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
             dcc_warn("bad request from %s: %s", peer, j.conn.err);
         rec->outcome = rc == DCC_EXIT_TIMEOUT ? DCC_JOB_TIMEOUT : DCC_JOB_BAD_REQUEST;
         summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
-        dcc_argv_free(j.argv);
-        free(j.cdir);
+        end_job(&j); /* no job directory yet */
         return;
     }
     j.how = j.protover >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
@@ -1132,26 +1138,20 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         rec->outcome = DCC_JOB_CLI_DISCONNECT;
         dcc_warn("client %s disconnected during the compile; compiler killed", peer);
         summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
-        remove_job_dir(&j);
-        dcc_argv_free(j.argv);
-        free(j.cdir);
+        end_job(&j);
         return;
     }
     if (job_terminated) {
         rec->outcome = DCC_JOB_OTHER;
         summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
-        remove_job_dir(&j);
-        dcc_argv_free(j.argv);
-        free(j.cdir);
+        end_job(&j);
         return;
     }
     if (rc && j.abandoned) {
         rec->outcome = DCC_JOB_CLI_DISCONNECT;
         dcc_info("client %s closed the connection before sending its source (its preprocessor failed?)", peer);
         summarise(&j, rec, "abandoned by the client", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
-        remove_job_dir(&j);
-        dcc_argv_free(j.argv);
-        free(j.cdir);
+        end_job(&j);
         return;
     }
     if (rc) {
@@ -1159,9 +1159,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         dcc_warn("bad request from %s: %s", peer, j.conn.err);
         rec->outcome = rc == DCC_EXIT_TIMEOUT ? DCC_JOB_TIMEOUT : DCC_JOB_BAD_REQUEST;
         summarise(&j, rec, "bad request", W_EXITCODE(rc, 0));
-        remove_job_dir(&j);
-        dcc_argv_free(j.argv);
-        free(j.cdir);
+        end_job(&j);
         return;
     }
 
@@ -1224,7 +1222,5 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     summarise(&j, rec, what, status);
 out:
     dcc_buf_free(&serr_extra);
-    remove_job_dir(&j);
-    dcc_argv_free(j.argv);
-    free(j.cdir);
+    end_job(&j);
 }
