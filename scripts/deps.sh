@@ -45,6 +45,8 @@ if [ "$build_only" -eq 0 ]; then
     "groff:groff-base:sys-apps/groff"
     "dash:dash:app-shells/dash"
     "xmllint:libxml2-utils:dev-libs/libxml2"
+    "strace:strace:dev-debug/strace"
+    "clang:clang:sys-devel/clang"
   )
 fi
 

@@ -338,9 +338,9 @@ int dcc_client_build(struct client *cl, char ***argvp)
             dcc_info("job %s: compiled on %s", file, hostname);
             result = 0;
         } else if (refusal && cl->fallback) {
-            /* A refusal is not a compile failure: DISTCC_SKIP_LOCAL_RETRY
-             * does not keep the job from being built here. */
-            /* Said once, so the admin learns why this helper did not help. */
+            /* Said once, so the admin learns why this helper did not help.
+             * A refusal is no compile failure: DISTCC_SKIP_LOCAL_RETRY does
+             * not keep the job from being built here. */
             size_t len = strcspn(refusal, "\n");
             dcc_warn("%.*s; building %s locally", (int)len, refusal, file);
             snprintf(why_local, sizeof why_local, "refused by %s", hostname);

@@ -175,6 +175,7 @@ static int rewrite_cross(char ***argvp)
     char name[128];
     snprintf(name, sizeof name, "%s", argv[0]);
     int generic = strcmp(name, "cc") == 0 || strcmp(name, "c++") == 0;
+    int clang = 0;
     const char *family = NULL, *suffix = "";
     if (generic) {
         char found[PATH_MAX], err[256], real[PATH_MAX];
@@ -183,18 +184,18 @@ static int rewrite_cross(char ***argvp)
             return 0;
         const char *base = base_name(real);
         int cxx = name[1] == '+';
-        if (strstr(base, "clang"))
+        clang = strstr(base, "clang") != NULL;
+        if (clang)
             family = cxx ? "clang++" : "clang";
         else if (strstr(base, cxx ? "g++" : "gcc"))
             family = cxx ? "g++" : "gcc";
         else
             return 0; /* a wrapper or another compiler: sent as it is */
     } else if (dcc_str_startswith(name, "clang")) {
-        family = dcc_str_startswith(name, "clang++") ? "clang++" : "clang";
-        suffix = name + strlen(family);
-        if (*suffix && *suffix != '-')
+        const char *rest = name + (dcc_str_startswith(name, "clang++") ? 7 : 5);
+        if (*rest && *rest != '-')
             return 0; /* clang-format, clangd ... */
-        family = name;
+        clang = 1;
     } else if (dcc_str_startswith(name, "gcc") || dcc_str_startswith(name, "g++")) {
         family = name[1] == '+' ? "g++" : "gcc";
         suffix = name + 3;
@@ -203,7 +204,7 @@ static int rewrite_cross(char ***argvp)
     } else {
         return 0;
     }
-    if (dcc_str_startswith(family, "clang")) {
+    if (clang) {
         for (size_t i = 1; argv[i]; i++)
             if (strcmp(argv[i], "-target") == 0 || dcc_str_startswith(argv[i], "--target="))
                 return generic ? dcc_argv_set(argv, 0, family) : 0;

@@ -1031,7 +1031,6 @@ static int receive_pump_request(struct job *j)
     if (rc || j->refusal[0]) {
         if (rootfd >= 0)
             close(rootfd);
-        free_system_dirs(j);
         return rc;
     }
 
@@ -1040,7 +1039,6 @@ static int receive_pump_request(struct job *j)
     close(rootfd);
     if (cwdfd < 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: %s", j->cdir, why);
-        free_system_dirs(j);
         return 0;
     }
     close(cwdfd);
@@ -1048,14 +1046,12 @@ static int receive_pump_request(struct job *j)
     if (n < 0 || (size_t)n >= sizeof j->cwd) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: it is too long inside the job directory",
                j->cdir);
-        free_system_dirs(j);
         return 0;
     }
     struct dcc_pump_paths paths = {.root = j->root, .output = j->output, .deps = j->deps,
                                    .system_dirs = j->system_dirs};
     char err[200];
     int rewrite = dcc_pump_rewrite_args(&j->argv, &j->scan, &paths, err, sizeof err);
-    free_system_dirs(j);
     if (rewrite != 0)
         refuse(j, rewrite == -2 ? DCC_EXIT_ACCESS_DENIED : DCC_EXIT_OUT_OF_MEMORY, "%s", err);
     /* The files are all here, so nothing can start early; -pipe still
@@ -1068,6 +1064,7 @@ static int receive_pump_request(struct job *j)
 /* What every way out of a job undoes. */
 static void end_job(struct job *j)
 {
+    free_system_dirs(j);
     remove_job_dir(j);
     dcc_argv_free(j->argv);
     free(j->cdir);

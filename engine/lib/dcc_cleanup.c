@@ -51,21 +51,27 @@ void dcc_cleanup_forget_file(const char *path)
         }
 }
 
-void dcc_cleanup_add_child(pid_t pid)
+/* entry: a pid, or minus a process group's id. */
+static void add_child_entry(pid_t entry)
 {
-    if (pid <= 0)
-        return;
     for (size_t i = 0; i < DCC_CLEANUP_MAX_CHILDREN; i++)
         if (children[i] == 0) {
             owner = getpid();
-            children[i] = pid;
+            children[i] = entry;
             return;
         }
 }
 
+void dcc_cleanup_add_child(pid_t pid)
+{
+    if (pid > 0)
+        add_child_entry(pid);
+}
+
 void dcc_cleanup_add_group(pid_t pid)
 {
-    dcc_cleanup_add_child(-pid);
+    if (pid > 0)
+        add_child_entry(-pid);
 }
 
 void dcc_cleanup_forget_child(pid_t pid)

@@ -328,7 +328,6 @@ static int dcc_pump_push(struct dcc_pump_argv *a, const char *word)
     return dcc_pump_push_own(a, strdup(word));
 }
 
-/* prefix + (value with root in front when absolute) */
 /* Whether path is dir or below it, component by component. */
 static int dcc_pump_path_under(const char *path, const char *dir)
 {
@@ -366,6 +365,7 @@ static char *dcc_pump_rooted_except(const char *prefix, size_t prefix_len, const
     return out;
 }
 
+/* prefix + (value with root in front when absolute) */
 static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *value, const char *root)
 {
     return dcc_pump_rooted_except(prefix, prefix_len, value, root, NULL);
@@ -429,6 +429,7 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
     struct dcc_pump_argv a = {0};
     char *target = NULL, *input = NULL;
     int has_md = 0, has_target = 0;
+    int failure = -1; /* -2 once the job is refused */
 
     if (scan->local_only || !scan->input || !scan->output) {
         dcc_set_err(err, errlen, "this job has no source or output to rewrite");
@@ -502,10 +503,8 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
     if (!has_target && target[0] == '@') {
         /* Even joined, the driver hands cc1 "-MQ" "@..." as two words. */
         dcc_set_err(err, errlen, "the dependency target \"%.200s\" would be read by gcc as a response file", target);
-        free(target);
-        free(input);
-        dcc_argv_free(a.words);
-        return -2;
+        failure = -2;
+        goto refused;
     }
     if (!has_target) {
         char *mq = malloc(strlen(target) + 4);
@@ -521,10 +520,8 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
     for (size_t i = 1; a.words[i]; i++)
         if (a.words[i][0] == '@') {
             dcc_set_err(err, errlen, "the argument \"%.200s\" would be read by gcc as a response file", a.words[i]);
-            free(target);
-            free(input);
-            dcc_argv_free(a.words);
-            return -2;
+            failure = -2;
+            goto refused;
         }
     free(target);
     free(input);
@@ -534,10 +531,11 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
 
 nomem:
     dcc_set_err(err, errlen, "out of memory rewriting the arguments");
+refused:
     free(target);
     free(input);
     dcc_argv_free(a.words);
-    return -1;
+    return failure;
 }
 
 size_t dcc_pump_strip_root(char *buf, size_t len, const char *root)

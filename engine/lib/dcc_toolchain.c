@@ -338,10 +338,6 @@ int dcc_toolchain_path_without_distcc(const char *name, const char *path, char *
     }
     size_t w = 0;
     int first = 1;
-    if (rest != path && *rest == '\0') {
-        out[0] = '\0';
-        return 0;
-    }
     for (const char *p = rest;;) {
         const char *colon = strchr(p, ':');
         size_t len = colon ? (size_t)(colon - p) : strlen(p);

@@ -219,18 +219,24 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
   [ ! -e "$DISTCC_DIR/lock/backoff_tcp_${H2}_3632_0" ]
 }
 
-# Milliseconds since $1 (a date +%s%N).
-ms_since() {
-  echo $((($(date +%s%N) - $1) / 1000000))
-}
-
-@test "a helper whose packets are dropped: connecting gives up after 4 s and the job builds locally; exit 118 under DISTCC_FALLBACK=0" {
+# A client, helper h1 (allowing the client) and hello.c with its local
+# object local.o.
+client_and_one_helper() {
   net_init
   net_add_machine client 0
   net_add_machine h1 1
   net_start_distccd h1 --allow "$CLIENT_NET"
   printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >hello.c
   gcc -c hello.c -o local.o
+}
+
+# Milliseconds since $1 (a date +%s%N).
+ms_since() {
+  echo $((($(date +%s%N) - $1) / 1000000))
+}
+
+@test "a helper whose packets are dropped: connecting gives up after 4 s and the job builds locally; exit 118 under DISTCC_FALLBACK=0" {
+  client_and_one_helper
   # The router drops every packet for the helper without a word, as a dead
   # cable further on would: a blackhole route sends no ICMP. (A link that is
   # down at the router answers "Network is unreachable" at once instead.)
@@ -265,12 +271,7 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
 }
 
 @test "a helper whose link is down at the router: no wait, the router says unreachable; exit 103 under DISTCC_FALLBACK=0" {
-  net_init
-  net_add_machine client 0
-  net_add_machine h1 1
-  net_start_distccd h1 --allow "$CLIENT_NET"
-  printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >hello.c
-  gcc -c hello.c -o local.o
+  client_and_one_helper
   # The router loses its route to the helper's subnet and answers with ICMP.
   ip -n "$NET_ROUTER" link set "$(net_veth h1)" down
 

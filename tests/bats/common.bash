@@ -31,6 +31,18 @@ dcc_http_get() {
   exec 7<&-
 }
 
+# Waits up to $2 seconds (default 5) for process $1 to be gone; fails,
+# saying so, if it is still there. (A bare "! kill -0" cannot fail a test.)
+dcc_wait_gone() {
+  local pid=$1 limit=${2:-5} i
+  for ((i = 0; i < limit * 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  echo "process $pid is still running" >&2
+  return 1
+}
+
 # Kills a pid (and waits briefly) if it is still running.
 dcc_stop_pid() {
   local pid=$1 i
@@ -76,6 +88,20 @@ dcc_start_distccd() {
     --log-file "$DAEMON_LOG" --log-level info --whitelist-dir "$DAEMON_WL" --lifetime 300 "$@" &
   DAEMON_PID=$!
   dcc_wait_port "$DAEMON_PORT" 10
+}
+
+# For tests with two daemons: the one started first is kept as FIRST_PID,
+# FIRST_DIR, FIRST_PORT and FIRST_LOG before dcc_start_distccd runs again.
+dcc_keep_first_distccd() {
+  FIRST_PID=$DAEMON_PID FIRST_DIR=$DAEMON_DIR FIRST_PORT=$DAEMON_PORT FIRST_LOG=$DAEMON_LOG
+}
+
+dcc_stop_first_distccd() {
+  if [ -n "${FIRST_PID:-}" ]; then
+    dcc_stop_pid "$FIRST_PID"
+    rm -rf "$FIRST_DIR"
+  fi
+  FIRST_PID=
 }
 
 dcc_stop_distccd() {

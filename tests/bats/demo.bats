@@ -18,11 +18,7 @@ setup() {
 }
 
 teardown() {
-  if [ -n "${FIRST_PID:-}" ]; then
-    dcc_stop_pid "$FIRST_PID"
-    rm -rf "$FIRST_DIR"
-  fi
-  FIRST_PID=
+  dcc_stop_first_distccd
   dcc_stop_distccd
 }
 
@@ -42,7 +38,7 @@ objects_in() {
   mkdir src
   cp -r "$DCC_TOP/engine" "$DCC_TOP/Makefile" "$DCC_TOP/scripts" "$DCC_TOP/VERSION" src/
   dcc_start_distccd
-  FIRST_PID=$DAEMON_PID FIRST_DIR=$DAEMON_DIR FIRST_PORT=$DAEMON_PORT FIRST_LOG=$DAEMON_LOG
+  dcc_keep_first_distccd
   dcc_start_distccd
   [ "$FIRST_PORT" -ne "$DAEMON_PORT" ]
 

@@ -22,11 +22,7 @@ setup() {
 teardown() {
   dcc_stop_pid "${LISTENER_PID:-}"
   LISTENER_PID=
-  if [ -n "${FIRST_PID:-}" ]; then
-    dcc_stop_pid "$FIRST_PID"
-    rm -rf "$FIRST_DIR"
-  fi
-  FIRST_PID=
+  dcc_stop_first_distccd
   dcc_stop_distccd
   [ -n "${FAKEBIN:-}" ] && rm -rf "$FAKEBIN"
   FAKEBIN=
@@ -117,7 +113,7 @@ SH
 # Two helpers with one slot each; $FIRST_* is the first, $DAEMON_* the second.
 start_two_distccds() {
   dcc_start_distccd
-  FIRST_PID=$DAEMON_PID FIRST_DIR=$DAEMON_DIR FIRST_PORT=$DAEMON_PORT FIRST_LOG=$DAEMON_LOG
+  dcc_keep_first_distccd
   dcc_start_distccd
 }
 

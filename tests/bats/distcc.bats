@@ -17,11 +17,9 @@ setup() {
 }
 
 teardown() {
-  if [ -n "${FIRST_PID:-}" ]; then
-    dcc_stop_pid "$FIRST_PID"
-    rm -rf "$FIRST_DIR"
-  fi
-  FIRST_PID=
+  dcc_stop_pid "${FAKE_HELPER_PID:-}"
+  FAKE_HELPER_PID=
+  dcc_stop_first_distccd
   dcc_stop_distccd
   [ -n "${FAKEBIN:-}" ] && rm -rf "$FAKEBIN"
   FAKEBIN=
@@ -589,7 +587,7 @@ hello.c" ]
 
 @test "a multi-file program built with make -j8 through two helpers matches a local build and runs" {
   dcc_start_distccd
-  FIRST_PID=$DAEMON_PID FIRST_DIR=$DAEMON_DIR FIRST_PORT=$DAEMON_PORT FIRST_LOG=$DAEMON_LOG
+  dcc_keep_first_distccd
   dcc_start_distccd
   cp -r "$DCC_TOP/tests/data/multifile" remote
   cp -r "$DCC_TOP/tests/data/multifile" local
@@ -632,8 +630,16 @@ wait_for_phase() {
   return 1
 }
 
+# Sends signal $1 to the client with pid $2 and sets status to how it ended.
+signal_client() {
+  kill -"$1" "$2"
+  status=0
+  wait "$2" || status=$?
+}
+
 # A client-side compiler whose cpp (-E) waits for $FAKEBIN/cpp-open and
-# records its pid in $FAKEBIN/cpp.pid; compiles are plain gcc.
+# records its pid in $FAKEBIN/cpp.pid; compiles are plain gcc. While it
+# waits it ends on SIGINT as gcc does (a shell script alone may carry on).
 make_gated_cpp() {
   FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
   mkdir -p "$FAKEBIN/client"
@@ -641,6 +647,7 @@ make_gated_cpp() {
   cat >"$FAKEBIN/client/cppgate" <<SH
 #!/bin/sh
 case " \$* " in *" -E "*)
+  trap 'exit 130' INT
   echo \$\$ >$FAKEBIN/cpp.pid
   i=0
   while [ ! -e $FAKEBIN/cpp-open ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done ;;
@@ -692,9 +699,7 @@ SH
   wait_for_file "$FAKEBIN/gate.pid"
   wait_for_phase "$client" 5
   [ -n "$(ls -A tmp)" ] # the preprocessed source, until the signal
-  kill -TERM "$client"
-  status=0
-  wait "$client" || status=$?
+  signal_client TERM "$client"
   touch "$FAKEBIN/open"
   [ "$status" -eq 143 ]
   [ -z "$(ls -A tmp)" ]
@@ -714,12 +719,9 @@ SH
   client=$!
   wait_for_file "$FAKEBIN/cpp.pid"
   cpp=$(cat "$FAKEBIN/cpp.pid")
-  kill -INT "$client"
-  status=0
-  wait "$client" || status=$?
+  signal_client INT "$client"
   [ "$status" -eq 130 ]
-  for _ in $(seq 100); do kill -0 "$cpp" 2>/dev/null || break; sleep 0.05; done
-  ! kill -0 "$cpp" 2>/dev/null
+  dcc_wait_gone "$cpp"
   [ -z "$(ls -A tmp)" ]
   [ ! -e hello.o ]
   [ -z "$(ls -A "$DISTCC_DIR/state")" ]
@@ -745,7 +747,7 @@ except socket.timeout:
 c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO000186a0" + b"x" * 10)
 time.sleep(60)
 ' "$port" &
-  FIRST_PID=$!
+  FAKE_HELPER_PID=$!
   dcc_wait_port "$port"
   mkdir out
   DISTCC_HOSTS="127.0.0.1:$port" "$DCC_BIN/distcc" gcc -c hello.c -o out/hello.o &
@@ -753,9 +755,7 @@ time.sleep(60)
   wait_for_phase "$client" 6
   for _ in $(seq 100); do [ -n "$(ls -A out)" ] && break; sleep 0.05; done
   [[ "$(ls -A out)" == .hello.o.distcc-* ]]
-  kill -TERM "$client"
-  status=0
-  wait "$client" || status=$?
+  signal_client TERM "$client"
   [ "$status" -eq 143 ]
   [ -z "$(ls -A out)" ]
   [ -z "$(ls -A "$DISTCC_DIR/state")" ]
@@ -770,12 +770,9 @@ time.sleep(60)
   client=$!
   wait_for_file "$FAKEBIN/cc.pid"
   compiler=$(cat "$FAKEBIN/cc.pid")
-  kill -TERM "$client"
-  status=0
-  wait "$client" || status=$?
+  signal_client TERM "$client"
   [ "$status" -eq 143 ]
-  for _ in $(seq 100); do kill -0 "$compiler" 2>/dev/null || break; sleep 0.05; done
-  ! kill -0 "$compiler" 2>/dev/null
+  dcc_wait_gone "$compiler"
 }
 
 # A compiler that counts how many of its runs overlap (COUNTCC=all: every

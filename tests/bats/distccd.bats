@@ -75,7 +75,7 @@ compiled_lines() {
   [ "$status" -eq 113 ]
   [[ "$output" == *"distccd on $(hostname) refused this job: argument \"-wrapper\" is refused: it runs another program on the helper"* ]]
   [ ! -e hello.o ]
-  ! grep -q "$DAEMON_TMP" wrapper-ran
+  [ "$(grep -c "$DAEMON_TMP" wrapper-ran)" -eq 0 ]
   grep -q "refused job from 127.0.0.1: argument \"-wrapper\" is refused" "$DAEMON_LOG"
   [ -z "$(ls -A "$DAEMON_TMP")" ]
 }
@@ -283,7 +283,7 @@ make_big_source() {
   PATH="$FAKEBIN:$PATH" run stock_distcc slowcc -c hello.c -o hello.o
   [ "$status" -eq 118 ]
   [[ "$output" == *"the compile exceeded the job lifetime of 1 s and was killed"* ]]
-  ! kill -0 "$(cat "$FAKEBIN/slow.pid")" 2>/dev/null
+  dcc_wait_gone "$(cat "$FAKEBIN/slow.pid")"
   [ -z "$(ls -A "$DAEMON_TMP")" ]
 }
 
@@ -298,8 +298,7 @@ make_big_source() {
   for _ in $(seq 100); do [ -s "$FAKEBIN/slow.pid" ] && break; sleep 0.05; done
   kill -9 "$client"
   slow=$(cat "$FAKEBIN/slow.pid")
-  for _ in $(seq 100); do kill -0 "$slow" 2>/dev/null || break; sleep 0.05; done
-  ! kill -0 "$slow" 2>/dev/null
+  dcc_wait_gone "$slow"
   grep -q "client 127.0.0.1 disconnected during the compile; compiler killed" "$DAEMON_LOG"
   [ -z "$(ls -A "$DAEMON_TMP")" ]
 }
@@ -385,8 +384,7 @@ SH
   pid=$(cat d.pid)
   kill -0 "$pid"
   kill "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  ! kill -0 "$pid" 2>/dev/null
+  dcc_wait_gone "$pid"
 }
 
 @test "as root the daemon drops to an unprivileged user before any job" {

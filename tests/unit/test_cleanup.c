@@ -147,7 +147,9 @@ static void test_a_group_is_signalled_whole(void **state)
     struct fixture *f = *state;
     char pidfile[PATH_MAX], script[PATH_MAX + 64];
     snprintf(pidfile, sizeof pidfile, "%s/grandchild.pid", f->dir);
-    snprintf(script, sizeof script, "sleep 30 & echo $! >%s; wait", pidfile);
+    /* The shell says it got SIGTERM by its exit status; its sleep is left
+     * to the signal to the group. */
+    snprintf(script, sizeof script, "trap 'exit 7' TERM; sleep 30 & echo $! >%s; wait", pidfile);
     char *argv[] = {"sh", "-c", script, NULL};
     pid_t pid;
     char err[256];
@@ -168,6 +170,8 @@ static void test_a_group_is_signalled_whole(void **state)
     dcc_cleanup_run(SIGTERM);
     int status;
     assert_int_equal(dcc_exec_wait(pid, &status), 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 7);
     /* The grandchild was ours to signal too (it is init's to reap). */
     int gone = 0;
     for (int i = 0; i < 200 && !gone; i++) {
