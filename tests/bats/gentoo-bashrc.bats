@@ -2,8 +2,10 @@
 # portage/bashrc run the way Portage runs it: one bash per phase that
 # restores the environment the previous phase saved, sources the bashrc, runs
 # pre_<func>, the phase function and post_<func>, and saves the environment;
-# stdout and stderr are the build log. The phases call a stand-in client that
-# follows the log-line contract written at the top of portage/bashrc.
+# stdout and stderr are the build log. Most phases call a stand-in client
+# that follows the log-line contract written at the top of portage/bashrc;
+# the last tests hold the real client to that contract, with our distccd on
+# loopback and, where installed, ccache in front of it.
 
 bats_require_minimum_version 1.5.0
 
@@ -17,6 +19,12 @@ setup() {
   mkdir -p "$T" "$OUT" "$BATS_TEST_TMPDIR/bin"
   write_driver
   write_body
+}
+
+teardown() {
+  dcc_stop_distccd
+  [ -n "${FAKEBIN:-}" ] && rm -rf "$FAKEBIN"
+  FAKEBIN=
 }
 
 # A small stand-in for Portage's ebuild.sh running one phase.
@@ -37,7 +45,13 @@ case $EBUILD_PHASE in
 esac
 einfo() { printf ' * %s\n' "$*" >&2; }
 ewarn() { printf ' * WARNING: %s\n' "$*" >&2; }
-die() { printf ' * ERROR: %s\n' "$*" >&2; exit 1; }
+# Portage's die runs the EBUILD_DEATH_HOOKS first.
+die() {
+  local ebuild_sh_hook
+  for ebuild_sh_hook in ${EBUILD_DEATH_HOOKS-}; do "$ebuild_sh_hook" "$@"; done >&2
+  printf ' * ERROR: %s\n' "$*" >&2
+  exit 1
+}
 # shellcheck disable=SC1090
 source "$ebuild_sh_body"
 if [[ $ebuild_sh_bashrc != none ]]; then
@@ -177,9 +191,9 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
   [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
 }
 
-@test "DISTCC_PORTAGE_VERBOSE: verbose client in configure/compile/test only, put back after, summary in the build log" {
+@test "DISTCC_PORTAGE_VERBOSE: verbose client in configure/compile/test only, put back after, its log and the summary in the build log" {
   run_all_phases DISTCC_PORTAGE_VERBOSE=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
-  [ "$(cat "$OUT/during.compile")" = "$(printf '%s\n' DISTCC_FALLBACK=1 DISTCC_LOG= \
+  [ "$(cat "$OUT/during.compile")" = "$(printf '%s\n' DISTCC_FALLBACK=1 "DISTCC_LOG=$T/distcc/client.log" \
     DISTCC_PORTAGE_VERBOSE=1 DISTCC_SAVE_TEMPS=0 DISTCC_VERBOSE=1)" ]
   cmp "$OUT/during.compile" "$OUT/during.configure"
   cmp "$OUT/during.compile" "$OUT/during.test"
@@ -188,14 +202,16 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
   done
   # After the phase: the env.d value again, and no state of the hook left.
   grep -qx 'declare -x DISTCC_VERBOSE="0"' "$OUT/after.compile"
-  run ! grep -q 'DISTCC_HOOK_' "$OUT/after.compile"
-  # The client's lines went to the build log, then the summary of each phase.
-  grep -qx 'distcc\[101\] info: job main.c: compiled on box1' "$T/build.log"
-  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 configure: 0 sent, 0 run locally, 0 failed
+  grep -qx 'declare -x DISTCC_LOG=""' "$OUT/after.compile"
+  run ! grep -q 'DISTCC_HOOK_\| EBUILD_DEATH_HOOKS=' "$OUT/after.compile"
+  # The client's lines of the phase went to the build log, then the summary.
+  [ "$(cat "$T/build.log")" = " * distcc app-misc/foo-1.0 configure: 0 sent, 0 run locally, 0 failed
+2024-05-01 10:00:00 distcc[101] info: job main.c: compiled on box1
+2024-05-01 10:00:00 distcc[102] info: job util.c: compiled on box2
+2024-05-01 10:00:00 distcc[103] info: job conftest.c: built locally (conftest files stay local), exit 0
  * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent
  * distcc app-misc/foo-1.0 test: 0 sent, 0 run locally, 0 failed" ]
-  [ "$(tail -n 1 "$T/build.log")" = " * distcc app-misc/foo-1.0 test: 0 sent, 0 run locally, 0 failed" ]
-  [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
+  [ "$(t_files)" = "$(printf './build.log\n./distcc\n./distcc/client.log\n./environment')" ]
 }
 
 @test "each phase's summary counts only the jobs of that phase" {
@@ -212,7 +228,7 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
 
 @test "the sample compile log is summed up per host, each job once" {
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 \
-    EXTRA_WORK="cat '$DCC_TOP/tests/data/bashrc/compile-phase.log' >&2"
+    EXTRA_WORK="cat '$DCC_TOP/tests/data/bashrc/compile-phase.log' >>\"\$DISTCC_LOG\""
   [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 4 sent, 2 run locally, 3 failed; 192.168.0.2: 2 sent, 1 failed; 192.168.0.3:3700: 1 sent, 1 failed; @build1: 1 sent; [fe80::1]:3632: 1 failed" ]
 }
 
@@ -291,15 +307,37 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
   grep -qx 'declare -x DISTCC_VERBOSE="0"' "$OUT/after.compile"
 }
 
-@test "verbose without a readable build log: no summary, and it says why" {
+@test "verbose needs no readable build log: none, or a compressed one, still gets the summary" {
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 PORTAGE_LOG_FILE= JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
-  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: no summary, PORTAGE_LOG_FILE is unset" ]
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent" ]
   # A new build of the package: no environment saved by an earlier phase.
-  rm "$T/environment"
+  rm -r "$T/environment" "$T/distcc"
   : >"$T/build.log"
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 PORTAGE_LOG_FILE="$T/build.log.gz" JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL"
-  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: no summary, the build log is compressed (FEATURES=compress-build-logs); DISTCC_PORTAGE_SUMMARY=1 keeps a log of its own" ]
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent" ]
   run ! grep -q 'DISTCC_HOOK_' "$OUT/after.compile"
+}
+
+@test "a phase that dies still shows the client's log and its summary (EBUILD_DEATH_HOOKS)" {
+  run run_phase compile DISTCC_PORTAGE_VERBOSE=1 EBUILD_DEATH_HOOKS=other_hook JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL" \
+    EXTRA_WORK="other_hook() { echo 'other hook ran'; }; die 'make failed'"
+  [ "$status" -eq 1 ]
+  [ "$(cat "$T/build.log")" = "other hook ran
+2024-05-01 10:00:00 distcc[101] info: job main.c: compiled on box1
+2024-05-01 10:00:00 distcc[102] info: job util.c: compiled on box2
+2024-05-01 10:00:00 distcc[103] info: job conftest.c: built locally (conftest files stay local), exit 0
+ * distcc app-misc/foo-1.0 compile: 2 sent, 1 run locally, 0 failed; box1: 1 sent; box2: 1 sent
+ * ERROR: make failed" ]
+}
+
+@test "the death hook is added for the phase only, after any the ebuild has, and taken out again" {
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 EXTRA_WORK='echo "during: [$EBUILD_DEATH_HOOKS]" >&2'
+  grep -qx 'during: \[distcc_hook_phase_died\]' "$T/build.log"
+  run ! grep -q ' EBUILD_DEATH_HOOKS=' "$OUT/after.compile"
+  rm "$T/environment"
+  run_phase compile DISTCC_PORTAGE_SUMMARY=1 EBUILD_DEATH_HOOKS="a_hook b_hook" EXTRA_WORK='echo "during: [$EBUILD_DEATH_HOOKS]" >&2'
+  grep -qx 'during: \[a_hook b_hook distcc_hook_phase_died\]' "$T/build.log"
+  grep -qx 'declare -x EBUILD_DEATH_HOOKS="a_hook b_hook"' "$OUT/after.compile"
 }
 
 @test "preflight: skipped without a trace when distcc-preflight is not installed" {
@@ -428,19 +466,89 @@ $stop" ]
   [ ! -s "$T/build.log" ]
 }
 
-@test "the real client's lines are counted (log-line contract)" {
+# ---------------------------------------------------------------------------
+# The real client and a real daemon (log-line contract)
+
+# Our distccd on loopback, whose "flakycc" fails every compile (a helper
+# with a broken toolchain); on the client "flakycc" is gcc. Sets HELPER
+# (host:port as the summary names it) and SRC with three sources.
+start_helper_with_flakycc() {
   [ -x "$DCC_BIN/distcc" ] || skip "the distcc client is not built in $DCC_BIN"
-  dcc_start_distccd
-  local src="$BATS_TEST_TMPDIR/src"
-  mkdir -p "$src" "$BATS_TEST_TMPDIR/distcc-dir"
-  printf 'int answer(void) { return 42; }\n' >"$src/remote.c"
-  printf 'int native(void) { return 1; }\n' >"$src/native.c"
-  run_phase compile DISTCC_PORTAGE_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" \
-    DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" \
-    EXTRA_WORK="cd '$src' && '$DCC_BIN/distcc' gcc -c remote.c -o remote.o && '$DCC_BIN/distcc' gcc -march=native -c native.c -o native.o"
-  dcc_stop_distccd
-  [ -s "$src/remote.o" ]
-  [ -s "$src/native.o" ]
-  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 1 sent, 1 run locally, 0 failed; 127.0.0.1:$DAEMON_PORT: 1 sent" ] ||
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 755 "$FAKEBIN"
+  mkdir -p "$FAKEBIN/daemon" "$FAKEBIN/client"
+  printf '#!/bin/sh\necho "flakycc: remote failure" >&2\nexit 1\n' >"$FAKEBIN/daemon/flakycc"
+  printf '#!/bin/sh\nexec gcc "$@"\n' >"$FAKEBIN/client/flakycc"
+  chmod 755 "$FAKEBIN/daemon" "$FAKEBIN/client" "$FAKEBIN/daemon/flakycc" "$FAKEBIN/client/flakycc"
+  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd
+  ln -s /usr/bin/distcc "$DAEMON_WL/flakycc"
+  HELPER="127.0.0.1:$DAEMON_PORT"
+  SRC="$BATS_TEST_TMPDIR/src"
+  mkdir -p "$SRC" "$BATS_TEST_TMPDIR/distcc-dir"
+  printf 'int answer(void) { return 42; }\n' >"$SRC/remote.c"
+  printf 'int native(void) { return 1; }\n' >"$SRC/native.c"
+  printf 'int flaky(void) { return 2; }\n' >"$SRC/flaky.c"
+}
+
+@test "the real client: a job compiled on the helper, one run here, one that failed there and was built here" {
+  start_helper_with_flakycc
+  local distcc="'$DCC_BIN/distcc'"
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 DISTCC_HOSTS="$HELPER" DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" \
+    PATH="$FAKEBIN/client:/usr/bin:/bin" \
+    EXTRA_WORK="cd '$SRC' && $distcc gcc -c remote.c -o remote.o && $distcc gcc -march=native -c native.c -o native.o &&
+      $distcc flakycc -c flaky.c -o flaky.o"
+  [ -s "$SRC/remote.o" ] && [ -s "$SRC/native.o" ] && [ -s "$SRC/flaky.o" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+  grep -q "job from 127.0.0.1: flakycc flaky.c: compile failed, exit 1" "$DAEMON_LOG"
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 1 sent, 1 run locally, 1 failed; $HELPER: 1 sent, 1 failed" ] ||
     { cat "$T/build.log"; false; }
+  # The client's own lines are in the build log too, and say what the top of
+  # portage/bashrc says they say (the reason a job stays local may vary).
+  [ "$(sed -nE 's/^.*distcc\[[0-9]+\] info: (job .*)$/\1/p' "$T/build.log" | sed -E 's/^(job native\.c: built locally \().*(\), exit 0)$/\1...\2/')" = \
+    "job remote.c: compiled on $HELPER/4
+job native.c: built locally (...), exit 0
+job flaky.c: failed on $HELPER/4, built locally
+job flaky.c: built locally (failed on $HELPER/4), exit 0" ] || { cat "$T/build.log"; false; }
+}
+
+# The ccache masquerade directory (Gentoo: /usr/lib/ccache/bin, Debian:
+# /usr/lib/ccache), or skip.
+ccache_dir() {
+  command -v ccache >/dev/null || skip "ccache is not installed"
+  local d
+  for d in /usr/lib/ccache/bin /usr/lib/ccache; do
+    if [ -x "$d/gcc" ]; then
+      echo "$d"
+      return 0
+    fi
+  done
+  skip "no ccache masquerade directory with gcc"
+}
+
+@test "FEATURES=ccache: a second build from the cache counts 0 sent, though ccache replays the first build's output" {
+  local ccache_bin
+  ccache_bin=$(ccache_dir)
+  start_helper_with_flakycc
+  # Portage's PATH with FEATURES="ccache distcc": ccache first, then distcc.
+  mkdir -p "$BATS_TEST_TMPDIR/masq"
+  ln -s "$DCC_BIN/distcc" "$BATS_TEST_TMPDIR/masq/gcc"
+  local build=(DISTCC_PORTAGE_VERBOSE=1 DISTCC_HOSTS="$HELPER" DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
+    PATH="$ccache_bin:$BATS_TEST_TMPDIR/masq:/usr/bin:/bin" CCACHE_DIR="$BATS_TEST_TMPDIR/ccache"
+    EXTRA_WORK="cd '$SRC' && rm -f *.o && gcc -c remote.c -o remote.o && gcc -c flaky.c -o flaky.o")
+  run_phase compile "${build[@]}"
+  # On a miss ccache runs "gcc -E" through distcc too: run here, as it says.
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 2 sent, 2 run locally, 0 failed; $HELPER: 2 sent" ] ||
+    { cat "$T/build.log"; false; }
+  [ "$(compiled_jobs)" -eq 2 ]
+
+  # The same package again, in a new ${T}: every object comes from ccache.
+  next_package foo-1.0
+  rm -rf "$T"
+  mkdir -p "$T"
+  run_phase compile "${build[@]}"
+  [ -s "$SRC/remote.o" ] && [ -s "$SRC/flaky.o" ]
+  [ "$(compiled_jobs)" -eq 2 ]
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 0 sent, 0 run locally, 0 failed" ] ||
+    { cat "$T/build.log"; false; }
+  [ "$(CCACHE_DIR="$BATS_TEST_TMPDIR/ccache" ccache --print-stats | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n }')" -eq 2 ]
 }
