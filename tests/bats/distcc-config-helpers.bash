@@ -101,3 +101,38 @@ cfg_live() {
     [ -e /etc/.dcc-config-test ] || { echo "refusing: /etc is not the copy"; exit 99; }
     PATH="$tmp/bin:$PATH" "$cfg" "$@"' _ "$CFG_TMP" "$CFG" "$@"
 }
+
+# Runs distcc-config on the staged root under strace and prints how it
+# touched file $1, one line per system call that names it: "read" (opened
+# read-only), "write" (opened for writing), "truncate", "unlink",
+# "rename .NAME.XXXXXX onto it" (a temporary file of the same directory
+# renamed over it) or "rename from it". Usage: cfg_file_calls FILE ARGS...
+cfg_file_calls() {
+  local file=$1 line call
+  shift
+  command -v strace >/dev/null || skip "strace is not installed"
+  strace -f -qq -o "$CFG_TMP/trace" \
+    -e trace=open,openat,openat2,creat,truncate,unlink,unlinkat,rename,renameat,renameat2 \
+    "$CFG" --root "$R" "$@" >/dev/null || return 1
+  while IFS= read -r line; do
+    [[ $line == *"\"$file\""* ]] || continue
+    [[ $line =~ ^([0-9]+\ +)?([a-z0-9_]+)\( ]] || continue
+    call=${BASH_REMATCH[2]}
+    case $call in
+      open | openat | openat2)
+        if [[ $line =~ O_WRONLY|O_RDWR|O_CREAT|O_TRUNC ]]; then echo write; else echo read; fi ;;
+      creat) echo write ;;
+      truncate) echo truncate ;;
+      unlink | unlinkat) echo unlink ;;
+      rename | renameat | renameat2)
+        if [[ $line =~ \"${file%/*}/(\.${file##*/}\.)[A-Za-z0-9]{6}\",\ (AT_FDCWD,\ )?\"$file\" ]]; then
+          echo "rename ${BASH_REMATCH[1]}XXXXXX onto it"
+        elif [[ $line == *"\"$file\", "* ]]; then
+          echo "rename from it"
+        else
+          echo "rename onto it from elsewhere"
+        fi ;;
+      *) echo "$call" ;;
+    esac
+  done <"$CFG_TMP/trace"
+}

@@ -363,6 +363,49 @@ DISTCC_LOG="/var/log/distcc.log"' ]
   [ "$(fingerprint "$R/etc/env.d/02distcc")" = "$before" ]
 }
 
+@test "env.d/02distcc is replaced by rename: a reader of the old file keeps it whole" {
+  cfg --install >/dev/null
+  local envd="$R/etc/env.d/02distcc"
+  # A hard link stands for a reader that opened the old file.
+  ln "$envd" "$CFG_TMP/old-02distcc"
+  cp "$envd" "$CFG_TMP/old-copy"
+  cfg --set-verbose 1 >/dev/null
+  cmp "$CFG_TMP/old-02distcc" "$CFG_TMP/old-copy"
+  [ "$(stat -c %i "$envd")" != "$(stat -c %i "$CFG_TMP/old-02distcc")" ]
+  grep -qx 'DISTCC_VERBOSE="1"' "$envd"
+  [ "$(mode_of "$envd")" = 644 ]
+  [ "$(dir_names "$R/etc/env.d")" = "02distcc " ]
+}
+
+@test "env.d/02distcc is never opened for writing: a temporary file is renamed over it" {
+  cfg --install >/dev/null
+  run cfg_file_calls "$R/etc/env.d/02distcc" --set-env DISTCC_SSH "ssh -p 2222"
+  [ "$status" -eq 0 ]
+  [ "$output" = "read
+rename .02distcc.XXXXXX onto it" ]
+  # A new file too.
+  rm -r "$R/etc/env.d"
+  run cfg_file_calls "$R/etc/env.d/02distcc" --set-verbose 1
+  [ "$status" -eq 0 ]
+  [ "$output" = "read
+rename .02distcc.XXXXXX onto it" ]
+}
+
+@test "the hosts file is replaced by rename, never rewritten in place" {
+  cfg --set-hosts box1 >/dev/null
+  ln "$HD/hosts" "$CFG_TMP/old-hosts"
+  cfg --set-hosts box2 >/dev/null
+  [ "$(cat "$CFG_TMP/old-hosts")" = "box1" ]
+  [ "$(cat "$HD/hosts")" = "box2" ]
+  [ "$(stat -c %i "$HD/hosts")" != "$(stat -c %i "$CFG_TMP/old-hosts")" ]
+  [ "$(dir_names "$HD")" = "hosts " ]
+  run cfg_file_calls "$HD/hosts" --set-hosts box3
+  [ "$status" -eq 0 ]
+  # (read afterwards, for the note on which host list wins)
+  [ "$output" = "rename .hosts.XXXXXX onto it
+read" ]
+}
+
 @test "--set-env on a machine without the file creates it from the defaults" {
   run cfg --set-env DISTCC_MAX_DISCREPANCY 5
   [ "$status" -eq 0 ]

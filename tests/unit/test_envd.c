@@ -243,10 +243,22 @@ static void test_write_file_is_atomic_and_0644(void **state)
     snprintf(path, sizeof path, "%s/02distcc", t->path);
     mode_t old = umask(077);
     assert_int_equal(dcc_envd_write_file(path, "A=\"1\"\n", 6, 0644, err, sizeof err), 0);
+    /* A reader that opened the old file (env-update, a client reading the
+     * hosts) keeps reading the old, whole file: the new one is another
+     * inode renamed over it, not the old one truncated and rewritten. */
+    int reader = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(reader >= 0);
+    struct stat before;
+    assert_int_equal(fstat(reader, &before), 0);
     assert_int_equal(dcc_envd_write_file(path, "B=\"2\"\n", 6, 0644, err, sizeof err), 0);
     umask(old);
+    char seen[16] = "";
+    assert_int_equal(pread(reader, seen, sizeof seen - 1, 0), 6);
+    assert_string_equal(seen, "A=\"1\"\n");
+    close(reader);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_ino != before.st_ino);
     assert_int_equal(st.st_mode & 07777, 0644);
     struct dcc_envd env;
     assert_int_equal(dcc_envd_load(path, &env, err, sizeof err), 0);
