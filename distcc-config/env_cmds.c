@@ -51,6 +51,26 @@ static int get_var(const struct cfg *c, const char *name)
     return rc;
 }
 
+/* The wiki suggests DISTCC_DIR in env.d so distccmon-text shows emerge's
+ * jobs in every shell; emerge then takes it from its environment instead of
+ * its own default, so say what else changes with it. */
+static void say_distcc_dir(const char *value)
+{
+    static const char portage_dir[] = "/var/tmp/portage/.distcc";
+    size_t len = strlen(value);
+    while (len > 1 && value[len - 1] == '/')
+        len--;
+    if (len == sizeof portage_dir - 1 && memcmp(value, portage_dir, len) == 0)
+        printf("note: every login shell now uses Portage's DISTCC_DIR, so distccmon-text shows emerge's jobs; "
+               "Portage makes it group portage, and users who cannot write there need a DISTCC_DIR of their "
+               "own for their builds\n");
+    else
+        printf("warning: emerge takes DISTCC_DIR from its environment, so Portage's lock and state files now go "
+               "to %s instead of %s, and Portage makes that directory group portage; %s is the value that "
+               "shows emerge's jobs in every shell\n",
+               value, portage_dir, portage_dir);
+}
+
 static int set_var(const struct cfg *c, const char *name, const char *value)
 {
     char path[PATH_MAX], err[512];
@@ -97,8 +117,11 @@ static int set_var(const struct cfg *c, const char *name, const char *value)
     else
         printf("%s is \"%s\" in %s\n", name, value, path);
     free(was);
-    if (strcmp(name, "DCC_EMAILLOG_WHOM_TO_BLAME") == 0)
-        printf("note: distcc reads DISTCC_EMAILLOG_WHOM_TO_BLAME; this old Gentoo name has no effect\n");
+    const struct dcc_envd_var *v = dcc_envd_var_find(name);
+    if (*value && v && v->note)
+        printf("note: %s\n", v->note);
+    if (*value && strcmp(name, "DISTCC_DIR") == 0)
+        say_distcc_dir(value);
     return cfg_after_envd_change(c);
 }
 

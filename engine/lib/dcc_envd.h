@@ -76,6 +76,7 @@ struct dcc_envd_var {
     const char *name;
     enum dcc_envd_kind kind;
     const char *about; /* one line for the man page and --set-env errors */
+    const char *note;  /* what setting it to a value does not do, or NULL */
 };
 
 /* NULL-name terminated table, in the order the man page lists them. */

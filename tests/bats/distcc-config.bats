@@ -406,6 +406,49 @@ rename .02distcc.XXXXXX onto it" ]
 read" ]
 }
 
+@test "--set-env DISTCC_DIR, as the Gentoo wiki suggests, says what it changes for emerge and users" {
+  cfg --install >/dev/null
+  local staged="not running env-update on the staged root $R; run it inside that system (chroot $R env-update)"
+  run cfg --set-env DISTCC_DIR /var/tmp/portage/.distcc/
+  [ "$status" -eq 0 ]
+  [ "$output" = "added DISTCC_DIR=\"/var/tmp/portage/.distcc/\" to $R/etc/env.d/02distcc (it was missing)
+note: every login shell now uses Portage's DISTCC_DIR, so distccmon-text shows emerge's jobs; Portage makes it group portage, and users who cannot write there need a DISTCC_DIR of their own for their builds
+$staged" ]
+  [ "$(tail -n 1 "$R/etc/env.d/02distcc")" = 'DISTCC_DIR="/var/tmp/portage/.distcc/"' ]
+  run cfg --set-env DISTCC_DIR /srv/distcc
+  [ "$status" -eq 0 ]
+  [ "$output" = "set DISTCC_DIR=\"/srv/distcc\" in $R/etc/env.d/02distcc (was \"/var/tmp/portage/.distcc/\")
+warning: emerge takes DISTCC_DIR from its environment, so Portage's lock and state files now go to /srv/distcc instead of /var/tmp/portage/.distcc, and Portage makes that directory group portage; /var/tmp/portage/.distcc is the value that shows emerge's jobs in every shell
+$staged" ]
+  run cfg --set-env DISTCC_DIR ""
+  [ "$status" -eq 0 ]
+  [ "$output" = "set DISTCC_DIR=\"\" in $R/etc/env.d/02distcc (was \"/srv/distcc\")
+$staged" ]
+  before=$(fingerprint "$R/etc/env.d/02distcc")
+  run cfg --set-env DISTCC_DIR .distcc
+  [ "$status" -eq 1 ]
+  [ "$output" = 'distcc-config: DISTCC_DIR takes an absolute path (starting with /), not ".distcc"' ]
+  [ "$(fingerprint "$R/etc/env.d/02distcc")" = "$before" ]
+}
+
+@test "the mail variables of Gentoo's old file are accepted, with a note that they do nothing" {
+  cfg --install >/dev/null
+  run cfg --set-env DISTCC_ENABLE_DISCREPANCY_EMAIL 1
+  [ "$status" -eq 0 ]
+  [ "${lines[1]}" = "note: this distcc sends no mail, so DISTCC_ENABLE_DISCREPANCY_EMAIL has no effect; it is accepted because Gentoo's file has always listed it" ]
+  run cfg --set-env DISTCC_EMAILLOG_WHOM_TO_BLAME me@example.org
+  [ "${lines[1]}" = "note: this distcc sends no mail, so DISTCC_EMAILLOG_WHOM_TO_BLAME has no effect" ]
+  run cfg --set-env DCC_EMAILLOG_WHOM_TO_BLAME me@example.org
+  [ "${lines[1]}" = "note: stock distcc reads DISTCC_EMAILLOG_WHOM_TO_BLAME, not this old Gentoo name, and this distcc sends no mail; it has no effect" ]
+  # Emptied, they need no note.
+  run cfg --set-env DISTCC_ENABLE_DISCREPANCY_EMAIL ""
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  # Nothing in the programs reads them.
+  run grep -rlE 'DISCREPANCY_EMAIL|EMAILLOG' "$DCC_TOP/engine" --include=*.c
+  [ "$output" = "$DCC_TOP/engine/lib/dcc_envd.c" ]
+}
+
 @test "--set-env on a machine without the file creates it from the defaults" {
   run cfg --set-env DISTCC_MAX_DISCREPANCY 5
   [ "$status" -eq 0 ]

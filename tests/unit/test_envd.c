@@ -179,6 +179,8 @@ static void test_variable_table_checks(void **state)
     assert_string_equal(err, "PATH is not one of distcc's variables (the list is in distcc-config(1))");
     assert_int_equal(dcc_envd_var_check("DISTCC_HOSTS", "box", err, sizeof err), -1);
     assert_non_null(strstr(err, "--set-hosts"));
+    assert_int_equal(dcc_envd_var_check("DISTCC_DIR", "/var/tmp/portage/.distcc", err, sizeof err), 0);
+    assert_int_equal(dcc_envd_var_check("DISTCC_DIR", "~/.distcc", err, sizeof err), -1);
     assert_int_equal(dcc_envd_var_check("UNCACHED_ERR_FD", "2", err, sizeof err), 0);
     assert_int_equal(dcc_envd_var_check("DCC_EMAILLOG_WHOM_TO_BLAME", "me@example.org", err, sizeof err), 0);
     assert_non_null(dcc_envd_var_find("DISTCC_EMAILLOG_WHOM_TO_BLAME"));
