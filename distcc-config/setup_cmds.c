@@ -56,7 +56,7 @@ static int update_links(const struct cfg *c, int chost_only)
     if (dcc_masq_scan_path(c->root, path, dir, chost_only, &names, err, sizeof err) != 0)
         return cfg_fail(DCC_EXIT_OUT_OF_MEMORY, "%s", err);
 
-    struct dcc_masq_conf conf = {dir, DCC_MASQ_DIR, DCC_MASQ_TARGET};
+    struct dcc_masq_conf conf = {dir, DCC_MASQ_DIR, DCC_MASQ_TARGET, chost_only};
     struct dcc_masq_report rep;
     int failed = dcc_masq_update(&conf, names, &rep, err, sizeof err) != 0;
     print_report(dir, &rep);

@@ -312,6 +312,17 @@ void dcc_masq_report_free(struct dcc_masq_report *rep)
     memset(rep, 0, sizeof *rep);
 }
 
+/* Why a link of ours to a name that is not wanted goes. */
+static const char *removal_reason(const struct dcc_masq_conf *conf, const char *name)
+{
+    enum dcc_masq_kind kind = dcc_masq_classify(name);
+    if (kind == DCC_MASQ_NOT_COMPILER)
+        return "not a compiler name";
+    if (kind == DCC_MASQ_BARE && conf->chost_only)
+        return "not CHOST-prefixed: with crossdev, unqualified calls stay local";
+    return "no such compiler on PATH any more";
+}
+
 /* Decides and does what one directory entry needs. 0, or -1 with err. */
 static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *name, int wanted,
                       struct dcc_masq_report *rep, char *err, size_t errlen)
@@ -359,7 +370,7 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
                 return -1;
             }
             action = DCC_MASQ_REMOVED;
-            why = "no such compiler on PATH any more";
+            why = removal_reason(conf, name);
         }
     }
     if (report_add(rep, action, name, why) != 0) {

@@ -34,6 +34,7 @@ struct dcc_masq_conf {
     const char *dir;         /* the directory operated on (root prefix included) */
     const char *logical_dir; /* the same directory as the installed system sees it */
     const char *target;      /* the distcc binary as the installed system sees it */
+    int chost_only;          /* links for CHOST-prefixed names only (crossdev): bare names go */
 };
 
 /* 1 when a symlink with this text is one of ours: it names target exactly,
@@ -43,7 +44,7 @@ int dcc_masq_owns(const struct dcc_masq_conf *conf, const char *link_text);
 
 enum dcc_masq_action {
     DCC_MASQ_CREATED, /* a link was made */
-    DCC_MASQ_REMOVED, /* our link to a compiler that is no longer on PATH */
+    DCC_MASQ_REMOVED, /* our link to a name no longer wanted (why says which way) */
     DCC_MASQ_KEPT,    /* our link, still wanted */
     DCC_MASQ_FOREIGN, /* not ours: left alone */
 };

@@ -69,7 +69,7 @@ static void test_classify(void **state)
 static void test_owns(void **state)
 {
     (void)state;
-    struct dcc_masq_conf conf = {"/stage/usr/lib/distcc", "/usr/lib/distcc", "/usr/bin/distcc"};
+    struct dcc_masq_conf conf = {"/stage/usr/lib/distcc", "/usr/lib/distcc", "/usr/bin/distcc", 0};
     assert_true(dcc_masq_owns(&conf, "/usr/bin/distcc"));
     assert_true(dcc_masq_owns(&conf, "../../bin/distcc"));
     assert_true(dcc_masq_owns(&conf, "../../../usr/bin/./distcc"));
@@ -233,7 +233,7 @@ static void test_scan_path_skips_relative_entries(void **state)
 static struct dcc_masq_conf conf_for(const struct fixture *f, char *dir, size_t dirlen)
 {
     snprintf(dir, dirlen, "%s/usr/lib/distcc", f->root);
-    return (struct dcc_masq_conf){dir, "/usr/lib/distcc", "/usr/bin/distcc"};
+    return (struct dcc_masq_conf){dir, "/usr/lib/distcc", "/usr/bin/distcc", 0};
 }
 
 static void test_update_creates_and_is_idempotent(void **state)
@@ -300,6 +300,31 @@ static void test_update_removes_only_its_own_stale_links(void **state)
     assert_true(S_ISREG(st.st_mode));
 }
 
+static void test_update_says_why_a_link_goes(void **state)
+{
+    struct fixture *f = *state;
+    make_dir(f, "/usr");
+    make_dir(f, "/usr/lib");
+    make_dir(f, "/usr/lib/distcc");
+    make_link(f, "/usr/lib/distcc/gcc", "/usr/bin/distcc");
+    make_link(f, "/usr/lib/distcc/x86_64-pc-linux-gnu-gcc-12", "/usr/bin/distcc");
+    make_link(f, "/usr/lib/distcc/wrapper", "/usr/bin/distcc");
+    char dir[PATH_MAX + 32], err[256];
+    struct dcc_masq_conf conf = conf_for(f, dir, sizeof dir);
+    conf.chost_only = 1;
+    char *wanted[] = {NULL};
+    struct dcc_masq_report rep;
+    assert_int_equal(dcc_masq_update(&conf, wanted, &rep, err, sizeof err), 0);
+    assert_int_equal(rep.n, 4);
+    assert_string_equal(rep.entries[1].name, "gcc");
+    assert_string_equal(rep.entries[1].why, "not CHOST-prefixed: with crossdev, unqualified calls stay local");
+    assert_string_equal(rep.entries[2].name, "wrapper");
+    assert_string_equal(rep.entries[2].why, "not a compiler name");
+    assert_string_equal(rep.entries[3].name, "x86_64-pc-linux-gnu-gcc-12");
+    assert_string_equal(rep.entries[3].why, "no such compiler on PATH any more");
+    dcc_masq_report_free(&rep);
+}
+
 static void test_update_leaves_an_old_bin_directory(void **state)
 {
     struct fixture *f = *state;
@@ -348,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scan_path_skips_relative_entries, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_update_creates_and_is_idempotent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_update_removes_only_its_own_stale_links, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_update_says_why_a_link_goes, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_update_leaves_an_old_bin_directory, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_update_rejects_bad_names_and_missing_dir, fx_setup, fx_teardown),
     };
