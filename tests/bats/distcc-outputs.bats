@@ -3,11 +3,12 @@
 # .d of a pump job): a regular file is replaced whole through a temporary
 # beside it, a device or FIFO is written in place, and symbolic links are
 # treated as gcc treats them. gcc and stock distcc 3.4 are the reference.
+# shellcheck disable=SC2016 # single-quoted code runs in another shell, on purpose
 
 load common
 
 setup() {
-  cd "$BATS_TEST_TMPDIR"
+  cd "$BATS_TEST_TMPDIR" || return
   unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
     DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_BACKOFF_PERIOD DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD \
     DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES INCLUDE_SERVER_DIR INCLUDE_SERVER_PORT INCLUDE_SERVER_PID \
@@ -38,13 +39,20 @@ pump_client() {
     "$DCC_BIN/pump" "$DCC_BIN/distcc" "$@"
 }
 
+# Runs "$@" in directory $1 (run captures in a subshell: the cd stays there).
+in_dir() {
+  cd "$1" || return
+  shift
+  "$@"
+}
+
 # What a directory holds besides t.c, one line per entry: "name -> target"
 # for a link, "name/" for a directory, "name: fifo", "name: ELF object",
 # else the first word of the file (the target of a .d, or "old").
 layout() {
   local p
   (
-    cd "$1"
+    cd "$1" || return
     find . -mindepth 1 -name distcc-dir -prune -o ! -name t.c -printf '%P\n' | sort | while read -r p; do
       if [ -L "$p" ]; then
         echo "$p -> $(readlink "$p")"
@@ -176,11 +184,9 @@ compile_in_three_trees() {
     ln -s deps/real.d "$d/link.d"
   done
   (cd gcc && gcc -MD -MF link.d -c t.c -o t.o)
-  cd ours
-  run pump_client gcc -MD -MF link.d -c t.c -o t.o
+  run in_dir ours pump_client gcc -MD -MF link.d -c t.c -o t.o
   [ "$status" -eq 0 ]
   [ "$(grep -c "t.c: compiled, exit 0, pump" "$DAEMON_LOG")" -eq 1 ]
-  cd ..
   expected=$(printf '%s\n' "deps/" "deps/real.d: t.o:" "link.d -> deps/real.d" "t.o: ELF object")
   [ "$(layout gcc)" = "$expected" ]
   [ "$(layout ours)" = "$expected" ]
