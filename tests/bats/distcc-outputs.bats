@@ -21,6 +21,7 @@ setup() {
 }
 
 teardown() {
+  # A FIFO's reader, or a stalling helper.
   dcc_stop_pid "${READER_PID:-}"
   READER_PID=
   dcc_stop_distccd
@@ -123,6 +124,50 @@ compile_in_three_trees() {
   [ "$(grep -c "bad.c: compile failed, exit 1" "$DAEMON_LOG")" -eq 1 ]
   [ "$(cat bad.o)" = "old object" ]
   [ "$(ls -A)" = "$(printf '%s\n' bad.c bad.o distcc-dir t.c)" ]
+}
+
+@test "while an object arrives the old one stays whole, and SIGTERM then leaves it as it was" {
+  # A helper that answers with the first 10 bytes of a 100000-byte object
+  # and then stalls (bounded to 60 s).
+  port=$(dcc_free_port)
+  timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+c.settimeout(0.5)
+try:
+    while c.recv(65536):
+        pass
+except socket.timeout:
+    pass
+c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO000186a0" + b"x" * 10)
+time.sleep(60)
+' "$port" &
+  READER_PID=$!
+  dcc_wait_port "$port"
+  mkdir out
+  echo "old object" >out/t.o
+  inode=$(stat -c %i out/t.o)
+  DISTCC_HOSTS="127.0.0.1:$port" "$DCC_BIN/distcc" gcc -c t.c -o out/t.o &
+  client=$!
+  # The first bytes of the object arrive, under another name.
+  for _ in $(seq 200); do
+    arrived=$(find out -name '.t.o.distcc-*' -size 10c | wc -l)
+    [ "$arrived" -eq 1 ] && break
+    sleep 0.05
+  done
+  [ "$arrived" -eq 1 ]
+  [ "$(cat out/t.o)" = "old object" ]
+  kill -TERM "$client"
+  status=0
+  wait "$client" || status=$?
+  [ "$status" -eq 143 ]
+  [ "$(ls -A out)" = t.o ]
+  [ "$(cat out/t.o)" = "old object" ]
+  [ "$(stat -c %i out/t.o)" = "$inode" ]
 }
 
 @test "-o through a link to an empty file writes the link's target and keeps the link, as gcc and stock do" {
