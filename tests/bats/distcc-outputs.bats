@@ -128,31 +128,12 @@ compile_in_three_trees() {
 }
 
 @test "while an object arrives the old one stays whole, and SIGTERM then leaves it as it was" {
-  # A helper that answers with the first 10 bytes of a 100000-byte object
-  # and then stalls (bounded to 60 s).
-  port=$(dcc_free_port)
-  timeout 60 python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)
-c, _ = s.accept()
-c.settimeout(0.5)
-try:
-    while c.recv(65536):
-        pass
-except socket.timeout:
-    pass
-c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO000186a0" + b"x" * 10)
-time.sleep(60)
-' "$port" &
-  READER_PID=$!
-  dcc_wait_port "$port"
+  dcc_start_stalling_helper
+  READER_PID=$STALL_PID
   mkdir out
   echo "old object" >out/t.o
   inode=$(stat -c %i out/t.o)
-  DISTCC_HOSTS="127.0.0.1:$port" "$DCC_BIN/distcc" gcc -c t.c -o out/t.o &
+  DISTCC_HOSTS="127.0.0.1:$STALL_PORT" "$DCC_BIN/distcc" gcc -c t.c -o out/t.o &
   client=$!
   # The first bytes of the object arrive, under another name.
   for _ in $(seq 200); do
