@@ -7,6 +7,7 @@
 #include "dcc_exit.h"
 #include "dcc_log.h"
 #include "dcc_net.h"
+#include "dcc_output.h"
 #include "dcc_state.h"
 #include "dcc_wire.h"
 
@@ -120,14 +121,16 @@ static void host_failed(struct dcc_remote_result *res, int code, const char *wha
     snprintf(res->err, sizeof res->err, "%s: %s", what, why);
 }
 
-/* Receives DOTO (or DOTD) into a temporary file beside the output, named in
- * tmp ("" when keep is 0 and the body was dropped); place_file renames it
- * into place once the whole reply is here, so an interrupted job never
- * leaves a truncated or lone file. */
-static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *token, const char *output, int keep,
-                          char tmp[PATH_MAX], struct dcc_remote_result *res)
+/* Receives DOTO (or DOTD) into out (dcc_output: a temporary beside the
+ * file finally written, or a special file in place; out->fd is -1 when keep
+ * is 0 and the body was dropped); dcc_output_commit puts it in place once
+ * the whole reply is here, so an interrupted job never leaves a truncated or
+ * lone file. */
+static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *token, const char *output,
+                          enum dcc_output_rule rule, int keep, struct dcc_output *out, struct dcc_remote_result *res)
 {
-    tmp[0] = '\0';
+    out->fd = -1;
+    out->tmp[0] = '\0';
     uint32_t len;
     int rc = dcc_wire_read_token(c, token, &len);
     if (rc) {
@@ -141,35 +144,17 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
             host_failed(res, rc, "reading the reply", c->err);
         return rc ? -1 : 0;
     }
-    const char *slash = strrchr(output, '/');
-    int n = slash ? snprintf(tmp, PATH_MAX, "%.*s/.%s.distcc-XXXXXX", (int)(slash - output), output, slash + 1)
-                  : snprintf(tmp, PATH_MAX, ".%s.distcc-XXXXXX", output);
-    if (n < 0 || n >= PATH_MAX) {
-        tmp[0] = '\0';
-        res->outcome = DCC_REMOTE_LOCAL_ERROR;
-        snprintf(res->err, sizeof res->err, "output name %s is too long", output);
-        return -1;
-    }
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd >= 0)
-        dcc_cleanup_add_file(tmp);
-    if (fd < 0) {
-        res->outcome = DCC_REMOTE_LOCAL_ERROR;
-        res->exit_code = DCC_EXIT_IO_ERROR;
-        snprintf(res->err, sizeof res->err, "cannot create %.300s: %s", tmp, strerror(errno));
-        tmp[0] = '\0';
-        return -1;
-    }
-    rc = dcc_bulk_recv_body_fd(c, len, how, fd, NULL);
-    int close_rc = close(fd);
-    if (rc == 0 && close_rc != 0) {
-        rc = DCC_EXIT_IO_ERROR;
-        snprintf(c->err, sizeof c->err, "cannot write %.300s: %s", tmp, strerror(errno));
-    }
+    rc = dcc_output_open(out, output, rule, res->err, sizeof res->err);
     if (rc) {
-        unlink(tmp);
-        dcc_cleanup_forget_file(tmp);
-        tmp[0] = '\0';
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        res->exit_code = rc;
+        return -1;
+    }
+    rc = dcc_bulk_recv_body_fd(c, len, how, out->fd, NULL);
+    if (rc == 0 && dcc_output_close(out, c->err, sizeof c->err) != 0)
+        rc = DCC_EXIT_IO_ERROR;
+    if (rc) {
+        dcc_output_discard(out);
         if (c->local_fault) {
             /* Name the object: "cannot write file" alone does not say where. */
             const char *why = strrchr(c->err, ':');
@@ -184,26 +169,15 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
     return 0;
 }
 
-/* Renames a received file into place; on failure removes it. */
-static int place_file(char *tmp, const char *output, struct dcc_remote_result *res)
+/* Puts a received file in place; on failure removes its temporary. */
+static int place_file(struct dcc_output *out, struct dcc_remote_result *res)
 {
-    /* mkstemp made it 0600; an object gets the usual mode. */
-    mode_t mask = umask(0);
-    umask(mask);
-    chmod(tmp, 0666 & ~mask);
-    int renamed = rename(tmp, output) == 0;
-    int e = errno;
-    if (!renamed)
-        unlink(tmp);
-    dcc_cleanup_forget_file(tmp);
-    if (!renamed) {
-        tmp[0] = '\0';
+    int rc = dcc_output_commit(out, res->err, sizeof res->err);
+    if (rc) {
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
-        res->exit_code = DCC_EXIT_IO_ERROR;
-        snprintf(res->err, sizeof res->err, "cannot rename the result to %s: %s", output, strerror(e));
+        res->exit_code = rc;
         return -1;
     }
-    tmp[0] = '\0';
     return 0;
 }
 
@@ -260,15 +234,13 @@ static void read_reply(struct dcc_conn *c, uint32_t ver, enum dcc_compress how, 
     res->status = (int)stat;
     /* Both files arrive before either is in place, the object last: a reply
      * cut short, or a .d that cannot be written, leaves neither behind. */
-    char obj_tmp[PATH_MAX], deps_tmp[PATH_MAX] = "";
-    if (receive_object(c, how, "DOTO", output, stat == 0, obj_tmp, res) != 0)
+    struct dcc_output obj = {.fd = -1}, deps = {.fd = -1};
+    if (receive_object(c, how, "DOTO", output, DCC_OUTPUT_OBJECT, stat == 0, &obj, res) != 0)
         return;
-    if ((ver == 3 && stat == 0 && receive_object(c, how, "DOTD", deps_file, deps_file != NULL, deps_tmp, res) != 0) ||
-        (deps_tmp[0] && place_file(deps_tmp, deps_file, res) != 0) || (obj_tmp[0] && place_file(obj_tmp, output, res) != 0)) {
-        if (obj_tmp[0]) {
-            unlink(obj_tmp);
-            dcc_cleanup_forget_file(obj_tmp);
-        }
+    if ((ver == 3 && stat == 0 &&
+         receive_object(c, how, "DOTD", deps_file, DCC_OUTPUT_DEPS, deps_file != NULL, &deps, res) != 0) ||
+        place_file(&deps, res) != 0 || place_file(&obj, res) != 0) {
+        dcc_output_discard(&obj);
         return;
     }
     res->outcome = DCC_REMOTE_DONE;

@@ -1,5 +1,5 @@
 /* One compile on one helper: cpp runs here while we connect, the source goes
- * out, the object comes back under a temporary name and is renamed in place. */
+ * out, the object comes back and is put where gcc would put it (dcc_output). */
 #ifndef DCC_REMOTE_H
 #define DCC_REMOTE_H
 

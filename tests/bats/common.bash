@@ -153,6 +153,31 @@ compiled_jobs() {
   grep -c ": compiled, exit 0" "${1:-$DAEMON_LOG}" || true
 }
 
+# A helper on a free port (STALL_PORT, pid STALL_PID) that takes one job,
+# answers with the first 10 bytes of a 100000-byte object and then stalls;
+# bounded to 60 s.
+dcc_start_stalling_helper() {
+  STALL_PORT=$(dcc_free_port)
+  timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+c.settimeout(0.5)
+try:
+    while c.recv(65536):
+        pass
+except socket.timeout:
+    pass
+c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO000186a0" + b"x" * 10)
+time.sleep(60)
+' "$STALL_PORT" &
+  STALL_PID=$!
+  dcc_wait_port "$STALL_PORT"
+}
+
 # A compiler whose cpp half (run by the client) takes a second and then notes
 # whether the helper's half had already started by then; the helper's half
 # records its arguments and whether its source was a FIFO or a file. Sets

@@ -728,29 +728,10 @@ SH
 }
 
 @test "SIGTERM while the object arrives: no temporary object is left beside the output" {
-  # A helper that answers with the first 10 bytes of a 100000-byte object
-  # and then stalls (bounded to 60 s).
-  port=$(dcc_free_port)
-  timeout 60 python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)
-c, _ = s.accept()
-c.settimeout(0.5)
-try:
-    while c.recv(65536):
-        pass
-except socket.timeout:
-    pass
-c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO000186a0" + b"x" * 10)
-time.sleep(60)
-' "$port" &
-  FAKE_HELPER_PID=$!
-  dcc_wait_port "$port"
+  dcc_start_stalling_helper
+  FAKE_HELPER_PID=$STALL_PID
   mkdir out
-  DISTCC_HOSTS="127.0.0.1:$port" "$DCC_BIN/distcc" gcc -c hello.c -o out/hello.o &
+  DISTCC_HOSTS="127.0.0.1:$STALL_PORT" "$DCC_BIN/distcc" gcc -c hello.c -o out/hello.o &
   client=$!
   wait_for_phase "$client" 6
   for _ in $(seq 100); do [ -n "$(ls -A out)" ] && break; sleep 0.05; done
