@@ -397,3 +397,30 @@ SH
   [ "$(ps -o user= -p "$DAEMON_PID")" = "nobody" ]
   grep -q "running jobs as user nobody (uid 65534)" "$DAEMON_LOG"
 }
+
+# Stock's verbose client names what it deflates and inflates; our log names
+# the protocol and the bytes that came in. The default backoff (not
+# stock_distcc's 0) makes a helper whose LZO stock cannot read fail at once
+# instead of being retried for ever.
+@test "stock client with ,lzo: our daemon inflates stock's LZO source and stock inflates our LZO object" {
+  dcc_start_distccd
+  mkdir dd
+  DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/1,lzo" DISTCC_FALLBACK=0 \
+    DISTCC_VERBOSE=1 /usr/bin/distcc gcc -c hello.c -o hello.o 2>client.log
+  stderr=$(cat client.log)
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
+  plain=$(gcc -E hello.c | wc -c)
+  # Stock sent a version 2 request with the preprocessed source deflated...
+  [ "$(grep -c "(dcc_x_token_int) send DIST00000002$" <<<"$stderr")" -eq 1 ]
+  [[ "$stderr" =~ \(dcc_compress_lzo1x_alloc\)\ compressed\ $plain\ bytes\ to\ ([0-9]+)\ bytes ]]
+  sent=${BASH_REMATCH[1]}
+  [ "$sent" -lt "$plain" ]
+  # ...which our daemon read as protocol 2, smaller than the source...
+  [[ "$(cat "$DAEMON_LOG")" =~ hello.c:\ compiled,\ exit\ 0,\ lzo,\ [0-9]+\ ms,\ ([0-9]+)\ bytes\ in ]]
+  [ "${BASH_REMATCH[1]}" -gt "$sent" ]
+  [ "${BASH_REMATCH[1]}" -lt "$plain" ]
+  # ...and answered version 2 with an object stock inflated to its full size.
+  [ "$(grep -c "(dcc_r_token_int) got DONE00000002$" <<<"$stderr")" -eq 1 ]
+  grep -Eq "\(dcc_r_bulk_lzo1x\) decompressed [0-9]+ bytes to $(stat -c %s local.o) bytes" <<<"$stderr"
+}
