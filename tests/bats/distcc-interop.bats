@@ -14,7 +14,9 @@ setup() {
   export LC_ALL=C
   export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
   printf '#include <stdio.h>\nint main(void) { puts("hello from distcc"); return 0; }\n' >hello.c
-  dcc_start_stock_distccd
+  # At debug level stock names the protocol of each request and every LZO
+  # body it inflates or deflates: what proves which protocol was spoken.
+  dcc_start_stock_distccd --log-level debug
 }
 
 teardown() {
@@ -34,12 +36,20 @@ stock_compiled() {
   grep -c "COMPILE_OK exit:0" "$STOCK_LOG" || true
 }
 
+# How many requests of protocol version $1 stock distccd read.
+stock_requests() {
+  grep -c "(dcc_r_token_int) got DIST0000000$1\$" "$STOCK_LOG" || true
+}
+
 @test "protocol 1 to stock distccd: the object matches a local build and links" {
   run our_distcc gcc -c hello.c -o hello.o
   [ "$status" -eq 0 ]
   [ "$output" = "" ]
   [ "$(stock_compiled)" -eq 1 ]
   grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-gcc hello.c" "$STOCK_LOG"
+  [ "$(stock_requests 1)" -eq 1 ]
+  [ "$(stock_requests 2)" -eq 0 ]
+  [ "$(grep -c "lzo1x" "$STOCK_LOG")" -eq 0 ]
   gcc -c hello.c -o local.o
   cmp hello.o local.o
   gcc hello.o -o hello
@@ -53,6 +63,14 @@ stock_compiled() {
   [ "$(stock_compiled)" -eq 1 ]
   gcc -O2 -c hello.c -o local.o
   cmp hello.o local.o
+  # Protocol 2 both ways: stock read a version 2 request, inflated our LZO
+  # source to the preprocessed size, answered version 2 and deflated the
+  # object that we inflated above (cmp).
+  [ "$(stock_requests 2)" -eq 1 ]
+  [ "$(stock_requests 1)" -eq 0 ]
+  grep -Eq "\(dcc_r_bulk_lzo1x\) decompressed [0-9]+ bytes to $(gcc -O2 -E hello.c | wc -c) bytes" "$STOCK_LOG"
+  grep -q "(dcc_x_token_int) send DONE00000002$" "$STOCK_LOG"
+  grep -q "(dcc_compress_lzo1x_alloc) compressed $(stat -c %s local.o) bytes to" "$STOCK_LOG"
 }
 
 @test "a C++ file through stock distccd with ,lzo compiles and links" {
@@ -60,6 +78,7 @@ stock_compiled() {
   HOSTS="127.0.0.1:$STOCK_PORT,lzo" run our_distcc g++ -c v.cpp -o v.o
   [ "$status" -eq 0 ]
   grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-g++ v.cpp" "$STOCK_LOG"
+  [ "$(stock_requests 2)" -eq 1 ]
   g++ v.o -o v
   [ "$(./v)" = "2" ]
 }
@@ -71,6 +90,9 @@ stock_compiled() {
   [[ "$output" == *"bad.c:1:25: error: 'missing' undeclared"* ]]
   [ ! -e bad.o ]
   grep -q "COMPILE_ERROR exit:1" "$STOCK_LOG"
+  # The message above came back as an LZO body of protocol 2.
+  [ "$(stock_requests 2)" -eq 1 ]
+  grep -q "(dcc_x_token_int) send DONE00000002$" "$STOCK_LOG"
 }
 
 @test "-MD through stock distccd writes the same .d file as plain gcc" {

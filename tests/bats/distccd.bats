@@ -397,3 +397,89 @@ SH
   [ "$(ps -o user= -p "$DAEMON_PID")" = "nobody" ]
   grep -q "running jobs as user nobody (uid 65534)" "$DAEMON_LOG"
 }
+
+# Stock's verbose client names what it deflates and inflates; our log names
+# the protocol and the bytes that came in. The default backoff (not
+# stock_distcc's 0) makes a helper whose LZO stock cannot read fail at once
+# instead of being retried for ever.
+@test "stock client with ,lzo: our daemon inflates stock's LZO source and stock inflates our LZO object" {
+  dcc_start_distccd
+  mkdir dd
+  DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/1,lzo" DISTCC_FALLBACK=0 \
+    DISTCC_VERBOSE=1 /usr/bin/distcc gcc -c hello.c -o hello.o 2>client.log
+  stderr=$(cat client.log)
+  gcc -c hello.c -o local.o
+  cmp hello.o local.o
+  plain=$(gcc -E hello.c | wc -c)
+  # Stock sent a version 2 request with the preprocessed source deflated...
+  [ "$(grep -c "(dcc_x_token_int) send DIST00000002$" <<<"$stderr")" -eq 1 ]
+  [[ "$stderr" =~ \(dcc_compress_lzo1x_alloc\)\ compressed\ $plain\ bytes\ to\ ([0-9]+)\ bytes ]]
+  sent=${BASH_REMATCH[1]}
+  [ "$sent" -lt "$plain" ]
+  # ...which our daemon read as protocol 2, smaller than the source...
+  [[ "$(cat "$DAEMON_LOG")" =~ hello.c:\ compiled,\ exit\ 0,\ lzo,\ [0-9]+\ ms,\ ([0-9]+)\ bytes\ in ]]
+  [ "${BASH_REMATCH[1]}" -gt "$sent" ]
+  [ "${BASH_REMATCH[1]}" -lt "$plain" ]
+  # ...and answered version 2 with an object stock inflated to its full size.
+  [ "$(grep -c "(dcc_r_token_int) got DONE00000002$" <<<"$stderr")" -eq 1 ]
+  grep -Eq "\(dcc_r_bulk_lzo1x\) decompressed [0-9]+ bytes to $(stat -c %s local.o) bytes" <<<"$stderr"
+}
+
+# inetd hands distccd a TCP socket as stdin and stdout: the --allow check is
+# on that socket's peer. A private network namespace gives the clients three
+# source addresses: 127.0.0.1, 127.0.0.2 (a local route with that source)
+# and 192.0.2.77, a documentation address outside loopback.
+@test "--inetd on a TCP socket: --allow and the loopback-only default are checked on the peer" {
+  dcc_need_root
+  FAKEBIN=$(mktemp -d /tmp/dcc-inetd.XXXXXX)
+  d=$FAKEBIN
+  chmod 755 "$d"
+  mkdir -p "$d/wl" "$d/tmp" dd && chmod 1777 "$d/tmp"
+  for n in gcc "$(gcc -dumpmachine)-gcc"; do ln -s /usr/bin/distcc "$d/wl/$n"; done
+  port=$(dcc_free_port)
+  cat >scenario.sh <<SH
+set -u
+ip link set lo up
+ip route replace local 127.0.0.2 dev lo table local src 127.0.0.2
+ip addr add 192.0.2.77/32 dev lo
+# serve NAME CLIENT-DESTINATION [DISTCCD-ARG...]: one connection, one job.
+serve() {
+  local name=\$1 dest=\$2
+  shift 2
+  TMPDIR=$d/tmp python3 "$DCC_TOP/tests/bats/inetd_once.py" 0.0.0.0 $port "$DCC_BIN/distccd" --inetd \
+    --log-file "$BATS_TEST_TMPDIR/d-\$name.log" --whitelist-dir "$d/wl" "\$@" 2>"d-\$name.err" &
+  local pid=\$!
+  for i in \$(seq 100); do [ -n "\$(ss -Hltn "sport = :$port")" ] && break; sleep 0.05; done
+  rm -rf dd/lock
+  local client=0 daemon=0
+  DISTCC_DIR=$BATS_TEST_TMPDIR/dd DISTCC_HOSTS=\$dest:$port DISTCC_FALLBACK=0 \
+    "$DCC_BIN/distcc" gcc -c hello.c -o "hello-\$name.o" 2>"client-\$name.err" || client=\$?
+  wait \$pid || daemon=\$?
+  echo "\$name: client \$client, distccd \$daemon"
+}
+serve allowed 127.0.0.2 --allow 127.0.0.2/32
+serve refused 127.0.0.1 --allow 127.0.0.2/32
+serve loopback 127.0.0.1
+serve outside 192.0.2.77
+SH
+  run unshare -n bash scenario.sh
+  [ "${lines[0]}" = "allowed: client 0, distccd 0" ]
+  [ "${lines[1]}" = "refused: client 108, distccd 113" ]
+  [ "${lines[2]}" = "loopback: client 0, distccd 0" ]
+  [ "${lines[3]}" = "outside: client 108, distccd 113" ]
+  [ "${#lines[@]}" -eq 4 ]
+  grep -q "job from 127.0.0.2: .*gcc hello.c: compiled, exit 0" d-allowed.log
+  grep -q "job from 127.0.0.1: .*gcc hello.c: compiled, exit 0" d-loopback.log
+  grep -q "no --allow given: accepting clients from loopback only (127.0.0.0/8, ::1)" d-loopback.log
+  grep -q "refused connection from 127.0.0.1: not in the --allow list" d-refused.log
+  grep -q "refused connection from 192.0.2.77: not in the --allow list" d-outside.log
+  # A refused peer gets no job: nothing compiled, no object, no job files.
+  [ "$(cat d-refused.log d-outside.log | grep -c "job from")" -eq 0 ]
+  [ ! -e hello-refused.o ] && [ ! -e hello-outside.o ]
+  [ -z "$(ls -A "$d/tmp")" ]
+  gcc -c hello.c -o local.o
+  cmp hello-allowed.o local.o
+  cmp hello-loopback.o local.o
+  grep -q "127.0.0.1:$port/4 failed for hello.c: no answer" client-refused.err
+  grep -q "192.0.2.77:$port/4 failed for hello.c: no answer" client-outside.err
+}

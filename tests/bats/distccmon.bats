@@ -54,6 +54,7 @@ teardown() {
   local p
   for p in "${WRITERS[@]}"; do dcc_stop_pid "$p"; done
   dcc_stop_pid "${HOLE_PID:-}"
+  dcc_stop_pid "${PEER_PID:-}"
   dcc_stop_pid "${CLIENT_PID:-}"
 }
 
@@ -240,6 +241,92 @@ while True:
   [ "${lines[1]}" = "  127.0.0.1:$port  1/1 running" ]
   [ "${#lines[@]}" -eq 2 ]
   [ "${lines[0]}" = "$(/usr/bin/distccmon-text | head -n 1)" ]
+}
+
+# A helper that reads the whole protocol 1 request, answers DONE STAT SERR
+# SOUT and the DOTO header, and holds the object's body back until the file
+# $1/go exists: the client sits in its Receive phase for as long as the test
+# needs. Its port goes to $1/port. Sets PEER_PID.
+start_slow_object_helper() {
+  python3 -c '
+import os, re, socket, sys, time
+here = sys.argv[1]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+with open(here + "/port.tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(here + "/port.tmp", here + "/port")
+c, _ = s.accept()
+def take(n):
+    data = b""
+    while len(data) < n:
+        chunk = c.recv(n - len(data))
+        if not chunk:
+            sys.exit("client hung up")
+        data += chunk
+    return data
+while True:
+    token, value = re.fullmatch(rb"([A-Z]{4})([0-9a-f]{8})", take(12)).groups()
+    value = int(value, 16)
+    if token in (b"ARGV", b"DOTI"):
+        take(value)
+    if token == b"DOTI":
+        break
+body = b"object held back\n"
+c.sendall(b"DONE00000001STAT00000000SERR00000000SOUT00000000DOTO%08x" % len(body))
+for _ in range(600):
+    if os.path.exists(here + "/go"):
+        break
+    time.sleep(0.05)
+c.sendall(body)
+c.close()
+' "$1" &
+  PEER_PID=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$1/port" ] && return 0
+    sleep 0.05
+  done
+  echo "the helper wrote no $1/port" >&2
+  return 1
+}
+
+@test "a client receiving its object shows Receive, as stock's monitor shows it" {
+  local d=$BATS_TEST_TMPDIR
+  start_slow_object_helper "$d"
+  local port
+  port=$(cat "$d/port")
+  echo 'int x;' >"$d/x.c"
+  mkdir "$d/out"
+  DISTCC_HOSTS="127.0.0.1:$port/1" DISTCC_FALLBACK=0 \
+    "$DCC_BIN/distcc" gcc -c "$d/x.c" -o "$d/out/x.o" 2>"$d/client.err" &
+  CLIENT_PID=$!
+  # The client makes its temporary object once the DOTO header is in: by
+  # then it has read DONE and is receiving, whatever its state file says.
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ -n "$(ls -A "$d/out")" ] && break
+    sleep 0.05
+  done
+  [[ "$(ls -A "$d/out")" == .x.o.distcc-* ]]
+  export DISTCC_HOSTS="127.0.0.1:$port/1"
+  run --separate-stderr "$MON"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "$(pid6 "$CLIENT_PID")  Receive     x.c                                           127.0.0.1[0]" ]
+  [ "${lines[1]}" = "  127.0.0.1:$port  1/1 running" ]
+  [ "${#lines[@]}" -eq 2 ]
+  if [ -x /usr/bin/distccmon-text ]; then
+    [ "$(/usr/bin/distccmon-text | head -n 1)" = "${lines[0]}" ]
+  fi
+  touch "$d/go"
+  local rc=0
+  wait "$CLIENT_PID" || rc=$?
+  CLIENT_PID=
+  [ "$rc" -eq 0 ]
+  [ ! -s "$d/client.err" ]
+  [ "$(cat "$d/out/x.o")" = "object held back" ]
+  [ -z "$(ls -A "$STATE")" ]
 }
 
 @test "without a usable host list the load lines have no slot counts" {

@@ -1,5 +1,6 @@
-/* Unit tests for dcc_bulk: plain and LZO bodies, sendfile/splice paths, and
- * the caps that keep a crafted body from exhausting memory. */
+/* Unit tests for dcc_bulk: plain and LZO bodies, sendfile/splice paths, the
+ * caps that keep a crafted body from exhausting memory, and LZO bodies as
+ * stock distcc 3.4 writes and reads them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
+#include <lzo/lzo1x.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 
 #include "dcc_bulk.h"
 #include "dcc_exit.h"
+#include "dcc_util.h"
 
 struct pair {
     int a, b;
@@ -75,6 +79,51 @@ static char *pattern(size_t len)
     for (size_t i = 0; i < len; i++)
         d[i] = (char)("int main(void) { return 0; }\n"[i % 29] ^ (char)(i / 4096));
     return d;
+}
+
+/* tests/data/lzo from the top of the tree (make runs tests there), else
+ * relative to this binary in BUILD/tests/unit/. */
+static const char *lzo_data_dir(void)
+{
+    static char dir[PATH_MAX + 32];
+    if (dir[0])
+        return dir;
+    if (access("tests/data/lzo/README", R_OK) == 0) {
+        snprintf(dir, sizeof dir, "tests/data/lzo");
+        return dir;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(exe, '/');
+        assert_non_null(slash);
+        *slash = '\0';
+    }
+    snprintf(dir, sizeof dir, "%s/tests/data/lzo", exe);
+    return dir;
+}
+
+static void read_whole_file(const char *path, struct dcc_buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char chunk[4096];
+    size_t got;
+    memset(b, 0, sizeof *b);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(dcc_buf_append(b, chunk, got), 0);
+    assert_int_equal(ferror(f), 0);
+    fclose(f);
+}
+
+static void read_lzo_sample(const char *name, struct dcc_buf *b)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", lzo_data_dir(), name);
+    read_whole_file(path, b);
 }
 
 static void test_lzo_roundtrip_and_compresses(void **state)
@@ -246,12 +295,100 @@ static void test_truncated_body(void **state)
     assert_int_equal(p->cb.local_fault, 0);
 }
 
+/* The DOTI body stock distcc 3.4 sent for tests/data/lzo/stock-doti.i (see
+ * the README there) decodes to exactly that file. */
+static void test_lzo_decodes_stock_body(void **state)
+{
+    (void)state;
+    struct dcc_buf src, z;
+    read_lzo_sample("stock-doti.i", &src);
+    read_lzo_sample("stock-doti.lzo", &z);
+    assert_int_equal(src.len, 9891);
+    assert_int_equal(z.len, 1678);
+    char *back = NULL, err[256];
+    size_t blen = 0;
+    assert_int_equal(dcc_lzo_decompress(z.data, z.len, 1 << 20, &back, &blen, err, sizeof err), 0);
+    assert_int_equal(blen, src.len);
+    assert_memory_equal(back, src.data, src.len);
+    free(back);
+    free(src.data);
+    free(z.data);
+}
+
+/* The same body as it arrives on the wire, header and all, into a buffer
+ * and into a file: the two ways the daemon and client take a body in. */
+static void test_lzo_stock_body_from_the_wire(void **state)
+{
+    struct pair *p = *state;
+    struct dcc_buf src, z;
+    read_lzo_sample("stock-doti.i", &src);
+    read_lzo_sample("stock-doti.lzo", &z);
+    for (int to_file = 0; to_file <= 1; to_file++) {
+        char hdr[13];
+        snprintf(hdr, sizeof hdr, "DOTI%08zx", z.len);
+        assert_int_equal(write(p->a, hdr, 12), 12);
+        assert_int_equal(write(p->a, z.data, z.len), (ssize_t)z.len);
+        if (!to_file) {
+            char *got = NULL;
+            size_t glen = 0;
+            assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, &got, &glen), 0);
+            assert_int_equal(glen, src.len);
+            assert_memory_equal(got, src.data, src.len);
+            free(got);
+            continue;
+        }
+        char path[128];
+        snprintf(path, sizeof path, "%s/doti.i", p->dir);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_true(fd >= 0);
+        uint64_t flen = 0;
+        assert_int_equal(dcc_bulk_recv_fd(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, fd, &flen), 0);
+        close(fd);
+        assert_int_equal(flen, src.len);
+        struct dcc_buf back;
+        read_whole_file(path, &back);
+        assert_int_equal(back.len, src.len);
+        assert_memory_equal(back.data, src.data, src.len);
+        free(back.data);
+    }
+    /* Both bodies were read whole: nothing is left on the line. */
+    assert_int_equal(p->cb.bytes_in, 2 * (12 + z.len));
+    free(src.data);
+    free(z.data);
+}
+
+/* What we send, stock reads: its receiver (dcc_r_bulk_lzo1x) is liblzo2's
+ * lzo1x_decompress_safe on the whole body, called here directly. */
+static void test_lzo_our_body_reads_as_stock_reads_it(void **state)
+{
+    (void)state;
+    struct dcc_buf src;
+    read_lzo_sample("stock-doti.i", &src);
+    char *z = NULL, err[256];
+    size_t zlen = 0;
+    assert_int_equal(dcc_lzo_compress(src.data, src.len, &z, &zlen, err, sizeof err), 0);
+    assert_true(zlen < src.len / 4);
+    assert_int_equal(lzo_init(), LZO_E_OK);
+    unsigned char *out = malloc(src.len + 64);
+    assert_non_null(out);
+    lzo_uint olen = src.len + 64;
+    assert_int_equal(lzo1x_decompress_safe((const unsigned char *)z, zlen, out, &olen, NULL), LZO_E_OK);
+    assert_int_equal(olen, src.len);
+    assert_memory_equal(out, src.data, src.len);
+    free(out);
+    free(z);
+    free(src.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lzo_roundtrip_and_compresses),
         cmocka_unit_test(test_lzo_bomb_is_capped),
         cmocka_unit_test(test_lzo_corrupt),
+        cmocka_unit_test(test_lzo_decodes_stock_body),
+        cmocka_unit_test_setup_teardown(test_lzo_stock_body_from_the_wire, setup, teardown),
+        cmocka_unit_test(test_lzo_our_body_reads_as_stock_reads_it),
         cmocka_unit_test_setup_teardown(test_plain_buf_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_lzo_body_is_raw_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_lzo_roundtrip, setup, teardown),
