@@ -61,7 +61,7 @@ static void test_unwritable_file(void **state)
     (void)state;
     char err[256];
     assert_int_equal(dcc_log_to_file("/nonexistent/dir/log", err, sizeof err), -1);
-    assert_string_equal(err, "cannot open log file /nonexistent/dir/log: No such file or directory");
+    assert_string_equal(err, "failed to open logfile /nonexistent/dir/log: No such file or directory");
 }
 
 static void collect(enum dcc_log_level level, const char *line, void *ctx)
