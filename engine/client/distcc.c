@@ -66,7 +66,9 @@ static void setup_logging(struct client *cl)
             cl->logging_to_file = 1;
             return;
         }
-        fprintf(stderr, "distcc[%ld] warning: %s; logging to stderr\n", (long)getpid(), err);
+        /* Stock client's words: "failed to open logfile". */
+        fprintf(stderr, "distcc[%ld] warning: failed to open logfile %s: %s; logging to stderr\n", (long)getpid(), log,
+                strerror(errno));
     }
     dcc_log_to_stderr();
     dcc_log_set_level(cl->verbose ? DCC_LOG_DEBUG : DCC_LOG_WARNING);

@@ -7,7 +7,7 @@
 load common
 
 setup() {
-  cd "$BATS_TEST_TMPDIR"
+  cd "$BATS_TEST_TMPDIR" || return 1
   unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
     DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_BACKOFF_PERIOD DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD \
     DISTCC_SSH DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES
@@ -87,7 +87,7 @@ by default /usr/lib/distcc."* ]]
 }
 
 @test "an empty \$DISTCC_HOSTS: contained no hosts; can't distribute work, then failed to distribute" {
-  DISTCC_HOSTS= run "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+  DISTCC_HOSTS="" run "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
   [ "$status" -eq 0 ]
   [ "$(without_pids <<<"$output")" = "distcc: warning: \$DISTCC_HOSTS contained no hosts; can't distribute work
 distcc: warning: failed to distribute hello.c, running locally instead" ]

@@ -372,7 +372,7 @@ SH
   mkdir wl && ln -s /usr/bin/distcc wl/gcc
   run "$DCC_BIN/distccd" --no-detach --daemon --port "$(dcc_free_port)" --log-file /nonexistent/distccd.log --whitelist-dir wl
   [ "$status" -eq 107 ]
-  [ "$output" = "distccd: failed to open logfile /nonexistent/distccd.log: No such file or directory; create it writable by the daemon's user, or use syslog" ]
+  [ "$output" = "distccd: failed to open /nonexistent/distccd.log: No such file or directory; create it writable by the daemon's user, or use syslog" ]
 }
 
 @test "--daemon detaches only after binding and writes the pid file" {
