@@ -60,6 +60,11 @@ static int build_locally_in(struct client *cl, const char *file, const char *why
     else
         dcc_slots_acquire_local(cl, &slot);
     dcc_slots_state(cl, DCC_PHASE_COMPILE, file, "localhost", slot.index);
+    if (dcc_log_get_level() >= DCC_LOG_DEBUG) {
+        char *line = dcc_argv_join(argv);
+        dcc_debug("running %s locally (slot %d): %s", file, slot.index, line ? line : argv[0]);
+        free(line);
+    }
     int status;
     int rc = dcc_exec_run(argv, -1, -1, &status, err, sizeof err);
     dcc_slots_release(&slot);
@@ -180,6 +185,66 @@ static void pump_free(struct pump_job *p)
     free(p->deps_file);
 }
 
+/* The name a job goes by in the log: its source, else what it makes (a
+ * link: its -o, or a.out), else "(no input)" (gcc --version). */
+static void job_name(char **argv, const char *source, char *buf, size_t len)
+{
+    const char *out = NULL;
+    int objects = 0;
+    for (size_t i = 1; argv[i]; i++) {
+        if (strcmp(argv[i], "-o") == 0 && argv[i + 1])
+            out = argv[++i];
+        else if (dcc_str_startswith(argv[i], "-o") && argv[i][2])
+            out = argv[i] + 2;
+        else if (argv[i][0] != '-' && dcc_args_is_object(argv[i]))
+            objects = 1;
+    }
+    if (source)
+        snprintf(buf, len, "%s", base_name(source));
+    else if (out || objects)
+        snprintf(buf, len, "%s", base_name(out ? out : "a.out"));
+    else
+        snprintf(buf, len, "(no input)");
+}
+
+/* DISTCC_SAVE_TEMPS: the helper's stderr is kept beside the .i, in TMPDIR
+ * as distcc_server_stderr_*.txt (stock's name), after one line saying
+ * which source and helper it came from. */
+static void keep_server_stderr(const struct client *cl, const char *file, const char *source, const char *hostname,
+                               const struct dcc_remote_result *res)
+{
+    char path[PATH_MAX], cwd[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/distcc_server_stderr_XXXXXX.txt", cl->tmpdir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        dcc_warn("cannot keep the helper's stderr for %s: TMPDIR %s is too long", file, cl->tmpdir);
+        return;
+    }
+    int fd = mkostemps(path, 4, O_CLOEXEC);
+    if (fd < 0) {
+        dcc_warn("cannot keep the helper's stderr for %s in %s: %s", file, cl->tmpdir, strerror(errno));
+        return;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        dcc_warn("cannot keep the helper's stderr for %s in %s: %s", file, path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return;
+    }
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, "?");
+    fprintf(f, "# distcc: stderr of %s compiling %s (in %s), exit %d\n", hostname, source, cwd,
+            dcc_exec_exit_code(res->status));
+    if (res->serr.data && res->serr.len)
+        fwrite(res->serr.data, 1, res->serr.len, f);
+    if (fclose(f) != 0) {
+        dcc_warn("cannot keep the helper's stderr for %s in %s: %s", file, path, strerror(errno));
+        unlink(path);
+        return;
+    }
+    dcc_info("kept the helper's stderr for %s in %s", file, path);
+}
+
 int dcc_client_build(struct client *cl, char ***argvp)
 {
     struct dcc_scan scan;
@@ -194,7 +259,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
     for (size_t i = 1; !named && argv[i]; i++)
         if (argv[i][0] != '-' && dcc_args_is_source(argv[i]) && !(i > 1 && strcmp(argv[i - 1], "-o") == 0))
             named = argv[i]; /* the scan stopped at a local-only option */
-    snprintf(file, sizeof file, "%s", named ? base_name(named) : "-");
+    job_name(argv, named, file, sizeof file);
     dcc_slots_init(cl);
     dcc_slots_state(cl, DCC_PHASE_STARTUP, file, "", 0);
 
@@ -208,16 +273,21 @@ int dcc_client_build(struct client *cl, char ***argvp)
     }
     int rc = dcc_slots_load_hosts(cl, 0);
     if (rc == DCC_EXIT_BAD_HOSTSPEC || cl->hosts.n == 0) {
+        /* Stock's "can't distribute work" and "failed to distribute ...",
+         * which admins grep for, then what to do about it. */
         if (rc != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE) {
             if (cl->fallback)
-                dcc_warn("no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or %s/distcc/hosts); "
-                         "building %s locally", DCC_SYSCONFDIR, file);
+                dcc_warn("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
+                         "%s/distcc/hosts): building %s locally", DCC_SYSCONFDIR, file);
             else
-                dcc_error("no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or %s/distcc/hosts), and "
-                          "DISTCC_FALLBACK=0 forbids building %s locally", DCC_SYSCONFDIR, file);
+                dcc_error("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
+                          "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally", DCC_SYSCONFDIR,
+                          file);
         } else if (!cl->fallback) {
-            dcc_error("%s, and DISTCC_FALLBACK=0 forbids building %s locally",
-                      rc ? "the host list is unusable" : "the host list names no hosts", file);
+            dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file,
+                      rc ? "the host list is unusable" : "the host list names no hosts");
+        } else {
+            dcc_warn("failed to distribute %s, running locally instead", file);
         }
         if (!cl->fallback) {
             dcc_slots_done(cl);
@@ -296,6 +366,8 @@ int dcc_client_build(struct client *cl, char ***argvp)
             }
         }
         dcc_slots_state(cl, DCC_PHASE_CONNECT, file, host->hostname, slot.index);
+        dcc_debug("connecting to %s for %s (%s)", hostname, file,
+                  pumped ? "protocol 3, pump mode" : host->protover == 2 ? "protocol 2, lzo" : "protocol 1");
         struct dcc_remote_result res;
         if (pumped) {
             struct dcc_pump_request req = {.files = &pump.files, .cwd = pump.cwd, .deps_file = pump.deps_file};
@@ -309,7 +381,12 @@ int dcc_client_build(struct client *cl, char ***argvp)
              * the slot and fails the same way. */
             dcc_slots_backoff(cl, host);
             dcc_slots_release(&slot);
-            dcc_warn("%s failed for %s: %s; trying elsewhere", hostname, file, res.err);
+            if (dcc_slots_helper_left(cl))
+                dcc_warn("failed to distribute %s to %s (%s), trying another helper", file, hostname, res.err);
+            else if (cl->fallback)
+                dcc_warn("failed to distribute %s to %s (%s), running locally instead", file, hostname, res.err);
+            else
+                dcc_warn("failed to distribute %s to %s (%s)", file, hostname, res.err);
             last_failure = res.exit_code ? res.exit_code : DCC_EXIT_DISTCC_FAILED;
             dcc_remote_result_free(&res);
             continue;
@@ -330,6 +407,8 @@ int dcc_client_build(struct client *cl, char ***argvp)
             break;
         }
         dcc_slots_backoff_clear(cl, host);
+        if (cl->save_temps)
+            keep_server_stderr(cl, file, scan.input ? scan.input : file, hostname, &res);
         int code = dcc_exec_exit_code(res.status);
         const char *refusal = dcc_remote_refusal(&res.serr);
         if (res.status == 0) {
@@ -342,7 +421,8 @@ int dcc_client_build(struct client *cl, char ***argvp)
              * A refusal is no compile failure: DISTCC_SKIP_LOCAL_RETRY does
              * not keep the job from being built here. */
             size_t len = strcspn(refusal, "\n");
-            dcc_warn("%.*s; building %s locally", (int)len, refusal, file);
+            dcc_warn("failed to distribute %s to %s, running locally instead: %.*s", file, hostname, (int)len,
+                     refusal);
             snprintf(why_local, sizeof why_local, "refused by %s", hostname);
             dcc_remote_result_free(&res);
             break;
@@ -374,7 +454,7 @@ int dcc_client_build(struct client *cl, char ***argvp)
     if (result < 0) {
         /* localhost from the host list is a choice, not a fallback. */
         if (!cl->fallback && !local_slot_held) {
-            dcc_error("%s was not built: %s, and DISTCC_FALLBACK=0 forbids building it locally", file, why_local);
+            dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file, why_local);
             result = last_failure;
         } else {
             result = build_locally_in(cl, file, why_local, local_slot_held ? &local_slot : NULL);

@@ -12,6 +12,7 @@
 #include "dcc_remote.h"
 #include "dcc_toolchain.h"
 #include "dcc_util.h"
+#include "dcc_version.h"
 #include "dcc_whitelist.h"
 
 #include <errno.h>
@@ -65,7 +66,9 @@ static void setup_logging(struct client *cl)
             cl->logging_to_file = 1;
             return;
         }
-        fprintf(stderr, "distcc[%ld] warning: %s; logging to stderr\n", (long)getpid(), err);
+        /* Stock client's words: "failed to open logfile". */
+        fprintf(stderr, "distcc[%ld] warning: failed to open logfile %s: %s; logging to stderr\n", (long)getpid(), log,
+                strerror(errno));
     }
     dcc_log_to_stderr();
     dcc_log_set_level(cl->verbose ? DCC_LOG_DEBUG : DCC_LOG_WARNING);
@@ -147,8 +150,9 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
         return 0;
     }
     if (version) {
-        printf("distcc %s %s\n  (protocols 1, 2 and 3) (default port %d)\n", DCC_VERSION, DCC_GNU_HOST,
-               DCC_DEFAULT_PORT);
+        char text[2048];
+        dcc_version_text("distcc", text, sizeof text);
+        fputs(text, stdout);
         return 0;
     }
     if (show)
@@ -325,6 +329,12 @@ int main(int argc, char **argv)
     }
     cl.io_timeout_ms = io * 1000;
     cl.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    /* Stock starts a verbose log with its version too. */
+    if (cl.verbose) {
+        char *line = dcc_argv_join(job);
+        dcc_debug("distcc %s %s: %s", DCC_VERSION, DCC_GNU_HOST, line ? line : job[0]);
+        free(line);
+    }
     cl.local_argv = dcc_argv_dup(job);
     if (!cl.local_argv || rewrite_cross(&job) != 0) {
         dcc_error("out of memory");

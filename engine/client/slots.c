@@ -6,12 +6,43 @@
 #include "dcc_log.h"
 #include "dcc_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct dcc_lock_opts lock_opts;
 static unsigned char *failed; /* hosts that failed this job, by index */
+
+/* For DISTCC_VERBOSE: the phase the job is in and since when, so each
+ * phase's time is told as it ends. */
+static struct {
+    int phase; /* -1 before the first */
+    double since, start;
+} timing = {-1, 0, 0};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void note_time(enum dcc_phase phase)
+{
+    if (dcc_log_get_level() < DCC_LOG_DEBUG || (int)phase == timing.phase)
+        return;
+    double t = now_ms();
+    if (timing.phase < 0)
+        timing.start = t;
+    else
+        dcc_debug("phase %s took %.1f ms", dcc_state_phase_name(timing.phase), t - timing.since);
+    if (phase == DCC_PHASE_DONE)
+        dcc_debug("the job took %.1f ms in all", t - timing.start);
+    timing.phase = phase == DCC_PHASE_DONE ? -1 : (int)phase;
+    timing.since = t;
+}
 
 void dcc_slots_init(struct client *cl)
 {
@@ -31,6 +62,7 @@ void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, 
 {
     (void)cl;
     char err[512];
+    note_time(phase);
     /* The monitor is a nicety: a full or read-only DISTCC_DIR must not stop
      * the build, so this is debug only. */
     if (dcc_state_update(lock_opts.distcc_dir, phase, file, host, slot, err, sizeof err) != 0)
@@ -47,12 +79,22 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
         return DCC_EXIT_BAD_HOSTSPEC;
     }
     int rc = 0;
+    const char *where = src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path;
+    if (!quiet && text) {
+        /* One line, as the list may span lines with comments. */
+        dcc_debug("read hosts from %s%s%s%s", src == DCC_HOSTS_FROM_ENV ? "" : "file ", where,
+                  src == DCC_HOSTS_FROM_ENV ? ": " : "", src == DCC_HOSTS_FROM_ENV ? text : "");
+    } else if (!quiet) {
+        dcc_debug("no host list: $DISTCC_HOSTS is unset, and there is no $DISTCC_DIR/hosts (default "
+                  "~/.distcc/hosts) or %s/distcc/hosts", DCC_SYSCONFDIR);
+    }
     if (text && dcc_hosts_parse(text, &cl->hosts, err, sizeof err) != 0) {
         if (!quiet)
-            dcc_error("%s (in %s)", err, src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
+            dcc_error("%s (in %s)", err, where);
         rc = DCC_EXIT_BAD_HOSTSPEC;
     } else if (text && cl->hosts.n == 0 && !quiet) {
-        dcc_warn("the host list in %s contains no hosts", src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : path);
+        /* Stock's words, which admins grep for. */
+        dcc_warn("%s contained no hosts; can't distribute work", where);
     }
     free(text);
     cl->hosts_source = (int)src;
@@ -78,12 +120,25 @@ const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, 
         return NULL;
     }
     view.n = 0;
+    char considered[1024] = "";
+    size_t used = 0;
     for (size_t i = 0; i < cl->hosts.n; i++) {
+        if (dcc_log_get_level() >= DCC_LOG_DEBUG && used < sizeof considered) {
+            char name[600];
+            dcc_hosts_format(&cl->hosts.hosts[i], name, sizeof name);
+            const char *note = failed[i] ? " (failed this job)"
+                               : dcc_lock_in_backoff(&lock_opts, &cl->hosts.hosts[i]) ? " (in backoff)"
+                                                                                      : "";
+            int n = snprintf(considered + used, sizeof considered - used, "%s%s%s", used ? ", " : "", name, note);
+            used += n > 0 ? (size_t)n : 0;
+        }
         if (failed[i])
             continue;
         map[view.n] = i;
         hosts[view.n++] = cl->hosts.hosts[i];
     }
+    if (considered[0])
+        dcc_debug("hosts for %s: %s", file, considered);
     view.hosts = hosts;
     const struct dcc_host *chosen = NULL;
     if (view.n > 0) {
@@ -96,13 +151,27 @@ const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, 
             chosen = &cl->hosts.hosts[map[lock.host_index]];
             slot->fd = lock.fd;
             slot->index = lock.slot;
-        } else if (rc != DCC_EXIT_NO_HOSTS) {
+            char name[600];
+            dcc_hosts_format(chosen, name, sizeof name);
+            dcc_debug("picked %s slot %d for %s", name, lock.slot, file);
+        } else if (rc == DCC_EXIT_NO_HOSTS) {
+            dcc_debug("no host is left for %s: %s", file, err);
+        } else {
             dcc_warn("cannot take a slot: %s", err);
         }
     }
     free(hosts);
     free(map);
     return chosen;
+}
+
+int dcc_slots_helper_left(struct client *cl)
+{
+    for (size_t i = 0; failed && i < cl->hosts.n; i++)
+        if (!failed[i] && !dcc_lock_in_backoff(&lock_opts, &cl->hosts.hosts[i]) &&
+            cl->hosts.hosts[i].mode != DCC_HOST_LOCAL)
+            return 1;
+    return 0;
 }
 
 static void acquire_local(int cpp, struct client *cl, struct dcc_slot *slot)

@@ -24,6 +24,10 @@ int dcc_slots_load_hosts(struct client *cl, int quiet);
 /* Waits for a free slot on a helper that has not failed this job and is not
  * backed off; NULL when none is left. */
 const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, const char *file);
+/* 1 when a helper (not localhost) that has not failed this job and is not
+ * backed off is left to try, so a failure can say whether the job goes on
+ * to another helper or is built here. */
+int dcc_slots_helper_left(struct client *cl);
 void dcc_slots_acquire_local(struct client *cl, struct dcc_slot *slot);
 void dcc_slots_acquire_cpp(struct client *cl, struct dcc_slot *slot);
 void dcc_slots_release(struct dcc_slot *slot);

@@ -7,6 +7,7 @@
 #include "dcc_log.h"
 #include "dcc_stats.h"
 #include "dcc_util.h"
+#include "dcc_version.h"
 #include "dcc_whitelist.h"
 #include "dcc_wire.h"
 
@@ -116,13 +117,16 @@ static int default_jobs(void)
 
 static void usage(poptContext ctx)
 {
+    char dirs[1024];
+    dcc_version_whitelist_dirs(dirs, sizeof dirs);
     poptPrintHelp(ctx, stdout, 0);
     printf("\nWith no --allow, only loopback clients (127.0.0.0/8, ::1) are accepted.\n"
-           "Compilers run only when named in the whitelist directory (%s or\n"
-           "/usr/lib/distcc, or --whitelist-dir); the daemon exits 110 when it is missing\n"
-           "or empty. Exit codes: 101 bad option, 102 cannot bind, 107 cannot open the\n"
-           "log file, 110 no whitelist, 112 cannot drop root.\n",
-           dcc_whitelist_default_dirs[0]);
+           "Compilers run only when named in the whitelist directory (--whitelist-dir),\n"
+           "by default %s.\n"
+           "The daemon exits 110 when that directory is missing or empty.\n"
+           "Exit codes: 101 bad option, 102 cannot bind, 107 cannot open the log file,\n"
+           "110 no whitelist, 112 cannot drop root.\n",
+           dirs);
 }
 
 static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
@@ -200,10 +204,12 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         case OPT_HELP:
             usage(ctx);
             exit(0);
-        case OPT_VERSION:
-            printf("distccd %s (protocols 1 and 2; 3 refused with a reason) (default port %d)\n", DCC_VERSION,
-                   DCC_DEFAULT_PORT);
+        case OPT_VERSION: {
+            char text[2048];
+            dcc_version_text("distccd", text, sizeof text);
+            fputs(text, stdout);
             exit(0);
+        }
         }
     }
     if (rc < -1)

@@ -225,9 +225,10 @@ static void check_request(struct job *j)
         refuse(j, DCC_EXIT_BAD_ARGUMENTS, "this job cannot be compiled remotely: %s", j->scan.why_local);
         return;
     }
+    /* "failed to exec" is stock's phrase for this, which admins grep for. */
     if (dcc_whitelist_find_compiler(j->compiler, cfg->compiler_path, cfg->whitelist_dir, j->compiler_path,
                                     sizeof j->compiler_path, why, sizeof why) != 0)
-        refuse(j, DCC_EXIT_COMPILER_MISSING, "%s", why);
+        refuse(j, DCC_EXIT_COMPILER_MISSING, "failed to exec %s: %s", j->compiler, why);
 }
 
 static int make_job_files(struct job *j)

@@ -80,7 +80,10 @@ int dcc_log_to_file(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open log file %s: %s", path, strerror(errno));
+        /* Stock distccd's words, which the Gentoo wiki quotes. */
+        int e = errno;
+        snprintf(err, errlen, "failed to open %s: %s", path, strerror(e));
+        errno = e;
         return -1;
     }
     close_file();

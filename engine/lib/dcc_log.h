@@ -22,8 +22,8 @@ void dcc_log_set_program(const char *name);
 void dcc_log_set_level(enum dcc_log_level level);
 enum dcc_log_level dcc_log_get_level(void);
 
-/* Where lines go. Opening a file reports failure into err and leaves the
- * previous destination in place. */
+/* Where lines go. Opening a file reports failure into err ("failed to open
+ * PATH: WHY", errno kept) and leaves the previous destination in place. */
 void dcc_log_to_stderr(void);
 int dcc_log_to_file(const char *path, char *err, size_t errlen);
 void dcc_log_to_syslog(void);

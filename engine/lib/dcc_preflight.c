@@ -796,27 +796,41 @@ void dcc_preflight_probe_free(struct dcc_pf_probe *probes, size_t n)
         dcc_buf_free(&probes[i].output);
 }
 
-/* The client's own explanation: the text after "warning: HOST failed for
- * FILE: " up to "; trying elsewhere", else its last "error:" line, else the
- * last line of the output. */
+/* The client's own explanation: from its warning "failed to distribute
+ * FILE to HOST (WHY), trying another helper" (or ", running locally
+ * instead", or nothing after it) the WHY, from "failed to distribute FILE to
+ * HOST, running locally instead: WHY" (a refusal) the WHY; else its last
+ * "error:" line, else the last line of the output. */
 static void client_reason(const char *text, char *out, size_t outlen)
 {
+    static const char *const endings[] = {"), trying another helper", "), running locally instead", ")"};
+    static const char refused[] = ", running locally instead: ";
     const char *best = NULL, *last = NULL;
     size_t best_len = 0, last_len = 0;
     for (const char *line = text; line && *line;) {
         const char *eol = strchr(line, '\n');
         size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *end = line + len;
         if (len > 0) {
             last = line;
             last_len = len;
         }
-        const char *w = memmem(line, len, "] warning: ", 11);
-        const char *f = w ? memmem(w, len - (size_t)(w - line), " failed for ", 12) : NULL;
-        const char *c = f ? memmem(f + 12, len - (size_t)(f + 12 - line), ": ", 2) : NULL;
-        if (c && !best) {
-            best = c + 2;
-            const char *t = memmem(best, len - (size_t)(best - line), "; trying elsewhere", 18);
-            best_len = t ? (size_t)(t - best) : len - (size_t)(best - line);
+        const char *w = memmem(line, len, "] warning: failed to distribute ", 32);
+        const char *open = w ? memmem(w, (size_t)(end - w), " (", 2) : NULL;
+        const char *r = w ? memmem(w, (size_t)(end - w), refused, sizeof refused - 1) : NULL;
+        if (r && (!open || r < open) && !best) {
+            best = r + sizeof refused - 1;
+            best_len = (size_t)(end - best);
+        } else if (open && !best) {
+            best = open + 2;
+            best_len = (size_t)(end - best);
+            for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++) {
+                size_t el = strlen(endings[i]);
+                if (best_len >= el && memcmp(end - el, endings[i], el) == 0) {
+                    best_len -= el;
+                    break;
+                }
+            }
         }
         line = eol ? eol + 1 : NULL;
     }

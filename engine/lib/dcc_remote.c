@@ -184,27 +184,38 @@ static int place_file(struct dcc_output *out, struct dcc_remote_result *res)
 /* A failure while we send or wait for the reply. A helper hangs up on
  * clients outside its --allow list without a word (it does not read
  * requests from strangers): the connection ends before any byte of a reply,
- * which gets a hint instead of the bare socket error. */
-static void request_failed(struct dcc_remote_result *res, const struct dcc_conn *c, int rc, const char *what)
+ * which gets a hint instead of the bare socket error. Over ssh there is no
+ * --allow: the command that ssh runs ended instead. */
+static void request_failed(struct dcc_remote_result *res, const struct dcc_host *host, const struct dcc_conn *c,
+                           int rc, const char *what)
 {
-    if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0)
+    char hint[400];
+    if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0 && host->mode == DCC_HOST_SSH) {
+        snprintf(hint, sizeof hint,
+                 "ssh to %.100s ended without a reply (does \"ssh %.100s %.100s --inetd\" run there? see "
+                 "ssh's message above)",
+                 host->hostname, host->hostname, host->ssh_command ? host->ssh_command : "distccd");
+        host_failed(res, rc, "no answer", hint);
+    } else if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0) {
         host_failed(res, rc, "no answer",
                     "the helper closed the connection without a reply (is this machine in its --allow list? did "
                     "the daemon stop?)");
-    else
+    } else {
         host_failed(res, rc, what, c->err);
+    }
 }
 
 /* DONE STAT SERR SOUT DOTO, and in protocol 3 DOTD after a success (into
  * deps_file, or dropped when that is NULL). */
-static void read_reply(struct dcc_conn *c, uint32_t ver, enum dcc_compress how, const char *output,
-                       const char *deps_file, const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
+static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t ver, enum dcc_compress how,
+                       const char *output, const char *deps_file, const struct dcc_remote_opts *opts,
+                       struct dcc_remote_result *res)
 {
     uint32_t done_ver, stat;
     note_phase(opts, DCC_PHASE_COMPILE);
     int rc = dcc_wire_read_token(c, "DONE", &done_ver);
     if (rc) {
-        request_failed(res, c, rc, "waiting for the result");
+        request_failed(res, host, c, rc, "waiting for the result");
         return;
     }
     note_phase(opts, DCC_PHASE_RECEIVE);
@@ -278,7 +289,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         rc = dcc_wire_write_argv(&c, remote_argv);
     dcc_argv_free(remote_argv);
     if (rc) {
-        request_failed(res, &c, rc, "sending the request");
+        request_failed(res, host, &c, rc, "sending the request");
         goto out;
     }
     /* Flush the request now: a helper that starts the compiler as soon as it
@@ -305,12 +316,12 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
             res->exit_code = rc;
             snprintf(res->err, sizeof res->err, "%s", c.err);
         } else {
-            request_failed(res, &c, rc, "sending the source");
+            request_failed(res, host, &c, rc, "sending the source");
         }
         goto out;
     }
 
-    read_reply(&c, ver, how, scan->output, NULL, opts, res);
+    read_reply(&c, host, ver, how, scan->output, NULL, opts, res);
 out:
     dcc_net_close(&t);
 }
@@ -390,10 +401,10 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, con
             res->exit_code = rc;
             snprintf(res->err, sizeof res->err, "%s", c.err);
         } else {
-            request_failed(res, &c, rc, "sending the request");
+            request_failed(res, host, &c, rc, "sending the request");
         }
     } else {
-        read_reply(&c, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, opts, res);
+        read_reply(&c, host, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, opts, res);
     }
     dcc_net_close(&t);
 }

@@ -160,7 +160,7 @@ wait_for_gated_jobs() {
 
   DISTCC_HOSTS=$H1 run --separate-stderr on outsider "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
   [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
-  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: no answer: the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?); trying elsewhere" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute hello.c to $H1:3632/4 (no answer: the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?)), running locally instead" ]
   cmp hello.o local.o
   [ "$(grep -c "warning: refused job connection from 10.77.3.2: not in the --allow list ($CLIENT_NET)" \
     "$(net_daemon_log h1)")" -eq 1 ]
@@ -171,14 +171,14 @@ wait_for_gated_jobs() {
   DISTCC_DIR="$BATS_TEST_TMPDIR/fresh" DISTCC_HOSTS=$H1 DISTCC_FALLBACK=0 \
     run --separate-stderr on outsider "$DCC_BIN/distcc" gcc -c hello.c -o again.o
   [ "$status" -eq 108 ]
-  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: no answer: the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?); trying elsewhere
-distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBACK=0 forbids building it locally" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute hello.c to $H1:3632/4 (no answer: the helper closed the connection without a reply (is this machine in its --allow list? did the daemon stop?))
+distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_FALLBACK=0): no helper could take it" ]
   [ ! -e again.o ]
   # Now it is backed off: no connection at all, and 116 (no hosts).
   DISTCC_DIR="$BATS_TEST_TMPDIR/fresh" DISTCC_HOSTS=$H1 DISTCC_FALLBACK=0 \
     run --separate-stderr on outsider "$DCC_BIN/distcc" gcc -c hello.c -o again.o
   [ "$status" -eq 116 ]
-  [ "$(without_pids <<<"$stderr")" = "distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBACK=0 forbids building it locally" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_FALLBACK=0): no helper could take it" ]
   [ ! -e again.o ]
   [ "$(grep -c "refused job connection from 10.77.3.2" "$(net_daemon_log h1)")" -eq 2 ]
 
@@ -210,7 +210,7 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
   [ "$rc" -eq 0 ] || { cat make.err; false; }
   same_as_reference
   # Each of the four stranded jobs says once why it left the helper.
-  [ "$(without_pids <make.err | grep -cE "^distcc: warning: ${H1//./\\.}:3632/4,lzo failed for [a-z]+\.c: waiting for the result: while waiting for DONE: timed out after 8 s waiting to read from peer; trying elsewhere$")" -eq 4 ]
+  [ "$(without_pids <make.err | grep -cE "^distcc: warning: failed to distribute [a-z]+\.c to ${H1//./\\.}:3632/4,lzo \(waiting for the result: while waiting for DONE: timed out after 8 s waiting to read from peer\), trying another helper$")" -eq 4 ]
   [ "$(wc -l <make.err)" -eq 4 ] || { cat make.err; false; }
   # The first helper compiled nothing; the second (or the client) did the rest.
   [ -z "$(compiled_on h1)" ]
@@ -249,7 +249,7 @@ ms_since() {
   DISTCC_HOSTS=$H1 run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
   ms=$(ms_since "$start")
   [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
-  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: connecting to $H1:3632 timed out after 4000 ms; trying elsewhere" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute hello.c to $H1:3632/4 (connecting to $H1:3632 timed out after 4000 ms), running locally instead" ]
   [ "$ms" -ge 4000 ] && [ "$ms" -lt 10000 ] || { echo "took $ms ms"; false; }
   cmp hello.o local.o
   [ -e "$DISTCC_DIR/lock/backoff_tcp_${H1}_3632_0" ]
@@ -261,8 +261,8 @@ ms_since() {
     run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o again.o
   ms=$(ms_since "$start")
   [ "$status" -eq 118 ]
-  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: connecting to $H1:3632 timed out after 4000 ms; trying elsewhere
-distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBACK=0 forbids building it locally" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute hello.c to $H1:3632/4 (connecting to $H1:3632 timed out after 4000 ms)
+distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_FALLBACK=0): no helper could take it" ]
   [ "$ms" -ge 4000 ] && [ "$ms" -lt 10000 ] || { echo "took $ms ms"; false; }
   # Neither the object nor a temporary of it (.again.o.distcc-*).
   [ -z "$(find . -maxdepth 1 -name '*again*')" ]
@@ -280,7 +280,7 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
   DISTCC_HOSTS=$H1 run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
   ms=$(ms_since "$start")
   [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
-  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: cannot connect to $H1:3632: Network is unreachable; trying elsewhere" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute hello.c to $H1:3632/4 (cannot connect to $H1:3632: Network is unreachable), running locally instead" ]
   # Well under the 4 s connect timeout: nothing waited for it.
   [ "$ms" -lt 3000 ] || { echo "took $ms ms"; false; }
   cmp hello.o local.o
@@ -288,8 +288,8 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
   DISTCC_DIR="$BATS_TEST_TMPDIR/fresh" DISTCC_HOSTS=$H1 DISTCC_FALLBACK=0 \
     run --separate-stderr on client "$DCC_BIN/distcc" gcc -c hello.c -o again.o
   [ "$status" -eq 103 ]
-  [ "$(without_pids <<<"$stderr")" = "distcc: warning: $H1:3632/4 failed for hello.c: cannot connect to $H1:3632: Network is unreachable; trying elsewhere
-distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBACK=0 forbids building it locally" ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute hello.c to $H1:3632/4 (cannot connect to $H1:3632: Network is unreachable)
+distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_FALLBACK=0): no helper could take it" ]
   [ -z "$(find . -maxdepth 1 -name '*again*')" ]
 }
 
@@ -313,7 +313,7 @@ distcc: error: hello.c was not built: no helper could take it, and DISTCC_FALLBA
   # No waiting for DISTCC_IO_TIMEOUT: a stopped daemon closes its connections.
   [ $((SECONDS - start)) -lt 20 ]
   same_as_reference
-  [ "$(without_pids <make.err | grep -cE "^distcc: warning: ${H1//./\\.}:3632/4,lzo failed for [a-z]+\.c: no answer: the helper closed the connection without a reply \(is this machine in its --allow list\? did the daemon stop\?\); trying elsewhere$")" -eq 4 ]
+  [ "$(without_pids <make.err | grep -cE "^distcc: warning: failed to distribute [a-z]+\.c to ${H1//./\\.}:3632/4,lzo \(no answer: the helper closed the connection without a reply \(is this machine in its --allow list\? did the daemon stop\?\)\), trying another helper$")" -eq 4 ]
   [ "$(wc -l <make.err)" -eq 4 ] || { cat make.err; false; }
   [ -z "$(compiled_on h1)" ]
   [ -e "$DISTCC_DIR/lock/backoff_tcp_${H1}_3632_0" ]

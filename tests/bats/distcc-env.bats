@@ -188,7 +188,7 @@ two_jobs_past_a_broken_helper() {
   dcc_start_distccd
   run two_jobs_past_a_broken_helper
   [ "$status" -eq 0 ]
-  [[ "$(without_pids <job1.err)" == "distcc: warning: 127.0.0.1:$LISTENER_PORT/4 failed for hello.c: "*"; trying elsewhere" ]]
+  [[ "$(without_pids <job1.err)" == "distcc: warning: failed to distribute hello.c to 127.0.0.1:$LISTENER_PORT/4 ("*"), trying another helper" ]]
   [ "$(wc -l <job1.err)" -eq 1 ]
   [ ! -s job2.err ]
   [ "$(cat accepted)" -eq 1 ]
@@ -202,7 +202,7 @@ two_jobs_past_a_broken_helper() {
   dcc_start_distccd
   DISTCC_BACKOFF_PERIOD=0 run two_jobs_past_a_broken_helper
   [ "$status" -eq 0 ]
-  [[ "$(without_pids <job1.err)" == "distcc: warning: 127.0.0.1:$LISTENER_PORT/4 failed for hello.c: "*"; trying elsewhere" ]]
+  [[ "$(without_pids <job1.err)" == "distcc: warning: failed to distribute hello.c to 127.0.0.1:$LISTENER_PORT/4 ("*"), trying another helper" ]]
   [ "$(without_pids <job2.err)" = "$(without_pids <job1.err)" ]
   [ "$(cat accepted)" -eq 2 ]
   [ ! -e "$DISTCC_DIR/lock/backoff_tcp_127.0.0.1_${LISTENER_PORT}_0" ]

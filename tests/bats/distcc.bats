@@ -252,12 +252,12 @@ localhost/2
   }
   run nohosts "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
   [ "$status" -eq 0 ]
-  [ "$(without_pids <<<"$output")" = "distcc: warning: no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or /etc/distcc/hosts); building hello.c locally" ]
+  [ "$(without_pids <<<"$output")" = "distcc: warning: no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or /etc/distcc/hosts): building hello.c locally" ]
   gcc -c hello.c -o local.o
   cmp hello.o local.o
   run nohosts env DISTCC_FALLBACK=0 "$DCC_BIN/distcc" gcc -c hello.c -o again.o
   [ "$status" -eq 116 ]
-  [ "$(without_pids <<<"$output")" = "distcc: error: no hosts are configured (set DISTCC_HOSTS, ~/.distcc/hosts or /etc/distcc/hosts), and DISTCC_FALLBACK=0 forbids building hello.c locally" ]
+  [ "$(without_pids <<<"$output")" = "distcc: error: no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or /etc/distcc/hosts), and DISTCC_FALLBACK=0 forbids building hello.c locally" ]
   [ ! -e again.o ]
 }
 
@@ -268,7 +268,8 @@ localhost/2
   [ ! -e hello.o ]
   DISTCC_HOSTS="127.0.0.1:1 box:notaport" run "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
   [ "$status" -eq 0 ]
-  [ "$(without_pids <<<"$output")" = 'distcc: error: bad host specification "box:notaport": port "notaport" is not a number 1-65535 (in $DISTCC_HOSTS)' ]
+  [ "$(without_pids <<<"$output")" = 'distcc: error: bad host specification "box:notaport": port "notaport" is not a number 1-65535 (in $DISTCC_HOSTS)
+distcc: warning: failed to distribute hello.c, running locally instead' ]
   gcc -c hello.c -o local.o
   cmp hello.o local.o
 }
@@ -513,7 +514,7 @@ hello.c" ]
   chmod +x bin/mycc
   PATH="$BATS_TEST_TMPDIR/bin:$PATH" run distcc_client mycc -c hello.c -o hello.o
   [ "$status" -eq 0 ]
-  [ "$(without_pids <<<"$output")" = "distcc: warning: distccd on $(hostname) refused this job: compiler \"mycc\" is not in the whitelist $DAEMON_WL on this helper (add a link there); building hello.c locally" ]
+  [ "$(without_pids <<<"$output")" = "distcc: warning: failed to distribute hello.c to 127.0.0.1:$DAEMON_PORT/4, running locally instead: distccd on $(hostname) refused this job: compiler \"mycc\" is not in the whitelist $DAEMON_WL on this helper (add a link there)" ]
   gcc -c hello.c -o local.o
   cmp hello.o local.o
   grep -q 'refused job from 127.0.0.1: compiler "mycc" is not in the whitelist' "$DAEMON_LOG"
@@ -526,7 +527,7 @@ hello.c" ]
   chmod +x bin/mycc
   PATH="$BATS_TEST_TMPDIR/bin:$PATH" DISTCC_SKIP_LOCAL_RETRY=1 run distcc_client mycc -c hello.c -o hello.o
   [ "$status" -eq 0 ]
-  [ "$(without_pids <<<"$output")" = "distcc: warning: distccd on $(hostname) refused this job: compiler \"mycc\" is not in the whitelist $DAEMON_WL on this helper (add a link there); building hello.c locally" ]
+  [ "$(without_pids <<<"$output")" = "distcc: warning: failed to distribute hello.c to 127.0.0.1:$DAEMON_PORT/4, running locally instead: distccd on $(hostname) refused this job: compiler \"mycc\" is not in the whitelist $DAEMON_WL on this helper (add a link there)" ]
   gcc -c hello.c -o local.o
   cmp hello.o local.o
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,8 @@ static void test_unwritable_file(void **state)
     (void)state;
     char err[256];
     assert_int_equal(dcc_log_to_file("/nonexistent/dir/log", err, sizeof err), -1);
-    assert_string_equal(err, "cannot open log file /nonexistent/dir/log: No such file or directory");
+    assert_string_equal(err, "failed to open /nonexistent/dir/log: No such file or directory");
+    assert_int_equal(errno, ENOENT); /* the client words its own line from errno */
 }
 
 static void collect(enum dcc_log_level level, const char *line, void *ctx)

@@ -353,8 +353,8 @@ static void test_row_from_probe(void **state)
 
     /* Refused by the helper: reached, but the compiler is not there. */
     probe_with(&p, 108,
-               "distcc[7] warning: box/4 failed for probe.i: waiting for the result: peer "
-               "closed the connection; trying elsewhere\n"
+               "distcc[7] warning: failed to distribute probe.i to box/4 (waiting for the result: peer "
+               "closed the connection)\n"
                "distcc[7] error: probe.i was not built\n",
                0);
     memset(&r, 0, sizeof r);
@@ -364,10 +364,20 @@ static void test_row_from_probe(void **state)
     assert_string_equal(r.error, "exit 108: waiting for the result: peer closed the connection");
     dcc_buf_free(&p.output);
 
+    /* A refusal: the reason after "running locally instead: ". */
+    probe_with(&p, 110,
+               "distcc[7] warning: failed to distribute probe.i to box/4, running locally instead: distccd on "
+               "box refused this job: failed to exec gcc: not found\n",
+               0);
+    memset(&r, 0, sizeof r);
+    dcc_preflight_row_from_probe(&p, &r);
+    assert_string_equal(r.error, "exit 110: distccd on box refused this job: failed to exec gcc: not found");
+    dcc_buf_free(&p.output);
+
     /* Not reached: connect failed. */
     probe_with(&p, 103,
-               "distcc[7] warning: box/4 failed for probe.i: cannot connect to box:3632: "
-               "Connection refused; trying elsewhere\n",
+               "distcc[7] warning: failed to distribute probe.i to box/4 (cannot connect to box:3632: "
+               "Connection refused), running locally instead\n",
                0);
     memset(&r, 0, sizeof r);
     dcc_preflight_row_from_probe(&p, &r);
@@ -378,7 +388,7 @@ static void test_row_from_probe(void **state)
     /* Over ssh, ssh's own complaint names the failure. */
     probe_with(&p, 108,
                "ssh: Could not resolve hostname box: Name or service not known\n"
-               "distcc[7] warning: @box/4 failed for probe.i: peer closed; trying elsewhere\n",
+               "distcc[7] warning: failed to distribute probe.i to @box/4 (peer closed), trying another helper\n",
                0);
     p.over_ssh = 1;
     memset(&r, 0, sizeof r);
@@ -412,7 +422,7 @@ static void test_probe_run(void **state)
     fprintf(f, "#!/bin/sh\n"
                "[ \"$DISTCC_FALLBACK$DISTCC_SKIP_LOCAL_RETRY\" = 01 ] || exit 99\n"
                "case \"$DISTCC_HOSTS\" in slow) exec sleep 30 ;; down) echo 'distcc[1] warning: "
-               "down failed for x: cannot connect; trying elsewhere' >&2; exit 103 ;; esac\n"
+               "failed to distribute x to down (cannot connect)' >&2; exit 103 ;; esac\n"
                "echo \"gcc version 13.2.1 ($DISTCC_HOSTS $1 $4)\" >&2\n"
                "echo 'not an object' >probe.o\n");
     fclose(f);
