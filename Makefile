@@ -6,6 +6,8 @@
 #   make demo             loopback cluster demo (scripts/demo.sh)
 #   make install DESTDIR=... PREFIX=/usr
 #   make bench            speed comparison with stock distcc and plain gcc
+#   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
+#                         tarball the versioned ebuild builds from
 
 .DEFAULT_GOAL := all
 
@@ -152,7 +154,7 @@ UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c te
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench clean
+.PHONY: all deps units check demo install uninstall bench clean dist
 
 ifneq ($(DEPS_OK),yes)
 ifeq ($(DEPS_RETRY),1)
@@ -225,6 +227,18 @@ endif
 
 uninstall:
 	@scripts/install.sh uninstall "$(DESTDIR)" "$(BUILD)" "$(BINDIR)" "$(SBINDIR)" "$(LIBDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"
+
+# The committed files (git archive HEAD), in one directory named like the
+# tarball; nothing from a build. Needs no library, only git.
+DIST_NAME := distcc-gentoo-$(VERSION)
+DIST_FILE := $(BUILD)/$(DIST_NAME).tar.gz
+dist:
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: needs a git checkout" >&2; exit 1; }
+	@git diff --quiet HEAD -- || echo "make dist: uncommitted changes are not in the tarball (it is made from HEAD)" >&2
+	@mkdir -p $(BUILD)
+	@git archive --format=tar --prefix=$(DIST_NAME)/ HEAD | gzip -9n >$(DIST_FILE).tmp
+	@mv $(DIST_FILE).tmp $(DIST_FILE)
+	@echo "$(DIST_FILE)"
 
 clean:
 	rm -rf build build-asan
