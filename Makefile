@@ -160,7 +160,7 @@ ifneq ($(DEPS_OK),yes)
 ifeq ($(DEPS_RETRY),1)
 # deps.sh said it installed everything, yet the check still fails (a
 # pkg-config that cannot see the libraries): stop instead of looping.
-$(error the build dependencies are still not found after scripts/deps.sh; see scripts/deps.sh --build)
+$(error scripts/deps.sh installed the build dependencies, but pkg-config still does not find them all; scripts/deps.sh --build names what is missing)
 endif
 # A fresh machine: install what is missing, then run the same goal again so
 # the pkg-config results above are read with the libraries present.
