@@ -86,10 +86,15 @@ distccd: built without the /stats.json and /toolchain pages (jansson not found: 
   [ "$status" -eq 1 ]
 }
 
-@test "WITH_JSON=1 without jansson stops make with what to install; a bad value is named" {
+@test "WITH_JSON=1 without jansson stops make with what to install, never in a loop; a bad value is named" {
   PKG_CONFIG_LIBDIR="$BOOT_PC" run -2 make -C "$DCC_TOP" --no-print-directory -n DEPS_OK=yes \
     BUILD="$BOOT_BUILD" WITH_JSON=1 all
   [[ "$output" == *"*** WITH_JSON=1 but jansson is not found: install libjansson-dev (Debian) or dev-libs/jansson (Gentoo).  Stop." ]]
+  # Without DEPS_OK=yes, make would install jansson (deps.sh --build) and
+  # start again once; that second make, still not seeing it, stops.
+  PKG_CONFIG_LIBDIR="$BOOT_PC" run -2 make -C "$DCC_TOP" --no-print-directory -n DEPS_RETRY=1 \
+    BUILD="$BOOT_BUILD" WITH_JSON=1 all
+  [[ "$output" == *"*** scripts/deps.sh installed the build dependencies, but pkg-config still does not find them all; scripts/deps.sh --build names what is missing.  Stop." ]]
   run -2 make -C "$DCC_TOP" --no-print-directory -n DEPS_OK=yes BUILD="$BOOT_BUILD" WITH_CURL=yes all
   [[ "$output" == *'*** WITH_CURL must be auto, 1 or 0, not "yes".  Stop.' ]]
 }
