@@ -229,7 +229,9 @@ uninstall:
 	@scripts/install.sh uninstall "$(DESTDIR)" "$(BUILD)" "$(BINDIR)" "$(SBINDIR)" "$(LIBDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"
 
 # The committed files (git archive HEAD), in one directory named like the
-# tarball; nothing from a build. Needs no library, only git.
+# tarball; nothing from a build. Needs no library, only git. VERSION also
+# names the release ebuild, portage/sys-devel/distcc/distcc-VERSION.ebuild:
+# rename it with VERSION (gentoo-ebuild.bats checks the two agree).
 DIST_NAME := distcc-gentoo-$(VERSION)
 DIST_FILE := $(BUILD)/$(DIST_NAME).tar.gz
 dist:
