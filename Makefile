@@ -6,6 +6,8 @@
 #   make demo             loopback cluster demo (scripts/demo.sh)
 #   make install DESTDIR=... PREFIX=/usr
 #   make bench            speed comparison with stock distcc and plain gcc
+#   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
+#                         tarball the versioned ebuild builds from
 
 .DEFAULT_GOAL := all
 
@@ -42,19 +44,80 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 # build time so no job pays for asking the compiler.
 GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 
-PKGS     = popt lzo2 jansson libcurl
-DEPS_OK ?= $(shell scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
+# Required: popt and lzo2, enough for distcc, distccd, pump, distccmon-text,
+# distcc-config and distccflags (a bare stage3 bootstraps with these alone).
+# Optional parts, each a switch: auto (on when its library is found), 1 (on;
+# a missing library is an error), 0 (off).
+#   WITH_JSON       jansson: distccd's /stats.json and /toolchain pages
+#   WITH_CURL       libcurl: distcc-preflight's HTTP queries to the helpers
+#   WITH_INIPARSER  iniparser: distcc-preflight's /etc/distcc/distcc.conf
+# distcc-preflight needs all three.
+WITH_JSON      ?= auto
+WITH_CURL      ?= auto
+WITH_INIPARSER ?= auto
+FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER)
+
+PKGS     = popt lzo2
+DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
 ifeq ($(DEPS_OK),yes)
-DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS)) -I/usr/include/iniparser
 LIB_popt    := $(shell pkg-config --libs popt)
 LIB_lzo2    := $(shell pkg-config --libs lzo2)
-LIB_jansson := $(shell pkg-config --libs jansson)
-LIB_curl    := $(shell pkg-config --libs libcurl)
 LIB_cmocka  := $(shell pkg-config --libs cmocka 2>/dev/null)
-LIB_ini     := -liniparser
+DEP_CFLAGS  := $(shell pkg-config --cflags $(PKGS))
+
+# iniparser has a pkg-config file only in some versions; Debian and Gentoo
+# put the header in include/iniparser/.
+INI_PC      := $(shell pkg-config --exists iniparser 2>/dev/null && echo yes)
+INI_CFLAGS  := $(if $(INI_PC),$(shell pkg-config --cflags iniparser),$(if $(wildcard /usr/include/iniparser/iniparser.h),-I/usr/include/iniparser))
+HAVE_JSON      := $(shell pkg-config --exists jansson 2>/dev/null && echo 1)
+HAVE_CURL      := $(shell pkg-config --exists libcurl 2>/dev/null && echo 1)
+HAVE_INIPARSER := $(if $(INI_PC)$(INI_CFLAGS)$(wildcard /usr/include/iniparser.h),1)
+
+# $(call feature,VAR,HAVE,library,Debian package,Gentoo atom): 1 or 0; when
+# it is 0, OFF_<VAR> says why.
+comma := ,
+feature = $(strip \
+  $(if $(filter-out auto 0 1,$($(1))),$(error $(1) must be auto$(comma) 1 or 0$(comma) not "$($(1))")) \
+  $(if $(filter 0,$($(1))),$(eval OFF_$(1) := $(1)=0)0, \
+  $(if $(2),1, \
+  $(if $(filter 1,$($(1))),$(error $(1)=1 but $(3) is not found: install $(4) (Debian) or $(5) (Gentoo)), \
+  $(eval OFF_$(1) := $(3) not found: install $(4) / $(5)$(comma) or $(1)=1 to require it)0))))
+USE_JSON      := $(call feature,WITH_JSON,$(HAVE_JSON),jansson,libjansson-dev,dev-libs/jansson)
+USE_CURL      := $(call feature,WITH_CURL,$(HAVE_CURL),libcurl,libcurl4-openssl-dev,net-misc/curl)
+USE_INIPARSER := $(call feature,WITH_INIPARSER,$(HAVE_INIPARSER),iniparser,libiniparser-dev,dev-libs/iniparser)
+
+ifeq ($(USE_JSON),1)
+DEP_CFLAGS  += $(shell pkg-config --cflags jansson)
+LIB_jansson := $(shell pkg-config --libs jansson)
+endif
+ifeq ($(USE_CURL),1)
+DEP_CFLAGS  += $(shell pkg-config --cflags libcurl)
+LIB_curl    := $(shell pkg-config --libs libcurl)
+endif
+ifeq ($(USE_INIPARSER),1)
+DEP_CFLAGS  += $(INI_CFLAGS)
+LIB_ini     := $(if $(INI_PC),$(shell pkg-config --libs iniparser),-liniparser)
+endif
+DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON)
+
+# What is left out, and why: one line per part, whenever something is built.
+and_then = $(if $(1),$(if $(2),$(1); $(2),$(1)),$(2))
+PREFLIGHT_OFF := $(call and_then,$(call and_then,$(OFF_WITH_JSON),$(OFF_WITH_CURL)),$(OFF_WITH_INIPARSER))
+ifneq ($(filter-out clean uninstall dist deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(PREFLIGHT_OFF),)
+$(info distcc-preflight: not built ($(PREFLIGHT_OFF)))
+endif
+ifneq ($(USE_JSON),1)
+$(info distccd: built without the /stats.json and /toolchain pages ($(OFF_WITH_JSON)))
+endif
+endif
 endif
 
 LIB_SRCS  := $(sort $(wildcard engine/lib/*.c))
+# Modules that exist only for an optional part.
+ifneq ($(USE_JSON),1)
+LIB_SRCS  := $(filter-out engine/lib/dcc_preflight.c,$(LIB_SRCS))
+endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
 LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson)
@@ -67,6 +130,9 @@ PROGRAMS := distccd:engine/daemon:popt \
             distcc-config:distcc-config:popt \
             distccflags:flags:popt \
             pump:engine/pump:popt
+ifneq ($(PREFLIGHT_OFF),)
+PROGRAMS := $(filter-out distcc-preflight:%,$(PROGRAMS))
+endif
 prog_name = $(word 1,$(subst :, ,$(1)))
 prog_dir  = $(word 2,$(subst :, ,$(1)))
 prog_libs = $(foreach l,$(subst +, ,$(word 3,$(subst :, ,$(1)))),$(LIB_$(l)))
@@ -83,19 +149,27 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(call prog_name,$(p)),$(call prog_dir,$(p)),$(call prog_libs,$(p)))))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+ifneq ($(USE_JSON),1)
+UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c,$(UNIT_SRCS))
+endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench clean
+.PHONY: all deps units check demo install uninstall bench clean dist
 
 ifneq ($(DEPS_OK),yes)
+ifeq ($(DEPS_RETRY),1)
+# deps.sh said it installed everything, yet the check still fails (a
+# pkg-config that cannot see the libraries): stop instead of looping.
+$(error scripts/deps.sh installed the build dependencies, but pkg-config still does not find them all; scripts/deps.sh --build names what is missing)
+endif
 # A fresh machine: install what is missing, then run the same goal again so
 # the pkg-config results above are read with the libraries present.
 all units demo bench install:
-	@scripts/deps.sh --build
-	@$(MAKE) --no-print-directory $@
+	@$(FEATURE_ENV) scripts/deps.sh --build
+	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
 check:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory $@
+	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
 else
 all: $(BINS)
 endif
@@ -153,6 +227,20 @@ endif
 
 uninstall:
 	@scripts/install.sh uninstall "$(DESTDIR)" "$(BUILD)" "$(BINDIR)" "$(SBINDIR)" "$(LIBDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"
+
+# The committed files (git archive HEAD), in one directory named like the
+# tarball; nothing from a build. Needs no library, only git. VERSION also
+# names the release ebuild, portage/sys-devel/distcc/distcc-VERSION.ebuild:
+# rename it with VERSION (gentoo-ebuild.bats checks the two agree).
+DIST_NAME := distcc-gentoo-$(VERSION)
+DIST_FILE := $(BUILD)/$(DIST_NAME).tar.gz
+dist:
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: needs a git checkout" >&2; exit 1; }
+	@git diff --quiet HEAD -- || echo "make dist: uncommitted changes are not in the tarball (it is made from HEAD)" >&2
+	@mkdir -p $(BUILD)
+	@git archive --format=tar --prefix=$(DIST_NAME)/ HEAD | gzip -9n >$(DIST_FILE).tmp
+	@mv $(DIST_FILE).tmp $(DIST_FILE)
+	@echo "$(DIST_FILE)"
 
 clean:
 	rm -rf build build-asan

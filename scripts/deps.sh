@@ -4,7 +4,9 @@
 #   deps.sh [--quiet-check] [--build]
 # --quiet-check only tests (exit 1 when something is missing); --build looks
 # at what building needs, not at the test tools (for make, make install and
-# the ebuild).
+# the ebuild). With --build, the optional libraries follow the Makefile's
+# switches in the environment (WITH_JSON, WITH_CURL, WITH_INIPARSER): 0 skips
+# one, auto installs it but --quiet-check does not ask for it, 1 needs it.
 set -euo pipefail
 
 quiet_check=0 build_only=0
@@ -20,14 +22,23 @@ done
 pc_deps=(
   "popt:libpopt-dev:dev-libs/popt"
   "lzo2:liblzo2-dev:dev-libs/lzo"
-  "jansson:libjansson-dev:dev-libs/jansson"
-  "libcurl:libcurl4-openssl-dev:net-misc/curl"
 )
 # command or file : Debian package : Gentoo atom
 other_deps=(
-  "/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser"
   "pkg-config:pkg-config:dev-util/pkgconf"
 )
+# Whether the optional library behind a Makefile switch is wanted here.
+wanted() {
+  local switch=${!1:-auto}
+  [ "$build_only" -eq 0 ] && return 0
+  [ "$switch" = 1 ] && return 0
+  [ "$switch" = auto ] && [ "$quiet_check" -eq 0 ]
+}
+if wanted WITH_JSON; then pc_deps+=("jansson:libjansson-dev:dev-libs/jansson"); fi
+if wanted WITH_CURL; then pc_deps+=("libcurl:libcurl4-openssl-dev:net-misc/curl"); fi
+if wanted WITH_INIPARSER; then
+  other_deps+=("/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser")
+fi
 if [ "$build_only" -eq 0 ]; then
   pc_deps+=("cmocka:libcmocka-dev:dev-util/cmocka")
   # Test tools; stock distcc 3.4 is the interoperation peer.

@@ -28,6 +28,7 @@ gentoo_files() {
 0644 systemd/distccd.tmpfiles $tmpfilesdir/distccd.conf
 0644 portage/bashrc $datadir/portage/bashrc
 0644 portage/make.conf.example $datadir/portage/make.conf.example
+0644 logrotate.d/distccd $sysconfdir/logrotate.d/distccd
 EOF
 }
 

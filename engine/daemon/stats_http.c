@@ -90,12 +90,17 @@ void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, c
     dcc_stats_read_host(&fig, cfg->tmpdir);
     struct dcc_buf body = {0};
     char err[512];
-    if (strcmp(path, "/stats.json") == 0) {
+    if (!DCC_WITH_JSON && (strcmp(path, "/stats.json") == 0 || strcmp(path, "/toolchain") == 0)) {
+        /* Built without jansson (WITH_JSON=0): say so rather than serve the
+         * classic page under a JSON name. */
+        (void)err;
+        (void)peer;
+        dcc_buf_printf(&body, "%s: this distccd is built without JSON support (jansson)\n", path);
+        respond(fd, "404 Not Found", "text/plain", &body);
+#if DCC_WITH_JSON
+    } else if (strcmp(path, "/stats.json") == 0) {
         if (dcc_stats_render_json(st, &fig, now, &body) == 0)
             respond(fd, "200 OK", "application/json", &body);
-    } else if (strcmp(path, "/metrics") == 0) {
-        if (dcc_stats_render_prometheus(st, &fig, now, &body) == 0)
-            respond(fd, "200 OK", "text/plain; version=0.0.4", &body);
     } else if (strcmp(path, "/toolchain") == 0) {
         if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) == 0) {
             respond(fd, "200 OK", "application/json", &body);
@@ -105,6 +110,10 @@ void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, c
             dcc_buf_printf(&body, "%s\n", err);
             respond(fd, "500 Internal Server Error", "text/plain", &body);
         }
+#endif
+    } else if (strcmp(path, "/metrics") == 0) {
+        if (dcc_stats_render_prometheus(st, &fig, now, &body) == 0)
+            respond(fd, "200 OK", "text/plain; version=0.0.4", &body);
     } else {
         /* The distcc 3.x page, byte for byte, for existing scrapers. */
         if (dcc_stats_render_text(st, &fig, now, &body) == 0)

@@ -5,7 +5,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#if DCC_WITH_JSON
 #include <jansson.h>
+#endif
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -16,7 +18,6 @@
 #include <unistd.h>
 
 static const int window_secs[3] = {60, 300, 900};
-static const char *const window_names[3] = {"1m", "5m", "15m"};
 
 /* ---- counting ---------------------------------------------------------- */
 
@@ -584,6 +585,10 @@ int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figu
     return 0;
 }
 
+#if DCC_WITH_JSON /* the Makefile's WITH_JSON: jansson */
+
+static const char *const window_names[3] = {"1m", "5m", "15m"};
+
 /* A JSON string for a client-chosen name; bytes that are not UTF-8 become
  * '?' rather than failing the whole page. NULL for "" (shown as null). */
 static json_t *json_name(const char *s)
@@ -654,6 +659,8 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
     free(text);
     return rc == 0 ? 0 : render_failed(buf, len0);
 }
+
+#endif /* DCC_WITH_JSON */
 
 static const struct prom_line {
     const char *family;

@@ -155,6 +155,7 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors);
  */
 int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig,
                           time_t now, struct dcc_buf *buf);
+/* Only in a build with jansson (DCC_WITH_JSON, the Makefile's WITH_JSON). */
 int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig,
                           time_t now, struct dcc_buf *buf);
 int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig,

@@ -7,7 +7,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#if DCC_WITH_JSON
 #include <jansson.h>
+#endif
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -593,6 +595,7 @@ void dcc_toolchain_parse_v(const char *text, struct dcc_compiler_v *v)
     }
 }
 
+#if DCC_WITH_JSON /* the Makefile's WITH_JSON: the report is jansson's */
 /* ---- the report -------------------------------------------------------- */
 
 struct probe {
@@ -918,3 +921,5 @@ int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc
     struct dcc_toolchain_opts opts = {.whitelist_dir = whitelist_dir, .path = path};
     return dcc_toolchain_report_opts(&opts, json, err, errlen);
 }
+
+#endif /* DCC_WITH_JSON */

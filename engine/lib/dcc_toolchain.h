@@ -60,7 +60,8 @@ struct dcc_toolchain_opts {
                                  * are skipped with an error */
 };
 
-/* Appends the report to json. 0, or -1 with err (whitelist dir unreadable,
+/* Appends the report to json (only in a build with jansson: DCC_WITH_JSON,
+ * the Makefile's WITH_JSON). 0, or -1 with err (whitelist dir unreadable,
  * ENOMEM); a compiler that cannot be probed is not an error of the call but
  * its "error" field. */
 int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_buf *json,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# portage/sys-devel/distcc/distcc-9999.ebuild, sourced in bash with Portage's
-# helpers replaced by small stand-ins: its make variables per USE flag, what
+# The overlay in portage/ and its ebuilds (the live distcc-9999 and the
+# release distcc-VERSION, one text), sourced in bash with Portage's helpers
+# replaced by small stand-ins: the layout emerge needs, make dist's tarball
+# that the release builds from, the make variables per USE flag, what
 # src_install puts in the image (through the real make install), and what
-# pkg_postinst / pkg_postrm do to the masquerade directory.
+# pkg_config / pkg_postinst / pkg_postrm do (through the real distcc-config).
 # shellcheck disable=SC2016 # single-quoted code runs in another shell, on purpose
 
 bats_require_minimum_version 1.5.0
@@ -11,6 +13,7 @@ setup() {
   load common
   EBUILD_DIR="$DCC_TOP/portage/sys-devel/distcc"
   EBUILD="$EBUILD_DIR/distcc-9999.ebuild"
+  RELEASE_EBUILD="$EBUILD_DIR/distcc-$(cat "$DCC_TOP/VERSION").ebuild"
   CALLS="$BATS_TEST_TMPDIR/calls"
   : >"$CALLS"
 }
@@ -22,8 +25,13 @@ ebuild_sh() {
   USE="${USE:-}" CALLS="$CALLS" DCC_TOP="$DCC_TOP" DCC_BUILD="$DCC_BUILD" EBUILD="$EBUILD" \
     FILESDIR="$EBUILD_DIR/files" bash -c '
     set -u
-    EPREFIX="" CFLAGS="-O2 -pipe" LDFLAGS="-Wl,-O1"
-    inherit() { :; }
+    EPREFIX="" CFLAGS="-O2 -pipe" LDFLAGS="-Wl,-O1" WORKDIR=/var/tmp/portage/work DISTDIR=/var/cache/distfiles
+    PV=${EBUILD##*/distcc-} PV=${PV%.ebuild}
+    INHERITED=""
+    inherit() { INHERITED+=" $*"; }
+    default() { echo "default in ${FUNCNAME[1]}" >>"$CALLS"; }
+    git-r3_src_unpack() { echo "git-r3_src_unpack $EGIT_REPO_URI" >>"$CALLS"; }
+    einfo() { echo "einfo $*" >>"$CALLS"; }
     use() { [[ " $USE " == *" $1 "* ]]; }
     usex() { if use "$1"; then echo "${2-yes}"; else echo "${3-no}"; fi; }
     tc-getCC() { echo x86_64-pc-linux-gnu-gcc; }
@@ -46,31 +54,147 @@ ebuild_sh() {
     eval "$1"' bash "$1"
 }
 
-@test "the ebuild is bash, shellcheck clean, with its USE flags and the distcc user" {
-  bash -n "$EBUILD"
-  if command -v shellcheck >/dev/null; then
-    # Portage's variables (EROOT, ED ...) come from outside.
-    shellcheck -s bash -e SC2034,SC2154,SC2153 "$EBUILD"
-  fi
-  run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
+@test "portage/ is an overlay emerge accepts: layout.conf, repo_name, categories" {
+  local repo="$DCC_TOP/portage"
+  [ "$(cat "$repo/profiles/repo_name")" = "distcc-gentoo" ]
+  # A repository name: letters, digits, _ + -, not starting with + or -.
+  grep -qxE '[A-Za-z0-9_][A-Za-z0-9_+-]*' "$repo/profiles/repo_name"
+  # masters = gentoo: the eclasses and acct-user/distcc come from ::gentoo.
+  [ "$(grep -v -e '^#' -e '^$' "$repo/metadata/layout.conf")" = "masters = gentoo
+thin-manifests = true
+sign-manifests = false
+sign-commits = false
+update-changelog = false" ]
+  # Every category directory holding packages is listed, and only those.
+  [ "$(cat "$repo/profiles/categories")" = \
+    "$(cd "$repo" && find . -mindepth 3 -maxdepth 3 -name '*.ebuild' -printf '%h\n' | cut -d/ -f2 | LC_ALL=C sort -u)" ]
+}
+
+@test "every ebuild is bash, shellcheck clean; the release ebuild is the live one under VERSION's name" {
+  local e n=0
+  for e in "$EBUILD_DIR"/*.ebuild; do
+    bash -n "$e"
+    if command -v shellcheck >/dev/null; then
+      # Portage's variables (EROOT, ED ...) come from outside.
+      shellcheck -s bash -e SC2034,SC2154,SC2153 "$e"
+    fi
+    n=$((n + 1))
+  done
+  [ "$n" -eq 2 ]
+  cmp "$EBUILD" "$RELEASE_EBUILD"
+}
+
+@test "USE flags: json and preflight, each described in metadata.xml; no flag builds nothing" {
+  run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "REQUIRED_USE=$REQUIRED_USE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
   [ "$output" = "EAPI=8
-IUSE=gtk selinux xinetd zeroconf
+IUSE=+json +preflight selinux xinetd
+REQUIRED_USE=preflight? ( json )
 	acct-user/distcc
 	selinux? ( sec-policy/selinux-distcc )
 	xinetd? ( sys-apps/xinetd )" ]
   if command -v xmllint >/dev/null; then xmllint --noout "$EBUILD_DIR/metadata.xml"; fi
+  # metadata.xml describes exactly the local flags (selinux is global).
+  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "json preflight xinetd " ]
+  # The libraries follow the flags: popt and lzo only with USE='-*'.
+  run ebuild_sh 'echo $DEPEND'
+  [ "$output" = "dev-libs/lzo:2 dev-libs/popt json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl )" ]
+}
+
+@test "the release ebuild builds from make dist's tarball; the live one from the repository named" {
+  EBUILD="$RELEASE_EBUILD" run ebuild_sh 'echo "$SRC_URI|$S|$KEYWORDS|$RESTRICT|$INHERITED"; src_unpack'
+  [ "$output" = "distcc-gentoo-$(cat "$DCC_TOP/VERSION").tar.gz|/var/tmp/portage/work/distcc-gentoo-$(cat "$DCC_TOP/VERSION")|~amd64|test fetch mirror| systemd tmpfiles toolchain-funcs" ]
+  [ "$(cat "$CALLS")" = "default in src_unpack" ]
+  EBUILD="$RELEASE_EBUILD" run ebuild_sh pkg_nofetch
+  grep -qx "einfo build/distcc-gentoo-$(cat "$DCC_TOP/VERSION").tar.gz into /var/cache/distfiles." "$CALLS"
+  # The live ebuild: no URL of its own; without one named, it stops and says how.
+  : >"$CALLS"
+  run ebuild_sh 'echo "${SRC_URI-unset}|${KEYWORDS-unset}|$RESTRICT|$INHERITED"; src_unpack'
+  [ "$status" -eq 1 ]
+  [ "$output" = "unset|unset|test| git-r3 systemd tmpfiles toolchain-funcs" ]
+  [ "$(cat "$CALLS")" = "die: name the git repository to build: EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=URL (file:///path/to/checkout for a local one)" ]
+  : >"$CALLS"
+  EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=file:///src/distcc-gentoo run ebuild_sh src_unpack
+  [ "$status" -eq 0 ]
+  [ "$(cat "$CALLS")" = "git-r3_src_unpack file:///src/distcc-gentoo" ]
+}
+
+@test "make dist: one versioned directory of exactly the committed files, which builds" {
+  local out="$BATS_TEST_TMPDIR/dist" version name
+  version=$(cat "$DCC_TOP/VERSION")
+  name="distcc-gentoo-$version"
+  run -0 make -C "$DCC_TOP" --no-print-directory dist BUILD="$out"
+  [ "${lines[-1]}" = "$out/$name.tar.gz" ]
+  # The name the release ebuild's SRC_URI asks for.
+  [ "$(EBUILD="$RELEASE_EBUILD" ebuild_sh 'echo "$SRC_URI"')" = "$name.tar.gz" ]
+  diff -u <(cd "$DCC_TOP" && git ls-tree -r --name-only HEAD | sed "s|^|$name/|" | LC_ALL=C sort) \
+    <(tar tzf "$out/$name.tar.gz" | grep -v '/$' | LC_ALL=C sort)
+  run grep -vc "^$name/" < <(tar tzf "$out/$name.tar.gz")
+  [ "$output" = 0 ]
+  # Unpacked where there is no git, it builds and installs.
+  tar xzf "$out/$name.tar.gz" -C "$BATS_TEST_TMPDIR"
+  run -0 make -C "$BATS_TEST_TMPDIR/$name" --no-print-directory -j2 all
+  [ -x "$BATS_TEST_TMPDIR/$name/build/bin/distccd" ]
+  [ "$("$BATS_TEST_TMPDIR/$name/build/bin/distcc-config" --version | head -1)" = "$("$DCC_BIN/distcc-config" --version | head -1)" ]
+  run -0 make -C "$BATS_TEST_TMPDIR/$name" -s -o all DESTDIR="$BATS_TEST_TMPDIR/image" PREFIX=/usr install
+  [ -f "$BATS_TEST_TMPDIR/image/etc/logrotate.d/distccd" ]
 }
 
 @test "src_compile: Portage's toolchain and flags, Gentoo's paths, USE flags as make variables" {
-  USE="gtk" run ebuild_sh src_compile
+  USE="json preflight" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_GTK=1] [WITH_ZEROCONF=0] [all]" ]
+  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [all]" ]
   : >"$CALLS"
-  USE="zeroconf" run ebuild_sh src_compile
-  grep -q ' \[WITH_GTK=0\] \[WITH_ZEROCONF=1\] \[all\]$' "$CALLS"
+  USE="json" run ebuild_sh src_compile
+  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[all\]$' "$CALLS"
 }
 
-@test "src_install: make install fills the image; USE=-zeroconf -xinetd adds nothing" {
+@test "USE='-*' (the bootstrap): make takes the ebuild's variables and leaves out what needs more" {
+  USE="" run ebuild_sh src_compile
+  [ "$status" -eq 0 ]
+  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[all\]$' "$CALLS"
+  # The same arguments to the real Makefile, as a dry run (-n).
+  local -a args
+  mapfile -t args < <(sed -e 's/^emake \[//' -e 's/\]$//' -e 's/\] \[/\n/g' "$CALLS")
+  run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BATS_TEST_TMPDIR/build" "${args[@]}"
+  run -0 grep -E '^distcc' <<<"$output"
+  [ "$output" = "distcc-preflight: not built (WITH_JSON=0; WITH_CURL=0; WITH_INIPARSER=0)
+distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)" ]
+}
+
+@test "pkg_config: distcc-config --install sets up /etc/distcc, env.d and the links, then the next steps" {
+  [ -x "$DCC_BIN/distcc-config" ] || skip "distcc-config is not built in $DCC_BIN"
+  local root="$BATS_TEST_TMPDIR/root"
+  mkdir -p "$root/usr/bin"
+  cp "$DCC_BIN/distcc-config" "$root/usr/bin/"
+  ln -s "$(command -v gcc)" "$root/usr/bin/gcc"
+  unset DISTCC_HOSTS
+  HOME="$BATS_TEST_TMPDIR" DISTCC_DIR="$BATS_TEST_TMPDIR/dcc" USE="preflight" \
+    run ebuild_sh "ROOT=/ EROOT='$root/' pkg_config"
+  [ "$status" -eq 0 ] || { echo "$output"; cat "$CALLS"; false; }
+  # distcc-config's own report of each step, then the hosts and next steps.
+  [ "${lines[0]}" = "created $root/etc/distcc" ]
+  [ -f "$root/etc/env.d/02distcc" ]
+  [ "$(readlink "$root/usr/lib/distcc/gcc")" = /usr/bin/distcc ]
+  [ "$(readlink "$root/usr/lib/distcc/bin")" = . ]
+  [ "$(head -2 "$CALLS")" = "einfo Hosts in effect:
+einfo   none yet (distcc-config --set-hosts \"box1 box2 localhost\")" ]
+  grep -qx 'elog then start distccd:  rc-update add distccd default && rc-service distccd start' "$CALLS"
+  grep -qx 'elog   With --log-file /var/log/distccd/distccd.log, /etc/logrotate.d/distccd rotates it.' "$CALLS"
+  grep -qx 'elog Before a build: distcc-preflight compares every helper'"'"'s toolchain with this one' "$CALLS"
+  # Run again, it keeps what is there; another ROOT cannot run the program.
+  : >"$CALLS"
+  HOME="$BATS_TEST_TMPDIR" DISTCC_DIR="$BATS_TEST_TMPDIR/dcc" run ebuild_sh "ROOT=/ EROOT='$root/' pkg_config"
+  [ "$status" -eq 0 ]
+  [ "$(readlink "$root/usr/lib/distcc/gcc")" = /usr/bin/distcc ]
+  grep -qx 'einfo Hosts in effect:' "$CALLS"
+  run ! grep -q preflight "$CALLS"
+  : >"$CALLS"
+  run ebuild_sh "ROOT=/mnt/gentoo/ EROOT='$root/' pkg_config"
+  [ "$status" -eq 1 ]
+  [ "$(cat "$CALLS")" = "die: emerge --config runs distcc-config, which must run on /mnt/gentoo/ itself: boot it first" ]
+}
+
+@test "src_install: make install fills the image, logrotate file too; USE=-xinetd adds nothing" {
   local image="$BATS_TEST_TMPDIR/image"
   USE="" run ebuild_sh "D='$image/' ED='$image/' src_install"
   [ "$status" -eq 0 ] || { cat "$CALLS"; false; }
@@ -78,7 +202,7 @@ IUSE=gtk selinux xinetd zeroconf
   grep -qx 'dodoc README.md' "$CALLS"
   for f in etc/conf.d/distccd etc/init.d/distccd etc/env.d/02distcc usr/lib/systemd/system/distccd.service \
     etc/systemd/system/distccd.service.d/00gentoo.conf usr/lib/tmpfiles.d/distccd.conf \
-    usr/share/distcc/portage/bashrc usr/share/man/man1/distccd.1; do
+    etc/logrotate.d/distccd usr/share/distcc/portage/bashrc usr/share/man/man1/distccd.1; do
     [ -f "$image/$f" ] || { echo "missing $f"; false; }
   done
   cmp "$image/etc/conf.d/distccd" <(sed 's|@BINDIR@|/usr/bin|' "$DCC_TOP/conf.d/distccd")
@@ -86,14 +210,10 @@ IUSE=gtk selinux xinetd zeroconf
   [ ! -e "$image/etc/xinetd.d" ]
 }
 
-@test "src_install: USE=zeroconf adds --zeroconf to both services, USE=xinetd the xinetd service" {
+@test "src_install: USE=xinetd adds the xinetd service" {
   local image="$BATS_TEST_TMPDIR/image"
-  USE="zeroconf xinetd" run ebuild_sh "D='$image/' ED='$image/' src_install"
+  USE="xinetd" run ebuild_sh "D='$image/' ED='$image/' src_install"
   [ "$status" -eq 0 ] || { cat "$CALLS"; false; }
-  [ "$(grep -A1 -- '-N 15"$' "$image/etc/conf.d/distccd")" = 'DISTCCD_OPTS="${DISTCCD_OPTS} -N 15"
-DISTCCD_OPTS="${DISTCCD_OPTS} --zeroconf"' ]
-  grep -qx 'Environment="DISTCCD_OPTS=--log-level notice --zeroconf"' \
-    "$image/etc/systemd/system/distccd.service.d/00gentoo.conf"
   cmp "$EBUILD_DIR/files/distccd.xinetd" "$image/etc/xinetd.d/distccd"
   grep -q 'server_args	= --inetd .*--allow 127.0.0.1' "$image/etc/xinetd.d/distccd"
 }

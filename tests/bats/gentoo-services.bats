@@ -39,7 +39,7 @@ teardown() {
 [/usr/bin/distccd]" ]
   # The commented examples are there to uncomment.
   grep -qx '#DISTCCD_OPTS="${DISTCCD_OPTS} --listen 192.168.0.2"' "$CONFD"
-  grep -qx '#DISTCCD_OPTS="${DISTCCD_OPTS} --log-file /var/log/distccd.log"' "$CONFD"
+  grep -qx '#DISTCCD_OPTS="${DISTCCD_OPTS} --log-file /var/log/distccd/distccd.log"' "$CONFD"
 }
 
 # --- OpenRC ---------------------------------------------------------------

@@ -3,6 +3,8 @@
 # with its mode and this install's paths, and uninstall leaving nothing.
 # shellcheck disable=SC2016 # single-quoted code runs in another shell, on purpose
 
+bats_require_minimum_version 1.5.0
+
 setup() {
   load common
   DEST="$BATS_TEST_TMPDIR/dest"
@@ -44,6 +46,7 @@ expected_files() {
 644 ${prefix#/}/lib/tmpfiles.d/distccd.conf
 644 ${prefix#/}/share/distcc/portage/bashrc
 644 ${prefix#/}/share/distcc/portage/make.conf.example
+644 etc/logrotate.d/distccd
 EOF
   } | LC_ALL=C sort
 }
@@ -80,6 +83,38 @@ EOF
   grep -qx 'DISTCCD_EXEC="/usr/local/bin/distccd"' "$DEST/etc/conf.d/distccd"
   grep -q 'exec /usr/local/bin/distccd ' "$DEST/usr/local/lib/systemd/system/distccd.service"
   grep -qx '#   source /usr/local/share/distcc/portage/bashrc' "$DEST/usr/local/share/distcc/portage/bashrc"
+}
+
+@test "the logrotate file rotates the log the service files name, and logrotate accepts it" {
+  dcc_make install PREFIX=/usr >/dev/null
+  local conf="$DEST/etc/logrotate.d/distccd" log
+  cmp "$DCC_TOP/logrotate.d/distccd" "$conf"
+  # The one log path that conf.d, the systemd drop-in and the unit agree on.
+  log=$(grep -m1 -o '^/var/log/[^ ]*' "$conf")
+  [ "$log" = /var/log/distccd/distccd.log ]
+  grep -qx "#DISTCCD_OPTS=\"\${DISTCCD_OPTS} --log-file $log\"" "$DEST/etc/conf.d/distccd"
+  grep -q "^#   --log-file $log " "$DEST/etc/systemd/system/distccd.service.d/00gentoo.conf"
+  grep -qx 'LogsDirectory=distccd' "$DEST/usr/lib/systemd/system/distccd.service"
+  grep -qx "d ${log%/*} 0755 distcc distcc -" "$DEST/usr/lib/tmpfiles.d/distccd.conf"
+  command -v logrotate >/dev/null || skip "logrotate is not installed"
+  # A copy that points at a log here, run for real with --force: the log is
+  # rotated by copy and truncate, so distccd keeps writing to the same file.
+  local dir="$BATS_TEST_TMPDIR/log"
+  mkdir -p "$dir"
+  chmod 0755 "$dir"
+  echo "distccd[1] (dcc_job_summary) client: 127.0.0.1:1 COMPILE_OK" >"$dir/distccd.log"
+  sed -e "s|$log|$dir/distccd.log|" -e "s|su distcc distcc|su $(id -un) $(id -gn)|" "$conf" >"$BATS_TEST_TMPDIR/rotate.conf"
+  run logrotate -d -s "$BATS_TEST_TMPDIR/state" "$BATS_TEST_TMPDIR/rotate.conf"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  run ! grep -i 'error' <<<"$output"
+  # The daemon's descriptor, open for appending across the rotation.
+  exec 8>>"$dir/distccd.log"
+  run logrotate -f -s "$BATS_TEST_TMPDIR/state" "$BATS_TEST_TMPDIR/rotate.conf"
+  echo "written after the rotation" >&8
+  exec 8>&-
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [ "$(cat "$dir/distccd.log")" = "written after the rotation" ]
+  [ "$(cat "$dir/distccd.log.1")" = "distccd[1] (dcc_job_summary) client: 127.0.0.1:1 COMPILE_OK" ]
 }
 
 @test "env.d/02distcc is installed byte for byte, the same file distcc-config --install writes" {
@@ -134,7 +169,7 @@ EOF
   local top="$BATS_TEST_TMPDIR/tree"
   mkdir -p "$top/scripts"
   cp "$DCC_TOP/scripts/install.sh" "$top/scripts/"
-  (cd "$DCC_TOP" && cp -r --parents conf.d init.d env.d systemd portage/bashrc portage/make.conf.example "$top/")
+  (cd "$DCC_TOP" && cp -r --parents conf.d init.d env.d systemd logrotate.d portage/bashrc portage/make.conf.example "$top/")
   sed -i '3i DISTCCD_DIR="@STATEDIR@"' "$top/conf.d/distccd"
   run "$top/scripts/install.sh" install "$DEST" "$BATS_TEST_TMPDIR/build" /usr/bin /usr/sbin /usr/lib \
     /usr/share/man /etc /usr

@@ -1,36 +1,56 @@
 # Copyright 2024 Gentoo Authors
 # Distributed under the terms of the GNU General Public License v2
 
-# The distcc-gentoo C reimplementation of sys-devel/distcc, live from git.
-# To build a local checkout instead of the remote:
-#   EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=file:///path/to/checkout emerge sys-devel/distcc
+# distcc-gentoo, a C reimplementation of sys-devel/distcc 3.x. The release
+# ebuild (distcc-VERSION.ebuild) and the live one (distcc-9999.ebuild) are
+# this same text:
+#  - a release builds from distcc-gentoo-VERSION.tar.gz, which "make dist"
+#    writes in a checkout; copy it into DISTDIR (no public server has it);
+#  - the live ebuild builds from a git repository the admin names:
+#      EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=file:///path/to/checkout \
+#        emerge =sys-devel/distcc-9999
+# The README's "Installing on Gentoo" walks through both.
 
 EAPI=8
 
-inherit git-r3 systemd tmpfiles toolchain-funcs
+if [[ ${PV} == *9999* ]]; then
+	inherit git-r3
+	# No public repository yet: src_unpack insists on the override above.
+	EGIT_REPO_URI=""
+else
+	SRC_URI="distcc-gentoo-${PV}.tar.gz"
+	S="${WORKDIR}/distcc-gentoo-${PV}"
+	KEYWORDS="~amd64"
+fi
+inherit systemd tmpfiles toolchain-funcs
 
 DESCRIPTION="Distributed C/C++ compiler for Gentoo networks (distcc 3.x compatible, in C)"
-HOMEPAGE="https://github.com/distcc-gentoo/distcc-gentoo"
-EGIT_REPO_URI="https://github.com/distcc-gentoo/distcc-gentoo.git"
+HOMEPAGE="https://wiki.gentoo.org/wiki/Distcc"
 
 LICENSE="GPL-2+"
 SLOT="0"
 # ipv6 and hardened, flags of the old sys-devel/distcc, are not here: IPv6 is
 # always built (dual-stack daemon, [addr] host specs), and the client passes
 # the compiler's arguments unchanged, so there is nothing for hardened's
-# patch to do.
-IUSE="gtk selinux xinetd zeroconf"
-# make check needs root, network namespaces and stock distcc as a peer.
+# patch to do. gtk (distccmon-gui) and zeroconf come back with the code that
+# builds them. With every flag off (USE='-*', the wiki's bootstrap route)
+# the programs need popt and lzo alone.
+IUSE="+json +preflight selinux xinetd"
+# distcc-preflight reads the daemons' JSON /toolchain pages.
+REQUIRED_USE="preflight? ( json )"
+# make check needs root, network namespaces and stock distcc as a peer; a
+# release tarball is on no mirror.
 RESTRICT="test"
+[[ ${PV} == *9999* ]] || RESTRICT+=" fetch mirror"
 
 DEPEND="
-	dev-libs/iniparser:=
-	dev-libs/jansson:=
 	dev-libs/lzo:2
 	dev-libs/popt
-	net-misc/curl
-	gtk? ( x11-libs/gtk+:3 )
-	zeroconf? ( net-dns/avahi[dbus] )
+	json? ( dev-libs/jansson:= )
+	preflight? (
+		dev-libs/iniparser:=
+		net-misc/curl
+	)
 "
 RDEPEND="
 	${DEPEND}
@@ -60,11 +80,32 @@ distcc_make() {
 		LIBDIR="${EPREFIX}/usr/lib"
 		MANDIR="${EPREFIX}/usr/share/man"
 		SYSCONFDIR="${EPREFIX}/etc"
-		# distccmon-gui (GTK 3) and Avahi announcing/discovery.
-		WITH_GTK="$(usex gtk 1 0)"
-		WITH_ZEROCONF="$(usex zeroconf 1 0)"
+		# Each optional part on or off as asked, never "found by
+		# chance": jansson for distccd's /stats.json and /toolchain,
+		# libcurl and iniparser for distcc-preflight (and its
+		# /etc/distcc/distcc.conf).
+		WITH_JSON="$(usex json 1 0)"
+		WITH_CURL="$(usex preflight 1 0)"
+		WITH_INIPARSER="$(usex preflight 1 0)"
 	)
 	emake "${myemakeargs[@]}" "$@"
+}
+
+pkg_nofetch() {
+	einfo "distcc-gentoo-${PV}.tar.gz is on no server: in a checkout of"
+	einfo "distcc-gentoo at version ${PV}, run \"make dist\", then copy"
+	einfo "build/distcc-gentoo-${PV}.tar.gz into ${DISTDIR}."
+}
+
+src_unpack() {
+	if [[ ${PV} == *9999* ]]; then
+		[[ -n ${EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC:-} ]] ||
+			die "name the git repository to build: EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=URL (file:///path/to/checkout for a local one)"
+		EGIT_REPO_URI=${EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC}
+		git-r3_src_unpack
+	else
+		default
+	fi
 }
 
 src_compile() {
@@ -73,16 +114,9 @@ src_compile() {
 
 src_install() {
 	# conf.d, init.d, the systemd unit and its drop-in, tmpfiles.d, env.d,
-	# the Portage bashrc hooks and the man pages come with make install.
+	# logrotate.d, the Portage bashrc hooks and the man pages come with
+	# make install.
 	distcc_make DESTDIR="${D}" install
-
-	if use zeroconf; then
-		# shellcheck disable=SC2016 # the ${DISTCCD_OPTS} in conf.d, literally
-		sed -i -e '/^DISTCCD_OPTS="${DISTCCD_OPTS} -N 15"$/a DISTCCD_OPTS="${DISTCCD_OPTS} --zeroconf"' \
-			"${ED}"/etc/conf.d/distccd || die
-		sed -i -e '/^Environment="DISTCCD_OPTS=/s/"$/ --zeroconf"/' \
-			"${ED}"/etc/systemd/system/distccd.service.d/00gentoo.conf || die
-	fi
 
 	if use xinetd; then
 		insinto /etc/xinetd.d
@@ -90,6 +124,25 @@ src_install() {
 	fi
 
 	dodoc README.md
+}
+
+# What to do next, shown after a first install and by emerge --config.
+distcc_next_steps() {
+	elog "Helpers: list the clients allowed to send jobs with --allow in"
+	elog "  /etc/conf.d/distccd (OpenRC), or ALLOWED_SERVERS in"
+	elog "  /etc/systemd/system/distccd.service.d/00gentoo.conf (systemd),"
+	elog "then start distccd:  rc-update add distccd default && rc-service distccd start"
+	elog "                 or  systemctl enable --now distccd"
+	elog "  With --log-file /var/log/distccd/distccd.log, /etc/logrotate.d/distccd rotates it."
+	elog "Clients: distcc-config --set-hosts \"box1 box2 localhost\", FEATURES=\"distcc\""
+	elog "and MAKEOPTS in make.conf (distcc-config --makeopts prints one for your hosts);"
+	elog "  see ${EPREFIX}/usr/share/distcc/portage/make.conf.example"
+	if use preflight; then
+		elog "Before a build: distcc-preflight compares every helper's toolchain with this one"
+		elog "  (helpers need --stats in DISTCCD_OPTS)."
+	fi
+	elog "Debugging hooks for Portage builds: add this line to /etc/portage/bashrc:"
+	elog "  source ${EPREFIX}/usr/share/distcc/portage/bashrc"
 }
 
 pkg_postinst() {
@@ -106,17 +159,24 @@ pkg_postinst() {
 	fi
 
 	if [[ -z ${REPLACING_VERSIONS} ]]; then
-		elog "Helpers: list the clients allowed to send jobs with --allow in"
-		elog "  /etc/conf.d/distccd (OpenRC), or ALLOWED_SERVERS in"
-		elog "  /etc/systemd/system/distccd.service.d/00gentoo.conf (systemd),"
-		elog "then start distccd:  rc-update add distccd default && rc-service distccd start"
-		elog "                 or  systemctl enable --now distccd"
-		elog "Clients: distcc-config --set-hosts \"box1 box2 localhost\", FEATURES=\"distcc\""
-		elog "and MAKEOPTS in make.conf: see ${EPREFIX}/usr/share/distcc/portage/make.conf.example"
-		elog "Debugging hooks for Portage builds: add this line to /etc/portage/bashrc:"
-		elog "  source ${EPREFIX}/usr/share/distcc/portage/bashrc"
+		distcc_next_steps
+		elog "emerge --config sys-devel/distcc sets up /etc/distcc and shows this again."
 	fi
 	elog "Run distcc-config --update-masquerade again after installing another compiler."
+}
+
+# emerge --config sys-devel/distcc: /etc/distcc, /etc/env.d/02distcc if it
+# is missing, and the masquerade links (distcc-config --install, which says
+# each step), then the host list in effect and what to do next.
+pkg_config() {
+	[[ -z ${ROOT%/} ]] ||
+		die "emerge --config runs distcc-config, which must run on ${ROOT} itself: boot it first"
+	"${EROOT}"/usr/bin/distcc-config --install ||
+		die "distcc-config --install failed"
+	einfo "Hosts in effect:"
+	"${EROOT}"/usr/bin/distcc-config --get-hosts ||
+		einfo "  none yet (distcc-config --set-hosts \"box1 box2 localhost\")"
+	distcc_next_steps
 }
 
 pkg_postrm() {
