@@ -68,12 +68,19 @@ static int choose_target(const char *name, enum dcc_output_rule rule, char *path
     struct stat lst, st;
     *in_place = 0;
     int is_link = lstat(name, &lst) == 0 && S_ISLNK(lst.st_mode);
-    int follow = is_link;
+    int exists = stat(name, &st) == 0;
     /* as unlinks a non-empty output before it opens the name again (bfd's
      * cache.c), which replaces a link to a file with data by a new file;
      * cpp's fopen always writes through. */
-    if (is_link && rule == DCC_OUTPUT_OBJECT && stat(name, &st) == 0 && st.st_size != 0)
+    int replace_link = is_link && rule == DCC_OUTPUT_OBJECT && exists && st.st_size != 0;
+    int follow = is_link && !replace_link;
+    /* A device, FIFO or socket is opened under the name given, so the
+     * kernel follows the links: /dev/stdout leads through /proc/self/fd/1
+     * to "pipe:[N]", which names no file that could be opened again. */
+    if (exists && !replace_link && !S_ISREG(st.st_mode)) {
+        *in_place = 1;
         follow = 0;
+    }
     if (follow) {
         int rc = dcc_output_follow_links(name, path, pathlen, err, errlen);
         if (rc)
@@ -85,8 +92,6 @@ static int choose_target(const char *name, enum dcc_output_rule rule, char *path
             return DCC_EXIT_IO_ERROR;
         }
     }
-    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-        *in_place = 1;
     return 0;
 }
 
