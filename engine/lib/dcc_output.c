@@ -17,6 +17,10 @@
 /* As many links as the kernel follows in one lookup before ELOOP. */
 #define DCC_OUTPUT_MAX_LINKS 40
 
+/* Bytes of the final name kept in a temporary's name: with the dot and
+ * ".distcc-XXXXXX" it stays well under NAME_MAX (255). */
+#define DCC_OUTPUT_TMP_BASE 200
+
 int dcc_output_follow_links(const char *name, char *out, size_t outlen, char *err, size_t errlen)
 {
     char cur[PATH_MAX], target[PATH_MAX], next[PATH_MAX];
@@ -114,10 +118,13 @@ int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_ru
         return 0;
     }
     const char *slash = strrchr(out->path, '/');
-    int n = slash ? snprintf(out->tmp, sizeof out->tmp, "%.*s/.%s.distcc-XXXXXX", (int)(slash - out->path), out->path,
-                             slash + 1)
-                  : snprintf(out->tmp, sizeof out->tmp, ".%s.distcc-XXXXXX", out->path);
-    if (n < 0 || (size_t)n >= sizeof out->tmp) {
+    const char *base = slash ? slash + 1 : out->path;
+    /* The temporary's own name is cut to DCC_OUTPUT_TMP_BASE bytes of the
+     * final one: a name of NAME_MAX bytes, which gcc can write, must not
+     * fail for want of room for ".distcc-XXXXXX". */
+    int n = snprintf(out->tmp, sizeof out->tmp, "%.*s.%.*s.distcc-XXXXXX", (int)(base - out->path), out->path,
+                     DCC_OUTPUT_TMP_BASE, base);
+    if (n < 0 || (size_t)n >= sizeof out->tmp || strlen(base) > NAME_MAX) {
         out->tmp[0] = '\0';
         dcc_set_err(err, errlen, "output name %.300s is too long", out->path);
         return DCC_EXIT_IO_ERROR;

@@ -302,6 +302,24 @@ static void test_link_to_a_pipe_reached_only_by_the_kernel(void **state)
     assert_string_equal(entries("."), "deps.d");
 }
 
+/* A name as long as the file system allows (255 bytes) is one gcc writes;
+ * its temporary must not be longer. */
+static void test_longest_file_name(void **state)
+{
+    (void)state;
+    char err[256] = "", name[NAME_MAX + 1];
+    struct dcc_output o;
+    memset(name, 'a', NAME_MAX - 2);
+    memcpy(name + NAME_MAX - 2, ".o", 3);
+    assert_int_equal(strlen(name), 255);
+    assert_int_equal(dcc_output_open(&o, name, DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    assert_true(strlen(o.tmp) <= NAME_MAX);
+    write_all(o.fd, "object");
+    assert_int_equal(dcc_output_commit(&o, err, sizeof err), 0);
+    assert_string_equal(read_text(name), "object");
+    assert_string_equal(entries("."), name);
+}
+
 static void test_errors_name_the_file(void **state)
 {
     (void)state;
@@ -338,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_is_written_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_to_fifo_is_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_to_a_pipe_reached_only_by_the_kernel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_longest_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
