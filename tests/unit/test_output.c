@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dcc_cleanup.h"
 #include "dcc_exit.h"
 #include "dcc_output.h"
 
@@ -161,6 +162,35 @@ static void test_discard_keeps_the_old_file(void **state)
     dcc_output_discard(&o);
     assert_string_equal(read_text("x.o"), "old object");
     assert_string_equal(entries("."), "x.o");
+}
+
+/* A signal handler (dcc_cleanup_run) removes a temporary in flight, and
+ * only that: once renamed or discarded it is forgotten. */
+static void test_temporaries_are_registered_for_signals(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct dcc_output o;
+    dcc_cleanup_reset();
+    assert_int_equal(dcc_output_open(&o, "x.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    assert_int_equal(dcc_cleanup_run(0), 1);
+    assert_string_equal(entries("."), "");
+    dcc_output_discard(&o);
+
+    char renamed[PATH_MAX], discarded[PATH_MAX];
+    assert_int_equal(dcc_output_open(&o, "x.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    snprintf(renamed, sizeof renamed, "%s", o.tmp);
+    assert_int_equal(dcc_output_commit(&o, err, sizeof err), 0);
+    assert_int_equal(dcc_output_open(&o, "y.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    snprintf(discarded, sizeof discarded, "%s", o.tmp);
+    dcc_output_discard(&o);
+    /* Files that happen to get those names later are not ours to remove. */
+    write_text(renamed, "someone else's");
+    write_text(discarded, "someone else's");
+    assert_int_equal(dcc_cleanup_run(0), 0);
+    assert_int_equal(access(renamed, F_OK), 0);
+    assert_int_equal(access(discarded, F_OK), 0);
+    dcc_cleanup_reset();
 }
 
 /* as replaces a link to an object with data; it follows one to an empty
@@ -351,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_follow_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_file_goes_through_a_temporary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_keeps_the_old_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_temporaries_are_registered_for_signals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deps_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_is_written_in_place, setup, teardown),
