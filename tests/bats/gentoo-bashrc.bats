@@ -357,10 +357,12 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
 }
 
 @test "the death hook is added for the phase only, after any the ebuild has, and taken out again" {
+  # shellcheck disable=SC2016 # EXTRA_WORK is evaluated inside the phase
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 EXTRA_WORK='echo "during: [$EBUILD_DEATH_HOOKS]" >&2'
   grep -qx 'during: \[distcc_hook_phase_died\]' "$T/build.log"
   run ! grep -q ' EBUILD_DEATH_HOOKS=' "$OUT/after.compile"
   rm "$T/environment"
+  # shellcheck disable=SC2016 # EXTRA_WORK is evaluated inside the phase
   run_phase compile DISTCC_PORTAGE_SUMMARY=1 EBUILD_DEATH_HOOKS="a_hook b_hook" EXTRA_WORK='echo "during: [$EBUILD_DEATH_HOOKS]" >&2'
   grep -qx 'during: \[a_hook b_hook distcc_hook_phase_died\]' "$T/build.log"
   grep -qx 'declare -x EBUILD_DEATH_HOOKS="a_hook b_hook"' "$OUT/after.compile"
