@@ -17,6 +17,10 @@
 /* As many links as the kernel follows in one lookup before ELOOP. */
 #define DCC_OUTPUT_MAX_LINKS 40
 
+/* Bytes of the final name kept in a temporary's name: with the dot and
+ * ".distcc-XXXXXX" it stays well under NAME_MAX (255). */
+#define DCC_OUTPUT_TMP_BASE 200
+
 int dcc_output_follow_links(const char *name, char *out, size_t outlen, char *err, size_t errlen)
 {
     char cur[PATH_MAX], target[PATH_MAX], next[PATH_MAX];
@@ -68,12 +72,19 @@ static int choose_target(const char *name, enum dcc_output_rule rule, char *path
     struct stat lst, st;
     *in_place = 0;
     int is_link = lstat(name, &lst) == 0 && S_ISLNK(lst.st_mode);
-    int follow = is_link;
+    int exists = stat(name, &st) == 0;
     /* as unlinks a non-empty output before it opens the name again (bfd's
      * cache.c), which replaces a link to a file with data by a new file;
      * cpp's fopen always writes through. */
-    if (is_link && rule == DCC_OUTPUT_OBJECT && stat(name, &st) == 0 && st.st_size != 0)
+    int replace_link = is_link && rule == DCC_OUTPUT_OBJECT && exists && st.st_size != 0;
+    int follow = is_link && !replace_link;
+    /* A device, FIFO or socket is opened under the name given, so the
+     * kernel follows the links: /dev/stdout leads through /proc/self/fd/1
+     * to "pipe:[N]", which names no file that could be opened again. */
+    if (exists && !replace_link && !S_ISREG(st.st_mode)) {
+        *in_place = 1;
         follow = 0;
+    }
     if (follow) {
         int rc = dcc_output_follow_links(name, path, pathlen, err, errlen);
         if (rc)
@@ -85,8 +96,6 @@ static int choose_target(const char *name, enum dcc_output_rule rule, char *path
             return DCC_EXIT_IO_ERROR;
         }
     }
-    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-        *in_place = 1;
     return 0;
 }
 
@@ -109,10 +118,13 @@ int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_ru
         return 0;
     }
     const char *slash = strrchr(out->path, '/');
-    int n = slash ? snprintf(out->tmp, sizeof out->tmp, "%.*s/.%s.distcc-XXXXXX", (int)(slash - out->path), out->path,
-                             slash + 1)
-                  : snprintf(out->tmp, sizeof out->tmp, ".%s.distcc-XXXXXX", out->path);
-    if (n < 0 || (size_t)n >= sizeof out->tmp) {
+    const char *base = slash ? slash + 1 : out->path;
+    /* The temporary's own name is cut to DCC_OUTPUT_TMP_BASE bytes of the
+     * final one: a name of NAME_MAX bytes, which gcc can write, must not
+     * fail for want of room for ".distcc-XXXXXX". */
+    int n = snprintf(out->tmp, sizeof out->tmp, "%.*s.%.*s.distcc-XXXXXX", (int)(base - out->path), out->path,
+                     DCC_OUTPUT_TMP_BASE, base);
+    if (n < 0 || (size_t)n >= sizeof out->tmp || strlen(base) > NAME_MAX) {
         out->tmp[0] = '\0';
         dcc_set_err(err, errlen, "output name %.300s is too long", out->path);
         return DCC_EXIT_IO_ERROR;

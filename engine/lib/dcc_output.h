@@ -18,7 +18,8 @@ enum dcc_output_rule {
 };
 
 struct dcc_output {
-    char path[PATH_MAX]; /* the name finally written, links followed as the rule says */
+    char path[PATH_MAX]; /* the name finally written, links followed as the rule says (a
+                          * special file: the name given, which open follows) */
     char tmp[PATH_MAX];  /* a temporary in path's directory, or "" when written in place */
     int fd;              /* open for writing, -1 once closed */
 };
@@ -27,7 +28,8 @@ struct dcc_output {
  * gets a new temporary in the directory of the file finally written
  * (registered with dcc_cleanup) that dcc_output_commit renames over it, so
  * readers never see a half-written file and a failed job leaves the old one;
- * a device, FIFO or other special file is opened and written in place, as
+ * a device, FIFO or other special file is opened under the name given (the
+ * kernel follows the links, /proc's to pipes too) and written in place, as
  * gcc does (a FIFO waits here for its reader). 0, or DCC_EXIT_IO_ERROR with
  * err naming the file. */
 int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_rule rule, char *err, size_t errlen);

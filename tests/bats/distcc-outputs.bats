@@ -204,6 +204,24 @@ compile_in_three_trees() {
   [ "$(ls -A)" = "$(printf '%s\n' distcc-dir got.o local.o pipe.o t.c)" ]
 }
 
+# /dev/stdout is a link to /proc/self/fd/1, whose target "pipe:[N]" names
+# no file: only the kernel's open reaches the pipe. /proc/self/fd/1 stands
+# in for it so the machine's /dev is not touched.
+@test "-o /proc/self/fd/1 (what /dev/stdout leads to) into a pipe streams the object there, as stock does" {
+  dcc_start_distccd
+  gcc -c t.c -o local.o
+  for client in stock_distcc distcc_client; do
+    rm -f got.o
+    "$client" gcc -c t.c -o /proc/self/fd/1 2>err | cat >got.o
+    rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 0 ] || { cat err; false; }
+    [ ! -s err ]
+    cmp got.o local.o
+  done
+  [ "$(compiled_jobs)" -eq 2 ]
+  [ "$(ls -A)" = "$(printf '%s\n' distcc-dir err got.o local.o t.c)" ]
+}
+
 @test "pump: -MF through a link to a .d with data writes the target and keeps the link, as gcc's cpp does" {
   dcc_start_distccd
   mkdir gcc ours

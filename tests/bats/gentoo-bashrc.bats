@@ -260,6 +260,32 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
   [ "$(t_files)" = "$(printf './build.log\n./environment')" ]
 }
 
+# Outside Portage (a shell that sources the file by hand) there is no ${T}:
+# "${T}/distcc" would be /distcc. mkdir and mv are stand-ins that only
+# record, so nothing is made outside the test's directory either way.
+@test "without \${T} nothing is made under /: verbose goes to stderr as plain DISTCC_VERBOSE=1, and a warning says why there is no summary" {
+  local verbose summary
+  for verbose in 1 0; do
+    summary=$((1 - verbose))
+    # shellcheck disable=SC2016 # the script runs in the inner bash
+    run env -i PATH=/usr/bin:/bin HOME="$BATS_TEST_TMPDIR" FEATURES=distcc EBUILD_PHASE=compile CATEGORY=app-misc \
+      PF=foo-1.0 DISTCC_LOG= DISTCC_VERBOSE=0 DISTCC_SAVE_TEMPS=0 DISTCC_PORTAGE_VERBOSE=$verbose \
+      DISTCC_PORTAGE_SUMMARY=$summary DISTCC_PORTAGE_SAVE_TEMPS=1 bash -c '
+        mkdir() { echo "mkdir $*"; }
+        mv() { echo "mv $*"; }
+        source "$1"
+        echo "during: DISTCC_LOG=[$DISTCC_LOG] DISTCC_VERBOSE=$DISTCC_VERBOSE DISTCC_SAVE_TEMPS=$DISTCC_SAVE_TEMPS"
+        distcc_hook_phase_end
+        echo "after: DISTCC_LOG=[$DISTCC_LOG] DISTCC_VERBOSE=$DISTCC_VERBOSE DISTCC_SAVE_TEMPS=$DISTCC_SAVE_TEMPS"' \
+      - "$BASHRC"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf '%s\n' \
+      " * distcc bashrc: no \${T} to keep the client's log in; no distcc summary for this phase" \
+      "during: DISTCC_LOG=[] DISTCC_VERBOSE=$verbose DISTCC_SAVE_TEMPS=1" \
+      "after: DISTCC_LOG=[] DISTCC_VERBOSE=0 DISTCC_SAVE_TEMPS=0")" ]
+  done
+}
+
 @test "DISTCC_PORTAGE_SAVE_TEMPS: the kept files are collected in \${T}/distcc/<phase>/" {
   : >"$T/unrelated.tmp"
   run_all_phases DISTCC_PORTAGE_SAVE_TEMPS=1 JOBS_compile="$JOBS_TWO_SENT_ONE_LOCAL" \
@@ -331,10 +357,12 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
 }
 
 @test "the death hook is added for the phase only, after any the ebuild has, and taken out again" {
+  # shellcheck disable=SC2016 # EXTRA_WORK is evaluated inside the phase
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 EXTRA_WORK='echo "during: [$EBUILD_DEATH_HOOKS]" >&2'
   grep -qx 'during: \[distcc_hook_phase_died\]' "$T/build.log"
   run ! grep -q ' EBUILD_DEATH_HOOKS=' "$OUT/after.compile"
   rm "$T/environment"
+  # shellcheck disable=SC2016 # EXTRA_WORK is evaluated inside the phase
   run_phase compile DISTCC_PORTAGE_SUMMARY=1 EBUILD_DEATH_HOOKS="a_hook b_hook" EXTRA_WORK='echo "during: [$EBUILD_DEATH_HOOKS]" >&2'
   grep -qx 'during: \[a_hook b_hook distcc_hook_phase_died\]' "$T/build.log"
   grep -qx 'declare -x EBUILD_DEATH_HOOKS="a_hook b_hook"' "$OUT/after.compile"

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dcc_cleanup.h"
 #include "dcc_exit.h"
 #include "dcc_output.h"
 
@@ -163,6 +164,35 @@ static void test_discard_keeps_the_old_file(void **state)
     assert_string_equal(entries("."), "x.o");
 }
 
+/* A signal handler (dcc_cleanup_run) removes a temporary in flight, and
+ * only that: once renamed or discarded it is forgotten. */
+static void test_temporaries_are_registered_for_signals(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct dcc_output o;
+    dcc_cleanup_reset();
+    assert_int_equal(dcc_output_open(&o, "x.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    assert_int_equal(dcc_cleanup_run(0), 1);
+    assert_string_equal(entries("."), "");
+    dcc_output_discard(&o);
+
+    char renamed[PATH_MAX], discarded[PATH_MAX];
+    assert_int_equal(dcc_output_open(&o, "x.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    snprintf(renamed, sizeof renamed, "%s", o.tmp);
+    assert_int_equal(dcc_output_commit(&o, err, sizeof err), 0);
+    assert_int_equal(dcc_output_open(&o, "y.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    snprintf(discarded, sizeof discarded, "%s", o.tmp);
+    dcc_output_discard(&o);
+    /* Files that happen to get those names later are not ours to remove. */
+    write_text(renamed, "someone else's");
+    write_text(discarded, "someone else's");
+    assert_int_equal(dcc_cleanup_run(0), 0);
+    assert_int_equal(access(renamed, F_OK), 0);
+    assert_int_equal(access(discarded, F_OK), 0);
+    dcc_cleanup_reset();
+}
+
 /* as replaces a link to an object with data; it follows one to an empty
  * file (or to nothing), and the temporary goes beside the final target. */
 static void test_object_links(void **state)
@@ -242,7 +272,7 @@ static void test_fifo_is_written_in_place(void **state)
     assert_string_equal(entries("."), "pipe.o");
 }
 
-/* A link to a FIFO (an empty special file) is followed, as it is to
+/* A link to a FIFO (an empty special file) is followed by open, as it is to
  * /dev/null; the machine's /dev/null is left to the bats test, which gives
  * the client a private /dev. */
 static void test_link_to_fifo_is_followed(void **state)
@@ -256,7 +286,7 @@ static void test_link_to_fifo_is_followed(void **state)
     int reader = open("sub/pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     assert_true(reader >= 0);
     assert_int_equal(dcc_output_open(&o, "x.o", DCC_OUTPUT_OBJECT, err, sizeof err), 0);
-    assert_string_equal(o.path, "sub/pipe");
+    assert_string_equal(o.path, "x.o");
     assert_string_equal(o.tmp, "");
     write_all(o.fd, "object");
     dcc_output_discard(&o);
@@ -269,6 +299,55 @@ static void test_link_to_fifo_is_followed(void **state)
     assert_true(S_ISLNK(st.st_mode));
     assert_string_equal(entries("."), "sub x.o");
     assert_string_equal(entries("sub"), "pipe");
+}
+
+/* /dev/stdout into a pipe: the links end at /proc/self/fd/N, whose target
+ * "pipe:[...]" names no file; the kernel's open reaches the pipe, and that is
+ * where the object goes (as stock writes it). /proc/self/fd/N stands in for
+ * /dev/stdout, so the machine's /dev is not touched. */
+static void test_link_to_a_pipe_reached_only_by_the_kernel(void **state)
+{
+    (void)state;
+    char err[256] = "", name[64], deps[64];
+    struct dcc_output o;
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    snprintf(name, sizeof name, "/proc/self/fd/%d", pipefd[1]);
+    assert_int_equal(dcc_output_open(&o, name, DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    assert_string_equal(o.tmp, "");
+    write_all(o.fd, "object");
+    assert_int_equal(dcc_output_commit(&o, err, sizeof err), 0);
+    /* The same for a .d (pump's -MF /dev/stdout), through one more link. */
+    assert_int_equal(symlink(name, "deps.d"), 0);
+    snprintf(deps, sizeof deps, "deps.d");
+    assert_int_equal(dcc_output_open(&o, deps, DCC_OUTPUT_DEPS, err, sizeof err), 0);
+    assert_string_equal(o.tmp, "");
+    write_all(o.fd, " x.o: x.c");
+    assert_int_equal(dcc_output_commit(&o, err, sizeof err), 0);
+    close(pipefd[1]);
+    char buf[64] = "";
+    assert_int_equal(read(pipefd[0], buf, sizeof buf - 1), 15);
+    assert_string_equal(buf, "object x.o: x.c");
+    close(pipefd[0]);
+    assert_string_equal(entries("."), "deps.d");
+}
+
+/* A name as long as the file system allows (255 bytes) is one gcc writes;
+ * its temporary must not be longer. */
+static void test_longest_file_name(void **state)
+{
+    (void)state;
+    char err[256] = "", name[NAME_MAX + 1];
+    struct dcc_output o;
+    memset(name, 'a', NAME_MAX - 2);
+    memcpy(name + NAME_MAX - 2, ".o", 3);
+    assert_int_equal(strlen(name), 255);
+    assert_int_equal(dcc_output_open(&o, name, DCC_OUTPUT_OBJECT, err, sizeof err), 0);
+    assert_true(strlen(o.tmp) <= NAME_MAX);
+    write_all(o.fd, "object");
+    assert_int_equal(dcc_output_commit(&o, err, sizeof err), 0);
+    assert_string_equal(read_text(name), "object");
+    assert_string_equal(entries("."), name);
 }
 
 static void test_errors_name_the_file(void **state)
@@ -302,10 +381,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_follow_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_file_goes_through_a_temporary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_keeps_the_old_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_temporaries_are_registered_for_signals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deps_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_is_written_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_to_fifo_is_followed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_to_a_pipe_reached_only_by_the_kernel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_longest_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
