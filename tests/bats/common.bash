@@ -5,9 +5,9 @@ DCC_TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DCC_BUILD="${DCC_BUILD:-$DCC_TOP/build}"
 DCC_BIN="$DCC_BUILD/bin"
 
-# A free TCP port on 127.0.0.1 (asks the kernel, then releases it).
+# A TCP port no socket uses (scripts/free-port.sh: bash and /proc, no Python).
 dcc_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  "$DCC_TOP/scripts/free-port.sh"
 }
 
 # Waits up to $2 seconds (default 5) until something listens on TCP port $1.
