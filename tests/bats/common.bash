@@ -55,6 +55,48 @@ dcc_stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
+# Fails the test, naming the first of its programs (commands or absolute
+# paths) that is not installed. make check installs every test tool first
+# (scripts/deps.sh), so a missing one is a broken test machine, never a
+# reason to skip.
+dcc_need_tool() {
+  local tool
+  for tool in "$@"; do
+    case "$tool" in
+    /*) [ -x "$tool" ] && continue ;;
+    *) command -v "$tool" >/dev/null && continue ;;
+    esac
+    echo "test tool $tool is not installed: scripts/deps.sh installs it (make check runs it first)" >&2
+    return 1
+  done
+}
+
+# Sets PATH_WITHOUT to a new directory of links to every program on PATH
+# except the named ones (and their versioned names: python3.11 for python3):
+# a PATH on which those programs are missing. It lies outside the test's
+# private temp dir, so daemons' jobs that run as nobody can use it too;
+# dcc_remove_path_without removes it.
+dcc_path_without() {
+  PATH_WITHOUT=$(mktemp -d /tmp/dcc-path.XXXXXX)
+  chmod 0755 "$PATH_WITHOUT"
+  local dir f name left_out IFS=:
+  for dir in $PATH; do
+    for f in "$dir"/*; do
+      name=${f##*/}
+      if [ ! -x "$f" ] || [ -d "$f" ] || [ -e "$PATH_WITHOUT/$name" ]; then continue; fi
+      for left_out in "$@"; do
+        case "$name" in "$left_out" | "$left_out".[0-9]* | "$left_out"-[0-9]*) continue 2 ;; esac
+      done
+      ln -s "$f" "$PATH_WITHOUT/$name"
+    done
+  done
+}
+
+dcc_remove_path_without() {
+  [ -z "${PATH_WITHOUT:-}" ] || rm -rf "$PATH_WITHOUT"
+  PATH_WITHOUT=
+}
+
 dcc_need_root() {
   if [ "$(id -u)" -ne 0 ]; then skip "skipped: needs root"; fi
 }
@@ -126,7 +168,7 @@ stock_distcc() {
 # bug 477630) and writes the job files, so both are made for that user.
 # Extra arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG.
 dcc_start_stock_distccd() {
-  [ -x /usr/bin/distccd ] || skip "skipped: no stock /usr/bin/distccd (Debian package distcc)"
+  dcc_need_tool /usr/bin/distccd
   STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
   chmod 0755 "$STOCK_DIR"
   mkdir "$STOCK_DIR/tmp"

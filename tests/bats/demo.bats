@@ -20,30 +20,12 @@ setup() {
 teardown() {
   dcc_stop_first_distccd
   dcc_stop_distccd
-  [ -z "${PATH_WITHOUT:-}" ] || rm -rf "$PATH_WITHOUT"
+  dcc_remove_path_without
 }
 
 # Jobs a daemon's log says it compiled.
 compiled_in() {
   grep -c ": compiled, exit 0" "$1" || true
-}
-
-# Sets PATH_WITHOUT to a directory of links to every program on PATH except
-# $1 and its versioned names ($1.11 ...): a PATH on which that program is
-# missing. Outside the test's private temp dir, as the daemons' jobs run as
-# nobody with that PATH.
-path_without() {
-  PATH_WITHOUT=$(mktemp -d /tmp/dcc-path.XXXXXX)
-  chmod 0755 "$PATH_WITHOUT"
-  local dir=$PATH_WITHOUT d f
-  local IFS=:
-  for d in $PATH; do
-    for f in "$d"/*; do
-      if [ ! -x "$f" ] || [ -d "$f" ] || [ -e "$dir/${f##*/}" ]; then continue; fi
-      case "${f##*/}" in "$1" | "$1".* | "$1"-*) continue ;; esac
-      ln -s "$f" "$dir/${f##*/}"
-    done
-  done
 }
 
 # The .o files under a build tree, relative to it, sorted.
@@ -98,7 +80,7 @@ objects_in() {
 
 @test "make demo with no python3 on PATH: the monitor shows jobs on the cluster, and the daemons compiled every object of both builds" {
   # The demo needs only what the build needs: a fresh machine has no Python.
-  path_without python3
+  dcc_path_without python3
   [ -x "$PATH_WITHOUT/gcc" ]
   [ "$(PATH="$PATH_WITHOUT" type -P python3 || true)" = "" ]
   run --separate-stderr env PATH="$PATH_WITHOUT" timeout 240 "$DCC_TOP/scripts/demo.sh" "$DCC_BUILD"

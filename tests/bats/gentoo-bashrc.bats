@@ -134,7 +134,7 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
 103 conftest.c built locally (conftest files stay local), exit 0"
 
 @test "the bashrc is shellcheck clean" {
-  command -v shellcheck >/dev/null || skip "shellcheck is not installed"
+  dcc_need_tool shellcheck
   run shellcheck -s bash "$BASHRC"
   [ "$status" -eq 0 ] || { echo "$output"; false; }
 }

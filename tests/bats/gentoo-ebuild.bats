@@ -48,17 +48,16 @@ ebuild_sh() {
 
 @test "the ebuild is bash, shellcheck clean, with its USE flags and the distcc user" {
   bash -n "$EBUILD"
-  if command -v shellcheck >/dev/null; then
-    # Portage's variables (EROOT, ED ...) come from outside.
-    shellcheck -s bash -e SC2034,SC2154,SC2153 "$EBUILD"
-  fi
+  dcc_need_tool shellcheck xmllint
+  # Portage's variables (EROOT, ED ...) come from outside.
+  shellcheck -s bash -e SC2034,SC2154,SC2153 "$EBUILD"
   run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
   [ "$output" = "EAPI=8
 IUSE=gtk selinux xinetd zeroconf
 	acct-user/distcc
 	selinux? ( sec-policy/selinux-distcc )
 	xinetd? ( sys-apps/xinetd )" ]
-  if command -v xmllint >/dev/null; then xmllint --noout "$EBUILD_DIR/metadata.xml"; fi
+  xmllint --noout "$EBUILD_DIR/metadata.xml"
 }
 
 @test "src_compile: Portage's toolchain and flags, Gentoo's paths, USE flags as make variables" {
