@@ -76,6 +76,7 @@ if [ "$build_only" -eq 0 ]; then
     "g++:g++:sys-devel/gcc"
     "objdump:binutils:sys-devel/binutils"
     "readelf:binutils:sys-devel/binutils"
+    "nm:binutils:sys-devel/binutils"
   )
 fi
 
