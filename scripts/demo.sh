@@ -29,10 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 client="$bin/distcc"
 monitor="$bin/distccmon-text"
 
@@ -41,10 +37,14 @@ chmod 1777 "$work/tmp"
 machine=$(gcc -dumpmachine)
 for name in gcc cc "$machine-gcc"; do ln -s /usr/bin/distcc "$work/whitelist/$name"; done
 
+# Four distinct free ports (jobs and statistics for each daemon), from the
+# kernel's socket tables: the demo needs nothing the build does not.
+mapfile -t ports < <("$top/scripts/free-port.sh" 4)
+[ "${#ports[@]}" -eq 4 ] || { echo "demo: no free TCP ports found" >&2; exit 1; }
 hosts=""
 for i in 1 2; do
-  port=$(free_port)
-  stats=$(free_port)
+  port=${ports[2 * i - 2]}
+  stats=${ports[2 * i - 1]}
   # One loopback address each (127.0.0.1, 127.0.0.2), so the monitor shows
   # them as two hosts.
   TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --listen "127.0.0.$i" --port "$port" --stats \

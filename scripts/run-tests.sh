@@ -36,6 +36,12 @@ bats|bats-daemon)
     files=("$top"/tests/bats/distccd*.bats)
   fi
   [ -e "${files[0]}" ] || exit 0
+  # Every test tool is here, or this stops with one line naming each missing
+  # tool and its package, before any test can skip or fail for it.
+  if ! "$top/scripts/deps.sh" --check; then
+    echo "run-tests.sh: test tools are missing; scripts/deps.sh installs them (make check runs it as root)" >&2
+    exit 1
+  fi
   echo "== bats $suite ($build)"
   bats --tap "${files[@]}" | tee "$tap/$suite.tap" || true
   ;;

@@ -27,7 +27,7 @@ setup_file() {
 
 setup() {
   dcc_need_root
-  command -v ip >/dev/null || skip "skipped: needs iproute2 (ip)"
+  dcc_need_tool ip
   cd "$BATS_TEST_TMPDIR" || return
   unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
     DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_BACKOFF_PERIOD DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD \
@@ -321,7 +321,7 @@ distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_F
 }
 
 @test "one helper behind a slow link: the build succeeds and distccmon-text shows jobs on both helpers" {
-  command -v tc >/dev/null || skip "tc (iproute2) is not installed: cannot slow a link down"
+  dcc_need_tool tc
   start_cluster
   # A 50 ms delay where the kernel has netem; otherwise 512 kbit/s (tbf).
   local dev

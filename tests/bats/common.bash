@@ -5,9 +5,9 @@ DCC_TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DCC_BUILD="${DCC_BUILD:-$DCC_TOP/build}"
 DCC_BIN="$DCC_BUILD/bin"
 
-# A free TCP port on 127.0.0.1 (asks the kernel, then releases it).
+# A TCP port no socket uses (scripts/free-port.sh: bash and /proc, no Python).
 dcc_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  "$DCC_TOP/scripts/free-port.sh"
 }
 
 # Waits up to $2 seconds (default 5) until something listens on TCP port $1.
@@ -53,6 +53,48 @@ dcc_stop_pid() {
     sleep 0.1
   done
   kill -9 "$pid" 2>/dev/null || true
+}
+
+# Fails the test, naming the first of its programs (commands or absolute
+# paths) that is not installed. make check installs every test tool first
+# (scripts/deps.sh), so a missing one is a broken test machine, never a
+# reason to skip.
+dcc_need_tool() {
+  local tool
+  for tool in "$@"; do
+    case "$tool" in
+    /*) [ -x "$tool" ] && continue ;;
+    *) command -v "$tool" >/dev/null && continue ;;
+    esac
+    echo "test tool $tool is not installed: scripts/deps.sh installs it (make check runs it first)" >&2
+    return 1
+  done
+}
+
+# Sets PATH_WITHOUT to a new directory of links to every program on PATH
+# except the named ones (and their versioned names: python3.11 for python3):
+# a PATH on which those programs are missing. It lies outside the test's
+# private temp dir, so daemons' jobs that run as nobody can use it too;
+# dcc_remove_path_without removes it.
+dcc_path_without() {
+  PATH_WITHOUT=$(mktemp -d /tmp/dcc-path.XXXXXX)
+  chmod 0755 "$PATH_WITHOUT"
+  local dir f name left_out IFS=:
+  for dir in $PATH; do
+    for f in "$dir"/*; do
+      name=${f##*/}
+      if [ ! -x "$f" ] || [ -d "$f" ] || [ -e "$PATH_WITHOUT/$name" ]; then continue; fi
+      for left_out in "$@"; do
+        case "$name" in "$left_out" | "$left_out".[0-9]* | "$left_out"-[0-9]*) continue 2 ;; esac
+      done
+      ln -s "$f" "$PATH_WITHOUT/$name"
+    done
+  done
+}
+
+dcc_remove_path_without() {
+  [ -z "${PATH_WITHOUT:-}" ] || rm -rf "$PATH_WITHOUT"
+  PATH_WITHOUT=
 }
 
 dcc_need_root() {
@@ -126,7 +168,7 @@ stock_distcc() {
 # bug 477630) and writes the job files, so both are made for that user.
 # Extra arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG.
 dcc_start_stock_distccd() {
-  [ -x /usr/bin/distccd ] || skip "skipped: no stock /usr/bin/distccd (Debian package distcc)"
+  dcc_need_tool /usr/bin/distccd
   STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
   chmod 0755 "$STOCK_DIR"
   mkdir "$STOCK_DIR/tmp"

@@ -20,6 +20,7 @@ setup() {
 teardown() {
   dcc_stop_first_distccd
   dcc_stop_distccd
+  dcc_remove_path_without
 }
 
 # Jobs a daemon's log says it compiled.
@@ -77,8 +78,12 @@ objects_in() {
   [[ "${lines[0]}" == "Usage: distccd "* ]]
 }
 
-@test "make demo: the monitor shows jobs on the cluster, and the daemons compiled every object of both builds" {
-  run --separate-stderr timeout 90 "$DCC_TOP/scripts/demo.sh" "$DCC_BUILD"
+@test "make demo with no python3 on PATH: the monitor shows jobs on the cluster, and the daemons compiled every object of both builds" {
+  # The demo needs only what the build needs: a fresh machine has no Python.
+  dcc_path_without python3
+  [ -x "$PATH_WITHOUT/gcc" ]
+  [ "$(PATH="$PATH_WITHOUT" type -P python3 || true)" = "" ]
+  run --separate-stderr env PATH="$PATH_WITHOUT" timeout 240 "$DCC_TOP/scripts/demo.sh" "$DCC_BUILD"
   [ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
   [ -z "$stderr" ]
   objects=$(find "$DCC_TOP/engine/lib" -name '*.c' | wc -l)

@@ -110,7 +110,7 @@ cfg_live() {
 cfg_file_calls() {
   local file=$1 line call
   shift
-  command -v strace >/dev/null || skip "strace is not installed"
+  dcc_need_tool strace
   strace -f -qq -o "$CFG_TMP/trace" \
     -e trace=open,openat,openat2,creat,truncate,unlink,unlinkat,rename,renameat,renameat2 \
     "$CFG" --root "$R" "$@" >/dev/null || return 1

@@ -190,7 +190,7 @@ envbox/3" ]
 }
 
 @test "a user writes only ~/.distcc/hosts, never the system file" {
-  command -v setpriv >/dev/null || skip "setpriv is missing"
+  dcc_need_tool setpriv
   dcc_need_root
   cfg --set-hosts "system/4" >/dev/null
   before=$(fingerprint "$HD/hosts")
@@ -212,7 +212,7 @@ envbox/3" ]
 }
 
 @test "a user's \$DISTCC_DIR decides where its hosts go" {
-  command -v setpriv >/dev/null || skip "setpriv is missing"
+  dcc_need_tool setpriv
   dcc_need_root
   dd="$CFG_TMP/dd"
   mkdir -p "$dd"
@@ -227,7 +227,7 @@ envbox/3" ]
 }
 
 @test "commands that change the system refuse a user with exit 1" {
-  command -v setpriv >/dev/null || skip "setpriv is missing"
+  dcc_need_tool setpriv
   dcc_need_root
   cp "$CFG" "$CFG_TMP/distcc-config"
   chmod 755 "$CFG_TMP/distcc-config"

@@ -221,7 +221,7 @@ cork_values() {
 }
 
 @test "DISTCC_TCP_CORK: the request is corked and uncorked by default, never corked with 0; same object" {
-  command -v strace >/dev/null || skip "skipped: strace is not installed (Debian package strace)"
+  dcc_need_tool strace
   dcc_start_distccd
   DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 \
     run strace -f -qq -e trace=setsockopt -o corked.trace "$DCC_BIN/distcc" gcc -c hello.c -o corked.o
@@ -318,7 +318,7 @@ not-gcc: cc" ]
 }
 
 @test "clang, and a cc that is clang here, are sent as clang with -target for this machine" {
-  command -v clang >/dev/null || skip "clang is not installed"
+  dcc_need_tool clang
   dcc_start_distccd
   ln -s /usr/bin/distcc "$DAEMON_WL/clang"
   make_path_dir clang-here clang=/usr/bin/clang cc=/usr/bin/clang

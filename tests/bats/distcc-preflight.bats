@@ -485,7 +485,7 @@ netns_teardown() {
 
 @test "two helpers in network namespaces on the default ports: one agrees, one mismatches: exit 2" {
   dcc_need_root
-  command -v ip >/dev/null || skip "skipped: no ip (iproute2)"
+  dcc_need_tool ip
   local_toolchain
   netns_helper 1 13.2.1 x86_64-pc-linux-gnu 2.41 yes
   local good=$NS_ADDR

@@ -338,7 +338,7 @@ EOF
 
 @test "real g++: expands the same as gcc and passes --check" {
   need_native_gcc
-  command -v g++ >/dev/null || skip "no g++"
+  dcc_need_tool g++
   run "$FLAGS" --cc gcc
   gcc_out=$output
   run --separate-stderr "$FLAGS" --cc g++ --check
@@ -347,7 +347,7 @@ EOF
 }
 
 @test "real clang is refused with an explanation" {
-  command -v clang >/dev/null || skip "no clang"
+  dcc_need_tool clang
   run --separate-stderr "$FLAGS" --cc clang
   [ "$status" -eq 2 ]
   [ "$output" = "" ]

@@ -189,7 +189,7 @@ make_scene() {
 }
 
 @test "stock distccmon-text prints the same job lines for our files" {
-  [ -x /usr/bin/distccmon-text ] || skip "stock distccmon-text is not installed"
+  dcc_need_tool /usr/bin/distccmon-text
   make_scene
   rm -f "$STATE/binstate_99999" # stock warns about it on stderr; we only compare stdout
   run --separate-stderr /usr/bin/distccmon-text
@@ -208,7 +208,7 @@ make_scene() {
 }
 
 @test "shows a running stock distcc client, exactly as stock's monitor does" {
-  [ -x /usr/bin/distcc ] && [ -x /usr/bin/distccmon-text ] || skip "stock distcc is not installed"
+  dcc_need_tool /usr/bin/distcc /usr/bin/distccmon-text
   # A daemon that accepts and never answers keeps the client in one phase.
   python3 -c '
 import socket, sys, time

@@ -148,7 +148,7 @@ JOBS_TWO_SENT_ONE_LOCAL="101 main.c compiled on box1
 103 conftest.c built locally (conftest files stay local), exit 0"
 
 @test "the bashrc is shellcheck clean" {
-  command -v shellcheck >/dev/null || skip "shellcheck is not installed"
+  dcc_need_tool shellcheck
   run shellcheck -s bash "$BASHRC"
   [ "$status" -eq 0 ] || { echo "$output"; false; }
 }
@@ -542,7 +542,7 @@ job flaky.c: built locally (failed on $HELPER/4), exit 0" ] || { cat "$T/build.l
 # The ccache masquerade directory (Gentoo: /usr/lib/ccache/bin, Debian:
 # /usr/lib/ccache), or skip.
 ccache_dir() {
-  command -v ccache >/dev/null || skip "ccache is not installed"
+  dcc_need_tool ccache
   local d
   for d in /usr/lib/ccache/bin /usr/lib/ccache; do
     if [ -x "$d/gcc" ]; then

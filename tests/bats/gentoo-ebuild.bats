@@ -72,12 +72,11 @@ update-changelog = false" ]
 
 @test "every ebuild is bash, shellcheck clean; the release ebuild is the live one under VERSION's name" {
   local e n=0
+  dcc_need_tool shellcheck
   for e in "$EBUILD_DIR"/*.ebuild; do
     bash -n "$e"
-    if command -v shellcheck >/dev/null; then
-      # Portage's variables (EROOT, ED ...) come from outside.
-      shellcheck -s bash -e SC2034,SC2154,SC2153 "$e"
-    fi
+    # Portage's variables (EROOT, ED ...) come from outside.
+    shellcheck -s bash -e SC2034,SC2154,SC2153 "$e"
     n=$((n + 1))
   done
   [ "$n" -eq 2 ]
@@ -92,7 +91,8 @@ REQUIRED_USE=preflight? ( json )
 	acct-user/distcc
 	selinux? ( sec-policy/selinux-distcc )
 	xinetd? ( sys-apps/xinetd )" ]
-  if command -v xmllint >/dev/null; then xmllint --noout "$EBUILD_DIR/metadata.xml"; fi
+  dcc_need_tool xmllint
+  xmllint --noout "$EBUILD_DIR/metadata.xml"
   # metadata.xml describes exactly the local flags (selinux is global).
   [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "json preflight xinetd " ]
   # The libraries follow the flags: popt and lzo only with USE='-*'.

@@ -47,8 +47,8 @@ teardown() {
 @test "the OpenRC script is openrc-run sh: sh -n, dash -n and shellcheck pass" {
   [ "$(head -n 1 "$INITD")" = "#!/sbin/openrc-run" ]
   sh -n "$INITD"
-  if command -v dash >/dev/null; then dash -n "$INITD"; fi
-  command -v shellcheck >/dev/null || skip "shellcheck is not installed"
+  dcc_need_tool dash shellcheck
+  dash -n "$INITD"
   run shellcheck "$INITD"
   [ "$status" -eq 0 ] || { echo "$output"; false; }
 }
@@ -121,9 +121,7 @@ rc=1" ]
 # as acct-user/distcc) when this machine has none.
 @test "openrc-run starts distccd as user distcc with its log file, a stock client compiles through it, stop ends it" {
   dcc_need_root
-  command -v openrc-run >/dev/null || skip "skipped: openrc-run is not installed (Debian package openrc)"
-  command -v unshare >/dev/null || skip "skipped: unshare is not installed"
-  [ -x /usr/bin/distcc ] || skip "skipped: the stock distcc client is not installed"
+  dcc_need_tool openrc-run unshare /usr/bin/distcc
   unshare -m --propagation private true 2>/dev/null || skip "skipped: cannot create a mount namespace here"
   SERVICE_DIR=$(mktemp -d /tmp/dcc-openrc.XXXXXX)
   chmod 0755 "$SERVICE_DIR"
@@ -203,7 +201,8 @@ analyze() {
 }
 
 @test "systemd-analyze verify passes on the installed unit, drop-in and man page" {
-  command -v systemd-analyze >/dev/null || skip "skipped: systemd-analyze is not installed (Debian package systemd)"
+  # verify looks the unit's Documentation= man page up with man.
+  dcc_need_tool systemd-analyze man
   run analyze systemd-analyze verify distccd.service
   [ "$status" -eq 0 ] || { echo "$output"; false; }
   [ -z "$output" ]
@@ -224,7 +223,7 @@ unit_dump() {
 }
 
 @test "systemd loads the 00gentoo.conf drop-in: ALLOWED_SERVERS defaults to 127.0.0.1" {
-  command -v systemd-analyze >/dev/null || skip "skipped: systemd-analyze is not installed (Debian package systemd)"
+  dcc_need_tool systemd-analyze
   run unit_dump
   [[ "$output" == *$'\tDropIn Path: '"$DROPIN"$'\n'* ]]
   [[ "$output" == *$'\tEnvironment: ALLOWED_SERVERS=127.0.0.1\n'* ]]
@@ -251,7 +250,7 @@ run_execstart() {
 }
 
 @test "ExecStart: each word of ALLOWED_SERVERS becomes one --allow (the older \"A --allow B\" works too)" {
-  command -v systemd-analyze >/dev/null || skip "skipped: systemd-analyze is not installed (Debian package systemd)"
+  dcc_need_tool systemd-analyze
   printf '#!/bin/sh\nfor a; do printf "[%%s]" "$a"; done; echo\n' >"$BATS_TEST_TMPDIR/show-args"
   chmod +x "$BATS_TEST_TMPDIR/show-args"
   local fixed='[--no-detach][--daemon][--port][3632][-N][15]'
@@ -269,7 +268,7 @@ run_execstart() {
 }
 
 @test "ExecStart with two networks starts the real distccd allowing both" {
-  command -v systemd-analyze >/dev/null || skip "skipped: systemd-analyze is not installed (Debian package systemd)"
+  dcc_need_tool systemd-analyze
   SERVICE_DIR=$(mktemp -d /tmp/dcc-unit.XXXXXX)
   chmod 0755 "$SERVICE_DIR"
   mkdir "$SERVICE_DIR/whitelist"
@@ -310,7 +309,7 @@ CapabilityBoundingSet=" ]
 }
 
 @test "systemd-tmpfiles creates /var/log/distccd for distcc" {
-  command -v systemd-tmpfiles >/dev/null || skip "skipped: systemd-tmpfiles is not installed (Debian package systemd)"
+  dcc_need_tool systemd-tmpfiles
   mkdir -p "$D/etc"
   echo 'distcc:x:240:240::/dev/null:/sbin/nologin' >"$D/etc/passwd"
   echo 'distcc:x:240:' >"$D/etc/group"
@@ -343,7 +342,7 @@ CapabilityBoundingSet=" ]
   for endpoint in / /stats.json /metrics /toolchain; do
     sed -n '/^\.SH STATISTICS PORT/,/^\.SH /p' "$page" | grep -qx "\.B $endpoint" || { echo "distccd.1 lacks $endpoint"; false; }
   done
-  command -v groff >/dev/null || skip "skipped: groff is not installed (Debian package groff-base)"
+  dcc_need_tool groff
   run groff -man -ww -z "$page"
   [ "$status" -eq 0 ]
   [ -z "$output" ]

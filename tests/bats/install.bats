@@ -96,7 +96,7 @@ EOF
   grep -q "^#   --log-file $log " "$DEST/etc/systemd/system/distccd.service.d/00gentoo.conf"
   grep -qx 'LogsDirectory=distccd' "$DEST/usr/lib/systemd/system/distccd.service"
   grep -qx "d ${log%/*} 0755 distcc distcc -" "$DEST/usr/lib/tmpfiles.d/distccd.conf"
-  command -v logrotate >/dev/null || skip "logrotate is not installed"
+  dcc_need_tool logrotate
   # A copy that points at a log here, run for real with --force: the log is
   # rotated by copy and truncate, so distccd keeps writing to the same file.
   local dir="$BATS_TEST_TMPDIR/log"
