@@ -403,7 +403,9 @@ static int serve_inetd(struct dccd_config *cfg)
     if (getpeername(0, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
         peer_name(&ss, peer, sizeof peer);
         if (!dcc_acl_allows(&cfg->acl, (struct sockaddr *)&ss, len)) {
-            dcc_warn("refused connection from %s: not in the --allow list", peer);
+            char acl_text[512];
+            dcc_acl_describe(&cfg->acl, acl_text, sizeof acl_text);
+            dcc_warn("refused job connection from %s: not in the --allow list (%s)", peer, acl_text);
             return DCC_EXIT_ACCESS_DENIED;
         }
     }

@@ -86,6 +86,17 @@ static int choose_target(const char *name, enum dcc_output_rule rule, char *path
         follow = 0;
     }
     if (follow) {
+        /* Ask the kernel whether this process may follow the link at all:
+         * with fs.protected_symlinks a link planted by another user in a
+         * sticky, world-writable directory is refused to gcc, and following
+         * it by hand below must not get past that. */
+        int probe = open(name, O_PATH | O_CLOEXEC);
+        if (probe >= 0)
+            close(probe);
+        else if (errno != ENOENT) {
+            dcc_set_err(err, errlen, "cannot write %.300s: %s", name, strerror(errno));
+            return DCC_EXIT_IO_ERROR;
+        }
         int rc = dcc_output_follow_links(name, path, pathlen, err, errlen);
         if (rc)
             return rc;

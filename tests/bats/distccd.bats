@@ -472,8 +472,8 @@ SH
   grep -q "job from 127.0.0.2: .*gcc hello.c: compiled, exit 0" d-allowed.log
   grep -q "job from 127.0.0.1: .*gcc hello.c: compiled, exit 0" d-loopback.log
   grep -q "no --allow given: accepting clients from loopback only (127.0.0.0/8, ::1)" d-loopback.log
-  grep -q "refused connection from 127.0.0.1: not in the --allow list" d-refused.log
-  grep -q "refused connection from 192.0.2.77: not in the --allow list" d-outside.log
+  grep -q "refused job connection from 127.0.0.1: not in the --allow list (127.0.0.2/32)" d-refused.log
+  grep -q "refused job connection from 192.0.2.77: not in the --allow list (127.0.0.0/8 ::1/128)" d-outside.log
   # A refused peer gets no job: nothing compiled, no object, no job files.
   [ "$(cat d-refused.log d-outside.log | grep -c "job from")" -eq 0 ]
   [ ! -e hello-refused.o ] && [ ! -e hello-outside.o ]
@@ -481,6 +481,6 @@ SH
   gcc -c hello.c -o local.o
   cmp hello-allowed.o local.o
   cmp hello-loopback.o local.o
-  grep -q "127.0.0.1:$port/4 failed for hello.c: no answer" client-refused.err
-  grep -q "192.0.2.77:$port/4 failed for hello.c: no answer" client-outside.err
+  grep -q "failed to distribute hello.c to 127.0.0.1:$port/4 (no answer: .*--allow list" client-refused.err
+  grep -q "failed to distribute hello.c to 192.0.2.77:$port/4 (no answer: .*--allow list" client-outside.err
 }
