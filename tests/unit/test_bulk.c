@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_data.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <lzo/lzo1x.h>
@@ -81,28 +83,9 @@ static char *pattern(size_t len)
     return d;
 }
 
-/* tests/data/lzo from the top of the tree (make runs tests there), else
- * relative to this binary in BUILD/tests/unit/. */
 static const char *lzo_data_dir(void)
 {
-    static char dir[PATH_MAX + 32];
-    if (dir[0])
-        return dir;
-    if (access("tests/data/lzo/README", R_OK) == 0) {
-        snprintf(dir, sizeof dir, "tests/data/lzo");
-        return dir;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = '\0';
-    for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(exe, '/');
-        assert_non_null(slash);
-        *slash = '\0';
-    }
-    snprintf(dir, sizeof dir, "%s/tests/data/lzo", exe);
-    return dir;
+    return dcc_test_data_dir("lzo");
 }
 
 static void read_whole_file(const char *path, struct dcc_buf *b)

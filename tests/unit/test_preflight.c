@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_data.h"
+
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,28 +18,9 @@
 
 #include "dcc_preflight.h"
 
-/* tests/data/preflight from the top of the tree (make runs tests there), else
- * relative to this binary in BUILD/tests/unit/. */
 static const char *data_dir(void)
 {
-    static char dir[PATH_MAX + 32];
-    if (dir[0])
-        return dir;
-    if (access("tests/data/preflight/README", R_OK) == 0) {
-        snprintf(dir, sizeof dir, "tests/data/preflight");
-        return dir;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = '\0';
-    for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(exe, '/');
-        assert_non_null(slash);
-        *slash = '\0';
-    }
-    snprintf(dir, sizeof dir, "%s/tests/data/preflight", exe);
-    return dir;
+    return dcc_test_data_dir("preflight");
 }
 
 static json_t *fixture(const char *name)
