@@ -539,6 +539,24 @@ job flaky.c: failed on $HELPER/4, built locally
 job flaky.c: built locally (failed on $HELPER/4), exit 0" ] || { cat "$T/build.log"; false; }
 }
 
+@test "DISTCC_PORTAGE_SAVE_TEMPS with the real client: the .i and the helper's own stderr land in \${T}/distcc/compile/" {
+  start_helper_with_flakycc
+  # Only the helper's compiler sees the unused variable (cpp has no say).
+  printf 'int unused_here(void) { int unused; return 0; }\n' >"$SRC/warns.c"
+  run_phase compile DISTCC_PORTAGE_SAVE_TEMPS=1 DISTCC_HOSTS="$HELPER" DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" \
+    EXTRA_WORK="cd '$SRC' && '$DCC_BIN/distcc' gcc -Wall -c warns.c -o warns.o"
+  [ -s "$SRC/warns.o" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+  local kept="$T/distcc/compile"
+  [ "$(cd "$kept" && ls | sed -E 's/_[A-Za-z0-9]{6}\./_XXXXXX./')" = "distcc_XXXXXX.i
+distcc_server_stderr_XXXXXX.txt" ]
+  grep -q 'int unused_here(void)' "$kept"/distcc_*.i
+  [ "$(head -1 "$kept"/distcc_server_stderr_*.txt)" = "# distcc: stderr of $HELPER/4 compiling warns.c (in $SRC), exit 0" ]
+  grep -q "warns.c:1:.*warning: unused variable .unused." "$kept"/distcc_server_stderr_*.txt
+  # Nothing is left in TMPDIR (the hook's T) beside what the hook collected.
+  [ -z "$(find "$T" -maxdepth 1 -name 'distcc_*')" ]
+}
+
 # The ccache masquerade directory (Gentoo: /usr/lib/ccache/bin, Debian:
 # /usr/lib/ccache), or skip.
 ccache_dir() {
