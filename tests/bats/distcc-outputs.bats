@@ -295,9 +295,11 @@ in_private_dev() {
     chmod 0777 "$NOBODY_DIR"
     mkdir -m 0777 "$NOBODY_DIR/distcc-dir"
     cp t.c "$NOBODY_DIR/"
+    # A checkout under /root (0700) is out of the user's reach: run a copy.
+    cp "$DCC_BIN/distcc" "$NOBODY_DIR/distcc"
     cd "$NOBODY_DIR"
     # gcc itself first: the same command with no client in front.
-    for client in "" /usr/bin/distcc "$DCC_BIN/distcc"; do
+    for client in "" /usr/bin/distcc "$NOBODY_DIR/distcc"; do
       run in_private_dev setpriv --reuid=65534 --regid=65534 --clear-groups -- \
         env DISTCC_DIR="$NOBODY_DIR/distcc-dir" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 \
         DISTCC_SKIP_LOCAL_RETRY=1 ${client:+"$client"} gcc -c t.c -o /dev/null
