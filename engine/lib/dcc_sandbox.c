@@ -403,11 +403,14 @@ static int add_glob(char ***list, size_t *n, const char *pattern)
 
 /* What a compile reads: system headers and libraries (shared libraries,
  * gcc's specs and plugins' headers, the locale archive), the loader's
- * cache, clang's configuration files, time zones for __DATE__. */
+ * cache, clang's configuration files and the release files its driver
+ * tells distributions apart by, Gentoo's gcc-config settings (its
+ * /usr/bin/gcc reads them to find the real gcc), time zones for __DATE__. */
 static const char *const read_paths[] = {
     "/usr/include", "/usr/local/include", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec",
     "/usr/local/lib", "/lib", "/lib32", "/lib64", "/usr/share/locale", "/usr/share/zoneinfo", "/etc/ld.so.cache",
-    "/etc/localtime", "/etc/clang", "/dev/urandom", NULL,
+    "/etc/localtime", "/etc/clang", "/etc/env.d/gcc", "/etc/os-release", "/etc/lsb-release", "/etc/debian_version",
+    "/etc/gentoo-release", "/etc/redhat-release", "/dev/urandom", NULL,
 };
 
 /* What a compile may execute besides the compiler itself: gcc's and

@@ -83,10 +83,10 @@ update-changelog = false" ]
   cmp "$EBUILD" "$RELEASE_EBUILD"
 }
 
-@test "USE flags: json and preflight, each described in metadata.xml; no flag builds nothing" {
+@test "USE flags: json, preflight and seccomp, each described in metadata.xml; no flag builds nothing" {
   run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "REQUIRED_USE=$REQUIRED_USE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
   [ "$output" = "EAPI=8
-IUSE=+json +preflight selinux xinetd
+IUSE=+json +preflight +seccomp selinux xinetd
 REQUIRED_USE=preflight? ( json )
 	acct-user/distcc
 	selinux? ( sec-policy/selinux-distcc )
@@ -94,10 +94,10 @@ REQUIRED_USE=preflight? ( json )
   dcc_need_tool xmllint
   xmllint --noout "$EBUILD_DIR/metadata.xml"
   # metadata.xml describes exactly the local flags (selinux is global).
-  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "json preflight xinetd " ]
+  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "json preflight seccomp xinetd " ]
   # The libraries follow the flags: popt and lzo only with USE='-*'.
   run ebuild_sh 'echo $DEPEND'
-  [ "$output" = "dev-libs/lzo:2 dev-libs/popt json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl )" ]
+  [ "$output" = "dev-libs/lzo:2 dev-libs/popt json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp )" ]
 }
 
 @test "the release ebuild builds from make dist's tarball; the live one from the repository named" {

@@ -11,6 +11,7 @@
  *   peer PID        a process of the job user it tries to signal (with 0)
  *   forks N         how many processes it tries to start (default 200)
  *   memory MB       how much memory it tries to touch (default 1024)
+ *   sleep S         then sleeps this long before it exits
  * Started with the single argument --dropped (a copy of itself in the job
  * directory) it exits 0 at once. */
 #define _GNU_SOURCE
@@ -30,7 +31,7 @@
 
 struct settings {
     char outside[512], secret[512];
-    int port, peer, forks, memory_mb;
+    int port, peer, forks, memory_mb, sleep_secs;
 };
 
 static void report(const char *name, int done, const char *what)
@@ -69,6 +70,8 @@ static void read_settings(int argc, char **argv, struct settings *s)
                 s->forks = atoi(value);
             else if (strcmp(key, "memory") == 0)
                 s->memory_mb = atoi(value);
+            else if (strcmp(key, "sleep") == 0)
+                s->sleep_secs = atoi(value);
         }
         fclose(f);
     }
@@ -285,5 +288,8 @@ int main(int argc, char **argv)
     try_forks(s.forks);
     leave_sleeper();
     try_memory(s.memory_mb);
+    struct timespec t = {s.sleep_secs, 0};
+    while (s.sleep_secs > 0 && nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
     return 1;
 }
