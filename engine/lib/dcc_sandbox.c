@@ -147,6 +147,9 @@ static int enter_user_namespace(int flags, char *err, size_t errlen)
         set_err(err, errlen, "unshare: %s", strerror(errno));
         return -1;
     }
+    /* A daemon that switched from root to its job user is not dumpable,
+     * which leaves /proc/self/uid_map owned by root. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     char map[64];
     snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
     if (write_file("/proc/self/uid_map", map) != 0) {

@@ -140,25 +140,26 @@ REQUIRED_USE=preflight? ( json )
 }
 
 @test "src_compile: Portage's toolchain and flags, Gentoo's paths, USE flags as make variables" {
-  USE="json preflight" run ebuild_sh src_compile
+  USE="json preflight seccomp" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [all]" ]
+  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [WITH_SECCOMP=1] [all]" ]
   : >"$CALLS"
   USE="json" run ebuild_sh src_compile
-  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[all\]$' "$CALLS"
 }
 
 @test "USE='-*' (the bootstrap): make takes the ebuild's variables and leaves out what needs more" {
   USE="" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[all\]$' "$CALLS"
   # The same arguments to the real Makefile, as a dry run (-n).
   local -a args
   mapfile -t args < <(sed -e 's/^emake \[//' -e 's/\]$//' -e 's/\] \[/\n/g' "$CALLS")
   run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BATS_TEST_TMPDIR/build" "${args[@]}"
   run -0 grep -E '^distcc' <<<"$output"
   [ "$output" = "distcc-preflight: not built (WITH_JSON=0; WITH_CURL=0; WITH_INIPARSER=0)
-distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)" ]
+distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)
+distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)" ]
 }
 
 @test "pkg_config: distcc-config --install sets up /etc/distcc, env.d and the links, then the next steps" {
