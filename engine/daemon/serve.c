@@ -361,7 +361,8 @@ static void exec_compiler(struct job *j)
     /* gcc's own temporary files land in the job directory too. */
     setenv("TMPDIR", j->dir, 1);
     /* With --sandbox=off this still sets the resource limits. */
-    struct dcc_sandbox_job sj = {.dir = j->dir, .cwd = j->cwd, .compiler = j->compiler_path};
+    struct dcc_sandbox_job sj = {.dir = j->dir, .cwd = j->cwd, .compiler = j->compiler_path,
+                                 .stdout_path = j->out_stdout, .stderr_path = j->out_stderr};
     char why[400];
     int status;
     int rc = dcc_sandbox_enter(&j->cfg->sandbox, &sj, &status, why, sizeof why);

@@ -803,10 +803,24 @@ int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job
     if (sb->use & DCC_SBX_MOUNTNS) {
         if (remount_noexec(job->dir, err, errlen) != 0)
             return -1;
-        /* The working directory still points into the old mount. */
+        /* The working directory and the output fds still point into the
+         * old mount, where a file the job writes could be mapped as code. */
         if (chdir(job->cwd) != 0) {
             set_err(err, errlen, "chdir %s: %s", job->cwd, strerror(errno));
             return -1;
+        }
+        const char *outputs[] = {job->stdout_path, job->stderr_path};
+        for (int fd = 1; fd <= 2; fd++) {
+            const char *path = outputs[fd - 1];
+            int again = path ? open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC) : -1;
+            if (path && (again < 0 || dup2(again, fd) < 0)) {
+                set_err(err, errlen, "cannot open %s again: %s", path, strerror(errno));
+                if (again >= 0)
+                    close(again);
+                return -1;
+            }
+            if (again >= 0)
+                close(again);
         }
     }
     if (!(sb->use & DCC_SBX_PIDNS))

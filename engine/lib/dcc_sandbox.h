@@ -59,6 +59,10 @@ struct dcc_sandbox_job {
     const char *dir;          /* the job directory: read-write, mounted noexec */
     const char *cwd;          /* the compiler's working directory (inside dir) */
     const char *compiler;     /* full path of the whitelisted compiler */
+    /* The files already open as fds 1 and 2 (in dir), or NULL: opened again
+     * through the noexec mount, so no fd leads to the job's files through
+     * the old one. */
+    const char *stdout_path, *stderr_path;
 };
 
 /* Tries each mechanism in a child process, as the job user (uid/gid; with
