@@ -435,7 +435,11 @@ static void setup_sandbox(struct dccd_config *cfg)
         die(DCC_EXIT_DISTCC_FAILED, "%s", err);
     char mechs[128];
     dcc_sandbox_describe(use, mechs, sizeof mechs);
-    dcc_notice("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
+    /* Under --inetd every connection is a new daemon: not worth a notice each. */
+    if (cfg->inetd)
+        dcc_info("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
+    else
+        dcc_notice("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
 }
 
 static void write_pid_file(const char *path)
