@@ -51,11 +51,14 @@ GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 #   WITH_JSON       jansson: distccd's /stats.json and /toolchain pages
 #   WITH_CURL       libcurl: distcc-preflight's HTTP queries to the helpers
 #   WITH_INIPARSER  iniparser: distcc-preflight's /etc/distcc/distcc.conf
-# distcc-preflight needs all three.
+#   WITH_SECCOMP    libseccomp: the seccomp layer of distccd's job sandbox
+#                   (namespaces and Landlock need no library)
+# distcc-preflight needs the first three.
 WITH_JSON      ?= auto
 WITH_CURL      ?= auto
 WITH_INIPARSER ?= auto
-FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER)
+WITH_SECCOMP   ?= auto
+FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP)
 
 PKGS     = popt lzo2
 DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
@@ -72,6 +75,7 @@ INI_CFLAGS  := $(if $(INI_PC),$(shell pkg-config --cflags iniparser),$(if $(wild
 HAVE_JSON      := $(shell pkg-config --exists jansson 2>/dev/null && echo 1)
 HAVE_CURL      := $(shell pkg-config --exists libcurl 2>/dev/null && echo 1)
 HAVE_INIPARSER := $(if $(INI_PC)$(INI_CFLAGS)$(wildcard /usr/include/iniparser.h),1)
+HAVE_SECCOMP   := $(shell pkg-config --exists libseccomp 2>/dev/null && echo 1)
 
 # $(call feature,VAR,HAVE,library,Debian package,Gentoo atom): 1 or 0; when
 # it is 0, OFF_<VAR> says why.
@@ -85,6 +89,7 @@ feature = $(strip \
 USE_JSON      := $(call feature,WITH_JSON,$(HAVE_JSON),jansson,libjansson-dev,dev-libs/jansson)
 USE_CURL      := $(call feature,WITH_CURL,$(HAVE_CURL),libcurl,libcurl4-openssl-dev,net-misc/curl)
 USE_INIPARSER := $(call feature,WITH_INIPARSER,$(HAVE_INIPARSER),iniparser,libiniparser-dev,dev-libs/iniparser)
+USE_SECCOMP   := $(call feature,WITH_SECCOMP,$(HAVE_SECCOMP),libseccomp,libseccomp-dev,sys-libs/libseccomp)
 
 ifeq ($(USE_JSON),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags jansson)
@@ -98,7 +103,11 @@ ifeq ($(USE_INIPARSER),1)
 DEP_CFLAGS  += $(INI_CFLAGS)
 LIB_ini     := $(if $(INI_PC),$(shell pkg-config --libs iniparser),-liniparser)
 endif
-DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON)
+ifeq ($(USE_SECCOMP),1)
+DEP_CFLAGS  += $(shell pkg-config --cflags libseccomp)
+LIB_seccomp := $(shell pkg-config --libs libseccomp)
+endif
+DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP)
 
 # What is left out, and why: one line per part, whenever something is built.
 and_then = $(if $(1),$(if $(2),$(1); $(2),$(1)),$(2))
@@ -110,6 +119,9 @@ endif
 ifneq ($(USE_JSON),1)
 $(info distccd: built without the /stats.json and /toolchain pages ($(OFF_WITH_JSON)))
 endif
+ifneq ($(USE_SECCOMP),1)
+$(info distccd: built without the seccomp layer of the job sandbox ($(OFF_WITH_SECCOMP)))
+endif
 endif
 endif
 
@@ -120,7 +132,7 @@ LIB_SRCS  := $(filter-out engine/lib/dcc_preflight.c,$(LIB_SRCS))
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
-LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson)
+LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp)
 
 # program name : source directory : extra libraries
 PROGRAMS := distccd:engine/daemon:popt \

@@ -6,7 +6,9 @@
 #   both also for ours in pump mode ("pump": ,cpp,lzo under pump; stock's own
 #   pump needs its Python include server, which fails on Debian's Python 3.11)
 #   (c) instructions per job under callgrind (when valgrind is there)
-# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abc") narrow it down;
+#   (d) the job sandbox: (a)'s compiles against ours with --sandbox=auto
+#       and --sandbox=off, per-job wall and the daemon's CPU (with its jobs)
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcd") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
@@ -14,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
-sections=${BENCH_SECTIONS:-abc}
+sections=${BENCH_SECTIONS:-abcd}
 out="$top/bench/out"
 mkdir -p "$out"
 work=$(mktemp -d /tmp/distcc-bench.XXXXXX)
@@ -33,8 +35,8 @@ wait_port() { for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$1")" ] && retu
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-mkdir -p "$work/wl" "$work/tmp" "$work/tmp2"
-chmod 1777 "$work/tmp" "$work/tmp2"
+mkdir -p "$work/wl" "$work/tmp" "$work/tmp2" "$work/tmp3"
+chmod 1777 "$work/tmp" "$work/tmp2" "$work/tmp3"
 machine=$(gcc -dumpmachine)
 for n in gcc cc "$machine-gcc"; do ln -s /usr/bin/distcc "$work/wl/$n"; done
 
@@ -44,6 +46,14 @@ TMPDIR="$work/tmp" "$bin/distccd" --no-detach --daemon --port "$our_port" --jobs
   --log-file "$work/ours.log" --log-level warning --whitelist-dir "$work/wl" --lifetime 3600 \
   ${BENCH_DISTCCD_ARGS:-} &
 pids+=($!)
+our_pid=$!
+# The same daemon without the sandbox, for (d).
+off_port=$(free_port)
+TMPDIR="$work/tmp3" "$bin/distccd" --no-detach --daemon --port "$off_port" --jobs 8 -N 0 \
+  --log-file "$work/ours-off.log" --log-level warning --whitelist-dir "$work/wl" --lifetime 3600 \
+  --sandbox=off ${BENCH_DISTCCD_ARGS:-} &
+pids+=($!)
+off_pid=$!
 stock_port=$(free_port)
 stock_user=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -55,6 +65,7 @@ TMPDIR="$work/tmp2" /usr/bin/distccd --no-detach --daemon --port "$stock_port" -
   --allow 127.0.0.1 --log-file "$work/stock.log" --log-level warning "${stock_user[@]}" &
 pids+=($!)
 wait_port "$our_port"
+wait_port "$off_port"
 wait_port "$stock_port"
 
 # The code base for (b) is a copy, so no client can leave files in the tree.
@@ -69,7 +80,11 @@ prefix[gcc]=""
 prefix[stock]="/usr/bin/distcc"
 prefix[ours]="$bin/distcc"
 prefix[pump]="$bin/distcc"
+prefix[sandbox]="$bin/distcc"
+prefix[nosandbox]="$bin/distcc"
 hosts[gcc]=""
+hosts[sandbox]="127.0.0.1:$our_port/8"
+hosts[nosandbox]="127.0.0.1:$off_port/8"
 hosts[stock]="127.0.0.1:$stock_port/8"
 hosts[ours]="127.0.0.1:$our_port/8"
 hosts[pump]="127.0.0.1:$our_port/8,cpp,lzo"
@@ -196,5 +211,33 @@ SH
   # shellcheck disable=SC2154
   awk -v cs="$ci_stock" -v co="$ci_ours" -v ds="$di_stock" -v do_="$di_ours" 'BEGIN {
     printf "  ours/stock: client %.2f, daemon %.2f\n", co/cs, do_/ds }'
+fi
+if [[ $sections == *d* ]]; then
+echo
+echo "(d) the job sandbox: $jobs_a sequential compiles of a tiny file against ours, median per job"
+# The daemon's CPU with its reaped children (job processes, the sandbox's
+# relays, the compilers): utime+stime+cutime+cstime in ms.
+daemon_cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) * 1000 / hz }' "/proc/$1/stat"
+}
+for who in sandbox nosandbox; do
+  pid=$our_pid
+  [ "$who" = nosandbox ] && pid=$off_pid
+  for _ in $(seq "$runs"); do
+    c0=$(daemon_cpu_ms "$pid")
+    r=$(run_tiny "$who" "$jobs_a")
+    c1=$(daemon_cpu_ms "$pid")
+    echo "$r $(awk -v a="$c0" -v b="$c1" -v n="$jobs_a" 'BEGIN { printf "%.3f", (b - a) / n }')"
+  done >"d-$who.txt"
+  wall=$(cut -d' ' -f1 "d-$who.txt" | median)
+  dcpu=$(cut -d' ' -f3 "d-$who.txt" | median)
+  printf '  %-9s %7.2f ms wall  %7.2f ms daemon cpu (with the compiler)\n' \
+    "$([ "$who" = sandbox ] && echo "on (auto)" || echo off)" "$wall" "$dcpu"
+  eval "dwall_$who=$wall dcpu_$who=$dcpu"
+done
+# shellcheck disable=SC2154
+awk -v w1="$dwall_sandbox" -v w0="$dwall_nosandbox" -v c1="$dcpu_sandbox" -v c0="$dcpu_nosandbox" 'BEGIN {
+  printf "  added by the sandbox per job: %.2f ms wall, %.2f ms daemon cpu (target <= 2 ms)\n", w1-w0, c1-c0 }'
+grep -h "sandbox auto" "$work/ours.log" | sed 's/^.*notice: /  /' || true
 fi
 } | tee "$out/results.txt"

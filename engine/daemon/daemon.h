@@ -6,7 +6,15 @@
 
 #include "dcc_acl.h"
 #include "dcc_log.h"
+#include "dcc_sandbox.h"
 #include "dcc_stats.h"
+
+/* Defaults of the per-job limits. */
+#define DCCD_DEFAULT_JOB_LIFETIME 600
+#define DCCD_DEFAULT_JOB_CPU 600
+#define DCCD_DEFAULT_JOB_PROCESSES 64
+#define DCCD_DEFAULT_JOB_MEMORY (4ULL << 30)
+#define DCCD_DEFAULT_JOB_FILE_SIZE (2ULL << 30)
 
 struct dccd_config {
     struct dcc_acl acl;
@@ -21,6 +29,11 @@ struct dccd_config {
     const char *log_file;
     enum dcc_log_level log_level;
     int job_lifetime;         /* seconds, 0 = none */
+    enum dcc_sandbox_mode sandbox_mode; /* --sandbox */
+    struct dcc_sandbox_limits limits; /* --job-memory, --job-cpu, --job-file-size, --job-processes */
+    struct dcc_sandbox sandbox; /* what every job is confined with (limits too) */
+    struct dcc_sandbox_probe sandbox_probe; /* what the kernel offers, and why not the rest */
+    char sandbox_missing[600]; /* auto: the mechanisms the kernel lacks, and why */
     int lifetime;             /* seconds the daemon lives, 0 = forever */
     int stats, stats_port;
     int zeroconf;

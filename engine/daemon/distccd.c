@@ -37,7 +37,7 @@
 
 enum opt_id {
     OPT_ALLOW = 1, OPT_ALLOW_PRIVATE, OPT_HELP, OPT_VERSION, OPT_WIZARD, OPT_VERBOSE, OPT_LOG_LEVEL,
-    OPT_MAX_BODY,
+    OPT_MAX_BODY, OPT_SANDBOX,
 };
 
 /* The option strings live in popt's context for the whole run; a global keeps
@@ -109,6 +109,16 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* A --job-* limit: a size as parse_size takes it, or 0 for none. */
+static int parse_limit(const char *s, uint64_t *out)
+{
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return parse_size(s, out);
+}
+
 static int default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -124,19 +134,24 @@ static void usage(poptContext ctx)
            "Compilers run only when named in the whitelist directory (--whitelist-dir),\n"
            "by default %s.\n"
            "The daemon exits 110 when that directory is missing or empty.\n"
-           "Exit codes: 101 bad option, 102 cannot bind, 107 cannot open the log file,\n"
-           "110 no whitelist, 112 cannot drop root.\n",
+           "Each job runs in a sandbox (--sandbox): user, mount, pid and network namespaces,\n"
+           "Landlock and seccomp; it executes only its toolchain, writes only its job\n"
+           "directory, and nothing it starts outlives it. The --job-* limits apply with\n"
+           "--sandbox=off too.\n"
+           "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
+           "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root.\n",
            dirs);
 }
 
 static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
 {
     /* popt hands out malloc'd strings; static keeps them reachable until exit. */
-    static char *allow, *log_level, *max_body;
-    long port = DCC_DEFAULT_PORT, jobs = 0, nice_val = 5, job_lifetime = 0, lifetime = 0,
+    static char *allow, *log_level, *max_body, *sandbox, *job_memory, *job_file_size;
+    long port = DCC_DEFAULT_PORT, jobs = 0, nice_val = 5, job_lifetime = DCCD_DEFAULT_JOB_LIFETIME, lifetime = 0,
+         job_cpu = DCCD_DEFAULT_JOB_CPU, job_processes = DCCD_DEFAULT_JOB_PROCESSES,
          stats_port = DCC_DEFAULT_STATS_PORT;
     int wizard = 0, verbose = 0, no_early = 0;
-    static char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s;
+    static char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s, *jc_s, *jp_s;
     struct poptOption table[] = {
         {"allow", 'a', POPT_ARG_STRING, &allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)", "ADDR[/BITS]"},
         {"allow-private", 0, POPT_ARG_NONE, NULL, OPT_ALLOW_PRIVATE, "accept clients from private networks and loopback", NULL},
@@ -156,7 +171,12 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"log-stderr", 0, POPT_ARG_NONE, &cfg->log_stderr, 0, "log to stderr", NULL},
         {"verbose", 0, POPT_ARG_NONE, &verbose, OPT_VERBOSE, "log at debug level", NULL},
         {"wizard", 'W', POPT_ARG_NONE, &wizard, OPT_WIZARD, "foreground, log debug to stderr (for debugging)", NULL},
-        {"job-lifetime", 0, POPT_ARG_STRING, &jl_s, 0, "kill a compile running longer than this (default: no limit)", "SECONDS"},
+        {"job-lifetime", 0, POPT_ARG_STRING, &jl_s, 0, "kill a compile running longer than this; 0: no limit (default 600)", "SECONDS"},
+        {"sandbox", 0, POPT_ARG_STRING, &sandbox, OPT_SANDBOX, "auto (default: every mechanism the kernel has), required (refuse to start without all) or off", "MODE"},
+        {"job-memory", 0, POPT_ARG_STRING, &job_memory, 0, "address space of each compiler process, with K/M/G; 0: no limit (default 4G)", "BYTES"},
+        {"job-cpu", 0, POPT_ARG_STRING, &jc_s, 0, "CPU time of each compiler process; 0: no limit (default 600)", "SECONDS"},
+        {"job-file-size", 0, POPT_ARG_STRING, &job_file_size, 0, "largest file a job may write, with K/M/G; 0: no limit (default 2G)", "BYTES"},
+        {"job-processes", 0, POPT_ARG_STRING, &jp_s, 0, "processes one job may have at once (with a user namespace); 0: no limit (default 64)", "N"},
         {"lifetime", 0, POPT_ARG_STRING, &lt_s, 0, "exit after this many seconds (for tests)", "SECONDS"},
         {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0, "serve statistics over HTTP", NULL},
         {"stats-port", 0, POPT_ARG_STRING, &sp_s, 0, "port for --stats (default 3633)", "PORT"},
@@ -201,6 +221,10 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
             if (parse_size(max_body, &cfg->max_body) != 0)
                 die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-size \"%s\" is not a size such as 64M", max_body);
             break;
+        case OPT_SANDBOX:
+            if (dcc_sandbox_mode_parse(sandbox, &cfg->sandbox_mode) != 0)
+                die(DCC_EXIT_BAD_ARGUMENTS, "--sandbox \"%s\" is not one of auto, required, off", sandbox);
+            break;
         case OPT_HELP:
             usage(ctx);
             exit(0);
@@ -228,11 +252,27 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"--job-lifetime", jl_s, 0, INT_MAX, &job_lifetime},
         {"--lifetime", lt_s, 0, INT_MAX, &lifetime},
         {"--stats-port", sp_s, 1, 65535, &stats_port},
+        {"--job-cpu", jc_s, 0, INT_MAX, &job_cpu},
+        {"--job-processes", jp_s, 0, 1000000, &job_processes},
     };
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
         if (numbers[i].text && parse_int(numbers[i].text, numbers[i].lo, numbers[i].hi, numbers[i].out) != 0)
             die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a number from %ld to %ld", numbers[i].name,
                 numbers[i].text, numbers[i].lo, numbers[i].hi);
+    struct {
+        const char *name, *text;
+        uint64_t *out;
+    } sizes[] = {
+        {"--job-memory", job_memory, &cfg->limits.memory},
+        {"--job-file-size", job_file_size, &cfg->limits.file_size},
+    };
+    cfg->limits.memory = DCCD_DEFAULT_JOB_MEMORY;
+    cfg->limits.file_size = DCCD_DEFAULT_JOB_FILE_SIZE;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].text && parse_limit(sizes[i].text, sizes[i].out) != 0)
+            die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a size such as 512M, or 0", sizes[i].name, sizes[i].text);
+    cfg->limits.cpu_seconds = job_cpu;
+    cfg->limits.processes = job_processes;
     cfg->port = (int)port;
     cfg->jobs = jobs ? (int)jobs : default_jobs();
     cfg->nice = (int)nice_val;
@@ -336,14 +376,23 @@ static int bind_listener(const char *addr, int port, const char *what)
     return fd;
 }
 
+/* The user jobs run as when the daemon starts as root: --user, else
+ * distcc, else nobody. NULL when there is none. */
+static struct passwd *job_user(const struct dccd_config *cfg, const char **name)
+{
+    *name = cfg->user ? cfg->user : "distcc";
+    struct passwd *pw = getpwnam(*name);
+    if (!pw && !cfg->user)
+        pw = getpwnam(*name = "nobody");
+    return pw;
+}
+
 static void drop_root(const struct dccd_config *cfg)
 {
     if (getuid() != 0 && geteuid() != 0)
         return;
-    const char *name = cfg->user ? cfg->user : "distcc";
-    struct passwd *pw = getpwnam(name);
-    if (!pw && !cfg->user)
-        pw = getpwnam(name = "nobody");
+    const char *name;
+    struct passwd *pw = job_user(cfg, &name);
     if (!pw)
         die(DCC_EXIT_SETUID_FAILED, "user \"%s\" does not exist; pass --user with an unprivileged user", name);
     if (pw->pw_uid == 0)
@@ -354,6 +403,43 @@ static void drop_root(const struct dccd_config *cfg)
         die(DCC_EXIT_SETUID_FAILED, "root privileges could be regained after switching to %s", name);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     dcc_info("running jobs as user %s (uid %u)", name, (unsigned)pw->pw_uid);
+}
+
+/* Finds out what the kernel offers the job user, decides with --sandbox,
+ * says once what is missing, and prepares what every job will use. */
+static void setup_sandbox(struct dccd_config *cfg)
+{
+    unsigned use = 0;
+    int abi = 0;
+    char err[600];
+    static const char *const mode_names[] = {"auto", "required", "off"};
+    if (cfg->sandbox_mode != DCC_SANDBOX_OFF) {
+        uid_t uid = (uid_t)-1;
+        gid_t gid = (gid_t)-1;
+        const char *name;
+        struct passwd *pw = getuid() == 0 || geteuid() == 0 ? job_user(cfg, &name) : NULL;
+        if (pw) {
+            uid = pw->pw_uid;
+            gid = pw->pw_gid;
+        }
+        struct dcc_sandbox_probe *probe = &cfg->sandbox_probe;
+        if (dcc_sandbox_probe(cfg->tmpdir, uid, gid, probe, err, sizeof err) != 0)
+            die(DCC_EXIT_DISTCC_FAILED, "%s", err);
+        if (dcc_sandbox_decide(cfg->sandbox_mode, probe, &use, cfg->sandbox_missing, sizeof cfg->sandbox_missing) != 0)
+            die(DCC_EXIT_DISTCC_FAILED, "--sandbox=required, but jobs cannot have: %s", cfg->sandbox_missing);
+        if (cfg->sandbox_missing[0])
+            dcc_warn("sandbox: jobs run without %s", cfg->sandbox_missing);
+        abi = probe->landlock_abi;
+    }
+    if (dcc_sandbox_prepare(&cfg->sandbox, use, abi, &cfg->limits, err, sizeof err) != 0)
+        die(DCC_EXIT_DISTCC_FAILED, "%s", err);
+    char mechs[128];
+    dcc_sandbox_describe(use, mechs, sizeof mechs);
+    /* Under --inetd every connection is a new daemon: not worth a notice each. */
+    if (cfg->inetd)
+        dcc_info("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
+    else
+        dcc_notice("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
 }
 
 static void write_pid_file(const char *path)
@@ -451,6 +537,7 @@ int main(int argc, char **argv)
         dcc_acl_add_loopback(&cfg.acl);
         dcc_notice("no --allow given: accepting clients from loopback only (127.0.0.0/8, ::1)");
     }
+    setup_sandbox(&cfg);
     if (cfg.zeroconf)
         dcc_warn("--zeroconf: this distccd was built without Avahi support; not announcing");
     signal(SIGPIPE, SIG_IGN);
@@ -636,6 +723,7 @@ int main(int argc, char **argv)
         unlink(cfg.pid_file);
     dcc_notice("distccd exiting");
     poptFreeContext(opt_ctx);
+    dcc_sandbox_free(&cfg.sandbox);
     free(children);
     dcc_acl_free(&cfg.acl);
     return 0;

@@ -317,6 +317,22 @@ static void kill_group(pid_t pid)
 
 enum run_result { RUN_DONE, RUN_TIMEOUT, RUN_DISCONNECT, RUN_TALKING, RUN_TERMINATED, RUN_FAILED };
 
+/* Ends a relay of the sandbox with the compiler's own wait status. */
+static void __attribute__((noreturn)) end_like(int status)
+{
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        signal(sig, SIG_DFL);
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, sig);
+        sigprocmask(SIG_UNBLOCK, &only, NULL);
+        raise(sig);
+        _exit(128 + sig); /* init of a pid namespace cannot die of it */
+    }
+    _exit(WEXITSTATUS(status));
+}
+
 static void exec_compiler(struct job *j)
 {
     /* In the child: its own process group so one kill stops cc1 and as too. */
@@ -344,6 +360,18 @@ static void exec_compiler(struct job *j)
             close(fd);
     /* gcc's own temporary files land in the job directory too. */
     setenv("TMPDIR", j->dir, 1);
+    /* With --sandbox=off this still sets the resource limits. */
+    struct dcc_sandbox_job sj = {.dir = j->dir, .cwd = j->cwd, .compiler = j->compiler_path,
+                                 .stdout_path = j->out_stdout, .stderr_path = j->out_stderr};
+    char why[400];
+    int status;
+    int rc = dcc_sandbox_enter(&j->cfg->sandbox, &sj, &status, why, sizeof why);
+    if (rc == 1)
+        end_like(status);
+    if (rc < 0) {
+        dprintf(2, "distccd: cannot confine the compiler in its sandbox: %s\n", why);
+        _exit(DCC_EXIT_DISTCC_FAILED);
+    }
     execv(j->compiler_path, j->argv);
     dprintf(2, "distccd: cannot run %s: %s\n", j->compiler_path, strerror(errno));
     _exit(DCC_EXIT_COMPILER_MISSING);

@@ -8,6 +8,9 @@
 #include "dcc_util.h"
 
 #include <errno.h>
+#if DCC_WITH_JSON
+#include <jansson.h>
+#endif
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +69,44 @@ static void respond(int fd, const char *status, const char *type, const struct d
     dcc_buf_free(&out);
 }
 
+#if DCC_WITH_JSON
+/* Adds "sandbox" to a JSON page (/stats.json, /toolchain): the mode, the
+ * mechanisms jobs run with, the missing ones with the reason, the limits. */
+static int add_sandbox_json(const struct dccd_config *cfg, struct dcc_buf *body)
+{
+    static const char *const modes[] = {"auto", "required", "off"};
+    json_t *page = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
+    json_t *using = json_array(), *missing = json_object();
+    int rc = page && json_is_object(page) && using && missing ? 0 : -1;
+    for (int i = 0; i < DCC_SBX_COUNT && rc == 0; i++) {
+        if (cfg->sandbox.use & (1u << i))
+            rc = json_array_append_new(using, json_string(dcc_sandbox_mechanisms[i]));
+        else if (cfg->sandbox_mode != DCC_SANDBOX_OFF)
+            rc = json_object_set_new(missing, dcc_sandbox_mechanisms[i], json_string(cfg->sandbox_probe.why[i]));
+    }
+    const struct dcc_sandbox_limits *l = &cfg->limits;
+    json_t *sb = rc == 0 ? json_pack("{s:s, s:O, s:O, s:i, s:{s:I, s:I, s:I, s:I, s:i}}", "mode",
+                                     modes[cfg->sandbox_mode], "using", using, "missing", missing, "landlock_abi",
+                                     cfg->sandbox.landlock_abi, "limits", "memory", (json_int_t)l->memory,
+                                     "cpu_secs", (json_int_t)l->cpu_seconds, "file_size",
+                                     (json_int_t)l->file_size, "processes", (json_int_t)l->processes,
+                                     "lifetime_secs", cfg->job_lifetime)
+                          : NULL;
+    json_decref(using);
+    json_decref(missing);
+    char *text = NULL;
+    if (sb && json_object_set_new(page, "sandbox", sb) == 0)
+        text = json_dumps(page, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    json_decref(page);
+    if (!text)
+        return -1;
+    body->len = 0;
+    rc = dcc_buf_appends(body, text) == 0 && dcc_buf_appends(body, "\n") == 0 ? 0 : -1;
+    free(text);
+    return rc;
+}
+#endif
+
 void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, const struct dcc_stats *st)
 {
     char req[REQUEST_MAX];
@@ -99,10 +140,11 @@ void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, c
         respond(fd, "404 Not Found", "text/plain", &body);
 #if DCC_WITH_JSON
     } else if (strcmp(path, "/stats.json") == 0) {
-        if (dcc_stats_render_json(st, &fig, now, &body) == 0)
+        if (dcc_stats_render_json(st, &fig, now, &body) == 0 && add_sandbox_json(cfg, &body) == 0)
             respond(fd, "200 OK", "application/json", &body);
     } else if (strcmp(path, "/toolchain") == 0) {
-        if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) == 0) {
+        if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) == 0 &&
+            add_sandbox_json(cfg, &body) == 0) {
             respond(fd, "200 OK", "application/json", &body);
         } else {
             dcc_warn("toolchain report for %s failed: %s", peer, err);

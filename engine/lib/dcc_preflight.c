@@ -134,6 +134,42 @@ static int tristate(const json_t *obj, const char *key)
     return json_is_boolean(v) ? json_is_true(v) : -1;
 }
 
+/* The daemon's "sandbox" object (see distccd(1), STATISTICS PORT) as one
+ * line of text. */
+static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
+{
+    row->sandbox[0] = '\0';
+    row->sandbox_full = -1;
+    if (!json_is_object(sb))
+        return;
+    char mode[16];
+    copy_str(sb, "mode", mode, sizeof(mode));
+    size_t used = (size_t)snprintf(row->sandbox, sizeof(row->sandbox), "%s: using ", *mode ? mode : "?");
+    const json_t *using = json_object_get(sb, "using");
+    size_t i, n_using = json_is_array(using) ? json_array_size(using) : 0;
+    for (i = 0; i < n_using && used < sizeof(row->sandbox); i++) {
+        const json_t *m = json_array_get(using, i);
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s", i ? "," : "",
+                                 json_is_string(m) ? json_string_value(m) : "?");
+    }
+    if (!n_using && used < sizeof(row->sandbox))
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "nothing");
+    const json_t *missing = json_object_get(sb, "missing");
+    const char *name;
+    const json_t *why;
+    size_t k = 0;
+    json_object_foreach((json_t *)missing, name, why) {
+        if (used >= sizeof(row->sandbox))
+            break;
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s (%s)",
+                                 k++ ? ", " : "; missing ", name, json_is_string(why) ? json_string_value(why) : "?");
+    }
+    for (char *c = row->sandbox; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+    row->sandbox_full = strcmp(mode, "off") != 0 && n_using > 0 && k == 0;
+}
+
 void dcc_preflight_row_from_report(const json_t *report, const char *compiler,
                                    struct dcc_pf_row *row)
 {
@@ -153,6 +189,7 @@ void dcc_preflight_row_from_report(const json_t *report, const char *compiler,
     }
     if (row->found != 1)
         row->pie = row->ssp = -1;
+    read_sandbox(json_object_get(report, "sandbox"), row);
     const json_t *bu = json_object_get(report, "binutils");
     copy_str(json_is_object(bu) ? json_object_get(bu, "as") : NULL, "version", row->as_version,
              sizeof(row->as_version));
@@ -1017,6 +1054,11 @@ int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struc
             dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n",
                            r->host, r->compiler, r->probe_why, r->error) != 0)
             return -1;
+        /* Once per helper, and only when its jobs are not fully confined. */
+        if (r->kind == DCC_PF_ROW_REMOTE && r->sandbox[0] && r->sandbox_full == 0 &&
+            (i == 0 || strcmp(rows[i - 1].host, r->host) != 0) &&
+            dcc_buf_printf(out, "%s: sandbox %s\n", r->host, r->sandbox) != 0)
+            return -1;
         for (size_t k = 0; k < r->n_findings; k++) {
             const struct dcc_pf_finding *f = &r->findings[k];
             if (dcc_buf_printf(out, "%s %s: %s: %s %s, local %s: %s\n", r->host, r->compiler,
@@ -1054,6 +1096,10 @@ static json_t *row_json(const struct dcc_pf_row *r)
         return NULL;
     if (r->kind == DCC_PF_ROW_REMOTE &&
         json_object_set_new(o, "source", json_string(r->probed ? "probe" : "toolchain")) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (r->kind == DCC_PF_ROW_REMOTE && json_object_set_new(o, "sandbox", str_or_null(r->sandbox)) != 0) {
         json_decref(o);
         return NULL;
     }

@@ -72,6 +72,12 @@ struct dcc_pf_row {
     int probed;
     char probe_why[64];  /* why there was no report: "stats port closed", ... */
     char comment[128];
+    /* The helper's job sandbox from the report's "sandbox": "MODE: using
+     * a,b; missing c (why)", "" when the report has none (stock, older);
+     * sandbox_full is 1 when every mechanism is in use, 0 when not, -1
+     * unknown. */
+    char sandbox[400];
+    int sandbox_full;
     enum dcc_pf_level cell[DCC_PF_NFIELDS];
     enum dcc_pf_level level; /* the worst cell */
     struct dcc_pf_finding findings[DCC_PF_MAX_FINDINGS];

@@ -197,7 +197,7 @@ distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_F
   net_add_machine h1 1
   net_add_machine h2 2
   make_gate
-  DISTCCD_PATH="$GATE/bin:$PATH" net_start_distccd h1 --allow "$CLIENT_NET"
+  DISTCCD_PATH="$GATE/bin:$PATH" net_start_distccd h1 --allow "$CLIENT_NET" --sandbox=off
   net_start_distccd h2 --allow "$CLIENT_NET"
 
   DISTCC_IO_TIMEOUT=8 DISTCC_HOSTS=$HOSTS on_bg client "${CLIENT_MAKE[@]}" >make.out 2>make.err
@@ -299,7 +299,7 @@ distcc: error: failed to distribute hello.c and fallbacks are disabled (DISTCC_F
   net_add_machine h1 1
   net_add_machine h2 2
   make_gate
-  DISTCCD_PATH="$GATE/bin:$PATH" net_start_distccd h1 --allow "$CLIENT_NET"
+  DISTCCD_PATH="$GATE/bin:$PATH" net_start_distccd h1 --allow "$CLIENT_NET" --sandbox=off
   net_start_distccd h2 --allow "$CLIENT_NET"
 
   DISTCC_IO_TIMEOUT=30 DISTCC_HOSTS=$HOSTS on_bg client "${CLIENT_MAKE[@]}" >make.out 2>make.err

@@ -105,7 +105,9 @@ dcc_need_root() {
 # --lifetime, with a whitelist of the usual compiler names and a job TMPDIR
 # that the unprivileged job user can write. Extra arguments go to distccd.
 # With DAEMON_TMP_VIA_LINK=1 the daemon is given that TMPDIR through a
-# symbolic link and with a trailing slash.
+# symbolic link and with a trailing slash. A test whose helper compiler is a
+# shell script (it runs /bin/sh and sleep, and writes outside its job) passes
+# --sandbox=off: in the sandbox a job executes only its toolchain.
 # Sets DAEMON_PID DAEMON_PORT DAEMON_LOG DAEMON_DIR DAEMON_TMP DAEMON_WL.
 dcc_start_distccd() {
   DAEMON_DIR=$(mktemp -d /tmp/dcc-daemon.XXXXXX)

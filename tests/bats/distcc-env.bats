@@ -47,7 +47,7 @@ start_distccd_with_flakycc() {
     >"$FAKEBIN/daemon/flakycc"
   printf '#!/bin/sh\nexec gcc "$@"\n' >"$FAKEBIN/client/flakycc"
   chmod 755 "$FAKEBIN/daemon/flakycc" "$FAKEBIN/client/flakycc"
-  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/flakycc"
 }
 
@@ -346,7 +346,7 @@ not-gcc: cc" ]
 
 @test "early start on a ,lzo helper: the compiler starts while the client still preprocesses, from a FIFO" {
   make_earlycc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
   PATH="$FAKEBIN:$PATH" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 \
     run "$DCC_BIN/distcc" earlycc -O2 -c hello.c -o hello.o

@@ -79,7 +79,7 @@ dir_holds_only() {
     >"$FAKEBIN/daemon/slowcc"
   printf '#!/bin/sh\nexec gcc "$@"\n' >"$FAKEBIN/client/slowcc"
   chmod 755 "$FAKEBIN/daemon/slowcc" "$FAKEBIN/client/slowcc"
-  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/slowcc"
   (cd src && PATH="$FAKEBIN/client:$PATH" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" \
     exec "$DCC_BIN/distcc" slowcc -c hello.c -o hello.o) >client.out 2>&1 &

@@ -25,6 +25,7 @@ teardown() {
   [ -n "${STOCK_DIR:-}" ] && rm -rf "$STOCK_DIR"
   netns_teardown
   dcc_stop_distccd
+  dcc_stop_first_distccd
   for pid in "${SERVER_PIDS[@]}"; do dcc_stop_pid "$pid"; done
   for d in "${FAKE_DIRS[@]}"; do rm -rf "$d"; done
 }
@@ -510,4 +511,25 @@ $bad g++: error: ld 2.40, local 2.41: differs
 $bad g++: error: version 12.3.1, local 13.2.1: major version differs
 2 hosts checked: 1 with errors, 0 with warnings only, 0 unreachable (exit 2)
 EOF
+}
+
+@test "a helper whose jobs run without the sandbox is named; --json carries every helper's sandbox" {
+  local_toolchain
+  start_helper 127.0.0.2 13.2.1 x86_64-pc-linux-gnu 2.41 yes
+  dcc_keep_first_distccd
+  local tc
+  tc=$(make_toolchain 13.2.1 x86_64-pc-linux-gnu 2.41 yes)
+  FAKE_DIRS+=("$tc")
+  DISTCCD_PATH="$tc" dcc_start_distccd --listen 127.0.0.3 --stats --stats-port "$STATS_PORT" --sandbox=off
+  dcc_wait_port "$STATS_PORT" 10
+  run preflight --hosts "127.0.0.2 127.0.0.3" --compiler gcc
+  [ "$status" -eq 0 ]
+  [ "${lines[-2]}" = "127.0.0.3: sandbox off: using nothing" ]
+  [ "$(grep -c 'sandbox' <<<"$output")" -eq 1 ]
+  run preflight --hosts "127.0.0.2 127.0.0.3" --compiler gcc --json
+  printf '%s\n' "$output" | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["rows"]
+assert [r.get("sandbox") for r in rows] == [None, "auto: using user,mount,pid,net,landlock,seccomp", "off: using nothing"], rows
+'
 }

@@ -54,7 +54,7 @@ SH
 
 start_distccd_with_gatecc() {
   make_gatecc
-  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/gatecc"
 }
 
@@ -305,7 +305,7 @@ rm -f $FAKEBIN/running/\$\$
 exec gcc "\$@"
 SH
   chmod 755 "$FAKEBIN/countcc"
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd -j 8
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off -j 8
   ln -s /usr/bin/distcc "$DAEMON_WL/countcc"
   pids=()
   for i in $(seq 30); do
@@ -660,7 +660,7 @@ SH
 
 @test "the monitor sees Preprocess while the client's cpp runs, then Compile on the helper" {
   make_gated_cpp
-  DISTCCD_PATH="$FAKEBIN/client:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN/client:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/cppgate"
   PATH="$FAKEBIN/client:$PATH" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" "$DCC_BIN/distcc" cppgate -c hello.c -o hello.o \
     2>client.err &
@@ -811,7 +811,7 @@ six_clients() {
 
 @test "--localslots_cpp=1: the clients' preprocessors run one at a time" {
   make_countcc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/countcc"
   COUNTCC=cpp six_clients "--localslots_cpp=1 127.0.0.1:$DAEMON_PORT" countcc -c hello.c -o hello.o
   [ "$(cat "$FAKEBIN/max")" -eq 1 ]

@@ -201,7 +201,7 @@ our_distcc() {
 # given options; the object must equal a local build.
 earlycc_job() {
   make_earlycc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd "$@"
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off "$@"
   ln -s /usr/bin/distcc "$DAEMON_WL/earlycc"
   PATH="$FAKEBIN:$PATH" run our_distcc earlycc -O2 -c hello.c -o hello.o
   [ "$status" -eq 0 ]
@@ -263,7 +263,7 @@ make_big_source() {
   chmod 755 "$FAKEBIN"
   printf '#!/bin/sh\ncase " $* " in *" -E "*) exec gcc "$@" ;; esac\necho "quitcc: not today" >&2\nexit 3\n' >"$FAKEBIN/quitcc"
   chmod 755 "$FAKEBIN/quitcc"
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/quitcc"
   PATH="$FAKEBIN:$PATH" run our_distcc quitcc -c big.c -o big.o
   [ "$status" -eq 3 ]
@@ -278,7 +278,7 @@ make_big_source() {
 
 @test "--job-lifetime kills a compile that runs too long and says why" {
   make_slowcc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --job-lifetime 1
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off --job-lifetime 1
   ln -s /usr/bin/distcc "$DAEMON_WL/slowcc"
   PATH="$FAKEBIN:$PATH" run stock_distcc slowcc -c hello.c -o hello.o
   [ "$status" -eq 118 ]
@@ -289,7 +289,7 @@ make_big_source() {
 
 @test "a client that disconnects mid-compile gets its compiler killed" {
   make_slowcc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/slowcc"
   mkdir -p dd
   DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 PATH="$FAKEBIN:$PATH" \
@@ -326,7 +326,8 @@ SH
   [ "$status" -eq 0 ]
   for opt in --allow --allow-private --listen --port --jobs --nice --user --daemon --no-detach --inetd \
     --pid-file --log-file --log-level --log-stderr --job-lifetime --stats --stats-port --zeroconf \
-    --enable-tcp-insecure --whitelist-dir --max-body-size; do
+    --enable-tcp-insecure --whitelist-dir --max-body-size --sandbox --job-memory --job-cpu --job-file-size \
+    --job-processes; do
     [[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
   done
   run "$DCC_BIN/distccd" --version

@@ -302,7 +302,7 @@ no_compilers() { [ -z "$(job_compilers)" ]; }
 
 @test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
   make_stubborncc
-  DISTCC_IO_TIMEOUT=2 DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon
+  DISTCC_IO_TIMEOUT=2 DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
 
   "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready args.sent DIST00000001 ARGC00000005 ARGV:stubborncc \
@@ -323,7 +323,7 @@ no_compilers() { [ -z "$(job_compilers)" ]; }
 
 @test "the daemon stopped while a job waits for its source: the job ends and its compiler is killed" {
   make_stubborncc
-  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
 
   "$WIRE" --port "$DAEMON_PORT" --timeout 20 --ready args.sent DIST00000001 ARGC00000005 ARGV:stubborncc \

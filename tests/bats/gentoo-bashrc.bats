@@ -508,7 +508,7 @@ start_helper_with_flakycc() {
   printf '#!/bin/sh\necho "flakycc: remote failure" >&2\nexit 1\n' >"$FAKEBIN/daemon/flakycc"
   printf '#!/bin/sh\nexec gcc "$@"\n' >"$FAKEBIN/client/flakycc"
   chmod 755 "$FAKEBIN/daemon" "$FAKEBIN/client" "$FAKEBIN/daemon/flakycc" "$FAKEBIN/client/flakycc"
-  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd
+  DISTCCD_PATH="$FAKEBIN/daemon:/usr/bin:/bin" dcc_start_distccd --sandbox=off
   ln -s /usr/bin/distcc "$DAEMON_WL/flakycc"
   HELPER="127.0.0.1:$DAEMON_PORT"
   SRC="$BATS_TEST_TMPDIR/src"
