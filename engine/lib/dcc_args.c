@@ -803,7 +803,8 @@ int dcc_args_early_start(char ***argv, const struct dcc_scan *scan)
         return 1;
     int has_pipe = 0;
     for (size_t i = 1; i < len; i++) {
-        if (strncmp(a[i], "-fcompare-debug", 15) == 0)
+        /* gcc reads --compare-debug as -fcompare-debug */
+        if (strncmp(a[i], "-fcompare-debug", 15) == 0 || strncmp(a[i], "--compare-debug", 15) == 0)
             return 1;
         has_pipe |= strcmp(a[i], "-pipe") == 0;
     }

@@ -93,7 +93,8 @@ static const struct dcc_opt dcc_optcat[] = {
 
     /* language and dialect */
     {"-std", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--std", EQ, BO, 0, DCC_VAL_WORD, "-std", NULL},
+    {"--std", EQ, GC, 0, DCC_VAL_WORD, "-std", NULL},
+    {"--std", SE, CL, 0, DCC_VAL_WORD, "-std", NULL},
     {"-ansi", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
     {"--ansi", FL, BO, 0, DCC_VAL_NONE, "-ansi", NULL},
     {"-pedantic", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
@@ -213,7 +214,7 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-ftemplate-depth", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
     {"-ftls-model", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
     {"-ftrack-macro-expansion", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftrapv-handler", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
+    {"-ftrapv-handler", SE, CL, 0, DCC_VAL_WORD, NULL, NULL},
     {"-ftrivial-auto-var-init", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
     {"-ftime-trace-granularity", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
     {"-fvect-cost-model", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
@@ -233,7 +234,7 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-fmacro-prefix-map", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
     {"-fprofile-prefix-map", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL},
     {"-fprofile-prefix-path", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fdebug-compilation-dir", EQ, CL | C1, 0, DCC_VAL_TEXT, NULL, NULL},
+    {"-fdebug-compilation-dir", SE, CL | C1, 0, DCC_VAL_TEXT, NULL, NULL},
     {"-fcoverage-compilation-dir", EQ, CL, 0, DCC_VAL_TEXT, NULL, NULL},
     {"-ffile-compilation-dir", EQ, CL, 0, DCC_VAL_TEXT, NULL, NULL},
     /* files the compiler reads */
@@ -296,6 +297,16 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-working-directory", SE, CL, R_READS | R_WRITES, DCC_VAL_REFUSE, NULL, W_CWD},
     {"-resource-dir", SE, CL | C1, R_READS, DCC_VAL_REFUSE, NULL, W_TOOLS},
     {"--serialize-diagnostics", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    {"-serialize-diagnostics", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    /* clang options with a separate value whose names the -f, -g and -m
+     * families would otherwise take, so the value were read as a word of
+     * its own */
+    {"-gen-cdb-fragment-path", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    {"-fmodules-user-build-path", SP, CL, R_READS, DCC_VAL_READ, NULL, NULL},
+    {"-module-dependency-dir", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    {"-meabi", SP, CL, 0, DCC_VAL_WORD, NULL, NULL},
+    {"-mthread-model", SP, CL, 0, DCC_VAL_WORD, NULL, NULL},
+    {"-dependency-dot", SP, CL | C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
 
     /* the preprocessor */
     {"-D", SJ, BO, R_CPP, DCC_VAL_TEXT, NULL, NULL},
@@ -410,7 +421,7 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-target-feature", SP, C1, 0, DCC_VAL_WORD, NULL, NULL},
     {"-target-cpu", SP, C1, 0, DCC_VAL_WORD, NULL, NULL},
     {"-mframe-pointer", EQ, C1, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-dependency-file", SP, C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    {"-dependency-file", SP, CL | C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
     {"-header-include-file", SE, C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
     {"-load", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
     {"-plugin", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
@@ -450,7 +461,7 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-static-libstdc++", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
     {"-static-libasan", FL, GC, R_LINK, DCC_VAL_NONE, NULL, NULL},
     {"-rtlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL},
-    {"--rtlib", EQ, CL, R_LINK, DCC_VAL_WORD, "-rtlib", NULL},
+    {"--rtlib", SE, CL, R_LINK, DCC_VAL_WORD, "-rtlib", NULL},
     {"-unwindlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL},
 };
 
@@ -824,11 +835,12 @@ static int dcc_read_ok(const char *path, const char *const *prefixes)
     return !dcc_has_dotdot(path) && (path[0] != '/' || dcc_under_prefixes(path, prefixes));
 }
 
-/* A family's rest of name: "no-strict-aliasing", "error=format-security";
+/* A rest of name: "no-strict-aliasing", "error=format-security";
  * only a listed -f option may carry "=VALUE". */
 static int dcc_name_ok(const char *name, const struct dcc_opt *e)
 {
-    size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-_.,");
+    /* '#': clang's -W#warnings, -W#pragma-messages */
+    size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-_.,#");
     if (name[n] == '\0')
         return 1;
     if (name[n] != '=' || strcmp(e->name, "-f") == 0)
@@ -1005,7 +1017,9 @@ static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct 
                 /* "-fNAME=VALUE" with a NAME not listed is no known option */
                 bad = dcc_unknown_why(it, reason, sizeof reason);
             else
-                bad = dcc_value_why(it->opt, it->value ? it->value : "", prefixes, pump);
+                /* pump mode re-roots the driver's own -include words, not
+                 * those behind -Xpreprocessor */
+                bad = dcc_value_why(it->opt, it->value ? it->value : "", prefixes, pump && !it->via_cpp);
             break;
         }
         if (bad) {

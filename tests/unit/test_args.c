@@ -522,6 +522,7 @@ static const struct {
     /* compiles the input twice: a FIFO can be read once */
     {"gcc -fcompare-debug -c /job/x.i -o /job/x.o", 1, "gcc -fcompare-debug -c /job/x.i -o /job/x.o"},
     {"gcc -fcompare-debug=-g0 -c /job/x.i -o /job/x.o", 1, "gcc -fcompare-debug=-g0 -c /job/x.i -o /job/x.o"},
+    {"gcc --compare-debug -c /job/x.i -o /job/x.o", 1, "gcc --compare-debug -c /job/x.i -o /job/x.o"},
 };
 
 static void test_early_start(void **state)
