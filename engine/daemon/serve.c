@@ -6,6 +6,7 @@
 #include "dcc_bulk.h"
 #include "dcc_exit.h"
 #include "dcc_log.h"
+#include "dcc_optcat.h"
 #include "dcc_pump.h"
 #include "dcc_util.h"
 #include "dcc_whitelist.h"
@@ -216,8 +217,8 @@ static void check_request(struct job *j)
         return;
     }
     /* Protocol 3 re-roots absolute -include/-imacros into the job. */
-    struct dcc_policy policy = {.pump = j->protover == 3};
-    if (dcc_args_check_safe(j->argv, &policy, why, sizeof why) != 0) {
+    struct dcc_optcat_policy policy = {.pump = j->protover == 3};
+    if (dcc_optcat_check(j->argv, j->compiler, &policy, why, sizeof why) != 0) {
         refuse(j, DCC_EXIT_ACCESS_DENIED, "%s", why);
         return;
     }

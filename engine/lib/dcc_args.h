@@ -1,5 +1,5 @@
 /* Compiler argument scanning: what stays local, input/output files, the
- * client's cpp and strip rewrites, and the daemon's safety policy. */
+ * client's cpp and strip rewrites. The daemon's policy is dcc_optcat. */
 #ifndef DCC_ARGS_H
 #define DCC_ARGS_H
 
@@ -63,30 +63,14 @@ char **dcc_args_pump_argv(char *const *argv);
  * -nostdinc++ ...) removed. New array, NULL on ENOMEM. */
 char **dcc_args_strip_local(char *const *argv);
 
-/* Daemon: where the sysroots a job may name live (--sysroot=, -isysroot). */
-struct dcc_policy {
-    const char *const *sysroot_prefixes; /* NULL-terminated; NULL means {"/usr/", NULL} */
-    int pump; /* protocol 3: absolute -include/-imacros are re-rooted into the job, so allowed */
-};
-
-/* Daemon: refuses arguments that run or load another program, or read or
- * write outside the job directory. Returns 0 when argv is safe, else -1 with
- * one line in why naming the argument and the reason, e.g.
- *   argument "-wrapper" is refused: it runs another program on the helper
- * argv[0] is not looked at (the whitelist decides about the compiler), nor
- * are the source and -o (dcc_args_set_files replaces them). A job that
- * dcc_args_scan calls local_only (a link, several inputs, several -o ...)
- * must be refused as well: this check assumes one compile of one file. */
-int dcc_args_check_safe(char *const *argv, const struct dcc_policy *policy, char *why, size_t whylen);
+/* 1 when the option word takes the next word as its value ("-MT", "-o",
+ * "-Xclang"), else 0. */
+int dcc_args_takes_value(const char *word);
 
 /* Daemon: replaces the input and output names found by dcc_args_scan with
  * the job's own files ("-oFILE" stays one word). scan->input and
  * scan->output point at freed strings afterwards. 0, or -1 on ENOMEM, or
  * -1 with EINVAL when scan found no files (local_only). */
-/* 1 when the option word takes the next word as its value ("-MT", "-o",
- * "-Xclang"), else 0. */
-int dcc_args_takes_value(const char *word);
-
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output);
 
 /* Daemon, after dcc_args_set_files: whether the compiler may start before

@@ -74,7 +74,7 @@ struct dcc_pump_paths {
 };
 
 /* Rewrites the client's argv (scanned by dcc_args_scan, checked by
- * dcc_args_check_safe with policy.pump) to run inside the root, with the
+ * dcc_optcat_check with policy.pump) to run inside the root, with the
  * compiler's working directory at root + CDIR:
  * - "-fdebug-prefix-map=ROOT=/", "-fdebug-prefix-map=ROOT/=/" (so a
  *   working directory of ROOT itself is "/") and "-fmacro-prefix-map=ROOT="

@@ -73,10 +73,10 @@ compiled_lines() {
   chmod +x wrap.sh
   run stock_distcc gcc -wrapper "$BATS_TEST_TMPDIR/wrap.sh" -c hello.c -o hello.o
   [ "$status" -eq 113 ]
-  [[ "$output" == *"distccd on $(hostname) refused this job: argument \"-wrapper\" is refused: it runs another program on the helper"* ]]
+  [[ "$output" == *"distccd on $(hostname) refused this job: option \"-wrapper $BATS_TEST_TMPDIR/wrap.sh\" is not allowed on this helper: it runs another program on the helper"* ]]
   [ ! -e hello.o ]
   [ "$(grep -c "$DAEMON_TMP" wrapper-ran)" -eq 0 ]
-  grep -q "refused job from 127.0.0.1: argument \"-wrapper\" is refused" "$DAEMON_LOG"
+  grep -qF "refused job from 127.0.0.1: option \"-wrapper $BATS_TEST_TMPDIR/wrap.sh\" is not allowed on this helper" "$DAEMON_LOG"
   [ -z "$(ls -A "$DAEMON_TMP")" ]
 }
 
@@ -90,9 +90,9 @@ compiled_lines() {
   exec 7<&-
   want="DONE00000001STAT00007100SERR"
   [ "${reply:0:28}" = "$want" ]
-  [[ "$reply" == *"distccd on $(hostname) refused this job: argument \"@opts\" is refused"* ]]
+  [[ "$reply" == *"distccd on $(hostname) refused this job: option \"@opts\" is not allowed on this helper: a response file would be read from the helper's disk"* ]]
   [[ "$reply" == *"SOUT00000000DOTO00000000" ]]
-  grep -q 'refused job from 127.0.0.1: argument "@opts" is refused' "$DAEMON_LOG"
+  grep -q 'refused job from 127.0.0.1: option "@opts" is not allowed on this helper' "$DAEMON_LOG"
 }
 
 @test "a compiler missing from the whitelist is refused, naming the whitelist" {

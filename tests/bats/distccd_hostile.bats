@@ -511,3 +511,175 @@ sample_daemon_jobs() {
   assert_no_job_dirs
   assert_still_serves
 }
+
+# ---- options that would make a helper run code or touch files ----------
+#
+# Each request below would, if the compiler ran it, create a marker file
+# outside the job (a shell command, a file written at an absolute path, a
+# listing, a compilation database). Each is sent in protocols 1, 2 and 3;
+# the helper must answer with a refusal naming the option (exit 113, so the
+# client builds locally), the marker must never appear, and the helper
+# must go on compiling honest jobs.
+
+# The job "$@" with the source SRC in protocol PROTO: in 1 and 2 the source
+# is the preprocessed file SRC.i (.ii for C++), in 3 it is SRC.c (.cc) sent
+# as /src/SRC.c with CDIR /src. Every "SRC" word of the command is replaced
+# by the source's name. Sets the transcript like send.
+attack() {
+  local proto=$1 lang=$2
+  shift 2
+  local src word
+  case "$proto:$lang" in
+    [12]:c) src=hello.i ;;
+    [12]:c++) src=hello.ii ;;
+    3:c) src=hello.c ;;
+    3:c++) src=hello.cc ;;
+  esac
+  [ -e "$src" ] || cp hello.i "$src"
+  local -a words=() pieces
+  for word in "$@"; do
+    if [ "$word" = SRC ]; then words+=("$src"); else words+=("$word"); fi
+  done
+  pieces=("$(printf 'ARGC%08x' "${#words[@]}")")
+  for word in "${words[@]}"; do pieces+=("ARGV:$word"); done
+  case $proto in
+    1) send DIST00000001 "${pieces[@]}" "DOTI@$src" ;;
+    2) send DIST00000002 "${pieces[@]}" "DOTI@lzo:$src" ;;
+    3) send DIST00000003 CDIR:/src "${pieces[@]}" NFIL00000001 "NAME:/src/$src" "FILE@lzo:$src" ;;
+  esac
+}
+
+# The last transcript is the refusal of protocol $1's request with exactly
+# the reason $2.
+assert_option_refused() {
+  local proto=$1 reason=$2
+  local serr=" distccd on $(hostname) refused this job: $reason\\n"
+  if [ "$status" -ne 0 ] || [ "${#lines[@]}" -lt 6 ] || [ "${lines[-6]}" != "< DONE0000000$proto" ] ||
+    [ "${lines[-5]}" != "< STAT00007100" ] || [ "${lines[-4]:0:6}" != "< SERR" ] ||
+    [ "${lines[-4]:14}" != "$serr" ] || [ "${lines[-3]}" != "< SOUT00000000" ] ||
+    [ "${lines[-2]}" != "< DOTO00000000 (0 bytes)" ] || [ "${lines[-1]}" != "closed" ]; then
+    printf 'protocol %s: expected the refusal "%s", got:\n%s\n' "$proto" "$reason" "$output" >&2
+    return 1
+  fi
+}
+
+# Nothing was made in the marker directory.
+assert_no_marker() {
+  local left
+  left=$(ls -A "$MARK_DIR")
+  if [ -n "$left" ]; then
+    printf 'the helper ran what it was sent: %s appeared in %s\n' "$left" "$MARK_DIR" >&2
+    return 1
+  fi
+}
+
+# Runs one attack in protocols 1, 2 and 3: LANG, the expected reason with
+# MARK standing for the marker path, then the command with MARK for it.
+attack_everywhere() {
+  local lang=$1 reason=$2
+  shift 2
+  local proto mark word
+  local -a cmd
+  for proto in 1 2 3; do
+    mark="$MARK_DIR/p$proto"
+    cmd=()
+    for word in "$@"; do cmd+=("${word//MARK/$mark}"); done
+    attack "$proto" "$lang" "${cmd[@]}"
+    assert_option_refused "$proto" "${reason//MARK/$mark}"
+    assert_no_marker
+  done
+}
+
+start_attacked_daemon() {
+  MARK_DIR=$(mktemp -d /tmp/dcc-marker.XXXXXX)
+  chmod 0777 "$MARK_DIR"
+  start_daemon
+  ln -s /usr/bin/distcc "$DAEMON_WL/clang"
+}
+
+finish_attack() {
+  assert_no_marker
+  rm -rf "$MARK_DIR"
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "an option whose value gcc reads as more driver options (-fcompare-debug=-wrapper ...) never runs a shell" {
+  start_attacked_daemon
+  attack_everywhere c \
+    'option "-fcompare-debug=-wrapper /bin/sh,-c,touch${IFS}MARK" is not allowed on this helper: gcc reads its value as more driver options' \
+    gcc '-fcompare-debug=-wrapper /bin/sh,-c,touch${IFS}MARK' -c SRC -o hello.o
+  finish_attack
+}
+
+@test "gcc's --NAME spelling of -fNAME is read as gcc reads it: --compare-debug=, --module-mapper=|cmd, --dump-tree-...=/abs" {
+  start_attacked_daemon
+  attack_everywhere c \
+    'option "--compare-debug=-wrapper /bin/sh,-c,touch${IFS}MARK" is not allowed on this helper: gcc reads its value as more driver options' \
+    gcc '--compare-debug=-wrapper /bin/sh,-c,touch${IFS}MARK' -c SRC -o hello.o
+  attack_everywhere c++ \
+    'option "--module-mapper=|touch MARK" is not allowed on this helper: a module mapper can run another program or open a connection' \
+    g++ '--module-mapper=|touch MARK' -fmodules-ts -c SRC -o hello.o
+  attack_everywhere c \
+    'option "--dump-tree-original=MARK" is not allowed on this helper: it writes a file outside the job' \
+    gcc --dump-tree-original=MARK -c SRC -o hello.o
+  finish_attack
+}
+
+@test "an option clang takes without a value does not hide the next word: -dumpbase and -aux-info are gcc's" {
+  start_attacked_daemon
+  attack_everywhere c \
+    'option "-dumpbase" is not allowed on this helper: it is not in this helper'"'"'s catalogue of clang options' \
+    clang -dumpbase -MJMARK -c SRC -o hello.o
+  attack_everywhere c \
+    'option "-aux-info" is not allowed on this helper: it is not in this helper'"'"'s catalogue of clang options' \
+    clang -aux-info -MJMARK -c SRC -o hello.o
+  finish_attack
+}
+
+@test "clang's --config FILE, -working-directory= and -fproc-stat-report= are refused" {
+  start_attacked_daemon
+  cfg="$MARK_DIR.cfg"
+  printf -- '-MJ%s/config\n' "$MARK_DIR" >"$cfg"
+  attack_everywhere c \
+    "option \"--config $cfg\" is not allowed on this helper: a configuration file adds options the helper cannot see" \
+    clang --config "$cfg" -c SRC -o hello.o
+  rm -f "$cfg"
+  attack_everywhere c \
+    "option \"-working-directory=$MARK_DIR\" is not allowed on this helper: it moves the compile out of the job directory" \
+    clang "-working-directory=$MARK_DIR" -MD -MF wd.d -c SRC -o hello.o
+  attack_everywhere c \
+    'option "-fproc-stat-report=MARK" is not allowed on this helper: it writes a file outside the job' \
+    clang -fproc-stat-report=MARK -c SRC -o hello.o
+  finish_attack
+}
+
+@test "assembler options are checked however they are spelled: --for-assembler=, -Xassembler, -Wa," {
+  start_attacked_daemon
+  attack_everywhere c \
+    'option "--for-assembler=-adhln=MARK" is not allowed on this helper: it writes a file outside the job (the assembler gets "-adhln=MARK")' \
+    gcc --for-assembler=-adhln=MARK -c SRC -o hello.o
+  attack_everywhere c \
+    'option "-Xassembler -adhln=MARK" is not allowed on this helper: it writes a file outside the job (the assembler gets "-adhln=MARK")' \
+    gcc -Xassembler -adhln=MARK -c SRC -o hello.o
+  attack_everywhere c \
+    'option "-Wa,--noexecstack,-aln=MARK" is not allowed on this helper: it writes a file outside the job (the assembler gets "-aln=MARK")' \
+    gcc -Wa,--noexecstack,-aln=MARK -c SRC -o hello.o
+  finish_attack
+}
+
+@test "ordinary Portage flags still compile in protocols 1, 2 and 3" {
+  start_attacked_daemon
+  local proto
+  for proto in 1 2 3; do
+    attack "$proto" c gcc -O2 -pipe -march=x86-64 -mtune=generic -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+      -fPIC -g -Wall -Wa,--noexecstack --param=ssp-buffer-size=4 -fno-common -c SRC -o hello.o
+    grep -qx '< STAT00000000' <<<"$output"
+    attack "$proto" c clang -O2 -march=x86-64 -fstack-protector-strong -fPIC -g -Xclang -fno-pch-timestamp \
+      -c SRC -o hello.o
+    grep -qx '< STAT00000000' <<<"$output"
+    grep -qx '< DOTO0000[0-9a-f]* ([1-9][0-9]* bytes)' <<<"$output"
+  done
+  finish_attack
+}

@@ -476,7 +476,7 @@ deep_name() {
   CMD=(gcc -c -fplugin=/tmp/x.so v.c -o v.o)
   pump_request "$PROJ" "${pieces[@]}"
   send "${REQUEST[@]}"
-  assert_refused 'argument "-fplugin=/tmp/x.so" is refused: it loads a plugin into the compiler'
+  assert_refused 'option "-fplugin=/tmp/x.so" is not allowed on this helper: it loads a plugin into the compiler'
 }
 
 # gcc reads any word that starts with '@' as a response file. The target the
@@ -491,7 +491,7 @@ deep_name() {
   mapfile -t pieces < <(files $(file_pieces "$PROJ/t.c" "$PROJ/opts"))
   pump_request "$PROJ" "${pieces[@]}"
   send "${REQUEST[@]}"
-  assert_refused "argument \"-o@opts\" is refused: a response file would be read from the helper's disk"
+  assert_refused "option \"-o@opts\" is not allowed on this helper: a response file would be read from the helper's disk"
 }
 
 @test "with -Wp,-MD a source named @x.c cannot make the helper read a response file either" {

@@ -1,4 +1,4 @@
-/* Unit tests for dcc_args: what stays local, the normalised argv, cpp and strip rewrites, the helper's safety policy. */
+/* Unit tests for dcc_args: what stays local, the normalised argv, cpp and strip rewrites. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dcc_args.h"
+#include "dcc_optcat.h"
 #include "dcc_util.h"
 
 /* "gcc -c x.c" -> malloc'd argv; words never hold blanks in these tests. */
@@ -446,272 +447,11 @@ static void test_stripped_argv_scans_on_helper(void **state)
     assert_string_equal(helper.output, "a.o");
     assert_int_equal(helper.preprocessed, 1);
     char why[200] = "";
-    assert_int_equal(dcc_args_check_safe(copy, NULL, why, sizeof why), 0);
+    assert_int_equal(dcc_optcat_check(copy, "gcc", NULL, why, sizeof why), 0);
     assert_string_equal(why, "");
     dcc_argv_free(copy);
     dcc_argv_free(sent);
     dcc_argv_free(argv);
-}
-
-/* ---- the helper's policy ---- */
-
-static const struct {
-    const char *args; /* between "gcc" and "-c x.i -o x.o" */
-    const char *why;
-} refused_cases[] = {
-    /* programs and plugins */
-    {"-wrapper /bin/sh,-c,id", "argument \"-wrapper\" is refused: it runs another program on the helper"},
-    {"-B/tmp/evil", "argument \"-B/tmp/evil\" is refused: it makes the compiler run programs from another directory"},
-    {"-B /tmp/evil", "argument \"-B\" is refused: it makes the compiler run programs from another directory"},
-    {"--prefix=/tmp/", "argument \"--prefix=/tmp/\" is refused: it makes the compiler run programs from another "
-                       "directory"},
-    {"-specs=/tmp/s", "argument \"-specs=/tmp/s\" is refused: a specs file can make the compiler run any program"},
-    {"-specs /tmp/s", "argument \"-specs\" is refused: a specs file can make the compiler run any program"},
-    {"--specs=s", "argument \"--specs=s\" is refused: a specs file can make the compiler run any program"},
-    {"-fplugin=/tmp/x.so", "argument \"-fplugin=/tmp/x.so\" is refused: it loads a plugin into the compiler"},
-    {"-fplugin-arg-x-y=z", "argument \"-fplugin-arg-x-y=z\" is refused: it loads a plugin into the compiler"},
-    {"-fpass-plugin=p.so", "argument \"-fpass-plugin=p.so\" is refused: it loads a plugin into the compiler"},
-    {"-iplugindir=/tmp", "argument \"-iplugindir=/tmp\" is refused: it makes the compiler load plugins from "
-                         "another directory"},
-    {"-Xclang -load -Xclang /tmp/x.so", "argument \"-Xclang -load\" is refused: it loads a plugin into the compiler"},
-    {"-Xclang -plugin -Xclang p", "argument \"-Xclang -plugin\" is refused: it loads a plugin into the compiler"},
-    {"-Xclang -add-plugin -Xclang p", "argument \"-Xclang -add-plugin\" is refused: it loads a plugin into the "
-                                      "compiler"},
-    {"-Xclang -load-pass-plugin=p.so", "argument \"-Xclang -load-pass-plugin=p.so\" is refused: it loads a plugin "
-                                       "into the compiler"},
-    {"-Xclang -fpass-plugin=p.so", "argument \"-Xclang -fpass-plugin=p.so\" is refused: it loads a plugin into the "
-                                   "compiler"},
-    {"-Xclang -dependency-file -Xclang /tmp/x.d", "argument \"-Xclang /tmp/x.d\" is refused: it passes clang an "
-                                                  "option that names a file outside the job"},
-    {"-Xclang -o -Xclang x.o", "argument \"-Xclang -o\" is refused: it passes clang an option that names a file "
-                               "outside the job"},
-    {"-Xclang -header-include-file=../h", "argument \"-Xclang -header-include-file=../h\" is refused: it passes clang "
-                                          "an option that names a file outside the job"},
-    {"-mllvm -load=/tmp/x.so", "argument \"-mllvm -load=/tmp/x.so\" is refused: it loads a plugin into the compiler"},
-    {"-mllvm -info-output-file=/tmp/x", "argument \"-mllvm -info-output-file=/tmp/x\" is refused: it passes LLVM an "
-                                        "option that names a file outside the job"},
-    {"--gcc-toolchain=/opt/gcc", "argument \"--gcc-toolchain=/opt/gcc\" is refused: it makes the compiler run tools "
-                                 "from another directory"},
-    {"-gcc-toolchain /opt/gcc", "argument \"-gcc-toolchain\" is refused: it makes the compiler run tools from "
-                                "another directory"},
-    {"--gcc-install-dir=/opt/gcc", "argument \"--gcc-install-dir=/opt/gcc\" is refused: it makes the compiler run "
-                                   "tools from another directory"},
-    {"-ccc-gcc-name", "argument \"-ccc-gcc-name\" is refused: it makes the compiler run tools from another "
-                      "directory"},
-    {"-fuse-ld=/tmp/ld", "argument \"-fuse-ld=/tmp/ld\" is refused: it names a linker program by path"},
-    {"--ld-path=/tmp/ld", "argument \"--ld-path=/tmp/ld\" is refused: it names a linker program by path"},
-    {"-fmodule-mapper=|/bin/sh", "argument \"-fmodule-mapper=|/bin/sh\" is refused: a module mapper can run another "
-                                 "program or open a connection"},
-    {"-Wa,@/etc/x", "argument \"-Wa,@/etc/x\" is refused: it makes the assembler read or write another file"},
-    {"-Wa,-adhln=/tmp/l", "argument \"-Wa,-adhln=/tmp/l\" is refused: it makes the assembler read or write another "
-                          "file"},
-    {"-Wa,--noexecstack,--MD,/tmp/d", "argument \"-Wa,--noexecstack,--MD,/tmp/d\" is refused: it makes the "
-                                      "assembler read or write another file"},
-    {"-Wa,-o,/tmp/x", "argument \"-Wa,-o,/tmp/x\" is refused: it makes the assembler read or write another file"},
-    {"-Xassembler @/x", "argument \"-Xassembler @/x\" is refused: it makes the assembler read or write another file"},
-    {"-Xassembler --MD -Xassembler d", "argument \"-Xassembler --MD\" is refused: it makes the assembler read or "
-                                       "write another file"},
-    {"-Wp,-MD,/tmp/x.d", "argument \"-Wp,-MD,/tmp/x.d\" is refused: it passes the preprocessor an option that may "
-                         "name a file"},
-    {"-Wp,-DX,-include,/etc/passwd", "argument \"-Wp,-DX,-include,/etc/passwd\" is refused: it passes the "
-                                     "preprocessor an option that may name a file"},
-    {"-Xpreprocessor -imacros", "argument \"-Xpreprocessor -imacros\" is refused: it passes the preprocessor an "
-                                "option that may name a file"},
-    /* response files, wherever they are */
-    {"@/etc/passwd", "argument \"@/etc/passwd\" is refused: a response file would be read from the helper's disk"},
-    {"-D @x", "argument \"@x\" is refused: a response file would be read from the helper's disk"},
-    {"-Xlinker @x", "argument \"@x\" is refused: a response file would be read from the helper's disk"},
-    /* reads */
-    {"-include /etc/passwd", "argument \"-include /etc/passwd\" is refused: it reads a file outside the job"},
-    {"-include/etc/passwd", "argument \"-include/etc/passwd\" is refused: it reads a file outside the job"},
-    {"-include ../x.h", "argument \"-include ../x.h\" is refused: it reads a file outside the job"},
-    {"-include /usr/../etc/passwd", "argument \"-include /usr/../etc/passwd\" is refused: it reads a file outside "
-                                    "the job"},
-    {"-imacros /etc/x", "argument \"-imacros /etc/x\" is refused: it reads a file outside the job"},
-    {"--include=/etc/x", "argument \"--include=/etc/x\" is refused: it reads a file outside the job"},
-    {"--imacros /etc/x", "argument \"--imacros /etc/x\" is refused: it reads a file outside the job"},
-    {"-include-pch /tmp/x.pch", "argument \"-include-pch /tmp/x.pch\" is refused: it reads a file outside the job"},
-    {"-ivfsoverlay /tmp/v.yaml", "argument \"-ivfsoverlay /tmp/v.yaml\" is refused: it reads a file outside the job"},
-    {"-fprofile-use=/home/u/p", "argument \"-fprofile-use=/home/u/p\" is refused: it reads a file outside the job"},
-    {"-fauto-profile=/x.afdo", "argument \"-fauto-profile=/x.afdo\" is refused: it reads a file outside the job"},
-    {"-fsanitize-blacklist=/etc/x", "argument \"-fsanitize-blacklist=/etc/x\" is refused: it reads a file outside "
-                                    "the job"},
-    {"-fsanitize-ignorelist=../x", "argument \"-fsanitize-ignorelist=../x\" is refused: it reads a file outside the "
-                                   "job"},
-    {"-fmodule-file=m=/etc/x", "argument \"-fmodule-file=m=/etc/x\" is refused: it reads a file outside the job"},
-    /* sysroots */
-    {"--sysroot=/etc", "argument \"--sysroot=/etc\" is refused: the sysroot is outside the allowed prefixes"},
-    {"--sysroot /home/x", "argument \"--sysroot /home/x\" is refused: the sysroot is outside the allowed prefixes"},
-    {"-isysroot /opt/sdk", "argument \"-isysroot /opt/sdk\" is refused: the sysroot is outside the allowed prefixes"},
-    {"-isysroot/opt/sdk", "argument \"-isysroot/opt/sdk\" is refused: the sysroot is outside the allowed prefixes"},
-    {"--sysroot=/usr/../etc", "argument \"--sysroot=/usr/../etc\" is refused: the sysroot is outside the allowed "
-                              "prefixes"},
-    {"--sysroot=/usrlocal", "argument \"--sysroot=/usrlocal\" is refused: the sysroot is outside the allowed "
-                            "prefixes"},
-    /* writes */
-    {"-MD -MF /tmp/x.d", "argument \"-MF /tmp/x.d\" is refused: it writes a file outside the job"},
-    {"-MF../x.d", "argument \"-MF../x.d\" is refused: it writes a file outside the job"},
-    {"-MJ /tmp/j", "argument \"-MJ /tmp/j\" is refused: it writes a file outside the job"},
-    {"-fdump-tree-all=/tmp/d", "argument \"-fdump-tree-all=/tmp/d\" is refused: it writes a file outside the job"},
-    {"-fopt-info-vec=/tmp/o", "argument \"-fopt-info-vec=/tmp/o\" is refused: it writes a file outside the job"},
-    {"-aux-info /tmp/a", "argument \"-aux-info /tmp/a\" is refused: it writes a file outside the job"},
-    {"-aux-info=/tmp/a", "argument \"-aux-info=/tmp/a\" is refused: it writes a file outside the job"},
-    {"-dumpdir /tmp/", "argument \"-dumpdir /tmp/\" is refused: it writes a file outside the job"},
-    {"-dumpbase ../x", "argument \"-dumpbase ../x\" is refused: it writes a file outside the job"},
-    {"-save-temps=/tmp", "argument \"-save-temps=/tmp\" is refused: it writes a file outside the job"},
-    {"-fprofile-generate=/tmp/p", "argument \"-fprofile-generate=/tmp/p\" is refused: it writes a file outside the "
-                                  "job"},
-    {"-ftime-trace=/tmp/t", "argument \"-ftime-trace=/tmp/t\" is refused: it writes a file outside the job"},
-    {"--serialize-diagnostics /tmp/d", "argument \"--serialize-diagnostics /tmp/d\" is refused: it writes a file "
-                                       "outside the job"},
-    {"-fdiagnostics-add-output=sarif:file=/tmp/s.sarif", "argument \"-fdiagnostics-add-output=sarif:file=/tmp/"
-                                                         "s.sarif\" is refused: it writes a file outside the job"},
-    {"--output=/tmp/x.o", "argument \"--output=/tmp/x.o\" is refused: it names an output file the helper does not "
-                          "choose; use -o"},
-    /* joined values that the driver passes on as a word of their own */
-    {"-MQ@opts", "argument \"-MQ@opts\" is refused: a response file would be read from the helper's disk"},
-    {"-MT@opts", "argument \"-MT@opts\" is refused: a response file would be read from the helper's disk"},
-    {"-D@opts", "argument \"-D@opts\" is refused: a response file would be read from the helper's disk"},
-    {"-I@inc", "argument \"-I@inc\" is refused: a response file would be read from the helper's disk"},
-    {"-include@h", "argument \"-include@h\" is refused: a response file would be read from the helper's disk"},
-    {"-o@opts", "argument \"-o@opts\" is refused: a response file would be read from the helper's disk"},
-};
-
-static char **job(const char *args)
-{
-    char line[1024];
-    snprintf(line, sizeof line, "gcc %s -c x.i -o x.o", args);
-    return words(line);
-}
-
-static void test_policy_refuses(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < sizeof refused_cases / sizeof refused_cases[0]; i++) {
-        print_message("# %s\n", refused_cases[i].args);
-        char **argv = job(refused_cases[i].args);
-        char why[300] = "";
-        assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), -1);
-        assert_string_equal(why, refused_cases[i].why);
-        dcc_argv_free(argv);
-    }
-}
-
-/* What Gentoo builds put on compile lines, and what a stock distcc client
- * sends; each must pass on its own. */
-static const char *const ordinary_args[] = {
-    "-O2", "-pipe", "-march=x86-64", "-mtune=generic", "-march=x86-64-v3", "-fPIC", "-fpic", "-fPIE",
-    "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-U_FORTIFY_SOURCE", "-g", "-ggdb", "-ggdb3", "-gdwarf-5",
-    "-gz", "-Wall", "-Wextra", "-Werror=format-security", "-Werror=implicit-function-declaration", "-std=gnu11",
-    "-std=c++17", "-fno-strict-aliasing", "-ffunction-sections", "-fdata-sections",
-    "-fdebug-prefix-map=/var/tmp/portage/x=/usr/src/debug/x", "-ffile-prefix-map=/a=/b", "-fmacro-prefix-map=/a=.",
-    "-x c", "-x c++", "-xc", "-x cpp-output", "-MD -MT x.o", "-MMD -MP -MQ x.o", "-MD -MF x.d", "-MF .deps/x.Tpo",
-    "-fcf-protection", "-fstack-clash-protection", "-fno-plt", "-fvisibility=hidden", "-fno-semantic-interposition",
-    "-fexceptions", "-fno-omit-frame-pointer", "-fsanitize=address", "-pthread", "-m64", "-m32", "-fopenmp",
-    "-frecord-gcc-switches", "-fdiagnostics-color=always", "-fuse-ld=lld", "-fuse-ld=gold", "-Wl,-O1",
-    "-Wl,--as-needed", "-Xlinker -Bsymbolic", "-lm", "-L/usr/lib64", "-I/usr/include/glib-2.0", "-I../include",
-    "-I/home/u/src/include", "-isystem /usr/include/foo", "-iquote ../src", "-idirafter /opt/inc",
-    "-include config.h", "-include /usr/include/stdio.h", "-imacros ./defs.h", "--sysroot=/",
-    "--sysroot=/usr/aarch64-unknown-linux-gnu", "--sysroot /usr/x", "-isysroot /usr", "--sysroot=",
-    "-Wa,--noexecstack", "-Wa,-mrelax-relocations=no", "-Wa,--compress-debug-sections=zlib", "-Wa,-I,.",
-    "-Xassembler --noexecstack", "-Wp,-D_FORTIFY_SOURCE=3", "-Wp,-D_GLIBCXX_ASSERTIONS,-UNDEBUG",
-    "-Xpreprocessor -DX", "-no-integrated-as", "-fno-integrated-as", "-Xclang -fcolor-diagnostics",
-    "-Xclang -fno-pch-timestamp", "-mllvm -inline-threshold=100", "-target x86_64-pc-linux-gnu",
-    "--param=ssp-buffer-size=4", "--param ssp-buffer-size=4", "-fprofile-update=atomic", "-fprofile-use",
-    "-fprofile-use=x.gcda", "-fprofile-generate", "-fdump-tree-all", "-fdump-tree-optimized=opt.txt",
-    "-fopt-info-vec-missed", "-fopt-info-vec=vec.txt", "-save-temps", "-save-temps=obj", "-save-temps=cwd",
-    "-fstack-usage", "-fcallgraph-info=su", "-gsplit-dwarf", "-flto=auto", "-ffat-lto-objects", "-fcompare-debug",
-    "-ftime-trace", "-ftime-trace=t.json", "-dumpbase x", "-fdiagnostics-add-output=sarif:file=x.sarif",
-    "-fdiagnostics-format=json", "-o /home/u/build/obj/x.o", "-ox.o", "-fmodules-ts", "-v", "-fsyntax-only",
-    "-stdlib=libc++", "-fsanitize-ignorelist=/usr/share/ignore.txt", "-D X=@",
-};
-
-static void test_policy_allows_ordinary_flags(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < sizeof ordinary_args / sizeof ordinary_args[0]; i++) {
-        print_message("# %s\n", ordinary_args[i]);
-        char **argv = job(ordinary_args[i]);
-        char why[300] = "";
-        assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), 0);
-        assert_string_equal(why, "");
-        dcc_argv_free(argv);
-    }
-}
-
-static void test_policy_allows_a_gentoo_command(void **state)
-{
-    (void)state;
-    char **argv = words("x86_64-pc-linux-gnu-gcc -DHAVE_CONFIG_H -I. -I.. -isystem /usr/include/glib-2.0 "
-                        "-O2 -pipe -march=x86-64 -mtune=generic -fstack-protector-strong -D_FORTIFY_SOURCE=2 "
-                        "-fPIC -g -ggdb -Wall -std=gnu11 -fno-strict-aliasing -MD -MT libfoo_la-foo.lo "
-                        "-MF .deps/libfoo_la-foo.Tpo -x c -c /tmp/distcc_4f2a.i -o .libs/libfoo_la-foo.o");
-    char why[300] = "";
-    assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), 0);
-    dcc_argv_free(argv);
-}
-
-static void test_policy_ignores_argv0(void **state)
-{
-    (void)state;
-    char *argv[] = {"@/etc/passwd", "-c", "x.i", "-o", "x.o", NULL};
-    char why[100] = "";
-    assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), 0);
-}
-
-static void test_policy_sysroot_prefixes(void **state)
-{
-    (void)state;
-    static const char *const prefixes[] = {"/opt/sdk/", "/srv/sysroots", NULL};
-    struct dcc_policy policy = {.sysroot_prefixes = prefixes};
-    static const struct {
-        const char *args;
-        int ok;
-    } cases[] = {
-        {"--sysroot=/opt/sdk/arm", 1},   {"--sysroot=/opt/sdk", 1},       {"--sysroot=/srv/sysroots/a", 1},
-        {"--sysroot=/srv/sysroots", 1},  {"--sysroot=/", 1},              {"--sysroot=sub/dir", 1},
-        {"--sysroot=/srv/sysroots2", 0}, {"--sysroot=/opt/sdk2", 0},      {"--sysroot=/usr/x", 0},
-        {"-isysroot /opt/sdk/../../etc", 0}, {"-include /opt/sdk/inc.h", 1}, {"-include /usr/include/a.h", 0},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        print_message("# %s\n", cases[i].args);
-        char **argv = job(cases[i].args);
-        char why[300] = "";
-        assert_int_equal(dcc_args_check_safe(argv, &policy, why, sizeof why), cases[i].ok ? 0 : -1);
-        dcc_argv_free(argv);
-    }
-    /* an empty policy means the default, /usr/ */
-    struct dcc_policy empty = {0};
-    char **argv = job("--sysroot=/usr/x");
-    char why[300] = "";
-    assert_int_equal(dcc_args_check_safe(argv, &empty, why, sizeof why), 0);
-    dcc_argv_free(argv);
-}
-
-/* Pump mode re-roots absolute -include/-imacros into the job, so they pass;
- * ".." and the other reads stay refused. */
-static void test_policy_pump_allows_rerooted_includes(void **state)
-{
-    (void)state;
-    struct dcc_policy pump = {.pump = 1};
-    static const struct {
-        const char *args;
-        int plain_ok, pump_ok;
-    } cases[] = {
-        {"-include /home/u/config.h", 0, 1},  {"-include/home/u/config.h", 0, 1},
-        {"-imacros /home/u/m.h", 0, 1},       {"-imacros/home/u/m.h", 0, 1},
-        {"--include=/home/u/c.h", 0, 1},      {"--imacros /home/u/m.h", 0, 1},
-        {"-include /home/../etc/passwd", 0, 0}, {"-include-pch /home/u/x.pch", 0, 0},
-        {"-fprofile-use=/home/u/p", 0, 0},    {"-include config.h", 1, 1},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        print_message("# %s\n", cases[i].args);
-        char **argv = job(cases[i].args);
-        char why[300] = "";
-        assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), cases[i].plain_ok ? 0 : -1);
-        assert_int_equal(dcc_args_check_safe(argv, &pump, why, sizeof why), cases[i].pump_ok ? 0 : -1);
-        dcc_argv_free(argv);
-    }
 }
 
 static void test_takes_value(void **state)
@@ -723,17 +463,6 @@ static void test_takes_value(void **state)
     assert_int_equal(dcc_args_takes_value("-I/x"), 0);
     assert_int_equal(dcc_args_takes_value("-c"), 0);
     assert_int_equal(dcc_args_takes_value("x.c"), 0);
-}
-
-static void test_policy_message_is_truncated_safely(void **state)
-{
-    (void)state;
-    char **argv = job("-wrapper x");
-    char why[20];
-    memset(why, 'X', sizeof why);
-    assert_int_equal(dcc_args_check_safe(argv, NULL, why, sizeof why), -1);
-    assert_string_equal(why, "argument \"-wrapper\"");
-    dcc_argv_free(argv);
 }
 
 /* ---- the helper's own file names ---- */
@@ -793,6 +522,7 @@ static const struct {
     /* compiles the input twice: a FIFO can be read once */
     {"gcc -fcompare-debug -c /job/x.i -o /job/x.o", 1, "gcc -fcompare-debug -c /job/x.i -o /job/x.o"},
     {"gcc -fcompare-debug=-g0 -c /job/x.i -o /job/x.o", 1, "gcc -fcompare-debug=-g0 -c /job/x.i -o /job/x.o"},
+    {"gcc --compare-debug -c /job/x.i -o /job/x.o", 1, "gcc --compare-debug -c /job/x.i -o /job/x.o"},
 };
 
 static void test_early_start(void **state)
@@ -833,15 +563,8 @@ int main(void)
         cmocka_unit_test(test_cpp_argv),
         cmocka_unit_test(test_strip_local),
         cmocka_unit_test(test_stripped_argv_scans_on_helper),
-        cmocka_unit_test(test_policy_refuses),
-        cmocka_unit_test(test_policy_allows_ordinary_flags),
-        cmocka_unit_test(test_policy_allows_a_gentoo_command),
-        cmocka_unit_test(test_policy_ignores_argv0),
-        cmocka_unit_test(test_policy_sysroot_prefixes),
-        cmocka_unit_test(test_policy_pump_allows_rerooted_includes),
         cmocka_unit_test(test_takes_value),
         cmocka_unit_test(test_pump_argv_and_deps_file),
-        cmocka_unit_test(test_policy_message_is_truncated_safely),
         cmocka_unit_test(test_set_files),
         cmocka_unit_test(test_set_files_refuses_local_job),
         cmocka_unit_test(test_early_start),
