@@ -711,7 +711,7 @@ static void run_server(struct server *s)
             {.fd = sigchld_pipe[0], .events = POLLIN},
             {.fd = s->rec_pipe[0], .events = POLLIN},
             {.fd = s->slot_pipe[0], .events = POLLIN},
-            {.fd = s->conns < s->max_conns && s->nparked < MAX_PARKED ? s->listen_fd : -1, .events = POLLIN},
+            {.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN},
             {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1, .events = POLLIN},
         };
         int n = poll(p, 5, 1000);
@@ -857,6 +857,12 @@ int main(int argc, char **argv)
     sa.sa_handler = on_child;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);
+    /* SIGUSR1 grants a job process its slot; blocked from the fork on, so
+     * one can only arrive where the job process waits for it. */
+    sigset_t grant;
+    sigemptyset(&grant);
+    sigaddset(&grant, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &grant, NULL);
 
     /* Connections are served (read, queued for a slot, answered) by more
      * processes than there are slots: only a job whose source is coming
