@@ -81,7 +81,7 @@ int dcc_wire_wait_input(struct dcc_conn *c, const struct dcc_wire_progress *p)
             long long left = c->deadline_ms - now;
             if (left <= 0)
                 return cut(c, DCC_WIRE_CUT_DEADLINE, p, now);
-            if (wait < 0 || left < wait)
+            if (wait < 0 || left <= wait) /* a tie is the deadline's: it says more */
                 wait = left, by = DCC_WIRE_CUT_DEADLINE;
         }
         /* The read in progress, and the whole phase when one is measured. */
@@ -265,7 +265,10 @@ static int read_header(struct dcc_conn *c, char token[DCC_TOKEN_LEN + 1], uint32
     if (rc) {
         char why[sizeof c->err];
         snprintf(why, sizeof why, "%s", c->err);
-        return fail(c, rc, "while waiting for %s: %s", expected, why);
+        int was_cut = c->cut;
+        fail(c, rc, "while waiting for %s: %s", expected, why);
+        c->cut = was_cut;
+        return rc;
     }
     if (dcc_wire_parse_header(hdr, token, value) != 0) {
         char shown[64];
