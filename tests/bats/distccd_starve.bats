@@ -242,18 +242,19 @@ assert_sanitizer_clean() {
 @test "one address cannot take every connection the daemon serves: the rest of its connections wait (--max-per-address)" {
   # -j 1 serves 12 connections at once; the attacker opens 12 that say
   # nothing. Two are served (twice -j), ten wait without a process.
-  DISTCC_IO_TIMEOUT=4 start_daemon -j 1
+  DISTCC_IO_TIMEOUT=6 start_daemon -j 1
   for i in $(seq 12); do attack "idle$i" --source "$ATTACKER"; done
   wait_until 5 all_ready $(for i in $(seq 12); do echo "idle$i"; done)
   # (Functions, so wait_until counts the lines again on each try.)
   waiting() { [ "$(grep -c "info: connection from $ATTACKER waits: 2 of its connections are served already (--max-per-address)" "$DAEMON_LOG")" -eq "$1" ]; }
-  dropped() { [ "$(grep -c "dropped connection from $ATTACKER: no request within 4 s" "$DAEMON_LOG")" -ge "$1" ]; }
-  wait_until 5 waiting 10
+  dropped() { [ "$(grep -c "dropped connection from $ATTACKER: no request within 6 s" "$DAEMON_LOG")" -ge "$1" ]; }
+  sleep 0.5 # the daemon has accepted them all
 
   honest_job
   [ "$HONEST_MS" -lt 3000 ]
+  waiting 10
   # The waiting ones are served in turn as the first are dropped.
-  wait_until 20 dropped 4
+  wait_until 25 dropped 4
   assert_sanitizer_clean
 }
 
