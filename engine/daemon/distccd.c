@@ -43,9 +43,10 @@ enum opt_id {
 /* Until a connection has sent its first header; shorter when
  * DISTCC_IO_TIMEOUT is. A client sends it as soon as it connects. */
 #define HANDSHAKE_MS 10000
-/* Defaults, from measurements (see README.md): the longest a legitimate
- * request takes is the client's preprocessor running between its ARGV and
- * its DOTI, seconds even for large C++ on a loaded machine. */
+/* Defaults with a wide margin over what a legitimate client needs (README.md
+ * has the measurement): its longest pause is its preprocessor running
+ * between ARGV and DOTI, about a second for a very large C++ file on a
+ * loaded machine. */
 #define DEFAULT_REQUEST_TIMEOUT 120
 #define DEFAULT_MIN_RATE 4096
 

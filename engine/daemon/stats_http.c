@@ -1,5 +1,8 @@
 /* The --stats port: one HTTP request per connection, answered from a snapshot
- * of the counters (this runs in a forked child). */
+ * of the counters (this runs in a forked child). Not libmicrohttpd: the 3.x
+ * page must stay byte for byte what stock writes (LF-only header lines, no
+ * Date or Content-Length, an answer even to a client that sends nothing),
+ * which that library cannot produce. */
 #include "daemon.h"
 
 #include "dcc_log.h"
