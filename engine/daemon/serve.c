@@ -75,6 +75,7 @@ struct job {
     int client_gone;   /* the client hung up while its source was coming */
     int abandoned;     /* the client closed cleanly where its source would start */
     int has_slot;      /* the daemon granted this job one of its --jobs slots */
+    int left_in_queue; /* the client went away while the job waited for one */
     struct timespec spawned; /* when the compiler started (--job-lifetime) */
 };
 
@@ -149,7 +150,7 @@ static int take_slot(struct job *j)
             return -1;
         int n = ppoll(&p, 1, NULL, &waiting);
         if (n > 0 && (p.revents & (POLLHUP | POLLERR))) {
-            j->client_gone = 1;
+            j->client_gone = j->left_in_queue = 1;
             return -1;
         }
         if (n > 0 && (p.revents & POLLRDHUP))
@@ -1263,7 +1264,10 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
      * a whole request whose client then hung up is a disconnect. */
     if (j.client_gone && !job_terminated && rc == 0) {
         rec->outcome = DCC_JOB_CLI_DISCONNECT;
-        dcc_warn("client %s disconnected during the compile; compiler killed", peer);
+        if (j.left_in_queue)
+            dcc_warn("client %s went away while its job waited for a slot", peer);
+        else
+            dcc_warn("client %s disconnected during the compile; compiler killed", peer);
         summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
         end_job(&j);
         return;
