@@ -15,6 +15,10 @@
 #define DCCD_DEFAULT_JOB_PROCESSES 64
 #define DCCD_DEFAULT_JOB_MEMORY (4ULL << 30)
 #define DCCD_DEFAULT_JOB_FILE_SIZE (2ULL << 30)
+/* A read in progress (a header or a body begun) may take this long before
+ * --min-rate applies to it: enough for TCP to retransmit a lost segment a
+ * few times over. */
+#define DCCD_RATE_GRACE_MS 5000
 
 struct dccd_config {
     struct dcc_acl acl;
@@ -40,6 +44,12 @@ struct dccd_config {
     int tcp_insecure;         /* --enable-tcp-insecure: no whitelist */
     const char *whitelist_dir;
     uint64_t max_body;
+    uint64_t max_body_mem;    /* --max-body-memory: one body in memory, per job */
+    int request_timeout;      /* seconds a request may take, waits for a slot apart */
+    int handshake_ms;         /* the first header must come this soon */
+    uint32_t min_rate;        /* --min-rate, bytes/s; 0 = any */
+    int max_per_address;      /* --max-per-address: connections served at once per client */
+    int slot_fd;              /* job processes ask the daemon for a job slot here; -1 = no daemon (--inetd) */
     int early_start;          /* start the compiler before the source arrives */
     int io_timeout_ms;
     const char *tmpdir;

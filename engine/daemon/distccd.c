@@ -33,12 +33,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_STATS_CHILDREN 4
+#define MAX_STATS_CHILDREN 16
 
 enum opt_id {
     OPT_ALLOW = 1, OPT_ALLOW_PRIVATE, OPT_HELP, OPT_VERSION, OPT_WIZARD, OPT_VERBOSE, OPT_LOG_LEVEL,
-    OPT_MAX_BODY, OPT_SANDBOX,
+    OPT_MAX_BODY, OPT_SANDBOX, OPT_MAX_BODY_MEM,
 };
+
+/* Until a connection has sent its first header; shorter when
+ * DISTCC_IO_TIMEOUT is. A client sends it as soon as it connects. */
+#define HANDSHAKE_MS 10000
+/* Defaults with a wide margin over what a legitimate client needs (README.md
+ * has the measurement): its longest pause is its preprocessor running
+ * between ARGV and DOTI, about a second for a very large C++ file on a
+ * loaded machine. */
+#define DEFAULT_REQUEST_TIMEOUT 120
+#define DEFAULT_MIN_RATE 4096
 
 /* The option strings live in popt's context for the whole run; a global keeps
  * them reachable (not leaked) whichever way the process ends. */
@@ -125,6 +135,18 @@ static int default_jobs(void)
     return (int)(n > 0 ? n : 1) + 2;
 }
 
+/* A quarter of the machine's memory shared by the jobs that may hold a
+ * body at once (one per slot), within 32 MiB (a large preprocessed source
+ * still fits) and 512 MiB. */
+static uint64_t default_body_memory(int jobs)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    uint64_t share = ram / 4 / (uint64_t)(jobs > 0 ? jobs : 1);
+    const uint64_t lo = 32ull << 20, hi = 512ull << 20;
+    return share < lo ? lo : share > hi ? hi : share;
+}
+
 static void usage(poptContext ctx)
 {
     char dirs[1024];
@@ -146,12 +168,13 @@ static void usage(poptContext ctx)
 static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
 {
     /* popt hands out malloc'd strings; static keeps them reachable until exit. */
-    static char *allow, *log_level, *max_body, *sandbox, *job_memory, *job_file_size;
+    static char *allow, *log_level, *max_body, *sandbox, *job_memory, *job_file_size, *max_body_mem;
     long port = DCC_DEFAULT_PORT, jobs = 0, nice_val = 5, job_lifetime = DCCD_DEFAULT_JOB_LIFETIME, lifetime = 0,
          job_cpu = DCCD_DEFAULT_JOB_CPU, job_processes = DCCD_DEFAULT_JOB_PROCESSES,
          stats_port = DCC_DEFAULT_STATS_PORT;
     int wizard = 0, verbose = 0, no_early = 0;
-    static char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s, *jc_s, *jp_s;
+    static char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s, *jc_s, *jp_s, *rt_s, *mr_s, *mpa_s;
+    long request_timeout = DEFAULT_REQUEST_TIMEOUT, min_rate = DEFAULT_MIN_RATE, max_per_address = 0;
     struct poptOption table[] = {
         {"allow", 'a', POPT_ARG_STRING, &allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)", "ADDR[/BITS]"},
         {"allow-private", 0, POPT_ARG_NONE, NULL, OPT_ALLOW_PRIVATE, "accept clients from private networks and loopback", NULL},
@@ -185,6 +208,10 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"make-me-a-botnet", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &cfg->tcp_insecure, 0, NULL, NULL},
         {"whitelist-dir", 0, POPT_ARG_STRING, &cfg->whitelist_dir, 0, "compiler whitelist directory", "DIR"},
         {"max-body-size", 0, POPT_ARG_STRING, &max_body, OPT_MAX_BODY, "largest file a client may send, with K/M/G (default 1G)", "BYTES"},
+        {"max-body-memory", 0, POPT_ARG_STRING, &max_body_mem, OPT_MAX_BODY_MEM, "memory one job may use to hold a received body, compressed and inflated together, with K/M/G (default: a quarter of RAM shared by the --jobs, 32M to 512M)", "BYTES"},
+        {"request-timeout", 0, POPT_ARG_STRING, &rt_s, 0, "drop a request not received within this time; waiting for a job slot does not count (default 120, 0 = no limit)", "SECONDS"},
+        {"min-rate", 0, POPT_ARG_STRING, &mr_s, 0, "drop a client whose packet, once begun, arrives slower than this after 5 s (default 4096, 0 = any rate)", "BYTES/S"},
+        {"max-per-address", 0, POPT_ARG_STRING, &mpa_s, 0, "connections from one address served at once; more wait their turn (default: twice --jobs)", "N"},
         {"no-early-start", 0, POPT_ARG_NONE, &no_early, 0, "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
         {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
         {"version", 0, POPT_ARG_NONE, NULL, OPT_VERSION, "show the version", NULL},
@@ -225,6 +252,10 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
             if (dcc_sandbox_mode_parse(sandbox, &cfg->sandbox_mode) != 0)
                 die(DCC_EXIT_BAD_ARGUMENTS, "--sandbox \"%s\" is not one of auto, required, off", sandbox);
             break;
+        case OPT_MAX_BODY_MEM:
+            if (parse_size(max_body_mem, &cfg->max_body_mem) != 0)
+                die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-memory \"%s\" is not a size such as 256M", max_body_mem);
+            break;
         case OPT_HELP:
             usage(ctx);
             exit(0);
@@ -254,6 +285,9 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"--stats-port", sp_s, 1, 65535, &stats_port},
         {"--job-cpu", jc_s, 0, INT_MAX, &job_cpu},
         {"--job-processes", jp_s, 0, 1000000, &job_processes},
+        {"--request-timeout", rt_s, 0, 86400, &request_timeout},
+        {"--min-rate", mr_s, 0, INT_MAX, &min_rate},
+        {"--max-per-address", mpa_s, 1, 65536, &max_per_address},
     };
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
         if (numbers[i].text && parse_int(numbers[i].text, numbers[i].lo, numbers[i].hi, numbers[i].out) != 0)
@@ -280,6 +314,11 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
     cfg->lifetime = (int)lifetime;
     cfg->stats_port = (int)stats_port;
     cfg->early_start = !no_early;
+    cfg->request_timeout = (int)request_timeout;
+    cfg->min_rate = (uint32_t)min_rate;
+    cfg->max_per_address = max_per_address ? (int)max_per_address : 2 * cfg->jobs;
+    if (!cfg->max_body_mem)
+        cfg->max_body_mem = default_body_memory(cfg->jobs);
     (void)wizard;
     (void)verbose;
     /* popt's strings live in the context; keep it for the process lifetime. */
@@ -501,16 +540,325 @@ static int serve_inetd(struct dccd_config *cfg)
     return 0;
 }
 
+/* A process serving one connection. */
 struct child {
     pid_t pid;
     int is_stats;
+    int has_slot;          /* holds one of the --jobs slots */
+    unsigned long ticket;  /* its place in the queue for a slot; 0 = not waiting */
+    char peer[64];
 };
+
+/* A connection from an address that has its --max-per-address served
+ * already: accepted (so it does not fill the backlog for everyone else) but
+ * not read, until one of that address's connections ends. */
+struct parked {
+    int fd;
+    long long since_ms;
+    char peer[64];
+};
+
+#define MAX_PARKED 64
+
+struct server {
+    struct dccd_config *cfg;
+    int listen_fd, stats_fd;
+    int rec_pipe[2], slot_pipe[2];
+    struct child *children;
+    size_t max_children;  /* max_conns + MAX_STATS_CHILDREN */
+    int max_conns;        /* processes serving job connections */
+    int conns, stats_running, slots_used;
+    unsigned long next_ticket;
+    struct parked parked[MAX_PARKED];
+    size_t nparked;
+    struct dcc_stats stats;
+    char acl_text[512];
+};
+
+static int conns_from(const struct server *s, const char *peer)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->max_children; i++)
+        n += s->children[i].pid && !s->children[i].is_stats && strcmp(s->children[i].peer, peer) == 0;
+    return n;
+}
+
+/* In a new child: every fd that belongs to the daemon or to other
+ * connections goes, so a connection the daemon closes is really closed. */
+static void close_daemon_fds(struct server *s)
+{
+    close(s->listen_fd);
+    if (s->stats_fd >= 0)
+        close(s->stats_fd);
+    close(sigchld_pipe[0]);
+    close(sigchld_pipe[1]);
+    close(s->rec_pipe[0]);
+    close(s->slot_pipe[0]);
+    for (size_t i = 0; i < s->nparked; i++)
+        close(s->parked[i].fd);
+}
+
+/* Forks the process that serves fd, and closes fd here. */
+static void start_child(struct server *s, int fd, const char *peer, int is_stats)
+{
+    size_t slot = 0;
+    while (slot < s->max_children && s->children[slot].pid)
+        slot++;
+    pid_t child = slot < s->max_children ? fork() : -1;
+    if (child < 0) {
+        dcc_error("cannot start a process for %s: %s", peer, slot < s->max_children ? strerror(errno) : "too many");
+        close(fd);
+        return;
+    }
+    if (child == 0) {
+        reset_child_signals();
+        close_daemon_fds(s);
+        if (!is_stats) {
+            struct dcc_job_record rec;
+            dccd_serve_job(s->cfg, fd, fd, peer, &rec);
+            /* Smaller than PIPE_BUF, so the write is atomic. */
+            (void)!write(s->rec_pipe[1], &rec, sizeof rec);
+        } else {
+            close(s->slot_pipe[1]);
+            dccd_serve_stats(s->cfg, fd, peer, &s->stats);
+        }
+        close(fd);
+        _exit(0);
+    }
+    close(fd);
+    struct child *c = &s->children[slot];
+    memset(c, 0, sizeof *c);
+    c->pid = child;
+    c->is_stats = is_stats;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    if (is_stats)
+        s->stats_running++;
+    else
+        s->conns++;
+}
+
+static void reap_children(struct server *s)
+{
+    pid_t pid;
+    int status;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < s->max_children; i++) {
+            struct child *c = &s->children[i];
+            if (c->pid != pid)
+                continue;
+            if (c->is_stats)
+                s->stats_running--;
+            else
+                s->conns--;
+            if (c->has_slot)
+                s->slots_used--;
+            if (!c->is_stats && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                dcc_error("job process %ld ended abnormally (status 0x%x)", (long)pid, (unsigned)status);
+            memset(c, 0, sizeof *c);
+        }
+    }
+}
+
+static struct child *find_child(struct server *s, pid_t pid)
+{
+    for (size_t i = 0; i < s->max_children; i++)
+        if (s->children[i].pid == pid && !s->children[i].is_stats)
+            return &s->children[i];
+    return NULL;
+}
+
+/* A job process writes its pid to ask for a slot, minus its pid to give it
+ * back; requests queue in the order they came. */
+static void read_slot_messages(struct server *s)
+{
+    pid_t msg[64];
+    ssize_t n;
+    while ((n = read(s->slot_pipe[0], msg, sizeof msg)) > 0) {
+        for (size_t k = 0; k < (size_t)n / sizeof msg[0]; k++) {
+            struct child *c = find_child(s, msg[k] > 0 ? msg[k] : -msg[k]);
+            if (!c)
+                continue; /* already gone */
+            if (msg[k] > 0 && !c->has_slot && !c->ticket)
+                c->ticket = ++s->next_ticket;
+            else if (msg[k] < 0 && c->has_slot) {
+                c->has_slot = 0;
+                s->slots_used--;
+            }
+        }
+    }
+}
+
+static void grant_slots(struct server *s)
+{
+    while (s->slots_used < s->cfg->jobs) {
+        struct child *first = NULL;
+        for (size_t i = 0; i < s->max_children; i++) {
+            struct child *c = &s->children[i];
+            if (c->pid && c->ticket && (!first || c->ticket < first->ticket))
+                first = c;
+        }
+        if (!first)
+            return;
+        first->ticket = 0;
+        if (kill(first->pid, SIGUSR1) != 0)
+            continue; /* gone; reaped on the next round */
+        first->has_slot = 1;
+        s->slots_used++;
+    }
+}
+
+static long long parked_limit_ms(const struct server *s)
+{
+    return s->cfg->request_timeout > 0 ? (long long)s->cfg->request_timeout * 1000 : s->cfg->io_timeout_ms;
+}
+
+/* Serves parked connections whose address is below its cap again, in the
+ * order they came, and drops those that waited too long. */
+static void serve_parked(struct server *s)
+{
+    long long now = dcc_wire_now_ms();
+    for (size_t i = 0; i < s->nparked; i++) {
+        struct parked p = s->parked[i];
+        if (s->conns < s->max_conns && conns_from(s, p.peer) < s->cfg->max_per_address) {
+            /* Out of the list first: the child must not close its own fd. */
+            s->nparked--;
+            memmove(&s->parked[i], &s->parked[i + 1], (s->nparked - i) * sizeof p);
+            start_child(s, p.fd, p.peer, 0);
+            i--;
+            continue;
+        }
+        if (now - p.since_ms > parked_limit_ms(s)) {
+            dcc_warn("dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
+                     p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
+            dcc_stats_dropped(&s->stats);
+            close(p.fd);
+            s->nparked--;
+            memmove(&s->parked[i], &s->parked[i + 1], (s->nparked - i) * sizeof p);
+            i--;
+            continue;
+        }
+    }
+}
+
+static void accept_connection(struct server *s, int is_stats)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof ss;
+    int fd = accept4(is_stats ? s->stats_fd : s->listen_fd, (struct sockaddr *)&ss, &slen, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    char peer[64];
+    peer_name(&ss, peer, sizeof peer);
+    if (!dcc_acl_allows(&s->cfg->acl, (struct sockaddr *)&ss, slen)) {
+        dcc_warn("refused %s connection from %s: not in the --allow list (%s)", is_stats ? "stats" : "job", peer,
+                 s->acl_text);
+        close(fd);
+        return;
+    }
+    if (is_stats) {
+        start_child(s, fd, peer, 1);
+        return;
+    }
+    dcc_stats_accept(&s->stats);
+    if (conns_from(s, peer) < s->cfg->max_per_address) {
+        start_child(s, fd, peer, 0);
+        return;
+    }
+    if (s->nparked < MAX_PARKED) {
+        struct parked *p = &s->parked[s->nparked++];
+        p->fd = fd;
+        p->since_ms = dcc_wire_now_ms();
+        snprintf(p->peer, sizeof p->peer, "%s", peer);
+        dcc_info("connection from %s waits: %d of its connections are served already (--max-per-address)", peer,
+                 s->cfg->max_per_address);
+        return;
+    }
+    dcc_warn("refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
+             peer, s->cfg->max_per_address);
+    dcc_stats_overload(&s->stats);
+    close(fd);
+}
+
+static void run_server(struct server *s)
+{
+    struct dccd_config *cfg = s->cfg;
+    dcc_stats_init(&s->stats, time(NULL));
+    dcc_stats_set_max_kids(&s->stats, cfg->jobs);
+    dcc_stats_sample_io();
+    time_t last_io_sample = time(NULL);
+    time_t started = time(NULL);
+
+    while (!stop_requested) {
+        if (cfg->lifetime > 0 && time(NULL) - started >= cfg->lifetime) {
+            dcc_notice("--lifetime of %d s reached; exiting", cfg->lifetime);
+            break;
+        }
+        /* A full table of connections leaves the rest in the backlog. */
+        struct pollfd p[5] = {
+            {.fd = sigchld_pipe[0], .events = POLLIN},
+            {.fd = s->rec_pipe[0], .events = POLLIN},
+            {.fd = s->slot_pipe[0], .events = POLLIN},
+            {.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN},
+            {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1, .events = POLLIN},
+        };
+        int n = poll(p, 5, 1000);
+        if (n < 0 && errno != EINTR)
+            die(DCC_EXIT_DISTCC_FAILED, "poll failed: %s", strerror(errno));
+        char drain[64];
+        while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
+            ;
+        read_slot_messages(s);
+        reap_children(s);
+        struct dcc_job_record rec;
+        while (read(s->rec_pipe[0], &rec, sizeof rec) == (ssize_t)sizeof rec)
+            dcc_stats_record(&s->stats, &rec, time(NULL));
+        serve_parked(s);
+        grant_slots(s);
+        dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
+        if (cfg->stats && time(NULL) - last_io_sample >= 60) {
+            /* Stats pages render in children: they inherit the last sample. */
+            dcc_stats_sample_io();
+            last_io_sample = time(NULL);
+        }
+        if (n <= 0)
+            continue;
+        if (p[3].revents & POLLIN)
+            accept_connection(s, 0);
+        if (p[4].revents & POLLIN)
+            accept_connection(s, 1);
+        dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
+    }
+}
+
+/* Stop: jobs in flight are told to end (they kill their compilers). */
+static void stop_children(struct server *s)
+{
+    for (size_t i = 0; i < s->nparked; i++)
+        close(s->parked[i].fd);
+    s->nparked = 0;
+    for (size_t i = 0; i < s->max_children; i++)
+        if (s->children[i].pid)
+            kill(s->children[i].pid, SIGTERM);
+    for (int tries = 0; tries < 50; tries++) {
+        int left = 0;
+        for (size_t i = 0; i < s->max_children; i++) {
+            if (s->children[i].pid && waitpid(s->children[i].pid, NULL, WNOHANG) == s->children[i].pid)
+                s->children[i].pid = 0;
+            left += s->children[i].pid != 0;
+        }
+        if (!left)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
 
 int main(int argc, char **argv)
 {
     static struct dccd_config cfg;
     cfg.log_level = DCC_LOG_NOTICE;
     cfg.max_body = DCC_WIRE_DEFAULT_MAX_BODY;
+    cfg.slot_fd = -1; /* --inetd: no daemon hands out slots */
     dcc_log_set_program("distccd");
     dcc_log_to_stderr();
     parse_options(argc, (const char **)argv, &cfg);
@@ -545,6 +893,7 @@ int main(int argc, char **argv)
     if (cfg.inetd)
         return serve_inetd(&cfg);
 
+    cfg.handshake_ms = cfg.io_timeout_ms < HANDSHAKE_MS ? cfg.io_timeout_ms : HANDSHAKE_MS;
     int listen_fd = bind_listener(cfg.listen_addr, cfg.port, "jobs");
     int stats_fd = cfg.stats ? bind_listener(cfg.listen_addr, cfg.stats_port, "--stats") : -1;
     errno = 0;
@@ -573,15 +922,21 @@ int main(int argc, char **argv)
         write_pid_file(cfg.pid_file);
     drop_root(&cfg);
 
-    char acl_text[512];
-    dcc_acl_describe(&cfg.acl, acl_text, sizeof acl_text);
+    static struct server srv;
+    srv.cfg = &cfg;
+    srv.listen_fd = listen_fd;
+    srv.stats_fd = stats_fd;
+    dcc_acl_describe(&cfg.acl, srv.acl_text, sizeof srv.acl_text);
     dcc_notice("distccd %s listening on %s port %d, %d jobs, allowing %s%s", DCC_VERSION,
-               cfg.listen_addr ? cfg.listen_addr : "all addresses", cfg.port, cfg.jobs, acl_text,
+               cfg.listen_addr ? cfg.listen_addr : "all addresses", cfg.port, cfg.jobs, srv.acl_text,
                cfg.stats ? ", stats enabled" : "");
 
-    int rec_pipe[2];
-    if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(rec_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(srv.rec_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        pipe2(srv.slot_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         die(DCC_EXIT_DISTCC_FAILED, "cannot create pipes: %s", strerror(errno));
+    /* Job processes write whole pids, which a blocking write keeps whole. */
+    fcntl(srv.slot_pipe[1], F_SETFL, fcntl(srv.slot_pipe[1], F_GETFL) & ~O_NONBLOCK);
+    cfg.slot_fd = srv.slot_pipe[1];
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -590,141 +945,29 @@ int main(int argc, char **argv)
     sa.sa_handler = on_child;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);
+    /* SIGUSR1 grants a job process its slot; blocked from the fork on, so
+     * one can only arrive where the job process waits for it. */
+    sigset_t grant;
+    sigemptyset(&grant);
+    sigaddset(&grant, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &grant, NULL);
 
-    static struct dcc_stats stats;
-    dcc_stats_init(&stats, time(NULL));
-    dcc_stats_set_max_kids(&stats, cfg.jobs);
-    dcc_stats_sample_io();
-    time_t last_io_sample = time(NULL);
-    size_t max_children = (size_t)cfg.jobs + MAX_STATS_CHILDREN;
-    struct child *children = calloc(max_children, sizeof *children);
-    if (!children)
+    /* Connections are served (read, queued for a slot, answered) by more
+     * processes than there are slots: only a job whose source is coming
+     * takes a slot, so idle and slow clients cannot hold them. */
+    srv.max_conns = cfg.jobs * 4 + 8;
+    srv.max_children = (size_t)srv.max_conns + MAX_STATS_CHILDREN;
+    srv.children = calloc(srv.max_children, sizeof *srv.children);
+    if (!srv.children)
         die(DCC_EXIT_OUT_OF_MEMORY, "out of memory");
-    int running_jobs = 0, running_stats = 0;
-    time_t started = time(NULL);
-
-    while (!stop_requested) {
-        if (cfg.lifetime > 0 && time(NULL) - started >= cfg.lifetime) {
-            dcc_notice("--lifetime of %d s reached; exiting", cfg.lifetime);
-            break;
-        }
-        struct pollfd p[4] = {
-            {.fd = sigchld_pipe[0], .events = POLLIN},
-            {.fd = rec_pipe[0], .events = POLLIN},
-            {.fd = running_jobs < cfg.jobs ? listen_fd : -1, .events = POLLIN},
-            {.fd = stats_fd >= 0 && running_stats < MAX_STATS_CHILDREN ? stats_fd : -1, .events = POLLIN},
-        };
-        int n = poll(p, 4, 1000);
-        if (n < 0 && errno != EINTR)
-            die(DCC_EXIT_DISTCC_FAILED, "poll failed: %s", strerror(errno));
-        char drain[64];
-        while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
-            ;
-        pid_t pid;
-        int status;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            for (size_t i = 0; i < max_children; i++) {
-                if (children[i].pid != pid)
-                    continue;
-                if (children[i].is_stats)
-                    running_stats--;
-                else
-                    running_jobs--;
-                children[i].pid = 0;
-                if (!children[i].is_stats && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-                    dcc_error("job process %ld ended abnormally (status 0x%x)", (long)pid, (unsigned)status);
-            }
-        }
-        struct dcc_job_record rec;
-        while (read(rec_pipe[0], &rec, sizeof rec) == (ssize_t)sizeof rec)
-            dcc_stats_record(&stats, &rec, time(NULL));
-        dcc_stats_set_kids(&stats, running_jobs, time(NULL));
-        if (cfg.stats && time(NULL) - last_io_sample >= 60) {
-            /* Stats pages render in children: they inherit the last sample. */
-            dcc_stats_sample_io();
-            last_io_sample = time(NULL);
-        }
-        if (n <= 0)
-            continue;
-
-        for (int which = 2; which <= 3; which++) {
-            if (!(p[which].revents & POLLIN))
-                continue;
-            struct sockaddr_storage ss;
-            socklen_t slen = sizeof ss;
-            int fd = accept4(p[which].fd, (struct sockaddr *)&ss, &slen, SOCK_CLOEXEC);
-            if (fd < 0)
-                continue;
-            char peer[64];
-            peer_name(&ss, peer, sizeof peer);
-            if (!dcc_acl_allows(&cfg.acl, (struct sockaddr *)&ss, slen)) {
-                dcc_warn("refused %s connection from %s: not in the --allow list (%s)",
-                         which == 2 ? "job" : "stats", peer, acl_text);
-                close(fd);
-                continue;
-            }
-            if (which == 2)
-                dcc_stats_accept(&stats);
-            size_t slot = 0;
-            while (slot < max_children && children[slot].pid)
-                slot++;
-            pid_t child = slot < max_children ? fork() : -1;
-            if (child < 0) {
-                dcc_error("cannot start a process for %s: %s", peer, slot < max_children ? strerror(errno) : "too many");
-                close(fd);
-                continue;
-            }
-            if (child == 0) {
-                reset_child_signals();
-                close(listen_fd);
-                if (stats_fd >= 0)
-                    close(stats_fd);
-                close(sigchld_pipe[0]);
-                close(sigchld_pipe[1]);
-                close(rec_pipe[0]);
-                if (which == 2) {
-                    dccd_serve_job(&cfg, fd, fd, peer, &rec);
-                    /* Smaller than PIPE_BUF, so the write is atomic. */
-                    (void)!write(rec_pipe[1], &rec, sizeof rec);
-                } else {
-                    dccd_serve_stats(&cfg, fd, peer, &stats);
-                }
-                close(fd);
-                _exit(0);
-            }
-            close(fd);
-            children[slot].pid = child;
-            children[slot].is_stats = which == 3;
-            if (which == 2)
-                running_jobs++;
-            else
-                running_stats++;
-            dcc_stats_set_kids(&stats, running_jobs, time(NULL));
-        }
-    }
-
-    /* Stop: jobs in flight are told to end (they kill their compilers). */
-    for (size_t i = 0; i < max_children; i++)
-        if (children[i].pid)
-            kill(children[i].pid, SIGTERM);
-    for (int tries = 0; tries < 50; tries++) {
-        int left = 0;
-        for (size_t i = 0; i < max_children; i++) {
-            if (children[i].pid && waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
-                children[i].pid = 0;
-            left += children[i].pid != 0;
-        }
-        if (!left)
-            break;
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    run_server(&srv);
+    stop_children(&srv);
     if (cfg.pid_file)
         unlink(cfg.pid_file);
     dcc_notice("distccd exiting");
     poptFreeContext(opt_ctx);
     dcc_sandbox_free(&cfg.sandbox);
-    free(children);
+    free(srv.children);
     dcc_acl_free(&cfg.acl);
     return 0;
 }

@@ -75,15 +75,24 @@ struct job {
     int lifetime_over; /* --job-lifetime passed while the source was coming */
     int client_gone;   /* the client hung up while its source was coming */
     int abandoned;     /* the client closed cleanly where its source would start */
+    int has_slot;      /* the daemon granted this job one of its --jobs slots */
+    int left_in_queue; /* the client went away while the job waited for one */
     struct timespec spawned; /* when the compiler started (--job-lifetime) */
 };
 
 static volatile sig_atomic_t job_terminated;
+static volatile sig_atomic_t slot_granted;
 
 static void on_term(int sig)
 {
     (void)sig;
     job_terminated = 1;
+}
+
+static void on_grant(int sig)
+{
+    (void)sig;
+    slot_granted = 1;
 }
 
 static void capture_log(enum dcc_log_level level, const char *line, void *ctx)
@@ -109,6 +118,71 @@ static void refuse(struct job *j, int exit_code, const char *fmt, ...)
     vsnprintf(j->refusal, sizeof j->refusal, fmt, ap);
     va_end(ap);
     j->refusal_exit = exit_code;
+}
+
+/* The rest of the request must come within --request-timeout of now. */
+static void restart_deadline(struct job *j)
+{
+    j->conn.deadline_ms = j->cfg->request_timeout > 0 ? dcc_wire_now_ms() + (long long)j->cfg->request_timeout * 1000 : 0;
+}
+
+/* A job slot is taken only once the request's source is on its way (its
+ * DOTI header, or protocol 3's NFIL): a connection that is idle or trickles
+ * before that holds a process, never a slot. Asks the daemon over slot_fd
+ * and sleeps until SIGUSR1 grants it, the client goes away, or the daemon
+ * stops. 0, or -1. Under --inetd there is no daemon to ask. */
+static int take_slot(struct job *j)
+{
+    if (j->has_slot || j->cfg->slot_fd < 0)
+        return 0;
+    pid_t me = getpid();
+    if (write(j->cfg->slot_fd, &me, sizeof me) != (ssize_t)sizeof me) {
+        refuse(j, DCC_EXIT_DISTCC_FAILED, "cannot ask the daemon for a job slot: %s", strerror(errno));
+        return -1;
+    }
+    sigset_t waiting;
+    sigprocmask(SIG_SETMASK, NULL, &waiting);
+    sigdelset(&waiting, SIGUSR1);
+    struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
+    struct timespec asked;
+    clock_gettime(CLOCK_MONOTONIC, &asked);
+    while (!slot_granted) {
+        if (job_terminated)
+            return -1;
+        int n = ppoll(&p, 1, NULL, &waiting);
+        if (n > 0 && (p.revents & (POLLHUP | POLLERR))) {
+            j->client_gone = j->left_in_queue = 1;
+            return -1;
+        }
+        if (n > 0 && (p.revents & POLLRDHUP))
+            p.fd = -1; /* a half-close: the rest of the request may still be buffered */
+    }
+    j->has_slot = 1;
+    /* Time in the queue is not the client's: its deadline starts again;
+     * nor the compile's: an early-started compiler's --job-lifetime moves
+     * on by that time. */
+    restart_deadline(j);
+    if (j->pid > 0) {
+        long queued = elapsed_ms(&asked);
+        j->spawned.tv_sec += queued / 1000;
+        j->spawned.tv_nsec += (queued % 1000) * 1000000;
+        if (j->spawned.tv_nsec >= 1000000000) {
+            j->spawned.tv_sec++;
+            j->spawned.tv_nsec -= 1000000000;
+        }
+    }
+    return 0;
+}
+
+/* Gives the slot back once the compiler is done: sending the reply to a
+ * slow reader holds no slot. */
+static void release_slot(struct job *j)
+{
+    if (!j->has_slot)
+        return;
+    pid_t gone = -getpid();
+    (void)!write(j->cfg->slot_fd, &gone, sizeof gone);
+    j->has_slot = 0;
 }
 
 /* Removes the job directory and whatever the compiler left in it. Never
@@ -536,6 +610,7 @@ static enum feed_state feed_compiler(struct job *j, const char *p, size_t n)
 static int feed_source(struct job *j, uint32_t len)
 {
     enum feed_state st = open_source(j);
+    dcc_wire_measure_from_now(&j->conn); /* what the compiler took to open it is not the client's */
     int rc = 0;
     if (j->how == DCC_COMPRESS_NONE) {
         static char chunk[64 * 1024];
@@ -697,6 +772,11 @@ static int receive_source(struct job *j)
     }
     if (j->refusal[0])
         return dcc_wire_discard(&j->conn, len);
+    if (take_slot(j) != 0)
+        return 0; /* the daemon is stopping or the client left: said by the caller */
+    /* With a slot, the client has no reason left to pause: the rest of its
+     * request keeps --min-rate as a whole, not packet by packet. */
+    dcc_wire_measure_from_now(&j->conn);
     if (j->early)
         return feed_source(j, len);
     int fd = open(j->input, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -1046,6 +1126,10 @@ static int receive_pump_request(struct job *j)
         snprintf(c->err, sizeof c->err, "NFIL %u exceeds the limit of %u", nfil, c->limits.max_files);
         return DCC_EXIT_PROTOCOL_ERROR;
     }
+    if (!j->refusal[0] && take_slot(j) != 0)
+        return 0;
+    if (j->has_slot)
+        dcc_wire_measure_from_now(c); /* as for DOTI: no pauses from here */
     int rootfd = -1;
     if (!j->refusal[0] && j->root[0]) {
         rootfd = open(j->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1091,6 +1175,23 @@ static int receive_pump_request(struct job *j)
     return 0;
 }
 
+/* A request cut by the handshake wait, --request-timeout or --min-rate:
+ * one line naming the client and the limit, and no answer (the client is
+ * not listening, or not a distcc client). */
+static void drop_slow(struct job *j, struct dcc_job_record *rec, int rc)
+{
+    char limit[96];
+    if (j->conn.cut == DCC_WIRE_CUT_RATE)
+        snprintf(limit, sizeof limit, " (--min-rate)");
+    else if (!j->protover)
+        limit[0] = '\0';
+    else
+        snprintf(limit, sizeof limit, " (--request-timeout %d s)", j->cfg->request_timeout);
+    dcc_warn("dropped connection from %s: %s%s", j->peer, j->conn.err, limit);
+    rec->outcome = DCC_JOB_DROPPED;
+    summarise(j, rec, "dropped", W_EXITCODE(rc, 0));
+}
+
 /* What every way out of a job undoes. */
 static void end_job(struct job *j)
 {
@@ -1113,13 +1214,30 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     dcc_conn_init(&j.conn, in_fd, out_fd, cfg->io_timeout_ms);
     j.conn.cancel = &job_terminated; /* SIGTERM ends a wait for the client */
     j.conn.limits.max_body = cfg->max_body;
+    if (cfg->max_body_mem)
+        j.conn.limits.max_body_mem = cfg->max_body_mem;
+    j.conn.min_rate = cfg->min_rate;
+    j.conn.rate_grace_ms = DCCD_RATE_GRACE_MS;
 
     struct sigaction sa = {.sa_handler = on_term};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* The daemon's grant of a slot arrives only inside take_slot's wait. */
+    sa.sa_handler = on_grant;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t grant;
+    sigemptyset(&grant);
+    sigaddset(&grant, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &grant, NULL);
 
+    /* The first header soon, or the connection goes: a client sends it
+     * as soon as it connects. */
+    j.conn.deadline_ms = cfg->handshake_ms > 0 ? dcc_wire_now_ms() + cfg->handshake_ms : 0;
     int rc = dcc_wire_read_token(&j.conn, "DIST", &j.protover);
+    if (rc && j.conn.cut == DCC_WIRE_CUT_DEADLINE && j.conn.bytes_in == 0)
+        snprintf(j.conn.err, sizeof j.conn.err, "no request within %g s", cfg->handshake_ms / 1000.0);
+    restart_deadline(&j);
     if (rc == 0 && (j.protover < 1 || j.protover > 3)) {
         snprintf(j.conn.err, sizeof j.conn.err, "unsupported protocol version %u", j.protover);
         rc = DCC_EXIT_PROTOCOL_ERROR;
@@ -1129,6 +1247,11 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     if (rc && job_terminated) {
         rec->outcome = DCC_JOB_OTHER;
         summarise(&j, rec, "daemon shutting down", W_EXITCODE(DCC_EXIT_GONE, 0));
+        end_job(&j); /* no job directory yet */
+        return;
+    }
+    if (rc && j.conn.cut) {
+        drop_slow(&j, rec, rc);
         end_job(&j); /* no job directory yet */
         return;
     }
@@ -1157,13 +1280,23 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         /* No early start: the compiler needs every file first. */
         rc = receive_pump_request(&j);
     }
+    j.conn.deadline_ms = 0; /* the request is in */
+    j.conn.whole_rate = 0;
     if (rc || j.refusal[0] || job_terminated || j.client_gone || j.lifetime_over)
         stop_compiler(&j);
+    if (rc && j.conn.cut) {
+        drop_slow(&j, rec, rc);
+        end_job(&j);
+        return;
+    }
     /* A request cut short is a bad request (below), with the bytes missing;
      * a whole request whose client then hung up is a disconnect. */
     if (j.client_gone && !job_terminated && rc == 0) {
         rec->outcome = DCC_JOB_CLI_DISCONNECT;
-        dcc_warn("client %s disconnected during the compile; compiler killed", peer);
+        if (j.left_in_queue)
+            dcc_warn("client %s went away while its job waited for a slot", peer);
+        else
+            dcc_warn("client %s disconnected during the compile; compiler killed", peer);
         summarise(&j, rec, "client disconnected", W_EXITCODE(DCC_EXIT_IO_ERROR, 0));
         end_job(&j);
         return;
@@ -1203,7 +1336,10 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     } else {
         dcc_log_set_hook(capture_log, DCC_LOG_WARNING, &serr_extra);
         /* A lifetime that ran out while the source came in ends the same way. */
-        enum run_result r = j.lifetime_over ? RUN_TIMEOUT : run_compiler(&j, &status);
+        enum run_result r = j.lifetime_over ? RUN_TIMEOUT
+                            : take_slot(&j) != 0 ? (job_terminated ? RUN_TERMINATED : j.client_gone ? RUN_DISCONNECT : RUN_FAILED)
+                                                 : run_compiler(&j, &status);
+        release_slot(&j);
         dcc_log_set_hook(NULL, DCC_LOG_WARNING, NULL);
         switch (r) {
         case RUN_DONE:

@@ -1,16 +1,21 @@
 /* The --stats port: one HTTP request per connection, answered from a snapshot
- * of the counters (this runs in a forked child). */
+ * of the counters (this runs in a forked child). Not libmicrohttpd: the 3.x
+ * page must stay byte for byte what stock writes (LF-only header lines, no
+ * Date or Content-Length, an answer even to a client that sends nothing),
+ * which that library cannot produce. */
 #include "daemon.h"
 
 #include "dcc_log.h"
 #include "dcc_stats.h"
 #include "dcc_toolchain.h"
 #include "dcc_util.h"
+#include "dcc_wire.h"
 
 #include <errno.h>
 #if DCC_WITH_JSON
 #include <jansson.h>
 #endif
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,16 +23,30 @@
 #include <unistd.h>
 
 #define REQUEST_MAX 8192
-#define REQUEST_TIMEOUT_MS 5000
+/* Overall limits, not per read: a client trickling its request one byte at
+ * a time is answered (with what it sent so far, like a client that sends
+ * nothing) when the first runs out, and one that does not read its answer
+ * is left when the second does, so slow clients hold a stats process for
+ * seconds at most. */
+#define REQUEST_DEADLINE_MS 2000
+#define REPLY_DEADLINE_MS 5000
 
-/* Reads until the end of the request headers, a full buffer, or the timeout;
- * only the request line matters. */
+static int ms_left(long long deadline)
+{
+    long long left = deadline - dcc_wire_now_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Reads until the end of the request headers, a full buffer, or the
+ * deadline; only the request line matters. */
 static int read_request(int fd, char *buf, size_t cap)
 {
     size_t len = 0;
+    long long deadline = dcc_wire_now_ms() + REQUEST_DEADLINE_MS;
     while (len + 1 < cap) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, REQUEST_TIMEOUT_MS) <= 0)
+        int left = ms_left(deadline);
+        if (left == 0 || poll(&p, 1, left) <= 0)
             break;
         ssize_t n = read(fd, buf + len, cap - 1 - len);
         if (n < 0 && errno == EINTR)
@@ -45,9 +64,11 @@ static int read_request(int fd, char *buf, size_t cap)
 
 static void write_all(int fd, const char *p, size_t len)
 {
+    long long deadline = dcc_wire_now_ms() + REPLY_DEADLINE_MS;
     while (len > 0) {
         struct pollfd pf = {.fd = fd, .events = POLLOUT};
-        if (poll(&pf, 1, REQUEST_TIMEOUT_MS) <= 0)
+        int left = ms_left(deadline);
+        if (left == 0 || poll(&pf, 1, left) <= 0)
             return;
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)

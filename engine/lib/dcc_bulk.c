@@ -21,6 +21,7 @@ static int fail_as(struct dcc_conn *c, int local, int code, const char *fmt, va_
 {
     vsnprintf(c->err, sizeof c->err, fmt, ap);
     c->local_fault = local;
+    c->cut = 0;
     return code;
 }
 
@@ -277,6 +278,12 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
     int rc = check_body_len(c, wire_len);
     if (rc)
         return rc;
+    /* In memory, the body and what it inflates to share one budget. */
+    uint64_t mem = c->limits.max_body_mem;
+    if ((uint64_t)wire_len >= mem)
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "body of %u bytes does not fit the memory limit of %llu bytes", wire_len,
+                    (unsigned long long)mem);
+    uint64_t inflate_cap = c->limits.max_body < mem - wire_len ? c->limits.max_body : mem - wire_len;
     /* Memory follows the bytes that really arrive: a header that merely
      * claims a large body reserves nothing. */
     size_t cap = wire_len < 1024 * 1024 ? wire_len : 1024 * 1024;
@@ -312,7 +319,7 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
         *len = wire_len;
         return 0;
     }
-    rc = dcc_lzo_decompress(raw, wire_len, c->limits.max_body, data, len, c->err, sizeof c->err);
+    rc = dcc_lzo_decompress(raw, wire_len, inflate_cap, data, len, c->err, sizeof c->err);
     free(raw);
     return rc;
 }
@@ -335,25 +342,11 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
         return 1;
     uint32_t left = len;
     int rc = 0, first = 1;
+    struct dcc_wire_progress prog = {0, 0};
     while (left > 0) {
-        if (c->cancel && *c->cancel) {
-            rc = fail(c, DCC_EXIT_GONE, "interrupted while waiting to read from peer");
+        rc = dcc_wire_wait_input(c, &prog);
+        if (rc)
             break;
-        }
-        struct pollfd p = {.fd = c->in_fd, .events = POLLIN};
-        int pr = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
-        if (pr == 0) {
-            rc = c->timeout_ms % 1000
-                     ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to read from peer", c->timeout_ms)
-                     : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to read from peer", c->timeout_ms / 1000);
-            break;
-        }
-        if (pr < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = fail(c, DCC_EXIT_IO_ERROR, "poll failed: %s", strerror(errno));
-            break;
-        }
         ssize_t n = splice(c->in_fd, NULL, pipefd[1], NULL, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
@@ -372,6 +365,9 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
         }
         first = 0;
         c->bytes_in += (uint64_t)n;
+        dcc_wire_progress_add(&prog, (size_t)n);
+        if (c->whole_rate)
+            dcc_wire_progress_add(&c->phase, (size_t)n);
         left -= (uint32_t)n;
         ssize_t moved = 0;
         while (moved < n) {

@@ -79,6 +79,7 @@ void dcc_stats_record(struct dcc_stats *st, const struct dcc_job_record *rec, ti
     case DCC_JOB_CLI_DISCONNECT: st->cli_disconnect++; break;
     case DCC_JOB_BAD_REQUEST: st->rej_bad_req++; break;
     case DCC_JOB_REFUSED: st->refused++; break;
+    case DCC_JOB_DROPPED: st->dropped++; break;
     default: st->other++; break;
     }
 
@@ -110,6 +111,11 @@ void dcc_stats_accept(struct dcc_stats *st)
 void dcc_stats_overload(struct dcc_stats *st)
 {
     st->rej_overload++;
+}
+
+void dcc_stats_dropped(struct dcc_stats *st)
+{
+    st->dropped++;
 }
 
 void dcc_stats_set_max_kids(struct dcc_stats *st, int max_kids)
@@ -401,7 +407,8 @@ int dcc_stats_sample_io(void)
 /* Every figure any page shows, resolved once, so each page is a table. */
 struct view {
     unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error,
-        compile_timeout, cli_disconnect, other, refused, other_with_refused;
+        compile_timeout, cli_disconnect, other, refused, other_with_refused, dropped,
+        bad_req_with_dropped;
     char longest_job[128], longest_job_compiler[64], rss_plain[64], rss_name[72];
     long longest_msecs, max_rss_kb, max_kids, current_load;
     long avg_kids_int[3];
@@ -440,6 +447,8 @@ static void build_view(const struct dcc_stats *st, const struct dcc_host_figures
     v->other = st->other;
     v->refused = st->refused;
     v->other_with_refused = st->other + st->refused;
+    v->dropped = st->dropped;
+    v->bad_req_with_dropped = st->rej_bad_req + st->dropped;
 
     copy_field(v->longest_job, sizeof(v->longest_job), st->longest_job, sizeof(st->longest_job));
     copy_field(v->longest_job_compiler, sizeof(v->longest_job_compiler),
@@ -481,7 +490,7 @@ static const struct text_line {
     size_t off;
 } text_lines[] = {
     {"dcc_tcp_accept", V_ULONG, VF(tcp_accept)},
-    {"dcc_rej_bad_req", V_ULONG, VF(rej_bad_req)},
+    {"dcc_rej_bad_req", V_ULONG, VF(bad_req_with_dropped)},
     {"dcc_rej_overload", V_ULONG, VF(rej_overload)},
     {"dcc_compile_ok", V_ULONG, VF(compile_ok)},
     {"dcc_compile_error", V_ULONG, VF(compile_error)},
@@ -627,7 +636,7 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
 
     json_t *root = json_pack(
         "{s:i, s:I, s:I,"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
         " s:{s:o, s:o, s:I},"
         " s:{s:I, s:o},"
         " s:{s:I, s:I},"
@@ -639,7 +648,7 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
         (json_int_t)v.compile_ok, "compile_error", (json_int_t)v.compile_error,
         "compile_timeout", (json_int_t)v.compile_timeout, "cli_disconnect",
         (json_int_t)v.cli_disconnect, "other", (json_int_t)v.other, "refused",
-        (json_int_t)v.refused,
+        (json_int_t)v.refused, "dropped_slow", (json_int_t)v.dropped,
         "longest_job", "file", json_name(v.longest_job), "compiler",
         json_name(v.longest_job_compiler), "msecs", (json_int_t)v.longest_msecs,
         "max_rss", "kb", (json_int_t)v.max_rss_kb, "name",
@@ -682,6 +691,7 @@ static const struct prom_line {
     {"distccd_jobs_total", NULL, NULL, "outcome=\"overload\"", V_ULONG, VF(rej_overload)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"refused\"", V_ULONG, VF(refused)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"other\"", V_ULONG, VF(other)},
+    {"distccd_jobs_total", NULL, NULL, "outcome=\"dropped_slow\"", V_ULONG, VF(dropped)},
     {"distccd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.",
      NULL, V_DOUBLE, VF(started)},
     {"distccd_uptime_seconds", "gauge", "Seconds since the daemon started.", NULL, V_DOUBLE,

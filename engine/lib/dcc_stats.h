@@ -16,6 +16,8 @@ enum dcc_job_outcome {
     DCC_JOB_BAD_REQUEST,    /* protocol error, bad length, garbage */
     DCC_JOB_REFUSED,        /* whitelist or argument policy said no */
     DCC_JOB_OTHER,          /* anything else (ENOMEM, disk full, ...) */
+    DCC_JOB_DROPPED,        /* idle or too slow: no request in time, past
+                             * --request-timeout or below --min-rate */
 };
 
 /* What a job child tells the parent when it ends (sent whole over a pipe, so
@@ -33,7 +35,7 @@ struct dcc_job_record {
 struct dcc_stats {
     time_t started;
     unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error,
-        compile_timeout, cli_disconnect, other, refused;
+        compile_timeout, cli_disconnect, other, refused, dropped;
     char longest_job[128];          /* "" until a job is recorded */
     char longest_job_compiler[64];
     long longest_job_time_msecs;    /* -1 until a job is recorded, as in stock */
@@ -60,8 +62,11 @@ void dcc_stats_accept(struct dcc_stats *st);
 void dcc_stats_set_kids(struct dcc_stats *st, int running, time_t now);
 /* The configured job limit, shown as dcc_max_kids like stock. */
 void dcc_stats_set_max_kids(struct dcc_stats *st, int max_kids);
-/* A connection turned away because every slot was busy (dcc_rej_overload). */
+/* A connection turned away because every slot was busy, or its address had
+ * its --max-per-address (dcc_rej_overload). */
 void dcc_stats_overload(struct dcc_stats *st);
+/* A connection dropped before its job was read: idle or too slow. */
+void dcc_stats_dropped(struct dcc_stats *st);
 
 /* The sliding-window figures as they stand at `now` (read-only: seconds
  * after the ring's newest slot count as no compiles and current_load
@@ -131,7 +136,10 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors);
  *    "started":<epoch secs>, "uptime_secs":<now - started>,
  *    "counters":{"tcp_accept":N,"rej_bad_req":N,"rej_overload":N,"compile_ok":N,
  *                "compile_error":N,"compile_timeout":N,"cli_disconnect":N,
- *                "other":N,"refused":N},          (other excludes refused here)
+ *                "other":N,"refused":N,"dropped_slow":N},
+ *                                    (other excludes refused here; dropped_slow
+ *                                    is DCC_JOB_DROPPED, counted into
+ *                                    dcc_rej_bad_req on the text page)
  *    "longest_job":{"file":"x.c"|null,"compiler":"gcc"|null,"msecs":N|-1},
  *    "max_rss":{"kb":N,"name":"cc1"|null},
  *    "kids":{"max":N,"current":N},
@@ -142,7 +150,8 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors);
  * Prometheus text exposition 0.0.4, every family with # HELP and # TYPE:
  *   distccd_connections_total                 counter
  *   distccd_jobs_total{outcome="ok|compile_error|timeout|cli_disconnect|
- *                      bad_request|overload|refused|other"}   counter
+ *                      bad_request|overload|refused|other|dropped_slow"}
+ *                                                             counter
  *   distccd_start_time_seconds, distccd_uptime_seconds            gauge
  *   distccd_longest_job_seconds (-1 before the first job)         gauge
  *   distccd_max_rss_bytes                                         gauge

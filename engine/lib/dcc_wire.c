@@ -5,6 +5,7 @@
 #include "dcc_util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 void dcc_conn_init(struct dcc_conn *c, int in_fd, int out_fd, int timeout_ms)
@@ -24,6 +26,7 @@ void dcc_conn_init(struct dcc_conn *c, int in_fd, int out_fd, int timeout_ms)
     c->limits.max_arg_len = DCC_WIRE_DEFAULT_MAX_ARG_LEN;
     c->limits.max_args_total = DCC_WIRE_DEFAULT_MAX_ARGS_TOTAL;
     c->limits.max_body = DCC_WIRE_DEFAULT_MAX_BODY;
+    c->limits.max_body_mem = UINT64_MAX;
     c->limits.max_files = DCC_WIRE_DEFAULT_MAX_FILES;
 }
 
@@ -35,7 +38,92 @@ static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
     vsnprintf(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
     c->local_fault = 0;
+    c->cut = 0;
     return code;
+}
+
+long long dcc_wire_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int idle_timeout(struct dcc_conn *c, const char *what)
+{
+    return c->timeout_ms % 1000 ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s", c->timeout_ms, what)
+                                : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to %s", c->timeout_ms / 1000, what);
+}
+
+static int cut(struct dcc_conn *c, int why, const struct dcc_wire_progress *p, long long now)
+{
+    int rc;
+    if (why == DCC_WIRE_CUT_DEADLINE)
+        rc = fail(c, DCC_EXIT_TIMEOUT, "the request was not complete by its deadline");
+    else
+        rc = fail(c, DCC_EXIT_TIMEOUT, "%llu bytes in %.1f s, below the minimum rate of %u bytes/s",
+                  (unsigned long long)p->got, (double)(now - p->first_ms) / 1000.0, c->min_rate);
+    c->cut = why;
+    return rc;
+}
+
+int dcc_wire_wait_input(struct dcc_conn *c, const struct dcc_wire_progress *p)
+{
+    struct pollfd pf = {.fd = c->in_fd, .events = POLLIN};
+    for (;;) {
+        if (c->cancel && *c->cancel)
+            return fail(c, DCC_EXIT_GONE, "interrupted while waiting to read from peer");
+        /* The wait ends at the first of three limits; which one says why. */
+        long long now = dcc_wire_now_ms();
+        long long wait = c->timeout_ms > 0 ? c->timeout_ms : -1;
+        int by = 0;
+        if (c->deadline_ms > 0) {
+            long long left = c->deadline_ms - now;
+            if (left <= 0)
+                return cut(c, DCC_WIRE_CUT_DEADLINE, p, now);
+            if (wait < 0 || left <= wait) /* a tie is the deadline's: it says more */
+                wait = left, by = DCC_WIRE_CUT_DEADLINE;
+        }
+        /* The read in progress, and the whole phase when one is measured. */
+        const struct dcc_wire_progress *measured[2] = {p && p->got > 0 ? p : NULL, c->whole_rate ? &c->phase : NULL};
+        for (int k = 0; k < 2 && c->min_rate > 0; k++) {
+            const struct dcc_wire_progress *m = measured[k];
+            if (!m)
+                continue;
+            /* The bytes so far buy got / min_rate seconds, never less than the grace. */
+            long long allowed = (long long)(m->got * 1000 / c->min_rate);
+            if (allowed < c->rate_grace_ms)
+                allowed = c->rate_grace_ms;
+            long long left = m->first_ms + allowed - now;
+            if (left <= 0)
+                return cut(c, DCC_WIRE_CUT_RATE, m, now);
+            if (wait < 0 || left < wait)
+                wait = left, by = DCC_WIRE_CUT_RATE;
+        }
+        int n = poll(&pf, 1, wait > INT_MAX ? INT_MAX : (int)wait);
+        if (n > 0)
+            return 0;
+        if (n == 0 && by == 0)
+            return idle_timeout(c, "read from peer");
+        if (n == 0)
+            continue; /* the check above says which limit passed */
+        if (errno != EINTR)
+            return fail(c, DCC_EXIT_IO_ERROR, "poll failed: %s", strerror(errno));
+    }
+}
+
+void dcc_wire_progress_add(struct dcc_wire_progress *p, size_t n)
+{
+    if (n > 0 && p->got == 0 && p->first_ms == 0)
+        p->first_ms = dcc_wire_now_ms();
+    p->got += n;
+}
+
+void dcc_wire_measure_from_now(struct dcc_conn *c)
+{
+    c->whole_rate = 1;
+    c->phase.first_ms = dcc_wire_now_ms();
+    c->phase.got = 0;
 }
 
 /* Waits until fd is ready for `events`; 0, or an exit code. */
@@ -49,8 +137,7 @@ static int wait_fd(struct dcc_conn *c, int fd, short events, const char *what)
         if (n > 0)
             return 0;
         if (n == 0)
-            return c->timeout_ms % 1000 ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s", c->timeout_ms, what)
-                                        : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to %s", c->timeout_ms / 1000, what);
+            return idle_timeout(c, what);
         if (errno != EINTR)
             return fail(c, DCC_EXIT_IO_ERROR, "poll failed: %s", strerror(errno));
     }
@@ -59,8 +146,9 @@ static int wait_fd(struct dcc_conn *c, int fd, short events, const char *what)
 int dcc_wire_read(struct dcc_conn *c, void *buf, size_t len)
 {
     char *p = buf;
+    struct dcc_wire_progress prog = {0, 0};
     while (len > 0) {
-        int rc = wait_fd(c, c->in_fd, POLLIN, "read from peer");
+        int rc = dcc_wire_wait_input(c, &prog);
         if (rc)
             return rc;
         ssize_t n = read(c->in_fd, p, len);
@@ -75,6 +163,9 @@ int dcc_wire_read(struct dcc_conn *c, void *buf, size_t len)
         p += n;
         len -= (size_t)n;
         c->bytes_in += (uint64_t)n;
+        dcc_wire_progress_add(&prog, (size_t)n);
+        if (c->whole_rate)
+            dcc_wire_progress_add(&c->phase, (size_t)n);
     }
     return 0;
 }
@@ -174,7 +265,10 @@ static int read_header(struct dcc_conn *c, char token[DCC_TOKEN_LEN + 1], uint32
     if (rc) {
         char why[sizeof c->err];
         snprintf(why, sizeof why, "%s", c->err);
-        return fail(c, rc, "while waiting for %s: %s", expected, why);
+        int was_cut = c->cut;
+        fail(c, rc, "while waiting for %s: %s", expected, why);
+        c->cut = was_cut;
+        return rc;
     }
     if (dcc_wire_parse_header(hdr, token, value) != 0) {
         char shown[64];

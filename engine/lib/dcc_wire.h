@@ -17,6 +17,8 @@ struct dcc_wire_limits {
     uint32_t max_arg_len;    /* one ARGV, CDIR, NAME, LINK */
     uint64_t max_args_total; /* all ARGV bytes of one request */
     uint64_t max_body;       /* one bulk body, compressed and decompressed */
+    uint64_t max_body_mem;   /* memory one body may hold at once: an LZO body
+                              * and what it inflates to, together */
     uint32_t max_files;      /* NFIL (protocol 3) */
 };
 
@@ -25,6 +27,12 @@ struct dcc_wire_limits {
 #define DCC_WIRE_DEFAULT_MAX_ARGS_TOTAL (2u * 1024u * 1024u)
 #define DCC_WIRE_DEFAULT_MAX_BODY (1024ull * 1024u * 1024u)
 #define DCC_WIRE_DEFAULT_MAX_FILES 65536u
+
+/* One read in progress, for its rate: when its first byte came, how many. */
+struct dcc_wire_progress {
+    long long first_ms;
+    uint64_t got;
+};
 
 /* One end of a job connection. in_fd and out_fd are the same socket except in
  * --inetd/ssh mode. Errors leave one line in err and return a distcc exit
@@ -42,8 +50,38 @@ struct dcc_conn {
      * ends with 117 ("interrupted") instead of waiting on (a daemon job
      * process being stopped). */
     const volatile sig_atomic_t *cancel;
+    /* A request's overall deadline (CLOCK_MONOTONIC ms, 0 = none) and the
+     * rate a read in progress must keep: once its first byte is here, it
+     * may take grace_ms, or longer only while it averages min_rate bytes/s
+     * (0 = any rate). Waiting for a read's first byte counts only against
+     * timeout_ms and the deadline. */
+    long long deadline_ms;
+    uint32_t min_rate;
+    int rate_grace_ms;
+    /* When whole_rate is set, everything read from then on is one read for
+     * the rate as well (a phase in which the peer has no reason to pause):
+     * dcc_wire_measure_from_now starts it. */
+    int whole_rate;
+    struct dcc_wire_progress phase;
+    int cut; /* the last error was DCC_WIRE_CUT_DEADLINE or DCC_WIRE_CUT_RATE */
     char err[512];
 };
+
+#define DCC_WIRE_CUT_DEADLINE 1
+#define DCC_WIRE_CUT_RATE 2
+
+/* Milliseconds of CLOCK_MONOTONIC, for deadline_ms. */
+long long dcc_wire_now_ms(void);
+
+/* Waits until in_fd has input for the read p, within the idle timeout, the
+ * deadline and the minimum rate; 0, or an exit code (118 when a limit
+ * passed, with c->cut saying which). Then dcc_wire_progress_add counts
+ * what was read. */
+int dcc_wire_wait_input(struct dcc_conn *c, const struct dcc_wire_progress *p);
+void dcc_wire_progress_add(struct dcc_wire_progress *p, size_t n);
+/* From now on, all that is read must keep --min-rate as one read, counted
+ * from now (so silence is cut after the grace as well). */
+void dcc_wire_measure_from_now(struct dcc_conn *c);
 
 void dcc_conn_init(struct dcc_conn *c, int in_fd, int out_fd, int timeout_ms);
 

@@ -10,9 +10,12 @@ Each PIECE is sent in order:
     DOTI@path         a bulk packet: header with the file's length, then it
     DOTI@lzo:path     the same, the file compressed as one LZO1X-1 block
     body@path         the file's bytes with no header (a body sent alone)
+    trickle:S         from here on, send one byte at a time, S seconds apart
+    sleep:S           send nothing for S seconds
 
 Options:
     --port N          connect to 127.0.0.1:N
+    --source ADDR     from this local address (another loopback one, say)
     --exec CMD...     instead, run CMD (everything after --exec) with one end
                       of a socket pair as its stdin and stdout, like inetd
     --stderr FILE     with --exec: CMD's stderr goes to FILE
@@ -197,6 +200,7 @@ def read_replies(reader, timeout, saves=None):
 
 def main(argv):
     port = None
+    source = None
     command = None
     stderr_path = None
     half_close = False
@@ -209,6 +213,9 @@ def main(argv):
         a = argv[i]
         if a == "--port":
             port = int(argv[i + 1])
+            i += 2
+        elif a == "--source":
+            source = argv[i + 1]
             i += 2
         elif a == "--stderr":
             stderr_path = argv[i + 1]
@@ -242,7 +249,8 @@ def main(argv):
 
     proc = None
     if port is not None:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
     else:
         sock, theirs = socket.socketpair()
         err = open(stderr_path, "ab") if stderr_path else None
@@ -253,11 +261,23 @@ def main(argv):
     if ready_path:
         open(ready_path, "w").close()
 
+    trickle = None
     for piece in pieces:
+        if piece.startswith("trickle:"):
+            trickle = float(piece[len("trickle:"):])
+            continue
+        if piece.startswith("sleep:"):
+            time.sleep(float(piece[len("sleep:"):]))
+            continue
         data, line = encode_piece(piece)
         print(line)
         try:
-            sock.sendall(data)
+            if trickle is None:
+                sock.sendall(data)
+            else:
+                for i in range(len(data)):
+                    sock.sendall(data[i:i + 1])
+                    time.sleep(trickle)
         except (BrokenPipeError, ConnectionResetError, socket.timeout) as e:
             print(f"send stopped: {e.__class__.__name__}")
             break

@@ -265,6 +265,28 @@ static void test_body_over_cap_not_allocated(void **state)
     assert_string_equal(p->cb.err, "body of 4294967295 bytes exceeds the limit of 1073741824 bytes");
 }
 
+/* An LZO body and what it inflates to share max_body_mem: the inflated
+ * part may take only what the body leaves. */
+static void test_lzo_body_within_memory_budget(void **state)
+{
+    struct pair *p = *state;
+    size_t n = 1 << 20;
+    char *zeros = calloc(1, n);
+    assert_non_null(zeros);
+    assert_int_equal(dcc_bulk_send_buf(&p->ca, "DOTI", zeros, n, DCC_COMPRESS_LZO1X), 0);
+    free(zeros);
+    p->cb.limits.max_body_mem = 512 * 1024;
+    char *d = NULL;
+    size_t len;
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, &d, &len), DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(d);
+    uint64_t wire = p->cb.bytes_in - 12;
+    char want[200];
+    snprintf(want, sizeof want, "lzo body of %llu bytes decompresses to more than the limit of %llu bytes",
+             (unsigned long long)wire, (unsigned long long)(512 * 1024 - wire));
+    assert_string_equal(p->cb.err, want);
+}
+
 static void test_truncated_body(void **state)
 {
     struct pair *p = *state;
@@ -379,6 +401,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_lzo_to_fd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_over_cap_not_allocated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lzo_body_within_memory_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_body, setup, teardown),
     };
     return cmocka_run_group_tests_name("bulk", tests, NULL, NULL);

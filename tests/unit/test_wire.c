@@ -123,6 +123,48 @@ static void test_timeout(void **state)
     assert_string_equal(p->cb.err, "while waiting for DIST: timed out after 100 ms waiting to read from peer");
 }
 
+/* The deadline ends a wait that the idle timeout would let go on. */
+static void test_deadline_ends_a_request(void **state)
+{
+    struct pair *p = *state;
+    p->cb.deadline_ms = dcc_wire_now_ms() + 150;
+    uint32_t v;
+    send_raw(p, "DIST00000001");
+    assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), 0);
+    assert_int_equal(dcc_wire_read_token(&p->cb, "ARGC", &v), DCC_EXIT_TIMEOUT);
+    assert_int_equal(p->cb.cut, DCC_WIRE_CUT_DEADLINE);
+    assert_string_equal(p->cb.err, "while waiting for ARGC: the request was not complete by its deadline");
+}
+
+/* A header begun and then trickled is cut once the grace is over; waiting
+ * for its first byte is not measured. */
+static void test_min_rate_cuts_a_trickle(void **state)
+{
+    struct pair *p = *state;
+    p->cb.min_rate = 1000;
+    p->cb.rate_grace_ms = 200;
+    p->cb.timeout_ms = 5000;
+    send_raw(p, "DI");
+    uint32_t v;
+    assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), DCC_EXIT_TIMEOUT);
+    assert_int_equal(p->cb.cut, DCC_WIRE_CUT_RATE);
+    assert_true(strstr(p->cb.err, "while waiting for DIST: 2 bytes in 0.") == p->cb.err);
+    assert_non_null(strstr(p->cb.err, " s, below the minimum rate of 1000 bytes/s"));
+}
+
+/* Measured as a whole, silence is cut after the grace too. */
+static void test_whole_phase_rate(void **state)
+{
+    struct pair *p = *state;
+    p->cb.min_rate = 1000;
+    p->cb.rate_grace_ms = 150;
+    dcc_wire_measure_from_now(&p->cb);
+    uint32_t v;
+    assert_int_equal(dcc_wire_read_token(&p->cb, "DOTI", &v), DCC_EXIT_TIMEOUT);
+    assert_int_equal(p->cb.cut, DCC_WIRE_CUT_RATE);
+    assert_true(strstr(p->cb.err, "while waiting for DOTI: 0 bytes in 0.") == p->cb.err);
+}
+
 static void test_argv_roundtrip(void **state)
 {
     struct pair *p = *state;
@@ -256,6 +298,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_is_shown_printably, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_ends_a_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_min_rate_cuts_a_trickle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_whole_phase_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_argv_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_argc_over_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_argc_zero, setup, teardown),
