@@ -158,8 +158,8 @@ static void usage(poptContext ctx)
            "The daemon exits 110 when that directory is missing or empty.\n"
            "Each job runs in a sandbox (--sandbox): user, mount, pid and network namespaces,\n"
            "Landlock and seccomp; it executes only its toolchain, writes only its job\n"
-           "directory, and nothing it starts outlives it. The --job-* limits apply with\n"
-           "--sandbox=off too.\n"
+           "directory, and nothing it starts outlives it. --job-memory, --job-cpu and\n"
+           "--job-file-size apply with --sandbox=off too.\n"
            "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
            "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root.\n",
            dirs);
