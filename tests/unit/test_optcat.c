@@ -385,7 +385,7 @@ static void test_policy_refuses(void **state)
 /* What Gentoo builds put on compile lines, and what a stock distcc client
  * sends; each must pass on its own, for gcc and for clang. */
 static const char *const ordinary_both[] = {
-    "-O2", "-O3", "-Os", "-Og", "-pipe", "-march=x86-64", "-mtune=generic", "-march=x86-64-v3", "-fPIC", "-fpic",
+    "-O2", "-O3", "-Os", "-Og", "-W", "-W -Wall", "-pipe", "-march=x86-64", "-mtune=generic", "-march=x86-64-v3", "-fPIC", "-fpic",
     "-fPIE", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-U_FORTIFY_SOURCE", "-g", "-ggdb", "-ggdb3",
     "-gdwarf-5", "-gz", "-Wall", "-Wextra", "-Werror=format-security", "-Werror=implicit-function-declaration",
     "-Wno-unused-parameter", "-Wframe-larger-than=2048", "-std=gnu11", "-std=c++17", "-fno-strict-aliasing",
