@@ -67,7 +67,7 @@ assert_hung_up_silently() {
 # The daemon's warnings and errors so far, without time stamps and pids.
 daemon_warnings() {
   sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" |
-    grep -vxF "$PROBE_LINE" || true
+    grep -vxF "$PROBE_LINE" | dcc_drop_partial_sandbox_lines
 }
 
 # Exactly these lines are what the daemon warned about.

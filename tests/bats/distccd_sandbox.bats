@@ -36,20 +36,6 @@ teardown() {
   rm -rf "$HOSTILE_DIR" "$OUTSIDE"
 }
 
-# The whole sandbox needs user namespaces for the job user; a chroot (the
-# kernel refuses them there) or user.max_user_namespaces=0 leaves only
-# Landlock and seccomp, and the daemon says so at start. Those tests skip.
-need_full_sandbox() {
-  local as=()
-  if [ "$(id -u)" -eq 0 ]; then
-    local user=distcc
-    id -u distcc >/dev/null 2>&1 || user=nobody
-    as=(setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" --clear-groups)
-  fi
-  "${as[@]}" unshare -U -m -p -n -f true 2>/dev/null ||
-    skip "skipped: user namespaces are refused here (a chroot, or user.max_user_namespaces=0)"
-}
-
 # A process of the user jobs run as, for the hostile compiler to signal.
 start_peer() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -98,7 +84,7 @@ tag_gone() {
 }
 
 @test "the sandbox stops every attempt of a hostile compiler, and nothing outlives its job" {
-  need_full_sandbox
+  dcc_full_sandbox_here || skip "skipped: user namespaces are refused here (a chroot, or user.max_user_namespaces=0)"
   start_hostile_daemon
   grep -q "sandbox auto: jobs run with user,mount,pid,net,landlock,seccomp" "$DAEMON_LOG"
   send_hostile_job
@@ -150,7 +136,7 @@ tag_gone() {
 }
 
 @test "--job-lifetime kills a sandboxed job and everything it started" {
-  need_full_sandbox
+  dcc_full_sandbox_here || skip "skipped: user namespaces are refused here (a chroot, or user.max_user_namespaces=0)"
   start_hostile_daemon --job-lifetime 1
   send_hostile_job "sleep 60"
   [[ "$output" == *"< STAT00007600"* ]] # 118: killed after the job lifetime
@@ -160,7 +146,7 @@ tag_gone() {
 }
 
 @test "--sandbox=required starts on a kernel with every mechanism; a bad mode is refused" {
-  need_full_sandbox
+  dcc_full_sandbox_here || skip "skipped: user namespaces are refused here (a chroot, or user.max_user_namespaces=0)"
   dcc_start_distccd --sandbox=required
   grep -q "sandbox required: jobs run with user,mount,pid,net,landlock,seccomp (Landlock ABI [0-9]*)" "$DAEMON_LOG"
   OUR_OUT=$(DISTCC_DIR="$BATS_TEST_TMPDIR" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,cpp,lzo" DISTCC_FALLBACK=0 \
@@ -177,7 +163,7 @@ tag_gone() {
 }
 
 @test "/stats.json and /toolchain report the sandbox and the job limits" {
-  need_full_sandbox
+  dcc_full_sandbox_here || skip "skipped: user namespaces are refused here (a chroot, or user.max_user_namespaces=0)"
   sport=$(dcc_free_port)
   dcc_start_distccd --stats --stats-port "$sport" --job-cpu 300
   curl -s "http://127.0.0.1:$sport/stats.json" >stats.json

@@ -91,7 +91,7 @@ honest_job() {
 
 # The daemon's warnings, without time stamps and pids, sorted.
 daemon_warnings() {
-  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" | sort
+  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" | dcc_drop_partial_sandbox_lines | sort
 }
 
 assert_warnings() {
