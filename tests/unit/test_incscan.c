@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_words.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -87,23 +89,6 @@ static void make_dir(const char *root, const char *rel)
     make_dirs(path);
 }
 
-/* "gcc -c x.c" -> malloc'd argv; words never hold blanks in these tests. */
-static char **words(const char *line)
-{
-    char *copy = strdup(line);
-    char *parts[128];
-    size_t n = 0;
-    assert_non_null(copy);
-    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-        assert_true(n < 127);
-        parts[n++] = w;
-    }
-    parts[n] = NULL;
-    char **argv = dcc_argv_dup(parts);
-    assert_non_null(argv);
-    free(copy);
-    return argv;
-}
 
 /* The list as one line: "F:$/src/x.c D:$/inc S:/usr/include", $ = root. */
 static char *list_text(const struct dcc_inc_list *l, const char *root, int with_sysdirs)

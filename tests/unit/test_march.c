@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_data.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,21 +31,7 @@ static const char *data_dir(void)
         snprintf(dir, sizeof dir, "%s", env);
         return dir;
     }
-    if (access("tests/data/march/README", R_OK) == 0) {
-        snprintf(dir, sizeof dir, "tests/data/march");
-        return dir;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = '\0';
-    for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(exe, '/');
-        assert_non_null(slash);
-        *slash = '\0';
-    }
-    snprintf(dir, sizeof dir, "%s/tests/data/march", exe);
-    return dir;
+    return dcc_test_data_dir("march");
 }
 
 static char *read_sample(const char *name)

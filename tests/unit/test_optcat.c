@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_words.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +14,6 @@
 #include "dcc_optcat.h"
 #include "dcc_util.h"
 
-/* "gcc -c x.c" -> malloc'd argv; words never hold blanks in these tests. */
-static char **words(const char *line)
-{
-    char *copy = strdup(line);
-    char *parts[128];
-    size_t n = 0;
-    assert_non_null(copy);
-    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-        assert_true(n < 127);
-        parts[n++] = w;
-    }
-    parts[n] = NULL;
-    char **argv = dcc_argv_dup(parts);
-    assert_non_null(argv);
-    free(copy);
-    return argv;
-}
 
 /* COMPILER ARGS -c x.i -o x.o */
 static char **job(const char *compiler, const char *args)
