@@ -451,6 +451,8 @@ static void setup_sandbox(struct dccd_config *cfg)
     unsigned use = 0;
     int abi = 0;
     char err[600];
+    uid_t job_uid = (uid_t)-1;
+    gid_t job_gid = (gid_t)-1;
     static const char *const mode_names[] = {"auto", "required", "off"};
     if (cfg->sandbox_mode != DCC_SANDBOX_OFF) {
         uid_t uid = (uid_t)-1;
@@ -458,8 +460,8 @@ static void setup_sandbox(struct dccd_config *cfg)
         const char *name;
         struct passwd *pw = getuid() == 0 || geteuid() == 0 ? job_user(cfg, &name) : NULL;
         if (pw) {
-            uid = pw->pw_uid;
-            gid = pw->pw_gid;
+            uid = job_uid = pw->pw_uid;
+            gid = job_gid = pw->pw_gid;
         }
         struct dcc_sandbox_probe *probe = &cfg->sandbox_probe;
         if (dcc_sandbox_probe(cfg->tmpdir, uid, gid, probe, err, sizeof err) != 0)
@@ -472,6 +474,10 @@ static void setup_sandbox(struct dccd_config *cfg)
     }
     if (dcc_sandbox_prepare(&cfg->sandbox, use, abi, &cfg->limits, err, sizeof err) != 0)
         die(DCC_EXIT_DISTCC_FAILED, "%s", err);
+    /* Jobs then only join these: a new network namespace per job would
+     * cost milliseconds. Each job makes its own namespaces without them. */
+    if (dcc_sandbox_share(&cfg->sandbox, cfg->tmpdir, job_uid, job_gid, err, sizeof err) != 0)
+        dcc_warn("sandbox: %s; each job makes its own namespaces", err);
     char mechs[128];
     dcc_sandbox_describe(use, mechs, sizeof mechs);
     /* Under --inetd every connection is a new daemon: not worth a notice each. */

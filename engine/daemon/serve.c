@@ -427,12 +427,8 @@ static void exec_compiler(struct job *j)
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    /* One call on Linux >= 5.9; the loop is for older kernels. */
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
-#endif
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
+    /* All but the namespaces the sandbox joins (and then closes). */
+    dcc_sandbox_close_fds(&j->cfg->sandbox);
     /* gcc's own temporary files land in the job directory too. */
     setenv("TMPDIR", j->dir, 1);
     /* With --sandbox=off this still sets the resource limits. */
@@ -456,6 +452,11 @@ static void exec_compiler(struct job *j)
  * refused. */
 static int spawn_compiler(struct job *j)
 {
+    char why[300];
+    if (dcc_sandbox_reaper(&j->cfg->sandbox, why, sizeof why) != 0) {
+        refuse(j, DCC_EXIT_DISTCC_FAILED, "cannot contain the job's processes: %s", why);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         refuse(j, DCC_EXIT_OUT_OF_MEMORY, "cannot start the compiler: %s", strerror(errno));
@@ -479,6 +480,7 @@ static void stop_compiler(struct job *j)
     if (j->pid > 0)
         kill_group(j->pid);
     j->pid = 0;
+    dcc_sandbox_reap();
 }
 
 /* Early start: when the request is acceptable, the compiler starts before
@@ -685,6 +687,8 @@ static enum run_result run_compiler(struct job *j, int *status)
     if (result != RUN_DONE)
         kill_group(pid);
     j->pid = 0;
+    /* Whatever the compiler left behind (setsid or not) ends with it. */
+    dcc_sandbox_reap();
     return result;
 }
 

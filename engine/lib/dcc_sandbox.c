@@ -309,8 +309,12 @@ int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_
         return -1;
     }
     p->have |= r.have;
+    /* With Landlock's signal scope (ABI 6) a job is contained without a
+     * pid namespace: see reap_job. */
+    if (p->landlock_abi >= 6)
+        p->have |= DCC_SBX_PIDNS;
     for (int i = 0; i < 4; i++)
-        if (!(r.have & (1u << i)))
+        if (!(p->have & (1u << i)))
             snprintf(p->why[i], sizeof p->why[i], "%s%s%s", r.step[i], r.err[i] ? ": " : "",
                      r.err[i] ? strerror(r.err[i]) : "");
     return 0;
@@ -528,6 +532,8 @@ int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int abi, const str
                         char *err, size_t errlen)
 {
     memset(sb, 0, sizeof *sb);
+    for (int i = 0; i < 3; i++)
+        sb->ns_fd[i] = -1;
     sb->use = use;
     sb->landlock_abi = abi;
     if (limits)
@@ -566,7 +572,140 @@ void dcc_sandbox_free(struct dcc_sandbox *sb)
     free(sb->read_paths);
     free(sb->exec_paths);
     free(sb->bpf);
+    for (int i = 0; i < 3; i++)
+        if (sb->ns_fd[i] >= 0)
+            close(sb->ns_fd[i]);
     memset(sb, 0, sizeof *sb);
+    for (int i = 0; i < 3; i++)
+        sb->ns_fd[i] = -1;
+}
+
+/* ------------------------------------------------------------------------
+ * The namespaces all jobs share (in the daemon, once)
+ * ------------------------------------------------------------------------ */
+
+static const char *const ns_names[3] = {"user", "mnt", "net"};
+
+int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    if (!(sb->use & DCC_SBX_USERNS))
+        return 0;
+    int flags = 0;
+    if (sb->use & DCC_SBX_MOUNTNS)
+        flags |= CLONE_NEWNS;
+    if (sb->use & DCC_SBX_NETNS)
+        flags |= CLONE_NEWNET;
+    int ready[2], go[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) {
+        set_err(err, errlen, "cannot share the sandbox's namespaces: pipe: %s", strerror(errno));
+        return -1;
+    }
+    if (pipe2(go, O_CLOEXEC) != 0) {
+        set_err(err, errlen, "cannot share the sandbox's namespaces: pipe: %s", strerror(errno));
+        close(ready[0]);
+        close(ready[1]);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        set_err(err, errlen, "cannot share the sandbox's namespaces: fork: %s", strerror(errno));
+        close(ready[0]);
+        close(ready[1]);
+        close(go[0]);
+        close(go[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* The holder: makes the namespaces, says so, and waits until the
+         * daemon holds them by descriptor. An empty message is success. */
+        close(ready[0]);
+        close(go[1]);
+        char msg[300] = "";
+        if (uid != (uid_t)-1 && geteuid() == 0 &&
+            (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
+            snprintf(msg, sizeof msg, "switching to the job user: %s", strerror(errno));
+        else if (enter_user_namespace(flags, msg, sizeof msg) == 0 && (flags & CLONE_NEWNS))
+            remount_noexec(dir, msg, sizeof msg);
+        (void)!write(ready[1], msg, strlen(msg) + 1);
+        close(ready[1]);
+        char c;
+        while (read(go[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    char msg[300];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof msg - 1 && ((n = read(ready[0], msg + got, sizeof msg - 1 - got)) > 0 ||
+                                    (n < 0 && errno == EINTR)))
+        if (n > 0)
+            got += (size_t)n;
+    msg[got] = '\0';
+    close(ready[0]);
+    int rc = 0;
+    if (got == 0) {
+        set_err(err, errlen, "cannot share the sandbox's namespaces: the holder process failed");
+        rc = -1;
+    } else if (msg[0]) {
+        set_err(err, errlen, "cannot share the sandbox's namespaces: %s", msg);
+        rc = -1;
+    }
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        if (i == 1 && !(flags & CLONE_NEWNS))
+            continue;
+        if (i == 2 && !(flags & CLONE_NEWNET))
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/ns/%s", (long)pid, ns_names[i]);
+        if ((sb->ns_fd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+            set_err(err, errlen, "cannot share the sandbox's namespaces: %s: %s", path, strerror(errno));
+            rc = -1;
+        }
+    }
+    close(go[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (rc != 0)
+        for (int i = 0; i < 3; i++)
+            if (sb->ns_fd[i] >= 0) {
+                close(sb->ns_fd[i]);
+                sb->ns_fd[i] = -1;
+            }
+    return rc;
+}
+
+static void close_span(unsigned lo, unsigned hi)
+{
+    if (lo > hi)
+        return;
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, lo, hi, 0) == 0)
+        return;
+#endif
+    for (unsigned fd = lo; fd <= hi && fd < 1024; fd++)
+        close((int)fd);
+}
+
+void dcc_sandbox_close_fds(const struct dcc_sandbox *sb)
+{
+    int keep[3], n = 0;
+    for (int i = 0; i < 3; i++)
+        if (sb->ns_fd[i] >= 3)
+            keep[n++] = sb->ns_fd[i];
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && keep[k - 1] > keep[k]; k--) {
+            int t = keep[k];
+            keep[k] = keep[k - 1];
+            keep[k - 1] = t;
+        }
+    unsigned from = 3;
+    for (int i = 0; i < n; i++) {
+        close_span(from, (unsigned)keep[i] - 1);
+        from = (unsigned)keep[i] + 1;
+    }
+    close_span(from, ~0u);
 }
 
 /* ------------------------------------------------------------------------
@@ -785,23 +924,129 @@ static int confine(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *j
     return apply_limits(&sb->limits, (sb->use & DCC_SBX_USERNS) != 0, err, errlen);
 }
 
+/* Joins the namespaces dcc_sandbox_share made (the user one first: it
+ * gives the rights to join the others), then closes them. */
+static int join_shared(const struct dcc_sandbox *sb, char *err, size_t errlen)
+{
+    static const int types[3] = {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET};
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        if (sb->ns_fd[i] < 0)
+            continue;
+        if (rc == 0 && setns(sb->ns_fd[i], types[i]) != 0) {
+            set_err(err, errlen, "joining the jobs' %s namespace: %s", ns_names[i], strerror(errno));
+            rc = -1;
+        }
+        close(sb->ns_fd[i]);
+    }
+    return rc;
+}
+
+/* Set in the job's reaper (dcc_sandbox_reaper), and so in its children. */
+static int reaper_ready;
+
+/* Puts the calling process in a Landlock domain that only scopes signals,
+ * and checks that it took: its parent, outside the domain, must be out of
+ * reach. After this kill(-1) reaches only this domain: the job. */
+static int scope_signals(char *err, size_t errlen)
+{
+    struct ll_ruleset_attr attr = {.scoped = LL_SCOPE_SIGNAL};
+    int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (rs < 0) {
+        set_err(err, errlen, "landlock signal scope: %s", strerror(errno));
+        return -1;
+    }
+    long rc = syscall(SYS_landlock_restrict_self, rs, 0);
+    int e = errno;
+    close(rs);
+    if (rc != 0) {
+        set_err(err, errlen, "landlock signal scope: %s", strerror(e));
+        return -1;
+    }
+    if (kill(getppid(), 0) == 0) {
+        set_err(err, errlen, "landlock signal scope: the job could still signal the daemon");
+        return -1;
+    }
+    return 0;
+}
+
+static int uses_reaper(const struct dcc_sandbox *sb)
+{
+    return (sb->use & DCC_SBX_PIDNS) && (sb->use & DCC_SBX_LANDLOCK) && sb->landlock_abi >= 6;
+}
+
+int dcc_sandbox_reaper(const struct dcc_sandbox *sb, char *err, size_t errlen)
+{
+    if (!uses_reaper(sb) || reaper_ready)
+        return 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        set_err(err, errlen, "no_new_privs: %s", strerror(errno));
+        return -1;
+    }
+    if (scope_signals(err, errlen) != 0)
+        return -1;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+        set_err(err, errlen, "child subreaper: %s", strerror(errno));
+        return -1;
+    }
+    reaper_ready = 1;
+    return 0;
+}
+
+void dcc_sandbox_reap(void)
+{
+    if (!reaper_ready)
+        return;
+    int e = errno;
+    for (;;) {
+        /* Again after each one: a process that was forking when the first
+         * kill came may have left a child. */
+        kill(-1, SIGKILL);
+        pid_t w = waitpid(-1, NULL, 0);
+        if (w < 0 && errno != EINTR)
+            break; /* ECHILD: nothing of the job is left */
+    }
+    errno = e;
+}
+
+/* The compiler under a reaper: it dies with it, and only the reaper's
+ * children count (the compiler is its direct child). */
+static int compiler_of_reaper(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err,
+                              size_t errlen)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    return confine(sb, job, err, errlen);
+}
+
 int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int *status, char *err,
                       size_t errlen)
 {
     *status = 0;
+    int reaper = uses_reaper(sb);
+    if (reaper && !reaper_ready) {
+        set_err(err, errlen, "the job has no reaper (dcc_sandbox_reaper was not called)");
+        return -1;
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        set_err(err, errlen, "no_new_privs: %s", strerror(errno));
+        return -1;
+    }
     if (!(sb->use & DCC_SBX_USERNS))
-        return confine(sb, job, err, errlen);
+        return reaper ? compiler_of_reaper(sb, job, err, errlen) : confine(sb, job, err, errlen);
+    int shared = sb->ns_fd[0] >= 0;
     int flags = CLONE_NEWIPC;
-    if (sb->use & DCC_SBX_MOUNTNS)
+    if (shared && join_shared(sb, err, errlen) != 0)
+        return -1;
+    if ((sb->use & DCC_SBX_MOUNTNS) && !shared)
         flags |= CLONE_NEWNS;
-    if (sb->use & DCC_SBX_PIDNS)
+    if ((sb->use & DCC_SBX_PIDNS) && !reaper)
         flags |= CLONE_NEWPID;
-    if (sb->use & DCC_SBX_NETNS)
+    if ((sb->use & DCC_SBX_NETNS) && !shared)
         flags |= CLONE_NEWNET;
     if (enter_user_namespace(flags, err, errlen) != 0)
         return -1;
     if (sb->use & DCC_SBX_MOUNTNS) {
-        if (remount_noexec(job->dir, err, errlen) != 0)
+        if (!shared && remount_noexec(job->dir, err, errlen) != 0)
             return -1;
         /* The working directory and the output fds still point into the
          * old mount, where a file the job writes could be mapped as code. */
@@ -823,6 +1068,8 @@ int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job
                 close(again);
         }
     }
+    if (reaper)
+        return compiler_of_reaper(sb, job, err, errlen);
     if (!(sb->use & DCC_SBX_PIDNS))
         return confine(sb, job, err, errlen);
 

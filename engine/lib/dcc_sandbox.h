@@ -52,6 +52,10 @@ struct dcc_sandbox {
     size_t nexec;
     void *bpf;           /* the seccomp program (struct sock_filter[]), or NULL */
     unsigned short bpf_len;
+    /* The namespaces every job joins (dcc_sandbox_share): user, mount
+     * (the job root mounted noexec) and network, made once because a new
+     * network namespace costs milliseconds; -1 when not shared. */
+    int ns_fd[3];
 };
 
 /* One job: where it may write, and what it runs. */
@@ -89,13 +93,43 @@ int dcc_sandbox_mode_parse(const char *text, enum dcc_sandbox_mode *mode);
 int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi,
                         const struct dcc_sandbox_limits *limits, char *err, size_t errlen);
 
+/* Makes, once, the user, mount and network namespaces that every job
+ * joins (those of sb->use), as the job user (uid/gid; (uid_t)-1: the
+ * caller's own), with dir (the root of all job directories) mounted
+ * noexec, nosuid and nodev in them. Each job still gets its own user and
+ * IPC namespace inside. 0 (also when sb uses no user namespace: nothing to
+ * share), or -1 with err. */
+int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen);
+
+/* Closes every descriptor from 3 up except the shared namespaces' own, in
+ * a child before dcc_sandbox_enter. */
+void dcc_sandbox_close_fds(const struct dcc_sandbox *sb);
+
 void dcc_sandbox_free(struct dcc_sandbox *sb);
 
+/* Process containment ("pid") takes one of two forms. With Landlock ABI 6
+ * or later the process that forks the compiler (the daemon's process for
+ * one connection) becomes the job's reaper, once, by dcc_sandbox_reaper: a
+ * child subreaper in a Landlock domain of its own that scopes signals. Every
+ * process of the job, setsid or not, stays its descendant and can signal
+ * nothing outside the job, and dcc_sandbox_reap ends them all with one
+ * kill(-1) that reaches only the reaper's domain. Before ABI 6 each job gets
+ * a pid namespace (see dcc_sandbox_enter).
+ *
+ * dcc_sandbox_reaper: makes the caller the reaper when sb needs one (a
+ * no-op otherwise, and when it already is). 0, or -1 with err. Do not use it
+ * in a process that has children it wants to keep: they can be reaped. */
+int dcc_sandbox_reaper(const struct dcc_sandbox *sb, char *err, size_t errlen);
+
+/* In the reaper, once a job's compiler is done or stopped: kills every
+ * process left of the job and reaps them all. No-op without a reaper. */
+void dcc_sandbox_reap(void);
+
 /* Confines the calling process (a child that is about to exec the
- * compiler, with its cwd and fds set up). With a pid namespace it forks
- * twice: the caller's process stays outside and relays the compiler's wait
- * status, a second becomes init of the namespace, the third is the
- * compiler. Returns
+ * compiler, with its cwd and fds set up). Under a reaper it confines this
+ * process and returns 0. With a pid namespace it forks twice: the caller's
+ * process stays outside and relays the compiler's wait status, a second
+ * becomes init of the namespace, the third is the compiler. Returns
  *    0   in the compiler's process, now confined: exec the compiler;
  *    1   in a relay whose work is done: end with *status (a raw wait
  *        status) as the process's own;

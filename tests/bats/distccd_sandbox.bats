@@ -97,7 +97,7 @@ tag_gone() {
   [ "$(attempt read-passwd)" = "read-passwd: blocked (Permission denied)" ]
   [ "$(attempt read-secret)" = "read-secret: blocked (Permission denied)" ]
   [ "$(attempt socket)" = "socket: blocked (Operation not permitted)" ]
-  [ "$(attempt signal-peer)" = "signal-peer: blocked (No such process)" ]
+  [ "$(attempt signal-peer)" = "signal-peer: blocked (Operation not permitted)" ]
   [[ "$(attempt fork-many)" =~ ^fork-many:\ blocked\ \(([0-9]+)\ processes,\ then\ Resource\ temporarily\ unavailable\)$ ]]
   [ "${BASH_REMATCH[1]}" -lt 32 ]
   [[ "$(attempt memory)" =~ ^memory:\ blocked\ \(malloc\ failed\ at\ ([0-9]+)\ MiB\)$ ]]

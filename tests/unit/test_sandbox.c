@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,7 +108,10 @@ struct confined {
     char dir[64];
 };
 
-static int setup_confined(void **state)
+/* The sandbox as the daemon sets it up; landlock_abi below 6 takes the
+ * pid namespace path instead of the reaper, share makes the namespaces
+ * every job joins. */
+static int setup_with(void **state, int landlock_abi, int share)
 {
     struct confined *c = calloc(1, sizeof *c);
     if (!c)
@@ -120,11 +124,33 @@ static int setup_confined(void **state)
     char err[300];
     unsigned use;
     if (dcc_sandbox_probe(c->dir, (uid_t)-1, (gid_t)-1, &p, err, sizeof err) != 0 ||
-        dcc_sandbox_decide(DCC_SANDBOX_AUTO, &p, &use, err, sizeof err) != 0 ||
-        dcc_sandbox_prepare(&c->sb, use, p.landlock_abi, NULL, err, sizeof err) != 0)
+        dcc_sandbox_decide(DCC_SANDBOX_AUTO, &p, &use, err, sizeof err) != 0)
         return -1;
+    if (landlock_abi && p.landlock_abi > landlock_abi)
+        p.landlock_abi = landlock_abi;
+    if (dcc_sandbox_prepare(&c->sb, use, p.landlock_abi, NULL, err, sizeof err) != 0)
+        return -1;
+    if (share && dcc_sandbox_share(&c->sb, c->dir, (uid_t)-1, (gid_t)-1, err, sizeof err) != 0) {
+        fprintf(stderr, "share: %s\n", err);
+        return -1;
+    }
     *state = c;
     return 0;
+}
+
+static int setup_confined(void **state)
+{
+    return setup_with(state, 0, 0);
+}
+
+static int setup_shared(void **state)
+{
+    return setup_with(state, 0, 1);
+}
+
+static int setup_pid_namespace(void **state)
+{
+    return setup_with(state, 5, 1);
 }
 
 static int teardown_confined(void **state)
@@ -150,27 +176,49 @@ static void end_like(int status)
     _exit(WEXITSTATUS(status));
 }
 
-/* Runs body confined in a child; its wait status as seen from outside. */
+/* Runs body confined, as the daemon does: a child in the role of the
+ * daemon's process for one connection (the job's reaper) forks the
+ * confined one, waits for it, reaps what is left and ends like it. Its
+ * wait status as seen from outside. */
 static int run_confined(struct confined *c, int (*body)(struct confined *, int), int fd)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (chdir(c->dir) != 0)
-            _exit(90);
-        struct dcc_sandbox_job job = {.dir = c->dir, .cwd = c->dir, .compiler = "/bin/true"};
+    pid_t serve = fork();
+    if (serve == 0) {
         char err[300];
-        int status;
-        int rc = dcc_sandbox_enter(&c->sb, &job, &status, err, sizeof err);
-        if (rc == 1)
-            end_like(status);
-        if (rc < 0) {
-            fprintf(stderr, "enter: %s\n", err);
-            _exit(91);
+        if (dcc_sandbox_reaper(&c->sb, err, sizeof err) != 0) {
+            fprintf(stderr, "reaper: %s\n", err);
+            _exit(92);
         }
-        _exit(body(c, fd));
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (chdir(c->dir) != 0)
+                _exit(90);
+            /* fd becomes stdout: descriptors from 3 up are closed, as
+             * in the daemon. */
+            if (fd >= 0 && (dup2(fd, 1) != 1 || (fd = 1) != 1))
+                _exit(93);
+            dcc_sandbox_close_fds(&c->sb);
+            struct dcc_sandbox_job job = {.dir = c->dir, .cwd = c->dir, .compiler = "/bin/true"};
+            int status;
+            int rc = dcc_sandbox_enter(&c->sb, &job, &status, err, sizeof err);
+            if (rc == 1)
+                end_like(status);
+            if (rc < 0) {
+                fprintf(stderr, "enter: %s\n", err);
+                _exit(91);
+            }
+            _exit(body(c, fd));
+        }
+        if (fd >= 0)
+            close(fd);
+        int status = -1;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        dcc_sandbox_reap();
+        end_like(status);
     }
     int status = -1;
-    waitpid(pid, &status, 0);
+    waitpid(serve, &status, 0);
     return status;
 }
 
@@ -236,7 +284,9 @@ static int leaves_a_sleeper(struct confined *c, int fd)
     pid_t pid = fork();
     if (pid == 0) {
         setsid();
-        sleep(30);
+        sleep(5);
+        /* Only a sleeper that lived its whole life says so. */
+        (void)!write(fd, "x", 1);
         _exit(0);
     }
     close(fd);
@@ -254,12 +304,57 @@ static void test_nothing_outlives_the_compiler(void **state)
     close(p[1]);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    /* The sleeper holds the writing end: end of file once it is gone. */
+    /* The sleeper holds the writing end: end of file, without its "x",
+     * once it is killed. */
     struct pollfd pf = {.fd = p[0], .events = POLLIN};
-    assert_int_equal(poll(&pf, 1, 2000), 1);
+    assert_int_equal(poll(&pf, 1, 10000), 1);
     char b;
     assert_int_equal(read(p[0], &b, 1), 0);
     close(p[0]);
+}
+
+/* A process outside the job (the test's own), of the same user. */
+static pid_t outside;
+
+/* Tries to signal it: a job must not reach anything outside itself. */
+static int signals_outside(struct confined *c, int fd)
+{
+    (void)c;
+    (void)fd;
+    return kill(outside, 0) == 0 ? 1 : errno == EPERM ? 20 : errno == ESRCH ? 21 : 22;
+}
+
+static void test_a_job_cannot_signal_outside_itself(void **state)
+{
+    struct confined *c = *state;
+    if (!(c->sb.use & DCC_SBX_PIDNS))
+        skip();
+    outside = getpid();
+    int status = run_confined(c, signals_outside, -1);
+    assert_true(WIFEXITED(status));
+    /* Landlock's signal scope refuses (EPERM); in a pid namespace the
+     * process is not even there (ESRCH). */
+    assert_int_equal(WEXITSTATUS(status), c->sb.landlock_abi >= 6 ? 20 : 21);
+}
+
+/* Reads its mount flags: the job directory is noexec inside. */
+static int sees_its_job_noexec(struct confined *c, int fd)
+{
+    (void)fd;
+    struct statvfs sv;
+    if (statvfs(c->dir, &sv) != 0)
+        return 30;
+    return (sv.f_flag & ST_NOEXEC) ? 42 : 31;
+}
+
+static void test_the_job_directory_is_noexec(void **state)
+{
+    struct confined *c = *state;
+    if (!(c->sb.use & DCC_SBX_MOUNTNS))
+        skip();
+    int status = run_confined(c, sees_its_job_noexec, -1);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 42);
 }
 
 int main(void)
@@ -270,11 +365,21 @@ int main(void)
         cmocka_unit_test(test_required_refuses_a_kernel_that_lacks_one),
         cmocka_unit_test(test_off_uses_nothing),
         cmocka_unit_test(test_describe_and_parse),
-        cmocka_unit_test_setup_teardown(test_confined_process_reads_and_writes_only_its_job, setup_confined,
-                                        teardown_confined),
-        cmocka_unit_test_setup_teardown(test_a_crash_comes_out_as_the_same_signal, setup_confined,
-                                        teardown_confined),
-        cmocka_unit_test_setup_teardown(test_nothing_outlives_the_compiler, setup_confined, teardown_confined),
+        {"confined_process_reads_and_writes_only_its_job, own namespaces", test_confined_process_reads_and_writes_only_its_job, setup_confined, teardown_confined, NULL},
+        {"a_crash_comes_out_as_the_same_signal, own namespaces", test_a_crash_comes_out_as_the_same_signal, setup_confined, teardown_confined, NULL},
+        {"nothing_outlives_the_compiler, own namespaces", test_nothing_outlives_the_compiler, setup_confined, teardown_confined, NULL},
+        {"a_job_cannot_signal_outside_itself, own namespaces", test_a_job_cannot_signal_outside_itself, setup_confined, teardown_confined, NULL},
+        {"the_job_directory_is_noexec, own namespaces", test_the_job_directory_is_noexec, setup_confined, teardown_confined, NULL},
+        {"confined_process_reads_and_writes_only_its_job, shared namespaces", test_confined_process_reads_and_writes_only_its_job, setup_shared, teardown_confined, NULL},
+        {"a_crash_comes_out_as_the_same_signal, shared namespaces", test_a_crash_comes_out_as_the_same_signal, setup_shared, teardown_confined, NULL},
+        {"nothing_outlives_the_compiler, shared namespaces", test_nothing_outlives_the_compiler, setup_shared, teardown_confined, NULL},
+        {"a_job_cannot_signal_outside_itself, shared namespaces", test_a_job_cannot_signal_outside_itself, setup_shared, teardown_confined, NULL},
+        {"the_job_directory_is_noexec, shared namespaces", test_the_job_directory_is_noexec, setup_shared, teardown_confined, NULL},
+        {"confined_process_reads_and_writes_only_its_job, pid namespace (Landlock ABI 5)", test_confined_process_reads_and_writes_only_its_job, setup_pid_namespace, teardown_confined, NULL},
+        {"a_crash_comes_out_as_the_same_signal, pid namespace (Landlock ABI 5)", test_a_crash_comes_out_as_the_same_signal, setup_pid_namespace, teardown_confined, NULL},
+        {"nothing_outlives_the_compiler, pid namespace (Landlock ABI 5)", test_nothing_outlives_the_compiler, setup_pid_namespace, teardown_confined, NULL},
+        {"a_job_cannot_signal_outside_itself, pid namespace (Landlock ABI 5)", test_a_job_cannot_signal_outside_itself, setup_pid_namespace, teardown_confined, NULL},
+        {"the_job_directory_is_noexec, pid namespace (Landlock ABI 5)", test_the_job_directory_is_noexec, setup_pid_namespace, teardown_confined, NULL},
     };
     return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
 }
