@@ -156,10 +156,10 @@ static void usage(poptContext ctx)
            "Compilers run only when named in the whitelist directory (--whitelist-dir),\n"
            "by default %s.\n"
            "The daemon exits 110 when that directory is missing or empty.\n"
-           "Each job runs in a sandbox (--sandbox): user, mount, pid and network namespaces,\n"
-           "Landlock and seccomp; it executes only its toolchain, writes only its job\n"
-           "directory, and nothing it starts outlives it. --job-memory, --job-cpu and\n"
-           "--job-file-size apply with --sandbox=off too.\n"
+           "Each job runs in a sandbox (--sandbox): user, mount, IPC and network namespaces,\n"
+           "Landlock and seccomp, under a reaper (or a pid namespace); it executes only its\n"
+           "toolchain, writes only its job directory, and nothing it starts outlives it.\n"
+           "--job-memory, --job-cpu and --job-file-size apply with --sandbox=off too.\n"
            "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
            "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root.\n",
            dirs);
