@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 command -v /usr/bin/distcc >/dev/null || { echo "bench: stock distcc (Debian package distcc) is needed" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+free_port() { "$top/scripts/free-port.sh"; }
 wait_port() { for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$1")" ] && return 0; sleep 0.05; done; return 1; }
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -216,19 +216,23 @@ if [[ $sections == *d* ]]; then
 echo
 echo "(d) the job sandbox: $jobs_a sequential compiles of a tiny file against ours, median per job"
 # The daemon's CPU with its reaped children (job processes, the sandbox's
-# relays, the compilers): utime+stime+cutime+cstime in ms.
+# relays where there are, the compilers): utime+stime+cutime+cstime in ms.
 daemon_cpu_ms() {
   awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) * 1000 / hz }' "/proc/$1/stat"
 }
-for who in sandbox nosandbox; do
-  pid=$our_pid
-  [ "$who" = nosandbox ] && pid=$off_pid
-  for _ in $(seq "$runs"); do
+# On and off take turns, so a change in the machine's load hits both.
+rm -f d-sandbox.txt d-nosandbox.txt
+for _ in $(seq "$runs"); do
+  for who in sandbox nosandbox; do
+    pid=$our_pid
+    [ "$who" = nosandbox ] && pid=$off_pid
     c0=$(daemon_cpu_ms "$pid")
     r=$(run_tiny "$who" "$jobs_a")
     c1=$(daemon_cpu_ms "$pid")
-    echo "$r $(awk -v a="$c0" -v b="$c1" -v n="$jobs_a" 'BEGIN { printf "%.3f", (b - a) / n }')"
-  done >"d-$who.txt"
+    echo "$r $(awk -v a="$c0" -v b="$c1" -v n="$jobs_a" 'BEGIN { printf "%.3f", (b - a) / n }')" >>"d-$who.txt"
+  done
+done
+for who in sandbox nosandbox; do
   wall=$(cut -d' ' -f1 "d-$who.txt" | median)
   dcpu=$(cut -d' ' -f3 "d-$who.txt" | median)
   printf '  %-9s %7.2f ms wall  %7.2f ms daemon cpu (with the compiler)\n' \
