@@ -48,8 +48,9 @@ bats|bats-daemon)
   ;;
 fuzz)
   # One TAP line per target: it ran its time from tests/fuzz/corpus/NAME
-  # without a crash, leak or sanitizer report. New inputs go to a scratch
-  # corpus that is thrown away; a crash is kept as $build/crash-NAME-*.
+  # (with the tokens in tests/fuzz/NAME.dict) without a crash, leak or
+  # sanitizer report. New inputs go to a scratch corpus that is thrown
+  # away; a crash is kept as $build/crash-NAME-*.
   seconds=${FUZZ_SECONDS:-12}
   targets=("$top/$build"/fuzz_*)
   [ -x "${targets[0]}" ] || { echo "run-tests.sh: no fuzz targets in $build" >&2; exit 1; }
@@ -65,11 +66,13 @@ fuzz)
     echo "== fuzz $name (${seconds} s)"
     mkdir -p "$scratch/$name"
     log="$tap/fuzz-$name.log"
+    dict=()
+    [ -e "$top/tests/fuzz/$name.dict" ] && dict=(-dict="$top/tests/fuzz/$name.dict")
     rc=0
     # TMPDIR: a target's own files (the pump target's job root) stay in
     # the scratch directory. -timeout: one input taking 10 s is a hang.
     (cd "$scratch" && TMPDIR="$scratch" "$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$top/$build/crash-$name-" \
+        -print_final_stats=1 -artifact_prefix="$top/$build/crash-$name-" "${dict[@]}" \
         "$scratch/$name" "$top/tests/fuzz/corpus/$name") >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
