@@ -4,8 +4,8 @@
  * the daemon (dcc_args_scan, dcc_args_set_files, dcc_args_early_start).
  * The input is one command line, words split at blanks. Beyond the
  * sanitizers it aborts when a refusal says nothing, when the canonical list
- * points at words that are not there, or when an accepted job's scan finds
- * no source. */
+ * points at words that are not there, when pump mode refuses a line plain
+ * mode accepts, or when a scan that keeps a job remote finds no source. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!allowed[pump] && !why[0])
             abort();
     }
+    /* Pump mode only widens what a read may name (an absolute -include is
+     * re-rooted into the job): a line plain mode accepts, pump accepts. */
+    if (allowed[0] && !allowed[1])
+        abort();
 
     /* What the daemon then does with an accepted job of protocol 1 or 2. */
     struct dcc_scan scan;
