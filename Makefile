@@ -6,6 +6,8 @@
 #   make demo             loopback cluster demo (scripts/demo.sh)
 #   make install DESTDIR=... PREFIX=/usr
 #   make bench            speed comparison with stock distcc and plain gcc
+#   make fuzz             libFuzzer targets (tests/fuzz) into build/fuzz, each run
+#                         FUZZ_SECONDS (60); make check runs each for 12 s
 #   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
 #                         tarball the versioned ebuild builds from
 
@@ -32,9 +34,9 @@ CC       ?= cc
 OPT      ?= -O2
 WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Werror
 CFLAGS   ?= -g
-DCC_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE \
-	-DDCC_VERSION='"$(VERSION)"' -DDCC_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-DDCC_LIBDIR='"$(LIBDIR)"' -DDCC_GNU_HOST='"$(GNU_HOST)"' -Iengine/lib $(DEP_CFLAGS) $(CFLAGS)
+DCC_DEFS   = -D_GNU_SOURCE -DDCC_VERSION='"$(VERSION)"' -DDCC_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DDCC_LIBDIR='"$(LIBDIR)"' -DDCC_GNU_HOST='"$(GNU_HOST)"' -Iengine/lib $(DEP_CFLAGS)
+DCC_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) $(DCC_DEFS) $(CFLAGS)
 # --as-needed: each program loads only the libraries it calls (start-up time
 # is per job for the client).
 DCC_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
@@ -166,7 +168,24 @@ UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c te
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench clean dist
+.PHONY: all deps units check demo install uninstall bench clean dist fuzz fuzz-build
+
+# Fuzz targets: clang's libFuzzer with ASan and UBSan, one program per
+# tests/fuzz/fuzz_NAME.c, linked against engine/lib built the same way in
+# its own tree (the library's objects get coverage but no main).
+FUZZ_CC      ?= clang
+FUZZ         := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 12
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# clang, unlike gcc, counts libseccomp's SCMP_A0() compound literals as
+# missing field initializers.
+FUZZ_CFLAGS   = -std=gnu11 -O1 -g $(WARN) -Wno-missing-field-initializers $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	$(DCC_DEFS)
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ)/%.o)
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ)/%)
+.SECONDARY: $(FUZZ_SRCS:%.c=$(FUZZ)/%.o)
 
 ifneq ($(DEPS_OK),yes)
 ifeq ($(DEPS_RETRY),1)
@@ -179,7 +198,7 @@ endif
 all units demo bench install:
 	@$(FEATURE_ENV) scripts/deps.sh --build
 	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
-check:
+check fuzz fuzz-build:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
 else
@@ -210,6 +229,22 @@ $(LIBDCC): $(LIB_OBJS)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBDCC)
 	$(CC) -o $@ $^ $(DCC_LDFLAGS) $(LIB_cmocka) $(LIB_popt) $(LIBDCC_LIBS) -lm
 
+FUZZ_HASH  := $(shell printf '%s' "$(subst ",\",$(FUZZ_CC) $(FUZZ_CFLAGS))" | md5sum | cut -c1-12)
+FUZZ_STAMP := $(FUZZ)/.flags-$(FUZZ_HASH)
+$(FUZZ_STAMP):
+	@mkdir -p $(@D) && rm -f $(FUZZ)/.flags-* && touch $@
+
+$(FUZZ)/%.o: %.c $(FUZZ_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ)/libdcc.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ)/fuzz_%: $(FUZZ)/tests/fuzz/fuzz_%.o $(FUZZ)/libdcc.a
+	$(FUZZ_CC) -o $@ $^ $(FUZZ_SAN) -fsanitize=fuzzer $(LIBDCC_LIBS) -lm
+
 ifeq ($(DEPS_OK),yes)
 units: $(UNIT_BINS)
 
@@ -217,14 +252,27 @@ units: $(UNIT_BINS)
 # prints the one summary line and fails if anything failed.
 check:
 	@scripts/deps.sh
-	@rm -rf build/tap build-asan/tap
+	@rm -rf build/tap build-asan/tap $(FUZZ)/tap
 	@$(MAKE) --no-print-directory all units
 	@scripts/run-tests.sh unit build
 	@scripts/run-tests.sh bats build
 	@$(MAKE) --no-print-directory SAN=1 all units
 	@scripts/run-tests.sh unit build-asan
 	@scripts/run-tests.sh bats-daemon build-asan
-	@scripts/tap-summary.sh build/tap build-asan/tap
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) scripts/run-tests.sh fuzz $(FUZZ)
+	@scripts/tap-summary.sh build/tap build-asan/tap $(FUZZ)/tap
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS from its seeds (tests/fuzz/corpus/NAME);
+# what a run finds lands in build/fuzz/crash-NAME-*.
+fuzz:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory fuzz-build
+	@rm -rf $(FUZZ)/tap
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-tests.sh fuzz $(FUZZ)
+	@scripts/tap-summary.sh $(FUZZ)/tap
 
 demo: all
 	@scripts/demo.sh $(BUILD)
@@ -258,3 +306,6 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+ifneq ($(filter fuzz fuzz-build check,$(MAKECMDGOALS)),)
+-include $(shell find $(FUZZ) -name '*.d' -type f 2>/dev/null)
+endif

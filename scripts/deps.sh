@@ -86,6 +86,10 @@ if [ "$build_only" -eq 0 ]; then
     "xmllint:libxml2-utils:dev-libs/libxml2"
     "strace:strace:dev-debug/strace"
     "clang:clang:sys-devel/clang"
+    # make fuzz and make check link the tests/fuzz targets with clang's
+    # -fsanitize=fuzzer,address,undefined: runtimes Debian's clang only
+    # recommends (see has_libfuzzer).
+    "libFuzzer:libclang-rt-dev:sys-libs/compiler-rt-sanitizers[libfuzzer]"
     "g++:g++:sys-devel/gcc"
     "objdump:binutils:sys-devel/binutils"
     "readelf:binutils:sys-devel/binutils"
@@ -106,6 +110,14 @@ add_missing() {
   case " ${missing_gentoo[*]} " in *" $gentoo "*) ;; *) missing_gentoo+=("$gentoo") ;; esac
 }
 
+# clang's libFuzzer runtime, in the directory clang takes its runtimes from
+# (named per architecture, or in a per-target directory without the suffix).
+has_libfuzzer() {
+  local dir
+  dir=$(clang -print-runtime-dir 2>/dev/null) || return 1
+  [ -e "$dir/libclang_rt.fuzzer-$(uname -m).a" ] || [ -e "$dir/libclang_rt.fuzzer.a" ]
+}
+
 find_missing() {
   local entry pc what deb gentoo
   missing_deb=() missing_gentoo=() missing_lines=()
@@ -119,6 +131,7 @@ find_missing() {
     IFS=: read -r what deb gentoo <<<"$entry"
     case "$what" in
       /*) [ -e "$what" ] && continue ;;
+      libFuzzer) has_libfuzzer && continue ;;
       # sysctl and friends live in sbin, which a user's PATH may lack.
       *) PATH="$PATH:/usr/sbin:/sbin" command -v "$what" >/dev/null 2>&1 && continue ;;
     esac

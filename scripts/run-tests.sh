@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one test suite against one build tree and leaves TAP in BUILD/tap.
 #   run-tests.sh unit|bats|bats-daemon BUILD
+#   run-tests.sh fuzz FUZZBUILD    (each fuzz_* there for FUZZ_SECONDS, default 12)
 set -euo pipefail
 suite=$1 build=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,44 @@ bats|bats-daemon)
   fi
   echo "== bats $suite ($build)"
   bats --tap "${files[@]}" | tee "$tap/$suite.tap" || true
+  ;;
+fuzz)
+  # One TAP line per target: it ran its time from tests/fuzz/corpus/NAME
+  # (with the tokens in tests/fuzz/NAME.dict) without a crash, leak or
+  # sanitizer report. New inputs go to a scratch corpus that is thrown
+  # away; a crash is kept as $build/crash-NAME-*.
+  seconds=${FUZZ_SECONDS:-12}
+  targets=("$top/$build"/fuzz_*)
+  [ -x "${targets[0]}" ] || { echo "run-tests.sh: no fuzz targets in $build" >&2; exit 1; }
+  out="$tap/fuzz.tap"
+  echo "1..${#targets[@]}" >"$out"
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/dcc-fuzz.XXXXXX")
+  trap 'rm -rf "$scratch"' EXIT
+  i=0
+  for t in "${targets[@]}"; do
+    i=$((i + 1))
+    name=$(basename "$t")
+    name=${name#fuzz_}
+    echo "== fuzz $name (${seconds} s)"
+    mkdir -p "$scratch/$name"
+    log="$tap/fuzz-$name.log"
+    dict=()
+    [ -e "$top/tests/fuzz/$name.dict" ] && dict=(-dict="$top/tests/fuzz/$name.dict")
+    rc=0
+    # TMPDIR: a target's own files (the pump target's job root) stay in
+    # the scratch directory. -timeout: one input taking 10 s is a hang.
+    (cd "$scratch" && TMPDIR="$scratch" "$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$top/$build/crash-$name-" "${dict[@]}" \
+        "$scratch/$name" "$top/tests/fuzz/corpus/$name") >"$log" 2>&1 || rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    if [ "$rc" -eq 0 ]; then
+      echo "ok $i - fuzz_$name: ${runs:-?} runs in ${seconds} s, ${speed:-?}/s" | tee -a "$out"
+    else
+      echo "not ok $i - fuzz_$name exited with status $rc (log: $build/tap/fuzz-$name.log)" | tee -a "$out"
+      grep -E '^(==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -20 >&2 || true
+    fi
+  done
   ;;
 *)
   echo "run-tests.sh: unknown suite '$suite'" >&2; exit 2 ;;
