@@ -55,10 +55,6 @@ dcc_stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-# Fails the test, naming the first of its programs (commands or absolute
-# paths) that is not installed. make check installs every test tool first
-# (scripts/deps.sh), so a missing one is a broken test machine, never a
-# reason to skip.
 # 0 when the job user may create the namespaces of the whole job sandbox.
 # In a chroot (the fresh-machine check) or with user.max_user_namespaces=0
 # the kernel refuses them: distccd then runs jobs under Landlock and seccomp
@@ -83,6 +79,42 @@ dcc_drop_partial_sandbox_lines() {
   fi
 }
 
+# Becomes "$@" (exec: run it in the background or under `run`; the pid is
+# the command's) as root of a new user namespace in which
+# user.max_user_namespaces is 0: there the kernel refuses the job user the
+# namespaces of the sandbox, as in a chroot, with nothing changed on the
+# machine (the limit is per user namespace). Needs root: mapping all the
+# users (the job user among them) takes CAP_SETUID in this namespace. The
+# map is written from outside, and the command exec'd only after it, since
+# an exec before the map would drop the namespace's capabilities.
+dcc_without_user_namespaces() {
+  local go me=$BASHPID
+  go=$(mktemp -u /tmp/dcc-userns.XXXXXX)
+  mkfifo "$go"
+  (
+    local i ok=fail
+    for ((i = 0; i < 200; i++)); do
+      if [ "$(readlink "/proc/$me/ns/user")" != "$(readlink /proc/self/ns/user)" ]; then
+        echo '0 0 65536' >"/proc/$me/uid_map" && echo '0 0 65536' >"/proc/$me/gid_map" && ok=go
+        break
+      fi
+      sleep 0.01
+    done
+    # Bounded: if unshare failed, no one ever reads.
+    timeout 10 bash -c 'echo "$1" >"$2"' -- "$ok" "$go" || true
+    rm -f "$go"
+  ) &
+  exec unshare --user bash -c '
+    read -r answer <"$1"
+    shift
+    if [ "$answer" != go ]; then echo "dcc_without_user_namespaces: could not map the users" >&2; exit 1; fi
+    exec bash -c '\''echo 0 >/proc/sys/user/max_user_namespaces && exec "$@"'\'' -- "$@"' -- "$go" "$@"
+}
+
+# Fails the test, naming the first of its programs (commands or absolute
+# paths) that is not installed. make check installs every test tool first
+# (scripts/deps.sh), so a missing one is a broken test machine, never a
+# reason to skip.
 dcc_need_tool() {
   local tool
   for tool in "$@"; do
@@ -132,6 +164,8 @@ dcc_need_root() {
 # symbolic link and with a trailing slash. A test whose helper compiler is a
 # shell script (it runs /bin/sh and sleep, and writes outside its job) passes
 # --sandbox=off: in the sandbox a job executes only its toolchain.
+# DAEMON_WRAPPER names a command that becomes distccd (exec), such as
+# dcc_without_user_namespaces, so DAEMON_PID is still the daemon's.
 # Sets DAEMON_PID DAEMON_PORT DAEMON_LOG DAEMON_DIR DAEMON_TMP DAEMON_WL.
 dcc_start_distccd() {
   DAEMON_DIR=$(mktemp -d /tmp/dcc-daemon.XXXXXX)
@@ -152,7 +186,7 @@ dcc_start_distccd() {
     ln -s tmp "$DAEMON_DIR/tmp-link"
     tmpdir="$DAEMON_DIR/tmp-link/"
   fi
-  TMPDIR="$tmpdir" "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
+  TMPDIR="$tmpdir" ${DAEMON_WRAPPER:-} "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
     --log-file "$DAEMON_LOG" --log-level info --whitelist-dir "$DAEMON_WL" --lifetime 300 "$@" &
   DAEMON_PID=$!
   dcc_wait_port "$DAEMON_PORT" 10
