@@ -4,8 +4,8 @@
 # time, in protocols 1, 2 and 3, hold no job slot: an honest job from
 # Debian's stock client compiles while they wait, and each of them is
 # dropped with one log line naming the client and the limit it broke. One
-# address cannot take every connection the daemon serves, slow clients do
-# not block the --stats port, and an LZO body cannot inflate beyond a job's
+# address cannot take every connection the daemon serves, nor more than 4
+# of the 16 the --stats port serves, and an LZO body cannot inflate beyond a job's
 # memory budget.
 
 load common
@@ -259,24 +259,46 @@ assert_sanitizer_clean() {
   assert_sanitizer_clean
 }
 
-@test "slow clients do not block the stats port" {
+# Stats connections the daemon holds open, from $1.
+stats_conns_from() {
+  ss -Htn state established "( sport = :$sport )" | awk -v from="$1" '$4 ~ "(^|:)" from "]?:[0-9]+$"' | wc -l
+}
+
+@test "clients trickling from one address hold at most 4 stats connections: another address gets the page, and each is dropped by its deadline" {
   sport=$(dcc_free_port)
   start_daemon --stats --stats-port "$sport"
-  # More trickling requests than the stats port serves at once, each one
-  # byte a second.
-  names=()
+  # More connections than the stats port serves at once (16), all from
+  # 127.0.0.1, each trickling: the first byte of its request, then no more.
+  # Opened by this shell, all within milliseconds.
+  fds=()
   for i in $(seq 20); do
-    "$WIRE" --port "$sport" --timeout 60 --ready "stats$i.ready" trickle:1 $'GET / HTTP/1.0\r\n\r\n' >"stats$i.out" 2>&1 &
-    ATTACKERS+=($!)
-    names+=("stats$i")
+    exec {fd}<>"/dev/tcp/127.0.0.1/$sport"
+    printf G >&"$fd"
+    fds+=("$fd")
   done
-  wait_until 5 all_ready "${names[@]}"
-  begun=$(now_ms)
-  curl -s --max-time 10 "http://127.0.0.1:$sport/" >page.txt
-  took=$(($(now_ms) - begun))
+  # Another address, connected after all of them, is served while four of
+  # them are still held: they have 2 s to send their request.
+  curl -s --interface "$ATTACKER" --max-time 10 "http://127.0.0.1:$sport/" >page.txt
+  held=$(stats_conns_from 127.0.0.1)
   grep -qx '<distccstats>' page.txt
-  # Each trickler is answered within 2 s of its start, whatever it sent.
-  [ "$took" -lt 4000 ]
+  [ "$held" -eq 4 ] || { ss -Htn state established "( sport = :$sport )" >&2; echo "held $held" >&2; false; }
+  [ "$(grep -c 'info: refused stats connection from 127.0.0.1: 4 of its stats connections are served already' "$DAEMON_LOG")" -eq 16 ]
+  # The daemon ends every one of them: the 16 refused at once, the 4 held
+  # at their deadline, answered (as stock answers a client that sends
+  # nothing) with the page.
+  answered=0
+  for i in "${!fds[@]}"; do
+    rc=0
+    timeout 10 cat <&"${fds[$i]}" >"conn$i.out" 2>/dev/null || rc=$?
+    exec {fds[$i]}<&-
+    [ "$rc" -ne 124 ] # the daemon closed it, not our timeout
+    if grep -qx '<distccstats>' "conn$i.out"; then answered=$((answered + 1)); else [ ! -s "conn$i.out" ]; fi
+  done
+  [ "$answered" -eq 4 ]
+  [ "$(stats_conns_from 127.0.0.1)" -eq 0 ]
+  # And the address that was refused is served again.
+  curl -s --max-time 10 "http://127.0.0.1:$sport/" | grep -qx '<distccstats>'
+  assert_warnings # none
   assert_sanitizer_clean
 }
 
@@ -306,6 +328,7 @@ assert_sanitizer_clean() {
   for opt in --request-timeout --min-rate --max-per-address --max-body-memory; do
     [[ "$output" == *"$opt"* ]] || { echo "missing $opt"; false; }
   done
+  [[ "$output" == *"at once, 4 from one address)"* ]] # --stats, as popt wraps it
   run "$DCC_BIN/distccd" --min-rate -1
   [ "$status" -eq 101 ]
   [[ "$output" == *'--min-rate "-1" is not a number from 0 to 2147483647' ]]
