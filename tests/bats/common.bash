@@ -304,3 +304,128 @@ exec gcc "\$@"
 SH
   chmod 755 "$FAKEBIN/earlycc"
 }
+
+# ---- daemons under attack (distccd_hostile, distccd_starve, distccd_pump) ----
+
+WIRE="$DCC_TOP/tests/bats/wire_client.py"
+
+# The request of `gcc -c hello.i -o hello.o`, up to (not including) DOTI.
+HELLO_ARGV=(ARGC00000005 ARGV:gcc ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o)
+
+# A client that connects and hangs up at once, as a port probe does; the
+# daemon rightly logs it as a bad request, and daemon_warnings leaves it out.
+PROBE_LINE='warning: bad request from 127.0.0.1: while waiting for DIST: peer closed the connection with 12 bytes still expected'
+
+# dcc_start_distccd, with the daemon's stderr (where ASan and UBSan report,
+# for the daemon and every job process it forks) kept in $DAEMON_STDERR,
+# which the test's setup names.
+start_daemon() {
+  dcc_start_distccd "$@" 2>>"$DAEMON_STDERR"
+}
+
+# Sends raw packets to the daemon (see wire_client.py for the notation); the
+# transcript lands in $output / $lines.
+send() {
+  run "$WIRE" --port "$DAEMON_PORT" "$@"
+}
+
+# Waits up to $1 seconds for a command to succeed (tries it once more, so
+# its complaint is seen, when it never does).
+wait_until() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  "$@"
+}
+
+# The daemon's warnings and errors so far, in order, without time stamps,
+# pids, the probe line and the partial-sandbox lines.
+daemon_warnings() {
+  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" |
+    grep -vxF "$PROBE_LINE" | dcc_drop_partial_sandbox_lines
+}
+
+# Exactly these lines, in this order, are what the daemon warned about.
+assert_warnings() {
+  local expected got
+  expected=$(printf '%s\n' "$@")
+  got=$(daemon_warnings)
+  if [ "$got" != "$expected" ]; then
+    printf 'daemon warnings:\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
+    return 1
+  fi
+}
+
+# The same in any order: for clients served at the same time.
+assert_warnings_in_any_order() {
+  local expected got
+  expected=$(printf '%s\n' "$@" | sort)
+  got=$(daemon_warnings | sort)
+  if [ "$got" != "$expected" ]; then
+    printf 'daemon warnings (sorted):\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
+    return 1
+  fi
+}
+
+# The last transcript: we spoke, the daemon hung up without a word.
+assert_hung_up_silently() {
+  local line
+  if [ "$status" -ne 0 ] || [ "${lines[-1]}" != "closed" ]; then
+    printf 'expected the daemon to close the connection:\n%s\n' "$output" >&2
+    return 1
+  fi
+  for line in "${lines[@]}"; do
+    if [[ "$line" == "<"* ]]; then
+      printf 'expected no answer, the daemon sent: %s\n' "$line" >&2
+      return 1
+    fi
+  done
+}
+
+# The last transcript is the refusal of a protocol $1 request with exactly
+# the reason $2: exit 113 (the client builds locally) and the reason in SERR.
+assert_job_refused() {
+  local proto=$1 reason=$2
+  local serr=" distccd on $(hostname) refused this job: $reason\\n"
+  if [ "$status" -ne 0 ] || [ "${#lines[@]}" -lt 6 ] || [ "${lines[-6]}" != "< DONE0000000$proto" ] ||
+    [ "${lines[-5]}" != "< STAT00007100" ] || [ "${lines[-4]:0:6}" != "< SERR" ] ||
+    [ "${lines[-4]:14}" != "$serr" ] || [ "${lines[-3]}" != "< SOUT00000000" ] ||
+    [ "${lines[-2]}" != "< DOTO00000000 (0 bytes)" ] || [ "${lines[-1]}" != "closed" ]; then
+    printf 'protocol %s: expected the refusal "%s", got:\n%s\n' "$proto" "$reason" "$output" >&2
+    return 1
+  fi
+}
+
+# Nothing is left in the job tmp dir ($1, default this test's daemon's).
+assert_no_job_dirs() {
+  local left
+  left=$(ls -A "${1:-$DAEMON_TMP}")
+  if [ -n "$left" ]; then
+    printf 'left behind in the job tmp dir: %s\n' "$left" >&2
+    return 1
+  fi
+}
+# The same, quietly, for wait_until.
+no_job_dirs() { [ -z "$(ls -A "$DAEMON_TMP")" ]; }
+
+# Sanitizer reports (ASan, LSan, UBSan), and the sanitizers' own failures,
+# in $1 (default $DAEMON_STDERR).
+assert_sanitizer_clean() {
+  local file=${1:-$DAEMON_STDERR}
+  if grep -qE 'Sanitizer|runtime error' "$file"; then
+    printf 'sanitizer report in %s:\n' "$file" >&2
+    cat "$file" >&2
+    return 1
+  fi
+}
+
+# Compilers the daemon started for a job: their arguments name the job dir.
+job_compilers() {
+  pgrep -f -- "-o $DAEMON_TMP/distccd_" || true
+}
+# For wait_until, which must look again on each try.
+compilers_running() { [ -n "$(job_compilers)" ]; }
+no_compilers() { [ -z "$(job_compilers)" ]; }

@@ -13,7 +13,6 @@
 load common
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
-WIRE="$DCC_TOP/tests/bats/wire_client.py"
 
 setup() {
   cd "$BATS_TEST_TMPDIR" || return

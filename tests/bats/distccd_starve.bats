@@ -11,7 +11,6 @@
 load common
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
-WIRE="$DCC_TOP/tests/bats/wire_client.py"
 # The attackers come from another loopback address, so --max-per-address
 # (counted per address) never holds the honest client back because of them.
 ATTACKER=127.0.0.2
@@ -36,13 +35,6 @@ teardown() {
   FAKEBIN=
 }
 
-start_daemon() {
-  dcc_start_distccd "$@" 2>>"$DAEMON_STDERR"
-}
-
-# The request of `gcc -c hello.i -o hello.o`, up to (not including) DOTI.
-HELLO_ARGV=(ARGC00000005 ARGV:gcc ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o)
-
 # Starts a raw client in the background (wire_client.py pieces); its
 # transcript goes to $1.out, and $1.ready appears once it is connected.
 attack() {
@@ -50,16 +42,6 @@ attack() {
   shift
   "$WIRE" --port "$DAEMON_PORT" --timeout 60 --ready "$name.ready" "$@" >"$name.out" 2>&1 &
   ATTACKERS+=($!)
-}
-
-wait_until() {
-  local limit=$1 i
-  shift
-  for ((i = 0; i < limit * 10; i++)); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  "$@"
 }
 
 all_ready() {
@@ -89,41 +71,10 @@ honest_job() {
   fi
 }
 
-# The daemon's warnings, without time stamps and pids, sorted.
-daemon_warnings() {
-  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" | dcc_drop_partial_sandbox_lines | sort
-}
-
-assert_warnings() {
-  local expected got
-  expected=$(printf '%s\n' "$@" | sort)
-  got=$(daemon_warnings)
-  if [ "$got" != "$expected" ]; then
-    printf 'daemon warnings:\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
-    return 1
-  fi
-}
-
-# Every line of $1.out ends with the daemon hanging up, no answer sent.
+# The transcript in $1.out ends with the daemon hanging up, no answer sent.
 assert_hung_up() {
-  local name=$1
-  if [ "$(tail -n 1 "$name.out")" != "closed" ] || grep -q '^<' "$name.out"; then
-    printf '%s: expected the daemon to hang up without an answer:\n' "$name" >&2
-    cat "$name.out" >&2
-    return 1
-  fi
-}
-
-job_compilers() { pgrep -f -- "-o $DAEMON_TMP/distccd_" || true; }
-no_compilers() { [ -z "$(job_compilers)" ]; }
-compilers_running() { [ -n "$(job_compilers)" ]; }
-no_job_dirs() { [ -z "$(ls -A "$DAEMON_TMP")" ]; }
-
-assert_sanitizer_clean() {
-  if grep -qE 'Sanitizer|runtime error' "$DAEMON_STDERR"; then
-    cat "$DAEMON_STDERR" >&2
-    return 1
-  fi
+  run cat "$1.out"
+  assert_hung_up_silently
 }
 
 @test "idle clients in protocols 1, 2 and 3 hold no job slot: an honest job compiles at once, and each is dropped once" {
@@ -142,7 +93,7 @@ assert_sanitizer_clean() {
 
   wait_attackers
   for name in silent args1 args2 args3; do assert_hung_up "$name"; done
-  assert_warnings \
+  assert_warnings_in_any_order \
     "warning: dropped connection from $ATTACKER: no request within 5 s" \
     "warning: dropped connection from $ATTACKER: while waiting for DOTI: the request was not complete by its deadline (--request-timeout 4 s)" \
     "warning: dropped connection from $ATTACKER: while waiting for DOTI: the request was not complete by its deadline (--request-timeout 4 s)" \
@@ -237,7 +188,7 @@ assert_sanitizer_clean() {
   [ "$(($(now_ms) - begun))" -ge 7000 ]
   [ -s slow.o ]
   grep -q 'slowcpp hello.c: compiled, exit 0' "$DAEMON_LOG"
-  assert_warnings # none
+  assert_warnings_in_any_order # none
 }
 
 @test "one address cannot take every connection the daemon serves: the rest of its connections wait (--max-per-address)" {
@@ -298,7 +249,7 @@ stats_conns_from() {
   [ "$(stats_conns_from 127.0.0.1)" -eq 0 ]
   # And the address that was refused is served again.
   curl -s --max-time 10 "http://127.0.0.1:$sport/" | grep -qx '<distccstats>'
-  assert_warnings # none
+  assert_warnings_in_any_order # none
   assert_sanitizer_clean
 }
 
@@ -314,7 +265,7 @@ stats_conns_from() {
   [ "${lines[-1]}" = "closed" ]
   # The body and what it inflates to share the 4 MiB.
   limit=$((4194304 - bomb))
-  assert_warnings \
+  assert_warnings_in_any_order \
     "warning: bad request from 127.0.0.1: lzo body of $bomb bytes decompresses to more than the limit of $limit bytes" \
     "warning: bad request from 127.0.0.1: lzo body of $bomb bytes decompresses to more than the limit of $limit bytes"
   wait_until 5 no_job_dirs
