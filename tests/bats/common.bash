@@ -101,9 +101,11 @@ dcc_without_user_namespaces() {
       sleep 0.01
     done
     # Bounded: if unshare failed, no one ever reads.
+    # shellcheck disable=SC2016 # $1 and $2 are the inner bash's
     timeout 10 bash -c 'echo "$1" >"$2"' -- "$ok" "$go" || true
     rm -f "$go"
   ) &
+  # shellcheck disable=SC2016 # expanded by the bash inside the namespace
   exec unshare --user bash -c '
     read -r answer <"$1"
     shift
