@@ -34,6 +34,11 @@
 #include <unistd.h>
 
 #define MAX_STATS_CHILDREN 16
+/* Stats connections one address may hold at once: a quarter of the port, so
+ * clients trickling from one address leave the rest to everyone else (each
+ * holds its process for 2 s at most, stats_http.c). A fixed number, not
+ * --max-per-address: twice -j could be all 16. */
+#define MAX_STATS_PER_ADDRESS 4
 
 enum opt_id {
     OPT_ALLOW = 1, OPT_ALLOW_PRIVATE, OPT_HELP, OPT_VERSION, OPT_WIZARD, OPT_VERBOSE, OPT_LOG_LEVEL,
@@ -201,7 +206,7 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"job-file-size", 0, POPT_ARG_STRING, &job_file_size, 0, "largest file a job may write, with K/M/G; 0: no limit (default 2G)", "BYTES"},
         {"job-processes", 0, POPT_ARG_STRING, &jp_s, 0, "processes one job may have at once (with a user namespace); 0: no limit (default 64)", "N"},
         {"lifetime", 0, POPT_ARG_STRING, &lt_s, 0, "exit after this many seconds (for tests)", "SECONDS"},
-        {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0, "serve statistics over HTTP", NULL},
+        {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0, "serve statistics over HTTP (16 connections at once, 4 from one address)", NULL},
         {"stats-port", 0, POPT_ARG_STRING, &sp_s, 0, "port for --stats (default 3633)", "PORT"},
         {"zeroconf", 0, POPT_ARG_NONE, &cfg->zeroconf, 0, "announce this helper with Avahi (not in this build)", NULL},
         {"enable-tcp-insecure", 0, POPT_ARG_NONE, &cfg->tcp_insecure, 0, "run any compiler name, not only whitelisted ones", NULL},
@@ -581,11 +586,12 @@ struct server {
     char acl_text[512];
 };
 
-static int conns_from(const struct server *s, const char *peer)
+/* Connections from peer being served: job ones, or with is_stats stats ones. */
+static int conns_from(const struct server *s, const char *peer, int is_stats)
 {
     int n = 0;
     for (size_t i = 0; i < s->max_children; i++)
-        n += s->children[i].pid && !s->children[i].is_stats && strcmp(s->children[i].peer, peer) == 0;
+        n += s->children[i].pid && s->children[i].is_stats == is_stats && strcmp(s->children[i].peer, peer) == 0;
     return n;
 }
 
@@ -725,7 +731,7 @@ static void serve_parked(struct server *s)
     long long now = dcc_wire_now_ms();
     for (size_t i = 0; i < s->nparked; i++) {
         struct parked p = s->parked[i];
-        if (s->conns < s->max_conns && conns_from(s, p.peer) < s->cfg->max_per_address) {
+        if (s->conns < s->max_conns && conns_from(s, p.peer, 0) < s->cfg->max_per_address) {
             /* Out of the list first: the child must not close its own fd. */
             s->nparked--;
             memmove(&s->parked[i], &s->parked[i + 1], (s->nparked - i) * sizeof p);
@@ -762,11 +768,19 @@ static void accept_connection(struct server *s, int is_stats)
         return;
     }
     if (is_stats) {
+        /* Closed at once, not parked: a page is cheap to ask for again, and
+         * info, not a warning, since a scraper may well retry in a loop. */
+        if (conns_from(s, peer, 1) >= MAX_STATS_PER_ADDRESS) {
+            dcc_info("refused stats connection from %s: %d of its stats connections are served already", peer,
+                     MAX_STATS_PER_ADDRESS);
+            close(fd);
+            return;
+        }
         start_child(s, fd, peer, 1);
         return;
     }
     dcc_stats_accept(&s->stats);
-    if (conns_from(s, peer) < s->cfg->max_per_address) {
+    if (conns_from(s, peer, 0) < s->cfg->max_per_address) {
         start_child(s, fd, peer, 0);
         return;
     }

@@ -55,10 +55,6 @@ dcc_stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-# Fails the test, naming the first of its programs (commands or absolute
-# paths) that is not installed. make check installs every test tool first
-# (scripts/deps.sh), so a missing one is a broken test machine, never a
-# reason to skip.
 # 0 when the job user may create the namespaces of the whole job sandbox.
 # In a chroot (the fresh-machine check) or with user.max_user_namespaces=0
 # the kernel refuses them: distccd then runs jobs under Landlock and seccomp
@@ -83,6 +79,44 @@ dcc_drop_partial_sandbox_lines() {
   fi
 }
 
+# Becomes "$@" (exec: run it in the background or under `run`; the pid is
+# the command's) as root of a new user namespace in which
+# user.max_user_namespaces is 0: there the kernel refuses the job user the
+# namespaces of the sandbox, as in a chroot, with nothing changed on the
+# machine (the limit is per user namespace). Needs root: mapping all the
+# users (the job user among them) takes CAP_SETUID in this namespace. The
+# map is written from outside, and the command exec'd only after it, since
+# an exec before the map would drop the namespace's capabilities.
+dcc_without_user_namespaces() {
+  local go me=$BASHPID
+  go=$(mktemp -u /tmp/dcc-userns.XXXXXX)
+  mkfifo "$go"
+  (
+    local i ok=fail
+    for ((i = 0; i < 200; i++)); do
+      if [ "$(readlink "/proc/$me/ns/user")" != "$(readlink /proc/self/ns/user)" ]; then
+        echo '0 0 65536' >"/proc/$me/uid_map" && echo '0 0 65536' >"/proc/$me/gid_map" && ok=go
+        break
+      fi
+      sleep 0.01
+    done
+    # Bounded: if unshare failed, no one ever reads.
+    # shellcheck disable=SC2016 # $1 and $2 are the inner bash's
+    timeout 10 bash -c 'echo "$1" >"$2"' -- "$ok" "$go" || true
+    rm -f "$go"
+  ) &
+  # shellcheck disable=SC2016 # expanded by the bash inside the namespace
+  exec unshare --user bash -c '
+    read -r answer <"$1"
+    shift
+    if [ "$answer" != go ]; then echo "dcc_without_user_namespaces: could not map the users" >&2; exit 1; fi
+    exec bash -c '\''echo 0 >/proc/sys/user/max_user_namespaces && exec "$@"'\'' -- "$@"' -- "$go" "$@"
+}
+
+# Fails the test, naming the first of its programs (commands or absolute
+# paths) that is not installed. make check installs every test tool first
+# (scripts/deps.sh), so a missing one is a broken test machine, never a
+# reason to skip.
 dcc_need_tool() {
   local tool
   for tool in "$@"; do
@@ -132,6 +166,8 @@ dcc_need_root() {
 # symbolic link and with a trailing slash. A test whose helper compiler is a
 # shell script (it runs /bin/sh and sleep, and writes outside its job) passes
 # --sandbox=off: in the sandbox a job executes only its toolchain.
+# DAEMON_WRAPPER names a command that becomes distccd (exec), such as
+# dcc_without_user_namespaces, so DAEMON_PID is still the daemon's.
 # Sets DAEMON_PID DAEMON_PORT DAEMON_LOG DAEMON_DIR DAEMON_TMP DAEMON_WL.
 dcc_start_distccd() {
   DAEMON_DIR=$(mktemp -d /tmp/dcc-daemon.XXXXXX)
@@ -152,7 +188,7 @@ dcc_start_distccd() {
     ln -s tmp "$DAEMON_DIR/tmp-link"
     tmpdir="$DAEMON_DIR/tmp-link/"
   fi
-  TMPDIR="$tmpdir" "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
+  TMPDIR="$tmpdir" ${DAEMON_WRAPPER:-} "$DCC_BIN/distccd" --no-detach --daemon --port "$DAEMON_PORT" \
     --log-file "$DAEMON_LOG" --log-level info --whitelist-dir "$DAEMON_WL" --lifetime 300 "$@" &
   DAEMON_PID=$!
   dcc_wait_port "$DAEMON_PORT" 10
@@ -270,3 +306,128 @@ exec gcc "\$@"
 SH
   chmod 755 "$FAKEBIN/earlycc"
 }
+
+# ---- daemons under attack (distccd_hostile, distccd_starve, distccd_pump) ----
+
+WIRE="$DCC_TOP/tests/bats/wire_client.py"
+
+# The request of `gcc -c hello.i -o hello.o`, up to (not including) DOTI.
+HELLO_ARGV=(ARGC00000005 ARGV:gcc ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o)
+
+# A client that connects and hangs up at once, as a port probe does; the
+# daemon rightly logs it as a bad request, and daemon_warnings leaves it out.
+PROBE_LINE='warning: bad request from 127.0.0.1: while waiting for DIST: peer closed the connection with 12 bytes still expected'
+
+# dcc_start_distccd, with the daemon's stderr (where ASan and UBSan report,
+# for the daemon and every job process it forks) kept in $DAEMON_STDERR,
+# which the test's setup names.
+start_daemon() {
+  dcc_start_distccd "$@" 2>>"$DAEMON_STDERR"
+}
+
+# Sends raw packets to the daemon (see wire_client.py for the notation); the
+# transcript lands in $output / $lines.
+send() {
+  run "$WIRE" --port "$DAEMON_PORT" "$@"
+}
+
+# Waits up to $1 seconds for a command to succeed (tries it once more, so
+# its complaint is seen, when it never does).
+wait_until() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  "$@"
+}
+
+# The daemon's warnings and errors so far, in order, without time stamps,
+# pids, the probe line and the partial-sandbox lines.
+daemon_warnings() {
+  sed -nE 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] ((warning|error|critical): .*)$/\1/p' "$DAEMON_LOG" |
+    grep -vxF "$PROBE_LINE" | dcc_drop_partial_sandbox_lines
+}
+
+# Exactly these lines, in this order, are what the daemon warned about.
+assert_warnings() {
+  local expected got
+  expected=$(printf '%s\n' "$@")
+  got=$(daemon_warnings)
+  if [ "$got" != "$expected" ]; then
+    printf 'daemon warnings:\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
+    return 1
+  fi
+}
+
+# The same in any order: for clients served at the same time.
+assert_warnings_in_any_order() {
+  local expected got
+  expected=$(printf '%s\n' "$@" | sort)
+  got=$(daemon_warnings | sort)
+  if [ "$got" != "$expected" ]; then
+    printf 'daemon warnings (sorted):\n%s\nexpected:\n%s\n' "$got" "$expected" >&2
+    return 1
+  fi
+}
+
+# The last transcript: we spoke, the daemon hung up without a word.
+assert_hung_up_silently() {
+  local line
+  if [ "$status" -ne 0 ] || [ "${lines[-1]}" != "closed" ]; then
+    printf 'expected the daemon to close the connection:\n%s\n' "$output" >&2
+    return 1
+  fi
+  for line in "${lines[@]}"; do
+    if [[ "$line" == "<"* ]]; then
+      printf 'expected no answer, the daemon sent: %s\n' "$line" >&2
+      return 1
+    fi
+  done
+}
+
+# The last transcript is the refusal of a protocol $1 request with exactly
+# the reason $2: exit 113 (the client builds locally) and the reason in SERR.
+assert_job_refused() {
+  local proto=$1 reason=$2
+  local serr=" distccd on $(hostname) refused this job: $reason\\n"
+  if [ "$status" -ne 0 ] || [ "${#lines[@]}" -lt 6 ] || [ "${lines[-6]}" != "< DONE0000000$proto" ] ||
+    [ "${lines[-5]}" != "< STAT00007100" ] || [ "${lines[-4]:0:6}" != "< SERR" ] ||
+    [ "${lines[-4]:14}" != "$serr" ] || [ "${lines[-3]}" != "< SOUT00000000" ] ||
+    [ "${lines[-2]}" != "< DOTO00000000 (0 bytes)" ] || [ "${lines[-1]}" != "closed" ]; then
+    printf 'protocol %s: expected the refusal "%s", got:\n%s\n' "$proto" "$reason" "$output" >&2
+    return 1
+  fi
+}
+
+# Nothing is left in the job tmp dir ($1, default this test's daemon's).
+assert_no_job_dirs() {
+  local left
+  left=$(ls -A "${1:-$DAEMON_TMP}")
+  if [ -n "$left" ]; then
+    printf 'left behind in the job tmp dir: %s\n' "$left" >&2
+    return 1
+  fi
+}
+# The same, quietly, for wait_until.
+no_job_dirs() { [ -z "$(ls -A "$DAEMON_TMP")" ]; }
+
+# Sanitizer reports (ASan, LSan, UBSan), and the sanitizers' own failures,
+# in $1 (default $DAEMON_STDERR).
+assert_sanitizer_clean() {
+  local file=${1:-$DAEMON_STDERR}
+  if grep -qE 'Sanitizer|runtime error' "$file"; then
+    printf 'sanitizer report in %s:\n' "$file" >&2
+    cat "$file" >&2
+    return 1
+  fi
+}
+
+# Compilers the daemon started for a job: their arguments name the job dir.
+job_compilers() {
+  pgrep -f -- "-o $DAEMON_TMP/distccd_" || true
+}
+# For wait_until, which must look again on each try.
+compilers_running() { [ -n "$(job_compilers)" ]; }
+no_compilers() { [ -z "$(job_compilers)" ]; }

@@ -6,12 +6,13 @@
 # a process behind and eat memory. It prints one line per attempt, which the
 # daemon returns as SOUT. With the sandbox every attempt fails and nothing
 # outlives the job; with --sandbox=off the same attempts succeed, which
-# shows the test can tell.
+# shows the test can tell. Where the kernel refuses the job user a user
+# namespace, --sandbox=required refuses to start and auto says once what
+# its jobs go without.
 
 load common
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
-WIRE="$DCC_TOP/tests/bats/wire_client.py"
 
 setup() {
   cd "$BATS_TEST_TMPDIR" || return
@@ -180,4 +181,64 @@ assert s["limits"] == {"memory": 4 << 30, "cpu_secs": 300, "file_size": 2 << 30,
                        "lifetime_secs": 600}, s
 PY
   done
+}
+
+# Where the kernel refuses the job user a user namespace. Here that is made
+# so without touching the machine (dcc_without_user_namespaces, as root);
+# where the kernel refuses them already (a chroot) the daemon runs as it is.
+# Sets WRAPPER and, where this test made the namespace, USER_WHY: the reason
+# the probe gives.
+without_user_namespaces() {
+  if dcc_full_sandbox_here; then
+    dcc_need_root
+    WRAPPER=dcc_without_user_namespaces
+    USER_WHY='unshare: No space left on device'
+  else
+    WRAPPER=
+    USER_WHY=
+  fi
+}
+
+@test "--sandbox=required refuses to start where the kernel refuses user namespaces, exit 100, naming what is missing" {
+  without_user_namespaces
+  mkdir -p wl jobs
+  chmod 0755 "$BATS_TEST_TMPDIR" wl
+  chmod 1777 jobs
+  ln -s /usr/bin/distcc wl/gcc
+  port=$(dcc_free_port)
+  TMPDIR="$BATS_TEST_TMPDIR/jobs" run $WRAPPER "$DCC_BIN/distccd" --no-detach --daemon --port "$port" \
+    --whitelist-dir "$PWD/wl" --log-file "$PWD/distccd.log" --lifetime 30 --sandbox=required
+  echo "$output"
+  [ "$status" -eq 100 ]
+  missing='mount (needs a user namespace), pid (needs a user namespace), net (needs a user namespace)'
+  if [ -n "$USER_WHY" ]; then
+    [ "$output" = "distccd: --sandbox=required, but jobs cannot have: user ($USER_WHY), $missing" ]
+  else
+    [[ "$output" =~ ^"distccd: --sandbox=required, but jobs cannot have: user ("[^\)]+"), $missing"$ ]]
+  fi
+  grep -qxF "critical: ${output#distccd: }" <(sed -E 's/^[0-9-]+ [0-9:]+ distccd\[[0-9]+\] //' distccd.log)
+  # It never listened.
+  ! grep -q 'listening on' distccd.log
+}
+
+@test "--sandbox=auto in the same place starts, says once what is missing, and compiles under Landlock and seccomp" {
+  without_user_namespaces
+  DAEMON_WRAPPER=$WRAPPER dcc_start_distccd --sandbox=auto
+  # Two jobs: the warning comes once, at start, not with each job.
+  for i in 1 2; do
+    DISTCC_DIR="$BATS_TEST_TMPDIR" DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 \
+      DISTCC_SKIP_LOCAL_RETRY=1 "$DCC_BIN/distcc" gcc -c hello.c -o "hello$i.o"
+  done
+  gcc -c hello.c -o local.o
+  cmp hello2.o local.o
+  cat "$DAEMON_LOG"
+  [ "$(compiled_jobs)" -eq 2 ]
+  run grep -c ' warning: sandbox: jobs run without ' "$DAEMON_LOG"
+  [ "$output" -eq 1 ]
+  missing='mount (needs a user namespace), pid (needs a user namespace), net (needs a user namespace)'
+  if [ -n "$USER_WHY" ]; then
+    grep -q " warning: sandbox: jobs run without user ($USER_WHY), $missing\$" "$DAEMON_LOG"
+  fi
+  grep -q " notice: sandbox auto: jobs run with landlock,seccomp (Landlock ABI [0-9]*)\$" "$DAEMON_LOG"
+  ! grep -q ' critical: ' "$DAEMON_LOG"
 }
