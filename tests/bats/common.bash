@@ -55,6 +55,14 @@ dcc_stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
+# The kernel's Landlock ABI version (0: none), by the system call itself
+# (perl is part of every base system). From ABI 6 on, Landlock scopes
+# signals, and the daemon contains a job's processes without a pid
+# namespace, so "pid" does not need a user namespace.
+dcc_landlock_abi() {
+  perl -e 'my $v = syscall(444, 0, 0, 1); print $v > 0 ? $v : 0'
+}
+
 # 0 when the job user may create the namespaces of the whole job sandbox.
 # In a chroot (the fresh-machine check) or with user.max_user_namespaces=0
 # the kernel refuses them: distccd then runs jobs under Landlock and seccomp

@@ -211,6 +211,7 @@ without_user_namespaces() {
   echo "$output"
   [ "$status" -eq 100 ]
   missing='mount (needs a user namespace), pid (needs a user namespace), net (needs a user namespace)'
+  [ "$(dcc_landlock_abi)" -ge 6 ] && missing='mount (needs a user namespace), net (needs a user namespace)'
   if [ -n "$USER_WHY" ]; then
     [ "$output" = "distccd: --sandbox=required, but jobs cannot have: user ($USER_WHY), $missing" ]
   else
@@ -221,7 +222,7 @@ without_user_namespaces() {
   ! grep -q 'listening on' distccd.log
 }
 
-@test "--sandbox=auto in the same place starts, says once what is missing, and compiles under Landlock and seccomp" {
+@test "--sandbox=auto in the same place starts, says once what is missing, and compiles under Landlock, seccomp and the reaper" {
   without_user_namespaces
   DAEMON_WRAPPER=$WRAPPER dcc_start_distccd --sandbox=auto
   # Two jobs: the warning comes once, at start, not with each job.
@@ -236,9 +237,14 @@ without_user_namespaces() {
   run grep -c ' warning: sandbox: jobs run without ' "$DAEMON_LOG"
   [ "$output" -eq 1 ]
   missing='mount (needs a user namespace), pid (needs a user namespace), net (needs a user namespace)'
+  using=landlock,seccomp
+  if [ "$(dcc_landlock_abi)" -ge 6 ]; then
+    missing='mount (needs a user namespace), net (needs a user namespace)'
+    using=pid,landlock,seccomp
+  fi
   if [ -n "$USER_WHY" ]; then
     grep -q " warning: sandbox: jobs run without user ($USER_WHY), $missing\$" "$DAEMON_LOG"
   fi
-  grep -q " notice: sandbox auto: jobs run with landlock,seccomp (Landlock ABI [0-9]*)\$" "$DAEMON_LOG"
+  grep -q " notice: sandbox auto: jobs run with $using (Landlock ABI [0-9]*)\$" "$DAEMON_LOG"
   ! grep -q ' critical: ' "$DAEMON_LOG"
 }
