@@ -1,6 +1,6 @@
-/* The catalogue of compile options of gcc 12 and clang 14, the canonicaliser
- * that reads a compile line as their drivers do, and the helper's
- * allow-list over both. */
+/* The catalogue of compile options of gcc 12 and clang 14 that every reader
+ * of a compile line uses, the canonicaliser that reads a line as their
+ * drivers do, and the helper's allow-list over both. */
 #include "dcc_optcat.h"
 
 #include <errno.h>
@@ -19,6 +19,15 @@
  * plain option name; an "-fNAME=VALUE" is known only when its NAME is
  * listed, so a value never passes unchecked. Entries with an alias are
  * other spellings of the named option and share its roles and check.
+ *
+ * Every reader of a compile line reads this table and no other: the
+ * helper's policy (check, why), the client's scanner (which word is a
+ * value; local: why a job stays on the client), plain mode's strip
+ * (DCC_ROLE_STRIP), pump's path re-rooting (DCC_ROLE_REROOT, _MAP) and
+ * its include scanner (scan, DCC_ROLE_SYSDIRS). The client reads a line
+ * with both drivers' names (it cannot tell what "cc" is); where a local
+ * reason depends on one value of a family ("-march=native"), that value
+ * has a line of its own.
  * ------------------------------------------------------------------------ */
 
 #define FL DCC_FORM_FLAG
