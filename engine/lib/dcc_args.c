@@ -193,11 +193,15 @@ static const char *dcc_args_passed_local(const struct dcc_optcat_word *w, const 
     int skip = 0;
     for (const char *p = list;;) {
         size_t n = split ? strcspn(p, ",") : strlen(p);
+        /* Only the start of a long part is looked at: which entry a word
+         * is depends on its name and the character after it, and every
+         * name in the catalogue is far shorter than this. */
         char part[256];
-        if (n < sizeof part && !skip) {
+        if (!skip) {
             struct dcc_optcat_word pw;
-            memcpy(part, p, n);
-            part[n] = '\0';
+            size_t keep = n < sizeof part ? n : sizeof part - 1;
+            memcpy(part, p, keep);
+            part[keep] = '\0';
             if (dcc_optcat_lookup(part, tool, &pw)) {
                 const char *why = dcc_optcat_local(&pw);
                 if (why)

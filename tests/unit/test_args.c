@@ -259,6 +259,21 @@ static void test_scan_local_jobs(void **state)
     }
 }
 
+/* An assembler listing keeps the job here however long its name (the
+ * reason is cut to fit why_local). */
+static void test_scan_local_long_assembler_option(void **state)
+{
+    (void)state;
+    char line[600] = "gcc -Wa,--64,-al=";
+    memset(line + strlen(line), 'x', 300);
+    strcat(line, ".lst -c a.c");
+    struct dcc_scan scan;
+    char **argv = scan_line(line, &scan);
+    assert_int_equal(scan.local_only, 1);
+    assert_memory_equal(scan.why_local, "-Wa,--64,-al=xxx", 16);
+    dcc_argv_free(argv);
+}
+
 static void test_scan_local_keeps_argv(void **state)
 {
     (void)state;
@@ -569,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_scan_remote_jobs),
         cmocka_unit_test(test_scan_dash_c_and_S_flags),
         cmocka_unit_test(test_scan_local_jobs),
+        cmocka_unit_test(test_scan_local_long_assembler_option),
         cmocka_unit_test(test_scan_local_keeps_argv),
         cmocka_unit_test(test_source_names),
         cmocka_unit_test(test_is_object),
