@@ -746,6 +746,7 @@ static int dcc_gcc_long_form(const char *word, char *buf, long *shift)
 int dcc_optcat_lookup(const char *word, unsigned tools, struct dcc_optcat_word *w)
 {
     memset(w, 0, sizeof *w);
+    w->value_at = -1;
     if (word[0] != '-' || word[1] == '\0')
         return 0;
     int sep;
@@ -759,17 +760,20 @@ int dcc_optcat_lookup(const char *word, unsigned tools, struct dcc_optcat_word *
         return 0;
     w->spelled = e;
     w->sep = sep;
-    w->value = at >= 0 ? word + at + shift : NULL;
+    w->value_at = at >= 0 ? at + shift : -1;
+    w->value = at >= 0 ? word + w->value_at : NULL;
     if (e->alias && e->forms == DCC_FORM_FLAG) {
         /* a word of its own for another word: "--all-warnings" is read
          * as "-Wall" is */
         w->opt = dcc_optcat_match(e->alias, tools, &w->sep, &at);
         w->value = at >= 0 ? e->alias + at : NULL;
+        w->value_at = -1;
     } else {
         w->opt = e->alias ? dcc_optcat_find(e->alias, tools) : e;
     }
     if (!w->opt) {
         memset(w, 0, sizeof *w);
+        w->value_at = -1;
         return 0;
     }
     return 1;

@@ -146,6 +146,7 @@ struct dcc_optcat_word {
     int sep;                       /* its value is the next word */
     const char *value;             /* its value joined in the word (pointing into word, or into the
                                       catalogue for a flag that is another's alias), else NULL */
+    long value_at;                 /* where value starts in word; -1 when it is not in word */
 };
 
 /* Looks word up in tools' namespace (DCC_OPT_DRIVERS: what either driver

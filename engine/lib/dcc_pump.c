@@ -321,8 +321,8 @@ static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *
 static char *dcc_pump_rewrite_joined(const char *word, const char *root, char *const *system_dirs, int *is_path)
 {
     struct dcc_optcat_word w;
-    *is_path = dcc_pump_opt(word, &w) && (w.opt->roles & DCC_ROLE_REROOT) && !w.sep && w.value;
-    return *is_path ? dcc_pump_rooted_except(word, (size_t)(w.value - word), w.value, root, system_dirs) : NULL;
+    *is_path = dcc_pump_opt(word, &w) && (w.opt->roles & DCC_ROLE_REROOT) && !w.sep && w.value_at >= 0;
+    return *is_path ? dcc_pump_rooted_except(word, (size_t)w.value_at, w.value, root, system_dirs) : NULL;
 }
 
 /* The target cc1 names in a -Wp,-MD file: the source's base name, its
@@ -388,20 +388,20 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
         }
         struct dcc_optcat_word o;
         dcc_pump_opt(w, &o);
-        if (o.opt && (o.opt->roles & DCC_ROLE_REROOT) && (o.sep ? next != NULL : o.value != NULL)) {
+        if (o.opt && (o.opt->roles & DCC_ROLE_REROOT) && (o.sep ? next != NULL : o.value_at >= 0)) {
             if (o.sep) {
                 if (dcc_pump_push(&a, w) != 0 ||
                     dcc_pump_push_own(&a, dcc_pump_rooted_except("", 0, next, root, paths->system_dirs)) != 0)
                     goto nomem;
                 i++;
-            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, (size_t)(o.value - w), o.value, root,
+            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, (size_t)o.value_at, o.value, root,
                                                                     paths->system_dirs)) != 0) {
                 goto nomem;
             }
             continue;
         }
-        if (o.opt && (o.opt->roles & DCC_ROLE_MAP) && !o.sep && o.value) {
-            if (dcc_pump_push_own(&a, dcc_pump_rooted(w, (size_t)(o.value - w), o.value, root)) != 0)
+        if (o.opt && (o.opt->roles & DCC_ROLE_MAP) && !o.sep && o.value_at >= 0) {
+            if (dcc_pump_push_own(&a, dcc_pump_rooted(w, (size_t)o.value_at, o.value, root)) != 0)
                 goto nomem;
             continue;
         }

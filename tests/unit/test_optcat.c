@@ -601,6 +601,13 @@ static void test_lookup_one_word(void **state)
     struct dcc_optcat_word w;
     assert_int_equal(dcc_optcat_lookup(long_word, DCC_OPT_GCC, &w), 1);
     assert_ptr_equal(w.value, long_word + 14);
+    assert_int_equal(w.value_at, 14);
+    /* a flag that is another's alias has its value in the catalogue */
+    assert_int_equal(dcc_optcat_lookup("--all-warnings", DCC_OPT_GCC, &w), 1);
+    assert_string_equal(w.value, "all");
+    assert_int_equal(w.value_at, -1);
+    assert_int_equal(dcc_optcat_lookup("x.c", DCC_OPT_GCC, &w), 0);
+    assert_int_equal(w.value_at, -1);
 }
 
 static void test_lookup_roles(void **state)
