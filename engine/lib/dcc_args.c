@@ -1,4 +1,5 @@
-/* Compiler argument scanning: local-only decisions, input/output files, the client's cpp and strip rewrites. */
+/* Compiler argument scanning: local-only decisions, input/output files, the client's cpp and strip rewrites,
+ * reading every option through dcc_optcat's catalogue. */
 #include "dcc_args.h"
 
 #include <errno.h>
@@ -8,166 +9,24 @@
 #include <string.h>
 
 #include "dcc_exit.h"
+#include "dcc_optcat.h"
 #include "dcc_util.h"
 
 /* ------------------------------------------------------------------------
- * Option shapes: which options carry a value, and where.
+ * Options, as the catalogue reads them
  *
- * Scanning, stripping and the safety check all need to know that in
- * "-MT foo.c" or "-Xclang -E" the second word is a value, not a source file
- * or an option of its own. Every option that can take a separate value must
- * be listed here; options that only take a joined value are listed when
- * strip_local drops them.
+ * Scanning, stripping and pump's rewriting all need to know that in
+ * "-MT foo.c" or "-Xclang -E" the second word is a value, not a source
+ * file or an option of its own, and what an option does; dcc_optcat's
+ * catalogue says it for every reader. The client reads a line as either
+ * driver may: it cannot know which one "cc" is.
  * ------------------------------------------------------------------------ */
 
-enum {
-    DCC_SHAPE_SEP = 1,   /* the exact name takes the next word as its value */
-    DCC_SHAPE_JOIN = 2,  /* name+VALUE in one word */
-    DCC_SHAPE_EQ = 4,    /* name=VALUE in one word */
-    DCC_SHAPE_STRIP = 8, /* preprocessor- or link-only: dropped by strip_local */
-};
-
-struct dcc_shape {
-    const char *name;
-    unsigned flags;
-};
-
-#define SJ (DCC_SHAPE_SEP | DCC_SHAPE_JOIN)
-#define SE (DCC_SHAPE_SEP | DCC_SHAPE_EQ)
-#define STRIP DCC_SHAPE_STRIP
-
-static const struct dcc_shape dcc_shapes[] = {
-    /* handled specially by the scanner */
-    {"-o", SJ},
-    {"-x", SJ},
-    {"--language", SE},
-    {"--output", SE},
-    /* preprocessor only: the client's cpp has used them up */
-    {"-D", SJ | STRIP},
-    {"-U", SJ | STRIP},
-    {"-I", SJ | STRIP},
-    {"-A", SJ | STRIP},
-    {"-include", SJ | STRIP},
-    {"-imacros", SJ | STRIP},
-    {"-idirafter", SJ | STRIP},
-    {"-iprefix", SJ | STRIP},
-    {"-iwithprefix", SJ | STRIP},
-    {"-iwithprefixbefore", SJ | STRIP},
-    {"-isystem", SJ | STRIP},
-    {"-isystem-after", SJ | STRIP},
-    {"-iquote", SJ | STRIP},
-    {"-isysroot", SJ | STRIP},
-    {"-imultilib", SJ | STRIP},
-    {"-imultiarch", SJ | STRIP},
-    {"-iwithsysroot", SJ | STRIP},
-    {"-cxx-isystem", SJ | STRIP},
-    {"-MF", SJ | STRIP},
-    {"-MT", SJ | STRIP},
-    {"-MQ", SJ | STRIP},
-    {"-MD", STRIP},
-    {"-MMD", STRIP},
-    {"-MG", STRIP},
-    {"-MP", STRIP},
-    {"-Xpreprocessor", DCC_SHAPE_SEP | STRIP},
-    {"-Wp,", DCC_SHAPE_JOIN | STRIP},
-    {"-undef", STRIP},
-    {"-nostdinc", STRIP},
-    {"-nostdinc++", STRIP},
-    {"-stdlib", DCC_SHAPE_EQ | STRIP},
-    /* the .i is already in the source charset; converting it again would
-     * garble it */
-    {"-finput-charset", DCC_SHAPE_EQ | STRIP},
-    {"-H", STRIP},
-    {"-P", STRIP},
-    {"-C", STRIP},
-    {"-CC", STRIP},
-    {"-remap", STRIP},
-    {"-traditional-cpp", STRIP},
-    {"--include-directory", SE | STRIP},
-    {"--include-directory-after", SE | STRIP},
-    {"--include-prefix", SE | STRIP},
-    {"--include-with-prefix", SE | STRIP},
-    {"--include-with-prefix-before", SE | STRIP},
-    {"--include-with-prefix-after", SE | STRIP},
-    {"--define-macro", SE | STRIP},
-    {"--undefine-macro", SE | STRIP},
-    {"--include", SE | STRIP},
-    {"--imacros", SE | STRIP},
-    {"--assert", SE | STRIP},
-    {"--no-standard-includes", STRIP},
-    /* link only: nothing is linked with -c */
-    {"-l", SJ | STRIP},
-    {"-L", SJ | STRIP},
-    {"-Wl,", DCC_SHAPE_JOIN | STRIP},
-    {"-Xlinker", DCC_SHAPE_SEP | STRIP},
-    {"--for-linker", SE | STRIP},
-    /* kept, but their value must not be mistaken for a file */
-    {"-u", SJ},
-    {"-e", SJ},
-    {"-T", SJ},
-    {"-z", SJ},
-    {"-B", SJ},
-    {"--prefix", SE},
-    {"-Xassembler", DCC_SHAPE_SEP},
-    {"-Xclang", DCC_SHAPE_SEP},
-    {"-Xanalyzer", DCC_SHAPE_SEP},
-    {"-mllvm", DCC_SHAPE_SEP},
-    {"-aux-info", SE},
-    {"--sysroot", SE},
-    {"-wrapper", DCC_SHAPE_SEP},
-    {"-specs", SE},
-    {"--specs", SE},
-    {"-param", DCC_SHAPE_SEP},
-    {"--param", SE},
-    {"-dumpdir", DCC_SHAPE_SEP},
-    {"-dumpbase", DCC_SHAPE_SEP},
-    {"-dumpbase-ext", DCC_SHAPE_SEP},
-    {"-target", DCC_SHAPE_SEP},
-    {"-arch", DCC_SHAPE_SEP},
-    {"-gcc-toolchain", DCC_SHAPE_SEP},
-    {"-include-pch", DCC_SHAPE_SEP},
-    {"-ivfsoverlay", DCC_SHAPE_SEP},
-    {"-MJ", SJ},
-    {"--serialize-diagnostics", DCC_SHAPE_SEP},
-};
-
-#undef SJ
-#undef SE
-#undef STRIP
-
-/* Finds the shape of an option word. An exact name wins; otherwise the
- * longest name the word starts with and may be joined to. *next says
- * whether the following word is the option's value; *value points at the
- * joined value (NULL when there is none in this word). */
-static const struct dcc_shape *dcc_shape_find(const char *word, int *next, const char **value)
+/* Fills w for an option word; 0 (w empty: a flag of no known meaning)
+ * for a word the catalogue does not know. */
+static int dcc_args_opt(const char *word, struct dcc_optcat_word *w)
 {
-    const struct dcc_shape *best = NULL;
-    size_t best_len = 0;
-    *next = 0;
-    *value = NULL;
-    for (size_t i = 0; i < sizeof dcc_shapes / sizeof dcc_shapes[0]; i++) {
-        const struct dcc_shape *s = &dcc_shapes[i];
-        size_t n = strlen(s->name);
-        if (strncmp(word, s->name, n) != 0)
-            continue;
-        if (word[n] == '\0') {
-            *next = (s->flags & DCC_SHAPE_SEP) != 0;
-            return s;
-        }
-        int joined = (s->flags & DCC_SHAPE_JOIN) || ((s->flags & DCC_SHAPE_EQ) && word[n] == '=');
-        if (joined && n > best_len) {
-            best = s;
-            best_len = n;
-        }
-    }
-    if (best)
-        *value = word + best_len + (word[best_len] == '=' && !(best->flags & DCC_SHAPE_JOIN));
-    return best;
-}
-
-static int dcc_shape_is(const struct dcc_shape *s, const char *name)
-{
-    return s && strcmp(s->name, name) == 0;
+    return dcc_optcat_lookup(word, DCC_OPT_DRIVERS, w);
 }
 
 /* ------------------------------------------------------------------------
@@ -322,106 +181,40 @@ static int dcc_expand_wp(char ***argvp, int *deps_from_wp)
     return 0;
 }
 
-enum dcc_local_match {
-    DCC_LOCAL_EXACT,
-    DCC_LOCAL_PREFIX,
-    DCC_LOCAL_ASM_OUTPUT, /* -Wa, with a listing (,-a) or dependency (--MD) file */
-};
-
-/* Options that keep a job on this machine, first match wins. The reason is
- * appended to the option word; a NULL reason means the option is fine and
- * ends the search (the -M family). */
-static const struct dcc_local_rule {
-    const char *name;
-    enum dcc_local_match match;
-    const char *why;
-    int exit_code;
-} dcc_local_rules[] = {
-    {"-E", DCC_LOCAL_EXACT, ": preprocessing only", DCC_EXIT_LOCAL_CPP},
-    {"-MD", DCC_LOCAL_EXACT, NULL, 0},
-    {"-MMD", DCC_LOCAL_EXACT, NULL, 0},
-    {"-MG", DCC_LOCAL_EXACT, NULL, 0},
-    {"-MP", DCC_LOCAL_EXACT, NULL, 0},
-    {"-MF", DCC_LOCAL_PREFIX, NULL, 0},
-    {"-MT", DCC_LOCAL_PREFIX, NULL, 0},
-    {"-MQ", DCC_LOCAL_PREFIX, NULL, 0},
-    {"-M", DCC_LOCAL_PREFIX, ": dependency output only", 0},
-    {"-march=native", DCC_LOCAL_EXACT, " generates code for this machine's CPU; use distccflags to expand it", 0},
-    {"-mcpu=native", DCC_LOCAL_EXACT, " generates code for this machine's CPU; use distccflags to expand it", 0},
-    {"-mtune=native", DCC_LOCAL_EXACT, " tunes code for this machine's CPU; use distccflags to expand it", 0},
-    {"-flto", DCC_LOCAL_EXACT, ": LTO objects must come from the compiler that links them", 0},
-    {"-flto=", DCC_LOCAL_PREFIX, ": LTO objects must come from the compiler that links them", 0},
-    {"-Wa,", DCC_LOCAL_ASM_OUTPUT, ": the assembler writes a listing or dependency file", 0},
-    {"-specs", DCC_LOCAL_PREFIX, ": a specs file on this machine changes the compiler", 0},
-    {"--specs", DCC_LOCAL_PREFIX, ": a specs file on this machine changes the compiler", 0},
-    {"-fprofile-arcs", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
-    {"-ftest-coverage", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
-    {"--coverage", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
-    {"-fprofile-correction", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
-    {"-fbranch-probabilities", DCC_LOCAL_EXACT, ": profile or coverage files belong to this machine", 0},
-    {"-fprofile-generate", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-fprofile-use", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-fauto-profile", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-fprofile-instr-generate", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-fprofile-instr-use", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-fprofile-sample-use", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-fcs-profile-generate", DCC_LOCAL_PREFIX, ": profile or coverage files belong to this machine", 0},
-    {"-frepo", DCC_LOCAL_EXACT, ": writes .rpo files next to the source", 0},
-    {"-dr", DCC_LOCAL_PREFIX, ": debug dumps write extra files", 0},
-    /* beyond 3.4: these write files next to the output that a helper would
-     * keep, or only print */
-    {"-fdump-", DCC_LOCAL_PREFIX, ": debug dumps write extra files", 0},
-    {"-save-temps", DCC_LOCAL_PREFIX, ": temporary files would stay on the helper", 0},
-    {"-gsplit-dwarf", DCC_LOCAL_EXACT, ": the .dwo file would stay on the helper", 0},
-    {"-fstack-usage", DCC_LOCAL_EXACT, ": the .su file would stay on the helper", 0},
-    {"-fcallgraph-info", DCC_LOCAL_PREFIX, ": the .ci file would stay on the helper", 0},
-    {"-aux-info", DCC_LOCAL_PREFIX, ": writes an extra file", 0},
-    {"-fsyntax-only", DCC_LOCAL_EXACT, ": no object file is made", 0},
-    {"-###", DCC_LOCAL_EXACT, ": only prints the commands", 0},
-    {"--output", DCC_LOCAL_PREFIX, ": only -o names the output for distcc", 0},
-    {"-include-pch", DCC_LOCAL_EXACT, ": precompiled headers live on this machine", 0},
-    /* beyond 3.4: the helper refuses these, so do not ask it */
-    {"-wrapper", DCC_LOCAL_EXACT, ": runs a program on this machine", 0},
-    {"-B", DCC_LOCAL_PREFIX, ": the compiler runs programs from this machine's directories", 0},
-    {"--prefix", DCC_LOCAL_PREFIX, ": the compiler runs programs from this machine's directories", 0},
-    {"-fplugin", DCC_LOCAL_PREFIX, ": plugins live on this machine", 0},
-    {"-fpass-plugin", DCC_LOCAL_PREFIX, ": plugins live on this machine", 0},
-    {"-iplugindir", DCC_LOCAL_PREFIX, ": plugins live on this machine", 0},
-    {"--gcc-toolchain", DCC_LOCAL_PREFIX, ": the toolchain lives on this machine", 0},
-    {"-gcc-toolchain", DCC_LOCAL_EXACT, ": the toolchain lives on this machine", 0},
-};
-
-static const struct dcc_local_rule *dcc_local_rule_find(const char *word)
+/* The reason an option another tool reads keeps the job here ("-Wa,-al"
+ * makes the assembler write a listing), or NULL: list is the option's
+ * value, comma-separated for "-Wa," and one word otherwise. */
+static const char *dcc_args_passed_local(const struct dcc_optcat_word *w, const char *list)
 {
-    for (size_t i = 0; i < sizeof dcc_local_rules / sizeof dcc_local_rules[0]; i++) {
-        const struct dcc_local_rule *r = &dcc_local_rules[i];
-        int hit = 0;
-        switch (r->match) {
-        case DCC_LOCAL_EXACT:
-            hit = strcmp(word, r->name) == 0;
-            break;
-        case DCC_LOCAL_PREFIX:
-            hit = dcc_str_startswith(word, r->name);
-            break;
-        case DCC_LOCAL_ASM_OUTPUT:
-            hit = dcc_str_startswith(word, r->name) &&
-                  (strstr(word, ",-a") || strstr(word, "--MD"));
-            break;
+    unsigned tool = dcc_optcat_is(w, "-Xclang") ? DCC_OPT_CC1 : DCC_OPT_AS;
+    if (!list || (w->opt->roles & DCC_ROLE_CPP))
+        return NULL; /* -Wp, is split up before the scan; -Xpreprocessor words are cpp's */
+    int split = strchr(w->opt->name, ',') != NULL;
+    int skip = 0;
+    for (const char *p = list;;) {
+        size_t n = split ? strcspn(p, ",") : strlen(p);
+        /* Only the start of a long part is looked at: which entry a word
+         * is depends on its name and the character after it, and every
+         * name in the catalogue is far shorter than this. */
+        char part[256];
+        if (!skip) {
+            struct dcc_optcat_word pw;
+            size_t keep = n < sizeof part ? n : sizeof part - 1;
+            memcpy(part, p, keep);
+            part[keep] = '\0';
+            if (dcc_optcat_lookup(part, tool, &pw)) {
+                const char *why = dcc_optcat_local(&pw);
+                if (why)
+                    return why;
+                skip = pw.sep;
+            }
+        } else {
+            skip = 0;
         }
-        if (hit)
-            return r;
+        if (p[n] == '\0')
+            return NULL;
+        p += n + 1;
     }
-    return NULL;
-}
-
-/* -Xclang words that load code into clang. */
-static int dcc_clang_loads_plugin(const char *arg)
-{
-    static const char *const prefixes[] = {"-load", "-plugin", "-add-plugin", "-fpass-plugin", "-fplugin"};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (dcc_str_startswith(arg, prefixes[i]))
-            return 1;
-    return 0;
 }
 
 static void dcc_scan_local(struct dcc_scan *scan, int exit_code, const char *fmt, ...)
@@ -455,21 +248,22 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
     for (size_t i = 1; argv[i]; i++) {
         const char *a = argv[i];
         if (a[0] == '-' && a[1] != '\0') {
-            const struct dcc_local_rule *rule = dcc_local_rule_find(a);
-            if (rule && rule->why) {
-                dcc_scan_local(scan, rule->exit_code, "%s%s", a, rule->why);
+            struct dcc_optcat_word w;
+            dcc_args_opt(a, &w);
+            const char *why = dcc_optcat_local(&w);
+            if (why) {
+                dcc_scan_local(scan, w.opt->roles & DCC_ROLE_ONLY_CPP ? DCC_EXIT_LOCAL_CPP : 0, "%s%s", a, why);
                 return 0;
             }
-            if (strcmp(a, "-c") == 0)
+            if (dcc_optcat_is(&w, "-c"))
                 scan->has_dash_c = 1;
-            else if (strcmp(a, "-S") == 0)
+            else if (dcc_optcat_is(&w, "-S"))
                 scan->has_dash_S = 1;
-            else if (strcmp(a, "-MD") == 0 || strcmp(a, "-MMD") == 0)
+            else if (dcc_optcat_is(&w, "-MD") || dcc_optcat_is(&w, "-MMD"))
                 scan->wants_deps = 1;
 
-            int next;
-            const char *value;
-            const struct dcc_shape *shape = dcc_shape_find(a, &next, &value);
+            int next = w.sep;
+            const char *value = w.value;
             if (next) {
                 if (!argv[i + 1]) {
                     dcc_scan_local(scan, 0, "%s: missing argument", a);
@@ -477,13 +271,13 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
                 }
                 value = argv[i + 1];
             }
-            if (dcc_shape_is(shape, "-x") || dcc_shape_is(shape, "--language")) {
+            if (dcc_optcat_is(&w, "-x")) {
                 if (dcc_language_find(value) < 0) {
                     dcc_scan_local(scan, 0, "-x %s not distributable", value);
                     return 0;
                 }
                 lang = value;
-            } else if (dcc_shape_is(shape, "-o")) {
+            } else if (dcc_optcat_is(&w, "-o")) {
                 if (++outputs == 1) {
                     scan->output_idx = next ? i + 1 : i;
                     scan->output = value;
@@ -491,8 +285,8 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
                 } else if (!later[0]) {
                     snprintf(later, sizeof later, "several output files: %s, %s", scan->output, value);
                 }
-            } else if (strcmp(a, "-Xclang") == 0 && dcc_clang_loads_plugin(value)) {
-                dcc_scan_local(scan, 0, "-Xclang %s: plugins live on this machine", value);
+            } else if (w.opt && (w.opt->roles & DCC_ROLE_PASS) && (why = dcc_args_passed_local(&w, value))) {
+                dcc_scan_local(scan, 0, "%s%s%s%s", a, next ? " " : "", next ? value : "", why);
                 return 0;
             }
             if (next)
@@ -597,16 +391,17 @@ char **dcc_args_cpp_argv(char *const *argv, const struct dcc_scan *scan, const c
 
     for (size_t i = 0; i < len; i++) {
         const char *a = argv[i];
-        int next = 0;
-        const char *value;
-        const struct dcc_shape *shape = i > 0 && a[0] == '-' ? dcc_shape_find(a, &next, &value) : NULL;
-        if (dcc_shape_is(shape, "-o")) {
+        struct dcc_optcat_word w = {0};
+        if (i > 0)
+            dcc_args_opt(a, &w);
+        int next = w.sep;
+        if (dcc_optcat_is(&w, "-o")) {
             i += next;
             continue;
         }
-        has_mf |= dcc_shape_is(shape, "-MF");
-        has_target |= dcc_shape_is(shape, "-MT") || dcc_shape_is(shape, "-MQ");
-        int is_action = i > 0 && (strcmp(a, "-c") == 0 || strcmp(a, "-S") == 0);
+        has_mf |= dcc_optcat_is(&w, "-MF");
+        has_target |= dcc_optcat_is(&w, "-MT") || dcc_optcat_is(&w, "-MQ");
+        int is_action = dcc_optcat_is(&w, "-c") || dcc_optcat_is(&w, "-S");
         if (!(out[n++] = strdup(is_action ? "-E" : a)))
             goto nomem;
         if (next && argv[i + 1]) {
@@ -669,11 +464,11 @@ char *dcc_args_deps_file(char *const *argv, const struct dcc_scan *scan)
         return NULL;
     const char *mf = NULL;
     for (size_t i = 1; argv[i]; i++) {
-        int next = 0;
-        const char *value;
-        const struct dcc_shape *shape = argv[i][0] == '-' ? dcc_shape_find(argv[i], &next, &value) : NULL;
-        if (dcc_shape_is(shape, "-MF"))
-            mf = next ? argv[i + 1] : value;
+        struct dcc_optcat_word w;
+        dcc_args_opt(argv[i], &w);
+        int next = w.sep;
+        if (dcc_optcat_is(&w, "-MF"))
+            mf = next ? argv[i + 1] : w.value;
         if (next && argv[i + 1])
             i++;
     }
@@ -690,10 +485,11 @@ char **dcc_args_pump_argv(char *const *argv)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        int next = 0;
-        const char *value;
-        const struct dcc_shape *shape = i > 0 && argv[i][0] == '-' ? dcc_shape_find(argv[i], &next, &value) : NULL;
-        if (dcc_shape_is(shape, "-MF")) {
+        struct dcc_optcat_word w = {0};
+        if (i > 0)
+            dcc_args_opt(argv[i], &w);
+        int next = w.sep;
+        if (dcc_optcat_is(&w, "-MF")) {
             i += next;
             continue;
         }
@@ -721,18 +517,17 @@ char **dcc_args_strip_local(char *const *argv)
     for (size_t i = 0; i < len; i++) {
         const char *a = argv[i];
         if (i > 0 && a[0] == '-' && a[1] != '\0') {
-            int next;
-            const char *value;
-            const struct dcc_shape *shape = dcc_shape_find(a, &next, &value);
-            if (next)
-                value = argv[i + 1];
-            if (dcc_shape_is(shape, "-x") || dcc_shape_is(shape, "--language")) {
+            struct dcc_optcat_word w;
+            dcc_args_opt(a, &w);
+            int next = w.sep;
+            const char *value = next ? argv[i + 1] : w.value;
+            if (dcc_optcat_is(&w, "-x")) {
                 if (value)
                     lang = value;
                 i += next;
                 continue;
             }
-            if (shape && (shape->flags & DCC_SHAPE_STRIP)) {
+            if (w.opt && (w.opt->roles & DCC_ROLE_STRIP)) {
                 i += next;
                 continue;
             }
@@ -766,11 +561,9 @@ nomem:
 
 int dcc_args_takes_value(const char *word)
 {
-    int next = 0;
-    const char *joined;
-    if (word[0] == '-')
-        dcc_shape_find(word, &next, &joined);
-    return next;
+    struct dcc_optcat_word w;
+    dcc_args_opt(word, &w);
+    return w.sep;
 }
 
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output)

@@ -1,5 +1,7 @@
 /* Compiler argument scanning: what stays local, input/output files, the
- * client's cpp and strip rewrites. The daemon's policy is dcc_optcat. */
+ * client's cpp and strip rewrites. What each option is and does (its
+ * value, whether it keeps a job local, whether plain mode strips it) is
+ * dcc_optcat's catalogue, which the daemon's policy reads too. */
 #ifndef DCC_ARGS_H
 #define DCC_ARGS_H
 
@@ -57,10 +59,10 @@ char *dcc_args_deps_file(char *const *argv, const struct dcc_scan *scan);
  * back; the client puts it where dcc_args_deps_file says). NULL on ENOMEM. */
 char **dcc_args_pump_argv(char *const *argv);
 
-/* Client: the argv sent to a helper in plain mode: preprocessor-only options
- * (-D -U -I -include -imacros -idirafter -iprefix -iwithprefix(before)
- * -isystem -Wp, -Wl, -l -L -MF -MT -MQ -MD -MMD -MG -MP -undef -nostdinc
- * -nostdinc++ ...) removed. New array, NULL on ENOMEM. */
+/* Client: the argv sent to a helper in plain mode: the options the
+ * catalogue (dcc_optcat) marks DCC_ROLE_STRIP removed, those the client's
+ * cpp has used up (-D, -I, -include, -MF ...) and those only the linker
+ * reads (-l, -L, -Wl, ...). New array, NULL on ENOMEM. */
 char **dcc_args_strip_local(char *const *argv);
 
 /* 1 when the option word takes the next word as its value ("-MT", "-o",

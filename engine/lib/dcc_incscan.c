@@ -3,6 +3,7 @@
 #include "dcc_incscan.h"
 
 #include "dcc_exit.h"
+#include "dcc_optcat.h"
 #include "dcc_util.h"
 
 #include <errno.h>
@@ -209,33 +210,12 @@ static int inc_list_add(struct dcc_inc_list *l, enum dcc_inc_kind kind, const ch
 /* ------------------------------------------------------------------ */
 /* the compiler's system directories                                   */
 
-enum sysopt_form { SYSOPT_EXACT, SYSOPT_PREFIX, SYSOPT_SEPARATE, SYSOPT_JOINED_OR_SEPARATE };
-
-/* Options that change the compiler's default include directories. */
-static const struct sysopt {
-    const char *name;
-    enum sysopt_form form;
-} sysopts[] = {
-    {"-nostdinc", SYSOPT_EXACT},    {"-nostdinc++", SYSOPT_EXACT}, {"--sysroot=", SYSOPT_PREFIX},
-    {"--sysroot", SYSOPT_SEPARATE}, {"-isysroot", SYSOPT_JOINED_OR_SEPARATE},
-    {"-stdlib=", SYSOPT_PREFIX},    {"--target=", SYSOPT_PREFIX},  {"-target", SYSOPT_SEPARATE},
-    {"-m", SYSOPT_PREFIX},
-};
-
-/* Options whose value is the next word, so that word is not a file name. */
-static const char *const separate_value_opts[] = {
-    "-o",      "-x",         "-D",       "-U",   "-MF", "-MT", "-MQ", "-Xlinker", "-Xassembler", "-aux-info",
-    "-A",      "-L",         "-l",       "-T",   "-u",  "-z",  "-e",  "--param",  "-target",     "--sysroot",
-    "-isysroot", "-I",       "-iquote",  "-isystem", "-idirafter", "-include", "-imacros", "-dumpdir", "-dumpbase",
-    "-dumpbase-ext",
-};
-
-static int takes_separate_value(const char *a)
+/* The catalogue's reading of one option word, as either driver may read it
+ * (the client cannot tell which one "cc" is); 0 and w empty for a word
+ * it does not know, which then takes no value. */
+static int job_option(const char *word, struct dcc_optcat_word *w)
 {
-    for (size_t i = 0; i < sizeof separate_value_opts / sizeof *separate_value_opts; i++)
-        if (strcmp(a, separate_value_opts[i]) == 0)
-            return 1;
-    return 0;
+    return dcc_optcat_lookup(word, DCC_OPT_DRIVERS, w);
 }
 
 static const struct suffix_lang {
@@ -274,30 +254,22 @@ static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, 
                 srclang = l;
             continue;
         }
-        if (strcmp(a, "-x") == 0 || (strncmp(a, "-x", 2) == 0 && a[2])) {
-            const char *v = a[2] ? a + 2 : argv[i + 1];
-            if (!a[2] && v)
-                i++;
+        struct dcc_optcat_word w;
+        job_option(a, &w);
+        int with_next = w.sep && argv[i + 1];
+        if (dcc_optcat_is(&w, "-x")) {
+            const char *v = w.sep ? argv[i + 1] : w.value;
+            i += (size_t)with_next;
             if (v)
                 xlang = strcmp(v, "none") == 0 ? NULL : v;
             continue;
         }
-        const struct sysopt *hit = NULL;
-        for (size_t k = 0; k < sizeof sysopts / sizeof *sysopts && !hit; k++) {
-            const struct sysopt *o = &sysopts[k];
-            size_t nl = strlen(o->name);
-            if (o->form == SYSOPT_EXACT || o->form == SYSOPT_SEPARATE ? strcmp(a, o->name) == 0
-                                                                     : strncmp(a, o->name, nl) == 0)
-                hit = o;
-        }
-        if (!hit) {
-            if (takes_separate_value(a) && argv[i + 1])
-                i++;
+        /* only the options that change the compiler's own directories
+         * (-nostdinc, --sysroot, -target, -m...) go to its -v run */
+        if (!w.opt || !(w.opt->roles & DCC_ROLE_SYSDIRS)) {
+            i += (size_t)with_next;
             continue;
         }
-        int with_next = (hit->form == SYSOPT_SEPARATE ||
-                         (hit->form == SYSOPT_JOINED_OR_SEPARATE && strcmp(a, hit->name) == 0)) &&
-                        argv[i + 1];
         for (int k = 0; k <= with_next; k++) {
             if (ptrvec_push((void ***)opts, nopts, &cap, (void *)argv[i + (size_t)k]) != 0) {
                 free(*opts);
@@ -1612,39 +1584,13 @@ static int scan_file(struct scanner *s, const struct queued *q)
 
 /* ---- the job's options ---- */
 
-enum runopt_kind { RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER, RO_INCLUDE, RO_REFUSE, RO_REFUSE_PREFIX };
-
-/* Options that decide what the preprocessor reads. The -I family takes its
- * directory joined or as the next word; "refuse" means pump mode cannot
- * follow the option and the job falls back. Order: longest prefix first. */
-static const struct runopt {
-    const char *name;
-    enum runopt_kind kind;
-} runopts[] = {
-    {"-I-", RO_REFUSE},
-    {"-iquote", RO_QUOTE},
-    {"-isystem", RO_SYSTEM},
-    {"-idirafter", RO_AFTER},
-    {"-include", RO_INCLUDE},
-    {"-imacros", RO_INCLUDE},
-    {"-iprefix", RO_REFUSE_PREFIX},
-    {"-iwithprefix", RO_REFUSE_PREFIX},
-    {"-imultilib", RO_REFUSE_PREFIX},
-    {"-imultiarch", RO_REFUSE_PREFIX},
-    {"-iwithsysroot", RO_REFUSE_PREFIX},
-    {"-iframework", RO_REFUSE_PREFIX},
-    {"-cxx-isystem", RO_REFUSE_PREFIX},
-    {"-ivfsoverlay", RO_REFUSE_PREFIX},
-    {"-nostdinc++", RO_REFUSE},
-    {"--include", RO_REFUSE_PREFIX},
-    {"--imacros", RO_REFUSE_PREFIX},
-    {"--system-header-prefix", RO_REFUSE_PREFIX},
-    {"-Xpreprocessor", RO_REFUSE},
-    {"-Wp,", RO_REFUSE_PREFIX},
-    {"-traditional-cpp", RO_REFUSE},
-    {"-fpreprocessed", RO_REFUSE},
-    {"-I", RO_BRACKET},
-};
+/* The lists of user directories, in the catalogue's order of
+ * DCC_SCAN_QUOTE ... DCC_SCAN_AFTER (what the preprocessor reads is the
+ * catalogue's scan kind of each option). */
+enum { RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER };
+_Static_assert(DCC_SCAN_BRACKET - DCC_SCAN_QUOTE == RO_BRACKET && DCC_SCAN_SYSTEM - DCC_SCAN_QUOTE == RO_SYSTEM &&
+                   DCC_SCAN_AFTER - DCC_SCAN_QUOTE == RO_AFTER,
+               "user directory lists follow the catalogue's scan kinds");
 
 /* What each -std= does to the lexer, after gcc's libcpp lang_defaults. A
  * standard whose trigraphs are in doubt (C2X) counts as having them: that
@@ -1701,13 +1647,14 @@ static int read_lex_mode(struct scanner *s, char *const *argv, const struct dcc_
 {
     const char *lang = NULL;
     for (size_t i = 1; argv[i] && i < scan->input_idx; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-x") == 0 && argv[i + 1])
-            lang = argv[++i];
-        else if (strncmp(a, "-x", 2) == 0 && a[2])
-            lang = a + 2;
-        else if (a[0] == '-' && takes_separate_value(a) && argv[i + 1])
+        struct dcc_optcat_word w;
+        if (!job_option(argv[i], &w))
+            continue;
+        const char *v = w.sep ? argv[i + 1] : w.value;
+        if (w.sep && argv[i + 1])
             i++;
+        if (dcc_optcat_is(&w, "-x") && v)
+            lang = v;
     }
     if (!lang || strcmp(lang, "none") == 0)
         lang = lang_of_source(scan->input);
@@ -1722,24 +1669,22 @@ static int read_lex_mode(struct scanner *s, char *const *argv, const struct dcc_
     int trigraphs = 0;
     for (size_t i = 1; argv[i]; i++) {
         const char *a = argv[i];
-        if (i == scan->input_idx || a[0] != '-')
+        struct dcc_optcat_word w;
+        if (i == scan->input_idx || !job_option(a, &w))
             continue;
-        if (a[1] == '-' && (strncmp(a, "--std", 5) == 0 || strcmp(a, "--ansi") == 0 || strcmp(a, "--trigraphs") == 0))
-            a++; /* the driver's long spellings */
+        /* the catalogue knows the driver's long spellings ("--std c11") */
         const char *std = NULL;
-        if (strncmp(a, "-std=", 5) == 0)
-            std = a + 5;
-        else if (strcmp(a, "-std") == 0 && argv[i] != a && argv[i + 1])
-            std = argv[++i]; /* "--std c11" */
-        else if (strcmp(a, "-ansi") == 0)
+        if (dcc_optcat_is(&w, "-std"))
+            std = w.sep ? argv[i + 1] : w.value;
+        else if (dcc_optcat_is(&w, "-ansi"))
             std = family == STD_CXX ? "c++98" : "c90";
-        else if (strcmp(a, "-trigraphs") == 0)
+        else if (dcc_optcat_is(&w, "-trigraphs"))
             trigraphs = 1;
         else if (strcmp(a, "-fraw-string-literals") == 0)
             s->mode.raw_strings = 1; /* clang */
         else if (strcmp(a, "-fno-raw-string-literals") == 0)
             s->mode.raw_strings = 0;
-        else if (takes_separate_value(a) && argv[i + 1])
+        if (w.sep && argv[i + 1])
             i++;
         if (!std)
             continue;
@@ -1781,36 +1726,33 @@ static int read_options(struct scanner *s, char *const *argv, const struct dcc_s
         const char *a = argv[i];
         if (i == scan->input_idx || a[0] != '-')
             continue;
-        const struct runopt *o = NULL;
-        for (size_t k = 0; k < sizeof runopts / sizeof *runopts && !o; k++) {
-            size_t nl = strlen(runopts[k].name);
-            if (runopts[k].kind == RO_REFUSE ? strcmp(a, runopts[k].name) == 0 : strncmp(a, runopts[k].name, nl) == 0)
-                o = &runopts[k];
-        }
-        if (!o) {
-            if (takes_separate_value(a) && argv[i + 1])
+        struct dcc_optcat_word w;
+        job_option(a, &w);
+        enum dcc_opt_scan kind = dcc_optcat_scan_kind(&w);
+        if (kind == DCC_SCAN_NONE) {
+            if (w.sep && argv[i + 1])
                 i++;
             continue;
         }
-        if (o->kind == RO_REFUSE || o->kind == RO_REFUSE_PREFIX)
+        if (kind == DCC_SCAN_GIVE_UP)
             return give_up(s, "argument %s is not supported in pump mode", a);
-        const char *v = a + strlen(o->name);
-        if (!*v) {
+        int joined = !w.sep;
+        const char *v = w.value;
+        if (!joined) {
             v = argv[i + 1];
             if (!v)
                 return give_up(s, "argument %s lacks its value", a);
             i++;
         }
-        if (o->kind == RO_INCLUDE) {
+        if (kind == DCC_SCAN_INCLUDE) {
             if (ptrvec_push((void ***)&u->includes, &u->nincludes, &u->capincludes, (void *)v) != 0)
                 return -1;
             continue;
         }
         /* "=dir" and "$SYSROOT/dir" are relative to the sysroot. */
         if (v[0] == '=' || strncmp(v, "$SYSROOT", 8) == 0)
-            return give_up(s, "argument %s%s%s names a sysroot directory", a, *(a + strlen(o->name)) ? "" : " ", 
-                           *(a + strlen(o->name)) ? "" : v);
-        int k = (int)o->kind;
+            return give_up(s, "argument %s%s%s names a sysroot directory", a, joined ? "" : " ", joined ? "" : v);
+        int k = (int)(kind - DCC_SCAN_QUOTE);
         char *norm = dcc_incscan_normalise(s->cwd, v);
         if (!norm || ptrvec_push((void ***)&u->v[k], &u->n[k], &u->cap[k], norm) != 0) {
             free(norm);

@@ -1,6 +1,6 @@
-/* The catalogue of compile options of gcc 12 and clang 14, the canonicaliser
- * that reads a compile line as their drivers do, and the helper's
- * allow-list over both. */
+/* The catalogue of compile options of gcc 12 and clang 14 that every reader
+ * of a compile line uses, the canonicaliser that reads a line as their
+ * drivers do, and the helper's allow-list over both. */
 #include "dcc_optcat.h"
 
 #include <errno.h>
@@ -19,6 +19,15 @@
  * plain option name; an "-fNAME=VALUE" is known only when its NAME is
  * listed, so a value never passes unchecked. Entries with an alias are
  * other spellings of the named option and share its roles and check.
+ *
+ * Every reader of a compile line reads this table and no other: the
+ * helper's policy (check, why), the client's scanner (which word is a
+ * value; local: why a job stays on the client), plain mode's strip
+ * (DCC_ROLE_STRIP), pump's path re-rooting (DCC_ROLE_REROOT, _MAP) and
+ * its include scanner (scan, DCC_ROLE_SYSDIRS). The client reads a line
+ * with both drivers' names (it cannot tell what "cc" is); where a local
+ * reason depends on one value of a family ("-march=native"), that value
+ * has a line of its own.
  * ------------------------------------------------------------------------ */
 
 #define FL DCC_FORM_FLAG
@@ -42,6 +51,17 @@
 #define R_FAM DCC_ROLE_FAMILY
 #define R_REROOT DCC_ROLE_REROOT
 #define R_OUT DCC_ROLE_OUTPUT
+#define R_STRIP DCC_ROLE_STRIP
+#define R_MAP DCC_ROLE_MAP
+#define R_SYSDIRS DCC_ROLE_SYSDIRS
+#define R_ONLY_CPP DCC_ROLE_ONLY_CPP
+#define SC_NO DCC_SCAN_NONE
+#define SC_QUOTE DCC_SCAN_QUOTE
+#define SC_BRACKET DCC_SCAN_BRACKET
+#define SC_SYSTEM DCC_SCAN_SYSTEM
+#define SC_AFTER DCC_SCAN_AFTER
+#define SC_INCLUDE DCC_SCAN_INCLUDE
+#define SC_GIVE_UP DCC_SCAN_GIVE_UP
 
 #define W_RUNS "it runs another program on the helper"
 #define W_BDIR "it makes the compiler run programs from another directory"
@@ -55,414 +75,461 @@
 #define W_OUTPUT "it names an output file the helper does not choose; use -o"
 #define W_SECOND "it makes the tool write a second output file"
 #define W_MODCACHE "clang keeps its module cache outside the job"
+#define W_ANALYZER "it passes options to clang's static analyzer, which a compile job does not run"
+
+/* Why the client keeps a job on this machine: the option word, then this. */
+#define L_CPP ": preprocessing only"
+#define L_DEPS ": dependency output only"
+#define L_CDB ": the compilation database entry would stay on the helper"
+#define L_NATIVE " generates code for this machine's CPU; use distccflags to expand it"
+#define L_NATIVE_TUNE " tunes code for this machine's CPU; use distccflags to expand it"
+#define L_LTO ": LTO objects must come from the compiler that links them"
+#define L_ASM ": the assembler writes a listing or dependency file"
+#define L_SPECS ": a specs file on this machine changes the compiler"
+#define L_PROFILE ": profile or coverage files belong to this machine"
+#define L_REPO ": writes .rpo files next to the source"
+#define L_DUMP ": debug dumps write extra files"
+#define L_TEMPS ": temporary files would stay on the helper"
+#define L_DWO ": the .dwo file would stay on the helper"
+#define L_SU ": the .su file would stay on the helper"
+#define L_CI ": the .ci file would stay on the helper"
+#define L_AUX ": writes an extra file"
+#define L_SYNTAX ": no object file is made"
+#define L_PRINTS ": only prints the commands"
+#define L_OUTPUT ": only -o names the output for distcc"
+#define L_PCH ": precompiled headers live on this machine"
+#define L_WRAPPER ": runs a program on this machine"
+#define L_BDIR ": the compiler runs programs from this machine's directories"
+#define L_PLUGIN ": plugins live on this machine"
+#define L_TOOLCHAIN ": the toolchain lives on this machine"
 
 static const struct dcc_opt dcc_optcat[] = {
     /* what to do, and the files */
-    {"-c", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-S", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-E", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-o", SJ, BO, R_OUT | R_WRITES, DCC_VAL_OUTPUT, NULL, NULL},
-    {"--output", SE, BO, R_WRITES, DCC_VAL_REFUSE, NULL, W_OUTPUT},
-    {"-x", SJ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--language", SE, BO, 0, DCC_VAL_WORD, "-x", NULL},
-    {"--compile", FL, GC, 0, DCC_VAL_NONE, "-c", NULL},
-    {"--assemble", FL, GC, 0, DCC_VAL_NONE, "-S", NULL},
-    {"--preprocess", FL, BO, R_CPP, DCC_VAL_NONE, "-E", NULL},
-    {"-pipe", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--pipe", FL, GC, 0, DCC_VAL_NONE, "-pipe", NULL},
-    {"-v", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--verbose", FL, BO, 0, DCC_VAL_NONE, "-v", NULL},
-    {"-###", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-Q", FL, GC, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-time", FL, GC, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--time", FL, GC, 0, DCC_VAL_NONE, "-time", NULL},
-    {"-pass-exit-codes", FL, GC, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--pass-exit-codes", FL, GC, 0, DCC_VAL_NONE, "-pass-exit-codes", NULL},
-    {"-no-canonical-prefixes", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-save-temps", FL | EQ, BO, R_WRITES, DCC_VAL_SAVE_TEMPS, NULL, NULL},
-    {"--save-temps", FL, GC, R_WRITES, DCC_VAL_SAVE_TEMPS, "-save-temps", NULL},
-    {"-dumpdir", SP, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"--dumpdir", SP, GC, R_WRITES, DCC_VAL_WRITE, "-dumpdir", NULL},
-    {"-dumpbase", SP, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"--dumpbase", SP, GC, R_WRITES, DCC_VAL_WRITE, "-dumpbase", NULL},
-    {"-dumpbase-ext", SP, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"--dumpbase-ext", SP, GC, R_WRITES, DCC_VAL_WRITE, "-dumpbase-ext", NULL},
-    {"-aux-info", SE, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-d", JO, GC, 0, DCC_VAL_NAME, NULL, NULL},
-    {"--dump", SE, GC, 0, DCC_VAL_NAME, "-d", NULL},
+    {"-c", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-S", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-E", FL, BO, R_CPP | R_ONLY_CPP, DCC_VAL_NONE, NULL, NULL, L_CPP, SC_NO},
+    {"-o", SJ, BO, R_OUT | R_WRITES, DCC_VAL_OUTPUT, NULL, NULL, NULL, SC_NO},
+    {"--output", SE, BO, R_WRITES, DCC_VAL_REFUSE, NULL, W_OUTPUT, L_OUTPUT, SC_NO},
+    {"-x", SJ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--language", SE, BO, 0, DCC_VAL_WORD, "-x", NULL, NULL, SC_NO},
+    {"--compile", FL, GC, 0, DCC_VAL_NONE, "-c", NULL, NULL, SC_NO},
+    {"--assemble", FL, GC, 0, DCC_VAL_NONE, "-S", NULL, NULL, SC_NO},
+    {"--preprocess", FL, BO, R_CPP, DCC_VAL_NONE, "-E", NULL, NULL, SC_NO},
+    {"-pipe", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--pipe", FL, GC, 0, DCC_VAL_NONE, "-pipe", NULL, NULL, SC_NO},
+    {"-v", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--verbose", FL, BO, 0, DCC_VAL_NONE, "-v", NULL, NULL, SC_NO},
+    {"-###", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, L_PRINTS, SC_NO},
+    {"-Q", FL, GC, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-time", FL, GC, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--time", FL, GC, 0, DCC_VAL_NONE, "-time", NULL, NULL, SC_NO},
+    {"-pass-exit-codes", FL, GC, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--pass-exit-codes", FL, GC, 0, DCC_VAL_NONE, "-pass-exit-codes", NULL, NULL, SC_NO},
+    {"-no-canonical-prefixes", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-save-temps", FL | EQ, BO, R_WRITES, DCC_VAL_SAVE_TEMPS, NULL, NULL, L_TEMPS, SC_NO},
+    {"--save-temps", FL, GC, R_WRITES, DCC_VAL_SAVE_TEMPS, "-save-temps", NULL, NULL, SC_NO},
+    {"-dumpdir", SP, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"--dumpdir", SP, GC, R_WRITES, DCC_VAL_WRITE, "-dumpdir", NULL, NULL, SC_NO},
+    {"-dumpbase", SP, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"--dumpbase", SP, GC, R_WRITES, DCC_VAL_WRITE, "-dumpbase", NULL, NULL, SC_NO},
+    {"-dumpbase-ext", SP, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"--dumpbase-ext", SP, GC, R_WRITES, DCC_VAL_WRITE, "-dumpbase-ext", NULL, NULL, SC_NO},
+    {"-aux-info", SE, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, L_AUX, SC_NO},
+    {"-d", JO, GC, 0, DCC_VAL_NAME, NULL, NULL, NULL, SC_NO},
+    {"--dump", SE, GC, 0, DCC_VAL_NAME, "-d", NULL, NULL, SC_NO},
 
     /* language and dialect */
-    {"-std", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--std", EQ, GC, 0, DCC_VAL_WORD, "-std", NULL},
-    {"--std", SE, CL, 0, DCC_VAL_WORD, "-std", NULL},
-    {"-ansi", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--ansi", FL, BO, 0, DCC_VAL_NONE, "-ansi", NULL},
-    {"-pedantic", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--pedantic", FL, BO, 0, DCC_VAL_NONE, "-pedantic", NULL},
-    {"-pedantic-errors", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--pedantic-errors", FL, BO, 0, DCC_VAL_NONE, "-pedantic-errors", NULL},
-    {"-traditional", FL, GC, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--traditional", FL, GC, 0, DCC_VAL_NONE, "-traditional", NULL},
-    {"-w", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--no-warnings", FL, BO, 0, DCC_VAL_NONE, "-w", NULL},
-    {"--all-warnings", FL, GC, 0, DCC_VAL_NONE, "-Wall", NULL},
-    {"--extra-warnings", FL, GC, 0, DCC_VAL_NONE, "-Wextra", NULL},
-    {"-pthread", FL, BO, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-stdlib", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-target", SP, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--target", EQ, CL, 0, DCC_VAL_WORD, "-target", NULL},
-    {"-no-integrated-as", FL, CL, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-integrated-as", FL, CL, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-Qunused-arguments", FL, CL, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-emit-llvm", FL, CL, 0, DCC_VAL_NONE, NULL, NULL},
+    {"-std", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--std", SE, BO, 0, DCC_VAL_WORD, "-std", NULL, NULL, SC_NO},
+    {"-ansi", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--ansi", FL, BO, 0, DCC_VAL_NONE, "-ansi", NULL, NULL, SC_NO},
+    {"-pedantic", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--pedantic", FL, BO, 0, DCC_VAL_NONE, "-pedantic", NULL, NULL, SC_NO},
+    {"-pedantic-errors", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--pedantic-errors", FL, BO, 0, DCC_VAL_NONE, "-pedantic-errors", NULL, NULL, SC_NO},
+    {"-traditional", FL, GC, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--traditional", FL, GC, 0, DCC_VAL_NONE, "-traditional", NULL, NULL, SC_NO},
+    {"-w", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--no-warnings", FL, BO, 0, DCC_VAL_NONE, "-w", NULL, NULL, SC_NO},
+    {"--all-warnings", FL, GC, 0, DCC_VAL_NONE, "-Wall", NULL, NULL, SC_NO},
+    {"--extra-warnings", FL, GC, 0, DCC_VAL_NONE, "-Wextra", NULL, NULL, SC_NO},
+    {"-pthread", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-stdlib", EQ, CL, R_STRIP | R_SYSDIRS, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-target", SP, CL, R_SYSDIRS, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--target", EQ, CL, 0, DCC_VAL_WORD, "-target", NULL, NULL, SC_NO},
+    {"-no-integrated-as", FL, CL, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-integrated-as", FL, CL, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-Qunused-arguments", FL, CL, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-emit-llvm", FL, CL, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
 
     /* optimisation, debug information, code generation, warnings */
-    {"-O", FL | JO, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--optimize", FL | EQ, GC, 0, DCC_VAL_WORD, "-O", NULL},
-    {"-g", FL | JO, BO | AS, 0, DCC_VAL_NAME, NULL, NULL},
-    {"--debug", FL | EQ, GC, 0, DCC_VAL_NAME, "-g", NULL},
-    {"-f", JO, BO | C1, R_FAM, DCC_VAL_NAME, NULL, NULL},
-    {"-m", JO, BO | AS, R_FAM, DCC_VAL_NAME, NULL, NULL},
-    {"-W", FL | JO, BO | AS | C1, R_FAM, DCC_VAL_NAME, NULL, NULL},
-    {"-R", JO, CL, R_FAM, DCC_VAL_TEXT, NULL, NULL},
-    {"--param", SE, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-Xclang", SP, CL, R_PASS, DCC_VAL_NONE, NULL, NULL},
-    {"-mllvm", SP, CL | C1, 0, DCC_VAL_LLVM, NULL, NULL},
+    {"-O", FL | JO, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--optimize", FL | EQ, GC, 0, DCC_VAL_WORD, "-O", NULL, NULL, SC_NO},
+    {"-g", FL | JO, BO | AS, 0, DCC_VAL_NAME, NULL, NULL, NULL, SC_NO},
+    {"--debug", FL | EQ, GC, 0, DCC_VAL_NAME, "-g", NULL, NULL, SC_NO},
+    {"-f", JO, BO | C1, R_FAM, DCC_VAL_NAME, NULL, NULL, NULL, SC_NO},
+    {"-m", JO, BO | AS, R_FAM | R_SYSDIRS, DCC_VAL_NAME, NULL, NULL, NULL, SC_NO},
+    {"-W", FL | JO, BO | AS | C1, R_FAM, DCC_VAL_NAME, NULL, NULL, NULL, SC_NO},
+    {"-R", JO, CL, R_FAM, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"--param", SE, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-Xclang", SP, CL, R_PASS, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-mllvm", SP, CL | C1, 0, DCC_VAL_LLVM, NULL, NULL, NULL, SC_NO},
+    {"-Xanalyzer", SP, CL, 0, DCC_VAL_REFUSE, NULL, W_ANALYZER, NULL, SC_NO},
+    {"-arch", SP, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    /* one value of a family that keeps the job on this machine */
+    {"-march=native", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, L_NATIVE, SC_NO},
+    {"-mcpu=native", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, L_NATIVE, SC_NO},
+    {"-mtune=native", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, L_NATIVE_TUNE, SC_NO},
+    {"-gsplit-dwarf", FL, BO, R_WRITES, DCC_VAL_NONE, NULL, NULL, L_DWO, SC_NO},
+    {"-dr", FL | JO, GC, 0, DCC_VAL_NAME, NULL, NULL, L_DUMP, SC_NO},
+    {"-fsyntax-only", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, L_SYNTAX, SC_NO},
+    {"-fstack-usage", FL, GC, R_WRITES, DCC_VAL_NONE, NULL, NULL, L_SU, SC_NO},
+    {"-frepo", FL, GC, R_WRITES, DCC_VAL_NONE, NULL, NULL, L_REPO, SC_NO},
+    {"-fprofile-arcs", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, L_PROFILE, SC_NO},
+    {"-ftest-coverage", FL, BO, R_WRITES, DCC_VAL_NONE, NULL, NULL, L_PROFILE, SC_NO},
+    {"--coverage", FL, BO, R_WRITES, DCC_VAL_NONE, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fprofile-correction", FL, GC, 0, DCC_VAL_NONE, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fbranch-probabilities", FL, GC, R_READS, DCC_VAL_NONE, NULL, NULL, L_PROFILE, SC_NO},
 
     /* -f options with a value: only these may carry one */
-    {"-fabi-version", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fabi-compat-version", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-falign-functions", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-falign-jumps", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-falign-labels", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-falign-loops", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fbracket-depth", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fcallgraph-info", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fcf-protection", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fconstexpr-depth", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fconstexpr-steps", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fconstexpr-loop-limit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fconstexpr-ops-limit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fconstexpr-backtrace-limit", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fconcepts-diagnostics-depth", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdebug-default-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdenormal-fp-math", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-color", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-format", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-show-location", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-column-unit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-column-origin", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-escape-format", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-minimum-margin-width", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-path-format", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-urls", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fdiagnostics-add-output", EQ, GC, R_WRITES, DCC_VAL_DIAG, NULL, NULL},
-    {"-fdiagnostics-set-output", EQ, GC, R_WRITES, DCC_VAL_DIAG, NULL, NULL},
-    {"-ferror-limit", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fexcess-precision", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fexec-charset", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fwide-exec-charset", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-finput-charset", EQ, BO, R_CPP, DCC_VAL_WORD, NULL, NULL},
-    {"-ffp-contract", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ffp-model", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ffp-exception-behavior", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ffp-eval-method", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fgnuc-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-finline-limit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-finstrument-functions-exclude-file-list", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-finstrument-functions-exclude-function-list", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fira-algorithm", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fira-region", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fira-verbose", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-flive-patching", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-flto", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-flto-partition", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-flto-compression-level", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-flto-jobs", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fmacro-backtrace-limit", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fmax-errors", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fmax-include-depth", EQ, GC, R_CPP, DCC_VAL_WORD, NULL, NULL},
-    {"-fmessage-length", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fmodule-header", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fms-compatibility-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fopenacc-dim", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fopenmp", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fpack-struct", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fpatchable-function-entry", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fpermitted-flt-eval-methods", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-frandom-seed", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-freorder-blocks-algorithm", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsanitize", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fno-sanitize", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsanitize-recover", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fno-sanitize-recover", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsanitize-trap", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fno-sanitize-trap", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsanitize-coverage", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsanitize-address-use-after-return", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsanitize-memory-track-origins", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsched-stalled-insns", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsched-stalled-insns-dep", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fsimd-cost-model", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fstack-check", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fstack-limit-register", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fstack-limit-symbol", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fstack-reuse", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fstrong-eval-order", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftabstop", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftemplate-backtrace-limit", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftemplate-depth", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftls-model", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftrack-macro-expansion", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftrapv-handler", SE, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftrivial-auto-var-init", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-ftime-trace-granularity", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fvect-cost-model", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fvisibility", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fvtable-verify", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fzero-call-used-regs", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fprofile-update", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fprofile-reproducible", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fprofile-exclude-files", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fprofile-filter-files", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fsave-optimization-record", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fembed-bitcode", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-fbinutils-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL},
+    {"-fabi-version", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fabi-compat-version", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-falign-functions", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-falign-jumps", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-falign-labels", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-falign-loops", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fbracket-depth", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fcallgraph-info", FL | EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, L_CI, SC_NO},
+    {"-fcf-protection", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fconstexpr-depth", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fconstexpr-steps", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fconstexpr-loop-limit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fconstexpr-ops-limit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fconstexpr-backtrace-limit", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fconcepts-diagnostics-depth", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdebug-default-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdenormal-fp-math", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-color", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-format", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-show-location", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-column-unit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-column-origin", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-escape-format", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-minimum-margin-width", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-path-format", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-urls", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-add-output", EQ, GC, R_WRITES, DCC_VAL_DIAG, NULL, NULL, NULL, SC_NO},
+    {"-fdiagnostics-set-output", EQ, GC, R_WRITES, DCC_VAL_DIAG, NULL, NULL, NULL, SC_NO},
+    {"-ferror-limit", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fexcess-precision", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fexec-charset", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fwide-exec-charset", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    /* the .i is already in the source charset: plain mode must not convert it again */
+    {"-finput-charset", EQ, BO, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ffp-contract", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ffp-model", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ffp-exception-behavior", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ffp-eval-method", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fgnuc-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-finline-limit", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-finstrument-functions-exclude-file-list", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-finstrument-functions-exclude-function-list", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fira-algorithm", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fira-region", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fira-verbose", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-flive-patching", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-flto", FL | EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, L_LTO, SC_NO},
+    {"-flto-partition", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-flto-compression-level", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-flto-jobs", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fmacro-backtrace-limit", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fmax-errors", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fmax-include-depth", EQ, GC, R_CPP, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fmessage-length", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fmodule-header", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fms-compatibility-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fopenacc-dim", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fopenmp", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fpack-struct", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fpatchable-function-entry", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fpermitted-flt-eval-methods", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-frandom-seed", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-freorder-blocks-algorithm", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fno-sanitize", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-recover", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fno-sanitize-recover", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-trap", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fno-sanitize-trap", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-coverage", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-address-use-after-return", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-memory-track-origins", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsched-stalled-insns", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsched-stalled-insns-dep", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fsimd-cost-model", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fstack-check", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fstack-limit-register", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fstack-limit-symbol", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fstack-reuse", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fstrong-eval-order", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftabstop", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftemplate-backtrace-limit", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftemplate-depth", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftls-model", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftrack-macro-expansion", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftrapv-handler", SE, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftrivial-auto-var-init", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-ftime-trace-granularity", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fvect-cost-model", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fvisibility", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fvtable-verify", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fzero-call-used-regs", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-update", EQ, BO, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-reproducible", EQ, GC, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-exclude-files", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-filter-files", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fsave-optimization-record", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fembed-bitcode", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-fbinutils-version", EQ, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
     /* strings recorded in the output; pump mode re-roots OLD */
-    {"-fdebug-prefix-map", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-ffile-prefix-map", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fmacro-prefix-map", EQ, BO, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fprofile-prefix-map", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fprofile-prefix-path", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fdebug-compilation-dir", SE, CL | C1, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-fcoverage-compilation-dir", EQ, CL, 0, DCC_VAL_TEXT, NULL, NULL},
-    {"-ffile-compilation-dir", EQ, CL, 0, DCC_VAL_TEXT, NULL, NULL},
+    {"-fdebug-prefix-map", EQ, BO, R_MAP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-ffile-prefix-map", EQ, BO, R_MAP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fmacro-prefix-map", EQ, BO, R_MAP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-prefix-map", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-prefix-path", EQ, GC, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fdebug-compilation-dir", SE, CL | C1, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fcoverage-compilation-dir", EQ, CL, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-ffile-compilation-dir", EQ, CL, 0, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
     /* files the compiler reads */
-    {"-fprofile-use", EQ, BO, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fauto-profile", EQ, GC, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fprofile-sample-use", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fprofile-instr-use", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fprofile-remapping-file", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fprofile-list", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fsanitize-blacklist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fsanitize-ignorelist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fsanitize-system-ignorelist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fsanitize-coverage-allowlist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fsanitize-coverage-ignorelist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fxray-always-instrument", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fxray-never-instrument", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fxray-attr-list", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fmodule-file", EQ, CL, R_READS, DCC_VAL_READ_LAST, NULL, NULL},
-    {"-fmodule-map-file", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fprebuilt-module-path", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fthinlto-index", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-fself-test", EQ, GC, R_READS, DCC_VAL_READ, NULL, NULL},
+    {"-fprofile-use", FL | EQ, BO, R_READS, DCC_VAL_READ, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fauto-profile", FL | EQ, GC, R_READS, DCC_VAL_READ, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fprofile-sample-use", FL | EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fprofile-instr-use", FL | EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fprofile-remapping-file", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-list", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-blacklist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-ignorelist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-system-ignorelist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-coverage-allowlist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fsanitize-coverage-ignorelist", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fxray-always-instrument", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fxray-never-instrument", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fxray-attr-list", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fmodule-file", EQ, CL, R_READS, DCC_VAL_READ_LAST, NULL, NULL, NULL, SC_NO},
+    {"-fmodule-map-file", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fprebuilt-module-path", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fthinlto-index", EQ, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-fself-test", EQ, GC, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
     /* files the compiler writes */
-    {"-fprofile-generate", EQ, BO, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fprofile-dir", EQ, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fprofile-note", EQ, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fprofile-instr-generate", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fcs-profile-generate", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-ftime-trace", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-foptimization-record-file", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fcrash-diagnostics-dir", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fmodules-cache-path", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fproc-stat-report", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fdeps-file", EQ, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fdump-", JO, BO | C1, R_WRITES, DCC_VAL_WRITE_EQ, NULL, NULL},
-    {"-fopt-info", JO, GC, R_WRITES, DCC_VAL_WRITE_EQ, NULL, NULL},
+    {"-fprofile-generate", FL | EQ, BO, R_WRITES, DCC_VAL_WRITE, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fprofile-dir", EQ, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-note", EQ, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fprofile-instr-generate", FL | EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, L_PROFILE, SC_NO},
+    {"-fcs-profile-generate", FL | EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, L_PROFILE, SC_NO},
+    {"-ftime-trace", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-foptimization-record-file", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fcrash-diagnostics-dir", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fmodules-cache-path", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fproc-stat-report", EQ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fdeps-file", EQ, GC, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fdump-", JO, BO | C1, R_WRITES, DCC_VAL_WRITE_EQ, NULL, NULL, L_DUMP, SC_NO},
+    {"-fopt-info", JO, GC, R_WRITES, DCC_VAL_WRITE_EQ, NULL, NULL, NULL, SC_NO},
     /* programs and plugins */
-    {"-fplugin", EQ, BO, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-fplugin-arg-", JO, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-fpass-plugin", EQ, CL | C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-iplugindir", EQ, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-fmodule-mapper", EQ, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_MAPPER},
-    {"-fcompare-debug", EQ, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_REREAD},
-    {"-fmodules", FL, CL | C1, R_WRITES, DCC_VAL_REFUSE, NULL, W_MODCACHE},
-    {"-fcxx-modules", FL, CL | C1, R_WRITES, DCC_VAL_REFUSE, NULL, W_MODCACHE},
-    {"-fuse-ld", EQ, BO, R_LINK, DCC_VAL_PROGRAM, NULL, NULL},
-    {"-wrapper", SP, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_RUNS},
-    {"-B", SJ, BO, R_RUNS, DCC_VAL_REFUSE, NULL, W_BDIR},
-    {"--prefix", SE, BO, R_RUNS, DCC_VAL_REFUSE, NULL, W_BDIR},
-    {"-specs", SE, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_SPECS},
-    {"--specs", SE, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_SPECS},
-    {"-gcc-toolchain", SP, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS},
-    {"--gcc-toolchain", EQ, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS},
-    {"--gcc-install-dir", EQ, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS},
-    {"-ccc-", JO, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS},
-    {"--ld-path", EQ, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_RUNS},
-    {"--config", SE, CL, R_READS, DCC_VAL_REFUSE, NULL, W_CONFIG},
-    {"--config-system-dir", EQ, CL, R_READS, DCC_VAL_REFUSE, NULL, W_CONFIG},
-    {"--config-user-dir", EQ, CL, R_READS, DCC_VAL_REFUSE, NULL, W_CONFIG},
-    {"-working-directory", SE, CL, R_READS | R_WRITES, DCC_VAL_REFUSE, NULL, W_CWD},
-    {"-resource-dir", SE, CL | C1, R_READS, DCC_VAL_REFUSE, NULL, W_TOOLS},
-    {"--serialize-diagnostics", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-serialize-diagnostics", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    {"-fplugin", EQ, BO | C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-fplugin-arg-", JO, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-fpass-plugin", EQ, CL | C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-iplugindir", EQ, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-fmodule-mapper", EQ, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_MAPPER, NULL, SC_NO},
+    {"-fcompare-debug", EQ, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_REREAD, NULL, SC_NO},
+    {"-fmodules", FL, CL | C1, R_WRITES, DCC_VAL_REFUSE, NULL, W_MODCACHE, NULL, SC_NO},
+    {"-fcxx-modules", FL, CL | C1, R_WRITES, DCC_VAL_REFUSE, NULL, W_MODCACHE, NULL, SC_NO},
+    {"-fuse-ld", EQ, BO, R_LINK, DCC_VAL_PROGRAM, NULL, NULL, NULL, SC_NO},
+    {"-wrapper", SP, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_RUNS, L_WRAPPER, SC_NO},
+    {"-B", SJ, BO, R_RUNS, DCC_VAL_REFUSE, NULL, W_BDIR, L_BDIR, SC_NO},
+    {"--prefix", SE, BO, R_RUNS, DCC_VAL_REFUSE, NULL, W_BDIR, L_BDIR, SC_NO},
+    {"-specs", SE, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_SPECS, L_SPECS, SC_NO},
+    {"--specs", SE, GC, R_RUNS, DCC_VAL_REFUSE, NULL, W_SPECS, L_SPECS, SC_NO},
+    {"-gcc-toolchain", SP, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS, L_TOOLCHAIN, SC_NO},
+    {"--gcc-toolchain", EQ, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS, L_TOOLCHAIN, SC_NO},
+    {"--gcc-install-dir", EQ, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS, NULL, SC_NO},
+    {"-ccc-", JO, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_TOOLS, NULL, SC_NO},
+    {"--ld-path", EQ, CL, R_RUNS, DCC_VAL_REFUSE, NULL, W_RUNS, NULL, SC_NO},
+    {"--config", SE, CL, R_READS, DCC_VAL_REFUSE, NULL, W_CONFIG, NULL, SC_NO},
+    {"--config-system-dir", EQ, CL, R_READS, DCC_VAL_REFUSE, NULL, W_CONFIG, NULL, SC_NO},
+    {"--config-user-dir", EQ, CL, R_READS, DCC_VAL_REFUSE, NULL, W_CONFIG, NULL, SC_NO},
+    {"-working-directory", SE, CL, R_READS | R_WRITES, DCC_VAL_REFUSE, NULL, W_CWD, NULL, SC_NO},
+    {"-resource-dir", SE, CL | C1, R_READS, DCC_VAL_REFUSE, NULL, W_TOOLS, NULL, SC_NO},
+    {"--serialize-diagnostics", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-serialize-diagnostics", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
     /* clang options with a separate value whose names the -f, -g and -m
      * families would otherwise take, so the value were read as a word of
      * its own */
-    {"-gen-cdb-fragment-path", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-fmodules-user-build-path", SP, CL, R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-module-dependency-dir", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-meabi", SP, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-mthread-model", SP, CL, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-dependency-dot", SP, CL | C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+    {"-gen-cdb-fragment-path", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-fmodules-user-build-path", SP, CL, R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_NO},
+    {"-module-dependency-dir", SP, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-meabi", SP, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-mthread-model", SP, CL, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-dependency-dot", SP, CL | C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
 
     /* the preprocessor */
-    {"-D", SJ, BO, R_CPP, DCC_VAL_TEXT, NULL, NULL},
-    {"--define-macro", SE, BO, R_CPP, DCC_VAL_TEXT, "-D", NULL},
-    {"-U", SJ, BO, R_CPP, DCC_VAL_TEXT, NULL, NULL},
-    {"--undefine-macro", SE, BO, R_CPP, DCC_VAL_TEXT, "-U", NULL},
-    {"-A", SJ, GC, R_CPP, DCC_VAL_TEXT, NULL, NULL},
-    {"--assert", SE, GC, R_CPP, DCC_VAL_TEXT, "-A", NULL},
-    {"-I", SJ, BO | AS, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
-    {"--include-directory", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-I", NULL},
-    {"-I-", FL, GC, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--include-barrier", FL, GC, R_CPP, DCC_VAL_NONE, "-I-", NULL},
-    {"-iquote", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
-    {"-isystem", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
-    {"-isystem-after", SJ, CL, R_CPP | R_READS, DCC_VAL_SEARCH, NULL, NULL},
-    {"-cxx-isystem", SJ, CL, R_CPP | R_READS, DCC_VAL_SEARCH, NULL, NULL},
-    {"-idirafter", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
-    {"--include-directory-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-idirafter", NULL},
-    {"-iprefix", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
-    {"--include-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iprefix", NULL},
-    {"-iwithprefix", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
-    {"--include-with-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL},
-    {"--include-with-prefix-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL},
-    {"-iwithprefixbefore", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, NULL, NULL},
+    {"-D", SJ, BO, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"--define-macro", SE, BO, R_CPP, DCC_VAL_TEXT, "-D", NULL, NULL, SC_NO},
+    {"-U", SJ, BO, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"--undefine-macro", SE, BO, R_CPP, DCC_VAL_TEXT, "-U", NULL, NULL, SC_NO},
+    {"-A", SJ, GC, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"--assert", SE, GC, R_CPP, DCC_VAL_TEXT, "-A", NULL, NULL, SC_NO},
+    {"-I", SJ, BO | AS, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_BRACKET},
+    {"--include-directory", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-I", NULL, NULL, SC_GIVE_UP},
+    {"-I-", FL, GC, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_GIVE_UP},
+    {"--include-barrier", FL, GC, R_CPP, DCC_VAL_NONE, "-I-", NULL, NULL, SC_GIVE_UP},
+    {"-iquote", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_QUOTE},
+    {"-isystem", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_SYSTEM},
+    {"-isystem-after", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-cxx-isystem", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-idirafter", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_AFTER},
+    {"--include-directory-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-idirafter", NULL, NULL, SC_GIVE_UP},
+    {"-iprefix", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
+    {"--include-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iprefix", NULL, NULL, SC_GIVE_UP},
+    {"-iwithprefix", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
+    {"--include-with-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL, SC_GIVE_UP},
+    {"--include-with-prefix-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL, SC_GIVE_UP},
+    {"-iwithprefixbefore", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"--include-with-prefix-before", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefixbefore",
-     NULL},
-    {"-iwithsysroot", SJ, CL, R_CPP | R_READS, DCC_VAL_SEARCH, NULL, NULL},
-    {"-imultilib", SJ, GC, R_CPP, DCC_VAL_WORD, NULL, NULL},
-    {"-imultiarch", SJ, GC, R_CPP, DCC_VAL_WORD, NULL, NULL},
-    {"-include", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_READ_PUMP, NULL, NULL},
-    {"--include", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_READ_PUMP, "-include", NULL},
-    {"-imacros", SJ, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_READ_PUMP, NULL, NULL},
-    {"--imacros", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_READ_PUMP, "-imacros", NULL},
-    {"-include-pch", SP, CL | C1, R_CPP | R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-ivfsoverlay", SP, CL | C1, R_CPP | R_READS, DCC_VAL_READ, NULL, NULL},
-    {"-isysroot", SJ, BO, R_CPP | R_READS, DCC_VAL_SYSROOT, NULL, NULL},
-    {"--sysroot", SE, BO, R_READS, DCC_VAL_SYSROOT, NULL, NULL},
-    {"-nostdinc", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--no-standard-includes", FL, BO, R_CPP, DCC_VAL_NONE, "-nostdinc", NULL},
-    {"-nostdinc++", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-nostdlibinc", FL, CL, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-nobuiltininc", FL, CL, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-undef", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-trigraphs", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--trigraphs", FL, BO, R_CPP, DCC_VAL_NONE, "-trigraphs", NULL},
-    {"-traditional-cpp", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--traditional-cpp", FL, BO, R_CPP, DCC_VAL_NONE, "-traditional-cpp", NULL},
-    {"-remap", FL, GC, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-P", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--no-line-commands", FL, BO, R_CPP, DCC_VAL_NONE, "-P", NULL},
-    {"-C", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--comments", FL, BO, R_CPP, DCC_VAL_NONE, "-C", NULL},
-    {"-CC", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--comments-in-macros", FL, BO, R_CPP, DCC_VAL_NONE, "-CC", NULL},
-    {"-H", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--trace-includes", FL, BO, R_CPP, DCC_VAL_NONE, "-H", NULL},
-    {"-M", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-M", NULL},
-    {"-MM", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--user-dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-MM", NULL},
-    {"-MD", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--write-dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-MD", NULL},
-    {"-MMD", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"--write-user-dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-MMD", NULL},
-    {"-MG", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-MP", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-MV", FL, CL, R_CPP, DCC_VAL_NONE, NULL, NULL},
-    {"-MF", SJ, BO, R_CPP | R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-MT", SJ, BO, R_CPP, DCC_VAL_TEXT, NULL, NULL},
-    {"-MQ", SJ, BO, R_CPP, DCC_VAL_TEXT, NULL, NULL},
-    {"-MJ", SJ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
+     NULL, NULL, SC_GIVE_UP},
+    {"-iwithsysroot", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-imultilib", SJ, GC, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-imultiarch", SJ, GC, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-iframework", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
+    {"--system-header-prefix", SE, CL, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_GIVE_UP},
+    {"--no-system-header-prefix", SE, CL, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-fpreprocessed", FL, GC, R_CPP, DCC_VAL_NONE, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-include", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_READ_PUMP, NULL, NULL, NULL, SC_INCLUDE},
+    {"--include", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_READ_PUMP, "-include", NULL, NULL, SC_GIVE_UP},
+    {"-imacros", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_READ_PUMP, NULL, NULL, NULL, SC_INCLUDE},
+    {"--imacros", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_READ_PUMP, "-imacros", NULL, NULL, SC_GIVE_UP},
+    {"-include-pch", SP, CL | C1, R_CPP | R_READS, DCC_VAL_READ, NULL, NULL, L_PCH, SC_GIVE_UP},
+    {"-ivfsoverlay", SP, CL | C1, R_CPP | R_READS, DCC_VAL_READ, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-isysroot", SJ, BO, R_CPP | R_READS | R_STRIP | R_SYSDIRS, DCC_VAL_SYSROOT, NULL, NULL, NULL, SC_NO},
+    {"--sysroot", SE, BO, R_READS | R_SYSDIRS, DCC_VAL_SYSROOT, NULL, NULL, NULL, SC_NO},
+    {"-nostdinc", FL, BO, R_CPP | R_STRIP | R_SYSDIRS, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--no-standard-includes", FL, BO, R_CPP, DCC_VAL_NONE, "-nostdinc", NULL, NULL, SC_NO},
+    {"-nostdinc++", FL, BO, R_CPP | R_STRIP | R_SYSDIRS, DCC_VAL_NONE, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-nostdlibinc", FL, CL, R_CPP | R_SYSDIRS, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-nobuiltininc", FL, CL, R_CPP | R_SYSDIRS, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-undef", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-trigraphs", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--trigraphs", FL, BO, R_CPP, DCC_VAL_NONE, "-trigraphs", NULL, NULL, SC_NO},
+    {"-traditional-cpp", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_GIVE_UP},
+    {"--traditional-cpp", FL, BO, R_CPP, DCC_VAL_NONE, "-traditional-cpp", NULL, NULL, SC_NO},
+    {"-remap", FL, GC, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-P", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--no-line-commands", FL, BO, R_CPP, DCC_VAL_NONE, "-P", NULL, NULL, SC_NO},
+    {"-C", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--comments", FL, BO, R_CPP, DCC_VAL_NONE, "-C", NULL, NULL, SC_NO},
+    {"-CC", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--comments-in-macros", FL, BO, R_CPP, DCC_VAL_NONE, "-CC", NULL, NULL, SC_NO},
+    {"-H", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--trace-includes", FL, BO, R_CPP, DCC_VAL_NONE, "-H", NULL, NULL, SC_NO},
+    {"-M", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL, L_DEPS, SC_NO},
+    {"--dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-M", NULL, NULL, SC_NO},
+    {"-MM", FL, BO, R_CPP, DCC_VAL_NONE, NULL, NULL, L_DEPS, SC_NO},
+    {"--user-dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-MM", NULL, NULL, SC_NO},
+    {"-MD", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--write-dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-MD", NULL, NULL, SC_NO},
+    {"-MMD", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--write-user-dependencies", FL, BO, R_CPP, DCC_VAL_NONE, "-MMD", NULL, NULL, SC_NO},
+    {"-MG", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-MP", FL, BO, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-MV", FL, CL, R_CPP | R_STRIP, DCC_VAL_NONE, NULL, NULL, L_DEPS, SC_NO},
+    {"-MF", SJ, BO, R_CPP | R_WRITES | R_STRIP, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-MT", SJ, BO, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-MQ", SJ, BO, R_CPP | R_STRIP, DCC_VAL_TEXT, NULL, NULL, NULL, SC_NO},
+    {"-MJ", SJ, CL, R_WRITES, DCC_VAL_WRITE, NULL, NULL, L_CDB, SC_NO},
     /* cc1 reads -MD and -MMD with the file name the driver adds */
-    {"-MD", SP, PP, R_CPP | R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-MMD", SP, PP, R_CPP | R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-Wp,", JO, BO, R_CPP | R_PASS, DCC_VAL_NONE, NULL, NULL},
-    {"-Xpreprocessor", SP, BO, R_CPP | R_PASS, DCC_VAL_NONE, NULL, NULL},
+    {"-MD", SP, PP, R_CPP | R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-MMD", SP, PP, R_CPP | R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-Wp,", JO, BO, R_CPP | R_PASS | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_GIVE_UP},
+    {"-Xpreprocessor", SP, BO, R_CPP | R_PASS | R_STRIP, DCC_VAL_NONE, NULL, NULL, NULL, SC_GIVE_UP},
 
     /* the assembler */
-    {"-Wa,", JO, BO, R_PASS, DCC_VAL_NONE, NULL, NULL},
-    {"-Xassembler", SP, BO, R_PASS, DCC_VAL_NONE, NULL, NULL},
-    {"--for-assembler", SE, GC, R_PASS, DCC_VAL_NONE, "-Xassembler", NULL},
-    {"--noexecstack", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--execstack", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--compress-debug-sections", FL | EQ, AS, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-compress-debug-sections", FL | EQ, AS, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--nocompress-debug-sections", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--gen-debug", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--gdwarf", JO, AS, 0, DCC_VAL_NAME, NULL, NULL},
-    {"--32", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--64", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--x32", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--fatal-warnings", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--warn", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--no-warn", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-Qy", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-Qn", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-K", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-L", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--keep-locals", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"--defsym", SP, AS, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--size-check", EQ, AS, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--elf-stt-common", EQ, AS, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--generate-missing-build-notes", EQ, AS, 0, DCC_VAL_WORD, NULL, NULL},
-    {"--sectname-subst", FL, AS, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-a", FL | JO, AS, R_WRITES, DCC_VAL_WRITE_EQ, NULL, NULL},
-    {"--MD", SJ, AS, R_WRITES, DCC_VAL_REFUSE, NULL, W_SECOND},
-    {"-o", SJ, AS | C1, R_WRITES, DCC_VAL_REFUSE, NULL, W_SECOND},
+    {"-Wa,", JO, BO, R_PASS, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-Xassembler", SP, BO, R_PASS, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--for-assembler", SE, GC, R_PASS, DCC_VAL_NONE, "-Xassembler", NULL, NULL, SC_NO},
+    {"--noexecstack", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--execstack", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--compress-debug-sections", FL | EQ, AS, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-compress-debug-sections", FL | EQ, AS, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--nocompress-debug-sections", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--gen-debug", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--gdwarf", JO, AS, 0, DCC_VAL_NAME, NULL, NULL, NULL, SC_NO},
+    {"--32", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--64", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--x32", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--fatal-warnings", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--warn", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--no-warn", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-Qy", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-Qn", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-K", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-L", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--keep-locals", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--defsym", SP, AS, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--size-check", EQ, AS, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--elf-stt-common", EQ, AS, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--generate-missing-build-notes", EQ, AS, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--sectname-subst", FL, AS, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-a", FL | JO, AS, R_WRITES, DCC_VAL_WRITE_EQ, NULL, NULL, L_ASM, SC_NO},
+    {"--MD", SJ, AS, R_WRITES, DCC_VAL_REFUSE, NULL, W_SECOND, L_ASM, SC_NO},
+    {"-o", SJ, AS | C1, R_WRITES, DCC_VAL_REFUSE, NULL, W_SECOND, NULL, SC_NO},
 
     /* clang -cc1, behind -Xclang: beyond the -f and -W families, only these */
-    {"-disable-O0-optnone", FL, C1, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-disable-llvm-passes", FL, C1, 0, DCC_VAL_NONE, NULL, NULL},
-    {"-target-feature", SP, C1, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-target-cpu", SP, C1, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-mframe-pointer", EQ, C1, 0, DCC_VAL_WORD, NULL, NULL},
-    {"-dependency-file", SP, CL | C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-header-include-file", SE, C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL},
-    {"-load", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-plugin", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-add-plugin", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-plugin-arg-", JO, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
-    {"-load-pass-plugin", EQ, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN},
+    {"-disable-O0-optnone", FL, C1, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-disable-llvm-passes", FL, C1, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-target-feature", SP, C1, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-target-cpu", SP, C1, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-mframe-pointer", EQ, C1, 0, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"-dependency-file", SP, CL | C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-header-include-file", SE, C1, R_WRITES, DCC_VAL_WRITE, NULL, NULL, NULL, SC_NO},
+    {"-load", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-plugin", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-add-plugin", SP, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-plugin-arg-", JO, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
+    {"-load-pass-plugin", EQ, C1, R_RUNS, DCC_VAL_REFUSE, NULL, W_PLUGIN, L_PLUGIN, SC_NO},
 
     /* the linker, which a compile job never runs */
-    {"-Wl,", JO, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"-Xlinker", SP, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"--for-linker", SE, BO, R_LINK, DCC_VAL_LINKER, "-Xlinker", NULL},
-    {"-l", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"-L", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"--library-directory", SE, BO, R_LINK, DCC_VAL_LINKER, "-L", NULL},
-    {"-u", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"--force-link", SE, GC, R_LINK, DCC_VAL_LINKER, "-u", NULL},
-    {"-e", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"--entry", SE, GC, R_LINK, DCC_VAL_LINKER, "-e", NULL},
-    {"-T", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"-z", SP, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL},
-    {"-s", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-static", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"--static", FL, BO, R_LINK, DCC_VAL_NONE, "-static", NULL},
-    {"-shared", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"--shared", FL, BO, R_LINK, DCC_VAL_NONE, "-shared", NULL},
-    {"-pie", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"--pie", FL, BO, R_LINK, DCC_VAL_NONE, "-pie", NULL},
-    {"-no-pie", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-static-pie", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-rdynamic", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-symbolic", FL, GC, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-nostdlib", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-nodefaultlibs", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-nostartfiles", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-static-libgcc", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-shared-libgcc", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-static-libstdc++", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-static-libasan", FL, GC, R_LINK, DCC_VAL_NONE, NULL, NULL},
-    {"-rtlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL},
-    {"--rtlib", SE, CL, R_LINK, DCC_VAL_WORD, "-rtlib", NULL},
-    {"-unwindlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL},
+    {"-Wl,", JO, BO, R_LINK | R_STRIP, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"-Xlinker", SP, BO, R_LINK | R_STRIP, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"--for-linker", SE, BO, R_LINK, DCC_VAL_LINKER, "-Xlinker", NULL, NULL, SC_NO},
+    {"-l", SJ, BO, R_LINK | R_STRIP, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"-L", SJ, BO, R_LINK | R_STRIP, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"--library-directory", SE, BO, R_LINK, DCC_VAL_LINKER, "-L", NULL, NULL, SC_NO},
+    {"-u", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"--force-link", SE, GC, R_LINK, DCC_VAL_LINKER, "-u", NULL, NULL, SC_NO},
+    {"-e", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"--entry", SE, GC, R_LINK, DCC_VAL_LINKER, "-e", NULL, NULL, SC_NO},
+    {"-T", SJ, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"-z", SP, BO, R_LINK, DCC_VAL_LINKER, NULL, NULL, NULL, SC_NO},
+    {"-s", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-static", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--static", FL, BO, R_LINK, DCC_VAL_NONE, "-static", NULL, NULL, SC_NO},
+    {"-shared", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--shared", FL, BO, R_LINK, DCC_VAL_NONE, "-shared", NULL, NULL, SC_NO},
+    {"-pie", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"--pie", FL, BO, R_LINK, DCC_VAL_NONE, "-pie", NULL, NULL, SC_NO},
+    {"-no-pie", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-static-pie", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-rdynamic", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-symbolic", FL, GC, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-nostdlib", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-nodefaultlibs", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-nostartfiles", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-static-libgcc", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-shared-libgcc", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-static-libstdc++", FL, BO, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-static-libasan", FL, GC, R_LINK, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
+    {"-rtlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
+    {"--rtlib", SE, CL, R_LINK, DCC_VAL_WORD, "-rtlib", NULL, NULL, SC_NO},
+    {"-unwindlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
 };
 
 #undef FL
@@ -486,6 +553,17 @@ static const struct dcc_opt dcc_optcat[] = {
 #undef R_FAM
 #undef R_REROOT
 #undef R_OUT
+#undef R_STRIP
+#undef R_MAP
+#undef R_SYSDIRS
+#undef R_ONLY_CPP
+#undef SC_NO
+#undef SC_QUOTE
+#undef SC_BRACKET
+#undef SC_SYSTEM
+#undef SC_AFTER
+#undef SC_INCLUDE
+#undef SC_GIVE_UP
 
 #define DCC_OPTCAT_N (sizeof dcc_optcat / sizeof dcc_optcat[0])
 
@@ -643,25 +721,81 @@ void dcc_optcat_free(struct dcc_optcat_list *list)
 }
 
 /* gcc's spelling of word with its long form replaced ("--plugin=x" is
- * "-fplugin=x"), or NULL when word has none; errno ENOMEM on failure. */
-static char *dcc_gcc_long_form(const char *word)
+ * "-fplugin=x") into buf (DCC_LONG_FORM_MAX bytes), or 0 when word has
+ * none. A position after the name in buf is *shift further on in word:
+ * every long form ends as the prefix it stands for does ("--machine=no-"
+ * and "-mno-"), so a value found in buf is in word too. Only the start of
+ * a long word is copied: matching looks at a name and the character after
+ * it, and every name in the catalogue is far shorter than the copy. */
+#define DCC_LONG_FORM_MAX 128
+static int dcc_gcc_long_form(const char *word, char *buf, long *shift)
 {
-    errno = 0;
     if (strncmp(word, "--", 2) != 0 || word[2] == '\0')
-        return NULL;
+        return 0;
     for (size_t i = 0; i < sizeof dcc_gcc_long_forms / sizeof dcc_gcc_long_forms[0]; i++) {
         size_t n = strlen(dcc_gcc_long_forms[i].from);
         if (strncmp(word, dcc_gcc_long_forms[i].from, n) != 0 || word[n] == '\0')
             continue;
-        size_t to = strlen(dcc_gcc_long_forms[i].to), rest = strlen(word + n);
-        char *out = malloc(to + rest + 1);
-        if (!out)
-            return NULL;
-        memcpy(out, dcc_gcc_long_forms[i].to, to);
-        memcpy(out + to, word + n, rest + 1);
-        return out;
+        snprintf(buf, DCC_LONG_FORM_MAX, "%s%.100s", dcc_gcc_long_forms[i].to, word + n);
+        *shift = (long)n - (long)strlen(dcc_gcc_long_forms[i].to);
+        return 1;
     }
-    return NULL;
+    return 0;
+}
+
+int dcc_optcat_lookup(const char *word, unsigned tools, struct dcc_optcat_word *w)
+{
+    memset(w, 0, sizeof *w);
+    w->value_at = -1;
+    if (word[0] != '-' || word[1] == '\0')
+        return 0;
+    int sep;
+    long at, shift = 0;
+    char buf[DCC_LONG_FORM_MAX];
+    const struct dcc_opt *e = dcc_optcat_match(word, tools, &sep, &at);
+    if ((!e || (e->roles & DCC_ROLE_FAMILY)) && (tools & DCC_OPT_GCC) && word[1] == '-' &&
+        dcc_gcc_long_form(word, buf, &shift))
+        e = dcc_optcat_match(buf, tools, &sep, &at);
+    if (!e)
+        return 0;
+    w->spelled = e;
+    w->sep = sep;
+    w->value_at = at >= 0 ? at + shift : -1;
+    w->value = at >= 0 ? word + w->value_at : NULL;
+    if (e->alias && e->forms == DCC_FORM_FLAG) {
+        /* a word of its own for another word: "--all-warnings" is read
+         * as "-Wall" is */
+        w->opt = dcc_optcat_match(e->alias, tools, &w->sep, &at);
+        w->value = at >= 0 ? e->alias + at : NULL;
+        w->value_at = -1;
+    } else {
+        w->opt = e->alias ? dcc_optcat_find(e->alias, tools) : e;
+    }
+    if (!w->opt) {
+        memset(w, 0, sizeof *w);
+        w->value_at = -1;
+        return 0;
+    }
+    return 1;
+}
+
+const char *dcc_optcat_local(const struct dcc_optcat_word *w)
+{
+    if (w->spelled && w->spelled->local)
+        return w->spelled->local;
+    return w->opt ? w->opt->local : NULL;
+}
+
+enum dcc_opt_scan dcc_optcat_scan_kind(const struct dcc_optcat_word *w)
+{
+    if (w->spelled && w->spelled->scan != DCC_SCAN_NONE)
+        return w->spelled->scan;
+    return w->opt ? w->opt->scan : DCC_SCAN_NONE;
+}
+
+int dcc_optcat_is(const struct dcc_optcat_word *w, const char *name)
+{
+    return w->opt && strcmp(w->opt->name, name) == 0;
 }
 
 /* Where a driver's pass-through options go while its own are read. */
@@ -690,50 +824,25 @@ static int dcc_optcat_read(struct dcc_optcat_list *list, const struct dcc_words 
             it->kind = DCC_ITEM_INPUT;
             continue;
         }
-        int sep;
-        long at;
-        const struct dcc_opt *e = via_cpp ? dcc_optcat_match(word, DCC_OPT_CPP, &sep, &at) : NULL;
-        if (!e)
-            e = dcc_optcat_match(word, tool, &sep, &at);
-        char *long_form = NULL;
-        if ((!e || (e->roles & DCC_ROLE_FAMILY)) && tool == DCC_OPT_GCC && word[1] == '-') {
-            long_form = dcc_gcc_long_form(word);
-            if (!long_form && errno == ENOMEM)
-                return -1;
-            if (long_form)
-                e = dcc_optcat_match(long_form, tool, &sep, &at);
-        }
-        const char *canon = long_form ? long_form : word;
-        if (e && e->alias && e->forms == DCC_FORM_FLAG) {
-            /* a word of its own for another word: "--all-warnings" is
-             * read as "-Wall" is */
-            canon = e->alias;
-            e = dcc_optcat_match(canon, tool, &sep, &at);
-        } else if (e && e->alias) {
-            e = dcc_optcat_find(e->alias, tool);
-        }
-        if (!e) {
-            free(long_form);
+        struct dcc_optcat_word w;
+        if (!(via_cpp && dcc_optcat_lookup(word, DCC_OPT_CPP, &w)) && !dcc_optcat_lookup(word, tool, &w)) {
             it->kind = DCC_ITEM_UNKNOWN;
             return 1;
         }
+        const struct dcc_opt *e = w.opt;
         it->opt = e;
         it->kind = DCC_ITEM_OPTION;
-        const char *value = sep ? NULL : at >= 0 ? canon + at : NULL;
-        if (sep) {
+        const char *value = w.sep ? NULL : w.value;
+        if (w.sep) {
             if (i + 1 >= ws->n) {
-                free(long_form);
                 it->kind = DCC_ITEM_MISSING;
                 return 1;
             }
             value = ws->w[++i];
             it->last = ws->to[i];
         }
-        if (value && !(it->value = strdup(value))) {
-            free(long_form);
+        if (value && !(it->value = strdup(value)))
             return -1;
-        }
-        free(long_form);
         if (!(e->roles & DCC_ROLE_PASS))
             continue;
         if (!passed) {

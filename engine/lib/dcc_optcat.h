@@ -1,6 +1,8 @@
-/* The catalogue of gcc and clang options a compile job may carry, the
- * canonicaliser that reads an argv the way the compiler's driver does, and
- * the helper's allow-list policy built on both. */
+/* The catalogue of gcc and clang options: what each spelling takes and does,
+ * for every reader of a compile line (the client's scanner and local-only
+ * rules, pump's include scanner and path rewriting, the helper's
+ * allow-list), the canonicaliser that reads an argv the way the compiler's
+ * driver does, and the helper's allow-list policy built on both. */
 #ifndef DCC_OPTCAT_H
 #define DCC_OPTCAT_H
 
@@ -37,6 +39,23 @@ enum {
     DCC_ROLE_FAMILY = 1u << 6, /* a family of names (-f..., -W..., -m...): the value is the rest of the name */
     DCC_ROLE_REROOT = 1u << 7, /* pump mode re-roots an absolute value into the job */
     DCC_ROLE_OUTPUT = 1u << 8, /* names the job's output: the helper replaces it */
+    DCC_ROLE_STRIP = 1u << 9,  /* plain mode leaves it out of the helper's argv: the client's
+                                  cpp has used it up, or only the linker reads it */
+    DCC_ROLE_MAP = 1u << 10,   /* its value is OLD=NEW, a path map: pump mode re-roots OLD */
+    DCC_ROLE_SYSDIRS = 1u << 11, /* it changes the compiler's own include directories: pump
+                                    asks the compiler for them with it */
+    DCC_ROLE_ONLY_CPP = 1u << 12, /* the job only preprocesses: a local job exits 120 as distcc's do */
+};
+
+/* What pump mode's include scanner does with an option. */
+enum dcc_opt_scan {
+    DCC_SCAN_NONE,    /* nothing: it does not change what the preprocessor reads */
+    DCC_SCAN_QUOTE,   /* -iquote DIR: searched for #include "..." only */
+    DCC_SCAN_BRACKET, /* -I DIR */
+    DCC_SCAN_SYSTEM,  /* -isystem DIR */
+    DCC_SCAN_AFTER,   /* -idirafter DIR */
+    DCC_SCAN_INCLUDE, /* -include FILE, -imacros FILE: read before the source */
+    DCC_SCAN_GIVE_UP, /* the scanner cannot follow it: the job is sent without pump */
 };
 
 /* How the helper checks an option's value. */
@@ -69,6 +88,9 @@ struct dcc_opt {
     enum dcc_opt_check check;
     const char *alias; /* NULL, or the canonical name this spelling stands for */
     const char *why;   /* DCC_VAL_REFUSE: why it is never allowed */
+    const char *local; /* the client keeps a job with it on this machine, saying the
+                          option then this (": plugins live on this machine") */
+    enum dcc_opt_scan scan; /* pump's include scanner */
 };
 
 /* One option (or input word) as the compiler reads it. */
@@ -113,6 +135,36 @@ void dcc_optcat_free(struct dcc_optcat_list *list);
 /* The catalogue's entry for an option name in tools' namespace, exactly as
  * spelled (no alias resolution); NULL when there is none. */
 const struct dcc_opt *dcc_optcat_find(const char *name, unsigned tools);
+
+/* One word of a compile line as a driver reads it, for the client's
+ * scanners and pump's rewriting (which look at one word at a time, and
+ * must go on past options the catalogue does not know). */
+struct dcc_optcat_word {
+    const struct dcc_opt *spelled; /* the entry the word is spelled with (gcc's "--NAME" read as
+                                      "-fNAME"); NULL for an option the catalogue does not know */
+    const struct dcc_opt *opt;     /* the option it stands for: spelled with its alias resolved */
+    int sep;                       /* its value is the next word */
+    const char *value;             /* its value joined in the word (pointing into word, or into the
+                                      catalogue for a flag that is another's alias), else NULL */
+    long value_at;                 /* where value starts in word; -1 when it is not in word */
+};
+
+/* Looks word up in tools' namespace (DCC_OPT_DRIVERS: what either driver
+ * knows) the way dcc_optcat_parse reads it: gcc's "--NAME" forms when
+ * tools has gcc, then aliases. 1 with w filled, or 0 when word is no
+ * option the catalogue knows (w->opt NULL, w->sep 0: it takes no value as
+ * far as anyone can tell). */
+int dcc_optcat_lookup(const char *word, unsigned tools, struct dcc_optcat_word *w);
+
+/* The reason a job with this option stays on the client, or NULL. */
+const char *dcc_optcat_local(const struct dcc_optcat_word *w);
+
+/* What pump's include scanner does with this option: the spelling's own
+ * choice first ("--include" makes it give up), else the option's. */
+enum dcc_opt_scan dcc_optcat_scan_kind(const struct dcc_optcat_word *w);
+
+/* 1 when the word was this option, by its canonical name ("--compile" is "-c"). */
+int dcc_optcat_is(const struct dcc_optcat_word *w, const char *name);
 
 /* The daemon's policy for one job. */
 struct dcc_optcat_policy {

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dcc_optcat.h"
 #include "dcc_util.h"
 
 #define DCC_PUMP_MAX_COMPONENT 255
@@ -233,69 +234,13 @@ int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target
     return rc;
 }
 
-/* Options whose value is a path the compiler reads, re-rooted when absolute. */
-enum { PUMP_SEP = 1, PUMP_JOIN = 2, PUMP_EQ = 4 };
-
-static const struct dcc_pump_path_option {
-    const char *name;
-    unsigned forms;
-} dcc_pump_path_options[] = {
-    {"-I", PUMP_SEP | PUMP_JOIN},
-    {"-include", PUMP_SEP | PUMP_JOIN},
-    {"-imacros", PUMP_SEP | PUMP_JOIN},
-    {"-idirafter", PUMP_SEP | PUMP_JOIN},
-    {"-iprefix", PUMP_SEP | PUMP_JOIN},
-    {"-iwithprefix", PUMP_SEP | PUMP_JOIN},
-    {"-iwithprefixbefore", PUMP_SEP | PUMP_JOIN},
-    {"-isystem", PUMP_SEP | PUMP_JOIN},
-    {"-iquote", PUMP_SEP | PUMP_JOIN},
-    {"--include-directory", PUMP_SEP | PUMP_EQ},
-    {"--include-directory-after", PUMP_SEP | PUMP_EQ},
-    {"--include-prefix", PUMP_SEP | PUMP_EQ},
-    {"--include-with-prefix", PUMP_SEP | PUMP_EQ},
-    {"--include-with-prefix-before", PUMP_SEP | PUMP_EQ},
-    {"--include-with-prefix-after", PUMP_SEP | PUMP_EQ},
-    {"--include", PUMP_SEP | PUMP_EQ},
-    {"--imacros", PUMP_SEP | PUMP_EQ},
-};
-
-/* Options that map a path prefix OLD=NEW; OLD is re-rooted when absolute. */
-static const char *const dcc_pump_prefix_maps[] = {
-    "-fdebug-prefix-map=",
-    "-fmacro-prefix-map=",
-    "-ffile-prefix-map=",
-};
-
-/* Finds word among the path options: *sep is set when the value is the next
- * word, else *value_at is where the value starts in word. The longest
- * joined name wins ("-iwithprefixbefore/x" is not "-iwithprefix"). */
-static int dcc_pump_path_option_find(const char *word, int *sep, size_t *value_at)
+/* What pump mode does with an option word (the catalogue's roles): a
+ * path the compiler reads is re-rooted when absolute (DCC_ROLE_REROOT:
+ * -I, -include ...), and so is OLD in an OLD=NEW map (DCC_ROLE_MAP). The
+ * job's argv is read as either driver may, as the client read it. */
+static int dcc_pump_opt(const char *word, struct dcc_optcat_word *w)
 {
-    size_t best = 0;
-    *sep = 0;
-    *value_at = 0;
-    for (size_t i = 0; i < sizeof dcc_pump_path_options / sizeof dcc_pump_path_options[0]; i++) {
-        const struct dcc_pump_path_option *o = &dcc_pump_path_options[i];
-        size_t n = strlen(o->name);
-        if (strncmp(word, o->name, n) != 0)
-            continue;
-        if (word[n] == '\0') {
-            if (!(o->forms & PUMP_SEP))
-                continue;
-            *sep = 1;
-            return 1;
-        }
-        size_t at = 0;
-        if (o->forms & PUMP_JOIN)
-            at = n;
-        else if ((o->forms & PUMP_EQ) && word[n] == '=')
-            at = n + 1;
-        if (at && n > best) {
-            best = n;
-            *value_at = at;
-        }
-    }
-    return best > 0;
+    return dcc_optcat_lookup(word, DCC_OPT_DRIVERS, w);
 }
 
 /* A new argv under construction: every word malloc'd. */
@@ -375,10 +320,9 @@ static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *
  * (*is_path 0) or on ENOMEM (*is_path 1). */
 static char *dcc_pump_rewrite_joined(const char *word, const char *root, char *const *system_dirs, int *is_path)
 {
-    int sep;
-    size_t at;
-    *is_path = dcc_pump_path_option_find(word, &sep, &at) && !sep;
-    return *is_path ? dcc_pump_rooted_except(word, at, word + at, root, system_dirs) : NULL;
+    struct dcc_optcat_word w;
+    *is_path = dcc_pump_opt(word, &w) && (w.opt->roles & DCC_ROLE_REROOT) && !w.sep && w.value_at >= 0;
+    return *is_path ? dcc_pump_rooted_except(word, (size_t)w.value_at, w.value, root, system_dirs) : NULL;
 }
 
 /* The target cc1 names in a -Wp,-MD file: the source's base name, its
@@ -404,21 +348,6 @@ static char *dcc_pump_map(const char *option, const char *root, const char *tail
     if (out)
         sprintf(out, "%s%s%s", option, root, tail);
     return out;
-}
-
-/* A -f...-prefix-map=OLD=NEW word with OLD re-rooted; NULL when word is not
- * a map (*is_map 0) or on ENOMEM. */
-static char *dcc_pump_rewrite_map(const char *word, const char *root, int *is_map)
-{
-    *is_map = 0;
-    for (size_t i = 0; i < sizeof dcc_pump_prefix_maps / sizeof dcc_pump_prefix_maps[0]; i++) {
-        size_t n = strlen(dcc_pump_prefix_maps[i]);
-        if (strncmp(word, dcc_pump_prefix_maps[i], n) == 0) {
-            *is_map = 1;
-            return dcc_pump_rooted(word, n, word + n, root);
-        }
-    }
-    return NULL;
 }
 
 int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const struct dcc_pump_paths *paths, char *err,
@@ -457,38 +386,37 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
                 goto nomem;
             continue;
         }
-        int sep;
-        size_t at;
-        if (dcc_pump_path_option_find(w, &sep, &at)) {
-            if (sep && next) {
+        struct dcc_optcat_word o;
+        dcc_pump_opt(w, &o);
+        if (o.opt && (o.opt->roles & DCC_ROLE_REROOT) && (o.sep ? next != NULL : o.value_at >= 0)) {
+            if (o.sep) {
                 if (dcc_pump_push(&a, w) != 0 ||
                     dcc_pump_push_own(&a, dcc_pump_rooted_except("", 0, next, root, paths->system_dirs)) != 0)
                     goto nomem;
                 i++;
-            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, at, w + at, root, paths->system_dirs)) != 0) {
+            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, (size_t)o.value_at, o.value, root,
+                                                                    paths->system_dirs)) != 0) {
                 goto nomem;
             }
             continue;
         }
-        int is_map;
-        char *map = dcc_pump_rewrite_map(w, root, &is_map);
-        if (is_map) {
-            if (dcc_pump_push_own(&a, map) != 0)
+        if (o.opt && (o.opt->roles & DCC_ROLE_MAP) && !o.sep && o.value_at >= 0) {
+            if (dcc_pump_push_own(&a, dcc_pump_rooted(w, (size_t)o.value_at, o.value, root)) != 0)
                 goto nomem;
             continue;
         }
-        if (strncmp(w, "-MF", 3) == 0) {
-            i += w[3] == '\0' && next; /* the client's .d is written by the client, from DOTD */
+        if (dcc_optcat_is(&o, "-MF")) {
+            i += o.sep && next; /* the client's .d is written by the client, from DOTD */
             continue;
         }
-        has_md |= strcmp(w, "-MD") == 0 || strcmp(w, "-MMD") == 0;
-        has_target |= strncmp(w, "-MT", 3) == 0 || strncmp(w, "-MQ", 3) == 0;
+        has_md |= dcc_optcat_is(&o, "-MD") || dcc_optcat_is(&o, "-MMD");
+        has_target |= dcc_optcat_is(&o, "-MT") || dcc_optcat_is(&o, "-MQ");
         if (dcc_pump_push(&a, w) != 0)
             goto nomem;
-        if (dcc_args_takes_value(w) && next) {
+        if (o.sep && next) {
             int is_path = 0;
-            char *cpp = strcmp(w, "-Xpreprocessor") == 0 ? dcc_pump_rewrite_joined(next, root, paths->system_dirs, &is_path)
-                                                           : NULL;
+            char *cpp = dcc_optcat_is(&o, "-Xpreprocessor") ? dcc_pump_rewrite_joined(next, root, paths->system_dirs, &is_path)
+                                                              : NULL;
             if (is_path ? dcc_pump_push_own(&a, cpp) != 0 : dcc_pump_push(&a, next) != 0)
                 goto nomem;
             i++;

@@ -11,7 +11,6 @@ load common
 setup() {
   cd "$BATS_TEST_TMPDIR" || return
   printf 'int x;\n' >x.c
-  printf 'int y;\n' >second.c
 }
 
 # "NAME<TAB>FORMS<TAB>TOOLS" for every line of the catalogue table.
@@ -22,15 +21,17 @@ catalogue_entries() {
 
 # Whether DRIVER takes the word after NAME as NAME's value: "yes", "no", or
 # "unknown" when this driver version does not know NAME at all. A second
-# source with -c and -o is an error, so that error (or clang's missing-file
-# one) means second.c was read as an input; "missing argument to NAME" means
-# the bare NAME wants a joined value, and the next word is not it.
+# source with -c and -o is an error, so that error means absent.c was read
+# as an input; so does clang's missing-file one, which clang also gives
+# where the option allows several inputs (-fsyntax-only); "missing argument
+# to NAME" means the bare NAME wants a joined value, and the next word is
+# not it. absent.c is never created: as a value, -### reads no file.
 takes_next() {
   local driver=$1 name=$2 out
-  out=$("$driver" -### -c x.c -o x.o "$name" second.c 2>&1)
+  out=$("$driver" -### -c x.c -o x.o "$name" absent.c 2>&1)
   if [[ "$out" == *"option ‘$name’"* || "$out" == *"option '$name'"* || "$out" == *"unknown argument: '$name'"* ]]; then
     echo unknown
-  elif [[ "$out" == *"cannot specify"* || "$out" == *"no such file or directory: 'second.c'"* ||
+  elif [[ "$out" == *"cannot specify"* || "$out" == *"no such file or directory: 'absent.c'"* ||
     "$out" == *"missing argument to"* ]]; then
     echo no
   else

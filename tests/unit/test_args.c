@@ -101,6 +101,14 @@ static const struct remote_case {
     {"gcc -c a.c -x c++-cpp-output", "gcc -c a.c -x c++-cpp-output -o a.o", "a.c", "a.o", 2, 6, 0, 0, 0, 1},
     {"gcc --language=objective-c -c a.m", "gcc --language=objective-c -c a.m -o a.o", "a.m", "a.o", 3, 5, 0, 0, 0,
      1},
+    /* the option catalogue's spellings: gcc 12 and clang 14 take "--std c11" with its value apart, and gcc reads
+     * --compile as -c and --write-dependencies as -MD */
+    {"gcc --std c11 -c a.c", "gcc --std c11 -c a.c -o a.o", "a.c", "a.o", 4, 6, 0, 0, 0, 1},
+    {"gcc --compile --write-dependencies a.c", "gcc --compile --write-dependencies a.c -o a.o", "a.c", "a.o", 3, 5, 0,
+     1, 0, 1},
+    /* clang's -dependency-file takes the next word, which is no second source */
+    {"clang -dependency-file b.c -c a.c", "clang -dependency-file b.c -c a.c -o a.o", "a.c", "a.o", 4, 6, 0, 0, 0,
+     1},
 };
 
 static void test_scan_remote_jobs(void **state)
@@ -214,6 +222,21 @@ static const struct local_case {
     {"gcc -x c -c notes.txt", "notes.txt: not a source file distcc distributes", 0},
     {"gcc -c a.C b.o.d", "b.o.d: not a source file distcc distributes", 0},
     {"gcc -c", "no source file", 0},
+    /* gcc's long spellings keep a job here as the options they stand for do (gcc 12: --preprocess prints the
+     * preprocessed source, --dependencies only the dependencies, --profile-use reads the profile) */
+    {"gcc --preprocess -c foo.c", "--preprocess: preprocessing only", 120},
+    {"gcc --dependencies -c foo.c", "--dependencies: dependency output only", 0},
+    {"gcc --profile-use -c a.c", "--profile-use: profile or coverage files belong to this machine", 0},
+    /* -Xassembler reaches the assembler as -Wa, does (gcc 12 writes a.lst) */
+    {"gcc -Xassembler -alh=a.lst -c a.c",
+     "-Xassembler -alh=a.lst: the assembler writes a listing or dependency file", 0},
+    {"gcc -Wa,--defsym,x=1,-adhln=a.lst -c a.c",
+     "-Wa,--defsym,x=1,-adhln=a.lst: the assembler writes a listing or dependency file", 0},
+    {"clang -Xclang -plugin-arg-x -Xclang y -c a.c", "-Xclang -plugin-arg-x: plugins live on this machine", 0},
+    /* neither gcc 12 nor clang 14 knows -param ("unrecognized command-line option"): the next word is no value of
+     * it, so this is no job to send */
+    {"gcc -param max-inline-insns-single=5 -c a.c",
+     "max-inline-insns-single=5: not a source file distcc distributes", 0},
     /* an option that keeps the job here is reported before a missing -c */
     {"gcc -march=native foo.c", "-march=native generates code for this machine's CPU; use distccflags to expand it",
      0},
@@ -234,6 +257,21 @@ static void test_scan_local_jobs(void **state)
         assert_int_equal(scan.local_exit, c->exit_code);
         dcc_argv_free(argv);
     }
+}
+
+/* An assembler listing keeps the job here however long its name (the
+ * reason is cut to fit why_local). */
+static void test_scan_local_long_assembler_option(void **state)
+{
+    (void)state;
+    char line[600] = "gcc -Wa,--64,-al=";
+    memset(line + strlen(line), 'x', 300);
+    strcat(line, ".lst -c a.c");
+    struct dcc_scan scan;
+    char **argv = scan_line(line, &scan);
+    assert_int_equal(scan.local_only, 1);
+    assert_memory_equal(scan.why_local, "-Wa,--64,-al=xxx", 16);
+    dcc_argv_free(argv);
 }
 
 static void test_scan_local_keeps_argv(void **state)
@@ -304,6 +342,8 @@ static const struct {
     {"gcc -MMD -c src/foo.c", "gcc -MMD -E src/foo.c -MF foo.d -o /tmp/distcc_1.i"},
     {"gcc -MD -c foo.c -o objfoo", "gcc -MD -E foo.c -MF objfoo.d -MQ objfoo -o /tmp/distcc_1.i"},
     {"clang -Xclang -S -c foo.c", "clang -Xclang -S -E foo.c -o /tmp/distcc_1.i"},
+    /* gcc's --compile is -c: cpp must not compile */
+    {"gcc --compile foo.c -o foo.o", "gcc -E foo.c -o /tmp/distcc_1.i"},
 };
 
 static void test_cpp_argv(void **state)
@@ -377,6 +417,8 @@ static const struct {
     {"gcc -Xpreprocessor -DZ -Xlinker -Bsymbolic -finput-charset=latin1 -H -P -C -A x=y -c foo.i -o foo.o",
      "gcc -c foo.i -o foo.o"},
     {"gcc --include-directory=x --define-macro Y --include=z.h -c foo.i -o foo.o", "gcc -c foo.i -o foo.o"},
+    /* gcc's long spellings of -L, -Xlinker and -C go as those do */
+    {"gcc --library-directory lib --for-linker -z --comments -c foo.i -o foo.o", "gcc -c foo.i -o foo.o"},
     /* what the compiler proper needs stays, in order */
     {"gcc -O2 -pipe -march=x86-64 -fPIC -fstack-protector-strong -std=gnu11 -g -Wall -fdebug-prefix-map=/a=/b "
      "-ffile-prefix-map=/c=/d -fexec-charset=UTF-8 --sysroot=/usr/sr -c foo.i -o foo.o",
@@ -542,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_scan_remote_jobs),
         cmocka_unit_test(test_scan_dash_c_and_S_flags),
         cmocka_unit_test(test_scan_local_jobs),
+        cmocka_unit_test(test_scan_local_long_assembler_option),
         cmocka_unit_test(test_scan_local_keeps_argv),
         cmocka_unit_test(test_source_names),
         cmocka_unit_test(test_is_object),

@@ -628,6 +628,10 @@ static const struct give_up_case {
     {"", "gcc -Xpreprocessor -P -c main.c", "argument -Xpreprocessor is not supported in pump mode"},
     {"", "gcc -traditional-cpp -c main.c", "argument -traditional-cpp is not supported in pump mode"},
     {"", "gcc -fpreprocessed -c main.c", "argument -fpreprocessed is not supported in pump mode"},
+    /* gcc 12 reads --traditional-cpp as -traditional-cpp */
+    {"", "gcc --traditional-cpp -c main.c", "argument --traditional-cpp is not supported in pump mode"},
+    /* clang's own option, not -isystem with "-after" joined */
+    {"", "clang -isystem-after sys -c main.c", "argument -isystem-after is not supported in pump mode"},
     {"", "gcc -I=inc -c main.c", "argument -I=inc names a sysroot directory"},
     /* gcc moves it ahead of the other defaults; the helper would not. */
     {"", "gcc -isystem sys -c main.c", "-isystem $/sys names a compiler default directory"},

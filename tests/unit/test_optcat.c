@@ -552,6 +552,97 @@ static void test_catalogue_is_consistent(void **state)
     assert_null(dcc_optcat_find("--MD", DCC_OPT_GCC | DCC_OPT_CLANG));
 }
 
+/* ---- what the client's readers ask of one word ---- */
+
+/* "NAME sep" or "NAME=VALUE" or "NAME" for the option word stands for,
+ * "-" when the catalogue does not know it. */
+static void assert_lookup(const char *word, unsigned tools, const char *expected)
+{
+    struct dcc_optcat_word w;
+    char got[200];
+    print_message("# %s\n", word);
+    if (!dcc_optcat_lookup(word, tools, &w)) {
+        assert_null(w.opt);
+        assert_int_equal(w.sep, 0);
+        snprintf(got, sizeof got, "-");
+    } else if (w.sep) {
+        snprintf(got, sizeof got, "%s sep", w.opt->name);
+    } else {
+        snprintf(got, sizeof got, "%s%s%s", w.opt->name, w.value ? "=" : "", w.value ? w.value : "");
+    }
+    assert_string_equal(got, expected);
+}
+
+static void test_lookup_one_word(void **state)
+{
+    (void)state;
+    assert_lookup("-include", DCC_OPT_DRIVERS, "-include sep");
+    assert_lookup("-includecfg.h", DCC_OPT_DRIVERS, "-include=cfg.h");
+    assert_lookup("--include=cfg.h", DCC_OPT_DRIVERS, "-include=cfg.h");
+    assert_lookup("--include-directory=/x", DCC_OPT_DRIVERS, "-I=/x");
+    assert_lookup("-iwithprefixbefore/x", DCC_OPT_DRIVERS, "-iwithprefixbefore=/x");
+    assert_lookup("--all-warnings", DCC_OPT_DRIVERS, "-W=all");
+    /* gcc's "--NAME": only where gcc reads the line */
+    assert_lookup("--profile-use=/p/x.gcda", DCC_OPT_GCC, "-fprofile-use=/p/x.gcda");
+    assert_lookup("--machine=no-sse4", DCC_OPT_GCC, "-m=no-sse4");
+    assert_lookup("--profile-use", DCC_OPT_CLANG, "-");
+    assert_lookup("--std", DCC_OPT_GCC, "-std sep");
+    assert_lookup("-Xclang", DCC_OPT_DRIVERS, "-Xclang sep");
+    assert_lookup("-Xclang", DCC_OPT_GCC, "-");
+    assert_lookup("-Wl,-z,now", DCC_OPT_DRIVERS, "-Wl,=-z,now");
+    assert_lookup("x.c", DCC_OPT_DRIVERS, "-");
+    assert_lookup("-", DCC_OPT_DRIVERS, "-");
+    assert_lookup("-no-such-option", DCC_OPT_CLANG, "-");
+    /* a long word is read whole */
+    char long_word[400];
+    memset(long_word, 'a', sizeof long_word);
+    memcpy(long_word, "--profile-use=", 14);
+    long_word[sizeof long_word - 1] = '\0';
+    struct dcc_optcat_word w;
+    assert_int_equal(dcc_optcat_lookup(long_word, DCC_OPT_GCC, &w), 1);
+    assert_ptr_equal(w.value, long_word + 14);
+    assert_int_equal(w.value_at, 14);
+    /* a flag that is another's alias has its value in the catalogue */
+    assert_int_equal(dcc_optcat_lookup("--all-warnings", DCC_OPT_GCC, &w), 1);
+    assert_string_equal(w.value, "all");
+    assert_int_equal(w.value_at, -1);
+    assert_int_equal(dcc_optcat_lookup("x.c", DCC_OPT_GCC, &w), 0);
+    assert_int_equal(w.value_at, -1);
+}
+
+static void test_lookup_roles(void **state)
+{
+    (void)state;
+    struct dcc_optcat_word w;
+    /* the local-only reason of the spelling or of the option it stands for */
+    assert_int_equal(dcc_optcat_lookup("--preprocess", DCC_OPT_DRIVERS, &w), 1);
+    assert_string_equal(dcc_optcat_local(&w), ": preprocessing only");
+    assert_true(w.opt->roles & DCC_ROLE_ONLY_CPP);
+    assert_int_equal(dcc_optcat_lookup("-march=native", DCC_OPT_DRIVERS, &w), 1);
+    assert_string_equal(dcc_optcat_local(&w), " generates code for this machine's CPU; use distccflags to expand it");
+    assert_int_equal(dcc_optcat_lookup("-march=x86-64-v3", DCC_OPT_DRIVERS, &w), 1);
+    assert_null(dcc_optcat_local(&w));
+    assert_int_equal(dcc_optcat_lookup("-load", DCC_OPT_CC1, &w), 1);
+    assert_string_equal(dcc_optcat_local(&w), ": plugins live on this machine");
+    /* pump's scanner: the spelling's choice first */
+    assert_int_equal(dcc_optcat_lookup("-include", DCC_OPT_DRIVERS, &w), 1);
+    assert_int_equal(dcc_optcat_scan_kind(&w), DCC_SCAN_INCLUDE);
+    assert_true(w.opt->roles & DCC_ROLE_STRIP);
+    assert_true(w.opt->roles & DCC_ROLE_REROOT);
+    assert_int_equal(dcc_optcat_lookup("--include", DCC_OPT_DRIVERS, &w), 1);
+    assert_int_equal(dcc_optcat_scan_kind(&w), DCC_SCAN_GIVE_UP);
+    assert_int_equal(dcc_optcat_lookup("--traditional-cpp", DCC_OPT_DRIVERS, &w), 1);
+    assert_int_equal(dcc_optcat_scan_kind(&w), DCC_SCAN_GIVE_UP);
+    assert_int_equal(dcc_optcat_lookup("-O2", DCC_OPT_DRIVERS, &w), 1);
+    assert_int_equal(dcc_optcat_scan_kind(&w), DCC_SCAN_NONE);
+    assert_false(w.opt->roles & DCC_ROLE_STRIP);
+    assert_int_equal(dcc_optcat_lookup("-ffile-prefix-map=/a=/b", DCC_OPT_DRIVERS, &w), 1);
+    assert_true(w.opt->roles & DCC_ROLE_MAP);
+    assert_int_equal(dcc_optcat_lookup("-mavx2", DCC_OPT_DRIVERS, &w), 1);
+    assert_true(w.opt->roles & DCC_ROLE_SYSDIRS);
+    assert_true(dcc_optcat_is(&w, "-m"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +658,8 @@ int main(void)
         cmocka_unit_test(test_policy_pump_allows_rerooted_includes),
         cmocka_unit_test(test_policy_message_is_truncated_safely),
         cmocka_unit_test(test_catalogue_is_consistent),
+        cmocka_unit_test(test_lookup_one_word),
+        cmocka_unit_test(test_lookup_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,6 +333,9 @@ static const struct rewrite_case {
      "-ffile-prefix-map=rel=x -c m.c -o m.o",
      "gcc " MAPS "-g -fdebug-prefix-map=" ROOT "/home/u=/src -fmacro-prefix-map=" ROOT
      "/home/u=. -ffile-prefix-map=" ROOT "/b=/c -ffile-prefix-map=rel=x -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+    /* gcc 12 reads --debug-prefix-map= as -fdebug-prefix-map= */
+    {"gcc -g --debug-prefix-map=/home/u=/src -c m.c -o m.o",
+     "gcc " MAPS "-g --debug-prefix-map=" ROOT "/home/u=/src -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
 };
 
 static void test_rewrite_table(void **state)
