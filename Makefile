@@ -277,7 +277,11 @@ fuzz:
 demo: all
 	@scripts/demo.sh $(BUILD)
 
-bench: all
+$(BUILD)/bench/sandbox-cost: bench/sandbox-cost.c $(LIBDCC)
+	@mkdir -p $(@D)
+	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
+
+bench: all $(BUILD)/bench/sandbox-cost
 	@bench/run.sh $(BUILD)
 
 install: all

@@ -7,7 +7,8 @@
 #   pump needs its Python include server, which fails on Debian's Python 3.11)
 #   (c) instructions per job under callgrind (when valgrind is there)
 #   (d) the job sandbox: (a)'s compiles against ours with --sandbox=auto
-#       and --sandbox=off, per-job wall and the daemon's CPU (with its jobs)
+#       and --sandbox=off, per-job wall and the daemon's CPU (with its jobs);
+#       then bench/sandbox-cost: fork, confine, exec /bin/true, on and off
 # BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcd") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
@@ -243,5 +244,8 @@ done
 awk -v w1="$dwall_sandbox" -v w0="$dwall_nosandbox" -v c1="$dcpu_sandbox" -v c0="$dcpu_nosandbox" 'BEGIN {
   printf "  added by the sandbox per job: %.2f ms wall, %.2f ms daemon cpu (target <= 2 ms)\n", w1-w0, c1-c0 }'
 grep -h "sandbox auto" "$work/ours.log" | sed 's/^.*notice: /  /' || true
+# The sandbox alone, without a compile's noise around it.
+mkdir -p "$work/sbx" && chmod 0755 "$work/sbx"
+"$top/$build/bench/sandbox-cost" "$work/sbx" 300 "$runs" || echo "  (sandbox-cost failed)"
 fi
 } | tee "$out/results.txt"

@@ -528,6 +528,37 @@ static int build_seccomp(struct dcc_sandbox *sb, char *err, size_t errlen)
 }
 #endif
 
+/* Opens each listed path once, as the rule it becomes: a directory gets
+ * the rights for what is beneath it, a file only those a file can have. A
+ * path that is gone now is left out. */
+static int open_rules(struct dcc_sandbox *sb)
+{
+    size_t n = sb->nread + sb->nexec;
+    if (n == 0)
+        return 0;
+    sb->rule_fds = malloc(n * sizeof *sb->rule_fds);
+    sb->rule_rights = malloc(n * sizeof *sb->rule_rights);
+    if (!sb->rule_fds || !sb->rule_rights)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *path = i < sb->nread ? sb->read_paths[i] : sb->exec_paths[i - sb->nread];
+        uint64_t rights = i < sb->nread ? LL_READ : LL_RUN;
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) != 0) {
+            close(fd);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode))
+            rights &= LL_FILE_RIGHTS;
+        sb->rule_fds[sb->nrules] = fd;
+        sb->rule_rights[sb->nrules++] = rights;
+    }
+    return 0;
+}
+
 int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int abi, const struct dcc_sandbox_limits *limits,
                         char *err, size_t errlen)
 {
@@ -548,6 +579,8 @@ int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int abi, const str
             rc = add_binutils(&sb->exec_paths, &sb->nexec, "");
         if (rc == 0)
             rc = add_binutils(&sb->exec_paths, &sb->nexec, DCC_GNU_HOST "-");
+        if (rc == 0)
+            rc = open_rules(sb);
         if (rc != 0) {
             set_err(err, errlen, "out of memory listing the sandbox's paths");
             dcc_sandbox_free(sb);
@@ -571,6 +604,10 @@ void dcc_sandbox_free(struct dcc_sandbox *sb)
         free(sb->exec_paths[i]);
     free(sb->read_paths);
     free(sb->exec_paths);
+    for (size_t i = 0; i < sb->nrules; i++)
+        close(sb->rule_fds[i]);
+    free(sb->rule_fds);
+    free(sb->rule_rights);
     free(sb->bpf);
     for (int i = 0; i < 3; i++)
         if (sb->ns_fd[i] >= 0)
@@ -690,20 +727,21 @@ static void close_span(unsigned lo, unsigned hi)
 
 void dcc_sandbox_close_fds(const struct dcc_sandbox *sb)
 {
-    int keep[3], n = 0;
-    for (int i = 0; i < 3; i++)
-        if (sb->ns_fd[i] >= 3)
-            keep[n++] = sb->ns_fd[i];
-    for (int i = 1; i < n; i++)
-        for (int k = i; k > 0 && keep[k - 1] > keep[k]; k--) {
-            int t = keep[k];
-            keep[k] = keep[k - 1];
-            keep[k - 1] = t;
-        }
+    /* The sandbox's descriptors were opened one after the other at start,
+     * so they are few runs of numbers: keep each run, close the gaps. */
     unsigned from = 3;
-    for (int i = 0; i < n; i++) {
-        close_span(from, (unsigned)keep[i] - 1);
-        from = (unsigned)keep[i] + 1;
+    for (;;) {
+        unsigned next = ~0u; /* the lowest kept descriptor >= from */
+        for (int i = 0; i < 3; i++)
+            if (sb->ns_fd[i] >= (int)from && (unsigned)sb->ns_fd[i] < next)
+                next = (unsigned)sb->ns_fd[i];
+        for (size_t i = 0; i < sb->nrules; i++)
+            if (sb->rule_fds[i] >= (int)from && (unsigned)sb->rule_fds[i] < next)
+                next = (unsigned)sb->rule_fds[i];
+        if (next == ~0u)
+            break;
+        close_span(from, next - 1);
+        from = next + 1;
     }
     close_span(from, ~0u);
 }
@@ -770,12 +808,13 @@ static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox
         return -1;
     }
     const char *what = NULL;
-    for (size_t i = 0; i < sb->nread && !what; i++)
-        if (allow_path(rs, sb->read_paths[i], LL_READ, handled) != 0)
-            what = sb->read_paths[i];
-    for (size_t i = 0; i < sb->nexec && !what; i++)
-        if (allow_path(rs, sb->exec_paths[i], LL_RUN, handled) != 0)
-            what = sb->exec_paths[i];
+    for (size_t i = 0; i < sb->nrules && !what; i++) {
+        struct ll_path_beneath_attr rule = {.allowed_access = sb->rule_rights[i] & handled,
+                                            .parent_fd = sb->rule_fds[i]};
+        if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &rule, 0) != 0)
+            what = "a toolchain or system path";
+        close(sb->rule_fds[i]); /* not for the compiler */
+    }
     if (!what && allow_path(rs, job->compiler, LL_RUN, handled) != 0)
         what = job->compiler;
     if (!what && allow_path(rs, job->dir, LL_JOB, handled) != 0)

@@ -50,6 +50,11 @@ struct dcc_sandbox {
     size_t nread;
     char **exec_paths;   /* toolchain directories and files to execute (and read) */
     size_t nexec;
+    /* The paths above opened once (O_PATH) with the Landlock rights each
+     * gets, so a job adds its rules without looking a path up. */
+    int *rule_fds;
+    uint64_t *rule_rights;
+    size_t nrules;
     void *bpf;           /* the seccomp program (struct sock_filter[]), or NULL */
     unsigned short bpf_len;
     /* The namespaces every job joins (dcc_sandbox_share): user, mount
@@ -101,8 +106,9 @@ int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi,
  * share), or -1 with err. */
 int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen);
 
-/* Closes every descriptor from 3 up except the shared namespaces' own, in
- * a child before dcc_sandbox_enter. */
+/* Closes every descriptor from 3 up except the sandbox's own (the shared
+ * namespaces, the paths of its rules), in a child before
+ * dcc_sandbox_enter. */
 void dcc_sandbox_close_fds(const struct dcc_sandbox *sb);
 
 void dcc_sandbox_free(struct dcc_sandbox *sb);
