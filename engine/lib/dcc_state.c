@@ -290,6 +290,8 @@ static int read_one(int dfd, const char *name, time_t now, int max_age, struct d
     e->slot = rec.slot;
     copy_printable(e->file, rec.file, sizeof e->file);
     copy_printable(e->host, rec.host, sizeof e->host);
+    e->since = (long)st.st_mtime;
+    e->started = process_start_time(rec.cpid);
     return 1;
 }
 
