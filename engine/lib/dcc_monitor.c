@@ -280,7 +280,7 @@ static struct dcc_mon_job *build_jobs(const struct dcc_monitor *m, const struct 
         copy_str(j->host, sizeof j->host, e->host);
         const struct dcc_mon_job *was = job_find(m, e->pid);
         j->started = e->started > 0 ? e->started : was ? was->started : now;
-        j->phase_since = e->since > 0 ? (double)e->since : now;
+        j->phase_since = e->since > 0 ? e->since : now;
     }
     *n_out = n;
     return out;

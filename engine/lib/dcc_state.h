@@ -59,7 +59,7 @@ struct dcc_state_entry {
     int slot;
     char file[128]; /* control characters replaced by '?' */
     char host[128];
-    long since;     /* when the phase began: the file's mtime, seconds since the epoch */
+    double since;   /* when the phase began: the file's mtime, seconds since the epoch */
     double started; /* when the client process started (epoch seconds), -1 unknown */
 };
 
