@@ -390,6 +390,11 @@ static unsigned long counter(const json_t *obj, const char *key)
 
 int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen)
 {
+    /* Stock distccd answers every path with its text page. */
+    if (memmem(body, len, "<distccstats>", 13)) {
+        dcc_set_err(err, errlen, "stock distcc's stats page, no /stats.json");
+        return -1;
+    }
     json_t *root = load_object(body, len, "/stats.json", err, errlen);
     if (!root)
         return -1;

@@ -40,19 +40,18 @@ struct phase_style {
     const char *name;
     char letter;
     double r, g, b;
-    const char *hex;
 };
 
 /* Indexed by enum dcc_phase. */
 static const struct phase_style phase_styles[] = {
-    {"Startup", 'U', 0.62, 0.62, 0.62, "#9e9e9e"},
-    {"Blocked", 'B', 0.80, 0.15, 0.15, "#cc2626"},
-    {"Connect", 'N', 0.60, 0.45, 0.80, "#9973cc"},
-    {"Preprocess", 'P', 0.95, 0.75, 0.10, "#f2bf1a"},
-    {"Send", 'S', 0.20, 0.45, 0.85, "#3373d9"},
-    {"Compile", 'C', 0.20, 0.70, 0.25, "#33b340"},
-    {"Receive", 'R', 0.10, 0.70, 0.75, "#1ab3bf"},
-    {"Done", 'D', 0.40, 0.40, 0.40, "#666666"},
+    {"Startup", 'U', 0.62, 0.62, 0.62},
+    {"Blocked", 'B', 0.80, 0.15, 0.15},
+    {"Connect", 'N', 0.60, 0.45, 0.80},
+    {"Preprocess", 'P', 0.95, 0.75, 0.10},
+    {"Send", 'S', 0.20, 0.45, 0.85},
+    {"Compile", 'C', 0.20, 0.70, 0.25},
+    {"Receive", 'R', 0.10, 0.70, 0.75},
+    {"Done", 'D', 0.40, 0.40, 0.40},
 };
 #define N_PHASES (sizeof phase_styles / sizeof phase_styles[0])
 
@@ -802,8 +801,9 @@ static GtkWidget *legend(void)
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 10);
     for (size_t i = DCC_PHASE_BLOCKED; i < DCC_PHASE_DONE; i++) {
         char markup[160];
-        snprintf(markup, sizeof markup, "<span background=\"%s\">    </span> %s", phase_styles[i].hex,
-                 phase_styles[i].name);
+        const struct phase_style *ps = &phase_styles[i];
+        snprintf(markup, sizeof markup, "<span background=\"#%02x%02x%02x\">    </span> %s",
+                 (unsigned)lround(ps->r * 255), (unsigned)lround(ps->g * 255), (unsigned)lround(ps->b * 255), ps->name);
         GtkWidget *l = gtk_label_new(NULL);
         gtk_label_set_markup(GTK_LABEL(l), markup);
         gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);

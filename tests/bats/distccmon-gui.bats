@@ -104,21 +104,23 @@ mask_durations() {
 }
 
 # Waits (bounded) until xwd finds the window titled $1, then keeps taking
-# screenshots into $2 until pixels near colour $3 are on it (the window has
-# drawn the jobs). Prints xwd-check's report of the last one.
+# screenshots into $2 until at least $4 pixels (default 1) near colour $3 are
+# on it (the window has drawn the jobs). Prints xwd-check's report of the
+# last one.
 screenshot_showing() {
-  local title=$1 out=$2 colour=$3 i report
+  local title=$1 out=$2 colour=$3 least=${4:-1} i report n
   for ((i = 0; i < 150; i++)); do
     if xwd -display "$DISPLAY" -name "$title" -out "$out" 2>/dev/null; then
       report=$("$XWD_CHECK" "$out" --near "$colour")
-      if [[ "$report" =~ near\ $colour\ [1-9] ]]; then
+      n=$(sed -n "s/^near $colour //p" <<<"$report")
+      if [ "${n:-0}" -ge "$least" ]; then
         echo "$report"
         return 0
       fi
     fi
     sleep 0.1
   done
-  echo "no screenshot of \"$title\" showing #$colour; last: ${report:-none}" >&2
+  echo "no screenshot of \"$title\" showing $least pixels of #$colour; last: ${report:-none}" >&2
   return 1
 }
 
@@ -291,9 +293,10 @@ EOF
 
 @test "a screenshot of the window shows the hosts' rows in their phase colours" {
   make_scene
-  "$GUI" --no-stats --interval 0.2 2>"$BATS_TEST_TMPDIR/gui.err" &
+  "$GUI" --no-stats --interval 0.05 2>"$BATS_TEST_TMPDIR/gui.err" &
   GUI_PID=$!
-  run screenshot_showing "distcc monitor: $DISTCC_DIR" "$BATS_TEST_TMPDIR/shot.xwd" 33b340
+  # More Compile green than the legend's swatch holds: big.c's strip.
+  run screenshot_showing "distcc monitor: $DISTCC_DIR" "$BATS_TEST_TMPDIR/shot.xwd" 33b340 2000
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "size 820x600" ]
   [[ "${lines[1]}" =~ ^colours\ ([0-9]+)$ ]]
@@ -327,6 +330,26 @@ EOF
   run screenshot_showing "distcc monitor: $DISTCC_DIR" "$BATS_TEST_TMPDIR/shot2.xwd" 33b340
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "size 1640x1200" ]
+}
+
+# ---- helpers' figures ------------------------------------------------------------------
+
+@test "a helper without --stats, and stock distccd's stats page, each say why there are no figures" {
+  dcc_start_stock_distccd --listen 127.0.0.1 --stats --stats-port "$(dcc_free_port)"
+  local stock_stats
+  stock_stats=$(tr '\0' ' ' <"/proc/$STOCK_PID/cmdline" | sed -n 's/.*--stats-port \([0-9]*\).*/\1/p')
+  dcc_wait_port "$stock_stats" 10
+  # One stats port for all helpers: the closed one on 127.0.0.2, stock's on 127.0.0.1.
+  export DISTCC_HOSTS="127.0.0.1:$STOCK_PORT/2 127.0.0.2:$STOCK_PORT/2 @sshbox/2"
+  run --separate-stderr "$GUI" --dump --stats-port "$stock_stats"
+  dcc_stop_pid "$STOCK_PID"
+  rm -rf "$STOCK_DIR"
+  [ "$status" -eq 0 ]
+  [ -z "$stderr" ]
+  [[ "$output" == *$'\n'"  127.0.0.1:$STOCK_PORT  0/2 running  0 done  helper: no stats: stock distcc's stats page, no /stats.json; load -; -"$'\n'* ]]
+  [[ "$output" =~ $'\n'"  127.0.0.2:$STOCK_PORT  0/2 running  0 done  helper: no stats: "[^$'\n']*"onnect"[^$'\n']*"; load -; -"$'\n' ]]
+  # An ssh host has no stats port to ask.
+  [[ "$output" == *$'\n'"  @sshbox  0/2 running  0 done"$'\n'* ]]
 }
 
 # ---- a real build ------------------------------------------------------------------

@@ -230,7 +230,9 @@ static void test_helper_stats_and_toolchain(void **state)
     /* Stock distcc's text page and garbage are named, not half read. */
     const char *page = "<distccstats>\ndcc_tcp_accept 3\n</distccstats>\n";
     assert_int_equal(dcc_monitor_parse_stats(page, strlen(page), &h, err, sizeof err), -1);
-    assert_non_null(strstr(err, "not a /stats.json answer"));
+    assert_string_equal(err, "stock distcc's stats page, no /stats.json");
+    assert_int_equal(dcc_monitor_parse_stats("{\"schema\":", 10, &h, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a /stats.json answer: "));
     assert_int_equal(dcc_monitor_parse_stats("[1]", 3, &h, err, sizeof err), -1);
     assert_string_equal(err, "not a /stats.json answer: no \"schema\":1 object");
     assert_int_equal(dcc_monitor_parse_toolchain("{\"schema\":2}", 12, &h, err, sizeof err), -1);
