@@ -31,6 +31,9 @@
 #define PORTAGE_DISTCC_DIR "/var/tmp/portage/.distcc"
 #define HELPER_PERIOD_MS 5000
 #define HELPER_TIMEOUT_MS 2000
+/* /toolchain runs every compiler's probes on the helper: slower, and asked
+ * once per helper (its compilers change with an emerge, not per poll). */
+#define TOOLCHAIN_TIMEOUT_MS 10000
 #define HELPER_BODY_MAX (1024 * 1024) /* a /toolchain report is a few KB */
 #define DUMP_DEADLINE_MS 30000
 #define CELL_WIDTH 4 /* logical pixels per history sample */
@@ -555,7 +558,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *data)
 }
 
 /* GET http://host:port/path into b; 0, or -1 with err. */
-static int fetch(const char *host, int port, const char *path, struct body *b, char *err, size_t errlen)
+static int fetch(const char *host, int port, const char *path, long timeout_ms, struct body *b, char *err,
+                 size_t errlen)
 {
     char url[512], curl_err[CURL_ERROR_SIZE] = "";
     int v6 = strchr(host, ':') != NULL;
@@ -569,7 +573,7 @@ static int fetch(const char *host, int port, const char *path, struct body *b, c
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HELPER_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)HELPER_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_HTTP09_ALLOWED, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -598,7 +602,7 @@ static void fetch_helper(struct dcc_mon_helper *h)
 {
     struct body b = {0};
     char err[256];
-    if (fetch(h->host, h->port, "/stats.json", &b, err, sizeof err) != 0 ||
+    if (fetch(h->host, h->port, "/stats.json", HELPER_TIMEOUT_MS, &b, err, sizeof err) != 0 ||
         dcc_monitor_parse_stats(b.buf.data ? b.buf.data : "", b.buf.len, h, err, sizeof err) != 0) {
         h->answered = 0;
         snprintf(h->error, sizeof h->error, "%s", err);
@@ -609,7 +613,7 @@ static void fetch_helper(struct dcc_mon_helper *h)
     memset(&b, 0, sizeof b);
     /* Compiler versions are what an admin compares; a helper without
      * /toolchain still shows its counters. */
-    if (fetch(h->host, h->port, "/toolchain", &b, err, sizeof err) == 0)
+    if (!h->compilers[0] && fetch(h->host, h->port, "/toolchain", TOOLCHAIN_TIMEOUT_MS, &b, err, sizeof err) == 0)
         dcc_monitor_parse_toolchain(b.buf.data ? b.buf.data : "", b.buf.len, h, err, sizeof err);
     dcc_buf_free(&b.buf);
 }
@@ -668,6 +672,9 @@ static gboolean on_helper_timer(gpointer data)
         struct dcc_mon_helper *hp = &r->helpers[r->n++];
         snprintf(hp->host, sizeof hp->host, "%s", h->name);
         hp->port = a->opt.stats_port;
+        const struct dcc_mon_helper *was = helper_of(a, h->name);
+        if (was)
+            snprintf(hp->compilers, sizeof hp->compilers, "%s", was->compilers);
     }
     a->helper_busy = 1;
     GThread *t = g_thread_try_new("helpers", helper_thread, r, NULL);

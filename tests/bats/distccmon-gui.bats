@@ -360,7 +360,7 @@ make_sources() {
   local dir=$1 n=$2 f i
   for ((f = 0; f < n; f++)); do
     {
-      for ((i = 0; i < 400; i++)); do
+      for ((i = 0; i < 250; i++)); do
         echo "int f${f}_$i(int x) { int s = 0; for (int k = 0; k < x; k++) s += k * $i ^ (s >> 3); return s; }"
       done
     } >"$dir/unit$f.c"
