@@ -100,6 +100,8 @@ if [ "$build_only" -eq 0 ]; then
     # with xwd.
     "Xvfb:xvfb:x11-base/xorg-server"
     "xwd:x11-apps:x11-apps/xwd"
+    # and its directory switch is turned with the mouse wheel, through xdotool.
+    "xdotool:xdotool:x11-misc/xdotool"
   )
 fi
 

@@ -268,6 +268,29 @@ EOF
   [ "${lines[1]}" = "  * $BATS_TEST_TMPDIR/other (--distcc-dir)" ]
 }
 
+@test "switching the directory in the window shows that directory's jobs" {
+  dcc_need_tool xdotool
+  # A job in ~/.distcc; none in $DISTCC_DIR, where the window starts.
+  local start=$DISTCC_DIR yours="$HOME/.distcc"
+  DISTCC_DIR=$yours STATE="$yours/state" start_writer 5 yours.c 127.0.0.1 0
+  "$GUI" --no-stats --interval 0.05 2>"$BATS_TEST_TMPDIR/gui.err" &
+  GUI_PID=$!
+  run screenshot_showing "distcc monitor: $start" "$BATS_TEST_TMPDIR/before.xwd" 33b340
+  [ "$status" -eq 0 ]
+  [[ "${lines[2]}" =~ ^near\ 33b340\ ([0-9]+)$ ]]
+  [ "${BASH_REMATCH[1]}" -lt 1000 ] # the legend's swatch only
+  # One notch of the mouse wheel over the list picks its next entry, as a
+  # user would; the window then watches ~/.distcc and draws its job.
+  local wid
+  wid=$(xdotool search --name "^distcc monitor: $start\$" | head -n 1)
+  xdotool mousemove --window "$wid" 200 24 click 5
+  run screenshot_showing "distcc monitor: $yours" "$BATS_TEST_TMPDIR/after.xwd" 33b340 2000
+  [ "$status" -eq 0 ]
+  dcc_stop_pid "$GUI_PID"
+  GUI_PID=
+  [ ! -s "$BATS_TEST_TMPDIR/gui.err" ]
+}
+
 @test "hundreds of jobs: every job listed, slot rows bounded" {
   local i
   for ((i = 0; i < 520; i++)); do
