@@ -158,6 +158,10 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
     o->interval = interval;
     o->stats_port = port;
     o->distcc_dir = dir ? strdup(dir) : NULL;
+    if (status < 0 && dir && !o->distcc_dir) {
+        dcc_error("out of memory");
+        status = DCC_EXIT_OUT_OF_MEMORY;
+    }
     poptFreeContext(ctx);
     free(dir);
     if (status >= 0) {
@@ -192,6 +196,7 @@ struct app {
     GtkWidget *window, *dir_combo, *status_label, *slots_area, *hosts_view, *jobs_view;
     GtkListStore *hosts_store, *jobs_store;
     int row_height;      /* logical pixels, from the font */
+    int name_w, file_w;  /* the slot rows' label and file columns, measured per poll */
     int drawn_polls;     /* polls the slot area has drawn */
     int dumped;
     int exit_code;
@@ -336,12 +341,12 @@ static void fill_jobs(struct app *a, double now)
 
 static void measure_slots(struct app *a, int *name_w, int *file_w);
 
+/* Measured once per poll, not per draw: hundreds of rows stay cheap to draw. */
 static void resize_slots(struct app *a)
 {
-    int name_w, file_w;
-    measure_slots(a, &name_w, &file_w);
+    measure_slots(a, &a->name_w, &a->file_w);
     int rows = a->model.n_slots ? (int)a->model.n_slots : 2;
-    gtk_widget_set_size_request(a->slots_area, name_w + file_w + DCC_MON_HISTORY * CELL_WIDTH + 24,
+    gtk_widget_set_size_request(a->slots_area, a->name_w + a->file_w + DCC_MON_HISTORY * CELL_WIDTH + 24,
                                 rows * a->row_height + 4);
 }
 
@@ -471,8 +476,7 @@ static gboolean on_draw_slots(GtkWidget *w, cairo_t *cr, gpointer data)
 {
     struct app *a = data;
     int width = gtk_widget_get_allocated_width(w), height = gtk_widget_get_allocated_height(w);
-    int rh = a->row_height, name_w, file_w;
-    measure_slots(a, &name_w, &file_w);
+    int rh = a->row_height, name_w = a->name_w, file_w = a->file_w;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
@@ -694,9 +698,8 @@ static int dump_model(struct app *a, FILE *out)
 {
     struct dcc_buf b = {0};
     int rc = 0, scale = gtk_widget_get_scale_factor(a->window);
-    int ww, wh, name_w, file_w;
+    int ww, wh;
     gtk_window_get_size(GTK_WINDOW(a->window), &ww, &wh);
-    measure_slots(a, &name_w, &file_w);
     rc |= dcc_buf_printf(&b, "directory: %s\n", a->dirs[a->current_dir]);
     for (int i = 0; i < a->n_dirs; i++)
         rc |= dcc_buf_printf(&b, "  %s %s (%s)\n", i == a->current_dir ? "*" : " ", a->dirs[i], a->dir_notes[i]);
