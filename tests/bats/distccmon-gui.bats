@@ -137,6 +137,21 @@ screenshot_showing() {
   [ "$output" = "distccmon-gui $(cat "$DCC_TOP/VERSION")" ]
 }
 
+@test "the man page documents every option --help lists and renders without warnings" {
+  local page="$DCC_TOP/man/distccmon-gui.1" opt
+  run -0 env -u DISPLAY "$GUI" --help
+  local opts
+  opts=$(grep -oE '^ +(-\?, )?--[a-z-]+' <<<"$output" | grep -oE -- '--[a-z-]+')
+  [ -n "$opts" ]
+  for opt in $opts; do
+    grep -qF -- "${opt//-/\\-}" "$page" || { echo "man page lacks $opt"; false; }
+  done
+  dcc_need_tool man
+  run -0 --separate-stderr env MANWIDTH=80 man --warnings -l "$page"
+  [ -z "$stderr" ]
+  [[ "$(tr -s " \n" "  " <<<"$output")" == *"distccmon-gui, distccmon-gnome - watch the distcc jobs of this machine in a window"* ]]
+}
+
 @test "bad arguments are one error line and exit 101" {
   local bad
   for bad in --bogus "--polls 0" "--interval 0" "--interval nan" "--stats-port 70000" extra; do
