@@ -475,7 +475,7 @@ static void draw_text(cairo_t *cr, GtkWidget *w, const char *s, double x, double
 static gboolean on_draw_slots(GtkWidget *w, cairo_t *cr, gpointer data)
 {
     struct app *a = data;
-    int width = gtk_widget_get_allocated_width(w), height = gtk_widget_get_allocated_height(w);
+    int width = gtk_widget_get_allocated_width(w);
     int rh = a->row_height, name_w = a->name_w, file_w = a->file_w;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
@@ -525,7 +525,6 @@ static gboolean on_draw_slots(GtkWidget *w, cairo_t *cr, gpointer data)
             cairo_fill(cr);
         }
     }
-    (void)height;
     if (a->drawn_polls < (int)a->model.polls) {
         a->drawn_polls = (int)a->model.polls;
         if (a->opt.dump)
