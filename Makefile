@@ -60,7 +60,9 @@ WITH_JSON      ?= auto
 WITH_CURL      ?= auto
 WITH_INIPARSER ?= auto
 WITH_SECCOMP   ?= auto
-FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP)
+# WITH_GTK: gtk+-3.0, distccmon-gui (the ebuild's gtk USE flag)
+WITH_GTK       ?= auto
+FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP) WITH_GTK=$(WITH_GTK)
 
 PKGS     = popt lzo2
 DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
@@ -78,6 +80,7 @@ HAVE_JSON      := $(shell pkg-config --exists jansson 2>/dev/null && echo 1)
 HAVE_CURL      := $(shell pkg-config --exists libcurl 2>/dev/null && echo 1)
 HAVE_INIPARSER := $(if $(INI_PC)$(INI_CFLAGS)$(wildcard /usr/include/iniparser.h),1)
 HAVE_SECCOMP   := $(shell pkg-config --exists libseccomp 2>/dev/null && echo 1)
+HAVE_GTK       := $(shell pkg-config --exists gtk+-3.0 2>/dev/null && echo 1)
 
 # $(call feature,VAR,HAVE,library,Debian package,Gentoo atom): 1 or 0; when
 # it is 0, OFF_<VAR> says why.
@@ -92,6 +95,7 @@ USE_JSON      := $(call feature,WITH_JSON,$(HAVE_JSON),jansson,libjansson-dev,de
 USE_CURL      := $(call feature,WITH_CURL,$(HAVE_CURL),libcurl,libcurl4-openssl-dev,net-misc/curl)
 USE_INIPARSER := $(call feature,WITH_INIPARSER,$(HAVE_INIPARSER),iniparser,libiniparser-dev,dev-libs/iniparser)
 USE_SECCOMP   := $(call feature,WITH_SECCOMP,$(HAVE_SECCOMP),libseccomp,libseccomp-dev,sys-libs/libseccomp)
+USE_GTK       := $(call feature,WITH_GTK,$(HAVE_GTK),gtk+-3.0,libgtk-3-dev,x11-libs/gtk+:3)
 
 ifeq ($(USE_JSON),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags jansson)
@@ -109,6 +113,11 @@ ifeq ($(USE_SECCOMP),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags libseccomp)
 LIB_seccomp := $(shell pkg-config --libs libseccomp)
 endif
+ifeq ($(USE_GTK),1)
+# -isystem: GTK's headers are not held to our warning flags.
+GTK_CFLAGS  := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags gtk+-3.0))
+LIB_gtk     := $(shell pkg-config --libs gtk+-3.0)
+endif
 DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP)
 
 # What is left out, and why: one line per part, whenever something is built.
@@ -123,6 +132,9 @@ $(info distccd: built without the /stats.json and /toolchain pages ($(OFF_WITH_J
 endif
 ifneq ($(USE_SECCOMP),1)
 $(info distccd: built without the seccomp layer of the job sandbox ($(OFF_WITH_SECCOMP)))
+endif
+ifneq ($(USE_GTK),1)
+$(info distccmon-gui: not built ($(OFF_WITH_GTK)))
 endif
 endif
 endif
@@ -143,7 +155,16 @@ PROGRAMS := distccd:engine/daemon:popt \
             distcc-preflight:engine/preflight:popt+curl+ini \
             distcc-config:distcc-config:popt \
             distccflags:flags:popt \
-            pump:engine/pump:popt
+            pump:engine/pump:popt \
+            distccmon-gui:engine/monitor:popt+gtk+curl
+# Every program's name, built or not: a directory shared by programs
+# holds each one's main file under its name.
+PROGRAM_NAMES := $(foreach p,$(PROGRAMS),$(word 1,$(subst :, ,$(p))))
+ifeq ($(USE_GTK),1)
+$(BUILD)/engine/monitor/distccmon-gui.o: DCC_CFLAGS += $(GTK_CFLAGS) -DDCC_GUI_CURL=$(USE_CURL)
+else
+PROGRAMS := $(filter-out distccmon-gui:%,$(PROGRAMS))
+endif
 ifneq ($(PREFLIGHT_OFF),)
 PROGRAMS := $(filter-out distcc-preflight:%,$(PROGRAMS))
 endif
@@ -153,7 +174,8 @@ prog_libs = $(foreach l,$(subst +, ,$(word 3,$(subst :, ,$(1)))),$(LIB_$(l)))
 
 BINS :=
 define program_rules
-$(1)_SRCS := $$(sort $$(wildcard $(2)/*.c))
+# Programs sharing a directory each leave out the others' main files.
+$(1)_SRCS := $$(filter-out $$(foreach o,$$(filter-out $(1),$$(PROGRAM_NAMES)),$(2)/$$(o).c),$$(sort $$(wildcard $(2)/*.c)))
 ifneq ($$($(1)_SRCS),)
 BINS += $(BUILD)/bin/$(1)
 $(BUILD)/bin/$(1): $$($(1)_SRCS:%.c=$(BUILD)/%.o) $(LIBDCC) | $(BUILD)/bin

@@ -10,7 +10,8 @@
 # checks again, so make check stops at once with the name of a tool that is
 # still missing instead of a test skipping or failing for it later.
 # With --build, the optional libraries follow the Makefile's switches in the
-# environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP): 0 skips one, auto
+# environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP,
+# WITH_GTK): 0 skips one, auto
 # installs it but --quiet-check and --check do not ask for it, 1 needs it.
 set -euo pipefail
 
@@ -43,6 +44,7 @@ wanted() {
 if wanted WITH_JSON; then pc_deps+=("jansson:libjansson-dev:dev-libs/jansson"); fi
 if wanted WITH_CURL; then pc_deps+=("libcurl:libcurl4-openssl-dev:net-misc/curl"); fi
 if wanted WITH_SECCOMP; then pc_deps+=("libseccomp:libseccomp-dev:sys-libs/libseccomp"); fi
+if wanted WITH_GTK; then pc_deps+=("gtk+-3.0:libgtk-3-dev:x11-libs/gtk+:3"); fi
 if wanted WITH_INIPARSER; then
   other_deps+=("/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser")
 fi
@@ -98,6 +100,12 @@ if [ "$build_only" -eq 0 ]; then
     # stderr; the logrotate file is checked with logrotate -d.
     "ccache:ccache:dev-util/ccache"
     "logrotate:logrotate:app-admin/logrotate"
+    # distccmon-gui runs under a virtual X server; its screenshot is taken
+    # with xwd.
+    "Xvfb:xvfb:x11-base/xorg-server"
+    "xwd:x11-apps:x11-apps/xwd"
+    # and its directory switch is turned with the mouse wheel, through xdotool.
+    "xdotool:xdotool:x11-misc/xdotool"
   )
 fi
 

@@ -32,14 +32,24 @@ gentoo_files() {
 EOF
 }
 
-# Prints "MODE SOURCE DESTINATION" for every file we install.
+# Prints "MODE SOURCE DESTINATION" for every file we install; MODE "link"
+# makes DESTINATION a symbolic link to SOURCE.
 install_list() {
   local prog page section mode src dst
   for prog in distcc distccd distccmon-text distcc-config distccflags distcc-preflight pump; do
     [ -x "$build/bin/$prog" ] && echo "0755 $build/bin/$prog $bindir/$prog"
   done
+  # distccmon-gui (built with GTK): its desktop entry, its icon, and the
+  # name stock's GNOME monitor had, as a link.
+  if [ -x "$build/bin/distccmon-gui" ]; then
+    echo "0755 $build/bin/distccmon-gui $bindir/distccmon-gui"
+    echo "link distccmon-gui $bindir/distccmon-gnome"
+    echo "0644 engine/monitor/distccmon-gui.desktop $prefix/share/applications/distccmon-gui.desktop"
+    echo "0644 engine/monitor/distccmon-gui.svg $prefix/share/icons/hicolor/scalable/apps/distccmon-gui.svg"
+  fi
   for page in man/*.[0-9]; do
     [ -e "$page" ] || continue
+    [ "$page" != man/distccmon-gui.1 ] || [ -x "$build/bin/distccmon-gui" ] || continue
     section=${page##*.}
     echo "0644 $page $mandir/man$section/$(basename "$page")"
   done
@@ -70,8 +80,14 @@ case "$action" in
 install)
   render_gentoo_files
   while read -r mode src dst; do
-    install -D -m "$mode" "$src" "$destdir$dst"
-    echo "installed $dst"
+    if [ "$mode" = link ]; then
+      mkdir -p "$(dirname "$destdir$dst")"
+      ln -sfn "$src" "$destdir$dst"
+      echo "linked $dst -> $src"
+    else
+      install -D -m "$mode" "$src" "$destdir$dst"
+      echo "installed $dst"
+    fi
   done < <(install_list)
   ;;
 uninstall)

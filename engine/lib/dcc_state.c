@@ -290,6 +290,8 @@ static int read_one(int dfd, const char *name, time_t now, int max_age, struct d
     e->slot = rec.slot;
     copy_printable(e->file, rec.file, sizeof e->file);
     copy_printable(e->host, rec.host, sizeof e->host);
+    e->since = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+    e->started = process_start_time(rec.cpid);
     return 1;
 }
 

@@ -59,6 +59,8 @@ struct dcc_state_entry {
     int slot;
     char file[128]; /* control characters replaced by '?' */
     char host[128];
+    double since;   /* when the phase began: the file's mtime, seconds since the epoch */
+    double started; /* when the client process started (epoch seconds), -1 unknown */
 };
 
 struct dcc_state_list {

@@ -13,6 +13,7 @@
 #include "dcc_exit.h"
 #include "dcc_hosts.h"
 #include "dcc_log.h"
+#include "dcc_monitor.h"
 #include "dcc_state.h"
 #include "dcc_util.h"
 
@@ -118,142 +119,7 @@ static int parse_options(int argc, char **argv, double *delay, int *done)
     return 0;
 }
 
-/* One summary line: the jobs shown for a host name, against the slots the
- * host list gives every entry of that name (none when it is not listed). */
-struct host_load {
-    char name[128];  /* as clients write it in the state file */
-    char label[160]; /* as printed */
-    int listed;      /* entries of the host list with this name */
-    int slots;
-    int running;
-};
-
-struct summary {
-    struct host_load *rows;
-    size_t n, cap;
-};
-
-static struct host_load *find_row(struct summary *s, const char *name)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->rows[i].name, name) == 0)
-            return &s->rows[i];
-    return NULL;
-}
-
-static struct host_load *add_row(struct summary *s, const char *name)
-{
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 8;
-        struct host_load *p = realloc(s->rows, ncap * sizeof *p);
-        if (!p)
-            return NULL;
-        s->rows = p;
-        s->cap = ncap;
-    }
-    struct host_load *r = &s->rows[s->n++];
-    memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", name);
-    snprintf(r->label, sizeof r->label, "%s", name);
-    return r;
-}
-
-/* How one host entry is named in the summary: "box:3632", "[::1]:3632",
- * "user@box", "localhost". */
-static void host_label(const struct dcc_host *h, char *buf, size_t len)
-{
-    switch (h->mode) {
-    case DCC_HOST_TCP:
-        snprintf(buf, len, h->is_ipv6 ? "[%s]:%d" : "%s:%d", h->hostname, h->port);
-        break;
-    case DCC_HOST_SSH:
-        snprintf(buf, len, "%s@%s", h->user ? h->user : "", h->hostname);
-        break;
-    default:
-        snprintf(buf, len, "%s", h->hostname);
-        break;
-    }
-}
-
-/* The host list as this monitor's environment finds it; none is fine. */
-static int load_hosts(struct dcc_hostlist *list)
-{
-    char *text = NULL, path[PATH_MAX], err[512];
-    enum dcc_hosts_source src;
-    memset(list, 0, sizeof *list);
-    if (dcc_hosts_find(DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0 || !text)
-        return -1;
-    int rc = dcc_hosts_parse(text, list, err, sizeof err);
-    free(text);
-    return rc;
-}
-
-static int build_summary(const struct dcc_state_list *jobs, struct summary *s)
-{
-    struct dcc_hostlist list;
-    int have_list = load_hosts(&list) == 0;
-    for (size_t i = 0; have_list && i < list.n; i++) {
-        const struct dcc_host *h = &list.hosts[i];
-        struct host_load *r = find_row(s, h->hostname);
-        if (!r && !(r = add_row(s, h->hostname)))
-            goto oom;
-        /* Two entries with one name (two ports, tcp and ssh) cannot be told
-         * apart in the state files, so they share a line under the name. */
-        if (r->listed++ == 0)
-            host_label(h, r->label, sizeof r->label);
-        else
-            snprintf(r->label, sizeof r->label, "%s", h->hostname);
-        r->slots += h->n_slots;
-    }
-    if (have_list) {
-        /* Jobs that must run here also use the cpu_localhost_N slots,
-         * up to --localslots of them. */
-        struct host_load *local = find_row(s, "localhost");
-        if (local && local->slots < list.local_slots)
-            local->slots = list.local_slots;
-        dcc_hosts_free(&list);
-    }
-    for (size_t i = 0; i < jobs->n; i++) {
-        const char *host = jobs->items[i].host;
-        if (!host[0])
-            continue;
-        struct host_load *r = find_row(s, host);
-        if (!r && !(r = add_row(s, host)))
-            return -1;
-        r->running++;
-    }
-    return 0;
-oom:
-    dcc_hosts_free(&list);
-    return -1;
-}
-
-static int format_poll(const struct dcc_state_list *jobs, struct dcc_buf *out)
-{
-    struct summary s = {0};
-    int rc = 0;
-    for (size_t i = 0; i < jobs->n && rc == 0; i++) {
-        const struct dcc_state_entry *e = &jobs->items[i];
-        /* Stock distccmon-text's line, byte for byte. */
-        rc = dcc_buf_printf(out, "%6ld  %-10.10s  %-30.30s %24.24s[%d]\n", e->pid, dcc_state_phase_name(e->phase),
-                            e->file, e->host, e->slot);
-    }
-    if (rc == 0)
-        rc = build_summary(jobs, &s);
-    for (size_t i = 0; i < s.n && rc == 0; i++) {
-        const struct host_load *r = &s.rows[i];
-        if (r->listed)
-            rc = dcc_buf_printf(out, "  %s  %d/%d running\n", r->label, r->running, r->slots);
-        else
-            rc = dcc_buf_printf(out, "  %s  %d running\n", r->label, r->running);
-    }
-    if (rc == 0)
-        rc = dcc_buf_appends(out, "\n");
-    free(s.rows);
-    return rc;
-}
-
-static int poll_once(const char *state_dir)
+static int poll_once(const char *state_dir, struct dcc_monitor *model)
 {
     struct dcc_state_list jobs;
     struct dcc_buf out = {0};
@@ -263,7 +129,12 @@ static int poll_once(const char *state_dir)
         dcc_error("%s", err);
         return rc;
     }
-    if (format_poll(&jobs, &out) != 0) {
+    struct dcc_hostlist hosts;
+    int have_hosts = dcc_monitor_load_hosts(DCC_SYSCONFDIR, &hosts) == 0;
+    double now = (double)time(NULL);
+    int bad_model = dcc_monitor_poll(model, &jobs, have_hosts ? &hosts : NULL, now) != 0;
+    dcc_hosts_free(&hosts);
+    if (bad_model || dcc_monitor_format_text(model, &out) != 0) {
         dcc_state_list_free(&jobs);
         dcc_buf_free(&out);
         dcc_error("out of memory");
@@ -323,10 +194,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    struct dcc_monitor model;
+    dcc_monitor_init(&model);
     do {
-        code = poll_once(state_dir);
-        if (code != 0)
-            return code;
-    } while (delay > 0 && !sleep_or_stop(delay, &waitmask));
-    return 0;
+        code = poll_once(state_dir, &model);
+    } while (code == 0 && delay > 0 && !sleep_or_stop(delay, &waitmask));
+    dcc_monitor_free(&model);
+    return code;
 }

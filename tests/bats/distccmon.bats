@@ -6,37 +6,14 @@
 load common
 bats_require_minimum_version 1.5.0
 
-# A tiny client stand-in that records its phase with libdcc's dcc_state_update,
-# as our distcc does, waits for SIGTERM, then removes its file:
-#   state-writer PHASE FILE HOST SLOT
+# state-writer.c: a tiny client stand-in that records its phase with libdcc's
+# dcc_state_update, as our distcc does, waits for SIGTERM, then removes its
+# file:   state-writer PHASE FILE HOST SLOT
 setup_file() {
   WRITER="$BATS_FILE_TMPDIR/state-writer"
   export WRITER
   [ -f "$DCC_BUILD/libdcc.a" ] || return 0
-  cat >"$BATS_FILE_TMPDIR/state-writer.c" <<'EOF'
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include "dcc_state.h"
-int main(int argc, char **argv)
-{
-    sigset_t set;
-    int sig;
-    char err[512];
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    if (argc != 5) return 2;
-    if (dcc_state_update(NULL, atoi(argv[1]), argv[2], argv[3], atoi(argv[4]), err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
-    }
-    sigwait(&set, &sig);
-    dcc_state_remove();
-    return 0;
-}
-EOF
-  local cc=(cc -std=gnu11 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -o "$WRITER" "$BATS_FILE_TMPDIR/state-writer.c"
+  local cc=(cc -std=gnu11 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -o "$WRITER" "$DCC_TOP/tests/bats/state-writer.c"
     "$DCC_BUILD/libdcc.a")
   # An ASan build's library needs the sanitizer runtime as well.
   "${cc[@]}" 2>/dev/null || "${cc[@]}" -fsanitize=address,undefined

@@ -49,6 +49,8 @@ ebuild_sh() {
     elog() { echo "elog $*" >>"$CALLS"; }
     ewarn() { echo "ewarn $*" >>"$CALLS"; }
     tmpfiles_process() { echo "tmpfiles_process $*" >>"$CALLS"; }
+    xdg_desktop_database_update() { echo "xdg_desktop_database_update" >>"$CALLS"; }
+    xdg_icon_cache_update() { echo "xdg_icon_cache_update" >>"$CALLS"; }
     # shellcheck disable=SC1090
     source "$EBUILD"
     eval "$1"' bash "$1"
@@ -86,7 +88,7 @@ update-changelog = false" ]
 @test "USE flags: json, preflight and seccomp, each described in metadata.xml; no flag builds nothing" {
   run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "REQUIRED_USE=$REQUIRED_USE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
   [ "$output" = "EAPI=8
-IUSE=+json +preflight +seccomp selinux xinetd
+IUSE=gtk +json +preflight +seccomp selinux xinetd
 REQUIRED_USE=preflight? ( json )
 	acct-user/distcc
 	selinux? ( sec-policy/selinux-distcc )
@@ -94,15 +96,15 @@ REQUIRED_USE=preflight? ( json )
   dcc_need_tool xmllint
   xmllint --noout "$EBUILD_DIR/metadata.xml"
   # metadata.xml describes exactly the local flags (selinux is global).
-  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "json preflight seccomp xinetd " ]
+  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "gtk json preflight seccomp xinetd " ]
   # The libraries follow the flags: popt and lzo only with USE='-*'.
   run ebuild_sh 'echo $DEPEND'
-  [ "$output" = "dev-libs/lzo:2 dev-libs/popt json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp )" ]
+  [ "$output" = "dev-libs/lzo:2 dev-libs/popt gtk? ( x11-libs/gtk+:3 ) json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp )" ]
 }
 
 @test "the release ebuild builds from make dist's tarball; the live one from the repository named" {
   EBUILD="$RELEASE_EBUILD" run ebuild_sh 'echo "$SRC_URI|$S|$KEYWORDS|$RESTRICT|$INHERITED"; src_unpack'
-  [ "$output" = "distcc-gentoo-$(cat "$DCC_TOP/VERSION").tar.gz|/var/tmp/portage/work/distcc-gentoo-$(cat "$DCC_TOP/VERSION")|~amd64|test fetch mirror| systemd tmpfiles toolchain-funcs" ]
+  [ "$output" = "distcc-gentoo-$(cat "$DCC_TOP/VERSION").tar.gz|/var/tmp/portage/work/distcc-gentoo-$(cat "$DCC_TOP/VERSION")|~amd64|test fetch mirror| systemd tmpfiles toolchain-funcs xdg-utils" ]
   [ "$(cat "$CALLS")" = "default in src_unpack" ]
   EBUILD="$RELEASE_EBUILD" run ebuild_sh pkg_nofetch
   grep -qx "einfo build/distcc-gentoo-$(cat "$DCC_TOP/VERSION").tar.gz into /var/cache/distfiles." "$CALLS"
@@ -110,7 +112,7 @@ REQUIRED_USE=preflight? ( json )
   : >"$CALLS"
   run ebuild_sh 'echo "${SRC_URI-unset}|${KEYWORDS-unset}|$RESTRICT|$INHERITED"; src_unpack'
   [ "$status" -eq 1 ]
-  [ "$output" = "unset|unset|test| git-r3 systemd tmpfiles toolchain-funcs" ]
+  [ "$output" = "unset|unset|test| git-r3 systemd tmpfiles toolchain-funcs xdg-utils" ]
   [ "$(cat "$CALLS")" = "die: name the git repository to build: EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=URL (file:///path/to/checkout for a local one)" ]
   : >"$CALLS"
   EGIT_OVERRIDE_REPO_SYS_DEVEL_DISTCC=file:///src/distcc-gentoo run ebuild_sh src_unpack
@@ -142,16 +144,16 @@ REQUIRED_USE=preflight? ( json )
 @test "src_compile: Portage's toolchain and flags, Gentoo's paths, USE flags as make variables" {
   USE="json preflight seccomp" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [WITH_SECCOMP=1] [all]" ]
+  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [WITH_SECCOMP=1] [WITH_GTK=0] [all]" ]
   : >"$CALLS"
   USE="json" run ebuild_sh src_compile
-  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[WITH_GTK=0\] \[all\]$' "$CALLS"
 }
 
 @test "USE='-*' (the bootstrap): make takes the ebuild's variables and leaves out what needs more" {
   USE="" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[WITH_GTK=0\] \[all\]$' "$CALLS"
   # The same arguments to the real Makefile, as a dry run (-n).
   local -a args
   mapfile -t args < <(sed -e 's/^emake \[//' -e 's/\]$//' -e 's/\] \[/\n/g' "$CALLS")
@@ -159,7 +161,27 @@ REQUIRED_USE=preflight? ( json )
   run -0 grep -E '^distcc' <<<"$output"
   [ "$output" = "distcc-preflight: not built (WITH_JSON=0; WITH_CURL=0; WITH_INIPARSER=0)
 distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)
-distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)" ]
+distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)
+distccmon-gui: not built (WITH_GTK=0)" ]
+}
+
+@test "USE=gtk builds distccmon-gui, and the desktop menus learn of it after install and removal" {
+  USE="gtk json preflight seccomp" run ebuild_sh src_compile
+  [ "$status" -eq 0 ]
+  grep -q ' \[WITH_SECCOMP=1\] \[WITH_GTK=1\] \[all\]$' "$CALLS"
+  local -a args
+  mapfile -t args < <(sed -e 's/^emake \[//' -e 's/\]$//' -e 's/\] \[/\n/g' "$CALLS")
+  run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BATS_TEST_TMPDIR/build" "${args[@]}"
+  [[ "$output" == *"/distccmon-gui.o engine/monitor/distccmon-gui.c"* ]]
+  run ! grep -q 'distccmon-gui: not built' <<<"$output"
+  : >"$CALLS"
+  USE="gtk" run ebuild_sh "EROOT='$BATS_TEST_TMPDIR/root/' REPLACED_BY_VERSION= pkg_postrm"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$CALLS")" = "xdg_desktop_database_update
+xdg_icon_cache_update" ]
+  : >"$CALLS"
+  USE="" run ebuild_sh "EROOT='$BATS_TEST_TMPDIR/root/' REPLACED_BY_VERSION= pkg_postrm"
+  [ ! -s "$CALLS" ]
 }
 
 @test "pkg_config: distcc-config --install sets up /etc/distcc, env.d and the links, then the next steps" {

@@ -21,9 +21,9 @@ installed_files() {
   (cd "$DEST" && find . -type f -printf '%m %P\n' | LC_ALL=C sort)
 }
 
-# "/PATH" for every file under $DEST, sorted.
+# "/PATH" for every file and link under $DEST, sorted.
 installed_paths() {
-  (cd "$DEST" && find . -type f -printf '/%P\n' | LC_ALL=C sort)
+  (cd "$DEST" && find . \( -type f -o -type l \) -printf '/%P\n' | LC_ALL=C sort)
 }
 
 # What install must put there for PREFIX=$1: the built programs, every man
@@ -35,8 +35,14 @@ expected_files() {
       [ -x "$DCC_BUILD/bin/$prog" ] && echo "755 ${prefix#/}/bin/$prog"
     done
     for page in "$DCC_TOP"/man/*.[0-9]; do
+      [[ "$page" != */distccmon-gui.1 ]] || [ -x "$DCC_BUILD/bin/distccmon-gui" ] || continue
       echo "644 ${prefix#/}/share/man/man${page##*.}/$(basename "$page")"
     done
+    if [ -x "$DCC_BUILD/bin/distccmon-gui" ]; then
+      echo "755 ${prefix#/}/bin/distccmon-gui"
+      echo "644 ${prefix#/}/share/applications/distccmon-gui.desktop"
+      echo "644 ${prefix#/}/share/icons/hicolor/scalable/apps/distccmon-gui.svg"
+    fi
     cat <<EOF
 644 etc/conf.d/distccd
 755 etc/init.d/distccd
@@ -59,6 +65,12 @@ EOF
   installed_files | grep -qx '644 etc/systemd/system/distccd.service.d/00gentoo.conf'
   installed_files | grep -qx '755 etc/init.d/distccd'
   installed_files | grep -qx '644 usr/share/man/man1/distccd.1'
+  # Stock's name for the GTK monitor is a link to ours.
+  if [ -x "$DCC_BUILD/bin/distccmon-gui" ]; then
+    [ "$(readlink "$DEST/usr/bin/distccmon-gnome")" = distccmon-gui ]
+  else
+    [ ! -L "$DEST/usr/bin/distccmon-gnome" ]
+  fi
   [ "$(installed_files | wc -l)" -eq "$(grep -c '^installed ' <<<"$output")" ]
 }
 
@@ -132,7 +144,7 @@ EOF
   run dcc_make install PREFIX=/usr
   [ "$status" -eq 0 ]
   local installed
-  installed=$(sed -n 's/^installed //p' <<<"$output" | LC_ALL=C sort)
+  installed=$(sed -n -e 's/^installed //p' -e 's/^linked \(.*\) -> .*/\1/p' <<<"$output" | LC_ALL=C sort)
   [ "$installed" = "$(installed_paths)" ]
   run dcc_make uninstall PREFIX=/usr
   [ "$status" -eq 0 ] || { echo "$output"; false; }

@@ -22,7 +22,7 @@ else
 	S="${WORKDIR}/distcc-gentoo-${PV}"
 	KEYWORDS="~amd64"
 fi
-inherit systemd tmpfiles toolchain-funcs
+inherit systemd tmpfiles toolchain-funcs xdg-utils
 
 DESCRIPTION="Distributed C/C++ compiler for Gentoo networks (distcc 3.x compatible, in C)"
 HOMEPAGE="https://wiki.gentoo.org/wiki/Distcc"
@@ -32,10 +32,12 @@ SLOT="0"
 # ipv6 and hardened, flags of the old sys-devel/distcc, are not here: IPv6 is
 # always built (dual-stack daemon, [addr] host specs), and the client passes
 # the compiler's arguments unchanged, so there is nothing for hardened's
-# patch to do. gtk (distccmon-gui) and zeroconf come back with the code that
-# builds them. With every flag off (USE='-*', the wiki's bootstrap route)
+# patch to do. zeroconf comes back with the code that builds it. gtk builds
+# distccmon-gui (installed with distccmon-gnome, stock's name for it, as a
+# link); its helpers' figures come with preflight's libcurl and json's
+# jansson. With every flag off (USE='-*', the wiki's bootstrap route)
 # the programs need popt and lzo alone.
-IUSE="+json +preflight +seccomp selinux xinetd"
+IUSE="gtk +json +preflight +seccomp selinux xinetd"
 # distcc-preflight reads the daemons' JSON /toolchain pages.
 REQUIRED_USE="preflight? ( json )"
 # make check needs root, network namespaces and stock distcc as a peer; a
@@ -46,6 +48,7 @@ RESTRICT="test"
 DEPEND="
 	dev-libs/lzo:2
 	dev-libs/popt
+	gtk? ( x11-libs/gtk+:3 )
 	json? ( dev-libs/jansson:= )
 	preflight? (
 		dev-libs/iniparser:=
@@ -85,11 +88,12 @@ distcc_make() {
 		# chance": jansson for distccd's /stats.json and /toolchain,
 		# libcurl and iniparser for distcc-preflight (and its
 		# /etc/distcc/distcc.conf), libseccomp for the seccomp layer
-		# of distccd's job sandbox.
+		# of distccd's job sandbox, gtk+:3 for distccmon-gui.
 		WITH_JSON="$(usex json 1 0)"
 		WITH_CURL="$(usex preflight 1 0)"
 		WITH_INIPARSER="$(usex preflight 1 0)"
 		WITH_SECCOMP="$(usex seccomp 1 0)"
+		WITH_GTK="$(usex gtk 1 0)"
 	)
 	emake "${myemakeargs[@]}" "$@"
 }
@@ -118,7 +122,7 @@ src_compile() {
 src_install() {
 	# conf.d, init.d, the systemd unit and its drop-in, tmpfiles.d, env.d,
 	# logrotate.d, the Portage bashrc hooks and the man pages come with
-	# make install.
+	# make install, and with USE=gtk distccmon-gui's desktop entry and icon.
 	distcc_make DESTDIR="${D}" install
 
 	if use xinetd; then
@@ -144,12 +148,20 @@ distcc_next_steps() {
 		elog "Before a build: distcc-preflight compares every helper's toolchain with this one"
 		elog "  (helpers need --stats in DISTCCD_OPTS)."
 	fi
+	if use gtk; then
+		elog "Watch the jobs: distccmon-gui (DISTCC_DIR=/var/tmp/portage/.distcc distccmon-gui"
+		elog "  for Portage's, or pick that directory in its window)."
+	fi
 	elog "Debugging hooks for Portage builds: add this line to /etc/portage/bashrc:"
 	elog "  source ${EPREFIX}/usr/share/distcc/portage/bashrc"
 }
 
 pkg_postinst() {
 	tmpfiles_process distccd.conf
+	if use gtk; then
+		xdg_desktop_database_update
+		xdg_icon_cache_update
+	fi
 
 	# The masquerade links are also distccd's compiler whitelist: without
 	# them the daemon refuses to start (exit 110). distcc-config works on
@@ -183,6 +195,10 @@ pkg_config() {
 }
 
 pkg_postrm() {
+	if use gtk; then
+		xdg_desktop_database_update
+		xdg_icon_cache_update
+	fi
 	# Being replaced: the new version keeps the links.
 	[[ -n ${REPLACED_BY_VERSION} ]] && return
 	local link
