@@ -10,7 +10,8 @@
 # checks again, so make check stops at once with the name of a tool that is
 # still missing instead of a test skipping or failing for it later.
 # With --build, the optional libraries follow the Makefile's switches in the
-# environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP): 0 skips one, auto
+# environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP,
+# WITH_ZEROCONF): 0 skips one, auto
 # installs it but --quiet-check and --check do not ask for it, 1 needs it.
 set -euo pipefail
 
@@ -43,6 +44,7 @@ wanted() {
 if wanted WITH_JSON; then pc_deps+=("jansson:libjansson-dev:dev-libs/jansson"); fi
 if wanted WITH_CURL; then pc_deps+=("libcurl:libcurl4-openssl-dev:net-misc/curl"); fi
 if wanted WITH_SECCOMP; then pc_deps+=("libseccomp:libseccomp-dev:sys-libs/libseccomp"); fi
+if wanted WITH_ZEROCONF; then pc_deps+=("avahi-client:libavahi-client-dev:net-dns/avahi[dbus]"); fi
 if wanted WITH_INIPARSER; then
   other_deps+=("/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser")
 fi
@@ -98,6 +100,11 @@ if [ "$build_only" -eq 0 ]; then
     # stderr; the logrotate file is checked with logrotate -d.
     "ccache:ccache:dev-util/ccache"
     "logrotate:logrotate:app-admin/logrotate"
+    # zeroconf.bats runs a system bus and an mDNS responder in each of its
+    # network namespaces (avahi-daemon brings the bus policy that lets it
+    # own org.freedesktop.Avahi).
+    "avahi-daemon:avahi-daemon:net-dns/avahi"
+    "dbus-daemon:dbus-daemon:sys-apps/dbus"
   )
 fi
 
