@@ -243,7 +243,9 @@ int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *mac
         char name[64], why[256];
         shown_name(order[i]->name, name, sizeof name);
         if (!best) {
-            rc |= dcc_buf_printf(out, "# left out %s: no address to connect to\n", name);
+            rc |= dcc_buf_printf(out, "# left out %s: no address to connect to (%s%s port %d)\n", name,
+                                 order[i]->address[0] ? order[i]->address : "no address",
+                                 order[i]->link_local ? ", link-local" : "", order[i]->port);
         } else if (!dcc_zc_usable(best, machine, version, why, sizeof why)) {
             rc |= dcc_buf_printf(out, "# left out %s at %s: %s\n", name, best->address, why);
         } else {
@@ -429,6 +431,7 @@ struct browse {
     struct dcc_zc_service *svc;
     size_t n, cap;
     int pending;    /* resolvers running */
+    int retries;    /* resolves started again (bounded) */
     int all_for_now;
     int failed;
     char err[256];
@@ -447,9 +450,21 @@ static void on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoc
                         const AvahiAddress *a, uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags,
                         void *userdata)
 {
-    (void)iface, (void)proto, (void)type, (void)domain, (void)host_name, (void)flags;
+    (void)type, (void)host_name, (void)flags;
     struct browse *b = userdata;
     b->pending--;
+    char shown[AVAHI_ADDRESS_STR_MAX] = "";
+    if (event == AVAHI_RESOLVER_FOUND && (!a || !avahi_address_snprint(shown, sizeof shown, a) || !port) &&
+        b->retries < 8) {
+        /* Found, yet no address or port to use (records that expired
+         * while they were being read): ask once more while time is left. */
+        b->retries++;
+        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain,
+                                       AVAHI_PROTO_UNSPEC, 0, on_resolved, b))
+            b->pending++;
+        avahi_service_resolver_free(r);
+        return;
+    }
     if (event == AVAHI_RESOLVER_FOUND && name && a && b->n < DCC_ZC_MAX_SERVICES) {
         if (b->n == b->cap) {
             size_t ncap = b->cap ? b->cap * 2 : 8;

@@ -183,6 +183,15 @@ teardown_file() {
   rm -rf "$ZC_DIR"
 }
 
+# Shown when a test fails: the lists the client kept.
+teardown() {
+  local f
+  for f in "$ZC_DIR/c/distcc-dir/zeroconf/list" "$BATS_TEST_TMPDIR/dd/zeroconf/list"; do
+    [ -f "$f" ] && printf '== %s\n%s\n' "$f" "$(cat "$f")"
+  done
+  return 0
+}
+
 setup() {
   dcc_need_root
   dcc_need_tool avahi-daemon dbus-daemon /usr/bin/distccd ip unshare

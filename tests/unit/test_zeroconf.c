@@ -227,7 +227,7 @@ static void test_list_is_a_host_list_of_the_usable_helpers(void **state)
                         "# found\n"
                         "[2001:db8::5]:4000/6  # distcc@alpha: x86_64-pc-linux-gnu 12\n"
                         "# left out distcc@arm at 10.0.0.4: compiler target aarch64-linux-gnu, not x86_64-linux-gnu\n"
-                        "# left out distcc@lonely: no address to connect to\n"
+                        "# left out distcc@lonely: no address to connect to (fe80::7, link-local port 3632)\n"
                         "# left out distcc@old at 10.0.0.3: compiler x86_64-linux-gnu 11, not 12\n"
                         "10.0.0.9:3632/2  # distcc@zeta: x86_64-linux-gnu 12\n");
     struct dcc_hostlist list;
