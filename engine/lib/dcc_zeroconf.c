@@ -459,8 +459,8 @@ static void on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoc
         /* Found, yet no address or port to use (records that expired
          * while they were being read): ask once more while time is left. */
         b->retries++;
-        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain,
-                                       AVAHI_PROTO_UNSPEC, 0, on_resolved, b))
+        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain, proto, 0,
+                                       on_resolved, b))
             b->pending++;
         avahi_service_resolver_free(r);
         return;
@@ -509,8 +509,11 @@ static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol
             break;
         /* DCC_ZC_SERVICE_TYPE, not type: a subtype browse reports the
          * subtype, which does not resolve */
-        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain, AVAHI_PROTO_UNSPEC,
-                                       0, on_resolved, b))
+        /* The address of the protocol it was found over: with any, avahi
+         * may answer an IPv4 browse with the host's link-local IPv6
+         * address, which no client can connect to without its interface. */
+        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain, proto, 0,
+                                       on_resolved, b))
             b->pending++;
         (void)type;
         break;

@@ -12,6 +12,7 @@
 # namespace with its own host name, which names its service (distcc@NAME).
 
 load common
+bats_require_minimum_version 1.5.0
 
 ZC_NET=10.55.0
 
@@ -21,6 +22,7 @@ ZC_NET=10.55.0
 zc_run() {
   local ns=$1
   shift
+  # shellcheck disable=SC2016 # the inner bash's arguments
   ${ZC_EXEC:-} ip netns exec "$ZC_TAG-$ns" unshare -m -u --propagation private -- \
     bash -c 'hostname "$1" && mount --bind "$2" /run && shift 2 && exec "$@"' \
     _ "$(zc_hostname "$ns")" "$ZC_DIR/$ns/run" "$@"
@@ -48,7 +50,7 @@ zc_wait_for_line() {
 zc_start() {
   local ns=$1 name=$2
   shift 2
-  ZC_EXEC=exec zc_run "$ns" timeout 300 "$@" >"$ZC_DIR/$ns/$name.log" 2>&1 &
+  ZC_EXEC="exec" zc_run "$ns" timeout 300 "$@" >"$ZC_DIR/$ns/$name.log" 2>&1 &
   echo $! >"$ZC_DIR/$ns/$name.pid"
 }
 
@@ -196,7 +198,7 @@ setup() {
   dcc_need_root
   dcc_need_tool avahi-daemon dbus-daemon /usr/bin/distccd ip unshare
   zc_built_with_avahi || skip "skipped: this build has no Zeroconf (WITH_ZEROCONF=0 or no libavahi-client)"
-  cd "$BATS_TEST_TMPDIR"
+  cd "$BATS_TEST_TMPDIR" || return 1
   printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' >hello.c
 }
 
@@ -257,6 +259,9 @@ $ZC_NET.2:3632/3" ]
   grep -qF "# left out distcc@zc-a-ours #2 at $ZC_NET.3: compiler $(cc -dumpmachine) 99, not $(cc -dumpversion)" \
     "$CLIENT_DIR/zeroconf/list"
   dcc_stop_pid "$(zc_pid h2 odd)"
+  zc_wait_for_line "$ZC_DIR/h2/odd.log" "announcement withdrawn" 5
+  # Under ASan (DCC_BUILD=build-asan): a clean exit, no leak.
+  run ! grep -q Sanitizer "$ZC_DIR/h2/odd.log"
 }
 
 @test "a helper that stops is gone from the list after the refresh, and jobs go to the one left" {
@@ -267,6 +272,8 @@ $ZC_NET.2:3632/3" ]
 
   dcc_stop_pid "$(zc_pid h2 distccd)"
   zc_wait_for_line "$ZC_DIR/h2/distccd.log" "announcement withdrawn" 5
+  zc_wait_for_line "$ZC_DIR/h2/distccd.log" "distccd exiting" 5
+  run ! grep -q Sanitizer "$ZC_DIR/h2/distccd.log"
   # The list is fresh: still used as it is.
   CLIENT_DIR=$CLIENT_DIR run zc_distcc --show-hosts
   [[ "$output" == *"$ZC_NET.3:3632/5"* ]]
