@@ -264,6 +264,23 @@ $ZC_NET.2:3632/3" ]
   run ! grep -q Sanitizer "$ZC_DIR/h2/odd.log"
 }
 
+@test "a helper announces itself again when avahi-daemon restarts" {
+  dcc_stop_pid "$(zc_pid h2 avahi)"
+  zc_wait_for_line "$ZC_DIR/h2/distccd.log" "avahi-daemon went away; announcing again when it is back" 5
+  zc_start h2 avahi avahi-daemon -f "$ZC_DIR/avahi-daemon.conf" --no-drop-root --no-chroot --no-rlimits \
+    --no-proc-title
+  local i
+  for ((i = 0; i < 150; i++)); do
+    [ "$(grep -c 'announced as "distcc@zc-a-ours"' "$ZC_DIR/h2/distccd.log")" -ge 2 ] && break
+    sleep 0.1
+  done
+  [ "$(grep -c 'announced as "distcc@zc-a-ours"' "$ZC_DIR/h2/distccd.log")" -eq 2 ]
+  CLIENT_DIR="$BATS_TEST_TMPDIR/dd" run zc_distcc --show-hosts
+  [ "$status" -eq 0 ]
+  [ "$output" = "$ZC_NET.3:3632/5
+$ZC_NET.2:3632/3" ]
+}
+
 @test "a helper that stops is gone from the list after the refresh, and jobs go to the one left" {
   CLIENT_DIR="$BATS_TEST_TMPDIR/dd"
   CLIENT_DIR=$CLIENT_DIR run zc_distcc --show-hosts
