@@ -232,6 +232,20 @@ $ZC_NET.2:3632/3" ]
   [ "$output" = "10.55.0.77:3632/9" ]
 }
 
+@test "clients that start together without a list browse once, and all use what it found" {
+  local d="$BATS_TEST_TMPDIR/dd" i pids=()
+  for i in 1 2 3 4; do
+    CLIENT_DIR=$d DISTCC_VERBOSE=1 zc_distcc --show-hosts >"out$i" 2>&1 &
+    pids+=($!)
+  done
+  for i in 0 1 2 3; do wait "${pids[$i]}"; done
+  for i in 1 2 3 4; do
+    [ "$(grep -v ' debug: ' "out$i")" = "$ZC_NET.3:3632/5
+$ZC_NET.2:3632/3" ] || { cat "out$i"; false; }
+  done
+  [ "$(cat out1 out2 out3 out4 | grep -c 'no list of helpers yet; browsing')" -eq 1 ]
+}
+
 @test "stock 3.4's client finds our helper (and stock's) by stock's compiler subtype" {
   mkdir -p "$BATS_TEST_TMPDIR/stock-dir"
   run zc_run c env DISTCC_DIR="$BATS_TEST_TMPDIR/stock-dir" DISTCC_HOSTS=+zeroconf /usr/bin/distcc --show-hosts
