@@ -13,8 +13,8 @@
 #include "dcc_toolchain.h"
 #include "dcc_util.h"
 #include "dcc_version.h"
-#include "dcc_zeroconf.h"
 #include "dcc_whitelist.h"
+#include "dcc_zeroconf.h"
 
 #include <errno.h>
 #include <limits.h>

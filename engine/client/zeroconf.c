@@ -183,7 +183,10 @@ void dcc_client_zeroconf_add(struct dcc_hostlist *list)
         dcc_warn("+zeroconf: %s (in %s/list)", err, dir);
     } else {
         if (found.n == 0 && strncmp(text, "# error: ", 9) != 0)
-            dcc_info("+zeroconf: no usable helpers are announced (%s/list)", dir);
+            /* A warning when the build has no helper at all, so "running
+             * locally instead" comes with its reason. */
+            dcc_log(list->n ? DCC_LOG_INFO : DCC_LOG_WARNING,
+                    "+zeroconf: no usable helper is announced on the network (see %s/list)", dir);
         else
             dcc_debug("+zeroconf: %zu helper%s from %s/list", found.n, found.n == 1 ? "" : "s", dir);
         if (splice_found(list, &found) != 0)

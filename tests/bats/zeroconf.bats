@@ -246,6 +246,18 @@ $ZC_NET.2:3632/3" ] || { cat "out$i"; false; }
   [ "$(cat out1 out2 out3 out4 | grep -c 'no list of helpers yet; browsing')" -eq 1 ]
 }
 
+@test "without an avahi-daemon to ask, +zeroconf says so and the other hosts are used" {
+  mkdir -p "$BATS_TEST_TMPDIR/empty-run"
+  # The client namespace with a /run that has no system bus.
+  # shellcheck disable=SC2016 # the inner bash's arguments
+  run ip netns exec "$ZC_TAG-c" unshare -m --propagation private -- \
+    bash -c 'mount --bind "$1" /run && shift && exec "$@"' _ "$BATS_TEST_TMPDIR/empty-run" \
+    env DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_HOSTS="localhost/1 +zeroconf" "$DCC_BIN/distcc" --show-hosts
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$output")" = "distcc: warning: +zeroconf: cannot reach avahi-daemon over the system bus: Daemon not running
+localhost/1" ]
+}
+
 @test "stock 3.4's client finds our helper (and stock's) by stock's compiler subtype" {
   mkdir -p "$BATS_TEST_TMPDIR/stock-dir"
   run zc_run c env DISTCC_DIR="$BATS_TEST_TMPDIR/stock-dir" DISTCC_HOSTS=+zeroconf /usr/bin/distcc --show-hosts
