@@ -342,3 +342,17 @@ $ZC_NET.2:3632/3" ]
   [ "$status" -eq 0 ]
   grep -q "COMPILE_OK exit:0 .*hello.c" "$ZC_DIR/h1/stock.log"
 }
+
+@test "a build without Avahi says so for +zeroconf and --zeroconf, and builds on" {
+  local b="$BATS_TEST_TMPDIR/build"
+  run -0 make -C "$DCC_TOP" -s -j2 BUILD="$b" WITH_ZEROCONF=0 "$b/bin/distcc" "$b/bin/distccd"
+  [[ "$output" == *"distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)"* ]]
+  run ! grep -q libavahi < <(ldd "$b/bin/distcc" "$b/bin/distccd")
+  DISTCC_DIR="$BATS_TEST_TMPDIR/dd" DISTCC_HOSTS="+zeroconf localhost/1" run "$b/bin/distcc" --show-hosts
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$output")" = "distcc: warning: +zeroconf: this distcc was built without Zeroconf (no Avahi: build with WITH_ZEROCONF=1, USE=zeroconf on Gentoo); it finds no helpers
+localhost/1" ]
+  run "$b/bin/distccd" --no-detach --daemon --zeroconf --port "$(dcc_free_port)" --lifetime 1 --log-stderr \
+    --whitelist-dir "$BATS_TEST_TMPDIR" --enable-tcp-insecure
+  [[ "$output" == *"warning: --zeroconf: this distccd was built without Zeroconf (no Avahi: build with WITH_ZEROCONF=1, USE=zeroconf on Gentoo); not announcing"* ]]
+}
