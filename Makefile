@@ -55,6 +55,8 @@ GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 #   WITH_INIPARSER  iniparser: distcc-preflight's /etc/distcc/distcc.conf
 #   WITH_SECCOMP    libseccomp: the seccomp layer of distccd's job sandbox
 #                   (namespaces and Landlock need no library)
+#   WITH_ZEROCONF   avahi-client: +zeroconf in the client's host list and
+#                   distccd --zeroconf (the ebuild's zeroconf USE flag)
 # distcc-preflight needs the first three.
 WITH_JSON      ?= auto
 WITH_CURL      ?= auto
@@ -62,7 +64,9 @@ WITH_INIPARSER ?= auto
 WITH_SECCOMP   ?= auto
 # WITH_GTK: gtk+-3.0, distccmon-gui (the ebuild's gtk USE flag)
 WITH_GTK       ?= auto
-FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP) WITH_GTK=$(WITH_GTK)
+WITH_ZEROCONF  ?= auto
+FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP) \
+	WITH_GTK=$(WITH_GTK) WITH_ZEROCONF=$(WITH_ZEROCONF)
 
 PKGS     = popt lzo2
 DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
@@ -81,6 +85,7 @@ HAVE_CURL      := $(shell pkg-config --exists libcurl 2>/dev/null && echo 1)
 HAVE_INIPARSER := $(if $(INI_PC)$(INI_CFLAGS)$(wildcard /usr/include/iniparser.h),1)
 HAVE_SECCOMP   := $(shell pkg-config --exists libseccomp 2>/dev/null && echo 1)
 HAVE_GTK       := $(shell pkg-config --exists gtk+-3.0 2>/dev/null && echo 1)
+HAVE_ZEROCONF  := $(shell pkg-config --exists avahi-client 2>/dev/null && echo 1)
 
 # $(call feature,VAR,HAVE,library,Debian package,Gentoo atom): 1 or 0; when
 # it is 0, OFF_<VAR> says why.
@@ -96,6 +101,7 @@ USE_CURL      := $(call feature,WITH_CURL,$(HAVE_CURL),libcurl,libcurl4-openssl-
 USE_INIPARSER := $(call feature,WITH_INIPARSER,$(HAVE_INIPARSER),iniparser,libiniparser-dev,dev-libs/iniparser)
 USE_SECCOMP   := $(call feature,WITH_SECCOMP,$(HAVE_SECCOMP),libseccomp,libseccomp-dev,sys-libs/libseccomp)
 USE_GTK       := $(call feature,WITH_GTK,$(HAVE_GTK),gtk+-3.0,libgtk-3-dev,x11-libs/gtk+:3)
+USE_ZEROCONF  := $(call feature,WITH_ZEROCONF,$(HAVE_ZEROCONF),avahi-client,libavahi-client-dev,net-dns/avahi[dbus])
 
 ifeq ($(USE_JSON),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags jansson)
@@ -118,7 +124,11 @@ ifeq ($(USE_GTK),1)
 GTK_CFLAGS  := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags gtk+-3.0))
 LIB_gtk     := $(shell pkg-config --libs gtk+-3.0)
 endif
-DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP)
+ifeq ($(USE_ZEROCONF),1)
+DEP_CFLAGS  += $(shell pkg-config --cflags avahi-client)
+LIB_avahi   := $(shell pkg-config --libs avahi-client)
+endif
+DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP) -DDCC_WITH_ZEROCONF=$(USE_ZEROCONF)
 
 # What is left out, and why: one line per part, whenever something is built.
 and_then = $(if $(1),$(if $(2),$(1); $(2),$(1)),$(2))
@@ -136,6 +146,9 @@ endif
 ifneq ($(USE_GTK),1)
 $(info distccmon-gui: not built ($(OFF_WITH_GTK)))
 endif
+ifneq ($(USE_ZEROCONF),1)
+$(info distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) ($(OFF_WITH_ZEROCONF)))
+endif
 endif
 endif
 
@@ -146,7 +159,7 @@ LIB_SRCS  := $(filter-out engine/lib/dcc_preflight.c,$(LIB_SRCS))
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
-LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp)
+LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp) $(LIB_avahi)
 
 # program name : source directory : extra libraries
 PROGRAMS := distccd:engine/daemon:popt \

@@ -11,7 +11,7 @@
 # still missing instead of a test skipping or failing for it later.
 # With --build, the optional libraries follow the Makefile's switches in the
 # environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP,
-# WITH_GTK): 0 skips one, auto
+# WITH_GTK, WITH_ZEROCONF): 0 skips one, auto
 # installs it but --quiet-check and --check do not ask for it, 1 needs it.
 set -euo pipefail
 
@@ -45,6 +45,7 @@ if wanted WITH_JSON; then pc_deps+=("jansson:libjansson-dev:dev-libs/jansson"); 
 if wanted WITH_CURL; then pc_deps+=("libcurl:libcurl4-openssl-dev:net-misc/curl"); fi
 if wanted WITH_SECCOMP; then pc_deps+=("libseccomp:libseccomp-dev:sys-libs/libseccomp"); fi
 if wanted WITH_GTK; then pc_deps+=("gtk+-3.0:libgtk-3-dev:x11-libs/gtk+:3"); fi
+if wanted WITH_ZEROCONF; then pc_deps+=("avahi-client:libavahi-client-dev:net-dns/avahi[dbus]"); fi
 if wanted WITH_INIPARSER; then
   other_deps+=("/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser")
 fi
@@ -106,6 +107,11 @@ if [ "$build_only" -eq 0 ]; then
     "xwd:x11-apps:x11-apps/xwd"
     # and its directory switch is turned with the mouse wheel, through xdotool.
     "xdotool:xdotool:x11-misc/xdotool"
+    # zeroconf.bats runs a system bus and an mDNS responder in each of its
+    # network namespaces (avahi-daemon brings the bus policy that lets it
+    # own org.freedesktop.Avahi).
+    "avahi-daemon:avahi-daemon:net-dns/avahi"
+    "dbus-daemon:dbus-daemon:sys-apps/dbus"
   )
 fi
 

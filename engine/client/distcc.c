@@ -14,6 +14,7 @@
 #include "dcc_util.h"
 #include "dcc_version.h"
 #include "dcc_whitelist.h"
+#include "dcc_zeroconf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -98,7 +99,8 @@ static void usage(FILE *out)
             "                (FILE, DIRECTORY and SYSTEMDIR lines) and compile nothing\n"
             "\n"
             "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
-            "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\".\n"
+            "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\";\n"
+            "+zeroconf there adds the helpers announced on the network%s.\n"
             "\n"
             "Environment: DISTCC_HOSTS DISTCC_DIR DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK\n"
             "DISTCC_BACKOFF_PERIOD DISTCC_IO_TIMEOUT DISTCC_PAUSE_TIME_MSEC DISTCC_SAVE_TEMPS\n"
@@ -109,7 +111,7 @@ static void usage(FILE *out)
             "arguments, 103 connect failed, 106 bad host list, 107 I/O error, 108\n"
             "truncated, 109 protocol error, 110 compiler missing, 111 recursion, 113\n"
             "refused, 116 no hosts (with DISTCC_FALLBACK=0), 118 timeout.\n",
-            DCC_SYSCONFDIR);
+            DCC_SYSCONFDIR, dcc_zc_available() ? "" : " (not in this build: no Avahi)");
 }
 
 static int show_hosts(struct client *cl)

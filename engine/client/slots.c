@@ -5,6 +5,7 @@
 #include "dcc_lock.h"
 #include "dcc_log.h"
 #include "dcc_state.h"
+#include "zeroconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,9 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
         if (!quiet)
             dcc_error("%s (in %s)", err, where);
         rc = DCC_EXIT_BAD_HOSTSPEC;
+    } else if (text && cl->hosts.zeroconf && !quiet) {
+        /* Local jobs (quiet) need no helpers, so they do not browse. */
+        dcc_client_zeroconf_add(&cl->hosts);
     } else if (text && cl->hosts.n == 0 && !quiet) {
         /* Stock's words, which admins grep for. */
         dcc_warn("%s contained no hosts; can't distribute work", where);

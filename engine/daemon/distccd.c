@@ -10,6 +10,7 @@
 #include "dcc_version.h"
 #include "dcc_whitelist.h"
 #include "dcc_wire.h"
+#include "zeroconf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -208,7 +209,7 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"lifetime", 0, POPT_ARG_STRING, &lt_s, 0, "exit after this many seconds (for tests)", "SECONDS"},
         {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0, "serve statistics over HTTP (16 connections at once, 4 from one address)", NULL},
         {"stats-port", 0, POPT_ARG_STRING, &sp_s, 0, "port for --stats (default 3633)", "PORT"},
-        {"zeroconf", 0, POPT_ARG_NONE, &cfg->zeroconf, 0, "announce this helper with Avahi (not in this build)", NULL},
+        {"zeroconf", 0, POPT_ARG_NONE, &cfg->zeroconf, 0, "announce this helper over mDNS/DNS-SD (Avahi), for clients with +zeroconf", NULL},
         {"enable-tcp-insecure", 0, POPT_ARG_NONE, &cfg->tcp_insecure, 0, "run any compiler name, not only whitelisted ones", NULL},
         {"make-me-a-botnet", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &cfg->tcp_insecure, 0, NULL, NULL},
         {"whitelist-dir", 0, POPT_ARG_STRING, &cfg->whitelist_dir, 0, "compiler whitelist directory", "DIR"},
@@ -906,8 +907,8 @@ int main(int argc, char **argv)
         dcc_notice("no --allow given: accepting clients from loopback only (127.0.0.0/8, ::1)");
     }
     setup_sandbox(&cfg);
-    if (cfg.zeroconf)
-        dcc_warn("--zeroconf: this distccd was built without Avahi support; not announcing");
+    if (cfg.zeroconf && cfg.inetd)
+        dcc_warn("--zeroconf: not with --inetd (no daemon stays to answer); not announcing");
     signal(SIGPIPE, SIG_IGN);
 
     if (cfg.inetd)
@@ -980,7 +981,9 @@ int main(int argc, char **argv)
     srv.children = calloc(srv.max_children, sizeof *srv.children);
     if (!srv.children)
         die(DCC_EXIT_OUT_OF_MEMORY, "out of memory");
+    struct dcc_zc_publisher *zc = cfg.zeroconf ? dccd_zeroconf_start(&cfg) : NULL;
     run_server(&srv);
+    dccd_zeroconf_stop(zc); /* first, so no new client comes */
     stop_children(&srv);
     if (cfg.pid_file)
         unlink(cfg.pid_file);

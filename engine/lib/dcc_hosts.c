@@ -336,6 +336,8 @@ static int parse_keyword(struct spec_ctx *c, struct dcc_hostlist *list)
         return 0;
     }
     if (strcmp(t, "+zeroconf") == 0) {
+        if (!list->zeroconf)
+            list->zeroconf_at = list->n;
         list->zeroconf = 1;
         return 0;
     }

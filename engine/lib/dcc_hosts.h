@@ -38,6 +38,7 @@ struct dcc_hostlist {
     size_t n;
     int randomize;       /* --randomize seen */
     int zeroconf;        /* +zeroconf seen */
+    size_t zeroconf_at;  /* hosts before it: where the helpers it finds go */
     int local_slots;     /* --localslots=N or default */
     int local_slots_cpp; /* --localslots_cpp=N or default */
 };

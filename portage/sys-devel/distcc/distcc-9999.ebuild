@@ -32,12 +32,13 @@ SLOT="0"
 # ipv6 and hardened, flags of the old sys-devel/distcc, are not here: IPv6 is
 # always built (dual-stack daemon, [addr] host specs), and the client passes
 # the compiler's arguments unchanged, so there is nothing for hardened's
-# patch to do. zeroconf comes back with the code that builds it. gtk builds
-# distccmon-gui (installed with distccmon-gnome, stock's name for it, as a
-# link); its helpers' figures come with preflight's libcurl and json's
-# jansson. With every flag off (USE='-*', the wiki's bootstrap route)
-# the programs need popt and lzo alone.
-IUSE="gtk +json +preflight +seccomp selinux xinetd"
+# patch to do. gtk builds distccmon-gui (installed with distccmon-gnome,
+# stock's name for it, as a link); its helpers' figures come with
+# preflight's libcurl and json's jansson. zeroconf builds +zeroconf and
+# distccd --zeroconf with avahi's client library. With every flag off
+# (USE='-*', the wiki's bootstrap route) the programs need popt and lzo
+# alone.
+IUSE="gtk +json +preflight +seccomp selinux xinetd zeroconf"
 # distcc-preflight reads the daemons' JSON /toolchain pages.
 REQUIRED_USE="preflight? ( json )"
 # make check needs root, network namespaces and stock distcc as a peer; a
@@ -55,6 +56,7 @@ DEPEND="
 		net-misc/curl
 	)
 	seccomp? ( sys-libs/libseccomp )
+	zeroconf? ( net-dns/avahi[dbus] )
 "
 RDEPEND="
 	${DEPEND}
@@ -88,12 +90,14 @@ distcc_make() {
 		# chance": jansson for distccd's /stats.json and /toolchain,
 		# libcurl and iniparser for distcc-preflight (and its
 		# /etc/distcc/distcc.conf), libseccomp for the seccomp layer
-		# of distccd's job sandbox, gtk+:3 for distccmon-gui.
+		# of distccd's job sandbox, gtk+:3 for distccmon-gui, avahi's
+		# client library for +zeroconf and distccd --zeroconf.
 		WITH_JSON="$(usex json 1 0)"
 		WITH_CURL="$(usex preflight 1 0)"
 		WITH_INIPARSER="$(usex preflight 1 0)"
 		WITH_SECCOMP="$(usex seccomp 1 0)"
 		WITH_GTK="$(usex gtk 1 0)"
+		WITH_ZEROCONF="$(usex zeroconf 1 0)"
 	)
 	emake "${myemakeargs[@]}" "$@"
 }
