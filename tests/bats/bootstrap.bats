@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The bootstrap build (the wiki's USE='-*' emerge --nodeps on a bare stage3):
 # with WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0
-# WITH_ZEROCONF=0 the tree builds with popt and lzo2 alone, make names every part it leaves out, and the programs it builds
-# work. pkg-config is shown only popt and lzo2 (PKG_CONFIG_LIBDIR), so a
+# WITH_ZEROCONF=0 the tree builds with popt and lzo2 alone, make names
+# every part it leaves out, and the programs it builds work. pkg-config is shown only popt and lzo2 (PKG_CONFIG_LIBDIR), so a
 # build that still asked for jansson, libcurl or libseccomp would fail here.
 
 bats_require_minimum_version 1.5.0

@@ -85,7 +85,7 @@ update-changelog = false" ]
   cmp "$EBUILD" "$RELEASE_EBUILD"
 }
 
-@test "USE flags: json, preflight, seccomp and zeroconf, each described in metadata.xml; no flag builds nothing" {
+@test "USE flags: gtk, json, preflight, seccomp and zeroconf, each described in metadata.xml; no flag builds nothing" {
   run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "REQUIRED_USE=$REQUIRED_USE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
   [ "$output" = "EAPI=8
 IUSE=gtk +json +preflight +seccomp selinux xinetd zeroconf
