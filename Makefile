@@ -55,12 +55,16 @@ GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 #   WITH_INIPARSER  iniparser: distcc-preflight's /etc/distcc/distcc.conf
 #   WITH_SECCOMP    libseccomp: the seccomp layer of distccd's job sandbox
 #                   (namespaces and Landlock need no library)
+#   WITH_GSSAPI     krb5-gssapi (MIT Kerberos): distcc's ,auth hosts and
+#                   distccd --auth, GSS-API mutual authentication as in 3.4
 # distcc-preflight needs the first three.
 WITH_JSON      ?= auto
 WITH_CURL      ?= auto
 WITH_INIPARSER ?= auto
 WITH_SECCOMP   ?= auto
-FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP)
+WITH_GSSAPI    ?= auto
+FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP) \
+	WITH_GSSAPI=$(WITH_GSSAPI)
 
 PKGS     = popt lzo2
 DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
@@ -78,6 +82,7 @@ HAVE_JSON      := $(shell pkg-config --exists jansson 2>/dev/null && echo 1)
 HAVE_CURL      := $(shell pkg-config --exists libcurl 2>/dev/null && echo 1)
 HAVE_INIPARSER := $(if $(INI_PC)$(INI_CFLAGS)$(wildcard /usr/include/iniparser.h),1)
 HAVE_SECCOMP   := $(shell pkg-config --exists libseccomp 2>/dev/null && echo 1)
+HAVE_GSSAPI    := $(shell pkg-config --exists krb5-gssapi krb5 2>/dev/null && echo 1)
 
 # $(call feature,VAR,HAVE,library,Debian package,Gentoo atom): 1 or 0; when
 # it is 0, OFF_<VAR> says why.
@@ -92,6 +97,7 @@ USE_JSON      := $(call feature,WITH_JSON,$(HAVE_JSON),jansson,libjansson-dev,de
 USE_CURL      := $(call feature,WITH_CURL,$(HAVE_CURL),libcurl,libcurl4-openssl-dev,net-misc/curl)
 USE_INIPARSER := $(call feature,WITH_INIPARSER,$(HAVE_INIPARSER),iniparser,libiniparser-dev,dev-libs/iniparser)
 USE_SECCOMP   := $(call feature,WITH_SECCOMP,$(HAVE_SECCOMP),libseccomp,libseccomp-dev,sys-libs/libseccomp)
+USE_GSSAPI    := $(call feature,WITH_GSSAPI,$(HAVE_GSSAPI),krb5-gssapi,libkrb5-dev,app-crypt/mit-krb5)
 
 ifeq ($(USE_JSON),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags jansson)
@@ -109,7 +115,11 @@ ifeq ($(USE_SECCOMP),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags libseccomp)
 LIB_seccomp := $(shell pkg-config --libs libseccomp)
 endif
-DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP)
+ifeq ($(USE_GSSAPI),1)
+DEP_CFLAGS  += $(shell pkg-config --cflags krb5-gssapi krb5)
+LIB_gssapi  := $(shell pkg-config --libs krb5-gssapi krb5)
+endif
+DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP) -DDCC_WITH_GSSAPI=$(USE_GSSAPI)
 
 # What is left out, and why: one line per part, whenever something is built.
 and_then = $(if $(1),$(if $(2),$(1); $(2),$(1)),$(2))
@@ -124,6 +134,9 @@ endif
 ifneq ($(USE_SECCOMP),1)
 $(info distccd: built without the seccomp layer of the job sandbox ($(OFF_WITH_SECCOMP)))
 endif
+ifneq ($(USE_GSSAPI),1)
+$(info distcc, distccd: built without GSS-API authentication (,auth and --auth) ($(OFF_WITH_GSSAPI)))
+endif
 endif
 endif
 
@@ -134,7 +147,7 @@ LIB_SRCS  := $(filter-out engine/lib/dcc_preflight.c,$(LIB_SRCS))
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
-LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp)
+LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp) $(LIB_gssapi)
 
 # program name : source directory : extra libraries
 PROGRAMS := distccd:engine/daemon:popt \

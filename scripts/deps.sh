@@ -10,7 +10,7 @@
 # checks again, so make check stops at once with the name of a tool that is
 # still missing instead of a test skipping or failing for it later.
 # With --build, the optional libraries follow the Makefile's switches in the
-# environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP): 0 skips one, auto
+# environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP, WITH_GSSAPI): 0 skips one, auto
 # installs it but --quiet-check and --check do not ask for it, 1 needs it.
 set -euo pipefail
 
@@ -43,6 +43,7 @@ wanted() {
 if wanted WITH_JSON; then pc_deps+=("jansson:libjansson-dev:dev-libs/jansson"); fi
 if wanted WITH_CURL; then pc_deps+=("libcurl:libcurl4-openssl-dev:net-misc/curl"); fi
 if wanted WITH_SECCOMP; then pc_deps+=("libseccomp:libseccomp-dev:sys-libs/libseccomp"); fi
+if wanted WITH_GSSAPI; then pc_deps+=("krb5-gssapi:libkrb5-dev:app-crypt/mit-krb5"); fi
 if wanted WITH_INIPARSER; then
   other_deps+=("/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser")
 fi
@@ -98,6 +99,16 @@ if [ "$build_only" -eq 0 ]; then
     # stderr; the logrotate file is checked with logrotate -d.
     "ccache:ccache:dev-util/ccache"
     "logrotate:logrotate:app-admin/logrotate"
+    # gssapi.bats runs its own MIT Kerberos realm: a KDC, its database and
+    # admin tools, and the user tools for tickets. (krb5-config, pulled in
+    # by these, asks debconf questions: DEBIAN_FRONTEND=noninteractive below
+    # takes its defaults; the tests use their own krb5.conf.)
+    "krb5kdc:krb5-kdc:app-crypt/mit-krb5"
+    "kdb5_util:krb5-kdc:app-crypt/mit-krb5"
+    "kadmin.local:krb5-admin-server:app-crypt/mit-krb5"
+    "kinit:krb5-user:app-crypt/mit-krb5"
+    "kdestroy:krb5-user:app-crypt/mit-krb5"
+    "klist:krb5-user:app-crypt/mit-krb5"
   )
 fi
 
