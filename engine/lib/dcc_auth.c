@@ -226,9 +226,8 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
 
 #define WANTED_FLAGS (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG)
 
-/* The messages behind a status: the mechanism's (which says what happened:
- * "Ticket expired") after the generic one, unless that is only "see the
- * minor code". */
+/* The messages behind a status: the mechanism's when there is one (it says
+ * what happened: "Ticket expired"), else the generic one. */
 static void status_text(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
 {
     size_t used = 0;
@@ -238,7 +237,7 @@ static void status_text(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
         int type;
     } parts[2] = {{major, GSS_C_GSS_CODE}, {minor, GSS_C_MECH_CODE}};
     for (int i = 0; i < 2; i++) {
-        if (parts[i].type == GSS_C_GSS_CODE && (GSS_ROUTINE_ERROR(major) == GSS_S_FAILURE && minor))
+        if (parts[i].type == GSS_C_GSS_CODE && minor)
             continue;
         if (parts[i].type == GSS_C_MECH_CODE && !minor)
             continue;
@@ -366,10 +365,6 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
     if (!shown[0])
         snprintf(shown, sizeof shown, "%s", target);
 
-    if ((rc = client_handshake(c, wait_ms, err, errlen)) != 0) {
-        gss_release_name(&minor, &name);
-        return rc;
-    }
     gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
     gss_buffer_desc in = GSS_C_EMPTY_BUFFER;
     OM_uint32 got_flags = 0;
@@ -384,15 +379,24 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
         if (GSS_ERROR(major)) {
             char why[400];
             status_text(major, minor, why, sizeof why);
-            gss_release_buffer(&minor, &out);
+            OM_uint32 min2;
+            gss_release_buffer(&min2, &out);
             if (!sent_any)
                 rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                         "GSS-API: no ticket for %s: %s (run kinit for a valid Kerberos ticket; is this the "
-                         "helper's principal? see DISTCC_PRINCIPAL and ,auth=NAME)",
+                         "GSS-API: cannot get a ticket for %s: %s (run kinit for a valid Kerberos ticket; is "
+                         "this the helper's principal? see DISTCC_PRINCIPAL and ,auth=NAME)",
                          shown, why);
             else
                 rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                         "GSS-API: the helper did not prove to be %s: %s", shown, why);
+                         "GSS-API: the helper did not prove to be %s: %s (it does not hold that principal's "
+                         "key: check DISTCC_PRINCIPAL and ,auth=NAME here, DISTCCD_PRINCIPAL and the keytab there)",
+                         shown, why);
+            goto out;
+        }
+        /* The first token is made before the handshake, so a client
+         * without a ticket leaves without having said a word. */
+        if (!sent_any && (rc = client_handshake(c, wait_ms, err, errlen)) != 0) {
+            gss_release_buffer(&minor, &out);
             goto out;
         }
         if (out.length) {
@@ -595,8 +599,11 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
                                        &client, NULL, &out, &flags, NULL, NULL);
         free(in.value);
         if (out.length) {
+            /* Even after a failure: the token then carries the Kerberos
+             * error, which tells the client what went wrong. */
+            OM_uint32 min2;
             rc = send_token(c, &out);
-            gss_release_buffer(&minor, &out);
+            gss_release_buffer(&min2, &out);
             if (rc) {
                 say(err, errlen, rc, "during GSS-API authentication: %s", c->err);
                 goto out;
