@@ -35,7 +35,7 @@ SLOT="0"
 # patch to do. gtk (distccmon-gui) and zeroconf come back with the code that
 # builds them. With every flag off (USE='-*', the wiki's bootstrap route)
 # the programs need popt and lzo alone.
-IUSE="+json +preflight +seccomp selinux xinetd"
+IUSE="gssapi +json +preflight +seccomp selinux xinetd"
 # distcc-preflight reads the daemons' JSON /toolchain pages.
 REQUIRED_USE="preflight? ( json )"
 # make check needs root, network namespaces and stock distcc as a peer; a
@@ -51,6 +51,7 @@ DEPEND="
 		dev-libs/iniparser:=
 		net-misc/curl
 	)
+	gssapi? ( app-crypt/mit-krb5 )
 	seccomp? ( sys-libs/libseccomp )
 "
 RDEPEND="
@@ -85,11 +86,13 @@ distcc_make() {
 		# chance": jansson for distccd's /stats.json and /toolchain,
 		# libcurl and iniparser for distcc-preflight (and its
 		# /etc/distcc/distcc.conf), libseccomp for the seccomp layer
-		# of distccd's job sandbox.
+		# of distccd's job sandbox, MIT Kerberos for GSS-API
+		# authentication (,auth hosts and distccd --auth).
 		WITH_JSON="$(usex json 1 0)"
 		WITH_CURL="$(usex preflight 1 0)"
 		WITH_INIPARSER="$(usex preflight 1 0)"
 		WITH_SECCOMP="$(usex seccomp 1 0)"
+		WITH_GSSAPI="$(usex gssapi 1 0)"
 	)
 	emake "${myemakeargs[@]}" "$@"
 }
