@@ -209,6 +209,11 @@ int dcc_net_open(const struct dcc_host *h, int timeout_ms, struct dcc_transport 
     memset(t, 0, sizeof *t);
     t->in_fd = t->out_fd = -1;
     int rc;
+    if (h->auth && !dcc_auth_available()) {
+        snprintf(err, errlen, "\",auth\" asks for GSS-API authentication, and this distcc was built without it "
+                              "(WITH_GSSAPI=1, the gssapi USE flag)");
+        return DCC_EXIT_GSSAPI_FAILED;
+    }
     if (h->mode == DCC_HOST_SSH) {
         rc = dcc_net_open_ssh(h, getenv("DISTCC_SSH"), t, err, errlen);
     } else {
