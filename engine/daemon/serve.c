@@ -1210,7 +1210,9 @@ static int authenticate(struct job *j, struct dcc_job_record *rec)
         dcc_info("client %s authenticated as %s", j->peer, j->principal);
         return 0;
     }
-    rec->auth_failed = 1;
+    /* A connection closed before its first byte (a port probe) is no
+     * failed authentication. */
+    rec->auth_failed = j->conn.bytes_in > 0;
     if (j->conn.cut) {
         drop_slow(j, rec, rc);
         return -1;

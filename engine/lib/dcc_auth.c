@@ -468,11 +468,46 @@ void dcc_auth_server_free(struct dcc_auth_server *s)
         gss_cred_id_t cred = s->cred;
         gss_release_cred(&minor, &cred);
     }
-    if (s->keytab)
+    /* A MEMORY keytab keeps its entries past its last handle: they are
+     * removed one by one first. */
+    if (s->keytab) {
+        for (int i = 0; i <= s->keys; i++) {
+            krb5_kt_cursor cur;
+            krb5_keytab_entry entry;
+            if (krb5_kt_start_seq_get(s->krb, s->keytab, &cur) != 0)
+                break;
+            krb5_error_code code = krb5_kt_next_entry(s->krb, s->keytab, &entry, &cur);
+            krb5_kt_end_seq_get(s->krb, s->keytab, &cur);
+            if (code != 0)
+                break;
+            code = krb5_kt_remove_entry(s->krb, s->keytab, &entry);
+            krb5_free_keytab_entry_contents(s->krb, &entry);
+            if (code != 0)
+                break;
+        }
         krb5_kt_close(s->krb, s->keytab);
+    }
     if (s->krb)
         krb5_free_context(s->krb);
     memset(s, 0, sizeof *s);
+}
+
+/* A host-based name whose host maps to no realm matches a key of that name
+ * in any realm (as GSS-API matches it). 0, or KRB5_KT_NOTFOUND. */
+static krb5_error_code any_realm_key(krb5_context k, krb5_keytab kt, krb5_const_principal want)
+{
+    krb5_kt_cursor cur;
+    krb5_keytab_entry entry;
+    krb5_error_code code = krb5_kt_start_seq_get(k, kt, &cur);
+    if (code)
+        return code;
+    int found = 0;
+    while (!found && krb5_kt_next_entry(k, kt, &entry, &cur) == 0) {
+        found = krb5_principal_compare_any_realm(k, entry.principal, want);
+        krb5_free_keytab_entry_contents(k, &entry);
+    }
+    krb5_kt_end_seq_get(k, kt, &cur);
+    return found ? 0 : KRB5_KT_NOTFOUND;
 }
 
 static int krb_fail(struct dcc_auth_server *s, krb5_error_code code, char *err, size_t errlen, const char *what)
@@ -543,6 +578,38 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
     gss_name_t name = GSS_C_NO_NAME;
     OM_uint32 major, minor;
     if (s->name[0]) {
+        /* Looked up here first: the message can name the principal in
+         * full, and MIT's acquire leaks on that failure. */
+        krb5_principal want = NULL;
+        char *at = strchr(s->name, '@');
+        if (at) {
+            char service[DCC_AUTH_PRINCIPAL_MAX + 1];
+            snprintf(service, sizeof service, "%.*s", (int)(at - s->name), s->name);
+            code = krb5_sname_to_principal(k, at + 1, service, KRB5_NT_SRV_HST, &want);
+        } else {
+            code = krb5_parse_name(k, s->name, &want);
+        }
+        if (code)
+            return krb_fail(s, code, err, errlen, "DISTCCD_PRINCIPAL is not a principal name");
+        krb5_keytab_entry found;
+        int looked = !krb5_is_referral_realm(krb5_princ_realm(k, want));
+        code = looked ? krb5_kt_get_entry(k, mem, want, 0, 0, &found) : any_realm_key(k, mem, want);
+        char *full = NULL;
+        if (code && krb5_unparse_name(k, want, &full) == 0) {
+            char what2[1200];
+            snprintf(what2, sizeof what2, "the keytab %s holds no key for %s (DISTCCD_PRINCIPAL %s; klist -k lists "
+                     "its keys)", s->keytab_name, full, s->name);
+            krb5_free_unparsed_name(k, full);
+            krb5_free_principal(k, want);
+            say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "%s", what2);
+            dcc_auth_server_free(s);
+            return DCC_EXIT_GSSAPI_FAILED;
+        }
+        krb5_free_principal(k, want);
+        if (code)
+            return krb_fail(s, code, err, errlen, "no key for DISTCCD_PRINCIPAL");
+        if (looked)
+            krb5_free_keytab_entry_contents(k, &found);
         /* As stock: "service@host" is host-based, anything else a name. */
         int rc = import_name(s->name, strchr(s->name, '@') != NULL, &name, err, errlen);
         if (rc) {
