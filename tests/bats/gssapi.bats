@@ -272,6 +272,31 @@ compiled_is() {
   [ "$(compiled_jobs)" -eq 0 ]
 }
 
+@test "distccd --inetd --auth authenticates the one client it serves" {
+  local d port pid name
+  # Outside the test's private directory: the job user reads and writes here.
+  d=$(mktemp -d /tmp/dcc-daemon.XXXXXX)
+  DAEMON_DIR=$d
+  mkdir -p "$d/wl" "$d/tmp"
+  chmod 0755 "$d" "$d/wl"
+  chmod 1777 "$d/tmp"
+  for name in gcc cc "$(gcc -dumpmachine)-gcc"; do ln -s /usr/bin/distcc "$d/wl/$name"; done
+  port=$(dcc_free_port)
+  KRB5_KTNAME="FILE:$KRB_DIR/helper.keytab" DISTCCD_PRINCIPAL=host/localhost TMPDIR="$d/tmp" \
+    timeout 120 python3 "$DCC_TOP/tests/bats/inetd_once.py" 127.0.0.1 "$port" "$DCC_BIN/distccd" --inetd --auth \
+    --log-file "$d/distccd.log" --log-level info --whitelist-dir "$d/wl" 2>"$d/distccd.err" &
+  pid=$!
+  dcc_wait_port "$port" 10
+  ticket_for bob
+  HOSTS="127.0.0.1:$port,auth" DISTCC_FALLBACK=0 run our_distcc
+  wait "$pid"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  [ -s hello.o ]
+  grep -q "notice: job from 127.0.0.1 as bob@$REALM: .*hello\.c: compiled, exit 0" "$d/distccd.log"
+  ! grep -qE 'Sanitizer|runtime error' "$d/distccd.err"
+}
+
 @test "/stats.json counts jobs per principal and failed authentications" {
   local stats_port
   stats_port=$(dcc_free_port)
