@@ -3,6 +3,7 @@
 # lists) against a real MIT Kerberos KDC in a realm of its own, and with
 # Debian's stock distcc 3.4 (built with GSS-API) in both directions.
 
+# shellcheck disable=SC2154 # output, status come from bats' run
 load common
 
 REALM=DCC.TEST
@@ -76,7 +77,7 @@ teardown_file() {
 }
 
 setup() {
-  cd "$BATS_TEST_TMPDIR"
+  cd "$BATS_TEST_TMPDIR" || return 1
   unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
     DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD DISTCC_PRINCIPAL \
     DISTCCD_PRINCIPAL KRB5_KTNAME DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES
@@ -276,6 +277,7 @@ compiled_is() {
   local d port pid name
   # Outside the test's private directory: the job user reads and writes here.
   d=$(mktemp -d /tmp/dcc-daemon.XXXXXX)
+  # shellcheck disable=SC2034 # teardown (dcc_stop_distccd) removes it
   DAEMON_DIR=$d
   mkdir -p "$d/wl" "$d/tmp"
   chmod 0755 "$d" "$d/wl"
@@ -294,7 +296,8 @@ compiled_is() {
   [ -z "$output" ]
   [ -s hello.o ]
   grep -q "notice: job from 127.0.0.1 as bob@$REALM: .*hello\.c: compiled, exit 0" "$d/distccd.log"
-  ! grep -qE 'Sanitizer|runtime error' "$d/distccd.err"
+  run grep -cE 'Sanitizer|runtime error' "$d/distccd.err"
+  [ "$output" = 0 ]
 }
 
 @test "/stats.json counts jobs per principal and failed authentications" {
