@@ -273,6 +273,17 @@ compiled_is() {
   [ "$(compiled_jobs)" -eq 0 ]
 }
 
+@test "pump mode (,auth,cpp,lzo) authenticates before its request too" {
+  start_auth_distccd
+  ticket_for alice
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,auth,cpp,lzo" DISTCC_FALLBACK=0 run timeout 60 "$DCC_BIN/pump" \
+    "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+  [ "$status" -eq 0 ]
+  [ -s hello.o ]
+  wait_until 10 compiled_is 1
+  grep -qE "notice: job from 127\.0\.0\.1 as alice@$REALM: [^ ]*gcc hello\.c: compiled, exit 0, pump, " "$DAEMON_LOG"
+}
+
 @test "distccd --inetd --auth authenticates the one client it serves" {
   local d port pid name
   # Outside the test's private directory: the job user reads and writes here.
