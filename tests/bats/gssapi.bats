@@ -8,7 +8,7 @@ load common
 
 REALM=DCC.TEST
 
-# One realm for the whole file: a KDC on a free loopback port, its database
+# One realm for the whole file: a KDC on a free port of 127.0.0.1, its database
 # in a temporary directory, the principals and the helpers' keytabs.
 setup_file() {
   if ! "$DCC_BIN/distccd" --help | grep -q -- '--auth'; then
@@ -38,8 +38,8 @@ setup_file() {
 EOF
   cat >"$KRB_DIR/kdc.conf" <<EOF
 [kdcdefaults]
-  kdc_ports = $KDC_PORT
-  kdc_tcp_ports = $KDC_PORT
+  kdc_listen = 127.0.0.1:$KDC_PORT
+  kdc_tcp_listen = 127.0.0.1:$KDC_PORT
 [realms]
   $REALM = {
     database_name = $KRB_DIR/principal
