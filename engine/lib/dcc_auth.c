@@ -690,6 +690,13 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
         rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: the client's name is unreadable or too long");
         goto out;
     }
+    /* It goes into log lines and lists: a name a realm should never issue
+     * (a control character) is refused rather than logged. */
+    for (const char *q = who; *q; q++)
+        if (iscntrl((unsigned char)*q)) {
+            rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: the client's name holds a control character");
+            goto out;
+        }
     if (plen)
         snprintf(principal, plen, "%s", who);
     if ((flags & WANTED_FLAGS) != WANTED_FLAGS) {
