@@ -57,6 +57,8 @@ GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 #                   (namespaces and Landlock need no library)
 #   WITH_ZEROCONF   avahi-client: +zeroconf in the client's host list and
 #                   distccd --zeroconf (the ebuild's zeroconf USE flag)
+#   WITH_GSSAPI     krb5-gssapi (MIT Kerberos): distcc's ,auth hosts and
+#                   distccd --auth, GSS-API mutual authentication as in 3.4
 # distcc-preflight needs the first three.
 WITH_JSON      ?= auto
 WITH_CURL      ?= auto
@@ -65,8 +67,9 @@ WITH_SECCOMP   ?= auto
 # WITH_GTK: gtk+-3.0, distccmon-gui (the ebuild's gtk USE flag)
 WITH_GTK       ?= auto
 WITH_ZEROCONF  ?= auto
+WITH_GSSAPI    ?= auto
 FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP) \
-	WITH_GTK=$(WITH_GTK) WITH_ZEROCONF=$(WITH_ZEROCONF)
+	WITH_GTK=$(WITH_GTK) WITH_ZEROCONF=$(WITH_ZEROCONF) WITH_GSSAPI=$(WITH_GSSAPI)
 
 PKGS     = popt lzo2
 DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
@@ -86,6 +89,7 @@ HAVE_INIPARSER := $(if $(INI_PC)$(INI_CFLAGS)$(wildcard /usr/include/iniparser.h
 HAVE_SECCOMP   := $(shell pkg-config --exists libseccomp 2>/dev/null && echo 1)
 HAVE_GTK       := $(shell pkg-config --exists gtk+-3.0 2>/dev/null && echo 1)
 HAVE_ZEROCONF  := $(shell pkg-config --exists avahi-client 2>/dev/null && echo 1)
+HAVE_GSSAPI    := $(shell pkg-config --exists krb5-gssapi krb5 2>/dev/null && echo 1)
 
 # $(call feature,VAR,HAVE,library,Debian package,Gentoo atom): 1 or 0; when
 # it is 0, OFF_<VAR> says why.
@@ -102,6 +106,7 @@ USE_INIPARSER := $(call feature,WITH_INIPARSER,$(HAVE_INIPARSER),iniparser,libin
 USE_SECCOMP   := $(call feature,WITH_SECCOMP,$(HAVE_SECCOMP),libseccomp,libseccomp-dev,sys-libs/libseccomp)
 USE_GTK       := $(call feature,WITH_GTK,$(HAVE_GTK),gtk+-3.0,libgtk-3-dev,x11-libs/gtk+:3)
 USE_ZEROCONF  := $(call feature,WITH_ZEROCONF,$(HAVE_ZEROCONF),avahi-client,libavahi-client-dev,net-dns/avahi[dbus])
+USE_GSSAPI    := $(call feature,WITH_GSSAPI,$(HAVE_GSSAPI),krb5-gssapi,libkrb5-dev,app-crypt/mit-krb5)
 
 ifeq ($(USE_JSON),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags jansson)
@@ -128,7 +133,11 @@ ifeq ($(USE_ZEROCONF),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags avahi-client)
 LIB_avahi   := $(shell pkg-config --libs avahi-client)
 endif
-DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP) -DDCC_WITH_ZEROCONF=$(USE_ZEROCONF)
+ifeq ($(USE_GSSAPI),1)
+DEP_CFLAGS  += $(shell pkg-config --cflags krb5-gssapi krb5)
+LIB_gssapi  := $(shell pkg-config --libs krb5-gssapi krb5)
+endif
+DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP) -DDCC_WITH_ZEROCONF=$(USE_ZEROCONF) -DDCC_WITH_GSSAPI=$(USE_GSSAPI)
 
 # What is left out, and why: one line per part, whenever something is built.
 and_then = $(if $(1),$(if $(2),$(1); $(2),$(1)),$(2))
@@ -149,6 +158,9 @@ endif
 ifneq ($(USE_ZEROCONF),1)
 $(info distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) ($(OFF_WITH_ZEROCONF)))
 endif
+ifneq ($(USE_GSSAPI),1)
+$(info distcc, distccd: built without GSS-API authentication (,auth and --auth) ($(OFF_WITH_GSSAPI)))
+endif
 endif
 endif
 
@@ -159,7 +171,7 @@ LIB_SRCS  := $(filter-out engine/lib/dcc_preflight.c,$(LIB_SRCS))
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
-LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp) $(LIB_avahi)
+LIBDCC_LIBS = $(LIB_lzo2) $(LIB_jansson) $(LIB_seccomp) $(LIB_avahi) $(LIB_gssapi)
 
 # program name : source directory : extra libraries
 PROGRAMS := distccd:engine/daemon:popt \

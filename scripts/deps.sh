@@ -11,7 +11,7 @@
 # still missing instead of a test skipping or failing for it later.
 # With --build, the optional libraries follow the Makefile's switches in the
 # environment (WITH_JSON, WITH_CURL, WITH_INIPARSER, WITH_SECCOMP,
-# WITH_GTK, WITH_ZEROCONF): 0 skips one, auto
+# WITH_GTK, WITH_ZEROCONF, WITH_GSSAPI): 0 skips one, auto
 # installs it but --quiet-check and --check do not ask for it, 1 needs it.
 set -euo pipefail
 
@@ -46,6 +46,7 @@ if wanted WITH_CURL; then pc_deps+=("libcurl:libcurl4-openssl-dev:net-misc/curl"
 if wanted WITH_SECCOMP; then pc_deps+=("libseccomp:libseccomp-dev:sys-libs/libseccomp"); fi
 if wanted WITH_GTK; then pc_deps+=("gtk+-3.0:libgtk-3-dev:x11-libs/gtk+:3"); fi
 if wanted WITH_ZEROCONF; then pc_deps+=("avahi-client:libavahi-client-dev:net-dns/avahi[dbus]"); fi
+if wanted WITH_GSSAPI; then pc_deps+=("krb5-gssapi:libkrb5-dev:app-crypt/mit-krb5"); fi
 if wanted WITH_INIPARSER; then
   other_deps+=("/usr/include/iniparser/iniparser.h:libiniparser-dev:dev-libs/iniparser")
 fi
@@ -112,6 +113,16 @@ if [ "$build_only" -eq 0 ]; then
     # own org.freedesktop.Avahi).
     "avahi-daemon:avahi-daemon:net-dns/avahi"
     "dbus-daemon:dbus-daemon:sys-apps/dbus"
+    # gssapi.bats runs its own MIT Kerberos realm: a KDC, its database and
+    # admin tools, and the user tools for tickets. (krb5-config, pulled in
+    # by these, asks debconf questions: DEBIAN_FRONTEND=noninteractive below
+    # takes its defaults; the tests use their own krb5.conf.)
+    "krb5kdc:krb5-kdc:app-crypt/mit-krb5"
+    "kdb5_util:krb5-kdc:app-crypt/mit-krb5"
+    "kadmin.local:krb5-admin-server:app-crypt/mit-krb5"
+    "kinit:krb5-user:app-crypt/mit-krb5"
+    "kdestroy:krb5-user:app-crypt/mit-krb5"
+    "klist:krb5-user:app-crypt/mit-krb5"
   )
 fi
 

@@ -3,6 +3,7 @@
 #include "client.h"
 #include "slots.h"
 
+#include "dcc_auth.h"
 #include "dcc_args.h"
 #include "dcc_cleanup.h"
 #include "dcc_exec.h"
@@ -85,7 +86,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: distcc [COMPILER] [compile options] -o OBJECT -c SOURCE\n"
-            "       distcc [--help | --version | --show-hosts | -j]\n"
+            "       distcc [--help | --version | --show-hosts | --show-principal | -j]\n"
             "       distcc --scan-includes COMPILER [compile options] -c SOURCE\n"
             "   or: a link named after the compiler in the masquerade directory\n"
             "\n"
@@ -93,6 +94,8 @@ static void usage(FILE *out)
             "  --help        show this help\n"
             "  --version     show the version, protocols and default port\n"
             "  --show-hosts  print the host list in effect, one host per line\n"
+            "  --show-principal\n"
+            "                print the helpers' GSS-API service ($DISTCC_PRINCIPAL) for ,auth hosts\n"
             "  -j            print the total number of slots (for make -j)\n"
             "  --scan-includes COMPILER ARGS...\n"
             "                print the files pump mode would send for this compile\n"
@@ -101,17 +104,21 @@ static void usage(FILE *out)
             "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
             "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\";\n"
             "+zeroconf there adds the helpers announced on the network%s.\n"
+            "\",auth\" (or \",auth=NAME\") after a host: GSS-API (Kerberos) mutual authentication\n"
+            "with its distccd --auth, as host/HOST, or SERVICE@HOST with DISTCC_PRINCIPAL=SERVICE%s.\n"
             "\n"
             "Environment: DISTCC_HOSTS DISTCC_DIR DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK\n"
             "DISTCC_BACKOFF_PERIOD DISTCC_IO_TIMEOUT DISTCC_PAUSE_TIME_MSEC DISTCC_SAVE_TEMPS\n"
             "DISTCC_SKIP_LOCAL_RETRY DISTCC_TCP_CORK DISTCC_SSH DISTCC_NO_REWRITE_CROSS\n"
-            "DISTCC_MAX_DISCREPANCY INCLUDE_SERVER_PORT (set by pump) TMPDIR\n"
+            "DISTCC_MAX_DISCREPANCY DISTCC_PRINCIPAL INCLUDE_SERVER_PORT (set by pump) TMPDIR\n"
             "\n"
             "Exit codes: the compiler's own status, or distcc's: 100 failed, 101 bad\n"
             "arguments, 103 connect failed, 106 bad host list, 107 I/O error, 108\n"
             "truncated, 109 protocol error, 110 compiler missing, 111 recursion, 113\n"
-            "refused, 116 no hosts (with DISTCC_FALLBACK=0), 118 timeout.\n",
-            DCC_SYSCONFDIR, dcc_zc_available() ? "" : " (not in this build: no Avahi)");
+            "refused, 116 no hosts (with DISTCC_FALLBACK=0), 118 timeout, 119 GSS-API\n"
+            "authentication failed.\n",
+            DCC_SYSCONFDIR, dcc_zc_available() ? "" : " (not in this build: no Avahi)",
+            dcc_auth_available() ? "" : " (not in this build)");
 }
 
 static int show_hosts(struct client *cl)
@@ -129,11 +136,12 @@ static int show_hosts(struct client *cl)
 
 static int handle_own_option(struct client *cl, int argc, const char **argv)
 {
-    int help = 0, version = 0, show = 0, jobs = 0;
+    int help = 0, version = 0, show = 0, jobs = 0, principal = 0;
     struct poptOption table[] = {
         {"help", 0, POPT_ARG_NONE, &help, 0, NULL, NULL},
         {"version", 0, POPT_ARG_NONE, &version, 0, NULL, NULL},
         {"show-hosts", 0, POPT_ARG_NONE, &show, 0, NULL, NULL},
+        {"show-principal", 0, POPT_ARG_NONE, &principal, 0, NULL, NULL},
         {NULL, 'j', POPT_ARG_NONE, &jobs, 0, NULL, NULL},
         POPT_TABLEEND,
     };
@@ -159,6 +167,15 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
     }
     if (show)
         return show_hosts(cl);
+    if (principal) {
+        /* Stock's exact lines. */
+        const char *p = getenv("DISTCC_PRINCIPAL");
+        if (p)
+            printf("Principal is\t: %s\n", p);
+        else
+            printf("Principal\t: Not Set.\n");
+        return 0;
+    }
     rc = dcc_slots_load_hosts(cl, 0);
     if (rc)
         return rc;
@@ -302,7 +319,8 @@ int main(int argc, char **argv)
         job = dcc_argv_dup(argv + 2);
         scan_only = 1;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
-               strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "-j") == 0) {
+               strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "--show-principal") == 0 ||
+               strcmp(argv[1], "-j") == 0) {
         return handle_own_option(&cl, argc, (const char **)argv);
     } else if (argv[1][0] == '-' || dcc_args_is_source(argv[1]) || dcc_args_is_object(argv[1])) {
         /* Implicit: "distcc -c x.c", "distcc x.c -c" and "distcc x.o -o x"

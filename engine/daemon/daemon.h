@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "dcc_acl.h"
+#include "dcc_auth.h"
 #include "dcc_log.h"
 #include "dcc_sandbox.h"
 #include "dcc_stats.h"
@@ -55,6 +56,10 @@ struct dccd_config {
     const char *tmpdir;
     const char *compiler_path; /* PATH used to find compilers */
     char hostname[128];
+    int auth;                 /* --auth: GSS-API mutual authentication first */
+    struct dcc_auth_server auth_server; /* its acceptor credentials */
+    struct dcc_auth_list principals;    /* --whitelist / --blacklist */
+    int principals_given;
 };
 
 /* Serves one job on the given fds (a socket, or stdin/stdout under ssh).

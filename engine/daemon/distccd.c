@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include "dcc_acl.h"
+#include "dcc_auth.h"
 #include "dcc_exit.h"
 #include "dcc_hosts.h"
 #include "dcc_log.h"
@@ -43,7 +44,7 @@
 
 enum opt_id {
     OPT_ALLOW = 1, OPT_ALLOW_PRIVATE, OPT_HELP, OPT_VERSION, OPT_WIZARD, OPT_VERBOSE, OPT_LOG_LEVEL,
-    OPT_MAX_BODY, OPT_SANDBOX, OPT_MAX_BODY_MEM,
+    OPT_MAX_BODY, OPT_SANDBOX, OPT_MAX_BODY_MEM, OPT_PRINCIPAL_LIST, OPT_SHOW_PRINCIPAL,
 };
 
 /* Until a connection has sent its first header; shorter when
@@ -167,14 +168,19 @@ static void usage(poptContext ctx)
            "toolchain, writes only its job directory, and nothing it starts outlives it.\n"
            "--job-memory, --job-cpu and --job-file-size apply with --sandbox=off too.\n"
            "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
-           "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root.\n",
-           dirs);
+           "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root,\n"
+           "119 --auth cannot start (no GSS-API in this build, no key in the keytab, unreadable list).\n"
+           "--auth: clients must authenticate with GSS-API (Kerberos) first, as with distcc 3.4;\n"
+           "the daemon accepts as $DISTCCD_PRINCIPAL (\"host/NAME\", or \"SERVICE@NAME\"), else as any\n"
+           "principal in the keytab ($KRB5_KTNAME, read before dropping root).%s\n",
+           dirs, dcc_auth_available() ? "" : "\nThis distccd was built without GSS-API: --auth is refused.");
 }
 
 static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
 {
     /* popt hands out malloc'd strings; static keeps them reachable until exit. */
     static char *allow, *log_level, *max_body, *sandbox, *job_memory, *job_file_size, *max_body_mem;
+    static char *principal_white, *principal_black;
     long port = DCC_DEFAULT_PORT, jobs = 0, nice_val = 5, job_lifetime = DCCD_DEFAULT_JOB_LIFETIME, lifetime = 0,
          job_cpu = DCCD_DEFAULT_JOB_CPU, job_processes = DCCD_DEFAULT_JOB_PROCESSES,
          stats_port = DCC_DEFAULT_STATS_PORT;
@@ -219,6 +225,10 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"min-rate", 0, POPT_ARG_STRING, &mr_s, 0, "drop a client whose packet, once begun, arrives slower than this after 5 s (default 4096, 0 = any rate)", "BYTES/S"},
         {"max-per-address", 0, POPT_ARG_STRING, &mpa_s, 0, "connections from one address served at once; more wait their turn (default: twice --jobs)", "N"},
         {"no-early-start", 0, POPT_ARG_NONE, &no_early, 0, "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
+        {"auth", 0, POPT_ARG_NONE, &cfg->auth, 0, "clients must authenticate with GSS-API first (distcc 3.4's mutual authentication)", NULL},
+        {"whitelist", 0, POPT_ARG_STRING, &principal_white, OPT_PRINCIPAL_LIST, "with --auth, only these client principals (one a line) get in", "FILE"},
+        {"blacklist", 0, POPT_ARG_STRING, &principal_black, OPT_PRINCIPAL_LIST, "with --auth, these client principals (one a line) are refused", "FILE"},
+        {"show-principal", 0, POPT_ARG_NONE, NULL, OPT_SHOW_PRINCIPAL, "show the GSS-API principal ($DISTCCD_PRINCIPAL) and exit", NULL},
         {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
         {"version", 0, POPT_ARG_NONE, NULL, OPT_VERSION, "show the version", NULL},
         POPT_TABLEEND,
@@ -262,6 +272,23 @@ static void parse_options(int argc, const char **argv, struct dccd_config *cfg)
             if (parse_size(max_body_mem, &cfg->max_body_mem) != 0)
                 die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-memory \"%s\" is not a size such as 256M", max_body_mem);
             break;
+        case OPT_PRINCIPAL_LIST:
+            if (principal_white && principal_black)
+                die(DCC_EXIT_BAD_ARGUMENTS, "--whitelist and --blacklist cannot be given together");
+            cfg->principals_given = 1;
+            cfg->principals.deny = principal_black != NULL;
+            snprintf(cfg->principals.path, sizeof cfg->principals.path, "%s",
+                     principal_black ? principal_black : principal_white);
+            break;
+        case OPT_SHOW_PRINCIPAL: {
+            /* Stock's exact lines. */
+            const char *p = getenv("DISTCCD_PRINCIPAL");
+            if (p)
+                printf("Principal is\t: %s\n", p);
+            else
+                printf("Principal\t: Not Set\n");
+            exit(0);
+        }
         case OPT_HELP:
             usage(ctx);
             exit(0);
@@ -491,6 +518,37 @@ static void setup_sandbox(struct dccd_config *cfg)
         dcc_info("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
     else
         dcc_notice("sandbox %s: jobs run with %s (Landlock ABI %d)", mode_names[cfg->sandbox_mode], mechs, abi);
+}
+
+/* --auth: the principal lists and the acceptor's keys, read while still
+ * root (the job processes that accept run as the job user). */
+static void setup_auth(struct dccd_config *cfg)
+{
+    char err[800];
+    if (!cfg->auth) {
+        if (cfg->principals_given)
+            dcc_warn("--%s %s has no effect without --auth", cfg->principals.deny ? "blacklist" : "whitelist",
+                     cfg->principals.path);
+        return;
+    }
+    if (!dcc_auth_available())
+        die(DCC_EXIT_GSSAPI_FAILED, "--auth: this distccd was built without GSS-API (rebuild with WITH_GSSAPI=1; "
+                                    "Debian libkrb5-dev, Gentoo app-crypt/mit-krb5)");
+    if (cfg->principals_given) {
+        char path[sizeof cfg->principals.path];
+        snprintf(path, sizeof path, "%s", cfg->principals.path);
+        if (dcc_auth_list_load(path, cfg->principals.deny, &cfg->principals, err, sizeof err) != 0)
+            die(DCC_EXIT_GSSAPI_FAILED, "--%s: %s", cfg->principals.deny ? "blacklist" : "whitelist", err);
+    }
+    if (dcc_auth_server_init(&cfg->auth_server, getenv("DISTCCD_PRINCIPAL"), err, sizeof err) != 0)
+        die(DCC_EXIT_GSSAPI_FAILED, "--auth: %s", err);
+    char lists[700] = "";
+    if (cfg->principals_given)
+        snprintf(lists, sizeof lists, "; %zu principals %s (%s)", cfg->principals.n,
+                 cfg->principals.deny ? "refused" : "allowed", cfg->principals.path);
+    dcc_notice("--auth: clients must authenticate with GSS-API; accepting as %s with %d keys from %s%s",
+               cfg->auth_server.name[0] ? cfg->auth_server.name : "any principal in the keytab",
+               cfg->auth_server.keys, cfg->auth_server.keytab_name, lists);
 }
 
 static void write_pid_file(const char *path)
@@ -907,6 +965,7 @@ int main(int argc, char **argv)
         dcc_notice("no --allow given: accepting clients from loopback only (127.0.0.0/8, ::1)");
     }
     setup_sandbox(&cfg);
+    setup_auth(&cfg);
     if (cfg.zeroconf && cfg.inetd)
         dcc_warn("--zeroconf: not with --inetd (no daemon stays to answer); not announcing");
     signal(SIGPIPE, SIG_IGN);
@@ -990,6 +1049,8 @@ int main(int argc, char **argv)
     dcc_notice("distccd exiting");
     poptFreeContext(opt_ctx);
     dcc_sandbox_free(&cfg.sandbox);
+    dcc_auth_server_free(&cfg.auth_server);
+    dcc_auth_list_free(&cfg.principals);
     free(srv.children);
     dcc_acl_free(&cfg.acl);
     return 0;

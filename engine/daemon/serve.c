@@ -64,6 +64,7 @@ struct job {
     char *system_dirs[DCC_PUMP_MAX_SYSTEM_DIRS + 1];
     size_t nsystem_dirs;
     char client_input[256]; /* the source name the client sent, for logs */
+    char principal[128];    /* --auth: who the client proved to be */
     char refusal[600];    /* non-empty: why the job is refused */
     int refusal_exit;
     struct dcc_buf log_lines; /* distccd's own warnings for this job, sent in SERR */
@@ -751,8 +752,9 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
     const char *b = strrchr(src, '/');
     snprintf(rec->file, sizeof rec->file, "%.127s", b ? b + 1 : src);
     snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
-    dcc_notice("job from %s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
-               rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+    snprintf(rec->principal, sizeof rec->principal, "%s", j->principal);
+    dcc_notice("job from %s%s%s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
+               j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                WIFSIGNALED(status) ? " (signal)" : "", j->protover == 2 ? ", lzo" : j->protover == 3 ? ", pump" : "", rec->msecs,
                (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
 }
@@ -1197,6 +1199,37 @@ static void drop_slow(struct job *j, struct dcc_job_record *rec, int rc)
 }
 
 /* What every way out of a job undoes. */
+/* --auth: the client proves who it is, and we who we are, before its
+ * request (dcc_auth_accept). 0, or -1 when the job ends here. */
+static int authenticate(struct job *j, struct dcc_job_record *rec)
+{
+    char why[700];
+    int rc = dcc_auth_accept(&j->cfg->auth_server, &j->conn, j->cfg->principals_given ? &j->cfg->principals : NULL,
+                             j->principal, sizeof j->principal, why, sizeof why);
+    if (rc == 0) {
+        dcc_info("client %s authenticated as %s", j->peer, j->principal);
+        return 0;
+    }
+    /* A connection closed before its first byte (a port probe) is no
+     * failed authentication. */
+    rec->auth_failed = j->conn.bytes_in > 0;
+    if (j->conn.cut) {
+        drop_slow(j, rec, rc);
+        return -1;
+    }
+    if (rc == DCC_EXIT_TRUNCATED && j->conn.bytes_in == 0) {
+        dcc_info("connection from %s closed without a request", j->peer);
+        rec->outcome = DCC_JOB_BAD_REQUEST;
+    } else {
+        dcc_warn("refused connection from %s%s%s: %s", j->peer, j->principal[0] ? " as " : "", j->principal, why);
+        rec->outcome = rc == DCC_EXIT_ACCESS_DENIED || rc == DCC_EXIT_GSSAPI_FAILED ? DCC_JOB_REFUSED
+                                                                                     : DCC_JOB_BAD_REQUEST;
+    }
+    summarise(j, rec, "not authenticated", W_EXITCODE(rc, 0));
+    rec->principal[0] = '\0'; /* counted as a failure, not as a job of that principal */
+    return -1;
+}
+
 static void end_job(struct job *j)
 {
     free_system_dirs(j);
@@ -1238,6 +1271,13 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
     /* The first header soon, or the connection goes: a client sends it
      * as soon as it connects. */
     j.conn.deadline_ms = cfg->handshake_ms > 0 ? dcc_wire_now_ms() + cfg->handshake_ms : 0;
+    if (cfg->auth) {
+        if (authenticate(&j, rec) != 0) {
+            end_job(&j); /* no job directory yet */
+            return;
+        }
+        j.conn.deadline_ms = cfg->handshake_ms > 0 ? dcc_wire_now_ms() + cfg->handshake_ms : 0;
+    }
     int rc = dcc_wire_read_token(&j.conn, "DIST", &j.protover);
     if (rc && j.conn.cut == DCC_WIRE_CUT_DEADLINE && j.conn.bytes_in == 0)
         snprintf(j.conn.err, sizeof j.conn.err, "no request within %g s", cfg->handshake_ms / 1000.0);

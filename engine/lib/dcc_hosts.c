@@ -205,12 +205,24 @@ static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h
             h->compress_lzo = 1;
         else if (n == 3 && memcmp(opt, "cpp", 3) == 0)
             h->cpp_on_server = 1;
-        else if ((n == 4 && memcmp(opt, "auth", 4) == 0) || (n > 4 && memcmp(opt, "auth=", 5) == 0))
-            return spec_bad(c, "option \",%s\" asks for GSS-API authentication, which this distcc does "
-                               "not support",
-                            shown(part, sizeof part, opt, n));
-        else
-            return spec_bad(c, "unknown option \",%s\" (known options: \",lzo\", \",cpp\")",
+        else if (n == 4 && memcmp(opt, "auth", 4) == 0)
+            h->auth = 1;
+        else if (n > 4 && memcmp(opt, "auth=", 5) == 0) {
+            /* The helper's name for its GSS-API principal (instead of the
+             * name its address resolves to), e.g. through an ssh tunnel. */
+            if (n == 5)
+                return spec_bad(c, "\",auth=\" needs a host name");
+            if (n - 5 > DCC_HOSTS_AUTH_NAME_MAX)
+                return spec_bad(c, "\",auth=NAME\" is longer than %d bytes", DCC_HOSTS_AUTH_NAME_MAX);
+            if (check_name(c, "auth", opt + 5, n - 5) != 0)
+                return -1;
+            free(h->auth_name);
+            if (!(h->auth_name = strndup(opt + 5, n - 5)))
+                return spec_bad(c, "out of memory");
+            h->auth = 1;
+        } else
+            return spec_bad(c, "unknown option \",%s\" (known options: \",lzo\", \",cpp\", \",auth\", "
+                               "\",auth=NAME\")",
                             shown(part, sizeof part, opt, n));
         p = opt + n;
     }
@@ -356,6 +368,7 @@ static void host_free(struct dcc_host *h)
     free(h->hostname);
     free(h->user);
     free(h->ssh_command);
+    free(h->auth_name);
     memset(h, 0, sizeof *h);
 }
 
@@ -660,7 +673,10 @@ int dcc_hosts_lock_name(const struct dcc_host *h, char *buf, size_t buflen)
 int dcc_hosts_format(const struct dcc_host *h, char *buf, size_t buflen)
 {
     const char *lb = h->is_ipv6 ? "[" : "", *rb = h->is_ipv6 ? "]" : "";
-    const char *opts = h->cpp_on_server ? ",cpp,lzo" : h->compress_lzo ? ",lzo" : "";
+    const char *comp = h->cpp_on_server ? ",cpp,lzo" : h->compress_lzo ? ",lzo" : "";
+    char opts[DCC_HOSTS_AUTH_NAME_MAX + 32];
+    snprintf(opts, sizeof opts, "%s%s%s%s", comp, h->auth ? ",auth" : "", h->auth_name ? "=" : "",
+             h->auth_name ? h->auth_name : "");
     int n;
     switch (h->mode) {
     case DCC_HOST_LOCAL:

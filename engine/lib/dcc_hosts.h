@@ -12,6 +12,7 @@
 #define DCC_DEFAULT_LOCAL_SLOTS_CPP 8 /* --localslots_cpp: concurrent local cpp */
 #define DCC_MAX_SLOTS 10000           /* larger /N values are refused */
 #define DCC_HOSTS_FILE_MAX (1024 * 1024) /* larger hosts files are refused */
+#define DCC_HOSTS_AUTH_NAME_MAX 255   /* ,auth=NAME */
 
 enum dcc_host_mode {
     DCC_HOST_LOCAL, /* the word "localhost" (runs here, no daemon) */
@@ -31,6 +32,8 @@ struct dcc_host {
     int compress_lzo;  /* ,lzo */
     int cpp_on_server; /* ,cpp (pump) */
     int protover;      /* 1 plain, 2 ,lzo, 3 ,cpp,lzo */
+    int auth;          /* ,auth or ,auth=NAME: GSS-API mutual authentication */
+    char *auth_name;   /* ,auth=NAME; NULL: the name the helper's address resolves to */
 };
 
 struct dcc_hostlist {

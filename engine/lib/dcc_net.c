@@ -1,8 +1,10 @@
 /* TCP connections with a timeout and ssh transports for the client. */
 #include "dcc_net.h"
 
+#include "dcc_auth.h"
 #include "dcc_exit.h"
 #include "dcc_util.h"
+#include "dcc_wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,16 +173,57 @@ int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct d
     return 0;
 }
 
+/* The helper's name in its principal, as stock finds it: ,auth=NAME, else
+ * the name its address resolves back to (so an alias in the host list
+ * still names the real machine). Where that lookup fails, stock gives up;
+ * we use the name as written. */
+static void auth_host(const struct dcc_host *h, int fd, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (h->auth_name)
+        snprintf(buf, len, "%s", h->auth_name);
+    else if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+             getnameinfo((struct sockaddr *)&ss, sl, buf, (socklen_t)len, NULL, 0, NI_NAMEREQD) != 0)
+        snprintf(buf, len, "%s", h->hostname);
+}
+
+/* ,auth: GSS-API mutual authentication before the request (dcc_auth.h). */
+static int authenticate(const struct dcc_host *h, const struct dcc_transport *t, int timeout_ms, char *err,
+                        size_t errlen)
+{
+    char host[NI_MAXHOST], target[DCC_AUTH_PRINCIPAL_MAX + 1];
+    int hostbased;
+    auth_host(h, h->mode == DCC_HOST_TCP ? t->in_fd : -1, host, sizeof host);
+    if (dcc_auth_target(host, getenv("DISTCC_PRINCIPAL"), target, sizeof target, &hostbased) != 0) {
+        snprintf(err, errlen, "GSS-API: the principal name for %.100s is too long", host);
+        return DCC_EXIT_GSSAPI_FAILED;
+    }
+    struct dcc_conn c;
+    dcc_conn_init(&c, t->in_fd, t->out_fd, timeout_ms);
+    return dcc_auth_connect(&c, target, hostbased, timeout_ms, err, errlen);
+}
+
 int dcc_net_open(const struct dcc_host *h, int timeout_ms, struct dcc_transport *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->in_fd = t->out_fd = -1;
-    if (h->mode == DCC_HOST_SSH)
-        return dcc_net_open_ssh(h, getenv("DISTCC_SSH"), t, err, errlen);
-    int fd;
-    int rc = dcc_net_connect_tcp(h->hostname, h->port, timeout_ms, &fd, err, errlen);
-    if (rc == 0)
-        t->in_fd = t->out_fd = fd;
+    int rc;
+    if (h->auth && !dcc_auth_available()) {
+        snprintf(err, errlen, "\",auth\" asks for GSS-API authentication, and this distcc was built without it "
+                              "(WITH_GSSAPI=1, the gssapi USE flag)");
+        return DCC_EXIT_GSSAPI_FAILED;
+    }
+    if (h->mode == DCC_HOST_SSH) {
+        rc = dcc_net_open_ssh(h, getenv("DISTCC_SSH"), t, err, errlen);
+    } else {
+        int fd;
+        rc = dcc_net_connect_tcp(h->hostname, h->port, timeout_ms, &fd, err, errlen);
+        if (rc == 0)
+            t->in_fd = t->out_fd = fd;
+    }
+    if (rc == 0 && h->auth && (rc = authenticate(h, t, timeout_ms, err, errlen)) != 0)
+        dcc_net_close(t);
     return rc;
 }
 

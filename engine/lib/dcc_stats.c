@@ -83,6 +83,25 @@ void dcc_stats_record(struct dcc_stats *st, const struct dcc_job_record *rec, ti
     default: st->other++; break;
     }
 
+    if (rec->auth_failed) {
+        st->auth_failed++;
+    } else if (rec->principal[0]) {
+        st->auth_ok++;
+        size_t i = 0;
+        while (i < st->n_principals &&
+               strncmp(st->principals[i].name, rec->principal, sizeof st->principals[i].name) != 0)
+            i++;
+        if (i == st->n_principals && i < DCC_STATS_PRINCIPALS) {
+            copy_field(st->principals[i].name, sizeof st->principals[i].name, rec->principal,
+                       sizeof rec->principal);
+            st->n_principals++;
+        }
+        if (i < st->n_principals)
+            st->principals[i].jobs++;
+        else
+            st->principals_other++;
+    }
+
     if (rec->outcome == DCC_JOB_OK && rec->msecs > st->longest_job_time_msecs) {
         st->longest_job_time_msecs = rec->msecs;
         copy_field(st->longest_job, sizeof(st->longest_job), rec->file, sizeof(rec->file));
@@ -659,6 +678,28 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
         "procstate_D", (json_int_t)v.procstate_D, "io_rate", (json_int_t)v.io_rate);
     if (!root)
         return render_failed(buf, len0);
+    json_t *principals = json_object();
+    for (size_t i = 0; principals && i < st->n_principals; i++) {
+        char name[sizeof st->principals[i].name];
+        copy_field(name, sizeof name, st->principals[i].name, sizeof st->principals[i].name);
+        json_t *n = json_integer((json_int_t)st->principals[i].jobs);
+        json_t *key = json_name(name);
+        if (!n || !key || !json_is_string(key) ||
+            json_object_set_new(principals, json_string_value(key), n) != 0) {
+            json_decref(n);
+            json_decref(principals);
+            principals = NULL;
+        }
+        json_decref(key);
+    }
+    json_t *auth = principals ? json_pack("{s:I, s:I, s:o, s:I}", "ok", (json_int_t)st->auth_ok, "failed",
+                                          (json_int_t)st->auth_failed, "principals", principals,
+                                          "other_principals", (json_int_t)st->principals_other)
+                              : NULL;
+    if (!auth || json_object_set_new(root, "auth", auth) != 0) {
+        json_decref(root);
+        return render_failed(buf, len0);
+    }
 
     char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(root);

@@ -28,9 +28,12 @@ struct dcc_job_record {
     long max_rss_kb;          /* of the compiler process */
     char file[128];           /* source basename */
     char compiler[64];        /* argv[0] basename */
+    char principal[128];      /* --auth: the client's GSS-API principal, else "" */
+    int auth_failed;          /* --auth: the client did not get in */
 };
 
 #define DCC_STATS_WINDOW 900 /* seconds kept for the 1/5/15 minute figures */
+#define DCC_STATS_PRINCIPALS 32 /* principals counted one by one */
 
 struct dcc_stats {
     time_t started;
@@ -49,6 +52,15 @@ struct dcc_stats {
     unsigned int compiles_per_sec[DCC_STATS_WINDOW];
     unsigned int kids_per_sec[DCC_STATS_WINDOW]; /* most children running in that second */
     time_t ring_time; /* the second the ring's newest slot stands for */
+    /* --auth: connections that authenticated or did not, and the jobs of
+     * each principal (the first DCC_STATS_PRINCIPALS seen; the jobs of
+     * others count in principals_other) */
+    unsigned long auth_ok, auth_failed, principals_other;
+    struct {
+        char name[128];
+        unsigned long jobs;
+    } principals[DCC_STATS_PRINCIPALS];
+    size_t n_principals;
 };
 
 void dcc_stats_init(struct dcc_stats *st, time_t now);
@@ -145,7 +157,9 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors);
  *    "kids":{"max":N,"current":N},
  *    "windows":{"1m":{"secs":60,"compiles":N,"avg_kids":D},
  *               "5m":{"secs":300,...},"15m":{"secs":900,...}},
- *    "host":{"load":[D,D,D],"free_space_mb":N,"procstate_D":N,"io_rate":N}}
+ *    "host":{"load":[D,D,D],"free_space_mb":N,"procstate_D":N,"io_rate":N},
+ *    "auth":{"ok":N,"failed":N,"principals":{"alice@REALM":N,...},
+ *            "other_principals":N}}     (--auth: jobs per client principal)
  *
  * Prometheus text exposition 0.0.4, every family with # HELP and # TYPE:
  *   distccd_connections_total                 counter

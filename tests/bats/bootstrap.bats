@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The bootstrap build (the wiki's USE='-*' emerge --nodeps on a bare stage3):
 # with WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0
-# WITH_ZEROCONF=0 the tree builds with popt and lzo2 alone, make names
-# every part it leaves out, and the programs it builds work. pkg-config is shown only popt and lzo2 (PKG_CONFIG_LIBDIR), so a
+# WITH_ZEROCONF=0 WITH_GSSAPI=0 the tree builds with popt and lzo2 alone,
+# make names every part it leaves out, and the programs it builds work. pkg-config is shown only popt and lzo2 (PKG_CONFIG_LIBDIR), so a
 # build that still asked for jansson, libcurl or libseccomp would fail here.
 
 bats_require_minimum_version 1.5.0
@@ -22,12 +22,12 @@ setup_file() {
   bare_pkgconfig "$BOOT_PC"
   # The same check make starts with; were it to fail, make would go on to
   # install packages instead of building.
-  PKG_CONFIG_LIBDIR="$BOOT_PC" WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 \
+  PKG_CONFIG_LIBDIR="$BOOT_PC" WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 WITH_GSSAPI=0 \
     "$DCC_TOP/scripts/deps.sh" --quiet-check --build ||
     { echo "deps.sh --quiet-check asks a bootstrap build for more than popt and lzo2" >&3; return 1; }
   # setup_file has no "run": keep make's output for the tests below.
   PKG_CONFIG_LIBDIR="$BOOT_PC" make -C "$DCC_TOP" --no-print-directory -j2 BUILD="$BOOT_BUILD" \
-    WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 all >"$BATS_FILE_TMPDIR/make.out" 2>&1 ||
+    WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 WITH_GSSAPI=0 all >"$BATS_FILE_TMPDIR/make.out" 2>&1 ||
     { cat "$BATS_FILE_TMPDIR/make.out" >&3; return 1; }
 }
 
@@ -40,7 +40,7 @@ teardown() {
 }
 
 @test "deps.sh asks a bootstrap build for popt and lzo2 only; WITH_JSON=1 needs jansson" {
-  PKG_CONFIG_LIBDIR="$BOOT_PC" WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 \
+  PKG_CONFIG_LIBDIR="$BOOT_PC" WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 WITH_GSSAPI=0 \
     run "$DCC_TOP/scripts/deps.sh" --quiet-check --build
   [ "$status" -eq 0 ]
   # auto: used when found, never a reason to fail the check.
@@ -56,7 +56,8 @@ teardown() {
 distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)
 distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)
 distccmon-gui: not built (WITH_GTK=0)
-distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)" ]
+distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)
+distcc, distccd: built without GSS-API authentication (,auth and --auth) (WITH_GSSAPI=0)" ]
 }
 
 @test "the client, the daemon and distcc-config need nothing beyond libc, popt and lzo2" {
@@ -85,7 +86,8 @@ distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0
 distccd: built without the /stats.json and /toolchain pages (jansson not found: install libjansson-dev / dev-libs/jansson, or WITH_JSON=1 to require it)
 distccd: built without the seccomp layer of the job sandbox (libseccomp not found: install libseccomp-dev / sys-libs/libseccomp, or WITH_SECCOMP=1 to require it)
 distccmon-gui: not built (gtk+-3.0 not found: install libgtk-3-dev / x11-libs/gtk+:3, or WITH_GTK=1 to require it)
-distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (avahi-client not found: install libavahi-client-dev / net-dns/avahi[dbus], or WITH_ZEROCONF=1 to require it)" ]
+distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (avahi-client not found: install libavahi-client-dev / net-dns/avahi[dbus], or WITH_ZEROCONF=1 to require it)
+distcc, distccd: built without GSS-API authentication (,auth and --auth) (krb5-gssapi not found: install libkrb5-dev / app-crypt/mit-krb5, or WITH_GSSAPI=1 to require it)" ]
   # With every library there (make check's machine), nothing is left out.
   run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BOOT_BUILD" all
   run grep -E '^distcc' <<<"$output"

@@ -85,10 +85,10 @@ update-changelog = false" ]
   cmp "$EBUILD" "$RELEASE_EBUILD"
 }
 
-@test "USE flags: gtk, json, preflight, seccomp and zeroconf, each described in metadata.xml; no flag builds nothing" {
+@test "USE flags: gssapi, gtk, json, preflight, seccomp and zeroconf, each described in metadata.xml; no flag builds nothing" {
   run ebuild_sh 'echo "EAPI=$EAPI"; echo "IUSE=$IUSE"; echo "REQUIRED_USE=$REQUIRED_USE"; echo "$RDEPEND" | grep -E "acct-user|selinux|xinetd"'
   [ "$output" = "EAPI=8
-IUSE=gtk +json +preflight +seccomp selinux xinetd zeroconf
+IUSE=gssapi gtk +json +preflight +seccomp selinux xinetd zeroconf
 REQUIRED_USE=preflight? ( json )
 	acct-user/distcc
 	selinux? ( sec-policy/selinux-distcc )
@@ -96,10 +96,10 @@ REQUIRED_USE=preflight? ( json )
   dcc_need_tool xmllint
   xmllint --noout "$EBUILD_DIR/metadata.xml"
   # metadata.xml describes exactly the local flags (selinux is global).
-  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "gtk json preflight seccomp zeroconf xinetd " ]
+  [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "gssapi gtk json preflight seccomp zeroconf xinetd " ]
   # The libraries follow the flags: popt and lzo only with USE='-*'.
   run ebuild_sh 'echo $DEPEND'
-  [ "$output" = "dev-libs/lzo:2 dev-libs/popt gtk? ( x11-libs/gtk+:3 ) json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp ) zeroconf? ( net-dns/avahi[dbus] )" ]
+  [ "$output" = "dev-libs/lzo:2 dev-libs/popt gssapi? ( app-crypt/mit-krb5 ) gtk? ( x11-libs/gtk+:3 ) json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp ) zeroconf? ( net-dns/avahi[dbus] )" ]
 }
 
 @test "the release ebuild builds from make dist's tarball; the live one from the repository named" {
@@ -142,18 +142,18 @@ REQUIRED_USE=preflight? ( json )
 }
 
 @test "src_compile: Portage's toolchain and flags, Gentoo's paths, USE flags as make variables" {
-  USE="json preflight seccomp zeroconf" run ebuild_sh src_compile
+  USE="gssapi json preflight seccomp zeroconf" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [WITH_SECCOMP=1] [WITH_GTK=0] [WITH_ZEROCONF=1] [all]" ]
+  [ "$(cat "$CALLS")" = "emake [DEPS_OK=yes] [CC=x86_64-pc-linux-gnu-gcc] [AR=x86_64-pc-linux-gnu-ar] [OPT=] [WARN=-Wall -Wextra] [CFLAGS=-O2 -pipe] [LDFLAGS=-Wl,-O1] [PREFIX=/usr] [BINDIR=/usr/bin] [LIBDIR=/usr/lib] [MANDIR=/usr/share/man] [SYSCONFDIR=/etc] [WITH_JSON=1] [WITH_CURL=1] [WITH_INIPARSER=1] [WITH_SECCOMP=1] [WITH_GTK=0] [WITH_ZEROCONF=1] [WITH_GSSAPI=1] [all]" ]
   : >"$CALLS"
   USE="json" run ebuild_sh src_compile
-  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[WITH_GTK=0\] \[WITH_ZEROCONF=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_JSON=1\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[WITH_GTK=0\] \[WITH_ZEROCONF=0\] \[WITH_GSSAPI=0\] \[all\]$' "$CALLS"
 }
 
 @test "USE='-*' (the bootstrap): make takes the ebuild's variables and leaves out what needs more" {
   USE="" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[WITH_GTK=0\] \[WITH_ZEROCONF=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_JSON=0\] \[WITH_CURL=0\] \[WITH_INIPARSER=0\] \[WITH_SECCOMP=0\] \[WITH_GTK=0\] \[WITH_ZEROCONF=0\] \[WITH_GSSAPI=0\] \[all\]$' "$CALLS"
   # The same arguments to the real Makefile, as a dry run (-n).
   local -a args
   mapfile -t args < <(sed -e 's/^emake \[//' -e 's/\]$//' -e 's/\] \[/\n/g' "$CALLS")
@@ -163,13 +163,14 @@ REQUIRED_USE=preflight? ( json )
 distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)
 distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)
 distccmon-gui: not built (WITH_GTK=0)
-distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)" ]
+distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)
+distcc, distccd: built without GSS-API authentication (,auth and --auth) (WITH_GSSAPI=0)" ]
 }
 
 @test "USE=gtk builds distccmon-gui, and the desktop menus learn of it after install and removal" {
   USE="gtk json preflight seccomp" run ebuild_sh src_compile
   [ "$status" -eq 0 ]
-  grep -q ' \[WITH_SECCOMP=1\] \[WITH_GTK=1\] \[WITH_ZEROCONF=0\] \[all\]$' "$CALLS"
+  grep -q ' \[WITH_SECCOMP=1\] \[WITH_GTK=1\] \[WITH_ZEROCONF=0\] \[WITH_GSSAPI=0\] \[all\]$' "$CALLS"
   local -a args
   mapfile -t args < <(sed -e 's/^emake \[//' -e 's/\]$//' -e 's/\] \[/\n/g' "$CALLS")
   run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BATS_TEST_TMPDIR/build" "${args[@]}"

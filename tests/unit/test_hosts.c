@@ -185,6 +185,33 @@ static void test_options_set_protocol_version(void **state)
     }
 }
 
+/* ,auth asks for GSS-API; ,auth=NAME also names the helper for its
+ * principal (stock's syntax); a later ,auth=NAME wins. */
+static void test_auth_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *spec, *auth_name;
+        int auth, protover;
+    } cases[] = {
+        {"box", NULL, 0, 1},
+        {"box,auth", NULL, 1, 1},
+        {"box,lzo,auth", NULL, 1, 2},
+        {"box,auth,cpp,lzo", NULL, 1, 3},
+        {"127.0.0.1:4000,auth=box.example.org", "box.example.org", 1, 1},
+        {"box,auth=a,auth=b", "b", 1, 1},
+        {"u@box,auth=box", "box", 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dcc_hostlist list;
+        struct dcc_host *h = parse_one(cases[i].spec, &list);
+        assert_int_equal(h->auth, cases[i].auth);
+        assert_string_equal(h->auth_name ? h->auth_name : "(null)", cases[i].auth_name ? cases[i].auth_name : "(null)");
+        assert_int_equal(h->protover, cases[i].protover);
+        dcc_hosts_free(&list);
+    }
+}
+
 /* ---- localhost -------------------------------------------------------- */
 
 static void test_localhost_runs_here_with_two_slots(void **state)
@@ -460,21 +487,20 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         {"box,cpp", "bad host specification \"box,cpp\": pump mode (',cpp') requires compression (',lzo')"},
         {"@box:cmd,cpp",
          "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo')"},
-        {"box,auth", "bad host specification \"box,auth\": option \",auth\" asks for GSS-API "
-                     "authentication, which this distcc does not support"},
-        {"box,lzo,auth=distcc",
-         "bad host specification \"box,lzo,auth=distcc\": option \",auth=distcc\" asks for GSS-API "
-         "authentication, which this distcc does not support"},
+        {"box,auth=", "bad host specification \"box,auth=\": \",auth=\" needs a host name"},
+        {"box,auth=-x", "bad host specification \"box,auth=-x\": auth name \"-x\" must not start with \"-\""},
+        {"box,auth=a/b", "bad host specification \"box,auth=a/b\": auth name \"a/b\" may only hold letters, "
+                         "digits, \".\", \"-\" and \"_\""},
         {"box,down", "bad host specification \"box,down\": unknown option \",down\" (known options: "
-                     "\",lzo\", \",cpp\")"},
+                     "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,lzo2", "bad host specification \"box,lzo2\": unknown option \",lzo2\" (known options: "
-                     "\",lzo\", \",cpp\")"},
+                     "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,", "bad host specification \"box,\": unknown option \",\" (known options: \",lzo\", "
-                 "\",cpp\")"},
+                 "\",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,,lzo", "bad host specification \"box,,lzo\": unknown option \",\" (known options: "
-                     "\",lzo\", \",cpp\")"},
+                     "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,lzo/4", "bad host specification \"box,lzo/4\": unknown option \",lzo/4\" (known "
-                      "options: \",lzo\", \",cpp\")"},
+                      "options: \",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
         /* ssh commands */
         {"alice@box:", "bad host specification \"alice@box:\": empty command after \":\""},
         {"alice@box:,lzo", "bad host specification \"alice@box:,lzo\": empty command after \":\""},
@@ -552,6 +578,8 @@ static void test_format_is_canonical(void **state)
         {"user@box/8", "user@box/8"},
         {"@box", "@box/4"},
         {"u@[fd00::5]:distccd,cpp,lzo", "u@[fd00::5]/4:distccd,cpp,lzo"},
+        {"box,auth,lzo", "box:3632/4,lzo,auth"},
+        {"127.0.0.1:4000,auth=box.example.org", "127.0.0.1:4000/4,auth=box.example.org"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dcc_hostlist list;
@@ -578,6 +606,8 @@ static void assert_same_host(const struct dcc_host *a, const struct dcc_host *b)
     assert_int_equal(a->compress_lzo, b->compress_lzo);
     assert_int_equal(a->cpp_on_server, b->cpp_on_server);
     assert_int_equal(a->protover, b->protover);
+    assert_int_equal(a->auth, b->auth);
+    assert_string_equal(a->auth_name ? a->auth_name : "(null)", b->auth_name ? b->auth_name : "(null)");
 }
 
 static void test_format_round_trips(void **state)
@@ -586,9 +616,9 @@ static void test_format_round_trips(void **state)
     struct dcc_hostlist orig, again;
     parse_ok("localhost localhost/9 box box:1/2 angry/44:300 10.1.1.1=3,lzo [::1]:4000/2,lzo "
              "[fe80::1%eth0],cpp,lzo u@h @h/5 u@h:cmd u@[::2]/3:/usr/bin/distccd,lzo "
-             "localhostfoo localhost:3632",
+             "localhostfoo localhost:3632 box,auth b2:9/3,lzo,auth=b2.example.org @h,auth",
              &orig);
-    assert_int_equal(orig.n, 14);
+    assert_int_equal(orig.n, 17);
     for (size_t i = 0; i < orig.n; i++) {
         char buf[256];
         assert_int_equal(dcc_hosts_format(&orig.hosts[i], buf, sizeof buf), 0);
@@ -1052,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_tcp_ipv4_address),
         cmocka_unit_test(test_tcp_ipv6_in_brackets),
         cmocka_unit_test(test_options_set_protocol_version),
+        cmocka_unit_test(test_auth_options),
         cmocka_unit_test(test_localhost_runs_here_with_two_slots),
         cmocka_unit_test(test_only_the_exact_word_localhost_is_local),
         cmocka_unit_test(test_ssh_user_and_host),

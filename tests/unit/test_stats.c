@@ -328,6 +328,49 @@ static void a_clock_stepped_back_does_not_rewrite_history(void **state)
     free(st);
 }
 
+/* --auth: each job counts for its client's principal; a connection that did
+ * not authenticate counts as failed. */
+static void json_page_counts_jobs_per_principal(void **state)
+{
+    (void)state;
+    struct dcc_stats *st = malloc(sizeof(*st));
+    assert_non_null(st);
+    dcc_stats_init(st, 1000);
+    struct dcc_job_record rec = {.outcome = DCC_JOB_OK};
+    snprintf(rec.principal, sizeof rec.principal, "alice@EXAMPLE.ORG");
+    dcc_stats_record(st, &rec, 1001);
+    dcc_stats_record(st, &rec, 1002);
+    snprintf(rec.principal, sizeof rec.principal, "bob@EXAMPLE.ORG");
+    dcc_stats_record(st, &rec, 1003);
+    struct dcc_job_record denied = {.outcome = DCC_JOB_REFUSED, .auth_failed = 1};
+    dcc_stats_record(st, &denied, 1004);
+    struct dcc_job_record plain = {.outcome = DCC_JOB_OK};
+    dcc_stats_record(st, &plain, 1005);
+
+    struct dcc_buf buf = {0};
+    assert_int_equal(dcc_stats_render_json(st, &busy_host, 1050, &buf), 0);
+    json_error_t jerr;
+    json_t *root = json_loads(buf.data, 0, &jerr);
+    assert_non_null(root);
+    json_int_t ok = -1, failed = -1, others = -1, alice = -1, bob = -1;
+    json_t *principals = NULL;
+    assert_int_equal(json_unpack_ex(json_object_get(root, "auth"), &jerr, JSON_STRICT, "{s:I, s:I, s:o, s:I}",
+                                    "ok", &ok, "failed", &failed, "principals", &principals,
+                                    "other_principals", &others),
+                     0);
+    assert_int_equal(json_unpack_ex(principals, &jerr, JSON_STRICT, "{s:I, s:I}", "alice@EXAMPLE.ORG", &alice,
+                                    "bob@EXAMPLE.ORG", &bob),
+                     0);
+    assert_int_equal(ok, 3);
+    assert_int_equal(failed, 1);
+    assert_int_equal(others, 0);
+    assert_int_equal(alice, 2);
+    assert_int_equal(bob, 1);
+    json_decref(root);
+    free(buf.data);
+    free(st);
+}
+
 static void json_page_parses_back_with_every_figure(void **state)
 {
     (void)state;
@@ -344,7 +387,7 @@ static void json_page_parses_back_with_every_figure(void **state)
     json_int_t tcp_accept, rej_bad_req, rej_overload, ok, cerr, ctimeout, disc, other, refused, dropped;
     assert_int_equal(json_unpack_ex(root, &jerr, JSON_STRICT,
                                     "{s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                                    "s:I, s:I}, s:o, s:o, s:o, s:o, s:o}",
+                                    "s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
                                     "schema", &schema, "started", &started, "uptime_secs",
                                     &uptime, "counters", "tcp_accept", &tcp_accept,
                                     "rej_bad_req", &rej_bad_req, "rej_overload", &rej_overload,
@@ -352,7 +395,8 @@ static void json_page_parses_back_with_every_figure(void **state)
                                     &ctimeout, "cli_disconnect", &disc, "other", &other,
                                     "refused", &refused, "dropped_slow", &dropped, "longest_job", &(json_t *){0},
                                     "max_rss", &(json_t *){0}, "kids", &(json_t *){0},
-                                    "windows", &(json_t *){0}, "host", &(json_t *){0}),
+                                    "windows", &(json_t *){0}, "host", &(json_t *){0},
+                                    "auth", &(json_t *){0}),
                      0);
     assert_int_equal(schema, 1);
     assert_int_equal(started, 1000);
@@ -674,6 +718,7 @@ int main(void)
         cmocka_unit_test(windows_average_children_per_second),
         cmocka_unit_test(a_clock_stepped_back_does_not_rewrite_history),
         cmocka_unit_test(json_page_parses_back_with_every_figure),
+        cmocka_unit_test(json_page_counts_jobs_per_principal),
         cmocka_unit_test(json_page_shows_null_before_the_first_job_and_survives_bad_utf8),
         cmocka_unit_test(prometheus_page_is_exact),
         cmocka_unit_test(http_header_matches_stock_style),

@@ -35,10 +35,10 @@ SLOT="0"
 # patch to do. gtk builds distccmon-gui (installed with distccmon-gnome,
 # stock's name for it, as a link); its helpers' figures come with
 # preflight's libcurl and json's jansson. zeroconf builds +zeroconf and
-# distccd --zeroconf with avahi's client library. With every flag off
-# (USE='-*', the wiki's bootstrap route) the programs need popt and lzo
-# alone.
-IUSE="gtk +json +preflight +seccomp selinux xinetd zeroconf"
+# distccd --zeroconf with avahi's client library; gssapi builds ,auth hosts
+# and distccd --auth with MIT Kerberos. With every flag off (USE='-*', the
+# wiki's bootstrap route) the programs need popt and lzo alone.
+IUSE="gssapi gtk +json +preflight +seccomp selinux xinetd zeroconf"
 # distcc-preflight reads the daemons' JSON /toolchain pages.
 REQUIRED_USE="preflight? ( json )"
 # make check needs root, network namespaces and stock distcc as a peer; a
@@ -49,6 +49,7 @@ RESTRICT="test"
 DEPEND="
 	dev-libs/lzo:2
 	dev-libs/popt
+	gssapi? ( app-crypt/mit-krb5 )
 	gtk? ( x11-libs/gtk+:3 )
 	json? ( dev-libs/jansson:= )
 	preflight? (
@@ -91,13 +92,15 @@ distcc_make() {
 		# libcurl and iniparser for distcc-preflight (and its
 		# /etc/distcc/distcc.conf), libseccomp for the seccomp layer
 		# of distccd's job sandbox, gtk+:3 for distccmon-gui, avahi's
-		# client library for +zeroconf and distccd --zeroconf.
+		# client library for +zeroconf and distccd --zeroconf, MIT
+		# Kerberos for GSS-API authentication (,auth hosts and --auth).
 		WITH_JSON="$(usex json 1 0)"
 		WITH_CURL="$(usex preflight 1 0)"
 		WITH_INIPARSER="$(usex preflight 1 0)"
 		WITH_SECCOMP="$(usex seccomp 1 0)"
 		WITH_GTK="$(usex gtk 1 0)"
 		WITH_ZEROCONF="$(usex zeroconf 1 0)"
+		WITH_GSSAPI="$(usex gssapi 1 0)"
 	)
 	emake "${myemakeargs[@]}" "$@"
 }
