@@ -565,6 +565,11 @@ int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int abi, const str
     memset(sb, 0, sizeof *sb);
     for (int i = 0; i < 3; i++)
         sb->ns_fd[i] = -1;
+    /* Without a user namespace there is no pid namespace either, and the
+     * reaper needs Landlock's signal scope (ABI 6): without both, nothing
+     * contains the job's processes, and "pid" is not claimed. */
+    if ((use & DCC_SBX_PIDNS) && !(use & DCC_SBX_USERNS) && !((use & DCC_SBX_LANDLOCK) && abi >= 6))
+        use &= ~DCC_SBX_PIDNS;
     sb->use = use;
     sb->landlock_abi = abi;
     if (limits)
