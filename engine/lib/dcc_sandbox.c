@@ -456,7 +456,12 @@ static const char *const denied_calls[] = {
     "userfaultfd", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct",
     "open_by_handle_at", "name_to_handle_at", "memfd_create", "io_uring_setup", "io_uring_enter",
     "io_uring_register", "fsopen", "fsmount", "fsconfig", "fspick", "open_tree", "move_mount", "mount_setattr",
-    "kcmp", "pidfd_getfd", "quotactl", "ioperm", "iopl", "syslog", "lookup_dcookie", NULL,
+    "kcmp", "pidfd_getfd", "quotactl", "ioperm", "iopl", "syslog", "lookup_dcookie",
+    /* System V IPC and POSIX message queues: no compiler uses them, and
+     * with them refused a job needs no IPC namespace of its own. */
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+    "mq_getsetattr", NULL,
 };
 
 static int build_seccomp(struct dcc_sandbox *sb, char *err, size_t errlen)
@@ -1078,7 +1083,9 @@ int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job
     if (!(sb->use & DCC_SBX_USERNS))
         return reaper ? compiler_of_reaper(sb, job, err, errlen) : confine(sb, job, err, errlen);
     int shared = sb->ns_fd[0] >= 0;
-    int flags = CLONE_NEWIPC;
+    /* Under seccomp a job cannot reach IPC objects at all (see
+     * denied_calls); without it, it gets IPC of its own. */
+    int flags = (sb->use & DCC_SBX_SECCOMP) && sb->bpf ? 0 : CLONE_NEWIPC;
     if (shared && join_shared(sb, err, errlen) != 0)
         return -1;
     if ((sb->use & DCC_SBX_MOUNTNS) && !shared)

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -243,6 +245,16 @@ static int writes_only_its_job(struct confined *c, int fd)
             return 14;
         if (s >= 0)
             close(s);
+    }
+    /* No IPC namespace of its own under seccomp: System V IPC is refused. */
+    if ((c->sb.use & DCC_SBX_SECCOMP) && c->sb.bpf) {
+        int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+        if (id >= 0) {
+            shmctl(id, IPC_RMID, NULL);
+            return 15;
+        }
+        if (errno != EPERM)
+            return 16;
     }
     return 42;
 }
