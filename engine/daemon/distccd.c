@@ -163,7 +163,7 @@ static void usage(poptContext ctx)
            "Compilers run only when named in the whitelist directory (--whitelist-dir),\n"
            "by default %s.\n"
            "The daemon exits 110 when that directory is missing or empty.\n"
-           "Each job runs in a sandbox (--sandbox): user, mount, IPC and network namespaces,\n"
+           "Each job runs in a sandbox (--sandbox): user, mount and network namespaces,\n"
            "Landlock and seccomp, under a reaper (or a pid namespace); it executes only its\n"
            "toolchain, writes only its job directory, and nothing it starts outlives it.\n"
            "--job-memory, --job-cpu and --job-file-size apply with --sandbox=off too.\n"
