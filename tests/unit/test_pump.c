@@ -15,6 +15,7 @@
 
 #include "dcc_args.h"
 #include "dcc_pump.h"
+#include "test_words.h"
 #include "dcc_util.h"
 
 #define ROOT "/var/tmp/distccd_ab12CD/root"
@@ -260,22 +261,6 @@ static void test_link_beneath_table(void **state)
 
 /* ---- arguments ---- */
 
-static char **words(const char *line)
-{
-    char *copy = strdup(line);
-    char *parts[128];
-    size_t n = 0;
-    assert_non_null(copy);
-    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-        assert_true(n < 127);
-        parts[n++] = w;
-    }
-    parts[n] = NULL;
-    char **argv = dcc_argv_dup(parts);
-    assert_non_null(argv);
-    free(copy);
-    return argv;
-}
 
 #define MAPS "-fdebug-prefix-map=" ROOT "=/ -fdebug-prefix-map=" ROOT "/=/ -fmacro-prefix-map=" ROOT "= "
 #define OUT "/var/tmp/distccd_ab12CD/m.o"
