@@ -86,8 +86,10 @@ int main(int argc, char **argv)
     }
     const char *root = argv[1];
     int jobs = argc > 2 ? atoi(argv[2]) : 200, rounds = argc > 3 ? atoi(argv[3]) : 7;
-    if (jobs < 1 || rounds < 1 || rounds > 99)
+    if (jobs < 1 || rounds < 1 || rounds > 99) {
+        fprintf(stderr, "sandbox-cost: JOBS must be at least 1 and ROUNDS from 1 to 99\n");
         return 2;
+    }
     char err[600];
     struct dcc_sandbox_probe probe;
     unsigned use;
