@@ -164,10 +164,10 @@ endif
 endif
 endif
 
-LIB_SRCS  := $(sort $(wildcard engine/lib/*.c))
+LIB_SRCS  := $(sort $(wildcard engine/lib/*/*.c))
 # Modules that exist only for an optional part.
 ifneq ($(USE_JSON),1)
-LIB_SRCS  := $(filter-out engine/lib/dcc_preflight.c,$(LIB_SRCS))
+LIB_SRCS  := $(filter-out engine/lib/admin/dcc_preflight.c,$(LIB_SRCS))
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a

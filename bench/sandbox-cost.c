@@ -5,7 +5,7 @@
  * machine's load hits both. Prints the median per job, wall and CPU.
  *   sandbox-cost DIR [JOBS [ROUNDS]]   (DIR: an empty directory to use as
  *                                        the job root) */
-#include "dcc_sandbox.h"
+#include "daemon/dcc_sandbox.h"
 
 #include <fcntl.h>
 #include <stdio.h>

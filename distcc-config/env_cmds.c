@@ -1,9 +1,9 @@
 /* distcc-config's env.d commands (--get/--set-verbose, -log, -env) and running env-update. */
 #include "config.h"
 
-#include "dcc_envd.h"
-#include "dcc_exit.h"
-#include "dcc_util.h"
+#include "admin/dcc_envd.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* distcc-config --set-hosts, --get-hosts and --makeopts. */
 #include "config.h"
 
-#include "dcc_envd.h"
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_util.h"
+#include "admin/dcc_envd.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "base/dcc_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

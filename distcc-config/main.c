@@ -1,8 +1,8 @@
 /* distcc-config: the command table, option parsing (popt), --root, --help and dispatch. */
 #include "config.h"
 
-#include "dcc_exit.h"
-#include "dcc_masq.h"
+#include "base/dcc_exit.h"
+#include "admin/dcc_masq.h"
 
 #include <errno.h>
 #include <popt.h>

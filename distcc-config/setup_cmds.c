@@ -1,10 +1,10 @@
 /* distcc-config --install and --update-masquerade[-with-crossdev]. */
 #include "config.h"
 
-#include "dcc_envd.h"
-#include "dcc_exit.h"
-#include "dcc_masq.h"
-#include "dcc_util.h"
+#include "admin/dcc_envd.h"
+#include "base/dcc_exit.h"
+#include "admin/dcc_masq.h"
+#include "base/dcc_util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_exit.h"
-#include "dcc_log.h"
-#include "dcc_march.h"
-#include "dcc_util.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_log.h"
+#include "admin/dcc_march.h"
+#include "base/dcc_util.h"
 
 #ifndef DCC_VERSION
 #define DCC_VERSION "unknown"

@@ -2,15 +2,15 @@
 #include "client.h"
 #include "slots.h"
 
-#include "dcc_args.h"
-#include "dcc_exec.h"
-#include "dcc_exit.h"
-#include "dcc_incscan.h"
-#include "dcc_log.h"
-#include "dcc_net.h"
-#include "dcc_remote.h"
-#include "dcc_util.h"
-#include "dcc_whitelist.h"
+#include "proto/dcc_args.h"
+#include "client/dcc_exec.h"
+#include "base/dcc_exit.h"
+#include "client/dcc_incscan.h"
+#include "base/dcc_log.h"
+#include "client/dcc_net.h"
+#include "client/dcc_remote.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_whitelist.h"
 
 #include <errno.h>
 #include <fcntl.h>

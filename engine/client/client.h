@@ -2,7 +2,7 @@
 #ifndef DCC_CLIENT_H
 #define DCC_CLIENT_H
 
-#include "dcc_hosts.h"
+#include "proto/dcc_hosts.h"
 
 struct client {
     int verbose, logging_to_file;

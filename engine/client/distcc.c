@@ -3,19 +3,20 @@
 #include "client.h"
 #include "slots.h"
 
-#include "dcc_auth.h"
-#include "dcc_args.h"
-#include "dcc_cleanup.h"
-#include "dcc_exec.h"
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_log.h"
-#include "dcc_remote.h"
-#include "dcc_toolchain.h"
-#include "dcc_util.h"
-#include "dcc_version.h"
-#include "dcc_whitelist.h"
-#include "dcc_zeroconf.h"
+#include "proto/dcc_auth.h"
+#include "proto/dcc_args.h"
+#include "client/dcc_cleanup.h"
+#include "client/dcc_exec.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "base/dcc_log.h"
+#include "client/dcc_remote.h"
+#include "proto/dcc_toolchain.h"
+#include "client/dcc_paths.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_version.h"
+#include "proto/dcc_whitelist.h"
+#include "proto/dcc_zeroconf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -293,7 +294,7 @@ int main(int argc, char **argv)
          * to us, and a wrapper before us (ccache) does not run twice. */
         const char *path = getenv("PATH");
         static char trimmed[65536];
-        if (path && dcc_toolchain_path_without_distcc(self, path, trimmed, sizeof trimmed) == 0) {
+        if (path && dcc_paths_without_distcc(self, path, trimmed, sizeof trimmed) == 0) {
             if (!trimmed[0] && path[0]) {
                 dcc_error("compiler %s is not found on PATH (apart from distcc itself)", self);
                 return DCC_EXIT_COMPILER_MISSING;

@@ -1,10 +1,10 @@
 /* Binds the client's flow to dcc_lock (slots, backoff) and dcc_state (monitor). */
 #include "slots.h"
 
-#include "dcc_exit.h"
-#include "dcc_lock.h"
-#include "dcc_log.h"
-#include "dcc_state.h"
+#include "base/dcc_exit.h"
+#include "client/dcc_lock.h"
+#include "base/dcc_log.h"
+#include "client/dcc_state.h"
 #include "zeroconf.h"
 
 #include <stdio.h>

@@ -4,8 +4,8 @@
 #define DCC_CLIENT_SLOTS_H
 
 #include "client.h"
-#include "dcc_hosts.h"
-#include "dcc_state.h"
+#include "proto/dcc_hosts.h"
+#include "client/dcc_state.h"
 
 struct dcc_slot {
     int index; /* slot number on its host, for the monitor */

@@ -1,9 +1,9 @@
 /* +zeroconf in the client: the helpers found over mDNS, from the list one client at a time refreshes. */
 #include "zeroconf.h"
 
-#include "dcc_log.h"
-#include "dcc_toolchain.h"
-#include "dcc_zeroconf.h"
+#include "base/dcc_log.h"
+#include "proto/dcc_toolchain.h"
+#include "proto/dcc_zeroconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
 #ifndef DCC_CLIENT_ZEROCONF_H
 #define DCC_CLIENT_ZEROCONF_H
 
-#include "dcc_hosts.h"
+#include "proto/dcc_hosts.h"
 
 /* Puts the helpers of $DISTCC_DIR/zeroconf/list where +zeroconf stood in
  * list. A list older than DCC_ZC_CACHE_TTL is used as it is while one

@@ -4,11 +4,11 @@
 
 #include <stdint.h>
 
-#include "dcc_acl.h"
-#include "dcc_auth.h"
-#include "dcc_log.h"
-#include "dcc_sandbox.h"
-#include "dcc_stats.h"
+#include "daemon/dcc_acl.h"
+#include "proto/dcc_auth.h"
+#include "base/dcc_log.h"
+#include "daemon/dcc_sandbox.h"
+#include "daemon/dcc_stats.h"
 
 /* Defaults of the per-job limits. */
 #define DCCD_DEFAULT_JOB_LIFETIME 600

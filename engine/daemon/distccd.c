@@ -1,16 +1,16 @@
 /* distccd: options, listening sockets, privileges and the accept loop. */
 #include "daemon.h"
 
-#include "dcc_acl.h"
-#include "dcc_auth.h"
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_log.h"
-#include "dcc_stats.h"
-#include "dcc_util.h"
-#include "dcc_version.h"
-#include "dcc_whitelist.h"
-#include "dcc_wire.h"
+#include "daemon/dcc_acl.h"
+#include "proto/dcc_auth.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "base/dcc_log.h"
+#include "daemon/dcc_stats.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_version.h"
+#include "proto/dcc_whitelist.h"
+#include "proto/dcc_wire.h"
 #include "zeroconf.h"
 
 #include <arpa/inet.h>

@@ -2,15 +2,15 @@
  * directory, reply, and leave nothing behind. */
 #include "daemon.h"
 
-#include "dcc_args.h"
-#include "dcc_bulk.h"
-#include "dcc_exit.h"
-#include "dcc_log.h"
-#include "dcc_optcat.h"
-#include "dcc_pump.h"
-#include "dcc_util.h"
-#include "dcc_whitelist.h"
-#include "dcc_wire.h"
+#include "proto/dcc_args.h"
+#include "proto/dcc_bulk.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_log.h"
+#include "proto/dcc_optcat.h"
+#include "daemon/dcc_pump.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_whitelist.h"
+#include "proto/dcc_wire.h"
 
 #include <dirent.h>
 #include <errno.h>

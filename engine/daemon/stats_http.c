@@ -5,11 +5,11 @@
  * which that library cannot produce. */
 #include "daemon.h"
 
-#include "dcc_log.h"
-#include "dcc_stats.h"
-#include "dcc_toolchain.h"
-#include "dcc_util.h"
-#include "dcc_wire.h"
+#include "base/dcc_log.h"
+#include "daemon/dcc_stats.h"
+#include "proto/dcc_toolchain.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_wire.h"
 
 #include <errno.h>
 #if DCC_WITH_JSON

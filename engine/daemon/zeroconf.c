@@ -1,9 +1,9 @@
 /* distccd --zeroconf: what this helper announces over mDNS, and when it stops. */
 #include "zeroconf.h"
 
-#include "dcc_log.h"
-#include "dcc_toolchain.h"
-#include "dcc_zeroconf.h"
+#include "base/dcc_log.h"
+#include "proto/dcc_toolchain.h"
+#include "proto/dcc_zeroconf.h"
 
 #include <stdio.h>
 #include <string.h>

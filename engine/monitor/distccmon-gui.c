@@ -14,12 +14,12 @@
 #include <curl/curl.h>
 #endif
 
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_log.h"
-#include "dcc_monitor.h"
-#include "dcc_state.h"
-#include "dcc_util.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "base/dcc_log.h"
+#include "client/dcc_monitor.h"
+#include "client/dcc_state.h"
+#include "base/dcc_util.h"
 
 #ifndef DCC_VERSION
 #define DCC_VERSION "unknown"

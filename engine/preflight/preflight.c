@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dcc_hosts.h"
-#include "dcc_preflight.h"
-#include "dcc_toolchain.h"
-#include "dcc_util.h"
+#include "proto/dcc_hosts.h"
+#include "admin/dcc_preflight.h"
+#include "proto/dcc_toolchain.h"
+#include "base/dcc_util.h"
 
 /* Exit codes; when hosts disagree AND some are unreachable, the errors win
  * (2): a definite mismatch is the more urgent news. */

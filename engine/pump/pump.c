@@ -3,9 +3,9 @@
  * pump makes the build's directory (the compiler's search-path cache and the
  * discrepancy counter live there), names it in the environment the way stock
  * pump does, runs the command and removes the directory afterwards. */
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_log.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "base/dcc_log.h"
 
 #include <dirent.h>
 #include <errno.h>

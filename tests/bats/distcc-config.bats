@@ -446,7 +446,7 @@ $staged" ]
   [ "${#lines[@]}" -eq 2 ]
   # Nothing in the programs reads them.
   run grep -rlE 'DISCREPANCY_EMAIL|EMAILLOG' "$DCC_TOP/engine" --include=*.c
-  [ "$output" = "$DCC_TOP/engine/lib/dcc_envd.c" ]
+  [ "$output" = "$DCC_TOP/engine/lib/admin/dcc_envd.c" ]
 }
 
 @test "--set-env on a machine without the file creates it from the defaults" {
@@ -646,7 +646,7 @@ gcc -> /usr/bin/distcc" ]
 }
 
 @test "the man page lists every variable --set-env knows" {
-  names=$(grep -oE '^    \{"[A-Z_]+", DCC_ENVD_' "$DCC_TOP/engine/lib/dcc_envd.c" | grep -oE '[A-Z_]{4,}' | grep -v '^DCC_ENVD_$')
+  names=$(grep -oE '^    \{"[A-Z_]+", DCC_ENVD_' "$DCC_TOP/engine/lib/admin/dcc_envd.c" | grep -oE '[A-Z_]{4,}' | grep -v '^DCC_ENVD_$')
   [ "$(wc -l <<<"$names")" -ge 16 ]
   for name in $names; do
     grep -q "^\.B $name\$" "$DCC_TOP/man/distcc-config.1" || { echo "man page lacks $name"; false; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The option catalogue (engine/lib/dcc_optcat.c) against the real drivers:
+# The option catalogue (engine/lib/proto/dcc_optcat.c) against the real drivers:
 # the helper reads a job's words as gcc 12 and clang 14 do only if every
 # spelling it lists with a separate value takes one there, and every
 # spelling it lists as a flag, or joined only, does not. A spelling the
@@ -15,7 +15,7 @@ setup() {
 
 # "NAME<TAB>FORMS<TAB>TOOLS" for every line of the catalogue table.
 catalogue_entries() {
-  sed -n '/^static const struct dcc_opt dcc_optcat\[\] = {/,/^};/p' "$DCC_TOP/engine/lib/dcc_optcat.c" |
+  sed -n '/^static const struct dcc_opt dcc_optcat\[\] = {/,/^};/p' "$DCC_TOP/engine/lib/proto/dcc_optcat.c" |
     sed -nE 's/^ *\{"([^"]+)", ([A-Z| ()]+), ([A-Z0-9| ()]+), .*/\1\t\2\t\3/p'
 }
 

@@ -2,7 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "dcc_state.h"
+#include "client/dcc_state.h"
 int main(int argc, char **argv)
 {
     sigset_t set;

@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dcc_util.h"
-#include "dcc_wire.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_wire.h"
 
 /* A connection whose peer wrote data and hung up: every read the library
  * makes sees the client's bytes, then end of file (a truncated request),

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_args.h"
-#include "dcc_optcat.h"
-#include "dcc_util.h"
+#include "proto/dcc_args.h"
+#include "proto/dcc_optcat.h"
+#include "base/dcc_util.h"
 #include "fuzz_feed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -18,12 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dcc_args.h"
-#include "dcc_bulk.h"
-#include "dcc_optcat.h"
-#include "dcc_pump.h"
-#include "dcc_util.h"
-#include "dcc_wire.h"
+#include "proto/dcc_args.h"
+#include "proto/dcc_bulk.h"
+#include "proto/dcc_optcat.h"
+#include "daemon/dcc_pump.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_wire.h"
 #include "fuzz_feed.h"
 
 /* Fewer than the daemon allows, so one input stays fast; the checks are

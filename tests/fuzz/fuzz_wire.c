@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dcc_bulk.h"
-#include "dcc_exit.h"
-#include "dcc_util.h"
-#include "dcc_wire.h"
+#include "proto/dcc_bulk.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_wire.h"
 #include "fuzz_feed.h"
 
 /* Where bodies go: the daemon writes them into the job; the bytes do not

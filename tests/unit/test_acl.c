@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dcc_acl.h"
+#include "daemon/dcc_acl.h"
 
 /* A client address as accept() would hand it over. */
 struct client {

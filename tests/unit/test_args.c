@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_args.h"
-#include "dcc_optcat.h"
-#include "dcc_util.h"
+#include "proto/dcc_args.h"
+#include "proto/dcc_optcat.h"
+#include "base/dcc_util.h"
 
 
 static void assert_argv(char *const *argv, const char *expected)

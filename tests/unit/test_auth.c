@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dcc_auth.h"
-#include "dcc_exit.h"
+#include "proto/dcc_auth.h"
+#include "base/dcc_exit.h"
 
 static void parse_ok(const char *text, struct dcc_auth_list *l)
 {

@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dcc_bulk.h"
-#include "dcc_exit.h"
-#include "dcc_util.h"
+#include "proto/dcc_bulk.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_util.h"
 
 struct pair {
     int a, b;

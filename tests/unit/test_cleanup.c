@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dcc_cleanup.h"
-#include "dcc_exec.h"
+#include "client/dcc_cleanup.h"
+#include "client/dcc_exec.h"
 
 struct fixture {
     char dir[64];

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "dcc_envd.h"
+#include "admin/dcc_envd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dcc_exec.h"
-#include "dcc_exit.h"
+#include "client/dcc_exec.h"
+#include "base/dcc_exit.h"
 
 /* ---- fixture and helpers ------------------------------------------------ */
 

@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "dcc_exit.h"
+#include "base/dcc_exit.h"
 
 /* Every member of enum dcc_exit; keep in step with dcc_exit.h. */
 static const int all_codes[] = {

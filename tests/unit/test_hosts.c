@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "dcc_hosts.h"
+#include "proto/dcc_hosts.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dcc_args.h"
-#include "dcc_incscan.h"
-#include "dcc_util.h"
+#include "proto/dcc_args.h"
+#include "client/dcc_incscan.h"
+#include "base/dcc_util.h"
 
 /* A fresh directory under /tmp, by its physical name. */
 static char *make_root(void)

@@ -20,9 +20,10 @@
 
 #include <cmocka.h>
 
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_lock.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "client/dcc_lock.h"
+#include "client/dcc_paths.h"
 
 /* ---- fixture and helpers ------------------------------------------------ */
 
@@ -202,7 +203,7 @@ static void test_missing_distcc_dir_is_created(void **state)
     struct fixture *f = *state;
     char sub[PATH_MAX], err[256] = "", out[PATH_MAX];
     path_in(f, "fresh", sub, sizeof sub);
-    assert_int_equal(dcc_lock_subdir(sub, "state", out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(dcc_paths_make_subdir(sub, "state", out, sizeof out, err, sizeof err), 0);
     char want[PATH_MAX + 8];
     snprintf(want, sizeof want, "%s/state", sub);
     assert_string_equal(out, want);
@@ -215,7 +216,7 @@ static void test_directory_errors_name_the_directory(void **state)
     char base[PATH_MAX], bad[PATH_MAX + 16], err[512] = "", out[PATH_MAX], want[PATH_MAX * 2];
 
     path_in(f, "no/such", base, sizeof base);
-    assert_int_equal(dcc_lock_subdir(base, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_paths_make_subdir(base, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want,
              "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)",
              base);
@@ -227,12 +228,12 @@ static void test_directory_errors_name_the_directory(void **state)
     assert_true(fd >= 0);
     close(fd);
     snprintf(bad, sizeof bad, "%s/sub", base);
-    assert_int_equal(dcc_lock_subdir(bad, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_paths_make_subdir(bad, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want,
              "cannot create directory %s/sub/lock: Not a directory (set DISTCC_DIR to a writable directory)", base);
     assert_string_equal(err, want);
 
-    assert_int_equal(dcc_lock_subdir(f->dir, "plain", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_paths_make_subdir(f->dir, "plain", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want, "cannot use %s: it exists but is not a directory", base);
     assert_string_equal(err, want);
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dcc_log.h"
-#include "dcc_util.h"
+#include "base/dcc_log.h"
+#include "base/dcc_util.h"
 
 static void test_levels(void **state)
 {

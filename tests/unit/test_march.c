@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dcc_march.h"
-#include "dcc_util.h"
+#include "admin/dcc_march.h"
+#include "base/dcc_util.h"
 
 /* ---- helpers ---- */
 

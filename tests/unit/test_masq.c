@@ -6,8 +6,8 @@
 
 #include <cmocka.h>
 
-#include "dcc_masq.h"
-#include "dcc_util.h"
+#include "admin/dcc_masq.h"
+#include "base/dcc_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

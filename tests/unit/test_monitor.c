@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "dcc_hosts.h"
-#include "dcc_monitor.h"
-#include "dcc_state.h"
+#include "proto/dcc_hosts.h"
+#include "client/dcc_monitor.h"
+#include "client/dcc_state.h"
 
 /* A poll's jobs, as dcc_state_read_dir would return them. */
 struct poll {

@@ -22,9 +22,9 @@
 
 #include <cmocka.h>
 
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_net.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "client/dcc_net.h"
 
 #define WAIT_MS 2000 /* every wait in these tests is bounded by this */
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_optcat.h"
-#include "dcc_util.h"
+#include "proto/dcc_optcat.h"
+#include "base/dcc_util.h"
 
 
 /* COMPILER ARGS -c x.i -o x.o */

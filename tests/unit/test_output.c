@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dcc_cleanup.h"
-#include "dcc_exit.h"
-#include "dcc_output.h"
+#include "client/dcc_cleanup.h"
+#include "base/dcc_exit.h"
+#include "client/dcc_output.h"
 
 struct fixture {
     char dir[64];

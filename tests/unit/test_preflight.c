@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dcc_preflight.h"
+#include "admin/dcc_preflight.h"
 
 static const char *data_dir(void)
 {

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dcc_args.h"
-#include "dcc_pump.h"
+#include "proto/dcc_args.h"
+#include "daemon/dcc_pump.h"
 #include "test_words.h"
-#include "dcc_util.h"
+#include "base/dcc_util.h"
 
 #define ROOT "/var/tmp/distccd_ab12CD/root"
 

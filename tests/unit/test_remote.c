@@ -23,13 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dcc_args.h"
-#include "dcc_bulk.h"
-#include "dcc_exit.h"
-#include "dcc_hosts.h"
-#include "dcc_remote.h"
-#include "dcc_util.h"
-#include "dcc_wire.h"
+#include "proto/dcc_args.h"
+#include "proto/dcc_bulk.h"
+#include "base/dcc_exit.h"
+#include "proto/dcc_hosts.h"
+#include "client/dcc_remote.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_wire.h"
 
 /* What the fake helper does once it has accepted the connection. */
 enum helper_act {

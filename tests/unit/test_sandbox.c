@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dcc_sandbox.h"
+#include "daemon/dcc_sandbox.h"
 
 static struct dcc_sandbox_probe kernel_with(unsigned have)
 {

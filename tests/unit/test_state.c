@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "dcc_exit.h"
-#include "dcc_state.h"
+#include "base/dcc_exit.h"
+#include "client/dcc_state.h"
 
 /* The layout on x86-64 as stock distcc 3.4 writes it (see the reference
  * table); these tests spell it out in bytes rather than trusting our struct. */

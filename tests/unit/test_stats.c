@@ -16,7 +16,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "dcc_stats.h"
+#include "daemon/dcc_stats.h"
 
 static struct dcc_job_record job(int outcome, const char *file, const char *compiler,
                                  long msecs, long rss_kb)

@@ -18,7 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dcc_toolchain.h"
+#include "proto/dcc_toolchain.h"
+#include "client/dcc_paths.h"
 
 static char root[64];
 
@@ -293,21 +294,21 @@ static void path_without_distcc_drops_the_masquerade_dir(void **state)
     daemon_path(path, sizeof(path));
     /* wl/gcc is the first link to distcc: it and all before it go; the
      * later distcc entries (wl/bin/, masq) go too. */
-    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", path, out, sizeof(out)), 0);
+    assert_int_equal(dcc_paths_without_distcc("gcc", path, out, sizeof(out)), 0);
     assert_true((size_t)snprintf(want, sizeof(want), "%s/bin", root) < sizeof(want));
     assert_string_equal(out, want);
     /* Empty entries after it (the working directory) stay. */
     char path2[1024];
     assert_true((size_t)snprintf(path2, sizeof(path2), "/nowhere:%s/masq::%s/bin:", root, root) < sizeof(path2));
-    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", path2, out, sizeof(out)), 0);
+    assert_int_equal(dcc_paths_without_distcc("gcc", path2, out, sizeof(out)), 0);
     assert_true((size_t)snprintf(want, sizeof(want), ":%s/bin:", root) < sizeof(want));
     assert_string_equal(out, want);
     /* A name that is no distcc link anywhere keeps PATH as it was. */
-    assert_int_equal(dcc_toolchain_path_without_distcc("notthere", path, out, sizeof(out)), 0);
+    assert_int_equal(dcc_paths_without_distcc("notthere", path, out, sizeof(out)), 0);
     assert_string_equal(out, path);
-    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", "", out, sizeof(out)), 0);
+    assert_int_equal(dcc_paths_without_distcc("gcc", "", out, sizeof(out)), 0);
     assert_string_equal(out, "");
-    assert_int_equal(dcc_toolchain_path_without_distcc("gcc", path, out, 5), -1);
+    assert_int_equal(dcc_paths_without_distcc("gcc", path, out, 5), -1);
 }
 
 static void find_skips_distcc_and_the_whitelist(void **state)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_exit.h"
-#include "dcc_util.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_util.h"
 
 static void test_buf(void **state)
 {

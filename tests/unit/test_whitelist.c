@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dcc_whitelist.h"
+#include "proto/dcc_whitelist.h"
 
 static char root[64];
 static char wl[128], bin1[128], bin2[128];

@@ -12,9 +12,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "dcc_exit.h"
-#include "dcc_util.h"
-#include "dcc_wire.h"
+#include "base/dcc_exit.h"
+#include "base/dcc_util.h"
+#include "proto/dcc_wire.h"
 
 struct pair {
     int a, b;

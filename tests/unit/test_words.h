@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dcc_util.h"
+#include "base/dcc_util.h"
 
 /* "gcc -c x.c" -> malloc'd argv; words never hold blanks in these tests. */
 static char **words(const char *line)

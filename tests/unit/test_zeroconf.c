@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "dcc_hosts.h"
-#include "dcc_zeroconf.h"
+#include "proto/dcc_hosts.h"
+#include "proto/dcc_zeroconf.h"
 
 static void txt(struct dcc_zc_service *s, const char *item)
 {

@@ -1,0 +1,1153 @@
+/* Preflight: the local fingerprint, parsing /toolchain answers, comparing and rendering rows. */
+#include "admin/dcc_preflight.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/dcc_toolchain.h"
+
+static const char *const field_names[DCC_PF_NFIELDS] = {
+    [DCC_PF_VERSION] = "version", [DCC_PF_TRIPLE] = "triple", [DCC_PF_BINUTILS] = "binutils",
+    [DCC_PF_PIE] = "pie",         [DCC_PF_SSP] = "ssp",       [DCC_PF_FOUND] = "found",
+};
+
+const char *dcc_preflight_field_name(enum dcc_pf_field f)
+{
+    return (unsigned)f < DCC_PF_NFIELDS ? field_names[f] : "?";
+}
+
+const char *dcc_preflight_level_name(enum dcc_pf_level l)
+{
+    switch (l) {
+    case DCC_PF_SAME:
+        return "ok";
+    case DCC_PF_WARN:
+        return "warning";
+    case DCC_PF_ERROR:
+        return "error";
+    }
+    return "?";
+}
+
+int dcc_preflight_parse_fields(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+    unsigned m = 0;
+    int saw_none = 0, words = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ", \t\r\n");
+        words++;
+        int known = 0;
+        if (len == 4 && strncmp(p, "none", 4) == 0) {
+            saw_none = known = 1;
+        }
+        for (int f = 0; f < DCC_PF_NFIELDS && !known; f++) {
+            if (strlen(field_names[f]) == len && strncmp(p, field_names[f], len) == 0) {
+                m |= DCC_PF_BIT(f);
+                known = 1;
+            }
+        }
+        if (!known) {
+            dcc_set_err(err, errlen,
+                        "unknown field \"%.*s\" (known: version, triple, binutils, pie, ssp, "
+                        "found, none)",
+                        (int)(len > 64 ? 64 : len), p);
+            return -1;
+        }
+        p += len;
+    }
+    if (saw_none && words > 1) {
+        dcc_set_err(err, errlen, "\"none\" cannot be combined with other fields");
+        return -1;
+    }
+    *mask = m;
+    return 0;
+}
+
+/* ---- reading reports ---------------------------------------------------- */
+
+int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err,
+                               size_t errlen)
+{
+    *report = NULL;
+    if (!body || len == 0) {
+        dcc_set_err(err, errlen, "empty answer instead of a /toolchain report");
+        return -1;
+    }
+    if (memmem(body, len, "<distccstats>", 13)) {
+        dcc_set_err(err, errlen, "no /toolchain endpoint (a stock distcc stats page answered)");
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!root) {
+        dcc_set_err(err, errlen, "not a /toolchain report: %s (line %d)", jerr.text, jerr.line);
+        return -1;
+    }
+    const char *why = NULL;
+    json_t *schema = json_is_object(root) ? json_object_get(root, "schema") : NULL;
+    if (!json_is_object(root))
+        why = "not a JSON object";
+    else if (!json_is_integer(schema) || json_integer_value(schema) != 1)
+        why = "\"schema\" is not 1";
+    else if (!json_is_object(json_object_get(root, "compilers")))
+        why = "no \"compilers\" object";
+    if (why) {
+        dcc_set_err(err, errlen, "not a /toolchain report: %s", why);
+        json_decref(root);
+        return -1;
+    }
+    *report = root;
+    return 0;
+}
+
+static void copy_str(const json_t *obj, const char *key, char *out, size_t outlen)
+{
+    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    snprintf(out, outlen, "%s", s);
+    /* one line and no control characters in a table cell */
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+}
+
+static int tristate(const json_t *obj, const char *key)
+{
+    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+/* The daemon's "sandbox" object (see distccd(1), STATISTICS PORT) as one
+ * line of text. */
+static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
+{
+    row->sandbox[0] = '\0';
+    row->sandbox_full = -1;
+    if (!json_is_object(sb))
+        return;
+    char mode[16];
+    copy_str(sb, "mode", mode, sizeof(mode));
+    size_t used = (size_t)snprintf(row->sandbox, sizeof(row->sandbox), "%s: using ", *mode ? mode : "?");
+    const json_t *using = json_object_get(sb, "using");
+    size_t i, n_using = json_is_array(using) ? json_array_size(using) : 0;
+    for (i = 0; i < n_using && used < sizeof(row->sandbox); i++) {
+        const json_t *m = json_array_get(using, i);
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s", i ? "," : "",
+                                 json_is_string(m) ? json_string_value(m) : "?");
+    }
+    if (!n_using && used < sizeof(row->sandbox))
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "nothing");
+    const json_t *missing = json_object_get(sb, "missing");
+    const char *name;
+    const json_t *why;
+    size_t k = 0;
+    json_object_foreach((json_t *)missing, name, why) {
+        if (used >= sizeof(row->sandbox))
+            break;
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s (%s)",
+                                 k++ ? ", " : "; missing ", name, json_is_string(why) ? json_string_value(why) : "?");
+    }
+    for (char *c = row->sandbox; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+    row->sandbox_full = strcmp(mode, "off") != 0 && n_using > 0 && k == 0;
+}
+
+void dcc_preflight_row_from_report(const json_t *report, const char *compiler,
+                                   struct dcc_pf_row *row)
+{
+    snprintf(row->compiler, sizeof(row->compiler), "%s", compiler);
+    copy_str(report, "chost", row->chost, sizeof(row->chost));
+    const json_t *compilers = json_object_get(report, "compilers");
+    const json_t *c = json_is_object(compilers) ? json_object_get(compilers, compiler) : NULL;
+    if (!json_is_object(c)) {
+        row->found = -1;
+    } else {
+        row->found = tristate(c, "found") == 1 ? 1 : 0;
+        copy_str(c, "version", row->version, sizeof(row->version));
+        copy_str(c, "machine", row->machine, sizeof(row->machine));
+        copy_str(c, "error", row->error, sizeof(row->error));
+        row->pie = tristate(c, "pie_default");
+        row->ssp = tristate(c, "ssp_default");
+    }
+    if (row->found != 1)
+        row->pie = row->ssp = -1;
+    read_sandbox(json_object_get(report, "sandbox"), row);
+    const json_t *bu = json_object_get(report, "binutils");
+    copy_str(json_is_object(bu) ? json_object_get(bu, "as") : NULL, "version", row->as_version,
+             sizeof(row->as_version));
+    copy_str(json_is_object(bu) ? json_object_get(bu, "ld") : NULL, "version", row->ld_version,
+             sizeof(row->ld_version));
+}
+
+/* ---- comparing ----------------------------------------------------------- */
+
+int dcc_preflight_split_version(const char *v, long *major, long *minor, long *patch)
+{
+    long parts[3] = {0, 0, 0};
+    if (!v || !isdigit((unsigned char)*v))
+        return -1;
+    const char *p = v;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        errno = 0;
+        parts[i] = strtol(p, &end, 10);
+        if (errno || end == p)
+            return -1;
+        if (*end != '.' || !isdigit((unsigned char)end[1]))
+            break;
+        p = end + 1;
+    }
+    *major = parts[0];
+    *minor = parts[1];
+    *patch = parts[2];
+    return 0;
+}
+
+static void add_finding(struct dcc_pf_row *r, enum dcc_pf_field field, enum dcc_pf_level level,
+                        const char *what, const char *local, const char *remote, const char *why)
+{
+    if (level > r->cell[field])
+        r->cell[field] = level;
+    if (level > r->level)
+        r->level = level;
+    if (r->n_findings >= DCC_PF_MAX_FINDINGS)
+        return;
+    struct dcc_pf_finding *f = &r->findings[r->n_findings++];
+    f->field = field;
+    f->level = level;
+    snprintf(f->what, sizeof(f->what), "%s", what);
+    snprintf(f->local, sizeof(f->local), "%s", *local ? local : "unknown");
+    snprintf(f->remote, sizeof(f->remote), "%s", *remote ? remote : "unknown");
+    snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
+static enum dcc_pf_level severity(unsigned errors, enum dcc_pf_field f)
+{
+    return (errors & DCC_PF_BIT(f)) ? DCC_PF_ERROR : DCC_PF_WARN;
+}
+
+/* Two strings of one field: equal, or one side unknown (a warning), or different. */
+static void compare_text(struct dcc_pf_row *r, enum dcc_pf_field field, unsigned errors,
+                         const char *what, const char *local, const char *remote)
+{
+    if (strcmp(local, remote) == 0)
+        return;
+    if (!*local || !*remote)
+        add_finding(r, field, DCC_PF_WARN, what, local, remote, "unknown on one side");
+    else
+        add_finding(r, field, severity(errors, field), what, local, remote, "differs");
+}
+
+static const char *flag_text(int v)
+{
+    return v < 0 ? "" : v ? "yes" : "no";
+}
+
+static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *local,
+                            const char *remote)
+{
+    if (strcmp(local, remote) == 0)
+        return;
+    if (!*local || !*remote) {
+        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote,
+                    "unknown on one side");
+        return;
+    }
+    long lmaj, lmin, lpat, rmaj, rmin, rpat;
+    if (dcc_preflight_split_version(local, &lmaj, &lmin, &lpat) != 0 ||
+        dcc_preflight_split_version(remote, &rmaj, &rmin, &rpat) != 0) {
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local,
+                    remote, "differs");
+    } else if (lmaj != rmaj) {
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local,
+                    remote, "major version differs");
+    } else if (lmin != rmin) {
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local,
+                    remote, "minor version differs");
+    } else {
+        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote,
+                    "patch level differs");
+    }
+}
+
+/* The version in "GCC: (Gentoo 13.2.1_p20240210 p14) 13.2.1 20240210": the
+ * first word after the vendor's parentheses (a snapshot date may follow). */
+static int comment_version(const char *comment, char *out, size_t outlen)
+{
+    const char *p = strrchr(comment, ')');
+    if (!p)
+        return dcc_toolchain_banner_version(comment, out, outlen);
+    p++;
+    while (*p == ' ')
+        p++;
+    size_t len = strspn(p, "0123456789.");
+    if (len == 0 || len >= outlen)
+        return -1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
+                                        unsigned errors)
+{
+    for (int f = 0; f < DCC_PF_NFIELDS; f++)
+        remote->cell[f] = DCC_PF_SAME;
+    remote->level = DCC_PF_SAME;
+    remote->n_findings = 0;
+    if (remote->kind == DCC_PF_ROW_UNREACHABLE)
+        return DCC_PF_SAME;
+
+    /* Binutils and CHOST are the host's, whatever the compiler. */
+    /* A probe compile never runs ld, and a refused one not even as:
+     * unknown there is not news. */
+    if (!(remote->probed && !*remote->as_version))
+        compare_text(remote, DCC_PF_BINUTILS, errors, "as", local->as_version,
+                     remote->as_version);
+    if (!(remote->probed && !*remote->ld_version))
+        compare_text(remote, DCC_PF_BINUTILS, errors, "ld", local->ld_version,
+                     remote->ld_version);
+    if (*local->chost && *remote->chost)
+        compare_text(remote, DCC_PF_TRIPLE, errors, "chost", local->chost, remote->chost);
+
+    if (local->found != 1) {
+        /* Nothing to compare the compiler with; this machine's own problem. */
+        return remote->level;
+    }
+    if (remote->found != 1) {
+        add_finding(remote, DCC_PF_FOUND, severity(errors, DCC_PF_FOUND), "found", "yes", "no",
+                    remote->probed         ? "the helper refused or failed the probe job"
+                    : remote->found < 0    ? "not in the helper's whitelist"
+                                           : "not on the helper's PATH");
+        return remote->level;
+    }
+    compare_version(remote, errors, local->version, remote->version);
+    if (remote->probed && *remote->comment && *remote->version) {
+        /* The object's own word on who compiled it, against the helper's -v. */
+        char cv[64];
+        if (comment_version(remote->comment, cv, sizeof(cv)) == 0 &&
+            strcmp(cv, remote->version) != 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "the helper's gcc -v said %s", remote->version);
+            add_finding(remote, DCC_PF_VERSION, DCC_PF_WARN, ".comment", local->version, cv, why);
+        }
+    }
+    compare_text(remote, DCC_PF_TRIPLE, errors, "machine", local->machine, remote->machine);
+    compare_text(remote, DCC_PF_PIE, errors, "pie_default", flag_text(local->pie),
+                 flag_text(remote->pie));
+    compare_text(remote, DCC_PF_SSP, errors, "ssp_default", flag_text(local->ssp),
+                 flag_text(remote->ssp));
+    return remote->level;
+}
+
+/* ---- the local side -------------------------------------------------------- */
+
+static void remove_tree(const char *dir, const char *const *names, size_t n)
+{
+    char p[PATH_MAX];
+    for (size_t i = 0; i < n; i++)
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, names[i]) < sizeof(p))
+            unlink(p);
+    rmdir(dir);
+}
+
+int dcc_preflight_local_report(const char *const *names, size_t n, const char *path,
+                               const char *chost, int probe_timeout_ms, struct dcc_buf *json,
+                               char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/distcc-preflight.XXXXXX", tmp) >= sizeof(dir)) {
+        dcc_set_err(err, errlen, "TMPDIR is too long");
+        return -1;
+    }
+    if (!mkdtemp(dir)) {
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
+                    strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    size_t made = 0;
+    for (; made < n; made++) {
+        char p[PATH_MAX];
+        if (!*names[made] || strchr(names[made], '/') || strcmp(names[made], ".") == 0 ||
+            strcmp(names[made], "..") == 0) {
+            dcc_set_err(err, errlen, "bad compiler name \"%s\"", names[made]);
+            goto out;
+        }
+        if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, names[made]) >= sizeof(p)) {
+            dcc_set_err(err, errlen, "compiler name too long: %s", names[made]);
+            goto out;
+        }
+        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue; /* a name given twice */
+            dcc_set_err(err, errlen, "cannot create %s: %s", p, strerror(errno));
+            goto out;
+        }
+        close(fd);
+    }
+    struct dcc_toolchain_opts opts = {
+        .whitelist_dir = dir,
+        .path = path,
+        .chost = chost,
+        .probe_timeout_ms = probe_timeout_ms,
+    };
+    rc = dcc_toolchain_report_opts(&opts, json, err, errlen);
+out:
+    remove_tree(dir, names, made);
+    return rc;
+}
+
+int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen,
+                              const char **source)
+{
+    const char *env = getenv("CHOST");
+    if (env && *env) {
+        snprintf(out, outlen, "%s", env);
+        *source = "env";
+        return 0;
+    }
+    char prog[PATH_MAX];
+    if (!path)
+        path = getenv("PATH");
+    if (path && dcc_toolchain_find("portageq", path, NULL, prog, sizeof(prog)) == 0) {
+        char *argv[] = {"portageq", "envvar", "CHOST", NULL};
+        struct dcc_buf b = {0};
+        int st = 0;
+        char why[256];
+        if (dcc_toolchain_capture(prog, argv, path, 10000, 4096, &b, &st, why, sizeof(why)) == 0 &&
+            WIFEXITED(st) && WEXITSTATUS(st) == 0 && b.data) {
+            size_t len = strcspn(b.data, "\r\n");
+            if (len > 0 && len < outlen && !strpbrk(b.data, " \t")) {
+                memcpy(out, b.data, len);
+                out[len] = '\0';
+                *source = "portageq";
+                dcc_buf_free(&b);
+                return 0;
+            }
+        }
+        dcc_buf_free(&b);
+    }
+    return dcc_toolchain_chost(make_conf, out, outlen, source);
+}
+
+/* ---- probing by compiling ---------------------------------------------------- */
+
+#define PROBE_OUTPUT_CAP 65536
+#define PROBE_OBJECT_CAP (16 * 1024 * 1024)
+
+/* Copies the rest of the line at p (up to outlen-1 bytes), blanks trimmed. */
+static void line_rest(const char *p, char *out, size_t outlen)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t len = strcspn(p, "\r\n");
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    if (len >= outlen)
+        len = outlen - 1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+void dcc_preflight_parse_probe_output(const char *text, struct dcc_pf_row *row)
+{
+    struct dcc_compiler_v v;
+    dcc_toolchain_parse_v(text ? text : "", &v);
+    row->pie = v.pie_default;
+    row->ssp = v.ssp_default;
+    /* "gcc version 13.2.1 20240210 (Gentoo ...)": the word after "version". */
+    const char *ver = strstr(v.version_line, "version ");
+    row->version[0] = '\0';
+    if (ver) {
+        ver += 8;
+        size_t len = strcspn(ver, " \t");
+        if (len > 0 && len < sizeof(row->version)) {
+            memcpy(row->version, ver, len);
+            row->version[len] = '\0';
+        }
+    }
+    row->machine[0] = row->as_version[0] = '\0';
+    for (const char *line = text ? text : ""; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!row->machine[0] && dcc_str_startswith(line, "Target:")) {
+            line_rest(line + 7, row->machine, sizeof(row->machine));
+        } else if (!row->as_version[0] && dcc_str_startswith(line, "GNU assembler version ")) {
+            char l[256];
+            line_rest(line, l, sizeof(l));
+            if (dcc_toolchain_banner_version(l, row->as_version, sizeof(row->as_version)) != 0)
+                row->as_version[0] = '\0';
+        }
+        if (!eol)
+            break;
+        line = eol + 1;
+    }
+}
+
+/* Reads an unsigned field of size sz (1, 2, 4, 8) at off in the byte order. */
+static uint64_t elf_get(const unsigned char *d, size_t off, size_t sz, int big)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < sz; i++)
+        v |= (uint64_t)d[off + (big ? sz - 1 - i : i)] << (8 * i);
+    return v;
+}
+
+int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, size_t outlen,
+                              char *err, size_t errlen)
+{
+    out[0] = '\0';
+    if (len < 52 || memcmp(d, "\177ELF", 4) != 0) {
+        dcc_set_err(err, errlen, "not an ELF object");
+        return -1;
+    }
+    int is64 = d[4] == 2, big = d[5] == 2;
+    if ((d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2) || (is64 && len < 64)) {
+        dcc_set_err(err, errlen, "not an ELF object");
+        return -1;
+    }
+    /* Offsets of the header and section header fields, ELF32 vs ELF64. */
+    size_t w = is64 ? 8 : 4;
+    uint64_t shoff = elf_get(d, is64 ? 0x28 : 0x20, w, big);
+    uint64_t shentsize = elf_get(d, is64 ? 0x3a : 0x2e, 2, big);
+    uint64_t shnum = elf_get(d, is64 ? 0x3c : 0x30, 2, big);
+    uint64_t shstrndx = elf_get(d, is64 ? 0x3e : 0x32, 2, big);
+    size_t need = is64 ? 64 : 40;
+    if (shentsize < need || shnum == 0 || shstrndx >= shnum || shoff > len ||
+        shnum > (len - shoff) / shentsize) {
+        dcc_set_err(err, errlen, "truncated or odd ELF section table");
+        return -1;
+    }
+    size_t o_name = 0, o_offset = is64 ? 0x18 : 0x10, o_size = is64 ? 0x20 : 0x14;
+    const unsigned char *strsec = d + shoff + shstrndx * shentsize;
+    uint64_t str_off = elf_get(strsec, o_offset, w, big), str_size = elf_get(strsec, o_size, w, big);
+    if (str_off > len || str_size > len - str_off) {
+        dcc_set_err(err, errlen, "truncated ELF section names");
+        return -1;
+    }
+    for (uint64_t i = 0; i < shnum; i++) {
+        const unsigned char *sh = d + shoff + i * shentsize;
+        uint64_t name = elf_get(sh, o_name, 4, big);
+        if (name >= str_size || str_size - name < 9 ||
+            memcmp(d + str_off + name, ".comment", 9) != 0)
+            continue;
+        uint64_t off = elf_get(sh, o_offset, w, big), size = elf_get(sh, o_size, w, big);
+        if (off > len || size > len - off) {
+            dcc_set_err(err, errlen, "truncated .comment section");
+            return -1;
+        }
+        /* The first non-empty string; the section is a run of them. */
+        const char *p = (const char *)d + off, *end = p + size;
+        while (p < end && *p == '\0')
+            p++;
+        size_t slen = 0;
+        while (p + slen < end && p[slen] != '\0')
+            slen++;
+        if (slen == 0)
+            break;
+        if (slen >= outlen)
+            slen = outlen - 1;
+        memcpy(out, p, slen);
+        out[slen] = '\0';
+        for (char *c = out; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+                *c = ' ';
+        return 0;
+    }
+    dcc_set_err(err, errlen, "no .comment section");
+    return -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static int is_cxx_name(const char *name)
+{
+    return strstr(name, "++") != NULL;
+}
+
+/* Reads at most cap bytes of file into b; 0, or -1 when it cannot be opened. */
+static int read_capped(const char *file, size_t cap, struct dcc_buf *b)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char chunk[8192];
+    ssize_t got;
+    while (b->len < cap && (got = read(fd, chunk, sizeof(chunk))) > 0) {
+        size_t take = (size_t)got;
+        if (take > cap - b->len)
+            take = cap - b->len;
+        if (dcc_buf_append(b, chunk, take) != 0)
+            break;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The environment of a probe: the caller's minus what changes the client's
+ * output or where it writes, plus the probe's own settings. NULL on ENOMEM. */
+static char **probe_env(const char *host_spec, const char *dir, int timeout_ms)
+{
+    static const char *const drop[] = {
+        "DISTCC_HOSTS=", "DISTCC_FALLBACK=", "DISTCC_SKIP_LOCAL_RETRY=", "DISTCC_DIR=",
+        "DISTCC_VERBOSE=", "DISTCC_LOG=", "DISTCC_SAVE_TEMPS=", "DISTCC_BACKOFF_PERIOD=",
+        "DISTCC_IO_TIMEOUT=", "LC_ALL=", NULL};
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 12, sizeof(*env));
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int keep = 1;
+        for (size_t j = 0; drop[j] && keep; j++)
+            if (dcc_str_startswith(environ[i], drop[j]))
+                keep = 0;
+        if (keep)
+            env[k++] = environ[i];
+    }
+    char buf[PATH_MAX + 1100];
+    const char *add[] = {"DISTCC_FALLBACK=0", "DISTCC_SKIP_LOCAL_RETRY=1",
+                         "DISTCC_BACKOFF_PERIOD=0", "LC_ALL=C", NULL};
+    for (size_t j = 0; add[j]; j++)
+        env[k++] = (char *)add[j];
+    /* The four strings made here come last; free_env frees them. */
+    int secs = (timeout_ms + 999) / 1000;
+    char *owned[4] = {NULL, NULL, NULL, NULL};
+    snprintf(buf, sizeof(buf), "DISTCC_HOSTS=%s", host_spec);
+    owned[0] = strdup(buf);
+    snprintf(buf, sizeof(buf), "DISTCC_DIR=%s/distcc-dir", dir);
+    owned[1] = strdup(buf);
+    /* The client's temporary files go where the caller's do: an ssh
+     * helper's distccd inherits TMPDIR too, and must be able to use it. */
+    snprintf(buf, sizeof(buf), "DISTCC_VERBOSE=0");
+    owned[2] = strdup(buf);
+    snprintf(buf, sizeof(buf), "DISTCC_IO_TIMEOUT=%d", secs > 0 ? secs : 1);
+    owned[3] = strdup(buf);
+    for (int j = 0; j < 4; j++) {
+        if (!owned[j]) {
+            for (int m = 0; m < 4; m++)
+                free(owned[m]);
+            free(env);
+            return NULL;
+        }
+        env[k++] = owned[j];
+    }
+    env[k] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    if (!env)
+        return;
+    size_t k = 0;
+    while (env[k])
+        k++;
+    for (size_t j = k - 4; j < k; j++) /* the four strings probe_env made */
+        free(env[j]);
+    free(env);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
+                            int timeout_ms, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    char top[PATH_MAX];
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t)snprintf(top, sizeof(top), "%s/distcc-preflight-probe.XXXXXX", tmp) >=
+        sizeof(top) - 64) {
+        dcc_set_err(err, errlen, "TMPDIR is too long");
+        return -1;
+    }
+    if (!mkdtemp(top)) {
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
+                    strerror(errno));
+        return -1;
+    }
+    pid_t *pids = calloc(n ? n : 1, sizeof(*pids));
+    if (!pids) {
+        rmdir(top);
+        dcc_set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct dcc_pf_probe *p = &probes[i];
+        char dir[PATH_MAX + 32], file[PATH_MAX + 64];
+        const char *src = is_cxx_name(p->compiler) ? "probe.ii" : "probe.i";
+        p->started = p->timed_out = p->have_object = 0;
+        p->status = -1;
+        p->comment[0] = p->err[0] = '\0';
+        snprintf(dir, sizeof(dir), "%s/%zu", top, i);
+        if (mkdir(dir, 0700) != 0) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot make %s: %s", dir, strerror(errno));
+            continue;
+        }
+        snprintf(file, sizeof(file), "%s/%s", dir, src);
+        FILE *f = fopen(file, "we");
+        if (!f || fputs("int dcc_preflight_probe;\n", f) == EOF || fclose(f) != 0) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot write %s", file);
+            continue;
+        }
+        snprintf(file, sizeof(file), "%s/output", dir);
+        int out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        char **env = probe_env(p->host_spec, dir, timeout_ms);
+        if (out_fd < 0 || null_fd < 0 || !env) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot set up the probe in %s", dir);
+            if (out_fd >= 0)
+                close(out_fd);
+            if (null_fd >= 0)
+                close(null_fd);
+            free_env(env);
+            continue;
+        }
+        char *argv[] = {"distcc", (char *)p->compiler, "-c", "-v", (char *)src, "-o", "probe.o",
+                        NULL};
+        pid_t pid = fork();
+        if (pid == 0) {
+            setpgid(0, 0);
+            if (chdir(dir) != 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+                dup2(out_fd, 2) < 0)
+                _exit(127);
+            execve(distcc_path, argv, env);
+            dprintf(2, "cannot run %s: %s\n", distcc_path, strerror(errno));
+            _exit(127);
+        }
+        close(out_fd);
+        close(null_fd);
+        free_env(env);
+        if (pid < 0) {
+            dcc_set_err(p->err, sizeof(p->err), "cannot start %s: %s", distcc_path,
+                        strerror(errno));
+            continue;
+        }
+        setpgid(pid, pid); /* also here: no race with the kill below */
+        pids[i] = pid;
+        p->started = 1;
+    }
+
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+    for (;;) {
+        size_t left = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (pids[i] <= 0)
+                continue;
+            int st;
+            pid_t r = waitpid(pids[i], &st, WNOHANG);
+            if (r == pids[i] || (r < 0 && errno == ECHILD)) {
+                probes[i].status = r == pids[i] ? st : 0;
+                pids[i] = 0;
+            } else {
+                left++;
+            }
+        }
+        if (left == 0)
+            break;
+        if (now_ms() >= deadline) {
+            for (size_t i = 0; i < n; i++) {
+                if (pids[i] <= 0)
+                    continue;
+                kill(-pids[i], SIGKILL);
+                kill(pids[i], SIGKILL);
+                int st;
+                while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+                    ;
+                probes[i].timed_out = 1;
+                probes[i].status = st;
+                pids[i] = 0;
+            }
+            break;
+        }
+        struct timespec nap = {0, 10 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    free(pids);
+
+    for (size_t i = 0; i < n; i++) {
+        struct dcc_pf_probe *p = &probes[i];
+        if (!p->started)
+            continue;
+        char file[PATH_MAX + 64];
+        snprintf(file, sizeof(file), "%s/%zu/output", top, i);
+        read_capped(file, PROBE_OUTPUT_CAP, &p->output);
+        dcc_buf_appends(&p->output, ""); /* NUL-terminated even when empty */
+        snprintf(file, sizeof(file), "%s/%zu/probe.o", top, i);
+        struct dcc_buf obj = {0};
+        if (!p->timed_out && read_capped(file, PROBE_OBJECT_CAP, &obj) == 0) {
+            p->have_object = obj.len > 0;
+            if (p->have_object &&
+                dcc_preflight_elf_comment((const unsigned char *)obj.data, obj.len, p->comment,
+                                          sizeof(p->comment), p->err, sizeof(p->err)) != 0)
+                p->comment[0] = '\0';
+        }
+        dcc_buf_free(&obj);
+    }
+    nftw(top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+void dcc_preflight_probe_free(struct dcc_pf_probe *probes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dcc_buf_free(&probes[i].output);
+}
+
+/* The client's own explanation: from its warning "failed to distribute
+ * FILE to HOST (WHY), trying another helper" (or ", running locally
+ * instead", or nothing after it) the WHY, from "failed to distribute FILE to
+ * HOST, running locally instead: WHY" (a refusal) the WHY; else its last
+ * "error:" line, else the last line of the output. */
+static void client_reason(const char *text, char *out, size_t outlen)
+{
+    static const char *const endings[] = {"), trying another helper", "), running locally instead", ")"};
+    static const char refused[] = ", running locally instead: ";
+    const char *best = NULL, *last = NULL;
+    size_t best_len = 0, last_len = 0;
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *end = line + len;
+        if (len > 0) {
+            last = line;
+            last_len = len;
+        }
+        const char *w = memmem(line, len, "] warning: failed to distribute ", 32);
+        const char *open = w ? memmem(w, (size_t)(end - w), " (", 2) : NULL;
+        const char *r = w ? memmem(w, (size_t)(end - w), refused, sizeof refused - 1) : NULL;
+        if (r && (!open || r < open) && !best) {
+            best = r + sizeof refused - 1;
+            best_len = (size_t)(end - best);
+        } else if (open && !best) {
+            best = open + 2;
+            best_len = (size_t)(end - best);
+            for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++) {
+                size_t el = strlen(endings[i]);
+                if (best_len >= el && memcmp(end - el, endings[i], el) == 0) {
+                    best_len -= el;
+                    break;
+                }
+            }
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    if (!best) {
+        best = last;
+        best_len = last_len;
+    }
+    if (!best) {
+        snprintf(out, outlen, "no output");
+        return;
+    }
+    if (best_len >= outlen)
+        best_len = outlen - 1;
+    memcpy(out, best, best_len);
+    out[best_len] = '\0';
+}
+
+void dcc_preflight_row_from_probe(const struct dcc_pf_probe *p, struct dcc_pf_row *row)
+{
+    const char *text = p->output.data ? p->output.data : "";
+    char why[200];
+    snprintf(row->compiler, sizeof(row->compiler), "%s", p->compiler);
+    row->probed = 1;
+    row->found = -1;
+    row->pie = row->ssp = -1;
+    row->chost[0] = row->ld_version[0] = '\0';
+    snprintf(row->comment, sizeof(row->comment), "%s", p->comment);
+    if (!p->started) {
+        row->kind = DCC_PF_ROW_UNREACHABLE;
+        snprintf(row->reason, sizeof(row->reason), "probe compile not started: %s", p->err);
+        return;
+    }
+    if (p->timed_out) {
+        row->kind = DCC_PF_ROW_UNREACHABLE;
+        snprintf(row->reason, sizeof(row->reason), "probe compile timed out");
+        return;
+    }
+    int code = WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+    client_reason(text, why, sizeof(why));
+    if (code == 0 && p->have_object) {
+        row->kind = DCC_PF_ROW_REMOTE;
+        row->found = 1;
+        dcc_preflight_parse_probe_output(text, row);
+        return;
+    }
+    /* Could not reach the helper at all: connect, no host, timeout, not run. */
+    if (code == 103 || code == 116 || code == 118 || code == 127 || code < 0) {
+        row->kind = DCC_PF_ROW_UNREACHABLE;
+        snprintf(row->reason, sizeof(row->reason), "probe compile: %s", why);
+        return;
+    }
+    if (p->over_ssh && code >= 107 && code <= 109) {
+        /* ssh itself failed when it said something: its lines are the ones
+         * that are not the client's. */
+        for (const char *line = text; *line;) {
+            size_t len = strcspn(line, "\n");
+            if (len > 0 && !dcc_str_startswith(line, "distcc[")) {
+                row->kind = DCC_PF_ROW_UNREACHABLE;
+                snprintf(row->reason, sizeof(row->reason), "probe compile over ssh: %.*s",
+                         (int)(len > 300 ? 300 : len), line);
+                return;
+            }
+            line += len;
+            if (*line)
+                line++;
+        }
+    }
+    row->kind = DCC_PF_ROW_REMOTE;
+    snprintf(row->error, sizeof(row->error), "exit %d: %s", code, why);
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+enum col { C_HOST, C_COMPILER, C_VERSION, C_TRIPLE, C_AS, C_LD, C_PIESSP, C_FOUND, C_RESULT, NCOLS };
+static const char *const col_titles[NCOLS] = {"HOST", "COMPILER", "VERSION", "TRIPLE", "AS",
+                                              "LD",   "PIE/SSP",  "FOUND",   "RESULT"};
+
+static const char *mark(enum dcc_pf_level l)
+{
+    return l == DCC_PF_ERROR ? "!" : l == DCC_PF_WARN ? "~" : "";
+}
+
+static void cell_text(const struct dcc_pf_row *r, enum col c, char *out, size_t outlen)
+{
+    int unreach = r->kind == DCC_PF_ROW_UNREACHABLE;
+    int have_compiler = r->found == 1;
+    const char *q = "?";
+    switch (c) {
+    case C_HOST:
+        snprintf(out, outlen, "%s", r->host);
+        return;
+    case C_COMPILER:
+        snprintf(out, outlen, "%s", unreach ? "-" : r->compiler);
+        return;
+    case C_VERSION:
+        snprintf(out, outlen, "%s%s", unreach || !have_compiler ? "-" : *r->version ? r->version : q,
+                 mark(r->cell[DCC_PF_VERSION]));
+        return;
+    case C_TRIPLE:
+        snprintf(out, outlen, "%s%s", unreach || !have_compiler ? "-" : *r->machine ? r->machine : q,
+                 mark(r->cell[DCC_PF_TRIPLE]));
+        return;
+    case C_AS:
+    case C_LD: {
+        const char *v = c == C_AS ? r->as_version : r->ld_version;
+        /* one binutils cell level covers both; mark the one that differs */
+        enum dcc_pf_level l = DCC_PF_SAME;
+        for (size_t i = 0; i < r->n_findings; i++)
+            if (r->findings[i].field == DCC_PF_BINUTILS &&
+                strcmp(r->findings[i].what, c == C_AS ? "as" : "ld") == 0 &&
+                r->findings[i].level > l)
+                l = r->findings[i].level;
+        snprintf(out, outlen, "%s%s", unreach ? "-" : *v ? v : q, mark(l));
+        return;
+    }
+    case C_PIESSP:
+        if (unreach || !have_compiler)
+            snprintf(out, outlen, "-");
+        else
+            snprintf(out, outlen, "%s%s/%s%s", r->pie < 0 ? q : r->pie ? "yes" : "no",
+                     mark(r->cell[DCC_PF_PIE]), r->ssp < 0 ? q : r->ssp ? "yes" : "no",
+                     mark(r->cell[DCC_PF_SSP]));
+        return;
+    case C_FOUND:
+        snprintf(out, outlen, "%s%s", unreach ? "-" : have_compiler ? "yes" : "no",
+                 mark(r->cell[DCC_PF_FOUND]));
+        return;
+    case C_RESULT:
+        if (r->kind == DCC_PF_ROW_LOCAL)
+            snprintf(out, outlen, "reference");
+        else if (unreach)
+            snprintf(out, outlen, "unreachable");
+        else
+            snprintf(out, outlen, "%s", dcc_preflight_level_name(r->level));
+        return;
+    case NCOLS:
+        break;
+    }
+    out[0] = '\0';
+}
+
+int dcc_preflight_render_table(const struct dcc_pf_row *rows, size_t n, struct dcc_buf *out)
+{
+    size_t width[NCOLS];
+    char cell[300];
+    for (int c = 0; c < NCOLS; c++)
+        width[c] = strlen(col_titles[c]);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < NCOLS; c++) {
+            cell_text(&rows[i], (enum col)c, cell, sizeof(cell));
+            if (strlen(cell) > width[c])
+                width[c] = strlen(cell);
+        }
+    for (size_t i = 0; i <= n; i++) {
+        for (int c = 0; c < NCOLS; c++) {
+            if (i == 0)
+                snprintf(cell, sizeof(cell), "%s", col_titles[c]);
+            else
+                cell_text(&rows[i - 1], (enum col)c, cell, sizeof(cell));
+            int rc = c == NCOLS - 1 ? dcc_buf_printf(out, "%s\n", cell)
+                                    : dcc_buf_printf(out, "%-*s  ", (int)width[c], cell);
+            if (rc != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struct dcc_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct dcc_pf_row *r = &rows[i];
+        if (r->kind == DCC_PF_ROW_UNREACHABLE) {
+            if (dcc_buf_printf(out, "%s: unreachable: %s\n", r->host, r->reason) != 0)
+                return -1;
+            continue;
+        }
+        if (r->probed && r->found == 1 &&
+            dcc_buf_printf(out, "%s %s: probe: compiled through the daemon (%s); .comment: %s\n",
+                           r->host, r->compiler, r->probe_why,
+                           *r->comment ? r->comment : "none") != 0)
+            return -1;
+        if (r->probed && r->found != 1 &&
+            dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n",
+                           r->host, r->compiler, r->probe_why, r->error) != 0)
+            return -1;
+        /* Once per helper, and only when its jobs are not fully confined. */
+        if (r->kind == DCC_PF_ROW_REMOTE && r->sandbox[0] && r->sandbox_full == 0 &&
+            (i == 0 || strcmp(rows[i - 1].host, r->host) != 0) &&
+            dcc_buf_printf(out, "%s: sandbox %s\n", r->host, r->sandbox) != 0)
+            return -1;
+        for (size_t k = 0; k < r->n_findings; k++) {
+            const struct dcc_pf_finding *f = &r->findings[k];
+            if (dcc_buf_printf(out, "%s %s: %s: %s %s, local %s: %s\n", r->host, r->compiler,
+                               dcc_preflight_level_name(f->level), f->what, f->remote, f->local,
+                               f->why) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return *s ? json_string(s) : json_null();
+}
+
+static json_t *flag_or_null(int v)
+{
+    return v < 0 ? json_null() : json_boolean(v);
+}
+
+static json_t *row_json(const struct dcc_pf_row *r)
+{
+    const char *kind = r->kind == DCC_PF_ROW_LOCAL ? "local"
+                       : r->kind == DCC_PF_ROW_REMOTE ? "remote"
+                                                     : "unreachable";
+    json_t *o = json_pack("{s:s, s:s, s:s?, s:o, s:o}", "host", r->host, "kind", kind, "result",
+                          r->kind == DCC_PF_ROW_REMOTE ? dcc_preflight_level_name(r->level)
+                          : r->kind == DCC_PF_ROW_LOCAL ? "reference"
+                                                        : "unreachable",
+                          "reason", r->kind == DCC_PF_ROW_UNREACHABLE ? json_string(r->reason)
+                                                                      : json_null(),
+                          "findings", json_array());
+    if (!o)
+        return NULL;
+    if (r->kind == DCC_PF_ROW_REMOTE &&
+        json_object_set_new(o, "source", json_string(r->probed ? "probe" : "toolchain")) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (r->kind == DCC_PF_ROW_REMOTE && json_object_set_new(o, "sandbox", str_or_null(r->sandbox)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (r->probed && json_object_set_new(o, "comment", str_or_null(r->comment)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (r->kind != DCC_PF_ROW_UNREACHABLE) {
+        json_t *more = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "compiler",
+                                 r->compiler, "found", json_boolean(r->found == 1), "chost",
+                                 str_or_null(r->chost), "version", str_or_null(r->version),
+                                 "machine", str_or_null(r->machine), "as", str_or_null(r->as_version),
+                                 "ld", str_or_null(r->ld_version), "pie_default",
+                                 flag_or_null(r->pie), "ssp_default", flag_or_null(r->ssp),
+                                 "error", str_or_null(r->error));
+        if (!more || json_object_update(o, more) != 0) {
+            json_decref(more);
+            json_decref(o);
+            return NULL;
+        }
+        json_decref(more);
+    }
+    json_t *arr = json_object_get(o, "findings");
+    for (size_t k = 0; k < r->n_findings; k++) {
+        const struct dcc_pf_finding *f = &r->findings[k];
+        json_t *fj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "field",
+                               dcc_preflight_field_name(f->field), "level",
+                               dcc_preflight_level_name(f->level), "what", f->what, "local",
+                               f->local, "remote", f->remote, "why", f->why);
+        if (!fj || json_array_append_new(arr, fj) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+json_t *dcc_preflight_rows_json(const struct dcc_pf_row *rows, size_t n)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = row_json(&rows[i]);
+        if (!o || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}

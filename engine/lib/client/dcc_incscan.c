@@ -1,0 +1,1962 @@
+/* Pump mode's include scanner: system directories from the compiler, then a
+ * lexer-level walk of #include lines that gives up whenever it is unsure. */
+#include "client/dcc_incscan.h"
+
+#include "base/dcc_exit.h"
+#include "proto/dcc_optcat.h"
+#include "base/dcc_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* Hashes s including its terminating NUL, so "ab","c" differs from "a","bc". */
+static uint64_t fnv1a_str(uint64_t h, const char *s)
+{
+    return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+char *dcc_incscan_normalise(const char *base, const char *rel)
+{
+    size_t blen = rel[0] == '/' ? 0 : strlen(base);
+    size_t rlen = strlen(rel);
+    char *out = malloc(blen + rlen + 3);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    const char *parts[2] = {rel[0] == '/' ? "" : base, rel};
+    size_t lens[2] = {blen, rlen};
+    for (int k = 0; k < 2; k++) {
+        const char *s = parts[k];
+        size_t i = 0, n = lens[k];
+        while (i < n) {
+            while (i < n && s[i] == '/')
+                i++;
+            size_t start = i;
+            while (i < n && s[i] != '/')
+                i++;
+            size_t clen = i - start;
+            if (clen == 0 || (clen == 1 && s[start] == '.'))
+                continue;
+            if (clen == 2 && s[start] == '.' && s[start + 1] == '.') {
+                while (len > 0 && out[len - 1] != '/')
+                    len--;
+                if (len > 0)
+                    len--;
+                continue;
+            }
+            out[len++] = '/';
+            memcpy(out + len, s + start, clen);
+            len += clen;
+        }
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return out;
+}
+
+/* A hash map from byte strings (may hold NULs) to pointers. */
+struct smap_slot {
+    char *key; /* NULL: empty */
+    size_t keylen;
+    uint64_t hash;
+    void *val;
+};
+
+struct smap {
+    struct smap_slot *slots;
+    size_t cap, n; /* cap is 0 or a power of two */
+};
+
+static struct smap_slot *smap_find(const struct smap *m, const char *key, size_t keylen, uint64_t hash)
+{
+    if (m->cap == 0)
+        return NULL;
+    for (size_t i = hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        struct smap_slot *s = &m->slots[i];
+        if (!s->key)
+            return s;
+        if (s->hash == hash && s->keylen == keylen && memcmp(s->key, key, keylen) == 0)
+            return s;
+    }
+}
+
+/* The value for key, or NULL when absent. */
+static void *smap_get(const struct smap *m, const char *key, size_t keylen)
+{
+    struct smap_slot *s = smap_find(m, key, keylen, fnv1a(FNV_OFFSET, key, keylen));
+    return s && s->key ? s->val : NULL;
+}
+
+static int smap_grow(struct smap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    struct smap_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    struct smap old = *m;
+    m->slots = slots;
+    m->cap = cap;
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.slots[i].key)
+            *smap_find(m, old.slots[i].key, old.slots[i].keylen, old.slots[i].hash) = old.slots[i];
+    }
+    free(old.slots);
+    return 0;
+}
+
+/* Sets key to val (copying the key). 0, or -1 on ENOMEM. */
+static int smap_put(struct smap *m, const char *key, size_t keylen, void *val)
+{
+    if ((m->n + 1) * 4 > m->cap * 3 && smap_grow(m) != 0)
+        return -1;
+    uint64_t hash = fnv1a(FNV_OFFSET, key, keylen);
+    struct smap_slot *s = smap_find(m, key, keylen, hash);
+    if (s->key) {
+        s->val = val;
+        return 0;
+    }
+    char *copy = malloc(keylen + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, key, keylen);
+    copy[keylen] = '\0';
+    *s = (struct smap_slot){copy, keylen, hash, val};
+    m->n++;
+    return 0;
+}
+
+static void smap_free(struct smap *m, int free_values)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->slots[i].key);
+        if (free_values)
+            free(m->slots[i].val);
+    }
+    free(m->slots);
+    *m = (struct smap){0};
+}
+
+static int ptrvec_push(void ***v, size_t *n, size_t *cap, void *p)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 32;
+        void **nv = realloc(*v, c * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = p;
+    return 0;
+}
+
+void dcc_inc_list_free(struct dcc_inc_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].path);
+    free(l->v);
+    *l = (struct dcc_inc_list){0};
+}
+
+static int inc_list_add(struct dcc_inc_list *l, enum dcc_inc_kind kind, const char *path)
+{
+    if (l->n == l->cap) {
+        size_t c = l->cap ? l->cap * 2 : 32;
+        struct dcc_inc_entry *nv = realloc(l->v, c * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = c;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    l->v[l->n++] = (struct dcc_inc_entry){kind, copy};
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the compiler's system directories                                   */
+
+/* The catalogue's reading of one option word, as either driver may read it
+ * (the client cannot tell which one "cc" is); 0 and w empty for a word
+ * it does not know, which then takes no value. */
+static int job_option(const char *word, struct dcc_optcat_word *w)
+{
+    return dcc_optcat_lookup(word, DCC_OPT_DRIVERS, w);
+}
+
+static const struct suffix_lang {
+    const char *suffix;
+    const char *lang;
+} suffix_langs[] = {
+    {".c", "c"},       {".cc", "c++"},           {".cp", "c++"},           {".cxx", "c++"},
+    {".cpp", "c++"},   {".CPP", "c++"},          {".c++", "c++"},          {".C", "c++"},
+    {".m", "objective-c"}, {".mm", "objective-c++"}, {".M", "objective-c++"},
+};
+
+static const char *lang_of_source(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot || strchr(dot, '/'))
+        return NULL;
+    for (size_t i = 0; i < sizeof suffix_langs / sizeof *suffix_langs; i++)
+        if (strcmp(dot, suffix_langs[i].suffix) == 0)
+            return suffix_langs[i].lang;
+    return NULL;
+}
+
+/* Collects into *opts (pointers into argv) the options passed to the compiler's
+ * -v run, and the language. 0, or -1 on ENOMEM. */
+static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, const char **lang)
+{
+    size_t cap = 0;
+    const char *xlang = NULL, *srclang = NULL;
+    *opts = NULL;
+    *nopts = 0;
+    for (size_t i = 1; argv[0] && argv[i]; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            const char *l = lang_of_source(a);
+            if (l)
+                srclang = l;
+            continue;
+        }
+        struct dcc_optcat_word w;
+        job_option(a, &w);
+        int with_next = w.sep && argv[i + 1];
+        if (dcc_optcat_is(&w, "-x")) {
+            const char *v = w.sep ? argv[i + 1] : w.value;
+            i += (size_t)with_next;
+            if (v)
+                xlang = strcmp(v, "none") == 0 ? NULL : v;
+            continue;
+        }
+        /* only the options that change the compiler's own directories
+         * (-nostdinc, --sysroot, -target, -m...) go to its -v run */
+        if (!w.opt || !(w.opt->roles & DCC_ROLE_SYSDIRS)) {
+            i += (size_t)with_next;
+            continue;
+        }
+        for (int k = 0; k <= with_next; k++) {
+            if (ptrvec_push((void ***)opts, nopts, &cap, (void *)argv[i + (size_t)k]) != 0) {
+                free(*opts);
+                *opts = NULL;
+                return -1;
+            }
+        }
+        i += (size_t)with_next;
+    }
+    *lang = xlang ? xlang : srclang ? srclang : "c";
+    return 0;
+}
+
+static const char *const dropped_env[] = {"LC_ALL=",           "LC_MESSAGES=", "LANGUAGE=",         "LANG=",
+                                          "CPATH=",            "C_INCLUDE_PATH=", "CPLUS_INCLUDE_PATH=",
+                                          "OBJC_INCLUDE_PATH=", "DEPENDENCIES_OUTPUT=", "SUNPRO_DEPENDENCIES="};
+
+/* environ without the locale and include-path variables, plus LC_ALL=C.
+ * The array is malloc'd, the strings are environ's. */
+static char **sysdir_env(void)
+{
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    char **env = malloc((n + 2) * sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int drop = 0;
+        for (size_t d = 0; d < sizeof dropped_env / sizeof *dropped_env && !drop; d++)
+            drop = dcc_str_startswith(environ[i], dropped_env[d]);
+        if (!drop)
+            env[k++] = environ[i];
+    }
+    env[k++] = (char *)"LC_ALL=C";
+    env[k] = NULL;
+    return env;
+}
+
+/* Runs the compiler with stdout and stdin on /dev/null and its stderr read
+ * into out. Returns 0 with *status, or a dcc_exit code with err. */
+static int sysdir_run(char *const *cmd, struct dcc_buf *out, int *status, char *err, size_t errlen)
+{
+    char **env = sysdir_env();
+    if (!env) {
+        dcc_set_err(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    int pipefd[2] = {-1, -1}, report[2] = {-1, -1};
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(errno));
+        goto fail_fds;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(errno));
+        goto fail_fds;
+    }
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(pipefd[1], 2);
+        execve(cmd[0], cmd, env);
+        int e = errno;
+        (void)!write(report[1], &e, sizeof e);
+        _exit(127);
+    }
+    free(env);
+    env = NULL;
+    close(devnull);
+    close(pipefd[1]);
+    close(report[1]);
+    devnull = pipefd[1] = report[1] = -1;
+
+    int e = 0, rc = 0;
+    ssize_t r;
+    do
+        r = read(report[0], &e, sizeof e);
+    while (r < 0 && errno == EINTR);
+    close(report[0]);
+    if (r == (ssize_t)sizeof e) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(e));
+        rc = DCC_EXIT_COMPILER_MISSING;
+    }
+    char chunk[4096];
+    for (;;) {
+        r = read(pipefd[0], chunk, sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        /* A -v listing is a few kB; more is not a compiler we understand. */
+        if (rc == 0 && out->len < (1u << 20) && dcc_buf_append(out, chunk, (size_t)r) != 0) {
+            dcc_set_err(err, errlen, "out of memory");
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+        }
+    }
+    close(pipefd[0]);
+    while (waitpid(pid, status, 0) < 0) {
+        if (errno != EINTR) {
+            if (rc == 0) {
+                dcc_set_err(err, errlen, "cannot wait for %s: %s", cmd[0], strerror(errno));
+                rc = DCC_EXIT_DISTCC_FAILED;
+            }
+            break;
+        }
+    }
+    return rc;
+
+fail_fds:
+    free(env);
+    if (devnull >= 0)
+        close(devnull);
+    for (int i = 0; i < 2; i++) {
+        if (pipefd[i] >= 0)
+            close(pipefd[i]);
+        if (report[i] >= 0)
+            close(report[i]);
+    }
+    return DCC_EXIT_COMPILER_MISSING;
+}
+
+/* Parses the "#include <...> search starts here:" block of text (NUL-
+ * terminated). With cache_format, text is instead our cache file. Returns
+ * a NULL-terminated array, or NULL with *bad set when it does not parse,
+ * or NULL with *bad clear on ENOMEM. */
+static char **sysdir_parse(const char *text, int cache_format, int *bad)
+{
+    static const char begin[] = "#include <...> search starts here:";
+    static const char end[] = "End of search list.";
+    static const char cache_begin[] = "dcc-incscan-sysdirs 1";
+    const char *first = cache_format ? cache_begin : begin;
+    const char *last = cache_format ? "." : end;
+    char **dirs = NULL;
+    size_t n = 0, cap = 0;
+    int in_list = 0, done = 0;
+    *bad = 1;
+    for (const char *line = text; *line && !done;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len && line[len - 1] == '\r')
+            len--;
+        if (!in_list) {
+            if (len == strlen(first) && memcmp(line, first, len) == 0)
+                in_list = 1;
+            else if (cache_format)
+                goto bad;
+        } else if (len == strlen(last) && memcmp(line, last, len) == 0) {
+            done = 1;
+            if (cache_format && nl && nl[1])
+                goto bad;
+        } else {
+            const char *d = line;
+            if (!cache_format) {
+                if (len == 0 || d[0] != ' ')
+                    goto bad;
+                while (len && *d == ' ') {
+                    d++;
+                    len--;
+                }
+                static const char fw[] = " (framework directory)";
+                if (len > strlen(fw) && memcmp(d + len - strlen(fw), fw, strlen(fw)) == 0)
+                    len -= strlen(fw);
+            }
+            if (len == 0 || d[0] != '/' || memchr(d, '\0', len))
+                goto bad;
+            char *raw = strndup(d, len);
+            char *norm = raw ? dcc_incscan_normalise("/", raw) : NULL;
+            free(raw);
+            if (!norm)
+                goto nomem;
+            int dup = 0;
+            for (size_t i = 0; i < n && !dup; i++)
+                dup = strcmp(dirs[i], norm) == 0;
+            if (dup) {
+                free(norm);
+            } else if (ptrvec_push((void ***)&dirs, &n, &cap, norm) != 0) {
+                free(norm);
+                goto nomem;
+            }
+        }
+        line = nl ? nl + 1 : line + len;
+        if (!nl)
+            break;
+    }
+    if (!done)
+        goto bad;
+    if (ptrvec_push((void ***)&dirs, &n, &cap, NULL) != 0)
+        goto nomem;
+    *bad = 0;
+    return dirs;
+nomem:
+    *bad = 0;
+bad:
+    for (size_t i = 0; i < n; i++)
+        free(dirs[i]);
+    free(dirs);
+    return NULL;
+}
+
+/* Best effort: a cache that cannot be written only costs a compiler run. */
+static void sysdir_cache_write(const char *cache_dir, const char *path, char *const *dirs)
+{
+    struct dcc_buf b = {0};
+    int ok = dcc_buf_appends(&b, "dcc-incscan-sysdirs 1\n") == 0;
+    for (size_t i = 0; ok && dirs[i]; i++) {
+        if (strchr(dirs[i], '\n'))
+            ok = 0;
+        else
+            ok = dcc_buf_printf(&b, "%s\n", dirs[i]) == 0;
+    }
+    ok = ok && dcc_buf_appends(&b, ".\n") == 0;
+    char *tmp = NULL;
+    if (ok && asprintf(&tmp, "%s/.sysdirs-XXXXXX", cache_dir) < 0)
+        tmp = NULL;
+    if (tmp) {
+        int fd = mkstemp(tmp);
+        if (fd >= 0) {
+            size_t off = 0;
+            while (off < b.len) {
+                ssize_t w = write(fd, b.data + off, b.len - off);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break;
+                off += (size_t)w;
+            }
+            int closed = close(fd) == 0;
+            if (off != b.len || !closed || rename(tmp, path) != 0)
+                unlink(tmp);
+        }
+    }
+    free(tmp);
+    dcc_buf_free(&b);
+}
+
+/* Reads a cache file; NULL when absent, unreadable or malformed. */
+static char **sysdir_cache_read(const char *path, int *nomem)
+{
+    *nomem = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct dcc_buf b = {0};
+    char ignored[64];
+    int r = dcc_read_regular_fd(fd, path, 1u << 20, "a sysdirs cache", &b, ignored, sizeof ignored);
+    close(fd);
+    char **dirs = NULL;
+    if (r == 0 && b.data) {
+        int bad;
+        dirs = sysdir_parse(b.data, 1, &bad);
+        *nomem = !dirs && !bad;
+    }
+    dcc_buf_free(&b);
+    return dirs;
+}
+
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir, char ***dirs, char *err,
+                        size_t errlen)
+{
+    *dirs = NULL;
+    struct stat st;
+    if (stat(compiler_path, &st) != 0) {
+        dcc_set_err(err, errlen, "cannot run %s: %s", compiler_path, strerror(errno));
+        return DCC_EXIT_COMPILER_MISSING;
+    }
+    const char **opts = NULL, *lang = NULL;
+    size_t nopts = 0;
+    if (sysdir_options(argv, &opts, &nopts, &lang) != 0) {
+        dcc_set_err(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+
+    char *cache_path = NULL;
+    int rc = 0;
+    if (cache_dir) {
+        char ident[160];
+        snprintf(ident, sizeof ident, "%ju %ju %jd %jd.%09ld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                 (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+        uint64_t h = fnv1a_str(FNV_OFFSET, "dcc-incscan-sysdirs 1");
+        h = fnv1a_str(h, compiler_path);
+        h = fnv1a_str(h, ident);
+        for (size_t i = 0; i < nopts; i++)
+            h = fnv1a_str(h, opts[i]);
+        h = fnv1a_str(h, "-x");
+        h = fnv1a_str(h, lang);
+        h = fnv1a_str(h, getenv("GCC_EXEC_PREFIX"));
+        h = fnv1a_str(h, getenv("COMPILER_PATH"));
+        if (asprintf(&cache_path, "%s/sysdirs-%016" PRIx64, cache_dir, h) < 0) {
+            cache_path = NULL;
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+            dcc_set_err(err, errlen, "out of memory");
+            goto out;
+        }
+        int nomem;
+        *dirs = sysdir_cache_read(cache_path, &nomem);
+        if (*dirs)
+            goto out;
+        if (nomem) {
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+            dcc_set_err(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+
+    /* COMPILER OPTS -E -v -x LANG /dev/null */
+    const char **cmd = malloc((nopts + 7) * sizeof *cmd);
+    if (!cmd) {
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+        dcc_set_err(err, errlen, "out of memory");
+        goto out;
+    }
+    size_t k = 0;
+    cmd[k++] = compiler_path;
+    for (size_t i = 0; i < nopts; i++)
+        cmd[k++] = opts[i];
+    cmd[k++] = "-E";
+    cmd[k++] = "-v";
+    cmd[k++] = "-x";
+    cmd[k++] = lang;
+    cmd[k++] = "/dev/null";
+    cmd[k] = NULL;
+    struct dcc_buf text = {0};
+    int status = 0;
+    rc = sysdir_run((char *const *)cmd, &text, &status, err, errlen);
+    free(cmd);
+    if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        dcc_set_err(err, errlen, "%s -E -v -x %s /dev/null failed (%s %d) while listing its include directories",
+                    compiler_path, lang, WIFEXITED(status) ? "exit status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+        rc = DCC_EXIT_DISTCC_FAILED;
+    }
+    if (rc == 0) {
+        int bad;
+        *dirs = sysdir_parse(text.data ? text.data : "", 0, &bad);
+        if (!*dirs && bad) {
+            dcc_set_err(err, errlen, "%s -v printed no \"#include <...> search starts here:\" list", compiler_path);
+            rc = DCC_EXIT_DISTCC_FAILED;
+        } else if (!*dirs) {
+            dcc_set_err(err, errlen, "out of memory");
+            rc = DCC_EXIT_OUT_OF_MEMORY;
+        }
+    }
+    dcc_buf_free(&text);
+    if (rc == 0 && cache_path)
+        sysdir_cache_write(cache_dir, cache_path, *dirs);
+out:
+    free(cache_path);
+    free(opts);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the scanner                                                         */
+
+/* A file seen during the scan. */
+struct incfile {
+    char *path;    /* normalised absolute; the files map owns it */
+    size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
+    size_t sys_next; /* the include_next start it was first queued with as a system file */
+    unsigned listed : 1, queued_user : 1, queued_sys : 1, scanned : 1, has_next : 1;
+};
+
+/* Where #include_next in a file continues, as gcc does: the chain index after
+ * the directory the file was found in (0 when found next to its includer),
+ * or NEXT_NONE when it was not found by a search (it then acts as #include). */
+#define NEXT_NONE SIZE_MAX
+
+/* One directory of the search chain. */
+struct chain_dir {
+    char *path;
+    int sys; /* a compiler default directory: files found here are not sent */
+};
+
+/* What one (chain start, name) lookup found. */
+struct lookup_hit {
+    struct incfile *f; /* NULL: found nowhere */
+    size_t idx;        /* chain index it was found in */
+    int kind;          /* PROBE_* */
+    int err;           /* errno with PROBE_ERROR */
+};
+
+enum { PROBE_MISSING = 1, PROBE_FILE, PROBE_DIR, PROBE_OTHER, PROBE_ERROR };
+
+struct queued {
+    struct incfile *f;
+    int user;
+    size_t next; /* for #include_next in this reading of f */
+};
+
+/* What the job's language and -std= make of the source text. */
+struct lex_mode {
+    unsigned raw_strings : 1, digraphs : 1, trigraphs : 1, digit_separators : 1;
+};
+
+struct scanner {
+    const char *cwd;
+    size_t cwdlen;
+    struct chain_dir *chain;
+    size_t nchain, bracket_start;
+    int chain_has_user; /* a computed include in a system header could reach a user file */
+    struct lex_mode mode;
+    struct smap files;   /* normalised path -> struct incfile */
+    struct smap probes;  /* raw path -> PROBE_* | errno << 4 */
+    struct smap lookups; /* chain start (size_t bytes), then the name -> struct lookup_hit */
+    struct smap visits;  /* (file, include_next start) a system file was queued with */
+    struct smap dirset;  /* listed directories -> (void *)1 */
+    struct incfile **listed;
+    size_t nlisted, caplisted;
+    const char **dirs; /* keys of dirset, in discovery order */
+    size_t ndirs, capdirs;
+    struct queued *queue;
+    size_t nqueue, capqueue, head;
+    struct dcc_buf line; /* scratch: an #if line, an include name */
+    struct dcc_buf path; /* scratch: a joined path */
+    char *why;
+    size_t whylen;
+};
+
+static int is_ident(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+           c >= 0x80;
+}
+
+/* gcc ignores NUL bytes like blanks (with a warning). */
+static int is_hblank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r' || c == '\0';
+}
+
+/* How the user sees a path in a message: relative to cwd when under it. */
+static const char *shown(const struct scanner *s, const char *path)
+{
+    if (s->cwdlen == 1 && path[0] == '/' && path[1])
+        return path + 1;
+    if (strncmp(path, s->cwd, s->cwdlen) == 0 && path[s->cwdlen] == '/' && path[s->cwdlen + 1])
+        return path + s->cwdlen + 1;
+    return path;
+}
+
+static unsigned line_of(const char *b, size_t pos)
+{
+    unsigned line = 1;
+    for (const char *p = b; (p = memchr(p, '\n', (size_t)(b + pos - p))) != NULL; p++)
+        line++;
+    return line;
+}
+
+__attribute__((format(printf, 2, 3))) static int give_up(struct scanner *s, const char *fmt, ...)
+{
+    if (s->why && s->whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->why, s->whylen, fmt, ap);
+        va_end(ap);
+    }
+    return 1;
+}
+
+/* s->path = dir "/" name (NUL-terminated). 0 or -1. */
+static int join_path(struct scanner *s, const char *dir, const char *name, size_t namelen)
+{
+    s->path.len = 0;
+    if (dcc_buf_appends(&s->path, dir) != 0)
+        return -1;
+    if (!(s->path.len && s->path.data[s->path.len - 1] == '/') && dcc_buf_append(&s->path, "/", 1) != 0)
+        return -1;
+    return dcc_buf_append(&s->path, name, namelen);
+}
+
+/* stat()s a raw path once per scan. Returns PROBE_*, -1 on ENOMEM. */
+static int probe(struct scanner *s, const char *raw, int *err)
+{
+    size_t len = strlen(raw);
+    void *v = smap_get(&s->probes, raw, len);
+    if (!v) {
+        struct stat st;
+        uintptr_t kind, e = 0;
+        if (stat(raw, &st) == 0)
+            kind = S_ISREG(st.st_mode) ? PROBE_FILE : S_ISDIR(st.st_mode) ? PROBE_DIR : PROBE_OTHER;
+        else if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG)
+            kind = PROBE_MISSING;
+        else {
+            kind = PROBE_ERROR;
+            e = (uintptr_t)errno;
+        }
+        v = (void *)(kind | e << 4);
+        if (smap_put(&s->probes, raw, len, v) != 0)
+            return -1;
+    }
+    *err = (int)((uintptr_t)v >> 4);
+    return (int)((uintptr_t)v & 15);
+}
+
+/* The file record for a normalised path (takes norm). NULL on ENOMEM. */
+static struct incfile *intern(struct scanner *s, char *norm)
+{
+    size_t len = strlen(norm);
+    struct incfile *f = smap_get(&s->files, norm, len);
+    if (f) {
+        free(norm);
+        return f;
+    }
+    f = calloc(1, sizeof *f);
+    if (!f || smap_put(&s->files, norm, len, f) != 0) {
+        free(f);
+        free(norm);
+        return NULL;
+    }
+    f->path = smap_find(&s->files, norm, len, fnv1a(FNV_OFFSET, norm, len))->key;
+    free(norm);
+    const char *slash = strrchr(f->path, '/');
+    f->dirlen = (size_t)(slash - f->path);
+    return f;
+}
+
+/* gcc resolves ".." physically: a user path is only sent under its lexical
+ * name when no symbolic link is involved. 0, 1 (gave up) or -1. */
+static int check_physical(struct scanner *s, const char *raw, const char *norm)
+{
+    char *real = realpath(raw, NULL);
+    if (!real) {
+        if (errno == ENOMEM)
+            return -1;
+        return give_up(s, "%s: cannot resolve: %s", shown(s, norm), strerror(errno));
+    }
+    int same = strcmp(real, norm) == 0;
+    int rc = same ? 0 : give_up(s, "%s is reached through a symbolic link (real path %s)", shown(s, norm), real);
+    free(real);
+    return rc;
+}
+
+/* Lists a directory the helper must create. 0 or -1. */
+static int add_dir(struct scanner *s, const char *norm)
+{
+    size_t len = strlen(norm);
+    if (smap_get(&s->dirset, norm, len))
+        return 0;
+    if (smap_put(&s->dirset, norm, len, (void *)1) != 0)
+        return -1;
+    const char *key = smap_find(&s->dirset, norm, len, fnv1a(FNV_OFFSET, norm, len))->key;
+    return ptrvec_push((void ***)&s->dirs, &s->ndirs, &s->capdirs, (void *)key);
+}
+
+/* "a/b/../../x.h" looked up in base passes through base/a and base/a/b:
+ * they must exist on the helper too. 0 or -1. */
+static int add_dotdot_dirs(struct scanner *s, const char *base, const char *name, size_t namelen)
+{
+    for (size_t i = 0; i + 1 < namelen; i++) {
+        int at_start = i == 0 || name[i - 1] == '/';
+        if (!at_start || name[i] != '.' || name[i + 1] != '.' || (i + 2 < namelen && name[i + 2] != '/'))
+            continue;
+        if (i == 0)
+            continue;
+        char *prefix = strndup(name, i);
+        char *norm = prefix ? dcc_incscan_normalise(base, prefix) : NULL;
+        free(prefix);
+        if (!norm || add_dir(s, norm) != 0) {
+            free(norm);
+            return -1;
+        }
+        free(norm);
+    }
+    return 0;
+}
+
+/* Queues f to be read. A system file is read again when it is reached
+ * through another directory, for its #include_next (see scan_queued). */
+static int enqueue(struct scanner *s, struct incfile *f, int user, size_t next)
+{
+    if (user && f->queued_user)
+        return 0;
+    /* A user file gives up on #include_next, so one reading covers all. */
+    if (!user && (f->queued_user || (f->queued_sys && f->sys_next == next)))
+        return 0;
+    if (!user && f->queued_sys) {
+        char key[sizeof f + sizeof next];
+        memcpy(key, &f, sizeof f);
+        memcpy(key + sizeof f, &next, sizeof next);
+        if (smap_get(&s->visits, key, sizeof key))
+            return 0;
+        if (smap_put(&s->visits, key, sizeof key, (void *)1) != 0)
+            return -1;
+    }
+    if (s->nqueue == s->capqueue) {
+        size_t c = s->capqueue ? s->capqueue * 2 : 64;
+        struct queued *q = realloc(s->queue, c * sizeof *q);
+        if (!q)
+            return -1;
+        s->queue = q;
+        s->capqueue = c;
+    }
+    s->queue[s->nqueue++] = (struct queued){f, user, next};
+    if (user) {
+        f->queued_user = 1;
+    } else if (!f->queued_sys) {
+        f->queued_sys = 1;
+        f->sys_next = next;
+    }
+    return 0;
+}
+
+/* A user file: checked, listed once and scanned. raw is the name gcc opens. */
+static int add_user_file(struct scanner *s, struct incfile *f, const char *raw, size_t next)
+{
+    if (!f->listed) {
+        if (s->nlisted >= DCC_INCSCAN_MAX_FILES)
+            return give_up(s, "more than %d files", DCC_INCSCAN_MAX_FILES);
+        int rc = check_physical(s, raw, f->path);
+        if (rc != 0)
+            return rc;
+        if (ptrvec_push((void ***)&s->listed, &s->nlisted, &s->caplisted, f) != 0)
+            return -1;
+        f->listed = 1;
+    }
+    return enqueue(s, f, 1, next);
+}
+
+/* Looks name up along the chain from index start, once per scan. */
+static int chain_lookup(struct scanner *s, size_t start, const char *name, size_t namelen, struct lookup_hit **out)
+{
+    s->line.len = 0;
+    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 || dcc_buf_append(&s->line, name, namelen) != 0)
+        return -1;
+    struct lookup_hit *hit = smap_get(&s->lookups, s->line.data, s->line.len);
+    if (hit) {
+        *out = hit;
+        return 0;
+    }
+    hit = calloc(1, sizeof *hit);
+    if (!hit)
+        return -1;
+    for (size_t i = start; i < s->nchain; i++) {
+        if (join_path(s, s->chain[i].path, name, namelen) != 0)
+            goto nomem;
+        int e, kind = probe(s, s->path.data, &e);
+        if (kind < 0)
+            goto nomem;
+        if (kind == PROBE_MISSING || kind == PROBE_DIR)
+            continue;
+        hit->idx = i;
+        hit->kind = kind;
+        hit->err = e;
+        if (kind != PROBE_ERROR) {
+            hit->f = intern(s, dcc_incscan_normalise("/", s->path.data));
+            if (!hit->f)
+                goto nomem;
+        }
+        break;
+    }
+    /* The key is rebuilt: join_path and probe used the scratch buffers. */
+    s->line.len = 0;
+    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 || dcc_buf_append(&s->line, name, namelen) != 0 ||
+        smap_put(&s->lookups, s->line.data, s->line.len, hit) != 0)
+        goto nomem;
+    *out = hit;
+    return 0;
+nomem:
+    free(hit);
+    return -1;
+}
+
+/* Where an include comes from, for resolving and for messages. */
+struct include_site {
+    const char *curdir; /* searched first by a quoted name; NULL: none */
+    int user;           /* from a user file (or the command line) */
+    int cmdline;        /* -include / -imacros: absolute names are fine */
+    const char *where;  /* for messages: the file shown, or "-include" */
+    const char *buf;    /* with pos: the line number is counted on give-up only */
+    size_t pos;
+    size_t next;        /* where #include_next in this file searches (NEXT_NONE: as #include) */
+    struct incfile *file; /* NULL for the command line */
+};
+
+/* give_up with "FILE:LINE: " (or "-include: ") in front. */
+__attribute__((format(printf, 3, 4))) static int give_up_at(struct scanner *s, const struct include_site *site,
+                                                            const char *fmt, ...)
+{
+    char msg[PATH_MAX + 200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (site->buf)
+        return give_up(s, "%s:%u: %s", site->where, line_of(site->buf, site->pos), msg);
+    return give_up(s, "%s: %s", site->where, msg);
+}
+
+/* Resolves one include and lists or queues what it finds. next_from: for
+ * #include_next, the chain index where the search starts (NEXT_NONE: an
+ * ordinary #include). 0, 1 or -1. */
+static int include_file(struct scanner *s, const struct include_site *site, const char *name, size_t namelen,
+                        int angle, size_t next_from)
+{
+    const char *nul = memchr(name, '\0', namelen);
+    if (nul) {
+        if (site->user)
+            return give_up_at(s, site, "a NUL byte in an #include name");
+        namelen = (size_t)(nul - name); /* gcc opens the name cut there */
+    }
+    if (namelen == 0 || namelen > PATH_MAX)
+        return 0; /* gcc rejects it too */
+    if (name[0] == '/' && !site->cmdline) {
+        if (site->user)
+            return give_up_at(s, site, "#include of an absolute path %.*s", (int)namelen, name);
+        return 0;
+    }
+    struct incfile *f = NULL;
+    int kind = PROBE_MISSING, e = 0, in_curdir = 0, sys = !site->user;
+    size_t next = name[0] == '/' ? NEXT_NONE : 0; /* gcc: a file found next to its includer goes on at 0 */
+    const char *base = NULL;
+    if (name[0] == '/' || (!angle && site->curdir && next_from == NEXT_NONE)) {
+        base = name[0] == '/' ? "/" : site->curdir;
+        if (join_path(s, base, name, namelen) != 0)
+            return -1;
+        kind = probe(s, s->path.data, &e);
+        if (kind < 0)
+            return -1;
+        if (kind == PROBE_FILE || kind == PROBE_OTHER) {
+            f = intern(s, dcc_incscan_normalise("/", s->path.data));
+            if (!f)
+                return -1;
+            in_curdir = 1;
+        } else if (kind != PROBE_ERROR) {
+            kind = PROBE_MISSING;
+        }
+    }
+    if (!f && kind != PROBE_ERROR && name[0] != '/') {
+        struct lookup_hit *hit;
+        size_t start = next_from != NEXT_NONE ? next_from : angle ? s->bracket_start : 0;
+        if (chain_lookup(s, start, name, namelen, &hit) != 0)
+            return -1;
+        if (hit->kind == PROBE_ERROR || hit->f) {
+            f = hit->f;
+            kind = hit->kind;
+            e = hit->err;
+            base = s->chain[hit->idx].path;
+            sys = s->chain[hit->idx].sys;
+            next = hit->idx + 1;
+        }
+    }
+    if (kind == PROBE_ERROR) {
+        if (join_path(s, base, name, namelen) != 0)
+            return -1;
+        return give_up_at(s, site, "cannot look at %s: %s", s->path.data, strerror(e));
+    }
+    if (!f)
+        return 0; /* maybe under a false #if; if not, the helper fails and we retry */
+    if (kind == PROBE_OTHER) {
+        if (sys)
+            return 0;
+        return give_up_at(s, site, "%s is not a regular file", shown(s, f->path));
+    }
+    if (sys)
+        return enqueue(s, f, 0, next);
+    if (in_curdir && name[0] != '/') {
+        char *dir = dcc_incscan_normalise("/", site->curdir);
+        int rc = dir ? add_dir(s, dir) : -1;
+        free(dir);
+        if (rc != 0)
+            return -1;
+    }
+    if (add_dotdot_dirs(s, base, name, namelen) != 0)
+        return -1;
+    char *raw = NULL;
+    if (join_path(s, base, name, namelen) != 0 || !(raw = strdup(s->path.data)))
+        return -1;
+    int rc = add_user_file(s, f, raw, next);
+    free(raw);
+    return rc;
+}
+
+/* ---- lexing ---- */
+
+/* Length of a backslash-newline at p (gcc allows blanks between), else 0. */
+static size_t splice_len(const char *b, size_t n, size_t p)
+{
+    if (p >= n || b[p] != '\\')
+        return 0;
+    size_t q = p + 1;
+    while (q < n && (b[q] == ' ' || b[q] == '\t' || b[q] == '\f' || b[q] == '\v'))
+        q++;
+    if (q < n && b[q] == '\r')
+        q++;
+    return q < n && b[q] == '\n' ? q + 1 - p : 0;
+}
+
+static size_t skip_splices(const char *b, size_t n, size_t p)
+{
+    size_t l;
+    while ((l = splice_len(b, n, p)) != 0)
+        p += l;
+    return p;
+}
+
+/* The newline at q continues the logical line. */
+static int newline_spliced(const char *b, size_t q)
+{
+    size_t i = q;
+    if (i > 0 && b[i - 1] == '\r')
+        i--;
+    while (i > 0 && (b[i - 1] == ' ' || b[i - 1] == '\t' || b[i - 1] == '\f' || b[i - 1] == '\v'))
+        i--;
+    return i > 0 && b[i - 1] == '\\';
+}
+
+/* p is just after the opening slash-star; returns the position after its end. */
+static size_t skip_block_comment(const char *b, size_t n, size_t p)
+{
+    for (;;) {
+        const char *star = p < n ? memchr(b + p, '*', n - p) : NULL;
+        if (!star)
+            return n;
+        size_t q = skip_splices(b, n, (size_t)(star - b) + 1);
+        if (q < n && b[q] == '/')
+            return q + 1;
+        p = (size_t)(star - b) + 1;
+    }
+}
+
+/* Returns the position of the newline that ends the logical line, or n. */
+static size_t skip_to_eol(const char *b, size_t n, size_t p)
+{
+    for (;;) {
+        const char *nl = p < n ? memchr(b + p, '\n', n - p) : NULL;
+        if (!nl)
+            return n;
+        size_t q = (size_t)(nl - b);
+        if (!newline_spliced(b, q))
+            return q;
+        p = q + 1;
+    }
+}
+
+/* p is after the opening quote; an unterminated literal ends at the newline. */
+static size_t skip_literal(const char *b, size_t n, size_t p, char quote)
+{
+    while (p < n) {
+        char c = b[p];
+        if (c == quote)
+            return p + 1;
+        if (c == '\n')
+            return p;
+        if (c == '\\') {
+            size_t l = splice_len(b, n, p);
+            p += l ? l : 2;
+            continue;
+        }
+        p++;
+    }
+    return n;
+}
+
+/* At 'R' followed by '"': the end of a raw string R"delim(...)delim", or 0
+ * when this is not one. Splices are not processed inside raw strings. */
+static size_t skip_raw_string(const char *b, size_t n, size_t p)
+{
+    size_t j = p;
+    while (j > 0 && p - j < 3 && is_ident((unsigned char)b[j - 1]))
+        j--;
+    size_t plen = p - j;
+    if (j > 0 && is_ident((unsigned char)b[j - 1]))
+        return 0;
+    if (!(plen == 0 || (plen == 2 && b[j] == 'u' && b[j + 1] == '8') ||
+          (plen == 1 && (b[j] == 'u' || b[j] == 'U' || b[j] == 'L'))))
+        return 0;
+    size_t d = p + 2, q = d;
+    while (q < n && q - d <= 16 && b[q] != '(') {
+        unsigned char c = (unsigned char)b[q];
+        if (c <= ' ' || c == '\\' || c == ')' || c == '"' || c >= 0x7f)
+            return 0;
+        q++;
+    }
+    if (q >= n || b[q] != '(')
+        return 0;
+    size_t dlen = q - d;
+    for (size_t r = q + 1; r < n;) {
+        const char *close = memchr(b + r, ')', n - r);
+        if (!close)
+            return n;
+        size_t c = (size_t)(close - b);
+        if (c + 1 + dlen < n && memcmp(b + c + 1, b + d, dlen) == 0 && b[c + 1 + dlen] == '"')
+            return c + 2 + dlen;
+        r = c + 1;
+    }
+    return n;
+}
+
+/* Blanks, splices and block comments on a directive line. */
+static size_t skip_hspace(const char *b, size_t n, size_t p)
+{
+    for (;;) {
+        p = skip_splices(b, n, p);
+        if (p >= n)
+            return n;
+        if (is_hblank((unsigned char)b[p])) {
+            p++;
+            continue;
+        }
+        if (b[p] == '/') {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+                continue;
+            }
+        }
+        return p;
+    }
+}
+
+/* The rest of a logical line into s->line, comments as blanks. Returns the
+ * position of its newline (or n), or (size_t)-1 on ENOMEM. */
+static size_t extract_line(struct scanner *s, const char *b, size_t n, size_t p)
+{
+    s->line.len = 0;
+    while (p < n) {
+        char c = b[p];
+        size_t l = splice_len(b, n, p);
+        if (l) {
+            p += l;
+            continue;
+        }
+        if (c == '\n')
+            break;
+        size_t from = p, to = p + 1;
+        if (c == '/') {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+                if (dcc_buf_append(&s->line, " ", 1) != 0)
+                    return (size_t)-1;
+                continue;
+            }
+            if (q < n && b[q] == '/')
+                return skip_to_eol(b, n, q + 1);
+        } else if (c == '"' || c == '\'') {
+            to = skip_literal(b, n, p + 1, c);
+        }
+        if (dcc_buf_append(&s->line, b + from, to - from) != 0)
+            return (size_t)-1;
+        p = to;
+    }
+    return p;
+}
+
+static int word_is(const char *w, size_t len, const char *lit)
+{
+    return strlen(lit) == len && memcmp(w, lit, len) == 0;
+}
+
+/* Looks for __has_include in s->line (an #if, #elif or #define line). */
+static int scan_has_include(struct scanner *s, const struct include_site *site)
+{
+    /* The names are copied out: include_file reuses s->line. */
+    char *l = malloc(s->line.len + 1);
+    if (!l)
+        return -1;
+    memcpy(l, s->line.data ? s->line.data : "", s->line.len);
+    size_t len = s->line.len, i = 0;
+    int after_defined = 0, rc = 0;
+    while (i < len && rc == 0) {
+        unsigned char c = (unsigned char)l[i];
+        if (c == '"' || c == '\'') {
+            i = skip_literal(l, len, i + 1, (char)c);
+            after_defined = 0;
+            continue;
+        }
+        if (!is_ident(c) || (c >= '0' && c <= '9')) {
+            if (!(is_hblank(c) || c == '('))
+                after_defined = 0;
+            /* Skip a whole pp-number so "1__x" is not an identifier. */
+            if (c >= '0' && c <= '9')
+                while (i < len && is_ident((unsigned char)l[i]))
+                    i++;
+            else
+                i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && is_ident((unsigned char)l[j]))
+            j++;
+        const char *w = l + i;
+        size_t wl = j - i;
+        i = j;
+        if (word_is(w, wl, "defined")) {
+            after_defined = 1;
+            continue;
+        }
+        int plain = word_is(w, wl, "__has_include") || word_is(w, wl, "__has_include__");
+        int next = word_is(w, wl, "__has_include_next") || word_is(w, wl, "__has_include_next__");
+        if ((!plain && !next) || after_defined) {
+            after_defined = 0;
+            continue;
+        }
+        size_t k = j;
+        while (k < len && is_hblank((unsigned char)l[k]))
+            k++;
+        int literal = 0, angle = 0;
+        size_t name = 0, namelen = 0;
+        if (k < len && l[k] == '(') {
+            k++;
+            while (k < len && is_hblank((unsigned char)l[k]))
+                k++;
+            if (k < len && (l[k] == '"' || l[k] == '<')) {
+                angle = l[k] == '<';
+                const char *close = memchr(l + k + 1, angle ? '>' : '"', len - k - 1);
+                if (close) {
+                    name = k + 1;
+                    namelen = (size_t)(close - l) - name;
+                    k = (size_t)(close - l) + 1;
+                    while (k < len && is_hblank((unsigned char)l[k]))
+                        k++;
+                    literal = k < len && l[k] == ')';
+                }
+            }
+        }
+        if (site->user && next)
+            rc = give_up_at(s, site, "__has_include_next");
+        else if (site->user && !literal)
+            rc = give_up_at(s, site, "__has_include with a macro argument");
+        else if (!literal)
+            rc = s->chain_has_user ? give_up_at(s, site, "__has_include with a macro argument in a system header, "
+                                                         "with user include directories")
+                                   : 0;
+        else
+            rc = include_file(s, site, l + name, namelen, angle, next ? site->next : NEXT_NONE);
+        if (next && site->file)
+            site->file->has_next = 1;
+        i = literal ? k + 1 : k;
+        after_defined = 0;
+    }
+    free(l);
+    return rc;
+}
+
+enum directive { DIR_OTHER, DIR_INCLUDE, DIR_INCLUDE_NEXT, DIR_IMPORT, DIR_IF, DIR_DEFINE, DIR_EMBED };
+
+static const struct directive_name {
+    const char *name;
+    enum directive d;
+} directive_names[] = {
+    {"include", DIR_INCLUDE}, {"include_next", DIR_INCLUDE_NEXT}, {"import", DIR_IMPORT},
+    {"if", DIR_IF},           {"elif", DIR_IF},                   {"define", DIR_DEFINE},
+    {"embed", DIR_EMBED},
+};
+
+/* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
+ * 0, 1 or -1. */
+static int lex_directive(struct scanner *s, const struct queued *item, const char *b, size_t n, size_t hash,
+                         size_t *endp)
+{
+    size_t p = skip_hspace(b, n, hash + 1);
+    char word[16];
+    size_t wl = 0;
+    for (;;) {
+        p = skip_splices(b, n, p);
+        if (p >= n || !is_ident((unsigned char)b[p]))
+            break;
+        if (wl < sizeof word)
+            word[wl] = b[p];
+        wl++;
+        p++;
+    }
+    *endp = p;
+    enum directive d = DIR_OTHER;
+    for (size_t i = 0; i < sizeof directive_names / sizeof *directive_names && wl < sizeof word; i++)
+        if (word_is(word, wl, directive_names[i].name))
+            d = directive_names[i].d;
+    if (d == DIR_OTHER)
+        return 0;
+    struct incfile *f = item->f;
+    int user = item->user;
+    /* A system #define is only read for __has_include: look before copying
+     * (a block comment may carry the line on, so one is read in full). */
+    if (d == DIR_DEFINE && !user) {
+        size_t eol = skip_to_eol(b, n, p);
+        if (!memmem(b + p, eol - p, "__has_include", 13) && !memmem(b + p, eol - p, "/*", 2))
+            return 0;
+    }
+
+    char curdir[PATH_MAX + 1];
+    if (f->dirlen > PATH_MAX)
+        return give_up(s, "%s: path too long", f->path);
+    memcpy(curdir, f->path, f->dirlen);
+    curdir[f->dirlen] = '\0';
+    if (!curdir[0])
+        strcpy(curdir, "/");
+    struct include_site site = {curdir, user, 0, shown(s, f->path), b, hash, item->next, f};
+
+    /* C23's #embed and __has_embed (gcc 15) read files the scan does not
+     * send: a helper would embed nothing or take the other branch. */
+    if (d == DIR_EMBED)
+        return user ? give_up_at(s, &site, "#embed") : 0;
+    if (d == DIR_IF || d == DIR_DEFINE) {
+        size_t end = extract_line(s, b, n, p);
+        if (end == (size_t)-1)
+            return -1;
+        *endp = end;
+        if (user && s->line.data && memmem(s->line.data, s->line.len, "__has_embed", 11))
+            return give_up_at(s, &site, "__has_embed");
+        if (!s->line.data || !memmem(s->line.data, s->line.len, "__has_include", 13))
+            return 0;
+        return scan_has_include(s, &site);
+    }
+    const char *dname = d == DIR_IMPORT ? "#import" : d == DIR_INCLUDE_NEXT ? "#include_next" : "#include";
+    if (d == DIR_INCLUDE_NEXT) {
+        if (user)
+            return give_up_at(s, &site, "#include_next");
+        f->has_next = 1;
+    }
+    p = skip_hspace(b, n, p);
+    *endp = p;
+    if (p < n && (b[p] == '"' || b[p] == '<')) {
+        char close = b[p] == '"' ? '"' : '>';
+        s->line.len = 0;
+        size_t q = p + 1;
+        for (;;) {
+            q = skip_splices(b, n, q);
+            if (q >= n || b[q] == '\n')
+                break;
+            if (b[q] == close)
+                break;
+            if (dcc_buf_append(&s->line, b + q, 1) != 0)
+                return -1;
+            q++;
+        }
+        if (q < n && b[q] == close) {
+            *endp = q + 1;
+            char *name = strndup(s->line.data ? s->line.data : "", s->line.len);
+            if (!name)
+                return -1;
+            int rc = include_file(s, &site, name, s->line.len, close == '>',
+                                  d == DIR_INCLUDE_NEXT ? item->next : NEXT_NONE);
+            free(name);
+            return rc;
+        }
+    }
+    if (user)
+        return give_up_at(s, &site, "%s with a macro argument", dname);
+    /* Whatever the macro names, it could be found in a user directory. */
+    if (s->chain_has_user)
+        return give_up_at(s, &site, "%s with a macro argument in a system header, with user include directories",
+                          dname);
+    return 0;
+}
+
+/* Bytes that matter away from the start of a line. */
+static const unsigned char lex_special[256] = {
+    ['\n'] = 1, ['\\'] = 1, ['/'] = 1, ['"'] = 1, ['\''] = 1, ['R'] = 1,
+};
+
+static int lex_file(struct scanner *s, const struct queued *item, const char *b, size_t n)
+{
+    size_t p = 0;
+    int bol = 1;
+    /* gcc skips a UTF-8 byte-order mark: a directive right after it is
+     * still at the start of a line. */
+    if (n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
+        p = 3;
+    while (p < n) {
+        unsigned char c = (unsigned char)b[p];
+        if (!bol && !lex_special[c]) {
+            p++;
+            continue;
+        }
+        switch (c) {
+        case '\n':
+            bol = 1;
+            p++;
+            break;
+        case ' ':
+        case '\t':
+        case '\f':
+        case '\v':
+        case '\r':
+        case '\0':
+            p++;
+            break;
+        case '\\': {
+            size_t l = splice_len(b, n, p);
+            if (!l)
+                bol = 0;
+            p += l ? l : 1;
+            break;
+        }
+        case '/': {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+            } else if (q < n && b[q] == '/') {
+                p = skip_to_eol(b, n, q + 1);
+            } else {
+                bol = 0;
+                p++;
+            }
+            break;
+        }
+        case '"':
+            bol = 0;
+            p = skip_literal(b, n, p + 1, '"');
+            break;
+        case '\'': {
+            bol = 0;
+            /* C++14 digit separator: 1'000 is one pp-number. */
+            size_t j = p;
+            while (j > 0 && p - j < 64 && (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
+                j--;
+            if (s->mode.digit_separators && j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n &&
+                is_ident((unsigned char)b[p + 1]))
+                p++;
+            else
+                p = skip_literal(b, n, p + 1, '\'');
+            break;
+        }
+        case 'R': {
+            bol = 0;
+            size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"' ? skip_raw_string(b, n, p) : 0;
+            p = end ? end : p + 1;
+            break;
+        }
+        case '#':
+            if (bol) {
+                bol = 0;
+                int rc = lex_directive(s, item, b, n, p, &p);
+                if (rc != 0)
+                    return rc;
+                break;
+            }
+            p++;
+            break;
+        case '%': {
+            /* The digraph %: is # (not in C90). */
+            size_t colon = skip_splices(b, n, p + 1);
+            if (bol && s->mode.digraphs && colon < n && b[colon] == ':') {
+                bol = 0;
+                int rc = lex_directive(s, item, b, n, colon, &p);
+                if (rc != 0)
+                    return rc;
+                break;
+            }
+            bol = 0;
+            p++;
+            break;
+        }
+        default:
+            bol = 0;
+            p++;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* With trigraphs on, ??= is # and ??/ a backslash that splices lines and
+ * escapes quotes: the lexer does not follow them, so a file with one gives up. */
+static int check_trigraphs(struct scanner *s, const struct incfile *f, const char *b, size_t n)
+{
+    for (const char *p = b; (p = memmem(p, n - (size_t)(p - b), "??", 2)) != NULL; p++) {
+        if (p + 2 < b + n && (p[2] == '=' || p[2] == '/'))
+            return give_up(s, "%s:%u: trigraph ??%c with trigraphs enabled", shown(s, f->path),
+                           line_of(b, (size_t)(p - b)), p[2]);
+    }
+    return 0;
+}
+
+/* Reads and lexes one file. 0, 1 or -1. */
+static int scan_file(struct scanner *s, const struct queued *q)
+{
+    struct incfile *f = q->f;
+    int user = q->user;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(errno)) : 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)(256 << 20)) {
+        close(fd);
+        return user ? give_up(s, "%s: cannot read: not a regular file of at most 256 MiB", shown(s, f->path)) : 0;
+    }
+    size_t size = (size_t)st.st_size, len = 0;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return -1;
+    }
+    while (len < size) {
+        ssize_t r = read(fd, buf + len, size - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            free(buf);
+            return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(e)) : 0;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    int rc = s->mode.trigraphs ? check_trigraphs(s, f, buf, len) : 0;
+    if (rc == 0)
+        rc = lex_file(s, q, buf, len);
+    f->scanned = 1;
+    free(buf);
+    return rc;
+}
+
+/* ---- the job's options ---- */
+
+/* The lists of user directories, in the catalogue's order of
+ * DCC_SCAN_QUOTE ... DCC_SCAN_AFTER (what the preprocessor reads is the
+ * catalogue's scan kind of each option). */
+enum { RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER };
+_Static_assert(DCC_SCAN_BRACKET - DCC_SCAN_QUOTE == RO_BRACKET && DCC_SCAN_SYSTEM - DCC_SCAN_QUOTE == RO_SYSTEM &&
+                   DCC_SCAN_AFTER - DCC_SCAN_QUOTE == RO_AFTER,
+               "user directory lists follow the catalogue's scan kinds");
+
+/* What each -std= does to the lexer, after gcc's libcpp lang_defaults. A
+ * standard whose trigraphs are in doubt (C2X) counts as having them: that
+ * only makes a file with one give up. */
+enum { STD_C = 1, STD_CXX = 2 };
+static const struct std_mode {
+    const char *name;
+    int family;
+    struct lex_mode mode; /* raw strings, digraphs, trigraphs, digit separators */
+} std_modes[] = {
+    {"c89", STD_C, {0, 0, 1, 0}},          {"c90", STD_C, {0, 0, 1, 0}},
+    {"iso9899:1990", STD_C, {0, 0, 1, 0}}, {"iso9899:199409", STD_C, {0, 1, 1, 0}},
+    {"c99", STD_C, {0, 1, 1, 0}},          {"c9x", STD_C, {0, 1, 1, 0}},
+    {"iso9899:1999", STD_C, {0, 1, 1, 0}}, {"iso9899:199x", STD_C, {0, 1, 1, 0}},
+    {"c11", STD_C, {0, 1, 1, 0}},          {"c1x", STD_C, {0, 1, 1, 0}},
+    {"iso9899:2011", STD_C, {0, 1, 1, 0}}, {"c17", STD_C, {0, 1, 1, 0}},
+    {"c18", STD_C, {0, 1, 1, 0}},          {"iso9899:2017", STD_C, {0, 1, 1, 0}},
+    {"iso9899:2018", STD_C, {0, 1, 1, 0}}, {"c2x", STD_C, {0, 1, 1, 1}},
+    {"c23", STD_C, {0, 1, 1, 1}},          {"iso9899:2024", STD_C, {0, 1, 1, 1}},
+    {"gnu89", STD_C, {0, 1, 0, 0}},        {"gnu90", STD_C, {0, 1, 0, 0}},
+    {"gnu99", STD_C, {1, 1, 0, 0}},        {"gnu9x", STD_C, {1, 1, 0, 0}},
+    {"gnu11", STD_C, {1, 1, 0, 0}},        {"gnu1x", STD_C, {1, 1, 0, 0}},
+    {"gnu17", STD_C, {1, 1, 0, 0}},        {"gnu18", STD_C, {1, 1, 0, 0}},
+    {"gnu2x", STD_C, {1, 1, 0, 1}},        {"gnu23", STD_C, {1, 1, 0, 1}},
+    {"c++98", STD_CXX, {0, 1, 1, 0}},      {"c++03", STD_CXX, {0, 1, 1, 0}},
+    {"gnu++98", STD_CXX, {0, 1, 0, 0}},    {"gnu++03", STD_CXX, {0, 1, 0, 0}},
+    {"c++11", STD_CXX, {1, 1, 1, 0}},      {"c++0x", STD_CXX, {1, 1, 1, 0}},
+    {"gnu++11", STD_CXX, {1, 1, 0, 0}},    {"gnu++0x", STD_CXX, {1, 1, 0, 0}},
+    {"c++14", STD_CXX, {1, 1, 1, 1}},      {"c++1y", STD_CXX, {1, 1, 1, 1}},
+    {"gnu++14", STD_CXX, {1, 1, 0, 1}},    {"gnu++1y", STD_CXX, {1, 1, 0, 1}},
+    {"c++17", STD_CXX, {1, 1, 0, 1}},      {"c++1z", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++17", STD_CXX, {1, 1, 0, 1}},    {"gnu++1z", STD_CXX, {1, 1, 0, 1}},
+    {"c++20", STD_CXX, {1, 1, 0, 1}},      {"c++2a", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++20", STD_CXX, {1, 1, 0, 1}},    {"gnu++2a", STD_CXX, {1, 1, 0, 1}},
+    {"c++23", STD_CXX, {1, 1, 0, 1}},      {"c++2b", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++23", STD_CXX, {1, 1, 0, 1}},    {"gnu++2b", STD_CXX, {1, 1, 0, 1}},
+    {"c++26", STD_CXX, {1, 1, 0, 1}},      {"c++2c", STD_CXX, {1, 1, 0, 1}},
+    {"gnu++26", STD_CXX, {1, 1, 0, 1}},    {"gnu++2c", STD_CXX, {1, 1, 0, 1}},
+};
+
+static const struct std_mode *std_mode_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof std_modes / sizeof *std_modes; i++)
+        if (strcmp(std_modes[i].name, name) == 0)
+            return &std_modes[i];
+    return NULL;
+}
+
+/* The lexer's mode for the job: the language is the last -x before the
+ * source (else its suffix), then the last -std= (or -ansi) of that language
+ * wins over gcc's defaults (gnu17, gnu++17); gcc ignores a -std= of the other
+ * language. 0, or 1 (gave up) for a -std= gcc's table does not hold. */
+static int read_lex_mode(struct scanner *s, char *const *argv, const struct dcc_scan *scan)
+{
+    const char *lang = NULL;
+    for (size_t i = 1; argv[i] && i < scan->input_idx; i++) {
+        struct dcc_optcat_word w;
+        if (!job_option(argv[i], &w))
+            continue;
+        const char *v = w.sep ? argv[i + 1] : w.value;
+        if (w.sep && argv[i + 1])
+            i++;
+        if (dcc_optcat_is(&w, "-x") && v)
+            lang = v;
+    }
+    if (!lang || strcmp(lang, "none") == 0)
+        lang = lang_of_source(scan->input);
+    if (!lang)
+        lang = "c";
+    if (strcmp(lang, "assembler-with-cpp") == 0) {
+        s->mode = (struct lex_mode){0, 0, 0, 0};
+        return 0;
+    }
+    int family = strstr(lang, "c++") ? STD_CXX : STD_C;
+    s->mode = std_mode_named(family == STD_CXX ? "gnu++17" : "gnu17")->mode;
+    int trigraphs = 0;
+    for (size_t i = 1; argv[i]; i++) {
+        const char *a = argv[i];
+        struct dcc_optcat_word w;
+        if (i == scan->input_idx || !job_option(a, &w))
+            continue;
+        /* the catalogue knows the driver's long spellings ("--std c11") */
+        const char *std = NULL;
+        if (dcc_optcat_is(&w, "-std"))
+            std = w.sep ? argv[i + 1] : w.value;
+        else if (dcc_optcat_is(&w, "-ansi"))
+            std = family == STD_CXX ? "c++98" : "c90";
+        else if (dcc_optcat_is(&w, "-trigraphs"))
+            trigraphs = 1;
+        else if (strcmp(a, "-fraw-string-literals") == 0)
+            s->mode.raw_strings = 1; /* clang */
+        else if (strcmp(a, "-fno-raw-string-literals") == 0)
+            s->mode.raw_strings = 0;
+        if (w.sep && argv[i + 1])
+            i++;
+        if (!std)
+            continue;
+        const struct std_mode *m = std_mode_named(std);
+        if (!m)
+            return give_up(s, "-std=%s is not known to pump mode", std);
+        if (m->family == family)
+            s->mode = m->mode;
+    }
+    /* A later -std= may turn -trigraphs off again; assuming on only costs give-ups. */
+    s->mode.trigraphs |= trigraphs;
+    return 0;
+}
+
+static const char *const refused_env[] = {"CPATH",           "C_INCLUDE_PATH",      "CPLUS_INCLUDE_PATH",
+                                          "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+
+struct user_dirs {
+    char **v[4]; /* RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER: normalised */
+    size_t n[4], cap[4];
+    const char **includes; /* -include / -imacros names, in order */
+    size_t nincludes, capincludes;
+};
+
+static void user_dirs_free(struct user_dirs *u)
+{
+    for (int k = 0; k < 4; k++) {
+        for (size_t i = 0; i < u->n[k]; i++)
+            free(u->v[k][i]);
+        free(u->v[k]);
+    }
+    free(u->includes);
+}
+
+/* Reads the options into u. 0, 1 (gave up) or -1. */
+static int read_options(struct scanner *s, char *const *argv, const struct dcc_scan *scan, struct user_dirs *u)
+{
+    for (size_t i = 1; argv[i]; i++) {
+        const char *a = argv[i];
+        if (i == scan->input_idx || a[0] != '-')
+            continue;
+        struct dcc_optcat_word w;
+        job_option(a, &w);
+        enum dcc_opt_scan kind = dcc_optcat_scan_kind(&w);
+        if (kind == DCC_SCAN_NONE) {
+            if (w.sep && argv[i + 1])
+                i++;
+            continue;
+        }
+        if (kind == DCC_SCAN_GIVE_UP)
+            return give_up(s, "argument %s is not supported in pump mode", a);
+        int joined = !w.sep;
+        const char *v = w.value;
+        if (!joined) {
+            v = argv[i + 1];
+            if (!v)
+                return give_up(s, "argument %s lacks its value", a);
+            i++;
+        }
+        if (kind == DCC_SCAN_INCLUDE) {
+            if (ptrvec_push((void ***)&u->includes, &u->nincludes, &u->capincludes, (void *)v) != 0)
+                return -1;
+            continue;
+        }
+        /* "=dir" and "$SYSROOT/dir" are relative to the sysroot. */
+        if (v[0] == '=' || strncmp(v, "$SYSROOT", 8) == 0)
+            return give_up(s, "argument %s%s%s names a sysroot directory", a, joined ? "" : " ", joined ? "" : v);
+        int k = (int)(kind - DCC_SCAN_QUOTE);
+        char *norm = dcc_incscan_normalise(s->cwd, v);
+        if (!norm || ptrvec_push((void ***)&u->v[k], &u->n[k], &u->cap[k], norm) != 0) {
+            free(norm);
+            return -1;
+        }
+        /* A ".." in the option must pass through directories that exist. */
+        if (add_dotdot_dirs(s, s->cwd, v, strlen(v)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int in_list(char *const *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+static int chain_has(const struct scanner *s, size_t from, const char *path)
+{
+    for (size_t i = from; i < s->nchain; i++)
+        if (strcmp(s->chain[i].path, path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Appends a directory to the chain: user ones must exist and be physical.
+ * 0, 1 or -1. */
+static int chain_add(struct scanner *s, const char *path, int sys, size_t *cap)
+{
+    if (!sys) {
+        int e, kind = probe(s, path, &e);
+        if (kind < 0)
+            return -1;
+        if (kind == PROBE_ERROR)
+            return give_up(s, "cannot look at %s: %s", path, strerror(e));
+        if (kind != PROBE_DIR)
+            return 0; /* gcc ignores it too */
+        int rc = check_physical(s, path, path);
+        if (rc != 0)
+            return rc;
+        if (add_dir(s, path) != 0)
+            return -1;
+    }
+    if (s->nchain == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        struct chain_dir *v = realloc(s->chain, c * sizeof *v);
+        if (!v)
+            return -1;
+        s->chain = v;
+        *cap = c;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    s->chain[s->nchain++] = (struct chain_dir){copy, sys};
+    return 0;
+}
+
+/* gcc's order: -iquote, then -I, -isystem, defaults, -idirafter. A -I or
+ * -iquote directory that is also a system one is dropped, like a -idirafter
+ * one that repeats a default (the helper's re-rooted copy is empty, so the
+ * same); later copies of a directory are dropped. -isystem of a default
+ * directory reorders the defaults: that gives up. */
+static int build_chain(struct scanner *s, const struct user_dirs *u, char *const *sysdirs)
+{
+    size_t cap = 0, nsys = dcc_argv_len(sysdirs);
+    int rc = 0;
+    for (int part = 0; part < 2 && rc == 0; part++) {
+        size_t part_start = s->nchain;
+        if (part == 1)
+            s->bracket_start = part_start;
+        for (size_t i = 0; i < u->n[part] && rc == 0; i++) {
+            const char *d = u->v[part][i];
+            if (in_list(u->v[RO_SYSTEM], u->n[RO_SYSTEM], d) || in_list(sysdirs, nsys, d) ||
+                in_list(u->v[RO_AFTER], u->n[RO_AFTER], d) || chain_has(s, part_start, d))
+                continue;
+            rc = chain_add(s, d, 0, &cap);
+        }
+    }
+    size_t system_start = s->nchain;
+    for (size_t i = 0; i < u->n[RO_SYSTEM] && rc == 0; i++) {
+        /* gcc moves such a directory ahead of the other defaults; the helper
+         * would keep its own order and search an empty re-rooted copy. */
+        if (in_list(sysdirs, nsys, u->v[RO_SYSTEM][i]))
+            return give_up(s, "-isystem %s names a compiler default directory", u->v[RO_SYSTEM][i]);
+        if (!chain_has(s, system_start, u->v[RO_SYSTEM][i]))
+            rc = chain_add(s, u->v[RO_SYSTEM][i], 0, &cap);
+    }
+    for (size_t i = 0; i < nsys && rc == 0; i++) {
+        char *norm = dcc_incscan_normalise("/", sysdirs[i]);
+        if (!norm)
+            return -1;
+        if (!chain_has(s, system_start, norm))
+            rc = chain_add(s, norm, 1, &cap);
+        free(norm);
+    }
+    for (size_t i = 0; i < u->n[RO_AFTER] && rc == 0; i++)
+        if (!chain_has(s, system_start, u->v[RO_AFTER][i]))
+            rc = chain_add(s, u->v[RO_AFTER][i], 0, &cap);
+    for (size_t i = 0; i < s->nchain; i++)
+        s->chain_has_user |= !s->chain[i].sys;
+    return rc;
+}
+
+static void scanner_free(struct scanner *s)
+{
+    for (size_t i = 0; i < s->files.cap; i++)
+        free(s->files.slots ? s->files.slots[i].val : NULL);
+    smap_free(&s->files, 0);
+    smap_free(&s->probes, 0);
+    smap_free(&s->lookups, 1);
+    smap_free(&s->visits, 0);
+    smap_free(&s->dirset, 0);
+    for (size_t i = 0; i < s->nchain; i++)
+        free(s->chain[i].path);
+    free(s->chain);
+    free(s->listed);
+    free(s->dirs);
+    free(s->queue);
+    dcc_buf_free(&s->line);
+    dcc_buf_free(&s->path);
+}
+
+static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan *scan, char *const *sysdirs)
+{
+    for (size_t i = 0; i < sizeof refused_env / sizeof *refused_env; i++) {
+        const char *v = getenv(refused_env[i]);
+        if (v && *v)
+            return give_up(s, "%s is set in the environment", refused_env[i]);
+    }
+    if (scan->local_only || !scan->input)
+        return give_up(s, "the job is not sent to a helper");
+    if (scan->preprocessed)
+        return give_up(s, "already preprocessed");
+
+    struct user_dirs u = {0};
+    int rc = read_lex_mode(s, argv, scan);
+    if (rc == 0)
+        rc = read_options(s, argv, scan, &u);
+    if (rc == 0)
+        rc = build_chain(s, &u, sysdirs);
+
+    /* The source: its directory is searched first by its quoted includes. */
+    if (rc == 0) {
+        char *raw = NULL, *norm = dcc_incscan_normalise(s->cwd, scan->input);
+        if (!norm || asprintf(&raw, "%s%s%s", scan->input[0] == '/' ? "" : s->cwd,
+                              scan->input[0] == '/' ? "" : "/", scan->input) < 0) {
+            free(norm);
+            rc = -1;
+        } else {
+            int e, kind = probe(s, raw, &e);
+            struct incfile *f = NULL;
+            if (kind < 0)
+                rc = -1;
+            else if (kind != PROBE_FILE) {
+                rc = give_up(s, "%s: cannot read: %s", scan->input,
+                             kind == PROBE_ERROR ? strerror(e) : kind == PROBE_MISSING ? strerror(ENOENT)
+                                                                                         : "not a regular file");
+                free(norm);
+            } else if (!(f = intern(s, norm))) {
+                rc = -1;
+            } else if ((rc = add_dotdot_dirs(s, s->cwd, scan->input, strlen(scan->input))) == 0) {
+                rc = add_user_file(s, f, raw, NEXT_NONE);
+            }
+            free(raw);
+        }
+    }
+    /* -include FILE: as #include "FILE" searched from the working directory. */
+    for (size_t i = 0; i < u.nincludes && rc == 0; i++) {
+        struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0, NEXT_NONE, NULL};
+        rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0, NEXT_NONE);
+    }
+    user_dirs_free(&u);
+    while (rc == 0 && s->head < s->nqueue) {
+        struct queued q = s->queue[s->head++];
+        /* Another reading of a system file only matters for its #include_next. */
+        if (!q.user && q.f->scanned && !q.f->has_next)
+            continue;
+        rc = scan_file(s, &q);
+    }
+    return rc;
+}
+
+int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd, char *const *sysdirs,
+                    struct dcc_inc_list *out, char *why, size_t whylen)
+{
+    *out = (struct dcc_inc_list){0};
+    dcc_set_err(why, whylen, "%s", "");
+    struct scanner s = {.cwd = cwd, .cwdlen = strlen(cwd), .why = why, .whylen = whylen};
+    int rc = cwd[0] == '/' ? run_scan(&s, argv, scan, sysdirs) : give_up(&s, "the working directory is not absolute");
+    for (size_t i = 0; rc == 0 && i < s.nlisted; i++)
+        rc = inc_list_add(out, DCC_INC_FILE, s.listed[i]->path);
+    for (size_t i = 0; rc == 0 && i < s.ndirs; i++)
+        rc = inc_list_add(out, DCC_INC_DIR, s.dirs[i]);
+    for (size_t i = 0; rc == 0 && i < s.nchain; i++)
+        if (s.chain[i].sys)
+            rc = inc_list_add(out, DCC_INC_SYSTEMDIR, s.chain[i].path);
+    scanner_free(&s);
+    if (rc != 0)
+        dcc_inc_list_free(out);
+    if (rc < 0)
+        dcc_set_err(why, whylen, "out of memory");
+    return rc;
+}

@@ -1,0 +1,73 @@
+/* Pump mode's client-side include scanner: the compiler's system include
+ * directories (cached) and the user files a compile reads. */
+#ifndef DCC_INCSCAN_H
+#define DCC_INCSCAN_H
+
+#include <stddef.h>
+
+#include "proto/dcc_args.h"
+
+enum dcc_inc_kind { DCC_INC_FILE, DCC_INC_DIR, DCC_INC_SYSTEMDIR };
+
+struct dcc_inc_entry {
+    enum dcc_inc_kind kind;
+    char *path; /* absolute, lexically normalised */
+};
+
+struct dcc_inc_list {
+    struct dcc_inc_entry *v;
+    size_t n, cap;
+};
+
+/* Frees the entries and empties the list; the struct itself is the caller's. */
+void dcc_inc_list_free(struct dcc_inc_list *l);
+
+/* More user files than this and pump mode is not worth it (gives up). */
+#define DCC_INCSCAN_MAX_FILES 20000
+
+/* The compiler's default #include <...> search directories for this job, as
+ * `COMPILER <dir-affecting options> -E -v -x LANG /dev/null` prints them
+ * between "#include <...> search starts here:" and "End of search list.",
+ * lexically normalised. The compiler runs with LC_ALL=C (the markers are
+ * translated otherwise) and without CPATH and friends in its environment.
+ * Options passed on: -m*, --sysroot[=]X, -isysroot[ ]X, -nostdinc,
+ * -nostdinc++, -stdlib=X, -target X, --target=X; the language is the last
+ * -x, else the source suffix, else c.
+ * cache_dir (may be NULL): the answer is kept in cache_dir/sysdirs-HASH, HASH
+ * an FNV-1a of the compiler's path and identity (dev, inode, size, mtime),
+ * the options, the language, GCC_EXEC_PREFIX and COMPILER_PATH. A cache file
+ * that does not parse is ignored and rewritten; failing to write it is not an
+ * error.
+ * Returns 0 with *dirs (NULL-terminated, free with dcc_argv_free), or an exit
+ * code from dcc_exit.h with err: 110 the compiler cannot run, 100 it failed or
+ * printed no search list, 105 out of memory. */
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir, char ***dirs, char *err,
+                        size_t errlen);
+
+/* Finds the files a compile of this job reads that are not system headers.
+ * argv/scan: the job after dcc_args_scan (scan->input relative or absolute).
+ * cwd: the absolute physical working directory. sysdirs: from
+ * dcc_incscan_sysdirs.
+ * Returns 0 with out filled: first every DCC_INC_FILE (the source, then the
+ * -include/-imacros files, then the user headers, in discovery order), then
+ * every DCC_INC_DIR (existing user search directories, the directories quoted
+ * includes were found relative to, and directories a ".." in a name passes
+ * through), then every DCC_INC_SYSTEMDIR; no duplicates.
+ * Lexing follows the job's language and -std= as gcc does (raw strings,
+ * digraphs, digit separators); a file with ??= or ??/ gives up where
+ * trigraphs are on. #include_next in a system header is followed the way gcc
+ * searches it; a computed include there gives up when user directories are
+ * searched.
+ * Returns 1 when pump mode must not be used for this job, with one line in
+ * why naming the place and the construct ("src/x.c:12: #include with a macro
+ * argument"; paths under cwd are shown relative to it), or -1 on ENOMEM.
+ * out is emptied first and is empty unless 0 is returned. */
+int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd, char *const *sysdirs,
+                    struct dcc_inc_list *out, char *why, size_t whylen);
+
+/* Lexically normalised absolute path of rel (taken relative to the absolute
+ * base unless it starts with '/'): no ".", "..", "//" or trailing '/'.
+ * Malloc'd; NULL on ENOMEM. */
+char *dcc_incscan_normalise(const char *base, const char *rel);
+
+#endif
