@@ -157,7 +157,7 @@ awk -v g="$wall_gcc" -v s="$wall_stock" -v o="$wall_ours" -v p="$wall_pump" -v c
 fi
 if [[ $sections == *b* ]]; then
 echo
-echo "(b) make -j8 of engine/lib ($(ls "$top"/engine/lib/*.c | wc -l) files): median wall"
+echo "(b) make -j8 of engine/lib ($(find "$top"/engine/lib -name "*.c" | wc -l) files): median wall"
 for lzo in 0 1; do
   for who in gcc stock ours pump; do
     [ "$who" = gcc ] && [ "$lzo" = 1 ] && continue
