@@ -1,4 +1,4 @@
-/* Unit tests for dcc_verdict: preflight's rows, worst result, exit code and output from the /toolchain fixtures. */
+/* Unit tests for dcc_verdict: preflight's rows, exit code and output from the fixtures. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Preflight's verdict: from this machine's and each helper's toolchain facts to rows, the worst result and the exit code. */
+/* Preflight's verdict: the toolchain facts of here and each helper to rows, exit code, output. */
 #ifndef DCC_VERDICT_H
 #define DCC_VERDICT_H
 
