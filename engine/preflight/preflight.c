@@ -12,18 +12,9 @@
 
 #include "proto/dcc_hosts.h"
 #include "admin/dcc_preflight.h"
+#include "admin/dcc_verdict.h"
 #include "proto/dcc_toolchain.h"
 #include "base/dcc_util.h"
-
-/* Exit codes; when hosts disagree AND some are unreachable, the errors win
- * (2): a definite mismatch is the more urgent news. */
-enum {
-    EXIT_AGREE = 0,
-    EXIT_WARNINGS = 1,
-    EXIT_ERRORS = 2,
-    EXIT_UNREACHABLE = 3,
-    EXIT_USAGE = 4, /* bad option, unreadable config or host list, local failure */
-};
 
 #define MAX_NAMES 64
 #define MAX_IGNORE 256
@@ -156,7 +147,9 @@ out:
 /* ---- asking the hosts, all at once ------------------------------------------ */
 
 struct target {
-    struct dcc_pf_row row; /* host, kind, reason */
+    char host[256];
+    int unreachable;       /* no report: reason says why */
+    char reason[512];
     const char *spec;      /* the host as written, for a probe compile */
     int over_ssh;
     char probe_why[64];    /* set: no /toolchain here, so compile a probe */
@@ -186,8 +179,8 @@ static void set_unreachable(struct target *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    t->row.kind = DCC_PF_ROW_UNREACHABLE;
-    vsnprintf(t->row.reason, sizeof(t->row.reason), fmt, ap);
+    t->unreachable = 1;
+    vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
     va_end(ap);
 }
 
@@ -221,7 +214,7 @@ static void finish_target(struct target *t, CURLcode res)
         set_unreachable(t, "bad answer: %s (%s)", err, t->url);
         return;
     }
-    t->row.kind = DCC_PF_ROW_REMOTE;
+    t->unreachable = 0;
 }
 
 static int fetch_all(struct target *targets, size_t n, double timeout_s)
@@ -237,7 +230,7 @@ static int fetch_all(struct target *targets, size_t n, double timeout_s)
     size_t running_n = 0;
     for (size_t i = 0; i < n; i++) {
         struct target *t = &targets[i];
-        if (t->row.kind == DCC_PF_ROW_UNREACHABLE)
+        if (t->unreachable)
             continue;
         t->easy = curl_easy_init();
         if (!t->easy) {
@@ -431,196 +424,236 @@ static const char *usage_tail =
     "\nExit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,\n"
     "3 a host is unreachable (2 wins when there are errors too), 4 usage or setup error.\n";
 
-int main(int argc, const char **argv)
+/* The command line as popt left it; popt strdup()s every string argument
+ * and leaves freeing them to us. */
+struct cli {
+    char *hosts, *config, *errors, *timeout, *arg, *distcc;
+    int port, warn_ok, version;
+    const char *names[MAX_NAMES];
+    size_t n_names;
+    char *ignore[MAX_IGNORE];
+    size_t n_ignore;
+};
+
+/* Everything one run holds, released by release_run. */
+struct run {
+    struct settings s;
+    struct cli cli;
+    struct dcc_hostlist hl;
+    char *hosts_text;
+    char chost[128];
+    const char *chost_source;
+    char chost_gcc[160]; /* a compiler name in s.names */
+    struct dcc_buf local_json;
+    json_t *local;
+    struct target *targets;
+    size_t n_targets;
+    struct dcc_pf_probe *probes;
+    size_t n_probes;
+    char distcc[PATH_MAX];
+    struct dcc_verdict verdict;
+};
+
+/* Reads the options into r->cli (and --json, --quiet into r->s). 0 to go
+ * on, or -1 with *exit_code: 0 after --help or --version, else usage. */
+static int parse_options(int argc, const char **argv, struct run *r, int *exit_code)
 {
-    struct settings s = {.timeout_s = 5.0, .stats_port = DCC_DEFAULT_STATS_PORT,
-                         .errors = DCC_PF_DEFAULT_ERRORS};
-    char *opt_hosts = NULL, *opt_config = NULL, *opt_errors = NULL, *opt_timeout = NULL;
-    char *opt_arg = NULL, *opt_distcc = NULL;
-    int opt_port = 0, opt_warn_ok = 0, opt_version = 0;
+    struct cli *c = &r->cli;
     enum { OPT_COMPILER = 1, OPT_IGNORE, OPT_HELP };
     struct poptOption options[] = {
-        {"hosts", 0, POPT_ARG_STRING, &opt_hosts, 0,
+        {"hosts", 0, POPT_ARG_STRING, &c->hosts, 0,
          "check these hosts instead of the distcc host list", "\"SPEC...\""},
-        {"compiler", 'c', POPT_ARG_STRING, &opt_arg, OPT_COMPILER,
+        {"compiler", 'c', POPT_ARG_STRING, &c->arg, OPT_COMPILER,
          "compiler name to check (repeatable; default gcc, g++ and $CHOST-gcc)", "NAME"},
-        {"stats-port", 0, POPT_ARG_INT, &opt_port, 0, "the daemons' --stats port (3633)", "PORT"},
-        {"timeout", 't', POPT_ARG_STRING, &opt_timeout, 0,
+        {"stats-port", 0, POPT_ARG_INT, &c->port, 0, "the daemons' --stats port (3633)", "PORT"},
+        {"timeout", 't', POPT_ARG_STRING, &c->timeout, 0,
          "seconds to wait for all hosts (5)", "SEC"},
-        {"errors", 0, POPT_ARG_STRING, &opt_errors, 0,
+        {"errors", 0, POPT_ARG_STRING, &c->errors, 0,
          "fields whose difference is an error: version,triple,binutils,pie,ssp,found or none",
          "LIST"},
-        {"ignore", 0, POPT_ARG_STRING, &opt_arg, OPT_IGNORE, "skip this host (repeatable)",
+        {"ignore", 0, POPT_ARG_STRING, &c->arg, OPT_IGNORE, "skip this host (repeatable)",
          "HOST"},
-        {"warn-ok", 0, POPT_ARG_NONE, &opt_warn_ok, 0, "exit 0 when there are only warnings",
+        {"warn-ok", 0, POPT_ARG_NONE, &c->warn_ok, 0, "exit 0 when there are only warnings",
          NULL},
-        {"distcc", 0, POPT_ARG_STRING, &opt_distcc, 0,
+        {"distcc", 0, POPT_ARG_STRING, &c->distcc, 0,
          "the distcc client for probe compiles (default: next to this program, else $PATH)",
          "PATH"},
-        {"json", 0, POPT_ARG_NONE, &s.json, 0, "print JSON instead of the table", NULL},
-        {"quiet", 'q', POPT_ARG_NONE, &s.quiet, 0, "print nothing; the exit code tells", NULL},
-        {"config", 0, POPT_ARG_STRING, &opt_config, 0,
+        {"json", 0, POPT_ARG_NONE, &r->s.json, 0, "print JSON instead of the table", NULL},
+        {"quiet", 'q', POPT_ARG_NONE, &r->s.quiet, 0, "print nothing; the exit code tells", NULL},
+        {"config", 0, POPT_ARG_STRING, &c->config, 0,
          "settings file (" DCC_SYSCONFDIR "/distcc/distcc.conf)", "FILE"},
-        {"version", 0, POPT_ARG_NONE, &opt_version, 0, "print the version", NULL},
+        {"version", 0, POPT_ARG_NONE, &c->version, 0, "print the version", NULL},
         {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
         POPT_TABLEEND};
 
-    int exit_code = EXIT_USAGE;
-    struct target *targets = NULL;
-    size_t n_targets = 0;
-    struct dcc_pf_row *rows = NULL;
-    size_t n_rows = 0;
-    struct dcc_pf_probe *probes = NULL;
-    size_t n_probes = 0;
-    char distcc[PATH_MAX];
-    struct dcc_hostlist hl = {0};
-    char *hosts_text = NULL;
-    json_t *local = NULL;
-    struct dcc_buf local_json = {0};
-    char err[1024];
-    const char *cli_names[MAX_NAMES];
-    size_t n_cli_names = 0;
-    char *cli_ignore[MAX_IGNORE];
-    size_t n_cli_ignore = 0;
-
+    *exit_code = DCC_VERDICT_USAGE;
+    int go = -1;
     poptContext pc = poptGetContext(prog_name, argc, argv, options, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...]");
     int rc;
     while ((rc = poptGetNextOpt(pc)) > 0) {
         if (rc == OPT_COMPILER) {
-            if (n_cli_names >= MAX_NAMES) {
+            if (c->n_names >= MAX_NAMES) {
                 say_error("too many --compiler names (at most %d)", MAX_NAMES);
-                free(opt_arg);
-                goto done;
+                free(c->arg);
+                goto out;
             }
-            cli_names[n_cli_names++] = opt_arg;
+            c->names[c->n_names++] = c->arg;
         } else if (rc == OPT_IGNORE) {
-            if (n_cli_ignore >= MAX_IGNORE) {
+            if (c->n_ignore >= MAX_IGNORE) {
                 say_error("too many --ignore hosts (at most %d)", MAX_IGNORE);
-                free(opt_arg);
-                goto done;
+                free(c->arg);
+                goto out;
             }
-            cli_ignore[n_cli_ignore++] = opt_arg;
+            c->ignore[c->n_ignore++] = c->arg;
         } else if (rc == OPT_HELP) {
             poptPrintHelp(pc, stdout, 0);
             fputs(usage_tail, stdout);
-            exit_code = 0;
-            goto done;
+            *exit_code = 0;
+            goto out;
         }
     }
     if (rc < -1) {
         say_error("%s: %s (see --help)", poptBadOption(pc, POPT_BADOPTION_NOALIAS),
                   poptStrerror(rc));
-        goto done;
-    }
-    if (poptPeekArg(pc)) {
+    } else if (poptPeekArg(pc)) {
         say_error("unexpected argument \"%s\" (see --help)", poptPeekArg(pc));
-        goto done;
-    }
-    if (opt_version) {
+    } else if (c->version) {
         printf("distcc-preflight %s\n", DCC_VERSION);
-        exit_code = 0;
-        goto done;
-    }
-
-    /* The file first, then the options over it. */
-    if (read_config(opt_config ? opt_config : DCC_SYSCONFDIR "/distcc/distcc.conf",
-                    opt_config != NULL, &s) != 0)
-        goto done;
-    if (opt_timeout && parse_timeout(opt_timeout, &s.timeout_s, "--timeout") != 0)
-        goto done;
-    if (opt_errors && dcc_preflight_parse_fields(opt_errors, &s.errors, err, sizeof(err)) != 0) {
-        say_error("--errors: %s", err);
-        goto done;
-    }
-    if (opt_port) {
-        if (opt_port < 1 || opt_port > 65535) {
-            say_error("--stats-port %d is not a port 1-65535", opt_port);
-            goto done;
-        }
-        s.stats_port = opt_port;
-    }
-    if (opt_warn_ok)
-        s.warn_ok = 1;
-    for (size_t i = 0; i < n_cli_ignore; i++)
-        if (add_ignore(&s, cli_ignore[i]) != 0)
-            goto done;
-    if (s.json && s.quiet) {
-        say_error("--json and --quiet exclude each other");
-        goto done;
-    }
-
-    /* The host list. */
-    enum dcc_hosts_source src = DCC_HOSTS_FROM_NONE;
-    char hosts_path[PATH_MAX] = "";
-    if (opt_hosts) {
-        s.hosts_text = opt_hosts;
+        *exit_code = 0;
     } else {
-        if (dcc_hosts_find(DCC_SYSCONFDIR, &hosts_text, &src, hosts_path, sizeof(hosts_path),
+        go = 0;
+    }
+out:
+    poptFreeContext(pc);
+    return go;
+}
+
+/* The settings file first, then the options over it. */
+static int settle_settings(struct run *r)
+{
+    struct settings *s = &r->s;
+    const struct cli *c = &r->cli;
+    char err[1024];
+    if (read_config(c->config ? c->config : DCC_SYSCONFDIR "/distcc/distcc.conf",
+                    c->config != NULL, s) != 0)
+        return -1;
+    if (c->timeout && parse_timeout(c->timeout, &s->timeout_s, "--timeout") != 0)
+        return -1;
+    if (c->errors && dcc_preflight_parse_fields(c->errors, &s->errors, err, sizeof(err)) != 0) {
+        say_error("--errors: %s", err);
+        return -1;
+    }
+    if (c->port) {
+        if (c->port < 1 || c->port > 65535) {
+            say_error("--stats-port %d is not a port 1-65535", c->port);
+            return -1;
+        }
+        s->stats_port = c->port;
+    }
+    if (c->warn_ok)
+        s->warn_ok = 1;
+    for (size_t i = 0; i < c->n_ignore; i++)
+        if (add_ignore(s, c->ignore[i]) != 0)
+            return -1;
+    if (s->json && s->quiet) {
+        say_error("--json and --quiet exclude each other");
+        return -1;
+    }
+    return 0;
+}
+
+/* --hosts, else the distcc host list. */
+static int read_host_list(struct run *r)
+{
+    char err[1024];
+    if (r->cli.hosts) {
+        r->s.hosts_text = r->cli.hosts;
+    } else {
+        enum dcc_hosts_source src = DCC_HOSTS_FROM_NONE;
+        char hosts_path[PATH_MAX] = "";
+        if (dcc_hosts_find(DCC_SYSCONFDIR, &r->hosts_text, &src, hosts_path, sizeof(hosts_path),
                            err, sizeof(err)) != 0) {
             say_error("%s", err);
-            goto done;
+            return -1;
         }
-        s.hosts_text = hosts_text;
+        r->s.hosts_text = r->hosts_text;
     }
-    if (dcc_hosts_parse(s.hosts_text, &hl, err, sizeof(err)) != 0) {
+    if (dcc_hosts_parse(r->s.hosts_text, &r->hl, err, sizeof(err)) != 0) {
         say_error("%s", err);
-        goto done;
+        return -1;
     }
+    return 0;
+}
 
-    /* This machine. */
-    char chost[128] = "";
-    const char *chost_source = NULL;
-    if (dcc_preflight_local_chost(NULL, NULL, chost, sizeof(chost), &chost_source) != 0) {
-        triple_of("gcc", chost, sizeof(chost));
-        chost_source = chost[0] ? "gcc -dumpmachine" : NULL;
+/* The compiler names: --compiler, else gcc, g++ and $CHOST-gcc when it is
+ * on PATH. */
+static int choose_names(struct run *r)
+{
+    struct settings *s = &r->s;
+    if (r->cli.n_names > 0) {
+        for (size_t i = 0; i < r->cli.n_names; i++)
+            if (add_name(s, r->cli.names[i]) != 0)
+                return -1;
+        return 0;
     }
-    char chost_gcc[160] = "";
-    if (n_cli_names > 0) {
-        for (size_t i = 0; i < n_cli_names; i++)
-            if (add_name(&s, cli_names[i]) != 0)
-                goto done;
-    } else {
-        add_name(&s, "gcc");
-        add_name(&s, "g++");
-        char found[PATH_MAX];
-        const char *path = getenv("PATH");
-        snprintf(chost_gcc, sizeof(chost_gcc), "%s-gcc", chost);
-        if (chost[0] && path &&
-            dcc_toolchain_find(chost_gcc, path, NULL, found, sizeof(found)) == 0)
-            add_name(&s, chost_gcc);
-    }
-    int probe_ms = (int)(s.timeout_s * 1000.0);
-    if (dcc_preflight_local_report(s.names, s.n_names, NULL, chost[0] ? chost : NULL, probe_ms,
-                                   &local_json, err, sizeof(err)) != 0) {
-        say_error("cannot take this machine's toolchain: %s", err);
-        goto done;
-    }
-    if (dcc_preflight_parse_report(local_json.data, local_json.len, &local, err, sizeof(err)) !=
+    add_name(s, "gcc");
+    add_name(s, "g++");
+    char found[PATH_MAX];
+    const char *path = getenv("PATH");
+    snprintf(r->chost_gcc, sizeof(r->chost_gcc), "%s-gcc", r->chost);
+    if (r->chost[0] && path &&
+        dcc_toolchain_find(r->chost_gcc, path, NULL, found, sizeof(found)) == 0)
+        add_name(s, r->chost_gcc);
+    return 0;
+}
+
+/* This machine: its CHOST, the names to compare, and its report. */
+static int take_local(struct run *r)
+{
+    char err[1024];
+    if (dcc_preflight_local_chost(NULL, NULL, r->chost, sizeof(r->chost), &r->chost_source) !=
         0) {
+        triple_of("gcc", r->chost, sizeof(r->chost));
+        r->chost_source = r->chost[0] ? "gcc -dumpmachine" : NULL;
+    }
+    if (choose_names(r) != 0)
+        return -1;
+    int probe_ms = (int)(r->s.timeout_s * 1000.0);
+    if (dcc_preflight_local_report(r->s.names, r->s.n_names, NULL, r->chost[0] ? r->chost : NULL,
+                                   probe_ms, &r->local_json, err, sizeof(err)) != 0) {
+        say_error("cannot take this machine's toolchain: %s", err);
+        return -1;
+    }
+    if (dcc_preflight_parse_report(r->local_json.data, r->local_json.len, &r->local, err,
+                                   sizeof(err)) != 0) {
         say_error("this machine's toolchain report: %s", err);
-        goto done;
+        return -1;
     }
+    return 0;
+}
 
-    /* The hosts: TCP ones over HTTP, in parallel. */
-    targets = calloc(hl.n ? hl.n : 1, sizeof(*targets));
-    if (!targets) {
+/* One target per remote host name, in list order; ignored ones and
+ * localhost left out, ssh hosts marked for a probe. */
+static int list_targets(struct run *r)
+{
+    r->targets = calloc(r->hl.n ? r->hl.n : 1, sizeof(*r->targets));
+    if (!r->targets) {
         say_error("out of memory");
-        goto done;
+        return -1;
     }
-    for (size_t i = 0; i < hl.n; i++) {
-        const struct dcc_host *h = &hl.hosts[i];
-        if (h->mode == DCC_HOST_LOCAL || is_ignored(&s, h->hostname))
+    for (size_t i = 0; i < r->hl.n; i++) {
+        const struct dcc_host *h = &r->hl.hosts[i];
+        if (h->mode == DCC_HOST_LOCAL || is_ignored(&r->s, h->hostname))
             continue;
         int dup = 0;
-        for (size_t k = 0; k < n_targets; k++)
-            if (strcmp(targets[k].row.host, h->hostname) == 0)
+        for (size_t k = 0; k < r->n_targets; k++)
+            if (strcmp(r->targets[k].host, h->hostname) == 0)
                 dup = 1;
         if (dup)
             continue;
-        struct target *t = &targets[n_targets++];
-        t->row.kind = DCC_PF_ROW_REMOTE;
-        snprintf(t->row.host, sizeof(t->row.host), "%s", h->hostname);
+        struct target *t = &r->targets[r->n_targets++];
+        snprintf(t->host, sizeof(t->host), "%s", h->hostname);
         t->spec = h->spec;
         t->over_ssh = h->mode == DCC_HOST_SSH;
         if (h->mode == DCC_HOST_SSH) {
@@ -630,162 +663,122 @@ int main(int argc, const char **argv)
         }
         snprintf(t->url, sizeof(t->url), h->is_ipv6 ? "http://[%s]:%d/toolchain"
                                                     : "http://%s:%d/toolchain",
-                 h->hostname, s.stats_port);
+                 h->hostname, r->s.stats_port);
     }
+    return 0;
+}
+
+/* TCP hosts over HTTP in parallel, then probe compiles where that failed. */
+static int ask_hosts(struct run *r)
+{
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         say_error("cannot start libcurl");
-        goto done;
+        return -1;
     }
-    if (fetch_all(targets, n_targets, s.timeout_s) != 0) {
-        curl_global_cleanup();
-        goto done;
-    }
+    int rc = fetch_all(r->targets, r->n_targets, r->s.timeout_s);
     curl_global_cleanup();
-    if (find_distcc(opt_distcc, distcc, sizeof(distcc)) != 0 && opt_distcc)
-        goto done;
-    if (probe_targets(targets, n_targets, &s, distcc, &probes, &n_probes) != 0)
-        goto done;
+    if (rc != 0)
+        return -1;
+    if (find_distcc(r->cli.distcc, r->distcc, sizeof(r->distcc)) != 0 && r->cli.distcc)
+        return -1;
+    return probe_targets(r->targets, r->n_targets, &r->s, r->distcc, &r->probes, &r->n_probes);
+}
 
-    /* The rows: this machine first, then each host. */
-    size_t max_rows = s.n_names * (n_targets + 1);
-    rows = calloc(max_rows ? max_rows : 1, sizeof(*rows));
-    if (!rows) {
+/* The facts gathered, handed to the policy. */
+static int judge(struct run *r)
+{
+    struct dcc_verdict_host *hosts = calloc(r->n_targets ? r->n_targets : 1, sizeof(*hosts));
+    if (!hosts) {
         say_error("out of memory");
-        goto done;
+        return -1;
     }
-    for (size_t k = 0; k < s.n_names; k++) {
-        struct dcc_pf_row *r = &rows[n_rows++];
-        r->kind = DCC_PF_ROW_LOCAL;
-        snprintf(r->host, sizeof(r->host), "(local)");
-        dcc_preflight_row_from_report(local, s.names[k], r);
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct target *t = &r->targets[i];
+        hosts[i].host = t->host;
+        hosts[i].report = t->unreachable ? NULL : t->report;
+        hosts[i].reason = t->reason;
+        hosts[i].probe_why = t->probe_why;
+        hosts[i].probes = t->probe_why[0] ? &r->probes[t->first_probe] : NULL;
     }
-    int any_error = 0, any_warn = 0, any_unreach = 0;
-    size_t n_err_hosts = 0, n_warn_hosts = 0, n_unreach = 0;
-    for (size_t i = 0; i < n_targets; i++) {
-        struct target *t = &targets[i];
-        if (t->probe_why[0]) {
-            /* Unreachable by probe too: one row, both reasons. */
-            int reached = 1;
-            for (size_t k = 0; k < s.n_names && reached; k++) {
-                struct dcc_pf_row pr = {0};
-                dcc_preflight_row_from_probe(&probes[t->first_probe + k], &pr);
-                if (pr.kind == DCC_PF_ROW_UNREACHABLE) {
-                    size_t used = strlen(t->row.reason);
-                    snprintf(t->row.reason + used, sizeof(t->row.reason) - used, "; %.300s",
-                             pr.reason);
-                    reached = 0;
-                }
-            }
-            if (reached)
-                t->row.kind = DCC_PF_ROW_REMOTE;
-        }
-        if (t->row.kind == DCC_PF_ROW_UNREACHABLE) {
-            rows[n_rows++] = t->row;
-            any_unreach = 1;
-            n_unreach++;
-            continue;
-        }
-        enum dcc_pf_level worst = DCC_PF_SAME;
-        char host_as[64] = ""; /* a probe's as is the host's, whichever compiler ran it */
-        for (size_t k = 0; t->probe_why[0] && k < s.n_names && !host_as[0]; k++) {
-            struct dcc_pf_row pr = {0};
-            dcc_preflight_row_from_probe(&probes[t->first_probe + k], &pr);
-            snprintf(host_as, sizeof(host_as), "%s", pr.as_version);
-        }
-        for (size_t k = 0; k < s.n_names; k++) {
-            struct dcc_pf_row *r = &rows[n_rows++];
-            r->kind = DCC_PF_ROW_REMOTE;
-            if (t->probe_why[0]) {
-                dcc_preflight_row_from_probe(&probes[t->first_probe + k], r);
-                snprintf(r->probe_why, sizeof(r->probe_why), "%s", t->probe_why);
-                if (!r->as_version[0])
-                    snprintf(r->as_version, sizeof(r->as_version), "%s", host_as);
-            } else {
-                dcc_preflight_row_from_report(t->report, s.names[k], r);
-            }
-            snprintf(r->host, sizeof(r->host), "%s", t->row.host);
-            enum dcc_pf_level l = dcc_preflight_compare(&rows[k], r, s.errors);
-            if (l > worst)
-                worst = l;
-        }
-        if (worst == DCC_PF_ERROR) {
-            any_error = 1;
-            n_err_hosts++;
-        } else if (worst == DCC_PF_WARN) {
-            any_warn = 1;
-            n_warn_hosts++;
-        }
-    }
-    exit_code = any_error     ? EXIT_ERRORS
-                : any_unreach ? EXIT_UNREACHABLE
-                : any_warn    ? (s.warn_ok ? EXIT_AGREE : EXIT_WARNINGS)
-                              : EXIT_AGREE;
+    const struct dcc_verdict_policy policy = {.names = r->s.names, .n_names = r->s.n_names,
+                                              .errors = r->s.errors, .warn_ok = r->s.warn_ok};
+    char err[256];
+    int rc = dcc_verdict_make(r->local, hosts, r->n_targets, &policy, &r->verdict, err,
+                              sizeof(err));
+    free(hosts);
+    if (rc != 0)
+        say_error("%s", err);
+    return rc;
+}
 
-    if (s.quiet)
-        goto done;
-    if (s.json) {
-        json_t *out = json_pack("{s:i, s:i, s:{s:o, s:o}, s:o}", "schema", 1, "exit", exit_code,
-                                "local", "chost", chost[0] ? json_string(chost) : json_null(),
-                                "chost_source",
-                                chost_source ? json_string(chost_source) : json_null(), "rows",
-                                dcc_preflight_rows_json(rows, n_rows));
-        if (!out || json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
-            json_decref(out);
+/* The table, the JSON or nothing; the exit code, or usage when stdout
+ * cannot take it. */
+static int print_verdict(const struct run *r)
+{
+    if (r->s.quiet)
+        return r->verdict.exit_code;
+    if (r->s.json) {
+        json_t *out = dcc_verdict_json(&r->verdict, r->chost, r->chost_source);
+        int rc = out ? json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
+        json_decref(out);
+        if (rc != 0) {
             say_error("out of memory");
-            exit_code = EXIT_USAGE;
-            goto done;
+            return DCC_VERDICT_USAGE;
         }
         putchar('\n');
-        json_decref(out);
-        goto done;
+        return r->verdict.exit_code;
     }
     struct dcc_buf text = {0};
-    if (dcc_preflight_render_table(rows, n_rows, &text) != 0 ||
-        (n_targets > 0 && dcc_buf_appends(&text, "\n") != 0) ||
-        dcc_preflight_render_findings(rows, n_rows, &text) != 0 ||
-        dcc_buf_printf(&text,
-                       "%s%zu host%s checked: %zu with errors, %zu with warnings only, %zu "
-                       "unreachable (exit %d)\n",
-                       n_targets == 0 ? "no remote hosts in the host list; " : "", n_targets,
-                       n_targets == 1 ? "" : "s", n_err_hosts, n_warn_hosts, n_unreach,
-                       exit_code) != 0) {
+    if (dcc_verdict_render_text(&r->verdict, &text) != 0) {
         dcc_buf_free(&text);
         say_error("out of memory");
-        exit_code = EXIT_USAGE;
-        goto done;
+        return DCC_VERDICT_USAGE;
     }
     fwrite(text.data, 1, text.len, stdout);
     dcc_buf_free(&text);
+    return r->verdict.exit_code;
+}
 
-done:
-    if (fflush(stdout) != 0 && exit_code != EXIT_USAGE) {
+static void release_run(struct run *r)
+{
+    for (size_t i = 0; i < r->n_targets; i++) {
+        dcc_buf_free(&r->targets[i].body);
+        json_decref(r->targets[i].report);
+    }
+    free(r->targets);
+    dcc_verdict_free(&r->verdict);
+    dcc_preflight_probe_free(r->probes, r->n_probes);
+    free(r->probes);
+    json_decref(r->local);
+    dcc_buf_free(&r->local_json);
+    dcc_hosts_free(&r->hl);
+    free(r->hosts_text);
+    for (size_t i = 0; i < r->s.n_ignore; i++)
+        free(r->s.ignore[i]);
+    for (size_t i = 0; i < r->cli.n_names; i++)
+        free((char *)r->cli.names[i]);
+    for (size_t i = 0; i < r->cli.n_ignore; i++)
+        free(r->cli.ignore[i]);
+    free(r->cli.hosts);
+    free(r->cli.config);
+    free(r->cli.errors);
+    free(r->cli.timeout);
+    free(r->cli.distcc);
+}
+
+int main(int argc, const char **argv)
+{
+    static struct run r = {.s = {.timeout_s = 5.0, .stats_port = DCC_DEFAULT_STATS_PORT,
+                                 .errors = DCC_PF_DEFAULT_ERRORS}};
+    int exit_code = DCC_VERDICT_USAGE;
+    if (parse_options(argc, argv, &r, &exit_code) == 0 && settle_settings(&r) == 0 &&
+        read_host_list(&r) == 0 && take_local(&r) == 0 && list_targets(&r) == 0 &&
+        ask_hosts(&r) == 0 && judge(&r) == 0)
+        exit_code = print_verdict(&r);
+    if (fflush(stdout) != 0 && exit_code != DCC_VERDICT_USAGE) {
         say_error("cannot write the output: %s", strerror(errno));
-        exit_code = EXIT_USAGE;
+        exit_code = DCC_VERDICT_USAGE;
     }
-    for (size_t i = 0; i < n_targets; i++) {
-        dcc_buf_free(&targets[i].body);
-        json_decref(targets[i].report);
-    }
-    free(targets);
-    free(rows);
-    dcc_preflight_probe_free(probes, n_probes);
-    free(probes);
-    json_decref(local);
-    dcc_buf_free(&local_json);
-    dcc_hosts_free(&hl);
-    free(hosts_text);
-    for (size_t i = 0; i < s.n_ignore; i++)
-        free(s.ignore[i]);
-    /* popt strdup()s every string argument and leaves freeing them to us. */
-    for (size_t i = 0; i < n_cli_names; i++)
-        free((char *)cli_names[i]);
-    for (size_t i = 0; i < n_cli_ignore; i++)
-        free(cli_ignore[i]);
-    free(opt_hosts);
-    free(opt_config);
-    free(opt_errors);
-    free(opt_timeout);
-    free(opt_distcc);
-    poptFreeContext(pc);
+    release_run(&r);
     return exit_code;
 }
