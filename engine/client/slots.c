@@ -47,8 +47,7 @@ static void note_time(enum dcc_phase phase)
 
 void dcc_slots_init(struct client *cl)
 {
-    (void)cl;
-    dcc_lock_opts_init(&lock_opts);
+    dcc_lock_opts_from_settings(&lock_opts, &cl->set);
 }
 
 void dcc_slots_done(struct client *cl)
