@@ -328,7 +328,7 @@ int main(int argc, char **argv)
         return DCC_EXIT_BAD_ARGUMENTS;
     }
     cl.io_timeout_ms = (int)cl.set.num[DCC_SET_IO_TIMEOUT] * 1000;
-    cl.tmpdir = dcc_settings_str_or(&cl.set, DCC_SET_TMPDIR, "/tmp");
+    cl.tmpdir = dcc_settings_str(&cl.set, DCC_SET_TMPDIR);
     /* Stock starts a verbose log with its version too. */
     if (cl.verbose) {
         char *line = dcc_argv_join(job);

@@ -73,7 +73,7 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
 {
     char *text = NULL, path[4096], err[600];
     enum dcc_hosts_source src;
-    if (dcc_hosts_find(DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
+    if (dcc_hosts_find_in(&cl->set, DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
         if (!quiet)
             dcc_error("%s", err);
         return DCC_EXIT_BAD_HOSTSPEC;

@@ -74,8 +74,9 @@ static void test_unset_means_defaults(void **state)
     assert_int_equal(s.num[DCC_SET_MAX_DISCREPANCY], 1);
     assert_int_equal(s.num[DCC_SET_SKIP_LOCAL_RETRY], 0);
     assert_null(s.str[DCC_SET_HOSTS]);
-    assert_string_equal(dcc_settings_str_or(&s, DCC_SET_TMPDIR, "/tmp"), "/tmp");
-    assert_string_equal(dcc_settings_str_or(&s, DCC_SET_SSH, "ssh"), "ssh");
+    assert_string_equal(dcc_settings_str(&s, DCC_SET_TMPDIR), "/tmp");
+    assert_string_equal(dcc_settings_str(&s, DCC_SET_SSH), "ssh");
+    assert_null(dcc_settings_str(&s, DCC_SET_LOG));
 }
 
 static void test_values_are_read(void **state)
@@ -96,7 +97,7 @@ static void test_values_are_read(void **state)
     assert_int_equal(s.num[DCC_SET_FALLBACK], 0);
     assert_int_equal(s.num[DCC_SET_VERBOSE], 1);
     assert_string_equal(s.str[DCC_SET_HOSTS], "");
-    assert_string_equal(dcc_settings_str_or(&s, DCC_SET_TMPDIR, "/tmp"), "/var/tmp");
+    assert_string_equal(dcc_settings_str(&s, DCC_SET_TMPDIR), "/var/tmp");
     assert_string_equal(s.str[DCC_SET_SSH], "ssh -p 2222");
 }
 

@@ -52,6 +52,8 @@ static int ofd_locks = 1;
 void dcc_lock_opts_from_settings(struct dcc_lock_opts *o, const struct dcc_settings *s)
 {
     o->distcc_dir = NULL;
+    if (s->str[DCC_SET_DIR] && *s->str[DCC_SET_DIR])
+        o->distcc_dir = s->str[DCC_SET_DIR];
     o->pause_msec = (int)s->num[DCC_SET_PAUSE_TIME_MSEC];
     o->backoff_period = (int)s->num[DCC_SET_BACKOFF_PERIOD];
     o->timeout_msec = -1;

@@ -26,8 +26,9 @@ struct dcc_lock {
 };
 
 /* DISTCC_PAUSE_TIME_MSEC and DISTCC_BACKOFF_PERIOD from settings (a value
- * that is not a non-negative integer has kept the table's default there);
- * $DISTCC_DIR; waits are unbounded like stock distcc's. */
+ * that is not a non-negative integer has kept the table's default there),
+ * and DISTCC_DIR when set and not empty; waits are unbounded like stock
+ * distcc's. */
 void dcc_lock_opts_from_settings(struct dcc_lock_opts *o, const struct dcc_settings *s);
 
 /* The same, reading the environment itself (for callers without settings). */

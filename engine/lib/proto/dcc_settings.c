@@ -153,8 +153,8 @@ int dcc_settings_io_timeout_ms(int *ms, char *err, size_t errlen)
     return 0;
 }
 
-const char *dcc_settings_str_or(const struct dcc_settings *s, enum dcc_setting_id id, const char *fallback)
+const char *dcc_settings_str(const struct dcc_settings *s, enum dcc_setting_id id)
 {
     const char *v = s->str[id];
-    return v && *v ? v : fallback;
+    return v && *v ? v : dcc_settings_table[id].def;
 }

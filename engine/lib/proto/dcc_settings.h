@@ -97,7 +97,9 @@ int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, lon
  * *ms (300000 when unset), -1 with err naming the bad value. */
 int dcc_settings_io_timeout_ms(int *ms, char *err, size_t errlen);
 
-/* A string setting, or fallback when it is unset or empty (TMPDIR, DISTCC_SSH ...). */
-const char *dcc_settings_str_or(const struct dcc_settings *s, enum dcc_setting_id id, const char *fallback);
+/* A string setting, or the table's default when it is unset or empty
+ * (TMPDIR: /tmp); NULL when there is neither. Not for DISTCC_DIR, whose
+ * default is written for people (~/.distcc). */
+const char *dcc_settings_str(const struct dcc_settings *s, enum dcc_setting_id id);
 
 #endif
