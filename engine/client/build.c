@@ -496,7 +496,7 @@ static char **cpp_argv(const struct client *cl, char **argv)
 
 int dcc_client_build(struct client *cl, char ***argvp)
 {
-    static struct job j;
+    struct job j;
     char err[600];
     j = (struct job){.cl = cl, .cpp = {.path = "", .slot_fd = -1}, .result = -1, .last_failure = DCC_EXIT_NO_HOSTS,
                      .why_local = "no helper could take it", .local_slot = {.fd = -1}};

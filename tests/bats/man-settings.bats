@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The man pages agree with the settings table (engine/lib/proto/dcc_settings.c): every variable a program reads is in its page's ENVIRONMENT, with the table's default.
 # shellcheck disable=SC2154 # output, lines, status come from bats' run
+# shellcheck disable=SC2030,SC2031 # each @test is a subshell on purpose
 
 load common
 bats_require_minimum_version 1.5.0
@@ -65,37 +66,32 @@ check_page() { # PAGE SECTION READER
   [[ "$output" == *$'DISTCC_BACKOFF_PERIOD\tCE\t60'* ]]
 }
 
-@test "distcc(1) lists every variable the client reads, with its default" {
-  run check_page "$DCC_TOP/man/distcc.1" ENVIRONMENT C
+# The page agrees: check_page names nothing.
+page_agrees() { # PAGE SECTION READER
+  run check_page "$DCC_TOP/man/$1" "$2" "$3"
   [ "$output" = "" ]
   [ "$status" -eq 0 ]
+}
+
+@test "distcc(1) lists every variable the client reads, with its default" {
+  page_agrees distcc.1 ENVIRONMENT C
 }
 
 @test "distccd(1) lists the variables of the table the daemon reads, with their defaults" {
-  run check_page "$DCC_TOP/man/distccd.1" ENVIRONMENT D
-  [ "$output" = "" ]
-  [ "$status" -eq 0 ]
+  page_agrees distccd.1 ENVIRONMENT D
 }
 
 @test "pump(1) lists the variables pump reads, with their defaults" {
-  run check_page "$DCC_TOP/man/pump.1" ENVIRONMENT P
-  [ "$output" = "" ]
-  [ "$status" -eq 0 ]
+  page_agrees pump.1 ENVIRONMENT P
 }
 
 @test "distccmon-text(1) and distccmon-gui(1) list the variables the monitors read" {
-  run check_page "$DCC_TOP/man/distccmon-text.1" ENVIRONMENT M
-  [ "$output" = "" ]
-  [ "$status" -eq 0 ]
-  run check_page "$DCC_TOP/man/distccmon-gui.1" ENVIRONMENT M
-  [ "$output" = "" ]
-  [ "$status" -eq 0 ]
+  page_agrees distccmon-text.1 ENVIRONMENT M
+  page_agrees distccmon-gui.1 ENVIRONMENT M
 }
 
 @test "distcc-config(1) lists every variable --set-env accepts, with its default" {
-  run check_page "$DCC_TOP/man/distcc-config.1" VARIABLES E
-  [ "$output" = "" ]
-  [ "$status" -eq 0 ]
+  page_agrees distcc-config.1 VARIABLES E
 }
 
 @test "a page with another default or without a variable is named" {
