@@ -314,8 +314,9 @@ static int settled_without_helpers(struct client *cl, const struct dcc_scan *sca
 }
 
 /* cpp runs here while dcc_remote_compile connects; its slot is dropped as
- * soon as it ends. Once per job, for the first helper without pump mode. */
-static enum verdict start_cpp(struct job *j, const struct dcc_host *host, struct dcc_slot *slot)
+ * soon as it ends. Once per job, for the first helper without pump mode.
+ * 0, or -1 when cpp could not start (then the job is not sent). */
+static int start_cpp(struct job *j, const struct dcc_host *host, struct dcc_slot *slot)
 {
     struct client *cl = j->cl;
     struct dcc_slot cslot;
@@ -326,13 +327,13 @@ static enum verdict start_cpp(struct job *j, const struct dcc_host *host, struct
     int rc = dcc_cpp_start(j->cpp_source, &j->scan, cl->tmpdir, &j->cpp, err, sizeof err);
     j->cpp_started = 1;
     if (!rc)
-        return VERDICT_NEXT_HOST; /* go on */
+        return 0;
     dcc_cpp_finish(&j->cpp);
     dcc_slots_release(slot);
     dcc_warn("%s; building %s locally", err, j->file);
     snprintf(j->why_local, sizeof j->why_local, "cpp could not start");
     j->last_failure = rc;
-    return local_or_fail(cl);
+    return -1;
 }
 
 /* What the helper's answer means for the job; res is freed by the caller. */
@@ -411,11 +412,8 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
             dcc_info("%s goes to %s without pump mode: %s", j->file, hostname, j->pump.why);
     }
     int pumped = host->protover == 3 && j->pump.usable;
-    if (!j->cpp_started && !pumped) {
-        enum verdict v = start_cpp(j, host, slot);
-        if (v != VERDICT_NEXT_HOST)
-            return v;
-    }
+    if (!j->cpp_started && !pumped && start_cpp(j, host, slot) != 0)
+        return local_or_fail(cl);
     dcc_slots_state(cl, DCC_PHASE_CONNECT, j->file, host->hostname, slot->index);
     dcc_debug("connecting to %s for %s (%s)", hostname, j->file,
               pumped ? "protocol 3, pump mode" : host->protover == 2 ? "protocol 2, lzo" : "protocol 1");
