@@ -117,9 +117,9 @@ static int set_var(const struct cfg *c, const char *name, const char *value)
     else
         printf("%s is \"%s\" in %s\n", name, value, path);
     free(was);
-    const struct dcc_envd_var *v = dcc_envd_var_find(name);
-    if (*value && v && v->note)
-        printf("note: %s\n", v->note);
+    const struct dcc_envd_note *n = dcc_envd_note_find(name);
+    if (*value && n && n->note)
+        printf("note: %s\n", n->note);
     if (*value && strcmp(name, "DISTCC_DIR") == 0)
         say_distcc_dir(value);
     return cfg_after_envd_change(c);

@@ -245,234 +245,301 @@ static void keep_server_stderr(const struct client *cl, const char *file, const 
     dcc_info("kept the helper's stderr for %s in %s", file, path);
 }
 
-int dcc_client_build(struct client *cl, char ***argvp)
-{
-    struct dcc_scan scan;
-    char err[600];
-    if (dcc_args_scan(argvp, &scan, err, sizeof err) != 0) {
-        dcc_error("%s", err);
-        return DCC_EXIT_OUT_OF_MEMORY;
-    }
-    char **argv = *argvp;
-    char file[256];
-    const char *named = scan.input;
-    for (size_t i = 1; !named && argv[i]; i++)
-        if (argv[i][0] != '-' && dcc_args_is_source(argv[i]) && !(i > 1 && strcmp(argv[i - 1], "-o") == 0))
-            named = argv[i]; /* the scan stopped at a local-only option */
-    job_name(argv, named, file, sizeof file);
-    dcc_slots_init(cl);
-    dcc_slots_state(cl, DCC_PHASE_STARTUP, file, "", 0);
+/* Where a job stands after one try: done (result set), try another helper,
+ * build it here, or fail without building (DISTCC_FALLBACK=0). */
+enum verdict { VERDICT_DONE, VERDICT_NEXT_HOST, VERDICT_LOCAL, VERDICT_FAIL };
 
-    if (scan.local_only) {
-        dcc_debug("%s must be built locally: %s", file, scan.why_local);
+/* One job across its tries. */
+struct job {
+    struct client *cl;
+    char **argv;
+    struct dcc_scan scan;
+    char file[256];           /* its name in the log */
+    char **cpp_source;        /* argv with the real compiler, for cpp here */
+    struct dcc_cpp cpp;
+    int cpp_started;
+    struct pump_job pump;
+    struct dcc_remote_opts opts;
+    int result;               /* VERDICT_DONE: the exit code */
+    int last_failure;         /* VERDICT_FAIL: the exit code */
+    char why_local[700];      /* VERDICT_LOCAL and VERDICT_FAIL: why no helper built it */
+    char remote_failed_on[600]; /* the helper whose compile failed, before a local retry */
+    int failed_in_pump;
+    struct dcc_slot local_slot; /* localhost picked from the host list */
+    int local_slot_held;
+};
+
+/* When no helper may help: fall back or fail, by DISTCC_FALLBACK. */
+static enum verdict local_or_fail(const struct client *cl)
+{
+    return cl->fallback ? VERDICT_LOCAL : VERDICT_FAIL;
+}
+
+/* Local or remote. 1 with *rc when the job is settled without a helper (it
+ * must stay here, or the host list is bad or empty), 0 when cl->hosts has
+ * hosts to try. */
+static int settled_without_helpers(struct client *cl, const struct dcc_scan *scan, const char *file, int *rc)
+{
+    if (scan->local_only) {
+        dcc_debug("%s must be built locally: %s", file, scan->why_local);
         /* Only for --localslots: a bad list is reported by distributed jobs. */
         dcc_slots_load_hosts(cl, 1);
-        int rc = build_locally(cl, file, scan.why_local);
-        dcc_slots_done(cl);
-        return rc;
+        *rc = build_locally(cl, file, scan->why_local);
+        return 1;
     }
-    int rc = dcc_slots_load_hosts(cl, 0);
-    if (rc == DCC_EXIT_BAD_HOSTSPEC || cl->hosts.n == 0) {
-        /* Stock's "can't distribute work" and "failed to distribute ...",
-         * which admins grep for, then what to do about it. */
-        if (rc != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE) {
-            if (cl->fallback)
-                dcc_warn("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
-                         "%s/distcc/hosts): building %s locally", DCC_SYSCONFDIR, file);
-            else
-                dcc_error("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
-                          "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally", DCC_SYSCONFDIR,
-                          file);
-        } else if (!cl->fallback) {
-            dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file,
-                      rc ? "the host list is unusable" : "the host list names no hosts");
-        } else {
-            dcc_warn("failed to distribute %s, running locally instead", file);
-        }
-        if (!cl->fallback) {
-            dcc_slots_done(cl);
-            return rc ? rc : DCC_EXIT_NO_HOSTS;
-        }
-        rc = build_locally(cl, file, rc ? "bad host list" : "no hosts");
-        dcc_slots_done(cl);
-        return rc;
+    int loaded = dcc_slots_load_hosts(cl, 0);
+    if (loaded != DCC_EXIT_BAD_HOSTSPEC && cl->hosts.n > 0)
+        return 0;
+    /* Stock's "can't distribute work" and "failed to distribute ...", which
+     * admins grep for, then what to do about it. */
+    if (loaded != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE) {
+        if (cl->fallback)
+            dcc_warn("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
+                     "%s/distcc/hosts): building %s locally", DCC_SYSCONFDIR, file);
+        else
+            dcc_error("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
+                      "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally", DCC_SYSCONFDIR,
+                      file);
+    } else if (!cl->fallback) {
+        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file,
+                  loaded ? "the host list is unusable" : "the host list names no hosts");
+    } else {
+        dcc_warn("failed to distribute %s, running locally instead", file);
     }
+    if (!cl->fallback)
+        *rc = loaded ? loaded : DCC_EXIT_NO_HOSTS;
+    else
+        *rc = build_locally(cl, file, loaded ? "bad host list" : "no hosts");
+    return 1;
+}
 
-    /* The compiler that runs cpp here is the real one, not a masquerade link. */
-    char **cpp_source = dcc_argv_dup(argv);
-    char real[PATH_MAX];
-    if (!cpp_source) {
-        dcc_error("out of memory");
-        return DCC_EXIT_OUT_OF_MEMORY;
+/* cpp runs here while dcc_remote_compile connects; its slot is dropped as
+ * soon as it ends. Once per job, for the first helper without pump mode.
+ * 0, or -1 when cpp could not start (then the job is not sent). */
+static int start_cpp(struct job *j, const struct dcc_host *host, struct dcc_slot *slot)
+{
+    struct client *cl = j->cl;
+    struct dcc_slot cslot;
+    char err[600];
+    dcc_slots_acquire_cpp(cl, &cslot);
+    dcc_slots_state(cl, DCC_PHASE_CPP, j->file, host->hostname, slot->index);
+    j->cpp.slot_fd = cslot.fd;
+    int rc = dcc_cpp_start(j->cpp_source, &j->scan, cl->tmpdir, &j->cpp, err, sizeof err);
+    j->cpp_started = 1;
+    if (!rc)
+        return 0;
+    dcc_cpp_finish(&j->cpp);
+    dcc_slots_release(slot);
+    dcc_warn("%s; building %s locally", err, j->file);
+    snprintf(j->why_local, sizeof j->why_local, "cpp could not start");
+    j->last_failure = rc;
+    return -1;
+}
+
+/* What the helper's answer means for the job; res is freed by the caller. */
+static enum verdict judge_answer(struct job *j, const struct dcc_host *host, const char *hostname, int pumped,
+                                 struct dcc_remote_result *res)
+{
+    struct client *cl = j->cl;
+    const char *file = j->file;
+    if (res->outcome == DCC_REMOTE_CPP_FAILED) {
+        /* The preprocessor's own errors are already on stderr. */
+        j->result = dcc_exec_exit_code(res->status);
+        return VERDICT_DONE;
     }
+    if (res->outcome == DCC_REMOTE_LOCAL_ERROR) {
+        if (cl->fallback)
+            dcc_warn("%s; building %s locally", res->err, file);
+        snprintf(j->why_local, sizeof j->why_local, "%s", res->err);
+        j->last_failure = res->exit_code ? res->exit_code : DCC_EXIT_IO_ERROR;
+        return local_or_fail(cl);
+    }
+    dcc_slots_backoff_clear(cl, host);
+    if (cl->save_temps)
+        keep_server_stderr(cl, file, j->scan.input ? j->scan.input : file, hostname, res);
+    int code = dcc_exec_exit_code(res->status);
+    const char *refusal = dcc_remote_refusal(&res->serr);
+    if (res->status == 0) {
+        write_out(2, &res->serr);
+        write_out(1, &res->sout);
+        dcc_info("job %s: compiled on %s", file, hostname);
+        j->result = 0;
+        return VERDICT_DONE;
+    }
+    if (refusal && cl->fallback) {
+        /* Said once, so the admin learns why this helper did not help. A
+         * refusal is no compile failure: DISTCC_SKIP_LOCAL_RETRY does not
+         * keep the job from being built here. */
+        size_t len = strcspn(refusal, "\n");
+        dcc_warn("failed to distribute %s to %s, running locally instead: %.*s", file, hostname, (int)len, refusal);
+        snprintf(j->why_local, sizeof j->why_local, "refused by %s", hostname);
+        return VERDICT_LOCAL;
+    }
+    if (code >= 1 && code <= 127 && !cl->skip_local_retry && cl->fallback) {
+        /* Usually an ordinary compile error that the local run repeats;
+         * finish_job says when it is not. */
+        dcc_info("compile of %s on %s failed (exit %d), retrying locally", file, hostname, code);
+        dcc_debug("the helper said: %s", res->serr.data ? res->serr.data : "");
+        snprintf(j->why_local, sizeof j->why_local, "failed on %s", hostname);
+        snprintf(j->remote_failed_on, sizeof j->remote_failed_on, "%s", hostname);
+        j->failed_in_pump = pumped;
+        dcc_info("job %s: failed on %s, built locally", file, hostname);
+        return VERDICT_LOCAL;
+    }
+    write_out(2, &res->serr);
+    write_out(1, &res->sout);
+    dcc_info("job %s: failed on %s, exit %d", file, hostname, code);
+    j->result = code;
+    return VERDICT_DONE;
+}
+
+/* One try: the job on the host dcc_slots_pick chose, in *slot. */
+static enum verdict try_host(struct job *j, const struct dcc_host *host, struct dcc_slot *slot)
+{
+    struct client *cl = j->cl;
+    if (host->mode == DCC_HOST_LOCAL) {
+        /* Kept for the local compile, so localhost/N holds. */
+        j->local_slot = *slot;
+        j->local_slot_held = 1;
+        snprintf(j->why_local, sizeof j->why_local, "localhost was chosen");
+        return VERDICT_LOCAL;
+    }
+    char hostname[600];
+    dcc_hosts_format(host, hostname, sizeof hostname);
+    if (host->protover == 3 && !j->pump.decided) {
+        pump_decide(cl, j->argv, &j->scan, j->cpp_source[0], &j->pump);
+        if (!j->pump.usable)
+            dcc_info("%s goes to %s without pump mode: %s", j->file, hostname, j->pump.why);
+    }
+    int pumped = host->protover == 3 && j->pump.usable;
+    if (!j->cpp_started && !pumped && start_cpp(j, host, slot) != 0)
+        return local_or_fail(cl);
+    dcc_slots_state(cl, DCC_PHASE_CONNECT, j->file, host->hostname, slot->index);
+    dcc_debug("connecting to %s for %s (%s)", hostname, j->file,
+              pumped ? "protocol 3, pump mode" : host->protover == 2 ? "protocol 2, lzo" : "protocol 1");
+    struct dcc_remote_result res;
+    if (pumped) {
+        struct dcc_pump_request req = {.files = &j->pump.files, .cwd = j->pump.cwd, .deps_file = j->pump.deps_file};
+        dcc_remote_compile_pump(j->argv, &j->scan, host, &req, &j->opts, &res);
+    } else {
+        dcc_remote_compile(j->argv, &j->scan, host, &j->cpp, &j->opts, &res);
+    }
+    enum verdict v;
+    if (res.outcome == DCC_REMOTE_HOST_FAILED) {
+        /* Backed off before its slot is freed, so no waiting job takes the
+         * slot and fails the same way. */
+        dcc_slots_backoff(cl, host);
+        dcc_slots_release(slot);
+        if (dcc_slots_helper_left(cl))
+            dcc_warn("failed to distribute %s to %s (%s), trying another helper", j->file, hostname, res.err);
+        else if (cl->fallback)
+            dcc_warn("failed to distribute %s to %s (%s), running locally instead", j->file, hostname, res.err);
+        else
+            dcc_warn("failed to distribute %s to %s (%s)", j->file, hostname, res.err);
+        j->last_failure = res.exit_code ? res.exit_code : DCC_EXIT_DISTCC_FAILED;
+        v = VERDICT_NEXT_HOST;
+    } else {
+        dcc_slots_release(slot);
+        v = judge_answer(j, host, hostname, pumped, &res);
+    }
+    dcc_remote_result_free(&res);
+    return v;
+}
+
+/* After the last try: cpp's files, then a local build or the failure. */
+static int finish_job(struct job *j, enum verdict v)
+{
+    struct client *cl = j->cl;
+    dcc_cpp_cleanup(&j->cpp, cl->save_temps);
+    if (cl->save_temps && j->cpp.path[0] && !j->scan.preprocessed)
+        dcc_info("kept the preprocessed source of %s in %s", j->file, j->cpp.path);
+    dcc_argv_free(j->cpp_source);
+    pump_free(&j->pump);
+    if (v == VERDICT_FAIL) {
+        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", j->file,
+                  j->why_local);
+        j->result = j->last_failure;
+    } else if (v == VERDICT_LOCAL) {
+        /* localhost from the host list is a choice, not a fallback. */
+        j->result = build_locally_in(cl, j->file, j->why_local, j->local_slot_held ? &j->local_slot : NULL);
+        j->local_slot_held = 0;
+        if (j->result == 0 && j->failed_in_pump) {
+            dcc_warn("%s failed in pump mode on %s but compiled here: counted as a pump discrepancy", j->file,
+                     j->remote_failed_on);
+            add_discrepancy(cl, j->file);
+        } else if (j->result == 0 && j->remote_failed_on[0])
+            dcc_warn("%s failed on %s but compiled here: the helper's compiler or binutils differ from this "
+                     "machine's (distcc-preflight compares them)", j->file, j->remote_failed_on);
+    }
+    if (j->local_slot_held)
+        dcc_slots_release(&j->local_slot);
+    dcc_slots_state(cl, DCC_PHASE_DONE, NULL, NULL, -1);
+    return j->result;
+}
+
+/* The argv cpp runs here: the real compiler, not a masquerade link. */
+static char **cpp_argv(const struct client *cl, char **argv)
+{
+    char **cpp_source = dcc_argv_dup(argv);
+    char real[PATH_MAX], err[600];
+    if (!cpp_source)
+        return NULL;
     if (!strchr(cl->local_argv[0], '/') &&
         dcc_whitelist_find_compiler(cl->local_argv[0], getenv("PATH"), NULL, real, sizeof real, err, sizeof err) == 0)
         dcc_argv_set(cpp_source, 0, real);
     else
         dcc_argv_set(cpp_source, 0, cl->local_argv[0]);
+    return cpp_source;
+}
 
-    struct dcc_cpp cpp = {.path = "", .slot_fd = -1};
-    struct pump_job pump = {0};
-    int failed_in_pump = 0;
-    int cpp_started = 0, result = -1, last_failure = DCC_EXIT_NO_HOSTS;
-    char why_local[700] = "no helper could take it";
-    char remote_failed_on[600] = "";
-    struct dcc_remote_opts opts = {
+int dcc_client_build(struct client *cl, char ***argvp)
+{
+    struct job j;
+    char err[600];
+    j = (struct job){.cl = cl, .cpp = {.path = "", .slot_fd = -1}, .result = -1, .last_failure = DCC_EXIT_NO_HOSTS,
+                     .why_local = "no helper could take it", .local_slot = {.fd = -1}};
+    if (dcc_args_scan(argvp, &j.scan, err, sizeof err) != 0) {
+        dcc_error("%s", err);
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    char **argv = j.argv = *argvp;
+    const char *named = j.scan.input;
+    for (size_t i = 1; !named && argv[i]; i++)
+        if (argv[i][0] != '-' && dcc_args_is_source(argv[i]) && !(i > 1 && strcmp(argv[i - 1], "-o") == 0))
+            named = argv[i]; /* the scan stopped at a local-only option */
+    job_name(argv, named, j.file, sizeof j.file);
+    dcc_slots_init(cl);
+    dcc_slots_state(cl, DCC_PHASE_STARTUP, j.file, "", 0);
+
+    int rc;
+    if (settled_without_helpers(cl, &j.scan, j.file, &rc)) {
+        dcc_slots_done(cl);
+        return rc;
+    }
+    j.cpp_source = cpp_argv(cl, argv);
+    if (!j.cpp_source) {
+        dcc_error("out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    j.opts = (struct dcc_remote_opts){
         .io_timeout_ms = cl->io_timeout_ms,
-        .connect_timeout_ms = DCC_CONNECT_TIMEOUT_MS,
+        .net = {.timeout_ms = DCC_CONNECT_TIMEOUT_MS,
+                .ssh_command = cl->set.str[DCC_SET_SSH],
+                .principal = cl->set.str[DCC_SET_PRINCIPAL]},
         .tcp_cork = cl->tcp_cork,
         .phase = note_phase,
         .phase_ctx = cl,
     };
-    struct dcc_slot local_slot = {.fd = -1};
-    int local_slot_held = 0;
-    for (;;) {
+    enum verdict v = VERDICT_NEXT_HOST;
+    while (v == VERDICT_NEXT_HOST) {
         struct dcc_slot slot;
-        const struct dcc_host *host = dcc_slots_pick(cl, &slot, file);
-        if (!host)
-            break; /* every helper failed or is backed off */
-        if (host->mode == DCC_HOST_LOCAL) {
-            /* Kept for the local compile, so localhost/N holds. */
-            local_slot = slot;
-            local_slot_held = 1;
-            snprintf(why_local, sizeof why_local, "localhost was chosen");
-            break;
-        }
-        char hostname[600];
-        dcc_hosts_format(host, hostname, sizeof hostname);
-        if (host->protover == 3 && !pump.decided) {
-            pump_decide(cl, argv, &scan, cpp_source[0], &pump);
-            if (!pump.usable)
-                dcc_info("%s goes to %s without pump mode: %s", file, hostname, pump.why);
-        }
-        int pumped = host->protover == 3 && pump.usable;
-        if (!cpp_started && !pumped) {
-            struct dcc_slot cslot;
-            dcc_slots_acquire_cpp(cl, &cslot);
-            dcc_slots_state(cl, DCC_PHASE_CPP, file, host->hostname, slot.index);
-            /* cpp runs while dcc_remote_compile connects; the cpp slot is
-             * dropped as soon as cpp ends. */
-            cpp.slot_fd = cslot.fd;
-            rc = dcc_cpp_start(cpp_source, &scan, cl->tmpdir, &cpp, err, sizeof err);
-            if (rc)
-                dcc_cpp_finish(&cpp);
-            cpp_started = 1;
-            if (rc) {
-                dcc_slots_release(&slot);
-                dcc_warn("%s; building %s locally", err, file);
-                snprintf(why_local, sizeof why_local, "cpp could not start");
-                last_failure = rc;
-                break;
-            }
-        }
-        dcc_slots_state(cl, DCC_PHASE_CONNECT, file, host->hostname, slot.index);
-        dcc_debug("connecting to %s for %s (%s)", hostname, file,
-                  pumped ? "protocol 3, pump mode" : host->protover == 2 ? "protocol 2, lzo" : "protocol 1");
-        struct dcc_remote_result res;
-        if (pumped) {
-            struct dcc_pump_request req = {.files = &pump.files, .cwd = pump.cwd, .deps_file = pump.deps_file};
-            dcc_remote_compile_pump(argv, &scan, host, &req, &opts, &res);
-        } else {
-            dcc_remote_compile(argv, &scan, host, &cpp, &opts, &res);
-        }
-
-        if (res.outcome == DCC_REMOTE_HOST_FAILED) {
-            /* Backed off before its slot is freed, so no waiting job takes
-             * the slot and fails the same way. */
-            dcc_slots_backoff(cl, host);
-            dcc_slots_release(&slot);
-            if (dcc_slots_helper_left(cl))
-                dcc_warn("failed to distribute %s to %s (%s), trying another helper", file, hostname, res.err);
-            else if (cl->fallback)
-                dcc_warn("failed to distribute %s to %s (%s), running locally instead", file, hostname, res.err);
-            else
-                dcc_warn("failed to distribute %s to %s (%s)", file, hostname, res.err);
-            last_failure = res.exit_code ? res.exit_code : DCC_EXIT_DISTCC_FAILED;
-            dcc_remote_result_free(&res);
-            continue;
-        }
-        dcc_slots_release(&slot);
-        if (res.outcome == DCC_REMOTE_CPP_FAILED) {
-            /* The preprocessor's own errors are already on stderr. */
-            result = dcc_exec_exit_code(res.status);
-            dcc_remote_result_free(&res);
-            break;
-        }
-        if (res.outcome == DCC_REMOTE_LOCAL_ERROR) {
-            if (cl->fallback)
-                dcc_warn("%s; building %s locally", res.err, file);
-            snprintf(why_local, sizeof why_local, "%s", res.err);
-            last_failure = res.exit_code ? res.exit_code : DCC_EXIT_IO_ERROR;
-            dcc_remote_result_free(&res);
-            break;
-        }
-        dcc_slots_backoff_clear(cl, host);
-        if (cl->save_temps)
-            keep_server_stderr(cl, file, scan.input ? scan.input : file, hostname, &res);
-        int code = dcc_exec_exit_code(res.status);
-        const char *refusal = dcc_remote_refusal(&res.serr);
-        if (res.status == 0) {
-            write_out(2, &res.serr);
-            write_out(1, &res.sout);
-            dcc_info("job %s: compiled on %s", file, hostname);
-            result = 0;
-        } else if (refusal && cl->fallback) {
-            /* Said once, so the admin learns why this helper did not help.
-             * A refusal is no compile failure: DISTCC_SKIP_LOCAL_RETRY does
-             * not keep the job from being built here. */
-            size_t len = strcspn(refusal, "\n");
-            dcc_warn("failed to distribute %s to %s, running locally instead: %.*s", file, hostname, (int)len,
-                     refusal);
-            snprintf(why_local, sizeof why_local, "refused by %s", hostname);
-            dcc_remote_result_free(&res);
-            break;
-        } else if (code >= 1 && code <= 127 && !cl->skip_local_retry && cl->fallback) {
-            /* Usually an ordinary compile error that the local run repeats;
-             * see below for when it is not. */
-            dcc_info("compile of %s on %s failed (exit %d), retrying locally", file, hostname, code);
-            dcc_debug("the helper said: %s", res.serr.data ? res.serr.data : "");
-            snprintf(why_local, sizeof why_local, "failed on %s", hostname);
-            snprintf(remote_failed_on, sizeof remote_failed_on, "%s", hostname);
-            failed_in_pump = pumped;
-            dcc_info("job %s: failed on %s, built locally", file, hostname);
-            dcc_remote_result_free(&res);
-            break;
-        } else {
-            write_out(2, &res.serr);
-            write_out(1, &res.sout);
-            dcc_info("job %s: failed on %s, exit %d", file, hostname, code);
-            result = code;
-        }
-        dcc_remote_result_free(&res);
-        break;
+        const struct dcc_host *host = dcc_slots_pick(cl, &slot, j.file);
+        /* None left: every helper failed this job or is backed off. */
+        v = host ? try_host(&j, host, &slot) : local_or_fail(cl);
     }
-    dcc_cpp_cleanup(&cpp, cl->save_temps);
-    if (cl->save_temps && cpp.path[0] && !scan.preprocessed)
-        dcc_info("kept the preprocessed source of %s in %s", file, cpp.path);
-    dcc_argv_free(cpp_source);
-    pump_free(&pump);
-    if (result < 0) {
-        /* localhost from the host list is a choice, not a fallback. */
-        if (!cl->fallback && !local_slot_held) {
-            dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file, why_local);
-            result = last_failure;
-        } else {
-            result = build_locally_in(cl, file, why_local, local_slot_held ? &local_slot : NULL);
-            local_slot_held = 0;
-            if (result == 0 && failed_in_pump) {
-                dcc_warn("%s failed in pump mode on %s but compiled here: counted as a pump discrepancy", file,
-                         remote_failed_on);
-                add_discrepancy(cl, file);
-            } else if (result == 0 && remote_failed_on[0])
-                dcc_warn("%s failed on %s but compiled here: the helper's compiler or binutils differ from this "
-                         "machine's (distcc-preflight compares them)", file, remote_failed_on);
-        }
-    }
-    if (local_slot_held)
-        dcc_slots_release(&local_slot);
-    dcc_slots_state(cl, DCC_PHASE_DONE, NULL, NULL, -1);
+    rc = finish_job(&j, v);
     dcc_slots_done(cl);
-    return result;
+    return rc;
 }
 
 int dcc_client_scan_includes(struct client *cl, char ***argvp)

@@ -3,8 +3,10 @@
 #define DCC_CLIENT_H
 
 #include "proto/dcc_hosts.h"
+#include "proto/dcc_settings.h"
 
 struct client {
+    struct dcc_settings set; /* the environment, read once in main */
     int verbose, logging_to_file;
     int fallback, skip_local_retry, save_temps, tcp_cork;
     int io_timeout_ms;

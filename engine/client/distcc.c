@@ -5,6 +5,7 @@
 
 #include "proto/dcc_auth.h"
 #include "proto/dcc_args.h"
+#include "proto/dcc_settings.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
 #include "base/dcc_exit.h"
@@ -34,34 +35,11 @@
 #define DCC_GNU_HOST "x86_64-linux-gnu"
 #endif
 
-/* Booleans accept only "1" and "0", as stock distcc's do. */
-static int env_bool(const char *name, int def)
-{
-    const char *v = getenv(name);
-    if (v && strcmp(v, "1") == 0)
-        return 1;
-    if (v && strcmp(v, "0") == 0)
-        return 0;
-    return def;
-}
-
-static int env_int(const char *name, int def)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n < INT_MIN || n > INT_MAX)
-        return def;
-    return (int)n;
-}
-
 static void setup_logging(struct client *cl)
 {
     dcc_log_set_program("distcc");
-    const char *log = getenv("DISTCC_LOG");
-    cl->verbose = env_bool("DISTCC_VERBOSE", 0);
+    const char *log = cl->set.str[DCC_SET_LOG];
+    cl->verbose = (int)cl->set.num[DCC_SET_VERBOSE];
     if (log && *log) {
         char err[512];
         if (dcc_log_to_file(log, err, sizeof err) == 0) {
@@ -170,7 +148,7 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
         return show_hosts(cl);
     if (principal) {
         /* Stock's exact lines. */
-        const char *p = getenv("DISTCC_PRINCIPAL");
+        const char *p = cl->set.str[DCC_SET_PRINCIPAL];
         if (p)
             printf("Principal is\t: %s\n", p);
         else
@@ -188,9 +166,9 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
  * this machine: cc and c++ become what they are here (gcc, g++, clang,
  * clang++); gcc and g++ (with any -VERSION) become $CHOST-gcc / $CHOST-g++
  * when that exists on PATH; clang gets "-target $CHOST". */
-static int rewrite_cross(char ***argvp)
+static int rewrite_cross(const struct client *cl, char ***argvp)
 {
-    if (getenv("DISTCC_NO_REWRITE_CROSS"))
+    if (cl->set.num[DCC_SET_NO_REWRITE_CROSS])
         return 0;
     char **argv = *argvp;
     if (strchr(argv[0], '/') || strlen(argv[0]) >= 128)
@@ -275,6 +253,8 @@ static void catch_fatal_signals(void)
 int main(int argc, char **argv)
 {
     static struct client cl;
+    char set_err[300];
+    int set_rc = dcc_settings_load(&cl.set, set_err, sizeof set_err);
     setup_logging(&cl);
     signal(SIGPIPE, SIG_IGN);
     catch_fatal_signals();
@@ -339,17 +319,16 @@ int main(int argc, char **argv)
     /* Compilers we start must not come back into distcc by masquerade. */
     setenv("_DISTCC_SAFEGUARD", "1", 1);
 
-    cl.fallback = env_bool("DISTCC_FALLBACK", 1);
-    cl.skip_local_retry = getenv("DISTCC_SKIP_LOCAL_RETRY") != NULL;
-    cl.save_temps = env_bool("DISTCC_SAVE_TEMPS", 0);
-    cl.tcp_cork = env_bool("DISTCC_TCP_CORK", 1);
-    int io = env_int("DISTCC_IO_TIMEOUT", 300);
-    if (io <= 0) {
-        dcc_error("DISTCC_IO_TIMEOUT must be a positive number of seconds, not \"%s\"", getenv("DISTCC_IO_TIMEOUT"));
+    cl.fallback = (int)cl.set.num[DCC_SET_FALLBACK];
+    cl.skip_local_retry = (int)cl.set.num[DCC_SET_SKIP_LOCAL_RETRY];
+    cl.save_temps = (int)cl.set.num[DCC_SET_SAVE_TEMPS];
+    cl.tcp_cork = (int)cl.set.num[DCC_SET_TCP_CORK];
+    if (set_rc != 0) {
+        dcc_error("%s", set_err);
         return DCC_EXIT_BAD_ARGUMENTS;
     }
-    cl.io_timeout_ms = io * 1000;
-    cl.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    cl.io_timeout_ms = (int)cl.set.num[DCC_SET_IO_TIMEOUT] * 1000;
+    cl.tmpdir = dcc_settings_str(&cl.set, DCC_SET_TMPDIR);
     /* Stock starts a verbose log with its version too. */
     if (cl.verbose) {
         char *line = dcc_argv_join(job);
@@ -357,14 +336,14 @@ int main(int argc, char **argv)
         free(line);
     }
     cl.local_argv = dcc_argv_dup(job);
-    if (!cl.local_argv || rewrite_cross(&job) != 0) {
+    if (!cl.local_argv || rewrite_cross(&cl, &job) != 0) {
         dcc_error("out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
     /* Under pump: the build's directory, named by the socket stock distcc's
      * include server listens on (we need no server: the scan is ours). */
     static char pump_dir[PATH_MAX];
-    const char *port = getenv("INCLUDE_SERVER_PORT");
+    const char *port = cl.set.str[DCC_SET_INCLUDE_SERVER_PORT];
     if (port && *port && strlen(port) < sizeof pump_dir) {
         snprintf(pump_dir, sizeof pump_dir, "%s", port);
         char *slash = strrchr(pump_dir, '/');
@@ -373,7 +352,7 @@ int main(int argc, char **argv)
             cl.pump_dir = pump_dir;
         }
     }
-    cl.max_discrepancy = env_int("DISTCC_MAX_DISCREPANCY", 1);
+    cl.max_discrepancy = (int)cl.set.num[DCC_SET_MAX_DISCREPANCY];
     int rc = scan_only ? dcc_client_scan_includes(&cl, &job) : dcc_client_build(&cl, &job);
     dcc_argv_free(job);
     dcc_argv_free(cl.local_argv);

@@ -47,8 +47,7 @@ static void note_time(enum dcc_phase phase)
 
 void dcc_slots_init(struct client *cl)
 {
-    (void)cl;
-    dcc_lock_opts_init(&lock_opts);
+    dcc_lock_opts_from_settings(&lock_opts, &cl->set);
 }
 
 void dcc_slots_done(struct client *cl)
@@ -74,7 +73,7 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
 {
     char *text = NULL, path[4096], err[600];
     enum dcc_hosts_source src;
-    if (dcc_hosts_find(DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
+    if (dcc_hosts_find_in(&cl->set, DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
         if (!quiet)
             dcc_error("%s", err);
         return DCC_EXIT_BAD_HOSTSPEC;

@@ -16,6 +16,7 @@
 
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
+#include "proto/dcc_settings.h"
 #include "base/dcc_log.h"
 #include "client/dcc_monitor.h"
 #include "client/dcc_state.h"
@@ -206,7 +207,9 @@ struct app {
 static void dir_choices(struct app *a)
 {
     char home[PATH_MAX], err[256];
-    const char *env = getenv("DISTCC_DIR");
+    struct dcc_settings set;
+    (void)dcc_settings_load(&set, err, sizeof err); /* DISTCC_DIR cannot be bad */
+    const char *env = set.str[DCC_SET_DIR];
     a->n_dirs = 0;
     /* The first choice is where this monitor starts. */
     if (a->opt.distcc_dir) {

@@ -6,6 +6,7 @@
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
 #include "base/dcc_log.h"
+#include "proto/dcc_settings.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 #define PUMP_MARKER ".distcc-pump"
 
 static volatile sig_atomic_t child_pid;
+static struct dcc_settings settings; /* the environment, read once in main */
 
 static void forward_signal(int sig)
 {
@@ -76,9 +78,7 @@ static void report_hosts(void)
 
 static int make_pump_dir(char *dir, size_t len)
 {
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
+    const char *tmp = dcc_settings_str(&settings, DCC_SET_TMPDIR);
     int n = snprintf(dir, len, "%s/distcc-pump.XXXXXX", tmp);
     if (n < 0 || (size_t)n >= len) {
         dcc_error("TMPDIR %s is too long", tmp);
@@ -206,6 +206,9 @@ int main(int argc, char **argv)
     dcc_log_set_program("pump");
     dcc_log_to_stderr();
     dcc_log_set_level(DCC_LOG_NOTICE);
+    char ignored[256];
+    /* pump reads TMPDIR and INCLUDE_SERVER_DIR, which cannot be bad. */
+    (void)dcc_settings_load(&settings, ignored, sizeof ignored);
 
     int help = 0, version = 0, startup = 0, shutdown = 0;
     struct poptOption table[] = {
@@ -246,7 +249,7 @@ int main(int argc, char **argv)
             rc = fflush(stdout) == 0 ? 0 : DCC_EXIT_IO_ERROR;
         }
     } else if (shutdown) {
-        const char *dir = getenv("INCLUDE_SERVER_DIR");
+        const char *dir = settings.str[DCC_SET_INCLUDE_SERVER_DIR];
         if (!dir || !*dir) {
             dcc_error("INCLUDE_SERVER_DIR is not set: nothing to shut down (was pump --startup run in this shell?)");
             rc = DCC_EXIT_BAD_ARGUMENTS;

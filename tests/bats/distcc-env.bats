@@ -359,3 +359,18 @@ not-gcc: cc" ]
   gcc -O2 -c hello.c -o local-O2.o
   cmp hello.o local-O2.o
 }
+
+# ---------------------------------------------------------------------------
+# DISTCC_IO_TIMEOUT
+
+@test "a DISTCC_IO_TIMEOUT that is not 1 to 86400 seconds is named with its value: exit 101, nothing built" {
+  for bad in x 0 -5 5s; do
+    DISTCC_HOSTS=127.0.0.1:1 DISTCC_IO_TIMEOUT=$bad run "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+    [ "$status" -eq 101 ]
+    [ "$(without_pids <<<"$output")" = "distcc: error: DISTCC_IO_TIMEOUT must be a positive number of seconds, not \"$bad\"" ]
+  done
+  DISTCC_HOSTS=127.0.0.1:1 DISTCC_IO_TIMEOUT=86401 run "$DCC_BIN/distcc" gcc -c hello.c -o hello.o
+  [ "$status" -eq 101 ]
+  [ "$(without_pids <<<"$output")" = 'distcc: error: DISTCC_IO_TIMEOUT must be at most 86400 seconds, not "86401"' ]
+  [ ! -e hello.o ]
+}

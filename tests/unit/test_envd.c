@@ -185,6 +185,34 @@ static void test_variable_table_checks(void **state)
     assert_int_equal(dcc_envd_var_check("DCC_EMAILLOG_WHOM_TO_BLAME", "me@example.org", err, sizeof err), 0);
     assert_non_null(dcc_envd_var_find("DISTCC_EMAILLOG_WHOM_TO_BLAME"));
     assert_null(dcc_envd_var_find("TMPDIR"));
+    /* Ranges come from the shared settings table, the one distcc reads by. */
+    assert_int_equal(dcc_envd_var_check("DISTCC_IO_TIMEOUT", "0", err, sizeof err), -1);
+    assert_string_equal(err, "DISTCC_IO_TIMEOUT takes a whole number from 1 to 86400, not \"0\"");
+    assert_int_equal(dcc_envd_var_check("DISTCC_IO_TIMEOUT", "86400", err, sizeof err), 0);
+    assert_int_equal(dcc_envd_var_check("DISTCC_BACKOFF_PERIOD", "0", err, sizeof err), 0);
+    assert_int_equal(dcc_envd_var_check("DISTCC_SKIP_LOCAL_RETRY", "1", err, sizeof err), 0);
+    /* The client reads DISTCC_PRINCIPAL, but env.d is not where it is set. */
+    assert_null(dcc_envd_var_find("DISTCC_PRINCIPAL"));
+}
+
+/* env.d's own notes name only variables of the shared table, and every
+ * variable distcc-config accepts is one distcc's programs know. */
+static void test_notes_follow_the_settings_table(void **state)
+{
+    (void)state;
+    for (const struct dcc_envd_note *n = dcc_envd_notes; n->name; n++) {
+        const struct dcc_setting *e = dcc_setting_find(n->name);
+        assert_non_null(e);
+        assert_true((n->refused != NULL) != ((e->readers & DCC_READ_ENVD) != 0));
+        assert_ptr_equal(dcc_envd_var_find(n->name), e);
+    }
+    size_t settable = 0;
+    for (const struct dcc_setting *e = dcc_settings_table; e->name; e++)
+        if (e->readers & DCC_READ_ENVD) {
+            assert_ptr_equal(dcc_envd_var_find(e->name), e);
+            settable++;
+        }
+    assert_int_equal(settable, 17);
 }
 
 static void test_nul_and_size_are_refused(void **state)
@@ -359,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_missing_sets_enoent, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_save_round_trip, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_mkdirs, tmp_setup, tmp_teardown),
+        cmocka_unit_test(test_notes_follow_the_settings_table),
     };
     return cmocka_run_group_tests_name("dcc_envd", tests, NULL, NULL);
 }

@@ -262,10 +262,11 @@ static void test_options_come_from_the_environment(void **state)
 {
     (void)state;
     struct dcc_lock_opts o;
+    unsetenv("DISTCC_DIR");
     setenv("DISTCC_PAUSE_TIME_MSEC", "250", 1);
     setenv("DISTCC_BACKOFF_PERIOD", "0", 1);
     dcc_lock_opts_init(&o);
-    assert_null(o.distcc_dir);
+    assert_null(o.distcc_dir); /* later: $HOME/.distcc */
     assert_int_equal(o.pause_msec, 250);
     assert_int_equal(o.backoff_period, 0);
     assert_int_equal(o.timeout_msec, -1);
@@ -281,6 +282,15 @@ static void test_options_come_from_the_environment(void **state)
     dcc_lock_opts_init(&o);
     assert_int_equal(o.pause_msec, 1000);
     assert_int_equal(o.backoff_period, 60);
+
+    /* DISTCC_DIR comes with the settings; empty means unset. */
+    setenv("DISTCC_DIR", "/var/tmp/portage/.distcc", 1);
+    dcc_lock_opts_init(&o);
+    assert_string_equal(o.distcc_dir, "/var/tmp/portage/.distcc");
+    setenv("DISTCC_DIR", "", 1);
+    dcc_lock_opts_init(&o);
+    assert_null(o.distcc_dir);
+    unsetenv("DISTCC_DIR");
 }
 
 /* ---- choosing a host ------------------------------------------------------- */

@@ -28,6 +28,15 @@
 
 #define WAIT_MS 2000 /* every wait in these tests is bounded by this */
 
+/* What the client hands dcc_net_open: these tests set DISTCC_SSH the way a
+ * user does, and the client reads it from its settings. */
+static const struct dcc_net_opts *client_opts(void)
+{
+    static struct dcc_net_opts o;
+    o = (struct dcc_net_opts){.timeout_ms = WAIT_MS, .ssh_command = getenv("DISTCC_SSH")};
+    return &o;
+}
+
 /* A temporary directory for fake ssh scripts, one loopback listener, and the
  * environment the ssh tests change (restored in teardown). */
 struct net_fx {
@@ -393,7 +402,7 @@ static void test_open_tcp_host_from_spec_and_close(void **state)
     assert_int_equal(h->port, fx->port);
     assert_int_equal(h->n_slots, 2);
 
-    assert_int_equal(dcc_net_open(h, WAIT_MS, &fx->t, err, sizeof err), 0);
+    assert_int_equal(dcc_net_open(h, client_opts(), &fx->t, err, sizeof err), 0);
     dcc_hosts_free(&list);
     assert_string_equal(err, "");
     assert_true(fx->t.in_fd >= 0);
@@ -434,7 +443,7 @@ static void test_open_tcp_refused_leaves_a_closable_transport(void **state)
     }
     fx->t.in_fd = fx->t.out_fd = 12345;
     fx->t.ssh_pid = stale;
-    int rc = dcc_net_open(&list.hosts[0], WAIT_MS, &fx->t, err, sizeof err);
+    int rc = dcc_net_open(&list.hosts[0], client_opts(), &fx->t, err, sizeof err);
     dcc_hosts_free(&list);
     assert_int_equal(fx->t.ssh_pid, 0);
     kill(stale, SIGKILL);
@@ -515,7 +524,7 @@ static void test_open_splits_DISTCC_SSH_on_blanks(void **state)
     parse_one("alice@box:/opt/bin/distccd", &list);
 
     memset(&fx->t, 0x55, sizeof fx->t); /* dcc_net_open initialises it */
-    assert_int_equal(dcc_net_open(&list.hosts[0], WAIT_MS, &fx->t, err, sizeof err), 0);
+    assert_int_equal(dcc_net_open(&list.hosts[0], client_opts(), &fx->t, err, sizeof err), 0);
     dcc_hosts_free(&list);
     assert_true(fx->t.ssh_pid > 0);
     assert_echoes(&fx->t);
@@ -541,7 +550,7 @@ static void test_open_without_DISTCC_SSH_runs_ssh_from_PATH(void **state)
     struct dcc_hostlist list;
     parse_one("bob@box", &list);
 
-    assert_int_equal(dcc_net_open(&list.hosts[0], WAIT_MS, &fx->t, err, sizeof err), 0);
+    assert_int_equal(dcc_net_open(&list.hosts[0], client_opts(), &fx->t, err, sizeof err), 0);
     dcc_hosts_free(&list);
     assert_echoes(&fx->t);
     read_args(fx, args, sizeof args);
@@ -626,7 +635,7 @@ static void test_blank_DISTCC_SSH_means_ssh(void **state)
     setenv("DISTCC_SSH", " \t ", 1);
     struct dcc_hostlist list;
     parse_one("@box", &list);
-    assert_int_equal(dcc_net_open(&list.hosts[0], WAIT_MS, &fx->t, err, sizeof err), 0);
+    assert_int_equal(dcc_net_open(&list.hosts[0], client_opts(), &fx->t, err, sizeof err), 0);
     dcc_hosts_free(&list);
     assert_echoes(&fx->t);
     read_args(fx, args, sizeof args);

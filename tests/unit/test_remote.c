@@ -336,7 +336,7 @@ static void finish_helper(struct fixture *f)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static const struct dcc_remote_opts quick = {.io_timeout_ms = 5000, .connect_timeout_ms = 2000};
+static const struct dcc_remote_opts quick = {.io_timeout_ms = 5000, .net = {.timeout_ms = 2000}};
 
 static void run_job(struct fixture *f, const struct dcc_host *h, const struct dcc_remote_opts *opts,
                     struct dcc_remote_result *res)

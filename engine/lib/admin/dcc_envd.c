@@ -14,35 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const struct dcc_envd_var dcc_envd_vars[] = {
-    {"DISTCC_VERBOSE", DCC_ENVD_BOOL, "1 logs every step of every job (--set-verbose)", NULL},
-    {"DISTCC_LOG", DCC_ENVD_ABSPATH, "file the client logs to instead of stderr (--set-log)", NULL},
-    {"DISTCC_FALLBACK", DCC_ENVD_BOOL, "0 fails a job instead of compiling locally when hosts fail", NULL},
-    {"DISTCC_SAVE_TEMPS", DCC_ENVD_BOOL, "1 keeps the temporary files of each job", NULL},
-    {"DISTCC_TCP_CORK", DCC_ENVD_BOOL, "0 turns off TCP corking", NULL},
-    {"DISTCC_SSH", DCC_ENVD_TEXT, "command used for @host hosts instead of ssh", NULL},
-    {"DISTCC_BACKOFF_PERIOD", DCC_ENVD_NUMBER, "seconds a failed host is avoided (60)", NULL},
-    {"DISTCC_IO_TIMEOUT", DCC_ENVD_NUMBER, "seconds a network read or write may stall (300)", NULL},
-    {"DISTCC_PAUSE_TIME_MSEC", DCC_ENVD_NUMBER, "milliseconds to wait between tries for a free slot", NULL},
-    {"DISTCC_SKIP_LOCAL_RETRY", DCC_ENVD_BOOL, "1 does not retry a failed remote compile locally", NULL},
-    {"DISTCC_NO_REWRITE_CROSS", DCC_ENVD_BOOL, "1 sends gcc as gcc instead of CHOST-gcc", NULL},
-    {"DISTCC_MAX_DISCREPANCY", DCC_ENVD_NUMBER,
-     "pump-mode jobs that fail remotely but compile here before pump mode is off", NULL},
-    {"DISTCC_ENABLE_DISCREPANCY_EMAIL", DCC_ENVD_BOOL, "stock distcc's switch for mailing those failures",
+const struct dcc_envd_note dcc_envd_notes[] = {
+    {"DISTCC_ENABLE_DISCREPANCY_EMAIL", NULL,
      "this distcc sends no mail, so DISTCC_ENABLE_DISCREPANCY_EMAIL has no effect; it is accepted because "
      "Gentoo's file has always listed it"},
-    {"DISTCC_EMAILLOG_WHOM_TO_BLAME", DCC_ENVD_TEXT, "stock distcc's address for those mails",
+    {"DISTCC_EMAILLOG_WHOM_TO_BLAME", NULL,
      "this distcc sends no mail, so DISTCC_EMAILLOG_WHOM_TO_BLAME has no effect"},
-    {"DCC_EMAILLOG_WHOM_TO_BLAME", DCC_ENVD_TEXT,
-     "old Gentoo spelling that distcc never read; use DISTCC_EMAILLOG_WHOM_TO_BLAME",
+    {"DCC_EMAILLOG_WHOM_TO_BLAME", NULL,
      "stock distcc reads DISTCC_EMAILLOG_WHOM_TO_BLAME, not this old Gentoo name, and this distcc sends no mail; "
      "it has no effect"},
-    {"UNCACHED_ERR_FD", DCC_ENVD_NUMBER, "file descriptor for pump-mode include-server errors", NULL},
-    {"DISTCC_DIR", DCC_ENVD_ABSPATH,
-     "directory of lock/, state/ and a user's hosts file (Portage's own: /var/tmp/portage/.distcc)", NULL},
-    {"DISTCC_HOSTS", DCC_ENVD_REFUSED,
-     "is not set in env.d: use distcc-config --set-hosts, which writes the hosts file", NULL},
-    {NULL, DCC_ENVD_TEXT, NULL, NULL},
+    {"DISTCC_HOSTS", "is not set in env.d: use distcc-config --set-hosts, which writes the hosts file", NULL},
+    {NULL, NULL, NULL},
 };
 
 int dcc_envd_name_ok(const char *name)
@@ -70,23 +52,31 @@ int dcc_envd_value_ok(const char *value, char *err, size_t errlen)
     return 0;
 }
 
-const struct dcc_envd_var *dcc_envd_var_find(const char *name)
+const struct dcc_envd_note *dcc_envd_note_find(const char *name)
 {
-    for (const struct dcc_envd_var *v = dcc_envd_vars; v->name; v++)
-        if (strcmp(v->name, name) == 0)
-            return v;
+    for (const struct dcc_envd_note *n = dcc_envd_notes; n->name; n++)
+        if (strcmp(n->name, name) == 0)
+            return n;
     return NULL;
+}
+
+const struct dcc_setting *dcc_envd_var_find(const char *name)
+{
+    const struct dcc_setting *e = dcc_setting_find(name);
+    const struct dcc_envd_note *n = dcc_envd_note_find(name);
+    return e && ((e->readers & DCC_READ_ENVD) || (n && n->refused)) ? e : NULL;
 }
 
 int dcc_envd_var_check(const char *name, const char *value, char *err, size_t errlen)
 {
-    const struct dcc_envd_var *v = dcc_envd_var_find(name);
-    if (!v) {
+    const struct dcc_setting *e = dcc_envd_var_find(name);
+    const struct dcc_envd_note *n = dcc_envd_note_find(name);
+    if (!e) {
         dcc_set_err(err, errlen, "%.100s is not one of distcc's variables (the list is in distcc-config(1))", name);
         return -1;
     }
-    if (v->kind == DCC_ENVD_REFUSED) {
-        dcc_set_err(err, errlen, "%s %s", v->name, v->about);
+    if (n && n->refused) {
+        dcc_set_err(err, errlen, "%s %s", e->name, n->refused);
         return -1;
     }
     char why[160];
@@ -96,29 +86,38 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
     }
     if (*value == '\0')
         return 0;
-    switch (v->kind) {
-    case DCC_ENVD_BOOL:
+    switch (e->kind) {
+    case DCC_SETTING_BOOL:
+    case DCC_SETTING_FLAG:
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) {
             dcc_set_err(err, errlen, "%s takes 0 or 1, not \"%.60s\"", name, value);
             return -1;
         }
         break;
-    case DCC_ENVD_NUMBER: {
+    case DCC_SETTING_INT:
+    case DCC_SETTING_SECONDS:
+    case DCC_SETTING_MSEC: {
         size_t len = strlen(value);
         if (len > 9 || strspn(value, "0123456789") != len) {
             dcc_set_err(err, errlen, "%s takes a whole number, not \"%.60s\"", name, value);
             return -1;
         }
+        long v = strtol(value, NULL, 10);
+        if (v < e->min || v > e->max) {
+            dcc_set_err(err, errlen, "%s takes a whole number from %ld to %ld, not \"%.60s\"", name, e->min,
+                        e->max, value);
+            return -1;
+        }
         break;
     }
-    case DCC_ENVD_ABSPATH:
+    case DCC_SETTING_PATH:
         if (value[0] != '/') {
             dcc_set_err(err, errlen, "%s takes an absolute path (starting with /), not \"%.60s\"", name, value);
             return -1;
         }
         break;
-    case DCC_ENVD_TEXT:
-    case DCC_ENVD_REFUSED:
+    case DCC_SETTING_STRING:
+    case DCC_SETTING_HOSTS:
         break;
     }
     return 0;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "base/dcc_util.h"
+#include "proto/dcc_settings.h"
 
 /* An env.d file is a handful of lines; anything larger is not one. */
 #define DCC_ENVD_MAX_SIZE (256 * 1024)
@@ -63,30 +64,27 @@ int dcc_envd_name_ok(const char *name);
  * 0, or -1 with err naming the character. */
 int dcc_envd_value_ok(const char *value, char *err, size_t errlen);
 
-/* distcc's own variables: the only ones distcc-config writes. */
-enum dcc_envd_kind {
-    DCC_ENVD_BOOL,     /* "", 0 or 1 */
-    DCC_ENVD_NUMBER,   /* "" or a decimal number */
-    DCC_ENVD_ABSPATH,  /* "" or an absolute path */
-    DCC_ENVD_TEXT,     /* anything dcc_envd_value_ok accepts */
-    DCC_ENVD_REFUSED,  /* distcc's, but not to be set in env.d (why says where it belongs) */
+/* distcc's own variables, the only ones distcc-config writes: the entries
+ * of dcc_settings_table marked DCC_READ_ENVD, with their kinds and ranges.
+ * What only env.d needs is kept here, by name. */
+struct dcc_envd_note {
+    const char *name;    /* an entry of dcc_settings_table */
+    const char *refused; /* not to be set in env.d: where it belongs instead */
+    const char *note;    /* what setting it to a value does not do */
 };
 
-struct dcc_envd_var {
-    const char *name;
-    enum dcc_envd_kind kind;
-    const char *about; /* one line for the man page and --set-env errors */
-    const char *note;  /* what setting it to a value does not do, or NULL */
-};
+/* NULL-name terminated. */
+extern const struct dcc_envd_note dcc_envd_notes[];
 
-/* NULL-name terminated table, in the order the man page lists them. */
-extern const struct dcc_envd_var dcc_envd_vars[];
+/* The settings entry for name when distcc-config knows it (it may set it,
+ * or refuses it with a reason), else NULL. */
+const struct dcc_setting *dcc_envd_var_find(const char *name);
 
-/* The table entry for name, or NULL when it is not distcc's. */
-const struct dcc_envd_var *dcc_envd_var_find(const char *name);
+/* What only env.d says about name, or NULL. */
+const struct dcc_envd_note *dcc_envd_note_find(const char *name);
 
-/* 0 when name is distcc's, settable, and value fits its kind; -1 with err
- * saying what is wrong and what is expected. */
+/* 0 when name is distcc's, settable, and value fits its kind and range; -1
+ * with err saying what is wrong and what is expected. */
 int dcc_envd_var_check(const char *name, const char *value, char *err, size_t errlen);
 
 /* Files ---------------------------------------------------------------- */

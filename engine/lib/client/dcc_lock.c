@@ -2,6 +2,7 @@
 #include "client/dcc_lock.h"
 #include "client/dcc_paths.h"
 #include "base/dcc_exit.h"
+#include "proto/dcc_settings.h"
 
 #include "base/dcc_util.h"
 
@@ -48,27 +49,23 @@
 /* Cleared the first time the kernel refuses F_OFD_* (EINVAL before 3.15). */
 static int ofd_locks = 1;
 
-/* Non-negative integer, or the default: a typo must not turn into 0, which
- * would mean "no backoff" or a busy loop. */
-static int env_int(const char *name, int def)
+void dcc_lock_opts_from_settings(struct dcc_lock_opts *o, const struct dcc_settings *s)
 {
-    const char *s = getenv(name);
-    if (!s || !*s)
-        return def;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < 0 || v > INT_MAX || s[0] == '-' || s[0] == '+' || s[0] == ' ')
-        return def;
-    return (int)v;
+    o->distcc_dir = NULL;
+    if (s->str[DCC_SET_DIR] && *s->str[DCC_SET_DIR])
+        o->distcc_dir = s->str[DCC_SET_DIR];
+    o->pause_msec = (int)s->num[DCC_SET_PAUSE_TIME_MSEC];
+    o->backoff_period = (int)s->num[DCC_SET_BACKOFF_PERIOD];
+    o->timeout_msec = -1;
 }
 
 void dcc_lock_opts_init(struct dcc_lock_opts *o)
 {
-    o->distcc_dir = NULL;
-    o->pause_msec = env_int("DISTCC_PAUSE_TIME_MSEC", DCC_LOCK_DEFAULT_PAUSE_MSEC);
-    o->backoff_period = env_int("DISTCC_BACKOFF_PERIOD", DCC_LOCK_DEFAULT_BACKOFF);
-    o->timeout_msec = -1;
+    struct dcc_settings s;
+    char ignored[256];
+    /* Only DISTCC_IO_TIMEOUT can be bad, and it is not ours. */
+    (void)dcc_settings_load(&s, ignored, sizeof ignored);
+    dcc_lock_opts_from_settings(o, &s);
 }
 
 void dcc_lock_init(struct dcc_lock *lock)
@@ -357,7 +354,7 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     int ino = watch_lock_dir(r->dir);
     /* A zero pause makes stock spin; with inotify we need no spinning, and
      * without it a 1 ms nap keeps a core free. */
-    int pause = o->pause_msec > 0 ? o->pause_msec : (ino >= 0 ? DCC_LOCK_DEFAULT_PAUSE_MSEC : 1);
+    int pause = o->pause_msec > 0 ? o->pause_msec : (ino >= 0 ? (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num : 1);
     for (;;) {
         rc = scan(r, 1, lock, err, errlen);
         if (rc != DCC_EXIT_BUSY)

@@ -5,10 +5,9 @@
 #include <stddef.h>
 
 #include "proto/dcc_hosts.h"
+#include "proto/dcc_settings.h"
 
-#define DCC_LOCK_DEFAULT_PAUSE_MSEC 1000 /* DISTCC_PAUSE_TIME_MSEC */
-#define DCC_LOCK_DEFAULT_BACKOFF 60      /* DISTCC_BACKOFF_PERIOD, seconds */
-#define DCC_LOCK_NAME_MAX 320            /* "tcp_" + host name + "_" + port */
+#define DCC_LOCK_NAME_MAX 320 /* "tcp_" + host name + "_" + port */
 
 /* How locking behaves; dcc_lock_opts_init fills it from the environment. */
 struct dcc_lock_opts {
@@ -26,9 +25,13 @@ struct dcc_lock {
     char name[DCC_LOCK_NAME_MAX]; /* lock stem: "localhost", "tcp_box_3632", "ssh_box" */
 };
 
-/* Defaults, then DISTCC_PAUSE_TIME_MSEC and DISTCC_BACKOFF_PERIOD when they
- * hold a non-negative integer (anything else keeps the default); waits are
- * unbounded like stock distcc's. */
+/* DISTCC_PAUSE_TIME_MSEC and DISTCC_BACKOFF_PERIOD from settings (a value
+ * that is not a non-negative integer has kept the table's default there),
+ * and DISTCC_DIR when set and not empty; waits are unbounded like stock
+ * distcc's. */
+void dcc_lock_opts_from_settings(struct dcc_lock_opts *o, const struct dcc_settings *s);
+
+/* The same, reading the environment itself (for callers without settings). */
 void dcc_lock_opts_init(struct dcc_lock_opts *o);
 
 /* An empty handle (fd -1), safe to release. */

@@ -189,13 +189,13 @@ static void auth_host(const struct dcc_host *h, int fd, char *buf, size_t len)
 }
 
 /* ,auth: GSS-API mutual authentication before the request (dcc_auth.h). */
-static int authenticate(const struct dcc_host *h, const struct dcc_transport *t, int timeout_ms, char *err,
-                        size_t errlen)
+static int authenticate(const struct dcc_host *h, const struct dcc_transport *t, const char *principal,
+                        int timeout_ms, char *err, size_t errlen)
 {
     char host[NI_MAXHOST], target[DCC_AUTH_PRINCIPAL_MAX + 1];
     int hostbased;
     auth_host(h, h->mode == DCC_HOST_TCP ? t->in_fd : -1, host, sizeof host);
-    if (dcc_auth_target(host, getenv("DISTCC_PRINCIPAL"), target, sizeof target, &hostbased) != 0) {
+    if (dcc_auth_target(host, principal, target, sizeof target, &hostbased) != 0) {
         snprintf(err, errlen, "GSS-API: the principal name for %.100s is too long", host);
         return DCC_EXIT_GSSAPI_FAILED;
     }
@@ -204,7 +204,8 @@ static int authenticate(const struct dcc_host *h, const struct dcc_transport *t,
     return dcc_auth_connect(&c, target, hostbased, timeout_ms, err, errlen);
 }
 
-int dcc_net_open(const struct dcc_host *h, int timeout_ms, struct dcc_transport *t, char *err, size_t errlen)
+int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct dcc_transport *t, char *err,
+                 size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->in_fd = t->out_fd = -1;
@@ -215,14 +216,14 @@ int dcc_net_open(const struct dcc_host *h, int timeout_ms, struct dcc_transport 
         return DCC_EXIT_GSSAPI_FAILED;
     }
     if (h->mode == DCC_HOST_SSH) {
-        rc = dcc_net_open_ssh(h, getenv("DISTCC_SSH"), t, err, errlen);
+        rc = dcc_net_open_ssh(h, o->ssh_command, t, err, errlen);
     } else {
         int fd;
-        rc = dcc_net_connect_tcp(h->hostname, h->port, timeout_ms, &fd, err, errlen);
+        rc = dcc_net_connect_tcp(h->hostname, h->port, o->timeout_ms, &fd, err, errlen);
         if (rc == 0)
             t->in_fd = t->out_fd = fd;
     }
-    if (rc == 0 && h->auth && (rc = authenticate(h, t, timeout_ms, err, errlen)) != 0)
+    if (rc == 0 && h->auth && (rc = authenticate(h, t, o->principal, o->timeout_ms, err, errlen)) != 0)
         dcc_net_close(t);
     return rc;
 }

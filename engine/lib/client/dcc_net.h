@@ -26,11 +26,18 @@ int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, cha
 int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct dcc_transport *t, char *err,
                      size_t errlen);
 
+/* How dcc_net_open reaches a helper (the client fills it from its settings). */
+struct dcc_net_opts {
+    int timeout_ms;          /* connect, and each wait of the GSS-API exchange */
+    const char *ssh_command; /* DISTCC_SSH for @host hosts; NULL or blank: ssh */
+    const char *principal;   /* DISTCC_PRINCIPAL: the helpers' GSS-API service, or NULL */
+};
+
 /* Either of the above for a TCP or SSH host; for an ",auth" host also the
- * GSS-API exchange (dcc_auth_connect; DISTCC_PRINCIPAL names the helper's
- * service), each of its waits bounded by timeout_ms: 119 or 113 with err
- * when it fails, and the transport closed. */
-int dcc_net_open(const struct dcc_host *h, int timeout_ms, struct dcc_transport *t, char *err, size_t errlen);
+ * GSS-API exchange (dcc_auth_connect; o->principal names the helper's
+ * service): 119 or 113 with err when it fails, and the transport closed. */
+int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct dcc_transport *t, char *err,
+                 size_t errlen);
 
 /* Closes the fds and reaps an ssh child (killing it if it lingers). */
 void dcc_net_close(struct dcc_transport *t);

@@ -263,7 +263,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     memset(res, 0, sizeof *res);
     struct dcc_transport t;
     note_phase(opts, DCC_PHASE_CONNECT);
-    int rc = dcc_net_open(host, opts->connect_timeout_ms, &t, res->err, sizeof res->err);
+    int rc = dcc_net_open(host, &opts->net, &t, res->err, sizeof res->err);
     if (rc) {
         res->outcome = DCC_REMOTE_HOST_FAILED;
         res->exit_code = rc;
@@ -373,7 +373,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, con
     }
     struct dcc_transport t;
     note_phase(opts, DCC_PHASE_CONNECT);
-    int rc = dcc_net_open(host, opts->connect_timeout_ms, &t, res->err, sizeof res->err);
+    int rc = dcc_net_open(host, &opts->net, &t, res->err, sizeof res->err);
     if (rc) {
         dcc_argv_free(remote_argv);
         res->outcome = DCC_REMOTE_HOST_FAILED;

@@ -9,6 +9,7 @@
 #include "proto/dcc_args.h"
 #include "proto/dcc_hosts.h"
 #include "client/dcc_incscan.h"
+#include "client/dcc_net.h"
 #include "base/dcc_util.h"
 
 /* The local preprocessing of one job, shared by every helper it is tried on. */
@@ -48,7 +49,7 @@ struct dcc_remote_result {
 
 struct dcc_remote_opts {
     int io_timeout_ms;
-    int connect_timeout_ms;
+    struct dcc_net_opts net; /* connect timeout, DISTCC_SSH, DISTCC_PRINCIPAL */
     int tcp_cork;
     /* Told each phase the job enters (enum dcc_phase: Connect, Preprocess
      * while cpp is still running, Send, Compile, Receive), for the monitor;

@@ -1,5 +1,6 @@
 /* Host specifications: parsing distcc's host-list grammar, finding the list, lock names. */
 #include "proto/dcc_hosts.h"
+#include "proto/dcc_settings.h"
 #include "base/dcc_util.h"
 
 #include <arpa/inet.h>
@@ -473,7 +474,15 @@ const char *dcc_hosts_source_name(enum dcc_hosts_source src)
 
 int dcc_hosts_distcc_dir(char *buf, size_t buflen, char *err, size_t errlen)
 {
-    const char *dir = getenv("DISTCC_DIR");
+    struct dcc_settings s;
+    char ignored[256];
+    (void)dcc_settings_load(&s, ignored, sizeof ignored); /* only DISTCC_IO_TIMEOUT can be bad */
+    return dcc_hosts_distcc_dir_in(&s, buf, buflen, err, errlen);
+}
+
+int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t buflen, char *err, size_t errlen)
+{
+    const char *dir = s->str[DCC_SET_DIR];
     int n;
     /* An empty DISTCC_DIR would put lock/ and state/ at the root. */
     if (dir && *dir) {
@@ -552,8 +561,17 @@ static int set_path(char *path, size_t pathlen, const char *value, char *err, si
 int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src,
                    char *path, size_t pathlen, char *err, size_t errlen)
 {
+    struct dcc_settings s;
+    char ignored[256];
+    (void)dcc_settings_load(&s, ignored, sizeof ignored);
+    return dcc_hosts_find_in(&s, sysconfdir, text, src, path, pathlen, err, errlen);
+}
+
+int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text,
+                      enum dcc_hosts_source *src, char *path, size_t pathlen, char *err, size_t errlen)
+{
     char dir[PATH_MAX];
-    const char *env = getenv("DISTCC_HOSTS");
+    const char *env = s->str[DCC_SET_HOSTS];
 
     *text = NULL;
     *src = DCC_HOSTS_FROM_NONE;
@@ -580,7 +598,7 @@ int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *s
 
     /* No HOME is not fatal: stock distcc also goes on to the system file. */
     char ignored[256];
-    if (dcc_hosts_distcc_dir(dir, sizeof dir, ignored, sizeof ignored) == 0) {
+    if (dcc_hosts_distcc_dir_in(s, dir, sizeof dir, ignored, sizeof ignored) == 0) {
         int n = snprintf(files[0], sizeof files[0], "%s/hosts", dir);
         places[0].usable = n > 0 && (size_t)n < sizeof files[0];
     }
