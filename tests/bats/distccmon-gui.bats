@@ -15,10 +15,7 @@ setup_file() {
   XWD_CHECK="$BATS_FILE_TMPDIR/xwd-check"
   export GUI WRITER XWD_CHECK
   [ -x "$GUI" ] || return 0
-  local cc=(cc -std=gnu11 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -o "$WRITER" "$DCC_TOP/tests/bats/state-writer.c"
-    "$DCC_BUILD/libdcc.a")
-  # An ASan build's library needs the sanitizer runtime as well.
-  "${cc[@]}" 2>/dev/null || "${cc[@]}" -fsanitize=address,undefined
+  dcc_cc_with_libdcc "$WRITER" "$DCC_TOP/tests/bats/state-writer.c"
   # shellcheck disable=SC2046 # pkg-config's words are separate flags
   cc -std=gnu11 -O2 -o "$XWD_CHECK" "$DCC_TOP/tests/bats/xwd-check.c" $(pkg-config --cflags --libs gdk-pixbuf-2.0)
   dcc_need_tool Xvfb xwd

@@ -13,14 +13,7 @@ setup_file() {
   WRITER="$BATS_FILE_TMPDIR/state-writer"
   export WRITER
   [ -f "$DCC_BUILD/libdcc.a" ] || return 0
-  # The state writer reaches dcc_paths, which reaches dcc_toolchain and so
-  # jansson when the build has it.
-  local json=()
-  read -ra json <<<"$(pkg-config --libs jansson 2>/dev/null || true)"
-  local cc=(cc -std=gnu11 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -o "$WRITER" "$DCC_TOP/tests/bats/state-writer.c"
-    "$DCC_BUILD/libdcc.a" "${json[@]}")
-  # An ASan build's library needs the sanitizer runtime as well.
-  "${cc[@]}" 2>/dev/null || "${cc[@]}" -fsanitize=address,undefined
+  dcc_cc_with_libdcc "$WRITER" "$DCC_TOP/tests/bats/state-writer.c"
 }
 
 setup() {

@@ -10,10 +10,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
   DUMP="$BATS_FILE_TMPDIR/settings-dump"
   export DUMP
-  local cc=(cc -std=gnu11 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -o "$DUMP" "$DCC_TOP/tests/bats/settings-dump.c"
-    "$DCC_BUILD/libdcc.a")
-  # An ASan build's library needs the sanitizer runtime as well.
-  "${cc[@]}" 2>/dev/null || "${cc[@]}" -fsanitize=address,undefined
+  dcc_cc_with_libdcc "$DUMP" "$DCC_TOP/tests/bats/settings-dump.c"
 }
 
 setup() {
