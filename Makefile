@@ -209,7 +209,8 @@ endif
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(call prog_name,$(p)),$(call prog_dir,$(p)),$(call prog_libs,$(p)))))
 
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+# test_helpers.c is no test: it is linked into every one.
+UNIT_SRCS := $(filter-out tests/unit/test_helpers.c,$(sort $(wildcard tests/unit/test_*.c)))
 ifneq ($(USE_JSON),1)
 UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c,$(UNIT_SRCS))
 endif
@@ -273,7 +274,7 @@ $(LIBDCC): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBDCC)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test_helpers.o $(LIBDCC)
 	$(CC) -o $@ $^ $(DCC_LDFLAGS) $(LIB_cmocka) $(LIB_popt) $(LIBDCC_LIBS) -lm
 
 FUZZ_HASH  := $(shell printf '%s' "$(subst ",\",$(FUZZ_CC) $(FUZZ_CFLAGS))" | md5sum | cut -c1-12)
