@@ -24,22 +24,17 @@ struct fixture {
     char *old_distcc_dir; /* DISTCC_DIR before the test, restored in teardown */
 };
 
-static void path_in(const struct fixture *f, const char *rel, char *buf, size_t len)
-{
-    dcc_test_path_in(buf, len, f->dir, rel);
-}
-
-static int exists(const struct fixture *f, const char *rel)
+static int exists_in(const struct fixture *f, const char *rel)
 {
     char p[PATH_MAX];
-    path_in(f, rel, p, sizeof p);
+    dcc_test_path_in(p, sizeof p, f->dir, rel);
     return dcc_test_exists(p);
 }
 
 static void link_in(const struct fixture *f, const char *target, const char *rel)
 {
     char p[PATH_MAX];
-    path_in(f, rel, p, sizeof p);
+    dcc_test_path_in(p, sizeof p, f->dir, rel);
     assert_int_equal(symlink(target, p), 0);
 }
 
@@ -51,13 +46,13 @@ static void make_distcc_tree(const struct fixture *f)
     static const char *const dirs[] = {"bin", "distccbin", "masq", "wl"};
     char p[PATH_MAX];
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        path_in(f, dirs[i], p, sizeof p);
+        dcc_test_path_in(p, sizeof p, f->dir, dirs[i]);
         assert_int_equal(mkdir(p, 0755), 0);
     }
     static const char script[] = "#!/bin/sh\nexit 0\n";
-    path_in(f, "distccbin/distcc", p, sizeof p);
+    dcc_test_path_in(p, sizeof p, f->dir, "distccbin/distcc");
     dcc_test_write_file(p, script, sizeof script - 1, 0755);
-    path_in(f, "bin/gcc", p, sizeof p);
+    dcc_test_path_in(p, sizeof p, f->dir, "bin/gcc");
     dcc_test_write_file(p, script, sizeof script - 1, 0755);
     link_in(f, "../distccbin/distcc", "masq/gcc");
     link_in(f, "../distccbin/distcc", "wl/gcc");
@@ -105,14 +100,14 @@ static void test_subdir_name_only_names(void **state)
     char out[PATH_MAX], want[PATH_MAX], err[256] = "";
 
     assert_int_equal(dcc_paths_subdir_name(f->dir, "lock", out, sizeof out, err, sizeof err), 0);
-    path_in(f, "lock", want, sizeof want);
+    dcc_test_path_in(want, sizeof want, f->dir, "lock");
     assert_string_equal(out, want);
-    assert_false(exists(f, "lock"));
+    assert_false(exists_in(f, "lock"));
 
     /* No directory given: $DISTCC_DIR. */
     assert_int_equal(setenv("DISTCC_DIR", f->dir, 1), 0);
     assert_int_equal(dcc_paths_subdir_name(NULL, "state", out, sizeof out, err, sizeof err), 0);
-    path_in(f, "state", want, sizeof want);
+    dcc_test_path_in(want, sizeof want, f->dir, "state");
     assert_string_equal(out, want);
 
     char tiny[8];
@@ -125,12 +120,12 @@ static void test_missing_distcc_dir_is_created(void **state)
 {
     struct fixture *f = *state;
     char sub[PATH_MAX], err[256] = "", out[PATH_MAX];
-    path_in(f, "fresh", sub, sizeof sub);
+    dcc_test_path_in(sub, sizeof sub, f->dir, "fresh");
     assert_int_equal(dcc_paths_make_subdir(sub, "state", out, sizeof out, err, sizeof err), 0);
     char want[PATH_MAX + 8];
     snprintf(want, sizeof want, "%s/state", sub);
     assert_string_equal(out, want);
-    assert_true(exists(f, "fresh/state"));
+    assert_true(exists_in(f, "fresh/state"));
 }
 
 static void test_directory_errors_name_the_directory(void **state)
@@ -138,7 +133,7 @@ static void test_directory_errors_name_the_directory(void **state)
     struct fixture *f = *state;
     char base[PATH_MAX], bad[PATH_MAX + 16], err[512] = "", out[PATH_MAX], want[PATH_MAX * 2];
 
-    path_in(f, "no/such", base, sizeof base);
+    dcc_test_path_in(base, sizeof base, f->dir, "no/such");
     assert_int_equal(dcc_paths_make_subdir(base, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want,
              "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)",
@@ -146,7 +141,7 @@ static void test_directory_errors_name_the_directory(void **state)
     assert_string_equal(err, want);
 
     /* A regular file where a directory should be. */
-    path_in(f, "plain", base, sizeof base);
+    dcc_test_path_in(base, sizeof base, f->dir, "plain");
     int fd = open(base, O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
     close(fd);
