@@ -86,20 +86,31 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-/* Pre-order: gives every directory its owner's rwx before nftw reads it,
- * so a test that took a directory's permissions away leaves nothing. */
+/* Set when open_up met a directory it could not read before its chmod:
+ * what is below it was not seen yet, so another pass is needed. */
+static int opened_unread;
+
+/* Pre-order: gives every directory its owner's rwx, so that the removal
+ * can read it, even one a test took the permissions away from. */
 static int open_up(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)ftw;
-    if (flag == FTW_D && (st->st_mode & 0700) != 0700)
+    if ((flag == FTW_D || flag == FTW_DNR) && (st->st_mode & 0700) != 0700)
         chmod(path, (st->st_mode & 07777) | 0700);
+    if (flag == FTW_DNR)
+        opened_unread = 1;
     return 0;
 }
 
 int dcc_test_rmtree(const char *dir)
 {
     chmod(dir, 0700);
-    nftw(dir, open_up, 16, FTW_PHYS);
+    for (int pass = 0; pass < 64; pass++) {
+        opened_unread = 0;
+        nftw(dir, open_up, 16, FTW_PHYS);
+        if (!opened_unread)
+            break;
+    }
     return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
