@@ -10,6 +10,8 @@
 #                         FUZZ_SECONDS (60); make check runs each for 12 s
 #   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
 #                         tarball the versioned ebuild builds from
+#   make format-check     C files clang-format (.clang-format) would change;
+#                         make format rewrites them (scripts/format.sh)
 
 .DEFAULT_GOAL := all
 
@@ -142,7 +144,7 @@ DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP) -DD
 # What is left out, and why: one line per part, whenever something is built.
 and_then = $(if $(1),$(if $(2),$(1); $(2),$(1)),$(2))
 PREFLIGHT_OFF := $(call and_then,$(call and_then,$(OFF_WITH_JSON),$(OFF_WITH_CURL)),$(OFF_WITH_INIPARSER))
-ifneq ($(filter-out clean uninstall dist deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean uninstall dist deps format format-check,$(or $(MAKECMDGOALS),all)),)
 ifneq ($(PREFLIGHT_OFF),)
 $(info distcc-preflight: not built ($(PREFLIGHT_OFF)))
 endif
@@ -209,13 +211,14 @@ endif
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(call prog_name,$(p)),$(call prog_dir,$(p)),$(call prog_libs,$(p)))))
 
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+# test_helpers.c is no test: it is linked into every one.
+UNIT_SRCS := $(filter-out tests/unit/test_helpers.c,$(sort $(wildcard tests/unit/test_*.c)))
 ifneq ($(USE_JSON),1)
 UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c,$(UNIT_SRCS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench clean dist fuzz fuzz-build
+.PHONY: all deps units check demo install uninstall bench clean dist fuzz fuzz-build format format-check
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan, one program per
 # tests/fuzz/fuzz_NAME.c, linked against engine/lib built the same way in
@@ -273,7 +276,7 @@ $(LIBDCC): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBDCC)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test_helpers.o $(LIBDCC)
 	$(CC) -o $@ $^ $(DCC_LDFLAGS) $(LIB_cmocka) $(LIB_popt) $(LIBDCC_LIBS) -lm
 
 FUZZ_HASH  := $(shell printf '%s' "$(subst ",\",$(FUZZ_CC) $(FUZZ_CFLAGS))" | md5sum | cut -c1-12)
@@ -355,6 +358,13 @@ dist:
 
 clean:
 	rm -rf build build-asan
+
+# clang-format with .clang-format, an optional developer tool (not in make
+# check): format rewrites the C sources, format-check lists those that differ.
+format:
+	@scripts/format.sh
+format-check:
+	@scripts/format.sh --check
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
 ifneq ($(filter fuzz fuzz-build check,$(MAKECMDGOALS)),)

@@ -15,6 +15,7 @@
 
 #include "proto/dcc_auth.h"
 #include "base/dcc_exit.h"
+#include "test_helpers.h"
 
 static void parse_ok(const char *text, struct dcc_auth_list *l)
 {
@@ -116,14 +117,11 @@ static void bad_list_lines_are_named(void **state)
 static void list_files_are_read_with_their_name_in_errors(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/dcc-test-auth.XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(dcc_test_tmpdir(dir, sizeof dir, "/tmp/dcc-test-auth.XXXXXX"), 0);
     char path[128];
     snprintf(path, sizeof path, "%s/list", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("carol\nalice\n", f);
-    fclose(f);
+    dcc_test_write_text(path, "carol\nalice\n", 0666);
     struct dcc_auth_list l;
     char err[300] = "";
     assert_int_equal(dcc_auth_list_load(path, 1, &l, err, sizeof err), 0);
@@ -143,15 +141,12 @@ static void list_files_are_read_with_their_name_in_errors(void **state)
     snprintf(want, sizeof want, "%s is not a regular file", dir);
     assert_string_equal(err, want);
 
-    f = fopen(path, "w");
-    fputs("alice\nbad name\n", f);
-    fclose(f);
+    dcc_test_write_text(path, "alice\nbad name\n", 0666);
     assert_int_equal(dcc_auth_list_load(path, 0, &l, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s: line 2: \"bad name\" is not one principal (a blank or control character inside)",
              path);
     assert_string_equal(err, want);
-    unlink(path);
-    rmdir(dir);
+    assert_int_equal(dcc_test_rmtree(dir), 0);
 }
 
 /* Stock's names: host/HOST by default, SERVICE@HOST (host-based) with

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_data.h"
+#include "test_helpers.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -39,8 +39,7 @@ static int setup(void **state)
     p->b = sv[1];
     dcc_conn_init(&p->ca, p->a, p->a, 5000);
     dcc_conn_init(&p->cb, p->b, p->b, 5000);
-    snprintf(p->dir, sizeof p->dir, "/tmp/test_bulk_XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
+    assert_int_equal(dcc_test_tmpdir(p->dir, sizeof p->dir, "/tmp/test_bulk_XXXXXX"), 0);
     *state = p;
     return 0;
 }
@@ -50,9 +49,7 @@ static int teardown(void **state)
     struct pair *p = *state;
     close(p->a);
     close(p->b);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", p->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dcc_test_rmtree(p->dir), 0);
     free(p);
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
+#include "test_helpers.h"
 
 struct fixture {
     char dir[64];
@@ -25,8 +26,7 @@ struct fixture {
 static int setup(void **state)
 {
     static struct fixture f;
-    snprintf(f.dir, sizeof f.dir, "/tmp/dcc-cleanup.XXXXXX");
-    if (!mkdtemp(f.dir))
+    if (dcc_test_tmpdir(f.dir, sizeof f.dir, "/tmp/dcc-cleanup.XXXXXX") != 0)
         return -1;
     dcc_cleanup_reset();
     *state = &f;
@@ -36,10 +36,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     dcc_cleanup_reset();
-    return system(cmd) == 0 ? 0 : -1;
+    return dcc_test_rmtree(f->dir);
 }
 
 static void make_file(const struct fixture *f, const char *name, char *path)
@@ -52,8 +50,7 @@ static void make_file(const struct fixture *f, const char *name, char *path)
 
 static int exists(const char *path)
 {
-    struct stat st;
-    return stat(path, &st) == 0;
+    return dcc_test_exists(path);
 }
 
 static void test_run_removes_registered_files_only(void **state)

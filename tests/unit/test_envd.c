@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "admin/dcc_envd.h"
+#include "test_helpers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,8 +236,7 @@ static int tmp_setup(void **state)
     struct tmpdir *t = malloc(sizeof *t);
     if (!t)
         return -1;
-    snprintf(t->path, sizeof t->path, "/tmp/test_envd.XXXXXX");
-    if (!mkdtemp(t->path)) {
+    if (dcc_test_tmpdir(t->path, sizeof t->path, "/tmp/test_envd.XXXXXX") != 0) {
         free(t);
         return -1;
     }
@@ -247,11 +247,9 @@ static int tmp_setup(void **state)
 static int tmp_teardown(void **state)
 {
     struct tmpdir *t = *state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->path);
-    int rc = system(cmd);
+    int rc = dcc_test_rmtree(t->path);
     free(t);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static size_t count_entries(const char *dir)

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "client/dcc_exec.h"
 #include "base/dcc_exit.h"
+#include "test_helpers.h"
 
 /* ---- fixture and helpers ------------------------------------------------ */
 
@@ -33,8 +33,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/dcc-exec-test.XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (dcc_test_tmpdir(f->dir, sizeof f->dir, "/tmp/dcc-exec-test.XXXXXX") != 0) {
         free(f);
         return -1;
     }
@@ -48,12 +47,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
@@ -61,7 +54,7 @@ static int teardown(void **state)
         setenv("PATH", f->old_path, 1);
     else
         unsetenv("PATH");
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcc_test_rmtree(f->dir);
     free(f->old_path);
     free(f);
     return 0;
@@ -69,7 +62,7 @@ static int teardown(void **state)
 
 static void path_in(const struct fixture *f, const char *rel, char *out, size_t len)
 {
-    assert_true((size_t)snprintf(out, len, "%s/%s", f->dir, rel) < len);
+    dcc_test_path_in(out, len, f->dir, rel);
 }
 
 static void mkdir_in(const struct fixture *f, const char *rel)
@@ -104,19 +97,9 @@ static const char *slurp(const struct fixture *f, const char *rel, char *buf, si
 {
     char p[PATH_MAX];
     path_in(f, rel, p, sizeof p);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, len - 1 - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        assert_true(n >= 0);
-        if (n == 0 || (have += (size_t)n) == len - 1)
-            break;
-    }
-    close(fd);
-    buf[have] = '\0';
+    char *text = dcc_test_read_file(p, NULL);
+    snprintf(buf, len, "%s", text);
+    free(text);
     return buf;
 }
 
@@ -133,13 +116,6 @@ static void set_path(const struct fixture *f, const char *rels)
                                      rel) < sizeof value - used);
     }
     assert_int_equal(setenv("PATH", value, 1), 0);
-}
-
-static void no_children_left(void)
-{
-    errno = 0;
-    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-    assert_int_equal(errno, ECHILD);
 }
 
 /* The descriptor the next open() would get: equal before and after means no fd leaked. */

@@ -1,6 +1,5 @@
 /* Unit tests for dcc_hosts: the host-list grammar, defaults, errors, lookup order, formatting. */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include <cmocka.h>
 
 #include "proto/dcc_hosts.h"
+#include "test_helpers.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -769,11 +769,7 @@ static void make_dir(const char *path)
 
 static void write_file(const char *path, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        fail_msg("fopen %s: %s", path, strerror(errno));
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    dcc_test_write_file(path, data, len, 0666);
 }
 
 static int lookup_setup(void **state)
@@ -781,8 +777,7 @@ static int lookup_setup(void **state)
     struct lookup_fixture *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->top, sizeof fx->top, "/tmp/dcc_hosts_test.XXXXXX");
-    if (!mkdtemp(fx->top)) {
+    if (dcc_test_tmpdir(fx->top, sizeof fx->top, "/tmp/dcc_hosts_test.XXXXXX") != 0) {
         free(fx);
         return -1;
     }
@@ -801,19 +796,10 @@ static int lookup_setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    chmod(path, 0700);
-    return remove(path);
-}
-
 static int lookup_teardown(void **state)
 {
     struct lookup_fixture *fx = *state;
-    nftw(fx->top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcc_test_rmtree(fx->top);
     unsetenv("DISTCC_HOSTS");
     unsetenv("DISTCC_DIR");
     free(fx);

@@ -5,11 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_words.h"
+#include "test_helpers.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,41 +24,22 @@
 /* A fresh directory under /tmp, by its physical name. */
 static char *make_root(void)
 {
-    char tmpl[] = "/tmp/dcc-incscan-XXXXXX";
-    assert_non_null(mkdtemp(tmpl));
+    char tmpl[64];
+    assert_int_equal(dcc_test_tmpdir(tmpl, sizeof tmpl, "/tmp/dcc-incscan-XXXXXX"), 0);
     char *real = realpath(tmpl, NULL);
     assert_non_null(real);
     return real;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void remove_root(char *root)
 {
-    chmod(root, 0700);
-    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcc_test_rmtree(root);
     free(root);
 }
 
 static void make_dirs(const char *path)
 {
-    char *copy = strdup(path);
-    assert_non_null(copy);
-    for (char *p = copy + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(copy, 0755);
-            *p = '/';
-        }
-    }
-    mkdir(copy, 0755);
-    free(copy);
+    dcc_test_make_dirs(path, 0755);
 }
 
 /* Writes root/rel (len bytes of text), creating its directories. */
@@ -71,10 +51,7 @@ static void write_bytes(const char *root, const char *rel, const char *text, siz
     *slash = '\0';
     make_dirs(path);
     *slash = '/';
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
+    dcc_test_write_file(path, text, len, 0666);
 }
 
 static void write_file(const char *root, const char *rel, const char *text)

@@ -1,7 +1,6 @@
 /* Unit tests for dcc_lock: slot files, fill order, contention between processes, waiting, backoff. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -23,7 +22,7 @@
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
 #include "client/dcc_lock.h"
-#include "client/dcc_paths.h"
+#include "test_helpers.h"
 
 /* ---- fixture and helpers ------------------------------------------------ */
 
@@ -37,8 +36,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/dcc-lock-test.XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (dcc_test_tmpdir(f->dir, sizeof f->dir, "/tmp/dcc-lock-test.XXXXXX") != 0) {
         free(f);
         return -1;
     }
@@ -52,31 +50,24 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcc_test_rmtree(f->dir);
     free(f);
     return 0;
 }
 
 static void path_in(const struct fixture *f, const char *rel, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", f->dir, rel);
+    dcc_test_path_in(buf, len, f->dir, rel);
 }
 
 static int exists(const struct fixture *f, const char *rel)
 {
     char p[PATH_MAX];
-    struct stat st;
     path_in(f, rel, p, sizeof p);
-    return stat(p, &st) == 0;
+    return dcc_test_exists(p);
 }
 
 static void parse_hosts(const char *text, struct dcc_hostlist *list)
@@ -198,29 +189,10 @@ static void test_group_writable_umask_gives_group_writable_files(void **state)
     assert_int_equal(st.st_mode & 07777, 0775);
 }
 
-static void test_missing_distcc_dir_is_created(void **state)
+static void test_directory_errors_reach_the_caller_of_a_lock(void **state)
 {
     struct fixture *f = *state;
-    char sub[PATH_MAX], err[256] = "", out[PATH_MAX];
-    path_in(f, "fresh", sub, sizeof sub);
-    assert_int_equal(dcc_paths_make_subdir(sub, "state", out, sizeof out, err, sizeof err), 0);
-    char want[PATH_MAX + 8];
-    snprintf(want, sizeof want, "%s/state", sub);
-    assert_string_equal(out, want);
-    assert_true(exists(f, "fresh/state"));
-}
-
-static void test_directory_errors_name_the_directory(void **state)
-{
-    struct fixture *f = *state;
-    char base[PATH_MAX], bad[PATH_MAX + 16], err[512] = "", out[PATH_MAX], want[PATH_MAX * 2];
-
-    path_in(f, "no/such", base, sizeof base);
-    assert_int_equal(dcc_paths_make_subdir(base, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
-    snprintf(want, sizeof want,
-             "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)",
-             base);
-    assert_string_equal(err, want);
+    char base[PATH_MAX], bad[PATH_MAX + 16], err[512] = "";
 
     /* A regular file where a directory should be. */
     path_in(f, "plain", base, sizeof base);
@@ -228,16 +200,7 @@ static void test_directory_errors_name_the_directory(void **state)
     assert_true(fd >= 0);
     close(fd);
     snprintf(bad, sizeof bad, "%s/sub", base);
-    assert_int_equal(dcc_paths_make_subdir(bad, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
-    snprintf(want, sizeof want,
-             "cannot create directory %s/sub/lock: Not a directory (set DISTCC_DIR to a writable directory)", base);
-    assert_string_equal(err, want);
 
-    assert_int_equal(dcc_paths_make_subdir(f->dir, "plain", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
-    snprintf(want, sizeof want, "cannot use %s: it exists but is not a directory", base);
-    assert_string_equal(err, want);
-
-    /* The same failure reaches the caller of a lock. */
     struct dcc_lock l;
     struct dcc_lock_opts o = f->o;
     o.distcc_dir = bad;
@@ -749,8 +712,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_lock_file_is_named_like_stock_and_kept),
         T(test_group_writable_umask_gives_group_writable_files),
-        T(test_missing_distcc_dir_is_created),
-        T(test_directory_errors_name_the_directory),
+        T(test_directory_errors_reach_the_caller_of_a_lock),
         T(test_bad_names_are_refused),
         T(test_options_come_from_the_environment),
         T(test_slot_zero_of_every_host_fills_first),

@@ -8,6 +8,7 @@
 
 #include "admin/dcc_masq.h"
 #include "base/dcc_util.h"
+#include "test_helpers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,8 +90,7 @@ static int fx_setup(void **state)
     struct fixture *f = malloc(sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->root, sizeof f->root, "/tmp/test_masq.XXXXXX");
-    if (!mkdtemp(f->root)) {
+    if (dcc_test_tmpdir(f->root, sizeof f->root, "/tmp/test_masq.XXXXXX") != 0) {
         free(f);
         return -1;
     }
@@ -101,11 +101,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
-    int rc = system(cmd);
+    int rc = dcc_test_rmtree(f->root);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static void make_dir(const struct fixture *f, const char *rel)

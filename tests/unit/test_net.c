@@ -1,7 +1,6 @@
 /* Unit tests for dcc_net: loopback TCP connects, their errors, and ssh transports on a fake ssh. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,6 +24,7 @@
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
 #include "client/dcc_net.h"
+#include "test_helpers.h"
 
 #define WAIT_MS 2000 /* every wait in these tests is bounded by this */
 
@@ -122,11 +122,7 @@ static void assert_eof(int fd)
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        fail_msg("open %s: %s", path, strerror(errno));
-    write_all(fd, text, strlen(text));
-    assert_int_equal(close(fd), 0);
+    dcc_test_write_text(path, text, mode);
 }
 
 static void read_file(const char *path, char *buf, size_t buflen)
@@ -227,8 +223,7 @@ static int setup(void **state)
     struct net_fx *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_net_XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (dcc_test_tmpdir(fx->dir, sizeof fx->dir, "/tmp/test_net_XXXXXX") != 0) {
         free(fx);
         return -1;
     }
@@ -241,14 +236,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct net_fx *fx = *state;
@@ -259,7 +246,7 @@ static int teardown(void **state)
     restore_env("DISTCC_SSH", fx->old_distcc_ssh);
     free(fx->old_path);
     free(fx->old_distcc_ssh);
-    int rc = nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int rc = dcc_test_rmtree(fx->dir);
     free(fx);
     return rc;
 }

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_words.h"
+#include "test_helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,10 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 #include "client/dcc_cleanup.h"
 #include "base/dcc_exit.h"
 #include "client/dcc_output.h"
+#include "test_helpers.h"
 
 struct fixture {
     char dir[64];
@@ -31,8 +30,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dcc-test-output.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(dcc_test_tmpdir(f->dir, sizeof f->dir, "/tmp/dcc-test-output.XXXXXX"), 0);
     assert_non_null(getcwd(f->oldcwd, sizeof f->oldcwd));
     assert_int_equal(chdir(f->dir), 0);
     f->oldmask = umask(022);
@@ -40,28 +38,19 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)type, (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
     umask(f->oldmask);
     assert_int_equal(chdir(f->oldcwd), 0);
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcc_test_rmtree(f->dir);
     free(f);
     return 0;
 }
 
 static void write_text(const char *path, const char *text)
 {
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    assert_int_equal(fclose(fp), 0);
+    dcc_test_write_text(path, text, 0666);
 }
 
 /* The file's contents (up to 255 bytes), "" when it is empty. */
@@ -87,19 +76,7 @@ static void write_all(int fd, const char *text)
 static const char *entries(const char *dir)
 {
     static char out[1024];
-    struct dirent **names;
-    int n = scandir(dir, &names, NULL, alphasort);
-    assert_true(n >= 0);
-    out[0] = '\0';
-    for (int i = 0; i < n; i++) {
-        if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0) {
-            if (out[0])
-                strncat(out, " ", sizeof out - strlen(out) - 1);
-            strncat(out, names[i]->d_name, sizeof out - strlen(out) - 1);
-        }
-        free(names[i]);
-    }
-    free(names);
+    dcc_test_dir_entries(dir, out, sizeof out);
     return out;
 }
 

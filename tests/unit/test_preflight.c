@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_data.h"
+#include "test_helpers.h"
 
 #include <jansson.h>
 #include <limits.h>

@@ -15,7 +15,7 @@
 
 #include "proto/dcc_args.h"
 #include "daemon/dcc_pump.h"
-#include "test_words.h"
+#include "test_helpers.h"
 #include "base/dcc_util.h"
 
 #define ROOT "/var/tmp/distccd_ab12CD/root"
@@ -201,9 +201,7 @@ static int make_root(char *dir, size_t len)
 static void remove_root(int rootfd, const char *dir)
 {
     close(rootfd);
-    char cmd[PATH_MAX + 100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dcc_test_rmtree(dir), 0);
 }
 
 /* Makes NAME name -> LINK sent as the daemon does. */

@@ -30,6 +30,7 @@
 #include "client/dcc_remote.h"
 #include "base/dcc_util.h"
 #include "proto/dcc_wire.h"
+#include "test_helpers.h"
 
 /* What the fake helper does once it has accepted the connection. */
 enum helper_act {
@@ -72,58 +73,20 @@ static const char doto_bytes[] = "\x7f" "ELF\2\1\1\0object code \0\xff\xfe and m
 
 static void write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    assert_int_equal(close(fd), 0);
+    dcc_test_write_file(path, data, len, mode);
 }
 
 /* The whole file, NUL-terminated; *len its size. */
 static char *read_file(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    char *buf = malloc((size_t)st.st_size + 1);
-    assert_non_null(buf);
-    assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-    buf[st.st_size] = '\0';
-    close(fd);
-    *len = (size_t)st.st_size;
-    return buf;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return dcc_test_read_file(path, len);
 }
 
 /* The current directory's entries, dot files included, sorted and joined by
  * spaces: a leftover ".x.o.distcc-XXXXXX" shows up here. */
 static void dir_entries(char *out, size_t outlen)
 {
-    char *names[64];
-    size_t n = 0;
-    DIR *d = opendir(".");
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        assert_true(n < 64);
-        names[n] = strdup(e->d_name);
-        assert_non_null(names[n]);
-        n++;
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            strncat(out, " ", outlen - strlen(out) - 1);
-        strncat(out, names[i], outlen - strlen(out) - 1);
-        free(names[i]);
-    }
+    dcc_test_dir_entries(".", out, outlen);
 }
 
 /* argv, scan and cpp for a command line run in the job directory. */
@@ -145,8 +108,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->cpp.slot_fd = -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_remote_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(dcc_test_tmpdir(f->dir, sizeof f->dir, "/tmp/test_remote_XXXXXX"), 0);
     assert_non_null(getcwd(f->oldcwd, sizeof f->oldcwd));
     assert_int_equal(chdir(f->dir), 0);
     f->oldmask = umask(022);
@@ -183,9 +145,7 @@ static int teardown(void **state)
     free(f->src);
     umask(f->oldmask);
     assert_int_equal(chdir(f->oldcwd), 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dcc_test_rmtree(f->dir), 0);
     free(f);
     return 0;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon/dcc_sandbox.h"
+#include "test_helpers.h"
 
 static struct dcc_sandbox_probe kernel_with(unsigned have)
 {
@@ -118,8 +119,7 @@ static int setup_with(void **state, int landlock_abi, int share)
     struct confined *c = calloc(1, sizeof *c);
     if (!c)
         return -1;
-    snprintf(c->dir, sizeof c->dir, "/tmp/dcc-sbx-unit.XXXXXX");
-    if (!mkdtemp(c->dir))
+    if (dcc_test_tmpdir(c->dir, sizeof c->dir, "/tmp/dcc-sbx-unit.XXXXXX") != 0)
         return -1;
     chmod(c->dir, 0755);
     struct dcc_sandbox_probe p;
@@ -158,10 +158,7 @@ static int setup_pid_namespace(void **state)
 static int teardown_confined(void **state)
 {
     struct confined *c = *state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/made", c->dir);
-    unlink(path);
-    rmdir(c->dir);
+    dcc_test_rmtree(c->dir);
     dcc_sandbox_free(&c->sb);
     free(c);
     return 0;

@@ -1,7 +1,6 @@
 /* Unit tests for dcc_state: the exact binstate bytes stock distcc reads, and reading a state directory. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 
 #include "base/dcc_exit.h"
 #include "client/dcc_state.h"
+#include "test_helpers.h"
 
 /* The layout on x86-64 as stock distcc 3.4 writes it (see the reference
  * table); these tests spell it out in bytes rather than trusting our struct. */
@@ -45,8 +45,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/dcc-state-test.XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (dcc_test_tmpdir(f->dir, sizeof f->dir, "/tmp/dcc-state-test.XXXXXX") != 0) {
         free(f);
         return -1;
     }
@@ -56,17 +55,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
     dcc_state_remove();
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dcc_test_rmtree(f->dir);
     free(f);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/dcc_stats.h"
+#include "test_helpers.h"
 
 static struct dcc_job_record job(int outcome, const char *file, const char *compiler,
                                  long msecs, long rss_kb)
@@ -622,8 +623,7 @@ static void make_proc_entry(const char *pid, const char *stat)
 static int make_fake_proc(void **state)
 {
     (void)state;
-    snprintf(proc_dir, sizeof(proc_dir), "/tmp/test_stats_proc.XXXXXX");
-    if (!mkdtemp(proc_dir))
+    if (dcc_test_tmpdir(proc_dir, sizeof(proc_dir), "/tmp/test_stats_proc.XXXXXX") != 0)
         return -1;
     make_proc_entry("1", "1 (init) S 0 1 1 0\n");
     make_proc_entry("22", "22 (cc1) D 1 22 22 0\n");
@@ -637,9 +637,7 @@ static int make_fake_proc(void **state)
 static int remove_fake_proc(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", proc_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return dcc_test_rmtree(proc_dir);
 }
 
 static void host_figures_come_from_proc_and_statvfs(void **state)

@@ -19,13 +19,13 @@
 #include <unistd.h>
 
 #include "proto/dcc_toolchain.h"
-#include "client/dcc_paths.h"
+#include "test_helpers.h"
 
 static char root[64];
 
 static void path_in(char *out, size_t len, const char *rel)
 {
-    assert_true((size_t)snprintf(out, len, "%s/%s", root, rel) < len);
+    dcc_test_path_in(out, len, root, rel);
 }
 
 static void mkdir_in(const char *rel)
@@ -39,10 +39,7 @@ static void write_in(const char *rel, const char *text, mode_t mode)
 {
     char p[PATH_MAX];
     path_in(p, sizeof(p), rel);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
+    dcc_test_write_text(p, text, mode);
     assert_int_equal(chmod(p, mode), 0);
 }
 
@@ -51,13 +48,6 @@ static void link_in(const char *target, const char *rel)
     char p[PATH_MAX];
     path_in(p, sizeof(p), rel);
     assert_int_equal(symlink(target, p), 0);
-}
-
-static void no_children_left(void)
-{
-    errno = 0;
-    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-    assert_int_equal(errno, ECHILD);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -122,8 +112,7 @@ static const char fake_distcc[] = "#!/bin/sh\necho 'this is distcc, never run me
 static int make_tree(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/test_toolchain.XXXXXX");
-    if (!mkdtemp(root))
+    if (dcc_test_tmpdir(root, sizeof(root), "/tmp/test_toolchain.XXXXXX") != 0)
         return -1;
     mkdir_in("bin");
     mkdir_in("distccbin");
@@ -164,9 +153,7 @@ static int make_tree(void **state)
 static int remove_tree(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
+    return dcc_test_rmtree(root);
 }
 
 /* The PATH a daemon might have: junk, the whitelist itself, its bin link, a
@@ -285,30 +272,6 @@ static void missing_whitelist_dir_is_an_error(void **state)
     assert_string_equal(err, "cannot read the whitelist directory /nonexistent/distcc: "
                              "No such file or directory");
     assert_int_equal(buf.len, 0);
-}
-
-static void path_without_distcc_drops_the_masquerade_dir(void **state)
-{
-    (void)state;
-    char path[1024], out[1024], want[1024];
-    daemon_path(path, sizeof(path));
-    /* wl/gcc is the first link to distcc: it and all before it go; the
-     * later distcc entries (wl/bin/, masq) go too. */
-    assert_int_equal(dcc_paths_without_distcc("gcc", path, out, sizeof(out)), 0);
-    assert_true((size_t)snprintf(want, sizeof(want), "%s/bin", root) < sizeof(want));
-    assert_string_equal(out, want);
-    /* Empty entries after it (the working directory) stay. */
-    char path2[1024];
-    assert_true((size_t)snprintf(path2, sizeof(path2), "/nowhere:%s/masq::%s/bin:", root, root) < sizeof(path2));
-    assert_int_equal(dcc_paths_without_distcc("gcc", path2, out, sizeof(out)), 0);
-    assert_true((size_t)snprintf(want, sizeof(want), ":%s/bin:", root) < sizeof(want));
-    assert_string_equal(out, want);
-    /* A name that is no distcc link anywhere keeps PATH as it was. */
-    assert_int_equal(dcc_paths_without_distcc("notthere", path, out, sizeof(out)), 0);
-    assert_string_equal(out, path);
-    assert_int_equal(dcc_paths_without_distcc("gcc", "", out, sizeof(out)), 0);
-    assert_string_equal(out, "");
-    assert_int_equal(dcc_paths_without_distcc("gcc", path, out, 5), -1);
 }
 
 static void find_skips_distcc_and_the_whitelist(void **state)
@@ -733,7 +696,6 @@ int main(void)
         cmocka_unit_test(chost_from_the_environment_wins),
         cmocka_unit_test(missing_whitelist_dir_is_an_error),
         cmocka_unit_test(find_skips_distcc_and_the_whitelist),
-        cmocka_unit_test(path_without_distcc_drops_the_masquerade_dir),
         cmocka_unit_test(capture_times_out_and_kills_the_whole_group),
         cmocka_unit_test(capture_keeps_the_first_cap_bytes_and_drains_the_rest),
         cmocka_unit_test(capture_reports_programs_that_cannot_start),

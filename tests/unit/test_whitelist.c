@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "proto/dcc_whitelist.h"
+#include "test_helpers.h"
 
 static char root[64];
 static char wl[128], bin1[128], bin2[128];
@@ -30,8 +31,7 @@ static void touch_exec(const char *path, const char *body)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof root, "/tmp/test_wl_XXXXXX");
-    assert_non_null(mkdtemp(root));
+    assert_int_equal(dcc_test_tmpdir(root, sizeof root, "/tmp/test_wl_XXXXXX"), 0);
     snprintf(wl, sizeof wl, "%s/wl", root);
     snprintf(bin1, sizeof bin1, "%s/bin1", root);
     snprintf(bin2, sizeof bin2, "%s/bin2", root);
@@ -56,9 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    return system(cmd);
+    return dcc_test_rmtree(root);
 }
 
 static void test_usable_dir(void **state)

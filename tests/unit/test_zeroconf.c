@@ -16,6 +16,7 @@
 
 #include "proto/dcc_hosts.h"
 #include "proto/dcc_zeroconf.h"
+#include "test_helpers.h"
 
 static void txt(struct dcc_zc_service *s, const char *item)
 {
@@ -289,8 +290,7 @@ struct tmp {
 static int cache_setup(void **state)
 {
     struct tmp *t = calloc(1, sizeof *t);
-    snprintf(t->top, sizeof t->top, "/tmp/test_zeroconf.XXXXXX");
-    if (!mkdtemp(t->top))
+    if (dcc_test_tmpdir(t->top, sizeof t->top, "/tmp/test_zeroconf.XXXXXX") != 0)
         return -1;
     char err[256];
     char distcc_dir[300];
@@ -304,11 +304,9 @@ static int cache_setup(void **state)
 static int cache_teardown(void **state)
 {
     struct tmp *t = *state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->top);
-    int rc = system(cmd);
+    int rc = dcc_test_rmtree(t->top);
     free(t);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static void set_age(const char *dir, long seconds)
