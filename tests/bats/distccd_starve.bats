@@ -142,14 +142,12 @@ assert_hung_up() {
 
 @test "a source trickled once it has a slot, in protocols 1, 2 and 3, is cut by --min-rate and frees the slot" {
   start_daemon -j 3
-  begun=$(now_ms)
   # The request up to its source arrives at once; from the DOTI header (or
   # NFIL) on, five bytes a second.
   attack slow1 DIST00000001 "${HELLO_ARGV[@]}" trickle:0.2 DOTI@hello.i
   attack slow2 DIST00000002 "${HELLO_ARGV[@]}" trickle:0.2 DOTI@lzo:hello.i
   attack slow3 DIST00000003 CDIR:/src "${HELLO_ARGV[@]}" trickle:0.2 NFIL00000001 NAME:/src/hello.i FILE@lzo:hello.i
   wait_attackers
-  took=$(($(now_ms) - begun))
 
   for name in slow1 slow2 slow3; do assert_hung_up "$name"; done
   run daemon_warnings
@@ -157,9 +155,9 @@ assert_hung_up() {
   for line in "${lines[@]}"; do
     [[ "$line" =~ ^"warning: dropped connection from 127.0.0.1: "(while waiting for [A-Za-z ]+: )?[0-9]+" bytes in 5."[0-9]" s, below the minimum rate of 4096 bytes/s (--min-rate)"$ ]]
   done
-  # The header takes 2.4 s at that pace, then 5 s of grace: well before the
-  # 28-byte source would have been through (8 s).
-  [ "$took" -lt 12000 ]
+  # Each was cut after its 5 s of grace (the log says so, measured by the
+  # daemon), not left to finish its source; no wall-clock bound here, which
+  # a loaded machine would break.
   honest_job
   wait_until 5 no_compilers
   wait_until 5 no_job_dirs
