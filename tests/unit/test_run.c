@@ -91,24 +91,30 @@ static int run_sh(const char *body, unsigned flags, int timeout_ms, size_t cap, 
     return dcc_run(&o, st, err, errlen);
 }
 
-/* 1 once pid is gone or a zombie (waiting for init), within about 1 s. */
-static int gone(pid_t pid)
+/* The pid the script wrote to pidfile is gone, or a zombie waiting for
+ * init, within about 1 s. */
+static void assert_pidfile_process_gone(const char *pidfile)
 {
+    FILE *f = fopen(pidfile, "r");
+    assert_non_null(f);
+    int pid = 0;
+    assert_int_equal(fscanf(f, "%d", &pid), 1);
+    fclose(f);
     char stat_path[64], stat[256];
-    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)pid);
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
     for (int i = 0; i < 100; i++) {
-        FILE *f = fopen(stat_path, "r");
+        f = fopen(stat_path, "r");
         if (!f)
-            return 1;
+            return;
         if (!fgets(stat, sizeof stat, f))
             stat[0] = '\0';
         fclose(f);
         const char *paren = strrchr(stat, ')');
         if (paren && paren[1] == ' ' && paren[2] == 'Z')
-            return 1;
+            return;
         usleep(10000);
     }
-    return 0;
+    fail_msg("process %d from %s is still running", pid, pidfile);
 }
 
 /* ---- capturing ------------------------------------------------------------ */
@@ -263,12 +269,7 @@ static void test_timeout_kills_the_whole_group(void **state)
     no_children_left();
 
     /* The background sleep was in the group: it is gone too. */
-    FILE *f = fopen(pidfile, "r");
-    assert_non_null(f);
-    int grandchild = 0;
-    assert_int_equal(fscanf(f, "%d", &grandchild), 1);
-    fclose(f);
-    assert_true(gone(grandchild));
+    assert_pidfile_process_gone(pidfile);
 }
 
 /* As with a shell's $(...): output held open by a grandchild is waited for,
@@ -288,12 +289,7 @@ static void test_output_held_open_after_the_exit_runs_to_the_deadline(void **sta
     assert_int_equal(WEXITSTATUS(st), 4);
     dcc_buf_free(&out);
     no_children_left();
-    FILE *f = fopen(pidfile, "r");
-    assert_non_null(f);
-    int holder = 0;
-    assert_int_equal(fscanf(f, "%d", &holder), 1);
-    fclose(f);
-    assert_true(gone(holder));
+    assert_pidfile_process_gone(pidfile);
 }
 
 /* The child leads a group of its own, or with DCC_RUN_SAME_GROUP stays in ours. */
