@@ -1,4 +1,4 @@
-/* Unit tests for dcc_run: capturing, caps, timeouts that kill a whole group, exec failures, environments, signals, descriptors, several children at once. */
+/* Unit tests for dcc_run: capture, caps, timeouts killing a group, exec failures, env, signals, fds, parallel runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,8 +77,8 @@ static int lowest_free_fd(void)
 
 /* Runs the script body with stdout captured into out (stderr merged) and
  * the given flags; returns the dcc_run result. */
-static int run_sh(const char *body, unsigned flags, int timeout_ms, size_t cap, struct dcc_buf *out, int *st,
-                  char *err, size_t errlen)
+static int run_sh(const char *body, unsigned flags, int timeout_ms, size_t cap, struct dcc_buf *out, int *st, char *err,
+                  size_t errlen)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)body, "sh", NULL};
     struct dcc_run_opts o = {.argv = argv,
@@ -126,11 +126,8 @@ static void test_stdout_and_stderr_are_captured_apart(void **state)
     char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
     struct dcc_buf out = {0}, errout = {0};
     assert_int_equal(dcc_buf_appends(&out, "before:"), 0);
-    struct dcc_run_opts o = {.argv = argv,
-                             .out = DCC_RUN_CAPTURE,
-                             .out_buf = &out,
-                             .err = DCC_RUN_CAPTURE,
-                             .err_buf = &errout};
+    struct dcc_run_opts o = {
+        .argv = argv, .out = DCC_RUN_CAPTURE, .out_buf = &out, .err = DCC_RUN_CAPTURE, .err_buf = &errout};
     char err[256] = "";
     int st = -1;
     assert_int_equal(dcc_run(&o, &st, err, sizeof err), DCC_RUN_OK);
@@ -152,8 +149,7 @@ static void test_merged_output_keeps_the_order(void **state)
     struct dcc_buf out = {0};
     char err[256] = "";
     int st = -1;
-    assert_int_equal(run_sh("echo one; echo two >&2; echo three; echo four >&2", 0, 0, 0, &out, &st, err,
-                            sizeof err),
+    assert_int_equal(run_sh("echo one; echo two >&2; echo three; echo four >&2", 0, 0, 0, &out, &st, err, sizeof err),
                      DCC_RUN_OK);
     assert_int_equal(st, 0);
     assert_string_equal(out.data, "one\ntwo\nthree\nfour\n");
@@ -188,12 +184,8 @@ static void test_stdin_from_a_file_stdout_to_a_lent_fd_stderr_to_null(void **sta
     assert_true(fd >= 0);
 
     char *argv[] = {"/bin/sh", "-c", "read line; echo \"got $line\"; echo hidden >&2", NULL};
-    struct dcc_run_opts o = {.argv = argv,
-                             .in = DCC_RUN_IN_FILE,
-                             .in_file = in,
-                             .out = DCC_RUN_FD,
-                             .out_fd = fd,
-                             .err = DCC_RUN_NULL};
+    struct dcc_run_opts o = {
+        .argv = argv, .in = DCC_RUN_IN_FILE, .in_file = in, .out = DCC_RUN_FD, .out_fd = fd, .err = DCC_RUN_NULL};
     char err[256] = "";
     int st = -1;
     assert_int_equal(dcc_run(&o, &st, err, sizeof err), DCC_RUN_OK);

@@ -1,4 +1,4 @@
-/* Running a program: fork, exec with failures reported through a close-on-exec pipe, read its output, kill its group at the timeout or the cap, reap it. */
+/* Running a program: fork, exec (failures reported through a pipe), read, kill its group at a limit, reap. */
 #include "base/dcc_run.h"
 
 #include <errno.h>
@@ -31,20 +31,20 @@ struct report {
 
 struct dcc_run {
     pid_t pid;
-    int pidfd;              /* readable once the child exits; -1 without one */
-    int report_fd;          /* -1 once read */
-    int fd[2];              /* read ends of captured stdout, stderr; -1 when closed */
+    int pidfd;     /* readable once the child exits; -1 without one */
+    int report_fd; /* -1 once read */
+    int fd[2];     /* read ends of captured stdout, stderr; -1 when closed */
     struct dcc_buf *buf[2];
     size_t cap, captured;
     unsigned flags;
     int timeout_ms;
-    long long deadline;     /* 0: none */
-    char *name;             /* prog or argv[0], for the texts */
+    long long deadline; /* 0: none */
+    char *name;         /* prog or argv[0], for the texts */
     char *dir;
-    int exited;             /* a zombie we have not reaped yet, or lost */
-    int lost;               /* reaped by someone else: its pid is not ours any more */
-    struct report failed;   /* error 0: the program ran */
-    enum dcc_run_end end;   /* set when we stopped it */
+    int exited;           /* a zombie we have not reaped yet, or lost */
+    int lost;             /* reaped by someone else: its pid is not ours any more */
+    struct report failed; /* error 0: the program ran */
+    enum dcc_run_end end; /* set when we stopped it */
     int end_errno;
 };
 
@@ -55,8 +55,8 @@ struct plan {
     char *const *argv;
     char *const *envp;
     const char *dir;
-    int src[3];             /* what becomes 0, 1, 2; -1: left as it is */
-    int merge;              /* 2 becomes a copy of 1 */
+    int src[3]; /* what becomes 0, 1, 2; -1: left as it is */
+    int merge;  /* 2 becomes a copy of 1 */
     int report_w;
     unsigned flags;
 };
@@ -418,8 +418,7 @@ int dcc_run_start(const struct dcc_run_opts *o, struct dcc_run **hp, char *err, 
         return DCC_RUN_NOMEM;
     }
     h->pidfd = h->report_fd = h->fd[0] = h->fd[1] = -1;
-    if (!o->argv || !o->argv[0] || o->out == DCC_RUN_MERGE ||
-        (o->in == DCC_RUN_IN_FILE && !o->in_file) ||
+    if (!o->argv || !o->argv[0] || o->out == DCC_RUN_MERGE || (o->in == DCC_RUN_IN_FILE && !o->in_file) ||
         (mode[0] == DCC_RUN_CAPTURE && !bufs[0]) || (mode[1] == DCC_RUN_CAPTURE && !bufs[1])) {
         e = EINVAL;
         goto fail;
@@ -465,8 +464,13 @@ int dcc_run_start(const struct dcc_run_opts *o, struct dcc_run **hp, char *err, 
         goto fail;
     }
 
-    struct plan plan = {.prog = name, .argv = o->argv, .envp = envp, .dir = o->dir,
-                        .merge = o->err == DCC_RUN_MERGE, .report_w = report[1], .flags = o->flags};
+    struct plan plan = {.prog = name,
+                        .argv = o->argv,
+                        .envp = envp,
+                        .dir = o->dir,
+                        .merge = o->err == DCC_RUN_MERGE,
+                        .report_w = report[1],
+                        .flags = o->flags};
     plan.src[0] = o->in == DCC_RUN_IN_NULL ? null_fd : o->in == DCC_RUN_IN_FILE ? in_fd : -1;
     for (int k = 0; k < 2; k++) {
         int lent = k == 0 ? o->out_fd : o->err_fd;

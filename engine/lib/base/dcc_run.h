@@ -1,4 +1,4 @@
-/* Running a program: argv, environment changes, timeout, output cap, its own process group, where its output goes; one call, or start/poll/finish for several at once. */
+/* Running a program: argv, env changes, timeout, output cap, own process group, where output goes; several at once. */
 #ifndef DCC_RUN_H
 #define DCC_RUN_H
 
@@ -53,13 +53,13 @@ struct dcc_run_opts {
                                  * a bare "NAME" removes it; may be NULL */
     const char *dir;            /* working directory of the child; NULL: ours */
     enum dcc_run_input in;
-    const char *in_file;        /* DCC_RUN_IN_FILE */
+    const char *in_file; /* DCC_RUN_IN_FILE */
     enum dcc_run_stream out, err;
-    int out_fd, err_fd;         /* DCC_RUN_FD */
+    int out_fd, err_fd;                /* DCC_RUN_FD */
     struct dcc_buf *out_buf, *err_buf; /* DCC_RUN_CAPTURE; appended to, NUL-terminated */
-    size_t cap;                 /* bytes captured in all (stdout and stderr); 0: no limit */
-    int timeout_ms;             /* from the start; 0: none */
-    unsigned flags;             /* DCC_RUN_* above */
+    size_t cap;                        /* bytes captured in all (stdout and stderr); 0: no limit */
+    int timeout_ms;                    /* from the start; 0: none */
+    unsigned flags;                    /* DCC_RUN_* above */
 };
 
 /* How a run ended. Every result except DCC_RUN_OK comes with a text in the
