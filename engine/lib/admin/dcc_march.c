@@ -1,20 +1,15 @@
 /* Expanding -march=native: run gcc, parse its cc1 line and -Q listings, build and prove the flags. */
 #include "admin/dcc_march.h"
 
+#include "base/dcc_run.h"
+
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-extern char **environ;
 
 static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -618,34 +613,6 @@ static char *command_text(const struct dcc_march_cc *cc, char *const *extra)
     return text;
 }
 
-/* The environment of the child: ours with LC_ALL=C, and without LANGUAGE
- * which gettext would otherwise still honour for messages. */
-static char **child_environment(void)
-{
-    char **env = argv_empty();
-    if (!env)
-        return NULL;
-    for (size_t i = 0; environ && environ[i]; i++) {
-        if (dcc_str_startswith(environ[i], "LC_ALL=") || dcc_str_startswith(environ[i], "LANGUAGE="))
-            continue;
-        if (argv_push(&env, environ[i]) != 0)
-            goto oom;
-    }
-    if (argv_push(&env, "LC_ALL=C") != 0)
-        goto oom;
-    return env;
-oom:
-    dcc_argv_free(env);
-    return NULL;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The first line of stderr that says error, else its last non-empty line. */
 static void first_error_line(const char *text, char *dst, size_t dstlen)
 {
@@ -674,172 +641,74 @@ static void first_error_line(const char *text, char *dst, size_t dstlen)
         snprintf(dst, dstlen, "%.*s", (int)(pick_len > 300 ? 300 : pick_len), pick);
 }
 
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-static void close_pair(int p[2])
-{
-    close_fd(&p[0]);
-    close_fd(&p[1]);
-}
-
-/* In the child: only async-signal-safe calls until exec. */
-static void run_child(int out_w, int err_w, int exec_w, char *const *argv, char *const *envp)
-{
-    setpgid(0, 0);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0) {
-        int e = errno;
-        (void)!write(exec_w, &e, sizeof e);
-        _exit(127);
-    }
-    execvpe(argv[0], argv, envp);
-    int e = errno;
-    (void)!write(exec_w, &e, sizeof e);
-    _exit(127);
-}
+/* The child's environment: ours with LC_ALL=C so "[enabled]" is not
+ * translated, and without LANGUAGE, which gettext would still honour. */
+static const char *const child_env[] = {"LANGUAGE", "LC_ALL=C", NULL};
 
 int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out,
                   struct dcc_buf *errout, char *err, size_t errlen)
 {
     int status = DCC_MARCH_OK;
-    int out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, exec_p[2] = {-1, -1};
-    char **argv = NULL, **envp = NULL;
     char *cmd = command_text(cc, extra);
-    if (!cmd)
-        return nomem(err, errlen);
-    if (dcc_buf_append(out, "", 0) != 0 || dcc_buf_append(errout, "", 0) != 0) {
-        free(cmd);
-        return nomem(err, errlen);
-    }
-    argv = dcc_argv_dup(cc->words);
+    char **argv = dcc_argv_dup(cc->words);
     size_t nextra = dcc_argv_len(extra);
-    envp = child_environment();
-    if (!argv || !envp ||
+    if (!cmd || !argv ||
         (nextra && dcc_argv_insert(&argv, dcc_argv_len(argv), (const char *const *)extra, nextra) != 0)) {
         status = nomem(err, errlen);
         goto done;
     }
-    if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(err_p, O_CLOEXEC) != 0 || pipe2(exec_p, O_CLOEXEC) != 0) {
-        status = fail(DCC_MARCH_SYSTEM, err, errlen, "cannot create a pipe: %s", strerror(errno));
-        goto done;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        status = fail(DCC_MARCH_SYSTEM, err, errlen, "cannot fork: %s", strerror(errno));
-        goto done;
-    }
-    if (pid == 0)
-        run_child(out_p[1], err_p[1], exec_p[1], argv, envp);
-    /* Also done in the parent so kill(-pid) is safe whichever runs first. */
-    setpgid(pid, pid);
-    close_fd(&out_p[1]);
-    close_fd(&err_p[1]);
-    close_fd(&exec_p[1]);
-
-    int exec_errno = 0;
-    ssize_t got;
-    do
-        got = read(exec_p[0], &exec_errno, sizeof exec_errno);
-    while (got < 0 && errno == EINTR);
-    if (got == (ssize_t)sizeof exec_errno) {
-        waitpid(pid, NULL, 0);
-        status = fail(DCC_MARCH_CC_MISSING, err, errlen, "cannot run the compiler '%s': %s", argv[0],
-                      strerror(exec_errno));
-        goto done;
-    }
-
-    long long deadline = now_ms() + cc->timeout_ms;
-    int timed_out = 0, too_big = 0;
-    while (out_p[0] >= 0 || err_p[0] >= 0) {
-        struct pollfd fds[2] = {{out_p[0], POLLIN, 0}, {err_p[0], POLLIN, 0}};
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        int n = poll(fds, 2, (int)(left > 1000000 ? 1000000 : left));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            status = fail(DCC_MARCH_SYSTEM, err, errlen, "poll failed: %s", strerror(errno));
-            break;
-        }
-        for (int k = 0; k < 2; k++) {
-            int *fd = k == 0 ? &out_p[0] : &err_p[0];
-            struct dcc_buf *b = k == 0 ? out : errout;
-            if (*fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char chunk[8192];
-            ssize_t r = read(*fd, chunk, sizeof chunk);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                close_fd(fd);
-                continue;
-            }
-            if (out->len + errout->len + (size_t)r > DCC_MARCH_OUTPUT_CAP) {
-                too_big = 1;
-                break;
-            }
-            if (dcc_buf_append(b, chunk, (size_t)r) != 0) {
-                status = nomem(err, errlen);
-                break;
-            }
-        }
-        if (too_big || status != DCC_MARCH_OK)
-            break;
-    }
+    /* In its own process group, so a timeout kills its children too. */
+    struct dcc_run_opts o = {
+        .argv = argv,
+        .env_set = child_env,
+        .out = DCC_RUN_CAPTURE,
+        .out_buf = out,
+        .err = DCC_RUN_CAPTURE,
+        .err_buf = errout,
+        .cap = DCC_MARCH_OUTPUT_CAP,
+        .timeout_ms = cc->timeout_ms,
+        .flags = DCC_RUN_SEARCH_PATH,
+    };
+    char why[512];
     int wstatus = 0;
-    if (!timed_out && !too_big && status == DCC_MARCH_OK) {
-        /* Output closed; the compiler may still be exiting, or hang on. */
-        for (;;) {
-            pid_t w = waitpid(pid, &wstatus, WNOHANG);
-            if (w == pid || (w < 0 && errno != EINTR))
-                goto reaped;
-            if (now_ms() >= deadline) {
-                timed_out = 1;
-                break;
-            }
-            struct timespec pause = {0, 5 * 1000 * 1000};
-            nanosleep(&pause, NULL);
-        }
-    }
-    kill(-pid, SIGKILL);
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-        ;
-reaped:
-    if (status != DCC_MARCH_OK)
+    switch (dcc_run(&o, &wstatus, why, sizeof why)) {
+    case DCC_RUN_OK:
+    case DCC_RUN_LOST: /* reaped elsewhere: its output is all there is */
+        break;
+    case DCC_RUN_NOT_RUN:
+        status = fail(DCC_MARCH_CC_MISSING, err, errlen, "cannot run the compiler '%s': %s", argv[0],
+                      strerror(errno));
         goto done;
-    if (timed_out) {
+    case DCC_RUN_TIMEOUT:
         if (cc->timeout_ms % 1000 == 0)
             status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d s", cmd,
                           cc->timeout_ms / 1000);
         else
             status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d ms", cmd,
                           cc->timeout_ms);
-    } else if (too_big) {
+        goto done;
+    case DCC_RUN_OVER_CAP:
         status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' printed more than %u bytes", cmd,
                       DCC_MARCH_OUTPUT_CAP);
-    } else if (WIFSIGNALED(wstatus)) {
+        goto done;
+    case DCC_RUN_NOMEM:
+        status = nomem(err, errlen);
+        goto done;
+    default:
+        status = fail(DCC_MARCH_SYSTEM, err, errlen, "%s", why);
+        goto done;
+    }
+    if (WIFSIGNALED(wstatus)) {
         status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' was killed by signal %d", cmd,
                       WTERMSIG(wstatus));
     } else if (WEXITSTATUS(wstatus) != 0) {
-        char why[320];
-        first_error_line(errout->data, why, sizeof why);
+        char first[320];
+        first_error_line(errout->data, first, sizeof first);
         status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' failed with exit status %d: %s", cmd,
-                      WEXITSTATUS(wstatus), why);
+                      WEXITSTATUS(wstatus), first);
     }
 done:
-    close_pair(out_p);
-    close_pair(err_p);
-    close_pair(exec_p);
     dcc_argv_free(argv);
-    dcc_argv_free(envp);
     free(cmd);
     return status;
 }

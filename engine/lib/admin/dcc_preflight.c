@@ -6,16 +6,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/dcc_run.h"
 #include "proto/dcc_toolchain.h"
 
 static const char *const field_names[DCC_PF_NFIELDS] = {
@@ -615,77 +614,88 @@ static int read_capped(const char *file, size_t cap, struct dcc_buf *b)
     return 0;
 }
 
-/* The environment of a probe: the caller's minus what changes the client's
- * output or where it writes, plus the probe's own settings. NULL on ENOMEM. */
-static char **probe_env(const char *host_spec, const char *dir, int timeout_ms)
+/* The environment changes of a probe: what changes the client's output or
+ * where it writes is replaced or removed, the probe's own settings added. */
+struct probe_env {
+    char *hosts, *dir, *io_timeout; /* made here */
+    const char *set[12];            /* for dcc_run_opts.env_set */
+};
+
+static void probe_env_free(struct probe_env *e)
 {
-    static const char *const drop[] = {
-        "DISTCC_HOSTS=", "DISTCC_FALLBACK=", "DISTCC_SKIP_LOCAL_RETRY=", "DISTCC_DIR=",
-        "DISTCC_VERBOSE=", "DISTCC_LOG=", "DISTCC_SAVE_TEMPS=", "DISTCC_BACKOFF_PERIOD=",
-        "DISTCC_IO_TIMEOUT=", "LC_ALL=", NULL};
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 12, sizeof(*env));
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        int keep = 1;
-        for (size_t j = 0; drop[j] && keep; j++)
-            if (dcc_str_startswith(environ[i], drop[j]))
-                keep = 0;
-        if (keep)
-            env[k++] = environ[i];
-    }
-    char buf[PATH_MAX + 1100];
-    const char *add[] = {"DISTCC_FALLBACK=0", "DISTCC_SKIP_LOCAL_RETRY=1",
-                         "DISTCC_BACKOFF_PERIOD=0", "LC_ALL=C", NULL};
-    for (size_t j = 0; add[j]; j++)
-        env[k++] = (char *)add[j];
-    /* The four strings made here come last; free_env frees them. */
+    free(e->hosts);
+    free(e->dir);
+    free(e->io_timeout);
+}
+
+/* 0, or -1 on ENOMEM. */
+static int probe_env_init(struct probe_env *e, const char *host_spec, const char *dir, int timeout_ms)
+{
     int secs = (timeout_ms + 999) / 1000;
-    char *owned[4] = {NULL, NULL, NULL, NULL};
-    snprintf(buf, sizeof(buf), "DISTCC_HOSTS=%s", host_spec);
-    owned[0] = strdup(buf);
-    snprintf(buf, sizeof(buf), "DISTCC_DIR=%s/distcc-dir", dir);
-    owned[1] = strdup(buf);
+    memset(e, 0, sizeof *e);
+    if (asprintf(&e->hosts, "DISTCC_HOSTS=%s", host_spec) < 0)
+        e->hosts = NULL;
+    if (asprintf(&e->dir, "DISTCC_DIR=%s/distcc-dir", dir) < 0)
+        e->dir = NULL;
+    if (asprintf(&e->io_timeout, "DISTCC_IO_TIMEOUT=%d", secs > 0 ? secs : 1) < 0)
+        e->io_timeout = NULL;
+    if (!e->hosts || !e->dir || !e->io_timeout) {
+        probe_env_free(e);
+        return -1;
+    }
     /* The client's temporary files go where the caller's do: an ssh
      * helper's distccd inherits TMPDIR too, and must be able to use it. */
-    snprintf(buf, sizeof(buf), "DISTCC_VERBOSE=0");
-    owned[2] = strdup(buf);
-    snprintf(buf, sizeof(buf), "DISTCC_IO_TIMEOUT=%d", secs > 0 ? secs : 1);
-    owned[3] = strdup(buf);
-    for (int j = 0; j < 4; j++) {
-        if (!owned[j]) {
-            for (int m = 0; m < 4; m++)
-                free(owned[m]);
-            free(env);
-            return NULL;
-        }
-        env[k++] = owned[j];
+    const char *set[] = {"DISTCC_FALLBACK=0", "DISTCC_SKIP_LOCAL_RETRY=1", "DISTCC_BACKOFF_PERIOD=0",
+                         "LC_ALL=C", "DISTCC_VERBOSE=0", "DISTCC_LOG", "DISTCC_SAVE_TEMPS",
+                         e->hosts, e->dir, e->io_timeout, NULL};
+    memcpy(e->set, set, sizeof set);
+    return 0;
+}
+
+/* Starts one probe in its directory under top; 0 with *run, or -1 with p->err. */
+static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const char *distcc_path,
+                       int timeout_ms, struct dcc_run **run)
+{
+    char dir[PATH_MAX + 32], file[PATH_MAX + 64];
+    const char *src = is_cxx_name(p->compiler) ? "probe.ii" : "probe.i";
+    snprintf(dir, sizeof(dir), "%s/%zu", top, i);
+    if (mkdir(dir, 0700) != 0) {
+        dcc_set_err(p->err, sizeof(p->err), "cannot make %s: %s", dir, strerror(errno));
+        return -1;
     }
-    env[k] = NULL;
-    return env;
-}
-
-static void free_env(char **env)
-{
-    if (!env)
-        return;
-    size_t k = 0;
-    while (env[k])
-        k++;
-    for (size_t j = k - 4; j < k; j++) /* the four strings probe_env made */
-        free(env[j]);
-    free(env);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    snprintf(file, sizeof(file), "%s/%s", dir, src);
+    FILE *f = fopen(file, "we");
+    if (!f || fputs("int dcc_preflight_probe;\n", f) == EOF || fclose(f) != 0) {
+        dcc_set_err(p->err, sizeof(p->err), "cannot write %s", file);
+        return -1;
+    }
+    struct probe_env env;
+    if (probe_env_init(&env, p->host_spec, dir, timeout_ms) != 0) {
+        dcc_set_err(p->err, sizeof(p->err), "cannot set up the probe in %s", dir);
+        return -1;
+    }
+    char *argv[] = {"distcc", (char *)p->compiler, "-c", "-v", (char *)src, "-o", "probe.o", NULL};
+    struct dcc_run_opts o = {
+        .argv = argv,
+        .prog = distcc_path,
+        .env_set = env.set,
+        .dir = dir,
+        .out = DCC_RUN_CAPTURE,
+        .out_buf = &p->output,
+        .err = DCC_RUN_MERGE,
+        .cap = PROBE_OUTPUT_CAP,
+        .timeout_ms = timeout_ms > 0 ? timeout_ms : 1,
+        .flags = DCC_RUN_TRUNCATE,
+    };
+    char why[256];
+    int rc = dcc_run_start(&o, run, why, sizeof(why));
+    int e = errno;
+    probe_env_free(&env);
+    if (rc != DCC_RUN_OK) {
+        dcc_set_err(p->err, sizeof(p->err), "cannot start %s: %s", distcc_path, strerror(e));
+        return -1;
+    }
+    return 0;
 }
 
 int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
@@ -705,113 +715,43 @@ int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *d
                     strerror(errno));
         return -1;
     }
-    pid_t *pids = calloc(n ? n : 1, sizeof(*pids));
-    if (!pids) {
+    struct dcc_run **runs = calloc(n ? n : 1, sizeof(*runs));
+    if (!runs) {
         rmdir(top);
         dcc_set_err(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         struct dcc_pf_probe *p = &probes[i];
-        char dir[PATH_MAX + 32], file[PATH_MAX + 64];
-        const char *src = is_cxx_name(p->compiler) ? "probe.ii" : "probe.i";
         p->started = p->timed_out = p->have_object = 0;
         p->status = -1;
         p->comment[0] = p->err[0] = '\0';
-        snprintf(dir, sizeof(dir), "%s/%zu", top, i);
-        if (mkdir(dir, 0700) != 0) {
-            dcc_set_err(p->err, sizeof(p->err), "cannot make %s: %s", dir, strerror(errno));
-            continue;
-        }
-        snprintf(file, sizeof(file), "%s/%s", dir, src);
-        FILE *f = fopen(file, "we");
-        if (!f || fputs("int dcc_preflight_probe;\n", f) == EOF || fclose(f) != 0) {
-            dcc_set_err(p->err, sizeof(p->err), "cannot write %s", file);
-            continue;
-        }
-        snprintf(file, sizeof(file), "%s/output", dir);
-        int out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        char **env = probe_env(p->host_spec, dir, timeout_ms);
-        if (out_fd < 0 || null_fd < 0 || !env) {
-            dcc_set_err(p->err, sizeof(p->err), "cannot set up the probe in %s", dir);
-            if (out_fd >= 0)
-                close(out_fd);
-            if (null_fd >= 0)
-                close(null_fd);
-            free_env(env);
-            continue;
-        }
-        char *argv[] = {"distcc", (char *)p->compiler, "-c", "-v", (char *)src, "-o", "probe.o",
-                        NULL};
-        pid_t pid = fork();
-        if (pid == 0) {
-            setpgid(0, 0);
-            if (chdir(dir) != 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
-                dup2(out_fd, 2) < 0)
-                _exit(127);
-            execve(distcc_path, argv, env);
-            dprintf(2, "cannot run %s: %s\n", distcc_path, strerror(errno));
-            _exit(127);
-        }
-        close(out_fd);
-        close(null_fd);
-        free_env(env);
-        if (pid < 0) {
-            dcc_set_err(p->err, sizeof(p->err), "cannot start %s: %s", distcc_path,
-                        strerror(errno));
-            continue;
-        }
-        setpgid(pid, pid); /* also here: no race with the kill below */
-        pids[i] = pid;
-        p->started = 1;
+        p->started = probe_start(p, i, top, distcc_path, timeout_ms, &runs[i]) == 0;
     }
-
-    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
-    for (;;) {
-        size_t left = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (pids[i] <= 0)
-                continue;
-            int st;
-            pid_t r = waitpid(pids[i], &st, WNOHANG);
-            if (r == pids[i] || (r < 0 && errno == ECHILD)) {
-                probes[i].status = r == pids[i] ? st : 0;
-                pids[i] = 0;
-            } else {
-                left++;
-            }
+    /* All at once: each one's output is read as it comes. */
+    while (dcc_run_poll(runs, n) > 0)
+        ;
+    for (size_t i = 0; i < n; i++) {
+        struct dcc_pf_probe *p = &probes[i];
+        if (!runs[i])
+            continue;
+        char why[sizeof(p->err)];
+        int end = dcc_run_finish(runs[i], &p->status, why, sizeof(why));
+        if (end == DCC_RUN_TIMEOUT) {
+            p->timed_out = 1;
+        } else if (end != DCC_RUN_OK && end != DCC_RUN_LOST) {
+            /* As from a shell: the reason on its output, and status 127. */
+            dcc_buf_printf(&p->output, "%s\n", why);
+            p->status = W_EXITCODE(127, 0);
         }
-        if (left == 0)
-            break;
-        if (now_ms() >= deadline) {
-            for (size_t i = 0; i < n; i++) {
-                if (pids[i] <= 0)
-                    continue;
-                kill(-pids[i], SIGKILL);
-                kill(pids[i], SIGKILL);
-                int st;
-                while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
-                    ;
-                probes[i].timed_out = 1;
-                probes[i].status = st;
-                pids[i] = 0;
-            }
-            break;
-        }
-        struct timespec nap = {0, 10 * 1000 * 1000};
-        nanosleep(&nap, NULL);
     }
-    free(pids);
+    free(runs);
 
     for (size_t i = 0; i < n; i++) {
         struct dcc_pf_probe *p = &probes[i];
         if (!p->started)
             continue;
         char file[PATH_MAX + 64];
-        snprintf(file, sizeof(file), "%s/%zu/output", top, i);
-        read_capped(file, PROBE_OUTPUT_CAP, &p->output);
-        dcc_buf_appends(&p->output, ""); /* NUL-terminated even when empty */
         snprintf(file, sizeof(file), "%s/%zu/probe.o", top, i);
         struct dcc_buf obj = {0};
         if (!p->timed_out && read_capped(file, PROBE_OBJECT_CAP, &obj) == 0) {

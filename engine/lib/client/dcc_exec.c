@@ -1,12 +1,11 @@
-/* fork/exec of local programs with optional output redirection. */
+/* Local programs for the client (the compiler, cpp), started with dcc_run and registered for cleanup. */
 #include "client/dcc_exec.h"
 
 #include "client/dcc_cleanup.h"
 #include "base/dcc_exit.h"
+#include "base/dcc_run.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -26,63 +25,39 @@ int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid,
 
 static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err, size_t errlen)
 {
-    /* A pipe tells the parent whether exec worked, so "cannot run" is an
-     * error here rather than an exit status that looks like the compiler's. */
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) {
+    /* As from a shell: looked up on PATH (a script without "#!" runs with
+     * /bin/sh), stdin and every descriptor it does not redirect inherited
+     * (make's jobserver), the signals our caller ignores still ignored
+     * (nohup, "cmd &"); only our own SIGPIPE is undone. */
+    struct dcc_run_opts o = {
+        .argv = argv,
+        .in = DCC_RUN_IN_INHERIT,
+        .out = out_fd >= 0 ? DCC_RUN_FD : DCC_RUN_INHERIT,
+        .out_fd = out_fd,
+        .err = err_fd >= 0 ? DCC_RUN_FD : DCC_RUN_INHERIT,
+        .err_fd = err_fd,
+        .flags = DCC_RUN_SEARCH_PATH | DCC_RUN_KEEP_SIGNALS | DCC_RUN_KEEP_FDS |
+                 (own_group ? 0 : DCC_RUN_SAME_GROUP),
+    };
+    struct dcc_run *run = NULL;
+    if (dcc_run_start(&o, &run, err, errlen) != DCC_RUN_OK) {
         snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(errno));
         return DCC_EXIT_COMPILER_MISSING;
     }
-    pid_t child = fork();
-    if (child < 0) {
-        int e = errno;
-        close(report[0]);
-        close(report[1]);
-        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
-        return DCC_EXIT_COMPILER_MISSING;
-    }
-    if (child == 0) {
-        close(report[0]);
-        if (own_group)
-            setpgid(0, 0);
-        /* distcc ignores SIGPIPE for its sockets; the compiler must not. */
-        signal(SIGPIPE, SIG_DFL);
-        /* err_fd 1 means our stdout: keep a copy before 1 is replaced. */
-        if (err_fd == 1 && out_fd >= 0 && out_fd != 1)
-            err_fd = dup(1);
-        if (out_fd >= 0 && out_fd != 1)
-            dup2(out_fd, 1);
-        if (err_fd >= 0 && err_fd != 2)
-            dup2(err_fd, 2);
-        /* execvp, not posix_spawnp: a script without "#!" runs with /bin/sh,
-         * as in a shell. */
-        execvp(argv[0], argv);
-        int e = errno;
-        (void)!write(report[1], &e, sizeof e);
-        _exit(DCC_EXIT_COMPILER_MISSING);
-    }
-    close(report[1]);
-    /* From here an interrupted client takes the child down with it. Both
-     * sides set the group, so it is in place whichever runs first. */
-    if (own_group) {
-        setpgid(child, child);
+    /* From here an interrupted client takes the child down with it. */
+    pid_t child = dcc_run_pid(run);
+    if (own_group)
         dcc_cleanup_add_group(child);
-    } else {
+    else
         dcc_cleanup_add_child(child);
-    }
-    int e = 0;
-    ssize_t n;
-    do
-        n = read(report[0], &e, sizeof e);
-    while (n < 0 && errno == EINTR);
-    close(report[0]);
-    if (n == (ssize_t)sizeof e) {
+    /* "cannot run" is an error here rather than an exit status that looks
+     * like the compiler's. */
+    if (dcc_run_started(run, err, errlen) != 0) {
         dcc_cleanup_forget_child(child); /* before the pid can be reused */
-        waitpid(child, NULL, 0);
-        snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
+        dcc_run_finish(run, NULL, NULL, 0);
         return DCC_EXIT_COMPILER_MISSING;
     }
-    *pid = child;
+    *pid = dcc_run_detach(run);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "client/dcc_incscan.h"
 
 #include "base/dcc_exit.h"
+#include "base/dcc_run.h"
 #include "proto/dcc_optcat.h"
 #include "base/dcc_util.h"
 
@@ -10,7 +11,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,8 +19,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
@@ -283,116 +281,37 @@ static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, 
     return 0;
 }
 
-static const char *const dropped_env[] = {"LC_ALL=",           "LC_MESSAGES=", "LANGUAGE=",         "LANG=",
-                                          "CPATH=",            "C_INCLUDE_PATH=", "CPLUS_INCLUDE_PATH=",
-                                          "OBJC_INCLUDE_PATH=", "DEPENDENCIES_OUTPUT=", "SUNPRO_DEPENDENCIES="};
-
-/* environ without the locale and include-path variables, plus LC_ALL=C.
- * The array is malloc'd, the strings are environ's. */
-static char **sysdir_env(void)
-{
-    size_t n = 0;
-    while (environ && environ[n])
-        n++;
-    char **env = malloc((n + 2) * sizeof *env);
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        int drop = 0;
-        for (size_t d = 0; d < sizeof dropped_env / sizeof *dropped_env && !drop; d++)
-            drop = dcc_str_startswith(environ[i], dropped_env[d]);
-        if (!drop)
-            env[k++] = environ[i];
-    }
-    env[k++] = (char *)"LC_ALL=C";
-    env[k] = NULL;
-    return env;
-}
+/* The compiler's -v run sees LC_ALL=C and none of the locale and
+ * include-path variables. */
+static const char *const sysdir_env[] = {"LC_MESSAGES", "LANGUAGE", "LANG", "CPATH", "C_INCLUDE_PATH",
+                                         "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT",
+                                         "SUNPRO_DEPENDENCIES", "LC_ALL=C", NULL};
 
 /* Runs the compiler with stdout and stdin on /dev/null and its stderr read
  * into out. Returns 0 with *status, or a dcc_exit code with err. */
 static int sysdir_run(char *const *cmd, struct dcc_buf *out, int *status, char *err, size_t errlen)
 {
-    char **env = sysdir_env();
-    if (!env) {
-        dcc_set_err(err, errlen, "out of memory");
+    /* In the client's own process group and with its ignored signals, like
+     * the compile itself; a -v listing is a few kB, and more is not a
+     * compiler we understand. */
+    struct dcc_run_opts o = {
+        .argv = cmd,
+        .env_set = sysdir_env,
+        .err = DCC_RUN_CAPTURE,
+        .err_buf = out,
+        .cap = 1u << 20,
+        .flags = DCC_RUN_SAME_GROUP | DCC_RUN_KEEP_SIGNALS | DCC_RUN_TRUNCATE,
+    };
+    switch (dcc_run(&o, status, err, errlen)) {
+    case DCC_RUN_OK:
+        return 0;
+    case DCC_RUN_NOMEM:
         return DCC_EXIT_OUT_OF_MEMORY;
+    case DCC_RUN_LOST:
+        return DCC_EXIT_DISTCC_FAILED;
+    default:
+        return DCC_EXIT_COMPILER_MISSING;
     }
-    int pipefd[2] = {-1, -1}, report[2] = {-1, -1};
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
-        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(errno));
-        goto fail_fds;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(errno));
-        goto fail_fds;
-    }
-    if (pid == 0) {
-        signal(SIGPIPE, SIG_DFL);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(pipefd[1], 2);
-        execve(cmd[0], cmd, env);
-        int e = errno;
-        (void)!write(report[1], &e, sizeof e);
-        _exit(127);
-    }
-    free(env);
-    env = NULL;
-    close(devnull);
-    close(pipefd[1]);
-    close(report[1]);
-    devnull = pipefd[1] = report[1] = -1;
-
-    int e = 0, rc = 0;
-    ssize_t r;
-    do
-        r = read(report[0], &e, sizeof e);
-    while (r < 0 && errno == EINTR);
-    close(report[0]);
-    if (r == (ssize_t)sizeof e) {
-        dcc_set_err(err, errlen, "cannot run %s: %s", cmd[0], strerror(e));
-        rc = DCC_EXIT_COMPILER_MISSING;
-    }
-    char chunk[4096];
-    for (;;) {
-        r = read(pipefd[0], chunk, sizeof chunk);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        /* A -v listing is a few kB; more is not a compiler we understand. */
-        if (rc == 0 && out->len < (1u << 20) && dcc_buf_append(out, chunk, (size_t)r) != 0) {
-            dcc_set_err(err, errlen, "out of memory");
-            rc = DCC_EXIT_OUT_OF_MEMORY;
-        }
-    }
-    close(pipefd[0]);
-    while (waitpid(pid, status, 0) < 0) {
-        if (errno != EINTR) {
-            if (rc == 0) {
-                dcc_set_err(err, errlen, "cannot wait for %s: %s", cmd[0], strerror(errno));
-                rc = DCC_EXIT_DISTCC_FAILED;
-            }
-            break;
-        }
-    }
-    return rc;
-
-fail_fds:
-    free(env);
-    if (devnull >= 0)
-        close(devnull);
-    for (int i = 0; i < 2; i++) {
-        if (pipefd[i] >= 0)
-            close(pipefd[i]);
-        if (report[i] >= 0)
-            close(report[i]);
-    }
-    return DCC_EXIT_COMPILER_MISSING;
 }
 
 /* Parses the "#include <...> search starts here:" block of text (NUL-

@@ -1,6 +1,7 @@
 /* Probes the whitelisted compilers, as and ld, and the CHOST, and writes the /toolchain JSON report. */
 #include "proto/dcc_toolchain.h"
 
+#include "base/dcc_run.h"
 #include "base/dcc_util.h"
 
 #include <ctype.h>
@@ -11,8 +12,6 @@
 #include <jansson.h>
 #endif
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define DEFAULT_MAKE_CONF "/etc/portage/make.conf"
 #define DEFAULT_PROBE_MS 5000
@@ -37,265 +34,35 @@ static long long now_ms(void)
 
 /* ---- running a program ------------------------------------------------- */
 
-/* A pipe whose ends are both above stderr, so the child's dup2 onto 0..3
- * never clobbers one of them (a daemon may run with 0-2 closed). */
-static int pipe_above_stderr(int fds[2])
-{
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        if (fds[i] > 2)
-            continue;
-        int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-        if (moved < 0) {
-            close(fds[0]);
-            close(fds[1]);
-            return -1;
-        }
-        close(fds[i]);
-        fds[i] = moved;
-    }
-    return 0;
-}
-
-/* The caller's environment with LC_ALL=C (so banners are not translated)
- * and, when given, our PATH. Only the array and the PATH string are new. */
-static char **child_env(const char *env_path, char **path_var)
-{
-    size_t n = 0;
-    while (environ && environ[n])
-        n++;
-    char **envp = malloc((n + 3) * sizeof(*envp));
-    if (!envp)
-        return NULL;
-    *path_var = NULL;
-    if (env_path) {
-        size_t len = strlen(env_path) + sizeof("PATH=");
-        *path_var = malloc(len);
-        if (!*path_var) {
-            free(envp);
-            return NULL;
-        }
-        snprintf(*path_var, len, "PATH=%s", env_path);
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (dcc_str_startswith(environ[i], "LC_ALL="))
-            continue;
-        if (env_path && dcc_str_startswith(environ[i], "PATH="))
-            continue;
-        envp[k++] = environ[i];
-    }
-    envp[k++] = (char *)"LC_ALL=C";
-    if (*path_var)
-        envp[k++] = *path_var;
-    envp[k] = NULL;
-    return envp;
-}
-
-/* Between fork and exec: async-signal-safe calls only. fd 3 carries errno
- * back if exec fails; it is close-on-exec, so a successful exec closes it. */
-static void run_child(const char *prog, char *const argv[], char **envp, int outw, int errw)
-{
-    setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    /* Ignored signals survive exec; a daemon ignoring these must not pass
-     * that on to a compiler (SIGCHLD ignored breaks its own waits). */
-    static const int reset[] = {SIGPIPE, SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-        sigaction(reset[i], &dfl, NULL);
-
-    int nullfd = open("/dev/null", O_RDONLY);
-    if (nullfd > 0) {
-        dup2(nullfd, 0);
-        if (nullfd > 2)
-            close(nullfd);
-    }
-    dup2(outw, 1);
-    dup2(outw, 2);
-    if (errw != 3)
-        dup2(errw, 3);
-    fcntl(3, F_SETFD, FD_CLOEXEC);
-    if (close_range(4, ~0U, 0) != 0) {
-        long max = sysconf(_SC_OPEN_MAX);
-        if (max < 0 || max > 65536)
-            max = 65536;
-        for (int fd = 4; fd < max; fd++)
-            close(fd);
-    }
-    execve(prog, argv, envp);
-    int e = errno;
-    ssize_t w = write(3, &e, sizeof(e));
-    (void)w;
-    _exit(127);
-}
-
-/* Waits for pid until deadline, then kills its group and waits for good. */
-static int reap(pid_t pid, long long deadline, int *wstatus)
-{
-    int killed = 0;
-    for (;;) {
-        int st = 0;
-        pid_t r = waitpid(pid, &st, killed ? 0 : WNOHANG);
-        if (r == pid) {
-            *wstatus = st;
-            return killed ? -1 : 0;
-        }
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            /* Someone else reaped it (a waitpid(-1) elsewhere). */
-            *wstatus = 0;
-            return killed ? -1 : 0;
-        }
-        if (now_ms() >= deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            killed = 1;
-            continue;
-        }
-        struct timespec nap = {0, 5 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
-}
-
 int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path,
                           int timeout_ms, size_t cap, struct dcc_buf *out, int *wstatus,
                           char *err, size_t errlen)
 {
-    int outp[2], errp[2];
     char *path_var = NULL;
-    char **envp = child_env(env_path, &path_var);
-    if (!envp) {
+    if (env_path && asprintf(&path_var, "PATH=%s", env_path) < 0) {
         dcc_set_err(err, errlen, "out of memory");
         return -1;
     }
-    if (pipe_above_stderr(outp) != 0) {
-        dcc_set_err(err, errlen, "pipe: %s", strerror(errno));
-        goto fail_env;
-    }
-    if (pipe_above_stderr(errp) != 0) {
-        dcc_set_err(err, errlen, "pipe: %s", strerror(errno));
-        goto fail_outp;
-    }
-
-    pid_t pid = fork();
-    if (pid < 0) {
-        dcc_set_err(err, errlen, "fork: %s", strerror(errno));
-        close(errp[0]);
-        close(errp[1]);
-        goto fail_outp;
-    }
-    if (pid == 0)
-        run_child(prog, argv, envp, outp[1], errp[1]);
-
-    /* Also from here, so a kill of the group cannot race the child's own. */
-    setpgid(pid, pid);
-    close(outp[1]);
-    close(errp[1]);
-    free(envp);
-    free(path_var);
-
-    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-    int out_fd = outp[0], exec_fd = errp[0];
-    int exec_errno = 0, timed_out = 0, nomem = 0;
-    size_t len0 = out->len;
-    char scratch[4096];
-
-    while (out_fd >= 0 || exec_fd >= 0) {
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        struct pollfd pfd[2];
-        nfds_t n = 0;
-        if (out_fd >= 0)
-            pfd[n++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
-        if (exec_fd >= 0)
-            pfd[n++] = (struct pollfd){.fd = exec_fd, .events = POLLIN};
-        int r = poll(pfd, n, left > INT_MAX ? INT_MAX : (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            timed_out = 1; /* cannot watch it any more: stop it */
-            break;
-        }
-        for (nfds_t i = 0; i < n; i++) {
-            if (!pfd[i].revents)
-                continue;
-            if (pfd[i].fd == exec_fd) {
-                int e = 0;
-                ssize_t got = read(exec_fd, &e, sizeof(e));
-                if (got < 0 && errno == EINTR)
-                    continue;
-                if (got == (ssize_t)sizeof(e))
-                    exec_errno = e;
-                close(exec_fd);
-                exec_fd = -1;
-                continue;
-            }
-            ssize_t got = read(out_fd, scratch, sizeof(scratch));
-            if (got < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (got <= 0) {
-                close(out_fd);
-                out_fd = -1;
-                continue;
-            }
-            /* Past the cap the output is read and dropped, so a chatty
-             * program is not left blocked on a full pipe. */
-            size_t kept = out->len - len0;
-            size_t room = cap > kept ? cap - kept : 0;
-            size_t take = (size_t)got < room ? (size_t)got : room;
-            if (take && dcc_buf_append(out, scratch, take) != 0) {
-                nomem = 1;
-                break;
-            }
-        }
-        if (nomem)
-            break;
-    }
-    if (out_fd >= 0)
-        close(out_fd);
-    if (exec_fd >= 0)
-        close(exec_fd);
-
+    /* LC_ALL=C: banners are not translated. */
+    const char *env_set[] = {"LC_ALL=C", path_var, NULL};
+    struct dcc_run_opts o = {
+        .argv = argv,
+        .prog = prog,
+        .env_set = env_set,
+        .out = DCC_RUN_CAPTURE,
+        .out_buf = out,
+        .err = DCC_RUN_MERGE,
+        .cap = cap,
+        .timeout_ms = timeout_ms,
+        .flags = DCC_RUN_TRUNCATE,
+    };
     int st = 0;
-    if (timed_out || nomem) {
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-    }
-    if (reap(pid, deadline, &st) != 0)
-        timed_out = 1;
-
-    if (nomem) {
-        dcc_set_err(err, errlen, "out of memory");
+    int rc = dcc_run(&o, &st, err, errlen);
+    free(path_var);
+    if (rc != DCC_RUN_OK && rc != DCC_RUN_LOST) /* lost: reaped elsewhere, output complete */
         return -1;
-    }
-    if (exec_errno) {
-        dcc_set_err(err, errlen, "cannot run %s: %s", prog, strerror(exec_errno));
-        return -1;
-    }
-    if (timed_out) {
-        dcc_set_err(err, errlen, "%s did not finish within %d ms", prog, timeout_ms);
-        return -1;
-    }
     *wstatus = st;
     return 0;
-
-fail_outp:
-    close(outp[0]);
-    close(outp[1]);
-fail_env:
-    free(envp);
-    free(path_var);
-    return -1;
 }
 
 /* ---- finding programs -------------------------------------------------- */

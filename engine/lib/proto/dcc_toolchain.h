@@ -72,12 +72,12 @@ int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc
 
 /* The pieces, for the daemon's other uses and for tests. */
 
-/* Runs prog with argv (argv[0] is the name it sees) as described above,
- * appending at most cap bytes of its output to out and draining the rest.
- * env_path NULL keeps the caller's PATH. Returns 0 once the program has
- * exited (*wstatus is its wait status; 0 if someone else reaped it), or -1
- * with err when it could not be started or ran past timeout_ms (then it has
- * been killed and reaped). */
+/* Runs prog with argv (argv[0] is the name it sees) as described above
+ * (with dcc_run), appending at most cap bytes of its output to out and
+ * draining the rest. env_path NULL keeps the caller's PATH. Returns 0 once
+ * the program has exited (*wstatus is its wait status; 0 if someone else
+ * reaped it), or -1 with err when it could not be started or ran past
+ * timeout_ms (then it has been killed and reaped; 0: no timeout). */
 int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path,
                           int timeout_ms, size_t cap, struct dcc_buf *out, int *wstatus,
                           char *err, size_t errlen);
