@@ -118,15 +118,6 @@ static void set_path(const struct fixture *f, const char *rels)
     assert_int_equal(setenv("PATH", value, 1), 0);
 }
 
-/* The descriptor the next open() would get: equal before and after means no fd leaked. */
-static int lowest_free_fd(void)
-{
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    close(fd);
-    return fd;
-}
-
 static void same_file(const struct stat *a, const struct stat *b)
 {
     assert_true(a->st_dev == b->st_dev);
@@ -142,7 +133,7 @@ static void test_absolute_path_runs_with_output_in_the_given_files(void **state)
     write_script(f, "prog", "echo 'to stdout'\necho 'to stderr' >&2\n", 0755);
     path_in(f, "prog", prog, sizeof prog);
 
-    int first_free = lowest_free_fd();
+    int first_free = dcc_test_lowest_free_fd();
     struct stat our_out, our_err, st;
     assert_int_equal(fstat(1, &our_out), 0);
     assert_int_equal(fstat(2, &our_err), 0);
@@ -164,7 +155,7 @@ static void test_absolute_path_runs_with_output_in_the_given_files(void **state)
     same_file(&st, &our_err);
     close(out);
     close(errf);
-    assert_int_equal(lowest_free_fd(), first_free);
+    assert_int_equal(dcc_test_lowest_free_fd(), first_free);
 
     assert_string_equal(slurp(f, "out", got, sizeof got), "to stdout\n");
     assert_string_equal(slurp(f, "err", got, sizeof got), "to stderr\n");

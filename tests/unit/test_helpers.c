@@ -44,6 +44,14 @@ void no_children_left(void)
     assert_int_equal(errno, ECHILD);
 }
 
+int dcc_test_lowest_free_fd(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    close(fd);
+    return fd;
+}
+
 const char *dcc_test_data_dir(const char *sub)
 {
     static char dir[PATH_MAX + 32];

@@ -18,6 +18,10 @@ char **words(const char *line);
 /* Asserts that this process has no child left, reaped or not. */
 void no_children_left(void);
 
+/* The descriptor the next open() would get: equal before and after a call
+ * means the call leaked no fd. */
+int dcc_test_lowest_free_fd(void);
+
 /* tests/data/SUB from the top of the tree (make runs tests there), else
  * relative to the binary in BUILD/tests/unit/, so a test started by hand
  * from anywhere finds it too. SUB must hold a README. One SUB per test

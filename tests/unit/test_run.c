@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/dcc_run.h"
+#include "test_helpers.h"
 
 /* ---- fixture and helpers ------------------------------------------------ */
 
@@ -27,20 +28,13 @@ static char dir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dcc-run-test.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    return dcc_test_tmpdir(dir, sizeof dir, "/tmp/dcc-run-test.XXXXXX");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return dcc_test_rmtree(dir);
 }
 
 static void path_in(const char *rel, char *out, size_t len)
@@ -57,22 +51,6 @@ static void script(const char *rel, const char *body, mode_t mode, char *out, si
     assert_true(fprintf(f, "#!/bin/sh\n%s", body) > 0);
     assert_int_equal(fclose(f), 0);
     assert_int_equal(chmod(out, mode), 0);
-}
-
-static void no_children_left(void)
-{
-    errno = 0;
-    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-    assert_int_equal(errno, ECHILD);
-}
-
-/* The descriptor the next open() would get: equal before and after means no fd leaked. */
-static int lowest_free_fd(void)
-{
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    close(fd);
-    return fd;
 }
 
 /* Runs the script body with stdout captured into out (stderr merged) and
@@ -122,7 +100,7 @@ static void assert_pidfile_process_gone(const char *pidfile)
 static void test_stdout_and_stderr_are_captured_apart(void **state)
 {
     (void)state;
-    int first_free = lowest_free_fd();
+    int first_free = dcc_test_lowest_free_fd();
     char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
     struct dcc_buf out = {0}, errout = {0};
     assert_int_equal(dcc_buf_appends(&out, "before:"), 0);
@@ -138,7 +116,7 @@ static void test_stdout_and_stderr_are_captured_apart(void **state)
     assert_string_equal(errout.data, "err\n");
     dcc_buf_free(&out);
     dcc_buf_free(&errout);
-    assert_int_equal(lowest_free_fd(), first_free);
+    assert_int_equal(dcc_test_lowest_free_fd(), first_free);
     no_children_left();
 }
 
@@ -206,7 +184,7 @@ static void test_stdin_from_a_file_stdout_to_a_lent_fd_stderr_to_null(void **sta
 static void test_output_over_the_cap_is_an_error_and_stops_the_program(void **state)
 {
     (void)state;
-    int first_free = lowest_free_fd();
+    int first_free = dcc_test_lowest_free_fd();
     struct dcc_buf out = {0};
     char err[256] = "";
     int st = -1;
@@ -218,7 +196,7 @@ static void test_output_over_the_cap_is_an_error_and_stops_the_program(void **st
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGKILL);
     dcc_buf_free(&out);
-    assert_int_equal(lowest_free_fd(), first_free);
+    assert_int_equal(dcc_test_lowest_free_fd(), first_free);
     no_children_left();
 }
 
@@ -317,7 +295,7 @@ static void test_process_group(void **state)
 static void test_exec_failure_names_the_errno(void **state)
 {
     (void)state;
-    int first_free = lowest_free_fd();
+    int first_free = dcc_test_lowest_free_fd();
     char notexec[PATH_MAX], want[PATH_MAX + 128], err[PATH_MAX + 128] = "";
     struct dcc_buf out = {0};
     int st = -1;
@@ -352,7 +330,7 @@ static void test_exec_failure_names_the_errno(void **state)
     assert_string_equal(err, "cannot run /bin/sh: cannot open /nonexistent/input: No such file or directory");
 
     dcc_buf_free(&out);
-    assert_int_equal(lowest_free_fd(), first_free);
+    assert_int_equal(dcc_test_lowest_free_fd(), first_free);
     no_children_left();
 }
 
@@ -566,7 +544,7 @@ static void test_parallel_children_finish_in_any_order(void **state)
     (void)state;
     enum { A, B, C, D, N };
     const char *names = "ABCD";
-    int first_free = lowest_free_fd();
+    int first_free = dcc_test_lowest_free_fd();
     int fifo[N];
     char fifo_path[N][PATH_MAX];
     struct dcc_buf out[N];
@@ -623,7 +601,7 @@ static void test_parallel_children_finish_in_any_order(void **state)
         dcc_buf_free(&out[i]);
         close(fifo[i]);
     }
-    assert_int_equal(lowest_free_fd(), first_free);
+    assert_int_equal(dcc_test_lowest_free_fd(), first_free);
     no_children_left();
 }
 
