@@ -723,23 +723,23 @@ static int send_reply(struct job *j, int status, const struct dcc_buf *serr_extr
 {
     struct dcc_conn *c = &j->conn;
     dcc_wire_cork(c->out_fd, 1);
-    int rc = dcc_wire_write_token(c, "DONE", j->protover);
+    int rc = dcc_wire_write_token(c, DCC_TOK_DONE, j->protover);
     if (!rc)
-        rc = dcc_wire_write_token(c, "STAT", (uint32_t)status);
+        rc = dcc_wire_write_token(c, DCC_TOK_STAT, (uint32_t)status);
     if (!rc)
-        rc = send_file_or_empty(j, "SERR", j->dir[0] ? j->out_stderr : NULL, serr_extra, 1);
+        rc = send_file_or_empty(j, DCC_TOK_SERR, j->dir[0] ? j->out_stderr : NULL, serr_extra, 1);
     if (!rc)
-        rc = send_file_or_empty(j, "SOUT", j->dir[0] ? j->out_stdout : NULL, NULL, 0);
+        rc = send_file_or_empty(j, DCC_TOK_SOUT, j->dir[0] ? j->out_stdout : NULL, NULL, 0);
     if (!rc) {
         struct stat st;
         if (send_object && stat(j->output, &st) == 0)
-            rc = dcc_bulk_send_file(c, "DOTO", j->output, j->how);
+            rc = dcc_bulk_send_file(c, DCC_TOK_DOTO, j->output, j->how);
         else
-            rc = dcc_bulk_send_buf(c, "DOTO", "", 0, j->how);
+            rc = dcc_bulk_send_buf(c, DCC_TOK_DOTO, "", 0, j->how);
     }
     /* Protocol 3: the dependency file, in the client's paths. */
     if (!rc && j->protover == 3 && status == 0)
-        rc = send_file_or_empty(j, "DOTD", j->dir[0] && j->deps[0] ? j->deps : NULL, NULL, 1);
+        rc = send_file_or_empty(j, DCC_TOK_DOTD, j->dir[0] && j->deps[0] ? j->deps : NULL, NULL, 1);
     dcc_wire_cork(c->out_fd, 0);
     return rc;
 }
@@ -765,7 +765,7 @@ static int receive_source(struct job *j)
 {
     uint32_t len;
     uint64_t before = j->conn.bytes_in;
-    int rc = dcc_wire_read_token(&j->conn, "DOTI", &len);
+    int rc = dcc_wire_read_token(&j->conn, DCC_TOK_DOTI, &len);
     /* Our client sends the arguments before its cpp ends; when cpp fails it
      * closes here, which is not a broken request. */
     j->abandoned = rc == DCC_EXIT_TRUNCATED && j->conn.bytes_in == before;
@@ -1054,18 +1054,18 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
     struct dcc_conn *c = &j->conn;
     uint32_t len;
     char *name = NULL, *target = NULL;
-    int rc = dcc_wire_read_token(c, "NAME", &len);
+    int rc = dcc_wire_read_token(c, DCC_TOK_NAME, &len);
     if (!rc)
-        rc = read_string_body(c, "NAME", len, &name);
+        rc = read_string_body(c, DCC_TOK_NAME, len, &name);
     int which;
     uint32_t blen;
     if (!rc)
-        rc = dcc_wire_read_either(c, "FILE", "LINK", &which, &blen);
+        rc = dcc_wire_read_either(c, DCC_TOK_FILE, DCC_TOK_LINK, &which, &blen);
     if (rc)
         goto out;
     uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
     if (blen > cap) {
-        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? "LINK" : "FILE", blen,
+        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? DCC_TOK_LINK : DCC_TOK_FILE, blen,
                  (unsigned long long)cap);
         rc = DCC_EXIT_PROTOCOL_ERROR;
         goto out;
@@ -1083,7 +1083,7 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
         goto out;
     }
     if (which == 1) {
-        rc = read_string_body(c, "LINK", blen, &target);
+        rc = read_string_body(c, DCC_TOK_LINK, blen, &target);
         if (!rc && dcc_pump_is_system_link(name, target, blen))
             keep_system_dir(j, name);
         else if (!rc)
@@ -1109,9 +1109,9 @@ static int receive_pump_request(struct job *j)
     struct dcc_conn *c = &j->conn;
     uint32_t len;
     char why[300];
-    int rc = dcc_wire_read_token(c, "CDIR", &len);
+    int rc = dcc_wire_read_token(c, DCC_TOK_CDIR, &len);
     if (!rc)
-        rc = read_string_body(c, "CDIR", len, &j->cdir);
+        rc = read_string_body(c, DCC_TOK_CDIR, len, &j->cdir);
     if (rc)
         return rc;
     if (dcc_pump_check_path(j->cdir, len, 1, why, sizeof why) != 0)
@@ -1124,7 +1124,7 @@ static int receive_pump_request(struct job *j)
         make_job_files(j);
 
     uint32_t nfil;
-    rc = dcc_wire_read_token(c, "NFIL", &nfil);
+    rc = dcc_wire_read_token(c, DCC_TOK_NFIL, &nfil);
     if (rc)
         return rc;
     if (nfil > c->limits.max_files) {
@@ -1278,7 +1278,7 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         }
         j.conn.deadline_ms = cfg->handshake_ms > 0 ? dcc_wire_now_ms() + cfg->handshake_ms : 0;
     }
-    int rc = dcc_wire_read_token(&j.conn, "DIST", &j.protover);
+    int rc = dcc_wire_read_token(&j.conn, DCC_TOK_DIST, &j.protover);
     if (rc && j.conn.cut == DCC_WIRE_CUT_DEADLINE && j.conn.bytes_in == 0)
         snprintf(j.conn.err, sizeof j.conn.err, "no request within %g s", cfg->handshake_ms / 1000.0);
     restart_deadline(&j);
