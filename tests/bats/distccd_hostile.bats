@@ -432,6 +432,36 @@ sample_daemon_jobs() {
   assert_still_serves
 }
 
+@test "a connection closed before its first byte is a port probe: an info line, no warning" {
+  start_daemon
+  send --half-close
+  assert_hung_up_silently
+  wait_until 5 grep -q 'closed without a request' "$DAEMON_LOG"
+  grep -q 'info: connection from 127.0.0.1 closed without a request$' "$DAEMON_LOG"
+  grep -qE 'notice: job from 127.0.0.1: - -: bad request, exit 108, [0-9]+ ms, 0 bytes in, 0 bytes out$' "$DAEMON_LOG"
+  assert_warnings
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a client that sends more after its source is a bad request: its compiler is killed, no answer" {
+  make_stubborncc
+  # Without early start: stubborncc never opens its source, so the daemon
+  # watches the client only once the source is in the job directory.
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon --sandbox=off --no-early-start
+  ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
+
+  send DIST00000001 ARGC00000005 ARGV:stubborncc ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o DOTI@hello.i DIST00000001
+
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: it sent more data after its source; compiler killed'
+  grep -q 'notice: job from 127.0.0.1: stubborncc hello.i: bad request, exit 109, ' "$DAEMON_LOG"
+  wait_until 5 no_compilers
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
 # ---- options that would make a helper run code or touch files ----------
 #
 # Each request below would, if the compiler ran it, create a marker file

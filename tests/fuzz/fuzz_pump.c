@@ -126,7 +126,7 @@ static int receive_file(struct dcc_conn *c, int rootfd, unsigned *dirs, struct l
                         char **system_dirs, size_t *nsystem)
 {
     uint32_t len;
-    if (dcc_wire_read_token(c, "NAME", &len) != 0 || len > c->limits.max_arg_len)
+    if (dcc_wire_read_token(c, DCC_TOK_NAME, &len) != 0 || len > c->limits.max_arg_len)
         return -1;
     char *name = malloc((size_t)len + 1);
     if (!name || dcc_wire_read(c, name, len) != 0) {
@@ -136,7 +136,7 @@ static int receive_file(struct dcc_conn *c, int rootfd, unsigned *dirs, struct l
     name[len] = '\0';
     int which;
     uint32_t blen;
-    int rc = dcc_wire_read_either(c, "FILE", "LINK", &which, &blen);
+    int rc = dcc_wire_read_either(c, DCC_TOK_FILE, DCC_TOK_LINK, &which, &blen);
     if (!rc && which == 0 && blen > c->limits.max_body)
         rc = -1;
     if (!rc && which == 1 && blen > c->limits.max_arg_len)
@@ -250,11 +250,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct link links[FUZZ_MAX_FILES];
     char why[300];
     int rootfd = -1;
-    char *cdir = read_string(&c, "CDIR");
+    char *cdir = read_string(&c, DCC_TOK_CDIR);
     if (!cdir || dcc_pump_check_path(cdir, strlen(cdir), 1, why, sizeof why) != 0)
         goto out;
     uint32_t nfil;
-    if (dcc_wire_read_argv(&c, &argv) != 0 || dcc_wire_read_token(&c, "NFIL", &nfil) != 0)
+    if (dcc_wire_read_argv(&c, &argv) != 0 || dcc_wire_read_token(&c, DCC_TOK_NFIL, &nfil) != 0)
         goto out;
     if (mkdir(root, 0700) != 0)
         abort(); /* the last input's root is still there */

@@ -61,7 +61,7 @@ static int read_pump_files(struct dcc_conn *c)
 {
     uint32_t len;
     char *cdir = NULL;
-    int rc = dcc_wire_read_token(c, "CDIR", &len);
+    int rc = dcc_wire_read_token(c, DCC_TOK_CDIR, &len);
     if (!rc)
         rc = read_body_string(c, len, &cdir);
     free(cdir);
@@ -71,19 +71,19 @@ static int read_pump_files(struct dcc_conn *c)
     dcc_argv_free(argv);
     uint32_t nfil = 0;
     if (!rc)
-        rc = dcc_wire_read_token(c, "NFIL", &nfil);
+        rc = dcc_wire_read_token(c, DCC_TOK_NFIL, &nfil);
     if (!rc && nfil > c->limits.max_files)
         rc = local_fail(c, DCC_EXIT_PROTOCOL_ERROR, "NFIL over the limit");
     for (uint32_t i = 0; i < nfil && !rc; i++) {
         char *name = NULL;
-        rc = dcc_wire_read_token(c, "NAME", &len);
+        rc = dcc_wire_read_token(c, DCC_TOK_NAME, &len);
         if (!rc)
             rc = read_body_string(c, len, &name);
         free(name);
         int which = 0;
         uint32_t blen = 0;
         if (!rc)
-            rc = dcc_wire_read_either(c, "FILE", "LINK", &which, &blen);
+            rc = dcc_wire_read_either(c, DCC_TOK_FILE, DCC_TOK_LINK, &which, &blen);
         if (rc)
             break;
         if (which == 1) {
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int peer;
     fuzz_conn_open(&c, &peer, data, size);
     uint32_t protover = 0;
-    int rc = dcc_wire_read_token(&c, "DIST", &protover);
+    int rc = dcc_wire_read_token(&c, DCC_TOK_DIST, &protover);
     if (!rc && (protover < 1 || protover > 3))
         rc = local_fail(&c, DCC_EXIT_PROTOCOL_ERROR, "unsupported protocol version");
     if (!rc && protover < 3) {
@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dcc_argv_free(argv);
         uint32_t len = 0;
         if (!rc)
-            rc = dcc_wire_read_token(&c, "DOTI", &len);
+            rc = dcc_wire_read_token(&c, DCC_TOK_DOTI, &len);
         if (!rc && len <= c.limits.max_body) {
             uint64_t got = 0;
             rc = dcc_bulk_recv_body_fd(&c, len, protover == 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE, sink,

@@ -60,6 +60,22 @@ static void test_header_is_lowercase_hex(void **state)
     assert_string_equal(hdr, "ARGCdeadbeef");
 }
 
+/* The constants spell stock distcc 3.4's tokens: a typo in one would still
+ * talk to our own side, and to no stock peer. */
+static void test_tokens_are_stock_spelling(void **state)
+{
+    (void)state;
+    const char *const ours[] = {DCC_TOK_DIST, DCC_TOK_ARGC, DCC_TOK_ARGV, DCC_TOK_DOTI, DCC_TOK_DONE, DCC_TOK_STAT,
+                                DCC_TOK_SERR, DCC_TOK_SOUT, DCC_TOK_DOTO, DCC_TOK_DOTD, DCC_TOK_CDIR, DCC_TOK_NFIL,
+                                DCC_TOK_NAME, DCC_TOK_FILE, DCC_TOK_LINK, DCC_TOK_TLEN};
+    const char *const stock[] = {"DIST", "ARGC", "ARGV", "DOTI", "DONE", "STAT", "SERR", "SOUT",
+                                 "DOTO", "DOTD", "CDIR", "NFIL", "NAME", "FILE", "LINK", "TLEN"};
+    for (size_t i = 0; i < sizeof ours / sizeof *ours; i++) {
+        assert_int_equal(strlen(ours[i]), DCC_TOKEN_LEN);
+        assert_string_equal(ours[i], stock[i]);
+    }
+}
+
 static void test_parse_header(void **state)
 {
     (void)state;
@@ -293,6 +309,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_is_lowercase_hex),
         cmocka_unit_test(test_parse_header),
+        cmocka_unit_test(test_tokens_are_stock_spelling),
         cmocka_unit_test_setup_teardown(test_token_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_token_is_derailment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_is_shown_printably, setup, teardown),

@@ -213,7 +213,7 @@ static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t
 {
     uint32_t done_ver, stat;
     note_phase(opts, DCC_PHASE_COMPILE);
-    int rc = dcc_wire_read_token(c, "DONE", &done_ver);
+    int rc = dcc_wire_read_token(c, DCC_TOK_DONE, &done_ver);
     if (rc) {
         request_failed(res, host, c, rc, "waiting for the result");
         return;
@@ -223,16 +223,16 @@ static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t
         host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result", "the helper answered in another protocol version");
         return;
     }
-    rc = dcc_wire_read_token(c, "STAT", &stat);
+    rc = dcc_wire_read_token(c, DCC_TOK_STAT, &stat);
     char *body = NULL;
     size_t blen = 0;
     if (!rc)
-        rc = dcc_bulk_recv_buf(c, "SERR", how, &body, &blen);
+        rc = dcc_bulk_recv_buf(c, DCC_TOK_SERR, how, &body, &blen);
     if (!rc) {
         dcc_buf_append(&res->serr, body, blen);
         free(body);
         body = NULL;
-        rc = dcc_bulk_recv_buf(c, "SOUT", how, &body, &blen);
+        rc = dcc_bulk_recv_buf(c, DCC_TOK_SOUT, how, &body, &blen);
     }
     if (!rc) {
         dcc_buf_append(&res->sout, body, blen);
@@ -246,10 +246,10 @@ static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t
     /* Both files arrive before either is in place, the object last: a reply
      * cut short, or a .d that cannot be written, leaves neither behind. */
     struct dcc_output obj = {.fd = -1}, deps = {.fd = -1};
-    if (receive_object(c, how, "DOTO", output, DCC_OUTPUT_OBJECT, stat == 0, &obj, res) != 0)
+    if (receive_object(c, how, DCC_TOK_DOTO, output, DCC_OUTPUT_OBJECT, stat == 0, &obj, res) != 0)
         return;
     if ((ver == 3 && stat == 0 &&
-         receive_object(c, how, "DOTD", deps_file, DCC_OUTPUT_DEPS, deps_file != NULL, &deps, res) != 0) ||
+         receive_object(c, how, DCC_TOK_DOTD, deps_file, DCC_OUTPUT_DEPS, deps_file != NULL, &deps, res) != 0) ||
         place_file(&deps, res) != 0 || place_file(&obj, res) != 0) {
         dcc_output_discard(&obj);
         return;
@@ -284,7 +284,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     /* The header and arguments go out while cpp still runs. */
-    rc = dcc_wire_write_token(&c, "DIST", ver);
+    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, ver);
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     dcc_argv_free(remote_argv);
@@ -307,7 +307,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
         goto out;
     }
     note_phase(opts, DCC_PHASE_SEND);
-    rc = dcc_bulk_send_file(&c, "DOTI", cpp->path, how);
+    rc = dcc_bulk_send_file(&c, DCC_TOK_DOTI, cpp->path, how);
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
     if (rc) {
@@ -335,13 +335,13 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
     uint32_t n = 0;
     for (size_t i = 0; i < files->n; i++)
         n += files->v[i].kind != DCC_INC_SYSTEMDIR;
-    int rc = dcc_wire_write_token(c, "NFIL", n);
+    int rc = dcc_wire_write_token(c, DCC_TOK_NFIL, n);
     for (size_t i = 0; i < files->n && !rc; i++) {
         const struct dcc_inc_entry *e = &files->v[i];
         if (e->kind == DCC_INC_FILE) {
-            rc = dcc_wire_write_string(c, "NAME", e->path);
+            rc = dcc_wire_write_string(c, DCC_TOK_NAME, e->path);
             if (!rc)
-                rc = dcc_bulk_send_file(c, "FILE", e->path, DCC_COMPRESS_LZO1X);
+                rc = dcc_bulk_send_file(c, DCC_TOK_FILE, e->path, DCC_COMPRESS_LZO1X);
         } else if (e->kind == DCC_INC_DIR) {
             char name[PATH_MAX];
             int len = snprintf(name, sizeof name, "%s/%s", strcmp(e->path, "/") ? e->path : "",
@@ -351,9 +351,9 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
                 snprintf(c->err, sizeof c->err, "directory name %.200s... is too long", e->path);
                 return DCC_EXIT_IO_ERROR;
             }
-            rc = dcc_wire_write_string(c, "NAME", name);
+            rc = dcc_wire_write_string(c, DCC_TOK_NAME, name);
             if (!rc)
-                rc = dcc_bulk_send_buf(c, "FILE", "", 0, DCC_COMPRESS_LZO1X);
+                rc = dcc_bulk_send_buf(c, DCC_TOK_FILE, "", 0, DCC_COMPRESS_LZO1X);
         }
     }
     return rc;
@@ -385,9 +385,9 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, con
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     note_phase(opts, DCC_PHASE_SEND);
-    rc = dcc_wire_write_token(&c, "DIST", 3);
+    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, 3);
     if (!rc)
-        rc = dcc_wire_write_string(&c, "CDIR", pump->cwd);
+        rc = dcc_wire_write_string(&c, DCC_TOK_CDIR, pump->cwd);
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     if (!rc)

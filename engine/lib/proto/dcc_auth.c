@@ -260,7 +260,7 @@ static void status_text(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
 
 static int send_token(struct dcc_conn *c, const gss_buffer_desc *tok)
 {
-    int rc = dcc_wire_write_token(c, "TLEN", (uint32_t)tok->length);
+    int rc = dcc_wire_write_token(c, DCC_TOK_TLEN, (uint32_t)tok->length);
     return rc ? rc : dcc_wire_write(c, tok->value, tok->length);
 }
 
@@ -268,7 +268,7 @@ static int send_token(struct dcc_conn *c, const gss_buffer_desc *tok)
 static int recv_token(struct dcc_conn *c, gss_buffer_desc *tok)
 {
     uint32_t len;
-    int rc = dcc_wire_read_token(c, "TLEN", &len);
+    int rc = dcc_wire_read_token(c, DCC_TOK_TLEN, &len);
     if (rc)
         return rc;
     if (len == 0 || len > DCC_AUTH_TOKEN_MAX) {

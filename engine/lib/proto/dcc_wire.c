@@ -348,7 +348,7 @@ int dcc_wire_write_argv(struct dcc_conn *c, char *const *argv)
     size_t n = dcc_argv_len(argv);
     struct dcc_buf b = {0};
     char hdr[DCC_HEADER_LEN];
-    dcc_wire_format_header(hdr, "ARGC", (uint32_t)n);
+    dcc_wire_format_header(hdr, DCC_TOK_ARGC, (uint32_t)n);
     int bad = dcc_buf_append(&b, hdr, sizeof hdr);
     for (size_t i = 0; !bad && i < n; i++) {
         size_t len = strlen(argv[i]);
@@ -356,7 +356,7 @@ int dcc_wire_write_argv(struct dcc_conn *c, char *const *argv)
             dcc_buf_free(&b);
             return fail(c, DCC_EXIT_PROTOCOL_ERROR, "argument %zu is too long to send", i);
         }
-        dcc_wire_format_header(hdr, "ARGV", (uint32_t)len);
+        dcc_wire_format_header(hdr, DCC_TOK_ARGV, (uint32_t)len);
         bad = dcc_buf_append(&b, hdr, sizeof hdr) || dcc_buf_append(&b, argv[i], len);
     }
     if (bad) {
@@ -372,7 +372,7 @@ int dcc_wire_read_argv(struct dcc_conn *c, char ***argvp)
 {
     uint32_t argc;
     *argvp = NULL;
-    int rc = dcc_wire_read_token(c, "ARGC", &argc);
+    int rc = dcc_wire_read_token(c, DCC_TOK_ARGC, &argc);
     if (rc)
         return rc;
     if (argc == 0)
@@ -384,7 +384,7 @@ int dcc_wire_read_argv(struct dcc_conn *c, char ***argvp)
         return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for %u arguments", argc);
     uint64_t total = 0;
     for (uint32_t i = 0; i < argc; i++) {
-        rc = dcc_wire_read_string(c, "ARGV", c->limits.max_arg_len, &argv[i]);
+        rc = dcc_wire_read_string(c, DCC_TOK_ARGV, c->limits.max_arg_len, &argv[i]);
         if (rc)
             break;
         total += strlen(argv[i]);

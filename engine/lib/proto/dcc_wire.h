@@ -10,6 +10,27 @@
 #define DCC_TOKEN_LEN 4
 #define DCC_HEADER_LEN 12
 
+/* The protocol's tokens, each named once. Protocols 1 and 2: DIST, ARGC/ARGV,
+ * DOTI from the client; DONE, STAT, SERR, SOUT, DOTO from the daemon.
+ * Protocol 3 (pump) adds CDIR, NFIL and NAME with FILE or LINK from the
+ * client and DOTD from the daemon; --auth's GSS-API tokens go as TLEN. */
+#define DCC_TOK_DIST "DIST"
+#define DCC_TOK_ARGC "ARGC"
+#define DCC_TOK_ARGV "ARGV"
+#define DCC_TOK_DOTI "DOTI"
+#define DCC_TOK_DONE "DONE"
+#define DCC_TOK_STAT "STAT"
+#define DCC_TOK_SERR "SERR"
+#define DCC_TOK_SOUT "SOUT"
+#define DCC_TOK_DOTO "DOTO"
+#define DCC_TOK_DOTD "DOTD"
+#define DCC_TOK_CDIR "CDIR"
+#define DCC_TOK_NFIL "NFIL"
+#define DCC_TOK_NAME "NAME"
+#define DCC_TOK_FILE "FILE"
+#define DCC_TOK_LINK "LINK"
+#define DCC_TOK_TLEN "TLEN"
+
 /* Every length read from a peer is checked against these before anything is
  * allocated. */
 struct dcc_wire_limits {

@@ -1,0 +1,430 @@
+/* distccd's accept loop: a process per connection, --max-per-address and
+ * its parked connections, the queue for the --jobs slots, the statistics,
+ * and every job process stopped on the way out. */
+#include "distccd.h"
+
+#include "base/dcc_exit.h"
+#include "base/dcc_log.h"
+#include "daemon/dcc_stats.h"
+#include "proto/dcc_wire.h"
+#include "zeroconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_STATS_CHILDREN 16
+/* Stats connections one address may hold at once: a quarter of the port, so
+ * clients trickling from one address leave the rest to everyone else (each
+ * holds its process for 2 s at most, stats_http.c). A fixed number, not
+ * --max-per-address: twice -j could be all 16. */
+#define MAX_STATS_PER_ADDRESS 4
+
+static volatile sig_atomic_t stop_requested;
+
+static int sigchld_pipe[2] = {-1, -1};
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_child(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (sigchld_pipe[1] >= 0)
+        (void)!write(sigchld_pipe[1], "c", 1);
+    errno = saved;
+}
+
+static void reset_child_signals(void)
+{
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+
+
+/* A process serving one connection. */
+struct child {
+    pid_t pid;
+    int is_stats;
+    int has_slot;          /* holds one of the --jobs slots */
+    unsigned long ticket;  /* its place in the queue for a slot; 0 = not waiting */
+    char peer[64];
+};
+
+/* A connection from an address that has its --max-per-address served
+ * already: accepted (so it does not fill the backlog for everyone else) but
+ * not read, until one of that address's connections ends. */
+struct parked {
+    int fd;
+    long long since_ms;
+    char peer[64];
+};
+
+#define MAX_PARKED 64
+
+struct server {
+    struct dccd_config *cfg;
+    int listen_fd, stats_fd;
+    int rec_pipe[2], slot_pipe[2];
+    struct child *children;
+    size_t max_children;  /* max_conns + MAX_STATS_CHILDREN */
+    int max_conns;        /* processes serving job connections */
+    int conns, stats_running, slots_used;
+    unsigned long next_ticket;
+    struct parked parked[MAX_PARKED];
+    size_t nparked;
+    struct dcc_stats stats;
+    char acl_text[512];
+};
+
+/* Connections from peer being served: job ones, or with is_stats stats ones. */
+static int conns_from(const struct server *s, const char *peer, int is_stats)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->max_children; i++)
+        n += s->children[i].pid && s->children[i].is_stats == is_stats && strcmp(s->children[i].peer, peer) == 0;
+    return n;
+}
+
+/* In a new child: every fd that belongs to the daemon or to other
+ * connections goes, so a connection the daemon closes is really closed. */
+static void close_daemon_fds(struct server *s)
+{
+    close(s->listen_fd);
+    if (s->stats_fd >= 0)
+        close(s->stats_fd);
+    close(sigchld_pipe[0]);
+    close(sigchld_pipe[1]);
+    close(s->rec_pipe[0]);
+    close(s->slot_pipe[0]);
+    for (size_t i = 0; i < s->nparked; i++)
+        close(s->parked[i].fd);
+}
+
+/* Forks the process that serves fd, and closes fd here. */
+static void start_child(struct server *s, int fd, const char *peer, int is_stats)
+{
+    size_t slot = 0;
+    while (slot < s->max_children && s->children[slot].pid)
+        slot++;
+    pid_t child = slot < s->max_children ? fork() : -1;
+    if (child < 0) {
+        dcc_error("cannot start a process for %s: %s", peer, slot < s->max_children ? strerror(errno) : "too many");
+        close(fd);
+        return;
+    }
+    if (child == 0) {
+        reset_child_signals();
+        close_daemon_fds(s);
+        if (!is_stats) {
+            struct dcc_job_record rec;
+            dccd_serve_job(s->cfg, fd, fd, peer, &rec);
+            /* Smaller than PIPE_BUF, so the write is atomic. */
+            (void)!write(s->rec_pipe[1], &rec, sizeof rec);
+        } else {
+            close(s->slot_pipe[1]);
+            dccd_serve_stats(s->cfg, fd, peer, &s->stats);
+        }
+        close(fd);
+        _exit(0);
+    }
+    close(fd);
+    struct child *c = &s->children[slot];
+    memset(c, 0, sizeof *c);
+    c->pid = child;
+    c->is_stats = is_stats;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    if (is_stats)
+        s->stats_running++;
+    else
+        s->conns++;
+}
+
+static void reap_children(struct server *s)
+{
+    pid_t pid;
+    int status;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < s->max_children; i++) {
+            struct child *c = &s->children[i];
+            if (c->pid != pid)
+                continue;
+            if (c->is_stats)
+                s->stats_running--;
+            else
+                s->conns--;
+            if (c->has_slot)
+                s->slots_used--;
+            if (!c->is_stats && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                dcc_error("job process %ld ended abnormally (status 0x%x)", (long)pid, (unsigned)status);
+            memset(c, 0, sizeof *c);
+        }
+    }
+}
+
+static struct child *find_child(struct server *s, pid_t pid)
+{
+    for (size_t i = 0; i < s->max_children; i++)
+        if (s->children[i].pid == pid && !s->children[i].is_stats)
+            return &s->children[i];
+    return NULL;
+}
+
+/* A job process writes its pid to ask for a slot, minus its pid to give it
+ * back; requests queue in the order they came. */
+static void read_slot_messages(struct server *s)
+{
+    pid_t msg[64];
+    ssize_t n;
+    while ((n = read(s->slot_pipe[0], msg, sizeof msg)) > 0) {
+        for (size_t k = 0; k < (size_t)n / sizeof msg[0]; k++) {
+            struct child *c = find_child(s, msg[k] > 0 ? msg[k] : -msg[k]);
+            if (!c)
+                continue; /* already gone */
+            if (msg[k] > 0 && !c->has_slot && !c->ticket)
+                c->ticket = ++s->next_ticket;
+            else if (msg[k] < 0 && c->has_slot) {
+                c->has_slot = 0;
+                s->slots_used--;
+            }
+        }
+    }
+}
+
+static void grant_slots(struct server *s)
+{
+    while (s->slots_used < s->cfg->jobs) {
+        struct child *first = NULL;
+        for (size_t i = 0; i < s->max_children; i++) {
+            struct child *c = &s->children[i];
+            if (c->pid && c->ticket && (!first || c->ticket < first->ticket))
+                first = c;
+        }
+        if (!first)
+            return;
+        first->ticket = 0;
+        if (kill(first->pid, SIGUSR1) != 0)
+            continue; /* gone; reaped on the next round */
+        first->has_slot = 1;
+        s->slots_used++;
+    }
+}
+
+static long long parked_limit_ms(const struct server *s)
+{
+    return s->cfg->request_timeout > 0 ? (long long)s->cfg->request_timeout * 1000 : s->cfg->io_timeout_ms;
+}
+
+/* Serves parked connections whose address is below its cap again, in the
+ * order they came, and drops those that waited too long. */
+static void serve_parked(struct server *s)
+{
+    long long now = dcc_wire_now_ms();
+    for (size_t i = 0; i < s->nparked; i++) {
+        struct parked p = s->parked[i];
+        if (s->conns < s->max_conns && conns_from(s, p.peer, 0) < s->cfg->max_per_address) {
+            /* Out of the list first: the child must not close its own fd. */
+            s->nparked--;
+            memmove(&s->parked[i], &s->parked[i + 1], (s->nparked - i) * sizeof p);
+            start_child(s, p.fd, p.peer, 0);
+            i--;
+            continue;
+        }
+        if (now - p.since_ms > parked_limit_ms(s)) {
+            dcc_warn("dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
+                     p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
+            dcc_stats_dropped(&s->stats);
+            close(p.fd);
+            s->nparked--;
+            memmove(&s->parked[i], &s->parked[i + 1], (s->nparked - i) * sizeof p);
+            i--;
+            continue;
+        }
+    }
+}
+
+static void accept_connection(struct server *s, int is_stats)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof ss;
+    int fd = accept4(is_stats ? s->stats_fd : s->listen_fd, (struct sockaddr *)&ss, &slen, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    char peer[64];
+    dccd_peer_name(&ss, peer, sizeof peer);
+    if (!dcc_acl_allows(&s->cfg->acl, (struct sockaddr *)&ss, slen)) {
+        dcc_warn("refused %s connection from %s: not in the --allow list (%s)", is_stats ? "stats" : "job", peer,
+                 s->acl_text);
+        close(fd);
+        return;
+    }
+    if (is_stats) {
+        /* Closed at once, not parked: a page is cheap to ask for again, and
+         * info, not a warning, since a scraper may well retry in a loop. */
+        if (conns_from(s, peer, 1) >= MAX_STATS_PER_ADDRESS) {
+            dcc_info("refused stats connection from %s: %d of its stats connections are served already", peer,
+                     MAX_STATS_PER_ADDRESS);
+            close(fd);
+            return;
+        }
+        start_child(s, fd, peer, 1);
+        return;
+    }
+    dcc_stats_accept(&s->stats);
+    if (conns_from(s, peer, 0) < s->cfg->max_per_address) {
+        start_child(s, fd, peer, 0);
+        return;
+    }
+    if (s->nparked < MAX_PARKED) {
+        struct parked *p = &s->parked[s->nparked++];
+        p->fd = fd;
+        p->since_ms = dcc_wire_now_ms();
+        snprintf(p->peer, sizeof p->peer, "%s", peer);
+        dcc_info("connection from %s waits: %d of its connections are served already (--max-per-address)", peer,
+                 s->cfg->max_per_address);
+        return;
+    }
+    dcc_warn("refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
+             peer, s->cfg->max_per_address);
+    dcc_stats_overload(&s->stats);
+    close(fd);
+}
+
+static void run_server(struct server *s)
+{
+    struct dccd_config *cfg = s->cfg;
+    dcc_stats_init(&s->stats, time(NULL));
+    dcc_stats_set_max_kids(&s->stats, cfg->jobs);
+    dcc_stats_sample_io();
+    time_t last_io_sample = time(NULL);
+    time_t started = time(NULL);
+
+    while (!stop_requested) {
+        if (cfg->lifetime > 0 && time(NULL) - started >= cfg->lifetime) {
+            dcc_notice("--lifetime of %d s reached; exiting", cfg->lifetime);
+            break;
+        }
+        /* A full table of connections leaves the rest in the backlog. */
+        struct pollfd p[5] = {
+            {.fd = sigchld_pipe[0], .events = POLLIN},
+            {.fd = s->rec_pipe[0], .events = POLLIN},
+            {.fd = s->slot_pipe[0], .events = POLLIN},
+            {.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN},
+            {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1, .events = POLLIN},
+        };
+        int n = poll(p, 5, 1000);
+        if (n < 0 && errno != EINTR)
+            dccd_die(DCC_EXIT_DISTCC_FAILED, "poll failed: %s", strerror(errno));
+        char drain[64];
+        while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
+            ;
+        read_slot_messages(s);
+        reap_children(s);
+        struct dcc_job_record rec;
+        while (read(s->rec_pipe[0], &rec, sizeof rec) == (ssize_t)sizeof rec)
+            dcc_stats_record(&s->stats, &rec, time(NULL));
+        serve_parked(s);
+        grant_slots(s);
+        dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
+        if (cfg->stats && time(NULL) - last_io_sample >= 60) {
+            /* Stats pages render in children: they inherit the last sample. */
+            dcc_stats_sample_io();
+            last_io_sample = time(NULL);
+        }
+        if (n <= 0)
+            continue;
+        if (p[3].revents & POLLIN)
+            accept_connection(s, 0);
+        if (p[4].revents & POLLIN)
+            accept_connection(s, 1);
+        dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
+    }
+}
+
+/* Stop: jobs in flight are told to end (they kill their compilers). */
+static void stop_children(struct server *s)
+{
+    for (size_t i = 0; i < s->nparked; i++)
+        close(s->parked[i].fd);
+    s->nparked = 0;
+    for (size_t i = 0; i < s->max_children; i++)
+        if (s->children[i].pid)
+            kill(s->children[i].pid, SIGTERM);
+    for (int tries = 0; tries < 50; tries++) {
+        int left = 0;
+        for (size_t i = 0; i < s->max_children; i++) {
+            if (s->children[i].pid && waitpid(s->children[i].pid, NULL, WNOHANG) == s->children[i].pid)
+                s->children[i].pid = 0;
+            left += s->children[i].pid != 0;
+        }
+        if (!left)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+
+/* The daemon's life after binding: the pipes and signals the loop and its
+ * job processes share, the loop until a signal or --lifetime, and every
+ * job process ended before returning. */
+void dccd_serve_forever(struct dccd_config *cfg, int listen_fd, int stats_fd)
+{
+    static struct server srv;
+    srv.cfg = cfg;
+    srv.listen_fd = listen_fd;
+    srv.stats_fd = stats_fd;
+    dcc_acl_describe(&cfg->acl, srv.acl_text, sizeof srv.acl_text);
+    dcc_notice("distccd %s listening on %s port %d, %d jobs, allowing %s%s", DCC_VERSION,
+               cfg->listen_addr ? cfg->listen_addr : "all addresses", cfg->port, cfg->jobs, srv.acl_text,
+               cfg->stats ? ", stats enabled" : "");
+
+    if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(srv.rec_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        pipe2(srv.slot_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        dccd_die(DCC_EXIT_DISTCC_FAILED, "cannot create pipes: %s", strerror(errno));
+    /* Job processes write whole pids, which a blocking write keeps whole. */
+    fcntl(srv.slot_pipe[1], F_SETFL, fcntl(srv.slot_pipe[1], F_GETFL) & ~O_NONBLOCK);
+    cfg->slot_fd = srv.slot_pipe[1];
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_child;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, NULL);
+    /* SIGUSR1 grants a job process its slot; blocked from the fork on, so
+     * one can only arrive where the job process waits for it. */
+    sigset_t grant;
+    sigemptyset(&grant);
+    sigaddset(&grant, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &grant, NULL);
+
+    /* Connections are served (read, queued for a slot, answered) by more
+     * processes than there are slots: only a job whose source is coming
+     * takes a slot, so idle and slow clients cannot hold them. */
+    srv.max_conns = cfg->jobs * 4 + 8;
+    srv.max_children = (size_t)srv.max_conns + MAX_STATS_CHILDREN;
+    srv.children = calloc(srv.max_children, sizeof *srv.children);
+    if (!srv.children)
+        dccd_die(DCC_EXIT_OUT_OF_MEMORY, "out of memory");
+    struct dcc_zc_publisher *zc = cfg->zeroconf ? dccd_zeroconf_start(cfg) : NULL;
+    run_server(&srv);
+    dccd_zeroconf_stop(zc); /* first, so no new client comes */
+    stop_children(&srv);
+    free(srv.children);
+}
