@@ -4,6 +4,7 @@
 
 #include "base/dcc_exit.h"
 #include "base/dcc_log.h"
+#include "proto/dcc_settings.h"
 #include "proto/dcc_whitelist.h"
 #include "proto/dcc_wire.h"
 
@@ -98,12 +99,13 @@ static void write_pid_file(const char *path)
  * the name SERR lines give this helper. */
 static void read_environment(struct dccd_config *cfg)
 {
-    const char *io = getenv("DISTCC_IO_TIMEOUT");
-    long io_s = 300;
-    if (io && dccd_parse_int(io, 1, 86400, &io_s) != 0)
-        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "DISTCC_IO_TIMEOUT \"%s\" is not a number of seconds from 1 to 86400", io);
-    cfg->io_timeout_ms = (int)io_s * 1000;
-    cfg->tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    /* The table's values outlive this call: they point into environ. */
+    static struct dcc_settings set;
+    char err[256];
+    if (dcc_settings_load_for(&set, DCC_READ_DAEMON, err, sizeof err) != 0)
+        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s", err);
+    cfg->io_timeout_ms = (int)set.num[DCC_SET_IO_TIMEOUT] * 1000; /* at most 86400 s */
+    cfg->tmpdir = dcc_settings_str(&set, DCC_SET_TMPDIR);
     cfg->compiler_path = getenv("DISTCCD_PATH") ? getenv("DISTCCD_PATH") : getenv("PATH");
     if (gethostname(cfg->hostname, sizeof cfg->hostname - 1) != 0)
         snprintf(cfg->hostname, sizeof cfg->hostname, "this helper");

@@ -350,6 +350,14 @@ SH
   run "$DCC_BIN/distccd" --log-level loud
   [ "$status" -eq 101 ]
   [[ "$output" == *'--log-level "loud" is not one of critical, error, warning, notice, info, debug' ]]
+  # The environment the daemon reads is checked by the same table as the
+  # client's; a bad value meant only for the client stops nothing here.
+  DISTCC_IO_TIMEOUT=5s run "$DCC_BIN/distccd" --no-detach --daemon --port 1 --log-stderr
+  [ "$status" -eq 101 ]
+  [[ "$output" == *'critical: DISTCC_IO_TIMEOUT must be a positive number of seconds, not "5s"' ]]
+  DISTCC_MAX_DISCREPANCY=x DISTCC_IO_TIMEOUT=86401 run "$DCC_BIN/distccd" --no-detach --daemon --port 1 --log-stderr
+  [ "$status" -eq 101 ]
+  [[ "$output" == *'critical: DISTCC_IO_TIMEOUT must be at most 86400 seconds, not "86401"' ]]
 }
 
 @test "a port in use exits 102" {

@@ -127,9 +127,14 @@ static int is_number(enum dcc_setting_kind kind)
 
 int dcc_settings_load(struct dcc_settings *s, char *err, size_t errlen)
 {
+    return dcc_settings_load_for(s, ~0u, err, errlen);
+}
+
+int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, size_t errlen)
+{
     int rc = 0;
     for (const struct dcc_setting *e = dcc_settings_table; e->name; e++) {
-        const char *value = getenv(e->name);
+        const char *value = (e->readers & readers) ? getenv(e->name) : NULL;
         s->str[e->id] = value;
         s->num[e->id] = e->kind == DCC_SETTING_FLAG ? value != NULL : e->def_num;
         if (!is_number(e->kind))

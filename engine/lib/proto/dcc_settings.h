@@ -88,6 +88,11 @@ struct dcc_settings {
  * DISTCC_IO_TIMEOUT must be a positive number of seconds, not "x". */
 int dcc_settings_load(struct dcc_settings *s, char *err, size_t errlen);
 
+/* The same for the variables one program reads (DCC_READ_*): the others
+ * keep their defaults and are not checked, so a bad value meant for
+ * another program stops nothing here. */
+int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, size_t errlen);
+
 /* Reads and checks one number-like value (an entry of kind BOOL, INT,
  * SECONDS, MSEC) as dcc_settings_load does: 0 with *out (the default when
  * value is NULL or empty, or bad and kept), -1 with err when bad. */
