@@ -7,6 +7,7 @@
 #include "base/dcc_log.h"
 #include "proto/dcc_optcat.h"
 #include "proto/dcc_whitelist.h"
+#include "base/dcc_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,7 +63,7 @@ void dccd_refuse(struct job *j, int exit_code, const char *fmt, ...)
 /* The rest of the request must come within --request-timeout of now. */
 static void restart_deadline(struct job *j)
 {
-    j->conn.deadline_ms = j->cfg->request_timeout > 0 ? dcc_wire_now_ms() + (long long)j->cfg->request_timeout * 1000 : 0;
+    j->conn.deadline_ms = j->cfg->request_timeout > 0 ? dcc_now_ms() + (long long)j->cfg->request_timeout * 1000 : 0;
 }
 
 /* A job slot is taken only once the request's source is on its way (its
@@ -644,11 +645,11 @@ static enum job_end run_job(struct job *j, struct dcc_job_record *rec, int *rc)
     enum job_end end;
     /* The first header soon, or the connection goes: a client sends it
      * as soon as it connects. */
-    j->conn.deadline_ms = j->cfg->handshake_ms > 0 ? dcc_wire_now_ms() + j->cfg->handshake_ms : 0;
+    j->conn.deadline_ms = j->cfg->handshake_ms > 0 ? dcc_now_ms() + j->cfg->handshake_ms : 0;
     if (j->cfg->auth) {
         if ((*rc = authenticate(j, rec, &end)) != 0)
             return end;
-        j->conn.deadline_ms = j->cfg->handshake_ms > 0 ? dcc_wire_now_ms() + j->cfg->handshake_ms : 0;
+        j->conn.deadline_ms = j->cfg->handshake_ms > 0 ? dcc_now_ms() + j->cfg->handshake_ms : 0;
     }
     *rc = read_head(j);
     if (request_ends(j, *rc, 1, &end))

@@ -8,6 +8,7 @@
 #include "daemon/dcc_stats.h"
 #include "proto/dcc_wire.h"
 #include "zeroconf.h"
+#include "base/dcc_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -233,7 +234,7 @@ static long long parked_limit_ms(const struct server *s)
  * order they came, and drops those that waited too long. */
 static void serve_parked(struct server *s)
 {
-    long long now = dcc_wire_now_ms();
+    long long now = dcc_now_ms();
     for (size_t i = 0; i < s->nparked; i++) {
         struct parked p = s->parked[i];
         if (s->conns < s->max_conns && conns_from(s, p.peer, 0) < s->cfg->max_per_address) {
@@ -292,7 +293,7 @@ static void accept_connection(struct server *s, int is_stats)
     if (s->nparked < MAX_PARKED) {
         struct parked *p = &s->parked[s->nparked++];
         p->fd = fd;
-        p->since_ms = dcc_wire_now_ms();
+        p->since_ms = dcc_now_ms();
         snprintf(p->peer, sizeof p->peer, "%s", peer);
         dcc_info("connection from %s waits: %d of its connections are served already (--max-per-address)", peer,
                  s->cfg->max_per_address);

@@ -33,7 +33,7 @@
 
 static int ms_left(long long deadline)
 {
-    long long left = deadline - dcc_wire_now_ms();
+    long long left = deadline - dcc_now_ms();
     return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
@@ -42,7 +42,7 @@ static int ms_left(long long deadline)
 static int read_request(int fd, char *buf, size_t cap)
 {
     size_t len = 0;
-    long long deadline = dcc_wire_now_ms() + REQUEST_DEADLINE_MS;
+    long long deadline = dcc_now_ms() + REQUEST_DEADLINE_MS;
     while (len + 1 < cap) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int left = ms_left(deadline);
@@ -64,7 +64,7 @@ static int read_request(int fd, char *buf, size_t cap)
 
 static void write_all(int fd, const char *p, size_t len)
 {
-    long long deadline = dcc_wire_now_ms() + REPLY_DEADLINE_MS;
+    long long deadline = dcc_now_ms() + REPLY_DEADLINE_MS;
     while (len > 0) {
         struct pollfd pf = {.fd = fd, .events = POLLOUT};
         int left = ms_left(deadline);

@@ -143,7 +143,7 @@ static void test_timeout(void **state)
 static void test_deadline_ends_a_request(void **state)
 {
     struct pair *p = *state;
-    p->cb.deadline_ms = dcc_wire_now_ms() + 150;
+    p->cb.deadline_ms = dcc_now_ms() + 150;
     uint32_t v;
     send_raw(p, "DIST00000001");
     assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), 0);

@@ -1,5 +1,6 @@
 /* Running a program: fork, exec (failures reported through a pipe), read, kill its group at a limit, reap. */
 #include "base/dcc_run.h"
+#include "base/dcc_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,13 +61,6 @@ struct plan {
     int report_w;
     unsigned flags;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void close_fd(int *fd)
 {
@@ -358,7 +352,7 @@ size_t dcc_run_poll(struct dcc_run *const *hs, size_t n)
     struct pollfd small[16], *fds = n * 4 <= 16 ? small : malloc(n * 4 * sizeof *fds);
     nfds_t nfds = 0;
     size_t running = 0;
-    long long now = now_ms();
+    long long now = dcc_now_ms();
     int timeout = -1;
     for (size_t i = 0; i < n; i++) {
         struct dcc_run *h = hs[i];
@@ -386,7 +380,7 @@ size_t dcc_run_poll(struct dcc_run *const *hs, size_t n)
     int e = errno;
     if (fds != small)
         free(fds);
-    now = now_ms();
+    now = dcc_now_ms();
     running = 0;
     for (size_t i = 0; i < n; i++) {
         struct dcc_run *h = hs[i];
@@ -503,7 +497,7 @@ int dcc_run_start(const struct dcc_run_opts *o, struct dcc_run **hp, char *err, 
     h->cap = o->cap;
     h->flags = o->flags;
     h->timeout_ms = o->timeout_ms;
-    h->deadline = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0;
+    h->deadline = o->timeout_ms > 0 ? dcc_now_ms() + o->timeout_ms : 0;
     *hp = h;
     h = NULL;
     rc = DCC_RUN_OK;

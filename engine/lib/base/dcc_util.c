@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -246,4 +247,11 @@ int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, 
     dcc_buf_free(out);
     errno = EIO;
     return -1;
+}
+
+long long dcc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -36,6 +36,9 @@ char *dcc_argv_join(char *const *argv);
 /* Formats one line into a caller's error buffer; NULL or size 0 is fine. */
 void dcc_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Milliseconds on the monotonic clock: for deadlines and durations. */
+long long dcc_now_ms(void);
+
 /* Reads the whole regular file open on fd into out (NUL-terminated), refusing
  * one larger than max bytes. path and what ("a host list") only word the
  * error: "cannot read PATH: larger than MAX bytes, which is not WHAT".

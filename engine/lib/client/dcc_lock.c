@@ -312,13 +312,6 @@ static int scan(struct request *r, int probe_first, struct dcc_lock *lock, char 
     return DCC_EXIT_BUSY;
 }
 
-static long long now_msec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sets up the watch; -1 when inotify is unavailable and sleeping must do. */
 static int watch_lock_dir(const char *dir)
 {
@@ -350,7 +343,7 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     if (rc != DCC_EXIT_BUSY || o->timeout_msec == 0)
         return rc;
 
-    long long deadline = o->timeout_msec > 0 ? now_msec() + o->timeout_msec : -1;
+    long long deadline = o->timeout_msec > 0 ? dcc_now_ms() + o->timeout_msec : -1;
     int ino = watch_lock_dir(r->dir);
     /* A zero pause makes stock spin; with inotify we need no spinning, and
      * without it a 1 ms nap keeps a core free. */
@@ -361,7 +354,7 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
             break;
         int wait_ms = pause;
         if (deadline >= 0) {
-            long long left = deadline - now_msec();
+            long long left = deadline - dcc_now_ms();
             if (left <= 0)
                 break;
             if (left < wait_ms)

@@ -25,13 +25,6 @@
 #define DEFAULT_PROBE_MS 5000
 #define DEFAULT_TOTAL_MS 30000
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- running a program ------------------------------------------------- */
 
 int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path,
@@ -329,7 +322,7 @@ static enum probe_result run_probe(const struct probe *pr, const char *prog, con
                                    const char *flag, struct dcc_buf *out, char *err,
                                    size_t errlen)
 {
-    long long left = pr->deadline - now_ms();
+    long long left = pr->deadline - dcc_now_ms();
     if (left <= 0) {
         dcc_set_err(err, errlen, "%s %s: not probed: the report ran out of time", name, flag);
         return PROBE_STOP;
@@ -557,7 +550,7 @@ int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_
     struct probe pr = {
         .path = opts->path ? opts->path : getenv("PATH"),
         .probe_ms = opts->probe_timeout_ms > 0 ? opts->probe_timeout_ms : DEFAULT_PROBE_MS,
-        .deadline = now_ms() +
+        .deadline = dcc_now_ms() +
                     (opts->total_timeout_ms > 0 ? opts->total_timeout_ms : DEFAULT_TOTAL_MS),
     };
     if (!pr.path)

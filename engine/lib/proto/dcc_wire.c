@@ -42,13 +42,6 @@ static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
     return code;
 }
 
-long long dcc_wire_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int idle_timeout(struct dcc_conn *c, const char *what)
 {
     return c->timeout_ms % 1000 ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s", c->timeout_ms, what)
@@ -74,7 +67,7 @@ int dcc_wire_wait_input(struct dcc_conn *c, const struct dcc_wire_progress *p)
         if (c->cancel && *c->cancel)
             return fail(c, DCC_EXIT_GONE, "interrupted while waiting to read from peer");
         /* The wait ends at the first of three limits; which one says why. */
-        long long now = dcc_wire_now_ms();
+        long long now = dcc_now_ms();
         long long wait = c->timeout_ms > 0 ? c->timeout_ms : -1;
         int by = 0;
         if (c->deadline_ms > 0) {
@@ -115,14 +108,14 @@ int dcc_wire_wait_input(struct dcc_conn *c, const struct dcc_wire_progress *p)
 void dcc_wire_progress_add(struct dcc_wire_progress *p, size_t n)
 {
     if (n > 0 && p->got == 0 && p->first_ms == 0)
-        p->first_ms = dcc_wire_now_ms();
+        p->first_ms = dcc_now_ms();
     p->got += n;
 }
 
 void dcc_wire_measure_from_now(struct dcc_conn *c)
 {
     c->whole_rate = 1;
-    c->phase.first_ms = dcc_wire_now_ms();
+    c->phase.first_ms = dcc_now_ms();
     c->phase.got = 0;
 }
 

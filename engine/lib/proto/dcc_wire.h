@@ -71,7 +71,7 @@ struct dcc_conn {
      * ends with 117 ("interrupted") instead of waiting on (a daemon job
      * process being stopped). */
     const volatile sig_atomic_t *cancel;
-    /* A request's overall deadline (CLOCK_MONOTONIC ms, 0 = none) and the
+    /* A request's overall deadline (dcc_now_ms(), 0 = none) and the
      * rate a read in progress must keep: once its first byte is here, it
      * may take grace_ms, or longer only while it averages min_rate bytes/s
      * (0 = any rate). Waiting for a read's first byte counts only against
@@ -90,9 +90,6 @@ struct dcc_conn {
 
 #define DCC_WIRE_CUT_DEADLINE 1
 #define DCC_WIRE_CUT_RATE 2
-
-/* Milliseconds of CLOCK_MONOTONIC, for deadline_ms. */
-long long dcc_wire_now_ms(void);
 
 /* Waits until in_fd has input for the read p, within the idle timeout, the
  * deadline and the minimum rate; 0, or an exit code (118 when a limit

@@ -2,6 +2,7 @@
 #include "proto/dcc_zeroconf.h"
 
 #include "proto/dcc_hosts.h"
+#include "base/dcc_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -543,13 +544,6 @@ static void on_browse_client(AvahiClient *c, AvahiClientState state, void *userd
         browse_fail(b, "avahi-daemon", avahi_client_errno(c));
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err,
                   size_t errlen)
 {
@@ -570,9 +564,9 @@ int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out,
         dcc_set_err(err, errlen, "cannot browse %s: %s", type, avahi_strerror(avahi_client_errno(b.client)));
         goto out;
     }
-    long long deadline = mono_ms() + timeout_ms;
+    long long deadline = dcc_now_ms() + timeout_ms;
     while (!b.failed && !(b.all_for_now && b.pending == 0)) {
-        long long left = deadline - mono_ms();
+        long long left = deadline - dcc_now_ms();
         if (left <= 0 || avahi_simple_poll_iterate(b.poll, (int)left) != 0)
             break;
     }
