@@ -111,8 +111,8 @@ int main(int argc, char **argv)
     close(open(errf, O_WRONLY | O_CREAT, 0600));
     if (chdir(dir) != 0)
         return 1;
-    struct dcc_sandbox_job job = {.dir = dir, .cwd = dir, .compiler = "/bin/true", .stdout_path = out,
-                                  .stderr_path = errf};
+    struct dcc_sandbox_job job = {
+        .dir = dir, .cwd = dir, .compiler = "/bin/true", .stdout_path = out, .stderr_path = errf};
     double wall[2][99], cpu[2][99];
     int fds[2];
     if (pipe(fds) != 0)

@@ -20,7 +20,7 @@
 #define CFG_ENVD_FILE "/etc/env.d/02distcc"
 
 struct cfg {
-    char root[PATH_MAX];  /* "" for the running system, else a staged root without trailing / */
+    char root[PATH_MAX];   /* "" for the running system, else a staged root without trailing / */
     const char *root_from; /* "--root", "$EROOT" or "$ROOT", for messages */
     const char *cmd;       /* the command as typed, "--set-hosts" */
     char **values;         /* its arguments (not owned) */

@@ -183,8 +183,14 @@ int cfg_after_envd_change(const struct cfg *c)
     return 0;
 }
 
-int cfg_get_verbose(struct cfg *c) { return get_var(c, "DISTCC_VERBOSE"); }
-int cfg_get_log(struct cfg *c) { return get_var(c, "DISTCC_LOG"); }
+int cfg_get_verbose(struct cfg *c)
+{
+    return get_var(c, "DISTCC_VERBOSE");
+}
+int cfg_get_log(struct cfg *c)
+{
+    return get_var(c, "DISTCC_LOG");
+}
 
 int cfg_set_verbose(struct cfg *c)
 {

@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 struct command {
-    const char *name;   /* the long option, without "--" */
-    const char *args;   /* shown in --help */
+    const char *name; /* the long option, without "--" */
+    const char *args; /* shown in --help */
     int min_values;
-    int max_values;     /* -1: any number */
-    int needs_root;     /* writes system files */
+    int max_values; /* -1: any number */
+    int needs_root; /* writes system files */
     int (*run)(struct cfg *);
     const char *section;
-    const char *help;   /* lines after the first are indented */
+    const char *help; /* lines after the first are indented */
 };
 
 static const struct command commands[] = {
@@ -35,12 +35,10 @@ static const struct command commands[] = {
     {"makeopts", "", 0, 0, 0, cfg_makeopts, NULL,
      "print MAKEOPTS=\"-jN -lM\" for the host list in effect:\n"
      "N = 2 x (local cores + remote slots) + 1, M = local cores"},
-    {"get-verbose", "", 0, 0, 0, cfg_get_verbose, "Client settings in /etc/env.d/02distcc",
-     "print DISTCC_VERBOSE"},
+    {"get-verbose", "", 0, 0, 0, cfg_get_verbose, "Client settings in /etc/env.d/02distcc", "print DISTCC_VERBOSE"},
     {"set-verbose", "0|1", 1, 1, 1, cfg_set_verbose, NULL, "set DISTCC_VERBOSE"},
     {"get-log", "", 0, 0, 0, cfg_get_log, NULL, "print DISTCC_LOG"},
-    {"set-log", "FILE", 1, 1, 1, cfg_set_log, NULL,
-     "set DISTCC_LOG to an absolute path (\"\" logs to stderr again)"},
+    {"set-log", "FILE", 1, 1, 1, cfg_set_log, NULL, "set DISTCC_LOG to an absolute path (\"\" logs to stderr again)"},
     {"get-env", "[VAR]", 0, 1, 0, cfg_get_env, NULL, "print the whole file, or one variable"},
     {"set-env", "VAR VALUE", 2, 2, 1, cfg_set_env, NULL,
      "set one of distcc's variables (listed in distcc-config(1));\n"
@@ -61,17 +59,16 @@ static const struct command commands[] = {
 
 enum { OPT_ROOT = 1, OPT_HELP, OPT_VERSION, OPT_COMMAND_BASE = 100 };
 
-static const char exit_help[] =
-    "Exit status:\n"
-    "  0    done\n"
-    "  1    bad option or argument, a command that must be run as root, or\n"
-    "       the variable asked for is not set\n"
-    "  100  env-update failed after the file was written\n"
-    "  105  out of memory\n"
-    "  106  a host spec is malformed (nothing was written)\n"
-    "  107  a file, directory or link could not be read or written\n"
-    "  115  /etc/env.d/02distcc does not exist (run --install)\n"
-    "  116  no hosts are configured\n";
+static const char exit_help[] = "Exit status:\n"
+                                "  0    done\n"
+                                "  1    bad option or argument, a command that must be run as root, or\n"
+                                "       the variable asked for is not set\n"
+                                "  100  env-update failed after the file was written\n"
+                                "  105  out of memory\n"
+                                "  106  a host spec is malformed (nothing was written)\n"
+                                "  107  a file, directory or link could not be read or written\n"
+                                "  115  /etc/env.d/02distcc does not exist (run --install)\n"
+                                "  116  no hosts are configured\n";
 
 int cfg_fail(int code, const char *fmt, ...)
 {
@@ -257,8 +254,8 @@ int main(int argc, char **argv)
     memset(table, 0, sizeof table);
     char *opt_root = NULL;
     for (size_t i = 0; i < N_COMMANDS; i++)
-        table[i] = (struct poptOption){commands[i].name, '\0', POPT_ARG_NONE, NULL, OPT_COMMAND_BASE + (int)i, NULL,
-                                       NULL};
+        table[i] = (struct poptOption){commands[i].name,          '\0', POPT_ARG_NONE, NULL,
+                                       OPT_COMMAND_BASE + (int)i, NULL, NULL};
     table[N_COMMANDS] = (struct poptOption){"root", '\0', POPT_ARG_STRING, &opt_root, OPT_ROOT, NULL, NULL};
     table[N_COMMANDS + 1] = (struct poptOption){"help", '\0', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL};
     table[N_COMMANDS + 2] = (struct poptOption){"version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL};
@@ -319,9 +316,8 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < n_values; i++) {
         if (is_our_option(values[i])) {
-            code = cfg_fail(CFG_EXIT_USAGE,
-                            "%s after --%s is taken as its argument; put options before the command", values[i],
-                            chosen->name);
+            code = cfg_fail(CFG_EXIT_USAGE, "%s after --%s is taken as its argument; put options before the command",
+                            values[i], chosen->name);
             goto out;
         }
     }

@@ -75,8 +75,14 @@ static int update_links(const struct cfg *c, int chost_only)
     return 0;
 }
 
-int cfg_update_masquerade(struct cfg *c) { return update_links(c, 0); }
-int cfg_update_masquerade_crossdev(struct cfg *c) { return update_links(c, 1); }
+int cfg_update_masquerade(struct cfg *c)
+{
+    return update_links(c, 0);
+}
+int cfg_update_masquerade_crossdev(struct cfg *c)
+{
+    return update_links(c, 1);
+}
 
 int cfg_install(struct cfg *c)
 {

@@ -123,7 +123,8 @@ static void add_discrepancy(const struct client *cl, const char *file)
         close(fd);
     if (discrepancies(cl) >= cl->max_discrepancy)
         dcc_warn("%ld jobs failed in pump mode but compiled here (DISTCC_MAX_DISCREPANCY=%d): pump mode is off "
-                 "for the rest of this build", discrepancies(cl), cl->max_discrepancy);
+                 "for the rest of this build",
+                 discrepancies(cl), cl->max_discrepancy);
 }
 
 /* The file list for pump mode, or why this job cannot use it. */
@@ -146,8 +147,10 @@ static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *s
     }
     long n = discrepancies(cl);
     if (n >= cl->max_discrepancy) {
-        snprintf(p->why, sizeof p->why, "%ld jobs of this build failed in pump mode but compiled here "
-                 "(DISTCC_MAX_DISCREPANCY=%d)", n, cl->max_discrepancy);
+        snprintf(p->why, sizeof p->why,
+                 "%ld jobs of this build failed in pump mode but compiled here "
+                 "(DISTCC_MAX_DISCREPANCY=%d)",
+                 n, cl->max_discrepancy);
         return;
     }
     if (!getcwd(p->cwd, sizeof p->cwd)) {
@@ -254,15 +257,15 @@ struct job {
     struct client *cl;
     char **argv;
     struct dcc_scan scan;
-    char file[256];           /* its name in the log */
-    char **cpp_source;        /* argv with the real compiler, for cpp here */
+    char file[256];    /* its name in the log */
+    char **cpp_source; /* argv with the real compiler, for cpp here */
     struct dcc_cpp cpp;
     int cpp_started;
     struct pump_job pump;
     struct dcc_remote_opts opts;
-    int result;               /* VERDICT_DONE: the exit code */
-    int last_failure;         /* VERDICT_FAIL: the exit code */
-    char why_local[700];      /* VERDICT_LOCAL and VERDICT_FAIL: why no helper built it */
+    int result;                 /* VERDICT_DONE: the exit code */
+    int last_failure;           /* VERDICT_FAIL: the exit code */
+    char why_local[700];        /* VERDICT_LOCAL and VERDICT_FAIL: why no helper built it */
     char remote_failed_on[600]; /* the helper whose compile failed, before a local retry */
     int failed_in_pump;
     struct dcc_slot local_slot; /* localhost picked from the host list */
@@ -295,11 +298,12 @@ static int settled_without_helpers(struct client *cl, const struct dcc_scan *sca
     if (loaded != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE) {
         if (cl->fallback)
             dcc_warn("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
-                     "%s/distcc/hosts): building %s locally", DCC_SYSCONFDIR, file);
+                     "%s/distcc/hosts): building %s locally",
+                     DCC_SYSCONFDIR, file);
         else
             dcc_error("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
-                      "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally", DCC_SYSCONFDIR,
-                      file);
+                      "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally",
+                      DCC_SYSCONFDIR, file);
     } else if (!cl->fallback) {
         dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file,
                   loaded ? "the host list is unusable" : "the host list names no hosts");
@@ -416,7 +420,9 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
         return local_or_fail(cl);
     dcc_slots_state(cl, DCC_PHASE_CONNECT, j->file, host->hostname, slot->index);
     dcc_debug("connecting to %s for %s (%s)", hostname, j->file,
-              pumped ? "protocol 3, pump mode" : host->protover == 2 ? "protocol 2, lzo" : "protocol 1");
+              pumped                ? "protocol 3, pump mode"
+              : host->protover == 2 ? "protocol 2, lzo"
+                                    : "protocol 1");
     struct dcc_remote_result res;
     if (pumped) {
         struct dcc_pump_request req = {.files = &j->pump.files, .cwd = j->pump.cwd, .deps_file = j->pump.deps_file};
@@ -456,8 +462,7 @@ static int finish_job(struct job *j, enum verdict v)
     dcc_argv_free(j->cpp_source);
     pump_free(&j->pump);
     if (v == VERDICT_FAIL) {
-        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", j->file,
-                  j->why_local);
+        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", j->file, j->why_local);
         j->result = j->last_failure;
     } else if (v == VERDICT_LOCAL) {
         /* localhost from the host list is a choice, not a fallback. */
@@ -469,7 +474,8 @@ static int finish_job(struct job *j, enum verdict v)
             add_discrepancy(cl, j->file);
         } else if (j->result == 0 && j->remote_failed_on[0])
             dcc_warn("%s failed on %s but compiled here: the helper's compiler or binutils differ from this "
-                     "machine's (distcc-preflight compares them)", j->file, j->remote_failed_on);
+                     "machine's (distcc-preflight compares them)",
+                     j->file, j->remote_failed_on);
     }
     if (j->local_slot_held)
         dcc_slots_release(&j->local_slot);
@@ -496,8 +502,12 @@ int dcc_client_build(struct client *cl, char ***argvp)
 {
     struct job j;
     char err[600];
-    j = (struct job){.cl = cl, .cpp = {.path = "", .slot_fd = -1}, .result = -1, .last_failure = DCC_EXIT_NO_HOSTS,
-                     .why_local = "no helper could take it", .local_slot = {.fd = -1}};
+    j = (struct job){.cl = cl,
+                     .cpp = {.path = "", .slot_fd = -1},
+                     .result = -1,
+                     .last_failure = DCC_EXIT_NO_HOSTS,
+                     .why_local = "no helper could take it",
+                     .local_slot = {.fd = -1}};
     if (dcc_args_scan(argvp, &j.scan, err, sizeof err) != 0) {
         dcc_error("%s", err);
         return DCC_EXIT_OUT_OF_MEMORY;
@@ -582,8 +592,8 @@ int dcc_client_scan_includes(struct client *cl, char ***argvp)
         dcc_inc_list_free(&files);
         return rc < 0 ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_DISTCC_FAILED;
     }
-    static const char *const kinds[] = {[DCC_INC_FILE] = "FILE", [DCC_INC_DIR] = "DIRECTORY",
-                                        [DCC_INC_SYSTEMDIR] = "SYSTEMDIR"};
+    static const char *const kinds[] = {
+        [DCC_INC_FILE] = "FILE", [DCC_INC_DIR] = "DIRECTORY", [DCC_INC_SYSTEMDIR] = "SYSTEMDIR"};
     for (size_t i = 0; i < files.n; i++)
         printf("%-9s %s\n", kinds[files.v[i].kind], files.v[i].path);
     dcc_inc_list_free(&files);

@@ -15,8 +15,8 @@ struct client {
     struct dcc_hostlist hosts;
     int hosts_source; /* enum dcc_hosts_source */
     char distcc_dir[4096];
-    const char *pump_dir;  /* under `pump`: the build's directory, else NULL */
-    int max_discrepancy;   /* DISTCC_MAX_DISCREPANCY */
+    const char *pump_dir; /* under `pump`: the build's directory, else NULL */
+    int max_discrepancy;  /* DISTCC_MAX_DISCREPANCY */
 };
 
 /* Builds the job described by *argv somewhere; returns the exit code. */

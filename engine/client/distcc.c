@@ -220,7 +220,8 @@ static int rewrite_cross(const struct client *cl, char ***argvp)
     snprintf(cross, sizeof cross, "%s-%s%s", DCC_GNU_HOST, family, suffix);
     const char *to = dcc_whitelist_find_compiler(cross, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) == 0
                          ? cross
-                         : generic ? family : NULL;
+                     : generic ? family
+                               : NULL;
     if (!to)
         return 0;
     dcc_debug("rewrote %s to %s", name, to);
@@ -266,7 +267,9 @@ int main(int argc, char **argv)
         /* Masquerade: we are "gcc" in /usr/lib/distcc; find the real one
          * further along PATH, never ourselves. */
         if (getenv("_DISTCC_SAFEGUARD")) {
-            dcc_error("distcc seems to have invoked itself recursively (as %s); check PATH and the masquerade directory", self);
+            dcc_error(
+                "distcc seems to have invoked itself recursively (as %s); check PATH and the masquerade directory",
+                self);
             return DCC_EXIT_RECURSION;
         }
         /* PATH loses our directory and what came before it (as in stock

@@ -86,7 +86,8 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
                   src == DCC_HOSTS_FROM_ENV ? ": " : "", src == DCC_HOSTS_FROM_ENV ? text : "");
     } else if (!quiet) {
         dcc_debug("no host list: $DISTCC_HOSTS is unset, and there is no $DISTCC_DIR/hosts (default "
-                  "~/.distcc/hosts) or %s/distcc/hosts", DCC_SYSCONFDIR);
+                  "~/.distcc/hosts) or %s/distcc/hosts",
+                  DCC_SYSCONFDIR);
     }
     if (text && dcc_hosts_parse(text, &cl->hosts, err, sizeof err) != 0) {
         if (!quiet)
@@ -129,7 +130,7 @@ const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, 
         if (dcc_log_get_level() >= DCC_LOG_DEBUG && used < sizeof considered) {
             char name[600];
             dcc_hosts_format(&cl->hosts.hosts[i], name, sizeof name);
-            const char *note = failed[i] ? " (failed this job)"
+            const char *note = failed[i]                                              ? " (failed this job)"
                                : dcc_lock_in_backoff(&lock_opts, &cl->hosts.hosts[i]) ? " (in backoff)"
                                                                                       : "";
             int n = snprintf(considered + used, sizeof considered - used, "%s%s%s", used ? ", " : "", name, note);
@@ -193,8 +194,14 @@ static void acquire_local(int cpp, struct client *cl, struct dcc_slot *slot)
     slot->index = rc == 0 ? lock.slot : 0;
 }
 
-void dcc_slots_acquire_local(struct client *cl, struct dcc_slot *slot) { acquire_local(0, cl, slot); }
-void dcc_slots_acquire_cpp(struct client *cl, struct dcc_slot *slot) { acquire_local(1, cl, slot); }
+void dcc_slots_acquire_local(struct client *cl, struct dcc_slot *slot)
+{
+    acquire_local(0, cl, slot);
+}
+void dcc_slots_acquire_cpp(struct client *cl, struct dcc_slot *slot)
+{
+    acquire_local(1, cl, slot);
+}
 
 void dcc_slots_release(struct dcc_slot *slot)
 {

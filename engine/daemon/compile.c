@@ -58,7 +58,6 @@ static void kill_group(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-
 /* Ends a relay of the sandbox with the compiler's own wait status. */
 static void __attribute__((noreturn)) end_like(int status)
 {
@@ -99,8 +98,11 @@ static void exec_compiler(struct job *j)
     /* gcc's own temporary files land in the job directory too. */
     setenv("TMPDIR", j->dir, 1);
     /* With --sandbox=off this still sets the resource limits. */
-    struct dcc_sandbox_job sj = {.dir = j->dir, .cwd = j->cwd, .compiler = j->compiler_path,
-                                 .stdout_path = j->out_stdout, .stderr_path = j->out_stderr};
+    struct dcc_sandbox_job sj = {.dir = j->dir,
+                                 .cwd = j->cwd,
+                                 .compiler = j->compiler_path,
+                                 .stdout_path = j->out_stdout,
+                                 .stderr_path = j->out_stderr};
     char why[400];
     int status;
     int rc = dcc_sandbox_enter(&j->cfg->sandbox, &sj, &status, why, sizeof why);
@@ -219,7 +221,8 @@ static enum feed_state open_source(struct job *j)
         if (feed_cut_off(j))
             return FEED_BROKEN;
         if (j->conn.timeout_ms > 0 && dccd_elapsed_ms(&since) > j->conn.timeout_ms) {
-            dccd_refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not open its source for %d s", j->conn.timeout_ms / 1000);
+            dccd_refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not open its source for %d s",
+                        j->conn.timeout_ms / 1000);
             return FEED_BROKEN;
         }
         struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
@@ -252,8 +255,7 @@ static enum feed_state feed_compiler(struct job *j, const char *p, size_t n)
         if (w < 0 && errno == EPIPE)
             return FEED_GONE;
         if (w < 0 && errno == EAGAIN) {
-            struct pollfd pf[2] = {{.fd = j->source_fd, .events = POLLOUT},
-                                   {.fd = j->conn.in_fd, .events = POLLRDHUP}};
+            struct pollfd pf[2] = {{.fd = j->source_fd, .events = POLLOUT}, {.fd = j->conn.in_fd, .events = POLLRDHUP}};
             int timeout = j->conn.timeout_ms > 0 ? j->conn.timeout_ms : -1;
             int r = poll(pf, 2, timeout);
             if (r > 0 && (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) && !(pf[0].revents & POLLOUT)) {
@@ -409,4 +411,3 @@ int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra,
     dcc_wire_cork(c->out_fd, 0);
     return rc;
 }
-

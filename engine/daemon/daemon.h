@@ -23,8 +23,8 @@
 
 struct dccd_config {
     struct dcc_acl acl;
-    int acl_given;            /* --allow or --allow-private seen */
-    const char *listen_addr;  /* NULL: every address */
+    int acl_given;           /* --allow or --allow-private seen */
+    const char *listen_addr; /* NULL: every address */
     int port;
     int jobs;
     int nice;
@@ -33,30 +33,30 @@ struct dccd_config {
     const char *pid_file;
     const char *log_file;
     enum dcc_log_level log_level;
-    int job_lifetime;         /* seconds, 0 = none */
-    enum dcc_sandbox_mode sandbox_mode; /* --sandbox */
-    struct dcc_sandbox_limits limits; /* --job-memory, --job-cpu, --job-file-size, --job-processes */
-    struct dcc_sandbox sandbox; /* what every job is confined with (limits too) */
+    int job_lifetime;                       /* seconds, 0 = none */
+    enum dcc_sandbox_mode sandbox_mode;     /* --sandbox */
+    struct dcc_sandbox_limits limits;       /* --job-memory, --job-cpu, --job-file-size, --job-processes */
+    struct dcc_sandbox sandbox;             /* what every job is confined with (limits too) */
     struct dcc_sandbox_probe sandbox_probe; /* what the kernel offers, and why not the rest */
-    char sandbox_missing[600]; /* auto: the mechanisms the kernel lacks, and why */
-    int lifetime;             /* seconds the daemon lives, 0 = forever */
+    char sandbox_missing[600];              /* auto: the mechanisms the kernel lacks, and why */
+    int lifetime;                           /* seconds the daemon lives, 0 = forever */
     int stats, stats_port;
     int zeroconf;
-    int tcp_insecure;         /* --enable-tcp-insecure: no whitelist */
+    int tcp_insecure; /* --enable-tcp-insecure: no whitelist */
     const char *whitelist_dir;
     uint64_t max_body;
-    uint64_t max_body_mem;    /* --max-body-memory: one body in memory, per job */
-    int request_timeout;      /* seconds a request may take, waits for a slot apart */
-    int handshake_ms;         /* the first header must come this soon */
-    uint32_t min_rate;        /* --min-rate, bytes/s; 0 = any */
-    int max_per_address;      /* --max-per-address: connections served at once per client */
-    int slot_fd;              /* job processes ask the daemon for a job slot here; -1 = no daemon (--inetd) */
-    int early_start;          /* start the compiler before the source arrives */
+    uint64_t max_body_mem; /* --max-body-memory: one body in memory, per job */
+    int request_timeout;   /* seconds a request may take, waits for a slot apart */
+    int handshake_ms;      /* the first header must come this soon */
+    uint32_t min_rate;     /* --min-rate, bytes/s; 0 = any */
+    int max_per_address;   /* --max-per-address: connections served at once per client */
+    int slot_fd;           /* job processes ask the daemon for a job slot here; -1 = no daemon (--inetd) */
+    int early_start;       /* start the compiler before the source arrives */
     int io_timeout_ms;
     const char *tmpdir;
     const char *compiler_path; /* PATH used to find compilers */
     char hostname[128];
-    int auth;                 /* --auth: GSS-API mutual authentication first */
+    int auth;                           /* --auth: GSS-API mutual authentication first */
     struct dcc_auth_server auth_server; /* its acceptor credentials */
     struct dcc_auth_list principals;    /* --whitelist / --blacklist */
     int principals_given;
@@ -64,8 +64,7 @@ struct dccd_config {
 
 /* Serves one job on the given fds (a socket, or stdin/stdout under ssh).
  * peer names the client in logs. Fills rec for the statistics. */
-void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
-                    struct dcc_job_record *rec);
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer, struct dcc_job_record *rec);
 
 /* Answers one HTTP request on the stats port with a snapshot of st. */
 void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, const struct dcc_stats *st);

@@ -77,7 +77,7 @@ static void choose_whitelist(struct dccd_config *cfg)
         return;
     }
     dccd_die(DCC_EXIT_COMPILER_MISSING,
-        "%s; link the allowed compilers there (distcc-config --update-masquerade) before starting distccd", err);
+             "%s; link the allowed compilers there (distcc-config --update-masquerade) before starting distccd", err);
 }
 
 static void write_pid_file(const char *path)

@@ -39,11 +39,11 @@ struct job {
     char output[PATH_MAX];
     char out_stdout[PATH_MAX];
     char out_stderr[PATH_MAX];
-    char cwd[PATH_MAX];   /* the compiler's working directory: dir, or root + CDIR */
-    char root[PATH_MAX];  /* protocol 3: the client's "/" inside dir */
-    char deps[PATH_MAX];  /* protocol 3: the .d file the compiler writes, sent as DOTD */
-    char *cdir;           /* protocol 3: the client's working directory */
-    unsigned pump_dirs;   /* protocol 3: directories created under root */
+    char cwd[PATH_MAX];      /* the compiler's working directory: dir, or root + CDIR */
+    char root[PATH_MAX];     /* protocol 3: the client's "/" inside dir */
+    char deps[PATH_MAX];     /* protocol 3: the .d file the compiler writes, sent as DOTD */
+    char *cdir;              /* protocol 3: the client's working directory */
+    unsigned pump_dirs;      /* protocol 3: directories created under root */
     struct pump_link *links; /* protocol 3: the links made, checked once all are here */
     size_t nlinks, links_cap;
     /* protocol 3: stock's links to the client compiler's default include
@@ -52,24 +52,23 @@ struct job {
     size_t nsystem_dirs;
     char client_input[256]; /* the source name the client sent, for logs */
     char principal[128];    /* --auth: who the client proved to be */
-    char refusal[600];    /* non-empty: why the job is refused */
+    char refusal[600];      /* non-empty: why the job is refused */
     int refusal_exit;
-    char auth_why[700];   /* --auth: why the client did not get in */
+    char auth_why[700];       /* --auth: why the client did not get in */
     struct dcc_buf log_lines; /* distccd's own warnings for this job, sent in SERR */
     struct timespec started;
     long max_rss_kb;
-    pid_t pid;     /* the compiler, once started */
-    int status;    /* its wait status, once it ended */
-    int source_fd; /* early start: our writing end of the input FIFO, else -1 */
-    int early;     /* the input is a FIFO and the compiler runs already */
-    int lifetime_over; /* --job-lifetime passed while the source was coming */
-    int client_gone;   /* the client hung up while its source was coming */
-    int abandoned;     /* the client closed cleanly where its source would start */
-    int has_slot;      /* the daemon granted this job one of its --jobs slots */
-    int left_in_queue; /* the client went away while the job waited for one */
+    pid_t pid;               /* the compiler, once started */
+    int status;              /* its wait status, once it ended */
+    int source_fd;           /* early start: our writing end of the input FIFO, else -1 */
+    int early;               /* the input is a FIFO and the compiler runs already */
+    int lifetime_over;       /* --job-lifetime passed while the source was coming */
+    int client_gone;         /* the client hung up while its source was coming */
+    int abandoned;           /* the client closed cleanly where its source would start */
+    int has_slot;            /* the daemon granted this job one of its --jobs slots */
+    int left_in_queue;       /* the client went away while the job waited for one */
     struct timespec spawned; /* when the compiler started (--job-lifetime) */
 };
-
 
 /* Set by SIGTERM or SIGINT: the daemon is stopping, the job ends. */
 extern volatile sig_atomic_t dccd_job_terminated;

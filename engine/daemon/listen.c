@@ -45,7 +45,7 @@ int dccd_bind_listener(const char *addr, int port, const char *what)
     }
     if (grc != 0)
         dccd_die(DCC_EXIT_BIND_FAILED, "cannot listen on %s for %s: %s", addr ? addr : "all addresses", what,
-            gai_strerror(grc));
+                 gai_strerror(grc));
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         dccd_die(DCC_EXIT_BIND_FAILED, "cannot create a socket for %s: %s", what, strerror(errno));
@@ -56,15 +56,14 @@ int dccd_bind_listener(const char *addr, int port, const char *what)
     if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
         int e = errno;
         freeaddrinfo(res);
-        dccd_die(DCC_EXIT_BIND_FAILED, "cannot bind %s port %d for %s: %s%s", addr ? addr : "*", port, what, strerror(e),
-            e == EADDRINUSE ? " (is another distccd running?)" : "");
+        dccd_die(DCC_EXIT_BIND_FAILED, "cannot bind %s port %d for %s: %s%s", addr ? addr : "*", port, what,
+                 strerror(e), e == EADDRINUSE ? " (is another distccd running?)" : "");
     }
     freeaddrinfo(res);
     if (listen(fd, 1024) != 0)
         dccd_die(DCC_EXIT_BIND_FAILED, "cannot listen on port %d: %s", port, strerror(errno));
     return fd;
 }
-
 
 void dccd_peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -82,7 +81,6 @@ void dccd_peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
         snprintf(host, sizeof host, "local");
     snprintf(buf, len, "%s", host);
 }
-
 
 int dccd_serve_inetd(struct dccd_config *cfg)
 {

@@ -16,10 +16,19 @@
 #include <unistd.h>
 
 enum opt_id {
-    OPT_ALLOW = 1, OPT_ALLOW_PRIVATE, OPT_HELP, OPT_VERSION, OPT_WIZARD, OPT_VERBOSE, OPT_LOG_LEVEL,
-    OPT_MAX_BODY, OPT_SANDBOX, OPT_MAX_BODY_MEM, OPT_PRINCIPAL_LIST, OPT_SHOW_PRINCIPAL,
+    OPT_ALLOW = 1,
+    OPT_ALLOW_PRIVATE,
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_WIZARD,
+    OPT_VERBOSE,
+    OPT_LOG_LEVEL,
+    OPT_MAX_BODY,
+    OPT_SANDBOX,
+    OPT_MAX_BODY_MEM,
+    OPT_PRINCIPAL_LIST,
+    OPT_SHOW_PRINCIPAL,
 };
-
 
 /* Defaults with a wide margin over what a legitimate client needs (README.md
  * has the measurement): its longest pause is its preprocessor running
@@ -123,9 +132,13 @@ static struct {
     long request_timeout, min_rate, max_per_address;
     int wizard, verbose, no_early;
 } raw = {
-    .port = DCC_DEFAULT_PORT, .nice_val = 5, .job_lifetime = DCCD_DEFAULT_JOB_LIFETIME,
-    .job_cpu = DCCD_DEFAULT_JOB_CPU, .job_processes = DCCD_DEFAULT_JOB_PROCESSES,
-    .stats_port = DCC_DEFAULT_STATS_PORT, .request_timeout = DEFAULT_REQUEST_TIMEOUT,
+    .port = DCC_DEFAULT_PORT,
+    .nice_val = 5,
+    .job_lifetime = DCCD_DEFAULT_JOB_LIFETIME,
+    .job_cpu = DCCD_DEFAULT_JOB_CPU,
+    .job_processes = DCCD_DEFAULT_JOB_PROCESSES,
+    .stats_port = DCC_DEFAULT_STATS_PORT,
+    .request_timeout = DEFAULT_REQUEST_TIMEOUT,
     .min_rate = DEFAULT_MIN_RATE,
 };
 
@@ -147,7 +160,8 @@ static void take_option(poptContext ctx, int id, struct dccd_config *cfg)
         break;
     case OPT_LOG_LEVEL:
         if (dcc_log_level_parse(raw.log_level, &cfg->log_level) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--log-level \"%s\" is not one of critical, error, warning, notice, info, debug", raw.log_level);
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS,
+                     "--log-level \"%s\" is not one of critical, error, warning, notice, info, debug", raw.log_level);
         break;
     case OPT_VERBOSE:
         cfg->log_level = DCC_LOG_DEBUG;
@@ -231,7 +245,8 @@ static void check_values(struct dccd_config *cfg)
     cfg->limits.file_size = DCCD_DEFAULT_JOB_FILE_SIZE;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (sizes[i].text && parse_limit(sizes[i].text, sizes[i].out) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a size such as 512M, or 0", sizes[i].name, sizes[i].text);
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a size such as 512M, or 0", sizes[i].name,
+                     sizes[i].text);
     cfg->limits.cpu_seconds = raw.job_cpu;
     cfg->limits.processes = raw.job_processes;
     cfg->port = (int)raw.port;
@@ -251,47 +266,76 @@ static void check_values(struct dccd_config *cfg)
 void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
 {
     struct poptOption table[] = {
-        {"allow", 'a', POPT_ARG_STRING, &raw.allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)", "ADDR[/BITS]"},
-        {"allow-private", 0, POPT_ARG_NONE, NULL, OPT_ALLOW_PRIVATE, "accept clients from private networks and loopback", NULL},
+        {"allow", 'a', POPT_ARG_STRING, &raw.allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)",
+         "ADDR[/BITS]"},
+        {"allow-private", 0, POPT_ARG_NONE, NULL, OPT_ALLOW_PRIVATE,
+         "accept clients from private networks and loopback", NULL},
         {"listen", 0, POPT_ARG_STRING, &cfg->listen_addr, 0, "listen on this address only", "ADDR"},
         {"port", 'p', POPT_ARG_STRING, &raw.port_s, 0, "TCP port for jobs (default 3632)", "PORT"},
         {"jobs", 'j', POPT_ARG_STRING, &raw.jobs_s, 0, "jobs run at once (default: cores + 2)", "N"},
         {"nice", 'N', POPT_ARG_STRING, &raw.nice_s, 0, "niceness of compilers (default 5)", "N"},
-        {"user", 0, POPT_ARG_STRING, &cfg->user, 0, "user to run as when started as root (default distcc, then nobody)", "USER"},
-        {"daemon", 0, POPT_ARG_NONE, &cfg->daemon_mode, 0, "run as a standalone daemon (the default unless stdin is a socket)", NULL},
+        {"user", 0, POPT_ARG_STRING, &cfg->user, 0, "user to run as when started as root (default distcc, then nobody)",
+         "USER"},
+        {"daemon", 0, POPT_ARG_NONE, &cfg->daemon_mode, 0,
+         "run as a standalone daemon (the default unless stdin is a socket)", NULL},
         {"no-detach", 0, POPT_ARG_NONE, &cfg->no_detach, 0, "stay in the foreground", NULL},
-        {"no-fork", 0, POPT_ARG_NONE, &cfg->no_fork, 0, "accepted for compatibility; jobs still run in their own process", NULL},
+        {"no-fork", 0, POPT_ARG_NONE, &cfg->no_fork, 0,
+         "accepted for compatibility; jobs still run in their own process", NULL},
         {"no-fifo", 0, POPT_ARG_NONE, NULL, 0, "accepted for compatibility; does nothing", NULL},
         {"inetd", 0, POPT_ARG_NONE, &cfg->inetd, 0, "serve one job on stdin/stdout (inetd, ssh)", NULL},
         {"pid-file", 'P', POPT_ARG_STRING, &cfg->pid_file, 0, "write the daemon's pid here", "FILE"},
         {"log-file", 0, POPT_ARG_STRING, &cfg->log_file, 0, "log to this file instead of syslog", "FILE"},
-        {"log-level", 0, POPT_ARG_STRING, &raw.log_level, OPT_LOG_LEVEL, "critical, error, warning, notice (default), info or debug", "LEVEL"},
+        {"log-level", 0, POPT_ARG_STRING, &raw.log_level, OPT_LOG_LEVEL,
+         "critical, error, warning, notice (default), info or debug", "LEVEL"},
         {"log-stderr", 0, POPT_ARG_NONE, &cfg->log_stderr, 0, "log to stderr", NULL},
         {"verbose", 0, POPT_ARG_NONE, &raw.verbose, OPT_VERBOSE, "log at debug level", NULL},
-        {"wizard", 'W', POPT_ARG_NONE, &raw.wizard, OPT_WIZARD, "foreground, log debug to stderr (for debugging)", NULL},
-        {"job-lifetime", 0, POPT_ARG_STRING, &raw.jl_s, 0, "kill a compile running longer than this; 0: no limit (default 600)", "SECONDS"},
-        {"sandbox", 0, POPT_ARG_STRING, &raw.sandbox, OPT_SANDBOX, "auto (default: every mechanism the kernel has), required (refuse to start without all) or off", "MODE"},
-        {"job-memory", 0, POPT_ARG_STRING, &raw.job_memory, 0, "address space of each compiler process, with K/M/G; 0: no limit (default 4G)", "BYTES"},
-        {"job-cpu", 0, POPT_ARG_STRING, &raw.jc_s, 0, "CPU time of each compiler process; 0: no limit (default 600)", "SECONDS"},
-        {"job-file-size", 0, POPT_ARG_STRING, &raw.job_file_size, 0, "largest file a job may write, with K/M/G; 0: no limit (default 2G)", "BYTES"},
-        {"job-processes", 0, POPT_ARG_STRING, &raw.jp_s, 0, "processes one job may have at once (with a user namespace); 0: no limit (default 64)", "N"},
+        {"wizard", 'W', POPT_ARG_NONE, &raw.wizard, OPT_WIZARD, "foreground, log debug to stderr (for debugging)",
+         NULL},
+        {"job-lifetime", 0, POPT_ARG_STRING, &raw.jl_s, 0,
+         "kill a compile running longer than this; 0: no limit (default 600)", "SECONDS"},
+        {"sandbox", 0, POPT_ARG_STRING, &raw.sandbox, OPT_SANDBOX,
+         "auto (default: every mechanism the kernel has), required (refuse to start without all) or off", "MODE"},
+        {"job-memory", 0, POPT_ARG_STRING, &raw.job_memory, 0,
+         "address space of each compiler process, with K/M/G; 0: no limit (default 4G)", "BYTES"},
+        {"job-cpu", 0, POPT_ARG_STRING, &raw.jc_s, 0, "CPU time of each compiler process; 0: no limit (default 600)",
+         "SECONDS"},
+        {"job-file-size", 0, POPT_ARG_STRING, &raw.job_file_size, 0,
+         "largest file a job may write, with K/M/G; 0: no limit (default 2G)", "BYTES"},
+        {"job-processes", 0, POPT_ARG_STRING, &raw.jp_s, 0,
+         "processes one job may have at once (with a user namespace); 0: no limit (default 64)", "N"},
         {"lifetime", 0, POPT_ARG_STRING, &raw.lt_s, 0, "exit after this many seconds (for tests)", "SECONDS"},
-        {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0, "serve statistics over HTTP (16 connections at once, 4 from one address)", NULL},
+        {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0,
+         "serve statistics over HTTP (16 connections at once, 4 from one address)", NULL},
         {"stats-port", 0, POPT_ARG_STRING, &raw.sp_s, 0, "port for --stats (default 3633)", "PORT"},
-        {"zeroconf", 0, POPT_ARG_NONE, &cfg->zeroconf, 0, "announce this helper over mDNS/DNS-SD (Avahi), for clients with +zeroconf", NULL},
-        {"enable-tcp-insecure", 0, POPT_ARG_NONE, &cfg->tcp_insecure, 0, "run any compiler name, not only whitelisted ones", NULL},
+        {"zeroconf", 0, POPT_ARG_NONE, &cfg->zeroconf, 0,
+         "announce this helper over mDNS/DNS-SD (Avahi), for clients with +zeroconf", NULL},
+        {"enable-tcp-insecure", 0, POPT_ARG_NONE, &cfg->tcp_insecure, 0,
+         "run any compiler name, not only whitelisted ones", NULL},
         {"make-me-a-botnet", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &cfg->tcp_insecure, 0, NULL, NULL},
         {"whitelist-dir", 0, POPT_ARG_STRING, &cfg->whitelist_dir, 0, "compiler whitelist directory", "DIR"},
-        {"max-body-size", 0, POPT_ARG_STRING, &raw.max_body, OPT_MAX_BODY, "largest file a client may send, with K/M/G (default 1G)", "BYTES"},
-        {"max-body-memory", 0, POPT_ARG_STRING, &raw.max_body_mem, OPT_MAX_BODY_MEM, "memory one job may use to hold a received body, compressed and inflated together, with K/M/G (default: a quarter of RAM shared by the --jobs, 32M to 512M)", "BYTES"},
-        {"request-timeout", 0, POPT_ARG_STRING, &raw.rt_s, 0, "drop a request not received within this time; waiting for a job slot does not count (default 120, 0 = no limit)", "SECONDS"},
-        {"min-rate", 0, POPT_ARG_STRING, &raw.mr_s, 0, "drop a client whose packet, once begun, arrives slower than this after 5 s (default 4096, 0 = any rate)", "BYTES/S"},
-        {"max-per-address", 0, POPT_ARG_STRING, &raw.mpa_s, 0, "connections from one address served at once; more wait their turn (default: twice --jobs)", "N"},
-        {"no-early-start", 0, POPT_ARG_NONE, &raw.no_early, 0, "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
-        {"auth", 0, POPT_ARG_NONE, &cfg->auth, 0, "clients must authenticate with GSS-API first (distcc 3.4's mutual authentication)", NULL},
-        {"whitelist", 0, POPT_ARG_STRING, &raw.principal_white, OPT_PRINCIPAL_LIST, "with --auth, only these client principals (one a line) get in", "FILE"},
-        {"blacklist", 0, POPT_ARG_STRING, &raw.principal_black, OPT_PRINCIPAL_LIST, "with --auth, these client principals (one a line) are refused", "FILE"},
-        {"show-principal", 0, POPT_ARG_NONE, NULL, OPT_SHOW_PRINCIPAL, "show the GSS-API principal ($DISTCCD_PRINCIPAL) and exit", NULL},
+        {"max-body-size", 0, POPT_ARG_STRING, &raw.max_body, OPT_MAX_BODY,
+         "largest file a client may send, with K/M/G (default 1G)", "BYTES"},
+        {"max-body-memory", 0, POPT_ARG_STRING, &raw.max_body_mem, OPT_MAX_BODY_MEM,
+         "memory one job may use to hold a received body, compressed and inflated together, with K/M/G (default: a quarter of RAM shared by the --jobs, 32M to 512M)",
+         "BYTES"},
+        {"request-timeout", 0, POPT_ARG_STRING, &raw.rt_s, 0,
+         "drop a request not received within this time; waiting for a job slot does not count (default 120, 0 = no limit)",
+         "SECONDS"},
+        {"min-rate", 0, POPT_ARG_STRING, &raw.mr_s, 0,
+         "drop a client whose packet, once begun, arrives slower than this after 5 s (default 4096, 0 = any rate)",
+         "BYTES/S"},
+        {"max-per-address", 0, POPT_ARG_STRING, &raw.mpa_s, 0,
+         "connections from one address served at once; more wait their turn (default: twice --jobs)", "N"},
+        {"no-early-start", 0, POPT_ARG_NONE, &raw.no_early, 0,
+         "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
+        {"auth", 0, POPT_ARG_NONE, &cfg->auth, 0,
+         "clients must authenticate with GSS-API first (distcc 3.4's mutual authentication)", NULL},
+        {"whitelist", 0, POPT_ARG_STRING, &raw.principal_white, OPT_PRINCIPAL_LIST,
+         "with --auth, only these client principals (one a line) get in", "FILE"},
+        {"blacklist", 0, POPT_ARG_STRING, &raw.principal_black, OPT_PRINCIPAL_LIST,
+         "with --auth, these client principals (one a line) are refused", "FILE"},
+        {"show-principal", 0, POPT_ARG_NONE, NULL, OPT_SHOW_PRINCIPAL,
+         "show the GSS-API principal ($DISTCCD_PRINCIPAL) and exit", NULL},
         {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
         {"version", 0, POPT_ARG_NONE, NULL, OPT_VERSION, "show the version", NULL},
         POPT_TABLEEND,

@@ -99,7 +99,7 @@ void dccd_setup_auth(struct dccd_config *cfg)
     }
     if (!dcc_auth_available())
         dccd_die(DCC_EXIT_GSSAPI_FAILED, "--auth: this distccd was built without GSS-API (rebuild with WITH_GSSAPI=1; "
-                                    "Debian libkrb5-dev, Gentoo app-crypt/mit-krb5)");
+                                         "Debian libkrb5-dev, Gentoo app-crypt/mit-krb5)");
     if (cfg->principals_given) {
         char path[sizeof cfg->principals.path];
         snprintf(path, sizeof path, "%s", cfg->principals.path);
@@ -113,7 +113,6 @@ void dccd_setup_auth(struct dccd_config *cfg)
         snprintf(lists, sizeof lists, "; %zu principals %s (%s)", cfg->principals.n,
                  cfg->principals.deny ? "refused" : "allowed", cfg->principals.path);
     dcc_notice("--auth: clients must authenticate with GSS-API; accepting as %s with %d keys from %s%s",
-               cfg->auth_server.name[0] ? cfg->auth_server.name : "any principal in the keytab",
-               cfg->auth_server.keys, cfg->auth_server.keytab_name, lists);
+               cfg->auth_server.name[0] ? cfg->auth_server.name : "any principal in the keytab", cfg->auth_server.keys,
+               cfg->auth_server.keytab_name, lists);
 }
-

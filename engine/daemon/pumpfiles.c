@@ -152,7 +152,7 @@ static void store_pump_link(struct job *j, int rootfd, const char *name, const c
     char *to = dcc_pump_link_target(name, target, len, why, sizeof why);
     if (!to) {
         dccd_refuse(j, errno == ENOMEM ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_ACCESS_DENIED,
-               "LINK \"%.300s\" -> \"%.200s\" is refused: %s", name, target, why);
+                    "LINK \"%.300s\" -> \"%.200s\" is refused: %s", name, target, why);
         return;
     }
     if (j->nlinks == j->links_cap) {
@@ -200,7 +200,7 @@ static void keep_system_dir(struct job *j, const char *name)
 {
     if (j->nsystem_dirs >= DCC_PUMP_MAX_SYSTEM_DIRS) {
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "LINK \"%.300s\" is refused: more than %d system directories", name,
-               DCC_PUMP_MAX_SYSTEM_DIRS);
+                    DCC_PUMP_MAX_SYSTEM_DIRS);
         return;
     }
     char *copy = strdup(name);
@@ -241,7 +241,7 @@ static void check_pump_links(struct job *j, int rootfd)
         const struct pump_link *l = &j->links[i];
         if (dcc_pump_check_link_beneath(rootfd, l->name, l->made, why, sizeof why) != 0)
             dccd_refuse(j, errno == ENOMEM ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_ACCESS_DENIED,
-                   "LINK \"%.300s\" -> \"%.200s\" is refused: %s", l->name, l->sent, why);
+                        "LINK \"%.300s\" -> \"%.200s\" is refused: %s", l->name, l->sent, why);
     }
 }
 
@@ -253,8 +253,9 @@ static void count_pump_bytes(struct job *j, const char *name, uint64_t *total, u
     *total += n;
     if (*total > j->conn.limits.max_body)
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED,
-               "NAME \"%.300s\" is refused: the job's files, names and links add up to more than the limit of "
-               "%llu bytes (--max-body-size)", name, (unsigned long long)j->conn.limits.max_body);
+                    "NAME \"%.300s\" is refused: the job's files, names and links add up to more than the limit of "
+                    "%llu bytes (--max-body-size)",
+                    name, (unsigned long long)j->conn.limits.max_body);
 }
 
 /* One NAME and its FILE or LINK. Once the job is refused, bodies are read
@@ -275,8 +276,8 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
         goto out;
     uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
     if (blen > cap) {
-        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? DCC_TOK_LINK : DCC_TOK_FILE, blen,
-                 (unsigned long long)cap);
+        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? DCC_TOK_LINK : DCC_TOK_FILE,
+                 blen, (unsigned long long)cap);
         rc = DCC_EXIT_PROTOCOL_ERROR;
         goto out;
     }
@@ -285,7 +286,7 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
     if (!j->refusal[0] && rootfd >= 0 && strlen(j->root) + len >= PATH_MAX)
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: it is too long inside the job directory",
-               name);
+                    name);
     if (!j->refusal[0])
         count_pump_bytes(j, name, total, (uint64_t)len + (which == 1 ? blen : 0));
     if (j->refusal[0] || rootfd < 0) {
@@ -373,11 +374,11 @@ int dccd_pump_receive_files(struct job *j)
     int n = snprintf(j->cwd, sizeof j->cwd, "%s%s", j->root, strcmp(j->cdir, "/") == 0 ? "" : j->cdir);
     if (n < 0 || (size_t)n >= sizeof j->cwd) {
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: it is too long inside the job directory",
-               j->cdir);
+                    j->cdir);
         return 0;
     }
-    struct dcc_pump_paths paths = {.root = j->root, .output = j->output, .deps = j->deps,
-                                   .system_dirs = j->system_dirs};
+    struct dcc_pump_paths paths = {
+        .root = j->root, .output = j->output, .deps = j->deps, .system_dirs = j->system_dirs};
     char err[200];
     int rewrite = dcc_pump_rewrite_args(&j->argv, &j->scan, &paths, err, sizeof err);
     if (rewrite != 0)
@@ -388,4 +389,3 @@ int dccd_pump_receive_files(struct job *j)
         dccd_refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
     return 0;
 }
-

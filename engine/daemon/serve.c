@@ -301,9 +301,12 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
     snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
     snprintf(rec->principal, sizeof rec->principal, "%s", j->principal);
     dcc_notice("job from %s%s%s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
-               j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-               WIFSIGNALED(status) ? " (signal)" : "", j->protover == 2 ? ", lzo" : j->protover == 3 ? ", pump" : "", rec->msecs,
-               (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
+               j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what,
+               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), WIFSIGNALED(status) ? " (signal)" : "",
+               j->protover == 2   ? ", lzo"
+               : j->protover == 3 ? ", pump"
+                                  : "",
+               rec->msecs, (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
 }
 
 /* Reads DOTI into the job directory, or throws it away when the job is already
@@ -412,8 +415,8 @@ static void serr_refused(const struct job *j, struct dcc_buf *b)
 
 static void serr_lifetime(const struct job *j, struct dcc_buf *b)
 {
-    dcc_buf_printf(b, "distccd on %s: the compile exceeded the job lifetime of %d s and was killed\n",
-                   j->cfg->hostname, j->cfg->job_lifetime);
+    dcc_buf_printf(b, "distccd on %s: the compile exceeded the job lifetime of %d s and was killed\n", j->cfg->hostname,
+                   j->cfg->job_lifetime);
 }
 
 static void serr_start_failed(const struct job *j, struct dcc_buf *b)
@@ -433,62 +436,70 @@ struct job_end_row {
     enum dcc_job_outcome outcome;
     const char *what;
     enum end_status status;
-    int exit_code;      /* with STATUS_EXIT */
-    int reply;          /* DONE ... with the status */
+    int exit_code;                                        /* with STATUS_EXIT */
+    int reply;                                            /* DONE ... with the status */
     void (*serr)(const struct job *j, struct dcc_buf *b); /* distccd's line after the compiler's stderr */
-    int forget_principal; /* counted as a failure, not as a job of that principal */
+    int forget_principal;                                 /* counted as a failure, not as a job of that principal */
 };
 
 static const struct job_end_row job_ends[END_COUNT] = {
-    [END_SHUTDOWN] = {.outcome = DCC_JOB_OTHER, .what = "daemon shutting down", .status = STATUS_EXIT,
+    [END_SHUTDOWN] = {.outcome = DCC_JOB_OTHER,
+                      .what = "daemon shutting down",
+                      .status = STATUS_EXIT,
                       .exit_code = DCC_EXIT_GONE},
     [END_DROPPED] = {DCC_LOG_WARNING, "dropped connection from ", 0, ": ", detail_dropped, .outcome = DCC_JOB_DROPPED,
                      .what = "dropped", .status = STATUS_WIRE},
     [END_NO_REQUEST] = {DCC_LOG_INFO, "connection from ", 0, " closed without a request", NULL,
                         .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_WIRE},
-    [END_BAD_REQUEST] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err,
-                         .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_WIRE},
-    [END_REQUEST_TIMEOUT] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err,
-                             .outcome = DCC_JOB_TIMEOUT, .what = "bad request", .status = STATUS_WIRE},
+    [END_BAD_REQUEST] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err, .outcome = DCC_JOB_BAD_REQUEST,
+                         .what = "bad request", .status = STATUS_WIRE},
+    [END_REQUEST_TIMEOUT] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err, .outcome = DCC_JOB_TIMEOUT,
+                             .what = "bad request", .status = STATUS_WIRE},
     [END_LEFT_IN_QUEUE] = {DCC_LOG_WARNING, "client ", 0, " went away while its job waited for a slot", NULL,
-                           .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected",
-                           .status = STATUS_EXIT, .exit_code = DCC_EXIT_IO_ERROR},
+                           .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected", .status = STATUS_EXIT,
+                           .exit_code = DCC_EXIT_IO_ERROR},
     [END_DISCONNECTED] = {DCC_LOG_WARNING, "client ", 0, " disconnected during the compile; compiler killed", NULL,
-                          .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected",
-                          .status = STATUS_EXIT, .exit_code = DCC_EXIT_IO_ERROR},
+                          .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected", .status = STATUS_EXIT,
+                          .exit_code = DCC_EXIT_IO_ERROR},
     [END_ABANDONED] = {DCC_LOG_INFO, "client ", 0,
                        " closed the connection before sending its source (its preprocessor failed?)", NULL,
-                       .outcome = DCC_JOB_CLI_DISCONNECT, .what = "abandoned by the client",
-                       .status = STATUS_EXIT, .exit_code = DCC_EXIT_IO_ERROR},
-    [END_TALKING] = {DCC_LOG_WARNING, "bad request from ", 0,
-                     ": it sent more data after its source; compiler killed", NULL,
-                     .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_EXIT,
+                       .outcome = DCC_JOB_CLI_DISCONNECT, .what = "abandoned by the client", .status = STATUS_EXIT,
+                       .exit_code = DCC_EXIT_IO_ERROR},
+    [END_TALKING] = {DCC_LOG_WARNING, "bad request from ", 0, ": it sent more data after its source; compiler killed",
+                     NULL, .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_EXIT,
                      .exit_code = DCC_EXIT_PROTOCOL_ERROR},
     [END_REFUSED] = {DCC_LOG_WARNING, "refused job from ", 0, ": ", detail_refusal, .outcome = DCC_JOB_REFUSED,
                      .what = "refused", .status = STATUS_REFUSAL, .reply = 1, .serr = serr_refused},
     [END_COMPILED] = {.outcome = DCC_JOB_OK, .what = "compiled", .status = STATUS_COMPILER, .reply = 1},
-    [END_COMPILE_FAILED] = {.outcome = DCC_JOB_COMPILE_ERROR, .what = "compile failed", .status = STATUS_COMPILER,
+    [END_COMPILE_FAILED] = {.outcome = DCC_JOB_COMPILE_ERROR,
+                            .what = "compile failed",
+                            .status = STATUS_COMPILER,
                             .reply = 1},
-    [END_LIFETIME] = {.outcome = DCC_JOB_TIMEOUT, .what = "killed after the job lifetime", .status = STATUS_EXIT,
-                      .exit_code = DCC_EXIT_TIMEOUT, .reply = 1, .serr = serr_lifetime},
-    [END_START_FAILED] = {.outcome = DCC_JOB_OTHER, .what = "failed to start the compiler",
-                          .status = STATUS_REFUSAL, .reply = 1, .serr = serr_start_failed},
+    [END_LIFETIME] = {.outcome = DCC_JOB_TIMEOUT,
+                      .what = "killed after the job lifetime",
+                      .status = STATUS_EXIT,
+                      .exit_code = DCC_EXIT_TIMEOUT,
+                      .reply = 1,
+                      .serr = serr_lifetime},
+    [END_START_FAILED] = {.outcome = DCC_JOB_OTHER,
+                          .what = "failed to start the compiler",
+                          .status = STATUS_REFUSAL,
+                          .reply = 1,
+                          .serr = serr_start_failed},
     [END_AUTH_NO_REQUEST] = {DCC_LOG_INFO, "connection from ", 0, " closed without a request", NULL,
                              .outcome = DCC_JOB_BAD_REQUEST, .what = "not authenticated", .status = STATUS_WIRE,
                              .forget_principal = 1},
-    [END_AUTH_REFUSED] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth,
-                          .outcome = DCC_JOB_REFUSED, .what = "not authenticated", .status = STATUS_WIRE,
-                          .forget_principal = 1},
-    [END_AUTH_BAD] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth,
-                      .outcome = DCC_JOB_BAD_REQUEST, .what = "not authenticated", .status = STATUS_WIRE,
-                      .forget_principal = 1},
+    [END_AUTH_REFUSED] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth, .outcome = DCC_JOB_REFUSED,
+                          .what = "not authenticated", .status = STATUS_WIRE, .forget_principal = 1},
+    [END_AUTH_BAD] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth, .outcome = DCC_JOB_BAD_REQUEST,
+                      .what = "not authenticated", .status = STATUS_WIRE, .forget_principal = 1},
 };
 
 /* How each result of running the compiler ends the job (RUN_DONE: by the
  * compiler's status). */
 static const enum job_end run_ends[] = {
-    [RUN_DONE] = END_COMPILED,          [RUN_TIMEOUT] = END_LIFETIME,   [RUN_DISCONNECT] = END_DISCONNECTED,
-    [RUN_TALKING] = END_TALKING,        [RUN_TERMINATED] = END_SHUTDOWN, [RUN_FAILED] = END_START_FAILED,
+    [RUN_DONE] = END_COMPILED,   [RUN_TIMEOUT] = END_LIFETIME,    [RUN_DISCONNECT] = END_DISCONNECTED,
+    [RUN_TALKING] = END_TALKING, [RUN_TERMINATED] = END_SHUTDOWN, [RUN_FAILED] = END_START_FAILED,
 };
 
 /* Whether the request (rc: its wire status) ends the job here, and how.
@@ -534,8 +545,8 @@ static void finish_job(struct job *j, struct dcc_job_record *rec, enum job_end e
     if (row->before) {
         char buf[sizeof j->conn.err + 96];
         int as = row->with_principal && j->principal[0];
-        dcc_log(row->level, "%s%s%s%s%s%s", row->before, j->peer, as ? " as " : "", as ? j->principal : "",
-                row->after, row->detail ? row->detail(j, buf, sizeof buf) : "");
+        dcc_log(row->level, "%s%s%s%s%s%s", row->before, j->peer, as ? " as " : "", as ? j->principal : "", row->after,
+                row->detail ? row->detail(j, buf, sizeof buf) : "");
     }
     rec->outcome = row->outcome;
     int status = row->status == STATUS_COMPILER  ? j->status
@@ -626,7 +637,7 @@ static enum job_end compile(struct job *j)
 {
     dcc_log_set_hook(capture_log, DCC_LOG_WARNING, &j->log_lines);
     /* A lifetime that ran out while the source came in ends the same way. */
-    enum run_result r = j->lifetime_over        ? RUN_TIMEOUT
+    enum run_result r = j->lifetime_over         ? RUN_TIMEOUT
                         : dccd_take_slot(j) != 0 ? (dccd_job_terminated ? RUN_TERMINATED
                                                     : j->client_gone    ? RUN_DISCONNECT
                                                                         : RUN_FAILED)
@@ -681,8 +692,7 @@ static void catch_signals(void)
     sigprocmask(SIG_BLOCK, &grant, NULL);
 }
 
-void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
-                    struct dcc_job_record *rec)
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer, struct dcc_job_record *rec)
 {
     struct job j;
     memset(&j, 0, sizeof j);

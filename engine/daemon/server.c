@@ -55,14 +55,12 @@ static void reset_child_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-
-
 /* A process serving one connection. */
 struct child {
     pid_t pid;
     int is_stats;
-    int has_slot;          /* holds one of the --jobs slots */
-    unsigned long ticket;  /* its place in the queue for a slot; 0 = not waiting */
+    int has_slot;         /* holds one of the --jobs slots */
+    unsigned long ticket; /* its place in the queue for a slot; 0 = not waiting */
     char peer[64];
 };
 
@@ -82,8 +80,8 @@ struct server {
     int listen_fd, stats_fd;
     int rec_pipe[2], slot_pipe[2];
     struct child *children;
-    size_t max_children;  /* max_conns + MAX_STATS_CHILDREN */
-    int max_conns;        /* processes serving job connections */
+    size_t max_children; /* max_conns + MAX_STATS_CHILDREN */
+    int max_conns;       /* processes serving job connections */
     int conns, stats_running, slots_used;
     unsigned long next_ticket;
     struct parked parked[MAX_PARKED];
@@ -246,8 +244,9 @@ static void serve_parked(struct server *s)
             continue;
         }
         if (now - p.since_ms > parked_limit_ms(s)) {
-            dcc_warn("dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
-                     p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
+            dcc_warn(
+                "dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
+                p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
             dcc_stats_dropped(&s->stats);
             close(p.fd);
             s->nparked--;
@@ -378,7 +377,6 @@ static void stop_children(struct server *s)
         nanosleep(&ts, NULL);
     }
 }
-
 
 /* The daemon's life after binding: the pipes and signals the loop and its
  * job processes share, the loop until a signal or --lifetime, and every

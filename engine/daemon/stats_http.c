@@ -83,8 +83,8 @@ static void write_all(int fd, const char *p, size_t len)
 static void respond(int fd, const char *status, const char *type, const struct dcc_buf *body)
 {
     struct dcc_buf out = {0};
-    dcc_buf_printf(&out, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                   status, type, body->len);
+    dcc_buf_printf(&out, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+                   type, body->len);
     dcc_buf_append(&out, body->data ? body->data : "", body->len);
     write_all(fd, out.data, out.len);
     dcc_buf_free(&out);
@@ -108,11 +108,10 @@ static int add_sandbox_json(const struct dccd_config *cfg, struct dcc_buf *body)
     const struct dcc_sandbox_limits *l = &cfg->limits;
     json_t *sb = rc == 0 ? json_pack("{s:s, s:O, s:O, s:i, s:{s:I, s:I, s:I, s:I, s:i}}", "mode",
                                      modes[cfg->sandbox_mode], "using", using, "missing", missing, "landlock_abi",
-                                     cfg->sandbox.landlock_abi, "limits", "memory", (json_int_t)l->memory,
-                                     "cpu_secs", (json_int_t)l->cpu_seconds, "file_size",
-                                     (json_int_t)l->file_size, "processes", (json_int_t)l->processes,
-                                     "lifetime_secs", cfg->job_lifetime)
-                          : NULL;
+                                     cfg->sandbox.landlock_abi, "limits", "memory", (json_int_t)l->memory, "cpu_secs",
+                                     (json_int_t)l->cpu_seconds, "file_size", (json_int_t)l->file_size, "processes",
+                                     (json_int_t)l->processes, "lifetime_secs", cfg->job_lifetime)
+                         : NULL;
     json_decref(using);
     json_decref(missing);
     char *text = NULL;

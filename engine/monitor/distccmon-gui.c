@@ -48,14 +48,9 @@ struct phase_style {
 
 /* Indexed by enum dcc_phase. */
 static const struct phase_style phase_styles[] = {
-    {"Startup", 'U', 0.62, 0.62, 0.62},
-    {"Blocked", 'B', 0.80, 0.15, 0.15},
-    {"Connect", 'N', 0.60, 0.45, 0.80},
-    {"Preprocess", 'P', 0.95, 0.75, 0.10},
-    {"Send", 'S', 0.20, 0.45, 0.85},
-    {"Compile", 'C', 0.20, 0.70, 0.25},
-    {"Receive", 'R', 0.10, 0.70, 0.75},
-    {"Done", 'D', 0.40, 0.40, 0.40},
+    {"Startup", 'U', 0.62, 0.62, 0.62},    {"Blocked", 'B', 0.80, 0.15, 0.15}, {"Connect", 'N', 0.60, 0.45, 0.80},
+    {"Preprocess", 'P', 0.95, 0.75, 0.10}, {"Send", 'S', 0.20, 0.45, 0.85},    {"Compile", 'C', 0.20, 0.70, 0.25},
+    {"Receive", 'R', 0.10, 0.70, 0.75},    {"Done", 'D', 0.40, 0.40, 0.40},
 };
 #define N_PHASES (sizeof phase_styles / sizeof phase_styles[0])
 
@@ -77,17 +72,16 @@ struct options {
 
 enum { OPT_HELP = 1, OPT_VERSION, OPT_DUMP, OPT_POLLS, OPT_INTERVAL, OPT_DIR, OPT_STATS_PORT, OPT_NO_STATS };
 
-static const char help_tail[] =
-    "\n"
-    "Shows the distcc jobs of this machine, read from $DISTCC_DIR/state (default\n"
-    "~/.distcc/state): one row per host and slot with a strip of recent phases,\n"
-    "the load of every host, the job list, and the figures of helpers that serve\n"
-    "--stats. The window switches between ~/.distcc and Portage's\n"
-    "/var/tmp/portage/.distcc. With --dump it shows the window, polls --polls\n"
-    "times, prints what the window drew and exits.\n"
-    "\n"
-    "Exit status: 0 closed, 100 no display, 101 bad arguments, 105 out of memory,\n"
-    "107 standard output failed.\n";
+static const char help_tail[] = "\n"
+                                "Shows the distcc jobs of this machine, read from $DISTCC_DIR/state (default\n"
+                                "~/.distcc/state): one row per host and slot with a strip of recent phases,\n"
+                                "the load of every host, the job list, and the figures of helpers that serve\n"
+                                "--stats. The window switches between ~/.distcc and Portage's\n"
+                                "/var/tmp/portage/.distcc. With --dump it shows the window, polls --polls\n"
+                                "times, prints what the window drew and exits.\n"
+                                "\n"
+                                "Exit status: 0 closed, 100 no display, 101 bad arguments, 105 out of memory,\n"
+                                "107 standard output failed.\n";
 
 static int parse_options(int argc, char **argv, struct options *o, int *done)
 {
@@ -95,7 +89,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
     double interval = 0.5;
     int polls = 1, port = DCC_DEFAULT_STATS_PORT;
     struct poptOption table[] = {
-        {"dump", '\0', POPT_ARG_NONE, NULL, OPT_DUMP, "print what the window shows after --polls polls, then exit", NULL},
+        {"dump", '\0', POPT_ARG_NONE, NULL, OPT_DUMP, "print what the window shows after --polls polls, then exit",
+         NULL},
         {"polls", '\0', POPT_ARG_INT, &polls, OPT_POLLS, "polls before --dump prints (default 1)", "N"},
         {"interval", '\0', POPT_ARG_DOUBLE, &interval, OPT_INTERVAL, "seconds between polls (default 0.5)", "SECS"},
         {"distcc-dir", '\0', POPT_ARG_STRING, &dir, OPT_DIR, "watch DIR/state (default $DISTCC_DIR, else ~/.distcc)",
@@ -196,9 +191,9 @@ struct app {
 
     GtkWidget *window, *dir_combo, *status_label, *slots_area, *hosts_view, *jobs_view;
     GtkListStore *hosts_store, *jobs_store;
-    int row_height;      /* logical pixels, from the font */
-    int name_w, file_w;  /* the slot rows' label and file columns, measured per poll */
-    int drawn_polls;     /* polls the slot area has drawn */
+    int row_height;     /* logical pixels, from the font */
+    int name_w, file_w; /* the slot rows' label and file columns, measured per poll */
+    int drawn_polls;    /* polls the slot area has drawn */
     int dumped;
     int exit_code;
     guint poll_timer;
@@ -864,8 +859,8 @@ static void build_window(struct app *a)
     g_object_unref(l);
     a->row_height = h + 6;
 
-    a->jobs_store =
-        gtk_list_store_new(6, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+    a->jobs_store = gtk_list_store_new(6, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                                       G_TYPE_STRING);
     static const char *const job_titles[] = {"PID", "Host[slot]", "Phase", "Source", "In phase", "Running for"};
     a->jobs_view = list_view(a->jobs_store, job_titles, 6);
 

@@ -35,16 +35,15 @@ static struct poptOption options[] = {
     POPT_TABLEEND,
 };
 
-static const char help_tail[] =
-    "\n"
-    "Prints one line per distcc job running on this machine (pid, phase, source\n"
-    "file, host[slot]), read from $DISTCC_DIR/state (default ~/.distcc/state),\n"
-    "then one line per host with its running jobs and, when the host list\n"
-    "gives it, its slots (\"  box:3632  2/4 running\"), then a blank line.\n"
-    "With DELAY (seconds, fractions allowed) it repeats until interrupted.\n"
-    "\n"
-    "Exit status: 0 done or interrupted, 101 bad arguments, 105 out of memory,\n"
-    "107 the state directory or standard output failed.\n";
+static const char help_tail[] = "\n"
+                                "Prints one line per distcc job running on this machine (pid, phase, source\n"
+                                "file, host[slot]), read from $DISTCC_DIR/state (default ~/.distcc/state),\n"
+                                "then one line per host with its running jobs and, when the host list\n"
+                                "gives it, its slots (\"  box:3632  2/4 running\"), then a blank line.\n"
+                                "With DELAY (seconds, fractions allowed) it repeats until interrupted.\n"
+                                "\n"
+                                "Exit status: 0 done or interrupted, 101 bad arguments, 105 out of memory,\n"
+                                "107 the state directory or standard output failed.\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -95,8 +94,8 @@ static int parse_options(int argc, char **argv, double *delay, int *done)
             status = 0;
             break;
         default:
-            dcc_error("bad argument \"%s\": %s (see distccmon-text --help)",
-                      poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+            dcc_error("bad argument \"%s\": %s (see distccmon-text --help)", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
+                      poptStrerror(rc));
             status = DCC_EXIT_BAD_ARGUMENTS;
             break;
         }

@@ -35,17 +35,16 @@ static void forward_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: pump COMMAND [ARG...]   run COMMAND (e.g. make -j16) with pump mode on\n"
-            "       pump --startup          set pump mode up for a shell: eval \"$(pump --startup)\"\n"
-            "       pump --shutdown         remove what --startup set up ($INCLUDE_SERVER_DIR)\n"
-            "       pump --help | --version\n"
-            "\n"
-            "In pump mode distcc sends the source and the headers it reads, and helpers\n"
-            "marked \",cpp,lzo\" in the host list preprocess and compile. Other helpers get\n"
-            "preprocessed source as usual. Set DISTCC_MAX_DISCREPANCY (default 1) to the\n"
-            "number of jobs that may fail in pump mode but compile locally before pump mode\n"
-            "is turned off for the rest of the build.\n");
+    fprintf(out, "Usage: pump COMMAND [ARG...]   run COMMAND (e.g. make -j16) with pump mode on\n"
+                 "       pump --startup          set pump mode up for a shell: eval \"$(pump --startup)\"\n"
+                 "       pump --shutdown         remove what --startup set up ($INCLUDE_SERVER_DIR)\n"
+                 "       pump --help | --version\n"
+                 "\n"
+                 "In pump mode distcc sends the source and the headers it reads, and helpers\n"
+                 "marked \",cpp,lzo\" in the host list preprocess and compile. Other helpers get\n"
+                 "preprocessed source as usual. Set DISTCC_MAX_DISCREPANCY (default 1) to the\n"
+                 "number of jobs that may fail in pump mode but compile locally before pump mode\n"
+                 "is turned off for the rest of the build.\n");
 }
 
 /* Counts the host list's pump hosts, for the line that tells the user
@@ -231,7 +230,8 @@ int main(int argc, char **argv)
     int modes = help + version + startup + shutdown + (rest != NULL);
     if (modes != 1) {
         fprintf(stderr, "pump: %s (see pump --help)\n",
-                modes == 0 ? "give a command to run, or --startup / --shutdown" : "give one of a command, --startup, --shutdown");
+                modes == 0 ? "give a command to run, or --startup / --shutdown"
+                           : "give one of a command, --startup, --shutdown");
         poptFreeContext(ctx);
         return DCC_EXIT_BAD_ARGUMENTS;
     }

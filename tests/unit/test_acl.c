@@ -324,8 +324,7 @@ static void test_long_bad_spec_is_cut_in_the_message(void **state)
     spec[sizeof spec - 1] = '\0';
     struct dcc_acl acl = {0};
     assert_int_equal(dcc_acl_add(&acl, spec, err, sizeof err), -1);
-    snprintf(want, sizeof want,
-             "bad --allow address \"%.64s...\": \"%.64s...\" is not an IPv4 or IPv6 address", spec,
+    snprintf(want, sizeof want, "bad --allow address \"%.64s...\": \"%.64s...\" is not an IPv4 or IPv6 address", spec,
              spec);
     assert_string_equal(err, want);
     assert_int_equal(acl.n, 0);

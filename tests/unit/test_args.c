@@ -16,7 +16,6 @@
 #include "proto/dcc_optcat.h"
 #include "base/dcc_util.h"
 
-
 static void assert_argv(char *const *argv, const char *expected)
 {
     char *joined = dcc_argv_join(argv);
@@ -49,22 +48,20 @@ static const struct remote_case {
     {"gcc -c src/foo.c", "gcc -c src/foo.c -o foo.o", "src/foo.c", "foo.o", 2, 4, 0, 0, 0, 1},
     {"gcc -S src/foo.c", "gcc -S src/foo.c -o foo.s", "src/foo.c", "foo.s", 2, 4, 0, 0, 0, 1},
     {"gcc -c -S foo.cc", "gcc -c -S foo.cc -o foo.s", "foo.cc", "foo.s", 3, 5, 0, 0, 0, 1},
-    {"g++ -c /abs/dir/foo.tar.cpp", "g++ -c /abs/dir/foo.tar.cpp -o foo.tar.o", "/abs/dir/foo.tar.cpp",
-     "foo.tar.o", 2, 4, 0, 0, 0, 1},
+    {"g++ -c /abs/dir/foo.tar.cpp", "g++ -c /abs/dir/foo.tar.cpp -o foo.tar.o", "/abs/dir/foo.tar.cpp", "foo.tar.o", 2,
+     4, 0, 0, 0, 1},
     {"gcc -O2 -c foo.c -o obj/foo.o", "gcc -O2 -c foo.c -o obj/foo.o", "foo.c", "obj/foo.o", 3, 5, 0, 0, 0, 0},
     {"gcc -o obj/foo.o -c foo.c", "gcc -o obj/foo.o -c foo.c", "foo.c", "obj/foo.o", 4, 2, 0, 0, 0, 0},
     {"gcc -c foo.c -oobj/foo.o", "gcc -c foo.c -oobj/foo.o", "foo.c", "obj/foo.o", 2, 3, 0, 0, 1, 0},
-    {"gcc -Wp,-MD,.deps/foo.d -c foo.c -o foo.o", "gcc -MD -MF .deps/foo.d -c foo.c -o foo.o", "foo.c", "foo.o",
-     5, 7, 0, 1, 0, 0},
-    {"gcc -Wp,-MMD,x.d,-DFOO -c foo.c", "gcc -MMD -MF x.d -DFOO -c foo.c -o foo.o", "foo.c", "foo.o", 6, 8, 0, 1,
+    {"gcc -Wp,-MD,.deps/foo.d -c foo.c -o foo.o", "gcc -MD -MF .deps/foo.d -c foo.c -o foo.o", "foo.c", "foo.o", 5, 7,
+     0, 1, 0, 0},
+    {"gcc -Wp,-MMD,x.d,-DFOO -c foo.c", "gcc -MMD -MF x.d -DFOO -c foo.c -o foo.o", "foo.c", "foo.o", 6, 8, 0, 1, 0, 1},
+    {"gcc -Wp,-D_FORTIFY_SOURCE=2 -O2 -c a.cc", "gcc -D_FORTIFY_SOURCE=2 -O2 -c a.cc -o a.o", "a.cc", "a.o", 4, 6, 0, 0,
      0, 1},
-    {"gcc -Wp,-D_FORTIFY_SOURCE=2 -O2 -c a.cc", "gcc -D_FORTIFY_SOURCE=2 -O2 -c a.cc -o a.o", "a.cc", "a.o", 4, 6, 0,
-     0, 0, 1},
     {"gcc -Wp,-MD -c a.c", "gcc -MD -c a.c -o a.o", "a.c", "a.o", 3, 5, 0, 1, 0, 1},
     {"gcc -Wp,-MD,a.d -Wp,-DX -c a.c", "gcc -MD -MF a.d -DX -c a.c -o a.o", "a.c", "a.o", 6, 8, 0, 1, 0, 1},
     {"gcc -Wp, -c a.c", "gcc -c a.c -o a.o", "a.c", "a.o", 2, 4, 0, 0, 0, 1},
-    {"gcc -MD -MT foo.o -c foo.c -o foo.o", "gcc -MD -MT foo.o -c foo.c -o foo.o", "foo.c", "foo.o", 5, 7, 0, 1,
-     0, 0},
+    {"gcc -MD -MT foo.o -c foo.c -o foo.o", "gcc -MD -MT foo.o -c foo.c -o foo.o", "foo.c", "foo.o", 5, 7, 0, 1, 0, 0},
     /* what build systems write */
     {"cc -DFOO -I/path -O2 -MD -MT CMakeFiles/x.dir/a.c.o -MF CMakeFiles/x.dir/a.c.o.d -o CMakeFiles/x.dir/a.c.o "
      "-c /abs/src/a.c",
@@ -72,25 +69,27 @@ static const struct remote_case {
      "-c /abs/src/a.c",
      "/abs/src/a.c", "CMakeFiles/x.dir/a.c.o", 12, 10, 0, 1, 0, 0},
     {"gcc -DHAVE_CONFIG_H -I. -g -O2 -MT foo.lo -MD -MP -MF .deps/foo.Tpo -c foo.c -fPIC -DPIC -o .libs/foo.o",
-     "gcc -DHAVE_CONFIG_H -I. -g -O2 -MT foo.lo -MD -MP -MF .deps/foo.Tpo -c foo.c -fPIC -DPIC -o .libs/foo.o",
-     "foo.c", ".libs/foo.o", 12, 16, 0, 1, 0, 0},
+     "gcc -DHAVE_CONFIG_H -I. -g -O2 -MT foo.lo -MD -MP -MF .deps/foo.Tpo -c foo.c -fPIC -DPIC -o .libs/foo.o", "foo.c",
+     ".libs/foo.o", 12, 16, 0, 1, 0, 0},
     {"gcc -Wp,-MMD,arch/x86/.foo.o.d -nostdinc -include ./include/linux/kconfig.h -D__KERNEL__ -c -o foo.o foo.c",
      "gcc -MMD -MF arch/x86/.foo.o.d -nostdinc -include ./include/linux/kconfig.h -D__KERNEL__ -c -o foo.o foo.c",
      "foo.c", "foo.o", 11, 10, 0, 1, 0, 0},
     /* values of options are never the source or the output */
-    {"gcc -MT x.c -MF y.c -MQ z.o -c real.c -o r.o", "gcc -MT x.c -MF y.c -MQ z.o -c real.c -o r.o", "real.c",
-     "r.o", 8, 10, 0, 0, 0, 0},
+    {"gcc -MT x.c -MF y.c -MQ z.o -c real.c -o r.o", "gcc -MT x.c -MF y.c -MQ z.o -c real.c -o r.o", "real.c", "r.o", 8,
+     10, 0, 0, 0, 0},
     {"gcc -I inc.c -D X.c -U Y.c -include h.c -imacros m.c -isystem s.c -idirafter d.c -iquote q.c -c real.c",
      "gcc -I inc.c -D X.c -U Y.c -include h.c -imacros m.c -isystem s.c -idirafter d.c -iquote q.c -c real.c -o "
      "real.o",
      "real.c", "real.o", 18, 20, 0, 0, 0, 1},
-    {"clang -Xclang -E -mllvm -S -target x86_64-pc-linux-gnu -c a.c", "clang -Xclang -E -mllvm -S -target "
-     "x86_64-pc-linux-gnu -c a.c -o a.o", "a.c", "a.o", 8, 10, 0, 0, 0, 1},
+    {"clang -Xclang -E -mllvm -S -target x86_64-pc-linux-gnu -c a.c",
+     "clang -Xclang -E -mllvm -S -target "
+     "x86_64-pc-linux-gnu -c a.c -o a.o",
+     "a.c", "a.o", 8, 10, 0, 0, 0, 1},
     {"gcc --param max-inline-insns-single=100 -Xlinker b.o -c a.c",
      "gcc --param max-inline-insns-single=100 -Xlinker b.o -c a.c -o a.o", "a.c", "a.o", 6, 8, 0, 0, 0, 1},
     {"gcc -isysroot sr.c --sysroot sr2.c -Xassembler as.c -Xpreprocessor pp.c -c a.c -o a.o",
-     "gcc -isysroot sr.c --sysroot sr2.c -Xassembler as.c -Xpreprocessor pp.c -c a.c -o a.o", "a.c", "a.o", 10, 12,
-     0, 0, 0, 0},
+     "gcc -isysroot sr.c --sysroot sr2.c -Xassembler as.c -Xpreprocessor pp.c -c a.c -o a.o", "a.c", "a.o", 10, 12, 0,
+     0, 0, 0},
     /* the language decides whether cpp is needed */
     {"gcc -c a.ii", "gcc -c a.ii -o a.o", "a.ii", "a.o", 2, 4, 1, 0, 0, 1},
     {"gcc -c a.mi -o a.o", "gcc -c a.mi -o a.o", "a.mi", "a.o", 2, 4, 1, 0, 0, 0},
@@ -99,16 +98,14 @@ static const struct remote_case {
     {"gcc -xc -c a.i", "gcc -xc -c a.i -o a.o", "a.i", "a.o", 3, 5, 0, 0, 0, 1},
     {"gcc -x c -x none -c a.i", "gcc -x c -x none -c a.i -o a.o", "a.i", "a.o", 6, 8, 1, 0, 0, 1},
     {"gcc -c a.c -x c++-cpp-output", "gcc -c a.c -x c++-cpp-output -o a.o", "a.c", "a.o", 2, 6, 0, 0, 0, 1},
-    {"gcc --language=objective-c -c a.m", "gcc --language=objective-c -c a.m -o a.o", "a.m", "a.o", 3, 5, 0, 0, 0,
-     1},
+    {"gcc --language=objective-c -c a.m", "gcc --language=objective-c -c a.m -o a.o", "a.m", "a.o", 3, 5, 0, 0, 0, 1},
     /* the option catalogue's spellings: gcc 12 and clang 14 take "--std c11" with its value apart, and gcc reads
      * --compile as -c and --write-dependencies as -MD */
     {"gcc --std c11 -c a.c", "gcc --std c11 -c a.c -o a.o", "a.c", "a.o", 4, 6, 0, 0, 0, 1},
     {"gcc --compile --write-dependencies a.c", "gcc --compile --write-dependencies a.c -o a.o", "a.c", "a.o", 3, 5, 0,
      1, 0, 1},
     /* clang's -dependency-file takes the next word, which is no second source */
-    {"clang -dependency-file b.c -c a.c", "clang -dependency-file b.c -c a.c -o a.o", "a.c", "a.o", 4, 6, 0, 0, 0,
-     1},
+    {"clang -dependency-file b.c -c a.c", "clang -dependency-file b.c -c a.c -o a.o", "a.c", "a.o", 4, 6, 0, 0, 0, 1},
 };
 
 static void test_scan_remote_jobs(void **state)
@@ -177,8 +174,7 @@ static const struct local_case {
     {"gcc -c foo.S -o foo.o", "foo.S: assembler input", 0},
     {"gcc -march=native -c a.c", "-march=native generates code for this machine's CPU; use distccflags to expand it",
      0},
-    {"gcc -mcpu=native -c a.c", "-mcpu=native generates code for this machine's CPU; use distccflags to expand it",
-     0},
+    {"gcc -mcpu=native -c a.c", "-mcpu=native generates code for this machine's CPU; use distccflags to expand it", 0},
     {"gcc -mtune=native -c a.c", "-mtune=native tunes code for this machine's CPU; use distccflags to expand it", 0},
     {"gcc -flto -c a.c", "-flto: LTO objects must come from the compiler that links them", 0},
     {"gcc -flto=auto -c a.c", "-flto=auto: LTO objects must come from the compiler that links them", 0},
@@ -192,11 +188,10 @@ static const struct local_case {
     {"gcc -fprofile-generate=dir -c a.c", "-fprofile-generate=dir: profile or coverage files belong to this machine",
      0},
     {"gcc -fprofile-use -c a.c", "-fprofile-use: profile or coverage files belong to this machine", 0},
-    {"gcc -fauto-profile=a.afdo -c a.c", "-fauto-profile=a.afdo: profile or coverage files belong to this machine",
-     0},
+    {"gcc -fauto-profile=a.afdo -c a.c", "-fauto-profile=a.afdo: profile or coverage files belong to this machine", 0},
     {"gcc -fprofile-correction -c a.c", "-fprofile-correction: profile or coverage files belong to this machine", 0},
-    {"gcc -fbranch-probabilities -c a.c",
-     "-fbranch-probabilities: profile or coverage files belong to this machine", 0},
+    {"gcc -fbranch-probabilities -c a.c", "-fbranch-probabilities: profile or coverage files belong to this machine",
+     0},
     {"clang -fprofile-instr-generate -c a.c",
      "-fprofile-instr-generate: profile or coverage files belong to this machine", 0},
     {"g++ -frepo -c a.cc", "-frepo: writes .rpo files next to the source", 0},
@@ -228,18 +223,17 @@ static const struct local_case {
     {"gcc --dependencies -c foo.c", "--dependencies: dependency output only", 0},
     {"gcc --profile-use -c a.c", "--profile-use: profile or coverage files belong to this machine", 0},
     /* -Xassembler reaches the assembler as -Wa, does (gcc 12 writes a.lst) */
-    {"gcc -Xassembler -alh=a.lst -c a.c",
-     "-Xassembler -alh=a.lst: the assembler writes a listing or dependency file", 0},
+    {"gcc -Xassembler -alh=a.lst -c a.c", "-Xassembler -alh=a.lst: the assembler writes a listing or dependency file",
+     0},
     {"gcc -Wa,--defsym,x=1,-adhln=a.lst -c a.c",
      "-Wa,--defsym,x=1,-adhln=a.lst: the assembler writes a listing or dependency file", 0},
     {"clang -Xclang -plugin-arg-x -Xclang y -c a.c", "-Xclang -plugin-arg-x: plugins live on this machine", 0},
     /* neither gcc 12 nor clang 14 knows -param ("unrecognized command-line option"): the next word is no value of
      * it, so this is no job to send */
-    {"gcc -param max-inline-insns-single=5 -c a.c",
-     "max-inline-insns-single=5: not a source file distcc distributes", 0},
-    /* an option that keeps the job here is reported before a missing -c */
-    {"gcc -march=native foo.c", "-march=native generates code for this machine's CPU; use distccflags to expand it",
+    {"gcc -param max-inline-insns-single=5 -c a.c", "max-inline-insns-single=5: not a source file distcc distributes",
      0},
+    /* an option that keeps the job here is reported before a missing -c */
+    {"gcc -march=native foo.c", "-march=native generates code for this machine's CPU; use distccflags to expand it", 0},
     /* and a link is a link even with object files */
     {"gcc a.c b.o", "no -c or -S: this is a link", 0},
 };
@@ -291,11 +285,11 @@ static void test_source_names(void **state)
         const char *name;
         const char *ext;
     } cases[] = {
-        {"a.c", ".i"},       {"a.i", ".i"},        {"a.cc", ".ii"},     {"a.cpp", ".ii"},  {"a.cxx", ".ii"},
-        {"a.cp", ".ii"},     {"a.c++", ".ii"},     {"a.C", ".ii"},      {"a.ii", ".ii"},   {"a.m", ".mi"},
-        {"a.mi", ".mi"},     {"a.mm", ".mii"},     {"a.M", ".mii"},     {"a.mii", ".mii"}, {"dir.c/a.cc", ".ii"},
-        {"a.s", NULL},       {"a.S", NULL},        {"a.h", NULL},       {"a.o", NULL},     {"a", NULL},
-        {"a.", NULL},        {"dir.c/a", NULL},    {"a.CC", NULL},      {"a.f90", NULL},   {"", NULL},
+        {"a.c", ".i"},   {"a.i", ".i"},     {"a.cc", ".ii"}, {"a.cpp", ".ii"},  {"a.cxx", ".ii"},
+        {"a.cp", ".ii"}, {"a.c++", ".ii"},  {"a.C", ".ii"},  {"a.ii", ".ii"},   {"a.m", ".mi"},
+        {"a.mi", ".mi"}, {"a.mm", ".mii"},  {"a.M", ".mii"}, {"a.mii", ".mii"}, {"dir.c/a.cc", ".ii"},
+        {"a.s", NULL},   {"a.S", NULL},     {"a.h", NULL},   {"a.o", NULL},     {"a", NULL},
+        {"a.", NULL},    {"dir.c/a", NULL}, {"a.CC", NULL},  {"a.f90", NULL},   {"", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *ext = dcc_args_preproc_ext(cases[i].name);

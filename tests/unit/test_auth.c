@@ -94,7 +94,11 @@ static void bad_list_lines_are_named(void **state)
         const char *err;
     } cases[] = {
         {"alice\nbob smith\n", 16, "line 2: \"bob smith\" is not one principal (a blank or control character inside)"},
-        {"a\x01" "b\n", 4, "line 1: \"a\x01" "b\" is not one principal (a blank or control character inside)"},
+        {"a\x01"
+         "b\n",
+         4,
+         "line 1: \"a\x01"
+         "b\" is not one principal (a blank or control character inside)"},
         {"ok\nx\0y\n", 7, "line 2: \"x\" is not one principal (a blank or control character inside)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -205,7 +209,8 @@ static void daemon_answers_broken_exchanges_without_gss(void **state)
     size_t sent_len;
     /* A client without ,auth: its request header comes first. */
     assert_int_equal(accept_bytes("DIST00000001", 12, err, sizeof err, sent, &sent_len), DCC_EXIT_GSSAPI_FAILED);
-    assert_string_equal(err, "no GSS-API handshake (this helper runs --auth; the client has no ,auth in its host list)");
+    assert_string_equal(err,
+                        "no GSS-API handshake (this helper runs --auth; the client has no ,auth in its host list)");
     assert_int_equal(sent_len, 0);
     /* Hung up before a byte. */
     assert_int_equal(accept_bytes("", 0, err, sizeof err, sent, &sent_len), DCC_EXIT_TRUNCATED);

@@ -245,8 +245,7 @@ static void test_file_lzo_to_fd(void **state)
 static void test_missing_file(void **state)
 {
     struct pair *p = *state;
-    assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", "/nonexistent/x.i", DCC_COMPRESS_NONE),
-                     DCC_EXIT_NO_SUCH_FILE);
+    assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", "/nonexistent/x.i", DCC_COMPRESS_NONE), DCC_EXIT_NO_SUCH_FILE);
     assert_string_equal(p->ca.err, "cannot open /nonexistent/x.i: No such file or directory");
     assert_int_equal(p->ca.local_fault, 1); /* our file, not the peer */
 }

@@ -112,8 +112,8 @@ static void set_path(const struct fixture *f, const char *rels)
     char *save = NULL;
     for (char *rel = strtok_r(copy, ":", &save); rel; rel = strtok_r(NULL, ":", &save)) {
         size_t used = strlen(value);
-        assert_true((size_t)snprintf(value + used, sizeof value - used, "%s%s/%s", used ? ":" : "", f->dir,
-                                     rel) < sizeof value - used);
+        assert_true((size_t)snprintf(value + used, sizeof value - used, "%s%s/%s", used ? ":" : "", f->dir, rel) <
+                    sizeof value - used);
     }
     assert_int_equal(setenv("PATH", value, 1), 0);
 }

@@ -127,10 +127,8 @@ static void test_other_codes_have_no_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codes_keep_distccs_numbers),
-        cmocka_unit_test(test_every_code_has_a_short_lowercase_name),
-        cmocka_unit_test(test_names_are_distinct),
-        cmocka_unit_test(test_names_seen_in_logs),
+        cmocka_unit_test(test_codes_keep_distccs_numbers), cmocka_unit_test(test_every_code_has_a_short_lowercase_name),
+        cmocka_unit_test(test_names_are_distinct),         cmocka_unit_test(test_names_seen_in_logs),
         cmocka_unit_test(test_other_codes_have_no_name),
     };
     return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

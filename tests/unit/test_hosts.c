@@ -167,13 +167,8 @@ static void test_options_set_protocol_version(void **state)
         const char *spec;
         int lzo, cpp, protover;
     } cases[] = {
-        {"box", 0, 0, 1},
-        {"box,lzo", 1, 0, 2},
-        {"box:3632/4,lzo", 1, 0, 2},
-        {"box,cpp,lzo", 1, 1, 3},
-        {"box,lzo,cpp", 1, 1, 3},
-        {"box/2,lzo,lzo", 1, 0, 2},
-        {"@box,cpp,lzo", 1, 1, 3},
+        {"box", 0, 0, 1},         {"box,lzo", 1, 0, 2},       {"box:3632/4,lzo", 1, 0, 2}, {"box,cpp,lzo", 1, 1, 3},
+        {"box,lzo,cpp", 1, 1, 3}, {"box/2,lzo,lzo", 1, 0, 2}, {"@box,cpp,lzo", 1, 1, 3},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dcc_hostlist list;
@@ -431,26 +426,21 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         /* slot limits */
         {"box/0", "bad host specification \"box/0\": slot limit \"0\" is not a number 1-10000"},
         {"box/-2", "bad host specification \"box/-2\": slot limit \"-2\" is not a number 1-10000"},
-        {"box/10001",
-         "bad host specification \"box/10001\": slot limit \"10001\" is not a number 1-10000"},
-        {"box/99999999999999999999",
-         "bad host specification \"box/99999999999999999999\": slot limit "
-         "\"99999999999999999999\" is not a number 1-10000"},
+        {"box/10001", "bad host specification \"box/10001\": slot limit \"10001\" is not a number 1-10000"},
+        {"box/99999999999999999999", "bad host specification \"box/99999999999999999999\": slot limit "
+                                     "\"99999999999999999999\" is not a number 1-10000"},
         {"box/four", "bad host specification \"box/four\": slot limit \"four\" is not a number 1-10000"},
         {"box/", "bad host specification \"box/\": slot limit \"\" is not a number 1-10000"},
         {"box=", "bad host specification \"box=\": slot limit \"\" is not a number 1-10000"},
         {"box:300/4x", "bad host specification \"box:300/4x\": slot limit \"4x\" is not a number 1-10000"},
         {"box/2:300/3", "bad host specification \"box/2:300/3\": the slot limit is given twice"},
-        {"localhost/0",
-         "bad host specification \"localhost/0\": slot limit \"0\" is not a number 1-10000"},
+        {"localhost/0", "bad host specification \"localhost/0\": slot limit \"0\" is not a number 1-10000"},
         {"localhost/", "bad host specification \"localhost/\": slot limit \"\" is not a number 1-10000"},
         /* localhost takes nothing else */
-        {"localhost/2,lzo",
-         "bad host specification \"localhost/2,lzo\": localhost takes only a slot limit "
-         "(localhost/N), not \",lzo\""},
-        {"localhost/2:3632",
-         "bad host specification \"localhost/2:3632\": localhost takes only a slot limit "
-         "(localhost/N), not \":3632\""},
+        {"localhost/2,lzo", "bad host specification \"localhost/2,lzo\": localhost takes only a slot limit "
+                            "(localhost/N), not \",lzo\""},
+        {"localhost/2:3632", "bad host specification \"localhost/2:3632\": localhost takes only a slot limit "
+                             "(localhost/N), not \":3632\""},
         /* host names */
         {":3632", "bad host specification \":3632\": empty host name"},
         {"/4", "bad host specification \"/4\": empty host name"},
@@ -485,8 +475,7 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         {"@box/4/5", "bad host specification \"@box/4/5\": unexpected \"/5\" after \"@box/4\""},
         /* options */
         {"box,cpp", "bad host specification \"box,cpp\": pump mode (',cpp') requires compression (',lzo')"},
-        {"@box:cmd,cpp",
-         "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo')"},
+        {"@box:cmd,cpp", "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo')"},
         {"box,auth=", "bad host specification \"box,auth=\": \",auth=\" needs a host name"},
         {"box,auth=-x", "bad host specification \"box,auth=-x\": auth name \"-x\" must not start with \"-\""},
         {"box,auth=a/b", "bad host specification \"box,auth=a/b\": auth name \"a/b\" may only hold letters, "
@@ -514,12 +503,10 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         {"--localslots", "bad host specification \"--localslots\": expected --localslots=N"},
         {"--localslots4", "bad host specification \"--localslots4\": expected --localslots=N"},
         {"--localslots_cpp", "bad host specification \"--localslots_cpp\": expected --localslots_cpp=N"},
-        {"--localslots=0",
-         "bad host specification \"--localslots=0\": slot limit \"0\" is not a number 1-10000"},
+        {"--localslots=0", "bad host specification \"--localslots=0\": slot limit \"0\" is not a number 1-10000"},
         {"--localslots_cpp=x",
          "bad host specification \"--localslots_cpp=x\": slot limit \"x\" is not a number 1-10000"},
-        {"--localslots=4:1",
-         "bad host specification \"--localslots=4:1\": unexpected \":1\" after \"--localslots=4\""},
+        {"--localslots=4:1", "bad host specification \"--localslots=4:1\": unexpected \":1\" after \"--localslots=4\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_parse_error(cases[i].text, cases[i].err);
@@ -537,14 +524,13 @@ static void test_error_text_is_one_printable_line(void **state)
     (void)state;
     /* A control byte cannot end the line or reach the terminal raw. */
     assert_parse_error("bo\x1b[2Jx:1", "bad host specification \"bo?[2Jx:1\": host name \"bo?[2Jx\" "
-                                      "may only hold letters, digits, \".\", \"-\" and \"_\"");
+                                       "may only hold letters, digits, \".\", \"-\" and \"_\"");
 
     /* A runaway token is cut so the reason still fits. */
     char text[300], want[512];
     memset(text, 'a', 200);
     memcpy(text + 200, ":0", 3);
-    snprintf(want, sizeof want,
-             "bad host specification \"%.64s...\": port \"0\" is not a number 1-65535", text);
+    snprintf(want, sizeof want, "bad host specification \"%.64s...\": port \"0\" is not a number 1-65535", text);
     assert_parse_error(text, want);
 }
 
@@ -601,8 +587,7 @@ static void assert_same_host(const struct dcc_host *a, const struct dcc_host *b)
     if (a->user || b->user)
         assert_string_equal(a->user ? a->user : "(null)", b->user ? b->user : "(null)");
     if (a->ssh_command || b->ssh_command)
-        assert_string_equal(a->ssh_command ? a->ssh_command : "(null)",
-                            b->ssh_command ? b->ssh_command : "(null)");
+        assert_string_equal(a->ssh_command ? a->ssh_command : "(null)", b->ssh_command ? b->ssh_command : "(null)");
     assert_int_equal(a->compress_lzo, b->compress_lzo);
     assert_int_equal(a->cpp_on_server, b->cpp_on_server);
     assert_int_equal(a->protover, b->protover);
@@ -786,8 +771,7 @@ static int lookup_setup(void **state)
     snprintf(fx->etc, sizeof fx->etc, "%s/etc", fx->top);
     char etc_distcc[160];
     snprintf(etc_distcc, sizeof etc_distcc, "%s/distcc", fx->etc);
-    if (mkdir(fx->home, 0700) || mkdir(fx->dir, 0700) || mkdir(fx->etc, 0700) ||
-        mkdir(etc_distcc, 0700))
+    if (mkdir(fx->home, 0700) || mkdir(fx->dir, 0700) || mkdir(fx->etc, 0700) || mkdir(etc_distcc, 0700))
         return -1;
     unsetenv("DISTCC_HOSTS");
     unsetenv("DISTCC_DIR");
@@ -1015,8 +999,7 @@ static void test_find_refuses_an_oversized_file(void **state)
     find(fx, &f);
     assert_int_equal(f.rc, -1);
     assert_null(f.text);
-    snprintf(want, sizeof want, "cannot read %s: larger than 1048576 bytes, which is not a host list",
-             user);
+    snprintf(want, sizeof want, "cannot read %s: larger than 1048576 bytes, which is not a host list", user);
     assert_string_equal(f.err, want);
 
     /* Exactly at the cap is still fine. */
@@ -1096,19 +1079,15 @@ int main(void)
         cmocka_unit_test(test_source_names),
         cmocka_unit_test_setup_teardown(test_distcc_dir_prefers_DISTCC_DIR, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_env_wins, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_env_set_but_empty_still_wins, lookup_setup,
-                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_env_set_but_empty_still_wins, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_user_file_before_system, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_home_dot_distcc_without_DISTCC_DIR, lookup_setup,
-                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_home_dot_distcc_without_DISTCC_DIR, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_system_file_last, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_nothing_configured, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_empty_file_is_found, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_refuses_a_directory, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_refuses_an_unreadable_file, lookup_setup,
-                                        lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_refuses_an_oversized_file, lookup_setup,
-                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_refuses_an_unreadable_file, lookup_setup, lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_refuses_an_oversized_file, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_refuses_a_nul_byte, lookup_setup, lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_path_buffer_too_small, lookup_setup, lookup_teardown),
     };

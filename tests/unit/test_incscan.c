@@ -66,7 +66,6 @@ static void make_dir(const char *root, const char *rel)
     make_dirs(path);
 }
 
-
 /* The list as one line: "F:$/src/x.c D:$/inc S:/usr/include", $ = root. */
 static char *list_text(const struct dcc_inc_list *l, const char *root, int with_sysdirs)
 {
@@ -226,8 +225,9 @@ static void test_fake_system_header_reaching_a_user_override(void **state)
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c", "#include <sysh.h>\n");
     /* #include_next past the last system directory finds nothing. */
-    write_file(root, "sys/sysh.h", "#include <over.h>\n#include_next <sysh.h>\n#include <plain.h>\n"
-                                   "#include \"/abs/thing.h\"\n");
+    write_file(root, "sys/sysh.h",
+               "#include <over.h>\n#include_next <sysh.h>\n#include <plain.h>\n"
+               "#include \"/abs/thing.h\"\n");
     write_file(root, "sys/over.h", "/* the system one */\n");
     write_file(root, "sys/plain.h", "#include \"sibling.h\"\n");
     write_file(root, "sys/sibling.h", "");
@@ -265,40 +265,41 @@ static void test_lexing_of_directives(void **state)
     (void)state;
     char *root = make_root();
     char **sys = fake_sysdirs(root);
-    static const char *const headers[] = {"c1.h",      "c2.h", "c3.h", "c4.h",  "c5.h",    "c6.h", "c7.h", "spliced.h",
-                                          "commented.h", "ifzero.h", "after.h", "crlf.h", "last.h", "sp2.h", "raw.h", "ifx.h",
-                                          "sep.h", "sepno.h"};
+    static const char *const headers[] = {"c1.h",   "c2.h",      "c3.h",        "c4.h",     "c5.h",    "c6.h",
+                                          "c7.h",   "spliced.h", "commented.h", "ifzero.h", "after.h", "crlf.h",
+                                          "last.h", "sp2.h",     "raw.h",       "ifx.h",    "sep.h",   "sepno.h"};
     for (size_t i = 0; i < sizeof headers / sizeof *headers; i++)
         write_file(root, headers[i], "");
-    write_file(root, "main.cc", "/* #include \"c1.h\" */\n"
-                                "// #include \"c2.h\"\n"
-                                "const char *s = \"#include \\\"c3.h\\\"\";\n"
-                                "/* multi\n"
-                                "#include \"c4.h\"\n"
-                                "*/ #include \"c5.h\"\n"
-                                "// comment \\\n"
-                                "#include \"c6.h\"\n"
-                                "int x; /* a\n */ #include \"c7.h\"\n"
-                                "#\\\n"
-                                "include \"spliced.h\"\n"
-                                "# /* c */ include /* d */ \"commented.h\" // trailing\n"
-                                "#if 0\n"
-                                "#include \"ifzero.h\"\n"
-                                "#elif defined(X)\n"
-                                "  #  include \"ifx.h\"\n"
-                                "#endif\n"
-                                "\"unterminated\n"
-                                "#include \"after.h\"\n"
-                                "#include \"crlf.h\"\r\n"
-                                "// y \\  \n"
-                                "#include \"sp2.h\"\n"
-                                "auto r = R\"x(\n"
-                                "#include \"raw.h\" )\" still raw\n"
-                                ")x\";\n"
-                                "int n = 1'000'000; /* not a char literal */\n"
-                                "int m = 1'0; /* x'\n#include \"sepno.h\"\n*/\n"
-                                "#include \"sep.h\"\n"
-                                "#include \"last.h\"");
+    write_file(root, "main.cc",
+               "/* #include \"c1.h\" */\n"
+               "// #include \"c2.h\"\n"
+               "const char *s = \"#include \\\"c3.h\\\"\";\n"
+               "/* multi\n"
+               "#include \"c4.h\"\n"
+               "*/ #include \"c5.h\"\n"
+               "// comment \\\n"
+               "#include \"c6.h\"\n"
+               "int x; /* a\n */ #include \"c7.h\"\n"
+               "#\\\n"
+               "include \"spliced.h\"\n"
+               "# /* c */ include /* d */ \"commented.h\" // trailing\n"
+               "#if 0\n"
+               "#include \"ifzero.h\"\n"
+               "#elif defined(X)\n"
+               "  #  include \"ifx.h\"\n"
+               "#endif\n"
+               "\"unterminated\n"
+               "#include \"after.h\"\n"
+               "#include \"crlf.h\"\r\n"
+               "// y \\  \n"
+               "#include \"sp2.h\"\n"
+               "auto r = R\"x(\n"
+               "#include \"raw.h\" )\" still raw\n"
+               ")x\";\n"
+               "int n = 1'000'000; /* not a char literal */\n"
+               "int m = 1'0; /* x'\n#include \"sepno.h\"\n*/\n"
+               "#include \"sep.h\"\n"
+               "#include \"last.h\"");
     expect_scan(root, "g++ -c main.cc", sys,
                 "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifzero.h F:$/ifx.h F:$/after.h F:$/crlf.h "
                 "F:$/sep.h F:$/last.h D:$");
@@ -384,9 +385,10 @@ static void test_has_include_with_a_literal_is_followed(void **state)
     (void)state;
     char *root = make_root();
     char **sys = fake_sysdirs(root);
-    write_file(root, "main.c", "#if defined(__has_include) && __has_include(\"opt.h\")\n#endif\n"
-                               "#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n"
-                               "#define HAS_X __has_include(\"opt3.h\")\n");
+    write_file(root, "main.c",
+               "#if defined(__has_include) && __has_include(\"opt.h\")\n#endif\n"
+               "#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n"
+               "#define HAS_X __has_include(\"opt3.h\")\n");
     write_file(root, "opt.h", "");
     write_file(root, "inc/opt2.h", "");
     write_file(root, "opt3.h", "");
@@ -453,8 +455,9 @@ static void test_computed_include_in_a_system_header(void **state)
                    "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
     write_file(root, "sys/has.h", "#if __has_include(H)\n#endif\n");
     write_file(root, "main2.c", "#include <has.h>\n");
-    expect_give_up(root, "gcc -iquote inc -c main2.c", sys,
-                   "sys/has.h:1: __has_include with a macro argument in a system header, with user include directories");
+    expect_give_up(
+        root, "gcc -iquote inc -c main2.c", sys,
+        "sys/has.h:1: __has_include with a macro argument in a system header, with user include directories");
     /* With no user directory it can only find system headers. */
     expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
     expect_scan(root, "gcc -c main2.c", sys, "F:$/main2.c");
@@ -636,8 +639,12 @@ static void test_give_up_cases(void **state)
 static void test_give_up_on_environment(void **state)
 {
     (void)state;
-    static const char *const vars[] = {"CPATH",           "C_INCLUDE_PATH",      "CPLUS_INCLUDE_PATH",
-                                       "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+    static const char *const vars[] = {"CPATH",
+                                       "C_INCLUDE_PATH",
+                                       "CPLUS_INCLUDE_PATH",
+                                       "OBJC_INCLUDE_PATH",
+                                       "DEPENDENCIES_OUTPUT",
+                                       "SUNPRO_DEPENDENCIES"};
     char *root = make_root();
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c", "");
@@ -877,8 +884,8 @@ static void test_sysdirs_errors(void **state)
 
     write_file(root, "fakecc", "#!/bin/sh\nexit 3\n");
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, NULL, &dirs, err, sizeof err), 100);
-    snprintf(want, sizeof want,
-             "%s -E -v -x c /dev/null failed (exit status 3) while listing its include directories", compiler);
+    snprintf(want, sizeof want, "%s -E -v -x c /dev/null failed (exit status 3) while listing its include directories",
+             compiler);
     assert_string_equal(err, want);
 
     assert_int_equal(chmod(compiler, 0644), 0);
@@ -893,9 +900,14 @@ static void test_normalise(void **state)
 {
     (void)state;
     static const char *const cases[][3] = {
-        {"/a/b", "c", "/a/b/c"},          {"/a/b", "../c", "/a/c"},     {"/a/b", "../../../c", "/c"},
-        {"/a/b", "/x//y/./z/", "/x/y/z"}, {"/", ".", "/"},              {"/a", "..", "/"},
-        {"/a/", "./b/../c/", "/a/c"},     {"/a", "b/..//..//c", "/c"},
+        {"/a/b", "c", "/a/b/c"},
+        {"/a/b", "../c", "/a/c"},
+        {"/a/b", "../../../c", "/c"},
+        {"/a/b", "/x//y/./z/", "/x/y/z"},
+        {"/", ".", "/"},
+        {"/a", "..", "/"},
+        {"/a/", "./b/../c/", "/a/c"},
+        {"/a", "b/..//..//c", "/c"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *n = dcc_incscan_normalise(cases[i][0], cases[i][1]);
@@ -921,7 +933,8 @@ static void test_speed_of_a_small_job(void **state)
     char err[300] = "";
     char *argv0[] = {"gcc", "-c", "main.c", NULL};
     assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv0, NULL, &sys, err, sizeof err), 0);
-    write_file(root, "main.c", "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
+    write_file(root, "main.c",
+               "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
     char **argv = words("gcc -O2 -c main.c");
     struct dcc_scan scan;
     assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
@@ -936,8 +949,9 @@ static void test_speed_of_a_small_job(void **state)
         dcc_inc_list_free(&out);
     }
     qsort(t, 50, sizeof *t, cmp_double);
-    printf("# incscan: stdio.h+stdlib.h+string.h with gcc's sysdirs: median %.3f ms (min %.3f, max %.3f) over 50 runs\n",
-           t[25], t[0], t[49]);
+    printf(
+        "# incscan: stdio.h+stdlib.h+string.h with gcc's sysdirs: median %.3f ms (min %.3f, max %.3f) over 50 runs\n",
+        t[25], t[0], t[49]);
     dcc_argv_free(argv);
     dcc_argv_free(sys);
     remove_root(root);

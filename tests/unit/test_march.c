@@ -520,8 +520,9 @@ static void test_compare_listings(void **state)
     assert_int_equal(dcc_march_compare_listings("-Q --help=target", a, b, NULL, diff, sizeof diff), 1);
     assert_string_equal(diff, "-Q --help=target differs at line 3: native gives '-mavx512f [enabled]', "
                               "the expansion gives '-mavx512f [disabled]'");
-    assert_int_equal(dcc_march_compare_listings("-Q --help=target", a, "The following options are target "
-                                                                        "specific:\n  -mavx2   \t\t[enabled]\n",
+    assert_int_equal(dcc_march_compare_listings("-Q --help=target", a,
+                                                "The following options are target "
+                                                "specific:\n  -mavx2   \t\t[enabled]\n",
                                                 NULL, diff, sizeof diff),
                      1);
     assert_string_equal(diff, "-Q --help=target differs at line 3: native gives '-mavx512f [enabled]', "

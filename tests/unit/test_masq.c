@@ -162,11 +162,11 @@ static void staged_tree(const struct fixture *f)
     make_file(f, "/usr/bin/gcc", 0755);
     make_file(f, "/usr/bin/x86_64-pc-linux-gnu-gcc-13", 0755);
     make_file(f, "/usr/bin/clang-17", 0755);
-    make_file(f, "/usr/bin/gcc-ar", 0755);        /* not a compiler */
-    make_file(f, "/usr/bin/g++", 0644);           /* not executable */
-    make_link(f, "/usr/bin/cc", "/usr/bin/gcc");  /* absolute: only counts on a staged root */
+    make_file(f, "/usr/bin/gcc-ar", 0755);       /* not a compiler */
+    make_file(f, "/usr/bin/g++", 0644);          /* not executable */
+    make_link(f, "/usr/bin/cc", "/usr/bin/gcc"); /* absolute: only counts on a staged root */
     make_file(f, "/bin/c99", 0755);
-    make_file(f, "/bin/gcc", 0755);               /* found twice, listed once */
+    make_file(f, "/bin/gcc", 0755);                           /* found twice, listed once */
     make_link(f, "/usr/lib/distcc/clang", "/usr/bin/distcc"); /* the skipped dir */
 }
 
@@ -273,11 +273,11 @@ static void test_update_removes_only_its_own_stale_links(void **state)
     make_dir(f, "/usr");
     make_dir(f, "/usr/lib");
     make_dir(f, "/usr/lib/distcc");
-    make_link(f, "/usr/lib/distcc/clang-16", "/usr/bin/distcc");  /* ours, stale */
-    make_link(f, "/usr/lib/distcc/g++-12", "../../bin/distcc");   /* ours (relative), stale */
-    make_link(f, "/usr/lib/distcc/gcc", "/usr/bin/ccache");       /* wanted name, not ours */
-    make_link(f, "/usr/lib/distcc/c++", "/usr/bin/distcc");       /* ours, wanted */
-    make_file(f, "/usr/lib/distcc/cc", 0755);                     /* a file with a compiler's name */
+    make_link(f, "/usr/lib/distcc/clang-16", "/usr/bin/distcc"); /* ours, stale */
+    make_link(f, "/usr/lib/distcc/g++-12", "../../bin/distcc");  /* ours (relative), stale */
+    make_link(f, "/usr/lib/distcc/gcc", "/usr/bin/ccache");      /* wanted name, not ours */
+    make_link(f, "/usr/lib/distcc/c++", "/usr/bin/distcc");      /* ours, wanted */
+    make_file(f, "/usr/lib/distcc/cc", 0755);                    /* a file with a compiler's name */
     char dir[PATH_MAX + 32], err[256];
     struct dcc_masq_conf conf = conf_for(f, dir, sizeof dir);
     char *wanted[] = {"c++", "cc", "gcc", NULL};

@@ -223,8 +223,9 @@ static void test_helper_stats_and_toolchain(void **state)
     assert_int_equal(h.kids_max, 6);
     assert_int_equal(h.compiles_1m, 5);
     assert_true(h.load1 == 0.75);
-    const char *tc = "{\"schema\":1,\"compilers\":{\"cc\":{\"found\":false,\"version\":null},"
-                     "\"g++\":{\"found\":true,\"version\":\"12.2.0\"},\"gcc\":{\"found\":true,\"version\":\"12.2.0\"}}}";
+    const char
+        *tc = "{\"schema\":1,\"compilers\":{\"cc\":{\"found\":false,\"version\":null},"
+              "\"g++\":{\"found\":true,\"version\":\"12.2.0\"},\"gcc\":{\"found\":true,\"version\":\"12.2.0\"}}}";
     assert_int_equal(dcc_monitor_parse_toolchain(tc, strlen(tc), &h, err, sizeof err), 0);
     assert_string_equal(h.compilers, "g++ 12.2.0, gcc 12.2.0");
     /* Stock distcc's text page and garbage are named, not half read. */

@@ -292,8 +292,7 @@ static void test_connect_tcp_refused_names_host_and_port(void **state)
     int port = closed_port();
     char err[256] = "", want[256];
     int fd = -1;
-    assert_int_equal(dcc_net_connect_tcp("127.0.0.1", port, WAIT_MS, &fd, err, sizeof err),
-                     DCC_EXIT_CONNECT_FAILED);
+    assert_int_equal(dcc_net_connect_tcp("127.0.0.1", port, WAIT_MS, &fd, err, sizeof err), DCC_EXIT_CONNECT_FAILED);
     assert_int_equal(fd, -1);
     snprintf(want, sizeof want, "cannot connect to 127.0.0.1:%d: Connection refused", port);
     assert_string_equal(err, want);
@@ -348,8 +347,8 @@ static void test_connect_tcp_times_out_on_a_full_backlog(void **state)
      * stays pending: a timeout without leaving the loopback interface. */
     int port;
     int lfd = listen_loopback(0, &port);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fillers[2];
     for (int i = 0; i < 2; i++) {
         fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -136,8 +136,7 @@ static void test_directory_errors_name_the_directory(void **state)
     dcc_test_path_in(base, sizeof base, f->dir, "no/such");
     assert_int_equal(dcc_paths_make_subdir(base, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want,
-             "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)",
-             base);
+             "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)", base);
     assert_string_equal(err, want);
 
     /* A regular file where a directory should be. */
@@ -166,8 +165,8 @@ static void test_path_without_distcc_drops_the_masquerade_dir(void **state)
     char path[1024], out[1024], want[1024];
     /* The PATH a daemon might have: junk, the whitelist itself, its bin
      * link, a masquerade dir of distcc links, then the real compilers. */
-    assert_true((size_t)snprintf(path, sizeof(path), "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root, root,
-                                 root, root) < sizeof(path));
+    assert_true((size_t)snprintf(path, sizeof(path), "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root, root, root,
+                                 root) < sizeof(path));
     /* wl/gcc is the first link to distcc: it and all before it go; the
      * later distcc entries (wl/bin/, masq) go too. */
     assert_int_equal(dcc_paths_without_distcc("gcc", path, out, sizeof(out)), 0);

@@ -38,8 +38,8 @@ static json_t *fixture(const char *name)
     return report;
 }
 
-static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kind,
-                    const char *compiler, struct dcc_pf_row *row)
+static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kind, const char *compiler,
+                    struct dcc_pf_row *row)
 {
     memset(row, 0, sizeof(*row));
     row->kind = kind;
@@ -50,8 +50,7 @@ static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kin
 }
 
 /* Compares fixture `name` with local.json for one compiler. */
-static enum dcc_pf_level compare(const char *name, const char *compiler, unsigned errors,
-                                 struct dcc_pf_row *remote)
+static enum dcc_pf_level compare(const char *name, const char *compiler, unsigned errors, struct dcc_pf_row *remote)
 {
     struct dcc_pf_row local;
     row_for("local", "(local)", DCC_PF_ROW_LOCAL, compiler, &local);
@@ -131,15 +130,12 @@ static void test_parse_report_rejects_garbage(void **state)
     assert_string_equal(err, "not a /toolchain report: '[' or '{' expected near 'not' (line 1)");
     assert_int_equal(dcc_preflight_parse_report("[1]", 3, &rep, err, sizeof err), -1);
     assert_string_equal(err, "not a /toolchain report: not a JSON object");
-    assert_int_equal(dcc_preflight_parse_report("{\"schema\":2,\"compilers\":{}}", 27, &rep, err,
-                                                sizeof err),
-                     -1);
+    assert_int_equal(dcc_preflight_parse_report("{\"schema\":2,\"compilers\":{}}", 27, &rep, err, sizeof err), -1);
     assert_string_equal(err, "not a /toolchain report: \"schema\" is not 1");
     assert_int_equal(dcc_preflight_parse_report("{\"schema\":1}", 12, &rep, err, sizeof err), -1);
     assert_string_equal(err, "not a /toolchain report: no \"compilers\" object");
     const char stock[] = "<distccstats>\ndcc_tcp_accept 0\n</distccstats>\n";
-    assert_int_equal(dcc_preflight_parse_report(stock, sizeof stock - 1, &rep, err, sizeof err),
-                     -1);
+    assert_int_equal(dcc_preflight_parse_report(stock, sizeof stock - 1, &rep, err, sizeof err), -1);
     assert_string_equal(err, "no /toolchain endpoint (a stock distcc stats page answered)");
     assert_int_equal(dcc_preflight_parse_report("", 0, &rep, err, sizeof err), -1);
 }
@@ -149,10 +145,9 @@ static void test_fields_and_versions(void **state)
     (void)state;
     unsigned m = 0;
     char err[256];
-    assert_int_equal(dcc_preflight_parse_fields("version, triple binutils,pie", &m, err, sizeof err),
-                     0);
-    assert_int_equal(m, DCC_PF_BIT(DCC_PF_VERSION) | DCC_PF_BIT(DCC_PF_TRIPLE) |
-                            DCC_PF_BIT(DCC_PF_BINUTILS) | DCC_PF_BIT(DCC_PF_PIE));
+    assert_int_equal(dcc_preflight_parse_fields("version, triple binutils,pie", &m, err, sizeof err), 0);
+    assert_int_equal(m, DCC_PF_BIT(DCC_PF_VERSION) | DCC_PF_BIT(DCC_PF_TRIPLE) | DCC_PF_BIT(DCC_PF_BINUTILS) |
+                            DCC_PF_BIT(DCC_PF_PIE));
     assert_int_equal(dcc_preflight_parse_fields("none", &m, err, sizeof err), 0);
     assert_int_equal(m, 0);
     assert_int_equal(dcc_preflight_parse_fields("none,pie", &m, err, sizeof err), -1);
@@ -180,22 +175,19 @@ static void test_table(void **state)
     struct dcc_buf out = {0};
     assert_int_equal(dcc_preflight_render_table(rows, 3, &out), 0);
     assert_int_equal(dcc_preflight_render_findings(rows, 3, &out), 0);
-    assert_string_equal(
-        out.data,
-        "HOST     COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT\n"
-        "(local)  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference\n"
-        "box      gcc       13.1.0!  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    error\n"
-        "down     -         -        -                    -     -     -        -      unreachable\n"
-        "box gcc: error: version 13.1.0, local 13.2.1: minor version differs\n"
-        "down: unreachable: connection refused\n");
+    assert_string_equal(out.data,
+                        "HOST     COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT\n"
+                        "(local)  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference\n"
+                        "box      gcc       13.1.0!  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    error\n"
+                        "down     -         -        -                    -     -     -        -      unreachable\n"
+                        "box gcc: error: version 13.1.0, local 13.2.1: minor version differs\n"
+                        "down: unreachable: connection refused\n");
     dcc_buf_free(&out);
     json_t *j = dcc_preflight_rows_json(rows, 3);
     assert_non_null(j);
     assert_int_equal(json_array_size(j), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "result")),
-                        "error");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 2), "reason")),
-                        "connection refused");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "result")), "error");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 2), "reason")), "connection refused");
     json_decref(j);
 }
 
@@ -248,11 +240,11 @@ static size_t make_elf(unsigned char *d, size_t cap, int is64, int big, const ch
     d[4] = is64 ? 2 : 1;
     d[5] = big ? 2 : 1;
     d[6] = 1;
-#define PUT(off, size, val)                                                              \
-    do {                                                                                 \
-        uint64_t v_ = (val);                                                             \
-        for (size_t i_ = 0; i_ < (size); i_++)                                           \
-            d[(off) + (big ? (size) - 1 - i_ : i_)] = (unsigned char)(v_ >> (8 * i_));   \
+#define PUT(off, size, val) \
+    do { \
+        uint64_t v_ = (val); \
+        for (size_t i_ = 0; i_ < (size); i_++) \
+            d[(off) + (big ? (size)-1 - i_ : i_)] = (unsigned char)(v_ >> (8 * i_)); \
     } while (0)
     size_t w = is64 ? 8 : 4;
     PUT(is64 ? 0x28 : 0x20, w, shoff);
@@ -285,11 +277,9 @@ static void test_elf_comment(void **state)
             assert_string_equal(out, gcc);
             /* Cut anywhere: an error, never a read past the end. */
             for (size_t cut = 0; cut < len; cut += 7)
-                assert_int_equal(
-                    dcc_preflight_elf_comment(d, cut, out, sizeof out, err, sizeof err), -1);
+                assert_int_equal(dcc_preflight_elf_comment(d, cut, out, sizeof out, err, sizeof err), -1);
         }
-    assert_int_equal(dcc_preflight_elf_comment((const unsigned char *)"int x;\n", 7, out, sizeof out,
-                                               err, sizeof err),
+    assert_int_equal(dcc_preflight_elf_comment((const unsigned char *)"int x;\n", 7, out, sizeof out, err, sizeof err),
                      -1);
     assert_string_equal(err, "not an ELF object");
 }

@@ -232,7 +232,8 @@ static const struct beneath_case {
     {"/src/dangling.h", "no-such.h", NULL},
     {"/src/a/dangling", "../../src/no/such/dir", NULL},
     {"/src/a/b/c/w", "s/no-such-dir/../..", "its target climbs with \"..\" out of a directory the job does not have"},
-    {"/src/a/b/c/x", "../../../../usr/include/stdio.h/..", "its target climbs with \"..\" out of a directory the job does not have"},
+    {"/src/a/b/c/x", "../../../../usr/include/stdio.h/..",
+     "its target climbs with \"..\" out of a directory the job does not have"},
     {"/src/loop1", "loop2", "it is part of a loop of links, or of a chain longer than the kernel follows"},
     {"/src/loop2", "loop1", "it is part of a loop of links, or of a chain longer than the kernel follows"},
 };
@@ -259,7 +260,6 @@ static void test_link_beneath_table(void **state)
 
 /* ---- arguments ---- */
 
-
 #define MAPS "-fdebug-prefix-map=" ROOT "=/ -fdebug-prefix-map=" ROOT "/=/ -fmacro-prefix-map=" ROOT "= "
 #define OUT "/var/tmp/distccd_ab12CD/m.o"
 #define DEPS "/var/tmp/distccd_ab12CD/deps.d"
@@ -274,8 +274,8 @@ static const struct rewrite_case {
     {"gcc -O2 -c sub/m.c", "gcc " MAPS "-O2 -c sub/m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -c m.c -oobj/m.o", "gcc " MAPS "-c m.c -o" OUT " -MMD -MF " DEPS " -MQobj/m.o"},
     /* an absolute source */
-    {"gcc -c /home/u/m.c -o /home/u/m.o", "gcc " MAPS "-c " ROOT "/home/u/m.c -o " OUT " -MMD -MF " DEPS
-                                           " -MQ/home/u/m.o"},
+    {"gcc -c /home/u/m.c -o /home/u/m.o",
+     "gcc " MAPS "-c " ROOT "/home/u/m.c -o " OUT " -MMD -MF " DEPS " -MQ/home/u/m.o"},
     /* every path option, separate and joined */
     {"gcc -I/a -I /b -Irel -I rel2 -c m.c -o m.o",
      "gcc " MAPS "-I" ROOT "/a -I " ROOT "/b -Irel -I rel2 -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
@@ -287,8 +287,8 @@ static const struct rewrite_case {
      "gcc " MAPS "-idirafter " ROOT "/d -idirafter" ROOT "/e -iprefix " ROOT "/p/ -iwithprefix " ROOT
      "/w -iwithprefixbefore " ROOT "/wb -iwithprefixbefore" ROOT "/wc -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -isystem /s -isystem/t -iquote /q -iquote/r -iquote q -c m.c -o m.o",
-     "gcc " MAPS "-isystem " ROOT "/s -isystem" ROOT "/t -iquote " ROOT "/q -iquote" ROOT
-     "/r -iquote q -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-isystem " ROOT "/s -isystem" ROOT "/t -iquote " ROOT "/q -iquote" ROOT "/r -iquote q -c m.c -o " OUT
+     " -MMD -MF " DEPS " -MQm.o"},
     {"gcc --include-directory=/x --include-directory /y --include-directory-after=/z --include=/c.h --imacros /m.h "
      "-c m.c -o m.o",
      "gcc " MAPS "--include-directory=" ROOT "/x --include-directory " ROOT "/y --include-directory-after=" ROOT
@@ -380,7 +380,8 @@ static void test_rewrite_refuses_a_response_file(void **state)
         assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
         assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), -2);
         char want[200];
-        snprintf(want, sizeof want, "the dependency target \"%s\" would be read by gcc as a response file", targets[i][1]);
+        snprintf(want, sizeof want, "the dependency target \"%s\" would be read by gcc as a response file",
+                 targets[i][1]);
         assert_string_equal(err, want);
         dcc_argv_free(argv);
     }
@@ -445,8 +446,8 @@ static void test_strip_root(void **state)
     } cases[] = {
         {"m.o: m.c " ROOT "/src/inc/a.h \\\n " ROOT "/opt/x.h\n", "m.o: m.c /src/inc/a.h \\\n /opt/x.h\n"},
         {ROOT "/a", "/a"},
-        {ROOT, ROOT},                         /* not followed by '/' */
-        {ROOT "x/a", ROOT "x/a"},             /* a longer name that starts the same */
+        {ROOT, ROOT},             /* not followed by '/' */
+        {ROOT "x/a", ROOT "x/a"}, /* a longer name that starts the same */
         {"/var/tmp/distccd_ab12CD/m.o", "/var/tmp/distccd_ab12CD/m.o"},
         {ROOT "/" ROOT "/", "//"},
         {"", ""},

@@ -43,8 +43,8 @@ enum helper_act {
 
 struct script {
     enum helper_act act;
-    uint32_t done_ver;            /* 0: answer DONE with the request's version */
-    uint32_t stat;                /* raw wait status sent in STAT */
+    uint32_t done_ver; /* 0: answer DONE with the request's version */
+    uint32_t stat;     /* raw wait status sent in STAT */
     const char *serr;
     const char *doto;
     size_t doto_len;
@@ -68,7 +68,8 @@ struct fixture {
 /* What the client must send for "gcc -c x.i -o x.o": nothing is local. */
 static const char *const gcc_argv_sent[] = {"gcc", "-c", "x.i", "-o", "x.o", NULL};
 
-static const char doto_bytes[] = "\x7f" "ELF\2\1\1\0object code \0\xff\xfe and more";
+static const char doto_bytes[] = "\x7f"
+                                 "ELF\2\1\1\0object code \0\xff\xfe and more";
 #define DOTO_LEN (sizeof doto_bytes - 1)
 
 static void write_file(const char *path, const void *data, size_t len, mode_t mode)
@@ -152,13 +153,12 @@ static int teardown(void **state)
 
 /* ---- the fake helper (runs in a forked child: no cmocka asserts there) ---- */
 
-#define HELPER_CHECK(cond)                                                                    \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "fake helper: line %d: check failed: %s (%s)\n", __LINE__, #cond, \
-                    c.err);                                                                   \
-            _exit(2);                                                                         \
-        }                                                                                     \
+#define HELPER_CHECK(cond) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fake helper: line %d: check failed: %s (%s)\n", __LINE__, #cond, c.err); \
+            _exit(2); \
+        } \
     } while (0)
 
 /* The client must hang up now: the next read sees the end, not a byte.
@@ -383,8 +383,8 @@ static void test_compile_error_leaves_old_object_alone(void **state)
     write_file("x.o", "old object\n", 11, 0644);
     struct stat before, after;
     assert_int_equal(stat("x.o", &before), 0);
-    const struct script s = {.act = HELPER_ANSWER, .stat = W_EXITCODE(1, 0), .serr = compile_error,
-                             .doto = "junk!", .doto_len = 5};
+    const struct script s = {
+        .act = HELPER_ANSWER, .stat = W_EXITCODE(1, 0), .serr = compile_error, .doto = "junk!", .doto_len = 5};
     const struct dcc_host *h = start_helper(f, &s, 1);
     struct dcc_remote_result res;
     run_job(f, h, &quick, &res);
@@ -514,9 +514,8 @@ static void test_silent_helper_times_out(void **state)
     finish_helper(f);
     assert_int_equal(res.outcome, DCC_REMOTE_HOST_FAILED);
     assert_int_equal(res.exit_code, DCC_EXIT_TIMEOUT);
-    assert_string_equal(res.err,
-                        "waiting for the result: while waiting for DONE: "
-                        "timed out after 500 ms waiting to read from peer");
+    assert_string_equal(res.err, "waiting for the result: while waiting for DONE: "
+                                 "timed out after 500 ms waiting to read from peer");
     assert_true(ms >= 450);
     assert_true(ms < 5000);
     dcc_remote_result_free(&res);

@@ -19,8 +19,7 @@
 #include "daemon/dcc_stats.h"
 #include "test_helpers.h"
 
-static struct dcc_job_record job(int outcome, const char *file, const char *compiler,
-                                 long msecs, long rss_kb)
+static struct dcc_job_record job(int outcome, const char *file, const char *compiler, long msecs, long rss_kb)
 {
     struct dcc_job_record r;
     memset(&r, 0, sizeof(r));
@@ -32,8 +31,8 @@ static struct dcc_job_record job(int outcome, const char *file, const char *comp
     return r;
 }
 
-static void record(struct dcc_stats *st, int outcome, const char *file, const char *compiler,
-                   long msecs, long rss_kb, time_t now)
+static void record(struct dcc_stats *st, int outcome, const char *file, const char *compiler, long msecs, long rss_kb,
+                   time_t now)
 {
     struct dcc_job_record r = job(outcome, file, compiler, msecs, rss_kb);
     dcc_stats_record(st, &r, now);
@@ -76,41 +75,40 @@ static void text_page_is_stock_format_byte_for_byte(void **state)
     struct dcc_stats *st = busy_daemon();
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_stats_render_text(st, &busy_host, 1050, &buf), 0);
-    assert_string_equal(buf.data,
-                        "HTTP/1.0 200 OK\n"
-                        "Content-Type: text/plain\n"
-                        "Connection: close\n"
-                        "\n"
-                        "argv /distccd\n"
-                        "<distccstats>\n"
-                        "dcc_tcp_accept 5\n"
-                        "dcc_rej_bad_req 3\n" /* 1 bad request + 2 dropped */
-                        "dcc_rej_overload 1\n"
-                        "dcc_compile_ok 1\n"
-                        "dcc_compile_error 1\n"
-                        "dcc_compile_timeout 0\n"
-                        "dcc_cli_disconnect 0\n"
-                        "dcc_other 2\n"
-                        "dcc_longest_job foo.c\n"
-                        "dcc_longest_job_compiler gcc\n"
-                        "dcc_longest_job_time_msecs 1234\n"
-                        "dcc_max_kids 8\n"
-                        "dcc_avg_kids1 2\n"
-                        "dcc_avg_kids2 2\n"
-                        "dcc_avg_kids3 2\n"
-                        "dcc_current_load 1\n"
-                        "dcc_load1 0.50\n"
-                        "dcc_load2 1.25\n"
-                        "dcc_load3 2.00\n"
-                        "dcc_num_compiles1 2\n"
-                        "dcc_num_compiles2 2\n"
-                        "dcc_num_compiles3 2\n"
-                        "dcc_num_procstate_D 2\n"
-                        "dcc_max_RSS 7000\n"
-                        "dcc_max_RSS_name (g++)\n"
-                        "dcc_io_rate 77\n"
-                        "dcc_free_space 12345 MB\n"
-                        "</distccstats>\n");
+    assert_string_equal(buf.data, "HTTP/1.0 200 OK\n"
+                                  "Content-Type: text/plain\n"
+                                  "Connection: close\n"
+                                  "\n"
+                                  "argv /distccd\n"
+                                  "<distccstats>\n"
+                                  "dcc_tcp_accept 5\n"
+                                  "dcc_rej_bad_req 3\n" /* 1 bad request + 2 dropped */
+                                  "dcc_rej_overload 1\n"
+                                  "dcc_compile_ok 1\n"
+                                  "dcc_compile_error 1\n"
+                                  "dcc_compile_timeout 0\n"
+                                  "dcc_cli_disconnect 0\n"
+                                  "dcc_other 2\n"
+                                  "dcc_longest_job foo.c\n"
+                                  "dcc_longest_job_compiler gcc\n"
+                                  "dcc_longest_job_time_msecs 1234\n"
+                                  "dcc_max_kids 8\n"
+                                  "dcc_avg_kids1 2\n"
+                                  "dcc_avg_kids2 2\n"
+                                  "dcc_avg_kids3 2\n"
+                                  "dcc_current_load 1\n"
+                                  "dcc_load1 0.50\n"
+                                  "dcc_load2 1.25\n"
+                                  "dcc_load3 2.00\n"
+                                  "dcc_num_compiles1 2\n"
+                                  "dcc_num_compiles2 2\n"
+                                  "dcc_num_compiles3 2\n"
+                                  "dcc_num_procstate_D 2\n"
+                                  "dcc_max_RSS 7000\n"
+                                  "dcc_max_RSS_name (g++)\n"
+                                  "dcc_io_rate 77\n"
+                                  "dcc_free_space 12345 MB\n"
+                                  "</distccstats>\n");
     assert_int_equal(buf.len, strlen(buf.data));
     dcc_buf_free(&buf);
     free(st);
@@ -127,41 +125,40 @@ static void fresh_daemon_page_says_none_like_stock(void **state)
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_buf_appends(&buf, "keep:"), 0);
     assert_int_equal(dcc_stats_render_text(st, &fig, 500, &buf), 0);
-    assert_string_equal(buf.data,
-                        "keep:HTTP/1.0 200 OK\n"
-                        "Content-Type: text/plain\n"
-                        "Connection: close\n"
-                        "\n"
-                        "argv /distccd\n"
-                        "<distccstats>\n"
-                        "dcc_tcp_accept 0\n"
-                        "dcc_rej_bad_req 0\n"
-                        "dcc_rej_overload 0\n"
-                        "dcc_compile_ok 0\n"
-                        "dcc_compile_error 0\n"
-                        "dcc_compile_timeout 0\n"
-                        "dcc_cli_disconnect 0\n"
-                        "dcc_other 0\n"
-                        "dcc_longest_job none\n"
-                        "dcc_longest_job_compiler none\n"
-                        "dcc_longest_job_time_msecs -1\n"
-                        "dcc_max_kids 4\n"
-                        "dcc_avg_kids1 0\n"
-                        "dcc_avg_kids2 0\n"
-                        "dcc_avg_kids3 0\n"
-                        "dcc_current_load 0\n"
-                        "dcc_load1 -1.00\n"
-                        "dcc_load2 -1.00\n"
-                        "dcc_load3 -1.00\n"
-                        "dcc_num_compiles1 0\n"
-                        "dcc_num_compiles2 0\n"
-                        "dcc_num_compiles3 0\n"
-                        "dcc_num_procstate_D 0\n"
-                        "dcc_max_RSS 0\n"
-                        "dcc_max_RSS_name (none)\n"
-                        "dcc_io_rate 0\n"
-                        "dcc_free_space -1 MB\n"
-                        "</distccstats>\n");
+    assert_string_equal(buf.data, "keep:HTTP/1.0 200 OK\n"
+                                  "Content-Type: text/plain\n"
+                                  "Connection: close\n"
+                                  "\n"
+                                  "argv /distccd\n"
+                                  "<distccstats>\n"
+                                  "dcc_tcp_accept 0\n"
+                                  "dcc_rej_bad_req 0\n"
+                                  "dcc_rej_overload 0\n"
+                                  "dcc_compile_ok 0\n"
+                                  "dcc_compile_error 0\n"
+                                  "dcc_compile_timeout 0\n"
+                                  "dcc_cli_disconnect 0\n"
+                                  "dcc_other 0\n"
+                                  "dcc_longest_job none\n"
+                                  "dcc_longest_job_compiler none\n"
+                                  "dcc_longest_job_time_msecs -1\n"
+                                  "dcc_max_kids 4\n"
+                                  "dcc_avg_kids1 0\n"
+                                  "dcc_avg_kids2 0\n"
+                                  "dcc_avg_kids3 0\n"
+                                  "dcc_current_load 0\n"
+                                  "dcc_load1 -1.00\n"
+                                  "dcc_load2 -1.00\n"
+                                  "dcc_load3 -1.00\n"
+                                  "dcc_num_compiles1 0\n"
+                                  "dcc_num_compiles2 0\n"
+                                  "dcc_num_compiles3 0\n"
+                                  "dcc_num_procstate_D 0\n"
+                                  "dcc_max_RSS 0\n"
+                                  "dcc_max_RSS_name (none)\n"
+                                  "dcc_io_rate 0\n"
+                                  "dcc_free_space -1 MB\n"
+                                  "</distccstats>\n");
     dcc_buf_free(&buf);
     free(st);
 }
@@ -198,7 +195,7 @@ static void longest_job_and_max_rss_keep_the_record(void **state)
     assert_non_null(st);
     dcc_stats_init(st, 0);
     record(st, DCC_JOB_OK, "a.c", "gcc", 300, 100, 1);
-    record(st, DCC_JOB_OK, "b.c", "clang", 300, 100, 2);  /* a tie keeps the first */
+    record(st, DCC_JOB_OK, "b.c", "clang", 300, 100, 2);         /* a tie keeps the first */
     record(st, DCC_JOB_COMPILE_ERROR, "c.c", "cc", 9000, 50, 3); /* failures are not "longest" */
     record(st, DCC_JOB_OK, "d.cc", "g++", 301, 900, 4);
     record(st, DCC_JOB_TIMEOUT, "e.c", "cc1", 1, 901, 5);
@@ -355,9 +352,8 @@ static void json_page_counts_jobs_per_principal(void **state)
     assert_non_null(root);
     json_int_t ok = -1, failed = -1, others = -1, alice = -1, bob = -1;
     json_t *principals = NULL;
-    assert_int_equal(json_unpack_ex(json_object_get(root, "auth"), &jerr, JSON_STRICT, "{s:I, s:I, s:o, s:I}",
-                                    "ok", &ok, "failed", &failed, "principals", &principals,
-                                    "other_principals", &others),
+    assert_int_equal(json_unpack_ex(json_object_get(root, "auth"), &jerr, JSON_STRICT, "{s:I, s:I, s:o, s:I}", "ok",
+                                    &ok, "failed", &failed, "principals", &principals, "other_principals", &others),
                      0);
     assert_int_equal(json_unpack_ex(principals, &jerr, JSON_STRICT, "{s:I, s:I}", "alice@EXAMPLE.ORG", &alice,
                                     "bob@EXAMPLE.ORG", &bob),
@@ -389,15 +385,13 @@ static void json_page_parses_back_with_every_figure(void **state)
     assert_int_equal(json_unpack_ex(root, &jerr, JSON_STRICT,
                                     "{s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
                                     "s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                    "schema", &schema, "started", &started, "uptime_secs",
-                                    &uptime, "counters", "tcp_accept", &tcp_accept,
-                                    "rej_bad_req", &rej_bad_req, "rej_overload", &rej_overload,
-                                    "compile_ok", &ok, "compile_error", &cerr, "compile_timeout",
-                                    &ctimeout, "cli_disconnect", &disc, "other", &other,
-                                    "refused", &refused, "dropped_slow", &dropped, "longest_job", &(json_t *){0},
-                                    "max_rss", &(json_t *){0}, "kids", &(json_t *){0},
-                                    "windows", &(json_t *){0}, "host", &(json_t *){0},
-                                    "auth", &(json_t *){0}),
+                                    "schema", &schema, "started", &started, "uptime_secs", &uptime, "counters",
+                                    "tcp_accept", &tcp_accept, "rej_bad_req", &rej_bad_req, "rej_overload",
+                                    &rej_overload, "compile_ok", &ok, "compile_error", &cerr, "compile_timeout",
+                                    &ctimeout, "cli_disconnect", &disc, "other", &other, "refused", &refused,
+                                    "dropped_slow", &dropped, "longest_job", &(json_t *){0}, "max_rss", &(json_t *){0},
+                                    "kids", &(json_t *){0}, "windows", &(json_t *){0}, "host", &(json_t *){0}, "auth",
+                                    &(json_t *){0}),
                      0);
     assert_int_equal(schema, 1);
     assert_int_equal(started, 1000);
@@ -415,11 +409,9 @@ static void json_page_parses_back_with_every_figure(void **state)
 
     const char *file = NULL, *compiler = NULL, *rss_name = NULL;
     json_int_t msecs, rss_kb, max_kids, current;
-    assert_int_equal(json_unpack_ex(root, &jerr, 0,
-                                    "{s:{s:s, s:s, s:I}, s:{s:I, s:s}, s:{s:I, s:I}}",
-                                    "longest_job", "file", &file, "compiler", &compiler, "msecs",
-                                    &msecs, "max_rss", "kb", &rss_kb, "name", &rss_name, "kids",
-                                    "max", &max_kids, "current", &current),
+    assert_int_equal(json_unpack_ex(root, &jerr, 0, "{s:{s:s, s:s, s:I}, s:{s:I, s:s}, s:{s:I, s:I}}", "longest_job",
+                                    "file", &file, "compiler", &compiler, "msecs", &msecs, "max_rss", "kb", &rss_kb,
+                                    "name", &rss_name, "kids", "max", &max_kids, "current", &current),
                      0);
     assert_string_equal(file, "foo.c");
     assert_string_equal(compiler, "gcc");
@@ -437,9 +429,8 @@ static void json_page_parses_back_with_every_figure(void **state)
         int s = 0;
         json_int_t compiles = 0;
         double avg = 0;
-        assert_int_equal(json_unpack_ex(json_object_get(windows, names[k]), &jerr, JSON_STRICT,
-                                        "{s:i, s:I, s:F}", "secs", &s, "compiles", &compiles,
-                                        "avg_kids", &avg),
+        assert_int_equal(json_unpack_ex(json_object_get(windows, names[k]), &jerr, JSON_STRICT, "{s:i, s:I, s:F}",
+                                        "secs", &s, "compiles", &compiles, "avg_kids", &avg),
                          0);
         assert_int_equal(s, secs[k]);
         assert_int_equal(compiles, 2);
@@ -448,9 +439,8 @@ static void json_page_parses_back_with_every_figure(void **state)
 
     double l1, l2, l3;
     json_int_t free_mb, procD, io;
-    assert_int_equal(json_unpack_ex(json_object_get(root, "host"), &jerr, JSON_STRICT,
-                                    "{s:[F, F, F], s:I, s:I, s:I}", "load", &l1, &l2, &l3,
-                                    "free_space_mb", &free_mb, "procstate_D", &procD, "io_rate",
+    assert_int_equal(json_unpack_ex(json_object_get(root, "host"), &jerr, JSON_STRICT, "{s:[F, F, F], s:I, s:I, s:I}",
+                                    "load", &l1, &l2, &l3, "free_space_mb", &free_mb, "procstate_D", &procD, "io_rate",
                                     &io),
                      0);
     assert_true(l1 == 0.5 && l2 == 1.25 && l3 == 2.0);
@@ -480,9 +470,7 @@ static void json_page_shows_null_before_the_first_job_and_survives_bad_utf8(void
     json_t *root = json_loads(buf.data, 0, NULL);
     assert_non_null(root);
     const char *file = NULL, *compiler = NULL;
-    assert_int_equal(json_unpack(root, "{s:{s:s, s:s}}", "longest_job", "file", &file, "compiler",
-                                 &compiler),
-                     0);
+    assert_int_equal(json_unpack(root, "{s:{s:s, s:s}}", "longest_job", "file", &file, "compiler", &compiler), 0);
     assert_string_equal(file, "caf\xc3\xa9.c");
     assert_string_equal(compiler, "g?+");
     json_decref(root);
@@ -496,66 +484,65 @@ static void prometheus_page_is_exact(void **state)
     struct dcc_stats *st = busy_daemon();
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_stats_render_prometheus(st, &busy_host, 1050, &buf), 0);
-    assert_string_equal(
-        buf.data,
-        "# HELP distccd_connections_total Connections accepted on the compile port.\n"
-        "# TYPE distccd_connections_total counter\n"
-        "distccd_connections_total 5\n"
-        "# HELP distccd_jobs_total Jobs finished, by outcome.\n"
-        "# TYPE distccd_jobs_total counter\n"
-        "distccd_jobs_total{outcome=\"ok\"} 1\n"
-        "distccd_jobs_total{outcome=\"compile_error\"} 1\n"
-        "distccd_jobs_total{outcome=\"timeout\"} 0\n"
-        "distccd_jobs_total{outcome=\"cli_disconnect\"} 0\n"
-        "distccd_jobs_total{outcome=\"bad_request\"} 1\n"
-        "distccd_jobs_total{outcome=\"overload\"} 1\n"
-        "distccd_jobs_total{outcome=\"refused\"} 1\n"
-        "distccd_jobs_total{outcome=\"other\"} 1\n"
-        "distccd_jobs_total{outcome=\"dropped_slow\"} 2\n"
-        "# HELP distccd_start_time_seconds When the daemon started, seconds since the epoch.\n"
-        "# TYPE distccd_start_time_seconds gauge\n"
-        "distccd_start_time_seconds 1000\n"
-        "# HELP distccd_uptime_seconds Seconds since the daemon started.\n"
-        "# TYPE distccd_uptime_seconds gauge\n"
-        "distccd_uptime_seconds 50\n"
-        "# HELP distccd_longest_job_seconds Wall time of the longest successful job, -1 before "
-        "the first.\n"
-        "# TYPE distccd_longest_job_seconds gauge\n"
-        "distccd_longest_job_seconds 1.234\n"
-        "# HELP distccd_max_rss_bytes Largest compiler resident set size seen.\n"
-        "# TYPE distccd_max_rss_bytes gauge\n"
-        "distccd_max_rss_bytes 7168000\n"
-        "# HELP distccd_children_limit Job children allowed at once.\n"
-        "# TYPE distccd_children_limit gauge\n"
-        "distccd_children_limit 8\n"
-        "# HELP distccd_children_running Job children running now.\n"
-        "# TYPE distccd_children_running gauge\n"
-        "distccd_children_running 1\n"
-        "# HELP distccd_children_average Mean job children running over the window.\n"
-        "# TYPE distccd_children_average gauge\n"
-        "distccd_children_average{window=\"1m\"} 2.31373\n"
-        "distccd_children_average{window=\"5m\"} 2.31373\n"
-        "distccd_children_average{window=\"15m\"} 2.31373\n"
-        "# HELP distccd_compiles Jobs that ran the compiler and finished within the window.\n"
-        "# TYPE distccd_compiles gauge\n"
-        "distccd_compiles{window=\"1m\"} 2\n"
-        "distccd_compiles{window=\"5m\"} 2\n"
-        "distccd_compiles{window=\"15m\"} 2\n"
-        "# HELP distccd_load_average System load average, -1 when unknown.\n"
-        "# TYPE distccd_load_average gauge\n"
-        "distccd_load_average{window=\"1m\"} 0.5\n"
-        "distccd_load_average{window=\"5m\"} 1.25\n"
-        "distccd_load_average{window=\"15m\"} 2\n"
-        "# HELP distccd_procs_blocked Processes in uninterruptible sleep (state D).\n"
-        "# TYPE distccd_procs_blocked gauge\n"
-        "distccd_procs_blocked 2\n"
-        "# HELP distccd_io_sectors_per_second Disk sectors read and written per second.\n"
-        "# TYPE distccd_io_sectors_per_second gauge\n"
-        "distccd_io_sectors_per_second 77\n"
-        "# HELP distccd_free_space_bytes Free space in the job directory's file system, -1 "
-        "when unknown.\n"
-        "# TYPE distccd_free_space_bytes gauge\n"
-        "distccd_free_space_bytes 12944670720\n");
+    assert_string_equal(buf.data,
+                        "# HELP distccd_connections_total Connections accepted on the compile port.\n"
+                        "# TYPE distccd_connections_total counter\n"
+                        "distccd_connections_total 5\n"
+                        "# HELP distccd_jobs_total Jobs finished, by outcome.\n"
+                        "# TYPE distccd_jobs_total counter\n"
+                        "distccd_jobs_total{outcome=\"ok\"} 1\n"
+                        "distccd_jobs_total{outcome=\"compile_error\"} 1\n"
+                        "distccd_jobs_total{outcome=\"timeout\"} 0\n"
+                        "distccd_jobs_total{outcome=\"cli_disconnect\"} 0\n"
+                        "distccd_jobs_total{outcome=\"bad_request\"} 1\n"
+                        "distccd_jobs_total{outcome=\"overload\"} 1\n"
+                        "distccd_jobs_total{outcome=\"refused\"} 1\n"
+                        "distccd_jobs_total{outcome=\"other\"} 1\n"
+                        "distccd_jobs_total{outcome=\"dropped_slow\"} 2\n"
+                        "# HELP distccd_start_time_seconds When the daemon started, seconds since the epoch.\n"
+                        "# TYPE distccd_start_time_seconds gauge\n"
+                        "distccd_start_time_seconds 1000\n"
+                        "# HELP distccd_uptime_seconds Seconds since the daemon started.\n"
+                        "# TYPE distccd_uptime_seconds gauge\n"
+                        "distccd_uptime_seconds 50\n"
+                        "# HELP distccd_longest_job_seconds Wall time of the longest successful job, -1 before "
+                        "the first.\n"
+                        "# TYPE distccd_longest_job_seconds gauge\n"
+                        "distccd_longest_job_seconds 1.234\n"
+                        "# HELP distccd_max_rss_bytes Largest compiler resident set size seen.\n"
+                        "# TYPE distccd_max_rss_bytes gauge\n"
+                        "distccd_max_rss_bytes 7168000\n"
+                        "# HELP distccd_children_limit Job children allowed at once.\n"
+                        "# TYPE distccd_children_limit gauge\n"
+                        "distccd_children_limit 8\n"
+                        "# HELP distccd_children_running Job children running now.\n"
+                        "# TYPE distccd_children_running gauge\n"
+                        "distccd_children_running 1\n"
+                        "# HELP distccd_children_average Mean job children running over the window.\n"
+                        "# TYPE distccd_children_average gauge\n"
+                        "distccd_children_average{window=\"1m\"} 2.31373\n"
+                        "distccd_children_average{window=\"5m\"} 2.31373\n"
+                        "distccd_children_average{window=\"15m\"} 2.31373\n"
+                        "# HELP distccd_compiles Jobs that ran the compiler and finished within the window.\n"
+                        "# TYPE distccd_compiles gauge\n"
+                        "distccd_compiles{window=\"1m\"} 2\n"
+                        "distccd_compiles{window=\"5m\"} 2\n"
+                        "distccd_compiles{window=\"15m\"} 2\n"
+                        "# HELP distccd_load_average System load average, -1 when unknown.\n"
+                        "# TYPE distccd_load_average gauge\n"
+                        "distccd_load_average{window=\"1m\"} 0.5\n"
+                        "distccd_load_average{window=\"5m\"} 1.25\n"
+                        "distccd_load_average{window=\"15m\"} 2\n"
+                        "# HELP distccd_procs_blocked Processes in uninterruptible sleep (state D).\n"
+                        "# TYPE distccd_procs_blocked gauge\n"
+                        "distccd_procs_blocked 2\n"
+                        "# HELP distccd_io_sectors_per_second Disk sectors read and written per second.\n"
+                        "# TYPE distccd_io_sectors_per_second gauge\n"
+                        "distccd_io_sectors_per_second 77\n"
+                        "# HELP distccd_free_space_bytes Free space in the job directory's file system, -1 "
+                        "when unknown.\n"
+                        "# TYPE distccd_free_space_bytes gauge\n"
+                        "distccd_free_space_bytes 12944670720\n");
     dcc_buf_free(&buf);
 
     /* Before the first job and without a free-space figure: -1, not garbage. */
@@ -573,26 +560,24 @@ static void http_header_matches_stock_style(void **state)
     (void)state;
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_stats_http_header(&buf, DCC_STATS_JSON_TYPE), 0);
-    assert_string_equal(buf.data,
-                        "HTTP/1.0 200 OK\nContent-Type: application/json\nConnection: close\n\n");
+    assert_string_equal(buf.data, "HTTP/1.0 200 OK\nContent-Type: application/json\nConnection: close\n\n");
     dcc_buf_free(&buf);
 }
 
 static void diskstats_count_whole_disks_once(void **state)
 {
     (void)state;
-    const char *text =
-        "   8       0 sda 100 0 1000 0 50 0 500 0 0 0 0 0 0 0 0 0 0\n"
-        "   8       1 sda1 90 0 900 0 40 0 400 0 0 0 0 0 0 0 0 0 0\n"
-        " 259       0 nvme0n1 1 0 20 0 2 0 30 0 0 0 0 0 0 0 0 0 0\n"
-        " 259       1 nvme0n1p1 1 0 20 0 2 0 30 0 0 0 0 0 0 0 0 0 0\n"
-        " 179       0 mmcblk0 1 0 4 0 1 0 5 0 0 0 0\n"
-        " 179       1 mmcblk0p1 1 0 4 0 1 0 5 0 0 0 0\n"
-        "   7       0 loop0 5 0 7000 0 0 0 0 0 0 0 0\n"
-        " 253       0 dm-0 5 0 8000 0 5 0 8000 0 0 0 0\n"
-        "   9       0 md0 5 0 9000 0 5 0 9000 0 0 0 0\n"
-        " 254       0 vda 3 0 6 0 0 0 1 0 0 0 0\n"
-        "garbage line\n";
+    const char *text = "   8       0 sda 100 0 1000 0 50 0 500 0 0 0 0 0 0 0 0 0 0\n"
+                       "   8       1 sda1 90 0 900 0 40 0 400 0 0 0 0 0 0 0 0 0 0\n"
+                       " 259       0 nvme0n1 1 0 20 0 2 0 30 0 0 0 0 0 0 0 0 0 0\n"
+                       " 259       1 nvme0n1p1 1 0 20 0 2 0 30 0 0 0 0 0 0 0 0 0 0\n"
+                       " 179       0 mmcblk0 1 0 4 0 1 0 5 0 0 0 0\n"
+                       " 179       1 mmcblk0p1 1 0 4 0 1 0 5 0 0 0 0\n"
+                       "   7       0 loop0 5 0 7000 0 0 0 0 0 0 0 0\n"
+                       " 253       0 dm-0 5 0 8000 0 5 0 8000 0 0 0 0\n"
+                       "   9       0 md0 5 0 9000 0 5 0 9000 0 0 0 0\n"
+                       " 254       0 vda 3 0 6 0 0 0 1 0 0 0 0\n"
+                       "garbage line\n";
     unsigned long long sectors = 0;
     assert_int_equal(dcc_stats_diskstats_sectors(text, &sectors), 0);
     assert_int_equal(sectors, 1500 + 50 + 9 + 7);
@@ -686,8 +671,7 @@ static void missing_sources_leave_documented_unknowns(void **state)
     memset(&io, 0, sizeof(io));
     struct dcc_host_figures fig;
     memset(&fig, 0x5a, sizeof(fig));
-    assert_int_equal(dcc_stats_read_host_from(&fig, "/nonexistent/tmp", "/nonexistent/proc", &io),
-                     -1);
+    assert_int_equal(dcc_stats_read_host_from(&fig, "/nonexistent/tmp", "/nonexistent/proc", &io), -1);
     assert_int_equal(fig.free_space_mb, -1);
     assert_int_equal(fig.procstate_D, 0);
     assert_int_equal(fig.io_rate, 0);
@@ -721,8 +705,7 @@ int main(void)
         cmocka_unit_test(prometheus_page_is_exact),
         cmocka_unit_test(http_header_matches_stock_style),
         cmocka_unit_test(diskstats_count_whole_disks_once),
-        cmocka_unit_test_setup_teardown(host_figures_come_from_proc_and_statvfs, make_fake_proc,
-                                        remove_fake_proc),
+        cmocka_unit_test_setup_teardown(host_figures_come_from_proc_and_statvfs, make_fake_proc, remove_fake_proc),
         cmocka_unit_test(missing_sources_leave_documented_unknowns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,25 +58,24 @@ static double seconds_since(const struct timespec *t0)
 }
 
 /* A Gentoo gcc as far as the probes can tell. */
-static const char fake_gcc[] =
-    "#!/bin/sh\n"
-    "case \"$1\" in\n"
-    "-dumpfullversion) echo 13.2.1 ;;\n"
-    "-dumpversion) echo 13 ;;\n"
-    "-dumpmachine) echo x86_64-pc-linux-gnu ;;\n"
-    "-v)\n"
-    "  echo 'Using built-in specs.' >&2\n"
-    "  echo \"COLLECT_GCC=$0\" >&2\n"
-    "  echo 'Target: x86_64-pc-linux-gnu' >&2\n"
-    "  echo \"Configured with: /var/tmp/portage/sys-devel/gcc-13/work/configure "
-    "--host=x86_64-pc-linux-gnu --enable-default-pie --enable-default-ssp --enable-cet "
-    "'--with-pkgversion=Gentoo 13.2.1_p20240210 p14'\" >&2\n"
-    "  echo 'Thread model: posix' >&2\n"
-    "  echo 'Supported LTO compression algorithms: zlib zstd' >&2\n"
-    "  echo 'gcc version 13.2.1 20240210 (Gentoo 13.2.1_p20240210 p14) ' >&2\n"
-    "  ;;\n"
-    "*) echo 'gcc: fatal error: no input files' >&2; exit 1 ;;\n"
-    "esac\n";
+static const char fake_gcc[] = "#!/bin/sh\n"
+                               "case \"$1\" in\n"
+                               "-dumpfullversion) echo 13.2.1 ;;\n"
+                               "-dumpversion) echo 13 ;;\n"
+                               "-dumpmachine) echo x86_64-pc-linux-gnu ;;\n"
+                               "-v)\n"
+                               "  echo 'Using built-in specs.' >&2\n"
+                               "  echo \"COLLECT_GCC=$0\" >&2\n"
+                               "  echo 'Target: x86_64-pc-linux-gnu' >&2\n"
+                               "  echo \"Configured with: /var/tmp/portage/sys-devel/gcc-13/work/configure "
+                               "--host=x86_64-pc-linux-gnu --enable-default-pie --enable-default-ssp --enable-cet "
+                               "'--with-pkgversion=Gentoo 13.2.1_p20240210 p14'\" >&2\n"
+                               "  echo 'Thread model: posix' >&2\n"
+                               "  echo 'Supported LTO compression algorithms: zlib zstd' >&2\n"
+                               "  echo 'gcc version 13.2.1 20240210 (Gentoo 13.2.1_p20240210 p14) ' >&2\n"
+                               "  ;;\n"
+                               "*) echo 'gcc: fatal error: no input files' >&2; exit 1 ;;\n"
+                               "esac\n";
 
 /* gcc 4.9 has no -dumpfullversion and was built without default PIE. */
 static const char fake_oldgcc[] =
@@ -100,12 +99,11 @@ static const char fake_clang[] =
     "InstalledDir: /usr/lib/llvm/16/bin\\n' >&2 ;;\n"
     "esac\n";
 
-static const char fake_brokencc[] =
-    "#!/bin/sh\n"
-    "case \"$1\" in\n"
-    "-dumpfullversion) echo 13.1.0 ;;\n"
-    "-dumpmachine) exit 3 ;;\n"
-    "esac\n";
+static const char fake_brokencc[] = "#!/bin/sh\n"
+                                    "case \"$1\" in\n"
+                                    "-dumpfullversion) echo 13.1.0 ;;\n"
+                                    "-dumpmachine) exit 3 ;;\n"
+                                    "esac\n";
 
 static const char fake_distcc[] = "#!/bin/sh\necho 'this is distcc, never run me'\nexit 0\n";
 
@@ -142,8 +140,10 @@ static int make_tree(void **state)
     write_in("bin/oldgcc", fake_oldgcc, 0755);
     write_in("bin/clang", fake_clang, 0755);
     write_in("bin/brokencc", fake_brokencc, 0755);
-    write_in("bin/as", "#!/bin/sh\necho 'GNU assembler (Gentoo 2.41 p5) 2.41.0'\n"
-                       "echo 'Copyright (C) 2023 Free Software Foundation, Inc.'\n", 0755);
+    write_in("bin/as",
+             "#!/bin/sh\necho 'GNU assembler (Gentoo 2.41 p5) 2.41.0'\n"
+             "echo 'Copyright (C) 2023 Free Software Foundation, Inc.'\n",
+             0755);
     write_in("bin/ld", "#!/bin/sh\necho 'GNU ld (Gentoo 2.41 p5) 2.41.0'\n", 0755);
     write_in("bin/notexec", fake_gcc, 0644);
     write_in("make.conf", "# generated\nCHOST=\"x86_64-pc-linux-gnu\"\n", 0644);
@@ -160,12 +160,12 @@ static int remove_tree(void **state)
  * masquerade dir of distcc links, then the real compilers. */
 static void daemon_path(char *out, size_t len)
 {
-    assert_true((size_t)snprintf(out, len, "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root,
-                                 root, root, root) < len);
+    assert_true((size_t)snprintf(out, len, "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root, root, root, root) <
+                len);
 }
 
 /* What the fake tree above must produce; %1$s is the tree's root. */
-#define EXPECTED_REPORT                                                                    \
+#define EXPECTED_REPORT \
     "{\"schema\":1,\"host\":\"testhost\",\"chost\":\"x86_64-pc-linux-gnu\"," \
     "\"chost_source\":\"make.conf\",\"whitelist_dir\":\"%1$s/wl\",\"compilers\":{" \
     "\"brokencc\":{\"found\":true,\"path\":\"%1$s/bin/brokencc\",\"version\":\"13.1.0\"," \
@@ -236,16 +236,14 @@ static void chost_from_the_environment_wins(void **state)
     path_in(wl, sizeof(wl), "wl/sub"); /* an empty whitelist */
     path_in(make_conf, sizeof(make_conf), "make.conf");
     setenv("CHOST", "aarch64-unknown-linux-gnu", 1);
-    struct dcc_toolchain_opts opts = {.whitelist_dir = wl, .path = "", .make_conf = make_conf,
-                                      .hostname = "h"};
+    struct dcc_toolchain_opts opts = {.whitelist_dir = wl, .path = "", .make_conf = make_conf, .hostname = "h"};
     struct dcc_buf buf = {0};
     char err[256];
     assert_int_equal(dcc_toolchain_report_opts(&opts, &buf, err, sizeof(err)), 0);
     unsetenv("CHOST");
     json_t *j = json_loads(buf.data, 0, NULL);
     assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "chost")),
-                        "aarch64-unknown-linux-gnu");
+    assert_string_equal(json_string_value(json_object_get(j, "chost")), "aarch64-unknown-linux-gnu");
     assert_string_equal(json_string_value(json_object_get(j, "chost_source")), "env");
     assert_int_equal(json_object_size(json_object_get(j, "compilers")), 0);
     json_t *as = json_object_get(json_object_get(j, "binutils"), "as");
@@ -254,8 +252,7 @@ static void chost_from_the_environment_wins(void **state)
     dcc_buf_free(&buf);
 
     /* Nowhere to find one: null, not "". */
-    struct dcc_toolchain_opts none = {.whitelist_dir = wl, .path = "", .make_conf = "/nonexistent",
-                                      .hostname = "h"};
+    struct dcc_toolchain_opts none = {.whitelist_dir = wl, .path = "", .make_conf = "/nonexistent", .hostname = "h"};
     assert_int_equal(dcc_toolchain_report_opts(&none, &buf, err, sizeof(err)), 0);
     assert_non_null(strstr(buf.data, "\"chost\":null,\"chost_source\":null,"));
     dcc_buf_free(&buf);
@@ -266,9 +263,7 @@ static void missing_whitelist_dir_is_an_error(void **state)
     (void)state;
     struct dcc_buf buf = {0};
     char err[256] = "";
-    assert_int_equal(dcc_toolchain_report("/nonexistent/distcc", "/usr/bin", &buf, err,
-                                          sizeof(err)),
-                     -1);
+    assert_int_equal(dcc_toolchain_report("/nonexistent/distcc", "/usr/bin", &buf, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot read the whitelist directory /nonexistent/distcc: "
                              "No such file or directory");
     assert_int_equal(buf.len, 0);
@@ -313,8 +308,7 @@ static void capture_times_out_and_kills_the_whole_group(void **state)
     (void)state;
     char pidfile[PATH_MAX], script[PATH_MAX + 64];
     path_in(pidfile, sizeof(pidfile), "slow.pid");
-    snprintf(script, sizeof(script), "#!/bin/sh\nsleep 30 &\necho $! > '%s'\necho started\nsleep 30\n",
-             pidfile);
+    snprintf(script, sizeof(script), "#!/bin/sh\nsleep 30 &\necho $! > '%s'\necho started\nsleep 30\n", pidfile);
     write_in("bin/slow", script, 0755);
     char prog[PATH_MAX];
     path_in(prog, sizeof(prog), "bin/slow");
@@ -324,9 +318,7 @@ static void capture_times_out_and_kills_the_whole_group(void **state)
     int st = -1;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(dcc_toolchain_capture(prog, argv, "/bin:/usr/bin", 300, 1024, &out, &st, err,
-                                           sizeof(err)),
-                     -1);
+    assert_int_equal(dcc_toolchain_capture(prog, argv, "/bin:/usr/bin", 300, 1024, &out, &st, err, sizeof(err)), -1);
     double took = seconds_since(&t0);
     assert_true(took >= 0.3 && took < 2.0);
     char want[PATH_MAX + 64];
@@ -367,8 +359,9 @@ static void capture_keeps_the_first_cap_bytes_and_drains_the_rest(void **state)
 {
     (void)state;
     /* About 600 kB, far more than a pipe holds: the child must not block. */
-    write_in("bin/chatty", "#!/bin/sh\ni=0\nwhile [ $i -lt 20000 ]; do\n"
-                           "  echo 1.2.3-padding-padding-padding\n  i=$((i+1))\ndone\nexit 7\n",
+    write_in("bin/chatty",
+             "#!/bin/sh\ni=0\nwhile [ $i -lt 20000 ]; do\n"
+             "  echo 1.2.3-padding-padding-padding\n  i=$((i+1))\ndone\nexit 7\n",
              0755);
     char prog[PATH_MAX];
     path_in(prog, sizeof(prog), "bin/chatty");
@@ -377,9 +370,7 @@ static void capture_keeps_the_first_cap_bytes_and_drains_the_rest(void **state)
     assert_int_equal(dcc_buf_appends(&out, "before:"), 0);
     char err[512] = "";
     int st = -1;
-    assert_int_equal(dcc_toolchain_capture(prog, argv, "", 10000, 1000, &out, &st, err,
-                                           sizeof(err)),
-                     0);
+    assert_int_equal(dcc_toolchain_capture(prog, argv, "", 10000, 1000, &out, &st, err, sizeof(err)), 0);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 7);
     assert_int_equal(out.len, 7 + 1000);
@@ -395,15 +386,11 @@ static void capture_reports_programs_that_cannot_start(void **state)
     struct dcc_buf out = {0};
     char err[512] = "";
     int st = -1;
-    assert_int_equal(dcc_toolchain_capture("/nonexistent/cc", argv, NULL, 1000, 100, &out, &st,
-                                           err, sizeof(err)),
-                     -1);
+    assert_int_equal(dcc_toolchain_capture("/nonexistent/cc", argv, NULL, 1000, 100, &out, &st, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot run /nonexistent/cc: No such file or directory");
     char prog[PATH_MAX];
     path_in(prog, sizeof(prog), "bin/notexec");
-    assert_int_equal(dcc_toolchain_capture(prog, argv, NULL, 1000, 100, &out, &st, err,
-                                           sizeof(err)),
-                     -1);
+    assert_int_equal(dcc_toolchain_capture(prog, argv, NULL, 1000, 100, &out, &st, err, sizeof(err)), -1);
     char want[PATH_MAX + 64];
     snprintf(want, sizeof(want), "cannot run %s: Permission denied", prog);
     assert_string_equal(err, want); /* even root needs an x bit to exec */
@@ -435,9 +422,7 @@ static void capture_gives_a_clean_environment(void **state)
     struct dcc_buf out = {0};
     char err[512] = "";
     int st = -1;
-    assert_int_equal(dcc_toolchain_capture(prog, argv, "/only/this", 5000, 4096, &out, &st, err,
-                                           sizeof(err)),
-                     0);
+    assert_int_equal(dcc_toolchain_capture(prog, argv, "/only/this", 5000, 4096, &out, &st, err, sizeof(err)), 0);
     unsetenv("LC_ALL");
     close(leak);
     assert_int_equal(st, 0);
@@ -488,9 +473,12 @@ static void slow_compilers_are_cut_off_and_the_report_keeps_its_deadline(void **
     path_in(bin, sizeof(bin), "slowbin");
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s:/bin:/usr/bin", bin);
-    struct dcc_toolchain_opts opts = {.whitelist_dir = wl, .path = path, .hostname = "h",
+    struct dcc_toolchain_opts opts = {.whitelist_dir = wl,
+                                      .path = path,
+                                      .hostname = "h",
                                       .make_conf = "/nonexistent",
-                                      .probe_timeout_ms = 300, .total_timeout_ms = 400};
+                                      .probe_timeout_ms = 300,
+                                      .total_timeout_ms = 400};
     struct dcc_buf buf = {0};
     char err[256];
     struct timespec t0;
@@ -503,10 +491,8 @@ static void slow_compilers_are_cut_off_and_the_report_keeps_its_deadline(void **
     assert_non_null(j);
     json_t *c = json_object_get(j, "compilers");
     char want[PATH_MAX + 128];
-    snprintf(want, sizeof(want), "slow1 -dumpfullversion: %s/slow1 did not finish within 300 ms",
-             bin);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "slow1"), "error")),
-                        want);
+    snprintf(want, sizeof(want), "slow1 -dumpfullversion: %s/slow1 did not finish within 300 ms", bin);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "slow1"), "error")), want);
     assert_true(json_is_true(json_object_get(json_object_get(c, "slow1"), "found")));
     assert_true(json_is_null(json_object_get(json_object_get(c, "slow1"), "version")));
     assert_string_equal(json_string_value(json_object_get(json_object_get(c, "slow3"), "error")),
@@ -527,9 +513,10 @@ static void chost_comes_from_make_conf_file_or_directory(void **state)
     const char *source = NULL;
     unsetenv("CHOST");
 
-    write_in("mc1", "CHOST_x86=\"i686-pc-linux-gnu\"\n"
-                    "  export CHOST='x86_64-pc-linux-gnu' # the host\n"
-                    "CFLAGS=\"-O2\"\n",
+    write_in("mc1",
+             "CHOST_x86=\"i686-pc-linux-gnu\"\n"
+             "  export CHOST='x86_64-pc-linux-gnu' # the host\n"
+             "CFLAGS=\"-O2\"\n",
              0644);
     path_in(p, sizeof(p), "mc1");
     assert_int_equal(dcc_toolchain_chost(p, out, sizeof(out), &source), 0);
@@ -565,8 +552,7 @@ static void chost_comes_from_make_conf_file_or_directory(void **state)
     assert_string_equal(source, "make.conf");
     unsetenv("CHOST");
 
-    assert_int_equal(dcc_toolchain_chost("/nonexistent/make.conf", out, sizeof(out), &source),
-                     -1);
+    assert_int_equal(dcc_toolchain_chost("/nonexistent/make.conf", out, sizeof(out), &source), -1);
 }
 
 static void banner_versions(void **state)
@@ -672,8 +658,7 @@ static void real_gcc_on_this_machine(void **state)
     assert_true(want[0] != '\0');
     assert_string_equal(json_string_value(json_object_get(gcc, "machine")), want);
     assert_true(json_is_boolean(json_object_get(gcc, "pie_default")));
-    assert_true(dcc_str_startswith(json_string_value(json_object_get(gcc, "version_line")),
-                                   "gcc version "));
+    assert_true(dcc_str_startswith(json_string_value(json_object_get(gcc, "version_line")), "gcc version "));
 
     json_t *ld = json_object_get(json_object_get(j, "binutils"), "ld");
     if (json_is_true(json_object_get(ld, "found"))) {

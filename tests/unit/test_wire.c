@@ -126,8 +126,7 @@ static void test_truncated_header(void **state)
     p->a = -1;
     uint32_t v;
     assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), DCC_EXIT_TRUNCATED);
-    assert_string_equal(p->cb.err,
-                        "while waiting for DIST: peer closed the connection with 4 bytes still expected");
+    assert_string_equal(p->cb.err, "while waiting for DIST: peer closed the connection with 4 bytes still expected");
 }
 
 static void test_timeout(void **state)

@@ -69,10 +69,10 @@ static void test_bad_items_are_ignored(void **state)
 {
     (void)state;
     struct dcc_zc_service s = {0};
-    txt(&s, "cpus");          /* no '=' */
-    txt(&s, "=4");            /* no key */
-    txt(&s, "CPUS=4");        /* keys are exact */
-    txt(&s, "colour=blue");   /* unknown */
+    txt(&s, "cpus");        /* no '=' */
+    txt(&s, "=4");          /* no key */
+    txt(&s, "CPUS=4");      /* keys are exact */
+    txt(&s, "colour=blue"); /* unknown */
     assert_int_equal(s.cpus, 0);
     dcc_zc_txt_item(&s, "cc_machine=x86\0_64", 18); /* a NUL inside */
     assert_string_equal(s.cc_machine, "");
@@ -87,8 +87,8 @@ static void test_bad_items_are_ignored(void **state)
 static void test_numbers_are_strict_and_bounded(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"jobs=0", "jobs=-1", "jobs=12x", "jobs= 4", "jobs=", "jobs=10001",
-                                      "jobs=99999999999999999999"};
+    static const char *const bad[] = {
+        "jobs=0", "jobs=-1", "jobs=12x", "jobs= 4", "jobs=", "jobs=10001", "jobs=99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct dcc_zc_service s = {0};
         txt(&s, bad[i]);
@@ -168,9 +168,14 @@ static void test_subtype_is_stocks(void **state)
 static void test_published_record_reads_back(void **state)
 {
     (void)state;
-    struct dcc_zc_publish_opts o = {.hostname = "box", .port = 3632, .cpus = 8, .jobs = 10,
-                                    .distcc_version = "0.1.0", .gnuhost = "x86_64-pc-linux-gnu",
-                                    .cc_machine = "x86_64-pc-linux-gnu", .cc_version = "13"};
+    struct dcc_zc_publish_opts o = {.hostname = "box",
+                                    .port = 3632,
+                                    .cpus = 8,
+                                    .jobs = 10,
+                                    .distcc_version = "0.1.0",
+                                    .gnuhost = "x86_64-pc-linux-gnu",
+                                    .cc_machine = "x86_64-pc-linux-gnu",
+                                    .cc_version = "13"};
     char items[8][96];
     size_t n = dcc_zc_txt_build(&o, items, 8);
     assert_int_equal(n, 7);

@@ -104,8 +104,8 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
         }
         long v = strtol(value, NULL, 10);
         if (v < e->min || v > e->max) {
-            dcc_set_err(err, errlen, "%s takes a whole number from %ld to %ld, not \"%.60s\"", name, e->min,
-                        e->max, value);
+            dcc_set_err(err, errlen, "%s takes a whole number from %ld to %ld, not \"%.60s\"", name, e->min, e->max,
+                        value);
             return -1;
         }
         break;
@@ -294,8 +294,6 @@ int dcc_envd_load(const char *path, struct dcc_envd *env, char *err, size_t errl
     }
     dcc_buf_free(&b);
     return rc;
-
-
 }
 
 const char *dcc_envd_get(const struct dcc_envd *env, const char *name)
@@ -329,8 +327,8 @@ static int rewrite_line(struct dcc_envd_line *l, const char *value)
     return 0;
 }
 
-int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum dcc_envd_change *change,
-                 char *err, size_t errlen)
+int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum dcc_envd_change *change, char *err,
+                 size_t errlen)
 {
     if (!dcc_envd_name_ok(name)) {
         dcc_set_err(err, errlen, "\"%.60s\" is not a variable name", name);

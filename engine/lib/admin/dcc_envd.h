@@ -45,8 +45,8 @@ enum dcc_envd_change {
 /* Sets name to value as NAME="value". The first assignment is rewritten in
  * place and later ones (which would override it) are dropped. The value must
  * pass dcc_envd_value_ok. 0, or -1 with err. */
-int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum dcc_envd_change *change,
-                 char *err, size_t errlen);
+int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum dcc_envd_change *change, char *err,
+                 size_t errlen);
 
 /* The whole file again, every line ending in a newline. 0 or -1 (ENOMEM). */
 int dcc_envd_render(const struct dcc_envd *env, struct dcc_buf *out);

@@ -11,8 +11,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int fail(int status, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -144,8 +143,7 @@ static int is_cc1(const char *path)
 
 static int is_clang_cc1(char *const *words)
 {
-    return words[0] && words[1] && dcc_str_startswith(base_name(words[0]), "clang") &&
-           strcmp(words[1], "-cc1") == 0;
+    return words[0] && words[1] && dcc_str_startswith(base_name(words[0]), "clang") && strcmp(words[1], "-cc1") == 0;
 }
 
 /* Whatever we print ends up in make.conf or a command line: anything that
@@ -156,8 +154,7 @@ static int safe_word(const char *s)
         return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              strchr("._+=,:/-", c)))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._+=,:/-", c)))
             return 0;
     }
     return 1;
@@ -188,8 +185,7 @@ static int parse_words(char *const *words, struct dcc_march_native *n, char *err
         if (param) {
             const char *eq = strchr(param, '=');
             if (!eq || eq == param || !eq[1] || !safe_word(param))
-                return fail(DCC_MARCH_UNPARSABLE, err, errlen, "cc1 line has a malformed --param '%s'",
-                            param);
+                return fail(DCC_MARCH_UNPARSABLE, err, errlen, "cc1 line has a malformed --param '%s'", param);
             if (argv_push(&n->params, param) != 0)
                 return nomem(err, errlen);
             continue;
@@ -261,8 +257,7 @@ void dcc_march_optset_free(struct dcc_march_optset *set)
     set->n = 0;
 }
 
-static int optset_add(struct dcc_march_optset *set, const char *name, size_t nlen, const char *value,
-                      size_t vlen)
+static int optset_add(struct dcc_march_optset *set, const char *name, size_t nlen, const char *value, size_t vlen)
 {
     struct dcc_march_opt *grown = realloc(set->opts, (set->n + 1) * sizeof *grown);
     if (!grown)
@@ -400,8 +395,8 @@ static int push_params(char ***out, const struct dcc_march_native *r, unsigned f
     return 0;
 }
 
-int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags,
-                         char ***out, char *err, size_t errlen)
+int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags, char ***out,
+                         char *err, size_t errlen)
 {
     int march_native = 0, tune_native = 0, tune_other = 0;
     for (size_t i = 0; args && args[i]; i++) {
@@ -553,8 +548,8 @@ static void describe_line(char *dst, size_t dstlen, const char *line, size_t len
     dst[o] = '\0';
 }
 
-int dcc_march_compare_listings(const char *what, const char *native, const char *expanded,
-                               char *const *skip, char *diff, size_t difflen)
+int dcc_march_compare_listings(const char *what, const char *native, const char *expanded, char *const *skip,
+                               char *diff, size_t difflen)
 {
     struct line_iter a = {native, 0}, b = {expanded, 0};
     for (;;) {
@@ -645,8 +640,8 @@ static void first_error_line(const char *text, char *dst, size_t dstlen)
  * translated, and without LANGUAGE, which gettext would still honour. */
 static const char *const child_env[] = {"LANGUAGE", "LC_ALL=C", NULL};
 
-int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out,
-                  struct dcc_buf *errout, char *err, size_t errlen)
+int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out, struct dcc_buf *errout,
+                  char *err, size_t errlen)
 {
     int status = DCC_MARCH_OK;
     char *cmd = command_text(cc, extra);
@@ -676,20 +671,17 @@ int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_
     case DCC_RUN_LOST: /* reaped elsewhere: its output is all there is */
         break;
     case DCC_RUN_NOT_RUN:
-        status = fail(DCC_MARCH_CC_MISSING, err, errlen, "cannot run the compiler '%s': %s", argv[0],
-                      strerror(errno));
+        status = fail(DCC_MARCH_CC_MISSING, err, errlen, "cannot run the compiler '%s': %s", argv[0], strerror(errno));
         goto done;
     case DCC_RUN_TIMEOUT:
         if (cc->timeout_ms % 1000 == 0)
             status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d s", cmd,
                           cc->timeout_ms / 1000);
         else
-            status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d ms", cmd,
-                          cc->timeout_ms);
+            status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d ms", cmd, cc->timeout_ms);
         goto done;
     case DCC_RUN_OVER_CAP:
-        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' printed more than %u bytes", cmd,
-                      DCC_MARCH_OUTPUT_CAP);
+        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' printed more than %u bytes", cmd, DCC_MARCH_OUTPUT_CAP);
         goto done;
     case DCC_RUN_NOMEM:
         status = nomem(err, errlen);
@@ -699,8 +691,7 @@ int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_
         goto done;
     }
     if (WIFSIGNALED(wstatus)) {
-        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' was killed by signal %d", cmd,
-                      WTERMSIG(wstatus));
+        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' was killed by signal %d", cmd, WTERMSIG(wstatus));
     } else if (WEXITSTATUS(wstatus) != 0) {
         char first[320];
         first_error_line(errout->data, first, sizeof first);
@@ -718,8 +709,7 @@ done:
 static char *const detect_verbose[] = {"-v", "-E", "-x", "c", "-march=native", "-mtune=native", "-", NULL};
 static char *const detect_dry[] = {"-###", "-E", "-x", "c", "-march=native", "-mtune=native", "-", NULL};
 
-int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err,
-                     size_t errlen)
+int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err, size_t errlen)
 {
     struct dcc_buf out = {0}, errout = {0};
     char why[768] = "";
@@ -749,8 +739,7 @@ int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *nat
     return rc;
 }
 
-int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err,
-                     size_t errlen)
+int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err, size_t errlen)
 {
     struct dcc_march_native native;
     memset(reduced, 0, sizeof *reduced);
@@ -800,15 +789,14 @@ static char **target_words(char *const *args)
     return words;
 }
 
-static int listing(const struct dcc_march_cc *cc, const char *help, char *const *words, struct dcc_buf *out,
-                   char *err, size_t errlen)
+static int listing(const struct dcc_march_cc *cc, const char *help, char *const *words, struct dcc_buf *out, char *err,
+                   size_t errlen)
 {
     char **query = argv_empty();
     const char *head[] = {"-Q", help};
     int rc = DCC_MARCH_OK;
     if (!query || dcc_argv_insert(&query, 0, head, 2) != 0 ||
-        (words[0] &&
-         dcc_argv_insert(&query, 2, (const char *const *)words, dcc_argv_len(words)) != 0)) {
+        (words[0] && dcc_argv_insert(&query, 2, (const char *const *)words, dcc_argv_len(words)) != 0)) {
         rc = nomem(err, errlen);
     } else {
         struct dcc_buf errout = {0};
@@ -831,9 +819,7 @@ int dcc_march_check(const struct dcc_march_cc *cc, char *const *before, char *co
         rc = nomem(err, errlen);
         goto done;
     }
-    for (size_t i = 0; (flags & DCC_MARCH_DROP_CACHE_PARAMS) && reduced && reduced->params &&
-                       reduced->params[i];
-         i++) {
+    for (size_t i = 0; (flags & DCC_MARCH_DROP_CACHE_PARAMS) && reduced && reduced->params && reduced->params[i]; i++) {
         const char *eq = strchr(reduced->params[i], '=');
         if (argv_pushf(&skip, "--param=%.*s=", (int)(eq - reduced->params[i]), reduced->params[i]) != 0) {
             rc = nomem(err, errlen);

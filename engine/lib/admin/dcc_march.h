@@ -18,7 +18,7 @@ enum dcc_march_status {
     DCC_MARCH_UNSUPPORTED, /* clang: see dcc_march_parse_cc1 */
     DCC_MARCH_BAD_INPUT,   /* a bad argument from the caller */
     DCC_MARCH_NOMEM,
-    DCC_MARCH_SYSTEM,      /* pipe, fork, poll failed */
+    DCC_MARCH_SYSTEM, /* pipe, fork, poll failed */
 };
 
 /* What one cc1 line says -march=native means (or, after dcc_march_reduce,
@@ -76,8 +76,8 @@ int dcc_march_args_want_native(char *const *args);
  *                   out when it equals ARCH, -march=native is present and no
  *                   other -mtune= is.
  * That mirrors gcc, whose cache --params come with the tune detection. */
-int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags,
-                         char ***out, char *err, size_t errlen);
+int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags, char ***out,
+                         char *err, size_t errlen);
 
 /* How the result is printed. */
 enum dcc_march_style {
@@ -90,8 +90,8 @@ int dcc_march_format(char *const *args, enum dcc_march_style style, struct dcc_b
 /* First difference between two -Q listings, ignoring the lines whose first
  * word is in skip (NULL-terminated, may be NULL). 0 if equal; 1 and a
  * description in diff otherwise. */
-int dcc_march_compare_listings(const char *what, const char *native, const char *expanded,
-                               char *const *skip, char *diff, size_t difflen);
+int dcc_march_compare_listings(const char *what, const char *native, const char *expanded, char *const *skip,
+                               char *diff, size_t difflen);
 
 /* ---- running the compiler ---- */
 
@@ -112,17 +112,15 @@ void dcc_march_cc_free(struct dcc_march_cc *cc);
  * "[enabled]" is not translated, in its own process group so a timeout
  * kills its children too. Fails unless it exits 0; the failure text quotes
  * its first error line. */
-int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out,
-                  struct dcc_buf *errout, char *err, size_t errlen);
+int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out, struct dcc_buf *errout,
+                  char *err, size_t errlen);
 
 /* `CC -v -E -x c -march=native -mtune=native -`, then the same with -###
  * when that gives no usable line, parsed with dcc_march_parse_cc1. */
-int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err,
-                     size_t errlen);
+int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err, size_t errlen);
 
 /* detect + `CC -Q --help=target -march=ARCH` + reduce. */
-int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err,
-                     size_t errlen);
+int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err, size_t errlen);
 
 /* Proof: -Q --help=target and -Q --help=params print the same for the
  * target flags (-m…, --param) of before and of after. With

@@ -51,8 +51,8 @@ enum dcc_masq_action {
 
 struct dcc_masq_entry {
     enum dcc_masq_action action;
-    char *name;       /* entry name in the directory */
-    const char *why;  /* static text for FOREIGN/REMOVED, NULL otherwise */
+    char *name;      /* entry name in the directory */
+    const char *why; /* static text for FOREIGN/REMOVED, NULL otherwise */
 };
 
 struct dcc_masq_report {

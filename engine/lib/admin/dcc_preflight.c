@@ -81,8 +81,7 @@ int dcc_preflight_parse_fields(const char *list, unsigned *mask, char *err, size
 
 /* ---- reading reports ---------------------------------------------------- */
 
-int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err,
-                               size_t errlen)
+int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err, size_t errlen)
 {
     *report = NULL;
     if (!body || len == 0) {
@@ -157,7 +156,8 @@ static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
     const char *name;
     const json_t *why;
     size_t k = 0;
-    json_object_foreach((json_t *)missing, name, why) {
+    json_object_foreach((json_t *)missing, name, why)
+    {
         if (used >= sizeof(row->sandbox))
             break;
         used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s (%s)",
@@ -169,8 +169,7 @@ static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
     row->sandbox_full = strcmp(mode, "off") != 0 && n_using > 0 && k == 0;
 }
 
-void dcc_preflight_row_from_report(const json_t *report, const char *compiler,
-                                   struct dcc_pf_row *row)
+void dcc_preflight_row_from_report(const json_t *report, const char *compiler, struct dcc_pf_row *row)
 {
     snprintf(row->compiler, sizeof(row->compiler), "%s", compiler);
     copy_str(report, "chost", row->chost, sizeof(row->chost));
@@ -220,8 +219,8 @@ int dcc_preflight_split_version(const char *v, long *major, long *minor, long *p
     return 0;
 }
 
-static void add_finding(struct dcc_pf_row *r, enum dcc_pf_field field, enum dcc_pf_level level,
-                        const char *what, const char *local, const char *remote, const char *why)
+static void add_finding(struct dcc_pf_row *r, enum dcc_pf_field field, enum dcc_pf_level level, const char *what,
+                        const char *local, const char *remote, const char *why)
 {
     if (level > r->cell[field])
         r->cell[field] = level;
@@ -244,8 +243,8 @@ static enum dcc_pf_level severity(unsigned errors, enum dcc_pf_field f)
 }
 
 /* Two strings of one field: equal, or one side unknown (a warning), or different. */
-static void compare_text(struct dcc_pf_row *r, enum dcc_pf_field field, unsigned errors,
-                         const char *what, const char *local, const char *remote)
+static void compare_text(struct dcc_pf_row *r, enum dcc_pf_field field, unsigned errors, const char *what,
+                         const char *local, const char *remote)
 {
     if (strcmp(local, remote) == 0)
         return;
@@ -260,30 +259,26 @@ static const char *flag_text(int v)
     return v < 0 ? "" : v ? "yes" : "no";
 }
 
-static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *local,
-                            const char *remote)
+static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *local, const char *remote)
 {
     if (strcmp(local, remote) == 0)
         return;
     if (!*local || !*remote) {
-        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote,
-                    "unknown on one side");
+        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote, "unknown on one side");
         return;
     }
     long lmaj, lmin, lpat, rmaj, rmin, rpat;
     if (dcc_preflight_split_version(local, &lmaj, &lmin, &lpat) != 0 ||
         dcc_preflight_split_version(remote, &rmaj, &rmin, &rpat) != 0) {
-        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local,
-                    remote, "differs");
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote, "differs");
     } else if (lmaj != rmaj) {
-        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local,
-                    remote, "major version differs");
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote,
+                    "major version differs");
     } else if (lmin != rmin) {
-        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local,
-                    remote, "minor version differs");
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote,
+                    "minor version differs");
     } else {
-        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote,
-                    "patch level differs");
+        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote, "patch level differs");
     }
 }
 
@@ -305,8 +300,7 @@ static int comment_version(const char *comment, char *out, size_t outlen)
     return 0;
 }
 
-enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
-                                        unsigned errors)
+enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote, unsigned errors)
 {
     for (int f = 0; f < DCC_PF_NFIELDS; f++)
         remote->cell[f] = DCC_PF_SAME;
@@ -319,11 +313,9 @@ enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct d
     /* A probe compile never runs ld, and a refused one not even as:
      * unknown there is not news. */
     if (!(remote->probed && !*remote->as_version))
-        compare_text(remote, DCC_PF_BINUTILS, errors, "as", local->as_version,
-                     remote->as_version);
+        compare_text(remote, DCC_PF_BINUTILS, errors, "as", local->as_version, remote->as_version);
     if (!(remote->probed && !*remote->ld_version))
-        compare_text(remote, DCC_PF_BINUTILS, errors, "ld", local->ld_version,
-                     remote->ld_version);
+        compare_text(remote, DCC_PF_BINUTILS, errors, "ld", local->ld_version, remote->ld_version);
     if (*local->chost && *remote->chost)
         compare_text(remote, DCC_PF_TRIPLE, errors, "chost", local->chost, remote->chost);
 
@@ -333,27 +325,24 @@ enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct d
     }
     if (remote->found != 1) {
         add_finding(remote, DCC_PF_FOUND, severity(errors, DCC_PF_FOUND), "found", "yes", "no",
-                    remote->probed         ? "the helper refused or failed the probe job"
-                    : remote->found < 0    ? "not in the helper's whitelist"
-                                           : "not on the helper's PATH");
+                    remote->probed      ? "the helper refused or failed the probe job"
+                    : remote->found < 0 ? "not in the helper's whitelist"
+                                        : "not on the helper's PATH");
         return remote->level;
     }
     compare_version(remote, errors, local->version, remote->version);
     if (remote->probed && *remote->comment && *remote->version) {
         /* The object's own word on who compiled it, against the helper's -v. */
         char cv[64];
-        if (comment_version(remote->comment, cv, sizeof(cv)) == 0 &&
-            strcmp(cv, remote->version) != 0) {
+        if (comment_version(remote->comment, cv, sizeof(cv)) == 0 && strcmp(cv, remote->version) != 0) {
             char why[128];
             snprintf(why, sizeof(why), "the helper's gcc -v said %s", remote->version);
             add_finding(remote, DCC_PF_VERSION, DCC_PF_WARN, ".comment", local->version, cv, why);
         }
     }
     compare_text(remote, DCC_PF_TRIPLE, errors, "machine", local->machine, remote->machine);
-    compare_text(remote, DCC_PF_PIE, errors, "pie_default", flag_text(local->pie),
-                 flag_text(remote->pie));
-    compare_text(remote, DCC_PF_SSP, errors, "ssp_default", flag_text(local->ssp),
-                 flag_text(remote->ssp));
+    compare_text(remote, DCC_PF_PIE, errors, "pie_default", flag_text(local->pie), flag_text(remote->pie));
+    compare_text(remote, DCC_PF_SSP, errors, "ssp_default", flag_text(local->ssp), flag_text(remote->ssp));
     return remote->level;
 }
 
@@ -368,9 +357,8 @@ static void remove_tree(const char *dir, const char *const *names, size_t n)
     rmdir(dir);
 }
 
-int dcc_preflight_local_report(const char *const *names, size_t n, const char *path,
-                               const char *chost, int probe_timeout_ms, struct dcc_buf *json,
-                               char *err, size_t errlen)
+int dcc_preflight_local_report(const char *const *names, size_t n, const char *path, const char *chost,
+                               int probe_timeout_ms, struct dcc_buf *json, char *err, size_t errlen)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
@@ -381,8 +369,7 @@ int dcc_preflight_local_report(const char *const *names, size_t n, const char *p
         return -1;
     }
     if (!mkdtemp(dir)) {
-        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
-                    strerror(errno));
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp, strerror(errno));
         return -1;
     }
     int rc = -1;
@@ -419,8 +406,7 @@ out:
     return rc;
 }
 
-int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen,
-                              const char **source)
+int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen, const char **source)
 {
     const char *env = getenv("CHOST");
     if (env && *env) {
@@ -436,8 +422,8 @@ int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out
         struct dcc_buf b = {0};
         int st = 0;
         char why[256];
-        if (dcc_toolchain_capture(prog, argv, path, 10000, 4096, &b, &st, why, sizeof(why)) == 0 &&
-            WIFEXITED(st) && WEXITSTATUS(st) == 0 && b.data) {
+        if (dcc_toolchain_capture(prog, argv, path, 10000, 4096, &b, &st, why, sizeof(why)) == 0 && WIFEXITED(st) &&
+            WEXITSTATUS(st) == 0 && b.data) {
             size_t len = strcspn(b.data, "\r\n");
             if (len > 0 && len < outlen && !strpbrk(b.data, " \t")) {
                 memcpy(out, b.data, len);
@@ -514,8 +500,7 @@ static uint64_t elf_get(const unsigned char *d, size_t off, size_t sz, int big)
     return v;
 }
 
-int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, size_t outlen,
-                              char *err, size_t errlen)
+int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, size_t outlen, char *err, size_t errlen)
 {
     out[0] = '\0';
     if (len < 52 || memcmp(d, "\177ELF", 4) != 0) {
@@ -534,8 +519,7 @@ int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, siz
     uint64_t shnum = elf_get(d, is64 ? 0x3c : 0x30, 2, big);
     uint64_t shstrndx = elf_get(d, is64 ? 0x3e : 0x32, 2, big);
     size_t need = is64 ? 64 : 40;
-    if (shentsize < need || shnum == 0 || shstrndx >= shnum || shoff > len ||
-        shnum > (len - shoff) / shentsize) {
+    if (shentsize < need || shnum == 0 || shstrndx >= shnum || shoff > len || shnum > (len - shoff) / shentsize) {
         dcc_set_err(err, errlen, "truncated or odd ELF section table");
         return -1;
     }
@@ -549,8 +533,7 @@ int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, siz
     for (uint64_t i = 0; i < shnum; i++) {
         const unsigned char *sh = d + shoff + i * shentsize;
         uint64_t name = elf_get(sh, o_name, 4, big);
-        if (name >= str_size || str_size - name < 9 ||
-            memcmp(d + str_off + name, ".comment", 9) != 0)
+        if (name >= str_size || str_size - name < 9 || memcmp(d + str_off + name, ".comment", 9) != 0)
             continue;
         uint64_t off = elf_get(sh, o_offset, w, big), size = elf_get(sh, o_size, w, big);
         if (off > len || size > len - off) {
@@ -645,16 +628,24 @@ static int probe_env_init(struct probe_env *e, const char *host_spec, const char
     }
     /* The client's temporary files go where the caller's do: an ssh
      * helper's distccd inherits TMPDIR too, and must be able to use it. */
-    const char *set[] = {"DISTCC_FALLBACK=0", "DISTCC_SKIP_LOCAL_RETRY=1", "DISTCC_BACKOFF_PERIOD=0",
-                         "LC_ALL=C", "DISTCC_VERBOSE=0", "DISTCC_LOG", "DISTCC_SAVE_TEMPS",
-                         e->hosts, e->dir, e->io_timeout, NULL};
+    const char *set[] = {"DISTCC_FALLBACK=0",
+                         "DISTCC_SKIP_LOCAL_RETRY=1",
+                         "DISTCC_BACKOFF_PERIOD=0",
+                         "LC_ALL=C",
+                         "DISTCC_VERBOSE=0",
+                         "DISTCC_LOG",
+                         "DISTCC_SAVE_TEMPS",
+                         e->hosts,
+                         e->dir,
+                         e->io_timeout,
+                         NULL};
     memcpy(e->set, set, sizeof set);
     return 0;
 }
 
 /* Starts one probe in its directory under top; 0 with *run, or -1 with p->err. */
-static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const char *distcc_path,
-                       int timeout_ms, struct dcc_run **run)
+static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const char *distcc_path, int timeout_ms,
+                       struct dcc_run **run)
 {
     char dir[PATH_MAX + 32], file[PATH_MAX + 64];
     const char *src = is_cxx_name(p->compiler) ? "probe.ii" : "probe.i";
@@ -698,21 +689,19 @@ static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const 
     return 0;
 }
 
-int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
-                            int timeout_ms, char *err, size_t errlen)
+int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path, int timeout_ms, char *err,
+                            size_t errlen)
 {
     const char *tmp = getenv("TMPDIR");
     char top[PATH_MAX];
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    if ((size_t)snprintf(top, sizeof(top), "%s/distcc-preflight-probe.XXXXXX", tmp) >=
-        sizeof(top) - 64) {
+    if ((size_t)snprintf(top, sizeof(top), "%s/distcc-preflight-probe.XXXXXX", tmp) >= sizeof(top) - 64) {
         dcc_set_err(err, errlen, "TMPDIR is too long");
         return -1;
     }
     if (!mkdtemp(top)) {
-        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
-                    strerror(errno));
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp, strerror(errno));
         return -1;
     }
     struct dcc_run **runs = calloc(n ? n : 1, sizeof(*runs));
@@ -756,9 +745,8 @@ int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *d
         struct dcc_buf obj = {0};
         if (!p->timed_out && read_capped(file, PROBE_OBJECT_CAP, &obj) == 0) {
             p->have_object = obj.len > 0;
-            if (p->have_object &&
-                dcc_preflight_elf_comment((const unsigned char *)obj.data, obj.len, p->comment,
-                                          sizeof(p->comment), p->err, sizeof(p->err)) != 0)
+            if (p->have_object && dcc_preflight_elf_comment((const unsigned char *)obj.data, obj.len, p->comment,
+                                                            sizeof(p->comment), p->err, sizeof(p->err)) != 0)
                 p->comment[0] = '\0';
         }
         dcc_buf_free(&obj);
@@ -866,8 +854,8 @@ void dcc_preflight_row_from_probe(const struct dcc_pf_probe *p, struct dcc_pf_ro
             size_t len = strcspn(line, "\n");
             if (len > 0 && !dcc_str_startswith(line, "distcc[")) {
                 row->kind = DCC_PF_ROW_UNREACHABLE;
-                snprintf(row->reason, sizeof(row->reason), "probe compile over ssh: %.*s",
-                         (int)(len > 300 ? 300 : len), line);
+                snprintf(row->reason, sizeof(row->reason), "probe compile over ssh: %.*s", (int)(len > 300 ? 300 : len),
+                         line);
                 return;
             }
             line += len;
@@ -903,11 +891,17 @@ static void cell_text(const struct dcc_pf_row *r, enum col c, char *out, size_t 
         snprintf(out, outlen, "%s", unreach ? "-" : r->compiler);
         return;
     case C_VERSION:
-        snprintf(out, outlen, "%s%s", unreach || !have_compiler ? "-" : *r->version ? r->version : q,
+        snprintf(out, outlen, "%s%s",
+                 unreach || !have_compiler ? "-"
+                 : *r->version             ? r->version
+                                           : q,
                  mark(r->cell[DCC_PF_VERSION]));
         return;
     case C_TRIPLE:
-        snprintf(out, outlen, "%s%s", unreach || !have_compiler ? "-" : *r->machine ? r->machine : q,
+        snprintf(out, outlen, "%s%s",
+                 unreach || !have_compiler ? "-"
+                 : *r->machine             ? r->machine
+                                           : q,
                  mark(r->cell[DCC_PF_TRIPLE]));
         return;
     case C_AS:
@@ -916,8 +910,7 @@ static void cell_text(const struct dcc_pf_row *r, enum col c, char *out, size_t 
         /* one binutils cell level covers both; mark the one that differs */
         enum dcc_pf_level l = DCC_PF_SAME;
         for (size_t i = 0; i < r->n_findings; i++)
-            if (r->findings[i].field == DCC_PF_BINUTILS &&
-                strcmp(r->findings[i].what, c == C_AS ? "as" : "ld") == 0 &&
+            if (r->findings[i].field == DCC_PF_BINUTILS && strcmp(r->findings[i].what, c == C_AS ? "as" : "ld") == 0 &&
                 r->findings[i].level > l)
                 l = r->findings[i].level;
         snprintf(out, outlen, "%s%s", unreach ? "-" : *v ? v : q, mark(l));
@@ -927,13 +920,18 @@ static void cell_text(const struct dcc_pf_row *r, enum col c, char *out, size_t 
         if (unreach || !have_compiler)
             snprintf(out, outlen, "-");
         else
-            snprintf(out, outlen, "%s%s/%s%s", r->pie < 0 ? q : r->pie ? "yes" : "no",
-                     mark(r->cell[DCC_PF_PIE]), r->ssp < 0 ? q : r->ssp ? "yes" : "no",
+            snprintf(out, outlen, "%s%s/%s%s",
+                     r->pie < 0 ? q
+                     : r->pie   ? "yes"
+                                : "no",
+                     mark(r->cell[DCC_PF_PIE]),
+                     r->ssp < 0 ? q
+                     : r->ssp   ? "yes"
+                                : "no",
                      mark(r->cell[DCC_PF_SSP]));
         return;
     case C_FOUND:
-        snprintf(out, outlen, "%s%s", unreach ? "-" : have_compiler ? "yes" : "no",
-                 mark(r->cell[DCC_PF_FOUND]));
+        snprintf(out, outlen, "%s%s", unreach ? "-" : have_compiler ? "yes" : "no", mark(r->cell[DCC_PF_FOUND]));
         return;
     case C_RESULT:
         if (r->kind == DCC_PF_ROW_LOCAL)
@@ -986,13 +984,12 @@ int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struc
             continue;
         }
         if (r->probed && r->found == 1 &&
-            dcc_buf_printf(out, "%s %s: probe: compiled through the daemon (%s); .comment: %s\n",
-                           r->host, r->compiler, r->probe_why,
-                           *r->comment ? r->comment : "none") != 0)
+            dcc_buf_printf(out, "%s %s: probe: compiled through the daemon (%s); .comment: %s\n", r->host, r->compiler,
+                           r->probe_why, *r->comment ? r->comment : "none") != 0)
             return -1;
         if (r->probed && r->found != 1 &&
-            dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n",
-                           r->host, r->compiler, r->probe_why, r->error) != 0)
+            dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n", r->host, r->compiler,
+                           r->probe_why, r->error) != 0)
             return -1;
         /* Once per helper, and only when its jobs are not fully confined. */
         if (r->kind == DCC_PF_ROW_REMOTE && r->sandbox[0] && r->sandbox_full == 0 &&
@@ -1002,8 +999,7 @@ int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struc
         for (size_t k = 0; k < r->n_findings; k++) {
             const struct dcc_pf_finding *f = &r->findings[k];
             if (dcc_buf_printf(out, "%s %s: %s: %s %s, local %s: %s\n", r->host, r->compiler,
-                               dcc_preflight_level_name(f->level), f->what, f->remote, f->local,
-                               f->why) != 0)
+                               dcc_preflight_level_name(f->level), f->what, f->remote, f->local, f->why) != 0)
                 return -1;
         }
     }
@@ -1022,15 +1018,12 @@ static json_t *flag_or_null(int v)
 
 static json_t *row_json(const struct dcc_pf_row *r)
 {
-    const char *kind = r->kind == DCC_PF_ROW_LOCAL ? "local"
-                       : r->kind == DCC_PF_ROW_REMOTE ? "remote"
-                                                     : "unreachable";
+    const char *kind = r->kind == DCC_PF_ROW_LOCAL ? "local" : r->kind == DCC_PF_ROW_REMOTE ? "remote" : "unreachable";
     json_t *o = json_pack("{s:s, s:s, s:s?, s:o, s:o}", "host", r->host, "kind", kind, "result",
-                          r->kind == DCC_PF_ROW_REMOTE ? dcc_preflight_level_name(r->level)
+                          r->kind == DCC_PF_ROW_REMOTE  ? dcc_preflight_level_name(r->level)
                           : r->kind == DCC_PF_ROW_LOCAL ? "reference"
                                                         : "unreachable",
-                          "reason", r->kind == DCC_PF_ROW_UNREACHABLE ? json_string(r->reason)
-                                                                      : json_null(),
+                          "reason", r->kind == DCC_PF_ROW_UNREACHABLE ? json_string(r->reason) : json_null(),
                           "findings", json_array());
     if (!o)
         return NULL;
@@ -1048,13 +1041,11 @@ static json_t *row_json(const struct dcc_pf_row *r)
         return NULL;
     }
     if (r->kind != DCC_PF_ROW_UNREACHABLE) {
-        json_t *more = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "compiler",
-                                 r->compiler, "found", json_boolean(r->found == 1), "chost",
-                                 str_or_null(r->chost), "version", str_or_null(r->version),
-                                 "machine", str_or_null(r->machine), "as", str_or_null(r->as_version),
-                                 "ld", str_or_null(r->ld_version), "pie_default",
-                                 flag_or_null(r->pie), "ssp_default", flag_or_null(r->ssp),
-                                 "error", str_or_null(r->error));
+        json_t *more = json_pack(
+            "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "compiler", r->compiler, "found",
+            json_boolean(r->found == 1), "chost", str_or_null(r->chost), "version", str_or_null(r->version), "machine",
+            str_or_null(r->machine), "as", str_or_null(r->as_version), "ld", str_or_null(r->ld_version), "pie_default",
+            flag_or_null(r->pie), "ssp_default", flag_or_null(r->ssp), "error", str_or_null(r->error));
         if (!more || json_object_update(o, more) != 0) {
             json_decref(more);
             json_decref(o);
@@ -1065,10 +1056,9 @@ static json_t *row_json(const struct dcc_pf_row *r)
     json_t *arr = json_object_get(o, "findings");
     for (size_t k = 0; k < r->n_findings; k++) {
         const struct dcc_pf_finding *f = &r->findings[k];
-        json_t *fj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "field",
-                               dcc_preflight_field_name(f->field), "level",
-                               dcc_preflight_level_name(f->level), "what", f->what, "local",
-                               f->local, "remote", f->remote, "why", f->why);
+        json_t *fj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "field", dcc_preflight_field_name(f->field), "level",
+                               dcc_preflight_level_name(f->level), "what", f->what, "local", f->local, "remote",
+                               f->remote, "why", f->why);
         if (!fj || json_array_append_new(arr, fj) != 0) {
             json_decref(o);
             return NULL;

@@ -59,8 +59,7 @@ struct dcc_verdict {
  * policy into *v (to be released with dcc_verdict_free). 0, or -1 with err
  * (out of memory). */
 int dcc_verdict_make(const json_t *local, const struct dcc_verdict_host *hosts, size_t n_hosts,
-                     const struct dcc_verdict_policy *policy, struct dcc_verdict *v, char *err,
-                     size_t errlen);
+                     const struct dcc_verdict_policy *policy, struct dcc_verdict *v, char *err, size_t errlen);
 void dcc_verdict_free(struct dcc_verdict *v);
 
 /* The exit code for these counts: errors win over unreachable hosts, which
@@ -70,8 +69,7 @@ int dcc_verdict_exit_code(size_t n_err_hosts, size_t n_unreach, size_t n_warn_ho
 /* --json's document: {"schema":1, "exit":N, "local":{"chost","chost_source"},
  * "rows":[...]}; chost NULL or "" and chost_source NULL are null. NULL on
  * ENOMEM. */
-json_t *dcc_verdict_json(const struct dcc_verdict *v, const char *chost,
-                         const char *chost_source);
+json_t *dcc_verdict_json(const struct dcc_verdict *v, const char *chost, const char *chost_source);
 
 /* The text report: the table, a blank line when there are hosts, the
  * findings, and the summary line

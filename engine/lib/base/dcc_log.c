@@ -60,8 +60,14 @@ void dcc_log_set_program(const char *name)
     snprintf(log_state.program, sizeof log_state.program, "%s", name);
 }
 
-void dcc_log_set_level(enum dcc_log_level level) { log_state.level = level; }
-enum dcc_log_level dcc_log_get_level(void) { return log_state.level; }
+void dcc_log_set_level(enum dcc_log_level level)
+{
+    log_state.level = level;
+}
+enum dcc_log_level dcc_log_get_level(void)
+{
+    return log_state.level;
+}
 
 static void close_file(void)
 {
@@ -102,9 +108,12 @@ void dcc_log_to_syslog(void)
 int dcc_log_fd(void)
 {
     switch (log_state.dest) {
-    case DEST_FILE: return log_state.file_fd;
-    case DEST_STDERR: return STDERR_FILENO;
-    default: return -1;
+    case DEST_FILE:
+        return log_state.file_fd;
+    case DEST_STDERR:
+        return STDERR_FILENO;
+    default:
+        return -1;
     }
 }
 

@@ -35,8 +35,7 @@ int dcc_log_fd(void);
 typedef void (*dcc_log_hook_fn)(enum dcc_log_level level, const char *line, void *ctx);
 void dcc_log_set_hook(dcc_log_hook_fn fn, enum dcc_log_level max_level, void *ctx);
 
-void dcc_log(enum dcc_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void dcc_log(enum dcc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define dcc_crit(...) dcc_log(DCC_LOG_CRITICAL, __VA_ARGS__)
 #define dcc_error(...) dcc_log(DCC_LOG_ERROR, __VA_ARGS__)

@@ -21,8 +21,8 @@ void dcc_buf_free(struct dcc_buf *b);
 
 /* argv arrays: NULL-terminated, every string and the array malloc'd. */
 size_t dcc_argv_len(char *const *argv);
-char **dcc_argv_dup(char *const *argv);             /* NULL on ENOMEM */
-void dcc_argv_free(char **argv);                    /* NULL is fine */
+char **dcc_argv_dup(char *const *argv); /* NULL on ENOMEM */
+void dcc_argv_free(char **argv);        /* NULL is fine */
 /* Inserts copies of the strings at position pos (0..len); 0 or -1 (ENOMEM). */
 int dcc_argv_insert(char ***argv, size_t pos, const char *const *items, size_t n);
 /* Removes n entries starting at pos. */

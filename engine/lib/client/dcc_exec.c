@@ -36,8 +36,7 @@ static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_
         .out_fd = out_fd,
         .err = err_fd >= 0 ? DCC_RUN_FD : DCC_RUN_INHERIT,
         .err_fd = err_fd,
-        .flags = DCC_RUN_SEARCH_PATH | DCC_RUN_KEEP_SIGNALS | DCC_RUN_KEEP_FDS |
-                 (own_group ? 0 : DCC_RUN_SAME_GROUP),
+        .flags = DCC_RUN_SEARCH_PATH | DCC_RUN_KEEP_SIGNALS | DCC_RUN_KEEP_FDS | (own_group ? 0 : DCC_RUN_SAME_GROUP),
     };
     struct dcc_run *run = NULL;
     if (dcc_run_start(&o, &run, err, errlen) != DCC_RUN_OK) {

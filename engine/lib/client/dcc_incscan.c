@@ -220,8 +220,8 @@ static const struct suffix_lang {
     const char *suffix;
     const char *lang;
 } suffix_langs[] = {
-    {".c", "c"},       {".cc", "c++"},           {".cp", "c++"},           {".cxx", "c++"},
-    {".cpp", "c++"},   {".CPP", "c++"},          {".c++", "c++"},          {".C", "c++"},
+    {".c", "c"},           {".cc", "c++"},           {".cp", "c++"},          {".cxx", "c++"},
+    {".cpp", "c++"},       {".CPP", "c++"},          {".c++", "c++"},         {".C", "c++"},
     {".m", "objective-c"}, {".mm", "objective-c++"}, {".M", "objective-c++"},
 };
 
@@ -283,9 +283,17 @@ static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, 
 
 /* The compiler's -v run sees LC_ALL=C and none of the locale and
  * include-path variables. */
-static const char *const sysdir_env[] = {"LC_MESSAGES", "LANGUAGE", "LANG", "CPATH", "C_INCLUDE_PATH",
-                                         "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT",
-                                         "SUNPRO_DEPENDENCIES", "LC_ALL=C", NULL};
+static const char *const sysdir_env[] = {"LC_MESSAGES",
+                                         "LANGUAGE",
+                                         "LANG",
+                                         "CPATH",
+                                         "C_INCLUDE_PATH",
+                                         "CPLUS_INCLUDE_PATH",
+                                         "OBJC_INCLUDE_PATH",
+                                         "DEPENDENCIES_OUTPUT",
+                                         "SUNPRO_DEPENDENCIES",
+                                         "LC_ALL=C",
+                                         NULL};
 
 /* Runs the compiler with stdout and stdin on /dev/null and its stderr read
  * into out. Returns 0 with *status, or a dcc_exit code with err. */
@@ -521,7 +529,9 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
     if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         dcc_set_err(err, errlen, "%s -E -v -x %s /dev/null failed (%s %d) while listing its include directories",
                     compiler_path, lang, WIFEXITED(status) ? "exit status" : "signal",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+                    WIFEXITED(status)     ? WEXITSTATUS(status)
+                    : WIFSIGNALED(status) ? WTERMSIG(status)
+                                          : -1);
         rc = DCC_EXIT_DISTCC_FAILED;
     }
     if (rc == 0) {
@@ -549,8 +559,8 @@ out:
 
 /* A file seen during the scan. */
 struct incfile {
-    char *path;    /* normalised absolute; the files map owns it */
-    size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
+    char *path;      /* normalised absolute; the files map owns it */
+    size_t dirlen;   /* path[0..dirlen) is its directory ("" for the root) */
     size_t sys_next; /* the include_next start it was first queued with as a system file */
     unsigned listed : 1, queued_user : 1, queued_sys : 1, scanned : 1, has_next : 1;
 };
@@ -863,7 +873,7 @@ struct include_site {
     const char *where;  /* for messages: the file shown, or "-include" */
     const char *buf;    /* with pos: the line number is counted on give-up only */
     size_t pos;
-    size_t next;        /* where #include_next in this file searches (NEXT_NONE: as #include) */
+    size_t next;          /* where #include_next in this file searches (NEXT_NONE: as #include) */
     struct incfile *file; /* NULL for the command line */
 };
 
@@ -884,8 +894,8 @@ __attribute__((format(printf, 3, 4))) static int give_up_at(struct scanner *s, c
 /* Resolves one include and lists or queues what it finds. next_from: for
  * #include_next, the chain index where the search starts (NEXT_NONE: an
  * ordinary #include). 0, 1 or -1. */
-static int include_file(struct scanner *s, const struct include_site *site, const char *name, size_t namelen,
-                        int angle, size_t next_from)
+static int include_file(struct scanner *s, const struct include_site *site, const char *name, size_t namelen, int angle,
+                        size_t next_from)
 {
     const char *nul = memchr(name, '\0', namelen);
     if (nul) {
@@ -1214,8 +1224,9 @@ static int scan_has_include(struct scanner *s, const struct include_site *site)
         else if (site->user && !literal)
             rc = give_up_at(s, site, "__has_include with a macro argument");
         else if (!literal)
-            rc = s->chain_has_user ? give_up_at(s, site, "__has_include with a macro argument in a system header, "
-                                                         "with user include directories")
+            rc = s->chain_has_user ? give_up_at(s, site,
+                                                "__has_include with a macro argument in a system header, "
+                                                "with user include directories")
                                    : 0;
         else
             rc = include_file(s, site, l + name, namelen, angle, next ? site->next : NEXT_NONE);
@@ -1234,8 +1245,9 @@ static const struct directive_name {
     const char *name;
     enum directive d;
 } directive_names[] = {
-    {"include", DIR_INCLUDE}, {"include_next", DIR_INCLUDE_NEXT}, {"import", DIR_IMPORT},
-    {"if", DIR_IF},           {"elif", DIR_IF},                   {"define", DIR_DEFINE},
+    {"include", DIR_INCLUDE}, {"include_next", DIR_INCLUDE_NEXT},
+    {"import", DIR_IMPORT},   {"if", DIR_IF},
+    {"elif", DIR_IF},         {"define", DIR_DEFINE},
     {"embed", DIR_EMBED},
 };
 
@@ -1618,8 +1630,8 @@ static int read_lex_mode(struct scanner *s, char *const *argv, const struct dcc_
     return 0;
 }
 
-static const char *const refused_env[] = {"CPATH",           "C_INCLUDE_PATH",      "CPLUS_INCLUDE_PATH",
-                                          "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+static const char *const refused_env[] = {
+    "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
 
 struct user_dirs {
     char **v[4]; /* RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER: normalised */
@@ -1820,8 +1832,8 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
     /* The source: its directory is searched first by its quoted includes. */
     if (rc == 0) {
         char *raw = NULL, *norm = dcc_incscan_normalise(s->cwd, scan->input);
-        if (!norm || asprintf(&raw, "%s%s%s", scan->input[0] == '/' ? "" : s->cwd,
-                              scan->input[0] == '/' ? "" : "/", scan->input) < 0) {
+        if (!norm || asprintf(&raw, "%s%s%s", scan->input[0] == '/' ? "" : s->cwd, scan->input[0] == '/' ? "" : "/",
+                              scan->input) < 0) {
             free(norm);
             rc = -1;
         } else {
@@ -1831,8 +1843,9 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
                 rc = -1;
             else if (kind != PROBE_FILE) {
                 rc = give_up(s, "%s: cannot read: %s", scan->input,
-                             kind == PROBE_ERROR ? strerror(e) : kind == PROBE_MISSING ? strerror(ENOENT)
-                                                                                         : "not a regular file");
+                             kind == PROBE_ERROR     ? strerror(e)
+                             : kind == PROBE_MISSING ? strerror(ENOENT)
+                                                     : "not a regular file");
                 free(norm);
             } else if (!(f = intern(s, norm))) {
                 rc = -1;

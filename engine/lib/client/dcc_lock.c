@@ -82,8 +82,8 @@ static int lock_dir(const struct dcc_lock_opts *o, char *dir, size_t dirlen, cha
 }
 
 /* lock/<kind>_<name>_<slot>, the layout stock's dcc_make_lock_filename uses. */
-static int file_path(char *buf, size_t buflen, const char *dir, const char *kind, const char *name, int slot,
-                     char *err, size_t errlen)
+static int file_path(char *buf, size_t buflen, const char *dir, const char *kind, const char *name, int slot, char *err,
+                     size_t errlen)
 {
     int n = snprintf(buf, buflen, "%s/%s_%s_%d", dir, kind, name, slot);
     if (n < 0 || (size_t)n >= buflen) {
@@ -158,8 +158,7 @@ static int looks_free(const char *path)
 static int check_name(const char *name, char *err, size_t errlen)
 {
     size_t n = strlen(name);
-    if (n == 0 || n >= DCC_LOCK_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0 ||
-        strcmp(name, "..") == 0) {
+    if (n == 0 || n >= DCC_LOCK_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
         dcc_set_err(err, errlen, "bad lock name \"%.64s\"", name);
         return -1;
     }
@@ -174,8 +173,8 @@ static void fill_lock(struct dcc_lock *lock, int fd, size_t host_index, const ch
     snprintf(lock->name, sizeof lock->name, "%s", name);
 }
 
-int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, struct dcc_lock *lock,
-                 char *err, size_t errlen)
+int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, struct dcc_lock *lock, char *err,
+                 size_t errlen)
 {
     char dir[PATH_MAX], path[PATH_MAX + DCC_LOCK_NAME_MAX + 32];
     dcc_lock_init(lock);
@@ -222,8 +221,7 @@ static int lock_dir_name(const struct dcc_lock_opts *o, char *dir, size_t dirlen
     return dcc_paths_subdir_name(o->distcc_dir, "lock", dir, dirlen, err, errlen);
 }
 
-static int backoff_file(const char *dir, const struct dcc_host *h, char *path, size_t pathlen, char *err,
-                        size_t errlen)
+static int backoff_file(const char *dir, const struct dcc_host *h, char *path, size_t pathlen, char *err, size_t errlen)
 {
     char name[DCC_LOCK_NAME_MAX];
     if (dcc_hosts_lock_name(h, name, sizeof name) != 0 || check_name(name, err, errlen) != 0) {
@@ -347,7 +345,8 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     int ino = watch_lock_dir(r->dir);
     /* A zero pause makes stock spin; with inotify we need no spinning, and
      * without it a 1 ms nap keeps a core free. */
-    int pause = o->pause_msec > 0 ? o->pause_msec : (ino >= 0 ? (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num : 1);
+    int pause = o->pause_msec > 0 ? o->pause_msec
+                                  : (ino >= 0 ? (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num : 1);
     for (;;) {
         rc = scan(r, 1, lock, err, errlen);
         if (rc != DCC_EXIT_BUSY)
@@ -374,8 +373,8 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     return rc;
 }
 
-int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist *list,
-                       struct dcc_lock *lock, char *err, size_t errlen)
+int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist *list, struct dcc_lock *lock, char *err,
+                       size_t errlen)
 {
     dcc_lock_init(lock);
     if (!list || list->n == 0) {
@@ -416,8 +415,7 @@ static int local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *loc
     return rc;
 }
 
-int dcc_lock_local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err,
-                        size_t errlen)
+int dcc_lock_local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err, size_t errlen)
 {
     return local_slot(o, n, lock, err, errlen);
 }

@@ -107,8 +107,8 @@ static int job_present(const struct dcc_state_list *jobs, long pid)
     return 0;
 }
 
-static int build_hosts(const struct dcc_monitor *m, const struct dcc_state_list *jobs,
-                       const struct dcc_hostlist *list, struct host_set *s, unsigned long *finished)
+static int build_hosts(const struct dcc_monitor *m, const struct dcc_state_list *jobs, const struct dcc_hostlist *list,
+                       struct host_set *s, unsigned long *finished)
 {
     for (size_t i = 0; list && i < list->n; i++) {
         const struct dcc_host *h = &list->hosts[i];
@@ -182,8 +182,7 @@ static struct dcc_mon_slot *slot_find(struct dcc_mon_slot *rows, size_t n, const
     return NULL;
 }
 
-static struct dcc_mon_slot *slot_get(struct dcc_mon_slot *rows, size_t *n, size_t *not_kept, const char *host,
-                                     int slot)
+static struct dcc_mon_slot *slot_get(struct dcc_mon_slot *rows, size_t *n, size_t *not_kept, const char *host, int slot)
 {
     struct dcc_mon_slot *r = slot_find(rows, *n, host, slot);
     if (r)

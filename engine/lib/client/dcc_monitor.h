@@ -9,22 +9,22 @@
 #include "base/dcc_util.h"
 
 /* Bounds that keep a monitor's memory flat however busy the build is. */
-#define DCC_MON_HISTORY 120   /* samples kept per slot row (one per poll) */
-#define DCC_MON_MAX_ROWS 512  /* slot rows; more are counted, not kept */
-#define DCC_MON_MAX_JOBS 4096 /* jobs of one poll; more are counted, not kept */
+#define DCC_MON_HISTORY 120         /* samples kept per slot row (one per poll) */
+#define DCC_MON_MAX_ROWS 512        /* slot rows; more are counted, not kept */
+#define DCC_MON_MAX_JOBS 4096       /* jobs of one poll; more are counted, not kept */
 #define DCC_MON_MAX_LISTED_SLOTS 32 /* idle rows shown ahead for one listed host */
-#define DCC_MON_IDLE 0xff     /* a history sample with no job on the slot */
+#define DCC_MON_IDLE 0xff           /* a history sample with no job on the slot */
 
 /* One host: a name clients write in state files, with what the host list
  * says about it and what the polls saw. */
 struct dcc_mon_host {
-    char name[128];  /* as clients write it in the state file */
-    char label[160]; /* as shown: "box:3632", "[::1]:3632", "user@box", "localhost" */
-    int listed;      /* entries of the host list with this name */
-    int slots;       /* their slots (0 when not listed) */
-    int running;     /* jobs on it in the last poll */
+    char name[128];     /* as clients write it in the state file */
+    char label[160];    /* as shown: "box:3632", "[::1]:3632", "user@box", "localhost" */
+    int listed;         /* entries of the host list with this name */
+    int slots;          /* their slots (0 when not listed) */
+    int running;        /* jobs on it in the last poll */
     unsigned long done; /* jobs seen to leave it since the monitor started */
-    int tcp_port;    /* the first TCP entry's port (0: none): where its stats live */
+    int tcp_port;       /* the first TCP entry's port (0: none): where its stats live */
 };
 
 /* One host and slot, as stock's GTK monitor draws it: the job on it now and
@@ -32,12 +32,12 @@ struct dcc_mon_host {
 struct dcc_mon_slot {
     char host[128];
     int slot;
-    int listed;        /* within the slots the host list gives the host */
-    long pid;          /* 0: idle now */
+    int listed; /* within the slots the host list gives the host */
+    long pid;   /* 0: idle now */
     int phase;
     char file[128];
     unsigned char history[DCC_MON_HISTORY]; /* phases; DCC_MON_IDLE for none */
-    int idle_polls;    /* polls in a row without a job, to retire the row */
+    int idle_polls;                         /* polls in a row without a job, to retire the row */
 };
 
 /* One running job. */
@@ -56,13 +56,13 @@ struct dcc_monitor {
     size_t n_hosts;
     struct dcc_mon_slot *slots; /* sorted by host name, then slot */
     size_t n_slots;
-    struct dcc_mon_job *jobs;   /* the state reader's order: host, slot, pid */
+    struct dcc_mon_job *jobs; /* the state reader's order: host, slot, pid */
     size_t n_jobs;
-    size_t jobs_not_kept;       /* jobs of the last poll beyond DCC_MON_MAX_JOBS */
-    size_t rows_not_kept;       /* slots of the last poll beyond DCC_MON_MAX_ROWS */
+    size_t jobs_not_kept; /* jobs of the last poll beyond DCC_MON_MAX_JOBS */
+    size_t rows_not_kept; /* slots of the last poll beyond DCC_MON_MAX_ROWS */
     unsigned long polls;
-    unsigned long done;         /* jobs seen to finish, all hosts */
-    int local_slots;            /* --localslots of the host list, 0 without one */
+    unsigned long done; /* jobs seen to finish, all hosts */
+    int local_slots;    /* --localslots of the host list, 0 without one */
 };
 
 void dcc_monitor_init(struct dcc_monitor *m);
@@ -95,13 +95,13 @@ void dcc_monitor_format_duration(double secs, char *buf, size_t len);
 struct dcc_mon_helper {
     char host[128];
     int port;
-    int answered;          /* 1: /stats.json parsed */
-    char error[256];       /* why not */
+    int answered;    /* 1: /stats.json parsed */
+    char error[256]; /* why not */
     unsigned long compile_ok, compile_error, compile_timeout, refused, overload;
     int kids_current, kids_max;
-    double load1;           /* the helper machine's 1-minute load average */
+    double load1; /* the helper machine's 1-minute load average */
     unsigned long compiles_1m;
-    char compilers[256];    /* "gcc 12.2.0, g++ 12.2.0" from /toolchain, "" unknown */
+    char compilers[256]; /* "gcc 12.2.0, g++ 12.2.0" from /toolchain, "" unknown */
 };
 
 /* Fills h's figures from a /stats.json body, or its compilers from a

@@ -189,8 +189,8 @@ static void auth_host(const struct dcc_host *h, int fd, char *buf, size_t len)
 }
 
 /* ,auth: GSS-API mutual authentication before the request (dcc_auth.h). */
-static int authenticate(const struct dcc_host *h, const struct dcc_transport *t, const char *principal,
-                        int timeout_ms, char *err, size_t errlen)
+static int authenticate(const struct dcc_host *h, const struct dcc_transport *t, const char *principal, int timeout_ms,
+                        char *err, size_t errlen)
 {
     char host[NI_MAXHOST], target[DCC_AUTH_PRINCIPAL_MAX + 1];
     int hostbased;
@@ -211,8 +211,9 @@ int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct 
     t->in_fd = t->out_fd = -1;
     int rc;
     if (h->auth && !dcc_auth_available()) {
-        snprintf(err, errlen, "\",auth\" asks for GSS-API authentication, and this distcc was built without it "
-                              "(WITH_GSSAPI=1, the gssapi USE flag)");
+        snprintf(err, errlen,
+                 "\",auth\" asks for GSS-API authentication, and this distcc was built without it "
+                 "(WITH_GSSAPI=1, the gssapi USE flag)");
         return DCC_EXIT_GSSAPI_FAILED;
     }
     if (h->mode == DCC_HOST_SSH) {

@@ -10,8 +10,8 @@
 #define DCC_CONNECT_TIMEOUT_MS 4000 /* stock distcc's fixed 4 s */
 
 struct dcc_transport {
-    int in_fd;    /* read the reply here */
-    int out_fd;   /* write the request here (== in_fd for TCP) */
+    int in_fd;     /* read the reply here */
+    int out_fd;    /* write the request here (== in_fd for TCP) */
     pid_t ssh_pid; /* 0 for TCP */
 };
 

@@ -27,13 +27,12 @@ static int make_dir(const char *path, char *err, size_t errlen)
     }
     if (saved == ENOENT)
         return 1;
-    dcc_set_err(err, errlen, "cannot create directory %s: %s (set DISTCC_DIR to a writable directory)",
-            path, strerror(saved));
+    dcc_set_err(err, errlen, "cannot create directory %s: %s (set DISTCC_DIR to a writable directory)", path,
+                strerror(saved));
     return -1;
 }
 
-int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err,
-                       size_t errlen)
+int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err, size_t errlen)
 {
     char top[PATH_MAX];
     if (!distcc_dir) {
@@ -49,8 +48,7 @@ int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, s
     return 0;
 }
 
-int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err,
-                    size_t errlen)
+int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err, size_t errlen)
 {
     int rc = dcc_paths_subdir_name(distcc_dir, sub, path, pathlen, err, errlen);
     if (rc != 0)
@@ -63,9 +61,9 @@ int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, s
         rc = make_dir(top, err, errlen);
         if (rc == 1) {
             dcc_set_err(err, errlen,
-                    "cannot create directory %s: its parent does not exist "
-                    "(set DISTCC_DIR to a writable directory)",
-                    top);
+                        "cannot create directory %s: its parent does not exist "
+                        "(set DISTCC_DIR to a writable directory)",
+                        top);
             return DCC_EXIT_IO_ERROR;
         }
         if (rc == 0)

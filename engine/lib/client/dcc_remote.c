@@ -22,8 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp,
-                  char *err, size_t errlen)
+int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp, char *err,
+                  size_t errlen)
 {
     int slot_fd = cpp->slot_fd;
     memset(cpp, 0, sizeof *cpp);
@@ -186,8 +186,8 @@ static int place_file(struct dcc_output *out, struct dcc_remote_result *res)
  * requests from strangers): the connection ends before any byte of a reply,
  * which gets a hint instead of the bare socket error. Over ssh there is no
  * --allow: the command that ssh runs ended instead. */
-static void request_failed(struct dcc_remote_result *res, const struct dcc_host *host, const struct dcc_conn *c,
-                           int rc, const char *what)
+static void request_failed(struct dcc_remote_result *res, const struct dcc_host *host, const struct dcc_conn *c, int rc,
+                           const char *what)
 {
     char hint[400];
     if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0 && host->mode == DCC_HOST_SSH) {
@@ -220,7 +220,8 @@ static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t
     }
     note_phase(opts, DCC_PHASE_RECEIVE);
     if (done_ver != ver) {
-        host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result", "the helper answered in another protocol version");
+        host_failed(res, DCC_EXIT_PROTOCOL_ERROR, "reading the result",
+                    "the helper answered in another protocol version");
         return;
     }
     rc = dcc_wire_read_token(c, DCC_TOK_STAT, &stat);

@@ -14,17 +14,17 @@
 
 /* The local preprocessing of one job, shared by every helper it is tried on. */
 struct dcc_cpp {
-    char path[4096];  /* the .i file (or the source when already preprocessed) */
-    pid_t pid;        /* running cpp, 0 when finished or not needed */
-    int status;       /* cpp's wait status once finished */
-    int owns_file;    /* path is our temporary and is removed by dcc_cpp_cleanup */
-    int slot_fd;      /* a held lock (cpp slot) closed once cpp finishes, or -1 */
+    char path[4096]; /* the .i file (or the source when already preprocessed) */
+    pid_t pid;       /* running cpp, 0 when finished or not needed */
+    int status;      /* cpp's wait status once finished */
+    int owns_file;   /* path is our temporary and is removed by dcc_cpp_cleanup */
+    int slot_fd;     /* a held lock (cpp slot) closed once cpp finishes, or -1 */
 };
 
 /* Starts cpp for argv into a temporary file in tmpdir (unless the input is
  * already preprocessed). 0, or an exit code with err. */
-int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp,
-                  char *err, size_t errlen);
+int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp, char *err,
+                  size_t errlen);
 /* Waits for cpp if it still runs, then drops slot_fd; returns cpp's wait
  * status. The connection to a helper is made while cpp runs. */
 int dcc_cpp_finish(struct dcc_cpp *cpp);
@@ -40,11 +40,11 @@ enum dcc_remote_outcome {
 
 struct dcc_remote_result {
     enum dcc_remote_outcome outcome;
-    int status;            /* raw wait status from STAT (or cpp) */
-    struct dcc_buf serr;   /* the helper's stderr */
-    struct dcc_buf sout;   /* the helper's stdout */
-    char err[600];         /* why, for HOST_FAILED / LOCAL_ERROR */
-    int exit_code;         /* distcc exit code for err (103, 107, 109, 118...) */
+    int status;          /* raw wait status from STAT (or cpp) */
+    struct dcc_buf serr; /* the helper's stderr */
+    struct dcc_buf sout; /* the helper's stdout */
+    char err[600];       /* why, for HOST_FAILED / LOCAL_ERROR */
+    int exit_code;       /* distcc exit code for err (103, 107, 109, 118...) */
 };
 
 struct dcc_remote_opts {

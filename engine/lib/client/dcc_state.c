@@ -332,8 +332,7 @@ int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state
         if (is_leftover_temp(name)) {
             struct stat st;
             /* A client killed between write and rename leaves one behind. */
-            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                difftime(now, st.st_mtime) > max_age)
+            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && difftime(now, st.st_mtime) > max_age)
                 unlinkat(dirfd(d), name, 0);
             continue;
         }

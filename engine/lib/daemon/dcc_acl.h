@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 
 struct dcc_acl_entry {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];  /* network byte order; v4 uses the first 4; host bits cleared */
-    int bits;                /* prefix length: 0..32 or 0..128 */
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network byte order; v4 uses the first 4; host bits cleared */
+    int bits;               /* prefix length: 0..32 or 0..128 */
 };
 
 /* Start from {0}; dcc_acl_free releases it. */

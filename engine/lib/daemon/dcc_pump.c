@@ -373,7 +373,8 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
     /* gcc tries the last map given first: "ROOT/" makes the paths below the
      * root the client's, and "ROOT" alone (the working directory when CDIR
      * is "/") becomes "/", as comp_dir is in a local build there. */
-    if (dcc_pump_push(&a, argv[0]) != 0 || dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root, "=/")) != 0 ||
+    if (dcc_pump_push(&a, argv[0]) != 0 ||
+        dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root, "=/")) != 0 ||
         dcc_pump_push_own(&a, dcc_pump_map("-fdebug-prefix-map=", root, "/=/")) != 0 ||
         dcc_pump_push_own(&a, dcc_pump_map("-fmacro-prefix-map=", root, "=")) != 0)
         goto nomem;
@@ -394,8 +395,8 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
                     dcc_pump_push_own(&a, dcc_pump_rooted_except("", 0, next, root, paths->system_dirs)) != 0)
                     goto nomem;
                 i++;
-            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, (size_t)o.value_at, o.value, root,
-                                                                    paths->system_dirs)) != 0) {
+            } else if (dcc_pump_push_own(
+                           &a, dcc_pump_rooted_except(w, (size_t)o.value_at, o.value, root, paths->system_dirs)) != 0) {
                 goto nomem;
             }
             continue;
@@ -415,8 +416,9 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
             goto nomem;
         if (o.sep && next) {
             int is_path = 0;
-            char *cpp = dcc_optcat_is(&o, "-Xpreprocessor") ? dcc_pump_rewrite_joined(next, root, paths->system_dirs, &is_path)
-                                                              : NULL;
+            char *cpp = dcc_optcat_is(&o, "-Xpreprocessor")
+                            ? dcc_pump_rewrite_joined(next, root, paths->system_dirs, &is_path)
+                            : NULL;
             if (is_path ? dcc_pump_push_own(&a, cpp) != 0 : dcc_pump_push(&a, next) != 0)
                 goto nomem;
             i++;

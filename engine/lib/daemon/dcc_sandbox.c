@@ -68,7 +68,7 @@ enum {
     LL_TRUNCATE = 1ull << 14,  /* ABI 3 */
     LL_IOCTL_DEV = 1ull << 15, /* ABI 5 */
 };
-#define LL_NET_BIND_TCP (1ull << 0)      /* ABI 4 */
+#define LL_NET_BIND_TCP (1ull << 0) /* ABI 4 */
 #define LL_NET_CONNECT_TCP (1ull << 1)
 #define LL_SCOPE_ABSTRACT_UNIX (1ull << 0) /* ABI 6 */
 #define LL_SCOPE_SIGNAL (1ull << 1)
@@ -102,8 +102,8 @@ static uint64_t ll_fs_rights(int abi)
 #define LL_FILE_RIGHTS (LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV)
 #define LL_READ (LL_READ_FILE | LL_READ_DIR)
 #define LL_RUN (LL_READ | LL_EXECUTE)
-#define LL_JOB (LL_READ | LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_DIR | LL_MAKE_REG | LL_REFER | \
-                LL_TRUNCATE)
+#define LL_JOB \
+    (LL_READ | LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_DIR | LL_MAKE_REG | LL_REFER | LL_TRUNCATE)
 
 static int landlock_abi(void)
 {
@@ -251,8 +251,7 @@ static void probe_namespaces(const char *dir, struct probe_result *r)
     }
 }
 
-int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err,
-                      size_t errlen)
+int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->landlock_abi = landlock_abi();
@@ -285,8 +284,7 @@ int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_
         close(fds[0]);
         struct probe_result r;
         memset(&r, 0, sizeof r);
-        if (uid != (uid_t)-1 && geteuid() == 0 &&
-            (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
+        if (uid != (uid_t)-1 && geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
             r.err[0] = errno;
             snprintf(r.step[0], sizeof r.step[0], "switching to the job user");
         } else {
@@ -414,20 +412,53 @@ static int add_glob(char ***list, size_t *n, const char *pattern)
  * tells distributions apart by, Gentoo's gcc-config settings (its
  * /usr/bin/gcc reads them to find the real gcc), time zones for __DATE__. */
 static const char *const read_paths[] = {
-    "/usr/include", "/usr/local/include", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec",
-    "/usr/local/lib", "/lib", "/lib32", "/lib64", "/usr/share/locale", "/usr/share/zoneinfo", "/etc/ld.so.cache",
-    "/etc/localtime", "/etc/clang", "/etc/env.d/gcc", "/etc/os-release", "/etc/lsb-release", "/etc/debian_version",
-    "/etc/gentoo-release", "/etc/redhat-release", "/dev/urandom", NULL,
+    "/usr/include",
+    "/usr/local/include",
+    "/usr/lib",
+    "/usr/lib32",
+    "/usr/lib64",
+    "/usr/libx32",
+    "/usr/libexec",
+    "/usr/local/lib",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/usr/share/locale",
+    "/usr/share/zoneinfo",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/clang",
+    "/etc/env.d/gcc",
+    "/etc/os-release",
+    "/etc/lsb-release",
+    "/etc/debian_version",
+    "/etc/gentoo-release",
+    "/etc/redhat-release",
+    "/dev/urandom",
+    NULL,
 };
 
 /* What a compile may execute besides the compiler itself: gcc's and
  * clang's private programs (cc1, cc1plus, collect2, lto-wrapper), Gentoo's
  * per-CHOST gcc-bin and binutils-bin, the dynamic loader. */
 static const char *const exec_globs[] = {
-    "/usr/lib/gcc", "/usr/libexec/gcc", "/usr/lib64/gcc", "/usr/lib/gcc-cross", "/usr/libexec/gcc-cross",
-    "/usr/lib/llvm*", "/usr/lib64/llvm*", "/usr/*-*-*/gcc-bin", "/usr/*-*-*/binutils-bin", "/usr/*-*-*/bin",
-    "/lib*/ld-linux*.so*", "/lib*/ld64.so*", "/lib/ld-musl-*.so*", "/usr/lib*/ld-linux*.so*",
-    "/lib/*/ld-linux*.so*", "/usr/lib/*/ld-linux*.so*", NULL,
+    "/usr/lib/gcc",
+    "/usr/libexec/gcc",
+    "/usr/lib64/gcc",
+    "/usr/lib/gcc-cross",
+    "/usr/libexec/gcc-cross",
+    "/usr/lib/llvm*",
+    "/usr/lib64/llvm*",
+    "/usr/*-*-*/gcc-bin",
+    "/usr/*-*-*/binutils-bin",
+    "/usr/*-*-*/bin",
+    "/lib*/ld-linux*.so*",
+    "/lib*/ld64.so*",
+    "/lib/ld-musl-*.so*",
+    "/usr/lib*/ld-linux*.so*",
+    "/lib/*/ld-linux*.so*",
+    "/usr/lib/*/ld-linux*.so*",
+    NULL,
 };
 
 /* The assembler and friends the driver runs from PATH for -c and -S. */
@@ -451,17 +482,71 @@ static int add_binutils(char ***list, size_t *n, const char *prefix)
  * kernel's own interfaces, other processes' memory, namespaces and mounts,
  * code from memory (memfd) and io_uring, which seccomp cannot see into. */
 static const char *const denied_calls[] = {
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",
-    "setns", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "keyctl", "add_key", "request_key",
-    "userfaultfd", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct",
-    "open_by_handle_at", "name_to_handle_at", "memfd_create", "io_uring_setup", "io_uring_enter",
-    "io_uring_register", "fsopen", "fsmount", "fsconfig", "fspick", "open_tree", "move_mount", "mount_setattr",
-    "kcmp", "pidfd_getfd", "quotactl", "ioperm", "iopl", "syslog", "lookup_dcookie",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "kexec_load",
+    "kexec_file_load",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "memfd_create",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "fspick",
+    "open_tree",
+    "move_mount",
+    "mount_setattr",
+    "kcmp",
+    "pidfd_getfd",
+    "quotactl",
+    "ioperm",
+    "iopl",
+    "syslog",
+    "lookup_dcookie",
     /* System V IPC and POSIX message queues: no compiler uses them, and
      * with them refused a job needs no IPC namespace of its own. */
-    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
-    "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
-    "mq_getsetattr", NULL,
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+    NULL,
 };
 
 static int build_seccomp(struct dcc_sandbox *sb, char *err, size_t errlen)
@@ -484,8 +569,8 @@ static int build_seccomp(struct dcc_sandbox *sb, char *err, size_t errlen)
      * whose flags can be checked. */
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    static const unsigned long ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET,
-                                             CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP};
+    static const unsigned long ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,   CLONE_NEWNET,
+                                             CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP};
     for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0] && rc == 0; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
@@ -668,8 +753,7 @@ int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t 
         close(ready[0]);
         close(go[1]);
         char msg[300] = "";
-        if (uid != (uid_t)-1 && geteuid() == 0 &&
-            (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
+        if (uid != (uid_t)-1 && geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
             snprintf(msg, sizeof msg, "switching to the job user: %s", strerror(errno));
         else if (enter_user_namespace(flags, msg, sizeof msg) == 0 && (flags & CLONE_NEWNS))
             remount_noexec(dir, msg, sizeof msg);
@@ -685,8 +769,8 @@ int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t 
     char msg[300];
     size_t got = 0;
     ssize_t n;
-    while (got < sizeof msg - 1 && ((n = read(ready[0], msg + got, sizeof msg - 1 - got)) > 0 ||
-                                    (n < 0 && errno == EINTR)))
+    while (got < sizeof msg - 1 &&
+           ((n = read(ready[0], msg + got, sizeof msg - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
         if (n > 0)
             got += (size_t)n;
     msg[got] = '\0';
@@ -797,8 +881,7 @@ static void compiler_prefix(const char *compiler, char *prefix, size_t len)
     }
 }
 
-static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err,
-                          size_t errlen)
+static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err, size_t errlen)
 {
     int abi = sb->landlock_abi;
     uint64_t handled = ll_fs_rights(abi);
@@ -1060,8 +1143,7 @@ void dcc_sandbox_reap(void)
 
 /* The compiler under a reaper: it dies with it, and only the reaper's
  * children count (the compiler is its direct child). */
-static int compiler_of_reaper(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err,
-                              size_t errlen)
+static int compiler_of_reaper(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err, size_t errlen)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return confine(sb, job, err, errlen);

@@ -28,34 +28,34 @@ extern const char *const dcc_sandbox_mechanisms[DCC_SBX_COUNT];
 
 /* What the kernel (and this build) offers to an unprivileged job user. */
 struct dcc_sandbox_probe {
-    unsigned have;                       /* DCC_SBX_* bits */
-    int landlock_abi;                    /* 0: none */
-    char why[DCC_SBX_COUNT][96];         /* for each missing one: why */
+    unsigned have;               /* DCC_SBX_* bits */
+    int landlock_abi;            /* 0: none */
+    char why[DCC_SBX_COUNT][96]; /* for each missing one: why */
 };
 
 /* Per-job resource limits; 0 means no limit. */
 struct dcc_sandbox_limits {
-    uint64_t memory;     /* bytes of address space (RLIMIT_AS) */
-    uint64_t file_size;  /* bytes of one written file (RLIMIT_FSIZE) */
-    long cpu_seconds;    /* CPU time of each process (RLIMIT_CPU) */
-    long processes;      /* processes of the job (RLIMIT_NPROC, per job with a user namespace) */
+    uint64_t memory;    /* bytes of address space (RLIMIT_AS) */
+    uint64_t file_size; /* bytes of one written file (RLIMIT_FSIZE) */
+    long cpu_seconds;   /* CPU time of each process (RLIMIT_CPU) */
+    long processes;     /* processes of the job (RLIMIT_NPROC, per job with a user namespace) */
 };
 
 /* Everything prepared once in the daemon; jobs only read it after fork. */
 struct dcc_sandbox {
-    unsigned use;        /* mechanisms in use (DCC_SBX_*) */
+    unsigned use; /* mechanisms in use (DCC_SBX_*) */
     int landlock_abi;
     struct dcc_sandbox_limits limits;
-    char **read_paths;   /* existing system directories and files to read */
+    char **read_paths; /* existing system directories and files to read */
     size_t nread;
-    char **exec_paths;   /* toolchain directories and files to execute (and read) */
+    char **exec_paths; /* toolchain directories and files to execute (and read) */
     size_t nexec;
     /* The paths above opened once (O_PATH) with the Landlock rights each
      * gets, so a job adds its rules without looking a path up. */
     int *rule_fds;
     uint64_t *rule_rights;
     size_t nrules;
-    void *bpf;           /* the seccomp program (struct sock_filter[]), or NULL */
+    void *bpf; /* the seccomp program (struct sock_filter[]), or NULL */
     unsigned short bpf_len;
     /* The namespaces every job joins (dcc_sandbox_share): user, mount
      * (the job root mounted noexec) and network, made once because a new
@@ -65,9 +65,9 @@ struct dcc_sandbox {
 
 /* One job: where it may write, and what it runs. */
 struct dcc_sandbox_job {
-    const char *dir;          /* the job directory: read-write, mounted noexec */
-    const char *cwd;          /* the compiler's working directory (inside dir) */
-    const char *compiler;     /* full path of the whitelisted compiler */
+    const char *dir;      /* the job directory: read-write, mounted noexec */
+    const char *cwd;      /* the compiler's working directory (inside dir) */
+    const char *compiler; /* full path of the whitelisted compiler */
     /* The files already open as fds 1 and 2 (in dir), or NULL: opened again
      * through the noexec mount, so no fd leads to the job's files through
      * the old one. */
@@ -77,8 +77,7 @@ struct dcc_sandbox_job {
 /* Tries each mechanism in a child process, as the job user (uid/gid; with
  * (uid_t)-1 the caller's own), with dir (the job TMPDIR) for the noexec
  * mount. Fills p; 0, or -1 with err when the probe itself could not run. */
-int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err,
-                      size_t errlen);
+int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err, size_t errlen);
 
 /* The mechanisms to use for mode, given what the probe found. auto: all
  * there are, and msg names the missing ones with their reasons (empty when
@@ -95,8 +94,8 @@ int dcc_sandbox_mode_parse(const char *text, enum dcc_sandbox_mode *mode);
 
 /* Fills sb for use (from dcc_sandbox_decide): the system paths that exist,
  * the toolchain directories, the seccomp program. 0, or -1 with err. */
-int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi,
-                        const struct dcc_sandbox_limits *limits, char *err, size_t errlen);
+int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi, const struct dcc_sandbox_limits *limits,
+                        char *err, size_t errlen);
 
 /* Makes, once, the user, mount and network namespaces that every job
  * joins (those of sb->use), as the job user (uid/gid; (uid_t)-1: the

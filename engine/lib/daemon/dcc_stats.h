@@ -23,35 +23,35 @@ enum dcc_job_outcome {
 /* What a job child tells the parent when it ends (sent whole over a pipe, so
  * it stays a fixed-size plain struct). */
 struct dcc_job_record {
-    int outcome;              /* enum dcc_job_outcome */
-    long msecs;               /* wall time of the job */
-    long max_rss_kb;          /* of the compiler process */
-    char file[128];           /* source basename */
-    char compiler[64];        /* argv[0] basename */
-    char principal[128];      /* --auth: the client's GSS-API principal, else "" */
-    int auth_failed;          /* --auth: the client did not get in */
+    int outcome;         /* enum dcc_job_outcome */
+    long msecs;          /* wall time of the job */
+    long max_rss_kb;     /* of the compiler process */
+    char file[128];      /* source basename */
+    char compiler[64];   /* argv[0] basename */
+    char principal[128]; /* --auth: the client's GSS-API principal, else "" */
+    int auth_failed;     /* --auth: the client did not get in */
 };
 
-#define DCC_STATS_WINDOW 900 /* seconds kept for the 1/5/15 minute figures */
+#define DCC_STATS_WINDOW 900    /* seconds kept for the 1/5/15 minute figures */
 #define DCC_STATS_PRINCIPALS 32 /* principals counted one by one */
 
 struct dcc_stats {
     time_t started;
-    unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error,
-        compile_timeout, cli_disconnect, other, refused, dropped;
-    char longest_job[128];          /* "" until a job is recorded */
+    unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout, cli_disconnect,
+        other, refused, dropped;
+    char longest_job[128]; /* "" until a job is recorded */
     char longest_job_compiler[64];
-    long longest_job_time_msecs;    /* -1 until a job is recorded, as in stock */
-    long max_rss_kb;                /* largest compiler RSS of any recorded job */
-    char max_rss_name[64];          /* that job's compiler */
-    int max_kids;     /* the --jobs limit (dcc_stats_set_max_kids); never below
+    long longest_job_time_msecs; /* -1 until a job is recorded, as in stock */
+    long max_rss_kb;             /* largest compiler RSS of any recorded job */
+    char max_rss_name[64];       /* that job's compiler */
+    int max_kids;                /* the --jobs limit (dcc_stats_set_max_kids); never below
                        * the most children ever seen running */
-    int current_load; /* running job children now */
+    int current_load;            /* running job children now */
     /* per-second ring buffers over the last DCC_STATS_WINDOW seconds; slot
      * t % DCC_STATS_WINDOW stands for second t */
     unsigned int compiles_per_sec[DCC_STATS_WINDOW];
     unsigned int kids_per_sec[DCC_STATS_WINDOW]; /* most children running in that second */
-    time_t ring_time; /* the second the ring's newest slot stands for */
+    time_t ring_time;                            /* the second the ring's newest slot stands for */
     /* --auth: connections that authenticated or did not, and the jobs of
      * each principal (the first DCC_STATS_PRINCIPALS seen; the jobs of
      * others count in principals_other) */
@@ -85,9 +85,9 @@ void dcc_stats_dropped(struct dcc_stats *st);
  * children). Seconds before st->started are not part of a window, so a
  * daemon up for 30 s averages over those 30 s. */
 struct dcc_stats_windows {
-    int secs[3];                 /* 60, 300, 900 */
-    unsigned long compiles[3];   /* jobs finished in the window */
-    double avg_kids[3];          /* mean of the per-second children counts */
+    int secs[3];               /* 60, 300, 900 */
+    unsigned long compiles[3]; /* jobs finished in the window */
+    double avg_kids[3];        /* mean of the per-second children counts */
 };
 void dcc_stats_windows(const struct dcc_stats *st, time_t now, struct dcc_stats_windows *w);
 
@@ -95,10 +95,10 @@ void dcc_stats_windows(const struct dcc_stats *st, time_t now, struct dcc_stats_
  * processes, disk io); the daemon fills them just before rendering so
  * rendering itself stays pure and testable. */
 struct dcc_host_figures {
-    double load[3];      /* -1 when getloadavg fails */
-    long free_space_mb;  /* of the job directory's file system; -1 when unknown */
-    int procstate_D;     /* processes in uninterruptible sleep; 0 when unknown */
-    long io_rate;        /* sectors/s, 0 when unknown */
+    double load[3];     /* -1 when getloadavg fails */
+    long free_space_mb; /* of the job directory's file system; -1 when unknown */
+    int procstate_D;    /* processes in uninterruptible sleep; 0 when unknown */
+    long io_rate;       /* sectors/s, 0 when unknown */
 };
 /* Fills every field of fig. tmpdir NULL means $TMPDIR, else /tmp. The io rate
  * is the change since the previous call (0 on the first call, or when the
@@ -117,11 +117,11 @@ int dcc_stats_sample_io(void);
 struct dcc_io_sampler {
     int valid;
     unsigned long long sectors;
-    double when;  /* CLOCK_MONOTONIC seconds */
+    double when; /* CLOCK_MONOTONIC seconds */
     long rate;
 };
-int dcc_stats_read_host_from(struct dcc_host_figures *fig, const char *tmpdir,
-                             const char *proc_dir, struct dcc_io_sampler *io);
+int dcc_stats_read_host_from(struct dcc_host_figures *fig, const char *tmpdir, const char *proc_dir,
+                             struct dcc_io_sampler *io);
 /* Sectors read + written over whole disks in a /proc/diskstats text
  * (partitions, loop, ram, zram, dm- and md devices are left out so nothing
  * counts twice); 0, or -1 if no line could be parsed. */
@@ -176,13 +176,13 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors);
  *   distccd_procs_blocked, distccd_io_sectors_per_second          gauge
  *   distccd_free_space_bytes (-1 when unknown)                    gauge
  */
-int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig,
-                          time_t now, struct dcc_buf *buf);
+int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
+                          struct dcc_buf *buf);
 /* Only in a build with jansson (DCC_WITH_JSON, the Makefile's WITH_JSON). */
-int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig,
-                          time_t now, struct dcc_buf *buf);
-int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig,
-                                time_t now, struct dcc_buf *buf);
+int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
+                          struct dcc_buf *buf);
+int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
+                                struct dcc_buf *buf);
 
 #define DCC_STATS_TEXT_TYPE "text/plain"
 #define DCC_STATS_JSON_TYPE "application/json"

@@ -38,9 +38,8 @@ static const struct {
     const char *suffix;
     const char *preproc;
 } dcc_source_suffixes[] = {
-    {"c", ".i"},     {"i", ".i"},     {"cc", ".ii"},   {"cpp", ".ii"}, {"cxx", ".ii"},
-    {"cp", ".ii"},   {"c++", ".ii"},  {"C", ".ii"},    {"ii", ".ii"},  {"m", ".mi"},
-    {"mi", ".mi"},   {"mm", ".mii"},  {"M", ".mii"},   {"mii", ".mii"},
+    {"c", ".i"},  {"i", ".i"},   {"cc", ".ii"}, {"cpp", ".ii"}, {"cxx", ".ii"}, {"cp", ".ii"}, {"c++", ".ii"},
+    {"C", ".ii"}, {"ii", ".ii"}, {"m", ".mi"},  {"mi", ".mi"},  {"mm", ".mii"}, {"M", ".mii"}, {"mii", ".mii"},
 };
 
 static const char *dcc_basename(const char *path)
@@ -82,15 +81,14 @@ int dcc_args_is_object(const char *name)
 static int dcc_suffix_is_preprocessed(const char *name)
 {
     const char *suffix = dcc_suffix(name);
-    return suffix && (strcmp(suffix, "i") == 0 || strcmp(suffix, "ii") == 0 ||
-                      strcmp(suffix, "mi") == 0 || strcmp(suffix, "mii") == 0);
+    return suffix && (strcmp(suffix, "i") == 0 || strcmp(suffix, "ii") == 0 || strcmp(suffix, "mi") == 0 ||
+                      strcmp(suffix, "mii") == 0);
 }
 
 static int dcc_suffix_is_assembler(const char *name)
 {
     const char *suffix = dcc_suffix(name);
-    return suffix && (strcmp(suffix, "s") == 0 || strcmp(suffix, "S") == 0 ||
-                      strcmp(suffix, "sx") == 0);
+    return suffix && (strcmp(suffix, "s") == 0 || strcmp(suffix, "S") == 0 || strcmp(suffix, "sx") == 0);
 }
 
 /* NAME with the suffix of its base name replaced by new_suffix (".o");
@@ -341,9 +339,8 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
 
     if (source_lang) {
         int l = dcc_language_find(source_lang);
-        scan->preprocessed = strcmp(source_lang, "none") == 0
-                                 ? dcc_suffix_is_preprocessed(scan->input)
-                                 : dcc_languages[l].preprocessed == NULL;
+        scan->preprocessed = strcmp(source_lang, "none") == 0 ? dcc_suffix_is_preprocessed(scan->input)
+                                                              : dcc_languages[l].preprocessed == NULL;
     } else {
         scan->preprocessed = dcc_suffix_is_preprocessed(scan->input);
     }
@@ -569,8 +566,8 @@ int dcc_args_takes_value(const char *word)
 int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output)
 {
     size_t len = dcc_argv_len(argv);
-    if (scan->local_only || !scan->input || !scan->output || scan->input_idx == 0 ||
-        scan->input_idx >= len || scan->output_idx == 0 || scan->output_idx >= len) {
+    if (scan->local_only || !scan->input || !scan->output || scan->input_idx == 0 || scan->input_idx >= len ||
+        scan->output_idx == 0 || scan->output_idx >= len) {
         errno = EINVAL;
         return -1;
     }

@@ -8,20 +8,20 @@
 #include <stddef.h>
 
 struct dcc_scan {
-    int local_only;          /* 1: this job must run on this machine */
-    char why_local[200];     /* the reason, for DISTCC_VERBOSE ("-march=native ...") */
-    int local_exit;          /* exit code distcc uses for it: 120 for -E, else 0 */
-    size_t input_idx;        /* argv index of the source file (valid unless local_only) */
-    size_t output_idx;       /* argv index of the object file name (after "-o") */
-    const char *input;       /* == argv[input_idx] */
-    const char *output;      /* == argv[output_idx], or argv[output_idx] + 2 when output_joined */
-    int has_dash_c;          /* -c */
-    int has_dash_S;          /* -S (wins over -c for the default output name) */
-    int preprocessed;        /* no cpp needed: .i .ii .mi .mii, or -x *-cpp-output */
-    int wants_deps;          /* -MD or -MMD (after -Wp, expansion) */
-    int deps_from_wp;        /* they came as -Wp,-MD,FILE: cc1 picks the target */
-    int output_joined;       /* the output was given as one word "-oFILE" */
-    int output_added;        /* no -o was given: scan appended "-o BASE.o" (".s") */
+    int local_only;      /* 1: this job must run on this machine */
+    char why_local[200]; /* the reason, for DISTCC_VERBOSE ("-march=native ...") */
+    int local_exit;      /* exit code distcc uses for it: 120 for -E, else 0 */
+    size_t input_idx;    /* argv index of the source file (valid unless local_only) */
+    size_t output_idx;   /* argv index of the object file name (after "-o") */
+    const char *input;   /* == argv[input_idx] */
+    const char *output;  /* == argv[output_idx], or argv[output_idx] + 2 when output_joined */
+    int has_dash_c;      /* -c */
+    int has_dash_S;      /* -S (wins over -c for the default output name) */
+    int preprocessed;    /* no cpp needed: .i .ii .mi .mii, or -x *-cpp-output */
+    int wants_deps;      /* -MD or -MMD (after -Wp, expansion) */
+    int deps_from_wp;    /* they came as -Wp,-MD,FILE: cc1 picks the target */
+    int output_joined;   /* the output was given as one word "-oFILE" */
+    int output_added;    /* no -o was given: scan appended "-o BASE.o" (".s") */
 };
 
 /* Scans argv (argv[0] is the compiler) the way distcc does and normalises it

@@ -78,8 +78,10 @@ int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, c
         for (const char *q = s; q < e; q++)
             if (isspace((unsigned char)*q) || iscntrl((unsigned char)*q)) {
                 dcc_auth_list_free(l);
-                return say(err, errlen, -1, "line %zu: \"%.*s\" is not one principal (a blank or control "
-                           "character inside)", line, (int)(n > 80 ? 80 : n), s);
+                return say(err, errlen, -1,
+                           "line %zu: \"%.*s\" is not one principal (a blank or control "
+                           "character inside)",
+                           line, (int)(n > 80 ? 80 : n), s);
             }
         if (n > DCC_AUTH_PRINCIPAL_MAX) {
             dcc_auth_list_free(l);
@@ -431,7 +433,8 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
     if ((got_flags & WANTED_FLAGS) != WANTED_FLAGS) {
         rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
                  "GSS-API: the security context with %s lacks mutual authentication, replay or sequence "
-                 "detection", shown);
+                 "detection",
+                 shown);
         goto out;
     }
     char verdict;
@@ -448,8 +451,7 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
     }
     if (verdict != DCC_AUTH_ACCESS) {
         rc = say(err, errlen, DCC_EXIT_ACCESS_DENIED,
-                 "GSS-API: %s denied access: our principal is on its --blacklist or not on its --whitelist",
-                 shown);
+                 "GSS-API: %s denied access: our principal is on its --blacklist or not on its --whitelist", shown);
         goto out;
     }
     rc = 0;
@@ -597,8 +599,10 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
         char *full = NULL;
         if (code && krb5_unparse_name(k, want, &full) == 0) {
             char what2[1200];
-            snprintf(what2, sizeof what2, "the keytab %s holds no key for %s (DISTCCD_PRINCIPAL %s; klist -k lists "
-                     "its keys)", s->keytab_name, full, s->name);
+            snprintf(what2, sizeof what2,
+                     "the keytab %s holds no key for %s (DISTCCD_PRINCIPAL %s; klist -k lists "
+                     "its keys)",
+                     s->keytab_name, full, s->name);
             krb5_free_unparsed_name(k, full);
             krb5_free_principal(k, want);
             say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "%s", what2);
@@ -620,8 +624,8 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
     gss_key_value_element_desc el = {.key = "keytab", .value = mem_name};
     gss_key_value_set_desc store = {.count = 1, .elements = &el};
     gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-    major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT, &store, &cred,
-                                  NULL, NULL);
+    major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT, &store, &cred, NULL,
+                                  NULL);
     if (name != GSS_C_NO_NAME)
         gss_release_name(&minor, &name);
     if (GSS_ERROR(major)) {
@@ -662,8 +666,8 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
         }
         if (client != GSS_C_NO_NAME)
             gss_release_name(&minor, &client);
-        major = gss_accept_sec_context(&minor, &ctx, (gss_cred_id_t)s->cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
-                                       &client, NULL, &out, &flags, NULL, NULL);
+        major = gss_accept_sec_context(&minor, &ctx, (gss_cred_id_t)s->cred, &in, GSS_C_NO_CHANNEL_BINDINGS, &client,
+                                       NULL, &out, &flags, NULL, NULL);
         free(in.value);
         if (out.length) {
             /* Even after a failure: the token then carries the Kerberos

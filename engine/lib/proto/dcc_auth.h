@@ -18,8 +18,8 @@
 #define DCC_AUTH_HANDSHAKE '*'
 #define DCC_AUTH_ACCESS 'y'
 #define DCC_AUTH_NO_ACCESS 'n'
-#define DCC_AUTH_TOKEN_MAX (256u * 1024u)     /* a Kerberos AP-REQ with a PAC is ~12 KiB */
-#define DCC_AUTH_PRINCIPAL_MAX 255            /* longer names are refused (and in lists) */
+#define DCC_AUTH_TOKEN_MAX (256u * 1024u) /* a Kerberos AP-REQ with a PAC is ~12 KiB */
+#define DCC_AUTH_PRINCIPAL_MAX 255        /* longer names are refused (and in lists) */
 #define DCC_AUTH_LIST_FILE_MAX (4 * 1024 * 1024)
 
 /* 1 when this build has GSS-API (the Makefile's WITH_GSSAPI), else 0; the
@@ -33,7 +33,7 @@ int dcc_auth_available(void);
 struct dcc_auth_list {
     char **names; /* sorted */
     size_t n;
-    int deny;     /* 1: a blacklist, 0: a whitelist */
+    int deny; /* 1: a blacklist, 0: a whitelist */
     char path[512];
 };
 
@@ -62,17 +62,16 @@ int dcc_auth_target(const char *host, const char *service, char *buf, size_t buf
  * expired, unknown principal, a helper that is not target or does not
  * authenticate), 113 (the helper's lists refused our principal), or the wire
  * error, with one line in err that says what to do. */
-int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err,
-                     size_t errlen);
+int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err, size_t errlen);
 
 /* Daemon side: the acceptor credentials, made once at start-up. */
 struct dcc_auth_server {
-    void *cred;         /* gss_cred_id_t */
-    void *krb;          /* krb5_context */
-    void *keytab;       /* krb5_keytab, the in-memory copy */
+    void *cred;                            /* gss_cred_id_t */
+    void *krb;                             /* krb5_context */
+    void *keytab;                          /* krb5_keytab, the in-memory copy */
     char name[DCC_AUTH_PRINCIPAL_MAX + 1]; /* DISTCCD_PRINCIPAL, or "" for any key */
-    char keytab_name[512]; /* where the keys came from */
-    int keys;           /* entries copied */
+    char keytab_name[512];                 /* where the keys came from */
+    int keys;                              /* entries copied */
 };
 
 /* Copies the keys of the default keytab (KRB5_KTNAME, else the system's) into

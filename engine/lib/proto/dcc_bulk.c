@@ -90,8 +90,7 @@ int dcc_lzo_compress(const void *in, size_t inlen, char **out, size_t *outlen, c
     return 0;
 }
 
-int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen, char *err,
-                       size_t errlen)
+int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen, char *err, size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
@@ -201,7 +200,8 @@ static int send_plain_fd(struct dcc_conn *c, int fd, size_t size)
         if (pr == 0)
             return c->timeout_ms % 1000
                        ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to write to peer", c->timeout_ms)
-                       : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to write to peer", c->timeout_ms / 1000);
+                       : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to write to peer",
+                              c->timeout_ms / 1000);
         if (pr < 0) {
             if (errno == EINTR)
                 continue;
@@ -257,7 +257,7 @@ int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path, 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail_local(c, errno == ENOENT ? DCC_EXIT_NO_SUCH_FILE : DCC_EXIT_IO_ERROR, "cannot open %s: %s", path,
-                    strerror(errno));
+                          strerror(errno));
     int rc = dcc_bulk_send_fd(c, token, fd, how);
     close(fd);
     return rc;
@@ -281,8 +281,8 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
     /* In memory, the body and what it inflates to share one budget. */
     uint64_t mem = c->limits.max_body_mem;
     if ((uint64_t)wire_len >= mem)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "body of %u bytes does not fit the memory limit of %llu bytes", wire_len,
-                    (unsigned long long)mem);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "body of %u bytes does not fit the memory limit of %llu bytes",
+                    wire_len, (unsigned long long)mem);
     uint64_t inflate_cap = c->limits.max_body < mem - wire_len ? c->limits.max_body : mem - wire_len;
     /* Memory follows the bytes that really arrive: a header that merely
      * claims a large body reserves nothing. */

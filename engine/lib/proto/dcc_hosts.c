@@ -69,7 +69,7 @@ static int spec_bad(struct spec_ctx *c, const char *fmt, ...)
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     dcc_set_err(c->err, c->errlen, "bad host specification \"%s\": %s",
-            shown(tok, sizeof tok, c->token, strlen(c->token)), why);
+                shown(tok, sizeof tok, c->token, strlen(c->token)), why);
     return -1;
 }
 
@@ -100,8 +100,7 @@ static int parse_limit(struct spec_ctx *c, const char **pp, int *slots)
     size_t n = strcspn(s, HOSTID_STOPS);
     char part[SHOWN_MAX + 8];
     if (parse_bounded(s, n, DCC_MAX_SLOTS, slots) != 0)
-        return spec_bad(c, "slot limit \"%s\" is not a number 1-%d",
-                        shown(part, sizeof part, s, n), DCC_MAX_SLOTS);
+        return spec_bad(c, "slot limit \"%s\" is not a number 1-%d", shown(part, sizeof part, s, n), DCC_MAX_SLOTS);
     *pp = s + n;
     return 0;
 }
@@ -119,8 +118,8 @@ static int parse_port(struct spec_ctx *c, const char **pp, int *port)
 
 static int is_name_char(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '.' || ch == '-' || ch == '_';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+           ch == '_';
 }
 
 /* Host and user names reach ssh's argv and lock file names, so only the
@@ -134,8 +133,7 @@ static int check_name(struct spec_ctx *c, const char *what, const char *s, size_
         return spec_bad(c, "%s name \"%s\" must not start with \"-\"", what, part);
     for (size_t i = 0; i < n; i++)
         if (!is_name_char(s[i]))
-            return spec_bad(c, "%s name \"%s\" may only hold letters, digits, \".\", \"-\" and \"_\"",
-                            what, part);
+            return spec_bad(c, "%s name \"%s\" may only hold letters, digits, \".\", \"-\" and \"_\"", what, part);
     return 0;
 }
 
@@ -222,8 +220,9 @@ static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h
                 return spec_bad(c, "out of memory");
             h->auth = 1;
         } else
-            return spec_bad(c, "unknown option \",%s\" (known options: \",lzo\", \",cpp\", \",auth\", "
-                               "\",auth=NAME\")",
+            return spec_bad(c,
+                            "unknown option \",%s\" (known options: \",lzo\", \",cpp\", \",auth\", "
+                            "\",auth=NAME\")",
                             shown(part, sizeof part, opt, n));
         p = opt + n;
     }
@@ -494,15 +493,15 @@ int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t bufl
             home = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
         }
         if (!home) {
-            dcc_set_err(err, errlen, "cannot find the distcc directory: neither DISTCC_DIR nor HOME "
-                                 "is set, and the user has no home directory");
+            dcc_set_err(err, errlen,
+                        "cannot find the distcc directory: neither DISTCC_DIR nor HOME "
+                        "is set, and the user has no home directory");
             return -1;
         }
         n = snprintf(buf, buflen, "%s/.distcc", home);
     }
     if (n < 0 || (size_t)n >= buflen) {
-        dcc_set_err(err, errlen, "the distcc directory name is too long (over %zu bytes)",
-                buflen ? buflen - 1 : 0);
+        dcc_set_err(err, errlen, "the distcc directory name is too long (over %zu bytes)", buflen ? buflen - 1 : 0);
         if (buflen)
             buf[0] = '\0';
         return -1;
@@ -558,8 +557,8 @@ static int set_path(char *path, size_t pathlen, const char *value, char *err, si
     return 0;
 }
 
-int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src,
-                   char *path, size_t pathlen, char *err, size_t errlen)
+int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src, char *path, size_t pathlen,
+                   char *err, size_t errlen)
 {
     struct dcc_settings s;
     char ignored[256];
@@ -567,8 +566,8 @@ int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *s
     return dcc_hosts_find_in(&s, sysconfdir, text, src, path, pathlen, err, errlen);
 }
 
-int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text,
-                      enum dcc_hosts_source *src, char *path, size_t pathlen, char *err, size_t errlen)
+int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text, enum dcc_hosts_source *src,
+                      char *path, size_t pathlen, char *err, size_t errlen)
 {
     char dir[PATH_MAX];
     const char *env = s->str[DCC_SET_HOSTS];
@@ -704,9 +703,8 @@ int dcc_hosts_format(const struct dcc_host *h, char *buf, size_t buflen)
         n = snprintf(buf, buflen, "%s%s%s:%d/%d%s", lb, h->hostname, rb, h->port, h->n_slots, opts);
         break;
     case DCC_HOST_SSH:
-        n = snprintf(buf, buflen, "%s@%s%s%s/%d%s%s%s", h->user ? h->user : "", lb, h->hostname, rb,
-                     h->n_slots, h->ssh_command ? ":" : "", h->ssh_command ? h->ssh_command : "",
-                     opts);
+        n = snprintf(buf, buflen, "%s@%s%s%s/%d%s%s%s", h->user ? h->user : "", lb, h->hostname, rb, h->n_slots,
+                     h->ssh_command ? ":" : "", h->ssh_command ? h->ssh_command : "", opts);
         break;
     default:
         n = -1;

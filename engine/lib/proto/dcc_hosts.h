@@ -8,11 +8,11 @@
 #define DCC_DEFAULT_STATS_PORT 3633
 #define DCC_DEFAULT_REMOTE_SLOTS 4
 #define DCC_DEFAULT_LOCALHOST_SLOTS 2
-#define DCC_DEFAULT_LOCAL_SLOTS 4     /* --localslots: jobs that must run locally */
-#define DCC_DEFAULT_LOCAL_SLOTS_CPP 8 /* --localslots_cpp: concurrent local cpp */
-#define DCC_MAX_SLOTS 10000           /* larger /N values are refused */
+#define DCC_DEFAULT_LOCAL_SLOTS 4        /* --localslots: jobs that must run locally */
+#define DCC_DEFAULT_LOCAL_SLOTS_CPP 8    /* --localslots_cpp: concurrent local cpp */
+#define DCC_MAX_SLOTS 10000              /* larger /N values are refused */
 #define DCC_HOSTS_FILE_MAX (1024 * 1024) /* larger hosts files are refused */
-#define DCC_HOSTS_AUTH_NAME_MAX 255   /* ,auth=NAME */
+#define DCC_HOSTS_AUTH_NAME_MAX 255      /* ,auth=NAME */
 
 enum dcc_host_mode {
     DCC_HOST_LOCAL, /* the word "localhost" (runs here, no daemon) */
@@ -76,11 +76,11 @@ int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t bufl
  * sysconfdir is normally DCC_SYSCONFDIR ("/etc"); tests pass another.
  * Returns 0 with *text NULL and src NONE when nothing is configured,
  * -1 with err when a file exists but cannot be read. */
-int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src,
-                   char *path, size_t pathlen, char *err, size_t errlen);
+int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src, char *path, size_t pathlen,
+                   char *err, size_t errlen);
 /* The same with DISTCC_HOSTS and DISTCC_DIR from settings a program has read. */
-int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text,
-                      enum dcc_hosts_source *src, char *path, size_t pathlen, char *err, size_t errlen);
+int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text, enum dcc_hosts_source *src,
+                      char *path, size_t pathlen, char *err, size_t errlen);
 
 /* Total slots over all hosts (what `distcc -j` prints). */
 int dcc_hosts_total_slots(const struct dcc_hostlist *list);

@@ -387,15 +387,18 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-isystem-after", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"-cxx-isystem", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"-idirafter", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_AFTER},
-    {"--include-directory-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-idirafter", NULL, NULL, SC_GIVE_UP},
+    {"--include-directory-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-idirafter", NULL, NULL,
+     SC_GIVE_UP},
     {"-iprefix", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"--include-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iprefix", NULL, NULL, SC_GIVE_UP},
     {"-iwithprefix", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
-    {"--include-with-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL, SC_GIVE_UP},
-    {"--include-with-prefix-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL, SC_GIVE_UP},
+    {"--include-with-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL,
+     SC_GIVE_UP},
+    {"--include-with-prefix-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL,
+     SC_GIVE_UP},
     {"-iwithprefixbefore", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
-    {"--include-with-prefix-before", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefixbefore",
-     NULL, NULL, SC_GIVE_UP},
+    {"--include-with-prefix-before", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefixbefore", NULL,
+     NULL, SC_GIVE_UP},
     {"-iwithsysroot", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"-imultilib", SJ, GC, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_GIVE_UP},
     {"-imultiarch", SJ, GC, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_GIVE_UP},
@@ -573,9 +576,17 @@ static const struct dcc_opt dcc_optcat[] = {
 static const struct {
     const char *from, *to;
 } dcc_gcc_long_forms[] = {
-    {"--machine=no-", "-mno-"}, {"--machine-no-", "-mno-"}, {"--warn-no-", "-Wno-"}, {"--optimize=", "-O"},
-    {"--machine=", "-m"},       {"--machine-", "-m"},       {"--debug=", "-g"},      {"--warn-", "-W"},
-    {"--std=", "-std="},        {"--no-", "-fno-"},         {"--", "-f"},
+    {"--machine=no-", "-mno-"},
+    {"--machine-no-", "-mno-"},
+    {"--warn-no-", "-Wno-"},
+    {"--optimize=", "-O"},
+    {"--machine=", "-m"},
+    {"--machine-", "-m"},
+    {"--debug=", "-g"},
+    {"--warn-", "-W"},
+    {"--std=", "-std="},
+    {"--no-", "-fno-"},
+    {"--", "-f"},
 };
 
 unsigned dcc_optcat_driver(const char *compiler)
@@ -1017,9 +1028,8 @@ static const char *dcc_value_why(const struct dcc_opt *e, const char *value, con
     case DCC_VAL_SYSROOT:
         if (dcc_has_dotdot(value))
             return W_SYSROOT;
-        return value[0] != '/' || value[strspn(value, "/")] == '\0' || dcc_under_prefixes(value, prefixes)
-                   ? NULL
-                   : W_SYSROOT;
+        return value[0] != '/' || value[strspn(value, "/")] == '\0' || dcc_under_prefixes(value, prefixes) ? NULL
+                                                                                                           : W_SYSROOT;
     case DCC_VAL_SAVE_TEMPS:
         return !value[0] || strcmp(value, "cwd") == 0 || strcmp(value, "obj") == 0 ? NULL : W_WRITE;
     case DCC_VAL_PROGRAM:
@@ -1073,11 +1083,11 @@ static const char *dcc_unknown_why(const struct dcc_optcat_item *it, char *buf, 
 }
 
 /* Checks one driver's reading of argv; 0, or -1 with why. */
-static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct dcc_optcat_policy *policy,
-                               char *why, size_t whylen)
+static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct dcc_optcat_policy *policy, char *why,
+                               size_t whylen)
 {
     const char *const *prefixes = policy && policy->sysroot_prefixes ? policy->sysroot_prefixes
-                                                                      : dcc_default_sysroot_prefixes;
+                                                                     : dcc_default_sysroot_prefixes;
     int pump = policy && policy->pump;
 
     /* The driver expands @FILE wherever it stands, before anything else. */

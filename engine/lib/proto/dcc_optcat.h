@@ -30,19 +30,19 @@ enum {
 
 /* What an option does (roles). */
 enum {
-    DCC_ROLE_CPP = 1u << 0,    /* affects preprocessing only */
-    DCC_ROLE_LINK = 1u << 1,   /* affects linking only (a compile job links nothing) */
-    DCC_ROLE_READS = 1u << 2,  /* its value names a file or directory it reads */
-    DCC_ROLE_WRITES = 1u << 3, /* its value names a file it writes */
-    DCC_ROLE_RUNS = 1u << 4,   /* it runs or loads another program */
-    DCC_ROLE_PASS = 1u << 5,   /* its value is options for another tool */
-    DCC_ROLE_FAMILY = 1u << 6, /* a family of names (-f..., -W..., -m...): the value is the rest of the name */
-    DCC_ROLE_REROOT = 1u << 7, /* pump mode re-roots an absolute value into the job */
-    DCC_ROLE_OUTPUT = 1u << 8, /* names the job's output: the helper replaces it */
-    DCC_ROLE_STRIP = 1u << 9,  /* plain mode leaves it out of the helper's argv: the client's
+    DCC_ROLE_CPP = 1u << 0,       /* affects preprocessing only */
+    DCC_ROLE_LINK = 1u << 1,      /* affects linking only (a compile job links nothing) */
+    DCC_ROLE_READS = 1u << 2,     /* its value names a file or directory it reads */
+    DCC_ROLE_WRITES = 1u << 3,    /* its value names a file it writes */
+    DCC_ROLE_RUNS = 1u << 4,      /* it runs or loads another program */
+    DCC_ROLE_PASS = 1u << 5,      /* its value is options for another tool */
+    DCC_ROLE_FAMILY = 1u << 6,    /* a family of names (-f..., -W..., -m...): the value is the rest of the name */
+    DCC_ROLE_REROOT = 1u << 7,    /* pump mode re-roots an absolute value into the job */
+    DCC_ROLE_OUTPUT = 1u << 8,    /* names the job's output: the helper replaces it */
+    DCC_ROLE_STRIP = 1u << 9,     /* plain mode leaves it out of the helper's argv: the client's
                                   cpp has used it up, or only the linker reads it */
-    DCC_ROLE_MAP = 1u << 10,   /* its value is OLD=NEW, a path map: pump mode re-roots OLD */
-    DCC_ROLE_SYSDIRS = 1u << 11, /* it changes the compiler's own include directories: pump
+    DCC_ROLE_MAP = 1u << 10,      /* its value is OLD=NEW, a path map: pump mode re-roots OLD */
+    DCC_ROLE_SYSDIRS = 1u << 11,  /* it changes the compiler's own include directories: pump
                                     asks the compiler for them with it */
     DCC_ROLE_ONLY_CPP = 1u << 12, /* the job only preprocesses: a local job exits 120 as distcc's do */
 };
@@ -81,14 +81,14 @@ enum dcc_opt_check {
 };
 
 struct dcc_opt {
-    const char *name;  /* the spelling before any value */
-    unsigned forms;    /* DCC_FORM_* */
-    unsigned tools;    /* DCC_OPT_*: who knows it */
-    unsigned roles;    /* DCC_ROLE_* */
+    const char *name; /* the spelling before any value */
+    unsigned forms;   /* DCC_FORM_* */
+    unsigned tools;   /* DCC_OPT_*: who knows it */
+    unsigned roles;   /* DCC_ROLE_* */
     enum dcc_opt_check check;
-    const char *alias; /* NULL, or the canonical name this spelling stands for */
-    const char *why;   /* DCC_VAL_REFUSE: why it is never allowed */
-    const char *local; /* the client keeps a job with it on this machine, saying the
+    const char *alias;      /* NULL, or the canonical name this spelling stands for */
+    const char *why;        /* DCC_VAL_REFUSE: why it is never allowed */
+    const char *local;      /* the client keeps a job with it on this machine, saying the
                           option then this (": plugins live on this machine") */
     enum dcc_opt_scan scan; /* pump's include scanner */
 };
@@ -169,7 +169,7 @@ int dcc_optcat_is(const struct dcc_optcat_word *w, const char *name);
 /* The daemon's policy for one job. */
 struct dcc_optcat_policy {
     const char *const *sysroot_prefixes; /* NULL-terminated; NULL means {"/usr/", NULL} */
-    int pump; /* protocol 3: absolute -include/-imacros are re-rooted into the job */
+    int pump;                            /* protocol 3: absolute -include/-imacros are re-rooted into the job */
 };
 
 /* Daemon: accepts argv only when every option in it is in the catalogue,

@@ -22,26 +22,23 @@ const struct dcc_setting dcc_settings_table[] = {
      "the host list; unset: $DISTCC_DIR/hosts, then the system hosts file"},
     {DCC_SET_DIR, "DISTCC_DIR", DCC_SETTING_PATH, 0, 0, "~/.distcc", 0, C | M | E, KEEP,
      "directory of lock/, state/ and a user's hosts file"},
-    {DCC_SET_VERBOSE, "DISTCC_VERBOSE", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP,
-     "1 logs every step of every job"},
+    {DCC_SET_VERBOSE, "DISTCC_VERBOSE", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP, "1 logs every step of every job"},
     {DCC_SET_LOG, "DISTCC_LOG", DCC_SETTING_PATH, 0, 0, NULL, 0, C | E, KEEP,
      "file the client logs to instead of stderr"},
     {DCC_SET_FALLBACK, "DISTCC_FALLBACK", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
      "0 fails a job instead of compiling locally when hosts fail"},
     {DCC_SET_BACKOFF_PERIOD, "DISTCC_BACKOFF_PERIOD", DCC_SETTING_SECONDS, 0, INT_MAX, "60", 60, C | E, KEEP,
      "seconds a failed host is avoided; 0 never avoids one"},
-    {DCC_SET_IO_TIMEOUT, "DISTCC_IO_TIMEOUT", DCC_SETTING_SECONDS, 1, 86400, "300", 300, C | D | E,
-     DCC_BAD_IS_ERROR, "seconds a network read or write may stall"},
+    {DCC_SET_IO_TIMEOUT, "DISTCC_IO_TIMEOUT", DCC_SETTING_SECONDS, 1, 86400, "300", 300, C | D | E, DCC_BAD_IS_ERROR,
+     "seconds a network read or write may stall"},
     {DCC_SET_PAUSE_TIME_MSEC, "DISTCC_PAUSE_TIME_MSEC", DCC_SETTING_MSEC, 0, INT_MAX, "1000", 1000, C | E, KEEP,
      "longest wait in milliseconds between checks for a free slot"},
     {DCC_SET_SAVE_TEMPS, "DISTCC_SAVE_TEMPS", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP,
      "1 keeps the preprocessed source and the helper's stderr"},
     {DCC_SET_SKIP_LOCAL_RETRY, "DISTCC_SKIP_LOCAL_RETRY", DCC_SETTING_FLAG, 0, 1, NULL, 0, C | E, KEEP,
      "set: a compile that failed on a helper is not retried locally"},
-    {DCC_SET_TCP_CORK, "DISTCC_TCP_CORK", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
-     "0 turns TCP corking off"},
-    {DCC_SET_SSH, "DISTCC_SSH", DCC_SETTING_STRING, 0, 0, "ssh", 0, C | E, KEEP,
-     "command used for @host hosts"},
+    {DCC_SET_TCP_CORK, "DISTCC_TCP_CORK", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP, "0 turns TCP corking off"},
+    {DCC_SET_SSH, "DISTCC_SSH", DCC_SETTING_STRING, 0, 0, "ssh", 0, C | E, KEEP, "command used for @host hosts"},
     {DCC_SET_NO_REWRITE_CROSS, "DISTCC_NO_REWRITE_CROSS", DCC_SETTING_FLAG, 0, 1, NULL, 0, C | E, KEEP,
      "set: gcc is sent as gcc instead of CHOST-gcc"},
     {DCC_SET_PRINCIPAL, "DISTCC_PRINCIPAL", DCC_SETTING_STRING, 0, 0, NULL, 0, C, KEEP,
@@ -114,8 +111,8 @@ int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, lon
     else if (e->kind == DCC_SETTING_SECONDS)
         dcc_set_err(err, errlen, "%s must be at most %ld seconds, not \"%.100s\"", e->name, e->max, value);
     else
-        dcc_set_err(err, errlen, "%s must be a whole number from %ld to %ld, not \"%.100s\"", e->name, e->min,
-                    e->max, value);
+        dcc_set_err(err, errlen, "%s must be a whole number from %ld to %ld, not \"%.100s\"", e->name, e->min, e->max,
+                    value);
     return -1;
 }
 

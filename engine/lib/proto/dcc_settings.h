@@ -59,12 +59,12 @@ struct dcc_setting {
     enum dcc_setting_id id;
     const char *name;
     enum dcc_setting_kind kind;
-    long min, max;           /* numbers only */
-    const char *def;         /* the default as the man pages write it; NULL: unset means off / none */
-    long def_num;            /* numbers and booleans: the default's value */
-    unsigned readers;        /* DCC_READ_* */
+    long min, max;    /* numbers only */
+    const char *def;  /* the default as the man pages write it; NULL: unset means off / none */
+    long def_num;     /* numbers and booleans: the default's value */
+    unsigned readers; /* DCC_READ_* */
     enum dcc_setting_bad bad;
-    const char *help;        /* one line */
+    const char *help; /* one line */
 };
 
 /* In the order the man pages list them, indexed by enum dcc_setting_id;

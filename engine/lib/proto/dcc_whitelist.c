@@ -76,13 +76,13 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
     return 0;
 }
 
-int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out,
-                                size_t outlen, char *err, size_t errlen)
+int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out, size_t outlen,
+                                char *err, size_t errlen)
 {
     /* One PATH search for the whole project: dcc_toolchain_find skips the
      * whitelist directory and anything that is distcc itself. */
-    if (dcc_toolchain_find(name, path && *path ? path : "/usr/local/bin:/usr/bin:/bin", whitelist_dir, out,
-                           outlen) == 0)
+    if (dcc_toolchain_find(name, path && *path ? path : "/usr/local/bin:/usr/bin:/bin", whitelist_dir, out, outlen) ==
+        0)
         return 0;
     snprintf(err, errlen, "compiler %s is not found on PATH (apart from distcc itself)", name);
     return -1;

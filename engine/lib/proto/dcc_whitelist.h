@@ -21,7 +21,7 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
 /* Finds an executable called name along path (a PATH string), skipping the
  * whitelist dir itself and any file that is the distcc client. Writes the full
  * path; 0, or -1 with err. */
-int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out,
-                                size_t outlen, char *err, size_t errlen);
+int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out, size_t outlen,
+                                char *err, size_t errlen);
 
 #endif

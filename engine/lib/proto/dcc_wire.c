@@ -44,8 +44,9 @@ static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
 
 static int idle_timeout(struct dcc_conn *c, const char *what)
 {
-    return c->timeout_ms % 1000 ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s", c->timeout_ms, what)
-                                : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to %s", c->timeout_ms / 1000, what);
+    return c->timeout_ms % 1000
+               ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s", c->timeout_ms, what)
+               : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to %s", c->timeout_ms / 1000, what);
 }
 
 static int cut(struct dcc_conn *c, int why, const struct dcc_wire_progress *p, long long now)

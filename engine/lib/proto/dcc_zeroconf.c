@@ -253,8 +253,8 @@ int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *mac
             const char *target = best->cc_machine[0] ? best->cc_machine : best->gnuhost;
             rc |= dcc_buf_printf(out, "%s%s%s:%d/%d  # %s: %s%s%s%s%s\n", best->is_ipv6 ? "[" : "", best->address,
                                  best->is_ipv6 ? "]" : "", best->port, dcc_zc_slots(best), name, target,
-                                 best->cc_version[0] ? " " : "", best->cc_version,
-                                 best->distcc[0] ? ", distcc " : "", best->distcc);
+                                 best->cc_version[0] ? " " : "", best->cc_version, best->distcc[0] ? ", distcc " : "",
+                                 best->distcc);
         }
         i = j;
     }
@@ -396,13 +396,13 @@ int dcc_zc_refresh_lock(const char *dir, int wait_ms, char *err, size_t errlen)
 size_t dcc_zc_txt_build(const struct dcc_zc_publish_opts *o, char buf[][96], size_t max)
 {
     size_t n = 0;
-#define ADD(...)                                                                \
-    do {                                                                        \
-        if (n < max) {                                                          \
-            int len_ = snprintf(buf[n], 96, __VA_ARGS__);                       \
-            if (len_ > 0 && len_ < 96)                                          \
-                n++;                                                            \
-        }                                                                       \
+#define ADD(...) \
+    do { \
+        if (n < max) { \
+            int len_ = snprintf(buf[n], 96, __VA_ARGS__); \
+            if (len_ > 0 && len_ < 96) \
+                n++; \
+        } \
     } while (0)
     /* stock's order and keys, so its client reads ours */
     ADD("txtvers=1");
@@ -431,8 +431,8 @@ struct browse {
     const char *type;
     struct dcc_zc_service *svc;
     size_t n, cap;
-    int pending;    /* resolvers running */
-    int retries;    /* resolves started again (bounded) */
+    int pending; /* resolvers running */
+    int retries; /* resolves started again (bounded) */
     int all_for_now;
     int failed;
     char err[256];
@@ -544,8 +544,7 @@ static void on_browse_client(AvahiClient *c, AvahiClientState state, void *userd
         browse_fail(b, "avahi-daemon", avahi_client_errno(c));
 }
 
-int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err,
-                  size_t errlen)
+int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err, size_t errlen)
 {
     struct browse b = {.type = type};
     int error = 0, rc = -1;
@@ -603,7 +602,8 @@ struct dcc_zc_publisher {
     void *report_ctx;
 };
 
-static void pub_report(struct dcc_zc_publisher *p, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pub_report(struct dcc_zc_publisher *p, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void pub_report(struct dcc_zc_publisher *p, int error, const char *fmt, ...)
 {
     if (!p->report)
@@ -671,9 +671,9 @@ static void pub_register(struct dcc_zc_publisher *p)
         pub_report(p, 1, "cannot add the service \"%s\": %s", p->name, avahi_strerror(rc));
         return;
     }
-    if (p->subtype[0] && (rc = avahi_entry_group_add_service_subtype(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
-                                                                     p->name, DCC_ZC_SERVICE_TYPE, NULL,
-                                                                     p->subtype)) < 0)
+    if (p->subtype[0] &&
+        (rc = avahi_entry_group_add_service_subtype(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, p->name,
+                                                    DCC_ZC_SERVICE_TYPE, NULL, p->subtype)) < 0)
         pub_report(p, 1, "cannot add the subtype %s: %s", p->subtype, avahi_strerror(rc));
     if ((rc = avahi_entry_group_commit(p->group)) < 0)
         pub_report(p, 1, "cannot announce \"%s\": %s", p->name, avahi_strerror(rc));
@@ -712,8 +712,7 @@ static void on_pub_client(AvahiClient *c, AvahiClientState state, void *userdata
     }
 }
 
-int dcc_zc_publish_start(const struct dcc_zc_publish_opts *o, struct dcc_zc_publisher **pub, char *err,
-                         size_t errlen)
+int dcc_zc_publish_start(const struct dcc_zc_publish_opts *o, struct dcc_zc_publisher **pub, char *err, size_t errlen)
 {
     *pub = NULL;
     struct dcc_zc_publisher *p = calloc(1, sizeof *p);
@@ -775,10 +774,10 @@ void dcc_zc_publish_stop(struct dcc_zc_publisher *p)
 
 #else /* !DCC_WITH_ZEROCONF */
 
-#define NO_ZEROCONF "this build has no Zeroconf support (built without Avahi: WITH_ZEROCONF=1 and libavahi-client-dev / net-dns/avahi[dbus])"
+#define NO_ZEROCONF \
+    "this build has no Zeroconf support (built without Avahi: WITH_ZEROCONF=1 and libavahi-client-dev / net-dns/avahi[dbus])"
 
-int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err,
-                  size_t errlen)
+int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err, size_t errlen)
 {
     (void)type, (void)timeout_ms;
     *out = NULL;

@@ -14,7 +14,7 @@
 /* How long one browse may take: avahi-daemon says "all for now" about a
  * second after the first query; resolving takes a few ms per helper. */
 #define DCC_ZC_BROWSE_MS 3000
-#define DCC_ZC_MAX_SERVICES 1024  /* more answers than this are ignored */
+#define DCC_ZC_MAX_SERVICES 1024     /* more answers than this are ignored */
 #define DCC_ZC_LIST_MAX (256 * 1024) /* a larger cached list is refused */
 
 /* What is 1 in the build: DCC_WITH_ZEROCONF (the Makefile's WITH_ZEROCONF). */
@@ -23,10 +23,10 @@ int dcc_zc_available(void);
 /* One resolved service: the stock 3.4 TXT keys, each value cut at the
  * buffer size (an over-long value is dropped, not truncated). */
 struct dcc_zc_service {
-    char name[64];       /* the instance name, "distcc@HOST" (a DNS label: at most 63 bytes) */
-    char address[64];    /* numeric IPv4 or IPv6 */
+    char name[64];    /* the instance name, "distcc@HOST" (a DNS label: at most 63 bytes) */
+    char address[64]; /* numeric IPv4 or IPv6 */
     int is_ipv6;
-    int link_local;      /* fe80::/10: unusable without its interface */
+    int link_local; /* fe80::/10: unusable without its interface */
     int port;
     int txtvers;         /* "txtvers", 0 when absent */
     int cpus, jobs;      /* "cpus" and "jobs", 0 when absent or not 1..DCC_MAX_SLOTS */
@@ -101,12 +101,11 @@ int dcc_zc_refresh_lock(const char *dir, int wait_ms, char *err, size_t errlen);
  * in *out (caller frees; *n of them; a service on several interfaces or
  * addresses comes once each). 0, or -1 with err (no avahi-daemon, no
  * system bus). Runs avahi's own loop; starts no process and no thread. */
-int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err,
-                  size_t errlen);
+int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err, size_t errlen);
 
 /* What a helper publishes. */
 struct dcc_zc_publish_opts {
-    const char *hostname;   /* the instance is "distcc@<hostname>", as stock names it */
+    const char *hostname; /* the instance is "distcc@<hostname>", as stock names it */
     int port;
     int cpus, jobs;
     const char *distcc_version;
