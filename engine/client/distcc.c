@@ -86,18 +86,16 @@ static void usage(FILE *out)
             "\",auth\" (or \",auth=NAME\") after a host: GSS-API (Kerberos) mutual authentication\n"
             "with its distccd --auth, as host/HOST, or SERVICE@HOST with DISTCC_PRINCIPAL=SERVICE%s.\n"
             "\n"
-            "Environment: DISTCC_HOSTS DISTCC_DIR DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK\n"
-            "DISTCC_BACKOFF_PERIOD DISTCC_IO_TIMEOUT DISTCC_PAUSE_TIME_MSEC DISTCC_SAVE_TEMPS\n"
-            "DISTCC_SKIP_LOCAL_RETRY DISTCC_TCP_CORK DISTCC_SSH DISTCC_NO_REWRITE_CROSS\n"
-            "DISTCC_MAX_DISCREPANCY DISTCC_PRINCIPAL INCLUDE_SERVER_PORT (set by pump) TMPDIR\n"
-            "\n"
-            "Exit codes: the compiler's own status, or distcc's: 100 failed, 101 bad\n"
-            "arguments, 103 connect failed, 106 bad host list, 107 I/O error, 108\n"
-            "truncated, 109 protocol error, 110 compiler missing, 111 recursion, 113\n"
-            "refused, 116 no hosts (with DISTCC_FALLBACK=0), 118 timeout, 119 GSS-API\n"
-            "authentication failed.\n",
+            "Environment:\n",
             DCC_SYSCONFDIR, dcc_zc_available() ? "" : " (not in this build: no Avahi)",
             dcc_auth_available() ? "" : " (not in this build)");
+    dcc_settings_help(out, DCC_READ_CLIENT);
+    fprintf(out, "\n"
+                 "Exit codes: the compiler's own status, or distcc's: 100 failed, 101 bad\n"
+                 "arguments, 103 connect failed, 106 bad host list, 107 I/O error, 108\n"
+                 "truncated, 109 protocol error, 110 compiler missing, 111 recursion, 113\n"
+                 "refused, 116 no hosts (with DISTCC_FALLBACK=0), 118 timeout, 119 GSS-API\n"
+                 "authentication failed.\n");
 }
 
 static int show_hosts(struct client *cl)

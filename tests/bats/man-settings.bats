@@ -99,3 +99,18 @@ page_agrees() { # PAGE SECTION READER
   [ "$output" = 'distcc.1: DISTCC_IO_TIMEOUT does not say "default 300"
 distcc.1: DISTCC_TCP_CORK is missing from ENVIRONMENT' ]
 }
+
+@test "distcc --help lists every variable the client reads, with its default, from the same table" {
+  run "$DCC_BIN/distcc" --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *$'\n  DISTCC_IO_TIMEOUT        seconds a network read or write may stall (default 300)\n'* ]]
+  [[ "$output" == *$'\n  DISTCC_SKIP_LOCAL_RETRY  set: a compile that failed on a helper is not retried locally\n'* ]]
+  local name readers def
+  while IFS=$'\t' read -r name readers def; do
+    if [[ $readers == *C* ]]; then
+      grep -qE "^  $name +[^ ].*${def:+\(default $def\)}\$" <<<"$output" || { echo "--help lacks $name ${def:+(default $def)}"; false; }
+    else
+      ! grep -qE "^  $name " <<<"$output" || { echo "--help lists $name, which the client does not read"; false; }
+    fi
+  done < <("$DUMP")
+}

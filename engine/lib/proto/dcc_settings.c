@@ -160,3 +160,19 @@ const char *dcc_settings_str(const struct dcc_settings *s, enum dcc_setting_id i
     const char *v = s->str[id];
     return v && *v ? v : dcc_settings_table[id].def;
 }
+
+void dcc_settings_help(FILE *out, unsigned readers)
+{
+    int width = 0;
+    for (const struct dcc_setting *e = dcc_settings_table; e->name; e++)
+        if ((e->readers & readers) && (int)strlen(e->name) > width)
+            width = (int)strlen(e->name);
+    for (const struct dcc_setting *e = dcc_settings_table; e->name; e++) {
+        if (!(e->readers & readers))
+            continue;
+        if (e->def)
+            fprintf(out, "  %-*s  %s (default %s)\n", width, e->name, e->help, e->def);
+        else
+            fprintf(out, "  %-*s  %s\n", width, e->name, e->help);
+    }
+}

@@ -3,6 +3,7 @@
 #define DCC_SETTINGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* How a value is read. Booleans take only "1" and "0", as stock distcc's
  * do; a flag is on when the variable is set at all, whatever its value. */
@@ -101,6 +102,10 @@ int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, lon
 /* DISTCC_IO_TIMEOUT in milliseconds, for distcc and distccd alike: 0 with
  * *ms (300000 when unset), -1 with err naming the bad value. */
 int dcc_settings_io_timeout_ms(int *ms, char *err, size_t errlen);
+
+/* One line per variable that a program of readers (DCC_READ_*) reads:
+ * "  NAME  help (default D)", for --help. */
+void dcc_settings_help(FILE *out, unsigned readers);
 
 /* A string setting, or the table's default when it is unset or empty
  * (TMPDIR: /tmp); NULL when there is neither. Not for DISTCC_DIR, whose
