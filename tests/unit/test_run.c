@@ -254,6 +254,7 @@ static void test_output_held_open_after_the_exit_runs_to_the_deadline(void **sta
     char err[256] = "";
     int st = -1;
     assert_int_equal(run_sh(body, 0, 300, 0, &out, &st, err, sizeof err), DCC_RUN_TIMEOUT);
+    assert_string_equal(err, "/bin/sh exited, but a process it left kept its output open past 300 ms");
     assert_string_equal(out.data, "bye\n");
     assert_true(WIFEXITED(st)); /* its own end, not the kill */
     assert_int_equal(WEXITSTATUS(st), 4);

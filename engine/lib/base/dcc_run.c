@@ -60,6 +60,7 @@ struct plan {
     int merge;  /* 2 becomes a copy of 1 */
     int report_w;
     unsigned flags;
+    sigset_t mask; /* the caller's signal mask, blocked entirely around fork */
 };
 
 static void close_fd(int *fd)
@@ -159,31 +160,35 @@ static void close_range_or_loop(unsigned lo, unsigned hi)
         close((int)fd);
 }
 
-static void child_signals(unsigned flags)
+/* Every signal arrives blocked (dcc_run_start blocks them around fork), so
+ * no handler of the caller's can run in the child: handlers go back to the
+ * default before the mask opens. */
+static void child_signals(const struct plan *p)
 {
-    struct sigaction dfl;
+    struct sigaction dfl, cur;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
-    if (flags & DCC_RUN_KEEP_SIGNALS) {
-        sigaction(SIGPIPE, &dfl, NULL);
-        return;
-    }
+    int keep = p->flags & DCC_RUN_KEEP_SIGNALS;
     /* Ignored signals survive exec: a daemon's ignored SIGCHLD would break
-     * the program's own waits, our ignored SIGPIPE its pipelines. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL); /* EINVAL for the C library's own is fine */
+     * the program's own waits, our ignored SIGPIPE its pipelines. With
+     * KEEP_SIGNALS the ignored ones stay (as exec keeps them), but SIGPIPE. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &cur) != 0)
+            continue; /* EINVAL for the C library's own is fine */
+        if (!keep || sig == SIGPIPE || cur.sa_handler != SIG_IGN)
+            sigaction(sig, &dfl, NULL);
+    }
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigprocmask(SIG_SETMASK, keep ? &p->mask : &none, NULL);
 }
 
 __attribute__((noreturn)) static void child(const struct plan *p)
 {
     if (!(p->flags & DCC_RUN_SAME_GROUP))
         setpgid(0, 0);
-    child_signals(p->flags);
+    child_signals(p);
 
     /* A source that sits on another stream's number (err_fd 1 while stdout
      * is redirected) is copied out of the way before anything is replaced. */
@@ -474,14 +479,18 @@ int dcc_run_start(const struct dcc_run_opts *o, struct dcc_run **hp, char *err, 
                                                        : -1;
     }
 
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &plan.mask);
     pid_t pid = fork();
-    if (pid < 0) {
-        what = "cannot fork";
-        e = errno;
-        goto fail;
-    }
     if (pid == 0)
         child(&plan);
+    e = errno;
+    sigprocmask(SIG_SETMASK, &plan.mask, NULL);
+    if (pid < 0) {
+        what = "cannot fork";
+        goto fail;
+    }
     /* Also from here, so a kill of the group cannot race the child's own. */
     if (!(o->flags & DCC_RUN_SAME_GROUP))
         setpgid(pid, pid);
@@ -579,7 +588,10 @@ int dcc_run_finish(struct dcc_run *h, int *wstatus, char *err, size_t errlen)
     } else if (h->end != DCC_RUN_OK) {
         rc = (int)h->end;
         e = h->end_errno;
-        if (h->end == DCC_RUN_TIMEOUT)
+        if (h->end == DCC_RUN_TIMEOUT && h->exited)
+            dcc_set_err(err, errlen, "%s exited, but a process it left kept its output open past %d ms", h->name,
+                        h->timeout_ms);
+        else if (h->end == DCC_RUN_TIMEOUT)
             dcc_set_err(err, errlen, "%s did not finish within %d ms", h->name, h->timeout_ms);
         else if (h->end == DCC_RUN_OVER_CAP)
             dcc_set_err(err, errlen, "%s printed more than %zu bytes", h->name, h->cap);

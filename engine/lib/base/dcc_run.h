@@ -69,7 +69,9 @@ enum dcc_run_end {
     DCC_RUN_NOT_RUN,  /* "cannot run PROG: WHY": exec failed (precisely, from the
                        * child), or dir or in_file were not usable */
     DCC_RUN_TIMEOUT,  /* "PROG did not finish within N ms": killed with its
-                       * group; *wstatus is how it ended */
+                       * group; *wstatus is how it ended ("PROG exited, but a
+                       * process it left kept its output open past N ms" when
+                       * it had ended by itself) */
     DCC_RUN_OVER_CAP, /* "PROG printed more than N bytes": killed with its group */
     DCC_RUN_NOMEM,    /* "out of memory": killed with its group */
     DCC_RUN_SYSTEM,   /* "cannot run PROG: cannot create a pipe|cannot fork: WHY",
