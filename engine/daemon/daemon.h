@@ -54,7 +54,8 @@ struct dccd_config {
     int early_start;       /* start the compiler before the source arrives */
     int io_timeout_ms;
     const char *tmpdir;
-    const char *compiler_path; /* PATH used to find compilers */
+    const char *compiler_path;  /* PATH used to find compilers */
+    const char *principal_name; /* $DISTCCD_PRINCIPAL, or NULL */
     char hostname[128];
     int auth;                           /* --auth: GSS-API mutual authentication first */
     struct dcc_auth_server auth_server; /* its acceptor credentials */

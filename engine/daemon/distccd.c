@@ -106,7 +106,8 @@ static void read_environment(struct dccd_config *cfg)
         dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s", err);
     cfg->io_timeout_ms = (int)set.num[DCC_SET_IO_TIMEOUT] * 1000; /* at most 86400 s */
     cfg->tmpdir = dcc_settings_str(&set, DCC_SET_TMPDIR);
-    cfg->compiler_path = getenv("DISTCCD_PATH") ? getenv("DISTCCD_PATH") : getenv("PATH");
+    cfg->compiler_path = set.str[DCC_SET_DAEMON_PATH] ? set.str[DCC_SET_DAEMON_PATH] : getenv("PATH");
+    cfg->principal_name = set.str[DCC_SET_DAEMON_PRINCIPAL];
     if (gethostname(cfg->hostname, sizeof cfg->hostname - 1) != 0)
         snprintf(cfg->hostname, sizeof cfg->hostname, "this helper");
     if (!cfg->inetd && !cfg->daemon_mode) {

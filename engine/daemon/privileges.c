@@ -106,7 +106,7 @@ void dccd_setup_auth(struct dccd_config *cfg)
         if (dcc_auth_list_load(path, cfg->principals.deny, &cfg->principals, err, sizeof err) != 0)
             dccd_die(DCC_EXIT_GSSAPI_FAILED, "--%s: %s", cfg->principals.deny ? "blacklist" : "whitelist", err);
     }
-    if (dcc_auth_server_init(&cfg->auth_server, getenv("DISTCCD_PRINCIPAL"), err, sizeof err) != 0)
+    if (dcc_auth_server_init(&cfg->auth_server, cfg->principal_name, err, sizeof err) != 0)
         dccd_die(DCC_EXIT_GSSAPI_FAILED, "--auth: %s", err);
     char lists[700] = "";
     if (cfg->principals_given)

@@ -171,20 +171,26 @@ static void test_a_bad_io_timeout_is_named(void **state)
     assert_int_equal(s.num[DCC_SET_IO_TIMEOUT], 300);
 }
 
-/* What distccd uses: the same rule, in milliseconds. */
-static void test_io_timeout_accessor(void **state)
+/* What distccd reads: its own variables only, a bad one named. */
+static void test_daemon_reads_its_own(void **state)
 {
     (void)state;
-    int ms = 0;
+    struct dcc_settings s;
     char err[256] = "";
-    assert_int_equal(dcc_settings_io_timeout_ms(&ms, err, sizeof err), 0);
-    assert_int_equal(ms, 300000);
     setenv("DISTCC_IO_TIMEOUT", "86400", 1);
-    assert_int_equal(dcc_settings_io_timeout_ms(&ms, err, sizeof err), 0);
-    assert_int_equal(ms, 86400000);
+    setenv("DISTCC_BACKOFF_PERIOD", "7", 1);
+    setenv("DISTCCD_PATH", "/opt/cc/bin", 1);
+    assert_int_equal(dcc_settings_load_for(&s, DCC_READ_DAEMON, err, sizeof err), 0);
+    assert_int_equal(s.num[DCC_SET_IO_TIMEOUT], 86400);
+    assert_int_equal(s.num[DCC_SET_BACKOFF_PERIOD], 60); /* the client's: not read */
+    assert_string_equal(s.str[DCC_SET_DAEMON_PATH], "/opt/cc/bin");
+    assert_null(s.str[DCC_SET_DAEMON_PRINCIPAL]);
     setenv("DISTCC_IO_TIMEOUT", "5s", 1);
-    assert_int_equal(dcc_settings_io_timeout_ms(&ms, err, sizeof err), -1);
+    assert_int_equal(dcc_settings_load_for(&s, DCC_READ_DAEMON, err, sizeof err), -1);
     assert_string_equal(err, "DISTCC_IO_TIMEOUT must be a positive number of seconds, not \"5s\"");
+    unsetenv("DISTCC_IO_TIMEOUT");
+    unsetenv("DISTCC_BACKOFF_PERIOD");
+    unsetenv("DISTCCD_PATH");
 }
 
 static void test_readers(void **state)
@@ -208,7 +214,7 @@ int main(void)
         cmocka_unit_test_setup(test_flags_are_on_when_set_whatever_the_value, setup),
         cmocka_unit_test_setup(test_a_bad_lenient_number_keeps_its_default, setup),
         cmocka_unit_test_setup(test_a_bad_io_timeout_is_named, setup),
-        cmocka_unit_test_setup(test_io_timeout_accessor, setup),
+        cmocka_unit_test_setup(test_daemon_reads_its_own, setup),
         cmocka_unit_test(test_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,10 @@ const struct dcc_setting dcc_settings_table[] = {
      "set by pump --startup: what pump --shutdown removes"},
     {DCC_SET_TMPDIR, "TMPDIR", DCC_SETTING_PATH, 0, 0, "/tmp", 0, C | D | P, KEEP,
      "where temporary files and directories go"},
+    {DCC_SET_DAEMON_PATH, "DISTCCD_PATH", DCC_SETTING_PATH, 0, 0, NULL, 0, D, KEEP,
+     "where distccd looks for compilers instead of PATH"},
+    {DCC_SET_DAEMON_PRINCIPAL, "DISTCCD_PRINCIPAL", DCC_SETTING_STRING, 0, 0, NULL, 0, D, KEEP,
+     "the GSS-API principal distccd --auth accepts as"},
     {DCC_SET_ENABLE_DISCREPANCY_EMAIL, "DISTCC_ENABLE_DISCREPANCY_EMAIL", DCC_SETTING_BOOL, 0, 1, NULL, 0, E, KEEP,
      "stock distcc's switch for mailing pump discrepancies (read by no program here)"},
     {DCC_SET_EMAILLOG_WHOM_TO_BLAME, "DISTCC_EMAILLOG_WHOM_TO_BLAME", DCC_SETTING_STRING, 0, 0, NULL, 0, E, KEEP,
@@ -143,16 +147,6 @@ int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, s
         }
     }
     return rc;
-}
-
-int dcc_settings_io_timeout_ms(int *ms, char *err, size_t errlen)
-{
-    const struct dcc_setting *e = &dcc_settings_table[DCC_SET_IO_TIMEOUT];
-    long s;
-    if (dcc_setting_parse_number(e, getenv(e->name), &s, err, errlen) != 0)
-        return -1;
-    *ms = (int)s * 1000; /* at most 86400 s: no overflow */
-    return 0;
 }
 
 const char *dcc_settings_str(const struct dcc_settings *s, enum dcc_setting_id id)

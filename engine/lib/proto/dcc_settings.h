@@ -49,6 +49,8 @@ enum dcc_setting_id {
     DCC_SET_INCLUDE_SERVER_PORT,
     DCC_SET_INCLUDE_SERVER_DIR,
     DCC_SET_TMPDIR,
+    DCC_SET_DAEMON_PATH,
+    DCC_SET_DAEMON_PRINCIPAL,
     DCC_SET_ENABLE_DISCREPANCY_EMAIL,
     DCC_SET_EMAILLOG_WHOM_TO_BLAME,
     DCC_SET_OLD_EMAILLOG_WHOM_TO_BLAME,
@@ -98,10 +100,6 @@ int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, s
  * SECONDS, MSEC) as dcc_settings_load does: 0 with *out (the default when
  * value is NULL or empty, or bad and kept), -1 with err when bad. */
 int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, long *out, char *err, size_t errlen);
-
-/* DISTCC_IO_TIMEOUT in milliseconds, for distcc and distccd alike: 0 with
- * *ms (300000 when unset), -1 with err naming the bad value. */
-int dcc_settings_io_timeout_ms(int *ms, char *err, size_t errlen);
 
 /* One line per variable that a program of readers (DCC_READ_*) reads:
  * "  NAME  help (default D)", for --help. */
