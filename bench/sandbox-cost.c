@@ -28,7 +28,8 @@ static double children_cpu_ms(void)
 {
     struct rusage r;
     getrusage(RUSAGE_CHILDREN, &r);
-    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e3 + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e3;
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e3 +
+           (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e3;
 }
 
 static int cmp(const void *a, const void *b)
@@ -39,7 +40,8 @@ static int cmp(const void *a, const void *b)
 
 /* jobs runs of one setting in a process of its own (the reaper's
  * Landlock domain cannot be left); writes wall and CPU per job to fd. */
-static void measure(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int jobs, int fd)
+static void measure(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int jobs,
+                    int fd)
 {
     pid_t pid = fork();
     if (pid != 0) {
@@ -135,11 +137,12 @@ int main(int argc, char **argv)
     char mechs[128];
     dcc_sandbox_describe(on.use, mechs, sizeof mechs);
     int m = rounds / 2;
-    printf("  fork, confine, exec /bin/true, %d jobs x %d rounds, medians per job:\n", jobs, rounds);
+    printf("  fork, confine, exec /bin/true, %d jobs x %d rounds, medians per job:\n", jobs,
+           rounds);
     printf("    sandbox on (%s): %.2f ms wall, %.2f ms cpu\n", mechs, wall[0][m], cpu[0][m]);
     printf("    sandbox off: %.2f ms wall, %.2f ms cpu\n", wall[1][m], cpu[1][m]);
-    printf("    added by the sandbox: %.2f ms wall, %.2f ms cpu (target <= 2 ms)\n", wall[0][m] - wall[1][m],
-           cpu[0][m] - cpu[1][m]);
+    printf("    added by the sandbox: %.2f ms wall, %.2f ms cpu (target <= 2 ms)\n",
+           wall[0][m] - wall[1][m], cpu[0][m] - cpu[1][m]);
     dcc_sandbox_free(&on);
     dcc_sandbox_free(&off);
     return 0;

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 /* Loads the env.d file; *missing says it does not exist (then env is empty). */
-static int load_envd(const struct cfg *c, char *path, size_t pathlen, struct dcc_envd *env, int *missing)
+static int load_envd(const struct cfg *c, char *path, size_t pathlen, struct dcc_envd *env,
+                     int *missing)
 {
     char err[512];
     *missing = 0;
@@ -38,15 +39,18 @@ static int get_var(const struct cfg *c, const char *name)
     if (rc)
         return rc;
     if (missing)
-        return cfg_fail(DCC_EXIT_NO_SUCH_FILE, "%s does not exist; create it with distcc-config --install", path);
+        return cfg_fail(DCC_EXIT_NO_SUCH_FILE,
+                        "%s does not exist; create it with distcc-config --install", path);
     const char *value = dcc_envd_get(&env, name);
     if (value)
         printf("%s=\"%s\"\n", name, value);
     else if (dcc_envd_var_find(name))
-        rc = cfg_fail(CFG_EXIT_USAGE, "%s is not set in %s; set it with distcc-config --set-env %s VALUE", name, path,
-                      name);
+        rc = cfg_fail(CFG_EXIT_USAGE,
+                      "%s is not set in %s; set it with distcc-config --set-env %s VALUE", name,
+                      path, name);
     else
-        rc = cfg_fail(CFG_EXIT_USAGE, "%s is not set in %s (and is not one of distcc's variables)", name, path);
+        rc = cfg_fail(CFG_EXIT_USAGE, "%s is not set in %s (and is not one of distcc's variables)",
+                      name, path);
     dcc_envd_free(&env);
     return rc;
 }
@@ -61,14 +65,16 @@ static void say_distcc_dir(const char *value)
     while (len > 1 && value[len - 1] == '/')
         len--;
     if (len == sizeof portage_dir - 1 && memcmp(value, portage_dir, len) == 0)
-        printf("note: every login shell now uses Portage's DISTCC_DIR, so distccmon-text shows emerge's jobs; "
-               "Portage makes it group portage, and users who cannot write there need a DISTCC_DIR of their "
-               "own for their builds\n");
+        printf(
+            "note: every login shell now uses Portage's DISTCC_DIR, so distccmon-text shows emerge's jobs; "
+            "Portage makes it group portage, and users who cannot write there need a DISTCC_DIR of their "
+            "own for their builds\n");
     else
-        printf("warning: emerge takes DISTCC_DIR from its environment, so Portage's lock and state files now go "
-               "to %s instead of %s, and Portage makes that directory group portage; %s is the value that "
-               "shows emerge's jobs in every shell\n",
-               value, portage_dir, portage_dir);
+        printf(
+            "warning: emerge takes DISTCC_DIR from its environment, so Portage's lock and state files now go "
+            "to %s instead of %s, and Portage makes that directory group portage; %s is the value that "
+            "shows emerge's jobs in every shell\n",
+            value, portage_dir, portage_dir);
 }
 
 static int set_var(const struct cfg *c, const char *name, const char *value)
@@ -79,7 +85,8 @@ static int set_var(const struct cfg *c, const char *name, const char *value)
     int rc = load_envd(c, path, sizeof path, &env, &missing);
     if (rc)
         return rc;
-    if (missing && dcc_envd_parse(cfg_default_envd, strlen(cfg_default_envd), &env, err, sizeof err) != 0)
+    if (missing &&
+        dcc_envd_parse(cfg_default_envd, strlen(cfg_default_envd), &env, err, sizeof err) != 0)
         return cfg_fail(DCC_EXIT_OUT_OF_MEMORY, "%s", err);
 
     const char *old = dcc_envd_get(&env, name);
@@ -135,12 +142,14 @@ static int find_env_update(char *out, size_t outlen)
         return -1;
     }
     int found = -1;
-    for (char *save = NULL, *d = strtok_r(dirs.data, ":", &save); d && found; d = strtok_r(NULL, ":", &save)) {
+    for (char *save = NULL, *d = strtok_r(dirs.data, ":", &save); d && found;
+         d = strtok_r(NULL, ":", &save)) {
         if (d[0] != '/')
             continue;
         int n = snprintf(out, outlen, "%s/env-update", d);
         struct stat st;
-        if (n > 0 && (size_t)n < outlen && stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+        if (n > 0 && (size_t)n < outlen && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+            access(out, X_OK) == 0)
             found = 0;
     }
     dcc_buf_free(&dirs);
@@ -165,7 +174,8 @@ int cfg_after_envd_change(const struct cfg *c)
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0)
-        return cfg_fail(DCC_EXIT_DISTCC_FAILED, "cannot start env-update: %s; run it by hand", strerror(errno));
+        return cfg_fail(DCC_EXIT_DISTCC_FAILED, "cannot start env-update: %s; run it by hand",
+                        strerror(errno));
     if (pid == 0) {
         execl(prog, "env-update", (char *)NULL);
         _exit(127);
@@ -173,10 +183,12 @@ int cfg_after_envd_change(const struct cfg *c)
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)
-            return cfg_fail(DCC_EXIT_DISTCC_FAILED, "lost env-update: %s; run it by hand", strerror(errno));
+            return cfg_fail(DCC_EXIT_DISTCC_FAILED, "lost env-update: %s; run it by hand",
+                            strerror(errno));
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return cfg_fail(DCC_EXIT_DISTCC_FAILED, "env-update failed (%s %d); run it by hand, then: source /etc/profile",
+        return cfg_fail(DCC_EXIT_DISTCC_FAILED,
+                        "env-update failed (%s %d); run it by hand, then: source /etc/profile",
                         WIFEXITED(status) ? "exit" : "signal",
                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     printf("to use the new settings in this shell: source /etc/profile\n");
@@ -222,7 +234,8 @@ int cfg_get_env(struct cfg *c)
     if (rc)
         return rc;
     if (missing)
-        return cfg_fail(DCC_EXIT_NO_SUCH_FILE, "%s does not exist; create it with distcc-config --install", path);
+        return cfg_fail(DCC_EXIT_NO_SUCH_FILE,
+                        "%s does not exist; create it with distcc-config --install", path);
     struct dcc_buf out = {0};
     if (dcc_envd_render(&env, &out) != 0)
         rc = cfg_fail(DCC_EXIT_OUT_OF_MEMORY, "out of memory");

@@ -24,7 +24,8 @@ static int find_hosts(const struct cfg *c, struct found_hosts *f)
     char err[512];
     if (cfg_path(c, DCC_SYSCONFDIR, f->sysconfdir, sizeof f->sysconfdir) != 0)
         return CFG_EXIT_USAGE;
-    if (dcc_hosts_find(f->sysconfdir, &f->text, &f->src, f->path, sizeof f->path, err, sizeof err) != 0)
+    if (dcc_hosts_find(f->sysconfdir, &f->text, &f->src, f->path, sizeof f->path, err,
+                       sizeof err) != 0)
         return cfg_fail(DCC_EXIT_IO_ERROR, "%s", err);
     return 0;
 }
@@ -53,10 +54,11 @@ static int no_hosts_configured(const struct found_hosts *f)
     char dir[PATH_MAX], ignored[256];
     if (dcc_hosts_distcc_dir(dir, sizeof dir, ignored, sizeof ignored) != 0)
         snprintf(dir, sizeof dir, "~/.distcc");
-    return cfg_fail(DCC_EXIT_NO_HOSTS,
-                    "no hosts configured ($DISTCC_HOSTS is unset, %s/hosts and %s/distcc/hosts do not exist); "
-                    "set them with distcc-config --set-hosts \"HOST...\"",
-                    dir, f->sysconfdir);
+    return cfg_fail(
+        DCC_EXIT_NO_HOSTS,
+        "no hosts configured ($DISTCC_HOSTS is unset, %s/hosts and %s/distcc/hosts do not exist); "
+        "set them with distcc-config --set-hosts \"HOST...\"",
+        dir, f->sysconfdir);
 }
 
 int cfg_set_hosts(struct cfg *c)
@@ -108,7 +110,8 @@ int cfg_set_hosts(struct cfg *c)
     dcc_buf_free(&text);
     if (rc)
         return rc;
-    printf("wrote %zu host%s%s to %s\n", n_hosts, n_hosts == 1 ? "" : "s", zeroconf ? " and +zeroconf" : "", path);
+    printf("wrote %zu host%s%s to %s\n", n_hosts, n_hosts == 1 ? "" : "s",
+           zeroconf ? " and +zeroconf" : "", path);
 
     /* A file nobody reads is a common surprise: say what wins over it. */
     struct found_hosts f = {0};
@@ -145,7 +148,8 @@ int cfg_get_hosts(struct cfg *c)
                       f.src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : f.path);
     } else {
         if (list.n == 0 && !list.zeroconf)
-            rc = cfg_fail(DCC_EXIT_NO_HOSTS, "%s names no host; set them with distcc-config --set-hosts",
+            rc = cfg_fail(DCC_EXIT_NO_HOSTS,
+                          "%s names no host; set them with distcc-config --set-hosts",
                           f.src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : f.path);
         dcc_hosts_free(&list);
     }
@@ -177,8 +181,8 @@ int cfg_makeopts(struct cfg *c)
     struct dcc_hostlist list = {0};
     if (f.text && dcc_hosts_parse(f.text, &list, err, sizeof err) != 0) {
         free(f.text);
-        return cfg_fail(DCC_EXIT_BAD_HOSTSPEC, "%s in %s; fix it with distcc-config --set-hosts", err,
-                        f.src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : f.path);
+        return cfg_fail(DCC_EXIT_BAD_HOSTSPEC, "%s in %s; fix it with distcc-config --set-hosts",
+                        err, f.src == DCC_HOSTS_FROM_ENV ? "$DISTCC_HOSTS" : f.path);
     }
     free(f.text);
 
@@ -208,9 +212,9 @@ int cfg_makeopts(struct cfg *c)
     long long total = local + remote;
     long long jobs = 2 * total + 1;
     printf("MAKEOPTS=\"-j%lld -l%ld\"\n", jobs, local);
-    printf("# %ld local core%s + %lld remote slot%s%s%s%s = %lld; -j = 2*%lld+1 = %lld; -l = %ld\n", local,
-           local == 1 ? "" : "s", remote, remote == 1 ? "" : "s", labels.len ? " (" : "", labels.data,
-           labels.len ? ")" : "", total, total, jobs, local);
+    printf("# %ld local core%s + %lld remote slot%s%s%s%s = %lld; -j = 2*%lld+1 = %lld; -l = %ld\n",
+           local, local == 1 ? "" : "s", remote, remote == 1 ? "" : "s", labels.len ? " (" : "",
+           labels.data, labels.len ? ")" : "", total, total, jobs, local);
     dcc_buf_free(&labels);
 
     char label[PATH_MAX + 64];

@@ -35,10 +35,12 @@ static const struct command commands[] = {
     {"makeopts", "", 0, 0, 0, cfg_makeopts, NULL,
      "print MAKEOPTS=\"-jN -lM\" for the host list in effect:\n"
      "N = 2 x (local cores + remote slots) + 1, M = local cores"},
-    {"get-verbose", "", 0, 0, 0, cfg_get_verbose, "Client settings in /etc/env.d/02distcc", "print DISTCC_VERBOSE"},
+    {"get-verbose", "", 0, 0, 0, cfg_get_verbose, "Client settings in /etc/env.d/02distcc",
+     "print DISTCC_VERBOSE"},
     {"set-verbose", "0|1", 1, 1, 1, cfg_set_verbose, NULL, "set DISTCC_VERBOSE"},
     {"get-log", "", 0, 0, 0, cfg_get_log, NULL, "print DISTCC_LOG"},
-    {"set-log", "FILE", 1, 1, 1, cfg_set_log, NULL, "set DISTCC_LOG to an absolute path (\"\" logs to stderr again)"},
+    {"set-log", "FILE", 1, 1, 1, cfg_set_log, NULL,
+     "set DISTCC_LOG to an absolute path (\"\" logs to stderr again)"},
     {"get-env", "[VAR]", 0, 1, 0, cfg_get_env, NULL, "print the whole file, or one variable"},
     {"set-env", "VAR VALUE", 2, 2, 1, cfg_set_env, NULL,
      "set one of distcc's variables (listed in distcc-config(1));\n"
@@ -59,16 +61,17 @@ static const struct command commands[] = {
 
 enum { OPT_ROOT = 1, OPT_HELP, OPT_VERSION, OPT_COMMAND_BASE = 100 };
 
-static const char exit_help[] = "Exit status:\n"
-                                "  0    done\n"
-                                "  1    bad option or argument, a command that must be run as root, or\n"
-                                "       the variable asked for is not set\n"
-                                "  100  env-update failed after the file was written\n"
-                                "  105  out of memory\n"
-                                "  106  a host spec is malformed (nothing was written)\n"
-                                "  107  a file, directory or link could not be read or written\n"
-                                "  115  /etc/env.d/02distcc does not exist (run --install)\n"
-                                "  116  no hosts are configured\n";
+static const char exit_help[] =
+    "Exit status:\n"
+    "  0    done\n"
+    "  1    bad option or argument, a command that must be run as root, or\n"
+    "       the variable asked for is not set\n"
+    "  100  env-update failed after the file was written\n"
+    "  105  out of memory\n"
+    "  106  a host spec is malformed (nothing was written)\n"
+    "  107  a file, directory or link could not be read or written\n"
+    "  115  /etc/env.d/02distcc does not exist (run --install)\n"
+    "  116  no hosts are configured\n";
 
 int cfg_fail(int code, const char *fmt, ...)
 {
@@ -86,7 +89,8 @@ int cfg_path(const struct cfg *c, const char *sys_path, char *out, size_t outlen
 {
     int n = snprintf(out, outlen, "%s%s", c->root, sys_path);
     if (n < 0 || (size_t)n >= outlen) {
-        cfg_fail(CFG_EXIT_USAGE, "the path %s%s is too long; use a shorter --root", c->root, sys_path);
+        cfg_fail(CFG_EXIT_USAGE, "the path %s%s is too long; use a shorter --root", c->root,
+                 sys_path);
         return -1;
     }
     return 0;
@@ -198,7 +202,8 @@ static int resolve_root(struct cfg *c, const char *opt_root)
     char real[PATH_MAX];
     struct stat st;
     if (!realpath(root, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cfg_fail(CFG_EXIT_USAGE, "%s %s is not a directory; create it or give an existing one", c->root_from,
+        return cfg_fail(CFG_EXIT_USAGE,
+                        "%s %s is not a directory; create it or give an existing one", c->root_from,
                         root);
     if (strcmp(real, "/") != 0)
         snprintf(c->root, sizeof c->root, "%s", real);
@@ -256,9 +261,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < N_COMMANDS; i++)
         table[i] = (struct poptOption){commands[i].name,          '\0', POPT_ARG_NONE, NULL,
                                        OPT_COMMAND_BASE + (int)i, NULL, NULL};
-    table[N_COMMANDS] = (struct poptOption){"root", '\0', POPT_ARG_STRING, &opt_root, OPT_ROOT, NULL, NULL};
-    table[N_COMMANDS + 1] = (struct poptOption){"help", '\0', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL};
-    table[N_COMMANDS + 2] = (struct poptOption){"version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION, NULL, NULL};
+    table[N_COMMANDS] = (struct poptOption){"root", '\0', POPT_ARG_STRING, &opt_root, OPT_ROOT,
+                                            NULL,   NULL};
+    table[N_COMMANDS + 1] = (struct poptOption){"help",   '\0', POPT_ARG_NONE, NULL,
+                                                OPT_HELP, NULL, NULL};
+    table[N_COMMANDS + 2] = (struct poptOption){"version",   '\0', POPT_ARG_NONE, NULL,
+                                                OPT_VERSION, NULL, NULL};
 
     int code = 0;
     const struct command *chosen = NULL;
@@ -278,8 +286,10 @@ int main(int argc, char **argv)
         } else if (rc >= OPT_COMMAND_BASE) {
             const struct command *cmd = &commands[rc - OPT_COMMAND_BASE];
             if (chosen && chosen != cmd) {
-                code = cfg_fail(CFG_EXIT_USAGE, "give one command at a time (--%s and --%s); see distcc-config --help",
-                                chosen->name, cmd->name);
+                code = cfg_fail(
+                    CFG_EXIT_USAGE,
+                    "give one command at a time (--%s and --%s); see distcc-config --help",
+                    chosen->name, cmd->name);
                 goto out;
             }
             chosen = cmd;
@@ -293,7 +303,8 @@ int main(int argc, char **argv)
     const char **leftovers = poptGetArgs(ctx);
     if (leftovers && leftovers[0]) {
         if (split != argc) {
-            code = cfg_fail(CFG_EXIT_USAGE, "unexpected \"%s\" before the command; see distcc-config --help",
+            code = cfg_fail(CFG_EXIT_USAGE,
+                            "unexpected \"%s\" before the command; see distcc-config --help",
                             leftovers[0]);
             goto out;
         }
@@ -316,16 +327,21 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < n_values; i++) {
         if (is_our_option(values[i])) {
-            code = cfg_fail(CFG_EXIT_USAGE, "%s after --%s is taken as its argument; put options before the command",
-                            values[i], chosen->name);
+            code = cfg_fail(
+                CFG_EXIT_USAGE,
+                "%s after --%s is taken as its argument; put options before the command", values[i],
+                chosen->name);
             goto out;
         }
     }
-    if ((int)n_values < chosen->min_values || (chosen->max_values >= 0 && (int)n_values > chosen->max_values)) {
+    if ((int)n_values < chosen->min_values ||
+        (chosen->max_values >= 0 && (int)n_values > chosen->max_values)) {
         if (chosen->max_values == 0)
-            code = cfg_fail(CFG_EXIT_USAGE, "--%s takes no argument (got \"%s\")", chosen->name, values[0]);
+            code = cfg_fail(CFG_EXIT_USAGE, "--%s takes no argument (got \"%s\")", chosen->name,
+                            values[0]);
         else
-            code = cfg_fail(CFG_EXIT_USAGE, "--%s expects %s (got %zu argument%s); see distcc-config --help",
+            code = cfg_fail(CFG_EXIT_USAGE,
+                            "--%s expects %s (got %zu argument%s); see distcc-config --help",
                             chosen->name, chosen->args, n_values, n_values == 1 ? "" : "s");
         goto out;
     }
@@ -339,7 +355,8 @@ int main(int argc, char **argv)
     /* Refuse before touching anything, rather than failing half-way. A staged
      * root is exempt: it belongs to whoever builds it. */
     if (chosen->needs_root && geteuid() != 0 && c.root[0] == '\0') {
-        code = cfg_fail(CFG_EXIT_USAGE, "--%s must be run as root (it changes system files); run it with sudo",
+        code = cfg_fail(CFG_EXIT_USAGE,
+                        "--%s must be run as root (it changes system files); run it with sudo",
                         chosen->name);
         goto out;
     }

@@ -19,7 +19,8 @@ static void print_report(const char *dir, const struct dcc_masq_report *rep)
         const struct dcc_masq_entry *e = &rep->entries[i];
         switch (e->action) {
         case DCC_MASQ_CREATED:
-            printf("created %s/%s -> %s\n", dir, e->name, strcmp(e->name, "bin") == 0 ? "." : DCC_MASQ_TARGET);
+            printf("created %s/%s -> %s\n", dir, e->name,
+                   strcmp(e->name, "bin") == 0 ? "." : DCC_MASQ_TARGET);
             break;
         case DCC_MASQ_REMOVED:
             printf("removed %s/%s (%s)\n", dir, e->name, e->why);
@@ -31,14 +32,16 @@ static void print_report(const char *dir, const struct dcc_masq_report *rep)
             break;
         }
     }
-    printf("%s: %zu created, %zu kept, %zu removed, %zu left alone\n", dir, rep->count[DCC_MASQ_CREATED],
-           rep->count[DCC_MASQ_KEPT], rep->count[DCC_MASQ_REMOVED], rep->count[DCC_MASQ_FOREIGN]);
+    printf("%s: %zu created, %zu kept, %zu removed, %zu left alone\n", dir,
+           rep->count[DCC_MASQ_CREATED], rep->count[DCC_MASQ_KEPT], rep->count[DCC_MASQ_REMOVED],
+           rep->count[DCC_MASQ_FOREIGN]);
 }
 
 static int update_links(const struct cfg *c, int chost_only)
 {
     char dir[PATH_MAX], target[PATH_MAX], err[512];
-    if (cfg_path(c, DCC_MASQ_DIR, dir, sizeof dir) != 0 || cfg_path(c, DCC_MASQ_TARGET, target, sizeof target) != 0)
+    if (cfg_path(c, DCC_MASQ_DIR, dir, sizeof dir) != 0 ||
+        cfg_path(c, DCC_MASQ_TARGET, target, sizeof target) != 0)
         return CFG_EXIT_USAGE;
     int created;
     if (dcc_envd_mkdirs(dir, 0755, &created, err, sizeof err) != 0)
@@ -71,7 +74,8 @@ static int update_links(const struct cfg *c, int chost_only)
                "install one and run this again\n",
                chost_only ? "CHOST-prefixed " : "");
     if (access(target, F_OK) != 0)
-        printf("note: %s does not exist yet; the links work once distcc is installed there\n", target);
+        printf("note: %s does not exist yet; the links work once distcc is installed there\n",
+               target);
     return 0;
 }
 
@@ -107,7 +111,8 @@ int cfg_install(struct cfg *c)
         return cfg_fail(DCC_EXIT_IO_ERROR, "cannot look at %s: %s", envd, strerror(errno));
     } else {
         if (dcc_envd_mkdirs(envd_dir, 0755, NULL, err, sizeof err) != 0 ||
-            dcc_envd_write_file(envd, cfg_default_envd, strlen(cfg_default_envd), 0644, err, sizeof err) != 0)
+            dcc_envd_write_file(envd, cfg_default_envd, strlen(cfg_default_envd), 0644, err,
+                                sizeof err) != 0)
             return cfg_fail(DCC_EXIT_IO_ERROR, "%s", err);
         printf("wrote %s with distcc's defaults\n", envd);
         wrote_envd = 1;
@@ -117,6 +122,7 @@ int cfg_install(struct cfg *c)
     if (rc)
         return rc;
     if (lstat(hosts, &st) != 0)
-        printf("next: name the helpers with distcc-config --set-hosts \"HOST...\" (writes %s)\n", hosts);
+        printf("next: name the helpers with distcc-config --set-hosts \"HOST...\" (writes %s)\n",
+               hosts);
     return wrote_envd ? cfg_after_envd_change(c) : 0;
 }

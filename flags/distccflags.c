@@ -37,27 +37,30 @@ static struct poptOption options[] = {
     {"cc", '\0', POPT_ARG_STRING, &opt.cc, 0,
      "compiler to ask (default: $CC, else gcc); may hold words such as \"ccache gcc\"", "CC"},
     {"make-conf", '\0', POPT_ARG_NONE, &opt.make_conf, 0,
-     "print COMMON_FLAGS=\"...\" and the CFLAGS, CXXFLAGS, FCFLAGS, FFLAGS lines of make.conf", NULL},
-    {"vertical", '\0', POPT_ARG_NONE, &opt.vertical, 0, "print one flag per line", NULL},
-    {"drop-cache-params", '\0', POPT_ARG_NONE, &opt.drop_cache_params, 0, "leave out the cache --param=... flags",
+     "print COMMON_FLAGS=\"...\" and the CFLAGS, CXXFLAGS, FCFLAGS, FFLAGS lines of make.conf",
      NULL},
+    {"vertical", '\0', POPT_ARG_NONE, &opt.vertical, 0, "print one flag per line", NULL},
+    {"drop-cache-params", '\0', POPT_ARG_NONE, &opt.drop_cache_params, 0,
+     "leave out the cache --param=... flags", NULL},
     {"check", '\0', POPT_ARG_NONE, &opt.check, 0,
      "prove the expansion with gcc -Q --help=target and --help=params; exit 1 if it differs", NULL},
-    {"timeout", '\0', POPT_ARG_INT, &opt.timeout, 0, "seconds each compiler run may take (default 60)", "SECONDS"},
+    {"timeout", '\0', POPT_ARG_INT, &opt.timeout, 0,
+     "seconds each compiler run may take (default 60)", "SECONDS"},
     {"version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION, "print the version and exit", NULL},
     {"help", '?', POPT_ARG_NONE, NULL, OPT_HELP, "show this help and exit", NULL},
     {"usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE, "show a short usage message and exit", NULL},
     POPT_TABLEEND,
 };
 
-static const char help_tail[] = "\n"
-                                "Every other argument is passed through in place, with -march=native and\n"
-                                "-mtune=native expanded; no arguments means -march=native.\n"
-                                "  distccflags -O2 -pipe -march=native\n"
-                                "\n"
-                                "Exit status: 0 done, 1 --check found a difference, 2 the compiler is\n"
-                                "missing, failed, timed out or printed something unreadable, 100 internal\n"
-                                "error (out of memory, cannot write), 101 bad arguments.\n";
+static const char help_tail[] =
+    "\n"
+    "Every other argument is passed through in place, with -march=native and\n"
+    "-mtune=native expanded; no arguments means -march=native.\n"
+    "  distccflags -O2 -pipe -march=native\n"
+    "\n"
+    "Exit status: 0 done, 1 --check found a difference, 2 the compiler is\n"
+    "missing, failed, timed out or printed something unreadable, 100 internal\n"
+    "error (out of memory, cannot write), 101 bad arguments.\n";
 
 /* Ours: a table long name as --NAME or --NAME=VALUE, or -?. 1 when it also
  * takes the next word as its value. */
@@ -119,7 +122,8 @@ static int parse_options(int argc, char **argv, char ***theirs)
         free(ours);
         return EXIT_INTERNAL;
     }
-    poptContext ctx = poptGetContext("distccflags", (int)dcc_argv_len(ours), (const char **)ours, options, 0);
+    poptContext ctx = poptGetContext("distccflags", (int)dcc_argv_len(ours), (const char **)ours,
+                                     options, 0);
     poptSetOtherOptionHelp(ctx, "[OPTION...] [COMPILER FLAGS...]");
     int status = -1, rc;
     while (status < 0 && (rc = poptGetNextOpt(ctx)) != -1) {
@@ -138,8 +142,8 @@ static int parse_options(int argc, char **argv, char ***theirs)
             status = EXIT_FLAGS_OK;
             break;
         default:
-            dcc_error("bad argument '%s': %s (see distccflags --help)", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-                      poptStrerror(rc));
+            dcc_error("bad argument '%s': %s (see distccflags --help)",
+                      poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
             status = EXIT_BAD_ARGS;
             break;
         }
@@ -252,7 +256,9 @@ int main(int argc, char **argv)
         dcc_error("%s", err);
     } else {
         if (opt.check)
-            fputs("distccflags: check passed: -Q --help=target and -Q --help=params are identical\n", stderr);
+            fputs(
+                "distccflags: check passed: -Q --help=target and -Q --help=params are identical\n",
+                stderr);
         code = print_result(out, style);
     }
     if (rc != DCC_MARCH_OK)

@@ -41,12 +41,14 @@ static void write_out(int fd, const struct dcc_buf *b)
 
 /* Runs the user's command here, in a local slot. argv[0] is resolved past
  * the masquerade directory so the compiler does not come back into distcc. */
-static int build_locally_in(struct client *cl, const char *file, const char *why, struct dcc_slot *held)
+static int build_locally_in(struct client *cl, const char *file, const char *why,
+                            struct dcc_slot *held)
 {
     char **argv = cl->local_argv;
     char real[PATH_MAX], err[512];
     if (!strchr(argv[0], '/')) {
-        if (dcc_whitelist_find_compiler(argv[0], getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
+        if (dcc_whitelist_find_compiler(argv[0], getenv("PATH"), NULL, real, sizeof real, err,
+                                        sizeof err) != 0) {
             dcc_error("%s", err);
             if (held)
                 dcc_slots_release(held);
@@ -122,14 +124,15 @@ static void add_discrepancy(const struct client *cl, const char *file)
     if (fd >= 0)
         close(fd);
     if (discrepancies(cl) >= cl->max_discrepancy)
-        dcc_warn("%ld jobs failed in pump mode but compiled here (DISTCC_MAX_DISCREPANCY=%d): pump mode is off "
-                 "for the rest of this build",
-                 discrepancies(cl), cl->max_discrepancy);
+        dcc_warn(
+            "%ld jobs failed in pump mode but compiled here (DISTCC_MAX_DISCREPANCY=%d): pump mode is off "
+            "for the rest of this build",
+            discrepancies(cl), cl->max_discrepancy);
 }
 
 /* The file list for pump mode, or why this job cannot use it. */
-static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *scan, const char *compiler,
-                        struct pump_job *p)
+static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *scan,
+                        const char *compiler, struct pump_job *p)
 {
     p->decided = 1;
     char **sysdirs = NULL;
@@ -213,8 +216,8 @@ static void job_name(char **argv, const char *source, char *buf, size_t len)
 /* DISTCC_SAVE_TEMPS: the helper's stderr is kept beside the .i, in TMPDIR
  * as distcc_server_stderr_*.txt (stock's name), after one line saying
  * which source and helper it came from. */
-static void keep_server_stderr(const struct client *cl, const char *file, const char *source, const char *hostname,
-                               const struct dcc_remote_result *res)
+static void keep_server_stderr(const struct client *cl, const char *file, const char *source,
+                               const char *hostname, const struct dcc_remote_result *res)
 {
     char path[PATH_MAX], cwd[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/distcc_server_stderr_XXXXXX.txt", cl->tmpdir);
@@ -224,7 +227,8 @@ static void keep_server_stderr(const struct client *cl, const char *file, const 
     }
     int fd = mkostemps(path, 4, O_CLOEXEC);
     if (fd < 0) {
-        dcc_warn("cannot keep the helper's stderr for %s in %s: %s", file, cl->tmpdir, strerror(errno));
+        dcc_warn("cannot keep the helper's stderr for %s in %s: %s", file, cl->tmpdir,
+                 strerror(errno));
         return;
     }
     FILE *f = fdopen(fd, "w");
@@ -281,7 +285,8 @@ static enum verdict local_or_fail(const struct client *cl)
 /* Local or remote. 1 with *rc when the job is settled without a helper (it
  * must stay here, or the host list is bad or empty), 0 when cl->hosts has
  * hosts to try. */
-static int settled_without_helpers(struct client *cl, const struct dcc_scan *scan, const char *file, int *rc)
+static int settled_without_helpers(struct client *cl, const struct dcc_scan *scan, const char *file,
+                                   int *rc)
 {
     if (scan->local_only) {
         dcc_debug("%s must be built locally: %s", file, scan->why_local);
@@ -297,16 +302,18 @@ static int settled_without_helpers(struct client *cl, const struct dcc_scan *sca
      * admins grep for, then what to do about it. */
     if (loaded != DCC_EXIT_BAD_HOSTSPEC && cl->hosts_source == DCC_HOSTS_FROM_NONE) {
         if (cl->fallback)
-            dcc_warn("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
-                     "%s/distcc/hosts): building %s locally",
-                     DCC_SYSCONFDIR, file);
+            dcc_warn(
+                "no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
+                "%s/distcc/hosts): building %s locally",
+                DCC_SYSCONFDIR, file);
         else
-            dcc_error("no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
-                      "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally",
-                      DCC_SYSCONFDIR, file);
+            dcc_error(
+                "no hostlist is set; can't distribute work (set DISTCC_HOSTS, ~/.distcc/hosts or "
+                "%s/distcc/hosts), and DISTCC_FALLBACK=0 forbids building %s locally",
+                DCC_SYSCONFDIR, file);
     } else if (!cl->fallback) {
-        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", file,
-                  loaded ? "the host list is unusable" : "the host list names no hosts");
+        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s",
+                  file, loaded ? "the host list is unusable" : "the host list names no hosts");
     } else {
         dcc_warn("failed to distribute %s, running locally instead", file);
     }
@@ -341,8 +348,8 @@ static int start_cpp(struct job *j, const struct dcc_host *host, struct dcc_slot
 }
 
 /* What the helper's answer means for the job; res is freed by the caller. */
-static enum verdict judge_answer(struct job *j, const struct dcc_host *host, const char *hostname, int pumped,
-                                 struct dcc_remote_result *res)
+static enum verdict judge_answer(struct job *j, const struct dcc_host *host, const char *hostname,
+                                 int pumped, struct dcc_remote_result *res)
 {
     struct client *cl = j->cl;
     const char *file = j->file;
@@ -375,7 +382,8 @@ static enum verdict judge_answer(struct job *j, const struct dcc_host *host, con
          * refusal is no compile failure: DISTCC_SKIP_LOCAL_RETRY does not
          * keep the job from being built here. */
         size_t len = strcspn(refusal, "\n");
-        dcc_warn("failed to distribute %s to %s, running locally instead: %.*s", file, hostname, (int)len, refusal);
+        dcc_warn("failed to distribute %s to %s, running locally instead: %.*s", file, hostname,
+                 (int)len, refusal);
         snprintf(j->why_local, sizeof j->why_local, "refused by %s", hostname);
         return VERDICT_LOCAL;
     }
@@ -425,7 +433,8 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
                                     : "protocol 1");
     struct dcc_remote_result res;
     if (pumped) {
-        struct dcc_pump_request req = {.files = &j->pump.files, .cwd = j->pump.cwd, .deps_file = j->pump.deps_file};
+        struct dcc_pump_request req = {
+            .files = &j->pump.files, .cwd = j->pump.cwd, .deps_file = j->pump.deps_file};
         dcc_remote_compile_pump(j->argv, &j->scan, host, &req, &j->opts, &res);
     } else {
         dcc_remote_compile(j->argv, &j->scan, host, &j->cpp, &j->opts, &res);
@@ -437,9 +446,11 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
         dcc_slots_backoff(cl, host);
         dcc_slots_release(slot);
         if (dcc_slots_helper_left(cl))
-            dcc_warn("failed to distribute %s to %s (%s), trying another helper", j->file, hostname, res.err);
+            dcc_warn("failed to distribute %s to %s (%s), trying another helper", j->file, hostname,
+                     res.err);
         else if (cl->fallback)
-            dcc_warn("failed to distribute %s to %s (%s), running locally instead", j->file, hostname, res.err);
+            dcc_warn("failed to distribute %s to %s (%s), running locally instead", j->file,
+                     hostname, res.err);
         else
             dcc_warn("failed to distribute %s to %s (%s)", j->file, hostname, res.err);
         j->last_failure = res.exit_code ? res.exit_code : DCC_EXIT_DISTCC_FAILED;
@@ -462,20 +473,24 @@ static int finish_job(struct job *j, enum verdict v)
     dcc_argv_free(j->cpp_source);
     pump_free(&j->pump);
     if (v == VERDICT_FAIL) {
-        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s", j->file, j->why_local);
+        dcc_error("failed to distribute %s and fallbacks are disabled (DISTCC_FALLBACK=0): %s",
+                  j->file, j->why_local);
         j->result = j->last_failure;
     } else if (v == VERDICT_LOCAL) {
         /* localhost from the host list is a choice, not a fallback. */
-        j->result = build_locally_in(cl, j->file, j->why_local, j->local_slot_held ? &j->local_slot : NULL);
+        j->result = build_locally_in(cl, j->file, j->why_local,
+                                     j->local_slot_held ? &j->local_slot : NULL);
         j->local_slot_held = 0;
         if (j->result == 0 && j->failed_in_pump) {
-            dcc_warn("%s failed in pump mode on %s but compiled here: counted as a pump discrepancy", j->file,
-                     j->remote_failed_on);
+            dcc_warn(
+                "%s failed in pump mode on %s but compiled here: counted as a pump discrepancy",
+                j->file, j->remote_failed_on);
             add_discrepancy(cl, j->file);
         } else if (j->result == 0 && j->remote_failed_on[0])
-            dcc_warn("%s failed on %s but compiled here: the helper's compiler or binutils differ from this "
-                     "machine's (distcc-preflight compares them)",
-                     j->file, j->remote_failed_on);
+            dcc_warn(
+                "%s failed on %s but compiled here: the helper's compiler or binutils differ from this "
+                "machine's (distcc-preflight compares them)",
+                j->file, j->remote_failed_on);
     }
     if (j->local_slot_held)
         dcc_slots_release(&j->local_slot);
@@ -491,7 +506,8 @@ static char **cpp_argv(const struct client *cl, char **argv)
     if (!cpp_source)
         return NULL;
     if (!strchr(cl->local_argv[0], '/') &&
-        dcc_whitelist_find_compiler(cl->local_argv[0], getenv("PATH"), NULL, real, sizeof real, err, sizeof err) == 0)
+        dcc_whitelist_find_compiler(cl->local_argv[0], getenv("PATH"), NULL, real, sizeof real, err,
+                                    sizeof err) == 0)
         dcc_argv_set(cpp_source, 0, real);
     else
         dcc_argv_set(cpp_source, 0, cl->local_argv[0]);
@@ -515,7 +531,8 @@ int dcc_client_build(struct client *cl, char ***argvp)
     char **argv = j.argv = *argvp;
     const char *named = j.scan.input;
     for (size_t i = 1; !named && argv[i]; i++)
-        if (argv[i][0] != '-' && dcc_args_is_source(argv[i]) && !(i > 1 && strcmp(argv[i - 1], "-o") == 0))
+        if (argv[i][0] != '-' && dcc_args_is_source(argv[i]) &&
+            !(i > 1 && strcmp(argv[i - 1], "-o") == 0))
             named = argv[i]; /* the scan stopped at a local-only option */
     job_name(argv, named, j.file, sizeof j.file);
     dcc_slots_init(cl);
@@ -567,7 +584,8 @@ int dcc_client_scan_includes(struct client *cl, char ***argvp)
     }
     const char *compiler = argv[0];
     if (!strchr(compiler, '/')) {
-        if (dcc_whitelist_find_compiler(compiler, getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
+        if (dcc_whitelist_find_compiler(compiler, getenv("PATH"), NULL, real, sizeof real, err,
+                                        sizeof err) != 0) {
             dcc_error("%s", err);
             return DCC_EXIT_COMPILER_MISSING;
         }
@@ -588,7 +606,8 @@ int dcc_client_scan_includes(struct client *cl, char ***argvp)
     rc = dcc_incscan_run(argv, &scan, cwd, sysdirs, &files, err, sizeof err);
     dcc_argv_free(sysdirs);
     if (rc) {
-        dcc_error("pump mode would not be used for %s: %s", scan.input, rc < 0 ? "out of memory" : err);
+        dcc_error("pump mode would not be used for %s: %s", scan.input,
+                  rc < 0 ? "out of memory" : err);
         dcc_inc_list_free(&files);
         return rc < 0 ? DCC_EXIT_OUT_OF_MEMORY : DCC_EXIT_DISTCC_FAILED;
     }

@@ -48,8 +48,8 @@ static void setup_logging(struct client *cl)
             return;
         }
         /* Stock client's words: "failed to open logfile". */
-        fprintf(stderr, "distcc[%ld] warning: failed to open logfile %s: %s; logging to stderr\n", (long)getpid(), log,
-                strerror(errno));
+        fprintf(stderr, "distcc[%ld] warning: failed to open logfile %s: %s; logging to stderr\n",
+                (long)getpid(), log, strerror(errno));
     }
     dcc_log_to_stderr();
     dcc_log_set_level(cl->verbose ? DCC_LOG_DEBUG : DCC_LOG_WARNING);
@@ -63,32 +63,33 @@ static const char *base_name(const char *p)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: distcc [COMPILER] [compile options] -o OBJECT -c SOURCE\n"
-            "       distcc [--help | --version | --show-hosts | --show-principal | -j]\n"
-            "       distcc --scan-includes COMPILER [compile options] -c SOURCE\n"
-            "   or: a link named after the compiler in the masquerade directory\n"
-            "\n"
-            "Options:\n"
-            "  --help        show this help\n"
-            "  --version     show the version, protocols and default port\n"
-            "  --show-hosts  print the host list in effect, one host per line\n"
-            "  --show-principal\n"
-            "                print the helpers' GSS-API service ($DISTCC_PRINCIPAL) for ,auth hosts\n"
-            "  -j            print the total number of slots (for make -j)\n"
-            "  --scan-includes COMPILER ARGS...\n"
-            "                print the files pump mode would send for this compile\n"
-            "                (FILE, DIRECTORY and SYSTEMDIR lines) and compile nothing\n"
-            "\n"
-            "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
-            "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\";\n"
-            "+zeroconf there adds the helpers announced on the network%s.\n"
-            "\",auth\" (or \",auth=NAME\") after a host: GSS-API (Kerberos) mutual authentication\n"
-            "with its distccd --auth, as host/HOST, or SERVICE@HOST with DISTCC_PRINCIPAL=SERVICE%s.\n"
-            "\n"
-            "Environment:\n",
-            DCC_SYSCONFDIR, dcc_zc_available() ? "" : " (not in this build: no Avahi)",
-            dcc_auth_available() ? "" : " (not in this build)");
+    fprintf(
+        out,
+        "Usage: distcc [COMPILER] [compile options] -o OBJECT -c SOURCE\n"
+        "       distcc [--help | --version | --show-hosts | --show-principal | -j]\n"
+        "       distcc --scan-includes COMPILER [compile options] -c SOURCE\n"
+        "   or: a link named after the compiler in the masquerade directory\n"
+        "\n"
+        "Options:\n"
+        "  --help        show this help\n"
+        "  --version     show the version, protocols and default port\n"
+        "  --show-hosts  print the host list in effect, one host per line\n"
+        "  --show-principal\n"
+        "                print the helpers' GSS-API service ($DISTCC_PRINCIPAL) for ,auth hosts\n"
+        "  -j            print the total number of slots (for make -j)\n"
+        "  --scan-includes COMPILER ARGS...\n"
+        "                print the files pump mode would send for this compile\n"
+        "                (FILE, DIRECTORY and SYSTEMDIR lines) and compile nothing\n"
+        "\n"
+        "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
+        "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\";\n"
+        "+zeroconf there adds the helpers announced on the network%s.\n"
+        "\",auth\" (or \",auth=NAME\") after a host: GSS-API (Kerberos) mutual authentication\n"
+        "with its distccd --auth, as host/HOST, or SERVICE@HOST with DISTCC_PRINCIPAL=SERVICE%s.\n"
+        "\n"
+        "Environment:\n",
+        DCC_SYSCONFDIR, dcc_zc_available() ? "" : " (not in this build: no Avahi)",
+        dcc_auth_available() ? "" : " (not in this build)");
     dcc_settings_help(out, DCC_READ_CLIENT);
     fprintf(out, "\n"
                  "Exit codes: the compiler's own status, or distcc's: 100 failed, 101 bad\n"
@@ -179,7 +180,8 @@ static int rewrite_cross(const struct client *cl, char ***argvp)
     const char *family = NULL, *suffix = "";
     if (generic) {
         char found[PATH_MAX], err[256], real[PATH_MAX];
-        if (dcc_whitelist_find_compiler(name, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) != 0 ||
+        if (dcc_whitelist_find_compiler(name, getenv("PATH"), NULL, found, sizeof found, err,
+                                        sizeof err) != 0 ||
             !realpath(found, real))
             return 0;
         const char *base = base_name(real);
@@ -209,14 +211,16 @@ static int rewrite_cross(const struct client *cl, char ***argvp)
             if (strcmp(argv[i], "-target") == 0 || dcc_str_startswith(argv[i], "--target="))
                 return generic ? dcc_argv_set(argv, 0, family) : 0;
         const char *target[] = {"-target", DCC_GNU_HOST};
-        if ((generic && dcc_argv_set(argv, 0, family) != 0) || dcc_argv_insert(argvp, 1, target, 2) != 0)
+        if ((generic && dcc_argv_set(argv, 0, family) != 0) ||
+            dcc_argv_insert(argvp, 1, target, 2) != 0)
             return -1;
         dcc_debug("added -target %s for %s", DCC_GNU_HOST, name);
         return 0;
     }
     char cross[512], found[PATH_MAX], err[256];
     snprintf(cross, sizeof cross, "%s-%s%s", DCC_GNU_HOST, family, suffix);
-    const char *to = dcc_whitelist_find_compiler(cross, getenv("PATH"), NULL, found, sizeof found, err, sizeof err) == 0
+    const char *to = dcc_whitelist_find_compiler(cross, getenv("PATH"), NULL, found, sizeof found,
+                                                 err, sizeof err) == 0
                          ? cross
                      : generic ? family
                                : NULL;
@@ -283,7 +287,8 @@ int main(int argc, char **argv)
             setenv("PATH", trimmed, 1);
         }
         char real[PATH_MAX], err[512];
-        if (dcc_whitelist_find_compiler(self, getenv("PATH"), NULL, real, sizeof real, err, sizeof err) != 0) {
+        if (dcc_whitelist_find_compiler(self, getenv("PATH"), NULL, real, sizeof real, err,
+                                        sizeof err) != 0) {
             dcc_error("%s", err);
             return DCC_EXIT_COMPILER_MISSING;
         }
@@ -295,7 +300,8 @@ int main(int argc, char **argv)
         return DCC_EXIT_BAD_ARGUMENTS;
     } else if (strcmp(argv[1], "--scan-includes") == 0) {
         if (argc < 3) {
-            dcc_error("--scan-includes needs a compile command, e.g. distcc --scan-includes gcc -c x.c");
+            dcc_error(
+                "--scan-includes needs a compile command, e.g. distcc --scan-includes gcc -c x.c");
             return DCC_EXIT_BAD_ARGUMENTS;
         }
         job = dcc_argv_dup(argv + 2);

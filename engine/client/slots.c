@@ -58,7 +58,8 @@ void dcc_slots_done(struct client *cl)
     failed = NULL;
 }
 
-void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host, int slot)
+void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host,
+                     int slot)
 {
     (void)cl;
     char err[512];
@@ -73,7 +74,8 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
 {
     char *text = NULL, path[4096], err[600];
     enum dcc_hosts_source src;
-    if (dcc_hosts_find_in(&cl->set, DCC_SYSCONFDIR, &text, &src, path, sizeof path, err, sizeof err) != 0) {
+    if (dcc_hosts_find_in(&cl->set, DCC_SYSCONFDIR, &text, &src, path, sizeof path, err,
+                          sizeof err) != 0) {
         if (!quiet)
             dcc_error("%s", err);
         return DCC_EXIT_BAD_HOSTSPEC;
@@ -85,9 +87,10 @@ int dcc_slots_load_hosts(struct client *cl, int quiet)
         dcc_debug("read hosts from %s%s%s%s", src == DCC_HOSTS_FROM_ENV ? "" : "file ", where,
                   src == DCC_HOSTS_FROM_ENV ? ": " : "", src == DCC_HOSTS_FROM_ENV ? text : "");
     } else if (!quiet) {
-        dcc_debug("no host list: $DISTCC_HOSTS is unset, and there is no $DISTCC_DIR/hosts (default "
-                  "~/.distcc/hosts) or %s/distcc/hosts",
-                  DCC_SYSCONFDIR);
+        dcc_debug(
+            "no host list: $DISTCC_HOSTS is unset, and there is no $DISTCC_DIR/hosts (default "
+            "~/.distcc/hosts) or %s/distcc/hosts",
+            DCC_SYSCONFDIR);
     }
     if (text && dcc_hosts_parse(text, &cl->hosts, err, sizeof err) != 0) {
         if (!quiet)
@@ -130,10 +133,12 @@ const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, 
         if (dcc_log_get_level() >= DCC_LOG_DEBUG && used < sizeof considered) {
             char name[600];
             dcc_hosts_format(&cl->hosts.hosts[i], name, sizeof name);
-            const char *note = failed[i]                                              ? " (failed this job)"
-                               : dcc_lock_in_backoff(&lock_opts, &cl->hosts.hosts[i]) ? " (in backoff)"
-                                                                                      : "";
-            int n = snprintf(considered + used, sizeof considered - used, "%s%s%s", used ? ", " : "", name, note);
+            const char *note = failed[i] ? " (failed this job)"
+                               : dcc_lock_in_backoff(&lock_opts, &cl->hosts.hosts[i])
+                                   ? " (in backoff)"
+                                   : "";
+            int n = snprintf(considered + used, sizeof considered - used, "%s%s%s",
+                             used ? ", " : "", name, note);
             used += n > 0 ? (size_t)n : 0;
         }
         if (failed[i])

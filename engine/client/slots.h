@@ -15,7 +15,8 @@ struct dcc_slot {
 void dcc_slots_init(struct client *cl);
 /* Removes the monitor state file. */
 void dcc_slots_done(struct client *cl);
-void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host, int slot);
+void dcc_slots_state(struct client *cl, enum dcc_phase phase, const char *file, const char *host,
+                     int slot);
 
 /* Loads the host list; 0, or 106 after printing why (quiet: without a
  * word, for local jobs that only want --localslots). */

@@ -62,10 +62,11 @@ static void refresh(const char *dir)
     if (dcc_zc_browse(DCC_ZC_SERVICE_TYPE, DCC_ZC_BROWSE_MS, &svc, &n, err, sizeof err) != 0) {
         dcc_buf_printf(&text, "# error: +zeroconf: %s\n", err);
     } else {
-        snprintf(header, sizeof header,
-                 "helpers found by browsing %s at %s, for a client whose cc is %s%s%s (the list is refreshed "
-                 "after %d s)",
-                 DCC_ZC_SERVICE_TYPE, when, machine, version[0] ? " " : "", version, DCC_ZC_CACHE_TTL);
+        snprintf(
+            header, sizeof header,
+            "helpers found by browsing %s at %s, for a client whose cc is %s%s%s (the list is refreshed "
+            "after %d s)",
+            DCC_ZC_SERVICE_TYPE, when, machine, version[0] ? " " : "", version, DCC_ZC_CACHE_TTL);
         if (dcc_zc_format_list(svc, n, machine, version, header, &text) != 0)
             dcc_buf_free(&text);
     }
@@ -138,8 +139,9 @@ static int splice_found(struct dcc_hostlist *list, struct dcc_hostlist *found)
 void dcc_client_zeroconf_add(struct dcc_hostlist *list)
 {
     if (!dcc_zc_available()) {
-        dcc_warn("+zeroconf: this distcc was built without Zeroconf (no Avahi: build with WITH_ZEROCONF=1, "
-                 "USE=zeroconf on Gentoo); it finds no helpers");
+        dcc_warn(
+            "+zeroconf: this distcc was built without Zeroconf (no Avahi: build with WITH_ZEROCONF=1, "
+            "USE=zeroconf on Gentoo); it finds no helpers");
         return;
     }
     char distcc_dir[4096], dir[4200], err[600];
@@ -152,7 +154,8 @@ void dcc_client_zeroconf_add(struct dcc_hostlist *list)
     if (state == DCC_ZC_CACHE_STALE) {
         int fd = dcc_zc_refresh_lock(dir, 0, err, sizeof err);
         if (fd >= 0) {
-            dcc_debug("+zeroconf: the list is older than %d s; refreshing it in the background", DCC_ZC_CACHE_TTL);
+            dcc_debug("+zeroconf: the list is older than %d s; refreshing it in the background",
+                      DCC_ZC_CACHE_TTL);
             refresh_in_background(dir, fd);
             close(fd);
         } else if (fd == -1) {
@@ -188,7 +191,8 @@ void dcc_client_zeroconf_add(struct dcc_hostlist *list)
             dcc_log(list->n ? DCC_LOG_INFO : DCC_LOG_WARNING,
                     "+zeroconf: no usable helper is announced on the network (see %s/list)", dir);
         else
-            dcc_debug("+zeroconf: %zu helper%s from %s/list", found.n, found.n == 1 ? "" : "s", dir);
+            dcc_debug("+zeroconf: %zu helper%s from %s/list", found.n, found.n == 1 ? "" : "s",
+                      dir);
         if (splice_found(list, &found) != 0)
             dcc_warn("+zeroconf: out of memory");
     }

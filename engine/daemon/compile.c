@@ -41,7 +41,8 @@ static enum client_state client_state(int fd)
     if (n == 0)
         return CLIENT_GONE;
     if (n < 0)
-        return errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTSOCK ? CLIENT_GONE : CLIENT_WAITING;
+        return errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTSOCK ? CLIENT_GONE
+                                                                            : CLIENT_WAITING;
     return CLIENT_TALKING;
 }
 
@@ -168,8 +169,9 @@ void dccd_start_early(struct job *j)
     if (rc != 0)
         return;
     if (mkfifo(j->input, 0600) != 0) {
-        dcc_info("cannot create a FIFO in the job directory (%s); the compiler starts once the source is here",
-                 strerror(errno));
+        dcc_info(
+            "cannot create a FIFO in the job directory (%s); the compiler starts once the source is here",
+            strerror(errno));
         return;
     }
     if (spawn_compiler(j) == 0)
@@ -180,7 +182,8 @@ static int compiler_exited(const struct job *j)
 {
     siginfo_t info;
     memset(&info, 0, sizeof info);
-    return waitid(P_PID, (id_t)j->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == j->pid;
+    return waitid(P_PID, (id_t)j->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == j->pid;
 }
 
 /* Whether feeding must stop: the daemon is stopping, or the job lifetime is
@@ -189,7 +192,8 @@ static int feed_cut_off(struct job *j)
 {
     if (dccd_job_terminated)
         return 1;
-    if (j->cfg->job_lifetime > 0 && dccd_elapsed_ms(&j->spawned) > (long)j->cfg->job_lifetime * 1000) {
+    if (j->cfg->job_lifetime > 0 &&
+        dccd_elapsed_ms(&j->spawned) > (long)j->cfg->job_lifetime * 1000) {
         j->lifetime_over = 1;
         return 1;
     }
@@ -213,7 +217,8 @@ static enum feed_state open_source(struct job *j)
         if (j->source_fd >= 0)
             return FEED_WRITING;
         if (errno != ENXIO && errno != EINTR) {
-            dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot open the compiler's input %s: %s", j->input, strerror(errno));
+            dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot open the compiler's input %s: %s", j->input,
+                        strerror(errno));
             return FEED_BROKEN;
         }
         if (compiler_exited(j))
@@ -255,21 +260,25 @@ static enum feed_state feed_compiler(struct job *j, const char *p, size_t n)
         if (w < 0 && errno == EPIPE)
             return FEED_GONE;
         if (w < 0 && errno == EAGAIN) {
-            struct pollfd pf[2] = {{.fd = j->source_fd, .events = POLLOUT}, {.fd = j->conn.in_fd, .events = POLLRDHUP}};
+            struct pollfd pf[2] = {{.fd = j->source_fd, .events = POLLOUT},
+                                   {.fd = j->conn.in_fd, .events = POLLRDHUP}};
             int timeout = j->conn.timeout_ms > 0 ? j->conn.timeout_ms : -1;
             int r = poll(pf, 2, timeout);
-            if (r > 0 && (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) && !(pf[0].revents & POLLOUT)) {
+            if (r > 0 && (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) &&
+                !(pf[0].revents & POLLOUT)) {
                 j->client_gone = 1;
                 return FEED_BROKEN;
             }
             if (r > 0 || (r < 0 && errno == EINTR))
                 continue; /* writable, or POLLERR: the next write says which */
             if (r == 0) {
-                dccd_refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not read its source for %d s", timeout / 1000);
+                dccd_refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not read its source for %d s",
+                            timeout / 1000);
                 return FEED_BROKEN;
             }
         }
-        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write the source to the compiler: %s", strerror(errno));
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write the source to the compiler: %s",
+                    strerror(errno));
         return FEED_BROKEN;
     }
     return FEED_WRITING;
@@ -339,7 +348,8 @@ enum run_result dccd_run_compiler(struct job *j)
             if (timeout < 0 || left < timeout)
                 timeout = (int)(left > INT_MAX ? INT_MAX : left);
         }
-        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = watch_fd, .events = POLLIN | POLLRDHUP}};
+        struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN},
+                              {.fd = watch_fd, .events = POLLIN | POLLRDHUP}};
         int n = poll(p, 2, timeout);
         if (n < 0 && errno != EINTR)
             break;
@@ -364,8 +374,8 @@ enum run_result dccd_run_compiler(struct job *j)
 /* Sends a small file (SERR, SOUT, DOTD) plus extra; with strip_root, the
  * job's root is taken out of the file's text so it names the client's
  * paths. */
-static int send_file_or_empty(struct job *j, const char *token, const char *path, const struct dcc_buf *extra,
-                              int strip_root)
+static int send_file_or_empty(struct job *j, const char *token, const char *path,
+                              const struct dcc_buf *extra, int strip_root)
 {
     /* SERR/SOUT are small: gather in memory so distccd's own lines can be
      * appended to what the compiler said. */

@@ -33,10 +33,11 @@ struct dccd_config {
     const char *pid_file;
     const char *log_file;
     enum dcc_log_level log_level;
-    int job_lifetime;                       /* seconds, 0 = none */
-    enum dcc_sandbox_mode sandbox_mode;     /* --sandbox */
-    struct dcc_sandbox_limits limits;       /* --job-memory, --job-cpu, --job-file-size, --job-processes */
-    struct dcc_sandbox sandbox;             /* what every job is confined with (limits too) */
+    int job_lifetime;                   /* seconds, 0 = none */
+    enum dcc_sandbox_mode sandbox_mode; /* --sandbox */
+    struct dcc_sandbox_limits
+        limits;                 /* --job-memory, --job-cpu, --job-file-size, --job-processes */
+    struct dcc_sandbox sandbox; /* what every job is confined with (limits too) */
     struct dcc_sandbox_probe sandbox_probe; /* what the kernel offers, and why not the rest */
     char sandbox_missing[600];              /* auto: the mechanisms the kernel lacks, and why */
     int lifetime;                           /* seconds the daemon lives, 0 = forever */
@@ -50,8 +51,8 @@ struct dccd_config {
     int handshake_ms;      /* the first header must come this soon */
     uint32_t min_rate;     /* --min-rate, bytes/s; 0 = any */
     int max_per_address;   /* --max-per-address: connections served at once per client */
-    int slot_fd;           /* job processes ask the daemon for a job slot here; -1 = no daemon (--inetd) */
-    int early_start;       /* start the compiler before the source arrives */
+    int slot_fd; /* job processes ask the daemon for a job slot here; -1 = no daemon (--inetd) */
+    int early_start; /* start the compiler before the source arrives */
     int io_timeout_ms;
     const char *tmpdir;
     const char *compiler_path;  /* PATH used to find compilers */
@@ -65,9 +66,11 @@ struct dccd_config {
 
 /* Serves one job on the given fds (a socket, or stdin/stdout under ssh).
  * peer names the client in logs. Fills rec for the statistics. */
-void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer, struct dcc_job_record *rec);
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
+                    struct dcc_job_record *rec);
 
 /* Answers one HTTP request on the stats port with a snapshot of st. */
-void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, const struct dcc_stats *st);
+void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer,
+                      const struct dcc_stats *st);
 
 #endif

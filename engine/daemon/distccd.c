@@ -47,7 +47,8 @@ static void setup_logging(struct dccd_config *cfg)
     char err[512];
     if (cfg->log_file && *cfg->log_file) {
         if (dcc_log_to_file(cfg->log_file, err, sizeof err) != 0) {
-            fprintf(stderr, "distccd: %s; create it writable by the daemon's user, or use syslog\n", err);
+            fprintf(stderr, "distccd: %s; create it writable by the daemon's user, or use syslog\n",
+                    err);
             exit(DCC_EXIT_IO_ERROR);
         }
     } else if (cfg->log_stderr) {
@@ -76,8 +77,10 @@ static void choose_whitelist(struct dccd_config *cfg)
             cfg->whitelist_dir = dcc_whitelist_default_dirs[0];
         return;
     }
-    dccd_die(DCC_EXIT_COMPILER_MISSING,
-             "%s; link the allowed compilers there (distcc-config --update-masquerade) before starting distccd", err);
+    dccd_die(
+        DCC_EXIT_COMPILER_MISSING,
+        "%s; link the allowed compilers there (distcc-config --update-masquerade) before starting distccd",
+        err);
 }
 
 static void write_pid_file(const char *path)
@@ -106,7 +109,8 @@ static void read_environment(struct dccd_config *cfg)
         dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s", err);
     cfg->io_timeout_ms = (int)set.num[DCC_SET_IO_TIMEOUT] * 1000; /* at most 86400 s */
     cfg->tmpdir = dcc_settings_str(&set, DCC_SET_TMPDIR);
-    cfg->compiler_path = set.str[DCC_SET_DAEMON_PATH] ? set.str[DCC_SET_DAEMON_PATH] : getenv("PATH");
+    cfg->compiler_path = set.str[DCC_SET_DAEMON_PATH] ? set.str[DCC_SET_DAEMON_PATH]
+                                                      : getenv("PATH");
     cfg->principal_name = set.str[DCC_SET_DAEMON_PRINCIPAL];
     if (gethostname(cfg->hostname, sizeof cfg->hostname - 1) != 0)
         snprintf(cfg->hostname, sizeof cfg->hostname, "this helper");

@@ -75,7 +75,8 @@ extern volatile sig_atomic_t dccd_job_terminated;
 
 /* serve.c: the job's lifecycle. */
 /* Refuses the job with exit_code; the first reason given is the one told. */
-void dccd_refuse(struct job *j, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void dccd_refuse(struct job *j, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 long dccd_elapsed_ms(const struct timespec *since);
 /* Waits for one of the daemon's --jobs slots; 0, or -1 (refused, the client
  * left or the daemon is stopping). */

@@ -44,8 +44,8 @@ int dccd_bind_listener(const char *addr, int port, const char *what)
         }
     }
     if (grc != 0)
-        dccd_die(DCC_EXIT_BIND_FAILED, "cannot listen on %s for %s: %s", addr ? addr : "all addresses", what,
-                 gai_strerror(grc));
+        dccd_die(DCC_EXIT_BIND_FAILED, "cannot listen on %s for %s: %s",
+                 addr ? addr : "all addresses", what, gai_strerror(grc));
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         dccd_die(DCC_EXIT_BIND_FAILED, "cannot create a socket for %s: %s", what, strerror(errno));
@@ -56,8 +56,8 @@ int dccd_bind_listener(const char *addr, int port, const char *what)
     if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
         int e = errno;
         freeaddrinfo(res);
-        dccd_die(DCC_EXIT_BIND_FAILED, "cannot bind %s port %d for %s: %s%s", addr ? addr : "*", port, what,
-                 strerror(e), e == EADDRINUSE ? " (is another distccd running?)" : "");
+        dccd_die(DCC_EXIT_BIND_FAILED, "cannot bind %s port %d for %s: %s%s", addr ? addr : "*",
+                 port, what, strerror(e), e == EADDRINUSE ? " (is another distccd running?)" : "");
     }
     freeaddrinfo(res);
     if (listen(fd, 1024) != 0)
@@ -92,7 +92,8 @@ int dccd_serve_inetd(struct dccd_config *cfg)
         if (!dcc_acl_allows(&cfg->acl, (struct sockaddr *)&ss, len)) {
             char acl_text[512];
             dcc_acl_describe(&cfg->acl, acl_text, sizeof acl_text);
-            dcc_warn("refused job connection from %s: not in the --allow list (%s)", peer, acl_text);
+            dcc_warn("refused job connection from %s: not in the --allow list (%s)", peer,
+                     acl_text);
             return DCC_EXIT_ACCESS_DENIED;
         }
     }

@@ -105,21 +105,23 @@ static void usage(poptContext ctx)
     char dirs[1024];
     dcc_version_whitelist_dirs(dirs, sizeof dirs);
     poptPrintHelp(ctx, stdout, 0);
-    printf("\nWith no --allow, only loopback clients (127.0.0.0/8, ::1) are accepted.\n"
-           "Compilers run only when named in the whitelist directory (--whitelist-dir),\n"
-           "by default %s.\n"
-           "The daemon exits 110 when that directory is missing or empty.\n"
-           "Each job runs in a sandbox (--sandbox): user, mount and network namespaces,\n"
-           "Landlock and seccomp, under a reaper (or a pid namespace); it executes only its\n"
-           "toolchain, writes only its job directory, and nothing it starts outlives it.\n"
-           "--job-memory, --job-cpu and --job-file-size apply with --sandbox=off too.\n"
-           "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
-           "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root,\n"
-           "119 --auth cannot start (no GSS-API in this build, no key in the keytab, unreadable list).\n"
-           "--auth: clients must authenticate with GSS-API (Kerberos) first, as with distcc 3.4;\n"
-           "the daemon accepts as $DISTCCD_PRINCIPAL (\"host/NAME\", or \"SERVICE@NAME\"), else as any\n"
-           "principal in the keytab ($KRB5_KTNAME, read before dropping root).%s\n",
-           dirs, dcc_auth_available() ? "" : "\nThis distccd was built without GSS-API: --auth is refused.");
+    printf(
+        "\nWith no --allow, only loopback clients (127.0.0.0/8, ::1) are accepted.\n"
+        "Compilers run only when named in the whitelist directory (--whitelist-dir),\n"
+        "by default %s.\n"
+        "The daemon exits 110 when that directory is missing or empty.\n"
+        "Each job runs in a sandbox (--sandbox): user, mount and network namespaces,\n"
+        "Landlock and seccomp, under a reaper (or a pid namespace); it executes only its\n"
+        "toolchain, writes only its job directory, and nothing it starts outlives it.\n"
+        "--job-memory, --job-cpu and --job-file-size apply with --sandbox=off too.\n"
+        "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
+        "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root,\n"
+        "119 --auth cannot start (no GSS-API in this build, no key in the keytab, unreadable list).\n"
+        "--auth: clients must authenticate with GSS-API (Kerberos) first, as with distcc 3.4;\n"
+        "the daemon accepts as $DISTCCD_PRINCIPAL (\"host/NAME\", or \"SERVICE@NAME\"), else as any\n"
+        "principal in the keytab ($KRB5_KTNAME, read before dropping root).%s\n",
+        dirs,
+        dcc_auth_available() ? "" : "\nThis distccd was built without GSS-API: --auth is refused.");
 }
 
 /* What popt fills in, before it is checked into the settings. Static: popt
@@ -160,8 +162,10 @@ static void take_option(poptContext ctx, int id, struct dccd_config *cfg)
         break;
     case OPT_LOG_LEVEL:
         if (dcc_log_level_parse(raw.log_level, &cfg->log_level) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS,
-                     "--log-level \"%s\" is not one of critical, error, warning, notice, info, debug", raw.log_level);
+            dccd_die(
+                DCC_EXIT_BAD_ARGUMENTS,
+                "--log-level \"%s\" is not one of critical, error, warning, notice, info, debug",
+                raw.log_level);
         break;
     case OPT_VERBOSE:
         cfg->log_level = DCC_LOG_DEBUG;
@@ -172,19 +176,23 @@ static void take_option(poptContext ctx, int id, struct dccd_config *cfg)
         break;
     case OPT_MAX_BODY:
         if (parse_size(raw.max_body, &cfg->max_body) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-size \"%s\" is not a size such as 64M", raw.max_body);
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-size \"%s\" is not a size such as 64M",
+                     raw.max_body);
         break;
     case OPT_SANDBOX:
         if (dcc_sandbox_mode_parse(raw.sandbox, &cfg->sandbox_mode) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--sandbox \"%s\" is not one of auto, required, off", raw.sandbox);
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--sandbox \"%s\" is not one of auto, required, off",
+                     raw.sandbox);
         break;
     case OPT_MAX_BODY_MEM:
         if (parse_size(raw.max_body_mem, &cfg->max_body_mem) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-memory \"%s\" is not a size such as 256M", raw.max_body_mem);
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--max-body-memory \"%s\" is not a size such as 256M",
+                     raw.max_body_mem);
         break;
     case OPT_PRINCIPAL_LIST:
         if (raw.principal_white && raw.principal_black)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--whitelist and --blacklist cannot be given together");
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS,
+                     "--whitelist and --blacklist cannot be given together");
         cfg->principals_given = 1;
         cfg->principals.deny = raw.principal_black != NULL;
         snprintf(cfg->principals.path, sizeof cfg->principals.path, "%s",
@@ -231,9 +239,10 @@ static void check_values(struct dccd_config *cfg)
         {"--max-per-address", raw.mpa_s, 1, 65536, &raw.max_per_address},
     };
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        if (numbers[i].text && dccd_parse_int(numbers[i].text, numbers[i].lo, numbers[i].hi, numbers[i].out) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a number from %ld to %ld", numbers[i].name,
-                     numbers[i].text, numbers[i].lo, numbers[i].hi);
+        if (numbers[i].text &&
+            dccd_parse_int(numbers[i].text, numbers[i].lo, numbers[i].hi, numbers[i].out) != 0)
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a number from %ld to %ld",
+                     numbers[i].name, numbers[i].text, numbers[i].lo, numbers[i].hi);
     struct {
         const char *name, *text;
         uint64_t *out;
@@ -245,8 +254,8 @@ static void check_values(struct dccd_config *cfg)
     cfg->limits.file_size = DCCD_DEFAULT_JOB_FILE_SIZE;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (sizes[i].text && parse_limit(sizes[i].text, sizes[i].out) != 0)
-            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a size such as 512M, or 0", sizes[i].name,
-                     sizes[i].text);
+            dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s \"%s\" is not a size such as 512M, or 0",
+                     sizes[i].name, sizes[i].text);
     cfg->limits.cpu_seconds = raw.job_cpu;
     cfg->limits.processes = raw.job_processes;
     cfg->port = (int)raw.port;
@@ -266,44 +275,51 @@ static void check_values(struct dccd_config *cfg)
 void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
 {
     struct poptOption table[] = {
-        {"allow", 'a', POPT_ARG_STRING, &raw.allow, OPT_ALLOW, "accept clients from this address or CIDR (repeatable)",
-         "ADDR[/BITS]"},
+        {"allow", 'a', POPT_ARG_STRING, &raw.allow, OPT_ALLOW,
+         "accept clients from this address or CIDR (repeatable)", "ADDR[/BITS]"},
         {"allow-private", 0, POPT_ARG_NONE, NULL, OPT_ALLOW_PRIVATE,
          "accept clients from private networks and loopback", NULL},
         {"listen", 0, POPT_ARG_STRING, &cfg->listen_addr, 0, "listen on this address only", "ADDR"},
         {"port", 'p', POPT_ARG_STRING, &raw.port_s, 0, "TCP port for jobs (default 3632)", "PORT"},
-        {"jobs", 'j', POPT_ARG_STRING, &raw.jobs_s, 0, "jobs run at once (default: cores + 2)", "N"},
+        {"jobs", 'j', POPT_ARG_STRING, &raw.jobs_s, 0, "jobs run at once (default: cores + 2)",
+         "N"},
         {"nice", 'N', POPT_ARG_STRING, &raw.nice_s, 0, "niceness of compilers (default 5)", "N"},
-        {"user", 0, POPT_ARG_STRING, &cfg->user, 0, "user to run as when started as root (default distcc, then nobody)",
-         "USER"},
+        {"user", 0, POPT_ARG_STRING, &cfg->user, 0,
+         "user to run as when started as root (default distcc, then nobody)", "USER"},
         {"daemon", 0, POPT_ARG_NONE, &cfg->daemon_mode, 0,
          "run as a standalone daemon (the default unless stdin is a socket)", NULL},
         {"no-detach", 0, POPT_ARG_NONE, &cfg->no_detach, 0, "stay in the foreground", NULL},
         {"no-fork", 0, POPT_ARG_NONE, &cfg->no_fork, 0,
          "accepted for compatibility; jobs still run in their own process", NULL},
         {"no-fifo", 0, POPT_ARG_NONE, NULL, 0, "accepted for compatibility; does nothing", NULL},
-        {"inetd", 0, POPT_ARG_NONE, &cfg->inetd, 0, "serve one job on stdin/stdout (inetd, ssh)", NULL},
-        {"pid-file", 'P', POPT_ARG_STRING, &cfg->pid_file, 0, "write the daemon's pid here", "FILE"},
-        {"log-file", 0, POPT_ARG_STRING, &cfg->log_file, 0, "log to this file instead of syslog", "FILE"},
+        {"inetd", 0, POPT_ARG_NONE, &cfg->inetd, 0, "serve one job on stdin/stdout (inetd, ssh)",
+         NULL},
+        {"pid-file", 'P', POPT_ARG_STRING, &cfg->pid_file, 0, "write the daemon's pid here",
+         "FILE"},
+        {"log-file", 0, POPT_ARG_STRING, &cfg->log_file, 0, "log to this file instead of syslog",
+         "FILE"},
         {"log-level", 0, POPT_ARG_STRING, &raw.log_level, OPT_LOG_LEVEL,
          "critical, error, warning, notice (default), info or debug", "LEVEL"},
         {"log-stderr", 0, POPT_ARG_NONE, &cfg->log_stderr, 0, "log to stderr", NULL},
         {"verbose", 0, POPT_ARG_NONE, &raw.verbose, OPT_VERBOSE, "log at debug level", NULL},
-        {"wizard", 'W', POPT_ARG_NONE, &raw.wizard, OPT_WIZARD, "foreground, log debug to stderr (for debugging)",
-         NULL},
+        {"wizard", 'W', POPT_ARG_NONE, &raw.wizard, OPT_WIZARD,
+         "foreground, log debug to stderr (for debugging)", NULL},
         {"job-lifetime", 0, POPT_ARG_STRING, &raw.jl_s, 0,
          "kill a compile running longer than this; 0: no limit (default 600)", "SECONDS"},
         {"sandbox", 0, POPT_ARG_STRING, &raw.sandbox, OPT_SANDBOX,
-         "auto (default: every mechanism the kernel has), required (refuse to start without all) or off", "MODE"},
+         "auto (default: every mechanism the kernel has), required (refuse to start without all) or off",
+         "MODE"},
         {"job-memory", 0, POPT_ARG_STRING, &raw.job_memory, 0,
          "address space of each compiler process, with K/M/G; 0: no limit (default 4G)", "BYTES"},
-        {"job-cpu", 0, POPT_ARG_STRING, &raw.jc_s, 0, "CPU time of each compiler process; 0: no limit (default 600)",
-         "SECONDS"},
+        {"job-cpu", 0, POPT_ARG_STRING, &raw.jc_s, 0,
+         "CPU time of each compiler process; 0: no limit (default 600)", "SECONDS"},
         {"job-file-size", 0, POPT_ARG_STRING, &raw.job_file_size, 0,
          "largest file a job may write, with K/M/G; 0: no limit (default 2G)", "BYTES"},
         {"job-processes", 0, POPT_ARG_STRING, &raw.jp_s, 0,
-         "processes one job may have at once (with a user namespace); 0: no limit (default 64)", "N"},
-        {"lifetime", 0, POPT_ARG_STRING, &raw.lt_s, 0, "exit after this many seconds (for tests)", "SECONDS"},
+         "processes one job may have at once (with a user namespace); 0: no limit (default 64)",
+         "N"},
+        {"lifetime", 0, POPT_ARG_STRING, &raw.lt_s, 0, "exit after this many seconds (for tests)",
+         "SECONDS"},
         {"stats", 0, POPT_ARG_NONE, &cfg->stats, 0,
          "serve statistics over HTTP (16 connections at once, 4 from one address)", NULL},
         {"stats-port", 0, POPT_ARG_STRING, &raw.sp_s, 0, "port for --stats (default 3633)", "PORT"},
@@ -311,8 +327,10 @@ void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
          "announce this helper over mDNS/DNS-SD (Avahi), for clients with +zeroconf", NULL},
         {"enable-tcp-insecure", 0, POPT_ARG_NONE, &cfg->tcp_insecure, 0,
          "run any compiler name, not only whitelisted ones", NULL},
-        {"make-me-a-botnet", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &cfg->tcp_insecure, 0, NULL, NULL},
-        {"whitelist-dir", 0, POPT_ARG_STRING, &cfg->whitelist_dir, 0, "compiler whitelist directory", "DIR"},
+        {"make-me-a-botnet", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &cfg->tcp_insecure, 0,
+         NULL, NULL},
+        {"whitelist-dir", 0, POPT_ARG_STRING, &cfg->whitelist_dir, 0,
+         "compiler whitelist directory", "DIR"},
         {"max-body-size", 0, POPT_ARG_STRING, &raw.max_body, OPT_MAX_BODY,
          "largest file a client may send, with K/M/G (default 1G)", "BYTES"},
         {"max-body-memory", 0, POPT_ARG_STRING, &raw.max_body_mem, OPT_MAX_BODY_MEM,
@@ -325,7 +343,8 @@ void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
          "drop a client whose packet, once begun, arrives slower than this after 5 s (default 4096, 0 = any rate)",
          "BYTES/S"},
         {"max-per-address", 0, POPT_ARG_STRING, &raw.mpa_s, 0,
-         "connections from one address served at once; more wait their turn (default: twice --jobs)", "N"},
+         "connections from one address served at once; more wait their turn (default: twice --jobs)",
+         "N"},
         {"no-early-start", 0, POPT_ARG_NONE, &raw.no_early, 0,
          "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
         {"auth", 0, POPT_ARG_NONE, &cfg->auth, 0,
@@ -345,10 +364,11 @@ void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
     while ((rc = poptGetNextOpt(ctx)) > 0)
         take_option(ctx, rc, cfg);
     if (rc < -1)
-        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s: %s (see distccd --help)", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-                 poptStrerror(rc));
+        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "%s: %s (see distccd --help)",
+                 poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
     if (poptPeekArg(ctx))
-        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "unexpected argument \"%s\" (see distccd --help)", poptPeekArg(ctx));
+        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "unexpected argument \"%s\" (see distccd --help)",
+                 poptPeekArg(ctx));
     check_values(cfg);
 }
 

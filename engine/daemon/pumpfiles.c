@@ -19,7 +19,8 @@ static int read_string_body(struct dcc_conn *c, const char *token, uint32_t len,
 {
     *out = NULL;
     if (len > c->limits.max_arg_len) {
-        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %u", token, len, c->limits.max_arg_len);
+        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %u", token, len,
+                 c->limits.max_arg_len);
         return DCC_EXIT_PROTOCOL_ERROR;
     }
     char *s = malloc((size_t)len + 1);
@@ -43,8 +44,8 @@ static int read_string_body(struct dcc_conn *c, const char *token, uint32_t len,
  * them for the job). Never follows a symlink: an earlier LINK cannot
  * redirect a later write. *last is the final component of path (without
  * whole). Returns an fd, or -1 with the reason in why. */
-static int open_client_dir(int rootfd, const char *path, int whole, unsigned *dirs, const char **last, char *why,
-                           size_t whylen)
+static int open_client_dir(int rootfd, const char *path, int whole, unsigned *dirs,
+                           const char **last, char *why, size_t whylen)
 {
     int fd = rootfd;
     const char *p = path + 1;
@@ -59,13 +60,15 @@ static int open_client_dir(int rootfd, const char *path, int whole, unsigned *di
         int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0 && errno == ENOENT) {
             if (*dirs >= DCC_PUMP_MAX_DIRS) {
-                snprintf(why, whylen, "the job's files would need more than %d directories", DCC_PUMP_MAX_DIRS);
+                snprintf(why, whylen, "the job's files would need more than %d directories",
+                         DCC_PUMP_MAX_DIRS);
                 if (fd != rootfd)
                     close(fd);
                 return -1;
             }
             if (mkdirat(fd, comp, 0700) != 0) {
-                snprintf(why, whylen, "cannot create %.*s: %s", (int)(p + n - path), path, strerror(errno));
+                snprintf(why, whylen, "cannot create %.*s: %s", (int)(p + n - path), path,
+                         strerror(errno));
                 if (fd != rootfd)
                     close(fd);
                 return -1;
@@ -107,7 +110,8 @@ static const char *exists_why(int dirfd, const char *name)
  * on the wire) into it as it arrives, as DOTI is in protocols 1 and 2, and
  * adds its size to *total. 0, or the wire error when the body broke off or
  * could not be written (the rest of it is then still on the wire). */
-static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t wire_len, uint64_t *total)
+static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t wire_len,
+                           uint64_t *total)
 {
     struct dcc_conn *c = &j->conn;
     char why[400];
@@ -120,9 +124,11 @@ static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t
     int fd = openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno == EEXIST)
-            dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, exists_why(dirfd, last));
+            dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name,
+                        exists_why(dirfd, last));
         else
-            dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create NAME \"%.300s\" in the job: %s", name, strerror(errno));
+            dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create NAME \"%.300s\" in the job: %s", name,
+                        strerror(errno));
         close(dirfd);
         return dcc_wire_discard(c, wire_len);
     }
@@ -135,18 +141,21 @@ static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t
     if (rc && c->local_fault && j->how != DCC_COMPRESS_NONE) {
         /* An LZO body is all read before it is written: the request can
          * go on, and the client hears why (a full disk, say). */
-        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, c->err);
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name,
+                    c->err);
         rc = 0;
     }
     if (close(fd) != 0 && !rc)
-        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name, strerror(errno));
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name,
+                    strerror(errno));
     *total += len;
     return rc;
 }
 
 /* Makes the link (its target re-made by dcc_pump_link_target) and keeps it
  * for dcc_pump_check_link_beneath, once every file is in place. */
-static void store_pump_link(struct job *j, int rootfd, const char *name, const char *target, size_t len)
+static void store_pump_link(struct job *j, int rootfd, const char *name, const char *target,
+                            size_t len)
 {
     char why[400];
     char *to = dcc_pump_link_target(name, target, len, why, sizeof why);
@@ -186,9 +195,11 @@ static void store_pump_link(struct job *j, int rootfd, const char *name, const c
     }
     if (symlinkat(to, dirfd, last) != 0) {
         if (errno == EEXIST)
-            dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, exists_why(dirfd, last));
+            dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name,
+                        exists_why(dirfd, last));
         else
-            dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create LINK \"%.300s\" in the job: %s", name, strerror(errno));
+            dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create LINK \"%.300s\" in the job: %s", name,
+                        strerror(errno));
     }
     close(dirfd);
 }
@@ -199,7 +210,8 @@ static void store_pump_link(struct job *j, int rootfd, const char *name, const c
 static void keep_system_dir(struct job *j, const char *name)
 {
     if (j->nsystem_dirs >= DCC_PUMP_MAX_SYSTEM_DIRS) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "LINK \"%.300s\" is refused: more than %d system directories", name,
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED,
+                    "LINK \"%.300s\" is refused: more than %d system directories", name,
                     DCC_PUMP_MAX_SYSTEM_DIRS);
         return;
     }
@@ -252,10 +264,11 @@ static void count_pump_bytes(struct job *j, const char *name, uint64_t *total, u
 {
     *total += n;
     if (*total > j->conn.limits.max_body)
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED,
-                    "NAME \"%.300s\" is refused: the job's files, names and links add up to more than the limit of "
-                    "%llu bytes (--max-body-size)",
-                    name, (unsigned long long)j->conn.limits.max_body);
+        dccd_refuse(
+            j, DCC_EXIT_ACCESS_DENIED,
+            "NAME \"%.300s\" is refused: the job's files, names and links add up to more than the limit of "
+            "%llu bytes (--max-body-size)",
+            name, (unsigned long long)j->conn.limits.max_body);
 }
 
 /* One NAME and its FILE or LINK. Once the job is refused, bodies are read
@@ -276,8 +289,8 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
         goto out;
     uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
     if (blen > cap) {
-        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu", which ? DCC_TOK_LINK : DCC_TOK_FILE,
-                 blen, (unsigned long long)cap);
+        snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu",
+                 which ? DCC_TOK_LINK : DCC_TOK_FILE, blen, (unsigned long long)cap);
         rc = DCC_EXIT_PROTOCOL_ERROR;
         goto out;
     }
@@ -285,8 +298,8 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
     if (!j->refusal[0] && dcc_pump_check_path(name, len, 0, why, sizeof why) != 0)
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
     if (!j->refusal[0] && rootfd >= 0 && strlen(j->root) + len >= PATH_MAX)
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: it is too long inside the job directory",
-                    name);
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED,
+                    "NAME \"%.300s\" is refused: it is too long inside the job directory", name);
     if (!j->refusal[0])
         count_pump_bytes(j, name, total, (uint64_t)len + (which == 1 ? blen : 0));
     if (j->refusal[0] || rootfd < 0) {
@@ -338,7 +351,8 @@ int dccd_pump_receive_files(struct job *j)
         return rc;
     if (nfil > c->limits.max_files) {
         /* Not read to its end: that could take any time. */
-        snprintf(c->err, sizeof c->err, "NFIL %u exceeds the limit of %u", nfil, c->limits.max_files);
+        snprintf(c->err, sizeof c->err, "NFIL %u exceeds the limit of %u", nfil,
+                 c->limits.max_files);
         return DCC_EXIT_PROTOCOL_ERROR;
     }
     if (!j->refusal[0] && dccd_take_slot(j) != 0)
@@ -371,10 +385,11 @@ int dccd_pump_receive_files(struct job *j)
         return 0;
     }
     close(cwdfd);
-    int n = snprintf(j->cwd, sizeof j->cwd, "%s%s", j->root, strcmp(j->cdir, "/") == 0 ? "" : j->cdir);
+    int n = snprintf(j->cwd, sizeof j->cwd, "%s%s", j->root,
+                     strcmp(j->cdir, "/") == 0 ? "" : j->cdir);
     if (n < 0 || (size_t)n >= sizeof j->cwd) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "CDIR \"%.300s\" is refused: it is too long inside the job directory",
-                    j->cdir);
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED,
+                    "CDIR \"%.300s\" is refused: it is too long inside the job directory", j->cdir);
         return 0;
     }
     struct dcc_pump_paths paths = {

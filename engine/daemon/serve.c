@@ -63,7 +63,9 @@ void dccd_refuse(struct job *j, int exit_code, const char *fmt, ...)
 /* The rest of the request must come within --request-timeout of now. */
 static void restart_deadline(struct job *j)
 {
-    j->conn.deadline_ms = j->cfg->request_timeout > 0 ? dcc_now_ms() + (long long)j->cfg->request_timeout * 1000 : 0;
+    j->conn.deadline_ms = j->cfg->request_timeout > 0
+                              ? dcc_now_ms() + (long long)j->cfg->request_timeout * 1000
+                              : 0;
 }
 
 /* A job slot is taken only once the request's source is on its way (its
@@ -77,7 +79,8 @@ int dccd_take_slot(struct job *j)
         return 0;
     pid_t me = getpid();
     if (write(j->cfg->slot_fd, &me, sizeof me) != (ssize_t)sizeof me) {
-        dccd_refuse(j, DCC_EXIT_DISTCC_FAILED, "cannot ask the daemon for a job slot: %s", strerror(errno));
+        dccd_refuse(j, DCC_EXIT_DISTCC_FAILED, "cannot ask the daemon for a job slot: %s",
+                    strerror(errno));
         return -1;
     }
     sigset_t waiting;
@@ -226,7 +229,8 @@ static void check_request(struct job *j)
     if (cfg->tcp_insecure) {
         const char *b = strrchr(argv0, '/');
         snprintf(j->compiler, sizeof j->compiler, "%s", b ? b + 1 : argv0);
-    } else if (dcc_whitelist_check(cfg->whitelist_dir, argv0, j->compiler, sizeof j->compiler, why, sizeof why)) {
+    } else if (dcc_whitelist_check(cfg->whitelist_dir, argv0, j->compiler, sizeof j->compiler, why,
+                                   sizeof why)) {
         dccd_refuse(j, DCC_EXIT_COMPILER_MISSING, "%s", why);
         return;
     }
@@ -237,12 +241,14 @@ static void check_request(struct job *j)
         return;
     }
     if (j->scan.local_only) {
-        dccd_refuse(j, DCC_EXIT_BAD_ARGUMENTS, "this job cannot be compiled remotely: %s", j->scan.why_local);
+        dccd_refuse(j, DCC_EXIT_BAD_ARGUMENTS, "this job cannot be compiled remotely: %s",
+                    j->scan.why_local);
         return;
     }
     /* "failed to exec" is stock's phrase for this, which admins grep for. */
-    if (dcc_whitelist_find_compiler(j->compiler, cfg->compiler_path, cfg->whitelist_dir, j->compiler_path,
-                                    sizeof j->compiler_path, why, sizeof why) != 0)
+    if (dcc_whitelist_find_compiler(j->compiler, cfg->compiler_path, cfg->whitelist_dir,
+                                    j->compiler_path, sizeof j->compiler_path, why,
+                                    sizeof why) != 0)
         dccd_refuse(j, DCC_EXIT_COMPILER_MISSING, "failed to exec %s: %s", j->compiler, why);
 }
 
@@ -252,7 +258,8 @@ static int make_job_files(struct job *j)
     if (n < 0 || (size_t)n >= sizeof j->dir || !mkdtemp(j->dir)) {
         int e = errno;
         j->dir[0] = '\0';
-        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create a job directory in %s: %s", j->cfg->tmpdir, strerror(e));
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create a job directory in %s: %s", j->cfg->tmpdir,
+                    strerror(e));
         return -1;
     }
     /* The compiler's working directory is what getcwd() says (debug info's
@@ -273,7 +280,8 @@ static int make_job_files(struct job *j)
     if (!ext)
         ext = ".i";
     snprintf(j->input, sizeof j->input, "%s/%.*s%s", j->dir, (int)stem, base, ext);
-    snprintf(j->output, sizeof j->output, "%s/%.*s%s", j->dir, (int)stem, base, j->scan.has_dash_S ? ".s" : ".o");
+    snprintf(j->output, sizeof j->output, "%s/%.*s%s", j->dir, (int)stem, base,
+             j->scan.has_dash_S ? ".s" : ".o");
     snprintf(j->out_stdout, sizeof j->out_stdout, "%s/compiler.stdout", j->dir);
     snprintf(j->out_stderr, sizeof j->out_stderr, "%s/compiler.stderr", j->dir);
     snprintf(j->cwd, sizeof j->cwd, "%s", j->dir);
@@ -300,13 +308,15 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
     snprintf(rec->file, sizeof rec->file, "%.127s", b ? b + 1 : src);
     snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
     snprintf(rec->principal, sizeof rec->principal, "%s", j->principal);
-    dcc_notice("job from %s%s%s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out", j->peer,
-               j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what,
-               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), WIFSIGNALED(status) ? " (signal)" : "",
+    dcc_notice("job from %s%s%s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out",
+               j->peer, j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what,
+               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+               WIFSIGNALED(status) ? " (signal)" : "",
                j->protover == 2   ? ", lzo"
                : j->protover == 3 ? ", pump"
                                   : "",
-               rec->msecs, (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
+               rec->msecs, (unsigned long long)j->conn.bytes_in,
+               (unsigned long long)j->conn.bytes_out);
 }
 
 /* Reads DOTI into the job directory, or throws it away when the job is already
@@ -322,7 +332,8 @@ static int receive_source(struct job *j)
     if (rc)
         return rc;
     if (len > j->conn.limits.max_body) {
-        snprintf(j->conn.err, sizeof j->conn.err, "DOTI of %u bytes exceeds the limit of %llu bytes", len,
+        snprintf(j->conn.err, sizeof j->conn.err,
+                 "DOTI of %u bytes exceeds the limit of %llu bytes", len,
                  (unsigned long long)j->conn.limits.max_body);
         return DCC_EXIT_PROTOCOL_ERROR;
     }
@@ -415,8 +426,9 @@ static void serr_refused(const struct job *j, struct dcc_buf *b)
 
 static void serr_lifetime(const struct job *j, struct dcc_buf *b)
 {
-    dcc_buf_printf(b, "distccd on %s: the compile exceeded the job lifetime of %d s and was killed\n", j->cfg->hostname,
-                   j->cfg->job_lifetime);
+    dcc_buf_printf(b,
+                   "distccd on %s: the compile exceeded the job lifetime of %d s and was killed\n",
+                   j->cfg->hostname, j->cfg->job_lifetime);
 }
 
 static void serr_start_failed(const struct job *j, struct dcc_buf *b)
@@ -436,10 +448,11 @@ struct job_end_row {
     enum dcc_job_outcome outcome;
     const char *what;
     enum end_status status;
-    int exit_code;                                        /* with STATUS_EXIT */
-    int reply;                                            /* DONE ... with the status */
-    void (*serr)(const struct job *j, struct dcc_buf *b); /* distccd's line after the compiler's stderr */
-    int forget_principal;                                 /* counted as a failure, not as a job of that principal */
+    int exit_code; /* with STATUS_EXIT */
+    int reply;     /* DONE ... with the status */
+    void (*serr)(const struct job *j,
+                 struct dcc_buf *b); /* distccd's line after the compiler's stderr */
+    int forget_principal;            /* counted as a failure, not as a job of that principal */
 };
 
 static const struct job_end_row job_ends[END_COUNT] = {
@@ -447,30 +460,41 @@ static const struct job_end_row job_ends[END_COUNT] = {
                       .what = "daemon shutting down",
                       .status = STATUS_EXIT,
                       .exit_code = DCC_EXIT_GONE},
-    [END_DROPPED] = {DCC_LOG_WARNING, "dropped connection from ", 0, ": ", detail_dropped, .outcome = DCC_JOB_DROPPED,
-                     .what = "dropped", .status = STATUS_WIRE},
+    [END_DROPPED] = {DCC_LOG_WARNING, "dropped connection from ", 0, ": ", detail_dropped,
+                     .outcome = DCC_JOB_DROPPED, .what = "dropped", .status = STATUS_WIRE},
     [END_NO_REQUEST] = {DCC_LOG_INFO, "connection from ", 0, " closed without a request", NULL,
-                        .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_WIRE},
-    [END_BAD_REQUEST] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err, .outcome = DCC_JOB_BAD_REQUEST,
-                         .what = "bad request", .status = STATUS_WIRE},
-    [END_REQUEST_TIMEOUT] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err, .outcome = DCC_JOB_TIMEOUT,
-                             .what = "bad request", .status = STATUS_WIRE},
-    [END_LEFT_IN_QUEUE] = {DCC_LOG_WARNING, "client ", 0, " went away while its job waited for a slot", NULL,
-                           .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected", .status = STATUS_EXIT,
-                           .exit_code = DCC_EXIT_IO_ERROR},
-    [END_DISCONNECTED] = {DCC_LOG_WARNING, "client ", 0, " disconnected during the compile; compiler killed", NULL,
-                          .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected", .status = STATUS_EXIT,
-                          .exit_code = DCC_EXIT_IO_ERROR},
-    [END_ABANDONED] = {DCC_LOG_INFO, "client ", 0,
-                       " closed the connection before sending its source (its preprocessor failed?)", NULL,
-                       .outcome = DCC_JOB_CLI_DISCONNECT, .what = "abandoned by the client", .status = STATUS_EXIT,
-                       .exit_code = DCC_EXIT_IO_ERROR},
-    [END_TALKING] = {DCC_LOG_WARNING, "bad request from ", 0, ": it sent more data after its source; compiler killed",
-                     NULL, .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_EXIT,
+                        .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request",
+                        .status = STATUS_WIRE},
+    [END_BAD_REQUEST] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err,
+                         .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request",
+                         .status = STATUS_WIRE},
+    [END_REQUEST_TIMEOUT] = {DCC_LOG_WARNING, "bad request from ", 0, ": ", detail_conn_err,
+                             .outcome = DCC_JOB_TIMEOUT, .what = "bad request",
+                             .status = STATUS_WIRE},
+    [END_LEFT_IN_QUEUE] = {DCC_LOG_WARNING, "client ", 0,
+                           " went away while its job waited for a slot", NULL,
+                           .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected",
+                           .status = STATUS_EXIT, .exit_code = DCC_EXIT_IO_ERROR},
+    [END_DISCONNECTED] = {DCC_LOG_WARNING, "client ", 0,
+                          " disconnected during the compile; compiler killed", NULL,
+                          .outcome = DCC_JOB_CLI_DISCONNECT, .what = "client disconnected",
+                          .status = STATUS_EXIT, .exit_code = DCC_EXIT_IO_ERROR},
+    [END_ABANDONED] =
+        {DCC_LOG_INFO, "client ", 0,
+         " closed the connection before sending its source (its preprocessor failed?)", NULL,
+         .outcome = DCC_JOB_CLI_DISCONNECT, .what = "abandoned by the client",
+         .status = STATUS_EXIT, .exit_code = DCC_EXIT_IO_ERROR},
+    [END_TALKING] = {DCC_LOG_WARNING, "bad request from ", 0,
+                     ": it sent more data after its source; compiler killed", NULL,
+                     .outcome = DCC_JOB_BAD_REQUEST, .what = "bad request", .status = STATUS_EXIT,
                      .exit_code = DCC_EXIT_PROTOCOL_ERROR},
-    [END_REFUSED] = {DCC_LOG_WARNING, "refused job from ", 0, ": ", detail_refusal, .outcome = DCC_JOB_REFUSED,
-                     .what = "refused", .status = STATUS_REFUSAL, .reply = 1, .serr = serr_refused},
-    [END_COMPILED] = {.outcome = DCC_JOB_OK, .what = "compiled", .status = STATUS_COMPILER, .reply = 1},
+    [END_REFUSED] = {DCC_LOG_WARNING, "refused job from ", 0, ": ", detail_refusal,
+                     .outcome = DCC_JOB_REFUSED, .what = "refused", .status = STATUS_REFUSAL,
+                     .reply = 1, .serr = serr_refused},
+    [END_COMPILED] = {.outcome = DCC_JOB_OK,
+                      .what = "compiled",
+                      .status = STATUS_COMPILER,
+                      .reply = 1},
     [END_COMPILE_FAILED] = {.outcome = DCC_JOB_COMPILE_ERROR,
                             .what = "compile failed",
                             .status = STATUS_COMPILER,
@@ -487,19 +511,22 @@ static const struct job_end_row job_ends[END_COUNT] = {
                           .reply = 1,
                           .serr = serr_start_failed},
     [END_AUTH_NO_REQUEST] = {DCC_LOG_INFO, "connection from ", 0, " closed without a request", NULL,
-                             .outcome = DCC_JOB_BAD_REQUEST, .what = "not authenticated", .status = STATUS_WIRE,
-                             .forget_principal = 1},
-    [END_AUTH_REFUSED] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth, .outcome = DCC_JOB_REFUSED,
-                          .what = "not authenticated", .status = STATUS_WIRE, .forget_principal = 1},
-    [END_AUTH_BAD] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth, .outcome = DCC_JOB_BAD_REQUEST,
-                      .what = "not authenticated", .status = STATUS_WIRE, .forget_principal = 1},
+                             .outcome = DCC_JOB_BAD_REQUEST, .what = "not authenticated",
+                             .status = STATUS_WIRE, .forget_principal = 1},
+    [END_AUTH_REFUSED] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth,
+                          .outcome = DCC_JOB_REFUSED, .what = "not authenticated",
+                          .status = STATUS_WIRE, .forget_principal = 1},
+    [END_AUTH_BAD] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth,
+                      .outcome = DCC_JOB_BAD_REQUEST, .what = "not authenticated",
+                      .status = STATUS_WIRE, .forget_principal = 1},
 };
 
 /* How each result of running the compiler ends the job (RUN_DONE: by the
  * compiler's status). */
 static const enum job_end run_ends[] = {
-    [RUN_DONE] = END_COMPILED,   [RUN_TIMEOUT] = END_LIFETIME,    [RUN_DISCONNECT] = END_DISCONNECTED,
-    [RUN_TALKING] = END_TALKING, [RUN_TERMINATED] = END_SHUTDOWN, [RUN_FAILED] = END_START_FAILED,
+    [RUN_DONE] = END_COMPILED,           [RUN_TIMEOUT] = END_LIFETIME,
+    [RUN_DISCONNECT] = END_DISCONNECTED, [RUN_TALKING] = END_TALKING,
+    [RUN_TERMINATED] = END_SHUTDOWN,     [RUN_FAILED] = END_START_FAILED,
 };
 
 /* Whether the request (rc: its wire status) ends the job here, and how.
@@ -545,7 +572,8 @@ static void finish_job(struct job *j, struct dcc_job_record *rec, enum job_end e
     if (row->before) {
         char buf[sizeof j->conn.err + 96];
         int as = row->with_principal && j->principal[0];
-        dcc_log(row->level, "%s%s%s%s%s%s", row->before, j->peer, as ? " as " : "", as ? j->principal : "", row->after,
+        dcc_log(row->level, "%s%s%s%s%s%s", row->before, j->peer, as ? " as " : "",
+                as ? j->principal : "", row->after,
                 row->detail ? row->detail(j, buf, sizeof buf) : "");
     }
     rec->outcome = row->outcome;
@@ -575,8 +603,9 @@ static void finish_job(struct job *j, struct dcc_job_record *rec, enum job_end e
  * job ends. */
 static int authenticate(struct job *j, struct dcc_job_record *rec, enum job_end *end)
 {
-    int rc = dcc_auth_accept(&j->cfg->auth_server, &j->conn, j->cfg->principals_given ? &j->cfg->principals : NULL,
-                             j->principal, sizeof j->principal, j->auth_why, sizeof j->auth_why);
+    int rc = dcc_auth_accept(&j->cfg->auth_server, &j->conn,
+                             j->cfg->principals_given ? &j->cfg->principals : NULL, j->principal,
+                             sizeof j->principal, j->auth_why, sizeof j->auth_why);
     if (rc == 0) {
         dcc_info("client %s authenticated as %s", j->peer, j->principal);
         return 0;
@@ -589,7 +618,8 @@ static int authenticate(struct job *j, struct dcc_job_record *rec, enum job_end 
     else if (rc == DCC_EXIT_TRUNCATED && j->conn.bytes_in == 0)
         *end = END_AUTH_NO_REQUEST;
     else
-        *end = rc == DCC_EXIT_ACCESS_DENIED || rc == DCC_EXIT_GSSAPI_FAILED ? END_AUTH_REFUSED : END_AUTH_BAD;
+        *end = rc == DCC_EXIT_ACCESS_DENIED || rc == DCC_EXIT_GSSAPI_FAILED ? END_AUTH_REFUSED
+                                                                            : END_AUTH_BAD;
     return rc;
 }
 
@@ -599,7 +629,8 @@ static int read_head(struct job *j)
 {
     int rc = dcc_wire_read_token(&j->conn, DCC_TOK_DIST, &j->protover);
     if (rc && j->conn.cut == DCC_WIRE_CUT_DEADLINE && j->conn.bytes_in == 0)
-        snprintf(j->conn.err, sizeof j->conn.err, "no request within %g s", j->cfg->handshake_ms / 1000.0);
+        snprintf(j->conn.err, sizeof j->conn.err, "no request within %g s",
+                 j->cfg->handshake_ms / 1000.0);
     restart_deadline(j);
     if (rc == 0 && (j->protover < 1 || j->protover > 3)) {
         snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", j->protover);
@@ -617,7 +648,8 @@ static int read_rest(struct job *j)
     j->how = j->protover >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
     if (j->protover < 3) {
         check_request(j);
-        if (!j->refusal[0] && make_job_files(j) == 0 && dcc_args_set_files(j->argv, &j->scan, j->input, j->output) != 0)
+        if (!j->refusal[0] && make_job_files(j) == 0 &&
+            dcc_args_set_files(j->argv, &j->scan, j->input, j->output) != 0)
             dccd_refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
         dccd_start_early(j);
         return receive_source(j);
@@ -692,7 +724,8 @@ static void catch_signals(void)
     sigprocmask(SIG_BLOCK, &grant, NULL);
 }
 
-void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer, struct dcc_job_record *rec)
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
+                    struct dcc_job_record *rec)
 {
     struct job j;
     memset(&j, 0, sizeof j);

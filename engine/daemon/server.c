@@ -95,7 +95,8 @@ static int conns_from(const struct server *s, const char *peer, int is_stats)
 {
     int n = 0;
     for (size_t i = 0; i < s->max_children; i++)
-        n += s->children[i].pid && s->children[i].is_stats == is_stats && strcmp(s->children[i].peer, peer) == 0;
+        n += s->children[i].pid && s->children[i].is_stats == is_stats &&
+             strcmp(s->children[i].peer, peer) == 0;
     return n;
 }
 
@@ -122,7 +123,8 @@ static void start_child(struct server *s, int fd, const char *peer, int is_stats
         slot++;
     pid_t child = slot < s->max_children ? fork() : -1;
     if (child < 0) {
-        dcc_error("cannot start a process for %s: %s", peer, slot < s->max_children ? strerror(errno) : "too many");
+        dcc_error("cannot start a process for %s: %s", peer,
+                  slot < s->max_children ? strerror(errno) : "too many");
         close(fd);
         return;
     }
@@ -169,7 +171,8 @@ static void reap_children(struct server *s)
             if (c->has_slot)
                 s->slots_used--;
             if (!c->is_stats && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-                dcc_error("job process %ld ended abnormally (status 0x%x)", (long)pid, (unsigned)status);
+                dcc_error("job process %ld ended abnormally (status 0x%x)", (long)pid,
+                          (unsigned)status);
             memset(c, 0, sizeof *c);
         }
     }
@@ -225,7 +228,8 @@ static void grant_slots(struct server *s)
 
 static long long parked_limit_ms(const struct server *s)
 {
-    return s->cfg->request_timeout > 0 ? (long long)s->cfg->request_timeout * 1000 : s->cfg->io_timeout_ms;
+    return s->cfg->request_timeout > 0 ? (long long)s->cfg->request_timeout * 1000
+                                       : s->cfg->io_timeout_ms;
 }
 
 /* Serves parked connections whose address is below its cap again, in the
@@ -261,14 +265,15 @@ static void accept_connection(struct server *s, int is_stats)
 {
     struct sockaddr_storage ss;
     socklen_t slen = sizeof ss;
-    int fd = accept4(is_stats ? s->stats_fd : s->listen_fd, (struct sockaddr *)&ss, &slen, SOCK_CLOEXEC);
+    int fd = accept4(is_stats ? s->stats_fd : s->listen_fd, (struct sockaddr *)&ss, &slen,
+                     SOCK_CLOEXEC);
     if (fd < 0)
         return;
     char peer[64];
     dccd_peer_name(&ss, peer, sizeof peer);
     if (!dcc_acl_allows(&s->cfg->acl, (struct sockaddr *)&ss, slen)) {
-        dcc_warn("refused %s connection from %s: not in the --allow list (%s)", is_stats ? "stats" : "job", peer,
-                 s->acl_text);
+        dcc_warn("refused %s connection from %s: not in the --allow list (%s)",
+                 is_stats ? "stats" : "job", peer, s->acl_text);
         close(fd);
         return;
     }
@@ -276,8 +281,9 @@ static void accept_connection(struct server *s, int is_stats)
         /* Closed at once, not parked: a page is cheap to ask for again, and
          * info, not a warning, since a scraper may well retry in a loop. */
         if (conns_from(s, peer, 1) >= MAX_STATS_PER_ADDRESS) {
-            dcc_info("refused stats connection from %s: %d of its stats connections are served already", peer,
-                     MAX_STATS_PER_ADDRESS);
+            dcc_info(
+                "refused stats connection from %s: %d of its stats connections are served already",
+                peer, MAX_STATS_PER_ADDRESS);
             close(fd);
             return;
         }
@@ -294,12 +300,14 @@ static void accept_connection(struct server *s, int is_stats)
         p->fd = fd;
         p->since_ms = dcc_now_ms();
         snprintf(p->peer, sizeof p->peer, "%s", peer);
-        dcc_info("connection from %s waits: %d of its connections are served already (--max-per-address)", peer,
-                 s->cfg->max_per_address);
+        dcc_info(
+            "connection from %s waits: %d of its connections are served already (--max-per-address)",
+            peer, s->cfg->max_per_address);
         return;
     }
-    dcc_warn("refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
-             peer, s->cfg->max_per_address);
+    dcc_warn(
+        "refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
+        peer, s->cfg->max_per_address);
     dcc_stats_overload(&s->stats);
     close(fd);
 }
@@ -324,7 +332,8 @@ static void run_server(struct server *s)
             {.fd = s->rec_pipe[0], .events = POLLIN},
             {.fd = s->slot_pipe[0], .events = POLLIN},
             {.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN},
-            {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1, .events = POLLIN},
+            {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1,
+             .events = POLLIN},
         };
         int n = poll(p, 5, 1000);
         if (n < 0 && errno != EINTR)
@@ -367,7 +376,8 @@ static void stop_children(struct server *s)
     for (int tries = 0; tries < 50; tries++) {
         int left = 0;
         for (size_t i = 0; i < s->max_children; i++) {
-            if (s->children[i].pid && waitpid(s->children[i].pid, NULL, WNOHANG) == s->children[i].pid)
+            if (s->children[i].pid &&
+                waitpid(s->children[i].pid, NULL, WNOHANG) == s->children[i].pid)
                 s->children[i].pid = 0;
             left += s->children[i].pid != 0;
         }
@@ -389,10 +399,11 @@ void dccd_serve_forever(struct dccd_config *cfg, int listen_fd, int stats_fd)
     srv.stats_fd = stats_fd;
     dcc_acl_describe(&cfg->acl, srv.acl_text, sizeof srv.acl_text);
     dcc_notice("distccd %s listening on %s port %d, %d jobs, allowing %s%s", DCC_VERSION,
-               cfg->listen_addr ? cfg->listen_addr : "all addresses", cfg->port, cfg->jobs, srv.acl_text,
-               cfg->stats ? ", stats enabled" : "");
+               cfg->listen_addr ? cfg->listen_addr : "all addresses", cfg->port, cfg->jobs,
+               srv.acl_text, cfg->stats ? ", stats enabled" : "");
 
-    if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(srv.rec_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+    if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        pipe2(srv.rec_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
         pipe2(srv.slot_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         dccd_die(DCC_EXIT_DISTCC_FAILED, "cannot create pipes: %s", strerror(errno));
     /* Job processes write whole pids, which a blocking write keeps whole. */

@@ -83,8 +83,9 @@ static void write_all(int fd, const char *p, size_t len)
 static void respond(int fd, const char *status, const char *type, const struct dcc_buf *body)
 {
     struct dcc_buf out = {0};
-    dcc_buf_printf(&out, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
-                   type, body->len);
+    dcc_buf_printf(
+        &out, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+        status, type, body->len);
     dcc_buf_append(&out, body->data ? body->data : "", body->len);
     write_all(fd, out.data, out.len);
     dcc_buf_free(&out);
@@ -103,13 +104,15 @@ static int add_sandbox_json(const struct dccd_config *cfg, struct dcc_buf *body)
         if (cfg->sandbox.use & (1u << i))
             rc = json_array_append_new(using, json_string(dcc_sandbox_mechanisms[i]));
         else if (cfg->sandbox_mode != DCC_SANDBOX_OFF)
-            rc = json_object_set_new(missing, dcc_sandbox_mechanisms[i], json_string(cfg->sandbox_probe.why[i]));
+            rc = json_object_set_new(missing, dcc_sandbox_mechanisms[i],
+                                     json_string(cfg->sandbox_probe.why[i]));
     }
     const struct dcc_sandbox_limits *l = &cfg->limits;
     json_t *sb = rc == 0 ? json_pack("{s:s, s:O, s:O, s:i, s:{s:I, s:I, s:I, s:I, s:i}}", "mode",
-                                     modes[cfg->sandbox_mode], "using", using, "missing", missing, "landlock_abi",
-                                     cfg->sandbox.landlock_abi, "limits", "memory", (json_int_t)l->memory, "cpu_secs",
-                                     (json_int_t)l->cpu_seconds, "file_size", (json_int_t)l->file_size, "processes",
+                                     modes[cfg->sandbox_mode], "using", using, "missing", missing,
+                                     "landlock_abi", cfg->sandbox.landlock_abi, "limits", "memory",
+                                     (json_int_t)l->memory, "cpu_secs", (json_int_t)l->cpu_seconds,
+                                     "file_size", (json_int_t)l->file_size, "processes",
                                      (json_int_t)l->processes, "lifetime_secs", cfg->job_lifetime)
                          : NULL;
     json_decref(using);
@@ -127,7 +130,8 @@ static int add_sandbox_json(const struct dccd_config *cfg, struct dcc_buf *body)
 }
 #endif
 
-void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, const struct dcc_stats *st)
+void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer,
+                      const struct dcc_stats *st)
 {
     char req[REQUEST_MAX];
     read_request(fd, req, sizeof req);
@@ -163,7 +167,8 @@ void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer, c
         if (dcc_stats_render_json(st, &fig, now, &body) == 0 && add_sandbox_json(cfg, &body) == 0)
             respond(fd, "200 OK", "application/json", &body);
     } else if (strcmp(path, "/toolchain") == 0) {
-        if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) == 0 &&
+        if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) ==
+                0 &&
             add_sandbox_json(cfg, &body) == 0) {
             respond(fd, "200 OK", "application/json", &body);
         } else {

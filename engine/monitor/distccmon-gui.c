@@ -48,15 +48,17 @@ struct phase_style {
 
 /* Indexed by enum dcc_phase. */
 static const struct phase_style phase_styles[] = {
-    {"Startup", 'U', 0.62, 0.62, 0.62},    {"Blocked", 'B', 0.80, 0.15, 0.15}, {"Connect", 'N', 0.60, 0.45, 0.80},
-    {"Preprocess", 'P', 0.95, 0.75, 0.10}, {"Send", 'S', 0.20, 0.45, 0.85},    {"Compile", 'C', 0.20, 0.70, 0.25},
-    {"Receive", 'R', 0.10, 0.70, 0.75},    {"Done", 'D', 0.40, 0.40, 0.40},
+    {"Startup", 'U', 0.62, 0.62, 0.62}, {"Blocked", 'B', 0.80, 0.15, 0.15},
+    {"Connect", 'N', 0.60, 0.45, 0.80}, {"Preprocess", 'P', 0.95, 0.75, 0.10},
+    {"Send", 'S', 0.20, 0.45, 0.85},    {"Compile", 'C', 0.20, 0.70, 0.25},
+    {"Receive", 'R', 0.10, 0.70, 0.75}, {"Done", 'D', 0.40, 0.40, 0.40},
 };
 #define N_PHASES (sizeof phase_styles / sizeof phase_styles[0])
 
 static const struct phase_style *style_of(int phase)
 {
-    return phase >= 0 && (size_t)phase < N_PHASES ? &phase_styles[phase] : &phase_styles[DCC_PHASE_COMPILE];
+    return phase >= 0 && (size_t)phase < N_PHASES ? &phase_styles[phase]
+                                                  : &phase_styles[DCC_PHASE_COMPILE];
 }
 
 /* ---- options ------------------------------------------------------------------ */
@@ -70,18 +72,28 @@ struct options {
     int no_stats;
 };
 
-enum { OPT_HELP = 1, OPT_VERSION, OPT_DUMP, OPT_POLLS, OPT_INTERVAL, OPT_DIR, OPT_STATS_PORT, OPT_NO_STATS };
+enum {
+    OPT_HELP = 1,
+    OPT_VERSION,
+    OPT_DUMP,
+    OPT_POLLS,
+    OPT_INTERVAL,
+    OPT_DIR,
+    OPT_STATS_PORT,
+    OPT_NO_STATS
+};
 
-static const char help_tail[] = "\n"
-                                "Shows the distcc jobs of this machine, read from $DISTCC_DIR/state (default\n"
-                                "~/.distcc/state): one row per host and slot with a strip of recent phases,\n"
-                                "the load of every host, the job list, and the figures of helpers that serve\n"
-                                "--stats. The window switches between ~/.distcc and Portage's\n"
-                                "/var/tmp/portage/.distcc. With --dump it shows the window, polls --polls\n"
-                                "times, prints what the window drew and exits.\n"
-                                "\n"
-                                "Exit status: 0 closed, 100 no display, 101 bad arguments, 105 out of memory,\n"
-                                "107 standard output failed.\n";
+static const char help_tail[] =
+    "\n"
+    "Shows the distcc jobs of this machine, read from $DISTCC_DIR/state (default\n"
+    "~/.distcc/state): one row per host and slot with a strip of recent phases,\n"
+    "the load of every host, the job list, and the figures of helpers that serve\n"
+    "--stats. The window switches between ~/.distcc and Portage's\n"
+    "/var/tmp/portage/.distcc. With --dump it shows the window, polls --polls\n"
+    "times, prints what the window drew and exits.\n"
+    "\n"
+    "Exit status: 0 closed, 100 no display, 101 bad arguments, 105 out of memory,\n"
+    "107 standard output failed.\n";
 
 static int parse_options(int argc, char **argv, struct options *o, int *done)
 {
@@ -89,14 +101,18 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
     double interval = 0.5;
     int polls = 1, port = DCC_DEFAULT_STATS_PORT;
     struct poptOption table[] = {
-        {"dump", '\0', POPT_ARG_NONE, NULL, OPT_DUMP, "print what the window shows after --polls polls, then exit",
-         NULL},
-        {"polls", '\0', POPT_ARG_INT, &polls, OPT_POLLS, "polls before --dump prints (default 1)", "N"},
-        {"interval", '\0', POPT_ARG_DOUBLE, &interval, OPT_INTERVAL, "seconds between polls (default 0.5)", "SECS"},
-        {"distcc-dir", '\0', POPT_ARG_STRING, &dir, OPT_DIR, "watch DIR/state (default $DISTCC_DIR, else ~/.distcc)",
-         "DIR"},
-        {"stats-port", '\0', POPT_ARG_INT, &port, OPT_STATS_PORT, "the helpers' --stats port (default 3633)", "PORT"},
-        {"no-stats", '\0', POPT_ARG_NONE, NULL, OPT_NO_STATS, "do not ask the helpers for their figures", NULL},
+        {"dump", '\0', POPT_ARG_NONE, NULL, OPT_DUMP,
+         "print what the window shows after --polls polls, then exit", NULL},
+        {"polls", '\0', POPT_ARG_INT, &polls, OPT_POLLS, "polls before --dump prints (default 1)",
+         "N"},
+        {"interval", '\0', POPT_ARG_DOUBLE, &interval, OPT_INTERVAL,
+         "seconds between polls (default 0.5)", "SECS"},
+        {"distcc-dir", '\0', POPT_ARG_STRING, &dir, OPT_DIR,
+         "watch DIR/state (default $DISTCC_DIR, else ~/.distcc)", "DIR"},
+        {"stats-port", '\0', POPT_ARG_INT, &port, OPT_STATS_PORT,
+         "the helpers' --stats port (default 3633)", "PORT"},
+        {"no-stats", '\0', POPT_ARG_NONE, NULL, OPT_NO_STATS,
+         "do not ask the helpers for their figures", NULL},
         {"help", '?', POPT_ARG_NONE, NULL, OPT_HELP, "show this help and exit", NULL},
         {"version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION, "print the version and exit", NULL},
         POPT_TABLEEND,
@@ -128,8 +144,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *done)
         case OPT_STATS_PORT:
             break;
         default:
-            dcc_error("bad argument \"%s\": %s (see distccmon-gui --help)", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-                      poptStrerror(rc));
+            dcc_error("bad argument \"%s\": %s (see distccmon-gui --help)",
+                      poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
             status = DCC_EXIT_BAD_ARGUMENTS;
             break;
         }
@@ -235,8 +251,10 @@ static void dir_choices(struct app *a)
     for (int i = 1; i < a->n_dirs; i++) {
         for (int j = 0; j < i; j++) {
             if (strcmp(a->dirs[i], a->dirs[j]) == 0) {
-                memmove(&a->dirs[i], &a->dirs[i + 1], (size_t)(a->n_dirs - i - 1) * sizeof a->dirs[0]);
-                memmove(&a->dir_notes[i], &a->dir_notes[i + 1], (size_t)(a->n_dirs - i - 1) * sizeof a->dir_notes[0]);
+                memmove(&a->dirs[i], &a->dirs[i + 1],
+                        (size_t)(a->n_dirs - i - 1) * sizeof a->dirs[0]);
+                memmove(&a->dir_notes[i], &a->dir_notes[i + 1],
+                        (size_t)(a->n_dirs - i - 1) * sizeof a->dir_notes[0]);
                 a->n_dirs--;
                 i--;
                 break;
@@ -253,17 +271,18 @@ static void set_status(struct app *a, const struct dcc_state_list *jobs, const c
     if (err) {
         snprintf(a->status, sizeof a->status, "%s", err);
     } else if (stat(a->state_dir, &st) != 0) {
-        snprintf(a->status, sizeof a->status, "No state directory %s yet: no distcc job has run with DISTCC_DIR=%s",
+        snprintf(a->status, sizeof a->status,
+                 "No state directory %s yet: no distcc job has run with DISTCC_DIR=%s",
                  a->state_dir, a->dirs[a->current_dir]);
     } else if (jobs->n == 0) {
-        snprintf(a->status, sizeof a->status, "No distcc jobs running (%lu finished since this monitor started)",
-                 a->model.done);
+        snprintf(a->status, sizeof a->status,
+                 "No distcc jobs running (%lu finished since this monitor started)", a->model.done);
     } else {
         size_t hosts = 0;
         for (size_t i = 0; i < a->model.n_hosts; i++)
             hosts += a->model.hosts[i].running > 0;
-        snprintf(a->status, sizeof a->status, "%zu job%s running on %zu host%s, %lu finished", jobs->n,
-                 jobs->n == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s", a->model.done);
+        snprintf(a->status, sizeof a->status, "%zu job%s running on %zu host%s, %lu finished",
+                 jobs->n, jobs->n == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s", a->model.done);
     }
 }
 
@@ -275,7 +294,8 @@ static const struct dcc_mon_helper *helper_of(const struct app *a, const char *h
     return NULL;
 }
 
-static void helper_figures(const struct dcc_mon_helper *h, char *jobs, size_t jlen, char *load, size_t llen)
+static void helper_figures(const struct dcc_mon_helper *h, char *jobs, size_t jlen, char *load,
+                           size_t llen)
 {
     if (!h) {
         snprintf(jobs, jlen, "-");
@@ -284,8 +304,8 @@ static void helper_figures(const struct dcc_mon_helper *h, char *jobs, size_t jl
         snprintf(jobs, jlen, "no stats: %s", h->error);
         snprintf(load, llen, "-");
     } else {
-        snprintf(jobs, jlen, "%lu ok, %lu failed, %d/%d running", h->compile_ok, h->compile_error + h->compile_timeout,
-                 h->kids_current, h->kids_max);
+        snprintf(jobs, jlen, "%lu ok, %lu failed, %d/%d running", h->compile_ok,
+                 h->compile_error + h->compile_timeout, h->kids_current, h->kids_max);
         snprintf(load, llen, "%.2f", h->load1);
     }
 }
@@ -308,8 +328,8 @@ static void fill_hosts(struct app *a)
         helper_figures(hp, jobs, sizeof jobs, load, sizeof load);
         if (!have)
             gtk_list_store_append(a->hosts_store, &it);
-        gtk_list_store_set(a->hosts_store, &it, 0, h->label, 1, running, 2, (guint64)h->done, 3, jobs, 4, load, 5,
-                           hp && hp->compilers[0] ? hp->compilers : "-", -1);
+        gtk_list_store_set(a->hosts_store, &it, 0, h->label, 1, running, 2, (guint64)h->done, 3,
+                           jobs, 4, load, 5, hp && hp->compilers[0] ? hp->compilers : "-", -1);
         have = have ? gtk_tree_model_iter_next(tm, &it) : FALSE;
     }
     while (have)
@@ -329,8 +349,8 @@ static void fill_jobs(struct app *a, double now)
         dcc_monitor_format_duration(now - j->started, total, sizeof total);
         if (!have)
             gtk_list_store_append(a->jobs_store, &it);
-        gtk_list_store_set(a->jobs_store, &it, 0, (gint64)j->pid, 1, where, 2, style_of(j->phase)->name, 3, j->file, 4,
-                           in_phase, 5, total, -1);
+        gtk_list_store_set(a->jobs_store, &it, 0, (gint64)j->pid, 1, where, 2,
+                           style_of(j->phase)->name, 3, j->file, 4, in_phase, 5, total, -1);
         have = have ? gtk_tree_model_iter_next(tm, &it) : FALSE;
     }
     while (have)
@@ -344,7 +364,8 @@ static void resize_slots(struct app *a)
 {
     measure_slots(a, &a->name_w, &a->file_w);
     int rows = a->model.n_slots ? (int)a->model.n_slots : 2;
-    gtk_widget_set_size_request(a->slots_area, a->name_w + a->file_w + DCC_MON_HISTORY * CELL_WIDTH + 24,
+    gtk_widget_set_size_request(a->slots_area,
+                                a->name_w + a->file_w + DCC_MON_HISTORY * CELL_WIDTH + 24,
                                 rows * a->row_height + 4);
 }
 
@@ -559,8 +580,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *data)
 }
 
 /* GET http://host:port/path into b; 0, or -1 with err. */
-static int fetch(const char *host, int port, const char *path, long timeout_ms, struct body *b, char *err,
-                 size_t errlen)
+static int fetch(const char *host, int port, const char *path, long timeout_ms, struct body *b,
+                 char *err, size_t errlen)
 {
     char url[512], curl_err[CURL_ERROR_SIZE] = "";
     int v6 = strchr(host, ':') != NULL;
@@ -614,7 +635,8 @@ static void fetch_helper(struct dcc_mon_helper *h)
     memset(&b, 0, sizeof b);
     /* Compiler versions are what an admin compares; a helper without
      * /toolchain still shows its counters. */
-    if (!h->compilers[0] && fetch(h->host, h->port, "/toolchain", TOOLCHAIN_TIMEOUT_MS, &b, err, sizeof err) == 0)
+    if (!h->compilers[0] &&
+        fetch(h->host, h->port, "/toolchain", TOOLCHAIN_TIMEOUT_MS, &b, err, sizeof err) == 0)
         dcc_monitor_parse_toolchain(b.buf.data ? b.buf.data : "", b.buf.len, h, err, sizeof err);
     dcc_buf_free(&b.buf);
 }
@@ -699,10 +721,12 @@ static int dump_model(struct app *a, FILE *out)
     gtk_window_get_size(GTK_WINDOW(a->window), &ww, &wh);
     rc |= dcc_buf_printf(&b, "directory: %s\n", a->dirs[a->current_dir]);
     for (int i = 0; i < a->n_dirs; i++)
-        rc |= dcc_buf_printf(&b, "  %s %s (%s)\n", i == a->current_dir ? "*" : " ", a->dirs[i], a->dir_notes[i]);
+        rc |= dcc_buf_printf(&b, "  %s %s (%s)\n", i == a->current_dir ? "*" : " ", a->dirs[i],
+                             a->dir_notes[i]);
     rc |= dcc_buf_printf(&b, "status: %s\n", a->status);
-    rc |= dcc_buf_printf(&b, "scale: %d\nrow height: %d (%d pixels)\nwindow: %dx%d (%dx%d pixels)\n", scale,
-                         a->row_height, a->row_height * scale, ww, wh, ww * scale, wh * scale);
+    rc |= dcc_buf_printf(
+        &b, "scale: %d\nrow height: %d (%d pixels)\nwindow: %dx%d (%dx%d pixels)\n", scale,
+        a->row_height, a->row_height * scale, ww, wh, ww * scale, wh * scale);
     rc |= dcc_buf_printf(&b, "hosts: %zu\n", a->model.n_hosts);
     for (size_t i = 0; i < a->model.n_hosts; i++) {
         const struct dcc_mon_host *h = &a->model.hosts[i];
@@ -710,11 +734,13 @@ static int dump_model(struct app *a, FILE *out)
         char jobs[320], load[32];
         helper_figures(hp, jobs, sizeof jobs, load, sizeof load);
         if (h->listed)
-            rc |= dcc_buf_printf(&b, "  %s  %d/%d running  %lu done", h->label, h->running, h->slots, h->done);
+            rc |= dcc_buf_printf(&b, "  %s  %d/%d running  %lu done", h->label, h->running,
+                                 h->slots, h->done);
         else
             rc |= dcc_buf_printf(&b, "  %s  %d running  %lu done", h->label, h->running, h->done);
         if (hp)
-            rc |= dcc_buf_printf(&b, "  helper: %s; load %s; %s", jobs, load, hp->compilers[0] ? hp->compilers : "-");
+            rc |= dcc_buf_printf(&b, "  helper: %s; load %s; %s", jobs, load,
+                                 hp->compilers[0] ? hp->compilers : "-");
         rc |= dcc_buf_appends(&b, "\n");
     }
     size_t shown = a->model.polls < DCC_MON_HISTORY ? a->model.polls : DCC_MON_HISTORY;
@@ -728,8 +754,9 @@ static int dump_model(struct app *a, FILE *out)
             hist[k] = p == DCC_MON_IDLE ? '.' : style_of(p)->letter;
         }
         hist[shown] = '\0';
-        rc |= dcc_buf_printf(&b, "  %-24s %-10s %-30s |%s|\n", label, s->pid ? style_of(s->phase)->name : "idle",
-                             s->pid ? s->file : "", hist);
+        rc |= dcc_buf_printf(&b, "  %-24s %-10s %-30s |%s|\n", label,
+                             s->pid ? style_of(s->phase)->name : "idle", s->pid ? s->file : "",
+                             hist);
     }
     rc |= dcc_buf_printf(&b, "jobs: %zu\n", a->model.n_jobs);
     double now = now_secs();
@@ -787,7 +814,8 @@ static GtkWidget *list_view(GtkListStore *store, const char *const *titles, int 
     GtkWidget *view = gtk_tree_view_new_with_model(GTK_TREE_MODEL(store));
     for (int i = 0; i < n; i++) {
         GtkCellRenderer *r = gtk_cell_renderer_text_new();
-        GtkTreeViewColumn *c = gtk_tree_view_column_new_with_attributes(titles[i], r, "text", i, NULL);
+        GtkTreeViewColumn *c = gtk_tree_view_column_new_with_attributes(titles[i], r, "text", i,
+                                                                        NULL);
         gtk_tree_view_column_set_resizable(c, TRUE);
         gtk_tree_view_append_column(GTK_TREE_VIEW(view), c);
     }
@@ -797,7 +825,8 @@ static GtkWidget *list_view(GtkListStore *store, const char *const *titles, int 
 static GtkWidget *scrolled(GtkWidget *child, int min_height)
 {
     GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
-    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC, GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC,
+                                   GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(sw), min_height);
     gtk_container_add(GTK_CONTAINER(sw), child);
     return sw;
@@ -810,7 +839,8 @@ static GtkWidget *legend(void)
         char markup[160];
         const struct phase_style *ps = &phase_styles[i];
         snprintf(markup, sizeof markup, "<span background=\"#%02x%02x%02x\">    </span> %s",
-                 (unsigned)lround(ps->r * 255), (unsigned)lround(ps->g * 255), (unsigned)lround(ps->b * 255), ps->name);
+                 (unsigned)lround(ps->r * 255), (unsigned)lround(ps->g * 255),
+                 (unsigned)lround(ps->b * 255), ps->name);
         GtkWidget *l = gtk_label_new(NULL);
         gtk_label_set_markup(GTK_LABEL(l), markup);
         gtk_box_pack_start(GTK_BOX(box), l, FALSE, FALSE, 0);
@@ -845,9 +875,10 @@ static void build_window(struct app *a)
     gtk_label_set_ellipsize(GTK_LABEL(a->status_label), PANGO_ELLIPSIZE_END);
     gtk_box_pack_start(GTK_BOX(vbox), a->status_label, FALSE, FALSE, 0);
 
-    a->hosts_store = gtk_list_store_new(6, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_STRING, G_TYPE_STRING,
-                                        G_TYPE_STRING);
-    static const char *const host_titles[] = {"Host", "Running", "Done", "Helper's jobs", "Load", "Compilers"};
+    a->hosts_store = gtk_list_store_new(6, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64,
+                                        G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+    static const char *const host_titles[] = {"Host",          "Running", "Done",
+                                              "Helper's jobs", "Load",    "Compilers"};
     a->hosts_view = list_view(a->hosts_store, host_titles, 6);
 
     a->slots_area = gtk_drawing_area_new();
@@ -859,14 +890,16 @@ static void build_window(struct app *a)
     g_object_unref(l);
     a->row_height = h + 6;
 
-    a->jobs_store = gtk_list_store_new(6, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
-                                       G_TYPE_STRING);
-    static const char *const job_titles[] = {"PID", "Host[slot]", "Phase", "Source", "In phase", "Running for"};
+    a->jobs_store = gtk_list_store_new(6, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                                       G_TYPE_STRING, G_TYPE_STRING);
+    static const char *const job_titles[] = {"PID",    "Host[slot]", "Phase",
+                                             "Source", "In phase",   "Running for"};
     a->jobs_view = list_view(a->jobs_store, job_titles, 6);
 
     GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_VERTICAL);
     GtkWidget *upper = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-    gtk_box_pack_start(GTK_BOX(upper), scrolled(a->hosts_view, 3 * a->row_height + 24), FALSE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(upper), scrolled(a->hosts_view, 3 * a->row_height + 24), FALSE, TRUE,
+                       0);
     gtk_box_pack_start(GTK_BOX(upper), scrolled(a->slots_area, 4 * a->row_height), TRUE, TRUE, 0);
     gtk_box_pack_start(GTK_BOX(upper), legend(), FALSE, FALSE, 0);
     gtk_paned_pack1(GTK_PANED(paned), upper, TRUE, FALSE);
@@ -886,8 +919,9 @@ int main(int argc, char **argv)
     if (done)
         return code;
     if (!gtk_init_check(&argc, &argv)) {
-        dcc_error("cannot open the display \"%s\": run it in an X or Wayland session, or give --display",
-                  getenv("DISPLAY") ? getenv("DISPLAY") : "");
+        dcc_error(
+            "cannot open the display \"%s\": run it in an X or Wayland session, or give --display",
+            getenv("DISPLAY") ? getenv("DISPLAY") : "");
         return DCC_EXIT_DISTCC_FAILED;
     }
 #if DCC_GUI_CURL

@@ -35,15 +35,16 @@ static struct poptOption options[] = {
     POPT_TABLEEND,
 };
 
-static const char help_tail[] = "\n"
-                                "Prints one line per distcc job running on this machine (pid, phase, source\n"
-                                "file, host[slot]), read from $DISTCC_DIR/state (default ~/.distcc/state),\n"
-                                "then one line per host with its running jobs and, when the host list\n"
-                                "gives it, its slots (\"  box:3632  2/4 running\"), then a blank line.\n"
-                                "With DELAY (seconds, fractions allowed) it repeats until interrupted.\n"
-                                "\n"
-                                "Exit status: 0 done or interrupted, 101 bad arguments, 105 out of memory,\n"
-                                "107 the state directory or standard output failed.\n";
+static const char help_tail[] =
+    "\n"
+    "Prints one line per distcc job running on this machine (pid, phase, source\n"
+    "file, host[slot]), read from $DISTCC_DIR/state (default ~/.distcc/state),\n"
+    "then one line per host with its running jobs and, when the host list\n"
+    "gives it, its slots (\"  box:3632  2/4 running\"), then a blank line.\n"
+    "With DELAY (seconds, fractions allowed) it repeats until interrupted.\n"
+    "\n"
+    "Exit status: 0 done or interrupted, 101 bad arguments, 105 out of memory,\n"
+    "107 the state directory or standard output failed.\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,7 +75,8 @@ static int parse_options(int argc, char **argv, double *delay, int *done)
      * delay message, so such words are checked here first. */
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && (argv[i][1] == '.' || (argv[i][1] >= '0' && argv[i][1] <= '9'))) {
-            dcc_error("bad delay \"%s\": give seconds from 0 to %.0f, e.g. 2 or 0.5", argv[i], MAX_DELAY_SECONDS);
+            dcc_error("bad delay \"%s\": give seconds from 0 to %.0f, e.g. 2 or 0.5", argv[i],
+                      MAX_DELAY_SECONDS);
             *done = 1;
             return DCC_EXIT_BAD_ARGUMENTS;
         }
@@ -94,8 +96,8 @@ static int parse_options(int argc, char **argv, double *delay, int *done)
             status = 0;
             break;
         default:
-            dcc_error("bad argument \"%s\": %s (see distccmon-text --help)", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-                      poptStrerror(rc));
+            dcc_error("bad argument \"%s\": %s (see distccmon-text --help)",
+                      poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
             status = DCC_EXIT_BAD_ARGUMENTS;
             break;
         }
@@ -106,7 +108,8 @@ static int parse_options(int argc, char **argv, double *delay, int *done)
             dcc_error("too many arguments: give at most one DELAY (see distccmon-text --help)");
             status = DCC_EXIT_BAD_ARGUMENTS;
         } else if (arg && parse_delay(arg, delay) != 0) {
-            dcc_error("bad delay \"%s\": give seconds from 0 to %.0f, e.g. 2 or 0.5", arg, MAX_DELAY_SECONDS);
+            dcc_error("bad delay \"%s\": give seconds from 0 to %.0f, e.g. 2 or 0.5", arg,
+                      MAX_DELAY_SECONDS);
             status = DCC_EXIT_BAD_ARGUMENTS;
         }
     }

@@ -173,7 +173,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     return dcc_buf_append(&t->body, data, len) == 0 ? len : 0;
 }
 
-static void set_unreachable(struct target *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_unreachable(struct target *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void set_unreachable(struct target *t, const char *fmt, ...)
 {
     va_list ap;
@@ -191,7 +192,8 @@ static void finish_target(struct target *t, CURLcode res)
         if (t->too_big)
             set_unreachable(t, "bad answer: larger than %d bytes (%s)", ANSWER_CAP, t->url);
         else
-            set_unreachable(t, "%s (%s)", t->curl_err[0] ? t->curl_err : curl_easy_strerror(res), t->url);
+            set_unreachable(t, "%s (%s)", t->curl_err[0] ? t->curl_err : curl_easy_strerror(res),
+                            t->url);
         return;
     }
     long code = 0;
@@ -241,7 +243,8 @@ static int fetch_all(struct target *targets, size_t n, double timeout_s)
         curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, ms);
         curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
-        curl_easy_setopt(t->easy, CURLOPT_HTTP09_ALLOWED, 1L); /* stock distcc's page has no headers */
+        curl_easy_setopt(t->easy, CURLOPT_HTTP09_ALLOWED,
+                         1L); /* stock distcc's page has no headers */
         curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
         curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->curl_err);
@@ -313,7 +316,8 @@ static int find_distcc(const char *opt, char *out, size_t outlen)
     const char *path = getenv("PATH");
     while (path && *path) {
         size_t n = strcspn(path, ":");
-        if (n > 0 && path[0] == '/' && (size_t)snprintf(out, outlen, "%.*s/distcc", (int)n, path) < outlen &&
+        if (n > 0 && path[0] == '/' &&
+            (size_t)snprintf(out, outlen, "%.*s/distcc", (int)n, path) < outlen &&
             access(out, X_OK) == 0)
             return 0;
         path += n;
@@ -326,8 +330,8 @@ static int find_distcc(const char *opt, char *out, size_t outlen)
 
 /* Every target marked with probe_why gets one probe per compiler name, all
  * run at once. Unreachable ones keep the first reason plus the probe's. */
-static int probe_targets(struct target *targets, size_t n_targets, const struct settings *s, const char *distcc,
-                         struct dcc_pf_probe **probes_out, size_t *n_out)
+static int probe_targets(struct target *targets, size_t n_targets, const struct settings *s,
+                         const char *distcc, struct dcc_pf_probe **probes_out, size_t *n_out)
 {
     size_t n = 0;
     for (size_t i = 0; i < n_targets; i++)
@@ -359,7 +363,8 @@ static int probe_targets(struct target *targets, size_t n_targets, const struct 
         for (size_t i = 0; i < n; i++)
             snprintf(probes[i].err, sizeof(probes[i].err),
                      "no distcc client found (next to distcc-preflight or on PATH; see --distcc)");
-    } else if (dcc_preflight_probe_run(probes, n, distcc, (int)(s->timeout_s * 1000.0), err, sizeof(err)) != 0) {
+    } else if (dcc_preflight_probe_run(probes, n, distcc, (int)(s->timeout_s * 1000.0), err,
+                                       sizeof(err)) != 0) {
         say_error("cannot probe: %s", err);
         dcc_preflight_probe_free(probes, n);
         free(probes);
@@ -397,7 +402,8 @@ static void triple_of(const char *name, char *out, size_t outlen)
     struct dcc_buf b = {0};
     int st = 0;
     char why[256];
-    if (dcc_toolchain_capture(prog, argv, NULL, 5000, 4096, &b, &st, why, sizeof(why)) == 0 && st == 0 && b.data) {
+    if (dcc_toolchain_capture(prog, argv, NULL, 5000, 4096, &b, &st, why, sizeof(why)) == 0 &&
+        st == 0 && b.data) {
         size_t len = strcspn(b.data, " \t\r\n");
         if (len > 0 && len < outlen) {
             memcpy(out, b.data, len);
@@ -407,16 +413,16 @@ static void triple_of(const char *name, char *out, size_t outlen)
     dcc_buf_free(&b);
 }
 
-static const char
-    *usage_tail = "\nAsks each TCP host of the distcc host list (--hosts, $DISTCC_HOSTS, ~/.distcc/hosts,\n"
-                  "/etc/distcc/hosts) for GET /toolchain on its --stats port and compares gcc version,\n"
-                  "triple, as/ld and PIE/SSP defaults with this machine. A host without /toolchain\n"
-                  "(stats port closed, stock distcc 3.x) and an @ssh host are probed instead by\n"
-                  "compiling through the daemon with the distcc client (gcc -v and the object's\n"
-                  ".comment; ld is not known that way). Settings: [preflight] in\n"
-                  "/etc/distcc/distcc.conf (timeout, errors, ignore, stats_port, warn_ok).\n"
-                  "\nExit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,\n"
-                  "3 a host is unreachable (2 wins when there are errors too), 4 usage or setup error.\n";
+static const char *usage_tail =
+    "\nAsks each TCP host of the distcc host list (--hosts, $DISTCC_HOSTS, ~/.distcc/hosts,\n"
+    "/etc/distcc/hosts) for GET /toolchain on its --stats port and compares gcc version,\n"
+    "triple, as/ld and PIE/SSP defaults with this machine. A host without /toolchain\n"
+    "(stats port closed, stock distcc 3.x) and an @ssh host are probed instead by\n"
+    "compiling through the daemon with the distcc client (gcc -v and the object's\n"
+    ".comment; ld is not known that way). Settings: [preflight] in\n"
+    "/etc/distcc/distcc.conf (timeout, errors, ignore, stats_port, warn_ok).\n"
+    "\nExit: 0 all hosts agree, 1 warnings only (0 with --warn-ok), 2 errors,\n"
+    "3 a host is unreachable (2 wins when there are errors too), 4 usage or setup error.\n";
 
 /* The command line as popt left it; popt strdup()s every string argument
  * and leaves freeing them to us. */
@@ -455,20 +461,25 @@ static int parse_options(int argc, const char **argv, struct run *r, int *exit_c
     struct cli *c = &r->cli;
     enum { OPT_COMPILER = 1, OPT_IGNORE, OPT_HELP };
     struct poptOption options[] = {
-        {"hosts", 0, POPT_ARG_STRING, &c->hosts, 0, "check these hosts instead of the distcc host list", "\"SPEC...\""},
+        {"hosts", 0, POPT_ARG_STRING, &c->hosts, 0,
+         "check these hosts instead of the distcc host list", "\"SPEC...\""},
         {"compiler", 'c', POPT_ARG_STRING, &c->arg, OPT_COMPILER,
          "compiler name to check (repeatable; default gcc, g++ and $CHOST-gcc)", "NAME"},
         {"stats-port", 0, POPT_ARG_INT, &c->port, 0, "the daemons' --stats port (3633)", "PORT"},
-        {"timeout", 't', POPT_ARG_STRING, &c->timeout, 0, "seconds to wait for all hosts (5)", "SEC"},
+        {"timeout", 't', POPT_ARG_STRING, &c->timeout, 0, "seconds to wait for all hosts (5)",
+         "SEC"},
         {"errors", 0, POPT_ARG_STRING, &c->errors, 0,
-         "fields whose difference is an error: version,triple,binutils,pie,ssp,found or none", "LIST"},
+         "fields whose difference is an error: version,triple,binutils,pie,ssp,found or none",
+         "LIST"},
         {"ignore", 0, POPT_ARG_STRING, &c->arg, OPT_IGNORE, "skip this host (repeatable)", "HOST"},
         {"warn-ok", 0, POPT_ARG_NONE, &c->warn_ok, 0, "exit 0 when there are only warnings", NULL},
         {"distcc", 0, POPT_ARG_STRING, &c->distcc, 0,
-         "the distcc client for probe compiles (default: next to this program, else $PATH)", "PATH"},
+         "the distcc client for probe compiles (default: next to this program, else $PATH)",
+         "PATH"},
         {"json", 0, POPT_ARG_NONE, &r->s.json, 0, "print JSON instead of the table", NULL},
         {"quiet", 'q', POPT_ARG_NONE, &r->s.quiet, 0, "print nothing; the exit code tells", NULL},
-        {"config", 0, POPT_ARG_STRING, &c->config, 0, "settings file (" DCC_SYSCONFDIR "/distcc/distcc.conf)", "FILE"},
+        {"config", 0, POPT_ARG_STRING, &c->config, 0,
+         "settings file (" DCC_SYSCONFDIR "/distcc/distcc.conf)", "FILE"},
         {"version", 0, POPT_ARG_NONE, &c->version, 0, "print the version", NULL},
         {"help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL},
         POPT_TABLEEND};
@@ -501,7 +512,8 @@ static int parse_options(int argc, const char **argv, struct run *r, int *exit_c
         }
     }
     if (rc < -1) {
-        say_error("%s: %s (see --help)", poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+        say_error("%s: %s (see --help)", poptBadOption(pc, POPT_BADOPTION_NOALIAS),
+                  poptStrerror(rc));
     } else if (poptPeekArg(pc)) {
         say_error("unexpected argument \"%s\" (see --help)", poptPeekArg(pc));
     } else if (c->version) {
@@ -521,7 +533,8 @@ static int settle_settings(struct run *r)
     struct settings *s = &r->s;
     const struct cli *c = &r->cli;
     char err[1024];
-    if (read_config(c->config ? c->config : DCC_SYSCONFDIR "/distcc/distcc.conf", c->config != NULL, s) != 0)
+    if (read_config(c->config ? c->config : DCC_SYSCONFDIR "/distcc/distcc.conf", c->config != NULL,
+                    s) != 0)
         return -1;
     if (c->timeout && parse_timeout(c->timeout, &s->timeout_s, "--timeout") != 0)
         return -1;
@@ -557,8 +570,8 @@ static int read_host_list(struct run *r)
     } else {
         enum dcc_hosts_source src = DCC_HOSTS_FROM_NONE;
         char hosts_path[PATH_MAX] = "";
-        if (dcc_hosts_find(DCC_SYSCONFDIR, &r->hosts_text, &src, hosts_path, sizeof(hosts_path), err, sizeof(err)) !=
-            0) {
+        if (dcc_hosts_find(DCC_SYSCONFDIR, &r->hosts_text, &src, hosts_path, sizeof(hosts_path),
+                           err, sizeof(err)) != 0) {
             say_error("%s", err);
             return -1;
         }
@@ -587,7 +600,8 @@ static int choose_names(struct run *r)
     char found[PATH_MAX];
     const char *path = getenv("PATH");
     snprintf(r->chost_gcc, sizeof(r->chost_gcc), "%s-gcc", r->chost);
-    if (r->chost[0] && path && dcc_toolchain_find(r->chost_gcc, path, NULL, found, sizeof(found)) == 0)
+    if (r->chost[0] && path &&
+        dcc_toolchain_find(r->chost_gcc, path, NULL, found, sizeof(found)) == 0)
         add_name(s, r->chost_gcc);
     return 0;
 }
@@ -603,12 +617,13 @@ static int take_local(struct run *r)
     if (choose_names(r) != 0)
         return -1;
     int probe_ms = (int)(r->s.timeout_s * 1000.0);
-    if (dcc_preflight_local_report(r->s.names, r->s.n_names, NULL, r->chost[0] ? r->chost : NULL, probe_ms,
-                                   &r->local_json, err, sizeof(err)) != 0) {
+    if (dcc_preflight_local_report(r->s.names, r->s.n_names, NULL, r->chost[0] ? r->chost : NULL,
+                                   probe_ms, &r->local_json, err, sizeof(err)) != 0) {
         say_error("cannot take this machine's toolchain: %s", err);
         return -1;
     }
-    if (dcc_preflight_parse_report(r->local_json.data, r->local_json.len, &r->local, err, sizeof(err)) != 0) {
+    if (dcc_preflight_parse_report(r->local_json.data, r->local_json.len, &r->local, err,
+                                   sizeof(err)) != 0) {
         say_error("this machine's toolchain report: %s", err);
         return -1;
     }
@@ -643,8 +658,9 @@ static int list_targets(struct run *r)
             set_unreachable(t, "ssh host (%s)", h->spec);
             continue;
         }
-        snprintf(t->url, sizeof(t->url), h->is_ipv6 ? "http://[%s]:%d/toolchain" : "http://%s:%d/toolchain",
-                 h->hostname, r->s.stats_port);
+        snprintf(t->url, sizeof(t->url),
+                 h->is_ipv6 ? "http://[%s]:%d/toolchain" : "http://%s:%d/toolchain", h->hostname,
+                 r->s.stats_port);
     }
     return 0;
 }
@@ -681,10 +697,13 @@ static int judge(struct run *r)
         hosts[i].probe_why = t->probe_why;
         hosts[i].probes = t->probe_why[0] ? &r->probes[t->first_probe] : NULL;
     }
-    const struct dcc_verdict_policy policy = {
-        .names = r->s.names, .n_names = r->s.n_names, .errors = r->s.errors, .warn_ok = r->s.warn_ok};
+    const struct dcc_verdict_policy policy = {.names = r->s.names,
+                                              .n_names = r->s.n_names,
+                                              .errors = r->s.errors,
+                                              .warn_ok = r->s.warn_ok};
     char err[256];
-    int rc = dcc_verdict_make(r->local, hosts, r->n_targets, &policy, &r->verdict, err, sizeof(err));
+    int rc = dcc_verdict_make(r->local, hosts, r->n_targets, &policy, &r->verdict, err,
+                              sizeof(err));
     free(hosts);
     if (rc != 0)
         say_error("%s", err);
@@ -748,11 +767,13 @@ static void release_run(struct run *r)
 
 int main(int argc, const char **argv)
 {
-    static struct run r = {
-        .s = {.timeout_s = 5.0, .stats_port = DCC_DEFAULT_STATS_PORT, .errors = DCC_PF_DEFAULT_ERRORS}};
+    static struct run r = {.s = {.timeout_s = 5.0,
+                                 .stats_port = DCC_DEFAULT_STATS_PORT,
+                                 .errors = DCC_PF_DEFAULT_ERRORS}};
     int exit_code = DCC_VERDICT_USAGE;
-    if (parse_options(argc, argv, &r, &exit_code) == 0 && settle_settings(&r) == 0 && read_host_list(&r) == 0 &&
-        take_local(&r) == 0 && list_targets(&r) == 0 && ask_hosts(&r) == 0 && judge(&r) == 0)
+    if (parse_options(argc, argv, &r, &exit_code) == 0 && settle_settings(&r) == 0 &&
+        read_host_list(&r) == 0 && take_local(&r) == 0 && list_targets(&r) == 0 &&
+        ask_hosts(&r) == 0 && judge(&r) == 0)
         exit_code = print_verdict(&r);
     if (fflush(stdout) != 0 && exit_code != DCC_VERDICT_USAGE) {
         say_error("cannot write the output: %s", strerror(errno));

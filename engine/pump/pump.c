@@ -35,16 +35,18 @@ static void forward_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: pump COMMAND [ARG...]   run COMMAND (e.g. make -j16) with pump mode on\n"
-                 "       pump --startup          set pump mode up for a shell: eval \"$(pump --startup)\"\n"
-                 "       pump --shutdown         remove what --startup set up ($INCLUDE_SERVER_DIR)\n"
-                 "       pump --help | --version\n"
-                 "\n"
-                 "In pump mode distcc sends the source and the headers it reads, and helpers\n"
-                 "marked \",cpp,lzo\" in the host list preprocess and compile. Other helpers get\n"
-                 "preprocessed source as usual. Set DISTCC_MAX_DISCREPANCY (default 1) to the\n"
-                 "number of jobs that may fail in pump mode but compile locally before pump mode\n"
-                 "is turned off for the rest of the build.\n");
+    fprintf(
+        out,
+        "Usage: pump COMMAND [ARG...]   run COMMAND (e.g. make -j16) with pump mode on\n"
+        "       pump --startup          set pump mode up for a shell: eval \"$(pump --startup)\"\n"
+        "       pump --shutdown         remove what --startup set up ($INCLUDE_SERVER_DIR)\n"
+        "       pump --help | --version\n"
+        "\n"
+        "In pump mode distcc sends the source and the headers it reads, and helpers\n"
+        "marked \",cpp,lzo\" in the host list preprocess and compile. Other helpers get\n"
+        "preprocessed source as usual. Set DISTCC_MAX_DISCREPANCY (default 1) to the\n"
+        "number of jobs that may fail in pump mode but compile locally before pump mode\n"
+        "is turned off for the rest of the build.\n");
 }
 
 /* Counts the host list's pump hosts, for the line that tells the user
@@ -166,7 +168,8 @@ static int run_command(char **cmd)
     setenv("INCLUDE_SERVER_PORT", port, 1);
     report_hosts();
 
-    struct sigaction fwd = {.sa_handler = forward_signal}, ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+    struct sigaction fwd = {.sa_handler = forward_signal}, ign = {.sa_handler = SIG_IGN}, old_int,
+                     old_quit;
     sigemptyset(&fwd.sa_mask);
     sigemptyset(&ign.sa_mask);
     /* Ctrl-C reaches the command from the terminal; we stay to clean up. */
@@ -218,11 +221,12 @@ int main(int argc, char **argv)
         POPT_TABLEEND,
     };
     /* Stop at the command: its own options (make -j16) are not ours. */
-    poptContext ctx = poptGetContext("pump", argc, (const char **)argv, table, POPT_CONTEXT_POSIXMEHARDER);
+    poptContext ctx = poptGetContext("pump", argc, (const char **)argv, table,
+                                     POPT_CONTEXT_POSIXMEHARDER);
     int rc = poptGetNextOpt(ctx);
     if (rc < -1) {
-        fprintf(stderr, "pump: %s: %s (see pump --help)\n", poptBadOption(ctx, POPT_BADOPTION_NOALIAS),
-                poptStrerror(rc));
+        fprintf(stderr, "pump: %s: %s (see pump --help)\n",
+                poptBadOption(ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
         poptFreeContext(ctx);
         return DCC_EXIT_BAD_ARGUMENTS;
     }
@@ -251,7 +255,8 @@ int main(int argc, char **argv)
     } else if (shutdown) {
         const char *dir = settings.str[DCC_SET_INCLUDE_SERVER_DIR];
         if (!dir || !*dir) {
-            dcc_error("INCLUDE_SERVER_DIR is not set: nothing to shut down (was pump --startup run in this shell?)");
+            dcc_error(
+                "INCLUDE_SERVER_DIR is not set: nothing to shut down (was pump --startup run in this shell?)");
             rc = DCC_EXIT_BAD_ARGUMENTS;
         } else {
             rc = remove_pump_dir(dir);

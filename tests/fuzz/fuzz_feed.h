@@ -67,7 +67,8 @@ static inline char **fuzz_words(const uint8_t *data, size_t size, size_t max_wor
     }
     size_t n = 0;
     char *save = NULL;
-    for (char *w = strtok_r(copy, " \t\n", &save); w && n < max_words; w = strtok_r(NULL, " \t\n", &save))
+    for (char *w = strtok_r(copy, " \t\n", &save); w && n < max_words;
+         w = strtok_r(NULL, " \t\n", &save))
         parts[n++] = w;
     char **argv = n ? dcc_argv_dup(parts) : NULL;
     free(parts);

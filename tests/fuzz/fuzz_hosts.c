@@ -33,8 +33,8 @@ static void check_host(const struct dcc_host *h)
     if (dcc_hosts_parse(spec, &again, err, sizeof err) != 0 || again.n != 1)
         abort();
     const struct dcc_host *g = &again.hosts[0];
-    if (g->mode != h->mode || strcmp(g->hostname, h->hostname) != 0 || g->port != h->port || g->n_slots != h->n_slots ||
-        g->protover != h->protover || g->is_ipv6 != h->is_ipv6)
+    if (g->mode != h->mode || strcmp(g->hostname, h->hostname) != 0 || g->port != h->port ||
+        g->n_slots != h->n_slots || g->protover != h->protover || g->is_ipv6 != h->is_ipv6)
         abort();
     dcc_hosts_free(&again);
 }

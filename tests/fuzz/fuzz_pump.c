@@ -122,8 +122,8 @@ struct link {
 };
 
 /* One NAME and its FILE or LINK; 0 to go on, -1 when the request ends. */
-static int receive_file(struct dcc_conn *c, int rootfd, unsigned *dirs, struct link *links, size_t *nlinks,
-                        char **system_dirs, size_t *nsystem)
+static int receive_file(struct dcc_conn *c, int rootfd, unsigned *dirs, struct link *links,
+                        size_t *nlinks, char **system_dirs, size_t *nsystem)
 {
     uint32_t len;
     if (dcc_wire_read_token(c, DCC_TOK_NAME, &len) != 0 || len > c->limits.max_arg_len)
@@ -150,7 +150,9 @@ static int receive_file(struct dcc_conn *c, int rootfd, unsigned *dirs, struct l
     } else if (!rc && which == 0) {
         const char *last;
         int dirfd = open_parent(rootfd, name, dirs, &last);
-        int fd = dirfd < 0 ? -1 : openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = dirfd < 0 ? -1
+                           : openat(dirfd, last,
+                                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (dirfd >= 0)
             close(dirfd);
         rc = dcc_bulk_recv_body_fd(c, blen, DCC_COMPRESS_LZO1X, fd >= 0 ? fd : sink, NULL) ? -1 : 0;
@@ -196,7 +198,8 @@ static void check_links(int rootfd, struct link *links, size_t nlinks)
             continue;
         char path[PATH_MAX + 8], real[PATH_MAX];
         snprintf(path, sizeof path, "%s%s", root, links[i].name);
-        if (realpath(path, real) && (strncmp(real, root, rootlen) != 0 || (real[rootlen] && real[rootlen] != '/')))
+        if (realpath(path, real) &&
+            (strncmp(real, root, rootlen) != 0 || (real[rootlen] && real[rootlen] != '/')))
             abort(); /* accepted, yet it leads out of the job */
     }
 }
@@ -214,7 +217,8 @@ static void rewrite(char ***argv, char **system_dirs)
     char output[PATH_MAX + 16], deps[PATH_MAX + 16];
     snprintf(output, sizeof output, "%s/job.o", base);
     snprintf(deps, sizeof deps, "%s/job.d", base);
-    struct dcc_pump_paths paths = {.root = root, .output = output, .deps = deps, .system_dirs = system_dirs};
+    struct dcc_pump_paths paths = {
+        .root = root, .output = output, .deps = deps, .system_dirs = system_dirs};
     if (dcc_pump_rewrite_args(argv, &scan, &paths, err, sizeof err) != 0)
         return;
     /* What the compiler would say about the job's files, the root taken out

@@ -125,7 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = dcc_wire_read_token(&c, DCC_TOK_DOTI, &len);
         if (!rc && len <= c.limits.max_body) {
             uint64_t got = 0;
-            rc = dcc_bulk_recv_body_fd(&c, len, protover == 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE, sink, &got);
+            rc = dcc_bulk_recv_body_fd(
+                &c, len, protover == 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE, sink, &got);
             if (!rc && got > c.limits.max_body)
                 abort();
         }

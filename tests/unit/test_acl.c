@@ -235,7 +235,8 @@ static void test_allow_private(void **state)
                            "::1/128");
     const char *yes[] = {"192.168.5.5", "10.200.0.1", "172.20.1.1", "127.0.0.1",
                          "::1",         "fe80::9",    "fd12::1",    "::ffff:10.0.0.1"};
-    const char *no[] = {"8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1", "::2", "::ffff:1.1.1.1"};
+    const char *no[] = {"8.8.8.8",     "172.32.0.1", "192.169.0.1",
+                        "2001:db8::1", "::2",        "::ffff:1.1.1.1"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         if (!allows(&acl, yes[i]))
             fail_msg("--allow-private refused %s", yes[i]);
@@ -284,24 +285,33 @@ static void test_bad_specs(void **state)
     static const struct {
         const char *spec, *err;
     } cases[] = {
-        {"10.0.0.0/33", "bad --allow address \"10.0.0.0/33\": prefix length \"33\" is not a number 0-32"},
+        {"10.0.0.0/33",
+         "bad --allow address \"10.0.0.0/33\": prefix length \"33\" is not a number 0-32"},
         {"::/129", "bad --allow address \"::/129\": prefix length \"129\" is not a number 0-128"},
         {"10.0.0.0/", "bad --allow address \"10.0.0.0/\": prefix length \"\" is not a number 0-32"},
-        {"10.0.0.0/-1", "bad --allow address \"10.0.0.0/-1\": prefix length \"-1\" is not a number 0-32"},
-        {"10.0.0.0/8x", "bad --allow address \"10.0.0.0/8x\": prefix length \"8x\" is not a number 0-32"},
-        {"10.0.0.0/8/8", "bad --allow address \"10.0.0.0/8/8\": prefix length \"8/8\" is not a number 0-32"},
-        {"10.0.0.0/0008", "bad --allow address \"10.0.0.0/0008\": prefix length \"0008\" is not a number "
-                          "0-32"},
-        {"10.0.0.256", "bad --allow address \"10.0.0.256\": \"10.0.0.256\" is not an IPv4 or IPv6 address"},
+        {"10.0.0.0/-1",
+         "bad --allow address \"10.0.0.0/-1\": prefix length \"-1\" is not a number 0-32"},
+        {"10.0.0.0/8x",
+         "bad --allow address \"10.0.0.0/8x\": prefix length \"8x\" is not a number 0-32"},
+        {"10.0.0.0/8/8",
+         "bad --allow address \"10.0.0.0/8/8\": prefix length \"8/8\" is not a number 0-32"},
+        {"10.0.0.0/0008",
+         "bad --allow address \"10.0.0.0/0008\": prefix length \"0008\" is not a number "
+         "0-32"},
+        {"10.0.0.256",
+         "bad --allow address \"10.0.0.256\": \"10.0.0.256\" is not an IPv4 or IPv6 address"},
         {"10.0.0", "bad --allow address \"10.0.0\": \"10.0.0\" is not an IPv4 or IPv6 address"},
-        {"build.lan/24", "bad --allow address \"build.lan/24\": \"build.lan\" is not an IPv4 or IPv6 "
-                         "address"},
+        {"build.lan/24",
+         "bad --allow address \"build.lan/24\": \"build.lan\" is not an IPv4 or IPv6 "
+         "address"},
         {"", "bad --allow address \"\": \"\" is not an IPv4 or IPv6 address"},
         {"/8", "bad --allow address \"/8\": \"\" is not an IPv4 or IPv6 address"},
-        {"fe80::1%eth0", "bad --allow address \"fe80::1%eth0\": \"fe80::1%eth0\" is not an IPv4 or IPv6 "
-                         "address"},
+        {"fe80::1%eth0",
+         "bad --allow address \"fe80::1%eth0\": \"fe80::1%eth0\" is not an IPv4 or IPv6 "
+         "address"},
         {"::1::2", "bad --allow address \"::1::2\": \"::1::2\" is not an IPv4 or IPv6 address"},
-        {" 10.0.0.1", "bad --allow address \" 10.0.0.1\": \" 10.0.0.1\" is not an IPv4 or IPv6 address"},
+        {" 10.0.0.1",
+         "bad --allow address \" 10.0.0.1\": \" 10.0.0.1\" is not an IPv4 or IPv6 address"},
     };
     struct dcc_acl acl = {0};
     add_ok(&acl, "127.0.0.1");
@@ -324,7 +334,8 @@ static void test_long_bad_spec_is_cut_in_the_message(void **state)
     spec[sizeof spec - 1] = '\0';
     struct dcc_acl acl = {0};
     assert_int_equal(dcc_acl_add(&acl, spec, err, sizeof err), -1);
-    snprintf(want, sizeof want, "bad --allow address \"%.64s...\": \"%.64s...\" is not an IPv4 or IPv6 address", spec,
+    snprintf(want, sizeof want,
+             "bad --allow address \"%.64s...\": \"%.64s...\" is not an IPv4 or IPv6 address", spec,
              spec);
     assert_string_equal(err, want);
     assert_int_equal(acl.n, 0);

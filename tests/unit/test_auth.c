@@ -93,13 +93,15 @@ static void bad_list_lines_are_named(void **state)
         size_t len;
         const char *err;
     } cases[] = {
-        {"alice\nbob smith\n", 16, "line 2: \"bob smith\" is not one principal (a blank or control character inside)"},
+        {"alice\nbob smith\n", 16,
+         "line 2: \"bob smith\" is not one principal (a blank or control character inside)"},
         {"a\x01"
          "b\n",
          4,
          "line 1: \"a\x01"
          "b\" is not one principal (a blank or control character inside)"},
-        {"ok\nx\0y\n", 7, "line 2: \"x\" is not one principal (a blank or control character inside)"},
+        {"ok\nx\0y\n", 7,
+         "line 2: \"x\" is not one principal (a blank or control character inside)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dcc_auth_list l;
@@ -147,7 +149,8 @@ static void list_files_are_read_with_their_name_in_errors(void **state)
 
     dcc_test_write_text(path, "alice\nbad name\n", 0666);
     assert_int_equal(dcc_auth_list_load(path, 0, &l, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: line 2: \"bad name\" is not one principal (a blank or control character inside)",
+    snprintf(want, sizeof want,
+             "%s: line 2: \"bad name\" is not one principal (a blank or control character inside)",
              path);
     assert_string_equal(err, want);
     assert_int_equal(dcc_test_rmtree(dir), 0);
@@ -180,7 +183,8 @@ static void target_names_follow_stock(void **state)
 
 /* The daemon side against clients that break the exchange: each answer is
  * decided before any GSS-API call, so no realm is needed. */
-static int accept_bytes(const void *bytes, size_t len, char *err, size_t errlen, char *sent, size_t *sent_len)
+static int accept_bytes(const void *bytes, size_t len, char *err, size_t errlen, char *sent,
+                        size_t *sent_len)
 {
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -208,24 +212,32 @@ static void daemon_answers_broken_exchanges_without_gss(void **state)
     char err[600], sent[16];
     size_t sent_len;
     /* A client without ,auth: its request header comes first. */
-    assert_int_equal(accept_bytes("DIST00000001", 12, err, sizeof err, sent, &sent_len), DCC_EXIT_GSSAPI_FAILED);
-    assert_string_equal(err,
-                        "no GSS-API handshake (this helper runs --auth; the client has no ,auth in its host list)");
+    assert_int_equal(accept_bytes("DIST00000001", 12, err, sizeof err, sent, &sent_len),
+                     DCC_EXIT_GSSAPI_FAILED);
+    assert_string_equal(
+        err,
+        "no GSS-API handshake (this helper runs --auth; the client has no ,auth in its host list)");
     assert_int_equal(sent_len, 0);
     /* Hung up before a byte. */
     assert_int_equal(accept_bytes("", 0, err, sizeof err, sent, &sent_len), DCC_EXIT_TRUNCATED);
     /* A token length of 0 or above the cap is refused before allocating. */
-    assert_int_equal(accept_bytes("*TLEN00000000", 13, err, sizeof err, sent, &sent_len), DCC_EXIT_PROTOCOL_ERROR);
-    assert_string_equal(err, "during GSS-API authentication: a GSS-API token of 0 bytes (1 to 262144 allowed)");
+    assert_int_equal(accept_bytes("*TLEN00000000", 13, err, sizeof err, sent, &sent_len),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_string_equal(
+        err, "during GSS-API authentication: a GSS-API token of 0 bytes (1 to 262144 allowed)");
     assert_int_equal(sent_len, 1);
     assert_int_equal(sent[0], '*');
-    assert_int_equal(accept_bytes("*TLENffffffff", 13, err, sizeof err, sent, &sent_len), DCC_EXIT_PROTOCOL_ERROR);
-    assert_string_equal(err,
-                        "during GSS-API authentication: a GSS-API token of 4294967295 bytes (1 to 262144 allowed)");
+    assert_int_equal(accept_bytes("*TLENffffffff", 13, err, sizeof err, sent, &sent_len),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_string_equal(
+        err,
+        "during GSS-API authentication: a GSS-API token of 4294967295 bytes (1 to 262144 allowed)");
     /* Another token than TLEN. */
-    assert_int_equal(accept_bytes("*DIST00000001", 13, err, sizeof err, sent, &sent_len), DCC_EXIT_PROTOCOL_ERROR);
+    assert_int_equal(accept_bytes("*DIST00000001", 13, err, sizeof err, sent, &sent_len),
+                     DCC_EXIT_PROTOCOL_ERROR);
     /* A token cut short. */
-    assert_int_equal(accept_bytes("*TLEN00000010abc", 16, err, sizeof err, sent, &sent_len), DCC_EXIT_TRUNCATED);
+    assert_int_equal(accept_bytes("*TLEN00000010abc", 16, err, sizeof err, sent, &sent_len),
+                     DCC_EXIT_TRUNCATED);
 }
 
 int main(void)

@@ -55,7 +55,8 @@ static int teardown(void **state)
 }
 
 /* Big bodies do not fit in a socket buffer: send them from a child. */
-static pid_t send_in_child(struct pair *p, const char *token, const void *data, size_t len, enum dcc_compress how)
+static pid_t send_in_child(struct pair *p, const char *token, const void *data, size_t len,
+                           enum dcc_compress how)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -131,10 +132,12 @@ static void test_lzo_bomb_is_capped(void **state)
     char *z, *back = NULL, err[256];
     size_t zlen, blen;
     assert_int_equal(dcc_lzo_compress(zeros, len, &z, &zlen, err, sizeof err), 0);
-    assert_int_equal(dcc_lzo_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err), DCC_EXIT_PROTOCOL_ERROR);
+    assert_int_equal(dcc_lzo_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
     assert_null(back);
     char want[200];
-    snprintf(want, sizeof want, "lzo body of %zu bytes decompresses to more than the limit of 1048576 bytes", zlen);
+    snprintf(want, sizeof want,
+             "lzo body of %zu bytes decompresses to more than the limit of 1048576 bytes", zlen);
     assert_string_equal(err, want);
     free(zeros);
     free(z);
@@ -245,7 +248,8 @@ static void test_file_lzo_to_fd(void **state)
 static void test_missing_file(void **state)
 {
     struct pair *p = *state;
-    assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", "/nonexistent/x.i", DCC_COMPRESS_NONE), DCC_EXIT_NO_SUCH_FILE);
+    assert_int_equal(dcc_bulk_send_file(&p->ca, "DOTI", "/nonexistent/x.i", DCC_COMPRESS_NONE),
+                     DCC_EXIT_NO_SUCH_FILE);
     assert_string_equal(p->ca.err, "cannot open /nonexistent/x.i: No such file or directory");
     assert_int_equal(p->ca.local_fault, 1); /* our file, not the peer */
 }
@@ -256,9 +260,11 @@ static void test_body_over_cap_not_allocated(void **state)
     assert_int_equal(write(p->a, "DOTIffffffff", 12), 12);
     char *d = NULL;
     size_t len;
-    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len), DCC_EXIT_PROTOCOL_ERROR);
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len),
+                     DCC_EXIT_PROTOCOL_ERROR);
     assert_null(d);
-    assert_string_equal(p->cb.err, "body of 4294967295 bytes exceeds the limit of 1073741824 bytes");
+    assert_string_equal(p->cb.err,
+                        "body of 4294967295 bytes exceeds the limit of 1073741824 bytes");
 }
 
 /* An LZO body and what it inflates to share max_body_mem: the inflated
@@ -274,11 +280,13 @@ static void test_lzo_body_within_memory_budget(void **state)
     p->cb.limits.max_body_mem = 512 * 1024;
     char *d = NULL;
     size_t len;
-    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, &d, &len), DCC_EXIT_PROTOCOL_ERROR);
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, &d, &len),
+                     DCC_EXIT_PROTOCOL_ERROR);
     assert_null(d);
     uint64_t wire = p->cb.bytes_in - 12;
     char want[200];
-    snprintf(want, sizeof want, "lzo body of %llu bytes decompresses to more than the limit of %llu bytes",
+    snprintf(want, sizeof want,
+             "lzo body of %llu bytes decompresses to more than the limit of %llu bytes",
              (unsigned long long)wire, (unsigned long long)(512 * 1024 - wire));
     assert_string_equal(p->cb.err, want);
 }
@@ -290,7 +298,8 @@ static void test_truncated_body(void **state)
     shutdown(p->a, SHUT_WR);
     char *d = NULL;
     size_t len;
-    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len), DCC_EXIT_TRUNCATED);
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_NONE, &d, &len),
+                     DCC_EXIT_TRUNCATED);
     assert_null(d);
     assert_string_equal(p->cb.err, "peer closed the connection with 13 bytes still expected");
     assert_int_equal(p->cb.local_fault, 0);
@@ -373,7 +382,8 @@ static void test_lzo_our_body_reads_as_stock_reads_it(void **state)
     unsigned char *out = malloc(src.len + 64);
     assert_non_null(out);
     lzo_uint olen = src.len + 64;
-    assert_int_equal(lzo1x_decompress_safe((const unsigned char *)z, zlen, out, &olen, NULL), LZO_E_OK);
+    assert_int_equal(lzo1x_decompress_safe((const unsigned char *)z, zlen, out, &olen, NULL),
+                     LZO_E_OK);
     assert_int_equal(olen, src.len);
     assert_memory_equal(out, src.data, src.len);
     free(out);
@@ -393,7 +403,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plain_buf_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_lzo_body_is_raw_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_lzo_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_file_plain_roundtrip_via_sendfile_and_splice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_plain_roundtrip_via_sendfile_and_splice, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_file_lzo_to_fd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_over_cap_not_allocated, setup, teardown),

@@ -87,7 +87,8 @@ static void test_set_rewrites_in_place_keeping_comment(void **state)
     assert_int_equal(dcc_envd_set(&env, "DISTCC_VERBOSE", "1", &change, err, sizeof err), 0);
     assert_int_equal(change, DCC_ENVD_REPLACED);
     char *out = render(&env);
-    assert_string_equal(out, "# top\n  export DISTCC_VERBOSE=\"1\"   # loud?\nDISTCC_FALLBACK=\"1\"\n");
+    assert_string_equal(out,
+                        "# top\n  export DISTCC_VERBOSE=\"1\"   # loud?\nDISTCC_FALLBACK=\"1\"\n");
     free(out);
     assert_string_equal(dcc_envd_get(&env, "DISTCC_VERBOSE"), "1");
     dcc_envd_free(&env);
@@ -100,10 +101,12 @@ static void test_set_adds_missing_variable(void **state)
     parse_text("# only a comment, no newline at the end", &env);
     enum dcc_envd_change change;
     char err[256];
-    assert_int_equal(dcc_envd_set(&env, "DISTCC_LOG", "/var/log/distcc.log", &change, err, sizeof err), 0);
+    assert_int_equal(
+        dcc_envd_set(&env, "DISTCC_LOG", "/var/log/distcc.log", &change, err, sizeof err), 0);
     assert_int_equal(change, DCC_ENVD_ADDED);
     char *out = render(&env);
-    assert_string_equal(out, "# only a comment, no newline at the end\nDISTCC_LOG=\"/var/log/distcc.log\"\n");
+    assert_string_equal(
+        out, "# only a comment, no newline at the end\nDISTCC_LOG=\"/var/log/distcc.log\"\n");
     free(out);
     dcc_envd_free(&env);
 }
@@ -175,15 +178,19 @@ static void test_variable_table_checks(void **state)
     assert_int_equal(dcc_envd_var_check("DISTCC_LOG", "/var/log/d.log", err, sizeof err), 0);
     assert_int_equal(dcc_envd_var_check("DISTCC_LOG", "d.log", err, sizeof err), -1);
     assert_int_equal(dcc_envd_var_check("DISTCC_SSH", "a\"b", err, sizeof err), -1);
-    assert_string_equal(err, "DISTCC_SSH: the value may not contain \" (env-update would expand or unquote it)");
+    assert_string_equal(
+        err, "DISTCC_SSH: the value may not contain \" (env-update would expand or unquote it)");
     assert_int_equal(dcc_envd_var_check("PATH", "/bin", err, sizeof err), -1);
-    assert_string_equal(err, "PATH is not one of distcc's variables (the list is in distcc-config(1))");
+    assert_string_equal(err,
+                        "PATH is not one of distcc's variables (the list is in distcc-config(1))");
     assert_int_equal(dcc_envd_var_check("DISTCC_HOSTS", "box", err, sizeof err), -1);
     assert_non_null(strstr(err, "--set-hosts"));
-    assert_int_equal(dcc_envd_var_check("DISTCC_DIR", "/var/tmp/portage/.distcc", err, sizeof err), 0);
+    assert_int_equal(dcc_envd_var_check("DISTCC_DIR", "/var/tmp/portage/.distcc", err, sizeof err),
+                     0);
     assert_int_equal(dcc_envd_var_check("DISTCC_DIR", "~/.distcc", err, sizeof err), -1);
     assert_int_equal(dcc_envd_var_check("UNCACHED_ERR_FD", "2", err, sizeof err), 0);
-    assert_int_equal(dcc_envd_var_check("DCC_EMAILLOG_WHOM_TO_BLAME", "me@example.org", err, sizeof err), 0);
+    assert_int_equal(
+        dcc_envd_var_check("DCC_EMAILLOG_WHOM_TO_BLAME", "me@example.org", err, sizeof err), 0);
     assert_non_null(dcc_envd_var_find("DISTCC_EMAILLOG_WHOM_TO_BLAME"));
     assert_null(dcc_envd_var_find("TMPDIR"));
     /* Ranges come from the shared settings table, the one distcc reads by. */
@@ -380,7 +387,8 @@ int main(void)
         cmocka_unit_test(test_unsafe_values_are_refused),
         cmocka_unit_test(test_variable_table_checks),
         cmocka_unit_test(test_nul_and_size_are_refused),
-        cmocka_unit_test_setup_teardown(test_write_file_is_atomic_and_0644, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_write_file_is_atomic_and_0644, tmp_setup,
+                                        tmp_teardown),
         cmocka_unit_test_setup_teardown(test_write_failure_leaves_nothing, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_load_missing_sets_enoent, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_save_round_trip, tmp_setup, tmp_teardown),

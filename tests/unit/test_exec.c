@@ -112,8 +112,8 @@ static void set_path(const struct fixture *f, const char *rels)
     char *save = NULL;
     for (char *rel = strtok_r(copy, ":", &save); rel; rel = strtok_r(NULL, ":", &save)) {
         size_t used = strlen(value);
-        assert_true((size_t)snprintf(value + used, sizeof value - used, "%s%s/%s", used ? ":" : "", f->dir, rel) <
-                    sizeof value - used);
+        assert_true((size_t)snprintf(value + used, sizeof value - used, "%s%s/%s", used ? ":" : "",
+                                     f->dir, rel) < sizeof value - used);
     }
     assert_int_equal(setenv("PATH", value, 1), 0);
 }
@@ -336,7 +336,8 @@ static void test_arguments_reach_the_child_unchanged(void **state)
     path_in(f, "args", prog, sizeof prog);
 
     int out = open_in(f, "out");
-    char *argv[] = {prog, "-c", "hello world.c", "", "  two  spaces  ", "", "-DX=\"a b\"", "*", "$HOME", "a\\n", NULL};
+    char *argv[] = {prog, "-c",    "hello world.c", "",  "  two  spaces  ", "", "-DX=\"a b\"",
+                    "*",  "$HOME", "a\\n",          NULL};
     int status = -1;
     assert_int_equal(dcc_exec_run(argv, out, -1, &status, err, sizeof err), 0);
     close(out);
@@ -457,7 +458,8 @@ static void test_exit_code_of_made_up_statuses(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int got = dcc_exec_exit_code(cases[i].status);
         if (got != cases[i].code)
-            fail_msg("status %#x: exit code %d, want %d", (unsigned)cases[i].status, got, cases[i].code);
+            fail_msg("status %#x: exit code %d, want %d", (unsigned)cases[i].status, got,
+                     cases[i].code);
     }
 }
 
@@ -471,7 +473,8 @@ static void test_missing_program_is_compiler_missing(void **state)
 
     char *by_name[] = {"no-such-cc", "-c", "x.c", NULL};
     pid_t pid = -1;
-    assert_int_equal(dcc_exec_spawn(by_name, -1, -1, &pid, err, sizeof err), DCC_EXIT_COMPILER_MISSING);
+    assert_int_equal(dcc_exec_spawn(by_name, -1, -1, &pid, err, sizeof err),
+                     DCC_EXIT_COMPILER_MISSING);
     assert_string_equal(err, "cannot run no-such-cc: No such file or directory");
     no_children_left();
 
@@ -479,7 +482,8 @@ static void test_missing_program_is_compiler_missing(void **state)
     char *by_path[] = {abs, NULL};
     int status = -1;
     strcpy(err, "");
-    assert_int_equal(dcc_exec_run(by_path, -1, -1, &status, err, sizeof err), DCC_EXIT_COMPILER_MISSING);
+    assert_int_equal(dcc_exec_run(by_path, -1, -1, &status, err, sizeof err),
+                     DCC_EXIT_COMPILER_MISSING);
     snprintf(want, sizeof want, "cannot run %s: No such file or directory", abs);
     assert_string_equal(err, want);
     no_children_left();
@@ -494,7 +498,8 @@ static void test_file_without_execute_permission_is_permission_denied(void **sta
 
     char *by_path[] = {prog, NULL};
     pid_t pid = -1;
-    assert_int_equal(dcc_exec_spawn(by_path, -1, -1, &pid, err, sizeof err), DCC_EXIT_COMPILER_MISSING);
+    assert_int_equal(dcc_exec_spawn(by_path, -1, -1, &pid, err, sizeof err),
+                     DCC_EXIT_COMPILER_MISSING);
     snprintf(want, sizeof want, "cannot run %s: Permission denied", prog);
     assert_string_equal(err, want);
     no_children_left();
@@ -502,7 +507,8 @@ static void test_file_without_execute_permission_is_permission_denied(void **sta
     set_path(f, ".");
     char *by_name[] = {"noexec", NULL};
     int status = -1;
-    assert_int_equal(dcc_exec_run(by_name, -1, -1, &status, err, sizeof err), DCC_EXIT_COMPILER_MISSING);
+    assert_int_equal(dcc_exec_run(by_name, -1, -1, &status, err, sizeof err),
+                     DCC_EXIT_COMPILER_MISSING);
     assert_string_equal(err, "cannot run noexec: Permission denied");
     no_children_left();
 }

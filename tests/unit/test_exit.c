@@ -74,7 +74,8 @@ static void test_every_code_has_a_short_lowercase_name(void **state)
             fail_msg("exit code %d: name \"%s\" has spaces at an end", all_codes[i], name);
         for (size_t k = 0; k < len; k++)
             if (isupper((unsigned char)name[k]) || !isprint((unsigned char)name[k]))
-                fail_msg("exit code %d: name \"%s\" is not lowercase printable text", all_codes[i], name);
+                fail_msg("exit code %d: name \"%s\" is not lowercase printable text", all_codes[i],
+                         name);
     }
 }
 
@@ -88,7 +89,8 @@ static void test_names_are_distinct(void **state)
             const char *b = dcc_exit_name(all_codes[j]);
             assert_non_null(b);
             if (strcmp(a, b) == 0)
-                fail_msg("exit codes %d and %d are both called \"%s\"", all_codes[i], all_codes[j], a);
+                fail_msg("exit codes %d and %d are both called \"%s\"", all_codes[i], all_codes[j],
+                         a);
         }
     }
 }
@@ -127,8 +129,10 @@ static void test_other_codes_have_no_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codes_keep_distccs_numbers), cmocka_unit_test(test_every_code_has_a_short_lowercase_name),
-        cmocka_unit_test(test_names_are_distinct),         cmocka_unit_test(test_names_seen_in_logs),
+        cmocka_unit_test(test_codes_keep_distccs_numbers),
+        cmocka_unit_test(test_every_code_has_a_short_lowercase_name),
+        cmocka_unit_test(test_names_are_distinct),
+        cmocka_unit_test(test_names_seen_in_logs),
         cmocka_unit_test(test_other_codes_have_no_name),
     };
     return cmocka_run_group_tests_name("exit", tests, NULL, NULL);

@@ -167,8 +167,9 @@ static void test_options_set_protocol_version(void **state)
         const char *spec;
         int lzo, cpp, protover;
     } cases[] = {
-        {"box", 0, 0, 1},         {"box,lzo", 1, 0, 2},       {"box:3632/4,lzo", 1, 0, 2}, {"box,cpp,lzo", 1, 1, 3},
-        {"box,lzo,cpp", 1, 1, 3}, {"box/2,lzo,lzo", 1, 0, 2}, {"@box,cpp,lzo", 1, 1, 3},
+        {"box", 0, 0, 1},          {"box,lzo", 1, 0, 2},     {"box:3632/4,lzo", 1, 0, 2},
+        {"box,cpp,lzo", 1, 1, 3},  {"box,lzo,cpp", 1, 1, 3}, {"box/2,lzo,lzo", 1, 0, 2},
+        {"@box,cpp,lzo", 1, 1, 3},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dcc_hostlist list;
@@ -201,7 +202,8 @@ static void test_auth_options(void **state)
         struct dcc_hostlist list;
         struct dcc_host *h = parse_one(cases[i].spec, &list);
         assert_int_equal(h->auth, cases[i].auth);
-        assert_string_equal(h->auth_name ? h->auth_name : "(null)", cases[i].auth_name ? cases[i].auth_name : "(null)");
+        assert_string_equal(h->auth_name ? h->auth_name : "(null)",
+                            cases[i].auth_name ? cases[i].auth_name : "(null)");
         assert_int_equal(h->protover, cases[i].protover);
         dcc_hosts_free(&list);
     }
@@ -416,9 +418,11 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         const char *text, *err;
     } cases[] = {
         /* ports */
-        {"box:99999", "bad host specification \"box:99999\": port \"99999\" is not a number 1-65535"},
+        {"box:99999",
+         "bad host specification \"box:99999\": port \"99999\" is not a number 1-65535"},
         {"box:0", "bad host specification \"box:0\": port \"0\" is not a number 1-65535"},
-        {"box:65536", "bad host specification \"box:65536\": port \"65536\" is not a number 1-65535"},
+        {"box:65536",
+         "bad host specification \"box:65536\": port \"65536\" is not a number 1-65535"},
         {"box:", "bad host specification \"box:\": port \"\" is not a number 1-65535"},
         {"box:-1", "bad host specification \"box:-1\": port \"-1\" is not a number 1-65535"},
         {"box:12ab", "bad host specification \"box:12ab\": port \"12ab\" is not a number 1-65535"},
@@ -426,21 +430,29 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         /* slot limits */
         {"box/0", "bad host specification \"box/0\": slot limit \"0\" is not a number 1-10000"},
         {"box/-2", "bad host specification \"box/-2\": slot limit \"-2\" is not a number 1-10000"},
-        {"box/10001", "bad host specification \"box/10001\": slot limit \"10001\" is not a number 1-10000"},
-        {"box/99999999999999999999", "bad host specification \"box/99999999999999999999\": slot limit "
-                                     "\"99999999999999999999\" is not a number 1-10000"},
-        {"box/four", "bad host specification \"box/four\": slot limit \"four\" is not a number 1-10000"},
+        {"box/10001",
+         "bad host specification \"box/10001\": slot limit \"10001\" is not a number 1-10000"},
+        {"box/99999999999999999999",
+         "bad host specification \"box/99999999999999999999\": slot limit "
+         "\"99999999999999999999\" is not a number 1-10000"},
+        {"box/four",
+         "bad host specification \"box/four\": slot limit \"four\" is not a number 1-10000"},
         {"box/", "bad host specification \"box/\": slot limit \"\" is not a number 1-10000"},
         {"box=", "bad host specification \"box=\": slot limit \"\" is not a number 1-10000"},
-        {"box:300/4x", "bad host specification \"box:300/4x\": slot limit \"4x\" is not a number 1-10000"},
+        {"box:300/4x",
+         "bad host specification \"box:300/4x\": slot limit \"4x\" is not a number 1-10000"},
         {"box/2:300/3", "bad host specification \"box/2:300/3\": the slot limit is given twice"},
-        {"localhost/0", "bad host specification \"localhost/0\": slot limit \"0\" is not a number 1-10000"},
-        {"localhost/", "bad host specification \"localhost/\": slot limit \"\" is not a number 1-10000"},
+        {"localhost/0",
+         "bad host specification \"localhost/0\": slot limit \"0\" is not a number 1-10000"},
+        {"localhost/",
+         "bad host specification \"localhost/\": slot limit \"\" is not a number 1-10000"},
         /* localhost takes nothing else */
-        {"localhost/2,lzo", "bad host specification \"localhost/2,lzo\": localhost takes only a slot limit "
-                            "(localhost/N), not \",lzo\""},
-        {"localhost/2:3632", "bad host specification \"localhost/2:3632\": localhost takes only a slot limit "
-                             "(localhost/N), not \":3632\""},
+        {"localhost/2,lzo",
+         "bad host specification \"localhost/2,lzo\": localhost takes only a slot limit "
+         "(localhost/N), not \",lzo\""},
+        {"localhost/2:3632",
+         "bad host specification \"localhost/2:3632\": localhost takes only a slot limit "
+         "(localhost/N), not \":3632\""},
         /* host names */
         {":3632", "bad host specification \":3632\": empty host name"},
         {"/4", "bad host specification \"/4\": empty host name"},
@@ -448,10 +460,12 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         {"@", "bad host specification \"@\": empty host name"},
         {"alice@", "bad host specification \"alice@\": empty host name"},
         {"alice@/4", "bad host specification \"alice@/4\": empty host name"},
-        {"box]", "bad host specification \"box]\": host name \"box]\" may only hold letters, digits, "
-                 "\".\", \"-\" and \"_\""},
-        {"a@b@c", "bad host specification \"a@b@c\": host name \"b@c\" may only hold letters, digits, "
-                  "\".\", \"-\" and \"_\""},
+        {"box]",
+         "bad host specification \"box]\": host name \"box]\" may only hold letters, digits, "
+         "\".\", \"-\" and \"_\""},
+        {"a@b@c",
+         "bad host specification \"a@b@c\": host name \"b@c\" may only hold letters, digits, "
+         "\".\", \"-\" and \"_\""},
         {"-box", "bad host specification \"-box\": host name \"-box\" must not start with \"-\""},
         {"@-oProxyCommand=x",
          "bad host specification \"@-oProxyCommand=x\": host name \"-oProxyCommand\" must not start "
@@ -466,24 +480,32 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         {"[::1:4000/2", "bad host specification \"[::1:4000/2\": \"[\" has no closing \"]\""},
         {"[]", "bad host specification \"[]\": empty IPv6 address in \"[]\""},
         {"[::g]:4000", "bad host specification \"[::g]:4000\": \"::g\" is not an IPv6 address"},
-        {"[10.0.0.1]", "bad host specification \"[10.0.0.1]\": \"10.0.0.1\" is not an IPv6 address"},
-        {"[fe80::1%]", "bad host specification \"[fe80::1%]\": \"fe80::1%\" has an empty zone after \"%\""},
+        {"[10.0.0.1]",
+         "bad host specification \"[10.0.0.1]\": \"10.0.0.1\" is not an IPv6 address"},
+        {"[fe80::1%]",
+         "bad host specification \"[fe80::1%]\": \"fe80::1%\" has an empty zone after \"%\""},
         {"[::1]x", "bad host specification \"[::1]x\": unexpected \"x\" after \"[::1]\""},
         {"::1", "bad host specification \"::1\": empty host name"},
         /* garbage after a complete host */
         {"box:1/2:3", "bad host specification \"box:1/2:3\": unexpected \":3\" after \"box:1/2\""},
         {"@box/4/5", "bad host specification \"@box/4/5\": unexpected \"/5\" after \"@box/4\""},
         /* options */
-        {"box,cpp", "bad host specification \"box,cpp\": pump mode (',cpp') requires compression (',lzo')"},
-        {"@box:cmd,cpp", "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo')"},
+        {"box,cpp",
+         "bad host specification \"box,cpp\": pump mode (',cpp') requires compression (',lzo')"},
+        {"@box:cmd,cpp",
+         "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo')"},
         {"box,auth=", "bad host specification \"box,auth=\": \",auth=\" needs a host name"},
-        {"box,auth=-x", "bad host specification \"box,auth=-x\": auth name \"-x\" must not start with \"-\""},
-        {"box,auth=a/b", "bad host specification \"box,auth=a/b\": auth name \"a/b\" may only hold letters, "
-                         "digits, \".\", \"-\" and \"_\""},
-        {"box,down", "bad host specification \"box,down\": unknown option \",down\" (known options: "
-                     "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
-        {"box,lzo2", "bad host specification \"box,lzo2\": unknown option \",lzo2\" (known options: "
-                     "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
+        {"box,auth=-x",
+         "bad host specification \"box,auth=-x\": auth name \"-x\" must not start with \"-\""},
+        {"box,auth=a/b",
+         "bad host specification \"box,auth=a/b\": auth name \"a/b\" may only hold letters, "
+         "digits, \".\", \"-\" and \"_\""},
+        {"box,down",
+         "bad host specification \"box,down\": unknown option \",down\" (known options: "
+         "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
+        {"box,lzo2",
+         "bad host specification \"box,lzo2\": unknown option \",lzo2\" (known options: "
+         "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,", "bad host specification \"box,\": unknown option \",\" (known options: \",lzo\", "
                  "\",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,,lzo", "bad host specification \"box,,lzo\": unknown option \",\" (known options: "
@@ -498,15 +520,19 @@ static void test_errors_name_the_token_and_the_problem(void **state)
                     "--localslots=N, --localslots_cpp=N, +zeroconf)"},
         {"--randomize=1", "bad host specification \"--randomize=1\": unknown keyword (known: "
                           "--randomize, --localslots=N, --localslots_cpp=N, +zeroconf)"},
-        {"+zeroconfx", "bad host specification \"+zeroconfx\": unknown keyword (known: --randomize, "
-                       "--localslots=N, --localslots_cpp=N, +zeroconf)"},
+        {"+zeroconfx",
+         "bad host specification \"+zeroconfx\": unknown keyword (known: --randomize, "
+         "--localslots=N, --localslots_cpp=N, +zeroconf)"},
         {"--localslots", "bad host specification \"--localslots\": expected --localslots=N"},
         {"--localslots4", "bad host specification \"--localslots4\": expected --localslots=N"},
-        {"--localslots_cpp", "bad host specification \"--localslots_cpp\": expected --localslots_cpp=N"},
-        {"--localslots=0", "bad host specification \"--localslots=0\": slot limit \"0\" is not a number 1-10000"},
+        {"--localslots_cpp",
+         "bad host specification \"--localslots_cpp\": expected --localslots_cpp=N"},
+        {"--localslots=0",
+         "bad host specification \"--localslots=0\": slot limit \"0\" is not a number 1-10000"},
         {"--localslots_cpp=x",
          "bad host specification \"--localslots_cpp=x\": slot limit \"x\" is not a number 1-10000"},
-        {"--localslots=4:1", "bad host specification \"--localslots=4:1\": unexpected \":1\" after \"--localslots=4\""},
+        {"--localslots=4:1",
+         "bad host specification \"--localslots=4:1\": unexpected \":1\" after \"--localslots=4\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_parse_error(cases[i].text, cases[i].err);
@@ -523,14 +549,16 @@ static void test_error_text_is_one_printable_line(void **state)
 {
     (void)state;
     /* A control byte cannot end the line or reach the terminal raw. */
-    assert_parse_error("bo\x1b[2Jx:1", "bad host specification \"bo?[2Jx:1\": host name \"bo?[2Jx\" "
-                                       "may only hold letters, digits, \".\", \"-\" and \"_\"");
+    assert_parse_error("bo\x1b[2Jx:1",
+                       "bad host specification \"bo?[2Jx:1\": host name \"bo?[2Jx\" "
+                       "may only hold letters, digits, \".\", \"-\" and \"_\"");
 
     /* A runaway token is cut so the reason still fits. */
     char text[300], want[512];
     memset(text, 'a', 200);
     memcpy(text + 200, ":0", 3);
-    snprintf(want, sizeof want, "bad host specification \"%.64s...\": port \"0\" is not a number 1-65535", text);
+    snprintf(want, sizeof want,
+             "bad host specification \"%.64s...\": port \"0\" is not a number 1-65535", text);
     assert_parse_error(text, want);
 }
 
@@ -587,12 +615,14 @@ static void assert_same_host(const struct dcc_host *a, const struct dcc_host *b)
     if (a->user || b->user)
         assert_string_equal(a->user ? a->user : "(null)", b->user ? b->user : "(null)");
     if (a->ssh_command || b->ssh_command)
-        assert_string_equal(a->ssh_command ? a->ssh_command : "(null)", b->ssh_command ? b->ssh_command : "(null)");
+        assert_string_equal(a->ssh_command ? a->ssh_command : "(null)",
+                            b->ssh_command ? b->ssh_command : "(null)");
     assert_int_equal(a->compress_lzo, b->compress_lzo);
     assert_int_equal(a->cpp_on_server, b->cpp_on_server);
     assert_int_equal(a->protover, b->protover);
     assert_int_equal(a->auth, b->auth);
-    assert_string_equal(a->auth_name ? a->auth_name : "(null)", b->auth_name ? b->auth_name : "(null)");
+    assert_string_equal(a->auth_name ? a->auth_name : "(null)",
+                        b->auth_name ? b->auth_name : "(null)");
 }
 
 static void test_format_round_trips(void **state)
@@ -735,7 +765,8 @@ static void test_source_names(void **state)
     (void)state;
     assert_string_equal(dcc_hosts_source_name(DCC_HOSTS_FROM_ENV), "$DISTCC_HOSTS");
     assert_string_equal(dcc_hosts_source_name(DCC_HOSTS_FROM_USER), "$DISTCC_DIR/hosts");
-    assert_string_equal(dcc_hosts_source_name(DCC_HOSTS_FROM_SYSTEM), DCC_SYSCONFDIR "/distcc/hosts");
+    assert_string_equal(dcc_hosts_source_name(DCC_HOSTS_FROM_SYSTEM),
+                        DCC_SYSCONFDIR "/distcc/hosts");
     assert_string_equal(dcc_hosts_source_name(DCC_HOSTS_FROM_NONE), "no host list");
 }
 
@@ -771,7 +802,8 @@ static int lookup_setup(void **state)
     snprintf(fx->etc, sizeof fx->etc, "%s/etc", fx->top);
     char etc_distcc[160];
     snprintf(etc_distcc, sizeof etc_distcc, "%s/distcc", fx->etc);
-    if (mkdir(fx->home, 0700) || mkdir(fx->dir, 0700) || mkdir(fx->etc, 0700) || mkdir(etc_distcc, 0700))
+    if (mkdir(fx->home, 0700) || mkdir(fx->dir, 0700) || mkdir(fx->etc, 0700) ||
+        mkdir(etc_distcc, 0700))
         return -1;
     unsetenv("DISTCC_HOSTS");
     unsetenv("DISTCC_DIR");
@@ -802,7 +834,8 @@ static void find(const struct lookup_fixture *fx, struct found *f)
 {
     memset(f, 0, sizeof *f);
     strcpy(f->path, "stale");
-    f->rc = dcc_hosts_find(fx->etc, &f->text, &f->src, f->path, sizeof f->path, f->err, sizeof f->err);
+    f->rc = dcc_hosts_find(fx->etc, &f->text, &f->src, f->path, sizeof f->path, f->err,
+                           sizeof f->err);
 }
 
 static void test_distcc_dir_prefers_DISTCC_DIR(void **state)
@@ -999,7 +1032,8 @@ static void test_find_refuses_an_oversized_file(void **state)
     find(fx, &f);
     assert_int_equal(f.rc, -1);
     assert_null(f.text);
-    snprintf(want, sizeof want, "cannot read %s: larger than 1048576 bytes, which is not a host list", user);
+    snprintf(want, sizeof want,
+             "cannot read %s: larger than 1048576 bytes, which is not a host list", user);
     assert_string_equal(f.err, want);
 
     /* Exactly at the cap is still fine. */
@@ -1021,7 +1055,8 @@ static void test_find_refuses_a_nul_byte(void **state)
     struct found f;
     find(fx, &f);
     assert_int_equal(f.rc, -1);
-    snprintf(want, sizeof want, "cannot read %s: it holds a NUL byte, which is not a host list", user);
+    snprintf(want, sizeof want, "cannot read %s: it holds a NUL byte, which is not a host list",
+             user);
     assert_string_equal(f.err, want);
 }
 
@@ -1077,19 +1112,30 @@ int main(void)
         cmocka_unit_test(test_shuffle_only_when_randomize),
         cmocka_unit_test(test_shuffle_permutes_and_depends_on_seed),
         cmocka_unit_test(test_source_names),
-        cmocka_unit_test_setup_teardown(test_distcc_dir_prefers_DISTCC_DIR, lookup_setup, lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_distcc_dir_prefers_DISTCC_DIR, lookup_setup,
+                                        lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_env_wins, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_env_set_but_empty_still_wins, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_user_file_before_system, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_home_dot_distcc_without_DISTCC_DIR, lookup_setup, lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_env_set_but_empty_still_wins, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_user_file_before_system, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_home_dot_distcc_without_DISTCC_DIR, lookup_setup,
+                                        lookup_teardown),
         cmocka_unit_test_setup_teardown(test_find_system_file_last, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_nothing_configured, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_empty_file_is_found, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_refuses_a_directory, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_refuses_an_unreadable_file, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_refuses_an_oversized_file, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_refuses_a_nul_byte, lookup_setup, lookup_teardown),
-        cmocka_unit_test_setup_teardown(test_find_path_buffer_too_small, lookup_setup, lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_nothing_configured, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_empty_file_is_found, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_refuses_a_directory, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_refuses_an_unreadable_file, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_refuses_an_oversized_file, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_refuses_a_nul_byte, lookup_setup,
+                                        lookup_teardown),
+        cmocka_unit_test_setup_teardown(test_find_path_buffer_too_small, lookup_setup,
+                                        lookup_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,7 +125,8 @@ static char **fake_sysdirs(const char *root)
     return dirs;
 }
 
-static void expect_scan(const char *root, const char *line, char *const *sysdirs, const char *expected)
+static void expect_scan(const char *root, const char *line, char *const *sysdirs,
+                        const char *expected)
 {
     char *text = NULL;
     int rc = scan_job(root, line, sysdirs, &text);
@@ -136,14 +137,16 @@ static void expect_scan(const char *root, const char *line, char *const *sysdirs
 }
 
 /* why with "$" standing for root. */
-static void expect_give_up(const char *root, const char *line, char *const *sysdirs, const char *expected)
+static void expect_give_up(const char *root, const char *line, char *const *sysdirs,
+                           const char *expected)
 {
     char *text = NULL;
     assert_int_equal(scan_job(root, line, sysdirs, &text), 1);
     char want[PATH_MAX + 300];
     const char *dollar = strchr(expected, '$');
     if (dollar)
-        snprintf(want, sizeof want, "%.*s%s%s", (int)(dollar - expected), expected, root, dollar + 1);
+        snprintf(want, sizeof want, "%.*s%s%s", (int)(dollar - expected), expected, root,
+                 dollar + 1);
     else
         snprintf(want, sizeof want, "%s", expected);
     assert_string_equal(text, want);
@@ -161,7 +164,8 @@ static void test_quoted_include_is_relative_to_the_including_file(void **state)
     write_file(root, "src/a/b.h", "#include \"c.h\"\n");
     write_file(root, "src/a/c.h", "/* the right one */\n");
     write_file(root, "src/c.h", "/* not this one */\n");
-    expect_scan(root, "gcc -c src/main.c", sys, "F:$/src/main.c F:$/src/a/b.h F:$/src/a/c.h D:$/src D:$/src/a");
+    expect_scan(root, "gcc -c src/main.c", sys,
+                "F:$/src/main.c F:$/src/a/b.h F:$/src/a/c.h D:$/src D:$/src/a");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -233,7 +237,8 @@ static void test_fake_system_header_reaching_a_user_override(void **state)
     write_file(root, "sys/sibling.h", "");
     write_file(root, "inc/over.h", "#include \"over2.h\"\n");
     write_file(root, "inc/over2.h", "");
-    expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/inc/over.h F:$/inc/over2.h D:$/inc");
+    expect_scan(root, "gcc -Iinc -c main.c", sys,
+                "F:$/main.c F:$/inc/over.h F:$/inc/over2.h D:$/inc");
     /* Without the -I, nothing but the source is sent. */
     expect_scan(root, "gcc -c main.c", sys, "F:$/main.c");
     /* A -I, -iquote or -idirafter naming a system directory is dropped by gcc
@@ -254,8 +259,9 @@ static void test_include_option_is_searched_from_the_working_directory(void **st
     write_file(root, "cfg.h", "#include \"more.h\"\n");
     write_file(root, "more.h", "");
     write_file(root, "inc/macros.h", "");
-    expect_scan(root, "gcc -include cfg.h -imacros macros.h -Iinc -c src/main.c", sys,
-                "F:$/src/main.c F:$/cfg.h F:$/inc/macros.h F:$/src/cfg.h F:$/more.h D:$/inc D:$ D:$/src");
+    expect_scan(
+        root, "gcc -include cfg.h -imacros macros.h -Iinc -c src/main.c", sys,
+        "F:$/src/main.c F:$/cfg.h F:$/inc/macros.h F:$/src/cfg.h F:$/more.h D:$/inc D:$ D:$/src");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -265,9 +271,10 @@ static void test_lexing_of_directives(void **state)
     (void)state;
     char *root = make_root();
     char **sys = fake_sysdirs(root);
-    static const char *const headers[] = {"c1.h",   "c2.h",      "c3.h",        "c4.h",     "c5.h",    "c6.h",
-                                          "c7.h",   "spliced.h", "commented.h", "ifzero.h", "after.h", "crlf.h",
-                                          "last.h", "sp2.h",     "raw.h",       "ifx.h",    "sep.h",   "sepno.h"};
+    static const char *const headers[] = {
+        "c1.h",   "c2.h",      "c3.h",        "c4.h",     "c5.h",    "c6.h",
+        "c7.h",   "spliced.h", "commented.h", "ifzero.h", "after.h", "crlf.h",
+        "last.h", "sp2.h",     "raw.h",       "ifx.h",    "sep.h",   "sepno.h"};
     for (size_t i = 0; i < sizeof headers / sizeof *headers; i++)
         write_file(root, headers[i], "");
     write_file(root, "main.cc",
@@ -300,9 +307,10 @@ static void test_lexing_of_directives(void **state)
                "int m = 1'0; /* x'\n#include \"sepno.h\"\n*/\n"
                "#include \"sep.h\"\n"
                "#include \"last.h\"");
-    expect_scan(root, "g++ -c main.cc", sys,
-                "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifzero.h F:$/ifx.h F:$/after.h F:$/crlf.h "
-                "F:$/sep.h F:$/last.h D:$");
+    expect_scan(
+        root, "g++ -c main.cc", sys,
+        "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifzero.h F:$/ifx.h F:$/after.h F:$/crlf.h "
+        "F:$/sep.h F:$/last.h D:$");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -315,7 +323,8 @@ static void test_byte_order_mark_is_skipped(void **state)
     char **sys = fake_sysdirs(root);
     write_file(root, "bom.h", "");
     write_file(root, "mid.h", "");
-    write_file(root, "main.c", "\xef\xbb\xbf#include \"bom.h\"\nint a; \xef\xbb\xbf#include \"mid.h\"\n");
+    write_file(root, "main.c",
+               "\xef\xbb\xbf#include \"bom.h\"\nint a; \xef\xbb\xbf#include \"mid.h\"\n");
     expect_scan(root, "gcc -c main.c", sys, "F:$/main.c F:$/bom.h D:$");
     dcc_argv_free(sys);
     remove_root(root);
@@ -328,7 +337,8 @@ static void test_binary_bytes_do_not_crash(void **state)
     char **sys = fake_sysdirs(root);
     /* NULs (blanks to gcc, even before a '#'), an escaped NUL in an
      * unterminated string. */
-    static const char junk[] = "\0\0#include \"no.h\"\n\xff\xfe\"\\\0\n#include \"ok.h\"\n# \0 include \"nul.h\"\n#";
+    static const char junk[] =
+        "\0\0#include \"no.h\"\n\xff\xfe\"\\\0\n#include \"ok.h\"\n# \0 include \"nul.h\"\n#";
     write_bytes(root, "main.c", junk, sizeof junk - 1);
     write_file(root, "ok.h", "");
     write_file(root, "no.h", "");
@@ -355,7 +365,8 @@ static void test_missing_include_is_skipped_and_duplicates_listed_once(void **st
     (void)state;
     char *root = make_root();
     char **sys = fake_sysdirs(root);
-    write_file(root, "main.c", "#include \"nothere.h\"\n#include \"a.h\"\n#include \"b.h\"\n#include \"a.h\"\n");
+    write_file(root, "main.c",
+               "#include \"nothere.h\"\n#include \"a.h\"\n#include \"b.h\"\n#include \"a.h\"\n");
     write_file(root, "a.h", "#include \"b.h\"\n");
     write_file(root, "b.h", "#include \"a.h\"\n#include <a.h>\n");
     expect_scan(root, "gcc -I. -c main.c", sys, "F:$/main.c F:$/a.h F:$/b.h D:$");
@@ -392,7 +403,8 @@ static void test_has_include_with_a_literal_is_followed(void **state)
     write_file(root, "opt.h", "");
     write_file(root, "inc/opt2.h", "");
     write_file(root, "opt3.h", "");
-    expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/opt.h F:$/inc/opt2.h F:$/opt3.h D:$/inc D:$");
+    expect_scan(root, "gcc -Iinc -c main.c", sys,
+                "F:$/main.c F:$/opt.h F:$/inc/opt2.h F:$/opt3.h D:$/inc D:$");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -420,7 +432,8 @@ static void test_include_next_in_a_system_header_goes_on_after_its_directory(voi
     write_file(root, "main.c", "#include <foo.h>\n");
     write_file(root, "inc/other.h", "");
     write_file(root, "sys1/foo.h", "#include_next <foo.h>\n");
-    write_file(root, "sys2/foo.h", "#if __has_include_next(<bar.h>)\n#endif\n#include_next <foo.h>\n");
+    write_file(root, "sys2/foo.h",
+               "#if __has_include_next(<bar.h>)\n#endif\n#include_next <foo.h>\n");
     write_file(root, "after/foo.h", "#include \"foo2.h\"\n");
     write_file(root, "after/foo2.h", "");
     write_file(root, "after/bar.h", "");
@@ -435,7 +448,8 @@ static void test_include_next_in_a_system_header_goes_on_after_its_directory(voi
     write_file(root, "sys2/x.h", "#include_next <y.h>\n");
     write_file(root, "sys2/y.h", "");
     write_file(root, "after/y.h", "");
-    expect_scan(root, "gcc -idirafter after -c main2.c", sys, "F:$/main2.c F:$/after/y.h D:$/after");
+    expect_scan(root, "gcc -idirafter after -c main2.c", sys,
+                "F:$/main2.c F:$/after/y.h D:$/after");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -449,10 +463,12 @@ static void test_computed_include_in_a_system_header(void **state)
     write_file(root, "main.c", "#include <sysh.h>\n");
     write_file(root, "sys/sysh.h", "#define H <ft.h>\n#include H\n");
     write_file(root, "inc/ft.h", "");
-    expect_give_up(root, "gcc -Iinc -c main.c", sys,
-                   "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
-    expect_give_up(root, "gcc -idirafter inc -c main.c", sys,
-                   "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
+    expect_give_up(
+        root, "gcc -Iinc -c main.c", sys,
+        "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
+    expect_give_up(
+        root, "gcc -idirafter inc -c main.c", sys,
+        "sys/sysh.h:2: #include with a macro argument in a system header, with user include directories");
     write_file(root, "sys/has.h", "#if __has_include(H)\n#endif\n");
     write_file(root, "main2.c", "#include <has.h>\n");
     expect_give_up(
@@ -497,7 +513,8 @@ static void test_common_system_headers_with_a_user_directory(void **state)
         char **sys = NULL;
         char err[300] = "", line[200];
         char *argv[] = {"cc", (char *)jobs[i].source, NULL};
-        assert_int_equal(dcc_incscan_sysdirs(jobs[i].compiler, argv, NULL, &sys, err, sizeof err), 0);
+        assert_int_equal(dcc_incscan_sysdirs(jobs[i].compiler, argv, NULL, &sys, err, sizeof err),
+                         0);
         write_file(root, jobs[i].source, jobs[i].text);
         write_file(root, "inc/mine.h", "");
         snprintf(line, sizeof line, "cc -Iinc -c %s", jobs[i].source);
@@ -515,11 +532,13 @@ static void test_directives_spelled_with_digraphs_and_trigraphs(void **state)
     char *root = make_root();
     char **sys = fake_sysdirs(root);
     /* An override stdint.h in -Iinc read through %:include. */
-    write_file(root, "main.c", "%:include <stdint.h>\n  %:\\\n include \"b.h\"\nint x; %:include \"no.h\"\n");
+    write_file(root, "main.c",
+               "%:include <stdint.h>\n  %:\\\n include \"b.h\"\nint x; %:include \"no.h\"\n");
     write_file(root, "inc/stdint.h", "");
     write_file(root, "b.h", "");
     write_file(root, "no.h", "");
-    expect_scan(root, "gcc -Iinc -c main.c", sys, "F:$/main.c F:$/inc/stdint.h F:$/b.h D:$/inc D:$");
+    expect_scan(root, "gcc -Iinc -c main.c", sys,
+                "F:$/main.c F:$/inc/stdint.h F:$/b.h D:$/inc D:$");
     /* C90 has no digraphs: %: is no directive there. */
     expect_scan(root, "gcc -std=c90 -Iinc -c main.c", sys, "F:$/main.c D:$/inc");
     expect_scan(root, "gcc -ansi -Iinc -c main.c", sys, "F:$/main.c D:$/inc");
@@ -529,18 +548,26 @@ static void test_directives_spelled_with_digraphs_and_trigraphs(void **state)
     write_file(root, "tri2.cc", "// a comment ?\?/\n#include \"no.h\"\n");
     expect_scan(root, "gcc -c tri.c", sys, "F:$/tri.c F:$/b.h D:$");
     expect_scan(root, "gcc -std=gnu11 -c tri.c", sys, "F:$/tri.c F:$/b.h D:$");
-    expect_give_up(root, "gcc -std=c11 -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
-    expect_give_up(root, "gcc -std=iso9899:1999 -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
-    expect_give_up(root, "gcc -trigraphs -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
-    expect_give_up(root, "gcc -ansi -c tri.c", sys, "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -std=c11 -c tri.c", sys,
+                   "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -std=iso9899:1999 -c tri.c", sys,
+                   "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -trigraphs -c tri.c", sys,
+                   "tri.c:2: trigraph ?\?= with trigraphs enabled");
+    expect_give_up(root, "gcc -ansi -c tri.c", sys,
+                   "tri.c:2: trigraph ?\?= with trigraphs enabled");
     expect_give_up(root, "gcc -std=c99 -std=gnu99 -trigraphs -c tri.c", sys,
                    "tri.c:2: trigraph ?\?= with trigraphs enabled");
     expect_scan(root, "g++ -std=c++17 -c tri2.cc", sys, "F:$/tri2.cc F:$/no.h D:$");
     expect_scan(root, "g++ -std=gnu++11 -c tri2.cc", sys, "F:$/tri2.cc F:$/no.h D:$");
-    expect_scan(root, "g++ -std=c11 -c tri2.cc", sys, "F:$/tri2.cc F:$/no.h D:$"); /* a C -std= is ignored for C++ */
-    expect_give_up(root, "g++ -std=c++11 -c tri2.cc", sys, "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
-    expect_give_up(root, "g++ -std=c++03 -c tri2.cc", sys, "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
-    expect_give_up(root, "g++ --std=c++14 -c tri2.cc", sys, "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
+    expect_scan(root, "g++ -std=c11 -c tri2.cc", sys,
+                "F:$/tri2.cc F:$/no.h D:$"); /* a C -std= is ignored for C++ */
+    expect_give_up(root, "g++ -std=c++11 -c tri2.cc", sys,
+                   "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
+    expect_give_up(root, "g++ -std=c++03 -c tri2.cc", sys,
+                   "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
+    expect_give_up(root, "g++ --std=c++14 -c tri2.cc", sys,
+                   "tri2.cc:1: trigraph ?\?/ with trigraphs enabled");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -585,33 +612,42 @@ static const struct give_up_case {
     const char *line;
     const char *why;
 } give_up_cases[] = {
-    {"#define H \"a.h\"\n#include H\n", "gcc -c main.c", "main.c:2: #include with a macro argument"},
+    {"#define H \"a.h\"\n#include H\n", "gcc -c main.c",
+     "main.c:2: #include with a macro argument"},
     {"int a;\n#import H\n", "gcc -c main.c", "main.c:2: #import with a macro argument"},
     {"#include_next <a.h>\n", "gcc -c main.c", "main.c:1: #include_next"},
     {"\n\n#  include_next \"a.h\"\n", "gcc -c main.c", "main.c:3: #include_next"},
     {"#include \"/usr/include/stdio.h\"\n", "gcc -c main.c",
      "main.c:1: #include of an absolute path /usr/include/stdio.h"},
-    {"#if __has_include(H)\n#endif\n", "gcc -c main.c", "main.c:1: __has_include with a macro argument"},
+    {"#if __has_include(H)\n#endif\n", "gcc -c main.c",
+     "main.c:1: __has_include with a macro argument"},
     {"/*\n*/\n#elif __has_include_next(<a.h>)\n", "gcc -c main.c", "main.c:3: __has_include_next"},
-    {"#define HAS(x) __has_include(x)\n", "gcc -c main.c", "main.c:1: __has_include with a macro argument"},
+    {"#define HAS(x) __has_include(x)\n", "gcc -c main.c",
+     "main.c:1: __has_include with a macro argument"},
     {"const char d[] = {\n#embed \"a.h\"\n};\n", "gcc -c main.c", "main.c:2: #embed"},
     {"#if __has_embed(\"a.h\")\n#endif\n", "gcc -c main.c", "main.c:1: __has_embed"},
     {"#define E __has_embed(<a.h>)\n", "gcc -c main.c", "main.c:1: __has_embed"},
     {"", "gcc -I- -c main.c", "argument -I- is not supported in pump mode"},
     {"", "gcc -iprefix /x -c main.c", "argument -iprefix is not supported in pump mode"},
     {"", "gcc -iwithprefix x -c main.c", "argument -iwithprefix is not supported in pump mode"},
-    {"", "gcc -iwithprefixbefore x -c main.c", "argument -iwithprefixbefore is not supported in pump mode"},
+    {"", "gcc -iwithprefixbefore x -c main.c",
+     "argument -iwithprefixbefore is not supported in pump mode"},
     {"", "gcc -imultilib x -c main.c", "argument -imultilib is not supported in pump mode"},
     {"", "gcc -iwithsysroot x -c main.c", "argument -iwithsysroot is not supported in pump mode"},
     {"", "gcc -nostdinc++ -c main.c", "argument -nostdinc++ is not supported in pump mode"},
-    {"", "gcc --include-directory=x -c main.c", "argument --include-directory=x is not supported in pump mode"},
-    {"", "gcc -Xpreprocessor -P -c main.c", "argument -Xpreprocessor is not supported in pump mode"},
-    {"", "gcc -traditional-cpp -c main.c", "argument -traditional-cpp is not supported in pump mode"},
+    {"", "gcc --include-directory=x -c main.c",
+     "argument --include-directory=x is not supported in pump mode"},
+    {"", "gcc -Xpreprocessor -P -c main.c",
+     "argument -Xpreprocessor is not supported in pump mode"},
+    {"", "gcc -traditional-cpp -c main.c",
+     "argument -traditional-cpp is not supported in pump mode"},
     {"", "gcc -fpreprocessed -c main.c", "argument -fpreprocessed is not supported in pump mode"},
     /* gcc 12 reads --traditional-cpp as -traditional-cpp */
-    {"", "gcc --traditional-cpp -c main.c", "argument --traditional-cpp is not supported in pump mode"},
+    {"", "gcc --traditional-cpp -c main.c",
+     "argument --traditional-cpp is not supported in pump mode"},
     /* clang's own option, not -isystem with "-after" joined */
-    {"", "clang -isystem-after sys -c main.c", "argument -isystem-after is not supported in pump mode"},
+    {"", "clang -isystem-after sys -c main.c",
+     "argument -isystem-after is not supported in pump mode"},
     {"", "gcc -I=inc -c main.c", "argument -I=inc names a sysroot directory"},
     /* gcc moves it ahead of the other defaults; the helper would not. */
     {"", "gcc -isystem sys -c main.c", "-isystem $/sys names a compiler default directory"},
@@ -672,14 +708,16 @@ static void test_give_up_on_symbolic_links(void **state)
     write_file(root, "real/real.h", "");
     snprintf(path, sizeof path, "%s/link.h", root);
     assert_int_equal(symlink("real/real.h", path), 0);
-    expect_give_up(root, "gcc -c main.c", sys, "link.h is reached through a symbolic link (real path $/real/real.h)");
+    expect_give_up(root, "gcc -c main.c", sys,
+                   "link.h is reached through a symbolic link (real path $/real/real.h)");
 
     /* A symlinked -I directory, even though "../x.h" would look fine lexically. */
     write_file(root, "main2.c", "#include <x.h>\n");
     write_file(root, "real/x.h", "");
     snprintf(path, sizeof path, "%s/incl", root);
     assert_int_equal(symlink("real", path), 0);
-    expect_give_up(root, "gcc -Iincl -c main2.c", sys, "incl is reached through a symbolic link (real path $/real)");
+    expect_give_up(root, "gcc -Iincl -c main2.c", sys,
+                   "incl is reached through a symbolic link (real path $/real)");
 
     /* "deep/../y.h" where deep is a link: gcc resolves ".." physically. */
     write_file(root, "main3.c", "#include \"deep/../y.h\"\n");
@@ -688,7 +726,8 @@ static void test_give_up_on_symbolic_links(void **state)
     make_dir(root, "real/sub");
     snprintf(path, sizeof path, "%s/deep", root);
     assert_int_equal(symlink("real/sub", path), 0);
-    expect_give_up(root, "gcc -c main3.c", sys, "y.h is reached through a symbolic link (real path $/real/y.h)");
+    expect_give_up(root, "gcc -c main3.c", sys,
+                   "y.h is reached through a symbolic link (real path $/real/y.h)");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -752,7 +791,8 @@ static void test_sysdirs_of_the_real_gcc(void **state)
     assert_null(dirs[0]);
     dcc_argv_free(dirs);
 
-    assert_int_equal(dcc_incscan_sysdirs("/nonexistent/gcc", argv, NULL, &dirs, err, sizeof err), 110);
+    assert_int_equal(dcc_incscan_sysdirs("/nonexistent/gcc", argv, NULL, &dirs, err, sizeof err),
+                     110);
     assert_string_equal(err, "cannot run /nonexistent/gcc: No such file or directory");
     assert_null(dirs);
 }
@@ -802,7 +842,8 @@ static void test_sysdirs_cache(void **state)
     write_file(root, "fakecc", script);
     assert_int_equal(chmod(compiler, 0755), 0);
 
-    char *argv[] = {"cc", "-m32", "-O2", "--sysroot", "/sr", "-Iinc", "-x", "c++", "-c", "x.c", NULL};
+    char *argv[] = {"cc", "-m32", "-O2", "--sysroot", "/sr", "-Iinc",
+                    "-x", "c++",  "-c",  "x.c",       NULL};
     char **dirs = NULL;
     char err[300] = "";
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
@@ -827,7 +868,8 @@ static void test_sysdirs_cache(void **state)
     assert_int_equal(system(cmd), 0);
 
     /* A corrupt cache file is ignored and rewritten. */
-    snprintf(cmd, sizeof cmd, "for f in %s/sysdirs-*; do printf 'dcc-incscan-sysdirs 1\\n/trunc' > $f; done", cache);
+    snprintf(cmd, sizeof cmd,
+             "for f in %s/sysdirs-*; do printf 'dcc-incscan-sysdirs 1\\n/trunc' > $f; done", cache);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
     joined = dcc_argv_join(dirs);
@@ -839,7 +881,8 @@ static void test_sysdirs_cache(void **state)
     dcc_argv_free(dirs);
     assert_int_equal(count_lines(runs), 2);
     /* So is one with something after its end mark. */
-    snprintf(cmd, sizeof cmd, "for f in %s/sysdirs-*; do printf 'dcc-incscan-sysdirs 1\\n/x\\n.\\n/y\\n' > $f; done",
+    snprintf(cmd, sizeof cmd,
+             "for f in %s/sysdirs-*; do printf 'dcc-incscan-sysdirs 1\\n/x\\n.\\n/y\\n' > $f; done",
              cache);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
@@ -878,13 +921,15 @@ static void test_sysdirs_errors(void **state)
     write_file(root, "fakecc", "#!/bin/sh\necho 'no list here' >&2\n");
     assert_int_equal(chmod(compiler, 0755), 0);
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, NULL, &dirs, err, sizeof err), 100);
-    snprintf(want, sizeof want, "%s -v printed no \"#include <...> search starts here:\" list", compiler);
+    snprintf(want, sizeof want, "%s -v printed no \"#include <...> search starts here:\" list",
+             compiler);
     assert_string_equal(err, want);
     assert_null(dirs);
 
     write_file(root, "fakecc", "#!/bin/sh\nexit 3\n");
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, NULL, &dirs, err, sizeof err), 100);
-    snprintf(want, sizeof want, "%s -E -v -x c /dev/null failed (exit status 3) while listing its include directories",
+    snprintf(want, sizeof want,
+             "%s -E -v -x c /dev/null failed (exit status 3) while listing its include directories",
              compiler);
     assert_string_equal(err, want);
 
@@ -933,8 +978,9 @@ static void test_speed_of_a_small_job(void **state)
     char err[300] = "";
     char *argv0[] = {"gcc", "-c", "main.c", NULL};
     assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv0, NULL, &sys, err, sizeof err), 0);
-    write_file(root, "main.c",
-               "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
+    write_file(
+        root, "main.c",
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
     char **argv = words("gcc -O2 -c main.c");
     struct dcc_scan scan;
     assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);

@@ -354,7 +354,8 @@ static void test_classic_fcntl_locks_and_ours_exclude_each_other(void **state)
     if (pid == 0) {
         int fd = open(p, O_WRONLY);
         struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-        _exit(fd >= 0 && fcntl(fd, F_SETLK, &fl) == -1 && (errno == EAGAIN || errno == EACCES) ? 0 : 1);
+        _exit(fd >= 0 && fcntl(fd, F_SETLK, &fl) == -1 && (errno == EAGAIN || errno == EACCES) ? 0
+                                                                                               : 1);
     }
     assert_int_equal(reap(pid), 0);
     dcc_lock_release(&l);

@@ -170,7 +170,8 @@ static void test_parse_recorded_samples(void **state)
         assert_string_equal(n.arch, s->arch);
         assert_string_equal(n.tune, s->tune);
         if (dcc_argv_len(n.mflags) != s->n_mflags)
-            fail_msg("%s: %zu -m flags, expected %zu", s->file, dcc_argv_len(n.mflags), s->n_mflags);
+            fail_msg("%s: %zu -m flags, expected %zu", s->file, dcc_argv_len(n.mflags),
+                     s->n_mflags);
         assert_words(n.mflags, s->mflags);
         assert_words(n.params, s->params);
         dcc_march_native_free(&n);
@@ -181,17 +182,19 @@ static void test_parse_recorded_samples(void **state)
 static void test_parse_quoted_path_with_blank_and_escapes(void **state)
 {
     (void)state;
-    const char *text = "COLLECT_GCC_OPTIONS='-E' '-march=native'\n"
-                       " \"/opt/gcc 13/libexec/gcc/x86_64-pc-linux-gnu/13/cc1plus\" \"-E\" \"-quiet\" \"-\" "
-                       "\"-march=x86-64-v3\" \"-mno-\\\"odd\\\"\"\n";
+    const char *text =
+        "COLLECT_GCC_OPTIONS='-E' '-march=native'\n"
+        " \"/opt/gcc 13/libexec/gcc/x86_64-pc-linux-gnu/13/cc1plus\" \"-E\" \"-quiet\" \"-\" "
+        "\"-march=x86-64-v3\" \"-mno-\\\"odd\\\"\"\n";
     struct dcc_march_native n;
     char err[256] = "";
     /* The escaped quotes come out as a flag we refuse to print. */
     assert_int_equal(dcc_march_parse_cc1(text, &n, err, sizeof err), DCC_MARCH_UNPARSABLE);
     assert_string_equal(err, "cc1 line has an unexpected flag '-mno-\"odd\"'");
 
-    const char *good = " \"/opt/gcc 13/libexec/gcc/x86_64-pc-linux-gnu/13/cc1plus\" \"-E\" \"-march=x86-64-v3\" "
-                       "\"-mno-avx512f\" --param \"l1-cache-size=32\" '-mtune=generic'\n";
+    const char *good =
+        " \"/opt/gcc 13/libexec/gcc/x86_64-pc-linux-gnu/13/cc1plus\" \"-E\" \"-march=x86-64-v3\" "
+        "\"-mno-avx512f\" --param \"l1-cache-size=32\" '-mtune=generic'\n";
     assert_int_equal(dcc_march_parse_cc1(good, &n, err, sizeof err), DCC_MARCH_OK);
     assert_string_equal(n.arch, "x86-64-v3");
     assert_string_equal(n.tune, "generic");
@@ -205,9 +208,10 @@ static void test_parse_without_mtune_leaves_tune_null(void **state)
     (void)state;
     struct dcc_march_native n;
     char err[256] = "";
-    assert_int_equal(dcc_march_parse_cc1(" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=znver3 -mavx512f\n", &n,
-                                         err, sizeof err),
-                     DCC_MARCH_OK);
+    assert_int_equal(
+        dcc_march_parse_cc1(" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=znver3 -mavx512f\n",
+                            &n, err, sizeof err),
+        DCC_MARCH_OK);
     assert_null(n.tune);
     assert_words(n.mflags, "-mavx512f");
     assert_words(n.params, "");
@@ -221,16 +225,18 @@ struct bad_line {
 };
 
 static const struct bad_line bad_lines[] = {
-    {"Using built-in specs.\ngcc: error: unrecognized command-line option '-march=native'\n", DCC_MARCH_UNPARSABLE,
-     "no cc1 or cc1plus line in the compiler's output"},
+    {"Using built-in specs.\ngcc: error: unrecognized command-line option '-march=native'\n",
+     DCC_MARCH_UNPARSABLE, "no cc1 or cc1plus line in the compiler's output"},
     {"", DCC_MARCH_UNPARSABLE, "no cc1 or cc1plus line in the compiler's output"},
-    {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E -quiet - -mmmx\n", DCC_MARCH_UNPARSABLE, "cc1 line has no -march="},
-    {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=native -mtune=native\n", DCC_MARCH_UNPARSABLE,
+    {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E -quiet - -mmmx\n", DCC_MARCH_UNPARSABLE,
+     "cc1 line has no -march="},
+    {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=native -mtune=native\n",
+     DCC_MARCH_UNPARSABLE,
      "the compiler passed native on to cc1 unexpanded; it cannot detect this CPU"},
     {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=znver3 --param\n", DCC_MARCH_UNPARSABLE,
      "cc1 line ends in --param without a value"},
-    {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=znver3 --param l1-cache-size\n", DCC_MARCH_UNPARSABLE,
-     "cc1 line has a malformed --param 'l1-cache-size'"},
+    {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=znver3 --param l1-cache-size\n",
+     DCC_MARCH_UNPARSABLE, "cc1 line has a malformed --param 'l1-cache-size'"},
     {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - \"-march=znver3;reboot\"\n", DCC_MARCH_UNPARSABLE,
      "cc1 line has an unexpected flag '-march=znver3;reboot'"},
     {" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E - -march=znver3 \"-mtune=\"\n", DCC_MARCH_UNPARSABLE,
@@ -262,8 +268,9 @@ static void test_parse_refuses_clang(void **state)
     struct dcc_march_native n;
     char err[512] = "";
     assert_int_equal(dcc_march_parse_cc1(text, &n, err, sizeof err), DCC_MARCH_UNSUPPORTED);
-    assert_string_equal(err, "clang is not supported: its -march=native is a CPU name plus a -target-feature "
-                             "list that -m flags do not reproduce exactly; use gcc");
+    assert_string_equal(
+        err, "clang is not supported: its -march=native is a CPU name plus a -target-feature "
+             "list that -m flags do not reproduce exactly; use gcc");
     free(text);
 }
 
@@ -289,7 +296,8 @@ static void test_help_listing_parsed_up_to_the_value_lists(void **state)
     dcc_march_optset_free(&set);
     free(text);
 
-    assert_int_equal(dcc_march_parse_help("cc1: error: bad value\n", &set, err, sizeof err), DCC_MARCH_UNPARSABLE);
+    assert_int_equal(dcc_march_parse_help("cc1: error: bad value\n", &set, err, sizeof err),
+                     DCC_MARCH_UNPARSABLE);
     assert_string_equal(err, "no option lines in the compiler's -Q --help output");
 }
 
@@ -363,8 +371,9 @@ static void test_reduce_keeps_flags_the_listing_does_not_know(void **state)
                        "\n"
                        "  Known valid arguments for -march= option:\n"
                        "    -mavx2 listed here means nothing\n";
-    const char *line = " /usr/libexec/gcc/x86_64-pc-linux-gnu/4.9.4/cc1 -E - -march=haswell -mavx2 -mavx512f "
-                       "-mno-amx-tile -mavx512fp16 -mprefer-vector-width=256 -mtune=generic\n";
+    const char *line =
+        " /usr/libexec/gcc/x86_64-pc-linux-gnu/4.9.4/cc1 -E - -march=haswell -mavx2 -mavx512f "
+        "-mno-amx-tile -mavx512fp16 -mprefer-vector-width=256 -mtune=generic\n";
     struct dcc_march_native n, r;
     struct dcc_march_optset set;
     char err[256] = "";
@@ -400,7 +409,9 @@ static const struct subst_case subst_cases[] = {
     {{"-march=native", "-mtune=generic"}, 0, FLAGS " -mtune=generic"},
     {{"-mtune=native"}, 0, "-mtune=znver3 " PARAMS},
     {{"-mtune=native", "-O2"}, DCC_MARCH_DROP_CACHE_PARAMS, "-mtune=znver3 -O2"},
-    {{"-mtune=generic", "-march=native", "-mtune=native"}, 0, "-mtune=generic " FLAGS " -mtune=znver3 " PARAMS},
+    {{"-mtune=generic", "-march=native", "-mtune=native"},
+     0,
+     "-mtune=generic " FLAGS " -mtune=znver3 " PARAMS},
     {{"-O2", "-march=x86-64", "-pipe"}, 0, "-O2 -march=x86-64 -pipe"},
     {{"-O2", "-march=nativeish"}, 0, "-O2 -march=nativeish"},
 };
@@ -408,7 +419,8 @@ static const struct subst_case subst_cases[] = {
 static struct dcc_march_native small_reduced(const char *tune)
 {
     static char *const mflags[] = {"-mavx512f", "-mno-pku", NULL};
-    static char *const params[] = {"l1-cache-size=48", "l1-cache-line-size=64", "l2-cache-size=1024", NULL};
+    static char *const params[] = {"l1-cache-size=48", "l1-cache-line-size=64",
+                                   "l2-cache-size=1024", NULL};
     struct dcc_march_native r = {strdup("znver3"), tune ? strdup(tune) : NULL, dcc_argv_dup(mflags),
                                  dcc_argv_dup(params)};
     assert_non_null(r.arch);
@@ -424,8 +436,8 @@ static void test_substitute_cases(void **state)
     for (size_t i = 0; i < sizeof subst_cases / sizeof subst_cases[0]; i++) {
         char **out = NULL;
         char err[256] = "";
-        int rc = dcc_march_substitute((char *const *)subst_cases[i].args, &r, subst_cases[i].flags, &out, err,
-                                      sizeof err);
+        int rc = dcc_march_substitute((char *const *)subst_cases[i].args, &r, subst_cases[i].flags,
+                                      &out, err, sizeof err);
         if (rc != DCC_MARCH_OK)
             fail_msg("case %zu: %s", i, err);
         char *got = joined(out);
@@ -462,8 +474,10 @@ static void test_substitute_needs_a_tune_for_mtune_native(void **state)
     char *const args[] = {"-mtune=native", NULL};
     char **out = NULL;
     char err[256] = "";
-    assert_int_equal(dcc_march_substitute(args, &r, 0, &out, err, sizeof err), DCC_MARCH_UNPARSABLE);
-    assert_string_equal(err, "the compiler's cc1 line has no -mtune=, so -mtune=native cannot be expanded");
+    assert_int_equal(dcc_march_substitute(args, &r, 0, &out, err, sizeof err),
+                     DCC_MARCH_UNPARSABLE);
+    assert_string_equal(
+        err, "the compiler's cc1 line has no -mtune=, so -mtune=native cannot be expanded");
     assert_null(out);
     char *const march[] = {"-march=native", NULL};
     assert_int_equal(dcc_march_substitute(march, &r, 0, &out, err, sizeof err), DCC_MARCH_OK);
@@ -516,25 +530,32 @@ static void test_compare_listings(void **state)
                     "  -mavx512f \t\t[enabled]\n";
     const char *b = "The following options are target specific:\n  -mavx2   \t\t[enabled]\n"
                     "  -mavx512f \t\t[disabled]\n";
-    assert_int_equal(dcc_march_compare_listings("-Q --help=target", a, a, NULL, diff, sizeof diff), 0);
-    assert_int_equal(dcc_march_compare_listings("-Q --help=target", a, b, NULL, diff, sizeof diff), 1);
-    assert_string_equal(diff, "-Q --help=target differs at line 3: native gives '-mavx512f [enabled]', "
-                              "the expansion gives '-mavx512f [disabled]'");
+    assert_int_equal(dcc_march_compare_listings("-Q --help=target", a, a, NULL, diff, sizeof diff),
+                     0);
+    assert_int_equal(dcc_march_compare_listings("-Q --help=target", a, b, NULL, diff, sizeof diff),
+                     1);
+    assert_string_equal(diff,
+                        "-Q --help=target differs at line 3: native gives '-mavx512f [enabled]', "
+                        "the expansion gives '-mavx512f [disabled]'");
     assert_int_equal(dcc_march_compare_listings("-Q --help=target", a,
                                                 "The following options are target "
                                                 "specific:\n  -mavx2   \t\t[enabled]\n",
                                                 NULL, diff, sizeof diff),
                      1);
-    assert_string_equal(diff, "-Q --help=target differs at line 3: native gives '-mavx512f [enabled]', "
-                              "the expansion gives '(end of output)'");
+    assert_string_equal(diff,
+                        "-Q --help=target differs at line 3: native gives '-mavx512f [enabled]', "
+                        "the expansion gives '(end of output)'");
 
     const char *pa = "  --param=l1-cache-size=   \t\t48\n  --param=max-unroll-times= \t8\n";
     const char *pb = "  --param=l1-cache-size=   \t\t32\n  --param=max-unroll-times= \t8\n";
     char *const skip[] = {"--param=l1-cache-size=", NULL};
-    assert_int_equal(dcc_march_compare_listings("-Q --help=params", pa, pb, NULL, diff, sizeof diff), 1);
-    assert_string_equal(diff, "-Q --help=params differs at line 1: native gives '--param=l1-cache-size= 48', "
-                              "the expansion gives '--param=l1-cache-size= 32'");
-    assert_int_equal(dcc_march_compare_listings("-Q --help=params", pa, pb, skip, diff, sizeof diff), 0);
+    assert_int_equal(
+        dcc_march_compare_listings("-Q --help=params", pa, pb, NULL, diff, sizeof diff), 1);
+    assert_string_equal(
+        diff, "-Q --help=params differs at line 1: native gives '--param=l1-cache-size= 48', "
+              "the expansion gives '--param=l1-cache-size= 32'");
+    assert_int_equal(
+        dcc_march_compare_listings("-Q --help=params", pa, pb, skip, diff, sizeof diff), 0);
 }
 
 /* The recorded listings of this machine really do differ, where we expect. */
@@ -544,9 +565,11 @@ static void test_compare_recorded_native_and_arch_listings(void **state)
     char *native = read_sample("gcc12-debian-help-target-native.txt");
     char *arch = read_sample("gcc12-debian-help-target-znver3.txt");
     char diff[512] = "";
-    assert_int_equal(dcc_march_compare_listings("-Q --help=target", native, arch, NULL, diff, sizeof diff), 1);
-    assert_string_equal(diff, "-Q --help=target differs at line 35: native gives '-mavx512bf16 [enabled]', "
-                              "the expansion gives '-mavx512bf16 [disabled]'");
+    assert_int_equal(
+        dcc_march_compare_listings("-Q --help=target", native, arch, NULL, diff, sizeof diff), 1);
+    assert_string_equal(
+        diff, "-Q --help=target differs at line 35: native gives '-mavx512bf16 [enabled]', "
+              "the expansion gives '-mavx512bf16 [disabled]'");
     free(native);
     free(arch);
 }
@@ -566,7 +589,9 @@ static void test_cc_init_splits_words(void **state)
     (void)state;
     struct dcc_march_cc cc;
     char err[256] = "";
-    assert_int_equal(dcc_march_cc_init(&cc, "  ccache\tx86_64-pc-linux-gnu-gcc ", 0, err, sizeof err), DCC_MARCH_OK);
+    assert_int_equal(
+        dcc_march_cc_init(&cc, "  ccache\tx86_64-pc-linux-gnu-gcc ", 0, err, sizeof err),
+        DCC_MARCH_OK);
     assert_words(cc.words, "ccache x86_64-pc-linux-gnu-gcc");
     assert_int_equal(cc.timeout_ms, DCC_MARCH_DEFAULT_TIMEOUT_MS);
     dcc_march_cc_free(&cc);
@@ -609,17 +634,19 @@ static void test_run_sets_c_locale(void **state)
 static void test_run_reports_failure_with_the_error_line(void **state)
 {
     (void)state;
-    struct dcc_march_cc cc = shell_cc("echo 'Using built-in specs.' >&2; "
-                                      "echo \"gcc: error: unrecognized argument in option '-march=native'\" >&2; "
-                                      "echo 'compilation terminated.' >&2; exit 1",
-                                      5000);
+    struct dcc_march_cc cc = shell_cc(
+        "echo 'Using built-in specs.' >&2; "
+        "echo \"gcc: error: unrecognized argument in option '-march=native'\" >&2; "
+        "echo 'compilation terminated.' >&2; exit 1",
+        5000);
     struct dcc_buf out = {0}, errout = {0};
     char err[512] = "";
     assert_int_equal(dcc_march_run(&cc, NULL, &out, &errout, err, sizeof err), DCC_MARCH_CC_FAILED);
-    assert_string_equal(err, "'/bin/sh -c 'echo '\\''Using built-in specs.'\\'' >&2; echo \"gcc: error: "
-                             "unrecognized argument in option '\\''-march=native'\\''\" >&2; echo '\\''compilation "
-                             "terminated.'\\'' >&2; exit 1' sh' failed with exit status 1: gcc: error: "
-                             "unrecognized argument in option '-march=native'");
+    assert_string_equal(
+        err, "'/bin/sh -c 'echo '\\''Using built-in specs.'\\'' >&2; echo \"gcc: error: "
+             "unrecognized argument in option '\\''-march=native'\\''\" >&2; echo '\\''compilation "
+             "terminated.'\\'' >&2; exit 1' sh' failed with exit status 1: gcc: error: "
+             "unrecognized argument in option '-march=native'");
     dcc_buf_free(&out);
     dcc_buf_free(&errout);
     dcc_march_cc_free(&cc);
@@ -632,8 +659,10 @@ static void test_run_missing_compiler(void **state)
     struct dcc_march_cc cc = {dcc_argv_dup(words), 5000};
     struct dcc_buf out = {0}, errout = {0};
     char err[512] = "";
-    assert_int_equal(dcc_march_run(&cc, NULL, &out, &errout, err, sizeof err), DCC_MARCH_CC_MISSING);
-    assert_string_equal(err, "cannot run the compiler 'dcc-no-such-compiler-xyz': No such file or directory");
+    assert_int_equal(dcc_march_run(&cc, NULL, &out, &errout, err, sizeof err),
+                     DCC_MARCH_CC_MISSING);
+    assert_string_equal(
+        err, "cannot run the compiler 'dcc-no-such-compiler-xyz': No such file or directory");
     dcc_buf_free(&out);
     dcc_buf_free(&errout);
     dcc_march_cc_free(&cc);
@@ -648,11 +677,13 @@ static void test_run_timeout_kills_the_whole_group(void **state)
     char err[512] = "";
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(dcc_march_run(&cc, NULL, &out, &errout, err, sizeof err), DCC_MARCH_CC_TIMEOUT);
+    assert_int_equal(dcc_march_run(&cc, NULL, &out, &errout, err, sizeof err),
+                     DCC_MARCH_CC_TIMEOUT);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     assert_true(took < 5.0);
-    assert_string_equal(err, "'/bin/sh -c 'sleep 30 & sleep 30; echo late' sh' did not finish within 300 ms");
+    assert_string_equal(
+        err, "'/bin/sh -c 'sleep 30 & sleep 30; echo late' sh' did not finish within 300 ms");
     assert_string_equal(out.data, "");
     dcc_buf_free(&out);
     dcc_buf_free(&errout);

@@ -186,7 +186,8 @@ static void test_scan_path_on_staged_root(void **state)
     assert_string_equal(joined(names), "x86_64-pc-linux-gnu-gcc-13");
     dcc_argv_free(names);
 
-    assert_int_equal(dcc_masq_scan_path(f->root, "/nonexistent", skip, 0, &names, err, sizeof err), 0);
+    assert_int_equal(dcc_masq_scan_path(f->root, "/nonexistent", skip, 0, &names, err, sizeof err),
+                     0);
     assert_non_null(names);
     assert_null(names[0]);
     dcc_argv_free(names);
@@ -315,7 +316,8 @@ static void test_update_says_why_a_link_goes(void **state)
     assert_int_equal(dcc_masq_update(&conf, wanted, &rep, err, sizeof err), 0);
     assert_int_equal(rep.n, 4);
     assert_string_equal(rep.entries[1].name, "gcc");
-    assert_string_equal(rep.entries[1].why, "not CHOST-prefixed: with crossdev, unqualified calls stay local");
+    assert_string_equal(rep.entries[1].why,
+                        "not CHOST-prefixed: with crossdev, unqualified calls stay local");
     assert_string_equal(rep.entries[2].name, "wrapper");
     assert_string_equal(rep.entries[2].why, "not a compiler name");
     assert_string_equal(rep.entries[3].name, "x86_64-pc-linux-gnu-gcc-12");
@@ -367,13 +369,19 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_owns),
         cmocka_unit_test_setup_teardown(test_scan_path_on_staged_root, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_scan_path_live_ignores_dangling_links, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_scan_path_skips_relative_entries, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_update_creates_and_is_idempotent, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_update_removes_only_its_own_stale_links, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_scan_path_live_ignores_dangling_links, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_scan_path_skips_relative_entries, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_update_creates_and_is_idempotent, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_update_removes_only_its_own_stale_links, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_update_says_why_a_link_goes, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_update_leaves_an_old_bin_directory, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_update_rejects_bad_names_and_missing_dir, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_update_leaves_an_old_bin_directory, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_update_rejects_bad_names_and_missing_dir, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests_name("dcc_masq", tests, NULL, NULL);
 }

@@ -82,14 +82,15 @@ static void test_hosts_in_list_order_then_others(void **state)
 
     struct dcc_buf out = {0};
     assert_int_equal(dcc_monitor_format_text(&m, &out), 0);
-    assert_string_equal(out.data, "    11  Connect     u.c                                            10.9.9.9[0]\n"
-                                  "    12  Compile     big.c                                         127.0.0.1[0]\n"
-                                  "    13  Send        small.c                                       127.0.0.1[1]\n"
-                                  "  127.0.0.1:3632  2/4 running\n"
-                                  "  localhost  0/3 running\n"
-                                  "  box:3700  0/2 running\n"
-                                  "  10.9.9.9  1 running\n"
-                                  "\n");
+    assert_string_equal(
+        out.data, "    11  Connect     u.c                                            10.9.9.9[0]\n"
+                  "    12  Compile     big.c                                         127.0.0.1[0]\n"
+                  "    13  Send        small.c                                       127.0.0.1[1]\n"
+                  "  127.0.0.1:3632  2/4 running\n"
+                  "  localhost  0/3 running\n"
+                  "  box:3700  0/2 running\n"
+                  "  10.9.9.9  1 running\n"
+                  "\n");
     dcc_buf_free(&out);
     dcc_hosts_free(&list);
     dcc_monitor_free(&m);
@@ -208,10 +209,11 @@ static void test_helper_stats_and_toolchain(void **state)
     struct dcc_mon_helper h = {0};
     char err[256];
 #if DCC_WITH_JSON
-    const char *stats = "{\"schema\":1,\"counters\":{\"compile_ok\":8,\"compile_error\":1,\"compile_timeout\":2,"
-                        "\"refused\":3,\"rej_overload\":4},\"kids\":{\"max\":6,\"current\":2},"
-                        "\"windows\":{\"1m\":{\"secs\":60,\"compiles\":5,\"avg_kids\":1.5}},"
-                        "\"host\":{\"load\":[0.75,0.5,0.25]}}";
+    const char *stats =
+        "{\"schema\":1,\"counters\":{\"compile_ok\":8,\"compile_error\":1,\"compile_timeout\":2,"
+        "\"refused\":3,\"rej_overload\":4},\"kids\":{\"max\":6,\"current\":2},"
+        "\"windows\":{\"1m\":{\"secs\":60,\"compiles\":5,\"avg_kids\":1.5}},"
+        "\"host\":{\"load\":[0.75,0.5,0.25]}}";
     assert_int_equal(dcc_monitor_parse_stats(stats, strlen(stats), &h, err, sizeof err), 0);
     assert_int_equal(h.answered, 1);
     assert_int_equal(h.compile_ok, 8);
@@ -223,9 +225,9 @@ static void test_helper_stats_and_toolchain(void **state)
     assert_int_equal(h.kids_max, 6);
     assert_int_equal(h.compiles_1m, 5);
     assert_true(h.load1 == 0.75);
-    const char
-        *tc = "{\"schema\":1,\"compilers\":{\"cc\":{\"found\":false,\"version\":null},"
-              "\"g++\":{\"found\":true,\"version\":\"12.2.0\"},\"gcc\":{\"found\":true,\"version\":\"12.2.0\"}}}";
+    const char *tc =
+        "{\"schema\":1,\"compilers\":{\"cc\":{\"found\":false,\"version\":null},"
+        "\"g++\":{\"found\":true,\"version\":\"12.2.0\"},\"gcc\":{\"found\":true,\"version\":\"12.2.0\"}}}";
     assert_int_equal(dcc_monitor_parse_toolchain(tc, strlen(tc), &h, err, sizeof err), 0);
     assert_string_equal(h.compilers, "g++ 12.2.0, gcc 12.2.0");
     /* Stock distcc's text page and garbage are named, not half read. */

@@ -55,7 +55,8 @@ static int listen_loopback(int backlog, int *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(listen(fd, backlog), 0);
     socklen_t len = sizeof sa;
@@ -138,7 +139,8 @@ static void read_file(const char *path, char *buf, size_t buflen)
 
 /* A fake ssh named name in the fixture directory: it records its arguments
  * one per line in DIR/args, then runs tail (e.g. "exec cat", an echo server). */
-static void make_fake_ssh(struct net_fx *fx, const char *name, const char *tail, char *path, size_t pathlen)
+static void make_fake_ssh(struct net_fx *fx, const char *name, const char *tail, char *path,
+                          size_t pathlen)
 {
     char script[512];
     snprintf(path, pathlen, "%s/%s", fx->dir, name);
@@ -292,7 +294,8 @@ static void test_connect_tcp_refused_names_host_and_port(void **state)
     int port = closed_port();
     char err[256] = "", want[256];
     int fd = -1;
-    assert_int_equal(dcc_net_connect_tcp("127.0.0.1", port, WAIT_MS, &fd, err, sizeof err), DCC_EXIT_CONNECT_FAILED);
+    assert_int_equal(dcc_net_connect_tcp("127.0.0.1", port, WAIT_MS, &fd, err, sizeof err),
+                     DCC_EXIT_CONNECT_FAILED);
     assert_int_equal(fd, -1);
     snprintf(want, sizeof want, "cannot connect to 127.0.0.1:%d: Connection refused", port);
     assert_string_equal(err, want);
@@ -305,7 +308,8 @@ static void test_connect_tcp_unresolvable_name(void **state)
      * resolver's wording varies (not found, or no server reachable), so the
      * expected tail is whatever it reports for the same query. */
     const char *name = "no-such-host.invalid";
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
     struct addrinfo *res = NULL;
     int grc = getaddrinfo(name, "3632", &hints, &res);
     if (grc == 0) {
@@ -315,9 +319,11 @@ static void test_connect_tcp_unresolvable_name(void **state)
 
     char err[256] = "", want[256];
     int fd = -1;
-    assert_int_equal(dcc_net_connect_tcp(name, 3632, WAIT_MS, &fd, err, sizeof err), DCC_EXIT_CONNECT_FAILED);
+    assert_int_equal(dcc_net_connect_tcp(name, 3632, WAIT_MS, &fd, err, sizeof err),
+                     DCC_EXIT_CONNECT_FAILED);
     assert_int_equal(fd, -1);
-    snprintf(want, sizeof want, "cannot resolve helper \"no-such-host.invalid\": %s", gai_strerror(grc));
+    snprintf(want, sizeof want, "cannot resolve helper \"no-such-host.invalid\": %s",
+             gai_strerror(grc));
     assert_string_equal(err, want);
     assert_null(strchr(err, '\n'));
 }
@@ -347,8 +353,9 @@ static void test_connect_tcp_times_out_on_a_full_backlog(void **state)
      * stays pending: a timeout without leaving the loopback interface. */
     int port;
     int lfd = listen_loopback(0, &port);
-    struct sockaddr_in sa = {
-        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fillers[2];
     for (int i = 0; i < 2; i++) {
         fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -635,8 +642,9 @@ static void test_DISTCC_SSH_of_more_than_8_words_is_refused(void **state)
     char err[256] = "";
     struct dcc_hostlist list;
     parse_one("@box", &list);
-    assert_int_equal(dcc_net_open_ssh(&list.hosts[0], "ssh -a -b -c -d -e -f -g -h", &fx->t, err, sizeof err),
-                     DCC_EXIT_BAD_ARGUMENTS);
+    assert_int_equal(
+        dcc_net_open_ssh(&list.hosts[0], "ssh -a -b -c -d -e -f -g -h", &fx->t, err, sizeof err),
+        DCC_EXIT_BAD_ARGUMENTS);
     dcc_hosts_free(&list);
     assert_string_equal(err, "DISTCC_SSH \"ssh -a -b -c -d -e -f -g -h\" has more than 8 words");
     assert_int_equal(fx->t.ssh_pid, 0);
@@ -679,23 +687,31 @@ int main(void)
     /* A fake ssh that died must fail a test, not kill the runner. */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_connect_tcp_loopback_gives_a_blocking_nodelay_fd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_tcp_refused_names_host_and_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_tcp_loopback_gives_a_blocking_nodelay_fd,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_tcp_refused_names_host_and_port, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_connect_tcp_unresolvable_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_tcp_localhost_by_name, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_tcp_times_out_on_a_full_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_tcp_times_out_on_a_full_backlog, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_open_tcp_host_from_spec_and_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_tcp_refused_leaves_a_closable_transport, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_tcp_refused_leaves_a_closable_transport, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ssh_default_command_without_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ssh_user_and_command_from_spec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_splits_DISTCC_SSH_on_blanks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_without_DISTCC_SSH_runs_ssh_from_PATH, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_without_DISTCC_SSH_runs_ssh_from_PATH, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_close_ends_ssh_by_closing_its_stdin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_kills_an_ssh_that_lingers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_kills_an_ssh_that_ignores_sigterm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_kills_an_ssh_that_ignores_sigterm, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_blank_DISTCC_SSH_means_ssh, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_DISTCC_SSH_of_more_than_8_words_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_ssh_program_gives_eof_and_a_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_DISTCC_SSH_of_more_than_8_words_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_missing_ssh_program_gives_eof_and_a_message, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("net", tests, NULL, NULL);
 }

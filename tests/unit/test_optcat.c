@@ -43,8 +43,9 @@ static void assert_parse(const char *line, unsigned driver, const char *expected
             assert_int_equal(dcc_buf_appends(&b, " | "), 0);
         switch (it->kind) {
         case DCC_ITEM_OPTION:
-            assert_int_equal(dcc_buf_printf(&b, "%s%s %s%s%s", tool, it->via_cpp ? "/cpp" : "", it->opt->name,
-                                            it->value ? "=" : "", it->value ? it->value : ""),
+            assert_int_equal(dcc_buf_printf(&b, "%s%s %s%s%s", tool, it->via_cpp ? "/cpp" : "",
+                                            it->opt->name, it->value ? "=" : "",
+                                            it->value ? it->value : ""),
                              0);
             break;
         case DCC_ITEM_INPUT:
@@ -69,7 +70,8 @@ static void test_parse_spellings(void **state)
 {
     (void)state;
     /* separate, joined and = forms give the same item */
-    assert_parse("gcc -MF x.d -MFx.d -c x.i", DCC_OPT_GCC, "gcc -MF=x.d | gcc -MF=x.d | gcc -c | gcc input x.i");
+    assert_parse("gcc -MF x.d -MFx.d -c x.i", DCC_OPT_GCC,
+                 "gcc -MF=x.d | gcc -MF=x.d | gcc -c | gcc input x.i");
     assert_parse("gcc --sysroot /usr/x --sysroot=/usr/y -isysroot/z", DCC_OPT_GCC,
                  "gcc --sysroot=/usr/x | gcc --sysroot=/usr/y | gcc -isysroot=/z");
     /* a value is never read as an option, an option never as a value */
@@ -90,9 +92,11 @@ static void test_parse_gcc_long_forms(void **state)
                  "gcc -fmodule-mapper=|cmd | gcc -fcompare-debug=-gtoggle");
     assert_parse("gcc --warn-all --machine=no-sse --optimize=2 --debug=3", DCC_OPT_GCC,
                  "gcc -W=all | gcc -m=no-sse | gcc -O=2 | gcc -g=3");
-    assert_parse("gcc --include=a.h --include b.h --imacros=m.h --param=x=1 --param y=2", DCC_OPT_GCC,
-                 "gcc -include=a.h | gcc -include=b.h | gcc -imacros=m.h | gcc --param=x=1 | gcc --param=y=2");
-    assert_parse("gcc --all-warnings --compile --dumpdir d/", DCC_OPT_GCC, "gcc -W=all | gcc -c | gcc -dumpdir=d/");
+    assert_parse(
+        "gcc --include=a.h --include b.h --imacros=m.h --param=x=1 --param y=2", DCC_OPT_GCC,
+        "gcc -include=a.h | gcc -include=b.h | gcc -imacros=m.h | gcc --param=x=1 | gcc --param=y=2");
+    assert_parse("gcc --all-warnings --compile --dumpdir d/", DCC_OPT_GCC,
+                 "gcc -W=all | gcc -c | gcc -dumpdir=d/");
     /* clang has no such rule */
     assert_parse("clang --plugin=/x.so -c", DCC_OPT_CLANG, "clang unknown --plugin=/x.so");
 }
@@ -105,19 +109,23 @@ static void test_parse_unpacks_other_tools(void **state)
     /* -Wa, and -Xassembler words reach the assembler as one list */
     assert_parse("gcc -Xassembler --MD -Wa,/tmp/d -c", DCC_OPT_GCC,
                  "gcc -Xassembler=--MD | gcc -Wa,=/tmp/d | gcc -c | as --MD=/tmp/d");
-    assert_parse("gcc --for-assembler=-adhln=/tmp/l", DCC_OPT_GCC, "gcc -Xassembler=-adhln=/tmp/l | as -a=dhln=/tmp/l");
-    assert_parse("clang -Xclang -load -Xclang /x.so -Xclang -fno-pch-timestamp", DCC_OPT_CLANG,
-                 "clang -Xclang=-load | clang -Xclang=/x.so | clang -Xclang=-fno-pch-timestamp | cc1 -load=/x.so | "
-                 "cc1 -f=no-pch-timestamp");
+    assert_parse("gcc --for-assembler=-adhln=/tmp/l", DCC_OPT_GCC,
+                 "gcc -Xassembler=-adhln=/tmp/l | as -a=dhln=/tmp/l");
+    assert_parse(
+        "clang -Xclang -load -Xclang /x.so -Xclang -fno-pch-timestamp", DCC_OPT_CLANG,
+        "clang -Xclang=-load | clang -Xclang=/x.so | clang -Xclang=-fno-pch-timestamp | cc1 -load=/x.so | "
+        "cc1 -f=no-pch-timestamp");
     /* cc1 reads -MD with a file name */
     assert_parse("gcc -Wp,-MD,/tmp/x.d,-DX", DCC_OPT_GCC,
                  "gcc -Wp,=-MD,/tmp/x.d,-DX | gcc/cpp -MD=/tmp/x.d | gcc/cpp -D=X");
-    assert_parse("gcc -Xpreprocessor -include -Xpreprocessor /etc/passwd", DCC_OPT_GCC,
-                 "gcc -Xpreprocessor=-include | gcc -Xpreprocessor=/etc/passwd | gcc/cpp -include=/etc/passwd");
+    assert_parse(
+        "gcc -Xpreprocessor -include -Xpreprocessor /etc/passwd", DCC_OPT_GCC,
+        "gcc -Xpreprocessor=-include | gcc -Xpreprocessor=/etc/passwd | gcc/cpp -include=/etc/passwd");
     /* after an unknown option nothing more is read, not even passed words */
     assert_parse("gcc -Wa,-adhln=/x -frobnicate-everything=1 -c", DCC_OPT_GCC,
                  "gcc -Wa,=-adhln=/x | gcc -f=robnicate-everything=1 | gcc -c | as -a=dhln=/x");
-    assert_parse("gcc -Wa,-adhln=/x -Zfoo -c", DCC_OPT_GCC, "gcc -Wa,=-adhln=/x | gcc unknown -Zfoo");
+    assert_parse("gcc -Wa,-adhln=/x -Zfoo -c", DCC_OPT_GCC,
+                 "gcc -Wa,=-adhln=/x | gcc unknown -Zfoo");
 }
 
 static void test_driver_of_compiler_names(void **state)
@@ -383,8 +391,10 @@ static const struct {
     {"gcc", "-MD -MF /tmp/x.d",
      "option \"-MF /tmp/x.d\" is not allowed on this helper: it writes a file outside "
      "the job"},
-    {"gcc", "-MF../x.d", "option \"-MF../x.d\" is not allowed on this helper: it writes a file outside the job"},
-    {"clang", "-MJ /tmp/j", "option \"-MJ /tmp/j\" is not allowed on this helper: it writes a file outside the job"},
+    {"gcc", "-MF../x.d",
+     "option \"-MF../x.d\" is not allowed on this helper: it writes a file outside the job"},
+    {"clang", "-MJ /tmp/j",
+     "option \"-MJ /tmp/j\" is not allowed on this helper: it writes a file outside the job"},
     {"gcc", "-fdump-tree-all=/tmp/d",
      "option \"-fdump-tree-all=/tmp/d\" is not allowed on this helper: it writes a "
      "file outside the job"},
@@ -452,7 +462,8 @@ static void test_policy_refuses(void **state)
         print_message("# %s %s\n", refused_cases[i].compiler, refused_cases[i].args);
         char **argv = job(refused_cases[i].compiler, refused_cases[i].args);
         char why[400] = "";
-        assert_int_equal(dcc_optcat_check(argv, refused_cases[i].compiler, NULL, why, sizeof why), -1);
+        assert_int_equal(dcc_optcat_check(argv, refused_cases[i].compiler, NULL, why, sizeof why),
+                         -1);
         assert_string_equal(why, refused_cases[i].why);
         dcc_argv_free(argv);
     }
@@ -708,10 +719,11 @@ static void test_policy_allows_ordinary_flags(void **state)
 static void test_policy_allows_a_gentoo_command(void **state)
 {
     (void)state;
-    char **argv = words("x86_64-pc-linux-gnu-gcc -DHAVE_CONFIG_H -I. -I.. -isystem /usr/include/glib-2.0 "
-                        "-O2 -pipe -march=x86-64 -mtune=generic -fstack-protector-strong -D_FORTIFY_SOURCE=2 "
-                        "-fPIC -g -ggdb -Wall -std=gnu11 -fno-strict-aliasing -MD -MT libfoo_la-foo.lo "
-                        "-MF .deps/libfoo_la-foo.Tpo -x c -c /tmp/distcc_4f2a.i -o .libs/libfoo_la-foo.o");
+    char **argv = words(
+        "x86_64-pc-linux-gnu-gcc -DHAVE_CONFIG_H -I. -I.. -isystem /usr/include/glib-2.0 "
+        "-O2 -pipe -march=x86-64 -mtune=generic -fstack-protector-strong -D_FORTIFY_SOURCE=2 "
+        "-fPIC -g -ggdb -Wall -std=gnu11 -fno-strict-aliasing -MD -MT libfoo_la-foo.lo "
+        "-MF .deps/libfoo_la-foo.Tpo -x c -c /tmp/distcc_4f2a.i -o .libs/libfoo_la-foo.o");
     char why[300] = "";
     assert_int_equal(dcc_optcat_check(argv, "x86_64-pc-linux-gnu-gcc", NULL, why, sizeof why), 0);
     assert_int_equal(dcc_optcat_check(argv, "cc", NULL, why, sizeof why), 0);
@@ -752,7 +764,8 @@ static void test_policy_sysroot_prefixes(void **state)
         print_message("# %s\n", cases[i].args);
         char **argv = job("gcc", cases[i].args);
         char why[300] = "";
-        assert_int_equal(dcc_optcat_check(argv, "gcc", &policy, why, sizeof why), cases[i].ok ? 0 : -1);
+        assert_int_equal(dcc_optcat_check(argv, "gcc", &policy, why, sizeof why),
+                         cases[i].ok ? 0 : -1);
         dcc_argv_free(argv);
     }
     /* an empty policy means the default, /usr/ */
@@ -789,8 +802,10 @@ static void test_policy_pump_allows_rerooted_includes(void **state)
         print_message("# %s\n", cases[i].args);
         char **argv = job("gcc", cases[i].args);
         char why[300] = "";
-        assert_int_equal(dcc_optcat_check(argv, "gcc", NULL, why, sizeof why), cases[i].plain_ok ? 0 : -1);
-        assert_int_equal(dcc_optcat_check(argv, "gcc", &pump, why, sizeof why), cases[i].pump_ok ? 0 : -1);
+        assert_int_equal(dcc_optcat_check(argv, "gcc", NULL, why, sizeof why),
+                         cases[i].plain_ok ? 0 : -1);
+        assert_int_equal(dcc_optcat_check(argv, "gcc", &pump, why, sizeof why),
+                         cases[i].pump_ok ? 0 : -1);
         dcc_argv_free(argv);
     }
 }
@@ -842,7 +857,8 @@ static void assert_lookup(const char *word, unsigned tools, const char *expected
     } else if (w.sep) {
         snprintf(got, sizeof got, "%s sep", w.opt->name);
     } else {
-        snprintf(got, sizeof got, "%s%s%s", w.opt->name, w.value ? "=" : "", w.value ? w.value : "");
+        snprintf(got, sizeof got, "%s%s%s", w.opt->name, w.value ? "=" : "",
+                 w.value ? w.value : "");
     }
     assert_string_equal(got, expected);
 }
@@ -893,7 +909,8 @@ static void test_lookup_roles(void **state)
     assert_string_equal(dcc_optcat_local(&w), ": preprocessing only");
     assert_true(w.opt->roles & DCC_ROLE_ONLY_CPP);
     assert_int_equal(dcc_optcat_lookup("-march=native", DCC_OPT_DRIVERS, &w), 1);
-    assert_string_equal(dcc_optcat_local(&w), " generates code for this machine's CPU; use distccflags to expand it");
+    assert_string_equal(dcc_optcat_local(&w),
+                        " generates code for this machine's CPU; use distccflags to expand it");
     assert_int_equal(dcc_optcat_lookup("-march=x86-64-v3", DCC_OPT_DRIVERS, &w), 1);
     assert_null(dcc_optcat_local(&w));
     assert_int_equal(dcc_optcat_lookup("-load", DCC_OPT_CC1, &w), 1);

@@ -101,7 +101,8 @@ static void test_follow_links(void **state)
     /* A loop is an error that names the file, as the kernel would. */
     assert_int_equal(symlink("loop2.o", "loop1.o"), 0);
     assert_int_equal(symlink("loop1.o", "loop2.o"), 0);
-    assert_int_equal(dcc_output_follow_links("loop1.o", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_output_follow_links("loop1.o", out, sizeof out, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
     assert_string_equal(err, "cannot write loop1.o: Too many levels of symbolic links");
 }
 
@@ -332,13 +333,16 @@ static void test_errors_name_the_file(void **state)
     (void)state;
     char err[256] = "";
     struct dcc_output o;
-    assert_int_equal(dcc_output_open(&o, "nodir/x.o", DCC_OUTPUT_OBJECT, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_output_open(&o, "nodir/x.o", DCC_OUTPUT_OBJECT, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
     assert_int_equal(strncmp(err, "cannot create nodir/.x.o.distcc-", 32), 0);
-    assert_string_equal(err + strlen(err) - strlen(": No such file or directory"), ": No such file or directory");
+    assert_string_equal(err + strlen(err) - strlen(": No such file or directory"),
+                        ": No such file or directory");
     assert_int_equal(o.fd, -1);
     assert_string_equal(o.tmp, "");
     assert_int_equal(mkdir("adir", 0755), 0);
-    assert_int_equal(dcc_output_open(&o, "adir", DCC_OUTPUT_OBJECT, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_output_open(&o, "adir", DCC_OUTPUT_OBJECT, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
     assert_string_equal(err, "cannot open adir: Is a directory");
     assert_int_equal(o.fd, -1);
     /* A name with no room for the temporary's prefix and suffix. */
@@ -346,7 +350,8 @@ static void test_errors_name_the_file(void **state)
     memset(longname, 'a', sizeof longname - 10);
     longname[sizeof longname - 10] = '\0';
     char longerr[600];
-    assert_int_equal(dcc_output_open(&o, longname, DCC_OUTPUT_OBJECT, longerr, sizeof longerr), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_output_open(&o, longname, DCC_OUTPUT_OBJECT, longerr, sizeof longerr),
+                     DCC_EXIT_IO_ERROR);
     assert_int_equal(strncmp(longerr, "output name aaa", 15), 0);
     assert_string_equal(longerr + strlen(longerr) - strlen(" is too long"), " is too long");
     assert_int_equal(o.fd, -1);
@@ -358,12 +363,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_follow_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_file_goes_through_a_temporary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_keeps_the_old_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_temporaries_are_registered_for_signals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_temporaries_are_registered_for_signals, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_object_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deps_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_is_written_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_to_fifo_is_followed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_link_to_a_pipe_reached_only_by_the_kernel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_to_a_pipe_reached_only_by_the_kernel, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_longest_file_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_file, setup, teardown),
     };

@@ -111,7 +111,8 @@ static void test_subdir_name_only_names(void **state)
     assert_string_equal(out, want);
 
     char tiny[8];
-    assert_int_equal(dcc_paths_subdir_name(f->dir, "lock", tiny, sizeof tiny, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_paths_subdir_name(f->dir, "lock", tiny, sizeof tiny, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want, "the distcc directory name %s is too long", f->dir);
     assert_string_equal(err, want);
 }
@@ -134,9 +135,12 @@ static void test_directory_errors_name_the_directory(void **state)
     char base[PATH_MAX], bad[PATH_MAX + 16], err[512] = "", out[PATH_MAX], want[PATH_MAX * 2];
 
     dcc_test_path_in(base, sizeof base, f->dir, "no/such");
-    assert_int_equal(dcc_paths_make_subdir(base, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
-    snprintf(want, sizeof want,
-             "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)", base);
+    assert_int_equal(dcc_paths_make_subdir(base, "lock", out, sizeof out, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
+    snprintf(
+        want, sizeof want,
+        "cannot create directory %s: its parent does not exist (set DISTCC_DIR to a writable directory)",
+        base);
     assert_string_equal(err, want);
 
     /* A regular file where a directory should be. */
@@ -145,12 +149,16 @@ static void test_directory_errors_name_the_directory(void **state)
     assert_true(fd >= 0);
     close(fd);
     snprintf(bad, sizeof bad, "%s/sub", base);
-    assert_int_equal(dcc_paths_make_subdir(bad, "lock", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
-    snprintf(want, sizeof want,
-             "cannot create directory %s/sub/lock: Not a directory (set DISTCC_DIR to a writable directory)", base);
+    assert_int_equal(dcc_paths_make_subdir(bad, "lock", out, sizeof out, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
+    snprintf(
+        want, sizeof want,
+        "cannot create directory %s/sub/lock: Not a directory (set DISTCC_DIR to a writable directory)",
+        base);
     assert_string_equal(err, want);
 
-    assert_int_equal(dcc_paths_make_subdir(f->dir, "plain", out, sizeof out, err, sizeof err), DCC_EXIT_IO_ERROR);
+    assert_int_equal(dcc_paths_make_subdir(f->dir, "plain", out, sizeof out, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
     snprintf(want, sizeof want, "cannot use %s: it exists but is not a directory", base);
     assert_string_equal(err, want);
 }
@@ -165,7 +173,8 @@ static void test_path_without_distcc_drops_the_masquerade_dir(void **state)
     char path[1024], out[1024], want[1024];
     /* The PATH a daemon might have: junk, the whitelist itself, its bin
      * link, a masquerade dir of distcc links, then the real compilers. */
-    assert_true((size_t)snprintf(path, sizeof(path), "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root, root, root,
+    assert_true((size_t)snprintf(path, sizeof(path),
+                                 "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root, root, root,
                                  root) < sizeof(path));
     /* wl/gcc is the first link to distcc: it and all before it go; the
      * later distcc entries (wl/bin/, masq) go too. */
@@ -174,7 +183,8 @@ static void test_path_without_distcc_drops_the_masquerade_dir(void **state)
     assert_string_equal(out, want);
     /* Empty entries after it (the working directory) stay. */
     char path2[1024];
-    assert_true((size_t)snprintf(path2, sizeof(path2), "/nowhere:%s/masq::%s/bin:", root, root) < sizeof(path2));
+    assert_true((size_t)snprintf(path2, sizeof(path2), "/nowhere:%s/masq::%s/bin:", root, root) <
+                sizeof(path2));
     assert_int_equal(dcc_paths_without_distcc("gcc", path2, out, sizeof(out)), 0);
     assert_true((size_t)snprintf(want, sizeof(want), ":%s/bin:", root) < sizeof(want));
     assert_string_equal(out, want);

@@ -38,8 +38,8 @@ static json_t *fixture(const char *name)
     return report;
 }
 
-static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kind, const char *compiler,
-                    struct dcc_pf_row *row)
+static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kind,
+                    const char *compiler, struct dcc_pf_row *row)
 {
     memset(row, 0, sizeof(*row));
     row->kind = kind;
@@ -50,7 +50,8 @@ static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kin
 }
 
 /* Compares fixture `name` with local.json for one compiler. */
-static enum dcc_pf_level compare(const char *name, const char *compiler, unsigned errors, struct dcc_pf_row *remote)
+static enum dcc_pf_level compare(const char *name, const char *compiler, unsigned errors,
+                                 struct dcc_pf_row *remote)
 {
     struct dcc_pf_row local;
     row_for("local", "(local)", DCC_PF_ROW_LOCAL, compiler, &local);
@@ -130,12 +131,15 @@ static void test_parse_report_rejects_garbage(void **state)
     assert_string_equal(err, "not a /toolchain report: '[' or '{' expected near 'not' (line 1)");
     assert_int_equal(dcc_preflight_parse_report("[1]", 3, &rep, err, sizeof err), -1);
     assert_string_equal(err, "not a /toolchain report: not a JSON object");
-    assert_int_equal(dcc_preflight_parse_report("{\"schema\":2,\"compilers\":{}}", 27, &rep, err, sizeof err), -1);
+    assert_int_equal(
+        dcc_preflight_parse_report("{\"schema\":2,\"compilers\":{}}", 27, &rep, err, sizeof err),
+        -1);
     assert_string_equal(err, "not a /toolchain report: \"schema\" is not 1");
     assert_int_equal(dcc_preflight_parse_report("{\"schema\":1}", 12, &rep, err, sizeof err), -1);
     assert_string_equal(err, "not a /toolchain report: no \"compilers\" object");
     const char stock[] = "<distccstats>\ndcc_tcp_accept 0\n</distccstats>\n";
-    assert_int_equal(dcc_preflight_parse_report(stock, sizeof stock - 1, &rep, err, sizeof err), -1);
+    assert_int_equal(dcc_preflight_parse_report(stock, sizeof stock - 1, &rep, err, sizeof err),
+                     -1);
     assert_string_equal(err, "no /toolchain endpoint (a stock distcc stats page answered)");
     assert_int_equal(dcc_preflight_parse_report("", 0, &rep, err, sizeof err), -1);
 }
@@ -145,9 +149,10 @@ static void test_fields_and_versions(void **state)
     (void)state;
     unsigned m = 0;
     char err[256];
-    assert_int_equal(dcc_preflight_parse_fields("version, triple binutils,pie", &m, err, sizeof err), 0);
-    assert_int_equal(m, DCC_PF_BIT(DCC_PF_VERSION) | DCC_PF_BIT(DCC_PF_TRIPLE) | DCC_PF_BIT(DCC_PF_BINUTILS) |
-                            DCC_PF_BIT(DCC_PF_PIE));
+    assert_int_equal(
+        dcc_preflight_parse_fields("version, triple binutils,pie", &m, err, sizeof err), 0);
+    assert_int_equal(m, DCC_PF_BIT(DCC_PF_VERSION) | DCC_PF_BIT(DCC_PF_TRIPLE) |
+                            DCC_PF_BIT(DCC_PF_BINUTILS) | DCC_PF_BIT(DCC_PF_PIE));
     assert_int_equal(dcc_preflight_parse_fields("none", &m, err, sizeof err), 0);
     assert_int_equal(m, 0);
     assert_int_equal(dcc_preflight_parse_fields("none,pie", &m, err, sizeof err), -1);
@@ -175,19 +180,22 @@ static void test_table(void **state)
     struct dcc_buf out = {0};
     assert_int_equal(dcc_preflight_render_table(rows, 3, &out), 0);
     assert_int_equal(dcc_preflight_render_findings(rows, 3, &out), 0);
-    assert_string_equal(out.data,
-                        "HOST     COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT\n"
-                        "(local)  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference\n"
-                        "box      gcc       13.1.0!  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    error\n"
-                        "down     -         -        -                    -     -     -        -      unreachable\n"
-                        "box gcc: error: version 13.1.0, local 13.2.1: minor version differs\n"
-                        "down: unreachable: connection refused\n");
+    assert_string_equal(
+        out.data,
+        "HOST     COMPILER  VERSION  TRIPLE               AS    LD    PIE/SSP  FOUND  RESULT\n"
+        "(local)  gcc       13.2.1   x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    reference\n"
+        "box      gcc       13.1.0!  x86_64-pc-linux-gnu  2.41  2.41  yes/yes  yes    error\n"
+        "down     -         -        -                    -     -     -        -      unreachable\n"
+        "box gcc: error: version 13.1.0, local 13.2.1: minor version differs\n"
+        "down: unreachable: connection refused\n");
     dcc_buf_free(&out);
     json_t *j = dcc_preflight_rows_json(rows, 3);
     assert_non_null(j);
     assert_int_equal(json_array_size(j), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "result")), "error");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 2), "reason")), "connection refused");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "result")),
+                        "error");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 2), "reason")),
+                        "connection refused");
     json_decref(j);
 }
 
@@ -273,13 +281,16 @@ static void test_elf_comment(void **state)
     for (int is64 = 0; is64 <= 1; is64++)
         for (int big = 0; big <= 1; big++) {
             size_t len = make_elf(d, sizeof d, is64, big, gcc);
-            assert_int_equal(dcc_preflight_elf_comment(d, len, out, sizeof out, err, sizeof err), 0);
+            assert_int_equal(dcc_preflight_elf_comment(d, len, out, sizeof out, err, sizeof err),
+                             0);
             assert_string_equal(out, gcc);
             /* Cut anywhere: an error, never a read past the end. */
             for (size_t cut = 0; cut < len; cut += 7)
-                assert_int_equal(dcc_preflight_elf_comment(d, cut, out, sizeof out, err, sizeof err), -1);
+                assert_int_equal(
+                    dcc_preflight_elf_comment(d, cut, out, sizeof out, err, sizeof err), -1);
         }
-    assert_int_equal(dcc_preflight_elf_comment((const unsigned char *)"int x;\n", 7, out, sizeof out, err, sizeof err),
+    assert_int_equal(dcc_preflight_elf_comment((const unsigned char *)"int x;\n", 7, out,
+                                               sizeof out, err, sizeof err),
                      -1);
     assert_string_equal(err, "not an ELF object");
 }
@@ -325,11 +336,12 @@ static void test_row_from_probe(void **state)
     assert_string_equal(r.findings[0].why, "the helper's gcc -v said 13.2.1");
 
     /* Refused by the helper: reached, but the compiler is not there. */
-    probe_with(&p, 108,
-               "distcc[7] warning: failed to distribute probe.i to box/4 (waiting for the result: peer "
-               "closed the connection)\n"
-               "distcc[7] error: probe.i was not built\n",
-               0);
+    probe_with(
+        &p, 108,
+        "distcc[7] warning: failed to distribute probe.i to box/4 (waiting for the result: peer "
+        "closed the connection)\n"
+        "distcc[7] error: probe.i was not built\n",
+        0);
     memset(&r, 0, sizeof r);
     dcc_preflight_row_from_probe(&p, &r);
     assert_int_equal(r.kind, DCC_PF_ROW_REMOTE);
@@ -338,20 +350,23 @@ static void test_row_from_probe(void **state)
     dcc_buf_free(&p.output);
 
     /* A refusal: the reason after "running locally instead: ". */
-    probe_with(&p, 110,
-               "distcc[7] warning: failed to distribute probe.i to box/4, running locally instead: distccd on "
-               "box refused this job: failed to exec gcc: not found\n",
-               0);
+    probe_with(
+        &p, 110,
+        "distcc[7] warning: failed to distribute probe.i to box/4, running locally instead: distccd on "
+        "box refused this job: failed to exec gcc: not found\n",
+        0);
     memset(&r, 0, sizeof r);
     dcc_preflight_row_from_probe(&p, &r);
-    assert_string_equal(r.error, "exit 110: distccd on box refused this job: failed to exec gcc: not found");
+    assert_string_equal(r.error,
+                        "exit 110: distccd on box refused this job: failed to exec gcc: not found");
     dcc_buf_free(&p.output);
 
     /* Not reached: connect failed. */
-    probe_with(&p, 103,
-               "distcc[7] warning: failed to distribute probe.i to box/4 (cannot connect to box:3632: "
-               "Connection refused), running locally instead\n",
-               0);
+    probe_with(
+        &p, 103,
+        "distcc[7] warning: failed to distribute probe.i to box/4 (cannot connect to box:3632: "
+        "Connection refused), running locally instead\n",
+        0);
     memset(&r, 0, sizeof r);
     dcc_preflight_row_from_probe(&p, &r);
     assert_int_equal(r.kind, DCC_PF_ROW_UNREACHABLE);
@@ -359,10 +374,11 @@ static void test_row_from_probe(void **state)
     dcc_buf_free(&p.output);
 
     /* Over ssh, ssh's own complaint names the failure. */
-    probe_with(&p, 108,
-               "ssh: Could not resolve hostname box: Name or service not known\n"
-               "distcc[7] warning: failed to distribute probe.i to @box/4 (peer closed), trying another helper\n",
-               0);
+    probe_with(
+        &p, 108,
+        "ssh: Could not resolve hostname box: Name or service not known\n"
+        "distcc[7] warning: failed to distribute probe.i to @box/4 (peer closed), trying another helper\n",
+        0);
     p.over_ssh = 1;
     memset(&r, 0, sizeof r);
     dcc_preflight_row_from_probe(&p, &r);

@@ -164,7 +164,8 @@ static void test_link_target_table(void **state)
             assert_string_equal(why, "");
         } else {
             assert_null(made);
-            assert_string_equal(why, c->target[0] ? "its target climbs out of the job's root" : "its target is empty");
+            assert_string_equal(why, c->target[0] ? "its target climbs out of the job's root"
+                                                  : "its target is empty");
         }
         free(made);
     }
@@ -188,7 +189,8 @@ static int make_root(char *dir, size_t len)
     snprintf(dir, len, "%s/test_pump.XXXXXX", tmp ? tmp : "/tmp");
     assert_non_null(mkdtemp(dir));
     char cmd[PATH_MAX + 100];
-    snprintf(cmd, sizeof cmd, "cd '%s' && mkdir -p root/src/a/b/c root/usr/include && : >root/usr/include/stdio.h",
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && mkdir -p root/src/a/b/c root/usr/include && : >root/usr/include/stdio.h",
              dir);
     assert_int_equal(system(cmd), 0);
     char root[PATH_MAX + 8];
@@ -231,11 +233,14 @@ static const struct beneath_case {
     /* dangling: fine when only the end is missing, or nothing after climbs */
     {"/src/dangling.h", "no-such.h", NULL},
     {"/src/a/dangling", "../../src/no/such/dir", NULL},
-    {"/src/a/b/c/w", "s/no-such-dir/../..", "its target climbs with \"..\" out of a directory the job does not have"},
+    {"/src/a/b/c/w", "s/no-such-dir/../..",
+     "its target climbs with \"..\" out of a directory the job does not have"},
     {"/src/a/b/c/x", "../../../../usr/include/stdio.h/..",
      "its target climbs with \"..\" out of a directory the job does not have"},
-    {"/src/loop1", "loop2", "it is part of a loop of links, or of a chain longer than the kernel follows"},
-    {"/src/loop2", "loop1", "it is part of a loop of links, or of a chain longer than the kernel follows"},
+    {"/src/loop1", "loop2",
+     "it is part of a loop of links, or of a chain longer than the kernel follows"},
+    {"/src/loop2", "loop1",
+     "it is part of a loop of links, or of a chain longer than the kernel follows"},
 };
 
 static void test_link_beneath_table(void **state)
@@ -260,7 +265,8 @@ static void test_link_beneath_table(void **state)
 
 /* ---- arguments ---- */
 
-#define MAPS "-fdebug-prefix-map=" ROOT "=/ -fdebug-prefix-map=" ROOT "/=/ -fmacro-prefix-map=" ROOT "= "
+#define MAPS \
+    "-fdebug-prefix-map=" ROOT "=/ -fdebug-prefix-map=" ROOT "/=/ -fmacro-prefix-map=" ROOT "= "
 #define OUT "/var/tmp/distccd_ab12CD/m.o"
 #define DEPS "/var/tmp/distccd_ab12CD/deps.d"
 
@@ -278,35 +284,44 @@ static const struct rewrite_case {
      "gcc " MAPS "-c " ROOT "/home/u/m.c -o " OUT " -MMD -MF " DEPS " -MQ/home/u/m.o"},
     /* every path option, separate and joined */
     {"gcc -I/a -I /b -Irel -I rel2 -c m.c -o m.o",
-     "gcc " MAPS "-I" ROOT "/a -I " ROOT "/b -Irel -I rel2 -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-I" ROOT "/a -I " ROOT "/b -Irel -I rel2 -c m.c -o " OUT " -MMD -MF " DEPS
+     " -MQm.o"},
     {"gcc -include /a/c.h -include/b/c.h -include c.h -imacros /m.h -imacros/n.h -c m.c -o m.o",
-     "gcc " MAPS "-include " ROOT "/a/c.h -include" ROOT "/b/c.h -include c.h -imacros " ROOT "/m.h -imacros" ROOT
-     "/n.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-include " ROOT "/a/c.h -include" ROOT "/b/c.h -include c.h -imacros " ROOT
+     "/m.h -imacros" ROOT "/n.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -idirafter /d -idirafter/e -iprefix /p/ -iwithprefix /w -iwithprefixbefore /wb -iwithprefixbefore/wc "
      "-c m.c -o m.o",
-     "gcc " MAPS "-idirafter " ROOT "/d -idirafter" ROOT "/e -iprefix " ROOT "/p/ -iwithprefix " ROOT
-     "/w -iwithprefixbefore " ROOT "/wb -iwithprefixbefore" ROOT "/wc -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-idirafter " ROOT "/d -idirafter" ROOT "/e -iprefix " ROOT
+     "/p/ -iwithprefix " ROOT "/w -iwithprefixbefore " ROOT "/wb -iwithprefixbefore" ROOT
+     "/wc -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -isystem /s -isystem/t -iquote /q -iquote/r -iquote q -c m.c -o m.o",
-     "gcc " MAPS "-isystem " ROOT "/s -isystem" ROOT "/t -iquote " ROOT "/q -iquote" ROOT "/r -iquote q -c m.c -o " OUT
-     " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-isystem " ROOT "/s -isystem" ROOT "/t -iquote " ROOT "/q -iquote" ROOT
+     "/r -iquote q -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc --include-directory=/x --include-directory /y --include-directory-after=/z --include=/c.h --imacros /m.h "
      "-c m.c -o m.o",
-     "gcc " MAPS "--include-directory=" ROOT "/x --include-directory " ROOT "/y --include-directory-after=" ROOT
-     "/z --include=" ROOT "/c.h --imacros " ROOT "/m.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "--include-directory=" ROOT "/x --include-directory " ROOT
+     "/y --include-directory-after=" ROOT "/z --include=" ROOT "/c.h --imacros " ROOT
+     "/m.h -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
     {"gcc -Xpreprocessor -I/x -Xpreprocessor -DX -c m.c -o m.o",
-     "gcc " MAPS "-Xpreprocessor -I" ROOT "/x -Xpreprocessor -DX -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-Xpreprocessor -I" ROOT "/x -Xpreprocessor -DX -c m.c -o " OUT " -MMD -MF " DEPS
+     " -MQm.o"},
     /* values of other options are not paths to re-root */
-    {"gcc -MT -I/x -D -I/y -c m.c -o m.o", "gcc " MAPS "-MT -I/x -D -I/y -c m.c -o " OUT " -MMD -MF " DEPS},
+    {"gcc -MT -I/x -D -I/y -c m.c -o m.o",
+     "gcc " MAPS "-MT -I/x -D -I/y -c m.c -o " OUT " -MMD -MF " DEPS},
     {"gcc -isysroot /usr/sys --sysroot=/usr/sys -c m.c -o m.o",
-     "gcc " MAPS "-isysroot /usr/sys --sysroot=/usr/sys -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-isysroot /usr/sys --sysroot=/usr/sys -c m.c -o " OUT " -MMD -MF " DEPS
+     " -MQm.o"},
     /* dependency options: -MF goes (both forms), the rest stay */
     {"gcc -MD -MF m.d -c m.c -o m.o", "gcc " MAPS "-MD -c m.c -o " OUT " -MF " DEPS " -MQm.o"},
-    {"gcc -MMD -MFdeps/m.d -MP -c m.c -o m.o", "gcc " MAPS "-MMD -MP -c m.c -o " OUT " -MF " DEPS " -MQm.o"},
-    {"gcc -MD -MT tgt -MQq -MG -c m.c -o m.o", "gcc " MAPS "-MD -MT tgt -MQq -MG -c m.c -o " OUT " -MF " DEPS},
+    {"gcc -MMD -MFdeps/m.d -MP -c m.c -o m.o",
+     "gcc " MAPS "-MMD -MP -c m.c -o " OUT " -MF " DEPS " -MQm.o"},
+    {"gcc -MD -MT tgt -MQq -MG -c m.c -o m.o",
+     "gcc " MAPS "-MD -MT tgt -MQq -MG -c m.c -o " OUT " -MF " DEPS},
     {"gcc -MD -MTtgt -c m.c -o m.o", "gcc " MAPS "-MD -MTtgt -c m.c -o " OUT " -MF " DEPS},
     {"gcc -MD -MQtgt -c m.c -o m.o", "gcc " MAPS "-MD -MQtgt -c m.c -o " OUT " -MF " DEPS},
     /* -Wp,-MD,F: cc1 names the target after the source */
-    {"gcc -Wp,-MD,.deps/m.d -c src/m.c -o obj/x.o", "gcc " MAPS "-MD -c src/m.c -o " OUT " -MF " DEPS " -MQm.o"},
+    {"gcc -Wp,-MD,.deps/m.d -c src/m.c -o obj/x.o",
+     "gcc " MAPS "-MD -c src/m.c -o " OUT " -MF " DEPS " -MQm.o"},
     {"gcc -Wp,-MMD,m.d -c a.b.cc", "gcc " MAPS "-MMD -c a.b.cc -o " OUT " -MF " DEPS " -MQa.b.o"},
     /* a target that starts with '-' stays a target */
     {"gcc -c m.c -o-m.o", "gcc " MAPS "-c m.c -o" OUT " -MMD -MF " DEPS " -MQ-m.o"},
@@ -315,10 +330,12 @@ static const struct rewrite_case {
     {"gcc -g -fdebug-prefix-map=/home/u=/src -fmacro-prefix-map=/home/u=. -ffile-prefix-map=/b=/c "
      "-ffile-prefix-map=rel=x -c m.c -o m.o",
      "gcc " MAPS "-g -fdebug-prefix-map=" ROOT "/home/u=/src -fmacro-prefix-map=" ROOT
-     "/home/u=. -ffile-prefix-map=" ROOT "/b=/c -ffile-prefix-map=rel=x -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "/home/u=. -ffile-prefix-map=" ROOT "/b=/c -ffile-prefix-map=rel=x -c m.c -o " OUT
+     " -MMD -MF " DEPS " -MQm.o"},
     /* gcc 12 reads --debug-prefix-map= as -fdebug-prefix-map= */
     {"gcc -g --debug-prefix-map=/home/u=/src -c m.c -o m.o",
-     "gcc " MAPS "-g --debug-prefix-map=" ROOT "/home/u=/src -c m.c -o " OUT " -MMD -MF " DEPS " -MQm.o"},
+     "gcc " MAPS "-g --debug-prefix-map=" ROOT "/home/u=/src -c m.c -o " OUT " -MMD -MF " DEPS
+     " -MQm.o"},
 };
 
 static void test_rewrite_table(void **state)
@@ -380,7 +397,8 @@ static void test_rewrite_refuses_a_response_file(void **state)
         assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
         assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), -2);
         char want[200];
-        snprintf(want, sizeof want, "the dependency target \"%s\" would be read by gcc as a response file",
+        snprintf(want, sizeof want,
+                 "the dependency target \"%s\" would be read by gcc as a response file",
                  targets[i][1]);
         assert_string_equal(err, want);
         dcc_argv_free(argv);
@@ -399,7 +417,8 @@ static void test_system_links(void **state)
         int is_system;
     } cases[] = {
         {"/usr/include", "22", "usr/include", 1},
-        {"/usr/lib/gcc/x86_64-linux-gnu/12/include", "22", "usr/lib/gcc/x86_64-linux-gnu/12/include", 1},
+        {"/usr/lib/gcc/x86_64-linux-gnu/12/include", "22",
+         "usr/lib/gcc/x86_64-linux-gnu/12/include", 1},
         {"/usr/include", "2", "usr/include", 1},
         {"/usr/local/include", "2", "usr/local/include", 0}, /* not enough to leave the root */
         {"/usr/include", "22", "usr/lib", 0},
@@ -411,9 +430,11 @@ static void test_system_links(void **state)
         {"/src/out", "22", "src/out", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        snprintf(target, sizeof target, "%s%s", strcmp(cases[i].up, "22") == 0 ? up22 : up2, cases[i].rest);
+        snprintf(target, sizeof target, "%s%s", strcmp(cases[i].up, "22") == 0 ? up22 : up2,
+                 cases[i].rest);
         print_message("# %s -> %s\n", cases[i].name, target);
-        assert_int_equal(dcc_pump_is_system_link(cases[i].name, target, strlen(target)), cases[i].is_system);
+        assert_int_equal(dcc_pump_is_system_link(cases[i].name, target, strlen(target)),
+                         cases[i].is_system);
     }
     /* A NUL inside the target is never one. */
     snprintf(target, sizeof target, "%susr/include", up22);
@@ -422,16 +443,18 @@ static void test_system_links(void **state)
     /* Options under a system directory are left alone, the rest re-rooted. */
     char *sys[] = {"/usr/include", NULL};
     struct dcc_pump_paths paths = {.root = ROOT, .output = OUT, .deps = DEPS, .system_dirs = sys};
-    char **argv = words("gcc -I/usr/include/linux -I /usr/include -I/usr/includex -isystem/usr/include/x "
-                        "-Xpreprocessor -I/usr/include/y -c /usr/include/m.c -o m.o");
+    char **argv = words(
+        "gcc -I/usr/include/linux -I /usr/include -I/usr/includex -isystem/usr/include/x "
+        "-Xpreprocessor -I/usr/include/y -c /usr/include/m.c -o m.o");
     struct dcc_scan scan;
     char err[200] = "";
     assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
     assert_int_equal(dcc_pump_rewrite_args(&argv, &scan, &paths, err, sizeof err), 0);
     char *joined = dcc_argv_join(argv);
-    assert_string_equal(joined, "gcc " MAPS "-I/usr/include/linux -I /usr/include -I" ROOT "/usr/includex "
-                                "-isystem/usr/include/x -Xpreprocessor -I/usr/include/y -c " ROOT
-                                "/usr/include/m.c -o " OUT " -MMD -MF " DEPS " -MQm.o");
+    assert_string_equal(joined,
+                        "gcc " MAPS "-I/usr/include/linux -I /usr/include -I" ROOT "/usr/includex "
+                        "-isystem/usr/include/x -Xpreprocessor -I/usr/include/y -c " ROOT
+                        "/usr/include/m.c -o " OUT " -MMD -MF " DEPS " -MQm.o");
     free(joined);
     dcc_argv_free(argv);
 }
@@ -444,7 +467,8 @@ static void test_strip_root(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"m.o: m.c " ROOT "/src/inc/a.h \\\n " ROOT "/opt/x.h\n", "m.o: m.c /src/inc/a.h \\\n /opt/x.h\n"},
+        {"m.o: m.c " ROOT "/src/inc/a.h \\\n " ROOT "/opt/x.h\n",
+         "m.o: m.c /src/inc/a.h \\\n /opt/x.h\n"},
         {ROOT "/a", "/a"},
         {ROOT, ROOT},             /* not followed by '/' */
         {ROOT "x/a", ROOT "x/a"}, /* a longer name that starts the same */

@@ -48,7 +48,7 @@ struct script {
     const char *serr;
     const char *doto;
     size_t doto_len;
-    uint32_t doto_claim;          /* nonzero: DOTO header says this many, doto_len are sent, then close */
+    uint32_t doto_claim; /* nonzero: DOTO header says this many, doto_len are sent, then close */
     const char *const *argv_sent; /* the exact ARGV expected; NULL: gcc_argv_sent */
 };
 
@@ -156,7 +156,8 @@ static int teardown(void **state)
 #define HELPER_CHECK(cond) \
     do { \
         if (!(cond)) { \
-            fprintf(stderr, "fake helper: line %d: check failed: %s (%s)\n", __LINE__, #cond, c.err); \
+            fprintf(stderr, "fake helper: line %d: check failed: %s (%s)\n", __LINE__, #cond, \
+                    c.err); \
             _exit(2); \
         } \
     } while (0)
@@ -327,7 +328,8 @@ static void expect_object_in_place(void)
 
 static void compiles_and_writes_object(struct fixture *f, int lzo, int cork)
 {
-    const struct script s = {.act = HELPER_ANSWER, .serr = "warn\n", .doto = doto_bytes, .doto_len = DOTO_LEN};
+    const struct script s = {
+        .act = HELPER_ANSWER, .serr = "warn\n", .doto = doto_bytes, .doto_len = DOTO_LEN};
     const struct dcc_host *h = start_helper(f, &s, lzo);
     struct dcc_remote_opts opts = quick;
     opts.tcp_cork = cork;
@@ -383,8 +385,11 @@ static void test_compile_error_leaves_old_object_alone(void **state)
     write_file("x.o", "old object\n", 11, 0644);
     struct stat before, after;
     assert_int_equal(stat("x.o", &before), 0);
-    const struct script s = {
-        .act = HELPER_ANSWER, .stat = W_EXITCODE(1, 0), .serr = compile_error, .doto = "junk!", .doto_len = 5};
+    const struct script s = {.act = HELPER_ANSWER,
+                             .stat = W_EXITCODE(1, 0),
+                             .serr = compile_error,
+                             .doto = "junk!",
+                             .doto_len = 5};
     const struct dcc_host *h = start_helper(f, &s, 1);
     struct dcc_remote_result res;
     run_job(f, h, &quick, &res);
@@ -456,7 +461,8 @@ static void test_other_protocol_version_is_host_failure(void **state)
     run_job(f, h, &quick, &res);
     assert_int_equal(res.outcome, DCC_REMOTE_HOST_FAILED);
     assert_int_equal(res.exit_code, DCC_EXIT_PROTOCOL_ERROR);
-    assert_string_equal(res.err, "reading the result: the helper answered in another protocol version");
+    assert_string_equal(res.err,
+                        "reading the result: the helper answered in another protocol version");
     char names[256];
     dir_entries(names, sizeof names);
     assert_string_equal(names, "x.i");
@@ -467,13 +473,15 @@ static void test_other_protocol_version_is_host_failure(void **state)
 
 static void short_object_leaves_nothing(struct fixture *f, int lzo)
 {
-    const struct script s = {.act = HELPER_ANSWER, .doto = "0123456789", .doto_len = 10, .doto_claim = 1000};
+    const struct script s = {
+        .act = HELPER_ANSWER, .doto = "0123456789", .doto_len = 10, .doto_claim = 1000};
     const struct dcc_host *h = start_helper(f, &s, lzo);
     struct dcc_remote_result res;
     run_job(f, h, &quick, &res);
     assert_int_equal(res.outcome, DCC_REMOTE_HOST_FAILED);
     assert_int_equal(res.exit_code, DCC_EXIT_TRUNCATED);
-    assert_string_equal(res.err, "reading the object: peer closed the connection with 990 bytes still expected");
+    assert_string_equal(
+        res.err, "reading the object: peer closed the connection with 990 bytes still expected");
     char names[256];
     dir_entries(names, sizeof names);
     assert_string_equal(names, "x.i");
@@ -609,7 +617,8 @@ static void test_compiler_errors_are_not_refusals(void **state)
     assert_null(dcc_remote_refusal(&b));
     dcc_buf_free(&b);
     /* The phrase inside a diagnostic does not start the line. */
-    assert_int_equal(dcc_buf_appends(&b, "x.c:1: error: 'distccd on h refused this job: x' undeclared\n"), 0);
+    assert_int_equal(
+        dcc_buf_appends(&b, "x.c:1: error: 'distccd on h refused this job: x' undeclared\n"), 0);
     assert_null(dcc_remote_refusal(&b));
     dcc_buf_free(&b);
 }
@@ -621,17 +630,25 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_plain_job_compiles_and_writes_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lzo_job_compiles_and_writes_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compile_error_returns_status_and_no_object, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_compile_error_leaves_old_object_alone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_helper_closing_at_once_asks_about_allow_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_helper_resetting_unread_request_asks_about_allow_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_helper_hanging_up_during_source_asks_about_allow_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_protocol_version_is_host_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_plain_object_cut_short_leaves_no_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compile_error_returns_status_and_no_object, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_compile_error_leaves_old_object_alone, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_helper_closing_at_once_asks_about_allow_list, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_helper_resetting_unread_request_asks_about_allow_list,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_helper_hanging_up_during_source_asks_about_allow_list,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_protocol_version_is_host_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plain_object_cut_short_leaves_no_file, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_lzo_object_cut_short_leaves_no_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_helper_times_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failing_cpp_is_reported_and_cleaned_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_cpp_is_reported_and_cleaned_up, setup,
+                                        teardown),
         cmocka_unit_test(test_refusal_is_found_on_any_line),
         cmocka_unit_test(test_compiler_errors_are_not_refusals),
     };

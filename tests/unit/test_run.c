@@ -55,8 +55,8 @@ static void script(const char *rel, const char *body, mode_t mode, char *out, si
 
 /* Runs the script body with stdout captured into out (stderr merged) and
  * the given flags; returns the dcc_run result. */
-static int run_sh(const char *body, unsigned flags, int timeout_ms, size_t cap, struct dcc_buf *out, int *st, char *err,
-                  size_t errlen)
+static int run_sh(const char *body, unsigned flags, int timeout_ms, size_t cap, struct dcc_buf *out,
+                  int *st, char *err, size_t errlen)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)body, "sh", NULL};
     struct dcc_run_opts o = {.argv = argv,
@@ -104,8 +104,11 @@ static void test_stdout_and_stderr_are_captured_apart(void **state)
     char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
     struct dcc_buf out = {0}, errout = {0};
     assert_int_equal(dcc_buf_appends(&out, "before:"), 0);
-    struct dcc_run_opts o = {
-        .argv = argv, .out = DCC_RUN_CAPTURE, .out_buf = &out, .err = DCC_RUN_CAPTURE, .err_buf = &errout};
+    struct dcc_run_opts o = {.argv = argv,
+                             .out = DCC_RUN_CAPTURE,
+                             .out_buf = &out,
+                             .err = DCC_RUN_CAPTURE,
+                             .err_buf = &errout};
     char err[256] = "";
     int st = -1;
     assert_int_equal(dcc_run(&o, &st, err, sizeof err), DCC_RUN_OK);
@@ -127,7 +130,8 @@ static void test_merged_output_keeps_the_order(void **state)
     struct dcc_buf out = {0};
     char err[256] = "";
     int st = -1;
-    assert_int_equal(run_sh("echo one; echo two >&2; echo three; echo four >&2", 0, 0, 0, &out, &st, err, sizeof err),
+    assert_int_equal(run_sh("echo one; echo two >&2; echo three; echo four >&2", 0, 0, 0, &out, &st,
+                            err, sizeof err),
                      DCC_RUN_OK);
     assert_int_equal(st, 0);
     assert_string_equal(out.data, "one\ntwo\nthree\nfour\n");
@@ -162,8 +166,12 @@ static void test_stdin_from_a_file_stdout_to_a_lent_fd_stderr_to_null(void **sta
     assert_true(fd >= 0);
 
     char *argv[] = {"/bin/sh", "-c", "read line; echo \"got $line\"; echo hidden >&2", NULL};
-    struct dcc_run_opts o = {
-        .argv = argv, .in = DCC_RUN_IN_FILE, .in_file = in, .out = DCC_RUN_FD, .out_fd = fd, .err = DCC_RUN_NULL};
+    struct dcc_run_opts o = {.argv = argv,
+                             .in = DCC_RUN_IN_FILE,
+                             .in_file = in,
+                             .out = DCC_RUN_FD,
+                             .out_fd = fd,
+                             .err = DCC_RUN_NULL};
     char err[256] = "";
     int st = -1;
     assert_int_equal(dcc_run(&o, &st, err, sizeof err), DCC_RUN_OK);
@@ -189,8 +197,9 @@ static void test_output_over_the_cap_is_an_error_and_stops_the_program(void **st
     char err[256] = "";
     int st = -1;
     /* It would print forever: only the cap ends it. */
-    assert_int_equal(run_sh("while :; do echo 0123456789; done", 0, 0, 1000, &out, &st, err, sizeof err),
-                     DCC_RUN_OVER_CAP);
+    assert_int_equal(
+        run_sh("while :; do echo 0123456789; done", 0, 0, 1000, &out, &st, err, sizeof err),
+        DCC_RUN_OVER_CAP);
     assert_string_equal(err, "/bin/sh printed more than 1000 bytes");
     assert_int_equal(out.len, 1000);
     assert_true(WIFSIGNALED(st));
@@ -207,10 +216,12 @@ static void test_truncate_keeps_the_first_cap_bytes_and_drains_the_rest(void **s
     char err[256] = "";
     int st = -1;
     /* About 600 kB, far more than a pipe holds: the child must not block. */
-    assert_int_equal(run_sh("i=0; while [ $i -lt 20000 ]; do echo 1.2.3-padding-padding-padding; i=$((i+1)); done; "
-                            "exit 7",
-                            DCC_RUN_TRUNCATE, 0, 1000, &out, &st, err, sizeof err),
-                     DCC_RUN_OK);
+    assert_int_equal(
+        run_sh(
+            "i=0; while [ $i -lt 20000 ]; do echo 1.2.3-padding-padding-padding; i=$((i+1)); done; "
+            "exit 7",
+            DCC_RUN_TRUNCATE, 0, 1000, &out, &st, err, sizeof err),
+        DCC_RUN_OK);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 7);
     assert_int_equal(out.len, 1000);
@@ -254,7 +265,8 @@ static void test_output_held_open_after_the_exit_runs_to_the_deadline(void **sta
     char err[256] = "";
     int st = -1;
     assert_int_equal(run_sh(body, 0, 300, 0, &out, &st, err, sizeof err), DCC_RUN_TIMEOUT);
-    assert_string_equal(err, "/bin/sh exited, but a process it left kept its output open past 300 ms");
+    assert_string_equal(err,
+                        "/bin/sh exited, but a process it left kept its output open past 300 ms");
     assert_string_equal(out.data, "bye\n");
     assert_true(WIFEXITED(st)); /* its own end, not the kill */
     assert_int_equal(WEXITSTATUS(st), 4);
@@ -301,7 +313,8 @@ static void test_exec_failure_names_the_errno(void **state)
     struct dcc_buf out = {0};
     int st = -1;
     char *argv[] = {"cc", NULL};
-    struct dcc_run_opts o = {.argv = argv, .prog = "/nonexistent/cc", .out = DCC_RUN_CAPTURE, .out_buf = &out};
+    struct dcc_run_opts o = {
+        .argv = argv, .prog = "/nonexistent/cc", .out = DCC_RUN_CAPTURE, .out_buf = &out};
     errno = 0;
     assert_int_equal(dcc_run(&o, &st, err, sizeof err), DCC_RUN_NOT_RUN);
     assert_int_equal(errno, ENOENT);
@@ -328,7 +341,8 @@ static void test_exec_failure_names_the_errno(void **state)
     assert_string_equal(err, "cannot run /bin/sh in /nonexistent/dir: No such file or directory");
     struct dcc_run_opts r = {.argv = sh, .in = DCC_RUN_IN_FILE, .in_file = "/nonexistent/input"};
     assert_int_equal(dcc_run(&r, &st, err, sizeof err), DCC_RUN_NOT_RUN);
-    assert_string_equal(err, "cannot run /bin/sh: cannot open /nonexistent/input: No such file or directory");
+    assert_string_equal(
+        err, "cannot run /bin/sh: cannot open /nonexistent/input: No such file or directory");
 
     dcc_buf_free(&out);
     assert_int_equal(dcc_test_lowest_free_fd(), first_free);
@@ -372,7 +386,8 @@ static void test_environment_changes(void **state)
                     "env | grep -c '^DCC_RUN_SWAPPED='",
                     NULL};
     struct dcc_buf out = {0};
-    struct dcc_run_opts o = {.argv = argv, .env_set = changes, .out = DCC_RUN_CAPTURE, .out_buf = &out};
+    struct dcc_run_opts o = {
+        .argv = argv, .env_set = changes, .out = DCC_RUN_CAPTURE, .out_buf = &out};
     char err[256] = "";
     int st = -1;
     assert_int_equal(dcc_run(&o, &st, err, sizeof err), DCC_RUN_OK);
@@ -386,7 +401,8 @@ static void test_environment_changes(void **state)
     const char *drop[] = {"DROPPED", NULL};
     char *show[] = {"/bin/sh", "-c", "echo \"$ONLY ${HOME-nohome} ${DROPPED-nodropped}\"", NULL};
     out.len = 0;
-    struct dcc_run_opts p = {.argv = show, .env = whole, .env_set = drop, .out = DCC_RUN_CAPTURE, .out_buf = &out};
+    struct dcc_run_opts p = {
+        .argv = show, .env = whole, .env_set = drop, .out = DCC_RUN_CAPTURE, .out_buf = &out};
     assert_int_equal(dcc_run(&p, &st, err, sizeof err), DCC_RUN_OK);
     assert_string_equal(out.data, "one nohome nodropped\n");
     dcc_buf_free(&out);
@@ -402,7 +418,8 @@ static void test_search_path(void **state)
     setenv("PATH", dir, 1);
     char *argv[] = {"dcc-run-found", NULL};
     struct dcc_buf out = {0};
-    struct dcc_run_opts o = {.argv = argv, .out = DCC_RUN_CAPTURE, .out_buf = &out, .flags = DCC_RUN_SEARCH_PATH};
+    struct dcc_run_opts o = {
+        .argv = argv, .out = DCC_RUN_CAPTURE, .out_buf = &out, .flags = DCC_RUN_SEARCH_PATH};
     char err[256] = "", want[PATH_MAX + 32];
     int st = -1;
     int rc = dcc_run(&o, &st, err, sizeof err);
@@ -437,8 +454,10 @@ static void test_signals_are_reset_unless_kept(void **state)
     int r2 = run_sh("kill -TERM $$; echo survived", 0, 0, 0, &out, &by_term, err, sizeof err);
     /* Kept: an INT ignored by whoever started us stays ignored (nohup,
      * "cmd &"), but our own ignored SIGPIPE is undone. */
-    int r3 = run_sh("kill -INT $$; echo survived", DCC_RUN_KEEP_SIGNALS, 0, 0, &out, &kept_int, err, sizeof err);
-    int r4 = run_sh("kill -PIPE $$; echo survived", DCC_RUN_KEEP_SIGNALS, 0, 0, &out, &kept_pipe, err, sizeof err);
+    int r3 = run_sh("kill -INT $$; echo survived", DCC_RUN_KEEP_SIGNALS, 0, 0, &out, &kept_int, err,
+                    sizeof err);
+    int r4 = run_sh("kill -PIPE $$; echo survived", DCC_RUN_KEEP_SIGNALS, 0, 0, &out, &kept_pipe,
+                    err, sizeof err);
 
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     sigaction(SIGINT, &old_int, NULL);
@@ -464,7 +483,8 @@ static void test_descriptors_without_cloexec_do_not_leak_unless_kept(void **stat
     int leak = fcntl(devnull, F_DUPFD, 7);
     close(devnull);
     assert_int_equal(leak, 7);
-    const char *body = "for fd in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$fd ] && echo \"fd $fd open\"; done; exit 0";
+    const char *body =
+        "for fd in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$fd ] && echo \"fd $fd open\"; done; exit 0";
     struct dcc_buf closed = {0}, kept = {0};
     char err[256] = "";
     int st = -1;

@@ -47,8 +47,8 @@ static void test_defaults_agree_with_their_values(void **state)
 {
     (void)state;
     for (const struct dcc_setting *e = dcc_settings_table; e->name; e++) {
-        if (e->kind == DCC_SETTING_STRING || e->kind == DCC_SETTING_PATH || e->kind == DCC_SETTING_HOSTS ||
-            e->kind == DCC_SETTING_FLAG || !e->def)
+        if (e->kind == DCC_SETTING_STRING || e->kind == DCC_SETTING_PATH ||
+            e->kind == DCC_SETTING_HOSTS || e->kind == DCC_SETTING_FLAG || !e->def)
             continue;
         char want[32];
         snprintf(want, sizeof want, "%ld", e->def_num);

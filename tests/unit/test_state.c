@@ -96,8 +96,8 @@ static void own_state_path(const struct fixture *f, char *buf, size_t len)
 }
 
 /* What a stock client writes, packed byte by byte. */
-static void write_stock_file(const struct fixture *f, const char *name, long pid, const char *file, const char *host,
-                             int slot, int phase, size_t len, uint64_t magic)
+static void write_stock_file(const struct fixture *f, const char *name, long pid, const char *file,
+                             const char *host, int slot, int phase, size_t len, uint64_t magic)
 {
     unsigned char b[RECORD_SIZE + 8];
     memset(b, 0xAB, sizeof b); /* stock leaves junk after the strings and in next */
@@ -118,7 +118,8 @@ static void write_stock_file(const struct fixture *f, const char *name, long pid
     close(fd);
 }
 
-static void write_stock(const struct fixture *f, long pid, const char *file, const char *host, int slot, int phase)
+static void write_stock(const struct fixture *f, long pid, const char *file, const char *host,
+                        int slot, int phase)
 {
     char name[64];
     snprintf(name, sizeof name, "binstate_%ld", pid);
@@ -163,12 +164,15 @@ static void test_update_writes_the_stock_record_bytes(void **state)
     char err[256] = "", path[PATH_MAX];
     unsigned char b[512];
 
-    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_COMPILE, "/src/dir/big.c", "127.0.0.1", 3, err, sizeof err), 0);
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_COMPILE, "/src/dir/big.c", "127.0.0.1", 3,
+                                      err, sizeof err),
+                     0);
     own_state_path(f, path, sizeof path);
     assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
     assert_int_equal(u64_at(b, OFF_SIZE), RECORD_SIZE);
     assert_int_equal(u64_at(b, OFF_MAGIC), 0x44494800);
-    assert_memory_equal(b + OFF_MAGIC, "\x00\x48\x49\x44", 4); /* "DIH\0" read as a little-endian long */
+    assert_memory_equal(b + OFF_MAGIC, "\x00\x48\x49\x44",
+                        4); /* "DIH\0" read as a little-endian long */
     assert_int_equal(u64_at(b, OFF_CPID), (uint64_t)getpid());
     assert_string_equal((const char *)b + OFF_FILE, "big.c");
     assert_string_equal((const char *)b + OFF_HOST, "127.0.0.1");
@@ -197,7 +201,8 @@ static void test_update_keeps_what_it_is_not_told(void **state)
     unsigned char b[512];
     own_state_path(f, path, sizeof path);
 
-    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_CONNECT, "x/a.cpp", "box", 2, err, sizeof err), 0);
+    assert_int_equal(
+        dcc_state_update(f->dir, DCC_PHASE_CONNECT, "x/a.cpp", "box", 2, err, sizeof err), 0);
     assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_SEND, NULL, NULL, -1, err, sizeof err), 0);
     assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
     assert_string_equal((const char *)b + OFF_FILE, "a.cpp");
@@ -205,7 +210,8 @@ static void test_update_keeps_what_it_is_not_told(void **state)
     assert_int_equal(i32_at(b, OFF_SLOT), 2);
     assert_int_equal(i32_at(b, OFF_PHASE), 4);
 
-    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_RECEIVE, "b.c", "localhost", 0, err, sizeof err), 0);
+    assert_int_equal(
+        dcc_state_update(f->dir, DCC_PHASE_RECEIVE, "b.c", "localhost", 0, err, sizeof err), 0);
     assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
     assert_string_equal((const char *)b + OFF_FILE, "b.c");
     assert_string_equal((const char *)b + OFF_HOST, "localhost");
@@ -223,7 +229,8 @@ static void test_long_names_are_cut_to_fit(void **state)
     unsigned char b[512];
     memset(longname, 'h', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_SEND, longname, longname, 1, err, sizeof err), 0);
+    assert_int_equal(
+        dcc_state_update(f->dir, DCC_PHASE_SEND, longname, longname, 1, err, sizeof err), 0);
     own_state_path(f, path, sizeof path);
     assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
     assert_int_equal(strlen((const char *)b + OFF_FILE), 127);
@@ -236,7 +243,8 @@ static void test_remove_takes_only_our_own_file(void **state)
     struct fixture *f = *state;
     char err[256] = "", path[PATH_MAX];
     struct stat st;
-    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_STARTUP, "a.c", NULL, -1, err, sizeof err), 0);
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_STARTUP, "a.c", NULL, -1, err, sizeof err),
+                     0);
     own_state_path(f, path, sizeof path);
 
     /* A forked child running atexit handlers must leave the parent's file. */
@@ -263,8 +271,10 @@ static void test_unwritable_state_dir_is_reported(void **state)
     int fd = open(base, O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(dcc_state_update(base, DCC_PHASE_STARTUP, "a.c", "h", 0, err, sizeof err), DCC_EXIT_IO_ERROR);
-    snprintf(want, sizeof want, "cannot write state file %s/state/.binstate_%ld.tmp: Not a directory", base,
+    assert_int_equal(dcc_state_update(base, DCC_PHASE_STARTUP, "a.c", "h", 0, err, sizeof err),
+                     DCC_EXIT_IO_ERROR);
+    snprintf(want, sizeof want,
+             "cannot write state file %s/state/.binstate_%ld.tmp: Not a directory", base,
              (long)getpid());
     assert_string_equal(err, want);
 }
@@ -297,22 +307,32 @@ static void test_read_dir_keeps_live_jobs_sorted_by_host_then_slot(void **state)
 
     write_stock(f, me, "one.c", "b", 1, DCC_PHASE_COMPILE);
     write_stock(f, (long)sleeper, "two.c", "a", 2, 99); /* beyond Done reads as Compile */
-    write_stock_file(f, "binstate_77777777", (long)sleeper, "three\033[2J.c", "a", 0, DCC_PHASE_SEND, RECORD_SIZE,
-                     DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_77777777", (long)sleeper, "three\033[2J.c", "a", 0,
+                     DCC_PHASE_SEND, RECORD_SIZE, DCC_STATE_MAGIC);
     write_stock(f, gone, "dead.c", "a", 1, DCC_PHASE_COMPILE);
-    write_stock_file(f, "binstate_1", me, "done.c", "a", 3, DCC_PHASE_DONE, RECORD_SIZE, DCC_STATE_MAGIC);
-    write_stock_file(f, "binstate_2", me, "magic.c", "a", 4, DCC_PHASE_SEND, RECORD_SIZE, 0x44494801);
-    write_stock_file(f, "binstate_3", me, "short.c", "a", 5, DCC_PHASE_SEND, RECORD_SIZE - 1, DCC_STATE_MAGIC);
-    write_stock_file(f, "binstate_4", me, "long.c", "a", 6, DCC_PHASE_SEND, RECORD_SIZE + 1, DCC_STATE_MAGIC);
-    write_stock_file(f, "binstate_5", 0, "pid0.c", "a", 7, DCC_PHASE_SEND, RECORD_SIZE, DCC_STATE_MAGIC);
-    write_stock_file(f, "binstate_6", me, "stale.c", "a", 8, DCC_PHASE_SEND, RECORD_SIZE, DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_1", me, "done.c", "a", 3, DCC_PHASE_DONE, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_2", me, "magic.c", "a", 4, DCC_PHASE_SEND, RECORD_SIZE,
+                     0x44494801);
+    write_stock_file(f, "binstate_3", me, "short.c", "a", 5, DCC_PHASE_SEND, RECORD_SIZE - 1,
+                     DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_4", me, "long.c", "a", 6, DCC_PHASE_SEND, RECORD_SIZE + 1,
+                     DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_5", 0, "pid0.c", "a", 7, DCC_PHASE_SEND, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_6", me, "stale.c", "a", 8, DCC_PHASE_SEND, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
     age(f, "binstate_6", 61);
-    write_stock_file(f, "binstate_7", me, "oldish.c", "c", 0, DCC_PHASE_CPP, RECORD_SIZE, DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_7", me, "oldish.c", "c", 0, DCC_PHASE_CPP, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
     age(f, "binstate_7", 50);
-    write_stock_file(f, "notes.txt", me, "notes.c", "a", 9, DCC_PHASE_SEND, RECORD_SIZE, DCC_STATE_MAGIC);
-    write_stock_file(f, ".binstate_8.tmp", me, "tmp.c", "a", 9, DCC_PHASE_SEND, RECORD_SIZE, DCC_STATE_MAGIC);
+    write_stock_file(f, "notes.txt", me, "notes.c", "a", 9, DCC_PHASE_SEND, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
+    write_stock_file(f, ".binstate_8.tmp", me, "tmp.c", "a", 9, DCC_PHASE_SEND, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
     age(f, ".binstate_8.tmp", 61);
-    write_stock_file(f, ".binstate_9.tmp", me, "tmp.c", "a", 9, DCC_PHASE_SEND, RECORD_SIZE, DCC_STATE_MAGIC);
+    write_stock_file(f, ".binstate_9.tmp", me, "tmp.c", "a", 9, DCC_PHASE_SEND, RECORD_SIZE,
+                     DCC_STATE_MAGIC);
 
     struct dcc_state_list list;
     char err[256] = "";
@@ -368,8 +388,8 @@ static void test_old_file_of_a_running_writer_is_kept(void **state)
     }
     long gone = dead_pid();
     write_stock(f, (long)compiling, "long.c", "h", 1, DCC_PHASE_COMPILE);
-    write_stock_file(f, "binstate_reused", (long)compiling, "before.c", "h", 2, DCC_PHASE_COMPILE, RECORD_SIZE,
-                     DCC_STATE_MAGIC);
+    write_stock_file(f, "binstate_reused", (long)compiling, "before.c", "h", 2, DCC_PHASE_COMPILE,
+                     RECORD_SIZE, DCC_STATE_MAGIC);
     age(f, "binstate_reused", 30);
     write_stock(f, gone, "dead.c", "h", 3, DCC_PHASE_COMPILE);
     /* Every file is older than the limit of 0 s once a second has passed. */
@@ -398,7 +418,8 @@ static void test_our_file_reads_back(void **state)
 {
     struct fixture *f = *state;
     char err[256] = "";
-    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_RECEIVE, "src/x.c", "10.0.0.7", 1, err, sizeof err), 0);
+    assert_int_equal(
+        dcc_state_update(f->dir, DCC_PHASE_RECEIVE, "src/x.c", "10.0.0.7", 1, err, sizeof err), 0);
     struct dcc_state_list list;
     assert_int_equal(dcc_state_read_dir(f->state, &list, err, sizeof err), 0);
     assert_int_equal(list.n, 1);

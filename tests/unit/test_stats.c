@@ -19,7 +19,8 @@
 #include "daemon/dcc_stats.h"
 #include "test_helpers.h"
 
-static struct dcc_job_record job(int outcome, const char *file, const char *compiler, long msecs, long rss_kb)
+static struct dcc_job_record job(int outcome, const char *file, const char *compiler, long msecs,
+                                 long rss_kb)
 {
     struct dcc_job_record r;
     memset(&r, 0, sizeof(r));
@@ -31,8 +32,8 @@ static struct dcc_job_record job(int outcome, const char *file, const char *comp
     return r;
 }
 
-static void record(struct dcc_stats *st, int outcome, const char *file, const char *compiler, long msecs, long rss_kb,
-                   time_t now)
+static void record(struct dcc_stats *st, int outcome, const char *file, const char *compiler,
+                   long msecs, long rss_kb, time_t now)
 {
     struct dcc_job_record r = job(outcome, file, compiler, msecs, rss_kb);
     dcc_stats_record(st, &r, now);
@@ -352,11 +353,12 @@ static void json_page_counts_jobs_per_principal(void **state)
     assert_non_null(root);
     json_int_t ok = -1, failed = -1, others = -1, alice = -1, bob = -1;
     json_t *principals = NULL;
-    assert_int_equal(json_unpack_ex(json_object_get(root, "auth"), &jerr, JSON_STRICT, "{s:I, s:I, s:o, s:I}", "ok",
-                                    &ok, "failed", &failed, "principals", &principals, "other_principals", &others),
+    assert_int_equal(json_unpack_ex(json_object_get(root, "auth"), &jerr, JSON_STRICT,
+                                    "{s:I, s:I, s:o, s:I}", "ok", &ok, "failed", &failed,
+                                    "principals", &principals, "other_principals", &others),
                      0);
-    assert_int_equal(json_unpack_ex(principals, &jerr, JSON_STRICT, "{s:I, s:I}", "alice@EXAMPLE.ORG", &alice,
-                                    "bob@EXAMPLE.ORG", &bob),
+    assert_int_equal(json_unpack_ex(principals, &jerr, JSON_STRICT, "{s:I, s:I}",
+                                    "alice@EXAMPLE.ORG", &alice, "bob@EXAMPLE.ORG", &bob),
                      0);
     assert_int_equal(ok, 3);
     assert_int_equal(failed, 1);
@@ -381,17 +383,19 @@ static void json_page_parses_back_with_every_figure(void **state)
     assert_non_null(root);
     int schema = 0;
     json_int_t started = 0, uptime = 0;
-    json_int_t tcp_accept, rej_bad_req, rej_overload, ok, cerr, ctimeout, disc, other, refused, dropped;
+    json_int_t tcp_accept, rej_bad_req, rej_overload, ok, cerr, ctimeout, disc, other, refused,
+        dropped;
     assert_int_equal(json_unpack_ex(root, &jerr, JSON_STRICT,
                                     "{s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
                                     "s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                    "schema", &schema, "started", &started, "uptime_secs", &uptime, "counters",
-                                    "tcp_accept", &tcp_accept, "rej_bad_req", &rej_bad_req, "rej_overload",
-                                    &rej_overload, "compile_ok", &ok, "compile_error", &cerr, "compile_timeout",
-                                    &ctimeout, "cli_disconnect", &disc, "other", &other, "refused", &refused,
-                                    "dropped_slow", &dropped, "longest_job", &(json_t *){0}, "max_rss", &(json_t *){0},
-                                    "kids", &(json_t *){0}, "windows", &(json_t *){0}, "host", &(json_t *){0}, "auth",
-                                    &(json_t *){0}),
+                                    "schema", &schema, "started", &started, "uptime_secs", &uptime,
+                                    "counters", "tcp_accept", &tcp_accept, "rej_bad_req",
+                                    &rej_bad_req, "rej_overload", &rej_overload, "compile_ok", &ok,
+                                    "compile_error", &cerr, "compile_timeout", &ctimeout,
+                                    "cli_disconnect", &disc, "other", &other, "refused", &refused,
+                                    "dropped_slow", &dropped, "longest_job", &(json_t *){0},
+                                    "max_rss", &(json_t *){0}, "kids", &(json_t *){0}, "windows",
+                                    &(json_t *){0}, "host", &(json_t *){0}, "auth", &(json_t *){0}),
                      0);
     assert_int_equal(schema, 1);
     assert_int_equal(started, 1000);
@@ -409,9 +413,11 @@ static void json_page_parses_back_with_every_figure(void **state)
 
     const char *file = NULL, *compiler = NULL, *rss_name = NULL;
     json_int_t msecs, rss_kb, max_kids, current;
-    assert_int_equal(json_unpack_ex(root, &jerr, 0, "{s:{s:s, s:s, s:I}, s:{s:I, s:s}, s:{s:I, s:I}}", "longest_job",
-                                    "file", &file, "compiler", &compiler, "msecs", &msecs, "max_rss", "kb", &rss_kb,
-                                    "name", &rss_name, "kids", "max", &max_kids, "current", &current),
+    assert_int_equal(json_unpack_ex(root, &jerr, 0,
+                                    "{s:{s:s, s:s, s:I}, s:{s:I, s:s}, s:{s:I, s:I}}",
+                                    "longest_job", "file", &file, "compiler", &compiler, "msecs",
+                                    &msecs, "max_rss", "kb", &rss_kb, "name", &rss_name, "kids",
+                                    "max", &max_kids, "current", &current),
                      0);
     assert_string_equal(file, "foo.c");
     assert_string_equal(compiler, "gcc");
@@ -429,8 +435,9 @@ static void json_page_parses_back_with_every_figure(void **state)
         int s = 0;
         json_int_t compiles = 0;
         double avg = 0;
-        assert_int_equal(json_unpack_ex(json_object_get(windows, names[k]), &jerr, JSON_STRICT, "{s:i, s:I, s:F}",
-                                        "secs", &s, "compiles", &compiles, "avg_kids", &avg),
+        assert_int_equal(json_unpack_ex(json_object_get(windows, names[k]), &jerr, JSON_STRICT,
+                                        "{s:i, s:I, s:F}", "secs", &s, "compiles", &compiles,
+                                        "avg_kids", &avg),
                          0);
         assert_int_equal(s, secs[k]);
         assert_int_equal(compiles, 2);
@@ -439,8 +446,9 @@ static void json_page_parses_back_with_every_figure(void **state)
 
     double l1, l2, l3;
     json_int_t free_mb, procD, io;
-    assert_int_equal(json_unpack_ex(json_object_get(root, "host"), &jerr, JSON_STRICT, "{s:[F, F, F], s:I, s:I, s:I}",
-                                    "load", &l1, &l2, &l3, "free_space_mb", &free_mb, "procstate_D", &procD, "io_rate",
+    assert_int_equal(json_unpack_ex(json_object_get(root, "host"), &jerr, JSON_STRICT,
+                                    "{s:[F, F, F], s:I, s:I, s:I}", "load", &l1, &l2, &l3,
+                                    "free_space_mb", &free_mb, "procstate_D", &procD, "io_rate",
                                     &io),
                      0);
     assert_true(l1 == 0.5 && l2 == 1.25 && l3 == 2.0);
@@ -461,7 +469,8 @@ static void json_page_shows_null_before_the_first_job_and_survives_bad_utf8(void
     struct dcc_host_figures fig = {.load = {0, 0, 0}};
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_stats_render_json(st, &fig, 7, &buf), 0);
-    assert_non_null(strstr(buf.data, "\"longest_job\":{\"file\":null,\"compiler\":null,\"msecs\":-1}"));
+    assert_non_null(
+        strstr(buf.data, "\"longest_job\":{\"file\":null,\"compiler\":null,\"msecs\":-1}"));
     assert_non_null(strstr(buf.data, "\"max_rss\":{\"kb\":0,\"name\":null}"));
     dcc_buf_free(&buf);
 
@@ -470,7 +479,9 @@ static void json_page_shows_null_before_the_first_job_and_survives_bad_utf8(void
     json_t *root = json_loads(buf.data, 0, NULL);
     assert_non_null(root);
     const char *file = NULL, *compiler = NULL;
-    assert_int_equal(json_unpack(root, "{s:{s:s, s:s}}", "longest_job", "file", &file, "compiler", &compiler), 0);
+    assert_int_equal(
+        json_unpack(root, "{s:{s:s, s:s}}", "longest_job", "file", &file, "compiler", &compiler),
+        0);
     assert_string_equal(file, "caf\xc3\xa9.c");
     assert_string_equal(compiler, "g?+");
     json_decref(root);
@@ -484,65 +495,66 @@ static void prometheus_page_is_exact(void **state)
     struct dcc_stats *st = busy_daemon();
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_stats_render_prometheus(st, &busy_host, 1050, &buf), 0);
-    assert_string_equal(buf.data,
-                        "# HELP distccd_connections_total Connections accepted on the compile port.\n"
-                        "# TYPE distccd_connections_total counter\n"
-                        "distccd_connections_total 5\n"
-                        "# HELP distccd_jobs_total Jobs finished, by outcome.\n"
-                        "# TYPE distccd_jobs_total counter\n"
-                        "distccd_jobs_total{outcome=\"ok\"} 1\n"
-                        "distccd_jobs_total{outcome=\"compile_error\"} 1\n"
-                        "distccd_jobs_total{outcome=\"timeout\"} 0\n"
-                        "distccd_jobs_total{outcome=\"cli_disconnect\"} 0\n"
-                        "distccd_jobs_total{outcome=\"bad_request\"} 1\n"
-                        "distccd_jobs_total{outcome=\"overload\"} 1\n"
-                        "distccd_jobs_total{outcome=\"refused\"} 1\n"
-                        "distccd_jobs_total{outcome=\"other\"} 1\n"
-                        "distccd_jobs_total{outcome=\"dropped_slow\"} 2\n"
-                        "# HELP distccd_start_time_seconds When the daemon started, seconds since the epoch.\n"
-                        "# TYPE distccd_start_time_seconds gauge\n"
-                        "distccd_start_time_seconds 1000\n"
-                        "# HELP distccd_uptime_seconds Seconds since the daemon started.\n"
-                        "# TYPE distccd_uptime_seconds gauge\n"
-                        "distccd_uptime_seconds 50\n"
-                        "# HELP distccd_longest_job_seconds Wall time of the longest successful job, -1 before "
-                        "the first.\n"
-                        "# TYPE distccd_longest_job_seconds gauge\n"
-                        "distccd_longest_job_seconds 1.234\n"
-                        "# HELP distccd_max_rss_bytes Largest compiler resident set size seen.\n"
-                        "# TYPE distccd_max_rss_bytes gauge\n"
-                        "distccd_max_rss_bytes 7168000\n"
-                        "# HELP distccd_children_limit Job children allowed at once.\n"
-                        "# TYPE distccd_children_limit gauge\n"
-                        "distccd_children_limit 8\n"
-                        "# HELP distccd_children_running Job children running now.\n"
-                        "# TYPE distccd_children_running gauge\n"
-                        "distccd_children_running 1\n"
-                        "# HELP distccd_children_average Mean job children running over the window.\n"
-                        "# TYPE distccd_children_average gauge\n"
-                        "distccd_children_average{window=\"1m\"} 2.31373\n"
-                        "distccd_children_average{window=\"5m\"} 2.31373\n"
-                        "distccd_children_average{window=\"15m\"} 2.31373\n"
-                        "# HELP distccd_compiles Jobs that ran the compiler and finished within the window.\n"
-                        "# TYPE distccd_compiles gauge\n"
-                        "distccd_compiles{window=\"1m\"} 2\n"
-                        "distccd_compiles{window=\"5m\"} 2\n"
-                        "distccd_compiles{window=\"15m\"} 2\n"
-                        "# HELP distccd_load_average System load average, -1 when unknown.\n"
-                        "# TYPE distccd_load_average gauge\n"
-                        "distccd_load_average{window=\"1m\"} 0.5\n"
-                        "distccd_load_average{window=\"5m\"} 1.25\n"
-                        "distccd_load_average{window=\"15m\"} 2\n"
-                        "# HELP distccd_procs_blocked Processes in uninterruptible sleep (state D).\n"
-                        "# TYPE distccd_procs_blocked gauge\n"
-                        "distccd_procs_blocked 2\n"
-                        "# HELP distccd_io_sectors_per_second Disk sectors read and written per second.\n"
-                        "# TYPE distccd_io_sectors_per_second gauge\n"
-                        "distccd_io_sectors_per_second 77\n"
-                        "# HELP distccd_free_space_bytes Free space in the job directory's file system, -1 "
-                        "when unknown.\n"
-                        "# TYPE distccd_free_space_bytes gauge\n"
-                        "distccd_free_space_bytes 12944670720\n");
+    assert_string_equal(
+        buf.data,
+        "# HELP distccd_connections_total Connections accepted on the compile port.\n"
+        "# TYPE distccd_connections_total counter\n"
+        "distccd_connections_total 5\n"
+        "# HELP distccd_jobs_total Jobs finished, by outcome.\n"
+        "# TYPE distccd_jobs_total counter\n"
+        "distccd_jobs_total{outcome=\"ok\"} 1\n"
+        "distccd_jobs_total{outcome=\"compile_error\"} 1\n"
+        "distccd_jobs_total{outcome=\"timeout\"} 0\n"
+        "distccd_jobs_total{outcome=\"cli_disconnect\"} 0\n"
+        "distccd_jobs_total{outcome=\"bad_request\"} 1\n"
+        "distccd_jobs_total{outcome=\"overload\"} 1\n"
+        "distccd_jobs_total{outcome=\"refused\"} 1\n"
+        "distccd_jobs_total{outcome=\"other\"} 1\n"
+        "distccd_jobs_total{outcome=\"dropped_slow\"} 2\n"
+        "# HELP distccd_start_time_seconds When the daemon started, seconds since the epoch.\n"
+        "# TYPE distccd_start_time_seconds gauge\n"
+        "distccd_start_time_seconds 1000\n"
+        "# HELP distccd_uptime_seconds Seconds since the daemon started.\n"
+        "# TYPE distccd_uptime_seconds gauge\n"
+        "distccd_uptime_seconds 50\n"
+        "# HELP distccd_longest_job_seconds Wall time of the longest successful job, -1 before "
+        "the first.\n"
+        "# TYPE distccd_longest_job_seconds gauge\n"
+        "distccd_longest_job_seconds 1.234\n"
+        "# HELP distccd_max_rss_bytes Largest compiler resident set size seen.\n"
+        "# TYPE distccd_max_rss_bytes gauge\n"
+        "distccd_max_rss_bytes 7168000\n"
+        "# HELP distccd_children_limit Job children allowed at once.\n"
+        "# TYPE distccd_children_limit gauge\n"
+        "distccd_children_limit 8\n"
+        "# HELP distccd_children_running Job children running now.\n"
+        "# TYPE distccd_children_running gauge\n"
+        "distccd_children_running 1\n"
+        "# HELP distccd_children_average Mean job children running over the window.\n"
+        "# TYPE distccd_children_average gauge\n"
+        "distccd_children_average{window=\"1m\"} 2.31373\n"
+        "distccd_children_average{window=\"5m\"} 2.31373\n"
+        "distccd_children_average{window=\"15m\"} 2.31373\n"
+        "# HELP distccd_compiles Jobs that ran the compiler and finished within the window.\n"
+        "# TYPE distccd_compiles gauge\n"
+        "distccd_compiles{window=\"1m\"} 2\n"
+        "distccd_compiles{window=\"5m\"} 2\n"
+        "distccd_compiles{window=\"15m\"} 2\n"
+        "# HELP distccd_load_average System load average, -1 when unknown.\n"
+        "# TYPE distccd_load_average gauge\n"
+        "distccd_load_average{window=\"1m\"} 0.5\n"
+        "distccd_load_average{window=\"5m\"} 1.25\n"
+        "distccd_load_average{window=\"15m\"} 2\n"
+        "# HELP distccd_procs_blocked Processes in uninterruptible sleep (state D).\n"
+        "# TYPE distccd_procs_blocked gauge\n"
+        "distccd_procs_blocked 2\n"
+        "# HELP distccd_io_sectors_per_second Disk sectors read and written per second.\n"
+        "# TYPE distccd_io_sectors_per_second gauge\n"
+        "distccd_io_sectors_per_second 77\n"
+        "# HELP distccd_free_space_bytes Free space in the job directory's file system, -1 "
+        "when unknown.\n"
+        "# TYPE distccd_free_space_bytes gauge\n"
+        "distccd_free_space_bytes 12944670720\n");
     dcc_buf_free(&buf);
 
     /* Before the first job and without a free-space figure: -1, not garbage. */
@@ -560,7 +572,8 @@ static void http_header_matches_stock_style(void **state)
     (void)state;
     struct dcc_buf buf = {0};
     assert_int_equal(dcc_stats_http_header(&buf, DCC_STATS_JSON_TYPE), 0);
-    assert_string_equal(buf.data, "HTTP/1.0 200 OK\nContent-Type: application/json\nConnection: close\n\n");
+    assert_string_equal(buf.data,
+                        "HTTP/1.0 200 OK\nContent-Type: application/json\nConnection: close\n\n");
     dcc_buf_free(&buf);
 }
 
@@ -671,7 +684,8 @@ static void missing_sources_leave_documented_unknowns(void **state)
     memset(&io, 0, sizeof(io));
     struct dcc_host_figures fig;
     memset(&fig, 0x5a, sizeof(fig));
-    assert_int_equal(dcc_stats_read_host_from(&fig, "/nonexistent/tmp", "/nonexistent/proc", &io), -1);
+    assert_int_equal(dcc_stats_read_host_from(&fig, "/nonexistent/tmp", "/nonexistent/proc", &io),
+                     -1);
     assert_int_equal(fig.free_space_mb, -1);
     assert_int_equal(fig.procstate_D, 0);
     assert_int_equal(fig.io_rate, 0);
@@ -705,7 +719,8 @@ int main(void)
         cmocka_unit_test(prometheus_page_is_exact),
         cmocka_unit_test(http_header_matches_stock_style),
         cmocka_unit_test(diskstats_count_whole_disks_once),
-        cmocka_unit_test_setup_teardown(host_figures_come_from_proc_and_statvfs, make_fake_proc, remove_fake_proc),
+        cmocka_unit_test_setup_teardown(host_figures_come_from_proc_and_statvfs, make_fake_proc,
+                                        remove_fake_proc),
         cmocka_unit_test(missing_sources_leave_documented_unknowns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

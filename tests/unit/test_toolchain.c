@@ -58,24 +58,25 @@ static double seconds_since(const struct timespec *t0)
 }
 
 /* A Gentoo gcc as far as the probes can tell. */
-static const char fake_gcc[] = "#!/bin/sh\n"
-                               "case \"$1\" in\n"
-                               "-dumpfullversion) echo 13.2.1 ;;\n"
-                               "-dumpversion) echo 13 ;;\n"
-                               "-dumpmachine) echo x86_64-pc-linux-gnu ;;\n"
-                               "-v)\n"
-                               "  echo 'Using built-in specs.' >&2\n"
-                               "  echo \"COLLECT_GCC=$0\" >&2\n"
-                               "  echo 'Target: x86_64-pc-linux-gnu' >&2\n"
-                               "  echo \"Configured with: /var/tmp/portage/sys-devel/gcc-13/work/configure "
-                               "--host=x86_64-pc-linux-gnu --enable-default-pie --enable-default-ssp --enable-cet "
-                               "'--with-pkgversion=Gentoo 13.2.1_p20240210 p14'\" >&2\n"
-                               "  echo 'Thread model: posix' >&2\n"
-                               "  echo 'Supported LTO compression algorithms: zlib zstd' >&2\n"
-                               "  echo 'gcc version 13.2.1 20240210 (Gentoo 13.2.1_p20240210 p14) ' >&2\n"
-                               "  ;;\n"
-                               "*) echo 'gcc: fatal error: no input files' >&2; exit 1 ;;\n"
-                               "esac\n";
+static const char fake_gcc[] =
+    "#!/bin/sh\n"
+    "case \"$1\" in\n"
+    "-dumpfullversion) echo 13.2.1 ;;\n"
+    "-dumpversion) echo 13 ;;\n"
+    "-dumpmachine) echo x86_64-pc-linux-gnu ;;\n"
+    "-v)\n"
+    "  echo 'Using built-in specs.' >&2\n"
+    "  echo \"COLLECT_GCC=$0\" >&2\n"
+    "  echo 'Target: x86_64-pc-linux-gnu' >&2\n"
+    "  echo \"Configured with: /var/tmp/portage/sys-devel/gcc-13/work/configure "
+    "--host=x86_64-pc-linux-gnu --enable-default-pie --enable-default-ssp --enable-cet "
+    "'--with-pkgversion=Gentoo 13.2.1_p20240210 p14'\" >&2\n"
+    "  echo 'Thread model: posix' >&2\n"
+    "  echo 'Supported LTO compression algorithms: zlib zstd' >&2\n"
+    "  echo 'gcc version 13.2.1 20240210 (Gentoo 13.2.1_p20240210 p14) ' >&2\n"
+    "  ;;\n"
+    "*) echo 'gcc: fatal error: no input files' >&2; exit 1 ;;\n"
+    "esac\n";
 
 /* gcc 4.9 has no -dumpfullversion and was built without default PIE. */
 static const char fake_oldgcc[] =
@@ -160,8 +161,8 @@ static int remove_tree(void **state)
  * masquerade dir of distcc links, then the real compilers. */
 static void daemon_path(char *out, size_t len)
 {
-    assert_true((size_t)snprintf(out, len, "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root, root, root, root) <
-                len);
+    assert_true((size_t)snprintf(out, len, "relative/dir::%s/wl:%s/wl/bin/:%s/masq:%s/bin", root,
+                                 root, root, root) < len);
 }
 
 /* What the fake tree above must produce; %1$s is the tree's root. */
@@ -222,7 +223,8 @@ static void report_describes_every_whitelisted_compiler(void **state)
     assert_int_equal(buf.data[buf.len - 1], '\n');
 
     char expected[8192];
-    assert_true((size_t)snprintf(expected, sizeof(expected), EXPECTED_REPORT, root) < sizeof(expected));
+    assert_true((size_t)snprintf(expected, sizeof(expected), EXPECTED_REPORT, root) <
+                sizeof(expected));
     /* Byte for byte: key order is part of what a reader sees. */
     assert_string_equal(buf.data, expected);
     dcc_buf_free(&buf);
@@ -236,14 +238,16 @@ static void chost_from_the_environment_wins(void **state)
     path_in(wl, sizeof(wl), "wl/sub"); /* an empty whitelist */
     path_in(make_conf, sizeof(make_conf), "make.conf");
     setenv("CHOST", "aarch64-unknown-linux-gnu", 1);
-    struct dcc_toolchain_opts opts = {.whitelist_dir = wl, .path = "", .make_conf = make_conf, .hostname = "h"};
+    struct dcc_toolchain_opts opts = {
+        .whitelist_dir = wl, .path = "", .make_conf = make_conf, .hostname = "h"};
     struct dcc_buf buf = {0};
     char err[256];
     assert_int_equal(dcc_toolchain_report_opts(&opts, &buf, err, sizeof(err)), 0);
     unsetenv("CHOST");
     json_t *j = json_loads(buf.data, 0, NULL);
     assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "chost")), "aarch64-unknown-linux-gnu");
+    assert_string_equal(json_string_value(json_object_get(j, "chost")),
+                        "aarch64-unknown-linux-gnu");
     assert_string_equal(json_string_value(json_object_get(j, "chost_source")), "env");
     assert_int_equal(json_object_size(json_object_get(j, "compilers")), 0);
     json_t *as = json_object_get(json_object_get(j, "binutils"), "as");
@@ -252,7 +256,8 @@ static void chost_from_the_environment_wins(void **state)
     dcc_buf_free(&buf);
 
     /* Nowhere to find one: null, not "". */
-    struct dcc_toolchain_opts none = {.whitelist_dir = wl, .path = "", .make_conf = "/nonexistent", .hostname = "h"};
+    struct dcc_toolchain_opts none = {
+        .whitelist_dir = wl, .path = "", .make_conf = "/nonexistent", .hostname = "h"};
     assert_int_equal(dcc_toolchain_report_opts(&none, &buf, err, sizeof(err)), 0);
     assert_non_null(strstr(buf.data, "\"chost\":null,\"chost_source\":null,"));
     dcc_buf_free(&buf);
@@ -263,7 +268,8 @@ static void missing_whitelist_dir_is_an_error(void **state)
     (void)state;
     struct dcc_buf buf = {0};
     char err[256] = "";
-    assert_int_equal(dcc_toolchain_report("/nonexistent/distcc", "/usr/bin", &buf, err, sizeof(err)), -1);
+    assert_int_equal(
+        dcc_toolchain_report("/nonexistent/distcc", "/usr/bin", &buf, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot read the whitelist directory /nonexistent/distcc: "
                              "No such file or directory");
     assert_int_equal(buf.len, 0);
@@ -308,7 +314,8 @@ static void capture_times_out_and_kills_the_whole_group(void **state)
     (void)state;
     char pidfile[PATH_MAX], script[PATH_MAX + 64];
     path_in(pidfile, sizeof(pidfile), "slow.pid");
-    snprintf(script, sizeof(script), "#!/bin/sh\nsleep 30 &\necho $! > '%s'\necho started\nsleep 30\n", pidfile);
+    snprintf(script, sizeof(script),
+             "#!/bin/sh\nsleep 30 &\necho $! > '%s'\necho started\nsleep 30\n", pidfile);
     write_in("bin/slow", script, 0755);
     char prog[PATH_MAX];
     path_in(prog, sizeof(prog), "bin/slow");
@@ -318,7 +325,9 @@ static void capture_times_out_and_kills_the_whole_group(void **state)
     int st = -1;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(dcc_toolchain_capture(prog, argv, "/bin:/usr/bin", 300, 1024, &out, &st, err, sizeof(err)), -1);
+    assert_int_equal(
+        dcc_toolchain_capture(prog, argv, "/bin:/usr/bin", 300, 1024, &out, &st, err, sizeof(err)),
+        -1);
     double took = seconds_since(&t0);
     assert_true(took >= 0.3 && took < 2.0);
     char want[PATH_MAX + 64];
@@ -370,7 +379,8 @@ static void capture_keeps_the_first_cap_bytes_and_drains_the_rest(void **state)
     assert_int_equal(dcc_buf_appends(&out, "before:"), 0);
     char err[512] = "";
     int st = -1;
-    assert_int_equal(dcc_toolchain_capture(prog, argv, "", 10000, 1000, &out, &st, err, sizeof(err)), 0);
+    assert_int_equal(
+        dcc_toolchain_capture(prog, argv, "", 10000, 1000, &out, &st, err, sizeof(err)), 0);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 7);
     assert_int_equal(out.len, 7 + 1000);
@@ -386,11 +396,14 @@ static void capture_reports_programs_that_cannot_start(void **state)
     struct dcc_buf out = {0};
     char err[512] = "";
     int st = -1;
-    assert_int_equal(dcc_toolchain_capture("/nonexistent/cc", argv, NULL, 1000, 100, &out, &st, err, sizeof(err)), -1);
+    assert_int_equal(dcc_toolchain_capture("/nonexistent/cc", argv, NULL, 1000, 100, &out, &st, err,
+                                           sizeof(err)),
+                     -1);
     assert_string_equal(err, "cannot run /nonexistent/cc: No such file or directory");
     char prog[PATH_MAX];
     path_in(prog, sizeof(prog), "bin/notexec");
-    assert_int_equal(dcc_toolchain_capture(prog, argv, NULL, 1000, 100, &out, &st, err, sizeof(err)), -1);
+    assert_int_equal(
+        dcc_toolchain_capture(prog, argv, NULL, 1000, 100, &out, &st, err, sizeof(err)), -1);
     char want[PATH_MAX + 64];
     snprintf(want, sizeof(want), "cannot run %s: Permission denied", prog);
     assert_string_equal(err, want); /* even root needs an x bit to exec */
@@ -422,7 +435,9 @@ static void capture_gives_a_clean_environment(void **state)
     struct dcc_buf out = {0};
     char err[512] = "";
     int st = -1;
-    assert_int_equal(dcc_toolchain_capture(prog, argv, "/only/this", 5000, 4096, &out, &st, err, sizeof(err)), 0);
+    assert_int_equal(
+        dcc_toolchain_capture(prog, argv, "/only/this", 5000, 4096, &out, &st, err, sizeof(err)),
+        0);
     unsetenv("LC_ALL");
     close(leak);
     assert_int_equal(st, 0);
@@ -491,8 +506,10 @@ static void slow_compilers_are_cut_off_and_the_report_keeps_its_deadline(void **
     assert_non_null(j);
     json_t *c = json_object_get(j, "compilers");
     char want[PATH_MAX + 128];
-    snprintf(want, sizeof(want), "slow1 -dumpfullversion: %s/slow1 did not finish within 300 ms", bin);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "slow1"), "error")), want);
+    snprintf(want, sizeof(want), "slow1 -dumpfullversion: %s/slow1 did not finish within 300 ms",
+             bin);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(c, "slow1"), "error")),
+                        want);
     assert_true(json_is_true(json_object_get(json_object_get(c, "slow1"), "found")));
     assert_true(json_is_null(json_object_get(json_object_get(c, "slow1"), "version")));
     assert_string_equal(json_string_value(json_object_get(json_object_get(c, "slow3"), "error")),
@@ -658,7 +675,8 @@ static void real_gcc_on_this_machine(void **state)
     assert_true(want[0] != '\0');
     assert_string_equal(json_string_value(json_object_get(gcc, "machine")), want);
     assert_true(json_is_boolean(json_object_get(gcc, "pie_default")));
-    assert_true(dcc_str_startswith(json_string_value(json_object_get(gcc, "version_line")), "gcc version "));
+    assert_true(dcc_str_startswith(json_string_value(json_object_get(gcc, "version_line")),
+                                   "gcc version "));
 
     json_t *ld = json_object_get(json_object_get(j, "binutils"), "ld");
     if (json_is_true(json_object_get(ld, "found"))) {

@@ -116,26 +116,31 @@ struct mismatch_case {
 };
 
 static const struct mismatch_case mismatches[] = {
-    {"major", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "12.3.1", DCC_PF_ERROR, 2},
-    {"minor", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "13.1.0", DCC_PF_ERROR, 2},
+    {"major", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "12.3.1", DCC_PF_ERROR,
+     2},
+    {"minor", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "13.1.0", DCC_PF_ERROR,
+     2},
     /* --errors none: the same difference only warns; --warn-ok passes it */
     {"minor", 0, 0, DCC_PF_VERSION, "version", "13.2.1", "13.1.0", DCC_PF_WARN, 1},
     {"minor", 0, 1, DCC_PF_VERSION, "version", "13.2.1", "13.1.0", DCC_PF_WARN, 0},
-    {"patch", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "13.2.0", DCC_PF_WARN, 1},
-    {"patch", DCC_PF_DEFAULT_ERRORS, 1, DCC_PF_VERSION, "version", "13.2.1", "13.2.0", DCC_PF_WARN, 0},
+    {"patch", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "13.2.0", DCC_PF_WARN,
+     1},
+    {"patch", DCC_PF_DEFAULT_ERRORS, 1, DCC_PF_VERSION, "version", "13.2.1", "13.2.0", DCC_PF_WARN,
+     0},
     /* a patch level stays a warning even when every field is an error */
     {"patch", ~0u, 0, DCC_PF_VERSION, "version", "13.2.1", "13.2.0", DCC_PF_WARN, 1},
-    {"triple", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_TRIPLE, "chost", "x86_64-pc-linux-gnu", "aarch64-unknown-linux-gnu",
-     DCC_PF_ERROR, 2},
+    {"triple", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_TRIPLE, "chost", "x86_64-pc-linux-gnu",
+     "aarch64-unknown-linux-gnu", DCC_PF_ERROR, 2},
     {"binutils", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_BINUTILS, "ld", "2.41", "2.40", DCC_PF_ERROR, 2},
     {"nopie", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_PIE, "pie_default", "yes", "no", DCC_PF_ERROR, 2},
-    {"nopie", DCC_PF_DEFAULT_ERRORS & ~DCC_PF_BIT(DCC_PF_PIE), 0, DCC_PF_PIE, "pie_default", "yes", "no", DCC_PF_WARN,
-     1},
+    {"nopie", DCC_PF_DEFAULT_ERRORS & ~DCC_PF_BIT(DCC_PF_PIE), 0, DCC_PF_PIE, "pie_default", "yes",
+     "no", DCC_PF_WARN, 1},
     /* a compiler missing on a helper only slows the build, unless named */
     {"missing", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_FOUND, "found", "yes", "no", DCC_PF_WARN, 1},
     {"missing", DCC_PF_BIT(DCC_PF_FOUND), 0, DCC_PF_FOUND, "found", "yes", "no", DCC_PF_ERROR, 2},
     /* a value the helper does not know is a warning */
-    {"unknown", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "unknown", DCC_PF_WARN, 1},
+    {"unknown", DCC_PF_DEFAULT_ERRORS, 0, DCC_PF_VERSION, "version", "13.2.1", "unknown",
+     DCC_PF_WARN, 1},
 };
 
 static void test_each_mismatch(void **state)
@@ -200,8 +205,9 @@ static void test_unreachable_hosts(void **state)
     char err[128];
     struct dcc_verdict v;
 
-    struct dcc_verdict_host gone[] = {unreachable("gone", "Couldn't connect to server (http://gone:3633/toolchain)"),
-                                      answered("patch", patch)};
+    struct dcc_verdict_host gone[] = {
+        unreachable("gone", "Couldn't connect to server (http://gone:3633/toolchain)"),
+        answered("patch", patch)};
     struct dcc_verdict_policy p = defaults;
     p.warn_ok = 1;
     assert_int_equal(dcc_verdict_make(local, gone, 2, &p, &v, err, sizeof err), 0);
@@ -209,7 +215,8 @@ static void test_unreachable_hosts(void **state)
     assert_int_equal(v.n_rows, 2 + 1 + 2);
     assert_int_equal(v.rows[2].kind, DCC_PF_ROW_UNREACHABLE);
     assert_string_equal(v.rows[2].host, "gone");
-    assert_string_equal(v.rows[2].reason, "Couldn't connect to server (http://gone:3633/toolchain)");
+    assert_string_equal(v.rows[2].reason,
+                        "Couldn't connect to server (http://gone:3633/toolchain)");
     assert_string_equal(v.rows[3].host, "patch");
     assert_int_equal(v.n_unreach, 1);
     assert_int_equal(v.n_warn_hosts, 1);
@@ -312,8 +319,9 @@ static void test_stock_helper_known_by_probe(void **state)
     assert_int_equal(v.exit_code, DCC_VERDICT_UNREACHABLE);
     assert_int_equal(v.n_rows, 3);
     assert_int_equal(v.rows[2].kind, DCC_PF_ROW_UNREACHABLE);
-    assert_string_equal(v.rows[2].reason, "no /toolchain endpoint: HTTP 404; probe compile: cannot connect to "
-                                          "stock:3632: Connection refused");
+    assert_string_equal(v.rows[2].reason,
+                        "no /toolchain endpoint: HTTP 404; probe compile: cannot connect to "
+                        "stock:3632: Connection refused");
     dcc_verdict_free(&v);
     for (size_t k = 0; k < 2; k++)
         dcc_buf_free(&probes[k].output);
@@ -372,7 +380,8 @@ static void test_output(void **state)
     assert_true(json_is_null(json_object_get(lj, "chost_source")));
     json_t *rows = json_object_get(doc, "rows");
     assert_int_equal(json_array_size(rows), 4);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 2), "result")), "error");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 2), "result")),
+                        "error");
     json_decref(doc);
     doc = dcc_verdict_json(&v, "", "env");
     assert_true(json_is_null(json_object_get(json_object_get(doc, "local"), "chost")));

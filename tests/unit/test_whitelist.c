@@ -76,7 +76,8 @@ static void test_usable_dir(void **state)
     assert_string_equal(err, want);
     snprintf(empty, sizeof empty, "%s/missing", root);
     assert_int_equal(dcc_whitelist_dir_usable(empty, err, sizeof err), -1);
-    snprintf(want, sizeof want, "compiler whitelist %s cannot be read: No such file or directory", empty);
+    snprintf(want, sizeof want, "compiler whitelist %s cannot be read: No such file or directory",
+             empty);
     assert_string_equal(err, want);
 }
 
@@ -86,19 +87,22 @@ static void test_check_names(void **state)
     char name[64], why[512], want[512];
     assert_int_equal(dcc_whitelist_check(wl, "gcc", name, sizeof name, why, sizeof why), 0);
     assert_string_equal(name, "gcc");
-    assert_int_equal(dcc_whitelist_check(wl, "/usr/bin/gcc", name, sizeof name, why, sizeof why), 0);
+    assert_int_equal(dcc_whitelist_check(wl, "/usr/bin/gcc", name, sizeof name, why, sizeof why),
+                     0);
     assert_string_equal(name, "gcc");
     assert_int_equal(dcc_whitelist_check(wl, "/bin/gcc", name, sizeof name, why, sizeof why), 0);
 
     assert_int_equal(dcc_whitelist_check(wl, "cc", name, sizeof name, why, sizeof why), -1);
-    snprintf(want, sizeof want, "compiler \"cc\" is not in the whitelist %s on this helper (add a link there)", wl);
+    snprintf(want, sizeof want,
+             "compiler \"cc\" is not in the whitelist %s on this helper (add a link there)", wl);
     assert_string_equal(why, want);
 
     const char *bad[] = {"/tmp/gcc", "../gcc", "bin", "..", ".", "", "/usr/local/bin/gcc", "sh"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(dcc_whitelist_check(wl, bad[i], name, sizeof name, why, sizeof why), -1);
     assert_int_equal(dcc_whitelist_check(wl, "/tmp/gcc", name, sizeof name, why, sizeof why), -1);
-    snprintf(want, sizeof want, "compiler \"/tmp/gcc\" is refused: only names from the whitelist %s may run", wl);
+    snprintf(want, sizeof want,
+             "compiler \"/tmp/gcc\" is refused: only names from the whitelist %s may run", wl);
     assert_string_equal(why, want);
 }
 
@@ -107,12 +111,14 @@ static void test_find_skips_distcc_and_whitelist(void **state)
     (void)state;
     char path[600], out[PATH_MAX], err[256], want[PATH_MAX];
     snprintf(path, sizeof path, "%s:%s:%s", wl, bin1, bin2);
-    assert_int_equal(dcc_whitelist_find_compiler("gcc", path, wl, out, sizeof out, err, sizeof err), 0);
+    assert_int_equal(dcc_whitelist_find_compiler("gcc", path, wl, out, sizeof out, err, sizeof err),
+                     0);
     snprintf(want, sizeof want, "%s/gcc", bin2);
     assert_string_equal(out, want);
 
     snprintf(path, sizeof path, "%s:%s", wl, bin1);
-    assert_int_equal(dcc_whitelist_find_compiler("gcc", path, wl, out, sizeof out, err, sizeof err), -1);
+    assert_int_equal(dcc_whitelist_find_compiler("gcc", path, wl, out, sizeof out, err, sizeof err),
+                     -1);
     assert_string_equal(err, "compiler gcc is not found on PATH (apart from distcc itself)");
 }
 

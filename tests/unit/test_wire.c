@@ -65,8 +65,9 @@ static void test_header_is_lowercase_hex(void **state)
 static void test_tokens_are_stock_spelling(void **state)
 {
     (void)state;
-    const char *const ours[] = {DCC_TOK_DIST, DCC_TOK_ARGC, DCC_TOK_ARGV, DCC_TOK_DOTI, DCC_TOK_DONE, DCC_TOK_STAT,
-                                DCC_TOK_SERR, DCC_TOK_SOUT, DCC_TOK_DOTO, DCC_TOK_DOTD, DCC_TOK_CDIR, DCC_TOK_NFIL,
+    const char *const ours[] = {DCC_TOK_DIST, DCC_TOK_ARGC, DCC_TOK_ARGV, DCC_TOK_DOTI,
+                                DCC_TOK_DONE, DCC_TOK_STAT, DCC_TOK_SERR, DCC_TOK_SOUT,
+                                DCC_TOK_DOTO, DCC_TOK_DOTD, DCC_TOK_CDIR, DCC_TOK_NFIL,
                                 DCC_TOK_NAME, DCC_TOK_FILE, DCC_TOK_LINK, DCC_TOK_TLEN};
     const char *const stock[] = {"DIST", "ARGC", "ARGV", "DOTI", "DONE", "STAT", "SERR", "SOUT",
                                  "DOTO", "DOTD", "CDIR", "NFIL", "NAME", "FILE", "LINK", "TLEN"};
@@ -126,7 +127,9 @@ static void test_truncated_header(void **state)
     p->a = -1;
     uint32_t v;
     assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), DCC_EXIT_TRUNCATED);
-    assert_string_equal(p->cb.err, "while waiting for DIST: peer closed the connection with 4 bytes still expected");
+    assert_string_equal(
+        p->cb.err,
+        "while waiting for DIST: peer closed the connection with 4 bytes still expected");
 }
 
 static void test_timeout(void **state)
@@ -135,7 +138,8 @@ static void test_timeout(void **state)
     p->cb.timeout_ms = 100;
     uint32_t v;
     assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), DCC_EXIT_TIMEOUT);
-    assert_string_equal(p->cb.err, "while waiting for DIST: timed out after 100 ms waiting to read from peer");
+    assert_string_equal(p->cb.err,
+                        "while waiting for DIST: timed out after 100 ms waiting to read from peer");
 }
 
 /* The deadline ends a wait that the idle timeout would let go on. */
@@ -148,7 +152,8 @@ static void test_deadline_ends_a_request(void **state)
     assert_int_equal(dcc_wire_read_token(&p->cb, "DIST", &v), 0);
     assert_int_equal(dcc_wire_read_token(&p->cb, "ARGC", &v), DCC_EXIT_TIMEOUT);
     assert_int_equal(p->cb.cut, DCC_WIRE_CUT_DEADLINE);
-    assert_string_equal(p->cb.err, "while waiting for ARGC: the request was not complete by its deadline");
+    assert_string_equal(p->cb.err,
+                        "while waiting for ARGC: the request was not complete by its deadline");
 }
 
 /* A header begun and then trickled is cut once the grace is over; waiting
@@ -252,7 +257,8 @@ static void test_either(void **state)
     assert_int_equal(which, 1);
     assert_int_equal(dcc_wire_read_either(&p->cb, "FILE", "LINK", &which, &v), 0);
     assert_int_equal(which, 0);
-    assert_int_equal(dcc_wire_read_either(&p->cb, "FILE", "LINK", &which, &v), DCC_EXIT_PROTOCOL_ERROR);
+    assert_int_equal(dcc_wire_read_either(&p->cb, "FILE", "LINK", &which, &v),
+                     DCC_EXIT_PROTOCOL_ERROR);
     assert_string_equal(p->cb.err, "protocol derailment: expected FILE or LINK, got NAME");
 }
 

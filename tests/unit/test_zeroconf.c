@@ -87,8 +87,13 @@ static void test_bad_items_are_ignored(void **state)
 static void test_numbers_are_strict_and_bounded(void **state)
 {
     (void)state;
-    static const char *const bad[] = {
-        "jobs=0", "jobs=-1", "jobs=12x", "jobs= 4", "jobs=", "jobs=10001", "jobs=99999999999999999999"};
+    static const char *const bad[] = {"jobs=0",
+                                      "jobs=-1",
+                                      "jobs=12x",
+                                      "jobs= 4",
+                                      "jobs=",
+                                      "jobs=10001",
+                                      "jobs=99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct dcc_zc_service s = {0};
         txt(&s, bad[i]);
@@ -201,8 +206,8 @@ static void test_published_record_reads_back(void **state)
 
 /* ---- the client's list --------------------------------------------------- */
 
-static struct dcc_zc_service svc(const char *name, const char *addr, int ipv6, int port, const char *machine,
-                                 const char *version, int jobs)
+static struct dcc_zc_service svc(const char *name, const char *addr, int ipv6, int port,
+                                 const char *machine, const char *version, int jobs)
 {
     struct dcc_zc_service s = {0};
     snprintf(s.name, sizeof s.name, "%s", name);
@@ -229,13 +234,14 @@ static void test_list_is_a_host_list_of_the_usable_helpers(void **state)
     };
     struct dcc_buf b = {0};
     assert_int_equal(dcc_zc_format_list(s, 6, "x86_64-linux-gnu", "12", "found", &b), 0);
-    assert_string_equal(b.data,
-                        "# found\n"
-                        "[2001:db8::5]:4000/6  # distcc@alpha: x86_64-pc-linux-gnu 12\n"
-                        "# left out distcc@arm at 10.0.0.4: compiler target aarch64-linux-gnu, not x86_64-linux-gnu\n"
-                        "# left out distcc@lonely: no address to connect to (fe80::7, link-local port 3632)\n"
-                        "# left out distcc@old at 10.0.0.3: compiler x86_64-linux-gnu 11, not 12\n"
-                        "10.0.0.9:3632/2  # distcc@zeta: x86_64-linux-gnu 12\n");
+    assert_string_equal(
+        b.data,
+        "# found\n"
+        "[2001:db8::5]:4000/6  # distcc@alpha: x86_64-pc-linux-gnu 12\n"
+        "# left out distcc@arm at 10.0.0.4: compiler target aarch64-linux-gnu, not x86_64-linux-gnu\n"
+        "# left out distcc@lonely: no address to connect to (fe80::7, link-local port 3632)\n"
+        "# left out distcc@old at 10.0.0.3: compiler x86_64-linux-gnu 11, not 12\n"
+        "10.0.0.9:3632/2  # distcc@zeta: x86_64-linux-gnu 12\n");
     struct dcc_hostlist list;
     char err[256];
     assert_int_equal(dcc_hosts_parse(b.data, &list, err, sizeof err), 0);
@@ -253,7 +259,8 @@ static void test_a_name_cannot_add_a_host(void **state)
 {
     (void)state;
     /* mDNS names may hold any byte; a newline must not start a host line. */
-    struct dcc_zc_service s[] = {svc("x\n10.9.9.9/100 #", "10.0.0.1", 0, 3632, "x86_64-linux-gnu", "12", 1)};
+    struct dcc_zc_service s[] = {
+        svc("x\n10.9.9.9/100 #", "10.0.0.1", 0, 3632, "x86_64-linux-gnu", "12", 1)};
     struct dcc_buf b = {0};
     assert_int_equal(dcc_zc_format_list(s, 1, "x86_64-linux-gnu", "12", NULL, &b), 0);
     assert_string_equal(b.data, "10.0.0.1:3632/1  # x?10.9.9.9/100 #: x86_64-linux-gnu 12\n");
@@ -428,8 +435,10 @@ int main(void)
         cmocka_unit_test(test_empty_list),
         cmocka_unit_test(test_zeroconf_keeps_its_place_in_the_host_list),
         cmocka_unit_test_setup_teardown(test_cache_ages, cache_setup, cache_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_round_trip_leaves_no_temporary, cache_setup, cache_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_read_refuses_what_is_not_a_list, cache_setup, cache_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_round_trip_leaves_no_temporary, cache_setup,
+                                        cache_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_read_refuses_what_is_not_a_list, cache_setup,
+                                        cache_teardown),
         cmocka_unit_test_setup_teardown(test_one_refresher_at_a_time, cache_setup, cache_teardown),
         cmocka_unit_test(test_without_avahi_the_build_says_so),
     };

@@ -23,7 +23,8 @@ const struct dcc_envd_note dcc_envd_notes[] = {
     {"DCC_EMAILLOG_WHOM_TO_BLAME", NULL,
      "stock distcc reads DISTCC_EMAILLOG_WHOM_TO_BLAME, not this old Gentoo name, and this distcc sends no mail; "
      "it has no effect"},
-    {"DISTCC_HOSTS", "is not set in env.d: use distcc-config --set-hosts, which writes the hosts file", NULL},
+    {"DISTCC_HOSTS",
+     "is not set in env.d: use distcc-config --set-hosts, which writes the hosts file", NULL},
     {NULL, NULL, NULL},
 };
 
@@ -41,11 +42,13 @@ int dcc_envd_value_ok(const char *value, char *err, size_t errlen)
 {
     for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
         if (*p == '"' || *p == '\\' || *p == '$' || *p == '`') {
-            dcc_set_err(err, errlen, "the value may not contain %c (env-update would expand or unquote it)", *p);
+            dcc_set_err(err, errlen,
+                        "the value may not contain %c (env-update would expand or unquote it)", *p);
             return -1;
         }
         if (*p < 0x20 || *p == 0x7f) {
-            dcc_set_err(err, errlen, "the value may not contain control characters such as newlines");
+            dcc_set_err(err, errlen,
+                        "the value may not contain control characters such as newlines");
             return -1;
         }
     }
@@ -72,7 +75,9 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
     const struct dcc_setting *e = dcc_envd_var_find(name);
     const struct dcc_envd_note *n = dcc_envd_note_find(name);
     if (!e) {
-        dcc_set_err(err, errlen, "%.100s is not one of distcc's variables (the list is in distcc-config(1))", name);
+        dcc_set_err(err, errlen,
+                    "%.100s is not one of distcc's variables (the list is in distcc-config(1))",
+                    name);
         return -1;
     }
     if (n && n->refused) {
@@ -104,15 +109,16 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
         }
         long v = strtol(value, NULL, 10);
         if (v < e->min || v > e->max) {
-            dcc_set_err(err, errlen, "%s takes a whole number from %ld to %ld, not \"%.60s\"", name, e->min, e->max,
-                        value);
+            dcc_set_err(err, errlen, "%s takes a whole number from %ld to %ld, not \"%.60s\"", name,
+                        e->min, e->max, value);
             return -1;
         }
         break;
     }
     case DCC_SETTING_PATH:
         if (value[0] != '/') {
-            dcc_set_err(err, errlen, "%s takes an absolute path (starting with /), not \"%.60s\"", name, value);
+            dcc_set_err(err, errlen, "%s takes an absolute path (starting with /), not \"%.60s\"",
+                        name, value);
             return -1;
         }
         break;
@@ -247,7 +253,8 @@ int dcc_envd_parse(const char *text, size_t len, struct dcc_envd *env, char *err
 {
     memset(env, 0, sizeof *env);
     if (len > DCC_ENVD_MAX_SIZE) {
-        dcc_set_err(err, errlen, "larger than %d bytes, which is not an env.d file", DCC_ENVD_MAX_SIZE);
+        dcc_set_err(err, errlen, "larger than %d bytes, which is not an env.d file",
+                    DCC_ENVD_MAX_SIZE);
         return -1;
     }
     if (memchr(text, '\0', len)) {
@@ -327,8 +334,8 @@ static int rewrite_line(struct dcc_envd_line *l, const char *value)
     return 0;
 }
 
-int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum dcc_envd_change *change, char *err,
-                 size_t errlen)
+int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value,
+                 enum dcc_envd_change *change, char *err, size_t errlen)
 {
     if (!dcc_envd_name_ok(name)) {
         dcc_set_err(err, errlen, "\"%.60s\" is not a variable name", name);
@@ -349,7 +356,8 @@ int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum
 
     if (first == env->n) {
         struct dcc_buf line = {0};
-        if (dcc_buf_printf(&line, "%s=\"%s\"", name, value) != 0 || append_line(env, line.data, line.len) != 0) {
+        if (dcc_buf_printf(&line, "%s=\"%s\"", name, value) != 0 ||
+            append_line(env, line.data, line.len) != 0) {
             dcc_buf_free(&line);
             dcc_set_err(err, errlen, "out of memory");
             return -1;
@@ -419,7 +427,8 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-int dcc_envd_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err, size_t errlen)
+int dcc_envd_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                        size_t errlen)
 {
     const char *slash = strrchr(path, '/');
     size_t dir_len = slash ? (size_t)(slash - path) : 0;
@@ -434,7 +443,8 @@ int dcc_envd_write_file(const char *path, const void *data, size_t len, mode_t m
 
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        dcc_set_err(err, errlen, "cannot write %s: cannot create a temporary file there: %s", path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot write %s: cannot create a temporary file there: %s", path,
+                    strerror(errno));
         return -1;
     }
     const char *step = "write";
@@ -486,7 +496,8 @@ int dcc_envd_mkdirs(const char *path, mode_t mode, int *created, char *err, size
     if (created)
         *created = 0;
     if (len == 0 || len >= sizeof buf) {
-        dcc_set_err(err, errlen, "cannot create directory \"%.80s\": the name is empty or too long", path);
+        dcc_set_err(err, errlen, "cannot create directory \"%.80s\": the name is empty or too long",
+                    path);
         return -1;
     }
     memcpy(buf, path, len + 1);
@@ -513,7 +524,8 @@ int dcc_envd_mkdirs(const char *path, mode_t mode, int *created, char *err, size
         } else {
             struct stat st;
             if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                dcc_set_err(err, errlen, "cannot create directory %s: a file of that name is in the way", buf);
+                dcc_set_err(err, errlen,
+                            "cannot create directory %s: a file of that name is in the way", buf);
                 return -1;
             }
         }

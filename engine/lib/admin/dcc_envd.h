@@ -45,8 +45,8 @@ enum dcc_envd_change {
 /* Sets name to value as NAME="value". The first assignment is rewritten in
  * place and later ones (which would override it) are dropped. The value must
  * pass dcc_envd_value_ok. 0, or -1 with err. */
-int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value, enum dcc_envd_change *change, char *err,
-                 size_t errlen);
+int dcc_envd_set(struct dcc_envd *env, const char *name, const char *value,
+                 enum dcc_envd_change *change, char *err, size_t errlen);
 
 /* The whole file again, every line ending in a newline. 0 or -1 (ENOMEM). */
 int dcc_envd_render(const struct dcc_envd *env, struct dcc_buf *out);
@@ -93,7 +93,8 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
  * skips dotfiles, so a crash never leaves a second 02distcc behind), sets
  * mode, fsyncs and renames it over path. Path is unchanged on any failure.
  * 0, or -1 with err. */
-int dcc_envd_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err, size_t errlen);
+int dcc_envd_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                        size_t errlen);
 
 /* mkdir -p with mode for the directories it creates. *created (may be NULL)
  * is set to 1 when the last component did not exist. 0, or -1 with err. */

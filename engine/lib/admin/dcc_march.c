@@ -11,7 +11,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-static int fail(int status, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(int status, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -143,7 +144,8 @@ static int is_cc1(const char *path)
 
 static int is_clang_cc1(char *const *words)
 {
-    return words[0] && words[1] && dcc_str_startswith(base_name(words[0]), "clang") && strcmp(words[1], "-cc1") == 0;
+    return words[0] && words[1] && dcc_str_startswith(base_name(words[0]), "clang") &&
+           strcmp(words[1], "-cc1") == 0;
 }
 
 /* Whatever we print ends up in make.conf or a command line: anything that
@@ -154,7 +156,8 @@ static int safe_word(const char *s)
         return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._+=,:/-", c)))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("._+=,:/-", c)))
             return 0;
     }
     return 1;
@@ -177,7 +180,8 @@ static int parse_words(char *const *words, struct dcc_march_native *n, char *err
         const char *param = NULL;
         if (strcmp(w, "--param") == 0) {
             if (!words[i + 1])
-                return fail(DCC_MARCH_UNPARSABLE, err, errlen, "cc1 line ends in --param without a value");
+                return fail(DCC_MARCH_UNPARSABLE, err, errlen,
+                            "cc1 line ends in --param without a value");
             param = words[++i];
         } else if (dcc_str_startswith(w, "--param=")) {
             param = w + strlen("--param=");
@@ -185,7 +189,8 @@ static int parse_words(char *const *words, struct dcc_march_native *n, char *err
         if (param) {
             const char *eq = strchr(param, '=');
             if (!eq || eq == param || !eq[1] || !safe_word(param))
-                return fail(DCC_MARCH_UNPARSABLE, err, errlen, "cc1 line has a malformed --param '%s'", param);
+                return fail(DCC_MARCH_UNPARSABLE, err, errlen,
+                            "cc1 line has a malformed --param '%s'", param);
             if (argv_push(&n->params, param) != 0)
                 return nomem(err, errlen);
             continue;
@@ -193,7 +198,8 @@ static int parse_words(char *const *words, struct dcc_march_native *n, char *err
         if (!dcc_str_startswith(w, "-m"))
             continue;
         if (!safe_word(w))
-            return fail(DCC_MARCH_UNPARSABLE, err, errlen, "cc1 line has an unexpected flag '%s'", w);
+            return fail(DCC_MARCH_UNPARSABLE, err, errlen, "cc1 line has an unexpected flag '%s'",
+                        w);
         int rc = 0;
         if (dcc_str_startswith(w, "-march="))
             rc = replace_str(&n->arch, w + strlen("-march="));
@@ -238,10 +244,12 @@ int dcc_march_parse_cc1(const char *text, struct dcc_march_native *native, char 
         line = nl ? nl + 1 : NULL;
     }
     if (saw_clang)
-        return fail(DCC_MARCH_UNSUPPORTED, err, errlen,
-                    "clang is not supported: its -march=native is a CPU name plus a -target-feature "
-                    "list that -m flags do not reproduce exactly; use gcc");
-    return fail(DCC_MARCH_UNPARSABLE, err, errlen, "no cc1 or cc1plus line in the compiler's output");
+        return fail(
+            DCC_MARCH_UNSUPPORTED, err, errlen,
+            "clang is not supported: its -march=native is a CPU name plus a -target-feature "
+            "list that -m flags do not reproduce exactly; use gcc");
+    return fail(DCC_MARCH_UNPARSABLE, err, errlen,
+                "no cc1 or cc1plus line in the compiler's output");
 }
 
 /* ---- -Q --help listings ---- */
@@ -257,7 +265,8 @@ void dcc_march_optset_free(struct dcc_march_optset *set)
     set->n = 0;
 }
 
-static int optset_add(struct dcc_march_optset *set, const char *name, size_t nlen, const char *value, size_t vlen)
+static int optset_add(struct dcc_march_optset *set, const char *name, size_t nlen,
+                      const char *value, size_t vlen)
 {
     struct dcc_march_opt *grown = realloc(set->opts, (set->n + 1) * sizeof *grown);
     if (!grown)
@@ -308,7 +317,8 @@ int dcc_march_parse_help(const char *text, struct dcc_march_optset *set, char *e
         line = nl ? nl + 1 : NULL;
     }
     if (set->n == 0)
-        return fail(DCC_MARCH_UNPARSABLE, err, errlen, "no option lines in the compiler's -Q --help output");
+        return fail(DCC_MARCH_UNPARSABLE, err, errlen,
+                    "no option lines in the compiler's -Q --help output");
     return DCC_MARCH_OK;
 }
 
@@ -352,15 +362,17 @@ int dcc_march_optset_implies(const struct dcc_march_optset *set, const char *fla
     return state_of(optset_get(set, flag, strlen(flag)));
 }
 
-int dcc_march_reduce(const struct dcc_march_native *native, const struct dcc_march_optset *arch_help,
-                     struct dcc_march_native *reduced, char *err, size_t errlen)
+int dcc_march_reduce(const struct dcc_march_native *native,
+                     const struct dcc_march_optset *arch_help, struct dcc_march_native *reduced,
+                     char *err, size_t errlen)
 {
     memset(reduced, 0, sizeof *reduced);
     reduced->arch = strdup(native->arch);
     reduced->tune = native->tune ? strdup(native->tune) : NULL;
     reduced->mflags = argv_empty();
     reduced->params = dcc_argv_dup(native->params);
-    if (!reduced->arch || (native->tune && !reduced->tune) || !reduced->mflags || !reduced->params) {
+    if (!reduced->arch || (native->tune && !reduced->tune) || !reduced->mflags ||
+        !reduced->params) {
         dcc_march_native_free(reduced);
         return nomem(err, errlen);
     }
@@ -395,8 +407,8 @@ static int push_params(char ***out, const struct dcc_march_native *r, unsigned f
     return 0;
 }
 
-int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags, char ***out,
-                         char *err, size_t errlen)
+int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags,
+                         char ***out, char *err, size_t errlen)
 {
     int march_native = 0, tune_native = 0, tune_other = 0;
     for (size_t i = 0; args && args[i]; i++) {
@@ -548,8 +560,8 @@ static void describe_line(char *dst, size_t dstlen, const char *line, size_t len
     dst[o] = '\0';
 }
 
-int dcc_march_compare_listings(const char *what, const char *native, const char *expanded, char *const *skip,
-                               char *diff, size_t difflen)
+int dcc_march_compare_listings(const char *what, const char *native, const char *expanded,
+                               char *const *skip, char *diff, size_t difflen)
 {
     struct line_iter a = {native, 0}, b = {expanded, 0};
     for (;;) {
@@ -564,7 +576,8 @@ int dcc_march_compare_listings(const char *what, const char *native, const char 
         char da[256], db[256];
         describe_line(da, sizeof da, la, na, ha);
         describe_line(db, sizeof db, lb, nb, hb);
-        snprintf(diff, difflen, "%s differs at line %zu: native gives '%s', the expansion gives '%s'", what,
+        snprintf(diff, difflen,
+                 "%s differs at line %zu: native gives '%s', the expansion gives '%s'", what,
                  ha ? a.number : b.number, da, db);
         return 1;
     }
@@ -578,7 +591,8 @@ void dcc_march_cc_free(struct dcc_march_cc *cc)
     cc->words = NULL;
 }
 
-int dcc_march_cc_init(struct dcc_march_cc *cc, const char *spec, int timeout_ms, char *err, size_t errlen)
+int dcc_march_cc_init(struct dcc_march_cc *cc, const char *spec, int timeout_ms, char *err,
+                      size_t errlen)
 {
     memset(cc, 0, sizeof *cc);
     cc->timeout_ms = timeout_ms > 0 ? timeout_ms : DCC_MARCH_DEFAULT_TIMEOUT_MS;
@@ -640,15 +654,16 @@ static void first_error_line(const char *text, char *dst, size_t dstlen)
  * translated, and without LANGUAGE, which gettext would still honour. */
 static const char *const child_env[] = {"LANGUAGE", "LC_ALL=C", NULL};
 
-int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out, struct dcc_buf *errout,
-                  char *err, size_t errlen)
+int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out,
+                  struct dcc_buf *errout, char *err, size_t errlen)
 {
     int status = DCC_MARCH_OK;
     char *cmd = command_text(cc, extra);
     char **argv = dcc_argv_dup(cc->words);
     size_t nextra = dcc_argv_len(extra);
     if (!cmd || !argv ||
-        (nextra && dcc_argv_insert(&argv, dcc_argv_len(argv), (const char *const *)extra, nextra) != 0)) {
+        (nextra &&
+         dcc_argv_insert(&argv, dcc_argv_len(argv), (const char *const *)extra, nextra) != 0)) {
         status = nomem(err, errlen);
         goto done;
     }
@@ -671,17 +686,20 @@ int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_
     case DCC_RUN_LOST: /* reaped elsewhere: its output is all there is */
         break;
     case DCC_RUN_NOT_RUN:
-        status = fail(DCC_MARCH_CC_MISSING, err, errlen, "cannot run the compiler '%s': %s", argv[0], strerror(errno));
+        status = fail(DCC_MARCH_CC_MISSING, err, errlen, "cannot run the compiler '%s': %s",
+                      argv[0], strerror(errno));
         goto done;
     case DCC_RUN_TIMEOUT:
         if (cc->timeout_ms % 1000 == 0)
             status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d s", cmd,
                           cc->timeout_ms / 1000);
         else
-            status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d ms", cmd, cc->timeout_ms);
+            status = fail(DCC_MARCH_CC_TIMEOUT, err, errlen, "'%s' did not finish within %d ms",
+                          cmd, cc->timeout_ms);
         goto done;
     case DCC_RUN_OVER_CAP:
-        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' printed more than %u bytes", cmd, DCC_MARCH_OUTPUT_CAP);
+        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' printed more than %u bytes", cmd,
+                      DCC_MARCH_OUTPUT_CAP);
         goto done;
     case DCC_RUN_NOMEM:
         status = nomem(err, errlen);
@@ -691,7 +709,8 @@ int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_
         goto done;
     }
     if (WIFSIGNALED(wstatus)) {
-        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' was killed by signal %d", cmd, WTERMSIG(wstatus));
+        status = fail(DCC_MARCH_CC_FAILED, err, errlen, "'%s' was killed by signal %d", cmd,
+                      WTERMSIG(wstatus));
     } else if (WEXITSTATUS(wstatus) != 0) {
         char first[320];
         first_error_line(errout->data, first, sizeof first);
@@ -706,10 +725,13 @@ done:
 
 /* ---- the three steps ---- */
 
-static char *const detect_verbose[] = {"-v", "-E", "-x", "c", "-march=native", "-mtune=native", "-", NULL};
-static char *const detect_dry[] = {"-###", "-E", "-x", "c", "-march=native", "-mtune=native", "-", NULL};
+static char *const detect_verbose[] = {"-v", "-E", "-x", "c", "-march=native", "-mtune=native",
+                                       "-",  NULL};
+static char *const detect_dry[] = {"-###",          "-E", "-x", "c", "-march=native",
+                                   "-mtune=native", "-",  NULL};
 
-int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err, size_t errlen)
+int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err,
+                     size_t errlen)
 {
     struct dcc_buf out = {0}, errout = {0};
     char why[768] = "";
@@ -739,7 +761,8 @@ int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *nat
     return rc;
 }
 
-int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err, size_t errlen)
+int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err,
+                     size_t errlen)
 {
     struct dcc_march_native native;
     memset(reduced, 0, sizeof *reduced);
@@ -789,14 +812,15 @@ static char **target_words(char *const *args)
     return words;
 }
 
-static int listing(const struct dcc_march_cc *cc, const char *help, char *const *words, struct dcc_buf *out, char *err,
-                   size_t errlen)
+static int listing(const struct dcc_march_cc *cc, const char *help, char *const *words,
+                   struct dcc_buf *out, char *err, size_t errlen)
 {
     char **query = argv_empty();
     const char *head[] = {"-Q", help};
     int rc = DCC_MARCH_OK;
     if (!query || dcc_argv_insert(&query, 0, head, 2) != 0 ||
-        (words[0] && dcc_argv_insert(&query, 2, (const char *const *)words, dcc_argv_len(words)) != 0)) {
+        (words[0] &&
+         dcc_argv_insert(&query, 2, (const char *const *)words, dcc_argv_len(words)) != 0)) {
         rc = nomem(err, errlen);
     } else {
         struct dcc_buf errout = {0};
@@ -809,7 +833,8 @@ static int listing(const struct dcc_march_cc *cc, const char *help, char *const 
 }
 
 int dcc_march_check(const struct dcc_march_cc *cc, char *const *before, char *const *after,
-                    const struct dcc_march_native *reduced, unsigned flags, char *err, size_t errlen)
+                    const struct dcc_march_native *reduced, unsigned flags, char *err,
+                    size_t errlen)
 {
     static const char *const helps[] = {"--help=target", "--help=params"};
     char **wa = target_words(before), **wb = target_words(after), **skip = argv_empty();
@@ -819,9 +844,12 @@ int dcc_march_check(const struct dcc_march_cc *cc, char *const *before, char *co
         rc = nomem(err, errlen);
         goto done;
     }
-    for (size_t i = 0; (flags & DCC_MARCH_DROP_CACHE_PARAMS) && reduced && reduced->params && reduced->params[i]; i++) {
+    for (size_t i = 0;
+         (flags & DCC_MARCH_DROP_CACHE_PARAMS) && reduced && reduced->params && reduced->params[i];
+         i++) {
         const char *eq = strchr(reduced->params[i], '=');
-        if (argv_pushf(&skip, "--param=%.*s=", (int)(eq - reduced->params[i]), reduced->params[i]) != 0) {
+        if (argv_pushf(&skip, "--param=%.*s=", (int)(eq - reduced->params[i]),
+                       reduced->params[i]) != 0) {
             rc = nomem(err, errlen);
             goto done;
         }

@@ -37,7 +37,8 @@ void dcc_march_native_free(struct dcc_march_native *native);
  * Fails with DCC_MARCH_UNPARSABLE when there is no such line, the line has
  * no -march=, still says native, or holds a token unsafe to print into
  * make.conf; DCC_MARCH_UNSUPPORTED for a clang -cc1 line. */
-int dcc_march_parse_cc1(const char *text, struct dcc_march_native *native, char *err, size_t errlen);
+int dcc_march_parse_cc1(const char *text, struct dcc_march_native *native, char *err,
+                        size_t errlen);
 
 /* `gcc -Q --help=target` (or =params) as name/value pairs: "-mavx2" →
  * "[enabled]", "-march=" → "znver3". Only the first block of option lines. */
@@ -60,8 +61,9 @@ int dcc_march_optset_implies(const struct dcc_march_optset *set, const char *fla
 /* Keeps the -m flags of native that arch_help (the listing for -march=ARCH)
  * does not already show in effect; unlisted flags are kept, so an old gcc
  * whose listing ignores -march only makes the answer longer, never wrong. */
-int dcc_march_reduce(const struct dcc_march_native *native, const struct dcc_march_optset *arch_help,
-                     struct dcc_march_native *reduced, char *err, size_t errlen);
+int dcc_march_reduce(const struct dcc_march_native *native,
+                     const struct dcc_march_optset *arch_help, struct dcc_march_native *reduced,
+                     char *err, size_t errlen);
 
 #define DCC_MARCH_DROP_CACHE_PARAMS 0x1u
 
@@ -76,8 +78,8 @@ int dcc_march_args_want_native(char *const *args);
  *                   out when it equals ARCH, -march=native is present and no
  *                   other -mtune= is.
  * That mirrors gcc, whose cache --params come with the tune detection. */
-int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags, char ***out,
-                         char *err, size_t errlen);
+int dcc_march_substitute(char *const *args, const struct dcc_march_native *reduced, unsigned flags,
+                         char ***out, char *err, size_t errlen);
 
 /* How the result is printed. */
 enum dcc_march_style {
@@ -90,8 +92,8 @@ int dcc_march_format(char *const *args, enum dcc_march_style style, struct dcc_b
 /* First difference between two -Q listings, ignoring the lines whose first
  * word is in skip (NULL-terminated, may be NULL). 0 if equal; 1 and a
  * description in diff otherwise. */
-int dcc_march_compare_listings(const char *what, const char *native, const char *expanded, char *const *skip,
-                               char *diff, size_t difflen);
+int dcc_march_compare_listings(const char *what, const char *native, const char *expanded,
+                               char *const *skip, char *diff, size_t difflen);
 
 /* ---- running the compiler ---- */
 
@@ -105,28 +107,32 @@ struct dcc_march_cc {
 #define DCC_MARCH_DEFAULT_TIMEOUT_MS 60000
 #define DCC_MARCH_OUTPUT_CAP (8u << 20)
 
-int dcc_march_cc_init(struct dcc_march_cc *cc, const char *spec, int timeout_ms, char *err, size_t errlen);
+int dcc_march_cc_init(struct dcc_march_cc *cc, const char *spec, int timeout_ms, char *err,
+                      size_t errlen);
 void dcc_march_cc_free(struct dcc_march_cc *cc);
 
 /* Runs the compiler with extra arguments, stdin from /dev/null, LC_ALL=C so
  * "[enabled]" is not translated, in its own process group so a timeout
  * kills its children too. Fails unless it exits 0; the failure text quotes
  * its first error line. */
-int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out, struct dcc_buf *errout,
-                  char *err, size_t errlen);
+int dcc_march_run(const struct dcc_march_cc *cc, char *const *extra, struct dcc_buf *out,
+                  struct dcc_buf *errout, char *err, size_t errlen);
 
 /* `CC -v -E -x c -march=native -mtune=native -`, then the same with -###
  * when that gives no usable line, parsed with dcc_march_parse_cc1. */
-int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err, size_t errlen);
+int dcc_march_detect(const struct dcc_march_cc *cc, struct dcc_march_native *native, char *err,
+                     size_t errlen);
 
 /* detect + `CC -Q --help=target -march=ARCH` + reduce. */
-int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err, size_t errlen);
+int dcc_march_expand(const struct dcc_march_cc *cc, struct dcc_march_native *reduced, char *err,
+                     size_t errlen);
 
 /* Proof: -Q --help=target and -Q --help=params print the same for the
  * target flags (-m…, --param) of before and of after. With
  * DCC_MARCH_DROP_CACHE_PARAMS the params of reduced are left out of the
  * comparison. DCC_MARCH_MISMATCH names the first differing line. */
 int dcc_march_check(const struct dcc_march_cc *cc, char *const *before, char *const *after,
-                    const struct dcc_march_native *reduced, unsigned flags, char *err, size_t errlen);
+                    const struct dcc_march_native *reduced, unsigned flags, char *err,
+                    size_t errlen);
 
 #endif

@@ -140,7 +140,8 @@ struct dir_id {
 };
 
 /* Scans one PATH directory; 0, or -1 with err on ENOMEM. */
-static int scan_dir(int dfd, int staged, int chost_only, struct names *found, char *err, size_t errlen)
+static int scan_dir(int dfd, int staged, int chost_only, struct names *found, char *err,
+                    size_t errlen)
 {
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -153,7 +154,8 @@ static int scan_dir(int dfd, int staged, int chost_only, struct names *found, ch
         if (kind == DCC_MASQ_NOT_COMPILER || (chost_only && kind != DCC_MASQ_CHOST))
             continue;
         struct stat st;
-        int usable = fstatat(dfd, e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+        int usable = fstatat(dfd, e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+                     (st.st_mode & 0111);
         if (!usable && staged)
             usable = fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
         if (usable && names_add(found, e->d_name) != 0) {
@@ -166,8 +168,8 @@ static int scan_dir(int dfd, int staged, int chost_only, struct names *found, ch
     return 0;
 }
 
-int dcc_masq_scan_path(const char *root, const char *path, const char *skip_dir, int chost_only, char ***names,
-                       char *err, size_t errlen)
+int dcc_masq_scan_path(const char *root, const char *path, const char *skip_dir, int chost_only,
+                       char ***names, char *err, size_t errlen)
 {
     struct names found = {0};
     struct dir_id *seen = NULL;
@@ -279,8 +281,9 @@ int dcc_masq_owns(const struct dcc_masq_conf *conf, const char *link_text)
     if (strcmp(link_text, conf->target) == 0)
         return 1;
     char joined[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
-    int n = link_text[0] == '/' ? snprintf(joined, sizeof joined, "%s", link_text)
-                                : snprintf(joined, sizeof joined, "%s/%s", conf->logical_dir, link_text);
+    int n = link_text[0] == '/'
+                ? snprintf(joined, sizeof joined, "%s", link_text)
+                : snprintf(joined, sizeof joined, "%s/%s", conf->logical_dir, link_text);
     if (n < 0 || (size_t)n >= sizeof joined)
         return 0;
     if (normalize(joined, a, sizeof a) != 0 || normalize(conf->target, b, sizeof b) != 0)
@@ -288,7 +291,8 @@ int dcc_masq_owns(const struct dcc_masq_conf *conf, const char *link_text)
     return strcmp(a, b) == 0;
 }
 
-static int report_add(struct dcc_masq_report *rep, enum dcc_masq_action action, const char *name, const char *why)
+static int report_add(struct dcc_masq_report *rep, enum dcc_masq_action action, const char *name,
+                      const char *why)
 {
     struct dcc_masq_entry *grown = realloc(rep->entries, (rep->n + 1) * sizeof *grown);
     if (!grown)
@@ -340,18 +344,21 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
         if (!is_bin && !wanted)
             return 0;
         if (symlinkat(is_bin ? "." : conf->target, dfd, name) != 0) {
-            dcc_set_err(err, errlen, "cannot create link %s/%s: %s", conf->dir, name, strerror(errno));
+            dcc_set_err(err, errlen, "cannot create link %s/%s: %s", conf->dir, name,
+                        strerror(errno));
             return -1;
         }
         action = DCC_MASQ_CREATED;
     } else if (!S_ISLNK(st.st_mode)) {
         action = DCC_MASQ_FOREIGN;
-        why = S_ISDIR(st.st_mode) ? "a directory, not a link of ours" : "a file, not a link of ours";
+        why = S_ISDIR(st.st_mode) ? "a directory, not a link of ours"
+                                  : "a file, not a link of ours";
     } else {
         char text[PATH_MAX];
         ssize_t len = readlinkat(dfd, name, text, sizeof text - 1);
         if (len < 0) {
-            dcc_set_err(err, errlen, "cannot read link %s/%s: %s", conf->dir, name, strerror(errno));
+            dcc_set_err(err, errlen, "cannot read link %s/%s: %s", conf->dir, name,
+                        strerror(errno));
             return -1;
         }
         text[len] = '\0';
@@ -366,7 +373,8 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
             action = DCC_MASQ_KEPT;
         } else {
             if (unlinkat(dfd, name, 0) != 0) {
-                dcc_set_err(err, errlen, "cannot remove stale link %s/%s: %s", conf->dir, name, strerror(errno));
+                dcc_set_err(err, errlen, "cannot remove stale link %s/%s: %s", conf->dir, name,
+                            strerror(errno));
                 return -1;
             }
             action = DCC_MASQ_REMOVED;
@@ -380,8 +388,8 @@ static int update_one(const struct dcc_masq_conf *conf, int dfd, const char *nam
     return 0;
 }
 
-int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted, struct dcc_masq_report *rep, char *err,
-                    size_t errlen)
+int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted,
+                    struct dcc_masq_report *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
     int dfd = open(conf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

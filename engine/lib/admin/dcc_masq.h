@@ -27,8 +27,8 @@ enum dcc_masq_kind dcc_masq_classify(const char *name);
  * absolute target only resolves inside the root. chost_only keeps just
  * DCC_MASQ_CHOST names. *names is a sorted, duplicate-free NULL-terminated
  * array (dcc_argv_free). 0, or -1 with err (ENOMEM, name too long). */
-int dcc_masq_scan_path(const char *root, const char *path, const char *skip_dir, int chost_only, char ***names,
-                       char *err, size_t errlen);
+int dcc_masq_scan_path(const char *root, const char *path, const char *skip_dir, int chost_only,
+                       char ***names, char *err, size_t errlen);
 
 struct dcc_masq_conf {
     const char *dir;         /* the directory operated on (root prefix included) */
@@ -66,8 +66,8 @@ struct dcc_masq_report {
  * Never touches an entry that is not ours. dir must exist. Every step is
  * recorded in rep (also on failure, up to the failing step). 0, or -1 with
  * err naming the entry that could not be changed. */
-int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted, struct dcc_masq_report *rep, char *err,
-                    size_t errlen);
+int dcc_masq_update(const struct dcc_masq_conf *conf, char *const *wanted,
+                    struct dcc_masq_report *rep, char *err, size_t errlen);
 
 void dcc_masq_report_free(struct dcc_masq_report *rep);
 

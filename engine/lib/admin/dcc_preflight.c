@@ -81,7 +81,8 @@ int dcc_preflight_parse_fields(const char *list, unsigned *mask, char *err, size
 
 /* ---- reading reports ---------------------------------------------------- */
 
-int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err, size_t errlen)
+int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err,
+                               size_t errlen)
 {
     *report = NULL;
     if (!body || len == 0) {
@@ -142,13 +143,14 @@ static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
         return;
     char mode[16];
     copy_str(sb, "mode", mode, sizeof(mode));
-    size_t used = (size_t)snprintf(row->sandbox, sizeof(row->sandbox), "%s: using ", *mode ? mode : "?");
+    size_t used = (size_t)snprintf(row->sandbox, sizeof(row->sandbox), "%s: using ",
+                                   *mode ? mode : "?");
     const json_t *using = json_object_get(sb, "using");
     size_t i, n_using = json_is_array(using) ? json_array_size(using) : 0;
     for (i = 0; i < n_using && used < sizeof(row->sandbox); i++) {
         const json_t *m = json_array_get(using, i);
-        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s", i ? "," : "",
-                                 json_is_string(m) ? json_string_value(m) : "?");
+        used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s",
+                                 i ? "," : "", json_is_string(m) ? json_string_value(m) : "?");
     }
     if (!n_using && used < sizeof(row->sandbox))
         used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "nothing");
@@ -161,7 +163,8 @@ static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
         if (used >= sizeof(row->sandbox))
             break;
         used += (size_t)snprintf(row->sandbox + used, sizeof(row->sandbox) - used, "%s%s (%s)",
-                                 k++ ? ", " : "; missing ", name, json_is_string(why) ? json_string_value(why) : "?");
+                                 k++ ? ", " : "; missing ", name,
+                                 json_is_string(why) ? json_string_value(why) : "?");
     }
     for (char *c = row->sandbox; *c; c++)
         if ((unsigned char)*c < 0x20)
@@ -169,7 +172,8 @@ static void read_sandbox(const json_t *sb, struct dcc_pf_row *row)
     row->sandbox_full = strcmp(mode, "off") != 0 && n_using > 0 && k == 0;
 }
 
-void dcc_preflight_row_from_report(const json_t *report, const char *compiler, struct dcc_pf_row *row)
+void dcc_preflight_row_from_report(const json_t *report, const char *compiler,
+                                   struct dcc_pf_row *row)
 {
     snprintf(row->compiler, sizeof(row->compiler), "%s", compiler);
     copy_str(report, "chost", row->chost, sizeof(row->chost));
@@ -219,8 +223,8 @@ int dcc_preflight_split_version(const char *v, long *major, long *minor, long *p
     return 0;
 }
 
-static void add_finding(struct dcc_pf_row *r, enum dcc_pf_field field, enum dcc_pf_level level, const char *what,
-                        const char *local, const char *remote, const char *why)
+static void add_finding(struct dcc_pf_row *r, enum dcc_pf_field field, enum dcc_pf_level level,
+                        const char *what, const char *local, const char *remote, const char *why)
 {
     if (level > r->cell[field])
         r->cell[field] = level;
@@ -243,8 +247,8 @@ static enum dcc_pf_level severity(unsigned errors, enum dcc_pf_field f)
 }
 
 /* Two strings of one field: equal, or one side unknown (a warning), or different. */
-static void compare_text(struct dcc_pf_row *r, enum dcc_pf_field field, unsigned errors, const char *what,
-                         const char *local, const char *remote)
+static void compare_text(struct dcc_pf_row *r, enum dcc_pf_field field, unsigned errors,
+                         const char *what, const char *local, const char *remote)
 {
     if (strcmp(local, remote) == 0)
         return;
@@ -259,18 +263,21 @@ static const char *flag_text(int v)
     return v < 0 ? "" : v ? "yes" : "no";
 }
 
-static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *local, const char *remote)
+static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *local,
+                            const char *remote)
 {
     if (strcmp(local, remote) == 0)
         return;
     if (!*local || !*remote) {
-        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote, "unknown on one side");
+        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote,
+                    "unknown on one side");
         return;
     }
     long lmaj, lmin, lpat, rmaj, rmin, rpat;
     if (dcc_preflight_split_version(local, &lmaj, &lmin, &lpat) != 0 ||
         dcc_preflight_split_version(remote, &rmaj, &rmin, &rpat) != 0) {
-        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote, "differs");
+        add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote,
+                    "differs");
     } else if (lmaj != rmaj) {
         add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote,
                     "major version differs");
@@ -278,7 +285,8 @@ static void compare_version(struct dcc_pf_row *r, unsigned errors, const char *l
         add_finding(r, DCC_PF_VERSION, severity(errors, DCC_PF_VERSION), "version", local, remote,
                     "minor version differs");
     } else {
-        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote, "patch level differs");
+        add_finding(r, DCC_PF_VERSION, DCC_PF_WARN, "version", local, remote,
+                    "patch level differs");
     }
 }
 
@@ -300,7 +308,8 @@ static int comment_version(const char *comment, char *out, size_t outlen)
     return 0;
 }
 
-enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote, unsigned errors)
+enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
+                                        unsigned errors)
 {
     for (int f = 0; f < DCC_PF_NFIELDS; f++)
         remote->cell[f] = DCC_PF_SAME;
@@ -334,15 +343,18 @@ enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct d
     if (remote->probed && *remote->comment && *remote->version) {
         /* The object's own word on who compiled it, against the helper's -v. */
         char cv[64];
-        if (comment_version(remote->comment, cv, sizeof(cv)) == 0 && strcmp(cv, remote->version) != 0) {
+        if (comment_version(remote->comment, cv, sizeof(cv)) == 0 &&
+            strcmp(cv, remote->version) != 0) {
             char why[128];
             snprintf(why, sizeof(why), "the helper's gcc -v said %s", remote->version);
             add_finding(remote, DCC_PF_VERSION, DCC_PF_WARN, ".comment", local->version, cv, why);
         }
     }
     compare_text(remote, DCC_PF_TRIPLE, errors, "machine", local->machine, remote->machine);
-    compare_text(remote, DCC_PF_PIE, errors, "pie_default", flag_text(local->pie), flag_text(remote->pie));
-    compare_text(remote, DCC_PF_SSP, errors, "ssp_default", flag_text(local->ssp), flag_text(remote->ssp));
+    compare_text(remote, DCC_PF_PIE, errors, "pie_default", flag_text(local->pie),
+                 flag_text(remote->pie));
+    compare_text(remote, DCC_PF_SSP, errors, "ssp_default", flag_text(local->ssp),
+                 flag_text(remote->ssp));
     return remote->level;
 }
 
@@ -357,8 +369,9 @@ static void remove_tree(const char *dir, const char *const *names, size_t n)
     rmdir(dir);
 }
 
-int dcc_preflight_local_report(const char *const *names, size_t n, const char *path, const char *chost,
-                               int probe_timeout_ms, struct dcc_buf *json, char *err, size_t errlen)
+int dcc_preflight_local_report(const char *const *names, size_t n, const char *path,
+                               const char *chost, int probe_timeout_ms, struct dcc_buf *json,
+                               char *err, size_t errlen)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
@@ -369,7 +382,8 @@ int dcc_preflight_local_report(const char *const *names, size_t n, const char *p
         return -1;
     }
     if (!mkdtemp(dir)) {
-        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp, strerror(errno));
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
+                    strerror(errno));
         return -1;
     }
     int rc = -1;
@@ -406,7 +420,8 @@ out:
     return rc;
 }
 
-int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen, const char **source)
+int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen,
+                              const char **source)
 {
     const char *env = getenv("CHOST");
     if (env && *env) {
@@ -422,8 +437,8 @@ int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out
         struct dcc_buf b = {0};
         int st = 0;
         char why[256];
-        if (dcc_toolchain_capture(prog, argv, path, 10000, 4096, &b, &st, why, sizeof(why)) == 0 && WIFEXITED(st) &&
-            WEXITSTATUS(st) == 0 && b.data) {
+        if (dcc_toolchain_capture(prog, argv, path, 10000, 4096, &b, &st, why, sizeof(why)) == 0 &&
+            WIFEXITED(st) && WEXITSTATUS(st) == 0 && b.data) {
             size_t len = strcspn(b.data, "\r\n");
             if (len > 0 && len < outlen && !strpbrk(b.data, " \t")) {
                 memcpy(out, b.data, len);
@@ -500,7 +515,8 @@ static uint64_t elf_get(const unsigned char *d, size_t off, size_t sz, int big)
     return v;
 }
 
-int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, size_t outlen, char *err, size_t errlen)
+int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, size_t outlen,
+                              char *err, size_t errlen)
 {
     out[0] = '\0';
     if (len < 52 || memcmp(d, "\177ELF", 4) != 0) {
@@ -519,13 +535,15 @@ int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, siz
     uint64_t shnum = elf_get(d, is64 ? 0x3c : 0x30, 2, big);
     uint64_t shstrndx = elf_get(d, is64 ? 0x3e : 0x32, 2, big);
     size_t need = is64 ? 64 : 40;
-    if (shentsize < need || shnum == 0 || shstrndx >= shnum || shoff > len || shnum > (len - shoff) / shentsize) {
+    if (shentsize < need || shnum == 0 || shstrndx >= shnum || shoff > len ||
+        shnum > (len - shoff) / shentsize) {
         dcc_set_err(err, errlen, "truncated or odd ELF section table");
         return -1;
     }
     size_t o_name = 0, o_offset = is64 ? 0x18 : 0x10, o_size = is64 ? 0x20 : 0x14;
     const unsigned char *strsec = d + shoff + shstrndx * shentsize;
-    uint64_t str_off = elf_get(strsec, o_offset, w, big), str_size = elf_get(strsec, o_size, w, big);
+    uint64_t str_off = elf_get(strsec, o_offset, w, big),
+             str_size = elf_get(strsec, o_size, w, big);
     if (str_off > len || str_size > len - str_off) {
         dcc_set_err(err, errlen, "truncated ELF section names");
         return -1;
@@ -533,7 +551,8 @@ int dcc_preflight_elf_comment(const unsigned char *d, size_t len, char *out, siz
     for (uint64_t i = 0; i < shnum; i++) {
         const unsigned char *sh = d + shoff + i * shentsize;
         uint64_t name = elf_get(sh, o_name, 4, big);
-        if (name >= str_size || str_size - name < 9 || memcmp(d + str_off + name, ".comment", 9) != 0)
+        if (name >= str_size || str_size - name < 9 ||
+            memcmp(d + str_off + name, ".comment", 9) != 0)
             continue;
         uint64_t off = elf_get(sh, o_offset, w, big), size = elf_get(sh, o_size, w, big);
         if (off > len || size > len - off) {
@@ -612,7 +631,8 @@ static void probe_env_free(struct probe_env *e)
 }
 
 /* 0, or -1 on ENOMEM. */
-static int probe_env_init(struct probe_env *e, const char *host_spec, const char *dir, int timeout_ms)
+static int probe_env_init(struct probe_env *e, const char *host_spec, const char *dir,
+                          int timeout_ms)
 {
     int secs = (timeout_ms + 999) / 1000;
     memset(e, 0, sizeof *e);
@@ -644,8 +664,8 @@ static int probe_env_init(struct probe_env *e, const char *host_spec, const char
 }
 
 /* Starts one probe in its directory under top; 0 with *run, or -1 with p->err. */
-static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const char *distcc_path, int timeout_ms,
-                       struct dcc_run **run)
+static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const char *distcc_path,
+                       int timeout_ms, struct dcc_run **run)
 {
     char dir[PATH_MAX + 32], file[PATH_MAX + 64];
     const char *src = is_cxx_name(p->compiler) ? "probe.ii" : "probe.i";
@@ -689,19 +709,21 @@ static int probe_start(struct dcc_pf_probe *p, size_t i, const char *top, const 
     return 0;
 }
 
-int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path, int timeout_ms, char *err,
-                            size_t errlen)
+int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
+                            int timeout_ms, char *err, size_t errlen)
 {
     const char *tmp = getenv("TMPDIR");
     char top[PATH_MAX];
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    if ((size_t)snprintf(top, sizeof(top), "%s/distcc-preflight-probe.XXXXXX", tmp) >= sizeof(top) - 64) {
+    if ((size_t)snprintf(top, sizeof(top), "%s/distcc-preflight-probe.XXXXXX", tmp) >=
+        sizeof(top) - 64) {
         dcc_set_err(err, errlen, "TMPDIR is too long");
         return -1;
     }
     if (!mkdtemp(top)) {
-        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp, strerror(errno));
+        dcc_set_err(err, errlen, "cannot make a temporary directory in %s: %s", tmp,
+                    strerror(errno));
         return -1;
     }
     struct dcc_run **runs = calloc(n ? n : 1, sizeof(*runs));
@@ -745,8 +767,9 @@ int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *d
         struct dcc_buf obj = {0};
         if (!p->timed_out && read_capped(file, PROBE_OBJECT_CAP, &obj) == 0) {
             p->have_object = obj.len > 0;
-            if (p->have_object && dcc_preflight_elf_comment((const unsigned char *)obj.data, obj.len, p->comment,
-                                                            sizeof(p->comment), p->err, sizeof(p->err)) != 0)
+            if (p->have_object &&
+                dcc_preflight_elf_comment((const unsigned char *)obj.data, obj.len, p->comment,
+                                          sizeof(p->comment), p->err, sizeof(p->err)) != 0)
                 p->comment[0] = '\0';
         }
         dcc_buf_free(&obj);
@@ -768,7 +791,8 @@ void dcc_preflight_probe_free(struct dcc_pf_probe *probes, size_t n)
  * "error:" line, else the last line of the output. */
 static void client_reason(const char *text, char *out, size_t outlen)
 {
-    static const char *const endings[] = {"), trying another helper", "), running locally instead", ")"};
+    static const char *const endings[] = {"), trying another helper", "), running locally instead",
+                                          ")"};
     static const char refused[] = ", running locally instead: ";
     const char *best = NULL, *last = NULL;
     size_t best_len = 0, last_len = 0;
@@ -854,8 +878,8 @@ void dcc_preflight_row_from_probe(const struct dcc_pf_probe *p, struct dcc_pf_ro
             size_t len = strcspn(line, "\n");
             if (len > 0 && !dcc_str_startswith(line, "distcc[")) {
                 row->kind = DCC_PF_ROW_UNREACHABLE;
-                snprintf(row->reason, sizeof(row->reason), "probe compile over ssh: %.*s", (int)(len > 300 ? 300 : len),
-                         line);
+                snprintf(row->reason, sizeof(row->reason), "probe compile over ssh: %.*s",
+                         (int)(len > 300 ? 300 : len), line);
                 return;
             }
             line += len;
@@ -869,7 +893,18 @@ void dcc_preflight_row_from_probe(const struct dcc_pf_probe *p, struct dcc_pf_ro
 
 /* ---- output ------------------------------------------------------------------ */
 
-enum col { C_HOST, C_COMPILER, C_VERSION, C_TRIPLE, C_AS, C_LD, C_PIESSP, C_FOUND, C_RESULT, NCOLS };
+enum col {
+    C_HOST,
+    C_COMPILER,
+    C_VERSION,
+    C_TRIPLE,
+    C_AS,
+    C_LD,
+    C_PIESSP,
+    C_FOUND,
+    C_RESULT,
+    NCOLS
+};
 static const char *const col_titles[NCOLS] = {"HOST", "COMPILER", "VERSION", "TRIPLE", "AS",
                                               "LD",   "PIE/SSP",  "FOUND",   "RESULT"};
 
@@ -910,7 +945,8 @@ static void cell_text(const struct dcc_pf_row *r, enum col c, char *out, size_t 
         /* one binutils cell level covers both; mark the one that differs */
         enum dcc_pf_level l = DCC_PF_SAME;
         for (size_t i = 0; i < r->n_findings; i++)
-            if (r->findings[i].field == DCC_PF_BINUTILS && strcmp(r->findings[i].what, c == C_AS ? "as" : "ld") == 0 &&
+            if (r->findings[i].field == DCC_PF_BINUTILS &&
+                strcmp(r->findings[i].what, c == C_AS ? "as" : "ld") == 0 &&
                 r->findings[i].level > l)
                 l = r->findings[i].level;
         snprintf(out, outlen, "%s%s", unreach ? "-" : *v ? v : q, mark(l));
@@ -931,7 +967,11 @@ static void cell_text(const struct dcc_pf_row *r, enum col c, char *out, size_t 
                      mark(r->cell[DCC_PF_SSP]));
         return;
     case C_FOUND:
-        snprintf(out, outlen, "%s%s", unreach ? "-" : have_compiler ? "yes" : "no", mark(r->cell[DCC_PF_FOUND]));
+        snprintf(out, outlen, "%s%s",
+                 unreach         ? "-"
+                 : have_compiler ? "yes"
+                                 : "no",
+                 mark(r->cell[DCC_PF_FOUND]));
         return;
     case C_RESULT:
         if (r->kind == DCC_PF_ROW_LOCAL)
@@ -984,12 +1024,13 @@ int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struc
             continue;
         }
         if (r->probed && r->found == 1 &&
-            dcc_buf_printf(out, "%s %s: probe: compiled through the daemon (%s); .comment: %s\n", r->host, r->compiler,
-                           r->probe_why, *r->comment ? r->comment : "none") != 0)
+            dcc_buf_printf(out, "%s %s: probe: compiled through the daemon (%s); .comment: %s\n",
+                           r->host, r->compiler, r->probe_why,
+                           *r->comment ? r->comment : "none") != 0)
             return -1;
         if (r->probed && r->found != 1 &&
-            dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n", r->host, r->compiler,
-                           r->probe_why, r->error) != 0)
+            dcc_buf_printf(out, "%s %s: probe: compile through the daemon failed (%s): %s\n",
+                           r->host, r->compiler, r->probe_why, r->error) != 0)
             return -1;
         /* Once per helper, and only when its jobs are not fully confined. */
         if (r->kind == DCC_PF_ROW_REMOTE && r->sandbox[0] && r->sandbox_full == 0 &&
@@ -999,7 +1040,8 @@ int dcc_preflight_render_findings(const struct dcc_pf_row *rows, size_t n, struc
         for (size_t k = 0; k < r->n_findings; k++) {
             const struct dcc_pf_finding *f = &r->findings[k];
             if (dcc_buf_printf(out, "%s %s: %s: %s %s, local %s: %s\n", r->host, r->compiler,
-                               dcc_preflight_level_name(f->level), f->what, f->remote, f->local, f->why) != 0)
+                               dcc_preflight_level_name(f->level), f->what, f->remote, f->local,
+                               f->why) != 0)
                 return -1;
         }
     }
@@ -1018,12 +1060,15 @@ static json_t *flag_or_null(int v)
 
 static json_t *row_json(const struct dcc_pf_row *r)
 {
-    const char *kind = r->kind == DCC_PF_ROW_LOCAL ? "local" : r->kind == DCC_PF_ROW_REMOTE ? "remote" : "unreachable";
+    const char *kind = r->kind == DCC_PF_ROW_LOCAL    ? "local"
+                       : r->kind == DCC_PF_ROW_REMOTE ? "remote"
+                                                      : "unreachable";
     json_t *o = json_pack("{s:s, s:s, s:s?, s:o, s:o}", "host", r->host, "kind", kind, "result",
                           r->kind == DCC_PF_ROW_REMOTE  ? dcc_preflight_level_name(r->level)
                           : r->kind == DCC_PF_ROW_LOCAL ? "reference"
                                                         : "unreachable",
-                          "reason", r->kind == DCC_PF_ROW_UNREACHABLE ? json_string(r->reason) : json_null(),
+                          "reason",
+                          r->kind == DCC_PF_ROW_UNREACHABLE ? json_string(r->reason) : json_null(),
                           "findings", json_array());
     if (!o)
         return NULL;
@@ -1032,7 +1077,8 @@ static json_t *row_json(const struct dcc_pf_row *r)
         json_decref(o);
         return NULL;
     }
-    if (r->kind == DCC_PF_ROW_REMOTE && json_object_set_new(o, "sandbox", str_or_null(r->sandbox)) != 0) {
+    if (r->kind == DCC_PF_ROW_REMOTE &&
+        json_object_set_new(o, "sandbox", str_or_null(r->sandbox)) != 0) {
         json_decref(o);
         return NULL;
     }
@@ -1041,11 +1087,13 @@ static json_t *row_json(const struct dcc_pf_row *r)
         return NULL;
     }
     if (r->kind != DCC_PF_ROW_UNREACHABLE) {
-        json_t *more = json_pack(
-            "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "compiler", r->compiler, "found",
-            json_boolean(r->found == 1), "chost", str_or_null(r->chost), "version", str_or_null(r->version), "machine",
-            str_or_null(r->machine), "as", str_or_null(r->as_version), "ld", str_or_null(r->ld_version), "pie_default",
-            flag_or_null(r->pie), "ssp_default", flag_or_null(r->ssp), "error", str_or_null(r->error));
+        json_t *more = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "compiler",
+                                 r->compiler, "found", json_boolean(r->found == 1), "chost",
+                                 str_or_null(r->chost), "version", str_or_null(r->version),
+                                 "machine", str_or_null(r->machine), "as",
+                                 str_or_null(r->as_version), "ld", str_or_null(r->ld_version),
+                                 "pie_default", flag_or_null(r->pie), "ssp_default",
+                                 flag_or_null(r->ssp), "error", str_or_null(r->error));
         if (!more || json_object_update(o, more) != 0) {
             json_decref(more);
             json_decref(o);
@@ -1056,9 +1104,10 @@ static json_t *row_json(const struct dcc_pf_row *r)
     json_t *arr = json_object_get(o, "findings");
     for (size_t k = 0; k < r->n_findings; k++) {
         const struct dcc_pf_finding *f = &r->findings[k];
-        json_t *fj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "field", dcc_preflight_field_name(f->field), "level",
-                               dcc_preflight_level_name(f->level), "what", f->what, "local", f->local, "remote",
-                               f->remote, "why", f->why);
+        json_t *fj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "field",
+                               dcc_preflight_field_name(f->field), "level",
+                               dcc_preflight_level_name(f->level), "what", f->what, "local",
+                               f->local, "remote", f->remote, "why", f->why);
         if (!fj || json_array_append_new(arr, fj) != 0) {
             json_decref(o);
             return NULL;

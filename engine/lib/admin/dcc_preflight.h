@@ -25,8 +25,8 @@ enum dcc_pf_level { DCC_PF_SAME = 0, DCC_PF_WARN = 1, DCC_PF_ERROR = 2 };
 /* Default: everything that breaks objects is an error; a compiler missing on
  * a helper only makes the build slower (the job is refused and runs here). */
 #define DCC_PF_DEFAULT_ERRORS \
-    (DCC_PF_BIT(DCC_PF_VERSION) | DCC_PF_BIT(DCC_PF_TRIPLE) | DCC_PF_BIT(DCC_PF_BINUTILS) | DCC_PF_BIT(DCC_PF_PIE) | \
-     DCC_PF_BIT(DCC_PF_SSP))
+    (DCC_PF_BIT(DCC_PF_VERSION) | DCC_PF_BIT(DCC_PF_TRIPLE) | DCC_PF_BIT(DCC_PF_BINUTILS) | \
+     DCC_PF_BIT(DCC_PF_PIE) | DCC_PF_BIT(DCC_PF_SSP))
 
 const char *dcc_preflight_field_name(enum dcc_pf_field f); /* "version", ... */
 const char *dcc_preflight_level_name(enum dcc_pf_level l); /* "ok", "warning", "error" */
@@ -89,30 +89,35 @@ struct dcc_pf_row {
  * is a new reference. Otherwise -1 with err, e.g.
  *   not a /toolchain report: '[' or '{' expected near 'not' (line 1)
  * A stock distcc stats page is named as such ("no /toolchain endpoint"). */
-int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err, size_t errlen);
+int dcc_preflight_parse_report(const char *body, size_t len, json_t **report, char *err,
+                               size_t errlen);
 
 /* Fills row (host, kind left as given by the caller) from a report for one
  * compiler name; binutils and chost come from the report's host part. */
-void dcc_preflight_row_from_report(const json_t *report, const char *compiler, struct dcc_pf_row *row);
+void dcc_preflight_row_from_report(const json_t *report, const char *compiler,
+                                   struct dcc_pf_row *row);
 
 /* Compares remote with local and fills remote's cells, findings and level.
  * errors is a DCC_PF_BIT mask: a difference in one of those fields is an
  * error, any other a warning. A patch-level-only version difference and a
  * value one side does not know are warnings. Returns remote->level. */
-enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote, unsigned errors);
+enum dcc_pf_level dcc_preflight_compare(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
+                                        unsigned errors);
 
 /* The local fingerprint: runs dcc_toolchain_report_opts over a temporary
  * whitelist holding names (on path; NULL: $PATH) and appends its JSON.
  * chost as for the toolchain options (NULL: $CHOST, else make.conf).
  * 0, or -1 with err. */
-int dcc_preflight_local_report(const char *const *names, size_t n, const char *path, const char *chost,
-                               int probe_timeout_ms, struct dcc_buf *json, char *err, size_t errlen);
+int dcc_preflight_local_report(const char *const *names, size_t n, const char *path,
+                               const char *chost, int probe_timeout_ms, struct dcc_buf *json,
+                               char *err, size_t errlen);
 
 /* CHOST as this machine builds: $CHOST, else `portageq envvar CHOST` when
  * portageq is on path, else make.conf (make_conf NULL: Portage's). 0 with
  * *source "env", "portageq" or "make.conf", or -1 when none knows (callers
  * then use the compiler's triple). */
-int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen, const char **source);
+int dcc_preflight_local_chost(const char *path, const char *make_conf, char *out, size_t outlen,
+                              const char **source);
 
 /* Version "13.2.1": 0 with major/minor/patch (missing parts 0), -1 if it
  * does not start with a number. */
@@ -142,8 +147,8 @@ struct dcc_pf_probe {
  * timeout_ms (killed with its process group after it). TMPDIR holds the
  * work directories, removed before the call returns. 0 (each probe has its
  * own outcome), or -1 with err when no work directory could be made. */
-int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path, int timeout_ms, char *err,
-                            size_t errlen);
+int dcc_preflight_probe_run(struct dcc_pf_probe *probes, size_t n, const char *distcc_path,
+                            int timeout_ms, char *err, size_t errlen);
 void dcc_preflight_probe_free(struct dcc_pf_probe *probes, size_t n);
 
 /* Fills row from a probe's outcome: REMOTE with version ("gcc version"),
@@ -161,8 +166,8 @@ void dcc_preflight_parse_probe_output(const char *text, struct dcc_pf_row *row);
 /* The first non-empty string of an ELF object's .comment section (ELF32 or
  * ELF64, either byte order), control characters made blanks. 0, or -1 with
  * err (not ELF, truncated, no .comment). */
-int dcc_preflight_elf_comment(const unsigned char *data, size_t len, char *out, size_t outlen, char *err,
-                              size_t errlen);
+int dcc_preflight_elf_comment(const unsigned char *data, size_t len, char *out, size_t outlen,
+                              char *err, size_t errlen);
 
 /* The table (columns padded with blanks, no trailing blanks), then one line
  * per finding or unreachable host:

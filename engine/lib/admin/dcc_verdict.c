@@ -23,7 +23,8 @@ static int is_probed(const struct dcc_verdict_host *h)
 }
 
 /* A probed host not reached by one of its probes: one row, both reasons. */
-static int probes_unreachable(const struct dcc_verdict_host *h, size_t n_names, struct dcc_pf_row *row)
+static int probes_unreachable(const struct dcc_verdict_host *h, size_t n_names,
+                              struct dcc_pf_row *row)
 {
     for (size_t k = 0; k < n_names; k++) {
         struct dcc_pf_row pr = {0};
@@ -51,7 +52,8 @@ static void probed_as(const struct dcc_verdict_host *h, size_t n_names, char *ou
 
 /* One REMOTE row per compiler name for a reached host, each compared with
  * the local row of the same name; returns the host's worst level. */
-static enum dcc_pf_level compare_host(const struct dcc_verdict_host *h, const struct dcc_verdict_policy *p,
+static enum dcc_pf_level compare_host(const struct dcc_verdict_host *h,
+                                      const struct dcc_verdict_policy *p,
                                       const struct dcc_pf_row *local_rows, struct dcc_pf_row *rows)
 {
     enum dcc_pf_level worst = DCC_PF_SAME;
@@ -78,7 +80,8 @@ static enum dcc_pf_level compare_host(const struct dcc_verdict_host *h, const st
 }
 
 int dcc_verdict_make(const json_t *local, const struct dcc_verdict_host *hosts, size_t n_hosts,
-                     const struct dcc_verdict_policy *policy, struct dcc_verdict *v, char *err, size_t errlen)
+                     const struct dcc_verdict_policy *policy, struct dcc_verdict *v, char *err,
+                     size_t errlen)
 {
     memset(v, 0, sizeof(*v));
     size_t max_rows = policy->n_names * (n_hosts + 1);
@@ -120,7 +123,8 @@ int dcc_verdict_make(const json_t *local, const struct dcc_verdict_host *hosts, 
         if (worst > v->worst)
             v->worst = worst;
     }
-    v->exit_code = dcc_verdict_exit_code(v->n_err_hosts, v->n_unreach, v->n_warn_hosts, policy->warn_ok);
+    v->exit_code = dcc_verdict_exit_code(v->n_err_hosts, v->n_unreach, v->n_warn_hosts,
+                                         policy->warn_ok);
     return 0;
 }
 
@@ -136,8 +140,8 @@ json_t *dcc_verdict_json(const struct dcc_verdict *v, const char *chost, const c
     json_t *rows = dcc_preflight_rows_json(v->rows, v->n_rows);
     if (!rows)
         return NULL;
-    return json_pack("{s:i, s:i, s:{s:o, s:o}, s:o}", "schema", 1, "exit", v->exit_code, "local", "chost",
-                     chost && chost[0] ? json_string(chost) : json_null(), "chost_source",
+    return json_pack("{s:i, s:i, s:{s:o, s:o}, s:o}", "schema", 1, "exit", v->exit_code, "local",
+                     "chost", chost && chost[0] ? json_string(chost) : json_null(), "chost_source",
                      chost_source ? json_string(chost_source) : json_null(), "rows", rows);
 }
 
@@ -151,5 +155,6 @@ int dcc_verdict_render_text(const struct dcc_verdict *v, struct dcc_buf *out)
                           "%s%zu host%s checked: %zu with errors, %zu with warnings only, %zu "
                           "unreachable (exit %d)\n",
                           v->n_hosts == 0 ? "no remote hosts in the host list; " : "", v->n_hosts,
-                          v->n_hosts == 1 ? "" : "s", v->n_err_hosts, v->n_warn_hosts, v->n_unreach, v->exit_code);
+                          v->n_hosts == 1 ? "" : "s", v->n_err_hosts, v->n_warn_hosts, v->n_unreach,
+                          v->exit_code);
 }

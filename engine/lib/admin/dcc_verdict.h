@@ -59,7 +59,8 @@ struct dcc_verdict {
  * policy into *v (to be released with dcc_verdict_free). 0, or -1 with err
  * (out of memory). */
 int dcc_verdict_make(const json_t *local, const struct dcc_verdict_host *hosts, size_t n_hosts,
-                     const struct dcc_verdict_policy *policy, struct dcc_verdict *v, char *err, size_t errlen);
+                     const struct dcc_verdict_policy *policy, struct dcc_verdict *v, char *err,
+                     size_t errlen);
 void dcc_verdict_free(struct dcc_verdict *v);
 
 /* The exit code for these counts: errors win over unreachable hosts, which

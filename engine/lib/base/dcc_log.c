@@ -175,7 +175,8 @@ void dcc_log(enum dcc_log_level level, const char *fmt, ...)
             char full[2240];
             int fl = snprintf(full, sizeof full, "%.*s%.*s", (int)sl, stamp, n, line);
             if (fl > 0)
-                write_all(log_state.file_fd, full, (size_t)fl < sizeof full ? (size_t)fl : sizeof full - 1);
+                write_all(log_state.file_fd, full,
+                          (size_t)fl < sizeof full ? (size_t)fl : sizeof full - 1);
         } else {
             write_all(STDERR_FILENO, line, (size_t)n);
         }

@@ -417,8 +417,9 @@ int dcc_run_start(const struct dcc_run_opts *o, struct dcc_run **hp, char *err, 
         return DCC_RUN_NOMEM;
     }
     h->pidfd = h->report_fd = h->fd[0] = h->fd[1] = -1;
-    if (!o->argv || !o->argv[0] || o->out == DCC_RUN_MERGE || (o->in == DCC_RUN_IN_FILE && !o->in_file) ||
-        (mode[0] == DCC_RUN_CAPTURE && !bufs[0]) || (mode[1] == DCC_RUN_CAPTURE && !bufs[1])) {
+    if (!o->argv || !o->argv[0] || o->out == DCC_RUN_MERGE ||
+        (o->in == DCC_RUN_IN_FILE && !o->in_file) || (mode[0] == DCC_RUN_CAPTURE && !bufs[0]) ||
+        (mode[1] == DCC_RUN_CAPTURE && !bufs[1])) {
         e = EINVAL;
         goto fail;
     }
@@ -438,7 +439,8 @@ int dcc_run_start(const struct dcc_run_opts *o, struct dcc_run **hp, char *err, 
         if (in_fd < 0) {
             e = errno;
             rc = DCC_RUN_NOT_RUN;
-            dcc_set_err(err, errlen, "cannot run %s: cannot open %s: %s", name, o->in_file, strerror(e));
+            dcc_set_err(err, errlen, "cannot run %s: cannot open %s: %s", name, o->in_file,
+                        strerror(e));
             goto out;
         }
     }
@@ -558,7 +560,8 @@ int dcc_run_started(struct dcc_run *h, char *err, size_t errlen)
     if (!h->failed.error)
         return 0;
     if (h->failed.stage == STAGE_DIR)
-        dcc_set_err(err, errlen, "cannot run %s in %s: %s", h->name, h->dir, strerror(h->failed.error));
+        dcc_set_err(err, errlen, "cannot run %s in %s: %s", h->name, h->dir,
+                    strerror(h->failed.error));
     else
         dcc_set_err(err, errlen, "cannot run %s: %s", h->name, strerror(h->failed.error));
     errno = h->failed.error;
@@ -589,7 +592,8 @@ int dcc_run_finish(struct dcc_run *h, int *wstatus, char *err, size_t errlen)
         rc = (int)h->end;
         e = h->end_errno;
         if (h->end == DCC_RUN_TIMEOUT && h->exited)
-            dcc_set_err(err, errlen, "%s exited, but a process it left kept its output open past %d ms", h->name,
+            dcc_set_err(err, errlen,
+                        "%s exited, but a process it left kept its output open past %d ms", h->name,
                         h->timeout_ms);
         else if (h->end == DCC_RUN_TIMEOUT)
             dcc_set_err(err, errlen, "%s did not finish within %d ms", h->name, h->timeout_ms);

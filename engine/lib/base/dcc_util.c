@@ -207,8 +207,8 @@ void dcc_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out, char *err,
-                        size_t errlen)
+int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out,
+                        char *err, size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -236,7 +236,8 @@ int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, 
             return 0;
         }
         if ((size_t)got > max - out->len) {
-            dcc_set_err(err, errlen, "cannot read %s: larger than %zu bytes, which is not %s", path, max, what);
+            dcc_set_err(err, errlen, "cannot read %s: larger than %zu bytes, which is not %s", path,
+                        max, what);
             break;
         }
         if (dcc_buf_append(out, chunk, (size_t)got) != 0) {

@@ -16,7 +16,8 @@ int dcc_buf_reserve(struct dcc_buf *b, size_t extra);
 int dcc_buf_append(struct dcc_buf *b, const void *data, size_t len);
 int dcc_buf_appends(struct dcc_buf *b, const char *s);
 int dcc_buf_printf(struct dcc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int dcc_buf_vprintf(struct dcc_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int dcc_buf_vprintf(struct dcc_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void dcc_buf_free(struct dcc_buf *b);
 
 /* argv arrays: NULL-terminated, every string and the array malloc'd. */
@@ -34,7 +35,8 @@ int dcc_argv_set(char **argv, size_t i, const char *s);
 char *dcc_argv_join(char *const *argv);
 
 /* Formats one line into a caller's error buffer; NULL or size 0 is fine. */
-void dcc_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void dcc_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Milliseconds on the monotonic clock: for deadlines and durations. */
 long long dcc_now_ms(void);
@@ -44,8 +46,8 @@ long long dcc_now_ms(void);
  * error: "cannot read PATH: larger than MAX bytes, which is not WHAT".
  * 0, or -1 with err and errno (EINVAL not a regular file, EIO otherwise).
  * fd stays open. */
-int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out, char *err,
-                        size_t errlen);
+int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out,
+                        char *err, size_t errlen);
 
 /* 1 if s ends with suffix. */
 int dcc_str_endswith(const char *s, const char *suffix);

@@ -11,19 +11,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err, size_t errlen);
+static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err,
+                 size_t errlen);
 
 int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen)
 {
     return spawn(argv, out_fd, err_fd, 0, pid, err, errlen);
 }
 
-int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen)
+int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err,
+                         size_t errlen)
 {
     return spawn(argv, out_fd, err_fd, 1, pid, err, errlen);
 }
 
-static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err, size_t errlen)
+static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_t *pid, char *err,
+                 size_t errlen)
 {
     /* As from a shell: looked up on PATH (a script without "#!" runs with
      * /bin/sh), stdin and every descriptor it does not redirect inherited
@@ -36,7 +39,8 @@ static int spawn(char *const argv[], int out_fd, int err_fd, int own_group, pid_
         .out_fd = out_fd,
         .err = err_fd >= 0 ? DCC_RUN_FD : DCC_RUN_INHERIT,
         .err_fd = err_fd,
-        .flags = DCC_RUN_SEARCH_PATH | DCC_RUN_KEEP_SIGNALS | DCC_RUN_KEEP_FDS | (own_group ? 0 : DCC_RUN_SAME_GROUP),
+        .flags = DCC_RUN_SEARCH_PATH | DCC_RUN_KEEP_SIGNALS | DCC_RUN_KEEP_FDS |
+                 (own_group ? 0 : DCC_RUN_SAME_GROUP),
     };
     struct dcc_run *run = NULL;
     if (dcc_run_start(&o, &run, err, errlen) != DCC_RUN_OK) {

@@ -9,11 +9,13 @@
 /* Starts argv[0] (a path, or a name looked up on PATH). stdout/stderr go to
  * out_fd/err_fd when >= 0, else are inherited; stdin is inherited.
  * 0 with *pid, or 110 (cannot run) with err. */
-int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen);
+int dcc_exec_spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err,
+                   size_t errlen);
 
 /* The same, in a process group of its own, which an interrupted client
  * signals as a whole (cpp: the driver and the cc1 it runs). */
-int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err, size_t errlen);
+int dcc_exec_spawn_group(char *const argv[], int out_fd, int err_fd, pid_t *pid, char *err,
+                         size_t errlen);
 
 /* Waits for pid; *status is the raw wait status. 0, or -1 with errno. */
 int dcc_exec_wait(pid_t pid, int *status);

@@ -95,7 +95,8 @@ struct smap {
     size_t cap, n; /* cap is 0 or a power of two */
 };
 
-static struct smap_slot *smap_find(const struct smap *m, const char *key, size_t keylen, uint64_t hash)
+static struct smap_slot *smap_find(const struct smap *m, const char *key, size_t keylen,
+                                   uint64_t hash)
 {
     if (m->cap == 0)
         return NULL;
@@ -457,8 +458,8 @@ static char **sysdir_cache_read(const char *path, int *nomem)
     return dirs;
 }
 
-int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir, char ***dirs, char *err,
-                        size_t errlen)
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
+                        char ***dirs, char *err, size_t errlen)
 {
     *dirs = NULL;
     struct stat st;
@@ -477,8 +478,9 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
     int rc = 0;
     if (cache_dir) {
         char ident[160];
-        snprintf(ident, sizeof ident, "%ju %ju %jd %jd.%09ld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-                 (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+        snprintf(ident, sizeof ident, "%ju %ju %jd %jd.%09ld", (uintmax_t)st.st_dev,
+                 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec);
         uint64_t h = fnv1a_str(FNV_OFFSET, "dcc-incscan-sysdirs 1");
         h = fnv1a_str(h, compiler_path);
         h = fnv1a_str(h, ident);
@@ -527,7 +529,8 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
     rc = sysdir_run((char *const *)cmd, &text, &status, err, errlen);
     free(cmd);
     if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        dcc_set_err(err, errlen, "%s -E -v -x %s /dev/null failed (%s %d) while listing its include directories",
+        dcc_set_err(err, errlen,
+                    "%s -E -v -x %s /dev/null failed (%s %d) while listing its include directories",
                     compiler_path, lang, WIFEXITED(status) ? "exit status" : "signal",
                     WIFEXITED(status)     ? WEXITSTATUS(status)
                     : WIFSIGNALED(status) ? WTERMSIG(status)
@@ -538,7 +541,8 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
         int bad;
         *dirs = sysdir_parse(text.data ? text.data : "", 0, &bad);
         if (!*dirs && bad) {
-            dcc_set_err(err, errlen, "%s -v printed no \"#include <...> search starts here:\" list", compiler_path);
+            dcc_set_err(err, errlen, "%s -v printed no \"#include <...> search starts here:\" list",
+                        compiler_path);
             rc = DCC_EXIT_DISTCC_FAILED;
         } else if (!*dirs) {
             dcc_set_err(err, errlen, "out of memory");
@@ -623,8 +627,8 @@ struct scanner {
 
 static int is_ident(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
-           c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
 }
 
 /* gcc ignores NUL bytes like blanks (with a warning). */
@@ -668,7 +672,8 @@ static int join_path(struct scanner *s, const char *dir, const char *name, size_
     s->path.len = 0;
     if (dcc_buf_appends(&s->path, dir) != 0)
         return -1;
-    if (!(s->path.len && s->path.data[s->path.len - 1] == '/') && dcc_buf_append(&s->path, "/", 1) != 0)
+    if (!(s->path.len && s->path.data[s->path.len - 1] == '/') &&
+        dcc_buf_append(&s->path, "/", 1) != 0)
         return -1;
     return dcc_buf_append(&s->path, name, namelen);
 }
@@ -730,7 +735,9 @@ static int check_physical(struct scanner *s, const char *raw, const char *norm)
         return give_up(s, "%s: cannot resolve: %s", shown(s, norm), strerror(errno));
     }
     int same = strcmp(real, norm) == 0;
-    int rc = same ? 0 : give_up(s, "%s is reached through a symbolic link (real path %s)", shown(s, norm), real);
+    int rc = same ? 0
+                  : give_up(s, "%s is reached through a symbolic link (real path %s)",
+                            shown(s, norm), real);
     free(real);
     return rc;
 }
@@ -753,7 +760,8 @@ static int add_dotdot_dirs(struct scanner *s, const char *base, const char *name
 {
     for (size_t i = 0; i + 1 < namelen; i++) {
         int at_start = i == 0 || name[i - 1] == '/';
-        if (!at_start || name[i] != '.' || name[i + 1] != '.' || (i + 2 < namelen && name[i + 2] != '/'))
+        if (!at_start || name[i] != '.' || name[i + 1] != '.' ||
+            (i + 2 < namelen && name[i + 2] != '/'))
             continue;
         if (i == 0)
             continue;
@@ -822,10 +830,12 @@ static int add_user_file(struct scanner *s, struct incfile *f, const char *raw, 
 }
 
 /* Looks name up along the chain from index start, once per scan. */
-static int chain_lookup(struct scanner *s, size_t start, const char *name, size_t namelen, struct lookup_hit **out)
+static int chain_lookup(struct scanner *s, size_t start, const char *name, size_t namelen,
+                        struct lookup_hit **out)
 {
     s->line.len = 0;
-    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 || dcc_buf_append(&s->line, name, namelen) != 0)
+    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 ||
+        dcc_buf_append(&s->line, name, namelen) != 0)
         return -1;
     struct lookup_hit *hit = smap_get(&s->lookups, s->line.data, s->line.len);
     if (hit) {
@@ -855,7 +865,8 @@ static int chain_lookup(struct scanner *s, size_t start, const char *name, size_
     }
     /* The key is rebuilt: join_path and probe used the scratch buffers. */
     s->line.len = 0;
-    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 || dcc_buf_append(&s->line, name, namelen) != 0 ||
+    if (dcc_buf_append(&s->line, &start, sizeof start) != 0 ||
+        dcc_buf_append(&s->line, name, namelen) != 0 ||
         smap_put(&s->lookups, s->line.data, s->line.len, hit) != 0)
         goto nomem;
     *out = hit;
@@ -878,8 +889,8 @@ struct include_site {
 };
 
 /* give_up with "FILE:LINE: " (or "-include: ") in front. */
-__attribute__((format(printf, 3, 4))) static int give_up_at(struct scanner *s, const struct include_site *site,
-                                                            const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+give_up_at(struct scanner *s, const struct include_site *site, const char *fmt, ...)
 {
     char msg[PATH_MAX + 200];
     va_list ap;
@@ -894,8 +905,8 @@ __attribute__((format(printf, 3, 4))) static int give_up_at(struct scanner *s, c
 /* Resolves one include and lists or queues what it finds. next_from: for
  * #include_next, the chain index where the search starts (NEXT_NONE: an
  * ordinary #include). 0, 1 or -1. */
-static int include_file(struct scanner *s, const struct include_site *site, const char *name, size_t namelen, int angle,
-                        size_t next_from)
+static int include_file(struct scanner *s, const struct include_site *site, const char *name,
+                        size_t namelen, int angle, size_t next_from)
 {
     const char *nul = memchr(name, '\0', namelen);
     if (nul) {
@@ -912,7 +923,8 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     }
     struct incfile *f = NULL;
     int kind = PROBE_MISSING, e = 0, in_curdir = 0, sys = !site->user;
-    size_t next = name[0] == '/' ? NEXT_NONE : 0; /* gcc: a file found next to its includer goes on at 0 */
+    size_t next = name[0] == '/' ? NEXT_NONE
+                                 : 0; /* gcc: a file found next to its includer goes on at 0 */
     const char *base = NULL;
     if (name[0] == '/' || (!angle && site->curdir && next_from == NEXT_NONE)) {
         base = name[0] == '/' ? "/" : site->curdir;
@@ -1224,10 +1236,11 @@ static int scan_has_include(struct scanner *s, const struct include_site *site)
         else if (site->user && !literal)
             rc = give_up_at(s, site, "__has_include with a macro argument");
         else if (!literal)
-            rc = s->chain_has_user ? give_up_at(s, site,
-                                                "__has_include with a macro argument in a system header, "
-                                                "with user include directories")
-                                   : 0;
+            rc = s->chain_has_user
+                     ? give_up_at(s, site,
+                                  "__has_include with a macro argument in a system header, "
+                                  "with user include directories")
+                     : 0;
         else
             rc = include_file(s, site, l + name, namelen, angle, next ? site->next : NEXT_NONE);
         if (next && site->file)
@@ -1239,7 +1252,15 @@ static int scan_has_include(struct scanner *s, const struct include_site *site)
     return rc;
 }
 
-enum directive { DIR_OTHER, DIR_INCLUDE, DIR_INCLUDE_NEXT, DIR_IMPORT, DIR_IF, DIR_DEFINE, DIR_EMBED };
+enum directive {
+    DIR_OTHER,
+    DIR_INCLUDE,
+    DIR_INCLUDE_NEXT,
+    DIR_IMPORT,
+    DIR_IF,
+    DIR_DEFINE,
+    DIR_EMBED
+};
 
 static const struct directive_name {
     const char *name;
@@ -1253,8 +1274,8 @@ static const struct directive_name {
 
 /* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
  * 0, 1 or -1. */
-static int lex_directive(struct scanner *s, const struct queued *item, const char *b, size_t n, size_t hash,
-                         size_t *endp)
+static int lex_directive(struct scanner *s, const struct queued *item, const char *b, size_t n,
+                         size_t hash, size_t *endp)
 {
     size_t p = skip_hspace(b, n, hash + 1);
     char word[16];
@@ -1270,7 +1291,8 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
     }
     *endp = p;
     enum directive d = DIR_OTHER;
-    for (size_t i = 0; i < sizeof directive_names / sizeof *directive_names && wl < sizeof word; i++)
+    for (size_t i = 0; i < sizeof directive_names / sizeof *directive_names && wl < sizeof word;
+         i++)
         if (word_is(word, wl, directive_names[i].name))
             d = directive_names[i].d;
     if (d == DIR_OTHER)
@@ -1309,7 +1331,9 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
             return 0;
         return scan_has_include(s, &site);
     }
-    const char *dname = d == DIR_IMPORT ? "#import" : d == DIR_INCLUDE_NEXT ? "#include_next" : "#include";
+    const char *dname = d == DIR_IMPORT         ? "#import"
+                        : d == DIR_INCLUDE_NEXT ? "#include_next"
+                                                : "#include";
     if (d == DIR_INCLUDE_NEXT) {
         if (user)
             return give_up_at(s, &site, "#include_next");
@@ -1346,8 +1370,9 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
         return give_up_at(s, &site, "%s with a macro argument", dname);
     /* Whatever the macro names, it could be found in a user directory. */
     if (s->chain_has_user)
-        return give_up_at(s, &site, "%s with a macro argument in a system header, with user include directories",
-                          dname);
+        return give_up_at(
+            s, &site, "%s with a macro argument in a system header, with user include directories",
+            dname);
     return 0;
 }
 
@@ -1410,7 +1435,8 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
             bol = 0;
             /* C++14 digit separator: 1'000 is one pp-number. */
             size_t j = p;
-            while (j > 0 && p - j < 64 && (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
+            while (j > 0 && p - j < 64 &&
+                   (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
                 j--;
             if (s->mode.digit_separators && j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n &&
                 is_ident((unsigned char)b[p + 1]))
@@ -1421,7 +1447,9 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
         }
         case 'R': {
             bol = 0;
-            size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"' ? skip_raw_string(b, n, p) : 0;
+            size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"'
+                             ? skip_raw_string(b, n, p)
+                             : 0;
             p = end ? end : p + 1;
             break;
         }
@@ -1481,7 +1509,9 @@ static int scan_file(struct scanner *s, const struct queued *q)
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)(256 << 20)) {
         close(fd);
-        return user ? give_up(s, "%s: cannot read: not a regular file of at most 256 MiB", shown(s, f->path)) : 0;
+        return user ? give_up(s, "%s: cannot read: not a regular file of at most 256 MiB",
+                              shown(s, f->path))
+                    : 0;
     }
     size_t size = (size_t)st.st_size, len = 0;
     char *buf = malloc(size + 1);
@@ -1519,7 +1549,8 @@ static int scan_file(struct scanner *s, const struct queued *q)
  * DCC_SCAN_QUOTE ... DCC_SCAN_AFTER (what the preprocessor reads is the
  * catalogue's scan kind of each option). */
 enum { RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER };
-_Static_assert(DCC_SCAN_BRACKET - DCC_SCAN_QUOTE == RO_BRACKET && DCC_SCAN_SYSTEM - DCC_SCAN_QUOTE == RO_SYSTEM &&
+_Static_assert(DCC_SCAN_BRACKET - DCC_SCAN_QUOTE == RO_BRACKET &&
+                   DCC_SCAN_SYSTEM - DCC_SCAN_QUOTE == RO_SYSTEM &&
                    DCC_SCAN_AFTER - DCC_SCAN_QUOTE == RO_AFTER,
                "user directory lists follow the catalogue's scan kinds");
 
@@ -1630,8 +1661,12 @@ static int read_lex_mode(struct scanner *s, char *const *argv, const struct dcc_
     return 0;
 }
 
-static const char *const refused_env[] = {
-    "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"};
+static const char *const refused_env[] = {"CPATH",
+                                          "C_INCLUDE_PATH",
+                                          "CPLUS_INCLUDE_PATH",
+                                          "OBJC_INCLUDE_PATH",
+                                          "DEPENDENCIES_OUTPUT",
+                                          "SUNPRO_DEPENDENCIES"};
 
 struct user_dirs {
     char **v[4]; /* RO_QUOTE, RO_BRACKET, RO_SYSTEM, RO_AFTER: normalised */
@@ -1651,7 +1686,8 @@ static void user_dirs_free(struct user_dirs *u)
 }
 
 /* Reads the options into u. 0, 1 (gave up) or -1. */
-static int read_options(struct scanner *s, char *const *argv, const struct dcc_scan *scan, struct user_dirs *u)
+static int read_options(struct scanner *s, char *const *argv, const struct dcc_scan *scan,
+                        struct user_dirs *u)
 {
     for (size_t i = 1; argv[i]; i++) {
         const char *a = argv[i];
@@ -1682,7 +1718,8 @@ static int read_options(struct scanner *s, char *const *argv, const struct dcc_s
         }
         /* "=dir" and "$SYSROOT/dir" are relative to the sysroot. */
         if (v[0] == '=' || strncmp(v, "$SYSROOT", 8) == 0)
-            return give_up(s, "argument %s%s%s names a sysroot directory", a, joined ? "" : " ", joined ? "" : v);
+            return give_up(s, "argument %s%s%s names a sysroot directory", a, joined ? "" : " ",
+                           joined ? "" : v);
         int k = (int)(kind - DCC_SCAN_QUOTE);
         char *norm = dcc_incscan_normalise(s->cwd, v);
         if (!norm || ptrvec_push((void ***)&u->v[k], &u->n[k], &u->cap[k], norm) != 0) {
@@ -1810,7 +1847,8 @@ static void scanner_free(struct scanner *s)
     dcc_buf_free(&s->path);
 }
 
-static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan *scan, char *const *sysdirs)
+static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan *scan,
+                    char *const *sysdirs)
 {
     for (size_t i = 0; i < sizeof refused_env / sizeof *refused_env; i++) {
         const char *v = getenv(refused_env[i]);
@@ -1832,8 +1870,8 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
     /* The source: its directory is searched first by its quoted includes. */
     if (rc == 0) {
         char *raw = NULL, *norm = dcc_incscan_normalise(s->cwd, scan->input);
-        if (!norm || asprintf(&raw, "%s%s%s", scan->input[0] == '/' ? "" : s->cwd, scan->input[0] == '/' ? "" : "/",
-                              scan->input) < 0) {
+        if (!norm || asprintf(&raw, "%s%s%s", scan->input[0] == '/' ? "" : s->cwd,
+                              scan->input[0] == '/' ? "" : "/", scan->input) < 0) {
             free(norm);
             rc = -1;
         } else {
@@ -1871,13 +1909,14 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
     return rc;
 }
 
-int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd, char *const *sysdirs,
-                    struct dcc_inc_list *out, char *why, size_t whylen)
+int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
+                    char *const *sysdirs, struct dcc_inc_list *out, char *why, size_t whylen)
 {
     *out = (struct dcc_inc_list){0};
     dcc_set_err(why, whylen, "%s", "");
     struct scanner s = {.cwd = cwd, .cwdlen = strlen(cwd), .why = why, .whylen = whylen};
-    int rc = cwd[0] == '/' ? run_scan(&s, argv, scan, sysdirs) : give_up(&s, "the working directory is not absolute");
+    int rc = cwd[0] == '/' ? run_scan(&s, argv, scan, sysdirs)
+                           : give_up(&s, "the working directory is not absolute");
     for (size_t i = 0; rc == 0 && i < s.nlisted; i++)
         rc = inc_list_add(out, DCC_INC_FILE, s.listed[i]->path);
     for (size_t i = 0; rc == 0 && i < s.ndirs; i++)

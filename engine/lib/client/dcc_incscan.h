@@ -41,8 +41,8 @@ void dcc_inc_list_free(struct dcc_inc_list *l);
  * Returns 0 with *dirs (NULL-terminated, free with dcc_argv_free), or an exit
  * code from dcc_exit.h with err: 110 the compiler cannot run, 100 it failed or
  * printed no search list, 105 out of memory. */
-int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir, char ***dirs, char *err,
-                        size_t errlen);
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
+                        char ***dirs, char *err, size_t errlen);
 
 /* Finds the files a compile of this job reads that are not system headers.
  * argv/scan: the job after dcc_args_scan (scan->input relative or absolute).
@@ -62,8 +62,8 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
  * why naming the place and the construct ("src/x.c:12: #include with a macro
  * argument"; paths under cwd are shown relative to it), or -1 on ENOMEM.
  * out is emptied first and is empty unless 0 is returned. */
-int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd, char *const *sysdirs,
-                    struct dcc_inc_list *out, char *why, size_t whylen);
+int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
+                    char *const *sysdirs, struct dcc_inc_list *out, char *why, size_t whylen);
 
 /* Lexically normalised absolute path of rel (taken relative to the absolute
  * base unless it starts with '/'): no ".", "..", "//" or trailing '/'.

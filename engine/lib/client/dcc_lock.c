@@ -76,14 +76,15 @@ void dcc_lock_init(struct dcc_lock *lock)
     lock->name[0] = '\0';
 }
 
-static int lock_dir(const struct dcc_lock_opts *o, char *dir, size_t dirlen, char *err, size_t errlen)
+static int lock_dir(const struct dcc_lock_opts *o, char *dir, size_t dirlen, char *err,
+                    size_t errlen)
 {
     return dcc_paths_make_subdir(o->distcc_dir, "lock", dir, dirlen, err, errlen);
 }
 
 /* lock/<kind>_<name>_<slot>, the layout stock's dcc_make_lock_filename uses. */
-static int file_path(char *buf, size_t buflen, const char *dir, const char *kind, const char *name, int slot, char *err,
-                     size_t errlen)
+static int file_path(char *buf, size_t buflen, const char *dir, const char *kind, const char *name,
+                     int slot, char *err, size_t errlen)
 {
     int n = snprintf(buf, buflen, "%s/%s_%s_%d", dir, kind, name, slot);
     if (n < 0 || (size_t)n >= buflen) {
@@ -158,7 +159,8 @@ static int looks_free(const char *path)
 static int check_name(const char *name, char *err, size_t errlen)
 {
     size_t n = strlen(name);
-    if (n == 0 || n >= DCC_LOCK_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+    if (n == 0 || n >= DCC_LOCK_NAME_MAX || strchr(name, '/') || strcmp(name, ".") == 0 ||
+        strcmp(name, "..") == 0) {
         dcc_set_err(err, errlen, "bad lock name \"%.64s\"", name);
         return -1;
     }
@@ -173,8 +175,8 @@ static void fill_lock(struct dcc_lock *lock, int fd, size_t host_index, const ch
     snprintf(lock->name, sizeof lock->name, "%s", name);
 }
 
-int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, struct dcc_lock *lock, char *err,
-                 size_t errlen)
+int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, struct dcc_lock *lock,
+                 char *err, size_t errlen)
 {
     char dir[PATH_MAX], path[PATH_MAX + DCC_LOCK_NAME_MAX + 32];
     dcc_lock_init(lock);
@@ -216,19 +218,23 @@ void dcc_lock_release(struct dcc_lock *lock)
 
 /* Where lock/ is, without creating it: checking or clearing a mark needs
  * no directory, and a scan checks every host. */
-static int lock_dir_name(const struct dcc_lock_opts *o, char *dir, size_t dirlen, char *err, size_t errlen)
+static int lock_dir_name(const struct dcc_lock_opts *o, char *dir, size_t dirlen, char *err,
+                         size_t errlen)
 {
     return dcc_paths_subdir_name(o->distcc_dir, "lock", dir, dirlen, err, errlen);
 }
 
-static int backoff_file(const char *dir, const struct dcc_host *h, char *path, size_t pathlen, char *err, size_t errlen)
+static int backoff_file(const char *dir, const struct dcc_host *h, char *path, size_t pathlen,
+                        char *err, size_t errlen)
 {
     char name[DCC_LOCK_NAME_MAX];
     if (dcc_hosts_lock_name(h, name, sizeof name) != 0 || check_name(name, err, errlen) != 0) {
-        dcc_set_err(err, errlen, "cannot make a lock name for host \"%.64s\"", h->spec ? h->spec : "");
+        dcc_set_err(err, errlen, "cannot make a lock name for host \"%.64s\"",
+                    h->spec ? h->spec : "");
         return DCC_EXIT_IO_ERROR;
     }
-    return file_path(path, pathlen, dir, "backoff", name, 0, err, errlen) == 0 ? 0 : DCC_EXIT_IO_ERROR;
+    return file_path(path, pathlen, dir, "backoff", name, 0, err, errlen) == 0 ? 0
+                                                                               : DCC_EXIT_IO_ERROR;
 }
 
 static int in_backoff_at(const char *dir, int period, const struct dcc_host *h)
@@ -237,7 +243,8 @@ static int in_backoff_at(const char *dir, int period, const struct dcc_host *h)
     struct stat st;
     if (period <= 0)
         return 0;
-    if (backoff_file(dir, h, path, sizeof path, ignored, sizeof ignored) != 0 || stat(path, &st) != 0)
+    if (backoff_file(dir, h, path, sizeof path, ignored, sizeof ignored) != 0 ||
+        stat(path, &st) != 0)
         return 0;
     double age = difftime(time(NULL), st.st_mtime);
     /* A mark from a clock far in the future (a shared directory, a wrong
@@ -345,8 +352,9 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     int ino = watch_lock_dir(r->dir);
     /* A zero pause makes stock spin; with inotify we need no spinning, and
      * without it a 1 ms nap keeps a core free. */
-    int pause = o->pause_msec > 0 ? o->pause_msec
-                                  : (ino >= 0 ? (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num : 1);
+    int pause = o->pause_msec > 0
+                    ? o->pause_msec
+                    : (ino >= 0 ? (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num : 1);
     for (;;) {
         rc = scan(r, 1, lock, err, errlen);
         if (rc != DCC_EXIT_BUSY)
@@ -364,7 +372,8 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
             if (poll(&p, 1, wait_ms) > 0)
                 drain(ino);
         } else {
-            struct timespec ts = {.tv_sec = wait_ms / 1000, .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
+            struct timespec ts = {.tv_sec = wait_ms / 1000,
+                                  .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
@@ -373,8 +382,8 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     return rc;
 }
 
-int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist *list, struct dcc_lock *lock, char *err,
-                       size_t errlen)
+int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist *list,
+                       struct dcc_lock *lock, char *err, size_t errlen)
 {
     dcc_lock_init(lock);
     if (!list || list->n == 0) {
@@ -388,9 +397,11 @@ int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist 
         return DCC_EXIT_OUT_OF_MEMORY;
     }
     for (size_t i = 0; i < list->n; i++) {
-        if (dcc_hosts_lock_name(&list->hosts[i], r.targets[i].name, sizeof r.targets[i].name) != 0 ||
+        if (dcc_hosts_lock_name(&list->hosts[i], r.targets[i].name, sizeof r.targets[i].name) !=
+                0 ||
             check_name(r.targets[i].name, err, errlen) != 0) {
-            dcc_set_err(err, errlen, "cannot make a lock name for host \"%.64s\"", list->hosts[i].spec);
+            dcc_set_err(err, errlen, "cannot make a lock name for host \"%.64s\"",
+                        list->hosts[i].spec);
             free(r.targets);
             return DCC_EXIT_IO_ERROR;
         }
@@ -405,7 +416,8 @@ int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist 
     return rc;
 }
 
-static int local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err, size_t errlen)
+static int local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err,
+                      size_t errlen)
 {
     struct target t = {.name = "localhost", .n_slots = n < 1 ? 1 : n};
     struct request r = {.o = o, .targets = &t, .n_targets = 1};
@@ -415,17 +427,20 @@ static int local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *loc
     return rc;
 }
 
-int dcc_lock_local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err, size_t errlen)
+int dcc_lock_local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err,
+                        size_t errlen)
 {
     return local_slot(o, n, lock, err, errlen);
 }
 
-int dcc_lock_cpp_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err, size_t errlen)
+int dcc_lock_cpp_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err,
+                      size_t errlen)
 {
     return local_slot(o, n, lock, err, errlen);
 }
 
-int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err, size_t errlen)
+int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err,
+                          size_t errlen)
 {
     char dir[PATH_MAX], path[PATH_MAX + DCC_LOCK_NAME_MAX + 32];
     if (o->backoff_period == 0)
@@ -451,7 +466,8 @@ int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *
     return 0;
 }
 
-int dcc_lock_backoff_clear(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err, size_t errlen)
+int dcc_lock_backoff_clear(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err,
+                           size_t errlen)
 {
     char dir[PATH_MAX], path[PATH_MAX + DCC_LOCK_NAME_MAX + 32];
     if (o->backoff_period == 0)

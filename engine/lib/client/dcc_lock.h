@@ -39,8 +39,8 @@ void dcc_lock_init(struct dcc_lock *lock);
 
 /* Tries lock/cpu_<name>_<slot> once, without waiting. 0 with *lock held,
  * DCC_EXIT_BUSY when another process holds it, DCC_EXIT_IO_ERROR with err. */
-int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, struct dcc_lock *lock, char *err,
-                 size_t errlen);
+int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, struct dcc_lock *lock,
+                 char *err, size_t errlen);
 
 /* Chooses a host and slot from list (already shuffled if wanted), stock
  * order: hosts in backoff are skipped; slot 0 of every host in list order,
@@ -50,8 +50,8 @@ int dcc_lock_try(const struct dcc_lock_opts *o, const char *name, int slot, stru
  * DCC_EXIT_NO_HOSTS when the list is empty or every host is in backoff
  * (stock then compiles locally); DCC_EXIT_BUSY when the timeout passed;
  * DCC_EXIT_IO_ERROR / DCC_EXIT_OUT_OF_MEMORY with err. */
-int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist *list, struct dcc_lock *lock, char *err,
-                       size_t errlen);
+int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist *list,
+                       struct dcc_lock *lock, char *err, size_t errlen);
 
 /* A local slot for a job that must run here (n = list->local_slots, the
  * --localslots value) or for a local preprocessor run (n = list->local_slots_cpp).
@@ -61,8 +61,10 @@ int dcc_lock_pick_host(const struct dcc_lock_opts *o, const struct dcc_hostlist 
  * DCC_EXIT_BUSY after the timeout, DCC_EXIT_IO_ERROR with err. n < 1 counts
  * as 1. Stock's deadlock rule applies: take the remote lock first, release
  * the local one first, and hold at most one of each. */
-int dcc_lock_local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err, size_t errlen);
-int dcc_lock_cpp_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err, size_t errlen);
+int dcc_lock_local_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err,
+                        size_t errlen);
+int dcc_lock_cpp_slot(const struct dcc_lock_opts *o, int n, struct dcc_lock *lock, char *err,
+                      size_t errlen);
 
 /* Unlocks and closes; lock->fd becomes -1. Safe on an empty handle. */
 void dcc_lock_release(struct dcc_lock *lock);
@@ -71,8 +73,10 @@ void dcc_lock_release(struct dcc_lock *lock);
  * With o->backoff_period 0 these do nothing (and in_backoff says 0), as in
  * stock distcc. mark and clear return 0 or DCC_EXIT_IO_ERROR with err;
  * clearing a host that has no mark is fine. */
-int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err, size_t errlen);
-int dcc_lock_backoff_clear(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err, size_t errlen);
+int dcc_lock_backoff_mark(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err,
+                          size_t errlen);
+int dcc_lock_backoff_clear(const struct dcc_lock_opts *o, const struct dcc_host *h, char *err,
+                           size_t errlen);
 /* 1 while the mark is younger than o->backoff_period seconds, else 0. */
 int dcc_lock_in_backoff(const struct dcc_lock_opts *o, const struct dcc_host *h);
 

@@ -48,7 +48,8 @@ static struct dcc_mon_host *host_find(struct dcc_mon_host *rows, size_t n, const
 
 /* The row for name, added (with the done count the old model had for it)
  * when missing; NULL when out of memory. */
-static struct dcc_mon_host *host_get(struct host_set *s, const struct dcc_monitor *old, const char *name)
+static struct dcc_mon_host *host_get(struct host_set *s, const struct dcc_monitor *old,
+                                     const char *name)
 {
     struct dcc_mon_host *r = host_find(s->rows, s->n, name);
     if (r)
@@ -107,8 +108,8 @@ static int job_present(const struct dcc_state_list *jobs, long pid)
     return 0;
 }
 
-static int build_hosts(const struct dcc_monitor *m, const struct dcc_state_list *jobs, const struct dcc_hostlist *list,
-                       struct host_set *s, unsigned long *finished)
+static int build_hosts(const struct dcc_monitor *m, const struct dcc_state_list *jobs,
+                       const struct dcc_hostlist *list, struct host_set *s, unsigned long *finished)
 {
     for (size_t i = 0; list && i < list->n; i++) {
         const struct dcc_host *h = &list->hosts[i];
@@ -174,7 +175,8 @@ static int by_host_slot(const void *a, const void *b)
     return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
-static struct dcc_mon_slot *slot_find(struct dcc_mon_slot *rows, size_t n, const char *host, int slot)
+static struct dcc_mon_slot *slot_find(struct dcc_mon_slot *rows, size_t n, const char *host,
+                                      int slot)
 {
     for (size_t i = 0; i < n; i++)
         if (rows[i].slot == slot && strcmp(rows[i].host, host) == 0)
@@ -182,7 +184,8 @@ static struct dcc_mon_slot *slot_find(struct dcc_mon_slot *rows, size_t n, const
     return NULL;
 }
 
-static struct dcc_mon_slot *slot_get(struct dcc_mon_slot *rows, size_t *n, size_t *not_kept, const char *host, int slot)
+static struct dcc_mon_slot *slot_get(struct dcc_mon_slot *rows, size_t *n, size_t *not_kept,
+                                     const char *host, int slot)
 {
     struct dcc_mon_slot *r = slot_find(rows, *n, host, slot);
     if (r)
@@ -199,8 +202,10 @@ static struct dcc_mon_slot *slot_get(struct dcc_mon_slot *rows, size_t *n, size_
     return r;
 }
 
-static struct dcc_mon_slot *build_slots(const struct dcc_monitor *m, const struct dcc_state_list *jobs,
-                                        const struct host_set *hosts, size_t *n_out, size_t *not_kept)
+static struct dcc_mon_slot *build_slots(const struct dcc_monitor *m,
+                                        const struct dcc_state_list *jobs,
+                                        const struct host_set *hosts, size_t *n_out,
+                                        size_t *not_kept)
 {
     struct dcc_mon_slot *rows = malloc(DCC_MON_MAX_ROWS * sizeof *rows);
     if (!rows)
@@ -261,8 +266,9 @@ static const struct dcc_mon_job *job_find(const struct dcc_monitor *m, long pid)
     return NULL;
 }
 
-static struct dcc_mon_job *build_jobs(const struct dcc_monitor *m, const struct dcc_state_list *jobs, double now,
-                                      size_t *n_out, size_t *not_kept)
+static struct dcc_mon_job *build_jobs(const struct dcc_monitor *m,
+                                      const struct dcc_state_list *jobs, double now, size_t *n_out,
+                                      size_t *not_kept)
 {
     size_t n = jobs->n < DCC_MON_MAX_JOBS ? jobs->n : DCC_MON_MAX_JOBS;
     *not_kept = jobs->n - n;
@@ -285,8 +291,8 @@ static struct dcc_mon_job *build_jobs(const struct dcc_monitor *m, const struct 
     return out;
 }
 
-int dcc_monitor_poll(struct dcc_monitor *m, const struct dcc_state_list *jobs, const struct dcc_hostlist *hosts,
-                     double now)
+int dcc_monitor_poll(struct dcc_monitor *m, const struct dcc_state_list *jobs,
+                     const struct dcc_hostlist *hosts, double now)
 {
     struct host_set hs = {0};
     unsigned long finished = 0;
@@ -329,8 +335,8 @@ int dcc_monitor_format_text(const struct dcc_monitor *m, struct dcc_buf *out)
     for (size_t i = 0; i < m->n_jobs && rc == 0; i++) {
         const struct dcc_mon_job *j = &m->jobs[i];
         /* Stock distccmon-text's line, byte for byte. */
-        rc = dcc_buf_printf(out, "%6ld  %-10.10s  %-30.30s %24.24s[%d]\n", j->pid, dcc_state_phase_name(j->phase),
-                            j->file, j->host, j->slot);
+        rc = dcc_buf_printf(out, "%6ld  %-10.10s  %-30.30s %24.24s[%d]\n", j->pid,
+                            dcc_state_phase_name(j->phase), j->file, j->host, j->slot);
     }
     if (rc == 0 && m->jobs_not_kept)
         rc = dcc_buf_printf(out, "  (%zu more jobs not shown)\n", m->jobs_not_kept);
@@ -387,7 +393,8 @@ static unsigned long counter(const json_t *obj, const char *key)
     return v > 0 ? (unsigned long)v : 0;
 }
 
-int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen)
+int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err,
+                            size_t errlen)
 {
     /* Stock distccd answers every path with its text page. */
     if (memmem(body, len, "<distccstats>", 13)) {
@@ -416,7 +423,8 @@ int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper 
     return 0;
 }
 
-int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen)
+int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_helper *h, char *err,
+                                size_t errlen)
 {
     json_t *root = load_object(body, len, "/toolchain", err, errlen);
     if (!root)
@@ -439,14 +447,16 @@ int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_hel
     return 0;
 }
 #else
-int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen)
+int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err,
+                            size_t errlen)
 {
     (void)body, (void)len, (void)h;
     dcc_set_err(err, errlen, "built without jansson");
     return -1;
 }
 
-int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen)
+int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_helper *h, char *err,
+                                size_t errlen)
 {
     (void)body, (void)len, (void)h;
     dcc_set_err(err, errlen, "built without jansson");

@@ -72,8 +72,8 @@ void dcc_monitor_free(struct dcc_monitor *m);
  * (NULL when there is none or it does not parse) and the time of the poll.
  * A job present in the last poll and gone now counts as done on its host.
  * 0, or -1 when out of memory (the model is then left as it was). */
-int dcc_monitor_poll(struct dcc_monitor *m, const struct dcc_state_list *jobs, const struct dcc_hostlist *hosts,
-                     double now);
+int dcc_monitor_poll(struct dcc_monitor *m, const struct dcc_state_list *jobs,
+                     const struct dcc_hostlist *hosts, double now);
 
 /* Forgets everything (another state directory is being watched). */
 void dcc_monitor_reset(struct dcc_monitor *m);
@@ -107,7 +107,9 @@ struct dcc_mon_helper {
 /* Fills h's figures from a /stats.json body, or its compilers from a
  * /toolchain body (jansson; needs DCC_WITH_JSON, else -1 with err). 0, or
  * -1 with err naming what is wrong. */
-int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen);
-int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_helper *h, char *err, size_t errlen);
+int dcc_monitor_parse_stats(const char *body, size_t len, struct dcc_mon_helper *h, char *err,
+                            size_t errlen);
+int dcc_monitor_parse_toolchain(const char *body, size_t len, struct dcc_mon_helper *h, char *err,
+                                size_t errlen);
 
 #endif

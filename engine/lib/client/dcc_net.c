@@ -61,9 +61,11 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *fdp, int 
     return 0;
 }
 
-int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, char *err, size_t errlen)
+int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, char *err,
+                        size_t errlen)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
     struct addrinfo *res = NULL;
@@ -93,8 +95,8 @@ int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, cha
     return rc;
 }
 
-int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct dcc_transport *t, char *err,
-                     size_t errlen)
+int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct dcc_transport *t,
+                     char *err, size_t errlen)
 {
     /* Split DISTCC_SSH on blanks, as stock does, into a bounded argv. */
     char *words[16];
@@ -104,7 +106,8 @@ int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct d
         snprintf(err, errlen, "out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
-    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w;
+         w = strtok_r(NULL, " \t", &save)) {
         if (nw == 8) {
             free(copy);
             snprintf(err, errlen, "DISTCC_SSH \"%.200s\" has more than 8 words", ssh_command);
@@ -184,13 +187,14 @@ static void auth_host(const struct dcc_host *h, int fd, char *buf, size_t len)
     if (h->auth_name)
         snprintf(buf, len, "%s", h->auth_name);
     else if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-             getnameinfo((struct sockaddr *)&ss, sl, buf, (socklen_t)len, NULL, 0, NI_NAMEREQD) != 0)
+             getnameinfo((struct sockaddr *)&ss, sl, buf, (socklen_t)len, NULL, 0, NI_NAMEREQD) !=
+                 0)
         snprintf(buf, len, "%s", h->hostname);
 }
 
 /* ,auth: GSS-API mutual authentication before the request (dcc_auth.h). */
-static int authenticate(const struct dcc_host *h, const struct dcc_transport *t, const char *principal, int timeout_ms,
-                        char *err, size_t errlen)
+static int authenticate(const struct dcc_host *h, const struct dcc_transport *t,
+                        const char *principal, int timeout_ms, char *err, size_t errlen)
 {
     char host[NI_MAXHOST], target[DCC_AUTH_PRINCIPAL_MAX + 1];
     int hostbased;
@@ -204,8 +208,8 @@ static int authenticate(const struct dcc_host *h, const struct dcc_transport *t,
     return dcc_auth_connect(&c, target, hostbased, timeout_ms, err, errlen);
 }
 
-int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct dcc_transport *t, char *err,
-                 size_t errlen)
+int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct dcc_transport *t,
+                 char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->in_fd = t->out_fd = -1;
@@ -224,7 +228,8 @@ int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct 
         if (rc == 0)
             t->in_fd = t->out_fd = fd;
     }
-    if (rc == 0 && h->auth && (rc = authenticate(h, t, o->principal, o->timeout_ms, err, errlen)) != 0)
+    if (rc == 0 && h->auth &&
+        (rc = authenticate(h, t, o->principal, o->timeout_ms, err, errlen)) != 0)
         dcc_net_close(t);
     return rc;
 }

@@ -18,13 +18,14 @@ struct dcc_transport {
 /* Connects to name:port (any address the name resolves to, in order) within
  * timeout_ms. Returns 0, or 103 (cannot resolve, refused, unreachable) or 118
  * (timed out) with one line in err. */
-int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, char *err, size_t errlen);
+int dcc_net_connect_tcp(const char *name, int port, int timeout_ms, int *fd, char *err,
+                        size_t errlen);
 
 /* Starts `$DISTCC_SSH [-l USER] HOST CMD --inetd --enable-tcp-insecure`
  * (DISTCC_SSH split on blanks into at most 8 words, else 101; empty or
  * blank means "ssh"; CMD default "distccd"). */
-int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct dcc_transport *t, char *err,
-                     size_t errlen);
+int dcc_net_open_ssh(const struct dcc_host *h, const char *ssh_command, struct dcc_transport *t,
+                     char *err, size_t errlen);
 
 /* How dcc_net_open reaches a helper (the client fills it from its settings). */
 struct dcc_net_opts {
@@ -36,8 +37,8 @@ struct dcc_net_opts {
 /* Either of the above for a TCP or SSH host; for an ",auth" host also the
  * GSS-API exchange (dcc_auth_connect; o->principal names the helper's
  * service): 119 or 113 with err when it fails, and the transport closed. */
-int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct dcc_transport *t, char *err,
-                 size_t errlen);
+int dcc_net_open(const struct dcc_host *h, const struct dcc_net_opts *o, struct dcc_transport *t,
+                 char *err, size_t errlen);
 
 /* Closes the fds and reaps an ssh child (killing it if it lingers). */
 void dcc_net_close(struct dcc_transport *t);

@@ -66,8 +66,8 @@ int dcc_output_follow_links(const char *name, char *out, size_t outlen, char *er
 
 /* The name to write under rule, and whether it is a special file that is
  * written in place. */
-static int choose_target(const char *name, enum dcc_output_rule rule, char *path, size_t pathlen, int *in_place,
-                         char *err, size_t errlen)
+static int choose_target(const char *name, enum dcc_output_rule rule, char *path, size_t pathlen,
+                         int *in_place, char *err, size_t errlen)
 {
     struct stat lst, st;
     *in_place = 0;
@@ -110,7 +110,8 @@ static int choose_target(const char *name, enum dcc_output_rule rule, char *path
     return 0;
 }
 
-int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_rule rule, char *err, size_t errlen)
+int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_rule rule, char *err,
+                    size_t errlen)
 {
     out->path[0] = out->tmp[0] = '\0';
     out->fd = -1;
@@ -133,8 +134,8 @@ int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_ru
     /* The temporary's own name is cut to DCC_OUTPUT_TMP_BASE bytes of the
      * final one: a name of NAME_MAX bytes, which gcc can write, must not
      * fail for want of room for ".distcc-XXXXXX". */
-    int n = snprintf(out->tmp, sizeof out->tmp, "%.*s.%.*s.distcc-XXXXXX", (int)(base - out->path), out->path,
-                     DCC_OUTPUT_TMP_BASE, base);
+    int n = snprintf(out->tmp, sizeof out->tmp, "%.*s.%.*s.distcc-XXXXXX", (int)(base - out->path),
+                     out->path, DCC_OUTPUT_TMP_BASE, base);
     if (n < 0 || (size_t)n >= sizeof out->tmp || strlen(base) > NAME_MAX) {
         out->tmp[0] = '\0';
         dcc_set_err(err, errlen, "output name %.300s is too long", out->path);
@@ -166,7 +167,8 @@ int dcc_output_close(struct dcc_output *out, char *err, size_t errlen)
     int rc = close(out->fd);
     out->fd = -1;
     if (rc != 0) {
-        dcc_set_err(err, errlen, "cannot write %.300s: %s", out->tmp[0] ? out->tmp : out->path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot write %.300s: %s", out->tmp[0] ? out->tmp : out->path,
+                    strerror(errno));
         return DCC_EXIT_IO_ERROR;
     }
     return 0;
@@ -180,7 +182,8 @@ int dcc_output_commit(struct dcc_output *out, char *err, size_t errlen)
         return rc;
     }
     if (rename(out->tmp, out->path) != 0) {
-        dcc_set_err(err, errlen, "cannot rename the result to %.300s: %s", out->path, strerror(errno));
+        dcc_set_err(err, errlen, "cannot rename the result to %.300s: %s", out->path,
+                    strerror(errno));
         dcc_output_discard(out);
         return DCC_EXIT_IO_ERROR;
     }

@@ -32,7 +32,8 @@ struct dcc_output {
  * kernel follows the links, /proc's to pipes too) and written in place, as
  * gcc does (a FIFO waits here for its reader). 0, or DCC_EXIT_IO_ERROR with
  * err naming the file. */
-int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_rule rule, char *err, size_t errlen);
+int dcc_output_open(struct dcc_output *out, const char *name, enum dcc_output_rule rule, char *err,
+                    size_t errlen);
 
 /* Closes the fd (reporting a late write error, as NFS gives at close). 0, or
  * DCC_EXIT_IO_ERROR with err. Safe to call twice. */

@@ -27,12 +27,14 @@ static int make_dir(const char *path, char *err, size_t errlen)
     }
     if (saved == ENOENT)
         return 1;
-    dcc_set_err(err, errlen, "cannot create directory %s: %s (set DISTCC_DIR to a writable directory)", path,
+    dcc_set_err(err, errlen,
+                "cannot create directory %s: %s (set DISTCC_DIR to a writable directory)", path,
                 strerror(saved));
     return -1;
 }
 
-int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err, size_t errlen)
+int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, size_t pathlen,
+                          char *err, size_t errlen)
 {
     char top[PATH_MAX];
     if (!distcc_dir) {
@@ -48,7 +50,8 @@ int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, s
     return 0;
 }
 
-int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err, size_t errlen)
+int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, size_t pathlen,
+                          char *err, size_t errlen)
 {
     int rc = dcc_paths_subdir_name(distcc_dir, sub, path, pathlen, err, errlen);
     if (rc != 0)
@@ -79,7 +82,8 @@ static int path_entry_is_distcc(const char *dir, size_t len, const char *name)
 {
     char cand[PATH_MAX];
     return len > 0 && len + strlen(name) + 2 <= sizeof cand &&
-           snprintf(cand, sizeof cand, "%.*s/%s", (int)len, dir, name) > 0 && dcc_toolchain_is_distcc(cand);
+           snprintf(cand, sizeof cand, "%.*s/%s", (int)len, dir, name) > 0 &&
+           dcc_toolchain_is_distcc(cand);
 }
 
 int dcc_paths_without_distcc(const char *name, const char *path, char *out, size_t outlen)

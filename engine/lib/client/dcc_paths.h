@@ -6,14 +6,14 @@
 
 /* $DISTCC_DIR/<sub> as a name only (distcc_dir NULL: the usual place, see
  * dcc_hosts_distcc_dir). 0, or DCC_EXIT_IO_ERROR with one line in err. */
-int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err,
-                          size_t errlen);
+int dcc_paths_subdir_name(const char *distcc_dir, const char *sub, char *path, size_t pathlen,
+                          char *err, size_t errlen);
 
 /* Makes sure $DISTCC_DIR and $DISTCC_DIR/<sub> exist ("lock", "state"),
  * creating them 0777 minus the umask, and writes the subdirectory's path.
  * 0, or DCC_EXIT_IO_ERROR with one line in err naming the directory. */
-int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, size_t pathlen, char *err,
-                          size_t errlen);
+int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, size_t pathlen,
+                          char *err, size_t errlen);
 
 /* path (a PATH string) after the first entry in which name is the distcc
  * client (the masquerade directory), without later such entries, as stock

@@ -22,8 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp, char *err,
-                  size_t errlen)
+int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir,
+                  struct dcc_cpp *cpp, char *err, size_t errlen)
 {
     int slot_fd = cpp->slot_fd;
     memset(cpp, 0, sizeof *cpp);
@@ -98,7 +98,8 @@ const char *dcc_remote_refusal(const struct dcc_buf *serr)
         return NULL;
     /* Any line may hold the phrase (a compiler message quoting it); the
      * refusal is a line of its own that starts "distccd on ". */
-    for (const char *m = strstr(serr->data, " refused this job: "); m; m = strstr(m + 1, " refused this job: ")) {
+    for (const char *m = strstr(serr->data, " refused this job: "); m;
+         m = strstr(m + 1, " refused this job: ")) {
         const char *p = m;
         while (p > serr->data && p[-1] != '\n')
             p--;
@@ -126,8 +127,9 @@ static void host_failed(struct dcc_remote_result *res, int code, const char *wha
  * is 0 and the body was dropped); dcc_output_commit puts it in place once
  * the whole reply is here, so an interrupted job never leaves a truncated or
  * lone file. */
-static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *token, const char *output,
-                          enum dcc_output_rule rule, int keep, struct dcc_output *out, struct dcc_remote_result *res)
+static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char *token,
+                          const char *output, enum dcc_output_rule rule, int keep,
+                          struct dcc_output *out, struct dcc_remote_result *res)
 {
     out->fd = -1;
     out->tmp[0] = '\0';
@@ -160,7 +162,8 @@ static int receive_object(struct dcc_conn *c, enum dcc_compress how, const char 
             const char *why = strrchr(c->err, ':');
             res->outcome = DCC_REMOTE_LOCAL_ERROR;
             res->exit_code = DCC_EXIT_IO_ERROR;
-            snprintf(res->err, sizeof res->err, "cannot write %.300s: %.200s", output, why ? why + 2 : c->err);
+            snprintf(res->err, sizeof res->err, "cannot write %.300s: %.200s", output,
+                     why ? why + 2 : c->err);
         } else {
             host_failed(res, rc, "reading the object", c->err);
         }
@@ -186,20 +189,22 @@ static int place_file(struct dcc_output *out, struct dcc_remote_result *res)
  * requests from strangers): the connection ends before any byte of a reply,
  * which gets a hint instead of the bare socket error. Over ssh there is no
  * --allow: the command that ssh runs ended instead. */
-static void request_failed(struct dcc_remote_result *res, const struct dcc_host *host, const struct dcc_conn *c, int rc,
-                           const char *what)
+static void request_failed(struct dcc_remote_result *res, const struct dcc_host *host,
+                           const struct dcc_conn *c, int rc, const char *what)
 {
     char hint[400];
     if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0 && host->mode == DCC_HOST_SSH) {
-        snprintf(hint, sizeof hint,
-                 "ssh to %.100s ended without a reply (does \"ssh %.100s %.100s --inetd\" run there? see "
-                 "ssh's message above)",
-                 host->hostname, host->hostname, host->ssh_command ? host->ssh_command : "distccd");
+        snprintf(
+            hint, sizeof hint,
+            "ssh to %.100s ended without a reply (does \"ssh %.100s %.100s --inetd\" run there? see "
+            "ssh's message above)",
+            host->hostname, host->hostname, host->ssh_command ? host->ssh_command : "distccd");
         host_failed(res, rc, "no answer", hint);
     } else if (rc == DCC_EXIT_TRUNCATED && c->bytes_in == 0) {
-        host_failed(res, rc, "no answer",
-                    "the helper closed the connection without a reply (is this machine in its --allow list? did "
-                    "the daemon stop?)");
+        host_failed(
+            res, rc, "no answer",
+            "the helper closed the connection without a reply (is this machine in its --allow list? did "
+            "the daemon stop?)");
     } else {
         host_failed(res, rc, what, c->err);
     }
@@ -207,9 +212,9 @@ static void request_failed(struct dcc_remote_result *res, const struct dcc_host 
 
 /* DONE STAT SERR SOUT DOTO, and in protocol 3 DOTD after a success (into
  * deps_file, or dropped when that is NULL). */
-static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t ver, enum dcc_compress how,
-                       const char *output, const char *deps_file, const struct dcc_remote_opts *opts,
-                       struct dcc_remote_result *res)
+static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t ver,
+                       enum dcc_compress how, const char *output, const char *deps_file,
+                       const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
 {
     uint32_t done_ver, stat;
     note_phase(opts, DCC_PHASE_COMPILE);
@@ -250,7 +255,8 @@ static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t
     if (receive_object(c, how, DCC_TOK_DOTO, output, DCC_OUTPUT_OBJECT, stat == 0, &obj, res) != 0)
         return;
     if ((ver == 3 && stat == 0 &&
-         receive_object(c, how, DCC_TOK_DOTD, deps_file, DCC_OUTPUT_DEPS, deps_file != NULL, &deps, res) != 0) ||
+         receive_object(c, how, DCC_TOK_DOTD, deps_file, DCC_OUTPUT_DEPS, deps_file != NULL, &deps,
+                        res) != 0) ||
         place_file(&deps, res) != 0 || place_file(&obj, res) != 0) {
         dcc_output_discard(&obj);
         return;
@@ -259,7 +265,8 @@ static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t
 }
 
 void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
-                        struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
+                        struct dcc_cpp *cpp, const struct dcc_remote_opts *opts,
+                        struct dcc_remote_result *res)
 {
     memset(res, 0, sizeof *res);
     struct dcc_transport t;
@@ -360,9 +367,9 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
     return rc;
 }
 
-void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
-                             const struct dcc_pump_request *pump, const struct dcc_remote_opts *opts,
-                             struct dcc_remote_result *res)
+void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
+                             const struct dcc_host *host, const struct dcc_pump_request *pump,
+                             const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
 {
     memset(res, 0, sizeof *res);
     char **remote_argv = dcc_args_pump_argv(argv);

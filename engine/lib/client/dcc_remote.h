@@ -23,8 +23,8 @@ struct dcc_cpp {
 
 /* Starts cpp for argv into a temporary file in tmpdir (unless the input is
  * already preprocessed). 0, or an exit code with err. */
-int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir, struct dcc_cpp *cpp, char *err,
-                  size_t errlen);
+int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir,
+                  struct dcc_cpp *cpp, char *err, size_t errlen);
 /* Waits for cpp if it still runs, then drops slot_fd; returns cpp's wait
  * status. The connection to a helper is made while cpp runs. */
 int dcc_cpp_finish(struct dcc_cpp *cpp);
@@ -61,7 +61,8 @@ struct dcc_remote_opts {
 /* Runs the job on host. argv is the normalised client argv (after
  * dcc_args_scan). On DONE with status 0 the object is in place. */
 void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
-                        struct dcc_cpp *cpp, const struct dcc_remote_opts *opts, struct dcc_remote_result *res);
+                        struct dcc_cpp *cpp, const struct dcc_remote_opts *opts,
+                        struct dcc_remote_result *res);
 /* Pump mode (protocol 3): the helper preprocesses. files lists the source
  * and the headers it reads that are not system headers (dcc_incscan_run);
  * directories go as an empty "forcing_technique_271828" file inside them,
@@ -76,9 +77,9 @@ struct dcc_pump_request {
  * dcc_remote_compile (-MF is dropped here). Same outcomes, without
  * DCC_REMOTE_CPP_FAILED; on DONE with status 0 the object and the
  * dependency file are in place. */
-void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan, const struct dcc_host *host,
-                             const struct dcc_pump_request *pump, const struct dcc_remote_opts *opts,
-                             struct dcc_remote_result *res);
+void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
+                             const struct dcc_host *host, const struct dcc_pump_request *pump,
+                             const struct dcc_remote_opts *opts, struct dcc_remote_result *res);
 void dcc_remote_result_free(struct dcc_remote_result *res);
 
 /* When SERR is the daemon's refusal ("distccd on HOST refused this job: ..."),

@@ -32,8 +32,9 @@ _Static_assert(offsetof(struct dcc_state_record, next) == 288, "next at 288");
 #endif
 
 static const char *const phase_names[] = {
-    [DCC_PHASE_STARTUP] = "Startup", [DCC_PHASE_BLOCKED] = "Blocked", [DCC_PHASE_CONNECT] = "Connect",
-    [DCC_PHASE_CPP] = "Preprocess",  [DCC_PHASE_SEND] = "Send",       [DCC_PHASE_COMPILE] = "Compile",
+    [DCC_PHASE_STARTUP] = "Startup", [DCC_PHASE_BLOCKED] = "Blocked",
+    [DCC_PHASE_CONNECT] = "Connect", [DCC_PHASE_CPP] = "Preprocess",
+    [DCC_PHASE_SEND] = "Send",       [DCC_PHASE_COMPILE] = "Compile",
     [DCC_PHASE_RECEIVE] = "Receive", [DCC_PHASE_DONE] = "Done",
 };
 
@@ -66,7 +67,8 @@ static const char *base_name(const char *path)
 
 /* The temporary name must not start with "binstate_": stock monitors read
  * every file that does. */
-static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, char *err, size_t errlen)
+static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, char *err,
+                        size_t errlen)
 {
     char tmp[PATH_MAX + 64];
     int n1 = snprintf(path, pathlen, "%s/" DCC_STATE_PREFIX "%ld", dir, (long)pid);
@@ -78,7 +80,8 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
     /* Registered before it exists: a client interrupted from here on
      * leaves no .tmp. */
     dcc_cleanup_add_file(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
+    int fd = open(
+        tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int saved = errno;
         dcc_cleanup_forget_file(tmp);
@@ -93,7 +96,8 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         w = -1;
     }
     if (w != (ssize_t)sizeof my_state) {
-        dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp, w < 0 ? strerror(saved) : "short write");
+        dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp,
+                    w < 0 ? strerror(saved) : "short write");
         unlink(tmp);
         dcc_cleanup_forget_file(tmp);
         errno = EIO;
@@ -122,8 +126,8 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
     return 0;
 }
 
-int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *file, const char *host, int slot,
-                     char *err, size_t errlen)
+int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *file,
+                     const char *host, int slot, char *err, size_t errlen)
 {
     char top[PATH_MAX], dir[PATH_MAX + 16], path[PATH_MAX + 64];
     pid_t pid = getpid();
@@ -242,7 +246,8 @@ static int writer_alive(unsigned long cpid, time_t written)
 
 static int is_leftover_temp(const char *name)
 {
-    return name[0] == '.' && dcc_str_startswith(name + 1, DCC_STATE_PREFIX) && dcc_str_endswith(name, ".tmp");
+    return name[0] == '.' && dcc_str_startswith(name + 1, DCC_STATE_PREFIX) &&
+           dcc_str_endswith(name, ".tmp");
 }
 
 /* 1 with *e filled, 0 when the file is not a live job. */
@@ -251,7 +256,8 @@ static int is_leftover_temp(const char *name)
 static void unlink_if_same(int dfd, const char *name, const struct stat *st)
 {
     struct stat cur;
-    if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == st->st_ino && cur.st_dev == st->st_dev)
+    if (fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_ino == st->st_ino &&
+        cur.st_dev == st->st_dev)
         unlinkat(dfd, name, 0);
 }
 
@@ -268,7 +274,8 @@ static int read_one(int dfd, const char *name, time_t now, int max_age, struct d
     }
     ssize_t got = st.st_size == (off_t)sizeof rec ? read(fd, &rec, sizeof rec) : -1;
     close(fd);
-    int valid = got == (ssize_t)sizeof rec && rec.magic == DCC_STATE_MAGIC && rec.struct_size == sizeof rec;
+    int valid = got == (ssize_t)sizeof rec && rec.magic == DCC_STATE_MAGIC &&
+                rec.struct_size == sizeof rec;
     if (difftime(now, st.st_mtime) > max_age) {
         /* Old: a leftover, unless its writer still runs (a long compile
          * writes no new phase for minutes). */
@@ -312,7 +319,8 @@ int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *
     return dcc_state_read_dir_aged(state_dir, DCC_STATE_MAX_AGE, out, err, errlen);
 }
 
-int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state_list *out, char *err, size_t errlen)
+int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state_list *out,
+                            char *err, size_t errlen)
 {
     out->items = NULL;
     out->n = 0;
@@ -332,7 +340,8 @@ int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state
         if (is_leftover_temp(name)) {
             struct stat st;
             /* A client killed between write and rename leaves one behind. */
-            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && difftime(now, st.st_mtime) > max_age)
+            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                difftime(now, st.st_mtime) > max_age)
                 unlinkat(dirfd(d), name, 0);
             continue;
         }

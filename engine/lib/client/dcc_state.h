@@ -45,8 +45,8 @@ const char *dcc_state_phase_name(int phase);
  * is written whole under a temporary name and renamed into place, so a
  * monitor never sees it empty or half written. 0, or DCC_EXIT_IO_ERROR with
  * err; the compile should go on either way. */
-int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *file, const char *host, int slot,
-                     char *err, size_t errlen);
+int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *file,
+                     const char *host, int slot, char *err, size_t errlen);
 
 /* Removes this process's state file (nothing if it never wrote one, or if
  * it is a forked child of the process that did). Fit for atexit. */
@@ -79,7 +79,8 @@ struct dcc_state_list {
  * *out is always safe to free. */
 int dcc_state_read_dir(const char *state_dir, struct dcc_state_list *out, char *err, size_t errlen);
 /* The same with another age limit in seconds (for tests). */
-int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state_list *out, char *err, size_t errlen);
+int dcc_state_read_dir_aged(const char *state_dir, int max_age, struct dcc_state_list *out,
+                            char *err, size_t errlen);
 void dcc_state_list_free(struct dcc_state_list *list);
 
 #endif

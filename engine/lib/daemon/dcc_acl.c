@@ -75,7 +75,8 @@ int dcc_acl_add(struct dcc_acl *acl, const char *spec, char *err, size_t errlen)
     e.family = memchr(spec, ':', alen) ? AF_INET6 : AF_INET;
     max = e.family == AF_INET6 ? 128 : 32;
     if (alen >= sizeof text)
-        return acl_bad(err, errlen, spec, "\"%.*s...\" is not an IPv4 or IPv6 address", ACL_SHOWN_MAX, spec);
+        return acl_bad(err, errlen, spec, "\"%.*s...\" is not an IPv4 or IPv6 address",
+                       ACL_SHOWN_MAX, spec);
     memcpy(text, spec, alen);
     text[alen] = '\0';
     if (inet_pton(e.family, text, e.addr) != 1)
@@ -91,7 +92,8 @@ int dcc_acl_add(struct dcc_acl *acl, const char *spec, char *err, size_t errlen)
             v = v * 10 + (b[i] - '0');
         }
         if (!ok || v > max)
-            return acl_bad(err, errlen, spec, "prefix length \"%.*s\" is not a number 0-%d", ACL_SHOWN_MAX, b, max);
+            return acl_bad(err, errlen, spec, "prefix length \"%.*s\" is not a number 0-%d",
+                           ACL_SHOWN_MAX, b, max);
         e.bits = v;
     }
     clear_host_bits(e.addr, e.family == AF_INET6 ? 16 : 4, e.bits);
@@ -114,7 +116,8 @@ int dcc_acl_add_private(struct dcc_acl *acl)
 {
     /* Unlike stock 3.4, whose loop stopped one short and dropped ::1. */
     static const char *const private_nets[] = {
-        "192.168.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "127.0.0.0/8", "fe80::/10", "fc00::/7", "::1/128",
+        "192.168.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "127.0.0.0/8",
+        "fe80::/10",      "fc00::/7",   "::1/128",
     };
     return add_all(acl, private_nets, sizeof private_nets / sizeof private_nets[0]);
 }

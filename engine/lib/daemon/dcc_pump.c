@@ -75,7 +75,8 @@ static size_t dcc_pump_name_depth(const char *name)
     return depth;
 }
 
-char *dcc_pump_link_target(const char *name, const char *target, size_t len, char *why, size_t whylen)
+char *dcc_pump_link_target(const char *name, const char *target, size_t len, char *why,
+                           size_t whylen)
 {
     if (strlen(target) != len) {
         dcc_set_err(why, whylen, "its target contains a NUL byte");
@@ -177,7 +178,8 @@ static int dcc_pump_link_error(int err, char *why, size_t whylen)
     if (err == EXDEV)
         dcc_set_err(why, whylen, "it leads out of the job's root through other links");
     else if (err == ELOOP)
-        dcc_set_err(why, whylen, "it is part of a loop of links, or of a chain longer than the kernel follows");
+        dcc_set_err(why, whylen,
+                    "it is part of a loop of links, or of a chain longer than the kernel follows");
     else if (err == ENOSYS)
         dcc_set_err(why, whylen, "this kernel has no openat2, so links cannot be checked");
     else
@@ -185,7 +187,8 @@ static int dcc_pump_link_error(int err, char *why, size_t whylen)
     return -1;
 }
 
-int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why, size_t whylen)
+int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why,
+                                size_t whylen)
 {
     /* The kernel walks the link and every link after it, and stops with
      * EXDEV at the first step out of the root, before it would notice
@@ -213,7 +216,8 @@ int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target
         if (*p == '\0')
             break; /* only the whole target is missing */
         if (dirlen > 0)
-            snprintf(path, dirlen + tlen + 2, "%.*s/%.*s", (int)dirlen - 1, name + 1, (int)(p - target), target);
+            snprintf(path, dirlen + tlen + 2, "%.*s/%.*s", (int)dirlen - 1, name + 1,
+                     (int)(p - target), target);
         else
             snprintf(path, dirlen + tlen + 2, "%.*s", (int)(p - target), target);
         /* a prefix is walked through: a file there stops the walk too */
@@ -222,7 +226,9 @@ int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target
             if (err != ENOENT && err != ENOTDIR)
                 rc = dcc_pump_link_error(err, why, whylen);
             else if (dcc_pump_climbs_after(p + 1)) {
-                dcc_set_err(why, whylen, "its target climbs with \"..\" out of a directory the job does not have");
+                dcc_set_err(
+                    why, whylen,
+                    "its target climbs with \"..\" out of a directory the job does not have");
                 errno = EINVAL;
                 rc = -1;
             }
@@ -293,8 +299,8 @@ int dcc_pump_is_system_link(const char *name, const char *target, size_t len)
 
 /* prefix + root + value for an absolute value that is not under one of
  * system_dirs, else prefix + value. */
-static char *dcc_pump_rooted_except(const char *prefix, size_t prefix_len, const char *value, const char *root,
-                                    char *const *system_dirs)
+static char *dcc_pump_rooted_except(const char *prefix, size_t prefix_len, const char *value,
+                                    const char *root, char *const *system_dirs)
 {
     int keep = 0;
     for (size_t i = 0; value[0] == '/' && system_dirs && system_dirs[i] && !keep; i++)
@@ -311,18 +317,22 @@ static char *dcc_pump_rooted_except(const char *prefix, size_t prefix_len, const
 }
 
 /* prefix + (value with root in front when absolute) */
-static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *value, const char *root)
+static char *dcc_pump_rooted(const char *prefix, size_t prefix_len, const char *value,
+                             const char *root)
 {
     return dcc_pump_rooted_except(prefix, prefix_len, value, root, NULL);
 }
 
 /* A path option word (joined form) rewritten, or NULL when word is not one
  * (*is_path 0) or on ENOMEM (*is_path 1). */
-static char *dcc_pump_rewrite_joined(const char *word, const char *root, char *const *system_dirs, int *is_path)
+static char *dcc_pump_rewrite_joined(const char *word, const char *root, char *const *system_dirs,
+                                     int *is_path)
 {
     struct dcc_optcat_word w;
-    *is_path = dcc_pump_opt(word, &w) && (w.opt->roles & DCC_ROLE_REROOT) && !w.sep && w.value_at >= 0;
-    return *is_path ? dcc_pump_rooted_except(word, (size_t)w.value_at, w.value, root, system_dirs) : NULL;
+    *is_path = dcc_pump_opt(word, &w) && (w.opt->roles & DCC_ROLE_REROOT) && !w.sep &&
+               w.value_at >= 0;
+    return *is_path ? dcc_pump_rooted_except(word, (size_t)w.value_at, w.value, root, system_dirs)
+                    : NULL;
 }
 
 /* The target cc1 names in a -Wp,-MD file: the source's base name, its
@@ -350,8 +360,8 @@ static char *dcc_pump_map(const char *option, const char *root, const char *tail
     return out;
 }
 
-int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const struct dcc_pump_paths *paths, char *err,
-                          size_t errlen)
+int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan,
+                          const struct dcc_pump_paths *paths, char *err, size_t errlen)
 {
     char **argv = *argvp;
     const char *root = paths->root;
@@ -392,11 +402,13 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
         if (o.opt && (o.opt->roles & DCC_ROLE_REROOT) && (o.sep ? next != NULL : o.value_at >= 0)) {
             if (o.sep) {
                 if (dcc_pump_push(&a, w) != 0 ||
-                    dcc_pump_push_own(&a, dcc_pump_rooted_except("", 0, next, root, paths->system_dirs)) != 0)
+                    dcc_pump_push_own(
+                        &a, dcc_pump_rooted_except("", 0, next, root, paths->system_dirs)) != 0)
                     goto nomem;
                 i++;
-            } else if (dcc_pump_push_own(
-                           &a, dcc_pump_rooted_except(w, (size_t)o.value_at, o.value, root, paths->system_dirs)) != 0) {
+            } else if (dcc_pump_push_own(&a, dcc_pump_rooted_except(w, (size_t)o.value_at, o.value,
+                                                                    root, paths->system_dirs)) !=
+                       0) {
                 goto nomem;
             }
             continue;
@@ -432,7 +444,9 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
      * a target. */
     if (!has_target && target[0] == '@') {
         /* Even joined, the driver hands cc1 "-MQ" "@..." as two words. */
-        dcc_set_err(err, errlen, "the dependency target \"%.200s\" would be read by gcc as a response file", target);
+        dcc_set_err(err, errlen,
+                    "the dependency target \"%.200s\" would be read by gcc as a response file",
+                    target);
         failure = -2;
         goto refused;
     }
@@ -449,7 +463,9 @@ int dcc_pump_rewrite_args(char ***argvp, const struct dcc_scan *scan, const stru
      * name may start with '@'. */
     for (size_t i = 1; a.words[i]; i++)
         if (a.words[i][0] == '@') {
-            dcc_set_err(err, errlen, "the argument \"%.200s\" would be read by gcc as a response file", a.words[i]);
+            dcc_set_err(err, errlen,
+                        "the argument \"%.200s\" would be read by gcc as a response file",
+                        a.words[i]);
             failure = -2;
             goto refused;
         }

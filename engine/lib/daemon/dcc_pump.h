@@ -36,7 +36,8 @@ int dcc_pump_check_path(const char *path, size_t len, int may_be_root, char *why
  * string, or NULL with the reason in why (errno ENOMEM when out of
  * memory). This is the first line only: a chain of links can pass it and
  * still lead out. */
-char *dcc_pump_link_target(const char *name, const char *target, size_t len, char *why, size_t whylen);
+char *dcc_pump_link_target(const char *name, const char *target, size_t len, char *why,
+                           size_t whylen);
 
 /* Whether the link at name (a client path) under the directory rootfd,
  * whose target (as made by dcc_pump_link_target) is target, resolves inside
@@ -46,7 +47,8 @@ char *dcc_pump_link_target(const char *name, const char *target, size_t len, cha
  * component is the last one, or when nothing after it climbs with "..".
  * 0, or -1 with the reason in why: a step out of the root (EXDEV), a loop
  * (ELOOP), or a kernel without openat2 (ENOSYS: nothing can be checked). */
-int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why, size_t whylen);
+int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target, char *why,
+                                size_t whylen);
 
 /* How many of stock's system-directory links one job may name. */
 #define DCC_PUMP_MAX_SYSTEM_DIRS 64
@@ -98,8 +100,8 @@ struct dcc_pump_paths {
  * when scan found no files (local_only), or -2 with err when TARGET or a
  * word of the result other than argv[0] starts with '@' (cc1 would read a
  * response file from the job: refuse it). */
-int dcc_pump_rewrite_args(char ***argv, const struct dcc_scan *scan, const struct dcc_pump_paths *paths, char *err,
-                          size_t errlen);
+int dcc_pump_rewrite_args(char ***argv, const struct dcc_scan *scan,
+                          const struct dcc_pump_paths *paths, char *err, size_t errlen);
 
 /* Removes every occurrence of root that is immediately followed by '/'
  * from buf (the '/' stays), in place: the compiler's .d file and stderr then

@@ -36,7 +36,8 @@
 #define DCC_GNU_HOST "unknown-linux-gnu"
 #endif
 
-const char *const dcc_sandbox_mechanisms[DCC_SBX_COUNT] = {"user", "mount", "pid", "net", "landlock", "seccomp"};
+const char *const dcc_sandbox_mechanisms[DCC_SBX_COUNT] = {"user", "mount",    "pid",
+                                                           "net",  "landlock", "seccomp"};
 
 /* ------------------------------------------------------------------------
  * Landlock, by raw system calls: the C library has no wrappers, and the
@@ -103,7 +104,8 @@ static uint64_t ll_fs_rights(int abi)
 #define LL_READ (LL_READ_FILE | LL_READ_DIR)
 #define LL_RUN (LL_READ | LL_EXECUTE)
 #define LL_JOB \
-    (LL_READ | LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_DIR | LL_MAKE_REG | LL_REFER | LL_TRUNCATE)
+    (LL_READ | LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_DIR | LL_MAKE_REG | \
+     LL_REFER | LL_TRUNCATE)
 
 static int landlock_abi(void)
 {
@@ -115,7 +117,8 @@ static int landlock_abi(void)
  * Small helpers
  * ------------------------------------------------------------------------ */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -212,10 +215,13 @@ static void probe_namespaces(const char *dir, struct probe_result *r)
     static const struct {
         unsigned bit;
         int flag;
-    } others[] = {{DCC_SBX_MOUNTNS, CLONE_NEWNS}, {DCC_SBX_PIDNS, CLONE_NEWPID}, {DCC_SBX_NETNS, CLONE_NEWNET}};
+    } others[] = {{DCC_SBX_MOUNTNS, CLONE_NEWNS},
+                  {DCC_SBX_PIDNS, CLONE_NEWPID},
+                  {DCC_SBX_NETNS, CLONE_NEWNET}};
     if (enter_user_namespace(0, err, sizeof err) != 0) {
         r->err[0] = errno;
-        snprintf(r->step[0], sizeof r->step[0], "%s", strncmp(err, "unshare", 7) == 0 ? "unshare" : "id map");
+        snprintf(r->step[0], sizeof r->step[0], "%s",
+                 strncmp(err, "unshare", 7) == 0 ? "unshare" : "id map");
         for (size_t i = 0; i < 3; i++) {
             r->err[i + 1] = 0;
             snprintf(r->step[i + 1], sizeof r->step[i + 1], "needs a user namespace");
@@ -251,14 +257,16 @@ static void probe_namespaces(const char *dir, struct probe_result *r)
     }
 }
 
-int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err, size_t errlen)
+int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err,
+                      size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->landlock_abi = landlock_abi();
     if (p->landlock_abi > 0)
         p->have |= DCC_SBX_LANDLOCK;
     else
-        snprintf(p->why[4], sizeof p->why[4], "the kernel has no Landlock (or it is not in the lsm= list)");
+        snprintf(p->why[4], sizeof p->why[4],
+                 "the kernel has no Landlock (or it is not in the lsm= list)");
 #if DCC_WITH_SECCOMP
     if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0)
         p->have |= DCC_SBX_SECCOMP;
@@ -284,7 +292,8 @@ int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_
         close(fds[0]);
         struct probe_result r;
         memset(&r, 0, sizeof r);
-        if (uid != (uid_t)-1 && geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
+        if (uid != (uid_t)-1 && geteuid() == 0 &&
+            (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
             r.err[0] = errno;
             snprintf(r.step[0], sizeof r.step[0], "switching to the job user");
         } else {
@@ -325,7 +334,8 @@ void dcc_sandbox_describe(unsigned mask, char *buf, size_t len)
     for (int i = 0; i < DCC_SBX_COUNT; i++) {
         if (!(mask & (1u << i)))
             continue;
-        int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", dcc_sandbox_mechanisms[i]);
+        int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+                         dcc_sandbox_mechanisms[i]);
         if (n < 0 || (size_t)n >= len - used)
             break;
         used += (size_t)n;
@@ -339,7 +349,8 @@ int dcc_sandbox_mode_parse(const char *text, enum dcc_sandbox_mode *mode)
     static const struct {
         const char *name;
         enum dcc_sandbox_mode mode;
-    } modes[] = {{"auto", DCC_SANDBOX_AUTO}, {"required", DCC_SANDBOX_REQUIRED}, {"off", DCC_SANDBOX_OFF}};
+    } modes[] = {
+        {"auto", DCC_SANDBOX_AUTO}, {"required", DCC_SANDBOX_REQUIRED}, {"off", DCC_SANDBOX_OFF}};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(text, modes[i].name) == 0) {
             *mode = modes[i].mode;
@@ -349,8 +360,8 @@ int dcc_sandbox_mode_parse(const char *text, enum dcc_sandbox_mode *mode)
     return -1;
 }
 
-int dcc_sandbox_decide(enum dcc_sandbox_mode mode, const struct dcc_sandbox_probe *p, unsigned *use, char *msg,
-                       size_t msglen)
+int dcc_sandbox_decide(enum dcc_sandbox_mode mode, const struct dcc_sandbox_probe *p, unsigned *use,
+                       char *msg, size_t msglen)
 {
     msg[0] = '\0';
     if (mode == DCC_SANDBOX_OFF) {
@@ -362,8 +373,8 @@ int dcc_sandbox_decide(enum dcc_sandbox_mode mode, const struct dcc_sandbox_prob
     for (int i = 0; i < DCC_SBX_COUNT && missing; i++) {
         if (!(missing & (1u << i)))
             continue;
-        int n = snprintf(msg + used, msglen - used, "%s%s (%s)", used ? ", " : "", dcc_sandbox_mechanisms[i],
-                         p->why[i][0] ? p->why[i] : "not available");
+        int n = snprintf(msg + used, msglen - used, "%s%s (%s)", used ? ", " : "",
+                         dcc_sandbox_mechanisms[i], p->why[i][0] ? p->why[i] : "not available");
         if (n < 0 || (size_t)n >= msglen - used)
             break;
         used += (size_t)n;
@@ -564,13 +575,15 @@ static int build_seccomp(struct dcc_sandbox *sb, char *err, size_t errlen)
     }
     /* Only local sockets (the jobserver, a compiler's own pipes). */
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_NE, AF_UNIX));
     /* clone3 hides its flags in memory: make the C library use clone,
      * whose flags can be checked. */
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    static const unsigned long ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,   CLONE_NEWNET,
-                                             CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP};
+    static const unsigned long ns_flags[] = {CLONE_NEWUSER,  CLONE_NEWNS,  CLONE_NEWPID,
+                                             CLONE_NEWNET,   CLONE_NEWIPC, CLONE_NEWUTS,
+                                             CLONE_NEWCGROUP};
     for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0] && rc == 0; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
@@ -649,8 +662,8 @@ static int open_rules(struct dcc_sandbox *sb)
     return 0;
 }
 
-int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int abi, const struct dcc_sandbox_limits *limits,
-                        char *err, size_t errlen)
+int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int abi,
+                        const struct dcc_sandbox_limits *limits, char *err, size_t errlen)
 {
     memset(sb, 0, sizeof *sb);
     for (int i = 0; i < 3; i++)
@@ -718,7 +731,8 @@ void dcc_sandbox_free(struct dcc_sandbox *sb)
 
 static const char *const ns_names[3] = {"user", "mnt", "net"};
 
-int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
+int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err,
+                      size_t errlen)
 {
     if (!(sb->use & DCC_SBX_USERNS))
         return 0;
@@ -753,7 +767,8 @@ int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t 
         close(ready[0]);
         close(go[1]);
         char msg[300] = "";
-        if (uid != (uid_t)-1 && geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
+        if (uid != (uid_t)-1 && geteuid() == 0 &&
+            (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
             snprintf(msg, sizeof msg, "switching to the job user: %s", strerror(errno));
         else if (enter_user_namespace(flags, msg, sizeof msg) == 0 && (flags & CLONE_NEWNS))
             remount_noexec(dir, msg, sizeof msg);
@@ -791,7 +806,8 @@ int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t 
         char path[64];
         snprintf(path, sizeof path, "/proc/%ld/ns/%s", (long)pid, ns_names[i]);
         if ((sb->ns_fd[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-            set_err(err, errlen, "cannot share the sandbox's namespaces: %s: %s", path, strerror(errno));
+            set_err(err, errlen, "cannot share the sandbox's namespaces: %s: %s", path,
+                    strerror(errno));
             rc = -1;
         }
     }
@@ -881,7 +897,8 @@ static void compiler_prefix(const char *compiler, char *prefix, size_t len)
     }
 }
 
-static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err, size_t errlen)
+static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job,
+                          char *err, size_t errlen)
 {
     int abi = sb->landlock_abi;
     uint64_t handled = ll_fs_rights(abi);
@@ -912,7 +929,8 @@ static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox
         what = job->compiler;
     if (!what && allow_path(rs, job->dir, LL_JOB, handled) != 0)
         what = job->dir;
-    if (!what && allow_path(rs, "/dev/null", LL_READ_FILE | LL_WRITE_FILE | LL_TRUNCATE, handled) != 0)
+    if (!what &&
+        allow_path(rs, "/dev/null", LL_READ_FILE | LL_WRITE_FILE | LL_TRUNCATE, handled) != 0)
         what = "/dev/null";
     /* A cross compiler's assembler ("aarch64-linux-gnu-as"). */
     char prefix[128];
@@ -943,7 +961,8 @@ static int apply_landlock(const struct dcc_sandbox *sb, const struct dcc_sandbox
 
 /* processes only with a user namespace: without one RLIMIT_NPROC counts
  * every process of the job user, the daemon's and other jobs' too. */
-static int apply_limits(const struct dcc_sandbox_limits *l, int per_job_processes, char *err, size_t errlen)
+static int apply_limits(const struct dcc_sandbox_limits *l, int per_job_processes, char *err,
+                        size_t errlen)
 {
     struct {
         int resource;
@@ -1038,7 +1057,8 @@ static int init_of_namespace(pid_t compiler, int status_fd, int *status)
     }
 }
 
-static int confine(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err, size_t errlen)
+static int confine(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err,
+                   size_t errlen)
 {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         set_err(err, errlen, "no_new_privs: %s", strerror(errno));
@@ -1066,7 +1086,8 @@ static int join_shared(const struct dcc_sandbox *sb, char *err, size_t errlen)
         if (sb->ns_fd[i] < 0)
             continue;
         if (rc == 0 && setns(sb->ns_fd[i], types[i]) != 0) {
-            set_err(err, errlen, "joining the jobs' %s namespace: %s", ns_names[i], strerror(errno));
+            set_err(err, errlen, "joining the jobs' %s namespace: %s", ns_names[i],
+                    strerror(errno));
             rc = -1;
         }
         close(sb->ns_fd[i]);
@@ -1143,14 +1164,15 @@ void dcc_sandbox_reap(void)
 
 /* The compiler under a reaper: it dies with it, and only the reaper's
  * children count (the compiler is its direct child). */
-static int compiler_of_reaper(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, char *err, size_t errlen)
+static int compiler_of_reaper(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job,
+                              char *err, size_t errlen)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return confine(sb, job, err, errlen);
 }
 
-int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int *status, char *err,
-                      size_t errlen)
+int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int *status,
+                      char *err, size_t errlen)
 {
     *status = 0;
     int reaper = uses_reaper(sb);

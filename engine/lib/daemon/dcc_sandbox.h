@@ -77,14 +77,15 @@ struct dcc_sandbox_job {
 /* Tries each mechanism in a child process, as the job user (uid/gid; with
  * (uid_t)-1 the caller's own), with dir (the job TMPDIR) for the noexec
  * mount. Fills p; 0, or -1 with err when the probe itself could not run. */
-int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err, size_t errlen);
+int dcc_sandbox_probe(const char *dir, uid_t uid, gid_t gid, struct dcc_sandbox_probe *p, char *err,
+                      size_t errlen);
 
 /* The mechanisms to use for mode, given what the probe found. auto: all
  * there are, and msg names the missing ones with their reasons (empty when
  * none are); off: none, msg empty; required: all, or -1 with msg naming
  * what is missing. */
-int dcc_sandbox_decide(enum dcc_sandbox_mode mode, const struct dcc_sandbox_probe *p, unsigned *use, char *msg,
-                       size_t msglen);
+int dcc_sandbox_decide(enum dcc_sandbox_mode mode, const struct dcc_sandbox_probe *p, unsigned *use,
+                       char *msg, size_t msglen);
 
 /* "user,mount,pid,net,landlock,seccomp" for the bits in mask, or "none". */
 void dcc_sandbox_describe(unsigned mask, char *buf, size_t len);
@@ -94,8 +95,8 @@ int dcc_sandbox_mode_parse(const char *text, enum dcc_sandbox_mode *mode);
 
 /* Fills sb for use (from dcc_sandbox_decide): the system paths that exist,
  * the toolchain directories, the seccomp program. 0, or -1 with err. */
-int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi, const struct dcc_sandbox_limits *limits,
-                        char *err, size_t errlen);
+int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi,
+                        const struct dcc_sandbox_limits *limits, char *err, size_t errlen);
 
 /* Makes, once, the user, mount and network namespaces that every job
  * joins (those of sb->use), as the job user (uid/gid; (uid_t)-1: the
@@ -103,7 +104,8 @@ int dcc_sandbox_prepare(struct dcc_sandbox *sb, unsigned use, int landlock_abi, 
  * noexec, nosuid and nodev in them. Each job still gets its own user and
  * IPC namespace inside. 0 (also when sb uses no user namespace: nothing to
  * share), or -1 with err. */
-int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen);
+int dcc_sandbox_share(struct dcc_sandbox *sb, const char *dir, uid_t uid, gid_t gid, char *err,
+                      size_t errlen);
 
 /* Closes every descriptor from 3 up except the sandbox's own (the shared
  * namespaces, the paths of its rules), in a child before
@@ -142,7 +144,7 @@ void dcc_sandbox_reap(void);
  *        not run the compiler).
  * A relay outside the namespace kills it when it gets SIGTERM, SIGINT or
  * SIGHUP, so stopping the caller's process group stops the whole job. */
-int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int *status, char *err,
-                      size_t errlen);
+int dcc_sandbox_enter(const struct dcc_sandbox *sb, const struct dcc_sandbox_job *job, int *status,
+                      char *err, size_t errlen);
 
 #endif

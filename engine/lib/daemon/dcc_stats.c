@@ -66,8 +66,8 @@ static void copy_field(char *dst, size_t dstlen, const char *src, size_t srclen)
 
 static int ran_compiler(int outcome)
 {
-    return outcome == DCC_JOB_OK || outcome == DCC_JOB_COMPILE_ERROR || outcome == DCC_JOB_TIMEOUT ||
-           outcome == DCC_JOB_CLI_DISCONNECT;
+    return outcome == DCC_JOB_OK || outcome == DCC_JOB_COMPILE_ERROR ||
+           outcome == DCC_JOB_TIMEOUT || outcome == DCC_JOB_CLI_DISCONNECT;
 }
 
 void dcc_stats_record(struct dcc_stats *st, const struct dcc_job_record *rec, time_t now)
@@ -108,7 +108,8 @@ void dcc_stats_record(struct dcc_stats *st, const struct dcc_job_record *rec, ti
                strncmp(st->principals[i].name, rec->principal, sizeof st->principals[i].name) != 0)
             i++;
         if (i == st->n_principals && i < DCC_STATS_PRINCIPALS) {
-            copy_field(st->principals[i].name, sizeof st->principals[i].name, rec->principal, sizeof rec->principal);
+            copy_field(st->principals[i].name, sizeof st->principals[i].name, rec->principal,
+                       sizeof rec->principal);
             st->n_principals++;
         }
         if (i < st->n_principals)
@@ -120,11 +121,13 @@ void dcc_stats_record(struct dcc_stats *st, const struct dcc_job_record *rec, ti
     if (rec->outcome == DCC_JOB_OK && rec->msecs > st->longest_job_time_msecs) {
         st->longest_job_time_msecs = rec->msecs;
         copy_field(st->longest_job, sizeof(st->longest_job), rec->file, sizeof(rec->file));
-        copy_field(st->longest_job_compiler, sizeof(st->longest_job_compiler), rec->compiler, sizeof(rec->compiler));
+        copy_field(st->longest_job_compiler, sizeof(st->longest_job_compiler), rec->compiler,
+                   sizeof(rec->compiler));
     }
     if (rec->max_rss_kb > st->max_rss_kb) {
         st->max_rss_kb = rec->max_rss_kb;
-        copy_field(st->max_rss_name, sizeof(st->max_rss_name), rec->compiler, sizeof(rec->compiler));
+        copy_field(st->max_rss_name, sizeof(st->max_rss_name), rec->compiler,
+                   sizeof(rec->compiler));
     }
 
     if (ran_compiler(rec->outcome)) {
@@ -310,9 +313,11 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors)
             line[len] = '\0';
             unsigned int major, minor;
             struct disk_line dl;
-            unsigned long long rd_ios, rd_merges, rd_sectors, rd_ticks, wr_ios, wr_merges, wr_sectors;
-            if (sscanf(line, "%u %u %63s %llu %llu %llu %llu %llu %llu %llu", &major, &minor, dl.name, &rd_ios,
-                       &rd_merges, &rd_sectors, &rd_ticks, &wr_ios, &wr_merges, &wr_sectors) == 10) {
+            unsigned long long rd_ios, rd_merges, rd_sectors, rd_ticks, wr_ios, wr_merges,
+                wr_sectors;
+            if (sscanf(line, "%u %u %63s %llu %llu %llu %llu %llu %llu %llu", &major, &minor,
+                       dl.name, &rd_ios, &rd_merges, &rd_sectors, &rd_ticks, &wr_ios, &wr_merges,
+                       &wr_sectors) == 10) {
                 if (n == cap) {
                     if (cap >= MAX_DISK_LINES)
                         break;
@@ -353,7 +358,8 @@ static int read_io_rate(const char *proc_dir, struct dcc_io_sampler *io, long *r
     if (!text)
         return -1;
     unsigned long long sectors;
-    int ok = read_small_file(path, text, DISKSTATS_CAP) > 0 && dcc_stats_diskstats_sectors(text, &sectors) == 0;
+    int ok = read_small_file(path, text, DISKSTATS_CAP) > 0 &&
+             dcc_stats_diskstats_sectors(text, &sectors) == 0;
     free(text);
     if (!ok)
         return -1;
@@ -435,8 +441,8 @@ int dcc_stats_sample_io(void)
 
 /* Every figure any page shows, resolved once, so each page is a table. */
 struct view {
-    unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout, cli_disconnect,
-        other, refused, other_with_refused, dropped, bad_req_with_dropped;
+    unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout,
+        cli_disconnect, other, refused, other_with_refused, dropped, bad_req_with_dropped;
     char longest_job[128], longest_job_compiler[64], rss_plain[64], rss_name[72];
     long longest_msecs, max_rss_kb, max_kids, current_load;
     long avg_kids_int[3];
@@ -461,7 +467,8 @@ static void copy_printable(char *dst, size_t dstlen, const char *src, const char
     dst[i] = '\0';
 }
 
-static void build_view(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now, struct view *v)
+static void build_view(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
+                       struct view *v)
 {
     memset(v, 0, sizeof(*v));
     v->tcp_accept = st->tcp_accept;
@@ -501,7 +508,8 @@ static void build_view(const struct dcc_stats *st, const struct dcc_host_figures
 
     v->started = (double)st->started;
     v->uptime = now > st->started ? (double)(now - st->started) : 0.0;
-    v->longest_secs = st->longest_job_time_msecs < 0 ? -1.0 : (double)st->longest_job_time_msecs / 1000.0;
+    v->longest_secs = st->longest_job_time_msecs < 0 ? -1.0
+                                                     : (double)st->longest_job_time_msecs / 1000.0;
     v->rss_bytes = (double)st->max_rss_kb * 1024.0;
     v->free_bytes = fig->free_space_mb < 0 ? -1.0 : (double)fig->free_space_mb * 1048576.0;
 }
@@ -590,11 +598,12 @@ static int render_failed(struct dcc_buf *buf, size_t len0)
 
 int dcc_stats_http_header(struct dcc_buf *buf, const char *content_type)
 {
-    return dcc_buf_printf(buf, "HTTP/1.0 200 OK\nContent-Type: %s\nConnection: close\n\n", content_type);
+    return dcc_buf_printf(buf, "HTTP/1.0 200 OK\nContent-Type: %s\nConnection: close\n\n",
+                          content_type);
 }
 
-int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
-                          struct dcc_buf *buf)
+int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig,
+                          time_t now, struct dcc_buf *buf)
 {
     size_t len0 = buf->len;
     struct view v;
@@ -646,8 +655,8 @@ static json_t *json_name(const char *s)
     return json_string(clean);
 }
 
-int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
-                          struct dcc_buf *buf)
+int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig,
+                          time_t now, struct dcc_buf *buf)
 {
     size_t len0 = buf->len;
     struct view v;
@@ -657,8 +666,8 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
     if (!windows)
         return render_failed(buf, len0);
     for (int k = 0; k < 3; k++) {
-        json_t *w = json_pack("{s:i, s:I, s:f}", "secs", window_secs[k], "compiles", (json_int_t)v.compiles[k],
-                              "avg_kids", v.avg_kids[k]);
+        json_t *w = json_pack("{s:i, s:I, s:f}", "secs", window_secs[k], "compiles",
+                              (json_int_t)v.compiles[k], "avg_kids", v.avg_kids[k]);
         if (!w || json_object_set_new(windows, window_names[k], w) != 0) {
             json_decref(windows);
             return render_failed(buf, len0);
@@ -673,16 +682,18 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
         " s:{s:I, s:I},"
         " s:o,"
         " s:{s:[f, f, f], s:I, s:I, s:I}}",
-        "schema", 1, "started", (json_int_t)st->started, "uptime_secs", (json_int_t)v.uptime, "counters", "tcp_accept",
-        (json_int_t)v.tcp_accept, "rej_bad_req", (json_int_t)v.rej_bad_req, "rej_overload", (json_int_t)v.rej_overload,
-        "compile_ok", (json_int_t)v.compile_ok, "compile_error", (json_int_t)v.compile_error, "compile_timeout",
-        (json_int_t)v.compile_timeout, "cli_disconnect", (json_int_t)v.cli_disconnect, "other", (json_int_t)v.other,
-        "refused", (json_int_t)v.refused, "dropped_slow", (json_int_t)v.dropped, "longest_job", "file",
-        json_name(v.longest_job), "compiler", json_name(v.longest_job_compiler), "msecs", (json_int_t)v.longest_msecs,
-        "max_rss", "kb", (json_int_t)v.max_rss_kb, "name", json_name(v.rss_plain), "kids", "max",
-        (json_int_t)v.max_kids, "current", (json_int_t)v.current_load, "windows", windows, "host", "load", v.load[0],
-        v.load[1], v.load[2], "free_space_mb", (json_int_t)v.free_mb, "procstate_D", (json_int_t)v.procstate_D,
-        "io_rate", (json_int_t)v.io_rate);
+        "schema", 1, "started", (json_int_t)st->started, "uptime_secs", (json_int_t)v.uptime,
+        "counters", "tcp_accept", (json_int_t)v.tcp_accept, "rej_bad_req",
+        (json_int_t)v.rej_bad_req, "rej_overload", (json_int_t)v.rej_overload, "compile_ok",
+        (json_int_t)v.compile_ok, "compile_error", (json_int_t)v.compile_error, "compile_timeout",
+        (json_int_t)v.compile_timeout, "cli_disconnect", (json_int_t)v.cli_disconnect, "other",
+        (json_int_t)v.other, "refused", (json_int_t)v.refused, "dropped_slow",
+        (json_int_t)v.dropped, "longest_job", "file", json_name(v.longest_job), "compiler",
+        json_name(v.longest_job_compiler), "msecs", (json_int_t)v.longest_msecs, "max_rss", "kb",
+        (json_int_t)v.max_rss_kb, "name", json_name(v.rss_plain), "kids", "max",
+        (json_int_t)v.max_kids, "current", (json_int_t)v.current_load, "windows", windows, "host",
+        "load", v.load[0], v.load[1], v.load[2], "free_space_mb", (json_int_t)v.free_mb,
+        "procstate_D", (json_int_t)v.procstate_D, "io_rate", (json_int_t)v.io_rate);
     if (!root)
         return render_failed(buf, len0);
     json_t *principals = json_object();
@@ -691,17 +702,19 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
         copy_field(name, sizeof name, st->principals[i].name, sizeof st->principals[i].name);
         json_t *n = json_integer((json_int_t)st->principals[i].jobs);
         json_t *key = json_name(name);
-        if (!n || !key || !json_is_string(key) || json_object_set_new(principals, json_string_value(key), n) != 0) {
+        if (!n || !key || !json_is_string(key) ||
+            json_object_set_new(principals, json_string_value(key), n) != 0) {
             json_decref(n);
             json_decref(principals);
             principals = NULL;
         }
         json_decref(key);
     }
-    json_t *auth = principals ? json_pack("{s:I, s:I, s:o, s:I}", "ok", (json_int_t)st->auth_ok, "failed",
-                                          (json_int_t)st->auth_failed, "principals", principals, "other_principals",
-                                          (json_int_t)st->principals_other)
-                              : NULL;
+    json_t *auth = principals
+                       ? json_pack("{s:I, s:I, s:o, s:I}", "ok", (json_int_t)st->auth_ok, "failed",
+                                   (json_int_t)st->auth_failed, "principals", principals,
+                                   "other_principals", (json_int_t)st->principals_other)
+                       : NULL;
     if (!auth || json_object_set_new(root, "auth", auth) != 0) {
         json_decref(root);
         return render_failed(buf, len0);
@@ -726,9 +739,10 @@ static const struct prom_line {
     enum vkind kind;
     size_t off;
 } prom_lines[] = {
-    {"distccd_connections_total", "counter", "Connections accepted on the compile port.", NULL, V_ULONG,
-     VF(tcp_accept)},
-    {"distccd_jobs_total", "counter", "Jobs finished, by outcome.", "outcome=\"ok\"", V_ULONG, VF(compile_ok)},
+    {"distccd_connections_total", "counter", "Connections accepted on the compile port.", NULL,
+     V_ULONG, VF(tcp_accept)},
+    {"distccd_jobs_total", "counter", "Jobs finished, by outcome.", "outcome=\"ok\"", V_ULONG,
+     VF(compile_ok)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"compile_error\"", V_ULONG, VF(compile_error)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"timeout\"", V_ULONG, VF(compile_timeout)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"cli_disconnect\"", V_ULONG, VF(cli_disconnect)},
@@ -737,33 +751,42 @@ static const struct prom_line {
     {"distccd_jobs_total", NULL, NULL, "outcome=\"refused\"", V_ULONG, VF(refused)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"other\"", V_ULONG, VF(other)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"dropped_slow\"", V_ULONG, VF(dropped)},
-    {"distccd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.", NULL, V_DOUBLE,
-     VF(started)},
-    {"distccd_uptime_seconds", "gauge", "Seconds since the daemon started.", NULL, V_DOUBLE, VF(uptime)},
-    {"distccd_longest_job_seconds", "gauge", "Wall time of the longest successful job, -1 before the first.", NULL,
-     V_DOUBLE, VF(longest_secs)},
-    {"distccd_max_rss_bytes", "gauge", "Largest compiler resident set size seen.", NULL, V_DOUBLE, VF(rss_bytes)},
-    {"distccd_children_limit", "gauge", "Job children allowed at once.", NULL, V_LONG, VF(max_kids)},
-    {"distccd_children_running", "gauge", "Job children running now.", NULL, V_LONG, VF(current_load)},
-    {"distccd_children_average", "gauge", "Mean job children running over the window.", "window=\"1m\"", V_DOUBLE,
-     VF(avg_kids[0])},
+    {"distccd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.",
+     NULL, V_DOUBLE, VF(started)},
+    {"distccd_uptime_seconds", "gauge", "Seconds since the daemon started.", NULL, V_DOUBLE,
+     VF(uptime)},
+    {"distccd_longest_job_seconds", "gauge",
+     "Wall time of the longest successful job, -1 before the first.", NULL, V_DOUBLE,
+     VF(longest_secs)},
+    {"distccd_max_rss_bytes", "gauge", "Largest compiler resident set size seen.", NULL, V_DOUBLE,
+     VF(rss_bytes)},
+    {"distccd_children_limit", "gauge", "Job children allowed at once.", NULL, V_LONG,
+     VF(max_kids)},
+    {"distccd_children_running", "gauge", "Job children running now.", NULL, V_LONG,
+     VF(current_load)},
+    {"distccd_children_average", "gauge", "Mean job children running over the window.",
+     "window=\"1m\"", V_DOUBLE, VF(avg_kids[0])},
     {"distccd_children_average", NULL, NULL, "window=\"5m\"", V_DOUBLE, VF(avg_kids[1])},
     {"distccd_children_average", NULL, NULL, "window=\"15m\"", V_DOUBLE, VF(avg_kids[2])},
-    {"distccd_compiles", "gauge", "Jobs that ran the compiler and finished within the window.", "window=\"1m\"",
-     V_ULONG, VF(compiles[0])},
+    {"distccd_compiles", "gauge", "Jobs that ran the compiler and finished within the window.",
+     "window=\"1m\"", V_ULONG, VF(compiles[0])},
     {"distccd_compiles", NULL, NULL, "window=\"5m\"", V_ULONG, VF(compiles[1])},
     {"distccd_compiles", NULL, NULL, "window=\"15m\"", V_ULONG, VF(compiles[2])},
-    {"distccd_load_average", "gauge", "System load average, -1 when unknown.", "window=\"1m\"", V_DOUBLE, VF(load[0])},
+    {"distccd_load_average", "gauge", "System load average, -1 when unknown.", "window=\"1m\"",
+     V_DOUBLE, VF(load[0])},
     {"distccd_load_average", NULL, NULL, "window=\"5m\"", V_DOUBLE, VF(load[1])},
     {"distccd_load_average", NULL, NULL, "window=\"15m\"", V_DOUBLE, VF(load[2])},
-    {"distccd_procs_blocked", "gauge", "Processes in uninterruptible sleep (state D).", NULL, V_LONG, VF(procstate_D)},
-    {"distccd_io_sectors_per_second", "gauge", "Disk sectors read and written per second.", NULL, V_LONG, VF(io_rate)},
-    {"distccd_free_space_bytes", "gauge", "Free space in the job directory's file system, -1 when unknown.", NULL,
-     V_DOUBLE, VF(free_bytes)},
+    {"distccd_procs_blocked", "gauge", "Processes in uninterruptible sleep (state D).", NULL,
+     V_LONG, VF(procstate_D)},
+    {"distccd_io_sectors_per_second", "gauge", "Disk sectors read and written per second.", NULL,
+     V_LONG, VF(io_rate)},
+    {"distccd_free_space_bytes", "gauge",
+     "Free space in the job directory's file system, -1 when unknown.", NULL, V_DOUBLE,
+     VF(free_bytes)},
 };
 
-int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
-                                struct dcc_buf *buf)
+int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig,
+                                time_t now, struct dcc_buf *buf)
 {
     size_t len0 = buf->len;
     struct view v;
@@ -774,7 +797,8 @@ int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_hos
         int rc = 0;
         /* A family's HELP and TYPE go once, on its first row. */
         if (l->type)
-            rc = dcc_buf_printf(buf, "# HELP %s %s\n# TYPE %s %s\n", l->family, l->help, l->family, l->type);
+            rc = dcc_buf_printf(buf, "# HELP %s %s\n# TYPE %s %s\n", l->family, l->help, l->family,
+                                l->type);
         if (rc == 0)
             rc = l->labels ? dcc_buf_printf(buf, "%s{%s} ", l->family, l->labels)
                            : dcc_buf_printf(buf, "%s ", l->family);

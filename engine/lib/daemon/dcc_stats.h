@@ -37,8 +37,8 @@ struct dcc_job_record {
 
 struct dcc_stats {
     time_t started;
-    unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout, cli_disconnect,
-        other, refused, dropped;
+    unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout,
+        cli_disconnect, other, refused, dropped;
     char longest_job[128]; /* "" until a job is recorded */
     char longest_job_compiler[64];
     long longest_job_time_msecs; /* -1 until a job is recorded, as in stock */
@@ -176,13 +176,13 @@ int dcc_stats_diskstats_sectors(const char *text, unsigned long long *sectors);
  *   distccd_procs_blocked, distccd_io_sectors_per_second          gauge
  *   distccd_free_space_bytes (-1 when unknown)                    gauge
  */
-int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
-                          struct dcc_buf *buf);
+int dcc_stats_render_text(const struct dcc_stats *st, const struct dcc_host_figures *fig,
+                          time_t now, struct dcc_buf *buf);
 /* Only in a build with jansson (DCC_WITH_JSON, the Makefile's WITH_JSON). */
-int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
-                          struct dcc_buf *buf);
-int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig, time_t now,
-                                struct dcc_buf *buf);
+int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figures *fig,
+                          time_t now, struct dcc_buf *buf);
+int dcc_stats_render_prometheus(const struct dcc_stats *st, const struct dcc_host_figures *fig,
+                                time_t now, struct dcc_buf *buf);
 
 #define DCC_STATS_TEXT_TYPE "text/plain"
 #define DCC_STATS_JSON_TYPE "application/json"

@@ -38,8 +38,9 @@ static const struct {
     const char *suffix;
     const char *preproc;
 } dcc_source_suffixes[] = {
-    {"c", ".i"},  {"i", ".i"},   {"cc", ".ii"}, {"cpp", ".ii"}, {"cxx", ".ii"}, {"cp", ".ii"}, {"c++", ".ii"},
-    {"C", ".ii"}, {"ii", ".ii"}, {"m", ".mi"},  {"mi", ".mi"},  {"mm", ".mii"}, {"M", ".mii"}, {"mii", ".mii"},
+    {"c", ".i"},   {"i", ".i"},    {"cc", ".ii"}, {"cpp", ".ii"},  {"cxx", ".ii"},
+    {"cp", ".ii"}, {"c++", ".ii"}, {"C", ".ii"},  {"ii", ".ii"},   {"m", ".mi"},
+    {"mi", ".mi"}, {"mm", ".mii"}, {"M", ".mii"}, {"mii", ".mii"},
 };
 
 static const char *dcc_basename(const char *path)
@@ -81,14 +82,15 @@ int dcc_args_is_object(const char *name)
 static int dcc_suffix_is_preprocessed(const char *name)
 {
     const char *suffix = dcc_suffix(name);
-    return suffix && (strcmp(suffix, "i") == 0 || strcmp(suffix, "ii") == 0 || strcmp(suffix, "mi") == 0 ||
-                      strcmp(suffix, "mii") == 0);
+    return suffix && (strcmp(suffix, "i") == 0 || strcmp(suffix, "ii") == 0 ||
+                      strcmp(suffix, "mi") == 0 || strcmp(suffix, "mii") == 0);
 }
 
 static int dcc_suffix_is_assembler(const char *name)
 {
     const char *suffix = dcc_suffix(name);
-    return suffix && (strcmp(suffix, "s") == 0 || strcmp(suffix, "S") == 0 || strcmp(suffix, "sx") == 0);
+    return suffix &&
+           (strcmp(suffix, "s") == 0 || strcmp(suffix, "S") == 0 || strcmp(suffix, "sx") == 0);
 }
 
 /* NAME with the suffix of its base name replaced by new_suffix (".o");
@@ -156,7 +158,8 @@ static int dcc_expand_wp(char ***argvp, int *deps_from_wp)
             free(parts);
             return -1;
         }
-        for (char *save = NULL, *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        for (char *save = NULL, *p = strtok_r(copy, ",", &save); p;
+             p = strtok_r(NULL, ",", &save)) {
             parts[n++] = p;
             if (strcmp(p, "-MD") == 0 || strcmp(p, "-MMD") == 0) {
                 char *file = strtok_r(NULL, ",", &save);
@@ -250,7 +253,8 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
             dcc_args_opt(a, &w);
             const char *why = dcc_optcat_local(&w);
             if (why) {
-                dcc_scan_local(scan, w.opt->roles & DCC_ROLE_ONLY_CPP ? DCC_EXIT_LOCAL_CPP : 0, "%s%s", a, why);
+                dcc_scan_local(scan, w.opt->roles & DCC_ROLE_ONLY_CPP ? DCC_EXIT_LOCAL_CPP : 0,
+                               "%s%s", a, why);
                 return 0;
             }
             if (dcc_optcat_is(&w, "-c"))
@@ -281,9 +285,11 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
                     scan->output = value;
                     scan->output_joined = !next;
                 } else if (!later[0]) {
-                    snprintf(later, sizeof later, "several output files: %s, %s", scan->output, value);
+                    snprintf(later, sizeof later, "several output files: %s, %s", scan->output,
+                             value);
                 }
-            } else if (w.opt && (w.opt->roles & DCC_ROLE_PASS) && (why = dcc_args_passed_local(&w, value))) {
+            } else if (w.opt && (w.opt->roles & DCC_ROLE_PASS) &&
+                       (why = dcc_args_passed_local(&w, value))) {
                 dcc_scan_local(scan, 0, "%s%s%s%s", a, next ? " " : "", next ? value : "", why);
                 return 0;
             }
@@ -339,8 +345,9 @@ int dcc_args_scan(char ***argvp, struct dcc_scan *scan, char *err, size_t errlen
 
     if (source_lang) {
         int l = dcc_language_find(source_lang);
-        scan->preprocessed = strcmp(source_lang, "none") == 0 ? dcc_suffix_is_preprocessed(scan->input)
-                                                              : dcc_languages[l].preprocessed == NULL;
+        scan->preprocessed = strcmp(source_lang, "none") == 0
+                                 ? dcc_suffix_is_preprocessed(scan->input)
+                                 : dcc_languages[l].preprocessed == NULL;
     } else {
         scan->preprocessed = dcc_suffix_is_preprocessed(scan->input);
     }
@@ -490,7 +497,8 @@ char **dcc_args_pump_argv(char *const *argv)
             i += next;
             continue;
         }
-        if (dcc_push(out, &n, argv[i]) != 0 || (next && argv[i + 1] && dcc_push(out, &n, argv[++i]) != 0)) {
+        if (dcc_push(out, &n, argv[i]) != 0 ||
+            (next && argv[i + 1] && dcc_push(out, &n, argv[++i]) != 0)) {
             dcc_argv_free(out);
             return NULL;
         }
@@ -536,7 +544,9 @@ char **dcc_args_strip_local(char *const *argv)
         }
         if (i > 0 && strcmp(lang, emitted) != 0) {
             int l = dcc_language_find(lang);
-            const char *after_cpp = l >= 0 && dcc_languages[l].preprocessed ? dcc_languages[l].preprocessed : lang;
+            const char *after_cpp = l >= 0 && dcc_languages[l].preprocessed
+                                        ? dcc_languages[l].preprocessed
+                                        : lang;
             if (dcc_push(out, &n, "-x") != 0 || dcc_push(out, &n, after_cpp) != 0)
                 goto nomem;
             emitted = lang;
@@ -563,11 +573,12 @@ int dcc_args_takes_value(const char *word)
     return w.sep;
 }
 
-int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output)
+int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input,
+                       const char *output)
 {
     size_t len = dcc_argv_len(argv);
-    if (scan->local_only || !scan->input || !scan->output || scan->input_idx == 0 || scan->input_idx >= len ||
-        scan->output_idx == 0 || scan->output_idx >= len) {
+    if (scan->local_only || !scan->input || !scan->output || scan->input_idx == 0 ||
+        scan->input_idx >= len || scan->output_idx == 0 || scan->output_idx >= len) {
         errno = EINVAL;
         return -1;
     }

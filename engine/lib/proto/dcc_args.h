@@ -73,7 +73,8 @@ int dcc_args_takes_value(const char *word);
  * the job's own files ("-oFILE" stays one word). scan->input and
  * scan->output point at freed strings afterwards. 0, or -1 on ENOMEM, or
  * -1 with EINVAL when scan found no files (local_only). */
-int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input, const char *output);
+int dcc_args_set_files(char **argv, const struct dcc_scan *scan, const char *input,
+                       const char *output);
 
 /* Daemon, after dcc_args_set_files: whether the compiler may start before
  * its source has arrived (the source file is then a FIFO the daemon fills as

@@ -20,7 +20,8 @@
 #include <krb5.h>
 #endif
 
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
     if (errlen) {
@@ -53,7 +54,8 @@ void dcc_auth_list_free(struct dcc_auth_list *l)
     l->n = 0;
 }
 
-int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, char *err, size_t errlen)
+int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, char *err,
+                        size_t errlen)
 {
     int deny = l->deny;
     char path[sizeof l->path];
@@ -85,7 +87,8 @@ int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, c
             }
         if (n > DCC_AUTH_PRINCIPAL_MAX) {
             dcc_auth_list_free(l);
-            return say(err, errlen, -1, "line %zu: a principal longer than %d bytes", line, DCC_AUTH_PRINCIPAL_MAX);
+            return say(err, errlen, -1, "line %zu: a principal longer than %d bytes", line,
+                       DCC_AUTH_PRINCIPAL_MAX);
         }
         if (l->n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -108,7 +111,8 @@ int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, c
     return 0;
 }
 
-int dcc_auth_list_load(const char *path, int deny, struct dcc_auth_list *l, char *err, size_t errlen)
+int dcc_auth_list_load(const char *path, int deny, struct dcc_auth_list *l, char *err,
+                       size_t errlen)
 {
     memset(l, 0, sizeof *l);
     l->deny = deny;
@@ -195,9 +199,11 @@ int dcc_auth_target(const char *host, const char *service, char *buf, size_t buf
 
 #if !DCC_WITH_GSSAPI
 
-#define NO_GSSAPI "this build has no GSS-API support (rebuild with WITH_GSSAPI=1 and libkrb5-dev / app-crypt/mit-krb5)"
+#define NO_GSSAPI \
+    "this build has no GSS-API support (rebuild with WITH_GSSAPI=1 and libkrb5-dev / app-crypt/mit-krb5)"
 
-int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err, size_t errlen)
+int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err,
+                     size_t errlen)
 {
     (void)c, (void)target, (void)hostbased, (void)wait_ms;
     return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "%s", NO_GSSAPI);
@@ -215,8 +221,9 @@ void dcc_auth_server_free(struct dcc_auth_server *s)
     (void)s;
 }
 
-int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const struct dcc_auth_list *list,
-                    char *principal, size_t plen, char *err, size_t errlen)
+int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c,
+                    const struct dcc_auth_list *list, char *principal, size_t plen, char *err,
+                    size_t errlen)
 {
     (void)s, (void)c, (void)list;
     if (plen)
@@ -246,7 +253,8 @@ static void status_text(OM_uint32 major, OM_uint32 minor, char *buf, size_t len)
         OM_uint32 ctx = 0, min2;
         do {
             gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
-            if (GSS_ERROR(gss_display_status(&min2, parts[i].code, parts[i].type, GSS_C_NO_OID, &ctx, &msg)))
+            if (GSS_ERROR(gss_display_status(&min2, parts[i].code, parts[i].type, GSS_C_NO_OID,
+                                             &ctx, &msg)))
                 break;
             int n = snprintf(buf + used, len - used, "%s%.*s", used ? ": " : "", (int)msg.length,
                              (const char *)msg.value);
@@ -274,8 +282,8 @@ static int recv_token(struct dcc_conn *c, gss_buffer_desc *tok)
     if (rc)
         return rc;
     if (len == 0 || len > DCC_AUTH_TOKEN_MAX) {
-        snprintf(c->err, sizeof c->err, "a GSS-API token of %u bytes (1 to %u allowed)", (unsigned)len,
-                 DCC_AUTH_TOKEN_MAX);
+        snprintf(c->err, sizeof c->err, "a GSS-API token of %u bytes (1 to %u allowed)",
+                 (unsigned)len, DCC_AUTH_TOKEN_MAX);
         return DCC_EXIT_PROTOCOL_ERROR;
     }
     tok->value = malloc(len);
@@ -311,11 +319,13 @@ static int import_name(const char *text, int hostbased, gss_name_t *name, char *
 {
     OM_uint32 minor;
     gss_buffer_desc b = {.length = strlen(text), .value = (void *)text};
-    OM_uint32 major = gss_import_name(&minor, &b, hostbased ? GSS_C_NT_HOSTBASED_SERVICE : GSS_C_NT_USER_NAME, name);
+    OM_uint32 major = gss_import_name(
+        &minor, &b, hostbased ? GSS_C_NT_HOSTBASED_SERVICE : GSS_C_NT_USER_NAME, name);
     if (GSS_ERROR(major)) {
         char why[300];
         status_text(major, minor, why, sizeof why);
-        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API cannot use the name \"%s\": %s", text, why);
+        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API cannot use the name \"%s\": %s",
+                   text, why);
     }
     return 0;
 }
@@ -334,21 +344,25 @@ static int client_handshake(struct dcc_conn *c, int wait_ms, char *err, size_t e
     c->timeout_ms = saved;
     if (rc == DCC_EXIT_TIMEOUT)
         return say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                   "GSS-API handshake: no answer within %g s (does the helper run distccd --auth?)", wait_ms / 1000.0);
+                   "GSS-API handshake: no answer within %g s (does the helper run distccd --auth?)",
+                   wait_ms / 1000.0);
     if (rc == DCC_EXIT_TRUNCATED)
-        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                   "GSS-API handshake: the helper hung up (does it run distccd --auth? is this machine in its "
-                   "--allow list?)");
+        return say(
+            err, errlen, DCC_EXIT_GSSAPI_FAILED,
+            "GSS-API handshake: the helper hung up (does it run distccd --auth? is this machine in its "
+            "--allow list?)");
     if (rc)
         return say(err, errlen, rc, "GSS-API handshake: %s", c->err);
     if (b != DCC_AUTH_HANDSHAKE)
-        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                   "GSS-API handshake: the helper answered 0x%02x, not '*' (it does not run distccd --auth)",
-                   (unsigned char)b);
+        return say(
+            err, errlen, DCC_EXIT_GSSAPI_FAILED,
+            "GSS-API handshake: the helper answered 0x%02x, not '*' (it does not run distccd --auth)",
+            (unsigned char)b);
     return 0;
 }
 
-int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err, size_t errlen)
+int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err,
+                     size_t errlen)
 {
     gss_name_t name = GSS_C_NO_NAME;
     int rc = import_name(target, hostbased, &name, err, errlen);
@@ -373,8 +387,9 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
     int sent_any = 0;
     for (;;) {
         gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
-        major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, name, GSS_C_NO_OID, WANTED_FLAGS, 0,
-                                     GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &out, &got_flags, NULL);
+        major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, name, GSS_C_NO_OID,
+                                     WANTED_FLAGS, 0, GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &out,
+                                     &got_flags, NULL);
         free(in.value);
         in.value = NULL;
         in.length = 0;
@@ -384,15 +399,17 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
             OM_uint32 min2;
             gss_release_buffer(&min2, &out);
             if (!sent_any)
-                rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                         "GSS-API: cannot get a ticket for %s: %s (run kinit for a valid Kerberos ticket; is "
-                         "this the helper's principal? see DISTCC_PRINCIPAL and ,auth=NAME)",
-                         shown, why);
+                rc = say(
+                    err, errlen, DCC_EXIT_GSSAPI_FAILED,
+                    "GSS-API: cannot get a ticket for %s: %s (run kinit for a valid Kerberos ticket; is "
+                    "this the helper's principal? see DISTCC_PRINCIPAL and ,auth=NAME)",
+                    shown, why);
             else
-                rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                         "GSS-API: the helper did not prove to be %s: %s (it does not hold that principal's "
-                         "key: check DISTCC_PRINCIPAL and ,auth=NAME here, DISTCCD_PRINCIPAL and the keytab there)",
-                         shown, why);
+                rc = say(
+                    err, errlen, DCC_EXIT_GSSAPI_FAILED,
+                    "GSS-API: the helper did not prove to be %s: %s (it does not hold that principal's "
+                    "key: check DISTCC_PRINCIPAL and ,auth=NAME here, DISTCCD_PRINCIPAL and the keytab there)",
+                    shown, why);
             goto out;
         }
         /* The first token is made before the handshake, so a client
@@ -418,11 +435,12 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
         c->timeout_ms = saved;
         if (rc == DCC_EXIT_TRUNCATED) {
             /* Stock's daemon hangs up without a word when it cannot accept. */
-            rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                     "GSS-API: the helper refused our ticket for %s and hung up (it does not hold that "
-                     "principal's key, or cannot use it: check DISTCC_PRINCIPAL, ,auth=NAME and the helper's "
-                     "DISTCCD_PRINCIPAL and keytab)",
-                     shown);
+            rc = say(
+                err, errlen, DCC_EXIT_GSSAPI_FAILED,
+                "GSS-API: the helper refused our ticket for %s and hung up (it does not hold that "
+                "principal's key, or cannot use it: check DISTCC_PRINCIPAL, ,auth=NAME and the helper's "
+                "DISTCCD_PRINCIPAL and keytab)",
+                shown);
             goto out;
         }
         if (rc) {
@@ -431,10 +449,11 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
         }
     }
     if ((got_flags & WANTED_FLAGS) != WANTED_FLAGS) {
-        rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                 "GSS-API: the security context with %s lacks mutual authentication, replay or sequence "
-                 "detection",
-                 shown);
+        rc = say(
+            err, errlen, DCC_EXIT_GSSAPI_FAILED,
+            "GSS-API: the security context with %s lacks mutual authentication, replay or sequence "
+            "detection",
+            shown);
         goto out;
     }
     char verdict;
@@ -445,13 +464,16 @@ int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int 
     if (rc) {
         say(err, errlen, rc == DCC_EXIT_TRUNCATED ? DCC_EXIT_GSSAPI_FAILED : rc,
             "GSS-API: the helper authenticated as %s but then %s", shown,
-            rc == DCC_EXIT_TRUNCATED ? "hung up without a verdict (it refused our principal?)" : c->err);
+            rc == DCC_EXIT_TRUNCATED ? "hung up without a verdict (it refused our principal?)"
+                                     : c->err);
         rc = rc == DCC_EXIT_TRUNCATED ? DCC_EXIT_GSSAPI_FAILED : rc;
         goto out;
     }
     if (verdict != DCC_AUTH_ACCESS) {
-        rc = say(err, errlen, DCC_EXIT_ACCESS_DENIED,
-                 "GSS-API: %s denied access: our principal is on its --blacklist or not on its --whitelist", shown);
+        rc = say(
+            err, errlen, DCC_EXIT_ACCESS_DENIED,
+            "GSS-API: %s denied access: our principal is on its --blacklist or not on its --whitelist",
+            shown);
         goto out;
     }
     rc = 0;
@@ -512,7 +534,8 @@ static krb5_error_code any_realm_key(krb5_context k, krb5_keytab kt, krb5_const_
     return found ? 0 : KRB5_KT_NOTFOUND;
 }
 
-static int krb_fail(struct dcc_auth_server *s, krb5_error_code code, char *err, size_t errlen, const char *what)
+static int krb_fail(struct dcc_auth_server *s, krb5_error_code code, char *err, size_t errlen,
+                    const char *what)
 {
     const char *msg = krb5_get_error_message(s->krb, code);
     say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "%s: %s", what, msg);
@@ -531,8 +554,8 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
     krb5_context k;
     krb5_error_code code = krb5_init_context(&k);
     if (code)
-        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "cannot set up Kerberos (error %ld): check KRB5_CONFIG",
-                   (long)code);
+        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
+                   "cannot set up Kerberos (error %ld): check KRB5_CONFIG", (long)code);
     s->krb = k;
     krb5_keytab file;
     if ((code = krb5_kt_default(k, &file)) != 0)
@@ -572,7 +595,8 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
     if (code != KRB5_KT_END)
         return krb_fail(s, code, err, errlen, what);
     if (s->keys == 0) {
-        say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "the keytab %s holds no keys (KRB5_KTNAME)", s->keytab_name);
+        say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "the keytab %s holds no keys (KRB5_KTNAME)",
+            s->keytab_name);
         dcc_auth_server_free(s);
         return DCC_EXIT_GSSAPI_FAILED;
     }
@@ -624,8 +648,8 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
     gss_key_value_element_desc el = {.key = "keytab", .value = mem_name};
     gss_key_value_set_desc store = {.count = 1, .elements = &el};
     gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-    major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT, &store, &cred, NULL,
-                                  NULL);
+    major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_ACCEPT,
+                                  &store, &cred, NULL, NULL);
     if (name != GSS_C_NO_NAME)
         gss_release_name(&minor, &name);
     if (GSS_ERROR(major)) {
@@ -640,8 +664,9 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
     return 0;
 }
 
-int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const struct dcc_auth_list *list,
-                    char *principal, size_t plen, char *err, size_t errlen)
+int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c,
+                    const struct dcc_auth_list *list, char *principal, size_t plen, char *err,
+                    size_t errlen)
 {
     if (plen)
         principal[0] = '\0';
@@ -650,8 +675,9 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
     if (rc)
         return say(err, errlen, rc, "%s", c->err);
     if (b != DCC_AUTH_HANDSHAKE)
-        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                   "no GSS-API handshake (this helper runs --auth; the client has no ,auth in its host list)");
+        return say(
+            err, errlen, DCC_EXIT_GSSAPI_FAILED,
+            "no GSS-API handshake (this helper runs --auth; the client has no ,auth in its host list)");
     if ((rc = dcc_wire_write(c, &b, 1)) != 0)
         return say(err, errlen, rc, "%s", c->err);
 
@@ -666,8 +692,9 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
         }
         if (client != GSS_C_NO_NAME)
             gss_release_name(&minor, &client);
-        major = gss_accept_sec_context(&minor, &ctx, (gss_cred_id_t)s->cred, &in, GSS_C_NO_CHANNEL_BINDINGS, &client,
-                                       NULL, &out, &flags, NULL, NULL);
+        major = gss_accept_sec_context(&minor, &ctx, (gss_cred_id_t)s->cred, &in,
+                                       GSS_C_NO_CHANNEL_BINDINGS, &client, NULL, &out, &flags, NULL,
+                                       NULL);
         free(in.value);
         if (out.length) {
             /* Even after a failure: the token then carries the Kerberos
@@ -691,21 +718,24 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const s
     char who[DCC_AUTH_PRINCIPAL_MAX + 1];
     name_text(client, who, sizeof who);
     if (!who[0]) {
-        rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: the client's name is unreadable or too long");
+        rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
+                 "GSS-API: the client's name is unreadable or too long");
         goto out;
     }
     /* It goes into log lines and lists: a name a realm should never issue
      * (a control character) is refused rather than logged. */
     for (const char *q = who; *q; q++)
         if (iscntrl((unsigned char)*q)) {
-            rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: the client's name holds a control character");
+            rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
+                     "GSS-API: the client's name holds a control character");
             goto out;
         }
     if (plen)
         snprintf(principal, plen, "%s", who);
     if ((flags & WANTED_FLAGS) != WANTED_FLAGS) {
         rc = say(err, errlen, DCC_EXIT_GSSAPI_FAILED,
-                 "GSS-API: %s did not ask for mutual authentication, replay and sequence detection", who);
+                 "GSS-API: %s did not ask for mutual authentication, replay and sequence detection",
+                 who);
         goto out;
     }
     if (!dcc_auth_list_allows(list, who)) {

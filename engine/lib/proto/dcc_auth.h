@@ -39,9 +39,11 @@ struct dcc_auth_list {
 
 /* Parses text (len bytes, need not end in NUL); 0, or -1 with err naming the
  * line. l is initialised here and left empty on failure. */
-int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, char *err, size_t errlen);
+int dcc_auth_list_parse(const char *text, size_t len, struct dcc_auth_list *l, char *err,
+                        size_t errlen);
 /* Reads and parses a regular file of at most DCC_AUTH_LIST_FILE_MAX bytes. */
-int dcc_auth_list_load(const char *path, int deny, struct dcc_auth_list *l, char *err, size_t errlen);
+int dcc_auth_list_load(const char *path, int deny, struct dcc_auth_list *l, char *err,
+                       size_t errlen);
 /* 1 when principal (as GSS-API displays it, "alice@EXAMPLE.ORG") is listed. */
 int dcc_auth_list_has(const struct dcc_auth_list *l, const char *principal);
 /* 1 when the list lets principal in: listed in a whitelist, or not listed in
@@ -54,7 +56,8 @@ void dcc_auth_list_free(struct dcc_auth_list *l);
  * "host/HOST" (a principal name in the default realm). HOST is the
  * ",auth=NAME" of the host spec, else the name the helper's address
  * resolves back to. 0, or -1 when it does not fit or a part is empty. */
-int dcc_auth_target(const char *host, const char *service, char *buf, size_t buflen, int *hostbased);
+int dcc_auth_target(const char *host, const char *service, char *buf, size_t buflen,
+                    int *hostbased);
 
 /* Client side: runs the exchange above on c (right after connecting),
  * waiting at most wait_ms for each answer. Returns 0 when the helper proved
@@ -62,7 +65,8 @@ int dcc_auth_target(const char *host, const char *service, char *buf, size_t buf
  * expired, unknown principal, a helper that is not target or does not
  * authenticate), 113 (the helper's lists refused our principal), or the wire
  * error, with one line in err that says what to do. */
-int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err, size_t errlen);
+int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err,
+                     size_t errlen);
 
 /* Daemon side: the acceptor credentials, made once at start-up. */
 struct dcc_auth_server {
@@ -80,14 +84,16 @@ struct dcc_auth_server {
  * name such as "host/box.example.org"; NULL or "" accepts for any key in the
  * keytab). Called before dropping root, so the keytab may stay readable by
  * root alone. 0, or 119 with err. */
-int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char *err, size_t errlen);
+int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char *err,
+                         size_t errlen);
 void dcc_auth_server_free(struct dcc_auth_server *s);
 
 /* Daemon side of the exchange on c. On 0 principal holds the client's name
  * and 'y' was sent. Otherwise: 119 (no handshake, a GSS-API failure), 113
  * (list said no; 'n' was sent), or the wire error; err says why, and
  * principal holds the name when it is known. */
-int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c, const struct dcc_auth_list *list,
-                    char *principal, size_t plen, char *err, size_t errlen);
+int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c,
+                    const struct dcc_auth_list *list, char *principal, size_t plen, char *err,
+                    size_t errlen);
 
 #endif

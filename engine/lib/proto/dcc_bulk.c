@@ -26,7 +26,8 @@ static int fail_as(struct dcc_conn *c, int local, int code, const char *fmt, va_
 }
 
 /* The peer or the connection failed. */
-static int fail(struct dcc_conn *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -37,7 +38,8 @@ static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
 }
 
 /* Our own file failed: callers then know not to blame the peer. */
-static int fail_local(struct dcc_conn *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_local(struct dcc_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail_local(struct dcc_conn *c, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -59,7 +61,8 @@ static int lzo_ready(char *err, size_t errlen)
     return 0;
 }
 
-int dcc_lzo_compress(const void *in, size_t inlen, char **out, size_t *outlen, char *err, size_t errlen)
+int dcc_lzo_compress(const void *in, size_t inlen, char **out, size_t *outlen, char *err,
+                     size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
@@ -90,7 +93,8 @@ int dcc_lzo_compress(const void *in, size_t inlen, char **out, size_t *outlen, c
     return 0;
 }
 
-int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen, char *err, size_t errlen)
+int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen,
+                       char *err, size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
@@ -107,7 +111,8 @@ int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, s
             size = cap;
         char *buf = malloc((size_t)size + 1);
         if (!buf) {
-            snprintf(err, errlen, "out of memory decompressing to %llu bytes", (unsigned long long)size);
+            snprintf(err, errlen, "out of memory decompressing to %llu bytes",
+                     (unsigned long long)size);
             return DCC_EXIT_OUT_OF_MEMORY;
         }
         lzo_uint olen = (lzo_uint)size;
@@ -124,8 +129,9 @@ int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, s
             return DCC_EXIT_PROTOCOL_ERROR;
         }
         if (size >= cap) {
-            snprintf(err, errlen, "lzo body of %zu bytes decompresses to more than the limit of %llu bytes", inlen,
-                     (unsigned long long)cap);
+            snprintf(err, errlen,
+                     "lzo body of %zu bytes decompresses to more than the limit of %llu bytes",
+                     inlen, (unsigned long long)cap);
             return DCC_EXIT_PROTOCOL_ERROR;
         }
         size = size > cap / 2 ? cap : size * 2;
@@ -150,12 +156,14 @@ int dcc_bulk_write_fd(struct dcc_conn *c, int fd, const void *buf, size_t len)
 static int send_header_and_buf(struct dcc_conn *c, const char *token, const void *data, size_t len)
 {
     if (len > UINT32_MAX)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s body of %zu bytes is too large for the protocol", token, len);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR,
+                    "%s body of %zu bytes is too large for the protocol", token, len);
     int rc = dcc_wire_write_token(c, token, (uint32_t)len);
     return rc ? rc : dcc_wire_write(c, data, len);
 }
 
-int dcc_bulk_send_buf(struct dcc_conn *c, const char *token, const void *data, size_t len, enum dcc_compress how)
+int dcc_bulk_send_buf(struct dcc_conn *c, const char *token, const void *data, size_t len,
+                      enum dcc_compress how)
 {
     if (how == DCC_COMPRESS_NONE || len == 0)
         return send_header_and_buf(c, token, data, len);
@@ -182,7 +190,8 @@ static int slurp_fd(struct dcc_conn *c, int fd, size_t size, char **out)
             continue;
         if (n <= 0) {
             free(buf);
-            return fail_local(c, DCC_EXIT_IO_ERROR, "cannot read file: %s", n < 0 ? strerror(errno) : "it shrank");
+            return fail_local(c, DCC_EXIT_IO_ERROR, "cannot read file: %s",
+                              n < 0 ? strerror(errno) : "it shrank");
         }
         got += (size_t)n;
     }
@@ -199,7 +208,8 @@ static int send_plain_fd(struct dcc_conn *c, int fd, size_t size)
         int pr = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
         if (pr == 0)
             return c->timeout_ms % 1000
-                       ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to write to peer", c->timeout_ms)
+                       ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to write to peer",
+                              c->timeout_ms)
                        : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to write to peer",
                               c->timeout_ms / 1000);
         if (pr < 0) {
@@ -213,8 +223,9 @@ static int send_plain_fd(struct dcc_conn *c, int fd, size_t size)
         if (n < 0 && (errno == EINVAL || errno == ENOSYS) && off == 0)
             break; /* this fd pair cannot sendfile: copy below */
         if (n < 0)
-            return fail(c, errno == EPIPE || errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
-                        "sending file failed: %s", strerror(errno));
+            return fail(
+                c, errno == EPIPE || errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
+                "sending file failed: %s", strerror(errno));
         if (n == 0)
             return fail_local(c, DCC_EXIT_IO_ERROR, "file shrank while being sent");
         c->bytes_out += (uint64_t)n;
@@ -236,7 +247,8 @@ int dcc_bulk_send_fd(struct dcc_conn *c, const char *token, int fd, enum dcc_com
     if (fstat(fd, &st) != 0)
         return fail_local(c, DCC_EXIT_IO_ERROR, "cannot stat file: %s", strerror(errno));
     if (st.st_size < 0 || (uint64_t)st.st_size > UINT32_MAX)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s file of %lld bytes is too large for the protocol", token,
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR,
+                    "%s file of %lld bytes is too large for the protocol", token,
                     (long long)st.st_size);
     size_t size = (size_t)st.st_size;
     if (how == DCC_COMPRESS_NONE || size == 0) {
@@ -252,12 +264,13 @@ int dcc_bulk_send_fd(struct dcc_conn *c, const char *token, int fd, enum dcc_com
     return rc;
 }
 
-int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path, enum dcc_compress how)
+int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path,
+                       enum dcc_compress how)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail_local(c, errno == ENOENT ? DCC_EXIT_NO_SUCH_FILE : DCC_EXIT_IO_ERROR, "cannot open %s: %s", path,
-                          strerror(errno));
+        return fail_local(c, errno == ENOENT ? DCC_EXIT_NO_SUCH_FILE : DCC_EXIT_IO_ERROR,
+                          "cannot open %s: %s", path, strerror(errno));
     int rc = dcc_bulk_send_fd(c, token, fd, how);
     close(fd);
     return rc;
@@ -266,12 +279,13 @@ int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path, 
 static int check_body_len(struct dcc_conn *c, uint32_t wire_len)
 {
     if ((uint64_t)wire_len > c->limits.max_body)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "body of %u bytes exceeds the limit of %llu bytes", wire_len,
-                    (unsigned long long)c->limits.max_body);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "body of %u bytes exceeds the limit of %llu bytes",
+                    wire_len, (unsigned long long)c->limits.max_body);
     return 0;
 }
 
-int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how, char **data, size_t *len)
+int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how,
+                           char **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
@@ -281,9 +295,11 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
     /* In memory, the body and what it inflates to share one budget. */
     uint64_t mem = c->limits.max_body_mem;
     if ((uint64_t)wire_len >= mem)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "body of %u bytes does not fit the memory limit of %llu bytes",
-                    wire_len, (unsigned long long)mem);
-    uint64_t inflate_cap = c->limits.max_body < mem - wire_len ? c->limits.max_body : mem - wire_len;
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR,
+                    "body of %u bytes does not fit the memory limit of %llu bytes", wire_len,
+                    (unsigned long long)mem);
+    uint64_t inflate_cap = c->limits.max_body < mem - wire_len ? c->limits.max_body
+                                                               : mem - wire_len;
     /* Memory follows the bytes that really arrive: a header that merely
      * claims a large body reserves nothing. */
     size_t cap = wire_len < 1024 * 1024 ? wire_len : 1024 * 1024;
@@ -297,7 +313,8 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
             char *p = realloc(raw, grown + 1);
             if (!p) {
                 free(raw);
-                return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for a %u-byte body", wire_len);
+                return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for a %u-byte body",
+                            wire_len);
             }
             raw = p;
             cap = grown;
@@ -307,7 +324,8 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
         if (rc) {
             free(raw);
             if (rc == DCC_EXIT_TRUNCATED) /* count from the whole body, not this chunk */
-                snprintf(c->err, sizeof c->err, "peer closed the connection with %llu bytes still expected",
+                snprintf(c->err, sizeof c->err,
+                         "peer closed the connection with %llu bytes still expected",
                          (unsigned long long)(wire_len - got - (c->bytes_in - before)));
             return rc;
         }
@@ -324,7 +342,8 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
     return rc;
 }
 
-int dcc_bulk_recv_buf(struct dcc_conn *c, const char *token, enum dcc_compress how, char **data, size_t *len)
+int dcc_bulk_recv_buf(struct dcc_conn *c, const char *token, enum dcc_compress how, char **data,
+                      size_t *len)
 {
     uint32_t wire_len;
     *data = NULL;
@@ -347,7 +366,8 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
         rc = dcc_wire_wait_input(c, &prog);
         if (rc)
             break;
-        ssize_t n = splice(c->in_fd, NULL, pipefd[1], NULL, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        ssize_t n = splice(c->in_fd, NULL, pipefd[1], NULL, left,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0 && first && (errno == EINVAL || errno == ENOSYS)) {
@@ -355,12 +375,13 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
             break;
         }
         if (n < 0) {
-            rc = fail(c, errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR, "read failed: %s",
-                      strerror(errno));
+            rc = fail(c, errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
+                      "read failed: %s", strerror(errno));
             break;
         }
         if (n == 0) {
-            rc = fail(c, DCC_EXIT_TRUNCATED, "peer closed the connection with %u bytes still expected", left);
+            rc = fail(c, DCC_EXIT_TRUNCATED,
+                      "peer closed the connection with %u bytes still expected", left);
             break;
         }
         first = 0;
@@ -375,7 +396,8 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
             if (m < 0 && errno == EINTR)
                 continue;
             if (m <= 0) {
-                rc = fail_local(c, DCC_EXIT_IO_ERROR, "cannot write file: %s", m < 0 ? strerror(errno) : "no progress");
+                rc = fail_local(c, DCC_EXIT_IO_ERROR, "cannot write file: %s",
+                                m < 0 ? strerror(errno) : "no progress");
                 break;
             }
             moved += m;
@@ -388,7 +410,8 @@ static int splice_to_fd(struct dcc_conn *c, uint32_t len, int fd)
     return rc;
 }
 
-int dcc_bulk_recv_body_fd(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how, int fd, uint64_t *len)
+int dcc_bulk_recv_body_fd(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how, int fd,
+                          uint64_t *len)
 {
     if (len)
         *len = 0;
@@ -414,7 +437,8 @@ int dcc_bulk_recv_body_fd(struct dcc_conn *c, uint32_t wire_len, enum dcc_compre
     return rc;
 }
 
-int dcc_bulk_recv_fd(struct dcc_conn *c, const char *token, enum dcc_compress how, int fd, uint64_t *len)
+int dcc_bulk_recv_fd(struct dcc_conn *c, const char *token, enum dcc_compress how, int fd,
+                     uint64_t *len)
 {
     uint32_t wire_len;
     int rc = dcc_wire_read_token(c, token, &wire_len);

@@ -16,26 +16,33 @@ enum dcc_compress {
 /* One LZO1X-1 block. Returns 0, or a distcc exit code with one line in err.
  * Decompression never produces more than cap bytes: a body that would is a
  * protocol error (109), found without allocating more than cap + 1 bytes. */
-int dcc_lzo_compress(const void *in, size_t inlen, char **out, size_t *outlen, char *err, size_t errlen);
-int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen, char *err,
-                       size_t errlen);
+int dcc_lzo_compress(const void *in, size_t inlen, char **out, size_t *outlen, char *err,
+                     size_t errlen);
+int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen,
+                       char *err, size_t errlen);
 
 /* Sending. A length-0 body is always sent raw as length 0. Plain bodies from
  * an fd go out with sendfile(2) where the kernel allows. */
-int dcc_bulk_send_buf(struct dcc_conn *c, const char *token, const void *data, size_t len, enum dcc_compress how);
+int dcc_bulk_send_buf(struct dcc_conn *c, const char *token, const void *data, size_t len,
+                      enum dcc_compress how);
 int dcc_bulk_send_fd(struct dcc_conn *c, const char *token, int fd, enum dcc_compress how);
-int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path, enum dcc_compress how);
+int dcc_bulk_send_file(struct dcc_conn *c, const char *token, const char *path,
+                       enum dcc_compress how);
 
 /* Receiving: reads the header (insisting on token) and the body. Buffers are
  * NUL-terminated (not counted in *len). Every length is checked against
  * c->limits.max_body before allocation. */
-int dcc_bulk_recv_buf(struct dcc_conn *c, const char *token, enum dcc_compress how, char **data, size_t *len);
+int dcc_bulk_recv_buf(struct dcc_conn *c, const char *token, enum dcc_compress how, char **data,
+                      size_t *len);
 /* Writes the body to fd (plain bodies use splice(2) where possible). */
-int dcc_bulk_recv_fd(struct dcc_conn *c, const char *token, enum dcc_compress how, int fd, uint64_t *len);
+int dcc_bulk_recv_fd(struct dcc_conn *c, const char *token, enum dcc_compress how, int fd,
+                     uint64_t *len);
 
 /* The same, for when the header has already been read (FILE in protocol 3). */
-int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how, char **data, size_t *len);
-int dcc_bulk_recv_body_fd(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how, int fd, uint64_t *len);
+int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how,
+                           char **data, size_t *len);
+int dcc_bulk_recv_body_fd(struct dcc_conn *c, uint32_t wire_len, enum dcc_compress how, int fd,
+                          uint64_t *len);
 
 /* Writes all of buf to a file fd; 0 or an exit code (107) with err in c. */
 int dcc_bulk_write_fd(struct dcc_conn *c, int fd, const void *buf, size_t len);

@@ -100,7 +100,8 @@ static int parse_limit(struct spec_ctx *c, const char **pp, int *slots)
     size_t n = strcspn(s, HOSTID_STOPS);
     char part[SHOWN_MAX + 8];
     if (parse_bounded(s, n, DCC_MAX_SLOTS, slots) != 0)
-        return spec_bad(c, "slot limit \"%s\" is not a number 1-%d", shown(part, sizeof part, s, n), DCC_MAX_SLOTS);
+        return spec_bad(c, "slot limit \"%s\" is not a number 1-%d", shown(part, sizeof part, s, n),
+                        DCC_MAX_SLOTS);
     *pp = s + n;
     return 0;
 }
@@ -118,8 +119,8 @@ static int parse_port(struct spec_ctx *c, const char **pp, int *port)
 
 static int is_name_char(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
-           ch == '_';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '-' || ch == '_';
 }
 
 /* Host and user names reach ssh's argv and lock file names, so only the
@@ -133,7 +134,9 @@ static int check_name(struct spec_ctx *c, const char *what, const char *s, size_
         return spec_bad(c, "%s name \"%s\" must not start with \"-\"", what, part);
     for (size_t i = 0; i < n; i++)
         if (!is_name_char(s[i]))
-            return spec_bad(c, "%s name \"%s\" may only hold letters, digits, \".\", \"-\" and \"_\"", what, part);
+            return spec_bad(c,
+                            "%s name \"%s\" may only hold letters, digits, \".\", \"-\" and \"_\"",
+                            what, part);
     return 0;
 }
 
@@ -212,7 +215,8 @@ static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h
             if (n == 5)
                 return spec_bad(c, "\",auth=\" needs a host name");
             if (n - 5 > DCC_HOSTS_AUTH_NAME_MAX)
-                return spec_bad(c, "\",auth=NAME\" is longer than %d bytes", DCC_HOSTS_AUTH_NAME_MAX);
+                return spec_bad(c, "\",auth=NAME\" is longer than %d bytes",
+                                DCC_HOSTS_AUTH_NAME_MAX);
             if (check_name(c, "auth", opt + 5, n - 5) != 0)
                 return -1;
             free(h->auth_name);
@@ -479,7 +483,8 @@ int dcc_hosts_distcc_dir(char *buf, size_t buflen, char *err, size_t errlen)
     return dcc_hosts_distcc_dir_in(&s, buf, buflen, err, errlen);
 }
 
-int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t buflen, char *err, size_t errlen)
+int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t buflen, char *err,
+                            size_t errlen)
 {
     const char *dir = s->str[DCC_SET_DIR];
     int n;
@@ -501,7 +506,8 @@ int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t bufl
         n = snprintf(buf, buflen, "%s/.distcc", home);
     }
     if (n < 0 || (size_t)n >= buflen) {
-        dcc_set_err(err, errlen, "the distcc directory name is too long (over %zu bytes)", buflen ? buflen - 1 : 0);
+        dcc_set_err(err, errlen, "the distcc directory name is too long (over %zu bytes)",
+                    buflen ? buflen - 1 : 0);
         if (buflen)
             buf[0] = '\0';
         return -1;
@@ -528,7 +534,8 @@ static int read_hosts_file(const char *path, char **text, char *err, size_t errl
         return -1;
     }
     if (memchr(b.data, '\0', b.len)) {
-        dcc_set_err(err, errlen, "cannot read %s: it holds a NUL byte, which is not a host list", path);
+        dcc_set_err(err, errlen, "cannot read %s: it holds a NUL byte, which is not a host list",
+                    path);
         dcc_buf_free(&b);
         close(fd);
         return -1;
@@ -557,8 +564,8 @@ static int set_path(char *path, size_t pathlen, const char *value, char *err, si
     return 0;
 }
 
-int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src, char *path, size_t pathlen,
-                   char *err, size_t errlen)
+int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src, char *path,
+                   size_t pathlen, char *err, size_t errlen)
 {
     struct dcc_settings s;
     char ignored[256];
@@ -566,8 +573,9 @@ int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *s
     return dcc_hosts_find_in(&s, sysconfdir, text, src, path, pathlen, err, errlen);
 }
 
-int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text, enum dcc_hosts_source *src,
-                      char *path, size_t pathlen, char *err, size_t errlen)
+int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text,
+                      enum dcc_hosts_source *src, char *path, size_t pathlen, char *err,
+                      size_t errlen)
 {
     char dir[PATH_MAX];
     const char *env = s->str[DCC_SET_HOSTS];
@@ -703,8 +711,9 @@ int dcc_hosts_format(const struct dcc_host *h, char *buf, size_t buflen)
         n = snprintf(buf, buflen, "%s%s%s:%d/%d%s", lb, h->hostname, rb, h->port, h->n_slots, opts);
         break;
     case DCC_HOST_SSH:
-        n = snprintf(buf, buflen, "%s@%s%s%s/%d%s%s%s", h->user ? h->user : "", lb, h->hostname, rb, h->n_slots,
-                     h->ssh_command ? ":" : "", h->ssh_command ? h->ssh_command : "", opts);
+        n = snprintf(buf, buflen, "%s@%s%s%s/%d%s%s%s", h->user ? h->user : "", lb, h->hostname, rb,
+                     h->n_slots, h->ssh_command ? ":" : "", h->ssh_command ? h->ssh_command : "",
+                     opts);
         break;
     default:
         n = -1;

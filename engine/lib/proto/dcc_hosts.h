@@ -69,18 +69,20 @@ struct dcc_settings;
  * Writes into buf; 0 or -1 (no HOME, or too long) with err. The _in form
  * takes DISTCC_DIR from settings a program has read; the other reads them. */
 int dcc_hosts_distcc_dir(char *buf, size_t buflen, char *err, size_t errlen);
-int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t buflen, char *err, size_t errlen);
+int dcc_hosts_distcc_dir_in(const struct dcc_settings *s, char *buf, size_t buflen, char *err,
+                            size_t errlen);
 
 /* Finds the host list in distcc's order and returns its text (caller frees)
  * and where it came from; path gets the file name (or "" for the env).
  * sysconfdir is normally DCC_SYSCONFDIR ("/etc"); tests pass another.
  * Returns 0 with *text NULL and src NONE when nothing is configured,
  * -1 with err when a file exists but cannot be read. */
-int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src, char *path, size_t pathlen,
-                   char *err, size_t errlen);
+int dcc_hosts_find(const char *sysconfdir, char **text, enum dcc_hosts_source *src, char *path,
+                   size_t pathlen, char *err, size_t errlen);
 /* The same with DISTCC_HOSTS and DISTCC_DIR from settings a program has read. */
-int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text, enum dcc_hosts_source *src,
-                      char *path, size_t pathlen, char *err, size_t errlen);
+int dcc_hosts_find_in(const struct dcc_settings *s, const char *sysconfdir, char **text,
+                      enum dcc_hosts_source *src, char *path, size_t pathlen, char *err,
+                      size_t errlen);
 
 /* Total slots over all hosts (what `distcc -j` prints). */
 int dcc_hosts_total_slots(const struct dcc_hostlist *list);

@@ -103,6 +103,8 @@
 #define L_PLUGIN ": plugins live on this machine"
 #define L_TOOLCHAIN ": the toolchain lives on this machine"
 
+/* One option a row, as the catalogue is read (and by optcat.bats). */
+/* clang-format off */
 static const struct dcc_opt dcc_optcat[] = {
     /* what to do, and the files */
     {"-c", FL, BO, 0, DCC_VAL_NONE, NULL, NULL, NULL, SC_NO},
@@ -387,18 +389,15 @@ static const struct dcc_opt dcc_optcat[] = {
     {"-isystem-after", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"-cxx-isystem", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"-idirafter", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_AFTER},
-    {"--include-directory-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-idirafter", NULL, NULL,
-     SC_GIVE_UP},
+    {"--include-directory-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-idirafter", NULL, NULL, SC_GIVE_UP},
     {"-iprefix", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"--include-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iprefix", NULL, NULL, SC_GIVE_UP},
     {"-iwithprefix", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
-    {"--include-with-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL,
-     SC_GIVE_UP},
-    {"--include-with-prefix-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL,
-     SC_GIVE_UP},
+    {"--include-with-prefix", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL, SC_GIVE_UP},
+    {"--include-with-prefix-after", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefix", NULL, NULL, SC_GIVE_UP},
     {"-iwithprefixbefore", SJ, BO, R_CPP | R_READS | R_REROOT | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
-    {"--include-with-prefix-before", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefixbefore", NULL,
-     NULL, SC_GIVE_UP},
+    {"--include-with-prefix-before", SE, BO, R_CPP | R_READS | R_REROOT, DCC_VAL_SEARCH, "-iwithprefixbefore",
+     NULL, NULL, SC_GIVE_UP},
     {"-iwithsysroot", SJ, CL, R_CPP | R_READS | R_STRIP, DCC_VAL_SEARCH, NULL, NULL, NULL, SC_GIVE_UP},
     {"-imultilib", SJ, GC, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_GIVE_UP},
     {"-imultiarch", SJ, GC, R_CPP | R_STRIP, DCC_VAL_WORD, NULL, NULL, NULL, SC_GIVE_UP},
@@ -534,6 +533,7 @@ static const struct dcc_opt dcc_optcat[] = {
     {"--rtlib", SE, CL, R_LINK, DCC_VAL_WORD, "-rtlib", NULL, NULL, SC_NO},
     {"-unwindlib", EQ, CL, R_LINK, DCC_VAL_WORD, NULL, NULL, NULL, SC_NO},
 };
+/* clang-format on */
 
 #undef FL
 #undef SP
@@ -612,7 +612,8 @@ const struct dcc_opt *dcc_optcat_find(const char *name, unsigned tools)
  * is the next word; else *value_at is where it starts in word (or -1 for a
  * flag). An exact FLAG or SEP name wins; otherwise the longest name the
  * word starts with that may be joined to its value. */
-static const struct dcc_opt *dcc_optcat_match(const char *word, unsigned tool, int *sep, long *value_at)
+static const struct dcc_opt *dcc_optcat_match(const char *word, unsigned tool, int *sep,
+                                              long *value_at)
 {
     const struct dcc_opt *best = NULL;
     size_t best_len = 0;
@@ -819,8 +820,8 @@ struct dcc_passed {
  * (read with the driver's names); passed collects a driver's pass-through
  * options (NULL for the other tools: they pass nothing on). 0, 1 when it
  * stopped at an unknown option or a missing value, -1 on ENOMEM. */
-static int dcc_optcat_read(struct dcc_optcat_list *list, const struct dcc_words *ws, unsigned tool, int via_cpp,
-                           struct dcc_passed *passed)
+static int dcc_optcat_read(struct dcc_optcat_list *list, const struct dcc_words *ws, unsigned tool,
+                           int via_cpp, struct dcc_passed *passed)
 {
     for (size_t i = 0; i < ws->n; i++) {
         const char *word = ws->w[i];
@@ -836,7 +837,8 @@ static int dcc_optcat_read(struct dcc_optcat_list *list, const struct dcc_words 
             continue;
         }
         struct dcc_optcat_word w;
-        if (!(via_cpp && dcc_optcat_lookup(word, DCC_OPT_CPP, &w)) && !dcc_optcat_lookup(word, tool, &w)) {
+        if (!(via_cpp && dcc_optcat_lookup(word, DCC_OPT_CPP, &w)) &&
+            !dcc_optcat_lookup(word, tool, &w)) {
             it->kind = DCC_ITEM_UNKNOWN;
             return 1;
         }
@@ -864,15 +866,17 @@ static int dcc_optcat_read(struct dcc_optcat_list *list, const struct dcc_words 
         struct dcc_words *to = strcmp(e->name, "-Xclang") == 0 ? &passed->cc1
                                : (e->roles & DCC_ROLE_CPP)     ? &passed->cpp
                                                                : &passed->as;
-        int rc = strchr(e->name, ',') ? dcc_words_add_list(to, it->value, it->first)
-                                      : dcc_words_add(to, it->value, strlen(it->value), it->first, it->last);
+        int rc = strchr(e->name, ',')
+                     ? dcc_words_add_list(to, it->value, it->first)
+                     : dcc_words_add(to, it->value, strlen(it->value), it->first, it->last);
         if (rc != 0)
             return -1;
     }
     return 0;
 }
 
-int dcc_optcat_parse(char *const *argv, unsigned driver, struct dcc_optcat_list *list, char *err, size_t errlen)
+int dcc_optcat_parse(char *const *argv, unsigned driver, struct dcc_optcat_list *list, char *err,
+                     size_t errlen)
 {
     memset(list, 0, sizeof *list);
     struct dcc_words ws = {0};
@@ -995,7 +999,8 @@ static int dcc_llvm_ok(const char *arg)
 }
 
 /* NULL when value is fine for e, else why not. */
-static const char *dcc_value_why(const struct dcc_opt *e, const char *value, const char *const *prefixes, int pump)
+static const char *dcc_value_why(const struct dcc_opt *e, const char *value,
+                                 const char *const *prefixes, int pump)
 {
     const char *eq;
     switch (e->check) {
@@ -1028,8 +1033,10 @@ static const char *dcc_value_why(const struct dcc_opt *e, const char *value, con
     case DCC_VAL_SYSROOT:
         if (dcc_has_dotdot(value))
             return W_SYSROOT;
-        return value[0] != '/' || value[strspn(value, "/")] == '\0' || dcc_under_prefixes(value, prefixes) ? NULL
-                                                                                                           : W_SYSROOT;
+        return value[0] != '/' || value[strspn(value, "/")] == '\0' ||
+                       dcc_under_prefixes(value, prefixes)
+                   ? NULL
+                   : W_SYSROOT;
     case DCC_VAL_SAVE_TEMPS:
         return !value[0] || strcmp(value, "cwd") == 0 || strcmp(value, "obj") == 0 ? NULL : W_WRITE;
     case DCC_VAL_PROGRAM:
@@ -1060,8 +1067,8 @@ static const char *dcc_tool_name(unsigned tool, int subject)
 
 /* Writes the refusal of item into why: the argv words it came from, and
  * the reason; for a word inside -Wa, -Xclang ... also the word itself. */
-static void dcc_refuse(char *const *argv, const struct dcc_optcat_item *it, const char *reason, char *why,
-                       size_t whylen)
+static void dcc_refuse(char *const *argv, const struct dcc_optcat_item *it, const char *reason,
+                       char *why, size_t whylen)
 {
     struct dcc_buf b = {0};
     int ok = dcc_buf_appends(&b, "option \"") == 0;
@@ -1069,22 +1076,24 @@ static void dcc_refuse(char *const *argv, const struct dcc_optcat_item *it, cons
         ok = dcc_buf_appends(&b, argv[i]) == 0 && (i == it->last || dcc_buf_appends(&b, " ") == 0);
     ok = ok && dcc_buf_printf(&b, "\" is not allowed on this helper: %s", reason) == 0;
     if (ok && (it->tool == DCC_OPT_AS || it->tool == DCC_OPT_CC1 || it->via_cpp) && it->spelled)
-        ok = dcc_buf_printf(&b, " (%s gets \"%s\")", it->via_cpp ? "the preprocessor" : dcc_tool_name(it->tool, 1),
+        ok = dcc_buf_printf(&b, " (%s gets \"%s\")",
+                            it->via_cpp ? "the preprocessor" : dcc_tool_name(it->tool, 1),
                             it->spelled) == 0;
-    snprintf(why, whylen, "%s", ok ? b.data : "an option is not allowed on this helper (out of memory naming it)");
+    snprintf(why, whylen, "%s",
+             ok ? b.data : "an option is not allowed on this helper (out of memory naming it)");
     dcc_buf_free(&b);
 }
 
 static const char *dcc_unknown_why(const struct dcc_optcat_item *it, char *buf, size_t len)
 {
-    snprintf(buf, len, "it is not in this helper's catalogue of %s%s options", it->via_cpp ? "preprocessor " : "",
-             dcc_tool_name(it->tool, 0));
+    snprintf(buf, len, "it is not in this helper's catalogue of %s%s options",
+             it->via_cpp ? "preprocessor " : "", dcc_tool_name(it->tool, 0));
     return buf;
 }
 
 /* Checks one driver's reading of argv; 0, or -1 with why. */
-static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct dcc_optcat_policy *policy, char *why,
-                               size_t whylen)
+static int dcc_optcat_check_as(char *const *argv, unsigned driver,
+                               const struct dcc_optcat_policy *policy, char *why, size_t whylen)
 {
     const char *const *prefixes = policy && policy->sysroot_prefixes ? policy->sysroot_prefixes
                                                                      : dcc_default_sysroot_prefixes;
@@ -1093,7 +1102,8 @@ static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct 
     /* The driver expands @FILE wherever it stands, before anything else. */
     for (size_t i = 1; argv[0] && argv[i]; i++) {
         if (argv[i][0] == '@') {
-            snprintf(why, whylen, "option \"%s\" is not allowed on this helper: %s", argv[i], W_RESPONSE);
+            snprintf(why, whylen, "option \"%s\" is not allowed on this helper: %s", argv[i],
+                     W_RESPONSE);
             return -1;
         }
     }
@@ -1132,13 +1142,15 @@ static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct 
                 bad = W_RESPONSE;
             else if (it->via_cpp && !(it->opt->roles & DCC_ROLE_CPP))
                 bad = W_NOT_CPP;
-            else if ((it->opt->roles & DCC_ROLE_FAMILY) && !dcc_name_ok(it->value ? it->value : "", it->opt))
+            else if ((it->opt->roles & DCC_ROLE_FAMILY) &&
+                     !dcc_name_ok(it->value ? it->value : "", it->opt))
                 /* "-fNAME=VALUE" with a NAME not listed is no known option */
                 bad = dcc_unknown_why(it, reason, sizeof reason);
             else
                 /* pump mode re-roots the driver's own -include words, not
                  * those behind -Xpreprocessor */
-                bad = dcc_value_why(it->opt, it->value ? it->value : "", prefixes, pump && !it->via_cpp);
+                bad = dcc_value_why(it->opt, it->value ? it->value : "", prefixes,
+                                    pump && !it->via_cpp);
             break;
         }
         if (bad) {
@@ -1150,14 +1162,15 @@ static int dcc_optcat_check_as(char *const *argv, unsigned driver, const struct 
     return rc;
 }
 
-int dcc_optcat_check(char *const *argv, const char *compiler, const struct dcc_optcat_policy *policy, char *why,
-                     size_t whylen)
+int dcc_optcat_check(char *const *argv, const char *compiler,
+                     const struct dcc_optcat_policy *policy, char *why, size_t whylen)
 {
     unsigned drivers = dcc_optcat_driver(compiler ? compiler : "");
     /* A name that says neither ("cc") must be safe for both. */
     if ((drivers & DCC_OPT_GCC) && dcc_optcat_check_as(argv, DCC_OPT_GCC, policy, why, whylen) != 0)
         return -1;
-    if ((drivers & DCC_OPT_CLANG) && dcc_optcat_check_as(argv, DCC_OPT_CLANG, policy, why, whylen) != 0)
+    if ((drivers & DCC_OPT_CLANG) &&
+        dcc_optcat_check_as(argv, DCC_OPT_CLANG, policy, why, whylen) != 0)
         return -1;
     return 0;
 }

@@ -30,21 +30,23 @@ enum {
 
 /* What an option does (roles). */
 enum {
-    DCC_ROLE_CPP = 1u << 0,       /* affects preprocessing only */
-    DCC_ROLE_LINK = 1u << 1,      /* affects linking only (a compile job links nothing) */
-    DCC_ROLE_READS = 1u << 2,     /* its value names a file or directory it reads */
-    DCC_ROLE_WRITES = 1u << 3,    /* its value names a file it writes */
-    DCC_ROLE_RUNS = 1u << 4,      /* it runs or loads another program */
-    DCC_ROLE_PASS = 1u << 5,      /* its value is options for another tool */
-    DCC_ROLE_FAMILY = 1u << 6,    /* a family of names (-f..., -W..., -m...): the value is the rest of the name */
-    DCC_ROLE_REROOT = 1u << 7,    /* pump mode re-roots an absolute value into the job */
-    DCC_ROLE_OUTPUT = 1u << 8,    /* names the job's output: the helper replaces it */
-    DCC_ROLE_STRIP = 1u << 9,     /* plain mode leaves it out of the helper's argv: the client's
+    DCC_ROLE_CPP = 1u << 0,    /* affects preprocessing only */
+    DCC_ROLE_LINK = 1u << 1,   /* affects linking only (a compile job links nothing) */
+    DCC_ROLE_READS = 1u << 2,  /* its value names a file or directory it reads */
+    DCC_ROLE_WRITES = 1u << 3, /* its value names a file it writes */
+    DCC_ROLE_RUNS = 1u << 4,   /* it runs or loads another program */
+    DCC_ROLE_PASS = 1u << 5,   /* its value is options for another tool */
+    DCC_ROLE_FAMILY =
+        1u << 6, /* a family of names (-f..., -W..., -m...): the value is the rest of the name */
+    DCC_ROLE_REROOT = 1u << 7,   /* pump mode re-roots an absolute value into the job */
+    DCC_ROLE_OUTPUT = 1u << 8,   /* names the job's output: the helper replaces it */
+    DCC_ROLE_STRIP = 1u << 9,    /* plain mode leaves it out of the helper's argv: the client's
                                   cpp has used it up, or only the linker reads it */
-    DCC_ROLE_MAP = 1u << 10,      /* its value is OLD=NEW, a path map: pump mode re-roots OLD */
-    DCC_ROLE_SYSDIRS = 1u << 11,  /* it changes the compiler's own include directories: pump
+    DCC_ROLE_MAP = 1u << 10,     /* its value is OLD=NEW, a path map: pump mode re-roots OLD */
+    DCC_ROLE_SYSDIRS = 1u << 11, /* it changes the compiler's own include directories: pump
                                     asks the compiler for them with it */
-    DCC_ROLE_ONLY_CPP = 1u << 12, /* the job only preprocesses: a local job exits 120 as distcc's do */
+    DCC_ROLE_ONLY_CPP = 1u
+                        << 12, /* the job only preprocesses: a local job exits 120 as distcc's do */
 };
 
 /* What pump mode's include scanner does with an option. */
@@ -60,18 +62,18 @@ enum dcc_opt_scan {
 
 /* How the helper checks an option's value. */
 enum dcc_opt_check {
-    DCC_VAL_NONE,       /* a flag: no value */
-    DCC_VAL_TEXT,       /* any text that names no file (a macro, a map of prefixes) */
-    DCC_VAL_WORD,       /* a name or number: no '/' */
-    DCC_VAL_NAME,       /* a family's rest of name: letters, digits, "+-_.,", then "=WORD" */
-    DCC_VAL_SEARCH,     /* a directory searched for headers */
-    DCC_VAL_READ,       /* a file read: inside the job (relative, no ".."), or under the sysroot prefixes */
-    DCC_VAL_READ_LAST,  /* like READ, on the part after the last '=' ("-fmodule-file=m=x.pcm") */
-    DCC_VAL_READ_PUMP,  /* like READ; in pump mode any absolute path without ".." (it is re-rooted) */
-    DCC_VAL_WRITE,      /* a file written: inside the job only */
-    DCC_VAL_WRITE_EQ,   /* a dump: "tree-all" or "tree-all=FILE", FILE inside the job */
-    DCC_VAL_DIAG,       /* a diagnostics output spec: each file= inside the job */
-    DCC_VAL_SYSROOT,    /* "/", relative, or under the sysroot prefixes */
+    DCC_VAL_NONE,   /* a flag: no value */
+    DCC_VAL_TEXT,   /* any text that names no file (a macro, a map of prefixes) */
+    DCC_VAL_WORD,   /* a name or number: no '/' */
+    DCC_VAL_NAME,   /* a family's rest of name: letters, digits, "+-_.,", then "=WORD" */
+    DCC_VAL_SEARCH, /* a directory searched for headers */
+    DCC_VAL_READ, /* a file read: inside the job (relative, no ".."), or under the sysroot prefixes */
+    DCC_VAL_READ_LAST, /* like READ, on the part after the last '=' ("-fmodule-file=m=x.pcm") */
+    DCC_VAL_READ_PUMP, /* like READ; in pump mode any absolute path without ".." (it is re-rooted) */
+    DCC_VAL_WRITE,     /* a file written: inside the job only */
+    DCC_VAL_WRITE_EQ,  /* a dump: "tree-all" or "tree-all=FILE", FILE inside the job */
+    DCC_VAL_DIAG,      /* a diagnostics output spec: each file= inside the job */
+    DCC_VAL_SYSROOT,   /* "/", relative, or under the sysroot prefixes */
     DCC_VAL_SAVE_TEMPS, /* "cwd" or "obj" */
     DCC_VAL_PROGRAM,    /* a program's name, never a path (-fuse-ld=) */
     DCC_VAL_OUTPUT,     /* the job's output, replaced by the helper */
@@ -128,7 +130,8 @@ unsigned dcc_optcat_driver(const char *compiler);
  * tool they reach, and every value is kept. Parsing stops at the first
  * option it does not know (the words after it cannot be told apart).
  * 0, or -1 with err (ENOMEM). Free the list with dcc_optcat_free. */
-int dcc_optcat_parse(char *const *argv, unsigned driver, struct dcc_optcat_list *list, char *err, size_t errlen);
+int dcc_optcat_parse(char *const *argv, unsigned driver, struct dcc_optcat_list *list, char *err,
+                     size_t errlen);
 
 void dcc_optcat_free(struct dcc_optcat_list *list);
 
@@ -169,7 +172,7 @@ int dcc_optcat_is(const struct dcc_optcat_word *w, const char *name);
 /* The daemon's policy for one job. */
 struct dcc_optcat_policy {
     const char *const *sysroot_prefixes; /* NULL-terminated; NULL means {"/usr/", NULL} */
-    int pump;                            /* protocol 3: absolute -include/-imacros are re-rooted into the job */
+    int pump; /* protocol 3: absolute -include/-imacros are re-rooted into the job */
 };
 
 /* Daemon: accepts argv only when every option in it is in the catalogue,
@@ -180,7 +183,7 @@ struct dcc_optcat_policy {
  * argv[0] is not looked at (the whitelist decides), nor is the value of -o
  * (the helper replaces it). It assumes one compile of one file, so a job
  * that dcc_args_scan calls local_only must be refused as well. */
-int dcc_optcat_check(char *const *argv, const char *compiler, const struct dcc_optcat_policy *policy, char *why,
-                     size_t whylen);
+int dcc_optcat_check(char *const *argv, const char *compiler,
+                     const struct dcc_optcat_policy *policy, char *why, size_t whylen);
 
 #endif

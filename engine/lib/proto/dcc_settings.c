@@ -22,29 +22,32 @@ const struct dcc_setting dcc_settings_table[] = {
      "the host list; unset: $DISTCC_DIR/hosts, then the system hosts file"},
     {DCC_SET_DIR, "DISTCC_DIR", DCC_SETTING_PATH, 0, 0, "~/.distcc", 0, C | M | E, KEEP,
      "directory of lock/, state/ and a user's hosts file"},
-    {DCC_SET_VERBOSE, "DISTCC_VERBOSE", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP, "1 logs every step of every job"},
+    {DCC_SET_VERBOSE, "DISTCC_VERBOSE", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP,
+     "1 logs every step of every job"},
     {DCC_SET_LOG, "DISTCC_LOG", DCC_SETTING_PATH, 0, 0, NULL, 0, C | E, KEEP,
      "file the client logs to instead of stderr"},
     {DCC_SET_FALLBACK, "DISTCC_FALLBACK", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
      "0 fails a job instead of compiling locally when hosts fail"},
-    {DCC_SET_BACKOFF_PERIOD, "DISTCC_BACKOFF_PERIOD", DCC_SETTING_SECONDS, 0, INT_MAX, "60", 60, C | E, KEEP,
-     "seconds a failed host is avoided; 0 never avoids one"},
-    {DCC_SET_IO_TIMEOUT, "DISTCC_IO_TIMEOUT", DCC_SETTING_SECONDS, 1, 86400, "300", 300, C | D | E, DCC_BAD_IS_ERROR,
-     "seconds a network read or write may stall"},
-    {DCC_SET_PAUSE_TIME_MSEC, "DISTCC_PAUSE_TIME_MSEC", DCC_SETTING_MSEC, 0, INT_MAX, "1000", 1000, C | E, KEEP,
-     "longest wait in milliseconds between checks for a free slot"},
+    {DCC_SET_BACKOFF_PERIOD, "DISTCC_BACKOFF_PERIOD", DCC_SETTING_SECONDS, 0, INT_MAX, "60", 60,
+     C | E, KEEP, "seconds a failed host is avoided; 0 never avoids one"},
+    {DCC_SET_IO_TIMEOUT, "DISTCC_IO_TIMEOUT", DCC_SETTING_SECONDS, 1, 86400, "300", 300, C | D | E,
+     DCC_BAD_IS_ERROR, "seconds a network read or write may stall"},
+    {DCC_SET_PAUSE_TIME_MSEC, "DISTCC_PAUSE_TIME_MSEC", DCC_SETTING_MSEC, 0, INT_MAX, "1000", 1000,
+     C | E, KEEP, "longest wait in milliseconds between checks for a free slot"},
     {DCC_SET_SAVE_TEMPS, "DISTCC_SAVE_TEMPS", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP,
      "1 keeps the preprocessed source and the helper's stderr"},
-    {DCC_SET_SKIP_LOCAL_RETRY, "DISTCC_SKIP_LOCAL_RETRY", DCC_SETTING_FLAG, 0, 1, NULL, 0, C | E, KEEP,
-     "set: a compile that failed on a helper is not retried locally"},
-    {DCC_SET_TCP_CORK, "DISTCC_TCP_CORK", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP, "0 turns TCP corking off"},
-    {DCC_SET_SSH, "DISTCC_SSH", DCC_SETTING_STRING, 0, 0, "ssh", 0, C | E, KEEP, "command used for @host hosts"},
-    {DCC_SET_NO_REWRITE_CROSS, "DISTCC_NO_REWRITE_CROSS", DCC_SETTING_FLAG, 0, 1, NULL, 0, C | E, KEEP,
-     "set: gcc is sent as gcc instead of CHOST-gcc"},
+    {DCC_SET_SKIP_LOCAL_RETRY, "DISTCC_SKIP_LOCAL_RETRY", DCC_SETTING_FLAG, 0, 1, NULL, 0, C | E,
+     KEEP, "set: a compile that failed on a helper is not retried locally"},
+    {DCC_SET_TCP_CORK, "DISTCC_TCP_CORK", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
+     "0 turns TCP corking off"},
+    {DCC_SET_SSH, "DISTCC_SSH", DCC_SETTING_STRING, 0, 0, "ssh", 0, C | E, KEEP,
+     "command used for @host hosts"},
+    {DCC_SET_NO_REWRITE_CROSS, "DISTCC_NO_REWRITE_CROSS", DCC_SETTING_FLAG, 0, 1, NULL, 0, C | E,
+     KEEP, "set: gcc is sent as gcc instead of CHOST-gcc"},
     {DCC_SET_PRINCIPAL, "DISTCC_PRINCIPAL", DCC_SETTING_STRING, 0, 0, NULL, 0, C, KEEP,
      "the helpers' GSS-API service name for ,auth hosts"},
-    {DCC_SET_MAX_DISCREPANCY, "DISTCC_MAX_DISCREPANCY", DCC_SETTING_INT, 0, INT_MAX, "1", 1, C | P | E, KEEP,
-     "pump-mode jobs that fail remotely but compile here before pump mode is off"},
+    {DCC_SET_MAX_DISCREPANCY, "DISTCC_MAX_DISCREPANCY", DCC_SETTING_INT, 0, INT_MAX, "1", 1,
+     C | P | E, KEEP, "pump-mode jobs that fail remotely but compile here before pump mode is off"},
     {DCC_SET_INCLUDE_SERVER_PORT, "INCLUDE_SERVER_PORT", DCC_SETTING_PATH, 0, 0, NULL, 0, C, KEEP,
      "set by pump: turns pump mode on"},
     {DCC_SET_INCLUDE_SERVER_DIR, "INCLUDE_SERVER_DIR", DCC_SETTING_PATH, 0, 0, NULL, 0, P, KEEP,
@@ -55,11 +58,13 @@ const struct dcc_setting dcc_settings_table[] = {
      "where distccd looks for compilers instead of PATH"},
     {DCC_SET_DAEMON_PRINCIPAL, "DISTCCD_PRINCIPAL", DCC_SETTING_STRING, 0, 0, NULL, 0, D, KEEP,
      "the GSS-API principal distccd --auth accepts as"},
-    {DCC_SET_ENABLE_DISCREPANCY_EMAIL, "DISTCC_ENABLE_DISCREPANCY_EMAIL", DCC_SETTING_BOOL, 0, 1, NULL, 0, E, KEEP,
+    {DCC_SET_ENABLE_DISCREPANCY_EMAIL, "DISTCC_ENABLE_DISCREPANCY_EMAIL", DCC_SETTING_BOOL, 0, 1,
+     NULL, 0, E, KEEP,
      "stock distcc's switch for mailing pump discrepancies (read by no program here)"},
-    {DCC_SET_EMAILLOG_WHOM_TO_BLAME, "DISTCC_EMAILLOG_WHOM_TO_BLAME", DCC_SETTING_STRING, 0, 0, NULL, 0, E, KEEP,
-     "stock distcc's address for those mails (read by no program here)"},
-    {DCC_SET_OLD_EMAILLOG_WHOM_TO_BLAME, "DCC_EMAILLOG_WHOM_TO_BLAME", DCC_SETTING_STRING, 0, 0, NULL, 0, E, KEEP,
+    {DCC_SET_EMAILLOG_WHOM_TO_BLAME, "DISTCC_EMAILLOG_WHOM_TO_BLAME", DCC_SETTING_STRING, 0, 0,
+     NULL, 0, E, KEEP, "stock distcc's address for those mails (read by no program here)"},
+    {DCC_SET_OLD_EMAILLOG_WHOM_TO_BLAME, "DCC_EMAILLOG_WHOM_TO_BLAME", DCC_SETTING_STRING, 0, 0,
+     NULL, 0, E, KEEP,
      "old Gentoo spelling that distcc never read; use DISTCC_EMAILLOG_WHOM_TO_BLAME"},
     {DCC_SET_UNCACHED_ERR_FD, "UNCACHED_ERR_FD", DCC_SETTING_INT, 0, 999999999, NULL, 0, E, KEEP,
      "file descriptor for stock pump mode's include-server errors (read by no program here)"},
@@ -89,7 +94,8 @@ static int read_decimal(const char *s, long min, long *out)
     return 0;
 }
 
-int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, long *out, char *err, size_t errlen)
+int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, long *out, char *err,
+                             size_t errlen)
 {
     *out = e->def_num;
     if (!value || !*value)
@@ -111,12 +117,14 @@ int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, lon
     if (e->kind == DCC_SETTING_BOOL)
         dcc_set_err(err, errlen, "%s must be 0 or 1, not \"%.100s\"", e->name, value);
     else if (e->kind == DCC_SETTING_SECONDS && (read_decimal(value, e->min, &v) != 0 || v < e->min))
-        dcc_set_err(err, errlen, "%s must be a positive number of seconds, not \"%.100s\"", e->name, value);
-    else if (e->kind == DCC_SETTING_SECONDS)
-        dcc_set_err(err, errlen, "%s must be at most %ld seconds, not \"%.100s\"", e->name, e->max, value);
-    else
-        dcc_set_err(err, errlen, "%s must be a whole number from %ld to %ld, not \"%.100s\"", e->name, e->min, e->max,
+        dcc_set_err(err, errlen, "%s must be a positive number of seconds, not \"%.100s\"", e->name,
                     value);
+    else if (e->kind == DCC_SETTING_SECONDS)
+        dcc_set_err(err, errlen, "%s must be at most %ld seconds, not \"%.100s\"", e->name, e->max,
+                    value);
+    else
+        dcc_set_err(err, errlen, "%s must be a whole number from %ld to %ld, not \"%.100s\"",
+                    e->name, e->min, e->max, value);
     return -1;
 }
 

@@ -99,7 +99,8 @@ int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, s
 /* Reads and checks one number-like value (an entry of kind BOOL, INT,
  * SECONDS, MSEC) as dcc_settings_load does: 0 with *out (the default when
  * value is NULL or empty, or bad and kept), -1 with err when bad. */
-int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, long *out, char *err, size_t errlen);
+int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, long *out, char *err,
+                             size_t errlen);
 
 /* One line per variable that a program of readers (DCC_READ_*) reads:
  * "  NAME  help (default D)", for --help. */

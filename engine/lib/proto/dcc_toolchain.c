@@ -27,8 +27,9 @@
 
 /* ---- running a program ------------------------------------------------- */
 
-int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path, int timeout_ms, size_t cap,
-                          struct dcc_buf *out, int *wstatus, char *err, size_t errlen)
+int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path,
+                          int timeout_ms, size_t cap, struct dcc_buf *out, int *wstatus, char *err,
+                          size_t errlen)
 {
     char *path_var = NULL;
     if (env_path && asprintf(&path_var, "PATH=%s", env_path) < 0) {
@@ -69,7 +70,8 @@ int dcc_toolchain_is_distcc(const char *file)
     return strcmp(base, "distcc") == 0 || strcmp(base, "distccd") == 0;
 }
 
-int dcc_toolchain_find(const char *name, const char *path, const char *whitelist_dir, char *out, size_t outlen)
+int dcc_toolchain_find(const char *name, const char *path, const char *whitelist_dir, char *out,
+                       size_t outlen)
 {
     if (!name || !*name || strchr(name, '/') || !path)
         return -1;
@@ -96,10 +98,12 @@ int dcc_toolchain_find(const char *name, const char *path, const char *whitelist
             dir[--len] = '\0';
 
         struct stat dir_st;
-        if (have_wl && stat(dir, &dir_st) == 0 && dir_st.st_dev == wl_st.st_dev && dir_st.st_ino == wl_st.st_ino)
+        if (have_wl && stat(dir, &dir_st) == 0 && dir_st.st_dev == wl_st.st_dev &&
+            dir_st.st_ino == wl_st.st_ino)
             continue;
         char cand[PATH_MAX];
-        if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", len == 1 ? "" : dir, name) >= sizeof(cand))
+        if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", len == 1 ? "" : dir, name) >=
+            sizeof(cand))
             continue;
         struct stat sb;
         if (stat(cand, &sb) != 0 || !S_ISREG(sb.st_mode) || access(cand, X_OK) != 0)
@@ -184,7 +188,8 @@ int dcc_toolchain_chost(const char *make_conf, char *out, size_t outlen, const c
         int n = scandir(make_conf, &list, visible_file, alphasort);
         for (int i = 0; i < n; i++) {
             char file[PATH_MAX];
-            if ((size_t)snprintf(file, sizeof(file), "%s/%s", make_conf, list[i]->d_name) < sizeof(file) &&
+            if ((size_t)snprintf(file, sizeof(file), "%s/%s", make_conf, list[i]->d_name) <
+                    sizeof(file) &&
                 stat(file, &sb) == 0 && S_ISREG(sb.st_mode))
                 chost_from_file(file, out, outlen, &found);
             free(list[i]);
@@ -292,8 +297,8 @@ void dcc_toolchain_parse_v(const char *text, struct dcc_compiler_v *v)
             }
         } else if (dcc_str_startswith(line, "Thread model:")) {
             first_line(line + 13, v->thread_model, sizeof(v->thread_model));
-        } else if (!v->version_line[0] &&
-                   (dcc_str_startswith(line, "gcc version ") || memmem(line, len, "clang version ", 14))) {
+        } else if (!v->version_line[0] && (dcc_str_startswith(line, "gcc version ") ||
+                                           memmem(line, len, "clang version ", 14))) {
             first_line(line, v->version_line, sizeof(v->version_line));
         }
         line = eol ? eol + 1 : NULL;
@@ -313,8 +318,8 @@ enum probe_result { PROBE_OK, PROBE_FAILED, PROBE_STOP };
 
 /* Runs `prog flag`; PROBE_FAILED when it said no (non-zero exit), PROBE_STOP
  * when it cannot be run at all (no point asking it anything else). */
-static enum probe_result run_probe(const struct probe *pr, const char *prog, const char *name, const char *flag,
-                                   struct dcc_buf *out, char *err, size_t errlen)
+static enum probe_result run_probe(const struct probe *pr, const char *prog, const char *name,
+                                   const char *flag, struct dcc_buf *out, char *err, size_t errlen)
 {
     long long left = pr->deadline - dcc_now_ms();
     if (left <= 0) {
@@ -328,8 +333,8 @@ static enum probe_result run_probe(const struct probe *pr, const char *prog, con
     out->len = 0;
     if (out->data)
         out->data[0] = '\0';
-    if (dcc_toolchain_capture(prog, argv, pr->path, timeout, DCC_TOOLCHAIN_OUTPUT_CAP, out, &st, why, sizeof(why)) !=
-        0) {
+    if (dcc_toolchain_capture(prog, argv, pr->path, timeout, DCC_TOOLCHAIN_OUTPUT_CAP, out, &st,
+                              why, sizeof(why)) != 0) {
         dcc_set_err(err, errlen, "%s %s: %s", name, flag, why);
         return PROBE_STOP;
     }
@@ -405,7 +410,8 @@ static json_t *probe_compiler(const struct probe *pr, const char *name, const ch
 
     struct dcc_buf out = {0};
     if (found) {
-        enum probe_result r = run_probe(pr, prog, name, "-dumpfullversion", &out, error, sizeof(error));
+        enum probe_result r = run_probe(pr, prog, name, "-dumpfullversion", &out, error,
+                                        sizeof(error));
         if (r == PROBE_OK && version_word(text_of(&out), version, sizeof(version)) == 0) {
             error[0] = '\0';
         } else if (r != PROBE_STOP) {
@@ -413,7 +419,8 @@ static json_t *probe_compiler(const struct probe *pr, const char *name, const ch
             error[0] = '\0';
             r = run_probe(pr, prog, name, "-dumpversion", &out, error, sizeof(error));
             if (r == PROBE_OK && version_word(text_of(&out), version, sizeof(version)) != 0)
-                dcc_set_err(error, sizeof(error), "%s -dumpversion: no version in its output", name);
+                dcc_set_err(error, sizeof(error), "%s -dumpversion: no version in its output",
+                            name);
         }
         if (r != PROBE_STOP) {
             char e2[sizeof(error)] = "";
@@ -437,8 +444,9 @@ static json_t *probe_compiler(const struct probe *pr, const char *name, const ch
     json_t *obj = json_object();
     if (!obj)
         return NULL;
-    static const char *const keys[] = {"found",       "path",        "version",      "machine",      "pie_default",
-                                       "ssp_default", "cet_enabled", "thread_model", "version_line", "error"};
+    static const char *const keys[] = {"found",        "path",        "version",     "machine",
+                                       "pie_default",  "ssp_default", "cet_enabled", "thread_model",
+                                       "version_line", "error"};
     json_t *values[] = {json_boolean(found),          json_text(found ? prog : NULL),
                         json_text(version),           json_text(machine),
                         json_tristate(v.pie_default), json_tristate(v.ssp_default),
@@ -461,7 +469,8 @@ static json_t *probe_binutil(const struct probe *pr, const char *name, const cha
         if (run_probe(pr, prog, name, "--version", &out, error, sizeof(error)) == PROBE_OK) {
             first_line(text_of(&out), banner, sizeof(banner));
             if (dcc_toolchain_banner_version(banner, version, sizeof(version)) != 0)
-                dcc_set_err(error, sizeof(error), "%s --version: no version in \"%s\"", name, banner);
+                dcc_set_err(error, sizeof(error), "%s --version: no version in \"%s\"", name,
+                            banner);
         }
         dcc_buf_free(&out);
     }
@@ -469,8 +478,8 @@ static json_t *probe_binutil(const struct probe *pr, const char *name, const cha
     if (!obj)
         return NULL;
     static const char *const keys[] = {"found", "path", "version", "banner", "error"};
-    json_t *values[] = {json_boolean(found), json_text(found ? prog : NULL), json_text(version), json_text(banner),
-                        json_text(error)};
+    json_t *values[] = {json_boolean(found), json_text(found ? prog : NULL), json_text(version),
+                        json_text(banner), json_text(error)};
     if (set_all(obj, keys, values, sizeof(values) / sizeof(values[0])) != 0) {
         json_decref(obj);
         return NULL;
@@ -489,7 +498,8 @@ static char **whitelist_names(const char *dir, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        dcc_set_err(err, errlen, "cannot read the whitelist directory %s: %s", dir, strerror(errno));
+        dcc_set_err(err, errlen, "cannot read the whitelist directory %s: %s", dir,
+                    strerror(errno));
         return NULL;
     }
     char **names = calloc(DCC_TOOLCHAIN_MAX_NAMES + 1, sizeof(*names));
@@ -527,7 +537,8 @@ static char **whitelist_names(const char *dir, char *err, size_t errlen)
     return names;
 }
 
-int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_buf *json, char *err, size_t errlen)
+int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_buf *json,
+                              char *err, size_t errlen)
 {
     if (!opts->whitelist_dir) {
         dcc_set_err(err, errlen, "no whitelist directory given");
@@ -536,7 +547,8 @@ int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_
     struct probe pr = {
         .path = opts->path ? opts->path : getenv("PATH"),
         .probe_ms = opts->probe_timeout_ms > 0 ? opts->probe_timeout_ms : DEFAULT_PROBE_MS,
-        .deadline = dcc_now_ms() + (opts->total_timeout_ms > 0 ? opts->total_timeout_ms : DEFAULT_TOTAL_MS),
+        .deadline = dcc_now_ms() +
+                    (opts->total_timeout_ms > 0 ? opts->total_timeout_ms : DEFAULT_TOTAL_MS),
     };
     if (!pr.path)
         pr.path = "";
@@ -582,9 +594,13 @@ int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_
 
     static const char *const keys[] = {"schema",        "host",      "chost",   "chost_source",
                                        "whitelist_dir", "compilers", "binutils"};
-    json_t *values[] = {
-        json_integer(1), json_text(host), json_text(chost), json_text(chost_source), json_text(opts->whitelist_dir),
-        compilers,       binutils};
+    json_t *values[] = {json_integer(1),
+                        json_text(host),
+                        json_text(chost),
+                        json_text(chost_source),
+                        json_text(opts->whitelist_dir),
+                        compilers,
+                        binutils};
     compilers = binutils = NULL; /* set_all owns them now */
     if (set_all(root, keys, values, sizeof(values) / sizeof(values[0])) != 0)
         goto out;
@@ -610,7 +626,8 @@ out:
     return rc;
 }
 
-int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc_buf *json, char *err, size_t errlen)
+int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc_buf *json,
+                         char *err, size_t errlen)
 {
     struct dcc_toolchain_opts opts = {.whitelist_dir = whitelist_dir, .path = path};
     return dcc_toolchain_report_opts(&opts, json, err, errlen);

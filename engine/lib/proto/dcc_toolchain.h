@@ -64,9 +64,11 @@ struct dcc_toolchain_opts {
  * the Makefile's WITH_JSON). 0, or -1 with err (whitelist dir unreadable,
  * ENOMEM); a compiler that cannot be probed is not an error of the call but
  * its "error" field. */
-int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_buf *json, char *err, size_t errlen);
+int dcc_toolchain_report_opts(const struct dcc_toolchain_opts *opts, struct dcc_buf *json,
+                              char *err, size_t errlen);
 /* The same with every other option at its default. */
-int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc_buf *json, char *err, size_t errlen);
+int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc_buf *json,
+                         char *err, size_t errlen);
 
 /* The pieces, for the daemon's other uses and for tests. */
 
@@ -76,15 +78,17 @@ int dcc_toolchain_report(const char *whitelist_dir, const char *path, struct dcc
  * the program has exited (*wstatus is its wait status; 0 if someone else
  * reaped it), or -1 with err when it could not be started or ran past
  * timeout_ms (then it has been killed and reaped; 0: no timeout). */
-int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path, int timeout_ms, size_t cap,
-                          struct dcc_buf *out, int *wstatus, char *err, size_t errlen);
+int dcc_toolchain_capture(const char *prog, char *const argv[], const char *env_path,
+                          int timeout_ms, size_t cap, struct dcc_buf *out, int *wstatus, char *err,
+                          size_t errlen);
 
 /* Whether file resolves to the distcc client or daemon (a masquerade link,
  * or distcc itself), which a search for the real compiler must skip. */
 int dcc_toolchain_is_distcc(const char *file);
 
 /* Finds name on path with the skips above; 0 with the file in out, -1 if none. */
-int dcc_toolchain_find(const char *name, const char *path, const char *whitelist_dir, char *out, size_t outlen);
+int dcc_toolchain_find(const char *name, const char *path, const char *whitelist_dir, char *out,
+                       size_t outlen);
 
 /* The CHOST: $CHOST if set and non-empty, else the last CHOST= assignment in
  * make_conf (a file, or a directory of files read in name order, as Portage

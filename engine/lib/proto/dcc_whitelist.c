@@ -29,7 +29,8 @@ int dcc_whitelist_dir_usable(const char *dir, char *err, size_t errlen)
     int found = 0;
     struct dirent *e;
     while (!found && (e = readdir(d)) != NULL)
-        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, "bin") != 0;
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                strcmp(e->d_name, "bin") != 0;
     closedir(d);
     if (!found) {
         snprintf(err, errlen, "compiler whitelist %s is empty", dir);
@@ -38,7 +39,8 @@ int dcc_whitelist_dir_usable(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t namelen, char *why, size_t whylen)
+int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t namelen, char *why,
+                        size_t whylen)
 {
     const char *base = argv0;
     if (dcc_str_startswith(base, "/usr/bin/"))
@@ -47,7 +49,9 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
         base += strlen("/bin/");
     if (*base == '\0' || strchr(base, '/') || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
         strcmp(base, "bin") == 0) {
-        snprintf(why, whylen, "compiler \"%s\" is refused: only names from the whitelist %s may run", argv0, dir);
+        snprintf(why, whylen,
+                 "compiler \"%s\" is refused: only names from the whitelist %s may run", argv0,
+                 dir);
         return -1;
     }
     if (strlen(base) >= namelen || strlen(dir) + strlen(base) + 2 > PATH_MAX) {
@@ -68,21 +72,22 @@ int dcc_whitelist_check(const char *dir, const char *argv0, char *name, size_t n
         return -1;
     }
     if (!found || S_ISDIR(st.st_mode)) {
-        snprintf(why, whylen, "compiler \"%s\" is not in the whitelist %s on this helper (add a link there)", base,
-                 dir);
+        snprintf(why, whylen,
+                 "compiler \"%s\" is not in the whitelist %s on this helper (add a link there)",
+                 base, dir);
         return -1;
     }
     snprintf(name, namelen, "%s", base);
     return 0;
 }
 
-int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir, char *out, size_t outlen,
-                                char *err, size_t errlen)
+int dcc_whitelist_find_compiler(const char *name, const char *path, const char *whitelist_dir,
+                                char *out, size_t outlen, char *err, size_t errlen)
 {
     /* One PATH search for the whole project: dcc_toolchain_find skips the
      * whitelist directory and anything that is distcc itself. */
-    if (dcc_toolchain_find(name, path && *path ? path : "/usr/local/bin:/usr/bin:/bin", whitelist_dir, out, outlen) ==
-        0)
+    if (dcc_toolchain_find(name, path && *path ? path : "/usr/local/bin:/usr/bin:/bin",
+                           whitelist_dir, out, outlen) == 0)
         return 0;
     snprintf(err, errlen, "compiler %s is not found on PATH (apart from distcc itself)", name);
     return -1;

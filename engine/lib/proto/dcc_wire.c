@@ -30,7 +30,8 @@ void dcc_conn_init(struct dcc_conn *c, int in_fd, int out_fd, int timeout_ms)
     c->limits.max_files = DCC_WIRE_DEFAULT_MAX_FILES;
 }
 
-static int fail(struct dcc_conn *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -44,9 +45,10 @@ static int fail(struct dcc_conn *c, int code, const char *fmt, ...)
 
 static int idle_timeout(struct dcc_conn *c, const char *what)
 {
-    return c->timeout_ms % 1000
-               ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s", c->timeout_ms, what)
-               : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to %s", c->timeout_ms / 1000, what);
+    return c->timeout_ms % 1000 ? fail(c, DCC_EXIT_TIMEOUT, "timed out after %d ms waiting to %s",
+                                       c->timeout_ms, what)
+                                : fail(c, DCC_EXIT_TIMEOUT, "timed out after %d s waiting to %s",
+                                       c->timeout_ms / 1000, what);
 }
 
 static int cut(struct dcc_conn *c, int why, const struct dcc_wire_progress *p, long long now)
@@ -79,7 +81,8 @@ int dcc_wire_wait_input(struct dcc_conn *c, const struct dcc_wire_progress *p)
                 wait = left, by = DCC_WIRE_CUT_DEADLINE;
         }
         /* The read in progress, and the whole phase when one is measured. */
-        const struct dcc_wire_progress *measured[2] = {p && p->got > 0 ? p : NULL, c->whole_rate ? &c->phase : NULL};
+        const struct dcc_wire_progress *measured[2] = {p && p->got > 0 ? p : NULL,
+                                                       c->whole_rate ? &c->phase : NULL};
         for (int k = 0; k < 2 && c->min_rate > 0; k++) {
             const struct dcc_wire_progress *m = measured[k];
             if (!m)
@@ -150,10 +153,11 @@ int dcc_wire_read(struct dcc_conn *c, void *buf, size_t len)
             continue;
         /* A reset is the peer closing on unread data: a close, as for write. */
         if (n < 0)
-            return fail(c, errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR, "read failed: %s",
-                        strerror(errno));
+            return fail(c, errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
+                        "read failed: %s", strerror(errno));
         if (n == 0)
-            return fail(c, DCC_EXIT_TRUNCATED, "peer closed the connection with %zu bytes still expected", len);
+            return fail(c, DCC_EXIT_TRUNCATED,
+                        "peer closed the connection with %zu bytes still expected", len);
         p += n;
         len -= (size_t)n;
         c->bytes_in += (uint64_t)n;
@@ -175,8 +179,9 @@ int dcc_wire_write(struct dcc_conn *c, const void *buf, size_t len)
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            return fail(c, errno == EPIPE || errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
-                        "write failed: %s", strerror(errno));
+            return fail(
+                c, errno == EPIPE || errno == ECONNRESET ? DCC_EXIT_TRUNCATED : DCC_EXIT_IO_ERROR,
+                "write failed: %s", strerror(errno));
         p += n;
         len -= (size_t)n;
         c->bytes_out += (uint64_t)n;
@@ -205,7 +210,8 @@ void dcc_wire_format_header(char out[DCC_HEADER_LEN], const char *token, uint32_
         out[DCC_TOKEN_LEN + i] = hex[(value >> (28 - 4 * i)) & 0xf];
 }
 
-int dcc_wire_parse_header(const char in[DCC_HEADER_LEN], char token[DCC_TOKEN_LEN + 1], uint32_t *value)
+int dcc_wire_parse_header(const char in[DCC_HEADER_LEN], char token[DCC_TOKEN_LEN + 1],
+                          uint32_t *value)
 {
     uint32_t v = 0;
     for (int i = 0; i < DCC_TOKEN_LEN; i++)
@@ -252,7 +258,8 @@ static void describe_bytes(const char *in, size_t len, char *out, size_t outlen)
     out[o < outlen ? o : outlen - 1] = '\0';
 }
 
-static int read_header(struct dcc_conn *c, char token[DCC_TOKEN_LEN + 1], uint32_t *value, const char *expected)
+static int read_header(struct dcc_conn *c, char token[DCC_TOKEN_LEN + 1], uint32_t *value,
+                       const char *expected)
 {
     char hdr[DCC_HEADER_LEN];
     int rc = dcc_wire_read(c, hdr, sizeof hdr);
@@ -267,7 +274,8 @@ static int read_header(struct dcc_conn *c, char token[DCC_TOKEN_LEN + 1], uint32
     if (dcc_wire_parse_header(hdr, token, value) != 0) {
         char shown[64];
         describe_bytes(hdr, sizeof hdr, shown, sizeof shown);
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got \"%s\"", expected, shown);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got \"%s\"",
+                    expected, shown);
     }
     return 0;
 }
@@ -279,11 +287,13 @@ int dcc_wire_read_token(struct dcc_conn *c, const char *token, uint32_t *value)
     if (rc)
         return rc;
     if (memcmp(got, token, DCC_TOKEN_LEN) != 0)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got %s", token, got);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got %s", token,
+                    got);
     return 0;
 }
 
-int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which, uint32_t *value)
+int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which,
+                         uint32_t *value)
 {
     char got[DCC_TOKEN_LEN + 1];
     char expected[16];
@@ -296,7 +306,8 @@ int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *
     else if (memcmp(got, b, DCC_TOKEN_LEN) == 0)
         *which = 1;
     else
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got %s", expected, got);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got %s",
+                    expected, got);
     return 0;
 }
 
@@ -304,7 +315,8 @@ int dcc_wire_write_string(struct dcc_conn *c, const char *token, const char *s)
 {
     size_t len = strlen(s);
     if (len > UINT32_MAX)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s string of %zu bytes is too long to send", token, len);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s string of %zu bytes is too long to send", token,
+                    len);
     int rc = dcc_wire_write_token(c, token, (uint32_t)len);
     return rc ? rc : dcc_wire_write(c, s, len);
 }
@@ -317,7 +329,8 @@ int dcc_wire_read_string(struct dcc_conn *c, const char *token, uint32_t max, ch
     if (rc)
         return rc;
     if (len > max)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s of %u bytes exceeds the limit of %u", token, len, max);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "%s of %u bytes exceeds the limit of %u", token,
+                    len, max);
     char *s = malloc((size_t)len + 1);
     if (!s)
         return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for a %u-byte %s", len, token);
@@ -372,7 +385,8 @@ int dcc_wire_read_argv(struct dcc_conn *c, char ***argvp)
     if (argc == 0)
         return fail(c, DCC_EXIT_PROTOCOL_ERROR, "ARGC is 0: no compiler named");
     if (argc > c->limits.max_argc)
-        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "ARGC %u exceeds the limit of %u", argc, c->limits.max_argc);
+        return fail(c, DCC_EXIT_PROTOCOL_ERROR, "ARGC %u exceeds the limit of %u", argc,
+                    c->limits.max_argc);
     char **argv = calloc((size_t)argc + 1, sizeof *argv);
     if (!argv)
         return fail(c, DCC_EXIT_OUT_OF_MEMORY, "out of memory for %u arguments", argc);
@@ -383,7 +397,8 @@ int dcc_wire_read_argv(struct dcc_conn *c, char ***argvp)
             break;
         total += strlen(argv[i]);
         if (total > c->limits.max_args_total) {
-            rc = fail(c, DCC_EXIT_PROTOCOL_ERROR, "arguments exceed the limit of %llu bytes in total",
+            rc = fail(c, DCC_EXIT_PROTOCOL_ERROR,
+                      "arguments exceed the limit of %llu bytes in total",
                       (unsigned long long)c->limits.max_args_total);
             break;
         }

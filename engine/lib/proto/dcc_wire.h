@@ -112,13 +112,15 @@ int dcc_wire_discard(struct dcc_conn *c, uint64_t len);
 /* Formats / parses a header. Parsing accepts exactly 4 token characters and 8
  * hex digits; returns 0 or -1. */
 void dcc_wire_format_header(char out[DCC_HEADER_LEN], const char *token, uint32_t value);
-int dcc_wire_parse_header(const char in[DCC_HEADER_LEN], char token[DCC_TOKEN_LEN + 1], uint32_t *value);
+int dcc_wire_parse_header(const char in[DCC_HEADER_LEN], char token[DCC_TOKEN_LEN + 1],
+                          uint32_t *value);
 
 int dcc_wire_write_token(struct dcc_conn *c, const char *token, uint32_t value);
 /* Reads a header and insists on `token` ("protocol derailment" otherwise). */
 int dcc_wire_read_token(struct dcc_conn *c, const char *token, uint32_t *value);
 /* Reads a header whose token is one of `a` or `b`; *which is 0 or 1. */
-int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which, uint32_t *value);
+int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which,
+                         uint32_t *value);
 
 /* A string body (not NUL-terminated on the wire). Reading caps the length at
  * max and returns a NUL-terminated copy; an embedded NUL is a protocol error. */

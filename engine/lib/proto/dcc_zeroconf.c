@@ -112,7 +112,8 @@ int dcc_zc_slots(const struct dcc_zc_service *s)
  * whatever it is called. */
 static int is_vendor(const char *s, size_t n)
 {
-    static const char *const vendors[] = {"pc", "unknown", "gentoo", "redhat", "suse", "apple", "w64", "none"};
+    static const char *const vendors[] = {"pc",   "unknown", "gentoo", "redhat",
+                                          "suse", "apple",   "w64",    "none"};
     for (size_t i = 0; i < sizeof vendors / sizeof vendors[0]; i++)
         if (strlen(vendors[i]) == n && memcmp(vendors[i], s, n) == 0)
             return 1;
@@ -143,11 +144,13 @@ int dcc_zc_same_target(const char *a, const char *b)
     return strcmp(ka, kb) == 0;
 }
 
-int dcc_zc_usable(const struct dcc_zc_service *s, const char *machine, const char *version, char *why, size_t whylen)
+int dcc_zc_usable(const struct dcc_zc_service *s, const char *machine, const char *version,
+                  char *why, size_t whylen)
 {
     const char *target = s->cc_machine[0] ? s->cc_machine : s->gnuhost;
     if (!target[0]) {
-        dcc_set_err(why, whylen, "it does not say its compiler's target (no cc_machine or gnuhost)");
+        dcc_set_err(why, whylen,
+                    "it does not say its compiler's target (no cc_machine or gnuhost)");
         return 0;
     }
     if (!dcc_zc_same_target(target, machine)) {
@@ -217,8 +220,8 @@ static int cmp_names(const void *a, const void *b)
     return strcmp((*x)->name, (*y)->name);
 }
 
-int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *machine, const char *version,
-                       const char *header, struct dcc_buf *out)
+int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *machine,
+                       const char *version, const char *header, struct dcc_buf *out)
 {
     const struct dcc_zc_service **order = calloc(n + 1, sizeof *order);
     if (!order)
@@ -244,16 +247,17 @@ int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *mac
         char name[64], why[256];
         shown_name(order[i]->name, name, sizeof name);
         if (!best) {
-            rc |= dcc_buf_printf(out, "# left out %s: no address to connect to (%s%s port %d)\n", name,
-                                 order[i]->address[0] ? order[i]->address : "no address",
+            rc |= dcc_buf_printf(out, "# left out %s: no address to connect to (%s%s port %d)\n",
+                                 name, order[i]->address[0] ? order[i]->address : "no address",
                                  order[i]->link_local ? ", link-local" : "", order[i]->port);
         } else if (!dcc_zc_usable(best, machine, version, why, sizeof why)) {
             rc |= dcc_buf_printf(out, "# left out %s at %s: %s\n", name, best->address, why);
         } else {
             const char *target = best->cc_machine[0] ? best->cc_machine : best->gnuhost;
-            rc |= dcc_buf_printf(out, "%s%s%s:%d/%d  # %s: %s%s%s%s%s\n", best->is_ipv6 ? "[" : "", best->address,
-                                 best->is_ipv6 ? "]" : "", best->port, dcc_zc_slots(best), name, target,
-                                 best->cc_version[0] ? " " : "", best->cc_version, best->distcc[0] ? ", distcc " : "",
+            rc |= dcc_buf_printf(out, "%s%s%s:%d/%d  # %s: %s%s%s%s%s\n", best->is_ipv6 ? "[" : "",
+                                 best->address, best->is_ipv6 ? "]" : "", best->port,
+                                 dcc_zc_slots(best), name, target, best->cc_version[0] ? " " : "",
+                                 best->cc_version, best->distcc[0] ? ", distcc " : "",
                                  best->distcc);
         }
         i = j;
@@ -282,7 +286,8 @@ int dcc_zc_dir(const char *distcc_dir, char *dir, size_t dirlen, char *err, size
     return 0;
 }
 
-static int path_in(const char *dir, const char *name, char *out, size_t outlen, char *err, size_t errlen)
+static int path_in(const char *dir, const char *name, char *out, size_t outlen, char *err,
+                   size_t errlen)
 {
     int n = snprintf(out, outlen, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= outlen) {
@@ -314,7 +319,8 @@ int dcc_zc_cache_read(const char *dir, char **text, char *err, size_t errlen)
         return -1;
     }
     struct dcc_buf b = {0};
-    int rc = dcc_read_regular_fd(fd, path, DCC_ZC_LIST_MAX, "a list of Zeroconf helpers", &b, err, errlen);
+    int rc = dcc_read_regular_fd(fd, path, DCC_ZC_LIST_MAX, "a list of Zeroconf helpers", &b, err,
+                                 errlen);
     close(fd);
     if (rc != 0) {
         dcc_buf_free(&b);
@@ -345,7 +351,8 @@ int dcc_zc_cache_write(const char *dir, const char *text, char *err, size_t errl
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            dcc_set_err(err, errlen, "cannot write %s: %s", tmp, w < 0 ? strerror(errno) : "no space");
+            dcc_set_err(err, errlen, "cannot write %s: %s", tmp,
+                        w < 0 ? strerror(errno) : "no space");
             close(fd);
             unlink(tmp);
             return -1;
@@ -446,22 +453,23 @@ static void browse_fail(struct browse *b, const char *what, int error)
     avahi_simple_poll_quit(b->poll);
 }
 
-static void on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto, AvahiResolverEvent event,
-                        const char *name, const char *type, const char *domain, const char *host_name,
-                        const AvahiAddress *a, uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags,
+static void on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto,
+                        AvahiResolverEvent event, const char *name, const char *type,
+                        const char *domain, const char *host_name, const AvahiAddress *a,
+                        uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags,
                         void *userdata)
 {
     (void)type, (void)host_name, (void)flags;
     struct browse *b = userdata;
     b->pending--;
     char shown[AVAHI_ADDRESS_STR_MAX] = "";
-    if (event == AVAHI_RESOLVER_FOUND && (!a || !avahi_address_snprint(shown, sizeof shown, a) || !port) &&
-        b->retries < 8) {
+    if (event == AVAHI_RESOLVER_FOUND &&
+        (!a || !avahi_address_snprint(shown, sizeof shown, a) || !port) && b->retries < 8) {
         /* Found, yet no address or port to use (records that expired
          * while they were being read): ask once more while time is left. */
         b->retries++;
-        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain, proto, 0,
-                                       on_resolved, b))
+        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain,
+                                       proto, 0, on_resolved, b))
             b->pending++;
         avahi_service_resolver_free(r);
         return;
@@ -482,7 +490,8 @@ static void on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoc
         snprintf(s->name, sizeof s->name, "%s", name);
         avahi_address_snprint(s->address, sizeof s->address, a);
         s->is_ipv6 = a->proto == AVAHI_PROTO_INET6;
-        s->link_local = s->is_ipv6 && a->data.ipv6.address[0] == 0xfe && (a->data.ipv6.address[1] & 0xc0) == 0x80;
+        s->link_local = s->is_ipv6 && a->data.ipv6.address[0] == 0xfe &&
+                        (a->data.ipv6.address[1] & 0xc0) == 0x80;
         s->port = port;
         for (AvahiStringList *l = txt; l; l = avahi_string_list_get_next(l))
             dcc_zc_txt_item(s, avahi_string_list_get_text(l), avahi_string_list_get_size(l));
@@ -490,17 +499,17 @@ static void on_resolved(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoc
          * helper resolve to the same address */
         int dup = 0;
         for (size_t i = 0; i < b->n && !dup; i++)
-            dup = strcmp(b->svc[i].name, s->name) == 0 && strcmp(b->svc[i].address, s->address) == 0 &&
-                  b->svc[i].port == s->port;
+            dup = strcmp(b->svc[i].name, s->name) == 0 &&
+                  strcmp(b->svc[i].address, s->address) == 0 && b->svc[i].port == s->port;
         if (!dup)
             b->n++;
     }
     avahi_service_resolver_free(r);
 }
 
-static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol proto, AvahiBrowserEvent event,
-                      const char *name, const char *type, const char *domain, AvahiLookupResultFlags flags,
-                      void *userdata)
+static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol proto,
+                      AvahiBrowserEvent event, const char *name, const char *type,
+                      const char *domain, AvahiLookupResultFlags flags, void *userdata)
 {
     (void)sb, (void)flags;
     struct browse *b = userdata;
@@ -513,8 +522,8 @@ static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol
         /* The address of the protocol it was found over: with any, avahi
          * may answer an IPv4 browse with the host's link-local IPv6
          * address, which no client can connect to without its interface. */
-        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain, proto, 0,
-                                       on_resolved, b))
+        if (avahi_service_resolver_new(b->client, iface, proto, name, DCC_ZC_SERVICE_TYPE, domain,
+                                       proto, 0, on_resolved, b))
             b->pending++;
         (void)type;
         break;
@@ -544,7 +553,8 @@ static void on_browse_client(AvahiClient *c, AvahiClientState state, void *userd
         browse_fail(b, "avahi-daemon", avahi_client_errno(c));
 }
 
-int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err, size_t errlen)
+int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n,
+                  char *err, size_t errlen)
 {
     struct browse b = {.type = type};
     int error = 0, rc = -1;
@@ -556,11 +566,14 @@ int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out,
     }
     b.client = avahi_client_new(avahi_simple_poll_get(b.poll), 0, on_browse_client, &b, &error);
     if (!b.client) {
-        dcc_set_err(err, errlen, "cannot reach avahi-daemon over the system bus: %s", avahi_strerror(error));
+        dcc_set_err(err, errlen, "cannot reach avahi-daemon over the system bus: %s",
+                    avahi_strerror(error));
         goto out;
     }
-    if (!avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, type, NULL, 0, on_browse, &b)) {
-        dcc_set_err(err, errlen, "cannot browse %s: %s", type, avahi_strerror(avahi_client_errno(b.client)));
+    if (!avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, type, NULL, 0,
+                                   on_browse, &b)) {
+        dcc_set_err(err, errlen, "cannot browse %s: %s", type,
+                    avahi_strerror(avahi_client_errno(b.client)));
         goto out;
     }
     long long deadline = dcc_now_ms() + timeout_ms;
@@ -624,7 +637,8 @@ static void on_group(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
     p->group = g;
     switch (state) {
     case AVAHI_ENTRY_GROUP_ESTABLISHED:
-        pub_report(p, 0, "announced as \"%s\" (%s, port %d)", p->name, DCC_ZC_SERVICE_TYPE, p->port);
+        pub_report(p, 0, "announced as \"%s\" (%s, port %d)", p->name, DCC_ZC_SERVICE_TYPE,
+                   p->port);
         break;
     case AVAHI_ENTRY_GROUP_COLLISION: {
         char *alt = avahi_alternative_service_name(p->name);
@@ -640,7 +654,8 @@ static void on_group(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
         break;
     }
     case AVAHI_ENTRY_GROUP_FAILURE:
-        pub_report(p, 1, "announcing failed: %s", avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g))));
+        pub_report(p, 1, "announcing failed: %s",
+                   avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g))));
         break;
     case AVAHI_ENTRY_GROUP_UNCOMMITED:
     case AVAHI_ENTRY_GROUP_REGISTERING:
@@ -651,7 +666,8 @@ static void on_group(AvahiEntryGroup *g, AvahiEntryGroupState state, void *userd
 static void pub_register(struct dcc_zc_publisher *p)
 {
     if (!p->group && !(p->group = avahi_entry_group_new(p->client, on_group, p))) {
-        pub_report(p, 1, "cannot create an Avahi entry group: %s", avahi_strerror(avahi_client_errno(p->client)));
+        pub_report(p, 1, "cannot create an Avahi entry group: %s",
+                   avahi_strerror(avahi_client_errno(p->client)));
         return;
     }
     if (!avahi_entry_group_is_empty(p->group))
@@ -660,8 +676,9 @@ static void pub_register(struct dcc_zc_publisher *p)
     for (size_t i = 0; i < p->ntxt; i++)
         items[i] = p->txt[i];
     AvahiStringList *txt = avahi_string_list_new_from_array(items, (int)p->ntxt);
-    int rc = avahi_entry_group_add_service_strlst(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, p->name,
-                                                  DCC_ZC_SERVICE_TYPE, NULL, NULL, (uint16_t)p->port, txt);
+    int rc = avahi_entry_group_add_service_strlst(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
+                                                  p->name, DCC_ZC_SERVICE_TYPE, NULL, NULL,
+                                                  (uint16_t)p->port, txt);
     avahi_string_list_free(txt);
     if (rc == AVAHI_ERR_COLLISION) {
         on_group(p->group, AVAHI_ENTRY_GROUP_COLLISION, p);
@@ -671,9 +688,9 @@ static void pub_register(struct dcc_zc_publisher *p)
         pub_report(p, 1, "cannot add the service \"%s\": %s", p->name, avahi_strerror(rc));
         return;
     }
-    if (p->subtype[0] &&
-        (rc = avahi_entry_group_add_service_subtype(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, p->name,
-                                                    DCC_ZC_SERVICE_TYPE, NULL, p->subtype)) < 0)
+    if (p->subtype[0] && (rc = avahi_entry_group_add_service_subtype(
+                              p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, p->name,
+                              DCC_ZC_SERVICE_TYPE, NULL, p->subtype)) < 0)
         pub_report(p, 1, "cannot add the subtype %s: %s", p->subtype, avahi_strerror(rc));
     if ((rc = avahi_entry_group_commit(p->group)) < 0)
         pub_report(p, 1, "cannot announce \"%s\": %s", p->name, avahi_strerror(rc));
@@ -701,7 +718,8 @@ static void on_pub_client(AvahiClient *c, AvahiClientState state, void *userdata
             p->client = NULL;
             p->group = NULL;
             int error = 0;
-            if (!avahi_client_new(avahi_threaded_poll_get(p->poll), AVAHI_CLIENT_NO_FAIL, on_pub_client, p, &error))
+            if (!avahi_client_new(avahi_threaded_poll_get(p->poll), AVAHI_CLIENT_NO_FAIL,
+                                  on_pub_client, p, &error))
                 pub_report(p, 1, "cannot reconnect to avahi-daemon: %s", avahi_strerror(error));
         } else {
             pub_report(p, 1, "Avahi client failed: %s", avahi_strerror(avahi_client_errno(c)));
@@ -712,7 +730,8 @@ static void on_pub_client(AvahiClient *c, AvahiClientState state, void *userdata
     }
 }
 
-int dcc_zc_publish_start(const struct dcc_zc_publish_opts *o, struct dcc_zc_publisher **pub, char *err, size_t errlen)
+int dcc_zc_publish_start(const struct dcc_zc_publish_opts *o, struct dcc_zc_publisher **pub,
+                         char *err, size_t errlen)
 {
     *pub = NULL;
     struct dcc_zc_publisher *p = calloc(1, sizeof *p);
@@ -728,20 +747,24 @@ int dcc_zc_publish_start(const struct dcc_zc_publish_opts *o, struct dcc_zc_publ
         p->subtype[0] = '\0';
     char name[64];
     /* a DNS label holds 63 bytes */
-    snprintf(name, sizeof name, "distcc@%s", o->hostname && *o->hostname ? o->hostname : "localhost");
+    snprintf(name, sizeof name, "distcc@%s",
+             o->hostname && *o->hostname ? o->hostname : "localhost");
     p->name = avahi_strdup(name);
     int error = 0;
     if (!p->name || !(p->poll = avahi_threaded_poll_new())) {
         dcc_set_err(err, errlen, "out of memory");
         goto fail;
     }
-    if (!avahi_client_new(avahi_threaded_poll_get(p->poll), AVAHI_CLIENT_NO_FAIL, on_pub_client, p, &error)) {
+    if (!avahi_client_new(avahi_threaded_poll_get(p->poll), AVAHI_CLIENT_NO_FAIL, on_pub_client, p,
+                          &error)) {
         dcc_set_err(err, errlen, "cannot create an Avahi client: %s", avahi_strerror(error));
         p->client = NULL; /* freed by avahi_client_new */
         goto fail;
     }
     if (avahi_client_get_state(p->client) == AVAHI_CLIENT_CONNECTING)
-        pub_report(p, 1, "avahi-daemon is not running (or the system bus is not); announcing once it starts");
+        pub_report(
+            p, 1,
+            "avahi-daemon is not running (or the system bus is not); announcing once it starts");
     if (avahi_threaded_poll_start(p->poll) < 0) {
         dcc_set_err(err, errlen, "cannot start Avahi's thread");
         goto fail;
@@ -777,7 +800,8 @@ void dcc_zc_publish_stop(struct dcc_zc_publisher *p)
 #define NO_ZEROCONF \
     "this build has no Zeroconf support (built without Avahi: WITH_ZEROCONF=1 and libavahi-client-dev / net-dns/avahi[dbus])"
 
-int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err, size_t errlen)
+int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n,
+                  char *err, size_t errlen)
 {
     (void)type, (void)timeout_ms;
     *out = NULL;
@@ -786,8 +810,8 @@ int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out,
     return -1;
 }
 
-int dcc_zc_publish_start(const struct dcc_zc_publish_opts *opts, struct dcc_zc_publisher **pub, char *err,
-                         size_t errlen)
+int dcc_zc_publish_start(const struct dcc_zc_publish_opts *opts, struct dcc_zc_publisher **pub,
+                         char *err, size_t errlen)
 {
     (void)opts;
     *pub = NULL;

@@ -55,7 +55,8 @@ int dcc_zc_same_target(const char *a, const char *b);
  * when it says one, the same version. 1, or 0 with the reason in why
  * ("compiler x86_64-linux-gnu 11, not 12"). version may be NULL or "" (not
  * known here: any version passes). */
-int dcc_zc_usable(const struct dcc_zc_service *s, const char *machine, const char *version, char *why, size_t whylen);
+int dcc_zc_usable(const struct dcc_zc_service *s, const char *machine, const char *version,
+                  char *why, size_t whylen);
 
 /* Stock's DNS-SD subtype for a compiler, "_<machine>--<version>._sub._distcc._tcp"
  * with every byte but [a-z0-9] made '-' (A-Z lowered): stock 3.4 clients
@@ -67,8 +68,8 @@ int dcc_zc_subtype(const char *machine, const char *version, char *out, size_t o
  * in name order, each with a comment naming the service and its compiler,
  * and a comment line for each service left out and why. header, when not
  * NULL, becomes the first comment line. 0, or -1 on ENOMEM. */
-int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *machine, const char *version,
-                       const char *header, struct dcc_buf *out);
+int dcc_zc_format_list(const struct dcc_zc_service *s, size_t n, const char *machine,
+                       const char *version, const char *header, struct dcc_buf *out);
 
 /* ---- the cached list: $DISTCC_DIR/zeroconf/list ---------------------- */
 
@@ -101,7 +102,8 @@ int dcc_zc_refresh_lock(const char *dir, int wait_ms, char *err, size_t errlen);
  * in *out (caller frees; *n of them; a service on several interfaces or
  * addresses comes once each). 0, or -1 with err (no avahi-daemon, no
  * system bus). Runs avahi's own loop; starts no process and no thread. */
-int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n, char *err, size_t errlen);
+int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out, size_t *n,
+                  char *err, size_t errlen);
 
 /* What a helper publishes. */
 struct dcc_zc_publish_opts {
@@ -125,8 +127,8 @@ struct dcc_zc_publisher;
  * keeps it published: another name on a collision, again when avahi-daemon
  * restarts (it may also start later than the helper). 0 with *pub, or -1
  * with err. */
-int dcc_zc_publish_start(const struct dcc_zc_publish_opts *opts, struct dcc_zc_publisher **pub, char *err,
-                         size_t errlen);
+int dcc_zc_publish_start(const struct dcc_zc_publish_opts *opts, struct dcc_zc_publisher **pub,
+                         char *err, size_t errlen);
 /* Withdraws the service and stops the thread; NULL is fine. */
 void dcc_zc_publish_stop(struct dcc_zc_publisher *pub);
 
