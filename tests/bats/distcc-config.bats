@@ -650,10 +650,12 @@ gcc -> /usr/bin/distcc" ]
 @test "the man page lists every variable --set-env knows" {
   # The settings table's entries distcc-config writes (readers with E), and
   # those env.d's notes name (DISTCC_HOSTS, refused with a reason).
+  # tests/bats/settings-dump prints the table: NAME, readers, default.
+  dcc_cc_with_libdcc "$BATS_TEST_TMPDIR/settings-dump" "$DCC_TOP/tests/bats/settings-dump.c"
   names=$({
-    grep -E '^    \{DCC_SET_[A-Z_]+, "[A-Z_]+",.*[ |]E,' "$DCC_TOP/engine/lib/proto/dcc_settings.c"
-    grep -E '^    \{"[A-Z_]+", ' "$DCC_TOP/engine/lib/admin/dcc_envd.c"
-  } | grep -oE '"[A-Z_]{4,}"' | tr -d '"' | sort -u)
+    "$BATS_TEST_TMPDIR/settings-dump" | awk -F '\t' '$2 ~ /E/ { print $1 }'
+    grep -E '^    \{"[A-Z_]+",' "$DCC_TOP/engine/lib/admin/dcc_envd.c" | grep -oE '"[A-Z_]{4,}"' | tr -d '"'
+  } | sort -u)
   [ "$(wc -l <<<"$names")" -ge 18 ]
   for name in $names; do
     grep -q "^\.B $name\$" "$DCC_TOP/man/distcc-config.1" || { echo "man page lacks $name"; false; }
