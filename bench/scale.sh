@@ -19,7 +19,7 @@
 #   SCALE_RATE, SCALE_DELAY   the LAN: 1gbit, 50us one way per hop (0.2 ms RTT)
 #   SCALE_SLOW_RATE, SCALE_SLOW_N   the slower LAN (100mbit) and the N it is
 #                  measured at ("16"; "" for none)
-#   SCALE_UNITS    only the first UNITS units (all): quick runs
+#   SCALE_UNITS    only UNITS units, spread over the code base (all): quicker runs
 #   SCALE_TIMEOUT  seconds one build may take (1200)
 #   SCALE_CACHE    the recorded build (bench/out/scale)
 #   SCALE_PLOT     the PNG (docs/scale.png; "" for none)
@@ -148,6 +148,7 @@ record() {
   # directory, the compile's arguments (shell-quoted).
   local f a src prev ms dir q
   for f in "$cache"/rec/*.argv; do
+    if [ ! -f "${f%.argv}.o" ] || [ ! -f "${f%.argv}.time" ]; then continue; fi
     mapfile -d '' -t a <"$f"
     dir=${a[0]} src='' prev=
     for x in "${a[@]:1}"; do
@@ -163,7 +164,14 @@ record() {
 }
 [ -s "$cache/units.tsv" ] || record
 units="$work/units.tsv"
-if [ "$max_units" -gt 0 ]; then head -n "$max_units" "$cache/units.tsv" >"$units"; else cp "$cache/units.tsv" "$units"; fi
+# A sample spread over the whole code base (every k-th unit), not its first directory.
+total_units=$(wc -l <"$cache/units.tsv")
+if [ "$max_units" -gt 0 ] && [ "$max_units" -lt "$total_units" ]; then
+  awk -v k="$max_units" -v t="$total_units" 'BEGIN { for (i = 0; i < k; i++) pick[int(i * t / k) + 1] = 1 }
+    pick[NR]' "$cache/units.tsv" >"$units"
+else
+  cp "$cache/units.tsv" "$units"
+fi
 njobs=$(wc -l <"$units")
 sum_ms=$(awk -F'\t' '{ s += $1 } END { print s }' "$units")
 max_ms=$(awk -F'\t' '$1 > m { m = $1 } END { print m + 0 }' "$units")
@@ -304,7 +312,7 @@ fi
 # and the wire per job, and how busy each candidate bottleneck was: the
 # client's cores, the client's link (the busier direction), the helpers' slots.
 {
-echo "bench-scale $(date -u +%Y-%m-%d): $njobs units of $(cat "$cache/codebase" 2>/dev/null || echo binutils), gcc $(gcc -dumpfullversion) -g -O2"
+echo "bench-scale $(date -u +%Y-%m-%d): $njobs units (of $total_units) of $(cat "$cache/codebase" 2>/dev/null || echo binutils), gcc $(gcc -dumpfullversion) -g -O2"
 echo "client: $cores cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')); helpers simulated: network namespaces"
 echo "  running real daemons (ours sandboxed, stock 3.4) whose compiler REPLAYS the recorded objects after"
 echo "  waiting the unit's recorded compile time: this measures speed, not correctness"
@@ -371,14 +379,19 @@ if [ -n "$plot" ]; then
     echo "set logscale x 2; set xtics (${xt// /, }); set grid"
     echo "set key top left"
     printf "plot '-' with lines dt 2 lw 1 lc rgb 'gray40' title 'ideal (slots only)'"
+    lt=0
     for m in "${modes[@]}"; do
+      lt=$((lt + 1))
       [ -z "${m_na[$m]:-}" ] || continue
-      printf ", '-' with linespoints lw 2 pt 7 title '%s'" "${m_label[$m]}"
+      printf ", '-' with linespoints lt %d lw 2 pt 7 title '%s'" "$lt" "${m_label[$m]}"
     done
+    lt=0
     for m in "${modes[@]}"; do
+      lt=$((lt + 1))
       [ -z "${m_na[$m]:-}" ] || continue
-      awk -v lan="$slow_rate" -v m="$m" '$1 == lan && $2 == m { f = 1 } END { exit !f }' "$work/points" &&
-        printf ", '-' with points pt 6 ps 1.5 title '%s, %s'" "${m_label[$m]}" "$slow_rate"
+      if awk -v lan="$slow_rate" -v m="$m" '$1 == lan && $2 == m { f = 1 } END { exit !f }' "$work/points"; then
+        printf ", '-' with points lt %d pt 6 ps 1.8 lw 2 title '%s, %s'" "$lt" "${m_label[$m]}" "$slow_rate"
+      fi
     done
     echo
     for n in "${ns_list[@]}"; do
