@@ -222,7 +222,7 @@ for i in $(seq "$max_n"); do
   touch "$d/stock.log" && chown nobody "$d/stock.log"
   ip netns exec "$ns" env TMPDIR="$d/tmp" DISTCCD_PATH="$work/tc:/usr/bin:/bin" \
     "$bin/distccd" --no-detach --daemon --listen "10.78.1.$i" --port 3632 --jobs "$slots" -N 0 \
-    --allow 10.78.0.0/16 --whitelist-dir "$work/wl" --log-file "$d/ours.log" --log-level warning \
+    --allow 10.78.0.0/16 --whitelist-dir "$work/wl" --log-file "$d/ours.log" --log-level notice \
     --lifetime "$lifetime" &
   pids+=($!)
   ip netns exec "$ns" env TMPDIR="$d/tmp-stock" DISTCCD_PATH="$work/tc:/usr/bin:/bin" \
@@ -318,6 +318,7 @@ echo "  running real daemons (ours sandboxed, stock 3.4) whose compiler REPLAYS 
 echo "  waiting the unit's recorded compile time: this measures speed, not correctness"
 echo "LAN: $rate$( [ "${#slow_list[@]}" -gt 0 ] && echo " (and $slow_rate at N = ${slow_list[*]})"), tbf per link end; delay: $(
   if [ -n "$SCALE_NET_NETEM" ]; then echo "$delay per hop (0.2 ms RTT at 50us)"; else echo "none, $SCALE_NET_NETEM_WHY (veth RTT ~0.03 ms)"; fi)"
+echo "our daemons: $(grep -m1 -o 'sandbox .*' "$work/h1/ours.log" || echo "no sandbox line in the log")"
 echo "$slots slots per helper, make -j (2 x $slots x N + 1)${load:+ -l $load}; median of up to $runs runs (one when a build takes > ${long} s)"
 echo "local build (gcc, make -j$cores): $local_s s; sum of unit compiles $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s, longest $(awk -v s="$max_ms" 'BEGIN { printf "%.2f", s / 1000 }') s"
 [ "$dups" = 0 ] || echo "($dups source paths are compiled twice with other flags: replay gives both the first recording)"
