@@ -422,32 +422,29 @@ static const struct entry *db_find(const struct db *db, const char *path)
     return found;
 }
 
+/* The whole input, as cc1 reads it: a regular file of its stat size. */
 static char *read_input(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
     if (fd < 0)
         return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    ssize_t got = 0;
-    while (buf && (got = read(fd, buf + n, cap - n)) > 0) {
-        n += (size_t)got;
-        if (n == cap) {
-            char *grown = cap < (SIZE_MAX >> 1) ? realloc(buf, cap * 2) : NULL;
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
+    char *buf = NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < SIZE_MAX)
+        buf = malloc((size_t)st.st_size + 1);
+    size_t n = 0, want = buf ? (size_t)st.st_size : 0;
+    while (buf && n < want) {
+        ssize_t got = read(fd, buf + n, want - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            free(buf);
+            buf = NULL;
+            break;
         }
+        n += (size_t)got;
     }
     close(fd);
-    if (got < 0) {
-        free(buf);
-        return NULL;
-    }
     *len = n;
     return buf;
 }
