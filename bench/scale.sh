@@ -331,7 +331,7 @@ echo "local build (gcc, make -j$cores): $local_s s; sum of unit compiles $(awk -
 [ "$dups" = 0 ] || echo "($dups source paths are compiled twice with other flags: replay gives both the first recording)"
 for m in "${all_modes[@]}"; do [ -z "${m_na[$m]:-}" ] || echo "${m_label[$m]}: ${m_na[$m]}"; done
 echo
-printf '%-8s %-11s %3s %8s %7s %7s %9s %9s %5s %5s %5s  %s\n' LAN mode N build_s speedup ideal \
+printf '%-8s %-11s %3s %8s %7s %7s %8s %9s %9s %5s %5s %5s  %s\n' LAN mode N build_s speedup ideal cpu_ceil \
   cpu_ms/job KB_out/in "cpu%" "link%" "slot%" "bound by"
 while read -r lan mode n wall cpu tx rx fails _; do
   awk -v lan="$lan" -v mode="${m_label[$mode]}" -v n="$n" -v wall="$wall" -v cpu="$cpu" -v tx="$tx" -v rx="$rx" \
@@ -345,11 +345,13 @@ while read -r lan mode n wall cpu tx rx fails _; do
     if (s > v) { b = "slots"; v = s }
     if (v < 70) b = "waiting (none of them busy)"
     if (fails > 0) b = b " [" fails " failed]"
-    printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %9.1f %4.0f/%-4.0f %5.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
-      local_s / wall, local_s / ideal_wall, 1000 * cpu / jobs, tx / jobs / 1024, rx / jobs / 1024, c, l, s, b }'
+    printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %8.1f %9.1f %4.0f/%-4.0f %5.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
+      local_s / wall, local_s / ideal_wall, local_s * cores / cpu, 1000 * cpu / jobs, tx / jobs / 1024, rx / jobs / 1024,
+      c, l, s, b }'
 done <"$work/points"
 echo
 echo "speedup = local build / build; ideal = local build / max(compiles / slots, longest unit);"
+echo "cpu_ceil = local build / (client CPU / $cores cores): the speedup if the client's CPU were the only limit;"
 echo "cpu% = client CPU / (build x $cores cores), link% = busier direction / $rate (or $slow_rate), slot% = compiles / (build x slots)"
 if [ -s "$work/failures.txt" ]; then
   echo "failures:"
