@@ -102,6 +102,7 @@ need_pkg /usr/src/binutils binutils-source
 # binutils' build regenerates a few lexers and parsers.
 need_pkg /usr/bin/flex flex
 need_pkg /usr/bin/bison bison
+need_pkg /usr/bin/m4 m4
 [ -z "$plot" ] || need_pkg /usr/bin/gnuplot gnuplot-nox
 [[ " ${modes[*]} " != *" stock-pump "* ]] || need_pkg /usr/bin/distcc-pump distcc-pump
 
