@@ -135,7 +135,7 @@ record() {
   tarball=$(find /usr/src/binutils -maxdepth 1 -name 'binutils-*.tar.*' | sort | head -1)
   [ -n "$tarball" ] || { log "no binutils tarball in /usr/src/binutils (package binutils-source)"; exit 1; }
   log "recording the code base: one real local build of $(basename "$tarball") (once, cached in ${cache#"$top"/})"
-  rm -rf "$cache/src" "$cache/build" "$cache/rec" "$cache/units.tsv"
+  rm -rf "$cache/src" "$cache/build" "$cache/rec" "$cache/units.tsv" "$cache/recorded"
   mkdir -p "$cache/build" "$cache/rec" "$work/untar"
   tar xf "$tarball" -C "$work/untar"
   mv "$work/untar"/binutils-* "$cache/src"
@@ -150,8 +150,12 @@ record() {
   # units only; the units that built are the code base.
   SCALE_RECORD_DIR="$cache/rec" timeout 7200 make -C "$cache/build" -k -j"$cores" >"$cache/make.log" 2>&1 ||
     log "the recording build had errors (see ${cache#"$top"/}/make.log); its compiled units are used"
-  # units.tsv: milliseconds, source (absolute, normalised), recorded object,
-  # directory, the compile's arguments (shell-quoted).
+  touch "$cache/recorded"
+}
+
+# units.tsv from the recordings: milliseconds, source (absolute,
+# normalised), recorded object, directory, the compile's arguments (quoted).
+units_of_records() {
   local f a src prev ms dir q
   for f in "$cache"/rec/*.argv; do
     if [ ! -f "${f%.argv}.o" ] || [ ! -f "${f%.argv}.time" ]; then continue; fi
@@ -170,7 +174,8 @@ record() {
     { log "the recording build compiled fewer than 100 units: see ${cache#"$top"/}/make.log"; exit 1; }
   mv "$cache/units.tsv.tmp" "$cache/units.tsv"
 }
-[ -s "$cache/units.tsv" ] || record
+[ -f "$cache/recorded" ] || record
+[ -s "$cache/units.tsv" ] || units_of_records
 units="$work/units.tsv"
 # A sample spread over the whole code base (every k-th unit), not its first directory.
 total_units=$(wc -l <"$cache/units.tsv")
@@ -289,6 +294,8 @@ t0=$(now_ns)
   { log "the local build failed: $(head -3 "$work/err-local")"; exit 1; }
 t1=$(now_ns)
 local_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+# What it takes on an idle machine: every recorded compile, spread on the cores.
+local_idle=$(awk -v s="$sum_ms" -v c="$cores" 'BEGIN { printf "%.1f", s / 1000 / c }')
 
 # A point: up to $runs builds (one when a build is long), medians.
 point() {
@@ -303,16 +310,16 @@ point() {
   log "$lan $mode N=$n: $(tail -1 "$work/points" | cut -d' ' -f4) s"
 }
 : >"$work/points"
+# The modes take turns at each N, so a change in the machine's load hits
+# them alike.
 scale_net_shape "$rate" "$delay"
-for mode in "${modes[@]}"; do
-  [ -z "${m_na[$mode]:-}" ] || continue
-  for n in "${ns_list[@]}"; do point "$rate" "$mode" "$n"; done
+for n in "${ns_list[@]}"; do
+  for mode in "${modes[@]}"; do [ -n "${m_na[$mode]:-}" ] || point "$rate" "$mode" "$n"; done
 done
 if [ "${#slow_list[@]}" -gt 0 ]; then
   scale_net_shape "$slow_rate" "$delay"
-  for mode in "${modes[@]}"; do
-    [ -z "${m_na[$mode]:-}" ] || continue
-    for n in "${slow_list[@]}"; do point "$slow_rate" "$mode" "$n"; done
+  for n in "${slow_list[@]}"; do
+    for mode in "${modes[@]}"; do [ -n "${m_na[$mode]:-}" ] || point "$slow_rate" "$mode" "$n"; done
   done
 fi
 
@@ -328,7 +335,8 @@ echo "LAN: $rate$( [ "${#slow_list[@]}" -gt 0 ] && echo " (and $slow_rate at N =
   if [ -n "$SCALE_NET_NETEM" ]; then echo "$delay per hop (0.2 ms RTT at 50us)"; else echo "none, $SCALE_NET_NETEM_WHY (veth RTT ~0.03 ms)"; fi)"
 echo "our daemons: $(grep -m1 -o 'sandbox .*' "$work/h1/ours.log" || echo "no sandbox line in the log")"
 echo "$slots slots per helper, make -j (2 x $slots x N + 1)${load:+ -l $load}; median of up to $runs runs (one when a build takes > ${long} s)"
-echo "local build (gcc, make -j$cores): $local_s s; sum of unit compiles $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s, longest $(awk -v s="$max_ms" 'BEGIN { printf "%.2f", s / 1000 }') s"
+echo "local build (gcc, make -j$cores): $local_s s$(awk -v l="$local_s" -v i="$local_idle" 'BEGIN {
+  if (l > 1.15 * i) printf " (the machine was busy: %.1f s would be the recorded compiles on idle cores)", i }'); sum of unit compiles $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s, longest $(awk -v s="$max_ms" 'BEGIN { printf "%.2f", s / 1000 }') s"
 [ "$dups" = 0 ] || echo "($dups source paths are compiled twice with other flags: replay gives both the first recording)"
 for m in "${all_modes[@]}"; do [ -z "${m_na[$m]:-}" ] || echo "${m_label[$m]}: ${m_na[$m]}"; done
 echo
@@ -349,7 +357,9 @@ while read -r lan mode n wall cpu tx rx fails _; do
     printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %8.1f %9.1f %4.0f/%-4.0f %5.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
       local_s / wall, local_s / ideal_wall, local_s * cores / cpu, 1000 * cpu / jobs, tx / jobs / 1024, rx / jobs / 1024,
       c, l, s, b }'
-done <"$work/points"
+done < <(for lan in "$rate" "$slow_rate"; do
+  for m in "${modes[@]}"; do awk -v lan="$lan" -v m="$m" '$1 == lan && $2 == m' "$work/points" | sort -k3n; done
+done)
 echo
 echo "speedup = local build / build; ideal = local build / max(compiles / slots, longest unit);"
 echo "cpu_ceil = local build / (client CPU / $cores cores): the speedup if the client's CPU were the only limit;"
