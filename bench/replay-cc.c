@@ -422,31 +422,32 @@ static const struct entry *db_find(const struct db *db, const char *path)
     return found;
 }
 
-/* The whole input, as cc1 reads it: a regular file of its stat size. */
-static char *read_input(const char *path, size_t *len)
+/* Reads the whole input as cc1 does, to its end: with early start the
+ * daemon may still be writing it (a pipe). The first headlen bytes, where
+ * the line markers are, stay in head; *len says how many there are. */
+static int read_input(const char *path, char *head, size_t headlen, size_t *len)
 {
+    static char sink[1 << 16];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
     if (fd < 0)
-        return NULL;
-    char *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < SIZE_MAX)
-        buf = malloc((size_t)st.st_size + 1);
-    size_t n = 0, want = buf ? (size_t)st.st_size : 0;
-    while (buf && n < want) {
-        ssize_t got = read(fd, buf + n, want - n);
+        return -1;
+    size_t n = 0;
+    ssize_t got;
+    for (;;) {
+        int in_head = n < headlen;
+        got = read(fd, in_head ? head + n : sink, in_head ? headlen - n : sizeof sink);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got <= 0) {
-            free(buf);
-            buf = NULL;
+        if (got <= 0)
             break;
-        }
-        n += (size_t)got;
+        if (in_head)
+            n += (size_t)got;
     }
+    int e = errno;
     close(fd);
+    errno = e;
     *len = n;
-    return buf;
+    return got < 0 ? -1 : 0;
 }
 
 static void wait_ms(uint32_t ms)
@@ -480,13 +481,12 @@ static int write_deps(const struct job *j, const char *object)
 
 static int replay(const struct job *j)
 {
+    static char head[1 << 16];
     size_t len = 0;
-    char *text = read_input(j->input, &len);
-    if (!text)
+    if (read_input(j->input, head, sizeof head, &len) != 0)
         return die("cannot read %s: %s", j->input, strerror(errno));
     char path[PATH_MAX];
-    int rc = job_source(j, text, len, path, sizeof path);
-    free(text);
+    int rc = job_source(j, head, len, path, sizeof path);
     if (rc != 0)
         return die("cannot tell which unit %s is", j->input);
     struct db db;

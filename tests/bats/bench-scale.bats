@@ -41,12 +41,19 @@ setup() {
   [ $(((t1 - t0) / 1000000)) -ge 1000 ]
 }
 
-@test "a plain-mode job is known by the preprocessed file's line markers, a pump job under the job's root" {
+@test "a plain-mode job (a file or a pipe) is known by its line markers, a pump job under the job's root" {
   (cd "$D/tree/build/lib" && gcc -g -E ../../src/lib/two.c -o "$BATS_TEST_TMPDIR/job.i")
   REPLAY_CC_VERBOSE=1 run "$D/gcc" -O2 -c job.i -o plain.o
   [ "$status" -eq 0 ]
   [ "$output" = "replay-cc: $D/tree/src/lib/two.c 0 ms 3000 bytes" ]
   cmp plain.o "$D/two.o"
+  # Our daemon's early start hands the compiler a pipe it is still filling.
+  mkfifo pipe.i
+  { sleep 0.2 && cat job.i >pipe.i; } &
+  run "$D/gcc" -O2 -c pipe.i -o pipe.o
+  wait
+  [ "$status" -eq 0 ]
+  cmp pipe.o "$D/two.o"
   root="$BATS_TEST_TMPDIR/job/root"
   mkdir -p "$root$D/tree/build/lib" "$root$D/tree/src/lib"
   cp "$D/tree/src/lib/two.c" "$root$D/tree/src/lib/"
