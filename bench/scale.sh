@@ -20,6 +20,7 @@
 #   SCALE_SLOW_RATE, SCALE_SLOW_N   the slower LAN (100mbit) and the N it is
 #                  measured at ("16"; "" for none)
 #   SCALE_UNITS    only UNITS units, spread over the code base (all): quicker runs
+#   SCALE_MAX_UNIT leave out units whose compile took longer (2.5 s; 0: none)
 #   SCALE_TIMEOUT  seconds one build may take (1200)
 #   SCALE_CACHE    the recorded build (bench/out/scale)
 #   SCALE_PLOT     the PNG (docs/scale.png; "" for none)
@@ -185,15 +186,24 @@ if [ "$max_units" -gt 0 ] && [ "$max_units" -lt "$total_units" ]; then
 else
   cp "$cache/units.tsv" "$units"
 fi
+# The few units that alone take longer than SCALE_MAX_UNIT seconds (2.5)
+# are left out: one of them would end every build at N >= 8 by itself and
+# hide what the client can feed (they are named in the report).
+max_unit_ms=$(awk -v s="${SCALE_MAX_UNIT:-2.5}" 'BEGIN { printf "%d", s * 1000 }')
+awk -F'\t' -v m="$max_unit_ms" 'm > 0 && $1 > m' "$units" >"$work/left-out.tsv"
+awk -F'\t' -v m="$max_unit_ms" '!(m > 0 && $1 > m)' "$units" >"$work/kept.tsv"
+mv "$work/kept.tsv" "$units"
 njobs=$(wc -l <"$units")
 sum_ms=$(awk -F'\t' '{ s += $1 } END { print s }' "$units")
 max_ms=$(awk -F'\t' '$1 > m { m = $1 } END { print m + 0 }' "$units")
 dups=$(cut -f2 "$units" | sort | uniq -d | wc -l)
 
-# The flat makefile: one phony target per unit, run where the build ran it.
+# The flat makefile: one phony target per unit, run where the build ran it,
+# the longest first (as a scheduler that knows the critical path would), so
+# no long unit starts last.
 {
   echo "SHELL := /bin/bash"
-  echo "all: $(seq -f 'u%g' -s ' ' "$njobs")"
+  echo "all: $(awk -F'\t' '{ print $1, NR }' "$units" | sort -k1,1nr -k2,2n | awk '{ printf "u%d ", $2 }')"
   echo ".PHONY: all $(seq -f 'u%g' -s ' ' "$njobs")"
   awk -F'\t' '{ gsub(/\$/, "$$", $5); printf "u%d:\n\t@cd %s && $(CC) %s\n", NR, $4, $5 }' "$units"
 } >"$work/jobs.mk"
@@ -282,7 +292,7 @@ run_build() {
     fail=1
     { echo "$tag: exit $rc:"; grep -v '^make' "$work/err-$tag" | head -3 | sed 's/^/  /'; } >>"$work/failures.txt"
   fi
-  echo "$(( (t1 - t0) / 1000000 )) $(awk '{ print ($1 + $2) * 1000 }' "$work/time-$tag") $((tx1 - tx0)) $((rx1 - rx0)) $fail" |
+  echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$work/time-$tag" | awk '{ print ($1 + $2) * 1000 }') $((tx1 - tx0)) $((rx1 - rx0)) $fail" |
     awk '{ printf "%.3f %.3f %d %d %d\n", $1 / 1000, $2 / 1000, $3, $4, $5 }'
 }
 
@@ -304,10 +314,18 @@ point() {
     run_build "$mode" "$n" "$lan-$mode-$n-$r" >>"$work/raw-$lan-$mode-$n"
     awk -v l="$long" '{ exit !($1 > l) }' <(tail -1 "$work/raw-$lan-$mode-$n") && break
   done
-  local f="$work/raw-$lan-$mode-$n"
-  echo "$lan $mode $n $(cut -d' ' -f1 "$f" | median) $(cut -d' ' -f2 "$f" | median) $(cut -d' ' -f3 "$f" | median)" \
-    "$(cut -d' ' -f4 "$f" | median) $(awk '{ s += $5 } END { print s }' "$f") $(wc -l <"$f")" >>"$work/points"
-  log "$lan $mode N=$n: $(tail -1 "$work/points" | cut -d' ' -f4) s"
+  # Medians of the builds that went through; a failed one is only counted.
+  local f="$work/raw-$lan-$mode-$n" g="$work/good-$lan-$mode-$n" bad
+  awk '$5 == 0' "$f" >"$g"
+  bad=$(awk '$5 != 0' "$f" | wc -l)
+  if [ -s "$g" ]; then
+    echo "$lan $mode $n $(cut -d' ' -f1 "$g" | median) $(cut -d' ' -f2 "$g" | median) $(cut -d' ' -f3 "$g" | median)" \
+      "$(cut -d' ' -f4 "$g" | median) $bad $(wc -l <"$g")" >>"$work/points"
+    log "$lan $mode N=$n: $(tail -1 "$work/points" | cut -d' ' -f4) s"
+  else
+    echo "$lan $mode $n failed" >>"$work/points"
+    log "$lan $mode N=$n: failed"
+  fi
 }
 : >"$work/points"
 # The modes take turns at each N, so a change in the machine's load hits
@@ -337,12 +355,18 @@ echo "our daemons: $(grep -m1 -o 'sandbox .*' "$work/h1/ours.log" || echo "no sa
 echo "$slots slots per helper, make -j (2 x $slots x N + 1)${load:+ -l $load}; median of up to $runs runs (one when a build takes > ${long} s)"
 echo "local build (gcc, make -j$cores): $local_s s$(awk -v l="$local_s" -v i="$local_idle" 'BEGIN {
   if (l > 1.15 * i) printf " (the machine was busy: %.1f s would be the recorded compiles on idle cores)", i }'); sum of unit compiles $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s, longest $(awk -v s="$max_ms" 'BEGIN { printf "%.2f", s / 1000 }') s"
+[ ! -s "$work/left-out.tsv" ] || echo "left out, longer than ${SCALE_MAX_UNIT:-2.5} s each: $(sort -t$'\t' -k1,1nr "$work/left-out.tsv" |
+  awk -F'\t' -v top="$cache/src/" '{ sub(top, "", $2); printf "%s%s %.1f s", NR > 1 ? ", " : "", $2, $1 / 1000 }')"
 [ "$dups" = 0 ] || echo "($dups source paths are compiled twice with other flags: replay gives both the first recording)"
 for m in "${all_modes[@]}"; do [ -z "${m_na[$m]:-}" ] || echo "${m_label[$m]}: ${m_na[$m]}"; done
 echo
 printf '%-8s %-11s %3s %8s %7s %7s %8s %9s %9s %5s %5s %5s  %s\n' LAN mode N build_s speedup ideal cpu_ceil \
   cpu_ms/job KB_out/in "cpu%" "link%" "slot%" "bound by"
 while read -r lan mode n wall cpu tx rx fails _; do
+  if [ "$wall" = failed ]; then
+    printf '%-8s %-11s %3d   every build failed\n' "$lan" "${m_label[$mode]}" "$n"
+    continue
+  fi
   awk -v lan="$lan" -v mode="${m_label[$mode]}" -v n="$n" -v wall="$wall" -v cpu="$cpu" -v tx="$tx" -v rx="$rx" \
     -v fails="$fails" -v jobs="$njobs" -v local_s="$local_s" -v cores="$cores" -v slots="$slots" \
     -v sum="$sum_ms" -v max="$max_ms" -v bits="$(tc_rate_bits "$lan")" 'BEGIN {
@@ -353,7 +377,7 @@ while read -r lan mode n wall cpu tx rx fails _; do
     if (l > v) { b = "link"; v = l }
     if (s > v) { b = "slots"; v = s }
     if (v < 70) b = "waiting (none of them busy)"
-    if (fails > 0) b = b " [" fails " failed]"
+    if (fails > 0) b = b " [" fails " failed, not counted]"
     printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %8.1f %9.1f %4.0f/%-4.0f %5.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
       local_s / wall, local_s / ideal_wall, local_s * cores / cpu, 1000 * cpu / jobs, tx / jobs / 1024, rx / jobs / 1024,
       c, l, s, b }'
@@ -382,7 +406,7 @@ fi
     for m in "${modes[@]}"; do
       [ -z "${m_na[$m]:-}" ] || continue
       awk -v lan="$rate" -v m="$m" -v n="$n" -v local_s="$local_s" -v jobs="$njobs" -v cores="$cores" '
-        $1 == lan && $2 == m && $3 == n { printf " %.1fx, %.0f ms, %.0f%% cpu |", local_s / $4, 1000 * $5 / jobs, 100 * $5 / ($4 * cores) }' "$work/points"
+        $1 == lan && $2 == m && $3 == n && $4 != "failed" { printf " %.1fx, %.0f ms, %.0f%% cpu |", local_s / $4, 1000 * $5 / jobs, 100 * $5 / ($4 * cores) }' "$work/points"
     done
     printf '\n'
   done
@@ -422,13 +446,13 @@ if [ -n "$plot" ]; then
     echo e
     for m in "${modes[@]}"; do
       [ -z "${m_na[$m]:-}" ] || continue
-      awk -v lan="$rate" -v m="$m" -v local_s="$local_s" '$1 == lan && $2 == m { print $3, local_s / $4 }' "$work/points"
+      awk -v lan="$rate" -v m="$m" -v local_s="$local_s" '$1 == lan && $2 == m && $4 != "failed" { print $3, local_s / $4 }' "$work/points"
       echo e
     done
     for m in "${modes[@]}"; do
       [ -z "${m_na[$m]:-}" ] || continue
       if awk -v lan="$slow_rate" -v m="$m" '$1 == lan && $2 == m { f = 1 } END { exit !f }' "$work/points"; then
-        awk -v lan="$slow_rate" -v m="$m" -v local_s="$local_s" '$1 == lan && $2 == m { print $3, local_s / $4 }' "$work/points"
+        awk -v lan="$slow_rate" -v m="$m" -v local_s="$local_s" '$1 == lan && $2 == m && $4 != "failed" { print $3, local_s / $4 }' "$work/points"
         echo e
       fi
     done
