@@ -154,11 +154,12 @@ record() {
   touch "$cache/recorded"
 }
 
-# units.tsv from the recordings: milliseconds, source (absolute,
-# normalised), recorded object, directory, the compile's arguments (quoted).
+# A unit list from the recordings in $1, written to $2: milliseconds, source
+# (absolute, normalised), recorded object, directory, the compile's
+# arguments (shell-quoted).
 units_of_records() {
   local f a src prev ms dir q
-  for f in "$cache"/rec/*.argv; do
+  for f in "$1"/*.argv; do
     if [ ! -f "${f%.argv}.o" ] || [ ! -f "${f%.argv}.time" ]; then continue; fi
     mapfile -d '' -t a <"$f"
     dir=${a[0]} src='' prev=
@@ -170,13 +171,15 @@ units_of_records() {
     [[ $src == /* ]] || src="$dir/$src"
     q=$(printf '%q ' "${a[@]:1}")
     printf '%s\t%s\t%s\t%s\t%s\n' "$ms" "$(realpath -ms "$src")" "${f%.argv}.o" "$dir" "$q"
-  done | sort -t$'\t' -k2,2 >"$cache/units.tsv.tmp"
-  [ "$(wc -l <"$cache/units.tsv.tmp")" -ge 100 ] ||
-    { log "the recording build compiled fewer than 100 units: see ${cache#"$top"/}/make.log"; exit 1; }
-  mv "$cache/units.tsv.tmp" "$cache/units.tsv"
+  done | sort -t$'\t' -k2,2 >"$2.tmp"
+  mv "$2.tmp" "$2"
 }
 [ -f "$cache/recorded" ] || record
-[ -s "$cache/units.tsv" ] || units_of_records
+if [ ! -s "$cache/units.tsv" ]; then
+  units_of_records "$cache/rec" "$cache/units.tsv"
+  [ "$(wc -l <"$cache/units.tsv")" -ge 100 ] ||
+    { rm -f "$cache/units.tsv"; log "the recording build compiled fewer than 100 units: see ${cache#"$top"/}/make.log"; exit 1; }
+fi
 units="$work/units.tsv"
 # A sample spread over the whole code base (every k-th unit), not its first directory.
 total_units=$(wc -l <"$cache/units.tsv")
@@ -208,11 +211,32 @@ dups=$(cut -f2 "$units" | sort | uniq -d | wc -l)
   awk -F'\t' '{ gsub(/\$/, "$$", $5); printf "u%d:\n\t@cd %s && $(CC) %s\n", NR, $4, $5 }' "$units"
 } >"$work/jobs.mk"
 
+
+# The reference: the same units with the real gcc, make -j<cores>, through
+# the recording compiler, so each unit's compile time is measured again on
+# the machine as it is now; the helpers replay these times. (The recording
+# compiler adds a few milliseconds per unit to the local build.)
+log "$njobs units; local build with gcc -j$cores"
+mkdir -p "$work/rec-local"
+t0=$(now_ns)
+SCALE_RECORD_DIR="$work/rec-local" timeout "$build_timeout" make -f "$work/jobs.mk" -j"$cores" \
+  CC="$top/bench/scale-record-cc" >"$work/out-local" 2>"$work/err-local" ||
+  { log "the local build failed: $(head -3 "$work/err-local")"; exit 1; }
+t1=$(now_ns)
+local_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+units_of_records "$work/rec-local" "$work/local-units.tsv"
+[ "$(wc -l <"$work/local-units.tsv")" = "$njobs" ] ||
+  { log "the local build recorded $(wc -l <"$work/local-units.tsv") of $njobs units"; exit 1; }
+sum_ms=$(awk -F'\t' '{ s += $1 } END { print s }' "$work/local-units.tsv")
+max_ms=$(awk -F'\t' '$1 > m { m = $1 } END { print m + 0 }' "$work/local-units.tsv")
+# What it takes on an idle machine: every compile, spread on the cores.
+local_idle=$(awk -v s="$sum_ms" -v c="$cores" 'BEGIN { printf "%.1f", s / 1000 / c }')
+
 # The helpers' compiler: the replay compiler with the recordings inside it,
 # under every name a client may ask for (hard links: the sandbox lets a job
 # read its compiler's file, not a symlink's target).
 mkdir -p "$work/tc" "$work/wl"
-cut -f1-3 "$units" >"$work/pack.tsv"
+cut -f1-3 "$work/local-units.tsv" >"$work/pack.tsv"
 "$replay" --pack "$work/tc/gcc" "$work/pack.tsv"
 machine=$(gcc -dumpmachine)
 for n in cc "$machine-gcc"; do ln "$work/tc/gcc" "$work/tc/$n"; done
@@ -296,16 +320,7 @@ run_build() {
     awk '{ printf "%.3f %.3f %d %d %d\n", $1 / 1000, $2 / 1000, $3, $4, $5 }'
 }
 
-# The reference: the same units with the real gcc, make -j<cores>.
-log "$njobs units, $(awk -v s="$sum_ms" 'BEGIN { printf "%.0f", s / 1000 }') s of compiles; local build with gcc -j$cores"
-t0=$(now_ns)
-/usr/bin/time -f '%U %S' -o "$work/time-local" timeout "$build_timeout" \
-  make -f "$work/jobs.mk" -j"$cores" CC=gcc >"$work/out-local" 2>"$work/err-local" ||
-  { log "the local build failed: $(head -3 "$work/err-local")"; exit 1; }
-t1=$(now_ns)
-local_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-# What it takes on an idle machine: every recorded compile, spread on the cores.
-local_idle=$(awk -v s="$sum_ms" -v c="$cores" 'BEGIN { printf "%.1f", s / 1000 / c }')
+
 
 # A point: up to $runs builds (one when a build is long), medians.
 point() {
@@ -356,7 +371,7 @@ echo "$slots slots per helper, make -j (2 x $slots x N + 1)${load:+ -l $load}; m
 echo "local build (gcc, make -j$cores): $local_s s$(awk -v l="$local_s" -v i="$local_idle" 'BEGIN {
   if (l > 1.15 * i) printf " (the machine was busy: %.1f s would be the recorded compiles on idle cores)", i }'); sum of unit compiles $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s, longest $(awk -v s="$max_ms" 'BEGIN { printf "%.2f", s / 1000 }') s"
 [ ! -s "$work/left-out.tsv" ] || echo "left out, longer than ${SCALE_MAX_UNIT:-2.5} s each: $(sort -t$'\t' -k1,1nr "$work/left-out.tsv" |
-  awk -F'\t' -v top="$cache/src/" '{ sub(top, "", $2); printf "%s%s %.1f s", NR > 1 ? ", " : "", $2, $1 / 1000 }')"
+  awk -F'\t' -v top="$cache/src/" '{ sub(top, "", $2); printf "%s%s %.1f s", (NR > 1 ? ", " : ""), $2, $1 / 1000 }')"
 [ "$dups" = 0 ] || echo "($dups source paths are compiled twice with other flags: replay gives both the first recording)"
 for m in "${all_modes[@]}"; do [ -z "${m_na[$m]:-}" ] || echo "${m_label[$m]}: ${m_na[$m]}"; done
 echo
