@@ -156,7 +156,7 @@ record() {
 
 # A unit list from the recordings in $1, written to $2: milliseconds, source
 # (absolute, normalised), recorded object, directory, the compile's
-# arguments (shell-quoted).
+# arguments (quoted for /bin/sh).
 units_of_records() {
   local f a src prev ms dir q
   for f in "$1"/*.argv; do
@@ -169,7 +169,9 @@ units_of_records() {
     done
     ms=$(awk '{ printf "%d", ($1 + $2) * 1000 + 0.5 }' "${f%.argv}.time")
     [[ $src == /* ]] || src="$dir/$src"
-    q=$(printf '%q ' "${a[@]:1}")
+    # Single quotes, for /bin/sh as make runs recipes.
+    q=''
+    for x in "${a[@]:1}"; do q+="'${x//\'/\'\\\'\'}' "; done
     printf '%s\t%s\t%s\t%s\t%s\n' "$ms" "$(realpath -ms "$src")" "${f%.argv}.o" "$dir" "$q"
   done | sort -t$'\t' -k2,2 >"$2.tmp"
   mv "$2.tmp" "$2"
@@ -205,10 +207,9 @@ dups=$(cut -f2 "$units" | sort | uniq -d | wc -l)
 # the longest first (as a scheduler that knows the critical path would), so
 # no long unit starts last.
 {
-  echo "SHELL := /bin/bash"
   echo "all: $(awk -F'\t' '{ print $1, NR }' "$units" | sort -k1,1nr -k2,2n | awk '{ printf "u%d ", $2 }')"
   echo ".PHONY: all $(seq -f 'u%g' -s ' ' "$njobs")"
-  awk -F'\t' '{ gsub(/\$/, "$$", $5); printf "u%d:\n\t@cd %s && $(CC) %s\n", NR, $4, $5 }' "$units"
+  awk -F'\t' '{ gsub(/\$/, "$$", $5); printf "u%d:\n\t@cd '%s' && $(CC) %s\n", NR, $4, $5 }' "$units"
 } >"$work/jobs.mk"
 
 
@@ -283,6 +284,8 @@ for i in $(seq "$max_n"); do
   wait_port "$(scale_net_ns "h$i")" 3633
 done
 
+sandbox_line=$(grep -m1 -o 'sandbox .*' "$work/h1/ours.log" || echo "no sandbox line in the log")
+
 # Stock's pump needs its Python include server; one compile says whether it works.
 if [[ " ${modes[*]} " == *" stock-pump "* ]]; then
   mkdir -p "$work/probe/dd"
@@ -304,6 +307,9 @@ run_build() {
   [ -z "${m_wrap[$mode]}" ] || wrap=("${m_wrap[$mode]}")
   local dd="$work/dd-$tag"
   rm -rf "$dd" && mkdir -p "$dd"
+  # Our daemons log one line per job (protocol, milliseconds): emptied here,
+  # read after the build. They write with O_APPEND, so emptying is safe.
+  for i in $(seq "$n"); do : >"$work/h$i/ours.log"; done
   tx0=$(stat_of tx_bytes) rx0=$(stat_of rx_bytes)
   t0=$(now_ns)
   ip netns exec "$cl_ns" env DISTCC_HOSTS="$hosts" DISTCC_DIR="$dd" DISTCC_FALLBACK=0 \
@@ -316,8 +322,13 @@ run_build() {
     fail=1
     { echo "$tag: exit $rc:"; grep -v '^make' "$work/err-$tag" | head -3 | sed 's/^/  /'; } >>"$work/failures.txt"
   fi
-  echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$work/time-$tag" | awk '{ print ($1 + $2) * 1000 }') $((tx1 - tx0)) $((rx1 - rx0)) $fail" |
-    awk '{ printf "%.3f %.3f %d %d %d\n", $1 / 1000, $2 / 1000, $3, $4, $5 }'
+  # Jobs our daemons served, how many in pump mode, their milliseconds.
+  local served
+  served=$(for i in $(seq "$n"); do cat "$work/h$i/ours.log"; done |
+    sed -n 's/.*: job from .*, \([0-9]*\) ms, [0-9]* bytes in.*/\1 &/p' |
+    awk '{ n++; ms += $1; if (/, pump, /) p++ } END { printf "%d %d %d", n, p, ms }')
+  echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$work/time-$tag" | awk '{ print ($1 + $2) * 1000 }') $((tx1 - tx0)) $((rx1 - rx0)) $fail $served" |
+    awk '{ printf "%.3f %.3f %d %d %d %d %d %d\n", $1 / 1000, $2 / 1000, $3, $4, $5, $6, $7, $8 }'
 }
 
 
@@ -335,7 +346,7 @@ point() {
   bad=$(awk '$5 != 0' "$f" | wc -l)
   if [ -s "$g" ]; then
     echo "$lan $mode $n $(cut -d' ' -f1 "$g" | median) $(cut -d' ' -f2 "$g" | median) $(cut -d' ' -f3 "$g" | median)" \
-      "$(cut -d' ' -f4 "$g" | median) $bad $(wc -l <"$g")" >>"$work/points"
+      "$(cut -d' ' -f4 "$g" | median) $bad $(wc -l <"$g") $(tail -1 "$g" | cut -d' ' -f6-8)" >>"$work/points"
     log "$lan $mode N=$n: $(tail -1 "$work/points" | cut -d' ' -f4) s"
   else
     echo "$lan $mode $n failed" >>"$work/points"
@@ -366,7 +377,7 @@ echo "  running real daemons (ours sandboxed, stock 3.4) whose compiler REPLAYS 
 echo "  waiting the unit's recorded compile time: this measures speed, not correctness"
 echo "LAN: $rate$( [ "${#slow_list[@]}" -gt 0 ] && echo " (and $slow_rate at N = ${slow_list[*]})"), tbf per link end; delay: $(
   if [ -n "$SCALE_NET_NETEM" ]; then echo "$delay per hop (0.2 ms RTT at 50us)"; else echo "none, $SCALE_NET_NETEM_WHY (veth RTT ~0.03 ms)"; fi)"
-echo "our daemons: $(grep -m1 -o 'sandbox .*' "$work/h1/ours.log" || echo "no sandbox line in the log")"
+echo "our daemons: $sandbox_line"
 echo "$slots slots per helper, make -j (2 x $slots x N + 1)${load:+ -l $load}; median of up to $runs runs (one when a build takes > ${long} s)"
 echo "local build (gcc, make -j$cores): $local_s s$(awk -v l="$local_s" -v i="$local_idle" 'BEGIN {
   if (l > 1.15 * i) printf " (the machine was busy: %.1f s would be the recorded compiles on idle cores)", i }'); sum of unit compiles $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s, longest $(awk -v s="$max_ms" 'BEGIN { printf "%.2f", s / 1000 }') s"
@@ -377,14 +388,15 @@ for m in "${all_modes[@]}"; do [ -z "${m_na[$m]:-}" ] || echo "${m_label[$m]}: $
 echo
 printf '%-8s %-11s %3s %8s %7s %7s %8s %9s %9s %5s %5s %5s  %s\n' LAN mode N build_s speedup ideal cpu_ceil \
   cpu_ms/job KB_out/in "cpu%" "link%" "slot%" "bound by"
-while read -r lan mode n wall cpu tx rx fails _; do
+while read -r lan mode n wall cpu tx rx fails _ served pumped served_ms; do
   if [ "$wall" = failed ]; then
     printf '%-8s %-11s %3d   every build failed\n' "$lan" "${m_label[$mode]}" "$n"
     continue
   fi
   awk -v lan="$lan" -v mode="${m_label[$mode]}" -v n="$n" -v wall="$wall" -v cpu="$cpu" -v tx="$tx" -v rx="$rx" \
     -v fails="$fails" -v jobs="$njobs" -v local_s="$local_s" -v cores="$cores" -v slots="$slots" \
-    -v sum="$sum_ms" -v max="$max_ms" -v bits="$(tc_rate_bits "$lan")" 'BEGIN {
+    -v sum="$sum_ms" -v max="$max_ms" -v bits="$(tc_rate_bits "$lan")" -v served="${served:-0}" \
+    -v pumped="${pumped:-0}" -v served_ms="${served_ms:-0}" -v pump_mode="${m_wrap[$mode]}" 'BEGIN {
     ideal_wall = sum / 1000 / (n * slots); if (max / 1000 > ideal_wall) ideal_wall = max / 1000
     c = 100 * cpu / (wall * cores); l = 100 * (tx > rx ? tx : rx) * 8 / (wall * bits)
     s = 100 * sum / 1000 / (wall * n * slots)
@@ -393,6 +405,8 @@ while read -r lan mode n wall cpu tx rx fails _; do
     if (s > v) { b = "slots"; v = s }
     if (v < 70) b = "waiting (none of them busy)"
     if (fails > 0) b = b " [" fails " failed, not counted]"
+    if (served == jobs) b = b sprintf("; helper +%.0f ms/job", (served_ms - sum) / jobs)
+    if (served == jobs && pump_mode != "") b = b sprintf("; %d%% in pump mode", 100 * pumped / jobs)
     printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %8.1f %9.1f %4.0f/%-4.0f %5.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
       local_s / wall, local_s / ideal_wall, local_s * cores / cpu, 1000 * cpu / jobs, tx / jobs / 1024, rx / jobs / 1024,
       c, l, s, b }'
@@ -402,6 +416,8 @@ done)
 echo
 echo "speedup = local build / build; ideal = local build / max(compiles / slots, longest unit);"
 echo "cpu_ceil = local build / (client CPU / $cores cores): the speedup if the client's CPU were the only limit;"
+echo "helper +ms/job: our daemons' time per job over the replayed compile (receiving, sandbox, replying);"
+echo "in pump mode: the jobs our daemons got as pump jobs (the rest the client sent preprocessed);"
 echo "cpu% = client CPU / (build x $cores cores), link% = busier direction / $rate (or $slow_rate), slot% = compiles / (build x slots)"
 if [ -s "$work/failures.txt" ]; then
   echo "failures:"
