@@ -209,7 +209,7 @@ dups=$(cut -f2 "$units" | sort | uniq -d | wc -l)
 {
   echo "all: $(awk -F'\t' '{ print $1, NR }' "$units" | sort -k1,1nr -k2,2n | awk '{ printf "u%d ", $2 }')"
   echo ".PHONY: all $(seq -f 'u%g' -s ' ' "$njobs")"
-  awk -F'\t' '{ gsub(/\$/, "$$", $5); printf "u%d:\n\t@cd '%s' && $(CC) %s\n", NR, $4, $5 }' "$units"
+  awk -F'\t' '{ gsub(/\$/, "$$", $5); printf "u%d:\n\t@cd \047%s\047 && $(CC) %s\n", NR, $4, $5 }' "$units"
 } >"$work/jobs.mk"
 
 
