@@ -454,6 +454,8 @@ if [ -n "$plot" ]; then
     xt="${ns_list[*]}"
     echo "set logscale x 2; set xtics (${xt// /, }); set grid"
     echo "set key top left"
+    # The ideal runs far above once N is large: the scale follows the measured curves.
+    echo "set yrange [0:$(awk -v l="$local_s" '$4 != "failed" && l / $4 > m { m = l / $4 } END { m *= 1.6; print (m < 4 ? 4 : m) }' "$work/points")]"
     printf "plot '-' with lines dt 2 lw 1 lc rgb 'gray40' title 'ideal (slots only)'"
     lt=0
     for m in "${modes[@]}"; do
