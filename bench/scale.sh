@@ -14,8 +14,8 @@
 #   SCALE_MODES    modes, names from the table below (all)
 #   BENCH_RUNS     runs per point, the median reported (3); a build longer
 #                  than SCALE_LONG seconds (60) runs once
-#   SCALE_SLOTS    job slots per helper (2): make -j 2*SLOTS*N+1, -l SCALE_LOAD
-#                  (the client's cores; "" for no -l)
+#   SCALE_SLOTS    job slots per helper (2): make -j 2*SLOTS*N+1 (SCALE_J: a
+#                  fixed -j instead), -l SCALE_LOAD (the client's cores; "" for none)
 #   SCALE_RATE, SCALE_DELAY   the LAN: 1gbit, 50us one way per hop (0.2 ms RTT)
 #   SCALE_SLOW_RATE, SCALE_SLOW_N   the slower LAN (100mbit) and the N it is
 #                  measured at ("16"; "" for none)
@@ -314,7 +314,7 @@ run_build() {
   t0=$(now_ns)
   ip netns exec "$cl_ns" env DISTCC_HOSTS="$hosts" DISTCC_DIR="$dd" DISTCC_FALLBACK=0 \
     DISTCC_SKIP_LOCAL_RETRY=1 /usr/bin/time -f '%U %S' -o "$work/time-$tag" \
-    timeout "$build_timeout" "${wrap[@]}" make -f "$work/jobs.mk" -j $((2 * slots * n + 1)) ${load:+-l "$load"} \
+    timeout "$build_timeout" "${wrap[@]}" make -f "$work/jobs.mk" -j "${SCALE_J:-$((2 * slots * n + 1))}" ${load:+-l "$load"} \
     CC="${m_client[$mode]} gcc" >"$work/out-$tag" 2>"$work/err-$tag" || rc=$?
   t1=$(now_ns)
   tx1=$(stat_of tx_bytes) rx1=$(stat_of rx_bytes)
