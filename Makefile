@@ -6,6 +6,7 @@
 #   make demo             loopback cluster demo (scripts/demo.sh)
 #   make install DESTDIR=... PREFIX=/usr
 #   make bench            speed comparison with stock distcc and plain gcc
+#   make bench-scale      speedup against N simulated helpers (bench/scale.sh, root)
 #   make fuzz             libFuzzer targets (tests/fuzz) into build/fuzz, each run
 #                         FUZZ_SECONDS (60); make check runs each for 12 s
 #   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
@@ -218,7 +219,7 @@ UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c te
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench clean dist fuzz fuzz-build format format-check
+.PHONY: all deps units check demo install uninstall bench bench-scale clean dist fuzz fuzz-build format format-check
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan, one program per
 # tests/fuzz/fuzz_NAME.c, linked against engine/lib built the same way in
@@ -245,7 +246,7 @@ $(error scripts/deps.sh installed the build dependencies, but pkg-config still d
 endif
 # A fresh machine: install what is missing, then run the same goal again so
 # the pkg-config results above are read with the libraries present.
-all units demo bench install:
+all units demo bench bench-scale install:
 	@$(FEATURE_ENV) scripts/deps.sh --build
 	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
 check fuzz fuzz-build:
@@ -333,6 +334,13 @@ $(BUILD)/bench/sandbox-cost: bench/sandbox-cost.c $(LIBDCC)
 
 bench: all $(BUILD)/bench/sandbox-cost
 	@bench/run.sh $(BUILD)
+
+$(BUILD)/bench/replay-cc: bench/replay-cc.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(OPT) $(WARN) $(CFLAGS) -o $@ $<
+
+bench-scale: all $(BUILD)/bench/replay-cc
+	@bench/scale.sh $(BUILD)
 
 install: all
 	@scripts/install.sh install "$(DESTDIR)" "$(BUILD)" "$(BINDIR)" "$(SBINDIR)" "$(LIBDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"
