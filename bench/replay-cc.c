@@ -110,7 +110,8 @@ static int copy_file(const char *path, int out, uint64_t *len)
     struct stat st;
     if (in < 0)
         return -1;
-    int rc = fstat(in, &st) == 0 && S_ISREG(st.st_mode) ? copy_fd(in, -1, (uint64_t)st.st_size, out) : -1;
+    int rc = fstat(in, &st) == 0 && S_ISREG(st.st_mode) ? copy_fd(in, -1, (uint64_t)st.st_size, out)
+                                                        : -1;
     if (rc == 0)
         *len = (uint64_t)st.st_size;
     close(in);
@@ -134,7 +135,9 @@ static int pack(const char *out, const char *list)
         return die("cannot create %s: %s", tmp, strerror(errno));
     }
     uint64_t self_len = 0, pos;
-    int rc = copy_file("/proc/self/exe", fd, &self_len) == 0 ? 0 : die("cannot copy /proc/self/exe: %s", strerror(errno));
+    int rc = copy_file("/proc/self/exe", fd, &self_len) == 0
+                 ? 0
+                 : die("cannot copy /proc/self/exe: %s", strerror(errno));
     pos = self_len;
     struct entry *e = NULL;
     size_t n = 0;
@@ -152,7 +155,8 @@ static int pack(const char *out, const char *list)
         char *end;
         unsigned long ms = strtoul(line, &end, 10);
         size_t klen = strlen(key);
-        if (*end || ms > UINT32_MAX || key[0] != '/' || klen == 0 || klen >= MAX_KEY || n >= MAX_ENTRIES) {
+        if (*end || ms > UINT32_MAX || key[0] != '/' || klen == 0 || klen >= MAX_KEY ||
+            n >= MAX_ENTRIES) {
             rc = die("bad record in %s: %s", list, key);
             break;
         }
@@ -181,7 +185,8 @@ static int pack(const char *out, const char *list)
     struct trailer t = {.index_off = pos, .count = n};
     memcpy(t.magic, MAGIC, sizeof t.magic);
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (write_all(fd, &e[i].h, sizeof e[i].h) != 0 || write_all(fd, e[i].key, e[i].h.keylen) != 0)
+        if (write_all(fd, &e[i].h, sizeof e[i].h) != 0 ||
+            write_all(fd, e[i].key, e[i].h.keylen) != 0)
             rc = die("cannot write %s: %s", tmp, strerror(errno));
     if (rc == 0 && write_all(fd, &t, sizeof t) != 0)
         rc = die("cannot write %s: %s", tmp, strerror(errno));
@@ -201,17 +206,41 @@ static int pack(const char *out, const char *list)
 struct job {
     const char *input, *output;
     int preprocessed;
-    int deps;                              /* -MD or -MMD: a .d file too */
-    const char *deps_file, *deps_target;   /* -MF, -MT or -MQ */
+    int deps;                            /* -MD or -MMD: a .d file too */
+    const char *deps_file, *deps_target; /* -MF, -MT or -MQ */
 };
 
 /* gcc's options whose value is the next argument. */
 static int takes_value(const char *a)
 {
-    static const char *const opts[] = {"-o", "-x", "-I", "-D", "-U", "-include", "-imacros", "-isystem",
-                                       "-iquote", "-idirafter", "-iprefix", "-iwithprefix", "-MF", "-MT",
-                                       "-MQ", "-Xassembler", "-Xpreprocessor", "-Xlinker", "-aux-info",
-                                       "--param", "-L", "-l", "-B", "-G", "-T", "-u", "-e", NULL};
+    static const char *const opts[] = {"-o",
+                                       "-x",
+                                       "-I",
+                                       "-D",
+                                       "-U",
+                                       "-include",
+                                       "-imacros",
+                                       "-isystem",
+                                       "-iquote",
+                                       "-idirafter",
+                                       "-iprefix",
+                                       "-iwithprefix",
+                                       "-MF",
+                                       "-MT",
+                                       "-MQ",
+                                       "-Xassembler",
+                                       "-Xpreprocessor",
+                                       "-Xlinker",
+                                       "-aux-info",
+                                       "--param",
+                                       "-L",
+                                       "-l",
+                                       "-B",
+                                       "-G",
+                                       "-T",
+                                       "-u",
+                                       "-e",
+                                       NULL};
     for (int i = 0; opts[i]; i++)
         if (strcmp(a, opts[i]) == 0)
             return 1;
@@ -232,11 +261,14 @@ static int parse_job(int argc, char **argv, struct job *j)
             j->deps = 1;
         else if (strcmp(a, "-MP") == 0 || strcmp(a, "-MG") == 0)
             continue;
-        else if ((strcmp(a, "-MF") == 0 || strcmp(a, "-MT") == 0 || strcmp(a, "-MQ") == 0) && i + 1 < argc)
+        else if ((strcmp(a, "-MF") == 0 || strcmp(a, "-MT") == 0 || strcmp(a, "-MQ") == 0) &&
+                 i + 1 < argc)
             *(a[2] == 'F' ? &j->deps_file : &j->deps_target) = argv[++i];
-        else if (strncmp(a, "-MF", 3) == 0 || strncmp(a, "-MT", 3) == 0 || strncmp(a, "-MQ", 3) == 0)
+        else if (strncmp(a, "-MF", 3) == 0 || strncmp(a, "-MT", 3) == 0 ||
+                 strncmp(a, "-MQ", 3) == 0)
             *(a[2] == 'F' ? &j->deps_file : &j->deps_target) = a + 3;
-        else if (strcmp(a, "-E") == 0 || strcmp(a, "-S") == 0 || strncmp(a, "-M", 2) == 0 || strcmp(a, "-") == 0)
+        else if (strcmp(a, "-E") == 0 || strcmp(a, "-S") == 0 || strncmp(a, "-M", 2) == 0 ||
+                 strcmp(a, "-") == 0)
             return -1;
         else if (strcmp(a, "-o") == 0 && i + 1 < argc)
             j->output = argv[++i];
@@ -321,8 +353,8 @@ static int job_source(const struct job *j, const char *text, size_t len, char *p
         /* gcc's working directory marker ends in "//", a line or two down. */
         for (int k = 0; k < 4 && pos < len; k++) {
             size_t l;
-            if (line_marker(text, len, &pos, m, sizeof m) == 0 && (l = strlen(m)) > 2 && m[0] == '/' &&
-                strcmp(m + l - 2, "//") == 0) {
+            if (line_marker(text, len, &pos, m, sizeof m) == 0 && (l = strlen(m)) > 2 &&
+                m[0] == '/' && strcmp(m + l - 2, "//") == 0) {
                 snprintf(dir, sizeof dir, "%s", m);
                 break;
             }
@@ -367,7 +399,8 @@ static int db_read(struct db *db)
     uint64_t off = t.index_off, end = (uint64_t)st.st_size - sizeof t;
     for (size_t i = 0; i < t.count; i++) {
         struct entry *e = &db->e[i];
-        if (end - off < sizeof e->h || pread(db->fd, &e->h, sizeof e->h, (off_t)off) != (ssize_t)sizeof e->h)
+        if (end - off < sizeof e->h ||
+            pread(db->fd, &e->h, sizeof e->h, (off_t)off) != (ssize_t)sizeof e->h)
             return -1;
         off += sizeof e->h;
         if (e->h.keylen >= MAX_KEY || end - off < e->h.keylen || e->h.obj_off > t.index_off ||
@@ -518,7 +551,8 @@ static int replay(const struct job *j)
             rc = write_deps(j, dest);
         const char *v = getenv("REPLAY_CC_VERBOSE");
         if (rc == 0 && v && strcmp(v, "1") == 0)
-            fprintf(stderr, "replay-cc: %s %u ms %llu bytes\n", e->key, e->h.ms, (unsigned long long)e->h.obj_len);
+            fprintf(stderr, "replay-cc: %s %u ms %llu bytes\n", e->key, e->h.ms,
+                    (unsigned long long)e->h.obj_len);
     }
     db_close(&db);
     return rc;
