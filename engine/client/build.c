@@ -569,6 +569,18 @@ int dcc_client_build(struct client *cl, char ***argvp)
     return rc;
 }
 
+struct dcc_hostcaps_opts dcc_client_hostcaps_opts(const struct client *cl)
+{
+    return (struct dcc_hostcaps_opts){
+        .distcc_dir = NULL,
+        .ttl_s = cl->set.num[DCC_SET_HELPER_TTL],
+        .io_timeout_ms = cl->io_timeout_ms,
+        .net = {.timeout_ms = DCC_CONNECT_TIMEOUT_MS,
+                .ssh_command = cl->set.str[DCC_SET_SSH],
+                .principal = cl->set.str[DCC_SET_PRINCIPAL]},
+    };
+}
+
 int dcc_client_scan_includes(struct client *cl, char ***argvp)
 {
     struct dcc_scan scan;

@@ -2,6 +2,7 @@
 #ifndef DCC_CLIENT_H
 #define DCC_CLIENT_H
 
+#include "client/dcc_hostcaps.h"
 #include "proto/dcc_hosts.h"
 #include "proto/dcc_settings.h"
 
@@ -18,6 +19,9 @@ struct client {
     const char *pump_dir; /* under `pump`: the build's directory, else NULL */
     int max_discrepancy;  /* DISTCC_MAX_DISCREPANCY */
 };
+
+/* How this client learns what its helpers are (dcc_hostcaps_get). */
+struct dcc_hostcaps_opts dcc_client_hostcaps_opts(const struct client *cl);
 
 /* Builds the job described by *argv somewhere; returns the exit code. */
 int dcc_client_build(struct client *cl, char ***argv);

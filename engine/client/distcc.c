@@ -8,6 +8,7 @@
 #include "proto/dcc_settings.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
+#include "client/dcc_hostcaps.h"
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
 #include "base/dcc_log.h"
@@ -66,7 +67,7 @@ static void usage(FILE *out)
     fprintf(
         out,
         "Usage: distcc [COMPILER] [compile options] -o OBJECT -c SOURCE\n"
-        "       distcc [--help | --version | --show-hosts | --show-principal | -j]\n"
+        "       distcc [--help | --version | --show-hosts | --show-helpers | --show-principal | -j]\n"
         "       distcc --scan-includes COMPILER [compile options] -c SOURCE\n"
         "   or: a link named after the compiler in the masquerade directory\n"
         "\n"
@@ -74,6 +75,9 @@ static void usage(FILE *out)
         "  --help        show this help\n"
         "  --version     show the version, protocols and default port\n"
         "  --show-hosts  print the host list in effect, one host per line\n"
+        "  --show-helpers\n"
+        "                print what each helper is: ours (with its version and the features\n"
+        "                it offers) or stock distcc, as learned and kept under $DISTCC_DIR/helpers\n"
         "  --show-principal\n"
         "                print the helpers' GSS-API service ($DISTCC_PRINCIPAL) for ,auth hosts\n"
         "  -j            print the total number of slots (for make -j)\n"
@@ -112,14 +116,53 @@ static int show_hosts(struct client *cl)
     return 0;
 }
 
+/* Each helper of the host list: what it is, as the client learns it before
+ * using a feature of ours with it (dcc_hostcaps). */
+static int show_helpers(struct client *cl)
+{
+    int rc = dcc_slots_load_hosts(cl, 0);
+    if (rc)
+        return rc;
+    struct dcc_hostcaps_opts o = dcc_client_hostcaps_opts(cl);
+    int worst = 0;
+    for (size_t i = 0; i < cl->hosts.n; i++) {
+        const struct dcc_host *h = &cl->hosts.hosts[i];
+        char spec[600], err[700], feats[128];
+        if (dcc_hosts_format(h, spec, sizeof spec) != 0)
+            snprintf(spec, sizeof spec, "%s", h->spec);
+        if (h->mode == DCC_HOST_LOCAL) {
+            printf("%s: this machine\n", spec);
+            continue;
+        }
+        struct dcc_hostcaps c;
+        rc = dcc_hostcaps_get(h, &o, &c, err, sizeof err);
+        if (rc) {
+            printf("%s: not reachable: %s\n", spec, err);
+            worst = rc;
+            continue;
+        }
+        long age = (long)(time(NULL) - c.learned);
+        dcc_caps_feature_list(c.caps.features, feats, sizeof feats);
+        if (c.ours)
+            printf("%s: %s; %d slots; features: %s (learned %ld s ago)\n", spec, c.caps.server,
+                   c.caps.jobs, feats[0] ? feats : "none", age);
+        else
+            printf("%s: stock distcc or another distccd (no CAPS answer; learned %ld s ago)\n",
+                   spec, age);
+        dcc_hostcaps_free(&c);
+    }
+    return worst;
+}
+
 static int handle_own_option(struct client *cl, int argc, const char **argv)
 {
-    int help = 0, version = 0, show = 0, jobs = 0, principal = 0;
+    int help = 0, version = 0, show = 0, jobs = 0, principal = 0, helpers = 0;
     struct poptOption table[] = {
         {"help", 0, POPT_ARG_NONE, &help, 0, NULL, NULL},
         {"version", 0, POPT_ARG_NONE, &version, 0, NULL, NULL},
         {"show-hosts", 0, POPT_ARG_NONE, &show, 0, NULL, NULL},
         {"show-principal", 0, POPT_ARG_NONE, &principal, 0, NULL, NULL},
+        {"show-helpers", 0, POPT_ARG_NONE, &helpers, 0, NULL, NULL},
         {NULL, 'j', POPT_ARG_NONE, &jobs, 0, NULL, NULL},
         POPT_TABLEEND,
     };
@@ -145,6 +188,8 @@ static int handle_own_option(struct client *cl, int argc, const char **argv)
     }
     if (show)
         return show_hosts(cl);
+    if (helpers)
+        return show_helpers(cl);
     if (principal) {
         /* Stock's exact lines. */
         const char *p = cl->set.str[DCC_SET_PRINCIPAL];
@@ -308,6 +353,7 @@ int main(int argc, char **argv)
         scan_only = 1;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
                strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "--show-principal") == 0 ||
+               strcmp(argv[1], "--show-helpers") == 0 ||
                strcmp(argv[1], "-j") == 0) {
         return handle_own_option(&cl, argc, (const char **)argv);
     } else if (argv[1][0] == '-' || dcc_args_is_source(argv[1]) || dcc_args_is_object(argv[1])) {

@@ -11,6 +11,7 @@
 #include "base/dcc_util.h"
 #include "proto/dcc_wire.h"
 
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -29,6 +30,9 @@ struct job {
     const char *peer;
     struct dcc_conn conn;
     uint32_t protover;
+    unsigned features; /* DCC_FEAT_* the request uses (from DIST) */
+    int caps_query;    /* CAPS instead of DIST: answered, no job */
+    uint32_t caps_len; /* the CAPS question's length */
     enum dcc_compress how;
     char **argv;
     struct dcc_scan scan;
@@ -97,6 +101,13 @@ void dccd_stop_compiler(struct job *j);
 /* DONE, STAT, SERR (with extra after the compiler's), SOUT, DOTO and, for
  * protocol 3, DOTD. */
 int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra, int send_object);
+
+/* caps.c: the CAPS answer. The features this distccd offers (DCC_FEAT_*). */
+#define DCCD_FEATURES 0u
+json_t *dccd_caps_document(const struct dccd_config *cfg);
+/* Reads the question (question_len bytes, CAPS's value) and sends CAPS and
+ * the document; 0, or the wire error. */
+int dccd_answer_caps(struct job *j, uint32_t question_len);
 
 /* pumpfiles.c: protocol 3's request. */
 /* CDIR and the arguments, after DIST 3. 0, or the wire error. */

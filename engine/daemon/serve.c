@@ -2,6 +2,7 @@
  * compiled (compile.c; protocol 3's files: pumpfiles.c), reply, and leave
  * nothing behind. Every way a job ends is one row of job_ends. */
 #include "job.h"
+#include "proto/dcc_caps.h"
 
 #include "base/dcc_exit.h"
 #include "base/dcc_log.h"
@@ -382,6 +383,7 @@ enum job_end {
     END_AUTH_NO_REQUEST, /* --auth: closed before its first byte */
     END_AUTH_REFUSED,    /* --auth: not who may come in */
     END_AUTH_BAD,        /* --auth: the exchange broke */
+    END_CAPS,            /* CAPS: told what this distccd can do */
     END_COUNT
 };
 
@@ -519,6 +521,8 @@ static const struct job_end_row job_ends[END_COUNT] = {
     [END_AUTH_BAD] = {DCC_LOG_WARNING, "refused connection from ", 1, ": ", detail_auth,
                       .outcome = DCC_JOB_BAD_REQUEST, .what = "not authenticated",
                       .status = STATUS_WIRE, .forget_principal = 1},
+    [END_CAPS] = {DCC_LOG_INFO, "told ", 0, " what this distccd can do", NULL,
+                  .outcome = DCC_JOB_QUERY, .what = "capabilities asked", .status = STATUS_EXIT},
 };
 
 /* How each result of running the compiler ends the job (RUN_DONE: by the
@@ -627,13 +631,23 @@ static int authenticate(struct job *j, struct dcc_job_record *rec, enum job_end 
  * CDIR, later. */
 static int read_head(struct job *j)
 {
-    int rc = dcc_wire_read_token(&j->conn, DCC_TOK_DIST, &j->protover);
+    int caps = 0;
+    uint32_t value = 0;
+    int rc = dcc_wire_read_token_or(&j->conn, DCC_TOK_DIST, DCC_TOK_CAPS, &caps, &value);
     if (rc && j->conn.cut == DCC_WIRE_CUT_DEADLINE && j->conn.bytes_in == 0)
         snprintf(j->conn.err, sizeof j->conn.err, "no request within %g s",
                  j->cfg->handshake_ms / 1000.0);
     restart_deadline(j);
-    if (rc == 0 && (j->protover < 1 || j->protover > 3)) {
-        snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", j->protover);
+    if (rc == 0 && caps) {
+        j->caps_query = 1;
+        j->caps_len = value;
+        return 0;
+    }
+    /* Our clients name the features a request uses in DIST's upper bits,
+     * and only to a distccd that offered them. */
+    if (rc == 0 && (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
+                    (j->features & ~DCCD_FEATURES))) {
+        snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", value);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }
     if (rc == 0 && j->protover < 3)
@@ -697,6 +711,10 @@ static enum job_end run_job(struct job *j, struct dcc_job_record *rec, int *rc)
     *rc = read_head(j);
     if (request_ends(j, *rc, 1, &end))
         return end;
+    if (j->caps_query) {
+        *rc = dccd_answer_caps(j, j->caps_len);
+        return *rc ? END_BAD_REQUEST : END_CAPS;
+    }
     *rc = read_rest(j);
     j->conn.deadline_ms = 0; /* the request is in */
     j->conn.whole_rate = 0;

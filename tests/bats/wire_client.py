@@ -7,6 +7,7 @@
 Each PIECE is sent in order:
     DIST00000001      anything else: sent as-is (a header, or garbage)
     ARGV:text         a string packet: header with the length, then text
+                      (also CDIR, NAME, LINK, and CAPS: our question)
     DOTI@path         a bulk packet: header with the file's length, then it
     DOTI@lzo:path     the same, the file compressed as one LZO1X-1 block
     body@path         the file's bytes with no header (a body sent alone)
@@ -28,7 +29,7 @@ Options:
                       (DOTO, DOTD, SERR, SOUT) to file F; repeatable
 
 Transcript on stdout, one line each: "> HEADER [text]" for what was sent,
-"< HEADER [text]" for every reply packet (bodies of DONE >= 2 replies are
+"< HEADER [text]" for every reply packet (CAPS shows its JSON; bodies of DONE >= 2 replies are
 decompressed), then how it ended: "closed" (EOF or reset by the peer),
 "open after S s" (exit 1), and with --exec "exit N".
 Needs only python3 and the lzo2 library distccd itself links.
@@ -45,7 +46,7 @@ import sys
 import time
 
 BODY_TOKENS = {"DOTI", "DOTO", "DOTD", "SERR", "SOUT", "FILE"}
-STRING_TOKENS = {"ARGV", "CDIR", "NAME", "LINK"}
+STRING_TOKENS = {"ARGV", "CDIR", "NAME", "LINK", "CAPS"}
 HEADER = re.compile(rb"^([A-Z]{4})([0-9a-fA-F]{8})$")
 
 
@@ -176,7 +177,7 @@ def read_replies(reader, timeout, saves=None):
         token, value = m.group(1).decode(), int(m.group(2), 16)
         if token == "DONE":
             version = value
-        if token not in BODY_TOKENS:
+        if token not in BODY_TOKENS and token != "CAPS":
             print(f"< {hdr.decode()}")
             continue
         if not reader.fill(value):
@@ -187,7 +188,7 @@ def read_replies(reader, timeout, saves=None):
         if len(body) < value:
             print(f"< {hdr.decode()} (body cut off after {len(body)} bytes)")
             continue
-        if version >= 2 and body:
+        if version >= 2 and body and token != "CAPS":
             body = lzo_decompress(body)
         if saves and token in saves:
             with open(saves[token], "wb") as f:

@@ -94,6 +94,9 @@ void dcc_stats_record(struct dcc_stats *st, const struct dcc_job_record *rec, ti
     case DCC_JOB_DROPPED:
         st->dropped++;
         break;
+    case DCC_JOB_QUERY:
+        st->caps_queries++;
+        break;
     default:
         st->other++;
         break;
@@ -442,7 +445,8 @@ int dcc_stats_sample_io(void)
 /* Every figure any page shows, resolved once, so each page is a table. */
 struct view {
     unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout,
-        cli_disconnect, other, refused, other_with_refused, dropped, bad_req_with_dropped;
+        cli_disconnect, other, refused, other_with_refused, dropped, bad_req_with_dropped,
+        caps_queries;
     char longest_job[128], longest_job_compiler[64], rss_plain[64], rss_name[72];
     long longest_msecs, max_rss_kb, max_kids, current_load;
     long avg_kids_int[3];
@@ -483,6 +487,7 @@ static void build_view(const struct dcc_stats *st, const struct dcc_host_figures
     v->other_with_refused = st->other + st->refused;
     v->dropped = st->dropped;
     v->bad_req_with_dropped = st->rej_bad_req + st->dropped;
+    v->caps_queries = st->caps_queries;
 
     copy_field(v->longest_job, sizeof(v->longest_job), st->longest_job, sizeof(st->longest_job));
     copy_field(v->longest_job_compiler, sizeof(v->longest_job_compiler), st->longest_job_compiler,
@@ -676,7 +681,7 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
 
     json_t *root = json_pack(
         "{s:i, s:I, s:I,"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
         " s:{s:o, s:o, s:I},"
         " s:{s:I, s:o},"
         " s:{s:I, s:I},"
@@ -688,7 +693,7 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
         (json_int_t)v.compile_ok, "compile_error", (json_int_t)v.compile_error, "compile_timeout",
         (json_int_t)v.compile_timeout, "cli_disconnect", (json_int_t)v.cli_disconnect, "other",
         (json_int_t)v.other, "refused", (json_int_t)v.refused, "dropped_slow",
-        (json_int_t)v.dropped, "longest_job", "file", json_name(v.longest_job), "compiler",
+        (json_int_t)v.dropped, "caps_queries", (json_int_t)v.caps_queries, "longest_job", "file", json_name(v.longest_job), "compiler",
         json_name(v.longest_job_compiler), "msecs", (json_int_t)v.longest_msecs, "max_rss", "kb",
         (json_int_t)v.max_rss_kb, "name", json_name(v.rss_plain), "kids", "max",
         (json_int_t)v.max_kids, "current", (json_int_t)v.current_load, "windows", windows, "host",
@@ -751,6 +756,9 @@ static const struct prom_line {
     {"distccd_jobs_total", NULL, NULL, "outcome=\"refused\"", V_ULONG, VF(refused)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"other\"", V_ULONG, VF(other)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"dropped_slow\"", V_ULONG, VF(dropped)},
+    {"distccd_capability_queries_total", "counter",
+     "CAPS questions answered (a client learning what this distccd can do; no job).", NULL,
+     V_ULONG, VF(caps_queries)},
     {"distccd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.",
      NULL, V_DOUBLE, VF(started)},
     {"distccd_uptime_seconds", "gauge", "Seconds since the daemon started.", NULL, V_DOUBLE,

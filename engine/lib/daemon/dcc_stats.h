@@ -18,6 +18,7 @@ enum dcc_job_outcome {
     DCC_JOB_OTHER,          /* anything else (ENOMEM, disk full, ...) */
     DCC_JOB_DROPPED,        /* idle or too slow: no request in time, past
                              * --request-timeout or below --min-rate */
+    DCC_JOB_QUERY,          /* no job: a client asked what we can do (CAPS) */
 };
 
 /* What a job child tells the parent when it ends (sent whole over a pipe, so
@@ -39,6 +40,7 @@ struct dcc_stats {
     time_t started;
     unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout,
         cli_disconnect, other, refused, dropped;
+    unsigned long caps_queries; /* CAPS questions answered (no jobs) */
     char longest_job[128]; /* "" until a job is recorded */
     char longest_job_compiler[64];
     long longest_job_time_msecs; /* -1 until a job is recorded, as in stock */

@@ -292,12 +292,10 @@ int dcc_wire_read_token(struct dcc_conn *c, const char *token, uint32_t *value)
     return 0;
 }
 
-int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which,
-                         uint32_t *value)
+static int read_one_of(struct dcc_conn *c, const char *a, const char *b, const char *expected,
+                       int *which, uint32_t *value)
 {
     char got[DCC_TOKEN_LEN + 1];
-    char expected[16];
-    snprintf(expected, sizeof expected, "%s or %s", a, b);
     int rc = read_header(c, got, value, expected);
     if (rc)
         return rc;
@@ -309,6 +307,20 @@ int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *
         return fail(c, DCC_EXIT_PROTOCOL_ERROR, "protocol derailment: expected %s, got %s",
                     expected, got);
     return 0;
+}
+
+int dcc_wire_read_either(struct dcc_conn *c, const char *a, const char *b, int *which,
+                         uint32_t *value)
+{
+    char expected[16];
+    snprintf(expected, sizeof expected, "%s or %s", a, b);
+    return read_one_of(c, a, b, expected, which, value);
+}
+
+int dcc_wire_read_token_or(struct dcc_conn *c, const char *a, const char *b, int *which,
+                           uint32_t *value)
+{
+    return read_one_of(c, a, b, a, which, value);
 }
 
 int dcc_wire_write_string(struct dcc_conn *c, const char *token, const char *s)

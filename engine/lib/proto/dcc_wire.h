@@ -30,6 +30,7 @@
 #define DCC_TOK_FILE "FILE"
 #define DCC_TOK_LINK "LINK"
 #define DCC_TOK_TLEN "TLEN"
+#define DCC_TOK_CAPS "CAPS" /* ours only: what a helper can do (proto/dcc_caps.h) */
 
 /* Every length read from a peer is checked against these before anything is
  * allocated. */
@@ -114,6 +115,10 @@ int dcc_wire_discard(struct dcc_conn *c, uint64_t len);
 void dcc_wire_format_header(char out[DCC_HEADER_LEN], const char *token, uint32_t value);
 int dcc_wire_parse_header(const char in[DCC_HEADER_LEN], char token[DCC_TOKEN_LEN + 1],
                           uint32_t *value);
+/* The same where b is an extension a peer need not know of: errors name
+ * only a ("expected DIST"). */
+int dcc_wire_read_token_or(struct dcc_conn *c, const char *a, const char *b, int *which,
+                           uint32_t *value);
 
 int dcc_wire_write_token(struct dcc_conn *c, const char *token, uint32_t value);
 /* Reads a header and insists on `token` ("protocol derailment" otherwise). */

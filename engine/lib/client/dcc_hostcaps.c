@@ -1,0 +1,229 @@
+/* What the client knows of each helper: ours (and its CAPS answer) or stock,
+ * learned once and kept under $DISTCC_DIR/helpers for a while. */
+#include "client/dcc_hostcaps.h"
+
+#include "base/dcc_exit.h"
+#include "base/dcc_log.h"
+#include "base/dcc_util.h"
+#include "client/dcc_paths.h"
+#include "proto/dcc_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void dcc_hostcaps_free(struct dcc_hostcaps *c)
+{
+    json_decref(c->doc);
+    memset(c, 0, sizeof *c);
+}
+
+unsigned dcc_hostcaps_usable(const struct dcc_hostcaps *c, unsigned want)
+{
+    return c->ours ? c->caps.features & want : 0;
+}
+
+/* Fills out from an answer (doc, taken over) or, with doc NULL, as stock. */
+static int take_answer(struct dcc_hostcaps *out, json_t *doc, time_t learned, char *err,
+                       size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->learned = learned;
+    if (!doc)
+        return 0;
+    if (dcc_caps_parse(doc, &out->caps, err, errlen) != 0) {
+        json_decref(doc);
+        return -1;
+    }
+    out->ours = 1;
+    out->doc = doc;
+    return 0;
+}
+
+/* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
+static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir,
+                      char *path, size_t len, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], stem[512];
+    int rc = make_dir ? dcc_paths_make_subdir(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir,
+                                              err, errlen)
+                      : dcc_paths_subdir_name(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir,
+                                              err, errlen);
+    if (rc != 0)
+        return rc;
+    if (dcc_hosts_lock_name(host, stem, sizeof stem) != 0 ||
+        snprintf(path, len, "%s/%s.json", dir, stem) >= (int)len) {
+        dcc_set_err(err, errlen, "the helper's name is too long for a file name");
+        return DCC_EXIT_IO_ERROR;
+    }
+    return 0;
+}
+
+/* The kept answer when it is there, well formed and younger than ttl_s:
+ * 1 with out filled, else 0. */
+static int read_cache(const char *path, long ttl_s, struct dcc_hostcaps *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    char *text = NULL;
+    ssize_t got = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        st.st_size <= DCC_HOSTCAPS_MAX_FILE && (text = malloc((size_t)st.st_size)))
+        got = read(fd, text, (size_t)st.st_size);
+    close(fd);
+    json_t *kept = got == st.st_size ? json_loadb(text, (size_t)got, 0, NULL) : NULL;
+    free(text);
+    json_t *learned = json_object_get(kept, "learned");
+    json_t *ours = json_object_get(kept, "ours");
+    json_t *answer = json_object_get(kept, "answer");
+    time_t now = time(NULL);
+    int ok = json_is_integer(learned) && json_is_boolean(ours) &&
+             json_integer_value(learned) <= (json_int_t)now &&
+             (json_int_t)now - json_integer_value(learned) < ttl_s &&
+             (json_is_true(ours) ? json_is_object(answer) : answer == NULL);
+    char err[200];
+    if (ok && take_answer(out, json_is_true(ours) ? json_incref(answer) : NULL,
+                          (time_t)json_integer_value(learned), err, sizeof err) != 0)
+        ok = 0;
+    if (ok)
+        out->from_cache = 1;
+    json_decref(kept);
+    return ok;
+}
+
+/* Keeps what was learned, whole or not at all: a temporary file renamed
+ * over the old one. A failure only costs asking again next time. */
+static void write_cache(const struct dcc_host *host, const char *distcc_dir,
+                        const struct dcc_hostcaps *c)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16], err[300];
+    if (cache_path(host, distcc_dir, 1, path, sizeof path, err, sizeof err) != 0) {
+        dcc_debug("not keeping what the helper is: %s", err);
+        return;
+    }
+    json_t *kept = json_pack("{s:I, s:b, s:O?}", "learned", (json_int_t)c->learned, "ours",
+                             c->ours, "answer", c->doc);
+    if (!kept || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+        json_decref(kept);
+        return;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        dcc_debug("cannot create %s: %s", tmp, strerror(errno));
+        json_decref(kept);
+        return;
+    }
+    /* The cache may be shared by root and the portage group, as the locks. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    int bad = json_dumpfd(kept, fd, JSON_COMPACT) != 0;
+    bad |= close(fd) != 0;
+    json_decref(kept);
+    if (bad || rename(tmp, path) != 0) {
+        dcc_debug("cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct dcc_transport t;
+    int rc = dcc_net_open(host, &o->net, &t, err, errlen);
+    if (rc != 0)
+        return rc;
+    struct dcc_conn c;
+    dcc_conn_init(&c, t.in_fd, t.out_fd, o->io_timeout_ms);
+    uint32_t len = 0;
+    char *question = dcc_caps_question();
+    if (!question) {
+        dcc_net_close(&t);
+        dcc_set_err(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    /* Header and body in one write: a stock distccd shows what follows
+     * the header it did not expect, then closes. */
+    size_t qlen = strlen(question);
+    char packet[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION + 1];
+    snprintf(packet, sizeof packet, "%s%08x%s", DCC_TOK_CAPS, (unsigned)qlen, question);
+    free(question);
+    rc = dcc_wire_write(&c, packet, DCC_HEADER_LEN + qlen);
+    if (rc == 0)
+        rc = dcc_wire_read_token(&c, DCC_TOK_CAPS, &len);
+    time_t now = time(NULL);
+    if (rc == DCC_EXIT_TRUNCATED && c.bytes_in == 0) {
+        /* Stock distccd closes the connection on a request that is not
+         * DIST: a helper without our features. */
+        dcc_net_close(&t);
+        return take_answer(out, NULL, now, err, errlen);
+    }
+    char *body = NULL;
+    if (rc == 0 && (len == 0 || len > DCC_CAPS_MAX_BODY)) {
+        snprintf(c.err, sizeof c.err, "its CAPS answer is %u bytes long", len);
+        rc = DCC_EXIT_PROTOCOL_ERROR;
+    }
+    if (rc == 0 && !(body = malloc(len)))
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+    if (rc == 0)
+        rc = dcc_wire_read(&c, body, len);
+    dcc_net_close(&t);
+    json_error_t jerr;
+    json_t *doc = rc == 0 ? json_loadb(body, len, 0, &jerr) : NULL;
+    free(body);
+    if (rc == 0 && !doc) {
+        snprintf(c.err, sizeof c.err, "its CAPS answer is not JSON: %s", jerr.text);
+        rc = DCC_EXIT_PROTOCOL_ERROR;
+    }
+    if (rc != 0) {
+        dcc_set_err(err, errlen, "asking %s what it can do: %s", host->hostname,
+                    c.err[0] ? c.err : "out of memory");
+        json_decref(doc);
+        return rc;
+    }
+    char why[200];
+    if (take_answer(out, doc, now, why, sizeof why) != 0) {
+        dcc_set_err(err, errlen, "asking %s what it can do: %s", host->hostname, why);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    return 0;
+}
+
+int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (host->mode == DCC_HOST_LOCAL) {
+        out->ours = 1;
+        out->learned = time(NULL);
+        return 0;
+    }
+    char path[PATH_MAX], why[300];
+    int have_path = o->ttl_s > 0 &&
+                    cache_path(host, o->distcc_dir, 0, path, sizeof path, why, sizeof why) == 0;
+    if (have_path && read_cache(path, o->ttl_s, out))
+        return 0;
+    int rc = dcc_hostcaps_ask(host, o, out, err, errlen);
+    if (rc != 0)
+        return rc;
+    dcc_debug("%s is %s%s", host->spec, out->ours ? "ours: " : "stock distcc (no CAPS answer)",
+              out->ours ? out->caps.server : "");
+    if (o->ttl_s > 0)
+        write_cache(host, o->distcc_dir, out);
+    return 0;
+}
+
+void dcc_hostcaps_forget(const struct dcc_host *host, const char *distcc_dir)
+{
+    char path[PATH_MAX], err[300];
+    if (cache_path(host, distcc_dir, 0, path, sizeof path, err, sizeof err) == 0)
+        unlink(path);
+}

@@ -1,0 +1,56 @@
+/* What the client knows of each helper: ours (and its CAPS answer) or stock,
+ * learned once and kept under $DISTCC_DIR/helpers for a while. */
+#ifndef DCC_HOSTCAPS_H
+#define DCC_HOSTCAPS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "client/dcc_net.h"
+#include "proto/dcc_caps.h"
+#include "proto/dcc_hosts.h"
+
+#define DCC_HOSTCAPS_SUBDIR "helpers"
+#define DCC_HOSTCAPS_DEFAULT_TTL 600 /* seconds; DISTCC_HELPER_TTL */
+#define DCC_HOSTCAPS_MAX_FILE 262144 /* a cache file longer than this is ignored */
+
+struct dcc_hostcaps {
+    int ours;            /* answered CAPS; 0: stock 3.4 (or another distccd) */
+    struct dcc_caps caps; /* its answer; all zero for stock */
+    json_t *doc;         /* the whole answer (owned), NULL for stock */
+    time_t learned;      /* when it was asked */
+    int from_cache;      /* read from $DISTCC_DIR/helpers, not asked now */
+};
+
+struct dcc_hostcaps_opts {
+    const char *distcc_dir;  /* NULL: the usual place */
+    long ttl_s;              /* how long an answer is kept; 0: ask every time, keep nothing */
+    int io_timeout_ms;       /* waiting for the answer */
+    struct dcc_net_opts net; /* how to reach the helper */
+};
+
+/* What host is: from the cache when an answer younger than ttl_s is there,
+ * else by asking it (a connection of its own, CAPS, its answer or stock's
+ * closed connection), then kept. 0 with *out filled (free it with
+ * dcc_hostcaps_free), or an exit code with err when the helper could not
+ * be reached or answered nonsense (nothing is kept then). localhost is
+ * never asked: 0 with ours set and no features. */
+int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen);
+
+/* Asks host now, without the cache. Same results. */
+int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen);
+
+/* Forgets what is kept for host (a request that used its features failed
+ * as if it no longer had them). */
+void dcc_hostcaps_forget(const struct dcc_host *host, const char *distcc_dir);
+
+/* The features of host that a request may use: the intersection of want and
+ * what it offered (0 for stock helpers). */
+unsigned dcc_hostcaps_usable(const struct dcc_hostcaps *c, unsigned want);
+
+void dcc_hostcaps_free(struct dcc_hostcaps *c);
+
+#endif
