@@ -57,6 +57,7 @@ static struct dcc_stats *busy_daemon(void)
     record(st, DCC_JOB_OTHER, "full.c", "gcc", 5, 0, 1031);
     record(st, DCC_JOB_BAD_REQUEST, "", "", 0, 0, 1032);
     record(st, DCC_JOB_DROPPED, "", "", 0, 0, 1033);
+    record(st, DCC_JOB_QUERY, "", "", 0, 0, 1034); /* a CAPS question: no job */
     dcc_stats_dropped(st); /* one the daemon dropped before forking a job */
     dcc_stats_overload(st);
     dcc_stats_set_kids(st, 1, 1040);
@@ -384,16 +385,17 @@ static void json_page_parses_back_with_every_figure(void **state)
     int schema = 0;
     json_int_t started = 0, uptime = 0;
     json_int_t tcp_accept, rej_bad_req, rej_overload, ok, cerr, ctimeout, disc, other, refused,
-        dropped;
+        dropped, caps_queries;
     assert_int_equal(json_unpack_ex(root, &jerr, JSON_STRICT,
                                     "{s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                                    "s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+                                    "s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
                                     "schema", &schema, "started", &started, "uptime_secs", &uptime,
                                     "counters", "tcp_accept", &tcp_accept, "rej_bad_req",
                                     &rej_bad_req, "rej_overload", &rej_overload, "compile_ok", &ok,
                                     "compile_error", &cerr, "compile_timeout", &ctimeout,
                                     "cli_disconnect", &disc, "other", &other, "refused", &refused,
-                                    "dropped_slow", &dropped, "longest_job", &(json_t *){0},
+                                    "dropped_slow", &dropped, "caps_queries", &caps_queries,
+                                    "longest_job", &(json_t *){0},
                                     "max_rss", &(json_t *){0}, "kids", &(json_t *){0}, "windows",
                                     &(json_t *){0}, "host", &(json_t *){0}, "auth", &(json_t *){0}),
                      0);
@@ -410,6 +412,7 @@ static void json_page_parses_back_with_every_figure(void **state)
     assert_int_equal(other, 1); /* refused is apart here, unlike the text page */
     assert_int_equal(refused, 1);
     assert_int_equal(dropped, 2); /* apart from rej_bad_req here */
+    assert_int_equal(caps_queries, 1);
 
     const char *file = NULL, *compiler = NULL, *rss_name = NULL;
     json_int_t msecs, rss_kb, max_kids, current;
@@ -511,6 +514,10 @@ static void prometheus_page_is_exact(void **state)
         "distccd_jobs_total{outcome=\"refused\"} 1\n"
         "distccd_jobs_total{outcome=\"other\"} 1\n"
         "distccd_jobs_total{outcome=\"dropped_slow\"} 2\n"
+        "# HELP distccd_capability_queries_total CAPS questions answered (a client learning what "
+        "this distccd can do; no job).\n"
+        "# TYPE distccd_capability_queries_total counter\n"
+        "distccd_capability_queries_total 1\n"
         "# HELP distccd_start_time_seconds When the daemon started, seconds since the epoch.\n"
         "# TYPE distccd_start_time_seconds gauge\n"
         "distccd_start_time_seconds 1000\n"

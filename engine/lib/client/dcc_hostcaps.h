@@ -16,11 +16,11 @@
 #define DCC_HOSTCAPS_MAX_FILE 262144 /* a cache file longer than this is ignored */
 
 struct dcc_hostcaps {
-    int ours;            /* answered CAPS; 0: stock 3.4 (or another distccd) */
+    int ours;             /* answered CAPS; 0: stock 3.4 (or another distccd) */
     struct dcc_caps caps; /* its answer; all zero for stock */
-    json_t *doc;         /* the whole answer (owned), NULL for stock */
-    time_t learned;      /* when it was asked */
-    int from_cache;      /* read from $DISTCC_DIR/helpers, not asked now */
+    json_t *doc;          /* the whole answer (owned), NULL for stock */
+    time_t learned;       /* when it was asked */
+    int from_cache;       /* read from $DISTCC_DIR/helpers, not asked now */
 };
 
 struct dcc_hostcaps_opts {

@@ -693,12 +693,13 @@ int dcc_stats_render_json(const struct dcc_stats *st, const struct dcc_host_figu
         (json_int_t)v.compile_ok, "compile_error", (json_int_t)v.compile_error, "compile_timeout",
         (json_int_t)v.compile_timeout, "cli_disconnect", (json_int_t)v.cli_disconnect, "other",
         (json_int_t)v.other, "refused", (json_int_t)v.refused, "dropped_slow",
-        (json_int_t)v.dropped, "caps_queries", (json_int_t)v.caps_queries, "longest_job", "file", json_name(v.longest_job), "compiler",
-        json_name(v.longest_job_compiler), "msecs", (json_int_t)v.longest_msecs, "max_rss", "kb",
-        (json_int_t)v.max_rss_kb, "name", json_name(v.rss_plain), "kids", "max",
-        (json_int_t)v.max_kids, "current", (json_int_t)v.current_load, "windows", windows, "host",
-        "load", v.load[0], v.load[1], v.load[2], "free_space_mb", (json_int_t)v.free_mb,
-        "procstate_D", (json_int_t)v.procstate_D, "io_rate", (json_int_t)v.io_rate);
+        (json_int_t)v.dropped, "caps_queries", (json_int_t)v.caps_queries, "longest_job", "file",
+        json_name(v.longest_job), "compiler", json_name(v.longest_job_compiler), "msecs",
+        (json_int_t)v.longest_msecs, "max_rss", "kb", (json_int_t)v.max_rss_kb, "name",
+        json_name(v.rss_plain), "kids", "max", (json_int_t)v.max_kids, "current",
+        (json_int_t)v.current_load, "windows", windows, "host", "load", v.load[0], v.load[1],
+        v.load[2], "free_space_mb", (json_int_t)v.free_mb, "procstate_D", (json_int_t)v.procstate_D,
+        "io_rate", (json_int_t)v.io_rate);
     if (!root)
         return render_failed(buf, len0);
     json_t *principals = json_object();
@@ -757,8 +758,8 @@ static const struct prom_line {
     {"distccd_jobs_total", NULL, NULL, "outcome=\"other\"", V_ULONG, VF(other)},
     {"distccd_jobs_total", NULL, NULL, "outcome=\"dropped_slow\"", V_ULONG, VF(dropped)},
     {"distccd_capability_queries_total", "counter",
-     "CAPS questions answered (a client learning what this distccd can do; no job).", NULL,
-     V_ULONG, VF(caps_queries)},
+     "CAPS questions answered (a client learning what this distccd can do; no job).", NULL, V_ULONG,
+     VF(caps_queries)},
     {"distccd_start_time_seconds", "gauge", "When the daemon started, seconds since the epoch.",
      NULL, V_DOUBLE, VF(started)},
     {"distccd_uptime_seconds", "gauge", "Seconds since the daemon started.", NULL, V_DOUBLE,

@@ -41,7 +41,7 @@ struct dcc_stats {
     unsigned long tcp_accept, rej_bad_req, rej_overload, compile_ok, compile_error, compile_timeout,
         cli_disconnect, other, refused, dropped;
     unsigned long caps_queries; /* CAPS questions answered (no jobs) */
-    char longest_job[128]; /* "" until a job is recorded */
+    char longest_job[128];      /* "" until a job is recorded */
     char longest_job_compiler[64];
     long longest_job_time_msecs; /* -1 until a job is recorded, as in stock */
     long max_rss_kb;             /* largest compiler RSS of any recorded job */

@@ -16,7 +16,7 @@
  * header, stock waits for it until its I/O timeout.) */
 #define DCC_CAPS_VERSION 1u
 #define DCC_CAPS_MAX_QUESTION 4096u /* longest question a distccd reads */
-#define DCC_CAPS_MAX_BODY 65536u /* longest answer a client reads */
+#define DCC_CAPS_MAX_BODY 65536u    /* longest answer a client reads */
 
 /* Features a request may use with a helper that offers them. A request of
  * protocol P that uses features F sends DIST with the value P | F << 8; only

@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# CAPS: how our client learns that a helper is ours and what it offers (and
+# that a stock 3.4 helper is stock), once, kept under $DISTCC_DIR/helpers;
+# and how our distccd answers the question and the feature bits of DIST.
+
+load common
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return
+  unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_HELPER_TTL DISTCC_IO_TIMEOUT
+  export LC_ALL=C
+  export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
+  DAEMON_STDERR="$BATS_TEST_TMPDIR/distccd.stderr"
+  : >"$DAEMON_STDERR"
+  MACHINE=$(gcc -dumpmachine)
+  VERSION=$("$DCC_BIN/distcc" --version | sed -n '1s/^distcc \([^ ]*\) .*/\1/p')
+}
+
+teardown() {
+  dcc_stop_distccd
+  if [ -n "${STOCK_PID:-}" ]; then dcc_stop_pid "$STOCK_PID"; fi
+  if [ -n "${STOCK_DIR:-}" ]; then rm -rf "$STOCK_DIR"; fi
+  if [ -n "${FAKE_PID:-}" ]; then dcc_stop_pid "$FAKE_PID"; fi
+  STOCK_PID= STOCK_DIR= FAKE_PID=
+}
+
+# distcc --show-helpers with the "learned N s ago" made constant.
+show_helpers() {
+  run "$DCC_BIN/distcc" --show-helpers
+  output=$(sed -E 's/learned [0-9]+ s ago/learned N s ago/' <<<"$output")
+  mapfile -t lines <<<"$output"
+}
+
+told() {
+  grep -c "info: told 127.0.0.1 what this distccd can do" "$DAEMON_LOG" || true
+}
+
+# One answer, sent to any client once: $1 bytes, raw.
+start_fake_helper() {
+  FAKE_PORT=$(dcc_free_port)
+  timeout 30 python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+c.recv(4096)
+c.sendall(sys.argv[2].encode())
+c.close()
+' "$FAKE_PORT" "$1" &
+  FAKE_PID=$!
+  dcc_wait_port "$FAKE_PORT"
+}
+
+@test "our distccd answers CAPS with its version, protocols, features and slots, and closes" {
+  start_daemon --allow 127.0.0.1 --jobs 3
+  send 'CAPS:{"caps":1}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = '> CAPS0000000a {"caps":1}' ]
+  doc="{\"caps\":1,\"server\":\"distccd $VERSION $MACHINE\",\"protocols\":[1,2,3],\"features\":[],\"jobs\":3}"
+  [ "${lines[1]}" = "$(printf '< CAPS%08x %s' "${#doc}" "$doc")" ]
+  [ "${lines[2]}" = closed ]
+  [ "${#lines[@]}" -eq 3 ]
+  assert_warnings
+  [ "$(told)" -eq 1 ]
+  grep -q "notice: job from 127.0.0.1: - -: capabilities asked, exit 0" "$DAEMON_LOG"
+  assert_no_job_dirs
+}
+
+@test "a CAPS question that is empty, too long or not a JSON object is a bad request" {
+  start_daemon --allow 127.0.0.1
+  send CAPS00000000
+  assert_hung_up_silently
+  send CAPS00001001
+  assert_hung_up_silently
+  send 'CAPS:[1,2]'
+  assert_hung_up_silently
+  send 'CAPS:{"caps"'
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: CAPS question of 0 bytes' \
+    'warning: bad request from 127.0.0.1: CAPS question of 4097 bytes' \
+    'warning: bad request from 127.0.0.1: CAPS question is not a JSON object' \
+    'warning: bad request from 127.0.0.1: CAPS question is not a JSON object'
+  [ "$(told)" -eq 0 ]
+  assert_sanitizer_clean
+}
+
+@test "DIST with a feature bit this distccd does not offer is refused as an unknown protocol" {
+  start_daemon --allow 127.0.0.1
+  # 0x8000: no feature of anyone; 0x101: zstd, which this distccd may or may not offer.
+  send DIST00008001
+  assert_hung_up_silently
+  send DIST00000004
+  assert_hung_up_silently
+  assert_warnings 'warning: bad request from 127.0.0.1: unsupported protocol version 32769' \
+    'warning: bad request from 127.0.0.1: unsupported protocol version 4'
+}
+
+@test "distcc --show-helpers: ours, stock 3.4, unreachable and this machine" {
+  dcc_start_stock_distccd
+  start_daemon --allow 127.0.0.1 --jobs 5
+  dead=$(dcc_free_port)
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/5,lzo 127.0.0.1:$STOCK_PORT 127.0.0.1:$dead localhost"
+  show_helpers
+  [ "$status" -eq 103 ]
+  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/5,lzo: distccd $VERSION $MACHINE; 5 slots; features: none (learned N s ago)" ]
+  [ "${lines[1]}" = "127.0.0.1:$STOCK_PORT/4: stock distcc or another distccd (no CAPS answer; learned N s ago)" ]
+  [ "${lines[2]}" = "127.0.0.1:$dead/4: not reachable: cannot connect to 127.0.0.1:$dead: Connection refused" ]
+  [ "${lines[3]}" = "localhost/2: this machine" ]
+  [ "${#lines[@]}" -eq 4 ]
+  # Stock saw one request that was not DIST, showed it, and closed at once.
+  grep -q 'protocol derailment: expected token "DIST"' "$STOCK_LOG"
+  grep -q 'error context: "CAPS0000000a{"caps":1}"' "$STOCK_LOG"
+}
+
+@test "what a helper is, is asked once and kept under \$DISTCC_DIR/helpers for DISTCC_HELPER_TTL" {
+  dcc_start_stock_distccd
+  start_daemon --allow 127.0.0.1
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT 127.0.0.1:$STOCK_PORT"
+  show_helpers
+  [ "$status" -eq 0 ]
+  show_helpers
+  [ "$status" -eq 0 ]
+  [ "$(told)" -eq 1 ]
+  [ "$(grep -c 'fairy dust' "$STOCK_LOG")" -eq 1 ] || { cat "$STOCK_LOG"; false; }
+  run cat "$DISTCC_DIR/helpers/tcp_127.0.0.1_$STOCK_PORT.json"
+  [[ "$output" =~ ^\{\"learned\":[0-9]+,\"ours\":false,\"answer\":null\}$ ]]
+  run cat "$DISTCC_DIR/helpers/tcp_127.0.0.1_$DAEMON_PORT.json"
+  [[ "$output" == *'"ours":true,"answer":{"caps":1,'* ]]
+  # Nothing half-written is left beside them.
+  [ "$(ls "$DISTCC_DIR/helpers" | wc -l)" -eq 2 ]
+
+  # 0: asked every time, nothing new kept.
+  rm -r "$DISTCC_DIR/helpers"
+  DISTCC_HELPER_TTL=0 show_helpers
+  [ "$status" -eq 0 ]
+  [ "$(told)" -eq 2 ]
+  [ ! -e "$DISTCC_DIR/helpers" ]
+}
+
+@test "a kept answer that is too old, damaged or not a file is asked again and replaced" {
+  start_daemon --allow 127.0.0.1
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT"
+  kept="$DISTCC_DIR/helpers/tcp_127.0.0.1_$DAEMON_PORT.json"
+  show_helpers
+  [ "$(told)" -eq 1 ]
+  # Too old for a TTL of 60 s.
+  sed -i -E 's/"learned":[0-9]+/"learned":1000/' "$kept"
+  DISTCC_HELPER_TTL=60 show_helpers
+  [ "$(told)" -eq 2 ]
+  grep -vq '"learned":1000' "$kept"
+  # From the future.
+  sed -i -E 's/"learned":[0-9]+/"learned":9999999999/' "$kept"
+  show_helpers
+  [ "$(told)" -eq 3 ]
+  # Damaged.
+  printf '{"learned":' >"$kept"
+  show_helpers
+  [ "$(told)" -eq 4 ]
+  # Says "ours" without an answer.
+  printf '{"learned":%s,"ours":true,"answer":null}' "$(date +%s)" >"$kept"
+  show_helpers
+  [ "$(told)" -eq 5 ]
+  # A symbolic link is not followed.
+  rm "$kept"
+  printf '{"learned":%s,"ours":false,"answer":null}' "$(date +%s)" >elsewhere.json
+  ln -s "$BATS_TEST_TMPDIR/elsewhere.json" "$kept"
+  show_helpers
+  [ "$(told)" -eq 6 ]
+  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/4: distccd $VERSION $MACHINE; 4 slots; features: none (learned N s ago)" ]
+  [ ! -L "$kept" ]
+}
+
+@test "a helper that answers CAPS with nonsense is an error, and nothing is kept" {
+  start_fake_helper 'CAPS00000004nope'
+  DISTCC_HOSTS="127.0.0.1:$FAKE_PORT" show_helpers
+  [ "$status" -eq 109 ]
+  [ "$output" = "127.0.0.1:$FAKE_PORT/4: not reachable: asking 127.0.0.1 what it can do: its CAPS answer is not JSON: '[' or '{' expected near 'nope'" ]
+  [ ! -e "$DISTCC_DIR/helpers/tcp_127.0.0.1_$FAKE_PORT.json" ]
+
+  start_fake_helper 'CAPS0000000b{"caps":[]}'
+  DISTCC_HOSTS="127.0.0.1:$FAKE_PORT" show_helpers
+  [ "$status" -eq 109 ]
+  [ "$output" = "127.0.0.1:$FAKE_PORT/4: not reachable: asking 127.0.0.1 what it can do: \"caps\" is missing or not a version number" ]
+
+  start_fake_helper 'CAPS00100000'
+  DISTCC_HOSTS="127.0.0.1:$FAKE_PORT" show_helpers
+  [ "$status" -eq 109 ]
+  [ "$output" = "127.0.0.1:$FAKE_PORT/4: not reachable: asking 127.0.0.1 what it can do: its CAPS answer is 1048576 bytes long" ]
+
+  start_fake_helper 'DONE00000001'
+  DISTCC_HOSTS="127.0.0.1:$FAKE_PORT" show_helpers
+  [ "$status" -eq 109 ]
+  [ "$output" = "127.0.0.1:$FAKE_PORT/4: not reachable: asking 127.0.0.1 what it can do: protocol derailment: expected CAPS, got DONE" ]
+  [ ! -e "$DISTCC_DIR/helpers" ] || [ -z "$(ls "$DISTCC_DIR/helpers")" ]
+}
