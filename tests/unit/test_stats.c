@@ -58,7 +58,7 @@ static struct dcc_stats *busy_daemon(void)
     record(st, DCC_JOB_BAD_REQUEST, "", "", 0, 0, 1032);
     record(st, DCC_JOB_DROPPED, "", "", 0, 0, 1033);
     record(st, DCC_JOB_QUERY, "", "", 0, 0, 1034); /* a CAPS question: no job */
-    dcc_stats_dropped(st); /* one the daemon dropped before forking a job */
+    dcc_stats_dropped(st);                         /* one the daemon dropped before forking a job */
     dcc_stats_overload(st);
     dcc_stats_set_kids(st, 1, 1040);
     return st;
@@ -386,19 +386,18 @@ static void json_page_parses_back_with_every_figure(void **state)
     json_int_t started = 0, uptime = 0;
     json_int_t tcp_accept, rej_bad_req, rej_overload, ok, cerr, ctimeout, disc, other, refused,
         dropped, caps_queries;
-    assert_int_equal(json_unpack_ex(root, &jerr, JSON_STRICT,
-                                    "{s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                                    "s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
-                                    "schema", &schema, "started", &started, "uptime_secs", &uptime,
-                                    "counters", "tcp_accept", &tcp_accept, "rej_bad_req",
-                                    &rej_bad_req, "rej_overload", &rej_overload, "compile_ok", &ok,
-                                    "compile_error", &cerr, "compile_timeout", &ctimeout,
-                                    "cli_disconnect", &disc, "other", &other, "refused", &refused,
-                                    "dropped_slow", &dropped, "caps_queries", &caps_queries,
-                                    "longest_job", &(json_t *){0},
-                                    "max_rss", &(json_t *){0}, "kids", &(json_t *){0}, "windows",
-                                    &(json_t *){0}, "host", &(json_t *){0}, "auth", &(json_t *){0}),
-                     0);
+    assert_int_equal(
+        json_unpack_ex(root, &jerr, JSON_STRICT,
+                       "{s:i, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                       "s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o}",
+                       "schema", &schema, "started", &started, "uptime_secs", &uptime, "counters",
+                       "tcp_accept", &tcp_accept, "rej_bad_req", &rej_bad_req, "rej_overload",
+                       &rej_overload, "compile_ok", &ok, "compile_error", &cerr, "compile_timeout",
+                       &ctimeout, "cli_disconnect", &disc, "other", &other, "refused", &refused,
+                       "dropped_slow", &dropped, "caps_queries", &caps_queries, "longest_job",
+                       &(json_t *){0}, "max_rss", &(json_t *){0}, "kids", &(json_t *){0}, "windows",
+                       &(json_t *){0}, "host", &(json_t *){0}, "auth", &(json_t *){0}),
+        0);
     assert_int_equal(schema, 1);
     assert_int_equal(started, 1000);
     assert_int_equal(uptime, 50);
