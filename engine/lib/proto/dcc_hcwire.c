@@ -44,6 +44,28 @@ int dcc_hcwire_read_digest_body(struct dcc_conn *c, uint32_t len,
     return dcc_wire_read(c, d, DCC_HC_DIGEST_LEN);
 }
 
+int dcc_hcwire_read_entry(struct dcc_conn *c, int *which, uint32_t *value)
+{
+    static const char *const tokens[] = {DCC_TOK_FILE, DCC_TOK_LINK, DCC_TOK_DGST};
+    char hdr[DCC_HEADER_LEN], got[DCC_TOKEN_LEN + 1];
+    int rc = dcc_wire_read(c, hdr, sizeof hdr);
+    if (rc)
+        return rc;
+    if (dcc_wire_parse_header(hdr, got, value) == 0)
+        for (int i = 0; i < 3; i++)
+            if (memcmp(got, tokens[i], DCC_TOKEN_LEN) == 0) {
+                *which = i;
+                return 0;
+            }
+    for (int i = 0; i < DCC_TOKEN_LEN; i++)
+        got[i] = hdr[i] >= 0x20 && hdr[i] < 0x7f ? hdr[i] : '?';
+    got[DCC_TOKEN_LEN] = '\0';
+    snprintf(c->err, sizeof c->err, "protocol derailment: expected FILE, LINK or DGST, got %s",
+             got);
+    c->local_fault = 0;
+    return DCC_EXIT_PROTOCOL_ERROR;
+}
+
 int dcc_hcwire_write_miss(struct dcc_conn *c, const unsigned char *map, size_t n)
 {
     size_t len = dcc_hcwire_miss_len(n);

@@ -37,6 +37,10 @@ int dcc_hcwire_write_digest(struct dcc_conn *c, const unsigned char d[DCC_HC_DIG
 int dcc_hcwire_read_digest_body(struct dcc_conn *c, uint32_t len,
                                 unsigned char d[DCC_HC_DIGEST_LEN]);
 
+/* The header after a NAME in such a request: *which is 0 for FILE, 1 for
+ * LINK, 2 for DGST; anything else is a protocol error (109). */
+int dcc_hcwire_read_entry(struct dcc_conn *c, int *which, uint32_t *value);
+
 /* Bytes of a bitmap for n digests. */
 static inline size_t dcc_hcwire_miss_len(size_t n)
 {
