@@ -44,6 +44,6 @@ void dccd_setup_hcache(struct dccd_config *cfg)
         return;
     }
     dcc_notice("header cache in %s: %llu headers, %.1f of %.1f MiB%s", dir,
-               (unsigned long long)st.entries, st.bytes / 1048576.0,
-               cfg->hcache_size / 1048576.0, st.evicted ? " (the oldest evicted to fit)" : "");
+               (unsigned long long)st.entries, st.bytes / 1048576.0, cfg->hcache_size / 1048576.0,
+               st.evicted ? " (the oldest evicted to fit)" : "");
 }

@@ -252,8 +252,8 @@ static void check_values(struct dccd_config *cfg)
     };
     cfg->hcache_size = DCC_HCACHE_DEFAULT_SIZE;
     if (raw.hcache_size && parse_limit(raw.hcache_size, &cfg->hcache_size) != 0)
-        dccd_die(DCC_EXIT_BAD_ARGUMENTS, "--header-cache-size \"%s\" is not a size such as 256M, or 0",
-                 raw.hcache_size);
+        dccd_die(DCC_EXIT_BAD_ARGUMENTS,
+                 "--header-cache-size \"%s\" is not a size such as 256M, or 0", raw.hcache_size);
     cfg->limits.memory = DCCD_DEFAULT_JOB_MEMORY;
     cfg->limits.file_size = DCCD_DEFAULT_JOB_FILE_SIZE;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
@@ -351,7 +351,7 @@ void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
          "N"},
         {"header-cache-dir", 0, POPT_ARG_STRING, &cfg->hcache_dir, 0,
          "keep pump mode's headers here, named by their BLAKE2b digest, for clients that send digests (default "
-         DCCD_HCACHE_DEFAULT_DIR " when " DCCD_HCACHE_DEFAULT_PARENT " is writable, else none)",
+         "/var/cache/distccd/headers when /var/cache/distccd is writable, else none)",
          "DIR"},
         {"header-cache-size", 0, POPT_ARG_STRING, &raw.hcache_size, 0,
          "bound of the header cache, with K/M/G; least recently used headers go first; 0: no header cache (default 256M)",

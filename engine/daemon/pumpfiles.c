@@ -418,9 +418,10 @@ static int receive_wanted(struct job *j, int rootfd, struct hc_request *hc, uint
         if (dcc_hcache_put(j->cfg->hcache, data, len, d, err, sizeof err) < 0)
             dcc_warn("header cache: %s", err);
         if (memcmp(d, w->digest, sizeof d) != 0)
-            dccd_refuse(j, DCC_EXIT_PROTOCOL_ERROR,
-                        "NAME \"%.300s\" is refused: its FILE does not have the digest its DGST named",
-                        w->name);
+            dccd_refuse(
+                j, DCC_EXIT_PROTOCOL_ERROR,
+                "NAME \"%.300s\" is refused: its FILE does not have the digest its DGST named",
+                w->name);
         else
             write_pump_file(j, rootfd, w->name, data, len);
         free(data);

@@ -45,7 +45,7 @@ static int unhex(const char *s, unsigned char d[DCC_HC_DIGEST_LEN])
         unsigned v = 0;
         for (int k = 0; k < 2; k++) {
             char ch = s[2 * i + (size_t)k];
-            unsigned x = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+            unsigned x = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
                          : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
                                                   : 16;
             if (x > 15)
@@ -88,8 +88,8 @@ static void write_kept(const char *digest_dir, const char *kpath, const char *id
     if (fd < 0)
         return;
     dcc_hcwire_hex(d, hex);
-    int ok = write(fd, id, idlen) == (ssize_t)idlen && write(fd, hex, DCC_HC_HEX_LEN) == DCC_HC_HEX_LEN &&
-             write(fd, "\n", 1) == 1;
+    int ok = write(fd, id, idlen) == (ssize_t)idlen &&
+             write(fd, hex, DCC_HC_HEX_LEN) == DCC_HC_HEX_LEN && write(fd, "\n", 1) == 1;
     if (close(fd) != 0 || !ok || rename(tmp, kpath) != 0)
         unlink(tmp);
 }

@@ -36,24 +36,28 @@ int dcc_hcache_open(struct dcc_hcache *hc, const char *dir, uint64_t limit, int 
     }
     snprintf(hc->path, sizeof hc->path, "%s", dir);
     if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create the header cache directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot create the header cache directory %s: %s", dir,
+                 strerror(errno));
         return -1;
     }
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open the header cache directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot open the header cache directory %s: %s", dir,
+                 strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot stat the header cache directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot stat the header cache directory %s: %s", dir,
+                 strerror(errno));
         close(fd);
         return -1;
     }
     if (st.st_uid != geteuid()) {
-        snprintf(err, errlen,
-                 "the header cache directory %s belongs to uid %u, not to the daemon's user (uid %u)",
-                 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+        snprintf(
+            err, errlen,
+            "the header cache directory %s belongs to uid %u, not to the daemon's user (uid %u)",
+            dir, (unsigned)st.st_uid, (unsigned)geteuid());
         close(fd);
         return -1;
     }
@@ -65,7 +69,8 @@ int dcc_hcache_open(struct dcc_hcache *hc, const char *dir, uint64_t limit, int 
     }
     if ((mkdirat(fd, ENTRY_DIR, 0700) != 0 && errno != EEXIST) ||
         (mkdirat(fd, TMP_DIR, 0700) != 0 && errno != EEXIST)) {
-        snprintf(err, errlen, "cannot set up the header cache directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot set up the header cache directory %s: %s", dir,
+                 strerror(errno));
         close(fd);
         return -1;
     }
@@ -370,7 +375,8 @@ static int scan_locked(struct dcc_hcache *hc, uint64_t need, struct dcc_hcache_s
 int dcc_hcache_scan(struct dcc_hcache *hc, struct dcc_hcache_scan *st, char *err, size_t errlen)
 {
     if (lock_ledger(hc) != 0) {
-        snprintf(err, errlen, "cannot lock the header cache's ledger in %s: %s", hc->path, strerror(errno));
+        snprintf(err, errlen, "cannot lock the header cache's ledger in %s: %s", hc->path,
+                 strerror(errno));
         return -1;
     }
     int rc = scan_locked(hc, 0, st, err, errlen);
@@ -420,7 +426,8 @@ int dcc_hcache_put(struct dcc_hcache *hc, const void *data, size_t len,
     /* The temporary is made and charged in one step under the lock, so a
      * scan always counts it. */
     if (lock_ledger(hc) != 0) {
-        snprintf(err, errlen, "cannot lock the header cache's ledger in %s: %s", hc->path, strerror(errno));
+        snprintf(err, errlen, "cannot lock the header cache's ledger in %s: %s", hc->path,
+                 strerror(errno));
         return -1;
     }
     struct dcc_hcache_scan st;
@@ -433,7 +440,8 @@ int dcc_hcache_put(struct dcc_hcache *hc, const void *data, size_t len,
              hc->seq++);
     int fd = openat(hc->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot create a header cache entry in %s: %s", hc->path, strerror(errno));
+        snprintf(err, errlen, "cannot create a header cache entry in %s: %s", hc->path,
+                 strerror(errno));
         unlock_ledger(hc);
         return -1;
     }
@@ -449,7 +457,8 @@ int dcc_hcache_put(struct dcc_hcache *hc, const void *data, size_t len,
     if (lock_ledger(hc) != 0) {
         /* Cannot happen once the ledger is open; the temporary goes at the
          * next scan. */
-        snprintf(err, errlen, "cannot lock the header cache's ledger in %s: %s", hc->path, strerror(errno));
+        snprintf(err, errlen, "cannot lock the header cache's ledger in %s: %s", hc->path,
+                 strerror(errno));
         return -1;
     }
     if (!werr && linkat(hc->dirfd, tmp, hc->dirfd, path, 0) == 0)
@@ -461,7 +470,8 @@ int dcc_hcache_put(struct dcc_hcache *hc, const void *data, size_t len,
         ledger_add(hc, charge, 1);
     unlock_ledger(hc);
     if (werr) {
-        snprintf(err, errlen, "cannot write a header cache entry in %s: %s", hc->path, strerror(werr));
+        snprintf(err, errlen, "cannot write a header cache entry in %s: %s", hc->path,
+                 strerror(werr));
         return -1;
     }
     return added;
