@@ -335,13 +335,7 @@ static void take_digest(struct job *j, int rootfd, const char *name,
     char err[300];
     char *data = NULL;
     size_t len = 0;
-    int hit = dcc_hcache_get(j->cfg->hcache, d, j->conn.limits.max_body, &data, &len, err,
-                             sizeof err);
-    if (hit < 0) {
-        dccd_refuse(j, DCC_EXIT_OUT_OF_MEMORY, "%s", err);
-        return;
-    }
-    if (hit) {
+    if (dcc_hcache_get(j->cfg->hcache, d, j->conn.limits.max_body, &data, &len, err, sizeof err)) {
         write_pump_file(j, rootfd, name, data, len);
         free(data);
         hc->hits++;

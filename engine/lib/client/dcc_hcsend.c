@@ -3,6 +3,7 @@
 #include "client/dcc_hcsend.h"
 
 #include "base/dcc_exit.h"
+#include "base/dcc_util.h"
 #include "proto/dcc_bulk.h"
 
 #include <errno.h>
@@ -119,28 +120,15 @@ int dcc_hcsend_digest(const char *path, const char *digest_dir, unsigned char d[
             return 0;
         }
     }
-    size_t size = (size_t)st.st_size, got = 0;
-    char *buf = malloc(size + 1);
-    if (!buf) {
+    struct dcc_buf buf = {0};
+    if (dcc_read_regular_fd(fd, path, DCC_WIRE_DEFAULT_MAX_BODY, "a file pump mode sends", &buf,
+                            err, errlen) != 0) {
         close(fd);
-        snprintf(err, errlen, "out of memory reading %s", path);
-        return DCC_EXIT_OUT_OF_MEMORY;
-    }
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, errlen, "cannot read %s: %s", path, n ? strerror(errno) : "it shrank");
-            free(buf);
-            close(fd);
-            return DCC_EXIT_IO_ERROR;
-        }
-        got += (size_t)n;
+        return DCC_EXIT_IO_ERROR;
     }
     close(fd);
-    dcc_hcwire_digest(buf, size, d);
-    free(buf);
+    dcc_hcwire_digest(buf.data, buf.len, d);
+    dcc_buf_free(&buf);
     time_t now = time(NULL);
     if (idlen > 0 && st.st_mtime < now - RACY_SECONDS && st.st_ctime < now - RACY_SECONDS)
         write_kept(digest_dir, kpath, id, (size_t)idlen, d);

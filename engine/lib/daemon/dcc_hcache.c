@@ -3,6 +3,8 @@
  * least-recently-used eviction by mtime. */
 #include "daemon/dcc_hcache.h"
 
+#include "base/dcc_util.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -152,34 +154,6 @@ static int is_entry_name(const char *name, const char *dirname)
     return 1;
 }
 
-/* Reads all of fd (size bytes) into a new buffer; NULL with errno. */
-static char *read_all(int fd, size_t size)
-{
-    char *buf = malloc(size + 1);
-    if (!buf)
-        return NULL;
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(buf);
-            errno = n == 0 ? EIO : errno;
-            return NULL;
-        }
-        got += (size_t)n;
-    }
-    char extra;
-    if (pread(fd, &extra, 1, (off_t)size) != 0) { /* it grew: not the entry it was */
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[size] = '\0';
-    return buf;
-}
-
 static void drop_entry(struct dcc_hcache *hc, const char *path, uint64_t size)
 {
     if (lock_ledger(hc) != 0)
@@ -200,25 +174,18 @@ int dcc_hcache_get(struct dcc_hcache *hc, const unsigned char d[DCC_HC_DIGEST_LE
     if (fd < 0)
         return 0;
     struct stat st;
+    struct dcc_buf buf = {0};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max ||
-        (uint64_t)st.st_size > SIZE_MAX - 1) {
+        dcc_read_regular_fd(fd, path, (size_t)max, "a header", &buf, err, errlen) != 0) {
         close(fd);
-        return 0;
-    }
-    char *buf = read_all(fd, (size_t)st.st_size);
-    if (!buf && errno == ENOMEM) {
-        close(fd);
-        snprintf(err, errlen, "out of memory for a %llu-byte header cache entry",
-                 (unsigned long long)st.st_size);
-        return -1;
+        return 0; /* the client sends it */
     }
     unsigned char got[DCC_HC_DIGEST_LEN];
-    if (buf)
-        dcc_hcwire_digest(buf, (size_t)st.st_size, got);
-    if (!buf || memcmp(got, d, sizeof got) != 0) {
+    dcc_hcwire_digest(buf.data, buf.len, got);
+    if (memcmp(got, d, sizeof got) != 0) {
         /* Damaged on disk, or changed by something that is not this
          * cache: never handed to a job. */
-        free(buf);
+        dcc_buf_free(&buf);
         close(fd);
         drop_entry(hc, path, (uint64_t)st.st_size);
         return 0;
@@ -226,8 +193,8 @@ int dcc_hcache_get(struct dcc_hcache *hc, const unsigned char d[DCC_HC_DIGEST_LE
     if (st.st_mtime < time(NULL) - DCC_HCACHE_TOUCH_SECONDS)
         futimens(fd, NULL); /* the entry's last use, for eviction */
     close(fd);
-    *data = buf;
-    *len = (size_t)st.st_size;
+    *data = buf.data;
+    *len = buf.len;
     return 1;
 }
 
@@ -249,18 +216,24 @@ static int by_age(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* A directory under at, for readdir; NULL when there is none. */
+static DIR *open_dir_at(int at, const char *name)
+{
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d && fd >= 0)
+        close(fd);
+    return d;
+}
+
 /* The temporaries: those of live processes count with the charge in their
  * name, the rest go. */
 static uint64_t scan_temporaries(struct dcc_hcache *hc, struct dcc_hcache_scan *st)
 {
     uint64_t total = 0;
-    int fd = openat(hc->dirfd, TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = open_dir_at(hc->dirfd, TMP_DIR);
+    if (!d)
         return 0;
-    }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
@@ -285,13 +258,9 @@ static uint64_t scan_temporaries(struct dcc_hcache *hc, struct dcc_hcache_scan *
 static int scan_entry_dir(int entfd, const char *xx, struct scan_entry **v, size_t *n, size_t *cap,
                           struct dcc_hcache_scan *st)
 {
-    int fd = openat(entfd, xx, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = open_dir_at(entfd, xx);
+    if (!d)
         return 0;
-    }
     struct dirent *e;
     int rc = 0;
     while ((e = readdir(d)) != NULL) {

@@ -53,8 +53,8 @@ void dcc_hcache_close(struct dcc_hcache *hc);
 
 /* The entry for digest d, read whole into *data (malloc'd, *len bytes,
  * NUL-terminated) when it is at most max bytes and its bytes still have
- * that digest. Returns 1 for a hit, 0 when there is none (an entry that
- * does not verify is removed), -1 with err on an error (out of memory). */
+ * that digest. Returns 1 for a hit, else 0: there is none, it could not be
+ * read (err says why), or it did not verify (then it is removed). */
 int dcc_hcache_get(struct dcc_hcache *hc, const unsigned char d[DCC_HC_DIGEST_LEN], uint64_t max,
                    char **data, size_t *len, char *err, size_t errlen);
 
