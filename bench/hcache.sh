@@ -90,17 +90,18 @@ wait_port "$none_port"
 wait_port "$hc_port"
 
 # One pass: every unit once, under pump, sequentially; prints the client's
-# CPU (user + system of distcc and pump) in ms.
+# CPU (user + system of pump and distcc, its children, which this subshell
+# waits for) in ms.
 pass() {
-  local port=$1 dir=$2 t0 t1
+  local port=$1 dir=$2 t0 t1 me=$BASHPID
   export DISTCC_DIR="$work/distcc-$dir"
-  t0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$BASHPID/stat)
+  t0=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$me/stat")
   for u in "${units[@]}"; do
     (cd "$bfd" && DISTCC_HOSTS="127.0.0.1:$port,cpp,lzo" DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 \
       "$bin/pump" "$bin/distcc" gcc "${flags[@]}" -c "../../src/bfd/$u.c" -o "$work/$dir/$u.o" >/dev/null 2>&1) ||
       { log "$u failed in pass $dir"; return 1; }
   done
-  t1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$BASHPID/stat)
+  t1=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$me/stat")
   awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) * 1000 / hz }'
 }
 # The daemon's "bytes in" and "bytes out" of the jobs in a log, from line $2 on.
