@@ -89,18 +89,24 @@ start "$hc_port" hc --header-cache-dir "$work/hc/cache"
 wait_port "$none_port"
 wait_port "$hc_port"
 
-# One pass: every unit once, under pump, sequentially; prints the client's
-# CPU (user + system of pump and distcc, its children, which this subshell
-# waits for) in ms.
+# One pass: every unit once, sequentially, in one build under pump (its
+# include-scan caches and the digests it kept are shared by the pass's
+# jobs, as in a real build); prints the client's CPU (user + system of pump
+# and the distcc processes, children this subshell waits for) in ms.
 pass() {
   local port=$1 dir=$2 t0 t1 me=$BASHPID
-  export DISTCC_DIR="$work/distcc-$dir"
+  {
+    printf 'cd %q || exit 1\n' "$bfd"
+    for u in "${units[@]}"; do
+      printf '%q gcc' "$bin/distcc"
+      printf ' %q' "${flags[@]}" -c "../../src/bfd/$u.c" -o "$work/$dir/$u.o"
+      printf ' || { echo %q failed >&2; exit 1; }\n' "$u"
+    done
+  } >"$work/pass-$dir.sh"
   t0=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$me/stat")
-  for u in "${units[@]}"; do
-    (cd "$bfd" && DISTCC_HOSTS="127.0.0.1:$port,cpp,lzo" DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 \
-      "$bin/pump" "$bin/distcc" gcc "${flags[@]}" -c "../../src/bfd/$u.c" -o "$work/$dir/$u.o" >/dev/null 2>&1) ||
-      { log "$u failed in pass $dir"; return 1; }
-  done
+  DISTCC_DIR="$work/distcc-$dir" DISTCC_HOSTS="127.0.0.1:$port,cpp,lzo" DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 \
+    "$bin/pump" bash "$work/pass-$dir.sh" >/dev/null 2>"$work/pass-$dir.err" ||
+    { log "pass $dir failed: $(tail -1 "$work/pass-$dir.err")"; return 1; }
   t1=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$me/stat")
   awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { print (b - a) * 1000 / hz }'
 }
@@ -126,7 +132,7 @@ for u in "${units[@]}"; do
 done
 hits=$(tail -n +"$mark" "$work/hc.log" | sed -n 's/.*header cache: \([0-9]*\) of \([0-9]*\) files.*/\1 \2/p' |
   awk '{ h += $1; t += $2 } END { printf "%d of %d", h, t }')
-echo "  $n units of $(basename "$tarball" | sed 's/\.tar\..*//') bfd (-g -O2), pump mode, one job at a time"
+echo "  $n units of $(basename "$tarball" | sed 's/\.tar\..*//') bfd (-g -O2), pump mode, one job at a time, one build per pass"
 printf '  %-26s %10s %10s %11s\n' "per job" "sent" "received" "client cpu"
 for p in none cold warm; do
   label="header cache, $p"
