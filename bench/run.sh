@@ -9,7 +9,9 @@
 #   (d) the job sandbox: (a)'s compiles against ours with --sandbox=auto
 #       and --sandbox=off, per-job wall and the daemon's CPU (with its jobs);
 #       then bench/sandbox-cost: fork, confine, exec /bin/true, on and off
-# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcd") narrow it down;
+#   (e) the pump header cache: bytes on the wire per pump job on binutils'
+#       bfd, without a cache, cold and warm (bench/hcache.sh)
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcde") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
@@ -17,7 +19,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
-sections=${BENCH_SECTIONS:-abcd}
+sections=${BENCH_SECTIONS:-abcde}
 out="$top/bench/out"
 mkdir -p "$out"
 work=$(mktemp -d /tmp/distcc-bench.XXXXXX)
@@ -247,5 +249,10 @@ grep -h "sandbox auto" "$work/ours.log" | sed 's/^.*notice: /  /' || true
 # The sandbox alone, without a compile's noise around it.
 mkdir -p "$work/sbx" && chmod 0755 "$work/sbx"
 "$top/$build/bench/sandbox-cost" "$work/sbx" 300 "$runs" || echo "  (sandbox-cost failed)"
+fi
+if [[ $sections == *e* ]]; then
+echo
+echo "(e) the pump header cache: bytes on the wire per pump job"
+"$top/bench/hcache.sh" "$build" || echo "  (bench/hcache.sh failed)"
 fi
 } | tee "$out/results.txt"

@@ -4,6 +4,7 @@
 
 #include "proto/dcc_args.h"
 #include "client/dcc_exec.h"
+#include "client/dcc_hostcaps.h"
 #include "base/dcc_exit.h"
 #include "client/dcc_incscan.h"
 #include "base/dcc_log.h"
@@ -183,6 +184,22 @@ static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *s
         return;
     }
     p->usable = 1;
+}
+
+/* Whether host keeps a header cache for pump jobs: its CAPS answer, asked
+ * once per DISTCC_HELPER_TTL (only pump jobs ask). */
+static int pump_hcache(struct client *cl, const struct dcc_host *host)
+{
+    struct dcc_hostcaps_opts o = dcc_client_hostcaps_opts(cl);
+    struct dcc_hostcaps caps;
+    char err[600];
+    if (dcc_hostcaps_get(host, &o, &caps, err, sizeof err) != 0) {
+        dcc_debug("no header cache on %s: %s", host->hostname, err);
+        return 0;
+    }
+    int use = dcc_hostcaps_usable(&caps, DCC_FEAT_HCACHE) != 0;
+    dcc_hostcaps_free(&caps);
+    return use;
 }
 
 static void pump_free(struct pump_job *p)
@@ -433,9 +450,15 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
                                     : "protocol 1");
     struct dcc_remote_result res;
     if (pumped) {
-        struct dcc_pump_request req = {
-            .files = &j->pump.files, .cwd = j->pump.cwd, .deps_file = j->pump.deps_file};
+        struct dcc_pump_request req = {.files = &j->pump.files,
+                                       .cwd = j->pump.cwd,
+                                       .deps_file = j->pump.deps_file,
+                                       .hcache = pump_hcache(cl, host),
+                                       .digest_dir = cl->pump_dir};
         dcc_remote_compile_pump(j->argv, &j->scan, host, &req, &j->opts, &res);
+        /* Asked again next time: it may no longer be the helper it was. */
+        if (req.hcache && res.outcome == DCC_REMOTE_HOST_FAILED)
+            dcc_hostcaps_forget(host, NULL);
     } else {
         dcc_remote_compile(j->argv, &j->scan, host, &j->cpp, &j->opts, &res);
     }

@@ -9,11 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+unsigned dccd_features(const struct dccd_config *cfg)
+{
+    return DCCD_FEATURES & ~(cfg->hcache ? 0u : DCC_FEAT_HCACHE);
+}
+
 json_t *dccd_caps_document(const struct dccd_config *cfg)
 {
     struct dcc_caps c = {.caps_version = DCC_CAPS_VERSION,
                          .protocols = (1u << 1) | (1u << 2) | (1u << 3),
-                         .features = DCCD_FEATURES,
+                         .features = dccd_features(cfg),
                          .jobs = cfg->jobs};
     char text[1024];
     dcc_version_text("distccd", text, sizeof text);

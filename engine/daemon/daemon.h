@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "daemon/dcc_acl.h"
+#include "daemon/dcc_hcache.h"
 #include "proto/dcc_auth.h"
 #include "base/dcc_log.h"
 #include "daemon/dcc_sandbox.h"
@@ -62,7 +63,16 @@ struct dccd_config {
     struct dcc_auth_server auth_server; /* its acceptor credentials */
     struct dcc_auth_list principals;    /* --whitelist / --blacklist */
     int principals_given;
+    const char *hcache_dir;    /* --header-cache-dir; NULL: DCCD_HCACHE_DEFAULT_DIR if usable */
+    uint64_t hcache_size;      /* --header-cache-size; 0: no header cache */
+    struct dcc_hcache *hcache; /* the open header cache, or NULL */
 };
+
+/* The header cache's place when --header-cache-dir is not given: used
+ * when its parent exists and the daemon's user may write there (systemd's
+ * CacheDirectory=distccd, the OpenRC service's checkpath). */
+#define DCCD_HCACHE_DEFAULT_PARENT "/var/cache/distccd"
+#define DCCD_HCACHE_DEFAULT_DIR DCCD_HCACHE_DEFAULT_PARENT "/headers"
 
 /* Serves one job on the given fds (a socket, or stdin/stdout under ssh).
  * peer names the client in logs. Fills rec for the statistics. */

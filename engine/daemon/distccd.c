@@ -185,6 +185,7 @@ int main(int argc, char **argv)
     if (cfg.pid_file)
         write_pid_file(cfg.pid_file);
     dccd_drop_root(&cfg);
+    dccd_setup_hcache(&cfg);
 
     dccd_serve_forever(&cfg, listen_fd, stats_fd);
 
@@ -196,5 +197,7 @@ int main(int argc, char **argv)
     dcc_auth_server_free(&cfg.auth_server);
     dcc_auth_list_free(&cfg.principals);
     dcc_acl_free(&cfg.acl);
+    if (cfg.hcache)
+        dcc_hcache_close(cfg.hcache);
     return 0;
 }

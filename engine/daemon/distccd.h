@@ -26,6 +26,11 @@ void dccd_setup_auth(struct dccd_config *cfg);
 /* Started as root: becomes the job user (--user, distcc, nobody) for good. */
 void dccd_drop_root(const struct dccd_config *cfg);
 
+/* hcache.c: opens the header cache (--header-cache-dir, or the default
+ * place when it is usable) as the daemon's user; dies with 107 when the
+ * directory given cannot be used. */
+void dccd_setup_hcache(struct dccd_config *cfg);
+
 /* listen.c */
 /* A listening socket on addr (NULL: every address) and port; dies with 102. */
 int dccd_bind_listener(const char *addr, int port, const char *what);

@@ -7,6 +7,7 @@
 
 #include "proto/dcc_args.h"
 #include "proto/dcc_bulk.h"
+#include "proto/dcc_caps.h"
 #include "daemon/dcc_pump.h"
 #include "base/dcc_util.h"
 #include "proto/dcc_wire.h"
@@ -102,8 +103,11 @@ void dccd_stop_compiler(struct job *j);
  * protocol 3, DOTD. */
 int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra, int send_object);
 
-/* caps.c: the CAPS answer. The features this distccd offers (DCC_FEAT_*). */
-#define DCCD_FEATURES 0u
+/* caps.c: the CAPS answer. The features this distccd can offer
+ * (DCC_FEAT_*); dccd_features: those it offers with its settings (hcache
+ * only with a header cache). */
+#define DCCD_FEATURES (DCC_FEAT_HCACHE)
+unsigned dccd_features(const struct dccd_config *cfg);
 json_t *dccd_caps_document(const struct dccd_config *cfg);
 /* Reads the question (question_len bytes, CAPS's value) and sends CAPS and
  * the document; 0, or the wire error. */

@@ -98,6 +98,7 @@ int dccd_serve_inetd(struct dccd_config *cfg)
         }
     }
     dccd_drop_root(cfg);
+    dccd_setup_hcache(cfg);
     struct dcc_job_record rec;
     dccd_serve_job(cfg, 0, 1, peer, &rec);
     return 0;

@@ -115,7 +115,7 @@ static void usage(poptContext ctx)
         "toolchain, writes only its job directory, and nothing it starts outlives it.\n"
         "--job-memory, --job-cpu and --job-file-size apply with --sandbox=off too.\n"
         "Exit codes: 100 --sandbox=required without every mechanism, 101 bad option,\n"
-        "102 cannot bind, 107 cannot open the log file, 110 no whitelist, 112 cannot drop root,\n"
+        "102 cannot bind, 107 cannot open the log file or --header-cache-dir, 110 no whitelist, 112 cannot drop root,\n"
         "119 --auth cannot start (no GSS-API in this build, no key in the keytab, unreadable list).\n"
         "--auth: clients must authenticate with GSS-API (Kerberos) first, as with distcc 3.4;\n"
         "the daemon accepts as $DISTCCD_PRINCIPAL (\"host/NAME\", or \"SERVICE@NAME\"), else as any\n"
@@ -128,7 +128,7 @@ static void usage(poptContext ctx)
  * hands out malloc'd strings, kept reachable until exit. */
 static struct {
     char *allow, *log_level, *max_body, *sandbox, *job_memory, *job_file_size, *max_body_mem;
-    char *principal_white, *principal_black;
+    char *principal_white, *principal_black, *hcache_size;
     char *port_s, *jobs_s, *nice_s, *jl_s, *lt_s, *sp_s, *jc_s, *jp_s, *rt_s, *mr_s, *mpa_s;
     long port, jobs, nice_val, job_lifetime, lifetime, job_cpu, job_processes, stats_port;
     long request_timeout, min_rate, max_per_address;
@@ -250,6 +250,10 @@ static void check_values(struct dccd_config *cfg)
         {"--job-memory", raw.job_memory, &cfg->limits.memory},
         {"--job-file-size", raw.job_file_size, &cfg->limits.file_size},
     };
+    cfg->hcache_size = DCC_HCACHE_DEFAULT_SIZE;
+    if (raw.hcache_size && parse_limit(raw.hcache_size, &cfg->hcache_size) != 0)
+        dccd_die(DCC_EXIT_BAD_ARGUMENTS,
+                 "--header-cache-size \"%s\" is not a size such as 256M, or 0", raw.hcache_size);
     cfg->limits.memory = DCCD_DEFAULT_JOB_MEMORY;
     cfg->limits.file_size = DCCD_DEFAULT_JOB_FILE_SIZE;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
@@ -345,6 +349,13 @@ void dccd_parse_options(int argc, const char **argv, struct dccd_config *cfg)
         {"max-per-address", 0, POPT_ARG_STRING, &raw.mpa_s, 0,
          "connections from one address served at once; more wait their turn (default: twice --jobs)",
          "N"},
+        {"header-cache-dir", 0, POPT_ARG_STRING, &cfg->hcache_dir, 0,
+         "keep pump mode's headers here, named by their BLAKE2b digest, for clients that send digests (default "
+         "/var/cache/distccd/headers when /var/cache/distccd is writable, else none)",
+         "DIR"},
+        {"header-cache-size", 0, POPT_ARG_STRING, &raw.hcache_size, 0,
+         "bound of the header cache, with K/M/G; least recently used headers go first; 0: no header cache (default 256M)",
+         "BYTES"},
         {"no-early-start", 0, POPT_ARG_NONE, &raw.no_early, 0,
          "start the compiler only once the whole source is here (as distcc 3.4 does)", NULL},
         {"auth", 0, POPT_ARG_NONE, &cfg->auth, 0,

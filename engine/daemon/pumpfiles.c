@@ -4,6 +4,9 @@
 #include "job.h"
 
 #include "base/dcc_exit.h"
+#include "base/dcc_log.h"
+#include "proto/dcc_caps.h"
+#include "proto/dcc_hcwire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,20 +109,16 @@ static const char *exists_why(int dirfd, const char *name)
     return "it was sent twice";
 }
 
-/* Creates NAME name under the root and writes the FILE body (wire_len bytes
- * on the wire) into it as it arrives, as DOTI is in protocols 1 and 2, and
- * adds its size to *total. 0, or the wire error when the body broke off or
- * could not be written (the rest of it is then still on the wire). */
-static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t wire_len,
-                           uint64_t *total)
+/* Creates NAME name under the root for writing; -1 once the job is
+ * refused (why is in it). */
+static int create_pump_file(struct job *j, int rootfd, const char *name)
 {
-    struct dcc_conn *c = &j->conn;
     char why[400];
     const char *last;
     int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
     if (dirfd < 0) {
         dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
-        return dcc_wire_discard(c, wire_len);
+        return -1;
     }
     int fd = openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -129,10 +128,22 @@ static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t
         else
             dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create NAME \"%.300s\" in the job: %s", name,
                         strerror(errno));
-        close(dirfd);
-        return dcc_wire_discard(c, wire_len);
     }
     close(dirfd);
+    return fd;
+}
+
+/* Creates NAME name under the root and writes the FILE body (wire_len bytes
+ * on the wire) into it as it arrives, as DOTI is in protocols 1 and 2, and
+ * adds its size to *total. 0, or the wire error when the body broke off or
+ * could not be written (the rest of it is then still on the wire). */
+static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t wire_len,
+                           uint64_t *total)
+{
+    struct dcc_conn *c = &j->conn;
+    int fd = create_pump_file(j, rootfd, name);
+    if (fd < 0)
+        return dcc_wire_discard(c, wire_len);
     /* One body is bounded by --max-body-size (an LZO body is decompressed
      * within it); the sum is checked right after, so the job's files never
      * count more than the limit once it is accepted. */
@@ -150,6 +161,24 @@ static int store_pump_file(struct job *j, int rootfd, const char *name, uint32_t
                     strerror(errno));
     *total += len;
     return rc;
+}
+
+/* NAME name under the root with the bytes of data, from the header cache
+ * or a body already read: the job's own copy, so nothing it does to the
+ * file reaches the cache. */
+static void write_pump_file(struct job *j, int rootfd, const char *name, const char *data,
+                            size_t len)
+{
+    int fd = create_pump_file(j, rootfd, name);
+    if (fd < 0)
+        return;
+    struct dcc_conn *c = &j->conn;
+    if (dcc_bulk_write_fd(c, fd, data, len) != 0)
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name,
+                    c->err);
+    if (close(fd) != 0)
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot write NAME \"%.300s\" in the job: %s", name,
+                    strerror(errno));
 }
 
 /* Makes the link (its target re-made by dcc_pump_link_target) and keeps it
@@ -271,9 +300,139 @@ static void count_pump_bytes(struct job *j, const char *name, uint64_t *total, u
             name, (unsigned long long)j->conn.limits.max_body);
 }
 
+/* DCC_FEAT_HCACHE: the files the client named by digest. Those in the
+ * cache are copied into the root as they come; the others wait, in the
+ * order of their DGST, for their bodies after MISS. */
+struct hc_wanted {
+    char *name;
+    unsigned char digest[DCC_HC_DIGEST_LEN];
+};
+
+struct hc_request {
+    uint32_t digests;         /* DGST packets so far */
+    unsigned char *miss;      /* the MISS bitmap, one bit per DGST */
+    struct hc_wanted *wanted; /* the set bits' names and digests */
+    size_t nwanted, cap;
+    uint64_t name_bytes; /* held in wanted, bounded by --max-body-memory */
+    unsigned hits;
+    uint64_t hit_bytes, sent_bytes;
+};
+
+static void hc_request_free(struct hc_request *hc)
+{
+    for (size_t i = 0; i < hc->nwanted; i++)
+        free(hc->wanted[i].name);
+    free(hc->wanted);
+    free(hc->miss);
+}
+
+/* NAME name named by digest d, the index-th DGST: from the cache into the
+ * root, or wanted. */
+static void take_digest(struct job *j, int rootfd, const char *name,
+                        const unsigned char d[DCC_HC_DIGEST_LEN], uint32_t index,
+                        struct hc_request *hc, uint64_t *total)
+{
+    char err[300];
+    char *data = NULL;
+    size_t len = 0;
+    if (dcc_hcache_get(j->cfg->hcache, d, j->conn.limits.max_body, &data, &len, err, sizeof err)) {
+        write_pump_file(j, rootfd, name, data, len);
+        free(data);
+        hc->hits++;
+        hc->hit_bytes += len;
+        count_pump_bytes(j, name, total, len);
+        return;
+    }
+    size_t nlen = strlen(name) + 1;
+    hc->name_bytes += nlen;
+    if (hc->name_bytes > j->conn.limits.max_body_mem) {
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED,
+                    "NAME \"%.300s\" is refused: the names of the files to send take more than "
+                    "%llu bytes (--max-body-memory)",
+                    name, (unsigned long long)j->conn.limits.max_body_mem);
+        return;
+    }
+    if (hc->nwanted == hc->cap) {
+        size_t cap = hc->cap ? 2 * hc->cap : 64;
+        struct hc_wanted *grown = realloc(hc->wanted, cap * sizeof *grown);
+        if (!grown) {
+            dccd_refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory for NAME \"%.300s\"", name);
+            return;
+        }
+        hc->wanted = grown;
+        hc->cap = cap;
+    }
+    struct hc_wanted *w = &hc->wanted[hc->nwanted];
+    w->name = strdup(name);
+    if (!w->name) {
+        dccd_refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory for NAME \"%.300s\"", name);
+        return;
+    }
+    memcpy(w->digest, d, sizeof w->digest);
+    hc->nwanted++;
+    dcc_hcwire_set_bit(hc->miss, index);
+}
+
+/* MISS, then the wanted bodies: each is filed in the cache under the digest
+ * computed here, and must have the digest its DGST named (else the job is
+ * refused: its client sent something else than it said). A refused job
+ * asks for nothing. */
+static int receive_wanted(struct job *j, int rootfd, struct hc_request *hc, uint64_t *total)
+{
+    struct dcc_conn *c = &j->conn;
+    size_t nask = hc->nwanted;
+    if (j->refusal[0] || rootfd < 0) {
+        memset(hc->miss, 0, dcc_hcwire_miss_len(hc->digests));
+        nask = 0;
+    }
+    int rc = dcc_hcwire_write_miss(c, hc->miss, hc->digests);
+    for (size_t i = 0; i < nask && !rc; i++) {
+        const struct hc_wanted *w = &hc->wanted[i];
+        uint32_t blen;
+        rc = dcc_wire_read_token(c, DCC_TOK_FILE, &blen);
+        if (rc)
+            break;
+        if (blen > c->limits.max_body) {
+            snprintf(c->err, sizeof c->err, "FILE of %u bytes exceeds the limit of %llu", blen,
+                     (unsigned long long)c->limits.max_body);
+            rc = DCC_EXIT_PROTOCOL_ERROR;
+            break;
+        }
+        if (j->refusal[0]) {
+            rc = dcc_wire_discard(c, blen);
+            continue;
+        }
+        char *data = NULL;
+        size_t len = 0;
+        rc = dcc_bulk_recv_body_buf(c, blen, j->how, &data, &len);
+        if (rc)
+            break;
+        unsigned char d[DCC_HC_DIGEST_LEN];
+        char err[300];
+        if (dcc_hcache_put(j->cfg->hcache, data, len, d, err, sizeof err) < 0)
+            dcc_warn("header cache: %s", err);
+        if (memcmp(d, w->digest, sizeof d) != 0)
+            dccd_refuse(
+                j, DCC_EXIT_PROTOCOL_ERROR,
+                "NAME \"%.300s\" is refused: its FILE does not have the digest its DGST named",
+                w->name);
+        else
+            write_pump_file(j, rootfd, w->name, data, len);
+        free(data);
+        hc->sent_bytes += len;
+        if (!j->refusal[0])
+            count_pump_bytes(j, w->name, total, len);
+    }
+    if (!rc)
+        dcc_info("header cache: %u of %u files from the cache (%llu bytes), %zu sent (%llu bytes)",
+                 hc->hits, hc->digests, (unsigned long long)hc->hit_bytes, nask,
+                 (unsigned long long)hc->sent_bytes);
+    return rc;
+}
+
 /* One NAME and its FILE or LINK. Once the job is refused, bodies are read
  * and thrown away, so the refusal can still be answered. */
-static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
+static int receive_pump_file(struct job *j, int rootfd, uint64_t *total, struct hc_request *hc)
 {
     struct dcc_conn *c = &j->conn;
     uint32_t len;
@@ -283,10 +442,20 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
         rc = read_string_body(c, DCC_TOK_NAME, len, &name);
     int which;
     uint32_t blen;
-    if (!rc)
+    unsigned char digest[DCC_HC_DIGEST_LEN];
+    if (!rc && hc)
+        rc = dcc_hcwire_read_entry(c, &which, &blen);
+    else if (!rc)
         rc = dcc_wire_read_either(c, DCC_TOK_FILE, DCC_TOK_LINK, &which, &blen);
+    if (!rc && which == 2)
+        rc = dcc_hcwire_read_digest_body(c, blen, digest);
     if (rc)
         goto out;
+    uint32_t index = 0;
+    if (which == 2) {
+        blen = 0; /* read */
+        index = hc->digests++;
+    }
     uint64_t cap = which == 0 ? c->limits.max_body : c->limits.max_arg_len;
     if (blen > cap) {
         snprintf(c->err, sizeof c->err, "%s of %u bytes exceeds the limit of %llu",
@@ -304,6 +473,10 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total)
         count_pump_bytes(j, name, total, (uint64_t)len + (which == 1 ? blen : 0));
     if (j->refusal[0] || rootfd < 0) {
         rc = dcc_wire_discard(c, blen);
+        goto out;
+    }
+    if (which == 2) {
+        take_digest(j, rootfd, name, digest, index, hc, total);
         goto out;
     }
     if (which == 1) {
@@ -366,8 +539,18 @@ int dccd_pump_receive_files(struct job *j)
             dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot open %s: %s", j->root, strerror(errno));
     }
     uint64_t total = 0;
+    struct hc_request hcr = {0};
+    struct hc_request *hc = j->features & DCC_FEAT_HCACHE ? &hcr : NULL;
+    if (hc && !(hc->miss = calloc(dcc_hcwire_miss_len(nfil) + 1, 1))) {
+        snprintf(c->err, sizeof c->err, "out of memory for NFIL %u", nfil);
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+    }
     for (uint32_t i = 0; i < nfil && rc == 0; i++)
-        rc = receive_pump_file(j, rootfd, &total);
+        rc = receive_pump_file(j, rootfd, &total, hc);
+    if (hc && !rc)
+        rc = receive_wanted(j, rootfd, hc, &total);
+    if (hc)
+        hc_request_free(hc);
     if (!rc && rootfd >= 0)
         check_pump_links(j, rootfd);
     free_pump_links(j);

@@ -646,7 +646,8 @@ static int read_head(struct job *j)
     /* Our clients name the features a request uses in DIST's upper bits,
      * and only to a distccd that offered them. */
     if (rc == 0 && (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
-                    (j->features & ~DCCD_FEATURES))) {
+                    (j->features & ~dccd_features(j->cfg)) ||
+                    ((j->features & DCC_FEAT_HCACHE) && j->protover != 3))) {
         snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", value);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }

@@ -80,18 +80,21 @@ need net
 use avahi-daemon ypbind" ]
 }
 
-@test "start_pre: no --log-file, no checkpath; TMPDIR defaults to /tmp" {
+@test "start_pre: no --log-file, only the header cache's directory is made; TMPDIR defaults to /tmp" {
   run openrc_sh 'unset TMPDIR; start_pre; echo "rc=$? TMPDIR=$TMPDIR"; env | grep "^TMPDIR="'
-  [ "$output" = "rc=0 TMPDIR=/tmp
+  [ "$output" = "checkpath --directory --owner distcc:distcc --mode 0700 /var/cache/distccd
+rc=0 TMPDIR=/tmp
 TMPDIR=/tmp" ]
   run openrc_sh 'TMPDIR=/var/tmp/distccd; start_pre; echo "TMPDIR=$TMPDIR"'
-  [ "$output" = "TMPDIR=/var/tmp/distccd" ]
+  [ "$output" = "checkpath --directory --owner distcc:distcc --mode 0700 /var/cache/distccd
+TMPDIR=/var/tmp/distccd" ]
 }
 
 @test "start_pre: the log file is created for distcc before the start (bug 477630)" {
   echo 'DISTCCD_OPTS="${DISTCCD_OPTS} --log-file /var/log/distccd.log"' >>"$CONFD"
   run openrc_sh 'start_pre; echo "rc=$?"'
   [ "$output" = "checkpath --file --owner distcc:distcc --mode 0640 /var/log/distccd.log
+checkpath --directory --owner distcc:distcc --mode 0700 /var/cache/distccd
 rc=0" ]
 }
 
@@ -100,6 +103,7 @@ rc=0" ]
   run openrc_sh 'start_pre; echo "rc=$?"'
   [ "$output" = "checkpath --directory --owner distcc:distcc --mode 0755 $BATS_TEST_TMPDIR/new
 checkpath --file --owner distcc:distcc --mode 0640 $BATS_TEST_TMPDIR/new/distccd.log
+checkpath --directory --owner distcc:distcc --mode 0700 /var/cache/distccd
 rc=0" ]
 }
 
@@ -116,7 +120,7 @@ rc=1" ]
 }
 
 # The real start runs in a private mount namespace: its own /run (OpenRC's
-# state and the pid file), /var/log, an empty /sys/fs/cgroup (OpenRC leaves
+# state and the pid file), /var/log, /var/cache, an empty /sys/fs/cgroup (OpenRC leaves
 # the real cgroups alone), and a passwd/group with the distcc user (uid 240,
 # as acct-user/distcc) when this machine has none.
 @test "openrc-run starts distccd as user distcc with its log file, a stock client compiles through it, stop ends it" {
@@ -139,6 +143,8 @@ EOF
 set -u
 D=$1 dir=$2 port=$3
 mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log && mount -t tmpfs tmpfs /sys/fs/cgroup || exit 90
+# The service makes /var/cache/distccd (the header cache): in this namespace only.
+mount -t tmpfs tmpfs /var/cache || exit 90
 mkdir -p /run/openrc/{daemons,exclusive,failed,hotplugged,inactive,options,scheduled,started,starting,stopping,tmp,wasinactive}
 touch /run/openrc/softlevel
 cp /etc/passwd /etc/group "$dir/"

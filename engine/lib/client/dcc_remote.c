@@ -4,6 +4,8 @@
 #include "proto/dcc_bulk.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
+#include "client/dcc_hcsend.h"
+#include "proto/dcc_caps.h"
 #include "base/dcc_exit.h"
 #include "base/dcc_log.h"
 #include "client/dcc_net.h"
@@ -338,8 +340,12 @@ out:
  * directory exist on the helper; its helpers expect exactly this. */
 #define DCC_PUMP_DIR_PLACEHOLDER "forcing_technique_271828"
 
-static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
+/* With pump->hcache a file goes as DGST, and its body only when the
+ * helper's MISS asks for it (dcc_hcsend). */
+static int send_pump_files(struct dcc_conn *c, const struct dcc_pump_request *pump, int cork)
 {
+    const struct dcc_inc_list *files = pump->files;
+    struct dcc_hcsend hs = {0};
     uint32_t n = 0;
     for (size_t i = 0; i < files->n; i++)
         n += files->v[i].kind != DCC_INC_SYSTEMDIR;
@@ -348,7 +354,9 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
         const struct dcc_inc_entry *e = &files->v[i];
         if (e->kind == DCC_INC_FILE) {
             rc = dcc_wire_write_string(c, DCC_TOK_NAME, e->path);
-            if (!rc)
+            if (!rc && pump->hcache)
+                rc = dcc_hcsend_file(c, &hs, e->path, pump->digest_dir);
+            else if (!rc)
                 rc = dcc_bulk_send_file(c, DCC_TOK_FILE, e->path, DCC_COMPRESS_LZO1X);
         } else if (e->kind == DCC_INC_DIR) {
             char name[PATH_MAX];
@@ -357,6 +365,7 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
             if (len < 0 || (size_t)len >= sizeof name) {
                 c->local_fault = 1;
                 snprintf(c->err, sizeof c->err, "directory name %.200s... is too long", e->path);
+                dcc_hcsend_free(&hs);
                 return DCC_EXIT_IO_ERROR;
             }
             rc = dcc_wire_write_string(c, DCC_TOK_NAME, name);
@@ -364,6 +373,9 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
                 rc = dcc_bulk_send_buf(c, DCC_TOK_FILE, "", 0, DCC_COMPRESS_LZO1X);
         }
     }
+    if (!rc && pump->hcache)
+        rc = dcc_hcsend_finish(c, &hs, cork);
+    dcc_hcsend_free(&hs);
     return rc;
 }
 
@@ -393,13 +405,14 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     note_phase(opts, DCC_PHASE_SEND);
-    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, 3);
+    rc = dcc_wire_write_token(&c, DCC_TOK_DIST,
+                              dcc_caps_dist_value(3, pump->hcache ? DCC_FEAT_HCACHE : 0));
     if (!rc)
         rc = dcc_wire_write_string(&c, DCC_TOK_CDIR, pump->cwd);
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     if (!rc)
-        rc = send_pump_files(&c, pump->files);
+        rc = send_pump_files(&c, pump, opts->tcp_cork);
     dcc_argv_free(remote_argv);
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);

@@ -71,6 +71,10 @@ struct dcc_pump_request {
     const struct dcc_inc_list *files;
     const char *cwd;       /* the client's working directory (CDIR) */
     const char *deps_file; /* where the helper's dependency file goes, or NULL */
+    /* The helper offers "hcache" (its CAPS answer): files go by digest
+     * (DIST 0x203, dcc_hcsend), digests kept in digest_dir (may be NULL). */
+    int hcache;
+    const char *digest_dir;
 };
 
 /* Runs the job on a ",cpp,lzo" host in protocol 3. argv as for

@@ -31,6 +31,8 @@
 #define DCC_TOK_LINK "LINK"
 #define DCC_TOK_TLEN "TLEN"
 #define DCC_TOK_CAPS "CAPS" /* ours only: what a helper can do (proto/dcc_caps.h) */
+#define DCC_TOK_DGST "DGST" /* ours only: a file named by its digest (proto/dcc_hcwire.h) */
+#define DCC_TOK_MISS "MISS" /* ours only: the digests a helper lacks (proto/dcc_hcwire.h) */
 
 /* Every length read from a peer is checked against these before anything is
  * allocated. */
