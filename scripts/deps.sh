@@ -29,6 +29,7 @@ done
 pc_deps=(
   "popt:libpopt-dev:dev-libs/popt"
   "lzo2:liblzo2-dev:dev-libs/lzo"
+  "libzstd:libzstd-dev:app-arch/zstd"
 )
 # command or file : Debian package : Gentoo atom
 other_deps=(

@@ -405,6 +405,27 @@ static enum verdict judge_answer(struct job *j, const struct dcc_host *host, con
     return VERDICT_DONE;
 }
 
+/* A ,zstd host gets zstd when it is a helper of ours that offers it (asked
+ * once, then kept); a stock one gets LZO, as ,lzo would. */
+static unsigned wire_features(struct client *cl, const struct dcc_host *host, const char *hostname)
+{
+    if (!host->compress_zstd || host->mode == DCC_HOST_LOCAL)
+        return 0;
+    struct dcc_hostcaps_opts o = dcc_client_hostcaps_opts(cl);
+    struct dcc_hostcaps caps;
+    char err[600];
+    if (dcc_hostcaps_get(host, &o, &caps, err, sizeof err) != 0) {
+        dcc_debug("%s: using lzo, not zstd: %s", hostname, err);
+        return 0;
+    }
+    unsigned feats = dcc_hostcaps_usable(&caps, DCC_FEAT_ZSTD);
+    if (!feats)
+        dcc_debug("%s: using lzo, not zstd: %s", hostname,
+                  caps.ours ? "the helper does not offer zstd" : "the helper is a stock distccd");
+    dcc_hostcaps_free(&caps);
+    return feats;
+}
+
 /* One try: the job on the host dcc_slots_pick chose, in *slot. */
 static enum verdict try_host(struct job *j, const struct dcc_host *host, struct dcc_slot *slot)
 {
@@ -427,10 +448,14 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
     if (!j->cpp_started && !pumped && start_cpp(j, host, slot) != 0)
         return local_or_fail(cl);
     dcc_slots_state(cl, DCC_PHASE_CONNECT, j->file, host->hostname, slot->index);
-    dcc_debug("connecting to %s for %s (%s)", hostname, j->file,
-              pumped                ? "protocol 3, pump mode"
-              : host->protover == 2 ? "protocol 2, lzo"
-                                    : "protocol 1");
+    j->opts.features = host->protover >= 2 ? wire_features(cl, host, hostname) : 0;
+    j->opts.zstd_level = host->zstd_level ? host->zstd_level : (int)cl->set.num[DCC_SET_ZSTD_LEVEL];
+    const char *wire = j->opts.features & DCC_FEAT_ZSTD ? "zstd" : "lzo";
+    dcc_debug("connecting to %s for %s (%s%s)", hostname, j->file,
+              pumped                ? "protocol 3, pump mode, "
+              : host->protover >= 2 ? "protocol 2, "
+                                    : "protocol 1",
+              host->protover >= 2 ? wire : "");
     struct dcc_remote_result res;
     if (pumped) {
         struct dcc_pump_request req = {
@@ -445,6 +470,10 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
          * slot and fails the same way. */
         dcc_slots_backoff(cl, host);
         dcc_slots_release(slot);
+        /* It may have been replaced by a distccd without the feature: ask
+         * again next time. */
+        if (j->opts.features)
+            dcc_hostcaps_forget(host, NULL);
         if (dcc_slots_helper_left(cl))
             dcc_warn("failed to distribute %s to %s (%s), trying another helper", j->file, hostname,
                      res.err);

@@ -313,8 +313,8 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
                j->peer, j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what,
                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                WIFSIGNALED(status) ? " (signal)" : "",
-               j->protover == 2   ? ", lzo"
-               : j->protover == 3 ? ", pump"
+               j->protover == 2   ? (j->how == DCC_COMPRESS_ZSTD ? ", zstd" : ", lzo")
+               : j->protover == 3 ? (j->how == DCC_COMPRESS_ZSTD ? ", pump, zstd" : ", pump")
                                   : "",
                rec->msecs, (unsigned long long)j->conn.bytes_in,
                (unsigned long long)j->conn.bytes_out);
@@ -644,9 +644,11 @@ static int read_head(struct job *j)
         return 0;
     }
     /* Our clients name the features a request uses in DIST's upper bits,
-     * and only to a distccd that offered them. */
+     * and only to a distccd that offered them. zstd replaces protocol 2 and
+     * 3's LZO: protocol 1 has no compression to replace. */
     if (rc == 0 && (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
-                    (j->features & ~DCCD_FEATURES))) {
+                    (j->features & ~DCCD_FEATURES) ||
+                    ((j->features & DCC_FEAT_ZSTD) && j->protover < 2))) {
         snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", value);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }
@@ -659,7 +661,7 @@ static int read_head(struct job *j)
  * early when it may), or protocol 3's files. */
 static int read_rest(struct job *j)
 {
-    j->how = j->protover >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
+    j->how = dcc_bulk_how(j->protover, j->features);
     if (j->protover < 3) {
         check_request(j);
         if (!j->refusal[0] && make_job_files(j) == 0 &&

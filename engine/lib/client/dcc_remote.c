@@ -2,6 +2,7 @@
 #include "client/dcc_remote.h"
 
 #include "proto/dcc_bulk.h"
+#include "proto/dcc_caps.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
 #include "base/dcc_exit.h"
@@ -280,7 +281,9 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
     uint32_t ver = (uint32_t)(host->protover >= 2 ? 2 : 1);
-    enum dcc_compress how = ver >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
+    unsigned feats = ver >= 2 ? opts->features & DCC_FEAT_ZSTD : 0;
+    enum dcc_compress how = dcc_bulk_how(ver, feats);
+    c.zstd_level = opts->zstd_level;
     char **remote_argv = dcc_args_strip_local(argv);
     if (!remote_argv) {
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
@@ -292,7 +295,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     /* The header and arguments go out while cpp still runs. */
-    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, ver);
+    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, dcc_caps_dist_value(ver, feats));
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     dcc_argv_free(remote_argv);
@@ -338,7 +341,8 @@ out:
  * directory exist on the helper; its helpers expect exactly this. */
 #define DCC_PUMP_DIR_PLACEHOLDER "forcing_technique_271828"
 
-static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
+static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files,
+                           enum dcc_compress how)
 {
     uint32_t n = 0;
     for (size_t i = 0; i < files->n; i++)
@@ -349,7 +353,7 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
         if (e->kind == DCC_INC_FILE) {
             rc = dcc_wire_write_string(c, DCC_TOK_NAME, e->path);
             if (!rc)
-                rc = dcc_bulk_send_file(c, DCC_TOK_FILE, e->path, DCC_COMPRESS_LZO1X);
+                rc = dcc_bulk_send_file(c, DCC_TOK_FILE, e->path, how);
         } else if (e->kind == DCC_INC_DIR) {
             char name[PATH_MAX];
             int len = snprintf(name, sizeof name, "%s/%s", strcmp(e->path, "/") ? e->path : "",
@@ -361,7 +365,7 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_inc_list *files)
             }
             rc = dcc_wire_write_string(c, DCC_TOK_NAME, name);
             if (!rc)
-                rc = dcc_bulk_send_buf(c, DCC_TOK_FILE, "", 0, DCC_COMPRESS_LZO1X);
+                rc = dcc_bulk_send_buf(c, DCC_TOK_FILE, "", 0, how);
         }
     }
     return rc;
@@ -390,16 +394,19 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
     }
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
+    unsigned feats = opts->features & DCC_FEAT_ZSTD;
+    enum dcc_compress how = dcc_bulk_how(3, feats);
+    c.zstd_level = opts->zstd_level;
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     note_phase(opts, DCC_PHASE_SEND);
-    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, 3);
+    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, dcc_caps_dist_value(3, feats));
     if (!rc)
         rc = dcc_wire_write_string(&c, DCC_TOK_CDIR, pump->cwd);
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     if (!rc)
-        rc = send_pump_files(&c, pump->files);
+        rc = send_pump_files(&c, pump->files, how);
     dcc_argv_free(remote_argv);
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
@@ -412,7 +419,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
             request_failed(res, host, &c, rc, "sending the request");
         }
     } else {
-        read_reply(&c, host, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, opts, res);
+        read_reply(&c, host, 3, how, scan->output, pump->deps_file, opts, res);
     }
     dcc_net_close(&t);
 }

@@ -51,6 +51,12 @@ struct dcc_remote_opts {
     int io_timeout_ms;
     struct dcc_net_opts net; /* connect timeout, DISTCC_SSH, DISTCC_PRINCIPAL */
     int tcp_cork;
+    /* DCC_FEAT_* this request uses, only ones the helper offered (the
+     * caller asked it, client/dcc_hostcaps.h): DCC_FEAT_ZSTD sends and
+     * receives zstd frames instead of LZO blocks, at zstd_level (0: the
+     * default). */
+    unsigned features;
+    int zstd_level;
     /* Told each phase the job enters (enum dcc_phase: Connect, Preprocess
      * while cpp is still running, Send, Compile, Receive), for the monitor;
      * NULL for none. */

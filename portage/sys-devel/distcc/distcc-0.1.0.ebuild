@@ -37,7 +37,7 @@ SLOT="0"
 # preflight's libcurl and json's jansson. zeroconf builds +zeroconf and
 # distccd --zeroconf with avahi's client library; gssapi builds ,auth hosts
 # and distccd --auth with MIT Kerberos. With every flag off (USE='-*', the
-# wiki's bootstrap route) the programs need popt and lzo alone.
+# wiki's bootstrap route) the programs need popt, lzo and zstd alone.
 IUSE="gssapi gtk +json +preflight +seccomp selinux xinetd zeroconf"
 # distcc-preflight reads the daemons' JSON /toolchain pages.
 REQUIRED_USE="preflight? ( json )"
@@ -47,6 +47,7 @@ RESTRICT="test"
 [[ ${PV} == *9999* ]] || RESTRICT+=" fetch mirror"
 
 DEPEND="
+	app-arch/zstd:=
 	dev-libs/lzo:2
 	dev-libs/popt
 	gssapi? ( app-crypt/mit-krb5 )
