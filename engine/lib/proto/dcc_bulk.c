@@ -182,8 +182,13 @@ int dcc_zstd_compress(const void *in, size_t inlen, int level, char **out, size_
         return DCC_EXIT_OUT_OF_MEMORY;
     }
     /* One-shot compression writes the content size into the frame header,
-     * which the receiver insists on. */
-    size_t n = ZSTD_compressCCtx(cctx, buf, cap, in, inlen, level);
+     * which the receiver insists on; the checksum makes a body damaged on
+     * the way an error instead of a wrong object. */
+    size_t n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(n))
+        n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    if (!ZSTD_isError(n))
+        n = ZSTD_compress2(cctx, buf, cap, in, inlen);
     if (ZSTD_isError(n)) {
         free(buf);
         snprintf(err, errlen, "zstd compression failed (%s)", ZSTD_getErrorName(n));
