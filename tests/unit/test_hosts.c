@@ -190,9 +190,9 @@ static void test_zstd_options(void **state)
         const char *spec;
         int lzo, zstd, level, protover;
     } cases[] = {
-        {"box,zstd", 0, 1, 0, 2},        {"box,cpp,zstd", 0, 1, 0, 3},
+        {"box,zstd", 0, 1, 0, 2},         {"box,cpp,zstd", 0, 1, 0, 3},
         {"box,zstd=19,cpp", 0, 1, 19, 3}, {"box,lzo,zstd=3", 1, 1, 3, 2},
-        {"box,zstd=5,zstd", 0, 1, 5, 2}, {"@box,zstd=1", 0, 1, 1, 2},
+        {"box,zstd=5,zstd", 0, 1, 5, 2},  {"@box,zstd=1", 0, 1, 1, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct dcc_hostlist list;
@@ -534,8 +534,9 @@ static void test_errors_name_the_token_and_the_problem(void **state)
                  "\",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,,lzo", "bad host specification \"box,,lzo\": unknown option \",\" (known options: "
                      "\",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
-        {"box,lzo/4", "bad host specification \"box,lzo/4\": unknown option \",lzo/4\" (known "
-                      "options: \",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
+        {"box,lzo/4",
+         "bad host specification \"box,lzo/4\": unknown option \",lzo/4\" (known "
+         "options: \",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
         /* ssh commands */
         {"alice@box:", "bad host specification \"alice@box:\": empty command after \":\""},
         {"alice@box:,lzo", "bad host specification \"alice@box:,lzo\": empty command after \":\""},

@@ -206,8 +206,8 @@ static int parse_zstd_level(struct spec_ctx *c, const char *s, size_t n, int *le
     for (; i < n && i < 3 && s[i] >= '0' && s[i] <= '9'; i++)
         v = v * 10 + (s[i] - '0');
     if (n == 0 || i != n || v < DCC_ZSTD_MIN_LEVEL || v > DCC_ZSTD_MAX_LEVEL)
-        return spec_bad(c, "zstd level \"%s\" is not a number %d-%d", shown(part, sizeof part, s, n),
-                        DCC_ZSTD_MIN_LEVEL, DCC_ZSTD_MAX_LEVEL);
+        return spec_bad(c, "zstd level \"%s\" is not a number %d-%d",
+                        shown(part, sizeof part, s, n), DCC_ZSTD_MIN_LEVEL, DCC_ZSTD_MAX_LEVEL);
     *level = (int)v;
     return 0;
 }
@@ -229,8 +229,7 @@ static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h
             if (parse_zstd_level(c, opt + 5, n - 5, &h->zstd_level) != 0)
                 return -1;
             h->compress_zstd = 1;
-        }
-        else if (n == 4 && memcmp(opt, "auth", 4) == 0)
+        } else if (n == 4 && memcmp(opt, "auth", 4) == 0)
             h->auth = 1;
         else if (n > 4 && memcmp(opt, "auth=", 5) == 0) {
             /* The helper's name for its GSS-API principal (instead of the
@@ -722,7 +721,9 @@ int dcc_hosts_format(const struct dcc_host *h, char *buf, size_t buflen)
 {
     const char *lb = h->is_ipv6 ? "[" : "", *rb = h->is_ipv6 ? "]" : "";
     const char *comp = h->cpp_on_server ? ",cpp" : "";
-    const char *wire = h->compress_zstd ? ",zstd" : h->compress_lzo || h->cpp_on_server ? ",lzo" : "";
+    const char *wire = h->compress_zstd                      ? ",zstd"
+                       : h->compress_lzo || h->cpp_on_server ? ",lzo"
+                                                             : "";
     char level[16] = "";
     if (h->compress_zstd && h->zstd_level)
         snprintf(level, sizeof level, "=%d", h->zstd_level);
