@@ -103,7 +103,7 @@ void dccd_stop_compiler(struct job *j);
 int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra, int send_object);
 
 /* caps.c: the CAPS answer. The features this distccd offers (DCC_FEAT_*). */
-#define DCCD_FEATURES DCC_FEAT_ZSTD
+#define DCCD_FEATURES (DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES)
 json_t *dccd_caps_document(const struct dccd_config *cfg);
 /* Reads the question (question_len bytes, CAPS's value) and sends CAPS and
  * the document; 0, or the wire error. */

@@ -26,9 +26,10 @@
 int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir,
                   struct dcc_cpp *cpp, char *err, size_t errlen)
 {
-    int slot_fd = cpp->slot_fd;
+    int slot_fd = cpp->slot_fd, directives_only = cpp->directives_only;
     memset(cpp, 0, sizeof *cpp);
     cpp->slot_fd = slot_fd;
+    cpp->directives_only = directives_only;
     if (scan->preprocessed) {
         snprintf(cpp->path, sizeof cpp->path, "%s", scan->input);
         return 0;
@@ -50,7 +51,12 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
     close(fd);
     cpp->owns_file = 1;
     dcc_cleanup_add_file(cpp->path);
+    static const char *const directives[] = {"-fdirectives-only"};
     char **cpp_argv = dcc_args_cpp_argv(argv, scan, cpp->path);
+    if (cpp_argv && directives_only && dcc_argv_insert(&cpp_argv, 1, directives, 1) != 0) {
+        dcc_argv_free(cpp_argv);
+        cpp_argv = NULL;
+    }
     if (!cpp_argv) {
         snprintf(err, errlen, "out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
@@ -281,7 +287,8 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
     uint32_t ver = (uint32_t)(host->protover >= 2 ? 2 : 1);
-    unsigned feats = ver >= 2 ? opts->features & DCC_FEAT_ZSTD : 0;
+    unsigned feats = opts->features & (ver >= 2 ? DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES
+                                                : DCC_FEAT_DIRECTIVES);
     enum dcc_compress how = dcc_bulk_how(ver, feats);
     c.zstd_level = opts->zstd_level;
     char **remote_argv = dcc_args_strip_local(argv);

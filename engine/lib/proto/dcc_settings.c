@@ -52,6 +52,8 @@ const struct dcc_setting dcc_settings_table[] = {
      KEEP, "seconds what a helper is (ours or stock, its features) is kept; 0 asks every time"},
     {DCC_SET_ZSTD_LEVEL, "DISTCC_ZSTD_LEVEL", DCC_SETTING_INT, 1, 19, "1", 1, C | E, KEEP,
      "zstd level of what is sent to ,zstd hosts (1 fastest, 19 smallest)"},
+    {DCC_SET_DIRECTIVES_ONLY, "DISTCC_DIRECTIVES_ONLY", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
+     "0: gcc -E expands macros here also for ,zstd helpers of ours"},
     {DCC_SET_INCLUDE_SERVER_PORT, "INCLUDE_SERVER_PORT", DCC_SETTING_PATH, 0, 0, NULL, 0, C, KEEP,
      "set by pump: turns pump mode on"},
     {DCC_SET_INCLUDE_SERVER_DIR, "INCLUDE_SERVER_DIR", DCC_SETTING_PATH, 0, 0, NULL, 0, P, KEEP,
