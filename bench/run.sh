@@ -12,9 +12,11 @@
 #   (e) ,zstd against ,lzo on real code: BENCH_UNITS (40) units of binutils,
 #       spread over the code base that make bench-scale records (its
 #       units.tsv, in SCALE_CACHE: bench/out/scale), compiled one after the
-#       other against ours, plain and in pump mode, the modes taking turns:
-#       wire bytes per job (both ways, from the daemon's log), client CPU
-#       (distcc and its cpp) and helper CPU (the daemon with its compiles)
+#       other against ours, the modes taking turns: ,lzo; ,zstd with gcc -E
+#       (DISTCC_DIRECTIVES_ONLY=0); ,zstd with directives-only cpp (the
+#       default); pump mode with ,cpp,lzo and ,cpp,zstd. Wire bytes per job
+#       (both ways, from the daemon's log), client CPU (distcc and its cpp)
+#       and helper CPU (the daemon with its compiles)
 # BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcde") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
@@ -277,14 +279,15 @@ awk -v k="$units_e" -v t="$total" 'BEGIN { for (i = 0; i < k; i++) pick[int(i * 
   "$units_tsv" >"$work/e-units.tsv"
 # One run of one mode: "client_cpu_ms helper_cpu_ms bytes_in bytes_out" per job.
 run_units() {
-  local mode=$1 opts=$2 wrap=$3 first
+  local mode=$1 opts=$2 wrap=$3 directives=$4 first
   mkdir -p "$work/dd-e" "$work/e-out"
   first=$(($(wc -l <"$work/ours-e.log") + 1))
   python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrap" "$pump_dir" \
-    "$work/e-out/$mode.o" "$e_pid" <<'PY'
+    "$work/e-out/$mode.o" "$e_pid" "$directives" <<'PY'
 import os, resource, shlex, subprocess, sys
-units, distcc, hosts, ddir, wrap, pump_dir, obj, dpid = sys.argv[1:9]
-env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1")
+units, distcc, hosts, ddir, wrap, pump_dir, obj, dpid, directives = sys.argv[1:10]
+env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1",
+           DISTCC_DIRECTIVES_ONLY=directives)
 if wrap:
     env.update(INCLUDE_SERVER_DIR=pump_dir, INCLUDE_SERVER_PORT=pump_dir + "/socket")
 def daemon_ms():
@@ -300,7 +303,8 @@ for line in open(units):
             skip = not skip
             continue
         args.append(a)
-    subprocess.run([distcc, "gcc"] + args + ["-o", obj], cwd=cwd, env=env, check=True)
+    subprocess.run([distcc, "gcc"] + args + ["-o", obj], cwd=cwd, env=env, check=True,
+                   stderr=subprocess.DEVNULL)
     n += 1
 after, d1 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_ms()
 cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
@@ -309,15 +313,15 @@ PY
   tail -n +"$first" "$work/ours-e.log" | sed -nE 's/.*: compiled, exit 0, .* ([0-9]+) bytes in, ([0-9]+) bytes out$/\1 \2/p' |
     awk '{ i += $1; o += $2; n++ } END { if (n) printf " %.0f %.0f\n", i / n, o / n; else print " 0 0" }'
 }
-e_modes=("lzo ,lzo -" "zstd ,zstd -" "pump-lzo ,cpp,lzo pump" "pump-zstd ,cpp,zstd pump")
+e_modes=("lzo ,lzo - 0" "zstd ,zstd - 0" "zstd-dir ,zstd - 1" "pump-lzo ,cpp,lzo pump 0" "pump-zstd ,cpp,zstd pump 0")
 rm -f e-*.txt
 # Each helper is asked what it is before the first timed run.
 DISTCC_DIR="$work/dd-e" DISTCC_HOSTS="127.0.0.1:$e_port,zstd" "$bin/distcc" --show-helpers >/dev/null 2>&1 || true
 for _ in $(seq "$runs"); do
   for m in "${e_modes[@]}"; do
-    read -r name opts wrap <<<"$m"
+    read -r name opts wrap directives <<<"$m"
     [ "$wrap" = - ] && wrap=
-    echo "$(run_units "$name" "$opts" "$wrap" | tr -d '\n')" >>"e-$name.txt"
+    echo "$(run_units "$name" "$opts" "$wrap" "$directives" | tr -d '\n')" >>"e-$name.txt"
   done
 done
 for m in "${e_modes[@]}"; do
@@ -328,9 +332,11 @@ for m in "${e_modes[@]}"; do
 done >e-medians.txt
 awk '{ printf "  %-9s %8.0f B to the helper %7.0f B back   client cpu %7.2f ms   helper cpu %7.2f ms\n", $1, $4, $5, $2, $3
        c[$1] = $2; h[$1] = $3; b[$1] = $4 + $5 }
-  END { for (p = 0; p < 2; p++) { x = p ? "pump-" : ""
-    printf "  %szstd/lzo: wire bytes %.2f (target <= 0.80), client cpu %.2f, helper cpu %.2f (targets <= 1.00)\n",
-      p ? "pump " : "", b[x "zstd"] / b[x "lzo"], c[x "zstd"] / c[x "lzo"], h[x "zstd"] / h[x "lzo"] } }' e-medians.txt
+  END { n = split("zstd lzo zstd-dir lzo zstd-dir zstd pump-zstd pump-lzo", r, " ")
+    for (i = 1; i < n; i += 2)
+      printf "  %s/%s: wire bytes %.2f, client cpu %.2f, helper cpu %.2f\n", r[i], r[i + 1],
+        b[r[i]] / b[r[i + 1]], c[r[i]] / c[r[i + 1]], h[r[i]] / h[r[i + 1]]
+    print "  (targets: zstd/lzo wire bytes <= 0.80, cpu <= 1.00)" }' e-medians.txt
 fi
 fi
 } | tee "$out/results.txt"

@@ -237,15 +237,18 @@ assert_daemon_sanitizer_clean() {
   assert_daemon_sanitizer_clean
 }
 
-@test "zstd with protocol 1, or a feature bit nobody offered, is an unsupported version" {
+@test "zstd with protocol 1, directives-only in pump mode, or a feature bit nobody offered, is an unsupported version" {
   start_daemon
 
   send DIST00000101 "${HELLO_ARGV[@]}" DOTI@hello.i
+  assert_hung_up_silently
+  send DIST00000403 CDIR:/src "${HELLO_ARGV[@]}" NFIL00000001 NAME:/src/hello.i FILE@lzo:hello.i
   assert_hung_up_silently
   send DIST00008002 "${HELLO_ARGV[@]}" DOTI@zstd:hello.i
   assert_hung_up_silently
 
   assert_warnings 'warning: bad request from 127.0.0.1: unsupported protocol version 257' \
+    'warning: bad request from 127.0.0.1: unsupported protocol version 1027' \
     'warning: bad request from 127.0.0.1: unsupported protocol version 32770'
   assert_no_job_dirs
   assert_still_serves

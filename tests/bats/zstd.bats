@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # ,zstd hosts: our client sends zstd frames to a helper of ours that offers
-# zstd (learned once with CAPS) and gets zstd back; to a stock distccd it
-# speaks protocol 2 (LZO) as for ,lzo, saying so only in DISTCC_VERBOSE.
+# zstd (learned once with CAPS) and gets zstd back, and its gcc leaves the
+# macros to the helper (-fdirectives-only); to a stock distccd it speaks
+# protocol 2 (LZO, gcc -E) as for ,lzo, saying so only in DISTCC_VERBOSE.
 # Plain and pump mode; objects match a local build.
 
 load common
@@ -61,7 +62,7 @@ bytes_in() {
 
   DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c big.c -o big.o
   [ "$status" -eq 0 ]
-  grep -q "debug: connecting to 127.0.0.1:$DAEMON_PORT/4,zstd for big.c (protocol 2, zstd)" <<<"$output"
+  grep -q "debug: connecting to 127.0.0.1:$DAEMON_PORT/4,zstd for big.c (protocol 2, zstd, directives-only)" <<<"$output"
   cmp big.o local.o
   grep -q "gcc big.c: compiled, exit 0, zstd, " "$DAEMON_LOG"
   # The helper is asked once what it is; the next job uses what was learned.
@@ -116,7 +117,7 @@ bytes_in() {
   # The CAPS question was its one derailment; the answer is kept.
   DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$STOCK_PORT,zstd" run our_distcc gcc -O2 -c big.c -o big.o
   [ "$status" -eq 0 ]
-  grep -q "debug: 127.0.0.1:$STOCK_PORT/4,zstd: using lzo, not zstd: the helper is a stock distccd" <<<"$output"
+  grep -q "debug: 127.0.0.1:$STOCK_PORT/4,zstd: not using zstd directives: the helper is a stock distccd" <<<"$output"
   grep -q "(protocol 2, lzo)" <<<"$output"
   [ "$(grep -c "COMPILE_OK exit:0" "$STOCK_LOG")" -eq 2 ]
   [ "$(grep -c "got DIST0000000[0-9a-f]\$" "$STOCK_LOG")" -eq 2 ]
@@ -179,4 +180,74 @@ c:3632/4,lzo" ]
   DISTCC_HOSTS="a,zstd=99" run "$DCC_BIN/distcc" --show-hosts
   [ "$status" -eq 106 ]
   [[ "$output" == *'bad host specification "a,zstd=99": zstd level "99" is not a number 1-19'* ]]
+}
+
+# A source whose macros only the compiler expands.
+macro_source() {
+  cat >macro.c <<'SRC'
+#include <stdio.h>
+#define SQUARE(x) ((x) * (x))
+#define SHOW(v) printf("%d %s\n", SQUARE(v), #v)
+int main(void)
+{
+    int seven = 7;
+    SHOW(seven);
+    return 0;
+}
+SRC
+}
+
+@test "a ,zstd helper of ours gets directives-only source from gcc and the object matches a local build" {
+  dcc_start_distccd
+  macro_source
+  gcc -O2 -c macro.c -o local.o
+
+  DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
+  [ "$status" -eq 0 ]
+  grep -q "debug: connecting to 127.0.0.1:$DAEMON_PORT/4,zstd for macro.c (protocol 2, zstd, directives-only)" <<<"$output"
+  cmp macro.o local.o
+  grep -q "gcc macro.c: compiled, exit 0, zstd, directives-only, " "$DAEMON_LOG"
+  gcc macro.o -o macro
+  [ "$(./macro)" = "49 seven" ]
+}
+
+@test "with -g, a directives-only object differs from a local one only in the producer string" {
+  dcc_start_distccd
+  macro_source
+  gcc -g -O2 -c macro.c -o local.o
+
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -g -O2 -c macro.c -o macro.o
+  [ "$status" -eq 0 ]
+  # The debug info and line table as objdump reads them, without the
+  # offsets into the string table (a longer producer string moves them).
+  dwarf() { objdump --dwarf=info,line "$1" | tail -n +4 | sed -E 's/offset: 0x[0-9a-f]+//'; }
+  run diff <(dwarf local.o) <(dwarf macro.o)
+  [ "$status" -eq 1 ]
+  [ "$(grep -c '^[<>]' <<<"$output")" -eq 2 ]
+  [[ "${lines[1]}" == *"DW_AT_producer"*"-g -O2 -fasynchronous-unwind-tables" ]]
+  [[ "${lines[3]}" == *"DW_AT_producer"*"-g -O2 -fdirectives-only -fasynchronous-unwind-tables" ]]
+}
+
+@test "DISTCC_DIRECTIVES_ONLY=0 keeps gcc -E for a helper of ours" {
+  dcc_start_distccd
+  macro_source
+  gcc -O2 -c macro.c -o local.o
+
+  DISTCC_DIRECTIVES_ONLY=0 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
+  [ "$status" -eq 0 ]
+  cmp macro.o local.o
+  grep -q "gcc macro.c: compiled, exit 0, zstd, [0-9]* ms" "$DAEMON_LOG"
+  ! grep -q "directives-only" "$DAEMON_LOG"
+}
+
+@test "a stock helper named ,zstd gets gcc -E output" {
+  dcc_start_stock_distccd --log-level debug
+  macro_source
+  gcc -O2 -c macro.c -o local.o
+
+  DISTCC_HOSTS="127.0.0.1:$STOCK_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  cmp macro.o local.o
+  grep -q "(dcc_r_bulk_lzo1x) decompressed [0-9]* bytes to $(gcc -O2 -E macro.c | wc -c) bytes" "$STOCK_LOG"
 }
