@@ -458,7 +458,8 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
     }
     int pumped = host->protover == 3 && j->pump.usable;
     unsigned feats = helper_features(
-        cl, host, hostname, DCC_FEAT_ZSTD | (!pumped && directives_possible(j) ? DCC_FEAT_DIRECTIVES : 0));
+        cl, host, hostname,
+        DCC_FEAT_ZSTD | (!pumped && directives_possible(j) ? DCC_FEAT_DIRECTIVES : 0));
     /* A directives-only source kept from an earlier try is of no use to a
      * helper without the feature: preprocess again, in full. */
     if (j->cpp_started && j->cpp.directives_only && !(feats & DCC_FEAT_DIRECTIVES)) {
@@ -480,7 +481,8 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
               pumped                ? "protocol 3, pump mode, "
               : host->protover >= 2 ? "protocol 2, "
                                     : "protocol 1",
-              host->protover >= 2 ? wire : "", feats & DCC_FEAT_DIRECTIVES ? ", directives-only" : "");
+              host->protover >= 2 ? wire : "",
+              feats & DCC_FEAT_DIRECTIVES ? ", directives-only" : "");
     struct dcc_remote_result res;
     if (pumped) {
         struct dcc_pump_request req = {

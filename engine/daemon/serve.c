@@ -316,9 +316,8 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
                j->protover == 2   ? (j->how == DCC_COMPRESS_ZSTD ? ", zstd" : ", lzo")
                : j->protover == 3 ? (j->how == DCC_COMPRESS_ZSTD ? ", pump, zstd" : ", pump")
                                   : "",
-               j->features & DCC_FEAT_DIRECTIVES ? ", directives-only" : "",
-               rec->msecs, (unsigned long long)j->conn.bytes_in,
-               (unsigned long long)j->conn.bytes_out);
+               j->features & DCC_FEAT_DIRECTIVES ? ", directives-only" : "", rec->msecs,
+               (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
 }
 
 /* Reads DOTI into the job directory, or throws it away when the job is already
@@ -648,10 +647,10 @@ static int read_head(struct job *j)
      * and only to a distccd that offered them. zstd replaces protocol 2 and
      * 3's LZO: protocol 1 has no compression to replace. Directives-only
      * source is for plain mode: in pump mode this machine preprocesses. */
-    if (rc == 0 && (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
-                    (j->features & ~DCCD_FEATURES) ||
-                    ((j->features & DCC_FEAT_ZSTD) && j->protover < 2) ||
-                    ((j->features & DCC_FEAT_DIRECTIVES) && j->protover == 3))) {
+    if (rc == 0 &&
+        (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
+         (j->features & ~DCCD_FEATURES) || ((j->features & DCC_FEAT_ZSTD) && j->protover < 2) ||
+         ((j->features & DCC_FEAT_DIRECTIVES) && j->protover == 3))) {
         snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", value);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }

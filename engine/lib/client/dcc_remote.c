@@ -287,8 +287,8 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
     uint32_t ver = (uint32_t)(host->protover >= 2 ? 2 : 1);
-    unsigned feats = opts->features & (ver >= 2 ? DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES
-                                                : DCC_FEAT_DIRECTIVES);
+    unsigned feats = opts->features &
+                     (ver >= 2 ? DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES : DCC_FEAT_DIRECTIVES);
     enum dcc_compress how = dcc_bulk_how(ver, feats);
     c.zstd_level = opts->zstd_level;
     char **remote_argv = dcc_args_strip_local(argv);

@@ -14,11 +14,11 @@
 
 /* The local preprocessing of one job, shared by every helper it is tried on. */
 struct dcc_cpp {
-    char path[4096]; /* the .i file (or the source when already preprocessed) */
-    pid_t pid;       /* running cpp, 0 when finished or not needed */
-    int status;      /* cpp's wait status once finished */
-    int owns_file;   /* path is our temporary and is removed by dcc_cpp_cleanup */
-    int slot_fd;     /* a held lock (cpp slot) closed once cpp finishes, or -1 */
+    char path[4096];     /* the .i file (or the source when already preprocessed) */
+    pid_t pid;           /* running cpp, 0 when finished or not needed */
+    int status;          /* cpp's wait status once finished */
+    int owns_file;       /* path is our temporary and is removed by dcc_cpp_cleanup */
+    int slot_fd;         /* a held lock (cpp slot) closed once cpp finishes, or -1 */
     int directives_only; /* set before dcc_cpp_start: gcc -E -fdirectives-only (the
                           * helper expands the macros; DCC_FEAT_DIRECTIVES) */
 };

@@ -16,14 +16,14 @@
  * header, stock waits for it until its I/O timeout.) */
 #define DCC_CAPS_VERSION 1u
 #define DCC_CAPS_MAX_QUESTION 4096u /* longest question a distccd reads */
-#define DCC_CAPS_MAX_BODY 65536u /* longest answer a client reads */
+#define DCC_CAPS_MAX_BODY 65536u    /* longest answer a client reads */
 
 /* Features a request may use with a helper that offers them. A request of
  * protocol P that uses features F sends DIST with the value P | F << 8; only
  * helpers that listed F in their CAPS answer ever see such a value, so stock
  * helpers never do. */
-#define DCC_FEAT_ZSTD (1u << 0)   /* bulk bodies as zstd frames instead of LZO */
-#define DCC_FEAT_HCACHE (1u << 1) /* protocol 3 files named by digest, sent when missing */
+#define DCC_FEAT_ZSTD (1u << 0)       /* bulk bodies as zstd frames instead of LZO */
+#define DCC_FEAT_HCACHE (1u << 1)     /* protocol 3 files named by digest, sent when missing */
 #define DCC_FEAT_DIRECTIVES (1u << 2) /* DOTI is gcc -E -fdirectives-only output */
 #define DCC_FEAT_ALL (DCC_FEAT_ZSTD | DCC_FEAT_HCACHE | DCC_FEAT_DIRECTIVES)
 
