@@ -131,20 +131,7 @@ bytes_in() {
   [ "$status" -eq 0 ]
   dcc_stop_distccd
   # Stock on the same port; the client still believes it speaks zstd.
-  dcc_need_tool /usr/bin/distccd
-  STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
-  chmod 0755 "$STOCK_DIR"
-  mkdir "$STOCK_DIR/tmp"
-  chmod 1777 "$STOCK_DIR/tmp"
-  STOCK_LOG="$STOCK_DIR/distccd.log"
-  : >"$STOCK_LOG"
-  chmod 0666 "$STOCK_LOG"
-  user=()
-  [ "$(id -u)" -ne 0 ] || user=(--user nobody)
-  TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$port" --allow 127.0.0.1 \
-    --log-file "$STOCK_LOG" --log-level info "${user[@]}" --lifetime 300 &
-  STOCK_PID=$!
-  dcc_wait_port "$port" 10
+  STOCK_PORT_WANTED=$port dcc_start_stock_distccd
 
   DISTCC_HOSTS="127.0.0.1:$port,zstd" run our_distcc gcc -c big.c -o big.o
   [ "$status" -ne 0 ]
