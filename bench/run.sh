@@ -13,8 +13,8 @@
 #       spread over the code base that make bench-scale records (its
 #       units.tsv, in SCALE_CACHE: bench/out/scale), compiled one after the
 #       other against ours, the modes taking turns: ,lzo; ,zstd with gcc -E
-#       (DISTCC_DIRECTIVES_ONLY=0); ,zstd with directives-only cpp (the
-#       default); pump mode with ,cpp,lzo and ,cpp,zstd. Wire bytes per job
+#       (the default); ,zstd with directives-only cpp
+#       (DISTCC_DIRECTIVES_ONLY=1); pump mode with ,cpp,lzo and ,cpp,zstd. Wire bytes per job
 #       (both ways, from the daemon's log), client CPU (distcc and its cpp)
 #       and helper CPU (the daemon with its compiles)
 # BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcde") narrow it down;

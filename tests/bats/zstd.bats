@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # ,zstd hosts: our client sends zstd frames to a helper of ours that offers
-# zstd (learned once with CAPS) and gets zstd back, and its gcc leaves the
-# macros to the helper (-fdirectives-only); to a stock distccd it speaks
+# zstd (learned once with CAPS) and gets zstd back, and with
+# DISTCC_DIRECTIVES_ONLY=1 its gcc leaves the macros to the helper
+# (-fdirectives-only); to a stock distccd it speaks
 # protocol 2 (LZO, gcc -E) as for ,lzo, saying so only in DISTCC_VERBOSE.
 # Plain and pump mode; objects match a local build.
 
@@ -62,7 +63,7 @@ bytes_in() {
 
   DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c big.c -o big.o
   [ "$status" -eq 0 ]
-  grep -q "debug: connecting to 127.0.0.1:$DAEMON_PORT/4,zstd for big.c (protocol 2, zstd, directives-only)" <<<"$output"
+  grep -q "debug: connecting to 127.0.0.1:$DAEMON_PORT/4,zstd for big.c (protocol 2, zstd)" <<<"$output"
   cmp big.o local.o
   grep -q "gcc big.c: compiled, exit 0, zstd, " "$DAEMON_LOG"
   # The helper is asked once what it is; the next job uses what was learned.
@@ -117,7 +118,7 @@ bytes_in() {
   # The CAPS question was its one derailment; the answer is kept.
   DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$STOCK_PORT,zstd" run our_distcc gcc -O2 -c big.c -o big.o
   [ "$status" -eq 0 ]
-  grep -q "debug: 127.0.0.1:$STOCK_PORT/4,zstd: not using zstd directives: the helper is a stock distccd" <<<"$output"
+  grep -q "debug: 127.0.0.1:$STOCK_PORT/4,zstd: not using zstd: the helper is a stock distccd" <<<"$output"
   grep -q "(protocol 2, lzo)" <<<"$output"
   [ "$(grep -c "COMPILE_OK exit:0" "$STOCK_LOG")" -eq 2 ]
   [ "$(grep -c "got DIST0000000[0-9a-f]\$" "$STOCK_LOG")" -eq 2 ]
@@ -184,12 +185,12 @@ int main(void)
 SRC
 }
 
-@test "a ,zstd helper of ours gets directives-only source from gcc and the object matches a local build" {
+@test "with DISTCC_DIRECTIVES_ONLY=1 a ,zstd helper of ours gets directives-only source and the object matches a local build" {
   dcc_start_distccd
   macro_source
   gcc -O2 -c macro.c -o local.o
 
-  DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
+  DISTCC_DIRECTIVES_ONLY=1 DISTCC_VERBOSE=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
   [ "$status" -eq 0 ]
   grep -q "debug: connecting to 127.0.0.1:$DAEMON_PORT/4,zstd for macro.c (protocol 2, zstd, directives-only)" <<<"$output"
   cmp macro.o local.o
@@ -198,13 +199,14 @@ SRC
   [ "$(./macro)" = "49 seven" ]
 }
 
-@test "with -g, a directives-only object differs from a local one only in the producer string" {
+@test "with -g, a directives-only object differs from a local one only in the producer string, and not at all without it" {
   dcc_start_distccd
   macro_source
   gcc -g -O2 -c macro.c -o local.o
 
-  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -g -O2 -c macro.c -o macro.o
+  DISTCC_DIRECTIVES_ONLY=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -g -O2 -c macro.c -o macro.o
   [ "$status" -eq 0 ]
+  grep -q "gcc macro.c: compiled, exit 0, zstd, directives-only, " "$DAEMON_LOG"
   # The debug info and line table as objdump reads them, without the
   # offsets into the string table (a longer producer string moves them).
   dwarf() { objdump --dwarf=info,line "$1" | tail -n +4 | sed -E 's/offset: 0x[0-9a-f]+//'; }
@@ -213,14 +215,19 @@ SRC
   [ "$(grep -c '^[<>]' <<<"$output")" -eq 2 ]
   [[ "${lines[1]}" == *"DW_AT_producer"*"-g -O2 -fasynchronous-unwind-tables" ]]
   [[ "${lines[3]}" == *"DW_AT_producer"*"-g -O2 -fdirectives-only -fasynchronous-unwind-tables" ]]
+  # Without the switches in the producer, nothing is left to differ.
+  gcc -g -gno-record-gcc-switches -O2 -c macro.c -o local.o
+  DISTCC_DIRECTIVES_ONLY=1 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -g -gno-record-gcc-switches -O2 -c macro.c -o macro.o
+  [ "$status" -eq 0 ]
+  cmp macro.o local.o
 }
 
-@test "DISTCC_DIRECTIVES_ONLY=0 keeps gcc -E for a helper of ours" {
+@test "by default (DISTCC_DIRECTIVES_ONLY=0) a helper of ours gets gcc -E output" {
   dcc_start_distccd
   macro_source
   gcc -O2 -c macro.c -o local.o
 
-  DISTCC_DIRECTIVES_ONLY=0 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
   [ "$status" -eq 0 ]
   cmp macro.o local.o
   grep -q "gcc macro.c: compiled, exit 0, zstd, [0-9]* ms" "$DAEMON_LOG"
@@ -232,7 +239,7 @@ SRC
   macro_source
   gcc -O2 -c macro.c -o local.o
 
-  DISTCC_HOSTS="127.0.0.1:$STOCK_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
+  DISTCC_DIRECTIVES_ONLY=1 DISTCC_HOSTS="127.0.0.1:$STOCK_PORT,zstd" run our_distcc gcc -O2 -c macro.c -o macro.o
   [ "$status" -eq 0 ]
   [ "$output" = "" ]
   cmp macro.o local.o
