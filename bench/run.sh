@@ -279,10 +279,10 @@ awk -v k="$units_e" -v t="$total" 'BEGIN { for (i = 0; i < k; i++) pick[int(i * 
   "$units_tsv" >"$work/e-units.tsv"
 # One run of one mode: "client_cpu_ms helper_cpu_ms bytes_in bytes_out" per job.
 run_units() {
-  local mode=$1 opts=$2 wrap=$3 directives=$4 first
+  local mode=$1 opts=$2 wrapper=$3 directives=$4 first
   mkdir -p "$work/dd-e" "$work/e-out"
   first=$(($(wc -l <"$work/ours-e.log") + 1))
-  python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrap" "$pump_dir" \
+  python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrapper" "$pump_dir" \
     "$work/e-out/$mode.o" "$e_pid" "$directives" <<'PY'
 import os, resource, shlex, subprocess, sys
 units, distcc, hosts, ddir, wrap, pump_dir, obj, dpid, directives = sys.argv[1:10]
@@ -319,9 +319,9 @@ rm -f e-*.txt
 DISTCC_DIR="$work/dd-e" DISTCC_HOSTS="127.0.0.1:$e_port,zstd" "$bin/distcc" --show-helpers >/dev/null 2>&1 || true
 for _ in $(seq "$runs"); do
   for m in "${e_modes[@]}"; do
-    read -r name opts wrap directives <<<"$m"
-    [ "$wrap" = - ] && wrap=
-    echo "$(run_units "$name" "$opts" "$wrap" "$directives" | tr -d '\n')" >>"e-$name.txt"
+    read -r name opts wrapper directives <<<"$m"
+    [ "$wrapper" = - ] && wrapper=
+    echo "$(run_units "$name" "$opts" "$wrapper" "$directives" | tr -d '\n')" >>"e-$name.txt"
   done
 done
 for m in "${e_modes[@]}"; do
