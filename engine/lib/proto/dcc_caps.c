@@ -126,8 +126,8 @@ int dcc_caps_parse(const json_t *doc, struct dcc_caps *c, char *err, size_t errl
                 c->features |= features[k].bit;
     }
     v = json_object_get(doc, "jobs");
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-              json_integer_value(v) > 1000000)) {
+    if (v &&
+        (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)) {
         snprintf(err, errlen, "\"jobs\" is not a number of slots");
         return -1;
     }
