@@ -355,8 +355,7 @@ int main(int argc, char **argv)
         scan_only = 1;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
                strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "--show-principal") == 0 ||
-               strcmp(argv[1], "--show-helpers") == 0 ||
-               strcmp(argv[1], "-j") == 0) {
+               strcmp(argv[1], "--show-helpers") == 0 || strcmp(argv[1], "-j") == 0) {
         return handle_own_option(&cl, argc, (const char **)argv);
     } else if (argv[1][0] == '-' || dcc_args_is_source(argv[1]) || dcc_args_is_object(argv[1])) {
         /* Implicit: "distcc -c x.c", "distcc x.c -c" and "distcc x.o -o x"
