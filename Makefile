@@ -49,8 +49,8 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 # build time so no job pays for asking the compiler.
 GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 
-# Required: popt, lzo2 and libb2 (BLAKE2, the pump header cache's digests),
-# enough for distcc, distccd, pump, distccmon-text,
+# Required: popt, lzo2 and libzstd (,lzo and ,zstd on the wire) and libb2 (BLAKE2,
+# the pump header cache's digests), enough for distcc, distccd, pump, distccmon-text,
 # distcc-config and distccflags (a bare stage3 bootstraps with these alone).
 # Optional parts, each a switch: auto (on when its library is found), 1 (on;
 # a missing library is an error), 0 (off).
@@ -75,12 +75,13 @@ WITH_GSSAPI    ?= auto
 FEATURE_ENV = WITH_JSON=$(WITH_JSON) WITH_CURL=$(WITH_CURL) WITH_INIPARSER=$(WITH_INIPARSER) WITH_SECCOMP=$(WITH_SECCOMP) \
 	WITH_GTK=$(WITH_GTK) WITH_ZEROCONF=$(WITH_ZEROCONF) WITH_GSSAPI=$(WITH_GSSAPI)
 
-PKGS     = popt lzo2 libb2
+PKGS     = popt lzo2 libzstd libb2
 DEPS_OK ?= $(shell $(FEATURE_ENV) scripts/deps.sh --quiet-check --build >/dev/null 2>&1 && echo yes)
 ifeq ($(DEPS_OK),yes)
 LIB_popt    := $(shell pkg-config --libs popt)
 LIB_lzo2    := $(shell pkg-config --libs lzo2)
 LIB_b2      := $(shell pkg-config --libs libb2)
+LIB_zstd    := $(shell pkg-config --libs libzstd)
 LIB_cmocka  := $(shell pkg-config --libs cmocka 2>/dev/null)
 DEP_CFLAGS  := $(shell pkg-config --cflags $(PKGS))
 
@@ -176,7 +177,7 @@ LIB_SRCS  := $(filter-out engine/lib/admin/dcc_preflight.c engine/lib/admin/dcc_
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
-LIBDCC_LIBS = $(LIB_lzo2) $(LIB_b2) $(LIB_jansson) $(LIB_seccomp) $(LIB_avahi) $(LIB_gssapi)
+LIBDCC_LIBS = $(LIB_lzo2) $(LIB_zstd) $(LIB_b2) $(LIB_jansson) $(LIB_seccomp) $(LIB_avahi) $(LIB_gssapi)
 
 # program name : source directory : extra libraries
 PROGRAMS := distccd:engine/daemon:popt \

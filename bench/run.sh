@@ -11,7 +11,15 @@
 #       then bench/sandbox-cost: fork, confine, exec /bin/true, on and off
 #   (e) the pump header cache: bytes on the wire per pump job on binutils'
 #       bfd, without a cache, cold and warm (bench/hcache.sh)
-# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcde") narrow it down;
+#   (f) ,zstd against ,lzo on real code: BENCH_UNITS (40) units of binutils,
+#       spread over the code base that make bench-scale records (its
+#       units.tsv, in SCALE_CACHE: bench/out/scale), compiled one after the
+#       other against ours, the modes taking turns: ,lzo; ,zstd with gcc -E
+#       (the default); ,zstd with directives-only cpp
+#       (DISTCC_DIRECTIVES_ONLY=1); pump mode with ,cpp,lzo and ,cpp,zstd. Wire bytes per job
+#       (both ways, from the daemon's log), client CPU (distcc and its cpp)
+#       and helper CPU (the daemon with its compiles)
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcdef") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
@@ -19,7 +27,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
-sections=${BENCH_SECTIONS:-abcde}
+sections=${BENCH_SECTIONS:-abcdef}
+units_e=${BENCH_UNITS:-40}
+units_tsv=${SCALE_CACHE:-$top/bench/out/scale}/units.tsv
 out="$top/bench/out"
 mkdir -p "$out"
 work=$(mktemp -d /tmp/distcc-bench.XXXXXX)
@@ -57,6 +67,14 @@ TMPDIR="$work/tmp3" "$bin/distccd" --no-detach --daemon --port "$off_port" --job
   --sandbox=off ${BENCH_DISTCCD_ARGS:-} &
 pids+=($!)
 off_pid=$!
+# For (f): its log names each job's bytes in and out.
+e_port=$(free_port)
+mkdir -p "$work/tmp4" && chmod 1777 "$work/tmp4"
+TMPDIR="$work/tmp4" "$bin/distccd" --no-detach --daemon --port "$e_port" --jobs 8 -N 0 \
+  --log-file "$work/ours-e.log" --log-level notice --whitelist-dir "$work/wl" --lifetime 3600 \
+  ${BENCH_DISTCCD_ARGS:-} &
+pids+=($!)
+e_pid=$!
 stock_port=$(free_port)
 stock_user=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -70,6 +88,7 @@ pids+=($!)
 wait_port "$our_port"
 wait_port "$off_port"
 wait_port "$stock_port"
+wait_port "$e_port"
 
 # The code base for (b) is a copy, so no client can leave files in the tree.
 mkdir -p "$work/src"
@@ -254,5 +273,77 @@ if [[ $sections == *e* ]]; then
 echo
 echo "(e) the pump header cache: bytes on the wire per pump job"
 "$top/bench/hcache.sh" "$build" || echo "  (bench/hcache.sh failed)"
+fi
+if [[ $sections == *f* ]]; then
+echo
+if [ ! -s "$units_tsv" ]; then
+  echo "(f) ,zstd against ,lzo: skipped, no recorded code base (${units_tsv#"$top"/}: make bench-scale records it)"
+else
+total=$(wc -l <"$units_tsv")
+[ "$units_e" -lt "$total" ] || units_e=$total
+echo "(f) ,zstd against ,lzo: $units_e units of $(cat "$(dirname "$units_tsv")/codebase" 2>/dev/null || echo binutils) (of $total) compiled one after the other, median per job"
+awk -v k="$units_e" -v t="$total" 'BEGIN { for (i = 0; i < k; i++) pick[int(i * t / k) + 1] = 1 } pick[NR]' \
+  "$units_tsv" >"$work/e-units.tsv"
+# One run of one mode: "client_cpu_ms helper_cpu_ms bytes_in bytes_out" per job.
+run_units() {
+  local mode=$1 opts=$2 wrapper=$3 directives=$4 first
+  mkdir -p "$work/dd-e" "$work/e-out"
+  first=$(($(wc -l <"$work/ours-e.log") + 1))
+  python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrapper" "$pump_dir" \
+    "$work/e-out/$mode.o" "$e_pid" "$directives" <<'PY'
+import os, resource, shlex, subprocess, sys
+units, distcc, hosts, ddir, wrap, pump_dir, obj, dpid, directives = sys.argv[1:10]
+env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1",
+           DISTCC_DIRECTIVES_ONLY=directives)
+if wrap:
+    env.update(INCLUDE_SERVER_DIR=pump_dir, INCLUDE_SERVER_PORT=pump_dir + "/socket")
+def daemon_ms():
+    f = open("/proc/%s/stat" % dpid).read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in f[11:15]) * 1000 / os.sysconf("SC_CLK_TCK")
+n = 0
+before, d0 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_ms()
+for line in open(units):
+    _, _, _, cwd, quoted = line.rstrip("\n").split("\t")
+    args, skip = [], False
+    for a in shlex.split(quoted):
+        if skip or a == "-o":
+            skip = not skip
+            continue
+        args.append(a)
+    subprocess.run([distcc, "gcc"] + args + ["-o", obj], cwd=cwd, env=env, check=True,
+                   stderr=subprocess.DEVNULL)
+    n += 1
+after, d1 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_ms()
+cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+print("%.2f %.2f" % (cpu / n, (d1 - d0) / n))
+PY
+  tail -n +"$first" "$work/ours-e.log" | sed -nE 's/.*: compiled, exit 0, .* ([0-9]+) bytes in, ([0-9]+) bytes out$/\1 \2/p' |
+    awk '{ i += $1; o += $2; n++ } END { if (n) printf " %.0f %.0f\n", i / n, o / n; else print " 0 0" }'
+}
+e_modes=("lzo ,lzo - 0" "zstd ,zstd - 0" "zstd-dir ,zstd - 1" "pump-lzo ,cpp,lzo pump 0" "pump-zstd ,cpp,zstd pump 0")
+rm -f e-*.txt
+# Each helper is asked what it is before the first timed run.
+DISTCC_DIR="$work/dd-e" DISTCC_HOSTS="127.0.0.1:$e_port,zstd" "$bin/distcc" --show-helpers >/dev/null 2>&1 || true
+for _ in $(seq "$runs"); do
+  for m in "${e_modes[@]}"; do
+    read -r name opts wrapper directives <<<"$m"
+    [ "$wrapper" = - ] && wrapper=
+    echo "$(run_units "$name" "$opts" "$wrapper" "$directives" | tr -d '\n')" >>"e-$name.txt"
+  done
+done
+for m in "${e_modes[@]}"; do
+  read -r name _ <<<"$m"
+  med=""
+  for k in 1 2 3 4; do med+=" $(cut -d' ' -f$k "e-$name.txt" | median)"; done
+  echo "$name$med"
+done >e-medians.txt
+awk '{ printf "  %-9s %8.0f B to the helper %7.0f B back   client cpu %7.2f ms   helper cpu %7.2f ms\n", $1, $4, $5, $2, $3
+       c[$1] = $2; h[$1] = $3; b[$1] = $4 + $5 }
+  END { n = split("zstd lzo zstd-dir lzo zstd-dir zstd pump-zstd pump-lzo", r, " ")
+    for (i = 1; i < n; i += 2)
+      printf "  %s/%s: wire bytes %.2f, client cpu %.2f, helper cpu %.2f\n", r[i], r[i + 1],
+        b[r[i]] / b[r[i + 1]], c[r[i]] / c[r[i + 1]], h[r[i]] / h[r[i + 1]]
+    print "  (targets: zstd/lzo wire bytes <= 0.80, cpu <= 1.00)" }' e-medians.txt
+fi
 fi
 } | tee "$out/results.txt"

@@ -58,7 +58,8 @@ MODES=(
   "ours       ours          $bin/distcc     3632 -        -"
   "ours-lzo   ours_,lzo     $bin/distcc     3632 ,lzo     -"
   "ours-pump  ours_pump     $bin/distcc     3632 ,cpp,lzo $bin/pump"
-  # "ours-zstd  ours_,zstd    $bin/distcc     3632 ,zstd    -"
+  "ours-zstd  ours_,zstd    $bin/distcc     3632 ,zstd    -"
+  "ours-pump-zstd ours_pump_,zstd $bin/distcc 3632 ,cpp,zstd $bin/pump"
 )
 declare -A m_label m_client m_port m_opts m_wrap m_na
 all_modes=()

@@ -29,6 +29,7 @@ done
 pc_deps=(
   "popt:libpopt-dev:dev-libs/popt"
   "lzo2:liblzo2-dev:dev-libs/lzo"
+  "libzstd:libzstd-dev:app-arch/zstd"
   # BLAKE2b: the pump header cache's content digests (client and daemon).
   "libb2:libb2-dev:app-crypt/libb2"
 )

@@ -422,6 +422,39 @@ static enum verdict judge_answer(struct job *j, const struct dcc_host *host, con
     return VERDICT_DONE;
 }
 
+/* What a ,zstd host (the way a host of ours is named) gets of want: zstd
+ * and directives-only source when it is a helper of ours that offers them
+ * (asked once, then kept); a stock one gets LZO and gcc -E, as ,lzo would. */
+static unsigned helper_features(struct client *cl, const struct dcc_host *host,
+                                const char *hostname, unsigned want)
+{
+    if (!host->compress_zstd || host->mode == DCC_HOST_LOCAL || !want)
+        return 0;
+    struct dcc_hostcaps_opts o = dcc_client_hostcaps_opts(cl);
+    struct dcc_hostcaps caps;
+    char err[600], names[64];
+    dcc_caps_feature_list(want, names, sizeof names);
+    if (dcc_hostcaps_get(host, &o, &caps, err, sizeof err) != 0) {
+        dcc_debug("%s: not using %s: %s", hostname, names, err);
+        return 0;
+    }
+    unsigned feats = dcc_hostcaps_usable(&caps, want);
+    dcc_caps_feature_list(want & ~feats, names, sizeof names);
+    if (want & ~feats)
+        dcc_debug("%s: not using %s: %s", hostname, names,
+                  caps.ours ? "the helper does not offer it" : "the helper is a stock distccd");
+    dcc_hostcaps_free(&caps);
+    return feats;
+}
+
+/* Whether this job's cpp could leave macros to the helper: gcc's
+ * -fdirectives-only (clang has no such output), unless turned off. */
+static int directives_possible(const struct job *j)
+{
+    const char *cc = base_name(j->cpp_source[0]);
+    return j->cl->set.num[DCC_SET_DIRECTIVES_ONLY] && !j->scan.preprocessed && !strstr(cc, "clang");
+}
+
 /* One try: the job on the host dcc_slots_pick chose, in *slot. */
 static enum verdict try_host(struct job *j, const struct dcc_host *host, struct dcc_slot *slot)
 {
@@ -441,13 +474,32 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
             dcc_info("%s goes to %s without pump mode: %s", j->file, hostname, j->pump.why);
     }
     int pumped = host->protover == 3 && j->pump.usable;
-    if (!j->cpp_started && !pumped && start_cpp(j, host, slot) != 0)
-        return local_or_fail(cl);
+    unsigned feats = helper_features(
+        cl, host, hostname,
+        DCC_FEAT_ZSTD | (!pumped && directives_possible(j) ? DCC_FEAT_DIRECTIVES : 0));
+    /* A directives-only source kept from an earlier try is of no use to a
+     * helper without the feature: preprocess again, in full. */
+    if (j->cpp_started && j->cpp.directives_only && !(feats & DCC_FEAT_DIRECTIVES)) {
+        dcc_cpp_cleanup(&j->cpp, 0);
+        j->cpp_started = 0;
+    }
+    if (!j->cpp_started && !pumped) {
+        j->cpp.directives_only = (feats & DCC_FEAT_DIRECTIVES) != 0;
+        if (start_cpp(j, host, slot) != 0)
+            return local_or_fail(cl);
+    }
+    if (pumped || !j->cpp.directives_only)
+        feats &= ~DCC_FEAT_DIRECTIVES;
     dcc_slots_state(cl, DCC_PHASE_CONNECT, j->file, host->hostname, slot->index);
-    dcc_debug("connecting to %s for %s (%s)", hostname, j->file,
-              pumped                ? "protocol 3, pump mode"
-              : host->protover == 2 ? "protocol 2, lzo"
-                                    : "protocol 1");
+    j->opts.features = feats;
+    j->opts.zstd_level = host->zstd_level ? host->zstd_level : (int)cl->set.num[DCC_SET_ZSTD_LEVEL];
+    const char *wire = j->opts.features & DCC_FEAT_ZSTD ? "zstd" : "lzo";
+    dcc_debug("connecting to %s for %s (%s%s%s)", hostname, j->file,
+              pumped                ? "protocol 3, pump mode, "
+              : host->protover >= 2 ? "protocol 2, "
+                                    : "protocol 1",
+              host->protover >= 2 ? wire : "",
+              feats & DCC_FEAT_DIRECTIVES ? ", directives-only" : "");
     struct dcc_remote_result res;
     if (pumped) {
         struct dcc_pump_request req = {.files = &j->pump.files,
@@ -468,6 +520,10 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
          * slot and fails the same way. */
         dcc_slots_backoff(cl, host);
         dcc_slots_release(slot);
+        /* It may have been replaced by a distccd without the feature: ask
+         * again next time. */
+        if (j->opts.features)
+            dcc_hostcaps_forget(host, NULL);
         if (dcc_slots_helper_left(cl))
             dcc_warn("failed to distribute %s to %s (%s), trying another helper", j->file, hostname,
                      res.err);

@@ -88,6 +88,8 @@ static void usage(FILE *out)
         "Hosts come from $DISTCC_HOSTS, $DISTCC_DIR/hosts (default ~/.distcc/hosts)\n"
         "or %s/distcc/hosts, e.g. \"box1/8,lzo box2:3632/4 @box3 localhost/2\";\n"
         "+zeroconf there adds the helpers announced on the network%s.\n"
+        "\",lzo\" compresses with LZO; \",zstd\" (or \",zstd=LEVEL\", 1-19) with zstd where the\n"
+        "helper is ours and offers it, else LZO; \",cpp,lzo\" or \",cpp,zstd\": pump mode.\n"
         "\",auth\" (or \",auth=NAME\") after a host: GSS-API (Kerberos) mutual authentication\n"
         "with its distccd --auth, as host/HOST, or SERVICE@HOST with DISTCC_PRINCIPAL=SERVICE%s.\n"
         "\n"

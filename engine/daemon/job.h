@@ -106,7 +106,7 @@ int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra,
 /* caps.c: the CAPS answer. The features this distccd can offer
  * (DCC_FEAT_*); dccd_features: those it offers with its settings (hcache
  * only with a header cache). */
-#define DCCD_FEATURES (DCC_FEAT_HCACHE)
+#define DCCD_FEATURES (DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES | DCC_FEAT_HCACHE)
 unsigned dccd_features(const struct dccd_config *cfg);
 json_t *dccd_caps_document(const struct dccd_config *cfg);
 /* Reads the question (question_len bytes, CAPS's value) and sends CAPS and

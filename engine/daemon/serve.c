@@ -309,15 +309,15 @@ static void summarise(struct job *j, struct dcc_job_record *rec, const char *wha
     snprintf(rec->file, sizeof rec->file, "%.127s", b ? b + 1 : src);
     snprintf(rec->compiler, sizeof rec->compiler, "%.63s", j->compiler[0] ? j->compiler : "-");
     snprintf(rec->principal, sizeof rec->principal, "%s", j->principal);
-    dcc_notice("job from %s%s%s: %s %s: %s, exit %d%s%s, %ld ms, %llu bytes in, %llu bytes out",
+    dcc_notice("job from %s%s%s: %s %s: %s, exit %d%s%s%s, %ld ms, %llu bytes in, %llu bytes out",
                j->peer, j->principal[0] ? " as " : "", j->principal, rec->compiler, rec->file, what,
                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                WIFSIGNALED(status) ? " (signal)" : "",
-               j->protover == 2   ? ", lzo"
-               : j->protover == 3 ? ", pump"
+               j->protover == 2   ? (j->how == DCC_COMPRESS_ZSTD ? ", zstd" : ", lzo")
+               : j->protover == 3 ? (j->how == DCC_COMPRESS_ZSTD ? ", pump, zstd" : ", pump")
                                   : "",
-               rec->msecs, (unsigned long long)j->conn.bytes_in,
-               (unsigned long long)j->conn.bytes_out);
+               j->features & DCC_FEAT_DIRECTIVES ? ", directives-only" : "", rec->msecs,
+               (unsigned long long)j->conn.bytes_in, (unsigned long long)j->conn.bytes_out);
 }
 
 /* Reads DOTI into the job directory, or throws it away when the job is already
@@ -644,10 +644,16 @@ static int read_head(struct job *j)
         return 0;
     }
     /* Our clients name the features a request uses in DIST's upper bits,
-     * and only to a distccd that offered them. */
-    if (rc == 0 && (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
-                    (j->features & ~dccd_features(j->cfg)) ||
-                    ((j->features & DCC_FEAT_HCACHE) && j->protover != 3))) {
+     * and only to a distccd that offered them. zstd replaces protocol 2 and
+     * 3's LZO: protocol 1 has no compression to replace. Directives-only
+     * source is for plain mode (in pump mode this machine preprocesses);
+     * the header cache is for protocol 3's files. */
+    if (rc == 0 &&
+        (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
+         (j->features & ~dccd_features(j->cfg)) ||
+         ((j->features & DCC_FEAT_ZSTD) && j->protover < 2) ||
+         ((j->features & DCC_FEAT_DIRECTIVES) && j->protover == 3) ||
+         ((j->features & DCC_FEAT_HCACHE) && j->protover != 3))) {
         snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", value);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }
@@ -656,15 +662,28 @@ static int read_head(struct job *j)
     return rc;
 }
 
+/* A directives-only source (gcc -E -fdirectives-only on the client) is
+ * compiled with the flags that expand its macros here. They are added after
+ * the argument policy has passed the client's arguments, which may not hold
+ * them: only the DIST value asks for them. */
+static int add_directives_only(struct job *j)
+{
+    static const char *const flags[] = {"-fpreprocessed", "-fdirectives-only"};
+    if (!(j->features & DCC_FEAT_DIRECTIVES))
+        return 0;
+    return dcc_argv_insert(&j->argv, 1, flags, 2);
+}
+
 /* The rest of the request, checked as it comes: the source (started on
  * early when it may), or protocol 3's files. */
 static int read_rest(struct job *j)
 {
-    j->how = j->protover >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
+    j->how = dcc_bulk_how(j->protover, j->features);
     if (j->protover < 3) {
         check_request(j);
         if (!j->refusal[0] && make_job_files(j) == 0 &&
-            dcc_args_set_files(j->argv, &j->scan, j->input, j->output) != 0)
+            (dcc_args_set_files(j->argv, &j->scan, j->input, j->output) != 0 ||
+             add_directives_only(j) != 0))
             dccd_refuse(j, DCC_EXIT_OUT_OF_MEMORY, "out of memory rewriting the arguments");
         dccd_start_early(j);
         return receive_source(j);

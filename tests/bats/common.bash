@@ -247,7 +247,8 @@ stock_distcc() {
 # bounded by --lifetime; its whitelist is the package's /usr/lib/distcc. As
 # root it runs jobs as nobody, who opens the log (after dropping root: Gentoo
 # bug 477630) and writes the job files, so both are made for that user.
-# Extra arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG.
+# Extra arguments go to distccd. Sets STOCK_PID STOCK_PORT STOCK_DIR STOCK_LOG
+# (STOCK_PORT_WANTED: that port instead of a free one).
 dcc_start_stock_distccd() {
   dcc_need_tool /usr/bin/distccd
   STOCK_DIR=$(mktemp -d /tmp/dcc-stock.XXXXXX)
@@ -257,7 +258,7 @@ dcc_start_stock_distccd() {
   STOCK_LOG="$STOCK_DIR/distccd.log"
   : >"$STOCK_LOG"
   chmod 0666 "$STOCK_LOG"
-  STOCK_PORT=$(dcc_free_port)
+  STOCK_PORT=${STOCK_PORT_WANTED:-$(dcc_free_port)}
   local user=()
   [ "$(id -u)" -ne 0 ] || user=(--user nobody)
   TMPDIR="$STOCK_DIR/tmp" /usr/bin/distccd --no-detach --daemon --port "$STOCK_PORT" --allow 127.0.0.1 \

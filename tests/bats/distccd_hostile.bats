@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # distccd against hostile clients. Whatever arrives on the job port (garbage,
 # packets out of order, lengths meant to exhaust memory, a body cut short, an
-# LZO bomb, silence), the daemon logs one clear line, closes the connection
+# LZO or zstd bomb, silence), the daemon logs one clear line, closes the connection
 # without an answer, leaves nothing in its job directory, stays clean under
 # ASan/UBSan, and compiles the next honest job. Also: many honest clients at
 # once against a daemon that runs four jobs at a time.
@@ -180,6 +180,76 @@ assert_daemon_sanitizer_clean() {
   assert_hung_up_silently
   run daemon_warnings
   [[ "$output" =~ ^"warning: bad request from 127.0.0.1: corrupt lzo body of 300 bytes (lzo error -"[0-9]+")"$ ]]
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a zstd request of ours compiles and is answered in zstd" {
+  start_daemon
+  gcc -c hello.i -o local.o
+
+  # DIST 0x102: protocol 2 with DCC_FEAT_ZSTD (proto/dcc_caps.h).
+  send --save DOTO:out.o DIST00000102 "${HELLO_ARGV[@]}" DOTI@zstd:hello.i
+
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = closed ]
+  grep -qx '< DONE00000002' <<<"$output"
+  cmp out.o local.o
+  grep -q ': compiled, exit 0, zstd, ' "$DAEMON_LOG"
+  assert_no_job_dirs
+  assert_daemon_sanitizer_clean
+}
+
+@test "a zstd body that would decompress beyond --max-body-size is refused" {
+  start_daemon --max-body-size 1M
+  # 16 MiB of zeros as one zstd frame that says so in its header.
+  "$WIRE" --zstd-zeros 16777216:bomb.zst
+  bomb_size=$(stat -c %s bomb.zst)
+  [ "$bomb_size" -lt 4096 ]
+
+  send DIST00000102 "${HELLO_ARGV[@]}" DOTI@bomb.zst
+
+  assert_hung_up_silently
+  assert_warnings "warning: bad request from 127.0.0.1: zstd body of $bomb_size bytes decompresses to more than the limit of 1048576 bytes"
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a zstd body that is not zstd, or is cut inside its frame, is a corrupt body" {
+  start_daemon
+  head -c 300 /dev/zero | tr '\0' '\377' >not-zstd
+  "$WIRE" --zstd-zeros 100000:zeros.zst
+  head -c -3 zeros.zst >cut.zst
+
+  send DIST00000102 "${HELLO_ARGV[@]}" DOTI@not-zstd
+  assert_hung_up_silently
+  send DIST00000103 CDIR:/src "${HELLO_ARGV[@]}" NFIL00000001 NAME:/src/hello.i FILE@cut.zst
+  assert_hung_up_silently
+
+  run daemon_warnings
+  [ "${lines[0]}" = "warning: bad request from 127.0.0.1: corrupt zstd body of 300 bytes (not a zstd frame)" ]
+  [[ "${lines[1]}" =~ ^"warning: bad request from 127.0.0.1: corrupt zstd body of $(stat -c %s cut.zst) bytes (" ]]
+  [ "${#lines[@]}" -eq 2 ]
+  assert_no_job_dirs
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "zstd with protocol 1, directives-only in pump mode, or a feature bit nobody offered, is an unsupported version" {
+  start_daemon
+
+  send DIST00000101 "${HELLO_ARGV[@]}" DOTI@hello.i
+  assert_hung_up_silently
+  send DIST00000403 CDIR:/src "${HELLO_ARGV[@]}" NFIL00000001 NAME:/src/hello.i FILE@lzo:hello.i
+  assert_hung_up_silently
+  send DIST00008002 "${HELLO_ARGV[@]}" DOTI@zstd:hello.i
+  assert_hung_up_silently
+
+  assert_warnings 'warning: bad request from 127.0.0.1: unsupported protocol version 257' \
+    'warning: bad request from 127.0.0.1: unsupported protocol version 1027' \
+    'warning: bad request from 127.0.0.1: unsupported protocol version 32770'
   assert_no_job_dirs
   assert_still_serves
   assert_daemon_sanitizer_clean

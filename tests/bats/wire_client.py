@@ -10,6 +10,7 @@ Each PIECE is sent in order:
                       (also CDIR, NAME, LINK, and CAPS: our question)
     DOTI@path         a bulk packet: header with the file's length, then it
     DOTI@lzo:path     the same, the file compressed as one LZO1X-1 block
+    DOTI@zstd:path    the same, the file as one zstd frame (level 1)
     body@path         the file's bytes with no header (a body sent alone)
     trickle:S         from here on, send one byte at a time, S seconds apart
     sleep:S           send nothing for S seconds
@@ -25,14 +26,15 @@ Options:
     --ready FILE      create FILE once connected (to order concurrent clients)
     --lzo-zeros N:F   no connection: write N zero bytes, LZO1X-1 compressed,
                       to F (an LZO bomb when N is above the daemon's cap)
+    --zstd-zeros N:F  the same as one zstd frame (a zstd bomb)
     --save TOKEN:F    write the (decompressed) body of the reply packet TOKEN
                       (DOTO, DOTD, SERR, SOUT) to file F; repeatable
 
 Transcript on stdout, one line each: "> HEADER [text]" for what was sent,
 "< HEADER [text]" for every reply packet (CAPS shows its JSON; bodies of DONE >= 2 replies are
-decompressed), then how it ended: "closed" (EOF or reset by the peer),
+decompressed, as zstd frames when DIST asked for zstd), then how it ended: "closed" (EOF or reset by the peer),
 "open after S s" (exit 1), and with --exec "exit N".
-Needs only python3 and the lzo2 library distccd itself links.
+Needs only python3 and the lzo2 and zstd libraries distccd itself links.
 """
 
 import ctypes
@@ -58,6 +60,49 @@ def lzo_lib():
         fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
                        ctypes.POINTER(ctypes.c_size_t), ctypes.c_void_p]
     return lib
+
+
+def zstd_lib():
+    lib = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
+    lib.ZSTD_compressBound.restype = ctypes.c_size_t
+    lib.ZSTD_compressBound.argtypes = [ctypes.c_size_t]
+    lib.ZSTD_compress.restype = ctypes.c_size_t
+    lib.ZSTD_compress.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                  ctypes.c_size_t, ctypes.c_int]
+    lib.ZSTD_decompress.restype = ctypes.c_size_t
+    lib.ZSTD_decompress.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                    ctypes.c_size_t]
+    lib.ZSTD_getFrameContentSize.restype = ctypes.c_ulonglong
+    lib.ZSTD_getFrameContentSize.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    lib.ZSTD_isError.restype = ctypes.c_uint
+    lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+    return lib
+
+
+def zstd_compress(data):
+    lib = zstd_lib()
+    out = ctypes.create_string_buffer(lib.ZSTD_compressBound(len(data)))
+    n = lib.ZSTD_compress(out, len(out), data, len(data), 1)
+    if lib.ZSTD_isError(n):
+        sys.exit("wire_client: ZSTD_compress failed")
+    return out.raw[:n]
+
+
+def zstd_decompress(data):
+    lib = zstd_lib()
+    size = lib.ZSTD_getFrameContentSize(data, len(data))
+    if size >= (1 << 30):
+        return b"<zstd body without a usable size>"
+    out = ctypes.create_string_buffer(max(size, 1))
+    n = lib.ZSTD_decompress(out, size, data, len(data))
+    if lib.ZSTD_isError(n):
+        return b"<corrupt zstd body>"
+    return out.raw[:n]
+
+
+# Set when the request's DIST asked for zstd (DCC_FEAT_ZSTD, bit 8): the
+# reply's bodies are zstd frames then.
+ZSTD_REQUEST = False
 
 
 def lzo_compress(data):
@@ -111,17 +156,23 @@ def encode_piece(piece):
     if m:
         text = m.group(2).encode()
         return header(m.group(1), len(text)) + text, f"> {header(m.group(1), len(text)).decode()} {shown(text)}"
-    m = re.match(r"^([A-Z]{4}|body)@(lzo:)?(.*)$", piece, re.S)
+    m = re.match(r"^([A-Z]{4}|body)@(lzo:|zstd:)?(.*)$", piece, re.S)
     if m:
         with open(m.group(3), "rb") as f:
             data = f.read()
-        if m.group(2):
+        if m.group(2) == "lzo:":
             data = lzo_compress(data)
+        elif m.group(2) == "zstd:":
+            data = zstd_compress(data)
         if m.group(1) == "body":
             return data, f"> ({len(data)} bytes)"
         h = header(m.group(1), len(data))
         return h + data, f"> {h.decode()} ({len(data)} bytes)"
     raw = piece.encode("utf-8", "surrogateescape")
+    m = HEADER.match(raw)
+    if m and m.group(1) == b"DIST" and (int(m.group(2), 16) >> 8) & 1:
+        global ZSTD_REQUEST
+        ZSTD_REQUEST = True
     if HEADER.match(raw):
         return raw, f"> {piece}"
     return raw, f'> "{shown(raw)}"'
@@ -189,7 +240,7 @@ def read_replies(reader, timeout, saves=None):
             print(f"< {hdr.decode()} (body cut off after {len(body)} bytes)")
             continue
         if version >= 2 and body and token != "CAPS":
-            body = lzo_decompress(body)
+            body = zstd_decompress(body) if ZSTD_REQUEST else lzo_decompress(body)
         if saves and token in saves:
             with open(saves[token], "wb") as f:
                 f.write(body)
@@ -234,6 +285,11 @@ def main(argv):
         elif a == "--timeout":
             timeout = float(argv[i + 1])
             i += 2
+        elif a == "--zstd-zeros":
+            n, path = argv[i + 1].split(":", 1)
+            with open(path, "wb") as f:
+                f.write(zstd_compress(bytes(int(n))))
+            return 0
         elif a == "--lzo-zeros":
             n, path = argv[i + 1].split(":", 1)
             with open(path, "wb") as f:

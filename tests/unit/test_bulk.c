@@ -1,6 +1,6 @@
-/* Unit tests for dcc_bulk: plain and LZO bodies, sendfile/splice paths, the
- * caps that keep a crafted body from exhausting memory, and LZO bodies as
- * stock distcc 3.4 writes and reads them. */
+/* Unit tests for dcc_bulk: plain, LZO and zstd bodies, sendfile/splice
+ * paths, the caps that keep a crafted body from exhausting memory, and LZO
+ * bodies as stock distcc 3.4 writes and reads them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +19,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "proto/dcc_bulk.h"
+#include "proto/dcc_caps.h"
 #include "base/dcc_exit.h"
 #include "base/dcc_util.h"
 
@@ -156,6 +158,156 @@ static void test_lzo_corrupt(void **state)
     assert_true(strncmp(err, "corrupt lzo body of 64 bytes", 28) == 0);
 }
 
+static void test_zstd_roundtrip_smaller_than_lzo(void **state)
+{
+    (void)state;
+    struct dcc_buf src;
+    read_lzo_sample("stock-doti.i", &src);
+    char *z, *lz, *back, err[256];
+    size_t zlen, lzlen, blen;
+    assert_int_equal(dcc_zstd_compress(src.data, src.len, 0, &z, &zlen, err, sizeof err), 0);
+    assert_int_equal(dcc_lzo_compress(src.data, src.len, &lz, &lzlen, err, sizeof err), 0);
+    assert_true(zlen < lzlen);
+    assert_int_equal(ZSTD_getFrameContentSize(z, zlen), src.len);
+    assert_int_equal(dcc_zstd_decompress(z, zlen, src.len, &back, &blen, err, sizeof err), 0);
+    assert_int_equal(blen, src.len);
+    assert_memory_equal(back, src.data, src.len);
+    assert_int_equal(back[blen], '\0');
+    free(back);
+    /* The level reaches the compressor (on a body this small a higher one
+     * need not be smaller), and any level reads back. */
+    char *z19;
+    size_t z19len;
+    assert_int_equal(dcc_zstd_compress(src.data, src.len, 19, &z19, &z19len, err, sizeof err), 0);
+    assert_true(z19len != zlen);
+    assert_int_equal(dcc_zstd_decompress(z19, z19len, src.len, &back, &blen, err, sizeof err), 0);
+    assert_int_equal(blen, src.len);
+    assert_memory_equal(back, src.data, src.len);
+    free(back);
+    free(z19);
+    free(z);
+    free(lz);
+    free(src.data);
+}
+
+static void test_zstd_bomb_is_refused_by_its_declared_size(void **state)
+{
+    (void)state;
+    size_t len = 16 << 20;
+    char *zeros = calloc(1, len);
+    char *z, *back = NULL, err[256];
+    size_t zlen, blen;
+    assert_int_equal(dcc_zstd_compress(zeros, len, 0, &z, &zlen, err, sizeof err), 0);
+    free(zeros);
+    assert_true(zlen < 4096);
+    assert_int_equal(dcc_zstd_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(back);
+    char want[200];
+    snprintf(want, sizeof want,
+             "zstd body of %zu bytes decompresses to more than the limit of 1048576 bytes", zlen);
+    assert_string_equal(err, want);
+    /* Exactly the limit is allowed. */
+    assert_int_equal(dcc_zstd_decompress(z, zlen, len, &back, &blen, err, sizeof err), 0);
+    assert_int_equal(blen, len);
+    free(back);
+    free(z);
+}
+
+/* A frame that does not say how big it is could only be bounded by
+ * inflating it: refused, as a sender of ours never writes one. */
+static void test_zstd_frame_without_size_is_refused(void **state)
+{
+    (void)state;
+    const char text[] = "int main(void) { return 0; }\n";
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    assert_int_equal(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0), 0);
+    char z[256];
+    size_t zlen = ZSTD_compress2(cctx, z, sizeof z, text, sizeof text - 1);
+    assert_false(ZSTD_isError(zlen));
+    ZSTD_freeCCtx(cctx);
+    char *back = NULL, err[256], want[200];
+    size_t blen;
+    assert_int_equal(dcc_zstd_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(back);
+    snprintf(want, sizeof want, "zstd body of %zu bytes does not declare its decompressed size",
+             zlen);
+    assert_string_equal(err, want);
+}
+
+static void expect_corrupt_zstd(const char *z, size_t zlen)
+{
+    char *back = NULL, err[256], want[200];
+    size_t blen;
+    assert_int_equal(dcc_zstd_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(back);
+    snprintf(want, sizeof want, "corrupt zstd body of %zu bytes (", zlen);
+    if (strncmp(err, want, strlen(want)) != 0)
+        fail_msg("unexpected error: %s", err);
+}
+
+static void test_zstd_corrupt(void **state)
+{
+    (void)state;
+    char junk[300];
+    memset(junk, 0xff, sizeof junk);
+    char *back = NULL, err[256];
+    size_t blen;
+    assert_int_equal(dcc_zstd_decompress(junk, sizeof junk, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_string_equal(err, "corrupt zstd body of 300 bytes (not a zstd frame)");
+
+    size_t len = 100000;
+    char *d = pattern(len), *z;
+    size_t zlen;
+    assert_int_equal(dcc_zstd_compress(d, len, 0, &z, &zlen, err, sizeof err), 0);
+    /* Cut short. */
+    expect_corrupt_zstd(z, zlen - 7);
+    /* A byte changed inside: the checksum, if nothing before it, says so. */
+    for (size_t at = 20; at < zlen; at += zlen / 7) {
+        z[at] ^= 0x5a;
+        expect_corrupt_zstd(z, zlen);
+        z[at] ^= 0x5a;
+    }
+    free(z);
+    free(d);
+}
+
+/* The frame's declared size, its real size and the body's length must all
+ * agree. */
+static void test_zstd_size_mismatch(void **state)
+{
+    (void)state;
+    const char text[] = "int main(void) { return 0; }\n";
+    char *z, *back = NULL, err[256], want[200];
+    size_t zlen, blen;
+    assert_int_equal(dcc_zstd_compress(text, sizeof text - 1, 0, &z, &zlen, err, sizeof err), 0);
+    /* A small frame: magic, descriptor (single segment, 1-byte size), size. */
+    assert_int_equal((unsigned char)z[5], sizeof text - 1);
+    z[5] = (char)(sizeof text + 10); /* says more than it holds */
+    expect_corrupt_zstd(z, zlen);
+    z[5] = (char)(sizeof text - 5); /* says less */
+    expect_corrupt_zstd(z, zlen);
+    z[5] = (char)(sizeof text - 1);
+
+    /* Bytes after the frame (another frame, or junk) are not ignored. */
+    char two[512];
+    memcpy(two, z, zlen);
+    memcpy(two + zlen, z, zlen);
+    assert_int_equal(dcc_zstd_decompress(two, 2 * zlen, 1 << 20, &back, &blen, err, sizeof err),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(back);
+    snprintf(want, sizeof want, "zstd body of %zu bytes has %zu bytes after its frame", 2 * zlen,
+             zlen);
+    assert_string_equal(err, want);
+    assert_int_equal(dcc_zstd_decompress(z, zlen, 1 << 20, &back, &blen, err, sizeof err), 0);
+    assert_string_equal(back, text);
+    free(back);
+    free(z);
+}
+
 static void test_plain_buf_roundtrip(void **state)
 {
     struct pair *p = *state;
@@ -177,21 +329,26 @@ static void test_empty_lzo_body_is_raw_zero(void **state)
     assert_string_equal(hdr, "DOTO00000000");
 }
 
-static void test_big_lzo_roundtrip(void **state)
+/* 3 MiB through the connection, compressed how, from a child. */
+static void big_roundtrip(struct pair *p, const char *token, enum dcc_compress how)
 {
-    struct pair *p = *state;
     size_t len = 3 << 20;
     char *d = pattern(len);
-    pid_t pid = send_in_child(p, "DOTI", d, len, DCC_COMPRESS_LZO1X);
+    pid_t pid = send_in_child(p, token, d, len, how);
     char *got;
     size_t glen;
-    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "DOTI", DCC_COMPRESS_LZO1X, &got, &glen), 0);
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, token, how, &got, &glen), 0);
     expect_child_ok(pid);
     assert_int_equal(glen, len);
     assert_memory_equal(got, d, len);
     assert_true(p->cb.bytes_in < len / 4);
     free(got);
     free(d);
+}
+
+static void test_big_lzo_roundtrip(void **state)
+{
+    big_roundtrip(*state, "DOTI", DCC_COMPRESS_LZO1X);
 }
 
 static void test_file_plain_roundtrip_via_sendfile_and_splice(void **state)
@@ -289,6 +446,61 @@ static void test_lzo_body_within_memory_budget(void **state)
              "lzo body of %llu bytes decompresses to more than the limit of %llu bytes",
              (unsigned long long)wire, (unsigned long long)(512 * 1024 - wire));
     assert_string_equal(p->cb.err, want);
+}
+
+static void test_big_zstd_roundtrip_at_the_connection_level(void **state)
+{
+    struct pair *p = *state;
+    p->ca.zstd_level = 3;
+    big_roundtrip(p, "DOTO", DCC_COMPRESS_ZSTD);
+}
+
+/* A zstd body's declared size counts against the memory the wire body
+ * leaves, as an LZO body's output does. */
+static void test_zstd_body_within_memory_budget(void **state)
+{
+    struct pair *p = *state;
+    size_t n = 1 << 20;
+    char *zeros = calloc(1, n);
+    assert_non_null(zeros);
+    assert_int_equal(dcc_bulk_send_buf(&p->ca, "FILE", zeros, n, DCC_COMPRESS_ZSTD), 0);
+    assert_int_equal(dcc_bulk_send_buf(&p->ca, "FILE", zeros, n, DCC_COMPRESS_ZSTD), 0);
+    free(zeros);
+    char dst[128];
+    snprintf(dst, sizeof dst, "%s/file", p->dir);
+    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    uint64_t got;
+    assert_int_equal(dcc_bulk_recv_fd(&p->cb, "FILE", DCC_COMPRESS_ZSTD, fd, &got), 0);
+    assert_int_equal(got, n);
+    close(fd);
+    struct stat st;
+    assert_int_equal(stat(dst, &st), 0);
+    assert_int_equal(st.st_size, n);
+    p->cb.limits.max_body_mem = 512 * 1024;
+    uint64_t before = p->cb.bytes_in;
+    char *d = NULL;
+    size_t len;
+    assert_int_equal(dcc_bulk_recv_buf(&p->cb, "FILE", DCC_COMPRESS_ZSTD, &d, &len),
+                     DCC_EXIT_PROTOCOL_ERROR);
+    assert_null(d);
+    uint64_t wire = p->cb.bytes_in - before - 12;
+    char want[200];
+    snprintf(want, sizeof want,
+             "zstd body of %llu bytes decompresses to more than the limit of %llu bytes",
+             (unsigned long long)wire, (unsigned long long)(512 * 1024 - wire));
+    assert_string_equal(p->cb.err, want);
+}
+
+static void test_bulk_how_follows_protocol_and_features(void **state)
+{
+    (void)state;
+    assert_int_equal(dcc_bulk_how(1, 0), DCC_COMPRESS_NONE);
+    assert_int_equal(dcc_bulk_how(2, 0), DCC_COMPRESS_LZO1X);
+    assert_int_equal(dcc_bulk_how(3, 0), DCC_COMPRESS_LZO1X);
+    assert_int_equal(dcc_bulk_how(2, DCC_FEAT_ZSTD), DCC_COMPRESS_ZSTD);
+    assert_int_equal(dcc_bulk_how(3, DCC_FEAT_ZSTD | DCC_FEAT_HCACHE), DCC_COMPRESS_ZSTD);
+    assert_int_equal(dcc_bulk_how(3, DCC_FEAT_HCACHE), DCC_COMPRESS_LZO1X);
 }
 
 static void test_truncated_body(void **state)
@@ -400,6 +612,12 @@ int main(void)
         cmocka_unit_test(test_lzo_decodes_stock_body),
         cmocka_unit_test_setup_teardown(test_lzo_stock_body_from_the_wire, setup, teardown),
         cmocka_unit_test(test_lzo_our_body_reads_as_stock_reads_it),
+        cmocka_unit_test(test_zstd_roundtrip_smaller_than_lzo),
+        cmocka_unit_test(test_zstd_bomb_is_refused_by_its_declared_size),
+        cmocka_unit_test(test_zstd_frame_without_size_is_refused),
+        cmocka_unit_test(test_zstd_corrupt),
+        cmocka_unit_test(test_zstd_size_mismatch),
+        cmocka_unit_test(test_bulk_how_follows_protocol_and_features),
         cmocka_unit_test_setup_teardown(test_plain_buf_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_lzo_body_is_raw_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_lzo_roundtrip, setup, teardown),
@@ -409,6 +627,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_over_cap_not_allocated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lzo_body_within_memory_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_zstd_roundtrip_at_the_connection_level, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_zstd_body_within_memory_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_body, setup, teardown),
     };
     return cmocka_run_group_tests_name("bulk", tests, NULL, NULL);

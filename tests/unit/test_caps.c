@@ -51,13 +51,14 @@ static void test_feature_names(void **state)
     (void)state;
     assert_string_equal(dcc_caps_feature_name(DCC_FEAT_ZSTD), "zstd");
     assert_string_equal(dcc_caps_feature_name(DCC_FEAT_HCACHE), "hcache");
+    assert_string_equal(dcc_caps_feature_name(DCC_FEAT_DIRECTIVES), "directives");
     assert_null(dcc_caps_feature_name(DCC_FEAT_ZSTD | DCC_FEAT_HCACHE));
     assert_null(dcc_caps_feature_name(0));
     char buf[64];
     dcc_caps_feature_list(0, buf, sizeof buf);
     assert_string_equal(buf, "");
     dcc_caps_feature_list(DCC_FEAT_ALL, buf, sizeof buf);
-    assert_string_equal(buf, "zstd hcache");
+    assert_string_equal(buf, "zstd hcache directives");
     dcc_caps_feature_list(DCC_FEAT_ALL, buf, 8); /* only what fits whole */
     assert_string_equal(buf, "zstd");
 }

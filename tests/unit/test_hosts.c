@@ -181,6 +181,30 @@ static void test_options_set_protocol_version(void **state)
     }
 }
 
+/* ,zstd asks for zstd where the helper offers it and is LZO's protocol
+ * otherwise, so pump mode may go with it; ,zstd=LEVEL also sets the level. */
+static void test_zstd_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *spec;
+        int lzo, zstd, level, protover;
+    } cases[] = {
+        {"box,zstd", 0, 1, 0, 2},         {"box,cpp,zstd", 0, 1, 0, 3},
+        {"box,zstd=19,cpp", 0, 1, 19, 3}, {"box,lzo,zstd=3", 1, 1, 3, 2},
+        {"box,zstd=5,zstd", 0, 1, 5, 2},  {"@box,zstd=1", 0, 1, 1, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dcc_hostlist list;
+        struct dcc_host *h = parse_one(cases[i].spec, &list);
+        assert_int_equal(h->compress_lzo, cases[i].lzo);
+        assert_int_equal(h->compress_zstd, cases[i].zstd);
+        assert_int_equal(h->zstd_level, cases[i].level);
+        assert_int_equal(h->protover, cases[i].protover);
+        dcc_hosts_free(&list);
+    }
+}
+
 /* ,auth asks for GSS-API; ,auth=NAME also names the helper for its
  * principal (stock's syntax); a later ,auth=NAME wins. */
 static void test_auth_options(void **state)
@@ -491,9 +515,9 @@ static void test_errors_name_the_token_and_the_problem(void **state)
         {"@box/4/5", "bad host specification \"@box/4/5\": unexpected \"/5\" after \"@box/4\""},
         /* options */
         {"box,cpp",
-         "bad host specification \"box,cpp\": pump mode (',cpp') requires compression (',lzo')"},
+         "bad host specification \"box,cpp\": pump mode (',cpp') requires compression (',lzo' or ',zstd')"},
         {"@box:cmd,cpp",
-         "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo')"},
+         "bad host specification \"@box:cmd,cpp\": pump mode (',cpp') requires compression (',lzo' or ',zstd')"},
         {"box,auth=", "bad host specification \"box,auth=\": \",auth=\" needs a host name"},
         {"box,auth=-x",
          "bad host specification \"box,auth=-x\": auth name \"-x\" must not start with \"-\""},
@@ -502,16 +526,17 @@ static void test_errors_name_the_token_and_the_problem(void **state)
          "digits, \".\", \"-\" and \"_\""},
         {"box,down",
          "bad host specification \"box,down\": unknown option \",down\" (known options: "
-         "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
+         "\",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,lzo2",
          "bad host specification \"box,lzo2\": unknown option \",lzo2\" (known options: "
-         "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
+         "\",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,", "bad host specification \"box,\": unknown option \",\" (known options: \",lzo\", "
-                 "\",cpp\", \",auth\", \",auth=NAME\")"},
+                 "\",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
         {"box,,lzo", "bad host specification \"box,,lzo\": unknown option \",\" (known options: "
-                     "\",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
-        {"box,lzo/4", "bad host specification \"box,lzo/4\": unknown option \",lzo/4\" (known "
-                      "options: \",lzo\", \",cpp\", \",auth\", \",auth=NAME\")"},
+                     "\",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
+        {"box,lzo/4",
+         "bad host specification \"box,lzo/4\": unknown option \",lzo/4\" (known "
+         "options: \",lzo\", \",zstd\", \",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")"},
         /* ssh commands */
         {"alice@box:", "bad host specification \"alice@box:\": empty command after \":\""},
         {"alice@box:,lzo", "bad host specification \"alice@box:,lzo\": empty command after \":\""},
@@ -593,6 +618,9 @@ static void test_format_is_canonical(void **state)
         {"@box", "@box/4"},
         {"u@[fd00::5]:distccd,cpp,lzo", "u@[fd00::5]/4:distccd,cpp,lzo"},
         {"box,auth,lzo", "box:3632/4,lzo,auth"},
+        {"box,zstd", "box:3632/4,zstd"},
+        {"box,lzo,zstd=7", "box:3632/4,zstd=7"},
+        {"box,zstd,cpp,auth", "box:3632/4,cpp,zstd,auth"},
         {"127.0.0.1:4000,auth=box.example.org", "127.0.0.1:4000/4,auth=box.example.org"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1086,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_tcp_ipv4_address),
         cmocka_unit_test(test_tcp_ipv6_in_brackets),
         cmocka_unit_test(test_options_set_protocol_version),
+        cmocka_unit_test(test_zstd_options),
         cmocka_unit_test(test_auth_options),
         cmocka_unit_test(test_localhost_runs_here_with_two_slots),
         cmocka_unit_test(test_only_the_exact_word_localhost_is_local),

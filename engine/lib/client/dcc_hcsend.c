@@ -164,7 +164,7 @@ int dcc_hcsend_file(struct dcc_conn *c, struct dcc_hcsend *s, const char *path,
     return dcc_hcwire_write_digest(c, d);
 }
 
-int dcc_hcsend_finish(struct dcc_conn *c, struct dcc_hcsend *s, int cork)
+int dcc_hcsend_finish(struct dcc_conn *c, struct dcc_hcsend *s, int cork, enum dcc_compress how)
 {
     /* The helper answers only once it has every DGST. */
     dcc_wire_cork(c->out_fd, 0);
@@ -176,7 +176,7 @@ int dcc_hcsend_finish(struct dcc_conn *c, struct dcc_hcsend *s, int cork)
         dcc_wire_cork(c->out_fd, 1);
     for (size_t i = 0; i < s->n && !rc; i++)
         if (dcc_hcwire_bit(miss, i))
-            rc = dcc_bulk_send_file(c, DCC_TOK_FILE, s->paths[i], DCC_COMPRESS_LZO1X);
+            rc = dcc_bulk_send_file(c, DCC_TOK_FILE, s->paths[i], how);
     free(miss);
     return rc;
 }

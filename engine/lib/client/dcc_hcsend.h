@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "proto/dcc_bulk.h"
 #include "proto/dcc_hcwire.h"
 #include "proto/dcc_wire.h"
 
@@ -31,9 +32,10 @@ int dcc_hcsend_file(struct dcc_conn *c, struct dcc_hcsend *s, const char *path,
                     const char *digest_dir);
 
 /* After the last file: flushes (a corked socket is uncorked, and corked
- * again when cork is set), reads MISS and sends one FILE body (LZO) per
- * file it names, in order. 0, or an exit code. */
-int dcc_hcsend_finish(struct dcc_conn *c, struct dcc_hcsend *s, int cork);
+ * again when cork is set), reads MISS and sends one FILE body (compressed
+ * as how: LZO, or zstd with DCC_FEAT_ZSTD) per file it names, in order. 0,
+ * or an exit code. */
+int dcc_hcsend_finish(struct dcc_conn *c, struct dcc_hcsend *s, int cork, enum dcc_compress how);
 
 void dcc_hcsend_free(struct dcc_hcsend *s);
 

@@ -2,10 +2,10 @@
 #include "client/dcc_remote.h"
 
 #include "proto/dcc_bulk.h"
+#include "proto/dcc_caps.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
 #include "client/dcc_hcsend.h"
-#include "proto/dcc_caps.h"
 #include "base/dcc_exit.h"
 #include "base/dcc_log.h"
 #include "client/dcc_net.h"
@@ -27,9 +27,10 @@
 int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir,
                   struct dcc_cpp *cpp, char *err, size_t errlen)
 {
-    int slot_fd = cpp->slot_fd;
+    int slot_fd = cpp->slot_fd, directives_only = cpp->directives_only;
     memset(cpp, 0, sizeof *cpp);
     cpp->slot_fd = slot_fd;
+    cpp->directives_only = directives_only;
     if (scan->preprocessed) {
         snprintf(cpp->path, sizeof cpp->path, "%s", scan->input);
         return 0;
@@ -51,7 +52,12 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
     close(fd);
     cpp->owns_file = 1;
     dcc_cleanup_add_file(cpp->path);
+    static const char *const directives[] = {"-fdirectives-only"};
     char **cpp_argv = dcc_args_cpp_argv(argv, scan, cpp->path);
+    if (cpp_argv && directives_only && dcc_argv_insert(&cpp_argv, 1, directives, 1) != 0) {
+        dcc_argv_free(cpp_argv);
+        cpp_argv = NULL;
+    }
     if (!cpp_argv) {
         snprintf(err, errlen, "out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
@@ -282,7 +288,10 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
     uint32_t ver = (uint32_t)(host->protover >= 2 ? 2 : 1);
-    enum dcc_compress how = ver >= 2 ? DCC_COMPRESS_LZO1X : DCC_COMPRESS_NONE;
+    unsigned feats = opts->features &
+                     (ver >= 2 ? DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES : DCC_FEAT_DIRECTIVES);
+    enum dcc_compress how = dcc_bulk_how(ver, feats);
+    c.zstd_level = opts->zstd_level;
     char **remote_argv = dcc_args_strip_local(argv);
     if (!remote_argv) {
         res->outcome = DCC_REMOTE_LOCAL_ERROR;
@@ -294,7 +303,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     /* The header and arguments go out while cpp still runs. */
-    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, ver);
+    rc = dcc_wire_write_token(&c, DCC_TOK_DIST, dcc_caps_dist_value(ver, feats));
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     dcc_argv_free(remote_argv);
@@ -342,7 +351,8 @@ out:
 
 /* With pump->hcache a file goes as DGST, and its body only when the
  * helper's MISS asks for it (dcc_hcsend). */
-static int send_pump_files(struct dcc_conn *c, const struct dcc_pump_request *pump, int cork)
+static int send_pump_files(struct dcc_conn *c, const struct dcc_pump_request *pump, int cork,
+                           enum dcc_compress how)
 {
     const struct dcc_inc_list *files = pump->files;
     struct dcc_hcsend hs = {0};
@@ -357,7 +367,7 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_pump_request *pu
             if (!rc && pump->hcache)
                 rc = dcc_hcsend_file(c, &hs, e->path, pump->digest_dir);
             else if (!rc)
-                rc = dcc_bulk_send_file(c, DCC_TOK_FILE, e->path, DCC_COMPRESS_LZO1X);
+                rc = dcc_bulk_send_file(c, DCC_TOK_FILE, e->path, how);
         } else if (e->kind == DCC_INC_DIR) {
             char name[PATH_MAX];
             int len = snprintf(name, sizeof name, "%s/%s", strcmp(e->path, "/") ? e->path : "",
@@ -370,11 +380,11 @@ static int send_pump_files(struct dcc_conn *c, const struct dcc_pump_request *pu
             }
             rc = dcc_wire_write_string(c, DCC_TOK_NAME, name);
             if (!rc)
-                rc = dcc_bulk_send_buf(c, DCC_TOK_FILE, "", 0, DCC_COMPRESS_LZO1X);
+                rc = dcc_bulk_send_buf(c, DCC_TOK_FILE, "", 0, how);
         }
     }
     if (!rc && pump->hcache)
-        rc = dcc_hcsend_finish(c, &hs, cork);
+        rc = dcc_hcsend_finish(c, &hs, cork, how);
     dcc_hcsend_free(&hs);
     return rc;
 }
@@ -402,17 +412,20 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
     }
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, opts->io_timeout_ms);
+    unsigned feats = opts->features & DCC_FEAT_ZSTD;
+    enum dcc_compress how = dcc_bulk_how(3, feats);
+    c.zstd_level = opts->zstd_level;
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 1);
     note_phase(opts, DCC_PHASE_SEND);
     rc = dcc_wire_write_token(&c, DCC_TOK_DIST,
-                              dcc_caps_dist_value(3, pump->hcache ? DCC_FEAT_HCACHE : 0));
+                              dcc_caps_dist_value(3, feats | (pump->hcache ? DCC_FEAT_HCACHE : 0)));
     if (!rc)
         rc = dcc_wire_write_string(&c, DCC_TOK_CDIR, pump->cwd);
     if (!rc)
         rc = dcc_wire_write_argv(&c, remote_argv);
     if (!rc)
-        rc = send_pump_files(&c, pump, opts->tcp_cork);
+        rc = send_pump_files(&c, pump, opts->tcp_cork, how);
     dcc_argv_free(remote_argv);
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
@@ -425,7 +438,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
             request_failed(res, host, &c, rc, "sending the request");
         }
     } else {
-        read_reply(&c, host, 3, DCC_COMPRESS_LZO1X, scan->output, pump->deps_file, opts, res);
+        read_reply(&c, host, 3, how, scan->output, pump->deps_file, opts, res);
     }
     dcc_net_close(&t);
 }

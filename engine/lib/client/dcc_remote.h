@@ -14,11 +14,13 @@
 
 /* The local preprocessing of one job, shared by every helper it is tried on. */
 struct dcc_cpp {
-    char path[4096]; /* the .i file (or the source when already preprocessed) */
-    pid_t pid;       /* running cpp, 0 when finished or not needed */
-    int status;      /* cpp's wait status once finished */
-    int owns_file;   /* path is our temporary and is removed by dcc_cpp_cleanup */
-    int slot_fd;     /* a held lock (cpp slot) closed once cpp finishes, or -1 */
+    char path[4096];     /* the .i file (or the source when already preprocessed) */
+    pid_t pid;           /* running cpp, 0 when finished or not needed */
+    int status;          /* cpp's wait status once finished */
+    int owns_file;       /* path is our temporary and is removed by dcc_cpp_cleanup */
+    int slot_fd;         /* a held lock (cpp slot) closed once cpp finishes, or -1 */
+    int directives_only; /* set before dcc_cpp_start: gcc -E -fdirectives-only (the
+                          * helper expands the macros; DCC_FEAT_DIRECTIVES) */
 };
 
 /* Starts cpp for argv into a temporary file in tmpdir (unless the input is
@@ -51,6 +53,13 @@ struct dcc_remote_opts {
     int io_timeout_ms;
     struct dcc_net_opts net; /* connect timeout, DISTCC_SSH, DISTCC_PRINCIPAL */
     int tcp_cork;
+    /* DCC_FEAT_* this request uses, only ones the helper offered (the
+     * caller asked it, client/dcc_hostcaps.h): DCC_FEAT_ZSTD sends and
+     * receives zstd frames instead of LZO blocks, at zstd_level (0: the
+     * default); DCC_FEAT_DIRECTIVES says the source is directives-only
+     * (cpp->directives_only; pump mode sends no such source). */
+    unsigned features;
+    int zstd_level;
     /* Told each phase the job enters (enum dcc_phase: Connect, Preprocess
      * while cpp is still running, Send, Compile, Receive), for the monitor;
      * NULL for none. */

@@ -1,7 +1,8 @@
-/* Bulk bodies: plain (sendfile/splice) or one LZO1X-1 block, bounded. */
+/* Bulk bodies: plain (sendfile/splice), one LZO1X-1 block or one zstd frame, bounded. */
 #include "proto/dcc_bulk.h"
 
 #include "base/dcc_exit.h"
+#include "proto/dcc_caps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 static int fail_as(struct dcc_conn *c, int local, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
@@ -138,6 +140,133 @@ int dcc_lzo_decompress(const void *in, size_t inlen, uint64_t cap, char **out, s
     }
 }
 
+enum dcc_compress dcc_bulk_how(uint32_t protover, unsigned features)
+{
+    if (protover < 2)
+        return DCC_COMPRESS_NONE;
+    return features & DCC_FEAT_ZSTD ? DCC_COMPRESS_ZSTD : DCC_COMPRESS_LZO1X;
+}
+
+/* One context each way, kept for the process: programs compress and
+ * inflate one body at a time, and a fresh context per body costs more than
+ * a small body's compression. */
+static ZSTD_CCtx *zstd_cctx(void)
+{
+    static ZSTD_CCtx *cctx;
+    if (!cctx)
+        cctx = ZSTD_createCCtx();
+    return cctx;
+}
+
+static ZSTD_DCtx *zstd_dctx(void)
+{
+    static ZSTD_DCtx *dctx;
+    if (!dctx)
+        dctx = ZSTD_createDCtx();
+    return dctx;
+}
+
+int dcc_zstd_compress(const void *in, size_t inlen, int level, char **out, size_t *outlen,
+                      char *err, size_t errlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (level == 0)
+        level = DCC_ZSTD_DEFAULT_LEVEL;
+    size_t cap = ZSTD_compressBound(inlen);
+    ZSTD_CCtx *cctx = zstd_cctx();
+    char *buf = ZSTD_isError(cap) ? NULL : malloc(cap + 1);
+    if (!buf || !cctx) {
+        free(buf);
+        snprintf(err, errlen, "out of memory compressing %zu bytes", inlen);
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    /* One-shot compression writes the content size into the frame header,
+     * which the receiver insists on; the checksum makes a body damaged on
+     * the way an error instead of a wrong object. */
+    size_t n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(n))
+        n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    if (!ZSTD_isError(n))
+        n = ZSTD_compress2(cctx, buf, cap, in, inlen);
+    if (ZSTD_isError(n)) {
+        free(buf);
+        snprintf(err, errlen, "zstd compression failed (%s)", ZSTD_getErrorName(n));
+        return DCC_EXIT_DISTCC_FAILED;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+int dcc_zstd_decompress(const void *in, size_t inlen, uint64_t cap, char **out, size_t *outlen,
+                        char *err, size_t errlen)
+{
+    static const unsigned char magic[4] = {0x28, 0xb5, 0x2f, 0xfd}; /* ZSTD_MAGICNUMBER, LE */
+    *out = NULL;
+    *outlen = 0;
+    if (cap > SIZE_MAX - 1)
+        cap = SIZE_MAX - 1;
+    if (inlen < sizeof magic || memcmp(in, magic, sizeof magic) != 0) {
+        snprintf(err, errlen, "corrupt zstd body of %zu bytes (not a zstd frame)", inlen);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    size_t framelen = ZSTD_findFrameCompressedSize(in, inlen);
+    if (ZSTD_isError(framelen)) {
+        snprintf(err, errlen, "corrupt zstd body of %zu bytes (%s)", inlen,
+                 ZSTD_getErrorName(framelen));
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    if (framelen != inlen) {
+        snprintf(err, errlen, "zstd body of %zu bytes has %zu bytes after its frame", inlen,
+                 inlen - framelen);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    unsigned long long size = ZSTD_getFrameContentSize(in, inlen);
+    if (size == ZSTD_CONTENTSIZE_ERROR) {
+        snprintf(err, errlen, "corrupt zstd body of %zu bytes (bad frame header)", inlen);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    /* The declared size bounds the allocation before anything is inflated;
+     * without it, a frame could only be bounded by inflating it. */
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
+        snprintf(err, errlen, "zstd body of %zu bytes does not declare its decompressed size",
+                 inlen);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    if (size > cap) {
+        snprintf(err, errlen,
+                 "zstd body of %zu bytes decompresses to more than the limit of %llu bytes", inlen,
+                 (unsigned long long)cap);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    ZSTD_DCtx *dctx = zstd_dctx();
+    char *buf = dctx ? malloc((size_t)size + 1) : NULL;
+    if (!buf) {
+        snprintf(err, errlen, "out of memory decompressing to %llu bytes", size);
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    /* Into a buffer of exactly the declared size: zstd fails a frame whose
+     * blocks hold more, or less, than its header says. */
+    size_t n = ZSTD_decompressDCtx(dctx, buf, (size_t)size, in, inlen);
+    if (ZSTD_isError(n) || n != size) {
+        free(buf);
+        if (ZSTD_isError(n))
+            snprintf(err, errlen, "corrupt zstd body of %zu bytes (%s)", inlen,
+                     ZSTD_getErrorName(n));
+        else
+            snprintf(err, errlen,
+                     "zstd body of %zu bytes decompresses to %zu bytes, not the %llu it declares",
+                     inlen, n, size);
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
 int dcc_bulk_write_fd(struct dcc_conn *c, int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -169,7 +298,9 @@ int dcc_bulk_send_buf(struct dcc_conn *c, const char *token, const void *data, s
         return send_header_and_buf(c, token, data, len);
     char *z;
     size_t zlen;
-    int rc = dcc_lzo_compress(data, len, &z, &zlen, c->err, sizeof c->err);
+    int rc = how == DCC_COMPRESS_ZSTD
+                 ? dcc_zstd_compress(data, len, c->zstd_level, &z, &zlen, c->err, sizeof c->err)
+                 : dcc_lzo_compress(data, len, &z, &zlen, c->err, sizeof c->err);
     if (rc)
         return rc;
     rc = send_header_and_buf(c, token, z, zlen);
@@ -337,7 +468,9 @@ int dcc_bulk_recv_body_buf(struct dcc_conn *c, uint32_t wire_len, enum dcc_compr
         *len = wire_len;
         return 0;
     }
-    rc = dcc_lzo_decompress(raw, wire_len, inflate_cap, data, len, c->err, sizeof c->err);
+    rc = how == DCC_COMPRESS_ZSTD
+             ? dcc_zstd_decompress(raw, wire_len, inflate_cap, data, len, c->err, sizeof c->err)
+             : dcc_lzo_decompress(raw, wire_len, inflate_cap, data, len, c->err, sizeof c->err);
     free(raw);
     return rc;
 }

@@ -11,6 +11,7 @@ static const struct {
 } features[] = {
     {DCC_FEAT_ZSTD, "zstd"},
     {DCC_FEAT_HCACHE, "hcache"},
+    {DCC_FEAT_DIRECTIVES, "directives"},
 };
 
 #define NFEATURES (sizeof features / sizeof features[0])

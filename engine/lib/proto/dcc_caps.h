@@ -22,9 +22,10 @@
  * protocol P that uses features F sends DIST with the value P | F << 8; only
  * helpers that listed F in their CAPS answer ever see such a value, so stock
  * helpers never do. */
-#define DCC_FEAT_ZSTD (1u << 0)   /* bulk bodies as zstd frames instead of LZO */
-#define DCC_FEAT_HCACHE (1u << 1) /* protocol 3 files named by digest, sent when missing */
-#define DCC_FEAT_ALL (DCC_FEAT_ZSTD | DCC_FEAT_HCACHE)
+#define DCC_FEAT_ZSTD (1u << 0)       /* bulk bodies as zstd frames instead of LZO */
+#define DCC_FEAT_HCACHE (1u << 1)     /* protocol 3 files named by digest, sent when missing */
+#define DCC_FEAT_DIRECTIVES (1u << 2) /* DOTI is gcc -E -fdirectives-only output */
+#define DCC_FEAT_ALL (DCC_FEAT_ZSTD | DCC_FEAT_HCACHE | DCC_FEAT_DIRECTIVES)
 
 /* The DIST value for protocol protover (1-3) with features. */
 uint32_t dcc_caps_dist_value(uint32_t protover, unsigned features);
@@ -32,7 +33,7 @@ uint32_t dcc_caps_dist_value(uint32_t protover, unsigned features);
  * protocol byte is not 1-3. */
 int dcc_caps_dist_split(uint32_t value, uint32_t *protover, unsigned *features);
 
-/* The feature's name in the CAPS document ("zstd", "hcache"); NULL for a
+/* The feature's name in the CAPS document ("zstd", "hcache", "directives"); NULL for a
  * value that is not exactly one known bit. */
 const char *dcc_caps_feature_name(unsigned feature);
 /* "zstd hcache" for a mask (empty for 0). */

@@ -1,5 +1,6 @@
 /* Host specifications: parsing distcc's host-list grammar, finding the list, lock names. */
 #include "proto/dcc_hosts.h"
+#include "proto/dcc_bulk.h"
 #include "proto/dcc_settings.h"
 #include "base/dcc_util.h"
 
@@ -196,6 +197,21 @@ static int parse_hostid(struct spec_ctx *c, const char **pp, struct dcc_host *h)
     return 0;
 }
 
+/* The LEVEL of ,zstd=LEVEL: a number in the range the senders accept. */
+static int parse_zstd_level(struct spec_ctx *c, const char *s, size_t n, int *level)
+{
+    char part[SHOWN_MAX + 8];
+    long v = 0;
+    size_t i = 0;
+    for (; i < n && i < 3 && s[i] >= '0' && s[i] <= '9'; i++)
+        v = v * 10 + (s[i] - '0');
+    if (n == 0 || i != n || v < DCC_ZSTD_MIN_LEVEL || v > DCC_ZSTD_MAX_LEVEL)
+        return spec_bad(c, "zstd level \"%s\" is not a number %d-%d",
+                        shown(part, sizeof part, s, n), DCC_ZSTD_MIN_LEVEL, DCC_ZSTD_MAX_LEVEL);
+    *level = (int)v;
+    return 0;
+}
+
 static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h)
 {
     const char *p = *pp;
@@ -207,7 +223,13 @@ static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h
             h->compress_lzo = 1;
         else if (n == 3 && memcmp(opt, "cpp", 3) == 0)
             h->cpp_on_server = 1;
-        else if (n == 4 && memcmp(opt, "auth", 4) == 0)
+        else if (n == 4 && memcmp(opt, "zstd", 4) == 0)
+            h->compress_zstd = 1;
+        else if (n > 4 && memcmp(opt, "zstd=", 5) == 0) {
+            if (parse_zstd_level(c, opt + 5, n - 5, &h->zstd_level) != 0)
+                return -1;
+            h->compress_zstd = 1;
+        } else if (n == 4 && memcmp(opt, "auth", 4) == 0)
             h->auth = 1;
         else if (n > 4 && memcmp(opt, "auth=", 5) == 0) {
             /* The helper's name for its GSS-API principal (instead of the
@@ -225,14 +247,14 @@ static int parse_options(struct spec_ctx *c, const char **pp, struct dcc_host *h
             h->auth = 1;
         } else
             return spec_bad(c,
-                            "unknown option \",%s\" (known options: \",lzo\", \",cpp\", \",auth\", "
-                            "\",auth=NAME\")",
+                            "unknown option \",%s\" (known options: \",lzo\", \",zstd\", "
+                            "\",zstd=LEVEL\", \",cpp\", \",auth\", \",auth=NAME\")",
                             shown(part, sizeof part, opt, n));
         p = opt + n;
     }
-    if (h->cpp_on_server && !h->compress_lzo)
-        return spec_bad(c, "pump mode (',cpp') requires compression (',lzo')");
-    h->protover = h->cpp_on_server ? 3 : h->compress_lzo ? 2 : 1;
+    if (h->cpp_on_server && !h->compress_lzo && !h->compress_zstd)
+        return spec_bad(c, "pump mode (',cpp') requires compression (',lzo' or ',zstd')");
+    h->protover = h->cpp_on_server ? 3 : h->compress_lzo || h->compress_zstd ? 2 : 1;
     *pp = p;
     return 0;
 }
@@ -698,10 +720,16 @@ int dcc_hosts_lock_name(const struct dcc_host *h, char *buf, size_t buflen)
 int dcc_hosts_format(const struct dcc_host *h, char *buf, size_t buflen)
 {
     const char *lb = h->is_ipv6 ? "[" : "", *rb = h->is_ipv6 ? "]" : "";
-    const char *comp = h->cpp_on_server ? ",cpp,lzo" : h->compress_lzo ? ",lzo" : "";
-    char opts[DCC_HOSTS_AUTH_NAME_MAX + 32];
-    snprintf(opts, sizeof opts, "%s%s%s%s", comp, h->auth ? ",auth" : "", h->auth_name ? "=" : "",
-             h->auth_name ? h->auth_name : "");
+    const char *comp = h->cpp_on_server ? ",cpp" : "";
+    const char *wire = h->compress_zstd                      ? ",zstd"
+                       : h->compress_lzo || h->cpp_on_server ? ",lzo"
+                                                             : "";
+    char level[16] = "";
+    if (h->compress_zstd && h->zstd_level)
+        snprintf(level, sizeof level, "=%d", h->zstd_level);
+    char opts[DCC_HOSTS_AUTH_NAME_MAX + 48];
+    snprintf(opts, sizeof opts, "%s%s%s%s%s%s", comp, wire, level, h->auth ? ",auth" : "",
+             h->auth_name ? "=" : "", h->auth_name ? h->auth_name : "");
     int n;
     switch (h->mode) {
     case DCC_HOST_LOCAL:

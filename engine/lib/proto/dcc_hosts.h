@@ -31,7 +31,9 @@ struct dcc_host {
     char *ssh_command; /* SSH only; ":CMD", NULL means "distccd" */
     int compress_lzo;  /* ,lzo */
     int cpp_on_server; /* ,cpp (pump) */
-    int protover;      /* 1 plain, 2 ,lzo, 3 ,cpp,lzo */
+    int compress_zstd; /* ,zstd: zstd with a helper of ours that offers it, else LZO */
+    int zstd_level;    /* ,zstd=LEVEL; 0: DISTCC_ZSTD_LEVEL */
+    int protover;      /* 1 plain, 2 ,lzo or ,zstd, 3 ,cpp,lzo or ,cpp,zstd */
     int auth;          /* ,auth or ,auth=NAME: GSS-API mutual authentication */
     char *auth_name;   /* ,auth=NAME; NULL: the name the helper's address resolves to */
 };

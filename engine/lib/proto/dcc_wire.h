@@ -87,7 +87,8 @@ struct dcc_conn {
      * dcc_wire_measure_from_now starts it. */
     int whole_rate;
     struct dcc_wire_progress phase;
-    int cut; /* the last error was DCC_WIRE_CUT_DEADLINE or DCC_WIRE_CUT_RATE */
+    int cut;        /* the last error was DCC_WIRE_CUT_DEADLINE or DCC_WIRE_CUT_RATE */
+    int zstd_level; /* for zstd bodies sent (dcc_bulk); 0: DCC_ZSTD_DEFAULT_LEVEL */
     char err[512];
 };
 

@@ -37,8 +37,8 @@ SLOT="0"
 # preflight's libcurl and json's jansson. zeroconf builds +zeroconf and
 # distccd --zeroconf with avahi's client library; gssapi builds ,auth hosts
 # and distccd --auth with MIT Kerberos. With every flag off (USE='-*', the
-# wiki's bootstrap route) the programs need popt, lzo and libb2 (the pump
-# header cache's BLAKE2 digests) alone.
+# wiki's bootstrap route) the programs need popt, lzo, zstd and libb2 (the
+# pump header cache's BLAKE2 digests) alone.
 IUSE="gssapi gtk +json +preflight +seccomp selinux xinetd zeroconf"
 # distcc-preflight reads the daemons' JSON /toolchain pages.
 REQUIRED_USE="preflight? ( json )"
@@ -48,6 +48,7 @@ RESTRICT="test"
 [[ ${PV} == *9999* ]] || RESTRICT+=" fetch mirror"
 
 DEPEND="
+	app-arch/zstd:=
 	app-crypt/libb2
 	dev-libs/lzo:2
 	dev-libs/popt
