@@ -648,12 +648,11 @@ static int read_head(struct job *j)
      * 3's LZO: protocol 1 has no compression to replace. Directives-only
      * source is for plain mode (in pump mode this machine preprocesses);
      * the header cache is for protocol 3's files. */
-    if (rc == 0 &&
-        (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
-         (j->features & ~dccd_features(j->cfg)) ||
-         ((j->features & DCC_FEAT_ZSTD) && j->protover < 2) ||
-         ((j->features & DCC_FEAT_DIRECTIVES) && j->protover == 3) ||
-         ((j->features & DCC_FEAT_HCACHE) && j->protover != 3))) {
+    if (rc == 0 && (dcc_caps_dist_split(value, &j->protover, &j->features) != 0 ||
+                    (j->features & ~dccd_features(j->cfg)) ||
+                    ((j->features & DCC_FEAT_ZSTD) && j->protover < 2) ||
+                    ((j->features & DCC_FEAT_DIRECTIVES) && j->protover == 3) ||
+                    ((j->features & DCC_FEAT_HCACHE) && j->protover != 3))) {
         snprintf(j->conn.err, sizeof j->conn.err, "unsupported protocol version %u", value);
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }
