@@ -62,12 +62,18 @@ struct dccd_config {
     struct dcc_auth_server auth_server; /* its acceptor credentials */
     struct dcc_auth_list principals;    /* --whitelist / --blacklist */
     int principals_given;
+    char *
+        toolchain_json; /* the /toolchain report for CAPS, made once before serving; NULL: not yet */
 };
 
 /* Serves one job on the given fds (a socket, or stdin/stdout under ssh).
  * peer names the client in logs. Fills rec for the statistics. */
 void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
                     struct dcc_job_record *rec);
+
+/* caps.c: makes the toolchain report the CAPS answer carries, once, in the
+ * daemon before it forks per connection, so an answer runs no compiler. */
+void dccd_caps_prepare(struct dccd_config *cfg);
 
 /* Answers one HTTP request on the stats port with a snapshot of st. */
 void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer,

@@ -45,7 +45,7 @@ static void row_for(const char *name, const char *host, enum dcc_pf_row_kind kin
     row->kind = kind;
     snprintf(row->host, sizeof row->host, "%s", host);
     json_t *report = fixture(name);
-    dcc_preflight_row_from_report(report, compiler, row);
+    dcc_tcmatch_row_from_report(report, compiler, row);
     json_decref(report);
 }
 
@@ -56,7 +56,7 @@ static enum dcc_pf_level compare(const char *name, const char *compiler, unsigne
     struct dcc_pf_row local;
     row_for("local", "(local)", DCC_PF_ROW_LOCAL, compiler, &local);
     row_for(name, name, DCC_PF_ROW_REMOTE, compiler, remote);
-    return dcc_preflight_compare(&local, remote, errors);
+    return dcc_tcmatch_compare(&local, remote, errors);
 }
 
 static void test_same_report_agrees(void **state)
@@ -159,11 +159,11 @@ static void test_fields_and_versions(void **state)
     assert_int_equal(dcc_preflight_parse_fields("colour", &m, err, sizeof err), -1);
     assert_non_null(strstr(err, "unknown field \"colour\""));
     long a, b, c;
-    assert_int_equal(dcc_preflight_split_version("13.2.1", &a, &b, &c), 0);
+    assert_int_equal(dcc_tcmatch_split_version("13.2.1", &a, &b, &c), 0);
     assert_true(a == 13 && b == 2 && c == 1);
-    assert_int_equal(dcc_preflight_split_version("14", &a, &b, &c), 0);
+    assert_int_equal(dcc_tcmatch_split_version("14", &a, &b, &c), 0);
     assert_true(a == 14 && b == 0 && c == 0);
-    assert_int_equal(dcc_preflight_split_version("x1", &a, &b, &c), -1);
+    assert_int_equal(dcc_tcmatch_split_version("x1", &a, &b, &c), -1);
 }
 
 static void test_table(void **state)
@@ -172,7 +172,7 @@ static void test_table(void **state)
     struct dcc_pf_row rows[3];
     row_for("local", "(local)", DCC_PF_ROW_LOCAL, "gcc", &rows[0]);
     row_for("minor", "box", DCC_PF_ROW_REMOTE, "gcc", &rows[1]);
-    dcc_preflight_compare(&rows[0], &rows[1], DCC_PF_DEFAULT_ERRORS);
+    dcc_tcmatch_compare(&rows[0], &rows[1], DCC_PF_DEFAULT_ERRORS);
     memset(&rows[2], 0, sizeof rows[2]);
     rows[2].kind = DCC_PF_ROW_UNREACHABLE;
     snprintf(rows[2].host, sizeof rows[2].host, "down");
@@ -216,7 +216,7 @@ static void test_probe_output(void **state)
 {
     (void)state;
     struct dcc_pf_row r = {0};
-    dcc_preflight_parse_probe_output(read_data("probe-gentoo.txt"), &r);
+    dcc_tcmatch_parse_probe_output(read_data("probe-gentoo.txt"), &r);
     assert_string_equal(r.version, "13.2.1");
     assert_string_equal(r.machine, "x86_64-pc-linux-gnu");
     assert_string_equal(r.as_version, "2.41");
@@ -226,7 +226,7 @@ static void test_probe_output(void **state)
 
     /* Nothing recognisable: everything unknown, no crash. */
     struct dcc_pf_row e = {0};
-    dcc_preflight_parse_probe_output("distcc[1] error: nope\n", &e);
+    dcc_tcmatch_parse_probe_output("distcc[1] error: nope\n", &e);
     assert_string_equal(e.version, "");
     assert_string_equal(e.machine, "");
     assert_string_equal(e.as_version, "");
@@ -328,10 +328,10 @@ static void test_row_from_probe(void **state)
     snprintf(local.machine, sizeof local.machine, "x86_64-pc-linux-gnu");
     snprintf(local.as_version, sizeof local.as_version, "2.41");
     snprintf(local.ld_version, sizeof local.ld_version, "2.41");
-    assert_int_equal(dcc_preflight_compare(&local, &r, DCC_PF_DEFAULT_ERRORS), DCC_PF_SAME);
+    assert_int_equal(dcc_tcmatch_compare(&local, &r, DCC_PF_DEFAULT_ERRORS), DCC_PF_SAME);
     /* An object whose .comment disagrees with -v: a warning. */
     snprintf(r.comment, sizeof r.comment, "GCC: (Gentoo 13.1.0 p1) 13.1.0");
-    assert_int_equal(dcc_preflight_compare(&local, &r, DCC_PF_DEFAULT_ERRORS), DCC_PF_WARN);
+    assert_int_equal(dcc_tcmatch_compare(&local, &r, DCC_PF_DEFAULT_ERRORS), DCC_PF_WARN);
     assert_string_equal(r.findings[0].what, ".comment");
     assert_string_equal(r.findings[0].why, "the helper's gcc -v said 13.2.1");
 
