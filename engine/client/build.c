@@ -548,6 +548,13 @@ int dcc_client_build(struct client *cl, char ***argvp)
         dcc_error("out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
     }
+    char fit_why[700];
+    if (dcc_client_fit_hosts(cl, base_name(argv[0]), j.cpp_source[0], 0, fit_why, sizeof fit_why) ==
+            0 &&
+        fit_why[0]) {
+        dcc_info("%s is built here: %s", j.file, fit_why);
+        snprintf(j.why_local, sizeof j.why_local, "%s", fit_why);
+    }
     j.opts = (struct dcc_remote_opts){
         .io_timeout_ms = cl->io_timeout_ms,
         .net = {.timeout_ms = DCC_CONNECT_TIMEOUT_MS,

@@ -18,10 +18,20 @@ struct client {
     char distcc_dir[4096];
     const char *pump_dir; /* under `pump`: the build's directory, else NULL */
     int max_discrepancy;  /* DISTCC_MAX_DISCREPANCY */
+    int fit_policy;       /* DISTCC_TOOLCHAIN_MATCH: enum dcc_fit_policy */
 };
 
 /* How this client learns what its helpers are (dcc_hostcaps_get). */
 struct dcc_hostcaps_opts dcc_client_hostcaps_opts(const struct client *cl);
+
+/* Toolchain-aware dispatch (fit.c): leaves out of this job's picks every
+ * helper whose toolchain for compiler name (real: this machine's file) does
+ * not fit this machine's under cl->fit_policy, naming each once per build;
+ * with need_known (an expanded -march=native) a helper whose toolchain is
+ * unknown is left out too, whatever the policy. Returns how many helpers
+ * (not localhost) are left; when none is, why says why. */
+int dcc_client_fit_hosts(struct client *cl, const char *name, const char *real, int need_known,
+                         char *why, size_t whylen);
 
 /* Builds the job described by *argv somewhere; returns the exit code. */
 int dcc_client_build(struct client *cl, char ***argv);

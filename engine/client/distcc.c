@@ -8,6 +8,7 @@
 #include "proto/dcc_settings.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
+#include "client/dcc_fit.h"
 #include "client/dcc_hostcaps.h"
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
@@ -353,8 +354,7 @@ int main(int argc, char **argv)
         scan_only = 1;
     } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--version") == 0 ||
                strcmp(argv[1], "--show-hosts") == 0 || strcmp(argv[1], "--show-principal") == 0 ||
-               strcmp(argv[1], "--show-helpers") == 0 ||
-               strcmp(argv[1], "-j") == 0) {
+               strcmp(argv[1], "--show-helpers") == 0 || strcmp(argv[1], "-j") == 0) {
         return handle_own_option(&cl, argc, (const char **)argv);
     } else if (argv[1][0] == '-' || dcc_args_is_source(argv[1]) || dcc_args_is_object(argv[1])) {
         /* Implicit: "distcc -c x.c", "distcc x.c -c" and "distcc x.o -o x"
@@ -406,6 +406,13 @@ int main(int argc, char **argv)
         }
     }
     cl.max_discrepancy = (int)cl.set.num[DCC_SET_MAX_DISCREPANCY];
+    enum dcc_fit_policy fit;
+    if (dcc_fit_parse_policy(cl.set.str[DCC_SET_TOOLCHAIN_MATCH], &fit) != 0) {
+        dcc_warn("DISTCC_TOOLCHAIN_MATCH=%s is not exact, minor or off: using exact",
+                 cl.set.str[DCC_SET_TOOLCHAIN_MATCH]);
+        fit = DCC_FIT_EXACT;
+    }
+    cl.fit_policy = (int)fit;
     int rc = scan_only ? dcc_client_scan_includes(&cl, &job) : dcc_client_build(&cl, &job);
     dcc_argv_free(job);
     dcc_argv_free(cl.local_argv);

@@ -46,14 +46,14 @@ static int take_answer(struct dcc_hostcaps *out, json_t *doc, time_t learned, ch
 }
 
 /* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
-static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir,
-                      char *path, size_t len, char *err, size_t errlen)
+static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir, char *path,
+                      size_t len, char *err, size_t errlen)
 {
     char dir[PATH_MAX], stem[512];
-    int rc = make_dir ? dcc_paths_make_subdir(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir,
-                                              err, errlen)
-                      : dcc_paths_subdir_name(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir,
-                                              err, errlen);
+    int rc = make_dir ? dcc_paths_make_subdir(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir, err,
+                                              errlen)
+                      : dcc_paths_subdir_name(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir, err,
+                                              errlen);
     if (rc != 0)
         return rc;
     if (dcc_hosts_lock_name(host, stem, sizeof stem) != 0 ||
@@ -87,7 +87,7 @@ static int read_cache(const char *path, long ttl_s, struct dcc_hostcaps *out)
     int ok = json_is_integer(learned) && json_is_boolean(ours) &&
              json_integer_value(learned) <= (json_int_t)now &&
              (json_int_t)now - json_integer_value(learned) < ttl_s &&
-             (json_is_true(ours) ? json_is_object(answer) : answer == NULL);
+             (json_is_true(ours) ? json_is_object(answer) : !answer || json_is_null(answer));
     char err[200];
     if (ok && take_answer(out, json_is_true(ours) ? json_incref(answer) : NULL,
                           (time_t)json_integer_value(learned), err, sizeof err) != 0)
@@ -108,8 +108,8 @@ static void write_cache(const struct dcc_host *host, const char *distcc_dir,
         dcc_debug("not keeping what the helper is: %s", err);
         return;
     }
-    json_t *kept = json_pack("{s:I, s:b, s:O?}", "learned", (json_int_t)c->learned, "ours",
-                             c->ours, "answer", c->doc);
+    json_t *kept = json_pack("{s:I, s:b, s:O?}", "learned", (json_int_t)c->learned, "ours", c->ours,
+                             "answer", c->doc);
     if (!kept || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
         json_decref(kept);
         return;
