@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# Jobs go only to helpers whose toolchain fits this machine's
+# (DISTCC_TOOLCHAIN_MATCH): our helpers say theirs in the CAPS answer, stock
+# 3.4 helpers are probed once; a skipped helper is named once.
+# shellcheck disable=SC2154 # output, lines, status come from bats' run
+
+load common
+bats_require_minimum_version 1.5.0
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return
+  unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
+    DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_BACKOFF_PERIOD DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD \
+    DISTCC_TOOLCHAIN_MATCH DISTCC_HELPER_TTL DISTCCD_PATH
+  export LC_ALL=C
+  export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
+  printf 'int main(void) { return 0; }\n' >x.c
+  printf 'int y(void) { return 1; }\n' >y.c
+  MACHINE=$(gcc -dumpmachine)
+  VERSION=$(gcc -dumpfullversion)
+  CC_NAME="$MACHINE-gcc"
+}
+
+teardown() {
+  dcc_stop_first_distccd
+  dcc_stop_distccd
+  dcc_stop_pid "${STOCK_PID:-}"
+  STOCK_PID=
+  [ -n "${STOCK_DIR:-}" ] && rm -rf "$STOCK_DIR"
+  [ -n "${WRAP_DIR:-}" ] && rm -rf "$WRAP_DIR"
+  WRAP_DIR=
+}
+
+# A directory (WRAP_DIR) with gcc and CHOST-gcc that compile with this
+# machine's gcc but say they are version $1: -dumpversion,
+# -dumpfullversion and the "gcc version" line of -v. Readable by nobody, who
+# runs stock's jobs.
+make_wrapper() { # FAKE_VERSION
+  WRAP_DIR=$(mktemp -d /tmp/dcc-wrap.XXXXXX)
+  chmod 0755 "$WRAP_DIR"
+  cat >"$WRAP_DIR/gcc" <<EOF
+#!/bin/sh
+for a in "\$@"; do
+  case \$a in
+    -dumpversion|-dumpfullversion) echo $1; exit 0 ;;
+  esac
+done
+err=\$(mktemp) || exit 1
+/usr/bin/gcc "\$@" 2>"\$err"
+rc=\$?
+sed 's/^gcc version $VERSION /gcc version $1 /' "\$err" >&2
+rm -f "\$err"
+exit \$rc
+EOF
+  chmod 0755 "$WRAP_DIR/gcc"
+  cp "$WRAP_DIR/gcc" "$WRAP_DIR/$CC_NAME"
+}
+
+# Our helper whose gcc says it is $1 (FIRST_*), and one with this machine's
+# gcc (DAEMON_*). The wrapper is a shell script: no job sandbox for it.
+start_two_helpers() { # FAKE_VERSION
+  make_wrapper "$1"
+  DISTCCD_PATH="$WRAP_DIR:/usr/bin:/bin" dcc_start_distccd --sandbox=off
+  dcc_keep_first_distccd
+  dcc_start_distccd
+}
+
+skip_line() { # PORT FAKE_VERSION POLICY
+  echo "distcc: warning: helper 127.0.0.1:$1 has $CC_NAME $2, this machine $VERSION: skipping it for $CC_NAME jobs (DISTCC_TOOLCHAIN_MATCH=$3)"
+}
+
+@test "a job skips the helper whose gcc is another version, named once for two jobs" {
+  start_two_helpers 13.2.1
+  export DISTCC_HOSTS="127.0.0.1:$FIRST_PORT 127.0.0.1:$DAEMON_PORT"
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "$(skip_line "$FIRST_PORT" 13.2.1 exact)" ]
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c y.c -o y.o
+  [ "$status" -eq 0 ]
+  [ "$stderr" = "" ]
+  [ "$(compiled_jobs "$FIRST_LOG")" -eq 0 ]
+  [ "$(compiled_jobs)" -eq 2 ]
+  [ -s x.o ] && [ -s y.o ]
+}
+
+@test "DISTCC_VERBOSE names the skipped helper for every job, after the first warning" {
+  start_two_helpers 13.2.1
+  export DISTCC_HOSTS="127.0.0.1:$FIRST_PORT 127.0.0.1:$DAEMON_PORT"
+  "$DCC_BIN/distcc" gcc -c x.c -o x.o 2>/dev/null
+  run --separate-stderr env DISTCC_VERBOSE=1 "$DCC_BIN/distcc" gcc -c y.c -o y.o
+  [ "$status" -eq 0 ]
+  grep -qxF "distcc: debug: helper 127.0.0.1:$FIRST_PORT has $CC_NAME 13.2.1, this machine $VERSION: skipping it (DISTCC_TOOLCHAIN_MATCH=exact)" <<<"$(without_pids <<<"$stderr")"
+  grep -qxF "distcc: info: job y.c: compiled on 127.0.0.1:$DAEMON_PORT/4" <<<"$(without_pids <<<"$stderr")"
+}
+
+@test "when no helper fits, the job builds here and the verbose log says why" {
+  make_wrapper 13.2.1
+  DISTCCD_PATH="$WRAP_DIR:/usr/bin:/bin" dcc_start_distccd --sandbox=off
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT"
+  run --separate-stderr env DISTCC_VERBOSE=1 "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  local why="no helper's toolchain fits: helper 127.0.0.1:$DAEMON_PORT has $CC_NAME 13.2.1, this machine $VERSION"
+  grep -qxF "distcc: info: x.c is built here: $why" <<<"$(without_pids <<<"$stderr")"
+  grep -qxF "distcc: info: job x.c: built locally ($why), exit 0" <<<"$(without_pids <<<"$stderr")"
+  [ "$(compiled_jobs)" -eq 0 ]
+  [ -s x.o ]
+}
+
+@test "DISTCC_TOOLCHAIN_MATCH=off sends the job to a helper with another gcc" {
+  make_wrapper 13.2.1
+  DISTCCD_PATH="$WRAP_DIR:/usr/bin:/bin" dcc_start_distccd --sandbox=off
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_TOOLCHAIN_MATCH=off DISTCC_FALLBACK=0
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$stderr" = "" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+}
+
+@test "a patch level apart: exact skips the helper, minor sends it the job" {
+  local major_minor=${VERSION%.*}
+  local patch=${VERSION##*.}
+  local other="$major_minor.$((patch + 1))"
+  make_wrapper "$other"
+  DISTCCD_PATH="$WRAP_DIR:/usr/bin:/bin" dcc_start_distccd --sandbox=off
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT"
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "$(skip_line "$DAEMON_PORT" "$other" exact)" ]
+  [ "$(compiled_jobs)" -eq 0 ]
+  run --separate-stderr env DISTCC_TOOLCHAIN_MATCH=minor DISTCC_FALLBACK=0 "$DCC_BIN/distcc" gcc -c y.c -o y.o
+  [ "$status" -eq 0 ]
+  [ "$stderr" = "" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+}
+
+@test "minor still skips a helper whose gcc is another minor version" {
+  make_wrapper 13.2.1
+  DISTCCD_PATH="$WRAP_DIR:/usr/bin:/bin" dcc_start_distccd --sandbox=off
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_TOOLCHAIN_MATCH=minor
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "$(skip_line "$DAEMON_PORT" 13.2.1 minor)" ]
+  [ "$(compiled_jobs)" -eq 0 ]
+}
+
+@test "a bad DISTCC_TOOLCHAIN_MATCH is named and counts as exact" {
+  start_two_helpers 13.2.1
+  export DISTCC_HOSTS="127.0.0.1:$FIRST_PORT 127.0.0.1:$DAEMON_PORT" DISTCC_TOOLCHAIN_MATCH=patch
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: DISTCC_TOOLCHAIN_MATCH=patch is not exact, minor or off: using exact
+$(skip_line "$FIRST_PORT" 13.2.1 exact)" ]
+  [ "$(compiled_jobs)" -eq 1 ]
+}
+
+@test "a stock 3.4 helper with another gcc is probed once and skipped; one with this gcc gets the jobs" {
+  make_wrapper 13.2.1
+  PATH="$WRAP_DIR:$PATH" dcc_start_stock_distccd
+  dcc_start_distccd
+  export DISTCC_HOSTS="127.0.0.1:$STOCK_PORT 127.0.0.1:$DAEMON_PORT"
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "$(skip_line "$STOCK_PORT" 13.2.1 exact)" ]
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c y.c -o y.o
+  [ "$status" -eq 0 ]
+  [ "$stderr" = "" ]
+  # The probe is stock's one compile; the jobs went to ours.
+  [ "$(grep -c "COMPILE_OK exit:0" "$STOCK_LOG")" -eq 1 ]
+  [ "$(compiled_jobs)" -eq 2 ]
+}
+
+@test "a stock 3.4 helper with this machine's gcc is probed once and gets the jobs" {
+  dcc_start_stock_distccd
+  export DISTCC_HOSTS="127.0.0.1:$STOCK_PORT" DISTCC_FALLBACK=0
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$stderr" = "" ]
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c y.c -o y.o
+  [ "$status" -eq 0 ]
+  # probe, x.c, y.c
+  [ "$(grep -c "COMPILE_OK exit:0" "$STOCK_LOG")" -eq 3 ]
+}
+
+@test "a real second gcc (gcc-11) on a helper is skipped by its version" {
+  [ -x /usr/bin/gcc-11 ] || skip "skipped: needs gcc-11 (apt-get install gcc-11)"
+  WRAP_DIR=$(mktemp -d /tmp/dcc-wrap.XXXXXX)
+  chmod 0755 "$WRAP_DIR"
+  ln -s /usr/bin/gcc-11 "$WRAP_DIR/gcc"
+  ln -s /usr/bin/gcc-11 "$WRAP_DIR/$CC_NAME"
+  local v11
+  v11=$(gcc-11 -dumpfullversion)
+  DISTCCD_PATH="$WRAP_DIR:/usr/bin:/bin" dcc_start_distccd
+  dcc_keep_first_distccd
+  dcc_start_distccd
+  export DISTCC_HOSTS="127.0.0.1:$FIRST_PORT 127.0.0.1:$DAEMON_PORT"
+  run --separate-stderr "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "$(skip_line "$FIRST_PORT" "$v11" exact)" ]
+  [ "$(compiled_jobs "$FIRST_LOG")" -eq 0 ]
+  [ "$(compiled_jobs)" -eq 1 ]
+}
