@@ -33,6 +33,12 @@ struct dcc_hostcaps_opts dcc_client_hostcaps_opts(const struct client *cl);
 int dcc_client_fit_hosts(struct client *cl, const char *name, const char *real, int need_known,
                          char *why, size_t whylen);
 
+/* -march=native and -mtune=native in *argv expanded into explicit flags
+ * (fit.c, cached per compiler and CPU): 1 when *argv was replaced, 0 when it
+ * has neither, -1 with why when they cannot be expanded (clang) and the job
+ * stays here. */
+int dcc_client_expand_native(struct client *cl, char ***argv, char *why, size_t whylen);
+
 /* Builds the job described by *argv somewhere; returns the exit code. */
 int dcc_client_build(struct client *cl, char ***argv);
 

@@ -17,8 +17,13 @@ void dccd_caps_prepare(struct dccd_config *cfg)
         return;
     struct dcc_buf body = {0};
     char err[512];
-    if (dcc_toolchain_report(cfg->whitelist_dir, cfg->compiler_path, &body, err, sizeof err) != 0 ||
-        !body.data) {
+    /* Bounded tighter than /toolchain's: the daemon serves nobody meanwhile
+     * (connections wait in the backlog). */
+    struct dcc_toolchain_opts opts = {.whitelist_dir = cfg->whitelist_dir,
+                                      .path = cfg->compiler_path,
+                                      .probe_timeout_ms = 3000,
+                                      .total_timeout_ms = 10000};
+    if (dcc_toolchain_report_opts(&opts, &body, err, sizeof err) != 0 || !body.data) {
         /* Clients then learn nothing of the toolchain and judge it unknown. */
         dcc_warn("toolchain report for CAPS answers failed: %s", body.data ? err : "out of memory");
         dcc_buf_free(&body);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,9 +349,10 @@ int dcc_fit_judge(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
 {
     if (policy == DCC_FIT_OFF)
         return 1;
-    /* Preflight's policy, with a compiler missing on the helper as an error
-     * too: the job would only be refused there. */
-    dcc_tcmatch_compare(local, remote, DCC_PF_DEFAULT_ERRORS | DCC_PF_BIT(DCC_PF_FOUND));
+    /* Preflight's policy. A compiler the helper's report does not name is
+     * no reason to skip it: the report may be older than its whitelist, and
+     * a helper without the compiler refuses the job and says why. */
+    dcc_tcmatch_compare(local, remote, DCC_PF_DEFAULT_ERRORS);
     for (size_t i = 0; i < remote->n_findings; i++) {
         const struct dcc_pf_finding *f = &remote->findings[i];
         /* exact: a patch level counts as well, when both sides know it. */
@@ -390,4 +392,122 @@ int dcc_fit_first_notice(const struct dcc_host *host, const char *name, time_t l
     if (d)
         closedir(d);
     return 1;
+}
+
+/* ---- -march=native ----------------------------------------------------------------- */
+
+int dcc_fit_cpu_key(const char *cpuinfo, char *out, size_t outlen)
+{
+    static const char *const fields[] = {"vendor_id",       "cpu family", "model",
+                                         "model name",      "stepping",   "flags",
+                                         "CPU implementer", "CPU part",   "Features"};
+    FILE *f = fopen(cpuinfo ? cpuinfo : "/proc/cpuinfo", "re");
+    if (!f)
+        return -1;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int seen = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (len == 1 && seen)
+            break; /* the first processor's block is enough */
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            size_t flen = strlen(fields[i]);
+            if (strncmp(line, fields[i], flen) == 0 &&
+                (line[flen] == '\t' || line[flen] == ' ' || line[flen] == ':')) {
+                for (ssize_t k = 0; k < len; k++)
+                    h = (h ^ (unsigned char)line[k]) * 1099511628211ull;
+                seen = 1;
+            }
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!seen || outlen < 17)
+        return -1;
+    snprintf(out, outlen, "%016llx", (unsigned long long)h);
+    return 0;
+}
+
+static json_t *strings_json(char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+/* A JSON array of strings as a NULL-terminated argv; NULL when not one. */
+static char **strings_argv(const json_t *a)
+{
+    if (!json_is_array(a))
+        return NULL;
+    size_t n = json_array_size(a);
+    char **v = calloc(n + 1, sizeof *v);
+    for (size_t i = 0; v && i < n; i++) {
+        const json_t *e = json_array_get(a, i);
+        if (!json_is_string(e) || !(v[i] = strdup(json_string_value(e)))) {
+            dcc_argv_free(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+static int native_from_json(const json_t *doc, struct dcc_march_native *r)
+{
+    const json_t *arch = json_object_get(doc, "arch"), *tune = json_object_get(doc, "tune");
+    memset(r, 0, sizeof *r);
+    if (!json_is_string(arch) || !(json_is_string(tune) || json_is_null(tune)))
+        return -1;
+    r->arch = strdup(json_string_value(arch));
+    r->tune = json_is_string(tune) ? strdup(json_string_value(tune)) : NULL;
+    r->mflags = strings_argv(json_object_get(doc, "mflags"));
+    r->params = strings_argv(json_object_get(doc, "params"));
+    if (!r->arch || (json_is_string(tune) && !r->tune) || !r->mflags || !r->params) {
+        dcc_march_native_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+int dcc_fit_native(const char *path, const char *distcc_dir, struct dcc_march_native *reduced,
+                   char *err, size_t errlen)
+{
+    char key[PATH_MAX + 100], cpu[32], stem[PATH_MAX], file[PATH_MAX], why[300];
+    memset(reduced, 0, sizeof *reduced);
+    if (*path != '/' || compiler_key(path, key, sizeof key) != 0) {
+        dcc_set_err(err, errlen, "cannot read the compiler %s", path);
+        return DCC_MARCH_CC_MISSING;
+    }
+    int keep = dcc_fit_cpu_key(NULL, cpu, sizeof cpu) == 0;
+    snprintf(stem, sizeof stem, "%s", path + 1);
+    for (char *c = stem; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    keep = keep && kept_path(distcc_dir, DCC_FIT_NATIVE_SUBDIR, stem, file, sizeof file, why,
+                             sizeof why) == 0;
+    json_t *kept = keep ? read_json(file) : NULL;
+    const json_t *k = json_object_get(kept, "key"), *c = json_object_get(kept, "cpu");
+    int hit = json_is_string(k) && strcmp(json_string_value(k), key) == 0 && json_is_string(c) &&
+              strcmp(json_string_value(c), cpu) == 0 && native_from_json(kept, reduced) == 0;
+    json_decref(kept);
+    if (hit)
+        return DCC_MARCH_OK;
+    struct dcc_march_cc cc;
+    int rc = dcc_march_cc_init(&cc, path, DCC_MARCH_DEFAULT_TIMEOUT_MS, err, errlen);
+    if (rc != DCC_MARCH_OK)
+        return rc;
+    rc = dcc_march_expand(&cc, reduced, err, errlen);
+    dcc_march_cc_free(&cc);
+    if (rc != DCC_MARCH_OK || !keep)
+        return rc;
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o}", "key", key, "cpu", cpu, "arch",
+                            reduced->arch, "tune", reduced->tune, "mflags",
+                            strings_json(reduced->mflags), "params", strings_json(reduced->params));
+    if (doc)
+        write_json(file, doc);
+    json_decref(doc);
+    return DCC_MARCH_OK;
 }

@@ -9,6 +9,7 @@
 
 #include "client/dcc_hostcaps.h"
 #include "proto/dcc_hosts.h"
+#include "proto/dcc_march.h"
 #include "proto/dcc_tcmatch.h"
 
 enum dcc_fit_policy {
@@ -51,5 +52,21 @@ int dcc_fit_judge(const struct dcc_pf_row *local, struct dcc_pf_row *remote,
  * helper is named once per build, not once per job. 0 afterwards. */
 int dcc_fit_first_notice(const struct dcc_host *host, const char *name, time_t learned,
                          const char *distcc_dir);
+
+#define DCC_FIT_NATIVE_SUBDIR "march" /* $DISTCC_DIR/march: -march=native expanded */
+
+/* What -march=native means for the compiler at path on this CPU, reduced
+ * to what a helper needs (dcc_march_expand, distccflags' library), kept in
+ * $DISTCC_DIR/march while the compiler file and the CPU are the same, so a
+ * build runs the compiler for it once. DCC_MARCH_OK with *reduced (free it
+ * with dcc_march_native_free), or another dcc_march status with err
+ * (DCC_MARCH_UNSUPPORTED for clang). */
+int dcc_fit_native(const char *path, const char *distcc_dir, struct dcc_march_native *reduced,
+                   char *err, size_t errlen);
+
+/* The CPU as the kernel describes it (vendor, family, model, stepping,
+ * flags of the first processor in /proc/cpuinfo), as a digest in out
+ * (17 bytes). 0, or -1 when unreadable. */
+int dcc_fit_cpu_key(const char *cpuinfo, char *out, size_t outlen);
 
 #endif
