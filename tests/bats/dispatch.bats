@@ -199,3 +199,108 @@ $(skip_line "$FIRST_PORT" 13.2.1 exact)" ]
   [ "$(compiled_jobs "$FIRST_LOG")" -eq 0 ]
   [ "$(compiled_jobs)" -eq 1 ]
 }
+
+# ---------------------------------------------------------------------------
+# -march=native and -mtune=native
+
+# A unit with SSE/AVX intrinsics: which path it takes depends on the flags.
+write_simd() {
+  cat >simd.c <<'C'
+#include <immintrin.h>
+#include <stddef.h>
+float dot(const float *a, const float *b, size_t n)
+{
+    size_t i = 0;
+    float s = 0;
+#ifdef __AVX__
+    __m256 acc = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8)
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    float t[8];
+    _mm256_storeu_ps(t, acc);
+    for (int k = 0; k < 8; k++)
+        s += t[k];
+#else
+    __m128 acc = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+    float t[4];
+    _mm_storeu_ps(t, acc);
+    for (int k = 0; k < 4; k++)
+        s += t[k];
+#endif
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+void scale(float *v, size_t n, float k)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] *= k;
+}
+C
+}
+
+@test "-march=native goes to a fitting helper as explicit flags; objects match a local -march=native build" {
+  gcc -march=native -Q --help=target 2>/dev/null | grep -q '^  -march=  *native' && skip "skipped: gcc does not detect this CPU"
+  write_simd
+  dcc_start_distccd
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0
+  local units=(simd.c "$DCC_TOP/engine/lib/base/dcc_util.c" "$DCC_TOP/engine/lib/proto/dcc_hosts.c" "$DCC_TOP/engine/lib/proto/dcc_march.c")
+  local n=0 u
+  for u in "${units[@]}"; do
+    n=$((n + 1))
+    run --separate-stderr env DISTCC_VERBOSE=1 "$DCC_BIN/distcc" gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -march=native -c "$u" -o "r$n.o"
+    [ "$status" -eq 0 ]
+    grep -q "debug: expanded -march=native/-mtune=native: $CC_NAME -std=gnu11 -O2 -D_GNU_SOURCE -I$DCC_TOP/engine/lib -march=[a-z0-9-]* " <<<"$stderr"
+    grep -q "info: job $(basename "$u"): compiled on 127.0.0.1:$DAEMON_PORT/4" <<<"$stderr"
+    gcc -std=gnu11 -O2 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -march=native -c "$u" -o "l$n.o"
+    cmp "r$n.o" "l$n.o"
+  done
+  [ "$(compiled_jobs)" -eq 4 ]
+  # Expanded once for the build: kept per compiler and CPU.
+  [ "$(ls "$DISTCC_DIR/march")" = "usr_bin_gcc.json" ]
+}
+
+@test "-mtune=native alone is expanded too, and the object matches" {
+  write_simd
+  dcc_start_distccd
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0
+  run --separate-stderr env DISTCC_VERBOSE=1 "$DCC_BIN/distcc" gcc -O2 -mtune=native -c simd.c -o r.o
+  [ "$status" -eq 0 ]
+  grep -q "debug: expanded -march=native/-mtune=native: $CC_NAME -O2 -mtune=" <<<"$stderr"
+  gcc -O2 -mtune=native -c simd.c -o l.o
+  cmp r.o l.o
+  [ "$(compiled_jobs)" -eq 1 ]
+}
+
+@test "-march=native goes only to a helper known to fit, even with DISTCC_TOOLCHAIN_MATCH=off" {
+  write_simd
+  start_two_helpers 13.2.1
+  export DISTCC_HOSTS="127.0.0.1:$FIRST_PORT" DISTCC_TOOLCHAIN_MATCH=off
+  run --separate-stderr "$DCC_BIN/distcc" gcc -O2 -march=native -c simd.c -o r.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "$(skip_line "$FIRST_PORT" 13.2.1 exact)" ]
+  [ "$(compiled_jobs "$FIRST_LOG")" -eq 0 ]
+  # A plain job still goes there (off).
+  run --separate-stderr "$DCC_BIN/distcc" gcc -O2 -c simd.c -o p.o
+  [ "$status" -eq 0 ]
+  [ "$(compiled_jobs "$FIRST_LOG")" -eq 1 ]
+  # The fitting helper gets the -march=native job.
+  DISTCC_HOSTS="127.0.0.1:$FIRST_PORT 127.0.0.1:$DAEMON_PORT" run --separate-stderr "$DCC_BIN/distcc" gcc -O2 -march=native -c simd.c -o r2.o
+  [ "$status" -eq 0 ]
+  [ "$(compiled_jobs)" -eq 1 ]
+  [ "$(compiled_jobs "$FIRST_LOG")" -eq 1 ]
+}
+
+@test "clang's -march=native stays here, and the verbose log says why" {
+  dcc_need_tool clang
+  write_simd
+  dcc_start_distccd
+  export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT"
+  run --separate-stderr env DISTCC_VERBOSE=1 "$DCC_BIN/distcc" clang -O2 -march=native -c simd.c -o c.o
+  [ "$status" -eq 0 ]
+  grep -qxF "distcc: debug: simd.c must be built locally: -march=native is not expanded: clang is not supported: its -march=native is a CPU name plus a -target-feature list that -m flags do not reproduce exactly; use gcc" <<<"$(without_pids <<<"$stderr")"
+  [ "$(compiled_jobs)" -eq 0 ]
+  [ -s c.o ]
+}
