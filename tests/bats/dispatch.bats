@@ -3,6 +3,7 @@
 # (DISTCC_TOOLCHAIN_MATCH): our helpers say theirs in the CAPS answer, stock
 # 3.4 helpers are probed once; a skipped helper is named once.
 # shellcheck disable=SC2154 # output, lines, status come from bats' run
+# shellcheck disable=SC2030,SC2031 # each @test is a subshell on purpose
 
 load common
 bats_require_minimum_version 1.5.0
