@@ -523,7 +523,7 @@ start_helper_with_flakycc() {
   local distcc="'$DCC_BIN/distcc'"
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 DISTCC_HOSTS="$HELPER" DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" \
     PATH="$FAKEBIN/client:/usr/bin:/bin" \
-    EXTRA_WORK="cd '$SRC' && $distcc gcc -c remote.c -o remote.o && $distcc gcc -march=native -c native.c -o native.o &&
+    EXTRA_WORK="cd '$SRC' && $distcc gcc -c remote.c -o remote.o && $distcc gcc -fprofile-arcs -c native.c -o native.o &&
       $distcc flakycc -c flaky.c -o flaky.o"
   [ -s "$SRC/remote.o" ] && [ -s "$SRC/native.o" ] && [ -s "$SRC/flaky.o" ]
   [ "$(compiled_jobs)" -eq 1 ]
