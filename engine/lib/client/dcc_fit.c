@@ -47,28 +47,6 @@ const char *dcc_fit_policy_name(enum dcc_fit_policy policy)
 
 /* ---- files kept under $DISTCC_DIR ------------------------------------------ */
 
-/* The JSON object in path, or NULL (missing, too long, not an object). */
-static json_t *read_json(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    char *text = NULL;
-    ssize_t got = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        st.st_size <= FIT_MAX_FILE && (text = malloc((size_t)st.st_size)))
-        got = read(fd, text, (size_t)st.st_size);
-    close(fd);
-    json_t *doc = got == st.st_size ? json_loadb(text, (size_t)got, 0, NULL) : NULL;
-    free(text);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
-}
-
 /* Whether doc's "learned" is younger than ttl_s. */
 static int fresh(const json_t *doc, long ttl_s)
 {
@@ -78,28 +56,16 @@ static int fresh(const json_t *doc, long ttl_s)
            (json_int_t)now - json_integer_value(learned) < ttl_s;
 }
 
-/* Writes doc to path whole or not at all (a temporary renamed into place);
- * a failure only costs learning it again. */
+/* Keeps doc in path; a failure only costs learning it again. */
 static void write_json(const char *path, const json_t *doc)
 {
-    char tmp[PATH_MAX + 16];
-    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
-        return;
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        dcc_debug("cannot create %s: %s", tmp, strerror(errno));
-        return;
-    }
-    /* Shared by root and the portage group, as the locks are. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    int bad = json_dumpfd(doc, fd, JSON_COMPACT) != 0;
-    bad |= close(fd) != 0;
-    if (bad || rename(tmp, path) != 0) {
+    if (dcc_paths_write_json(path, doc) != 0)
         dcc_debug("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+}
+
+static json_t *read_json(const char *path)
+{
+    return dcc_paths_read_json(path, FIT_MAX_FILE);
 }
 
 /* $DISTCC_DIR/SUB/STEM.json, the directory made. */
