@@ -270,7 +270,7 @@ static int read_capped(const char *file, size_t cap, struct dcc_buf *b)
  * where it writes is replaced or removed, the probe's own settings added. */
 struct probe_env {
     char *hosts, *dir, *io_timeout; /* made here */
-    const char *set[12];            /* for dcc_run_opts.env_set */
+    const char *set[13];            /* for dcc_run_opts.env_set */
 };
 
 static void probe_env_free(struct probe_env *e)
@@ -298,17 +298,12 @@ static int probe_env_init(struct probe_env *e, const char *host_spec, const char
     }
     /* The client's temporary files go where the caller's do: an ssh
      * helper's distccd inherits TMPDIR too, and must be able to use it. */
-    const char *set[] = {"DISTCC_FALLBACK=0",
-                         "DISTCC_SKIP_LOCAL_RETRY=1",
+    const char *set[] = {"DISTCC_FALLBACK=0", "DISTCC_SKIP_LOCAL_RETRY=1",
                          "DISTCC_BACKOFF_PERIOD=0",
-                         "LC_ALL=C",
-                         "DISTCC_VERBOSE=0",
-                         "DISTCC_LOG",
-                         "DISTCC_SAVE_TEMPS",
-                         e->hosts,
-                         e->dir,
-                         e->io_timeout,
-                         NULL};
+                         /* The probe is how the toolchain is learned: the
+                          * client must not ask the helper first. */
+                         "DISTCC_TOOLCHAIN_MATCH=off", "LC_ALL=C", "DISTCC_VERBOSE=0", "DISTCC_LOG",
+                         "DISTCC_SAVE_TEMPS", e->hosts, e->dir, e->io_timeout, NULL};
     memcpy(e->set, set, sizeof set);
     return 0;
 }
