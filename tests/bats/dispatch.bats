@@ -182,6 +182,21 @@ $(skip_line "$FIRST_PORT" 13.2.1 exact)" ]
   [ "$(grep -c "COMPILE_OK exit:0" "$STOCK_LOG")" -eq 3 ]
 }
 
+@test "eight jobs that start together probe a stock helper once" {
+  dcc_start_stock_distccd
+  export DISTCC_HOSTS="127.0.0.1:$STOCK_PORT/8" DISTCC_FALLBACK=0
+  local i pids=()
+  for i in 1 2 3 4 5 6 7 8; do
+    printf 'int f%d(void) { return %d; }\n' "$i" "$i" >"u$i.c"
+    "$DCC_BIN/distcc" gcc -c "u$i.c" -o "u$i.o" 2>>errors &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+  [ ! -s errors ]
+  # One probe and the eight jobs.
+  [ "$(grep -c "COMPILE_OK exit:0" "$STOCK_LOG")" -eq 9 ]
+}
+
 @test "a real second gcc (gcc-11) on a helper is skipped by its version" {
   [ -x /usr/bin/gcc-11 ] || skip "skipped: needs gcc-11 (apt-get install gcc-11)"
   WRAP_DIR=$(mktemp -d /tmp/dcc-wrap.XXXXXX)

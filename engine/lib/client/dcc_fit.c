@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +84,29 @@ static int kept_path(const char *distcc_dir, const char *sub, const char *stem, 
     return 0;
 }
 
+/* Learning a fact once for all the jobs that start together: the first
+ * takes this lock (FILE.lock) and learns it, the others wait, then read
+ * what it kept. -1 without a lock (each learns it then). Closing the fd
+ * lets the next one in. */
+static int learn_lock(const char *file)
+{
+    char path[PATH_MAX + 8];
+    if (snprintf(path, sizeof path, "%s.lock", file) >= (int)sizeof path)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void learn_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
 /* ---- this machine ------------------------------------------------------------ */
 
 /* What makes a kept report stale besides its age: another compiler file. */
@@ -95,6 +119,18 @@ static int compiler_key(const char *path, char *key, size_t len)
              (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
              st.st_ctim.tv_nsec);
     return 0;
+}
+
+/* The report kept in file when it is fresh and of this compiler (key). */
+static json_t *kept_report(const char *file, long ttl_s, const char *key)
+{
+    json_t *kept = read_json(file), *report = NULL;
+    if (kept && fresh(kept, ttl_s) && json_is_string(json_object_get(kept, "key")) &&
+        strcmp(json_string_value(json_object_get(kept, "key")), key) == 0 &&
+        json_is_object(json_object_get(kept, "report")))
+        report = json_incref(json_object_get(kept, "report"));
+    json_decref(kept);
+    return report;
 }
 
 int dcc_fit_local(const char *path, const char *name, const char *distcc_dir, long ttl_s,
@@ -115,13 +151,12 @@ int dcc_fit_local(const char *path, const char *name, const char *distcc_dir, lo
             *c = '_';
     int keep = ttl_s > 0 && kept_path(distcc_dir, DCC_FIT_LOCAL_SUBDIR, stem, file, sizeof file,
                                       err, errlen) == 0;
-    json_t *kept = keep ? read_json(file) : NULL;
-    json_t *report = NULL;
-    if (kept && fresh(kept, ttl_s) && json_is_string(json_object_get(kept, "key")) &&
-        strcmp(json_string_value(json_object_get(kept, "key")), key) == 0 &&
-        json_is_object(json_object_get(kept, "report")))
-        report = json_incref(json_object_get(kept, "report"));
-    json_decref(kept);
+    json_t *report = keep ? kept_report(file, ttl_s, key) : NULL;
+    int lock = -1;
+    if (keep && !report) {
+        lock = learn_lock(file);
+        report = kept_report(file, ttl_s, key);
+    }
     if (!report) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%.*s", (int)(base - 1 - path), path);
@@ -132,6 +167,7 @@ int dcc_fit_local(const char *path, const char *name, const char *distcc_dir, lo
             if (!json.data)
                 dcc_set_err(err, errlen, "out of memory");
             dcc_buf_free(&json);
+            learn_unlock(lock);
             return -1;
         }
         report = json_loads(json.data, 0, NULL);
@@ -139,6 +175,7 @@ int dcc_fit_local(const char *path, const char *name, const char *distcc_dir, lo
         if (!json_is_object(report)) {
             json_decref(report);
             dcc_set_err(err, errlen, "this machine's toolchain report for %s is not JSON", path);
+            learn_unlock(lock);
             return -1;
         }
         if (keep) {
@@ -149,6 +186,7 @@ int dcc_fit_local(const char *path, const char *name, const char *distcc_dir, lo
             json_decref(doc);
         }
     }
+    learn_unlock(lock);
     memset(row, 0, sizeof *row);
     row->kind = DCC_PF_ROW_LOCAL;
     snprintf(row->host, sizeof row->host, "(local)");
@@ -240,6 +278,19 @@ static void row_from_probe(const char *name, int status, const char *serr, struc
     }
 }
 
+/* A probe's answer kept in file when it is fresh: 1 with row, else 0. */
+static int kept_probe(const char *file, long ttl_s, const char *name, struct dcc_pf_row *row)
+{
+    json_t *kept = read_json(file);
+    json_t *st = json_object_get(kept, "status");
+    json_t *text = json_object_get(kept, "stderr");
+    int hit = kept && fresh(kept, ttl_s) && json_is_integer(st) && json_is_string(text);
+    if (hit)
+        row_from_probe(name, (int)json_integer_value(st), json_string_value(text), row);
+    json_decref(kept);
+    return hit;
+}
+
 int dcc_fit_remote(const struct dcc_host *host, const struct dcc_hostcaps *caps, const char *name,
                    const struct dcc_hostcaps_opts *o, struct dcc_pf_row *row, char *err,
                    size_t errlen)
@@ -259,19 +310,19 @@ int dcc_fit_remote(const struct dcc_host *host, const struct dcc_hostcaps *caps,
                snprintf(stem, sizeof stem, "%s.probe-%s", lock, name) < (int)sizeof stem &&
                kept_path(o->distcc_dir, DCC_HOSTCAPS_SUBDIR, stem, file, sizeof file, err,
                          errlen) == 0;
-    json_t *kept = keep ? read_json(file) : NULL;
-    json_t *st = json_object_get(kept, "status");
-    json_t *text = json_object_get(kept, "stderr");
-    if (kept && fresh(kept, o->ttl_s) && json_is_integer(st) && json_is_string(text)) {
-        row_from_probe(name, (int)json_integer_value(st), json_string_value(text), row);
-        json_decref(kept);
+    if (keep && kept_probe(file, o->ttl_s, name, row))
+        return 1;
+    /* One job of the build probes; the others wait for its answer. */
+    int held = keep ? learn_lock(file) : -1;
+    if (keep && kept_probe(file, o->ttl_s, name, row)) {
+        learn_unlock(held);
         return 1;
     }
-    json_decref(kept);
     int status = 0;
     struct dcc_buf serr = {0};
     int rc = probe(host, name, o, &status, &serr, err, errlen);
     if (rc != 0) {
+        learn_unlock(held);
         dcc_buf_free(&serr);
         return rc;
     }
@@ -285,6 +336,7 @@ int dcc_fit_remote(const struct dcc_host *host, const struct dcc_hostcaps *caps,
             write_json(file, doc);
         json_decref(doc);
     }
+    learn_unlock(held);
     dcc_buf_free(&serr);
     return 1;
 }
