@@ -45,16 +45,14 @@ static enum dcc_pf_level compare(const char *name, const char *compiler, unsigne
     return dcc_tcmatch_compare(&local, remote, errors);
 }
 
+/* The fixture's text (kept until the next call). */
 static const char *read_data(const char *name)
 {
+    static char *text;
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", data_dir(), name);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char text[16384];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    free(text);
+    text = dcc_test_read_file(path, NULL);
     return text;
 }
 
