@@ -554,8 +554,8 @@ int dcc_client_build(struct client *cl, char ***argvp)
         return DCC_EXIT_OUT_OF_MEMORY;
     }
     char fit_why[700];
-    if (dcc_client_fit_hosts(cl, base_name(argv[0]), j.cpp_source[0], native > 0, fit_why,
-                             sizeof fit_why) == 0 &&
+    if (dcc_client_fit_hosts(cl, j.file, base_name(argv[0]), j.cpp_source[0], native > 0,
+                             &j.last_failure, fit_why, sizeof fit_why) == 0 &&
         fit_why[0]) {
         dcc_info("%s is built here: %s", j.file, fit_why);
         snprintf(j.why_local, sizeof j.why_local, "%s", fit_why);

@@ -28,10 +28,12 @@ struct dcc_hostcaps_opts dcc_client_hostcaps_opts(const struct client *cl);
  * helper whose toolchain for compiler name (real: this machine's file) does
  * not fit this machine's under cl->fit_policy, naming each once per build;
  * with need_known (an expanded -march=native) a helper whose toolchain is
- * unknown is left out too, whatever the policy. Returns how many helpers
- * (not localhost) are left; when none is, why says why. */
-int dcc_client_fit_hosts(struct client *cl, const char *name, const char *real, int need_known,
-                         char *why, size_t whylen);
+ * unknown is left out too, whatever the policy. A helper that cannot be
+ * asked is backed off as a failed job would back it off (file names the job
+ * in the warning; *failure gets the exit code of that failure). Returns how many helpers (not localhost) are left; when
+ * none is, why says why. */
+int dcc_client_fit_hosts(struct client *cl, const char *file, const char *name, const char *real,
+                         int need_known, int *failure, char *why, size_t whylen);
 
 /* -march=native and -mtune=native in *argv expanded into explicit flags
  * (fit.c, cached per compiler and CPU): 1 when *argv was replaced, 0 when it

@@ -13,31 +13,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The helper's row for name: 1 with row, 0 when its toolchain is unknown
- * (then *why is set when need_known), -1 when it could not be asked. */
+/* The helper's row for name: 1 with row, 0 when its toolchain is unknown,
+ * -1 when it could not be asked (err says why). */
 static int remote_row(const struct dcc_host *host, const char *name,
-                      const struct dcc_hostcaps_opts *o, struct dcc_pf_row *row, time_t *learned)
+                      const struct dcc_hostcaps_opts *o, struct dcc_pf_row *row, time_t *learned,
+                      int *failure, char *err, size_t errlen)
 {
-    char err[700];
     struct dcc_hostcaps caps;
-    int rc = dcc_hostcaps_get(host, o, &caps, err, sizeof err);
+    int rc = dcc_hostcaps_get(host, o, &caps, err, errlen);
     if (rc != 0) {
-        /* Unreachable: the job's own try fails there and backs it off. */
-        dcc_debug("toolchain of %s not compared: %s", host->spec, err);
+        *failure = rc;
         return -1;
     }
     *learned = caps.learned;
-    rc = dcc_fit_remote(host, &caps, name, o, row, err, sizeof err);
+    rc = dcc_fit_remote(host, &caps, name, o, row, err, errlen);
     dcc_hostcaps_free(&caps);
-    if (rc > 1) {
-        dcc_debug("toolchain of %s not compared: %s", host->spec, err);
-        return -1;
-    }
-    return rc;
+    if (rc > 1)
+        *failure = rc;
+    return rc > 1 ? -1 : rc;
 }
 
-int dcc_client_fit_hosts(struct client *cl, const char *name, const char *real, int need_known,
-                         char *why, size_t whylen)
+/* A helper that could not be asked failed this job as a compile there
+ * would have: backed off, and said so in the same words. */
+static void asking_failed(struct client *cl, const struct dcc_host *host, const char *file,
+                          const char *err)
+{
+    char hostname[600];
+    dcc_hosts_format(host, hostname, sizeof hostname);
+    dcc_slots_backoff(cl, host);
+    if (dcc_slots_helper_left(cl))
+        dcc_warn("failed to distribute %s to %s (%s), trying another helper", file, hostname, err);
+    else if (cl->fallback)
+        dcc_warn("failed to distribute %s to %s (%s), running locally instead", file, hostname,
+                 err);
+    else
+        dcc_warn("failed to distribute %s to %s (%s)", file, hostname, err);
+}
+
+int dcc_client_fit_hosts(struct client *cl, const char *file, const char *name, const char *real,
+                         int need_known, int *failure, char *why, size_t whylen)
 {
     enum dcc_fit_policy policy = (enum dcc_fit_policy)cl->fit_policy;
     if (need_known && policy == DCC_FIT_OFF)
@@ -63,9 +77,16 @@ int dcc_client_fit_hosts(struct client *cl, const char *name, const char *real, 
      * compiler: a helper that does not know it has nothing to compare. */
     int comparable = 0;
     for (size_t i = 0; i < n; i++) {
-        if (cl->hosts.hosts[i].mode == DCC_HOST_LOCAL)
+        const struct dcc_host *host = &cl->hosts.hosts[i];
+        /* A backed-off helper is not picked: nothing to ask it. */
+        if (host->mode == DCC_HOST_LOCAL || dcc_slots_in_backoff(cl, host)) {
+            known[i] = -2;
             continue;
-        known[i] = remote_row(&cl->hosts.hosts[i], name, &o, &rows[i], &learned[i]);
+        }
+        char err[700];
+        known[i] = remote_row(host, name, &o, &rows[i], &learned[i], failure, err, sizeof err);
+        if (known[i] < 0)
+            asking_failed(cl, host, file, err);
         comparable |= known[i] == 1 && rows[i].found == 1;
     }
     struct dcc_pf_row local = {.found = 0};
@@ -78,8 +99,8 @@ int dcc_client_fit_hosts(struct client *cl, const char *name, const char *real, 
     left = 0;
     for (size_t i = 0; i < n; i++) {
         const struct dcc_host *host = &cl->hosts.hosts[i];
-        if (host->mode == DCC_HOST_LOCAL)
-            continue;
+        if (host->mode == DCC_HOST_LOCAL || known[i] < 0)
+            continue; /* localhost, backed off, or just failed and backed off */
         char reason[700];
         int fits;
         if (known[i] == 1 && local.found == 1)

@@ -37,6 +37,9 @@ void dcc_slots_release(struct dcc_slot *slot);
  * dcc_slots_pick and dcc_slots_helper_left, without a backoff. */
 void dcc_slots_exclude(struct client *cl, const struct dcc_host *host);
 
+/* 1 when host is backed off (dcc_slots_pick passes it by). */
+int dcc_slots_in_backoff(struct client *cl, const struct dcc_host *host);
+
 /* A helper failed this job: skip it for now and for DISTCC_BACKOFF_PERIOD. */
 void dcc_slots_backoff(struct client *cl, const struct dcc_host *host);
 void dcc_slots_backoff_clear(struct client *cl, const struct dcc_host *host);

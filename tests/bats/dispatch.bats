@@ -320,3 +320,32 @@ C
   [ "$(compiled_jobs)" -eq 0 ]
   [ -s c.o ]
 }
+
+@test "a helper that does not answer the CAPS question is backed off like a failed job; the next job does not ask it" {
+  local port
+  port=$(dcc_free_port)
+  timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(5)
+n = 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    open("accepted", "w").write(str(n))
+    time.sleep(30)
+' "$port" &
+  local listener=$!
+  dcc_wait_port "$port"
+  run --separate-stderr env DISTCC_HOSTS="127.0.0.1:$port" DISTCC_IO_TIMEOUT=2 "$DCC_BIN/distcc" gcc -c x.c -o x.o
+  [ "$status" -eq 0 ]
+  [ "$(without_pids <<<"$stderr")" = "distcc: warning: failed to distribute x.c to 127.0.0.1:$port/4 (asking 127.0.0.1 what it can do: while waiting for CAPS: timed out after 2 s waiting to read from peer), running locally instead" ]
+  [ -e "$DISTCC_DIR/lock/backoff_tcp_127.0.0.1_${port}_0" ]
+  run --separate-stderr env DISTCC_HOSTS="127.0.0.1:$port" DISTCC_IO_TIMEOUT=2 "$DCC_BIN/distcc" gcc -c y.c -o y.o
+  [ "$status" -eq 0 ]
+  [ "$stderr" = "" ]
+  [ "$(cat accepted)" -eq 1 ]
+  dcc_stop_pid "$listener"
+}
