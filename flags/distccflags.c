@@ -6,7 +6,7 @@
 
 #include "base/dcc_exit.h"
 #include "base/dcc_log.h"
-#include "admin/dcc_march.h"
+#include "proto/dcc_march.h"
 #include "base/dcc_util.h"
 
 #ifndef DCC_VERSION

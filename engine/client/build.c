@@ -603,10 +603,15 @@ int dcc_client_build(struct client *cl, char ***argvp)
                      .last_failure = DCC_EXIT_NO_HOSTS,
                      .why_local = "no helper could take it",
                      .local_slot = {.fd = -1}};
+    /* Sent as explicit flags, to helpers whose toolchain is known to fit. */
+    char native_why[sizeof j.scan.why_local];
+    int native = dcc_client_expand_native(cl, argvp, native_why, sizeof native_why);
     if (dcc_args_scan(argvp, &j.scan, err, sizeof err) != 0) {
         dcc_error("%s", err);
         return DCC_EXIT_OUT_OF_MEMORY;
     }
+    if (native < 0 && j.scan.local_only)
+        snprintf(j.scan.why_local, sizeof j.scan.why_local, "%s", native_why);
     char **argv = j.argv = *argvp;
     const char *named = j.scan.input;
     for (size_t i = 1; !named && argv[i]; i++)
@@ -626,6 +631,13 @@ int dcc_client_build(struct client *cl, char ***argvp)
     if (!j.cpp_source) {
         dcc_error("out of memory");
         return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    char fit_why[700];
+    if (dcc_client_fit_hosts(cl, j.file, base_name(argv[0]), j.cpp_source[0], native > 0,
+                             &j.last_failure, fit_why, sizeof fit_why) == 0 &&
+        fit_why[0]) {
+        dcc_info("%s is built here: %s", j.file, fit_why);
+        snprintf(j.why_local, sizeof j.why_local, "%s", fit_why);
     }
     j.opts = (struct dcc_remote_opts){
         .io_timeout_ms = cl->io_timeout_ms,

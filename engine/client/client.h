@@ -18,10 +18,28 @@ struct client {
     char distcc_dir[4096];
     const char *pump_dir; /* under `pump`: the build's directory, else NULL */
     int max_discrepancy;  /* DISTCC_MAX_DISCREPANCY */
+    int fit_policy;       /* DISTCC_TOOLCHAIN_MATCH: enum dcc_fit_policy */
 };
 
 /* How this client learns what its helpers are (dcc_hostcaps_get). */
 struct dcc_hostcaps_opts dcc_client_hostcaps_opts(const struct client *cl);
+
+/* Toolchain-aware dispatch (fit.c): leaves out of this job's picks every
+ * helper whose toolchain for compiler name (real: this machine's file) does
+ * not fit this machine's under cl->fit_policy, naming each once per build;
+ * with need_known (an expanded -march=native) a helper whose toolchain is
+ * unknown is left out too, whatever the policy. A helper that cannot be
+ * asked is backed off as a failed job would back it off (file names the job
+ * in the warning; *failure gets the exit code of that failure). Returns how many helpers (not localhost) are left; when
+ * none is, why says why. */
+int dcc_client_fit_hosts(struct client *cl, const char *file, const char *name, const char *real,
+                         int need_known, int *failure, char *why, size_t whylen);
+
+/* -march=native and -mtune=native in *argv expanded into explicit flags
+ * (fit.c, cached per compiler and CPU): 1 when *argv was replaced, 0 when it
+ * has neither, -1 with why when they cannot be expanded (clang) and the job
+ * stays here. */
+int dcc_client_expand_native(struct client *cl, char ***argv, char *why, size_t whylen);
 
 /* Builds the job described by *argv somewhere; returns the exit code. */
 int dcc_client_build(struct client *cl, char ***argv);

@@ -8,6 +8,7 @@
 #include "proto/dcc_settings.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
+#include "client/dcc_fit.h"
 #include "client/dcc_hostcaps.h"
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
@@ -407,6 +408,13 @@ int main(int argc, char **argv)
         }
     }
     cl.max_discrepancy = (int)cl.set.num[DCC_SET_MAX_DISCREPANCY];
+    enum dcc_fit_policy fit;
+    if (dcc_fit_parse_policy(cl.set.str[DCC_SET_TOOLCHAIN_MATCH], &fit) != 0) {
+        dcc_warn("DISTCC_TOOLCHAIN_MATCH=%s is not exact, minor or off: using exact",
+                 cl.set.str[DCC_SET_TOOLCHAIN_MATCH]);
+        fit = DCC_FIT_EXACT;
+    }
+    cl.fit_policy = (int)fit;
     int rc = scan_only ? dcc_client_scan_includes(&cl, &job) : dcc_client_build(&cl, &job);
     dcc_argv_free(job);
     dcc_argv_free(cl.local_argv);

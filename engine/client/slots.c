@@ -217,6 +217,19 @@ void dcc_slots_release(struct dcc_slot *slot)
     slot->fd = -1;
 }
 
+int dcc_slots_in_backoff(struct client *cl, const struct dcc_host *host)
+{
+    (void)cl;
+    return dcc_lock_in_backoff(&lock_opts, host);
+}
+
+void dcc_slots_exclude(struct client *cl, const struct dcc_host *host)
+{
+    size_t i = (size_t)(host - cl->hosts.hosts);
+    if (failed && i < cl->hosts.n)
+        failed[i] = 1;
+}
+
 void dcc_slots_backoff(struct client *cl, const struct dcc_host *host)
 {
     size_t i = (size_t)(host - cl->hosts.hosts);

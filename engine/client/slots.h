@@ -33,6 +33,13 @@ void dcc_slots_acquire_local(struct client *cl, struct dcc_slot *slot);
 void dcc_slots_acquire_cpp(struct client *cl, struct dcc_slot *slot);
 void dcc_slots_release(struct dcc_slot *slot);
 
+/* A helper is not to get this job (its toolchain does not fit): skipped by
+ * dcc_slots_pick and dcc_slots_helper_left, without a backoff. */
+void dcc_slots_exclude(struct client *cl, const struct dcc_host *host);
+
+/* 1 when host is backed off (dcc_slots_pick passes it by). */
+int dcc_slots_in_backoff(struct client *cl, const struct dcc_host *host);
+
 /* A helper failed this job: skip it for now and for DISTCC_BACKOFF_PERIOD. */
 void dcc_slots_backoff(struct client *cl, const struct dcc_host *host);
 void dcc_slots_backoff_clear(struct client *cl, const struct dcc_host *host);

@@ -2,7 +2,9 @@
 #include "job.h"
 
 #include "base/dcc_exit.h"
+#include "base/dcc_log.h"
 #include "proto/dcc_caps.h"
+#include "proto/dcc_toolchain.h"
 #include "proto/dcc_version.h"
 
 #include <jansson.h>
@@ -12,6 +14,44 @@
 unsigned dccd_features(const struct dccd_config *cfg)
 {
     return DCCD_FEATURES & ~(cfg->hcache ? 0u : DCC_FEAT_HCACHE);
+}
+
+void dccd_caps_prepare(struct dccd_config *cfg)
+{
+    if (cfg->toolchain_json || !cfg->whitelist_dir)
+        return;
+    struct dcc_buf body = {0};
+    char err[512];
+    /* Bounded tighter than /toolchain's: the daemon serves nobody meanwhile
+     * (connections wait in the backlog). */
+    struct dcc_toolchain_opts opts = {.whitelist_dir = cfg->whitelist_dir,
+                                      .path = cfg->compiler_path,
+                                      .probe_timeout_ms = 3000,
+                                      .total_timeout_ms = 10000};
+    if (dcc_toolchain_report_opts(&opts, &body, err, sizeof err) != 0 || !body.data) {
+        /* Clients then learn nothing of the toolchain and judge it unknown. */
+        dcc_warn("toolchain report for CAPS answers failed: %s", body.data ? err : "out of memory");
+        dcc_buf_free(&body);
+        return;
+    }
+    cfg->toolchain_json = body.data; /* taken over */
+}
+
+/* The report made by dccd_caps_prepare, or made now (--inetd serves one
+ * connection and forks nothing). NULL when there is none. */
+static json_t *toolchain_member(const struct dccd_config *cfg)
+{
+    char *made = NULL;
+    const char *text = cfg->toolchain_json;
+    if (!text) {
+        struct dccd_config one = *cfg;
+        one.toolchain_json = NULL;
+        dccd_caps_prepare(&one);
+        text = made = one.toolchain_json;
+    }
+    json_t *report = text ? json_loads(text, 0, NULL) : NULL;
+    free(made);
+    return json_is_object(report) ? report : (json_decref(report), NULL);
 }
 
 json_t *dccd_caps_document(const struct dccd_config *cfg)
@@ -24,7 +64,18 @@ json_t *dccd_caps_document(const struct dccd_config *cfg)
     dcc_version_text("distccd", text, sizeof text);
     text[strcspn(text, "\n")] = '\0';
     snprintf(c.server, sizeof c.server, "%.127s", text);
-    return dcc_caps_build(&c);
+    json_t *doc = dcc_caps_build(&c);
+    json_t *toolchain = doc ? toolchain_member(cfg) : NULL;
+    if (toolchain) {
+        json_object_set_new(doc, "toolchain", toolchain);
+        /* A client reads at most DCC_CAPS_MAX_BODY: a whitelist too long
+         * for that goes without its toolchain rather than unread. */
+        char *body = json_dumps(doc, JSON_COMPACT);
+        if (!body || strlen(body) > DCC_CAPS_MAX_BODY)
+            json_object_del(doc, "toolchain");
+        free(body);
+    }
+    return doc;
 }
 
 int dccd_answer_caps(struct job *j, uint32_t question_len)

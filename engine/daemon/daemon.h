@@ -66,6 +66,8 @@ struct dccd_config {
     const char *hcache_dir;    /* --header-cache-dir; NULL: DCCD_HCACHE_DEFAULT_DIR if usable */
     uint64_t hcache_size;      /* --header-cache-size; 0: no header cache */
     struct dcc_hcache *hcache; /* the open header cache, or NULL */
+    char *
+        toolchain_json; /* the /toolchain report for CAPS, made once before serving; NULL: not yet */
 };
 
 /* The header cache's place when --header-cache-dir is not given: used
@@ -78,6 +80,10 @@ struct dccd_config {
  * peer names the client in logs. Fills rec for the statistics. */
 void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
                     struct dcc_job_record *rec);
+
+/* caps.c: makes the toolchain report the CAPS answer carries, once, in the
+ * daemon before it forks per connection, so an answer runs no compiler. */
+void dccd_caps_prepare(struct dccd_config *cfg);
 
 /* Answers one HTTP request on the stats port with a snapshot of st. */
 void dccd_serve_stats(const struct dccd_config *cfg, int fd, const char *peer,

@@ -186,6 +186,7 @@ int main(int argc, char **argv)
         write_pid_file(cfg.pid_file);
     dccd_drop_root(&cfg);
     dccd_setup_hcache(&cfg);
+    dccd_caps_prepare(&cfg);
 
     dccd_serve_forever(&cfg, listen_fd, stats_fd);
 
@@ -193,6 +194,7 @@ int main(int argc, char **argv)
         unlink(cfg.pid_file);
     dcc_notice("distccd exiting");
     dccd_options_free();
+    free(cfg.toolchain_json);
     dcc_sandbox_free(&cfg.sandbox);
     dcc_auth_server_free(&cfg.auth_server);
     dcc_auth_list_free(&cfg.principals);

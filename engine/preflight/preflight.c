@@ -617,8 +617,8 @@ static int take_local(struct run *r)
     if (choose_names(r) != 0)
         return -1;
     int probe_ms = (int)(r->s.timeout_s * 1000.0);
-    if (dcc_preflight_local_report(r->s.names, r->s.n_names, NULL, r->chost[0] ? r->chost : NULL,
-                                   probe_ms, &r->local_json, err, sizeof(err)) != 0) {
+    if (dcc_tcmatch_local_report(r->s.names, r->s.n_names, NULL, r->chost[0] ? r->chost : NULL,
+                                 probe_ms, &r->local_json, err, sizeof(err)) != 0) {
         say_error("cannot take this machine's toolchain: %s", err);
         return -1;
     }

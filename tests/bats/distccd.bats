@@ -462,7 +462,8 @@ serve() {
   for i in \$(seq 100); do [ -n "\$(ss -Hltn "sport = :$port")" ] && break; sleep 0.05; done
   rm -rf dd/lock
   local client=0 daemon=0
-  DISTCC_DIR=$BATS_TEST_TMPDIR/dd DISTCC_HOSTS=\$dest:$port DISTCC_FALLBACK=0 \
+  # One connection is served: the job's, without a CAPS question first.
+  DISTCC_DIR=$BATS_TEST_TMPDIR/dd DISTCC_HOSTS=\$dest:$port DISTCC_FALLBACK=0 DISTCC_TOOLCHAIN_MATCH=off \
     "$DCC_BIN/distcc" gcc -c hello.c -o "hello-\$name.o" 2>"client-\$name.err" || client=\$?
   wait \$pid || daemon=\$?
   echo "\$name: client \$client, distccd \$daemon"

@@ -523,7 +523,7 @@ start_helper_with_flakycc() {
   local distcc="'$DCC_BIN/distcc'"
   run_phase compile DISTCC_PORTAGE_VERBOSE=1 DISTCC_HOSTS="$HELPER" DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" \
     PATH="$FAKEBIN/client:/usr/bin:/bin" \
-    EXTRA_WORK="cd '$SRC' && $distcc gcc -c remote.c -o remote.o && $distcc gcc -march=native -c native.c -o native.o &&
+    EXTRA_WORK="cd '$SRC' && $distcc gcc -c remote.c -o remote.o && $distcc gcc -fprofile-arcs -c native.c -o native.o &&
       $distcc flakycc -c flaky.c -o flaky.o"
   [ -s "$SRC/remote.o" ] && [ -s "$SRC/native.o" ] && [ -s "$SRC/flaky.o" ]
   [ "$(compiled_jobs)" -eq 1 ]
@@ -597,4 +597,10 @@ ccache_dir() {
   [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 0 sent, 0 run locally, 0 failed" ] ||
     { cat "$T/build.log"; false; }
   [ "$(CCACHE_DIR="$BATS_TEST_TMPDIR/ccache" ccache --print-stats | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n }')" -eq 2 ]
+}
+
+@test "a helper skipped for its toolchain is in the summary with the client's reason" {
+  run_phase compile DISTCC_PORTAGE_VERBOSE=1 \
+    EXTRA_WORK="printf '%s\n' 'distcc[41] warning: helper box2:3632 has x86_64-pc-linux-gnu-gcc 13.2.1, this machine 12.2.0: skipping it for x86_64-pc-linux-gnu-gcc jobs (DISTCC_TOOLCHAIN_MATCH=exact)' 'distcc[41] info: job a.c: compiled on box1' 'distcc[42] debug: helper box3'\"'\"'s x86_64-pc-linux-gnu-gcc targets aarch64-unknown-linux-gnu, this machine'\"'\"'s x86_64-pc-linux-gnu: skipping it (DISTCC_TOOLCHAIN_MATCH=minor)' >>\"\$DISTCC_LOG\""
+  [ "$(summary_lines)" = " * distcc app-misc/foo-1.0 compile: 1 sent, 0 run locally, 0 failed; box1: 1 sent; box2:3632: skipped (has x86_64-pc-linux-gnu-gcc 13.2.1, this machine 12.2.0); box3: skipped (x86_64-pc-linux-gnu-gcc targets aarch64-unknown-linux-gnu, this machine's x86_64-pc-linux-gnu)" ]
 }

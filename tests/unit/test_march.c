@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin/dcc_march.h"
+#include "proto/dcc_march.h"
 #include "base/dcc_util.h"
 
 /* ---- helpers ---- */

@@ -196,6 +196,31 @@ static void test_path_without_distcc_drops_the_masquerade_dir(void **state)
     assert_int_equal(dcc_paths_without_distcc("gcc", path, out, 5), -1);
 }
 
+static void test_json_kept_whole_and_read_back(void **state)
+{
+    struct fixture *f = *state;
+    char path[128], link[128];
+    snprintf(path, sizeof path, "%s/kept.json", f->dir);
+    json_t *doc = json_pack("{s:i, s:s}", "learned", 5, "what", "ours");
+    assert_int_equal(dcc_paths_write_json(path, doc), 0);
+    json_t *back = dcc_paths_read_json(path, 1000);
+    assert_true(json_equal(doc, back));
+    json_decref(back);
+    /* Longer than allowed, a link, or not an object: nothing. */
+    assert_null(dcc_paths_read_json(path, 5));
+    snprintf(link, sizeof link, "%s/link.json", f->dir);
+    assert_int_equal(symlink(path, link), 0);
+    assert_null(dcc_paths_read_json(link, 1000));
+    json_t *arr = json_array();
+    assert_int_equal(dcc_paths_write_json(path, arr), 0);
+    assert_null(dcc_paths_read_json(path, 1000));
+    json_decref(arr);
+    /* A directory that is not there: -1, and no temporary is left. */
+    snprintf(path, sizeof path, "%s/none/kept.json", f->dir);
+    assert_int_equal(dcc_paths_write_json(path, doc), -1);
+    json_decref(doc);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -204,6 +229,7 @@ int main(void)
         T(test_missing_distcc_dir_is_created),
         T(test_directory_errors_name_the_directory),
         T(test_path_without_distcc_drops_the_masquerade_dir),
+        T(test_json_kept_whole_and_read_back),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,10 +69,10 @@ static enum dcc_pf_level compare_host(const struct dcc_verdict_host *h,
             if (!r->as_version[0])
                 snprintf(r->as_version, sizeof(r->as_version), "%s", host_as);
         } else {
-            dcc_preflight_row_from_report(h->report, p->names[k], r);
+            dcc_tcmatch_row_from_report(h->report, p->names[k], r);
         }
         snprintf(r->host, sizeof(r->host), "%s", h->host);
-        enum dcc_pf_level l = dcc_preflight_compare(&local_rows[k], r, p->errors);
+        enum dcc_pf_level l = dcc_tcmatch_compare(&local_rows[k], r, p->errors);
         if (l > worst)
             worst = l;
     }
@@ -95,7 +95,7 @@ int dcc_verdict_make(const json_t *local, const struct dcc_verdict_host *hosts, 
         struct dcc_pf_row *r = &v->rows[v->n_rows++];
         r->kind = DCC_PF_ROW_LOCAL;
         snprintf(r->host, sizeof(r->host), "(local)");
-        dcc_preflight_row_from_report(local, policy->names[k], r);
+        dcc_tcmatch_row_from_report(local, policy->names[k], r);
     }
     for (size_t i = 0; i < n_hosts; i++) {
         const struct dcc_verdict_host *h = &hosts[i];

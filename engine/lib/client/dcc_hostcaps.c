@@ -68,18 +68,7 @@ static int cache_path(const struct dcc_host *host, const char *distcc_dir, int m
  * 1 with out filled, else 0. */
 static int read_cache(const char *path, long ttl_s, struct dcc_hostcaps *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return 0;
-    struct stat st;
-    char *text = NULL;
-    ssize_t got = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        st.st_size <= DCC_HOSTCAPS_MAX_FILE && (text = malloc((size_t)st.st_size)))
-        got = read(fd, text, (size_t)st.st_size);
-    close(fd);
-    json_t *kept = got == st.st_size ? json_loadb(text, (size_t)got, 0, NULL) : NULL;
-    free(text);
+    json_t *kept = dcc_paths_read_json(path, DCC_HOSTCAPS_MAX_FILE);
     json_t *learned = json_object_get(kept, "learned");
     json_t *ours = json_object_get(kept, "ours");
     json_t *answer = json_object_get(kept, "answer");
@@ -87,7 +76,7 @@ static int read_cache(const char *path, long ttl_s, struct dcc_hostcaps *out)
     int ok = json_is_integer(learned) && json_is_boolean(ours) &&
              json_integer_value(learned) <= (json_int_t)now &&
              (json_int_t)now - json_integer_value(learned) < ttl_s &&
-             (json_is_true(ours) ? json_is_object(answer) : (!answer || json_is_null(answer)));
+             (json_is_true(ours) ? json_is_object(answer) : !answer || json_is_null(answer));
     char err[200];
     if (ok && take_answer(out, json_is_true(ours) ? json_incref(answer) : NULL,
                           (time_t)json_integer_value(learned), err, sizeof err) != 0)
@@ -103,34 +92,16 @@ static int read_cache(const char *path, long ttl_s, struct dcc_hostcaps *out)
 static void write_cache(const struct dcc_host *host, const char *distcc_dir,
                         const struct dcc_hostcaps *c)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 16], err[300];
+    char path[PATH_MAX], err[300];
     if (cache_path(host, distcc_dir, 1, path, sizeof path, err, sizeof err) != 0) {
         dcc_debug("not keeping what the helper is: %s", err);
         return;
     }
     json_t *kept = json_pack("{s:I, s:b, s:O?}", "learned", (json_int_t)c->learned, "ours", c->ours,
                              "answer", c->doc);
-    if (!kept || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
-        json_decref(kept);
-        return;
-    }
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        dcc_debug("cannot create %s: %s", tmp, strerror(errno));
-        json_decref(kept);
-        return;
-    }
-    /* The cache may be shared by root and the portage group, as the locks. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    int bad = json_dumpfd(kept, fd, JSON_COMPACT) != 0;
-    bad |= close(fd) != 0;
-    json_decref(kept);
-    if (bad || rename(tmp, path) != 0) {
+    if (kept && dcc_paths_write_json(path, kept) != 0)
         dcc_debug("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    json_decref(kept);
 }
 
 int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,

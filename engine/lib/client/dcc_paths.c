@@ -6,10 +6,13 @@
 #include "proto/dcc_toolchain.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int make_dir(const char *path, char *err, size_t errlen)
 {
@@ -125,5 +128,50 @@ int dcc_paths_without_distcc(const char *name, const char *path, char *out, size
         p = colon + 1;
     }
     out[w] = '\0';
+    return 0;
+}
+
+json_t *dcc_paths_read_json(const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *text = NULL;
+    ssize_t got = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= max &&
+        (text = malloc((size_t)st.st_size)))
+        got = read(fd, text, (size_t)st.st_size);
+    close(fd);
+    json_t *doc = got == st.st_size ? json_loadb(text, (size_t)got, 0, NULL) : NULL;
+    free(text);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+int dcc_paths_write_json(const char *path, const json_t *doc)
+{
+    char tmp[PATH_MAX + 16];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    int bad = fchmod(fd, 0666 & ~mask) != 0;
+    bad |= json_dumpfd(doc, fd, JSON_COMPACT) != 0;
+    bad |= close(fd) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
     return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef DCC_PATHS_H
 #define DCC_PATHS_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* $DISTCC_DIR/<sub> as a name only (distcc_dir NULL: the usual place, see
@@ -22,5 +23,16 @@ int dcc_paths_make_subdir(const char *distcc_dir, const char *sub, char *path, s
  * not run twice. path itself when no entry holds distcc. 0 with out, or -1
  * when out is too small. */
 int dcc_paths_without_distcc(const char *name, const char *path, char *out, size_t outlen);
+
+/* A JSON object kept under $DISTCC_DIR (what a helper is, toolchain facts):
+ * NULL when the file is missing, a link, not regular, longer than max
+ * bytes, or not a JSON object. A new reference. */
+json_t *dcc_paths_read_json(const char *path, size_t max);
+
+/* Keeps doc in path whole or not at all: a temporary beside it, mode 0666
+ * minus the umask (the directory may be shared by root and the portage
+ * group, as the locks are), renamed over it. 0, or -1 with errno (nothing
+ * is left behind). */
+int dcc_paths_write_json(const char *path, const json_t *doc);
 
 #endif

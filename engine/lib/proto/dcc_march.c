@@ -1,5 +1,5 @@
 /* Expanding -march=native: run gcc, parse its cc1 line and -Q listings, build and prove the flags. */
-#include "admin/dcc_march.h"
+#include "proto/dcc_march.h"
 
 #include "base/dcc_run.h"
 
