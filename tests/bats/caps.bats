@@ -58,10 +58,22 @@ c.close()
   send 'CAPS:{"caps":1}'
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = '> CAPS0000000a {"caps":1}' ]
-  doc="{\"caps\":1,\"server\":\"distccd $VERSION $MACHINE\",\"protocols\":[1,2,3],\"features\":[],\"jobs\":3}"
-  [ "${lines[1]}" = "$(printf '< CAPS%08x %s' "${#doc}" "$doc")" ]
   [ "${lines[2]}" = closed ]
   [ "${#lines[@]}" -eq 3 ]
+  # The answer's length is its header's; its toolchain is the /toolchain
+  # report (distcc-preflight's tests check that one), the rest exactly.
+  answer=${lines[1]}
+  body=${answer#< CAPS???????? }
+  [ "$answer" = "$(printf '< CAPS%08x %s' "${#body}" "$body")" ]
+  run python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+t = d.pop("toolchain")
+print(json.dumps(d, separators=(",", ":")))
+print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
+' "$body" "$DAEMON_WL"
+  [ "${lines[0]}" = "{\"caps\":1,\"server\":\"distccd $VERSION $MACHINE\",\"protocols\":[1,2,3],\"features\":[\"zstd\",\"directives\"],\"jobs\":3}" ]
+  [ "${lines[1]}" = "True ['c++', 'cc', 'g++', 'gcc', '$MACHINE-g++', '$MACHINE-gcc']" ]
   assert_warnings
   [ "$(told)" -eq 1 ]
   grep -q "notice: job from 127.0.0.1: - -: capabilities asked, exit 0" "$DAEMON_LOG"
@@ -104,7 +116,7 @@ c.close()
   export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/5,lzo 127.0.0.1:$STOCK_PORT 127.0.0.1:$dead localhost"
   show_helpers
   [ "$status" -eq 103 ]
-  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/5,lzo: distccd $VERSION $MACHINE; 5 slots; features: none (learned N s ago)" ]
+  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/5,lzo: distccd $VERSION $MACHINE; 5 slots; features: zstd directives (learned N s ago)" ]
   [ "${lines[1]}" = "127.0.0.1:$STOCK_PORT/4: stock distcc or another distccd (no CAPS answer; learned N s ago)" ]
   [ "${lines[2]}" = "127.0.0.1:$dead/4: not reachable: cannot connect to 127.0.0.1:$dead: Connection refused" ]
   [ "${lines[3]}" = "localhost/2: this machine" ]
@@ -168,7 +180,7 @@ c.close()
   ln -s "$BATS_TEST_TMPDIR/elsewhere.json" "$kept"
   show_helpers
   [ "$(told)" -eq 6 ]
-  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/4: distccd $VERSION $MACHINE; 4 slots; features: none (learned N s ago)" ]
+  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/4: distccd $VERSION $MACHINE; 4 slots; features: zstd directives (learned N s ago)" ]
   [ ! -L "$kept" ]
 }
 
