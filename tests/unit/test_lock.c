@@ -645,10 +645,12 @@ static void await_queue(struct fixture *f, const char *rel, int n, struct queue_
              v->n_waiting);
 }
 
-/* A child that waits for a local slot (n 1, no timeout, as the client
- * does), writes its letter to report once it has it, then waits for a
- * byte on its go pipe and exits. */
-static pid_t spawn_waiter(struct fixture *f, int cpp, char letter, int report, int *go)
+/* A child that waits, with no timeout as the client does, for a slot of
+ * list, or when list is NULL for a local (or with cpp set, a cpp) slot of
+ * 1; writes its letter to report once it has it, then waits for a byte on
+ * its go pipe and exits. */
+static pid_t spawn_waiter(struct fixture *f, const struct dcc_hostlist *list, int cpp, char letter,
+                          int report, int *go)
 {
     int down[2];
     assert_int_equal(pipe(down), 0);
@@ -661,8 +663,9 @@ static pid_t spawn_waiter(struct fixture *f, int cpp, char letter, int report, i
         struct dcc_lock l;
         char err[256], c;
         f->o.timeout_msec = -1;
-        int rc = cpp ? dcc_lock_cpp_slot(&f->o, 1, &l, err, sizeof err)
-                     : dcc_lock_local_slot(&f->o, 1, &l, err, sizeof err);
+        int rc = list  ? dcc_lock_pick_host(&f->o, list, &l, err, sizeof err)
+                 : cpp ? dcc_lock_cpp_slot(&f->o, 1, &l, err, sizeof err)
+                       : dcc_lock_local_slot(&f->o, 1, &l, err, sizeof err);
         write_byte(report, rc == 0 ? letter : 'E');
         (void)read(down[0], &c, 1);
         _exit(0);
@@ -683,7 +686,7 @@ static void test_waiters_are_served_in_the_order_they_came(void **state)
     assert_int_equal(pipe(up), 0);
     assert_int_equal(dcc_lock_local_slot(&f->o, 1, &held, err, sizeof err), 0);
     for (int i = 0; i < 3; i++) {
-        kids[i] = spawn_waiter(f, 0, (char)('A' + i), up[1], &go[i]);
+        kids[i] = spawn_waiter(f, NULL, 0, (char)('A' + i), up[1], &go[i]);
         /* The first heads the queue, the others wait behind it. */
         await_queue(f, "lock/wait_localhost_1", i, &v);
     }
@@ -724,7 +727,7 @@ static void test_only_the_head_wakes_on_a_release(void **state)
     assert_int_equal(pipe(up), 0);
     assert_int_equal(dcc_lock_local_slot(&f->o, 1, &held, err, sizeof err), 0);
     for (int i = 0; i < 3; i++) {
-        kids[i] = spawn_waiter(f, 0, 'W', up[1], &go[i]);
+        kids[i] = spawn_waiter(f, NULL, 0, 'W', up[1], &go[i]);
         await_queue(f, "lock/wait_localhost_1", i, &v);
     }
     long before[2] = {ctxt_switches(v.waiting[0]), ctxt_switches(v.waiting[1])};
@@ -774,25 +777,10 @@ static void test_cpp_waiters_do_not_queue_behind_host_waiters(void **state)
     assert_int_equal(dcc_lock_pick_host(&f->o, &list, &remote, err, sizeof err), 0);
     assert_int_equal(dcc_lock_cpp_slot(&f->o, 1, &cpp, err, sizeof err), 0);
 
-    int down[2];
-    assert_int_equal(pipe(down), 0);
-    pid_t host_waiter = fork();
-    assert_true(host_waiter >= 0);
-    if (host_waiter == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        struct dcc_lock l;
-        char e[256], c;
-        f->o.timeout_msec = -1;
-        int rc = dcc_lock_pick_host(&f->o, &list, &l, e, sizeof e);
-        write_byte(up[1], rc == 0 ? 'H' : 'E');
-        (void)read(down[0], &c, 1);
-        _exit(0);
-    }
-    close(down[0]);
-    go[0] = down[1];
+    pid_t host_waiter = spawn_waiter(f, &list, 0, 'H', up[1], &go[0]);
     assert_int_equal(await_flock_of(host_waiter), 1); /* it heads its queue */
 
-    pid_t cpp_waiter = spawn_waiter(f, 1, 'C', up[1], &go[1]);
+    pid_t cpp_waiter = spawn_waiter(f, NULL, 1, 'C', up[1], &go[1]);
     await_flock_of(cpp_waiter);
     dcc_lock_release(&cpp);
     assert_int_equal(read_byte(up[0]), 'C');
