@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -548,6 +549,251 @@ static void test_waiters_do_not_spin(void **state)
     assert_true(cpu < 0.8);
 }
 
+/* ---- the waiters' queue ------------------------------------------------ */
+
+/* Who holds the flock on lock/<rel> and who is blocked waiting for it, as
+ * the kernel tells in /proc/locks. */
+struct queue_view {
+    int held;
+    int n_waiting;
+    pid_t waiting[8];
+};
+
+/* The next flock entry of /proc/locks: 1 with its pid, inode and whether
+ * it is a blocked request; 0 at the end. */
+static int next_flock(FILE *in, int *waiting, pid_t *pid, unsigned long long *ino)
+{
+    char line[256];
+    while (fgets(line, sizeof line, in)) {
+        char *save = NULL, *tok = strtok_r(line, " \n", &save); /* "7:" */
+        *waiting = 0;
+        tok = strtok_r(NULL, " \n", &save);
+        if (tok && strcmp(tok, "->") == 0) {
+            *waiting = 1;
+            tok = strtok_r(NULL, " \n", &save);
+        }
+        if (!tok || strcmp(tok, "FLOCK") != 0)
+            continue;
+        strtok_r(NULL, " \n", &save); /* ADVISORY */
+        strtok_r(NULL, " \n", &save); /* WRITE */
+        char *p = strtok_r(NULL, " \n", &save), *dev_ino = strtok_r(NULL, " \n", &save);
+        const char *i = dev_ino ? strrchr(dev_ino, ':') : NULL;
+        if (!p || !i)
+            continue;
+        *pid = (pid_t)atoi(p);
+        *ino = strtoull(i + 1, NULL, 10);
+        return 1;
+    }
+    return 0;
+}
+
+static void view_queue(struct fixture *f, const char *rel, struct queue_view *v)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    memset(v, 0, sizeof *v);
+    path_in(f, rel, p, sizeof p);
+    if (stat(p, &st) != 0)
+        return;
+    FILE *in = fopen("/proc/locks", "r");
+    assert_non_null(in);
+    int waiting;
+    pid_t pid;
+    unsigned long long ino;
+    while (next_flock(in, &waiting, &pid, &ino)) {
+        if (ino != (unsigned long long)st.st_ino)
+            continue;
+        if (!waiting)
+            v->held = 1;
+        else if (v->n_waiting < 8)
+            v->waiting[v->n_waiting++] = pid;
+    }
+    fclose(in);
+}
+
+/* Waits (bounded) until pid holds a flock (1) or waits for one (2). */
+static int await_flock_of(pid_t pid)
+{
+    for (int i = 0; i < 1000; i++) {
+        FILE *in = fopen("/proc/locks", "r");
+        assert_non_null(in);
+        int waiting, found = 0;
+        pid_t p;
+        unsigned long long ino;
+        while (!found && next_flock(in, &waiting, &p, &ino))
+            if (p == pid)
+                found = waiting ? 2 : 1;
+        fclose(in);
+        if (found)
+            return found;
+        usleep(10 * 1000);
+    }
+    fail_msg("process %d never queued", (int)pid);
+    return 0;
+}
+
+/* Waits (bounded) until the queue has a head and n waiters behind it. */
+static void await_queue(struct fixture *f, const char *rel, int n, struct queue_view *v)
+{
+    for (int i = 0; i < 1000; i++) {
+        view_queue(f, rel, v);
+        if (v->held && v->n_waiting == n)
+            return;
+        usleep(10 * 1000);
+    }
+    fail_msg("%s never had a head and %d waiters (head %d, %d waiting)", rel, n, v->held,
+             v->n_waiting);
+}
+
+/* A child that waits, with no timeout as the client does, for a slot of
+ * list, or when list is NULL for a local (or with cpp set, a cpp) slot of
+ * 1; writes its letter to report once it has it, then waits for a byte on
+ * its go pipe and exits. */
+static pid_t spawn_waiter(struct fixture *f, const struct dcc_hostlist *list, int cpp, char letter,
+                          int report, int *go)
+{
+    int down[2];
+    assert_int_equal(pipe(down), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* It never gives up: it must not outlive a failed test. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(down[1]);
+        struct dcc_lock l;
+        char err[256], c;
+        f->o.timeout_msec = -1;
+        int rc = list  ? dcc_lock_pick_host(&f->o, list, &l, err, sizeof err)
+                 : cpp ? dcc_lock_cpp_slot(&f->o, 1, &l, err, sizeof err)
+                       : dcc_lock_local_slot(&f->o, 1, &l, err, sizeof err);
+        write_byte(report, rc == 0 ? letter : 'E');
+        (void)read(down[0], &c, 1);
+        _exit(0);
+    }
+    close(down[0]);
+    *go = down[1];
+    return pid;
+}
+
+static void test_waiters_are_served_in_the_order_they_came(void **state)
+{
+    struct fixture *f = *state;
+    struct dcc_lock held;
+    struct queue_view v;
+    char err[256] = "";
+    int up[2], go[3];
+    pid_t kids[3];
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(dcc_lock_local_slot(&f->o, 1, &held, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++) {
+        kids[i] = spawn_waiter(f, NULL, 0, (char)('A' + i), up[1], &go[i]);
+        /* The first heads the queue, the others wait behind it. */
+        await_queue(f, "lock/wait_localhost_1", i, &v);
+    }
+    dcc_lock_release(&held);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(read_byte(up[0]), 'A' + i);
+        write_byte(go[i], 'x'); /* it exits, and its slot goes to the next */
+        assert_int_equal(reap(kids[i]), 0);
+        close(go[i]);
+    }
+    close(up[0]), close(up[1]);
+}
+
+static long ctxt_switches(pid_t pid)
+{
+    char p[64], line[256];
+    long n = -1;
+    snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+    FILE *in = fopen(p, "r");
+    assert_non_null(in);
+    while (fgets(line, sizeof line, in))
+        if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+            break;
+    fclose(in);
+    return n;
+}
+
+/* Only the head wakes when a slot file is closed; the queued waiters sleep
+ * in the kernel until it is their turn. */
+static void test_only_the_head_wakes_on_a_release(void **state)
+{
+    struct fixture *f = *state;
+    struct dcc_lock held;
+    struct queue_view v;
+    char err[256] = "", slot_file[PATH_MAX];
+    int up[2], go[3];
+    pid_t kids[3];
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(dcc_lock_local_slot(&f->o, 1, &held, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++) {
+        kids[i] = spawn_waiter(f, NULL, 0, 'W', up[1], &go[i]);
+        await_queue(f, "lock/wait_localhost_1", i, &v);
+    }
+    long before[2] = {ctxt_switches(v.waiting[0]), ctxt_switches(v.waiting[1])};
+    long head_before = ctxt_switches(kids[0]);
+    /* What a release looks like to the watchers, while the slot stays
+     * held: its file closed after a write-open. */
+    path_in(f, "lock/cpu_localhost_0", slot_file, sizeof slot_file);
+    for (int i = 0; i < 1000 && ctxt_switches(kids[0]) == head_before; i++) {
+        int fd = open(slot_file, O_WRONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        close(fd);
+        usleep(10 * 1000);
+    }
+    assert_true(ctxt_switches(kids[0]) > head_before);
+    for (int i = 0; i < 20; i++) {
+        int fd = open(slot_file, O_WRONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    assert_int_equal(ctxt_switches(v.waiting[0]), before[0]);
+    assert_int_equal(ctxt_switches(v.waiting[1]), before[1]);
+    view_queue(f, "lock/wait_localhost_1", &v);
+    assert_int_equal(v.n_waiting, 2);
+    dcc_lock_release(&held);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(read_byte(up[0]), 'W');
+        write_byte(go[i], 'x');
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(reap(kids[i]), 0);
+        close(go[i]);
+    }
+    close(up[0]), close(up[1]);
+}
+
+/* A job holding a helper slot waits for a cpp slot; it must not queue
+ * behind jobs waiting for helper slots, which wait for it (a deadlock). */
+static void test_cpp_waiters_do_not_queue_behind_host_waiters(void **state)
+{
+    struct fixture *f = *state;
+    struct dcc_lock remote, cpp;
+    struct dcc_hostlist list;
+    char err[256] = "";
+    int up[2], go[2];
+    assert_int_equal(pipe(up), 0);
+    parse_hosts("a/1", &list);
+    assert_int_equal(dcc_lock_pick_host(&f->o, &list, &remote, err, sizeof err), 0);
+    assert_int_equal(dcc_lock_cpp_slot(&f->o, 1, &cpp, err, sizeof err), 0);
+
+    pid_t host_waiter = spawn_waiter(f, &list, 0, 'H', up[1], &go[0]);
+    assert_int_equal(await_flock_of(host_waiter), 1); /* it heads its queue */
+
+    pid_t cpp_waiter = spawn_waiter(f, NULL, 1, 'C', up[1], &go[1]);
+    await_flock_of(cpp_waiter);
+    dcc_lock_release(&cpp);
+    assert_int_equal(read_byte(up[0]), 'C');
+    dcc_lock_release(&remote);
+    assert_int_equal(read_byte(up[0]), 'H');
+    for (int i = 0; i < 2; i++)
+        write_byte(go[i], 'x'), close(go[i]);
+    assert_int_equal(reap(cpp_waiter), 0);
+    assert_int_equal(reap(host_waiter), 0);
+    close(up[0]), close(up[1]);
+    dcc_hosts_free(&list);
+}
+
 /* ---- backoff ----------------------------------------------------------- */
 
 static void age_file(struct fixture *f, const char *rel, int seconds)
@@ -726,6 +972,9 @@ int main(void)
         T(test_waiter_wakes_when_holder_releases),
         T(test_wait_gives_up_at_the_timeout),
         T(test_waiters_do_not_spin),
+        T(test_waiters_are_served_in_the_order_they_came),
+        T(test_only_the_head_wakes_on_a_release),
+        T(test_cpp_waiters_do_not_queue_behind_host_waiters),
         T(test_backoff_skips_a_failed_host_for_the_period),
         T(test_backoff_period_is_configurable),
         T(test_zero_backoff_period_keeps_no_marks),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,17 +34,31 @@
  * next slot instead. Either kind vanishes when the holder dies.
  *
  * Waiting. When every slot is busy, stock sleeps DISTCC_PAUSE_TIME_MSEC and
- * tries again. We watch the lock directory with inotify for IN_CLOSE_WRITE:
- * every holder (ours or stock's) opened its lock file for writing and closes
- * it when it unlocks or dies, so a release wakes the waiters at once. The
- * watch is set up before the re-scan that precedes the first sleep, so a
- * release cannot slip between "all busy" and "sleep". While waiting, slots
- * are first probed through a read-only descriptor (F_GETLK), whose close
- * raises no IN_CLOSE_WRITE; otherwise two waiters' failed attempts would wake
- * each other for ever. The pause stays as the longest sleep, a safety net for
- * what inotify cannot see (a lock directory on NFS, a holder that unlocks but
- * keeps the file open), and is the only mechanism when inotify is unavailable
- * (fs.inotify.max_user_instances reached, which is 128 by default).
+ * tries again. Our waiters form a queue, one per kind of request
+ * (lock/wait_localhost_<n> for local and cpp slots, lock/wait_hosts_<hash>
+ * for a host list): they block in flock(LOCK_EX) on the queue file, which
+ * the kernel grants one waiter at a time, oldest first, and only the
+ * holder, the head, watches the slots. With many more jobs than slots
+ * (make -j 4N+1) this makes a release wake one process instead of every
+ * waiter, each of which would re-scan every slot file. The head watches
+ * the lock directory with inotify for IN_CLOSE_WRITE: every holder (ours or
+ * stock's) opened its lock file for writing and closes it when it unlocks
+ * or dies, so a release wakes the head at once, and the event names the
+ * file, which the head then tries alone. The watch is set up before the
+ * head's first full scan, so a release cannot slip between "all busy" and
+ * "sleep". Slots are probed through a read-only descriptor (F_GETLK)
+ * before they are locked, and the queue file is opened read-only: closing
+ * either raises no IN_CLOSE_WRITE, so waiters' own attempts wake nobody.
+ * The pause stays as the longest sleep, with a full scan after it, a
+ * safety net for what inotify cannot see (a lock directory on NFS, a
+ * holder that unlocks but keeps the file open), and is the only mechanism
+ * when inotify is unavailable (fs.inotify.max_user_instances, 128 by
+ * default; only heads use an instance now). A job that arrives while others
+ * wait joins the queue without a scan; one that finds no queue scans once
+ * first (it may take a freed slot ahead of a head, as a stock client may).
+ * A head stopped by a signal holds up the waiters of its kind (not stock
+ * clients nor ours with other host lists) until it goes on or dies. A wait with a timeout (tests, callers that try for a while)
+ * does not queue, as flock cannot time out: it watches on its own.
  */
 
 /* Cleared the first time the kernel refuses F_OFD_* (EINVAL before 3.15). */
@@ -330,11 +345,180 @@ static int watch_lock_dir(const char *dir)
     return fd;
 }
 
-static void drain(int fd)
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The target and slot a lock file name "cpu_<stem>_<slot>" stands for in
+ * this request; 0 when it is none of ours. */
+static int named_slot(const struct request *r, const char *name, size_t *index, int *slot)
+{
+    const char *sep = strrchr(name, '_');
+    if (strncmp(name, "cpu_", 4) != 0 || !sep || sep < name + 5 || !sep[1])
+        return 0;
+    long v = 0;
+    for (const char *p = sep + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || v > INT_MAX / 10)
+            return 0;
+        v = v * 10 + (*p - '0');
+    }
+    size_t stem = (size_t)(sep - (name + 4));
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const struct target *t = &r->targets[i];
+        if (strlen(t->name) == stem && memcmp(t->name, name + 4, stem) == 0 && v < t->n_slots) {
+            *index = i;
+            *slot = (int)v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* After a wake-up: tries only the slots whose files were just closed by a
+ * writer, i.e. released. 0 with *lock held, else DCC_EXIT_BUSY; *rescan is
+ * set when the events were lost (queue overflow) and a full scan is due. */
+static int try_released(struct request *r, int ino, struct dcc_lock *lock, int *rescan)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    while (read(fd, buf, sizeof buf) > 0)
-        ;
+    char path[PATH_MAX + DCC_LOCK_NAME_MAX + 32], ignored[256];
+    int got = 0;
+    ssize_t len;
+    while ((len = read(ino, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p + sizeof(struct inotify_event) <= buf + len;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW)
+                *rescan = 1;
+            size_t i;
+            int slot;
+            if (got || ev->len == 0 || p > buf + len || ev->name[ev->len - 1] != '\0' ||
+                !named_slot(r, ev->name, &i, &slot))
+                continue;
+            if (r->list && in_backoff_at(r->dir, r->o->backoff_period, &r->list->hosts[i]))
+                continue;
+            if (file_path(path, sizeof path, r->dir, "cpu", r->targets[i].name, slot, ignored,
+                          sizeof ignored) != 0 ||
+                !looks_free(path))
+                continue;
+            int fd;
+            if (try_path(path, &fd, ignored, sizeof ignored) == 0) {
+                fill_lock(lock, fd, i, r->targets[i].name, slot);
+                got = 1; /* the rest of the events are read and dropped */
+            }
+        }
+    }
+    return got ? 0 : DCC_EXIT_BUSY;
+}
+
+/* Waits at the head of the queue, the one waiter of its kind that watches
+ * the slots. 0 with *lock held, or what scan returned, or DCC_EXIT_BUSY at
+ * the deadline. */
+static int wait_as_head(struct request *r, long long deadline, int pause, struct dcc_lock *lock,
+                        char *err, size_t errlen)
+{
+    int ino = watch_lock_dir(r->dir);
+    int rc, rescan = 1;
+    if (ino < 0 && r->o->pause_msec <= 0)
+        pause = 1; /* without inotify, a 1 ms nap for stock's spin keeps a core free */
+    for (;;) {
+        if (rescan) {
+            rc = scan(r, 1, lock, err, errlen);
+            if (rc != DCC_EXIT_BUSY)
+                break;
+        }
+        int wait_ms = pause;
+        if (deadline >= 0) {
+            long long left = deadline - dcc_now_ms();
+            if (left <= 0) {
+                rc = DCC_EXIT_BUSY;
+                break;
+            }
+            if (left < wait_ms)
+                wait_ms = (int)left;
+        }
+        rescan = 1;
+        if (ino >= 0) {
+            struct pollfd p = {.fd = ino, .events = POLLIN};
+            if (poll(&p, 1, wait_ms) > 0) {
+                rescan = 0;
+                if (try_released(r, ino, lock, &rescan) == 0) {
+                    rc = 0;
+                    break;
+                }
+            }
+        } else {
+            sleep_ms(wait_ms);
+        }
+    }
+    if (ino >= 0)
+        close(ino);
+    return rc;
+}
+
+/* lock/wait_<kind>: one queue per kind of request, so a job that holds a
+ * helper slot and waits for a cpp slot never queues behind jobs that wait
+ * for a helper slot (that would deadlock). Local requests are named by
+ * their slot count, host lists by a hash of their names and counts; two
+ * lists that share a hash share a queue, which is slower, never wrong, as
+ * every host-list waiter holds no other slot. */
+static int queue_path(const struct request *r, char *path, size_t len)
+{
+    int n;
+    if (!r->list) {
+        n = snprintf(path, len, "%s/wait_localhost_%d", r->dir, r->targets[0].n_slots);
+    } else {
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+        for (size_t i = 0; i < r->n_targets; i++) {
+            for (const char *c = r->targets[i].name; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+            h = (h ^ (unsigned)r->targets[i].n_slots) * 1099511628211ULL;
+            h = (h ^ 0xffu) * 1099511628211ULL;
+        }
+        n = snprintf(path, len, "%s/wait_hosts_%016llx", r->dir, (unsigned long long)h);
+    }
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* 1 when the queue has a head, that is, jobs wait for this kind of slot. */
+static int queue_is_held(const struct request *r)
+{
+    char path[PATH_MAX + 64];
+    if (queue_path(r, path, sizeof path) != 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* drops the shared lock if it was granted */
+    return held;
+}
+
+/* Blocks until this process heads the queue; returns the queue file's
+ * descriptor, whose close lets the next in. -1 when the queue file cannot
+ * be used: then this waiter watches on its own, as all did before. It is
+ * opened read-only, so neither the create nor the close wakes a head;
+ * flock waiters are let in one at a time, oldest first. */
+static int join_queue(const struct request *r)
+{
+    char path[PATH_MAX + 64];
+    struct stat st;
+    if (queue_path(r, path, sizeof path) != 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0666);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        for (;;) {
+            if (flock(fd, LOCK_EX) == 0)
+                return fd;
+            if (errno != EINTR)
+                break;
+        }
+    }
+    close(fd);
+    return -1;
 }
 
 static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t errlen)
@@ -344,41 +528,25 @@ static int acquire(struct request *r, struct dcc_lock *lock, char *err, size_t e
     int rc = lock_dir(o, r->dir, sizeof r->dir, err, errlen);
     if (rc != 0)
         return rc;
-    rc = scan(r, 0, lock, err, errlen);
-    if (rc != DCC_EXIT_BUSY || o->timeout_msec == 0)
-        return rc;
-
-    long long deadline = o->timeout_msec > 0 ? dcc_now_ms() + o->timeout_msec : -1;
-    int ino = watch_lock_dir(r->dir);
-    /* A zero pause makes stock spin; with inotify we need no spinning, and
-     * without it a 1 ms nap keeps a core free. */
-    int pause = o->pause_msec > 0
-                    ? o->pause_msec
-                    : (ino >= 0 ? (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num : 1);
-    for (;;) {
+    /* flock has no timeout, so only unbounded waits (the client's) queue;
+     * one with a timeout watches on its own. Jobs that already wait are
+     * owed the next slots: join them without a scan (one scan per waiter
+     * and release is what the queue saves). Else one scan, probing first,
+     * as a busy slot's failed attempt would wake the heads. */
+    int queued = o->timeout_msec < 0;
+    if (!queued || !queue_is_held(r)) {
         rc = scan(r, 1, lock, err, errlen);
-        if (rc != DCC_EXIT_BUSY)
-            break;
-        int wait_ms = pause;
-        if (deadline >= 0) {
-            long long left = deadline - dcc_now_ms();
-            if (left <= 0)
-                break;
-            if (left < wait_ms)
-                wait_ms = (int)left;
-        }
-        if (ino >= 0) {
-            struct pollfd p = {.fd = ino, .events = POLLIN};
-            if (poll(&p, 1, wait_ms) > 0)
-                drain(ino);
-        } else {
-            struct timespec ts = {.tv_sec = wait_ms / 1000,
-                                  .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        if (rc != DCC_EXIT_BUSY || o->timeout_msec == 0)
+            return rc;
     }
-    if (ino >= 0)
-        close(ino);
+    long long deadline = o->timeout_msec > 0 ? dcc_now_ms() + o->timeout_msec : -1;
+    /* A zero pause makes stock spin; we need none (see wait_as_head). */
+    int pause = o->pause_msec > 0 ? o->pause_msec
+                                  : (int)dcc_settings_table[DCC_SET_PAUSE_TIME_MSEC].def_num;
+    int queue = queued ? join_queue(r) : -1;
+    rc = wait_as_head(r, deadline, pause, lock, err, errlen);
+    if (queue >= 0)
+        close(queue); /* the next in the queue becomes the head */
     return rc;
 }
 
