@@ -11,12 +11,12 @@ dcc_free_port() {
 }
 
 # Builds the test program $2 (a .c file) into $1 against the built
-# libdcc.a, with the libraries the library needs (lzo2 and libb2, jansson
+# libdcc.a, with the libraries the library needs (lzo2, libzstd and libb2, jansson
 # where the build has it); an ASan build's library needs the sanitizer
 # runtime as well.
 dcc_cc_with_libdcc() {
   local out=$1 src=$2 libs=()
-  read -ra libs <<<"$(pkg-config --libs lzo2 libb2) $(pkg-config --libs jansson 2>/dev/null || true)"
+  read -ra libs <<<"$(pkg-config --libs lzo2 libzstd libb2) $(pkg-config --libs jansson 2>/dev/null || true)"
   local cc=(cc -std=gnu11 -D_GNU_SOURCE -I"$DCC_TOP/engine/lib" -o "$out" "$src" "$DCC_BUILD/libdcc.a" "${libs[@]}")
   "${cc[@]}" 2>/dev/null || "${cc[@]}" -fsanitize=address,undefined
 }

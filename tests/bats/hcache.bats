@@ -132,14 +132,14 @@ EOF
 for a in "$@"; do
   case "$a" in -fmacro-prefix-map=*) root=${a#-fmacro-prefix-map=}; root=${root%=} ;; esac
 done
-find "$root" -name '*.h' -exec sh -c 'chmod u+w "$1"; echo "#error tampered" >>"$1"' _ {} \;
+[ -z "$root" ] || find "$root" -name '*.h' -exec sh -c 'chmod u+w "$1"; echo "#error tampered" >>"$1"' _ {} \;
 exec gcc "$@"
 EOF
   chmod 755 "$FAKEBIN/$(gcc -dumpmachine)-gcc"
   PATH="$FAKEBIN:$PATH" dcc_start_distccd --sandbox=off --header-cache-dir "$HCACHE"
   run compile_main first.o
   [ "$status" -ne 0 ]
-  [[ "$output" == *"#error tampered"* ]]
+  [[ "$output" == *"#error tampered"* ]] || { echo "$output" >&2; false; }
   run compile_main second.o
   [ "$status" -ne 0 ]
   # The second job got the cached headers, untouched.
