@@ -173,7 +173,7 @@ endif
 LIB_SRCS  := $(sort $(wildcard engine/lib/*/*.c))
 # Modules that exist only for an optional part.
 ifneq ($(USE_JSON),1)
-LIB_SRCS  := $(filter-out engine/lib/admin/dcc_preflight.c engine/lib/admin/dcc_verdict.c,$(LIB_SRCS))
+LIB_SRCS  := $(filter-out engine/lib/admin/dcc_preflight.c engine/lib/admin/dcc_verdict.c engine/lib/client/dcc_fit.c engine/lib/proto/dcc_tcmatch.c,$(LIB_SRCS))
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
@@ -218,7 +218,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(call prog_name,$(p)),$(cal
 # test_helpers.c is no test: it is linked into every one.
 UNIT_SRCS := $(filter-out tests/unit/test_helpers.c,$(sort $(wildcard tests/unit/test_*.c)))
 ifneq ($(USE_JSON),1)
-UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c,$(UNIT_SRCS))
+UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c tests/unit/test_caps.c tests/unit/test_fit.c tests/unit/test_tcmatch.c tests/unit/test_paths.c,$(UNIT_SRCS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 

@@ -8,7 +8,9 @@
 #include "proto/dcc_settings.h"
 #include "client/dcc_cleanup.h"
 #include "client/dcc_exec.h"
+#if DCC_WITH_JSON
 #include "client/dcc_fit.h"
+#endif
 #include "client/dcc_hostcaps.h"
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
@@ -408,6 +410,7 @@ int main(int argc, char **argv)
         }
     }
     cl.max_discrepancy = (int)cl.set.num[DCC_SET_MAX_DISCREPANCY];
+#if DCC_WITH_JSON
     enum dcc_fit_policy fit;
     if (dcc_fit_parse_policy(cl.set.str[DCC_SET_TOOLCHAIN_MATCH], &fit) != 0) {
         dcc_warn("DISTCC_TOOLCHAIN_MATCH=%s is not exact, minor or off: using exact",
@@ -415,6 +418,7 @@ int main(int argc, char **argv)
         fit = DCC_FIT_EXACT;
     }
     cl.fit_policy = (int)fit;
+#endif
     int rc = scan_only ? dcc_client_scan_includes(&cl, &job) : dcc_client_build(&cl, &job);
     dcc_argv_free(job);
     dcc_argv_free(cl.local_argv);

@@ -3,7 +3,6 @@
 #include "slots.h"
 
 #include "base/dcc_log.h"
-#include "client/dcc_fit.h"
 #include "client/dcc_hostcaps.h"
 #include "proto/dcc_march.h"
 #include "proto/dcc_whitelist.h"
@@ -12,6 +11,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if !DCC_WITH_JSON
+/* Built without jansson (WITH_JSON=0): no helper's toolchain is known, so
+ * every helper takes a job as with stock distcc, and a job that needs a
+ * known toolchain (-march=native) stays here. */
+int dcc_client_fit_hosts(struct client *cl, const char *file, const char *name, const char *real,
+                         int need_known, int *failure, char *why, size_t whylen)
+{
+    (void)file, (void)name, (void)real, (void)failure;
+    int left = 0;
+    why[0] = '\0';
+    for (size_t i = 0; i < cl->hosts.n; i++)
+        left += cl->hosts.hosts[i].mode != DCC_HOST_LOCAL;
+    if (need_known && left) {
+        snprintf(why, whylen,
+                 "helpers' toolchains are unknown to a distcc built without jansson (WITH_JSON=0)");
+        return 0;
+    }
+    return left;
+}
+
+int dcc_client_expand_native(struct client *cl, char ***argvp, char *why, size_t whylen)
+{
+    (void)cl;
+    why[0] = '\0';
+    if (!dcc_march_args_want_native(*argvp))
+        return 0;
+    snprintf(why, whylen,
+             "-march=native is not expanded by a distcc built without jansson (WITH_JSON=0)");
+    return -1;
+}
+#else
+#include "client/dcc_fit.h"
 
 /* The helper's row for name: 1 with row, 0 when its toolchain is unknown,
  * -1 when it could not be asked (err says why). */
@@ -174,3 +206,4 @@ int dcc_client_expand_native(struct client *cl, char ***argvp, char *why, size_t
     *argvp = out;
     return 1;
 }
+#endif

@@ -7,10 +7,32 @@
 #include "proto/dcc_toolchain.h"
 #include "proto/dcc_version.h"
 
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if !DCC_WITH_JSON
+/* Built without jansson (WITH_JSON=0): no CAPS answer, so no client of ours
+ * learns of a feature, and none is offered. */
+unsigned dccd_features(const struct dccd_config *cfg)
+{
+    (void)cfg;
+    return 0;
+}
+
+void dccd_caps_prepare(struct dccd_config *cfg)
+{
+    (void)cfg;
+}
+
+int dccd_answer_caps(struct job *j, uint32_t question_len)
+{
+    (void)question_len;
+    snprintf(j->conn.err, sizeof j->conn.err,
+             "CAPS is not answered by a distccd built without jansson (WITH_JSON=0)");
+    return DCC_EXIT_PROTOCOL_ERROR;
+}
+#else
 unsigned dccd_features(const struct dccd_config *cfg)
 {
     return DCCD_FEATURES & ~(cfg->hcache ? 0u : DCC_FEAT_HCACHE);
@@ -112,3 +134,4 @@ int dccd_answer_caps(struct job *j, uint32_t question_len)
     free(body);
     return rc;
 }
+#endif

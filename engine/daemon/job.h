@@ -12,7 +12,11 @@
 #include "base/dcc_util.h"
 #include "proto/dcc_wire.h"
 
+#if DCC_WITH_JSON
 #include <jansson.h>
+#else
+typedef struct json_t json_t; /* built without jansson: CAPS is off */
+#endif
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -108,7 +112,9 @@ int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra,
  * only with a header cache). */
 #define DCCD_FEATURES (DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES | DCC_FEAT_HCACHE)
 unsigned dccd_features(const struct dccd_config *cfg);
+#if DCC_WITH_JSON
 json_t *dccd_caps_document(const struct dccd_config *cfg);
+#endif
 /* Reads the question (question_len bytes, CAPS's value) and sends CAPS and
  * the document; 0, or the wire error. */
 int dccd_answer_caps(struct job *j, uint32_t question_len);

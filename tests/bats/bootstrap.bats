@@ -1,17 +1,18 @@
 #!/usr/bin/env bats
 # The bootstrap build (the wiki's USE='-*' emerge --nodeps on a bare stage3):
 # with WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0
-# WITH_ZEROCONF=0 WITH_GSSAPI=0 the tree builds with popt, lzo2 and libzstd alone,
-# make names every part it leaves out, and the programs it builds work. pkg-config is shown only popt, lzo2 and libzstd (PKG_CONFIG_LIBDIR), so a
+# WITH_ZEROCONF=0 WITH_GSSAPI=0 the tree builds with popt, lzo2, libzstd and
+# libb2 alone, make names every part it leaves out, and the programs it
+# builds work. pkg-config is shown only those four (PKG_CONFIG_LIBDIR), so a
 # build that still asked for jansson, libcurl or libseccomp would fail here.
 
 bats_require_minimum_version 1.5.0
 
-# Only popt.pc, lzo2.pc and libzstd.pc, where pkg-config looks.
+# Only popt.pc, lzo2.pc, libzstd.pc and libb2.pc, where pkg-config looks.
 bare_pkgconfig() {
   local dir=$1 pc
   mkdir -p "$dir"
-  for pc in popt lzo2 libzstd; do
+  for pc in popt lzo2 libzstd libb2; do
     cp "$(pkg-config --variable pcfiledir "$pc")/$pc.pc" "$dir/"
   done
 }
@@ -24,7 +25,7 @@ setup_file() {
   # install packages instead of building.
   PKG_CONFIG_LIBDIR="$BOOT_PC" WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 WITH_GSSAPI=0 \
     "$DCC_TOP/scripts/deps.sh" --quiet-check --build ||
-    { echo "deps.sh --quiet-check asks a bootstrap build for more than popt, lzo2 and libzstd" >&3; return 1; }
+    { echo "deps.sh --quiet-check asks a bootstrap build for more than popt, lzo2, libzstd and libb2" >&3; return 1; }
   # setup_file has no "run": keep make's output for the tests below.
   PKG_CONFIG_LIBDIR="$BOOT_PC" make -C "$DCC_TOP" --no-print-directory -j2 BUILD="$BOOT_BUILD" \
     WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 WITH_GSSAPI=0 all >"$BATS_FILE_TMPDIR/make.out" 2>&1 ||
@@ -39,7 +40,7 @@ teardown() {
   dcc_stop_distccd
 }
 
-@test "deps.sh asks a bootstrap build for popt, lzo2 and libzstd only; WITH_JSON=1 needs jansson" {
+@test "deps.sh asks a bootstrap build for popt, lzo2, libzstd and libb2 only; WITH_JSON=1 needs jansson" {
   PKG_CONFIG_LIBDIR="$BOOT_PC" WITH_JSON=0 WITH_CURL=0 WITH_INIPARSER=0 WITH_SECCOMP=0 WITH_GTK=0 WITH_ZEROCONF=0 WITH_GSSAPI=0 \
     run "$DCC_TOP/scripts/deps.sh" --quiet-check --build
   [ "$status" -eq 0 ]
@@ -60,7 +61,7 @@ distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0
 distcc, distccd: built without GSS-API authentication (,auth and --auth) (WITH_GSSAPI=0)" ]
 }
 
-@test "the client, the daemon and distcc-config need nothing beyond libc, popt, lzo2 and libzstd" {
+@test "the client, the daemon and distcc-config need nothing beyond libc, popt, lzo2, libzstd and libb2" {
   [ "$(find "$BOOT_BUILD/bin" -mindepth 1 -printf '%P\n' | LC_ALL=C sort | tr '\n' ' ')" = "distcc distcc-config distccd distccflags distccmon-text pump " ]
   local prog
   for prog in distcc distccd distcc-config distccflags distccmon-text pump; do
@@ -68,7 +69,7 @@ distcc, distccd: built without GSS-API authentication (,auth and --auth) (WITH_G
     run -0 grep -oP 'NEEDED.*\[\K[^]]+' <<<"$output"
     for lib in "${lines[@]}"; do
       case "$lib" in
-        libc.so.* | libm.so.* | libpopt.so.* | liblzo2.so.* | libzstd.so.*) ;;
+        libc.so.* | libm.so.* | libpopt.so.* | liblzo2.so.* | libzstd.so.* | libb2.so.*) ;;
         *) echo "$prog needs $lib"; false ;;
       esac
     done

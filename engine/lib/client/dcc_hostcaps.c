@@ -17,6 +17,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if !DCC_WITH_JSON
+/* Built without jansson (WITH_JSON=0): no helper is asked, every one is
+ * taken for stock 3.4, and no feature of ours is used. */
+void dcc_hostcaps_free(struct dcc_hostcaps *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+unsigned dcc_hostcaps_usable(const struct dcc_hostcaps *c, unsigned want)
+{
+    (void)c, (void)want;
+    return 0;
+}
+
+int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen)
+{
+    (void)host, (void)o, (void)err, (void)errlen;
+    memset(out, 0, sizeof *out);
+    out->learned = time(NULL);
+    return 0;
+}
+
+int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen)
+{
+    int rc = dcc_hostcaps_ask(host, o, out, err, errlen);
+    out->ours = host->mode == DCC_HOST_LOCAL;
+    return rc;
+}
+
+void dcc_hostcaps_forget(const struct dcc_host *host, const char *distcc_dir)
+{
+    (void)host, (void)distcc_dir;
+}
+#else
 void dcc_hostcaps_free(struct dcc_hostcaps *c)
 {
     json_decref(c->doc);
@@ -198,3 +234,4 @@ void dcc_hostcaps_forget(const struct dcc_host *host, const char *distcc_dir)
     if (cache_path(host, distcc_dir, 0, path, sizeof path, err, sizeof err) == 0)
         unlink(path);
 }
+#endif

@@ -3,7 +3,11 @@
 #ifndef DCC_HOSTCAPS_H
 #define DCC_HOSTCAPS_H
 
+#if DCC_WITH_JSON
 #include <jansson.h>
+#else
+typedef struct json_t json_t; /* built without jansson: CAPS is off */
+#endif
 #include <stddef.h>
 #include <time.h>
 

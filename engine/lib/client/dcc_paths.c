@@ -131,6 +131,7 @@ int dcc_paths_without_distcc(const char *name, const char *path, char *out, size
     return 0;
 }
 
+#if DCC_WITH_JSON
 json_t *dcc_paths_read_json(const char *path, size_t max)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -175,3 +176,4 @@ int dcc_paths_write_json(const char *path, const json_t *doc)
     }
     return 0;
 }
+#endif

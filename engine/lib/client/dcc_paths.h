@@ -2,7 +2,11 @@
 #ifndef DCC_PATHS_H
 #define DCC_PATHS_H
 
+#if DCC_WITH_JSON
 #include <jansson.h>
+#else
+typedef struct json_t json_t; /* built without jansson: CAPS is off */
+#endif
 #include <stddef.h>
 
 /* $DISTCC_DIR/<sub> as a name only (distcc_dir NULL: the usual place, see

@@ -57,6 +57,7 @@ void dcc_caps_feature_list(unsigned feats, char *buf, size_t len)
     }
 }
 
+#if DCC_WITH_JSON
 char *dcc_caps_question(void)
 {
     json_t *q = json_pack("{s:i}", "caps", (int)DCC_CAPS_VERSION);
@@ -135,3 +136,4 @@ int dcc_caps_parse(const json_t *doc, struct dcc_caps *c, char *err, size_t errl
         c->jobs = (int)json_integer_value(v);
     return 0;
 }
+#endif

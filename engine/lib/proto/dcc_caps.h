@@ -3,7 +3,11 @@
 #ifndef DCC_CAPS_H
 #define DCC_CAPS_H
 
+#if DCC_WITH_JSON
 #include <jansson.h>
+#else
+typedef struct json_t json_t; /* built without jansson: CAPS is off */
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
