@@ -89,6 +89,9 @@ static char *list_text(const struct dcc_inc_list *l, const char *root, int with_
     return b.data;
 }
 
+/* The compiler's predefined macros scan_job passes (NULL: unknown). */
+static const char *job_predefs;
+
 /* Scans the job "line" run in root with the given system directories.
  * Returns dcc_incscan_run's answer; *text is the list (or the why). */
 static int scan_job(const char *root, const char *line, char *const *sysdirs, char **text)
@@ -99,7 +102,7 @@ static int scan_job(const char *root, const char *line, char *const *sysdirs, ch
     assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
     struct dcc_inc_list out = {0};
     char why[PATH_MAX + 300] = "";
-    int rc = dcc_incscan_run(argv, &scan, root, sysdirs, &out, why, sizeof why);
+    int rc = dcc_incscan_run(argv, &scan, root, sysdirs, job_predefs, &out, why, sizeof why);
     if (rc == 0) {
         assert_string_equal(why, "");
         *text = list_text(&out, root, 0);
@@ -209,7 +212,7 @@ static void test_system_headers_are_not_listed(void **state)
     struct dcc_scan scan;
     assert_int_equal(dcc_args_scan(&argv2, &scan, err, sizeof err), 0);
     struct dcc_inc_list out = {0};
-    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, &out, err, sizeof err), 0);
+    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, NULL, &out, err, sizeof err), 0);
     size_t nsys = 0;
     for (size_t i = 0; i < out.n; i++) {
         if (out.v[i].kind == DCC_INC_SYSTEMDIR)
@@ -261,7 +264,8 @@ static void test_include_option_is_searched_from_the_working_directory(void **st
     write_file(root, "inc/macros.h", "");
     expect_scan(
         root, "gcc -include cfg.h -imacros macros.h -Iinc -c src/main.c", sys,
-        "F:$/src/main.c F:$/cfg.h F:$/inc/macros.h F:$/src/cfg.h F:$/more.h D:$/inc D:$ D:$/src");
+        /* -imacros files are read before -include files, then the source */
+        "F:$/src/main.c F:$/inc/macros.h F:$/cfg.h F:$/more.h F:$/src/cfg.h D:$/inc D:$ D:$/src");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -309,7 +313,8 @@ static void test_lexing_of_directives(void **state)
                "#include \"last.h\"");
     expect_scan(
         root, "g++ -c main.cc", sys,
-        "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifzero.h F:$/ifx.h F:$/after.h F:$/crlf.h "
+        /* #if 0 is skipped; X is not known (no predefined macros): both branches */
+        "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifx.h F:$/after.h F:$/crlf.h "
         "F:$/sep.h F:$/last.h D:$");
     dcc_argv_free(sys);
     remove_root(root);
@@ -367,9 +372,12 @@ static void test_missing_include_is_skipped_and_duplicates_listed_once(void **st
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c",
                "#include \"nothere.h\"\n#include \"a.h\"\n#include \"b.h\"\n#include \"a.h\"\n");
-    write_file(root, "a.h", "#include \"b.h\"\n");
+    write_file(root, "a.h", "#pragma once\n#include \"b.h\"\n");
     write_file(root, "b.h", "#include \"a.h\"\n#include <a.h>\n");
     expect_scan(root, "gcc -I. -c main.c", sys, "F:$/main.c F:$/a.h F:$/b.h D:$");
+    /* Without #pragma once or a guard the cycle never ends: gcc fails too. */
+    write_file(root, "a.h", "#include \"b.h\"\n");
+    expect_give_up(root, "gcc -I. -c main.c", sys, "b.h: #include nested more than 200 deep");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -398,7 +406,7 @@ static void test_has_include_with_a_literal_is_followed(void **state)
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c",
                "#if defined(__has_include) && __has_include(\"opt.h\")\n#endif\n"
-               "#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n"
+               "#if 0\n#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n#endif\n"
                "#define HAS_X __has_include(\"opt3.h\")\n");
     write_file(root, "opt.h", "");
     write_file(root, "inc/opt2.h", "");
@@ -515,12 +523,18 @@ static void test_common_system_headers_with_a_user_directory(void **state)
         char *argv[] = {"cc", (char *)jobs[i].source, NULL};
         assert_int_equal(dcc_incscan_sysdirs(jobs[i].compiler, argv, NULL, &sys, err, sizeof err),
                          0);
+        char *predefs = NULL;
+        assert_int_equal(
+            dcc_incscan_predefs(jobs[i].compiler, argv, NULL, &predefs, err, sizeof err), 0);
+        job_predefs = predefs;
         write_file(root, jobs[i].source, jobs[i].text);
         write_file(root, "inc/mine.h", "");
         snprintf(line, sizeof line, "cc -Iinc -c %s", jobs[i].source);
         char want[100];
         snprintf(want, sizeof want, "F:$/%s D:$/inc", jobs[i].source);
         expect_scan(root, line, sys, want);
+        job_predefs = NULL;
+        free(predefs);
         dcc_argv_free(sys);
         remove_root(root);
     }
@@ -612,8 +626,11 @@ static const struct give_up_case {
     const char *line;
     const char *why;
 } give_up_cases[] = {
-    {"#define H \"a.h\"\n#include H\n", "gcc -c main.c",
-     "main.c:2: #include with a macro argument"},
+    {"#ifdef H\n#undef H\n#endif\n#include H\n", "gcc -c main.c",
+     "main.c:4: #include with a macro argument"},
+    /* a branch that is false for this build does not matter, one that may be live does */
+    {"#if 0\n#include H\n#endif\n#if U\n#include U\n#endif\n", "gcc -c main.c",
+     "main.c:5: #include with a macro argument"},
     {"int a;\n#import H\n", "gcc -c main.c", "main.c:2: #import with a macro argument"},
     {"#include_next <a.h>\n", "gcc -c main.c", "main.c:1: #include_next"},
     {"\n\n#  include_next \"a.h\"\n", "gcc -c main.c", "main.c:3: #include_next"},
@@ -621,7 +638,8 @@ static const struct give_up_case {
      "main.c:1: #include of an absolute path /usr/include/stdio.h"},
     {"#if __has_include(H)\n#endif\n", "gcc -c main.c",
      "main.c:1: __has_include with a macro argument"},
-    {"/*\n*/\n#elif __has_include_next(<a.h>)\n", "gcc -c main.c", "main.c:3: __has_include_next"},
+    {"/*\n*/\n#if 0\n#elif __has_include_next(<a.h>)\n#endif\n", "gcc -c main.c",
+     "main.c:4: __has_include_next"},
     {"#define HAS(x) __has_include(x)\n", "gcc -c main.c",
      "main.c:1: __has_include with a macro argument"},
     {"const char d[] = {\n#embed \"a.h\"\n};\n", "gcc -c main.c", "main.c:2: #embed"},
@@ -978,6 +996,9 @@ static void test_speed_of_a_small_job(void **state)
     char err[300] = "";
     char *argv0[] = {"gcc", "-c", "main.c", NULL};
     assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv0, NULL, &sys, err, sizeof err), 0);
+    char *predefs = NULL;
+    assert_int_equal(dcc_incscan_predefs("/usr/bin/gcc", argv0, NULL, &predefs, err, sizeof err),
+                     0);
     write_file(
         root, "main.c",
         "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
@@ -989,7 +1010,8 @@ static void test_speed_of_a_small_job(void **state)
         struct timespec a, b;
         struct dcc_inc_list out = {0};
         clock_gettime(CLOCK_MONOTONIC, &a);
-        assert_int_equal(dcc_incscan_run(argv, &scan, root, sys, &out, err, sizeof err), 0);
+        assert_int_equal(dcc_incscan_run(argv, &scan, root, sys, predefs, &out, err, sizeof err),
+                         0);
         clock_gettime(CLOCK_MONOTONIC, &b);
         t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
         dcc_inc_list_free(&out);
@@ -998,6 +1020,7 @@ static void test_speed_of_a_small_job(void **state)
     printf(
         "# incscan: stdio.h+stdlib.h+string.h with gcc's sysdirs: median %.3f ms (min %.3f, max %.3f) over 50 runs\n",
         t[25], t[0], t[49]);
+    free(predefs);
     dcc_argv_free(argv);
     dcc_argv_free(sys);
     remove_root(root);

@@ -619,6 +619,14 @@ int dcc_pp_undef(struct dcc_pp *pp, const char *line, size_t len)
     return 0;
 }
 
+int dcc_pp_forget(struct dcc_pp *pp, const char *name, size_t len)
+{
+    struct pp_name *e = name_get(pp, name, len);
+    if (!e || set_macro(pp, e, &pp->unknown_opaque) != 0)
+        return -1;
+    return 0;
+}
+
 int dcc_pp_define_option(struct dcc_pp *pp, const char *arg)
 {
     size_t len = strlen(arg);

@@ -34,6 +34,9 @@ void dcc_pp_set_clang(struct dcc_pp *pp, int clang);
 int dcc_pp_define(struct dcc_pp *pp, const char *line, size_t len);
 /* line: the text after "#undef". 0, 1 or -1 like dcc_pp_define. */
 int dcc_pp_undef(struct dcc_pp *pp, const char *line, size_t len);
+/* The macro becomes unknown (#pragma pop_macro, which the scan does not
+ * follow). 0, or -1 on ENOMEM. */
+int dcc_pp_forget(struct dcc_pp *pp, const char *name, size_t len);
 /* -D's value: "NAME" is NAME 1, "NAME=TEXT" is NAME TEXT. 0, 1 or -1. */
 int dcc_pp_define_option(struct dcc_pp *pp, const char *arg);
 /* Every "#define ..." line of text (`cc -dM -E` output). 0, or -1. */
