@@ -980,6 +980,110 @@ static void test_normalise(void **state)
     }
 }
 
+/* ---- following the preprocessor ---- */
+
+struct cond_case {
+    const char *what, *predefs, *line, *main, *expected; /* expected: the list, or "!why" */
+};
+
+static const struct cond_case cond_cases[] = {
+    {"a computed include under a false condition is not followed", "", "gcc -c main.c",
+     "#if defined(PROJECT_USER_H)\n#include PROJECT_USER_H\n#endif\n#include \"a.h\"\n",
+     "F:$/main.c F:$/a.h D:$"},
+    {"a computed include whose macro comes from -D", "", "gcc -DCFG_H=\"cfg.h\" -c main.c",
+     "#include CFG_H\n", "F:$/main.c F:$/cfg.h D:$"},
+    {"#ifdef with -D takes one branch", "", "gcc -DUSE_X -c main.c",
+     "#ifdef USE_X\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n", "F:$/main.c F:$/x.h D:$"},
+    {"-U after -D undoes it", "", "gcc -DUSE_X -UUSE_X -c main.c",
+     "#ifdef USE_X\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n", "F:$/main.c F:$/y.h D:$"},
+    {"#elif and arithmetic on the compiler's macros", "#define __GNUC__ 12\n#define __x86_64__ 1\n",
+     "gcc -c main.c",
+     "#if __GNUC__ < 4\n#include \"old.h\"\n#elif __GNUC__ * 100 >= 1200 && defined __x86_64__\n"
+     "#include \"new.h\"\n#else\n#include \"other.h\"\n#endif\n",
+     "F:$/main.c F:$/new.h D:$"},
+    {"a condition the scan cannot decide takes both branches", "", "gcc -c main.c",
+     "#if __has_builtin(__builtin_expect)\n#include \"x.h\"\n#elif 1\n#include \"y.h\"\n#else\n"
+     "#include \"z.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+    {"a macro set in such a branch is unknown after it", "", "gcc -c main.c",
+     "#if __has_attribute(x)\n#define X 1\n#endif\n#if X\n#include \"x.h\"\n#else\n"
+     "#include \"y.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+    {"a computed include of such a macro gives up", "", "gcc -c main.c",
+     "#if __has_attribute(x)\n#define H \"x.h\"\n#else\n#define H \"y.h\"\n#endif\n#include H\n",
+     "!main.c:6: #include with a macro argument"},
+    {"__has_include decides", "", "gcc -c main.c",
+     "#if __has_include(\"x.h\")\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n"
+     "#if __has_include(\"nothere.h\")\n#include \"z.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h D:$"},
+    {"a header's macro names the next header", "", "gcc -c main.c",
+     "#include \"config.h\"\n#include PLATFORM_H\n#include ARCH_H(io)\n",
+     "F:$/main.c F:$/config.h F:$/plat/linux.h F:$/arch/x86/io.h D:$"},
+    {"a system header's macro decides a user condition", "", "gcc -c main.c",
+     "#include <feat.h>\n#if HAVE_X\n#include \"x.h\"\n#endif\n#ifndef HAVE_Y\n#include \"y.h\"\n"
+     "#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+    {"-imacros defines what the source uses", "", "gcc -imacros config.h -c main.c",
+     "#include PLATFORM_H\n", "F:$/main.c F:$/config.h F:$/plat/linux.h D:$"},
+    {"an include guard holds on the second #include", "", "gcc -c main.c",
+     "#include \"guarded.h\"\n#undef G_USER\n#include \"guarded.h\"\n#if G_USER == 1\n"
+     "#include \"x.h\"\n#endif\n",
+     "F:$/main.c F:$/guarded.h D:$"},
+    {"a file without a guard is read again with the macros of the moment", "", "gcc -c main.c",
+     "#define PICK 1\n#include \"pick.h\"\n#undef PICK\n#define PICK 2\n#include \"pick.h\"\n",
+     "F:$/main.c F:$/pick.h F:$/x.h F:$/y.h D:$"},
+    {"a false branch's #embed and #include_next do not matter", "", "gcc -c main.c",
+     "#if 0\n#embed \"a.h\"\n#include_next <a.h>\n#include BAD\n#elif 0\n#else\n#include \"x.h\"\n"
+     "#endif\n",
+     "F:$/main.c F:$/x.h D:$"},
+    {"without the compiler's macros a condition on them takes both branches", NULL, "gcc -c main.c",
+     "#ifdef __GNUC__\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+};
+
+static void test_conditions_are_followed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cond_cases / sizeof *cond_cases; i++) {
+        const struct cond_case *c = &cond_cases[i];
+        char *root = make_root();
+        char **sys = fake_sysdirs(root);
+        static const char *const empty[] = {"a.h",          "x.h",          "y.h",   "z.h",
+                                            "cfg.h",        "new.h",        "old.h", "other.h",
+                                            "plat/linux.h", "arch/x86/io.h"};
+        for (size_t k = 0; k < sizeof empty / sizeof *empty; k++)
+            write_file(root, empty[k], "");
+        write_file(
+            root, "config.h",
+            "#define PLATFORM_H \"plat/linux.h\"\n#define STR(x) #x\n#define XSTR(x) STR(x)\n"
+            "#define ARCH x86\n#define ARCH_H(f) XSTR(arch/ARCH/f.h)\n");
+        write_file(root, "sys/feat.h",
+                   "#ifndef FEAT_H\n#define FEAT_H\n#define HAVE_X 1\n#endif\n");
+        write_file(root, "guarded.h",
+                   "/* guard */\n#ifndef GUARDED_H\n#define GUARDED_H\n#define G_USER 1\n#endif\n");
+        write_file(root, "pick.h",
+                   "#if PICK == 1\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n");
+        write_file(root, "main.c", c->main);
+        job_predefs = c->predefs;
+        char *text = NULL;
+        int rc = scan_job(root, c->line, sys, &text);
+        job_predefs = NULL;
+        if (c->expected[0] == '!') {
+            if (rc != 1 || strcmp(text, c->expected + 1) != 0)
+                fail_msg("%s: got %d \"%s\", want a give-up \"%s\"", c->what, rc, text,
+                         c->expected + 1);
+        } else {
+            char want[PATH_MAX];
+            snprintf(want, sizeof want, "%s", c->expected);
+            if (rc != 0 || strcmp(text, want) != 0)
+                fail_msg("%s: got %d \"%s\", want \"%s\"", c->what, rc, text, want);
+        }
+        free(text);
+        dcc_argv_free(sys);
+        remove_root(root);
+    }
+}
+
 /* ---- speed ---- */
 
 static int cmp_double(const void *a, const void *b)
@@ -1046,6 +1150,7 @@ int main(void)
         cmocka_unit_test(test_directives_spelled_with_digraphs_and_trigraphs),
         cmocka_unit_test(test_raw_strings_follow_the_language),
         cmocka_unit_test(test_give_up_cases),
+        cmocka_unit_test(test_conditions_are_followed),
         cmocka_unit_test(test_give_up_on_environment),
         cmocka_unit_test(test_give_up_on_symbolic_links),
         cmocka_unit_test(test_give_up_on_unreadable_file),
