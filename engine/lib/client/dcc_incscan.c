@@ -525,32 +525,74 @@ static uint64_t compiler_hash(const char *tag, const char *compiler_path, const 
     return fnv1a_str(h, getenv("COMPILER_PATH"));
 }
 
-int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
-                        char ***dirs, char *err, size_t errlen)
+/* One question to the compiler (its directories, its macros): the options
+ * it is asked with, and where the answer is cached. */
+struct question {
+    const char **opts, *lang;
+    size_t nopts;
+    char *cache_path; /* NULL: not cached */
+};
+
+/* 0, or an exit code with err. */
+static int question_start(struct question *q, const char *compiler_path, char *const *argv,
+                          int for_macros, const char *cache_dir, const char *tag, char *err,
+                          size_t errlen)
 {
-    *dirs = NULL;
+    *q = (struct question){0};
     struct stat st;
     if (stat(compiler_path, &st) != 0) {
         dcc_set_err(err, errlen, "cannot run %s: %s", compiler_path, strerror(errno));
         return DCC_EXIT_COMPILER_MISSING;
     }
-    const char **opts = NULL, *lang = NULL;
-    size_t nopts = 0;
-    if (sysdir_options(argv, 0, &opts, &nopts, &lang) != 0) {
-        dcc_set_err(err, errlen, "out of memory");
-        return DCC_EXIT_OUT_OF_MEMORY;
-    }
-
-    char *cache_path = NULL;
-    int rc = 0;
+    if (sysdir_options(argv, for_macros, &q->opts, &q->nopts, &q->lang) != 0)
+        goto nomem;
     if (cache_dir) {
-        uint64_t h = compiler_hash("dcc-incscan-sysdirs 1", compiler_path, &st, opts, nopts, lang);
-        if (asprintf(&cache_path, "%s/sysdirs-%016" PRIx64, cache_dir, h) < 0) {
-            cache_path = NULL;
-            rc = DCC_EXIT_OUT_OF_MEMORY;
-            dcc_set_err(err, errlen, "out of memory");
-            goto out;
+        uint64_t h = compiler_hash(tag, compiler_path, &st, q->opts, q->nopts, q->lang);
+        if (asprintf(&q->cache_path, "%s/%s-%016" PRIx64, cache_dir,
+                     for_macros ? "predefs" : "sysdirs", h) < 0) {
+            q->cache_path = NULL;
+            goto nomem;
         }
+    }
+    return 0;
+nomem:
+    free(q->opts);
+    *q = (struct question){0};
+    dcc_set_err(err, errlen, "out of memory");
+    return DCC_EXIT_OUT_OF_MEMORY;
+}
+
+/* COMPILER OPTS then the tail (NULL-terminated); NULL on ENOMEM. */
+static const char **question_cmd(const struct question *q, const char *compiler_path,
+                                 const char *const *tail)
+{
+    size_t ntail = 0;
+    while (tail[ntail])
+        ntail++;
+    const char **cmd = malloc((q->nopts + ntail + 2) * sizeof *cmd);
+    if (!cmd)
+        return NULL;
+    size_t k = 0;
+    cmd[k++] = compiler_path;
+    for (size_t i = 0; i < q->nopts; i++)
+        cmd[k++] = q->opts[i];
+    for (size_t i = 0; i < ntail; i++)
+        cmd[k++] = tail[i];
+    cmd[k] = NULL;
+    return cmd;
+}
+
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
+                        char ***dirs, char *err, size_t errlen)
+{
+    *dirs = NULL;
+    struct question q;
+    int rc = question_start(&q, compiler_path, argv, 0, cache_dir, "dcc-incscan-sysdirs 1", err,
+                            errlen);
+    if (rc != 0)
+        return rc;
+    const char *lang = q.lang, *cache_path = q.cache_path;
+    if (cache_path) {
         int nomem;
         *dirs = sysdir_cache_read(cache_path, &nomem);
         if (*dirs)
@@ -562,23 +604,13 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
         }
     }
 
-    /* COMPILER OPTS -E -v -x LANG /dev/null */
-    const char **cmd = malloc((nopts + 7) * sizeof *cmd);
+    const char *tail[] = {"-E", "-v", "-x", lang, "/dev/null", NULL};
+    const char **cmd = question_cmd(&q, compiler_path, tail);
     if (!cmd) {
         rc = DCC_EXIT_OUT_OF_MEMORY;
         dcc_set_err(err, errlen, "out of memory");
         goto out;
     }
-    size_t k = 0;
-    cmd[k++] = compiler_path;
-    for (size_t i = 0; i < nopts; i++)
-        cmd[k++] = opts[i];
-    cmd[k++] = "-E";
-    cmd[k++] = "-v";
-    cmd[k++] = "-x";
-    cmd[k++] = lang;
-    cmd[k++] = "/dev/null";
-    cmd[k] = NULL;
     struct dcc_buf text = {0};
     int status = 0;
     rc = sysdir_run((char *const *)cmd, &text, &status, err, errlen);
@@ -608,8 +640,8 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
     if (rc == 0 && cache_path)
         sysdir_cache_write(cache_dir, cache_path, *dirs);
 out:
-    free(cache_path);
-    free(opts);
+    free(q.cache_path);
+    free(q.opts);
     return rc;
 }
 
@@ -619,27 +651,13 @@ int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char
                         char **text, char *err, size_t errlen)
 {
     *text = NULL;
-    struct stat st;
-    if (stat(compiler_path, &st) != 0) {
-        dcc_set_err(err, errlen, "cannot run %s: %s", compiler_path, strerror(errno));
-        return DCC_EXIT_COMPILER_MISSING;
-    }
-    const char **opts = NULL, *lang = NULL;
-    size_t nopts = 0;
-    if (sysdir_options(argv, 1, &opts, &nopts, &lang) != 0) {
-        dcc_set_err(err, errlen, "out of memory");
-        return DCC_EXIT_OUT_OF_MEMORY;
-    }
-    char *cache_path = NULL;
+    struct question q;
+    int rc = question_start(&q, compiler_path, argv, 1, cache_dir, predefs_magic, err, errlen);
+    if (rc != 0)
+        return rc;
+    const char *lang = q.lang, *cache_path = q.cache_path;
     struct dcc_buf b = {0};
-    int rc = 0;
-    if (cache_dir) {
-        uint64_t h = compiler_hash(predefs_magic, compiler_path, &st, opts, nopts, lang);
-        if (asprintf(&cache_path, "%s/predefs-%016" PRIx64, cache_dir, h) < 0) {
-            cache_path = NULL;
-            rc = DCC_EXIT_OUT_OF_MEMORY;
-            goto out;
-        }
+    if (cache_path) {
         int fd = open(cache_path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
             char ignored[64];
@@ -655,22 +673,12 @@ int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char
             dcc_buf_free(&b);
         }
     }
-    /* COMPILER OPTS -x LANG -dM -E /dev/null */
-    const char **cmd = malloc((nopts + 7) * sizeof *cmd);
+    const char *tail[] = {"-x", lang, "-dM", "-E", "/dev/null", NULL};
+    const char **cmd = question_cmd(&q, compiler_path, tail);
     if (!cmd) {
         rc = DCC_EXIT_OUT_OF_MEMORY;
         goto out;
     }
-    size_t k = 0;
-    cmd[k++] = compiler_path;
-    for (size_t i = 0; i < nopts; i++)
-        cmd[k++] = opts[i];
-    cmd[k++] = "-x";
-    cmd[k++] = lang;
-    cmd[k++] = "-dM";
-    cmd[k++] = "-E";
-    cmd[k++] = "/dev/null";
-    cmd[k] = NULL;
     struct dcc_run_opts o = {
         .argv = (char *const *)cmd,
         .env_set = sysdir_env,
@@ -711,8 +719,8 @@ out:
     if (rc == DCC_EXIT_OUT_OF_MEMORY)
         dcc_set_err(err, errlen, "out of memory");
     dcc_buf_free(&b);
-    free(cache_path);
-    free(opts);
+    free(q.cache_path);
+    free(q.opts);
     return rc;
 }
 

@@ -222,6 +222,7 @@ struct dcc_pp {
     struct frame *frames;
     size_t nframes, capframes;
     unsigned stamp;
+    struct arena_block *spare; /* an evaluation's first block, kept for the next */
 };
 
 static uint64_t name_hash(const char *s, size_t len)
@@ -363,6 +364,7 @@ void dcc_pp_free(struct dcc_pp *pp)
         free(pp->all);
         pp->all = n;
     }
+    free(pp->spare);
     free(pp->slots);
     free(pp->journal);
     free(pp->touched);
@@ -477,29 +479,37 @@ static int mtok_is(const struct mtok *t, const char *lit)
     return t->len == strlen(lit) && memcmp(t->s, lit, t->len) == 0;
 }
 
-/* Splits text[0..n) into tokens pointing into text. */
+/* Splits text[0..n) into tokens pointing into text: counted first, so a
+ * definition costs one allocation of the right size (headers make thousands). */
 static int lex_mtoks(const char *text, size_t n, struct mtok **out, size_t *nout)
 {
-    size_t cap = 0, p = 0;
-    int space = 0;
     *out = NULL;
     *nout = 0;
-    while (p < n) {
-        if (is_blank((unsigned char)text[p])) {
-            space = 1;
-            p++;
-            continue;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t p = 0, k = 0;
+        int space = 0;
+        while (p < n) {
+            if (is_blank((unsigned char)text[p])) {
+                space = 1;
+                p++;
+                continue;
+            }
+            unsigned char kind;
+            size_t end = lex_one(text, n, p, &kind);
+            if (pass == 1)
+                (*out)[k] = (struct mtok){text + p, end - p, kind, (unsigned char)space};
+            k++;
+            space = 0;
+            p = end;
         }
-        unsigned char kind;
-        size_t end = lex_one(text, n, p, &kind);
-        if (grow((void **)out, &cap, *nout, sizeof **out) != 0) {
-            free(*out);
-            *out = NULL;
-            return -1;
+        if (pass == 0) {
+            if (k == 0)
+                return 0;
+            *out = malloc(k * sizeof **out);
+            if (!*out)
+                return -1;
         }
-        (*out)[(*nout)++] = (struct mtok){text + p, end - p, kind, (unsigned char)space};
-        space = 0;
-        p = end;
+        *nout = k;
     }
     return 0;
 }
@@ -1631,10 +1641,32 @@ static int defined_true(struct dcc_pp *pp, const char *name)
     return defined_state(pp, name, strlen(name)) == DCC_PP_TRUE;
 }
 
+/* Most lines need one block: it is kept from one evaluation to the next. */
+static void arena_take(struct dcc_pp *pp, struct arena *a)
+{
+    a->head = pp->spare;
+    if (a->head)
+        a->head->used = 0;
+    pp->spare = NULL;
+}
+
+static void arena_give_back(struct dcc_pp *pp, struct arena *a)
+{
+    struct arena_block **last = &a->head;
+    while (*last && (*last)->next)
+        last = &(*last)->next;
+    if (*last && (*last)->cap == 8192) {
+        pp->spare = *last;
+        *last = NULL;
+    }
+    arena_free(a);
+}
+
 int dcc_pp_eval(struct dcc_pp *pp, const char *line, size_t len, dcc_pp_has_include_fn has,
                 void *ctx)
 {
     struct ctx c = {.pp = pp, .in_if = 1, .has = has, .hctx = ctx};
+    arena_take(pp, &c.a);
     struct tok *list = tokenize(&c, line, len);
     if (!c.a.nomem && !c.bad)
         list = expand(&c, list);
@@ -1653,7 +1685,7 @@ int dcc_pp_eval(struct dcc_pp *pp, const char *line, size_t len, dcc_pp_has_incl
             c.bad = 1;
         rc = c.bad || ev.opaque || !v.known ? DCC_PP_UNKNOWN : v.v ? DCC_PP_TRUE : DCC_PP_FALSE;
     }
-    arena_free(&c.a);
+    arena_give_back(pp, &c.a);
     return rc;
 }
 
@@ -1664,6 +1696,7 @@ int dcc_pp_include_name(struct dcc_pp *pp, const char *line, size_t len, char **
     *namelen = 0;
     *angle = 0;
     struct ctx c = {.pp = pp};
+    arena_take(pp, &c.a);
     struct tok *list = tokenize(&c, line, len);
     if (!c.a.nomem && !c.bad)
         list = expand(&c, list);
@@ -1714,6 +1747,6 @@ int dcc_pp_include_name(struct dcc_pp *pp, const char *line, size_t len, char **
             *namelen = n;
         }
     }
-    arena_free(&c.a);
+    arena_give_back(pp, &c.a);
     return rc;
 }
