@@ -1036,6 +1036,11 @@ static const struct cond_case cond_cases[] = {
      "#if 0\n#embed \"a.h\"\n#include_next <a.h>\n#include BAD\n#elif 0\n#else\n#include \"x.h\"\n"
      "#endif\n",
      "F:$/main.c F:$/x.h D:$"},
+    {"a header that includes itself under its guard", "", "gcc -c main.c",
+     "#include \"self.h\"\n#include \"self.h\"\n", "F:$/main.c F:$/self.h F:$/x.h D:$"},
+    {"#pragma once holds on the second #include", "", "gcc -c main.c",
+     "#include \"once.h\"\n#undef ONCE\n#include \"once.h\"\n#ifdef ONCE\n#include \"y.h\"\n#endif\n",
+     "F:$/main.c F:$/once.h D:$"},
     {"without the compiler's macros a condition on them takes both branches", NULL, "gcc -c main.c",
      "#ifdef __GNUC__\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n",
      "F:$/main.c F:$/x.h F:$/y.h D:$"},
@@ -1063,6 +1068,10 @@ static void test_conditions_are_followed(void **state)
                    "/* guard */\n#ifndef GUARDED_H\n#define GUARDED_H\n#define G_USER 1\n#endif\n");
         write_file(root, "pick.h",
                    "#if PICK == 1\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n");
+        write_file(
+            root, "self.h",
+            "#ifndef SELF_H\n#define SELF_H\n#include \"self.h\"\n#include \"x.h\"\n#endif\n");
+        write_file(root, "once.h", "#pragma once\n#define ONCE 1\n");
         write_file(root, "main.c", c->main);
         job_predefs = c->predefs;
         char *text = NULL;

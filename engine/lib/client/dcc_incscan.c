@@ -733,7 +733,8 @@ struct incfile {
     size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
     char *buf;     /* its text, read once per scan */
     size_t len;
-    char *guard; /* G when all of it sits under #ifndef G ... #endif */
+    char *guard;      /* G when all of it sits under #ifndef G ... #endif */
+    unsigned walking; /* readings of it in progress (it may include itself) */
     unsigned listed : 1, read : 1, unreadable : 1, once : 1, entered_certain : 1;
 };
 
@@ -2018,7 +2019,9 @@ static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next
     struct queued item = {f, user, next};
     struct walk w = {0};
     s->depth++;
+    f->walking++;
     int rc = lex_file(s, &item, &w, f->buf, f->len);
+    f->walking--;
     s->depth--;
     /* An #if left open at the end of the file (gcc rejects it) */
     while (rc == 0 && w.n > 0)
@@ -2027,6 +2030,13 @@ static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next
     if (rc == 0 && w.guard_state == 2 && !f->guard) {
         f->guard = w.guard;
         w.guard = NULL;
+    }
+    /* A guarded file is rarely read again: its memory goes back for the
+     * next file (fresh pages cost more than the rare second read). */
+    if (rc == 0 && (f->guard || f->once) && !f->walking && !f->unreadable) {
+        free(f->buf);
+        f->buf = NULL;
+        f->read = 0;
     }
     free(w.guard);
     free(w.v);
