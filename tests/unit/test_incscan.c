@@ -870,7 +870,7 @@ static void test_sysdirs_cache(void **state)
     free(joined);
     dcc_argv_free(dirs);
     assert_int_equal(count_lines(runs), 1);
-    assert_string_equal(read_all(runs), "-m32 --sysroot /sr -E -v -x c++ /dev/null LC_ALL=C\n");
+    assert_string_equal(read_all(runs), "-m32 -O2 --sysroot /sr -E -v -x c++ /dev/null LC_ALL=C\n");
 
     /* Same inputs: answered from the cache, the compiler does not run. */
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);

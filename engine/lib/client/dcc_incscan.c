@@ -277,8 +277,8 @@ static int changes_macros(const char *a)
     return 0;
 }
 
-/* for_macros: the options of the -dM run, else of the -v run. */
-static int sysdir_options(char *const *argv, int for_macros, const char ***opts, size_t *nopts,
+/* The options of the -dM and -v runs (the same). */
+static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts,
                           const char **lang)
 {
     size_t cap = 0;
@@ -305,7 +305,9 @@ static int sysdir_options(char *const *argv, int for_macros, const char ***opts,
         }
         /* only the options that change the compiler's own directories
          * (-nostdinc, --sysroot, -target, -m...) go to its -v run */
-        int wanted = for_macros ? changes_macros(a) : w.opt && (w.opt->roles & DCC_ROLE_SYSDIRS);
+        /* Both runs get both kinds: -mcmodel=kernel fails without the
+         * job's -fno-PIE, and -m32 changes the macros too. */
+        int wanted = changes_macros(a) || (w.opt && (w.opt->roles & DCC_ROLE_SYSDIRS));
         if (!wanted) {
             i += (size_t)with_next;
             continue;
@@ -544,7 +546,7 @@ static int question_start(struct question *q, const char *compiler_path, char *c
         dcc_set_err(err, errlen, "cannot run %s: %s", compiler_path, strerror(errno));
         return DCC_EXIT_COMPILER_MISSING;
     }
-    if (sysdir_options(argv, for_macros, &q->opts, &q->nopts, &q->lang) != 0)
+    if (sysdir_options(argv, &q->opts, &q->nopts, &q->lang) != 0)
         goto nomem;
     if (cache_dir) {
         uint64_t h = compiler_hash(tag, compiler_path, &st, q->opts, q->nopts, q->lang);

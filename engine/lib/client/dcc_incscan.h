@@ -32,8 +32,9 @@ void dcc_inc_list_free(struct dcc_inc_list *l);
  * lexically normalised. The compiler runs with LC_ALL=C (the markers are
  * translated otherwise) and without CPATH and friends in its environment.
  * Options passed on: -m*, --sysroot[=]X, -isysroot[ ]X, -nostdinc,
- * -nostdinc++, -stdlib=X, -target X, --target=X; the language is the last
- * -x, else the source suffix, else c.
+ * -nostdinc++, -stdlib=X, -target X, --target=X, and those
+ * dcc_incscan_predefs passes on (-f*: -mcmodel=kernel fails without
+ * -fno-PIE); the language is the last -x, else the source suffix, else c.
  * cache_dir (may be NULL): the answer is kept in cache_dir/sysdirs-HASH, HASH
  * an FNV-1a of the compiler's path and identity (dev, inode, size, mtime),
  * the options, the language, GCC_EXEC_PREFIX and COMPILER_PATH. A cache file
@@ -48,8 +49,8 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
 /* The compiler's predefined macros for this job: the output of
  * `COMPILER <macro-affecting options> -x LANG -dM -E /dev/null` (options
  * passed on: -O*, -f*, -m*, -std=, -ansi, -undef, -pthread, -p, -pg,
- * -target, --sysroot, -isysroot, -nostdinc*; -D and -U are not: the scanner
- * applies them). Cached like dcc_incscan_sysdirs, in cache_dir/predefs-HASH.
+ * -target, --sysroot, -isysroot, -nostdinc*, and dcc_incscan_sysdirs' own;
+ * -D and -U are not: the scanner applies them). Cached like dcc_incscan_sysdirs, in cache_dir/predefs-HASH.
  * Returns 0 with *text (malloc'd), or an exit code with err like
  * dcc_incscan_sysdirs. */
 int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char *cache_dir,
