@@ -9,7 +9,11 @@
 #   (d) the job sandbox: (a)'s compiles against ours with --sandbox=auto
 #       and --sandbox=off, per-job wall and the daemon's CPU (with its jobs);
 #       then bench/sandbox-cost: fork, confine, exec /bin/true, on and off
-# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcd") narrow it down;
+#   (e) pump mode's coverage and scan CPU per unit on real code bases
+#       (bench/pump-codebases.sh: binutils, linux kernel/, libstdc++,
+#       googletest, from their Debian source packages; the first run builds
+#       the records and takes a while)
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcde") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
@@ -17,7 +21,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
-sections=${BENCH_SECTIONS:-abcd}
+sections=${BENCH_SECTIONS:-abcde}
 out="$top/bench/out"
 mkdir -p "$out"
 work=$(mktemp -d /tmp/distcc-bench.XXXXXX)
@@ -247,5 +251,10 @@ grep -h "sandbox auto" "$work/ours.log" | sed 's/^.*notice: /  /' || true
 # The sandbox alone, without a compile's noise around it.
 mkdir -p "$work/sbx" && chmod 0755 "$work/sbx"
 "$top/$build/bench/sandbox-cost" "$work/sbx" 300 "$runs" || echo "  (sandbox-cost failed)"
+fi
+
+if [[ $sections == *e* ]]; then
+echo "(e) pump mode's coverage on real code (units the scan accepts; scan CPU per unit)"
+"$top/bench/pump-codebases.sh" "$build" 2>&1 | sed 's/^/  /'
 fi
 } | tee "$out/results.txt"
