@@ -278,8 +278,7 @@ static int changes_macros(const char *a)
 }
 
 /* The options of the -dM and -v runs (the same). */
-static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts,
-                          const char **lang)
+static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, const char **lang)
 {
     size_t cap = 0;
     const char *xlang = NULL, *srclang = NULL;
