@@ -19,7 +19,11 @@
 #       (DISTCC_DIRECTIVES_ONLY=1); pump mode with ,cpp,lzo and ,cpp,zstd. Wire bytes per job
 #       (both ways, from the daemon's log), client CPU (distcc and its cpp)
 #       and helper CPU (the daemon with its compiles)
-# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcdef") narrow it down;
+#   (g) pump mode's coverage and scan CPU per unit on real code bases
+#       (bench/pump-codebases.sh: binutils, linux kernel/, libstdc++,
+#       googletest, from their Debian source packages; the first run builds
+#       the records and takes a while)
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcdefg") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
@@ -27,7 +31,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
-sections=${BENCH_SECTIONS:-abcdef}
+sections=${BENCH_SECTIONS:-abcdefg}
 units_e=${BENCH_UNITS:-40}
 units_tsv=${SCALE_CACHE:-$top/bench/out/scale}/units.tsv
 out="$top/bench/out"
@@ -345,5 +349,10 @@ awk '{ printf "  %-9s %8.0f B to the helper %7.0f B back   client cpu %7.2f ms  
         b[r[i]] / b[r[i + 1]], c[r[i]] / c[r[i + 1]], h[r[i]] / h[r[i + 1]]
     print "  (targets: zstd/lzo wire bytes <= 0.80, cpu <= 1.00)" }' e-medians.txt
 fi
+fi
+if [[ $sections == *g* ]]; then
+echo
+echo "(g) pump mode's coverage on real code (units the scan accepts; scan CPU per unit)"
+"$top/bench/pump-codebases.sh" "$build" 2>&1 | sed 's/^/  /'
 fi
 } | tee "$out/results.txt"

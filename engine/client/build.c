@@ -177,7 +177,11 @@ static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *s
         snprintf(p->why, sizeof p->why, "%s", err);
         return;
     }
-    int rc = dcc_incscan_run(argv, scan, p->cwd, sysdirs, &p->files, err, sizeof err);
+    char *predefs = NULL; /* without them the scan only knows less */
+    if (dcc_incscan_predefs(compiler, argv, cl->pump_dir, &predefs, err, sizeof err) != 0)
+        dcc_debug("pump mode scans %s without the compiler's macros: %s", scan->input, err);
+    int rc = dcc_incscan_run(argv, scan, p->cwd, sysdirs, predefs, &p->files, err, sizeof err);
+    free(predefs);
     dcc_argv_free(sysdirs);
     if (rc != 0) {
         snprintf(p->why, sizeof p->why, "%s", rc < 0 ? "out of memory" : err);
@@ -472,6 +476,8 @@ static enum verdict try_host(struct job *j, const struct dcc_host *host, struct 
         pump_decide(cl, j->argv, &j->scan, j->cpp_source[0], &j->pump);
         if (!j->pump.usable)
             dcc_info("%s goes to %s without pump mode: %s", j->file, hostname, j->pump.why);
+        if (cl->pump_dir)
+            dcc_incscan_record(cl->pump_dir, j->pump.usable ? NULL : j->pump.why);
     }
     int pumped = host->protover == 3 && j->pump.usable;
     unsigned feats = helper_features(
@@ -706,7 +712,11 @@ int dcc_client_scan_includes(struct client *cl, char ***argvp)
         return rc;
     }
     struct dcc_inc_list files = {0};
-    rc = dcc_incscan_run(argv, &scan, cwd, sysdirs, &files, err, sizeof err);
+    char *predefs = NULL;
+    if (dcc_incscan_predefs(compiler, argv, cl->pump_dir, &predefs, err, sizeof err) != 0)
+        dcc_warn("scanning without the compiler's macros: %s", err);
+    rc = dcc_incscan_run(argv, &scan, cwd, sysdirs, predefs, &files, err, sizeof err);
+    free(predefs);
     dcc_argv_free(sysdirs);
     if (rc) {
         dcc_error("pump mode would not be used for %s: %s", scan.input,

@@ -1,11 +1,14 @@
 /* pump: runs a build with pump mode on. The include scan happens inside each
  * distcc client, so unlike stock distcc there is no include server to start:
- * pump makes the build's directory (the compiler's search-path cache and the
- * discrepancy counter live there), names it in the environment the way stock
- * pump does, runs the command and removes the directory afterwards. */
+ * pump makes the build's directory (the compiler's search-path and macro
+ * caches, the discrepancy counter and the coverage record live there), names
+ * it in the environment the way stock pump does, runs the command, reports
+ * how many jobs went in pump mode and removes the directory afterwards. */
 #include "base/dcc_exit.h"
 #include "proto/dcc_hosts.h"
 #include "base/dcc_log.h"
+#include "base/dcc_util.h"
+#include "client/dcc_incscan.h"
 #include "proto/dcc_settings.h"
 
 #include <dirent.h>
@@ -157,6 +160,22 @@ static void print_exports(const char *dir)
     putchar('\n');
 }
 
+/* The end of a build: how many jobs went in pump mode, and why the others
+ * did not (each job's reason is in its DISTCC_VERBOSE log). */
+static void report_coverage(const char *dir)
+{
+    struct dcc_buf b = {0};
+    if (dcc_incscan_coverage(dir, 5, &b) == 0) {
+        for (const char *l = b.data; *l;) {
+            const char *nl = strchr(l, '\n');
+            int len = nl ? (int)(nl - l) : (int)strlen(l);
+            fprintf(stderr, "pump: %.*s\n", len, l);
+            l += len + (nl != NULL);
+        }
+    }
+    dcc_buf_free(&b);
+}
+
 static int run_command(char **cmd)
 {
     char dir[PATH_MAX], port[PATH_MAX + 8];
@@ -197,6 +216,7 @@ static int run_command(char **cmd)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     child_pid = 0;
+    report_coverage(dir);
     remove_pump_dir(dir);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
@@ -259,6 +279,7 @@ int main(int argc, char **argv)
                 "INCLUDE_SERVER_DIR is not set: nothing to shut down (was pump --startup run in this shell?)");
             rc = DCC_EXIT_BAD_ARGUMENTS;
         } else {
+            report_coverage(dir);
             rc = remove_pump_dir(dir);
         }
     } else {

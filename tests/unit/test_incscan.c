@@ -89,6 +89,9 @@ static char *list_text(const struct dcc_inc_list *l, const char *root, int with_
     return b.data;
 }
 
+/* The compiler's predefined macros scan_job passes (NULL: unknown). */
+static const char *job_predefs;
+
 /* Scans the job "line" run in root with the given system directories.
  * Returns dcc_incscan_run's answer; *text is the list (or the why). */
 static int scan_job(const char *root, const char *line, char *const *sysdirs, char **text)
@@ -99,7 +102,7 @@ static int scan_job(const char *root, const char *line, char *const *sysdirs, ch
     assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
     struct dcc_inc_list out = {0};
     char why[PATH_MAX + 300] = "";
-    int rc = dcc_incscan_run(argv, &scan, root, sysdirs, &out, why, sizeof why);
+    int rc = dcc_incscan_run(argv, &scan, root, sysdirs, job_predefs, &out, why, sizeof why);
     if (rc == 0) {
         assert_string_equal(why, "");
         *text = list_text(&out, root, 0);
@@ -209,7 +212,7 @@ static void test_system_headers_are_not_listed(void **state)
     struct dcc_scan scan;
     assert_int_equal(dcc_args_scan(&argv2, &scan, err, sizeof err), 0);
     struct dcc_inc_list out = {0};
-    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, &out, err, sizeof err), 0);
+    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, NULL, &out, err, sizeof err), 0);
     size_t nsys = 0;
     for (size_t i = 0; i < out.n; i++) {
         if (out.v[i].kind == DCC_INC_SYSTEMDIR)
@@ -261,7 +264,8 @@ static void test_include_option_is_searched_from_the_working_directory(void **st
     write_file(root, "inc/macros.h", "");
     expect_scan(
         root, "gcc -include cfg.h -imacros macros.h -Iinc -c src/main.c", sys,
-        "F:$/src/main.c F:$/cfg.h F:$/inc/macros.h F:$/src/cfg.h F:$/more.h D:$/inc D:$ D:$/src");
+        /* -imacros files are read before -include files, then the source */
+        "F:$/src/main.c F:$/inc/macros.h F:$/cfg.h F:$/more.h F:$/src/cfg.h D:$/inc D:$ D:$/src");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -309,7 +313,8 @@ static void test_lexing_of_directives(void **state)
                "#include \"last.h\"");
     expect_scan(
         root, "g++ -c main.cc", sys,
-        "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifzero.h F:$/ifx.h F:$/after.h F:$/crlf.h "
+        /* #if 0 is skipped; X is not known (no predefined macros): both branches */
+        "F:$/main.cc F:$/c5.h F:$/spliced.h F:$/commented.h F:$/ifx.h F:$/after.h F:$/crlf.h "
         "F:$/sep.h F:$/last.h D:$");
     dcc_argv_free(sys);
     remove_root(root);
@@ -367,9 +372,12 @@ static void test_missing_include_is_skipped_and_duplicates_listed_once(void **st
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c",
                "#include \"nothere.h\"\n#include \"a.h\"\n#include \"b.h\"\n#include \"a.h\"\n");
-    write_file(root, "a.h", "#include \"b.h\"\n");
+    write_file(root, "a.h", "#pragma once\n#include \"b.h\"\n");
     write_file(root, "b.h", "#include \"a.h\"\n#include <a.h>\n");
     expect_scan(root, "gcc -I. -c main.c", sys, "F:$/main.c F:$/a.h F:$/b.h D:$");
+    /* Without #pragma once or a guard the cycle never ends: gcc fails too. */
+    write_file(root, "a.h", "#include \"b.h\"\n");
+    expect_give_up(root, "gcc -I. -c main.c", sys, "b.h: #include nested more than 200 deep");
     dcc_argv_free(sys);
     remove_root(root);
 }
@@ -398,7 +406,7 @@ static void test_has_include_with_a_literal_is_followed(void **state)
     char **sys = fake_sysdirs(root);
     write_file(root, "main.c",
                "#if defined(__has_include) && __has_include(\"opt.h\")\n#endif\n"
-               "#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n"
+               "#if 0\n#elif __has_include( <opt2.h> ) || __has_include(<nothere.h>)\n#endif\n"
                "#define HAS_X __has_include(\"opt3.h\")\n");
     write_file(root, "opt.h", "");
     write_file(root, "inc/opt2.h", "");
@@ -515,12 +523,18 @@ static void test_common_system_headers_with_a_user_directory(void **state)
         char *argv[] = {"cc", (char *)jobs[i].source, NULL};
         assert_int_equal(dcc_incscan_sysdirs(jobs[i].compiler, argv, NULL, &sys, err, sizeof err),
                          0);
+        char *predefs = NULL;
+        assert_int_equal(
+            dcc_incscan_predefs(jobs[i].compiler, argv, NULL, &predefs, err, sizeof err), 0);
+        job_predefs = predefs;
         write_file(root, jobs[i].source, jobs[i].text);
         write_file(root, "inc/mine.h", "");
         snprintf(line, sizeof line, "cc -Iinc -c %s", jobs[i].source);
         char want[100];
         snprintf(want, sizeof want, "F:$/%s D:$/inc", jobs[i].source);
         expect_scan(root, line, sys, want);
+        job_predefs = NULL;
+        free(predefs);
         dcc_argv_free(sys);
         remove_root(root);
     }
@@ -612,8 +626,11 @@ static const struct give_up_case {
     const char *line;
     const char *why;
 } give_up_cases[] = {
-    {"#define H \"a.h\"\n#include H\n", "gcc -c main.c",
-     "main.c:2: #include with a macro argument"},
+    {"#ifdef H\n#undef H\n#endif\n#include H\n", "gcc -c main.c",
+     "main.c:4: #include with a macro argument"},
+    /* a branch that is false for this build does not matter, one that may be live does */
+    {"#if 0\n#include H\n#endif\n#if U\n#include U\n#endif\n", "gcc -c main.c",
+     "main.c:5: #include with a macro argument"},
     {"int a;\n#import H\n", "gcc -c main.c", "main.c:2: #import with a macro argument"},
     {"#include_next <a.h>\n", "gcc -c main.c", "main.c:1: #include_next"},
     {"\n\n#  include_next \"a.h\"\n", "gcc -c main.c", "main.c:3: #include_next"},
@@ -621,7 +638,8 @@ static const struct give_up_case {
      "main.c:1: #include of an absolute path /usr/include/stdio.h"},
     {"#if __has_include(H)\n#endif\n", "gcc -c main.c",
      "main.c:1: __has_include with a macro argument"},
-    {"/*\n*/\n#elif __has_include_next(<a.h>)\n", "gcc -c main.c", "main.c:3: __has_include_next"},
+    {"/*\n*/\n#if 0\n#elif __has_include_next(<a.h>)\n#endif\n", "gcc -c main.c",
+     "main.c:4: __has_include_next"},
     {"#define HAS(x) __has_include(x)\n", "gcc -c main.c",
      "main.c:1: __has_include with a macro argument"},
     {"const char d[] = {\n#embed \"a.h\"\n};\n", "gcc -c main.c", "main.c:2: #embed"},
@@ -852,7 +870,7 @@ static void test_sysdirs_cache(void **state)
     free(joined);
     dcc_argv_free(dirs);
     assert_int_equal(count_lines(runs), 1);
-    assert_string_equal(read_all(runs), "-m32 --sysroot /sr -E -v -x c++ /dev/null LC_ALL=C\n");
+    assert_string_equal(read_all(runs), "-m32 -O2 --sysroot /sr -E -v -x c++ /dev/null LC_ALL=C\n");
 
     /* Same inputs: answered from the cache, the compiler does not run. */
     assert_int_equal(dcc_incscan_sysdirs(compiler, argv, cache, &dirs, err, sizeof err), 0);
@@ -962,6 +980,119 @@ static void test_normalise(void **state)
     }
 }
 
+/* ---- following the preprocessor ---- */
+
+struct cond_case {
+    const char *what, *predefs, *line, *main, *expected; /* expected: the list, or "!why" */
+};
+
+static const struct cond_case cond_cases[] = {
+    {"a computed include under a false condition is not followed", "", "gcc -c main.c",
+     "#if defined(PROJECT_USER_H)\n#include PROJECT_USER_H\n#endif\n#include \"a.h\"\n",
+     "F:$/main.c F:$/a.h D:$"},
+    {"a computed include whose macro comes from -D", "", "gcc -DCFG_H=\"cfg.h\" -c main.c",
+     "#include CFG_H\n", "F:$/main.c F:$/cfg.h D:$"},
+    {"#ifdef with -D takes one branch", "", "gcc -DUSE_X -c main.c",
+     "#ifdef USE_X\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n", "F:$/main.c F:$/x.h D:$"},
+    {"-U after -D undoes it", "", "gcc -DUSE_X -UUSE_X -c main.c",
+     "#ifdef USE_X\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n", "F:$/main.c F:$/y.h D:$"},
+    {"#elif and arithmetic on the compiler's macros", "#define __GNUC__ 12\n#define __x86_64__ 1\n",
+     "gcc -c main.c",
+     "#if __GNUC__ < 4\n#include \"old.h\"\n#elif __GNUC__ * 100 >= 1200 && defined __x86_64__\n"
+     "#include \"new.h\"\n#else\n#include \"other.h\"\n#endif\n",
+     "F:$/main.c F:$/new.h D:$"},
+    {"a condition the scan cannot decide takes both branches", "", "gcc -c main.c",
+     "#if __has_builtin(__builtin_expect)\n#include \"x.h\"\n#elif 1\n#include \"y.h\"\n#else\n"
+     "#include \"z.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+    {"a macro set in such a branch is unknown after it", "", "gcc -c main.c",
+     "#if __has_attribute(x)\n#define X 1\n#endif\n#if X\n#include \"x.h\"\n#else\n"
+     "#include \"y.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+    {"a computed include of such a macro gives up", "", "gcc -c main.c",
+     "#if __has_attribute(x)\n#define H \"x.h\"\n#else\n#define H \"y.h\"\n#endif\n#include H\n",
+     "!main.c:6: #include with a macro argument"},
+    {"__has_include decides", "", "gcc -c main.c",
+     "#if __has_include(\"x.h\")\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n"
+     "#if __has_include(\"nothere.h\")\n#include \"z.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h D:$"},
+    {"a header's macro names the next header", "", "gcc -c main.c",
+     "#include \"config.h\"\n#include PLATFORM_H\n#include ARCH_H(io)\n",
+     "F:$/main.c F:$/config.h F:$/plat/linux.h F:$/arch/x86/io.h D:$"},
+    {"a system header's macro decides a user condition", "", "gcc -c main.c",
+     "#include <feat.h>\n#if HAVE_X\n#include \"x.h\"\n#endif\n#ifndef HAVE_Y\n#include \"y.h\"\n"
+     "#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+    {"-imacros defines what the source uses", "", "gcc -imacros config.h -c main.c",
+     "#include PLATFORM_H\n", "F:$/main.c F:$/config.h F:$/plat/linux.h D:$"},
+    {"an include guard holds on the second #include", "", "gcc -c main.c",
+     "#include \"guarded.h\"\n#undef G_USER\n#include \"guarded.h\"\n#if G_USER == 1\n"
+     "#include \"x.h\"\n#endif\n",
+     "F:$/main.c F:$/guarded.h D:$"},
+    {"a file without a guard is read again with the macros of the moment", "", "gcc -c main.c",
+     "#define PICK 1\n#include \"pick.h\"\n#undef PICK\n#define PICK 2\n#include \"pick.h\"\n",
+     "F:$/main.c F:$/pick.h F:$/x.h F:$/y.h D:$"},
+    {"a false branch's #embed and #include_next do not matter", "", "gcc -c main.c",
+     "#if 0\n#embed \"a.h\"\n#include_next <a.h>\n#include BAD\n#elif 0\n#else\n#include \"x.h\"\n"
+     "#endif\n",
+     "F:$/main.c F:$/x.h D:$"},
+    {"a header that includes itself under its guard", "", "gcc -c main.c",
+     "#include \"self.h\"\n#include \"self.h\"\n", "F:$/main.c F:$/self.h F:$/x.h D:$"},
+    {"#pragma once holds on the second #include", "", "gcc -c main.c",
+     "#include \"once.h\"\n#undef ONCE\n#include \"once.h\"\n#ifdef ONCE\n#include \"y.h\"\n#endif\n",
+     "F:$/main.c F:$/once.h D:$"},
+    {"without the compiler's macros a condition on them takes both branches", NULL, "gcc -c main.c",
+     "#ifdef __GNUC__\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n",
+     "F:$/main.c F:$/x.h F:$/y.h D:$"},
+};
+
+static void test_conditions_are_followed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cond_cases / sizeof *cond_cases; i++) {
+        const struct cond_case *c = &cond_cases[i];
+        char *root = make_root();
+        char **sys = fake_sysdirs(root);
+        static const char *const empty[] = {"a.h",          "x.h",          "y.h",   "z.h",
+                                            "cfg.h",        "new.h",        "old.h", "other.h",
+                                            "plat/linux.h", "arch/x86/io.h"};
+        for (size_t k = 0; k < sizeof empty / sizeof *empty; k++)
+            write_file(root, empty[k], "");
+        write_file(
+            root, "config.h",
+            "#define PLATFORM_H \"plat/linux.h\"\n#define STR(x) #x\n#define XSTR(x) STR(x)\n"
+            "#define ARCH x86\n#define ARCH_H(f) XSTR(arch/ARCH/f.h)\n");
+        write_file(root, "sys/feat.h",
+                   "#ifndef FEAT_H\n#define FEAT_H\n#define HAVE_X 1\n#endif\n");
+        write_file(root, "guarded.h",
+                   "/* guard */\n#ifndef GUARDED_H\n#define GUARDED_H\n#define G_USER 1\n#endif\n");
+        write_file(root, "pick.h",
+                   "#if PICK == 1\n#include \"x.h\"\n#else\n#include \"y.h\"\n#endif\n");
+        write_file(
+            root, "self.h",
+            "#ifndef SELF_H\n#define SELF_H\n#include \"self.h\"\n#include \"x.h\"\n#endif\n");
+        write_file(root, "once.h", "#pragma once\n#define ONCE 1\n");
+        write_file(root, "main.c", c->main);
+        job_predefs = c->predefs;
+        char *text = NULL;
+        int rc = scan_job(root, c->line, sys, &text);
+        job_predefs = NULL;
+        if (c->expected[0] == '!') {
+            if (rc != 1 || strcmp(text, c->expected + 1) != 0)
+                fail_msg("%s: got %d \"%s\", want a give-up \"%s\"", c->what, rc, text,
+                         c->expected + 1);
+        } else {
+            char want[PATH_MAX];
+            snprintf(want, sizeof want, "%s", c->expected);
+            if (rc != 0 || strcmp(text, want) != 0)
+                fail_msg("%s: got %d \"%s\", want \"%s\"", c->what, rc, text, want);
+        }
+        free(text);
+        dcc_argv_free(sys);
+        remove_root(root);
+    }
+}
+
 /* ---- speed ---- */
 
 static int cmp_double(const void *a, const void *b)
@@ -978,6 +1109,9 @@ static void test_speed_of_a_small_job(void **state)
     char err[300] = "";
     char *argv0[] = {"gcc", "-c", "main.c", NULL};
     assert_int_equal(dcc_incscan_sysdirs("/usr/bin/gcc", argv0, NULL, &sys, err, sizeof err), 0);
+    char *predefs = NULL;
+    assert_int_equal(dcc_incscan_predefs("/usr/bin/gcc", argv0, NULL, &predefs, err, sizeof err),
+                     0);
     write_file(
         root, "main.c",
         "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return 0; }\n");
@@ -989,7 +1123,8 @@ static void test_speed_of_a_small_job(void **state)
         struct timespec a, b;
         struct dcc_inc_list out = {0};
         clock_gettime(CLOCK_MONOTONIC, &a);
-        assert_int_equal(dcc_incscan_run(argv, &scan, root, sys, &out, err, sizeof err), 0);
+        assert_int_equal(dcc_incscan_run(argv, &scan, root, sys, predefs, &out, err, sizeof err),
+                         0);
         clock_gettime(CLOCK_MONOTONIC, &b);
         t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
         dcc_inc_list_free(&out);
@@ -998,6 +1133,7 @@ static void test_speed_of_a_small_job(void **state)
     printf(
         "# incscan: stdio.h+stdlib.h+string.h with gcc's sysdirs: median %.3f ms (min %.3f, max %.3f) over 50 runs\n",
         t[25], t[0], t[49]);
+    free(predefs);
     dcc_argv_free(argv);
     dcc_argv_free(sys);
     remove_root(root);
@@ -1023,6 +1159,7 @@ int main(void)
         cmocka_unit_test(test_directives_spelled_with_digraphs_and_trigraphs),
         cmocka_unit_test(test_raw_strings_follow_the_language),
         cmocka_unit_test(test_give_up_cases),
+        cmocka_unit_test(test_conditions_are_followed),
         cmocka_unit_test(test_give_up_on_environment),
         cmocka_unit_test(test_give_up_on_symbolic_links),
         cmocka_unit_test(test_give_up_on_unreadable_file),

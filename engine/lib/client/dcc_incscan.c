@@ -4,6 +4,7 @@
 
 #include "base/dcc_exit.h"
 #include "base/dcc_run.h"
+#include "client/dcc_ppexpr.h"
 #include "proto/dcc_optcat.h"
 #include "base/dcc_util.h"
 
@@ -179,6 +180,20 @@ static int ptrvec_push(void ***v, size_t *n, size_t *cap, void *p)
     return 0;
 }
 
+/* Room for one more element of size bytes in *v. 0, or -1 on ENOMEM. */
+static int grow_array(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *nv = realloc(*v, c * size);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
 void dcc_inc_list_free(struct dcc_inc_list *l)
 {
     if (!l)
@@ -239,6 +254,30 @@ static const char *lang_of_source(const char *name)
 
 /* Collects into *opts (pointers into argv) the options passed to the compiler's
  * -v run, and the language. 0, or -1 on ENOMEM. */
+/* Options that change the compiler's predefined macros: -O2 (__OPTIMIZE__),
+ * -fPIC (__PIC__), -std=, -m..., -pthread (_REENTRANT), -undef ... -D and -U
+ * are not among them: the scanner applies them itself, so one answer serves
+ * every file of a build. */
+static const struct macro_option {
+    const char *name;
+    int prefix;
+} macro_options[] = {
+    {"-O", 1},    {"-f", 1},     {"-m", 1},        {"-std", 1},      {"--std", 1},
+    {"-ansi", 0}, {"-undef", 0}, {"-pthread", 0},  {"-target", 0},   {"--target", 1},
+    {"-p", 0},    {"-pg", 0},    {"--sysroot", 1}, {"-isysroot", 1}, {"-nostdinc", 1},
+};
+
+static int changes_macros(const char *a)
+{
+    for (size_t i = 0; i < sizeof macro_options / sizeof *macro_options; i++) {
+        const struct macro_option *m = &macro_options[i];
+        if (m->prefix ? dcc_str_startswith(a, m->name) : strcmp(a, m->name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The options of the -dM and -v runs (the same). */
 static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, const char **lang)
 {
     size_t cap = 0;
@@ -265,7 +304,10 @@ static int sysdir_options(char *const *argv, const char ***opts, size_t *nopts, 
         }
         /* only the options that change the compiler's own directories
          * (-nostdinc, --sysroot, -target, -m...) go to its -v run */
-        if (!w.opt || !(w.opt->roles & DCC_ROLE_SYSDIRS)) {
+        /* Both runs get both kinds: -mcmodel=kernel fails without the
+         * job's -fno-PIE, and -m32 changes the macros too. */
+        int wanted = changes_macros(a) || (w.opt && (w.opt->roles & DCC_ROLE_SYSDIRS));
+        if (!wanted) {
             i += (size_t)with_next;
             continue;
         }
@@ -401,7 +443,31 @@ bad:
     return NULL;
 }
 
-/* Best effort: a cache that cannot be written only costs a compiler run. */
+/* Best effort: a cache that cannot be written only costs a compiler run.
+ * Written under a temporary name and renamed, so readers see all or nothing. */
+static void cache_write(const char *cache_dir, const char *path, const struct dcc_buf *b)
+{
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s/.cache-XXXXXX", cache_dir) < 0)
+        return;
+    int fd = mkstemp(tmp);
+    if (fd >= 0) {
+        size_t off = 0;
+        while (off < b->len) {
+            ssize_t w = write(fd, b->data + off, b->len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        int closed = close(fd) == 0;
+        if (off != b->len || !closed || rename(tmp, path) != 0)
+            unlink(tmp);
+    }
+    free(tmp);
+}
+
 static void sysdir_cache_write(const char *cache_dir, const char *path, char *const *dirs)
 {
     struct dcc_buf b = {0};
@@ -413,27 +479,8 @@ static void sysdir_cache_write(const char *cache_dir, const char *path, char *co
             ok = dcc_buf_printf(&b, "%s\n", dirs[i]) == 0;
     }
     ok = ok && dcc_buf_appends(&b, ".\n") == 0;
-    char *tmp = NULL;
-    if (ok && asprintf(&tmp, "%s/.sysdirs-XXXXXX", cache_dir) < 0)
-        tmp = NULL;
-    if (tmp) {
-        int fd = mkstemp(tmp);
-        if (fd >= 0) {
-            size_t off = 0;
-            while (off < b.len) {
-                ssize_t w = write(fd, b.data + off, b.len - off);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    break;
-                off += (size_t)w;
-            }
-            int closed = close(fd) == 0;
-            if (off != b.len || !closed || rename(tmp, path) != 0)
-                unlink(tmp);
-        }
-    }
-    free(tmp);
+    if (ok)
+        cache_write(cache_dir, path, &b);
     dcc_buf_free(&b);
 }
 
@@ -458,44 +505,95 @@ static char **sysdir_cache_read(const char *path, int *nomem)
     return dirs;
 }
 
-int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
-                        char ***dirs, char *err, size_t errlen)
+/* The cache key of one question to the compiler: what it is (path and
+ * identity), the options and language it is asked with, and the environment
+ * that changes where it looks. */
+static uint64_t compiler_hash(const char *tag, const char *compiler_path, const struct stat *st,
+                              const char **opts, size_t nopts, const char *lang)
 {
-    *dirs = NULL;
+    char ident[160];
+    snprintf(ident, sizeof ident, "%ju %ju %jd %jd.%09ld", (uintmax_t)st->st_dev,
+             (uintmax_t)st->st_ino, (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec,
+             (long)st->st_mtim.tv_nsec);
+    uint64_t h = fnv1a_str(FNV_OFFSET, tag);
+    h = fnv1a_str(h, compiler_path);
+    h = fnv1a_str(h, ident);
+    for (size_t i = 0; i < nopts; i++)
+        h = fnv1a_str(h, opts[i]);
+    h = fnv1a_str(h, "-x");
+    h = fnv1a_str(h, lang);
+    h = fnv1a_str(h, getenv("GCC_EXEC_PREFIX"));
+    return fnv1a_str(h, getenv("COMPILER_PATH"));
+}
+
+/* One question to the compiler (its directories, its macros): the options
+ * it is asked with, and where the answer is cached. */
+struct question {
+    const char **opts, *lang;
+    size_t nopts;
+    char *cache_path; /* NULL: not cached */
+};
+
+/* 0, or an exit code with err. */
+static int question_start(struct question *q, const char *compiler_path, char *const *argv,
+                          int for_macros, const char *cache_dir, const char *tag, char *err,
+                          size_t errlen)
+{
+    *q = (struct question){0};
     struct stat st;
     if (stat(compiler_path, &st) != 0) {
         dcc_set_err(err, errlen, "cannot run %s: %s", compiler_path, strerror(errno));
         return DCC_EXIT_COMPILER_MISSING;
     }
-    const char **opts = NULL, *lang = NULL;
-    size_t nopts = 0;
-    if (sysdir_options(argv, &opts, &nopts, &lang) != 0) {
-        dcc_set_err(err, errlen, "out of memory");
-        return DCC_EXIT_OUT_OF_MEMORY;
-    }
-
-    char *cache_path = NULL;
-    int rc = 0;
+    if (sysdir_options(argv, &q->opts, &q->nopts, &q->lang) != 0)
+        goto nomem;
     if (cache_dir) {
-        char ident[160];
-        snprintf(ident, sizeof ident, "%ju %ju %jd %jd.%09ld", (uintmax_t)st.st_dev,
-                 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
-                 (long)st.st_mtim.tv_nsec);
-        uint64_t h = fnv1a_str(FNV_OFFSET, "dcc-incscan-sysdirs 1");
-        h = fnv1a_str(h, compiler_path);
-        h = fnv1a_str(h, ident);
-        for (size_t i = 0; i < nopts; i++)
-            h = fnv1a_str(h, opts[i]);
-        h = fnv1a_str(h, "-x");
-        h = fnv1a_str(h, lang);
-        h = fnv1a_str(h, getenv("GCC_EXEC_PREFIX"));
-        h = fnv1a_str(h, getenv("COMPILER_PATH"));
-        if (asprintf(&cache_path, "%s/sysdirs-%016" PRIx64, cache_dir, h) < 0) {
-            cache_path = NULL;
-            rc = DCC_EXIT_OUT_OF_MEMORY;
-            dcc_set_err(err, errlen, "out of memory");
-            goto out;
+        uint64_t h = compiler_hash(tag, compiler_path, &st, q->opts, q->nopts, q->lang);
+        if (asprintf(&q->cache_path, "%s/%s-%016" PRIx64, cache_dir,
+                     for_macros ? "predefs" : "sysdirs", h) < 0) {
+            q->cache_path = NULL;
+            goto nomem;
         }
+    }
+    return 0;
+nomem:
+    free(q->opts);
+    *q = (struct question){0};
+    dcc_set_err(err, errlen, "out of memory");
+    return DCC_EXIT_OUT_OF_MEMORY;
+}
+
+/* COMPILER OPTS then the tail (NULL-terminated); NULL on ENOMEM. */
+static const char **question_cmd(const struct question *q, const char *compiler_path,
+                                 const char *const *tail)
+{
+    size_t ntail = 0;
+    while (tail[ntail])
+        ntail++;
+    const char **cmd = malloc((q->nopts + ntail + 2) * sizeof *cmd);
+    if (!cmd)
+        return NULL;
+    size_t k = 0;
+    cmd[k++] = compiler_path;
+    for (size_t i = 0; i < q->nopts; i++)
+        cmd[k++] = q->opts[i];
+    for (size_t i = 0; i < ntail; i++)
+        cmd[k++] = tail[i];
+    cmd[k] = NULL;
+    return cmd;
+}
+
+int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
+                        char ***dirs, char *err, size_t errlen)
+{
+    *dirs = NULL;
+    struct question q;
+    int rc = question_start(&q, compiler_path, argv, 0, cache_dir, "dcc-incscan-sysdirs 1", err,
+                            errlen);
+    if (rc != 0)
+        return rc;
+    const char *lang = q.lang, *cache_path = q.cache_path;
+    if (cache_path) {
         int nomem;
         *dirs = sysdir_cache_read(cache_path, &nomem);
         if (*dirs)
@@ -507,23 +605,13 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
         }
     }
 
-    /* COMPILER OPTS -E -v -x LANG /dev/null */
-    const char **cmd = malloc((nopts + 7) * sizeof *cmd);
+    const char *tail[] = {"-E", "-v", "-x", lang, "/dev/null", NULL};
+    const char **cmd = question_cmd(&q, compiler_path, tail);
     if (!cmd) {
         rc = DCC_EXIT_OUT_OF_MEMORY;
         dcc_set_err(err, errlen, "out of memory");
         goto out;
     }
-    size_t k = 0;
-    cmd[k++] = compiler_path;
-    for (size_t i = 0; i < nopts; i++)
-        cmd[k++] = opts[i];
-    cmd[k++] = "-E";
-    cmd[k++] = "-v";
-    cmd[k++] = "-x";
-    cmd[k++] = lang;
-    cmd[k++] = "/dev/null";
-    cmd[k] = NULL;
     struct dcc_buf text = {0};
     int status = 0;
     rc = sysdir_run((char *const *)cmd, &text, &status, err, errlen);
@@ -553,8 +641,87 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
     if (rc == 0 && cache_path)
         sysdir_cache_write(cache_dir, cache_path, *dirs);
 out:
-    free(cache_path);
-    free(opts);
+    free(q.cache_path);
+    free(q.opts);
+    return rc;
+}
+
+static const char predefs_magic[] = "dcc-incscan-predefs 1\n";
+
+int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char *cache_dir,
+                        char **text, char *err, size_t errlen)
+{
+    *text = NULL;
+    struct question q;
+    int rc = question_start(&q, compiler_path, argv, 1, cache_dir, predefs_magic, err, errlen);
+    if (rc != 0)
+        return rc;
+    const char *lang = q.lang, *cache_path = q.cache_path;
+    struct dcc_buf b = {0};
+    if (cache_path) {
+        int fd = open(cache_path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            char ignored[64];
+            int r = dcc_read_regular_fd(fd, cache_path, 4u << 20, "a predefined macros cache", &b,
+                                        ignored, sizeof ignored);
+            close(fd);
+            if (r == 0 && b.len >= sizeof predefs_magic - 1 &&
+                memcmp(b.data, predefs_magic, sizeof predefs_magic - 1) == 0) {
+                *text = strdup(b.data + sizeof predefs_magic - 1);
+                rc = *text ? 0 : DCC_EXIT_OUT_OF_MEMORY;
+                goto out;
+            }
+            dcc_buf_free(&b);
+        }
+    }
+    const char *tail[] = {"-x", lang, "-dM", "-E", "/dev/null", NULL};
+    const char **cmd = question_cmd(&q, compiler_path, tail);
+    if (!cmd) {
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+        goto out;
+    }
+    struct dcc_run_opts o = {
+        .argv = (char *const *)cmd,
+        .env_set = sysdir_env,
+        .out = DCC_RUN_CAPTURE,
+        .out_buf = &b,
+        .cap = 4u << 20,
+        .flags = DCC_RUN_SAME_GROUP | DCC_RUN_KEEP_SIGNALS,
+    };
+    int status = 0;
+    enum dcc_run_end end = dcc_run(&o, &status, err, errlen);
+    free(cmd);
+    if (end == DCC_RUN_NOMEM) {
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+        goto out;
+    }
+    if (end != DCC_RUN_OK) {
+        rc = DCC_EXIT_COMPILER_MISSING;
+        goto out;
+    }
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) || !b.data) {
+        dcc_set_err(err, errlen, "%s -x %s -dM -E /dev/null failed while listing its macros",
+                    compiler_path, lang);
+        rc = DCC_EXIT_DISTCC_FAILED;
+        goto out;
+    }
+    *text = strdup(b.data);
+    if (!*text) {
+        rc = DCC_EXIT_OUT_OF_MEMORY;
+        goto out;
+    }
+    if (cache_path) {
+        struct dcc_buf c = {0};
+        if (dcc_buf_appends(&c, predefs_magic) == 0 && dcc_buf_append(&c, b.data, b.len) == 0)
+            cache_write(cache_dir, cache_path, &c);
+        dcc_buf_free(&c);
+    }
+out:
+    if (rc == DCC_EXIT_OUT_OF_MEMORY)
+        dcc_set_err(err, errlen, "out of memory");
+    dcc_buf_free(&b);
+    free(q.cache_path);
+    free(q.opts);
     return rc;
 }
 
@@ -563,10 +730,13 @@ out:
 
 /* A file seen during the scan. */
 struct incfile {
-    char *path;      /* normalised absolute; the files map owns it */
-    size_t dirlen;   /* path[0..dirlen) is its directory ("" for the root) */
-    size_t sys_next; /* the include_next start it was first queued with as a system file */
-    unsigned listed : 1, queued_user : 1, queued_sys : 1, scanned : 1, has_next : 1;
+    char *path;    /* normalised absolute; the files map owns it */
+    size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
+    char *buf;     /* its text, read once per scan */
+    size_t len;
+    char *guard;      /* G when all of it sits under #ifndef G ... #endif */
+    unsigned walking; /* readings of it in progress (it may include itself) */
+    unsigned listed : 1, read : 1, unreadable : 1, once : 1, entered_certain : 1;
 };
 
 /* Where #include_next in a file continues, as gcc does: the chain index after
@@ -590,11 +760,18 @@ struct lookup_hit {
 
 enum { PROBE_MISSING = 1, PROBE_FILE, PROBE_DIR, PROBE_OTHER, PROBE_ERROR };
 
+/* One reading of a file. */
 struct queued {
     struct incfile *f;
     int user;
     size_t next; /* for #include_next in this reading of f */
 };
+
+/* gcc's limit of nested #include */
+#define MAX_INCLUDE_DEPTH 200
+/* Files read in one scan, counting every reading: conditions the scan
+ * cannot decide may make it read the same headers again and again. */
+#define MAX_WALKS 50000
 
 /* What the job's language and -std= make of the source text. */
 struct lex_mode {
@@ -611,14 +788,14 @@ struct scanner {
     struct smap files;   /* normalised path -> struct incfile */
     struct smap probes;  /* raw path -> PROBE_* | errno << 4 */
     struct smap lookups; /* chain start (size_t bytes), then the name -> struct lookup_hit */
-    struct smap visits;  /* (file, include_next start) a system file was queued with */
     struct smap dirset;  /* listed directories -> (void *)1 */
     struct incfile **listed;
     size_t nlisted, caplisted;
     const char **dirs; /* keys of dirset, in discovery order */
     size_t ndirs, capdirs;
-    struct queued *queue;
-    size_t nqueue, capqueue, head;
+    struct dcc_pp *pp;   /* the macros as the walk goes */
+    unsigned depth;      /* of nested files */
+    unsigned long walks; /* files read so far, each reading counted */
     struct dcc_buf line; /* scratch: an #if line, an include name */
     struct dcc_buf path; /* scratch: a joined path */
     char *why;
@@ -777,44 +954,12 @@ static int add_dotdot_dirs(struct scanner *s, const char *base, const char *name
     return 0;
 }
 
-/* Queues f to be read. A system file is read again when it is reached
- * through another directory, for its #include_next (see scan_queued). */
-static int enqueue(struct scanner *s, struct incfile *f, int user, size_t next)
-{
-    if (user && f->queued_user)
-        return 0;
-    /* A user file gives up on #include_next, so one reading covers all. */
-    if (!user && (f->queued_user || (f->queued_sys && f->sys_next == next)))
-        return 0;
-    if (!user && f->queued_sys) {
-        char key[sizeof f + sizeof next];
-        memcpy(key, &f, sizeof f);
-        memcpy(key + sizeof f, &next, sizeof next);
-        if (smap_get(&s->visits, key, sizeof key))
-            return 0;
-        if (smap_put(&s->visits, key, sizeof key, (void *)1) != 0)
-            return -1;
-    }
-    if (s->nqueue == s->capqueue) {
-        size_t c = s->capqueue ? s->capqueue * 2 : 64;
-        struct queued *q = realloc(s->queue, c * sizeof *q);
-        if (!q)
-            return -1;
-        s->queue = q;
-        s->capqueue = c;
-    }
-    s->queue[s->nqueue++] = (struct queued){f, user, next};
-    if (user) {
-        f->queued_user = 1;
-    } else if (!f->queued_sys) {
-        f->queued_sys = 1;
-        f->sys_next = next;
-    }
-    return 0;
-}
+static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next);
 
-/* A user file: checked, listed once and scanned. raw is the name gcc opens. */
-static int add_user_file(struct scanner *s, struct incfile *f, const char *raw, size_t next)
+/* A user file: checked and listed once; walked when included (walk), not
+ * when only __has_include asks. raw is the name gcc opens. */
+static int add_user_file(struct scanner *s, struct incfile *f, const char *raw, size_t next,
+                         int walk)
 {
     if (!f->listed) {
         if (s->nlisted >= DCC_INCSCAN_MAX_FILES)
@@ -826,7 +971,7 @@ static int add_user_file(struct scanner *s, struct incfile *f, const char *raw, 
             return -1;
         f->listed = 1;
     }
-    return enqueue(s, f, 1, next);
+    return walk ? walk_file(s, f, 1, next) : 0;
 }
 
 /* Looks name up along the chain from index start, once per scan. */
@@ -902,12 +1047,17 @@ give_up_at(struct scanner *s, const struct include_site *site, const char *fmt, 
     return give_up(s, "%s: %s", site->where, msg);
 }
 
-/* Resolves one include and lists or queues what it finds. next_from: for
- * #include_next, the chain index where the search starts (NEXT_NONE: an
- * ordinary #include). 0, 1 or -1. */
+/* Resolves one include, lists what it finds and (walk) reads it. next_from:
+ * for #include_next, the chain index where the search starts (NEXT_NONE: an
+ * ordinary #include). *found (may be NULL): whether gcc finds it, or
+ * DCC_PP_UNKNOWN. 0, 1 or -1. */
 static int include_file(struct scanner *s, const struct include_site *site, const char *name,
-                        size_t namelen, int angle, size_t next_from)
+                        size_t namelen, int angle, size_t next_from, int walk, int *found)
 {
+    int ignored;
+    if (!found)
+        found = &ignored;
+    *found = DCC_PP_FALSE;
     const char *nul = memchr(name, '\0', namelen);
     if (nul) {
         if (site->user)
@@ -919,6 +1069,7 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     if (name[0] == '/' && !site->cmdline) {
         if (site->user)
             return give_up_at(s, site, "#include of an absolute path %.*s", (int)namelen, name);
+        *found = DCC_PP_UNKNOWN;
         return 0;
     }
     struct incfile *f = NULL;
@@ -962,14 +1113,15 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
         return give_up_at(s, site, "cannot look at %s: %s", s->path.data, strerror(e));
     }
     if (!f)
-        return 0; /* maybe under a false #if; if not, the helper fails and we retry */
+        return 0; /* gcc fails too; __has_include is false on the helper too */
+    *found = DCC_PP_TRUE;
     if (kind == PROBE_OTHER) {
         if (sys)
             return 0;
         return give_up_at(s, site, "%s is not a regular file", shown(s, f->path));
     }
     if (sys)
-        return enqueue(s, f, 0, next);
+        return walk ? walk_file(s, f, 0, next) : 0;
     if (in_curdir && name[0] != '/') {
         char *dir = dcc_incscan_normalise("/", site->curdir);
         int rc = dir ? add_dir(s, dir) : -1;
@@ -982,7 +1134,7 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     char *raw = NULL;
     if (join_path(s, base, name, namelen) != 0 || !(raw = strdup(s->path.data)))
         return -1;
-    int rc = add_user_file(s, f, raw, next);
+    int rc = add_user_file(s, f, raw, next, walk);
     free(raw);
     return rc;
 }
@@ -1242,14 +1394,39 @@ static int scan_has_include(struct scanner *s, const struct include_site *site)
                                   "with user include directories")
                      : 0;
         else
-            rc = include_file(s, site, l + name, namelen, angle, next ? site->next : NEXT_NONE);
-        if (next && site->file)
-            site->file->has_next = 1;
+            rc = include_file(s, site, l + name, namelen, angle, next ? site->next : NEXT_NONE, 0,
+                              NULL);
         i = literal ? k + 1 : k;
         after_defined = 0;
     }
     free(l);
     return rc;
+}
+
+/* __has_include met while evaluating a condition: the file is listed (the
+ * helper must find it too) but not read. */
+struct has_ctx {
+    struct scanner *s;
+    const struct include_site *site;
+};
+
+static int has_include_cb(void *ctx, const char *name, size_t len, int angle, int next)
+{
+    struct has_ctx *h = ctx;
+    struct scanner *s = h->s;
+    const struct include_site *site = h->site;
+    int rc = 0, found = DCC_PP_UNKNOWN;
+    if (site->user && next)
+        rc = give_up_at(s, site, "__has_include_next");
+    else if (!name && site->user)
+        rc = give_up_at(s, site, "__has_include with a macro argument");
+    else if (!name && s->chain_has_user)
+        rc = give_up_at(s, site,
+                        "__has_include with a macro argument in a system header, "
+                        "with user include directories");
+    else if (name)
+        rc = include_file(s, site, name, len, angle, next ? site->next : NEXT_NONE, 0, &found);
+    return rc < 0 ? -1 : rc > 0 ? DCC_PP_STOP : found;
 }
 
 enum directive {
@@ -1258,7 +1435,16 @@ enum directive {
     DIR_INCLUDE_NEXT,
     DIR_IMPORT,
     DIR_IF,
+    DIR_IFDEF,
+    DIR_IFNDEF,
+    DIR_ELIF,
+    DIR_ELIFDEF,
+    DIR_ELIFNDEF,
+    DIR_ELSE,
+    DIR_ENDIF,
     DIR_DEFINE,
+    DIR_UNDEF,
+    DIR_PRAGMA,
     DIR_EMBED
 };
 
@@ -1266,16 +1452,231 @@ static const struct directive_name {
     const char *name;
     enum directive d;
 } directive_names[] = {
-    {"include", DIR_INCLUDE}, {"include_next", DIR_INCLUDE_NEXT},
-    {"import", DIR_IMPORT},   {"if", DIR_IF},
-    {"elif", DIR_IF},         {"define", DIR_DEFINE},
+    {"include", DIR_INCLUDE},   {"include_next", DIR_INCLUDE_NEXT},
+    {"import", DIR_IMPORT},     {"if", DIR_IF},
+    {"ifdef", DIR_IFDEF},       {"ifndef", DIR_IFNDEF},
+    {"elif", DIR_ELIF},         {"elifdef", DIR_ELIFDEF},
+    {"elifndef", DIR_ELIFNDEF}, {"else", DIR_ELSE},
+    {"endif", DIR_ENDIF},       {"define", DIR_DEFINE},
+    {"undef", DIR_UNDEF},       {"pragma", DIR_PRAGMA},
     {"embed", DIR_EMBED},
 };
 
+/* One conditional group of the file being walked. */
+enum { BR_DEAD, BR_LIVE, BR_MAYBE };
+enum { TAKEN_NO, TAKEN_MAYBE, TAKEN_YES };
+struct cond {
+    unsigned char branch; /* BR_*: the current branch */
+    unsigned char taken;  /* TAKEN_*: whether an earlier branch was */
+    unsigned char framed; /* a dcc_pp frame is open: some branch may or may not be taken */
+    unsigned char outer_dead, is_guard;
+};
+
+/* The walk of one file: its conditionals and whether it is all under one
+ * include guard. */
+struct walk {
+    struct cond *v;
+    size_t n, cap;
+    int guard_state; /* 0 nothing yet, 1 in the guard's group, 2 after it, -1 no guard */
+    char *guard;
+};
+
+static int walk_dead(const struct walk *w)
+{
+    return w->n && w->v[w->n - 1].branch == BR_DEAD;
+}
+
+/* Something other than a guard's group at the top level of the file. */
+static void not_guarded(struct walk *w)
+{
+    if (w->n == 0 || w->guard_state != 1)
+        w->guard_state = -1;
+}
+
+/* A copy of s->line: evaluation may reuse the scratch buffers. */
+static char *line_copy(struct scanner *s)
+{
+    char *l = malloc(s->line.len + 1);
+    if (l) {
+        if (s->line.len)
+            memcpy(l, s->line.data, s->line.len);
+        l[s->line.len] = '\0';
+    }
+    return l;
+}
+
+/* "#ifndef G" or "#if !defined G" / "#if !defined(G)": G, else NULL. */
+static char *guard_name(enum directive d, const char *l, size_t len)
+{
+    size_t p = 0;
+    while (p < len && is_hblank((unsigned char)l[p]))
+        p++;
+    if (d == DIR_IF) {
+        if (p >= len || l[p] != '!')
+            return NULL;
+        p++;
+        while (p < len && is_hblank((unsigned char)l[p]))
+            p++;
+        if (len - p < 7 || memcmp(l + p, "defined", 7) != 0)
+            return NULL;
+        p += 7;
+        while (p < len && (is_hblank((unsigned char)l[p]) || l[p] == '('))
+            p++;
+    } else if (d != DIR_IFNDEF) {
+        return NULL;
+    }
+    size_t q = p;
+    while (q < len && is_ident((unsigned char)l[q]))
+        q++;
+    if (q == p)
+        return NULL;
+    for (size_t r = q; r < len; r++)
+        if (!is_hblank((unsigned char)l[r]) && !(d == DIR_IF && l[r] == ')'))
+            return NULL;
+    return strndup(l + p, q - p);
+}
+
+/* The truth of a condition line in s->line. */
+static int eval_condition(struct scanner *s, const struct include_site *site, enum directive d,
+                          int *truth)
+{
+    char *l = line_copy(s);
+    if (!l)
+        return -1;
+    size_t len = s->line.len;
+    int r;
+    if (d == DIR_IF || d == DIR_ELIF) {
+        struct has_ctx h = {s, site};
+        r = dcc_pp_eval(s->pp, l, len, has_include_cb, &h);
+    } else {
+        r = (int)dcc_pp_ifdef(s->pp, l, len);
+        if ((d == DIR_IFNDEF || d == DIR_ELIFNDEF) && r != DCC_PP_UNKNOWN)
+            r = !r;
+    }
+    free(l);
+    if (r < 0)
+        return -1;
+    if (r == DCC_PP_STOP)
+        return 1;
+    *truth = r;
+    return 0;
+}
+
+/* #if, #elif, #else, #endif and friends. 0, 1 or -1. */
+static int conditional(struct scanner *s, struct walk *w, const struct include_site *site,
+                       enum directive d)
+{
+    int opens = d == DIR_IF || d == DIR_IFDEF || d == DIR_IFNDEF;
+    if (opens) {
+        if (grow_array((void **)&w->v, &w->cap, w->n, sizeof *w->v) != 0)
+            return -1;
+        int dead = walk_dead(w);
+        struct cond c = {BR_DEAD, TAKEN_NO, 0, (unsigned char)dead, 0};
+        if (w->n == 0) {
+            if (w->guard_state == 0) {
+                char *g = guard_name(d, s->line.data ? s->line.data : "", s->line.len);
+                if (g) {
+                    w->guard_state = 1;
+                    free(w->guard);
+                    w->guard = g;
+                    c.is_guard = 1;
+                } else {
+                    w->guard_state = -1;
+                }
+            } else {
+                w->guard_state = -1;
+            }
+        }
+        if (!dead) {
+            int truth, rc = eval_condition(s, site, d, &truth);
+            if (rc != 0)
+                return rc;
+            if (truth == DCC_PP_TRUE) {
+                c.branch = BR_LIVE;
+                c.taken = TAKEN_YES;
+            } else if (truth == DCC_PP_UNKNOWN) {
+                if (dcc_pp_group_begin(s->pp) != 0)
+                    return -1;
+                c.framed = 1;
+                c.branch = BR_MAYBE;
+                c.taken = TAKEN_MAYBE;
+            }
+        }
+        w->v[w->n++] = c;
+        return 0;
+    }
+    if (w->n == 0)
+        return 0; /* gcc rejects it */
+    struct cond *c = &w->v[w->n - 1];
+    if (w->n == 1 && c->is_guard && d != DIR_ENDIF)
+        w->guard_state = -1;
+    if (d == DIR_ENDIF) {
+        if (c->framed && dcc_pp_group_end(s->pp) != 0)
+            return -1;
+        if (w->n == 1 && c->is_guard && w->guard_state == 1)
+            w->guard_state = 2;
+        w->n--;
+        return 0;
+    }
+    if (c->outer_dead)
+        return 0;
+    if (c->branch == BR_MAYBE && dcc_pp_branch_end(s->pp) != 0)
+        return -1;
+    if (c->taken == TAKEN_YES) {
+        c->branch = BR_DEAD; /* gcc does not even evaluate it */
+        return 0;
+    }
+    int truth = DCC_PP_TRUE;
+    if (d != DIR_ELSE) {
+        int rc = eval_condition(s, site, d, &truth);
+        if (rc != 0)
+            return rc;
+    }
+    if (truth == DCC_PP_FALSE) {
+        c->branch = BR_DEAD;
+    } else if (truth == DCC_PP_TRUE && c->taken == TAKEN_NO) {
+        c->branch = BR_LIVE;
+        c->taken = TAKEN_YES;
+    } else {
+        if (!c->framed) {
+            if (dcc_pp_group_begin(s->pp) != 0)
+                return -1;
+            c->framed = 1;
+        }
+        c->branch = BR_MAYBE;
+        c->taken = truth == DCC_PP_TRUE ? TAKEN_YES : TAKEN_MAYBE;
+    }
+    return 0;
+}
+
+/* #pragma once, and pop_macro (which the scan does not follow: the macro is
+ * unknown after it). */
+static int pragma(struct scanner *s, struct incfile *f)
+{
+    const char *l = s->line.data ? s->line.data : "";
+    size_t len = s->line.len, p = 0;
+    while (p < len && is_hblank((unsigned char)l[p]))
+        p++;
+    size_t q = p;
+    while (q < len && is_ident((unsigned char)l[q]))
+        q++;
+    if (word_is(l + p, q - p, "once")) {
+        f->once = 1;
+        return 0;
+    }
+    if (!word_is(l + p, q - p, "pop_macro"))
+        return 0;
+    const char *open = memchr(l + q, '"', len - q);
+    const char *close = open ? memchr(open + 1, '"', len - (size_t)(open + 1 - l)) : NULL;
+    if (!close)
+        return 0;
+    return dcc_pp_forget(s->pp, open + 1, (size_t)(close - open - 1));
+}
+
 /* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
  * 0, 1 or -1. */
-static int lex_directive(struct scanner *s, const struct queued *item, const char *b, size_t n,
-                         size_t hash, size_t *endp)
+static int lex_directive(struct scanner *s, const struct queued *item, struct walk *w,
+                         const char *b, size_t n, size_t hash, size_t *endp)
 {
     size_t p = skip_hspace(b, n, hash + 1);
     char word[16];
@@ -1295,17 +1696,13 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
          i++)
         if (word_is(word, wl, directive_names[i].name))
             d = directive_names[i].d;
-    if (d == DIR_OTHER)
+    int is_cond = d >= DIR_IF && d <= DIR_ENDIF;
+    if (!is_cond && wl > 0)
+        not_guarded(w);
+    if (d == DIR_OTHER || (!is_cond && walk_dead(w)))
         return 0;
     struct incfile *f = item->f;
     int user = item->user;
-    /* A system #define is only read for __has_include: look before copying
-     * (a block comment may carry the line on, so one is read in full). */
-    if (d == DIR_DEFINE && !user) {
-        size_t eol = skip_to_eol(b, n, p);
-        if (!memmem(b + p, eol - p, "__has_include", 13) && !memmem(b + p, eol - p, "/*", 2))
-            return 0;
-    }
 
     char curdir[PATH_MAX + 1];
     if (f->dirlen > PATH_MAX)
@@ -1320,25 +1717,46 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
      * send: a helper would embed nothing or take the other branch. */
     if (d == DIR_EMBED)
         return user ? give_up_at(s, &site, "#embed") : 0;
-    if (d == DIR_IF || d == DIR_DEFINE) {
+    int with_line = is_cond || d == DIR_DEFINE || d == DIR_UNDEF || d == DIR_PRAGMA;
+    if (with_line) {
         size_t end = extract_line(s, b, n, p);
         if (end == (size_t)-1)
             return -1;
         *endp = end;
-        if (user && s->line.data && memmem(s->line.data, s->line.len, "__has_embed", 11))
+    }
+    if (is_cond) {
+        if (user && (d == DIR_IF || d == DIR_ELIF) && s->line.data &&
+            memmem(s->line.data, s->line.len, "__has_embed", 11))
             return give_up_at(s, &site, "__has_embed");
-        if (!s->line.data || !memmem(s->line.data, s->line.len, "__has_include", 13))
-            return 0;
-        return scan_has_include(s, &site);
+        return conditional(s, w, &site, d);
+    }
+    if (d == DIR_UNDEF)
+        return dcc_pp_undef(s->pp, s->line.data ? s->line.data : "", s->line.len) < 0 ? -1 : 0;
+    if (d == DIR_PRAGMA)
+        return pragma(s, f);
+    if (d == DIR_DEFINE) {
+        char *l = line_copy(s);
+        if (!l)
+            return -1;
+        size_t len = s->line.len;
+        /* A definition may use __has_include later: whatever it names is
+         * sent, even where the macro is never evaluated. */
+        int rc = 0;
+        if (user && memmem(l, len, "__has_embed", 11))
+            rc = give_up_at(s, &site, "__has_embed");
+        else if (memmem(l, len, "__has_include", 13))
+            rc = scan_has_include(s, &site);
+        if (rc == 0 && dcc_pp_define(s->pp, l, len) < 0)
+            rc = -1;
+        free(l);
+        return rc;
     }
     const char *dname = d == DIR_IMPORT         ? "#import"
                         : d == DIR_INCLUDE_NEXT ? "#include_next"
                                                 : "#include";
-    if (d == DIR_INCLUDE_NEXT) {
-        if (user)
-            return give_up_at(s, &site, "#include_next");
-        f->has_next = 1;
-    }
+    if (d == DIR_INCLUDE_NEXT && user)
+        return give_up_at(s, &site, "#include_next");
+    size_t next_from = d == DIR_INCLUDE_NEXT ? item->next : NEXT_NONE;
     p = skip_hspace(b, n, p);
     *endp = p;
     if (p < n && (b[p] == '"' || b[p] == '<')) {
@@ -1360,11 +1778,29 @@ static int lex_directive(struct scanner *s, const struct queued *item, const cha
             char *name = strndup(s->line.data ? s->line.data : "", s->line.len);
             if (!name)
                 return -1;
-            int rc = include_file(s, &site, name, s->line.len, close == '>',
-                                  d == DIR_INCLUDE_NEXT ? item->next : NEXT_NONE);
+            int rc = include_file(s, &site, name, s->line.len, close == '>', next_from, 1, NULL);
             free(name);
             return rc;
         }
+    }
+    /* #include MACRO: resolved when the macros are known. */
+    size_t end = extract_line(s, b, n, p);
+    if (end == (size_t)-1)
+        return -1;
+    *endp = end;
+    char *l = line_copy(s), *name = NULL;
+    if (!l)
+        return -1;
+    size_t namelen = 0;
+    int angle = 0;
+    int r = dcc_pp_include_name(s->pp, l, s->line.len, &name, &namelen, &angle);
+    free(l);
+    if (r < 0)
+        return -1;
+    if (r == DCC_PP_TRUE) {
+        int rc = include_file(s, &site, name, namelen, angle, next_from, 1, NULL);
+        free(name);
+        return rc;
     }
     if (user)
         return give_up_at(s, &site, "%s with a macro argument", dname);
@@ -1381,7 +1817,8 @@ static const unsigned char lex_special[256] = {
     ['\n'] = 1, ['\\'] = 1, ['/'] = 1, ['"'] = 1, ['\''] = 1, ['R'] = 1,
 };
 
-static int lex_file(struct scanner *s, const struct queued *item, const char *b, size_t n)
+static int lex_file(struct scanner *s, const struct queued *item, struct walk *w, const char *b,
+                    size_t n)
 {
     size_t p = 0;
     int bol = 1;
@@ -1410,8 +1847,10 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
             break;
         case '\\': {
             size_t l = splice_len(b, n, p);
-            if (!l)
+            if (!l) {
                 bol = 0;
+                not_guarded(w);
+            }
             p += l ? l : 1;
             break;
         }
@@ -1423,16 +1862,19 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
                 p = skip_to_eol(b, n, q + 1);
             } else {
                 bol = 0;
+                not_guarded(w);
                 p++;
             }
             break;
         }
         case '"':
             bol = 0;
+            not_guarded(w);
             p = skip_literal(b, n, p + 1, '"');
             break;
         case '\'': {
             bol = 0;
+            not_guarded(w);
             /* C++14 digit separator: 1'000 is one pp-number. */
             size_t j = p;
             while (j > 0 && p - j < 64 &&
@@ -1447,6 +1889,7 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
         }
         case 'R': {
             bol = 0;
+            not_guarded(w);
             size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"'
                              ? skip_raw_string(b, n, p)
                              : 0;
@@ -1456,7 +1899,7 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
         case '#':
             if (bol) {
                 bol = 0;
-                int rc = lex_directive(s, item, b, n, p, &p);
+                int rc = lex_directive(s, item, w, b, n, p, &p);
                 if (rc != 0)
                     return rc;
                 break;
@@ -1468,17 +1911,19 @@ static int lex_file(struct scanner *s, const struct queued *item, const char *b,
             size_t colon = skip_splices(b, n, p + 1);
             if (bol && s->mode.digraphs && colon < n && b[colon] == ':') {
                 bol = 0;
-                int rc = lex_directive(s, item, b, n, colon, &p);
+                int rc = lex_directive(s, item, w, b, n, colon, &p);
                 if (rc != 0)
                     return rc;
                 break;
             }
             bol = 0;
+            not_guarded(w);
             p++;
             break;
         }
         default:
             bol = 0;
+            not_guarded(w);
             p++;
             break;
         }
@@ -1498,48 +1943,104 @@ static int check_trigraphs(struct scanner *s, const struct incfile *f, const cha
     return 0;
 }
 
-/* Reads and lexes one file. 0, 1 or -1. */
-static int scan_file(struct scanner *s, const struct queued *q)
+/* Reads a file once per scan. 0 (f->unreadable set when a system file
+ * cannot be read: gcc fails too), 1 or -1. */
+static int read_file(struct scanner *s, struct incfile *f, int user)
 {
-    struct incfile *f = q->f;
-    int user = q->user;
+    f->read = 1;
     int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(errno)) : 0;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)(256 << 20)) {
+    int e = errno;
+    if (fd >= 0 &&
+        (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)(256 << 20))) {
         close(fd);
-        return user ? give_up(s, "%s: cannot read: not a regular file of at most 256 MiB",
-                              shown(s, f->path))
-                    : 0;
+        fd = -1;
+        e = 0;
     }
-    size_t size = (size_t)st.st_size, len = 0;
-    char *buf = malloc(size + 1);
-    if (!buf) {
+    size_t size = fd >= 0 ? (size_t)st.st_size : 0, len = 0;
+    char *buf = fd >= 0 ? malloc(size + 1) : NULL;
+    if (fd >= 0 && !buf) {
         close(fd);
         return -1;
     }
-    while (len < size) {
+    while (fd >= 0 && len < size) {
         ssize_t r = read(fd, buf + len, size - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            int e = errno;
+            e = errno;
             close(fd);
+            fd = -1;
             free(buf);
-            return user ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(e)) : 0;
+            buf = NULL;
+            break;
         }
         if (r == 0)
             break;
         len += (size_t)r;
     }
+    if (fd < 0) {
+        f->unreadable = 1;
+        if (!user)
+            return 0;
+        return e ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(e))
+                 : give_up(s, "%s: cannot read: not a regular file of at most 256 MiB",
+                           shown(s, f->path));
+    }
     close(fd);
     buf[len] = '\0';
-    int rc = s->mode.trigraphs ? check_trigraphs(s, f, buf, len) : 0;
-    if (rc == 0)
-        rc = lex_file(s, q, buf, len);
-    f->scanned = 1;
-    free(buf);
+    f->buf = buf;
+    f->len = len;
+    return s->mode.trigraphs ? check_trigraphs(s, f, buf, len) : 0;
+}
+
+/* Reads one file where it is included, with the macros as they are. */
+static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next)
+{
+    if (f->guard && dcc_pp_ifdef(s->pp, f->guard, strlen(f->guard)) == DCC_PP_TRUE)
+        return 0;
+    if (f->once && f->entered_certain)
+        return 0;
+    if (s->depth >= MAX_INCLUDE_DEPTH)
+        return give_up(s, "%s: #include nested more than %d deep", shown(s, f->path),
+                       MAX_INCLUDE_DEPTH);
+    if (!f->read) {
+        int rc = read_file(s, f, user);
+        if (rc != 0)
+            return rc;
+    }
+    if (f->unreadable)
+        return 0;
+    if (++s->walks > MAX_WALKS)
+        return give_up(
+            s, "more than %d readings of headers: the conditions are too uncertain to follow",
+            MAX_WALKS);
+    if (dcc_pp_depth(s->pp) == 0)
+        f->entered_certain = 1;
+    struct queued item = {f, user, next};
+    struct walk w = {0};
+    s->depth++;
+    f->walking++;
+    int rc = lex_file(s, &item, &w, f->buf, f->len);
+    f->walking--;
+    s->depth--;
+    /* An #if left open at the end of the file (gcc rejects it) */
+    while (rc == 0 && w.n > 0)
+        if (w.v[--w.n].framed && dcc_pp_group_end(s->pp) != 0)
+            rc = -1;
+    if (rc == 0 && w.guard_state == 2 && !f->guard) {
+        f->guard = w.guard;
+        w.guard = NULL;
+    }
+    /* A guarded file is rarely read again: its memory goes back for the
+     * next file (fresh pages cost more than the rare second read). */
+    if (rc == 0 && (f->guard || f->once) && !f->walking && !f->unreadable) {
+        free(f->buf);
+        f->buf = NULL;
+        f->read = 0;
+    }
+    free(w.guard);
+    free(w.v);
     return rc;
 }
 
@@ -1673,6 +2174,8 @@ struct user_dirs {
     size_t n[4], cap[4];
     const char **includes; /* -include / -imacros names, in order */
     size_t nincludes, capincludes;
+    unsigned char *imacros; /* per include: it is -imacros */
+    size_t capimacros;
 };
 
 static void user_dirs_free(struct user_dirs *u)
@@ -1683,6 +2186,7 @@ static void user_dirs_free(struct user_dirs *u)
         free(u->v[k]);
     }
     free(u->includes);
+    free(u->imacros);
 }
 
 /* Reads the options into u. 0, 1 (gave up) or -1. */
@@ -1696,6 +2200,18 @@ static int read_options(struct scanner *s, char *const *argv, const struct dcc_s
         struct dcc_optcat_word w;
         job_option(a, &w);
         enum dcc_opt_scan kind = dcc_optcat_scan_kind(&w);
+        /* -D and -U, in their order, over the compiler's predefined macros */
+        int def = dcc_optcat_is(&w, "-D"), undef = dcc_optcat_is(&w, "-U");
+        if (def || undef) {
+            const char *v = w.sep ? argv[i + 1] : w.value;
+            if (!v)
+                return give_up(s, "argument %s lacks its value", a);
+            i += (size_t)w.sep;
+            int rc = def ? dcc_pp_define_option(s->pp, v) : dcc_pp_undef(s->pp, v, strlen(v));
+            if (rc < 0)
+                return -1;
+            continue;
+        }
         if (kind == DCC_SCAN_NONE) {
             if (w.sep && argv[i + 1])
                 i++;
@@ -1712,6 +2228,9 @@ static int read_options(struct scanner *s, char *const *argv, const struct dcc_s
             i++;
         }
         if (kind == DCC_SCAN_INCLUDE) {
+            if (grow_array((void **)&u->imacros, &u->capimacros, u->nincludes, 1) != 0)
+                return -1;
+            u->imacros[u->nincludes] = (unsigned char)dcc_optcat_is(&w, "-imacros");
             if (ptrvec_push((void ***)&u->includes, &u->nincludes, &u->capincludes, (void *)v) != 0)
                 return -1;
             continue;
@@ -1830,19 +2349,24 @@ static int build_chain(struct scanner *s, const struct user_dirs *u, char *const
 
 static void scanner_free(struct scanner *s)
 {
-    for (size_t i = 0; i < s->files.cap; i++)
-        free(s->files.slots ? s->files.slots[i].val : NULL);
+    for (size_t i = 0; i < s->files.cap; i++) {
+        struct incfile *f = s->files.slots ? s->files.slots[i].val : NULL;
+        if (f) {
+            free(f->buf);
+            free(f->guard);
+        }
+        free(f);
+    }
     smap_free(&s->files, 0);
     smap_free(&s->probes, 0);
     smap_free(&s->lookups, 1);
-    smap_free(&s->visits, 0);
     smap_free(&s->dirset, 0);
     for (size_t i = 0; i < s->nchain; i++)
         free(s->chain[i].path);
     free(s->chain);
     free(s->listed);
     free(s->dirs);
-    free(s->queue);
+    dcc_pp_free(s->pp);
     dcc_buf_free(&s->line);
     dcc_buf_free(&s->path);
 }
@@ -1888,34 +2412,45 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
             } else if (!(f = intern(s, norm))) {
                 rc = -1;
             } else if ((rc = add_dotdot_dirs(s, s->cwd, scan->input, strlen(scan->input))) == 0) {
-                rc = add_user_file(s, f, raw, NEXT_NONE);
+                rc = add_user_file(s, f, raw, NEXT_NONE, 0);
             }
             free(raw);
         }
     }
-    /* -include FILE: as #include "FILE" searched from the working directory. */
-    for (size_t i = 0; i < u.nincludes && rc == 0; i++) {
-        struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0, NEXT_NONE, NULL};
-        rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0, NEXT_NONE);
+    /* -imacros FILE, then -include FILE: as #include "FILE" searched from
+     * the working directory; then the source. */
+    for (int pass = 1; pass >= 0; pass--) {
+        for (size_t i = 0; i < u.nincludes && rc == 0; i++) {
+            if (u.imacros[i] != pass)
+                continue;
+            struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0, NEXT_NONE, NULL};
+            rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0, NEXT_NONE, 1,
+                              NULL);
+        }
     }
     user_dirs_free(&u);
-    while (rc == 0 && s->head < s->nqueue) {
-        struct queued q = s->queue[s->head++];
-        /* Another reading of a system file only matters for its #include_next. */
-        if (!q.user && q.f->scanned && !q.f->has_next)
-            continue;
-        rc = scan_file(s, &q);
-    }
+    if (rc == 0)
+        rc = walk_file(s, s->listed[0], 1, NEXT_NONE);
     return rc;
 }
 
 int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
-                    char *const *sysdirs, struct dcc_inc_list *out, char *why, size_t whylen)
+                    char *const *sysdirs, const char *predefs, struct dcc_inc_list *out, char *why,
+                    size_t whylen)
 {
     *out = (struct dcc_inc_list){0};
     dcc_set_err(why, whylen, "%s", "");
     struct scanner s = {.cwd = cwd, .cwdlen = strlen(cwd), .why = why, .whylen = whylen};
-    int rc = cwd[0] == '/' ? run_scan(&s, argv, scan, sysdirs)
+    int rc = -1;
+    s.pp = dcc_pp_new(predefs == NULL);
+    if (s.pp && predefs) {
+        rc = dcc_pp_define_lines(s.pp, predefs, strlen(predefs));
+        dcc_pp_set_clang(s.pp, strstr(predefs, "#define __clang__ ") != NULL);
+    } else if (s.pp) {
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = cwd[0] == '/' ? run_scan(&s, argv, scan, sysdirs)
                            : give_up(&s, "the working directory is not absolute");
     for (size_t i = 0; rc == 0 && i < s.nlisted; i++)
         rc = inc_list_add(out, DCC_INC_FILE, s.listed[i]->path);
@@ -1929,5 +2464,124 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
         dcc_inc_list_free(out);
     if (rc < 0)
         dcc_set_err(why, whylen, "out of memory");
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the coverage report                                                 */
+
+void dcc_incscan_record(const char *pump_dir, const char *why)
+{
+    char path[PATH_MAX], line[1024];
+    if (snprintf(path, sizeof path, "%s/coverage", pump_dir) >= (int)sizeof path)
+        return;
+    /* One short line per write: O_APPEND keeps concurrent jobs' lines whole. */
+    int n = snprintf(line, sizeof line, "%s%s\n", why ? "-" : "+", why ? why : "");
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    line[len - 1] = '\n';
+    for (size_t i = 0; i + 1 < len; i++)
+        if (line[i] == '\n')
+            line[i] = ' ';
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, line, len);
+    (void)w; /* best effort: the report only counts what was written */
+    close(fd);
+}
+
+struct reason {
+    const char *text, *example; /* into the file's buffer */
+    size_t len, exlen, count;
+};
+
+static int reason_cmp(const void *a, const void *b)
+{
+    const struct reason *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    size_t l = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->text, y->text, l);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int dcc_incscan_coverage(const char *pump_dir, size_t top, struct dcc_buf *out)
+{
+    char path[PATH_MAX], ignored[200];
+    if (snprintf(path, sizeof path, "%s/coverage", pump_dir) >= (int)sizeof path)
+        return 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 1;
+    struct dcc_buf b = {0};
+    int r = dcc_read_regular_fd(fd, path, 256u << 20, "the coverage record", &b, ignored,
+                                sizeof ignored);
+    close(fd);
+    if (r != 0 || !b.len) {
+        dcc_buf_free(&b);
+        return 1;
+    }
+    struct reason *v = NULL;
+    size_t nv = 0, cap = 0, pumped = 0, total = 0;
+    struct smap index = {0};
+    int rc = 0;
+    for (size_t p = 0; p < b.len && rc == 0;) {
+        const char *nl = memchr(b.data + p, '\n', b.len - p);
+        size_t end = nl ? (size_t)(nl - b.data) : b.len;
+        const char *l = b.data + p;
+        size_t len = end - p;
+        p = end + 1;
+        if (len == 0 || (l[0] != '+' && l[0] != '-'))
+            continue;
+        total++;
+        if (l[0] == '+') {
+            pumped++;
+            continue;
+        }
+        l++;
+        len--;
+        /* "src/x.c:12: WHAT" counts as WHAT, with src/x.c:12 as the example */
+        const char *ex = l;
+        size_t exlen = 0;
+        const char *sep = memmem(l, len, ": ", 2);
+        if (sep && !memchr(l, ' ', (size_t)(sep - l)) && sep + 2 < l + len) {
+            exlen = (size_t)(sep - l);
+            len -= exlen + 2;
+            l = sep + 2;
+        }
+        void *idx = smap_get(&index, l, len);
+        if (idx) {
+            v[(uintptr_t)idx - 1].count++;
+            continue;
+        }
+        if (grow_array((void **)&v, &cap, nv, sizeof *v) != 0 ||
+            smap_put(&index, l, len, (void *)(uintptr_t)(nv + 1)) != 0) {
+            rc = -1;
+            break;
+        }
+        v[nv++] = (struct reason){l, ex, len, exlen, 1};
+    }
+    if (rc == 0 && total) {
+        qsort(v, nv, sizeof *v, reason_cmp);
+        rc = dcc_buf_printf(out, "%zu of %zu jobs (%.1f%%) went in pump mode\n", pumped, total,
+                            100.0 * (double)pumped / (double)total);
+        if (rc == 0 && nv)
+            rc = dcc_buf_printf(out, "why the other %zu did not%s:\n", total - pumped,
+                                nv > top ? " (the most frequent reasons)" : "");
+        for (size_t i = 0; i < nv && i < top && rc == 0; i++) {
+            rc = dcc_buf_printf(out, "%6zu  %.*s", v[i].count, (int)v[i].len, v[i].text);
+            if (rc == 0 && v[i].exlen)
+                rc = dcc_buf_printf(out, " (e.g. %.*s)", (int)v[i].exlen, v[i].example);
+            if (rc == 0)
+                rc = dcc_buf_appends(out, "\n");
+        }
+    } else if (rc == 0) {
+        rc = 1;
+    }
+    smap_free(&index, 0);
+    free(v);
+    dcc_buf_free(&b);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "base/dcc_util.h"
 #include "proto/dcc_args.h"
 
 enum dcc_inc_kind { DCC_INC_FILE, DCC_INC_DIR, DCC_INC_SYSTEMDIR };
@@ -31,8 +32,9 @@ void dcc_inc_list_free(struct dcc_inc_list *l);
  * lexically normalised. The compiler runs with LC_ALL=C (the markers are
  * translated otherwise) and without CPATH and friends in its environment.
  * Options passed on: -m*, --sysroot[=]X, -isysroot[ ]X, -nostdinc,
- * -nostdinc++, -stdlib=X, -target X, --target=X; the language is the last
- * -x, else the source suffix, else c.
+ * -nostdinc++, -stdlib=X, -target X, --target=X, and those
+ * dcc_incscan_predefs passes on (-f*: -mcmodel=kernel fails without
+ * -fno-PIE); the language is the last -x, else the source suffix, else c.
  * cache_dir (may be NULL): the answer is kept in cache_dir/sysdirs-HASH, HASH
  * an FNV-1a of the compiler's path and identity (dev, inode, size, mtime),
  * the options, the language, GCC_EXEC_PREFIX and COMPILER_PATH. A cache file
@@ -44,6 +46,16 @@ void dcc_inc_list_free(struct dcc_inc_list *l);
 int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char *cache_dir,
                         char ***dirs, char *err, size_t errlen);
 
+/* The compiler's predefined macros for this job: the output of
+ * `COMPILER <macro-affecting options> -x LANG -dM -E /dev/null` (options
+ * passed on: -O*, -f*, -m*, -std=, -ansi, -undef, -pthread, -p, -pg,
+ * -target, --sysroot, -isysroot, -nostdinc*, and dcc_incscan_sysdirs' own;
+ * -D and -U are not: the scanner applies them). Cached like dcc_incscan_sysdirs, in cache_dir/predefs-HASH.
+ * Returns 0 with *text (malloc'd), or an exit code with err like
+ * dcc_incscan_sysdirs. */
+int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char *cache_dir,
+                        char **text, char *err, size_t errlen);
+
 /* Finds the files a compile of this job reads that are not system headers.
  * argv/scan: the job after dcc_args_scan (scan->input relative or absolute).
  * cwd: the absolute physical working directory. sysdirs: from
@@ -53,17 +65,38 @@ int dcc_incscan_sysdirs(const char *compiler_path, char *const *argv, const char
  * every DCC_INC_DIR (existing user search directories, the directories quoted
  * includes were found relative to, and directories a ".." in a name passes
  * through), then every DCC_INC_SYSTEMDIR; no duplicates.
+ * predefs: from dcc_incscan_predefs; NULL when unknown (then every macro
+ * the scan does not see defined is unknown, and conditions on them take
+ * both branches).
+ * The scan follows the preprocessor: it walks the files in the order gcc
+ * reads them with the macros of predefs, -D/-U, -imacros/-include and every
+ * #define/#undef met, evaluates #if/#ifdef/#elif (with __has_include), skips
+ * branches that are false, takes both branches of a condition it cannot
+ * decide (a macro set in such a branch is unknown after it), resolves
+ * #include MACRO when the macro is known, and skips a file whose include
+ * guard or #pragma once is known to hold.
  * Lexing follows the job's language and -std= as gcc does (raw strings,
  * digraphs, digit separators); a file with ??= or ??/ gives up where
  * trigraphs are on. #include_next in a system header is followed the way gcc
- * searches it; a computed include there gives up when user directories are
- * searched.
+ * searches it; a computed include that does not resolve gives up in a user
+ * file, and in a system header when user directories are searched.
  * Returns 1 when pump mode must not be used for this job, with one line in
  * why naming the place and the construct ("src/x.c:12: #include with a macro
  * argument"; paths under cwd are shown relative to it), or -1 on ENOMEM.
  * out is emptied first and is empty unless 0 is returned. */
 int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
-                    char *const *sysdirs, struct dcc_inc_list *out, char *why, size_t whylen);
+                    char *const *sysdirs, const char *predefs, struct dcc_inc_list *out, char *why,
+                    size_t whylen);
+
+/* Pump's coverage report. dcc_incscan_record appends one job's outcome
+ * (why NULL: it went in pump mode) to pump_dir/coverage, one line each,
+ * best effort. dcc_incscan_coverage reads that file into out as the lines
+ * pump prints at the end of a build: how many jobs went in pump mode, then
+ * the top reasons of the others (a reason without its "file:line: "
+ * prefix, with the count and one example place). 0, 1 when there is no
+ * record, or -1 on ENOMEM. */
+void dcc_incscan_record(const char *pump_dir, const char *why);
+int dcc_incscan_coverage(const char *pump_dir, size_t top, struct dcc_buf *out);
 
 /* Lexically normalised absolute path of rel (taken relative to the absolute
  * base unless it starts with '/'): no ".", "..", "//" or trailing '/'.
