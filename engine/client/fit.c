@@ -73,6 +73,10 @@ static void asking_failed(struct client *cl, const struct dcc_host *host, const 
     char hostname[600];
     dcc_hosts_format(host, hostname, sizeof hostname);
     dcc_slots_backoff(cl, host);
+    /* A connection closed at CAPS looked like stock 3.4; a helper that then
+     * does not answer its probe either (not in its --allow list, stopped)
+     * is not known to be anything: ask again next time. */
+    dcc_hostcaps_forget(host, NULL);
     if (dcc_slots_helper_left(cl))
         dcc_warn("failed to distribute %s to %s (%s), trying another helper", file, hostname, err);
     else if (cl->fallback)

@@ -211,6 +211,13 @@ dcc_start_distccd() {
     --log-file "$DAEMON_LOG" --log-level info --whitelist-dir "$DAEMON_WL" --lifetime 300 "$@" &
   DAEMON_PID=$!
   dcc_wait_port "$DAEMON_PORT" 10
+  # The port is bound before the daemon makes the toolchain report of its
+  # CAPS answers; it says it is listening once it serves.
+  local i
+  for ((i = 0; i < 150; i++)); do
+    grep -q ' listening on ' "$DAEMON_LOG" 2>/dev/null && break
+    sleep 0.1
+  done
 }
 
 # For tests with two daemons: the one started first is kept as FIRST_PID,

@@ -732,7 +732,8 @@ SH
   dcc_start_stalling_helper
   FAKE_HELPER_PID=$STALL_PID
   mkdir out
-  DISTCC_HOSTS="127.0.0.1:$STALL_PORT" "$DCC_BIN/distcc" gcc -c hello.c -o out/hello.o &
+  # The stalling helper takes one connection: no CAPS question first.
+  DISTCC_TOOLCHAIN_MATCH=off DISTCC_HOSTS="127.0.0.1:$STALL_PORT" "$DCC_BIN/distcc" gcc -c hello.c -o out/hello.o &
   client=$!
   wait_for_phase "$client" 6
   for _ in $(seq 100); do [ -n "$(ls -A out)" ] && break; sleep 0.05; done
