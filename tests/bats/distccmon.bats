@@ -273,7 +273,8 @@ c.close()
   port=$(cat "$d/port")
   echo 'int x;' >"$d/x.c"
   mkdir "$d/out"
-  DISTCC_HOSTS="127.0.0.1:$port/1" DISTCC_FALLBACK=0 \
+  # The helper takes one connection: no CAPS question first.
+  DISTCC_TOOLCHAIN_MATCH=off DISTCC_HOSTS="127.0.0.1:$port/1" DISTCC_FALLBACK=0 \
     "$DCC_BIN/distcc" gcc -c "$d/x.c" -o "$d/out/x.o" 2>"$d/client.err" &
   CLIENT_PID=$!
   # The client makes its temporary object once the DOTO header is in: by

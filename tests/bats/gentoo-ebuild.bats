@@ -97,9 +97,9 @@ REQUIRED_USE=preflight? ( json )
   xmllint --noout "$EBUILD_DIR/metadata.xml"
   # metadata.xml describes exactly the local flags (selinux is global).
   [ "$(grep -o '<flag name="[^"]*"' "$EBUILD_DIR/metadata.xml" | cut -d'"' -f2 | tr '\n' ' ')" = "gssapi gtk json preflight seccomp zeroconf xinetd " ]
-  # The libraries follow the flags: libb2, popt and lzo only with USE='-*'.
+  # The libraries follow the flags: zstd, libb2, popt and lzo only with USE='-*'.
   run ebuild_sh 'echo $DEPEND'
-  [ "$output" = "app-crypt/libb2 dev-libs/lzo:2 dev-libs/popt gssapi? ( app-crypt/mit-krb5 ) gtk? ( x11-libs/gtk+:3 ) json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp ) zeroconf? ( net-dns/avahi[dbus] )" ]
+  [ "$output" = "app-arch/zstd:= app-crypt/libb2 dev-libs/lzo:2 dev-libs/popt gssapi? ( app-crypt/mit-krb5 ) gtk? ( x11-libs/gtk+:3 ) json? ( dev-libs/jansson:= ) preflight? ( dev-libs/iniparser:= net-misc/curl ) seccomp? ( sys-libs/libseccomp ) zeroconf? ( net-dns/avahi[dbus] )" ]
 }
 
 @test "the release ebuild builds from make dist's tarball; the live one from the repository named" {
