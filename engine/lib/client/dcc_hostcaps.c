@@ -160,6 +160,12 @@ int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts
     /* Header and body in one write: a stock distccd shows what follows
      * the header it did not expect, then closes. */
     size_t qlen = strlen(question);
+    if (qlen > DCC_CAPS_MAX_QUESTION) {
+        free(question);
+        dcc_net_close(&t);
+        dcc_set_err(err, errlen, "our CAPS question is longer than a distccd reads");
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
     char packet[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION + 1];
     snprintf(packet, sizeof packet, "%s%08x%s", DCC_TOK_CAPS, (unsigned)qlen, question);
     free(question);

@@ -220,6 +220,20 @@ static void request_failed(struct dcc_remote_result *res, const struct dcc_host 
 
 /* DONE STAT SERR SOUT DOTO, and in protocol 3 DOTD after a success (into
  * deps_file, or dropped when that is NULL). */
+/* Sending the request failed: on our side (a file we could not read: build
+ * here), or on the helper's (try another). */
+static void send_failed(struct dcc_remote_result *res, const struct dcc_host *host,
+                        struct dcc_conn *c, int rc, const char *what)
+{
+    if (c->local_fault) {
+        res->outcome = DCC_REMOTE_LOCAL_ERROR;
+        res->exit_code = rc;
+        snprintf(res->err, sizeof res->err, "%s", c->err);
+    } else {
+        request_failed(res, host, c, rc, what);
+    }
+}
+
 static void read_reply(struct dcc_conn *c, const struct dcc_host *host, uint32_t ver,
                        enum dcc_compress how, const char *output, const char *deps_file,
                        const struct dcc_remote_opts *opts, struct dcc_remote_result *res)
@@ -330,13 +344,7 @@ void dcc_remote_compile(char *const *argv, const struct dcc_scan *scan, const st
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
     if (rc) {
-        if (c.local_fault) {
-            res->outcome = DCC_REMOTE_LOCAL_ERROR;
-            res->exit_code = rc;
-            snprintf(res->err, sizeof res->err, "%s", c.err);
-        } else {
-            request_failed(res, host, &c, rc, "sending the source");
-        }
+        send_failed(res, host, &c, rc, "sending the source");
         goto out;
     }
 
@@ -430,13 +438,7 @@ void dcc_remote_compile_pump(char *const *argv, const struct dcc_scan *scan,
     if (opts->tcp_cork)
         dcc_wire_cork(t.out_fd, 0);
     if (rc) {
-        if (c.local_fault) {
-            res->outcome = DCC_REMOTE_LOCAL_ERROR;
-            res->exit_code = rc;
-            snprintf(res->err, sizeof res->err, "%s", c.err);
-        } else {
-            request_failed(res, host, &c, rc, "sending the request");
-        }
+        send_failed(res, host, &c, rc, "sending the request");
     } else {
         read_reply(&c, host, 3, how, scan->output, pump->deps_file, opts, res);
     }
