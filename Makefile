@@ -54,7 +54,9 @@ GNU_HOST := $(shell gcc -dumpmachine 2>/dev/null || echo unknown-linux-gnu)
 # distcc-config and distccflags (a bare stage3 bootstraps with these alone).
 # Optional parts, each a switch: auto (on when its library is found), 1 (on;
 # a missing library is an error), 0 (off).
-#   WITH_JSON       jansson: distccd's /stats.json and /toolchain pages
+#   WITH_JSON       jansson: distccd's /stats.json and /toolchain pages, and CAPS
+#                   (without it the client takes every helper for stock: no zstd,
+#                   header cache or toolchain matching, -march=native stays local)
 #   WITH_CURL       libcurl: distcc-preflight's HTTP queries to the helpers
 #   WITH_INIPARSER  iniparser: distcc-preflight's /etc/distcc/distcc.conf
 #   WITH_SECCOMP    libseccomp: the seccomp layer of distccd's job sandbox
@@ -153,7 +155,7 @@ ifneq ($(PREFLIGHT_OFF),)
 $(info distcc-preflight: not built ($(PREFLIGHT_OFF)))
 endif
 ifneq ($(USE_JSON),1)
-$(info distccd: built without the /stats.json and /toolchain pages ($(OFF_WITH_JSON)))
+$(info distcc, distccd: built without CAPS (every helper is taken for stock) and without the /stats.json and /toolchain pages ($(OFF_WITH_JSON)))
 endif
 ifneq ($(USE_SECCOMP),1)
 $(info distccd: built without the seccomp layer of the job sandbox ($(OFF_WITH_SECCOMP)))

@@ -54,7 +54,7 @@ teardown() {
 @test "make says, one line per part, what the bootstrap build leaves out and why" {
   [ "$(grep -v -e '^cc ' -e '^ar ' "$BATS_FILE_TMPDIR/make.out")" = \
 "distcc-preflight: not built (WITH_JSON=0; WITH_CURL=0; WITH_INIPARSER=0)
-distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)
+distcc, distccd: built without CAPS (every helper is taken for stock) and without the /stats.json and /toolchain pages (WITH_JSON=0)
 distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)
 distccmon-gui: not built (WITH_GTK=0)
 distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)
@@ -84,7 +84,7 @@ distcc, distccd: built without GSS-API authentication (,auth and --auth) (WITH_G
   PKG_CONFIG_LIBDIR="$BOOT_PC" run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BOOT_BUILD" all
   run -0 grep -E '^distcc' <<<"$output"
   [ "$output" = "distcc-preflight: not built (jansson not found: install libjansson-dev / dev-libs/jansson, or WITH_JSON=1 to require it; libcurl not found: install libcurl4-openssl-dev / net-misc/curl, or WITH_CURL=1 to require it)
-distccd: built without the /stats.json and /toolchain pages (jansson not found: install libjansson-dev / dev-libs/jansson, or WITH_JSON=1 to require it)
+distcc, distccd: built without CAPS (every helper is taken for stock) and without the /stats.json and /toolchain pages (jansson not found: install libjansson-dev / dev-libs/jansson, or WITH_JSON=1 to require it)
 distccd: built without the seccomp layer of the job sandbox (libseccomp not found: install libseccomp-dev / sys-libs/libseccomp, or WITH_SECCOMP=1 to require it)
 distccmon-gui: not built (gtk+-3.0 not found: install libgtk-3-dev / x11-libs/gtk+:3, or WITH_GTK=1 to require it)
 distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (avahi-client not found: install libavahi-client-dev / net-dns/avahi[dbus], or WITH_ZEROCONF=1 to require it)

@@ -160,7 +160,7 @@ REQUIRED_USE=preflight? ( json )
   run -0 make -C "$DCC_TOP" --no-print-directory -n BUILD="$BATS_TEST_TMPDIR/build" "${args[@]}"
   run -0 grep -E '^distcc' <<<"$output"
   [ "$output" = "distcc-preflight: not built (WITH_JSON=0; WITH_CURL=0; WITH_INIPARSER=0)
-distccd: built without the /stats.json and /toolchain pages (WITH_JSON=0)
+distcc, distccd: built without CAPS (every helper is taken for stock) and without the /stats.json and /toolchain pages (WITH_JSON=0)
 distccd: built without the seccomp layer of the job sandbox (WITH_SECCOMP=0)
 distccmon-gui: not built (WITH_GTK=0)
 distcc, distccd: built without Zeroconf (+zeroconf, --zeroconf) (WITH_ZEROCONF=0)
