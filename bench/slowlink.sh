@@ -65,15 +65,16 @@ work=$(mktemp -d /tmp/distcc-slowlink.XXXXXX)
 chmod 0755 "$work"
 # shellcheck source=SCRIPTDIR/scale-net.bash disable=SC1091
 . "$top/bench/scale-net.bash"
-pids=()
+# shellcheck source=SCRIPTDIR/replay-toolchain.bash disable=SC1091
+. "$top/bench/replay-toolchain.bash"
+# The one process this script starts that outlives a build: the helper's
+# distccd (also bounded by --lifetime). A build is bounded by timeout.
+daemon_pid=
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
+  if [ -n "$daemon_pid" ]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+  fi
   scale_net_teardown
   rm -rf "$work"
 }
@@ -83,20 +84,13 @@ now_ns() { date +%s%N; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # Units spread over the code base (every k-th), their recorded compiles
-# packed into the replay compiler (hard links under every name a client may
-# ask for: the sandbox lets a job read its compiler's file, not a link's
-# target).
+# packed into the helper's replay compiler.
 total=$(wc -l <"$cache/units.tsv")
 [ "$max_units" -lt "$total" ] || max_units=$total
 awk -v k="$max_units" -v t="$total" 'BEGIN { for (i = 0; i < k; i++) pick[int(i * t / k) + 1] = 1 } pick[NR]' \
   "$cache/units.tsv" >"$work/units.tsv"
 njobs=$(wc -l <"$work/units.tsv")
-mkdir -p "$work/tc" "$work/wl"
-cut -f1-3 "$work/units.tsv" >"$work/pack.tsv"
-"$replay" --pack "$work/tc/gcc" "$work/pack.tsv"
-machine=$(gcc -dumpmachine)
-for n in cc "$machine-gcc"; do ln "$work/tc/gcc" "$work/tc/$n"; done
-for n in gcc cc "$machine-gcc"; do ln -s /usr/bin/distcc "$work/wl/$n"; done
+replay_toolchain "$replay" "$work/units.tsv" "$work/tc" "$work/wl"
 # One make target per unit, run in its directory of the recorded build with
 # its own arguments.
 {
@@ -116,7 +110,7 @@ ip netns exec "$h_ns" env TMPDIR="$work/h/tmp" DISTCCD_PATH="$work/tc:/usr/bin:/
   "$bin/distccd" --no-detach --daemon --listen 10.79.1.1 --port 3632 --jobs "$slots" -N 0 \
   --allow 10.79.0.0/16 --whitelist-dir "$work/wl" --log-file "$work/h/ours.log" --log-level notice \
   --lifetime $(( (${#rates[@]} * ${#modes[@]} * runs + 2) * build_timeout )) &
-pids+=($!)
+daemon_pid=$!
 for _ in $(seq 200); do
   [ -n "$(ip netns exec "$h_ns" ss -Hltn "sport = :3632" 2>/dev/null)" ] && break
   sleep 0.05
