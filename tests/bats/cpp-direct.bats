@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# The client's cpp without gcc's driver: the first job of an argument shape
+# asks the driver (gcc -###) which cc1 line it would run and keeps it under
+# $DISTCC_DIR/cc1; later jobs of that shape run cc1 themselves. The driver
+# still runs for shapes it must see (dependency files) and with
+# DISTCC_CPP_DIRECT=0. Objects match a local build without -g and the
+# driver's plain-mode object with -g.
+# The "gcc" here is a logging wrapper of the real one, first on PATH.
+
+load common
+
+setup() {
+  cd "$BATS_TEST_TMPDIR" || return
+  unset DISTCC_HOSTS DISTCC_VERBOSE DISTCC_LOG DISTCC_FALLBACK DISTCC_SAVE_TEMPS DISTCC_NO_REWRITE_CROSS \
+    DISTCC_SKIP_LOCAL_RETRY DISTCC_IO_TIMEOUT DISTCC_BACKOFF_PERIOD DISTCC_PAUSE_TIME_MSEC _DISTCC_SAFEGUARD \
+    DEPENDENCIES_OUTPUT SUNPRO_DEPENDENCIES INCLUDE_SERVER_DIR INCLUDE_SERVER_PORT INCLUDE_SERVER_PID \
+    DISTCC_CPP_DIRECT DISTCC_DIRECTIVES_ONLY CPATH C_INCLUDE_PATH CPLUS_INCLUDE_PATH
+  export LC_ALL=C
+  export DISTCC_TOOLCHAIN_MATCH=off
+  export DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir"
+  export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+  mkdir -p "$TMPDIR" wrap
+  printf '#!/bin/sh\necho "$*" >>%s/driver.log\nexec /usr/bin/gcc "$@"\n' "$BATS_TEST_TMPDIR" >wrap/gcc
+  chmod +x wrap/gcc
+  export PATH="$BATS_TEST_TMPDIR/wrap:$PATH"
+  printf '#include <stdio.h>\n#define GREETING(n) printf("hello %%d\\n", (n) * FACTOR)\nint main(void) { GREETING(21); return 0; }\n' >one.c
+  printf '#include <stdio.h>\nint two(void) { return puts("two") + FACTOR; }\n' >two.c
+  chmod -R a+rX "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+  dcc_stop_distccd
+}
+
+our_distcc() {
+  DISTCC_FALLBACK=0 DISTCC_SKIP_LOCAL_RETRY=1 DISTCC_BACKOFF_PERIOD=0 "$DCC_BIN/distcc" "$@"
+}
+
+@test "the first job of a shape asks the driver once (-###); the next ones run cc1 alone, objects as through the driver" {
+  dcc_start_distccd
+  # With -g a plain-mode object is the driver's plain-mode object (macro
+  # columns differ from a local build, see README), byte for byte.
+  for f in one two; do
+    DISTCC_CPP_DIRECT=0 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -g -O2 -DFACTOR=2 -c $f.c -o ref-$f.o
+    [ "$status" -eq 0 ]
+  done
+  : >driver.log
+
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -g -O2 -DFACTOR=2 -c one.c -o one.o
+  [ "$status" -eq 0 ]
+  cmp one.o ref-one.o
+  grep -q -- '^-### -g -O2 -DFACTOR=2 -E one.c -o ' driver.log
+  [ "$(wc -l <driver.log)" -eq 1 ]
+  [ "$(ls "$DISTCC_DIR/cc1" | wc -l)" -eq 1 ]
+
+  : >driver.log
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -g -O2 -DFACTOR=2 -c two.c -o two.o
+  [ "$status" -eq 0 ]
+  cmp two.o ref-two.o
+  [ ! -s driver.log ]
+  [ "$(ls "$DISTCC_DIR/cc1" | wc -l)" -eq 1 ]
+}
+
+@test "another shape is learned apart; without -g the objects match too" {
+  dcc_start_distccd
+  /usr/bin/gcc -O2 -DFACTOR=3 -c one.c -o local-one.o
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -c one.c -o one.o
+  [ "$status" -eq 0 ]
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=3 -c one.c -o one.o
+  [ "$status" -eq 0 ]
+  cmp one.o local-one.o
+  [ "$(grep -c -- '^-### ' driver.log)" -eq 2 ]
+  [ "$(ls "$DISTCC_DIR/cc1" | wc -l)" -eq 2 ]
+}
+
+@test "a job that writes a dependency file goes through the driver, which names it" {
+  dcc_start_distccd
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -MD -c one.c -o one.o
+  [ "$status" -eq 0 ]
+  [ -f one.d ]
+  grep -q '^one.o: one.c' one.d
+  grep -q -- '-E one.c' driver.log
+  ! grep -q -- '^-### ' driver.log
+  [ ! -d "$DISTCC_DIR/cc1" ] || [ -z "$(ls "$DISTCC_DIR/cc1")" ]
+}
+
+@test "with DISTCC_CPP_DIRECT=0 every job runs gcc -E through the driver" {
+  dcc_start_distccd
+  for i in 1 2; do
+    DISTCC_CPP_DIRECT=0 DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -c one.c -o one.o
+    [ "$status" -eq 0 ]
+  done
+  [ "$(grep -c -- '-E one.c -o ' driver.log)" -eq 2 ]
+  ! grep -q -- '^-### ' driver.log
+  [ ! -d "$DISTCC_DIR/cc1" ]
+}
