@@ -2,7 +2,7 @@
 # The client's cpp without gcc's driver: the first job of an argument shape
 # asks the driver (gcc -###) which cc1 line it would run and keeps it under
 # $DISTCC_DIR/cc1; later jobs of that shape run cc1 themselves. The driver
-# still runs for shapes it must see (dependency files) and with
+# still runs for shapes it must see (-x, -save-temps, plugins ...) and with
 # DISTCC_CPP_DIRECT=0. Objects match a local build without -g and the
 # driver's plain-mode object with -g.
 # The "gcc" here is a logging wrapper of the real one, first on PATH.
@@ -69,13 +69,29 @@ our_distcc() {
   [ "$(ls "$DISTCC_DIR/cc1" | wc -l)" -eq 2 ]
 }
 
-@test "a job that writes a dependency file goes through the driver, which names it" {
+@test "dependency files as automake asks for them: each job's own names, the second job without the driver" {
   dcc_start_distccd
-  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -MD -c one.c -o one.o
+  mkdir -p .deps
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -MT one.o -MD -MP -MF .deps/one.Tpo -c one.c -o one.o
   [ "$status" -eq 0 ]
-  [ -f one.d ]
-  grep -q '^one.o: one.c' one.d
-  grep -q -- '-E one.c' driver.log
+  [ "$(grep -c -- '^-### ' driver.log)" -eq 1 ]
+  : >driver.log
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -MT two.o -MD -MP -MF .deps/two.Tpo -c two.c -o two.o
+  [ "$status" -eq 0 ]
+  [ ! -s driver.log ]
+  /usr/bin/gcc -O2 -DFACTOR=2 -MT two.o -MD -MP -MF local-two.d -c two.c -o local-two.o
+  cmp two.o local-two.o
+  diff .deps/two.Tpo local-two.d
+  head -1 .deps/one.Tpo | grep -q '^one.o: one.c'
+}
+
+@test "a shape the driver must see (-x c) goes through it, and nothing is kept" {
+  dcc_start_distccd
+  /usr/bin/gcc -O2 -DFACTOR=2 -c one.c -o local-one.o
+  DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -x c -c one.c -o one.o
+  [ "$status" -eq 0 ]
+  cmp one.o local-one.o
+  grep -q -- '-x c -E one.c' driver.log
   ! grep -q -- '^-### ' driver.log
   [ ! -d "$DISTCC_DIR/cc1" ] || [ -z "$(ls "$DISTCC_DIR/cc1")" ]
 }

@@ -68,19 +68,24 @@ static void test_parse_refuses_what_is_not_one_cc1_E(void **state)
 static void test_shape_passes_plain_flags_only(void **state)
 {
     (void)state;
+    char **deps = words("gcc -O2 -MT t.o -MD -MP -MF .deps/t.Tpo -E t.c -o /tmp/d_1.i");
+    assert_int_equal(dcc_cc1_shape_ok(deps, "t.c", "/tmp/d_1.i"), 1);
+    dcc_argv_free(deps);
     char **ok = words(
         "gcc -O2 -g -Wall -DX=1 -I inc -Iinc2 -include cfg.h -std=gnu11 -fPIC -march=x86-64 -E t.c -o /tmp/d_1.i");
     assert_int_equal(dcc_cc1_shape_ok(ok, "t.c", "/tmp/d_1.i"), 1);
     dcc_argv_free(ok);
     static const char *const refused[] = {
-        "gcc -O2 -MD -MF t.d -E t.c -o /tmp/d_1.i", /* a dependency file */
-        "gcc -Wp,-MD,t.d -E t.c -o /tmp/d_1.i",     /* the same through -Wp */
-        "gcc -x c -E t.c -o /tmp/d_1.i",            /* a language the driver picks */
-        "gcc -save-temps -E t.c -o /tmp/d_1.i",     /* files named after the input */
-        "gcc -march=native -E t.c -o /tmp/d_1.i",   /* the driver asks the CPU */
-        "gcc -specs=x.specs -E t.c -o /tmp/d_1.i",  /* unknown to the list */
-        "gcc -E t.c t.c -o /tmp/d_1.i",             /* the input twice */
-        "gcc -E t.c",                               /* no output */
+        "gcc -O2 -MD -MFt.d -E t.c -o /tmp/d_1.i",          /* its name inside the option */
+        "gcc -O2 -MD -MF t.d -MT t.d -E t.c -o /tmp/d_1.i", /* two values alike */
+        "gcc -O2 -MG -MD -E t.c -o /tmp/d_1.i",             /* missing headers as dependencies */
+        "gcc -Wp,-MD,t.d -E t.c -o /tmp/d_1.i",             /* the same through -Wp */
+        "gcc -x c -E t.c -o /tmp/d_1.i",                    /* a language the driver picks */
+        "gcc -save-temps -E t.c -o /tmp/d_1.i",             /* files named after the input */
+        "gcc -march=native -E t.c -o /tmp/d_1.i",           /* the driver asks the CPU */
+        "gcc -specs=x.specs -E t.c -o /tmp/d_1.i",          /* unknown to the list */
+        "gcc -E t.c t.c -o /tmp/d_1.i",                     /* the input twice */
+        "gcc -E t.c",                                       /* no output */
         NULL};
     for (int i = 0; refused[i]; i++) {
         char **argv = words(refused[i]);
@@ -174,10 +179,34 @@ static void test_argv_learned_from_gcc_kept_and_reused(void **state)
     dcc_argv_free(argv);
     dcc_argv_free(cpp);
 
-    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -MD -E t.c -o %s", first);
+    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -Wp,-MD,t.d -E t.c -o %s", first);
     cpp = words(line);
     assert_null(dcc_cc1_argv(cpp, "t.c", first, dir));
     assert_int_equal(files_in(dir), 1);
+    dcc_argv_free(cpp);
+
+    /* Dependency files: their names and targets are each job's own. */
+    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -MT t.o -MD -MP -MF .deps/t.Tpo -E t.c -o %s",
+             first);
+    cpp = words(line);
+    argv = dcc_cc1_argv(cpp, "t.c", first, dir);
+    assert_non_null(argv);
+    assert_true(has_arg(argv, ".deps/t.Tpo"));
+    assert_true(has_arg(argv, "t.o"));
+    assert_int_equal(files_in(dir), 2);
+    dcc_argv_free(argv);
+    dcc_argv_free(cpp);
+    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -MT u.o -MD -MP -MF .deps/u.Tpo -E u.c -o %s",
+             second);
+    cpp = words(line);
+    argv = dcc_cc1_argv(cpp, "u.c", second, dir);
+    assert_non_null(argv);
+    assert_true(has_arg(argv, ".deps/u.Tpo"));
+    assert_true(has_arg(argv, "u.o"));
+    assert_false(has_arg(argv, ".deps/t.Tpo"));
+    assert_false(has_arg(argv, "t.o"));
+    assert_int_equal(files_in(dir), 2);
+    dcc_argv_free(argv);
     dcc_argv_free(cpp);
     assert_int_equal(dcc_test_rmtree(dir), 0);
 }

@@ -18,6 +18,33 @@
 #define MARK_IN "\001in"
 #define MARK_OUT "\001out"
 #define MARK_STEM "\001stem"
+/* and the k-th value of -MF, -MT, -MQ: "\001d" and the digit k */
+#define MARK_DEP "\001d"
+#define MAX_DEPS 9
+
+static int is_dep_option(const char *a)
+{
+    return a && (strcmp(a, "-MF") == 0 || strcmp(a, "-MT") == 0 || strcmp(a, "-MQ") == 0);
+}
+
+/* The values of -MF, -MT and -MQ in argv, in order: how many, or -1 for
+ * more than MAX_DEPS or two alike (which one a kept line means would be a
+ * guess). */
+static int dep_values(char *const *argv, const char *v[MAX_DEPS])
+{
+    int n = 0;
+    for (size_t i = 1; argv[i]; i++) {
+        if (!is_dep_option(argv[i - 1]))
+            continue;
+        if (n == MAX_DEPS)
+            return -1;
+        for (int k = 0; k < n; k++)
+            if (strcmp(v[k], argv[i]) == 0)
+                return -1;
+        v[n++] = argv[i];
+    }
+    return n;
+}
 
 static const char *base_of(const char *p)
 {
@@ -103,12 +130,14 @@ char **dcc_cc1_parse(const char *text)
 
 /* Options whose value is the next argument, handed to cc1 as they are. */
 static const char *const with_value[] = {
-    "-I", "-D", "-U", "-isystem", "-iquote", "-idirafter", "-include", "-imacros", "-o", NULL};
+    "-I",       "-D", "-U",  "-isystem", "-iquote", "-idirafter", "-include",
+    "-imacros", "-o", "-MF", "-MT",      "-MQ",     NULL};
 /* Prefixes that pass, and the longer ones among them that do not. */
 static const char *const allowed[] = {
     "-D",        "-U",    "-I",       "-O",      "-W",         "-f",       "-m",
     "-g",        "-std=", "-isystem", "-iquote", "-idirafter", "-include", "-imacros",
-    "-pedantic", "-ansi", "-w",       "-E",      "-pipe",      "-pthread", NULL};
+    "-pedantic", "-ansi", "-w",       "-E",      "-pipe",      "-pthread", "-MD",
+    "-MMD",      "-MP",   "-MF",      "-MT",     "-MQ",        NULL};
 static const char *const refused[] = {"-Wp,",
                                       "-Wa,",
                                       "-Wl,",
@@ -147,6 +176,10 @@ int dcc_cc1_shape_ok(char *const *cpp_argv, const char *input, const char *outpu
         }
         if (a[0] != '-' || starts(a, refused) || (!starts(a, allowed) && strcmp(a, "-o") != 0))
             return 0;
+        /* -MFfile and the like: a value per unit inside the option */
+        if (strncmp(a, "-M", 2) == 0 && a[2] && strcmp(a, "-MD") != 0 && strcmp(a, "-MMD") != 0 &&
+            strcmp(a, "-MP") != 0 && !is_dep_option(a))
+            return 0;
         for (int k = 0; with_value[k]; k++) {
             if (strcmp(a, with_value[k]) == 0) {
                 if (!cpp_argv[i + 1] || strchr(cpp_argv[i + 1], '\n'))
@@ -157,7 +190,8 @@ int dcc_cc1_shape_ok(char *const *cpp_argv, const char *input, const char *outpu
             }
         }
     }
-    return inputs == 1 && outputs == 1;
+    const char *v[MAX_DEPS];
+    return inputs == 1 && outputs == 1 && dep_values(cpp_argv, v) >= 0;
 }
 
 #if DCC_WITH_JSON
@@ -234,7 +268,12 @@ static int cache_path(char *const *cpp_argv, const char *input, const char *outp
                                       NULL};
     for (int i = 0; env[i] && !rc; i++)
         rc = dcc_buf_printf(&key, "%c%s=%s", 0, env[i], getenv(env[i]) ? getenv(env[i]) : "-");
+    int deps = 0;
     for (size_t i = 1; cpp_argv[i] && !rc; i++) {
+        if (is_dep_option(cpp_argv[i - 1])) {
+            rc = dcc_buf_printf(&key, "%c%s%d", 0, MARK_DEP, deps++);
+            continue;
+        }
         const char *a = strcmp(cpp_argv[i], input) == 0    ? MARK_IN
                         : strcmp(cpp_argv[i], output) == 0 ? MARK_OUT
                                                            : cpp_argv[i];
@@ -280,11 +319,19 @@ static json_t *learn(char *const *cpp_argv, const char *input, const char *outpu
     char **cc1 = rc == DCC_RUN_OK && status == 0 && err.data ? dcc_cc1_parse(err.data) : NULL;
     dcc_buf_free(&err);
     json_t *doc = json_object(), *arr = json_array();
-    int ins = 0, outs = 0;
+    int ins = 0, outs = 0, used[MAX_DEPS] = {0};
+    const char *v[MAX_DEPS];
+    int nv = dep_values(cpp_argv, v);
     char *stem = stem_of(output);
     for (size_t i = 0; cc1 && cc1[i] && arr && stem; i++) {
-        char *t = strcmp(cc1[i], input) == 0    ? (ins++, strdup(MARK_IN))
-                  : strcmp(cc1[i], output) == 0 ? (outs++, strdup(MARK_OUT))
+        int k = 0;
+        while (i > 0 && is_dep_option(cc1[i - 1]) && k < nv && strcmp(v[k], cc1[i]) != 0)
+            k++;
+        char mark[8];
+        snprintf(mark, sizeof mark, "%s%d", MARK_DEP, k);
+        char *t = i > 0 && is_dep_option(cc1[i - 1]) && k < nv ? (used[k]++, strdup(mark))
+                  : strcmp(cc1[i], input) == 0                 ? (ins++, strdup(MARK_IN))
+                  : strcmp(cc1[i], output) == 0                ? (outs++, strdup(MARK_OUT))
                                                 : replace_all(cc1[i], stem, MARK_STEM);
         if (!t || json_array_append_new(arr, json_string(t)) != 0) {
             free(t);
@@ -295,7 +342,9 @@ static json_t *learn(char *const *cpp_argv, const char *input, const char *outpu
         free(t);
     }
     free(stem);
-    int usable = cc1 && arr && ins == 1 && outs == 1;
+    int usable = cc1 && arr && ins == 1 && outs == 1 && nv >= 0;
+    for (int k = 0; k < nv; k++)
+        usable &= used[k] == 1;
     dcc_argv_free(cc1);
     if (!doc || json_object_set_new(doc, "argv", usable ? arr : json_null()) != 0) {
         if (!usable)
@@ -326,9 +375,15 @@ char **dcc_cc1_argv(char *const *cpp_argv, const char *input, const char *output
     size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
     char **argv = n ? calloc(n + 1, sizeof *argv) : NULL;
     char *stem = argv ? stem_of(output) : NULL;
+    const char *v[MAX_DEPS];
+    int nv = dep_values(cpp_argv, v);
     for (size_t i = 0; argv && stem && i < n; i++) {
         const char *t = json_string_value(json_array_get(arr, i));
+        int k = t && strncmp(t, MARK_DEP, 2) == 0 && t[2] >= '0' && t[2] <= '9' && !t[3]
+                    ? t[2] - '0'
+                    : -1;
         argv[i] = !t                         ? NULL
+                  : k >= 0                   ? (k < nv ? strdup(v[k]) : NULL)
                   : strcmp(t, MARK_IN) == 0  ? strdup(input)
                   : strcmp(t, MARK_OUT) == 0 ? strdup(output)
                                              : replace_all(t, MARK_STEM, stem);
