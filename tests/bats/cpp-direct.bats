@@ -5,7 +5,7 @@
 # still runs for shapes it must see (-x, -save-temps, plugins ...) and with
 # DISTCC_CPP_DIRECT=0. Objects match a local build without -g and the
 # driver's plain-mode object with -g.
-# The "gcc" here is a logging wrapper of the real one, first on PATH.
+# The "gcc" here is a logging program in front of the real one, first on PATH.
 
 load common
 
@@ -16,8 +16,12 @@ setup() {
     INCLUDE_SERVER_PORT CPATH C_INCLUDE_PATH
   export LC_ALL=C DISTCC_TOOLCHAIN_MATCH=off DISTCC_DIR="$BATS_TEST_TMPDIR/distcc-dir" TMPDIR="$BATS_TEST_TMPDIR/tmp"
   mkdir -p "$TMPDIR" wrap
-  printf '#!/bin/sh\necho "$*" >>%s/driver.log\nexec /usr/bin/gcc "$@"\n' "$BATS_TEST_TMPDIR" >wrap/gcc
-  chmod +x wrap/gcc
+  # A program, not a script: a script is a wrapper and always runs as it is.
+  printf '%s\n' '#include <stdio.h>' '#include <unistd.h>' 'int main(int argc, char **argv)' '{' \
+    '    FILE *f = fopen(LOG, "a");' '    for (int i = 1; f && i < argc; i++)' \
+    '        fprintf(f, "%s%s", i > 1 ? " " : "", argv[i]);' '    if (f) {' '        fputc(10, f);' \
+    '        fclose(f);' '    }' '    argv[0] = "/usr/bin/gcc";' '    execv(argv[0], argv);' '    return 127;' '}' >wrap.c
+  cc -DLOG="\"$BATS_TEST_TMPDIR/driver.log\"" -o wrap/gcc wrap.c
   export PATH="$BATS_TEST_TMPDIR/wrap:$PATH"
   printf '#include <stdio.h>\n#define GREETING(n) printf("hello %%d\\n", (n) * FACTOR)\nint main(void) { GREETING(21); return 0; }\n' >one.c
   printf '#include <stdio.h>\nint two(void) { return puts("two") + FACTOR; }\n' >two.c
@@ -105,4 +109,17 @@ our_distcc() {
   [ "$(grep -c -- '-E one.c -o ' driver.log)" -eq 2 ]
   ! grep -q -- '^-### ' driver.log
   [ ! -d "$DISTCC_DIR/cc1" ]
+}
+
+@test "a compiler that is a script (a wrapper) always runs as it is" {
+  dcc_start_distccd
+  printf '#!/bin/sh\necho "$*" >>%s/script.log\nexec /usr/bin/gcc "$@"\n' "$BATS_TEST_TMPDIR" >wrap/gcc
+  chmod +x wrap/gcc
+  for i in 1 2; do
+    DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -c one.c -o one.o
+    [ "$status" -eq 0 ]
+  done
+  [ "$(grep -c -- '-E one.c -o ' script.log)" -eq 2 ]
+  ! grep -q -- '^-### ' script.log
+  [ ! -d "$DISTCC_DIR/cc1" ] || [ -z "$(ls "$DISTCC_DIR/cc1")" ]
 }

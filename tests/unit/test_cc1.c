@@ -60,6 +60,7 @@ static void test_parse_refuses_what_is_not_one_cc1_E(void **state)
     assert_null(dcc_cc1_parse(" /x/cc1 -quiet t.c -o t.s\n"));
     assert_null(dcc_cc1_parse(" /x/cc1 -E \"t.c -o t.i\n"));
     assert_null(dcc_cc1_parse("Using built-in specs.\n"));
+    assert_null(dcc_cc1_parse(" cc1 -E t.c -o t.i\n")); /* no path of its own */
     char **argv = dcc_cc1_parse(" /x/cc1plus -E t.cc -o t.ii\n");
     assert_non_null(argv);
     dcc_argv_free(argv);

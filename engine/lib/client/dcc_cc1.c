@@ -3,6 +3,7 @@
 
 #include "base/dcc_run.h"
 #include "base/dcc_util.h"
+#include "client/dcc_cleanup.h"
 #include "client/dcc_paths.h"
 
 #include <blake2.h>
@@ -120,7 +121,9 @@ char **dcc_cc1_parse(const char *text)
         argv[n++] = w;
         argv[n] = NULL;
     }
-    if (!argv || bad || n == 0 || !has_e ||
+    /* cc1 by a path of its own (a driver that found itself oddly prints
+     * a bare name), to be run as it is. */
+    if (!argv || bad || n == 0 || !has_e || argv[0][0] != '/' ||
         (strcmp(base_of(argv[0]), "cc1") != 0 && strcmp(base_of(argv[0]), "cc1plus") != 0)) {
         dcc_argv_free(argv);
         return NULL;
@@ -215,6 +218,15 @@ static int driver_identity(const char *name, struct dcc_buf *key)
     }
     struct stat st;
     if (!realpath(found, real) || stat(real, &st) != 0)
+        return -1;
+    /* A script is a wrapper: what it does around gcc (its environment, a
+     * step of its own) is not in gcc -###'s answer, so it runs as it is. */
+    char magic[4] = {0};
+    FILE *f = fopen(real, "rb");
+    size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof magic || memcmp(magic, "\177ELF", 4) != 0)
         return -1;
     return dcc_buf_printf(key, "%s%c%llu:%llu:%lld:%lld", real, 0, (unsigned long long)st.st_dev,
                           (unsigned long long)st.st_ino, (long long)st.st_size,
@@ -314,7 +326,17 @@ static json_t *learn(char *const *cpp_argv, const char *input, const char *outpu
                              .flags = DCC_RUN_SEARCH_PATH};
     int status = -1;
     char why[300];
-    int rc = dcc_run(&o, &status, why, sizeof why);
+    /* Registered like cpp itself: an interrupted client takes it down. */
+    struct dcc_run *h = NULL;
+    int rc = dcc_run_start(&o, &h, why, sizeof why);
+    if (rc == DCC_RUN_OK) {
+        pid_t pid = dcc_run_pid(h);
+        dcc_cleanup_add_group(pid);
+        while (dcc_run_poll(&h, 1) > 0)
+            ;
+        dcc_cleanup_forget_child(pid); /* exited, not reaped yet: still our pid */
+        rc = dcc_run_finish(h, &status, why, sizeof why);
+    }
     free(ask);
     char **cc1 = rc == DCC_RUN_OK && status == 0 && err.data ? dcc_cc1_parse(err.data) : NULL;
     dcc_buf_free(&err);
@@ -342,7 +364,7 @@ static json_t *learn(char *const *cpp_argv, const char *input, const char *outpu
         free(t);
     }
     free(stem);
-    int usable = cc1 && arr && ins == 1 && outs == 1 && nv >= 0;
+    int usable = cc1 && arr && ins == 1 && outs == 1 && nv >= 0 && access(cc1[0], X_OK) == 0;
     for (int k = 0; k < nv; k++)
         usable &= used[k] == 1;
     dcc_argv_free(cc1);
