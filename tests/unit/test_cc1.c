@@ -116,6 +116,31 @@ static int has_arg(char **argv, const char *a)
     return 0;
 }
 
+/* A job of the automake shape for unit NAME: its own dependency file
+ * and target in cc1's line, none of unit OTHER's. */
+static void deps_job(const char *dir, const char *name, const char *out, const char *other)
+{
+    char line[PATH_MAX + 128], input[32], mf[32], target[32];
+    snprintf(input, sizeof input, "%s.c", name);
+    snprintf(mf, sizeof mf, ".deps/%s.Tpo", name);
+    snprintf(target, sizeof target, "%s.o", name);
+    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -MT %s -MD -MP -MF %s -E %s -o %s", target, mf,
+             input, out);
+    char **cpp = words(line);
+    char **argv = dcc_cc1_argv(cpp, input, out, dir);
+    assert_non_null(argv);
+    assert_true(has_arg(argv, mf));
+    assert_true(has_arg(argv, target));
+    if (other) {
+        snprintf(mf, sizeof mf, ".deps/%s.Tpo", other);
+        snprintf(target, sizeof target, "%s.o", other);
+        assert_false(has_arg(argv, mf));
+        assert_false(has_arg(argv, target));
+    }
+    dcc_argv_free(argv);
+    dcc_argv_free(cpp);
+}
+
 /* With the real gcc: learned once, kept, reused for another output name,
  * and nothing kept for a shape the driver must see. */
 static void test_argv_learned_from_gcc_kept_and_reused(void **state)
@@ -187,16 +212,10 @@ static void test_argv_learned_from_gcc_kept_and_reused(void **state)
     dcc_argv_free(cpp);
 
     /* Dependency files: their names and targets are each job's own. */
-    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -MT t.o -MD -MP -MF .deps/t.Tpo -E t.c -o %s",
-             first);
-    cpp = words(line);
-    argv = dcc_cc1_argv(cpp, "t.c", first, dir);
-    assert_non_null(argv);
-    assert_true(has_arg(argv, ".deps/t.Tpo"));
-    assert_true(has_arg(argv, "t.o"));
+    deps_job(dir, "t", first, NULL);
     assert_int_equal(files_in(dir), 2);
-    dcc_argv_free(argv);
-    dcc_argv_free(cpp);
+    deps_job(dir, "u", second, "t");
+    assert_int_equal(files_in(dir), 2);
     snprintf(line, sizeof line, "/usr/bin/gcc -O2 -MT u.o -MD -MP -MF .deps/u.Tpo -E u.c -o %s",
              second);
     cpp = words(line);
