@@ -9,6 +9,7 @@
 #include "client/dcc_incscan.h"
 #include "base/dcc_log.h"
 #include "client/dcc_net.h"
+#include "client/dcc_paths.h"
 #include "client/dcc_remote.h"
 #include "base/dcc_util.h"
 #include "proto/dcc_whitelist.h"
@@ -356,7 +357,15 @@ static int start_cpp(struct job *j, const struct dcc_host *host, struct dcc_slot
     dcc_slots_acquire_cpp(cl, &cslot);
     dcc_slots_state(cl, DCC_PHASE_CPP, j->file, host->hostname, slot->index);
     j->cpp.slot_fd = cslot.fd;
+    /* gcc's cc1 without the driver, its line kept under $DISTCC_DIR/cc1. */
+    char cc1_dir[4096];
+    j->cpp.cc1_dir = cl->set.num[DCC_SET_CPP_DIRECT] &&
+                             dcc_paths_make_subdir(NULL, "cc1", cc1_dir, sizeof cc1_dir, err,
+                                                   sizeof err) == 0
+                         ? cc1_dir
+                         : NULL;
     int rc = dcc_cpp_start(j->cpp_source, &j->scan, cl->tmpdir, &j->cpp, err, sizeof err);
+    j->cpp.cc1_dir = NULL;
     j->cpp_started = 1;
     if (!rc)
         return 0;

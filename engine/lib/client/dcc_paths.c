@@ -153,7 +153,19 @@ json_t *dcc_paths_read_json(const char *path, size_t max)
     return doc;
 }
 
+static int write_json(const char *path, const json_t *doc, int shared);
+
 int dcc_paths_write_json(const char *path, const json_t *doc)
+{
+    return write_json(path, doc, 1);
+}
+
+int dcc_paths_write_json_own(const char *path, const json_t *doc)
+{
+    return write_json(path, doc, 0);
+}
+
+static int write_json(const char *path, const json_t *doc, int shared)
 {
     char tmp[PATH_MAX + 16];
     if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
@@ -165,7 +177,7 @@ int dcc_paths_write_json(const char *path, const json_t *doc)
         return -1;
     mode_t mask = umask(0);
     umask(mask);
-    int bad = fchmod(fd, 0666 & ~mask) != 0;
+    int bad = fchmod(fd, (shared ? 0666 : 0644) & ~mask) != 0;
     bad |= json_dumpfd(doc, fd, JSON_COMPACT) != 0;
     bad |= close(fd) != 0;
     if (bad || rename(tmp, path) != 0) {

@@ -38,5 +38,8 @@ json_t *dcc_paths_read_json(const char *path, size_t max);
  * group, as the locks are), renamed over it. 0, or -1 with errno (nothing
  * is left behind). */
 int dcc_paths_write_json(const char *path, const json_t *doc);
+/* The same, writable by its owner only (0644 minus the umask): for what
+ * only its owner may trust (dcc_cc1's command lines). */
+int dcc_paths_write_json_own(const char *path, const json_t *doc);
 
 #endif

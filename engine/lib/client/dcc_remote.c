@@ -1,6 +1,7 @@
 /* One compile on one helper, plain or LZO, with the object written atomically. */
 #include "client/dcc_remote.h"
 
+#include "client/dcc_cc1.h"
 #include "proto/dcc_bulk.h"
 #include "proto/dcc_caps.h"
 #include "client/dcc_cleanup.h"
@@ -28,9 +29,11 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
                   struct dcc_cpp *cpp, char *err, size_t errlen)
 {
     int slot_fd = cpp->slot_fd, directives_only = cpp->directives_only;
+    const char *cc1_dir = cpp->cc1_dir;
     memset(cpp, 0, sizeof *cpp);
     cpp->slot_fd = slot_fd;
     cpp->directives_only = directives_only;
+    cpp->cc1_dir = cc1_dir;
     if (scan->preprocessed) {
         snprintf(cpp->path, sizeof cpp->path, "%s", scan->input);
         return 0;
@@ -57,6 +60,12 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
     if (cpp_argv && directives_only && dcc_argv_insert(&cpp_argv, 1, directives, 1) != 0) {
         dcc_argv_free(cpp_argv);
         cpp_argv = NULL;
+    }
+    char **direct = cpp_argv && cc1_dir ? dcc_cc1_argv(cpp_argv, scan->input, cpp->path, cc1_dir)
+                                        : NULL;
+    if (direct) {
+        dcc_argv_free(cpp_argv);
+        cpp_argv = direct;
     }
     if (!cpp_argv) {
         snprintf(err, errlen, "out of memory");

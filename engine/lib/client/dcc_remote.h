@@ -21,6 +21,8 @@ struct dcc_cpp {
     int slot_fd;         /* a held lock (cpp slot) closed once cpp finishes, or -1 */
     int directives_only; /* set before dcc_cpp_start: gcc -E -fdirectives-only (the
                           * helper expands the macros; DCC_FEAT_DIRECTIVES) */
+    const char *cc1_dir; /* set before dcc_cpp_start: run cc1 without the driver where
+                          * dcc_cc1 knows its line (kept there); NULL: the driver */
 };
 
 /* Starts cpp for argv into a temporary file in tmpdir (unless the input is

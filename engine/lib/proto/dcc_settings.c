@@ -54,6 +54,8 @@ const struct dcc_setting dcc_settings_table[] = {
      "zstd level of what is sent to ,zstd hosts (1 fastest, 19 smallest)"},
     {DCC_SET_DIRECTIVES_ONLY, "DISTCC_DIRECTIVES_ONLY", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP,
      "1: gcc -fdirectives-only here, macros expanded by ,zstd helpers of ours"},
+    {DCC_SET_CPP_DIRECT, "DISTCC_CPP_DIRECT", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
+     "0: gcc -E through the driver; 1: its cc1 run directly, learned from gcc -###"},
     {DCC_SET_TOOLCHAIN_MATCH, "DISTCC_TOOLCHAIN_MATCH", DCC_SETTING_STRING, 0, 0, "exact", 0, C | E,
      KEEP,
      "which helpers get a job: exact (same compiler version), minor (patch level may differ), off"},
