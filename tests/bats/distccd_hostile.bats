@@ -284,6 +284,21 @@ make_stubborncc() {
   chmod 755 "$FAKEBIN/stubborncc"
 }
 
+# Stops the daemon while a stubborncc job of $client (transcript in $1)
+# waits: the job ends, its compiler is killed, the daemon exits, nothing is
+# left behind.
+assert_stop_ends_wait() {
+  local pid=$DAEMON_PID
+  kill -TERM "$pid"
+  wait_until 5 no_compilers
+  wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+  wait "$client"
+  [ "$(tail -n 1 "$1")" = "closed" ]
+  grep -q "stubborncc hello.i: daemon shutting down" "$DAEMON_LOG"
+  assert_no_job_dirs
+  assert_sanitizer_clean "$DAEMON_STDERR"
+}
+
 @test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
   make_stubborncc
   DISTCC_IO_TIMEOUT=2 DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon --sandbox=off
@@ -315,17 +330,9 @@ make_stubborncc() {
   client=$!
   wait_until 5 test -e args.sent
   wait_until 5 compilers_running
-  pid=$DAEMON_PID
-  kill -TERM "$pid"
   # The job process ends its wait for the client at once, not after the
   # 300 s I/O timeout, and takes its compiler with it.
-  wait_until 5 no_compilers
-  wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
-  wait "$client"
-  [ "$(tail -n 1 waiting.out)" = "closed" ]
-  grep -q "stubborncc hello.i: daemon shutting down" "$DAEMON_LOG"
-  assert_no_job_dirs
-  assert_sanitizer_clean "$DAEMON_STDERR"
+  assert_stop_ends_wait waiting.out
 }
 
 @test "a pump (protocol 3) request with a hostile NAME gets a refusal with a reason, not a hang" {
@@ -538,15 +545,7 @@ job_syscall() {
   client=$!
   wait_until 5 compilers_running
   wait_until 5 bash -c '[ "$(cut -d" " -f1 /proc/$(pgrep -P '"$DAEMON_PID"' | head -n 1)/syscall)" = '"$OPENAT_NR"' ]'
-  pid=$DAEMON_PID
-  kill -TERM "$pid"
-  wait_until 5 no_compilers
-  wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
-  wait "$client"
-  [ "$(tail -n 1 stopped.out)" = "closed" ]
-  grep -q "stubborncc hello.i: daemon shutting down" "$DAEMON_LOG"
-  assert_no_job_dirs
-  assert_sanitizer_clean "$DAEMON_STDERR"
+  assert_stop_ends_wait stopped.out
 }
 
 @test "a client that closes where its source would start abandoned the job: no warning, compiler stopped" {
