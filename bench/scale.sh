@@ -9,6 +9,14 @@
 # each unit's compile; the bench builds its units with a flat make -j.
 # Writes bench/out/scale-results.txt, bench/out/scale-table.md and
 # docs/scale.png (speedup against N for every mode). Needs root.
+# The helper daemons run under SCHED_IDLE (CPU the client leaves idle) and
+# their CPU per job is reported apart from the client's.
+#
+# Time: the first run records the code base (20-30 min on 2 cores, cached).
+# Then the default run (every mode, three runs per point under 60 s, the
+# slow LAN) takes about 50 min on a quiet 2-core machine; the run for the
+# README's table, every mode issue 22 names at every N, about 30 min:
+#   SCALE_MODES="stock stock-lzo ours ours-lzo ours-pump ours-zstd" SCALE_LONG=15 make bench-scale
 #
 #   SCALE_N        helper counts ("1 2 4 8 16 32")
 #   SCALE_MODES    modes, names from the table below (all)
@@ -24,6 +32,9 @@
 #   SCALE_TIMEOUT  seconds one build may take (1200)
 #   SCALE_CACHE    the recorded build (bench/out/scale)
 #   SCALE_PLOT     the PNG (docs/scale.png; "" for none)
+#   SCALE_HELPER_SCHED  idle: the helper daemons run under SCHED_IDLE, on CPU
+#                  the client leaves idle (the default); normal: at the
+#                  client's own priority, competing with it for its cores
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +57,8 @@ max_units=${SCALE_UNITS:-0}
 build_timeout=${SCALE_TIMEOUT:-1200}
 cache=${SCALE_CACHE:-$top/bench/out/scale}
 plot=${SCALE_PLOT-$top/docs/scale.png}
+helper_sched=${SCALE_HELPER_SCHED:-idle}
+case $helper_sched in idle | normal) ;; *) echo "bench-scale: bad SCALE_HELPER_SCHED '$helper_sched' (idle or normal)" >&2; exit 1 ;; esac
 out="$top/bench/out"
 
 # The modes: name, label, client, daemon port (3632 ours, 3633 stock), host
@@ -122,6 +135,7 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
+  helper_cg_teardown
   scale_net_teardown
   rm -rf "$work"
 }
@@ -260,6 +274,69 @@ wait_port() {
   log "nothing listens on port $port in $ns"
   exit 1
 }
+# --- The helpers' CPU. On real machines a helper's daemon, its sandbox and
+# its compiler use the helper's own cores; here they share the client's. So
+# every helper daemon, and everything it starts, runs under SCHED_IDLE: it
+# only gets CPU time the client leaves idle. What it uses is counted per
+# build in a cgroup per daemon kind (ours, stock) and reported as its own
+# column (helper CPU per job), never as the client's.
+helper_cg_base='' helper_cg_file=''
+helper_cg_init() {
+  local d
+  for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+    if [ "$(stat -fc %T "$d" 2>/dev/null)" = cgroup2fs ]; then helper_cg_base=$d helper_cg_file=cpu.stat; break; fi
+  done
+  if [ -z "$helper_cg_base" ] && [ -f /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then
+    helper_cg_base=/sys/fs/cgroup/cpuacct helper_cg_file=cpuacct.usage
+  fi
+  [ -n "$helper_cg_base" ] || return 0
+  helper_cg_base+="/distcc-scale-$$"
+  if ! mkdir -p "$helper_cg_base/ours" "$helper_cg_base/stock" 2>/dev/null; then
+    log "cannot make a cgroup under ${helper_cg_base%/*}: helpers' CPU not counted"
+    helper_cg_base=''
+  fi
+}
+# After the daemons were stopped: what is left in the cgroups (a job process
+# still ending; all of it started here) is killed by pid, then they go.
+helper_cg_teardown() {
+  [ -n "$helper_cg_base" ] && [ -d "$helper_cg_base" ] || return 0
+  local k pid
+  for _ in $(seq 50); do
+    rmdir "$helper_cg_base/ours" "$helper_cg_base/stock" "$helper_cg_base" 2>/dev/null && return 0
+    for k in ours stock; do
+      [ -f "$helper_cg_base/$k/cgroup.procs" ] || continue
+      while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$helper_cg_base/$k/cgroup.procs"
+    done
+    sleep 0.1
+  done
+  log "could not remove the cgroup $helper_cg_base"
+}
+# CPU microseconds the daemons of kind $1 (ours, stock) used so far; "" when not counted.
+helper_cg_usage() {
+  [ -n "$helper_cg_base" ] || return 0
+  if [ "$helper_cg_file" = cpu.stat ]; then
+    awk '$1 == "usage_usec" { print $2 }' "$helper_cg_base/$1/cpu.stat"
+  else
+    awk '{ printf "%d\n", $1 / 1000 }' "$helper_cg_base/$1/cpuacct.usage"
+  fi
+}
+# Becomes "$@", a helper daemon of kind $1: in its cgroup, under SCHED_IDLE
+# (SCALE_HELPER_SCHED=normal: as the client runs). It execs, so it is run
+# in the background (helper_exec ... &) and $! is the daemon's pid.
+helper_exec() {
+  local cg='' sched=(chrt --idle 0)
+  [ -z "$helper_cg_base" ] || cg="$helper_cg_base/$1/cgroup.procs"
+  [ "$helper_sched" = idle ] || sched=()
+  shift
+  exec sh -c '[ -z "$1" ] || echo $$ >"$1" || exit 1; shift; exec "$@"' sh "$cg" "${sched[@]}" "$@"
+}
+# Whole-machine CPU (every process, kernel, softirq) from /proc/stat:
+# prints "user system softirq idle" jiffies, added over the cores.
+machine_cpu() {
+  awk '$1 == "cpu" { print $2 + $3, $4, $7 + $8, $5 + $6 }' /proc/stat
+}
+helper_cg_init
+
 # Both daemons on every helper, bounded by --lifetime: ours (sandboxed, its
 # default) on 3632, stock on 3633 as nobody (it refuses to run jobs as root).
 lifetime=$((build_timeout * 60))
@@ -269,12 +346,12 @@ for i in $(seq "$max_n"); do
   mkdir -p "$d/tmp" "$d/tmp-stock"
   chmod 1777 "$d/tmp" "$d/tmp-stock"
   touch "$d/stock.log" && chown nobody "$d/stock.log"
-  ip netns exec "$ns" env TMPDIR="$d/tmp" DISTCCD_PATH="$work/tc:/usr/bin:/bin" \
+  helper_exec ours ip netns exec "$ns" env TMPDIR="$d/tmp" DISTCCD_PATH="$work/tc:/usr/bin:/bin" \
     "$bin/distccd" --no-detach --daemon --listen "10.78.1.$i" --port 3632 --jobs "$slots" -N 0 \
     --allow 10.78.0.0/16 --whitelist-dir "$work/wl" --log-file "$d/ours.log" --log-level notice \
     --lifetime "$lifetime" &
   pids+=($!)
-  ip netns exec "$ns" env TMPDIR="$d/tmp-stock" DISTCCD_PATH="$work/tc:/usr/bin:/bin" \
+  helper_exec stock ip netns exec "$ns" env TMPDIR="$d/tmp-stock" DISTCCD_PATH="$work/tc:/usr/bin:/bin" \
     /usr/bin/distccd --no-detach --daemon --listen "10.78.1.$i" --port 3633 --jobs "$slots" -N 0 \
     --allow 10.78.0.0/16 --user nobody --log-file "$d/stock.log" --log-level warning \
     --lifetime "$lifetime" &
@@ -299,11 +376,16 @@ if [[ " ${modes[*]} " == *" stock-pump "* ]]; then
   [ -z "$why" ] || m_na[stock-pump]="not available: its include server fails on Python $(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'): ${why:0:160}"
 fi
 
-# One build: prints "wall_s cpu_s tx_bytes rx_bytes failed" (failed: 1 when
-# the build failed, or a job was compiled or preprocessed locally).
+# One build: prints "wall_s cpu_s tx_bytes rx_bytes failed served pumped
+# served_ms helper_cpu_s" (failed: 1 when the build failed, or a job was
+# compiled or preprocessed locally; served, pumped, served_ms: from our
+# daemons' logs; helper_cpu_s: the helper daemons' CPU, "-" when not
+# counted). The whole machine's CPU during the build goes to
+# $work/machine-TAG: "user system softirq idle" jiffies.
 stat_of() { ip netns exec "$cl_ns" cat "/sys/class/net/eth0/statistics/$1"; }
 run_build() {
-  local mode=$1 n=$2 tag=$3 hosts="" i wrap=() t0 t1 tx0 rx0 tx1 rx1 rc=0 fail=0
+  local mode=$1 n=$2 tag=$3 hosts="" i wrap=() t0 t1 tx0 rx0 tx1 rx1 rc=0 fail=0 kind=stock h0 h1 m0 m1
+  [ "${m_port[$mode]}" != 3632 ] || kind=ours
   for i in $(seq "$n"); do hosts+="10.78.1.$i:${m_port[$mode]}/$slots${m_opts[$mode]} "; done
   [ -z "${m_wrap[$mode]}" ] || wrap=("${m_wrap[$mode]}")
   local dd="$work/dd-$tag"
@@ -312,24 +394,28 @@ run_build() {
   # read after the build. They write with O_APPEND, so emptying is safe.
   for i in $(seq "$n"); do : >"$work/h$i/ours.log"; done
   tx0=$(stat_of tx_bytes) rx0=$(stat_of rx_bytes)
+  h0=$(helper_cg_usage "$kind") m0=$(machine_cpu)
   t0=$(now_ns)
   ip netns exec "$cl_ns" env DISTCC_HOSTS="$hosts" DISTCC_DIR="$dd" DISTCC_FALLBACK=0 \
     DISTCC_SKIP_LOCAL_RETRY=1 /usr/bin/time -f '%U %S' -o "$work/time-$tag" \
     timeout "$build_timeout" "${wrap[@]}" make -f "$work/jobs.mk" -j "${SCALE_J:-$((2 * slots * n + 1))}" ${load:+-l "$load"} \
     CC="${m_client[$mode]} gcc" >"$work/out-$tag" 2>"$work/err-$tag" || rc=$?
   t1=$(now_ns)
+  h1=$(helper_cg_usage "$kind") m1=$(machine_cpu)
   tx1=$(stat_of tx_bytes) rx1=$(stat_of rx_bytes)
+  echo "$m0 $m1" | awk '{ print $5 - $1, $6 - $2, $7 - $3, $8 - $4 }' >"$work/machine-$tag"
   if [ "$rc" != 0 ] || grep -q -i "locally\|failed to distribute" "$work/err-$tag"; then
     fail=1
     { echo "$tag: exit $rc:"; grep -v '^make' "$work/err-$tag" | head -3 | sed 's/^/  /'; } >>"$work/failures.txt"
   fi
   # Jobs our daemons served, how many in pump mode, their milliseconds.
   local served
-  served=$(for i in $(seq "$n"); do cat "$work/h$i/ours.log"; done |
+  # (The client's capability questions are logged as jobs too: not counted.)
+  served=$(for i in $(seq "$n"); do cat "$work/h$i/ours.log"; done | { grep -v ': capabilities asked, ' || true; } |
     sed -n 's/.*: job from .*, \([0-9]*\) ms, [0-9]* bytes in.*/\1 &/p' |
     awk '{ n++; ms += $1; if (/, pump, /) p++ } END { printf "%d %d %d", n, p, ms }')
-  echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$work/time-$tag" | awk '{ print ($1 + $2) * 1000 }') $((tx1 - tx0)) $((rx1 - rx0)) $fail $served" |
-    awk '{ printf "%.3f %.3f %d %d %d %d %d %d\n", $1 / 1000, $2 / 1000, $3, $4, $5, $6, $7, $8 }'
+  echo "$(( (t1 - t0) / 1000000 )) $(tail -1 "$work/time-$tag" | awk '{ print ($1 + $2) * 1000 }') $((tx1 - tx0)) $((rx1 - rx0)) $fail $served ${h0:+$((h1 - h0))}" |
+    awk '{ printf "%.3f %.3f %d %d %d %d %d %d %s\n", $1 / 1000, $2 / 1000, $3, $4, $5, $6, $7, $8, (NF > 8 ? sprintf("%.3f", $9 / 1e6) : "-") }'
 }
 
 
@@ -346,9 +432,16 @@ point() {
   awk '$5 == 0' "$f" >"$g"
   bad=$(awk '$5 != 0' "$f" | wc -l)
   if [ -s "$g" ]; then
+    # The helpers' CPU ("-": not counted) and the whole machine's CPU split
+    # over the point's builds.
+    local helper=- machine
+    awk '$9 == "-" { f = 1 } END { exit f }' "$g" && helper=$(cut -d' ' -f9 "$g" | median)
+    machine=$(cat "$work/machine-$lan-$mode-$n-"* | awk '{ for (i = 1; i <= 4; i++) s[i] += $i }
+      END { t = s[1] + s[2] + s[3] + s[4]; if (t > 0) printf "%.0f %.0f %.0f %.0f", 100 * s[1] / t, 100 * s[2] / t, 100 * s[3] / t, 100 * s[4] / t; else printf "- - - -" }')
     echo "$lan $mode $n $(cut -d' ' -f1 "$g" | median) $(cut -d' ' -f2 "$g" | median) $(cut -d' ' -f3 "$g" | median)" \
-      "$(cut -d' ' -f4 "$g" | median) $bad $(wc -l <"$g") $(tail -1 "$g" | cut -d' ' -f6-8)" >>"$work/points"
-    log "$lan $mode N=$n: $(tail -1 "$work/points" | cut -d' ' -f4) s"
+      "$(cut -d' ' -f4 "$g" | median) $bad $(wc -l <"$g") $(tail -1 "$g" | cut -d' ' -f6-8) $helper $machine" >>"$work/points"
+    read -r -a machine_pc <<<"$machine"
+    log "$lan $mode N=$n: $(tail -1 "$work/points" | cut -d' ' -f4) s; the whole machine meanwhile: ${machine_pc[0]}% user, ${machine_pc[1]}% system, ${machine_pc[2]}% irq+softirq, ${machine_pc[3]}% idle"
   else
     echo "$lan $mode $n failed" >>"$work/points"
     log "$lan $mode N=$n: failed"
@@ -376,6 +469,12 @@ echo "bench-scale $(date -u +%Y-%m-%d): $njobs units (of $total_units) of $(cat 
 echo "client: $cores cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')); helpers simulated: network namespaces"
 echo "  running real daemons (ours sandboxed, stock 3.4) whose compiler REPLAYS the recorded objects after"
 echo "  waiting the unit's recorded compile time: this measures speed, not correctness"
+if [ "$helper_sched" = idle ]; then
+  echo "  the helper daemons and all they start run under SCHED_IDLE: they only get CPU the client leaves idle$(
+    [ -n "$helper_cg_base" ] || echo " (their CPU not counted: no cgroup)")"
+else
+  echo "  SCALE_HELPER_SCHED=normal: the helper daemons compete with the client for its cores (not as on a LAN)"
+fi
 echo "LAN: $rate$( [ "${#slow_list[@]}" -gt 0 ] && echo " (and $slow_rate at N = ${slow_list[*]})"), tbf per link end; delay: $(
   if [ -n "$SCALE_NET_NETEM" ]; then echo "$delay per hop (0.2 ms RTT at 50us)"; else echo "none, $SCALE_NET_NETEM_WHY (veth RTT ~0.03 ms)"; fi)"
 echo "our daemons: $sandbox_line"
@@ -387,9 +486,9 @@ echo "local build (gcc, make -j$cores): $local_s s$(awk -v l="$local_s" -v i="$l
 [ "$dups" = 0 ] || echo "($dups source paths are compiled twice with other flags: replay gives both the first recording)"
 for m in "${all_modes[@]}"; do [ -z "${m_na[$m]:-}" ] || echo "${m_label[$m]}: ${m_na[$m]}"; done
 echo
-printf '%-8s %-11s %3s %8s %7s %7s %8s %9s %9s %5s %5s %5s  %s\n' LAN mode N build_s speedup ideal cpu_ceil \
-  cpu_ms/job KB_out/in "cpu%" "link%" "slot%" "bound by"
-while read -r lan mode n wall cpu tx rx fails _ served pumped served_ms; do
+printf '%-8s %-11s %3s %8s %7s %7s %8s %9s %9s %9s %5s %6s %5s %5s  %s\n' LAN mode N build_s speedup ideal cpu_ceil \
+  cpu_ms/job helper_ms KB_out/in "cpu%" "+help%" "link%" "slot%" "bound by"
+while read -r lan mode n wall cpu tx rx fails _ served pumped served_ms helper _; do
   if [ "$wall" = failed ]; then
     printf '%-8s %-11s %3d   every build failed\n' "$lan" "${m_label[$mode]}" "$n"
     continue
@@ -397,29 +496,41 @@ while read -r lan mode n wall cpu tx rx fails _ served pumped served_ms; do
   awk -v lan="$lan" -v mode="${m_label[$mode]}" -v n="$n" -v wall="$wall" -v cpu="$cpu" -v tx="$tx" -v rx="$rx" \
     -v fails="$fails" -v jobs="$njobs" -v local_s="$local_s" -v cores="$cores" -v slots="$slots" \
     -v sum="$sum_ms" -v max="$max_ms" -v bits="$(tc_rate_bits "$lan")" -v served="${served:-0}" \
-    -v pumped="${pumped:-0}" -v served_ms="${served_ms:-0}" -v pump_mode="${m_wrap[$mode]}" 'BEGIN {
+    -v pumped="${pumped:-0}" -v served_ms="${served_ms:-0}" -v pump_mode="${m_wrap[$mode]}" -v helper="${helper:--}" 'BEGIN {
     ideal_wall = sum / 1000 / (n * slots); if (max / 1000 > ideal_wall) ideal_wall = max / 1000
     c = 100 * cpu / (wall * cores); l = 100 * (tx > rx ? tx : rx) * 8 / (wall * bits)
     s = 100 * sum / 1000 / (wall * n * slots)
+    # The helpers share the client cores here (not on a LAN): with their
+    # CPU the cores may be full while the client alone is not.
+    ch = helper == "-" ? c : 100 * (cpu + helper) / (wall * cores)
     b = "client cpu"; v = c
     if (l > v) { b = "link"; v = l }
     if (s > v) { b = "slots"; v = s }
+    if (v < 70 && ch >= 70) { b = "client + helpers cpu (the simulation: helpers share the client cores)"; v = ch }
     if (v < 70) b = "waiting (none of them busy)"
     if (fails > 0) b = b " [" fails " failed, not counted]"
     if (served == jobs) b = b sprintf("; helper +%.0f ms/job", (served_ms - sum) / jobs)
     if (served == jobs && pump_mode != "") b = b sprintf("; %d%% in pump mode", 100 * pumped / jobs)
-    printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %8.1f %9.1f %4.0f/%-4.0f %5.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
-      local_s / wall, local_s / ideal_wall, local_s * cores / cpu, 1000 * cpu / jobs, tx / jobs / 1024, rx / jobs / 1024,
-      c, l, s, b }'
+    h = helper == "-" ? "-" : sprintf("%.1f", 1000 * helper / jobs)
+    printf "%-8s %-11s %3d %8.1f %7.2f %7.2f %8.1f %9.1f %9s %4.0f/%-4.0f %5.0f %6.0f %5.0f %5.0f  %s\n", lan, mode, n, wall,
+      local_s / wall, local_s / ideal_wall, local_s * cores / cpu, 1000 * cpu / jobs, h, tx / jobs / 1024, rx / jobs / 1024,
+      c, ch, l, s, b }'
 done < <(for lan in "$rate" "$slow_rate"; do
   for m in "${modes[@]}"; do awk -v lan="$lan" -v m="$m" '$1 == lan && $2 == m' "$work/points" | sort -k3n; done
 done)
 echo
 echo "speedup = local build / build; ideal = local build / max(compiles / slots, longest unit);"
 echo "cpu_ceil = local build / (client CPU / $cores cores): the speedup if the client's CPU were the only limit;"
+echo "helper_ms = the helper daemons' CPU per job, all they start included (counted in a cgroup, never in"
+echo "  cpu_ms/job; $( [ "$helper_sched" = idle ] && echo "under SCHED_IDLE, on CPU the client left idle" ||
+  echo "SCALE_HELPER_SCHED=normal: on the client's cores, competing with it")); on real helpers, their own cores'"
 echo "helper +ms/job: our daemons' time per job over the replayed compile (receiving, sandbox, replying);"
 echo "in pump mode: the jobs our daemons got as pump jobs (the rest the client sent preprocessed);"
-echo "cpu% = client CPU / (build x $cores cores), link% = busier direction / $rate (or $slow_rate), slot% = compiles / (build x slots)"
+echo "cpu% = client CPU / (build x $cores cores), +help% = the same with the helpers' CPU added (they share the"
+echo "client's cores only in this simulation), link% = busier direction / $rate (or $slow_rate), slot% = compiles / (build x slots)"
+echo "the whole machine's CPU during each point's builds (/proc/stat: every process on it, client, helpers,"
+echo "kernel; on a shared machine others' too), user / system / irq+softirq / idle %:"
+awk '$4 != "failed" && NF >= 17 { printf "  %s %s N=%s: %s / %s / %s / %s\n", $1, $2, $3, $14, $15, $16, $17 }' "$work/points"
 if [ -s "$work/failures.txt" ]; then
   echo "failures:"
   sed 's/^/  /' "$work/failures.txt"

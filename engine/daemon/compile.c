@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,41 +204,97 @@ static int feed_cut_off(struct job *j)
 
 enum feed_state { FEED_WRITING, FEED_GONE, FEED_BROKEN };
 
-/* Opens the FIFO for writing once the compiler has it open for reading
- * (before that, a non-blocking open fails with ENXIO; there is no event to
- * wait for, so it is retried: every 0.25 ms for the first 100 ms, which is
- * when a compiler normally gets there, so the source waits for no timer,
- * then every 10 ms). A compiler that exits without opening it is FEED_GONE:
- * its status and stderr are the answer. */
+/* Interrupts the blocking open of the compiler's FIFO; nothing else. */
+static void on_open_wake(int sig)
+{
+    (void)sig;
+}
+
+/* One pass of open_source's checks between two tries: FEED_WRITING to try
+ * again, else how the wait ends. */
+static enum feed_state source_wait_check(struct job *j, const struct timespec *since)
+{
+    if (compiler_exited(j))
+        return FEED_GONE;
+    if (feed_cut_off(j))
+        return FEED_BROKEN;
+    if (j->conn.timeout_ms > 0 && dccd_elapsed_ms(since) > j->conn.timeout_ms) {
+        dccd_refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not open its source for %d s",
+                    j->conn.timeout_ms / 1000);
+        return FEED_BROKEN;
+    }
+    struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        j->client_gone = 1; /* a client that dies sends its end of stream */
+        return FEED_BROKEN;
+    }
+    return FEED_WRITING;
+}
+
+/* Opens the FIFO for writing once the compiler has it open for reading.
+ * Usually it has (it started while the client preprocessed) and the first
+ * try succeeds. Otherwise a blocking open waits for that very event, in the
+ * kernel: no polling, which on a busy helper cost more CPU than the job
+ * itself (the old loop tried every 0.25 ms). SIGCHLD (the compiler ended)
+ * and a 50 ms interval timer interrupt it to check the compiler (a SIGCHLD
+ * may come just before the open), the client and the cut-offs. A compiler that exits without opening it is FEED_GONE:
+ * its status and stderr are the answer. The fd is made non-blocking for
+ * feed_compiler. */
 static enum feed_state open_source(struct job *j)
 {
+    j->source_fd = open(j->input, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (j->source_fd >= 0)
+        return FEED_WRITING;
+    if (errno != ENXIO && errno != EINTR) {
+        dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot open the compiler's input %s: %s", j->input,
+                    strerror(errno));
+        return FEED_BROKEN;
+    }
     struct timespec since;
     clock_gettime(CLOCK_MONOTONIC, &since);
+    /* No SA_RESTART: the signals end the open with EINTR. */
+    struct sigaction wake, old_chld, old_alrm;
+    memset(&wake, 0, sizeof wake);
+    wake.sa_handler = on_open_wake;
+    sigemptyset(&wake.sa_mask);
+    sigaction(SIGCHLD, &wake, &old_chld);
+    sigaction(SIGALRM, &wake, &old_alrm);
+    struct itimerval tick = {{0, 50 * 1000}, {0, 50 * 1000}}, off;
+    memset(&off, 0, sizeof off);
+    setitimer(ITIMER_REAL, &tick, NULL);
+    enum feed_state st;
     for (;;) {
-        j->source_fd = open(j->input, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (j->source_fd >= 0)
-            return FEED_WRITING;
-        if (errno != ENXIO && errno != EINTR) {
+        /* Checked before each wait: a SIGCHLD that came before the open
+         * blocks is caught by the next tick at the latest. */
+        st = source_wait_check(j, &since);
+        if (st != FEED_WRITING)
+            break;
+        j->source_fd = open(j->input, O_WRONLY | O_CLOEXEC);
+        if (j->source_fd >= 0) {
+            int fl = fcntl(j->source_fd, F_GETFL);
+            if (fl < 0 || fcntl(j->source_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+                dccd_refuse(j, DCC_EXIT_IO_ERROR,
+                            "cannot make the compiler's input %s non-blocking: %s", j->input,
+                            strerror(errno));
+                close(j->source_fd);
+                j->source_fd = -1;
+                st = FEED_BROKEN;
+            }
+            break;
+        }
+        if (errno != EINTR) {
             dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot open the compiler's input %s: %s", j->input,
                         strerror(errno));
-            return FEED_BROKEN;
-        }
-        if (compiler_exited(j))
-            return FEED_GONE;
-        if (feed_cut_off(j))
-            return FEED_BROKEN;
-        if (j->conn.timeout_ms > 0 && dccd_elapsed_ms(&since) > j->conn.timeout_ms) {
-            dccd_refuse(j, DCC_EXIT_TIMEOUT, "the compiler did not open its source for %d s",
-                        j->conn.timeout_ms / 1000);
-            return FEED_BROKEN;
-        }
-        struct pollfd p = {.fd = j->conn.in_fd, .events = POLLRDHUP};
-        struct timespec pause = {0, dccd_elapsed_ms(&since) < 100 ? 250 * 1000 : 10 * 1000 * 1000};
-        if (ppoll(&p, 1, &pause, NULL) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-            j->client_gone = 1; /* a client that dies sends its end of stream */
-            return FEED_BROKEN;
+            st = FEED_BROKEN;
+            break;
         }
     }
+    /* A tick still pending is delivered on the way back from setitimer,
+     * while on_open_wake still handles it. */
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old_alrm, NULL);
+    sigaction(SIGCHLD, &old_chld, NULL);
+    return st;
 }
 
 /* Writes to the FIFO. EPIPE means the compiler closed its input (it

@@ -284,6 +284,21 @@ make_stubborncc() {
   chmod 755 "$FAKEBIN/stubborncc"
 }
 
+# Stops the daemon while a stubborncc job of $client (transcript in $1)
+# waits: the job ends, its compiler is killed, the daemon exits, nothing is
+# left behind.
+assert_stop_ends_wait() {
+  local pid=$DAEMON_PID
+  kill -TERM "$pid"
+  wait_until 5 no_compilers
+  wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+  wait "$client"
+  [ "$(tail -n 1 "$1")" = "closed" ]
+  grep -q "stubborncc hello.i: daemon shutting down" "$DAEMON_LOG"
+  assert_no_job_dirs
+  assert_sanitizer_clean "$DAEMON_STDERR"
+}
+
 @test "arguments and then silence: the compiler started early is killed when the daemon gives up" {
   make_stubborncc
   DISTCC_IO_TIMEOUT=2 DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon --sandbox=off
@@ -315,17 +330,9 @@ make_stubborncc() {
   client=$!
   wait_until 5 test -e args.sent
   wait_until 5 compilers_running
-  pid=$DAEMON_PID
-  kill -TERM "$pid"
   # The job process ends its wait for the client at once, not after the
   # 300 s I/O timeout, and takes its compiler with it.
-  wait_until 5 no_compilers
-  wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
-  wait "$client"
-  [ "$(tail -n 1 waiting.out)" = "closed" ]
-  grep -q "stubborncc hello.i: daemon shutting down" "$DAEMON_LOG"
-  assert_no_job_dirs
-  assert_sanitizer_clean "$DAEMON_STDERR"
+  assert_stop_ends_wait waiting.out
 }
 
 @test "a pump (protocol 3) request with a hostile NAME gets a refusal with a reason, not a hang" {
@@ -488,6 +495,59 @@ sample_daemon_jobs() {
 # Our client sends the arguments while its cpp runs; when cpp fails it closes
 # the connection right where the source would start. That is no broken
 # request: the log says so at info level and warns about nothing.
+# What the job process (the daemon's one child) is doing now: "openat" when
+# it is blocked in that system call, else the call's number or "running".
+job_syscall() {
+  local job nr
+  job=$(pgrep -P "$DAEMON_PID" | head -n 1)
+  [ -n "$job" ] || { echo none; return; }
+  nr=$(cut -d' ' -f1 "/proc/$job/syscall" 2>/dev/null || echo gone)
+  if [ "$nr" = "$OPENAT_NR" ]; then echo openat; else echo "$nr"; fi
+}
+
+@test "a compiler slow to open its source: the job waits in one blocking open, not a polling loop; the compiler's end and a stop still end the wait" {
+  OPENAT_NR=$(printf '#include <sys/syscall.h>\nSYS_openat\n' | cpp -P | tail -n 1)
+  [[ $OPENAT_NR =~ ^[0-9]+$ ]]
+  make_stubborncc
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" start_daemon --sandbox=off
+  ln -s /usr/bin/distcc "$DAEMON_WL/stubborncc"
+
+  # The source arrives while the compiler (sleep 60) never opens its FIFO.
+  "$WIRE" --port "$DAEMON_PORT" --timeout 20 DIST00000001 ARGC00000005 ARGV:stubborncc \
+    ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o DOTI@hello.i >slow.out &
+  client=$!
+  wait_until 5 compilers_running
+  wait_until 5 bash -c '[ "$(cut -d" " -f1 /proc/$(pgrep -P '"$DAEMON_PID"' | head -n 1)/syscall)" = '"$OPENAT_NR"' ]'
+  # Sampled 20 times over a second: the job sleeps in open, or at most runs
+  # (the check every 50 ms, on a busy machine waiting for a core). The old
+  # polling loop (a try every 0.25 ms, then every 10 ms) slept in ppoll.
+  in_open=0 running=0
+  for _ in $(seq 20); do
+    case $(job_syscall) in
+    openat) in_open=$((in_open + 1)) ;;
+    running) running=$((running + 1)) ;;
+    esac
+    sleep 0.05
+  done
+  echo "in open: $in_open, running: $running of 20" >&2
+  [ "$in_open" -ge 10 ]
+  [ $((in_open + running)) -ge 18 ]
+  # The compiler ends without opening it: the job answers with its status.
+  pkill -TERM -f -- "-o $DAEMON_TMP/distccd_"
+  wait "$client"
+  grep -q "stubborncc hello.i: compile failed" "$DAEMON_LOG"
+  wait_until 5 no_compilers
+  wait_until 5 no_job_dirs
+
+  # Again, and this time the daemon is stopped during the wait.
+  "$WIRE" --port "$DAEMON_PORT" --timeout 20 DIST00000001 ARGC00000005 ARGV:stubborncc \
+    ARGV:-c ARGV:hello.i ARGV:-o ARGV:hello.o DOTI@hello.i >stopped.out &
+  client=$!
+  wait_until 5 compilers_running
+  wait_until 5 bash -c '[ "$(cut -d" " -f1 /proc/$(pgrep -P '"$DAEMON_PID"' | head -n 1)/syscall)" = '"$OPENAT_NR"' ]'
+  assert_stop_ends_wait stopped.out
+}
+
 @test "a client that closes where its source would start abandoned the job: no warning, compiler stopped" {
   start_daemon
   send --half-close DIST00000001 "${HELLO_ARGV[@]}"
