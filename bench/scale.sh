@@ -126,6 +126,8 @@ work=$(mktemp -d /tmp/distcc-scale.XXXXXX)
 chmod 0755 "$work"
 # shellcheck source=SCRIPTDIR/scale-net.bash disable=SC1091
 . "$top/bench/scale-net.bash"
+# shellcheck source=SCRIPTDIR/replay-toolchain.bash disable=SC1091
+. "$top/bench/replay-toolchain.bash"
 pids=()
 cleanup() {
   local pid
@@ -249,14 +251,8 @@ max_ms=$(awk -F'\t' '$1 > m { m = $1 } END { print m + 0 }' "$work/local-units.t
 local_idle=$(awk -v s="$sum_ms" -v c="$cores" 'BEGIN { printf "%.1f", s / 1000 / c }')
 
 # The helpers' compiler: the replay compiler with the recordings inside it,
-# under every name a client may ask for (hard links: the sandbox lets a job
-# read its compiler's file, not a symlink's target).
-mkdir -p "$work/tc" "$work/wl"
-cut -f1-3 "$work/local-units.tsv" >"$work/pack.tsv"
-"$replay" --pack "$work/tc/gcc" "$work/pack.tsv"
-machine=$(gcc -dumpmachine)
-for n in cc "$machine-gcc"; do ln "$work/tc/gcc" "$work/tc/$n"; done
-for n in gcc cc "$machine-gcc"; do ln -s /usr/bin/distcc "$work/wl/$n"; done
+# under every name a client may ask for (bench/replay-toolchain.bash).
+replay_toolchain "$replay" "$work/local-units.tsv" "$work/tc" "$work/wl"
 ln -s . "$work/wl/bin"
 
 # --- The LAN: the client at 10.78.0.1, helper i at 10.78.1.i.
