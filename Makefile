@@ -218,7 +218,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(call prog_name,$(p)),$(cal
 # test_helpers.c is no test: it is linked into every one.
 UNIT_SRCS := $(filter-out tests/unit/test_helpers.c,$(sort $(wildcard tests/unit/test_*.c)))
 ifneq ($(USE_JSON),1)
-UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c tests/unit/test_caps.c tests/unit/test_fit.c tests/unit/test_tcmatch.c tests/unit/test_paths.c,$(UNIT_SRCS))
+UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c tests/unit/test_caps.c tests/unit/test_fit.c tests/unit/test_tcmatch.c tests/unit/test_paths.c tests/unit/test_busy.c,$(UNIT_SRCS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 

@@ -43,6 +43,15 @@ struct dcc_hostcaps_opts {
 int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen);
 
+/* One CAPS exchange with host: question (a JSON object's text, at most
+ * DCC_CAPS_MAX_QUESTION bytes) sent, the answer read, bounded by
+ * DCC_CAPS_MAX_BODY, and parsed as JSON. 0 with *answer (owned; NULL when
+ * the helper closed the connection unanswered, as stock 3.4 does), or an
+ * exit code with err ("asking HOST <what>: why" once connected). */
+int dcc_hostcaps_exchange(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                          const char *question, const char *what, json_t **answer, char *err,
+                          size_t errlen);
+
 /* Asks host now, without the cache. Same results. */
 int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen);
