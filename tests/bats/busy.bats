@@ -85,6 +85,11 @@ told_load() { # LOG
   [ "${lines[2]}" = closed ]
   keep_busy "$DAEMON_PORT"
   grep -q "info: told 127.0.0.1 how busy this distccd is: 2 of 2 slots running, 0 waiting, 2 connections from others" "$DAEMON_LOG"
+  # A job of the asker's own address waits for a slot: waiting, not others.
+  timeout 30 "$WIRE" --port "$DAEMON_PORT" --timeout 25 DIST00000001 ARGC00000005 ARGV:slowcc \
+    ARGV:-c ARGV:other.i ARGV:-o ARGV:other.o DOTI@other.i >/dev/null &
+  OTHER_PIDS+=($!)
+  wait_until 10 load_says "$DAEMON_PORT" '{"caps":1,"load":{"jobs":2,"running":2,"waiting":1,"others":2}}'
   # Only the question's own words: {"load":1} is not asked for.
   run "$WIRE" --port "$DAEMON_PORT" 'CAPS:{"caps":1,"load":1}'
   [[ ${lines[1]} == '< CAPS'*'"features":["zstd","directives","load"]'* ]]
