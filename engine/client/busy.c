@@ -22,15 +22,17 @@ int dcc_client_parse_load(const char *value, int *on)
     return 0;
 }
 
-/* The slots of host this job may take while other helpers have room:
- * n_slots when its load is not known (stock helpers, other kinds of hosts,
- * no answer), as in list order. */
-static int room_of(struct client *cl, const struct dcc_host *host, const char *file)
+/* How many of its slots this job may take on host while another helper
+ * has room (its room), and *known: whether the helper told its load. An
+ * unknown load (stock helpers, localhost, ssh, no answer) is n_slots, as in
+ * list order. */
+static int room_of(struct client *cl, const struct dcc_host *host, const char *file, int *known)
 {
     int n = host->n_slots;
+    *known = 0;
     /* Asked only over TCP without authentication: a question must cost no
      * more than a connection, and an ssh or GSS-API exchange costs more. */
-    if (host->mode != DCC_HOST_TCP || host->auth || dcc_slots_in_backoff(cl, host))
+    if (host->mode != DCC_HOST_TCP || host->auth)
         return n;
     struct dcc_busy_opts o = {.caps = dcc_client_hostcaps_opts(cl),
                               .ttl_ms = cl->set.num[DCC_SET_HELPER_LOAD_TTL]};
@@ -47,6 +49,7 @@ static int room_of(struct client *cl, const struct dcc_host *host, const char *f
         dcc_debug("%s's load is unknown (%s): its slots are taken in list order", host->spec, err);
         return n;
     }
+    *known = 1;
     int room = dcc_busy_room(&l, n);
     if (room == 0)
         dcc_debug("passing over %s for %s while another helper has room: other clients have %d "
@@ -57,6 +60,29 @@ static int room_of(struct client *cl, const struct dcc_host *host, const char *f
                   "have %d connections there and it runs %d jobs at once",
                   host->spec, room, n, file, l.others, l.jobs);
     return room;
+}
+
+/* This client's free slots among the first room of host: how many, the
+ * first of them held in *first (the others tried and let go at once). */
+static int free_slots(const struct dcc_lock_opts *lo, const struct dcc_host *host, int room,
+                      struct dcc_lock *first)
+{
+    char name[DCC_LOCK_NAME_MAX], err[512];
+    dcc_lock_init(first);
+    if (dcc_hosts_lock_name(host, name, sizeof name) != 0)
+        return 0;
+    int n = 0;
+    for (int k = 0; k < room; k++) {
+        struct dcc_lock l;
+        if (dcc_lock_try(lo, name, k, &l, err, sizeof err) != 0)
+            continue;
+        n++;
+        if (first->fd < 0)
+            *first = l;
+        else
+            dcc_lock_release(&l);
+    }
+    return n;
 }
 
 int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
@@ -74,21 +100,43 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
         return -1;
     }
     roomy.n = 0;
-    int capped = 0;
+    int capped = 0, any_known = 0, best_free = 0;
+    size_t best = 0;
+    struct dcc_lock best_lock;
+    dcc_lock_init(&best_lock);
     for (size_t i = 0; i < view->n; i++) {
-        int room = room_of(cl, &view->hosts[i], file);
-        capped |= room < view->hosts[i].n_slots;
+        const struct dcc_host *h = &view->hosts[i];
+        if (dcc_slots_in_backoff(cl, h))
+            continue; /* not picked, so not asked */
+        int known, room = room_of(cl, h, file, &known);
+        capped |= room < h->n_slots;
+        any_known |= known;
         if (room == 0)
             continue;
         map[roomy.n] = i;
-        hosts[roomy.n] = view->hosts[i];
+        hosts[roomy.n] = *h;
         hosts[roomy.n++].n_slots = room;
+        /* First choice: the helper that told its load and has the most
+         * slots free for this client, the first in the list among equals. */
+        struct dcc_lock first;
+        int nfree = known ? free_slots(lock_opts, h, room, &first) : 0;
+        if (nfree > best_free) {
+            dcc_lock_release(&best_lock);
+            best_lock = first, best_free = nfree, best = i;
+        } else if (nfree > 0) {
+            dcc_lock_release(&first);
+        }
     }
     roomy.hosts = hosts;
     int rc = -1;
-    if (capped && roomy.n > 0) {
-        /* One look at the slots with room, without waiting: when they are
-         * all taken, the job waits in list order as without load. */
+    if (best_free > 0) {
+        *lock = best_lock;
+        lock->host_index = best;
+        dcc_debug("%s has the most free slots for %s (%d)", view->hosts[best].spec, file, best_free);
+        rc = 0;
+    } else if (capped && roomy.n > 0) {
+        /* Then the others in list order, helpers of ours without the slots
+         * other clients fill, one look without waiting. */
         struct dcc_lock_opts once = *lock_opts;
         once.timeout_msec = 0;
         char err[512];
@@ -97,7 +145,7 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
             rc = 0;
         }
     }
-    if (capped && rc != 0)
+    if (any_known && rc != 0)
         dcc_debug("every helper with room for %s is taken: waiting for a slot in list order "
                   "(as with DISTCC_HELPER_LOAD=off)",
                   file);
