@@ -132,7 +132,8 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
     if (best_free > 0) {
         *lock = best_lock;
         lock->host_index = best;
-        dcc_debug("%s has the most free slots for %s (%d)", view->hosts[best].spec, file, best_free);
+        dcc_debug("%s has the most free slots for %s (%d)", view->hosts[best].spec, file,
+                  best_free);
         rc = 0;
     } else if (capped && roomy.n > 0) {
         /* Then the others in list order, helpers of ours without the slots

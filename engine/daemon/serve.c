@@ -412,8 +412,8 @@ static const char *detail_auth(const struct job *j, char *buf, size_t len)
 static const char *detail_load(const struct job *j, char *buf, size_t len)
 {
     const struct dcc_caps_load *l = &j->cfg->load;
-    snprintf(buf, len, "%d of %d slots running, %d waiting, %d connections from others",
-             l->running, l->jobs, l->waiting, l->others);
+    snprintf(buf, len, "%d of %d slots running, %d waiting, %d connections from others", l->running,
+             l->jobs, l->waiting, l->others);
     return buf;
 }
 

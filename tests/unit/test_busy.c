@@ -177,14 +177,18 @@ static void expect_garbage(const char *raw, const char *why)
 static void test_garbage_answers_give_no_load(void **state)
 {
     (void)state;
-    expect_garbage("CAPSffffffff", "asking 127.0.0.1 how busy it is: its CAPS answer is 4294967295 bytes long");
-    expect_garbage("DONE00000001", "asking 127.0.0.1 how busy it is: protocol derailment: expected CAPS, got DONE");
-    expect_garbage("CAPS00000003{{{",
-                   "asking 127.0.0.1 how busy it is: its CAPS answer is not JSON: string or '}' expected near '{'");
+    expect_garbage("CAPSffffffff",
+                   "asking 127.0.0.1 how busy it is: its CAPS answer is 4294967295 bytes long");
+    expect_garbage("DONE00000001",
+                   "asking 127.0.0.1 how busy it is: protocol derailment: expected CAPS, got DONE");
+    expect_garbage(
+        "CAPS00000003{{{",
+        "asking 127.0.0.1 how busy it is: its CAPS answer is not JSON: string or '}' expected near '{'");
     expect_garbage(framed("{\"caps\":1,\"jobs\":4}"),
                    "asking 127.0.0.1 how busy it is: the answer has no \"load\" object");
-    expect_garbage(framed("{\"caps\":1,\"load\":{\"jobs\":4,\"running\":0,\"waiting\":0,\"others\":-2}}"),
-                   "asking 127.0.0.1 how busy it is: \"load\": \"others\" is missing or not a count");
+    expect_garbage(
+        framed("{\"caps\":1,\"load\":{\"jobs\":4,\"running\":0,\"waiting\":0,\"others\":-2}}"),
+        "asking 127.0.0.1 how busy it is: \"load\": \"others\" is missing or not a count");
     expect_garbage("", "127.0.0.1 closed the connection unanswered");
 }
 

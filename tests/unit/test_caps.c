@@ -223,9 +223,8 @@ static void test_load_parse_refuses_garbage(void **state)
                     "\"load\": \"jobs\" is missing or not a count");
     expect_bad_load("{\"load\":{\"jobs\":4,\"running\":0,\"waiting\":1.5,\"others\":0}}",
                     "\"load\": \"waiting\" is missing or not a count");
-    expect_bad_load(
-        "{\"load\":{\"jobs\":4,\"running\":0,\"waiting\":0,\"others\":99999999999}}",
-        "\"load\": \"others\" is missing or not a count");
+    expect_bad_load("{\"load\":{\"jobs\":4,\"running\":0,\"waiting\":0,\"others\":99999999999}}",
+                    "\"load\": \"others\" is missing or not a count");
     expect_bad_load("{\"load\":{\"jobs\":0,\"running\":0,\"waiting\":0,\"others\":0}}",
                     "\"load\": a helper of 0 jobs");
 }

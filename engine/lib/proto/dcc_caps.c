@@ -154,9 +154,8 @@ int dcc_caps_asks_load(const json_t *q)
 
 json_t *dcc_caps_load_build(const struct dcc_caps_load *l)
 {
-    return json_pack("{s:i, s:{s:i, s:i, s:i, s:i}}", "caps", (int)DCC_CAPS_VERSION, "load",
-                     "jobs", l->jobs, "running", l->running, "waiting", l->waiting, "others",
-                     l->others);
+    return json_pack("{s:i, s:{s:i, s:i, s:i, s:i}}", "caps", (int)DCC_CAPS_VERSION, "load", "jobs",
+                     l->jobs, "running", l->running, "waiting", l->waiting, "others", l->others);
 }
 
 /* The counts of the load member, one table and one loop. */
