@@ -26,10 +26,12 @@ int dcc_client_parse_load(const char *value, int *on)
  * has room (its room), and *known: whether the helper told its load. An
  * unknown load (stock helpers, localhost, ssh, no answer) is n_slots, as in
  * list order. */
-static int room_of(struct client *cl, const struct dcc_host *host, const char *file, int *known)
+static int room_of(struct client *cl, const struct dcc_host *host, const char *file, int *known,
+                   int *idle)
 {
     int n = host->n_slots;
     *known = 0;
+    *idle = 0;
     /* Asked only over TCP without authentication: a question must cost no
      * more than a connection, and an ssh or GSS-API exchange costs more. */
     if (host->mode != DCC_HOST_TCP || host->auth)
@@ -50,6 +52,7 @@ static int room_of(struct client *cl, const struct dcc_host *host, const char *f
         return n;
     }
     *known = 1;
+    *idle = l.jobs - l.running - l.waiting;
     int room = dcc_busy_room(&l, n);
     if (room == 0)
         dcc_debug("passing over %s for %s while another helper has room: other clients have %d "
@@ -100,7 +103,7 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
         return -1;
     }
     roomy.n = 0;
-    int capped = 0, any_known = 0, best_free = 0;
+    int capped = 0, any_known = 0, best_free = 0, best_idle = 0;
     size_t best = 0;
     struct dcc_lock best_lock;
     dcc_lock_init(&best_lock);
@@ -108,7 +111,7 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
         const struct dcc_host *h = &view->hosts[i];
         if (dcc_slots_in_backoff(cl, h))
             continue; /* not picked, so not asked */
-        int known, room = room_of(cl, h, file, &known);
+        int known, idle, room = room_of(cl, h, file, &known, &idle);
         capped |= room < h->n_slots;
         any_known |= known;
         if (room == 0)
@@ -117,12 +120,14 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
         hosts[roomy.n] = *h;
         hosts[roomy.n++].n_slots = room;
         /* First choice: the helper that told its load and has the most
-         * slots free for this client, the first in the list among equals. */
+         * slots free for this client; among equals the one with the most
+         * idle slots when it answered (a slow helper's jobs keep its slots
+         * longer), then the first in the list. */
         struct dcc_lock first;
         int nfree = known ? free_slots(lock_opts, h, room, &first) : 0;
-        if (nfree > best_free) {
+        if (nfree > best_free || (nfree > 0 && nfree == best_free && idle > best_idle)) {
             dcc_lock_release(&best_lock);
-            best_lock = first, best_free = nfree, best = i;
+            best_lock = first, best_free = nfree, best_idle = idle, best = i;
         } else if (nfree > 0) {
             dcc_lock_release(&first);
         }

@@ -51,7 +51,8 @@ int dcc_client_parse_load(const char *value, int *on);
  * busy it is (kept DISTCC_HELPER_LOAD_TTL ms) and may take at most its
  * jobs less other clients' connections (its room). The job goes to the
  * helper that told its load and has the most of this client's slots free
- * within its room (the first in the list among equals); else, when a room
+ * within its room (among equals the one with the most idle slots when it
+ * answered, then the first in the list); else, when a room
  * left slots out, one look without waiting over the list in stock order
  * with each helper cut to its room (stock helpers, localhost and ssh hosts
  * whole). 0 with *lock held (host_index into view), -1 when the job is to
