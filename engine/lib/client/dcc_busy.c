@@ -46,19 +46,7 @@ static long long wall_ms(void)
 static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir, char *path,
                       size_t len, char *err, size_t errlen)
 {
-    char dir[PATH_MAX], stem[512];
-    int rc = make_dir ? dcc_paths_make_subdir(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir, err,
-                                              errlen)
-                      : dcc_paths_subdir_name(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir, err,
-                                              errlen);
-    if (rc != 0)
-        return rc;
-    if (dcc_hosts_lock_name(host, stem, sizeof stem) != 0 ||
-        snprintf(path, len, "%s/%s.load", dir, stem) >= (int)len) {
-        dcc_set_err(err, errlen, "the helper's name is too long for a file name");
-        return -1;
-    }
-    return 0;
+    return dcc_hostcaps_file(host, distcc_dir, ".load", make_dir, path, len, err, errlen);
 }
 
 /* The kept answer: 1 when it is fresh (*rc: 0 with *out, or -1 with err

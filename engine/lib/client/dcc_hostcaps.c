@@ -90,9 +90,8 @@ static int take_answer(struct dcc_hostcaps *out, json_t *doc, time_t learned, ch
     return 0;
 }
 
-/* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
-static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir, char *path,
-                      size_t len, char *err, size_t errlen)
+int dcc_hostcaps_file(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
+                      int make_dir, char *path, size_t len, char *err, size_t errlen)
 {
     char dir[PATH_MAX], stem[512];
     int rc = make_dir ? dcc_paths_make_subdir(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir, err,
@@ -102,11 +101,18 @@ static int cache_path(const struct dcc_host *host, const char *distcc_dir, int m
     if (rc != 0)
         return rc;
     if (dcc_hosts_lock_name(host, stem, sizeof stem) != 0 ||
-        snprintf(path, len, "%s/%s.json", dir, stem) >= (int)len) {
+        snprintf(path, len, "%s/%s%s", dir, stem, suffix) >= (int)len) {
         dcc_set_err(err, errlen, "the helper's name is too long for a file name");
         return DCC_EXIT_IO_ERROR;
     }
     return 0;
+}
+
+/* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
+static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir, char *path,
+                      size_t len, char *err, size_t errlen)
+{
+    return dcc_hostcaps_file(host, distcc_dir, ".json", make_dir, path, len, err, errlen);
 }
 
 /* The kept answer when it is there, well formed and younger than ttl_s:

@@ -56,6 +56,12 @@ int dcc_hostcaps_exchange(const struct dcc_host *host, const struct dcc_hostcaps
 int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen);
 
+/* $DISTCC_DIR/helpers/<host's lock name><suffix> into path (the directory
+ * made first with make_dir): 0, or an exit code with err. Shared by what
+ * is kept of a helper (".json") and of its load (".load", dcc_busy). */
+int dcc_hostcaps_file(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
+                      int make_dir, char *path, size_t len, char *err, size_t errlen);
+
 /* Forgets what is kept for host (a request that used its features failed
  * as if it no longer had them). */
 void dcc_hostcaps_forget(const struct dcc_host *host, const char *distcc_dir);
