@@ -12,6 +12,9 @@
 #
 #   BENCH_RUNS   builds per mode, the median reported (3); modes alternate
 #   BUSY_SLOW    how many times slower the slowed helper compiles (4)
+#   BUSY_SCALE   every helper's recorded times multiplied by this (3), so
+#                that the helpers, not the two clients' preprocessing on
+#                this machine's cores, bound the build
 #   BUSY_SLOTS   --jobs of every helper (2)
 #   BUSY_J       make -j of each client (4)
 #   BUSY_ORDER   the helpers as both clients list them ("3 1 2": the slowed
@@ -26,11 +29,12 @@ replay="$top/$build/bench/replay-cc"
 if [ ! -x "$bin/distcc" ] || [ ! -x "$replay" ]; then echo "bench-busy: run it as make bench-busy (needs $build/bin and $build/bench/replay-cc)" >&2; exit 1; fi
 runs=${BENCH_RUNS:-3}
 slow=${BUSY_SLOW:-4}
+scale=${BUSY_SCALE:-3}
 slots=${BUSY_SLOTS:-2}
 jobs=${BUSY_J:-4}
 order=${BUSY_ORDER:-3 1 2}
 build_timeout=${BUSY_TIMEOUT:-600}
-for v in runs slow slots jobs build_timeout; do
+for v in runs slow scale slots jobs build_timeout; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench-busy: bad ${v} '${!v}' (a positive number)" >&2; exit 1; }
 done
 for h in $order; do [[ $h =~ ^[123]$ ]] || { echo "bench-busy: BUSY_ORDER names helpers 1, 2, 3, not '$h'" >&2; exit 1; }; done
@@ -77,8 +81,8 @@ for s in "${srcs[@]}"; do
   (cd "$top" && eval gcc $flags -c "$top/$s" -o "$work/rec/$i.o")
   t1=$(now_ns)
   ms=$(((t1 - t0) / 1000000))
-  printf '%s\t%s\t%s\n' "$ms" "$top/$s" "$work/rec/$i.o" >>"$work/pack.tsv"
-  printf '%s\t%s\t%s\n' "$((ms * slow))" "$top/$s" "$work/rec/$i.o" >>"$work/slow.tsv"
+  printf '%s\t%s\t%s\n' "$((ms * scale))" "$top/$s" "$work/rec/$i.o" >>"$work/pack.tsv"
+  printf '%s\t%s\t%s\n' "$((ms * scale * slow))" "$top/$s" "$work/rec/$i.o" >>"$work/slow.tsv"
 done
 sum_ms=$(awk -F'\t' '{ s += $1 } END { print s }' "$work/pack.tsv")
 # The flat makefile: one phony target per unit, OUT the client's directory.
@@ -178,7 +182,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 echo "bench-busy $(date -u +%Y-%m-%d): two clients building at once, ${#srcs[@]} units each (this project's sources, gcc $(gcc -dumpfullversion))"
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), shared; load average before $load_before, after $load_after"
-echo "helpers: 3 network namespaces running our distccd --jobs $slots, compiler replaying the recorded compiles"
+echo "helpers: 3 network namespaces running our distccd --jobs $slots, compiler replaying the recorded compiles ${scale}x"
 echo "  (sum $(awk -v s="$sum_ms" 'BEGIN { printf "%.1f", s / 1000 }') s per client); helper 3 slowed ${slow}x; both clients list: $hosts"
 echo "each client: make -j$jobs; LAN 1gbit, 50us per hop; median of $runs runs per mode, modes alternating"
 echo

@@ -25,7 +25,9 @@ setup() {
   # helpers' job user may run it).
   SLOW_DIR=$(mktemp -d /tmp/dcc-slow.XXXXXX)
   chmod 0755 "$SLOW_DIR"
-  printf '#!/bin/sh\nsleep 6\nexec gcc "$@"\n' >"$SLOW_DIR/slowcc"
+  # How long: $SLOW_DIR/seconds (6; longer where a test looks at a queue).
+  echo 6 >"$SLOW_DIR/seconds"
+  printf '#!/bin/sh\nsleep "$(cat %s/seconds)"\nexec gcc "$@"\n' "$SLOW_DIR" >"$SLOW_DIR/slowcc"
   chmod 0755 "$SLOW_DIR/slowcc"
   OTHER_PIDS=()
 }
@@ -51,16 +53,16 @@ start_helper() {
 }
 
 # Another client (from 127.0.0.2, so the helper tells it from ours) keeps
-# both slots of the helper on port $1 busy for 6 s; returns once the helper
-# says so.
+# both slots of the helper on port $1 busy ($SLOW_DIR/seconds); returns once
+# the helper says so.
 keep_busy() { # PORT
   local i
   for i in 1 2; do
-    timeout 30 "$WIRE" --port "$1" --source 127.0.0.2 --timeout 25 DIST00000001 ARGC00000005 ARGV:slowcc \
+    timeout 60 "$WIRE" --port "$1" --source 127.0.0.2 --timeout 50 DIST00000001 ARGC00000005 ARGV:slowcc \
       ARGV:-c ARGV:other.i ARGV:-o ARGV:other.o DOTI@other.i >/dev/null &
     OTHER_PIDS+=($!)
   done
-  wait_until 10 load_says "$1" '{"caps":1,"load":{"jobs":2,"running":2,"waiting":0,"others":2}}'
+  wait_until 20 load_says "$1" '{"caps":1,"load":{"jobs":2,"running":2,"waiting":0,"others":2}}'
 }
 
 load_says() { # PORT ANSWER
@@ -79,6 +81,7 @@ told_load() { # LOG
 
 @test "our distccd answers the load question with its slots, waiting jobs and other clients' connections" {
   start_helper
+  echo 30 >"$SLOW_DIR/seconds"
   run "$WIRE" --port "$DAEMON_PORT" 'CAPS:{"caps":1,"load":true}'
   [ "${lines[0]}" = '> CAPS00000016 {"caps":1,"load":true}' ]
   [ "${lines[1]}" = '< CAPS0000003f {"caps":1,"load":{"jobs":2,"running":0,"waiting":0,"others":0}}' ]
@@ -86,10 +89,10 @@ told_load() { # LOG
   keep_busy "$DAEMON_PORT"
   grep -q "info: told 127.0.0.1 how busy this distccd is: 2 of 2 slots running, 0 waiting, 2 connections from others" "$DAEMON_LOG"
   # A job of the asker's own address waits for a slot: waiting, not others.
-  timeout 30 "$WIRE" --port "$DAEMON_PORT" --timeout 25 DIST00000001 ARGC00000005 ARGV:slowcc \
+  timeout 60 "$WIRE" --port "$DAEMON_PORT" --timeout 50 DIST00000001 ARGC00000005 ARGV:slowcc \
     ARGV:-c ARGV:other.i ARGV:-o ARGV:other.o DOTI@other.i >/dev/null &
   OTHER_PIDS+=($!)
-  wait_until 10 load_says "$DAEMON_PORT" '{"caps":1,"load":{"jobs":2,"running":2,"waiting":1,"others":2}}'
+  wait_until 20 load_says "$DAEMON_PORT" '{"caps":1,"load":{"jobs":2,"running":2,"waiting":1,"others":2}}'
   # Only the question's own words: {"load":1} is not asked for.
   run "$WIRE" --port "$DAEMON_PORT" 'CAPS:{"caps":1,"load":1}'
   [[ ${lines[1]} == '< CAPS'*'"features":["zstd","directives","load"]'* ]]
