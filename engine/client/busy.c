@@ -65,27 +65,19 @@ static int room_of(struct client *cl, const struct dcc_host *host, const char *f
     return room;
 }
 
-/* This client's free slots among the first room of host: how many, the
- * first of them held in *first (the others tried and let go at once). */
-static int free_slots(const struct dcc_lock_opts *lo, const struct dcc_host *host, int room,
-                      struct dcc_lock *first)
+/* This client's lowest free slot among the first room of host, held in
+ * *lock; -1 when all of them are taken. */
+static int lowest_free_slot(const struct dcc_lock_opts *lo, const struct dcc_host *host, int room,
+                            struct dcc_lock *lock)
 {
     char name[DCC_LOCK_NAME_MAX], err[512];
-    dcc_lock_init(first);
+    dcc_lock_init(lock);
     if (dcc_hosts_lock_name(host, name, sizeof name) != 0)
-        return 0;
-    int n = 0;
-    for (int k = 0; k < room; k++) {
-        struct dcc_lock l;
-        if (dcc_lock_try(lo, name, k, &l, err, sizeof err) != 0)
-            continue;
-        n++;
-        if (first->fd < 0)
-            *first = l;
-        else
-            dcc_lock_release(&l);
-    }
-    return n;
+        return -1;
+    for (int k = 0; k < room; k++)
+        if (dcc_lock_try(lo, name, k, lock, err, sizeof err) == 0)
+            return k;
+    return -1;
 }
 
 int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
@@ -94,68 +86,44 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
 {
     if (!cl->load_aware || view->n < 2)
         return -1; /* a single helper has nowhere else to send the job */
-    struct dcc_hostlist roomy = *view;
-    struct dcc_host *hosts = calloc(view->n, sizeof *hosts);
-    size_t *map = calloc(view->n, sizeof *map);
-    if (!hosts || !map) {
-        free(hosts);
-        free(map);
-        return -1;
-    }
-    roomy.n = 0;
-    int capped = 0, any_known = 0, best_free = 0, best_idle = 0;
+    int any_known = 0, best_slot = -1, best_idle = 0;
     size_t best = 0;
     struct dcc_lock best_lock;
     dcc_lock_init(&best_lock);
+    /* Stock's order (slot 0 of every host in list order, then slot 1 ...)
+     * over each helper's room; at the same slot, the helper that had the
+     * most idle slots when it answered (a slow helper's jobs keep its
+     * slots longer; a helper that did not tell counts none), then the
+     * first in the list. */
     for (size_t i = 0; i < view->n; i++) {
         const struct dcc_host *h = &view->hosts[i];
         if (dcc_slots_in_backoff(cl, h))
             continue; /* not picked, so not asked */
         int known, idle, room = room_of(cl, h, file, &known, &idle);
-        capped |= room < h->n_slots;
         any_known |= known;
-        if (room == 0)
+        struct dcc_lock l;
+        int k = room > 0 ? lowest_free_slot(lock_opts, h, room, &l) : -1;
+        if (k < 0)
             continue;
-        map[roomy.n] = i;
-        hosts[roomy.n] = *h;
-        hosts[roomy.n++].n_slots = room;
-        /* First choice: the helper that told its load and has the most
-         * slots free for this client; among equals the one with the most
-         * idle slots when it answered (a slow helper's jobs keep its slots
-         * longer), then the first in the list. */
-        struct dcc_lock first;
-        int nfree = known ? free_slots(lock_opts, h, room, &first) : 0;
-        if (nfree > best_free || (nfree > 0 && nfree == best_free && idle > best_idle)) {
+        if (best_slot < 0 || k < best_slot || (k == best_slot && idle > best_idle)) {
             dcc_lock_release(&best_lock);
-            best_lock = first, best_free = nfree, best_idle = idle, best = i;
-        } else if (nfree > 0) {
-            dcc_lock_release(&first);
+            best_lock = l, best_slot = k, best_idle = idle, best = i;
+        } else {
+            dcc_lock_release(&l);
         }
     }
-    roomy.hosts = hosts;
-    int rc = -1;
-    if (best_free > 0) {
-        *lock = best_lock;
-        lock->host_index = best;
-        dcc_debug("%s has the most free slots for %s (%d)", view->hosts[best].spec, file,
-                  best_free);
-        rc = 0;
-    } else if (capped && roomy.n > 0) {
-        /* Then the others in list order, helpers of ours without the slots
-         * other clients fill, one look without waiting. */
-        struct dcc_lock_opts once = *lock_opts;
-        once.timeout_msec = 0;
-        char err[512];
-        if (dcc_lock_pick_host(&once, &roomy, lock, err, sizeof err) == 0) {
-            lock->host_index = map[lock->host_index];
-            rc = 0;
-        }
+    if (!any_known) {
+        /* Nothing learned (stock helpers, no answers): exactly as without. */
+        dcc_lock_release(&best_lock);
+        return -1;
     }
-    if (any_known && rc != 0)
+    if (best_slot < 0) {
         dcc_debug("every helper with room for %s is taken: waiting for a slot in list order "
                   "(as with DISTCC_HELPER_LOAD=off)",
                   file);
-    free(hosts);
-    free(map);
-    return rc;
+        return -1;
+    }
+    *lock = best_lock;
+    lock->host_index = best;
+    return 0;
 }

@@ -49,14 +49,12 @@ int dcc_client_parse_load(const char *value, int *on);
 /* Busy helpers (busy.c): with cl->load_aware and more than one host in
  * view, each helper of ours that offers the load question is asked how
  * busy it is (kept DISTCC_HELPER_LOAD_TTL ms) and may take at most its
- * jobs less other clients' connections (its room). The job goes to the
- * helper that told its load and has the most of this client's slots free
- * within its room (among equals the one with the most idle slots when it
- * answered, then the first in the list); else, when a room
- * left slots out, one look without waiting over the list in stock order
- * with each helper cut to its room (stock helpers, localhost and ssh hosts
- * whole). 0 with *lock held (host_index into view), -1 when the job is to
- * be placed as without load (every slot with room taken, nothing known). */
+ * jobs less other clients' connections (its room). The job takes a free
+ * slot in stock's order (slot 0 of every host in list order, then slot 1
+ * ...) within each helper's room, at the same slot the helper with the
+ * most idle slots when it answered first, without waiting. 0 with *lock
+ * held (host_index into view), -1 when the job is to be placed as without
+ * load (no load learned, or every slot with room taken). */
 struct dcc_lock;
 struct dcc_lock_opts;
 int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
