@@ -25,8 +25,9 @@ setup() {
   # helpers' job user may run it).
   SLOW_DIR=$(mktemp -d /tmp/dcc-slow.XXXXXX)
   chmod 0755 "$SLOW_DIR"
-  # How long: $SLOW_DIR/seconds (6; longer where a test looks at a queue).
-  echo 6 >"$SLOW_DIR/seconds"
+  # How long: $SLOW_DIR/seconds (30: longer than the test's own jobs on a
+  # busy machine; the teardown stops them).
+  echo 30 >"$SLOW_DIR/seconds"
   printf '#!/bin/sh\nsleep "$(cat %s/seconds)"\nexec gcc "$@"\n' "$SLOW_DIR" >"$SLOW_DIR/slowcc"
   chmod 0755 "$SLOW_DIR/slowcc"
   OTHER_PIDS=()
@@ -81,7 +82,6 @@ told_load() { # LOG
 
 @test "our distccd answers the load question with its slots, waiting jobs and other clients' connections" {
   start_helper
-  echo 30 >"$SLOW_DIR/seconds"
   run "$WIRE" --port "$DAEMON_PORT" 'CAPS:{"caps":1,"load":true}'
   [ "${lines[0]}" = '> CAPS00000016 {"caps":1,"load":true}' ]
   [ "${lines[1]}" = '< CAPS0000003f {"caps":1,"load":{"jobs":2,"running":0,"waiting":0,"others":0}}' ]
@@ -125,6 +125,7 @@ told_load() { # LOG
 
 @test "DISTCC_HELPER_LOAD=off: the list order, the job waits behind the other client's, nobody is asked" {
   start_helper
+  echo 6 >"$SLOW_DIR/seconds" # our job waits for these
   dcc_keep_first_distccd
   start_helper
   keep_busy "$FIRST_PORT"
