@@ -8,6 +8,7 @@
 #   make bench            speed comparison with stock distcc and plain gcc
 #   make bench-scale      speedup against N simulated helpers (bench/scale.sh, root)
 #   make bench-slowlink   ,zstd against ,lzo over a slow link (bench/slowlink.sh, root)
+#   make bench-busy       two clients, three helpers (one slowed): busy helpers against list order (bench/busy.sh, root)
 #   make fuzz             libFuzzer targets (tests/fuzz) into build/fuzz, each run
 #                         FUZZ_SECONDS (60); make check runs each for 12 s
 #   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
@@ -221,11 +222,11 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(call prog_name,$(p)),$(cal
 # test_helpers.c is no test: it is linked into every one.
 UNIT_SRCS := $(filter-out tests/unit/test_helpers.c,$(sort $(wildcard tests/unit/test_*.c)))
 ifneq ($(USE_JSON),1)
-UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c tests/unit/test_caps.c tests/unit/test_fit.c tests/unit/test_tcmatch.c tests/unit/test_paths.c tests/unit/test_cc1.c,$(UNIT_SRCS))
+UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c tests/unit/test_toolchain.c tests/unit/test_verdict.c tests/unit/test_caps.c tests/unit/test_fit.c tests/unit/test_tcmatch.c tests/unit/test_paths.c tests/unit/test_cc1.c tests/unit/test_busy.c,$(UNIT_SRCS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench bench-scale bench-slowlink clean dist fuzz fuzz-build format format-check
+.PHONY: all deps units check demo install uninstall bench bench-scale bench-slowlink bench-busy clean dist fuzz fuzz-build format format-check
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan, one program per
 # tests/fuzz/fuzz_NAME.c, linked against engine/lib built the same way in
@@ -252,7 +253,7 @@ $(error scripts/deps.sh installed the build dependencies, but pkg-config still d
 endif
 # A fresh machine: install what is missing, then run the same goal again so
 # the pkg-config results above are read with the libraries present.
-all units demo bench bench-scale bench-slowlink install:
+all units demo bench bench-scale bench-slowlink bench-busy install:
 	@$(FEATURE_ENV) scripts/deps.sh --build
 	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
 check fuzz fuzz-build:
@@ -354,6 +355,9 @@ bench-scale: all $(BUILD)/bench/replay-cc
 
 bench-slowlink: all $(BUILD)/bench/replay-cc
 	@bench/slowlink.sh $(BUILD)
+
+bench-busy: all $(BUILD)/bench/replay-cc
+	@bench/busy.sh $(BUILD)
 
 install: all
 	@scripts/install.sh install "$(DESTDIR)" "$(BUILD)" "$(BINDIR)" "$(SBINDIR)" "$(LIBDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"

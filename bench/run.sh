@@ -49,8 +49,8 @@ trap cleanup EXIT
 command -v /usr/bin/distcc >/dev/null || { echo "bench: stock distcc (Debian package distcc) is needed" >&2; exit 1; }
 free_port() { "$top/scripts/free-port.sh"; }
 wait_port() { for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$1")" ] && return 0; sleep 0.05; done; return 1; }
-now_ns() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=SCRIPTDIR/bench-util.bash disable=SC1091
+. "$top/bench/bench-util.bash"
 
 mkdir -p "$work/wl" "$work/tmp" "$work/tmp2" "$work/tmp3"
 chmod 1777 "$work/tmp" "$work/tmp2" "$work/tmp3"

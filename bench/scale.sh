@@ -126,16 +126,13 @@ work=$(mktemp -d /tmp/distcc-scale.XXXXXX)
 chmod 0755 "$work"
 # shellcheck source=SCRIPTDIR/scale-net.bash disable=SC1091
 . "$top/bench/scale-net.bash"
+# shellcheck source=SCRIPTDIR/bench-util.bash disable=SC1091
+. "$top/bench/bench-util.bash"
 # shellcheck source=SCRIPTDIR/replay-toolchain.bash disable=SC1091
 . "$top/bench/replay-toolchain.bash"
 pids=()
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
+  stop_pids "${pids[@]}"
   wait 2>/dev/null || true
   helper_cg_teardown
   scale_net_teardown
@@ -144,8 +141,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { echo "bench-scale: $*" >&2; }
-now_ns() { date +%s%N; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # --- The code base: binutils, built once for real with the recording compiler.
 record() {

@@ -65,6 +65,8 @@ work=$(mktemp -d /tmp/distcc-slowlink.XXXXXX)
 chmod 0755 "$work"
 # shellcheck source=SCRIPTDIR/scale-net.bash disable=SC1091
 . "$top/bench/scale-net.bash"
+# shellcheck source=SCRIPTDIR/bench-util.bash disable=SC1091
+. "$top/bench/bench-util.bash"
 # shellcheck source=SCRIPTDIR/replay-toolchain.bash disable=SC1091
 . "$top/bench/replay-toolchain.bash"
 # The one process this script starts that outlives a build: the helper's
@@ -80,8 +82,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-now_ns() { date +%s%N; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # Units spread over the code base (every k-th), their recorded compiles
 # packed into the helper's replay compiler.

@@ -19,6 +19,7 @@ struct client {
     const char *pump_dir; /* under `pump`: the build's directory, else NULL */
     int max_discrepancy;  /* DISTCC_MAX_DISCREPANCY */
     int fit_policy;       /* DISTCC_TOOLCHAIN_MATCH: enum dcc_fit_policy */
+    int load_aware;       /* DISTCC_HELPER_LOAD=on */
 };
 
 /* How this client learns what its helpers are (dcc_hostcaps_get). */
@@ -40,6 +41,25 @@ int dcc_client_fit_hosts(struct client *cl, const char *file, const char *name, 
  * has neither, -1 with why when they cannot be expanded (clang) and the job
  * stays here. */
 int dcc_client_expand_native(struct client *cl, char ***argv, char *why, size_t whylen);
+
+/* DISTCC_HELPER_LOAD's value (busy.c): "on" (or unset) sets *on, "off"
+ * clears it; -1 for anything else. */
+int dcc_client_parse_load(const char *value, int *on);
+
+/* Busy helpers (busy.c): with cl->load_aware and more than one host in
+ * view, each helper of ours that offers the load question is asked how
+ * busy it is (kept DISTCC_HELPER_LOAD_TTL ms) and may take at most its
+ * jobs less other clients' connections (its room). The job takes a free
+ * slot in stock's order (slot 0 of every host in list order, then slot 1
+ * ...) within each helper's room, at the same slot the helper with the
+ * most idle slots when it answered first, without waiting. 0 with *lock
+ * held (host_index into view), -1 when the job is to be placed as without
+ * load (no load learned, or every slot with room taken). */
+struct dcc_lock;
+struct dcc_lock_opts;
+int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
+                         const struct dcc_lock_opts *lock_opts, struct dcc_lock *lock,
+                         const char *file);
 
 /* Builds the job described by *argv somewhere; returns the exit code. */
 int dcc_client_build(struct client *cl, char ***argv);

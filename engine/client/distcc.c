@@ -419,6 +419,11 @@ int main(int argc, char **argv)
     }
     cl.fit_policy = (int)fit;
 #endif
+    if (dcc_client_parse_load(cl.set.str[DCC_SET_HELPER_LOAD], &cl.load_aware) != 0) {
+        dcc_warn("DISTCC_HELPER_LOAD=%s is not on or off: using on",
+                 cl.set.str[DCC_SET_HELPER_LOAD]);
+        cl.load_aware = 1;
+    }
     int rc = scan_only ? dcc_client_scan_includes(&cl, &job) : dcc_client_build(&cl, &job);
     dcc_argv_free(job);
     dcc_argv_free(cl.local_argv);

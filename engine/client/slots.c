@@ -155,7 +155,9 @@ const struct dcc_host *dcc_slots_pick(struct client *cl, struct dcc_slot *slot, 
         struct dcc_lock lock;
         dcc_lock_init(&lock);
         char err[512];
-        int rc = dcc_lock_pick_host(&lock_opts, &view, &lock, err, sizeof err);
+        int rc = dcc_client_busy_pick(cl, &view, &lock_opts, &lock, file) == 0
+                     ? 0
+                     : dcc_lock_pick_host(&lock_opts, &view, &lock, err, sizeof err);
         if (rc == 0) {
             chosen = &cl->hosts.hosts[map[lock.host_index]];
             slot->fd = lock.fd;

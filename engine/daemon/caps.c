@@ -35,7 +35,8 @@ int dccd_answer_caps(struct job *j, uint32_t question_len)
 #else
 unsigned dccd_features(const struct dccd_config *cfg)
 {
-    return DCCD_FEATURES & ~(cfg->hcache ? 0u : DCC_FEAT_HCACHE);
+    return DCCD_FEATURES & ~(cfg->hcache ? 0u : DCC_FEAT_HCACHE) &
+           ~(cfg->slot_fd >= 0 ? 0u : DCC_FEAT_LOAD);
 }
 
 void dccd_caps_prepare(struct dccd_config *cfg)
@@ -102,8 +103,9 @@ json_t *dccd_caps_document(const struct dccd_config *cfg)
 
 int dccd_answer_caps(struct job *j, uint32_t question_len)
 {
-    /* The question: a JSON object, read whole and checked, though nothing
-     * in it changes the answer yet. */
+    /* The question: a JSON object, read whole and checked. {"load":true}
+     * asks only how busy this daemon is: a small answer from the tables
+     * copied at the fork, without the toolchain. */
     char question[DCC_CAPS_MAX_QUESTION];
     if (question_len == 0 || question_len > sizeof question) {
         snprintf(j->conn.err, sizeof j->conn.err, "CAPS question of %u bytes", question_len);
@@ -114,13 +116,15 @@ int dccd_answer_caps(struct job *j, uint32_t question_len)
         return rc;
     json_t *q = json_loadb(question, question_len, 0, NULL);
     int is_object = json_is_object(q);
+    int load = is_object && dcc_caps_asks_load(q) && j->cfg->load_known;
     json_decref(q);
     if (!is_object) {
         snprintf(j->conn.err, sizeof j->conn.err, "CAPS question is not a JSON object");
         return DCC_EXIT_PROTOCOL_ERROR;
     }
+    j->caps_load = load;
 
-    json_t *doc = dccd_caps_document(j->cfg);
+    json_t *doc = load ? dcc_caps_load_build(&j->cfg->load) : dccd_caps_document(j->cfg);
     char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!body) {

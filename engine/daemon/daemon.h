@@ -7,6 +7,7 @@
 #include "daemon/dcc_acl.h"
 #include "daemon/dcc_hcache.h"
 #include "proto/dcc_auth.h"
+#include "proto/dcc_caps.h"
 #include "base/dcc_log.h"
 #include "daemon/dcc_sandbox.h"
 #include "daemon/dcc_stats.h"
@@ -68,6 +69,11 @@ struct dccd_config {
     struct dcc_hcache *hcache; /* the open header cache, or NULL */
     char *
         toolchain_json; /* the /toolchain report for CAPS, made once before serving; NULL: not yet */
+    /* In a connection's process: how busy the daemon was when it accepted
+     * the connection (its own bookkeeping, copied at the fork), for the
+     * load question. load_known is 0 under --inetd, which has none. */
+    struct dcc_caps_load load;
+    int load_known;
 };
 
 /* The header cache's place when --header-cache-dir is not given: used

@@ -38,6 +38,7 @@ struct job {
     unsigned features; /* DCC_FEAT_* the request uses (from DIST) */
     int caps_query;    /* CAPS instead of DIST: answered, no job */
     uint32_t caps_len; /* the CAPS question's length */
+    int caps_load;     /* it asked how busy this distccd is */
     enum dcc_compress how;
     char **argv;
     struct dcc_scan scan;
@@ -109,8 +110,9 @@ int dccd_send_reply(struct job *j, int status, const struct dcc_buf *serr_extra,
 
 /* caps.c: the CAPS answer. The features this distccd can offer
  * (DCC_FEAT_*); dccd_features: those it offers with its settings (hcache
- * only with a header cache). */
-#define DCCD_FEATURES (DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES | DCC_FEAT_HCACHE)
+ * only with a header cache, load only with the accept loop's bookkeeping,
+ * not under --inetd). */
+#define DCCD_FEATURES (DCC_FEAT_ZSTD | DCC_FEAT_DIRECTIVES | DCC_FEAT_HCACHE | DCC_FEAT_LOAD)
 unsigned dccd_features(const struct dccd_config *cfg);
 #if DCC_WITH_JSON
 json_t *dccd_caps_document(const struct dccd_config *cfg);

@@ -384,6 +384,7 @@ enum job_end {
     END_AUTH_REFUSED,    /* --auth: not who may come in */
     END_AUTH_BAD,        /* --auth: the exchange broke */
     END_CAPS,            /* CAPS: told what this distccd can do */
+    END_LOAD,            /* CAPS load question: told how busy it is */
     END_COUNT
 };
 
@@ -406,6 +407,14 @@ static const char *detail_auth(const struct job *j, char *buf, size_t len)
 {
     (void)buf, (void)len;
     return j->auth_why;
+}
+
+static const char *detail_load(const struct job *j, char *buf, size_t len)
+{
+    const struct dcc_caps_load *l = &j->cfg->load;
+    snprintf(buf, len, "%d of %d slots running, %d waiting, %d connections from others", l->running,
+             l->jobs, l->waiting, l->others);
+    return buf;
 }
 
 /* The wire's reason and the limit that cut the request: the handshake wait
@@ -523,6 +532,8 @@ static const struct job_end_row job_ends[END_COUNT] = {
                       .status = STATUS_WIRE, .forget_principal = 1},
     [END_CAPS] = {DCC_LOG_INFO, "told ", 0, " what this distccd can do", NULL,
                   .outcome = DCC_JOB_QUERY, .what = "capabilities asked", .status = STATUS_EXIT},
+    [END_LOAD] = {DCC_LOG_INFO, "told ", 0, " how busy this distccd is: ", detail_load,
+                  .outcome = DCC_JOB_QUERY, .what = "load asked", .status = STATUS_EXIT},
 };
 
 /* How each result of running the compiler ends the job (RUN_DONE: by the
@@ -732,7 +743,7 @@ static enum job_end run_job(struct job *j, struct dcc_job_record *rec, int *rc)
         return end;
     if (j->caps_query) {
         *rc = dccd_answer_caps(j, j->caps_len);
-        return *rc ? END_BAD_REQUEST : END_CAPS;
+        return *rc ? END_BAD_REQUEST : j->caps_load ? END_LOAD : END_CAPS;
     }
     *rc = read_rest(j);
     j->conn.deadline_ms = 0; /* the request is in */

@@ -115,6 +115,27 @@ static void close_daemon_fds(struct server *s)
         close(s->parked[i].fd);
 }
 
+/* In a new job connection's process: the daemon's load as it stands, from
+ * the copy of its tables, for a CAPS load question (caps.c). Nothing is
+ * asked of anyone: the answer costs no more than any connection. */
+static void note_load(struct server *s, const char *peer)
+{
+    struct dcc_caps_load *l = &s->cfg->load;
+    memset(l, 0, sizeof *l);
+    l->jobs = s->cfg->jobs;
+    l->running = s->slots_used;
+    for (size_t i = 0; i < s->max_children; i++) {
+        const struct child *c = &s->children[i];
+        if (!c->pid || c->is_stats)
+            continue;
+        l->waiting += c->ticket != 0;
+        l->others += strcmp(c->peer, peer) != 0;
+    }
+    for (size_t i = 0; i < s->nparked; i++)
+        l->others += strcmp(s->parked[i].peer, peer) != 0;
+    s->cfg->load_known = 1;
+}
+
 /* Forks the process that serves fd, and closes fd here. */
 static void start_child(struct server *s, int fd, const char *peer, int is_stats)
 {
@@ -133,6 +154,7 @@ static void start_child(struct server *s, int fd, const char *peer, int is_stats
         close_daemon_fds(s);
         if (!is_stats) {
             struct dcc_job_record rec;
+            note_load(s, peer);
             dccd_serve_job(s->cfg, fd, fd, peer, &rec);
             /* Smaller than PIPE_BUF, so the write is atomic. */
             (void)!write(s->rec_pipe[1], &rec, sizeof rec);

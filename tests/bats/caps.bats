@@ -35,24 +35,6 @@ told() {
   grep -c "info: told 127.0.0.1 what this distccd can do" "$DAEMON_LOG" || true
 }
 
-# One answer, sent to any client once: $1 bytes, raw.
-start_fake_helper() {
-  FAKE_PORT=$(dcc_free_port)
-  timeout 30 python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)
-c, _ = s.accept()
-c.recv(4096)
-c.sendall(sys.argv[2].encode())
-c.close()
-' "$FAKE_PORT" "$1" &
-  FAKE_PID=$!
-  dcc_wait_port "$FAKE_PORT"
-}
-
 @test "our distccd answers CAPS with its version, protocols, features and slots, and closes" {
   start_daemon --allow 127.0.0.1 --jobs 3
   send 'CAPS:{"caps":1}'
@@ -72,7 +54,7 @@ t = d.pop("toolchain")
 print(json.dumps(d, separators=(",", ":")))
 print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
 ' "$body" "$DAEMON_WL"
-  [ "${lines[0]}" = "{\"caps\":1,\"server\":\"distccd $VERSION $MACHINE\",\"protocols\":[1,2,3],\"features\":[\"zstd\",\"directives\"],\"jobs\":3}" ]
+  [ "${lines[0]}" = "{\"caps\":1,\"server\":\"distccd $VERSION $MACHINE\",\"protocols\":[1,2,3],\"features\":[\"zstd\",\"directives\",\"load\"],\"jobs\":3}" ]
   [ "${lines[1]}" = "True ['c++', 'cc', 'g++', 'gcc', '$MACHINE-g++', '$MACHINE-gcc']" ]
   assert_warnings
   [ "$(told)" -eq 1 ]
@@ -116,7 +98,7 @@ print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
   export DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT/5,lzo 127.0.0.1:$STOCK_PORT 127.0.0.1:$dead localhost"
   show_helpers
   [ "$status" -eq 103 ]
-  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/5,lzo: distccd $VERSION $MACHINE; 5 slots; features: zstd directives (learned N s ago)" ]
+  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/5,lzo: distccd $VERSION $MACHINE; 5 slots; features: zstd directives load (learned N s ago)" ]
   [ "${lines[1]}" = "127.0.0.1:$STOCK_PORT/4: stock distcc or another distccd (no CAPS answer; learned N s ago)" ]
   [ "${lines[2]}" = "127.0.0.1:$dead/4: not reachable: cannot connect to 127.0.0.1:$dead: Connection refused" ]
   [ "${lines[3]}" = "localhost/2: this machine" ]
@@ -180,7 +162,7 @@ print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
   ln -s "$BATS_TEST_TMPDIR/elsewhere.json" "$kept"
   show_helpers
   [ "$(told)" -eq 6 ]
-  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/4: distccd $VERSION $MACHINE; 4 slots; features: zstd directives (learned N s ago)" ]
+  [ "${lines[0]}" = "127.0.0.1:$DAEMON_PORT/4: distccd $VERSION $MACHINE; 4 slots; features: zstd directives load (learned N s ago)" ]
   [ ! -L "$kept" ]
 }
 

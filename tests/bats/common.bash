@@ -458,3 +458,23 @@ job_compilers() {
 # For wait_until, which must look again on each try.
 compilers_running() { [ -n "$(job_compilers)" ]; }
 no_compilers() { [ -z "$(job_compilers)" ]; }
+
+# A fake helper on a free port (FAKE_PORT, pid FAKE_PID): it takes one
+# connection, reads what comes, answers $1 (raw bytes) and closes; bounded
+# to 30 s.
+start_fake_helper() {
+  FAKE_PORT=$(dcc_free_port)
+  timeout 30 python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+c.recv(4096)
+c.sendall(sys.argv[2].encode())
+c.close()
+' "$FAKE_PORT" "$1" &
+  FAKE_PID=$!
+  dcc_wait_port "$FAKE_PORT"
+}

@@ -179,8 +179,10 @@ while True:
 two_jobs_past_a_broken_helper() {
   local i
   for i in 1 2; do
-    # Counted are the jobs' own connections (no CAPS question, no probe).
+    # Counted are the jobs' own connections (no CAPS question, no probe,
+    # no load question).
     DISTCC_HOSTS="127.0.0.1:$LISTENER_PORT 127.0.0.1:$DAEMON_PORT" DISTCC_FALLBACK=0 DISTCC_TOOLCHAIN_MATCH=off \
+      DISTCC_HELPER_LOAD=off \
       "$DCC_BIN/distcc" gcc -c hello.c -o "job$i.o" 2>"job$i.err" || return 1
   done
 }

@@ -152,6 +152,83 @@ static void test_question_is_a_small_object(void **state)
     free(q);
 }
 
+/* The load question and its answer: only helpers that list "load" are
+ * asked, and the bit is never a request's. */
+static void test_load_feature_is_named_but_never_in_dist(void **state)
+{
+    (void)state;
+    assert_string_equal(dcc_caps_feature_name(DCC_FEAT_LOAD), "load");
+    uint32_t pv;
+    unsigned fv;
+    assert_int_equal(dcc_caps_dist_split((DCC_FEAT_LOAD << 8) | 2u, &pv, &fv), -1);
+    assert_int_equal(dcc_caps_dist_value(2, DCC_FEAT_LOAD), 2);
+    json_t *doc = json_loads("{\"caps\":1,\"features\":[\"zstd\",\"load\"]}", 0, NULL);
+    struct dcc_caps c;
+    char err[200];
+    assert_int_equal(dcc_caps_parse(doc, &c, err, sizeof err), 0);
+    assert_int_equal(c.features, DCC_FEAT_ZSTD | DCC_FEAT_LOAD);
+    json_decref(doc);
+}
+
+static void test_load_question_and_answer_round_trip(void **state)
+{
+    (void)state;
+    char *q = dcc_caps_load_question();
+    assert_string_equal(q, "{\"caps\":1,\"load\":true}");
+    json_t *qd = json_loads(q, 0, NULL);
+    assert_int_equal(dcc_caps_asks_load(qd), 1);
+    json_decref(qd);
+    free(q);
+    qd = json_loads("{\"caps\":1,\"load\":1}", 0, NULL); /* true only */
+    assert_int_equal(dcc_caps_asks_load(qd), 0);
+    json_decref(qd);
+    assert_int_equal(dcc_caps_asks_load(NULL), 0);
+
+    struct dcc_caps_load l = {.jobs = 4, .running = 3, .waiting = 2, .others = 5}, back;
+    json_t *doc = dcc_caps_load_build(&l);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(text, "{\"caps\":1,\"load\":{\"jobs\":4,\"others\":5,\"running\":3,"
+                              "\"waiting\":2}}");
+    free(text);
+    char err[200];
+    assert_int_equal(dcc_caps_load_parse(doc, &back, err, sizeof err), 0);
+    assert_memory_equal(&l, &back, sizeof l);
+    json_decref(doc);
+}
+
+static void expect_bad_load(const char *text, const char *why)
+{
+    json_t *doc = json_loads(text, 0, NULL);
+    struct dcc_caps_load l = {.jobs = 9};
+    char err[200] = "";
+    assert_int_equal(dcc_caps_load_parse(doc, &l, err, sizeof err), -1);
+    assert_string_equal(err, why);
+    assert_int_equal(l.jobs, 0); /* nothing half read */
+    json_decref(doc);
+}
+
+/* A helper that lies or answers garbage gets no load: the client then
+ * picks as stock does. */
+static void test_load_parse_refuses_garbage(void **state)
+{
+    (void)state;
+    expect_bad_load("{\"caps\":1}", "the answer has no \"load\" object");
+    expect_bad_load("[1,2]", "the answer has no \"load\" object");
+    expect_bad_load("{\"caps\":1,\"load\":[4,0,0,0]}", "the answer has no \"load\" object");
+    expect_bad_load("{\"load\":{\"jobs\":4,\"running\":0,\"waiting\":0}}",
+                    "\"load\": \"others\" is missing or not a count");
+    expect_bad_load("{\"load\":{\"jobs\":4,\"running\":-1,\"waiting\":0,\"others\":0}}",
+                    "\"load\": \"running\" is missing or not a count");
+    expect_bad_load("{\"load\":{\"jobs\":\"4\",\"running\":0,\"waiting\":0,\"others\":0}}",
+                    "\"load\": \"jobs\" is missing or not a count");
+    expect_bad_load("{\"load\":{\"jobs\":4,\"running\":0,\"waiting\":1.5,\"others\":0}}",
+                    "\"load\": \"waiting\" is missing or not a count");
+    expect_bad_load("{\"load\":{\"jobs\":4,\"running\":0,\"waiting\":0,\"others\":99999999999}}",
+                    "\"load\": \"others\" is missing or not a count");
+    expect_bad_load("{\"load\":{\"jobs\":0,\"running\":0,\"waiting\":0,\"others\":0}}",
+                    "\"load\": a helper of 0 jobs");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +241,9 @@ int main(void)
         cmocka_unit_test(test_parse_refuses_wrong_types),
         cmocka_unit_test(test_parse_cuts_long_server),
         cmocka_unit_test(test_question_is_a_small_object),
+        cmocka_unit_test(test_load_feature_is_named_but_never_in_dist),
+        cmocka_unit_test(test_load_question_and_answer_round_trip),
+        cmocka_unit_test(test_load_parse_refuses_garbage),
     };
     return cmocka_run_group_tests_name("caps", tests, NULL, NULL);
 }

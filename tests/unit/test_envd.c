@@ -220,7 +220,7 @@ static void test_notes_follow_the_settings_table(void **state)
             assert_ptr_equal(dcc_envd_var_find(e->name), e);
             settable++;
         }
-    assert_int_equal(settable, 22);
+    assert_int_equal(settable, 24);
 }
 
 static void test_nul_and_size_are_refused(void **state)

@@ -40,6 +40,15 @@ int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts
     return 0;
 }
 
+int dcc_hostcaps_exchange(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                          const char *question, const char *what, json_t **answer, char *err,
+                          size_t errlen)
+{
+    (void)host, (void)o, (void)question, (void)what, (void)err, (void)errlen;
+    *answer = NULL;
+    return 0;
+}
+
 int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen)
 {
@@ -81,9 +90,8 @@ static int take_answer(struct dcc_hostcaps *out, json_t *doc, time_t learned, ch
     return 0;
 }
 
-/* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
-static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir, char *path,
-                      size_t len, char *err, size_t errlen)
+int dcc_hostcaps_file(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
+                      int make_dir, char *path, size_t len, char *err, size_t errlen)
 {
     char dir[PATH_MAX], stem[512];
     int rc = make_dir ? dcc_paths_make_subdir(distcc_dir, DCC_HOSTCAPS_SUBDIR, dir, sizeof dir, err,
@@ -93,11 +101,18 @@ static int cache_path(const struct dcc_host *host, const char *distcc_dir, int m
     if (rc != 0)
         return rc;
     if (dcc_hosts_lock_name(host, stem, sizeof stem) != 0 ||
-        snprintf(path, len, "%s/%s.json", dir, stem) >= (int)len) {
+        snprintf(path, len, "%s/%s%s", dir, stem, suffix) >= (int)len) {
         dcc_set_err(err, errlen, "the helper's name is too long for a file name");
         return DCC_EXIT_IO_ERROR;
     }
     return 0;
+}
+
+/* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
+static int cache_path(const struct dcc_host *host, const char *distcc_dir, int make_dir, char *path,
+                      size_t len, char *err, size_t errlen)
+{
+    return dcc_hostcaps_file(host, distcc_dir, ".json", make_dir, path, len, err, errlen);
 }
 
 /* The kept answer when it is there, well formed and younger than ttl_s:
@@ -140,10 +155,18 @@ static void write_cache(const struct dcc_host *host, const char *distcc_dir,
     json_decref(kept);
 }
 
-int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
-                     struct dcc_hostcaps *out, char *err, size_t errlen)
+int dcc_hostcaps_exchange(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                          const char *question, const char *what, json_t **answer, char *err,
+                          size_t errlen)
 {
-    memset(out, 0, sizeof *out);
+    *answer = NULL;
+    /* Header and body in one write: a stock distccd shows what follows
+     * the header it did not expect, then closes. */
+    size_t qlen = question ? strlen(question) : 0;
+    if (qlen == 0 || qlen > DCC_CAPS_MAX_QUESTION) {
+        dcc_set_err(err, errlen, "our CAPS question is empty or longer than a distccd reads");
+        return DCC_EXIT_PROTOCOL_ERROR;
+    }
     struct dcc_transport t;
     int rc = dcc_net_open(host, &o->net, &t, err, errlen);
     if (rc != 0)
@@ -151,33 +174,16 @@ int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts
     struct dcc_conn c;
     dcc_conn_init(&c, t.in_fd, t.out_fd, o->io_timeout_ms);
     uint32_t len = 0;
-    char *question = dcc_caps_question();
-    if (!question) {
-        dcc_net_close(&t);
-        dcc_set_err(err, errlen, "out of memory");
-        return DCC_EXIT_OUT_OF_MEMORY;
-    }
-    /* Header and body in one write: a stock distccd shows what follows
-     * the header it did not expect, then closes. */
-    size_t qlen = strlen(question);
-    if (qlen > DCC_CAPS_MAX_QUESTION) {
-        free(question);
-        dcc_net_close(&t);
-        dcc_set_err(err, errlen, "our CAPS question is longer than a distccd reads");
-        return DCC_EXIT_PROTOCOL_ERROR;
-    }
     char packet[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION + 1];
     snprintf(packet, sizeof packet, "%s%08x%s", DCC_TOK_CAPS, (unsigned)qlen, question);
-    free(question);
     rc = dcc_wire_write(&c, packet, DCC_HEADER_LEN + qlen);
     if (rc == 0)
         rc = dcc_wire_read_token(&c, DCC_TOK_CAPS, &len);
-    time_t now = time(NULL);
     if (rc == DCC_EXIT_TRUNCATED && c.bytes_in == 0) {
         /* Stock distccd closes the connection on a request that is not
          * DIST: a helper without our features. */
         dcc_net_close(&t);
-        return take_answer(out, NULL, now, err, errlen);
+        return 0;
     }
     char *body = NULL;
     if (rc == 0 && (len == 0 || len > DCC_CAPS_MAX_BODY)) {
@@ -197,12 +203,31 @@ int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts
         rc = DCC_EXIT_PROTOCOL_ERROR;
     }
     if (rc != 0) {
-        dcc_set_err(err, errlen, "asking %s what it can do: %s", host->hostname,
+        dcc_set_err(err, errlen, "asking %s %s: %s", host->hostname, what,
                     c.err[0] ? c.err : "out of memory");
         json_decref(doc);
         return rc;
     }
-    char why[200];
+    *answer = doc;
+    return 0;
+}
+
+int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                     struct dcc_hostcaps *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char *question = dcc_caps_question();
+    if (!question) {
+        dcc_set_err(err, errlen, "out of memory");
+        return DCC_EXIT_OUT_OF_MEMORY;
+    }
+    json_t *doc = NULL;
+    char why[400];
+    int rc = dcc_hostcaps_exchange(host, o, question, "what it can do", &doc, err, errlen);
+    free(question);
+    time_t now = time(NULL);
+    if (rc != 0)
+        return rc;
     if (take_answer(out, doc, now, why, sizeof why) != 0) {
         dcc_set_err(err, errlen, "asking %s what it can do: %s", host->hostname, why);
         return DCC_EXIT_PROTOCOL_ERROR;

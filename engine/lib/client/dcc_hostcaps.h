@@ -43,9 +43,24 @@ struct dcc_hostcaps_opts {
 int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen);
 
+/* One CAPS exchange with host: question (a JSON object's text, at most
+ * DCC_CAPS_MAX_QUESTION bytes) sent, the answer read, bounded by
+ * DCC_CAPS_MAX_BODY, and parsed as JSON. 0 with *answer (owned; NULL when
+ * the helper closed the connection unanswered, as stock 3.4 does), or an
+ * exit code with err ("asking HOST <what>: why" once connected). */
+int dcc_hostcaps_exchange(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
+                          const char *question, const char *what, json_t **answer, char *err,
+                          size_t errlen);
+
 /* Asks host now, without the cache. Same results. */
 int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen);
+
+/* $DISTCC_DIR/helpers/<host's lock name><suffix> into path (the directory
+ * made first with make_dir): 0, or an exit code with err. Shared by what
+ * is kept of a helper (".json") and of its load (".load", dcc_busy). */
+int dcc_hostcaps_file(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
+                      int make_dir, char *path, size_t len, char *err, size_t errlen);
 
 /* Forgets what is kept for host (a request that used its features failed
  * as if it no longer had them). */

@@ -2,6 +2,7 @@
  * and its JSON answer, and the feature bits a request carries in DIST. */
 #include "proto/dcc_caps.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ static const struct {
     {DCC_FEAT_ZSTD, "zstd"},
     {DCC_FEAT_HCACHE, "hcache"},
     {DCC_FEAT_DIRECTIVES, "directives"},
+    {DCC_FEAT_LOAD, "load"},
 };
 
 #define NFEATURES (sizeof features / sizeof features[0])
@@ -134,6 +136,63 @@ int dcc_caps_parse(const json_t *doc, struct dcc_caps *c, char *err, size_t errl
     }
     if (v)
         c->jobs = (int)json_integer_value(v);
+    return 0;
+}
+
+char *dcc_caps_load_question(void)
+{
+    json_t *q = json_pack("{s:i, s:b}", "caps", (int)DCC_CAPS_VERSION, "load", 1);
+    char *text = q ? json_dumps(q, JSON_COMPACT) : NULL;
+    json_decref(q);
+    return text;
+}
+
+int dcc_caps_asks_load(const json_t *q)
+{
+    return json_is_true(json_object_get(q, "load"));
+}
+
+json_t *dcc_caps_load_build(const struct dcc_caps_load *l)
+{
+    return json_pack("{s:i, s:{s:i, s:i, s:i, s:i}}", "caps", (int)DCC_CAPS_VERSION, "load", "jobs",
+                     l->jobs, "running", l->running, "waiting", l->waiting, "others", l->others);
+}
+
+/* The counts of the load member, one table and one loop. */
+static const struct {
+    const char *name;
+    size_t offset;
+} load_counts[] = {
+    {"jobs", offsetof(struct dcc_caps_load, jobs)},
+    {"running", offsetof(struct dcc_caps_load, running)},
+    {"waiting", offsetof(struct dcc_caps_load, waiting)},
+    {"others", offsetof(struct dcc_caps_load, others)},
+};
+
+int dcc_caps_load_parse(const json_t *doc, struct dcc_caps_load *l, char *err, size_t errlen)
+{
+    memset(l, 0, sizeof *l);
+    json_t *load = json_object_get(doc, "load");
+    if (!json_is_object(load)) {
+        snprintf(err, errlen, "the answer has no \"load\" object");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof load_counts / sizeof load_counts[0]; i++) {
+        json_t *v = json_object_get(load, load_counts[i].name);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > DCC_CAPS_LOAD_MAX) {
+            snprintf(err, errlen, "\"load\": \"%s\" is missing or not a count",
+                     load_counts[i].name);
+            memset(l, 0, sizeof *l);
+            return -1;
+        }
+        *(int *)((char *)l + load_counts[i].offset) = (int)json_integer_value(v);
+    }
+    if (l->jobs == 0) {
+        snprintf(err, errlen, "\"load\": a helper of 0 jobs");
+        memset(l, 0, sizeof *l);
+        return -1;
+    }
     return 0;
 }
 #endif

@@ -30,6 +30,9 @@ typedef struct json_t json_t; /* built without jansson: CAPS is off */
 #define DCC_FEAT_HCACHE (1u << 1)     /* protocol 3 files named by digest, sent when missing */
 #define DCC_FEAT_DIRECTIVES (1u << 2) /* DOTI is gcc -E -fdirectives-only output */
 #define DCC_FEAT_ALL (DCC_FEAT_ZSTD | DCC_FEAT_HCACHE | DCC_FEAT_DIRECTIVES)
+/* Features of the CAPS exchange itself, named in "features" but never sent
+ * in DIST (outside DCC_FEAT_ALL, so a DIST value with them is refused). */
+#define DCC_FEAT_LOAD (1u << 3) /* answers {"caps":1,"load":true} with how busy it is */
 
 /* The DIST value for protocol protover (1-3) with features. */
 uint32_t dcc_caps_dist_value(uint32_t protover, unsigned features);
@@ -58,6 +61,31 @@ struct dcc_caps {
 
 /* The question's body; NULL when out of memory (free it). */
 char *dcc_caps_question(void);
+
+/* How busy a helper is, the answer to the load question
+ * {"caps":1,"load":true}: {"caps":1,"load":{"jobs":J,"running":R,
+ * "waiting":W,"others":O}}, from the helper's own bookkeeping when the
+ * connection was accepted. others: job connections from other addresses
+ * than the asker's (being read, waiting for a slot or compiling), so a
+ * client can tell other machines' jobs from its own. */
+#define DCC_CAPS_LOAD_MAX 1000000 /* a count beyond this is nonsense */
+struct dcc_caps_load {
+    int jobs;    /* its --jobs */
+    int running; /* slots in use */
+    int waiting; /* jobs waiting for a slot */
+    int others;  /* job connections from other addresses */
+};
+
+/* The load question's body; NULL when out of memory (free it). */
+char *dcc_caps_load_question(void);
+/* Whether a question asks for the load: 1 when q has "load": true. */
+int dcc_caps_asks_load(const json_t *q);
+/* The load answer; NULL when out of memory. */
+json_t *dcc_caps_load_build(const struct dcc_caps_load *l);
+/* Reads the "load" member of an answer. 0, or -1 with err when it is
+ * missing, not an object, or a count is missing, not a whole number or
+ * outside 0..DCC_CAPS_LOAD_MAX, or jobs is 0. */
+int dcc_caps_load_parse(const json_t *doc, struct dcc_caps_load *l, char *err, size_t errlen);
 
 /* A new document with the members of c (features and protocols from the
  * masks); NULL when out of memory. */
