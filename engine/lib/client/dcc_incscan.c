@@ -804,6 +804,7 @@ struct scanner {
     struct dcc_buf path; /* scratch: a joined path */
     const char *cache_dir;      /* pump's directory: the skeleton pack; NULL: none */
     struct dcc_skel_pack *pack; /* opened once the lexing mode is known */
+    unsigned long pack_hits, pack_misses; /* files taken from it, files lexed */
     char *why;
     size_t whylen;
 };
@@ -2137,6 +2138,7 @@ static int load_skel(struct scanner *s, struct incfile *f, int user)
         if (r == 1 && skel_check(k, n)) {
             f->skel = k;
             f->skellen = n;
+            s->pack_hits++;
             return 0;
         }
     }
@@ -2152,6 +2154,7 @@ static int load_skel(struct scanner *s, struct incfile *f, int user)
     struct skel_out o = {.line = 1};
     rc = skel_lex(s, &o, text, len);
     if (rc == 0 && s->pack) {
+        s->pack_misses++;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         rc = dcc_skel_add(s->pack, f->path, &st, (int64_t)now.tv_sec,
@@ -2642,7 +2645,8 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
      * gave up (the files are the same). */
     if (s.pack && rc >= 0)
         dcc_skel_save(s.pack);
-    dcc_skel_counts(s.pack, &last_hits, &last_misses);
+    last_hits = s.pack_hits;
+    last_misses = s.pack_misses;
     scanner_free(&s);
     if (rc != 0)
         dcc_inc_list_free(out);
