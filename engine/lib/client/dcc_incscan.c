@@ -2153,7 +2153,9 @@ static int load_skel(struct scanner *s, struct incfile *f, int user)
     }
     struct skel_out o = {.line = 1};
     rc = skel_lex(s, &o, text, len);
-    if (rc == 0 && s->pack) {
+    /* The job's source is read by this job alone: keeping it would only
+     * make every job write the pack again. */
+    if (rc == 0 && s->pack && s->nlisted && f != s->listed[0]) {
         s->pack_misses++;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
