@@ -239,8 +239,8 @@ static void test_writers_that_race_leave_a_whole_pack(void **state)
                     } else if ((i + w) % 2 == 0) {
                         char text[32];
                         snprintf(text, sizeof text, "file %d", i);
-                        if (dcc_skel_add(p, files[i], &st, now_s() + 3600, 0, text,
-                                         strlen(text)) != 0)
+                        if (dcc_skel_add(p, files[i], &st, now_s() + 3600, 0, text, strlen(text)) !=
+                            0)
                             _exit(2);
                     }
                 }
@@ -287,8 +287,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_racy_entry_is_used_only_while_the_content_matches,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_damaged_pack_is_never_trusted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writers_that_race_leave_a_whole_pack, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_writers_that_race_leave_a_whole_pack, setup, teardown),
     };
     return cmocka_run_group_tests_name("skel", tests, NULL, NULL);
 }

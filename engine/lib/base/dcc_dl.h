@@ -22,4 +22,25 @@ struct dcc_dl_lib {
  * thread-safe: call it before starting threads that use the library. */
 int dcc_dl_load(struct dcc_dl_lib *lib, char *err, size_t errlen);
 
+/* A module's table of the symbols LIST(X) names (X(name) each, declared by
+ * the library's headers): api.f.NAME has NAME's own type (a pointer to it),
+ * lib loads them all. The module then defines each NAME as (*api.f.NAME). */
+#define DCC_DL_SLOT_TYPE(n) __typeof__(n) *n;
+#define DCC_DL_SLOT_NAME(n) #n,
+#define DCC_DL_SLOT_COUNT(n) +1
+#define DCC_DL_TABLE(api, lib, so, LIST) \
+    static union { \
+        struct { \
+            LIST(DCC_DL_SLOT_TYPE) \
+        } f; \
+        void *slot[0 LIST(DCC_DL_SLOT_COUNT)]; \
+    } api; \
+    static const char *const api##_names[] = {LIST(DCC_DL_SLOT_NAME)}; \
+    _Static_assert(sizeof api.f == sizeof api##_names / sizeof *api##_names * sizeof(void *), \
+                   "one pointer-sized slot per symbol"); \
+    static struct dcc_dl_lib lib = {.soname = so, \
+                                    .names = api##_names, \
+                                    .slots = api.slot, \
+                                    .n = sizeof api##_names / sizeof *api##_names}
+
 #endif

@@ -26,18 +26,8 @@
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
+#define FNV_OFFSET DCC_FNV1A_INIT
+#define fnv1a dcc_fnv1a
 
 /* Hashes s including its terminating NUL, so "ab","c" differs from "a","bc". */
 static uint64_t fnv1a_str(uint64_t h, const char *s)
@@ -732,14 +722,14 @@ out:
 
 /* A file seen during the scan. */
 struct incfile {
-    char *path;    /* normalised absolute; the files map owns it */
-    size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
+    char *path;                /* normalised absolute; the files map owns it */
+    size_t dirlen;             /* path[0..dirlen) is its directory ("" for the root) */
     const unsigned char *skel; /* its skeleton (directives and where text is), made or
                                 * found once per scan */
     size_t skellen;
     unsigned char *skel_own; /* skel when made here (else it lives in the pack) */
-    char *guard;      /* G when all of it sits under #ifndef G ... #endif */
-    unsigned walking; /* readings of it in progress (it may include itself) */
+    char *guard;             /* G when all of it sits under #ifndef G ... #endif */
+    unsigned walking;        /* readings of it in progress (it may include itself) */
     unsigned listed : 1, read : 1, unreadable : 1, once : 1, entered_certain : 1;
 };
 
@@ -797,13 +787,13 @@ struct scanner {
     size_t nlisted, caplisted;
     const char **dirs; /* keys of dirset, in discovery order */
     size_t ndirs, capdirs;
-    struct dcc_pp *pp;   /* the macros as the walk goes */
-    unsigned depth;      /* of nested files */
-    unsigned long walks; /* files read so far, each reading counted */
-    struct dcc_buf line; /* scratch: an #if line, an include name */
-    struct dcc_buf path; /* scratch: a joined path */
-    const char *cache_dir;      /* pump's directory: the skeleton pack; NULL: none */
-    struct dcc_skel_pack *pack; /* opened once the lexing mode is known */
+    struct dcc_pp *pp;                    /* the macros as the walk goes */
+    unsigned depth;                       /* of nested files */
+    unsigned long walks;                  /* files read so far, each reading counted */
+    struct dcc_buf line;                  /* scratch: an #if line, an include name */
+    struct dcc_buf path;                  /* scratch: a joined path */
+    const char *cache_dir;                /* pump's directory: the skeleton pack; NULL: none */
+    struct dcc_skel_pack *pack;           /* opened once the lexing mode is known */
     unsigned long pack_hits, pack_misses; /* files taken from it, files lexed */
     char *why;
     size_t whylen;
@@ -1030,11 +1020,11 @@ nomem:
 
 /* Where an include comes from, for resolving and for messages. */
 struct include_site {
-    const char *curdir; /* searched first by a quoted name; NULL: none */
-    int user;           /* from a user file (or the command line) */
-    int cmdline;        /* -include / -imacros: absolute names are fine */
-    const char *where;  /* for messages: the file shown, or "-include" */
-    unsigned line;      /* of the directive; 0: none */
+    const char *curdir;   /* searched first by a quoted name; NULL: none */
+    int user;             /* from a user file (or the command line) */
+    int cmdline;          /* -include / -imacros: absolute names are fine */
+    const char *where;    /* for messages: the file shown, or "-include" */
+    unsigned line;        /* of the directive; 0: none */
     size_t next;          /* where #include_next in this file searches (NEXT_NONE: as #include) */
     struct incfile *file; /* NULL for the command line */
 };
@@ -1711,15 +1701,14 @@ static int skel_text(struct skel_out *o)
 /* The line number of position pos (at or after the last one asked). */
 static unsigned skel_line(struct skel_out *o, const char *b, size_t pos)
 {
-    for (const char *q = b + o->line_pos; (q = memchr(q, '\n', (size_t)(b + pos - q))) != NULL;
-         q++)
+    for (const char *q = b + o->line_pos; (q = memchr(q, '\n', (size_t)(b + pos - q))) != NULL; q++)
         o->line++;
     o->line_pos = pos;
     return o->line;
 }
 
-static int skel_dir(struct skel_out *o, enum directive d, int form, unsigned line,
-                    const char *text, size_t len)
+static int skel_dir(struct skel_out *o, enum directive d, int form, unsigned line, const char *text,
+                    size_t len)
 {
     if (len > UINT32_MAX)
         return -1;
@@ -2159,8 +2148,8 @@ static int load_skel(struct scanner *s, struct incfile *f, int user)
         s->pack_misses++;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        rc = dcc_skel_add(s->pack, f->path, &st, (int64_t)now.tv_sec,
-                          dcc_skel_digest(text, len), o.b.data ? o.b.data : "", o.b.len);
+        rc = dcc_skel_add(s->pack, f->path, &st, (int64_t)now.tv_sec, dcc_skel_digest(text, len),
+                          o.b.data ? o.b.data : "", o.b.len);
     }
     free(text);
     if (rc != 0) {

@@ -53,18 +53,8 @@ struct dcc_skel_pack {
     unsigned long hits, misses;
 };
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
+#define FNV_OFFSET DCC_FNV1A_INIT
+#define fnv dcc_fnv1a
 
 uint64_t dcc_skel_digest(const void *data, size_t len)
 {
@@ -140,8 +130,8 @@ static int same_status(const struct entry_head *h, const struct stat *st)
 {
     return h->dev == (uint64_t)st->st_dev && h->ino == (uint64_t)st->st_ino &&
            h->size == (int64_t)st->st_size && h->mtime_s == (int64_t)st->st_mtim.tv_sec &&
-           h->mtime_ns == (int64_t)st->st_mtim.tv_nsec && h->ctime_s == (int64_t)st->st_ctim.tv_sec &&
-           h->ctime_ns == (int64_t)st->st_ctim.tv_nsec;
+           h->mtime_ns == (int64_t)st->st_mtim.tv_nsec &&
+           h->ctime_s == (int64_t)st->st_ctim.tv_sec && h->ctime_ns == (int64_t)st->st_ctim.tv_nsec;
 }
 
 /* Whether path's content still has the digest (a racy entry). */
@@ -310,8 +300,7 @@ int dcc_skel_save(struct dcc_skel_pack *p)
             find_added(p, (const char *)e, old[i].pathlen) >= 0)
             continue;
         size_t sz = entry_size(&old[i]);
-        if (bytes + sz + (n + 1) * sizeof(uint64_t) + sizeof(struct pack_head) >
-            DCC_SKEL_MAX_BYTES)
+        if (bytes + sz + (n + 1) * sizeof(uint64_t) + sizeof(struct pack_head) > DCC_SKEL_MAX_BYTES)
             break; /* bounded: the old entries that do not fit are dropped */
         v[n++] = (struct out_entry){&old[i], (const char *)e, e + old[i].pathlen};
         bytes += sz;

@@ -66,22 +66,7 @@
     X(GSS_C_NT_USER_NAME) \
     X(gss_mech_krb5)
 
-#define GSS_SLOT_TYPE(n) __typeof__(n) *n;
-#define GSS_SLOT_NAME(n) #n,
-#define GSS_SLOT_COUNT(n) +1
-static union {
-    struct {
-        GSS_SYMBOLS(GSS_SLOT_TYPE)
-    } f;
-    void *slot[0 GSS_SYMBOLS(GSS_SLOT_COUNT)];
-} gss_api;
-static const char *const gss_names[] = {GSS_SYMBOLS(GSS_SLOT_NAME)};
-_Static_assert(sizeof gss_api.f == sizeof gss_names / sizeof *gss_names * sizeof(void *),
-               "one pointer-sized slot per symbol");
-static struct dcc_dl_lib gss_lib = {.soname = DCC_GSSAPI_SONAME,
-                                    .names = gss_names,
-                                    .slots = gss_api.slot,
-                                    .n = sizeof gss_names / sizeof *gss_names};
+DCC_DL_TABLE(gss_api, gss_lib, DCC_GSSAPI_SONAME, GSS_SYMBOLS);
 
 #define gss_accept_sec_context (*gss_api.f.gss_accept_sec_context)
 #define gss_acquire_cred_from (*gss_api.f.gss_acquire_cred_from)

@@ -75,22 +75,7 @@
     X(avahi_threaded_poll_start) \
     X(avahi_threaded_poll_stop)
 
-#define AVAHI_SLOT_TYPE(n) __typeof__(n) *n;
-#define AVAHI_SLOT_NAME(n) #n,
-#define AVAHI_SLOT_COUNT(n) +1
-static union {
-    struct {
-        AVAHI_SYMBOLS(AVAHI_SLOT_TYPE)
-    } f;
-    void *slot[0 AVAHI_SYMBOLS(AVAHI_SLOT_COUNT)];
-} avahi_api;
-static const char *const avahi_names[] = {AVAHI_SYMBOLS(AVAHI_SLOT_NAME)};
-_Static_assert(sizeof avahi_api.f == sizeof avahi_names / sizeof *avahi_names * sizeof(void *),
-               "one pointer-sized slot per symbol");
-static struct dcc_dl_lib avahi_lib = {.soname = DCC_AVAHI_SONAME,
-                                      .names = avahi_names,
-                                      .slots = avahi_api.slot,
-                                      .n = sizeof avahi_names / sizeof *avahi_names};
+DCC_DL_TABLE(avahi_api, avahi_lib, DCC_AVAHI_SONAME, AVAHI_SYMBOLS);
 
 #define avahi_address_snprint (*avahi_api.f.avahi_address_snprint)
 #define avahi_alternative_service_name (*avahi_api.f.avahi_alternative_service_name)
