@@ -342,6 +342,10 @@ $(BUILD)/bench/lock-wait: bench/lock-wait.c $(LIBDCC)
 	@mkdir -p $(@D)
 	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
 
+$(BUILD)/bench/state-cost: bench/state-cost.c $(LIBDCC)
+	@mkdir -p $(@D)
+	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
+
 bench: all $(BUILD)/bench/sandbox-cost
 	@bench/run.sh $(BUILD)
 
