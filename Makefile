@@ -141,12 +141,15 @@ LIB_gtk     := $(shell pkg-config --libs gtk+-3.0)
 endif
 ifeq ($(USE_ZEROCONF),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags avahi-client)
-LIB_avahi   := $(shell pkg-config --libs avahi-client)
 endif
 ifeq ($(USE_GSSAPI),1)
 DEP_CFLAGS  += $(shell pkg-config --cflags krb5-gssapi krb5)
-LIB_gssapi  := $(shell pkg-config --libs krb5-gssapi krb5)
 endif
+# Avahi and GSS-API are not linked: engine/lib/base/dcc_dl loads them
+# (libavahi-client.so.3, libgssapi_krb5.so.2) when a program first browses,
+# publishes or authenticates, so every distcc start does not load them and
+# the dozen libraries behind them (D-Bus, libsystemd, libgcrypt, Kerberos).
+LIB_dl      := -ldl
 DEP_CFLAGS  += -DDCC_WITH_JSON=$(USE_JSON) -DDCC_WITH_SECCOMP=$(USE_SECCOMP) -DDCC_WITH_ZEROCONF=$(USE_ZEROCONF) -DDCC_WITH_GSSAPI=$(USE_GSSAPI)
 
 # What is left out, and why: one line per part, whenever something is built.
@@ -181,7 +184,7 @@ LIB_SRCS  := $(filter-out engine/lib/admin/dcc_preflight.c engine/lib/admin/dcc_
 endif
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBDCC    := $(BUILD)/libdcc.a
-LIBDCC_LIBS = $(LIB_lzo2) $(LIB_zstd) $(LIB_b2) $(LIB_jansson) $(LIB_seccomp) $(LIB_avahi) $(LIB_gssapi)
+LIBDCC_LIBS = $(LIB_lzo2) $(LIB_zstd) $(LIB_b2) $(LIB_jansson) $(LIB_seccomp) $(LIB_dl)
 
 # program name : source directory : extra libraries
 PROGRAMS := distccd:engine/daemon:popt \
@@ -340,6 +343,10 @@ $(BUILD)/bench/sandbox-cost: bench/sandbox-cost.c $(LIBDCC)
 	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
 
 $(BUILD)/bench/lock-wait: bench/lock-wait.c $(LIBDCC)
+	@mkdir -p $(@D)
+	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
+
+$(BUILD)/bench/state-cost: bench/state-cost.c $(LIBDCC)
 	@mkdir -p $(@D)
 	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
 

@@ -15,8 +15,25 @@ check=${PUMP_COVERAGE_CHECK:-0}
 log=${PUMP_COVERAGE_LOG:-/dev/null}
 work=$(mktemp -d /tmp/pump-coverage.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# The scans share one pump directory, as the jobs of one build do.
+# The scans share one pump directory, as the jobs of one build do (so the
+# later ones take the headers' skeletons from the pack the earlier ones made).
 export INCLUDE_SERVER_PORT="$work/socket"
+# cpu_ms OUT CMD...: runs CMD, writes its CPU (user + system, with its
+# children) in ms to OUT; exits as CMD does. GNU time only counts 10 ms.
+cpu_ms() {
+  python3 -c 'import resource, subprocess, sys
+def cpu():  # a launcher in front of python3 (pyenv) may have counted already
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (u.ru_utime + u.ru_stime) * 1000
+t = cpu()
+r = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], "w").write("%.2f\n" % (cpu() - t))
+sys.exit(r)' "$@"
+}
+# What starting the client costs (exec, loading its libraries), without a
+# scan: the median of 21 runs of distcc --version.
+for _ in $(seq 21); do cpu_ms "$work/t" "$distcc" --version >/dev/null && cat "$work/t"; done >"$work/start"
+
 : >"$log"
 total=0 ok=0 missing=0 checked=0
 : >"$work/why"
@@ -27,10 +44,10 @@ for rec in "$@"; do
   dir=${f[0]}
   argv=("${f[@]:1}")
   total=$((total + 1))
-  if (cd "$dir" && /usr/bin/time -f '%U %S' -o "$work/t" "$distcc" --scan-includes "${argv[@]}" \
+  if (cd "$dir" && cpu_ms "$work/t" "$distcc" --scan-includes "${argv[@]}" \
     >"$work/out" 2>"$work/err"); then
     ok=$((ok + 1))
-    awk '{print ($1 + $2) * 1000}' "$work/t" >>"$work/cpu"
+    cat "$work/t" >>"$work/cpu"
     verdict=pump
     if [ "$check" = 1 ]; then
       # gcc's own list: -M on top of the job's options (the last -MF wins)
@@ -64,10 +81,17 @@ for rec in "$@"; do
   printf '%s\t%s\n' "$(cd "$dir" && realpath -m "${argv[-1]}" 2>/dev/null || echo "$rec")" "$verdict" >>"$log"
 done
 [ "$total" -gt 0 ] || { echo "$name: no recorded compiles"; exit 1; }
-median=$(sort -n "$work/cpu" | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}')
+median_of() { sort -n "$1" | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+median=$(median_of "$work/cpu")
+start=$(median_of "$work/start")
 mean=$(awk '{s+=$1} END {if (NR) printf "%.1f", s/NR; else print "-"}' "$work/cpu")
 printf '%s: %d of %d units in pump mode (%.1f%%); scan CPU per unit (distcc --scan-includes, ms): median %s, mean %s\n' \
   "$name" "$ok" "$total" "$(awk -v a="$ok" -v b="$total" 'BEGIN {print 100 * a / b}')" "$median" "$mean"
+awk -v m="$median" -v s="$start" -v n="$name" 'BEGIN { if (m != "-")
+  printf "%s: scanner time per unit (the median above less the client'"'"'s start-up, %.1f ms): %.1f ms\n", n, s, m - s }'
+if [ -n "$(find "$work" -maxdepth 1 -name 'skeletons-*' -print -quit)" ]; then
+  echo "$name: skeleton pack at the end: $(du -ck "$work"/skeletons-* | tail -1 | cut -f1) KiB"
+fi
 if [ "$check" = 1 ]; then
   echo "$name: $checked accepted units checked against gcc's dependency list (the others do not preprocess here); the scan missed a header gcc reads in $missing"
 fi

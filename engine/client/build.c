@@ -181,7 +181,8 @@ static void pump_decide(struct client *cl, char **argv, const struct dcc_scan *s
     char *predefs = NULL; /* without them the scan only knows less */
     if (dcc_incscan_predefs(compiler, argv, cl->pump_dir, &predefs, err, sizeof err) != 0)
         dcc_debug("pump mode scans %s without the compiler's macros: %s", scan->input, err);
-    int rc = dcc_incscan_run(argv, scan, p->cwd, sysdirs, predefs, &p->files, err, sizeof err);
+    int rc = dcc_incscan_run(argv, scan, p->cwd, sysdirs, predefs, cl->pump_dir, &p->files, err,
+                             sizeof err);
     free(predefs);
     dcc_argv_free(sysdirs);
     if (rc != 0) {
@@ -724,7 +725,7 @@ int dcc_client_scan_includes(struct client *cl, char ***argvp)
     char *predefs = NULL;
     if (dcc_incscan_predefs(compiler, argv, cl->pump_dir, &predefs, err, sizeof err) != 0)
         dcc_warn("scanning without the compiler's macros: %s", err);
-    rc = dcc_incscan_run(argv, &scan, cwd, sysdirs, predefs, &files, err, sizeof err);
+    rc = dcc_incscan_run(argv, &scan, cwd, sysdirs, predefs, cl->pump_dir, &files, err, sizeof err);
     free(predefs);
     dcc_argv_free(sysdirs);
     if (rc) {

@@ -92,17 +92,14 @@ static char *list_text(const struct dcc_inc_list *l, const char *root, int with_
 /* The compiler's predefined macros scan_job passes (NULL: unknown). */
 static const char *job_predefs;
 
-/* Scans the job "line" run in root with the given system directories.
- * Returns dcc_incscan_run's answer; *text is the list (or the why). */
-static int scan_job(const char *root, const char *line, char *const *sysdirs, char **text)
+/* One scan of argv in root; *text is the list (or the why). */
+static int scan_once(char **argv, const struct dcc_scan *scan, const char *root,
+                     char *const *sysdirs, const char *cache_dir, char **text)
 {
-    char **argv = words(line);
-    struct dcc_scan scan;
-    char err[200] = "";
-    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
     struct dcc_inc_list out = {0};
     char why[PATH_MAX + 300] = "";
-    int rc = dcc_incscan_run(argv, &scan, root, sysdirs, job_predefs, &out, why, sizeof why);
+    int rc = dcc_incscan_run(argv, scan, root, sysdirs, job_predefs, cache_dir, &out, why,
+                             sizeof why);
     if (rc == 0) {
         assert_string_equal(why, "");
         *text = list_text(&out, root, 0);
@@ -112,6 +109,39 @@ static int scan_job(const char *root, const char *line, char *const *sysdirs, ch
         assert_non_null(*text);
     }
     dcc_inc_list_free(&out);
+    return rc;
+}
+
+/* Scans the job "line" run in root with the given system directories.
+ * Returns dcc_incscan_run's answer; *text is the list (or the why). Every
+ * job is scanned three times: without a skeleton pack, then with a fresh
+ * one twice (every file lexed and kept, then every file taken from the
+ * pack): all three must agree. */
+static int scan_job(const char *root, const char *line, char *const *sysdirs, char **text)
+{
+    char **argv = words(line);
+    struct dcc_scan scan;
+    char err[200] = "";
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    int rc = scan_once(argv, &scan, root, sysdirs, NULL, text);
+    char cache[64];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    unsigned long hits, misses, first_misses = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char *again = NULL;
+        assert_int_equal(scan_once(argv, &scan, root, sysdirs, cache, &again), rc);
+        assert_string_equal(again, *text);
+        free(again);
+        dcc_incscan_cache_counts(&hits, &misses);
+        if (pass == 0) {
+            assert_int_equal(hits, 0);
+            first_misses = misses;
+        } else {
+            assert_int_equal(misses, 0);
+            assert_int_equal(hits, first_misses);
+        }
+    }
+    dcc_test_rmtree(cache);
     dcc_argv_free(argv);
     return rc;
 }
@@ -212,7 +242,8 @@ static void test_system_headers_are_not_listed(void **state)
     struct dcc_scan scan;
     assert_int_equal(dcc_args_scan(&argv2, &scan, err, sizeof err), 0);
     struct dcc_inc_list out = {0};
-    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, NULL, &out, err, sizeof err), 0);
+    assert_int_equal(dcc_incscan_run(argv2, &scan, root, sys, NULL, NULL, &out, err, sizeof err),
+                     0);
     size_t nsys = 0;
     for (size_t i = 0; i < out.n; i++) {
         if (out.v[i].kind == DCC_INC_SYSTEMDIR)
@@ -1123,8 +1154,8 @@ static void test_speed_of_a_small_job(void **state)
         struct timespec a, b;
         struct dcc_inc_list out = {0};
         clock_gettime(CLOCK_MONOTONIC, &a);
-        assert_int_equal(dcc_incscan_run(argv, &scan, root, sys, predefs, &out, err, sizeof err),
-                         0);
+        assert_int_equal(
+            dcc_incscan_run(argv, &scan, root, sys, predefs, NULL, &out, err, sizeof err), 0);
         clock_gettime(CLOCK_MONOTONIC, &b);
         t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
         dcc_inc_list_free(&out);

@@ -222,6 +222,114 @@ static void test_update_keeps_what_it_is_not_told(void **state)
     assert_int_equal(b[OFF_FILE + 4], 0);
 }
 
+static ino_t inode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_ino;
+}
+
+/* After the first phase the file is written over in place: same file, whole
+ * record, mtime moving, no temporary file. */
+static void test_later_phases_rewrite_the_file_in_place(void **state)
+{
+    struct fixture *f = *state;
+    char err[256] = "", path[PATH_MAX], tmp[64];
+    unsigned char b[512];
+    own_state_path(f, path, sizeof path);
+    snprintf(tmp, sizeof tmp, ".binstate_%ld.tmp", (long)getpid());
+
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_STARTUP, "a.c", NULL, -1, err, sizeof err),
+                     0);
+    ino_t first = inode_of(path);
+    struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    for (int phase = DCC_PHASE_BLOCKED; phase <= DCC_PHASE_RECEIVE; phase++) {
+        assert_int_equal(dcc_state_update(f->dir, (enum dcc_phase)phase, NULL,
+                                          phase == DCC_PHASE_CONNECT ? "helper" : NULL,
+                                          phase == DCC_PHASE_CONNECT ? 4 : -1, err, sizeof err),
+                         0);
+        assert_int_equal(inode_of(path), first);
+        assert_false(exists_in_state(f, tmp));
+        assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
+        assert_int_equal(i32_at(b, OFF_PHASE), phase);
+        assert_int_equal(u64_at(b, OFF_MAGIC), 0x44494800);
+        assert_string_equal((const char *)b + OFF_FILE, "a.c");
+    }
+    assert_string_equal((const char *)b + OFF_HOST, "helper");
+    assert_int_equal(i32_at(b, OFF_SLOT), 4);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_mtime > 1000000000); /* monitors show when the phase began */
+}
+
+/* A stock monitor unlinks a file not written for a minute; the next phase
+ * must make it again with everything known so far. */
+static void test_file_unlinked_meanwhile_is_made_again(void **state)
+{
+    struct fixture *f = *state;
+    char err[256] = "", path[PATH_MAX];
+    unsigned char b[512];
+    own_state_path(f, path, sizeof path);
+    assert_int_equal(
+        dcc_state_update(f->dir, DCC_PHASE_COMPILE, "long.c", "box", 2, err, sizeof err), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_RECEIVE, NULL, NULL, -1, err, sizeof err),
+                     0);
+    assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
+    assert_int_equal(i32_at(b, OFF_PHASE), DCC_PHASE_RECEIVE);
+    assert_string_equal((const char *)b + OFF_FILE, "long.c");
+    assert_string_equal((const char *)b + OFF_HOST, "box");
+    assert_int_equal(i32_at(b, OFF_SLOT), 2);
+
+    /* After dcc_state_remove, a new phase makes the file again too. */
+    dcc_state_remove();
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_SEND, NULL, NULL, -1, err, sizeof err), 0);
+    assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
+    assert_int_equal(i32_at(b, OFF_PHASE), DCC_PHASE_SEND);
+}
+
+/* A forked child that records a phase writes its own binstate_<pid> and
+ * leaves its parent's file (and the parent's open descriptor) alone. */
+static void test_forked_child_writes_its_own_file(void **state)
+{
+    struct fixture *f = *state;
+    char err[256] = "", path[PATH_MAX], child_path[PATH_MAX];
+    unsigned char b[512];
+    own_state_path(f, path, sizeof path);
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_CPP, "p.c", "h", 1, err, sizeof err), 0);
+    ino_t first = inode_of(path);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int ok = dcc_state_update(f->dir, DCC_PHASE_SEND, "child.c", NULL, -1, err, sizeof err) ==
+                     0 &&
+                 dcc_state_update(f->dir, DCC_PHASE_COMPILE, NULL, NULL, -1, err, sizeof err) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    snprintf(child_path, sizeof child_path, "%s/binstate_%ld", f->state, (long)pid);
+    assert_int_equal(slurp(child_path, b, sizeof b), RECORD_SIZE);
+    assert_int_equal(u64_at(b, OFF_CPID), (uint64_t)pid);
+    assert_int_equal(i32_at(b, OFF_PHASE), DCC_PHASE_COMPILE);
+    assert_string_equal((const char *)b + OFF_FILE, "child.c");
+    unlink(child_path);
+
+    assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
+    assert_int_equal(u64_at(b, OFF_CPID), (uint64_t)getpid());
+    assert_int_equal(i32_at(b, OFF_PHASE), DCC_PHASE_CPP);
+    assert_string_equal((const char *)b + OFF_FILE, "p.c");
+
+    assert_int_equal(dcc_state_update(f->dir, DCC_PHASE_SEND, NULL, NULL, -1, err, sizeof err), 0);
+    assert_int_equal(inode_of(path), first);
+    assert_int_equal(slurp(path, b, sizeof b), RECORD_SIZE);
+    assert_int_equal(i32_at(b, OFF_PHASE), DCC_PHASE_SEND);
+}
+
 static void test_long_names_are_cut_to_fit(void **state)
 {
     struct fixture *f = *state;
@@ -470,6 +578,9 @@ int main(void)
         T(test_update_keeps_what_it_is_not_told),
         T(test_old_file_of_a_running_writer_is_kept),
         T(test_long_names_are_cut_to_fit),
+        T(test_later_phases_rewrite_the_file_in_place),
+        T(test_file_unlinked_meanwhile_is_made_again),
+        T(test_forked_child_writes_its_own_file),
         T(test_remove_takes_only_our_own_file),
         T(test_unwritable_state_dir_is_reported),
         T(test_phase_names),

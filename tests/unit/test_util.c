@@ -71,13 +71,23 @@ static void test_str_and_exit_names(void **state)
     assert_null(dcc_exit_name(3));
 }
 
+static void test_fnv1a_vectors(void **state)
+{
+    (void)state;
+    /* the published FNV-1a 64 values of "" and "a"; chaining is hashing the whole */
+    assert_true(dcc_fnv1a(DCC_FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL);
+    assert_true(dcc_fnv1a(DCC_FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    assert_true(dcc_fnv1a(dcc_fnv1a(DCC_FNV1A_INIT, "fo", 2), "obar", 4) ==
+                dcc_fnv1a(DCC_FNV1A_INIT, "foobar", 6));
+    assert_true(dcc_fnv1a(DCC_FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_argv_edit),
-        cmocka_unit_test(test_join_quotes),
-        cmocka_unit_test(test_str_and_exit_names),
+        cmocka_unit_test(test_buf),           cmocka_unit_test(test_argv_edit),
+        cmocka_unit_test(test_join_quotes),   cmocka_unit_test(test_str_and_exit_names),
+        cmocka_unit_test(test_fnv1a_vectors),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dcc_buf {
     char *data; /* always NUL-terminated when non-NULL */
@@ -48,6 +49,11 @@ long long dcc_now_ms(void);
  * fd stays open. */
 int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out,
                         char *err, size_t errlen);
+
+/* FNV-1a 64 of data, going on from h (DCC_FNV1A_INIT to start): a fast
+ * hash for tables and cache checks, not for anything an adversary picks. */
+#define DCC_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t dcc_fnv1a(uint64_t h, const void *data, size_t len);
 
 /* 1 if s ends with suffix. */
 int dcc_str_endswith(const char *s, const char *suffix);

@@ -5,6 +5,7 @@
 #include "base/dcc_exit.h"
 #include "base/dcc_run.h"
 #include "client/dcc_ppexpr.h"
+#include "client/dcc_skel.h"
 #include "proto/dcc_optcat.h"
 #include "base/dcc_util.h"
 
@@ -19,23 +20,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
+#define FNV_OFFSET DCC_FNV1A_INIT
+#define fnv1a dcc_fnv1a
 
 /* Hashes s including its terminating NUL, so "ab","c" differs from "a","bc". */
 static uint64_t fnv1a_str(uint64_t h, const char *s)
@@ -730,12 +722,14 @@ out:
 
 /* A file seen during the scan. */
 struct incfile {
-    char *path;    /* normalised absolute; the files map owns it */
-    size_t dirlen; /* path[0..dirlen) is its directory ("" for the root) */
-    char *buf;     /* its text, read once per scan */
-    size_t len;
-    char *guard;      /* G when all of it sits under #ifndef G ... #endif */
-    unsigned walking; /* readings of it in progress (it may include itself) */
+    char *path;                /* normalised absolute; the files map owns it */
+    size_t dirlen;             /* path[0..dirlen) is its directory ("" for the root) */
+    const unsigned char *skel; /* its skeleton (directives and where text is), made or
+                                * found once per scan */
+    size_t skellen;
+    unsigned char *skel_own; /* skel when made here (else it lives in the pack) */
+    char *guard;             /* G when all of it sits under #ifndef G ... #endif */
+    unsigned walking;        /* readings of it in progress (it may include itself) */
     unsigned listed : 1, read : 1, unreadable : 1, once : 1, entered_certain : 1;
 };
 
@@ -793,11 +787,14 @@ struct scanner {
     size_t nlisted, caplisted;
     const char **dirs; /* keys of dirset, in discovery order */
     size_t ndirs, capdirs;
-    struct dcc_pp *pp;   /* the macros as the walk goes */
-    unsigned depth;      /* of nested files */
-    unsigned long walks; /* files read so far, each reading counted */
-    struct dcc_buf line; /* scratch: an #if line, an include name */
-    struct dcc_buf path; /* scratch: a joined path */
+    struct dcc_pp *pp;                    /* the macros as the walk goes */
+    unsigned depth;                       /* of nested files */
+    unsigned long walks;                  /* files read so far, each reading counted */
+    struct dcc_buf line;                  /* scratch: an #if line, an include name */
+    struct dcc_buf path;                  /* scratch: a joined path */
+    const char *cache_dir;                /* pump's directory: the skeleton pack; NULL: none */
+    struct dcc_skel_pack *pack;           /* opened once the lexing mode is known */
+    unsigned long pack_hits, pack_misses; /* files taken from it, files lexed */
     char *why;
     size_t whylen;
 };
@@ -1023,12 +1020,11 @@ nomem:
 
 /* Where an include comes from, for resolving and for messages. */
 struct include_site {
-    const char *curdir; /* searched first by a quoted name; NULL: none */
-    int user;           /* from a user file (or the command line) */
-    int cmdline;        /* -include / -imacros: absolute names are fine */
-    const char *where;  /* for messages: the file shown, or "-include" */
-    const char *buf;    /* with pos: the line number is counted on give-up only */
-    size_t pos;
+    const char *curdir;   /* searched first by a quoted name; NULL: none */
+    int user;             /* from a user file (or the command line) */
+    int cmdline;          /* -include / -imacros: absolute names are fine */
+    const char *where;    /* for messages: the file shown, or "-include" */
+    unsigned line;        /* of the directive; 0: none */
     size_t next;          /* where #include_next in this file searches (NEXT_NONE: as #include) */
     struct incfile *file; /* NULL for the command line */
 };
@@ -1042,8 +1038,8 @@ give_up_at(struct scanner *s, const struct include_site *site, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (site->buf)
-        return give_up(s, "%s:%u: %s", site->where, line_of(site->buf, site->pos), msg);
+    if (site->line)
+        return give_up(s, "%s:%u: %s", site->where, site->line, msg);
     return give_up(s, "%s: %s", site->where, msg);
 }
 
@@ -1673,10 +1669,89 @@ static int pragma(struct scanner *s, struct incfile *f)
     return dcc_pp_forget(s->pp, open + 1, (size_t)(close - open - 1));
 }
 
-/* A directive whose '#' is at hash. Sets *endp to where lexing goes on.
- * 0, 1 or -1. */
-static int lex_directive(struct scanner *s, const struct queued *item, struct walk *w,
-                         const char *b, size_t n, size_t hash, size_t *endp)
+/* ---- skeletons ---- */
+
+/* A file's skeleton: what the walk needs of it, made by lexing it once
+ * (independent of the macros, so it can be kept in pump's per-build pack
+ * for the next job): a sequence of events,
+ *   SK_TEXT      something other than a directive (ends an include guard)
+ *   SK_DIR       d form line(u32) len(u32) bytes: a directive; bytes are the
+ *                logical line after its name (comments as blanks, splices
+ *                joined) for SK_LINE, or the name of #include "x" / <x>
+ *   SK_TRIGRAPH  c line(u32): the first ??= or ??/ (lexing with trigraphs)
+ * A skeleton from the pack is checked whole (skel_check) before use. */
+enum { SK_TEXT = 1, SK_DIR, SK_TRIGRAPH };
+enum { SK_LINE = 1, SK_QUOTE, SK_ANGLE, SK_NONE };
+#define SK_DIR_HEAD 11
+
+struct skel_out {
+    struct dcc_buf b;
+    size_t line_pos; /* line numbers: counted incrementally up to here */
+    unsigned line;
+};
+
+static int skel_text(struct skel_out *o)
+{
+    if (o->b.len && (unsigned char)o->b.data[o->b.len - 1] == SK_TEXT)
+        return 0; /* one is enough between directives */
+    unsigned char c = SK_TEXT;
+    return dcc_buf_append(&o->b, &c, 1);
+}
+
+/* The line number of position pos (at or after the last one asked). */
+static unsigned skel_line(struct skel_out *o, const char *b, size_t pos)
+{
+    for (const char *q = b + o->line_pos; (q = memchr(q, '\n', (size_t)(b + pos - q))) != NULL; q++)
+        o->line++;
+    o->line_pos = pos;
+    return o->line;
+}
+
+static int skel_dir(struct skel_out *o, enum directive d, int form, unsigned line, const char *text,
+                    size_t len)
+{
+    if (len > UINT32_MAX)
+        return -1;
+    unsigned char h[SK_DIR_HEAD] = {SK_DIR, (unsigned char)d, (unsigned char)form};
+    uint32_t l = line, n = (uint32_t)len;
+    memcpy(h + 3, &l, 4);
+    memcpy(h + 7, &n, 4);
+    if (dcc_buf_append(&o->b, h, sizeof h) != 0)
+        return -1;
+    return len ? dcc_buf_append(&o->b, text, len) : 0;
+}
+
+/* Whether a skeleton (from the pack: not trusted) is well formed. */
+static int skel_check(const unsigned char *k, size_t n)
+{
+    size_t p = 0;
+    while (p < n) {
+        if (k[p] == SK_TEXT) {
+            p++;
+        } else if (k[p] == SK_TRIGRAPH) {
+            if (n - p < 6)
+                return 0;
+            p += 6;
+        } else if (k[p] == SK_DIR) {
+            if (n - p < SK_DIR_HEAD || k[p + 1] < DIR_INCLUDE || k[p + 1] > DIR_EMBED ||
+                k[p + 1] == DIR_OTHER || k[p + 2] < SK_LINE || k[p + 2] > SK_NONE)
+                return 0;
+            uint32_t len;
+            memcpy(&len, k + p + 7, 4);
+            if (len > n - p - SK_DIR_HEAD)
+                return 0;
+            p += SK_DIR_HEAD + len;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A directive whose '#' is at hash, into the skeleton. Sets *endp to where
+ * lexing goes on. 0 or -1. */
+static int skel_directive(struct scanner *s, struct skel_out *o, const char *b, size_t n,
+                          size_t hash, size_t *endp)
 {
     size_t p = skip_hspace(b, n, hash + 1);
     char word[16];
@@ -1696,11 +1771,186 @@ static int lex_directive(struct scanner *s, const struct queued *item, struct wa
          i++)
         if (word_is(word, wl, directive_names[i].name))
             d = directive_names[i].d;
+    if (wl == 0)
+        return 0; /* the null directive */
+    if (d == DIR_OTHER)
+        return skel_text(o);
+    unsigned line = skel_line(o, b, hash);
+    if (d == DIR_EMBED)
+        return skel_dir(o, d, SK_NONE, line, NULL, 0);
     int is_cond = d >= DIR_IF && d <= DIR_ENDIF;
-    if (!is_cond && wl > 0)
+    if (!is_cond && d != DIR_DEFINE && d != DIR_UNDEF && d != DIR_PRAGMA) {
+        /* #include "x" or <x>; anything else is a computed include */
+        p = skip_hspace(b, n, p);
+        *endp = p;
+        if (p < n && (b[p] == '"' || b[p] == '<')) {
+            char close = b[p] == '"' ? '"' : '>';
+            s->line.len = 0;
+            size_t q = p + 1;
+            for (;;) {
+                q = skip_splices(b, n, q);
+                if (q >= n || b[q] == '\n' || b[q] == close)
+                    break;
+                if (dcc_buf_append(&s->line, b + q, 1) != 0)
+                    return -1;
+                q++;
+            }
+            if (q < n && b[q] == close) {
+                *endp = q + 1;
+                return skel_dir(o, d, close == '>' ? SK_ANGLE : SK_QUOTE, line, s->line.data,
+                                s->line.len);
+            }
+        }
+    }
+    size_t end = extract_line(s, b, n, p);
+    if (end == (size_t)-1)
+        return -1;
+    *endp = end;
+    return skel_dir(o, d, SK_LINE, line, s->line.data, s->line.len);
+}
+
+/* Bytes that matter away from the start of a line. */
+static const unsigned char lex_special[256] = {
+    ['\n'] = 1, ['\\'] = 1, ['/'] = 1, ['"'] = 1, ['\''] = 1, ['R'] = 1,
+};
+
+/* Lexes a file's text into its skeleton (o->b). 0 or -1. */
+static int skel_lex(struct scanner *s, struct skel_out *o, const char *b, size_t n)
+{
+    if (s->mode.trigraphs) {
+        /* ??= is # and ??/ a backslash that splices lines and escapes
+         * quotes: the lexer does not follow them, so the walk gives up. */
+        for (const char *t = b; (t = memmem(t, n - (size_t)(t - b), "??", 2)) != NULL; t++) {
+            if (t + 2 < b + n && (t[2] == '=' || t[2] == '/')) {
+                uint32_t l = line_of(b, (size_t)(t - b));
+                unsigned char e[6] = {SK_TRIGRAPH, (unsigned char)t[2]};
+                memcpy(e + 2, &l, 4);
+                return dcc_buf_append(&o->b, e, sizeof e);
+            }
+        }
+    }
+    size_t p = 0;
+    int bol = 1;
+    /* gcc skips a UTF-8 byte-order mark: a directive right after it is
+     * still at the start of a line. */
+    if (n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
+        p = 3;
+    while (p < n) {
+        unsigned char c = (unsigned char)b[p];
+        if (!bol && !lex_special[c]) {
+            p++;
+            continue;
+        }
+        int text = 0;
+        switch (c) {
+        case '\n':
+            bol = 1;
+            p++;
+            break;
+        case ' ':
+        case '\t':
+        case '\f':
+        case '\v':
+        case '\r':
+        case '\0':
+            p++;
+            break;
+        case '\\': {
+            size_t l = splice_len(b, n, p);
+            if (!l) {
+                bol = 0;
+                text = 1;
+            }
+            p += l ? l : 1;
+            break;
+        }
+        case '/': {
+            size_t q = skip_splices(b, n, p + 1);
+            if (q < n && b[q] == '*') {
+                p = skip_block_comment(b, n, q + 1);
+            } else if (q < n && b[q] == '/') {
+                p = skip_to_eol(b, n, q + 1);
+            } else {
+                bol = 0;
+                text = 1;
+                p++;
+            }
+            break;
+        }
+        case '"':
+            bol = 0;
+            text = 1;
+            p = skip_literal(b, n, p + 1, '"');
+            break;
+        case '\'': {
+            bol = 0;
+            text = 1;
+            /* C++14 digit separator: 1'000 is one pp-number. */
+            size_t j = p;
+            while (j > 0 && p - j < 64 &&
+                   (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
+                j--;
+            if (s->mode.digit_separators && j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n &&
+                is_ident((unsigned char)b[p + 1]))
+                p++;
+            else
+                p = skip_literal(b, n, p + 1, '\'');
+            break;
+        }
+        case 'R': {
+            bol = 0;
+            text = 1;
+            size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"'
+                             ? skip_raw_string(b, n, p)
+                             : 0;
+            p = end ? end : p + 1;
+            break;
+        }
+        case '#':
+            if (bol) {
+                bol = 0;
+                if (skel_directive(s, o, b, n, p, &p) != 0)
+                    return -1;
+                break;
+            }
+            p++;
+            break;
+        case '%': {
+            /* The digraph %: is # (not in C90). */
+            size_t colon = skip_splices(b, n, p + 1);
+            if (bol && s->mode.digraphs && colon < n && b[colon] == ':') {
+                bol = 0;
+                if (skel_directive(s, o, b, n, colon, &p) != 0)
+                    return -1;
+                break;
+            }
+            bol = 0;
+            text = 1;
+            p++;
+            break;
+        }
+        default:
+            bol = 0;
+            text = 1;
+            p++;
+            break;
+        }
+        if (text && skel_text(o) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One directive of a skeleton, with the macros as they are. 0, 1 or -1. */
+static int run_directive(struct scanner *s, const struct queued *item, struct walk *w,
+                         enum directive d, int form, unsigned line, const char *text, size_t len)
+{
+    int is_cond = d >= DIR_IF && d <= DIR_ENDIF;
+    if (!is_cond) {
         not_guarded(w);
-    if (d == DIR_OTHER || (!is_cond && walk_dead(w)))
-        return 0;
+        if (walk_dead(w))
+            return 0;
+    }
     struct incfile *f = item->f;
     int user = item->user;
 
@@ -1711,18 +1961,16 @@ static int lex_directive(struct scanner *s, const struct queued *item, struct wa
     curdir[f->dirlen] = '\0';
     if (!curdir[0])
         strcpy(curdir, "/");
-    struct include_site site = {curdir, user, 0, shown(s, f->path), b, hash, item->next, f};
+    struct include_site site = {curdir, user, 0, shown(s, f->path), line, item->next, f};
 
     /* C23's #embed and __has_embed (gcc 15) read files the scan does not
      * send: a helper would embed nothing or take the other branch. */
     if (d == DIR_EMBED)
         return user ? give_up_at(s, &site, "#embed") : 0;
-    int with_line = is_cond || d == DIR_DEFINE || d == DIR_UNDEF || d == DIR_PRAGMA;
-    if (with_line) {
-        size_t end = extract_line(s, b, n, p);
-        if (end == (size_t)-1)
+    if (form == SK_LINE) {
+        s->line.len = 0;
+        if (dcc_buf_append(&s->line, text, len) != 0)
             return -1;
-        *endp = end;
     }
     if (is_cond) {
         if (user && (d == DIR_IF || d == DIR_ELIF) && s->line.data &&
@@ -1738,15 +1986,15 @@ static int lex_directive(struct scanner *s, const struct queued *item, struct wa
         char *l = line_copy(s);
         if (!l)
             return -1;
-        size_t len = s->line.len;
+        size_t llen = s->line.len;
         /* A definition may use __has_include later: whatever it names is
          * sent, even where the macro is never evaluated. */
         int rc = 0;
-        if (user && memmem(l, len, "__has_embed", 11))
+        if (user && memmem(l, llen, "__has_embed", 11))
             rc = give_up_at(s, &site, "__has_embed");
-        else if (memmem(l, len, "__has_include", 13))
+        else if (memmem(l, llen, "__has_include", 13))
             rc = scan_has_include(s, &site);
-        if (rc == 0 && dcc_pp_define(s->pp, l, len) < 0)
+        if (rc == 0 && dcc_pp_define(s->pp, l, llen) < 0)
             rc = -1;
         free(l);
         return rc;
@@ -1757,37 +2005,9 @@ static int lex_directive(struct scanner *s, const struct queued *item, struct wa
     if (d == DIR_INCLUDE_NEXT && user)
         return give_up_at(s, &site, "#include_next");
     size_t next_from = d == DIR_INCLUDE_NEXT ? item->next : NEXT_NONE;
-    p = skip_hspace(b, n, p);
-    *endp = p;
-    if (p < n && (b[p] == '"' || b[p] == '<')) {
-        char close = b[p] == '"' ? '"' : '>';
-        s->line.len = 0;
-        size_t q = p + 1;
-        for (;;) {
-            q = skip_splices(b, n, q);
-            if (q >= n || b[q] == '\n')
-                break;
-            if (b[q] == close)
-                break;
-            if (dcc_buf_append(&s->line, b + q, 1) != 0)
-                return -1;
-            q++;
-        }
-        if (q < n && b[q] == close) {
-            *endp = q + 1;
-            char *name = strndup(s->line.data ? s->line.data : "", s->line.len);
-            if (!name)
-                return -1;
-            int rc = include_file(s, &site, name, s->line.len, close == '>', next_from, 1, NULL);
-            free(name);
-            return rc;
-        }
-    }
+    if (form == SK_QUOTE || form == SK_ANGLE)
+        return include_file(s, &site, text, len, form == SK_ANGLE, next_from, 1, NULL);
     /* #include MACRO: resolved when the macros are known. */
-    size_t end = extract_line(s, b, n, p);
-    if (end == (size_t)-1)
-        return -1;
-    *endp = end;
     char *l = line_copy(s), *name = NULL;
     if (!l)
         return -1;
@@ -1812,152 +2032,49 @@ static int lex_directive(struct scanner *s, const struct queued *item, struct wa
     return 0;
 }
 
-/* Bytes that matter away from the start of a line. */
-static const unsigned char lex_special[256] = {
-    ['\n'] = 1, ['\\'] = 1, ['/'] = 1, ['"'] = 1, ['\''] = 1, ['R'] = 1,
-};
-
-static int lex_file(struct scanner *s, const struct queued *item, struct walk *w, const char *b,
-                    size_t n)
+/* Walks a file's skeleton. 0, 1 or -1. */
+static int walk_skel(struct scanner *s, const struct queued *item, struct walk *w,
+                     const unsigned char *k, size_t n)
 {
     size_t p = 0;
-    int bol = 1;
-    /* gcc skips a UTF-8 byte-order mark: a directive right after it is
-     * still at the start of a line. */
-    if (n >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0)
-        p = 3;
     while (p < n) {
-        unsigned char c = (unsigned char)b[p];
-        if (!bol && !lex_special[c]) {
+        if (k[p] == SK_TEXT) {
+            not_guarded(w);
             p++;
             continue;
         }
-        switch (c) {
-        case '\n':
-            bol = 1;
-            p++;
-            break;
-        case ' ':
-        case '\t':
-        case '\f':
-        case '\v':
-        case '\r':
-        case '\0':
-            p++;
-            break;
-        case '\\': {
-            size_t l = splice_len(b, n, p);
-            if (!l) {
-                bol = 0;
-                not_guarded(w);
-            }
-            p += l ? l : 1;
-            break;
+        uint32_t line, len = 0;
+        if (k[p] == SK_TRIGRAPH) {
+            memcpy(&line, k + p + 2, 4);
+            return give_up(s, "%s:%u: trigraph ??%c with trigraphs enabled",
+                           shown(s, item->f->path), line, k[p + 1]);
         }
-        case '/': {
-            size_t q = skip_splices(b, n, p + 1);
-            if (q < n && b[q] == '*') {
-                p = skip_block_comment(b, n, q + 1);
-            } else if (q < n && b[q] == '/') {
-                p = skip_to_eol(b, n, q + 1);
-            } else {
-                bol = 0;
-                not_guarded(w);
-                p++;
-            }
-            break;
-        }
-        case '"':
-            bol = 0;
-            not_guarded(w);
-            p = skip_literal(b, n, p + 1, '"');
-            break;
-        case '\'': {
-            bol = 0;
-            not_guarded(w);
-            /* C++14 digit separator: 1'000 is one pp-number. */
-            size_t j = p;
-            while (j > 0 && p - j < 64 &&
-                   (is_ident((unsigned char)b[j - 1]) || b[j - 1] == '.' || b[j - 1] == '\''))
-                j--;
-            if (s->mode.digit_separators && j < p && b[j] >= '0' && b[j] <= '9' && p + 1 < n &&
-                is_ident((unsigned char)b[p + 1]))
-                p++;
-            else
-                p = skip_literal(b, n, p + 1, '\'');
-            break;
-        }
-        case 'R': {
-            bol = 0;
-            not_guarded(w);
-            size_t end = s->mode.raw_strings && p + 1 < n && b[p + 1] == '"'
-                             ? skip_raw_string(b, n, p)
-                             : 0;
-            p = end ? end : p + 1;
-            break;
-        }
-        case '#':
-            if (bol) {
-                bol = 0;
-                int rc = lex_directive(s, item, w, b, n, p, &p);
-                if (rc != 0)
-                    return rc;
-                break;
-            }
-            p++;
-            break;
-        case '%': {
-            /* The digraph %: is # (not in C90). */
-            size_t colon = skip_splices(b, n, p + 1);
-            if (bol && s->mode.digraphs && colon < n && b[colon] == ':') {
-                bol = 0;
-                int rc = lex_directive(s, item, w, b, n, colon, &p);
-                if (rc != 0)
-                    return rc;
-                break;
-            }
-            bol = 0;
-            not_guarded(w);
-            p++;
-            break;
-        }
-        default:
-            bol = 0;
-            not_guarded(w);
-            p++;
-            break;
-        }
+        memcpy(&line, k + p + 3, 4);
+        memcpy(&len, k + p + 7, 4);
+        int rc = run_directive(s, item, w, (enum directive)k[p + 1], k[p + 2], line,
+                               (const char *)k + p + SK_DIR_HEAD, len);
+        if (rc != 0)
+            return rc;
+        p += SK_DIR_HEAD + len;
     }
     return 0;
 }
 
-/* With trigraphs on, ??= is # and ??/ a backslash that splices lines and
- * escapes quotes: the lexer does not follow them, so a file with one gives up. */
-static int check_trigraphs(struct scanner *s, const struct incfile *f, const char *b, size_t n)
+/* Reads a file. 0 with its text in *text and *lenp (NULL when a system file
+ * cannot be read: gcc fails too) and its status in *st, 1 or -1. */
+static int read_file(struct scanner *s, struct incfile *f, int user, char **text, size_t *lenp,
+                     struct stat *st)
 {
-    for (const char *p = b; (p = memmem(p, n - (size_t)(p - b), "??", 2)) != NULL; p++) {
-        if (p + 2 < b + n && (p[2] == '=' || p[2] == '/'))
-            return give_up(s, "%s:%u: trigraph ??%c with trigraphs enabled", shown(s, f->path),
-                           line_of(b, (size_t)(p - b)), p[2]);
-    }
-    return 0;
-}
-
-/* Reads a file once per scan. 0 (f->unreadable set when a system file
- * cannot be read: gcc fails too), 1 or -1. */
-static int read_file(struct scanner *s, struct incfile *f, int user)
-{
-    f->read = 1;
+    *text = NULL;
     int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    struct stat st;
     int e = errno;
     if (fd >= 0 &&
-        (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)(256 << 20))) {
+        (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > (off_t)(256 << 20))) {
         close(fd);
         fd = -1;
         e = 0;
     }
-    size_t size = fd >= 0 ? (size_t)st.st_size : 0, len = 0;
+    size_t size = fd >= 0 ? (size_t)st->st_size : 0, len = 0;
     char *buf = fd >= 0 ? malloc(size + 1) : NULL;
     if (fd >= 0 && !buf) {
         close(fd);
@@ -1980,7 +2097,6 @@ static int read_file(struct scanner *s, struct incfile *f, int user)
         len += (size_t)r;
     }
     if (fd < 0) {
-        f->unreadable = 1;
         if (!user)
             return 0;
         return e ? give_up(s, "%s: cannot read: %s", shown(s, f->path), strerror(e))
@@ -1989,9 +2105,61 @@ static int read_file(struct scanner *s, struct incfile *f, int user)
     }
     close(fd);
     buf[len] = '\0';
-    f->buf = buf;
-    f->len = len;
-    return s->mode.trigraphs ? check_trigraphs(s, f, buf, len) : 0;
+    *text = buf;
+    *lenp = len;
+    return 0;
+}
+
+/* The skeleton of a file, once per scan: from the pack when it holds the
+ * file as it is now, else lexed here (and added to the pack). 0
+ * (f->unreadable set when a system file cannot be read: gcc fails too), 1
+ * or -1. */
+static int load_skel(struct scanner *s, struct incfile *f, int user)
+{
+    f->read = 1;
+    struct stat st;
+    if (s->pack && stat(f->path, &st) == 0 && S_ISREG(st.st_mode)) {
+        const unsigned char *k;
+        size_t n;
+        int r = dcc_skel_find(s->pack, f->path, &st, &k, &n);
+        if (r < 0)
+            return -1;
+        if (r == 1 && skel_check(k, n)) {
+            f->skel = k;
+            f->skellen = n;
+            s->pack_hits++;
+            return 0;
+        }
+    }
+    char *text;
+    size_t len = 0;
+    int rc = read_file(s, f, user, &text, &len, &st);
+    if (rc != 0)
+        return rc;
+    if (!text) {
+        f->unreadable = 1;
+        return 0;
+    }
+    struct skel_out o = {.line = 1};
+    rc = skel_lex(s, &o, text, len);
+    /* The job's source is read by this job alone: keeping it would only
+     * make every job write the pack again. */
+    if (rc == 0 && s->pack && s->nlisted && f != s->listed[0]) {
+        s->pack_misses++;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        rc = dcc_skel_add(s->pack, f->path, &st, (int64_t)now.tv_sec, dcc_skel_digest(text, len),
+                          o.b.data ? o.b.data : "", o.b.len);
+    }
+    free(text);
+    if (rc != 0) {
+        dcc_buf_free(&o.b);
+        return -1;
+    }
+    f->skel_own = (unsigned char *)o.b.data;
+    f->skel = f->skel_own ? f->skel_own : (const unsigned char *)"";
+    f->skellen = o.b.len;
+    return 0;
 }
 
 /* Reads one file where it is included, with the macros as they are. */
@@ -2005,7 +2173,7 @@ static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next
         return give_up(s, "%s: #include nested more than %d deep", shown(s, f->path),
                        MAX_INCLUDE_DEPTH);
     if (!f->read) {
-        int rc = read_file(s, f, user);
+        int rc = load_skel(s, f, user);
         if (rc != 0)
             return rc;
     }
@@ -2021,7 +2189,7 @@ static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next
     struct walk w = {0};
     s->depth++;
     f->walking++;
-    int rc = lex_file(s, &item, &w, f->buf, f->len);
+    int rc = walk_skel(s, &item, &w, f->skel, f->skellen);
     f->walking--;
     s->depth--;
     /* An #if left open at the end of the file (gcc rejects it) */
@@ -2031,13 +2199,6 @@ static int walk_file(struct scanner *s, struct incfile *f, int user, size_t next
     if (rc == 0 && w.guard_state == 2 && !f->guard) {
         f->guard = w.guard;
         w.guard = NULL;
-    }
-    /* A guarded file is rarely read again: its memory goes back for the
-     * next file (fresh pages cost more than the rare second read). */
-    if (rc == 0 && (f->guard || f->once) && !f->walking && !f->unreadable) {
-        free(f->buf);
-        f->buf = NULL;
-        f->read = 0;
     }
     free(w.guard);
     free(w.v);
@@ -2352,7 +2513,7 @@ static void scanner_free(struct scanner *s)
     for (size_t i = 0; i < s->files.cap; i++) {
         struct incfile *f = s->files.slots ? s->files.slots[i].val : NULL;
         if (f) {
-            free(f->buf);
+            free(f->skel_own);
             free(f->guard);
         }
         free(f);
@@ -2367,9 +2528,13 @@ static void scanner_free(struct scanner *s)
     free(s->listed);
     free(s->dirs);
     dcc_pp_free(s->pp);
+    dcc_skel_close(s->pack);
     dcc_buf_free(&s->line);
     dcc_buf_free(&s->path);
 }
+
+/* The skeleton pack's counts of the last dcc_incscan_run. */
+static unsigned long last_hits, last_misses;
 
 static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan *scan,
                     char *const *sysdirs)
@@ -2390,6 +2555,13 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
         rc = read_options(s, argv, scan, &u);
     if (rc == 0)
         rc = build_chain(s, &u, sysdirs);
+    /* One pack per lexing mode: a skeleton depends on it. */
+    if (rc == 0 && s->cache_dir) {
+        unsigned mode = s->mode.raw_strings | s->mode.digraphs << 1 | s->mode.trigraphs << 2 |
+                        s->mode.digit_separators << 3;
+        if (!(s->pack = dcc_skel_open(s->cache_dir, mode)))
+            rc = -1;
+    }
 
     /* The source: its directory is searched first by its quoted includes. */
     if (rc == 0) {
@@ -2423,7 +2595,7 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
         for (size_t i = 0; i < u.nincludes && rc == 0; i++) {
             if (u.imacros[i] != pass)
                 continue;
-            struct include_site site = {s->cwd, 1, 1, "-include", NULL, 0, NEXT_NONE, NULL};
+            struct include_site site = {s->cwd, 1, 1, "-include", 0, NEXT_NONE, NULL};
             rc = include_file(s, &site, u.includes[i], strlen(u.includes[i]), 0, NEXT_NONE, 1,
                               NULL);
         }
@@ -2435,12 +2607,13 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
 }
 
 int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
-                    char *const *sysdirs, const char *predefs, struct dcc_inc_list *out, char *why,
-                    size_t whylen)
+                    char *const *sysdirs, const char *predefs, const char *cache_dir,
+                    struct dcc_inc_list *out, char *why, size_t whylen)
 {
     *out = (struct dcc_inc_list){0};
     dcc_set_err(why, whylen, "%s", "");
-    struct scanner s = {.cwd = cwd, .cwdlen = strlen(cwd), .why = why, .whylen = whylen};
+    struct scanner s = {
+        .cwd = cwd, .cwdlen = strlen(cwd), .cache_dir = cache_dir, .why = why, .whylen = whylen};
     int rc = -1;
     s.pp = dcc_pp_new(predefs == NULL);
     if (s.pp && predefs) {
@@ -2459,12 +2632,24 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
     for (size_t i = 0; rc == 0 && i < s.nchain; i++)
         if (s.chain[i].sys)
             rc = inc_list_add(out, DCC_INC_SYSTEMDIR, s.chain[i].path);
+    /* What was lexed here is kept for the next job, also when this one
+     * gave up (the files are the same). */
+    if (s.pack && rc >= 0)
+        dcc_skel_save(s.pack);
+    last_hits = s.pack_hits;
+    last_misses = s.pack_misses;
     scanner_free(&s);
     if (rc != 0)
         dcc_inc_list_free(out);
     if (rc < 0)
         dcc_set_err(why, whylen, "out of memory");
     return rc;
+}
+
+void dcc_incscan_cache_counts(unsigned long *hits, unsigned long *misses)
+{
+    *hits = last_hits;
+    *misses = last_misses;
 }
 
 /* ------------------------------------------------------------------ */

@@ -83,10 +83,21 @@ int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char
  * Returns 1 when pump mode must not be used for this job, with one line in
  * why naming the place and the construct ("src/x.c:12: #include with a macro
  * argument"; paths under cwd are shown relative to it), or -1 on ENOMEM.
- * out is emptied first and is empty unless 0 is returned. */
+ * out is emptied first and is empty unless 0 is returned.
+ * cache_dir (may be NULL): pump's per-build directory. What the scan makes
+ * of each file it reads (its skeleton: the directives, pre-lexed, and where
+ * other text is; it does not depend on the macros) is kept there in a pack
+ * (dcc_skel) and taken from it by the next scan when the file's device,
+ * inode, size, mtime and ctime are unchanged (and its content, when it
+ * changed just before it was read), so a header read by one job of a build
+ * is not read and lexed again by the next. */
 int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
-                    char *const *sysdirs, const char *predefs, struct dcc_inc_list *out, char *why,
-                    size_t whylen);
+                    char *const *sysdirs, const char *predefs, const char *cache_dir,
+                    struct dcc_inc_list *out, char *why, size_t whylen);
+
+/* How many files the last dcc_incscan_run took from the skeleton pack
+ * (hits) and had to lex (misses; 0 and 0 without a cache_dir). */
+void dcc_incscan_cache_counts(unsigned long *hits, unsigned long *misses);
 
 /* Pump's coverage report. dcc_incscan_record appends one job's outcome
  * (why NULL: it went in pump mode) to pump_dir/coverage, one line each,

@@ -50,6 +50,19 @@ const char *dcc_state_phase_name(int phase)
 static struct dcc_state_record my_state;
 static char my_path[PATH_MAX];
 static volatile pid_t my_path_pid;
+/* The state file, kept open after its first write so each later phase is
+ * one pwrite over the whole record (see dcc_state_update). Owned by
+ * my_fd_pid: a forked child leaves its parent's copy alone. */
+static volatile int my_fd = -1;
+static volatile pid_t my_fd_pid;
+
+static void forget_fd(void)
+{
+    int fd = my_fd;
+    my_fd = -1;
+    if (fd >= 0)
+        close(fd);
+}
 
 /* Zero-filled so a shorter name leaves nothing of the longer one behind. */
 static void copy_field(char *dst, size_t dstlen, const char *src)
@@ -91,11 +104,8 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
     }
     ssize_t w = write(fd, &my_state, sizeof my_state);
     int saved = errno;
-    if (close(fd) != 0 && w == (ssize_t)sizeof my_state) {
-        saved = errno;
-        w = -1;
-    }
     if (w != (ssize_t)sizeof my_state) {
+        close(fd);
         dcc_set_err(err, errlen, "cannot write state file %s: %s", tmp,
                     w < 0 ? strerror(saved) : "short write");
         unlink(tmp);
@@ -116,6 +126,7 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
     }
     if (rename(tmp, path) != 0) {
         saved = errno;
+        close(fd);
         dcc_set_err(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
         unlink(tmp);
         dcc_cleanup_forget_file(tmp);
@@ -123,6 +134,29 @@ static int write_record(const char *dir, pid_t pid, char *path, size_t pathlen, 
         return -1;
     }
     dcc_cleanup_forget_file(tmp);
+    /* The descriptor now names the file under its real name: later phases
+     * write through it. */
+    forget_fd();
+    my_fd_pid = me;
+    my_fd = fd;
+    return 0;
+}
+
+/* One phase after the first: the whole record over the open file, in place.
+ * 0, or -1 when the file must be made again (gone, moved, or the write
+ * failed). */
+static int rewrite_in_place(const char *path)
+{
+    struct stat st;
+    int fd = my_fd;
+    if (fd < 0 || my_fd_pid != getpid() || my_path_pid != getpid() || strcmp(my_path, path) != 0)
+        return -1;
+    /* A stock monitor unlinks files not written for a minute (a long
+     * compile): a write to the unlinked file would be seen by no one. */
+    if (fstat(fd, &st) != 0 || st.st_nlink == 0)
+        return -1;
+    if (pwrite(fd, &my_state, sizeof my_state, 0) != (ssize_t)sizeof my_state)
+        return -1;
     return 0;
 }
 
@@ -154,6 +188,11 @@ int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *f
         dcc_set_err(err, errlen, "the distcc directory name %s is too long", distcc_dir);
         return DCC_EXIT_IO_ERROR;
     }
+    n = snprintf(path, sizeof path, "%s/" DCC_STATE_PREFIX "%ld", dir, (long)pid);
+    if (n > 0 && (size_t)n < sizeof path && rewrite_in_place(path) == 0)
+        return 0;
+    if (my_fd >= 0 && my_fd_pid != pid)
+        forget_fd(); /* a forked child's copy of its parent's descriptor */
     /* state/ exists on every call but the first; create it only when the
      * write says it is missing. */
     if (write_record(dir, pid, path, sizeof path, err, errlen) != 0) {
@@ -175,6 +214,8 @@ void dcc_state_remove(void)
     int saved = errno;
     unlink(my_path);
     my_path[0] = '\0';
+    if (my_fd_pid == getpid())
+        forget_fd();
     errno = saved;
 }
 

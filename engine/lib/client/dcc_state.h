@@ -41,10 +41,20 @@ const char *dcc_state_phase_name(int phase);
 /* Records this process's phase in state/binstate_<getpid()> under
  * distcc_dir (NULL: $DISTCC_DIR, else ~/.distcc), creating state/ if needed.
  * file (basename kept) and host may be NULL to keep the previous values, and
- * slot < 0 keeps the previous slot, like stock's dcc_note_state. The file
- * is written whole under a temporary name and renamed into place, so a
- * monitor never sees it empty or half written. 0, or DCC_EXIT_IO_ERROR with
- * err; the compile should go on either way. */
+ * slot < 0 keeps the previous slot, like stock's dcc_note_state. The first
+ * write makes the file whole under a temporary name and renames it into
+ * place, so a monitor never sees it empty; the process keeps it open, and
+ * each later phase is one pwrite of the whole record at offset 0 (stock
+ * truncates and writes in place instead, so its readers can meet an empty
+ * or short file). The record lies in the file's first page and is copied
+ * into the page cache by one copy; Linux takes no lock for buffered reads,
+ * so a reader copying the same bytes at that instant could in principle
+ * see old and new fields mixed, which the readers take as one refresh of a
+ * mixed phase/host/slot at worst (size and magic never change). The mtime
+ * moves with each phase as before. When the file was unlinked
+ * meanwhile (a monitor's clean-up of a file not written for a minute) or
+ * the write fails, it is made again the first way. 0, or
+ * DCC_EXIT_IO_ERROR with err; the compile should go on either way. */
 int dcc_state_update(const char *distcc_dir, enum dcc_phase phase, const char *file,
                      const char *host, int slot, char *err, size_t errlen);
 

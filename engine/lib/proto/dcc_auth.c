@@ -18,6 +18,92 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
+
+#include "base/dcc_dl.h"
+
+#ifndef DCC_GSSAPI_SONAME
+#define DCC_GSSAPI_SONAME "libgssapi_krb5.so.2"
+#endif
+
+/* GSS-API and Kerberos are loaded when first needed (dcc_dl): a client
+ * that never authenticates does not load them (and the dozen libraries
+ * they pull in) at every start. Every name below is a slot of gss_lib. */
+#define GSS_SYMBOLS(X) \
+    X(gss_accept_sec_context) \
+    X(gss_acquire_cred_from) \
+    X(gss_canonicalize_name) \
+    X(gss_delete_sec_context) \
+    X(gss_display_name) \
+    X(gss_display_status) \
+    X(gss_import_name) \
+    X(gss_init_sec_context) \
+    X(gss_release_buffer) \
+    X(gss_release_cred) \
+    X(gss_release_name) \
+    X(krb5_free_context) \
+    X(krb5_free_error_message) \
+    X(krb5_free_keytab_entry_contents) \
+    X(krb5_free_principal) \
+    X(krb5_free_unparsed_name) \
+    X(krb5_get_error_message) \
+    X(krb5_init_context) \
+    X(krb5_is_referral_realm) \
+    X(krb5_kt_add_entry) \
+    X(krb5_kt_close) \
+    X(krb5_kt_default) \
+    X(krb5_kt_end_seq_get) \
+    X(krb5_kt_get_entry) \
+    X(krb5_kt_get_name) \
+    X(krb5_kt_next_entry) \
+    X(krb5_kt_remove_entry) \
+    X(krb5_kt_resolve) \
+    X(krb5_kt_start_seq_get) \
+    X(krb5_parse_name) \
+    X(krb5_principal_compare_any_realm) \
+    X(krb5_sname_to_principal) \
+    X(krb5_unparse_name) \
+    X(GSS_C_NT_HOSTBASED_SERVICE) \
+    X(GSS_C_NT_USER_NAME) \
+    X(gss_mech_krb5)
+
+DCC_DL_TABLE(gss_api, gss_lib, DCC_GSSAPI_SONAME, GSS_SYMBOLS);
+
+#define gss_accept_sec_context (*gss_api.f.gss_accept_sec_context)
+#define gss_acquire_cred_from (*gss_api.f.gss_acquire_cred_from)
+#define gss_canonicalize_name (*gss_api.f.gss_canonicalize_name)
+#define gss_delete_sec_context (*gss_api.f.gss_delete_sec_context)
+#define gss_display_name (*gss_api.f.gss_display_name)
+#define gss_display_status (*gss_api.f.gss_display_status)
+#define gss_import_name (*gss_api.f.gss_import_name)
+#define gss_init_sec_context (*gss_api.f.gss_init_sec_context)
+#define gss_release_buffer (*gss_api.f.gss_release_buffer)
+#define gss_release_cred (*gss_api.f.gss_release_cred)
+#define gss_release_name (*gss_api.f.gss_release_name)
+#define krb5_free_context (*gss_api.f.krb5_free_context)
+#define krb5_free_error_message (*gss_api.f.krb5_free_error_message)
+#define krb5_free_keytab_entry_contents (*gss_api.f.krb5_free_keytab_entry_contents)
+#define krb5_free_principal (*gss_api.f.krb5_free_principal)
+#define krb5_free_unparsed_name (*gss_api.f.krb5_free_unparsed_name)
+#define krb5_get_error_message (*gss_api.f.krb5_get_error_message)
+#define krb5_init_context (*gss_api.f.krb5_init_context)
+#define krb5_is_referral_realm (*gss_api.f.krb5_is_referral_realm)
+#define krb5_kt_add_entry (*gss_api.f.krb5_kt_add_entry)
+#define krb5_kt_close (*gss_api.f.krb5_kt_close)
+#define krb5_kt_default (*gss_api.f.krb5_kt_default)
+#define krb5_kt_end_seq_get (*gss_api.f.krb5_kt_end_seq_get)
+#define krb5_kt_get_entry (*gss_api.f.krb5_kt_get_entry)
+#define krb5_kt_get_name (*gss_api.f.krb5_kt_get_name)
+#define krb5_kt_next_entry (*gss_api.f.krb5_kt_next_entry)
+#define krb5_kt_remove_entry (*gss_api.f.krb5_kt_remove_entry)
+#define krb5_kt_resolve (*gss_api.f.krb5_kt_resolve)
+#define krb5_kt_start_seq_get (*gss_api.f.krb5_kt_start_seq_get)
+#define krb5_parse_name (*gss_api.f.krb5_parse_name)
+#define krb5_principal_compare_any_realm (*gss_api.f.krb5_principal_compare_any_realm)
+#define krb5_sname_to_principal (*gss_api.f.krb5_sname_to_principal)
+#define krb5_unparse_name (*gss_api.f.krb5_unparse_name)
+#define GSS_C_NT_HOSTBASED_SERVICE (*gss_api.f.GSS_C_NT_HOSTBASED_SERVICE)
+#define GSS_C_NT_USER_NAME (*gss_api.f.GSS_C_NT_USER_NAME)
+#define gss_mech_krb5 (*gss_api.f.gss_mech_krb5)
 #endif
 
 static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -364,6 +450,9 @@ static int client_handshake(struct dcc_conn *c, int wait_ms, char *err, size_t e
 int dcc_auth_connect(struct dcc_conn *c, const char *target, int hostbased, int wait_ms, char *err,
                      size_t errlen)
 {
+    char dl_err[300];
+    if (dcc_dl_load(&gss_lib, dl_err, sizeof dl_err) != 0)
+        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: %s", dl_err);
     gss_name_t name = GSS_C_NO_NAME;
     int rc = import_name(target, hostbased, &name, err, errlen);
     if (rc)
@@ -551,6 +640,9 @@ int dcc_auth_server_init(struct dcc_auth_server *s, const char *principal, char 
         return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "DISTCCD_PRINCIPAL is longer than %d bytes",
                    DCC_AUTH_PRINCIPAL_MAX);
     snprintf(s->name, sizeof s->name, "%s", principal ? principal : "");
+    char dl_err[300];
+    if (dcc_dl_load(&gss_lib, dl_err, sizeof dl_err) != 0)
+        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: %s", dl_err);
     krb5_context k;
     krb5_error_code code = krb5_init_context(&k);
     if (code)
@@ -670,6 +762,9 @@ int dcc_auth_accept(const struct dcc_auth_server *s, struct dcc_conn *c,
 {
     if (plen)
         principal[0] = '\0';
+    char dl_err[300];
+    if (dcc_dl_load(&gss_lib, dl_err, sizeof dl_err) != 0)
+        return say(err, errlen, DCC_EXIT_GSSAPI_FAILED, "GSS-API: %s", dl_err);
     char b;
     int rc = dcc_wire_read(c, &b, 1);
     if (rc)

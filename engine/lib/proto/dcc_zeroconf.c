@@ -28,6 +28,89 @@
 #include <avahi-common/simple-watch.h>
 #include <avahi-common/strlst.h>
 #include <avahi-common/thread-watch.h>
+
+#include "base/dcc_dl.h"
+
+#ifndef DCC_AVAHI_SONAME
+#define DCC_AVAHI_SONAME "libavahi-client.so.3"
+#endif
+
+/* Avahi (and D-Bus, systemd's library and libgcrypt behind it) is loaded
+ * when first needed (dcc_dl): a client without +zeroconf does not load it at
+ * every start. Every name below is a slot of avahi_lib (avahi-common's are
+ * found through avahi-client's dependencies). */
+#define AVAHI_SYMBOLS(X) \
+    X(avahi_address_snprint) \
+    X(avahi_alternative_service_name) \
+    X(avahi_client_errno) \
+    X(avahi_client_free) \
+    X(avahi_client_get_state) \
+    X(avahi_client_new) \
+    X(avahi_entry_group_add_service_strlst) \
+    X(avahi_entry_group_add_service_subtype) \
+    X(avahi_entry_group_commit) \
+    X(avahi_entry_group_get_client) \
+    X(avahi_entry_group_is_empty) \
+    X(avahi_entry_group_new) \
+    X(avahi_entry_group_reset) \
+    X(avahi_free) \
+    X(avahi_service_browser_new) \
+    X(avahi_service_resolver_free) \
+    X(avahi_service_resolver_new) \
+    X(avahi_simple_poll_free) \
+    X(avahi_simple_poll_get) \
+    X(avahi_simple_poll_iterate) \
+    X(avahi_simple_poll_new) \
+    X(avahi_simple_poll_quit) \
+    X(avahi_strdup) \
+    X(avahi_strerror) \
+    X(avahi_string_list_free) \
+    X(avahi_string_list_get_next) \
+    X(avahi_string_list_get_size) \
+    X(avahi_string_list_get_text) \
+    X(avahi_string_list_new_from_array) \
+    X(avahi_threaded_poll_free) \
+    X(avahi_threaded_poll_get) \
+    X(avahi_threaded_poll_new) \
+    X(avahi_threaded_poll_start) \
+    X(avahi_threaded_poll_stop)
+
+DCC_DL_TABLE(avahi_api, avahi_lib, DCC_AVAHI_SONAME, AVAHI_SYMBOLS);
+
+#define avahi_address_snprint (*avahi_api.f.avahi_address_snprint)
+#define avahi_alternative_service_name (*avahi_api.f.avahi_alternative_service_name)
+#define avahi_client_errno (*avahi_api.f.avahi_client_errno)
+#define avahi_client_free (*avahi_api.f.avahi_client_free)
+#define avahi_client_get_state (*avahi_api.f.avahi_client_get_state)
+#define avahi_client_new (*avahi_api.f.avahi_client_new)
+#define avahi_entry_group_add_service_strlst (*avahi_api.f.avahi_entry_group_add_service_strlst)
+#define avahi_entry_group_add_service_subtype (*avahi_api.f.avahi_entry_group_add_service_subtype)
+#define avahi_entry_group_commit (*avahi_api.f.avahi_entry_group_commit)
+#define avahi_entry_group_get_client (*avahi_api.f.avahi_entry_group_get_client)
+#define avahi_entry_group_is_empty (*avahi_api.f.avahi_entry_group_is_empty)
+#define avahi_entry_group_new (*avahi_api.f.avahi_entry_group_new)
+#define avahi_entry_group_reset (*avahi_api.f.avahi_entry_group_reset)
+#define avahi_free (*avahi_api.f.avahi_free)
+#define avahi_service_browser_new (*avahi_api.f.avahi_service_browser_new)
+#define avahi_service_resolver_free (*avahi_api.f.avahi_service_resolver_free)
+#define avahi_service_resolver_new (*avahi_api.f.avahi_service_resolver_new)
+#define avahi_simple_poll_free (*avahi_api.f.avahi_simple_poll_free)
+#define avahi_simple_poll_get (*avahi_api.f.avahi_simple_poll_get)
+#define avahi_simple_poll_iterate (*avahi_api.f.avahi_simple_poll_iterate)
+#define avahi_simple_poll_new (*avahi_api.f.avahi_simple_poll_new)
+#define avahi_simple_poll_quit (*avahi_api.f.avahi_simple_poll_quit)
+#define avahi_strdup (*avahi_api.f.avahi_strdup)
+#define avahi_strerror (*avahi_api.f.avahi_strerror)
+#define avahi_string_list_free (*avahi_api.f.avahi_string_list_free)
+#define avahi_string_list_get_next (*avahi_api.f.avahi_string_list_get_next)
+#define avahi_string_list_get_size (*avahi_api.f.avahi_string_list_get_size)
+#define avahi_string_list_get_text (*avahi_api.f.avahi_string_list_get_text)
+#define avahi_string_list_new_from_array (*avahi_api.f.avahi_string_list_new_from_array)
+#define avahi_threaded_poll_free (*avahi_api.f.avahi_threaded_poll_free)
+#define avahi_threaded_poll_get (*avahi_api.f.avahi_threaded_poll_get)
+#define avahi_threaded_poll_new (*avahi_api.f.avahi_threaded_poll_new)
+#define avahi_threaded_poll_start (*avahi_api.f.avahi_threaded_poll_start)
+#define avahi_threaded_poll_stop (*avahi_api.f.avahi_threaded_poll_stop)
 #endif
 
 #define LIST_NAME "list"
@@ -560,6 +643,8 @@ int dcc_zc_browse(const char *type, int timeout_ms, struct dcc_zc_service **out,
     int error = 0, rc = -1;
     *out = NULL;
     *n = 0;
+    if (dcc_dl_load(&avahi_lib, err, errlen) != 0)
+        return -1;
     if (!(b.poll = avahi_simple_poll_new())) {
         dcc_set_err(err, errlen, "out of memory");
         return -1;
@@ -734,6 +819,8 @@ int dcc_zc_publish_start(const struct dcc_zc_publish_opts *o, struct dcc_zc_publ
                          char *err, size_t errlen)
 {
     *pub = NULL;
+    if (dcc_dl_load(&avahi_lib, err, errlen) != 0)
+        return -1;
     struct dcc_zc_publisher *p = calloc(1, sizeof *p);
     if (!p) {
         dcc_set_err(err, errlen, "out of memory");
