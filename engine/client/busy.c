@@ -86,15 +86,16 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
 {
     if (!cl->load_aware || view->n < 2)
         return -1; /* a single helper has nowhere else to send the job */
-    int any_known = 0, best_slot = -1, best_idle = 0;
+    int any_known = 0, best_slot = -1, best_idle = 0, best_known = 0;
     size_t best = 0;
     struct dcc_lock best_lock;
     dcc_lock_init(&best_lock);
     /* Stock's order (slot 0 of every host in list order, then slot 1 ...)
      * over each helper's room; at the same slot, the helper that had the
      * most idle slots when it answered (a slow helper's jobs keep its
-     * slots longer; a helper that did not tell counts none), then the
-     * first in the list. */
+     * slots longer), then the first in the list. A host that did not tell
+     * (localhost, stock, no answer) keeps its place in the list: a helper
+     * after it never goes first at the same slot. */
     for (size_t i = 0; i < view->n; i++) {
         const struct dcc_host *h = &view->hosts[i];
         if (dcc_slots_in_backoff(cl, h))
@@ -105,9 +106,10 @@ int dcc_client_busy_pick(struct client *cl, const struct dcc_hostlist *view,
         int k = room > 0 ? lowest_free_slot(lock_opts, h, room, &l) : -1;
         if (k < 0)
             continue;
-        if (best_slot < 0 || k < best_slot || (k == best_slot && idle > best_idle)) {
+        if (best_slot < 0 || k < best_slot ||
+            (k == best_slot && known && best_known && idle > best_idle)) {
             dcc_lock_release(&best_lock);
-            best_lock = l, best_slot = k, best_idle = idle, best = i;
+            best_lock = l, best_slot = k, best_idle = idle, best_known = known, best = i;
         } else {
             dcc_lock_release(&l);
         }
