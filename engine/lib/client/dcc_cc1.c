@@ -349,7 +349,7 @@ static json_t *learn(char *const *cpp_argv, const char *input, const char *outpu
         int k = 0;
         while (i > 0 && is_dep_option(cc1[i - 1]) && k < nv && strcmp(v[k], cc1[i]) != 0)
             k++;
-        char mark[8];
+        char mark[16]; /* MARK_DEP and any int */
         snprintf(mark, sizeof mark, "%s%d", MARK_DEP, k);
         char *t = i > 0 && is_dep_option(cc1[i - 1]) && k < nv ? (used[k]++, strdup(mark))
                   : strcmp(cc1[i], input) == 0                 ? (ins++, strdup(MARK_IN))
