@@ -16,6 +16,9 @@
 #                that the helpers, not the two clients' preprocessing on
 #                this machine's cores, bound the build
 #   BUSY_SLOTS   --jobs of every helper (2)
+#   BUSY_LIST_SLOTS  the /N each client's host list gives every helper
+#                (BUSY_SLOTS; more than the helper's --jobs is what a list
+#                written for one client's use says when others share it)
 #   BUSY_J       make -j of each client (4)
 #   BUSY_ORDER   the helpers as both clients list them ("3 1 2": the slowed
 #                helper, 3, first)
@@ -31,10 +34,11 @@ runs=${BENCH_RUNS:-3}
 slow=${BUSY_SLOW:-4}
 scale=${BUSY_SCALE:-3}
 slots=${BUSY_SLOTS:-2}
+list_slots=${BUSY_LIST_SLOTS:-$slots}
 jobs=${BUSY_J:-4}
 order=${BUSY_ORDER:-3 1 2}
 build_timeout=${BUSY_TIMEOUT:-600}
-for v in runs slow scale slots jobs build_timeout; do
+for v in runs slow scale slots list_slots jobs build_timeout; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench-busy: bad ${v} '${!v}' (a positive number)" >&2; exit 1; }
 done
 for h in $order; do [[ $h =~ ^[123]$ ]] || { echo "bench-busy: BUSY_ORDER names helpers 1, 2, 3, not '$h'" >&2; exit 1; }; done
@@ -130,7 +134,7 @@ for h in 1 2 3; do
   done
 done
 hosts=""
-for h in $order; do hosts+="10.78.1.$h:3632/$slots "; done
+for h in $order; do hosts+="10.78.1.$h:3632/$list_slots "; done
 
 # One client's build: "seconds failed", its jobs per helper in $work/per-$tag.
 client_build() { # CLIENT MODE TAG
