@@ -237,9 +237,9 @@ static enum feed_state source_wait_check(struct job *j, const struct timespec *s
  * kernel: no polling, which on a busy helper cost more CPU than the job
  * itself (the old loop tried every 0.25 ms). SIGCHLD (the compiler ended)
  * and a 50 ms interval timer interrupt it to check the compiler (a SIGCHLD
- * may come just before the open), the client and the cut-offs. A compiler that exits without opening it is FEED_GONE:
- * its status and stderr are the answer. The fd is made non-blocking for
- * feed_compiler. */
+ * may come just before the open), the client and the cut-offs. A compiler
+ * that exits without opening it is FEED_GONE: its status and stderr are the
+ * answer. The fd is made non-blocking for feed_compiler. */
 static enum feed_state open_source(struct job *j)
 {
     j->source_fd = open(j->input, O_WRONLY | O_NONBLOCK | O_CLOEXEC);

@@ -80,7 +80,11 @@ static char *next_word(const char **p, int *bad)
         s++;
     } else {
         size_t n = strcspn(s, " \n");
-        dcc_buf_append(&b, s, n);
+        if (dcc_buf_append(&b, s, n) != 0) {
+            *bad = 1;
+            dcc_buf_free(&b);
+            return NULL;
+        }
         s += n;
     }
     *p = s;
