@@ -38,6 +38,7 @@ static int room_of(struct client *cl, const struct dcc_host *host, const char *f
         return n;
     struct dcc_busy_opts o = {.caps = dcc_client_hostcaps_opts(cl),
                               .ttl_ms = cl->set.num[DCC_SET_HELPER_LOAD_TTL]};
+    o.caps.no_wait = 1; /* another job asking it now: its load is unknown for this one */
     struct dcc_hostcaps caps;
     char err[700];
     if (dcc_hostcaps_get(host, &o.caps, &caps, err, sizeof err) != 0)

@@ -174,3 +174,32 @@ told_load() { # LOG
   [[ $(without_pids <<<"$output" | grep "load is unknown") == *"bytes long (kept)): its slots are taken in list order" ]]
   [ "$(jobs_from_us "$DAEMON_LOG")" -eq 2 ]
 }
+
+told_caps() { # LOG
+  grep -c "info: told 127.0.0.1 what this distccd can do" "$1" || true
+}
+
+@test "a build's first wave asks each helper what it is once, however many jobs start at once" {
+  start_helper
+  dcc_keep_first_distccd
+  start_helper
+  export DISTCC_HOSTS="127.0.0.1:$FIRST_PORT/4 127.0.0.1:$DAEMON_PORT/4"
+  local i pids=()
+  for i in $(seq 12); do
+    printf 'int f%d(void) { return %d; }\n' "$i" "$i" >w$i.c
+  done
+  # Twelve jobs at once with nothing learned yet: one CAPS question per
+  # helper (the others wait for its answer or pick without it).
+  for i in $(seq 12); do
+    "$DCC_BIN/distcc" gcc -c w$i.c -o w$i.o 2>w$i.err &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+  for i in $(seq 12); do [ -s w$i.o ] || { cat w$i.err; false; }; done
+  [ "$(told_caps "$FIRST_LOG")" -eq 1 ]
+  [ "$(told_caps "$DAEMON_LOG")" -eq 1 ]
+  [ "$(($(jobs_from_us "$FIRST_LOG") + $(jobs_from_us "$DAEMON_LOG")))" -eq 12 ]
+  # Each helper's question left its turn file empty: it was answered.
+  [ ! -s "$DISTCC_DIR/helpers/tcp_127.0.0.1_$FIRST_PORT.asking" ]
+  [ ! -s "$DISTCC_DIR/helpers/tcp_127.0.0.1_$DAEMON_PORT.asking" ]
+}

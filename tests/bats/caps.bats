@@ -122,8 +122,11 @@ print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
   [[ "$output" =~ ^\{\"learned\":[0-9]+,\"ours\":false,\"answer\":null\}$ ]]
   run cat "$DISTCC_DIR/helpers/tcp_127.0.0.1_$DAEMON_PORT.json"
   [[ "$output" == *'"ours":true,"answer":{"caps":1,'* ]]
-  # Nothing half-written is left beside them.
-  [ "$(ls "$DISTCC_DIR/helpers" | wc -l)" -eq 2 ]
+  # Nothing half-written is left beside them; beside each, its question's
+  # turn (one question per helper at a time), empty as it was answered.
+  [ "$(ls "$DISTCC_DIR/helpers" | grep -vc '\.asking$')" -eq 2 ]
+  [ -f "$DISTCC_DIR/helpers/tcp_127.0.0.1_$DAEMON_PORT.asking" ]
+  [ ! -s "$DISTCC_DIR/helpers/tcp_127.0.0.1_$DAEMON_PORT.asking" ]
 
   # 0: asked every time, nothing new kept.
   rm -r "$DISTCC_DIR/helpers"
@@ -187,5 +190,7 @@ print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
   DISTCC_HOSTS="127.0.0.1:$FAKE_PORT" show_helpers
   [ "$status" -eq 109 ]
   [ "$output" = "127.0.0.1:$FAKE_PORT/4: not reachable: asking 127.0.0.1 what it can do: protocol derailment: expected CAPS, got DONE" ]
-  [ ! -e "$DISTCC_DIR/helpers" ] || [ -z "$(ls "$DISTCC_DIR/helpers")" ]
+  # Nothing is kept but the failure, for the jobs that waited for this question.
+  [ -z "$(ls "$DISTCC_DIR/helpers" | grep -v '\.asking$')" ]
+  [ "$(cat "$DISTCC_DIR/helpers/tcp_127.0.0.1_$FAKE_PORT.asking")" = "109 asking 127.0.0.1 what it can do: protocol derailment: expected CAPS, got DONE" ]
 }

@@ -95,10 +95,27 @@ int dcc_busy_get(const struct dcc_host *host, const struct dcc_busy_opts *o,
     memset(out, 0, sizeof *out);
     char path[PATH_MAX], why[300];
     int rc = -1;
-    if (o->ttl_ms > 0 &&
-        cache_path(host, o->caps.distcc_dir, 0, path, sizeof path, why, sizeof why) == 0 &&
-        read_cache(path, o->ttl_ms, out, &rc, err, errlen))
+    int have_path = o->ttl_ms > 0 && cache_path(host, o->caps.distcc_dir, 0, path, sizeof path, why,
+                                                sizeof why) == 0;
+    if (have_path && read_cache(path, o->ttl_ms, out, &rc, err, errlen))
         return rc;
+    /* One load question per helper at a time, never waited for: while
+     * another of the client's processes asks, the last answer is good
+     * for a little longer, else the load is unknown for this job. */
+    struct dcc_hostcaps_turn turn = {.fd = -1};
+    if (o->ttl_ms > 0) {
+        if (dcc_hostcaps_turn_take(host, o->caps.distcc_dir, ".load.asking", 0, &turn) != 0) {
+            long grace = o->ttl_ms * DCC_BUSY_GRACE;
+            if (have_path && read_cache(path, grace, out, &rc, err, errlen))
+                return rc;
+            dcc_set_err(err, errlen, "another job is asking %s how busy it is", host->hostname);
+            return -1;
+        }
+        if (have_path && read_cache(path, o->ttl_ms, out, &rc, err, errlen)) {
+            dcc_hostcaps_turn_end(&turn, -1, NULL);
+            return rc;
+        }
+    }
     /* A helper that does not answer at once is not waited for: the job
      * goes on as stock would send it. */
     struct dcc_hostcaps_opts ask = o->caps;
@@ -122,6 +139,7 @@ int dcc_busy_get(const struct dcc_host *host, const struct dcc_busy_opts *o,
     rc = rc ? -1 : 0;
     if (o->ttl_ms > 0)
         write_cache(host, o->caps.distcc_dir, rc == 0 ? out : NULL, rc == 0 ? NULL : err);
+    dcc_hostcaps_turn_end(&turn, -1, NULL); /* a failure is kept in the .load file itself */
     return rc;
 }
 #endif

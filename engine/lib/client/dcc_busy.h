@@ -13,6 +13,7 @@
 #define DCC_BUSY_DEFAULT_TTL_MS 1000 /* DISTCC_HELPER_LOAD_TTL */
 #define DCC_BUSY_ANSWER_MS 1000      /* longest wait for a connection and its answer */
 #define DCC_BUSY_MAX_FILE 4096       /* a kept answer longer than this is ignored */
+#define DCC_BUSY_GRACE 10            /* while another process asks, an answer this many TTLs old */
 
 struct dcc_busy_opts {
     struct dcc_hostcaps_opts caps; /* where $DISTCC_DIR is, how to reach a helper */
@@ -22,7 +23,9 @@ struct dcc_busy_opts {
 /* host's load: from $DISTCC_DIR/helpers/<lock name>.load when it was
  * learned less than ttl_ms ago, else asked (one connection, at most
  * DCC_BUSY_ANSWER_MS) and kept, an unanswered question too, so that the
- * client's other jobs do not ask again meanwhile. 0 with *out, or -1 with
+ * client's other jobs do not ask again meanwhile. One question per helper
+ * at a time: while another process asks, an answer up to DCC_BUSY_GRACE
+ * TTLs old is taken, else the load is unknown. 0 with *out, or -1 with
  * err (no answer, or one that is not a load): the caller then picks as
  * stock does. Only for helpers that offered DCC_FEAT_LOAD. */
 int dcc_busy_get(const struct dcc_host *host, const struct dcc_busy_opts *o,

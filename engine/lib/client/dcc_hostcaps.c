@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #if !DCC_WITH_JSON
@@ -106,6 +108,87 @@ int dcc_hostcaps_file(const struct dcc_host *host, const char *distcc_dir, const
         return DCC_EXIT_IO_ERROR;
     }
     return 0;
+}
+
+#define TURN_MAX_RECORD 1024 /* a failure left longer than this is not read */
+
+int dcc_hostcaps_turn_take(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
+                           long wait_ms, struct dcc_hostcaps_turn *t)
+{
+    char path[PATH_MAX], err[300];
+    t->fd = -1;
+    t->waited = 0;
+    t->since = time(NULL);
+    if (dcc_hostcaps_file(host, distcc_dir, suffix, 1, path, sizeof path, err, sizeof err) != 0)
+        return 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        dcc_debug("asking without a turn: %s: %s", path, strerror(errno));
+        return 0;
+    }
+    /* flock cannot time out: tried again, 1 ms at first, then less often. */
+    long long deadline = dcc_now_ms() + (wait_ms > 0 ? wait_ms : 0);
+    long pause_us = 1000;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            close(fd);
+            return 0;
+        }
+        t->waited = 1;
+        long long left = deadline - dcc_now_ms();
+        if (left <= 0) {
+            close(fd);
+            return 1;
+        }
+        if (pause_us / 1000 > left)
+            pause_us = (long)left * 1000;
+        struct timespec ts = {.tv_sec = pause_us / 1000000, .tv_nsec = pause_us % 1000000 * 1000};
+        nanosleep(&ts, NULL);
+        if (pause_us < 32000)
+            pause_us *= 2;
+    }
+    t->fd = fd;
+    return 0;
+}
+
+int dcc_hostcaps_turn_failed(const struct dcc_hostcaps_turn *t, int *rc, char *err, size_t errlen)
+{
+    struct stat st;
+    char rec[TURN_MAX_RECORD + 1];
+    if (t->fd < 0 || !t->waited || fstat(t->fd, &st) != 0 || st.st_size <= 0 ||
+        st.st_size > TURN_MAX_RECORD || st.st_mtime < t->since)
+        return 0;
+    ssize_t n = pread(t->fd, rec, (size_t)st.st_size, 0);
+    if (n <= 0)
+        return 0;
+    rec[n] = '\0';
+    /* "<exit code> <why>", as dcc_hostcaps_turn_end wrote it. */
+    char *end;
+    long code = strtol(rec, &end, 10);
+    if (end == rec || *end != ' ' || code <= 0 || code > 255)
+        return 0;
+    *rc = (int)code;
+    dcc_set_err(err, errlen, "%s (another job's question, just now)", end + 1);
+    return 1;
+}
+
+void dcc_hostcaps_turn_end(struct dcc_hostcaps_turn *t, int rc, const char *err)
+{
+    if (t->fd < 0)
+        return;
+    if (rc == 0) {
+        if (ftruncate(t->fd, 0) != 0)
+            dcc_debug("cannot clear a question's turn: %s", strerror(errno));
+    } else if (rc > 0 && err) {
+        char rec[TURN_MAX_RECORD];
+        int n = snprintf(rec, sizeof rec, "%d %s", rc, err);
+        if (n < 0 || (size_t)n >= sizeof rec)
+            n = (int)sizeof rec - 1;
+        if (ftruncate(t->fd, 0) != 0 || pwrite(t->fd, rec, (size_t)n, 0) != n)
+            dcc_debug("cannot leave a failed question's reason: %s", strerror(errno));
+    }
+    close(t->fd); /* the lock goes with it */
+    t->fd = -1;
 }
 
 /* $DISTCC_DIR/helpers/<lock name>.json, the directory made when make_dir. */
@@ -249,14 +332,39 @@ int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts
                     cache_path(host, o->distcc_dir, 0, path, sizeof path, why, sizeof why) == 0;
     if (have_path && read_cache(path, o->ttl_s, out))
         return 0;
+    /* One question at a time per helper, shared by the client's
+     * processes; the turn is waited for as long as asking may take. */
+    struct dcc_hostcaps_turn turn = {.fd = -1};
+    if (o->ttl_s > 0) {
+        long wait_ms = o->no_wait ? 0
+                                  : (long)o->net.timeout_ms +
+                                        (o->io_timeout_ms > 0 ? o->io_timeout_ms : 300000);
+        if (dcc_hostcaps_turn_take(host, o->distcc_dir, ".asking", wait_ms, &turn) != 0) {
+            if (o->no_wait) {
+                dcc_set_err(err, errlen, "another job is asking %s what it can do", host->hostname);
+                return DCC_EXIT_BUSY;
+            }
+            dcc_debug("still no answer from %s after waiting: asking it too", host->hostname);
+        }
+        int failed;
+        if (have_path && read_cache(path, o->ttl_s, out)) {
+            dcc_hostcaps_turn_end(&turn, -1, NULL);
+            return 0;
+        }
+        if (dcc_hostcaps_turn_failed(&turn, &failed, err, errlen)) {
+            dcc_hostcaps_turn_end(&turn, -1, NULL);
+            return failed;
+        }
+    }
     int rc = dcc_hostcaps_ask(host, o, out, err, errlen);
-    if (rc != 0)
-        return rc;
-    dcc_debug("%s is %s%s", host->spec, out->ours ? "ours: " : "stock distcc (no CAPS answer)",
-              out->ours ? out->caps.server : "");
-    if (o->ttl_s > 0)
-        write_cache(host, o->distcc_dir, out);
-    return 0;
+    if (rc == 0) {
+        dcc_debug("%s is %s%s", host->spec, out->ours ? "ours: " : "stock distcc (no CAPS answer)",
+                  out->ours ? out->caps.server : "");
+        if (o->ttl_s > 0)
+            write_cache(host, o->distcc_dir, out);
+    }
+    dcc_hostcaps_turn_end(&turn, rc, err);
+    return rc;
 }
 
 void dcc_hostcaps_forget(const struct dcc_host *host, const char *distcc_dir)

@@ -32,6 +32,8 @@ struct dcc_hostcaps_opts {
     long ttl_s;              /* how long an answer is kept; 0: ask every time, keep nothing */
     int io_timeout_ms;       /* waiting for the answer */
     struct dcc_net_opts net; /* how to reach the helper */
+    int no_wait;             /* another process of the client asking the same helper: do not
+                                wait for its answer, DCC_EXIT_BUSY at once */
 };
 
 /* What host is: from the cache when an answer younger than ttl_s is there,
@@ -39,7 +41,10 @@ struct dcc_hostcaps_opts {
  * closed connection), then kept. 0 with *out filled (free it with
  * dcc_hostcaps_free), or an exit code with err when the helper could not
  * be reached or answered nonsense (nothing is kept then). localhost is
- * never asked: 0 with ours set and no features. */
+ * never asked: 0 with ours set and no features. One question per helper at
+ * a time (a turn, below): a process that finds another asking waits for
+ * its answer (at most as long as asking takes) and takes it, or its
+ * failure, instead of asking too; with o->no_wait it does not wait. */
 int dcc_hostcaps_get(const struct dcc_host *host, const struct dcc_hostcaps_opts *o,
                      struct dcc_hostcaps *out, char *err, size_t errlen);
 
@@ -61,6 +66,33 @@ int dcc_hostcaps_ask(const struct dcc_host *host, const struct dcc_hostcaps_opts
  * is kept of a helper (".json") and of its load (".load", dcc_busy). */
 int dcc_hostcaps_file(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
                       int make_dir, char *path, size_t len, char *err, size_t errlen);
+
+/* A turn to ask host a question (single flight): the client's processes
+ * (a make -j of them) ask each helper one at a time, so a build's first
+ * wave does not send a helper more questions at once than it takes
+ * connections. The turn is a lock on $DISTCC_DIR/helpers/<lock name>
+ * <suffix> (".asking" for CAPS, ".load.asking" for the load); a question
+ * that fails leaves its reason there for the processes that waited. */
+struct dcc_hostcaps_turn {
+    int fd;       /* the lock held; -1 when there is none (asking goes on unshared) */
+    int waited;   /* another process held it when this one came: look first at what it kept */
+    time_t since; /* when this process came */
+};
+
+/* Takes host's turn: 0 with t held (or with t->fd -1 when no lock file
+ * could be made: each process then asks for itself, as without turns), 1
+ * when another process held it for wait_ms (0: not waited for at all). */
+int dcc_hostcaps_turn_take(const struct dcc_host *host, const char *distcc_dir, const char *suffix,
+                           long wait_ms, struct dcc_hostcaps_turn *t);
+
+/* After waiting: 1 with *rc and err when the process before failed to get
+ * an answer since this one came, else 0. */
+int dcc_hostcaps_turn_failed(const struct dcc_hostcaps_turn *t, int *rc, char *err, size_t errlen);
+
+/* Ends the turn: with rc != 0 leaves rc and err for the processes waiting,
+ * with rc 0 clears what a failure left; rc -1 without err leaves it as it
+ * is. */
+void dcc_hostcaps_turn_end(struct dcc_hostcaps_turn *t, int rc, const char *err);
 
 /* Forgets what is kept for host (a request that used its features failed
  * as if it no longer had them). */
