@@ -384,6 +384,8 @@ int main(int argc, char **argv)
         dcc_error("%s", set_err);
         return DCC_EXIT_BAD_ARGUMENTS;
     }
+    if (cl.set.warning[0])
+        dcc_warn("%s", cl.set.warning);
     cl.io_timeout_ms = (int)cl.set.num[DCC_SET_IO_TIMEOUT] * 1000;
     cl.tmpdir = dcc_settings_str(&cl.set, DCC_SET_TMPDIR);
     /* Stock starts a verbose log with its version too. */

@@ -145,6 +145,40 @@ static void test_a_bad_lenient_number_keeps_its_default(void **state)
     assert_int_equal(s.num[DCC_SET_BACKOFF_PERIOD], 60);
 }
 
+/* Our own variables: a bad value keeps the default and is warned of (the
+ * first one), and is no error. */
+static void test_a_bad_own_number_is_warned_of(void **state)
+{
+    (void)state;
+    struct dcc_settings s;
+    char err[256] = "";
+    setenv("DISTCC_HELPER_LOAD_TTL", "1s", 1);
+    setenv("DISTCC_ZSTD_LEVEL", "99", 1);
+    assert_int_equal(dcc_settings_load(&s, err, sizeof err), 0);
+    assert_int_equal(s.num[DCC_SET_HELPER_LOAD_TTL], 1000);
+    assert_int_equal(s.num[DCC_SET_ZSTD_LEVEL], 1);
+    assert_string_equal(
+        s.warning, "DISTCC_ZSTD_LEVEL must be a whole number from 1 to 19, not \"99\": using 1");
+    unsetenv("DISTCC_ZSTD_LEVEL");
+    setenv("DISTCC_HELPER_TTL", "-1", 1);
+    assert_int_equal(dcc_settings_load(&s, err, sizeof err), 0);
+    assert_int_equal(s.num[DCC_SET_HELPER_TTL], 600);
+    assert_string_equal(
+        s.warning, "DISTCC_HELPER_TTL must be a positive number of seconds, not \"-1\": using 600");
+    unsetenv("DISTCC_HELPER_TTL");
+    assert_int_equal(dcc_settings_load(&s, err, sizeof err), 0);
+    assert_string_equal(
+        s.warning,
+        "DISTCC_HELPER_LOAD_TTL must be a whole number from 0 to 60000, not \"1s\": using 1000");
+    setenv("DISTCC_HELPER_LOAD_TTL", "0", 1);
+    assert_int_equal(dcc_settings_load(&s, err, sizeof err), 0);
+    assert_string_equal(s.warning, "");
+    /* Stock's own stay silent. */
+    setenv("DISTCC_PAUSE_TIME_MSEC", "1s", 1);
+    assert_int_equal(dcc_settings_load(&s, err, sizeof err), 0);
+    assert_string_equal(s.warning, "");
+}
+
 static void test_a_bad_io_timeout_is_named(void **state)
 {
     (void)state;
@@ -213,6 +247,7 @@ int main(void)
         cmocka_unit_test_setup(test_booleans_take_only_0_and_1, setup),
         cmocka_unit_test_setup(test_flags_are_on_when_set_whatever_the_value, setup),
         cmocka_unit_test_setup(test_a_bad_lenient_number_keeps_its_default, setup),
+        cmocka_unit_test_setup(test_a_bad_own_number_is_warned_of, setup),
         cmocka_unit_test_setup(test_a_bad_io_timeout_is_named, setup),
         cmocka_unit_test_setup(test_daemon_reads_its_own, setup),
         cmocka_unit_test(test_readers),

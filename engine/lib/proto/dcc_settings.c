@@ -14,6 +14,7 @@
 #define M DCC_READ_MONITOR
 #define E DCC_READ_ENVD
 #define KEEP DCC_BAD_KEEPS_DEFAULT
+#define WARN DCC_BAD_WARNS
 
 /* The defaults here are the only ones: programs, distcc-config and the man
  * pages (tests/bats/man-settings.bats) follow this table. */
@@ -49,12 +50,12 @@ const struct dcc_setting dcc_settings_table[] = {
     {DCC_SET_MAX_DISCREPANCY, "DISTCC_MAX_DISCREPANCY", DCC_SETTING_INT, 0, INT_MAX, "1", 1,
      C | P | E, KEEP, "pump-mode jobs that fail remotely but compile here before pump mode is off"},
     {DCC_SET_HELPER_TTL, "DISTCC_HELPER_TTL", DCC_SETTING_SECONDS, 0, 604800, "600", 600, C | E,
-     KEEP, "seconds what a helper is (ours or stock, its features) is kept; 0 asks every time"},
-    {DCC_SET_ZSTD_LEVEL, "DISTCC_ZSTD_LEVEL", DCC_SETTING_INT, 1, 19, "1", 1, C | E, KEEP,
+     WARN, "seconds what a helper is (ours or stock, its features) is kept; 0 asks every time"},
+    {DCC_SET_ZSTD_LEVEL, "DISTCC_ZSTD_LEVEL", DCC_SETTING_INT, 1, 19, "1", 1, C | E, WARN,
      "zstd level of what is sent to ,zstd hosts (1 fastest, 19 smallest)"},
-    {DCC_SET_DIRECTIVES_ONLY, "DISTCC_DIRECTIVES_ONLY", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, KEEP,
+    {DCC_SET_DIRECTIVES_ONLY, "DISTCC_DIRECTIVES_ONLY", DCC_SETTING_BOOL, 0, 1, "0", 0, C | E, WARN,
      "1: gcc -fdirectives-only here, macros expanded by ,zstd helpers of ours"},
-    {DCC_SET_CPP_DIRECT, "DISTCC_CPP_DIRECT", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, KEEP,
+    {DCC_SET_CPP_DIRECT, "DISTCC_CPP_DIRECT", DCC_SETTING_BOOL, 0, 1, "1", 1, C | E, WARN,
      "0: gcc -E through the driver; 1: its cc1 run directly, learned from gcc -###"},
     {DCC_SET_TOOLCHAIN_MATCH, "DISTCC_TOOLCHAIN_MATCH", DCC_SETTING_STRING, 0, 0, "exact", 0, C | E,
      KEEP,
@@ -62,7 +63,7 @@ const struct dcc_setting dcc_settings_table[] = {
     {DCC_SET_HELPER_LOAD, "DISTCC_HELPER_LOAD", DCC_SETTING_STRING, 0, 0, "on", 0, C | E, KEEP,
      "on: a job goes first where other clients leave slots free (helpers of ours); off: list order"},
     {DCC_SET_HELPER_LOAD_TTL, "DISTCC_HELPER_LOAD_TTL", DCC_SETTING_MSEC, 0, 60000, "1000", 1000,
-     C | E, KEEP, "milliseconds a helper's load is kept for the next jobs; 0 asks every time"},
+     C | E, WARN, "milliseconds a helper's load is kept for the next jobs; 0 asks every time"},
     {DCC_SET_INCLUDE_SERVER_PORT, "INCLUDE_SERVER_PORT", DCC_SETTING_PATH, 0, 0, NULL, 0, C, KEEP,
      "set by pump: turns pump mode on"},
     {DCC_SET_INCLUDE_SERVER_DIR, "INCLUDE_SERVER_DIR", DCC_SETTING_PATH, 0, 0, NULL, 0, P, KEEP,
@@ -129,6 +130,7 @@ int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, lon
     }
     if (e->bad == DCC_BAD_KEEPS_DEFAULT)
         return 0;
+    int rc = e->bad == DCC_BAD_WARNS ? 1 : -1;
     if (e->kind == DCC_SETTING_BOOL)
         dcc_set_err(err, errlen, "%s must be 0 or 1, not \"%.100s\"", e->name, value);
     else if (e->kind == DCC_SETTING_SECONDS && (read_decimal(value, e->min, &v) != 0 || v < e->min))
@@ -140,7 +142,7 @@ int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, lon
     else
         dcc_set_err(err, errlen, "%s must be a whole number from %ld to %ld, not \"%.100s\"",
                     e->name, e->min, e->max, value);
-    return -1;
+    return rc;
 }
 
 static int is_number(enum dcc_setting_kind kind)
@@ -157,6 +159,7 @@ int dcc_settings_load(struct dcc_settings *s, char *err, size_t errlen)
 int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, size_t errlen)
 {
     int rc = 0;
+    s->warning[0] = '\0';
     for (const struct dcc_setting *e = dcc_settings_table; e->name; e++) {
         const char *value = (e->readers & readers) ? getenv(e->name) : NULL;
         s->str[e->id] = value;
@@ -164,7 +167,10 @@ int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, s
         if (!is_number(e->kind))
             continue;
         char why[256];
-        if (dcc_setting_parse_number(e, value, &s->num[e->id], why, sizeof why) != 0 && rc == 0) {
+        int bad = dcc_setting_parse_number(e, value, &s->num[e->id], why, sizeof why);
+        if (bad > 0 && !s->warning[0])
+            snprintf(s->warning, sizeof s->warning, "%s: using %s", why, e->def);
+        if (bad < 0 && rc == 0) {
             dcc_set_err(err, errlen, "%s", why);
             rc = -1;
         }

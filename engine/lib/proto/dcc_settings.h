@@ -27,8 +27,9 @@ enum dcc_setting_kind {
 #define DCC_READ_ENVD 0x10u    /* distcc-config --set-env, distcc-config(1) VARIABLES */
 
 /* A value that does not fit: kept at the default silently (stock's way,
- * so a typo cannot mean "no backoff" or a busy loop), or an error. */
-enum dcc_setting_bad { DCC_BAD_KEEPS_DEFAULT, DCC_BAD_IS_ERROR };
+ * so a typo cannot mean "no backoff" or a busy loop), an error, or (our
+ * own variables) kept at the default with a warning. */
+enum dcc_setting_bad { DCC_BAD_KEEPS_DEFAULT, DCC_BAD_IS_ERROR, DCC_BAD_WARNS };
 
 enum dcc_setting_id {
     DCC_SET_HOSTS,
@@ -90,6 +91,7 @@ const struct dcc_setting *dcc_setting_find(const char *name);
 struct dcc_settings {
     long num[DCC_SET_COUNT];        /* BOOL, FLAG (1 when set), INT, SECONDS, MSEC */
     const char *str[DCC_SET_COUNT]; /* the raw value (getenv's pointer), NULL when unset */
+    char warning[320]; /* the first DCC_BAD_WARNS value kept at its default, "" when none */
 };
 
 /* Reads every variable of the table from the environment. Every value is
@@ -105,7 +107,8 @@ int dcc_settings_load_for(struct dcc_settings *s, unsigned readers, char *err, s
 
 /* Reads and checks one number-like value (an entry of kind BOOL, INT,
  * SECONDS, MSEC) as dcc_settings_load does: 0 with *out (the default when
- * value is NULL or empty, or bad and kept), -1 with err when bad. */
+ * value is NULL or empty, or bad and kept silently), 1 with err when bad,
+ * kept and to be warned of (DCC_BAD_WARNS), -1 with err when bad. */
 int dcc_setting_parse_number(const struct dcc_setting *e, const char *value, long *out, char *err,
                              size_t errlen);
 
