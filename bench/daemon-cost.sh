@@ -20,6 +20,7 @@
 #   DAEMON_COST_JOBS   M, jobs per run (200)
 #   BENCH_RUNS         runs per kind, the median reported (3)
 #   DAEMON_COST_KINDS  kinds to run (plain pump caps load)
+#   DAEMON_COST_STOCK  0: ours alone (to profile it), stock not measured (1)
 #   DAEMON_COST_OURS   extra options for our distccd (say --sandbox=off)
 set -euo pipefail
 build=${1:-build}
@@ -178,7 +179,7 @@ run_kind() {
 declare -A med
 for kind in "${kinds[@]}"; do
   daemons=(ours)
-  [ "$kind" = caps ] || [ "$kind" = load ] || daemons+=(stock)
+  [ "$kind" = caps ] || [ "$kind" = load ] || [ "${DAEMON_COST_STOCK:-1}" = 0 ] || daemons+=(stock)
   for r in $(seq "$runs"); do
     for daemon in "${daemons[@]}"; do
       log "$kind $daemon run $r"

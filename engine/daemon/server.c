@@ -75,6 +75,22 @@ struct parked {
 
 #define MAX_PARKED 64
 
+/* A new job connection whose first bytes have not come yet: if they are a
+ * CAPS question (capabilities or load), the loop answers it itself, for a
+ * process per question cost more than the answer. Held no longer than
+ * PENDING_MS, then served like any connection. A bounded number, and
+ * fewer from one address, so idle connections only cost the others that
+ * shortcut, never their service. */
+struct pending {
+    int fd;
+    long long until_ms;
+    char peer[64];
+};
+
+#define MAX_PENDING 64
+#define MAX_PENDING_PER_ADDRESS 16
+#define PENDING_MS 50
+
 struct server {
     struct dccd_config *cfg;
     int listen_fd, stats_fd;
@@ -86,6 +102,8 @@ struct server {
     unsigned long next_ticket;
     struct parked parked[MAX_PARKED];
     size_t nparked;
+    struct pending pending[MAX_PENDING];
+    size_t npending;
     struct dcc_stats stats;
     char acl_text[512];
 };
@@ -113,6 +131,8 @@ static void close_daemon_fds(struct server *s)
     close(s->slot_pipe[0]);
     for (size_t i = 0; i < s->nparked; i++)
         close(s->parked[i].fd);
+    for (size_t i = 0; i < s->npending; i++)
+        close(s->pending[i].fd);
 }
 
 /* In a new job connection's process: the daemon's load as it stands, from
@@ -133,6 +153,8 @@ static void note_load(struct server *s, const char *peer)
     }
     for (size_t i = 0; i < s->nparked; i++)
         l->others += strcmp(s->parked[i].peer, peer) != 0;
+    for (size_t i = 0; i < s->npending; i++)
+        l->others += strcmp(s->pending[i].peer, peer) != 0;
     s->cfg->load_known = 1;
 }
 
@@ -283,6 +305,80 @@ static void serve_parked(struct server *s)
     }
 }
 
+static void serve_connection(struct server *s, int fd, const char *peer);
+
+static size_t pending_from(const struct server *s, const char *peer)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->npending; i++)
+        n += strcmp(s->pending[i].peer, peer) == 0;
+    return n;
+}
+
+enum first_bytes { FIRST_ANSWERED, FIRST_NOT_YET, FIRST_OTHER };
+
+/* Looks at what fd has sent so far, without taking it: a whole CAPS
+ * question is answered here and fd closed (FIRST_ANSWERED); the start of
+ * one, or nothing yet, is FIRST_NOT_YET; anything else (a request, a
+ * question the loop will not read, an end of stream) is for a job process,
+ * which reads, answers or refuses it as always. */
+static enum first_bytes answer_question(struct server *s, int fd, const char *peer)
+{
+    char buf[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? FIRST_NOT_YET
+                                                                         : FIRST_OTHER;
+    size_t got = (size_t)n, tok = strlen(DCC_TOK_CAPS);
+    if (got == 0 || memcmp(buf, DCC_TOK_CAPS, got < tok ? got : tok) != 0)
+        return FIRST_OTHER;
+    if (got < DCC_HEADER_LEN)
+        return FIRST_NOT_YET;
+    char token[DCC_TOKEN_LEN + 1];
+    uint32_t len;
+    if (dcc_wire_parse_header(buf, token, &len) != 0 || len == 0 || len > DCC_CAPS_MAX_QUESTION)
+        return FIRST_OTHER;
+    if (got < DCC_HEADER_LEN + (size_t)len)
+        return FIRST_NOT_YET;
+    /* The answer (at most DCC_CAPS_MAX_BODY) fits in the send buffer, so
+     * the writes do not wait for the client to read either. */
+    int sndbuf = 4 * (int)DCC_CAPS_MAX_BODY;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+        return FIRST_OTHER;
+    struct dcc_job_record rec;
+    note_load(s, peer);
+    dccd_answer_question(s->cfg, fd, peer, &rec);
+    dcc_stats_record(&s->stats, &rec, time(NULL));
+    close(fd);
+    return FIRST_ANSWERED;
+}
+
+/* Pending connections whose bytes came (p: the loop's poll of them), or
+ * whose time is up. Each leaves the list before it is served: a child must
+ * not keep the fd of another connection, nor close its own. */
+static void serve_pending(struct server *s, const struct pollfd *p, size_t np)
+{
+    long long now = dcc_now_ms();
+    for (size_t i = 0; i < s->npending;) {
+        struct pending q = s->pending[i];
+        short revents = 0;
+        for (size_t k = 0; k < np; k++)
+            if (p[k].fd == q.fd)
+                revents = p[k].revents;
+        enum first_bytes fb = revents ? answer_question(s, q.fd, q.peer) : FIRST_NOT_YET;
+        if (fb == FIRST_NOT_YET && now < q.until_ms) {
+            i++;
+            continue;
+        }
+        s->npending--;
+        memmove(&s->pending[i], &s->pending[i + 1], (s->npending - i) * sizeof q);
+        if (fb != FIRST_ANSWERED)
+            serve_connection(s, q.fd, q.peer);
+    }
+}
+
 static void accept_connection(struct server *s, int is_stats)
 {
     struct sockaddr_storage ss;
@@ -313,6 +409,24 @@ static void accept_connection(struct server *s, int is_stats)
         return;
     }
     dcc_stats_accept(&s->stats);
+    enum first_bytes fb = s->cfg->auth ? FIRST_OTHER : answer_question(s, fd, peer);
+    if (fb == FIRST_ANSWERED)
+        return;
+    if (fb == FIRST_NOT_YET && s->npending < MAX_PENDING &&
+        pending_from(s, peer) < MAX_PENDING_PER_ADDRESS) {
+        struct pending *p = &s->pending[s->npending++];
+        p->fd = fd;
+        p->until_ms = dcc_now_ms() + PENDING_MS;
+        snprintf(p->peer, sizeof p->peer, "%s", peer);
+        return;
+    }
+    serve_connection(s, fd, peer);
+}
+
+/* A job connection that is no question for the loop: its own process, or
+ * parked behind its address's --max-per-address, or refused. */
+static void serve_connection(struct server *s, int fd, const char *peer)
+{
     if (conns_from(s, peer, 0) < s->cfg->max_per_address) {
         start_child(s, fd, peer, 0);
         return;
@@ -349,7 +463,7 @@ static void run_server(struct server *s)
             break;
         }
         /* A full table of connections leaves the rest in the backlog. */
-        struct pollfd p[5] = {
+        struct pollfd p[5 + MAX_PENDING] = {
             {.fd = sigchld_pipe[0], .events = POLLIN},
             {.fd = s->rec_pipe[0], .events = POLLIN},
             {.fd = s->slot_pipe[0], .events = POLLIN},
@@ -357,7 +471,15 @@ static void run_server(struct server *s)
             {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1,
              .events = POLLIN},
         };
-        int n = poll(p, 5, 1000);
+        size_t np = 5;
+        int wait_ms = 1000;
+        for (size_t i = 0; i < s->npending; i++) {
+            p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN};
+            long long left = s->pending[i].until_ms - dcc_now_ms();
+            if (left < wait_ms)
+                wait_ms = left > 0 ? (int)left : 0;
+        }
+        int n = poll(p, np, wait_ms);
         if (n < 0 && errno != EINTR)
             dccd_die(DCC_EXIT_DISTCC_FAILED, "poll failed: %s", strerror(errno));
         char drain[64];
@@ -368,6 +490,7 @@ static void run_server(struct server *s)
         struct dcc_job_record rec;
         while (read(s->rec_pipe[0], &rec, sizeof rec) == (ssize_t)sizeof rec)
             dcc_stats_record(&s->stats, &rec, time(NULL));
+        serve_pending(s, p + 5, np - 5);
         serve_parked(s);
         grant_slots(s);
         dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
@@ -392,6 +515,9 @@ static void stop_children(struct server *s)
     for (size_t i = 0; i < s->nparked; i++)
         close(s->parked[i].fd);
     s->nparked = 0;
+    for (size_t i = 0; i < s->npending; i++)
+        close(s->pending[i].fd);
+    s->npending = 0;
     for (size_t i = 0; i < s->max_children; i++)
         if (s->children[i].pid)
             kill(s->children[i].pid, SIGTERM);
