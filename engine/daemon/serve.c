@@ -757,6 +757,21 @@ static enum job_end run_job(struct job *j, struct dcc_job_record *rec, int *rc)
     return compile(j);
 }
 
+/* A worker serves one connection after another: a grant meant for the
+ * last one (sent as its client left the queue) must not count for this
+ * one. The daemon sent it before it handed this connection over, so it is
+ * pending by now. */
+static void forget_grants(void)
+{
+    slot_granted = 0;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    struct timespec now = {0, 0};
+    while (sigtimedwait(&usr1, NULL, &now) == SIGUSR1)
+        ;
+}
+
 static void catch_signals(void)
 {
     struct sigaction sa = {.sa_handler = on_term};
@@ -795,8 +810,10 @@ static void serve(const struct dccd_config *cfg, int in_fd, int out_fd, const ch
     j.conn.rate_grace_ms = DCCD_RATE_GRACE_MS;
     if (in_loop)
         j.conn.timeout_ms = DCCD_IN_LOOP_WAIT_MS;
-    else
+    else {
         catch_signals();
+        forget_grants();
+    }
 
     int rc = 0;
     enum job_end end = run_job(&j, rec, &rc);
