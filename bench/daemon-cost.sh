@@ -30,7 +30,7 @@ replay="$top/$build/bench/replay-cc"
 log() { echo "bench-daemon-cost: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || { log "needs root (cgroups, and stock distccd runs jobs as nobody)"; exit 1; }
 if [ ! -x "$bin/distccd" ] || [ ! -x "$replay" ]; then log "run it as make bench-daemon-cost (needs $build/bin and $build/bench/replay-cc)"; exit 1; fi
-[ -x /usr/bin/distccd ] && [ -x /usr/bin/distcc ] || { log "needs stock distcc 3.4 (Debian package distcc)"; exit 1; }
+if [ ! -x /usr/bin/distccd ] || [ ! -x /usr/bin/distcc ]; then log "needs stock distcc 3.4 (Debian package distcc)"; exit 1; fi
 
 jobs=${DAEMON_COST_JOBS:-200}
 runs=${BENCH_RUNS:-3}
@@ -93,6 +93,7 @@ replay_toolchain "$replay" "$work/units.tsv" "$work/tc" "$work/wl"
 {
   echo "all: $(seq -f 'o/%g.o' -s ' ' "$jobs")"
   echo "o/%.o: main.c"
+  # shellcheck disable=SC2016 # make's variables, for make
   printf '\t@$(CC) %s -c main.c -o $@\n' "${cflags[*]//\"/\\\"}"
 } >"$src/jobs.mk"
 

@@ -1,6 +1,7 @@
-/* distccd's accept loop: a process per connection, --max-per-address and
- * its parked connections, the queue for the --jobs slots, the statistics,
- * and every job process stopped on the way out. */
+/* distccd's accept loop: the job workers it hands connections to (a
+ * process serves one after another), its own answers to CAPS questions,
+ * --max-per-address and its parked connections, the queue for the --jobs
+ * slots, the statistics, and every job process stopped on the way out. */
 #include "distccd.h"
 #include "job.h"
 
