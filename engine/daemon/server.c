@@ -221,9 +221,12 @@ static void __attribute__((noreturn)) worker_main(struct server *s, int ctl)
         s->cfg->load_known = 1;
         struct work_done done = {.last = n == WORKER_CONNECTIONS};
         dccd_serve_job(s->cfg, fd, fd, w.peer, &done.rec);
-        close(fd);
         done.last |= stop_requested || dccd_job_terminated;
-        if (send(ctl, &done, sizeof done, MSG_NOSIGNAL) != (ssize_t)sizeof done || done.last)
+        /* The record first: a client that asks the stats page as soon as
+         * the connection ends finds its job counted. */
+        ssize_t sent = send(ctl, &done, sizeof done, MSG_NOSIGNAL);
+        close(fd);
+        if (sent != (ssize_t)sizeof done || done.last)
             break;
     }
     _exit(0);

@@ -174,6 +174,9 @@ SH
   sport=$(dcc_free_port)
   dcc_start_distccd --stats --stats-port "$sport"
   stock_distcc gcc -c hello.c -o hello.o
+  # The job is counted once its process has reported, just after the reply.
+  counted() { dcc_http_get "$sport" / | grep -qx 'dcc_compile_ok 1'; }
+  wait_until 5 counted
   run dcc_http_get "$sport" /
   [ "${lines[0]}" = "HTTP/1.0 200 OK" ]
   [ "${lines[1]}" = "Content-Type: text/plain" ]
