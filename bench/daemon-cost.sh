@@ -61,15 +61,7 @@ mkdir -p "$cg/ours" "$cg/stock" || { log "cannot make a cgroup under ${cg%/*}"; 
 pids=()
 cleanup() {
   [ ${#pids[@]} -eq 0 ] || stop_pids "${pids[@]}"
-  local k pid
-  for _ in $(seq 50); do
-    rmdir "$cg/ours" "$cg/stock" "$cg" 2>/dev/null && break
-    for k in ours stock; do
-      [ -f "$cg/$k/cgroup.procs" ] || continue
-      while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$cg/$k/cgroup.procs"
-    done
-    sleep 0.1
-  done
+  cgroup_remove "$cg" ours stock || log "could not remove the cgroup $cg"
   rm -rf "$work"
 }
 trap cleanup EXIT
