@@ -9,6 +9,7 @@
 #   make bench-scale      speedup against N simulated helpers (bench/scale.sh, root)
 #   make bench-slowlink   ,zstd against ,lzo over a slow link (bench/slowlink.sh, root)
 #   make bench-busy       two clients, three helpers (one slowed): busy helpers against list order (bench/busy.sh, root)
+#   make bench-daemon-cost  the daemon's CPU per job, ours against stock distccd (bench/daemon-cost.sh, root)
 #   make fuzz             libFuzzer targets (tests/fuzz) into build/fuzz, each run
 #                         FUZZ_SECONDS (60); make check runs each for 12 s
 #   make dist             $(BUILD)/distcc-gentoo-$(VERSION).tar.gz, the release
@@ -229,7 +230,7 @@ UNIT_SRCS := $(filter-out tests/unit/test_preflight.c tests/unit/test_stats.c te
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps units check demo install uninstall bench bench-scale bench-slowlink bench-busy clean dist fuzz fuzz-build format format-check
+.PHONY: all deps units check demo install uninstall bench bench-scale bench-slowlink bench-busy bench-daemon-cost clean dist fuzz fuzz-build format format-check
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan, one program per
 # tests/fuzz/fuzz_NAME.c, linked against engine/lib built the same way in
@@ -256,7 +257,7 @@ $(error scripts/deps.sh installed the build dependencies, but pkg-config still d
 endif
 # A fresh machine: install what is missing, then run the same goal again so
 # the pkg-config results above are read with the libraries present.
-all units demo bench bench-scale bench-slowlink bench-busy install:
+all units demo bench bench-scale bench-slowlink bench-busy bench-daemon-cost install:
 	@$(FEATURE_ENV) scripts/deps.sh --build
 	@$(MAKE) --no-print-directory DEPS_RETRY=1 $@
 check fuzz fuzz-build:
@@ -365,6 +366,9 @@ bench-slowlink: all $(BUILD)/bench/replay-cc
 
 bench-busy: all $(BUILD)/bench/replay-cc
 	@bench/busy.sh $(BUILD)
+
+bench-daemon-cost: all $(BUILD)/bench/replay-cc
+	@bench/daemon-cost.sh $(BUILD)
 
 install: all
 	@scripts/install.sh install "$(DESTDIR)" "$(BUILD)" "$(BINDIR)" "$(SBINDIR)" "$(LIBDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"

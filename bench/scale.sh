@@ -291,16 +291,7 @@ helper_cg_init() {
 # still ending; all of it started here) is killed by pid, then they go.
 helper_cg_teardown() {
   [ -n "$helper_cg_base" ] && [ -d "$helper_cg_base" ] || return 0
-  local k pid
-  for _ in $(seq 50); do
-    rmdir "$helper_cg_base/ours" "$helper_cg_base/stock" "$helper_cg_base" 2>/dev/null && return 0
-    for k in ours stock; do
-      [ -f "$helper_cg_base/$k/cgroup.procs" ] || continue
-      while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$helper_cg_base/$k/cgroup.procs"
-    done
-    sleep 0.1
-  done
-  log "could not remove the cgroup $helper_cg_base"
+  cgroup_remove "$helper_cg_base" ours stock || log "could not remove the cgroup $helper_cg_base"
 }
 # CPU microseconds the daemons of kind $1 (ours, stock) used so far; "" when not counted.
 helper_cg_usage() {

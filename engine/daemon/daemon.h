@@ -87,6 +87,14 @@ struct dccd_config {
 void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
                     struct dcc_job_record *rec);
 
+/* The accept loop's own answer to a CAPS question (server.c): fd is
+ * non-blocking and the whole question is in its receive buffer already, so
+ * nothing waits for the client; a write that cannot go out gives up after
+ * DCCD_IN_LOOP_WAIT_MS. Logs and fills rec as a job process would. */
+#define DCCD_IN_LOOP_WAIT_MS 20
+void dccd_answer_question(const struct dccd_config *cfg, int fd, const char *peer,
+                          struct dcc_job_record *rec);
+
 /* caps.c: makes the toolchain report the CAPS answer carries, once, in the
  * daemon before it forks per connection, so an answer runs no compiler. */
 void dccd_caps_prepare(struct dccd_config *cfg);

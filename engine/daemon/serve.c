@@ -757,6 +757,21 @@ static enum job_end run_job(struct job *j, struct dcc_job_record *rec, int *rc)
     return compile(j);
 }
 
+/* A worker serves one connection after another: a grant meant for the
+ * last one (sent as its client left the queue) must not count for this
+ * one. The daemon sent it before it handed this connection over, so it is
+ * pending by now. */
+static void forget_grants(void)
+{
+    slot_granted = 0;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    struct timespec now = {0, 0};
+    while (sigtimedwait(&usr1, NULL, &now) == SIGUSR1)
+        ;
+}
+
 static void catch_signals(void)
 {
     struct sigaction sa = {.sa_handler = on_term};
@@ -772,8 +787,12 @@ static void catch_signals(void)
     sigprocmask(SIG_BLOCK, &grant, NULL);
 }
 
-void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
-                    struct dcc_job_record *rec)
+/* One connection, in its own process (in_loop 0: its signals are the
+ * job's) or in the accept loop (in_loop: a question whose bytes are all
+ * here, every wait at most DCCD_IN_LOOP_WAIT_MS, no signal handler
+ * touched). */
+static void serve(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
+                  struct dcc_job_record *rec, int in_loop)
 {
     struct job j;
     memset(&j, 0, sizeof j);
@@ -789,9 +808,26 @@ void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const 
         j.conn.limits.max_body_mem = cfg->max_body_mem;
     j.conn.min_rate = cfg->min_rate;
     j.conn.rate_grace_ms = DCCD_RATE_GRACE_MS;
-    catch_signals();
+    if (in_loop)
+        j.conn.timeout_ms = DCCD_IN_LOOP_WAIT_MS;
+    else {
+        catch_signals();
+        forget_grants();
+    }
 
     int rc = 0;
     enum job_end end = run_job(&j, rec, &rc);
     finish_job(&j, rec, end, rc);
+}
+
+void dccd_serve_job(const struct dccd_config *cfg, int in_fd, int out_fd, const char *peer,
+                    struct dcc_job_record *rec)
+{
+    serve(cfg, in_fd, out_fd, peer, rec, 0);
+}
+
+void dccd_answer_question(const struct dccd_config *cfg, int fd, const char *peer,
+                          struct dcc_job_record *rec)
+{
+    serve(cfg, fd, fd, peer, rec, 1);
 }

@@ -1,7 +1,9 @@
-/* distccd's accept loop: a process per connection, --max-per-address and
- * its parked connections, the queue for the --jobs slots, the statistics,
- * and every job process stopped on the way out. */
+/* distccd's accept loop: the job workers it hands connections to (a
+ * process serves one after another), its own answers to CAPS questions,
+ * --max-per-address and its parked connections, the queue for the --jobs
+ * slots, the statistics, and every job process stopped on the way out. */
 #include "distccd.h"
+#include "job.h"
 
 #include "base/dcc_exit.h"
 #include "base/dcc_log.h"
@@ -55,13 +57,33 @@ static void reset_child_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* A process serving one connection. */
+/* A process serving connections: a stats page (one, then it ends), or a
+ * job worker that serves job connections one after the other, up to
+ * WORKER_CONNECTIONS, like stock's pre-forked children: a fork per
+ * connection cost more CPU than the rest of the daemon's work for a job. */
 struct child {
     pid_t pid;
     int is_stats;
+    int ctl;              /* a worker: the loop's end of its socket pair; -1 = none */
+    int busy;             /* a worker: serving a connection (peer's) */
+    int retiring;         /* a worker: takes no more connections */
     int has_slot;         /* holds one of the --jobs slots */
     unsigned long ticket; /* its place in the queue for a slot; 0 = not waiting */
     char peer[64];
+};
+
+#define WORKER_CONNECTIONS 100
+
+/* The loop to a worker, with the connection's fd. */
+struct work {
+    char peer[64];
+    struct dcc_caps_load load;
+};
+
+/* A worker to the loop: a connection served. */
+struct work_done {
+    struct dcc_job_record rec;
+    int last; /* the worker ends now */
 };
 
 /* A connection from an address that has its --max-per-address served
@@ -75,10 +97,27 @@ struct parked {
 
 #define MAX_PARKED 64
 
+/* A new job connection whose first bytes have not come yet: if they are a
+ * CAPS question (capabilities or load), the loop answers it itself, for a
+ * process per question cost more than the answer. Held no longer than
+ * PENDING_MS, then served like any connection. A bounded number, and
+ * fewer from one address, so idle connections only cost the others that
+ * shortcut, never their service. */
+struct pending {
+    int fd;
+    long long until_ms;
+    char peer[64];
+};
+
+#define MAX_PENDING 64
+#define MAX_PENDING_PER_ADDRESS 16
+#define PENDING_MS 50
+
 struct server {
     struct dccd_config *cfg;
     int listen_fd, stats_fd;
-    int rec_pipe[2], slot_pipe[2];
+    int slot_pipe[2];
+    struct pollfd *pfds; /* the loop's poll: 4 + MAX_PENDING + max_children */
     struct child *children;
     size_t max_children; /* max_conns + MAX_STATS_CHILDREN */
     int max_conns;       /* processes serving job connections */
@@ -86,16 +125,24 @@ struct server {
     unsigned long next_ticket;
     struct parked parked[MAX_PARKED];
     size_t nparked;
+    struct pending pending[MAX_PENDING];
+    size_t npending;
     struct dcc_stats stats;
     char acl_text[512];
 };
+
+/* Whether c serves a connection now: a stats page, or a busy worker. */
+static int serving(const struct child *c)
+{
+    return c->pid && (c->is_stats || c->busy);
+}
 
 /* Connections from peer being served: job ones, or with is_stats stats ones. */
 static int conns_from(const struct server *s, const char *peer, int is_stats)
 {
     int n = 0;
     for (size_t i = 0; i < s->max_children; i++)
-        n += s->children[i].pid && s->children[i].is_stats == is_stats &&
+        n += serving(&s->children[i]) && s->children[i].is_stats == is_stats &&
              strcmp(s->children[i].peer, peer) == 0;
     return n;
 }
@@ -109,72 +156,231 @@ static void close_daemon_fds(struct server *s)
         close(s->stats_fd);
     close(sigchld_pipe[0]);
     close(sigchld_pipe[1]);
-    close(s->rec_pipe[0]);
     close(s->slot_pipe[0]);
+    for (size_t i = 0; i < s->max_children; i++)
+        if (s->children[i].pid && s->children[i].ctl >= 0)
+            close(s->children[i].ctl);
     for (size_t i = 0; i < s->nparked; i++)
         close(s->parked[i].fd);
+    for (size_t i = 0; i < s->npending; i++)
+        close(s->pending[i].fd);
 }
 
-/* In a new job connection's process: the daemon's load as it stands, from
- * the copy of its tables, for a CAPS load question (caps.c). Nothing is
- * asked of anyone: the answer costs no more than any connection. */
-static void note_load(struct server *s, const char *peer)
+/* The daemon's load as it stands, for a CAPS load question (caps.c) from
+ * peer: in the loop's own answer, or handed to the worker with the
+ * connection. Nothing is asked of anyone. */
+static void note_load(const struct server *s, const char *peer, struct dcc_caps_load *l)
 {
-    struct dcc_caps_load *l = &s->cfg->load;
     memset(l, 0, sizeof *l);
     l->jobs = s->cfg->jobs;
     l->running = s->slots_used;
     for (size_t i = 0; i < s->max_children; i++) {
         const struct child *c = &s->children[i];
-        if (!c->pid || c->is_stats)
+        if (!serving(c) || c->is_stats)
             continue;
         l->waiting += c->ticket != 0;
         l->others += strcmp(c->peer, peer) != 0;
     }
     for (size_t i = 0; i < s->nparked; i++)
         l->others += strcmp(s->parked[i].peer, peer) != 0;
-    s->cfg->load_known = 1;
+    for (size_t i = 0; i < s->npending; i++)
+        l->others += strcmp(s->pending[i].peer, peer) != 0;
 }
 
-/* Forks the process that serves fd, and closes fd here. */
-static void start_child(struct server *s, int fd, const char *peer, int is_stats)
+static struct child *free_entry(struct server *s)
 {
-    size_t slot = 0;
-    while (slot < s->max_children && s->children[slot].pid)
-        slot++;
-    pid_t child = slot < s->max_children ? fork() : -1;
+    for (size_t i = 0; i < s->max_children; i++)
+        if (!s->children[i].pid)
+            return &s->children[i];
+    return NULL;
+}
+
+/* A worker's life: a connection at a time from the loop (its fd over the
+ * socket pair), served as a job process serves it, the record back. Ends
+ * when the loop goes, the daemon stops, or after WORKER_CONNECTIONS. */
+static void __attribute__((noreturn)) worker_main(struct server *s, int ctl)
+{
+    for (int n = 1; n <= WORKER_CONNECTIONS; n++) {
+        struct work w;
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = &w, .iov_len = sizeof w};
+        struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t got;
+        do
+            got = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
+        while (got < 0 && errno == EINTR && !stop_requested && !dccd_job_terminated);
+        struct cmsghdr *cm = got == (ssize_t)sizeof w ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+            cm->cmsg_len != CMSG_LEN(sizeof(int)))
+            break;
+        int fd;
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        w.peer[sizeof w.peer - 1] = '\0';
+        s->cfg->load = w.load;
+        s->cfg->load_known = 1;
+        struct work_done done = {.last = n == WORKER_CONNECTIONS};
+        dccd_serve_job(s->cfg, fd, fd, w.peer, &done.rec);
+        done.last |= stop_requested || dccd_job_terminated;
+        /* The record first: a client that asks the stats page as soon as
+         * the connection ends finds its job counted. */
+        ssize_t sent = send(ctl, &done, sizeof done, MSG_NOSIGNAL);
+        close(fd);
+        if (sent != (ssize_t)sizeof done || done.last)
+            break;
+    }
+    _exit(0);
+}
+
+/* A new worker, idle, or NULL with the reason logged. conn: the connection
+ * about to be handed over, which the worker must not hold a copy of. */
+static struct child *start_worker(struct server *s, int conn, const char *peer)
+{
+    struct child *c = free_entry(s);
+    int sv[2] = {-1, -1};
+    if (!c || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        dcc_error("cannot start a process for %s: %s", peer, c ? strerror(errno) : "too many");
+        return NULL;
+    }
+    pid_t child = fork();
     if (child < 0) {
-        dcc_error("cannot start a process for %s: %s", peer,
-                  slot < s->max_children ? strerror(errno) : "too many");
+        dcc_error("cannot start a process for %s: %s", peer, strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return NULL;
+    }
+    if (child == 0) {
+        reset_child_signals();
+        close_daemon_fds(s);
+        close(conn);
+        close(sv[0]);
+        worker_main(s, sv[1]);
+    }
+    close(sv[1]);
+    memset(c, 0, sizeof *c);
+    c->pid = child;
+    c->ctl = sv[0];
+    return c;
+}
+
+/* Hands fd to an idle worker (a new one when none is), and closes it here. */
+static void start_job(struct server *s, int fd, const char *peer)
+{
+    struct child *c = NULL;
+    for (size_t i = 0; i < s->max_children && !c; i++) {
+        struct child *w = &s->children[i];
+        if (w->pid && !w->is_stats && !w->busy && !w->retiring && w->ctl >= 0)
+            c = w;
+    }
+    if (!c)
+        c = start_worker(s, fd, peer);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    struct work w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.peer, sizeof w.peer, "%s", peer);
+    note_load(s, peer, &w.load);
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {.iov_base = &w, .iov_len = sizeof w};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    /* An idle worker has nothing queued: the message goes at once. */
+    if (sendmsg(c->ctl, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof w) {
+        dcc_error("cannot hand the connection from %s to job process %ld: %s", peer, (long)c->pid,
+                  strerror(errno));
+        c->retiring = 1;
+        kill(c->pid, SIGTERM);
+        close(fd);
+        return;
+    }
+    close(fd);
+    c->busy = 1;
+    c->ticket = 0;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    s->conns++;
+}
+
+/* Forks the process that serves one stats connection, and closes fd here. */
+static void start_stats_child(struct server *s, int fd, const char *peer)
+{
+    struct child *c = free_entry(s);
+    pid_t child = c ? fork() : -1;
+    if (child < 0) {
+        dcc_error("cannot start a process for %s: %s", peer, c ? strerror(errno) : "too many");
         close(fd);
         return;
     }
     if (child == 0) {
         reset_child_signals();
         close_daemon_fds(s);
-        if (!is_stats) {
-            struct dcc_job_record rec;
-            note_load(s, peer);
-            dccd_serve_job(s->cfg, fd, fd, peer, &rec);
-            /* Smaller than PIPE_BUF, so the write is atomic. */
-            (void)!write(s->rec_pipe[1], &rec, sizeof rec);
-        } else {
-            close(s->slot_pipe[1]);
-            dccd_serve_stats(s->cfg, fd, peer, &s->stats);
-        }
+        close(s->slot_pipe[1]);
+        dccd_serve_stats(s->cfg, fd, peer, &s->stats);
         close(fd);
         _exit(0);
     }
     close(fd);
-    struct child *c = &s->children[slot];
     memset(c, 0, sizeof *c);
     c->pid = child;
-    c->is_stats = is_stats;
+    c->ctl = -1;
+    c->is_stats = 1;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    if (is_stats)
-        s->stats_running++;
-    else
-        s->conns++;
+    s->stats_running++;
+}
+
+static void read_slot_messages(struct server *s);
+
+/* A worker's connection ended: its record counted, its slot (a grant that
+ * came too late included) back, and the worker idle again, or retiring. */
+static void end_work(struct server *s, struct child *c, const struct work_done *d)
+{
+    /* Its last slot messages were written before this record: taken first,
+     * so none is left to count for its next connection. */
+    read_slot_messages(s);
+    dcc_stats_record(&s->stats, &d->rec, time(NULL));
+    if (c->has_slot)
+        s->slots_used--;
+    c->has_slot = 0;
+    c->ticket = 0;
+    c->busy = 0;
+    c->retiring |= d->last;
+    s->conns--;
+}
+
+/* The record a busy worker sent, if there is one. */
+static void read_worker(struct server *s, struct child *c)
+{
+    struct work_done d;
+    ssize_t n = recv(c->ctl, &d, sizeof d, MSG_DONTWAIT);
+    if (n == (ssize_t)sizeof d)
+        end_work(s, c, &d);
+    else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        /* Gone, or going: reaped when it has ended. */
+        c->retiring = 1;
+        close(c->ctl);
+        c->ctl = -1;
+    }
+}
+
+/* The workers whose socket poll saw ready (p: their entries of the poll). */
+static void read_workers(struct server *s, const struct pollfd *p, size_t np)
+{
+    for (size_t k = 0; k < np; k++) {
+        if (!p[k].revents)
+            continue;
+        for (size_t i = 0; i < s->max_children; i++) {
+            struct child *c = &s->children[i];
+            if (c->pid && !c->is_stats && c->busy && c->ctl == p[k].fd)
+                read_worker(s, c);
+        }
+    }
 }
 
 static void reap_children(struct server *s)
@@ -186,12 +392,16 @@ static void reap_children(struct server *s)
             struct child *c = &s->children[i];
             if (c->pid != pid)
                 continue;
+            if (!c->is_stats && c->busy && c->ctl >= 0)
+                read_worker(s, c); /* its record, sent before it ended */
             if (c->is_stats)
                 s->stats_running--;
-            else
+            else if (c->busy)
                 s->conns--;
             if (c->has_slot)
                 s->slots_used--;
+            if (c->ctl >= 0)
+                close(c->ctl);
             if (!c->is_stats && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
                 dcc_error("job process %ld ended abnormally (status 0x%x)", (long)pid,
                           (unsigned)status);
@@ -203,7 +413,7 @@ static void reap_children(struct server *s)
 static struct child *find_child(struct server *s, pid_t pid)
 {
     for (size_t i = 0; i < s->max_children; i++)
-        if (s->children[i].pid == pid && !s->children[i].is_stats)
+        if (s->children[i].pid == pid && !s->children[i].is_stats && s->children[i].busy)
             return &s->children[i];
     return NULL;
 }
@@ -265,7 +475,7 @@ static void serve_parked(struct server *s)
             /* Out of the list first: the child must not close its own fd. */
             s->nparked--;
             memmove(&s->parked[i], &s->parked[i + 1], (s->nparked - i) * sizeof p);
-            start_child(s, p.fd, p.peer, 0);
+            start_job(s, p.fd, p.peer);
             i--;
             continue;
         }
@@ -280,6 +490,81 @@ static void serve_parked(struct server *s)
             i--;
             continue;
         }
+    }
+}
+
+static void serve_connection(struct server *s, int fd, const char *peer);
+
+static size_t pending_from(const struct server *s, const char *peer)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->npending; i++)
+        n += strcmp(s->pending[i].peer, peer) == 0;
+    return n;
+}
+
+enum first_bytes { FIRST_ANSWERED, FIRST_NOT_YET, FIRST_OTHER };
+
+/* Looks at what fd has sent so far, without taking it: a whole CAPS
+ * question is answered here and fd closed (FIRST_ANSWERED); the start of
+ * one, or nothing yet, is FIRST_NOT_YET; anything else (a request, a
+ * question the loop will not read, an end of stream) is for a job process,
+ * which reads, answers or refuses it as always. */
+static enum first_bytes answer_question(struct server *s, int fd, const char *peer)
+{
+    char buf[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? FIRST_NOT_YET
+                                                                         : FIRST_OTHER;
+    size_t got = (size_t)n, tok = strlen(DCC_TOK_CAPS);
+    if (got == 0 || memcmp(buf, DCC_TOK_CAPS, got < tok ? got : tok) != 0)
+        return FIRST_OTHER;
+    if (got < DCC_HEADER_LEN)
+        return FIRST_NOT_YET;
+    char token[DCC_TOKEN_LEN + 1];
+    uint32_t len;
+    if (dcc_wire_parse_header(buf, token, &len) != 0 || len == 0 || len > DCC_CAPS_MAX_QUESTION)
+        return FIRST_OTHER;
+    if (got < DCC_HEADER_LEN + (size_t)len)
+        return FIRST_NOT_YET;
+    /* The answer (at most DCC_CAPS_MAX_BODY) fits in the send buffer, so
+     * the writes do not wait for the client to read either. */
+    int sndbuf = 4 * (int)DCC_CAPS_MAX_BODY;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+        return FIRST_OTHER;
+    struct dcc_job_record rec;
+    note_load(s, peer, &s->cfg->load);
+    s->cfg->load_known = 1;
+    dccd_answer_question(s->cfg, fd, peer, &rec);
+    dcc_stats_record(&s->stats, &rec, time(NULL));
+    close(fd);
+    return FIRST_ANSWERED;
+}
+
+/* Pending connections whose bytes came (p: the loop's poll of them), or
+ * whose time is up. Each leaves the list before it is served: a child must
+ * not keep the fd of another connection, nor close its own. */
+static void serve_pending(struct server *s, const struct pollfd *p, size_t np)
+{
+    long long now = dcc_now_ms();
+    for (size_t i = 0; i < s->npending;) {
+        struct pending q = s->pending[i];
+        short revents = 0;
+        for (size_t k = 0; k < np; k++)
+            if (p[k].fd == q.fd)
+                revents = p[k].revents;
+        enum first_bytes fb = revents ? answer_question(s, q.fd, q.peer) : FIRST_NOT_YET;
+        if (fb == FIRST_NOT_YET && now < q.until_ms) {
+            i++;
+            continue;
+        }
+        s->npending--;
+        memmove(&s->pending[i], &s->pending[i + 1], (s->npending - i) * sizeof q);
+        if (fb != FIRST_ANSWERED)
+            serve_connection(s, q.fd, q.peer);
     }
 }
 
@@ -309,12 +594,30 @@ static void accept_connection(struct server *s, int is_stats)
             close(fd);
             return;
         }
-        start_child(s, fd, peer, 1);
+        start_stats_child(s, fd, peer);
         return;
     }
     dcc_stats_accept(&s->stats);
+    enum first_bytes fb = s->cfg->auth ? FIRST_OTHER : answer_question(s, fd, peer);
+    if (fb == FIRST_ANSWERED)
+        return;
+    if (fb == FIRST_NOT_YET && s->npending < MAX_PENDING &&
+        pending_from(s, peer) < MAX_PENDING_PER_ADDRESS) {
+        struct pending *p = &s->pending[s->npending++];
+        p->fd = fd;
+        p->until_ms = dcc_now_ms() + PENDING_MS;
+        snprintf(p->peer, sizeof p->peer, "%s", peer);
+        return;
+    }
+    serve_connection(s, fd, peer);
+}
+
+/* A job connection that is no question for the loop: its own process, or
+ * parked behind its address's --max-per-address, or refused. */
+static void serve_connection(struct server *s, int fd, const char *peer)
+{
     if (conns_from(s, peer, 0) < s->cfg->max_per_address) {
-        start_child(s, fd, peer, 0);
+        start_job(s, fd, peer);
         return;
     }
     if (s->nparked < MAX_PARKED) {
@@ -349,25 +652,36 @@ static void run_server(struct server *s)
             break;
         }
         /* A full table of connections leaves the rest in the backlog. */
-        struct pollfd p[5] = {
-            {.fd = sigchld_pipe[0], .events = POLLIN},
-            {.fd = s->rec_pipe[0], .events = POLLIN},
-            {.fd = s->slot_pipe[0], .events = POLLIN},
-            {.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN},
-            {.fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1,
-             .events = POLLIN},
-        };
-        int n = poll(p, 5, 1000);
+        struct pollfd *p = s->pfds;
+        p[0] = (struct pollfd){.fd = sigchld_pipe[0], .events = POLLIN};
+        p[1] = (struct pollfd){.fd = s->slot_pipe[0], .events = POLLIN};
+        p[2] = (struct pollfd){.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN};
+        p[3] = (struct pollfd){
+            .fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1,
+            .events = POLLIN};
+        size_t np = 4;
+        int wait_ms = 1000;
+        for (size_t i = 0; i < s->npending; i++) {
+            p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN};
+            long long left = s->pending[i].until_ms - dcc_now_ms();
+            if (left < wait_ms)
+                wait_ms = left > 0 ? (int)left : 0;
+        }
+        size_t workers_at = np;
+        for (size_t i = 0; i < s->max_children; i++)
+            if (s->children[i].busy && s->children[i].ctl >= 0)
+                p[np++] = (struct pollfd){.fd = s->children[i].ctl, .events = POLLIN};
+        int n = poll(p, np, wait_ms);
         if (n < 0 && errno != EINTR)
             dccd_die(DCC_EXIT_DISTCC_FAILED, "poll failed: %s", strerror(errno));
         char drain[64];
         while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
             ;
         read_slot_messages(s);
+        if (n > 0)
+            read_workers(s, p + workers_at, np - workers_at);
         reap_children(s);
-        struct dcc_job_record rec;
-        while (read(s->rec_pipe[0], &rec, sizeof rec) == (ssize_t)sizeof rec)
-            dcc_stats_record(&s->stats, &rec, time(NULL));
+        serve_pending(s, p + 4, workers_at - 4);
         serve_parked(s);
         grant_slots(s);
         dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
@@ -378,9 +692,9 @@ static void run_server(struct server *s)
         }
         if (n <= 0)
             continue;
-        if (p[3].revents & POLLIN)
+        if (p[2].revents & POLLIN)
             accept_connection(s, 0);
-        if (p[4].revents & POLLIN)
+        if (p[3].revents & POLLIN)
             accept_connection(s, 1);
         dcc_stats_set_kids(&s->stats, s->slots_used, time(NULL));
     }
@@ -392,6 +706,9 @@ static void stop_children(struct server *s)
     for (size_t i = 0; i < s->nparked; i++)
         close(s->parked[i].fd);
     s->nparked = 0;
+    for (size_t i = 0; i < s->npending; i++)
+        close(s->pending[i].fd);
+    s->npending = 0;
     for (size_t i = 0; i < s->max_children; i++)
         if (s->children[i].pid)
             kill(s->children[i].pid, SIGTERM);
@@ -425,7 +742,6 @@ void dccd_serve_forever(struct dccd_config *cfg, int listen_fd, int stats_fd)
                srv.acl_text, cfg->stats ? ", stats enabled" : "");
 
     if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
-        pipe2(srv.rec_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
         pipe2(srv.slot_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         dccd_die(DCC_EXIT_DISTCC_FAILED, "cannot create pipes: %s", strerror(errno));
     /* Job processes write whole pids, which a blocking write keeps whole. */
@@ -452,11 +768,13 @@ void dccd_serve_forever(struct dccd_config *cfg, int listen_fd, int stats_fd)
     srv.max_conns = cfg->jobs * 4 + 8;
     srv.max_children = (size_t)srv.max_conns + MAX_STATS_CHILDREN;
     srv.children = calloc(srv.max_children, sizeof *srv.children);
-    if (!srv.children)
+    srv.pfds = calloc(4 + MAX_PENDING + srv.max_children, sizeof *srv.pfds);
+    if (!srv.children || !srv.pfds)
         dccd_die(DCC_EXIT_OUT_OF_MEMORY, "out of memory");
     struct dcc_zc_publisher *zc = cfg->zeroconf ? dccd_zeroconf_start(cfg) : NULL;
     run_server(&srv);
     dccd_zeroconf_stop(zc); /* first, so no new client comes */
     stop_children(&srv);
     free(srv.children);
+    free(srv.pfds);
 }

@@ -80,6 +80,51 @@ print(t["whitelist_dir"] == sys.argv[2], sorted(t["compilers"]))
   assert_sanitizer_clean
 }
 
+# The pid of the daemon's accept loop, from the line it logs once it serves.
+loop_pid() {
+  sed -nE 's/^.* distccd\[([0-9]+)\] notice: distccd .* listening on .*/\1/p' "$DAEMON_LOG"
+}
+
+@test "the accept loop answers a whole CAPS question itself, also from an address at its --max-per-address" {
+  start_daemon --allow 127.0.0.0/8 --jobs 1 --max-per-address 1
+  # A connection that says nothing holds the only place of 127.0.0.1 for 5 s.
+  timeout 20 "$WIRE" --port "$DAEMON_PORT" sleep:5 >/dev/null &
+  IDLE=$!
+  wait_until 5 grep -q "info: connection from 127.0.0.1 closed\|distccd\[[0-9]*\] " "$DAEMON_LOG"
+  sleep 0.3 # past the loop's look at its first bytes: it is a job process's now
+  # A question from the same address is not parked behind it (the answer
+  # comes well before the idle one ends), and no process is made for it.
+  send --timeout 2 'CAPS:{"caps":1}'
+  [ "${lines[2]}" = closed ]
+  [[ ${lines[1]} == '< CAPS'*'"jobs":1'* ]]
+  send --timeout 2 'CAPS:{"caps":1,"load":true}'
+  [ "${lines[1]}" = '< CAPS0000003f {"caps":1,"load":{"jobs":1,"running":0,"waiting":0,"others":0}}' ]
+  pid=$(loop_pid)
+  [ -n "$pid" ]
+  grep -q "distccd\[$pid\] info: told 127.0.0.1 what this distccd can do" "$DAEMON_LOG"
+  grep -q "distccd\[$pid\] info: told 127.0.0.1 how busy this distccd is: 0 of 1 slots running, 0 waiting, 0 connections from others" "$DAEMON_LOG"
+  grep -q "distccd\[$pid\] notice: job from 127.0.0.1: - -: capabilities asked, exit 0" "$DAEMON_LOG"
+  ! grep -q "waits: 1 of its connections are served already" "$DAEMON_LOG"
+  kill "$IDLE" 2>/dev/null || true
+  wait "$IDLE" 2>/dev/null || true
+  assert_warnings
+  assert_no_job_dirs
+}
+
+@test "a CAPS question that comes slowly, or in pieces, is answered by a job process" {
+  start_daemon --allow 127.0.0.1
+  # Nothing for longer than the loop waits for a question: a process's.
+  send sleep:0.3 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  # One byte every 20 ms: still coming when the loop's wait ends.
+  send trickle:0.02 'CAPS:{"caps":1,"load":true}'
+  [[ ${lines[1]} == "< CAPS"*"\"load\":{"* ]]
+  pid=$(loop_pid)
+  [ "$(grep -c "distccd\[[0-9]*\] info: told 127.0.0.1 " "$DAEMON_LOG")" -eq 2 ]
+  [ "$(grep -c "distccd\[$pid\] info: told 127.0.0.1 " "$DAEMON_LOG")" -eq 0 ]
+  assert_warnings
+}
+
 @test "DIST with a feature bit this distccd does not offer is refused as an unknown protocol" {
   start_daemon --allow 127.0.0.1
   # 0x8000: no feature of anyone; 0x101: zstd, which this distccd may or may not offer.

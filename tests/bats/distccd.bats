@@ -35,6 +35,26 @@ compiled_lines() {
   cmp hello.o local.o
 }
 
+@test "one job process serves one connection after another, like stock's pre-forked children, and each job is counted" {
+  stats_port=$(dcc_free_port)
+  dcc_start_distccd --jobs 1 --stats --stats-port "$stats_port"
+  for i in 1 2 3; do
+    run stock_distcc gcc -c hello.c -o "hello$i.o"
+    [ "$status" -eq 0 ]
+  done
+  cmp hello1.o hello3.o
+  # The three jobs' lines come from one process, which is not the daemon's
+  # accept loop.
+  loop=$(sed -nE 's/^.* distccd\[([0-9]+)\] notice: distccd .* listening on .*/\1/p' "$DAEMON_LOG")
+  jobs=$(sed -nE 's/^.* distccd\[([0-9]+)\] notice: job from 127.0.0.1: [^ ]*gcc hello.c: compiled, exit 0, .*/\1/p' "$DAEMON_LOG")
+  [ "$(wc -l <<<"$jobs")" -eq 3 ] || { cat "$DAEMON_LOG" >&2; false; }
+  [ "$(sort -u <<<"$jobs" | wc -l)" -eq 1 ]
+  [ -n "$loop" ] && [ "$(head -n 1 <<<"$jobs")" != "$loop" ]
+  page_says_3() { curl -s --max-time 5 "http://127.0.0.1:$stats_port/" >stats.txt && grep -qx 'dcc_compile_ok 3' stats.txt; }
+  wait_until 5 page_says_3
+  grep -qx 'dcc_tcp_accept 3' stats.txt
+}
+
 @test "stock client, protocol 2 (,lzo): the object is the same as a local build" {
   dcc_start_distccd
   STOCK_HOSTS="127.0.0.1:$DAEMON_PORT,lzo" run stock_distcc gcc -O2 -c hello.c -o hello.o
@@ -154,6 +174,9 @@ SH
   sport=$(dcc_free_port)
   dcc_start_distccd --stats --stats-port "$sport"
   stock_distcc gcc -c hello.c -o hello.o
+  # The job is counted once its process has reported, just after the reply.
+  counted() { dcc_http_get "$sport" / | grep -qx 'dcc_compile_ok 1'; }
+  wait_until 5 counted
   run dcc_http_get "$sport" /
   [ "${lines[0]}" = "HTTP/1.0 200 OK" ]
   [ "${lines[1]}" = "Content-Type: text/plain" ]
