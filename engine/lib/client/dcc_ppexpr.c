@@ -150,7 +150,7 @@ static size_t lex_one(const char *s, size_t n, size_t p, unsigned char *kind)
     *kind = TK_PUNCT;
     for (size_t i = 0; i < sizeof puncts / sizeof *puncts; i++) {
         size_t l = strlen(puncts[i]);
-        if (n - p >= l && memcmp(s + p, puncts[i], l) == 0)
+        if (puncts[i][0] == (char)c && n - p >= l && memcmp(s + p, puncts[i], l) == 0)
             return p + l;
     }
     return p + 1;
@@ -175,6 +175,10 @@ struct macro {
     size_t nparams, nbody;
     struct mtok *params, *body;
     char *text; /* owns every spelling */
+    /* The body's text in text, tokenised into body only when the macro is
+     * first expanded: most definitions a scan meets never are. */
+    size_t body_at, body_len;
+    int lexed;
 };
 
 enum builtin {
@@ -397,14 +401,28 @@ static int set_macro(struct dcc_pp *pp, struct pp_name *e, struct macro *m)
     return 0;
 }
 
-/* A state whose value in #if is at most one number (or nothing). */
-static int state_atomic(const struct macro *m)
+static int lex_mtoks(const char *text, size_t n, struct mtok **out, size_t *nout);
+
+/* m's body as tokens, lexed on first use. 0 or -1 (ENOMEM). */
+static int macro_lex(struct macro *m)
+{
+    if (m->lexed)
+        return 0;
+    if (lex_mtoks(m->text + m->body_at, m->body_len, &m->body, &m->nbody) != 0)
+        return -1;
+    m->lexed = 1;
+    return 0;
+}
+
+/* A state whose value in #if is at most one number (or nothing). Without
+ * the memory to tell, it is not (unknown opaque is the safe side). */
+static int state_atomic(struct macro *m)
 {
     if (!m || m->kind == M_UNDEF)
         return 1;
     if (m->kind == M_UNKNOWN)
         return m->atomic;
-    if (m->kind == M_FUNCTION)
+    if (m->kind == M_FUNCTION || macro_lex(m) != 0)
         return 0;
     return m->nbody == 0 ||
            (m->nbody == 1 && (m->body[0].kind == TK_NUMBER || m->body[0].kind == TK_CHAR));
@@ -586,10 +604,28 @@ int dcc_pp_define(struct dcc_pp *pp, const char *line, size_t len)
         m->nparams = k;
         r = close + 1;
     }
-    if (rc == 0 && lex_mtoks(t + r, n - r, &m->body, &m->nbody) != 0)
-        rc = -1;
-    if (rc == 0 && m->nbody && (is_hashhash(&m->body[0]) || is_hashhash(&m->body[m->nbody - 1])))
-        rc = 1;
+    m->body_at = r;
+    m->body_len = n - r;
+    if (rc == 0) {
+        /* gcc rejects ## at either end; the body is only lexed now when its
+         * text could end in one. */
+        size_t b = skip_blanks(t, n, r), z = n;
+        while (z > b && is_blank((unsigned char)t[z - 1]))
+            z--;
+        if (b < n) {
+            struct mtok first = {t + b, 0, 0, 0};
+            first.len = lex_one(t, n, b, &first.kind) - b;
+            if (is_hashhash(&first))
+                rc = 1;
+        }
+        if (rc == 0 && ((z - b >= 2 && memcmp(t + z - 2, "##", 2) == 0) ||
+                        (z - b >= 4 && memcmp(t + z - 4, "%:%:", 4) == 0))) {
+            if (macro_lex(m) != 0)
+                rc = -1;
+            else if (m->nbody && is_hashhash(&m->body[m->nbody - 1]))
+                rc = 1;
+        }
+    }
     if (rc == 0) {
         struct pp_name *e = name_get(pp, t, namelen);
         if (!e || set_macro(pp, e, m) != 0)
@@ -1210,7 +1246,7 @@ static struct tok *expand(struct ctx *c, struct tok *in)
             continue;
         }
         struct pp_name *e = name_find(pp, t->s, t->len);
-        const struct macro *m = e ? e->m : NULL;
+        struct macro *m = e ? e->m : NULL;
         if (e && hs_has(t->hs, e)) {
             tail = tail->next = t;
             t = t->next;
@@ -1255,6 +1291,10 @@ static struct tok *expand(struct ctx *c, struct tok *in)
         }
         struct tok *rest, body = {0}, *btail = &body;
         struct hideset *hs;
+        if (macro_lex(m) != 0) {
+            c->a.nomem = 1;
+            break;
+        }
         if (m->kind == M_OBJECT) {
             hs = hs_add(c, t->hs, e);
             btail = substitute(c, m, NULL, 0, m->nbody, btail);
