@@ -171,7 +171,8 @@ static void test_macros_expand_like_cpp(void **state)
     assert_int_equal(dcc_pp_define(pp, "BAD3 %:%: x", 11), 1);
     assert_int_equal(dcc_pp_define(pp, "BAD4 a ## b ##", 14), 1);
     assert_int_equal(dcc_pp_define(pp, "STR \"##\"", 8), 0);
-    EXPECT(pp, "defined C || defined BAD1 || defined BAD2 || defined BAD3 || defined BAD4", DCC_PP_FALSE);
+    EXPECT(pp, "defined C || defined BAD1 || defined BAD2 || defined BAD3 || defined BAD4",
+           DCC_PP_FALSE);
     EXPECT(pp, "defined STR", DCC_PP_TRUE);
     /* a body is tokenised when first expanded, the same each time after */
     define(pp, "LATE (OPT_B + 1)");

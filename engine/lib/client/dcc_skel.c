@@ -42,8 +42,9 @@ struct added {
 };
 
 struct dcc_skel_pack {
-    char *path; /* dir/skeletons-MODE */
+    char *path; /* dir/skeletons-MODE, or dir/NAME */
     char *dir;
+    char *name; /* the file's name in dir */
     unsigned mode;
     unsigned char *data; /* the pack as read; NULL: empty */
     size_t size;
@@ -111,19 +112,28 @@ static void pack_read(struct dcc_skel_pack *p)
     p->count = h.count;
 }
 
-struct dcc_skel_pack *dcc_skel_open(const char *dir, unsigned mode)
+struct dcc_skel_pack *dcc_skel_open_named(const char *dir, const char *name, unsigned mode)
 {
     struct dcc_skel_pack *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->mode = mode;
-    if (!(p->dir = strdup(dir)) || asprintf(&p->path, "%s/skeletons-%x", dir, mode) < 0) {
+    if (!(p->dir = strdup(dir)) || !(p->name = strdup(name)) ||
+        asprintf(&p->path, "%s/%s", dir, name) < 0) {
         free(p->dir);
+        free(p->name);
         free(p);
         return NULL;
     }
     pack_read(p);
     return p;
+}
+
+struct dcc_skel_pack *dcc_skel_open(const char *dir, unsigned mode)
+{
+    char name[32];
+    snprintf(name, sizeof name, "skeletons-%x", mode);
+    return dcc_skel_open_named(dir, name, mode);
 }
 
 static int same_status(const struct entry_head *h, const struct stat *st)
@@ -315,7 +325,7 @@ int dcc_skel_save(struct dcc_skel_pack *p)
     qsort(v, n, sizeof *v, out_cmp);
     uint64_t *index = malloc((n ? n : 1) * sizeof *index);
     char *tmp = NULL;
-    if (index && asprintf(&tmp, "%s/.skeletons-XXXXXX", p->dir) >= 0) {
+    if (index && asprintf(&tmp, "%s/.%s-XXXXXX", p->dir, p->name) >= 0) {
         uint64_t off = sizeof(struct pack_head) + n * sizeof(uint64_t);
         for (size_t i = 0; i < n; i++) {
             index[i] = off;
@@ -366,5 +376,6 @@ void dcc_skel_close(struct dcc_skel_pack *p)
     free(p->data);
     free(p->path);
     free(p->dir);
+    free(p->name);
     free(p);
 }

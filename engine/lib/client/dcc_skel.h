@@ -23,6 +23,12 @@ struct dcc_skel_pack;
  * foreign pack reads as empty. NULL on ENOMEM only. */
 struct dcc_skel_pack *dcc_skel_open(const char *dir, unsigned mode);
 
+/* The same machinery for another per-build pack: dir/name (no '/' in
+ * name), mode kept in its header and checked like a skeleton pack's. The
+ * include scanner keeps its include lookups in one ("lookups"): the key is
+ * the path looked at, the status is its directory's. */
+struct dcc_skel_pack *dcc_skel_open_named(const char *dir, const char *name, unsigned mode);
+
 /* The skeleton kept for path, when the entry is intact and st (the file's
  * status now) has the entry's device, inode, size, mtime and ctime; an
  * entry made while the file was racy is used only when the file's content
