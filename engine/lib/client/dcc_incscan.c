@@ -2154,20 +2154,22 @@ static int run_directive(struct scanner *s, const struct queued *item, struct wa
     if (d == DIR_PRAGMA)
         return pragma(s, f);
     if (d == DIR_DEFINE) {
-        char *l = line_copy(s);
-        if (!l)
-            return -1;
+        const char *l = s->line.data ? s->line.data : "";
         size_t llen = s->line.len;
-        /* A definition may use __has_include later: whatever it names is
-         * sent, even where the macro is never evaluated. */
-        int rc = 0;
         if (user && memmem(l, llen, "__has_embed", 11))
-            rc = give_up_at(s, &site, "__has_embed");
-        else if (memmem(l, llen, "__has_include", 13))
-            rc = scan_has_include(s, &site);
-        if (rc == 0 && dcc_pp_define(s->pp, l, llen) < 0)
+            return give_up_at(s, &site, "__has_embed");
+        if (!memmem(l, llen, "__has_include", 13))
+            return dcc_pp_define(s->pp, l, llen) < 0 ? -1 : 0;
+        /* A definition may use __has_include later: whatever it names is
+         * sent, even where the macro is never evaluated. The line is
+         * copied: the lookups reuse s->line. */
+        char *copy = line_copy(s);
+        if (!copy)
+            return -1;
+        int rc = scan_has_include(s, &site);
+        if (rc == 0 && dcc_pp_define(s->pp, copy, llen) < 0)
             rc = -1;
-        free(l);
+        free(copy);
         return rc;
     }
     const char *dname = d == DIR_IMPORT         ? "#import"

@@ -174,7 +174,7 @@ struct macro {
     int variadic; /* the last parameter takes the rest */
     size_t nparams, nbody;
     struct mtok *params, *body;
-    char *text; /* owns every spelling */
+    char *text; /* every spelling: the bytes after the struct */
     /* The body's text in text, tokenised into body only when the macro is
      * first expanded: most definitions a scan meets never are. */
     size_t body_at, body_len;
@@ -270,13 +270,12 @@ static struct pp_name *name_get(struct dcc_pp *pp, const char *s, size_t len)
     struct pp_name **slot = name_slot(pp, s, len);
     if (*slot)
         return *slot;
-    struct pp_name *e = calloc(1, sizeof *e);
-    char *copy = malloc(len + 1);
-    if (!e || !copy) {
-        free(e);
-        free(copy);
+    /* the name's bytes follow the entry, in one allocation */
+    struct pp_name *e = malloc(sizeof *e + len + 1);
+    if (!e)
         return NULL;
-    }
+    *e = (struct pp_name){0};
+    char *copy = (char *)(e + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
     e->name = copy;
@@ -355,14 +354,10 @@ void dcc_pp_free(struct dcc_pp *pp)
     if (!pp)
         return;
     for (size_t i = 0; i < pp->cap; i++) {
-        if (pp->slots[i]) {
-            free(pp->slots[i]->name);
-            free(pp->slots[i]);
-        }
+        free(pp->slots[i]);
     }
     while (pp->all) {
         struct macro *n = pp->all->all_next;
-        free(pp->all->text);
         free(pp->all->params);
         free(pp->all->body);
         free(pp->all);
@@ -549,14 +544,13 @@ int dcc_pp_define(struct dcc_pp *pp, const char *line, size_t len)
         return 1;
     while (q < len && is_ident_char((unsigned char)line[q]))
         q++;
-    struct macro *m = calloc(1, sizeof *m);
+    /* the text follows the macro, in one allocation: headers define
+     * thousands */
+    struct macro *m = malloc(sizeof *m + len - p + 1);
     if (!m)
         return -1;
-    m->text = malloc(len - p + 1);
-    if (!m->text) {
-        free(m);
-        return -1;
-    }
+    *m = (struct macro){0};
+    m->text = (char *)(m + 1);
     memcpy(m->text, line + p, len - p);
     m->text[len - p] = '\0';
     const char *t = m->text;
@@ -635,7 +629,6 @@ out:
     if (rc != 0) {
         free(m->params);
         free(m->body);
-        free(m->text);
         free(m);
         return rc;
     }

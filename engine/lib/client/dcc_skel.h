@@ -43,8 +43,9 @@ int dcc_skel_find(struct dcc_skel_pack *p, const char *path, const struct stat *
 int dcc_skel_add(struct dcc_skel_pack *p, const char *path, const struct stat *st, int64_t read_at,
                  uint64_t digest, const void *payload, size_t len);
 
-/* The content digest (FNV-1a 64: a cache check, not a security boundary:
- * the pack is the user's own, in a directory only the user writes). */
+/* The content digest (a 64-bit FNV-style hash, eight bytes a step: a cache
+ * check, not a security boundary: the pack is the user's own, in a
+ * directory only the user writes). */
 uint64_t dcc_skel_digest(const void *data, size_t len);
 
 /* Writes the pack again with the added entries (an entry added for a path
