@@ -886,6 +886,45 @@ static void test_lookup_pack_finds_headers_added_later(void **state)
     remove_root(root);
 }
 
+/* One path reached from two directories by two jobs ("inc/a.h" next to
+ * one's source, "a.h" along the other's -Iinc): two entries, each checked
+ * against its own directory, neither pushing the other out. */
+static void test_lookup_pack_keeps_each_directory_of_a_path(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    write_file(root, "one.c", "#include \"inc/a.h\"\n");
+    write_file(root, "two.c", "#include \"a.h\"\n");
+    write_file(root, "inc/a.h", "");
+    age_dir(root, "inc");
+    age_dir(root, "");
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+    unsigned long one_misses, two_misses, hits;
+    for (int pass = 0; pass < 2; pass++) {
+        char *t = scan_both(root, "gcc -c one.c", sys, cache);
+        assert_string_equal(t, "F:$/one.c F:$/inc/a.h D:$");
+        free(t);
+        if (pass == 0)
+            dcc_incscan_lookup_counts(&hits, &one_misses);
+        else
+            expect_lookup_counts(one_misses, 0);
+        t = scan_both(root, "gcc -Iinc -c two.c", sys, cache);
+        assert_string_equal(t, "F:$/two.c F:$/inc/a.h D:$/inc");
+        free(t);
+        if (pass == 0)
+            dcc_incscan_lookup_counts(&hits, &two_misses);
+        else
+            expect_lookup_counts(two_misses, 0);
+    }
+    dcc_incscan_set_clock(0);
+    dcc_test_rmtree(cache);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
 /* A symbolic link's target may appear without its directory changing. */
 static void test_lookup_pack_does_not_keep_symbolic_links(void **state)
 {
@@ -1394,6 +1433,7 @@ int main(void)
         cmocka_unit_test(test_give_up_on_unreadable_file),
         cmocka_unit_test(test_lookup_pack_finds_headers_added_later),
         cmocka_unit_test(test_lookup_pack_does_not_keep_symbolic_links),
+        cmocka_unit_test(test_lookup_pack_keeps_each_directory_of_a_path),
         cmocka_unit_test(test_lookup_pack_damaged_is_a_miss),
         cmocka_unit_test(test_give_up_on_too_many_files),
         cmocka_unit_test(test_sysdirs_of_the_real_gcc),

@@ -881,7 +881,8 @@ static int probe(struct scanner *s, const char *raw, int *err)
 }
 
 /* The lookup pack (dcc_skel_open_named "lookups") remembers what a
- * stat() of DIR/NAME found, keyed by that path and checked against DIR's
+ * stat() of DIR/NAME found, keyed by DIR's length and that path, checked
+ * against DIR's
  * status now (device, inode, size, mtime, ctime: a name created, removed or
  * renamed in DIR changes its mtime and ctime). NAME with a '/' also
  * depends on the directories it passes through: the payload lists those
@@ -985,16 +986,21 @@ static int probe_in(struct scanner *s, const char *dir, const char *name, size_t
         return -1;
     if (!s->lookpack || smap_get(&s->probes, s->path.data, s->path.len))
         return probe(s, s->path.data, err);
-    char *raw = strdup(s->path.data);
+    /* The key names the split too ("DIRLEN:DIR/NAME"): the same path
+     * looked up from another directory is checked against another one. */
+    char *raw = strdup(s->path.data), *key = NULL;
     struct dcc_buf pre = {0};
     int kind = -1;
-    const struct dir_id *d = raw ? dir_status(s, dir, strlen(dir)) : NULL;
+    size_t dirlen = strlen(dir);
+    const struct dir_id *d = raw && asprintf(&key, "%zu:%s", dirlen, raw) >= 0
+                                 ? dir_status(s, dir, dirlen)
+                                 : NULL;
     if (!d)
         goto out;
     if (d->usable) {
         const unsigned char *k;
         size_t n;
-        int r = dcc_skel_find(s->lookpack, raw, &d->st, &k, &n);
+        int r = dcc_skel_find(s->lookpack, key, &d->st, &k, &n);
         if (r == 1)
             r = lookup_still_true(s, dir, name, namelen, k, n);
         if (r < 0)
@@ -1042,12 +1048,13 @@ static int probe_in(struct scanner *s, const char *dir, const char *name, size_t
     if (kind > 0 && kind != PROBE_ERROR && keep) {
         s->look_misses++;
         pre.data[0] = (char)kind;
-        if (dcc_skel_add(s->lookpack, raw, &d->st, s->now, 0, pre.data, pre.len) != 0)
+        if (dcc_skel_add(s->lookpack, key, &d->st, s->now, 0, pre.data, pre.len) != 0)
             kind = -1;
     }
 out:
     dcc_buf_free(&pre);
     free(raw);
+    free(key);
     return kind;
 }
 
