@@ -16,15 +16,21 @@
 /* The layout (host byte order: the pack never leaves this machine):
  *   header  magic[16], u32 mode, u32 count, u64 total (the file's size),
  *           u64 digest of the index
- *   index   count u64 offsets of the entries, sorted by path
+ *   index   count struct index_slot (the digest of the entry's path, its
+ *           offset), sorted by that digest, then by path: a lookup
+ *           searches the index alone and reads one entry
  *   entry   struct entry_head, then the path, then the payload; head.digest
  *           covers the rest of the head, the path and the payload. */
-static const char skel_magic[16] = "dcc-skel 2\n";
+static const char skel_magic[16] = "dcc-skel 3\n";
 
 struct pack_head {
     char magic[16];
     uint32_t mode, count;
     uint64_t total, index_digest;
+};
+
+struct index_slot {
+    uint64_t hash, off;
 };
 
 struct entry_head {
@@ -95,7 +101,10 @@ static const unsigned char *entry_at(const struct dcc_skel_pack *p, uint32_t i,
                                      struct entry_head *h)
 {
     uint64_t off;
-    memcpy(&off, p->data + sizeof(struct pack_head) + (size_t)i * sizeof off, sizeof off);
+    memcpy(&off,
+           p->data + sizeof(struct pack_head) + (size_t)i * sizeof(struct index_slot) +
+               offsetof(struct index_slot, off),
+           sizeof off);
     if (off > p->size || p->size - off < sizeof *h)
         return NULL;
     memcpy(h, p->data + off, sizeof *h);
@@ -138,9 +147,9 @@ static void pack_read(struct dcc_skel_pack *p)
         return;
     struct pack_head h;
     memcpy(&h, data, sizeof h);
-    size_t index_len = (size_t)h.count * sizeof(uint64_t);
+    size_t index_len = (size_t)h.count * sizeof(struct index_slot);
     if (memcmp(h.magic, skel_magic, sizeof skel_magic) != 0 || h.mode != p->mode ||
-        h.total != size || h.count > (size - sizeof h) / sizeof(uint64_t) ||
+        h.total != size || h.count > (size - sizeof h) / sizeof(struct index_slot) ||
         h.index_digest != fnv(FNV_OFFSET, data + sizeof h, index_len)) {
         munmap(data, size);
         return;
@@ -204,6 +213,20 @@ static int path_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return c ? c : alen < blen ? -1 : alen > blen;
 }
 
+static uint64_t path_hash(const char *path, size_t len)
+{
+    return fnv(FNV_OFFSET, path, len);
+}
+
+/* The hash of the index slot i. */
+static uint64_t slot_hash(const struct dcc_skel_pack *p, uint32_t i)
+{
+    uint64_t h;
+    memcpy(&h, p->data + sizeof(struct pack_head) + (size_t)i * sizeof(struct index_slot),
+           sizeof h);
+    return h;
+}
+
 static int find_added(const struct dcc_skel_pack *p, const char *path, size_t len)
 {
     for (size_t i = p->nadd; i-- > 0;)
@@ -223,27 +246,29 @@ int dcc_skel_find(struct dcc_skel_pack *p, const char *path, const struct stat *
         *len = p->add[a].h.len;
         return 1;
     }
+    uint64_t want = path_hash(path, plen);
     uint32_t lo = 0, hi = p->data ? p->count : 0;
-    while (lo < hi) {
+    while (lo < hi) { /* the first slot with the path's hash */
         uint32_t mid = lo + (hi - lo) / 2;
+        if (slot_hash(p, mid) < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; p->data && i < p->count && slot_hash(p, i) == want; i++) {
         struct entry_head h;
-        const unsigned char *e = entry_at(p, mid, &h);
+        const unsigned char *e = entry_at(p, i, &h);
         if (!e)
             break; /* damaged: as if absent */
-        int c = path_cmp((const char *)e, h.pathlen, path, plen);
-        if (c < 0) {
-            lo = mid + 1;
-        } else if (c > 0) {
-            hi = mid;
-        } else {
-            if (!same_status(&h, st) || h.digest != entry_digest(&h, e, e + h.pathlen) ||
-                (h.ctime_s + DCC_SKEL_RACY_S > h.read_at && !content_matches(path, &h)))
-                break;
-            p->hits++;
-            *payload = e + h.pathlen;
-            *len = h.len;
-            return 1;
-        }
+        if (path_cmp((const char *)e, h.pathlen, path, plen) != 0)
+            continue;
+        if (!same_status(&h, st) || h.digest != entry_digest(&h, e, e + h.pathlen) ||
+            (h.ctime_s + DCC_SKEL_RACY_S > h.read_at && !content_matches(path, &h)))
+            break;
+        p->hits++;
+        *payload = e + h.pathlen;
+        *len = h.len;
+        return 1;
     }
     p->misses++;
     return 0;
@@ -290,6 +315,7 @@ int dcc_skel_add(struct dcc_skel_pack *p, const char *path, const struct stat *s
 
 /* One entry of the pack being written. */
 struct out_entry {
+    uint64_t hash; /* of the path */
     const struct entry_head *h;
     const char *path;
     const unsigned char *payload;
@@ -298,6 +324,8 @@ struct out_entry {
 static int out_cmp(const void *a, const void *b)
 {
     const struct out_entry *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
     return path_cmp(x->path, x->h->pathlen, y->path, y->h->pathlen);
 }
 
@@ -339,7 +367,8 @@ int dcc_skel_save(struct dcc_skel_pack *p)
     for (size_t i = 0; i < p->nadd; i++) {
         if (find_added(p, p->add[i].path, p->add[i].h.pathlen) != (int)i)
             continue;
-        v[n++] = (struct out_entry){&p->add[i].h, p->add[i].path, p->add[i].payload};
+        v[n++] = (struct out_entry){path_hash(p->add[i].path, p->add[i].h.pathlen), &p->add[i].h,
+                                    p->add[i].path, p->add[i].payload};
         bytes += entry_size(&p->add[i].h);
     }
     for (uint32_t i = 0; i < p->count; i++) {
@@ -348,25 +377,27 @@ int dcc_skel_save(struct dcc_skel_pack *p)
             find_added(p, (const char *)e, old[i].pathlen) >= 0)
             continue;
         size_t sz = entry_size(&old[i]);
-        if (bytes + sz + (n + 1) * sizeof(uint64_t) + sizeof(struct pack_head) > DCC_SKEL_MAX_BYTES)
+        if (bytes + sz + (n + 1) * sizeof(struct index_slot) + sizeof(struct pack_head) >
+            DCC_SKEL_MAX_BYTES)
             break; /* bounded: the old entries that do not fit are dropped */
-        v[n++] = (struct out_entry){&old[i], (const char *)e, e + old[i].pathlen};
+        v[n++] = (struct out_entry){path_hash((const char *)e, old[i].pathlen), &old[i],
+                                    (const char *)e, e + old[i].pathlen};
         bytes += sz;
     }
     int rc = -1;
-    size_t total = sizeof(struct pack_head) + n * sizeof(uint64_t) + bytes;
+    size_t total = sizeof(struct pack_head) + n * sizeof(struct index_slot) + bytes;
     if (total > DCC_SKEL_MAX_BYTES) {
         free(v);
         free(old);
         return -1;
     }
     qsort(v, n, sizeof *v, out_cmp);
-    uint64_t *index = malloc((n ? n : 1) * sizeof *index);
+    struct index_slot *index = malloc((n ? n : 1) * sizeof *index);
     char *tmp = NULL;
     if (index && asprintf(&tmp, "%s/.%s-XXXXXX", p->dir, p->name) >= 0) {
-        uint64_t off = sizeof(struct pack_head) + n * sizeof(uint64_t);
+        uint64_t off = sizeof(struct pack_head) + n * sizeof(struct index_slot);
         for (size_t i = 0; i < n; i++) {
-            index[i] = off;
+            index[i] = (struct index_slot){v[i].hash, off};
             off += entry_size(v[i].h);
         }
         struct pack_head h = {.mode = p->mode, .count = (uint32_t)n, .total = total};
