@@ -193,6 +193,7 @@ enum builtin {
 struct pp_name {
     char *name;
     size_t len;
+    uint64_t hash;   /* name_hash of the name: compared first, kept for growing */
     struct macro *m; /* NULL: never defined nor undefined */
     enum builtin builtin;
     unsigned stamp; /* dcc_pp_group_end's scratch */
@@ -237,18 +238,18 @@ static uint64_t name_hash(const char *s, size_t len)
     return h;
 }
 
-static struct pp_name **name_slot(const struct dcc_pp *pp, const char *s, size_t len)
+static struct pp_name **name_slot_h(const struct dcc_pp *pp, const char *s, size_t len, uint64_t h)
 {
-    for (size_t i = name_hash(s, len) & (pp->cap - 1);; i = (i + 1) & (pp->cap - 1)) {
+    for (size_t i = h & (pp->cap - 1);; i = (i + 1) & (pp->cap - 1)) {
         struct pp_name *e = pp->slots[i];
-        if (!e || (e->len == len && memcmp(e->name, s, len) == 0))
+        if (!e || (e->hash == h && e->len == len && memcmp(e->name, s, len) == 0))
             return &pp->slots[i];
     }
 }
 
 static struct pp_name *name_find(const struct dcc_pp *pp, const char *s, size_t len)
 {
-    return *name_slot(pp, s, len);
+    return *name_slot_h(pp, s, len, name_hash(s, len));
 }
 
 /* The entry for a name, made when absent. NULL on ENOMEM. */
@@ -264,10 +265,11 @@ static struct pp_name *name_get(struct dcc_pp *pp, const char *s, size_t len)
         pp->cap = cap;
         for (size_t i = 0; i < oldcap; i++)
             if (old[i])
-                *name_slot(pp, old[i]->name, old[i]->len) = old[i];
+                *name_slot_h(pp, old[i]->name, old[i]->len, old[i]->hash) = old[i];
         free(old);
     }
-    struct pp_name **slot = name_slot(pp, s, len);
+    uint64_t h = name_hash(s, len);
+    struct pp_name **slot = name_slot_h(pp, s, len, h);
     if (*slot)
         return *slot;
     /* the name's bytes follow the entry, in one allocation */
@@ -280,6 +282,7 @@ static struct pp_name *name_get(struct dcc_pp *pp, const char *s, size_t len)
     copy[len] = '\0';
     e->name = copy;
     e->len = len;
+    e->hash = h;
     *slot = e;
     pp->n++;
     return e;
@@ -323,7 +326,7 @@ struct dcc_pp *dcc_pp_new(int unknown_default)
     struct dcc_pp *pp = calloc(1, sizeof *pp);
     if (!pp)
         return NULL;
-    pp->cap = 1024;
+    pp->cap = 4096; /* a scan's predefined macros and headers define a few thousand */
     pp->slots = calloc(pp->cap, sizeof *pp->slots);
     if (!pp->slots) {
         free(pp);

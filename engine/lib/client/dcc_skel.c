@@ -126,7 +126,7 @@ static int map_whole(int fd, unsigned char **data, size_t *size)
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         st.st_size < (off_t)sizeof(struct pack_head) || (uint64_t)st.st_size > DCC_SKEL_MAX_BYTES)
         return -1;
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (m == MAP_FAILED)
         return -1;
     *data = m;
