@@ -826,13 +826,11 @@ static void expect_lookup_counts(unsigned long hits, unsigned long misses)
     assert_int_equal(m, misses);
 }
 
-static void test_lookup_pack_finds_headers_added_later(void **state)
+/* src/main.c including "x.h" and "sub/y.h", both found in inc2 after an
+ * inc1 (with an empty sub) that does not have them, the directories aged.
+ * Returns the job. */
+static const char *two_dirs_tree(const char *root)
 {
-    (void)state;
-    char *root = make_root();
-    char **sys = fake_sysdirs(root);
-    char cache[64], path[PATH_MAX];
-    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
     write_file(root, "src/main.c", "#include \"x.h\"\n#include \"sub/y.h\"\n");
     write_file(root, "inc2/x.h", "");
     write_file(root, "inc2/sub/y.h", "");
@@ -840,7 +838,17 @@ static void test_lookup_pack_finds_headers_added_later(void **state)
     const char *aged[] = {"src", "inc1", "inc1/sub", "inc2", "inc2/sub"};
     for (size_t i = 0; i < sizeof aged / sizeof *aged; i++)
         age_dir(root, aged[i]);
-    const char *job = "gcc -Iinc1 -Iinc2 -c src/main.c";
+    return "gcc -Iinc1 -Iinc2 -c src/main.c";
+}
+
+static void test_lookup_pack_finds_headers_added_later(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64], path[PATH_MAX];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    const char *job = two_dirs_tree(root);
     dcc_incscan_set_clock((int64_t)time(NULL) + 10);
 
     /* kept, then taken from the pack: no stat() of a name is made again */
@@ -969,14 +977,7 @@ static void test_lookup_pack_damaged_is_a_miss(void **state)
     char **sys = fake_sysdirs(root);
     char cache[64], pack[PATH_MAX];
     assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
-    write_file(root, "src/main.c", "#include \"x.h\"\n#include \"sub/y.h\"\n");
-    write_file(root, "inc2/x.h", "");
-    write_file(root, "inc2/sub/y.h", "");
-    make_dir(root, "inc1/sub");
-    const char *aged[] = {"src", "inc1", "inc1/sub", "inc2", "inc2/sub"};
-    for (size_t i = 0; i < sizeof aged / sizeof *aged; i++)
-        age_dir(root, aged[i]);
-    const char *job = "gcc -Iinc1 -Iinc2 -c src/main.c";
+    const char *job = two_dirs_tree(root);
     const char *want = "F:$/src/main.c F:$/inc2/x.h F:$/inc2/sub/y.h D:$/inc1 D:$/inc2";
     dcc_incscan_set_clock((int64_t)time(NULL) + 10);
     free(scan_both(root, job, sys, cache));
