@@ -940,13 +940,18 @@ static void test_lookup_pack_does_not_keep_symbolic_links(void **state)
     char *root = make_root();
     char cache[64], path[PATH_MAX], sys1[PATH_MAX], sys2[PATH_MAX];
     assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
-    write_file(root, "main.c", "#include <lnk.h>\n");
+    write_file(root, "main.c", "#include <lnk.h>\n#include <ldir/in.h>\n");
     write_file(root, "inc/over.h", "");
+    write_file(root, "inc/over2.h", "");
     write_file(root, "sys2/lnk.h", "");
+    write_file(root, "sys2/ldir/in.h", "");
     make_dir(root, "sys1");
     make_dir(root, "elsewhere");
     snprintf(path, sizeof path, "%s/sys1/lnk.h", root);
     assert_int_equal(symlink("../elsewhere/lnk.h", path), 0);
+    /* a directory on the way that is a dangling link */
+    snprintf(path, sizeof path, "%s/sys1/ldir", root);
+    assert_int_equal(symlink("../elsewhere/ldir", path), 0);
     const char *aged[] = {"", "inc", "sys1", "sys2", "elsewhere"};
     for (size_t i = 0; i < sizeof aged / sizeof *aged; i++)
         age_dir(root, aged[i]);
@@ -959,10 +964,14 @@ static void test_lookup_pack_does_not_keep_symbolic_links(void **state)
         assert_string_equal(t, "F:$/main.c D:$/inc");
         free(t);
     }
-    /* the dangling link's target appears: gcc now reads it */
+    /* the dangling links' targets appear: gcc now reads them */
     write_file(root, "elsewhere/lnk.h", "#include <over.h>\n");
     char *t = scan_both(root, "gcc -Iinc -c main.c", v, cache);
     assert_string_equal(t, "F:$/main.c F:$/inc/over.h D:$/inc");
+    free(t);
+    write_file(root, "elsewhere/ldir/in.h", "#include <over2.h>\n");
+    t = scan_both(root, "gcc -Iinc -c main.c", v, cache);
+    assert_string_equal(t, "F:$/main.c F:$/inc/over.h F:$/inc/over2.h D:$/inc");
     free(t);
     dcc_incscan_set_clock(0);
     dcc_test_rmtree(cache);

@@ -893,7 +893,8 @@ static int probe(struct scanner *s, const char *raw, int *err)
  * lookup: a change in the same timestamp tick cannot hide. */
 struct dir_id {
     int usable; /* a directory, stat()ed, not racy */
-    int absent; /* nothing there (ENOENT, ENOTDIR) or not a directory */
+    int absent; /* nothing there (ENOENT, ENOTDIR) or not a directory, and
+                 * not a symbolic link (whose target may become one) */
     struct stat st;
 };
 
@@ -920,12 +921,13 @@ static const struct dir_id *dir_status(struct scanner *s, const char *path, size
         free(d);
         return NULL;
     }
-    if (stat(z, &d->st) == 0) {
-        d->absent = !S_ISDIR(d->st.st_mode);
-        d->usable = !d->absent && (int64_t)d->st.st_ctim.tv_sec + DCC_SKEL_RACY_S <= s->now &&
+    struct stat lst;
+    if (stat(z, &d->st) == 0 && S_ISDIR(d->st.st_mode)) {
+        d->usable = (int64_t)d->st.st_ctim.tv_sec + DCC_SKEL_RACY_S <= s->now &&
                     (int64_t)d->st.st_mtim.tv_sec + DCC_SKEL_RACY_S <= s->now;
     } else {
-        d->absent = errno == ENOENT || errno == ENOTDIR;
+        d->absent = (d->st.st_mode || errno == ENOENT || errno == ENOTDIR) &&
+                    !(lstat(z, &lst) == 0 && S_ISLNK(lst.st_mode));
     }
     free(z);
     if (smap_put(&s->dirids, path, len, d) != 0) {
