@@ -2,9 +2,11 @@
 # The client's CPU per job (distcc and everything it starts: cpp in plain
 # mode, the include scan in pump mode), plain `,lzo` against pump `,cpp,lzo`,
 # on recorded compiles (bench/pump-codebases.sh's records), against one
-# distccd of this build on 127.0.0.1. The pump jobs share one pump
-# directory, as a build's do, so all but the first find the skeleton and
-# lookup packs warm. Each client and mode runs ROUNDS times (default 3);
+# distccd of this build on 127.0.0.1. A client's pump jobs share one pump
+# directory over the rounds, as a build's do: round 1 fills its caches
+# (the compiler's answers, the skeleton and lookup packs, the header
+# digests), later rounds find them warm, as most jobs of a build do. Each
+# client and mode runs ROUNDS times (default 3);
 # one line each: the median and mean CPU per job, then the pump/plain ratio
 # of the medians.
 # Usage: bench/pump-client-cpu.sh BUILD_DIR RECORD... [-- DISTCC...]
@@ -43,7 +45,7 @@ env = dict(os.environ, DISTCC_DIR=work + "/dd-" + mode, DISTCC_FALLBACK="0",
            DISTCC_SKIP_LOCAL_RETRY="1")
 env.pop("INCLUDE_SERVER_PORT", None)
 if mode == "pump":
-    pd = "%s/pump-%s-%s" % (work, rnd, distcc.replace("/", "_"))
+    pd = "%s/pump-%s" % (work, distcc.replace("/", "_"))
     os.makedirs(pd, exist_ok=True)
     env.update(DISTCC_HOSTS=host + ",cpp,lzo", INCLUDE_SERVER_PORT=pd + "/socket")
 else:
