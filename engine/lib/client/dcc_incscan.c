@@ -994,9 +994,9 @@ static int probe_in(struct scanner *s, const char *dir, const char *name, size_t
     struct dcc_buf pre = {0};
     int kind = -1;
     size_t dirlen = strlen(dir);
-    const struct dir_id *d = raw && asprintf(&key, "%zu:%s", dirlen, raw) >= 0
-                                 ? dir_status(s, dir, dirlen)
-                                 : NULL;
+    if (raw && asprintf(&key, "%zu:%s", dirlen, raw) < 0)
+        key = NULL; /* asprintf leaves it undefined */
+    const struct dir_id *d = key ? dir_status(s, dir, dirlen) : NULL;
     if (!d)
         goto out;
     if (d->usable) {
