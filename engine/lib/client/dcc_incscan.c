@@ -2717,6 +2717,18 @@ static void scanner_free(struct scanner *s)
     dcc_buf_free(&s->path);
 }
 
+/* Writing the lookup pack rewrites all of it (a build's grows to hundreds
+ * of KiB), while a lookup not kept costs the next jobs one stat() each:
+ * the few lookups a job adds to a big pack (mostly names only its own
+ * source looks for) are not worth a rewrite in every job. Kept when they
+ * are at least a 32nd of the pack. */
+static int lookups_worth_saving(const struct dcc_skel_pack *p)
+{
+    size_t entries, added;
+    dcc_skel_sizes(p, &entries, &added);
+    return added && added * 32 >= entries;
+}
+
 /* The packs' counts of the last dcc_incscan_run. */
 static unsigned long last_hits, last_misses, last_look_hits, last_look_misses;
 /* dcc_incscan_set_clock's time; 0: the clock's */
@@ -2831,7 +2843,7 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
      * gave up (the files are the same). */
     if (s.pack && rc >= 0)
         dcc_skel_save(s.pack);
-    if (s.lookpack && rc >= 0)
+    if (s.lookpack && rc >= 0 && lookups_worth_saving(s.lookpack))
         dcc_skel_save(s.lookpack);
     last_hits = s.pack_hits;
     last_misses = s.pack_misses;

@@ -433,6 +433,12 @@ void dcc_skel_counts(const struct dcc_skel_pack *p, unsigned long *hits, unsigne
     *misses = p ? p->misses : 0;
 }
 
+void dcc_skel_sizes(const struct dcc_skel_pack *p, size_t *entries, size_t *added)
+{
+    *entries = p ? p->count : 0;
+    *added = p ? p->nadd : 0;
+}
+
 void dcc_skel_close(struct dcc_skel_pack *p)
 {
     if (!p)

@@ -58,6 +58,11 @@ int dcc_skel_save(struct dcc_skel_pack *p);
 /* Counts since dcc_skel_open: entries used, files not found in the pack. */
 void dcc_skel_counts(const struct dcc_skel_pack *p, unsigned long *hits, unsigned long *misses);
 
+/* How many entries the pack held when opened, and how many were added
+ * since: for a caller deciding whether a dcc_skel_save (which writes the
+ * whole pack) is worth it. */
+void dcc_skel_sizes(const struct dcc_skel_pack *p, size_t *entries, size_t *added);
+
 void dcc_skel_close(struct dcc_skel_pack *p);
 
 #endif
