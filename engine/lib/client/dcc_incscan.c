@@ -2729,6 +2729,15 @@ static int lookups_worth_saving(const struct dcc_skel_pack *p)
     return added && added * 32 >= entries;
 }
 
+/* The same for the skeleton pack, where a header not kept costs the next
+ * jobs reading and lexing it: kept when the new ones are a 64th of it. */
+static int skeletons_worth_saving(const struct dcc_skel_pack *p)
+{
+    size_t entries, added;
+    dcc_skel_sizes(p, &entries, &added);
+    return added && added * 64 >= entries;
+}
+
 /* The packs' counts of the last dcc_incscan_run. */
 static unsigned long last_hits, last_misses, last_look_hits, last_look_misses;
 /* dcc_incscan_set_clock's time; 0: the clock's */
@@ -2841,7 +2850,7 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
             rc = inc_list_add(out, DCC_INC_SYSTEMDIR, s.chain[i].path);
     /* What was lexed here is kept for the next job, also when this one
      * gave up (the files are the same). */
-    if (s.pack && rc >= 0)
+    if (s.pack && rc >= 0 && skeletons_worth_saving(s.pack))
         dcc_skel_save(s.pack);
     if (s.lookpack && rc >= 0 && lookups_worth_saving(s.lookpack))
         dcc_skel_save(s.lookpack);
