@@ -933,6 +933,52 @@ static void test_lookup_pack_keeps_each_directory_of_a_path(void **state)
     remove_root(root);
 }
 
+/* A job that adds only a few lookups to a big pack does not write it again
+ * (a rewrite costs more than their stat() calls); one that adds many does. */
+static void test_lookup_pack_is_written_when_worth_it(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64], pack[PATH_MAX];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    struct dcc_buf many = {0}, more = {0};
+    for (int i = 0; i < 60; i++) {
+        assert_int_equal(dcc_buf_printf(&many, "#include \"m%d.h\"\n", i), 0);
+        assert_int_equal(dcc_buf_printf(&more, "#include \"n%d.h\"\n", i), 0);
+    }
+    write_file(root, "many.c", many.data);
+    write_file(root, "more.c", more.data);
+    dcc_buf_free(&many);
+    dcc_buf_free(&more);
+    write_file(root, "one.c", "#include \"m0.h\"\n#include \"new.h\"\n");
+    make_dir(root, "inc");
+    age_dir(root, "inc");
+    age_dir(root, "");
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+    free(scan_both(root, "gcc -Iinc -c many.c", sys, cache));
+    expect_lookup_counts(0, 180); /* m0.h ... m59.h next to many.c, in inc, in sys */
+    snprintf(pack, sizeof pack, "%s/lookups", cache);
+    struct stat before, after;
+    assert_int_equal(stat(pack, &before), 0);
+    /* new.h in three places: less than a 32nd of 180, made again each time */
+    for (int pass = 0; pass < 2; pass++) {
+        free(scan_both(root, "gcc -Iinc -c one.c", sys, cache));
+        expect_lookup_counts(3, 3);
+    }
+    assert_int_equal(stat(pack, &after), 0);
+    assert_int_equal(after.st_ino, before.st_ino);
+    /* many new ones: written */
+    free(scan_both(root, "gcc -Iinc -c more.c", sys, cache));
+    expect_lookup_counts(0, 180);
+    assert_int_equal(stat(pack, &after), 0);
+    assert_int_not_equal(after.st_ino, before.st_ino);
+    dcc_incscan_set_clock(0);
+    dcc_test_rmtree(cache);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
 /* A symbolic link's target may appear without its directory changing. */
 static void test_lookup_pack_does_not_keep_symbolic_links(void **state)
 {
@@ -1443,6 +1489,7 @@ int main(void)
         cmocka_unit_test(test_give_up_on_unreadable_file),
         cmocka_unit_test(test_lookup_pack_finds_headers_added_later),
         cmocka_unit_test(test_lookup_pack_does_not_keep_symbolic_links),
+        cmocka_unit_test(test_lookup_pack_is_written_when_worth_it),
         cmocka_unit_test(test_lookup_pack_keeps_each_directory_of_a_path),
         cmocka_unit_test(test_lookup_pack_damaged_is_a_miss),
         cmocka_unit_test(test_give_up_on_too_many_files),

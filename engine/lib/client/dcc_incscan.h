@@ -91,7 +91,11 @@ int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char
  * (dcc_skel) and taken from it by the next scan when the file's device,
  * inode, size, mtime and ctime are unchanged (and its content, when it
  * changed just before it was read), so a header read by one job of a build
- * is not read and lexed again by the next. */
+ * is not read and lexed again by the next; the include lookups likewise
+ * (dcc_incscan_lookup_counts). A job writes a pack again only when what it
+ * adds is a fair share of it (a 64th of the skeletons, a 32nd of the
+ * lookups): a rewrite of the whole pack in every job costs more than the
+ * few files or stat() calls only that job needed. */
 int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
                     char *const *sysdirs, const char *predefs, const char *cache_dir,
                     struct dcc_inc_list *out, char *why, size_t whylen);
