@@ -7,12 +7,17 @@
 # list). Usage: bench/pump-coverage.sh DISTCC NAME RECORD...
 #   RECORD: a file holding the compile's directory then its argv (compiler
 #   first), each ending in a NUL byte.
-# Prints one summary block; PUMP_COVERAGE_LOG names a file for per-unit lines.
+# Prints one summary block; PUMP_COVERAGE_LOG names a file for per-unit lines;
+# PUMP_COVERAGE_LISTS names a directory that gets each unit's scan output
+# (unit-N, N the record's place on the command line), to compare two clients'
+# file lists.
 set -euo pipefail
 distcc=$1 name=$2
 shift 2
 check=${PUMP_COVERAGE_CHECK:-0}
 log=${PUMP_COVERAGE_LOG:-/dev/null}
+lists=${PUMP_COVERAGE_LISTS:-}
+[ -z "$lists" ] || mkdir -p "$lists"
 work=$(mktemp -d /tmp/pump-coverage.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # The scans share one pump directory, as the jobs of one build do (so the
@@ -48,6 +53,7 @@ for rec in "$@"; do
     >"$work/out" 2>"$work/err"); then
     ok=$((ok + 1))
     cat "$work/t" >>"$work/cpu"
+    [ -z "$lists" ] || cp "$work/out" "$lists/unit-$total"
     verdict=pump
     if [ "$check" = 1 ]; then
       # gcc's own list: -M on top of the job's options (the last -MF wins)

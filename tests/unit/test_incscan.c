@@ -114,9 +114,11 @@ static int scan_once(char **argv, const struct dcc_scan *scan, const char *root,
 
 /* Scans the job "line" run in root with the given system directories.
  * Returns dcc_incscan_run's answer; *text is the list (or the why). Every
- * job is scanned three times: without a skeleton pack, then with a fresh
- * one twice (every file lexed and kept, then every file taken from the
- * pack): all three must agree. */
+ * job is scanned three times: without the packs, then with fresh ones twice
+ * (every file lexed and every lookup made and kept, then every file and
+ * every lookup taken from the packs): all three must agree. The test's
+ * directories are fresh: the scans with packs take a clock 10 s ahead, so
+ * their lookups are kept. */
 static int scan_job(const char *root, const char *line, char *const *sysdirs, char **text)
 {
     char **argv = words(line);
@@ -126,21 +128,28 @@ static int scan_job(const char *root, const char *line, char *const *sysdirs, ch
     int rc = scan_once(argv, &scan, root, sysdirs, NULL, text);
     char cache[64];
     assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
-    unsigned long hits, misses, first_misses = 0;
+    unsigned long hits, misses, first_misses = 0, look_hits, look_misses, first_look_misses = 0;
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
     for (int pass = 0; pass < 2; pass++) {
         char *again = NULL;
         assert_int_equal(scan_once(argv, &scan, root, sysdirs, cache, &again), rc);
         assert_string_equal(again, *text);
         free(again);
         dcc_incscan_cache_counts(&hits, &misses);
+        dcc_incscan_lookup_counts(&look_hits, &look_misses);
         if (pass == 0) {
             assert_int_equal(hits, 0);
+            assert_int_equal(look_hits, 0);
             first_misses = misses;
+            first_look_misses = look_misses;
         } else {
             assert_int_equal(misses, 0);
             assert_int_equal(hits, first_misses);
+            assert_int_equal(look_misses, 0);
+            assert_int_equal(look_hits, first_look_misses);
         }
     }
+    dcc_incscan_set_clock(0);
     dcc_test_rmtree(cache);
     dcc_argv_free(argv);
     return rc;
@@ -781,6 +790,290 @@ static void test_give_up_on_symbolic_links(void **state)
     remove_root(root);
 }
 
+/* ---- the build's lookup pack ---- */
+
+/* root/rel's times an hour back: a name added to it later always changes
+ * its mtime, whatever the timestamps' granularity. */
+static void age_dir(const char *root, const char *rel)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    struct timespec t[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* Scans line with the packs in cache and without any; both must agree.
+ * Returns the list (or the why), malloc'd. */
+static char *scan_both(const char *root, const char *line, char *const *sysdirs, const char *cache)
+{
+    char **argv = words(line);
+    struct dcc_scan scan;
+    char err[200] = "", *plain = NULL, *cached = NULL;
+    assert_int_equal(dcc_args_scan(&argv, &scan, err, sizeof err), 0);
+    int rc = scan_once(argv, &scan, root, sysdirs, NULL, &plain);
+    assert_int_equal(scan_once(argv, &scan, root, sysdirs, cache, &cached), rc);
+    assert_string_equal(cached, plain);
+    free(plain);
+    dcc_argv_free(argv);
+    return cached;
+}
+
+static void expect_lookup_counts(unsigned long hits, unsigned long misses)
+{
+    unsigned long h, m;
+    dcc_incscan_lookup_counts(&h, &m);
+    assert_int_equal(h, hits);
+    assert_int_equal(m, misses);
+}
+
+/* src/main.c including "x.h" and "sub/y.h", both found in inc2 after an
+ * inc1 (with an empty sub) that does not have them, the directories aged.
+ * Returns the job. */
+static const char *two_dirs_tree(const char *root)
+{
+    write_file(root, "src/main.c", "#include \"x.h\"\n#include \"sub/y.h\"\n");
+    write_file(root, "inc2/x.h", "");
+    write_file(root, "inc2/sub/y.h", "");
+    make_dir(root, "inc1/sub");
+    const char *aged[] = {"src", "inc1", "inc1/sub", "inc2", "inc2/sub"};
+    for (size_t i = 0; i < sizeof aged / sizeof *aged; i++)
+        age_dir(root, aged[i]);
+    return "gcc -Iinc1 -Iinc2 -c src/main.c";
+}
+
+static void test_lookup_pack_finds_headers_added_later(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64], path[PATH_MAX];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    const char *job = two_dirs_tree(root);
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+
+    /* kept, then taken from the pack: no stat() of a name is made again */
+    char *t = scan_both(root, job, sys, cache);
+    assert_string_equal(t, "F:$/src/main.c F:$/inc2/x.h F:$/inc2/sub/y.h D:$/inc1 D:$/inc2");
+    free(t);
+    unsigned long first_hits, first_misses;
+    dcc_incscan_lookup_counts(&first_hits, &first_misses);
+    assert_int_equal(first_hits, 0);
+    assert_true(first_misses >= 4);
+    free(scan_both(root, job, sys, cache));
+    expect_lookup_counts(first_misses, 0);
+
+    /* a header created in an earlier directory: that directory changed */
+    write_file(root, "inc1/x.h", "");
+    t = scan_both(root, job, sys, cache);
+    assert_string_equal(t, "F:$/src/main.c F:$/inc1/x.h F:$/inc2/sub/y.h D:$/inc1 D:$/inc2");
+    free(t);
+    /* in a subdirectory that existed: only the subdirectory changed */
+    write_file(root, "inc1/sub/y.h", "");
+    t = scan_both(root, job, sys, cache);
+    assert_string_equal(t, "F:$/src/main.c F:$/inc1/x.h F:$/inc1/sub/y.h D:$/inc1 D:$/inc2");
+    free(t);
+    /* removed again */
+    snprintf(path, sizeof path, "%s/inc1/sub/y.h", root);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/inc1/x.h", root);
+    assert_int_equal(unlink(path), 0);
+    t = scan_both(root, job, sys, cache);
+    assert_string_equal(t, "F:$/src/main.c F:$/inc2/x.h F:$/inc2/sub/y.h D:$/inc1 D:$/inc2");
+    free(t);
+
+    /* directories changed within DCC_SKEL_RACY_S of the scan: nothing kept */
+    char fresh[64];
+    assert_int_equal(dcc_test_tmpdir(fresh, sizeof fresh, "/tmp/dcc-skel-XXXXXX"), 0);
+    dcc_incscan_set_clock(0);
+    free(scan_both(root, job, sys, fresh));
+    free(scan_both(root, job, sys, fresh));
+    expect_lookup_counts(0, 0);
+    dcc_test_rmtree(fresh);
+    dcc_test_rmtree(cache);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+/* One path reached from two directories by two jobs ("inc/a.h" next to
+ * one's source, "a.h" along the other's -Iinc): two entries, each checked
+ * against its own directory, neither pushing the other out. */
+static void test_lookup_pack_keeps_each_directory_of_a_path(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    write_file(root, "one.c", "#include \"inc/a.h\"\n");
+    write_file(root, "two.c", "#include \"a.h\"\n");
+    write_file(root, "inc/a.h", "");
+    age_dir(root, "inc");
+    age_dir(root, "");
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+    unsigned long one_misses, two_misses, hits;
+    for (int pass = 0; pass < 2; pass++) {
+        char *t = scan_both(root, "gcc -c one.c", sys, cache);
+        assert_string_equal(t, "F:$/one.c F:$/inc/a.h D:$");
+        free(t);
+        if (pass == 0)
+            dcc_incscan_lookup_counts(&hits, &one_misses);
+        else
+            expect_lookup_counts(one_misses, 0);
+        t = scan_both(root, "gcc -Iinc -c two.c", sys, cache);
+        assert_string_equal(t, "F:$/two.c F:$/inc/a.h D:$/inc");
+        free(t);
+        if (pass == 0)
+            dcc_incscan_lookup_counts(&hits, &two_misses);
+        else
+            expect_lookup_counts(two_misses, 0);
+    }
+    dcc_incscan_set_clock(0);
+    dcc_test_rmtree(cache);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+/* A job that adds only a few lookups to a big pack does not write it again
+ * (a rewrite costs more than their stat() calls); one that adds many does. */
+static void test_lookup_pack_is_written_when_worth_it(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64], pack[PATH_MAX];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    struct dcc_buf many = {0}, more = {0};
+    for (int i = 0; i < 60; i++) {
+        assert_int_equal(dcc_buf_printf(&many, "#include \"m%d.h\"\n", i), 0);
+        assert_int_equal(dcc_buf_printf(&more, "#include \"n%d.h\"\n", i), 0);
+    }
+    write_file(root, "many.c", many.data);
+    write_file(root, "more.c", more.data);
+    dcc_buf_free(&many);
+    dcc_buf_free(&more);
+    write_file(root, "one.c", "#include \"m0.h\"\n#include \"new.h\"\n");
+    make_dir(root, "inc");
+    age_dir(root, "inc");
+    age_dir(root, "");
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+    free(scan_both(root, "gcc -Iinc -c many.c", sys, cache));
+    expect_lookup_counts(0, 180); /* m0.h ... m59.h next to many.c, in inc, in sys */
+    snprintf(pack, sizeof pack, "%s/lookups", cache);
+    struct stat before, after;
+    assert_int_equal(stat(pack, &before), 0);
+    /* new.h in three places: less than a 32nd of 180, made again each time */
+    for (int pass = 0; pass < 2; pass++) {
+        free(scan_both(root, "gcc -Iinc -c one.c", sys, cache));
+        expect_lookup_counts(3, 3);
+    }
+    assert_int_equal(stat(pack, &after), 0);
+    assert_int_equal(after.st_ino, before.st_ino);
+    /* many new ones: written */
+    free(scan_both(root, "gcc -Iinc -c more.c", sys, cache));
+    expect_lookup_counts(0, 180);
+    assert_int_equal(stat(pack, &after), 0);
+    assert_int_not_equal(after.st_ino, before.st_ino);
+    dcc_incscan_set_clock(0);
+    dcc_test_rmtree(cache);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
+/* A symbolic link's target may appear without its directory changing. */
+static void test_lookup_pack_does_not_keep_symbolic_links(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char cache[64], path[PATH_MAX], sys1[PATH_MAX], sys2[PATH_MAX];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    write_file(root, "main.c", "#include <lnk.h>\n#include <ldir/in.h>\n");
+    write_file(root, "inc/over.h", "");
+    write_file(root, "inc/over2.h", "");
+    write_file(root, "sys2/lnk.h", "");
+    write_file(root, "sys2/ldir/in.h", "");
+    make_dir(root, "sys1");
+    make_dir(root, "elsewhere");
+    snprintf(path, sizeof path, "%s/sys1/lnk.h", root);
+    assert_int_equal(symlink("../elsewhere/lnk.h", path), 0);
+    /* a directory on the way that is a dangling link */
+    snprintf(path, sizeof path, "%s/sys1/ldir", root);
+    assert_int_equal(symlink("../elsewhere/ldir", path), 0);
+    const char *aged[] = {"", "inc", "sys1", "sys2", "elsewhere"};
+    for (size_t i = 0; i < sizeof aged / sizeof *aged; i++)
+        age_dir(root, aged[i]);
+    snprintf(sys1, sizeof sys1, "%s/sys1", root);
+    snprintf(sys2, sizeof sys2, "%s/sys2", root);
+    char *v[] = {sys1, sys2, NULL};
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+    for (int pass = 0; pass < 2; pass++) {
+        char *t = scan_both(root, "gcc -Iinc -c main.c", v, cache);
+        assert_string_equal(t, "F:$/main.c D:$/inc");
+        free(t);
+    }
+    /* the dangling links' targets appear: gcc now reads them */
+    write_file(root, "elsewhere/lnk.h", "#include <over.h>\n");
+    char *t = scan_both(root, "gcc -Iinc -c main.c", v, cache);
+    assert_string_equal(t, "F:$/main.c F:$/inc/over.h D:$/inc");
+    free(t);
+    write_file(root, "elsewhere/ldir/in.h", "#include <over2.h>\n");
+    t = scan_both(root, "gcc -Iinc -c main.c", v, cache);
+    assert_string_equal(t, "F:$/main.c F:$/inc/over.h F:$/inc/over2.h D:$/inc");
+    free(t);
+    dcc_incscan_set_clock(0);
+    dcc_test_rmtree(cache);
+    remove_root(root);
+}
+
+/* A damaged lookup pack is a miss, whatever the damage. */
+static void test_lookup_pack_damaged_is_a_miss(void **state)
+{
+    (void)state;
+    char *root = make_root();
+    char **sys = fake_sysdirs(root);
+    char cache[64], pack[PATH_MAX];
+    assert_int_equal(dcc_test_tmpdir(cache, sizeof cache, "/tmp/dcc-skel-XXXXXX"), 0);
+    const char *job = two_dirs_tree(root);
+    const char *want = "F:$/src/main.c F:$/inc2/x.h F:$/inc2/sub/y.h D:$/inc1 D:$/inc2";
+    dcc_incscan_set_clock((int64_t)time(NULL) + 10);
+    free(scan_both(root, job, sys, cache));
+    snprintf(pack, sizeof pack, "%s/lookups", cache);
+    size_t len;
+    char *good = dcc_test_read_file(pack, &len);
+    assert_true(len > 64);
+    /* every byte flipped in turn, then every length cut: the answer stays
+     * right (each such pack is read by one scan, which then writes it
+     * whole again: written back damaged before the next) */
+    for (size_t i = 0; i < len * 2; i += 1 + (i >= len) * 7) {
+        int flip = i < len;
+        char *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, good, len);
+        if (flip)
+            bad[i] ^= 0x41;
+        dcc_test_write_file(pack, bad, flip ? len : i - len, 0600);
+        free(bad);
+        char *t = scan_both(root, job, sys, cache);
+        assert_string_equal(t, want);
+        free(t);
+    }
+    /* rubbish of the right size: every lookup made again */
+    char *rubbish = malloc(len);
+    assert_non_null(rubbish);
+    memset(rubbish, 'x', len);
+    dcc_test_write_file(pack, rubbish, len, 0600);
+    free(rubbish);
+    unsigned long first_hits, first_misses;
+    free(scan_both(root, job, sys, cache));
+    dcc_incscan_lookup_counts(&first_hits, &first_misses);
+    assert_int_equal(first_hits, 0);
+    assert_true(first_misses >= 4);
+    free(good);
+    dcc_incscan_set_clock(0);
+    dcc_test_rmtree(cache);
+    dcc_argv_free(sys);
+    remove_root(root);
+}
+
 static void test_give_up_on_unreadable_file(void **state)
 {
     (void)state;
@@ -1194,6 +1487,11 @@ int main(void)
         cmocka_unit_test(test_give_up_on_environment),
         cmocka_unit_test(test_give_up_on_symbolic_links),
         cmocka_unit_test(test_give_up_on_unreadable_file),
+        cmocka_unit_test(test_lookup_pack_finds_headers_added_later),
+        cmocka_unit_test(test_lookup_pack_does_not_keep_symbolic_links),
+        cmocka_unit_test(test_lookup_pack_is_written_when_worth_it),
+        cmocka_unit_test(test_lookup_pack_keeps_each_directory_of_a_path),
+        cmocka_unit_test(test_lookup_pack_damaged_is_a_miss),
         cmocka_unit_test(test_give_up_on_too_many_files),
         cmocka_unit_test(test_sysdirs_of_the_real_gcc),
         cmocka_unit_test(test_sysdirs_cache),

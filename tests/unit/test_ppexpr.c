@@ -164,6 +164,21 @@ static void test_macros_expand_like_cpp(void **state)
     assert_int_equal(dcc_pp_define(pp, "1X 2", 4), 1);
     assert_int_equal(dcc_pp_define(pp, "B(a 2", 5), 1);
     assert_int_equal(dcc_pp_define(pp, "C ## x", 6), 1);
+    /* The body is lexed only when expanded, but ## at its end is still
+     * refused at once (so is %:%:); a string ending in ## is a body. */
+    assert_int_equal(dcc_pp_define(pp, "BAD1 x ##  ", 11), 1);
+    assert_int_equal(dcc_pp_define(pp, "BAD2(a) a %:%:", 14), 1);
+    assert_int_equal(dcc_pp_define(pp, "BAD3 %:%: x", 11), 1);
+    assert_int_equal(dcc_pp_define(pp, "BAD4 a ## b ##", 14), 1);
+    assert_int_equal(dcc_pp_define(pp, "STR \"##\"", 8), 0);
+    EXPECT(pp, "defined C || defined BAD1 || defined BAD2 || defined BAD3 || defined BAD4",
+           DCC_PP_FALSE);
+    EXPECT(pp, "defined STR", DCC_PP_TRUE);
+    /* a body is tokenised when first expanded, the same each time after */
+    define(pp, "LATE (OPT_B + 1)");
+    define(pp, "LATEF(x) ((x) << 1)");
+    EXPECT(pp, "LATE == 8 && LATEF(LATE) == 16", DCC_PP_TRUE);
+    EXPECT(pp, "LATEF(2) + LATE == 12", DCC_PP_TRUE);
     dcc_pp_free(pp);
 }
 

@@ -795,6 +795,10 @@ struct scanner {
     const char *cache_dir;                /* pump's directory: the skeleton pack; NULL: none */
     struct dcc_skel_pack *pack;           /* opened once the lexing mode is known */
     unsigned long pack_hits, pack_misses; /* files taken from it, files lexed */
+    struct dcc_skel_pack *lookpack;       /* the build's include lookups; NULL: none */
+    struct smap dirids;                   /* directory path -> struct dir_id, once per scan */
+    unsigned long look_hits, look_misses; /* lookups taken from it, stat()ed here */
+    int64_t now;                          /* CLOCK_REALTIME seconds at the scan's start */
     char *why;
     size_t whylen;
 };
@@ -874,6 +878,186 @@ static int probe(struct scanner *s, const char *raw, int *err)
     }
     *err = (int)((uintptr_t)v >> 4);
     return (int)((uintptr_t)v & 15);
+}
+
+/* The lookup pack (dcc_skel_open_named "lookups") remembers what a
+ * stat() of DIR/NAME found, keyed by DIR's length and that path, checked
+ * against DIR's
+ * status now (device, inode, size, mtime, ctime: a name created, removed or
+ * renamed in DIR changes its mtime and ctime). NAME with a '/' also
+ * depends on the directories it passes through: the payload lists those
+ * that existed (struct lookup_prefix), each checked the same way; one that
+ * did not exist is covered by its parent's status. An entry is only made
+ * when every directory involved last changed at least DCC_SKEL_RACY_S
+ * seconds before the scan started, and its status was taken before the
+ * lookup: a change in the same timestamp tick cannot hide. */
+struct dir_id {
+    int usable; /* a directory, stat()ed, not racy */
+    int absent; /* nothing there (ENOENT, ENOTDIR) or not a directory, and
+                 * not a symbolic link (whose target may become one) */
+    struct stat st;
+};
+
+struct lookup_prefix {
+    uint32_t at, pad; /* the '/' in NAME that ends the prefix */
+    uint64_t dev, ino;
+    int64_t size, mtime_s, mtime_ns, ctime_s, ctime_ns;
+};
+
+_Static_assert(sizeof(struct lookup_prefix) == 64, "no padding: kept as bytes");
+
+#define LOOKUP_PACK_NAME "lookups"
+
+/* The status of a directory path, stat()ed once per scan. NULL on ENOMEM. */
+static const struct dir_id *dir_status(struct scanner *s, const char *path, size_t len)
+{
+    struct dir_id *d = smap_get(&s->dirids, path, len);
+    if (d)
+        return d;
+    if (!(d = calloc(1, sizeof *d)))
+        return NULL;
+    char *z = strndup(path, len);
+    if (!z) {
+        free(d);
+        return NULL;
+    }
+    struct stat lst;
+    if (stat(z, &d->st) == 0 && S_ISDIR(d->st.st_mode)) {
+        d->usable = (int64_t)d->st.st_ctim.tv_sec + DCC_SKEL_RACY_S <= s->now &&
+                    (int64_t)d->st.st_mtim.tv_sec + DCC_SKEL_RACY_S <= s->now;
+    } else {
+        d->absent = (d->st.st_mode || errno == ENOENT || errno == ENOTDIR) &&
+                    !(lstat(z, &lst) == 0 && S_ISLNK(lst.st_mode));
+    }
+    free(z);
+    if (smap_put(&s->dirids, path, len, d) != 0) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int same_dir(const struct lookup_prefix *x, const struct stat *st)
+{
+    return x->dev == (uint64_t)st->st_dev && x->ino == (uint64_t)st->st_ino &&
+           x->size == (int64_t)st->st_size && x->mtime_s == (int64_t)st->st_mtim.tv_sec &&
+           x->mtime_ns == (int64_t)st->st_mtim.tv_nsec &&
+           x->ctime_s == (int64_t)st->st_ctim.tv_sec && x->ctime_ns == (int64_t)st->st_ctim.tv_nsec;
+}
+
+/* The status of dir/name[0..at) (a prefix of a name looked up). */
+static const struct dir_id *prefix_status(struct scanner *s, const char *dir, const char *name,
+                                          size_t at)
+{
+    struct dcc_buf b = {0};
+    const struct dir_id *d = NULL;
+    if (dcc_buf_appends(&b, dir) == 0 &&
+        (b.len && b.data[b.len - 1] == '/' ? 0 : dcc_buf_append(&b, "/", 1)) == 0 &&
+        dcc_buf_append(&b, name, at) == 0)
+        d = dir_status(s, b.data, b.len);
+    dcc_buf_free(&b);
+    return d;
+}
+
+/* A kept lookup of dir/name is still true: 1, 0 (it is not), -1 ENOMEM. */
+static int lookup_still_true(struct scanner *s, const char *dir, const char *name, size_t namelen,
+                             const unsigned char *k, size_t n)
+{
+    if (n < 1 || (n - 1) % sizeof(struct lookup_prefix) != 0 ||
+        (k[0] != PROBE_MISSING && k[0] != PROBE_FILE && k[0] != PROBE_DIR && k[0] != PROBE_OTHER))
+        return 0;
+    for (size_t off = 1; off < n; off += sizeof(struct lookup_prefix)) {
+        struct lookup_prefix x;
+        memcpy(&x, k + off, sizeof x);
+        if (x.at == 0 || x.at >= namelen || name[x.at] != '/')
+            return 0;
+        const struct dir_id *d = prefix_status(s, dir, name, x.at);
+        if (!d)
+            return -1;
+        if (!d->usable || !same_dir(&x, &d->st))
+            return 0;
+    }
+    return 1;
+}
+
+/* probe() of dir "/" name through the build's lookup pack: s->path holds
+ * the joined path on return. Returns PROBE_*, -1 on ENOMEM. */
+static int probe_in(struct scanner *s, const char *dir, const char *name, size_t namelen, int *err)
+{
+    if (join_path(s, dir, name, namelen) != 0)
+        return -1;
+    if (!s->lookpack || smap_get(&s->probes, s->path.data, s->path.len))
+        return probe(s, s->path.data, err);
+    /* The key names the split too ("DIRLEN:DIR/NAME"): the same path
+     * looked up from another directory is checked against another one. */
+    char *raw = strdup(s->path.data), *key = NULL;
+    struct dcc_buf pre = {0};
+    int kind = -1;
+    size_t dirlen = strlen(dir);
+    if (raw && asprintf(&key, "%zu:%s", dirlen, raw) < 0)
+        key = NULL; /* asprintf leaves it undefined */
+    const struct dir_id *d = key ? dir_status(s, dir, dirlen) : NULL;
+    if (!d)
+        goto out;
+    if (d->usable) {
+        const unsigned char *k;
+        size_t n;
+        int r = dcc_skel_find(s->lookpack, key, &d->st, &k, &n);
+        if (r == 1)
+            r = lookup_still_true(s, dir, name, namelen, k, n);
+        if (r < 0)
+            goto out;
+        if (r == 1) {
+            s->look_hits++;
+            *err = 0;
+            kind = k[0];
+            if (smap_put(&s->probes, raw, strlen(raw), (void *)(uintptr_t)kind) != 0)
+                kind = -1;
+            goto out;
+        }
+    }
+    /* The directories' status before the lookup, then the lookup. */
+    int keep = d->usable && dcc_buf_append(&pre, "", 1) == 0;
+    for (size_t at = 1; keep && at < namelen; at++) {
+        if (name[at] != '/')
+            continue;
+        const struct dir_id *pd = prefix_status(s, dir, name, at);
+        if (!pd)
+            goto out;
+        if (!pd->usable) {
+            /* absent or not a directory: its parent's status covers it;
+             * racy or unreadable: nothing is kept */
+            keep = pd->absent;
+            break;
+        }
+        struct lookup_prefix x = {.at = (uint32_t)at,
+                                  .dev = (uint64_t)pd->st.st_dev,
+                                  .ino = (uint64_t)pd->st.st_ino,
+                                  .size = (int64_t)pd->st.st_size,
+                                  .mtime_s = (int64_t)pd->st.st_mtim.tv_sec,
+                                  .mtime_ns = (int64_t)pd->st.st_mtim.tv_nsec,
+                                  .ctime_s = (int64_t)pd->st.st_ctim.tv_sec,
+                                  .ctime_ns = (int64_t)pd->st.st_ctim.tv_nsec};
+        if (dcc_buf_append(&pre, &x, sizeof x) != 0)
+            goto out;
+    }
+    kind = probe(s, raw, err);
+    /* A symbolic link's target can change (or appear) while its
+     * directory does not: not kept. */
+    struct stat lst;
+    if (keep && lstat(raw, &lst) == 0 && S_ISLNK(lst.st_mode))
+        keep = 0;
+    if (kind > 0 && kind != PROBE_ERROR && keep) {
+        s->look_misses++;
+        pre.data[0] = (char)kind;
+        if (dcc_skel_add(s->lookpack, key, &d->st, s->now, 0, pre.data, pre.len) != 0)
+            kind = -1;
+    }
+out:
+    dcc_buf_free(&pre);
+    free(raw);
+    free(key);
+    return kind;
 }
 
 /* The file record for a normalised path (takes norm). NULL on ENOMEM. */
@@ -988,9 +1172,7 @@ static int chain_lookup(struct scanner *s, size_t start, const char *name, size_
     if (!hit)
         return -1;
     for (size_t i = start; i < s->nchain; i++) {
-        if (join_path(s, s->chain[i].path, name, namelen) != 0)
-            goto nomem;
-        int e, kind = probe(s, s->path.data, &e);
+        int e, kind = probe_in(s, s->chain[i].path, name, namelen, &e);
         if (kind < 0)
             goto nomem;
         if (kind == PROBE_MISSING || kind == PROBE_DIR)
@@ -1075,9 +1257,7 @@ static int include_file(struct scanner *s, const struct include_site *site, cons
     const char *base = NULL;
     if (name[0] == '/' || (!angle && site->curdir && next_from == NEXT_NONE)) {
         base = name[0] == '/' ? "/" : site->curdir;
-        if (join_path(s, base, name, namelen) != 0)
-            return -1;
-        kind = probe(s, s->path.data, &e);
+        kind = probe_in(s, base, name, namelen, &e);
         if (kind < 0)
             return -1;
         if (kind == PROBE_FILE || kind == PROBE_OTHER) {
@@ -1983,20 +2163,22 @@ static int run_directive(struct scanner *s, const struct queued *item, struct wa
     if (d == DIR_PRAGMA)
         return pragma(s, f);
     if (d == DIR_DEFINE) {
-        char *l = line_copy(s);
-        if (!l)
-            return -1;
+        const char *l = s->line.data ? s->line.data : "";
         size_t llen = s->line.len;
-        /* A definition may use __has_include later: whatever it names is
-         * sent, even where the macro is never evaluated. */
-        int rc = 0;
         if (user && memmem(l, llen, "__has_embed", 11))
-            rc = give_up_at(s, &site, "__has_embed");
-        else if (memmem(l, llen, "__has_include", 13))
-            rc = scan_has_include(s, &site);
-        if (rc == 0 && dcc_pp_define(s->pp, l, llen) < 0)
+            return give_up_at(s, &site, "__has_embed");
+        if (!memmem(l, llen, "__has_include", 13))
+            return dcc_pp_define(s->pp, l, llen) < 0 ? -1 : 0;
+        /* A definition may use __has_include later: whatever it names is
+         * sent, even where the macro is never evaluated. The line is
+         * copied: the lookups reuse s->line. */
+        char *copy = line_copy(s);
+        if (!copy)
+            return -1;
+        int rc = scan_has_include(s, &site);
+        if (rc == 0 && dcc_pp_define(s->pp, copy, llen) < 0)
             rc = -1;
-        free(l);
+        free(copy);
         return rc;
     }
     const char *dname = d == DIR_IMPORT         ? "#import"
@@ -2529,12 +2711,42 @@ static void scanner_free(struct scanner *s)
     free(s->dirs);
     dcc_pp_free(s->pp);
     dcc_skel_close(s->pack);
+    dcc_skel_close(s->lookpack);
+    smap_free(&s->dirids, 1);
     dcc_buf_free(&s->line);
     dcc_buf_free(&s->path);
 }
 
-/* The skeleton pack's counts of the last dcc_incscan_run. */
-static unsigned long last_hits, last_misses;
+/* Writing the lookup pack rewrites all of it (a build's grows to hundreds
+ * of KiB), while a lookup not kept costs the next jobs one stat() each:
+ * the few lookups a job adds to a big pack (mostly names only its own
+ * source looks for) are not worth a rewrite in every job. Kept when they
+ * are at least a 32nd of the pack. */
+static int lookups_worth_saving(const struct dcc_skel_pack *p)
+{
+    size_t entries, added;
+    dcc_skel_sizes(p, &entries, &added);
+    return added && added * 32 >= entries;
+}
+
+/* The same for the skeleton pack, where a header not kept costs the next
+ * jobs reading and lexing it: kept when the new ones are a 64th of it. */
+static int skeletons_worth_saving(const struct dcc_skel_pack *p)
+{
+    size_t entries, added;
+    dcc_skel_sizes(p, &entries, &added);
+    return added && added * 64 >= entries;
+}
+
+/* The packs' counts of the last dcc_incscan_run. */
+static unsigned long last_hits, last_misses, last_look_hits, last_look_misses;
+/* dcc_incscan_set_clock's time; 0: the clock's */
+static int64_t fixed_now;
+
+void dcc_incscan_set_clock(int64_t now)
+{
+    fixed_now = now;
+}
 
 static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan *scan,
                     char *const *sysdirs)
@@ -2559,7 +2771,8 @@ static int run_scan(struct scanner *s, char *const *argv, const struct dcc_scan 
     if (rc == 0 && s->cache_dir) {
         unsigned mode = s->mode.raw_strings | s->mode.digraphs << 1 | s->mode.trigraphs << 2 |
                         s->mode.digit_separators << 3;
-        if (!(s->pack = dcc_skel_open(s->cache_dir, mode)))
+        if (!(s->pack = dcc_skel_open(s->cache_dir, mode)) ||
+            !(s->lookpack = dcc_skel_open_named(s->cache_dir, LOOKUP_PACK_NAME, 0)))
             rc = -1;
     }
 
@@ -2614,6 +2827,9 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
     dcc_set_err(why, whylen, "%s", "");
     struct scanner s = {
         .cwd = cwd, .cwdlen = strlen(cwd), .cache_dir = cache_dir, .why = why, .whylen = whylen};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    s.now = fixed_now ? fixed_now : (int64_t)now.tv_sec;
     int rc = -1;
     s.pp = dcc_pp_new(predefs == NULL);
     if (s.pp && predefs) {
@@ -2634,10 +2850,14 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
             rc = inc_list_add(out, DCC_INC_SYSTEMDIR, s.chain[i].path);
     /* What was lexed here is kept for the next job, also when this one
      * gave up (the files are the same). */
-    if (s.pack && rc >= 0)
+    if (s.pack && rc >= 0 && skeletons_worth_saving(s.pack))
         dcc_skel_save(s.pack);
+    if (s.lookpack && rc >= 0 && lookups_worth_saving(s.lookpack))
+        dcc_skel_save(s.lookpack);
     last_hits = s.pack_hits;
     last_misses = s.pack_misses;
+    last_look_hits = s.look_hits;
+    last_look_misses = s.look_misses;
     scanner_free(&s);
     if (rc != 0)
         dcc_inc_list_free(out);
@@ -2650,6 +2870,12 @@ void dcc_incscan_cache_counts(unsigned long *hits, unsigned long *misses)
 {
     *hits = last_hits;
     *misses = last_misses;
+}
+
+void dcc_incscan_lookup_counts(unsigned long *hits, unsigned long *misses)
+{
+    *hits = last_look_hits;
+    *misses = last_look_misses;
 }
 
 /* ------------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #define DCC_INCSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/dcc_util.h"
 #include "proto/dcc_args.h"
@@ -90,7 +91,11 @@ int dcc_incscan_predefs(const char *compiler_path, char *const *argv, const char
  * (dcc_skel) and taken from it by the next scan when the file's device,
  * inode, size, mtime and ctime are unchanged (and its content, when it
  * changed just before it was read), so a header read by one job of a build
- * is not read and lexed again by the next. */
+ * is not read and lexed again by the next; the include lookups likewise
+ * (dcc_incscan_lookup_counts). A job writes a pack again only when what it
+ * adds is a fair share of it (a 64th of the skeletons, a 32nd of the
+ * lookups): a rewrite of the whole pack in every job costs more than the
+ * few files or stat() calls only that job needed. */
 int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *cwd,
                     char *const *sysdirs, const char *predefs, const char *cache_dir,
                     struct dcc_inc_list *out, char *why, size_t whylen);
@@ -98,6 +103,22 @@ int dcc_incscan_run(char *const *argv, const struct dcc_scan *scan, const char *
 /* How many files the last dcc_incscan_run took from the skeleton pack
  * (hits) and had to lex (misses; 0 and 0 without a cache_dir). */
 void dcc_incscan_cache_counts(unsigned long *hits, unsigned long *misses);
+
+/* How many include lookups (a stat() of DIR/NAME) the last dcc_incscan_run
+ * took from the build's lookup pack (hits) and made and kept (misses). The
+ * pack lives in cache_dir next to the skeletons; an entry is used only
+ * while DIR (and each directory NAME passes through) has the device, inode,
+ * size, mtime and ctime it had before the lookup, and is only made when
+ * those changed at least DCC_SKEL_RACY_S seconds before the scan started
+ * and the name is not a symbolic link; so a header created later in the
+ * build is found. */
+void dcc_incscan_lookup_counts(unsigned long *hits, unsigned long *misses);
+
+/* The time (CLOCK_REALTIME seconds) later scans of this process take as
+ * the start of the scan when they judge whether a directory changed too
+ * recently to keep its lookups; 0 (the default): the clock's. For tests,
+ * whose directories are always fresh. */
+void dcc_incscan_set_clock(int64_t now);
 
 /* Pump's coverage report. dcc_incscan_record appends one job's outcome
  * (why NULL: it went in pump mode) to pump_dir/coverage, one line each,

@@ -150,7 +150,7 @@ static size_t lex_one(const char *s, size_t n, size_t p, unsigned char *kind)
     *kind = TK_PUNCT;
     for (size_t i = 0; i < sizeof puncts / sizeof *puncts; i++) {
         size_t l = strlen(puncts[i]);
-        if (n - p >= l && memcmp(s + p, puncts[i], l) == 0)
+        if (puncts[i][0] == (char)c && n - p >= l && memcmp(s + p, puncts[i], l) == 0)
             return p + l;
     }
     return p + 1;
@@ -174,7 +174,11 @@ struct macro {
     int variadic; /* the last parameter takes the rest */
     size_t nparams, nbody;
     struct mtok *params, *body;
-    char *text; /* owns every spelling */
+    char *text; /* every spelling: the bytes after the struct */
+    /* The body's text in text, tokenised into body only when the macro is
+     * first expanded: most definitions a scan meets never are. */
+    size_t body_at, body_len;
+    int lexed;
 };
 
 enum builtin {
@@ -189,6 +193,7 @@ enum builtin {
 struct pp_name {
     char *name;
     size_t len;
+    uint64_t hash;   /* name_hash of the name: compared first, kept for growing */
     struct macro *m; /* NULL: never defined nor undefined */
     enum builtin builtin;
     unsigned stamp; /* dcc_pp_group_end's scratch */
@@ -233,18 +238,18 @@ static uint64_t name_hash(const char *s, size_t len)
     return h;
 }
 
-static struct pp_name **name_slot(const struct dcc_pp *pp, const char *s, size_t len)
+static struct pp_name **name_slot_h(const struct dcc_pp *pp, const char *s, size_t len, uint64_t h)
 {
-    for (size_t i = name_hash(s, len) & (pp->cap - 1);; i = (i + 1) & (pp->cap - 1)) {
+    for (size_t i = h & (pp->cap - 1);; i = (i + 1) & (pp->cap - 1)) {
         struct pp_name *e = pp->slots[i];
-        if (!e || (e->len == len && memcmp(e->name, s, len) == 0))
+        if (!e || (e->hash == h && e->len == len && memcmp(e->name, s, len) == 0))
             return &pp->slots[i];
     }
 }
 
 static struct pp_name *name_find(const struct dcc_pp *pp, const char *s, size_t len)
 {
-    return *name_slot(pp, s, len);
+    return *name_slot_h(pp, s, len, name_hash(s, len));
 }
 
 /* The entry for a name, made when absent. NULL on ENOMEM. */
@@ -260,23 +265,24 @@ static struct pp_name *name_get(struct dcc_pp *pp, const char *s, size_t len)
         pp->cap = cap;
         for (size_t i = 0; i < oldcap; i++)
             if (old[i])
-                *name_slot(pp, old[i]->name, old[i]->len) = old[i];
+                *name_slot_h(pp, old[i]->name, old[i]->len, old[i]->hash) = old[i];
         free(old);
     }
-    struct pp_name **slot = name_slot(pp, s, len);
+    uint64_t h = name_hash(s, len);
+    struct pp_name **slot = name_slot_h(pp, s, len, h);
     if (*slot)
         return *slot;
-    struct pp_name *e = calloc(1, sizeof *e);
-    char *copy = malloc(len + 1);
-    if (!e || !copy) {
-        free(e);
-        free(copy);
+    /* the name's bytes follow the entry, in one allocation */
+    struct pp_name *e = malloc(sizeof *e + len + 1);
+    if (!e)
         return NULL;
-    }
+    *e = (struct pp_name){0};
+    char *copy = (char *)(e + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
     e->name = copy;
     e->len = len;
+    e->hash = h;
     *slot = e;
     pp->n++;
     return e;
@@ -320,7 +326,7 @@ struct dcc_pp *dcc_pp_new(int unknown_default)
     struct dcc_pp *pp = calloc(1, sizeof *pp);
     if (!pp)
         return NULL;
-    pp->cap = 1024;
+    pp->cap = 4096; /* a scan's predefined macros and headers define a few thousand */
     pp->slots = calloc(pp->cap, sizeof *pp->slots);
     if (!pp->slots) {
         free(pp);
@@ -351,14 +357,10 @@ void dcc_pp_free(struct dcc_pp *pp)
     if (!pp)
         return;
     for (size_t i = 0; i < pp->cap; i++) {
-        if (pp->slots[i]) {
-            free(pp->slots[i]->name);
-            free(pp->slots[i]);
-        }
+        free(pp->slots[i]);
     }
     while (pp->all) {
         struct macro *n = pp->all->all_next;
-        free(pp->all->text);
         free(pp->all->params);
         free(pp->all->body);
         free(pp->all);
@@ -397,14 +399,28 @@ static int set_macro(struct dcc_pp *pp, struct pp_name *e, struct macro *m)
     return 0;
 }
 
-/* A state whose value in #if is at most one number (or nothing). */
-static int state_atomic(const struct macro *m)
+static int lex_mtoks(const char *text, size_t n, struct mtok **out, size_t *nout);
+
+/* m's body as tokens, lexed on first use. 0 or -1 (ENOMEM). */
+static int macro_lex(struct macro *m)
+{
+    if (m->lexed)
+        return 0;
+    if (lex_mtoks(m->text + m->body_at, m->body_len, &m->body, &m->nbody) != 0)
+        return -1;
+    m->lexed = 1;
+    return 0;
+}
+
+/* A state whose value in #if is at most one number (or nothing). Without
+ * the memory to tell, it is not (unknown opaque is the safe side). */
+static int state_atomic(struct macro *m)
 {
     if (!m || m->kind == M_UNDEF)
         return 1;
     if (m->kind == M_UNKNOWN)
         return m->atomic;
-    if (m->kind == M_FUNCTION)
+    if (m->kind == M_FUNCTION || macro_lex(m) != 0)
         return 0;
     return m->nbody == 0 ||
            (m->nbody == 1 && (m->body[0].kind == TK_NUMBER || m->body[0].kind == TK_CHAR));
@@ -531,14 +547,13 @@ int dcc_pp_define(struct dcc_pp *pp, const char *line, size_t len)
         return 1;
     while (q < len && is_ident_char((unsigned char)line[q]))
         q++;
-    struct macro *m = calloc(1, sizeof *m);
+    /* the text follows the macro, in one allocation: headers define
+     * thousands */
+    struct macro *m = malloc(sizeof *m + len - p + 1);
     if (!m)
         return -1;
-    m->text = malloc(len - p + 1);
-    if (!m->text) {
-        free(m);
-        return -1;
-    }
+    *m = (struct macro){0};
+    m->text = (char *)(m + 1);
     memcpy(m->text, line + p, len - p);
     m->text[len - p] = '\0';
     const char *t = m->text;
@@ -586,10 +601,28 @@ int dcc_pp_define(struct dcc_pp *pp, const char *line, size_t len)
         m->nparams = k;
         r = close + 1;
     }
-    if (rc == 0 && lex_mtoks(t + r, n - r, &m->body, &m->nbody) != 0)
-        rc = -1;
-    if (rc == 0 && m->nbody && (is_hashhash(&m->body[0]) || is_hashhash(&m->body[m->nbody - 1])))
-        rc = 1;
+    m->body_at = r;
+    m->body_len = n - r;
+    if (rc == 0) {
+        /* gcc rejects ## at either end; the body is only lexed now when its
+         * text could end in one. */
+        size_t b = skip_blanks(t, n, r), z = n;
+        while (z > b && is_blank((unsigned char)t[z - 1]))
+            z--;
+        if (b < n) {
+            struct mtok first = {t + b, 0, 0, 0};
+            first.len = lex_one(t, n, b, &first.kind) - b;
+            if (is_hashhash(&first))
+                rc = 1;
+        }
+        if (rc == 0 && ((z - b >= 2 && memcmp(t + z - 2, "##", 2) == 0) ||
+                        (z - b >= 4 && memcmp(t + z - 4, "%:%:", 4) == 0))) {
+            if (macro_lex(m) != 0)
+                rc = -1;
+            else if (m->nbody && is_hashhash(&m->body[m->nbody - 1]))
+                rc = 1;
+        }
+    }
     if (rc == 0) {
         struct pp_name *e = name_get(pp, t, namelen);
         if (!e || set_macro(pp, e, m) != 0)
@@ -599,7 +632,6 @@ out:
     if (rc != 0) {
         free(m->params);
         free(m->body);
-        free(m->text);
         free(m);
         return rc;
     }
@@ -1210,7 +1242,7 @@ static struct tok *expand(struct ctx *c, struct tok *in)
             continue;
         }
         struct pp_name *e = name_find(pp, t->s, t->len);
-        const struct macro *m = e ? e->m : NULL;
+        struct macro *m = e ? e->m : NULL;
         if (e && hs_has(t->hs, e)) {
             tail = tail->next = t;
             t = t->next;
@@ -1255,6 +1287,10 @@ static struct tok *expand(struct ctx *c, struct tok *in)
         }
         struct tok *rest, body = {0}, *btail = &body;
         struct hideset *hs;
+        if (macro_lex(m) != 0) {
+            c->a.nomem = 1;
+            break;
+        }
         if (m->kind == M_OBJECT) {
             hs = hs_add(c, t->hs, e);
             btail = substitute(c, m, NULL, 0, m->nbody, btail);

@@ -9,20 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The layout (host byte order: the pack never leaves this machine):
  *   header  magic[16], u32 mode, u32 count, u64 total (the file's size),
  *           u64 digest of the index
- *   index   count u64 offsets of the entries, sorted by path
+ *   index   count struct index_slot (the digest of the entry's path, its
+ *           offset), sorted by that digest, then by path: a lookup
+ *           searches the index alone and reads one entry
  *   entry   struct entry_head, then the path, then the payload; head.digest
  *           covers the rest of the head, the path and the payload. */
-static const char skel_magic[16] = "dcc-skel 1\n";
+static const char skel_magic[16] = "dcc-skel 3\n";
 
 struct pack_head {
     char magic[16];
     uint32_t mode, count;
     uint64_t total, index_digest;
+};
+
+struct index_slot {
+    uint64_t hash, off;
 };
 
 struct entry_head {
@@ -42,8 +50,9 @@ struct added {
 };
 
 struct dcc_skel_pack {
-    char *path; /* dir/skeletons-MODE */
+    char *path; /* dir/skeletons-MODE, or dir/NAME */
     char *dir;
+    char *name; /* the file's name in dir */
     unsigned mode;
     unsigned char *data; /* the pack as read; NULL: empty */
     size_t size;
@@ -54,7 +63,26 @@ struct dcc_skel_pack {
 };
 
 #define FNV_OFFSET DCC_FNV1A_INIT
-#define fnv dcc_fnv1a
+
+/* FNV-1a's idea eight bytes at a time, each step mixed (a multiply and a
+ * shift): every job checks every entry it uses, a megabyte or so, and
+ * FNV-1a byte by byte was a tenth of a warm scan. Not a security boundary
+ * (see dcc_skel_digest). */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    uint64_t w = len; /* the tail (at most 7 bytes) above its length: "a" and "a\0" differ */
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)p[i] << (8 * i + 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    return h ^ h >> 32;
+}
 
 uint64_t dcc_skel_digest(const void *data, size_t len)
 {
@@ -73,7 +101,10 @@ static const unsigned char *entry_at(const struct dcc_skel_pack *p, uint32_t i,
                                      struct entry_head *h)
 {
     uint64_t off;
-    memcpy(&off, p->data + sizeof(struct pack_head) + (size_t)i * sizeof off, sizeof off);
+    memcpy(&off,
+           p->data + sizeof(struct pack_head) + (size_t)i * sizeof(struct index_slot) +
+               offsetof(struct index_slot, off),
+           sizeof off);
     if (off > p->size || p->size - off < sizeof *h)
         return NULL;
     memcpy(h, p->data + off, sizeof *h);
@@ -83,47 +114,73 @@ static const unsigned char *entry_at(const struct dcc_skel_pack *p, uint32_t i,
     return p->data + off + sizeof *h;
 }
 
+/* The pack's bytes, mapped: every job reads a megabyte or more of packs,
+ * and copying them in was a sixth of a warm scan. Writers only ever
+ * replace a pack by renaming a new one over it, so the mapped file never
+ * changes under the reader; a pack cut short in place by something else
+ * would end the job with SIGBUS (the pump directory is the build's own).
+ * 0, or -1: none. */
+static int map_whole(int fd, unsigned char **data, size_t *size)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < (off_t)sizeof(struct pack_head) || (uint64_t)st.st_size > DCC_SKEL_MAX_BYTES)
+        return -1;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    *data = m;
+    *size = (size_t)st.st_size;
+    return 0;
+}
+
 static void pack_read(struct dcc_skel_pack *p)
 {
-    int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return;
-    struct dcc_buf b = {0};
-    char ignored[64];
-    int r = dcc_read_regular_fd(fd, p->path, DCC_SKEL_MAX_BYTES, "a skeleton pack", &b, ignored,
-                                sizeof ignored);
+    unsigned char *data = NULL;
+    size_t size = 0;
+    int r = map_whole(fd, &data, &size);
     close(fd);
+    if (r != 0)
+        return;
     struct pack_head h;
-    if (r != 0 || b.len < sizeof h) {
-        dcc_buf_free(&b);
-        return;
-    }
-    memcpy(&h, b.data, sizeof h);
-    size_t index_len = (size_t)h.count * sizeof(uint64_t);
+    memcpy(&h, data, sizeof h);
+    size_t index_len = (size_t)h.count * sizeof(struct index_slot);
     if (memcmp(h.magic, skel_magic, sizeof skel_magic) != 0 || h.mode != p->mode ||
-        h.total != b.len || h.count > (b.len - sizeof h) / sizeof(uint64_t) ||
-        h.index_digest != fnv(FNV_OFFSET, b.data + sizeof h, index_len)) {
-        dcc_buf_free(&b);
+        h.total != size || h.count > (size - sizeof h) / sizeof(struct index_slot) ||
+        h.index_digest != fnv(FNV_OFFSET, data + sizeof h, index_len)) {
+        munmap(data, size);
         return;
     }
-    p->data = (unsigned char *)b.data;
-    p->size = b.len;
+    p->data = data;
+    p->size = size;
     p->count = h.count;
 }
 
-struct dcc_skel_pack *dcc_skel_open(const char *dir, unsigned mode)
+struct dcc_skel_pack *dcc_skel_open_named(const char *dir, const char *name, unsigned mode)
 {
     struct dcc_skel_pack *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->mode = mode;
-    if (!(p->dir = strdup(dir)) || asprintf(&p->path, "%s/skeletons-%x", dir, mode) < 0) {
+    if (!(p->dir = strdup(dir)) || !(p->name = strdup(name)) ||
+        asprintf(&p->path, "%s/%s", dir, name) < 0) {
         free(p->dir);
+        free(p->name);
         free(p);
         return NULL;
     }
     pack_read(p);
     return p;
+}
+
+struct dcc_skel_pack *dcc_skel_open(const char *dir, unsigned mode)
+{
+    char name[32];
+    snprintf(name, sizeof name, "skeletons-%x", mode);
+    return dcc_skel_open_named(dir, name, mode);
 }
 
 static int same_status(const struct entry_head *h, const struct stat *st)
@@ -156,6 +213,20 @@ static int path_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return c ? c : alen < blen ? -1 : alen > blen;
 }
 
+static uint64_t path_hash(const char *path, size_t len)
+{
+    return fnv(FNV_OFFSET, path, len);
+}
+
+/* The hash of the index slot i. */
+static uint64_t slot_hash(const struct dcc_skel_pack *p, uint32_t i)
+{
+    uint64_t h;
+    memcpy(&h, p->data + sizeof(struct pack_head) + (size_t)i * sizeof(struct index_slot),
+           sizeof h);
+    return h;
+}
+
 static int find_added(const struct dcc_skel_pack *p, const char *path, size_t len)
 {
     for (size_t i = p->nadd; i-- > 0;)
@@ -175,27 +246,29 @@ int dcc_skel_find(struct dcc_skel_pack *p, const char *path, const struct stat *
         *len = p->add[a].h.len;
         return 1;
     }
+    uint64_t want = path_hash(path, plen);
     uint32_t lo = 0, hi = p->data ? p->count : 0;
-    while (lo < hi) {
+    while (lo < hi) { /* the first slot with the path's hash */
         uint32_t mid = lo + (hi - lo) / 2;
+        if (slot_hash(p, mid) < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; p->data && i < p->count && slot_hash(p, i) == want; i++) {
         struct entry_head h;
-        const unsigned char *e = entry_at(p, mid, &h);
+        const unsigned char *e = entry_at(p, i, &h);
         if (!e)
             break; /* damaged: as if absent */
-        int c = path_cmp((const char *)e, h.pathlen, path, plen);
-        if (c < 0) {
-            lo = mid + 1;
-        } else if (c > 0) {
-            hi = mid;
-        } else {
-            if (!same_status(&h, st) || h.digest != entry_digest(&h, e, e + h.pathlen) ||
-                (h.ctime_s + DCC_SKEL_RACY_S > h.read_at && !content_matches(path, &h)))
-                break;
-            p->hits++;
-            *payload = e + h.pathlen;
-            *len = h.len;
-            return 1;
-        }
+        if (path_cmp((const char *)e, h.pathlen, path, plen) != 0)
+            continue;
+        if (!same_status(&h, st) || h.digest != entry_digest(&h, e, e + h.pathlen) ||
+            (h.ctime_s + DCC_SKEL_RACY_S > h.read_at && !content_matches(path, &h)))
+            break;
+        p->hits++;
+        *payload = e + h.pathlen;
+        *len = h.len;
+        return 1;
     }
     p->misses++;
     return 0;
@@ -242,6 +315,7 @@ int dcc_skel_add(struct dcc_skel_pack *p, const char *path, const struct stat *s
 
 /* One entry of the pack being written. */
 struct out_entry {
+    uint64_t hash; /* of the path */
     const struct entry_head *h;
     const char *path;
     const unsigned char *payload;
@@ -250,6 +324,8 @@ struct out_entry {
 static int out_cmp(const void *a, const void *b)
 {
     const struct out_entry *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
     return path_cmp(x->path, x->h->pathlen, y->path, y->h->pathlen);
 }
 
@@ -291,7 +367,8 @@ int dcc_skel_save(struct dcc_skel_pack *p)
     for (size_t i = 0; i < p->nadd; i++) {
         if (find_added(p, p->add[i].path, p->add[i].h.pathlen) != (int)i)
             continue;
-        v[n++] = (struct out_entry){&p->add[i].h, p->add[i].path, p->add[i].payload};
+        v[n++] = (struct out_entry){path_hash(p->add[i].path, p->add[i].h.pathlen), &p->add[i].h,
+                                    p->add[i].path, p->add[i].payload};
         bytes += entry_size(&p->add[i].h);
     }
     for (uint32_t i = 0; i < p->count; i++) {
@@ -300,25 +377,27 @@ int dcc_skel_save(struct dcc_skel_pack *p)
             find_added(p, (const char *)e, old[i].pathlen) >= 0)
             continue;
         size_t sz = entry_size(&old[i]);
-        if (bytes + sz + (n + 1) * sizeof(uint64_t) + sizeof(struct pack_head) > DCC_SKEL_MAX_BYTES)
+        if (bytes + sz + (n + 1) * sizeof(struct index_slot) + sizeof(struct pack_head) >
+            DCC_SKEL_MAX_BYTES)
             break; /* bounded: the old entries that do not fit are dropped */
-        v[n++] = (struct out_entry){&old[i], (const char *)e, e + old[i].pathlen};
+        v[n++] = (struct out_entry){path_hash((const char *)e, old[i].pathlen), &old[i],
+                                    (const char *)e, e + old[i].pathlen};
         bytes += sz;
     }
     int rc = -1;
-    size_t total = sizeof(struct pack_head) + n * sizeof(uint64_t) + bytes;
+    size_t total = sizeof(struct pack_head) + n * sizeof(struct index_slot) + bytes;
     if (total > DCC_SKEL_MAX_BYTES) {
         free(v);
         free(old);
         return -1;
     }
     qsort(v, n, sizeof *v, out_cmp);
-    uint64_t *index = malloc((n ? n : 1) * sizeof *index);
+    struct index_slot *index = malloc((n ? n : 1) * sizeof *index);
     char *tmp = NULL;
-    if (index && asprintf(&tmp, "%s/.skeletons-XXXXXX", p->dir) >= 0) {
-        uint64_t off = sizeof(struct pack_head) + n * sizeof(uint64_t);
+    if (index && asprintf(&tmp, "%s/.%s-XXXXXX", p->dir, p->name) >= 0) {
+        uint64_t off = sizeof(struct pack_head) + n * sizeof(struct index_slot);
         for (size_t i = 0; i < n; i++) {
-            index[i] = off;
+            index[i] = (struct index_slot){v[i].hash, off};
             off += entry_size(v[i].h);
         }
         struct pack_head h = {.mode = p->mode, .count = (uint32_t)n, .total = total};
@@ -354,6 +433,12 @@ void dcc_skel_counts(const struct dcc_skel_pack *p, unsigned long *hits, unsigne
     *misses = p ? p->misses : 0;
 }
 
+void dcc_skel_sizes(const struct dcc_skel_pack *p, size_t *entries, size_t *added)
+{
+    *entries = p ? p->count : 0;
+    *added = p ? p->nadd : 0;
+}
+
 void dcc_skel_close(struct dcc_skel_pack *p)
 {
     if (!p)
@@ -363,8 +448,10 @@ void dcc_skel_close(struct dcc_skel_pack *p)
         free(p->add[i].payload);
     }
     free(p->add);
-    free(p->data);
+    if (p->data)
+        munmap(p->data, p->size);
     free(p->path);
     free(p->dir);
+    free(p->name);
     free(p);
 }

@@ -23,6 +23,12 @@ struct dcc_skel_pack;
  * foreign pack reads as empty. NULL on ENOMEM only. */
 struct dcc_skel_pack *dcc_skel_open(const char *dir, unsigned mode);
 
+/* The same machinery for another per-build pack: dir/name (no '/' in
+ * name), mode kept in its header and checked like a skeleton pack's. The
+ * include scanner keeps its include lookups in one ("lookups"): the key is
+ * the path looked at, the status is its directory's. */
+struct dcc_skel_pack *dcc_skel_open_named(const char *dir, const char *name, unsigned mode);
+
 /* The skeleton kept for path, when the entry is intact and st (the file's
  * status now) has the entry's device, inode, size, mtime and ctime; an
  * entry made while the file was racy is used only when the file's content
@@ -37,8 +43,9 @@ int dcc_skel_find(struct dcc_skel_pack *p, const char *path, const struct stat *
 int dcc_skel_add(struct dcc_skel_pack *p, const char *path, const struct stat *st, int64_t read_at,
                  uint64_t digest, const void *payload, size_t len);
 
-/* The content digest (FNV-1a 64: a cache check, not a security boundary:
- * the pack is the user's own, in a directory only the user writes). */
+/* The content digest (a 64-bit FNV-style hash, eight bytes a step: a cache
+ * check, not a security boundary: the pack is the user's own, in a
+ * directory only the user writes). */
 uint64_t dcc_skel_digest(const void *data, size_t len);
 
 /* Writes the pack again with the added entries (an entry added for a path
@@ -50,6 +57,11 @@ int dcc_skel_save(struct dcc_skel_pack *p);
 
 /* Counts since dcc_skel_open: entries used, files not found in the pack. */
 void dcc_skel_counts(const struct dcc_skel_pack *p, unsigned long *hits, unsigned long *misses);
+
+/* How many entries the pack held when opened, and how many were added
+ * since: for a caller deciding whether a dcc_skel_save (which writes the
+ * whole pack) is worth it. */
+void dcc_skel_sizes(const struct dcc_skel_pack *p, size_t *entries, size_t *added);
 
 void dcc_skel_close(struct dcc_skel_pack *p);
 
