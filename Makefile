@@ -350,7 +350,7 @@ $(BUILD)/bench/state-cost: bench/state-cost.c $(LIBDCC)
 	@mkdir -p $(@D)
 	$(CC) $(DCC_CFLAGS) -o $@ $< $(LIBDCC) $(DCC_LDFLAGS) $(LIBDCC_LIBS)
 
-bench: all $(BUILD)/bench/sandbox-cost
+bench: all $(BUILD)/bench/sandbox-cost $(BUILD)/bench/replay-cc
 	@bench/run.sh $(BUILD)
 
 $(BUILD)/bench/replay-cc: bench/replay-cc.c
