@@ -27,7 +27,8 @@
 #       code base, stock's client and ours taking turns, plain and ,lzo,
 #       against our daemon whose compiler answers at once (bench/replay-cc
 #       with no wait); per job the client with its cpp and the distcc
-#       process alone, and the ratio ours/stock
+#       process alone, and the ratio ours/stock; BENCH_BEFORE=PATH adds
+#       another client (an older build of ours) taking the same turns
 # BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcdefgh") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
@@ -390,7 +391,13 @@ wait_port "$h_port"
 # /proc/PID/schedstat while it is a zombie, before it is reaped). Both
 # clients send to the same helper. A first round, not counted, lets ours
 # learn each argument shape's cc1 line and the helper's capabilities.
-python3 - "$work/h-units.tsv" "$h_port" "$work" "$runs" "stock=/usr/bin/distcc" "ours=$bin/distcc" <<'PY' >"$work/h-runs.txt"
+h_clients=(stock ours)
+h_paths=("stock=/usr/bin/distcc" "ours=$bin/distcc")
+if [ -n "${BENCH_BEFORE:-}" ]; then
+  h_clients+=(before)
+  h_paths+=("before=$BENCH_BEFORE")
+fi
+python3 - "$work/h-units.tsv" "$h_port" "$work" "$runs" "${h_paths[@]}" <<'PY' >"$work/h-runs.txt"
 import os, resource, shlex, subprocess, sys
 units_file, port, work, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 clients = [a.split("=", 1) for a in sys.argv[5:]]
@@ -433,16 +440,21 @@ for r in range(runs + 1):
             print("%s %.3f %.3f" % (key, t / len(units), o / len(units)))
 PY
 for mode in ,plain ,lzo; do
-  for who in stock ours; do
+  for who in "${h_clients[@]}"; do
     t=$(awk -v k="$who$mode" '$1 == k { print $2 }' "$work/h-runs.txt" | median)
     o=$(awk -v k="$who$mode" '$1 == k { print $3 }' "$work/h-runs.txt" | median)
-    printf '  %-5s %-6s %7.1f ms client cpu: %6.1f ms the distcc process, %6.1f ms its children (cpp)\n' \
+    printf '  %-6s %-6s %7.1f ms client cpu: %6.1f ms the distcc process, %6.1f ms its children (cpp)\n' \
       "$who" "${mode#,}" "$t" "$o" "$(awk -v t="$t" -v o="$o" 'BEGIN { print t - o }')"
     eval "ht_$who=$t ho_$who=$o"
   done
   # shellcheck disable=SC2154
   awk -v m="${mode#,}" -v ts="$ht_stock" -v to="$ht_ours" -v os="$ho_stock" -v oo="$ho_ours" 'BEGIN {
     printf "  %s: client cpu ours/stock = %.2f (target <= 0.75); the distcc process alone %.2f\n", m, to/ts, oo/os }'
+  if [ -n "${BENCH_BEFORE:-}" ]; then
+    # shellcheck disable=SC2154
+    awk -v m="${mode#,}" -v ts="$ht_stock" -v tb="$ht_before" -v to="$ht_ours" 'BEGIN {
+      printf "  %s: before/stock = %.2f, ours/before = %.2f\n", m, tb/ts, to/tb }'
+  fi
 done
 fi
 fi
