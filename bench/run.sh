@@ -299,9 +299,10 @@ run_units() {
   local mode=$1 opts=$2 wrapper=$3 directives=$4 first
   mkdir -p "$work/dd-e" "$work/e-out"
   first=$(($(wc -l <"$work/ours-e.log") + 1))
-  python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrapper" "$pump_dir" \
+  PYTHONPATH="$top/bench" python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrapper" "$pump_dir" \
     "$work/e-out/$mode.o" "$e_pid" "$directives" <<'PY'
-import os, resource, shlex, subprocess, sys
+import os, resource, subprocess, sys
+from units import read_units
 units, distcc, hosts, ddir, wrap, pump_dir, obj, dpid, directives = sys.argv[1:10]
 env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1",
            DISTCC_DIRECTIVES_ONLY=directives)
@@ -312,14 +313,7 @@ def daemon_ms():
     return sum(int(x) for x in f[11:15]) * 1000 / os.sysconf("SC_CLK_TCK")
 n = 0
 before, d0 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_ms()
-for line in open(units):
-    _, _, _, cwd, quoted = line.rstrip("\n").split("\t")
-    args, skip = [], False
-    for a in shlex.split(quoted):
-        if skip or a == "-o":
-            skip = not skip
-            continue
-        args.append(a)
+for cwd, args in read_units(units):
     subprocess.run([distcc, "gcc"] + args + ["-o", obj], cwd=cwd, env=env, check=True,
                    stderr=subprocess.DEVNULL)
     n += 1
@@ -397,20 +391,13 @@ if [ -n "${BENCH_BEFORE:-}" ]; then
   h_clients+=(before)
   h_paths+=("before=$BENCH_BEFORE")
 fi
-python3 - "$work/h-units.tsv" "$h_port" "$work" "$runs" "${h_paths[@]}" <<'PY' >"$work/h-runs.txt"
-import os, resource, shlex, subprocess, sys
+PYTHONPATH="$top/bench" python3 - "$work/h-units.tsv" "$h_port" "$work" "$runs" "${h_paths[@]}" \
+  <<'PY' >"$work/h-runs.txt"
+import os, resource, subprocess, sys
+from units import read_units
 units_file, port, work, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 clients = [a.split("=", 1) for a in sys.argv[5:]]
-units = []
-for line in open(units_file):
-    _, _, _, cwd, quoted = line.rstrip("\n").split("\t")
-    args, skip = [], False
-    for a in shlex.split(quoted):
-        if skip or a == "-o":
-            skip = not skip
-            continue
-        args.append(a)
-    units.append((cwd, args))
+units = read_units(units_file)
 modes = [(name, path, opts) for opts in ("", ",lzo") for name, path in clients]
 def one(path, cwd, args, env):
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -277,6 +277,13 @@ static void write_text(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
+/* dcc_cc1_canon_differs on a file i holding text. */
+static int differs_with(const char *i, const char *text)
+{
+    write_text(i, text);
+    return dcc_cc1_canon_differs(i);
+}
+
 /* cc1's output names a system header (flag 3) by a path whose real path is
  * shorter (a link to a directory, a link as the file, a ".."): gcc's
  * default would have named it otherwise. */
@@ -304,43 +311,34 @@ static void test_canon_differs_reads_the_system_headers_markers(void **state)
              "# 1 \"%s/h.h\" 1 3\nint h;\n# 1 \"%s/a-long-directory-name/plain.h\" 1 3 4\n"
              "int p;\n# 2 \"t.c\" 2\nint x = 1; # 3 \"not/a/marker.h\" 1 3\n",
              dir, real, dir);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 0);
+    assert_int_equal(differs_with(i, text), 0);
 
     /* A user header (no flag 3) through the link: not canonicalised. */
     snprintf(text, sizeof text, "# 1 \"t.c\"\n# 1 \"%s/h.h\" 1\nint h;\n", link);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 0);
+    assert_int_equal(differs_with(i, text), 0);
 
     /* The same header as a system header through the link to a directory. */
     snprintf(text, sizeof text, "# 1 \"t.c\"\n# 1 \"%s/h.h\" 1 3\nint h;\n", link);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 1);
+    assert_int_equal(differs_with(i, text), 1);
 
     /* Through "..", and through a link that is the file itself. */
     snprintf(text, sizeof text, "# 1 \"%s/a-long-directory-name/../r/h.h\" 1 3\n", dir);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 1);
+    assert_int_equal(differs_with(i, text), 1);
     char filelink[PATH_MAX];
     snprintf(filelink, sizeof filelink, "%s/a-long-directory-name/h-link.h", dir);
     snprintf(text, sizeof text, "%s/h.h", real);
     assert_int_equal(symlink(text, filelink), 0);
     snprintf(text, sizeof text, "# 1 \"%s\" 1 3\n", filelink);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 1);
+    assert_int_equal(differs_with(i, text), 1);
 
     /* What cannot be told is taken as differing: an escaped name, a
      * header gone, a marker cc1 does not write, no file. */
     snprintf(text, sizeof text, "# 1 \"%s/a\\\\b.h\" 1 3\n", real);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 1);
+    assert_int_equal(differs_with(i, text), 1);
     snprintf(text, sizeof text, "# 1 \"%s/gone.h\" 1 3\n", real);
-    write_text(i, text);
-    assert_int_equal(dcc_cc1_canon_differs(i), 1);
-    write_text(i, "# 1 t.c\n");
-    assert_int_equal(dcc_cc1_canon_differs(i), 1);
-    write_text(i, "");
-    assert_int_equal(dcc_cc1_canon_differs(i), 0);
+    assert_int_equal(differs_with(i, text), 1);
+    assert_int_equal(differs_with(i, "# 1 t.c\n"), 1);
+    assert_int_equal(differs_with(i, ""), 0);
     snprintf(text, sizeof text, "%s/none.i", dir);
     assert_int_equal(dcc_cc1_canon_differs(text), 1);
     assert_int_equal(dcc_test_rmtree(dir), 0);
