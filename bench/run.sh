@@ -23,7 +23,13 @@
 #       (bench/pump-codebases.sh: binutils, linux kernel/, libstdc++,
 #       googletest, from their Debian source packages; the first run builds
 #       the records and takes a while)
-# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcdefg") narrow it down;
+#   (h) client CPU per plain job on real code: BENCH_UNITS units of (f)'s
+#       code base, stock's client and ours taking turns, plain and ,lzo,
+#       against our daemon whose compiler answers at once (bench/replay-cc
+#       with no wait); per job the client with its cpp and the distcc
+#       process alone, and the ratio ours/stock; BENCH_BEFORE=PATH adds
+#       another client (an older build of ours) taking the same turns
+# BENCH_RUNS (5), BENCH_JOBS (300) and BENCH_SECTIONS ("abcdefgh") narrow it down;
 # BENCH_DISTCCD_ARGS adds options to our daemon (e.g. --no-early-start).
 set -euo pipefail
 build=${1:-build}
@@ -31,7 +37,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$build/bin"
 runs=${BENCH_RUNS:-5}
 jobs_a=${BENCH_JOBS:-300}
-sections=${BENCH_SECTIONS:-abcdefg}
+sections=${BENCH_SECTIONS:-abcdefgh}
 units_e=${BENCH_UNITS:-40}
 units_tsv=${SCALE_CACHE:-$top/bench/out/scale}/units.tsv
 out="$top/bench/out"
@@ -293,9 +299,10 @@ run_units() {
   local mode=$1 opts=$2 wrapper=$3 directives=$4 first
   mkdir -p "$work/dd-e" "$work/e-out"
   first=$(($(wc -l <"$work/ours-e.log") + 1))
-  python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrapper" "$pump_dir" \
+  PYTHONPATH="$top/bench" python3 - "$work/e-units.tsv" "$bin/distcc" "127.0.0.1:$e_port/8$opts" "$work/dd-e" "$wrapper" "$pump_dir" \
     "$work/e-out/$mode.o" "$e_pid" "$directives" <<'PY'
-import os, resource, shlex, subprocess, sys
+import os, resource, subprocess, sys
+from units import read_units
 units, distcc, hosts, ddir, wrap, pump_dir, obj, dpid, directives = sys.argv[1:10]
 env = dict(os.environ, DISTCC_HOSTS=hosts, DISTCC_DIR=ddir, DISTCC_FALLBACK="0", DISTCC_SKIP_LOCAL_RETRY="1",
            DISTCC_DIRECTIVES_ONLY=directives)
@@ -306,14 +313,7 @@ def daemon_ms():
     return sum(int(x) for x in f[11:15]) * 1000 / os.sysconf("SC_CLK_TCK")
 n = 0
 before, d0 = resource.getrusage(resource.RUSAGE_CHILDREN), daemon_ms()
-for line in open(units):
-    _, _, _, cwd, quoted = line.rstrip("\n").split("\t")
-    args, skip = [], False
-    for a in shlex.split(quoted):
-        if skip or a == "-o":
-            skip = not skip
-            continue
-        args.append(a)
+for cwd, args in read_units(units):
     subprocess.run([distcc, "gcc"] + args + ["-o", obj], cwd=cwd, env=env, check=True,
                    stderr=subprocess.DEVNULL)
     n += 1
@@ -354,5 +354,95 @@ if [[ $sections == *g* ]]; then
 echo
 echo "(g) pump mode's coverage on real code (units the scan accepts; scan CPU per unit)"
 "$top/bench/pump-codebases.sh" "$build" 2>&1 | sed 's/^/  /'
+fi
+if [[ $sections == *h* ]]; then
+echo
+if [ ! -s "$units_tsv" ]; then
+  echo "(h) client CPU per plain job: skipped, no recorded code base (${units_tsv#"$top"/}: make bench-scale records it)"
+else
+total=$(wc -l <"$units_tsv")
+units_h=$units_e
+[ "$units_h" -lt "$total" ] || units_h=$total
+echo "(h) client CPU per plain job: $units_h units of $(cat "$(dirname "$units_tsv")/codebase" 2>/dev/null || echo binutils) (of $total), stock's client and ours taking turns, median of $runs runs"
+# The helper's compiler answers at once with the recorded object
+# (bench/replay-cc, recorded times set to 0): the helper's work is not
+# what is counted here, and it should not take the client's cores.
+awk -F'\t' -v OFS='\t' -v k="$units_h" -v t="$total" \
+  'BEGIN { for (i = 0; i < k; i++) pick[int(i * t / k) + 1] = 1 } pick[NR] { $1 = 0; print }' \
+  "$units_tsv" >"$work/h-units.tsv"
+# shellcheck source=SCRIPTDIR/replay-toolchain.bash disable=SC1091
+. "$top/bench/replay-toolchain.bash"
+replay_toolchain "$top/$build/bench/replay-cc" "$work/h-units.tsv" "$work/h-tc" "$work/h-wl"
+h_port=$(free_port)
+mkdir -p "$work/tmp5" && chmod 1777 "$work/tmp5"
+TMPDIR="$work/tmp5" DISTCCD_PATH="$work/h-tc:/usr/bin:/bin" "$bin/distccd" --no-detach --daemon \
+  --port "$h_port" --jobs 8 -N 0 --log-file "$work/ours-h.log" --log-level warning \
+  --whitelist-dir "$work/h-wl" --lifetime 3600 ${BENCH_DISTCCD_ARGS:-} &
+pids+=($!)
+wait_port "$h_port"
+# Per job: the client with everything it ran (the children's rusage), and
+# the client process alone (its scheduler run time, read from
+# /proc/PID/schedstat while it is a zombie, before it is reaped). Both
+# clients send to the same helper. A first round, not counted, lets ours
+# learn each argument shape's cc1 line and the helper's capabilities.
+h_clients=(stock ours)
+h_paths=("stock=/usr/bin/distcc" "ours=$bin/distcc")
+if [ -n "${BENCH_BEFORE:-}" ]; then
+  h_clients+=(before)
+  h_paths+=("before=$BENCH_BEFORE")
+fi
+PYTHONPATH="$top/bench" python3 - "$work/h-units.tsv" "$h_port" "$work" "$runs" "${h_paths[@]}" \
+  <<'PY' >"$work/h-runs.txt"
+import os, resource, subprocess, sys
+from units import read_units
+units_file, port, work, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+clients = [a.split("=", 1) for a in sys.argv[5:]]
+units = read_units(units_file)
+modes = [(name, path, opts) for opts in ("", ",lzo") for name, path in clients]
+def one(path, cwd, args, env):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.Popen([path, "gcc"] + args + ["-o", work + "/h-out.o"], cwd=cwd, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+    with open("/proc/%d/schedstat" % p.pid) as f:
+        own = int(f.read().split()[0]) / 1e6
+    if p.wait() != 0:
+        sys.exit("bench (h): %s failed on %s" % (path, " ".join(args)))
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000, own
+for r in range(runs + 1):
+    tot = {}
+    for cwd, args in units:
+        for name, path, opts in modes:
+            env = dict(os.environ, DISTCC_HOSTS="127.0.0.1:%s/8%s" % (port, opts),
+                       DISTCC_DIR="%s/dd-h-%s" % (work, name), DISTCC_FALLBACK="0",
+                       DISTCC_SKIP_LOCAL_RETRY="1")
+            os.makedirs(env["DISTCC_DIR"], exist_ok=True)  # stock does not make it
+            t, o = one(path, cwd, args, env)
+            a = tot.setdefault(name + (opts or ",plain"), [0.0, 0.0])
+            a[0] += t
+            a[1] += o
+    if r > 0:
+        for key, (t, o) in tot.items():
+            print("%s %.3f %.3f" % (key, t / len(units), o / len(units)))
+PY
+for mode in ,plain ,lzo; do
+  for who in "${h_clients[@]}"; do
+    t=$(awk -v k="$who$mode" '$1 == k { print $2 }' "$work/h-runs.txt" | median)
+    o=$(awk -v k="$who$mode" '$1 == k { print $3 }' "$work/h-runs.txt" | median)
+    printf '  %-6s %-6s %7.1f ms client cpu: %6.1f ms the distcc process, %6.1f ms its children (cpp)\n' \
+      "$who" "${mode#,}" "$t" "$o" "$(awk -v t="$t" -v o="$o" 'BEGIN { print t - o }')"
+    eval "ht_$who=$t ho_$who=$o"
+  done
+  # shellcheck disable=SC2154
+  awk -v m="${mode#,}" -v ts="$ht_stock" -v to="$ht_ours" -v os="$ho_stock" -v oo="$ho_ours" 'BEGIN {
+    printf "  %s: client cpu ours/stock = %.2f (target <= 0.75); the distcc process alone %.2f\n", m, to/ts, oo/os }'
+  if [ -n "${BENCH_BEFORE:-}" ]; then
+    # shellcheck disable=SC2154
+    awk -v m="${mode#,}" -v ts="$ht_stock" -v tb="$ht_before" -v to="$ht_ours" 'BEGIN {
+      printf "  %s: before/stock = %.2f, ours/before = %.2f\n", m, tb/ts, to/tb }'
+  fi
+done
+fi
 fi
 } | tee "$out/results.txt"

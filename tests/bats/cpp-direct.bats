@@ -123,3 +123,25 @@ our_distcc() {
   ! grep -q -- '^-### ' script.log
   [ ! -d "$DISTCC_DIR/cc1" ] || [ -z "$(ls "$DISTCC_DIR/cc1")" ]
 }
+
+@test "cc1 runs with -fno-canonical-system-headers; a system header behind a link to a shorter path makes it run again: the object names the header as a local build does" {
+  dcc_start_distccd
+  mkdir -p real a/rather/long/directory
+  ln -s "$BATS_TEST_TMPDIR/real" a/rather/long/directory/sys
+  printf 'static inline const char *where(void) { return __FILE__; }\n' >real/h.h
+  printf '#include <h.h>\n#include <stdio.h>\nconst char *w(void) { puts("w"); return where(); }\n' >canon.c
+  sys="$BATS_TEST_TMPDIR/a/rather/long/directory/sys"
+  /usr/bin/gcc -O2 -isystem "$sys" -c canon.c -o local.o
+  /usr/bin/gcc -O2 -c one.c -DFACTOR=2 -o local-one.o
+  strings local.o | grep -qx "$BATS_TEST_TMPDIR/real/h.h"
+  for i in 1 2; do
+    DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -isystem "$sys" -c canon.c -o canon.o
+    [ "$status" -eq 0 ]
+    cmp canon.o local.o
+    DISTCC_HOSTS="127.0.0.1:$DAEMON_PORT" run our_distcc gcc -O2 -DFACTOR=2 -c one.c -o one.o
+    [ "$status" -eq 0 ]
+    cmp one.o local-one.o
+  done
+  grep -q -- '-fno-canonical-system-headers' "$DISTCC_DIR"/cc1/*.json
+  [ "$(grep -c -- '^-### ' driver.log)" -eq 2 ]
+}

@@ -1,4 +1,4 @@
-/* Unit tests for dcc_cc1: gcc -###'s cc1 line read, the argument shapes that may skip the driver, the line kept and reused. */
+/* Unit tests for dcc_cc1: gcc -###'s cc1 line read, the argument shapes that may skip the driver, the line kept and reused, system header names checked against gcc's canonical ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +231,119 @@ static void test_argv_learned_from_gcc_kept_and_reused(void **state)
     assert_int_equal(dcc_test_rmtree(dir), 0);
 }
 
+/* The line from dcc_cc1_argv carries -fno-canonical-system-headers unless
+ * the job asked for it itself; without_ours takes exactly ours out. */
+static void test_canonical_names_option_added_and_taken_out(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/gcc", X_OK) != 0)
+        skip();
+    char dir[64];
+    assert_int_equal(dcc_test_tmpdir(dir, sizeof dir, "/tmp/cc1.XXXXXX"), 0);
+    char out[PATH_MAX], line[PATH_MAX + 64];
+    snprintf(out, sizeof out, "%s/distcc_aaaaaa.i", dir);
+    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -E t.c -o %s", out);
+    char **cpp = words(line);
+    char **argv = dcc_cc1_argv(cpp, "t.c", out, dir);
+    assert_non_null(argv);
+    assert_true(has_arg(argv, "-fno-canonical-system-headers"));
+    char **canon = NULL;
+    assert_int_equal(dcc_cc1_without_ours(argv, cpp, &canon), 0);
+    assert_non_null(canon);
+    assert_false(has_arg(canon, "-fno-canonical-system-headers"));
+    assert_int_equal(count_args(canon), count_args(argv) - 1);
+    dcc_argv_free(canon);
+    dcc_argv_free(argv);
+    dcc_argv_free(cpp);
+
+    /* The job's own option stays, and nothing runs again. */
+    snprintf(line, sizeof line, "/usr/bin/gcc -O2 -fno-canonical-system-headers -E t.c -o %s", out);
+    cpp = words(line);
+    argv = dcc_cc1_argv(cpp, "t.c", out, dir);
+    assert_non_null(argv);
+    assert_true(has_arg(argv, "-fno-canonical-system-headers"));
+    assert_int_equal(dcc_cc1_without_ours(argv, cpp, &canon), 0);
+    assert_null(canon);
+    dcc_argv_free(argv);
+    dcc_argv_free(cpp);
+    assert_int_equal(dcc_test_rmtree(dir), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* dcc_cc1_canon_differs on a file i holding text. */
+static int differs_with(const char *i, const char *text)
+{
+    write_text(i, text);
+    return dcc_cc1_canon_differs(i);
+}
+
+/* cc1's output names a system header (flag 3) by a path whose real path is
+ * shorter (a link to a directory, a link as the file, a ".."): gcc's
+ * default would have named it otherwise. */
+static void test_canon_differs_reads_the_system_headers_markers(void **state)
+{
+    (void)state;
+    char dir[64];
+    assert_int_equal(dcc_test_tmpdir(dir, sizeof dir, "/tmp/cc1.XXXXXX"), 0);
+    char real[PATH_MAX], longdir[PATH_MAX], link[PATH_MAX], i[PATH_MAX], text[4 * PATH_MAX];
+    snprintf(real, sizeof real, "%s/r", dir);
+    snprintf(longdir, sizeof longdir, "%s/a-long-directory-name", dir);
+    assert_int_equal(mkdir(real, 0755), 0);
+    assert_int_equal(mkdir(longdir, 0755), 0);
+    snprintf(link, sizeof link, "%s/a-long-directory-name/to-r", dir);
+    assert_int_equal(symlink(real, link), 0);
+    snprintf(text, sizeof text, "%s/h.h", real);
+    write_text(text, "int h;\n");
+    snprintf(text, sizeof text, "%s/a-long-directory-name/plain.h", dir);
+    write_text(text, "int p;\n");
+    snprintf(i, sizeof i, "%s/t.i", dir);
+
+    /* Real paths as long as the names: the default names them the same. */
+    snprintf(text, sizeof text,
+             "# 0 \"t.c\"\n# 0 \"%s//\"\n# 0 \"<built-in>\"\n# 1 \"t.c\"\n"
+             "# 1 \"%s/h.h\" 1 3\nint h;\n# 1 \"%s/a-long-directory-name/plain.h\" 1 3 4\n"
+             "int p;\n# 2 \"t.c\" 2\nint x = 1; # 3 \"not/a/marker.h\" 1 3\n",
+             dir, real, dir);
+    assert_int_equal(differs_with(i, text), 0);
+
+    /* A user header (no flag 3) through the link: not canonicalised. */
+    snprintf(text, sizeof text, "# 1 \"t.c\"\n# 1 \"%s/h.h\" 1\nint h;\n", link);
+    assert_int_equal(differs_with(i, text), 0);
+
+    /* The same header as a system header through the link to a directory. */
+    snprintf(text, sizeof text, "# 1 \"t.c\"\n# 1 \"%s/h.h\" 1 3\nint h;\n", link);
+    assert_int_equal(differs_with(i, text), 1);
+
+    /* Through "..", and through a link that is the file itself. */
+    snprintf(text, sizeof text, "# 1 \"%s/a-long-directory-name/../r/h.h\" 1 3\n", dir);
+    assert_int_equal(differs_with(i, text), 1);
+    char filelink[PATH_MAX];
+    snprintf(filelink, sizeof filelink, "%s/a-long-directory-name/h-link.h", dir);
+    snprintf(text, sizeof text, "%s/h.h", real);
+    assert_int_equal(symlink(text, filelink), 0);
+    snprintf(text, sizeof text, "# 1 \"%s\" 1 3\n", filelink);
+    assert_int_equal(differs_with(i, text), 1);
+
+    /* What cannot be told is taken as differing: an escaped name, a
+     * header gone, a marker cc1 does not write, no file. */
+    snprintf(text, sizeof text, "# 1 \"%s/a\\\\b.h\" 1 3\n", real);
+    assert_int_equal(differs_with(i, text), 1);
+    snprintf(text, sizeof text, "# 1 \"%s/gone.h\" 1 3\n", real);
+    assert_int_equal(differs_with(i, text), 1);
+    assert_int_equal(differs_with(i, "# 1 t.c\n"), 1);
+    assert_int_equal(differs_with(i, ""), 0);
+    snprintf(text, sizeof text, "%s/none.i", dir);
+    assert_int_equal(dcc_cc1_canon_differs(text), 1);
+    assert_int_equal(dcc_test_rmtree(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +351,8 @@ int main(void)
         cmocka_unit_test(test_parse_refuses_what_is_not_one_cc1_E),
         cmocka_unit_test(test_shape_passes_plain_flags_only),
         cmocka_unit_test(test_argv_learned_from_gcc_kept_and_reused),
+        cmocka_unit_test(test_canonical_names_option_added_and_taken_out),
+        cmocka_unit_test(test_canon_differs_reads_the_system_headers_markers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,10 +10,17 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Added to cc1's line: system headers named as found, not realpath()ed
+ * (gcc's default does that for every place it looks: a readlink per path
+ * component, about 2000 per binutils unit). */
+#define NO_CANON "-fno-canonical-system-headers"
 
 /* Stand-ins in a kept command line for what changes from job to job. */
 #define MARK_IN "\001in"
@@ -201,6 +208,180 @@ int dcc_cc1_shape_ok(char *const *cpp_argv, const char *input, const char *outpu
     return inputs == 1 && outputs == 1 && dep_values(cpp_argv, v) >= 0;
 }
 
+/* Where s is last in argv, or -1. */
+static long last_index(char *const *argv, const char *s)
+{
+    long at = -1;
+    for (long i = 0; argv && argv[i]; i++)
+        if (strcmp(argv[i], s) == 0)
+            at = i;
+    return at;
+}
+
+int dcc_cc1_without_ours(char *const *cc1_argv, char *const *cpp_argv, char ***out)
+{
+    *out = NULL;
+    long at = last_index(cc1_argv, NO_CANON);
+    if (at < 0 || last_index(cpp_argv, NO_CANON) >= 0)
+        return 0;
+    if (!(*out = dcc_argv_dup(cc1_argv)))
+        return -1;
+    dcc_argv_remove(*out, (size_t)at, 1);
+    return 0;
+}
+
+/* System header paths already checked, by hash (open addressing). */
+struct seen {
+    const char **v;
+    size_t *len, cap, n;
+};
+
+static size_t fnv(const char *p, size_t n)
+{
+    size_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* 1 when p[0..n) was not in the set (and is now), 0 when it was, -1 on ENOMEM. */
+static int seen_add(struct seen *s, const char *p, size_t n)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        struct seen g = {calloc(s->cap ? 2 * s->cap : 256, sizeof *g.v),
+                         calloc(s->cap ? 2 * s->cap : 256, sizeof *g.len),
+                         s->cap ? 2 * s->cap : 256, 0};
+        if (!g.v || !g.len) {
+            free(g.v);
+            free(g.len);
+            return -1;
+        }
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->v[i])
+                seen_add(&g, s->v[i], s->len[i]);
+        free(s->v);
+        free(s->len);
+        *s = g;
+    }
+    size_t i = fnv(p, n) & (s->cap - 1);
+    for (; s->v[i]; i = (i + 1) & (s->cap - 1))
+        if (s->len[i] == n && memcmp(s->v[i], p, n) == 0)
+            return 0;
+    s->v[i] = p;
+    s->len[i] = n;
+    s->n++;
+    return 1;
+}
+
+/* Directories' real paths, as they are asked for (few per unit). */
+struct realdirs {
+    char **dir, **real;
+    size_t n;
+};
+
+/* The length of realpath(path) as gcc's lrealpath finds it, or -1 when it
+ * cannot be told (then the caller assumes the worst). A path's directory is
+ * resolved once per job; a symbolic link as the file itself is followed. */
+static long real_len(const char *path, struct realdirs *rd)
+{
+    struct stat st;
+    const char *slash = strrchr(path, '/');
+    if (lstat(path, &st) != 0)
+        return -1;
+    if (S_ISLNK(st.st_mode) || !slash || slash == path) {
+        char *r = realpath(path, NULL);
+        long n = r ? (long)strlen(r) : -1;
+        free(r);
+        return n;
+    }
+    size_t dl = (size_t)(slash - path);
+    size_t i = 0;
+    while (i < rd->n && !(strlen(rd->dir[i]) == dl && memcmp(rd->dir[i], path, dl) == 0))
+        i++;
+    if (i == rd->n) {
+        char **d = realloc(rd->dir, (rd->n + 1) * sizeof *d);
+        if (d)
+            rd->dir = d;
+        char **r = realloc(rd->real, (rd->n + 1) * sizeof *r);
+        if (r)
+            rd->real = r;
+        char *dir = d && r ? strndup(path, dl) : NULL;
+        char *real = dir ? realpath(dir, NULL) : NULL;
+        if (!real) {
+            free(dir);
+            return -1;
+        }
+        rd->dir[i] = dir;
+        rd->real[i] = real;
+        rd->n++;
+    }
+    size_t rl = strcmp(rd->real[i], "/") == 0 ? 0 : strlen(rd->real[i]);
+    return (long)(rl + strlen(slash));
+}
+
+int dcc_cc1_canon_differs(const char *ifile)
+{
+    int fd = open(ifile, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    size_t size = (size_t)st.st_size;
+    char *data = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (size && data == MAP_FAILED)
+        return 1;
+    struct seen seen = {0};
+    struct realdirs rd = {0};
+    int differs = 0;
+    /* Line markers: # LINE "PATH" FLAGS, flag 3 a system header. */
+    for (const char *p = data, *end = data + size; p && p < end && !differs;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        if (eol - p > 4 && p[0] == '#' && p[1] == ' ' && p[2] >= '0' && p[2] <= '9') {
+            const char *q = p + 2;
+            while (q < eol && *q >= '0' && *q <= '9')
+                q++;
+            const char *name = q + 2;
+            const char *quote = name < eol ? memchr(name, '"', (size_t)(eol - name)) : NULL;
+            int sys = 0;
+            for (const char *f = quote ? quote + 1 : eol; f + 1 < eol; f++)
+                sys |= f[0] == ' ' && f[1] == '3' && (f + 2 == eol || f[2] == ' ');
+            if (q + 1 >= eol || q[0] != ' ' || q[1] != '"' || !quote) {
+                differs = 1; /* not a marker as cc1 writes them: unsure */
+            } else if (sys && memchr(name, '\\', (size_t)(quote - name))) {
+                differs = 1; /* an escaped name: unsure */
+            } else if (sys) {
+                size_t n = (size_t)(quote - name);
+                int fresh = seen_add(&seen, name, n);
+                char path[PATH_MAX];
+                if (fresh < 0 || n >= sizeof path) {
+                    differs = 1;
+                } else if (fresh) {
+                    memcpy(path, name, n);
+                    path[n] = '\0';
+                    long real = real_len(path, &rd);
+                    differs = real < 0 || (size_t)real < n;
+                }
+            }
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    for (size_t i = 0; i < rd.n; i++) {
+        free(rd.dir[i]);
+        free(rd.real[i]);
+    }
+    free(rd.dir);
+    free(rd.real);
+    free(seen.v);
+    free(seen.len);
+    if (size)
+        munmap(data, size);
+    return differs;
+}
+
 #if DCC_WITH_JSON
 /* The driver's file and its identity, so a new compiler is learned anew. */
 static int driver_identity(const char *name, struct dcc_buf *key)
@@ -280,6 +461,8 @@ static int cache_path(char *const *cpp_argv, const char *input, const char *outp
     char *odir = dir_of(output);
     rc = rc || !odir || dcc_buf_printf(&key, "%c%s%c%s", 0, dot ? dot : "", 0, odir) != 0;
     free(odir);
+    /* Lines kept before cc1 got NO_CANON are learned anew once. */
+    rc = rc || dcc_buf_printf(&key, "%c%s", 0, NO_CANON) != 0;
     static const char *const env[] = {"GCC_EXEC_PREFIX", "COMPILER_PATH", "GCC_COMPARE_DEBUG",
                                       NULL};
     for (int i = 0; env[i] && !rc; i++)
@@ -308,18 +491,20 @@ static int cache_path(char *const *cpp_argv, const char *input, const char *outp
                                             : -1;
 }
 
-/* Asks the driver (-###) and keeps its cc1 line as a template, or null
- * when it must run itself. */
-static json_t *learn(char *const *cpp_argv, const char *input, const char *output)
+/* The cc1 line the driver prints for cpp_argv (with NO_CANON last when
+ * no_canon), or NULL. */
+static char **ask_driver(char *const *cpp_argv, int no_canon)
 {
     size_t len = dcc_argv_len(cpp_argv);
-    char **ask = calloc(len + 2, sizeof *ask);
+    char **ask = calloc(len + 3, sizeof *ask);
     if (!ask)
         return NULL;
     ask[0] = cpp_argv[0];
     ask[1] = (char *)"-###";
     for (size_t i = 1; i < len; i++)
         ask[i + 1] = cpp_argv[i];
+    if (no_canon)
+        ask[len + 1] = (char *)NO_CANON;
     struct dcc_buf err = {0};
     struct dcc_run_opts o = {.argv = ask,
                              .out = DCC_RUN_NULL,
@@ -344,6 +529,19 @@ static json_t *learn(char *const *cpp_argv, const char *input, const char *outpu
     free(ask);
     char **cc1 = rc == DCC_RUN_OK && status == 0 && err.data ? dcc_cc1_parse(err.data) : NULL;
     dcc_buf_free(&err);
+    return cc1;
+}
+
+/* Asks the driver (-###) and keeps its cc1 line as a template, or null
+ * when it must run itself. Asked with NO_CANON unless the job has it
+ * already (see dcc_cc1_canon_differs); a driver that does not know the
+ * option is asked again without it. */
+static json_t *learn(char *const *cpp_argv, const char *input, const char *output)
+{
+    int add = last_index(cpp_argv, NO_CANON) < 0;
+    char **cc1 = ask_driver(cpp_argv, add);
+    if (!cc1 && add)
+        cc1 = ask_driver(cpp_argv, 0);
     json_t *doc = json_object(), *arr = json_array();
     int ins = 0, outs = 0, used[MAX_DEPS] = {0};
     const char *v[MAX_DEPS];

@@ -23,4 +23,17 @@ int dcc_cc1_shape_ok(char *const *cpp_argv, const char *input, const char *outpu
  * must see, a driver that runs more than cc1, or nothing learned). */
 char **dcc_cc1_argv(char *const *cpp_argv, const char *input, const char *output, const char *dir);
 
+/* A line from dcc_cc1_argv has -fno-canonical-system-headers added, unless
+ * the job's cpp_argv has it: *out is that line without it (to run when
+ * dcc_cc1_canon_differs says so), else NULL. 0, or -1 on ENOMEM. */
+int dcc_cc1_without_ours(char *const *cc1_argv, char *const *cpp_argv, char ***out);
+
+/* 1 when gcc's default (-fcanonical-system-headers: a system header
+ * found at a path whose realpath is shorter goes by that) might have named
+ * a system header in ifile, cc1's output, otherwise than it is named there
+ * (then cc1 runs again without the option), or when that cannot be told;
+ * 0 when every system header's realpath is as long or longer, so the
+ * output is byte for byte the default's. */
+int dcc_cc1_canon_differs(const char *ifile);
+
 #endif

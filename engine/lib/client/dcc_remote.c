@@ -63,6 +63,10 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
     }
     char **direct = cpp_argv && cc1_dir ? dcc_cc1_argv(cpp_argv, scan->input, cpp->path, cc1_dir)
                                         : NULL;
+    if (direct && dcc_cc1_without_ours(direct, cpp_argv, &cpp->canon_argv) != 0) {
+        dcc_argv_free(direct);
+        direct = NULL;
+    }
     if (direct) {
         dcc_argv_free(cpp_argv);
         cpp_argv = direct;
@@ -76,13 +80,32 @@ int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tm
     return rc;
 }
 
+/* cc1 again with gcc's default names for system headers, its messages
+ * (the same as the first run's) dropped. */
+static void rerun_canonical(struct dcc_cpp *cpp)
+{
+    char err[300];
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull < 0 ||
+        dcc_exec_spawn_group(cpp->canon_argv, -1, devnull, &cpp->pid, err, sizeof err) != 0 ||
+        dcc_exec_wait(cpp->pid, &cpp->status) != 0)
+        cpp->status = W_EXITCODE(DCC_EXIT_DISTCC_FAILED, 0);
+    cpp->pid = 0;
+    if (devnull >= 0)
+        close(devnull);
+}
+
 int dcc_cpp_finish(struct dcc_cpp *cpp)
 {
     if (cpp->pid > 0) {
         if (dcc_exec_wait(cpp->pid, &cpp->status) != 0)
             cpp->status = W_EXITCODE(DCC_EXIT_DISTCC_FAILED, 0);
         cpp->pid = 0;
+        if (cpp->status == 0 && cpp->canon_argv && dcc_cc1_canon_differs(cpp->path))
+            rerun_canonical(cpp);
     }
+    dcc_argv_free(cpp->canon_argv);
+    cpp->canon_argv = NULL;
     if (cpp->slot_fd >= 0) {
         close(cpp->slot_fd); /* closing drops the (OFD) lock */
         cpp->slot_fd = -1;

@@ -23,14 +23,18 @@ struct dcc_cpp {
                           * helper expands the macros; DCC_FEAT_DIRECTIVES) */
     const char *cc1_dir; /* set before dcc_cpp_start: run cc1 without the driver where
                           * dcc_cc1 knows its line (kept there); NULL: the driver */
+    char **canon_argv;   /* cc1's line with gcc's default canonical system header
+                          * names, run again when dcc_cc1_canon_differs (or NULL) */
 };
 
 /* Starts cpp for argv into a temporary file in tmpdir (unless the input is
  * already preprocessed). 0, or an exit code with err. */
 int dcc_cpp_start(char *const *argv, const struct dcc_scan *scan, const char *tmpdir,
                   struct dcc_cpp *cpp, char *err, size_t errlen);
-/* Waits for cpp if it still runs, then drops slot_fd; returns cpp's wait
- * status. The connection to a helper is made while cpp runs. */
+/* Waits for cpp if it still runs (and runs cc1 again for canonical system
+ * header names when dcc_cc1_canon_differs, its stderr dropped: the first
+ * run's messages are out), then drops slot_fd; returns cpp's wait status.
+ * The connection to a helper is made while cpp runs. */
 int dcc_cpp_finish(struct dcc_cpp *cpp);
 /* Removes the temporary (unless keep), killing cpp if it still runs. */
 void dcc_cpp_cleanup(struct dcc_cpp *cpp, int keep);
