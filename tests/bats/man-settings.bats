@@ -18,22 +18,24 @@ setup() {
   cd "$BATS_TEST_TMPDIR" || return
 }
 
-# One line per paragraph of a man page's section, "TAG<tab>TEXT", as
-# groff lays it out (one very long line per paragraph, no hyphenation).
+# One line per tagged paragraph (.TP) of a man page's section, "TAG<tab>TEXT",
+# as groff lays it out (one very long line per paragraph, no hyphenation).
+# A plain paragraph starts at the tags' indent too but has no indented text
+# under it: it is left out, so the variables it names are not taken for tags.
 man_section() { # PAGE SECTION
   groff -man -Tutf8 -rLL=4000n -rHY=0 "$1" 2>/dev/null | col -bx | awk -v sec="$2" '
     $0 == sec { p = 1; next }
     !p { next }
     /^[^ ]/ { exit }
     /^       [^ ]/ {
-      if (tag != "") print tag "\t" body
+      if (tag != "" && body != "") print tag "\t" body
       tag = substr($0, 8); body = ""
       # A tag narrower than the indent has its text on the same line.
       if (length($0) > 14 && substr($0, 8, 7) ~ / $/) { tag = substr($0, 8, 7); sub(/ +$/, "", tag); body = " " substr($0, 15) }
       next
     }
     { sub(/^ +/, ""); if ($0 != "") body = body " " $0 }
-    END { if (tag != "") print tag "\t" body }'
+    END { if (tag != "" && body != "") print tag "\t" body }'
 }
 
 # Names each variable the table gives to READER (a letter of settings-dump)
@@ -44,6 +46,10 @@ check_page() { # PAGE SECTION READER
   while IFS=$'\t' read -r name readers def; do
     [[ $readers == *"$reader"* ]] || continue
     text=$(awk -F '\t' -v n="$name" '{ t = " " $1 " "; gsub(/,/, " ", t) } index(t, " " n " ") { print $2; exit }' <<<"$paras")
+    if [ "$(awk -F '\t' -v n="$name" '{ t = " " $1 " "; gsub(/,/, " ", t) } index(t, " " n " ") { c++ } END { print c + 0 }' <<<"$paras")" -gt 1 ]; then
+      echo "$(basename "$page"): $name has more than one paragraph in $section"
+      bad=1
+    fi
     if [ -z "$text" ]; then
       echo "$(basename "$page"): $name is missing from $section"
       bad=1
@@ -98,6 +104,18 @@ page_agrees() { # PAGE SECTION READER
   [ "$status" -eq 1 ]
   [ "$output" = 'distcc.1: DISTCC_IO_TIMEOUT does not say "default 300"
 distcc.1: DISTCC_TCP_CORK is missing from ENVIRONMENT' ]
+}
+
+@test "a variable with two paragraphs is named; a plain paragraph naming variables is no tag" {
+  # A second DISTCC_IO_TIMEOUT paragraph after DISTCC_HOSTS', and a plain
+  # paragraph naming DISTCC_TCP_CORK after the section heading.
+  awk '{ print }
+    /^\.SH ENVIRONMENT$/ { print "Of DISTCC_TCP_CORK and DISTCC_VERBOSE, see below." }
+    /^\.B DISTCC_HOSTS$/ { print "The host list.\n.TP\n.B DISTCC_IO_TIMEOUT\nAgain (default 300)." }' \
+    "$DCC_TOP/man/distcc.1" >distcc.1
+  run check_page distcc.1 ENVIRONMENT C
+  [ "$status" -eq 1 ]
+  [ "$output" = 'distcc.1: DISTCC_IO_TIMEOUT has more than one paragraph in ENVIRONMENT' ]
 }
 
 @test "distcc --help lists every variable the client reads, with its default, from the same table" {
