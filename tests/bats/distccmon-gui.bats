@@ -105,8 +105,10 @@ mask_durations() {
 # on it (the window has drawn the jobs). Prints xwd-check's report of the
 # last one.
 screenshot_showing() {
-  local title=$1 out=$2 colour=$3 least=${4:-1} i report n
-  for ((i = 0; i < 150; i++)); do
+  local title=$1 out=$2 colour=$3 least=${4:-1} report n end=$((SECONDS + 60))
+  # Bounded by time, not tries: on a loaded machine (make check -j with
+  # other builds) one round of xwd and xwd-check can take a second.
+  while [ "$SECONDS" -lt "$end" ]; do
     if xwd -display "$DISPLAY" -name "$title" -out "$out" 2>/dev/null; then
       report=$("$XWD_CHECK" "$out" --near "$colour")
       n=$(sed -n "s/^near $colour //p" <<<"$report")
