@@ -92,6 +92,7 @@ struct work_done {
 struct parked {
     int fd;
     long long since_ms;
+    int behind_all; /* waits for the daemon's max_conns, not its address's */
     char peer[64];
 };
 
@@ -106,6 +107,7 @@ struct parked {
 struct pending {
     int fd;
     long long until_ms;
+    int lowat; /* its SO_RCVLOWAT: the bytes that wake the loop for it */
     char peer[64];
 };
 
@@ -480,9 +482,14 @@ static void serve_parked(struct server *s)
             continue;
         }
         if (now - p.since_ms > parked_limit_ms(s)) {
-            dcc_warn(
-                "dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
-                p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
+            if (p.behind_all)
+                dcc_warn(
+                    "dropped connection from %s: waited %lld s behind the %d connections served at once",
+                    p.peer, (now - p.since_ms) / 1000, s->max_conns);
+            else
+                dcc_warn(
+                    "dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
+                    p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
             dcc_stats_dropped(&s->stats);
             close(p.fd);
             s->nparked--;
@@ -505,12 +512,24 @@ static size_t pending_from(const struct server *s, const char *peer)
 
 enum first_bytes { FIRST_ANSWERED, FIRST_NOT_YET, FIRST_OTHER };
 
+/* Has poll wake the loop for fd only once `bytes` are there (or it ends).
+ * A question that stops short (a byte, a header without its body) would
+ * otherwise be found readable again at once, and the loop go round and
+ * round until PENDING_MS. 1 (the default) again before anyone reads fd:
+ * its reads wait for that many bytes too. 0, or -1. */
+static int wake_at(int fd, int bytes)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+}
+
 /* Looks at what fd has sent so far, without taking it: a whole CAPS
  * question is answered here and fd closed (FIRST_ANSWERED); the start of
- * one, or nothing yet, is FIRST_NOT_YET; anything else (a request, a
+ * one, or nothing yet, is FIRST_NOT_YET, with *need the bytes it takes to
+ * be whole (or one more look worth it); anything else (a request, a
  * question the loop will not read, an end of stream) is for a job process,
- * which reads, answers or refuses it as always. */
-static enum first_bytes answer_question(struct server *s, int fd, const char *peer)
+ * which reads, answers or refuses it as always. lowat: fd's SO_RCVLOWAT. */
+static enum first_bytes answer_question(struct server *s, int fd, const char *peer, int lowat,
+                                        int *need)
 {
     char buf[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION];
     ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
@@ -520,20 +539,25 @@ static enum first_bytes answer_question(struct server *s, int fd, const char *pe
     size_t got = (size_t)n, tok = strlen(DCC_TOK_CAPS);
     if (got == 0 || memcmp(buf, DCC_TOK_CAPS, got < tok ? got : tok) != 0)
         return FIRST_OTHER;
-    if (got < DCC_HEADER_LEN)
+    if (got < DCC_HEADER_LEN) {
+        *need = DCC_HEADER_LEN;
         return FIRST_NOT_YET;
+    }
     char token[DCC_TOKEN_LEN + 1];
     uint32_t len;
     if (dcc_wire_parse_header(buf, token, &len) != 0 || len == 0 || len > DCC_CAPS_MAX_QUESTION)
         return FIRST_OTHER;
-    if (got < DCC_HEADER_LEN + (size_t)len)
+    if (got < DCC_HEADER_LEN + (size_t)len) {
+        *need = DCC_HEADER_LEN + (int)len;
         return FIRST_NOT_YET;
+    }
     /* The answer (at most DCC_CAPS_MAX_BODY) fits in the send buffer, so
      * the writes do not wait for the client to read either. */
     int sndbuf = 4 * (int)DCC_CAPS_MAX_BODY;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0 ||
+        (lowat != 1 && wake_at(fd, 1) != 0))
         return FIRST_OTHER;
     struct dcc_job_record rec;
     note_load(s, peer, &s->cfg->load);
@@ -556,15 +580,27 @@ static void serve_pending(struct server *s, const struct pollfd *p, size_t np)
         for (size_t k = 0; k < np; k++)
             if (p[k].fd == q.fd)
                 revents = p[k].revents;
-        enum first_bytes fb = revents ? answer_question(s, q.fd, q.peer) : FIRST_NOT_YET;
-        if (fb == FIRST_NOT_YET && now < q.until_ms) {
-            i++;
+        int need = q.lowat;
+        enum first_bytes fb = revents ? answer_question(s, q.fd, q.peer, q.lowat, &need)
+                                      : FIRST_NOT_YET;
+        /* Its end of the stream came, or an error: no more bytes will. */
+        if (fb == FIRST_NOT_YET && (revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            fb = FIRST_OTHER;
+        if (fb == FIRST_NOT_YET && now < q.until_ms &&
+            (need == q.lowat || wake_at(q.fd, need) == 0)) {
+            s->pending[i++].lowat = need;
             continue;
         }
         s->npending--;
         memmove(&s->pending[i], &s->pending[i + 1], (s->npending - i) * sizeof q);
-        if (fb != FIRST_ANSWERED)
-            serve_connection(s, q.fd, q.peer);
+        if (fb == FIRST_ANSWERED)
+            continue;
+        if (q.lowat != 1 && wake_at(q.fd, 1) != 0) {
+            dcc_error("cannot hand the connection from %s over: %s", q.peer, strerror(errno));
+            close(q.fd);
+            continue;
+        }
+        serve_connection(s, q.fd, q.peer);
     }
 }
 
@@ -598,14 +634,16 @@ static void accept_connection(struct server *s, int is_stats)
         return;
     }
     dcc_stats_accept(&s->stats);
-    enum first_bytes fb = s->cfg->auth ? FIRST_OTHER : answer_question(s, fd, peer);
+    int need = 1;
+    enum first_bytes fb = s->cfg->auth ? FIRST_OTHER : answer_question(s, fd, peer, 1, &need);
     if (fb == FIRST_ANSWERED)
         return;
     if (fb == FIRST_NOT_YET && s->npending < MAX_PENDING &&
-        pending_from(s, peer) < MAX_PENDING_PER_ADDRESS) {
+        pending_from(s, peer) < MAX_PENDING_PER_ADDRESS && (need == 1 || wake_at(fd, need) == 0)) {
         struct pending *p = &s->pending[s->npending++];
         p->fd = fd;
         p->until_ms = dcc_now_ms() + PENDING_MS;
+        p->lowat = need;
         snprintf(p->peer, sizeof p->peer, "%s", peer);
         return;
     }
@@ -613,10 +651,15 @@ static void accept_connection(struct server *s, int is_stats)
 }
 
 /* A job connection that is no question for the loop: its own process, or
- * parked behind its address's --max-per-address, or refused. */
+ * parked behind its address's --max-per-address, or refused. One that
+ * waited for its first bytes was accepted while the daemon had room, which
+ * it may not have now: it is parked behind all of them then, for the
+ * processes are no more than max_conns (the rest of the table is the stats
+ * port's). */
 static void serve_connection(struct server *s, int fd, const char *peer)
 {
-    if (conns_from(s, peer, 0) < s->cfg->max_per_address) {
+    int behind_all = s->conns >= s->max_conns;
+    if (!behind_all && conns_from(s, peer, 0) < s->cfg->max_per_address) {
         start_job(s, fd, peer);
         return;
     }
@@ -624,15 +667,24 @@ static void serve_connection(struct server *s, int fd, const char *peer)
         struct parked *p = &s->parked[s->nparked++];
         p->fd = fd;
         p->since_ms = dcc_now_ms();
+        p->behind_all = behind_all;
         snprintf(p->peer, sizeof p->peer, "%s", peer);
-        dcc_info(
-            "connection from %s waits: %d of its connections are served already (--max-per-address)",
-            peer, s->cfg->max_per_address);
+        if (behind_all)
+            dcc_info("connection from %s waits: %d connections are served already", peer,
+                     s->max_conns);
+        else
+            dcc_info(
+                "connection from %s waits: %d of its connections are served already (--max-per-address)",
+                peer, s->cfg->max_per_address);
         return;
     }
-    dcc_warn(
-        "refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
-        peer, s->cfg->max_per_address);
+    if (behind_all)
+        dcc_warn("refused job connection from %s: %d connections are served and too many waiting",
+                 peer, s->max_conns);
+    else
+        dcc_warn(
+            "refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
+            peer, s->cfg->max_per_address);
     dcc_stats_overload(&s->stats);
     close(fd);
 }
@@ -662,7 +714,7 @@ static void run_server(struct server *s)
         size_t np = 4;
         int wait_ms = 1000;
         for (size_t i = 0; i < s->npending; i++) {
-            p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN};
+            p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN | POLLRDHUP};
             long long left = s->pending[i].until_ms - dcc_now_ms();
             if (left < wait_ms)
                 wait_ms = left > 0 ? (int)left : 0;

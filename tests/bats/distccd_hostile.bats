@@ -275,6 +275,84 @@ assert_daemon_sanitizer_clean() {
   assert_daemon_sanitizer_clean
 }
 
+# Read system calls the accept loop (the daemon process itself) has made:
+# each round of its loop reads its signal pipe once.
+loop_reads() {
+  sed -n 's/^syscr: //p' "/proc/$DAEMON_PID/io"
+}
+
+# Holds $2 connections from each address in $3 (comma-separated) to the
+# daemon's port for $4 seconds, each having sent $1 (maybe nothing) and with
+# HALF_CLOSE=1 shut its sending side; creates the file $5 once all are
+# connected.
+hold_connections() {
+  timeout 30 python3 -c '
+import os, socket, sys, time
+first, n, sources, hold, ready = sys.argv[1:6]
+half_close = os.environ.get("HALF_CLOSE") == "1"
+held = []
+for src in sources.split(","):
+    for _ in range(int(n)):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", int(sys.argv[6])))
+        if first:
+            s.sendall(first.encode())
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        held.append(s)
+open(ready, "w").close()
+time.sleep(float(hold))
+' "$@" "$DAEMON_PORT"
+}
+
+@test "questions that stop after their first bytes do not keep the accept loop spinning while it waits for the rest" {
+  start_daemon
+  before=$(loop_reads)
+  # Ten connections that send the start of a CAPS header and no more: the
+  # loop looks at each again once the rest could be a question, not every
+  # time poll finds the same bytes still there (thousands of rounds in the
+  # 50 ms it waits for each). Ten whose header has come, not its body; ten
+  # that sent a piece and their end of the stream.
+  hold_connections CAPS0000 10 127.0.0.1 1 held.ready
+  hold_connections CAPS00000010 10 127.0.0.1 1 held.ready
+  HALF_CLOSE=1 hold_connections CAPS0 10 127.0.0.1 1 held.ready
+  after=$(loop_reads)
+  rounds=$((after - before))
+  [ "$rounds" -lt 500 ] || { echo "the accept loop went round $rounds times" >&2; false; }
+  # A question that comes whole is still answered, and one that comes in
+  # two pieces too (by the loop or, later than 50 ms, by a job process).
+  send 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  send CAPS0000000a sleep:0.01 '{"caps":1}'
+  [[ ${lines[2]} == "< CAPS"* ]]
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a burst of connections from several addresses takes no more job processes than the daemon serves at once, and leaves the stats port its own" {
+  stats_port=$(dcc_free_port)
+  DISTCC_IO_TIMEOUT=2 start_daemon -j 1 --max-per-address 100 --stats --stats-port "$stats_port"
+  # -j 1: 12 connections served at once (4 per slot and 8). 28 silent ones,
+  # accepted in one burst before the loop hands any over, from two
+  # addresses (under 16 each, what one address may have waiting for its
+  # first bytes): 12 get a process, the rest wait their turn.
+  hold_connections "" 14 127.0.0.1,127.0.0.2 3 held.ready &
+  holder=$!
+  wait_until 5 test -e held.ready
+  has_12_jobs() { [ "$(pgrep -P "$DAEMON_PID" | wc -l)" -ge 12 ]; }
+  wait_until 5 has_12_jobs
+  sleep 0.3 # every connection of the burst has been looked at by now
+  jobs=$(pgrep -P "$DAEMON_PID" | wc -l)
+  [ "$jobs" -eq 12 ] || { echo "$jobs job processes for 12 connections served at once" >&2; false; }
+  dcc_http_get "$stats_port" / >page.txt
+  grep -q '^<distccstats>' page.txt || { cat page.txt "$DAEMON_LOG" >&2; false; }
+  wait "$holder"
+  ! grep -q "cannot start a process" "$DAEMON_LOG"
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
 # A compiler that never opens its source and never ends by itself: only the
 # daemon's kill stops it. The daemon finds it through DISTCCD_PATH=$FAKEBIN.
 make_stubborncc() {
