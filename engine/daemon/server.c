@@ -12,6 +12,7 @@
 #include "zeroconf.h"
 #include "base/dcc_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +34,11 @@
 #define MAX_STATS_PER_ADDRESS 4
 
 static volatile sig_atomic_t stop_requested;
+
+/* The open-file limit the daemon was started with (fit_open_files raises
+ * the loop's): its job processes and their compilers get it back. */
+static struct rlimit started_nofile;
+static int nofile_raised;
 
 static int sigchld_pipe[2] = {-1, -1};
 
@@ -256,6 +263,8 @@ static struct child *start_worker(struct server *s, int conn, const char *peer)
         close_daemon_fds(s);
         close(conn);
         close(sv[0]);
+        if (nofile_raised)
+            setrlimit(RLIMIT_NOFILE, &started_nofile);
         worker_main(s, sv[1]);
     }
     close(sv[1]);
@@ -779,6 +788,51 @@ static void stop_children(struct server *s)
     }
 }
 
+/* Descriptors open now (the ports, the log, the sandbox's), or a guess on
+ * the safe side. */
+static rlim_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 256;
+    rlim_t n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own */
+}
+
+/* The loop keeps a socket per job process, besides its pending and parked
+ * connections: a descriptor short, accept and socketpair fail (connections
+ * are dropped, and poll finds the port ready again and again). Raises the
+ * soft open-file limit to what s->max_conns needs, or, when the hard limit
+ * is lower, serves fewer connections at once and says so. */
+static void fit_open_files(struct server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    started_nofile = rl;
+    /* Eight spare: an accepted connection, a socket pair being made, a
+     * worker that is ending. */
+    rlim_t fixed = open_fds() + MAX_PENDING + MAX_PARKED + 8;
+    rlim_t need = fixed + (rlim_t)s->max_conns;
+    if (rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        nofile_raised = 1;
+    else
+        rl = started_nofile;
+    if (rl.rlim_cur >= need)
+        return;
+    int fit = rl.rlim_cur > fixed ? (int)(rl.rlim_cur - fixed) : 1;
+    dcc_warn(
+        "the open-file limit of %llu lets this daemon serve %d connections at once, not %d: raise it (ulimit -n, LimitNOFILE=) to %llu",
+        (unsigned long long)rl.rlim_cur, fit, s->max_conns, (unsigned long long)need);
+    s->max_conns = fit;
+}
+
 /* The daemon's life after binding: the pipes and signals the loop and its
  * job processes share, the loop until a signal or --lifetime, and every
  * job process ended before returning. */
@@ -818,6 +872,7 @@ void dccd_serve_forever(struct dccd_config *cfg, int listen_fd, int stats_fd)
      * processes than there are slots: only a job whose source is coming
      * takes a slot, so idle and slow clients cannot hold them. */
     srv.max_conns = cfg->jobs * 4 + 8;
+    fit_open_files(&srv);
     srv.max_children = (size_t)srv.max_conns + MAX_STATS_CHILDREN;
     srv.children = calloc(srv.max_children, sizeof *srv.children);
     srv.pfds = calloc(4 + MAX_PENDING + srv.max_children, sizeof *srv.pfds);

@@ -353,6 +353,31 @@ time.sleep(float(hold))
   assert_daemon_sanitizer_clean
 }
 
+@test "a daemon started with a low soft open-file limit raises it to what its connections need: a burst is served, not refused for want of descriptors" {
+  # -j 8: 40 connections at once, each with a job process whose socket the
+  # accept loop keeps, besides its waiting connections and ~40 of its own
+  # (the sandbox's among them): far more than 64.
+  DISTCC_IO_TIMEOUT=2 DAEMON_WRAPPER="prlimit --nofile=64:4096 --" \
+    start_daemon -j 8 --max-per-address 100
+  soft=$(awk '/^Max open files/ {print $4}' "/proc/$DAEMON_PID/limits")
+  [ "$soft" -gt 64 ]
+  before=$(loop_reads)
+  hold_connections "" 14 127.0.0.1,127.0.0.2,127.0.0.3 2 held.ready
+  rounds=$(($(loop_reads) - before))
+  ! grep "cannot start a process" "$DAEMON_LOG"
+  [ "$rounds" -lt 1000 ] || { echo "the accept loop went round $rounds times" >&2; false; }
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a hard open-file limit too low for -j: the daemon serves fewer connections at once, says so, and still serves" {
+  DAEMON_WRAPPER="prlimit --nofile=200:200 --" start_daemon -j 30
+  [ "$(awk '/^Max open files/ {print $4}' "/proc/$DAEMON_PID/limits")" -eq 200 ]
+  grep -E "warning: the open-file limit of 200 lets this daemon serve [0-9]+ connections at once, not 128: raise it \(ulimit -n, LimitNOFILE=\) to [0-9]+" "$DAEMON_LOG"
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
 # A compiler that never opens its source and never ends by itself: only the
 # daemon's kill stops it. The daemon finds it through DISTCCD_PATH=$FAKEBIN.
 make_stubborncc() {
