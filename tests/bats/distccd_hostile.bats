@@ -378,6 +378,30 @@ time.sleep(float(hold))
   assert_daemon_sanitizer_clean
 }
 
+@test "a toolchain report that failed when the daemon started is not made again in the accept loop for each CAPS question" {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 777 "$FAKEBIN"
+  # A compiler that counts its runs: the report runs each one it lists.
+  printf '#!/bin/sh\necho run >>%s/runs\necho 12.2.0\n' "$FAKEBIN" >"$FAKEBIN/countcc"
+  chmod 755 "$FAKEBIN/countcc"
+  # The whitelist is there but unreadable for the daemon's user when it
+  # makes the report (as a non-root daemon, one more to take away).
+  printf '#!/bin/bash\nprev=\nfor a in "$@"; do [ "$prev" = --whitelist-dir ] && chmod 0 "$a"; prev=$a; done\nexec "$@"\n' >lock-wl
+  chmod 755 lock-wl
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" DAEMON_WRAPPER="$PWD/lock-wl" start_daemon
+  grep -q "warning: toolchain report for CAPS answers failed: cannot read the whitelist directory" "$DAEMON_LOG"
+  # Readable again, with a compiler more: a report now would run it, in
+  # the loop that also accepts every connection (up to 10 s each).
+  chmod 755 "$DAEMON_WL"
+  ln -s /usr/bin/distcc "$DAEMON_WL/countcc"
+  send 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  send 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  [ ! -e "$FAKEBIN/runs" ] || { echo "the report ran countcc $(wc -l <"$FAKEBIN/runs") times" >&2; false; }
+  assert_daemon_sanitizer_clean
+}
+
 # A compiler that never opens its source and never ends by itself: only the
 # daemon's kill stops it. The daemon finds it through DISTCCD_PATH=$FAKEBIN.
 make_stubborncc() {
