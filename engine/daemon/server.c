@@ -119,6 +119,7 @@ struct pending {
 };
 
 #define MAX_PENDING 64
+#define ACCEPT_PAUSE_MS 100
 #define MAX_PENDING_PER_ADDRESS 16
 #define PENDING_MS 50
 
@@ -136,6 +137,8 @@ struct server {
     size_t nparked;
     struct pending pending[MAX_PENDING];
     size_t npending;
+    long long accept_after_ms; /* out of descriptors: the ports wait until then */
+    int accept_failing;        /* said so in the log already */
     struct dcc_stats stats;
     char acl_text[512];
 };
@@ -619,8 +622,20 @@ static void accept_connection(struct server *s, int is_stats)
     socklen_t slen = sizeof ss;
     int fd = accept4(is_stats ? s->stats_fd : s->listen_fd, (struct sockaddr *)&ss, &slen,
                      SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+        /* The connection stays in the backlog and the port ready: poll
+         * would return at once, round after round, until a descriptor is
+         * free. */
+        if (!s->accept_failing)
+            dcc_warn("cannot accept a %s connection: %s; accepting again in %d ms",
+                     is_stats ? "stats" : "job", strerror(errno), ACCEPT_PAUSE_MS);
+        s->accept_failing = 1;
+        s->accept_after_ms = dcc_now_ms() + ACCEPT_PAUSE_MS;
+        return;
+    }
     if (fd < 0)
         return;
+    s->accept_failing = 0;
     char peer[64];
     dccd_peer_name(&ss, peer, sizeof peer);
     if (!dcc_acl_allows(&s->cfg->acl, (struct sockaddr *)&ss, slen)) {
@@ -714,14 +729,19 @@ static void run_server(struct server *s)
         }
         /* A full table of connections leaves the rest in the backlog. */
         struct pollfd *p = s->pfds;
+        long long paused = s->accept_after_ms - dcc_now_ms();
+        int accepting = paused <= 0;
         p[0] = (struct pollfd){.fd = sigchld_pipe[0], .events = POLLIN};
         p[1] = (struct pollfd){.fd = s->slot_pipe[0], .events = POLLIN};
-        p[2] = (struct pollfd){.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN};
-        p[3] = (struct pollfd){
-            .fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1,
-            .events = POLLIN};
+        p[2] = (struct pollfd){.fd = accepting && s->conns < s->max_conns ? s->listen_fd : -1,
+                               .events = POLLIN};
+        p[3] = (struct pollfd){.fd = accepting && s->stats_fd >= 0 &&
+                                             s->stats_running < MAX_STATS_CHILDREN
+                                         ? s->stats_fd
+                                         : -1,
+                               .events = POLLIN};
         size_t np = 4;
-        int wait_ms = 1000;
+        int wait_ms = accepting ? 1000 : (int)paused;
         for (size_t i = 0; i < s->npending; i++) {
             p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN | POLLRDHUP};
             long long left = s->pending[i].until_ms - dcc_now_ms();

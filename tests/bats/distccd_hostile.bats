@@ -378,6 +378,19 @@ time.sleep(float(hold))
   assert_daemon_sanitizer_clean
 }
 
+@test "out of descriptors under a tight hard limit, the accept loop waits for one instead of spinning on the ready port" {
+  DISTCC_IO_TIMEOUT=2 DAEMON_WRAPPER="prlimit --nofile=64:64 --" start_daemon -j 1 --max-per-address 100
+  grep -q "warning: the open-file limit of 64 lets this daemon serve 1 connections at once" "$DAEMON_LOG"
+  before=$(loop_reads)
+  # More connections than descriptors left: accept fails until some go.
+  hold_connections "" 14 127.0.0.1,127.0.0.2,127.0.0.3 2 held.ready
+  rounds=$(($(loop_reads) - before))
+  [ "$rounds" -lt 1000 ] || { echo "the accept loop went round $rounds times" >&2; false; }
+  grep -q "warning: cannot accept a job connection: Too many open files; accepting again in 100 ms" "$DAEMON_LOG"
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
 @test "a toolchain report that failed when the daemon started is not made again in the accept loop for each CAPS question" {
   FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
   chmod 777 "$FAKEBIN"
