@@ -81,6 +81,13 @@ struct child {
 
 #define WORKER_CONNECTIONS 100
 
+/* Room for one SCM_RIGHTS fd, aligned as CMSG_FIRSTHDR's struct cmsghdr
+ * must be (a char array need not be, outside x86-64's ABI). */
+union fd_cmsg {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+};
+
 /* The loop to a worker, with the connection's fd. */
 struct work {
     char peer[64];
@@ -214,10 +221,12 @@ static void __attribute__((noreturn)) worker_main(struct server *s, int ctl)
 {
     for (int n = 1; n <= WORKER_CONNECTIONS; n++) {
         struct work w;
-        char cbuf[CMSG_SPACE(sizeof(int))];
+        union fd_cmsg cbuf;
         struct iovec iov = {.iov_base = &w, .iov_len = sizeof w};
-        struct msghdr mh = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf.buf,
+                            .msg_controllen = sizeof cbuf.buf};
         ssize_t got;
         do
             got = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
@@ -296,11 +305,13 @@ static void start_job(struct server *s, int fd, const char *peer)
     memset(&w, 0, sizeof w);
     snprintf(w.peer, sizeof w.peer, "%s", peer);
     note_load(s, peer, &w.load);
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
+    union fd_cmsg cbuf;
+    memset(&cbuf, 0, sizeof cbuf);
     struct iovec iov = {.iov_base = &w, .iov_len = sizeof w};
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = cbuf.buf,
+                        .msg_controllen = sizeof cbuf.buf};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
