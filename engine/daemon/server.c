@@ -844,9 +844,9 @@ static void fit_open_files(struct server *s)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return;
     started_nofile = rl;
-    /* Eight spare: an accepted connection, a socket pair being made, a
-     * worker that is ending. */
-    rlim_t fixed = open_fds() + MAX_PENDING + MAX_PARKED + 8;
+    /* Sixteen spare: an accepted connection, a socket pair being made, a
+     * worker that is ending, --zeroconf's Avahi client (opened later). */
+    rlim_t fixed = open_fds() + MAX_PENDING + MAX_PARKED + 16;
     rlim_t need = fixed + (rlim_t)s->max_conns;
     if (rl.rlim_cur >= need)
         return;
