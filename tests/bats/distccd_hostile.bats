@@ -357,6 +357,7 @@ time.sleep(float(hold))
   # -j 8: 40 connections at once, each with a job process whose socket the
   # accept loop keeps, besides its waiting connections and ~40 of its own
   # (the sandbox's among them): far more than 64.
+  dcc_need_tool prlimit # util-linux
   DISTCC_IO_TIMEOUT=2 DAEMON_WRAPPER="prlimit --nofile=64:4096 --" \
     start_daemon -j 8 --max-per-address 100
   soft=$(awk '/^Max open files/ {print $4}' "/proc/$DAEMON_PID/limits")
@@ -371,6 +372,7 @@ time.sleep(float(hold))
 }
 
 @test "a hard open-file limit too low for -j: the daemon serves fewer connections at once, says so, and still serves" {
+  dcc_need_tool prlimit # util-linux
   DAEMON_WRAPPER="prlimit --nofile=200:200 --" start_daemon -j 30
   [ "$(awk '/^Max open files/ {print $4}' "/proc/$DAEMON_PID/limits")" -eq 200 ]
   grep -E "warning: the open-file limit of 200 lets this daemon serve [0-9]+ connections at once, not 128: raise it \(ulimit -n, LimitNOFILE=\) to [0-9]+" "$DAEMON_LOG"
@@ -379,6 +381,7 @@ time.sleep(float(hold))
 }
 
 @test "out of descriptors under a tight hard limit, the accept loop waits for one instead of spinning on the ready port" {
+  dcc_need_tool prlimit # util-linux
   DISTCC_IO_TIMEOUT=2 DAEMON_WRAPPER="prlimit --nofile=64:64 --" start_daemon -j 1 --max-per-address 100
   grep -q "warning: the open-file limit of 64 lets this daemon serve 1 connections at once" "$DAEMON_LOG"
   before=$(loop_reads)
