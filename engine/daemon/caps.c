@@ -51,9 +51,10 @@ void dccd_caps_prepare(struct dccd_config *cfg)
                                       .path = cfg->compiler_path,
                                       .probe_timeout_ms = 3000,
                                       .total_timeout_ms = 10000};
-    if (dcc_toolchain_report_opts(&opts, &body, err, sizeof err) != 0 || !body.data) {
+    int rc = dcc_toolchain_report_opts(&opts, &body, err, sizeof err);
+    if (rc != 0 || !body.data) {
         /* Clients then learn nothing of the toolchain and judge it unknown. */
-        dcc_warn("toolchain report for CAPS answers failed: %s", body.data ? err : "out of memory");
+        dcc_warn("toolchain report for CAPS answers failed: %s", rc != 0 ? err : "out of memory");
         dcc_buf_free(&body);
         return;
     }
@@ -61,12 +62,15 @@ void dccd_caps_prepare(struct dccd_config *cfg)
 }
 
 /* The report made by dccd_caps_prepare, or made now (--inetd serves one
- * connection and forks nothing). NULL when there is none. */
+ * connection and forks nothing). NULL when there is none. Never made again
+ * in the daemon when it failed at the start: the accept loop answers CAPS
+ * itself, and would stop accepting for as long as the report takes (up to
+ * 10 s) for every question. */
 static json_t *toolchain_member(const struct dccd_config *cfg)
 {
     char *made = NULL;
     const char *text = cfg->toolchain_json;
-    if (!text) {
+    if (!text && cfg->inetd) {
         struct dccd_config one = *cfg;
         one.toolchain_json = NULL;
         dccd_caps_prepare(&one);

@@ -12,6 +12,7 @@
 #include "zeroconf.h"
 #include "base/dcc_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +34,11 @@
 #define MAX_STATS_PER_ADDRESS 4
 
 static volatile sig_atomic_t stop_requested;
+
+/* The open-file limit the daemon was started with (fit_open_files raises
+ * the loop's): its job processes and their compilers get it back. */
+static struct rlimit started_nofile;
+static int nofile_raised;
 
 static int sigchld_pipe[2] = {-1, -1};
 
@@ -74,6 +81,13 @@ struct child {
 
 #define WORKER_CONNECTIONS 100
 
+/* Room for one SCM_RIGHTS fd, aligned as CMSG_FIRSTHDR's struct cmsghdr
+ * must be (a char array need not be, outside x86-64's ABI). */
+union fd_cmsg {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+};
+
 /* The loop to a worker, with the connection's fd. */
 struct work {
     char peer[64];
@@ -92,6 +106,7 @@ struct work_done {
 struct parked {
     int fd;
     long long since_ms;
+    int behind_all; /* waits for the daemon's max_conns, not its address's */
     char peer[64];
 };
 
@@ -106,10 +121,12 @@ struct parked {
 struct pending {
     int fd;
     long long until_ms;
+    int lowat; /* its SO_RCVLOWAT: the bytes that wake the loop for it */
     char peer[64];
 };
 
 #define MAX_PENDING 64
+#define ACCEPT_PAUSE_MS 100
 #define MAX_PENDING_PER_ADDRESS 16
 #define PENDING_MS 50
 
@@ -127,6 +144,8 @@ struct server {
     size_t nparked;
     struct pending pending[MAX_PENDING];
     size_t npending;
+    long long accept_after_ms; /* out of descriptors: the ports wait until then */
+    int accept_failing;        /* said so in the log already */
     struct dcc_stats stats;
     char acl_text[512];
 };
@@ -202,10 +221,12 @@ static void __attribute__((noreturn)) worker_main(struct server *s, int ctl)
 {
     for (int n = 1; n <= WORKER_CONNECTIONS; n++) {
         struct work w;
-        char cbuf[CMSG_SPACE(sizeof(int))];
+        union fd_cmsg cbuf;
         struct iovec iov = {.iov_base = &w, .iov_len = sizeof w};
-        struct msghdr mh = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf.buf,
+                            .msg_controllen = sizeof cbuf.buf};
         ssize_t got;
         do
             got = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
@@ -254,6 +275,8 @@ static struct child *start_worker(struct server *s, int conn, const char *peer)
         close_daemon_fds(s);
         close(conn);
         close(sv[0]);
+        if (nofile_raised)
+            setrlimit(RLIMIT_NOFILE, &started_nofile);
         worker_main(s, sv[1]);
     }
     close(sv[1]);
@@ -282,11 +305,13 @@ static void start_job(struct server *s, int fd, const char *peer)
     memset(&w, 0, sizeof w);
     snprintf(w.peer, sizeof w.peer, "%s", peer);
     note_load(s, peer, &w.load);
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
+    union fd_cmsg cbuf;
+    memset(&cbuf, 0, sizeof cbuf);
     struct iovec iov = {.iov_base = &w, .iov_len = sizeof w};
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = cbuf.buf,
+                        .msg_controllen = sizeof cbuf.buf};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
@@ -480,9 +505,14 @@ static void serve_parked(struct server *s)
             continue;
         }
         if (now - p.since_ms > parked_limit_ms(s)) {
-            dcc_warn(
-                "dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
-                p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
+            if (p.behind_all)
+                dcc_warn(
+                    "dropped connection from %s: waited %lld s behind the %d connections served at once",
+                    p.peer, (now - p.since_ms) / 1000, s->max_conns);
+            else
+                dcc_warn(
+                    "dropped connection from %s: waited %lld s behind its address's %d connections (--max-per-address)",
+                    p.peer, (now - p.since_ms) / 1000, s->cfg->max_per_address);
             dcc_stats_dropped(&s->stats);
             close(p.fd);
             s->nparked--;
@@ -505,12 +535,24 @@ static size_t pending_from(const struct server *s, const char *peer)
 
 enum first_bytes { FIRST_ANSWERED, FIRST_NOT_YET, FIRST_OTHER };
 
+/* Has poll wake the loop for fd only once `bytes` are there (or it ends).
+ * A question that stops short (a byte, a header without its body) would
+ * otherwise be found readable again at once, and the loop go round and
+ * round until PENDING_MS. 1 (the default) again before anyone reads fd:
+ * its reads wait for that many bytes too. 0, or -1. */
+static int wake_at(int fd, int bytes)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+}
+
 /* Looks at what fd has sent so far, without taking it: a whole CAPS
  * question is answered here and fd closed (FIRST_ANSWERED); the start of
- * one, or nothing yet, is FIRST_NOT_YET; anything else (a request, a
+ * one, or nothing yet, is FIRST_NOT_YET, with *need the bytes it takes to
+ * be whole (or one more look worth it); anything else (a request, a
  * question the loop will not read, an end of stream) is for a job process,
- * which reads, answers or refuses it as always. */
-static enum first_bytes answer_question(struct server *s, int fd, const char *peer)
+ * which reads, answers or refuses it as always. lowat: fd's SO_RCVLOWAT. */
+static enum first_bytes answer_question(struct server *s, int fd, const char *peer, int lowat,
+                                        int *need)
 {
     char buf[DCC_HEADER_LEN + DCC_CAPS_MAX_QUESTION];
     ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
@@ -520,20 +562,25 @@ static enum first_bytes answer_question(struct server *s, int fd, const char *pe
     size_t got = (size_t)n, tok = strlen(DCC_TOK_CAPS);
     if (got == 0 || memcmp(buf, DCC_TOK_CAPS, got < tok ? got : tok) != 0)
         return FIRST_OTHER;
-    if (got < DCC_HEADER_LEN)
+    if (got < DCC_HEADER_LEN) {
+        *need = DCC_HEADER_LEN;
         return FIRST_NOT_YET;
+    }
     char token[DCC_TOKEN_LEN + 1];
     uint32_t len;
     if (dcc_wire_parse_header(buf, token, &len) != 0 || len == 0 || len > DCC_CAPS_MAX_QUESTION)
         return FIRST_OTHER;
-    if (got < DCC_HEADER_LEN + (size_t)len)
+    if (got < DCC_HEADER_LEN + (size_t)len) {
+        *need = DCC_HEADER_LEN + (int)len;
         return FIRST_NOT_YET;
+    }
     /* The answer (at most DCC_CAPS_MAX_BODY) fits in the send buffer, so
      * the writes do not wait for the client to read either. */
     int sndbuf = 4 * (int)DCC_CAPS_MAX_BODY;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0 ||
+        (lowat != 1 && wake_at(fd, 1) != 0))
         return FIRST_OTHER;
     struct dcc_job_record rec;
     note_load(s, peer, &s->cfg->load);
@@ -556,15 +603,27 @@ static void serve_pending(struct server *s, const struct pollfd *p, size_t np)
         for (size_t k = 0; k < np; k++)
             if (p[k].fd == q.fd)
                 revents = p[k].revents;
-        enum first_bytes fb = revents ? answer_question(s, q.fd, q.peer) : FIRST_NOT_YET;
-        if (fb == FIRST_NOT_YET && now < q.until_ms) {
-            i++;
+        int need = q.lowat;
+        enum first_bytes fb = revents ? answer_question(s, q.fd, q.peer, q.lowat, &need)
+                                      : FIRST_NOT_YET;
+        /* Its end of the stream came, or an error: no more bytes will. */
+        if (fb == FIRST_NOT_YET && (revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            fb = FIRST_OTHER;
+        if (fb == FIRST_NOT_YET && now < q.until_ms &&
+            (need == q.lowat || wake_at(q.fd, need) == 0)) {
+            s->pending[i++].lowat = need;
             continue;
         }
         s->npending--;
         memmove(&s->pending[i], &s->pending[i + 1], (s->npending - i) * sizeof q);
-        if (fb != FIRST_ANSWERED)
-            serve_connection(s, q.fd, q.peer);
+        if (fb == FIRST_ANSWERED)
+            continue;
+        if (q.lowat != 1 && wake_at(q.fd, 1) != 0) {
+            dcc_error("cannot hand the connection from %s over: %s", q.peer, strerror(errno));
+            close(q.fd);
+            continue;
+        }
+        serve_connection(s, q.fd, q.peer);
     }
 }
 
@@ -574,8 +633,20 @@ static void accept_connection(struct server *s, int is_stats)
     socklen_t slen = sizeof ss;
     int fd = accept4(is_stats ? s->stats_fd : s->listen_fd, (struct sockaddr *)&ss, &slen,
                      SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+        /* The connection stays in the backlog and the port ready: poll
+         * would return at once, round after round, until a descriptor is
+         * free. */
+        if (!s->accept_failing)
+            dcc_warn("cannot accept a %s connection: %s; accepting again in %d ms",
+                     is_stats ? "stats" : "job", strerror(errno), ACCEPT_PAUSE_MS);
+        s->accept_failing = 1;
+        s->accept_after_ms = dcc_now_ms() + ACCEPT_PAUSE_MS;
+        return;
+    }
     if (fd < 0)
         return;
+    s->accept_failing = 0;
     char peer[64];
     dccd_peer_name(&ss, peer, sizeof peer);
     if (!dcc_acl_allows(&s->cfg->acl, (struct sockaddr *)&ss, slen)) {
@@ -598,14 +669,16 @@ static void accept_connection(struct server *s, int is_stats)
         return;
     }
     dcc_stats_accept(&s->stats);
-    enum first_bytes fb = s->cfg->auth ? FIRST_OTHER : answer_question(s, fd, peer);
+    int need = 1;
+    enum first_bytes fb = s->cfg->auth ? FIRST_OTHER : answer_question(s, fd, peer, 1, &need);
     if (fb == FIRST_ANSWERED)
         return;
     if (fb == FIRST_NOT_YET && s->npending < MAX_PENDING &&
-        pending_from(s, peer) < MAX_PENDING_PER_ADDRESS) {
+        pending_from(s, peer) < MAX_PENDING_PER_ADDRESS && (need == 1 || wake_at(fd, need) == 0)) {
         struct pending *p = &s->pending[s->npending++];
         p->fd = fd;
         p->until_ms = dcc_now_ms() + PENDING_MS;
+        p->lowat = need;
         snprintf(p->peer, sizeof p->peer, "%s", peer);
         return;
     }
@@ -613,10 +686,15 @@ static void accept_connection(struct server *s, int is_stats)
 }
 
 /* A job connection that is no question for the loop: its own process, or
- * parked behind its address's --max-per-address, or refused. */
+ * parked behind its address's --max-per-address, or refused. One that
+ * waited for its first bytes was accepted while the daemon had room, which
+ * it may not have now: it is parked behind all of them then, for the
+ * processes are no more than max_conns (the rest of the table is the stats
+ * port's). */
 static void serve_connection(struct server *s, int fd, const char *peer)
 {
-    if (conns_from(s, peer, 0) < s->cfg->max_per_address) {
+    int behind_all = s->conns >= s->max_conns;
+    if (!behind_all && conns_from(s, peer, 0) < s->cfg->max_per_address) {
         start_job(s, fd, peer);
         return;
     }
@@ -624,15 +702,24 @@ static void serve_connection(struct server *s, int fd, const char *peer)
         struct parked *p = &s->parked[s->nparked++];
         p->fd = fd;
         p->since_ms = dcc_now_ms();
+        p->behind_all = behind_all;
         snprintf(p->peer, sizeof p->peer, "%s", peer);
-        dcc_info(
-            "connection from %s waits: %d of its connections are served already (--max-per-address)",
-            peer, s->cfg->max_per_address);
+        if (behind_all)
+            dcc_info("connection from %s waits: %d connections are served already", peer,
+                     s->max_conns);
+        else
+            dcc_info(
+                "connection from %s waits: %d of its connections are served already (--max-per-address)",
+                peer, s->cfg->max_per_address);
         return;
     }
-    dcc_warn(
-        "refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
-        peer, s->cfg->max_per_address);
+    if (behind_all)
+        dcc_warn("refused job connection from %s: %d connections are served and too many waiting",
+                 peer, s->max_conns);
+    else
+        dcc_warn(
+            "refused job connection from %s: it has %d connections served and too many waiting (--max-per-address)",
+            peer, s->cfg->max_per_address);
     dcc_stats_overload(&s->stats);
     close(fd);
 }
@@ -653,16 +740,21 @@ static void run_server(struct server *s)
         }
         /* A full table of connections leaves the rest in the backlog. */
         struct pollfd *p = s->pfds;
+        long long paused = s->accept_after_ms - dcc_now_ms();
+        int accepting = paused <= 0;
         p[0] = (struct pollfd){.fd = sigchld_pipe[0], .events = POLLIN};
         p[1] = (struct pollfd){.fd = s->slot_pipe[0], .events = POLLIN};
-        p[2] = (struct pollfd){.fd = s->conns < s->max_conns ? s->listen_fd : -1, .events = POLLIN};
-        p[3] = (struct pollfd){
-            .fd = s->stats_fd >= 0 && s->stats_running < MAX_STATS_CHILDREN ? s->stats_fd : -1,
-            .events = POLLIN};
+        p[2] = (struct pollfd){.fd = accepting && s->conns < s->max_conns ? s->listen_fd : -1,
+                               .events = POLLIN};
+        p[3] = (struct pollfd){.fd = accepting && s->stats_fd >= 0 &&
+                                             s->stats_running < MAX_STATS_CHILDREN
+                                         ? s->stats_fd
+                                         : -1,
+                               .events = POLLIN};
         size_t np = 4;
-        int wait_ms = 1000;
+        int wait_ms = accepting ? 1000 : (int)paused;
         for (size_t i = 0; i < s->npending; i++) {
-            p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN};
+            p[np++] = (struct pollfd){.fd = s->pending[i].fd, .events = POLLIN | POLLRDHUP};
             long long left = s->pending[i].until_ms - dcc_now_ms();
             if (left < wait_ms)
                 wait_ms = left > 0 ? (int)left : 0;
@@ -727,6 +819,51 @@ static void stop_children(struct server *s)
     }
 }
 
+/* Descriptors open now (the ports, the log, the sandbox's), or a guess on
+ * the safe side. */
+static rlim_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 256;
+    rlim_t n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own */
+}
+
+/* The loop keeps a socket per job process, besides its pending and parked
+ * connections: a descriptor short, accept and socketpair fail (connections
+ * are dropped, and poll finds the port ready again and again). Raises the
+ * soft open-file limit to what s->max_conns needs, or, when the hard limit
+ * is lower, serves fewer connections at once and says so. */
+static void fit_open_files(struct server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    started_nofile = rl;
+    /* Sixteen spare: an accepted connection, a socket pair being made, a
+     * worker that is ending, --zeroconf's Avahi client (opened later). */
+    rlim_t fixed = open_fds() + MAX_PENDING + MAX_PARKED + 16;
+    rlim_t need = fixed + (rlim_t)s->max_conns;
+    if (rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        nofile_raised = 1;
+    else
+        rl = started_nofile;
+    if (rl.rlim_cur >= need)
+        return;
+    int fit = rl.rlim_cur > fixed ? (int)(rl.rlim_cur - fixed) : 1;
+    dcc_warn(
+        "the open-file limit of %llu lets this daemon serve %d connections at once, not %d: raise it (ulimit -n, LimitNOFILE=) to %llu",
+        (unsigned long long)rl.rlim_cur, fit, s->max_conns, (unsigned long long)need);
+    s->max_conns = fit;
+}
+
 /* The daemon's life after binding: the pipes and signals the loop and its
  * job processes share, the loop until a signal or --lifetime, and every
  * job process ended before returning. */
@@ -766,6 +903,7 @@ void dccd_serve_forever(struct dccd_config *cfg, int listen_fd, int stats_fd)
      * processes than there are slots: only a job whose source is coming
      * takes a slot, so idle and slow clients cannot hold them. */
     srv.max_conns = cfg->jobs * 4 + 8;
+    fit_open_files(&srv);
     srv.max_children = (size_t)srv.max_conns + MAX_STATS_CHILDREN;
     srv.children = calloc(srv.max_children, sizeof *srv.children);
     srv.pfds = calloc(4 + MAX_PENDING + srv.max_children, sizeof *srv.pfds);

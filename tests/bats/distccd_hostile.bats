@@ -275,6 +275,150 @@ assert_daemon_sanitizer_clean() {
   assert_daemon_sanitizer_clean
 }
 
+# Read system calls the accept loop (the daemon process itself) has made:
+# each round of its loop reads its signal pipe once.
+loop_reads() {
+  sed -n 's/^syscr: //p' "/proc/$DAEMON_PID/io"
+}
+
+# Holds $2 connections from each address in $3 (comma-separated) to the
+# daemon's port for $4 seconds, each having sent $1 (maybe nothing) and with
+# HALF_CLOSE=1 shut its sending side; creates the file $5 once all are
+# connected.
+hold_connections() {
+  timeout 30 python3 -c '
+import os, socket, sys, time
+first, n, sources, hold, ready = sys.argv[1:6]
+half_close = os.environ.get("HALF_CLOSE") == "1"
+held = []
+for src in sources.split(","):
+    for _ in range(int(n)):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", int(sys.argv[6])))
+        if first:
+            s.sendall(first.encode())
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        held.append(s)
+open(ready, "w").close()
+time.sleep(float(hold))
+' "$@" "$DAEMON_PORT"
+}
+
+@test "questions that stop after their first bytes do not keep the accept loop spinning while it waits for the rest" {
+  start_daemon
+  before=$(loop_reads)
+  # Ten connections that send the start of a CAPS header and no more: the
+  # loop looks at each again once the rest could be a question, not every
+  # time poll finds the same bytes still there (thousands of rounds in the
+  # 50 ms it waits for each). Ten whose header has come, not its body; ten
+  # that sent a piece and their end of the stream.
+  hold_connections CAPS0000 10 127.0.0.1 1 held.ready
+  hold_connections CAPS00000010 10 127.0.0.1 1 held.ready
+  HALF_CLOSE=1 hold_connections CAPS0 10 127.0.0.1 1 held.ready
+  after=$(loop_reads)
+  rounds=$((after - before))
+  [ "$rounds" -lt 500 ] || { echo "the accept loop went round $rounds times" >&2; false; }
+  # A question that comes whole is still answered, and one that comes in
+  # two pieces too (by the loop or, later than 50 ms, by a job process).
+  send 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  send CAPS0000000a sleep:0.01 '{"caps":1}'
+  [[ ${lines[2]} == "< CAPS"* ]]
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a burst of connections from several addresses takes no more job processes than the daemon serves at once, and leaves the stats port its own" {
+  stats_port=$(dcc_free_port)
+  DISTCC_IO_TIMEOUT=2 start_daemon -j 1 --max-per-address 100 --stats --stats-port "$stats_port"
+  # -j 1: 12 connections served at once (4 per slot and 8). 28 silent ones,
+  # accepted in one burst before the loop hands any over, from two
+  # addresses (under 16 each, what one address may have waiting for its
+  # first bytes): 12 get a process, the rest wait their turn.
+  hold_connections "" 14 127.0.0.1,127.0.0.2 3 held.ready &
+  holder=$!
+  wait_until 5 test -e held.ready
+  has_12_jobs() { [ "$(pgrep -P "$DAEMON_PID" | wc -l)" -ge 12 ]; }
+  wait_until 5 has_12_jobs
+  sleep 0.3 # every connection of the burst has been looked at by now
+  jobs=$(pgrep -P "$DAEMON_PID" | wc -l)
+  [ "$jobs" -eq 12 ] || { echo "$jobs job processes for 12 connections served at once" >&2; false; }
+  dcc_http_get "$stats_port" / >page.txt
+  grep -q '^<distccstats>' page.txt || { cat page.txt "$DAEMON_LOG" >&2; false; }
+  wait "$holder"
+  if grep "cannot start a process" "$DAEMON_LOG" >&2; then false; fi
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a daemon started with a low soft open-file limit raises it to what its connections need: a burst is served, not refused for want of descriptors" {
+  # -j 8: 40 connections at once, each with a job process whose socket the
+  # accept loop keeps, besides its waiting connections and ~40 of its own
+  # (the sandbox's among them): far more than 64.
+  dcc_need_tool prlimit # util-linux
+  DISTCC_IO_TIMEOUT=2 DAEMON_WRAPPER="prlimit --nofile=64:4096 --" \
+    start_daemon -j 8 --max-per-address 100
+  soft=$(awk '/^Max open files/ {print $4}' "/proc/$DAEMON_PID/limits")
+  [ "$soft" -gt 64 ]
+  before=$(loop_reads)
+  hold_connections "" 14 127.0.0.1,127.0.0.2,127.0.0.3 2 held.ready
+  rounds=$(($(loop_reads) - before))
+  if grep "cannot start a process" "$DAEMON_LOG" >&2; then false; fi
+  [ "$rounds" -lt 1000 ] || { echo "the accept loop went round $rounds times" >&2; false; }
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a hard open-file limit too low for -j: the daemon serves fewer connections at once, says so, and still serves" {
+  dcc_need_tool prlimit # util-linux
+  DAEMON_WRAPPER="prlimit --nofile=200:200 --" start_daemon -j 30
+  [ "$(awk '/^Max open files/ {print $4}' "/proc/$DAEMON_PID/limits")" -eq 200 ]
+  grep -E "warning: the open-file limit of 200 lets this daemon serve [0-9]+ connections at once, not 128: raise it \(ulimit -n, LimitNOFILE=\) to [0-9]+" "$DAEMON_LOG"
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "out of descriptors under a tight hard limit, the accept loop waits for one instead of spinning on the ready port" {
+  dcc_need_tool prlimit # util-linux
+  DISTCC_IO_TIMEOUT=2 DAEMON_WRAPPER="prlimit --nofile=64:64 --" start_daemon -j 1 --max-per-address 100
+  grep -q "warning: the open-file limit of 64 lets this daemon serve 1 connections at once" "$DAEMON_LOG"
+  before=$(loop_reads)
+  # More connections than descriptors left: accept fails until some go.
+  hold_connections "" 14 127.0.0.1,127.0.0.2,127.0.0.3 2 held.ready
+  rounds=$(($(loop_reads) - before))
+  [ "$rounds" -lt 1000 ] || { echo "the accept loop went round $rounds times" >&2; false; }
+  grep -q "warning: cannot accept a job connection: Too many open files; accepting again in 100 ms" "$DAEMON_LOG"
+  assert_still_serves
+  assert_daemon_sanitizer_clean
+}
+
+@test "a toolchain report that failed when the daemon started is not made again in the accept loop for each CAPS question" {
+  FAKEBIN=$(mktemp -d /tmp/dcc-bin.XXXXXX)
+  chmod 777 "$FAKEBIN"
+  # A compiler that counts its runs: the report runs each one it lists.
+  printf '#!/bin/sh\necho run >>%s/runs\necho 12.2.0\n' "$FAKEBIN" >"$FAKEBIN/countcc"
+  chmod 755 "$FAKEBIN/countcc"
+  # The whitelist is there but unreadable for the daemon's user when it
+  # makes the report (as a non-root daemon, one more to take away).
+  # shellcheck disable=SC2016 # the wrapper's own "$@"
+  printf '#!/bin/bash\nprev=\nfor a in "$@"; do [ "$prev" = --whitelist-dir ] && chmod 0 "$a"; prev=$a; done\nexec "$@"\n' >lock-wl
+  chmod 755 lock-wl
+  DISTCCD_PATH="$FAKEBIN:/usr/bin:/bin" DAEMON_WRAPPER="$PWD/lock-wl" start_daemon
+  grep -q "warning: toolchain report for CAPS answers failed: cannot read the whitelist directory" "$DAEMON_LOG"
+  # Readable again, with a compiler more: a report now would run it, in
+  # the loop that also accepts every connection (up to 10 s each).
+  chmod 755 "$DAEMON_WL"
+  ln -s /usr/bin/distcc "$DAEMON_WL/countcc"
+  send 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  send 'CAPS:{"caps":1}'
+  [[ ${lines[1]} == "< CAPS"* ]]
+  [ ! -e "$FAKEBIN/runs" ] || { echo "the report ran countcc $(wc -l <"$FAKEBIN/runs") times" >&2; false; }
+  assert_daemon_sanitizer_clean
+}
+
 # A compiler that never opens its source and never ends by itself: only the
 # daemon's kill stops it. The daemon finds it through DISTCCD_PATH=$FAKEBIN.
 make_stubborncc() {
