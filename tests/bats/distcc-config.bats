@@ -360,6 +360,10 @@ DISTCC_LOG="/var/log/distcc.log"' ]
   run cfg --set-env DISTCC_SSH 'ssh $(id)'
   [ "$status" -eq 1 ]
   [ "$output" = 'distcc-config: DISTCC_SSH: the value may not contain $ (env-update would expand or unquote it)' ]
+  # distcc takes a flag as on when it is set at all, so 0 would turn it on.
+  run cfg --set-env DISTCC_SKIP_LOCAL_RETRY 0
+  [ "$status" -eq 1 ]
+  [ "$output" = 'distcc-config: DISTCC_SKIP_LOCAL_RETRY is on whenever it is set, to any value, 0 too: set it to 1, or leave it out of the file to have it off; not "0"' ]
   [ "$(fingerprint "$R/etc/env.d/02distcc")" = "$before" ]
 }
 

@@ -199,6 +199,13 @@ static void test_variable_table_checks(void **state)
     assert_int_equal(dcc_envd_var_check("DISTCC_IO_TIMEOUT", "86400", err, sizeof err), 0);
     assert_int_equal(dcc_envd_var_check("DISTCC_BACKOFF_PERIOD", "0", err, sizeof err), 0);
     assert_int_equal(dcc_envd_var_check("DISTCC_SKIP_LOCAL_RETRY", "1", err, sizeof err), 0);
+    /* A flag is on when set at all: 0 would turn it on, so it is refused. */
+    assert_int_equal(dcc_envd_var_check("DISTCC_SKIP_LOCAL_RETRY", "0", err, sizeof err), -1);
+    assert_string_equal(err, "DISTCC_SKIP_LOCAL_RETRY is on whenever it is set, to any value, 0 "
+                             "too: set it to 1, or leave it out of the file to have it off; not "
+                             "\"0\"");
+    assert_int_equal(dcc_envd_var_check("DISTCC_NO_REWRITE_CROSS", "yes", err, sizeof err), -1);
+    assert_int_equal(dcc_envd_var_check("DISTCC_VERBOSE", "0", err, sizeof err), 0);
     /* The client reads DISTCC_PRINCIPAL, but env.d is not where it is set. */
     assert_null(dcc_envd_var_find("DISTCC_PRINCIPAL"));
 }

@@ -92,8 +92,17 @@ int dcc_envd_var_check(const char *name, const char *value, char *err, size_t er
     if (*value == '\0')
         return 0;
     switch (e->kind) {
-    case DCC_SETTING_BOOL:
     case DCC_SETTING_FLAG:
+        /* distcc (ours and stock's) takes any value, 0 too, as "on". */
+        if (strcmp(value, "1") != 0) {
+            dcc_set_err(err, errlen,
+                        "%s is on whenever it is set, to any value, 0 too: set it to 1, or leave "
+                        "it out of the file to have it off; not \"%.60s\"",
+                        name, value);
+            return -1;
+        }
+        break;
+    case DCC_SETTING_BOOL:
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) {
             dcc_set_err(err, errlen, "%s takes 0 or 1, not \"%.60s\"", name, value);
             return -1;
