@@ -36,7 +36,20 @@ our_distcc() {
 }
 
 stock_compiled() {
+  stock_done
   grep -c "COMPILE_OK exit:0" "$STOCK_LOG" || true
+}
+
+# Stock distccd logs a job's summary (COMPILE_OK, COMPILE_ERROR, ...) after
+# it has sent the result, so our client can be done first: waits (at most
+# 10 s) for that line before a test reads the log.
+stock_done() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -q "COMPILE_" "$STOCK_LOG" && return 0
+    sleep 0.05
+  done
+  return 0 # the test's own grep says what is missing
 }
 
 # How many requests of protocol version $1 stock distccd read.
@@ -80,6 +93,7 @@ stock_requests() {
   printf '#include <iostream>\n#include <vector>\nint main() { std::vector<int> v{1, 2}; std::cout << v.size() << "\\n"; }\n' >v.cpp
   HOSTS="127.0.0.1:$STOCK_PORT,lzo" run our_distcc g++ -c v.cpp -o v.o
   [ "$status" -eq 0 ]
+  stock_done
   grep -q "COMPILE_OK exit:0 .* $(gcc -dumpmachine)-g++ v.cpp" "$STOCK_LOG"
   [ "$(stock_requests 2)" -eq 1 ]
   g++ v.o -o v
@@ -92,6 +106,7 @@ stock_requests() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"bad.c:1:25: error: 'missing' undeclared"* ]]
   [ ! -e bad.o ]
+  stock_done
   grep -q "COMPILE_ERROR exit:1" "$STOCK_LOG"
   # The message above came back as an LZO body of protocol 2.
   [ "$(stock_requests 2)" -eq 1 ]
