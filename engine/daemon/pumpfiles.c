@@ -133,6 +133,23 @@ static int create_pump_file(struct job *j, int rootfd, const char *name)
     return fd;
 }
 
+/* A directory placeholder (dcc_pump_is_dir_placeholder): the directories
+ * that hold it are made, as for any NAME, and the empty file is not. No
+ * compile reads it, and on a helper's disk each file made and removed per
+ * job is an inode allocated and freed: a stock include server sends one
+ * for every directory a header's path climbs through. */
+static void make_pump_dir(struct job *j, int rootfd, const char *name)
+{
+    char why[400];
+    const char *last;
+    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
+    if (dirfd < 0) {
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+        return;
+    }
+    close(dirfd);
+}
+
 /* Creates NAME name under the root and writes the FILE body (wire_len bytes
  * on the wire) into it as it arrives, as DOTI is in protocols 1 and 2, and
  * adds its size to *total. 0, or the wire error when the body broke off or
@@ -485,6 +502,10 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total, struct 
             keep_system_dir(j, name);
         else if (!rc)
             store_pump_link(j, rootfd, name, target, blen);
+        goto out;
+    }
+    if (dcc_pump_is_dir_placeholder(name, blen)) {
+        make_pump_dir(j, rootfd, name);
         goto out;
     }
     rc = store_pump_file(j, rootfd, name, blen, total);
