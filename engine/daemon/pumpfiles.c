@@ -532,9 +532,10 @@ int dccd_pump_read_head(struct job *j)
     return dcc_wire_read_argv(c, &j->argv);
 }
 
-/* Checked as protocol 2 is (by the caller), the files go under jobdir/root;
- * root + CDIR becomes the compiler's working directory and the arguments
- * are rewritten to match. A refused request is read to its end. */
+/* Checked as protocol 2 is (by the caller), the files go under the job's
+ * root (jobdir/root_XXXXXX); root + CDIR becomes the compiler's working
+ * directory and the arguments are rewritten to match. A refused request
+ * is read to its end. */
 int dccd_pump_receive_files(struct job *j)
 {
     struct dcc_conn *c = &j->conn;
