@@ -109,17 +109,26 @@ static const char *exists_why(int dirfd, const char *name)
     return "it was sent twice";
 }
 
+/* The directory that is to hold NAME name under the root, made as needed
+ * (open_client_dir), with *last its final component; -1 once the job is
+ * refused. */
+static int open_name_dir(struct job *j, int rootfd, const char *name, const char **last)
+{
+    char why[400];
+    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, last, why, sizeof why);
+    if (dirfd < 0)
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    return dirfd;
+}
+
 /* Creates NAME name under the root for writing; -1 once the job is
  * refused (why is in it). */
 static int create_pump_file(struct job *j, int rootfd, const char *name)
 {
-    char why[400];
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
-    if (dirfd < 0) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    int dirfd = open_name_dir(j, rootfd, name, &last);
+    if (dirfd < 0)
         return -1;
-    }
     int fd = openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno == EEXIST)
@@ -140,14 +149,10 @@ static int create_pump_file(struct job *j, int rootfd, const char *name)
  * for every directory a header's path climbs through. */
 static void make_pump_dir(struct job *j, int rootfd, const char *name)
 {
-    char why[400];
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
-    if (dirfd < 0) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
-        return;
-    }
-    close(dirfd);
+    int dirfd = open_name_dir(j, rootfd, name, &last);
+    if (dirfd >= 0)
+        close(dirfd);
 }
 
 /* Creates NAME name under the root and writes the FILE body (wire_len bytes
@@ -234,11 +239,9 @@ static void store_pump_link(struct job *j, int rootfd, const char *name, const c
     }
     j->nlinks++;
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
-    if (dirfd < 0) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    int dirfd = open_name_dir(j, rootfd, name, &last);
+    if (dirfd < 0)
         return;
-    }
     if (symlinkat(to, dirfd, last) != 0) {
         if (errno == EEXIST)
             dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name,
