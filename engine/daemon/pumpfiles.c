@@ -109,17 +109,26 @@ static const char *exists_why(int dirfd, const char *name)
     return "it was sent twice";
 }
 
+/* The directory that is to hold NAME name under the root, made as needed
+ * (open_client_dir), with *last its final component; -1 once the job is
+ * refused. */
+static int open_name_dir(struct job *j, int rootfd, const char *name, const char **last)
+{
+    char why[400];
+    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, last, why, sizeof why);
+    if (dirfd < 0)
+        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    return dirfd;
+}
+
 /* Creates NAME name under the root for writing; -1 once the job is
  * refused (why is in it). */
 static int create_pump_file(struct job *j, int rootfd, const char *name)
 {
-    char why[400];
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
-    if (dirfd < 0) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    int dirfd = open_name_dir(j, rootfd, name, &last);
+    if (dirfd < 0)
         return -1;
-    }
     int fd = openat(dirfd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno == EEXIST)
@@ -131,6 +140,19 @@ static int create_pump_file(struct job *j, int rootfd, const char *name)
     }
     close(dirfd);
     return fd;
+}
+
+/* A directory placeholder (dcc_pump_is_dir_placeholder): the directories
+ * that hold it are made, as for any NAME, and the empty file is not. No
+ * compile reads it, and on a helper's disk each file made and removed per
+ * job is an inode allocated and freed: a stock include server sends one
+ * for every directory a header's path climbs through. */
+static void make_pump_dir(struct job *j, int rootfd, const char *name)
+{
+    const char *last;
+    int dirfd = open_name_dir(j, rootfd, name, &last);
+    if (dirfd >= 0)
+        close(dirfd);
 }
 
 /* Creates NAME name under the root and writes the FILE body (wire_len bytes
@@ -217,11 +239,9 @@ static void store_pump_link(struct job *j, int rootfd, const char *name, const c
     }
     j->nlinks++;
     const char *last;
-    int dirfd = open_client_dir(rootfd, name, 0, &j->pump_dirs, &last, why, sizeof why);
-    if (dirfd < 0) {
-        dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name, why);
+    int dirfd = open_name_dir(j, rootfd, name, &last);
+    if (dirfd < 0)
         return;
-    }
     if (symlinkat(to, dirfd, last) != 0) {
         if (errno == EEXIST)
             dccd_refuse(j, DCC_EXIT_ACCESS_DENIED, "NAME \"%.300s\" is refused: %s", name,
@@ -487,6 +507,10 @@ static int receive_pump_file(struct job *j, int rootfd, uint64_t *total, struct 
             store_pump_link(j, rootfd, name, target, blen);
         goto out;
     }
+    if (dcc_pump_is_dir_placeholder(name, blen)) {
+        make_pump_dir(j, rootfd, name);
+        goto out;
+    }
     rc = store_pump_file(j, rootfd, name, blen, total);
     if (!rc && !j->refusal[0])
         count_pump_bytes(j, name, total, 0);
@@ -511,9 +535,10 @@ int dccd_pump_read_head(struct job *j)
     return dcc_wire_read_argv(c, &j->argv);
 }
 
-/* Checked as protocol 2 is (by the caller), the files go under jobdir/root;
- * root + CDIR becomes the compiler's working directory and the arguments
- * are rewritten to match. A refused request is read to its end. */
+/* Checked as protocol 2 is (by the caller), the files go under the job's
+ * root (jobdir/root_XXXXXX); root + CDIR becomes the compiler's working
+ * directory and the arguments are rewritten to match. A refused request
+ * is read to its end. */
 int dccd_pump_receive_files(struct job *j)
 {
     struct dcc_conn *c = &j->conn;

@@ -288,9 +288,20 @@ static int make_job_files(struct job *j)
     snprintf(j->cwd, sizeof j->cwd, "%s", j->dir);
     if (j->protover == 3) {
         /* The client's files go under root; what the compiler writes for
-         * the reply stays beside it, out of the client's reach. */
-        snprintf(j->root, sizeof j->root, "%s/root", j->dir);
+         * the reply stays beside it, out of the client's reach. Its tree
+         * (a few dozen directories and files made and removed per job)
+         * goes to a block group of its own: the job directory is marked
+         * for that (dcc_dir_spread_subdirs), and ext4 starts its search
+         * from the hash of the new directory's name, so root carries the
+         * job directory's random suffix ("root_XXXXXX"). */
+        const char *tag = strrchr(j->dir, '_');
+        snprintf(j->root, sizeof j->root, "%s/root_%s", j->dir, tag ? tag + 1 : "");
         snprintf(j->deps, sizeof j->deps, "%s/deps.d", j->dir);
+        int dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dirfd >= 0) {
+            (void)dcc_dir_spread_subdirs(dirfd);
+            close(dirfd);
+        }
         if (mkdir(j->root, 0700) != 0) {
             dccd_refuse(j, DCC_EXIT_IO_ERROR, "cannot create %s: %s", j->root, strerror(errno));
             j->root[0] = '\0';

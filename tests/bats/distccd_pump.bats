@@ -162,6 +162,31 @@ EOF
   assert_sanitizer_clean
 }
 
+@test "a placeholder makes its directory and no file: the compiler does not find it" {
+  start_daemon
+  mkdir -p "$PROJ/empty"
+  : >"$PROJ/empty/forcing_technique_271828"
+  printf '#include "empty/../inc/a.h"\n#if __has_include("empty/forcing_technique_271828")\n#error placeholder file made\n#endif\nint v = A_VALUE;\n' >"$PROJ/q.c"
+  CMD=(gcc -c q.c -o q.o)
+  mapfile -t pieces < <(files $(file_pieces "$PROJ/q.c" "$PROJ/inc/a.h" "$PROJ/empty/forcing_technique_271828"))
+  pump_request "$PROJ" "${pieces[@]}"
+  send --save DOTO:remote.o "${REQUEST[@]}"
+  [ "${lines[-6]}" = "< STAT00000000" ]
+  [ -s remote.o ]
+  [ "$(job_lines)" = "job from 127.0.0.1: gcc q.c: compiled, exit 0, pump" ]
+  assert_no_job_dirs
+  assert_sanitizer_clean
+}
+
+@test "a placeholder through an earlier LINK to a directory is refused as any NAME is" {
+  start_daemon
+  CMD=(gcc -c m.c -o m.o)
+  pump_request /src NFIL00000003 NAME:/src/d/a.h "FILE@lzo:$PROJ/inc/a.h" NAME:/src/l LINK:d \
+    NAME:/src/l/forcing_technique_271828 FILE00000000
+  send "${REQUEST[@]}"
+  assert_refused 'NAME "/src/l/forcing_technique_271828" is refused: /src/l is a symbolic link'
+}
+
 @test "without the placeholder the directory is missing and the include fails, naming the client's path" {
   start_daemon
   printf '#include "empty/../inc/a.h"\nint v = A_VALUE;\n' >"$PROJ/q.c"

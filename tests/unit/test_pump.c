@@ -20,6 +20,22 @@
 
 #define ROOT "/var/tmp/distccd_ab12CD/root"
 
+/* ---- Directory placeholders ---- */
+
+static void test_dir_placeholder(void **state)
+{
+    (void)state;
+    /* Empty, named exactly so: the directory only. */
+    assert_int_equal(dcc_pump_is_dir_placeholder("/src/inc/forcing_technique_271828", 0), 1);
+    assert_int_equal(dcc_pump_is_dir_placeholder("/forcing_technique_271828", 0), 1);
+    /* With a body, or another name, it is a file like any other. */
+    assert_int_equal(dcc_pump_is_dir_placeholder("/src/inc/forcing_technique_271828", 1), 0);
+    assert_int_equal(dcc_pump_is_dir_placeholder("/src/inc/forcing_technique_2718281", 0), 0);
+    assert_int_equal(dcc_pump_is_dir_placeholder("/src/inc/xforcing_technique_271828", 0), 0);
+    assert_int_equal(dcc_pump_is_dir_placeholder("/src/forcing_technique_271828/a.h", 0), 0);
+    assert_int_equal(dcc_pump_is_dir_placeholder("/src/inc/empty.h", 0), 0);
+}
+
 /* ---- NAME and CDIR ---- */
 
 static const struct path_case {
@@ -492,6 +508,7 @@ static void test_strip_root(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dir_placeholder),
         cmocka_unit_test(test_check_path_table),
         cmocka_unit_test(test_check_path_nul_byte),
         cmocka_unit_test(test_check_path_depth),

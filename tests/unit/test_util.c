@@ -5,8 +5,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "base/dcc_exit.h"
 #include "base/dcc_util.h"
@@ -82,12 +89,39 @@ static void test_fnv1a_vectors(void **state)
     assert_true(dcc_fnv1a(DCC_FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
 }
 
+/* The hint is set where the file system has it (ext2/3/4), and setting it
+ * again is a no-op; elsewhere the call fails with the reason and the test
+ * is skipped. */
+static void test_dir_spread_subdirs(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/dcc-spread.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    int rc = dcc_dir_spread_subdirs(fd);
+    int e = errno, flags = 0;
+    if (rc != 0) {
+        assert_true(e == ENOTTY || e == EOPNOTSUPP || e == EINVAL || e == ENOSYS);
+        close(fd);
+        rmdir(dir);
+        skip();
+    }
+    assert_int_equal(ioctl(fd, FS_IOC_GETFLAGS, &flags), 0);
+    assert_true(flags & FS_TOPDIR_FL);
+    assert_int_equal(dcc_dir_spread_subdirs(fd), 0);
+    close(fd);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf),           cmocka_unit_test(test_argv_edit),
         cmocka_unit_test(test_join_quotes),   cmocka_unit_test(test_str_and_exit_names),
-        cmocka_unit_test(test_fnv1a_vectors),
+        cmocka_unit_test(test_fnv1a_vectors), cmocka_unit_test(test_dir_spread_subdirs),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -265,4 +267,15 @@ uint64_t dcc_fnv1a(uint64_t h, const void *data, size_t len)
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+int dcc_dir_spread_subdirs(int fd)
+{
+    int flags;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0)
+        return -1;
+    if (flags & FS_TOPDIR_FL)
+        return 0;
+    flags |= FS_TOPDIR_FL;
+    return ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0 ? 0 : -1;
 }

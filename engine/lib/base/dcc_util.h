@@ -50,6 +50,16 @@ long long dcc_now_ms(void);
 int dcc_read_regular_fd(int fd, const char *path, size_t max, const char *what, struct dcc_buf *out,
                         char *err, size_t errlen);
 
+/* Asks the file system to place the directories made in the directory open
+ * on fd in block groups of their own, as for top-level directories (ext2/3/4
+ * FS_TOPDIR_FL, "chattr +T"): a hint to the allocator, nothing else. A
+ * daemon that makes and removes a tree of files per job otherwise packs
+ * all of them into the group of its TMPDIR, where ext4 without a journal
+ * scans past every inode freed there in the last 35 seconds for each new
+ * one. 0, or -1 with errno (ENOTTY, EOPNOTSUPP, EINVAL: a file system
+ * without the flag). */
+int dcc_dir_spread_subdirs(int fd);
+
 /* FNV-1a 64 of data, going on from h (DCC_FNV1A_INIT to start): a fast
  * hash for tables and cache checks, not for anything an adversary picks. */
 #define DCC_FNV1A_INIT 0xcbf29ce484222325ULL

@@ -2975,7 +2975,8 @@ int dcc_incscan_coverage(const char *pump_dir, size_t top, struct dcc_buf *out)
         v[nv++] = (struct reason){l, ex, len, exlen, 1};
     }
     if (rc == 0 && total) {
-        qsort(v, nv, sizeof *v, reason_cmp);
+        if (nv) /* v is NULL without reasons, which qsort may not be given */
+            qsort(v, nv, sizeof *v, reason_cmp);
         rc = dcc_buf_printf(out, "%zu of %zu jobs (%.1f%%) went in pump mode\n", pumped, total,
                             100.0 * (double)pumped / (double)total);
         if (rc == 0 && nv)

@@ -385,10 +385,6 @@ out:
     dcc_net_close(&t);
 }
 
-/* The name stock distcc's include server gives the empty file that makes a
- * directory exist on the helper; its helpers expect exactly this. */
-#define DCC_PUMP_DIR_PLACEHOLDER "forcing_technique_271828"
-
 /* With pump->hcache a file goes as DGST, and its body only when the
  * helper's MISS asks for it (dcc_hcsend). */
 static int send_pump_files(struct dcc_conn *c, const struct dcc_pump_request *pump, int cork,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proto/dcc_optcat.h"
+#include "proto/dcc_wire.h"
 #include "base/dcc_util.h"
 
 #define DCC_PUMP_MAX_COMPONENT 255
@@ -284,6 +285,12 @@ static int dcc_pump_path_under(const char *path, const char *dir)
 {
     size_t n = strlen(dir);
     return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int dcc_pump_is_dir_placeholder(const char *name, uint32_t wire_len)
+{
+    const char *last = strrchr(name, '/');
+    return wire_len == 0 && last && strcmp(last + 1, DCC_PUMP_DIR_PLACEHOLDER) == 0;
 }
 
 int dcc_pump_is_system_link(const char *name, const char *target, size_t len)

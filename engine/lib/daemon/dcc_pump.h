@@ -5,6 +5,7 @@
 #define DCC_PUMP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/dcc_args.h"
 
@@ -63,6 +64,12 @@ int dcc_pump_check_link_beneath(int rootfd, const char *name, const char *target
  * name must have passed the NAME checks (absolute, no ".", ".." or empty
  * components). */
 int dcc_pump_is_system_link(const char *name, const char *target, size_t len);
+
+/* 1 when NAME name with a FILE of wire_len bytes is the empty placeholder
+ * a pump client sends for a directory it needs to exist (its last
+ * component is DCC_PUMP_DIR_PLACEHOLDER, the body is empty): the helper
+ * makes the directory and no file. name must have passed the NAME checks. */
+int dcc_pump_is_dir_placeholder(const char *name, uint32_t wire_len);
 
 /* The job's own files for the rewrite. */
 struct dcc_pump_paths {

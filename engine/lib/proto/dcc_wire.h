@@ -34,6 +34,11 @@
 #define DCC_TOK_DGST "DGST" /* ours only: a file named by its digest (proto/dcc_hcwire.h) */
 #define DCC_TOK_MISS "MISS" /* ours only: the digests a helper lacks (proto/dcc_hcwire.h) */
 
+/* The name stock distcc's include server gives the empty FILE that makes a
+ * directory exist on the helper (NAME dir/forcing_technique_271828); its
+ * helpers expect exactly this. */
+#define DCC_PUMP_DIR_PLACEHOLDER "forcing_technique_271828"
+
 /* Every length read from a peer is checked against these before anything is
  * allocated. */
 struct dcc_wire_limits {
