@@ -76,6 +76,19 @@ jobs_from_us() { # LOG
   grep -c "job from 127.0.0.1: [^ ]*gcc [^ ]*: compiled, exit 0" "$1" || true
 }
 
+# Waits (at most 2 s, well under the slow jobs' 6) until LOG has COUNT
+# lines with TEXT: a job releases its slot when its compiler ends and logs
+# "compiled" only after sending the result, so the job that got the slot
+# can be done first.
+wait_lines() { # LOG TEXT COUNT
+  local i
+  for ((i = 0; i < 40; i++)); do
+    [ "$(grep -cF "$2" "$1")" -ge "$3" ] && return 0
+    sleep 0.05
+  done
+  return 0 # the test's own check says what is missing
+}
+
 told_load() { # LOG
   grep -c "info: told 127.0.0.1 how busy this distccd is: " "$1" || true
 }
@@ -138,6 +151,7 @@ told_load() { # LOG
   [ "$(told_load "$FIRST_LOG")" -eq "$asked" ]
   [ "$(told_load "$DAEMON_LOG")" -eq 0 ]
   # It waited for a slot: the other client's jobs were done first.
+  wait_lines "$FIRST_LOG" 'job from 127.0.0.2: slowcc other.i: compiled, exit 0' 2
   [ "$(grep -c 'job from 127.0.0.2: slowcc other.i: compiled, exit 0' "$FIRST_LOG")" -eq 2 ]
 }
 
